@@ -1,0 +1,3 @@
+"""Ardenne KPI: performance measurement of the Ardenne Attractivity territorial marketing plan."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,58 @@
+"""Foundation subcommands: `init`, plus the shared `export` parser that other concerns extend."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from pathlib import Path
+
+from ardenne_kpi import db, demo
+from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.framework import DEFAULT_PATH, load_framework
+
+# Modules adding `export` targets through `add_export_<target>(export_subparsers)` functions.
+EXPORT_TARGETS: list[tuple[str, str]] = []
+
+
+def add_db_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH",
+                        help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    init = sub.add_parser("init", help="créer une base de données (démonstration ou vide)")
+    add_db_argument(init)
+    kind = init.add_mutually_exclusive_group()
+    kind.add_argument("--demo", action="store_true", help="remplir la base avec les données de démonstration (défaut)")
+    kind.add_argument("--empty", action="store_true", help="créer une base vide (référentiel seul)")
+    init.add_argument("--framework", metavar="FICHIER.yaml", default=str(DEFAULT_PATH),
+                      help="référentiel à charger (défaut : data/framework.yaml)")
+    init.add_argument("--force", action="store_true", help="remplacer une base existante")
+    init.set_defaults(handler=run_init)
+
+    export = sub.add_parser("export", help="exporter des données (values, coverage, kpis, pack)")
+    targets = export.add_subparsers(dest="target", metavar="CIBLE", required=True)
+    for module, function in EXPORT_TARGETS:
+        getattr(importlib.import_module(module), function)(targets)
+
+
+def run_init(args: argparse.Namespace) -> int:
+    path = db.db_path(args.db)
+    if path.exists():
+        if not args.force:
+            raise ArdenneError(f"La base {path} existe déjà. Ajoutez --force pour la remplacer.",
+                               title="Base existante")
+        path.unlink()
+        Path(str(path) + ".wal").unlink(missing_ok=True)
+    fw = load_framework(args.framework)
+    con = db.connect(path)
+    try:
+        if args.empty:
+            db.sync_framework(con, fw)
+            print(f"Base vide créée : {path} (référentiel {fw.version}, {len(fw.indicators)} indicateurs).")
+        else:
+            n = demo.create_demo(con, fw)
+            print(f"Base de démonstration créée : {path} ({n} valeurs, référentiel {fw.version}).")
+    finally:
+        con.close()
+    return 0

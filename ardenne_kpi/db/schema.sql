@@ -1,0 +1,127 @@
+-- Ardenne KPI store. Applied on every connect: every statement is idempotent.
+-- Bump SCHEMA_VERSION in db/__init__.py with any change, and add a migration there.
+
+CREATE TABLE IF NOT EXISTS meta (
+    name  VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+
+-- ------------------------------------------------------------------ framework
+-- Rewritten whole from the framework file whenever it is loaded (see sync_framework).
+CREATE TABLE IF NOT EXISTS dimensions (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, position INTEGER);
+CREATE TABLE IF NOT EXISTS themes     (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, position INTEGER);
+CREATE TABLE IF NOT EXISTS keys       (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, theme VARCHAR, position INTEGER);
+CREATE TABLE IF NOT EXISTS objectives (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, position INTEGER);
+CREATE TABLE IF NOT EXISTS audiences  (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, parent VARCHAR, position INTEGER);
+CREATE TABLE IF NOT EXISTS zones      (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, parent VARCHAR, country VARCHAR, position INTEGER);
+CREATE TABLE IF NOT EXISTS operators  (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, country VARCHAR, role VARCHAR, position INTEGER);
+CREATE TABLE IF NOT EXISTS projects   (code VARCHAR PRIMARY KEY, label VARCHAR NOT NULL, kind VARCHAR, lead VARCHAR, position INTEGER);
+CREATE TABLE IF NOT EXISTS work_modules (code VARCHAR PRIMARY KEY, project VARCHAR, label VARCHAR NOT NULL, position INTEGER);
+CREATE TABLE IF NOT EXISTS activities (code VARCHAR PRIMARY KEY, work_module VARCHAR, project VARCHAR, label VARCHAR NOT NULL, position INTEGER);
+CREATE TABLE IF NOT EXISTS indicators (
+    code        VARCHAR PRIMARY KEY,
+    label       VARCHAR NOT NULL,
+    unit        VARCHAR,
+    direction   VARCHAR,      -- up | down
+    frequency   VARCHAR,      -- M | Q | S | Y | B
+    agg_time    VARCHAR,      -- sum | last | mean
+    agg_space   VARCHAR,      -- sum | last | mean
+    type        VARCHAR,
+    by_zone     BOOLEAN,
+    project     VARCHAR,
+    work_module VARCHAR,
+    baseline    DOUBLE,
+    baseline_period VARCHAR,
+    position    INTEGER
+);
+-- One row per (indicator, mapped code) for each kind of mapping.
+CREATE TABLE IF NOT EXISTS indicator_links (
+    indicator VARCHAR NOT NULL,
+    kind      VARCHAR NOT NULL,   -- dimension | key | objective | audience | operator | activity
+    code      VARCHAR NOT NULL,
+    PRIMARY KEY (indicator, kind, code)
+);
+CREATE TABLE IF NOT EXISTS targets (
+    indicator    VARCHAR NOT NULL,
+    period       VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end   DATE NOT NULL,
+    value        DOUBLE NOT NULL,
+    kind         VARCHAR,         -- intermediaire | finale
+    source       VARCHAR
+);
+
+-- ------------------------------------------------------------------ reports
+CREATE SEQUENCE IF NOT EXISTS upload_ids START 1;
+CREATE TABLE IF NOT EXISTS uploads (
+    id           INTEGER PRIMARY KEY DEFAULT nextval('upload_ids'),
+    file_name    VARCHAR NOT NULL,
+    sha256       VARCHAR NOT NULL,
+    size_bytes   BIGINT,
+    operator     VARCHAR,
+    uploaded_by  VARCHAR,
+    uploaded_at  TIMESTAMP NOT NULL,
+    status       VARCHAR NOT NULL,   -- imported | rolled_back | demo
+    inserted     INTEGER DEFAULT 0,
+    updated      INTEGER DEFAULT 0,
+    unchanged    INTEGER DEFAULT 0,
+    warnings     INTEGER DEFAULT 0,
+    stored_path  VARCHAR,            -- original file under data/uploads/, by hash
+    messages     VARCHAR,            -- JSON list of the warnings given at import
+    rolled_back_at TIMESTAMP,
+    rolled_back_by VARCHAR
+);
+
+-- Every value ever reported. A value's identity is (indicator, operator, zone, audience,
+-- period); `is_current` marks the one that counts now (latest upload not rolled back).
+-- Superseded and rolled-back values stay, so any upload can be undone.
+CREATE SEQUENCE IF NOT EXISTS value_ids START 1;
+CREATE TABLE IF NOT EXISTS report_values (
+    id           BIGINT PRIMARY KEY DEFAULT nextval('value_ids'),
+    indicator    VARCHAR NOT NULL,
+    operator     VARCHAR NOT NULL,
+    zone         VARCHAR NOT NULL,      -- ARD when the partner gave none
+    audience     VARCHAR NOT NULL,      -- '' = all audiences
+    period       VARCHAR NOT NULL,      -- canonical code (2019-Q3, S05, 2019...)
+    grain        VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end   DATE NOT NULL,
+    value        DOUBLE NOT NULL,
+    comment      VARCHAR,
+    upload_id    INTEGER NOT NULL,
+    sheet        VARCHAR,
+    cell         VARCHAR,
+    is_current   BOOLEAN NOT NULL DEFAULT TRUE
+);
+
+-- Scores of the 7 brand-platform elements reported by partners (1–5 with a comment).
+CREATE TABLE IF NOT EXISTS brand_scores (
+    operator   VARCHAR NOT NULL,
+    period     VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end   DATE NOT NULL,
+    element    VARCHAR NOT NULL,
+    score      INTEGER NOT NULL,
+    comment    VARCHAR,
+    upload_id  INTEGER NOT NULL,
+    sheet      VARCHAR,
+    cell       VARCHAR,
+    is_current BOOLEAN NOT NULL DEFAULT TRUE
+);
+
+-- Committee snapshots: a frozen copy of the values that counted at a committee date.
+CREATE SEQUENCE IF NOT EXISTS snapshot_ids START 1;
+CREATE TABLE IF NOT EXISTS snapshots (
+    id         INTEGER PRIMARY KEY DEFAULT nextval('snapshot_ids'),
+    name       VARCHAR NOT NULL,
+    taken_on   DATE NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    created_by VARCHAR
+);
+CREATE TABLE IF NOT EXISTS snapshot_values (
+    snapshot_id INTEGER NOT NULL,
+    value_id    BIGINT NOT NULL
+);
+
+-- No secondary indexes: DuckDB's zone maps serve these scans; ART indexes on an
+-- insert-heavy table only slow imports down.

@@ -1,0 +1,235 @@
+"""The demonstration database: realistic, deterministic values for every operator.
+
+Built from the framework and the ranges of shared/domain/NOTES.md: quarters 2016-Q4 to
+2022-Q1 (and the programme semesters and years the frequencies call for), seasonality,
+Covid, the sourced anchor values, and the gaps a real portfolio has (an operator reporting
+late, an indicator never reported, a partner missing its last report, dimension × key cells
+no indicator serves). Same seed, same database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import random
+from bisect import bisect_left
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi import db
+from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.periods import Period, parse_period, periods_between
+
+SEED = 20161001
+FIRST_QUARTER = "2016-Q4"
+LAST_QUARTER = "2022-Q1"
+
+# Gaps the demo shows on purpose (finding them is what the dashboard is for).
+NEVER_REPORTED = "BRD08"          # an indicator no partner ever reported
+LATE_OPERATOR = "RND"             # reports 60 to 110 days after the period's end
+MISSING_LAST_REPORT = "PNVH"      # has not sent its S11 report
+MISSING_PERIOD = "S11"
+
+# Seasonal share of a year's tourism flows by quarter (NOTES.md).
+SEASON = {1: 0.18, 2: 0.24, 3: 0.37, 4: 0.21}
+# Overnight stays and visits by zone (NOTES.md).
+ZONE_SHARES = {"BE-LUX": 0.38, "BE-LIE": 0.26, "BE-NAM": 0.18, "FR-08": 0.11, "LU-EIS": 0.07}
+# Tourism flows relative to normal, by quarter (Covid: 2020-Q2 a quarter of 2019, Q4 2020/Q1 2021 ~40 %).
+COVID = {"2020-Q1": 0.85, "2020-Q2": 0.25, "2020-Q3": 0.75, "2020-Q4": 0.4, "2021-Q1": 0.4,
+         "2021-Q2": 0.65, "2021-Q3": 0.95, "2021-Q4": 1.0, "2022-Q1": 1.03}
+TOURISM_FLOWS = {"CLI08", "ATT04", "ATT06", "ATT09", "PRG01"}
+FAIRS = {"CLI05"}             # fairs cancelled 2020-Q2 .. 2021-Q3
+SEASONAL = {"CLI08", "ATT04", "ATT06", "CLI01", "PRI08"}
+# Sourced points, reproduced exactly: (indicator, period) -> total over operators and zones.
+ANCHORS = {
+    ("GOV01", "S01"): 4, ("GOV01", "S02"): 3, ("GOV01", "S03"): 4, ("GOV01", "S04"): 3,  # 14 committees
+    ("GOV02", "S01"): 1, ("GOV02", "S02"): 0, ("GOV02", "S03"): 1, ("GOV02", "S04"): 1,  # 3 elected committees
+    ("BRD01", "S06"): 600, ("BRD01", "S08"): 700,                                        # members May 2019, June 2020
+    ("CLI14", "S06"): 23000,                                                             # Routard guides
+    ("ATT05", "S11"): 280, ("ATT07", "S11"): 4, ("ATT01", "S09"): 135,
+}
+# How far each indicator is along its planned path (1 = on plan); a few are behind.
+BEHIND = {"CLI01": 0.55, "PRI02": 0.7, "CLI03": 0.8, "CLI16": 0.5, "PRI03": 0.6, "GOV05": 0.85, "BRD07": 0.75}
+
+
+@dataclass(frozen=True)
+class _Cell:
+    operator: str
+    zone: str
+    weight: float
+
+
+def _cells(fw: Framework, ind: Indicator) -> list[_Cell]:
+    """Who reports the indicator for which zone, and each one's share of the total."""
+    level1 = [z.code for z in fw.zones if z.parent == "ARD"]
+    cells: list[tuple[str, str]] = []
+    for op_code in ind.operators:
+        op = fw.by_code["operators"][op_code]
+        if not ind.by_zone:
+            cells.append((op_code, op.zones[0] if len(op.zones) == 1 and op_code != "GEIE-DA" else "ARD"))
+        elif "ARD" in op.zones:
+            cells.extend((op_code, z) for z in level1)
+        else:
+            cells.extend((op_code, z) for z in op.zones)
+    cells = list(dict.fromkeys(cells))
+    if ind.code in TOURISM_FLOWS | {"ATT04"} and all(z in ZONE_SHARES for _, z in cells):
+        weights = [ZONE_SHARES[z] for _, z in cells]
+    else:
+        weights = [1.0] * len(cells)
+    total = sum(weights)
+    return [_Cell(o, z, w / total) for (o, z), w in zip(cells, weights, strict=True)]
+
+
+def _reporting_periods(fw: Framework, ind: Indicator) -> list[Period]:
+    cal = fw.calendar
+    start, end = cal.start, cal.end
+    if ind.frequency in ("Y", "B"):
+        years = [p for p in periods_between("year", start, end, cal) if start <= p.start and p.end <= end]
+        return years[::2] if ind.frequency == "B" else years
+    return [p for p in periods_between(ind.grain, start, end, cal) if start <= p.start and p.end <= end]
+
+
+def _path(ind: Indicator) -> tuple[list[float], list[float]]:
+    """Planned path: (ordinal day, value) through the baseline and every dated target."""
+    points = sorted([ind.baseline, *ind.targets], key=lambda t: t.period.end)
+    xs = [_mid(t.period) for t in points]
+    return xs, [t.value for t in points]
+
+
+def _mid(p: Period) -> float:
+    return (p.start.toordinal() + p.end.toordinal()) / 2
+
+
+def _interp(xs: list[float], ys: list[float], x: float) -> float:
+    if x <= xs[0]:
+        return ys[0]
+    if x >= xs[-1]:
+        return ys[-1]
+    i = bisect_left(xs, x)
+    x0, x1, y0, y1 = xs[i - 1], xs[i], ys[i - 1], ys[i]
+    return y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 > x0 else y1
+
+
+def _total(ind: Indicator, period: Period, rng: random.Random, fw_calendar) -> float:
+    """The portfolio-wide value of the indicator for a period, before the split by cell."""
+    anchor = ANCHORS.get((ind.code, period.code))
+    if anchor is not None:
+        return float(anchor)
+    xs, ys = _path(ind)
+    planned = _interp(xs, ys, _mid(period))
+    factor = BEHIND.get(ind.code, 1.0)
+    value = ind.baseline.value + factor * (planned - ind.baseline.value)
+    if ind.agg_time == "sum":
+        # Targets of flows are per period of their own grain (a year for overnight stays).
+        target_days = ind.final_target.period.end.toordinal() - ind.final_target.period.start.toordinal() + 1
+        days = period.end.toordinal() - period.start.toordinal() + 1
+        value *= days / target_days
+        if ind.code in SEASONAL and period.grain == "quarter":
+            quarter = (period.start.month - 1) // 3 + 1
+            value *= SEASON[quarter] * 4 if target_days > 120 else SEASON[quarter] / 0.25
+        if ind.code in TOURISM_FLOWS:
+            value *= _covid(period, fw_calendar)
+        if ind.code in FAIRS and dt.date(2020, 4, 1) <= period.start <= dt.date(2021, 9, 30):
+            value *= 0.05
+        value *= rng.uniform(0.93, 1.07)
+    elif ind.agg_time == "mean":
+        value += rng.uniform(-0.03, 0.03) * abs(value or 1)
+    return max(value, 0.0)
+
+
+def _covid(period: Period, calendar) -> float:
+    if period.grain == "quarter":
+        return COVID.get(period.code, 1.0)
+    quarters = periods_between("quarter", period.start, period.end, calendar)
+    return sum(COVID.get(q.code, 1.0) for q in quarters) / len(quarters)
+
+
+def _round(ind: Indicator, value: float) -> float:
+    if ind.is_percent or ind.agg_time == "mean":
+        return round(min(value, 100.0) if ind.is_percent else value, 1)
+    return float(round(value))
+
+
+def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The demo uploads and values as DataFrames, deterministically (fixed seed)."""
+    rng = random.Random(SEED)
+    semesters = list(fw.calendar.semesters)
+    rows = []
+    for ind in fw.indicators:
+        if ind.code == NEVER_REPORTED:
+            continue
+        cells = _cells(fw, ind)
+        project = fw.by_code["projects"].get(ind.project)
+        for period in _reporting_periods(fw, ind):
+            if project is not None and project.start and period.end < project.start:
+                continue  # nothing to report before the project joined the portfolio
+            total = _total(ind, period, rng, fw.calendar)
+            if ind.agg_space == "mean":
+                values = [_round(ind, total * rng.uniform(0.96, 1.04)) for _ in cells]
+            else:
+                values = [_round(ind, total * cell.weight) for cell in cells]
+                # Rounding must not move a sourced total (280 km stays 280 km).
+                values[0] += _round(ind, total) - sum(values)
+            rows.extend((ind.code, c.operator, c.zone, "", period, v) for c, v in zip(cells, values, strict=True))
+        if ind.agg_time == "last":
+            _make_monotonic(rows, ind.code)
+    # Each operator sends one report per programme semester, holding the values whose
+    # period ends in it; the upload date gives timeliness.
+    uploads, values = [], []
+    by_upload: dict[tuple[str, str], int] = {}
+    for indicator, operator, zone, audience, period, value in rows:
+        sem = next((s for s in semesters if s.start <= period.end <= s.end), semesters[-1])
+        if operator == MISSING_LAST_REPORT and sem.code == MISSING_PERIOD:
+            continue
+        key = (operator, sem.code)
+        if key not in by_upload:
+            upload_id = len(by_upload) + 1
+            by_upload[key] = upload_id
+            late = operator == LATE_OPERATOR and sem.code >= "S04"
+            delay = rng.randint(60, 110) if late else rng.randint(12, 40)
+            name = f"rapport_{operator}_{sem.code}.xlsx"
+            uploads.append({
+                "id": upload_id, "file_name": name,
+                "sha256": hashlib.sha256(f"demo:{name}".encode()).hexdigest(),
+                "size_bytes": 0, "operator": operator, "uploaded_by": "démonstration",
+                "uploaded_at": dt.datetime.combine(sem.end + dt.timedelta(days=delay), dt.time(10, 0)),
+                "status": "demo",
+            })
+        upload_id = by_upload[key]
+        values.append({
+            "indicator": indicator, "operator": operator, "zone": zone, "audience": audience,
+            "period": period.code, "grain": period.grain, "period_start": period.start, "period_end": period.end,
+            "value": value, "comment": None, "upload_id": upload_id, "sheet": "Indicateurs",
+        })
+    values_df = pd.DataFrame(values)
+    # Lineage: the row of each value in its (virtual) report, header on row 5.
+    values_df["cell"] = "H" + (values_df.groupby("upload_id").cumcount() + 6).astype(str)
+    uploads_df = pd.DataFrame(uploads)
+    counts = values_df.groupby("upload_id").size()
+    uploads_df["inserted"] = uploads_df["id"].map(counts).fillna(0).astype(int)
+    return uploads_df, values_df
+
+
+def _make_monotonic(rows: list, indicator: str) -> None:
+    """Stocks never fall: keep each (operator, zone) series non-decreasing."""
+    last: dict[tuple[str, str], float] = {}
+    for i, (code, op, zone, aud, period, value) in enumerate(rows):
+        if code != indicator:
+            continue
+        value = max(value, last.get((op, zone), value))
+        last[(op, zone)] = value
+        rows[i] = (code, op, zone, aud, period, value)
+
+
+def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
+    """Fill an empty database with the demo data; returns the number of values written."""
+    uploads, values = build_values(fw)
+    db.sync_framework(con, fw)
+    db.write_demo(con, uploads, values)
+    return len(values)
+
+
+def period_of(fw: Framework, code: str) -> Period:
+    return parse_period(code, fw.calendar)

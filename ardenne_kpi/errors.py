@@ -1,0 +1,49 @@
+"""The one exception hierarchy: every error a user can meet carries a French message
+that says where the problem is and what to do about it."""
+
+from __future__ import annotations
+
+
+class ArdenneError(Exception):
+    """Base of every error shown to a user: `title` is short, `message` says where and what to do."""
+
+    title = "Erreur"
+
+    def __init__(self, message: str, *, title: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if title is not None:
+            self.title = title
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class PeriodError(ArdenneError):
+    """A period text or date that cannot be read as a period of the programme."""
+
+    title = "Période illisible"
+
+
+class FrameworkError(ArdenneError):
+    """A framework file with problems; `problems` lists every one with its place in the file."""
+
+    title = "Référentiel invalide"
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(
+            f"Le référentiel contient {len(self.problems)} problème(s) :\n- " + "\n- ".join(self.problems)
+        )
+
+
+class ReportError(ArdenneError):
+    """A partner workbook that cannot be imported as it is."""
+
+    title = "Rapport refusé"
+
+
+class DatabaseBusyError(ArdenneError):
+    """The database file is held by another process (usually the running dashboard)."""
+
+    title = "Base de données occupée"

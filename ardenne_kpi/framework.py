@@ -1,0 +1,488 @@
+"""The reference framework of the plan: dimensions, keys, themes, objectives, audiences,
+zones, operators, projects and indicators, loaded from one human-editable YAML file.
+
+Loading checks the whole file and names every problem with its place (line and path),
+so a coordinator editing the file by hand knows exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from ardenne_kpi.errors import FrameworkError, PeriodError
+from ardenne_kpi.periods import Calendar, Period, grain_of_frequency, parse_period
+
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "framework.yaml"
+
+AGGREGATIONS = ("sum", "last", "mean")
+DIRECTIONS = ("up", "down")
+FREQUENCIES = ("M", "Q", "S", "Y", "B")
+FREQUENCY_LABELS = {"M": "mensuelle", "Q": "trimestrielle", "S": "semestrielle (programme)",
+                    "Y": "annuelle", "B": "bisannuelle"}
+AGGREGATION_LABELS = {"sum": "somme", "last": "dernière valeur", "mean": "moyenne"}
+DIRECTION_LABELS = {"up": "plus = mieux", "down": "moins = mieux"}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """A coded entry of the framework (dimension, theme, objective, brand element...)."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Key(Entry):
+    theme: str
+
+
+@dataclass(frozen=True)
+class Audience(Entry):
+    parent: str | None = None
+
+
+@dataclass(frozen=True)
+class Zone(Entry):
+    parent: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True)
+class Operator(Entry):
+    country: str = ""
+    role: str = ""
+    zones: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Activity(Entry):
+    work_module: str
+    project: str
+
+
+@dataclass(frozen=True)
+class WorkModule(Entry):
+    project: str
+    activities: tuple[Activity, ...] = ()
+
+
+@dataclass(frozen=True)
+class Project(Entry):
+    kind: str
+    lead: str
+    partners: tuple[str, ...]
+    start: dt.date | None
+    end: dt.date | None
+    work_modules: tuple[WorkModule, ...] = ()
+
+
+@dataclass(frozen=True)
+class Target:
+    """A dated value: the baseline or a target of an indicator."""
+
+    value: float
+    period: Period
+    kind: str = "finale"
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class Indicator(Entry):
+    label_en: str
+    unit: str
+    direction: str
+    frequency: str
+    agg_time: str
+    agg_space: str
+    type: str
+    by_zone: bool
+    baseline: Target
+    targets: tuple[Target, ...]
+    dimensions: tuple[str, ...]
+    keys: tuple[str, ...]
+    objectives: tuple[str, ...]
+    audiences: tuple[str, ...]
+    project: str
+    work_module: str | None
+    activities: tuple[str, ...]
+    operators: tuple[str, ...]
+
+    @property
+    def is_percent(self) -> bool:
+        return self.unit.strip() == "%"
+
+    @property
+    def grain(self) -> str:
+        """The period grain partners report this indicator at."""
+        return grain_of_frequency(self.frequency)
+
+    @property
+    def final_target(self) -> Target:
+        return max(self.targets, key=lambda t: t.period.end)
+
+    @property
+    def lower_is_better(self) -> bool:
+        return self.direction == "down"
+
+
+@dataclass(frozen=True)
+class Framework:
+    """The whole framework, with lookups by code."""
+
+    version: str
+    portfolio: dict[str, Any]
+    calendar: Calendar
+    reporting_deadline_days: int
+    on_track: float
+    at_risk: float
+    dimensions: tuple[Entry, ...]
+    themes: tuple[Entry, ...]
+    keys: tuple[Key, ...]
+    brand_elements: tuple[Entry, ...]
+    audiences: tuple[Audience, ...]
+    zones: tuple[Zone, ...]
+    operators: tuple[Operator, ...]
+    projects: tuple[Project, ...]
+    objectives: tuple[Entry, ...]
+    indicators: tuple[Indicator, ...]
+    source_text: str = field(default="", repr=False, compare=False)
+
+    @cached_property
+    def by_code(self) -> dict[str, dict[str, Any]]:
+        """Every section as a code → entry mapping, e.g. `fw.by_code["zones"]["FR-08"]`."""
+        return {
+            name: {e.code: e for e in getattr(self, name)}
+            for name in ("dimensions", "themes", "keys", "brand_elements", "audiences", "zones",
+                         "operators", "projects", "objectives", "indicators")
+        } | {"work_modules": {w.code: w for w in self.work_modules},
+             "activities": {a.code: a for a in self.activities}}
+
+    @property
+    def work_modules(self) -> tuple[WorkModule, ...]:
+        return tuple(w for p in self.projects for w in p.work_modules)
+
+    @property
+    def activities(self) -> tuple[Activity, ...]:
+        return tuple(a for w in self.work_modules for a in w.activities)
+
+    def indicator(self, code: str) -> Indicator:
+        return self.by_code["indicators"][code]
+
+    def label(self, section: str, code: str | None) -> str:
+        """The French label of a code, or the code itself when unknown (never fails on display)."""
+        if not code:
+            return ""
+        entry = self.by_code[section].get(code)
+        return entry.label if entry else code
+
+    @property
+    def cell_count(self) -> int:
+        return len(self.dimensions) * len(self.keys)
+
+
+# ---------------------------------------------------------------- loading
+
+
+class _Problems:
+    """Collects problems with their place in the file (line numbers from the YAML nodes)."""
+
+    def __init__(self, lines: dict[tuple, int]) -> None:
+        self.lines = lines
+        self.items: list[str] = []
+
+    def where(self, path: tuple) -> str:
+        probe = path
+        while probe and probe not in self.lines:
+            probe = probe[:-1]
+        line = self.lines.get(probe)
+        dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
+        return f"ligne {line}, {dotted}" if line else dotted
+
+    def add(self, path: tuple, message: str) -> None:
+        self.items.append(f"{self.where(path)} : {message}")
+
+
+def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+    out = {} if out is None else out
+    out[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        for k, v in node.value:
+            _line_map(v, path + (k.value,), out)
+            out[path + (k.value,)] = k.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, v in enumerate(node.value):
+            _line_map(v, path + (i,), out)
+    return out
+
+
+def load_framework(path: str | Path = DEFAULT_PATH) -> Framework:
+    """Read and check a framework YAML file; raises FrameworkError listing every problem."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FrameworkError([f"{path.name} : fichier illisible ({exc.__class__.__name__})."]) from exc
+    return parse_framework(text)
+
+
+def parse_framework(text: str) -> Framework:
+    """Parse and check framework YAML text; raises FrameworkError listing every problem."""
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else "fichier"
+        raise FrameworkError([f"{where} : syntaxe YAML invalide ({getattr(exc, 'problem', exc)})."]) from exc
+    if not isinstance(data, dict) or node is None:
+        raise FrameworkError(["fichier : le référentiel doit être un dictionnaire YAML (sections dimensions, keys, indicators...)."])
+    builder = _Builder(data, _Problems(_line_map(node)))
+    framework = builder.build(text)
+    if builder.problems.items:
+        raise FrameworkError(builder.problems.items)
+    return framework
+
+
+class _Builder:
+    def __init__(self, data: dict, problems: _Problems) -> None:
+        self.data = data
+        self.problems = problems
+        self.codes: dict[str, set[str]] = {}
+
+    # -- small readers that never raise: they record a problem and return a default
+    def _section(self, name: str, required: bool = True) -> list[dict]:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                self.problems.add((), f"section « {name} » manquante.")
+            return []
+        if not isinstance(value, list):
+            self.problems.add((name,), "doit être une liste.")
+            return []
+        return value
+
+    def _field(self, item: Any, path: tuple, name: str, required: bool = True, default: Any = None) -> Any:
+        if not isinstance(item, dict):
+            self.problems.add(path, "doit être un dictionnaire (code, label...).")
+            return default
+        value = item.get(name)
+        if value is None or value == "":
+            if required:
+                self.problems.add(path, f"champ obligatoire « {name} » manquant.")
+            return default
+        return value
+
+    def _codes(self, section: str, items: list, path_prefix: str) -> list[tuple[int, dict, str]]:
+        seen: dict[str, int] = {}
+        out = []
+        for i, item in enumerate(items):
+            code = self._field(item, (path_prefix, i), "code")
+            if code is None:
+                continue
+            code = str(code).strip()
+            if code in seen:
+                self.problems.add((path_prefix, i, "code"),
+                                  f"code « {code} » en double (déjà défini en {path_prefix}[{seen[code]}]).")
+                continue
+            seen[code] = i
+            out.append((i, item, code))
+        self.codes.setdefault(section, set()).update(seen)
+        return out
+
+    def _refs(self, section: str, values: Any, path: tuple, what: str) -> tuple[str, ...]:
+        if values is None:
+            return ()
+        if not isinstance(values, list):
+            values = [values]
+        known = self.codes.get(section, set())
+        out = []
+        for v in values:
+            v = str(v).strip()
+            if v not in known:
+                self.problems.add(path, f"{what} inconnu(e) « {v} » (absent de la section {section}).")
+            out.append(v)
+        return tuple(out)
+
+    def _entries(self, section: str, cls=Entry, required: bool = True, **extra) -> tuple:
+        out = []
+        for i, item, code in self._codes(section, self._section(section, required), section):
+            label = self._field(item, (section, i), "label", default=code)
+            out.append(cls(code=code, label=str(label), **{k: f(item, (section, i)) for k, f in extra.items()}))
+        return tuple(out)
+
+    def _date(self, value: Any, path: tuple) -> dt.date | None:
+        if value is None or isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value))
+        except ValueError:
+            self.problems.add(path, f"date « {value} » illisible (format attendu AAAA-MM-JJ).")
+            return None
+
+    def _period(self, value: Any, path: tuple, calendar: Calendar) -> Period | None:
+        try:
+            return parse_period(str(value) if not isinstance(value, (dt.date, Period)) else value, calendar)
+        except PeriodError as exc:
+            self.problems.add(path, exc.message)
+            return None
+
+    def _number(self, value: Any, path: tuple) -> float | None:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            self.problems.add(path, f"« {value} » n'est pas un nombre.")
+            return None
+        return float(value)
+
+    # -- sections
+    def _calendar(self) -> Calendar:
+        cal = self.data.get("calendar") or {}
+        sems = cal.get("semesters") if isinstance(cal, dict) else None
+        if not sems:
+            self.problems.add(("calendar",), "section « calendar.semesters » manquante : les semestres du programme sont obligatoires.")
+            return Calendar.default()
+        try:
+            return Calendar.from_framework(sems)
+        except (PeriodError, KeyError, TypeError, ValueError) as exc:
+            self.problems.add(("calendar", "semesters"), f"semestres illisibles ({exc}).")
+            return Calendar.default()
+
+    def build(self, text: str) -> Framework:
+        p = self.problems
+        calendar = self._calendar()
+        cal_data = self.data.get("calendar") if isinstance(self.data.get("calendar"), dict) else {}
+        thresholds = self.data.get("status_thresholds") or {}
+        on_track = float(thresholds.get("on_track", 0.95))
+        at_risk = float(thresholds.get("at_risk", 0.75))
+        if not 0 < at_risk <= on_track:
+            p.add(("status_thresholds",), "il faut 0 < at_risk ≤ on_track (par défaut 0,75 et 0,95).")
+
+        dimensions = self._entries("dimensions")
+        themes = self._entries("themes")
+        keys = self._entries("keys", Key, theme=lambda it, path: self._refs("themes", it.get("theme"), path + ("theme",), "thème")[0]
+                             if it.get("theme") else (p.add(path, "champ obligatoire « theme » manquant.") or ""))
+        brand_elements = self._entries("brand_elements", required=False)
+        audiences = self._entries("audiences", Audience, parent=lambda it, path: it.get("parent"))
+        zones = self._entries("zones", Zone, parent=lambda it, path: it.get("parent"),
+                              country=lambda it, path: it.get("country"))
+        for section, items in (("audiences", audiences), ("zones", zones)):
+            for i, e in enumerate(items):
+                if e.parent is not None:
+                    self._refs(section, e.parent, (section, i, "parent"), "parent")
+        operators = self._entries("operators", Operator, country=lambda it, path: str(it.get("country") or ""),
+                                  role=lambda it, path: str(it.get("role") or ""),
+                                  zones=lambda it, path: self._refs("zones", it.get("zones"), path + ("zones",), "zone"))
+        objectives = self._entries("objectives")
+        projects = self._projects()
+        indicators = self._indicators(calendar)
+        return Framework(
+            version=str(self.data.get("version") or "sans version"),
+            portfolio=dict(self.data.get("portfolio") or {}),
+            calendar=calendar,
+            reporting_deadline_days=int(cal_data.get("reporting_deadline_days", 45)),
+            on_track=on_track, at_risk=at_risk,
+            dimensions=dimensions, themes=themes, keys=keys, brand_elements=brand_elements,
+            audiences=audiences, zones=zones, operators=operators, projects=projects,
+            objectives=objectives, indicators=indicators, source_text=text,
+        )
+
+    def _projects(self) -> tuple[Project, ...]:
+        projects = []
+        wm_codes: set[str] = set()
+        act_codes: set[str] = set()
+        for i, item, code in self._codes("projects", self._section("projects"), "projects"):
+            path = ("projects", i)
+            modules = []
+            for j, wm in enumerate(item.get("work_modules") or []):
+                wpath = path + ("work_modules", j)
+                wcode = str(self._field(wm, wpath, "code", default=""))
+                if wcode in wm_codes:
+                    p = self.problems
+                    p.add(wpath + ("code",), f"code de module « {wcode} » en double.")
+                wm_codes.add(wcode)
+                acts = []
+                for k, act in enumerate((wm or {}).get("activities") or []):
+                    apath = wpath + ("activities", k)
+                    acode = str(self._field(act, apath, "code", default=""))
+                    if acode in act_codes:
+                        self.problems.add(apath + ("code",), f"code d'activité « {acode} » en double.")
+                    act_codes.add(acode)
+                    acts.append(Activity(code=acode, label=str(self._field(act, apath, "label", default=acode)),
+                                         work_module=wcode, project=code))
+                modules.append(WorkModule(code=wcode, label=str(self._field(wm, wpath, "label", default=wcode)),
+                                          project=code, activities=tuple(acts)))
+            projects.append(Project(
+                code=code, label=str(self._field(item, path, "label", default=code)),
+                kind=str(item.get("kind") or "constitutif"),
+                lead=self._refs("operators", item.get("lead"), path + ("lead",), "opérateur")[0] if item.get("lead") else "",
+                partners=self._refs("operators", item.get("partners"), path + ("partners",), "opérateur"),
+                start=self._date(item.get("start"), path + ("start",)),
+                end=self._date(item.get("end"), path + ("end",)),
+                work_modules=tuple(modules),
+            ))
+        self.codes["work_modules"] = wm_codes
+        self.codes["activities"] = act_codes
+        return tuple(projects)
+
+    def _target(self, raw: Any, path: tuple, calendar: Calendar, kind: str) -> Target | None:
+        if not isinstance(raw, dict):
+            self.problems.add(path, "doit être un dictionnaire {value, period}.")
+            return None
+        value = self._number(raw.get("value"), path + ("value",)) if "value" in raw else None
+        if "value" not in raw:
+            self.problems.add(path, "champ obligatoire « value » manquant.")
+        if "period" not in raw:
+            self.problems.add(path, "champ obligatoire « period » manquant.")
+            return None
+        period = self._period(raw["period"], path + ("period",), calendar)
+        if value is None or period is None:
+            return None
+        return Target(value=value, period=period, kind=str(raw.get("kind") or kind), source=str(raw.get("source") or ""))
+
+    def _indicators(self, calendar: Calendar) -> tuple[Indicator, ...]:
+        out = []
+        for i, item, code in self._codes("indicators", self._section("indicators"), "indicators"):
+            path = ("indicators", i)
+            f = lambda name, required=True, default=None: self._field(item, path, name, required, default)  # noqa: E731
+            for name, allowed in (("direction", DIRECTIONS), ("frequency", FREQUENCIES),
+                                  ("agg_time", AGGREGATIONS), ("agg_space", AGGREGATIONS)):
+                value = f(name)
+                if value is not None and value not in allowed:
+                    self.problems.add(path + (name,), f"valeur « {value} » invalide ({' | '.join(allowed)}).")
+            baseline = self._target(item.get("baseline"), path + ("baseline",), calendar, "référence") \
+                if item.get("baseline") is not None else self.problems.add(path, "champ obligatoire « baseline » manquant.")
+            raw_targets = item.get("targets")
+            if not raw_targets or not isinstance(raw_targets, list):
+                self.problems.add(path, "champ obligatoire « targets » manquant (au moins une cible datée).")
+                raw_targets = []
+            targets = [self._target(t, path + ("targets", j), calendar, "finale") for j, t in enumerate(raw_targets)]
+            dims = self._refs("dimensions", f("dimensions"), path + ("dimensions",), "dimension")
+            keys = self._refs("keys", f("keys"), path + ("keys",), "clé")
+            project = f("project")
+            if project is not None:
+                self._refs("projects", project, path + ("project",), "projet")
+            wm = item.get("work_module")
+            if wm is not None:
+                self._refs("work_modules", wm, path + ("work_module",), "module de travail")
+            ind = Indicator(
+                code=code, label=str(f("label", default=code)), label_en=str(item.get("label_en") or ""),
+                unit=str(f("unit", default="")), direction=str(f("direction", default="up")),
+                frequency=str(f("frequency", default="S")), agg_time=str(f("agg_time", default="sum")),
+                agg_space=str(f("agg_space", default="sum")), type=str(item.get("type") or ""),
+                by_zone=bool(item.get("by_zone", False)),
+                baseline=baseline, targets=tuple(t for t in targets if t is not None),
+                dimensions=dims, keys=keys,
+                objectives=self._refs("objectives", f("objectives", required=False), path + ("objectives",), "objectif"),
+                audiences=self._refs("audiences", f("audiences", required=False), path + ("audiences",), "public"),
+                project=str(project or ""), work_module=str(wm) if wm else None,
+                activities=self._refs("activities", item.get("activities"), path + ("activities",), "activité"),
+                operators=self._refs("operators", f("operators"), path + ("operators",), "opérateur"),
+            )
+            if not dims:
+                self.problems.add(path + ("dimensions",), "au moins une dimension est nécessaire.")
+            out.append(ind)
+        return tuple(out)
