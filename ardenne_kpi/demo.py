@@ -20,7 +20,7 @@ import pandas as pd
 
 from ardenne_kpi import db
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.periods import Period, parse_period, periods_between
+from ardenne_kpi.periods import Period, parse_period, period_containing, periods_between
 
 SEED = 20161001
 FIRST_QUARTER = "2016-Q4"
@@ -29,7 +29,7 @@ LAST_QUARTER = "2022-Q1"
 # Gaps the demo shows on purpose (finding them is what the dashboard is for).
 NEVER_REPORTED = "BRD08"          # an indicator no partner ever reported
 LATE_OPERATOR = "RND"             # reports 60 to 110 days after the period's end
-MISSING_LAST_REPORT = "PNVH"      # has not sent its S11 report
+MISSING_LAST_REPORT = "ACW"       # has sent nothing for S11 (Oct. 2021 – March 2022)
 MISSING_PERIOD = "S11"
 
 # Seasonal share of a year's tourism flows by quarter (NOTES.md).
@@ -155,7 +155,6 @@ def _round(ind: Indicator, value: float) -> float:
 def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The demo uploads and values as DataFrames, deterministically (fixed seed)."""
     rng = random.Random(SEED)
-    semesters = list(fw.calendar.semesters)
     rows = []
     for ind in fw.indicators:
         if ind.code == NEVER_REPORTED:
@@ -175,26 +174,27 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows.extend((ind.code, c.operator, c.zone, "", period, v) for c, v in zip(cells, values, strict=True))
         if ind.agg_time == "last":
             _make_monotonic(rows, ind.code)
-    # Each operator sends one report per programme semester, holding the values whose
-    # period ends in it; the upload date gives timeliness.
+    # Each operator sends one report per quarter, holding the values whose period ends in
+    # it; the upload date gives timeliness.
+    missing = fw.calendar.semester(MISSING_PERIOD)
     uploads, values = [], []
     by_upload: dict[tuple[str, str], int] = {}
     for indicator, operator, zone, audience, period, value in rows:
-        sem = next((s for s in semesters if s.start <= period.end <= s.end), semesters[-1])
-        if operator == MISSING_LAST_REPORT and sem.code == MISSING_PERIOD:
+        if operator == MISSING_LAST_REPORT and missing.contains(period):
             continue
-        key = (operator, sem.code)
+        quarter = period_containing(period.end, "quarter", fw.calendar)
+        key = (operator, quarter.code)
         if key not in by_upload:
             upload_id = len(by_upload) + 1
             by_upload[key] = upload_id
-            late = operator == LATE_OPERATOR and sem.code >= "S04"
+            late = operator == LATE_OPERATOR and quarter.start.year >= 2018
             delay = rng.randint(60, 110) if late else rng.randint(12, 40)
-            name = f"rapport_{operator}_{sem.code}.xlsx"
+            name = f"rapport_{operator}_{quarter.code}.xlsx"
             uploads.append({
                 "id": upload_id, "file_name": name,
                 "sha256": hashlib.sha256(f"demo:{name}".encode()).hexdigest(),
                 "size_bytes": 0, "operator": operator, "uploaded_by": "démonstration",
-                "uploaded_at": dt.datetime.combine(sem.end + dt.timedelta(days=delay), dt.time(10, 0)),
+                "uploaded_at": dt.datetime.combine(quarter.end + dt.timedelta(days=delay), dt.time(10, 0)),
                 "status": "demo",
             })
         upload_id = by_upload[key]

@@ -185,6 +185,11 @@ class Framework:
     def cell_count(self) -> int:
         return len(self.dimensions) * len(self.keys)
 
+    @cached_property
+    def served_cells(self) -> frozenset[tuple[str, str]]:
+        """The dimension × key cells at least one indicator serves (the others are gaps in the plan)."""
+        return frozenset((d, k) for i in self.indicators for d in i.dimensions for k in i.keys)
+
 
 # ---------------------------------------------------------------- loading
 

@@ -221,3 +221,21 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
         set_meta(cur, "demo", "true")
         cur.unregister("demo_uploads")
         cur.unregister("demo_values")
+
+
+def data_revision(con: duckdb.DuckDBPyConnection) -> str:
+    """Changes whenever an upload lands or is rolled back, or the framework changes."""
+    row = con.cursor().execute("""
+        SELECT (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
+               || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
+    """).fetchone()
+    return row[0]
+
+
+def used_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """Codes that stored values refer to: a new framework must keep every one of them."""
+    cur = con.cursor()
+    return {
+        kind: {r[0] for r in cur.execute(f"SELECT DISTINCT {kind} FROM report_values").fetchall() if r[0]}
+        for kind in ("indicator", "operator", "zone", "audience")  # our constants
+    }
