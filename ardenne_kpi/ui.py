@@ -1,0 +1,124 @@
+"""The only package module that imports streamlit: page setup, the cached connection and
+framework, French number formatting, navigation and error display shared by every page."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import streamlit as st
+from streamlit.errors import StreamlitPageNotFoundError
+
+from ardenne_kpi import db, demo
+from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.framework import Framework, load_framework
+
+APP_NAME = "Ardenne KPI"
+
+# (file, label, icon): the sidebar menu in French. Streamlit's own page list is hidden
+# (client.showSidebarNavigation = false) because it would name the home page "app".
+PAGES = [
+    ("app.py", "Accueil", ":material/home:"),
+    ("pages/1_Import.py", "Importer un rapport", ":material/upload_file:"),
+    ("pages/2_Tendances.py", "Tendances des indicateurs", ":material/trending_up:"),
+    ("pages/3_Couverture.py", "Couverture du plan", ":material/grid_on:"),
+    ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
+]
+
+_CSS = """
+<style>
+/* Read from the back of a meeting room: larger text, strong contrast. */
+html, body, [class*="css"] { font-size: 18px; }
+[data-testid="stMetricValue"] { font-size: 2.4rem; font-weight: 700; }
+[data-testid="stMetricLabel"] p { font-size: 1.05rem; }
+</style>
+"""
+
+
+@dataclass(frozen=True)
+class PageContext:
+    """What every page needs: the connection (use `.cursor()` per query) and the framework."""
+
+    con: duckdb.DuckDBPyConnection
+    fw: Framework
+    db_path: Path
+    created_demo: bool
+
+
+@st.cache_resource(show_spinner=False)
+def _open(path: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
+    """One connection per process and database file; builds the demo base on first start."""
+    created = not Path(path).exists()
+    con = db.connect(path)
+    if created or db.stored_framework(con) is None:
+        fw = load_framework()
+        if created:
+            demo.create_demo(con, fw)
+        else:
+            db.sync_framework(con, fw)
+    return con, created
+
+
+def connection() -> tuple[duckdb.DuckDBPyConnection, Path, bool]:
+    path = db.db_path(os.environ.get("ARDENNE_DB"))
+    con, created = _open(str(path.resolve()))
+    return con, path, created
+
+
+def data_revision(con: duckdb.DuckDBPyConnection) -> str:
+    """A token that changes whenever uploads, rollbacks or the framework change: cache key for reads."""
+    return db.data_revision(con)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _framework(_con: duckdb.DuckDBPyConnection, revision: str) -> Framework:
+    return db.ensure_framework(_con)
+
+
+def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext:
+    """Configure the page, open the database, draw the menu and the banners; call first on every page."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
+    st.markdown(_CSS, unsafe_allow_html=True)
+    try:
+        con, path, created = connection()
+    except ArdenneError as exc:
+        st.error(exc.message)
+        st.stop()
+    fw = _framework(con, data_revision(con))
+    with st.sidebar:
+        st.markdown(f"### {APP_NAME}")
+        st.caption(fw.portfolio.get("label", ""))
+        for file, label, page_icon in PAGES:
+            try:
+                st.page_link(file, label=label, icon=page_icon)
+            except StreamlitPageNotFoundError:
+                break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
+        st.divider()
+        st.caption(f"Base : `{path.name}` · référentiel {fw.version}")
+    if db.is_demo(con):
+        st.info(
+            "**Données de démonstration.** Ces chiffres sont générés pour montrer l'outil, ils ne sont pas "
+            "réels. Pour partir d'une base vide : `python -m ardenne_kpi init --empty --force`, puis importez "
+            "les rapports des partenaires depuis la page « Importer un rapport ».",
+            icon=":material/science:",
+        )
+    return PageContext(con=con, fw=fw, db_path=path, created_demo=created)
+
+
+# French formats (ardenne_kpi.format), re-exported so pages need one import.
+__all__ = ["PageContext", "connection", "data_revision", "fmt_date", "fmt_number", "fmt_percent",
+           "page_setup", "user_errors"]
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Show an ArdenneError as its French message instead of a traceback."""
+    try:
+        yield
+    except ArdenneError as exc:
+        st.error(f"**{exc.title}** : {exc.message}")

@@ -1,0 +1,81 @@
+"""Référentiel: browse the plan's framework, download it, replace it with a corrected one."""
+
+import streamlit as st
+
+from ardenne_kpi import framework_workbook, referential, ui
+from ardenne_kpi.errors import FrameworkError
+
+ctx = ui.page_setup("Référentiel", icon=":material/account_tree:")
+fw = ctx.fw
+
+st.title("Référentiel du plan")
+st.markdown(
+    f"**{len(fw.dimensions)} dimensions**, **{len(fw.keys)} clés** du mix marketing territorial regroupées en "
+    f"**{len(fw.themes)} thèmes**, **{len(fw.objectives)} objectifs**, **{len(fw.projects)} projets** et "
+    f"**{len(fw.indicators)} indicateurs** · version {fw.version}"
+)
+
+download, yaml_download = st.columns(2)
+download.download_button("Télécharger le référentiel (.xlsx)", framework_workbook.to_workbook(fw),
+                         file_name=f"referentiel_{fw.version}.xlsx", icon=":material/download:",
+                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+yaml_download.download_button("Télécharger le fichier source (.yaml)", referential.to_yaml(fw),
+                              file_name=f"referentiel_{fw.version}.yaml", mime="text/yaml", icon=":material/code:")
+
+tab_ind, tab_dims, tab_obj, tab_proj, tab_actors = st.tabs(
+    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"])
+
+with tab_ind:
+    c1, c2, c3, c4 = st.columns(4)
+    dims = c1.multiselect("Dimension", [d.code for d in fw.dimensions], format_func=lambda c: fw.label("dimensions", c))
+    keys = c2.multiselect("Clé", [k.code for k in fw.keys], format_func=lambda c: fw.label("keys", c))
+    projects = c3.multiselect("Projet", [p.code for p in fw.projects], format_func=lambda c: fw.label("projects", c))
+    operators = c4.multiselect("Opérateur", [o.code for o in fw.operators],
+                               format_func=lambda c: fw.label("operators", c))
+    search = st.text_input("Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01")
+    table = referential.indicators_table(fw, dimensions=dims, keys=keys, projects=projects, operators=operators,
+                                         search=search)
+    st.caption(f"{len(table)} indicateur(s)")
+    st.dataframe(table, hide_index=True, width="stretch", height=520)
+
+with tab_dims:
+    st.dataframe(referential.dimensions_table(fw), hide_index=True, width="stretch")
+    st.subheader("Clés et thèmes")
+    st.caption("Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
+               "référentiel (colonne « thème » de la feuille « Clés »).")
+    st.dataframe(referential.keys_table(fw), hide_index=True, width="stretch")
+
+with tab_obj:
+    st.dataframe(referential.objectives_table(fw), hide_index=True, width="stretch")
+
+with tab_proj:
+    st.dataframe(referential.projects_table(fw), hide_index=True, width="stretch", height=520)
+
+with tab_actors:
+    for title, frame in referential.actors_tables(fw).items():
+        st.subheader(title)
+        st.dataframe(frame, hide_index=True, width="stretch")
+
+st.divider()
+with st.expander("Remplacer le référentiel (coordination)", icon=":material/edit_document:"):
+    st.markdown(
+        "Téléchargez le classeur ci-dessus, corrigez-le, puis déposez-le ici (ou un fichier .yaml). Il est "
+        "entièrement vérifié avant d'être enregistré : s'il contient une erreur, rien ne change. "
+        "**Les codes sont un contrat** : corrigez les libellés, ajoutez des codes, ne renommez pas un code existant."
+    )
+    upload = st.file_uploader("Référentiel corrigé", type=["xlsx", "yaml", "yml"], key="framework_upload")
+    if upload is not None:
+        try:
+            candidate = referential.read_candidate(upload.getvalue(), upload.name, fw)
+            referential.check_replacement(ctx.con, candidate)
+        except FrameworkError as exc:
+            st.error(f"Référentiel refusé : {len(exc.problems)} problème(s) à corriger.")
+            st.dataframe({"Problème": exc.problems}, hide_index=True, width="stretch")
+        else:
+            st.success(f"Référentiel valide (version {candidate.version}). Voici ce qui changera :")
+            st.dataframe(referential.changes(fw, candidate), hide_index=True, width="stretch")
+            if st.button("Enregistrer ce référentiel", type="primary"):
+                with ui.user_errors():
+                    referential.replace(ctx.con, candidate)
+                    st.success("Référentiel enregistré : toutes les pages l'utilisent désormais.")
+                    st.rerun()
