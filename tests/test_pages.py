@@ -1,0 +1,50 @@
+"""Every page runs through AppTest on an empty and on a demo database without an exception."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ROOT, run_page
+
+PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_demo_database(page, demo_db_path):
+    at = run_page(page, demo_db_path)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title, "every page has a French title"
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_page_runs_on_empty_database(page, empty_db_path):
+    at = run_page(page, empty_db_path)
+    assert not at.exception, [e.value for e in at.exception]
+
+
+def test_first_start_creates_the_demo_and_says_so(tmp_path):
+    database = tmp_path / "first.duckdb"
+    at = run_page("pages/4_Referentiel.py", database)
+    assert database.exists()
+    assert any("Données de démonstration" in i.value for i in at.info)
+    assert any("init --empty" in i.value for i in at.info)
+
+
+def test_home_tiles_on_the_demo(demo_db_path):
+    at = run_page("app.py", demo_db_path)
+    labels = [m.label for m in at.metric]
+    assert "En bonne voie" in labels and "Cellules servies" in labels
+    cells = next(m for m in at.metric if m.label == "Cellules servies")
+    assert cells.value == "43 / 48"
+
+
+def test_home_on_empty_database_invites_to_import(empty_db_path):
+    at = run_page("app.py", empty_db_path)
+    assert any("Importez" in w.value for w in at.warning)
+
+
+def test_referentiel_filters_indicators(demo_db_path):
+    at = run_page("pages/4_Referentiel.py", demo_db_path)
+    at.text_input[0].input("nuitées").run()
+    table = at.dataframe[0].value
+    assert set(table["Code"]) == {"CLI08", "CLI09", "CLI11", "ATT09"}
