@@ -13,7 +13,8 @@ import duckdb
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import db, demo
+from ardenne_kpi import accounts, db, demo
+from ardenne_kpi.accounts import AccessError, User
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, load_framework
@@ -48,6 +49,7 @@ class PageContext:
     fw: Framework
     db_path: Path
     created_demo: bool
+    user: User
 
 
 @st.cache_resource(show_spinner=False)
@@ -90,6 +92,7 @@ def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext
         st.error(exc.message)
         st.stop()
     fw = _framework(con, data_revision(con))
+    user = _signed_in_user(fw)
     with st.sidebar:
         st.markdown(f"### {APP_NAME}")
         st.caption(fw.portfolio.get("label", ""))
@@ -100,6 +103,17 @@ def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext
                 break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
         st.divider()
         st.caption(f"Base : `{path.name}` · référentiel {fw.version}")
+        if not user.local:
+            st.caption(f"Connecté : **{user.label}**")
+            if st.button("Se déconnecter", icon=":material/logout:"):
+                _sign_out()
+    if user.local:
+        st.warning(
+            "**Mode local, sans authentification** : toute personne qui ouvre cette adresse peut importer, "
+            "annuler un import ou remplacer le référentiel. Pour activer les comptes : "
+            "`python -m ardenne_kpi users add NOM --role admin` (voir le README).",
+            icon=":material/lock_open:",
+        )
     if db.is_demo(con):
         st.info(
             "**Données de démonstration.** Ces chiffres sont générés pour montrer l'outil, ils ne sont pas "
@@ -107,7 +121,63 @@ def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext
             "les rapports des partenaires depuis la page « Importer un rapport ».",
             icon=":material/science:",
         )
-    return PageContext(con=con, fw=fw, db_path=path, created_demo=created)
+    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
+
+
+# ---------------------------------------------------------------- sign-in
+
+
+def _sign_out() -> None:
+    st.session_state.pop("user", None)
+    if os.environ.get("ARDENNE_AUTH") == "oidc":
+        st.logout()
+    st.rerun()
+
+
+def _signed_in_user(fw: Framework) -> User:
+    """The user of this session; draws the sign-in form and stops the page when there is none."""
+    if os.environ.get("ARDENNE_AUTH") == "oidc":
+        return _oidc_user()
+    if not accounts.auth_enabled():
+        return accounts.LOCAL_USER
+    user = st.session_state.get("user")
+    if user is not None:
+        return user
+    st.title("Connexion")
+    st.caption(f"{APP_NAME} · {fw.portfolio.get('label', '')}")
+    with st.form("sign_in"):
+        name = st.text_input("Nom d'utilisateur")
+        password = st.text_input("Mot de passe", type="password")
+        submitted = st.form_submit_button("Se connecter", type="primary")
+    if submitted:
+        try:
+            st.session_state["user"] = accounts.authenticate(name, password)
+        except AccessError as exc:
+            st.error(exc.message)
+        else:
+            st.rerun()
+    st.stop()
+
+
+def _oidc_user() -> User:
+    """Sign-in through Streamlit's native OpenID Connect (`st.login`); roles still come from
+    the accounts file, matched on the e-mail address the provider gives."""
+    if not st.user.is_logged_in:
+        st.title("Connexion")
+        st.button("Se connecter avec le compte de l'organisation", on_click=st.login, type="primary")
+        st.stop()
+    email = str(st.user.get("email") or "")
+    match = next((u for u in accounts.list_users() if u.name.lower() == email.lower()), None)
+    if match is None:
+        st.error(f"Le compte {email} n'a pas d'accès à ce tableau de bord : demandez-le à la coordination.")
+        st.button("Se déconnecter", on_click=st.logout)
+        st.stop()
+    return match
+
+
+def refuse(exc: AccessError) -> None:
+    """Show why an action is refused, in one sentence."""
+    st.error(exc.message, icon=":material/block:")
 
 
 # French formats (ardenne_kpi.format), re-exported so pages need one import.

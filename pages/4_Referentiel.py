@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import framework_workbook, referential, ui
+from ardenne_kpi import accounts, framework_workbook, referential, ui
 from ardenne_kpi.errors import FrameworkError
 
 ctx = ui.page_setup("Référentiel", icon=":material/account_tree:")
@@ -57,6 +57,9 @@ with tab_actors:
         st.dataframe(frame, hide_index=True, width="stretch")
 
 st.divider()
+if not accounts.is_admin(ctx.user):
+    st.caption("Seule la coordination (administrateur) peut remplacer le référentiel.")
+    st.stop()
 with st.expander("Remplacer le référentiel (coordination)", icon=":material/edit_document:"):
     st.markdown(
         "Téléchargez le classeur ci-dessus, corrigez-le, puis déposez-le ici (ou un fichier .yaml). Il est "
@@ -76,6 +79,7 @@ with st.expander("Remplacer le référentiel (coordination)", icon=":material/ed
             st.dataframe(referential.changes(fw, candidate), hide_index=True, width="stretch")
             if st.button("Enregistrer ce référentiel", type="primary"):
                 with ui.user_errors():
+                    accounts.check_admin(ctx.user, "remplacer le référentiel")
                     referential.replace(ctx.con, candidate)
                     st.success("Référentiel enregistré : toutes les pages l'utilisent désormais.")
                     st.rerun()

@@ -14,6 +14,16 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "calamine"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_accounts(tmp_path_factory):
+    """Tests run in local mode unless they configure accounts themselves: never read the
+    developer's real accounts file."""
+    path = tmp_path_factory.mktemp("accounts") / "accounts.yaml"
+    os.environ["ARDENNE_ACCOUNTS"] = str(path)
+    os.environ.pop("ARDENNE_AUTH", None)
+    return path
+
+
 @pytest.fixture(scope="session")
 def fw():
     return load_framework()
@@ -46,18 +56,25 @@ def con(tmp_path, fw):
     connection.close()
 
 
-def run_page(page: str, database: Path, timeout: float = 60):
-    """Run one page through AppTest against `database`; returns the finished AppTest."""
+def run_page(page: str, database: Path, timeout: float = 60, *, user=None, accounts_file: Path | None = None):
+    """Run one page through AppTest against `database`; returns the finished AppTest.
+
+    `user` signs a session in (with `accounts_file` holding the configured accounts)."""
     from streamlit.testing.v1 import AppTest
 
-    old = os.environ.get("ARDENNE_DB")
+    saved = {k: os.environ.get(k) for k in ("ARDENNE_DB", "ARDENNE_ACCOUNTS")}
     os.environ["ARDENNE_DB"] = str(database)
+    if accounts_file is not None:
+        os.environ["ARDENNE_ACCOUNTS"] = str(accounts_file)
     try:
         at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+        if user is not None:
+            at.session_state["user"] = user
         at.run()
     finally:
-        if old is None:
-            os.environ.pop("ARDENNE_DB", None)
-        else:
-            os.environ["ARDENNE_DB"] = old
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
     return at

@@ -1,0 +1,61 @@
+"""`python -m ardenne_kpi users add|list|remove`: the accounts file (outside the repository)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+
+from ardenne_kpi import accounts
+from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.framework import load_framework
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    users = sub.add_parser("users", help="gérer les comptes (fichier hors du dépôt, voir le README)")
+    actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = actions.add_parser("add", help="ajouter ou remplacer un compte (le mot de passe est demandé)")
+    add.add_argument("name", metavar="NOM")
+    add.add_argument("--role", choices=accounts.ROLES, required=True)
+    add.add_argument("--operator", action="append", default=[], metavar="CODE",
+                     help="opérateur du partenaire (répétable)")
+    add.set_defaults(handler=run_add)
+    listing = actions.add_parser("list", help="lister les comptes")
+    listing.set_defaults(handler=run_list)
+    remove = actions.add_parser("remove", help="supprimer un compte")
+    remove.add_argument("name", metavar="NOM")
+    remove.set_defaults(handler=run_remove)
+
+
+def _password() -> str:
+    # Scripts (and our tests) may pipe the password; people type it twice.
+    if not sys.stdin.isatty() or os.environ.get("ARDENNE_PASSWORD_STDIN"):
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("Mot de passe : ")
+    if getpass.getpass("Mot de passe (confirmation) : ") != first:
+        raise ArdenneError("Les deux mots de passe diffèrent.")
+    return first
+
+
+def run_add(args: argparse.Namespace) -> int:
+    known = {o.code for o in load_framework().operators}
+    user = accounts.add_user(args.name, args.role, _password(), args.operator, known_operators=known)
+    print(f"Compte enregistré : {user.label} dans {accounts.accounts_path()}")
+    return 0
+
+
+def run_list(args: argparse.Namespace) -> int:
+    users = accounts.list_users()
+    if not users:
+        print(f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans authentification.")
+    for u in users:
+        print(u.label)
+    return 0
+
+
+def run_remove(args: argparse.Namespace) -> int:
+    if not accounts.remove_user(args.name):
+        raise ArdenneError(f"Aucun compte « {args.name} ».")
+    print(f"Compte supprimé : {args.name}")
+    return 0

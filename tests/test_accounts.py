@@ -1,0 +1,102 @@
+"""Accounts and roles: hashed passwords, permissions, rate-limited sign-in, the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from ardenne_kpi import accounts
+from ardenne_kpi.accounts import AccessError, RateLimiter, User
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def accounts_file(tmp_path):
+    path = tmp_path / "accounts.yaml"
+    accounts.add_user("coord", "admin", PASSWORD, path=path)
+    accounts.add_user("ftlb", "partner", PASSWORD, ["FTLB"], path=path)
+    accounts.add_user("elu", "viewer", PASSWORD, path=path)
+    return path
+
+
+def test_passwords_are_stored_as_argon2_hashes(accounts_file):
+    text = accounts_file.read_text(encoding="utf-8")
+    assert PASSWORD not in text
+    users = yaml.safe_load(text)["users"]
+    assert all(u["password_hash"].startswith("$argon2id$") for u in users.values())
+    assert oct(accounts_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_sign_in_with_the_right_password(accounts_file):
+    user = accounts.authenticate("ftlb", PASSWORD, path=accounts_file, limiter=RateLimiter())
+    assert user == User("ftlb", "partner", ("FTLB",))
+
+
+@pytest.mark.parametrize(("name", "password"), [("ftlb", "wrong password"), ("nobody", PASSWORD)])
+def test_wrong_name_or_password_says_the_same_thing(accounts_file, name, password):
+    with pytest.raises(AccessError) as info:
+        accounts.authenticate(name, password, path=accounts_file, limiter=RateLimiter())
+    assert info.value.message == "Nom d'utilisateur ou mot de passe incorrect."
+
+
+def test_failed_sign_ins_are_rate_limited(accounts_file):
+    limiter = RateLimiter()
+    for _ in range(accounts.MAX_FAILURES):
+        with pytest.raises(AccessError):
+            accounts.authenticate("ftlb", "nope", path=accounts_file, limiter=limiter)
+    with pytest.raises(AccessError) as info:
+        accounts.authenticate("ftlb", PASSWORD, path=accounts_file, limiter=limiter)  # even the right one
+    assert "Trop d'essais" in info.value.message
+
+
+def test_rate_limit_expires():
+    limiter = RateLimiter()
+    for i in range(accounts.MAX_FAILURES):
+        limiter.failed("x", now=100.0 + i)
+    assert limiter.wait_time("x", now=105.0) > 0
+    assert limiter.wait_time("x", now=105.0 + accounts.LOCKOUT) == 0
+
+
+def test_partner_uploads_for_its_operators_only():
+    partner = User("ftlb", "partner", ("FTLB",))
+    assert accounts.can_upload(partner, "FTLB")
+    assert not accounts.can_upload(partner, "ADT08")
+    with pytest.raises(AccessError) as info:
+        accounts.check_upload(partner, "ADT08")
+    assert "FTLB" in info.value.message and "ADT08" in info.value.message
+    assert accounts.upload_operators(partner, ["ADT08", "FTLB"]) == ["FTLB"]
+
+
+def test_viewer_cannot_upload_nor_administer():
+    viewer = User("elu", "viewer")
+    assert accounts.upload_operators(viewer, ["FTLB"]) == []
+    with pytest.raises(AccessError, match="lecture seule"):
+        accounts.check_upload(viewer, "FTLB")
+    with pytest.raises(AccessError, match="annuler un import"):
+        accounts.check_admin(viewer, "annuler un import")
+
+
+def test_partner_needs_an_operator(tmp_path):
+    with pytest.raises(Exception, match="--operator"):
+        accounts.add_user("p", "partner", PASSWORD, path=tmp_path / "a.yaml")
+
+
+def test_local_mode_without_accounts(tmp_path):
+    assert not accounts.auth_enabled(tmp_path / "none.yaml")
+
+
+def test_users_add_command_prompts_and_hashes(tmp_path):
+    path = tmp_path / "acc.yaml"
+    env = {**os.environ, "ARDENNE_ACCOUNTS": str(path), "ARDENNE_PASSWORD_STDIN": "1"}
+    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "users", "add", "anne", "--role", "partner",
+                           "--operator", "FTLB"], input=PASSWORD + "\n", env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert accounts.authenticate("anne", PASSWORD, path=path, limiter=RateLimiter()).operators == ("FTLB",)
+    bad = subprocess.run([sys.executable, "-m", "ardenne_kpi", "users", "add", "bob", "--role", "partner",
+                          "--operator", "NOPE"], input=PASSWORD + "\n", env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and "NOPE" in bad.stderr and "Traceback" not in bad.stderr

@@ -1,0 +1,76 @@
+"""Each role on each page, through AppTest: what they see and what they cannot do."""
+
+from __future__ import annotations
+
+import pytest
+
+from ardenne_kpi import accounts
+from ardenne_kpi.accounts import User
+from tests.conftest import ROOT, run_page
+
+PASSWORD = "correct horse battery"
+PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+ADMIN = User("coord", "admin")
+PARTNER = User("ftlb", "partner", ("FTLB",))
+VIEWER = User("elu", "viewer")
+
+
+@pytest.fixture(scope="module")
+def accounts_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("roles") / "accounts.yaml"
+    accounts.add_user("coord", "admin", PASSWORD, path=path)
+    accounts.add_user("ftlb", "partner", PASSWORD, ["FTLB"], path=path)
+    accounts.add_user("elu", "viewer", PASSWORD, path=path)
+    return path
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_signed_out_visitor_sees_only_the_sign_in_form(page, demo_db_path, accounts_file):
+    at = run_page(page, demo_db_path, accounts_file=accounts_file)
+    assert not at.exception
+    assert at.title[0].value == "Connexion"
+    assert len(at.text_input) == 2 and not at.dataframe and not at.metric
+
+
+@pytest.mark.parametrize("user", [ADMIN, PARTNER, VIEWER], ids=lambda u: u.role)
+@pytest.mark.parametrize("page", PAGES)
+def test_every_role_reads_every_page(page, user, demo_db_path, accounts_file):
+    at = run_page(page, demo_db_path, user=user, accounts_file=accounts_file)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value != "Connexion"
+    assert not any("Mode local" in w.value for w in at.warning)
+
+
+def test_sign_in_through_the_form(demo_db_path, accounts_file, monkeypatch):
+    monkeypatch.setenv("ARDENNE_ACCOUNTS", str(accounts_file))  # for the rerun after the click
+    monkeypatch.setenv("ARDENNE_DB", str(demo_db_path))
+    at = run_page("app.py", demo_db_path, accounts_file=accounts_file)
+    at.text_input[0].input("elu")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["user"] == VIEWER
+
+
+def test_wrong_password_is_one_sentence(demo_db_path, accounts_file, monkeypatch):
+    monkeypatch.setenv("ARDENNE_ACCOUNTS", str(accounts_file))
+    monkeypatch.setenv("ARDENNE_DB", str(demo_db_path))
+    at = run_page("app.py", demo_db_path, accounts_file=accounts_file)
+    at.text_input[0].input("elu")
+    at.text_input[1].input("not the password")
+    at.button[0].click().run()
+    assert [e.value for e in at.error] == ["Nom d'utilisateur ou mot de passe incorrect."]
+
+
+def test_only_the_coordination_may_replace_the_framework(demo_db_path, accounts_file):
+    for user in (PARTNER, VIEWER):
+        at = run_page("pages/4_Referentiel.py", demo_db_path, user=user, accounts_file=accounts_file)
+        assert not any(e.label.startswith("Remplacer") for e in at.expander)
+        assert any("Seule la coordination" in c.value for c in at.caption)
+    at = run_page("pages/4_Referentiel.py", demo_db_path, user=ADMIN, accounts_file=accounts_file)
+    assert any(e.label.startswith("Remplacer") for e in at.expander)
+
+
+def test_local_mode_banner_says_how_to_turn_accounts_on(demo_db_path):
+    at = run_page("app.py", demo_db_path)
+    banner = next(w.value for w in at.warning if "Mode local" in w.value)
+    assert "users add" in banner
