@@ -82,6 +82,20 @@ def _framework(_con: duckdb.DuckDBPyConnection, revision: str) -> Framework:
     return db.ensure_framework(_con)
 
 
+@st.cache_data(show_spinner=False, max_entries=256)
+def _cached_call(name: str, revision: str, key: str, _func, _con, _fw, _args, _kwargs):
+    return _func(_con, _fw, *_args, **_kwargs)
+
+
+def cached(func, con: duckdb.DuckDBPyConnection, fw: Framework, *args, **kwargs):
+    """`func(con, fw, *args, **kwargs)`, cached until the data or the framework change.
+
+    Arguments must have a stable repr (codes, dates, tuples); results must be picklable."""
+    name = f"{func.__module__}.{func.__qualname__}"
+    key = repr((args, sorted(kwargs.items())))
+    return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
+
+
 def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext:
     """Configure the page, open the database, draw the menu and the banners; call first on every page."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
@@ -182,7 +196,7 @@ def refuse(exc: AccessError) -> None:
 
 # French formats (ardenne_kpi.format), re-exported so pages need one import.
 __all__ = ["PageContext", "connection", "data_revision", "fmt_date", "fmt_number", "fmt_percent",
-           "page_setup", "user_errors"]
+           "page_setup", "user_errors", "cached"]
 
 
 @contextmanager

@@ -224,9 +224,11 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 
 
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
-    """Changes whenever an upload lands or is rolled back, or the framework changes."""
+    """Changes whenever an upload lands or is rolled back, or the framework changes; names
+    the database file too, so caches never mix two databases."""
     row = con.cursor().execute("""
-        SELECT (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
+        SELECT coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '')
+               || '-' || (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
                || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
     """).fetchone()
     return row[0]
