@@ -1,46 +1,269 @@
-"""Reporting follow-up: which reports the framework expects and which arrived.
+"""Reporting follow-up: which reports the framework expects, which arrived, and when.
 
 Completeness counts uploads, not promises: an (operator, indicator, period) is received when
-a value that counts now was uploaded for it.
+a value that counts now was uploaded for it. Timeliness compares the first upload that
+brought it with the deadline: the period's end plus `reporting_deadline_days`.
+
+A report belongs to the window its period ENDS in (as in the coverage view), so a yearly
+value is never counted in two semesters.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import duckdb
 import pandas as pd
 
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period, periods_between
+from ardenne_kpi.format import fmt_date
+from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.periods import Period, period_containing, periods_between
+
+# State of one operator × period cell of the follow-up matrix.
+CELL_STATES = ("received", "partial", "missing", "pending", "none")
+CELL_LABELS = {
+    "received": "Reçu",
+    "partial": "Partiel",
+    "missing": "Manquant",
+    "pending": "Attendu (délai en cours)",
+    "none": "Rien d'attendu",
+}
+# Okabe–Ito, as the coverage heatmap: told apart by colour-blind readers and on a projector.
+CELL_COLORS = {
+    "received": "#0072B2",
+    "partial": "#E69F00",
+    "missing": "#D55E00",
+    "pending": "#CCCCCC",
+    "none": "#FFFFFF",
+}
+CELL_MARKS = {"received": "✔", "partial": "◐", "missing": "✘", "pending": "…", "none": ""}
+
+# State of one expected report: its timeliness.
+ITEM_STATES = ("on_time", "late", "overdue", "pending")
+ITEM_LABELS = {
+    "on_time": "Reçu dans le délai",
+    "late": "Reçu en retard",
+    "overdue": "Manquant, délai dépassé",
+    "pending": "Attendu, délai en cours",
+}
+
+ITEM_COLUMNS = ["operator", "indicator", "period", "period_end", "deadline", "column", "received",
+                "uploaded_at", "first_upload_id", "late", "status"]
 
 
-def expected_reports(fw: Framework, window: Period) -> pd.DataFrame:
-    """(operator, indicator, period) the framework expects inside `window`, from each
-    indicator's frequency and responsible operators."""
+# ------------------------------------------------------------------ what is expected
+
+
+def reporting_periods(fw: Framework, ind: Indicator) -> list[Period]:
+    """The periods the indicator is due for over the whole programme: its grain, inside the
+    programme, every second year for a biennial one, and not before its project started.
+
+    A project's end does not stop the expectation: partners keep reporting the portfolio's
+    indicators until the programme closes (as the demo and the real reports do)."""
+    cal = fw.calendar
+    periods = [p for p in periods_between(ind.grain, cal.start, cal.end, cal)
+               if cal.start <= p.start and p.end <= cal.end]
+    if ind.frequency == "B":
+        periods = periods[::2]
+    project = fw.by_code["projects"].get(ind.project)
+    if project is not None and project.start:
+        periods = [p for p in periods if p.end >= project.start]
+    return periods
+
+
+def _window(fw: Framework, window: Period | tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
+    if window is None:
+        return fw.calendar.start, fw.calendar.end
+    if isinstance(window, Period):
+        return window.start, window.end
+    return window
+
+
+def _today() -> dt.date:
+    return dt.date.today()
+
+
+def expected_reports(fw: Framework, window: Period | tuple[dt.date, dt.date] | None = None,
+                     as_of: dt.date | None = None) -> pd.DataFrame:
+    """(operator, indicator, period) the framework expects: each indicator's responsible
+    operators × its periods ending inside `window` and by `as_of` (today by default).
+
+    Columns: operator, indicator, period, period_end, deadline, column (the programme
+    semester the period ends in: the column of the follow-up matrix).
+    """
+    start, end = _window(fw, window)
+    as_of = as_of or _today()
+    cal = fw.calendar
     rows = []
     for ind in fw.indicators:
-        for p in periods_between(ind.grain, window.start, window.end, fw.calendar):
-            if window.contains(p):
-                rows.extend((op, ind.code, p.code, p.end) for op in ind.operators)
-    return pd.DataFrame(rows, columns=["operator", "indicator", "period", "period_end"]).drop_duplicates()
+        for p in reporting_periods(fw, ind):
+            if start <= p.end <= end and p.end <= as_of:
+                semester = period_containing(p.end, "programme-semester", cal)
+                deadline = p.end + dt.timedelta(days=fw.reporting_deadline_days)
+                rows.extend((op, ind.code, p.code, p.end, deadline, semester.code if semester else p.code)
+                            for op in ind.operators)
+    return pd.DataFrame(rows, columns=["operator", "indicator", "period", "period_end", "deadline", "column"]
+                        ).drop_duplicates(["operator", "indicator", "period"], ignore_index=True)
 
 
-def completeness(con: duckdb.DuckDBPyConnection, fw: Framework, window: Period) -> pd.DataFrame:
-    """Per operator: expected and received reports for the window, their share, and how many arrived late."""
-    expected = expected_reports(fw, window)
-    got = sql.received(con, window.start, window.end)
-    merged = expected.merge(got[["operator", "indicator", "period", "uploaded_at"]],
-                            on=["operator", "indicator", "period"], how="left")
-    deadline = pd.to_datetime(merged["period_end"]) + pd.Timedelta(days=fw.reporting_deadline_days + 1)
-    merged["received"] = merged["uploaded_at"].notna()
-    merged["late"] = merged["received"] & (pd.to_datetime(merged["uploaded_at"]) >= deadline)
-    out = merged.groupby("operator", as_index=False).agg(
-        expected=("indicator", "size"), received=("received", "sum"), late=("late", "sum"))
-    out["share"] = out["received"] / out["expected"]
+def report_items(con: duckdb.DuckDBPyConnection, fw: Framework,
+                 window: Period | tuple[dt.date, dt.date] | None = None,
+                 as_of: dt.date | None = None) -> pd.DataFrame:
+    """One row per expected report with what arrived: `received`, `uploaded_at` (first
+    arrival), `late` and `status` (on_time, late, overdue, pending — see ITEM_LABELS)."""
+    as_of = as_of or _today()
+    expected = expected_reports(fw, window, as_of)
+    start, end = _window(fw, window)
+    got = sql.received(con, start, end)
+    items = expected.merge(got[["operator", "indicator", "period", "uploaded_at", "first_upload_id"]],
+                           on=["operator", "indicator", "period"], how="left")
+    items["received"] = items["uploaded_at"].notna()
+    arrived = pd.to_datetime(items["uploaded_at"]).dt.normalize()
+    deadline = pd.to_datetime(items["deadline"])
+    items["late"] = items["received"] & (arrived > deadline)
+    overdue = pd.Timestamp(as_of) > deadline
+    items["status"] = "pending"
+    items.loc[~items["received"] & overdue, "status"] = "overdue"
+    items.loc[items["received"], "status"] = "on_time"
+    items.loc[items["late"], "status"] = "late"
+    return items[ITEM_COLUMNS]
+
+
+# ------------------------------------------------------------------ summaries
+
+
+def completeness(con: duckdb.DuckDBPyConnection, fw: Framework,
+                 window: Period | tuple[dt.date, dt.date] | None = None,
+                 as_of: dt.date | None = None) -> pd.DataFrame:
+    """Per operator: expected and received reports for the window, their share, how many
+    arrived late and how many are missing past the deadline.
+
+    Columns: operator, label, expected, received, late, overdue, pending, share, on_time_share.
+    """
+    items = report_items(con, fw, window, as_of)
+    return summarise(items, fw)
+
+
+def summarise(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """Per-operator counts of report items (see `completeness`), operators in framework order."""
+    ops = [o.code for o in fw.operators if o.code in set(items["operator"])]
+    out = pd.DataFrame({"operator": ops})
+    grouped = items.groupby("operator")
+    out["expected"] = out["operator"].map(grouped.size()).fillna(0).astype(int)
+    for name, mask in (("received", items["received"]), ("late", items["late"]),
+                       ("overdue", items["status"] == "overdue"), ("pending", items["status"] == "pending")):
+        out[name] = out["operator"].map(mask.groupby(items["operator"]).sum()).fillna(0).astype(int)
+    due = out["expected"] - out["pending"]
+    out["share"] = (out["received"] / out["expected"]).where(out["expected"] > 0)
+    out["on_time_share"] = ((out["received"] - out["late"]) / due).where(due > 0)
     out["label"] = out["operator"].map(lambda c: fw.label("operators", c))
-    return out.sort_values("operator", ignore_index=True)
+    return out[["operator", "label", "expected", "received", "late", "overdue", "pending", "share",
+                "on_time_share"]]
+
+
+def completeness_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """`completeness` with French headers and formatted shares, for pages, the pack and exports."""
+    from ardenne_kpi.format import fmt_percent
+
+    return pd.DataFrame({
+        "Opérateur": summary["label"],
+        "Attendus": summary["expected"],
+        "Reçus": summary["received"],
+        "Complétude": summary["share"].map(fmt_percent),
+        "En retard": summary["late"],
+        "Manquants (délai dépassé)": summary["overdue"],
+        "Ponctualité": summary["on_time_share"].map(fmt_percent),
+    })
+
+
+def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """The operator × period follow-up matrix, long: one row per (operator, column) with
+    expected, received, late, overdue, pending counts, `state` (CELL_STATES) and `timeliness`
+    ("late" when any report of the cell arrived late, "on_time", or "")."""
+    if items.empty:
+        return pd.DataFrame(columns=["operator", "column", "expected", "received", "late", "overdue", "pending",
+                                     "state", "timeliness"])
+    g = items.groupby(["operator", "column"])
+    cells = pd.DataFrame({
+        "expected": g.size(),
+        "received": g["received"].sum(),
+        "late": g["late"].sum(),
+        "overdue": g["status"].agg(lambda s: int((s == "overdue").sum())),
+        "pending": g["status"].agg(lambda s: int((s == "pending").sum())),
+    }).reset_index()
+
+    def state(row: pd.Series) -> str:
+        if row["received"] == row["expected"]:
+            return "received"
+        if row["received"] > 0:
+            return "partial"
+        return "missing" if row["overdue"] > 0 else "pending"
+
+    cells["state"] = cells.apply(state, axis=1)
+    cells["timeliness"] = [("late" if late else "on_time") if received else ""
+                           for late, received in zip(cells["late"], cells["received"], strict=True)]
+    return cells
+
+
+def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(text grid, state grid): operators as rows (framework order), periods as columns.
+
+    The text reads without colour: "✔ 12/12", "◐ 5/12 · 2 en retard", "✘ 0/8".
+    """
+    if cells.empty:
+        return pd.DataFrame(), pd.DataFrame()
+    order = [s.code for s in fw.calendar.semesters]
+    columns = sorted(set(cells["column"]), key=lambda c: (order.index(c) if c in order else len(order), c))
+    ops = [o.code for o in fw.operators if o.code in set(cells["operator"])]
+    text = pd.DataFrame("", index=ops, columns=columns)
+    state = pd.DataFrame("none", index=ops, columns=columns)
+    for row in cells.itertuples(index=False):
+        note = f" · {row.late} en retard" if row.late else ""
+        text.loc[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
+        state.loc[row.operator, row.column] = row.state
+    if labels:
+        names = {c: fw.label("operators", c) for c in ops}
+        text.index = [names[c] for c in ops]
+        state.index = text.index
+    return text, state
+
+
+def never_reported(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date | None = None) -> pd.DataFrame:
+    """Per operator, the indicators it is responsible for, was due to report, and never reported.
+
+    Columns: operator, operator_label, indicator, indicator_label, frequency, n_due.
+    """
+    items = report_items(con, fw, None, as_of)
+    due = items[items["status"] != "pending"]
+    g = due.groupby(["operator", "indicator"]).agg(n_due=("period", "size"), n_received=("received", "sum"))
+    never = g[g["n_received"] == 0].reset_index()
+    op_order = {o.code: i for i, o in enumerate(fw.operators)}
+    ind_order = {i.code: n for n, i in enumerate(fw.indicators)}
+    never = never.sort_values(["operator", "indicator"], key=lambda s: s.map(op_order if s.name == "operator"
+                                                                              else ind_order)).reset_index(drop=True)
+    never["operator_label"] = never["operator"].map(lambda c: fw.label("operators", c))
+    never["indicator_label"] = never["indicator"].map(lambda c: fw.label("indicators", c))
+    never["frequency"] = never["indicator"].map(lambda c: fw.indicator(c).frequency)
+    return never[["operator", "operator_label", "indicator", "indicator_label", "frequency", "n_due"]]
+
+
+def late_reports(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """Late and overdue reports grouped by operator and period, for the data-quality notes:
+    operator, label, column, status, n, max_delay_days (days past the deadline)."""
+    bad = items[items["status"].isin(["late", "overdue"])].copy()
+    if bad.empty:
+        return pd.DataFrame(columns=["operator", "label", "column", "status", "n", "max_delay_days"])
+    arrived = pd.to_datetime(bad["uploaded_at"]).dt.normalize()
+    bad["delay"] = (arrived - pd.to_datetime(bad["deadline"])).dt.days
+    out = bad.groupby(["operator", "column", "status"], as_index=False).agg(
+        n=("indicator", "size"), max_delay_days=("delay", "max"))
+    out["label"] = out["operator"].map(lambda c: fw.label("operators", c))
+    return out[["operator", "label", "column", "status", "n", "max_delay_days"]]
+
+
+# ------------------------------------------------------------------ windows and dates
 
 
 def last_closed_semester(fw: Framework, as_of: dt.date | None) -> Period:
@@ -55,3 +278,57 @@ def last_closed_semester(fw: Framework, as_of: dt.date | None) -> Period:
 def latest_data(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.datetime | None]:
     """(end of the latest reported period, time of the latest upload)."""
     return sql.latest_data(con)
+
+
+# ------------------------------------------------------------------ uploads and their warnings
+
+
+def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> pd.DataFrame:
+    """Every upload (or those current values come from) with counts: the sources of the figures."""
+    return sql.uploads(con, only_counting=only_counting)
+
+
+def uploads_table(frame: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """The uploads with French headers, for the annex and the pages."""
+    status = {"imported": "importé", "demo": "démonstration", "rolled_back": "annulé"}
+    return pd.DataFrame({
+        "N°": frame["upload_id"].astype(int),
+        "Fichier": frame["file_name"],
+        "Opérateur": frame["operator"].map(lambda c: fw.label("operators", c) if isinstance(c, str) else ""),
+        "Déposé le": pd.to_datetime(frame["uploaded_at"]).dt.strftime("%d/%m/%Y"),
+        "Par": frame["uploaded_by"].fillna(""),
+        "État": frame["status"].map(lambda s: status.get(s, s)),
+        "Valeurs retenues": frame["n_current"].astype(int),
+        "Avertissements": frame["warnings"].fillna(0).astype(int),
+    })
+
+
+def warning_messages(frame: pd.DataFrame) -> pd.DataFrame:
+    """The import warnings stored with each upload, one row per message: upload_id, file_name, message.
+
+    `messages` holds a JSON list of strings or of {sheet, cell, message} objects.
+    """
+    rows = []
+    for row in frame.itertuples(index=False):
+        if not isinstance(row.messages, str) or not row.messages.strip():
+            continue
+        try:
+            messages = json.loads(row.messages)
+        except ValueError:
+            messages = [row.messages]
+        for m in messages if isinstance(messages, list) else [messages]:
+            text = m.get("message", "") if isinstance(m, dict) else str(m)
+            if isinstance(m, dict) and m.get("sheet") and m.get("cell") and m.get("sheet") not in text:
+                text = f"Feuille « {m['sheet']} », cellule {m['cell']} : {text}"
+            rows.append((int(row.upload_id), row.file_name, text))
+    return pd.DataFrame(rows, columns=["upload_id", "file_name", "message"])
+
+
+def deadline_text(fw: Framework) -> str:
+    return f"{fw.reporting_deadline_days} jours après la fin de la période"
+
+
+def describe_item(row: pd.Series) -> str:
+    """One expected report in a French sentence (for notes and tooltips)."""
+    when = f"reçu le {fmt_date(pd.Timestamp(row['uploaded_at']).date())}" if row["received"] else "non reçu"
+    return f"{row['indicator']} · {row['period']} : {when}, échéance {fmt_date(row['deadline'])}"

@@ -9,18 +9,27 @@ import pandas as pd
 
 from ardenne_kpi.db import query_df
 
+# Upload statuses whose values count (a rolled-back upload counts for nothing).
 LIVE_UPLOADS = "('imported', 'demo')"
 
 
 def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Distinct (operator, indicator, period) currently counted with a period inside [start, end],
-    with the date of the first upload that brought it."""
+    """Distinct (operator, indicator, period) with a value that counts now and a period ending
+    inside [start, end], with the time of the FIRST live upload that brought a value for it.
+
+    Timeliness is judged on that first arrival: a late correction does not make an on-time
+    report late, and a re-upload does not make a late one on time.
+    """
     return query_df(con, f"""
-        SELECT v.operator, v.indicator, v.period, v.period_end, min(u.uploaded_at) AS uploaded_at
+        SELECT v.operator, v.indicator, v.period, max(v.period_end) AS period_end,
+               min(u.uploaded_at) AS uploaded_at,
+               count(*) FILTER (WHERE v.is_current) AS n_values,
+               arg_min(u.id, u.uploaded_at) AS first_upload_id
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
-        WHERE v.is_current AND u.status IN {LIVE_UPLOADS}
-          AND v.period_start >= ? AND v.period_end <= ?
-        GROUP BY ALL
+        WHERE u.status IN {LIVE_UPLOADS}
+          AND v.period_end BETWEEN ? AND ?
+        GROUP BY v.operator, v.indicator, v.period
+        HAVING bool_or(v.is_current)
     """, [start, end])
 
 
@@ -32,3 +41,21 @@ def latest_data(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date
         WHERE v.is_current AND u.status IN {LIVE_UPLOADS}
     """).fetchone()
     return row[0], row[1]
+
+
+def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> pd.DataFrame:
+    """Every upload with its counts and how many of its values count now (the sources of the figures).
+
+    With `only_counting`, only the uploads at least one current value comes from.
+    """
+    return query_df(con, f"""
+        SELECT u.id AS upload_id, u.file_name, u.operator, u.uploaded_by, u.uploaded_at, u.status,
+               u.inserted, u.updated, u.warnings, u.messages, u.rolled_back_at,
+               count(v.id) AS n_current,
+               min(v.period_start) AS first_period_start, max(v.period_end) AS last_period_end
+        FROM uploads u
+        LEFT JOIN report_values v ON v.upload_id = u.id AND v.is_current
+        GROUP BY ALL
+        HAVING NOT ? OR (count(v.id) > 0 AND u.status IN {LIVE_UPLOADS})
+        ORDER BY u.uploaded_at, u.id
+    """, [only_counting])

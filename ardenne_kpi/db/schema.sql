@@ -125,3 +125,23 @@ CREATE TABLE IF NOT EXISTS snapshot_values (
 
 -- No secondary indexes: DuckDB's zone maps serve these scans; ART indexes on an
 -- insert-heavy table only slow imports down.
+
+-- ------------------------------------------------------------------ committee snapshots (reporting)
+-- What a snapshot froze besides its values: each indicator's status and each dimension × key
+-- coverage cell's state, as computed at the committee date, so a comparison shows what the
+-- committee saw even after the framework or the status rules change.
+ALTER TABLE snapshots ADD COLUMN IF NOT EXISTS framework_version VARCHAR;
+CREATE TABLE IF NOT EXISTS snapshot_status (
+    snapshot_id   INTEGER NOT NULL,
+    indicator     VARCHAR NOT NULL,
+    status        VARCHAR NOT NULL,
+    progress      DOUBLE,
+    latest_period VARCHAR,
+    latest_value  DOUBLE
+);
+CREATE TABLE IF NOT EXISTS snapshot_cells (
+    snapshot_id INTEGER NOT NULL,
+    row_code    VARCHAR NOT NULL,
+    col_code    VARCHAR NOT NULL,
+    state       VARCHAR NOT NULL
+);
