@@ -1,0 +1,41 @@
+"""`python -m ardenne_kpi template`: the report template of an operator for a period."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ardenne_kpi import db, templates
+from ardenne_kpi.commands import add_db_argument
+from ardenne_kpi.framework import load_framework
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser("template", help="générer le modèle de rapport (.xlsx) d'un opérateur pour une période")
+    parser.add_argument("--operator", required=True, metavar="CODE", help="code de l'opérateur (ex. FTLB)")
+    parser.add_argument("--period", required=True, metavar="PÉRIODE",
+                        help="période du rapport (ex. S05, 2019-Q3, T3 2019, 2019)")
+    parser.add_argument("--out", required=True, metavar="FICHIER.xlsx", help="fichier à écrire")
+    add_db_argument(parser)
+    parser.set_defaults(handler=run_template)
+
+
+def run_template(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        print("Le modèle est un classeur .xlsx : donnez un nom de fichier se terminant par .xlsx.")
+        return 2
+    path = db.db_path(args.db)
+    con = db.connect(path, read_only=path.exists())  # a template only reads
+    try:
+        fw = db.stored_framework(con) or load_framework()
+        operator = templates.resolve_operator(fw, args.operator)
+        period = templates.resolve_period(fw, args.period)
+        rows = templates.template_rows(con, fw, operator, period)
+        data = templates.build_template(con, fw, operator, period)
+    finally:
+        con.close()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_bytes(data)
+    print(f"Modèle écrit : {out} ({templates.describe(rows)}).")
+    return 0

@@ -1,0 +1,382 @@
+"""The partner report template: an .xlsx that is hard to fill wrongly.
+
+One sheet, pre-filled with the operator's indicators for the chosen period (one row per
+indicator × period × zone), the input cells in yellow and unlocked, drop-down lists for
+the period, the zone and the audience, and, for reference only, the last value reported
+and the final target. The French instructions and the meaning of every code sit in a
+panel right of the table (a separate sheet without a table would earn a warning).
+
+The layout is read by `ardenne_kpi.reports` like any partner workbook, so it is built
+to import with no warning:
+
+- the title block says `Opérateur : CODE` (the one metadata line); other text above the
+  header contains no colon and starts with no column synonym;
+- the header row uses the reader's own synonyms (Code indicateur, Libellé, Unité,
+  Période, Zone, Public, Valeur, Commentaire);
+- the reference columns have no header cell in the header row: their titles sit in the
+  row above, merged over both rows, so the reader neither reads nor reports them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from dataclasses import dataclass
+
+import duckdb
+from openpyxl import Workbook
+from openpyxl.comments import Comment
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from ardenne_kpi.db import history
+from ardenne_kpi.errors import ArdenneError, PeriodError
+from ardenne_kpi.format import fmt_date, fmt_number
+from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.periods import Period, parse_period, period_from_code, periods_between
+
+TEMPLATE_VERSION = "1"
+DATA_SHEET = "Rapport"
+TITLE_ROWS = 3  # title, operator, period line
+REF_TITLE_ROW = 5  # reference column titles, merged down over the header row
+HEADER_ROW = 6
+FIRST_ROW = HEADER_ROW + 1
+EXTRA_ROWS = 40  # unlocked blank rows for lines the partner adds (another zone, audience...)
+
+# (header, width, kind): "ref" columns are locked and read-only, "input" columns are filled in.
+COLUMNS = [
+    ("Code indicateur", 14, "key"),
+    ("Libellé", 52, "key"),
+    ("Unité", 13, "key"),
+    ("Période", 13, "input"),
+    ("Zone", 11, "input"),
+    ("Public", 10, "input"),
+    ("Valeur", 14, "input"),
+    ("Commentaire", 42, "input"),
+]
+REFERENCE_COLUMNS = [
+    ("Dernière valeur déclarée", 15),
+    ("Pour la période", 18),
+    ("Objectif final", 13),
+    ("Échéance de l'objectif", 22),
+]
+INPUT_FIELDS = ("period", "zone", "audience", "value", "comment")
+COLUMN_OF = {name: get_column_letter(i + 1) for i, name in enumerate(
+    ["indicator", "label", "unit", "period", "zone", "audience", "value", "comment",
+     "last_value", "last_period", "target", "target_period"])}
+
+_GREEN = "1F5C3F"
+_FILL_HEADER = PatternFill("solid", fgColor=_GREEN)
+_FILL_INPUT = PatternFill("solid", fgColor="FFF4C2")
+_FILL_REF = PatternFill("solid", fgColor="EDEDED")
+_THIN = Side(style="thin", color="BFBFBF")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_UNLOCKED = Protection(locked=False)
+
+
+@dataclass(frozen=True)
+class TemplateRow:
+    """One line to fill in: an indicator for a period and a zone (and an audience, '' = all)."""
+
+    indicator: Indicator
+    period: Period
+    zone: str
+    audience: str
+    last_value: float | None
+    last_period: Period | None
+
+
+def resolve_operator(fw: Framework, operator: str) -> str:
+    """The operator's code from its code or label (any case); ArdenneError in French otherwise."""
+    wanted = (operator or "").strip().casefold()
+    for op in fw.operators:
+        if wanted in (op.code.casefold(), op.label.casefold()):
+            return op.code
+    codes = ", ".join(op.code for op in fw.operators)
+    raise ArdenneError(f"Opérateur « {operator} » inconnu. Codes possibles : {codes}.", title="Opérateur inconnu")
+
+
+def resolve_period(fw: Framework, period: str | Period) -> Period:
+    """The reporting period of a template, inside the programme; ArdenneError in French otherwise."""
+    try:
+        found = parse_period(period, fw.calendar)
+    except PeriodError as exc:
+        raise ArdenneError(exc.message, title="Période illisible") from exc
+    cal = fw.calendar
+    if found.end < cal.start or found.start > cal.end:
+        raise ArdenneError(
+            f"La période {found.label_fr} est hors du programme ({fmt_date(cal.start)} – {fmt_date(cal.end)}).",
+            title="Période hors programme")
+    return found
+
+
+def due_periods(fw: Framework, indicator: Indicator, period: Period) -> list[Period]:
+    """The periods of the indicator's grain that end within `period` and lie in the programme:
+    a quarterly indicator has two rows in a programme semester, an annual one appears in the
+    report of the semester in which its year ends."""
+    cal = fw.calendar
+    return [p for p in periods_between(indicator.grain, period.start, period.end, cal)
+            if period.start <= p.end <= period.end and cal.start <= p.start and p.end <= cal.end]
+
+
+def _default_cells(fw: Framework, indicator: Indicator, operator: str) -> list[tuple[str, str]]:
+    """The (zone, audience) lines expected from an operator: one per zone it covers when
+    the indicator is reported by zone, else one for its territory."""
+    op = fw.by_code["operators"][operator]
+    level1 = [z.code for z in fw.zones if z.parent == "ARD"]
+    if not indicator.by_zone:
+        zone = op.zones[0] if len(op.zones) == 1 else "ARD"
+        return [(zone, "")]
+    zones = level1 if "ARD" in op.zones else list(op.zones)
+    return [(z, "") for z in zones or ["ARD"]]
+
+
+def template_rows(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
+                  period: str | Period) -> list[TemplateRow]:
+    """The lines of the template of `operator` for `period`: every indicator it is responsible
+    for, every period of the indicator's grain due then, every zone it reports (the usual ones
+    plus any it reported before), with the last value reported before the period."""
+    operator = resolve_operator(fw, operator)
+    period = resolve_period(fw, period)
+    indicators = [i for i in fw.indicators if operator in i.operators]
+    if not indicators:
+        raise ArdenneError(f"L'opérateur {operator} n'est responsable d'aucun indicateur dans le référentiel : "
+                           "il n'a pas de rapport à remplir.", title="Aucun indicateur")
+    reported: dict[str, list[tuple[str, str]]] = {}
+    for row in history.reported_cells(con, operator).itertuples(index=False):
+        reported.setdefault(row.indicator, []).append((row.zone, row.audience or ""))
+    last: dict[tuple, tuple[float, str]] = {
+        (r.indicator, r.zone, r.audience or "", r.grain): (float(r.value), r.period)
+        for r in history.last_values(con, operator, period.start).itertuples(index=False)
+    }
+    zone_order = {z.code: n for n, z in enumerate(fw.zones)}
+    rows: list[TemplateRow] = []
+    for ind in indicators:
+        cells = list(dict.fromkeys(_default_cells(fw, ind, operator) + reported.get(ind.code, [])))
+        cells.sort(key=lambda c: (zone_order.get(c[0], 99), c[1]))
+        for p in due_periods(fw, ind, period):
+            for zone, audience in cells:
+                found = last.get((ind.code, zone, audience, ind.grain))
+                last_period = _period_or_none(fw, found[1]) if found else None
+                rows.append(TemplateRow(ind, p, zone, audience, found[0] if found else None, last_period))
+    if not rows:
+        raise ArdenneError(f"Aucun indicateur de {operator} n'est à déclarer pour {period.label_fr} "
+                           "(les indicateurs annuels se déclarent avec la période où l'année se termine). "
+                           "Choisissez une autre période.", title="Rien à déclarer")
+    return rows
+
+
+def _period_or_none(fw: Framework, code: str) -> Period | None:
+    try:
+        return period_from_code(code, fw.calendar)
+    except PeriodError:
+        return None
+
+
+def file_name(operator: str, period: Period) -> str:
+    """`rapport_FTLB_S05.xlsx`: what the download and the command line call the template."""
+    return f"rapport_{operator}_{period.code.replace('..', '_')}.xlsx"
+
+
+def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
+                   *, today: dt.date | None = None) -> bytes:
+    """The template workbook of `operator` for `period`, as .xlsx bytes."""
+    operator = resolve_operator(fw, operator)
+    period = resolve_period(fw, period)
+    rows = template_rows(con, fw, operator, period)
+    wb = Workbook()
+    data = wb.active
+    data.title = DATA_SHEET
+    _write_data_sheet(data, fw, operator, period, rows, today or dt.date.today())
+    props = wb.properties
+    props.title = f"Rapport {operator} {period.code}"
+    props.subject = "Ardenne Attractivity : rapport d'activité"
+    props.creator = "Ardenne KPI"
+    props.keywords = f"ardenne-kpi-template v{TEMPLATE_VERSION} {operator} {period.code}"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _write_data_sheet(ws, fw: Framework, operator: str, period: Period, rows: list[TemplateRow],
+                      today: dt.date) -> None:
+    op_label = fw.label("operators", operator)
+    ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
+    last_col = get_column_letter(ncols)
+    # Title block. Only A2 is a metadata line ("Opérateur : CODE"); nothing else above the
+    # header has a colon or begins with a column name, so the reader takes nothing else from it.
+    ws["A1"] = f"Rapport d'activité de {op_label}"
+    ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
+    ws["A2"] = f"Opérateur : {operator}"
+    ws["A2"].font = Font(bold=True)
+    ws["A3"] = (f"Rapport pour {period.label_fr} · modèle généré le {fmt_date(today)} · "
+                "remplissez les cellules jaunes puis déposez ce fichier sur la page Importer un rapport")
+    ws["A3"].font = Font(italic=True, color="595959")
+    # Reference titles: in the row above the header, merged down over it.
+    first_ref = len(COLUMNS) + 1
+    ws.cell(REF_TITLE_ROW - 1, first_ref, "Pour information (non importé)").font = Font(italic=True, color="595959")
+    for offset, (title, _width) in enumerate(REFERENCE_COLUMNS):
+        col = first_ref + offset
+        cell = ws.cell(REF_TITLE_ROW, col, title)
+        ws.merge_cells(start_row=REF_TITLE_ROW, start_column=col, end_row=HEADER_ROW, end_column=col)
+        cell.font = Font(bold=True, color="404040")
+        cell.fill = _FILL_REF
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        cell.border = _BORDER
+    for col, (title, width, _kind) in enumerate(COLUMNS, start=1):
+        cell = ws.cell(HEADER_ROW, col, title)
+        cell.font = Font(bold=True, color="FFFFFF")
+        cell.fill = _FILL_HEADER
+        cell.alignment = Alignment(wrap_text=True, vertical="center")
+        cell.border = _BORDER
+        ws.column_dimensions[get_column_letter(col)].width = width
+    for offset, (_title, width) in enumerate(REFERENCE_COLUMNS):
+        ws.column_dimensions[get_column_letter(first_ref + offset)].width = width
+    ws.row_dimensions[REF_TITLE_ROW].height = 30
+    ws.row_dimensions[HEADER_ROW].height = 30
+
+    r = FIRST_ROW
+    for row in rows:
+        ind = row.indicator
+        target = ind.final_target
+        values = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, None, None,
+                  row.last_value, row.last_period.label_fr if row.last_period else None,
+                  target.value, target.period.label_fr]
+        for col, value in enumerate(values, start=1):
+            cell = ws.cell(r, col, value)
+            cell.border = _BORDER
+            if col <= len(COLUMNS) and COLUMNS[col - 1][2] == "input":
+                cell.fill = _FILL_INPUT
+                cell.protection = _UNLOCKED
+            elif col > len(COLUMNS):
+                cell.fill = _FILL_REF
+                cell.font = Font(color="404040")
+            if col in (7, 9, 11):
+                cell.number_format = "#,##0.##" if ind.unit.strip() != "%" else "0.0"
+        r += 1
+    last_filled = r - 1
+    # Blank unlocked lines for what the template did not foresee (another zone or audience).
+    for extra in range(r, r + EXTRA_ROWS):
+        for col in range(1, len(COLUMNS) + 1):
+            ws.cell(extra, col).protection = _UNLOCKED
+    last_row = r + EXTRA_ROWS - 1
+
+    _validations(ws, _write_panel(ws, fw, period, rows), last_row)
+    ws.freeze_panes = ws.cell(FIRST_ROW, 3)  # header and code/label always visible
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{last_col}{last_filled}"
+    ws.protection.sheet = True
+    ws.protection.autoFilter = False  # False = allowed: partners may filter and sort
+    ws.protection.sort = False
+    ws.protection.formatColumns = False
+    ws.protection.formatRows = False
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToHeight = 0
+    ws.cell(HEADER_ROW, 7).comment = Comment(
+        "Saisissez le nombre seul (1234,5), sans unité : l'unité est donnée par la colonne Unité. "
+        "Pour un pourcentage, 12,5 ou 12,5 %. Laissez vide ce que vous ne connaissez pas "
+        "(vide = non déclaré, ce n'est pas zéro).", "Ardenne KPI", width=320, height=120)
+
+
+def _validations(ws, lists: dict[str, str], last_row: int) -> None:
+    """Drop-down lists for period, zone and audience, read from the code lists of the panel;
+    numbers only in the value column (a warning, so that « n.d. » can still be typed)."""
+    span = f"{FIRST_ROW}:{last_row}"
+    for field, (col, title, prompt) in {
+        "period": ("D", "Période", "Choisissez la période dans la liste (ou saisissez-en une autre, ex. T3 2019)."),
+        "zone": ("E", "Zone", "Choisissez le code de la zone (ARD = toute l'Ardenne)."),
+        "audience": ("F", "Public", "Laissez vide pour tous publics, ou choisissez le code d'un public."),
+    }.items():
+        dv = DataValidation(type="list", formula1=lists[field], allow_blank=True, showDropDown=False,
+                            showErrorMessage=True, errorStyle="warning", promptTitle=title, prompt=prompt,
+                            errorTitle=title, error="Valeur absente de la liste : voyez les codes à utiliser à droite du tableau.")
+        dv.showInputMessage = True
+        dv.add(f"{col}{span.replace(':', ':' + col)}")
+        ws.add_data_validation(dv)
+    dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
+                        showErrorMessage=True, errorStyle="warning", errorTitle="Valeur",
+                        error="Saisissez un nombre positif, sans unité (ex. 1234,5).")
+    dv.add(f"G{span.replace(':', ':G')}")
+    ws.add_data_validation(dv)
+
+
+# The side panel, right of the reference columns: the instructions, then the codes the
+# drop-downs offer. It starts on the first data row: the reader ignores cells right of the
+# table on rows whose value cell is empty, whereas a second sheet without a table, or text
+# in the header row, would each earn a warning.
+PANEL_COL = len(COLUMNS) + len(REFERENCE_COLUMNS) + 2  # one empty column as a gutter
+
+
+def _instructions(period: Period, rows: list[TemplateRow]) -> list[str]:
+    n_ind = len({r.indicator.code for r in rows})
+    return [
+        f"1. Ce rapport liste vos {n_ind} indicateurs à déclarer pour {period.label_fr}, une ligne par "
+        "indicateur, période et zone.",
+        "2. Remplissez les cellules jaunes. Valeur = le nombre seul, sans unité ni texte (1234,5 ou 1 234,5) ; "
+        "pour un pourcentage, 12,5 ou 12,5 %.",
+        "3. Une valeur inconnue reste vide (vide = non déclaré, ce n'est pas zéro). Écrivez n.d. seulement si "
+        "la donnée n'existe pas.",
+        "4. Période, Zone et Public se choisissent dans des listes (codes expliqués ci-dessous). Public vide = "
+        "tous publics ; zone ARD = toute l'Ardenne transfrontalière.",
+        "5. Pour une zone ou un public de plus, remplissez une ligne vide sous le tableau en recopiant le code "
+        "de l'indicateur.",
+        "6. Une valeur plus de trois fois plus grande ou plus petite que la précédente est signalée : "
+        "expliquez-la dans la colonne Commentaire.",
+        "7. Les colonnes grises (dernière valeur déclarée, objectif) sont là pour information : elles ne sont "
+        "pas importées.",
+        "8. Ne modifiez ni les codes, ni les libellés, ni la ligne Opérateur en haut de la feuille.",
+        "9. Enregistrez en .xlsx et déposez le fichier sur la page Importer un rapport : un aperçu montre ce "
+        "qui sera enregistré avant toute écriture, et chaque erreur est indiquée avec sa cellule.",
+        "10. La feuille est protégée sans mot de passe pour éviter d'effacer un code par erreur "
+        "(Révision > Ôter la protection si nécessaire).",
+    ]
+
+
+def _code_lists(fw: Framework, rows: list[TemplateRow]) -> dict[str, tuple[str, list[tuple[str, str]]]]:
+    periods = sorted({r.period for r in rows})
+    return {
+        "period": ("Périodes de ce rapport", [(p.code, p.label_fr) for p in periods]),
+        "zone": ("Zones", [(z.code, z.label) for z in fw.zones]),
+        "audience": ("Publics", [(a.code, a.label) for a in fw.audiences]),
+    }
+
+
+def _write_panel(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> dict[str, str]:
+    """Write the instructions and the code lists; returns each list's range for the drop-downs."""
+    col = PANEL_COL
+    letter = get_column_letter(col)
+    ws.column_dimensions[get_column_letter(col - 1)].width = 3
+    ws.column_dimensions[letter].width = 14
+    ws.column_dimensions[get_column_letter(col + 1)].width = 40
+    r = FIRST_ROW
+    ws.cell(r, col, "Mode d'emploi").font = Font(bold=True, size=13, color=_GREEN)
+    r += 1
+    for line in _instructions(period, rows):
+        ws.cell(r, col, line)
+        r += 1
+    r += 1
+    ws.cell(r, col, "Codes à utiliser").font = Font(bold=True, size=13, color=_GREEN)
+    r += 1
+    ranges = {}
+    for field, (title, entries) in _code_lists(fw, rows).items():
+        head = ws.cell(r, col, title)
+        head.font = Font(bold=True, color="FFFFFF")
+        head.fill = _FILL_HEADER
+        ws.cell(r, col + 1).fill = _FILL_HEADER
+        first = r + 1
+        for offset, (code, label) in enumerate(entries, start=1):
+            ws.cell(r + offset, col, code).font = Font(bold=True)
+            ws.cell(r + offset, col + 1, label)
+        ranges[field] = f"${letter}${first}:${letter}${first + len(entries) - 1}"
+        r = first + len(entries) + 1
+    return ranges
+
+def describe(rows: list[TemplateRow]) -> str:
+    """One French line for the page: what the template holds."""
+    n_ind = len({r.indicator.code for r in rows})
+    periods = sorted({r.period for r in rows})
+    return (f"{n_ind} indicateur(s), {fmt_number(len(rows))} ligne(s) à remplir, "
+            f"période(s) {', '.join(p.label_fr for p in periods)}")
