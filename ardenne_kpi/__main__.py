@@ -14,6 +14,7 @@ from ardenne_kpi.errors import ArdenneError
 
 COMMAND_MODULES = [
     "ardenne_kpi.commands",
+    "ardenne_kpi.commands_template",
     "ardenne_kpi.commands_users",
 ]
 
