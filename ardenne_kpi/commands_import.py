@@ -1,0 +1,176 @@
+"""Command line of the report import: `import`, `uploads`, `rollback` and `export values`.
+
+    python -m ardenne_kpi import FILE... [--db PATH] [--operator CODE] [--user NAME] [--dry-run] [--json]
+    python -m ardenne_kpi uploads [--db PATH] [--json]
+    python -m ardenne_kpi rollback UPLOAD_ID [--db PATH] [--user NAME]
+    python -m ardenne_kpi export values --out FILE.csv [--db PATH]
+
+Exit codes: 0 every file imported (or had nothing to change), 1 a file was refused or the
+database is busy, 2 usage error. The `export` parser belongs to the lead's `commands.py`,
+which calls `add_export_values(export_subparsers)`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ardenne_kpi import db
+from ardenne_kpi.errors import ArdenneError
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("import", help="importer des rapports de partenaires (.xlsx, .xlsm, .xls, .ods)",
+                              description="Importe des rapports : chaque fichier est importé entièrement ou refusé.")
+    p.add_argument("files", nargs="+", metavar="FICHIER", help="rapport(s) à importer")
+    _db_option(p)
+    p.add_argument("--operator", metavar="CODE", help="opérateur qui rend compte (code ou nom du référentiel)")
+    p.add_argument("--user", metavar="NOM", help="qui importe (enregistré dans l'historique)")
+    p.add_argument("--dry-run", action="store_true", help="simuler : montrer ce qui changerait, sans rien écrire")
+    p.add_argument("--json", action="store_true", help="un objet JSON par fichier, une ligne chacun")
+    p.set_defaults(handler=cmd_import)
+
+    p = subparsers.add_parser("uploads", help="historique des imports")
+    _db_option(p)
+    p.add_argument("--json", action="store_true", help="un objet JSON par import")
+    p.set_defaults(handler=cmd_uploads)
+
+    p = subparsers.add_parser("rollback", help="annuler un import (ses valeurs ne comptent plus)")
+    p.add_argument("upload_id", type=int, metavar="UPLOAD_ID", help="numéro de l'import (voir « uploads »)")
+    _db_option(p)
+    p.add_argument("--user", metavar="NOM", help="qui annule")
+    p.add_argument("--dry-run", action="store_true", help="montrer ce qui changerait, sans rien écrire")
+    p.set_defaults(handler=cmd_rollback)
+
+
+def add_export_values(export_subparsers: argparse._SubParsersAction) -> None:
+    """`export values`: to be called by whoever owns the `export` command."""
+    p = export_subparsers.add_parser("values", help="les valeurs qui comptent maintenant, en CSV (pour scripts)")
+    p.add_argument("--out", required=True, metavar="FICHIER.csv", help="fichier CSV à écrire ('-' : sortie standard)")
+    _db_option(p)
+    p.set_defaults(handler=cmd_export_values)
+
+
+def _db_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", help="base DuckDB (défaut : $ARDENNE_DB ou data/ardenne.duckdb)")
+
+
+def _connect(args: argparse.Namespace):
+    return db.connect(db.db_path(args.db))
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from ardenne_kpi.reports import importer
+
+    path = db.db_path(args.db)
+    con = db.connect(path)
+    refused = False
+    try:
+        for file in args.files:
+            result = importer.import_file(con, file, Path(file).name, operator=args.operator, user=args.user,
+                                          dry_run=args.dry_run, db_path=path)
+            refused |= result.status == "refused"
+            if args.json:
+                print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)
+            else:
+                _print_result(result)
+    finally:
+        con.close()
+    return 1 if refused else 0
+
+
+def _print_result(result) -> None:
+    print(result.summary_fr())
+    for issue in result.errors:
+        print(f"  ERREUR : {issue.message}")
+    for issue in result.warnings:
+        print(f"  attention : {issue.message}")
+    if result.status == "dry-run" and len(result.changes):
+        changed = result.changes[result.changes["change"] != "inchangé"]
+        for row in changed.head(50).itertuples():
+            old = "" if row.old_value != row.old_value else f"{row.old_value:g} → "
+            print(f"  {row.change} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
+                  f"{row.period} : {old}{row.new_value:g} ({row.sheet}!{row.cell})")
+        if len(changed) > 50:
+            print(f"  … et {len(changed) - 50} autre(s) changement(s)")
+
+
+def cmd_uploads(args: argparse.Namespace) -> int:
+    from ardenne_kpi.reports import importer
+
+    con = _connect(args)
+    try:
+        df = importer.list_uploads(con)
+    finally:
+        con.close()
+    if args.json:
+        for record in df.to_dict(orient="records"):
+            print(json.dumps({k: _jsonable(v) for k, v in record.items()}, ensure_ascii=False))
+        return 0
+    if df.empty:
+        print("Aucun import pour l'instant.")
+        return 0
+    for r in df.itertuples():
+        when = r.uploaded_at.strftime("%d/%m/%Y %H:%M")
+        status = {"imported": "importé", "rolled_back": "annulé", "demo": "démo"}.get(r.status, r.status)
+        print(f"n° {r.id:>4}  {when}  {status:<8} {r.operator or '-':<8} {r.uploaded_by or '-':<12} "
+              f"+{r.inserted} ~{r.updated} ={r.unchanged} ⚠{r.warnings}  {r.file_name}")
+    return 0
+
+
+def _jsonable(value):
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        try:
+            return None if value != value else value.isoformat()
+        except (TypeError, ValueError):
+            return None
+    if isinstance(value, float) and value != value:
+        return None
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def cmd_rollback(args: argparse.Namespace) -> int:
+    from ardenne_kpi.reports import importer
+
+    con = _connect(args)
+    try:
+        if args.dry_run:
+            plan = importer.rollback_preview(con, args.upload_id)
+            restored = int(plan["restored_value"].notna().sum())
+            print(f"Annuler l'import n° {args.upload_id} : {restored} valeur(s) rétablie(s), "
+                  f"{len(plan) - restored} retirée(s) (simulation, rien n'a été modifié).")
+            return 0
+        summary = importer.rollback(con, args.upload_id, user=args.user)
+    finally:
+        con.close()
+    print(f"Import n° {summary['upload_id']} ({summary['file_name']}) annulé : {summary['restored']} valeur(s) "
+          f"rétablie(s) depuis les imports précédents, {summary['withdrawn']} retirée(s).")
+    return 0
+
+
+def cmd_export_values(args: argparse.Namespace) -> int:
+    from ardenne_kpi.db import imports
+
+    con = db.connect(db.db_path(args.db), read_only=False)
+    try:
+        df = imports.export_values(con)
+    finally:
+        con.close()
+    for column in ("period_start", "period_end"):
+        df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
+    if args.out == "-":
+        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+    else:
+        try:
+            df.to_csv(args.out, index=False, encoding="utf-8", lineterminator="\n")
+        except OSError as exc:
+            raise ArdenneError(f"Impossible d'écrire « {args.out} » ({exc.strerror or exc}). Vérifiez le dossier.",
+                               title="Export impossible") from exc
+        print(f"{len(df)} valeur(s) exportée(s) dans {args.out}.", file=sys.stderr)
+    return 0

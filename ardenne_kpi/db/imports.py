@@ -1,0 +1,188 @@
+"""Every SQL statement of the report import: uploads, values, supersession, rollback, export.
+
+A value's identity is (indicator, operator, zone, audience, period); `is_current` marks the
+one row per identity that counts now. Functions taking `cur` run inside the caller's
+transaction (see `ardenne_kpi.db.transaction`); the others open a fresh cursor.
+Incoming values are registered as a DataFrame and inserted with INSERT ... SELECT:
+executemany is a thousand times slower.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import duckdb
+import pandas as pd
+
+LIVE = ("imported", "demo")  # statuses whose values count
+_IDENTITY = ("indicator", "operator", "zone", "audience", "period")
+_JOIN = " AND ".join(f"r.{c} = i.{c}" for c in _IDENTITY)
+
+
+def database_file(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file behind the connection, or None for an in-memory database."""
+    row = con.cursor().execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return row[0] if row and row[0] else None
+
+
+def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
+    """The first upload of this exact file whose values still count, or None."""
+    row = con.cursor().execute(
+        "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
+        "WHERE sha256 = ? AND status IN ('imported', 'demo') ORDER BY id LIMIT 1", [sha256]).fetchone()
+    if row is None:
+        return None
+    return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
+
+
+def current_values(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> pd.DataFrame:
+    """For each incoming row (by `row_no`), the id and value currently stored for its identity."""
+    cur.register("incoming_values", incoming[["row_no", *_IDENTITY]])
+    try:
+        return cur.execute(
+            "SELECT i.row_no, r.id AS old_id, r.value AS old_value, r.upload_id AS old_upload "
+            f"FROM incoming_values i LEFT JOIN report_values r ON r.is_current AND {_JOIN} "
+            "ORDER BY i.row_no").df()
+    finally:
+        cur.unregister("incoming_values")
+
+
+def previous_periods(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> pd.DataFrame:
+    """For each incoming row, the value of the same key at the previous period of the same
+    grain (from the file itself or the database): row_no, prev_value, prev_period."""
+    cols = ["row_no", *_IDENTITY, "grain", "period_start", "value"]
+    cur.register("incoming_values", incoming[cols])
+    try:
+        return cur.execute(f"""
+            WITH keys AS (SELECT DISTINCT indicator, operator, zone, audience, grain FROM incoming_values),
+            stored AS (
+                SELECT r.indicator, r.operator, r.zone, r.audience, r.grain, r.period,
+                       CAST(r.period_start AS TIMESTAMP) AS period_start, r.value, NULL::BIGINT AS row_no
+                FROM report_values r JOIN keys k USING (indicator, operator, zone, audience, grain)
+                WHERE r.is_current
+                  AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE {_JOIN})),
+            combined AS (
+                SELECT * FROM stored
+                UNION ALL
+                SELECT indicator, operator, zone, audience, grain, period, CAST(period_start AS TIMESTAMP),
+                       value, row_no FROM incoming_values),
+            ordered AS (
+                SELECT row_no, lag(value) OVER w AS prev_value, lag(period) OVER w AS prev_period
+                FROM combined
+                WINDOW w AS (PARTITION BY indicator, operator, zone, audience, grain ORDER BY period_start))
+            SELECT * FROM ordered WHERE row_no IS NOT NULL AND prev_value IS NOT NULL ORDER BY row_no
+        """).df()
+    finally:
+        cur.unregister("incoming_values")
+
+
+def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> pd.DataFrame:
+    """Values that count now for the file's operators and periods but are not in the file:
+    they are kept, and the importer lists them as a warning."""
+    cur.register("incoming_values", incoming[list(_IDENTITY)])
+    try:
+        return cur.execute(f"""
+            SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.value, r.upload_id
+            FROM report_values r
+            WHERE r.is_current
+              AND r.operator IN (SELECT DISTINCT operator FROM incoming_values)
+              AND r.period IN (SELECT DISTINCT period FROM incoming_values)
+              AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE {_JOIN})
+            ORDER BY r.indicator, r.period, r.zone, r.audience
+        """).df()
+    finally:
+        cur.unregister("incoming_values")
+
+
+def insert_upload(cur: duckdb.DuckDBPyConnection, *, file_name: str, sha256: str, size_bytes: int,
+                  operator: str | None, user: str | None, stored_path: str | None,
+                  status: str = "imported") -> int:
+    return cur.execute(
+        "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [file_name, sha256, size_bytes, operator, user, dt.datetime.now().replace(microsecond=0), status,
+         stored_path]).fetchone()[0]
+
+
+def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, changed: pd.DataFrame) -> None:
+    """Supersede the current rows of the changed identities and insert the new ones, current."""
+    if changed.empty:
+        return
+    cur.register("changed_values", changed)
+    try:
+        cur.execute("UPDATE report_values SET is_current = false "
+                    "WHERE id IN (SELECT old_id FROM changed_values WHERE old_id IS NOT NULL)")
+        cur.execute(
+            "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
+            "period_end, value, comment, upload_id, sheet, cell, is_current) "
+            "SELECT indicator, operator, zone, audience, period, grain, CAST(period_start AS DATE), "
+            "CAST(period_end AS DATE), value, comment, ?, sheet, cell, true FROM changed_values", [upload_id])
+    finally:
+        cur.unregister("changed_values")
+
+
+def finish_upload(cur: duckdb.DuckDBPyConnection, upload_id: int, *, inserted: int, updated: int, unchanged: int,
+                  warnings: int, messages: str) -> None:
+    cur.execute("UPDATE uploads SET inserted = ?, updated = ?, unchanged = ?, warnings = ?, messages = ? WHERE id = ?",
+                [inserted, updated, unchanged, warnings, messages, upload_id])
+
+
+def get_upload(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict | None:
+    cur = con.cursor()
+    row = cur.execute("SELECT * FROM uploads WHERE id = ?", [upload_id]).fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cur.description], row, strict=True))
+
+
+def list_uploads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The upload history, newest first."""
+    return con.cursor().execute(
+        "SELECT id, file_name, operator, uploaded_by, uploaded_at, status, inserted, updated, unchanged, warnings, "
+        "size_bytes, sha256, stored_path, rolled_back_at, rolled_back_by FROM uploads ORDER BY id DESC").df()
+
+
+def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """Each value of the upload that counts now, and the one that will count instead (the
+    latest of a still-live upload), or none (withdrawn)."""
+    return cur.execute(f"""
+        WITH mine AS (
+            SELECT id, indicator, operator, zone, audience, period, value
+            FROM report_values WHERE upload_id = $id AND is_current),
+        candidates AS (
+            SELECT r.id, r.indicator, r.operator, r.zone, r.audience, r.period, r.value, r.upload_id,
+                   row_number() OVER (PARTITION BY r.indicator, r.operator, r.zone, r.audience, r.period
+                                      ORDER BY r.id DESC) AS rank
+            FROM report_values r JOIN uploads u ON u.id = r.upload_id
+            JOIN mine i ON {_JOIN}
+            WHERE u.status IN ('imported', 'demo') AND r.upload_id <> $id)
+        SELECT i.indicator, i.operator, i.zone, i.audience, i.period, i.id AS current_id,
+               i.value AS current_value, c.id AS restored_id, c.value AS restored_value,
+               c.upload_id AS restored_upload
+        FROM mine i LEFT JOIN candidates c
+          ON c.rank = 1 AND c.indicator = i.indicator AND c.operator = i.operator AND c.zone = i.zone
+         AND c.audience = i.audience AND c.period = i.period
+        ORDER BY i.indicator, i.period, i.zone, i.audience
+    """, {"id": upload_id}).df()
+
+
+def apply_rollback(cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.DataFrame, user: str | None) -> None:
+    cur.execute("UPDATE uploads SET status = 'rolled_back', rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
+                [dt.datetime.now().replace(microsecond=0), user, upload_id])
+    cur.execute("UPDATE report_values SET is_current = false WHERE upload_id = ? AND is_current", [upload_id])
+    restored = plan.loc[plan["restored_id"].notna(), ["restored_id"]].astype("int64")
+    if not restored.empty:
+        cur.register("restored_values", restored)
+        try:
+            cur.execute("UPDATE report_values SET is_current = true WHERE id IN (SELECT restored_id FROM restored_values)")
+        finally:
+            cur.unregister("restored_values")
+
+
+def export_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The values that count now, one row each, with their lineage."""
+    return con.cursor().execute(
+        "SELECT indicator, operator, zone, audience, period, period_start, period_end, value, upload_id, sheet, cell "
+        "FROM report_values WHERE is_current "
+        "ORDER BY indicator, operator, zone, audience, period_start, period_end, period").df()

@@ -1,0 +1,342 @@
+"""Importing partner reports: the public API used by the Import page, the demo and the CLI.
+
+    from ardenne_kpi.reports import importer
+    result = importer.import_file(con, path_or_bytes, file_name, operator="FTLB", user="marie")
+    result.status        # 'imported' | 'unchanged' | 'dry-run' | 'refused'
+    result.errors        # [Issue(sheet, cell, message, severity)], French, place + fix
+    result.changes       # one row per value: nouveau / modifié / inchangé, with sheet and cell
+
+    importer.read_report(path_or_bytes, framework)       # parse only (page preview)
+    importer.rollback_preview(con, upload_id)            # what undoing an upload changes
+    importer.rollback(con, upload_id, user="marie")      # undo it
+    importer.list_uploads(con)                           # the history
+
+One file is one transaction: all of its values land or none do. A re-upload supersedes per
+identity (indicator, operator, zone, audience, period) and keeps the superseded values;
+the same bytes twice change nothing. Two imports at the same time both land (write
+conflicts are retried). The file is parsed in a child process (see `guard`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi import db
+from ardenne_kpi.db import imports as sql
+from ardenne_kpi.errors import ArdenneError, ReportError
+from ardenne_kpi.framework import Framework
+from ardenne_kpi.reports import guard, reader
+from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
+from ardenne_kpi.reports.values import fr
+
+NEW, CHANGED, SAME = "nouveau", "modifié", "inchangé"
+CHANGE_COLUMNS = ["indicator", "operator", "zone", "audience", "period", "old_value", "new_value", "change",
+                  "sheet", "cell"]
+OUTLIER_RATIO = 3.0
+EPSILON = 1e-9
+
+
+@dataclass
+class ImportResult:
+    """The outcome of one file. `status`: imported | unchanged | dry-run | refused."""
+
+    file: str
+    status: str
+    upload_id: int | None = None
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
+    duplicate_of: dict | None = None
+    operator: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "refused"
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready: what `import --json` prints for each file."""
+        dup = None
+        if self.duplicate_of:
+            dup = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.duplicate_of.items()}
+        return {"file": self.file, "status": self.status, "upload_id": self.upload_id, "operator": self.operator,
+                "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
+                "duplicate_of": dup}
+
+    def summary_fr(self) -> str:
+        """One French line for the command line and the page."""
+        if self.status == "refused":
+            return f"{self.file} : refusé ({len(self.errors)} erreur(s)), rien n'a été enregistré."
+        if self.duplicate_of and self.status == "unchanged":
+            d = self.duplicate_of
+            when = d["uploaded_at"].strftime("%d/%m/%Y %H:%M") if hasattr(d["uploaded_at"], "strftime") else d["uploaded_at"]
+            who = f" par {d['uploaded_by']}" if d.get("uploaded_by") else ""
+            return (f"{self.file} : fichier identique à l'import n° {d['upload_id']} du {when}{who} ; "
+                    "rien n'a changé.")
+        counts = f"{self.inserted} nouvelle(s), {self.updated} modifiée(s), {self.unchanged} inchangée(s)"
+        if self.status == "dry-run":
+            return f"{self.file} : simulation, rien n'a été enregistré — {counts}."
+        number = f" (import n° {self.upload_id})" if self.upload_id else ""
+        verb = "rien à changer" if self.status == "unchanged" else "importé"
+        return f"{self.file} : {verb}{number} — {counts}, {len(self.warnings)} avertissement(s)."
+
+
+# ------------------------------------------------------------------------------- reading
+
+
+def _load(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[bytes, str]:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source), file_name or "rapport"
+    path = Path(source)
+    name = file_name or path.name
+    limit = guard.max_upload_bytes()
+    try:
+        size = path.stat().st_size
+        if size > limit:  # refuse before reading a huge file into memory
+            raise ReportError(f"Le fichier pèse {size / 2**20:.1f} Mo, au-delà de la limite de "
+                              f"{limit / 2**20:.0f} Mo. Supprimez les feuilles, images et mises en forme "
+                              "inutiles, ou découpez le rapport.".replace(".", ",", 1))
+        return path.read_bytes(), name
+    except IsADirectoryError as exc:
+        raise ReportError(f"« {name} » est un dossier, pas un fichier.") from exc
+    except FileNotFoundError as exc:
+        raise ReportError(f"Le fichier « {path} » n'existe pas. Vérifiez le chemin.") from exc
+    except PermissionError as exc:
+        raise ReportError(f"Le fichier « {path} » ne peut pas être lu (droits insuffisants).") from exc
+    except OSError as exc:
+        raise ReportError(f"Le fichier « {path} » ne peut pas être lu ({exc.strerror or exc}).") from exc
+
+
+def parse_bytes(data: bytes, file_name: str, framework: Framework, operator: str | None = None, *,
+                operator_source: str = "opérateur choisi", isolated: bool = True) -> ParsedReport:
+    """Pre-check, then parse in the guarded child process. Raises ReportError (French)."""
+    kind = guard.precheck(data, file_name)
+    args = (data, kind, file_name, framework, operator, operator_source)
+    if isolated:
+        return guard.run_isolated(reader.parse, *args)
+    return reader.parse(*args)
+
+
+def read_report(source: str | os.PathLike | bytes, framework: Framework, operator: str | None = None, *,
+                file_name: str | None = None) -> ParsedReport:
+    """Parse and check a report without touching the database (page preview, annotated
+    workbook): values with their sheet and cell, errors and warnings. A file that cannot be
+    read at all comes back with one error and no values, never an exception."""
+    try:
+        data, name = _load(source, file_name)
+    except ReportError as exc:
+        return ParsedReport(file_name=file_name or str(source)[:200], kind="", errors=[Issue("", "", exc.message)])
+    try:
+        return parse_bytes(data, name, framework, operator)
+    except ReportError as exc:
+        return ParsedReport(file_name=name, kind="", errors=[Issue("", "", _file_message(exc.message))])
+
+
+def _file_message(message: str) -> str:
+    return message
+
+
+# ------------------------------------------------------------------------------- importing
+
+
+def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | bytes, file_name: str | None = None, *,
+                operator: str | None = None, user: str | None = None, dry_run: bool = False,
+                db_path: str | os.PathLike | None = None, framework: Framework | None = None) -> ImportResult:
+    """Import one report in one transaction (or only simulate it with `dry_run`).
+
+    Never raises for a bad file: a refused file comes back with status 'refused', its
+    errors, and nothing written. DatabaseBusyError and unexpected database failures do raise.
+    """
+    name = file_name or (Path(source).name if not isinstance(source, (bytes, bytearray, memoryview)) else "rapport")
+    result = ImportResult(file=name, status="refused")
+    try:
+        data, name = _load(source, name)
+    except ReportError as exc:
+        result.errors = [Issue("", "", _file_message(exc.message))]
+        return result
+    sha = hashlib.sha256(data).hexdigest()
+    fw = framework or db.ensure_framework(con)
+    duplicate = sql.find_live_upload(con, sha)
+    if duplicate and not dry_run:
+        result.status, result.duplicate_of = "unchanged", duplicate
+        result.upload_id = duplicate["upload_id"]
+        return result
+    try:
+        report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import")
+    except ReportError as exc:
+        result.errors = [Issue("", "", _file_message(exc.message))]
+        return result
+    result.operator = report.operator
+    result.errors, result.warnings = list(report.errors), list(report.warnings)
+    if report.errors:
+        return result
+    incoming = report.frame()
+    incoming.insert(0, "row_no", range(len(incoming)))
+    cur = con.cursor()
+    changes = _changes(incoming, sql.current_values(cur, incoming))
+    result.changes = changes
+    result.warnings += _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
+    counts = changes["change"].value_counts()
+    result.inserted, result.updated, result.unchanged = (int(counts.get(k, 0)) for k in (NEW, CHANGED, SAME))
+    result.duplicate_of = duplicate
+    if dry_run:
+        result.status = "dry-run"
+        return result
+    stored = _keep_original(con, data, sha, name, db_path)
+    messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
+
+    def write() -> tuple[int, int, int, int]:
+        with db.transaction(con) as tx:
+            upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
+                                          operator=report.operator, user=user, stored_path=stored)
+            # recomputed inside the transaction: another import may have landed meanwhile
+            current = sql.current_values(tx, incoming)
+            diff = _changes(incoming, current)
+            mask = diff["change"].to_numpy() != SAME
+            changed = incoming.loc[mask].copy()
+            changed["old_id"] = current["old_id"].to_numpy()[mask]
+            sql.write_values(tx, upload_id, changed)
+            c = diff["change"].value_counts()
+            ins, upd, same = (int(c.get(k, 0)) for k in (NEW, CHANGED, SAME))
+            sql.finish_upload(tx, upload_id, inserted=ins, updated=upd, unchanged=same,
+                              warnings=len(result.warnings), messages=messages)
+            return upload_id, ins, upd, same
+
+    result.upload_id, result.inserted, result.updated, result.unchanged = db.with_retry(write)
+    result.status = "imported" if result.inserted or result.updated else "unchanged"
+    return result
+
+
+def _changes(incoming: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
+    old = current["old_value"].to_numpy(dtype="float64", na_value=float("nan"))
+    new = incoming["value"].to_numpy(dtype="float64")
+    out = incoming[["indicator", "operator", "zone", "audience", "period"]].copy()
+    out["old_value"] = old
+    out["new_value"] = new
+    missing = pd.isna(old)
+    same = ~missing & (abs(old - new) <= EPSILON * pd.Series(abs(new)).clip(lower=1).to_numpy())
+    change = pd.Series(CHANGED, index=out.index, dtype="object")
+    change[missing] = NEW
+    change[same] = SAME
+    out["change"] = change
+    out["sheet"] = incoming["sheet"].to_numpy()
+    out["cell"] = incoming["cell"].to_numpy()
+    return out.reset_index(drop=True)
+
+
+def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> list[Issue]:
+    prev = sql.previous_periods(cur, incoming)
+    if prev.empty:
+        return []
+    rows = incoming.set_index("row_no").loc[prev["row_no"]]
+    value = rows["value"].to_numpy()
+    before = prev["prev_value"].to_numpy()
+    no_comment = (rows["comment"].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
+    far = (before > 0) & ((value > OUTLIER_RATIO * before) | (value < before / OUTLIER_RATIO)) & no_comment
+    out = []
+    for (row_no, r), prev_value, prev_period in zip(rows[far].iterrows(), before[far], prev["prev_period"].to_numpy()[far],
+                                                     strict=True):
+        ratio = r["value"] / prev_value
+        how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"
+        out.append(Issue(r["sheet"], r["cell"], f"{where(r['sheet'], r['cell'])} : {fr(r['value'])} pour "
+                                                 f"{r['indicator']} ({r['period']}) vaut {how} de la période "
+                                                 f"précédente ({prev_period} : {fr(prev_value)}). Vérifiez la "
+                                                 "valeur et expliquez l'écart dans la colonne Commentaire.",
+                         WARNING))
+        if len(out) >= 100:
+            break
+    return out
+
+
+def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> list[Issue]:
+    absent = sql.absent_values(cur, incoming)
+    if absent.empty:
+        return []
+    shown = ", ".join(f"{r.indicator} {r.period}" + (f" {r.zone}" if r.zone != "ARD" else "")
+                      + (f" {r.audience}" if r.audience else "") for r in absent.head(5).itertuples())
+    more = f" et {len(absent) - 5} autre(s)" if len(absent) > 5 else ""
+    return [Issue("", "", f"Fichier : {len(absent)} valeur(s) déjà enregistrée(s) pour ces périodes ne figurent pas "
+                          f"dans ce fichier ({shown}{more}). Elles sont conservées ; pour en retirer, annulez "
+                          "l'import qui les a apportées.", WARNING)]
+
+
+def _keep_original(con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str,
+                   db_path: str | os.PathLike | None) -> str | None:
+    """Store the original bytes under uploads/ beside the database, by hash (idempotent)."""
+    database = db_path or sql.database_file(con)
+    if not database or str(database) == ":memory:":
+        return None
+    folder = db.uploads_dir(database)
+    suffix = Path(name).suffix.lower()
+    suffix = suffix if suffix in (".xlsx", ".xlsm", ".xls", ".ods") else ""
+    target = folder / f"{sha}{suffix}"
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.replace(tmp, target)
+    return str(target)
+
+
+# ------------------------------------------------------------------------------- history
+
+
+def list_uploads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every upload, newest first: id, file_name, operator, uploaded_by, uploaded_at, status, counts..."""
+    return sql.list_uploads(con)
+
+
+def rollback_preview(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """What rolling back `upload_id` would change, one row per value that counts now:
+    indicator, operator, zone, audience, period, current_value, restored_value (NaN when
+    the value is withdrawn), restored_upload."""
+    _check_rollback(con, upload_id)
+    plan = sql.rollback_plan(con.cursor(), upload_id)
+    return plan.drop(columns=["current_id", "restored_id"])
+
+
+def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = None) -> dict[str, Any]:
+    """Undo an upload: its values stop counting and the ones it superseded count again.
+    Returns {'upload_id', 'file_name', 'restored', 'withdrawn'}. Raises ArdenneError (French)
+    for an unknown or already rolled-back upload."""
+    upload = _check_rollback(con, upload_id)
+
+    def work() -> pd.DataFrame:
+        with db.transaction(con) as tx:
+            plan = sql.rollback_plan(tx, upload_id)
+            sql.apply_rollback(tx, upload_id, plan, user)
+            return plan
+
+    plan = db.with_retry(work)
+    restored = int(plan["restored_id"].notna().sum())
+    return {"upload_id": upload_id, "file_name": upload["file_name"], "restored": restored,
+            "withdrawn": len(plan) - restored}
+
+
+def _check_rollback(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
+    upload = sql.get_upload(con, int(upload_id))
+    if upload is None:
+        raise ArdenneError(f"L'import n° {upload_id} n'existe pas. La liste des imports : "
+                           "python -m ardenne_kpi uploads.", title="Import introuvable")
+    if upload["status"] == "rolled_back":
+        when = upload["rolled_back_at"].strftime("%d/%m/%Y %H:%M") if upload["rolled_back_at"] else "?"
+        raise ArdenneError(f"L'import n° {upload_id} ({upload['file_name']}) a déjà été annulé le {when}.",
+                           title="Déjà annulé")
+    return upload
+
+
+__all__ = ["ImportResult", "Issue", "ParsedReport", "import_file", "list_uploads", "read_report", "rollback",
+           "rollback_preview", "ERROR", "WARNING"]

@@ -1,0 +1,124 @@
+"""What reading a report produces: issues with their place, and the parsed values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ardenne_kpi.periods import Period
+
+if TYPE_CHECKING:  # pandas stays out of the parsing child process
+    import pandas as pd
+
+ERROR = "error"
+WARNING = "warning"
+
+# The columns of a parsed report, in order; `cell` is the cell of the value itself.
+COLUMNS = ("indicator", "operator", "zone", "audience", "period", "value", "comment", "sheet", "cell")
+
+# A file with thousands of bad cells gets this many messages of each kind, then a summary.
+MAX_ISSUES = 300
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem found in a report. `message` is French and self-contained: it names the
+    sheet and the cell (when there is one) and says how to fix the problem."""
+
+    sheet: str
+    cell: str
+    message: str
+    severity: str = ERROR
+
+    def to_dict(self) -> dict[str, str]:
+        return {"sheet": self.sheet, "cell": self.cell, "message": self.message, "severity": self.severity}
+
+
+def where(sheet: str, cell: str = "") -> str:
+    """The French place prefix of a message: « Feuille « Données », cellule F12 »."""
+    if sheet and cell:
+        return f"Feuille « {sheet} », cellule {cell}"
+    if sheet:
+        return f"Feuille « {sheet} »"
+    return "Fichier"
+
+
+class IssueList:
+    """Errors and warnings collected all at once, capped so a broken 100 000-row file stays readable."""
+
+    def __init__(self) -> None:
+        self.errors: list[Issue] = []
+        self.warnings: list[Issue] = []
+        self.dropped = {ERROR: 0, WARNING: 0}
+
+    def add(self, severity: str, sheet: str, cell: str, message: str) -> None:
+        target = self.errors if severity == ERROR else self.warnings
+        if len(target) >= MAX_ISSUES:
+            self.dropped[severity] += 1
+            return
+        target.append(Issue(sheet, cell, message, severity))
+
+    def error(self, sheet: str, cell: str, message: str) -> None:
+        self.add(ERROR, sheet, cell, message)
+
+    def warning(self, sheet: str, cell: str, message: str) -> None:
+        self.add(WARNING, sheet, cell, message)
+
+    def close(self) -> None:
+        """Append the "… and N more" summaries of capped messages."""
+        for severity, target, noun in ((ERROR, self.errors, "erreur(s)"), (WARNING, self.warnings, "avertissement(s)")):
+            if self.dropped[severity]:
+                target.append(Issue("", "", f"… et {self.dropped[severity]} autre(s) {noun} du même genre, "
+                                            "non détaillé(e)s : corrigez d'abord celles ci-dessus.", severity))
+                self.dropped[severity] = 0
+
+
+@dataclass
+class TableInfo:
+    """Where a table was found: for the preview and the annotated workbook."""
+
+    sheet: str
+    header_row: int  # 1-based, as Excel shows it
+    layout: str  # long | wide
+    columns: dict[str, str]  # field -> column letter
+    rows: int = 0
+
+
+@dataclass
+class ParsedReport:
+    """A report read and checked against the framework, without touching the database.
+
+    `columns` holds one list per name of COLUMNS (one entry per value, with its sheet and
+    cell); `periods` maps each period code to its Period. `errors` non-empty means the file
+    must be refused as a whole.
+    """
+
+    file_name: str
+    kind: str
+    operator: str | None = None
+    columns: dict[str, list[Any]] = field(default_factory=lambda: {c: [] for c in COLUMNS})
+    periods: dict[str, Period] = field(default_factory=dict)
+    tables: list[TableInfo] = field(default_factory=list)
+    errors: list[Issue] = field(default_factory=list)
+    warnings: list[Issue] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.columns["value"])
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def frame(self) -> pd.DataFrame:
+        """The values as a DataFrame with the period's grain, start and end added."""
+        import pandas as pd
+
+        df = pd.DataFrame(self.columns, columns=list(COLUMNS))
+        df["value"] = df["value"].astype("float64")
+        grains = {c: p.grain for c, p in self.periods.items()}
+        starts = {c: p.start for c, p in self.periods.items()}
+        ends = {c: p.end for c, p in self.periods.items()}
+        df["grain"] = df["period"].map(grains).astype("string") if len(df) else pd.Series(dtype="string")
+        df["period_start"] = pd.to_datetime(df["period"].map(starts)) if len(df) else pd.Series(dtype="datetime64[s]")
+        df["period_end"] = pd.to_datetime(df["period"].map(ends)) if len(df) else pd.Series(dtype="datetime64[s]")
+        return df

@@ -1,0 +1,378 @@
+"""Every located cell checked against the framework, all problems at once.
+
+`TableReader` turns the rows of a located table into values (indicator, operator, zone,
+audience, period, value, comment, sheet, cell) and collects, with their place and how to
+fix them, the errors that refuse the file (unknown identifiers, unreadable or
+out-of-programme periods, non-numbers, negative counts, percentages outside 0–100, the
+same key twice with different values, formulas without a cached result) and the warnings
+that let it through (ambiguous numbers, n.d. values, total rows, label not matching its
+code, indicator outside the operator's responsibilities).
+
+Checks that need the database (a value far from the previous period's) are in
+`history_issues`, run by the importer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from ardenne_kpi.errors import PeriodError
+from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.periods import Period, parse_period
+from ardenne_kpi.reports.locate import LONG, Table, cell_ref, column_letter
+from ardenne_kpi.reports.model import IssueList, ParsedReport, where
+from ardenne_kpi.reports.values import EMPTY, INVALID, MISSING, fr, is_blank, normalise, read_number, text_of
+from ardenne_kpi.reports.workbook import Sheet
+
+ALL_ZONES = "ARD"
+ALL_AUDIENCES = ""
+
+_ZONE_ALIASES = ("ardenne", "toute l ardenne", "toutes zones", "toutes les zones", "toutes", "ensemble", "total",
+                 "all")
+_AUDIENCE_ALIASES = ("tous", "tous publics", "tous les publics", "tout public", "ensemble", "total", "all",
+                     "toutes cibles", "toutes")
+_COUNT_UNITS = ("nb", "nombre", "nuit", "visit", "km", "contact", "session", "article", "participant", "personne")
+_TOTAL_WORDS = ("total", "sous total", "totaux", "grand total", "somme", "sum")
+
+
+def _key(text: str) -> str:
+    return normalise(text)
+
+
+def _compact(text: str) -> str:
+    return normalise(text).replace(" ", "")
+
+
+def is_count(indicator: Indicator) -> bool:
+    """Counts of things (not averages): never negative, and `1,234` there means 1234."""
+    unit = normalise(indicator.unit)
+    return not indicator.is_percent and indicator.agg_time != "mean" and unit.startswith(_COUNT_UNITS)
+
+
+class Resolver:
+    """Codes and labels of the framework, matched case- and accent-insensitively."""
+
+    def __init__(self, framework: Framework) -> None:
+        self.framework = framework
+
+        def table(entries: Iterable, extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+            out: dict[str, str] = {}
+            for e in entries:
+                out.setdefault(_key(e.label), e.code)
+            for alias, code in extra:
+                out.setdefault(_key(alias), code)
+            for e in entries:  # codes win over labels
+                out[_compact(e.code)] = e.code
+                out[_key(e.code)] = e.code
+            return out
+
+        self.indicators = table(framework.indicators)
+        self.zones = table(framework.zones, ((a, ALL_ZONES) for a in _ZONE_ALIASES))
+        self.audiences = table(framework.audiences, ((a, ALL_AUDIENCES) for a in _AUDIENCE_ALIASES))
+        self.operators = table(framework.operators)
+        self._cache: dict[tuple[str, object], str | None] = {}
+
+    def find(self, section: str, raw: object) -> str | None:
+        """The code for a cell's text in `section` (indicators, zones, audiences, operators), or None."""
+        key = (section, raw)
+        if key in self._cache:
+            return self._cache[key]
+        text = text_of(raw)
+        mapping = getattr(self, section)
+        code = mapping.get(_key(text))
+        if code is None:
+            code = mapping.get(_compact(text))
+        self._cache[key] = code
+        return code
+
+    def examples(self, section: str, n: int = 3) -> str:
+        entries = getattr(self.framework, section)[:n]
+        return ", ".join(f"{e.code} ({e.label})" for e in entries)
+
+
+@dataclass
+class Context:
+    """What every table of one file shares: the framework, the file-level operator, the
+    identities already seen (for duplicates) and the warnings given once per file."""
+
+    framework: Framework
+    resolver: Resolver
+    issues: IssueList
+    report: ParsedReport
+    operator: str | None = None  # from the command line or the page, already resolved
+    operator_source: str = ""
+    seen: dict[tuple, tuple[float, str, str]] = field(default_factory=dict)
+    once: set = field(default_factory=set)
+    period_cache: dict = field(default_factory=dict)
+
+
+class TableReader:
+    """Reads the values of one located table into the report of its context."""
+
+    def __init__(self, sheet: Sheet, table: Table, ctx: Context) -> None:
+        self.sheet, self.table, self.ctx = sheet, table, ctx
+        self.name = sheet.name
+        self.issues = ctx.issues
+        self.cols = table.columns
+        self.letters: dict[int, str] = {}
+        self.defaults = self._defaults()
+        self.count = 0
+
+    # -- helpers
+    def ref(self, r: int, c: int) -> str:
+        letters = self.letters.get(c)
+        if letters is None:
+            letters = self.letters[c] = column_letter(c)
+        return f"{letters}{r + 1}"
+
+    def error(self, cell: str, message: str) -> None:
+        self.issues.error(self.name, cell, f"{where(self.name, cell)} : {message}")
+
+    def warning(self, cell: str, message: str) -> None:
+        self.issues.warning(self.name, cell, f"{where(self.name, cell)} : {message}")
+
+    def period(self, raw: object, cell: str) -> Period | None:
+        cache = self.ctx.period_cache
+        key = (type(raw), raw)
+        found = cache.get(key)
+        if found is None:
+            calendar = self.ctx.framework.calendar
+            try:
+                value = raw.strip() if isinstance(raw, str) else raw
+                if isinstance(value, float) and value.is_integer():
+                    value = int(value)
+                period = parse_period(value, calendar)
+            except PeriodError as exc:
+                found = (None, f"{exc.message}")
+            except (ValueError, TypeError, OverflowError):
+                found = (None, f"« {text_of(raw)} » n'est pas une période reconnue. Écrivez par exemple "
+                               "2019-S1, T3 2019, S05, juillet 2019 ou 01/10/2018 - 31/03/2019.")
+            else:
+                if period.end < calendar.start or period.start > calendar.end:
+                    found = (None, f"la période {period.label_fr} est en dehors du programme "
+                                   f"({calendar.start:%d/%m/%Y} – {calendar.end:%d/%m/%Y}). Vérifiez l'année.")
+                else:
+                    found = (period, "")
+            cache[key] = found
+        period, problem = found
+        if period is None:
+            self.error(cell, problem)
+        return period
+
+    def _defaults(self) -> dict[str, object]:
+        """File-wide values from the title block, resolved; errors at their cells."""
+        ctx, out = self.ctx, {}
+        meta = self.table.metadata
+        if "operator" in meta:
+            raw, cell = meta["operator"]
+            code = ctx.resolver.find("operators", raw)
+            if code is None:
+                self.error(cell, f"opérateur « {text_of(raw)} » inconnu. Indiquez le code ou le nom exact d'un "
+                                 f"opérateur du référentiel, par exemple {ctx.resolver.examples('operators')}.")
+            elif ctx.operator and code != ctx.operator:
+                self.error(cell, f"l'opérateur du rapport ({code}) n'est pas celui choisi pour l'import "
+                                 f"({ctx.operator}, {ctx.operator_source}). Corrigez le rapport ou choisissez "
+                                 "le bon opérateur.")
+            else:
+                out["operator"] = code
+        if "period" in meta:
+            raw, cell = meta["period"]
+            period = self.period(raw, cell)
+            if period is not None:
+                out["period"] = period
+        for name, section, label in (("zone", "zones", "zone"), ("audience", "audiences", "public")):
+            if name in meta:
+                raw, cell = meta[name]
+                code = ctx.resolver.find(section, raw)
+                if code is None:
+                    self.error(cell, f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé "
+                                     f"du référentiel, par exemple {ctx.resolver.examples(section)}.")
+                else:
+                    out[name] = code
+        if "operator" not in out and ctx.operator:
+            out["operator"] = ctx.operator
+        return out
+
+    # -- reading
+    def read(self) -> int:
+        """Read every data row; returns the number of values kept."""
+        table, rows = self.table, self.sheet.rows
+        if table.ignored_columns:
+            listed = ", ".join(f"« {text} » ({column_letter(c)})" for c, text in table.ignored_columns[:8])
+            more = "…" if len(table.ignored_columns) > 8 else ""
+            self.warning(cell_ref(table.header_row, table.ignored_columns[0][0]),
+                         f"colonne(s) ignorée(s) : {listed}{more}. Seules les colonnes reconnues sont importées "
+                         "(indicateur, période, zone, public, valeur, commentaire).")
+        cols = self.cols
+        ci, cl = cols.get("indicator"), cols.get("label")
+        cc = cols.get("comment")
+        if table.layout == LONG:
+            value_cols = [(cols["value"], None)]
+        else:
+            value_cols = list(table.period_columns.items())
+        uncached = self.sheet.uncached_formulas
+        for r in range(table.first_data_row, len(rows)):
+            row = rows[r]
+            n = len(row)
+            values = [(c, p, row[c] if c < n else "") for c, p in value_cols]
+            if all(is_blank(v) and (r, c) not in uncached for c, _, v in values):
+                continue  # nothing reported on this row
+            ind_raw = row[ci] if ci is not None and ci < n else ""
+            label_raw = row[cl] if cl is not None and cl < n else ""
+            name_text = text_of(ind_raw) or text_of(label_raw)
+            if not name_text:
+                self.warning(self.ref(r, ci if ci is not None else cl),
+                             f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
+                             "Indiquez le code de l'indicateur ou supprimez la ligne.")
+                continue
+            if normalise(name_text).startswith(_TOTAL_WORDS):
+                self.warning(self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
+                             f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
+                             "sont calculés par le tableau de bord.")
+                continue
+            comment = text_of(row[cc]) if cc is not None and cc < n else ""
+            for c, period, raw in values:
+                self._value(r, c, row, n, ind_raw, label_raw, period, raw, comment)
+        return self.count
+
+    def _value(self, r: int, c: int, row: list, n: int, ind_raw: object, label_raw: object,
+               period: Period | None, raw: object, comment: str) -> None:
+        ctx, cols, defaults = self.ctx, self.cols, self.defaults
+        cell = self.ref(r, c)
+        if is_blank(raw):
+            if (r, c) in self.sheet.uncached_formulas:
+                self.error(cell, "la formule n'a pas de résultat enregistré (le fichier n'a pas été recalculé). "
+                                 "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le, puis importez de nouveau, "
+                                 "ou saisissez la valeur.")
+            return
+        ok = True
+        # indicator: code column first, label column otherwise
+        ci, cl = cols.get("indicator"), cols.get("label")
+        indicator_code = None
+        if text_of(ind_raw):
+            indicator_code = ctx.resolver.find("indicators", ind_raw)
+            if indicator_code is None:
+                ok = False
+                self.error(self.ref(r, ci), f"indicateur « {text_of(ind_raw)} » inconnu. Utilisez le code d'un "
+                                            f"indicateur du référentiel (par exemple "
+                                            f"{ctx.resolver.examples('indicators', 2)}) ou son libellé exact.")
+            elif text_of(label_raw):
+                label_code = ctx.resolver.find("indicators", label_raw)
+                if label_code != indicator_code and ("label", indicator_code, text_of(label_raw)) not in ctx.once:
+                    ctx.once.add(("label", indicator_code, text_of(label_raw)))
+                    expected = ctx.framework.indicator(indicator_code).label
+                    self.warning(self.ref(r, cl), f"le libellé « {text_of(label_raw)} » ne correspond pas au code "
+                                                  f"{indicator_code} (« {expected} »). Le code fait foi ; "
+                                                  "vérifiez que c'est le bon indicateur.")
+        else:
+            indicator_code = ctx.resolver.find("indicators", label_raw)
+            if indicator_code is None:
+                ok = False
+                self.error(self.ref(r, cl), f"indicateur « {text_of(label_raw)} » inconnu. Utilisez le libellé "
+                                            "exact du référentiel ou ajoutez une colonne Code avec le code de "
+                                            "l'indicateur.")
+        # period
+        if period is None:
+            cp = cols.get("period")
+            praw = row[cp] if cp is not None and cp < n else ""
+            if not is_blank(praw):
+                period = self.period(praw, self.ref(r, cp))
+                ok = ok and period is not None
+            elif "period" in defaults:
+                period = defaults["period"]
+            else:
+                ok = False
+                self.error(self.ref(r, cp) if cp is not None else cell,
+                           "période manquante. Remplissez la colonne Période (par exemple 2019-S1, T3 2019, S05) "
+                           "ou indiquez « Période : … » en tête de feuille.")
+        # zone, audience, operator
+        found = {}
+        for name, section, label, default in (("zone", "zones", "zone", ALL_ZONES),
+                                              ("audience", "audiences", "public", ALL_AUDIENCES),
+                                              ("operator", "operators", "opérateur", None)):
+            col = cols.get(name)
+            zraw = row[col] if col is not None and col < n else ""
+            if is_blank(zraw):
+                found[name] = defaults.get(name, default)
+                continue
+            code = ctx.resolver.find(section, zraw)
+            if code is None:
+                ok = False
+                self.error(self.ref(r, col), f"{label} « {text_of(zraw)} » inconnu(e). Utilisez un code ou un "
+                                             f"libellé du référentiel, par exemple "
+                                             f"{ctx.resolver.examples(section)}.")
+            elif name == "operator" and defaults.get("operator") and code != defaults["operator"]:
+                ok = False
+                self.error(self.ref(r, col), f"l'opérateur {code} n'est pas celui du rapport "
+                                             f"({defaults['operator']}). Un fichier ne contient les valeurs que "
+                                             "d'un opérateur à la fois quand l'opérateur est choisi.")
+            found[name] = code
+        operator = found["operator"]
+        if operator is None and ok and ("no-operator",) not in ctx.once:
+            ctx.once.add(("no-operator",))
+            ok = False
+            self.issues.error(self.name, "", f"{where(self.name)} : opérateur inconnu. Choisissez l'opérateur "
+                                             "(option --operator ou liste de la page Import), ou écrivez "
+                                             "« Opérateur : CODE » au-dessus du tableau.")
+        elif operator is None:
+            ok = False
+        # value
+        indicator = ctx.framework.indicator(indicator_code) if indicator_code else None
+        reading = read_number(raw, percent_indicator=bool(indicator and indicator.is_percent),
+                              percent_format=(r, c) in self.sheet.percent_cells,
+                              count=bool(indicator and is_count(indicator)))
+        if reading.kind == INVALID:
+            self.error(cell, reading.note)
+            return
+        if reading.kind == MISSING:
+            self.warning(cell, reading.note)
+            return
+        if reading.kind == EMPTY:
+            return
+        value = reading.value
+        if reading.note:
+            self.warning(cell, reading.note)
+        if indicator is not None:
+            if indicator.is_percent and not 0 <= value <= 100:
+                ok = False
+                self.error(cell, f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
+                                 "pourcentage entre 0 et 100 (12,5 ou 12,5 %).")
+            elif value < 0 and is_count(indicator):
+                ok = False
+                self.error(cell, f"{fr(value)} : un nombre négatif n'a pas de sens pour {indicator.code} "
+                                 f"({indicator.label}). Saisissez un nombre positif ou nul.")
+        if not ok or indicator is None or period is None:
+            return
+        if operator not in indicator.operators and ("resp", indicator.code, operator) not in ctx.once:
+            ctx.once.add(("resp", indicator.code, operator))
+            self.warning(cell, f"{indicator.code} ne fait pas partie des indicateurs dont {operator} est "
+                               f"responsable ({', '.join(indicator.operators) or 'aucun opérateur'}) : valeur "
+                               "importée, vérifiez qu'il s'agit du bon indicateur ou du bon opérateur.")
+        key = (indicator.code, operator, found["zone"], found["audience"], period.code)
+        previous = ctx.seen.get(key)
+        if previous is not None:
+            if previous[0] != value:
+                self.error(cell, f"{indicator.code}, {period.label_fr}, zone {found['zone']}"
+                                 f"{', public ' + found['audience'] if found['audience'] else ''} figure deux fois "
+                                 f"avec des valeurs différentes ({fr(previous[0])} en {previous[1]} "
+                                 f"« {previous[2]} », {fr(value)} ici). Gardez une seule ligne.")
+            else:
+                self.warning(cell, f"même valeur que la cellule {previous[1]} de la feuille « {previous[2]} » "
+                                   "pour la même clé : doublon ignoré.")
+            return
+        ctx.seen[key] = (value, cell, self.name)
+        cols_out = ctx.report.columns
+        cols_out["indicator"].append(indicator.code)
+        cols_out["operator"].append(operator)
+        cols_out["zone"].append(found["zone"])
+        cols_out["audience"].append(found["audience"])
+        cols_out["period"].append(period.code)
+        cols_out["value"].append(value)
+        cols_out["comment"].append(comment or None)
+        cols_out["sheet"].append(self.name)
+        cols_out["cell"].append(cell)
+        ctx.report.periods.setdefault(period.code, period)
+        self.count += 1
+
+
