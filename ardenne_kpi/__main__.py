@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "ardenne_kpi.commands",
     "ardenne_kpi.commands_template",
     "ardenne_kpi.commands_users",
+    "ardenne_kpi.commands_import",
 ]
 
 
