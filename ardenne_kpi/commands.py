@@ -11,7 +11,9 @@ from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import DEFAULT_PATH, load_framework
 
 # Modules adding `export` targets through `add_export_<target>(export_subparsers)` functions.
-EXPORT_TARGETS: list[tuple[str, str]] = []
+EXPORT_TARGETS: list[tuple[str, str]] = [
+    ("ardenne_kpi.commands_kpis", "add_export_kpis"),
+]
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

@@ -1,0 +1,637 @@
+"""KPI trends against targets: aggregation that follows each indicator's rule, targets and
+progress, the status shared by every page, and the lineage of any figure.
+
+The arithmetic, decided once here:
+- over time a series (operator × zone × audience) is reduced by the indicator's agg_time
+  (sum for flows, last for stocks, mean for rates), then series are combined by agg_space;
+- a stored value counts in a period only if it lies wholly inside it; a value straddling
+  the edge (a programme semester in a calendar year) or covering a longer period counts
+  nowhere, and the period's note says so: nothing is ever split pro rata;
+- a period where some series does not cover every day keeps its partial value with
+  complete = False: "not reported" is not zero, and a partial sum is never shown as whole;
+- progress = (value − baseline) / (target − baseline), read in the indicator's direction;
+  the expected value at a date follows a linear pace from the baseline through each dated
+  target; status compares progress with the expected progress (framework thresholds);
+- flows are judged at their target's grain (a yearly target against a year's sum), stocks
+  at their reporting grain (the latest stock), rates at their target's grain.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import math
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi.db import kpis as sql
+from ardenne_kpi.errors import ArdenneError, PeriodError
+from ardenne_kpi.framework import Framework, Indicator, Target
+from ardenne_kpi.periods import Period, period_from_code, periods_between
+
+STATUS_LABELS = {"on_track": "En bonne voie", "at_risk": "À surveiller", "off_track": "En retard",
+                 "no_data": "Sans données"}
+# Okabe–Ito palette: distinguishable with every common colour-vision deficiency; the page
+# always prints the label beside the colour too.
+STATUS_COLORS = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55E00", "no_data": "#8C8C8C"}
+STATUS_SYMBOLS = {"on_track": "●", "at_risk": "▲", "off_track": "■", "no_data": "○"}
+STATUS_ORDER = ("off_track", "at_risk", "on_track", "no_data")
+
+GRAIN_LABELS = {"quarter": "Trimestre", "semester": "Semestre civil",
+                "programme-semester": "Semestre du programme (Interreg)", "year": "Année"}
+BY_LABELS = {"zone": "Zone", "operator": "Opérateur", "audience": "Public"}
+# How coarse a grain is; programme and calendar semesters are equally coarse but do not nest.
+_GRAIN_RANK = {"month": 0, "quarter": 1, "semester": 2, "programme-semester": 2, "year": 3, "range": 4}
+
+STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
+                  "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
+                  "complete", "pace", "note"]
+AGGREGATE_COLUMNS = ["period", "period_start", "period_end", "value", "complete", "cumulative", "note",
+                     "label", "n_values"]
+LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "upload_id", "file_name", "uploaded_by",
+                   "uploaded_at", "sheet", "cell", "stored_path"]
+
+
+class KpiError(ArdenneError):
+    """A KPI request that cannot be answered as asked (unknown indicator, unusable period)."""
+
+    title = "Indicateur"
+
+
+# ------------------------------------------------------------------ filters and grains
+
+
+def _descendants(fw: Framework, section: str, codes: Iterable[str] | None) -> list[str] | None:
+    """The codes and everything under them (zone ARD includes FR-08...); None stays None."""
+    if codes is None:
+        return None
+    chosen = {str(c) for c in codes}
+    entries = getattr(fw, section)
+    grew = True
+    while grew:
+        more = {e.code for e in entries if e.parent in chosen} - chosen
+        chosen |= more
+        grew = bool(more)
+    return sorted(chosen)
+
+
+def _filter(fw: Framework, codes: Sequence[str] | None, operators=None, zones=None, audiences=None,
+            as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None) -> sql.ValueFilter:
+    return sql.ValueFilter(indicators=None if codes is None else list(codes),
+                           operators=None if operators is None else list(operators),
+                           zones=_descendants(fw, "zones", zones), audiences=_descendants(fw, "audiences", audiences),
+                           as_of=as_of, window=window)
+
+
+def display_grain(ind: Indicator, grain: str) -> str:
+    """The grain to show `ind` at: the chosen one, or the indicator's own when it is coarser.
+
+    A yearly survey has nothing to show per quarter; its years are shown instead.
+    """
+    return ind.grain if _GRAIN_RANK.get(ind.grain, 0) > _GRAIN_RANK.get(grain, 0) else grain
+
+
+def evaluation_grain(ind: Indicator) -> str:
+    """The grain at which `ind` is compared with its targets (like with like).
+
+    Flows and rates: the final target's grain (a yearly target against a year's total);
+    stocks: the reporting grain (the latest stock, whatever the target's period).
+    """
+    if ind.agg_time == "last":
+        return ind.grain
+    grain = ind.final_target.period.grain
+    return grain if grain in GRAIN_LABELS else ind.grain
+
+
+def select_indicators(fw: Framework, *, dimension: str | None = None, key: str | None = None,
+                      objective: str | None = None, project: str | None = None, operator: str | None = None,
+                      audience: str | None = None) -> list[str]:
+    """Codes of the indicators mapped (in the framework) to every given code, in framework order.
+
+    An audience includes its sub-audiences (VIS covers NL, FR...).
+    """
+    audiences = set(_descendants(fw, "audiences", [audience]) or []) if audience else None
+    out = []
+    for ind in fw.indicators:
+        if dimension and dimension not in ind.dimensions:
+            continue
+        if key and key not in ind.keys:
+            continue
+        if objective and objective not in ind.objectives:
+            continue
+        if project and project != ind.project:
+            continue
+        if operator and operator not in ind.operators:
+            continue
+        if audiences is not None and not audiences & set(ind.audiences):
+            continue
+        out.append(ind.code)
+    return out
+
+
+def _indicator(fw: Framework, code: str) -> Indicator:
+    try:
+        return fw.indicator(code)
+    except KeyError:
+        raise KpiError(f"L'indicateur « {code} » n'existe pas dans le référentiel {fw.version}.") from None
+
+
+def _periods(fw: Framework, grains: Iterable[str], lo: dt.date, hi: dt.date) -> tuple[pd.DataFrame, dict[str, Period]]:
+    rows, by_code = [], {}
+    for grain in sorted(set(grains)):
+        for p in periods_between(grain, lo, hi, fw.calendar):
+            rows.append((grain, p.code, p.start, p.end))
+            by_code[p.code] = p
+    frame = pd.DataFrame(rows, columns=["grain", "p_code", "p_start", "p_end"])
+    return frame.sort_values(["grain", "p_start"], ignore_index=True), by_code
+
+
+def _rules(fw: Framework, grains: dict[str, str]) -> pd.DataFrame:
+    return pd.DataFrame([(c, fw.indicator(c).agg_time, fw.indicator(c).agg_space, g) for c, g in grains.items()],
+                        columns=["indicator", "agg_time", "agg_space", "grain"])
+
+
+# ------------------------------------------------------------------ aggregation
+
+
+def _join_codes(codes: Iterable[str]) -> str:
+    return ", ".join(dict.fromkeys(codes))
+
+
+def _note(value: float, complete: bool, n_expected: float, n_complete: float, longer: list[str],
+          straddles: list[str]) -> str:
+    parts = []
+    if pd.isna(value):
+        parts.append("Aucune valeur déclarée pour cette période (non déclaré ≠ zéro).")
+    elif not complete:
+        missing = int(n_expected - n_complete)
+        parts.append(f"Valeur partielle : {missing} série(s) sur {int(n_expected)} "
+                     "(opérateur × zone × public) ne couvrent pas toute la période.")
+    if straddles:
+        many = len(set(straddles)) > 1
+        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(straddles)} "
+                     f"{'chevauchent' if many else 'chevauche'} la limite de la période (jamais réparti au prorata).")
+    if longer:
+        many = len(set(longer)) > 1
+        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(longer)} "
+                     f"{'couvrent' if many else 'couvre'} une période plus longue (jamais réparti).")
+    return " ".join(parts)
+
+
+def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter,
+                    by: str | None = None, spans: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Aggregated rows for several indicators, each at its own grain; one SQL pass for all.
+
+    `spans` (sql.value_groups for the same filter and `by`) may be passed when already read.
+    """
+    empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS])
+    if not grains:
+        return empty
+    if by not in sql.BY_COLUMNS:
+        raise KpiError(f"Ventilation « {by} » inconnue : zone, operator ou audience.")
+    spans = sql.value_groups(con, flt, by) if spans is None else spans
+    if spans.empty:
+        return empty
+    lo = min(pd.Timestamp(spans["first_start"].min()).date(), fw.calendar.start)
+    hi = max(pd.Timestamp(spans["last_end"].max()).date(), fw.calendar.end)
+    periods, by_code = _periods(fw, grains.values(), lo, hi)
+    rules = _rules(fw, grains)
+    agg = sql.period_aggregates(con, rules, periods, flt, by)
+    excl = sql.period_exclusions(con, rules, periods, flt, by)
+    notes: dict[tuple, tuple[list[str], list[str]]] = {}
+    for r in excl.itertuples(index=False):
+        longer, straddles = notes.setdefault((r.indicator, r.grp, r.period), ([], []))
+        (longer if r.kind == "longer" else straddles).append(r.stored_period)
+
+    # Every period of the grain between the indicator's first and last value: gaps stay visible.
+    spans = spans[spans["indicator"].isin(list(grains))].assign(
+        grain=lambda d: d["indicator"].map(grains),
+        first_start=lambda d: pd.to_datetime(d["first_start"]).dt.date,
+        last_end=lambda d: pd.to_datetime(d["last_end"]).dt.date)
+    if spans.empty:
+        return empty
+    out = spans.merge(periods, on="grain")
+    out = out[(out["p_end"] >= out["first_start"]) & (out["p_start"] <= out["last_end"])]
+    out = out[["indicator", "grp", "p_code", "p_start", "p_end"]].rename(
+        columns={"p_code": "period", "p_start": "period_start", "p_end": "period_end"})
+    out = out.merge(agg, on=["indicator", "grp", "period"], how="left")
+    out["complete"] = (out["value"].notna() & (out["n_series"] == out["n_series_expected"])
+                       & (out["n_series_complete"] == out["n_series_expected"])).fillna(False).astype(bool)
+    out["note"] = [_note(v, c, ne, nc, *notes.get((i, g, p), ([], [])))
+                   for i, g, p, v, c, ne, nc in zip(out["indicator"], out["grp"], out["period"], out["value"],
+                                                    out["complete"], out["n_series_expected"],
+                                                    out["n_series_complete"])]
+    out["label"] = [by_code[c].label_fr for c in out["period"]]
+    out["n_values"] = out["n_values"].fillna(0).astype(int)
+    out = out.sort_values(["indicator", "grp", "period_start"], ignore_index=True)
+    out["cumulative"] = _cumulative(fw, out)
+    return out[["indicator", "grp", *AGGREGATE_COLUMNS]]
+
+
+def _cumulative(fw: Framework, out: pd.DataFrame) -> pd.Series:
+    """Running total for flows, the stock itself for stocks, the running mean for rates."""
+    values = out["value"].astype(float)
+    keys = [out["indicator"], out["grp"]]
+    running_sum = values.groupby(keys).cumsum()
+    running_mean = running_sum / values.notna().astype(int).groupby(keys).cumsum()
+    rule = out["indicator"].map({c: fw.indicator(c).agg_time for c in out["indicator"].unique()})
+    result = values.where(rule == "last", running_sum.where(rule == "sum", running_mean))
+    return result.where(values.notna() | (rule == "mean"), float("nan"))
+
+
+def aggregate(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, grain: str, *,
+              operators=None, zones=None, audiences=None, by: str | None = None,
+              as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None) -> pd.DataFrame:
+    """The indicator per period of `grain`, following its rule over time and across zones.
+
+    Columns: period, period_start, period_end, value, complete, cumulative, note, label
+    (French period name), n_values, plus the `by` column (zone, operator or audience) when
+    asked for a breakdown. Empty (same columns) when nothing was reported.
+    """
+    _indicator(fw, indicator_code)
+    if grain not in GRAIN_LABELS and grain != "month":
+        raise KpiError(f"Granularité « {grain} » inconnue : {', '.join(GRAIN_LABELS)}.")
+    flt = _filter(fw, [indicator_code], operators, zones, audiences, as_of, window)
+    out = _aggregate_many(con, fw, {indicator_code: grain}, flt, by)
+    columns = AGGREGATE_COLUMNS + ([by] if by else [])
+    if by:
+        out = out.rename(columns={"grp": by})
+        out = out[[by, *AGGREGATE_COLUMNS]].sort_values([by, "period_start"], ignore_index=True)
+    return out[columns].reset_index(drop=True)
+
+
+def trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], grain: str, *,
+           operators=None, zones=None, audiences=None, as_of: dt.date | None = None,
+           window: tuple[dt.date, dt.date] | None = None) -> dict[str, pd.DataFrame]:
+    """Trend frames (kpis.trend_frame) of several indicators at once, each at its display grain.
+
+    One SQL pass for all of them: this is what the small-multiples grid needs. Indicators
+    without any value are absent from the result.
+    """
+    grains = {c: display_grain(_indicator(fw, c), grain) for c in codes}
+    flt = _filter(fw, list(codes), operators, zones, audiences, as_of, window)
+    agg = _aggregate_many(con, fw, grains, flt)
+    return {code: trend_frame(fw, code, part.drop(columns=["indicator", "grp"]).reset_index(drop=True))
+            for code, part in agg.groupby("indicator", sort=False)}
+
+
+def comparable(ind: Indicator, grain: str) -> bool:
+    """True when values at `grain` can be judged against the targets (like with like)."""
+    return ind.agg_time == "last" or grain == evaluation_grain(ind)
+
+
+# ------------------------------------------------------------------ targets and progress
+
+
+def _gain(ind: Indicator, start: float, end: float) -> float:
+    """How much better `end` is than `start`, in the indicator's direction."""
+    return start - end if ind.lower_is_better else end - start
+
+
+def _points(ind: Indicator) -> list[tuple[dt.date, float, Target]]:
+    """The planned path: the baseline and every dated target, at their period's end."""
+    return sorted([(t.period.end, t.value, t) for t in (ind.baseline, *ind.targets)], key=lambda p: p[0])
+
+
+def next_target(ind: Indicator, day: dt.date) -> Target:
+    """The first target due on or after `day`, else the final target."""
+    future = [t for t in ind.targets if t.period.end >= day]
+    return min(future, key=lambda t: t.period.end) if future else ind.final_target
+
+
+def expected_value(ind: Indicator, day: dt.date) -> float:
+    """The value expected at `day` on a linear pace from the baseline through each dated target."""
+    points = _points(ind)
+    if day <= points[0][0]:
+        return points[0][1]
+    for (d0, v0, _), (d1, v1, _) in zip(points, points[1:]):
+        if day <= d1:
+            return v1 if d1 == d0 else v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
+    return points[-1][1]
+
+
+def expected_path(ind: Indicator) -> pd.DataFrame:
+    """The planned path as points to draw: date, value, kind ('référence', 'intermediaire', 'finale'), period."""
+    return pd.DataFrame([(d, v, t.kind, t.period.code) for d, v, t in _points(ind)],
+                        columns=["date", "value", "kind", "period"])
+
+
+def _ratio(ind: Indicator, value: float, reference: float) -> float:
+    """value against a floor to maintain: 1 when reached, else the share reached."""
+    if _gain(ind, reference, value) >= 0:
+        return 1.0
+    if ind.lower_is_better:
+        return reference / value if value else 0.0
+    return value / reference if reference else 0.0
+
+
+def progress(ind: Indicator, value: float, target: Target | None = None) -> float:
+    """(value − baseline) / (target − baseline), read in the indicator's direction.
+
+    A target no better than the baseline (keep 3 committees a semester when there were
+    3.5) is a floor to maintain: 1 when reached, else the share of it reached.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return float("nan")
+    target = target or ind.final_target
+    base = ind.baseline.value
+    gap = _gain(ind, base, target.value)
+    if gap > 0:
+        return _gain(ind, base, value) / gap
+    return _ratio(ind, value, target.value)
+
+
+def pace(ind: Indicator, value: float, day: dt.date) -> float:
+    """Share of the expected progress at `day` that `value` achieves (1 = exactly on pace)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return float("nan")
+    base = ind.baseline.value
+    target = next_target(ind, day)
+    if _gain(ind, base, target.value) <= 0:
+        return _ratio(ind, value, target.value)  # a floor to keep: judged against the floor itself
+    expected = expected_value(ind, day)
+    gap = _gain(ind, base, expected)
+    if gap > 0:
+        return _gain(ind, base, value) / gap
+    return _ratio(ind, value, expected)
+
+
+def status_of(fw: Framework, share: float) -> str:
+    """on_track / at_risk / off_track from a share of expected progress; no_data for NaN."""
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "no_data"
+    if share >= fw.on_track:
+        return "on_track"
+    if share >= fw.at_risk:
+        return "at_risk"
+    return "off_track"
+
+
+def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt.date | None = None,
+                     operators=None, zones=None, audiences=None,
+                     window: tuple[dt.date, dt.date] | None = None, codes: Sequence[str] | None = None) -> pd.DataFrame:
+    """One row per framework indicator (or per code in `codes`): where it is, against what, and its status.
+
+    The latest value is the latest complete period at the evaluation grain (the latest
+    partial one when none is complete, with complete = False); it is compared with the
+    expected value at that period's end and with the next target due.
+    """
+    codes = [i.code for i in fw.indicators] if codes is None else list(codes)
+    grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
+    flt = _filter(fw, codes, operators, zones, audiences, as_of, window)
+    spans = sql.value_groups(con, flt)
+    agg = _aggregate_many(con, fw, grains, flt, spans=spans)
+    info = spans.set_index("indicator")
+    # The latest complete period of each indicator, else its latest partial one.
+    valued = agg[agg["value"].notna()]
+    whole = valued[valued["complete"].astype(bool)]
+    picks = pd.concat([valued.groupby("indicator").tail(1), whole.groupby("indicator").tail(1)])
+    picks = picks.drop_duplicates("indicator", keep="last").set_index("indicator").to_dict("index")
+    infos = info.to_dict("index") if not info.empty else {}
+    rows = []
+    for code in codes:
+        ind = fw.indicator(code)
+        row = dict(indicator=code, label=ind.label, unit=ind.unit, latest_period=None, latest_value=float("nan"),
+                   baseline=ind.baseline.value, target=ind.final_target.value,
+                   target_period=ind.final_target.period.code, expected=float("nan"), progress=float("nan"),
+                   status="no_data", n_values=0, operators="", last_upload_id=None, complete=False,
+                   pace=float("nan"), note="Aucune valeur déclarée.")
+        pick = picks.get(code)
+        if pick is not None:
+            day = pick["period_end"]
+            target = next_target(ind, day)
+            share = pace(ind, pick["value"], day)
+            inf = infos[code]
+            row.update(latest_period=pick["period"], latest_value=float(pick["value"]), target=target.value,
+                       target_period=target.period.code, expected=expected_value(ind, day),
+                       progress=progress(ind, pick["value"], target), pace=share, complete=bool(pick["complete"]),
+                       status=status_of(fw, share), n_values=int(inf["n_values"]), operators=inf["operators"] or "",
+                       last_upload_id=int(inf["last_upload_id"]),
+                       note=("" if pick["complete"] else "Dernière valeur partielle. ") + pick["note"])
+        rows.append(row)
+    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+
+
+def status_counts(status: pd.DataFrame) -> dict[str, int]:
+    """How many indicators in each status, in display order (for tiles and captions)."""
+    counts = status["status"].value_counts() if not status.empty else pd.Series(dtype=int)
+    return {s: int(counts.get(s, 0)) for s in STATUS_ORDER}
+
+
+# ------------------------------------------------------------------ views for reports
+
+
+def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.DataFrame:
+    """Interreg reporting: previously reported + this period = total, against the target.
+
+    Flows add up (the target is the planned total over the programme: the expected value
+    of every period of this grain up to the final target); stocks are already totals (this
+    period = the increase); rates are not cumulated (total = this period's value).
+    Columns: period, label, previously_reported, this_period, total, target, progress, complete.
+    """
+    ind = _indicator(fw, indicator_code)
+    cols = ["period", "label", "previously_reported", "this_period", "total", "target", "progress", "complete"]
+    if agg.empty:
+        return pd.DataFrame(columns=cols)
+    out = agg[["period", "label", "value", "complete", "period_start", "period_end"]].copy()
+    values = out["value"].astype(float)
+    if ind.agg_time == "sum":
+        total = values.fillna(0).cumsum()
+        previous = total - values.fillna(0)
+        grain = period_from_code(out["period"].iloc[0], fw.calendar).grain
+        if grain == evaluation_grain(ind):
+            first, last = out["period_start"].iloc[0], ind.final_target.period.end
+            planned = sum(expected_value(ind, p.end) for p in periods_between(grain, first, last, fw.calendar)
+                          if p.end <= last)
+        else:
+            planned = float("nan")  # a yearly target is not summed from quarters' expectations
+        out["target"] = planned
+        out["progress"] = total / planned if planned else float("nan")
+        out["this_period"] = values
+    elif ind.agg_time == "last":
+        total = values.ffill()
+        previous = total.shift(1)
+        out["this_period"] = total - previous.fillna(ind.baseline.value)
+        out["target"] = [next_target(ind, d).value for d in out["period_end"]]
+        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(total, out["period_end"])]
+    else:
+        total = values
+        previous = pd.Series(float("nan"), index=out.index)
+        out["this_period"] = values
+        out["target"] = [next_target(ind, d).value for d in out["period_end"]]
+        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(values, out["period_end"])]
+    out["previously_reported"] = previous
+    out["total"] = total
+    return out[cols].reset_index(drop=True)
+
+
+def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.DataFrame:
+    """Per period: the expected value at its end, the target due and the status of that period.
+
+    Status only where the comparison is like with like: a complete value, and for flows
+    and rates a period of the target's grain (a quarter is not judged against a year).
+    """
+    ind = _indicator(fw, indicator_code)
+    out = agg.copy()
+    out["expected"] = [expected_value(ind, d) for d in out["period_end"]]
+    out["baseline"] = ind.baseline.value
+    targets = [next_target(ind, d) for d in out["period_end"]]
+    out["target"] = [t.value for t in targets]
+    out["target_period"] = [t.period.code for t in targets]
+    like = not out.empty and comparable(ind, period_from_code(out["period"].iloc[0], fw.calendar).grain)
+    out["progress"] = [progress(ind, v, t) if like else float("nan") for v, t in zip(out["value"], targets)]
+    shares = [pace(ind, v, d) if like and c else float("nan")
+              for v, d, c in zip(out["value"], out["period_end"], out["complete"])]
+    out["status"] = [status_of(fw, s) if like and c else "" for s, c in zip(shares, out["complete"])]
+    out["comparable"] = like
+    return out
+
+
+def interreg_table(fw: Framework, indicator_code: str, view: pd.DataFrame,
+                   fmt: Callable[[float, int], str] | None = None) -> pd.DataFrame:
+    """The Interreg view as a French table (numbers formatted with `fmt` when given)."""
+    decimals = decimals_of(_indicator(fw, indicator_code))
+    names = {"label": "Période", "previously_reported": "Déjà déclaré", "this_period": "Cette période",
+             "total": "Total", "target": "Cible", "progress": "Progression"}
+    table = view[list(names)].copy()
+    if fmt:
+        for column in ("previously_reported", "this_period", "total", "target"):
+            table[column] = [fmt(v, decimals) for v in table[column]]
+        table["progress"] = [fmt(100 * v, 0) + " %" if pd.notna(v) else "–" for v in table["progress"]]
+    table["Complète"] = ["oui" if c else "non" for c in view["complete"]]
+    return table.rename(columns=names)
+
+
+def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str) -> pd.DataFrame:
+    """One row per indicator × period with a value, at `grain`, over every operator, zone and audience.
+
+    Columns: indicator, period, period_start, period_end, value, complete, cumulative,
+    baseline, target, progress, status (status empty when not comparable or incomplete).
+    """
+    if grain not in GRAIN_LABELS:
+        raise KpiError(f"Granularité « {grain} » inconnue : {', '.join(GRAIN_LABELS)}.")
+    codes = [i.code for i in fw.indicators]
+    agg = _aggregate_many(con, fw, {c: grain for c in codes}, _filter(fw, codes))
+    cols = ["indicator", "period", "period_start", "period_end", "value", "complete", "cumulative", "baseline",
+            "target", "progress", "status"]
+    frames = [trend_frame(fw, code, part) for code, part in agg[agg["value"].notna()].groupby("indicator", sort=False)]
+    if not frames:
+        return pd.DataFrame(columns=cols)
+    order = {c: i for i, c in enumerate(codes)}
+    out = pd.concat(frames, ignore_index=True)
+    out = out.sort_values(["indicator", "period_start"], key=lambda s: s.map(order) if s.name == "indicator" else s)
+    return out[cols].reset_index(drop=True)
+
+
+# ------------------------------------------------------------------ lineage
+
+
+def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
+            operators=None, zones=None, audiences=None) -> pd.DataFrame:
+    """The stored values behind one aggregated figure: those wholly inside the period.
+
+    Columns: operator, zone, audience, period, value, upload_id, file_name, uploaded_by,
+    uploaded_at, sheet, cell, stored_path (None when the original file was not kept).
+    """
+    _indicator(fw, indicator_code)
+    try:
+        period = period_from_code(period_code, fw.calendar)
+    except PeriodError as exc:
+        raise KpiError(exc.message) from exc
+    flt = _filter(fw, [indicator_code], operators, zones, audiences)
+    out = sql.contained_values(con, flt, period.start, period.end)
+    return out[LINEAGE_COLUMNS].reset_index(drop=True)
+
+
+def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the original uploaded file, or None when it was not kept or is gone.
+
+    A relative stored path is read from beside the database file (data/uploads/...).
+    """
+    found = sql.upload_file(con, upload_id)
+    if not found or not found[1]:
+        return None
+    name, stored = found
+    path = Path(stored)
+    candidates = [path]
+    if not path.is_absolute():
+        from ardenne_kpi import db  # the uploads folder convention lives there
+
+        database = sql.database_file(con)
+        if database:
+            candidates += [Path(database).resolve().parent / path, db.uploads_dir(database) / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return name, candidate.read_bytes()
+    return None
+
+
+# ------------------------------------------------------------------ tables for people
+
+
+def values_table(fw: Framework, indicator_code: str, trend: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
+                 by: str | None = None) -> pd.DataFrame:
+    """The values of one indicator as a French table (formatted with `fmt` when given, e.g. ui.fmt_number)."""
+    ind = _indicator(fw, indicator_code)
+    decimals = decimals_of(ind)
+    table = pd.DataFrame({"Période": trend["label"]})
+    if by:
+        table.insert(0, BY_LABELS[by], [fw.label(_section(by), c) or "Tous publics (non ventilé)" for c in trend[by]])
+    numeric = {"Valeur": trend["value"], "Cumul": trend["cumulative"]}
+    for column in ("expected", "target"):
+        if column in trend:
+            numeric[{"expected": "Attendu (rythme linéaire)", "target": "Cible"}[column]] = trend[column]
+    for name, series in numeric.items():
+        table[name] = [fmt(v, decimals) if fmt and pd.notna(v) else (v if not fmt else "") for v in series]
+    if "progress" in trend:
+        table["Progression"] = [fmt(100 * v, 0) + " %" if fmt and pd.notna(v) else (v if not fmt else "")
+                                for v in trend["progress"]]
+    if "status" in trend:
+        table["Statut"] = [STATUS_LABELS.get(s, "") for s in trend["status"]]
+    table["Complète"] = ["oui" if c else "non" for c in trend["complete"]]
+    table["Remarque"] = trend["note"].to_numpy()
+    return table.reset_index(drop=True)
+
+
+def _section(by: str) -> str:
+    return {"zone": "zones", "operator": "operators", "audience": "audiences"}[by]
+
+
+def group_label(fw: Framework, by: str, code: str) -> str:
+    """French name of a breakdown group ('' audience = not broken down)."""
+    if by == "audience" and not code:
+        return "Tous publics (non ventilé)"
+    return fw.label(_section(by), code)
+
+
+def csv_excel_fr(table: pd.DataFrame) -> bytes:
+    """CSV as French Excel opens it: `;` separator, decimal comma, UTF-8 with BOM."""
+    buffer = io.StringIO()
+    table.to_csv(buffer, sep=";", decimal=",", index=False, date_format="%d/%m/%Y")
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+LINEAGE_LABELS = {"operator": "Opérateur", "zone": "Zone", "audience": "Public", "period": "Période",
+                  "value": "Valeur", "upload_id": "Import n°", "file_name": "Fichier", "uploaded_by": "Importé par",
+                  "uploaded_at": "Importé le", "sheet": "Feuille", "cell": "Cellule"}
+
+
+def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
+                  decimals: int = 0) -> pd.DataFrame:
+    """The lineage as a French table: names instead of codes, numbers formatted with `fmt`."""
+    table = lineage_df[list(LINEAGE_LABELS)].copy()
+    table["operator"] = [fw.label("operators", c) for c in table["operator"]]
+    table["zone"] = [fw.label("zones", c) for c in table["zone"]]
+    table["audience"] = [group_label(fw, "audience", c) for c in table["audience"]]
+    if fmt:
+        table["value"] = [fmt(v, decimals) for v in table["value"]]
+    table["uploaded_at"] = [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if pd.notna(t) else "" for t in table["uploaded_at"]]
+    return table.rename(columns=LINEAGE_LABELS)
+
+
+def decimals_of(ind: Indicator) -> int:
+    """Decimals to show: one for rates and means, none for counts."""
+    return 1 if ind.is_percent or ind.agg_time == "mean" else 0
