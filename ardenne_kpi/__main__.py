@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "ardenne_kpi.commands_template",
     "ardenne_kpi.commands_users",
     "ardenne_kpi.commands_import",
+    "ardenne_kpi.commands_pack",
 ]
 
 

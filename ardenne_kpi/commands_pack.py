@@ -1,0 +1,114 @@
+"""Committee commands: `export pack --out FILE.pdf [--since SNAPSHOT]` and
+`snapshot create NAME --date YYYY-MM-DD` / `snapshot list`."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import time
+from pathlib import Path
+
+from ardenne_kpi import db, pack, snapshots
+from ardenne_kpi.commands import add_db_argument
+from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import fmt_date
+
+
+def _open(args: argparse.Namespace):
+    path = db.db_path(args.db)
+    if not path.exists():
+        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
+                           title="Base introuvable")
+    con = db.connect(path)
+    fw = db.stored_framework(con)
+    if fw is None:
+        con.close()
+        raise ArdenneError(f"La base {path} n'a pas de référentiel. Recréez-la avec `python -m ardenne_kpi init`.",
+                           title="Référentiel absent")
+    return con, fw
+
+
+# ------------------------------------------------------------------ export pack
+
+
+def add_export_pack(export_subparsers: argparse._SubParsersAction) -> None:
+    parser = export_subparsers.add_parser(
+        "pack", help="dossier du comité de pilotage (.pdf, et le classeur .xlsx des mêmes tableaux)",
+        description="Écrit le dossier du comité en PDF, et à côté le classeur .xlsx de ses tableaux.")
+    parser.add_argument("--out", required=True, metavar="FICHIER.pdf", help="fichier PDF à écrire")
+    parser.add_argument("--since", metavar="INSTANTANÉ",
+                        help="instantané de comité à comparer (nom ou numéro) ; défaut : le plus récent")
+    parser.add_argument("--no-xlsx", action="store_true", help="ne pas écrire le classeur .xlsx")
+    add_db_argument(parser)
+    parser.set_defaults(handler=run_export_pack)
+
+
+def run_export_pack(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    if out.suffix.lower() != ".pdf":
+        raise ArdenneError(f"« {out.name} » : le dossier du comité s'écrit en .pdf (le classeur .xlsx est écrit "
+                           "à côté, sous le même nom).", title="Format de sortie inconnu")
+    started = time.perf_counter()
+    con, fw = _open(args)
+    try:
+        data = pack.collect(con, fw, since=args.since)
+    finally:
+        con.close()
+    pdf = pack.pdf_bytes(data)
+    out.write_bytes(pdf)
+    written = [f"{out} ({len(pdf) // 1024} Ko)"]
+    if not args.no_xlsx:
+        xlsx = out.with_suffix(".xlsx")
+        xlsx.write_bytes(pack.xlsx_bytes(data))
+        written.append(str(xlsx))
+    since = f", comparé à {data.comparison.old.label}" if data.comparison else ""
+    print(f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.code}, données au "
+          f"{fmt_date(data.data_end)}{since}, en {time.perf_counter() - started:.1f} s.")
+    return 0
+
+
+# ------------------------------------------------------------------ snapshots
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    snap = sub.add_parser("snapshot", help="instantanés de comité : figer les données à une date, les lister")
+    actions = snap.add_subparsers(dest="action", metavar="ACTION", required=True)
+    create = actions.add_parser("create", help="figer les données à la date d'un comité")
+    create.add_argument("name", metavar="NOM", help="nom de l'instantané, par exemple « Comité du 12/05/2022 »")
+    create.add_argument("--date", required=True, metavar="AAAA-MM-JJ", help="date du comité")
+    create.add_argument("--user", help="auteur (noté avec l'instantané)")
+    add_db_argument(create)
+    create.set_defaults(handler=run_snapshot_create)
+    listing = actions.add_parser("list", help="lister les instantanés")
+    add_db_argument(listing)
+    listing.set_defaults(handler=run_snapshot_list)
+
+
+def run_snapshot_create(args: argparse.Namespace) -> int:
+    try:
+        day = dt.date.fromisoformat(args.date)
+    except ValueError as exc:
+        raise ArdenneError(f"Date « {args.date} » illisible : écrivez-la AAAA-MM-JJ, par exemple 2022-05-12.",
+                           title="Date illisible") from exc
+    con, fw = _open(args)
+    try:
+        snapshot_id = snapshots.create(con, fw, args.name, day, args.user)
+        row = snapshots.find(con, snapshot_id)
+    finally:
+        con.close()
+    print(f"Instantané n° {snapshot_id} « {row['name']} » créé au {fmt_date(day)} : {int(row['n_values'])} valeurs figées.")
+    return 0
+
+
+def run_snapshot_list(args: argparse.Namespace) -> int:
+    con, _ = _open(args)
+    try:
+        table = snapshots.all_snapshots(con)
+    finally:
+        con.close()
+    if table.empty:
+        print("Aucun instantané. Créez-en un : python -m ardenne_kpi snapshot create NOM --date AAAA-MM-JJ")
+        return 0
+    for row in table.itertuples(index=False):
+        print(f"{row.id:>3}  {fmt_date(row.taken_on):<10}  {row.n_values:>6} valeurs  {row.name}")
+    return 0

@@ -1,0 +1,68 @@
+"""SQL of the brand-platform scores: writing a partner's sheet, reading what counts now."""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi.db import query_df
+
+
+def write_scores(cur: duckdb.DuckDBPyConnection, scores: pd.DataFrame, upload_id: int) -> int:
+    """Supersede the current scores of the same (operator, period, element) and insert these,
+    current. `scores`: operator, period, period_start, period_end, element, score, comment,
+    sheet, cell. Run inside the caller's transaction; returns the number of rows written."""
+    if scores.empty:
+        return 0
+    cur.register("brand_incoming", scores)
+    try:
+        cur.execute("""
+            UPDATE brand_scores SET is_current = FALSE
+            WHERE is_current AND (operator, period, element) IN
+                  (SELECT (operator, period, element) FROM brand_incoming)""")
+        cur.execute("""
+            INSERT INTO brand_scores (operator, period, period_start, period_end, element, score, comment,
+                                      upload_id, sheet, cell, is_current)
+            SELECT operator, period, CAST(period_start AS DATE), CAST(period_end AS DATE), element,
+                   CAST(score AS INTEGER), comment, ?, sheet, cell, TRUE
+            FROM brand_incoming""", [upload_id])
+    finally:
+        cur.unregister("brand_incoming")
+    return len(scores)
+
+
+def rollback_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
+    """Withdraw the scores of an upload and restore, for each, the latest earlier score of a
+    live upload. Run inside the rollback's transaction, before or after the upload's status changes."""
+    cur.execute("""
+        WITH mine AS (SELECT operator, period, element FROM brand_scores WHERE upload_id = $id AND is_current),
+        restored AS (
+            SELECT b.rowid AS rid FROM brand_scores b
+            JOIN mine m USING (operator, period, element)
+            JOIN uploads u ON u.id = b.upload_id
+            WHERE b.upload_id <> $id AND u.status IN ('imported', 'demo')
+            QUALIFY row_number() OVER (PARTITION BY b.operator, b.period, b.element ORDER BY b.upload_id DESC) = 1)
+        UPDATE brand_scores SET is_current = TRUE WHERE rowid IN (SELECT rid FROM restored)""", {"id": upload_id})
+    cur.execute("UPDATE brand_scores SET is_current = FALSE WHERE upload_id = ?", [upload_id])
+
+
+def current_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every score that counts now, with the file it came from."""
+    return query_df(con, """
+        SELECT b.operator, b.period, b.period_start, b.period_end, b.element, b.score, b.comment,
+               b.upload_id, u.file_name, b.sheet, b.cell
+        FROM brand_scores b LEFT JOIN uploads u ON u.id = b.upload_id
+        WHERE b.is_current
+        ORDER BY b.period_start, b.operator, b.element
+    """)
+
+
+def has_scores(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.cursor().execute("SELECT EXISTS (SELECT 1 FROM brand_scores WHERE is_current)").fetchone()[0]
+
+
+def upload_named(con: duckdb.DuckDBPyConnection, file_name: str) -> int | None:
+    """The live upload with this file name (the demo attaches its scores to its reports)."""
+    row = con.cursor().execute(
+        "SELECT max(id) FROM uploads WHERE file_name = ? AND status IN ('imported', 'demo')", [file_name]).fetchone()
+    return row[0] if row else None
