@@ -380,3 +380,11 @@ def describe(rows: list[TemplateRow]) -> str:
     periods = sorted({r.period for r in rows})
     return (f"{n_ind} indicateur(s), {fmt_number(len(rows))} ligne(s) à remplir, "
             f"période(s) {', '.join(p.label_fr for p in periods)}")
+
+
+def period_choices(fw: Framework) -> list[Period]:
+    """The periods a template can be asked for: programme semesters, then years and quarters."""
+    cal = fw.calendar
+    inside = [p for grain in ("year", "quarter")
+              for p in periods_between(grain, cal.start, cal.end, cal) if cal.start <= p.start and p.end <= cal.end]
+    return list(cal.semesters) + inside

@@ -1,0 +1,185 @@
+"""What the Import page shows, as French tables and sentences: a file's verdict, its errors
+and warnings, the preview of what it changes, the upload history and what undoing an
+upload would change. Pure functions of the importer's results, so the page stays thin."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi.db import history
+from ardenne_kpi.format import fmt_number
+from ardenne_kpi.framework import Framework
+from ardenne_kpi.reports.model import ERROR, Issue
+
+CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé"}
+STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
+                 "unchanged": "inchangé", "refused": "refusé"}
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """`kind` is error | warning | info | success: the box the page draws; `text` is French."""
+
+    kind: str
+    title: str
+    text: str
+    can_commit: bool
+
+
+def when_fr(value: object) -> str:
+    """26/11/2026 à 10:32."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if value is None or pd.isna(value):
+        return "–"
+    return f"{value:%d/%m/%Y} à {value:%H:%M}"
+
+
+def duplicate_sentence(duplicate: dict) -> str:
+    """« déjà importé le 26/11/2026 à 10:32 par Marie Dupont (import n° 12) »."""
+    who = f" par {duplicate['uploaded_by']}" if duplicate.get("uploaded_by") else ""
+    name = f" sous le nom « {duplicate['file_name']} »" if duplicate.get("file_name") else ""
+    return (f"déjà importé le {when_fr(duplicate.get('uploaded_at'))}{who}{name} "
+            f"(import n° {duplicate['upload_id']})")
+
+
+def verdict(result) -> Verdict:
+    """The verdict of a dry run (importer.ImportResult with status dry-run or refused)."""
+    name = result.file
+    if result.status == "refused":
+        n = len(result.errors)
+        return Verdict("error", f"{name} : refusé",
+                       f"{n} erreur(s) à corriger. Rien ne sera enregistré pour ce fichier : corrigez les cellules "
+                       "indiquées (ou téléchargez le fichier annoté), puis déposez-le de nouveau.", False)
+    counts = (f"{fmt_number(result.inserted)} nouvelle(s) valeur(s), {fmt_number(result.updated)} modifiée(s), "
+              f"{fmt_number(result.unchanged)} inchangée(s)")
+    if result.duplicate_of:
+        return Verdict("info", f"{name} : {duplicate_sentence(result.duplicate_of)}",
+                       "Ce fichier identique a déjà été importé : l'enregistrer de nouveau ne changerait rien.",
+                       False)
+    if result.inserted + result.updated == 0:
+        return Verdict("info", f"{name} : accepté, rien à changer",
+                       f"Toutes les valeurs sont déjà enregistrées ({counts}).", False)
+    warned = f" · {len(result.warnings)} avertissement(s) à lire" if result.warnings else ""
+    operator = f" · opérateur {result.operator}" if result.operator else ""
+    return Verdict("warning" if result.warnings else "success", f"{name} : accepté",
+                   f"{counts}{operator}{warned}. Rien n'est encore enregistré : vérifiez l'aperçu, puis "
+                   "confirmez avec le bouton Enregistrer.", True)
+
+
+def issues_table(issues: list[Issue]) -> pd.DataFrame:
+    """Errors then warnings: Gravité, Feuille, Cellule, Message."""
+    rows = [{"Gravité": "Erreur" if i.severity == ERROR else "Avertissement", "Feuille": i.sheet or "–",
+             "Cellule": i.cell or "–", "Message": i.message} for i in issues]
+    return pd.DataFrame(rows, columns=["Gravité", "Feuille", "Cellule", "Message"])
+
+
+def _num(value: float) -> str:
+    if value is None or pd.isna(value):
+        return ""
+    return fmt_number(value, 0 if float(value).is_integer() else 2)
+
+
+def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """The preview: one row per value, « modifié » first, with old → new in French format."""
+    if changes is None or changes.empty:
+        return pd.DataFrame(columns=["Changement", "Indicateur", "Libellé", "Opérateur", "Zone", "Public", "Période",
+                                     "Ancienne valeur", "Nouvelle valeur", "Détail", "Feuille", "Cellule"])
+    order = {"modifié": 0, "nouveau": 1, "inchangé": 2}
+    df = changes.copy()
+    df["_o"] = df["change"].map(order)
+    df = df.sort_values(["_o", "indicator", "period", "zone"], kind="stable")
+    detail = [f"{_num(o)} → {_num(n)}" if c == "modifié" else (_num(n) if c == "nouveau" else "=")
+              for o, n, c in zip(df["old_value"], df["new_value"], df["change"], strict=True)]
+    return pd.DataFrame({
+        "Changement": df["change"].map(CHANGE_LABELS).to_numpy(),
+        "Indicateur": df["indicator"].to_numpy(),
+        "Libellé": [fw.label("indicators", c) for c in df["indicator"]],
+        "Opérateur": df["operator"].to_numpy(),
+        "Zone": df["zone"].to_numpy(),
+        "Public": [a or "tous" for a in df["audience"]],
+        "Période": df["period"].to_numpy(),
+        "Ancienne valeur": df["old_value"].to_numpy(),
+        "Nouvelle valeur": df["new_value"].to_numpy(),
+        "Détail": detail,
+        "Feuille": df["sheet"].to_numpy(),
+        "Cellule": df["cell"].to_numpy(),
+    })
+
+
+def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
+    """The upload history: N°, Fichier, Opérateur, Importé par, Le, Statut and the counts."""
+    cols = ["N°", "Fichier", "Opérateur", "Importé par", "Le", "Statut", "Nouvelles", "Modifiées", "Inchangées",
+            "Avertissements", "Annulé le", "Annulé par"]
+    if uploads is None or uploads.empty:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame({
+        "N°": uploads["id"].to_numpy(),
+        "Fichier": uploads["file_name"].to_numpy(),
+        "Opérateur": uploads["operator"].fillna("").to_numpy(),
+        "Importé par": uploads["uploaded_by"].fillna("").to_numpy(),
+        "Le": [when_fr(v) for v in uploads["uploaded_at"]],
+        "Statut": [STATUS_LABELS.get(s, s) for s in uploads["status"]],
+        "Nouvelles": uploads["inserted"].fillna(0).astype(int).to_numpy(),
+        "Modifiées": uploads["updated"].fillna(0).astype(int).to_numpy(),
+        "Inchangées": uploads["unchanged"].fillna(0).astype(int).to_numpy(),
+        "Avertissements": uploads["warnings"].fillna(0).astype(int).to_numpy(),
+        "Annulé le": [when_fr(v) if v is not None and not pd.isna(v) else "" for v in uploads["rolled_back_at"]],
+        "Annulé par": uploads["rolled_back_by"].fillna("").to_numpy(),
+    }, columns=cols)
+
+
+def upload_choice(row: pd.Series) -> str:
+    """One line per upload for a select box."""
+    status = STATUS_LABELS.get(row["status"], row["status"])
+    who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
+    return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
+
+
+def rollback_table(plan: pd.DataFrame) -> pd.DataFrame:
+    """What undoing an upload changes, value by value, in French."""
+    cols = ["Indicateur", "Opérateur", "Zone", "Public", "Période", "Valeur actuelle", "Après annulation"]
+    if plan is None or plan.empty:
+        return pd.DataFrame(columns=cols)
+    after = [f"{_num(v)} (import n° {int(u)})" if not pd.isna(v) else "retirée (plus de valeur)"
+             for v, u in zip(plan["restored_value"], plan["restored_upload"], strict=True)]
+    return pd.DataFrame({
+        "Indicateur": plan["indicator"].to_numpy(), "Opérateur": plan["operator"].to_numpy(),
+        "Zone": plan["zone"].to_numpy(), "Public": [a or "tous" for a in plan["audience"]],
+        "Période": plan["period"].to_numpy(), "Valeur actuelle": [_num(v) for v in plan["current_value"]],
+        "Après annulation": after,
+    }, columns=cols)
+
+
+def rollback_sentence(upload: pd.Series, plan: pd.DataFrame) -> str:
+    """« Annuler l'import n° 12 (rapport.xlsx) : 20 valeur(s) cesseront de compter, dont 3 … »."""
+    restored = int(plan["restored_value"].notna().sum()) if not plan.empty else 0
+    withdrawn = len(plan) - restored
+    return (f"Annuler l'import n° {upload['id']} ({upload['file_name']}) : {len(plan)} valeur(s) cesseront de compter. "
+            f"{restored} retrouveront la valeur d'un import précédent, {withdrawn} n'auront plus de valeur. "
+            "Le fichier et son historique restent conservés ; l'annulation elle-même est enregistrée.")
+
+
+def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
+    """(file name, bytes) of the original file of an upload, or None when it was not kept."""
+    found = history.upload_file(con, int(upload_id))
+    if not found or not found[1]:
+        return None
+    path = Path(found[1])
+    try:
+        return found[0], path.read_bytes()
+    except OSError:
+        return None

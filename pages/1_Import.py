@@ -1,0 +1,175 @@
+"""Importer un rapport: templates, drop files, check the preview, confirm; history and undo."""
+
+import streamlit as st
+
+from ardenne_kpi import annotate, import_review, templates, ui
+from ardenne_kpi.errors import ReportError
+from ardenne_kpi.reports import guard, importer
+
+ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
+fw, con = ctx.fw, ctx.con
+state = st.session_state
+state.setdefault("import_round", 0)  # bumped after a commit: empties the file drop zone
+state.setdefault("import_previews", {})
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+operator_codes = [o.code for o in fw.operators]
+
+st.title("Importer un rapport d'activité")
+st.markdown(
+    "Déposez le rapport Excel d'un opérateur : il est lu et vérifié, vous voyez ce qu'il changera, et "
+    "**rien n'est enregistré tant que vous n'avez pas confirmé**. Tout import peut être annulé depuis l'historique."
+)
+for message in state.pop("import_done", []):
+    st.success(message, icon=":material/check_circle:")
+if "rollback_done" in state:
+    st.success(state.pop("rollback_done"), icon=":material/undo:")
+
+name_col, operator_col = st.columns(2)
+user = name_col.text_input("Votre nom (enregistré comme auteur de l'import)", key="import_user",
+                           placeholder="ex. Marie Dupont").strip()
+operator = operator_col.selectbox(
+    "Opérateur", operator_codes, index=None, key="import_operator",
+    format_func=lambda c: f"{c} · {fw.label('operators', c)}",
+    placeholder="Lu dans le fichier (ligne « Opérateur : … »)",
+    help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
+         "si le fichier en nomme un autre, il est refusé.")
+
+tab_import, tab_template, tab_history = st.tabs(
+    ["Déposer des rapports", "Modèle de rapport à remplir", "Historique et annulation"])
+
+with tab_import:
+    limit_mb = guard.max_upload_bytes() // 2**20
+    files = st.file_uploader(
+        "Rapports à importer", accept_multiple_files=True, key=f"import_files_{state.import_round}",
+        help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.")
+    st.caption(f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
+               "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe.")
+
+    revision = ui.data_revision(con)
+    previews = state.import_previews
+    keyed = [(f, f.getvalue()) for f in files or []]
+    keys = [(import_review.sha256(data), f.name, operator, revision) for f, data in keyed]
+    todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
+    if todo:
+        bar = st.progress(0.0, text="Lecture des fichiers…")
+        for n, (f, data, key) in enumerate(todo):
+            bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
+            with ui.user_errors():
+                previews[key] = importer.import_file(con, data, f.name, operator=operator, dry_run=True,
+                                                     framework=fw)
+        bar.empty()
+
+    ready = []
+    for (f, data), key in zip(keyed, keys, strict=True):
+        result = previews.get(key)
+        if result is None:
+            continue
+        verdict = import_review.verdict(result)
+        with st.container(border=True):
+            getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
+            issues = result.errors + result.warnings
+            if issues:
+                st.dataframe(import_review.issues_table(issues), hide_index=True, width="stretch",
+                             column_config={"Message": st.column_config.TextColumn(width="large")})
+                try:
+                    marked = state.setdefault("import_annotated", {}).get(key[0])
+                    if marked is None:
+                        marked = annotate.annotate(data, f.name, issues)
+                        state.import_annotated[key[0]] = marked
+                except ReportError:
+                    st.caption("Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger.")
+                else:
+                    st.download_button(
+                        "Télécharger le fichier annoté (cellules en cause surlignées et commentées)", marked.data,
+                        file_name=marked.file_name, mime=XLSX_MIME, icon=":material/rate_review:",
+                        key=f"annotated_{key[0]}")
+                    if marked.converted:
+                        st.caption("Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
+                                   ".xlsx (les valeurs seules, sans la mise en forme d'origine).")
+            if result.status != "refused" and not result.changes.empty:
+                st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
+                st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch",
+                             column_config={
+                                 "Ancienne valeur": st.column_config.NumberColumn(format="localized"),
+                                 "Nouvelle valeur": st.column_config.NumberColumn(format="localized")})
+            if verdict.can_commit:
+                ready.append((f, data))
+
+    if ready:
+        if not user:
+            st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:")
+        if st.button(f"Enregistrer {len(ready)} fichier(s) accepté(s)", type="primary", disabled=not user,
+                     icon=":material/save:", key="import_commit"):
+            done = []
+            with ui.user_errors():
+                for f, data in ready:
+                    result = importer.import_file(con, data, f.name, operator=operator, user=user,
+                                                  db_path=ctx.db_path, framework=fw)
+                    done.append(result.summary_fr())
+                done.append("Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet "
+                            "d'annuler un import.")
+                state.import_done = done
+                state.import_round += 1
+                state.import_previews = {}
+                st.rerun()
+
+with tab_template:
+    st.markdown(
+        "Le modèle est pré-rempli avec les indicateurs de l'opérateur pour la période, la dernière valeur "
+        "déclarée et l'objectif à titre d'information ; les cellules jaunes sont à remplir. Rempli, il "
+        "s'importe tel quel ici.")
+    choices = templates.period_choices(fw)
+    col_op, col_period = st.columns(2)
+    t_operator = col_op.selectbox("Opérateur du modèle", operator_codes,
+                                  index=operator_codes.index(operator) if operator else 0,
+                                  format_func=lambda c: f"{c} · {fw.label('operators', c)}", key="template_operator")
+    t_period = col_period.selectbox("Période du rapport", choices, index=len(fw.calendar.semesters) - 1,
+                                    format_func=lambda p: p.label_fr, key="template_period")
+    with ui.user_errors():
+        rows = templates.template_rows(con, fw, t_operator, t_period)
+        st.caption(templates.describe(rows))
+        st.download_button("Télécharger le modèle (.xlsx)",
+                           lambda: templates.build_template(con, fw, t_operator, t_period),
+                           file_name=templates.file_name(t_operator, t_period), mime=XLSX_MIME,
+                           icon=":material/download:", key="template_download")
+
+with tab_history:
+    uploads = importer.list_uploads(con)
+    if uploads.empty:
+        st.info("Aucun import pour l'instant.")
+    else:
+        st.dataframe(import_review.history_table(uploads), hide_index=True, width="stretch", height=300)
+        choice = st.selectbox("Import", uploads.index, key="history_choice",
+                              format_func=lambda i: import_review.upload_choice(uploads.loc[i]))
+        upload = uploads.loc[choice]
+        upload_id = int(upload["id"])
+        col_file, col_undo = st.columns(2)
+        original = import_review.original_file(con, upload_id)
+        if original:
+            col_file.download_button("Télécharger le fichier d'origine", original[1], file_name=original[0],
+                                     icon=":material/download:", key=f"original_{upload_id}")
+        else:
+            col_file.caption("Fichier d'origine non conservé (données de démonstration ou fichier déplacé).")
+        if upload["status"] in ("imported", "demo"):
+            if col_undo.button("Annuler cet import…", icon=":material/undo:", key="rollback_ask_button"):
+                state.rollback_ask = upload_id
+            if state.get("rollback_ask") == upload_id:
+                with ui.user_errors():
+                    plan = importer.rollback_preview(con, upload_id)
+                    st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
+                    st.dataframe(import_review.rollback_table(plan), hide_index=True, width="stretch")
+                    yes, no = st.columns(2)
+                    if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
+                        outcome = importer.rollback(con, upload_id, user=user or None)
+                        state.pop("rollback_ask", None)
+                        state.rollback_done = (
+                            f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "
+                            f"valeur(s) rétablie(s), {outcome['withdrawn']} retirée(s). Les autres pages en "
+                            "tiennent déjà compte.")
+                        st.rerun()
+                    if no.button("Ne rien changer", key="rollback_cancel"):
+                        state.pop("rollback_ask", None)
+                        st.rerun()
+        else:
+            col_undo.caption(f"Import annulé le {import_review.when_fr(upload['rolled_back_at'])}"
+                             + (f" par {upload['rolled_back_by']}." if upload["rolled_back_by"] else "."))
