@@ -1,0 +1,106 @@
+"""The Import page through AppTest: preview before commit, errors with their cells,
+commit on confirmation, duplicate uploads, history and rollback."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ardenne_kpi import db
+from tests.browser_helpers import bad_report, filled_template
+from tests.conftest import ROOT
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def database(tmp_path, fw, monkeypatch):
+    path = tmp_path / "import.duckdb"
+    con = db.connect(path)
+    db.sync_framework(con, fw)
+    good = filled_template(con, fw, "FTLB", "S05")
+    con.close()
+    monkeypatch.setenv("ARDENNE_DB", str(path))
+    return path, good
+
+
+def _page() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "pages" / "1_Import.py"), default_timeout=60)
+    at.run()
+    return at
+
+
+def _uploads(path) -> int:
+    from ardenne_kpi.ui import connection
+
+    con, _, _ = connection()
+    assert con is not None
+    return db.table_counts(con)["uploads"]
+
+
+def _texts(elements) -> str:
+    return "\n".join(e.value for e in elements)
+
+
+def test_dropping_files_shows_verdicts_errors_and_preview_and_writes_nothing(database):
+    path, good = database
+    at = _page()
+    at.file_uploader[0].set_value([("rapport_FTLB_S05.xlsx", good, XLSX), ("mauvais.xlsx", bad_report(), XLSX)]).run()
+    assert not at.exception
+    assert "rapport_FTLB_S05.xlsx : accepté" in _texts(at.success)
+    assert "mauvais.xlsx : refusé" in _texts(at.error)
+    errors = next(d.value for d in at.dataframe if "Cellule" in d.value.columns and "Gravité" in d.value.columns)
+    assert {"D5", "A6", "B7"} <= set(errors["Cellule"])
+    preview = next(d.value for d in at.dataframe if "Changement" in d.value.columns)
+    assert set(preview["Changement"]) == {"nouveau"} and len(preview) == 22
+    commit = at.button(key="import_commit")
+    assert commit.disabled  # no name typed yet
+    assert any("Indiquez votre nom" in w.value for w in at.warning)
+    assert _uploads(path) == 0
+
+
+def test_commit_records_the_uploader_and_a_duplicate_says_when_and_by_whom(database):
+    path, good = database
+    at = _page()
+    at.text_input(key="import_user").input("Marie Dupont")
+    at.file_uploader[0].set_value([("rapport.xlsx", good, XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    assert not at.exception
+    assert "importé (import n°" in _texts(at.success)
+    history = next(d.value for d in at.dataframe if "Importé par" in d.value.columns)
+    assert list(history["Importé par"]) == ["Marie Dupont"] and list(history["Nouvelles"]) == [22]
+    assert not at.file_uploader[0].value  # the drop zone is emptied after the commit
+    at.file_uploader[0].set_value([("copie.xlsx", good, XLSX)]).run()
+    info = _texts(at.info)
+    assert "copie.xlsx : déjà importé le " in info and "par Marie Dupont" in info
+
+
+def test_rollback_asks_for_confirmation_then_undoes_the_upload(database):
+    path, good = database
+    at = _page()
+    at.text_input(key="import_user").input("Marie")
+    at.file_uploader[0].set_value([("rapport.xlsx", good, XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    at.button(key="rollback_ask_button").click().run()
+    sentence = _texts(at.warning)
+    assert "22 valeur(s) cesseront de compter" in sentence and "22 n'auront plus de valeur" in sentence
+    at.button(key="rollback_confirm").click().run()
+    assert not at.exception
+    assert "annulé : 0 valeur(s) rétablie(s), 22 retirée(s)" in _texts(at.success)
+    history = next(d.value for d in at.dataframe if "Importé par" in d.value.columns)
+    assert list(history["Statut"]) == ["annulé"]
+
+
+def test_a_file_of_the_wrong_type_gets_one_french_sentence(database):
+    at = _page()
+    at.file_uploader[0].set_value([("notes.pdf", b"%PDF-1.4 not a workbook", "application/pdf")]).run()
+    assert not at.exception
+    errors = next(d.value for d in at.dataframe if "Gravité" in d.value.columns)
+    assert "PDF" in errors["Message"].iloc[0] and len(errors) == 1
+    assert any("pas de copie annotée" in c.value for c in at.caption)
+
+
+def test_template_tab_offers_the_download(database):
+    at = _page()
+    at.selectbox(key="template_operator").select("FTLB").run()
+    assert any("indicateur(s)" in c.value and "ligne(s) à remplir" in c.value for c in at.caption)
