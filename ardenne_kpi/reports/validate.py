@@ -14,6 +14,7 @@ Checks that need the database (a value far from the previous period's) are in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -46,8 +47,12 @@ def _compact(text: str) -> str:
 
 def is_count(indicator: Indicator) -> bool:
     """Counts of things (not averages): never negative, and `1,234` there means 1234."""
-    unit = normalise(indicator.unit)
-    return not indicator.is_percent and indicator.agg_time != "mean" and unit.startswith(_COUNT_UNITS)
+    return _is_count(indicator.unit, indicator.agg_time)
+
+
+@functools.lru_cache(maxsize=256)
+def _is_count(unit: str, agg_time: str) -> bool:
+    return unit.strip() != "%" and agg_time != "mean" and normalise(unit).startswith(_COUNT_UNITS)
 
 
 class Resolver:
@@ -118,6 +123,12 @@ class TableReader:
         self.letters: dict[int, str] = {}
         self.defaults = self._defaults()
         self.count = 0
+        self.cp = self.cols.get("period")
+        self.code_columns = (("zone", self.cols.get("zone"), ALL_ZONES),
+                             ("audience", self.cols.get("audience"), ALL_AUDIENCES),
+                             ("operator", self.cols.get("operator"), None))
+        self._indicators: dict[tuple, tuple] = {}
+        self._codes: dict[str, dict] = {"zone": {}, "audience": {}, "operator": {}}
 
     # -- helpers
     def ref(self, r: int, c: int) -> str:
@@ -216,7 +227,7 @@ class TableReader:
             row = rows[r]
             n = len(row)
             values = [(c, p, row[c] if c < n else "") for c, p in value_cols]
-            if all(is_blank(v) and (r, c) not in uncached for c, _, v in values):
+            if all((v == "" or is_blank(v)) and (r, c) not in uncached for c, _, v in values):
                 continue  # nothing reported on this row
             ind_raw = row[ci] if ci is not None and ci < n else ""
             label_raw = row[cl] if cl is not None and cl < n else ""
@@ -236,47 +247,79 @@ class TableReader:
                 self._value(r, c, row, n, ind_raw, label_raw, period, raw, comment)
         return self.count
 
+    def _indicator(self, ind_raw: object, label_raw: object) -> tuple[str | None, str, str, str]:
+        """(code, "error"|"warning"|"", "indicator"|"label" column of the message, message), memoised."""
+        key = (ind_raw, label_raw)
+        found = self._indicators.get(key)
+        if found is not None:
+            return found
+        ctx = self.ctx
+        if text_of(ind_raw):
+            code = ctx.resolver.find("indicators", ind_raw)
+            if code is None:
+                found = (None, "error", "indicator",
+                         f"indicateur « {text_of(ind_raw)} » inconnu. Utilisez le code d'un indicateur du "
+                         f"référentiel (par exemple {ctx.resolver.examples('indicators', 2)}) ou son libellé exact.")
+            elif text_of(label_raw) and ctx.resolver.find("indicators", label_raw) != code:
+                expected = ctx.framework.indicator(code).label
+                found = (code, "warning", "label",
+                         f"le libellé « {text_of(label_raw)} » ne correspond pas au code {code} (« {expected} »). "
+                         "Le code fait foi ; vérifiez que c'est le bon indicateur.")
+            else:
+                found = (code, "", "", "")
+        else:
+            code = ctx.resolver.find("indicators", label_raw)
+            found = (code, "", "", "") if code else (
+                None, "error", "label", f"indicateur « {text_of(label_raw)} » inconnu. Utilisez le libellé exact "
+                                        "du référentiel ou ajoutez une colonne Code avec le code de l'indicateur.")
+        self._indicators[key] = found
+        return found
+
+    def _code(self, name: str, raw: object) -> tuple[str | None, str]:
+        """(code, error message) of a zone, audience or operator cell, memoised."""
+        memo = self._codes[name]
+        found = memo.get(raw)
+        if found is None:
+            section, label = {"zone": ("zones", "zone"), "audience": ("audiences", "public"),
+                              "operator": ("operators", "opérateur")}[name]
+            code = self.ctx.resolver.find(section, raw)
+            if code is None:
+                found = (None, f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé du "
+                               f"référentiel, par exemple {self.ctx.resolver.examples(section)}.")
+            elif name == "operator" and self.defaults.get("operator") and code != self.defaults["operator"]:
+                found = (None, f"l'opérateur {code} n'est pas celui du rapport ({self.defaults['operator']}). Un "
+                               "fichier ne contient les valeurs que d'un opérateur à la fois quand l'opérateur est "
+                               "choisi.")
+            else:
+                found = (code, "")
+            memo[raw] = found
+        return found
+
     def _value(self, r: int, c: int, row: list, n: int, ind_raw: object, label_raw: object,
                period: Period | None, raw: object, comment: str) -> None:
         ctx, cols, defaults = self.ctx, self.cols, self.defaults
         cell = self.ref(r, c)
-        if is_blank(raw):
+        if raw == "" or is_blank(raw):
             if (r, c) in self.sheet.uncached_formulas:
                 self.error(cell, "la formule n'a pas de résultat enregistré (le fichier n'a pas été recalculé). "
                                  "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le, puis importez de nouveau, "
                                  "ou saisissez la valeur.")
             return
         ok = True
-        # indicator: code column first, label column otherwise
-        ci, cl = cols.get("indicator"), cols.get("label")
-        indicator_code = None
-        if text_of(ind_raw):
-            indicator_code = ctx.resolver.find("indicators", ind_raw)
-            if indicator_code is None:
+        indicator_code, severity, column, message = self._indicator(ind_raw, label_raw)
+        if severity:
+            where_col = cols.get(column)
+            if severity == "error":
                 ok = False
-                self.error(self.ref(r, ci), f"indicateur « {text_of(ind_raw)} » inconnu. Utilisez le code d'un "
-                                            f"indicateur du référentiel (par exemple "
-                                            f"{ctx.resolver.examples('indicators', 2)}) ou son libellé exact.")
-            elif text_of(label_raw):
-                label_code = ctx.resolver.find("indicators", label_raw)
-                if label_code != indicator_code and ("label", indicator_code, text_of(label_raw)) not in ctx.once:
-                    ctx.once.add(("label", indicator_code, text_of(label_raw)))
-                    expected = ctx.framework.indicator(indicator_code).label
-                    self.warning(self.ref(r, cl), f"le libellé « {text_of(label_raw)} » ne correspond pas au code "
-                                                  f"{indicator_code} (« {expected} »). Le code fait foi ; "
-                                                  "vérifiez que c'est le bon indicateur.")
-        else:
-            indicator_code = ctx.resolver.find("indicators", label_raw)
-            if indicator_code is None:
-                ok = False
-                self.error(self.ref(r, cl), f"indicateur « {text_of(label_raw)} » inconnu. Utilisez le libellé "
-                                            "exact du référentiel ou ajoutez une colonne Code avec le code de "
-                                            "l'indicateur.")
+                self.error(self.ref(r, where_col), message)
+            elif ("label", indicator_code, label_raw) not in ctx.once:
+                ctx.once.add(("label", indicator_code, label_raw))
+                self.warning(self.ref(r, where_col), message)
         # period
         if period is None:
-            cp = cols.get("period")
+            cp = self.cp
             praw = row[cp] if cp is not None and cp < n else ""
-            if not is_blank(praw):
+            if praw != "" and not is_blank(praw):
                 period = self.period(praw, self.ref(r, cp))
                 ok = ok and period is not None
             elif "period" in defaults:
@@ -288,25 +331,15 @@ class TableReader:
                            "ou indiquez « Période : … » en tête de feuille.")
         # zone, audience, operator
         found = {}
-        for name, section, label, default in (("zone", "zones", "zone", ALL_ZONES),
-                                              ("audience", "audiences", "public", ALL_AUDIENCES),
-                                              ("operator", "operators", "opérateur", None)):
-            col = cols.get(name)
+        for name, col, default in self.code_columns:
             zraw = row[col] if col is not None and col < n else ""
-            if is_blank(zraw):
+            if zraw == "" or is_blank(zraw):
                 found[name] = defaults.get(name, default)
                 continue
-            code = ctx.resolver.find(section, zraw)
-            if code is None:
+            code, problem = self._code(name, zraw)
+            if problem:
                 ok = False
-                self.error(self.ref(r, col), f"{label} « {text_of(zraw)} » inconnu(e). Utilisez un code ou un "
-                                             f"libellé du référentiel, par exemple "
-                                             f"{ctx.resolver.examples(section)}.")
-            elif name == "operator" and defaults.get("operator") and code != defaults["operator"]:
-                ok = False
-                self.error(self.ref(r, col), f"l'opérateur {code} n'est pas celui du rapport "
-                                             f"({defaults['operator']}). Un fichier ne contient les valeurs que "
-                                             "d'un opérateur à la fois quand l'opérateur est choisi.")
+                self.error(self.ref(r, col), problem)
             found[name] = code
         operator = found["operator"]
         if operator is None and ok and ("no-operator",) not in ctx.once:

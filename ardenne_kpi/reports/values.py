@@ -7,6 +7,7 @@ and comes back with a note saying which, for the caller to show as a warning.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -153,11 +154,13 @@ def _parse_body(body: str, count: bool) -> tuple[float | None, str]:
 
 def is_blank(raw: object) -> bool:
     """True for an empty cell (calamine gives '' for those) or a text of spaces only."""
-    return raw is None or raw == "" or (type(raw) is str and not raw.translate(_SPACES).strip())
+    if raw == "" or raw is None:
+        return True
+    return type(raw) is str and not text_of(raw)
 
 
-def text_of(raw: object) -> str:
-    """A cell as trimmed text, with integral floats written without `.0` (codes typed as numbers)."""
+@functools.lru_cache(maxsize=1 << 16, typed=True)
+def _text_of_cached(raw: object) -> str:
     if type(raw) is float and raw.is_integer():
         return str(int(raw))
     if type(raw) is str:
@@ -165,6 +168,25 @@ def text_of(raw: object) -> str:
     return "" if raw is None else str(raw).strip()
 
 
+def text_of(raw: object) -> str:
+    """A cell as trimmed text, with integral floats written without `.0` (codes typed as numbers)."""
+    if raw == "" or raw is None:
+        return ""
+    try:
+        return _text_of_cached(raw)
+    except TypeError:  # unhashable
+        return _text_of_uncached(raw)
+
+
+def _text_of_uncached(raw: object) -> str:
+    if type(raw) is float and raw.is_integer():
+        return str(int(raw))
+    if type(raw) is str:
+        return " ".join(raw.translate(_SPACES).split())
+    return "" if raw is None else str(raw).strip()
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def normalise(text: str) -> str:
     """Lower-case, accent-free, punctuation-free, single-spaced: for matching headers and labels."""
     text = unicodedata.normalize("NFKD", text.translate(_SPACES))
