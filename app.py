@@ -1,0 +1,39 @@
+"""Accueil: the steering committee's first screen."""
+
+import streamlit as st
+
+from ardenne_kpi import charts, home, ui
+
+ctx = ui.page_setup("Accueil", icon=":material/home:")
+overview = ui.cached(home.overview, ctx.con, ctx.fw)
+
+st.title("Ardenne Attractivity : mesure de la performance")
+st.markdown(
+    f"Plan de marketing territorial transfrontalier · données jusqu'à **{overview.data_label}** · "
+    f"dernier rapport reçu le **{ui.fmt_date(overview.last_upload)}**"
+)
+
+if overview.n_values == 0:
+    st.warning(
+        "Aucune valeur n'est encore enregistrée. Importez les rapports des partenaires depuis la page "
+        "« Importer un rapport » : les tuiles se rempliront dès le premier import."
+    )
+
+tiles = st.columns(6)
+for column, tile in zip(tiles, overview.tiles, strict=True):
+    column.metric(tile.label, tile.value, help=tile.help, border=True)
+
+st.subheader("Par dimension")
+st.plotly_chart(charts.dimension_status_bars(overview.by_dimension), width="stretch",
+                config={"displayModeBar": False})
+st.dataframe(
+    overview.by_dimension_table,
+    hide_index=True,
+    width="stretch",
+)
+st.caption(
+    "Statut d'un indicateur : sa dernière valeur comparée à la progression attendue à cette date "
+    f"(rythme linéaire entre la référence et la cible). En bonne voie à partir de "
+    f"{ui.fmt_percent(ctx.fw.on_track)} de la progression attendue, à surveiller à partir de "
+    f"{ui.fmt_percent(ctx.fw.at_risk)}."
+)

@@ -1,0 +1,80 @@
+"""The home page's overview: headline tiles and the status of indicators by dimension."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi import db, kpis, reporting
+from ardenne_kpi.format import fmt_percent
+from ardenne_kpi.framework import Framework
+
+STATUS_ORDER = ["on_track", "at_risk", "off_track", "no_data"]
+
+
+@dataclass(frozen=True)
+class Tile:
+    label: str
+    value: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Overview:
+    tiles: list[Tile]
+    by_dimension: pd.DataFrame        # dimension, label, status, count (long, for the chart)
+    by_dimension_table: pd.DataFrame  # one row per dimension, French headers
+    n_values: int
+    last_upload: dt.datetime | None
+    data_label: str
+
+
+def overview(con: duckdb.DuckDBPyConnection, fw: Framework) -> Overview:
+    """Everything the home page shows, computed once per data revision."""
+    status = kpis.indicator_status(con, fw)
+    counts = status["status"].value_counts()
+    last_period_end, last_upload = reporting.latest_data(con)
+    window = reporting.last_closed_semester(fw, last_period_end)
+    completeness = reporting.completeness(con, fw, window)
+    expected, received = int(completeness["expected"].sum()), int(completeness["received"].sum())
+    late = int(completeness["late"].sum())
+    cells = fw.served_cells
+    n_ind = len(fw.indicators)
+    tiles = [
+        Tile(kpis.STATUS_LABELS[s], f"{int(counts.get(s, 0))} / {n_ind}",
+             f"Indicateurs dont le statut est « {kpis.STATUS_LABELS[s]} ».")
+        for s in STATUS_ORDER
+    ] + [
+        Tile(f"Rapports {window.code} reçus", fmt_percent(received / expected if expected else None),
+             f"{received} rapports reçus sur {expected} attendus pour {window.label_fr}, dont {late} en retard "
+             f"(délai : {fw.reporting_deadline_days} jours après la fin de la période)."),
+        Tile("Cellules servies", f"{len(cells)} / {fw.cell_count}",
+             f"Cellules dimension × clé servies par au moins un indicateur ({fmt_percent(len(cells) / fw.cell_count)})."),
+    ]
+    rows = []
+    for dim in fw.dimensions:
+        codes = [i.code for i in fw.indicators if dim.code in i.dimensions]
+        dim_status = status[status["indicator"].isin(codes)]["status"].value_counts()
+        for s in STATUS_ORDER:
+            rows.append((dim.code, dim.label, s, kpis.STATUS_LABELS[s], int(dim_status.get(s, 0))))
+    long = pd.DataFrame(rows, columns=["dimension", "label", "status", "status_label", "count"])
+    table = pd.DataFrame([
+        {
+            "Dimension": dim.label,
+            "Indicateurs": sum(1 for i in fw.indicators if dim.code in i.dimensions),
+            **{kpis.STATUS_LABELS[s]: int(long[(long.dimension == dim.code) & (long.status == s)]["count"].sum())
+               for s in STATUS_ORDER},
+            "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in cells)} / {len(fw.keys)}",
+        }
+        for dim in fw.dimensions
+    ])
+    n_values = db.table_counts(con)["report_values"]
+    data_label = window.label_fr if last_period_end else "aucune donnée"
+    if last_period_end:
+        data_label = f"{last_period_end:%d/%m/%Y}"
+    return Overview(tiles=tiles, by_dimension=long, by_dimension_table=table, n_values=n_values,
+                    last_upload=last_upload, data_label=data_label)
+
