@@ -19,12 +19,13 @@ if overview.n_values == 0:
         "« Importer un rapport » : les tuiles se rempliront dès le premier import."
     )
 
-tiles = st.columns(6)
-for column, tile in zip(tiles, overview.tiles, strict=True):
-    column.metric(tile.label, tile.value, help=tile.help, border=True)
+# Two rows, so labels stay whole on a projector: statuses, then reporting and coverage.
+for row in (overview.tiles[:4], overview.tiles[4:]):
+    for column, tile in zip(st.columns(4), row, strict=False):
+        column.metric(tile.label, tile.value, help=tile.help, border=True)
 
 st.subheader("Par dimension")
-st.plotly_chart(charts.dimension_status_bars(overview.by_dimension), width="stretch",
+st.plotly_chart(charts.dimension_status_bars(overview.by_dimension), width="stretch", theme=None,
                 config={"displayModeBar": False})
 st.dataframe(
     overview.by_dimension_table,

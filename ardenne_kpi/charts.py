@@ -15,7 +15,7 @@ FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16)
 
 
 def base_layout(fig: go.Figure, *, height: int = 360) -> go.Figure:
-    fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=30, b=10),
+    fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=30, b=10, autoexpand=True),
                       separators=", ", plot_bgcolor="white", legend_title_text="")
     return fig
 
@@ -29,5 +29,7 @@ def dimension_status_bars(long: pd.DataFrame) -> go.Figure:
         fig.add_bar(y=dims, x=part["count"], name=label, orientation="h",
                     marker_color=kpis.STATUS_COLORS[status], text=part["count"], textposition="inside",
                     hovertemplate="%{y}<br>" + label + " : %{x} indicateur(s)<extra></extra>")
-    fig.update_layout(barmode="stack", xaxis_title="Indicateurs", legend=dict(orientation="h", y=-0.2))
-    return base_layout(fig, height=320)
+    fig.update_layout(barmode="stack", xaxis_title="Indicateurs",
+                      legend=dict(orientation="h", y=-0.25, traceorder="normal"))
+    fig.update_yaxes(tickfont=dict(size=17), automargin=True)
+    return base_layout(fig, height=340)

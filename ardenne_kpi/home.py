@@ -51,6 +51,9 @@ def overview(con: duckdb.DuckDBPyConnection, fw: Framework) -> Overview:
         Tile(f"Rapports {window.code} reçus", fmt_percent(received / expected if expected else None),
              f"{received} rapports reçus sur {expected} attendus pour {window.label_fr}, dont {late} en retard "
              f"(délai : {fw.reporting_deadline_days} jours après la fin de la période)."),
+        Tile(f"Rapports {window.code} en retard", str(late),
+             f"Rapports de {window.label_fr} arrivés plus de {fw.reporting_deadline_days} jours après la fin "
+             "de leur période."),
         Tile("Cellules servies", f"{len(cells)} / {fw.cell_count}",
              f"Cellules dimension × clé servies par au moins un indicateur ({fmt_percent(len(cells) / fw.cell_count)})."),
     ]
