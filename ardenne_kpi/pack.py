@@ -539,9 +539,9 @@ def pdf_bytes(d: PackData) -> bytes:
     para(f"Rapports attendus = indicateurs dont l'opérateur est responsable × leurs périodes échues ; reçus = une "
          f"valeur retenue a été déposée. En retard : déposé plus de {reporting.deadline_text(fw)}.", 10)
     h2(f"Période suivie : {d.period.label_fr}")
-    table(reporting.completeness_table(d.period_summary), widths=(95, 22, 22, 28, 25, 45, 36), limit=None)
+    table(reporting.completeness_table(d.period_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
     h2("Depuis le début du programme")
-    table(reporting.completeness_table(d.programme_summary), widths=(95, 22, 22, 28, 25, 45, 36), limit=None)
+    table(reporting.completeness_table(d.programme_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
     picture = followup_png(d)
     if picture:
         pdf.add_page()
@@ -580,7 +580,7 @@ def pdf_bytes(d: PackData) -> bytes:
     h1("Annexe : rapports à l'origine des chiffres")
     para(f"{len(d.uploads)} rapport(s) dont au moins une valeur compte aujourd'hui, dans l'ordre de dépôt. "
          "Chaque chiffre du tableau de bord remonte à son fichier, sa feuille et sa cellule.", 10)
-    plain(reporting.uploads_table(d.uploads, fw), widths=(12, 78, 80, 22, 26, 22, 17, 16))
+    plain(reporting.uploads_table(d.uploads, fw), widths=(12, 70, 80, 22, 24, 22, 23, 20))
     return bytes(pdf.output())
 
 

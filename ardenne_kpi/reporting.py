@@ -332,3 +332,21 @@ def describe_item(row: pd.Series) -> str:
     """One expected report in a French sentence (for notes and tooltips)."""
     when = f"reçu le {fmt_date(pd.Timestamp(row['uploaded_at']).date())}" if row["received"] else "non reçu"
     return f"{row['indicator']} · {row['period']} : {when}, échéance {fmt_date(row['deadline'])}"
+
+
+def matrix_style(text: pd.DataFrame, state: pd.DataFrame):
+    """The follow-up grid as a pandas Styler: each cell coloured by its state (the text keeps
+    the ✔ ◐ ✘ marks, so the colour is never the only signal)."""
+    ink = {"received": "white", "missing": "white"}
+
+    def colours(_: pd.DataFrame) -> pd.DataFrame:
+        return state.apply(lambda col: col.map(
+            lambda s: f"background-color: {CELL_COLORS[s]}; color: {ink.get(s, 'black')}"))
+
+    return text.style.apply(colours, axis=None)
+
+
+def semester_choices(fw: Framework, as_of: dt.date | None = None) -> list[Period]:
+    """The programme semesters already ended (the ones a completeness table can be asked for)."""
+    as_of = as_of or _today()
+    return [s for s in fw.calendar.semesters if s.end <= as_of] or [fw.calendar.semesters[0]]

@@ -1,0 +1,124 @@
+"""Suivi des rapports: who reported what and when, committee snapshots, and the committee pack."""
+
+import datetime as dt
+
+import streamlit as st
+
+from ardenne_kpi import accounts, pack, reporting, snapshots, ui
+
+ctx = ui.page_setup("Suivi des rapports", icon=":material/fact_check:")
+fw = ctx.fw
+today = dt.date.today()
+
+st.title("Suivi des rapports")
+st.caption(f"Rapports attendus : indicateurs dont chaque opérateur est responsable × leurs périodes échues. "
+           f"Reçu : une valeur retenue a été déposée. Délai de remise : {reporting.deadline_text(fw)}.")
+
+items = ui.cached(reporting.report_items, ctx.con, fw, None, today)
+data_end, _ = reporting.latest_data(ctx.con)
+semesters = reporting.semester_choices(fw, today)
+current = reporting.last_closed_semester(fw, data_end)
+
+tab_matrix, tab_snapshots, tab_pack = st.tabs(["Rapports reçus", "Instantanés de comité", "Dossier du comité"])
+
+with tab_matrix:
+    if items.empty:
+        st.info("Le référentiel n'attend encore aucun rapport (aucune période échue).")
+    else:
+        choice = st.selectbox("Semestre du programme", semesters, index=semesters.index(current)
+                              if current in semesters else len(semesters) - 1, format_func=lambda p: p.label_fr)
+        in_period = items[(items["period_end"] >= choice.start) & (items["period_end"] <= choice.end)]
+        summary = reporting.summarise(in_period, fw)
+        expected, received = int(summary["expected"].sum()), int(summary["received"].sum())
+        c1, c2, c3, c4 = st.columns(4)
+        c1.metric("Rapports reçus", ui.fmt_percent(received / expected if expected else None),
+                  help=f"{received} reçus sur {expected} attendus pour {choice.label_fr}.")
+        c2.metric("Reçus en retard", int(summary["late"].sum()))
+        c3.metric("Manquants, délai dépassé", int(summary["overdue"].sum()))
+        c4.metric("En attente (délai en cours)", int(summary["pending"].sum()))
+        if received == 0:
+            st.warning("Aucun rapport reçu pour ce semestre. Importez les rapports des partenaires depuis la page "
+                       "« Importer un rapport ».")
+        st.subheader("Complétude par opérateur")
+        st.dataframe(reporting.completeness_table(summary), hide_index=True, width="stretch")
+
+        st.subheader("Opérateurs × semestres")
+        st.caption("✔ reçu · ◐ partiel · ✘ manquant (délai dépassé) · … attendu, délai en cours ; "
+                   "« n en retard » : rapports reçus après le délai.")
+        text, state = reporting.matrix_grid(reporting.matrix(items, fw), fw)
+        st.dataframe(reporting.matrix_style(text, state), width="stretch", height=45 + 35 * len(text))
+
+        st.subheader("Indicateurs jamais déclarés")
+        never = ui.cached(reporting.never_reported, ctx.con, fw, today)
+        if never.empty:
+            st.success("Chaque opérateur a déclaré au moins une fois chacun de ses indicateurs.")
+        for op, part in never.groupby("operator", sort=False):
+            with st.expander(f"{part['operator_label'].iloc[0]} : {len(part)} indicateur(s) jamais déclaré(s)"):
+                st.dataframe(part[["indicator", "indicator_label", "frequency", "n_due"]].rename(columns={
+                    "indicator": "Code", "indicator_label": "Indicateur", "frequency": "Fréquence",
+                    "n_due": "Périodes échues"}), hide_index=True, width="stretch")
+
+with tab_snapshots:
+    st.markdown("Un **instantané** fige les données telles qu'elles étaient à la date d'un comité (valeurs, statuts "
+                "des indicateurs, couverture du plan), pour montrer au comité suivant ce qui a changé.")
+    listing = snapshots.all_snapshots(ctx.con)
+    if listing.empty:
+        st.info("Aucun instantané pour l'instant. Créez-en un à chaque comité.")
+    else:
+        st.dataframe(snapshots.snapshots_table(listing), hide_index=True, width="stretch")
+
+    if accounts.is_admin(ctx.user):
+        with st.form("snapshot_create", clear_on_submit=True):
+            st.markdown("**Créer un instantané**")
+            n1, n2 = st.columns([2, 1])
+            name = n1.text_input("Nom", placeholder="Comité de pilotage du 12/05/2022")
+            day = n2.date_input("Date du comité", value=today, max_value=today, format="DD/MM/YYYY")
+            if st.form_submit_button("Figer les données à cette date", icon=":material/photo_camera:"):
+                with ui.user_errors():
+                    snapshot_id = snapshots.create(ctx.con, fw, name, day, ctx.user.name)
+                    st.success(f"Instantané « {name.strip()} » créé (n° {snapshot_id}).")
+                    st.rerun()
+
+    st.subheader("Comparer deux états")
+    live = "Données actuelles"
+    options = [live, *listing["name"].tolist()]
+    k1, k2 = st.columns(2)
+    before = k1.selectbox("Avant", options, index=len(options) - 1 if len(options) > 1 else 0)
+    after = k2.selectbox("Après", options, index=0)
+    if before == after:
+        st.info("Choisissez deux états différents.")
+    else:
+        def state(name: str) -> snapshots.State:
+            return snapshots.live_state(ctx.con, fw) if name == live else snapshots.load(ctx.con, name)
+
+        with ui.user_errors():
+            cmp = snapshots.compare(ctx.con, fw, state(before), state(after))
+            st.markdown(f"**{snapshots.summary_text(cmp)}**")
+            s = cmp.summary
+            t1, t2, t3, t4 = st.tabs([f"Statuts ({s['statuses']})", f"Couverture ({s['cells']})",
+                                      f"Nouveaux rapports ({s['uploads']})",
+                                      f"Valeurs ({s['new'] + s['changed'] + s['withdrawn']})"])
+            t1.dataframe(snapshots.statuses_table(cmp), hide_index=True, width="stretch")
+            t2.dataframe(snapshots.cells_table(cmp), hide_index=True, width="stretch")
+            t3.dataframe(snapshots.uploads_table(cmp, fw), hide_index=True, width="stretch")
+            t4.dataframe(snapshots.values_table(cmp, fw), hide_index=True, width="stretch")
+
+with tab_pack:
+    st.markdown("Le **dossier du comité** se lit sans l'application : couverture, chiffres clés, carte de la "
+                "couverture, statut des indicateurs par dimension, changements depuis le dernier instantané, "
+                "complétude par opérateur, qualité des données et, en annexe, les rapports à l'origine des chiffres. "
+                "Le classeur .xlsx reprend les mêmes tableaux.")
+    names = listing["name"].tolist()
+    since = st.selectbox("Comparer avec l'instantané", names[::-1] or ["(aucun instantané)"], disabled=not names)
+    if st.button("Préparer le dossier du comité", type="primary", icon=":material/picture_as_pdf:"):
+        with st.spinner("Mise en page du dossier…"), ui.user_errors():
+            data = pack.collect(ctx.con, fw, since=since if names else None)
+            st.session_state["pack_files"] = (pack.file_stem(data), pack.pdf_bytes(data), pack.xlsx_bytes(data))
+    if "pack_files" in st.session_state:
+        stem, pdf, xlsx = st.session_state["pack_files"]
+        d1, d2 = st.columns(2)
+        d1.download_button("Télécharger le dossier (.pdf)", pdf, file_name=f"{stem}.pdf", mime="application/pdf",
+                           icon=":material/download:")
+        d2.download_button("Télécharger les tableaux (.xlsx)", xlsx, file_name=f"{stem}.xlsx",
+                           mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                           icon=":material/table:")

@@ -1,0 +1,61 @@
+"""Marque: how coherent each partner's actions are with the Ardenne brand platform (E1..E7, 1 to 5)."""
+
+import streamlit as st
+
+from ardenne_kpi import accounts, brand, db, ui
+
+ctx = ui.page_setup("Plateforme de marque", icon=":material/verified:")
+fw = ctx.fw
+
+st.title("Cohérence avec la plateforme de marque")
+st.caption("Chaque partenaire note, dans la feuille « Plateforme de marque » de son rapport, la cohérence de ses "
+           "actions avec les 7 éléments de la plateforme de marque Ardenne, de 1 (incohérent) à 5 (exemplaire). "
+           "Un élément non noté n'est pas un zéro : il est simplement absent.")
+
+scores = brand.scores(ctx.con, fw)
+if scores.empty:
+    st.info("Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "
+            "rapport (le modèle de rapport la propose) et l'importent depuis la page « Importer un rapport ».")
+    if db.is_demo(ctx.con) and accounts.is_admin(ctx.user):
+        if st.button("Ajouter des notes de démonstration", icon=":material/science:"):
+            with ui.user_errors():
+                written = brand.create_demo_scores(ctx.con, fw)
+                st.success(f"{written} notes de démonstration ajoutées.")
+                st.rerun()
+    with st.expander("Les 7 éléments de la plateforme de marque"):
+        st.dataframe({"Code": [e.code for e in fw.brand_elements], "Élément": [e.label for e in fw.brand_elements]},
+                     hide_index=True, width="stretch")
+    st.stop()
+
+periods = scores.drop_duplicates("period").sort_values("period_start")
+labels = dict(zip(periods["period"], periods["period_label"], strict=True))
+c1, c2 = st.columns([1, 1])
+period = c1.selectbox("Période", list(labels), index=len(labels) - 1, format_func=labels.get)
+view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True)
+
+in_period = scores[scores["period"] == period]
+m1, m2, m3 = st.columns(3)
+m1.metric("Opérateurs ayant noté", in_period["operator"].nunique(), help=f"sur {len(fw.operators)} opérateurs")
+m2.metric("Note moyenne", ui.fmt_number(in_period["score"].mean(), 1) if not in_period.empty else "–")
+weakest = in_period.groupby("element")["score"].mean().sort_values()
+m3.metric("Élément le plus faible", f"{weakest.index[0]} ({ui.fmt_number(weakest.iloc[0], 1)})"
+          if not weakest.empty else "–", help=fw.label("brand_elements", weakest.index[0]) if not weakest.empty else None)
+
+if view == "Radar":
+    ops = [o.code for o in fw.operators if o.code in set(in_period["operator"])]
+    chosen = st.multiselect("Opérateurs", ops, default=ops[:4], format_func=lambda c: fw.label("operators", c))
+    st.plotly_chart(brand.radar_figure(scores, fw, period, chosen), width="stretch")
+else:
+    st.plotly_chart(brand.heatmap_figure(scores, fw, period), width="stretch")
+
+st.subheader("Évolution")
+ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
+who = st.selectbox("Opérateur", [None, *ops], format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None
+                   else fw.label("operators", c))
+st.plotly_chart(brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
+
+with st.expander(f"Notes et commentaires · {labels[period]}"):
+    st.dataframe(in_period[["operator_label", "element", "element_label", "score", "comment", "file_name", "cell"]]
+                 .rename(columns={"operator_label": "Opérateur", "element": "Code", "element_label": "Élément",
+                                  "score": "Note", "comment": "Commentaire", "file_name": "Fichier",
+                                  "cell": "Cellule"}), hide_index=True, width="stretch")

@@ -1,0 +1,173 @@
+"""The committee pack rendered from the demo database, and the Suivi and Marque pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+
+import openpyxl
+import pytest
+
+from ardenne_kpi import brand, db, demo, pack, snapshots
+from ardenne_kpi.__main__ import main
+from tests.conftest import run_page
+
+pypdf = pytest.importorskip("pypdf")
+
+
+def pdf_pages(data: bytes) -> list[str]:
+    return [page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages]
+
+
+@pytest.fixture(scope="module")
+def demo_pack(demo_db_path, fw):
+    con = db.connect(demo_db_path)
+    data = pack.collect(con, fw)
+    return data, pack.pdf_bytes(data), pack.xlsx_bytes(data)
+
+
+@pytest.fixture(scope="module")
+def demo_with_snapshot(tmp_path_factory, fw):
+    """A private demo base with a committee snapshot taken before the last semester's reports."""
+    path = tmp_path_factory.mktemp("pack") / "demo.duckdb"
+    con = db.connect(path)
+    demo.create_demo(con, fw)
+    snapshots.create(con, fw, "Comité S10", dt.date(2021, 11, 20))
+    con.close()
+    return path
+
+
+def test_pack_pages_follow_the_plan(demo_pack):
+    _, pdf, _ = demo_pack
+    pages = pdf_pages(pdf)
+    assert 10 <= len(pages) <= 30
+    assert "Comité de pilotage" in pages[0]
+    assert "Période suivie : S11 (oct. 2021 – mars 2022)" in pages[0]
+    assert "Données au 31/03/2022" in pages[0]
+    assert "Données de démonstration" in pages[0]
+    text = "\n".join(pages)
+    order = ["1. Chiffres clés", "2. Couverture du plan", "3. Statut des indicateurs par dimension",
+             "4. Ce qui a changé depuis le dernier comité", "5. Complétude des rapports par opérateur",
+             "6. Qualité des données", "Annexe : rapports à l'origine des chiffres"]
+    positions = [text.rindex(title) for title in order]
+    assert positions == sorted(positions)
+    assert all(f"page {n} / {len(pages)}" in p for n, p in enumerate(pages, start=1))
+
+
+def test_pack_tiles_and_coverage_agree_with_the_framework(demo_pack, fw):
+    data, pdf, _ = demo_pack
+    text = "\n".join(pdf_pages(pdf))
+    served = len(fw.served_cells)
+    assert f"{served} / {fw.cell_count}" in text
+    assert f"Non servie (aucun indicateur) : {fw.cell_count - served}" in text
+    assert all(dim.label in text for dim in fw.dimensions)
+
+
+def test_pack_names_the_demo_gaps(demo_pack, fw):
+    _, pdf, _ = demo_pack
+    text = " ".join(" ".join(pdf_pages(pdf)).split())
+    assert "Accueil Champêtre en Wallonie n'a rien transmis pour 3 indicateur(s) attendu(s) en S11" in text
+    assert f"n'a jamais déclaré : {demo.NEVER_REPORTED}" in text
+    assert "Ressources Naturelles Développement asbl" in text and "Reçu en retard" in text
+    assert "Aucun instantané de comité n'est enregistré" in text
+    assert "rapport_ADT08_2022-Q1.xlsx" in text
+
+
+def test_pack_workbook_holds_the_same_tables(demo_pack):
+    data, _, xlsx = demo_pack
+    wb = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)
+    for name in ("Lisez-moi", "Chiffres clés", "Indicateurs", "Couverture", "Complétude période",
+                 "Suivi par semestre", "Qualité", "Sources"):
+        assert name in wb.sheetnames
+    assert wb["Indicateurs"].max_row == 51
+    assert wb["Sources"].max_row == len(data.uploads) + 1
+
+
+def test_pack_since_a_snapshot_shows_what_changed(demo_with_snapshot, fw):
+    con = db.connect(demo_with_snapshot)
+    data = pack.collect(con, fw, since="Comité S10")
+    con.close()
+    assert data.comparison is not None and data.comparison.summary["uploads"] > 0
+    text = " ".join(" ".join(pdf_pages(pack.pdf_bytes(data))).split())
+    assert "De « Comité S10 » (20/11/2021) à les données actuelles" in text
+    assert "Statuts d'indicateurs qui ont changé" in text and "Nouveaux rapports" in text
+
+
+def test_export_pack_command_writes_pdf_and_xlsx(demo_with_snapshot, tmp_path, capsys):
+    out = tmp_path / "dossier.pdf"
+    assert main(["export", "pack", "--out", str(out), "--since", "Comité S10", "--db", str(demo_with_snapshot)]) == 0
+    assert out.read_bytes()[:5] == b"%PDF-" and out.with_suffix(".xlsx").exists()
+    assert "comparé à « Comité S10 »" in capsys.readouterr().out
+    assert main(["export", "pack", "--out", str(tmp_path / "x.docx"), "--db", str(demo_with_snapshot)]) == 1
+
+
+def test_pack_renders_on_an_empty_database(empty_db_path, fw):
+    con = db.connect(empty_db_path)
+    data = pack.collect(con, fw)
+    pages = pdf_pages(pack.pdf_bytes(data))
+    assert "Aucun rapport reçu" in pages[0]
+    assert any("Non renseignée sur la période" in p for p in pages)
+
+
+# ------------------------------------------------------------------ pages
+
+
+@pytest.mark.parametrize("page", ["pages/5_Suivi.py", "pages/6_Marque.py"])
+def test_pages_run_on_empty_and_demo_databases(page, demo_db_path, empty_db_path):
+    for database in (demo_db_path, empty_db_path):
+        at = run_page(page, database)
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.title
+
+
+def test_suivi_shows_completeness_and_the_matrix(demo_db_path):
+    at = run_page("pages/5_Suivi.py", demo_db_path)
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Rapports reçus"] == "95\u00a0%"
+    assert metrics["Manquants, délai dépassé"] == "4"
+    assert any("jamais déclaré" in e.label for e in at.expander)
+
+
+def rerun(at, database):
+    """Run the AppTest again against `database` (run_page only sets ARDENNE_DB for the first run)."""
+    import os
+
+    os.environ["ARDENNE_DB"] = str(database)
+    try:
+        at.run()
+    finally:
+        os.environ.pop("ARDENNE_DB", None)
+    return at
+
+
+def test_suivi_creates_a_snapshot_and_compares_it(demo_with_snapshot):
+    at = run_page("pages/5_Suivi.py", demo_with_snapshot)
+    next(t for t in at.text_input if t.label == "Nom").input("Comité test")
+    next(d for d in at.date_input if d.label == "Date du comité").set_value(dt.date(2022, 6, 1))
+    next(b for b in at.button if b.label == "Figer les données à cette date").click()
+    rerun(at, demo_with_snapshot)
+    assert not at.exception, [e.value for e in at.exception]
+    listing = at.dataframe[next(i for i, d in enumerate(at.dataframe) if "Date du comité" in d.value.columns)].value
+    assert "Comité test" in set(listing["Nom"])
+    assert any("Rien n'a changé" in m.value or "nouveau(x) rapport(s)" in m.value for m in at.markdown)
+
+
+def test_suivi_prepares_the_pack_for_download(demo_with_snapshot):
+    at = run_page("pages/5_Suivi.py", demo_with_snapshot)
+    next(b for b in at.button if b.label == "Préparer le dossier du comité").click()
+    rerun(at, demo_with_snapshot)
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert labels == ["Télécharger le dossier (.pdf)", "Télécharger les tableaux (.xlsx)"]
+
+
+def test_marque_page_offers_demo_scores_then_shows_them(tmp_path, fw):
+    path = tmp_path / "m.duckdb"
+    con = db.connect(path)
+    demo.create_demo(con, fw)
+    brand.create_demo_scores(con, fw)
+    con.close()
+    at = run_page("pages/6_Marque.py", path)
+    assert not at.exception, [e.value for e in at.exception]
+    assert {m.label for m in at.metric} >= {"Opérateurs ayant noté", "Note moyenne"}
+    assert at.get("plotly_chart")
