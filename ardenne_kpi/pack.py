@@ -580,7 +580,7 @@ def pdf_bytes(d: PackData) -> bytes:
     h1("Annexe : rapports à l'origine des chiffres")
     para(f"{len(d.uploads)} rapport(s) dont au moins une valeur compte aujourd'hui, dans l'ordre de dépôt. "
          "Chaque chiffre du tableau de bord remonte à son fichier, sa feuille et sa cellule.", 10)
-    plain(reporting.uploads_table(d.uploads, fw), widths=(12, 70, 80, 22, 24, 22, 23, 20))
+    plain(reporting.uploads_table(d.uploads, fw), widths=(12, 66, 76, 21, 23, 22, 28, 25))
     return bytes(pdf.output())
 
 
