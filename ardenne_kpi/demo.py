@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import db
+from ardenne_kpi import brand, db
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, parse_period, period_containing, periods_between
 
@@ -228,6 +228,7 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
     uploads, values = build_values(fw)
     db.sync_framework(con, fw)
     db.write_demo(con, uploads, values)
+    brand.create_demo_scores(con, fw)  # the brand-platform sheets that came with some reports
     return len(values)
 
 

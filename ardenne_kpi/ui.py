@@ -29,6 +29,8 @@ PAGES = [
     ("pages/2_Tendances.py", "Tendances des indicateurs", ":material/trending_up:"),
     ("pages/3_Couverture.py", "Couverture du plan", ":material/grid_on:"),
     ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
+    ("pages/5_Suivi.py", "Suivi des rapports", ":material/fact_check:"),
+    ("pages/6_Marque.py", "Plateforme de marque", ":material/verified:"),
 ]
 
 _CSS = """
