@@ -90,14 +90,21 @@ def issues_table(issues: list[Issue]) -> pd.DataFrame:
 def _num(value: float) -> str:
     if value is None or pd.isna(value):
         return ""
-    return fmt_number(value, 0 if float(value).is_integer() else 2)
+    value = float(value)
+    for decimals in (0, 1, 2):
+        if abs(round(value, decimals) - value) < 1e-9:
+            return fmt_number(value, decimals)
+    return fmt_number(value, 3)
+
+
+PREVIEW_COLUMNS = ["Changement", "Indicateur", "Période", "Zone", "Public", "Ancien → nouveau", "Cellule", "Feuille",
+                   "Opérateur", "Libellé", "Ancienne valeur", "Nouvelle valeur"]
 
 
 def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """The preview: one row per value, « modifié » first, with old → new in French format."""
     if changes is None or changes.empty:
-        return pd.DataFrame(columns=["Changement", "Indicateur", "Libellé", "Opérateur", "Zone", "Public", "Période",
-                                     "Ancienne valeur", "Nouvelle valeur", "Détail", "Feuille", "Cellule"])
+        return pd.DataFrame(columns=PREVIEW_COLUMNS)
     order = {"modifié": 0, "nouveau": 1, "inchangé": 2}
     df = changes.copy()
     df["_o"] = df["change"].map(order)
@@ -107,17 +114,17 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     return pd.DataFrame({
         "Changement": df["change"].map(CHANGE_LABELS).to_numpy(),
         "Indicateur": df["indicator"].to_numpy(),
-        "Libellé": [fw.label("indicators", c) for c in df["indicator"]],
-        "Opérateur": df["operator"].to_numpy(),
+        "Période": df["period"].to_numpy(),
         "Zone": df["zone"].to_numpy(),
         "Public": [a or "tous" for a in df["audience"]],
-        "Période": df["period"].to_numpy(),
+        "Ancien → nouveau": detail,
+        "Cellule": df["cell"].to_numpy(),
+        "Feuille": df["sheet"].to_numpy(),
+        "Opérateur": df["operator"].to_numpy(),
+        "Libellé": [fw.label("indicators", c) for c in df["indicator"]],
         "Ancienne valeur": df["old_value"].to_numpy(),
         "Nouvelle valeur": df["new_value"].to_numpy(),
-        "Détail": detail,
-        "Feuille": df["sheet"].to_numpy(),
-        "Cellule": df["cell"].to_numpy(),
-    })
+    }, columns=PREVIEW_COLUMNS)
 
 
 def history_table(uploads: pd.DataFrame) -> pd.DataFrame:

@@ -1,0 +1,295 @@
+"""The real-browser test: Chromium driven by Playwright against `streamlit run` on 127.0.0.1.
+
+What AppTest cannot do: a real file drop, the preview drawn by the browser, a commit seen
+from another page, an undo, a click on a heatmap cell, and the time from drop to preview.
+
+Locally without Chromium (or Playwright) the tests are skipped with the reason printed;
+with CI=true a missing browser is a failure, not a skip.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from ardenne_kpi import db, templates
+from ardenne_kpi.framework import load_framework
+from tests.browser_helpers import bad_report, large_report
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = os.environ.get("ARDENNE_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+REFUSED_SCREENSHOT = Path("/tmp/import_refused.png")
+GOOD_FILE = "rapport_navigateur.xlsx"
+MARKER = 97  # CLI07 (FTLB only, one zone) for S05: the demo says 2; the browser must then show 97
+
+
+def _unavailable() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright n'est pas installé (pip install -r requirements-dev.txt)"
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        return f"Chromium introuvable ({CHROMIUM}) : apt-get install -y chromium"
+    return None
+
+
+def _require_browser() -> None:
+    reason = _unavailable()
+    if reason is None:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"test navigateur impossible en CI : {reason}")
+    print(f"\ntest navigateur ignoré : {reason}", file=sys.stderr)
+    pytest.skip(reason)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """`streamlit run app.py` on a fresh demo database; stopped by its PID afterwards."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser")
+    database = folder / "demo.duckdb"
+    subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True,
+                   capture_output=True)
+    port = _free_port()
+    log = (folder / "streamlit.log").open("wb")
+    env = {**os.environ, "ARDENNE_DB": str(database), "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
+         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit n'a pas démarré : {(folder / 'streamlit.log').read_text()[-2000:]}")
+            time.sleep(0.2)
+        yield {"url": url, "db": database, "shots": folder}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
+    context.set_default_timeout(60_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _open(page, server, path: str, ready: str) -> None:
+    page.goto(f"{server['url']}/{path}")
+    page.get_by_text(ready).first.wait_for()
+
+
+def _grid_texts(page) -> list[str]:
+    return [t.strip() for t in page.locator('[data-testid="stDataFrame"] [role="gridcell"]').all_inner_texts()]
+
+
+def _wait_cell(page, text: str | re.Pattern) -> None:
+    """Wait for a table cell (the grid draws on a canvas; its cells exist for screen readers)."""
+    pattern = text if isinstance(text, re.Pattern) else re.compile(f"^{re.escape(text)}$")
+    page.locator('[data-testid="stDataFrame"] [role="gridcell"]', has_text=pattern).first.wait_for(state="attached")
+
+
+def _choose(page, label: str, typed: str) -> None:
+    box = page.get_by_role("combobox", name=label)
+    box.click()
+    page.keyboard.type(typed)
+    page.keyboard.press("Enter")
+
+
+def _good_file(database: Path) -> bytes:
+    """FTLB's template for S05, filled 10 % above each last value, CLI07 = MARKER (commented)."""
+    copy = database.with_name("template-source.duckdb")
+    shutil.copy(database, copy)  # the server holds the database: read a copy
+    con = db.connect(copy, read_only=True)
+    try:
+        wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, db.stored_framework(con), "FTLB", "S05")))
+    finally:
+        con.close()
+    ws = wb[templates.DATA_SHEET]
+    r = templates.FIRST_ROW
+    while ws.cell(r, 1).value:
+        last, unit = ws.cell(r, 9).value, ws.cell(r, 3).value
+        value = 10 if last is None else round(last * 1.1, 1)
+        ws.cell(r, 7).value = min(value, 100) if unit == "%" else value
+        if ws.cell(r, 1).value == "CLI07" and ws.cell(r, 4).value == "S05":
+            ws.cell(r, 7).value = MARKER
+            ws.cell(r, 8).value = "Valeur du test navigateur"
+        r += 1
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _tendances_cli07(page, server) -> list[str]:
+    _open(page, server, "Tendances", "Un indicateur en détail")
+    _choose(page, "Indicateur", "CLI07")
+    page.get_by_text("Campagnes de promotion transfrontalières menées").first.wait_for()
+    _wait_cell(page, re.compile(r"^S05 \(oct"))
+    return _grid_texts(page)
+
+
+def _s05_value(cells: list[str]) -> str:
+    at = next(i for i, text in enumerate(cells) if text.startswith("S05 (oct"))
+    return cells[at + 1]
+
+
+def test_import_preview_commit_new_value_elsewhere_and_rollback(page, server):
+    _open(page, server, "Import", "Importer un rapport d'activité")
+    name = page.get_by_label("Votre nom (enregistré comme auteur de l'import)")
+    name.fill("Test Navigateur")
+    name.press("Enter")
+    page.get_by_text("Test Navigateur").count()  # the rerun carrying the name
+    page.locator('input[type="file"]').set_input_files([
+        {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])},
+        {"name": "mauvais.xlsx", "mimeType": "application/octet-stream", "buffer": bad_report()},
+    ])
+    page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
+    refused = page.get_by_text("mauvais.xlsx : refusé")
+    refused.wait_for()
+    _wait_cell(page, "D5")
+    cells = _grid_texts(page)
+    assert {"D5", "A6", "B7"} <= set(cells), "the three faulty cells are listed"
+    assert any("n'est pas un nombre" in c for c in cells)
+    assert "modifié" in cells and any(re.fullmatch(r"[\d  ,]+ → [\d  ,]+", c) for c in cells), "old → new"
+    assert page.get_by_role("button", name=re.compile("Télécharger le fichier annoté")).count() == 1
+    refused.scroll_into_view_if_needed()
+    shot = server["shots"] / "import_refused.png"
+    page.screenshot(path=str(shot))
+    shutil.copy(shot, REFUSED_SCREENSHOT)
+
+    before = _s05_value(_tendances_cli07(page, server))
+    assert before == "2"
+
+    _open(page, server, "Import", "Importer un rapport d'activité")
+    page.get_by_label("Votre nom (enregistré comme auteur de l'import)").fill("Test Navigateur")
+    page.get_by_label("Votre nom (enregistré comme auteur de l'import)").press("Enter")
+    page.locator('input[type="file"]').set_input_files([
+        {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])}])
+    page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
+    page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
+    page.get_by_text(re.compile(rf"{GOOD_FILE} : importé \(import n° \d+\)")).wait_for()
+    page.screenshot(path=str(server["shots"] / "import_committed.png"))
+
+    cells = _tendances_cli07(page, server)
+    assert _s05_value(cells) == str(MARKER), "the new value shows on the Tendances page at once"
+    _choose(page, "Valeur", "S05")
+    _wait_cell(page, GOOD_FILE)  # lineage: back to our file and cell
+    page.screenshot(path=str(server["shots"] / "tendances_after_import.png"))
+
+    _open(page, server, "Import", "Importer un rapport d'activité")
+    page.get_by_role("tab", name="Historique et annulation").click()
+    page.get_by_role("button", name="Annuler cet import…").click()
+    page.get_by_text(re.compile(r"valeur\(s\) cesseront de compter")).wait_for()
+    page.get_by_role("button", name="Confirmer l'annulation").click()
+    page.get_by_text(re.compile(r"Import n° \d+ \(" + re.escape(GOOD_FILE) + r"\) annulé")).wait_for()
+
+    assert _s05_value(_tendances_cli07(page, server)) == before, "the rollback restores the demo value"
+
+
+def test_drop_to_preview_time_for_10000_rows(page, server):
+    data = large_report(10_000)
+    _open(page, server, "Import", "Importer un rapport d'activité")
+    started = time.perf_counter()
+    page.locator('input[type="file"]').set_input_files(
+        [{"name": "gros_rapport.xlsx", "mimeType": "application/octet-stream", "buffer": data}])
+    page.get_by_text("gros_rapport.xlsx : accepté").wait_for()
+    _wait_cell(page, "nouveau")
+    elapsed = time.perf_counter() - started
+    (server["shots"] / "drop_to_preview.txt").write_text(f"{elapsed:.2f}\n")
+    print(f"\ndrop → aperçu, 10 000 lignes ({len(data) // 1024} Ko) : {elapsed:.2f} s", file=sys.stderr)
+    assert elapsed < 30
+
+
+@pytest.mark.xfail(reason="Couverture (issue 5) : dans Chromium, un clic sur une case d'un go.Heatmap renvoie une "
+                          "sélection vide à Streamlit 1.67 (points: []), la case n'est donc jamais affichée ; "
+                          "une trace Scatter de marqueurs carrés superposée aux cases (customdata) est sélectionnable",
+                   strict=False)
+def test_coverage_heatmap_cell_click_shows_its_indicators(page, server):
+    if not (ROOT / "pages" / "3_Couverture.py").exists():
+        pytest.skip("pages/3_Couverture.py n'existe pas encore (issue 5) : clic sur une cellule de la carte non testé")
+    _open(page, server, "Couverture", "Couverture")
+    fw = load_framework()
+    row, col = next((d.code, k.code) for d in fw.dimensions for k in fw.keys if (d.code, k.code) in fw.served_cells)
+    rows, cols = [d.code for d in fw.dimensions], [k.code for k in fw.keys]
+    plot = page.locator(".js-plotly-plot").first
+    plot.wait_for()
+    drag = plot.locator(".nsewdrag").first
+    box = drag.bounding_box()
+    assert box is not None
+    # Rows top to bottom in framework order, columns left to right: the centre of the cell.
+    x = box["x"] + box["width"] * (cols.index(col) + 0.5) / len(cols)
+    y = box["y"] + box["height"] * (rows.index(row) + 0.5) / len(rows)
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    title = f"{fw.label('dimensions', row)} × {fw.label('keys', col)}"
+    page.get_by_role("heading", name=title).wait_for()
+    served_by = [i.code for i in fw.indicators if row in i.dimensions and col in i.keys]
+    _wait_cell(page, re.compile("|".join(f"^{c}" for c in served_by)))
+    page.screenshot(path=str(server["shots"] / "couverture_cell.png"))
+
+
+def test_tendances_opens_the_lineage_of_a_value(page, server):
+    if not (ROOT / "pages" / "2_Tendances.py").exists():
+        pytest.skip("pages/2_Tendances.py n'existe pas encore (issue 6) : traçabilité non testée")
+    _open(page, server, "Tendances", "Un indicateur en détail")
+    _choose(page, "Indicateur", "CLI01")
+    page.get_by_text("D'où vient ce chiffre ?").wait_for()
+    _choose(page, "Valeur", "S05")
+    _wait_cell(page, re.compile("Fédération Touristique du Luxembourg"))
+    headers = page.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
+    page.screenshot(path=str(server["shots"] / "tendances_lineage.png"))
+    cells = _grid_texts(page)
+    # S05 (Oct. 2018 – Mar. 2019) of a quarterly indicator: the two quarters behind it, with their import.
+    assert "Import n°" in headers
+    assert {"2018-Q4", "2019-Q1"} <= set(cells)
