@@ -14,14 +14,14 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT.parent / "shared" / "corpus" / "calamine"
 
 
-@pytest.fixture(scope="session", autouse=True)
-def no_accounts(tmp_path_factory):
-    """Tests run in local mode unless they configure accounts themselves: never read the
-    developer's real accounts file."""
-    path = tmp_path_factory.mktemp("accounts") / "accounts.yaml"
-    os.environ["ARDENNE_ACCOUNTS"] = str(path)
-    os.environ.pop("ARDENNE_AUTH", None)
-    return path
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch, tmp_path_factory):
+    """Every test starts in local mode (no accounts: never the developer's real file) and with
+    ARDENNE_DB pointing into a temporary folder, so no test ever writes data/ardenne.duckdb."""
+    folder = tmp_path_factory.mktemp("env")
+    monkeypatch.setenv("ARDENNE_ACCOUNTS", str(folder / "accounts.yaml"))
+    monkeypatch.setenv("ARDENNE_DB", str(folder / "default.duckdb"))
+    monkeypatch.delenv("ARDENNE_AUTH", raising=False)
 
 
 @pytest.fixture(scope="session")
@@ -59,22 +59,16 @@ def con(tmp_path, fw):
 def run_page(page: str, database: Path, timeout: float = 60, *, user=None, accounts_file: Path | None = None):
     """Run one page through AppTest against `database`; returns the finished AppTest.
 
-    `user` signs a session in (with `accounts_file` holding the configured accounts)."""
+    The environment stays set for the test's later reruns (`at.button[0].click().run()`);
+    the autouse fixture restores it after the test. `user` signs a session in, with
+    `accounts_file` holding the configured accounts."""
     from streamlit.testing.v1 import AppTest
 
-    saved = {k: os.environ.get(k) for k in ("ARDENNE_DB", "ARDENNE_ACCOUNTS")}
     os.environ["ARDENNE_DB"] = str(database)
     if accounts_file is not None:
         os.environ["ARDENNE_ACCOUNTS"] = str(accounts_file)
-    try:
-        at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
-        if user is not None:
-            at.session_state["user"] = user
-        at.run()
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
+    if user is not None:
+        at.session_state["user"] = user
+    at.run()
     return at

@@ -41,9 +41,7 @@ def test_every_role_reads_every_page(page, user, demo_db_path, accounts_file):
     assert not any("Mode local" in w.value for w in at.warning)
 
 
-def test_sign_in_through_the_form(demo_db_path, accounts_file, monkeypatch):
-    monkeypatch.setenv("ARDENNE_ACCOUNTS", str(accounts_file))  # for the rerun after the click
-    monkeypatch.setenv("ARDENNE_DB", str(demo_db_path))
+def test_sign_in_through_the_form(demo_db_path, accounts_file):
     at = run_page("app.py", demo_db_path, accounts_file=accounts_file)
     at.text_input[0].input("elu")
     at.text_input[1].input(PASSWORD)
@@ -51,9 +49,7 @@ def test_sign_in_through_the_form(demo_db_path, accounts_file, monkeypatch):
     assert at.session_state["user"] == VIEWER
 
 
-def test_wrong_password_is_one_sentence(demo_db_path, accounts_file, monkeypatch):
-    monkeypatch.setenv("ARDENNE_ACCOUNTS", str(accounts_file))
-    monkeypatch.setenv("ARDENNE_DB", str(demo_db_path))
+def test_wrong_password_is_one_sentence(demo_db_path, accounts_file):
     at = run_page("app.py", demo_db_path, accounts_file=accounts_file)
     at.text_input[0].input("elu")
     at.text_input[1].input("not the password")
