@@ -109,7 +109,7 @@ def test_rollback_restores_superseded_values_and_withdraws_new_ones(store, fw):
     first = run(con, report(("BRD01", "S05", 600)), fw)
     second = run(con, report(("BRD01", "S05", 610), ("BRD02", "S05", 5)), fw)
     preview = importer.rollback_preview(con, second.upload_id)
-    assert set(zip(preview["indicator"], preview["restored_value"].fillna(-1))) == {("BRD01", 600), ("BRD02", -1)}
+    assert set(zip(preview["indicator"], preview["restored_value"].fillna(-1), strict=True)) == {("BRD01", 600), ("BRD02", -1)}
     summary = importer.rollback(con, second.upload_id, user="chef")
     assert (summary["restored"], summary["withdrawn"]) == (1, 1)
     assert current(con) == {("BRD01", "FTPN", "ARD", "", "S05"): 600}

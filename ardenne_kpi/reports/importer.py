@@ -184,35 +184,38 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         return result
     incoming = report.frame()
     incoming.insert(0, "row_no", range(len(incoming)))
-    cur = con.cursor()
-    changes = _changes(incoming, sql.current_values(cur, incoming))
-    result.changes = changes
-    result.warnings += _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
-    counts = changes["change"].value_counts()
-    result.inserted, result.updated, result.unchanged = (int(counts.get(k, 0)) for k in (NEW, CHANGED, SAME))
     result.duplicate_of = duplicate
+    parse_warnings = list(result.warnings)
+
+    def compare(cur: duckdb.DuckDBPyConnection) -> pd.Series:
+        """Fill the result's changes, counts and history warnings; returns the current row ids."""
+        current = sql.current_values(cur, incoming)
+        result.changes = _changes(incoming, current)
+        result.warnings = parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
+        counts = result.changes["change"].value_counts()
+        result.inserted, result.updated, result.unchanged = (int(counts.get(k, 0)) for k in (NEW, CHANGED, SAME))
+        return current["old_id"]
+
     if dry_run:
+        compare(con.cursor())
         result.status = "dry-run"
         return result
     stored = _keep_original(con, data, sha, name, db_path)
-    messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
 
     def write() -> tuple[int, int, int, int]:
+        # everything compared inside the transaction: another import may land meanwhile
         with db.transaction(con) as tx:
             upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
                                           operator=report.operator, user=user, stored_path=stored)
-            # recomputed inside the transaction: another import may have landed meanwhile
-            current = sql.current_values(tx, incoming)
-            diff = _changes(incoming, current)
-            mask = diff["change"].to_numpy() != SAME
+            old_ids = compare(tx)
+            mask = result.changes["change"].to_numpy() != SAME
             changed = incoming.loc[mask].copy()
-            changed["old_id"] = current["old_id"].to_numpy()[mask]
+            changed["old_id"] = old_ids.to_numpy()[mask]
             sql.write_values(tx, upload_id, changed)
-            c = diff["change"].value_counts()
-            ins, upd, same = (int(c.get(k, 0)) for k in (NEW, CHANGED, SAME))
-            sql.finish_upload(tx, upload_id, inserted=ins, updated=upd, unchanged=same,
-                              warnings=len(result.warnings), messages=messages)
-            return upload_id, ins, upd, same
+            messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
+            sql.finish_upload(tx, upload_id, inserted=result.inserted, updated=result.updated,
+                              unchanged=result.unchanged, warnings=len(result.warnings), messages=messages)
+            return upload_id, result.inserted, result.updated, result.unchanged
 
     result.upload_id, result.inserted, result.updated, result.unchanged = db.with_retry(write)
     result.status = "imported" if result.inserted or result.updated else "unchanged"
@@ -246,7 +249,7 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) ->
     no_comment = (rows["comment"].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
     far = (before > 0) & ((value > OUTLIER_RATIO * before) | (value < before / OUTLIER_RATIO)) & no_comment
     out = []
-    for (row_no, r), prev_value, prev_period in zip(rows[far].iterrows(), before[far], prev["prev_period"].to_numpy()[far],
+    for (_row_no, r), prev_value, prev_period in zip(rows[far].iterrows(), before[far], prev["prev_period"].to_numpy()[far],
                                                      strict=True):
         ratio = r["value"] / prev_value
         how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"

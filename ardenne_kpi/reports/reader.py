@@ -7,12 +7,11 @@ child stays small and starts in milliseconds from the fork server.
 from __future__ import annotations
 
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.locate import locate
+from ardenne_kpi.reports.locate import column_letter, locate
 from ardenne_kpi.reports.model import IssueList, ParsedReport, TableInfo, where
 from ardenne_kpi.reports.validate import Context, Resolver, TableReader
-from ardenne_kpi.reports.values import is_blank, text_of
+from ardenne_kpi.reports.values import is_blank
 from ardenne_kpi.reports.workbook import read_workbook
-from ardenne_kpi.reports.locate import column_letter
 
 
 def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator: str | None = None,
@@ -72,4 +71,4 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
     return report
 
 
-__all__ = ["parse", "text_of"]
+
