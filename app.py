@@ -4,7 +4,7 @@ import streamlit as st
 
 from ardenne_kpi import charts, home, ui
 
-ctx = ui.page_setup("Accueil", icon=":material/home:")
+ctx = ui.page_setup("Accueil", icon=":material/home:", home=True)
 overview = ui.cached(home.overview, ctx.con, ctx.fw)
 
 st.title("Ardenne Attractivity : mesure de la performance")

@@ -98,8 +98,10 @@ def cached(func, con: duckdb.DuckDBPyConnection, fw: Framework, *args, **kwargs)
     return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
 
 
-def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext:
-    """Configure the page, open the database, draw the menu and the banners; call first on every page."""
+def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False) -> PageContext:
+    """Configure the page, open the database, draw the menu and the banners; call first on every page.
+
+    The home page explains the banners in full; other pages keep them to one line."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     st.markdown(_CSS, unsafe_allow_html=True)
     try:
@@ -123,21 +125,26 @@ def page_setup(title: str, *, icon: str = ":material/analytics:") -> PageContext
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
+    _banners(con, user, full=home)
+    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
+
+
+def _banners(con: duckdb.DuckDBPyConnection, user: User, *, full: bool) -> None:
     if user.local:
         st.warning(
             "**Mode local, sans authentification** : toute personne qui ouvre cette adresse peut importer, "
-            "annuler un import ou remplacer le référentiel. Pour activer les comptes : "
-            "`python -m ardenne_kpi users add NOM --role admin` (voir le README).",
+            "annuler un import ou remplacer le référentiel."
+            + (" Pour activer les comptes : `python -m ardenne_kpi users add NOM --role admin` (voir le README)."
+               if full else " Comptes : voir l'accueil."),
             icon=":material/lock_open:",
         )
     if db.is_demo(con):
         st.info(
-            "**Données de démonstration.** Ces chiffres sont générés pour montrer l'outil, ils ne sont pas "
-            "réels. Pour partir d'une base vide : `python -m ardenne_kpi init --empty --force`, puis importez "
-            "les rapports des partenaires depuis la page « Importer un rapport ».",
+            "**Données de démonstration** : ces chiffres sont générés pour montrer l'outil, ils ne sont pas réels."
+            + (" Pour partir d'une base vide : `python -m ardenne_kpi init --empty --force`, puis importez les "
+               "rapports des partenaires depuis la page « Importer un rapport »." if full else ""),
             icon=":material/science:",
         )
-    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
 
 
 # ---------------------------------------------------------------- sign-in

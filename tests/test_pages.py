@@ -24,10 +24,16 @@ def test_page_runs_on_empty_database(page, empty_db_path):
 
 def test_first_start_creates_the_demo_and_says_so(tmp_path):
     database = tmp_path / "first.duckdb"
-    at = run_page("pages/4_Referentiel.py", database)
+    at = run_page("app.py", database)
     assert database.exists()
     assert any("Données de démonstration" in i.value for i in at.info)
     assert any("init --empty" in i.value for i in at.info)
+
+
+def test_every_page_says_the_data_are_a_demo(demo_db_path):
+    for page in PAGES:
+        at = run_page(page, demo_db_path)
+        assert any("Données de démonstration" in i.value for i in at.info), page
 
 
 def test_home_tiles_on_the_demo(demo_db_path):
