@@ -81,10 +81,10 @@ def verdict(result) -> Verdict:
 
 
 def issues_table(issues: list[Issue]) -> pd.DataFrame:
-    """Errors then warnings: Gravité, Feuille, Cellule, Message."""
-    rows = [{"Gravité": "Erreur" if i.severity == ERROR else "Avertissement", "Feuille": i.sheet or "–",
-             "Cellule": i.cell or "–", "Message": i.message} for i in issues]
-    return pd.DataFrame(rows, columns=["Gravité", "Feuille", "Cellule", "Message"])
+    """Errors then warnings: Cellule, Feuille, Gravité, Message."""
+    rows = [{"Cellule": i.cell or "–", "Feuille": i.sheet or "–",
+             "Gravité": "Erreur" if i.severity == ERROR else "Avertissement", "Message": i.message} for i in issues]
+    return pd.DataFrame(rows, columns=["Cellule", "Feuille", "Gravité", "Message"])
 
 
 def _num(value: float) -> str:

@@ -69,8 +69,12 @@ with tab_import:
             getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
             issues = result.errors + result.warnings
             if issues:
-                st.dataframe(import_review.issues_table(issues), hide_index=True, width="stretch",
-                             column_config={"Message": st.column_config.TextColumn(width="large")})
+                table = import_review.issues_table(issues)
+                if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
+                    st.table(table.set_index("Cellule"))
+                else:
+                    st.dataframe(table, hide_index=True, width="stretch",
+                                 column_config={"Message": st.column_config.TextColumn(width="large")})
                 try:
                     marked = state.setdefault("import_annotated", {}).get(key[0])
                     if marked is None:

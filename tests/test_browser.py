@@ -197,13 +197,19 @@ def test_import_preview_commit_new_value_elsewhere_and_rollback(page, server):
     page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
     refused = page.get_by_text("mauvais.xlsx : refusé")
     refused.wait_for()
-    _wait_cell(page, "D5")
+    issues = page.locator('[data-testid="stTable"]').filter(has_text="Gravité").first
+    issues.wait_for()
+    listed = [t.strip() for t in issues.locator("th, td").all_inner_texts()]
+    assert {"D5", "A6", "B7"} <= set(listed), "the three faulty cells are listed"
+    assert any("« 12,5 km » n'est pas un nombre" in t for t in listed)
+    _wait_cell(page, "modifié")
     cells = _grid_texts(page)
-    assert {"D5", "A6", "B7"} <= set(cells), "the three faulty cells are listed"
-    assert any("n'est pas un nombre" in c for c in cells)
     assert "modifié" in cells and any(re.fullmatch(r"[\d  ,]+ → [\d  ,]+", c) for c in cells), "old → new"
-    assert page.get_by_role("button", name=re.compile("Télécharger le fichier annoté")).count() == 1
-    refused.scroll_into_view_if_needed()
+    annotated = page.get_by_role("button", name=re.compile("Télécharger le fichier annoté"))
+    annotated.first.wait_for()
+    assert annotated.count() == 1, "only the refused file has problems to mark"
+    refused.evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(300)
     shot = server["shots"] / "import_refused.png"
     page.screenshot(path=str(shot))
     shutil.copy(shot, REFUSED_SCREENSHOT)
@@ -218,13 +224,15 @@ def test_import_preview_commit_new_value_elsewhere_and_rollback(page, server):
         {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])}])
     page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
     page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
-    page.get_by_text(re.compile(rf"{GOOD_FILE} : importé \(import n° \d+\)")).wait_for()
+    done = page.get_by_text(re.compile(rf"{GOOD_FILE} : importé \(import n° \d+\)"))
+    done.wait_for()
+    upload_id = re.search(r"import n° (\d+)", done.inner_text())[1]
     page.screenshot(path=str(server["shots"] / "import_committed.png"))
 
     cells = _tendances_cli07(page, server)
     assert _s05_value(cells) == str(MARKER), "the new value shows on the Tendances page at once"
     _choose(page, "Valeur", "S05")
-    _wait_cell(page, GOOD_FILE)  # lineage: back to our file and cell
+    _wait_cell(page, upload_id)  # lineage: the value behind S05 comes from our upload
     page.screenshot(path=str(server["shots"] / "tendances_after_import.png"))
 
     _open(page, server, "Import", "Importer un rapport d'activité")

@@ -38,6 +38,15 @@ def _uploads(path) -> int:
     return db.table_counts(con)["uploads"]
 
 
+def _issues(at):
+    """The errors and warnings table (st.table when short, st.dataframe when long)."""
+    for element in [*at.table, *at.dataframe]:
+        frame = element.value.reset_index()
+        if "Gravité" in frame.columns:
+            return frame
+    raise AssertionError("no issues table")
+
+
 def _texts(elements) -> str:
     return "\n".join(e.value for e in elements)
 
@@ -49,7 +58,7 @@ def test_dropping_files_shows_verdicts_errors_and_preview_and_writes_nothing(dat
     assert not at.exception
     assert "rapport_FTLB_S05.xlsx : accepté" in _texts(at.success)
     assert "mauvais.xlsx : refusé" in _texts(at.error)
-    errors = next(d.value for d in at.dataframe if "Cellule" in d.value.columns and "Gravité" in d.value.columns)
+    errors = _issues(at)
     assert {"D5", "A6", "B7"} <= set(errors["Cellule"])
     preview = next(d.value for d in at.dataframe if "Changement" in d.value.columns)
     assert set(preview["Changement"]) == {"nouveau"} and len(preview) == 22
@@ -95,7 +104,7 @@ def test_a_file_of_the_wrong_type_gets_one_french_sentence(database):
     at = _page()
     at.file_uploader[0].set_value([("notes.pdf", b"%PDF-1.4 not a workbook", "application/pdf")]).run()
     assert not at.exception
-    errors = next(d.value for d in at.dataframe if "Gravité" in d.value.columns)
+    errors = _issues(at)
     assert "PDF" in errors["Message"].iloc[0] and len(errors) == 1
     assert any("pas de copie annotée" in c.value for c in at.caption)
 
