@@ -30,7 +30,7 @@ import pandas as pd
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.errors import ArdenneError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
-from ardenne_kpi.periods import Period, period_from_code, periods_between
+from ardenne_kpi.periods import Period, period_from_code, periods_between, subperiods
 
 STATUS_LABELS = {"on_track": "En bonne voie", "at_risk": "À surveiller", "off_track": "En retard",
                  "no_data": "Sans données"}
@@ -139,21 +139,6 @@ def _indicator(fw: Framework, code: str) -> Indicator:
         raise KpiError(f"L'indicateur « {code} » n'existe pas dans le référentiel {fw.version}.") from None
 
 
-def _periods(fw: Framework, grains: Iterable[str], lo: dt.date, hi: dt.date) -> tuple[pd.DataFrame, dict[str, Period]]:
-    rows, by_code = [], {}
-    for grain in sorted(set(grains)):
-        for p in periods_between(grain, lo, hi, fw.calendar):
-            rows.append((grain, p.code, p.start, p.end))
-            by_code[p.code] = p
-    frame = pd.DataFrame(rows, columns=["grain", "p_code", "p_start", "p_end"])
-    return frame.sort_values(["grain", "p_start"], ignore_index=True), by_code
-
-
-def _rules(fw: Framework, grains: dict[str, str]) -> pd.DataFrame:
-    return pd.DataFrame([(c, fw.indicator(c).agg_time, fw.indicator(c).agg_space, g) for c, g in grains.items()],
-                        columns=["indicator", "agg_time", "agg_space", "grain"])
-
-
 # ------------------------------------------------------------------ aggregation
 
 
@@ -161,15 +146,12 @@ def _join_codes(codes: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(codes))
 
 
-def _note(value: float, complete: bool, n_expected: float, n_complete: float, longer: list[str],
-          straddles: list[str]) -> str:
+def _note(value: float, missing: list[str], longer: list[str], straddles: list[str]) -> str:
     parts = []
     if pd.isna(value):
         parts.append("Aucune valeur déclarée pour cette période (non déclaré ≠ zéro).")
-    elif not complete:
-        missing = int(n_expected - n_complete)
-        parts.append(f"Valeur partielle : {missing} série(s) sur {int(n_expected)} "
-                     "(opérateur × zone × public) ne couvrent pas toute la période.")
+    elif missing:
+        parts.append(f"Valeur partielle : {'; '.join(missing)}.")
     if straddles:
         many = len(set(straddles)) > 1
         parts.append(f"Non compté{'s' if many else ''} : {_join_codes(straddles)} "
@@ -181,52 +163,113 @@ def _note(value: float, complete: bool, n_expected: float, n_complete: float, lo
     return " ".join(parts)
 
 
-def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter,
-                    by: str | None = None, spans: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Aggregated rows for several indicators, each at its own grain; one SQL pass for all.
+def _whole_value(rule: tuple[str, str], counted: list[dict], n_expected: int) -> float | None:
+    """The value of a complete period from per-stored-period sums, or None when series must be reduced one by one.
 
-    `spans` (sql.value_groups for the same filter and `by`) may be passed when already read.
+    Complete means every series reported every sub-period once, so the per-series rules
+    reduce exactly to these sums (the mean of equal-sized means is the overall mean...).
+    """
+    total = sum(r["s"] for r in counted)
+    k = len(counted)
+    last = counted[-1]
+    return {("sum", "sum"): total, ("sum", "mean"): total / n_expected, ("mean", "mean"): total / (n_expected * k),
+            ("mean", "sum"): total / k, ("last", "sum"): last["s"], ("last", "mean"): last["s"] / last["n"]}.get(rule)
+
+
+def _place(fw: Framework, period: Period, stored: list[dict], n_expected: int) -> dict:
+    """Which stored periods count in `period`, whether it is complete, and what the note says."""
+    contained = [r for r in stored if period.start <= r["period_start"] and r["period_end"] <= period.end]
+    longer, straddles = [], []
+    for r in stored:
+        if r["period_start"] <= period.end and period.start <= r["period_end"] and r not in contained:
+            covers = r["period_start"] <= period.start and r["period_end"] >= period.end
+            (longer if covers else straddles).append(r["period"])
+    counted, missing, complete = [], [], False
+    if contained:
+        # Several grains inside one period (quarters and the year): the one covering most wins, never both.
+        by_grain: dict[str, list[dict]] = {}
+        for r in contained:
+            by_grain.setdefault(r["grain"], []).append(r)
+        counted = max(by_grain.values(), key=lambda rs: (sum(((x["period_end"] - x["period_start"]).days + 1) * x["n"]
+                                                              for x in rs), -len(rs)))
+        counted.sort(key=lambda r: r["period_start"])
+        grain = counted[0]["grain"]
+        try:
+            expected = subperiods(period, grain, fw.calendar) if grain in _GRAIN_RANK and grain != "range" else None
+        except PeriodError:
+            expected = None
+        if expected is None:
+            missing = ["des jours de la période ne sont couverts par aucune valeur"]
+        else:
+            found = {r["period"]: r["n"] for r in counted}
+            for sub in expected:
+                n = found.get(sub.code, 0)
+                if n < n_expected:
+                    missing.append(f"{sub.label_fr} déclaré par {n} série(s) sur {n_expected}" if n
+                                   else f"{sub.label_fr} non déclaré")
+        complete = not missing
+    return {"counted": counted, "missing": missing, "complete": complete, "longer": longer, "straddles": straddles}
+
+
+def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter,
+                    by: str | None = None) -> pd.DataFrame:
+    """Aggregated rows for several indicators, each at its own grain.
+
+    One GROUP BY per stored period in SQL, then the placement into periods on that small
+    table; the per-series reduction runs in SQL only for incomplete periods (or a rule
+    that needs it), on their values alone.
     """
     empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS])
-    if not grains:
-        return empty
     if by not in sql.BY_COLUMNS:
         raise KpiError(f"Ventilation « {by} » inconnue : zone, operator ou audience.")
-    spans = sql.value_groups(con, flt, by) if spans is None else spans
-    if spans.empty:
+    if not grains:
         return empty
-    lo = min(pd.Timestamp(spans["first_start"].min()).date(), fw.calendar.start)
-    hi = max(pd.Timestamp(spans["last_end"].max()).date(), fw.calendar.end)
-    periods, by_code = _periods(fw, grains.values(), lo, hi)
-    rules = _rules(fw, grains)
-    agg = sql.period_aggregates(con, rules, periods, flt, by)
-    excl = sql.period_exclusions(con, rules, periods, flt, by)
-    notes: dict[tuple, tuple[list[str], list[str]]] = {}
-    for r in excl.itertuples(index=False):
-        longer, straddles = notes.setdefault((r.indicator, r.grp, r.period), ([], []))
-        (longer if r.kind == "longer" else straddles).append(r.stored_period)
-
-    # Every period of the grain between the indicator's first and last value: gaps stay visible.
-    spans = spans[spans["indicator"].isin(list(grains))].assign(
-        grain=lambda d: d["indicator"].map(grains),
-        first_start=lambda d: pd.to_datetime(d["first_start"]).dt.date,
-        last_end=lambda d: pd.to_datetime(d["last_end"]).dt.date)
-    if spans.empty:
+    stored = sql.stored_periods(con, flt, by)
+    stored = stored[stored["indicator"].isin(list(grains))]
+    if stored.empty:
         return empty
-    out = spans.merge(periods, on="grain")
-    out = out[(out["p_end"] >= out["first_start"]) & (out["p_start"] <= out["last_end"])]
-    out = out[["indicator", "grp", "p_code", "p_start", "p_end"]].rename(
-        columns={"p_code": "period", "p_start": "period_start", "p_end": "period_end"})
-    out = out.merge(agg, on=["indicator", "grp", "period"], how="left")
-    out["complete"] = (out["value"].notna() & (out["n_series"] == out["n_series_expected"])
-                       & (out["n_series_complete"] == out["n_series_expected"])).fillna(False).astype(bool)
-    out["note"] = [_note(v, c, ne, nc, *notes.get((i, g, p), ([], [])))
-                   for i, g, p, v, c, ne, nc in zip(out["indicator"], out["grp"], out["period"], out["value"],
-                                                    out["complete"], out["n_series_expected"],
-                                                    out["n_series_complete"])]
-    out["label"] = [by_code[c].label_fr for c in out["period"]]
-    out["n_values"] = out["n_values"].fillna(0).astype(int)
-    out = out.sort_values(["indicator", "grp", "period_start"], ignore_index=True)
+    stored = stored.assign(period_start=pd.to_datetime(stored["period_start"]).dt.date,
+                           period_end=pd.to_datetime(stored["period_end"]).dt.date)
+    lo = min(stored["period_start"].min(), fw.calendar.start)
+    hi = max(stored["period_end"].max(), fw.calendar.end)
+    calendars = {g: periods_between(g, lo, hi, fw.calendar) for g in set(grains.values())}
+    rows, placement = [], []
+    # Plain records grouped by hand: pandas groupby costs too much per group with thousands of groups.
+    groups: dict[tuple, list[dict]] = {}
+    for record in stored.to_dict("records"):
+        groups.setdefault((record["indicator"], record["grp"]), []).append(record)
+    for (code, grp), records in groups.items():
+        ind = fw.indicator(code)
+        n_expected = int(records[0]["n_expected"])
+        first = min(r["period_start"] for r in records)
+        last = max(r["period_end"] for r in records)
+        for period in calendars[grains[code]]:
+            if period.end < first or period.start > last:
+                continue
+            placed = _place(fw, period, records, n_expected)
+            counted = placed["counted"]
+            value = None
+            if counted and placed["complete"]:
+                value = _whole_value((ind.agg_time, ind.agg_space), counted, n_expected)
+            if counted and value is None:
+                placement.extend((code, grp, r["period"], period.code) for r in counted)
+            rows.append({"indicator": code, "grp": grp, "period": period.code, "period_start": period.start,
+                         "period_end": period.end, "value": float("nan") if value is None else float(value),
+                         "complete": placed["complete"], "n_values": sum(r["n"] for r in counted),
+                         "label": period.label_fr, "_placed": placed})
+    out = pd.DataFrame(rows)
+    if placement:
+        frame = pd.DataFrame(placement, columns=["indicator", "grp", "period", "p_code"])
+        rules = pd.DataFrame([(c, fw.indicator(c).agg_time, fw.indicator(c).agg_space) for c in frame["indicator"].unique()],
+                             columns=["indicator", "agg_time", "agg_space"])
+        res = sql.series_aggregates(con, rules, frame, flt, by)
+        found = dict(zip(zip(res["indicator"], res["grp"], res["period"]), res["value"]))
+        fill = pd.Series([found.get(k, float("nan")) for k in zip(out["indicator"], out["grp"], out["period"])],
+                         index=out.index)
+        out["value"] = out["value"].where(out["value"].notna(), fill)
+    out["note"] = [_note(v, p["missing"], p["longer"], p["straddles"]) for v, p in zip(out["value"], out["_placed"])]
+    out["complete"] = out["complete"] & out["value"].notna()
+    out = out.drop(columns="_placed").sort_values(["indicator", "grp", "period_start"], ignore_index=True)
     out["cumulative"] = _cumulative(fw, out)
     return out[["indicator", "grp", *AGGREGATE_COLUMNS]]
 
@@ -382,9 +425,8 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
     codes = [i.code for i in fw.indicators] if codes is None else list(codes)
     grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
     flt = _filter(fw, codes, operators, zones, audiences, as_of, window)
-    spans = sql.value_groups(con, flt)
-    agg = _aggregate_many(con, fw, grains, flt, spans=spans)
-    info = spans.set_index("indicator")
+    agg = _aggregate_many(con, fw, grains, flt)
+    info = sql.value_groups(con, flt).set_index("indicator")
     # The latest complete period of each indicator, else its latest partial one.
     valued = agg[agg["value"].notna()]
     whole = valued[valued["complete"].astype(bool)]
@@ -581,7 +623,8 @@ def values_table(fw: Framework, indicator_code: str, trend: pd.DataFrame, fmt: C
     if by:
         table.insert(0, BY_LABELS[by], [fw.label(_section(by), c) or "Tous publics (non ventilé)" for c in trend[by]])
     numeric = {"Valeur": trend["value"], "Cumul": trend["cumulative"]}
-    for column in ("expected", "target"):
+    like = bool(trend["comparable"].iloc[0]) if "comparable" in trend and len(trend) else True
+    for column in ("expected", "target") if like else ():  # no target beside values it cannot be compared with
         if column in trend:
             numeric[{"expected": "Attendu (rythme linéaire)", "target": "Cible"}[column]] = trend[column]
     for name, series in numeric.items():
@@ -614,9 +657,10 @@ def csv_excel_fr(table: pd.DataFrame) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
-LINEAGE_LABELS = {"operator": "Opérateur", "zone": "Zone", "audience": "Public", "period": "Période",
-                  "value": "Valeur", "upload_id": "Import n°", "file_name": "Fichier", "uploaded_by": "Importé par",
-                  "uploaded_at": "Importé le", "sheet": "Feuille", "cell": "Cellule"}
+# "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.
+LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "file_name": "Fichier", "sheet": "Feuille",
+                  "cell": "Cellule", "upload_id": "Import n°", "operator": "Opérateur", "zone": "Zone",
+                  "audience": "Public", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
 
 
 def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,

@@ -119,7 +119,8 @@ else:
 
     st.subheader("D'où vient ce chiffre ?")
     reported = trend[trend["n_values"] > 0]
-    period = st.selectbox("Valeur", reported["period"], key="t_lineage",
+    period = st.selectbox("Valeur", reported["period"], key="t_lineage", index=None,
+                          placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
                           format_func=dict(zip(reported["period"], reported["label"])).get)
     if period:
         with ui.user_errors():

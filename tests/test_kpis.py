@@ -327,3 +327,22 @@ def test_export_kpis_writes_one_row_per_indicator_and_period(tmp_path, fw):
 def test_export_kpis_refuses_a_missing_database(tmp_path, capsys):
     code = main(["export", "kpis", "--grain", "year", "--out", str(tmp_path / "x.csv"), "--db", str(tmp_path / "no.duckdb")])
     assert code == 1 and "n'existe pas" in capsys.readouterr().err
+
+
+def test_an_incomplete_stock_takes_each_series_last_value(con, fw):
+    # Zone B has not reported Q4: its latest value (Q3) counts, and the year says it is partial.
+    put(con, fw, quarters("STOCK", "OPA", "FR-08", 2019, [10, 12, 15, 20]) + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, None]))
+    y = row(kpis.aggregate(con, fw, "STOCK", "year"), "2019")
+    assert y["value"] == 27 and not y["complete"] and "T4 2019 déclaré par 1 série(s) sur 2" in y["note"]
+
+
+def test_an_incomplete_rate_averages_each_series_then_the_series(con, fw):
+    put(con, fw, quarters("RATE", "OPA", "FR-08", 2019, [10, 20, 30, 40]) + quarters("RATE", "OPB", "BE-LUX", 2019, [50, 50, None, None]))
+    y = row(kpis.aggregate(con, fw, "RATE", "year"), "2019")
+    assert y["value"] == pytest.approx(37.5) and not y["complete"]
+
+
+def test_quarters_and_the_year_of_one_series_are_not_counted_twice(con, fw):
+    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4]) + [("FLOW", "OPA", "FR-08", "2019", 10)])
+    y = row(kpis.aggregate(con, fw, "FLOW", "year"), "2019")
+    assert y["value"] == 10 and y["complete"]

@@ -1,12 +1,10 @@
-"""SQL behind the KPI trends: values placed into periods of a grain, reduced per series then
-across series in DuckDB, so that a million stored values come back as a few hundred rows.
+"""SQL behind the KPI trends, shaped so that a million stored values come back as a few
+hundred rows: one GROUP BY per stored period (`stored_periods`), decided on in Python,
+and a per-series pass (`series_aggregates`) only where a period is incomplete.
 
-The callers (ardenne_kpi.kpis) pass two small DataFrames registered on the query's own
-cursor: `kpi_rules` (indicator, agg_time, agg_space) and `kpi_periods` (p_code, p_start,
-p_end: the periods of one grain, in order, without overlaps). Registrations are local to a
-cursor, so concurrent Streamlit sessions never see each other's. Both carry a `grain`
-column: each indicator is placed into the periods of its own grain, so one query serves
-indicators evaluated at different grains (flows at their target's grain, stocks at theirs).
+Small DataFrames are registered on the query's own cursor (`kpi_rules`,
+`kpi_placement`): registrations are local to a cursor, so concurrent Streamlit sessions
+never see each other's.
 """
 
 from __future__ import annotations
@@ -58,93 +56,66 @@ _FILTERED = """
 """
 
 
-def _cursor(con: duckdb.DuckDBPyConnection, rules: pd.DataFrame | None = None,
-            periods: pd.DataFrame | None = None) -> duckdb.DuckDBPyConnection:
-    cur = con.cursor()
-    if rules is not None:
-        cur.register("kpi_rules", rules)
-    if periods is not None:
-        cur.register("kpi_periods", periods)
-    return cur
+def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
+    """Per (indicator, group, stored period): its dates, how many series reported it, their sum.
 
-
-def value_span(con: duckdb.DuckDBPyConnection, flt: ValueFilter) -> tuple[dt.date | None, dt.date | None]:
-    """First start and last end of the values that pass the filter (None, None when there are none)."""
-    row = con.cursor().execute(f"SELECT min(period_start), max(period_end) FROM ({_FILTERED})",
-                               flt.params()).fetchone()
-    return row[0], row[1]
-
-
-def period_aggregates(con: duckdb.DuckDBPyConnection, rules: pd.DataFrame, periods: pd.DataFrame,
-                      flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
-    """One row per (indicator, group, period of the grain) with a wholly contained value.
-
-    Each stored value goes to the period containing its start (ASOF join) and counts only
-    if it also ends inside it. Per series (operator, zone, audience) the values of one
-    grain are reduced over time by agg_time; when a series has several grains inside a
-    period (quarters and the year), the one covering most days wins, so nothing counts
-    twice. Series are then combined by agg_space. `complete` needs every series that ever
-    reported the indicator (within the filter) to cover every day of the period.
-    """
-    group = BY_COLUMNS[by]
-    sql = f"""
-    WITH v AS (SELECT f.*, k.grain AS g FROM ({_FILTERED}) f JOIN kpi_rules k USING (indicator)),
-    expected AS (
-        SELECT indicator, {group.replace('v.', '')} AS grp, count(DISTINCT (operator, zone, audience)) AS n_expected
-        FROM v GROUP BY ALL
-    ),
-    placed AS (
-        SELECT v.*, {group} AS grp, p.p_code, p.p_start, p.p_end
-        FROM v ASOF JOIN kpi_periods p ON v.g = p.grain AND v.period_start >= p.p_start
-        WHERE v.period_end <= p.p_end
-    ),
-    per_grain AS (
-        SELECT indicator, grp, p_code, operator, zone, audience, grain,
-               sum(value) AS s, avg(value) AS m, arg_max(value, period_end) AS l,
-               max(period_end) AS last_end, count(*) AS n,
-               sum(datediff('day', period_start, period_end) + 1) AS covered,
-               any_value(datediff('day', p_start, p_end) + 1) AS days
-        FROM placed GROUP BY ALL
-    ),
-    per_series AS (
-        SELECT g.*, k.agg_space,
-               CASE k.agg_time WHEN 'sum' THEN s WHEN 'mean' THEN m ELSE l END AS tv
-        FROM per_grain g JOIN kpi_rules k USING (indicator)
-        QUALIFY row_number() OVER (PARTITION BY indicator, grp, p_code, operator, zone, audience
-                                   ORDER BY covered DESC, n ASC) = 1
-    )
-    SELECT s.indicator, s.grp, s.p_code AS period,
-           CASE s.agg_space WHEN 'sum' THEN sum(tv) WHEN 'mean' THEN avg(tv) ELSE arg_max(tv, last_end) END AS value,
-           sum(n)::BIGINT AS n_values,
-           count(*)::BIGINT AS n_series,
-           count_if(covered >= days)::BIGINT AS n_series_complete,
-           any_value(e.n_expected)::BIGINT AS n_series_expected
-    FROM per_series s JOIN expected e ON e.indicator = s.indicator AND e.grp = s.grp
-    GROUP BY s.indicator, s.grp, s.p_code, s.agg_space
-    """
-    return _cursor(con, rules, periods).execute(sql, flt.params()).df()
-
-
-def period_exclusions(con: duckdb.DuckDBPyConnection, rules: pd.DataFrame, periods: pd.DataFrame, flt: ValueFilter,
-                      by: str | None = None) -> pd.DataFrame:
-    """Stored periods that overlap a period of the grain without fitting inside it.
-
-    kind = 'straddles' (crosses its edge, e.g. a programme semester in a calendar year) or
-    'longer' (covers it, e.g. a year at quarter grain): such values are never split.
-    Works on the distinct stored periods, so it stays cheap on a million values.
+    A few hundred rows however many values: the identity of a value is (indicator,
+    operator, zone, audience, period) and only one is current, so `n` is the number of
+    series that reported the period. `n_expected` is the number of series that ever
+    reported the indicator (within the filter and group). Everything else is decided on
+    this small table (kpis.py); only incomplete periods need `series_aggregates`.
     """
     group = BY_COLUMNS[by].replace("v.", "")
     sql = f"""
     WITH v AS ({_FILTERED}),
-    stored AS (SELECT DISTINCT indicator, {group} AS grp, period, period_start, period_end FROM v)
-    SELECT s.indicator, s.grp, p.p_code AS period, s.period AS stored_period,
-           CASE WHEN s.period_start <= p.p_start AND s.period_end >= p.p_end THEN 'longer' ELSE 'straddles' END AS kind
-    FROM stored s JOIN kpi_rules k USING (indicator)
-    JOIN kpi_periods p ON p.grain = k.grain AND s.period_start <= p.p_end AND s.period_end >= p.p_start
-    WHERE NOT (s.period_start >= p.p_start AND s.period_end <= p.p_end)
-    ORDER BY s.indicator, p.p_start, s.period_start
+    stored AS (
+        SELECT indicator, {group} AS grp, period, any_value(grain) AS grain,
+               min(period_start) AS period_start, max(period_end) AS period_end,
+               count(*)::BIGINT AS n, sum(value) AS s
+        FROM v GROUP BY ALL
+    ),
+    series AS (
+        SELECT indicator, {group} AS grp, count(DISTINCT hash(operator, zone, audience))::BIGINT AS n_expected
+        FROM v GROUP BY ALL
+    )
+    SELECT s.*, e.n_expected FROM stored s JOIN series e USING (indicator, grp)
+    ORDER BY indicator, grp, period_start
     """
-    return _cursor(con, rules, periods).execute(sql, flt.params()).df()
+    return con.cursor().execute(sql, flt.params()).df()
+
+
+def series_aggregates(con: duckdb.DuckDBPyConnection, rules: pd.DataFrame, placement: pd.DataFrame,
+                      flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
+    """Per (indicator, group, period of the grain): the value reduced per series, then across series.
+
+    `placement` (indicator, grp, period, p_code) says which stored periods count in which
+    period of the grain; `rules` (indicator, agg_time, agg_space). Used where the
+    shortcut from whole periods does not apply (a series missing a sub-period).
+    """
+    group = BY_COLUMNS[by]
+    sql = f"""
+    WITH v AS ({_FILTERED}),
+    per_series AS (
+        SELECT v.indicator, m.grp, m.p_code, hash(v.operator, v.zone, v.audience) AS sid,
+               sum(v.value) AS s, avg(v.value) AS m, arg_max(v.value, v.period_end) AS l,
+               max(v.period_end) AS last_end
+        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period AND m.grp = {group}
+        GROUP BY ALL
+    ),
+    reduced AS (
+        SELECT p.indicator, p.grp, p.p_code, p.last_end, k.agg_space,
+               CASE k.agg_time WHEN 'sum' THEN s WHEN 'mean' THEN m ELSE l END AS tv
+        FROM per_series p JOIN kpi_rules k USING (indicator)
+    )
+    SELECT indicator, grp, p_code AS period,
+           CASE agg_space WHEN 'sum' THEN sum(tv) WHEN 'mean' THEN avg(tv) ELSE arg_max(tv, last_end) END AS value,
+           count(*)::BIGINT AS n_series
+    FROM reduced GROUP BY indicator, grp, p_code, agg_space
+    """
+    cur = con.cursor()
+    cur.register("kpi_rules", rules)
+    cur.register("kpi_placement", placement)
+    return cur.execute(sql, flt.params()).df()
 
 
 def value_groups(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None) -> pd.DataFrame:

@@ -1,0 +1,202 @@
+"""Benchmark of the KPI trends on a database of one million values.
+
+    /work/venv/bin/python bench/kpis_bench.py [--values 1000000] [--db PATH] [--keep]
+
+Builds the database (shipped framework; every indicator reported by many operator × zone ×
+audience series at its own frequency; DataFrame → INSERT SELECT), then times in one run:
+- the `export kpis` computation and CSV (in process, and the CLI once, interpreter included);
+- the Tendances page's computation: indicator_status for all indicators, the trends of
+  all of them (small multiples), one indicator broken down by zone and one lineage;
+- the Tendances page itself through AppTest (first run, then reruns: Streamlit's cache);
+- the same aggregation done naively in pandas after reading the whole table.
+Cold = a fresh process opening the database; warm = the same process again. Prints medians.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ardenne_kpi import db, kpis  # noqa: E402
+from ardenne_kpi.commands_kpis import to_csv  # noqa: E402
+from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
+from ardenne_kpi.framework import load_framework  # noqa: E402
+from ardenne_kpi.periods import periods_between  # noqa: E402
+
+DETAIL = "CLI08"      # the indicator shown in detail: quarterly flow with a yearly target
+GRAIN = "programme-semester"
+
+
+def build(path: Path, n_values: int) -> int:
+    """Write a database of about `n_values` current values; returns the exact count."""
+    fw = load_framework()
+    cal = fw.calendar
+    periods = {}
+    for ind in fw.indicators:
+        ps = [p for p in periods_between(ind.grain, cal.start, cal.end, cal) if cal.start <= p.start and p.end <= cal.end]
+        periods[ind.code] = ps
+    per_series = sum(len(p) for p in periods.values())
+    n_series = -(-n_values // per_series)
+    ops = [o.code for o in fw.operators]
+    zones = [z.code for z in fw.zones]
+    auds = ["", *(a.code for a in fw.audiences)]
+    combos = [(o, z, a) for a in auds for z in zones for o in ops]
+    # Beyond the framework's combinations, synthetic audiences keep the series distinct.
+    combos += [(ops[i % len(ops)], zones[i % len(zones)], f"X{i}") for i in range(max(0, n_series - len(combos)))]
+    series = pd.DataFrame(combos[:n_series], columns=["operator", "zone", "audience"])
+    rng = np.random.default_rng(7)
+    frames = []
+    for code, ps in periods.items():
+        p = pd.DataFrame({"period": [x.code for x in ps], "grain": [x.grain for x in ps],
+                          "period_start": [x.start for x in ps], "period_end": [x.end for x in ps]})
+        f = series.merge(p, how="cross")
+        f.insert(0, "indicator", code)
+        frames.append(f)
+    values = pd.concat(frames, ignore_index=True).iloc[:n_values]
+    values["value"] = rng.uniform(0, 1000, len(values)).round(1)
+    values["comment"] = None
+    values["upload_id"] = (values["operator"].map({o: i for i, o in enumerate(ops)}) * 100
+                           + values["period_end"].map(lambda d: d.year)) % 100000 + 1
+    values["sheet"] = "Indicateurs"
+    values["cell"] = "H" + (values.groupby("upload_id").cumcount() + 6).astype(str)
+    ids = sorted(values["upload_id"].unique())
+    uploads = pd.DataFrame({"id": ids, "file_name": [f"rapport_{i}.xlsx" for i in ids], "sha256": [str(i) for i in ids],
+                            "size_bytes": 0, "operator": "bench", "uploaded_by": "bench",
+                            "uploaded_at": pd.Timestamp("2022-05-01 10:00"), "status": "demo", "inserted": 0})
+    con = db.connect(path)
+    db.sync_framework(con, fw)
+    db.write_demo(con, uploads, values)
+    con.close()
+    return len(values)
+
+
+def page_computation(con, fw) -> None:
+    """What one rerun of the Tendances page computes, without Streamlit's cache."""
+    codes = [i.code for i in fw.indicators]
+    kpis.indicator_status(con, fw, codes=codes)
+    kpis.trends(con, fw, codes, GRAIN)
+    kpis.aggregate(con, fw, DETAIL, GRAIN, by="zone")
+    kpis.lineage(con, fw, DETAIL, "S05")
+
+
+def export_computation(con, fw) -> bytes:
+    return to_csv(kpis.export_frame(con, fw, GRAIN))
+
+
+def naive(con, fw) -> pd.DataFrame:
+    """The detail indicator's aggregation done the naive way: read everything, then pandas."""
+    frame = kpis_sql.naive_read(con)
+    ind = fw.indicator(DETAIL)
+    part = frame[frame["indicator"] == DETAIL].copy()
+    sems = fw.calendar.semesters
+    starts = pd.to_datetime(part["period_start"])
+    ends = pd.to_datetime(part["period_end"])
+    code = pd.Series(None, index=part.index, dtype=object)
+    for s in sems:
+        inside = (starts >= pd.Timestamp(s.start)) & (ends <= pd.Timestamp(s.end))
+        code[inside] = s.code
+    part["target"] = code
+    part = part[part["target"].notna()]
+    per_series = part.groupby(["target", "operator", "zone", "audience"])["value"].agg(ind.agg_time)
+    return per_series.groupby(level="target").agg(ind.agg_space)
+
+
+def timed(fn, *args) -> float:
+    start = time.perf_counter()
+    fn(*args)
+    return time.perf_counter() - start
+
+
+def child(path: str, what: str) -> None:
+    """Cold measurement: a fresh process opens the database and runs `what` once."""
+    start = time.perf_counter()
+    con = db.connect(path, read_only=True)
+    fw = db.stored_framework(con)
+    opened = time.perf_counter() - start
+    fn = {"page": page_computation, "export": export_computation, "naive": naive}[what]
+    print(json.dumps({"open": opened, "run": timed(fn, con, fw)}))
+
+
+def cold(path: Path, what: str, repeat: int) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        res = subprocess.run([sys.executable, __file__, "--child", what, "--db", str(path)],
+                             capture_output=True, text=True, check=True)
+        r = json.loads(res.stdout.strip().splitlines()[-1])
+        out.append(r["open"] + r["run"])
+    return out
+
+
+def apptest(path: Path, reruns: int) -> tuple[float, list[float]]:
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["ARDENNE_DB"] = str(path)
+    at = AppTest.from_file(str(ROOT / "pages" / "2_Tendances.py"), default_timeout=120)
+    first = timed(at.run)
+    assert not at.exception, [e.value for e in at.exception]
+    return first, [timed(at.run) for _ in range(reruns)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--values", type=int, default=1_000_000)
+    parser.add_argument("--db", help="database to use (built when absent)")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.db, args.child)
+        return
+
+    path = Path(args.db) if args.db else Path(tempfile.mkdtemp(prefix="kpis-bench-")) / "bench.duckdb"
+    if not path.exists():
+        t = time.perf_counter()
+        n = build(path, args.values)
+        print(f"built {path}: {n:,} values in {time.perf_counter() - t:.1f} s")
+    med = statistics.median
+    r = args.repeat
+    rows = []
+
+    con = db.connect(path, read_only=True)
+    fw = db.stored_framework(con)
+    for name, fn in (("page computation", page_computation), ("export kpis", export_computation),
+                     ("naive pandas (1 indicator)", naive)):
+        fn(con, fw)  # warm-up
+        warm = [timed(fn, con, fw) for _ in range(r)]
+        rows.append((name, med(cold(path, {"page computation": "page", "export kpis": "export"}.get(name, "naive"),
+                                         max(3, r // 2))), med(warm)))
+    con.close()
+
+    t = time.perf_counter()
+    out = path.with_suffix(".csv")
+    subprocess.run([sys.executable, "-m", "ardenne_kpi", "export", "kpis", "--grain", GRAIN, "--out", str(out),
+                    "--db", str(path)], check=True, cwd=ROOT, capture_output=True)
+    cli = time.perf_counter() - t
+    first, reruns = apptest(path, r)
+
+    print(f"\n{'':32}{'cold (s)':>10}{'warm (s)':>10}")
+    for name, c, w in rows:
+        print(f"{name:32}{c:10.3f}{w:10.3f}")
+    print(f"{'export kpis CLI (wall, 1 run)':32}{cli:10.3f}")
+    print(f"{'Tendances AppTest first run':32}{first:10.3f}")
+    print(f"{'Tendances AppTest rerun':32}{'':10}{med(reruns):10.3f}")
+    page, naive_row = rows[0], rows[2]
+    print(f"\nratios: naive pandas for ONE indicator / page computation for ALL: "
+          f"cold {naive_row[1] / page[1]:.1f}×, warm {naive_row[2] / page[2]:.1f}×")
+
+
+if __name__ == "__main__":
+    main()
