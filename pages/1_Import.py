@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import annotate, import_review, templates, ui
+from ardenne_kpi import accounts, annotate, import_review, templates, ui
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard, importer
 
@@ -13,6 +13,7 @@ state.setdefault("import_round", 0)  # bumped after a commit: empties the file d
 state.setdefault("import_previews", {})
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 operator_codes = [o.code for o in fw.operators]
+allowed = accounts.upload_operators(ctx.user, operator_codes)  # whom this account may upload for
 
 st.title("Importer un rapport d'activité")
 st.markdown(
@@ -25,97 +26,110 @@ if "rollback_done" in state:
     st.success(state.pop("rollback_done"), icon=":material/undo:")
 
 name_col, operator_col = st.columns(2)
-user = name_col.text_input("Votre nom (enregistré comme auteur de l'import)", key="import_user",
-                           placeholder="ex. Marie Dupont").strip()
+if ctx.user.local:
+    user = name_col.text_input("Votre nom (enregistré comme auteur de l'import)", key="import_user",
+                               placeholder="ex. Marie Dupont").strip()
+else:
+    user = ctx.user.name  # the signed-in account is the uploader
+    name_col.text_input("Import enregistré au nom de", value=user, disabled=True)
 operator = operator_col.selectbox(
-    "Opérateur", operator_codes, index=None, key="import_operator",
+    "Opérateur", allowed, index=0 if ctx.user.role == "partner" else None, key="import_operator",
     format_func=lambda c: f"{c} · {fw.label('operators', c)}",
     placeholder="Lu dans le fichier (ligne « Opérateur : … »)",
+    disabled=not allowed,
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
          "si le fichier en nomme un autre, il est refusé.")
-
 tab_import, tab_template, tab_history = st.tabs(
     ["Déposer des rapports", "Modèle de rapport à remplir", "Historique et annulation"])
 
 with tab_import:
-    limit_mb = guard.max_upload_bytes() // 2**20
-    files = st.file_uploader(
-        "Rapports à importer", accept_multiple_files=True, key=f"import_files_{state.import_round}",
-        help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.")
-    st.caption(f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
-               "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe.")
+    if not allowed:
+        st.info("Votre compte est en lecture seule : il ne peut pas importer de rapport.", icon=":material/block:")
+    else:
+        limit_mb = guard.max_upload_bytes() // 2**20
+        files = st.file_uploader(
+            "Rapports à importer", accept_multiple_files=True, key=f"import_files_{state.import_round}",
+            help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.")
+        st.caption(f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
+                   "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe.")
 
-    revision = ui.data_revision(con)
-    previews = state.import_previews
-    keyed = [(f, f.getvalue()) for f in files or []]
-    keys = [(import_review.sha256(data), f.name, operator, revision) for f, data in keyed]
-    todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
-    if todo:
-        bar = st.progress(0.0, text="Lecture des fichiers…")
-        for n, (f, data, key) in enumerate(todo):
-            bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
-            with ui.user_errors():
-                previews[key] = importer.import_file(con, data, f.name, operator=operator, dry_run=True,
-                                                     framework=fw)
-        bar.empty()
+        revision = ui.data_revision(con)
+        previews = state.import_previews
+        keyed = [(f, f.getvalue()) for f in files or []]
+        keys = [(import_review.sha256(data), f.name, operator, revision) for f, data in keyed]
+        todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
+        if todo:
+            bar = st.progress(0.0, text="Lecture des fichiers…")
+            for n, (f, data, key) in enumerate(todo):
+                bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
+                with ui.user_errors():
+                    previews[key] = importer.import_file(con, data, f.name, operator=operator, dry_run=True,
+                                                         framework=fw)
+            bar.empty()
 
-    ready = []
-    for (f, data), key in zip(keyed, keys, strict=True):
-        result = previews.get(key)
-        if result is None:
-            continue
-        verdict = import_review.verdict(result)
-        with st.container(border=True):
-            getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
-            issues = result.errors + result.warnings
-            if issues:
-                table = import_review.issues_table(issues)
-                if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
-                    st.table(table.set_index("Cellule"))
-                else:
-                    st.dataframe(table, hide_index=True, width="stretch",
-                                 column_config={"Message": st.column_config.TextColumn(width="large")})
-                try:
-                    marked = state.setdefault("import_annotated", {}).get(key[0])
-                    if marked is None:
-                        marked = annotate.annotate(data, f.name, issues)
-                        state.import_annotated[key[0]] = marked
-                except ReportError:
-                    st.caption("Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger.")
-                else:
-                    st.download_button(
-                        "Télécharger le fichier annoté (cellules en cause surlignées et commentées)", marked.data,
-                        file_name=marked.file_name, mime=XLSX_MIME, icon=":material/rate_review:",
-                        key=f"annotated_{key[0]}")
-                    if marked.converted:
-                        st.caption("Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
-                                   ".xlsx (les valeurs seules, sans la mise en forme d'origine).")
-            if result.status != "refused" and not result.changes.empty:
-                st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
-                st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch",
-                             column_config={
-                                 "Ancienne valeur": st.column_config.NumberColumn(format="localized"),
-                                 "Nouvelle valeur": st.column_config.NumberColumn(format="localized")})
-            if verdict.can_commit:
-                ready.append((f, data))
+        ready = []
+        for (f, data), key in zip(keyed, keys, strict=True):
+            result = previews.get(key)
+            if result is None:
+                continue
+            verdict = import_review.verdict(result)
+            with st.container(border=True):
+                getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
+                issues = result.errors + result.warnings
+                if issues:
+                    table = import_review.issues_table(issues)
+                    if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
+                        st.table(table.set_index("Cellule"))
+                    else:
+                        st.dataframe(table, hide_index=True, width="stretch",
+                                     column_config={"Message": st.column_config.TextColumn(width="large")})
+                    try:
+                        marked = state.setdefault("import_annotated", {}).get(key[0])
+                        if marked is None:
+                            marked = annotate.annotate(data, f.name, issues)
+                            state.import_annotated[key[0]] = marked
+                    except ReportError:
+                        st.caption("Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger.")
+                    else:
+                        st.download_button(
+                            "Télécharger le fichier annoté (cellules en cause surlignées et commentées)", marked.data,
+                            file_name=marked.file_name, mime=XLSX_MIME, icon=":material/rate_review:",
+                            key=f"annotated_{key[0]}")
+                        if marked.converted:
+                            st.caption("Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
+                                       ".xlsx (les valeurs seules, sans la mise en forme d'origine).")
+                if result.status != "refused" and not result.changes.empty:
+                    st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
+                    st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch",
+                                 column_config={
+                                     "Ancienne valeur": st.column_config.NumberColumn(format="localized"),
+                                     "Nouvelle valeur": st.column_config.NumberColumn(format="localized")})
+                if verdict.can_commit and not accounts.can_upload(ctx.user, result.operator):
+                    try:
+                        accounts.check_upload(ctx.user, result.operator)
+                    except accounts.AccessError as exc:
+                        ui.refuse(exc)  # a partner's file naming another operator
+                elif verdict.can_commit:
+                    ready.append((f, data, result))
 
-    if ready:
-        if not user:
-            st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:")
-        if st.button(f"Enregistrer {len(ready)} fichier(s) accepté(s)", type="primary", disabled=not user,
-                     icon=":material/save:", key="import_commit"):
-            done = []
-            with ui.user_errors():
-                for f, data in ready:
-                    result = importer.import_file(con, data, f.name, operator=operator, user=user,
-                                                  db_path=ctx.db_path, framework=fw)
-                    done.append(result.summary_fr())
-                done.append("Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet "
-                            "d'annuler un import.")
-                state.import_done = done
-                state.import_round += 1
-                state.import_previews = {}
-                st.rerun()
+        if ready:
+            if not user:
+                st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:")
+            if st.button(f"Enregistrer {len(ready)} fichier(s) accepté(s)", type="primary", disabled=not user,
+                         icon=":material/save:", key="import_commit"):
+                done = []
+                with ui.user_errors():
+                    for f, data, checked in ready:
+                        accounts.check_upload(ctx.user, checked.operator)
+                        result = importer.import_file(con, data, f.name, operator=operator, user=user,
+                                                      db_path=ctx.db_path, framework=fw)
+                        done.append(result.summary_fr())
+                    done.append("Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet "
+                                "d'annuler un import.")
+                    state.import_done = done
+                    state.import_round += 1
+                    state.import_previews = {}
+                    st.rerun()
 
 with tab_template:
     st.markdown(
@@ -124,8 +138,8 @@ with tab_template:
         "s'importe tel quel ici.")
     choices = templates.period_choices(fw)
     col_op, col_period = st.columns(2)
-    t_operator = col_op.selectbox("Opérateur du modèle", operator_codes,
-                                  index=operator_codes.index(operator) if operator else 0,
+    t_operator = col_op.selectbox("Opérateur du modèle", allowed or operator_codes,
+                                  index=(allowed or operator_codes).index(operator) if operator else 0,
                                   format_func=lambda c: f"{c} · {fw.label('operators', c)}", key="template_operator")
     t_period = col_period.selectbox("Période du rapport", choices, index=len(fw.calendar.semesters) - 1,
                                     format_func=lambda p: p.label_fr, key="template_period")
@@ -154,7 +168,9 @@ with tab_history:
                                      icon=":material/download:", key=f"original_{upload_id}")
         else:
             col_file.caption("Fichier d'origine non conservé (données de démonstration ou fichier déplacé).")
-        if upload["status"] in ("imported", "demo"):
+        if upload["status"] in ("imported", "demo") and not accounts.is_admin(ctx.user):
+            col_undo.caption("Seule la coordination (administrateur) peut annuler un import.")
+        elif upload["status"] in ("imported", "demo"):
             if col_undo.button("Annuler cet import…", icon=":material/undo:", key="rollback_ask_button"):
                 state.rollback_ask = upload_id
             if state.get("rollback_ask") == upload_id:
@@ -164,6 +180,7 @@ with tab_history:
                     st.dataframe(import_review.rollback_table(plan), hide_index=True, width="stretch")
                     yes, no = st.columns(2)
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
+                        accounts.check_admin(ctx.user, "annuler un import")
                         outcome = importer.rollback(con, upload_id, user=user or None)
                         state.pop("rollback_ask", None)
                         state.rollback_done = (

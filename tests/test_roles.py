@@ -70,3 +70,65 @@ def test_local_mode_banner_says_how_to_turn_accounts_on(demo_db_path):
     at = run_page("app.py", demo_db_path)
     banner = next(w.value for w in at.warning if "Mode local" in w.value)
     assert "users add" in banner
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@pytest.fixture
+def import_db(tmp_path, fw):
+    from ardenne_kpi import db
+    from tests.browser_helpers import filled_template
+
+    path = tmp_path / "roles-import.duckdb"
+    con = db.connect(path)
+    db.sync_framework(con, fw)
+    reports = {op: filled_template(con, fw, op, "S05") for op in ("FTLB", "ADT08")}
+    con.close()
+    return path, reports
+
+
+def _history(at):
+    return next(d.value for d in at.dataframe if "Importé par" in d.value.columns)
+
+
+def test_partner_uploads_for_its_operator_as_the_signed_in_user(import_db, accounts_file):
+    path, reports = import_db
+    at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
+    assert at.selectbox(key="import_operator").options == ["FTLB · Fédération Touristique du Luxembourg belge (FTLB/ATLB)"]
+    at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    assert not at.exception
+    assert list(_history(at)["Importé par"]) == ["ftlb"]
+
+
+def test_partner_cannot_upload_for_another_operator(import_db, accounts_file):
+    path, reports = import_db
+    at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
+    at.file_uploader[0].set_value([("adt08.xlsx", reports["ADT08"], XLSX)]).run()
+    assert not at.exception
+    assert "refusé" in " ".join(e.value for e in at.error)
+    assert not [b for b in at.button if b.key == "import_commit"]
+
+
+def test_viewer_cannot_upload_nor_roll_back(import_db, accounts_file):
+    path, reports = import_db
+    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
+    at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    at = run_page("pages/1_Import.py", path, user=VIEWER, accounts_file=accounts_file)
+    assert not at.file_uploader
+    assert any("lecture seule" in i.value for i in at.info)
+    assert not [b for b in at.button if b.key == "rollback_ask_button"]
+    assert any("Seule la coordination" in c.value for c in at.caption)
+
+
+def test_admin_rolls_back(import_db, accounts_file):
+    path, reports = import_db
+    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
+    at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    at.button(key="rollback_ask_button").click().run()
+    at.button(key="rollback_confirm").click().run()
+    assert not at.exception
+    assert any("annulé" in s.value for s in at.success)
