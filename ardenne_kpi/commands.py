@@ -13,6 +13,7 @@ from ardenne_kpi.framework import DEFAULT_PATH, load_framework
 # Modules adding `export` targets through `add_export_<target>(export_subparsers)` functions.
 EXPORT_TARGETS: list[tuple[str, str]] = [
     ("ardenne_kpi.commands_import", "add_export_values"),
+    ("ardenne_kpi.commands_coverage", "add_export_coverage"),
     ("ardenne_kpi.commands_kpis", "add_export_kpis"),
     ("ardenne_kpi.commands_pack", "add_export_pack"),
 ]

@@ -1,0 +1,124 @@
+"""The coverage heatmap: a pure function from a coverage matrix to a Plotly figure.
+
+The colour is the gap state (four discrete colours with their legend on the colour bar);
+the number written in each cell is the chosen measure, with a glyph repeating the state
+for readers who cannot tell the colours apart; the hover lists the cell's indicators.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ardenne_kpi.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
+from ardenne_kpi.format import fmt_percent
+from ardenne_kpi.kpis import STATUS_LABELS, STATUS_SYMBOLS
+
+HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"
+FONT = "Source Sans Pro, Arial, sans-serif"
+
+
+def _wrap(label: str, width: int) -> str:
+    return "<br>".join(textwrap.wrap(label, width)) or label
+
+
+def cell_text(value: float, measure: str, state: str) -> str:
+    """What is written in a cell: the measure (a percentage for progress) and the state's glyph."""
+    if measure == "mean_progress":
+        shown = fmt_percent(value) if pd.notna(value) else "–"
+    else:
+        shown = str(int(value))
+    mark = GAP_MARKS[state]
+    return f"{shown} {mark}" if mark else shown
+
+
+def _indicator_lines(matrix: Matrix) -> dict[tuple[str, str], list[str]]:
+    """Per cell, one hover line per indicator: status symbol, code, label, status."""
+    lines: dict[tuple[str, str], list[str]] = {}
+    d = matrix.detail
+    for row, col, code, label, status in zip(d["row"], d["col"], d["indicator"], d["label"], d["status"],
+                                             strict=True):
+        status = status if status in STATUS_LABELS else "no_data"
+        lines.setdefault((row, col), []).append(
+            f"{STATUS_SYMBOLS[status]} {code} – {_short(label)} ({STATUS_LABELS[status].lower()})")
+    return lines
+
+
+def _short(label: str, width: int = 60) -> str:
+    return label if len(label) <= width else label[: width - 1] + "…"
+
+
+def _hover(cell: pd.Series, lines: list[str]) -> str:
+    shown = lines[:HOVER_LIMIT]
+    if len(lines) > HOVER_LIMIT:
+        shown.append(f"… et {len(lines) - HOVER_LIMIT} autres")
+    progress = fmt_percent(cell["mean_progress"]) if pd.notna(cell["mean_progress"]) else "–"
+    counts = (f"{cell['n_indicators']} indicateur(s), {cell['n_with_data']} renseigné(s), "
+              f"{cell['n_activities']} activité(s), progression moyenne {progress}")
+    return "<br>".join([f"<b>{GAP_LABELS[cell['state']]}</b>", counts, *shown])
+
+
+def coverage_heatmap(matrix: Matrix, measure: str = "n_indicators", *, height: int | None = None) -> go.Figure:
+    """The matrix as a heatmap: rows top to bottom in framework order, state as colour,
+    `measure` (a key of coverage.MEASURES) written in the cells."""
+    if measure not in MEASURES:
+        raise ValueError(f"unknown measure {measure!r}")
+    cells = matrix.cells
+    n_rows, n_cols = len(matrix.rows), len(matrix.cols)
+    states = cells["state"].map({s: i for i, s in enumerate(GAP_STATES)}).to_numpy().reshape(n_rows, n_cols)
+    text = [cell_text(v, measure, s) for v, s in zip(cells[measure], cells["state"], strict=True)]
+    lines = _indicator_lines(matrix)
+    hover = [_hover(cell, lines.get((cell["row"], cell["col"]), [])) for _, cell in cells.iterrows()]
+    # Row and column labels carry the code, so a cell can be found again from a click.
+    x = [_wrap(f"{c.code} {c.label}", 14) for c in matrix.cols]
+    y = [_wrap(f"{r.label}", 34) for r in matrix.rows]
+    n = len(GAP_STATES)
+    colorscale = []
+    for i, state in enumerate(GAP_STATES):
+        colorscale += [[i / n, GAP_COLORS[state]], [(i + 1) / n, GAP_COLORS[state]]]
+    fig = go.Figure(go.Heatmap(
+        z=states, x=x, y=y, zmin=-0.5, zmax=n - 0.5, colorscale=colorscale,
+        text=[text[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)],
+        texttemplate="%{text}", textfont={"size": 20 if n_cols <= 12 else 16, "family": FONT},
+        customdata=[[[r.code, c.code, hover[i * n_cols + j]] for j, c in enumerate(matrix.cols)]
+                    for i, r in enumerate(matrix.rows)],
+        hovertemplate="<b>%{y}<br>× %{x}</b><br>%{customdata[2]}<extra></extra>",
+        xgap=3, ygap=3,
+        colorbar={
+            "title": {"text": "État de la cellule", "font": {"size": 16}},
+            "tickvals": list(range(n)),
+            "ticktext": [f"{GAP_MARKS[s] or '■'} {GAP_LABELS[s]}" for s in GAP_STATES],
+            "tickfont": {"size": 15}, "thickness": 26, "len": 0.9, "outlinewidth": 0,
+        },
+    ))
+    fig.update_layout(
+        title={"text": f"{matrix.title} — {MEASURES[measure].lower()} par cellule", "font": {"size": 22}},
+        font={"family": FONT, "size": 15, "color": "#1A1A1A"},
+        height=height or max(360, 110 + 62 * n_rows + (40 if n_cols > 6 else 0)),
+        margin={"l": 10, "r": 10, "t": 70, "b": 10},
+        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 14}, "title": None, "fixedrange": True},
+        yaxis={"autorange": "reversed", "tickfont": {"size": 15}, "title": None, "fixedrange": True},
+        plot_bgcolor="#FFFFFF", paper_bgcolor="#FFFFFF",
+        hoverlabel={"font": {"size": 15}, "align": "left"},
+    )
+    return fig
+
+
+def selected_cell(matrix: Matrix, points: list[dict]) -> tuple[str, str] | None:
+    """The (row, column) codes of a clicked heatmap cell from Streamlit's selection points."""
+    for point in points or []:
+        data = point.get("customdata")
+        if isinstance(data, (list, tuple)) and len(data) >= 2:
+            return str(data[0]), str(data[1])
+        index = point.get("point_index")
+        if isinstance(index, (list, tuple)) and len(index) == 2:
+            i, j = index
+            return matrix.rows[int(i)].code, matrix.cols[int(j)].code
+        x, y = point.get("x"), point.get("y")
+        for r in matrix.rows:
+            for c in matrix.cols:
+                if _wrap(f"{c.code} {c.label}", 14) == x and _wrap(r.label, 34) == y:
+                    return r.code, c.code
+    return None

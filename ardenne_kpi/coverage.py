@@ -1,0 +1,429 @@
+"""Coverage of the framework: which cells of the plan are served by indicators, reported,
+behind target or on track.
+
+A matrix crosses two sections of the framework (dimension × key, dimension × theme,
+objective × key, project × dimension, operator × dimension). Each cell holds the
+indicators mapped to both its row and its column, how many have values in the period
+window, how many activities they measure, their mean progress, and a gap state:
+
+- ``not_served``: no indicator is mapped to the cell (a gap in the plan);
+- ``not_reported``: indicators are mapped but none has a value in the window (a reporting gap);
+- ``behind``: at least one of its reported indicators is off track ("en retard", the status
+  computed by `kpis` against the expected pace; a performance gap);
+- ``on_track``: reported and none behind.
+
+`matrix()` is pure (framework + a per-indicator status frame); `compute()` fetches that
+frame from `kpis` and the window counts from the database, and builds every matrix.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi import kpis
+from ardenne_kpi.db import coverage as store
+from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.framework import Entry, Framework, Indicator
+from ardenne_kpi.periods import parse_period
+
+GAP_STATES = ("not_served", "not_reported", "behind", "on_track")
+GAP_LABELS = {
+    "not_served": "Non servie (aucun indicateur)",
+    "not_reported": "Non renseignée sur la période",
+    "behind": "En retard sur la cible",
+    "on_track": "En bonne voie",
+}
+# Okabe–Ito colours; behind and on track are the KPI pages' "en retard" and "en bonne voie".
+# Checked with simulated protanopia, deuteranopia and tritanopia: every pair stays at least
+# 25 ΔE apart (a mid grey instead of the dark one falls to 10 beside the green for deuteranopes).
+GAP_COLORS = {
+    "not_served": "#4D4D4D",
+    "not_reported": "#F0E442",
+    "behind": "#D55E00",
+    "on_track": "#009E73",
+}
+# Text readable on each colour (contrast ≥ 4.5:1).
+GAP_INK = {"not_served": "#FFFFFF", "not_reported": "#1A1A1A", "behind": "#1A1A1A", "on_track": "#1A1A1A"}
+# A glyph beside the count, so the state never relies on colour alone.
+GAP_MARKS = {"not_served": "∅", "not_reported": "?", "behind": "▼", "on_track": ""}
+# A reported indicator "en retard" (off track) makes its cell behind; "à surveiller" does not.
+BEHIND_STATUSES = frozenset({"off_track"})
+
+MEASURES = {
+    "n_indicators": "Indicateurs",
+    "n_with_data": "Indicateurs renseignés",
+    "n_activities": "Activités",
+    "mean_progress": "Progression moyenne",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the committee narrows the view to; None means everything."""
+
+    window: tuple[dt.date, dt.date] | None = None
+    project: str | None = None
+    operator: str | None = None
+    audience: str | None = None
+    zone: str | None = None
+
+
+@dataclass(frozen=True)
+class MatrixSpec:
+    kind: str
+    title: str
+    row_title: str
+    col_title: str
+    rows: Callable[[Framework], Sequence[Entry]]
+    cols: Callable[[Framework], Sequence[Entry]]
+    # The (row codes, column codes) an indicator is mapped to in this matrix.
+    links: Callable[[Framework, Indicator], tuple[Iterable[str], Iterable[str]]]
+
+
+def _themes_of(fw: Framework, ind: Indicator) -> list[str]:
+    keys = fw.by_code["keys"]
+    return list(dict.fromkeys(keys[k].theme for k in ind.keys if k in keys))
+
+
+SPECS: dict[str, MatrixSpec] = {spec.kind: spec for spec in (
+    MatrixSpec("dimension_key", "Dimensions × clés", "Dimension", "Clé",
+               lambda fw: fw.dimensions, lambda fw: fw.keys, lambda fw, i: (i.dimensions, i.keys)),
+    MatrixSpec("dimension_theme", "Dimensions × thèmes", "Dimension", "Thème",
+               lambda fw: fw.dimensions, lambda fw: fw.themes, lambda fw, i: (i.dimensions, _themes_of(fw, i))),
+    MatrixSpec("objective_key", "Objectifs × clés", "Objectif", "Clé",
+               lambda fw: fw.objectives, lambda fw: fw.keys, lambda fw, i: (i.objectives, i.keys)),
+    MatrixSpec("project_dimension", "Projets × dimensions", "Projet", "Dimension",
+               lambda fw: fw.projects, lambda fw: fw.dimensions, lambda fw, i: ((i.project,), i.dimensions)),
+    MatrixSpec("operator_dimension", "Opérateurs × dimensions", "Opérateur", "Dimension",
+               lambda fw: fw.operators, lambda fw: fw.dimensions, lambda fw, i: (i.operators, i.dimensions)),
+)}
+
+# Columns a status frame must have; the others (label, latest_value...) only feed the detail.
+STATUS_COLUMNS = ("indicator", "status", "progress")
+DETAIL_COLUMNS = ("indicator", "label", "unit", "latest_period", "latest_value", "target", "target_period",
+                  "progress", "status", "n_in_window", "operators", "last_upload_id", "source", "comment")
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """One coverage matrix: `cells` has one row per (row, col) in framework order; `detail`
+    one row per (row, col, indicator)."""
+
+    spec: MatrixSpec
+    rows: tuple[Entry, ...]
+    cols: tuple[Entry, ...]
+    cells: pd.DataFrame
+    detail: pd.DataFrame
+
+    @property
+    def kind(self) -> str:
+        return self.spec.kind
+
+    @property
+    def title(self) -> str:
+        return self.spec.title
+
+    def grid(self, measure: str = "n_indicators") -> pd.DataFrame:
+        """The measure as a rows × columns table of codes (framework order), for charts and exports."""
+        return self.cells.pivot(index="row", columns="col", values=measure).loc[
+            [r.code for r in self.rows], [c.code for c in self.cols]]
+
+    def cell(self, row: str, col: str) -> pd.Series:
+        hit = self.cells[(self.cells["row"] == row) & (self.cells["col"] == col)]
+        if hit.empty:
+            raise KeyError((row, col))
+        return hit.iloc[0]
+
+    def cell_detail(self, row: str, col: str) -> pd.DataFrame:
+        """The indicators of one cell with their facts (latest value, target, status, source)."""
+        d = self.detail
+        return d[(d["row"] == row) & (d["col"] == col)].reset_index(drop=True)
+
+    def cell_choices(self) -> dict[tuple[str, str], str]:
+        """Every cell as (row, col) → "row × col — state", in framework order (the keyboard picker)."""
+        c = self.cells
+        return {(r, k): f"{rl} × {kl} — {GAP_LABELS[s].lower()} ({n} indicateur(s))"
+                for r, k, rl, kl, s, n in zip(c["row"], c["col"], c["row_label"], c["col_label"], c["state"],
+                                              c["n_indicators"], strict=True)}
+
+    def state_counts(self) -> dict[str, int]:
+        counts = self.cells["state"].value_counts()
+        return {s: int(counts.get(s, 0)) for s in GAP_STATES}
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Every matrix for one set of filters, with what a reader needs to trust it."""
+
+    matrices: dict[str, Matrix]
+    filters: Filters
+    window: tuple[dt.date, dt.date]
+    framework_version: str
+    last_update: dt.datetime | None
+    filter_labels: tuple[tuple[str, str], ...] = field(default=())
+
+    def __getitem__(self, kind: str) -> Matrix:
+        return self.matrices[kind]
+
+
+# ------------------------------------------------------------------ filters
+
+
+def _family(entries: Sequence, code: str) -> tuple[set[str], set[str]]:
+    """(code and its descendants, its ancestors) in a parent-linked section (zones, audiences)."""
+    by_code = {e.code: e for e in entries}
+    down = {code}
+    grew = True
+    while grew:
+        more = {e.code for e in entries if e.parent in down} - down
+        down |= more
+        grew = bool(more)
+    up: set[str] = set()
+    parent = getattr(by_code.get(code), "parent", None)
+    while parent and parent not in up:
+        up.add(parent)
+        parent = getattr(by_code.get(parent), "parent", None)
+    return down, up
+
+
+def selected_indicators(fw: Framework, filters: Filters) -> list[Indicator]:
+    """The indicators that count under the filters.
+
+    Project and operator: the indicator belongs to it. Audience: the indicator targets that
+    audience, a part of it (NL for visitors) or a whole containing it (visitors for NL).
+    Zone: one of its operators works in that zone, a part of it, or a whole containing it.
+    """
+    out = list(fw.indicators)
+    if filters.project:
+        out = [i for i in out if i.project == filters.project]
+    if filters.operator:
+        out = [i for i in out if filters.operator in i.operators]
+    if filters.audience:
+        down, up = _family(fw.audiences, filters.audience)
+        out = [i for i in out if set(i.audiences) & (down | up)]
+    if filters.zone:
+        down, up = _family(fw.zones, filters.zone)
+        ops = fw.by_code["operators"]
+        out = [i for i in out
+               if any(set(getattr(ops.get(o), "zones", ())) & (down | up) for o in i.operators)]
+    return out
+
+
+def value_scope(fw: Framework, filters: Filters) -> dict[str, list[str] | None]:
+    """Which stored values count under the filters: zones and audiences as code lists (None = all).
+
+    A value for the whole of Ardenne is not a value for one province, so a zone filter keeps
+    the zone and its parts only; a value for all audiences ('') counts for any audience.
+    """
+    zones = sorted(_family(fw.zones, filters.zone)[0]) if filters.zone else None
+    audiences = [""] + sorted(_family(fw.audiences, filters.audience)[0]) if filters.audience else None
+    return {"zones": zones, "audiences": audiences}
+
+
+def window_of(fw: Framework, start: str | None = None, end: str | None = None) -> tuple[dt.date, dt.date]:
+    """The period window from two period texts ("S05", "2019", "T3 2020"...), each optional:
+    from the start of the first to the end of the second; the whole programme by default."""
+    first = parse_period(start, fw.calendar).start if start else fw.calendar.start
+    last = parse_period(end, fw.calendar).end if end else fw.calendar.end
+    if first > last:
+        raise ArdenneError(
+            f"La période de début ({start}) commence après la fin de la période de fin ({end}). "
+            "Inversez-les ou choisissez une autre fenêtre.", title="Fenêtre de périodes invalide")
+    return first, last
+
+
+def describe(fw: Framework, filters: Filters, window: tuple[dt.date, dt.date]) -> tuple[tuple[str, str], ...]:
+    """The filters as (French name, French value) pairs, for captions and the Lisez-moi sheet."""
+    def fmt(d: dt.date) -> str:
+        return d.strftime("%d/%m/%Y")
+
+    return (
+        ("Période", f"du {fmt(window[0])} au {fmt(window[1])} (valeurs dont la période se termine dans la fenêtre)"),
+        ("Projet", fw.label("projects", filters.project) or "Tous"),
+        ("Opérateur", fw.label("operators", filters.operator) or "Tous"),
+        ("Public", fw.label("audiences", filters.audience) or "Tous"),
+        ("Zone", fw.label("zones", filters.zone) or "Toutes"),
+    )
+
+
+# ------------------------------------------------------------------ matrices
+
+
+def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Filters()) -> Matrix:
+    """Build one matrix from the framework and a per-indicator status frame.
+
+    `status` has one row per indicator with at least `indicator`, `status` and `progress`
+    (the `kpis.indicator_status` contract) and `n_in_window` (values in the window; when
+    absent, `n_values` stands for it). Indicators missing from the frame count as unreported.
+    """
+    spec = SPECS[kind]
+    rows, cols = tuple(spec.rows(fw)), tuple(spec.cols(fw))
+    facts = _facts(status)
+    row_codes, col_codes = {r.code for r in rows}, {c.code for c in cols}
+
+    links = []
+    for ind in selected_indicators(fw, filters):
+        r_codes, c_codes = spec.links(fw, ind)
+        for r in dict.fromkeys(r_codes):
+            for c in dict.fromkeys(c_codes):
+                if r in row_codes and c in col_codes:
+                    links.append((r, c, ind.code, ind.label, tuple(ind.activities)))
+    linked = pd.DataFrame(links, columns=["row", "col", "indicator", "indicator_label", "activities"])
+    linked = linked.merge(facts, on="indicator", how="left")
+    linked["n_in_window"] = linked["n_in_window"].fillna(0).astype(int)
+    linked["reported"] = linked["n_in_window"] > 0
+    linked["is_behind"] = linked["reported"] & linked["status"].isin(BEHIND_STATUSES)
+
+    grid = pd.DataFrame([(r.code, r.label, c.code, c.label) for r in rows for c in cols],
+                        columns=["row", "row_label", "col", "col_label"])
+    grouped = linked.groupby(["row", "col"], sort=False)
+    agg = pd.DataFrame({
+        "n_indicators": grouped.size(),
+        "n_with_data": grouped["reported"].sum(),
+        "n_behind": grouped["is_behind"].sum(),
+        "n_activities": grouped["activities"].agg(lambda acts: len({a for t in acts for a in t})),
+        "mean_progress": grouped["progress"].mean(),
+        "indicators": grouped["indicator"].agg(tuple),
+    }).reset_index() if not linked.empty else pd.DataFrame(
+        columns=["row", "col", "n_indicators", "n_with_data", "n_behind", "n_activities", "mean_progress",
+                 "indicators"])
+    cells = grid.merge(agg, on=["row", "col"], how="left")
+    for name in ("n_indicators", "n_with_data", "n_behind", "n_activities"):
+        cells[name] = cells[name].fillna(0).astype(int)
+    cells["mean_progress"] = cells["mean_progress"].astype(float)
+    cells["indicators"] = cells["indicators"].apply(lambda v: v if isinstance(v, tuple) else ())
+    cells["state"] = [
+        _state(n, with_data, behind)
+        for n, with_data, behind in zip(cells["n_indicators"], cells["n_with_data"], cells["n_behind"], strict=True)
+    ]
+    cells["state_label"] = cells["state"].map(GAP_LABELS)
+
+    detail = grid.merge(linked.drop(columns=["activities", "reported", "is_behind"]), on=["row", "col"])
+    detail = detail.rename(columns={"indicator_label": "label"}) if "label" not in detail else detail.drop(
+        columns=["indicator_label"])
+    return Matrix(spec, rows, cols, cells, detail.reset_index(drop=True))
+
+
+def _state(n_indicators: int, n_with_data: int, n_behind: int) -> str:
+    if n_indicators == 0:
+        return "not_served"
+    if n_with_data == 0:
+        return "not_reported"
+    return "behind" if n_behind else "on_track"
+
+
+def _facts(status: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in STATUS_COLUMNS if c not in status.columns]
+    if missing:
+        raise ValueError(f"status frame lacks columns {missing}")
+    facts = status.copy()
+    if "n_in_window" not in facts:
+        facts["n_in_window"] = facts["n_values"] if "n_values" in facts else 0
+    facts["progress"] = pd.to_numeric(facts["progress"], errors="coerce").astype(float)
+    keep = [c for c in DETAIL_COLUMNS if c in facts.columns]
+    return facts[keep].drop_duplicates("indicator")
+
+
+# ------------------------------------------------------------------ from the database
+
+
+def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters,
+                     window: tuple[dt.date, dt.date]) -> pd.DataFrame:
+    """The per-indicator status frame from `kpis` (so every page agrees), with the window
+    counts, latest comment and source of each indicator added."""
+    scope = value_scope(fw, filters)
+    codes = [i.code for i in selected_indicators(fw, filters)]
+    status = kpis.indicator_status(
+        con, fw, operators=[filters.operator] if filters.operator else None,
+        zones=scope["zones"], audiences=scope["audiences"], window=window, codes=codes)
+    reported = store.reported_in_window(con, start=window[0], end=window[1], indicators=codes,
+                                        operator=filters.operator, **scope)
+    status = status.drop(columns=[c for c in ("n_in_window", "comment") if c in status]).merge(
+        reported[["indicator", "n_in_window", "comment"]], on="indicator", how="left")
+    status["n_in_window"] = status["n_in_window"].fillna(0).astype(int)
+    status["source"] = _sources(con, status)
+    return status
+
+
+def _sources(con: duckdb.DuckDBPyConnection, status: pd.DataFrame) -> list[str]:
+    """ "operators · file (date)" for each indicator, from its last upload."""
+    ids = status["last_upload_id"].dropna().astype(int).unique().tolist() if "last_upload_id" in status else []
+    uploads = store.uploads_by_id(con, ids).set_index("upload_id") if ids else pd.DataFrame()
+    out = []
+    for _, row in status.iterrows():
+        ops = row.get("operators")
+        ops_text = ", ".join(ops) if isinstance(ops, (list, tuple)) else (ops if isinstance(ops, str) else "")
+        upload = row.get("last_upload_id")
+        file_text = ""
+        if upload is not None and upload == upload and int(upload) in uploads.index:
+            u = uploads.loc[int(upload)]
+            file_text = f"{u['file_name']} ({pd.Timestamp(u['uploaded_at']).strftime('%d/%m/%Y')})"
+        out.append(" · ".join(t for t in (ops_text, file_text) if t))
+    return out
+
+
+def compute(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters = Filters(),
+            kinds: Iterable[str] = tuple(SPECS)) -> Coverage:
+    """Every matrix (or those of `kinds`) for the filters; the window defaults to the programme."""
+    window = filters.window or (fw.calendar.start, fw.calendar.end)
+    filters = replace(filters, window=window)
+    status = indicator_status(con, fw, filters, window)
+    return Coverage(
+        matrices={k: matrix(fw, k, status, filters) for k in kinds},
+        filters=filters, window=window, framework_version=fw.version,
+        last_update=store.last_data_update(con),
+        filter_labels=describe(fw, filters, window),
+    )
+
+
+# ------------------------------------------------------------------ tables for people
+
+TABLE_COLUMNS = {
+    "indicator": "Indicateur", "label": "Libellé", "unit": "Unité", "latest_period": "Dernière période",
+    "latest_value": "Dernière valeur", "target": "Cible", "target_period": "Échéance de la cible",
+    "progress": "Progression", "status_label": "Statut", "n_in_window": "Valeurs sur la période",
+    "source": "Source (opérateurs · dernier envoi)", "comment": "Commentaire",
+}
+
+
+def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
+    out = detail.copy()
+    out["status_label"] = out["status"].map(kpis.STATUS_LABELS).fillna(kpis.STATUS_LABELS["no_data"]) if "status" in out else ""
+    for name in columns:
+        if name not in out:
+            out[name] = None
+    return out[list(columns)].rename(columns=columns)
+
+
+def cell_table(matrix: Matrix, row: str, col: str,
+               fmt: Callable[[float, int], str] | None = None) -> pd.DataFrame:
+    """The indicators of one cell, one row each, with French headers: what a click shows.
+    With `fmt` (e.g. ui.fmt_number) the numbers come back as French text."""
+    detail = matrix.cell_detail(row, col)
+    if fmt is not None:
+        detail = detail.copy()
+        for name in ("latest_value", "target"):
+            if name in detail:
+                detail[name] = [fmt(v, 0 if float(v).is_integer() else 1) if pd.notna(v) else "–"
+                                for v in detail[name]]
+        if "progress" in detail:
+            detail["progress"] = [f"{fmt(100 * v, 0)}\u00a0%" if pd.notna(v) else "–" for v in detail["progress"]]
+    return _table(detail, TABLE_COLUMNS)
+
+
+def detail_table(cov: Coverage) -> pd.DataFrame:
+    """One row per matrix × cell × indicator with French headers: the detail sheet and CSV."""
+    frames = []
+    for m in cov.matrices.values():
+        d = m.detail.merge(m.cells[["row", "col", "state_label"]], on=["row", "col"], how="left")
+        d.insert(0, "matrix", m.title)
+        frames.append(d)
+    columns = {"matrix": "Matrice", "row": "Ligne (code)", "row_label": "Ligne", "col": "Colonne (code)",
+               "col_label": "Colonne", "state_label": "État de la cellule"} | TABLE_COLUMNS
+    detail = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    return _table(detail, columns)

@@ -1,0 +1,189 @@
+"""Coverage downloads, as bytes in memory: the workbook for the meeting and the detail CSV.
+
+Text that came from partners or from the framework file (labels, comments, file names)
+never becomes a live formula: in the workbook it is stored as a string cell, in the CSV
+a leading =, +, - or @ gets an apostrophe in front, as spreadsheet programs expect.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from ardenne_kpi.coverage import GAP_COLORS, GAP_INK, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Coverage, Matrix, detail_table
+
+README_SHEET = "Lisez-moi"
+DETAIL_SHEET = "Détail"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_THIN = Side(style="thin", color="FFFFFF")
+_BOLD = Font(bold=True)
+_TITLE = Font(bold=True, size=14)
+
+
+def _argb(color: str) -> str:
+    return "FF" + color.lstrip("#").upper()
+
+
+def fill_for(state: str) -> PatternFill:
+    """The fill of a cell in `state`: the page's colour."""
+    return PatternFill(fill_type="solid", fgColor=_argb(GAP_COLORS[state]))
+
+
+def _put(ws: Worksheet, row: int, col: int, value: Any, **style: Any):
+    """Write a value; text is always a string cell, never a formula."""
+    if isinstance(value, float) and pd.isna(value):
+        value = None
+    elif isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    elif hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    cell = ws.cell(row=row, column=col, value=value)
+    if isinstance(value, str):
+        cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+        if value.startswith(FORMULA_STARTS):
+            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
+    for name, v in style.items():
+        setattr(cell, name, v)
+    return cell
+
+
+def _matrix_sheet(wb: Workbook, m: Matrix) -> None:
+    ws = wb.create_sheet(m.title)
+    n_cols = len(m.cols)
+    _put(ws, 1, 1, f"Couverture : {m.title}", font=_TITLE)
+    _put(ws, 2, 1, "Couleur = état de la cellule (légende en bas) ; chaque tableau donne une mesure par cellule.")
+    row = 4
+    for measure, label in MEASURES.items():
+        grid = m.grid(measure)
+        states = m.grid("state")
+        _put(ws, row, 1, label, font=_BOLD)
+        row += 1
+        _put(ws, row, 1, f"{m.spec.row_title} \\ {m.spec.col_title}", font=_BOLD)
+        for j, c in enumerate(m.cols, start=2):
+            _put(ws, row, j, f"{c.code} {c.label}", font=_BOLD,
+                 alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
+        for r in m.rows:
+            row += 1
+            _put(ws, row, 1, f"{r.code} {r.label}", font=_BOLD, alignment=Alignment(wrap_text=True))
+            for j, c in enumerate(m.cols, start=2):
+                state = states.loc[r.code, c.code]
+                value = grid.loc[r.code, c.code]
+                cell = _put(ws, row, j, None if pd.isna(value) else (float(value) if measure == "mean_progress"
+                                                                       else int(value)),
+                            fill=fill_for(state), font=Font(bold=True, color=_argb(GAP_INK[state])),
+                            alignment=Alignment(horizontal="center"),
+                            border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN))
+                if measure == "mean_progress":
+                    cell.number_format = "0 %"
+        row += 2
+    _put(ws, row, 1, "Légende", font=_BOLD)
+    for state in GAP_STATES:
+        row += 1
+        _put(ws, row, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=fill_for(state),
+             font=Font(bold=True, color=_argb(GAP_INK[state])))
+    ws.column_dimensions["A"].width = 42
+    for j in range(2, n_cols + 2):
+        ws.column_dimensions[get_column_letter(j)].width = 14
+    ws.freeze_panes = "B6"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+
+
+def _table_sheet(wb: Workbook, title: str, table: pd.DataFrame) -> Worksheet:
+    ws = wb.create_sheet(title)
+    for j, name in enumerate(table.columns, start=1):
+        _put(ws, 1, j, name, font=_BOLD)
+        ws.column_dimensions[get_column_letter(j)].width = min(48, max(12, len(name) + 2))
+    for i, values in enumerate(table.itertuples(index=False), start=2):
+        for j, value in enumerate(values, start=1):
+            cell = _put(ws, i, j, value)
+            if table.columns[j - 1] == "Progression" and cell.value is not None:
+                cell.number_format = "0 %"
+    ws.freeze_panes = "A2"
+    if len(table.columns):
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(table.columns))}{max(1, len(table) + 1)}"
+    return ws
+
+
+def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
+    ws = wb.active
+    ws.title = README_SHEET
+    _put(ws, 1, 1, "Matrices de couverture du plan de marketing territorial", font=_TITLE)
+    last = cov.last_update.strftime("%d/%m/%Y %H:%M") if cov.last_update else "aucune donnée importée"
+    rows: list[tuple[str, str]] = [
+        *cov.filter_labels,
+        ("Version du référentiel", cov.framework_version),
+        ("Dernière mise à jour des données", last),
+        ("Fichier produit le", generated.strftime("%d/%m/%Y %H:%M")),
+    ]
+    r = 3
+    for name, value in rows:
+        _put(ws, r, 1, name, font=_BOLD)
+        _put(ws, r, 2, value)
+        r += 1
+    r += 1
+    _put(ws, r, 1, "États des cellules", font=_BOLD)
+    for state, meaning in (
+        ("not_served", "aucun indicateur du référentiel n'est rattaché à la fois à la ligne et à la colonne : "
+                       "un manque du plan"),
+        ("not_reported", "des indicateurs sont rattachés mais aucun n'a de valeur dans la période : "
+                         "un manque de rapportage"),
+        ("behind", "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible), "
+                   "comme sur la page Tendances"),
+        ("on_track", "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
+    ):
+        r += 1
+        _put(ws, r, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=fill_for(state),
+             font=Font(bold=True, color=_argb(GAP_INK[state])))
+        _put(ws, r, 2, meaning)
+    r += 2
+    _put(ws, r, 1, "Mesures", font=_BOLD)
+    for text in (
+        "Indicateurs : indicateurs rattachés à la ligne et à la colonne (après filtres).",
+        "Indicateurs renseignés : ceux qui ont au moins une valeur dont la période se termine dans la fenêtre.",
+        "Activités : activités distinctes mesurées par ces indicateurs.",
+        "Progression moyenne : moyenne de (valeur − référence) / (cible − référence) de ces indicateurs.",
+        "Onglet « Détail » : une ligne par cellule et par indicateur, avec valeur, cible, statut et source.",
+    ):
+        r += 1
+        _put(ws, r, 1, text)
+    ws.column_dimensions["A"].width = 38
+    ws.column_dimensions["B"].width = 100
+
+
+def coverage_workbook(cov: Coverage, *, generated: dt.datetime | None = None) -> bytes:
+    """The coverage workbook (.xlsx) as bytes: Lisez-moi, one sheet per matrix, the detail."""
+    wb = Workbook()
+    _readme(wb, cov, generated or dt.datetime.now())
+    for m in cov.matrices.values():
+        _matrix_sheet(wb, m)
+    _table_sheet(wb, DETAIL_SHEET, detail_table(cov))
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+def _safe_text(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
+    """The detail as CSV bytes. Scripts (default): comma, UTF-8, dot decimals, ISO dates.
+    `french=True`: semicolon, decimal comma and a BOM, as Excel expects in French."""
+    table = detail_table(cov)
+    for name in table.columns:
+        if table[name].dtype == object:
+            table[name] = table[name].map(_safe_text)
+    if french:
+        return table.to_csv(index=False, sep=";", decimal=",", date_format="%d/%m/%Y").encode("utf-8-sig")
+    return table.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")

@@ -1,0 +1,92 @@
+"""Couverture: which cells of the plan are served, reported, behind target or on track."""
+
+import streamlit as st
+
+from ardenne_kpi import charts_coverage, coverage, exports_coverage, ui
+
+ctx = ui.page_setup("Couverture", icon=":material/grid_on:")
+fw = ctx.fw
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def load_coverage(_con, revision: str, filters: coverage.Filters) -> coverage.Coverage:
+    # Keyed on the data revision: a new upload, a roll-back or a new framework recomputes.
+    return coverage.compute(_con, fw, filters)
+
+
+st.title("Couverture du plan")
+st.markdown("Chaque case croise deux axes du plan. **La couleur dit l'état** de la case, **le nombre** ce qu'elle "
+            "compte. Cliquez une case pour voir ses indicateurs.")
+
+semesters = [s.code for s in fw.calendar.semesters]
+with st.container(border=True):
+    start, end = st.select_slider(
+        "Période (semestres du programme)", options=semesters, value=(semesters[0], semesters[-1]),
+        format_func=lambda code: fw.calendar.semester(code).label_fr, key="coverage_window")
+    f1, f2, f3, f4 = st.columns(4)
+    project = f1.selectbox("Projet", [p.code for p in fw.projects], index=None, placeholder="Tous",
+                           format_func=lambda c: fw.label("projects", c))
+    operator = f2.selectbox("Opérateur", [o.code for o in fw.operators], index=None, placeholder="Tous",
+                            format_func=lambda c: fw.label("operators", c))
+    audience = f3.selectbox("Public", [a.code for a in fw.audiences], index=None, placeholder="Tous",
+                            format_func=lambda c: fw.label("audiences", c))
+    zone = f4.selectbox("Zone", [z.code for z in fw.zones], index=None, placeholder="Toutes",
+                        format_func=lambda c: fw.label("zones", c))
+
+m1, m2 = st.columns([3, 2])
+kind = m1.segmented_control("Matrice", list(coverage.SPECS), default="dimension_key", key="coverage_kind",
+                            format_func=lambda k: coverage.SPECS[k].title) or "dimension_key"
+measure = m2.segmented_control("Chaque case compte", list(coverage.MEASURES), default="n_indicators",
+                               key="coverage_measure", format_func=coverage.MEASURES.get) or "n_indicators"
+
+with ui.user_errors():
+    filters = coverage.Filters(window=coverage.window_of(fw, start, end), project=project, operator=operator,
+                               audience=audience, zone=zone)
+    cov = load_coverage(ctx.con, ui.data_revision(ctx.con), filters)
+    matrix = cov[kind]
+
+    if cov.last_update is None:
+        st.warning("Aucun rapport n'a encore été importé : les cases servies apparaissent « non renseignées ». "
+                   "Importez les rapports des partenaires depuis la page « Importer un rapport ».")
+
+    counts = matrix.state_counts()
+    for column, state in zip(st.columns(len(counts)), counts, strict=True):
+        column.metric(f"{coverage.GAP_MARKS[state]} {coverage.GAP_LABELS[state]}".strip(),
+                      f"{counts[state]} / {len(matrix.cells)}")
+
+    event = st.plotly_chart(charts_coverage.coverage_heatmap(matrix, measure), key=f"coverage_heatmap_{kind}",
+                            on_select="rerun", selection_mode="points", config={"displayModeBar": False})
+    st.caption(" · ".join(f"{name} : {value}" for name, value in cov.filter_labels)
+               + f" · référentiel {cov.framework_version}")
+
+    # A click selects the cell; the list below does the same from the keyboard.
+    choices = matrix.cell_choices()
+    picked_key = f"coverage_cell_{kind}"
+    clicked = charts_coverage.selected_cell(matrix, event.selection.points if event else [])
+    if clicked and clicked in choices and clicked != st.session_state.get(f"{picked_key}_click"):
+        st.session_state[f"{picked_key}_click"] = clicked
+        st.session_state[picked_key] = clicked
+    cell = st.selectbox("Case affichée", list(choices), index=None, key=picked_key, format_func=choices.get,
+                        placeholder="Cliquez une case de la carte, ou choisissez-la ici")
+
+    if cell is not None:
+        row, col = cell
+        info = matrix.cell(row, col)
+        st.subheader(f"{info['row_label']} × {info['col_label']}")
+        st.markdown(f"**{coverage.GAP_LABELS[info['state']]}** · {info['n_indicators']} indicateur(s), "
+                    f"{info['n_with_data']} renseigné(s) sur la période, {info['n_activities']} activité(s), "
+                    f"progression moyenne {ui.fmt_percent(info['mean_progress'])}")
+        if info["n_indicators"] == 0:
+            st.info("Aucun indicateur ne sert cette case : c'est un manque du plan. Rattachez-y un indicateur "
+                    "dans le référentiel (page « Référentiel »).")
+        else:
+            st.dataframe(coverage.cell_table(matrix, row, col, fmt=ui.fmt_number), hide_index=True, width="stretch")
+
+    period_name = f"{start}-{end}" if start != end else start
+    d1, d2 = st.columns(2)
+    d1.download_button("Télécharger les matrices (.xlsx)", lambda: exports_coverage.coverage_workbook(cov),
+                       file_name=f"couverture_{period_name}.xlsx", icon=":material/download:",
+                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    d2.download_button("Télécharger le détail (.csv)", lambda: exports_coverage.detail_csv(cov, french=True),
+                       file_name=f"couverture_detail_{period_name}.csv", mime="text/csv",
+                       icon=":material/table:")
