@@ -1,0 +1,82 @@
+"""The Tendances page (AppTest) on empty and demo databases, and its figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from ardenne_kpi import charts_kpis, db, kpis
+from tests.conftest import run_page
+
+PAGE = "pages/2_Tendances.py"
+
+
+def test_tendances_on_an_empty_database_says_what_to_do(empty_db_path):
+    at = run_page(PAGE, empty_db_path)
+    assert not at.exception
+    assert any("Importez les rapports" in i.value for i in at.info)
+
+
+def test_tendances_on_the_demo_shows_status_counts_detail_and_lineage(demo_db_path):
+    at = run_page(PAGE, demo_db_path)
+    assert not at.exception, [e.value for e in at.exception]
+    labels = [m.label for m in at.metric]
+    assert any("En bonne voie" in label for label in labels) and any("Sans données" in label for label in labels)
+    at.selectbox(key="t_indicator").set_value("CLI01").run()
+    at.selectbox(key="t_lineage").set_value("S05").run()
+    assert not at.exception
+    lineage = at.dataframe[-1].value
+    assert set(lineage["Période"]) == {"2018-Q4", "2019-Q1"} and "Fichier" in lineage.columns
+
+
+def test_tendances_filters_down_to_nothing_without_error(demo_db_path):
+    at = run_page(PAGE, demo_db_path)
+    at.selectbox(key="t_dim").set_value("D4").run()
+    at.selectbox(key="t_obj").set_value("O03").run()
+    assert not at.exception
+
+
+def test_values_download_is_french_excel_csv(demo_db_path):
+    at = run_page(PAGE, demo_db_path)
+    at.radio(key="t_grain").set_value("year").run()
+    assert not at.exception
+
+
+def _demo(demo_db_path):
+    # Same configuration as the page's cached connection (AppTest runs in this process).
+    con = db.connect(demo_db_path)
+    return con, db.stored_framework(con)
+
+
+def test_trend_figure_draws_target_and_pace_only_when_comparable(demo_db_path):
+    con, fw = _demo(demo_db_path)
+    ind = fw.indicator("CLI08")
+    year = kpis.trends(con, fw, ["CLI08"], "year")["CLI08"]
+    quarter = kpis.trends(con, fw, ["CLI08"], "quarter")["CLI08"]
+    con.close()
+    names = {t.name for t in charts_kpis.trend_figure(ind, year, kpis.expected_path(ind)).data}
+    assert {"Cible", "Rythme attendu", "Valeur partielle (incomplète)"} <= names
+    fig = charts_kpis.trend_figure(ind, quarter, kpis.expected_path(ind), comparable=False, reason="pas comparable")
+    assert "Cible" not in {t.name for t in fig.data}
+    assert fig.layout.separators == ", "
+
+
+def test_small_multiples_colour_each_indicator_by_its_status(demo_db_path):
+    con, fw = _demo(demo_db_path)
+    codes = ["CLI08", "BRD01", "BRD08"]
+    status = kpis.indicator_status(con, fw, codes=codes)
+    series = kpis.trends(con, fw, codes, "programme-semester")
+    con.close()
+    fig = charts_kpis.small_multiples(status, series)
+    colours = [t.line.color for t in fig.data]
+    expected = [kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"]) if c in series]
+    assert colours == expected
+    assert any("Sans données" in a.text for a in fig.layout.annotations)  # BRD08 is never reported
+
+
+def test_breakdown_stacks_parts_that_add_up(demo_db_path):
+    con, fw = _demo(demo_db_path)
+    parts = kpis.aggregate(con, fw, "CLI08", "year", by="zone")
+    con.close()
+    fig = charts_kpis.breakdown_figure(fw.indicator("CLI08"), parts, "zone", {z: fw.label("zones", z) for z in parts["zone"]})
+    assert fig.layout.barmode == "stack" and len(fig.data) == parts["zone"].nunique() == 5
+    assert isinstance(parts, pd.DataFrame)
