@@ -6,25 +6,6 @@ from ardenne_kpi import charts_kpis, kpis, ui
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
-revision = ui.data_revision(con)
-
-
-# Cached reads: keyed by the data revision, so an import or an undo refreshes them.
-@st.cache_data(show_spinner=False, max_entries=32)
-def portfolio_status(_con, _fw, revision: str, codes: tuple[str, ...]):
-    return kpis.indicator_status(_con, _fw, codes=list(codes))
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def trends(_con, _fw, revision: str, codes: tuple[str, ...], grain: str, operators, zones):
-    return kpis.trends(_con, _fw, codes, grain, operators=operators, zones=zones)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def breakdown(_con, _fw, revision: str, code: str, grain: str, by: str, operators, zones):
-    return kpis.aggregate(_con, _fw, code, grain, by=by, operators=operators, zones=zones)
-
-
 def choice(container, label, section, key):
     codes = [e.code for e in getattr(fw, section)]
     return container.selectbox(label, [None, *codes], key=key, placeholder="Tous",
@@ -55,7 +36,7 @@ if not codes:
     st.info("Aucun indicateur ne correspond à ces filtres. Élargissez la dimension, la clé, l'objectif ou le projet.")
     st.stop()
 
-status = portfolio_status(con, fw, revision, codes)
+status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes))  # cached until the data change
 if status["n_values"].sum() == 0:
     st.info("Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
             "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import.")
@@ -69,7 +50,7 @@ st.caption(
     f"référence vers chaque cible datée). En bonne voie dès {ui.fmt_percent(fw.on_track)} de la progression "
     f"attendue, à surveiller dès {ui.fmt_percent(fw.at_risk)}. Statuts et cibles portent sur tout le portefeuille."
 )
-series = trends(con, fw, revision, codes, grain, operators, zones)
+series = ui.cached(kpis.trends, con, fw, codes, grain, operators=operators, zones=zones)
 
 # ------------------------------------------------------------------ one indicator in detail
 st.header("Un indicateur en détail")
@@ -141,7 +122,7 @@ else:
     # ------------------------------------------------------------------ breakdown
     st.subheader("Ventilation")
     by = st.radio("Par", list(kpis.BY_LABELS), horizontal=True, key="t_by", format_func=kpis.BY_LABELS.get)
-    parts = breakdown(con, fw, revision, code, shown_grain, by, operators, zones)
+    parts = ui.cached(kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones)
     labels = {c: kpis.group_label(fw, by, c) for c in parts[by].unique()}
     st.plotly_chart(charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch",
                     config={"displayModeBar": False})
