@@ -68,9 +68,10 @@ def cmd_import(args: argparse.Namespace) -> int:
     con = db.connect(path)
     refused = False
     try:
+        fw = db.ensure_framework(con)  # parsed once for all the files, not once per file
         for file in args.files:
             result = importer.import_file(con, file, Path(file).name, operator=args.operator, user=args.user,
-                                          dry_run=args.dry_run, db_path=path)
+                                          dry_run=args.dry_run, db_path=path, framework=fw)
             refused |= result.status == "refused"
             if args.json:
                 print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)

@@ -1,11 +1,15 @@
 """Import benchmark: reports of 1 000, 10 000 and 100 000 rows.
 
-For each size, in fresh processes (so peak memory is per run): the full import (guard,
-read, validate, write into a new DuckDB file) beside `pandas.read_excel(path,
-engine="openpyxl")` alone on the same file; the throughput; the peak memory (parent and
-parse child, RSS); and the guard's overhead (the same parse in-process vs in the child).
+For each size, in fresh processes (so peak memory is per run), `--repeat` times (3 by
+default; the medians are printed): the full import (guard, read, validate, write into a new
+DuckDB file) beside `pandas.read_excel(path, engine="openpyxl")` alone on the same file;
+the ratio; the throughput; the peak memory (RSS) of the importing process and of the parse
+child; and the guard's overhead (the same parse in-process vs in the child).
 
-    python bench/import_bench.py [--sizes 1000 10000 100000] [--keep DIR]
+The child's peak is the VmHWM it reports itself: `getrusage(RUSAGE_CHILDREN)` would give
+the parent's own peak, which Linux carries over into a child at spawn.
+
+    python bench/import_bench.py [--sizes 1000 10000 100000] [--repeat 3] [--keep DIR]
 
 Goal (issue 3): 100 000 rows imported in under a third of the naive read's time, above
 50 000 rows/s, under 1 GB.
@@ -17,6 +21,7 @@ import argparse
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -71,9 +76,10 @@ def run_import(path: str) -> dict:
         result = importer.import_file(con, path, Path(path).name, user="bench", framework=fw, db_path=database)
         elapsed = time.perf_counter() - started
         con.close()
-    parent, child = _peak_mb()
     assert result.status == "imported", [e.message for e in result.errors[:3]]
-    return {"seconds": elapsed, "rows": result.inserted, "parent_mb": parent, "child_mb": child}
+    stats = getattr(result, "parse_stats", {})  # older engines did not report the child's peak
+    child = (stats.get("peak_rss") or 0) / 2**20
+    return {"seconds": elapsed, "rows": result.inserted, "parent_mb": _peak_mb()[0], "child_mb": child}
 
 
 def run_parse(path: str, isolated: bool) -> dict:
@@ -107,6 +113,8 @@ def _fresh(mode: str, path: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1_000, 10_000, 100_000])
+    parser.add_argument("--repeat", type=int, default=3, help="runs per size; medians are printed (default 3)")
+    parser.add_argument("--verbose", action="store_true", help="print every run, not only the medians")
     parser.add_argument("--keep", type=Path, help="keep the generated workbooks in this folder")
     parser.add_argument("--one", nargs=2, metavar=("MODE", "FILE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -118,6 +126,7 @@ def main() -> None:
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ardenne-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
+    print(f"medians of {args.repeat} runs")
     print(f"{'rows':>8} | {'import':>8} | {'pandas+openpyxl':>15} | {'ratio':>6} | {'rows/s':>8} | "
           f"{'peak parent':>11} | {'peak child':>10} | {'guard overhead':>14}")
     print("-" * 104)
@@ -125,14 +134,20 @@ def main() -> None:
         path = folder / f"report_{size}.xlsx"
         if not path.exists():
             generate(path, size)
-        imp = _fresh("import", path)
-        naive = _fresh("pandas", path)
-        child = _fresh("parse-child", path)
-        inline = _fresh("parse-inline", path)
-        print(f"{size:>8} | {imp['seconds']:>7.2f}s | {naive['seconds']:>14.2f}s | "
-              f"{imp['seconds'] / naive['seconds']:>6.2f} | {size / imp['seconds']:>8.0f} | "
-              f"{imp['parent_mb']:>8.0f} MB | {imp['child_mb']:>7.0f} MB | "
-              f"{child['seconds'] - inline['seconds']:>+13.2f}s", flush=True)
+        runs = []
+        for _ in range(args.repeat):  # interleaved, so a noisy minute hurts both sides alike
+            imp, naive = _fresh("import", path), _fresh("pandas", path)
+            child, inline = _fresh("parse-child", path), _fresh("parse-inline", path)
+            runs.append({"import": imp["seconds"], "pandas": naive["seconds"],
+                         "ratio": imp["seconds"] / naive["seconds"], "parent": imp["parent_mb"],
+                         "child": imp["child_mb"], "overhead": child["seconds"] - inline["seconds"]})
+        m = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        print(f"{size:>8} | {m['import']:>7.2f}s | {m['pandas']:>14.2f}s | {m['ratio']:>6.2f} | "
+              f"{size / m['import']:>8.0f} | {m['parent']:>8.0f} MB | {m['child']:>7.0f} MB | "
+              f"{m['overhead']:>+13.2f}s", flush=True)
+        if args.verbose:
+            for r in runs:
+                print("         " + "  ".join(f"{k}={v:.2f}" for k, v in r.items()))
     print(f"\nfiles: {folder}")
 
 

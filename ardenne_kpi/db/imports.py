@@ -3,8 +3,8 @@
 A value's identity is (indicator, operator, zone, audience, period); `is_current` marks the
 one row per identity that counts now. Functions taking `cur` run inside the caller's
 transaction (see `ardenne_kpi.db.transaction`); the others open a fresh cursor.
-Incoming values are registered as a DataFrame and inserted with INSERT ... SELECT:
-executemany is a thousand times slower.
+Incoming values are registered as an Arrow table and compared, checked and inserted
+with set statements: executemany is a thousand times slower.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import datetime as dt
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
 
 LIVE = ("imported", "demo")  # statuses whose values count
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
@@ -36,51 +37,68 @@ def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None
     return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
 
 
-def current_values(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> pd.DataFrame:
-    """For each incoming row (by `row_no`), the id and value currently stored for its identity."""
-    cur.register("incoming_values", incoming[["row_no", *_IDENTITY]])
+def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: float, labels: tuple[str, str, str]
+            ) -> pa.Table:
+    """The supersession diff in one statement: for each incoming row, in `row_no` order, its
+    identity, the value that counts now (old_id, old_value, NULL when none), the new value,
+    and `change` (labels: new, changed, same; same within `epsilon`, relative above 1)."""
+    new, changed, same = labels
+    cur.register("incoming_values", incoming)
     try:
-        return cur.execute(
-            "SELECT i.row_no, r.id AS old_id, r.value AS old_value, r.upload_id AS old_upload "
+        return cur.sql(
+            "SELECT i.row_no, i.indicator, i.operator, i.zone, i.audience, i.period, r.value AS old_value, "
+            "i.value AS new_value, "
+            "CASE WHEN r.id IS NULL THEN $new "
+            "     WHEN abs(r.value - i.value) <= $eps * greatest(abs(i.value), 1) THEN $same "
+            "     ELSE $changed END AS change, "
+            "i.sheet, i.cell, r.id AS old_id "
             f"FROM incoming_values i LEFT JOIN report_values r ON r.is_current AND {_JOIN} "
-            "ORDER BY i.row_no").df()
+            "ORDER BY i.row_no",
+            params={"new": new, "changed": changed, "same": same, "eps": epsilon}).to_arrow_table()
     finally:
         cur.unregister("incoming_values")
 
 
-def previous_periods(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> pd.DataFrame:
-    """For each incoming row, the value of the same key at the previous period of the same
-    grain (from the file itself or the database): row_no, prev_value, prev_period."""
-    cols = ["row_no", *_IDENTITY, "grain", "period_start", "value"]
-    cur.register("incoming_values", incoming[cols])
+def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float, limit: int) -> pd.DataFrame:
+    """The first `limit` incoming rows (by `row_no`) without a comment whose value is more than
+    `ratio` times, or less than 1/`ratio` of, the same key's value at the previous period of
+    the same grain (from the file itself or the database): row_no, indicator, period, value,
+    sheet, cell, prev_value, prev_period."""
+    cur.register("incoming_values", incoming)
     try:
-        return cur.execute(f"""
+        return cur.sql(f"""
             WITH keys AS (SELECT DISTINCT indicator, operator, zone, audience, grain FROM incoming_values),
             stored AS (
                 SELECT r.indicator, r.operator, r.zone, r.audience, r.grain, r.period,
-                       CAST(r.period_start AS TIMESTAMP) AS period_start, r.value, NULL::BIGINT AS row_no
+                       CAST(r.period_start AS DATE) AS period_start, r.value, NULL::BIGINT AS row_no
                 FROM report_values r JOIN keys k USING (indicator, operator, zone, audience, grain)
                 WHERE r.is_current
                   AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE {_JOIN})),
             combined AS (
                 SELECT * FROM stored
                 UNION ALL
-                SELECT indicator, operator, zone, audience, grain, period, CAST(period_start AS TIMESTAMP),
+                SELECT indicator, operator, zone, audience, grain, period, CAST(period_start AS DATE),
                        value, row_no FROM incoming_values),
             ordered AS (
                 SELECT row_no, lag(value) OVER w AS prev_value, lag(period) OVER w AS prev_period
                 FROM combined
                 WINDOW w AS (PARTITION BY indicator, operator, zone, audience, grain ORDER BY period_start))
-            SELECT * FROM ordered WHERE row_no IS NOT NULL AND prev_value IS NOT NULL ORDER BY row_no
-        """).df()
+            SELECT o.row_no, i.indicator, i.period, i.value, i.sheet, i.cell, o.prev_value, o.prev_period
+            FROM ordered o JOIN incoming_values i USING (row_no)
+            WHERE o.prev_value > 0
+              AND (i.value > $ratio * o.prev_value OR i.value < o.prev_value / $ratio)
+              AND coalesce(trim(i.comment), '') = ''
+            ORDER BY o.row_no
+            LIMIT $limit
+        """, params={"ratio": ratio, "limit": limit}).df()
     finally:
         cur.unregister("incoming_values")
 
 
-def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> pd.DataFrame:
+def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame) -> pd.DataFrame:
     """Values that count now for the file's operators and periods but are not in the file:
     they are kept, and the importer lists them as a warning."""
-    cur.register("incoming_values", incoming[list(_IDENTITY)])
+    cur.register("incoming_values", incoming)
     try:
         return cur.execute(f"""
             SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.value, r.upload_id
@@ -105,9 +123,10 @@ def insert_upload(cur: duckdb.DuckDBPyConnection, *, file_name: str, sha256: str
          stored_path]).fetchone()[0]
 
 
-def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, changed: pd.DataFrame) -> None:
-    """Supersede the current rows of the changed identities and insert the new ones, current."""
-    if changed.empty:
+def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, changed: pa.Table | pd.DataFrame) -> None:
+    """Supersede the current rows of the changed identities (`old_id`) and insert the new
+    ones, current. `changed`: the incoming columns plus old_id."""
+    if len(changed) == 0:
         return
     cur.register("changed_values", changed)
     try:

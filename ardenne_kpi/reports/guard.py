@@ -26,6 +26,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -214,11 +215,27 @@ def _child_main() -> None:
     except Exception as exc:  # an unknown file quirk: refuse the file, never show a traceback
         outcome = ("refused", _BROKEN.format(detail=exc.__class__.__name__))
     try:
-        data = pickle.dumps(outcome, protocol=pickle.HIGHEST_PROTOCOL)
+        data = pickle.dumps((*outcome, _peak_memory()), protocol=pickle.HIGHEST_PROTOCOL)
     except MemoryError:
-        data = pickle.dumps(("refused", _TOO_BIG))
+        data = pickle.dumps(("refused", _TOO_BIG, None))
     stdout.write(data)
     stdout.flush()
+
+
+def _peak_memory() -> int | None:
+    """This process's peak resident memory in bytes (VmHWM), or None where /proc is missing.
+
+    Not `getrusage(RUSAGE_CHILDREN)` in the parent: Linux carries the parent's own peak over
+    into a child it spawns (the address space copied at fork), so that figure is the
+    dashboard's memory, not the parse's."""
+    try:
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
 
 
 _TOO_BIG = ("Le fichier est refusé : sa lecture demande plus de mémoire que permis (le classeur déclare "
@@ -236,13 +253,16 @@ _BROKEN = ("Le fichier n'a pas pu être lu ({detail}) : il est sans doute endomm
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 
 
-def run_isolated(target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None) -> Any:
+def run_isolated(target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None,
+                 stats: dict | None = None) -> Any:
     """`target(*args)` in a child process with an address-space and a time limit.
 
     Returns what it returns (it must pickle); raises ReportError (French) when the child
     refuses the file, runs out of memory, crashes (even SIGABRT/SIGSEGV) or runs too long.
-    `target` must be a module-level function.
+    `target` must be a module-level function. `stats`, when given, receives the child's
+    `peak_rss` (bytes, None if unknown) and `seconds` (wall time, start to answer).
     """
+    started = time.perf_counter()
     memory = int(memory_mb or float(os.environ.get("ARDENNE_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)) * 2**20
     timeout = float(timeout or os.environ.get("ARDENNE_PARSE_TIMEOUT") or DEFAULT_TIMEOUT_S)
     payload = pickle.dumps((target.__module__, target.__qualname__, args, memory), protocol=pickle.HIGHEST_PROTOCOL)
@@ -267,9 +287,11 @@ def run_isolated(target: Callable, *args: Any, memory_mb: int | None = None, tim
             raise ReportError(_TOO_BIG)
         raise ReportError(_CRASHED)
     try:
-        status, result = pickle.loads(out)
+        status, result, peak = pickle.loads(out)
     except Exception:
         raise ReportError(_CRASHED) from None
+    if stats is not None:
+        stats.update(peak_rss=peak, seconds=time.perf_counter() - started)
     if status != "ok":
         raise ReportError(result)
     return result

@@ -11,7 +11,8 @@
     importer.rollback(con, upload_id, user="marie")      # undo it
     importer.list_uploads(con)                           # the history
 
-One file is one transaction: all of its values land or none do. A re-upload supersedes per
+One file is one transaction: all of its values land or none do, with the scores of its
+brand-platform sheet (`ardenne_kpi.brand`) when it has one. A re-upload supersedes per
 identity (indicator, operator, zone, audience, period) and keeps the superseded values;
 the same bytes twice change nothing. Two imports at the same time both land (write
 conflicts are retried). The file is parsed in a child process (see `guard`).
@@ -29,6 +30,8 @@ from typing import Any
 
 import duckdb
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from ardenne_kpi import db
 from ardenne_kpi.db import imports as sql
@@ -55,15 +58,34 @@ class ImportResult:
     inserted: int = 0
     updated: int = 0
     unchanged: int = 0
+    scores: int = 0  # brand-platform scores written (or that would be, in a dry run)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
-    changes: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=CHANGE_COLUMNS))
+    changes_table: pa.Table | None = field(default=None, repr=False)
     duplicate_of: dict | None = None
     operator: str | None = None
+    parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
+    _changes: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.status != "refused"
+
+    @property
+    def changes(self) -> pd.DataFrame:
+        """One row per value of the file (CHANGE_COLUMNS): nouveau / modifié / inchangé, the old
+        and new value, sheet and cell. Built from `changes_table` on first use: an import that
+        nobody previews does not pay for a 100 000-row DataFrame."""
+        if self._changes is None:
+            if self.changes_table is None:
+                self._changes = pd.DataFrame(columns=CHANGE_COLUMNS)
+            else:
+                df = self.changes_table.select(CHANGE_COLUMNS).to_pandas()
+                for column in ("old_value", "new_value"):
+                    df[column] = df[column].astype("float64")
+                df["change"] = df["change"].astype("object")
+                self._changes = df
+        return self._changes
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: what `import --json` prints for each file."""
@@ -72,6 +94,7 @@ class ImportResult:
             dup = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.duplicate_of.items()}
         return {"file": self.file, "status": self.status, "upload_id": self.upload_id, "operator": self.operator,
                 "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                "brand_scores": self.scores,
                 "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
                 "duplicate_of": dup}
 
@@ -86,6 +109,8 @@ class ImportResult:
             return (f"{self.file} : fichier identique à l'import n° {d['upload_id']} du {when}{who} ; "
                     "rien n'a changé.")
         counts = f"{self.inserted} nouvelle(s), {self.updated} modifiée(s), {self.unchanged} inchangée(s)"
+        if self.scores:
+            counts += f", {self.scores} note(s) de plateforme de marque"
         if self.status == "dry-run":
             return f"{self.file} : simulation, rien n'a été enregistré — {counts}."
         number = f" (import n° {self.upload_id})" if self.upload_id else ""
@@ -120,13 +145,56 @@ def _load(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[byt
 
 
 def parse_bytes(data: bytes, file_name: str, framework: Framework, operator: str | None = None, *,
-                operator_source: str = "opérateur choisi", isolated: bool = True) -> ParsedReport:
-    """Pre-check, then parse in the guarded child process. Raises ReportError (French)."""
+                operator_source: str = "opérateur choisi", isolated: bool = True,
+                stats: dict | None = None) -> ParsedReport:
+    """Pre-check, then parse in the guarded child process. Raises ReportError (French).
+    `stats` receives the child's peak memory and time (see `guard.run_isolated`)."""
     kind = guard.precheck(data, file_name)
     args = (data, kind, file_name, framework, operator, operator_source)
-    if isolated:
-        return guard.run_isolated(reader.parse, *args)
-    return reader.parse(*args)
+    report = guard.run_isolated(reader.parse, *args, stats=stats) if isolated else reader.parse(*args)
+    return conclude(report, framework)
+
+
+NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, la ligne "
+            "d'en-tête doit avoir une colonne Indicateur (code ou libellé) et soit une colonne Valeur (avec "
+            "Période), soit une colonne par période (S1 2019, T3 2020...).")
+
+
+def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
+    """The parent's part of reading a report: the sheets without an indicator table that the
+    child sent back are read as brand-platform sheets (`ardenne_kpi.brand`, whose errors
+    refuse the file like any other) or ignored with a warning."""
+    errors, warnings = [], []
+    unlocated, report.unlocated = report.unlocated, {}
+    if unlocated or report.tables:
+        from ardenne_kpi import brand  # plotly and pandas: only for files that need it
+
+        for table in report.tables:
+            if brand.is_brand_sheet(table.sheet):
+                errors.append(Issue(table.sheet, "", f"{where(table.sheet)} : son nom est celui d'une feuille de "
+                                    "plateforme de marque, mais elle contient un tableau d'indicateurs. Renommez-la, "
+                                    "ou reprenez la feuille « Plateforme de marque » du modèle (colonnes Élément, "
+                                    "Note, Commentaire)."))
+        for name, rows in unlocated.items():
+            if not brand.is_brand_sheet(name):
+                if report.tables:
+                    warnings.append(Issue(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.",
+                                          WARNING))
+            elif rows is None:
+                errors.append(Issue(name, "", f"{where(name)} : trop de lignes pour une feuille de plateforme de "
+                                    "marque (une ligne par élément E1 à E7). Supprimez les lignes inutiles."))
+            else:
+                sheet = brand.read_sheet(rows, name, framework, operator=report.operator)
+                report.brand.append(sheet)
+                errors += sheet.errors
+                warnings += sheet.warnings
+                if report.operator is None and sheet.operator:
+                    report.operator = sheet.operator
+    if not report.tables and not report.brand:
+        errors.append(Issue("", "", NO_TABLE))
+    report.errors = report.errors + errors
+    report.warnings = report.warnings + warnings
+    return report
 
 
 def read_report(source: str | os.PathLike | bytes, framework: Framework, operator: str | None = None, *,
@@ -174,7 +242,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         result.upload_id = duplicate["upload_id"]
         return result
     try:
-        report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import")
+        report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
+                             stats=result.parse_stats)
     except ReportError as exc:
         result.errors = [Issue("", "", _file_message(exc.message))]
         return result
@@ -182,22 +251,23 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
     result.errors, result.warnings = list(report.errors), list(report.warnings)
     if report.errors:
         return result
-    incoming = report.frame()
-    incoming.insert(0, "row_no", range(len(incoming)))
+    incoming = report.arrow()
     result.duplicate_of = duplicate
     parse_warnings = list(result.warnings)
 
-    def compare(cur: duckdb.DuckDBPyConnection) -> pd.Series:
-        """Fill the result's changes, counts and history warnings; returns the current row ids."""
-        current = sql.current_values(cur, incoming)
-        result.changes = _changes(incoming, current)
+    def compare(cur: duckdb.DuckDBPyConnection) -> pa.Table:
+        """Fill the result's changes, counts and history warnings; returns the diff."""
+        diff = sql.compare(cur, incoming, epsilon=EPSILON, labels=(NEW, CHANGED, SAME))
+        result.changes_table, result._changes = diff, None
         result.warnings = parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
-        counts = result.changes["change"].value_counts()
+        tally = pc.value_counts(diff["change"])
+        counts = dict(zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True))
         result.inserted, result.updated, result.unchanged = (int(counts.get(k, 0)) for k in (NEW, CHANGED, SAME))
-        return current["old_id"]
+        return diff
 
     if dry_run:
         compare(con.cursor())
+        result.scores = sum(len(sheet.scores) for sheet in report.brand)
         result.status = "dry-run"
         return result
     stored = _keep_original(con, data, sha, name, db_path)
@@ -207,59 +277,40 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         with db.transaction(con) as tx:
             upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
                                           operator=report.operator, user=user, stored_path=stored)
-            old_ids = compare(tx)
-            mask = result.changes["change"].to_numpy() != SAME
-            changed = incoming.loc[mask].copy()
-            changed["old_id"] = old_ids.to_numpy()[mask]
+            diff = compare(tx)
+            mask = pc.not_equal(diff["change"], SAME)
+            changed = incoming.filter(mask).append_column("old_id", diff["old_id"].filter(mask))
             sql.write_values(tx, upload_id, changed)
+            result.scores = _store_brand(con, tx, report, upload_id)
             messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
             sql.finish_upload(tx, upload_id, inserted=result.inserted, updated=result.updated,
                               unchanged=result.unchanged, warnings=len(result.warnings), messages=messages)
             return upload_id, result.inserted, result.updated, result.unchanged
 
     result.upload_id, result.inserted, result.updated, result.unchanged = db.with_retry(write)
-    result.status = "imported" if result.inserted or result.updated else "unchanged"
+    result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
     return result
 
 
-def _changes(incoming: pd.DataFrame, current: pd.DataFrame) -> pd.DataFrame:
-    old = current["old_value"].to_numpy(dtype="float64", na_value=float("nan"))
-    new = incoming["value"].to_numpy(dtype="float64")
-    out = incoming[["indicator", "operator", "zone", "audience", "period"]].copy()
-    out["old_value"] = old
-    out["new_value"] = new
-    missing = pd.isna(old)
-    same = ~missing & (abs(old - new) <= EPSILON * pd.Series(abs(new)).clip(lower=1).to_numpy())
-    change = pd.Series(CHANGED, index=out.index, dtype="object")
-    change[missing] = NEW
-    change[same] = SAME
-    out["change"] = change
-    out["sheet"] = incoming["sheet"].to_numpy()
-    out["cell"] = incoming["cell"].to_numpy()
-    return out.reset_index(drop=True)
+def _store_brand(con: duckdb.DuckDBPyConnection, tx: duckdb.DuckDBPyConnection, report: ParsedReport,
+                 upload_id: int) -> int:
+    """The brand-platform scores of the report, in the import's transaction; how many."""
+    if not report.brand:
+        return 0
+    from ardenne_kpi import brand
+
+    return sum(brand.store(con, sheet, upload_id, cur=tx) for sheet in report.brand)
 
 
-def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> list[Issue]:
-    prev = sql.previous_periods(cur, incoming)
-    if prev.empty:
-        return []
-    rows = incoming.set_index("row_no").loc[prev["row_no"]]
-    value = rows["value"].to_numpy()
-    before = prev["prev_value"].to_numpy()
-    no_comment = (rows["comment"].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
-    far = (before > 0) & ((value > OUTLIER_RATIO * before) | (value < before / OUTLIER_RATIO)) & no_comment
+def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
     out = []
-    for (_row_no, r), prev_value, prev_period in zip(rows[far].iterrows(), before[far], prev["prev_period"].to_numpy()[far],
-                                                     strict=True):
-        ratio = r["value"] / prev_value
+    for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100).itertuples():
+        ratio = r.value / r.prev_value
         how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"
-        out.append(Issue(r["sheet"], r["cell"], f"{where(r['sheet'], r['cell'])} : {fr(r['value'])} pour "
-                                                 f"{r['indicator']} ({r['period']}) vaut {how} de la période "
-                                                 f"précédente ({prev_period} : {fr(prev_value)}). Vérifiez la "
-                                                 "valeur et expliquez l'écart dans la colonne Commentaire.",
-                         WARNING))
-        if len(out) >= 100:
-            break
+        out.append(Issue(r.sheet, r.cell, f"{where(r.sheet, r.cell)} : {fr(r.value)} pour {r.indicator} ({r.period}) "
+                                          f"vaut {how} de la période précédente ({r.prev_period} : "
+                                          f"{fr(r.prev_value)}). Vérifiez la valeur et expliquez l'écart dans la "
+                                          "colonne Commentaire.", WARNING))
     return out
 
 
@@ -312,15 +363,19 @@ def rollback_preview(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataF
 
 
 def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = None) -> dict[str, Any]:
-    """Undo an upload: its values stop counting and the ones it superseded count again.
+    """Undo an upload: its values (and brand-platform scores) stop counting and the ones it
+    superseded count again.
     Returns {'upload_id', 'file_name', 'restored', 'withdrawn'}. Raises ArdenneError (French)
     for an unknown or already rolled-back upload."""
     upload = _check_rollback(con, upload_id)
+
+    from ardenne_kpi import brand
 
     def work() -> pd.DataFrame:
         with db.transaction(con) as tx:
             plan = sql.rollback_plan(tx, upload_id)
             sql.apply_rollback(tx, upload_id, plan, user)
+            brand.rollback_upload(tx, upload_id)  # its brand-platform scores too
             return plan
 
     plan = db.with_retry(work)

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from ardenne_kpi.periods import Period
 
-if TYPE_CHECKING:  # pandas stays out of the parsing child process
+if TYPE_CHECKING:  # pandas and pyarrow stay out of the parsing child process
     import pandas as pd
+    import pyarrow as pa
 
 ERROR = "error"
 WARNING = "warning"
@@ -89,8 +90,9 @@ class ParsedReport:
     """A report read and checked against the framework, without touching the database.
 
     `columns` holds one list per name of COLUMNS (one entry per value, with its sheet and
-    cell); `periods` maps each period code to its Period. `errors` non-empty means the file
-    must be refused as a whole.
+    cell); `periods` maps each period code to its Period; `brand` the brand-platform sheets
+    (`ardenne_kpi.brand.BrandSheet`). `errors` non-empty means the file must be refused as
+    a whole.
     """
 
     file_name: str
@@ -101,6 +103,9 @@ class ParsedReport:
     tables: list[TableInfo] = field(default_factory=list)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
+    # sheets without an indicator table, name -> cells (None: too long to be sent back)
+    unlocated: dict[str, list[list] | None] = field(default_factory=dict)
+    brand: list[Any] = field(default_factory=list)  # brand.BrandSheet, read by the parent
 
     def __len__(self) -> int:
         return len(self.columns["value"])
@@ -122,3 +127,23 @@ class ParsedReport:
         df["period_start"] = pd.to_datetime(df["period"].map(starts)) if len(df) else pd.Series(dtype="datetime64[s]")
         df["period_end"] = pd.to_datetime(df["period"].map(ends)) if len(df) else pd.Series(dtype="datetime64[s]")
         return df
+
+    def arrow(self) -> pa.Table:
+        """The values as an Arrow table (row_no first, then COLUMNS, grain, period_start,
+        period_end): what the importer registers in DuckDB, built without a DataFrame."""
+        import pyarrow as pa
+
+        cols = self.columns
+        periods = pa.array(cols["period"], pa.string()).dictionary_encode()
+        known = [self.periods[code] for code in periods.dictionary.to_pylist()]
+        indices = periods.indices
+        return pa.table({
+            "row_no": pa.array(range(len(self)), pa.int64()),
+            **{name: pa.array(cols[name], pa.string()) for name in ("indicator", "operator", "zone", "audience")},
+            "period": periods.cast(pa.string()),
+            "value": pa.array(cols["value"], pa.float64()),
+            **{name: pa.array(cols[name], pa.string()) for name in ("comment", "sheet", "cell")},
+            "grain": pa.array([p.grain for p in known], pa.string()).take(indices),
+            "period_start": pa.array([p.start for p in known], pa.date32()).take(indices),
+            "period_end": pa.array([p.end for p in known], pa.date32()).take(indices),
+        })

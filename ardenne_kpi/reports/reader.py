@@ -13,11 +13,19 @@ from ardenne_kpi.reports.validate import Context, Resolver, TableReader
 from ardenne_kpi.reports.values import is_blank
 from ardenne_kpi.reports.workbook import read_workbook
 
+# A sheet without an indicator table travels back to the parent with its cells when it is
+# no longer than this (a brand-platform sheet has a dozen rows).
+MAX_UNLOCATED_ROWS = 2000
+
 
 def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator: str | None = None,
           operator_source: str = "option --operator") -> ParsedReport:
     """Read and check a workbook's bytes. Never raises for problems in the cells: they are
-    in the report's errors and warnings. Raises ReportError for an unreadable file."""
+    in the report's errors and warnings. Raises ReportError for an unreadable file.
+
+    Visible sheets without an indicator table come back in `report.unlocated` (name ->
+    cells, None when too long), for the parent to read brand-platform sheets and warn about
+    the others (`importer.conclude`)."""
     report = ParsedReport(file_name=file_name, kind=kind)
     issues = IssueList()
     resolver = Resolver(framework)
@@ -31,7 +39,6 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
     report.operator = ctx.operator
     book = read_workbook(data, kind)
     found_table = False
-    skipped: list[str] = []
     for sheet in book.sheets:
         has_content = any(not is_blank(v) for row in sheet.rows for v in row)
         if not sheet.visible:
@@ -44,7 +51,9 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
             continue
         table = locate(sheet, framework.calendar)
         if table is None:
-            skipped.append(sheet.name)
+            # the parent decides what it is: a brand-platform sheet (its raw cells are read
+            # there, see `importer.parse_bytes`) or a sheet to ignore, with a warning
+            report.unlocated[sheet.name] = sheet.rows if len(sheet.rows) <= MAX_UNLOCATED_ROWS else None
             continue
         found_table = True
         reader = TableReader(sheet, table, ctx)
@@ -53,16 +62,9 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
                                        {f: column_letter(c) for f, c in table.columns.items()}, count))
         if "operator" in reader.defaults and report.operator is None:
             report.operator = reader.defaults["operator"]
-    if not found_table:
-        issues.error("", "", "Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, "
-                             "la ligne d'en-tête doit avoir une colonne Indicateur (code ou libellé) et soit une "
-                             "colonne Valeur (avec Période), soit une colonne par période (S1 2019, T3 2020...).")
-    else:
-        for name in skipped:
-            issues.warning(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.")
-        if len(report) == 0 and not issues.errors:
-            issues.error("", "", "Fichier : le rapport ne contient aucune valeur. Remplissez la colonne Valeur "
-                                 "(ou les colonnes de périodes) puis importez de nouveau.")
+    if found_table and len(report) == 0 and not issues.errors:
+        issues.error("", "", "Fichier : le rapport ne contient aucune valeur. Remplissez la colonne Valeur "
+                             "(ou les colonnes de périodes) puis importez de nouveau.")
     operators = set(report.columns["operator"])
     if len(operators) == 1:
         report.operator = next(iter(operators))

@@ -14,7 +14,9 @@ Checks that need the database (a value far from the previous period's) are in
 
 from __future__ import annotations
 
+import collections
 import functools
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -35,6 +37,7 @@ _AUDIENCE_ALIASES = ("tous", "tous publics", "tous les publics", "tout public", 
                      "toutes cibles", "toutes")
 _COUNT_UNITS = ("nb", "nombre", "nuit", "visit", "km", "contact", "session", "article", "participant", "personne")
 _TOTAL_WORDS = ("total", "sous total", "totaux", "grand total", "somme", "sum")
+_SLOW = object()  # a cell whose row needs the full, cell-by-cell path
 
 
 def _key(text: str) -> str:
@@ -144,6 +147,13 @@ class TableReader:
         self.issues.warning(self.name, cell, f"{where(self.name, cell)} : {message}")
 
     def period(self, raw: object, cell: str) -> Period | None:
+        period, problem = self._period_lookup(raw)
+        if period is None:
+            self.error(cell, problem)
+        return period
+
+    def _period_lookup(self, raw: object) -> tuple[Period | None, str]:
+        """(period, "") or (None, French problem) for a period cell, memoised per file."""
         cache = self.ctx.period_cache
         key = (type(raw), raw)
         found = cache.get(key)
@@ -166,10 +176,7 @@ class TableReader:
                 else:
                     found = (period, "")
             cache[key] = found
-        period, problem = found
-        if period is None:
-            self.error(cell, problem)
-        return period
+        return found
 
     def _defaults(self) -> dict[str, object]:
         """File-wide values from the title block, resolved; errors at their cells."""
@@ -216,36 +223,289 @@ class TableReader:
                          f"colonne(s) ignorée(s) : {listed}{more}. Seules les colonnes reconnues sont importées "
                          "(indicateur, période, zone, public, valeur, commentaire).")
         cols = self.cols
-        ci, cl = cols.get("indicator"), cols.get("label")
-        cc = cols.get("comment")
         if table.layout == LONG:
             value_cols = [(cols["value"], None)]
         else:
             value_cols = list(table.period_columns.items())
-        uncached = self.sheet.uncached_formulas
-        for r in range(table.first_data_row, len(rows)):
-            row = rows[r]
-            n = len(row)
-            values = [(c, p, row[c] if c < n else "") for c, p in value_cols]
-            if all((v == "" or is_blank(v)) and (r, c) not in uncached for c, _, v in values):
-                continue  # nothing reported on this row
-            ind_raw = row[ci] if ci is not None and ci < n else ""
-            label_raw = row[cl] if cl is not None and cl < n else ""
-            name_text = text_of(ind_raw) or text_of(label_raw)
-            if not name_text:
-                self.warning(self.ref(r, ci if ci is not None else cl),
-                             f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
-                             "Indiquez le code de l'indicateur ou supprimez la ligne.")
-                continue
-            if normalise(name_text).startswith(_TOTAL_WORDS):
-                self.warning(self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
-                             f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
-                             "sont calculés par le tableau de bord.")
-                continue
-            comment = text_of(row[cc]) if cc is not None and cc < n else ""
-            for c, period, raw in values:
-                self._value(r, c, row, n, ind_raw, label_raw, period, raw, comment)
+        self._value_cols = value_cols
+        self._fast_read(rows, value_cols)
         return self.count
+
+    def _fast_read(self, rows: list[list], value_cols: list[tuple[int, Period | None]]) -> None:
+        """Every data row, in order. The key columns are resolved column by column, once per
+        distinct cell (a few hundred for 100 000 rows); a row whose cells all resolve without
+        a message (numbers, known codes, a new key) is then appended with a few look-ups, and
+        any other row goes through `_row`, the cell-by-cell path that writes the messages."""
+        first = self.table.first_data_row
+        data = rows[first:]
+        if not data:
+            return
+        cols = self.cols
+        cc = cols.get("comment")
+        used = [c for c in (*cols.values(), *(c for c, _ in value_cols)) if c is not None]
+        width = max(used) + 1
+        lengths = set(map(len, data))
+        if len(lengths) > 1 or min(lengths) < width:  # calamine's rows are even; any other reader's may not be
+            width = max(width, *lengths)
+            data = [row if len(row) == width else [*row, *[""] * (width - len(row))] for row in data]
+        columns = list(zip(*data, strict=True))  # rows padded to one width above
+        defaults = self.defaults
+
+        def column(name: str) -> list | None:
+            c = cols.get(name)
+            return None if c is None else columns[c]
+
+        blank = ("", None)  # what is_blank accepts without a look at the text
+        ind_col, label_col = column("indicator"), column("label")
+        pairs = list(zip(ind_col or ("",) * len(data), label_col or ("",) * len(data), strict=True))
+        memo: dict = {pair: self._resolve_indicator(*pair) for pair in set(pairs)}
+        indicators = list(map(memo.__getitem__, pairs))
+        if self.table.layout == LONG:
+            period_col = column("period")
+            period_memo: dict = {}
+            if period_col is None:
+                periods_res = itertools.repeat(defaults.get("period"), len(data))
+            else:
+                for raw in set(period_col):
+                    if raw in blank or is_blank(raw):
+                        period_memo[raw] = defaults.get("period")
+                    else:
+                        period, problem = self._period_lookup(raw)
+                        period_memo[raw] = None if problem else period
+                periods_res = map(period_memo.__getitem__, period_col)
+        else:
+            periods_res = itertools.repeat(None, len(data))
+        codes = []
+        for name, _col, default in self.code_columns:
+            col = column(name)
+            if col is None:
+                codes.append(itertools.repeat(defaults.get(name, default), len(data)))
+                continue
+            memo = {}
+            for raw in set(col):
+                if raw in blank or is_blank(raw):
+                    memo[raw] = defaults.get(name, default)
+                else:
+                    code, problem = self._code(name, raw)
+                    memo[raw] = _SLOW if problem else code
+            codes.append(map(memo.__getitem__, col))
+        comments = columns[cc] if cc is not None else ("",) * len(data)
+        percent_rows: dict[int, set[int]] = {}
+        for r, c in self.sheet.percent_cells:
+            percent_rows.setdefault(c, set()).add(r)
+        specs = [(columns[c], c, p, self.letters.get(c) or self.letters.setdefault(c, column_letter(c)),
+                  percent_rows.get(c, ())) for c, p in value_cols]
+        long = self.table.layout == LONG
+        if long:
+            used = [p for p in (defaults.get("period"), *period_memo.values()) if p is not None]
+            self._bulk_long(rows, first, specs[0], indicators, list(periods_res), *map(list, codes), comments, used)
+            return
+
+        ctx, name = self.ctx, self.name
+        seen, once, periods = ctx.seen, ctx.once, ctx.report.periods
+        out = ctx.report.columns
+        o_ind, o_op, o_zone, o_aud, o_per = (out["indicator"], out["operator"], out["zone"], out["audience"],
+                                             out["period"])
+        o_val, o_com, o_sheet, o_cell = out["value"], out["comment"], out["sheet"], out["cell"]
+        uncached = self.sheet.uncached_formulas
+        inf = float("inf")
+        rows_in = zip(itertools.count(first), indicators, periods_res, *codes, comments)
+        for r, ind, row_period, zone, audience, oper, raw_comment in rows_in:
+            if ind is None or zone is _SLOW or audience is _SLOW or oper is _SLOW or oper is None or (
+                    long and row_period is None):
+                self._row(r, rows[r])
+                continue
+            code, kind, operators, label_once = ind
+            if (label_once is not None and label_once not in once) or (
+                    oper not in operators and ("resp", code, oper) not in once):
+                self._row(r, rows[r])
+                continue
+            picked = []
+            for values, c, period, letters, percent in specs:
+                raw = values[r - first]
+                t = type(raw)
+                if t is not float and t is not int:
+                    if raw == "" and t is str and (r, c) not in uncached:
+                        continue  # not reported (a wide table's empty period)
+                    picked = None
+                    break
+                v = float(raw)
+                if r in percent or not (-inf < v < inf if kind == 0 else 0 <= v < inf if kind == 1
+                                        else v == 0 or 1 <= v <= 100):
+                    picked = None
+                    break
+                if period is None:
+                    period = row_period
+                identity = (code, oper, zone, audience, period.code)
+                if identity in seen or (picked and any(identity == p[0] for p in picked)):
+                    picked = None
+                    break
+                picked.append((identity, v, f"{letters}{r + 1}", period))
+            if not picked:  # a cell that needs a message, or nothing to read: the full path
+                self._row(r, rows[r])
+                continue
+            comment = (text_of(raw_comment) or None) if raw_comment != "" else None
+            for identity, v, cell, period in picked:
+                seen[identity] = (v, cell, name)
+                o_ind.append(code)
+                o_op.append(oper)
+                o_zone.append(zone)
+                o_aud.append(audience)
+                o_per.append(identity[4])
+                o_val.append(v)
+                o_com.append(comment)
+                o_sheet.append(name)
+                o_cell.append(cell)
+                if identity[4] not in periods:
+                    periods[identity[4]] = period
+            self.count += len(picked)
+
+    def _bulk_long(self, rows: list[list], first: int, spec: tuple, indicators: list, periods_col: list,
+                   zones: list, audiences: list, operators: list, comments, periods_used: list) -> None:
+        """A long table (one value column): which rows need no message is decided column-wise,
+        then runs of such rows are appended with `extend`, and the others, in row order
+        between the runs, go through `_row` (or, when they wait only for a once-per-file
+        warning already given, are appended one by one)."""
+        values, _c, _p, letters, percent = spec
+        ctx, name = self.ctx, self.name
+        seen, once = ctx.seen, ctx.once
+        inf = float("inf")
+        # 0: full path; 1: appended in bulk; 2: as 1 once its once-per-file warnings are given
+        state = [
+            0 if (ind is None or per is None or z is _SLOW or a is _SLOW or o is _SLOW or o is None
+                  or (type(v) is not float and type(v) is not int)
+                  or not (-inf < v < inf if ind[1] == 0 else 0 <= v < inf if ind[1] == 1
+                          else v == 0 or 1 <= v <= 100))
+            else 1 if ind[3] is None and o in ind[2] else 2
+            for ind, per, z, a, o, v in zip(indicators, periods_col, zones, audiences, operators, values,
+                                            strict=True)]
+        for r in percent:
+            if 0 <= r - first < len(state):
+                state[r - first] = 0
+        given = set(once)  # the first row of each once-per-file warning takes the full path
+        for i in [i for i, s in enumerate(state) if s == 2]:
+            ind, o = indicators[i], operators[i]
+            needed = [k for k in (ind[3], None if o in ind[2] else ("resp", ind[0], o)) if k is not None]
+            if all(k in given for k in needed):
+                state[i] = 1
+            else:
+                state[i] = 0
+                given.update(needed)
+        keys = [(ind[0], o, z, a, per.code) if s else None
+                for s, ind, per, z, a, o in zip(state, indicators, periods_col, zones, audiences, operators,
+                                                strict=True)]
+        candidates = [k for k in keys if k is not None]
+        clash = set(seen.keys() & set(candidates)) if seen else set()
+        if len(set(candidates)) < len(candidates):
+            clash |= {k for k, count in collections.Counter(candidates).items() if count > 1}
+        if clash:  # the same key twice, or already read: the full path says which cells
+            for i, k in enumerate(keys):
+                if k is not None and k in clash:
+                    state[i], keys[i] = 0, None
+        out = ctx.report.columns
+        columns = [out[c] for c in ("indicator", "operator", "zone", "audience", "period")]
+        o_val, o_com, o_sheet, o_cell = out["value"], out["comment"], out["sheet"], out["cell"]
+        appended_before = len(o_val)
+        by_full_path: set = set()  # identities appended outside the bulk runs
+
+        def append(a: int, b: int) -> None:
+            """Rows a..b-1 (indexes into the data rows), all in state 1."""
+            run = keys[a:b]
+            if by_full_path and not by_full_path.isdisjoint(run):
+                for i in range(a, b):  # rare: a key an earlier full-path row already took
+                    if keys[i] in seen:
+                        self._full(first + i, rows, by_full_path)
+                    else:
+                        _one(i)
+                return
+            for column, part in zip(columns, zip(*run, strict=True), strict=True):
+                column.extend(part)
+            nums = [float(v) for v in values[a:b]]
+            cells = [f"{letters}{r}" for r in range(first + a + 1, first + b + 1)]
+            o_val.extend(nums)
+            o_com.extend([None if c == "" else (text_of(c) or None) for c in comments[a:b]])
+            o_sheet.extend([name] * (b - a))
+            o_cell.extend(cells)
+            seen.update(zip(run, zip(nums, cells, [name] * len(nums), strict=True), strict=True))
+            self.count += b - a
+
+        def _one(i: int) -> None:
+            key = keys[i]
+            v, cell, raw_comment = float(values[i]), f"{letters}{first + i + 1}", comments[i]
+            seen[key] = (v, cell, name)
+            for column, part in zip(columns, key, strict=True):
+                column.append(part)
+            o_val.append(v)
+            o_com.append(None if raw_comment == "" else (text_of(raw_comment) or None))
+            o_sheet.append(name)
+            o_cell.append(cell)
+            self.count += 1
+
+        start = 0
+        for i in [i for i, s in enumerate(state) if s != 1]:
+            if start < i:
+                append(start, i)
+            start = i + 1
+            self._full(first + i, rows, by_full_path)
+        if start < len(state):
+            append(start, len(state))
+        known = {p.code: p for p in {id(p): p for p in periods_used}.values()}
+        periods = ctx.report.periods
+        for code in set(out["period"][appended_before:]):
+            if code not in periods and code in known:
+                periods[code] = known[code]
+
+    def _full(self, r: int, rows: list[list], appended: set) -> None:
+        """`_row`, noting the identities it appended (bulk runs must not take them again)."""
+        out = self.ctx.report.columns
+        before = len(out["value"])
+        self._row(r, rows[r])
+        for i in range(before, len(out["value"])):
+            appended.add(tuple(out[c][i] for c in ("indicator", "operator", "zone", "audience", "period")))
+
+    def _resolve_indicator(self, ind_raw: object, label_raw: object) -> tuple | None:
+        """(code, value kind 0 any / 1 count / 2 %, the indicator's operators, the label
+        warning that must already have been given or None) for an indicator cell pair that
+        raises no error, or None when its rows need the full path."""
+        if type(ind_raw) is bool or type(label_raw) is bool:
+            return None  # True == 1 in dictionary keys: leave such cells to the full path
+        name_text = text_of(ind_raw) or text_of(label_raw)
+        if not name_text or normalise(name_text).startswith(_TOTAL_WORDS):
+            return None
+        code, severity, _column, _message = self._indicator(ind_raw, label_raw)
+        if code is None or severity == "error":
+            return None
+        indicator = self.ctx.framework.indicator(code)
+        kind = 2 if indicator.is_percent else 1 if is_count(indicator) else 0
+        label_once = ("label", code, label_raw) if severity == "warning" else None
+        return code, kind, frozenset(indicator.operators), label_once
+
+    def _row(self, r: int, row: list) -> None:
+        """One data row, cell by cell, with every message it deserves."""
+        cols = self.cols
+        ci, cl = cols.get("indicator"), cols.get("label")
+        cc = cols.get("comment")
+        uncached = self.sheet.uncached_formulas
+        n = len(row)
+        values = [(c, p, row[c] if c < n else "") for c, p in self._value_cols]
+        if all((v == "" or is_blank(v)) and (r, c) not in uncached for c, _, v in values):
+            return  # nothing reported on this row
+        ind_raw = row[ci] if ci is not None and ci < n else ""
+        label_raw = row[cl] if cl is not None and cl < n else ""
+        name_text = text_of(ind_raw) or text_of(label_raw)
+        if not name_text:
+            self.warning(self.ref(r, ci if ci is not None else cl),
+                         f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
+                         "Indiquez le code de l'indicateur ou supprimez la ligne.")
+            return
+        if normalise(name_text).startswith(_TOTAL_WORDS):
+            self.warning(self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
+                         f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
+                         "sont calculés par le tableau de bord.")
+            return
+        comment = text_of(row[cc]) if cc is not None and cc < n else ""
+        for c, period, raw in values:
+            self._value(r, c, row, n, ind_raw, label_raw, period, raw, comment)
 
     def _indicator(self, ind_raw: object, label_raw: object) -> tuple[str | None, str, str, str]:
         """(code, "error"|"warning"|"", "indicator"|"label" column of the message, message), memoised."""

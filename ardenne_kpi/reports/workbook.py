@@ -18,6 +18,7 @@ from __future__ import annotations
 import io
 import posixpath
 import re
+import threading
 import zipfile
 from dataclasses import dataclass, field
 
@@ -44,17 +45,33 @@ class Workbook:
 
 
 def read_workbook(data: bytes, kind: str) -> Workbook:
-    """Every worksheet's cells and the formats that matter. Raises ReportError in French."""
+    """Every worksheet's cells and the formats that matter. Raises ReportError in French.
+
+    The formats are read in a thread while calamine reads the cells: calamine releases the
+    GIL, so the second pass over the sheet XML costs no wall time."""
     import python_calamine as pc
 
+    formats_done = threading.Event()
     try:
         book = pc.CalamineWorkbook.from_filelike(io.BytesIO(data))
         metas = [m for m in book.sheets_metadata if m.typ == pc.SheetTypeEnum.WorkSheet]
-        sheets = []
-        for meta in metas:
-            visible = meta.visible == pc.SheetVisibleEnum.Visible
-            rows = book.get_sheet_by_name(meta.name).to_python(skip_empty_area=False)
-            sheets.append(Sheet(meta.name, visible, rows))
+        sheets = [Sheet(meta.name, meta.visible == pc.SheetVisibleEnum.Visible) for meta in metas]
+        formats = {XLSX: _xlsx_formats, XLS: _xls_formats, ODS: _ods_formats}[kind]
+        failure: list[BaseException] = []
+
+        def read_formats() -> None:
+            try:
+                formats(data, {s.name: s for s in sheets if s.visible})
+            except ReportError as exc:
+                failure.append(exc)
+            except Exception:  # formats are a refinement: a workbook calamine read stays readable
+                pass
+            finally:
+                formats_done.set()
+
+        threading.Thread(target=read_formats, name="workbook-formats", daemon=True).start()
+        for sheet in sheets:
+            sheet.rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
     except pc.PasswordError as exc:
         raise ReportError(_PROTECTED) from exc
     except (pc.CalamineError, pc.XmlError, pc.ZipError, ValueError, TypeError, KeyError, IndexError,
@@ -66,13 +83,9 @@ def read_workbook(data: bytes, kind: str) -> Workbook:
             f"valide ({_short(exc)}). Ouvrez-le dans Excel ou LibreOffice, enregistrez-le en .xlsx, "
             "puis importez ce nouveau fichier."
         ) from exc
-    formats = {XLSX: _xlsx_formats, XLS: _xls_formats, ODS: _ods_formats}[kind]
-    try:
-        formats(data, {s.name: s for s in sheets if s.visible})
-    except ReportError:
-        raise
-    except Exception:  # formats are a refinement: a workbook calamine read stays readable
-        pass
+    formats_done.wait()
+    if failure:
+        raise failure[0]
     return Workbook(kind, sheets)
 
 
@@ -93,6 +106,8 @@ _FORMULA = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?f[\s>/]")
 _CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?c\b([^>]*?)(?:/>|>(.*?)</(?:[A-Za-z_][\w.-]*:)?c>)", re.S)
 _VALUE = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?v>([^<]+)<", re.S)
 _TYPE = re.compile(rb'\bt="(\w+)"')
+_F_PLAIN = re.compile(rb"<f[\s>/]")
+_F_PREFIXED = re.compile(rb":f[\s>/]")
 _QUOTED = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]')
 
 
@@ -142,7 +157,7 @@ def _xlsx_formats(data: bytes, sheets: dict[str, Sheet]) -> None:
                 ref = _CELL_REF.search(match[0])
                 if ref:
                     sheet.percent_cells.add((int(ref[2]) - 1, col_index(ref[1])))
-        if _FORMULA.search(xml):
+        if _may_have_formulas(xml) and _FORMULA.search(xml):
             for match in _CELL.finditer(xml):
                 body = match[2]
                 if not body or not _FORMULA.search(body) or _VALUE.search(body):
@@ -153,6 +168,13 @@ def _xlsx_formats(data: bytes, sheets: dict[str, Sheet]) -> None:
                 ref = _CELL_REF.search(match[1])
                 if ref:
                     sheet.uncached_formulas.add((int(ref[2]) - 1, col_index(ref[1])))
+
+
+def _may_have_formulas(xml: bytes) -> bool:
+    """False when no `<f>` element can be in the sheet. Two expressions starting with a
+    literal (which `re` looks for at memchr speed) instead of `_FORMULA`, which tries every
+    tag: a quarter of the time on a formula-free sheet."""
+    return bool(_F_PLAIN.search(xml) or _F_PREFIXED.search(xml))
 
 
 def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
