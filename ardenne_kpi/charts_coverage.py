@@ -21,7 +21,16 @@ FONT = "Source Sans Pro, Arial, sans-serif"
 
 
 def _wrap(label: str, width: int) -> str:
-    return "<br>".join(textwrap.wrap(label, width)) or label
+    return "<br>".join(textwrap.wrap(label, width, break_long_words=False)) or label
+
+
+def _col_label(entry) -> str:
+    # Narrow columns: twelve keys must fit a 1280-pixel projector with the sidebar open.
+    return _wrap(entry.label, 10)
+
+
+def _row_label(entry) -> str:
+    return _wrap(entry.label, 30)
 
 
 def cell_text(value: float, measure: str, state: str) -> str:
@@ -30,6 +39,8 @@ def cell_text(value: float, measure: str, state: str) -> str:
         shown = fmt_percent(value) if pd.notna(value) else "–"
     else:
         shown = str(int(value))
+    if state == "not_served":
+        return GAP_MARKS[state]  # nothing to count: the glyph alone
     mark = GAP_MARKS[state]
     return f"{shown} {mark}" if mark else shown
 
@@ -72,8 +83,12 @@ def coverage_heatmap(matrix: Matrix, measure: str = "n_indicators", *, height: i
     lines = _indicator_lines(matrix)
     hover = [_hover(cell, lines.get((cell["row"], cell["col"]), [])) for _, cell in cells.iterrows()]
     # Row and column labels carry the code, so a cell can be found again from a click.
-    x = [_wrap(f"{c.code} {c.label}", 14) for c in matrix.cols]
-    y = [_wrap(f"{r.label}", 34) for r in matrix.rows]
+    x = [_col_label(c) for c in matrix.cols]
+    y = [_row_label(r) for r in matrix.rows]
+    # No figure title (the page heads it): a plotly title would collide with column labels
+    # turned upright on a narrow screen.
+    top = 16 + 19 * max(label.count("<br>") + 1 for label in x)
+    row_height = max(60, 20 * max(label.count("<br>") + 1 for label in y) + 14)
     n = len(GAP_STATES)
     colorscale = []
     for i, state in enumerate(GAP_STATES):
@@ -81,24 +96,37 @@ def coverage_heatmap(matrix: Matrix, measure: str = "n_indicators", *, height: i
     fig = go.Figure(go.Heatmap(
         z=states, x=x, y=y, zmin=-0.5, zmax=n - 0.5, colorscale=colorscale,
         text=[text[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)],
-        texttemplate="%{text}", textfont={"size": 20 if n_cols <= 12 else 16, "family": FONT},
-        customdata=[[[r.code, c.code, hover[i * n_cols + j]] for j, c in enumerate(matrix.cols)]
-                    for i, r in enumerate(matrix.rows)],
-        hovertemplate="<b>%{y}<br>× %{x}</b><br>%{customdata[2]}<extra></extra>",
-        xgap=3, ygap=3,
-        colorbar={
-            "title": {"text": "État de la cellule", "font": {"size": 16}},
-            "tickvals": list(range(n)),
-            "ticktext": [f"{GAP_MARKS[s] or '■'} {GAP_LABELS[s]}" for s in GAP_STATES],
-            "tickfont": {"size": 15}, "thickness": 26, "len": 0.9, "outlinewidth": 0,
-        },
+        texttemplate="%{text}", textfont={"size": 18 if n_cols <= 8 else 16, "family": FONT},
+        hoverinfo="skip", xgap=3, ygap=3,
+        showscale=False,
     ))
+    # Streamlit 1.67 reports a click on a heatmap as an empty selection; an invisible marker
+    # at each cell's centre carries the click (and the hover) instead. With hoverdistance -1
+    # the nearest centre wins, which on a regular grid is the cell under the pointer.
+    fig.add_trace(go.Scatter(
+        x=[x[j] for i in range(n_rows) for j in range(n_cols)],
+        y=[y[i] for i in range(n_rows) for j in range(n_cols)],
+        mode="markers", marker={"symbol": "square", "size": 30, "color": "rgba(0,0,0,0)"},
+        customdata=[[r.code, c.code, hover[i * n_cols + j]] for i, r in enumerate(matrix.rows)
+                    for j, c in enumerate(matrix.cols)],
+        hovertemplate="<b>%{y}<br>× %{x}</b><br>%{customdata[2]}<extra></extra>",
+        showlegend=False, name="cases",
+    ))
+    # The legend: one entry per state, under the grid, wrapping on narrow screens.
+    for state in GAP_STATES:
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", name=f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(),
+            marker={"symbol": "square", "size": 20, "color": GAP_COLORS[state], "line": {"width": 0}},
+            hoverinfo="skip", showlegend=True))
     fig.update_layout(
-        title={"text": f"{matrix.title} — {MEASURES[measure].lower()} par cellule", "font": {"size": 22}},
+        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top",
+                "font": {"size": 16}, "itemclick": False, "itemdoubleclick": False, "title": None},
+        hovermode="closest", hoverdistance=-1, clickmode="event+select",
         font={"family": FONT, "size": 15, "color": "#1A1A1A"},
-        height=height or max(360, 110 + 62 * n_rows + (40 if n_cols > 6 else 0)),
-        margin={"l": 10, "r": 10, "t": 70, "b": 10},
-        xaxis={"side": "top", "tickangle": 0, "tickfont": {"size": 14}, "title": None, "fixedrange": True},
+        height=height or top + row_height * n_rows + 90,
+        margin={"l": 10, "r": 10, "t": top, "b": 90},
+        # Labels stay level when they fit, and turn when a narrow screen makes them overlap.
+        xaxis={"side": "top", "tickfont": {"size": 13}, "title": None, "fixedrange": True, "automargin": True},
         yaxis={"autorange": "reversed", "tickfont": {"size": 15}, "title": None, "fixedrange": True},
         plot_bgcolor="#FFFFFF", paper_bgcolor="#FFFFFF",
         hoverlabel={"font": {"size": 15}, "align": "left"},
@@ -113,12 +141,12 @@ def selected_cell(matrix: Matrix, points: list[dict]) -> tuple[str, str] | None:
         if isinstance(data, (list, tuple)) and len(data) >= 2:
             return str(data[0]), str(data[1])
         index = point.get("point_index")
-        if isinstance(index, (list, tuple)) and len(index) == 2:
-            i, j = index
-            return matrix.rows[int(i)].code, matrix.cols[int(j)].code
+        if isinstance(index, int) and 0 <= index < len(matrix.rows) * len(matrix.cols):
+            i, j = divmod(index, len(matrix.cols))
+            return matrix.rows[i].code, matrix.cols[j].code
         x, y = point.get("x"), point.get("y")
         for r in matrix.rows:
             for c in matrix.cols:
-                if _wrap(f"{c.code} {c.label}", 14) == x and _wrap(r.label, 34) == y:
+                if _col_label(c) == x and _row_label(r) == y:
                     return r.code, c.code
     return None

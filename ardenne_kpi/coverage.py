@@ -38,6 +38,8 @@ GAP_LABELS = {
     "behind": "En retard sur la cible",
     "on_track": "En bonne voie",
 }
+GAP_SHORT = {"not_served": "Non servies", "not_reported": "Non renseignées", "behind": "En retard",
+             "on_track": "En bonne voie"}
 # Okabe–Ito colours; behind and on track are the KPI pages' "en retard" and "en bonne voie".
 # Checked with simulated protanopia, deuteranopia and tritanopia: every pair stays at least
 # 25 ΔE apart (a mid grey instead of the dark one falls to 10 beside the green for deuteranopes).
@@ -75,32 +77,41 @@ class Filters:
 
 @dataclass(frozen=True)
 class MatrixSpec:
+    """A matrix: its French names and the framework sections of its rows and columns."""
+
     kind: str
     title: str
     row_title: str
     col_title: str
-    rows: Callable[[Framework], Sequence[Entry]]
-    cols: Callable[[Framework], Sequence[Entry]]
-    # The (row codes, column codes) an indicator is mapped to in this matrix.
-    links: Callable[[Framework, Indicator], tuple[Iterable[str], Iterable[str]]]
+    row_section: str
+    col_section: str
+
+    def rows(self, fw: Framework) -> tuple[Entry, ...]:
+        return tuple(getattr(fw, self.row_section))
+
+    def cols(self, fw: Framework) -> tuple[Entry, ...]:
+        return tuple(getattr(fw, self.col_section))
+
+    def links(self, fw: Framework, ind: Indicator) -> tuple[Iterable[str], Iterable[str]]:
+        """The (row codes, column codes) an indicator is mapped to in this matrix."""
+        return _mapped(fw, ind, self.row_section), _mapped(fw, ind, self.col_section)
 
 
-def _themes_of(fw: Framework, ind: Indicator) -> list[str]:
-    keys = fw.by_code["keys"]
-    return list(dict.fromkeys(keys[k].theme for k in ind.keys if k in keys))
+def _mapped(fw: Framework, ind: Indicator, section: str) -> Iterable[str]:
+    if section == "themes":  # through the keys: the key → theme mapping lives in the framework
+        keys = fw.by_code["keys"]
+        return list(dict.fromkeys(keys[k].theme for k in ind.keys if k in keys))
+    if section == "projects":
+        return (ind.project,)
+    return getattr(ind, section)
 
 
 SPECS: dict[str, MatrixSpec] = {spec.kind: spec for spec in (
-    MatrixSpec("dimension_key", "Dimensions × clés", "Dimension", "Clé",
-               lambda fw: fw.dimensions, lambda fw: fw.keys, lambda fw, i: (i.dimensions, i.keys)),
-    MatrixSpec("dimension_theme", "Dimensions × thèmes", "Dimension", "Thème",
-               lambda fw: fw.dimensions, lambda fw: fw.themes, lambda fw, i: (i.dimensions, _themes_of(fw, i))),
-    MatrixSpec("objective_key", "Objectifs × clés", "Objectif", "Clé",
-               lambda fw: fw.objectives, lambda fw: fw.keys, lambda fw, i: (i.objectives, i.keys)),
-    MatrixSpec("project_dimension", "Projets × dimensions", "Projet", "Dimension",
-               lambda fw: fw.projects, lambda fw: fw.dimensions, lambda fw, i: ((i.project,), i.dimensions)),
-    MatrixSpec("operator_dimension", "Opérateurs × dimensions", "Opérateur", "Dimension",
-               lambda fw: fw.operators, lambda fw: fw.dimensions, lambda fw, i: (i.operators, i.dimensions)),
+    MatrixSpec("dimension_key", "Dimensions × clés", "Dimension", "Clé", "dimensions", "keys"),
+    MatrixSpec("dimension_theme", "Dimensions × thèmes", "Dimension", "Thème", "dimensions", "themes"),
+    MatrixSpec("objective_key", "Objectifs × clés", "Objectif", "Clé", "objectives", "keys"),
+    MatrixSpec("project_dimension", "Projets × dimensions", "Projet", "Dimension", "projects", "dimensions"),
+    MatrixSpec("operator_dimension", "Opérateurs × dimensions", "Opérateur", "Dimension", "operators", "dimensions"),
 )}
 
 # Columns a status frame must have; the others (label, latest_value...) only feed the detail.

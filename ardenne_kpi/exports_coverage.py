@@ -181,8 +181,8 @@ def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
     """The detail as CSV bytes. Scripts (default): comma, UTF-8, dot decimals, ISO dates.
     `french=True`: semicolon, decimal comma and a BOM, as Excel expects in French."""
     table = detail_table(cov)
-    for name in table.columns:
-        if table[name].dtype == object:
+    for name in table.columns:  # every column: pandas 3 keeps text in "str" columns, not "object"
+        if not pd.api.types.is_numeric_dtype(table[name]):
             table[name] = table[name].map(_safe_text)
     if french:
         return table.to_csv(index=False, sep=";", decimal=",", date_format="%d/%m/%Y").encode("utf-8-sig")

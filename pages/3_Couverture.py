@@ -8,12 +8,6 @@ ctx = ui.page_setup("Couverture", icon=":material/grid_on:")
 fw = ctx.fw
 
 
-@st.cache_resource(show_spinner=False, max_entries=32)
-def load_coverage(_con, revision: str, filters: coverage.Filters) -> coverage.Coverage:
-    # Keyed on the data revision: a new upload, a roll-back or a new framework recomputes.
-    return coverage.compute(_con, fw, filters)
-
-
 st.title("Couverture du plan")
 st.markdown("Chaque case croise deux axes du plan. **La couleur dit l'état** de la case, **le nombre** ce qu'elle "
             "compte. Cliquez une case pour voir ses indicateurs.")
@@ -24,25 +18,26 @@ with st.container(border=True):
         "Période (semestres du programme)", options=semesters, value=(semesters[0], semesters[-1]),
         format_func=lambda code: fw.calendar.semester(code).label_fr, key="coverage_window")
     f1, f2, f3, f4 = st.columns(4)
-    project = f1.selectbox("Projet", [p.code for p in fw.projects], index=None, placeholder="Tous",
+    project = f1.selectbox("Projet", [p.code for p in fw.projects], index=None, placeholder="Tous", key="coverage_project",
                            format_func=lambda c: fw.label("projects", c))
     operator = f2.selectbox("Opérateur", [o.code for o in fw.operators], index=None, placeholder="Tous",
+                            key="coverage_operator",
                             format_func=lambda c: fw.label("operators", c))
     audience = f3.selectbox("Public", [a.code for a in fw.audiences], index=None, placeholder="Tous",
+                            key="coverage_audience",
                             format_func=lambda c: fw.label("audiences", c))
-    zone = f4.selectbox("Zone", [z.code for z in fw.zones], index=None, placeholder="Toutes",
+    zone = f4.selectbox("Zone", [z.code for z in fw.zones], index=None, placeholder="Toutes", key="coverage_zone",
                         format_func=lambda c: fw.label("zones", c))
 
-m1, m2 = st.columns([3, 2])
-kind = m1.segmented_control("Matrice", list(coverage.SPECS), default="dimension_key", key="coverage_kind",
+kind = st.segmented_control("Matrice", list(coverage.SPECS), default="dimension_key", key="coverage_kind",
                             format_func=lambda k: coverage.SPECS[k].title) or "dimension_key"
-measure = m2.segmented_control("Chaque case compte", list(coverage.MEASURES), default="n_indicators",
+measure = st.segmented_control("Chaque case compte", list(coverage.MEASURES), default="n_indicators",
                                key="coverage_measure", format_func=coverage.MEASURES.get) or "n_indicators"
 
 with ui.user_errors():
     filters = coverage.Filters(window=coverage.window_of(fw, start, end), project=project, operator=operator,
                                audience=audience, zone=zone)
-    cov = load_coverage(ctx.con, ui.data_revision(ctx.con), filters)
+    cov = ui.cached(coverage.compute, ctx.con, fw, filters)
     matrix = cov[kind]
 
     if cov.last_update is None:
@@ -51,9 +46,10 @@ with ui.user_errors():
 
     counts = matrix.state_counts()
     for column, state in zip(st.columns(len(counts)), counts, strict=True):
-        column.metric(f"{coverage.GAP_MARKS[state]} {coverage.GAP_LABELS[state]}".strip(),
-                      f"{counts[state]} / {len(matrix.cells)}")
+        column.metric(f"{coverage.GAP_MARKS[state]} {coverage.GAP_SHORT[state]}".strip(),
+                      f"{counts[state]} / {len(matrix.cells)}", help=coverage.GAP_LABELS[state])
 
+    st.subheader(f"{matrix.title} : {coverage.MEASURES[measure].lower()} par case")
     event = st.plotly_chart(charts_coverage.coverage_heatmap(matrix, measure), key=f"coverage_heatmap_{kind}",
                             on_select="rerun", selection_mode="points", config={"displayModeBar": False})
     st.caption(" · ".join(f"{name} : {value}" for name, value in cov.filter_labels)
