@@ -19,6 +19,7 @@ frame from `kpis` and the window counts from the database, and builds every matr
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -273,51 +274,51 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
     absent, `n_values` stands for it). Indicators missing from the frame count as unreported.
     """
     spec = SPECS[kind]
-    rows, cols = tuple(spec.rows(fw)), tuple(spec.cols(fw))
+    rows, cols = spec.rows(fw), spec.cols(fw)
     facts = _facts(status)
+    fact_columns = [c for c in facts.columns if c not in ("indicator", "label")]
+    by_indicator = facts.set_index("indicator").to_dict("index")
+    # Plain Python over at most a few hundred (cell, indicator) pairs: pandas merges and
+    # groupbys here cost ten times more than the counting itself.
+    linked: dict[tuple[str, str], list[tuple[Indicator, dict]]] = {}
     row_codes, col_codes = {r.code for r in rows}, {c.code for c in cols}
-
-    links = []
     for ind in selected_indicators(fw, filters):
         r_codes, c_codes = spec.links(fw, ind)
+        fact = by_indicator.get(ind.code, {})
         for r in dict.fromkeys(r_codes):
             for c in dict.fromkeys(c_codes):
                 if r in row_codes and c in col_codes:
-                    links.append((r, c, ind.code, ind.label, tuple(ind.activities)))
-    linked = pd.DataFrame(links, columns=["row", "col", "indicator", "indicator_label", "activities"])
-    linked = linked.merge(facts, on="indicator", how="left")
-    linked["n_in_window"] = linked["n_in_window"].fillna(0).astype(int)
-    linked["reported"] = linked["n_in_window"] > 0
-    linked["is_behind"] = linked["reported"] & linked["status"].isin(BEHIND_STATUSES)
+                    linked.setdefault((r, c), []).append((ind, fact))
 
-    grid = pd.DataFrame([(r.code, r.label, c.code, c.label) for r in rows for c in cols],
-                        columns=["row", "row_label", "col", "col_label"])
-    grouped = linked.groupby(["row", "col"], sort=False)
-    agg = pd.DataFrame({
-        "n_indicators": grouped.size(),
-        "n_with_data": grouped["reported"].sum(),
-        "n_behind": grouped["is_behind"].sum(),
-        "n_activities": grouped["activities"].agg(lambda acts: len({a for t in acts for a in t})),
-        "mean_progress": grouped["progress"].mean(),
-        "indicators": grouped["indicator"].agg(tuple),
-    }).reset_index() if not linked.empty else pd.DataFrame(
-        columns=["row", "col", "n_indicators", "n_with_data", "n_behind", "n_activities", "mean_progress",
-                 "indicators"])
-    cells = grid.merge(agg, on=["row", "col"], how="left")
-    for name in ("n_indicators", "n_with_data", "n_behind", "n_activities"):
-        cells[name] = cells[name].fillna(0).astype(int)
-    cells["mean_progress"] = cells["mean_progress"].astype(float)
-    cells["indicators"] = cells["indicators"].apply(lambda v: v if isinstance(v, tuple) else ())
-    cells["state"] = [
-        _state(n, with_data, behind)
-        for n, with_data, behind in zip(cells["n_indicators"], cells["n_with_data"], cells["n_behind"], strict=True)
-    ]
-    cells["state_label"] = cells["state"].map(GAP_LABELS)
+    cell_rows, detail_rows = [], []
+    for r in rows:
+        for c in cols:
+            members = linked.get((r.code, c.code), [])
+            reported = [f for _, f in members if _count(f.get("n_in_window")) > 0]
+            progress = [p for _, f in members if (p := f.get("progress")) is not None and not math.isnan(p)]
+            n_behind = sum(f.get("status") in BEHIND_STATUSES for f in reported)
+            state = _state(len(members), len(reported), n_behind)
+            cell_rows.append({
+                "row": r.code, "row_label": r.label, "col": c.code, "col_label": c.label,
+                "n_indicators": len(members), "n_with_data": len(reported), "n_behind": n_behind,
+                "n_activities": len({a for ind, _ in members for a in ind.activities}),
+                "mean_progress": sum(progress) / len(progress) if progress else math.nan,
+                "indicators": tuple(ind.code for ind, _ in members),
+                "state": state, "state_label": GAP_LABELS[state],
+            })
+            for ind, fact in members:
+                detail_rows.append({"row": r.code, "row_label": r.label, "col": c.code, "col_label": c.label,
+                                    "indicator": ind.code, "label": fact.get("label") or ind.label,
+                                    **{name: fact.get(name) for name in fact_columns},
+                                    "n_in_window": _count(fact.get("n_in_window"))})
+    detail_columns = ["row", "row_label", "col", "col_label", "indicator", "label", *fact_columns]
+    if "n_in_window" not in detail_columns:
+        detail_columns.append("n_in_window")
+    return Matrix(spec, rows, cols, pd.DataFrame(cell_rows), pd.DataFrame(detail_rows, columns=detail_columns))
 
-    detail = grid.merge(linked.drop(columns=["activities", "reported", "is_behind"]), on=["row", "col"])
-    detail = detail.rename(columns={"indicator_label": "label"}) if "label" not in detail else detail.drop(
-        columns=["indicator_label"])
-    return Matrix(spec, rows, cols, cells, detail.reset_index(drop=True))
+
+def _count(value) -> int:
+    return 0 if value is None or value != value else int(value)
 
 
 def _state(n_indicators: int, n_with_data: int, n_behind: int) -> str:

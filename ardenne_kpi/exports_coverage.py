@@ -25,6 +25,10 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _THIN = Side(style="thin", color="FFFFFF")
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
+_CENTER = Alignment(horizontal="center")
+_GRID_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_HEADER_ALIGN = Alignment(wrap_text=True, horizontal="center", vertical="center")
+_WRAP = Alignment(wrap_text=True)
 
 
 def _argb(color: str) -> str:
@@ -34,6 +38,11 @@ def _argb(color: str) -> str:
 def fill_for(state: str) -> PatternFill:
     """The fill of a cell in `state`: the page's colour."""
     return PatternFill(fill_type="solid", fgColor=_argb(GAP_COLORS[state]))
+
+
+# Built once: openpyxl compares style objects on every assignment.
+_FILLS = {state: fill_for(state) for state in GAP_STATES}
+_INKS = {state: Font(bold=True, color=_argb(GAP_INK[state])) for state in GAP_STATES}
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, **style: Any):
@@ -67,27 +76,23 @@ def _matrix_sheet(wb: Workbook, m: Matrix) -> None:
         row += 1
         _put(ws, row, 1, f"{m.spec.row_title} \\ {m.spec.col_title}", font=_BOLD)
         for j, c in enumerate(m.cols, start=2):
-            _put(ws, row, j, f"{c.code} {c.label}", font=_BOLD,
-                 alignment=Alignment(wrap_text=True, horizontal="center", vertical="center"))
+            _put(ws, row, j, f"{c.code} {c.label}", font=_BOLD, alignment=_HEADER_ALIGN)
         for r in m.rows:
             row += 1
-            _put(ws, row, 1, f"{r.code} {r.label}", font=_BOLD, alignment=Alignment(wrap_text=True))
+            _put(ws, row, 1, f"{r.code} {r.label}", font=_BOLD, alignment=_WRAP)
             for j, c in enumerate(m.cols, start=2):
                 state = states.loc[r.code, c.code]
                 value = grid.loc[r.code, c.code]
                 cell = _put(ws, row, j, None if pd.isna(value) else (float(value) if measure == "mean_progress"
                                                                        else int(value)),
-                            fill=fill_for(state), font=Font(bold=True, color=_argb(GAP_INK[state])),
-                            alignment=Alignment(horizontal="center"),
-                            border=Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN))
+                            fill=_FILLS[state], font=_INKS[state], alignment=_CENTER, border=_GRID_BORDER)
                 if measure == "mean_progress":
                     cell.number_format = "0 %"
         row += 2
     _put(ws, row, 1, "Légende", font=_BOLD)
     for state in GAP_STATES:
         row += 1
-        _put(ws, row, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=fill_for(state),
-             font=Font(bold=True, color=_argb(GAP_INK[state])))
+        _put(ws, row, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=_FILLS[state], font=_INKS[state])
     ws.column_dimensions["A"].width = 42
     for j in range(2, n_cols + 2):
         ws.column_dimensions[get_column_letter(j)].width = 14
@@ -102,10 +107,11 @@ def _table_sheet(wb: Workbook, title: str, table: pd.DataFrame) -> Worksheet:
     for j, name in enumerate(table.columns, start=1):
         _put(ws, 1, j, name, font=_BOLD)
         ws.column_dimensions[get_column_letter(j)].width = min(48, max(12, len(name) + 2))
-    for i, values in enumerate(table.itertuples(index=False), start=2):
+    progress = list(table.columns).index("Progression") + 1 if "Progression" in table.columns else None
+    for i, values in enumerate(table.astype(object).to_numpy().tolist(), start=2):
         for j, value in enumerate(values, start=1):
             cell = _put(ws, i, j, value)
-            if table.columns[j - 1] == "Progression" and cell.value is not None:
+            if j == progress and cell.value is not None:
                 cell.number_format = "0 %"
     ws.freeze_panes = "A2"
     if len(table.columns):
@@ -141,8 +147,7 @@ def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
         ("on_track", "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
     ):
         r += 1
-        _put(ws, r, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=fill_for(state),
-             font=Font(bold=True, color=_argb(GAP_INK[state])))
+        _put(ws, r, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=_FILLS[state], font=_INKS[state])
         _put(ws, r, 2, meaning)
     r += 2
     _put(ws, r, 1, "Mesures", font=_BOLD)
