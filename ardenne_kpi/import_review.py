@@ -66,11 +66,13 @@ def verdict(result) -> Verdict:
                        "indiquées (ou téléchargez le fichier annoté), puis déposez-le de nouveau.", False)
     counts = (f"{fmt_number(result.inserted)} nouvelle(s) valeur(s), {fmt_number(result.updated)} modifiée(s), "
               f"{fmt_number(result.unchanged)} inchangée(s)")
+    if result.scores:
+        counts += f", {fmt_number(result.scores)} note(s) de plateforme de marque"
     if result.duplicate_of:
         return Verdict("info", f"{name} : {duplicate_sentence(result.duplicate_of)}",
                        "Ce fichier identique a déjà été importé : l'enregistrer de nouveau ne changerait rien.",
                        False)
-    if result.inserted + result.updated == 0:
+    if result.inserted + result.updated + result.scores == 0:
         return Verdict("info", f"{name} : accepté, rien à changer",
                        f"Toutes les valeurs sont déjà enregistrées ({counts}).", False)
     warned = f" · {len(result.warnings)} avertissement(s) à lire" if result.warnings else ""
