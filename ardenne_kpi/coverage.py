@@ -347,12 +347,16 @@ def _facts(status: pd.DataFrame) -> pd.DataFrame:
 def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters,
                      window: tuple[dt.date, dt.date]) -> pd.DataFrame:
     """The per-indicator status frame from `kpis` (so every page agrees), with the window
-    counts, latest comment and source of each indicator added."""
+    counts, latest comment and source of each indicator added.
+
+    Status and progress are those at the end of the window (`as_of`), not those computed
+    from values lying wholly inside it: a yearly value ending in a semester window is
+    reported in it, and judging it "sans données" there would hide a performance gap."""
     scope = value_scope(fw, filters)
     codes = [i.code for i in selected_indicators(fw, filters)]
     status = kpis.indicator_status(
         con, fw, operators=[filters.operator] if filters.operator else None,
-        zones=scope["zones"], audiences=scope["audiences"], window=window, codes=codes)
+        zones=scope["zones"], audiences=scope["audiences"], as_of=window[1], codes=codes)
     reported = store.reported_in_window(con, start=window[0], end=window[1], indicators=codes,
                                         operator=filters.operator, **scope)
     status = status.drop(columns=[c for c in ("n_in_window", "comment") if c in status]).merge(

@@ -17,7 +17,17 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ardenne_kpi.coverage import GAP_COLORS, GAP_INK, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Coverage, Matrix, detail_table
+from ardenne_kpi.coverage import (
+    GAP_COLORS,
+    GAP_INK,
+    GAP_LABELS,
+    GAP_MARKS,
+    GAP_STATES,
+    MEASURES,
+    Coverage,
+    Matrix,
+    detail_table,
+)
 
 README_SHEET = "Lisez-moi"
 DETAIL_SHEET = "Détail"
@@ -142,8 +152,8 @@ def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
                        "un manque du plan"),
         ("not_reported", "des indicateurs sont rattachés mais aucun n'a de valeur dans la période : "
                          "un manque de rapportage"),
-        ("behind", "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible), "
-                   "comme sur la page Tendances"),
+        ("behind", "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible) "
+                   "à la fin de la période, comme sur la page Tendances"),
         ("on_track", "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
     ):
         r += 1

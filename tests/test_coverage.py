@@ -12,6 +12,7 @@ import pytest
 from ardenne_kpi import charts_coverage, coverage, db
 from ardenne_kpi.coverage import Filters
 from ardenne_kpi.framework import parse_framework
+from ardenne_kpi.periods import parse_period
 
 FRAMEWORK = """
 version: cov-test
@@ -219,9 +220,10 @@ def _store(con, fw, rows):
     uploads = pd.DataFrame([{"id": 1, "file_name": "rapport.xlsx", "sha256": "x", "size_bytes": 0, "operator": "OP1",
                              "uploaded_by": "test", "uploaded_at": dt.datetime(2018, 11, 2, 9, 0), "status": "demo",
                              "inserted": len(rows)}])
+    periods = {p: parse_period(p, fw.calendar) for *_, p, _, _ in rows}
     values = pd.DataFrame([{
-        "indicator": i, "operator": o, "zone": z, "audience": a, "period": p, "grain": "programme-semester",
-        "period_start": fw.calendar.semester(p).start, "period_end": fw.calendar.semester(p).end, "value": v,
+        "indicator": i, "operator": o, "zone": z, "audience": a, "period": p, "grain": periods[p].grain,
+        "period_start": periods[p].start, "period_end": periods[p].end, "value": v,
         "comment": c, "upload_id": 1, "sheet": "Indicateurs", "cell": "H6"} for i, o, z, a, p, v, c in rows])
     db.sync_framework(con, fw)
     db.write_demo(con, uploads, values)
@@ -261,6 +263,22 @@ def test_compute_zone_filter_drops_whole_ardenne_values(small_db, small):
     cov = coverage.compute(small_db, small, Filters(zone="BE-LUX"))
     detail = cov["dimension_key"].cell_detail("D2", "K2").set_index("indicator")
     assert detail.loc["I2", "n_in_window"] == 1   # the ARD value is not a BE-LUX value
+
+
+def test_a_yearly_value_ending_in_the_window_is_reported_and_judged(tmp_path):
+    # I4 becomes a stock reported yearly: its 2017 value lies across S03's start, never wholly inside it.
+    i4 = "code: I4, label: Quatre, unit: nb, direction: up, frequency: {}, agg_time: {}"
+    small = parse_framework(FRAMEWORK.replace(i4.format("S", "sum"), i4.format("Y", "last")))
+    con = db.connect(tmp_path / "year.duckdb")
+    try:
+        _store(con, small, [("I4", "OP2", "BE-LUX", "", "2017", 1.0, None)])   # ends 31/12/2017, inside S03
+        cov = coverage.compute(con, small, Filters(window=coverage.window_of(small, "S03", "S03")))
+    finally:
+        con.close()
+    detail = cov["dimension_key"].cell_detail("D2", "K3").set_index("indicator")
+    assert detail.loc["I4", "n_in_window"] == 1
+    assert detail.loc["I4", "status"] == "off_track"   # 1 of 10 expected by then: judged, not "sans données"
+    assert cov["dimension_key"].cell("D2", "K3")["state"] == "behind"
 
 
 def test_compute_on_empty_database_marks_served_cells_not_reported(con, fw):
