@@ -4,7 +4,7 @@ One sheet, pre-filled with the operator's indicators for the chosen period (one 
 indicator × period × zone), the input cells in yellow and unlocked, drop-down lists for
 the period, the zone and the audience, and, for reference only, the last value reported
 and the final target. The French instructions and the meaning of every code sit in a
-panel right of the table (a separate sheet without a table would earn a warning).
+first sheet, « Mode d'emploi », which the import engine skips.
 
 The layout is read by `ardenne_kpi.reports` like any partner workbook, so it is built
 to import with no warning:
@@ -186,9 +186,12 @@ def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
     period = resolve_period(fw, period)
     rows = template_rows(con, fw, operator, period)
     wb = Workbook()
-    data = wb.active
-    data.title = DATA_SHEET
-    _write_data_sheet(data, fw, operator, period, rows, today or dt.date.today())
+    guide = wb.active
+    guide.title = GUIDE_SHEET
+    data = wb.create_sheet(DATA_SHEET)
+    _write_data_sheet(data, _write_guide(guide, fw, period, rows), fw, operator, period, rows,
+                      today or dt.date.today())
+    wb.active = 1  # the partner lands on the table to fill
     props = wb.properties
     props.title = f"Rapport {operator} {period.code}"
     props.subject = "Ardenne Attractivity : rapport d'activité"
@@ -199,8 +202,8 @@ def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
     return out.getvalue()
 
 
-def _write_data_sheet(ws, fw: Framework, operator: str, period: Period, rows: list[TemplateRow],
-                      today: dt.date) -> None:
+def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, period: Period,
+                      rows: list[TemplateRow], today: dt.date) -> None:
     op_label = fw.label("operators", operator)
     ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
     last_col = get_column_letter(ncols)
@@ -262,7 +265,7 @@ def _write_data_sheet(ws, fw: Framework, operator: str, period: Period, rows: li
             ws.cell(extra, col).protection = _UNLOCKED
     last_row = r + EXTRA_ROWS - 1
 
-    _validations(ws, _write_panel(ws, fw, period, rows), last_row)
+    _validations(ws, lists, last_row)
     ws.freeze_panes = ws.cell(FIRST_ROW, 3)  # header and code/label always visible
     ws.auto_filter.ref = f"A{HEADER_ROW}:{last_col}{last_filled}"
     ws.protection.sheet = True
@@ -292,7 +295,7 @@ def _validations(ws, lists: dict[str, str], last_row: int) -> None:
     }.items():
         dv = DataValidation(type="list", formula1=lists[field], allow_blank=True, showDropDown=False,
                             showErrorMessage=True, errorStyle="warning", promptTitle=title, prompt=prompt,
-                            errorTitle=title, error="Valeur absente de la liste : voyez les codes à utiliser à droite du tableau.")
+                            errorTitle=title, error="Valeur absente de la liste : voyez les codes dans la feuille « Mode d'emploi ».")
         dv.showInputMessage = True
         dv.add(f"{col}{span.replace(':', ':' + col)}")
         ws.add_data_validation(dv)
@@ -303,11 +306,10 @@ def _validations(ws, lists: dict[str, str], last_row: int) -> None:
     ws.add_data_validation(dv)
 
 
-# The side panel, right of the reference columns: the instructions, then the codes the
-# drop-downs offer. It starts on the first data row: the reader ignores cells right of the
-# table on rows whose value cell is empty, whereas a second sheet without a table, or text
-# in the header row, would each earn a warning.
-PANEL_COL = len(COLUMNS) + len(REFERENCE_COLUMNS) + 2  # one empty column as a gutter
+# The guide sheet: the instructions, then the codes the drop-downs offer. The import engine
+# skips a sheet with this name silently (reports.importer.is_guide_sheet), so a filled
+# template still imports with zero warnings.
+GUIDE_SHEET = "Mode d'emploi"
 
 
 def _instructions(period: Period, rows: list[TemplateRow]) -> list[str]:
@@ -344,34 +346,33 @@ def _code_lists(fw: Framework, rows: list[TemplateRow]) -> dict[str, tuple[str, 
     }
 
 
-def _write_panel(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> dict[str, str]:
+def _write_guide(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> dict[str, str]:
     """Write the instructions and the code lists; returns each list's range for the drop-downs."""
-    col = PANEL_COL
-    letter = get_column_letter(col)
-    ws.column_dimensions[get_column_letter(col - 1)].width = 3
-    ws.column_dimensions[letter].width = 14
-    ws.column_dimensions[get_column_letter(col + 1)].width = 40
-    r = FIRST_ROW
-    ws.cell(r, col, "Mode d'emploi").font = Font(bold=True, size=13, color=_GREEN)
-    r += 1
+    ws.column_dimensions["A"].width = 16
+    ws.column_dimensions["B"].width = 110
+    ws["A1"] = "Mode d'emploi du rapport"
+    ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
+    r = 3
     for line in _instructions(period, rows):
-        ws.cell(r, col, line)
+        ws.cell(r, 1, line).alignment = Alignment(wrap_text=False)
         r += 1
     r += 1
-    ws.cell(r, col, "Codes à utiliser").font = Font(bold=True, size=13, color=_GREEN)
+    ws.cell(r, 1, "Codes à utiliser").font = Font(bold=True, size=13, color=_GREEN)
     r += 1
+    sheet_ref = "'" + GUIDE_SHEET.replace("'", "''") + "'"
     ranges = {}
     for field, (title, entries) in _code_lists(fw, rows).items():
-        head = ws.cell(r, col, title)
+        head = ws.cell(r, 1, title)
         head.font = Font(bold=True, color="FFFFFF")
         head.fill = _FILL_HEADER
-        ws.cell(r, col + 1).fill = _FILL_HEADER
+        ws.cell(r, 2).fill = _FILL_HEADER
         first = r + 1
         for offset, (code, label) in enumerate(entries, start=1):
-            ws.cell(r + offset, col, code).font = Font(bold=True)
-            ws.cell(r + offset, col + 1, label)
-        ranges[field] = f"${letter}${first}:${letter}${first + len(entries) - 1}"
+            ws.cell(r + offset, 1, code).font = Font(bold=True)
+            ws.cell(r + offset, 2, label)
+        ranges[field] = f"{sheet_ref}!$A${first}:$A${first + len(entries) - 1}"
         r = first + len(entries) + 1
+    ws.protection.sheet = True
     return ranges
 
 def describe(rows: list[TemplateRow]) -> str:

@@ -112,3 +112,13 @@ def test_template_command_writes_the_workbook(empty_db_path, tmp_path, capsys):
     assert code == 0 and out.exists()
     assert "Modèle écrit" in capsys.readouterr().out
     assert _sheet(out.read_bytes())["A2"].value == "Opérateur : FTLB"
+
+
+def test_instructions_sit_on_their_own_sheet_which_the_import_skips(con, fw):
+    wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, fw, "FTLB", "S05")))
+    assert wb.sheetnames[0] == "Mode d'emploi"
+    guide = wb["Mode d'emploi"]
+    text = "\n".join(str(c.value) for row in guide.iter_rows() for c in row if c.value)
+    assert "Remplissez les cellules jaunes" in text and "ARD" in text
+    formulas = [dv.formula1 for dv in wb.worksheets[1].data_validations.dataValidation if dv.type == "list"]
+    assert formulas and all(f.startswith("'Mode d''emploi'!") for f in formulas)

@@ -24,6 +24,7 @@ import hashlib
 import json
 import os
 import tempfile
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,16 @@ NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'un
             "Période), soit une colonne par période (S1 2019, T3 2020...).")
 
 
+GUIDE_SHEETS = {"mode d'emploi", "mode demploi", "instructions", "lisez-moi", "lisez moi", "aide", "notice",
+                "readme", "read me"}
+
+
+def is_guide_sheet(name: str) -> bool:
+    """A sheet of instructions for the partner (the template's « Mode d'emploi »): skipped silently."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().strip().lower()
+    return folded.replace("’", "'") in GUIDE_SHEETS
+
+
 def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     """The parent's part of reading a report: the sheets without an indicator table that the
     child sent back are read as brand-platform sheets (`ardenne_kpi.brand`, whose errors
@@ -176,6 +187,8 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
                                     "ou reprenez la feuille « Plateforme de marque » du modèle (colonnes Élément, "
                                     "Note, Commentaire)."))
         for name, rows in unlocated.items():
+            if is_guide_sheet(name):
+                continue  # the template's instructions: nothing to import, nothing to warn about
             if not brand.is_brand_sheet(name):
                 if report.tables:
                     warnings.append(Issue(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.",
