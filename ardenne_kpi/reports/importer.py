@@ -161,8 +161,8 @@ NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'un
             "Période), soit une colonne par période (S1 2019, T3 2020...).")
 
 
-GUIDE_SHEETS = {"mode d'emploi", "mode demploi", "instructions", "lisez-moi", "lisez moi", "aide", "notice",
-                "readme", "read me"}
+# Only our template's own guide: any other sheet without a table still earns its warning.
+GUIDE_SHEETS = {"mode d'emploi", "mode demploi"}
 
 
 def is_guide_sheet(name: str) -> bool:
