@@ -118,7 +118,8 @@ SPECS: dict[str, MatrixSpec] = {spec.kind: spec for spec in (
 # Columns a status frame must have; the others (label, latest_value...) only feed the detail.
 STATUS_COLUMNS = ("indicator", "status", "progress")
 DETAIL_COLUMNS = ("indicator", "label", "unit", "latest_period", "latest_value", "target", "target_period",
-                  "progress", "status", "n_in_window", "operators", "last_upload_id", "source", "comment")
+                  "progress", "status", "n_in_window", "n_by_operator", "operators", "last_upload_id", "source",
+                  "comment")
 
 
 @dataclass(frozen=True)
@@ -272,12 +273,15 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
     `status` has one row per indicator with at least `indicator`, `status` and `progress`
     (the `kpis.indicator_status` contract) and `n_in_window` (values in the window; when
     absent, `n_values` stands for it). Indicators missing from the frame count as unreported.
+    In operator rows, an optional `n_by_operator` (operator → values in the window) counts
+    only what that operator reported: a partner late with its report shows in its own row.
     """
     spec = SPECS[kind]
     rows, cols = spec.rows(fw), spec.cols(fw)
     facts = _facts(status)
-    fact_columns = [c for c in facts.columns if c not in ("indicator", "label")]
+    fact_columns = [c for c in facts.columns if c not in ("indicator", "label", "n_by_operator")]
     by_indicator = facts.set_index("indicator").to_dict("index")
+    per_operator = spec.row_section == "operators" and "n_by_operator" in facts.columns
     # Plain Python over at most a few hundred (cell, indicator) pairs: pandas merges and
     # groupbys here cost ten times more than the counting itself.
     linked: dict[tuple[str, str], list[tuple[Indicator, dict]]] = {}
@@ -288,7 +292,8 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
         for r in dict.fromkeys(r_codes):
             for c in dict.fromkeys(c_codes):
                 if r in row_codes and c in col_codes:
-                    linked.setdefault((r, c), []).append((ind, fact))
+                    own = {**fact, "n_in_window": (fact.get("n_by_operator") or {}).get(r, 0)} if per_operator else fact
+                    linked.setdefault((r, c), []).append((ind, own))
 
     cell_rows, detail_rows = [], []
     for r in rows:
@@ -362,6 +367,10 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Fil
     status = status.drop(columns=[c for c in ("n_in_window", "comment") if c in status]).merge(
         reported[["indicator", "n_in_window", "comment"]], on="indicator", how="left")
     status["n_in_window"] = status["n_in_window"].fillna(0).astype(int)
+    by_operator = store.reported_by_operator(con, start=window[0], end=window[1], indicators=codes, **scope)
+    per_indicator = {code: dict(zip(part["operator"], part["n_in_window"], strict=True))
+                     for code, part in by_operator.groupby("indicator")}
+    status["n_by_operator"] = [per_indicator.get(code, {}) for code in status["indicator"]]
     status["source"] = _sources(con, status)
     return status
 

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from ardenne_kpi import charts_coverage, coverage, db
+from ardenne_kpi import charts_coverage, coverage, db, demo
 from ardenne_kpi.coverage import Filters
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.periods import parse_period
@@ -146,6 +146,16 @@ def test_operator_dimension(small, status):
         ("OP2", "D1"): (1, 1, 2, "behind"),
         ("OP2", "D2"): (2, 1, 2, "behind"),
     }
+
+
+def test_operator_rows_count_only_what_that_operator_reported(small, status):
+    # I3 is OP1's; its values in the window came from OP2 only: OP1's own report is missing.
+    frame = status.assign(n_in_window=[3, 2, 4, 0],
+                          n_by_operator=[{"OP1": 3}, {"OP2": 2}, {"OP2": 4}, {}])
+    m = coverage.matrix(small, "operator_dimension", frame)
+    assert cells(m)[("OP1", "D2")] == (1, 0, 0, "not_reported")
+    assert cells(m)[("OP1", "D1")] == (1, 1, 1, "on_track")
+    assert coverage.matrix(small, "dimension_key", frame).cell("D2", "K2")["n_with_data"] == 2
 
 
 def test_cells_follow_framework_order_and_grid_is_rows_by_columns(small, status):
@@ -297,6 +307,19 @@ def test_demo_dimension_key_has_five_cells_not_served(demo_db_path, fw):
     not_served = set(m.cells.loc[m.cells["state"] == "not_served", ["row", "col"]].itertuples(index=False, name=None))
     assert not_served == {("D1", "K04"), ("D3", "K04"), ("D3", "K06"), ("D4", "K05"), ("D4", "K08")}
     assert m.state_counts()["behind"] > 0 and m.state_counts()["on_track"] > 0
+
+
+def test_demo_partner_missing_its_last_report_shows_in_its_own_row(demo_db_path, fw):
+    con = db.connect(demo_db_path)  # same configuration as the pages run in this process
+    try:
+        window = coverage.window_of(fw, demo.MISSING_PERIOD, demo.MISSING_PERIOD)
+        m = coverage.compute(con, fw, Filters(window=window))["operator_dimension"]
+    finally:
+        con.close()
+    gaps = m.cells[m.cells["state"] == "not_reported"]
+    assert set(gaps["row"]) == {demo.MISSING_LAST_REPORT}
+    served = m.cells[(m.cells["row"] == demo.MISSING_LAST_REPORT) & (m.cells["n_indicators"] > 0)]
+    assert set(served["state"]) == {"not_reported"}
 
 
 # ------------------------------------------------------------------ heatmap

@@ -56,6 +56,37 @@ def reported_in_window(
     ).df()
 
 
+def reported_by_operator(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    start: dt.date,
+    end: dt.date,
+    indicators: Sequence[str] | None = None,
+    zones: Sequence[str] | None = None,
+    audiences: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """indicator, operator, n_in_window: who reported what in the window (same rule as above)."""
+    return con.cursor().execute(
+        """
+        SELECT indicator, operator, count(*) AS n_in_window
+        FROM report_values
+        WHERE is_current
+          AND period_end BETWEEN $start AND $end
+          AND ($indicators IS NULL OR list_contains($indicators, indicator))
+          AND ($zones IS NULL OR list_contains($zones, zone))
+          AND ($audiences IS NULL OR list_contains($audiences, audience))
+        GROUP BY indicator, operator
+        ORDER BY indicator, operator
+        """,
+        {
+            "start": start, "end": end,
+            "indicators": list(indicators) if indicators is not None else None,
+            "zones": list(zones) if zones is not None else None,
+            "audiences": list(audiences) if audiences is not None else None,
+        },
+    ).df()
+
+
 def uploads_by_id(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> pd.DataFrame:
     """File name, operator and date of the given uploads (the "source" of a latest value)."""
     return con.cursor().execute(
