@@ -93,7 +93,7 @@ def trend_figure(ind: Indicator, trend: pd.DataFrame, path: pd.DataFrame, *, com
         step = max(1, math.ceil(len(trend) / 12))
         ticks = trend.iloc[::-1].iloc[::step].iloc[::-1]
         fig.update_xaxes(tickvals=pd.to_datetime(ticks["period_end"]), ticktext=[_short(p, lbl) for p, lbl in
-                                                                              zip(ticks["period"], ticks["label"])])
+                                                                              zip(ticks["period"], ticks["label"], strict=False)])
     fig.update_yaxes(tickformat=",.0f" if not (ind.is_percent or ind.agg_time == "mean") else ",.1f")
     return _layout(fig, height=height)
 

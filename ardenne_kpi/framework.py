@@ -452,7 +452,8 @@ class _Builder:
         out = []
         for i, item, code in self._codes("indicators", self._section("indicators"), "indicators"):
             path = ("indicators", i)
-            f = lambda name, required=True, default=None: self._field(item, path, name, required, default)  # noqa: E731
+            def f(name, required=True, default=None, item=item, path=path):
+                return self._field(item, path, name, required, default)
             for name, allowed in (("direction", DIRECTIONS), ("frequency", FREQUENCIES),
                                   ("agg_time", AGGREGATIONS), ("agg_space", AGGREGATIONS)):
                 value = f(name)

@@ -263,11 +263,11 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
         rules = pd.DataFrame([(c, fw.indicator(c).agg_time, fw.indicator(c).agg_space) for c in frame["indicator"].unique()],
                              columns=["indicator", "agg_time", "agg_space"])
         res = sql.series_aggregates(con, rules, frame, flt, by)
-        found = dict(zip(zip(res["indicator"], res["grp"], res["period"]), res["value"]))
-        fill = pd.Series([found.get(k, float("nan")) for k in zip(out["indicator"], out["grp"], out["period"])],
+        found = dict(zip(zip(res["indicator"], res["grp"], res["period"], strict=False), res["value"], strict=False))
+        fill = pd.Series([found.get(k, float("nan")) for k in zip(out["indicator"], out["grp"], out["period"], strict=False)],
                          index=out.index)
         out["value"] = out["value"].where(out["value"].notna(), fill)
-    out["note"] = [_note(v, p["missing"], p["longer"], p["straddles"]) for v, p in zip(out["value"], out["_placed"])]
+    out["note"] = [_note(v, p["missing"], p["longer"], p["straddles"]) for v, p in zip(out["value"], out["_placed"], strict=False)]
     out["complete"] = out["complete"] & out["value"].notna()
     out = out.drop(columns="_placed").sort_values(["indicator", "grp", "period_start"], ignore_index=True)
     out["cumulative"] = _cumulative(fw, out)
@@ -350,7 +350,7 @@ def expected_value(ind: Indicator, day: dt.date) -> float:
     points = _points(ind)
     if day <= points[0][0]:
         return points[0][1]
-    for (d0, v0, _), (d1, v1, _) in zip(points, points[1:]):
+    for (d0, v0, _), (d1, v1, _) in zip(points, points[1:], strict=False):
         if day <= d1:
             return v1 if d1 == d0 else v0 + (v1 - v0) * (day - d0).days / (d1 - d0).days
     return points[-1][1]
@@ -498,13 +498,13 @@ def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.D
         previous = total.shift(1)
         out["this_period"] = total - previous.fillna(ind.baseline.value)
         out["target"] = [next_target(ind, d).value for d in out["period_end"]]
-        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(total, out["period_end"])]
+        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(total, out["period_end"], strict=False)]
     else:
         total = values
         previous = pd.Series(float("nan"), index=out.index)
         out["this_period"] = values
         out["target"] = [next_target(ind, d).value for d in out["period_end"]]
-        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(values, out["period_end"])]
+        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(values, out["period_end"], strict=False)]
     out["previously_reported"] = previous
     out["total"] = total
     return out[cols].reset_index(drop=True)
@@ -524,10 +524,10 @@ def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.Dat
     out["target"] = [t.value for t in targets]
     out["target_period"] = [t.period.code for t in targets]
     like = not out.empty and comparable(ind, period_from_code(out["period"].iloc[0], fw.calendar).grain)
-    out["progress"] = [progress(ind, v, t) if like else float("nan") for v, t in zip(out["value"], targets)]
+    out["progress"] = [progress(ind, v, t) if like else float("nan") for v, t in zip(out["value"], targets, strict=False)]
     shares = [pace(ind, v, d) if like and c else float("nan")
-              for v, d, c in zip(out["value"], out["period_end"], out["complete"])]
-    out["status"] = [status_of(fw, s) if like and c else "" for s, c in zip(shares, out["complete"])]
+              for v, d, c in zip(out["value"], out["period_end"], out["complete"], strict=False)]
+    out["status"] = [status_of(fw, s) if like and c else "" for s, c in zip(shares, out["complete"], strict=False)]
     out["comparable"] = like
     return out
 

@@ -446,7 +446,7 @@ def subperiods(period: Period, grain: str, calendar: Calendar) -> list[Period]:
     straddle it): values are never split.
     """
     parts = periods_between(grain, period.start, period.end, calendar)
-    contiguous = all(b.start == a.end + timedelta(days=1) for a, b in zip(parts, parts[1:]))
+    contiguous = all(b.start == a.end + timedelta(days=1) for a, b in zip(parts, parts[1:], strict=False))
     if not parts or parts[0].start != period.start or parts[-1].end != period.end or not contiguous:
         raise PeriodError(
             f"La période {period.label_fr} ne se découpe pas exactement en {_GRAIN_PLURAL_FR[grain]} : "

@@ -10,8 +10,7 @@ import yaml
 from ardenne_kpi import db
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.format import fmt_number
-from ardenne_kpi.framework import (AGGREGATION_LABELS, DIRECTION_LABELS, FREQUENCY_LABELS, Framework,
-                                   parse_framework)
+from ardenne_kpi.framework import AGGREGATION_LABELS, DIRECTION_LABELS, FREQUENCY_LABELS, Framework, parse_framework
 from ardenne_kpi.framework_workbook import from_workbook
 
 SECTION_OF_KIND = {"indicator": "indicators", "operator": "operators", "zone": "zones", "audience": "audiences"}

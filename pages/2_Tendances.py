@@ -102,7 +102,7 @@ else:
     reported = trend[trend["n_values"] > 0]
     period = st.selectbox("Valeur", reported["period"], key="t_lineage", index=None,
                           placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
-                          format_func=dict(zip(reported["period"], reported["label"])).get)
+                          format_func=dict(zip(reported["period"], reported["label"], strict=False)).get)
     if period:
         with ui.user_errors():
             behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones)

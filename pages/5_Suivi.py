@@ -52,7 +52,7 @@ with tab_matrix:
         never = ui.cached(reporting.never_reported, ctx.con, fw, today)
         if never.empty:
             st.success("Chaque opérateur a déclaré au moins une fois chacun de ses indicateurs.")
-        for op, part in never.groupby("operator", sort=False):
+        for _operator, part in never.groupby("operator", sort=False):
             with st.expander(f"{part['operator_label'].iloc[0]} : {len(part)} indicateur(s) jamais déclaré(s)"):
                 st.dataframe(part[["indicator", "indicator_label", "frequency", "n_due"]].rename(columns={
                     "indicator": "Code", "indicator_label": "Indicateur", "frequency": "Fréquence",

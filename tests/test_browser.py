@@ -18,12 +18,13 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from ardenne_kpi import db, templates
+from ardenne_kpi import accounts, db, templates
 from ardenne_kpi.framework import load_framework
 from tests.browser_helpers import bad_report, large_report
 from tests.conftest import ROOT
@@ -64,17 +65,17 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """`streamlit run app.py` on a fresh demo database; stopped by its PID afterwards."""
-    _require_browser()
-    folder = tmp_path_factory.mktemp("browser")
+@contextmanager
+def _streamlit(folder: Path, accounts: Path):
+    """`streamlit run app.py` on a fresh demo database, with `accounts` as the accounts file;
+    stopped by its PID afterwards."""
     database = folder / "demo.duckdb"
     subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True,
                    capture_output=True)
     port = _free_port()
     log = (folder / "streamlit.log").open("wb")
-    env = {**os.environ, "ARDENNE_DB": str(database), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "ARDENNE_DB": str(database), "ARDENNE_ACCOUNTS": str(accounts), "PYTHONPATH": str(ROOT)}
+    env.pop("ARDENNE_AUTH", None)
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
          "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
@@ -101,6 +102,15 @@ def server(tmp_path_factory):
             proc.kill()
             proc.wait(10)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The app in local mode (no accounts file), on a fresh demo database."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser")
+    with _streamlit(folder, folder / "no-accounts.yaml") as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
@@ -259,13 +269,7 @@ def test_drop_to_preview_time_for_10000_rows(page, server):
     assert elapsed < 30
 
 
-@pytest.mark.xfail(reason="Couverture (issue 5) : dans Chromium, un clic sur une case d'un go.Heatmap renvoie une "
-                          "sélection vide à Streamlit 1.67 (points: []), la case n'est donc jamais affichée ; "
-                          "une trace Scatter de marqueurs carrés superposée aux cases (customdata) est sélectionnable",
-                   strict=False)
 def test_coverage_heatmap_cell_click_shows_its_indicators(page, server):
-    if not (ROOT / "pages" / "3_Couverture.py").exists():
-        pytest.skip("pages/3_Couverture.py n'existe pas encore (issue 5) : clic sur une cellule de la carte non testé")
     _open(page, server, "Couverture", "Couverture")
     fw = load_framework()
     row, col = next((d.code, k.code) for d in fw.dimensions for k in fw.keys if (d.code, k.code) in fw.served_cells)
@@ -288,8 +292,6 @@ def test_coverage_heatmap_cell_click_shows_its_indicators(page, server):
 
 
 def test_tendances_opens_the_lineage_of_a_value(page, server):
-    if not (ROOT / "pages" / "2_Tendances.py").exists():
-        pytest.skip("pages/2_Tendances.py n'existe pas encore (issue 6) : traçabilité non testée")
     _open(page, server, "Tendances", "Un indicateur en détail")
     _choose(page, "Indicateur", "CLI01")
     page.get_by_text("D'où vient ce chiffre ?").wait_for()
@@ -301,3 +303,33 @@ def test_tendances_opens_the_lineage_of_a_value(page, server):
     # S05 (Oct. 2018 – Mar. 2019) of a quarterly indicator: the two quarters behind it, with their import.
     assert "Import n°" in headers
     assert {"2018-Q4", "2019-Q1"} <= set(cells)
+
+
+def test_partner_signs_in_and_uploads_for_its_operator(browser, tmp_path_factory):
+    """With accounts configured, a partner signs in; the history records the account, not a typed name."""
+    _require_browser()
+    folder = tmp_path_factory.mktemp("browser-accounts")
+    accounts_file = folder / "accounts.yaml"
+    accounts.add_user("marc.ftlb", "partner", "mot de passe du test", ["FTLB"], path=accounts_file)
+    with _streamlit(folder, accounts_file) as running:
+        context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        try:
+            page.goto(f"{running['url']}/Import")
+            page.get_by_text("Connexion").first.wait_for()
+            page.get_by_label("Nom d'utilisateur").fill("marc.ftlb")
+            page.get_by_label("Mot de passe").fill("mot de passe du test")
+            page.get_by_role("button", name="Se connecter").click()
+            page.get_by_text("Importer un rapport d'activité").first.wait_for()
+            page.get_by_text("marc.ftlb · partenaire (FTLB)").first.wait_for()
+            page.locator('input[type="file"]').set_input_files([
+                {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(running["db"])}])
+            page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
+            page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
+            page.get_by_text("importé (import n°").first.wait_for()
+            page.get_by_role("tab", name="Historique et annulation").click()
+            _wait_cell(page, "marc.ftlb")
+            page.screenshot(path=str(folder / "partner_upload.png"))
+        finally:
+            context.close()

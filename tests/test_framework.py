@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import yaml
 
+from ardenne_kpi import framework_workbook
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.framework import DEFAULT_PATH, load_framework, parse_framework
-from ardenne_kpi import framework_workbook
 
 PROPOSAL = DEFAULT_PATH.parents[2] / "shared" / "domain" / "framework-proposal.yaml"
 

@@ -68,7 +68,7 @@ def test_small_multiples_colour_each_indicator_by_its_status(demo_db_path):
     con.close()
     fig = charts_kpis.small_multiples(status, series)
     colours = [t.line.color for t in fig.data]
-    expected = [kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"]) if c in series]
+    expected = [kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"], strict=False) if c in series]
     assert colours == expected
     assert any("Sans données" in a.text for a in fig.layout.annotations)  # BRD08 is never reported
 

@@ -11,8 +11,9 @@ from ardenne_kpi.framework import DEFAULT_PATH
 
 
 def test_corrected_workbook_replaces_the_framework(con, fw):
-    from openpyxl import load_workbook
     import io
+
+    from openpyxl import load_workbook
 
     wb = load_workbook(io.BytesIO(framework_workbook.to_workbook(fw)))
     wb["Clés"]["C2"] = "T6"  # the coordinator moves K01 Organisation to another theme
