@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import duckdb
 
 from ardenne_kpi import db, demo
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.framework import DEFAULT_PATH, load_framework
+from ardenne_kpi.framework import DEFAULT_PATH, Framework, load_framework
 
 # Modules adding `export` targets through `add_export_<target>(export_subparsers)` functions.
 EXPORT_TARGETS: list[tuple[str, str]] = [
@@ -17,6 +21,26 @@ EXPORT_TARGETS: list[tuple[str, str]] = [
     ("ardenne_kpi.commands_kpis", "add_export_kpis"),
     ("ardenne_kpi.commands_pack", "add_export_pack"),
 ]
+
+
+@contextmanager
+def existing_database(db_arg: str | None, *, read_only: bool = True) -> Iterator[tuple[duckdb.DuckDBPyConnection,
+                                                                                        Framework]]:
+    """The connection and stored framework of an existing database, closed afterwards; a missing
+    file or a base without framework is one French sentence (never a new empty file)."""
+    path = db.db_path(db_arg)
+    if not path.exists():
+        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
+                           title="Base introuvable")
+    con = db.connect(path, read_only=read_only)
+    try:
+        fw = db.stored_framework(con)
+        if fw is None:
+            raise ArdenneError(f"La base {path} n'a pas de référentiel. Recréez-la avec "
+                               "`python -m ardenne_kpi init`.", title="Référentiel absent")
+        yield con, fw
+    finally:
+        con.close()
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ardenne_kpi import coverage, db
-from ardenne_kpi.commands import add_db_argument
+from ardenne_kpi import coverage
+from ardenne_kpi.commands import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv
 
@@ -30,19 +30,8 @@ def run_export_coverage(args: argparse.Namespace) -> int:
     if suffix not in (".xlsx", ".csv"):
         raise ArdenneError(f"« {out.name} » : l'export de couverture s'écrit en .xlsx (classeur) ou .csv (détail).",
                            title="Format de sortie inconnu")
-    path = db.db_path(args.db)
-    if not path.exists():
-        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
-                           title="Base introuvable")
-    con = db.connect(path, read_only=True)
-    try:
-        fw = db.stored_framework(con)
-        if fw is None:
-            raise ArdenneError(f"La base {path} n'a pas de référentiel. Recréez-la avec `python -m ardenne_kpi init`.",
-                               title="Référentiel absent")
+    with existing_database(args.db) as (con, fw):
         cov = coverage.compute(con, fw, coverage.Filters(window=coverage.window_of(fw, args.start, args.end)))
-    finally:
-        con.close()
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
     out.write_bytes(data)
     main = cov["dimension_key"].state_counts()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ardenne_kpi import db, kpis
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi import kpis
+from ardenne_kpi.commands import existing_database
 
 GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "year")
 
@@ -27,18 +27,8 @@ def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export_kpis(args: argparse.Namespace) -> int:
-    path = db.db_path(args.db)
-    if not path.exists():
-        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec « python -m ardenne_kpi init ».",
-                           title="Base introuvable")
-    con = db.connect(path, read_only=True)
-    try:
-        fw = db.stored_framework(con)
-        if fw is None:
-            raise ArdenneError(f"La base {path} ne contient pas de référentiel.", title="Base sans référentiel")
+    with existing_database(args.db) as (con, fw):
         frame = kpis.export_frame(con, fw, args.grain)
-    finally:
-        con.close()
     out = Path(args.out)
     out.write_bytes(to_csv(frame))
     print(f"{len(frame)} lignes écrites dans {out} (granularité {args.grain}).")

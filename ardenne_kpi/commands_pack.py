@@ -8,25 +8,10 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from ardenne_kpi import db, pack, snapshots
-from ardenne_kpi.commands import add_db_argument
+from ardenne_kpi import pack, snapshots
+from ardenne_kpi.commands import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date
-
-
-def _open(args: argparse.Namespace):
-    path = db.db_path(args.db)
-    if not path.exists():
-        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
-                           title="Base introuvable")
-    con = db.connect(path)
-    fw = db.stored_framework(con)
-    if fw is None:
-        con.close()
-        raise ArdenneError(f"La base {path} n'a pas de référentiel. Recréez-la avec `python -m ardenne_kpi init`.",
-                           title="Référentiel absent")
-    return con, fw
-
 
 # ------------------------------------------------------------------ export pack
 
@@ -49,11 +34,8 @@ def run_export_pack(args: argparse.Namespace) -> int:
         raise ArdenneError(f"« {out.name} » : le dossier du comité s'écrit en .pdf (le classeur .xlsx est écrit "
                            "à côté, sous le même nom).", title="Format de sortie inconnu")
     started = time.perf_counter()
-    con, fw = _open(args)
-    try:
+    with existing_database(args.db, read_only=False) as (con, fw):  # read-write: brings the schema up to date
         data = pack.collect(con, fw, since=args.since)
-    finally:
-        con.close()
     pdf = pack.pdf_bytes(data)
     out.write_bytes(pdf)
     written = [f"{out} ({len(pdf) // 1024} Ko)"]
@@ -90,22 +72,16 @@ def run_snapshot_create(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ArdenneError(f"Date « {args.date} » illisible : écrivez-la AAAA-MM-JJ, par exemple 2022-05-12.",
                            title="Date illisible") from exc
-    con, fw = _open(args)
-    try:
+    with existing_database(args.db, read_only=False) as (con, fw):
         snapshot_id = snapshots.create(con, fw, args.name, day, args.user)
         row = snapshots.find(con, snapshot_id)
-    finally:
-        con.close()
     print(f"Instantané n° {snapshot_id} « {row['name']} » créé au {fmt_date(day)} : {int(row['n_values'])} valeurs figées.")
     return 0
 
 
 def run_snapshot_list(args: argparse.Namespace) -> int:
-    con, _ = _open(args)
-    try:
+    with existing_database(args.db) as (con, _fw):
         table = snapshots.all_snapshots(con)
-    finally:
-        con.close()
     if table.empty:
         print("Aucun instantané. Créez-en un : python -m ardenne_kpi snapshot create NOM --date AAAA-MM-JJ")
         return 0

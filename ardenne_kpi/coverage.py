@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 
 import duckdb
@@ -187,21 +187,9 @@ class Coverage:
 # ------------------------------------------------------------------ filters
 
 
-def _family(entries: Sequence, code: str) -> tuple[set[str], set[str]]:
+def _family(fw: Framework, section: str, code: str) -> tuple[set[str], set[str]]:
     """(code and its descendants, its ancestors) in a parent-linked section (zones, audiences)."""
-    by_code = {e.code: e for e in entries}
-    down = {code}
-    grew = True
-    while grew:
-        more = {e.code for e in entries if e.parent in down} - down
-        down |= more
-        grew = bool(more)
-    up: set[str] = set()
-    parent = getattr(by_code.get(code), "parent", None)
-    while parent and parent not in up:
-        up.add(parent)
-        parent = getattr(by_code.get(parent), "parent", None)
-    return down, up
+    return fw.descendants(section, [code]), fw.ancestors(section, code)
 
 
 def selected_indicators(fw: Framework, filters: Filters) -> list[Indicator]:
@@ -217,10 +205,10 @@ def selected_indicators(fw: Framework, filters: Filters) -> list[Indicator]:
     if filters.operator:
         out = [i for i in out if filters.operator in i.operators]
     if filters.audience:
-        down, up = _family(fw.audiences, filters.audience)
+        down, up = _family(fw, "audiences", filters.audience)
         out = [i for i in out if set(i.audiences) & (down | up)]
     if filters.zone:
-        down, up = _family(fw.zones, filters.zone)
+        down, up = _family(fw, "zones", filters.zone)
         ops = fw.by_code["operators"]
         out = [i for i in out
                if any(set(getattr(ops.get(o), "zones", ())) & (down | up) for o in i.operators)]
@@ -233,8 +221,8 @@ def value_scope(fw: Framework, filters: Filters) -> dict[str, list[str] | None]:
     A value for the whole of Ardenne is not a value for one province, so a zone filter keeps
     the zone and its parts only; a value for all audiences ('') counts for any audience.
     """
-    zones = sorted(_family(fw.zones, filters.zone)[0]) if filters.zone else None
-    audiences = [""] + sorted(_family(fw.audiences, filters.audience)[0]) if filters.audience else None
+    zones = sorted(_family(fw, "zones", filters.zone)[0]) if filters.zone else None
+    audiences = [""] + sorted(_family(fw, "audiences", filters.audience)[0]) if filters.audience else None
     return {"zones": zones, "audiences": audiences}
 
 

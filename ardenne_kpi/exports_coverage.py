@@ -28,10 +28,10 @@ from ardenne_kpi.coverage import (
     Matrix,
     detail_table,
 )
+from ardenne_kpi.format import FORMULA_STARTS, csv_excel_fr, csv_script
 
 README_SHEET = "Lisez-moi"
 DETAIL_SHEET = "Détail"
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _THIN = Side(style="thin", color="FFFFFF")
 _BOLD = Font(bold=True)
 _TITLE = Font(bold=True, size=14)
@@ -186,19 +186,8 @@ def coverage_workbook(cov: Coverage, *, generated: dt.datetime | None = None) ->
     return buffer.getvalue()
 
 
-def _safe_text(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
 def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
     """The detail as CSV bytes. Scripts (default): comma, UTF-8, dot decimals, ISO dates.
     `french=True`: semicolon, decimal comma and a BOM, as Excel expects in French."""
     table = detail_table(cov)
-    for name in table.columns:  # every column: pandas 3 keeps text in "str" columns, not "object"
-        if not pd.api.types.is_numeric_dtype(table[name]):
-            table[name] = table[name].map(_safe_text)
-    if french:
-        return table.to_csv(index=False, sep=";", decimal=",", date_format="%d/%m/%Y").encode("utf-8-sig")
-    return table.to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+    return csv_excel_fr(table) if french else csv_script(table)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 
+import pandas as pd
+
 NBSP = "\u00a0"
 
 
@@ -35,3 +37,32 @@ def fmt_date(value: dt.date | None) -> str:
         return value.strftime("%d/%m/%Y")
     except ValueError:  # NaT
         return "–"
+
+
+# Text a spreadsheet would run as a formula: partner text must never become one in an export.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def safe_text(value: object) -> object:
+    """Partner text with a leading apostrophe when a spreadsheet would read it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:
+    table = table.copy()
+    for name in table.columns:  # every column: pandas 3 keeps text in "str" columns, not "object"
+        if not pd.api.types.is_numeric_dtype(table[name]):
+            table[name] = table[name].map(safe_text)
+    return table
+
+
+def csv_excel_fr(table: pd.DataFrame) -> bytes:
+    """CSV as French Excel opens it: `;` separator, decimal comma, UTF-8 with BOM; formula-safe."""
+    return _safe_frame(table).to_csv(index=False, sep=";", decimal=",", date_format="%d/%m/%Y").encode("utf-8-sig")
+
+
+def csv_script(table: pd.DataFrame) -> bytes:
+    """CSV for scripts: comma, UTF-8, dot decimals, ISO dates; formula-safe."""
+    return _safe_frame(table).to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")

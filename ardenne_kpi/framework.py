@@ -181,6 +181,27 @@ class Framework:
         entry = self.by_code[section].get(code)
         return entry.label if entry else code
 
+    def descendants(self, section: str, codes) -> set[str]:
+        """The codes and everything under them in a parent-linked section (zone ARD covers FR-08...)."""
+        chosen = {str(c) for c in codes}
+        entries = getattr(self, section)
+        grew = True
+        while grew:
+            more = {e.code for e in entries if e.parent in chosen} - chosen
+            chosen |= more
+            grew = bool(more)
+        return chosen
+
+    def ancestors(self, section: str, code: str) -> set[str]:
+        """Every code above `code` in a parent-linked section (FR-08 is under ARD)."""
+        by_code = self.by_code[section]
+        up: set[str] = set()
+        parent = getattr(by_code.get(code), "parent", None)
+        while parent and parent not in up:
+            up.add(parent)
+            parent = getattr(by_code.get(parent), "parent", None)
+        return up
+
     @property
     def cell_count(self) -> int:
         return len(self.dimensions) * len(self.keys)

@@ -19,7 +19,6 @@ The arithmetic, decided once here:
 from __future__ import annotations
 
 import datetime as dt
-import io
 import math
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -66,16 +65,7 @@ class KpiError(ArdenneError):
 
 def _descendants(fw: Framework, section: str, codes: Iterable[str] | None) -> list[str] | None:
     """The codes and everything under them (zone ARD includes FR-08...); None stays None."""
-    if codes is None:
-        return None
-    chosen = {str(c) for c in codes}
-    entries = getattr(fw, section)
-    grew = True
-    while grew:
-        more = {e.code for e in entries if e.parent in chosen} - chosen
-        chosen |= more
-        grew = bool(more)
-    return sorted(chosen)
+    return None if codes is None else sorted(fw.descendants(section, codes))
 
 
 def _filter(fw: Framework, codes: Sequence[str] | None, operators=None, zones=None, audiences=None,
@@ -648,13 +638,6 @@ def group_label(fw: Framework, by: str, code: str) -> str:
     if by == "audience" and not code:
         return "Tous publics (non ventilé)"
     return fw.label(_section(by), code)
-
-
-def csv_excel_fr(table: pd.DataFrame) -> bytes:
-    """CSV as French Excel opens it: `;` separator, decimal comma, UTF-8 with BOM."""
-    buffer = io.StringIO()
-    table.to_csv(buffer, sep=";", decimal=",", index=False, date_format="%d/%m/%Y")
-    return buffer.getvalue().encode("utf-8-sig")
 
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.

@@ -3,6 +3,7 @@
 import streamlit as st
 
 from ardenne_kpi import charts_kpis, kpis, ui
+from ardenne_kpi.format import csv_excel_fr
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
@@ -95,7 +96,7 @@ else:
     # ------------------------------------------------------------------ table, download, lineage
     st.subheader("Valeurs")
     st.dataframe(kpis.values_table(fw, code, trend, fmt=ui.fmt_number), hide_index=True, width="stretch")
-    st.download_button("Télécharger les valeurs (.csv pour Excel)", kpis.csv_excel_fr(kpis.values_table(fw, code, trend)),
+    st.download_button("Télécharger les valeurs (.csv pour Excel)", csv_excel_fr(kpis.values_table(fw, code, trend)),
                        file_name=f"{code}_{shown_grain}.csv", mime="text/csv", icon=":material/download:")
 
     st.subheader("D'où vient ce chiffre ?")

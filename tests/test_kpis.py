@@ -13,6 +13,7 @@ import pytest
 
 from ardenne_kpi import db, kpis
 from ardenne_kpi.__main__ import main
+from ardenne_kpi.format import csv_excel_fr
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.periods import period_from_code
 
@@ -296,7 +297,7 @@ def test_lineage_lists_the_stored_values_behind_a_figure(con, fw):
 def test_french_excel_csv_uses_semicolons_decimal_commas_and_a_bom(con, fw):
     put(con, fw, quarters("RATE", "OPA", "FR-08", 2019, [10.5, 20, 30, 40]))
     trend = kpis.trends(con, fw, ["RATE"], "quarter")["RATE"]
-    data = kpis.csv_excel_fr(kpis.values_table(fw, "RATE", trend))
+    data = csv_excel_fr(kpis.values_table(fw, "RATE", trend))
     assert data.startswith("\ufeff".encode())
     text = data.decode("utf-8-sig")
     assert text.splitlines()[0].startswith("Période;Valeur") and ";10,5;" in text
