@@ -31,5 +31,5 @@ def dimension_status_bars(long: pd.DataFrame) -> go.Figure:
                     hovertemplate="%{y}<br>" + label + " : %{x} indicateur(s)<extra></extra>")
     fig.update_layout(barmode="stack", xaxis_title="Indicateurs",
                       legend=dict(orientation="h", y=-0.25, traceorder="normal"))
-    fig.update_yaxes(tickfont=dict(size=17), automargin=True)
+    fig.update_yaxes(tickfont=dict(size=17), automargin=True, ticksuffix="  ")
     return base_layout(fig, height=340)

@@ -58,7 +58,12 @@ def _db_option(p: argparse.ArgumentParser) -> None:
 
 
 def _connect(args: argparse.Namespace):
-    return db.connect(db.db_path(args.db))
+    """An existing database only: `uploads` or `rollback` on a mistyped path must not create one."""
+    path = db.db_path(args.db)
+    if not path.exists():
+        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
+                           title="Base introuvable")
+    return db.connect(path)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -158,7 +163,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_export_values(args: argparse.Namespace) -> int:
     from ardenne_kpi.db import imports
 
-    con = db.connect(db.db_path(args.db), read_only=False)
+    con = _connect(args)
     try:
         df = imports.export_values(con)
     finally:

@@ -205,7 +205,13 @@ def cli(*args):
 
 
 def test_command_line_runs_as_a_module(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(tmp_path / "m.duckdb")],
+    database = tmp_path / "m.duckdb"
+    missing = subprocess.run([sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(database)],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert missing.returncode == 1 and "n'existe pas" in missing.stderr and not database.exists()
+    subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--empty", "--db", str(database)],
+                   capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
+    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(database)],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.returncode == 0 and "Aucun import" in done.stdout
 
