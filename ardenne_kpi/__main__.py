@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 
 from ardenne_kpi.errors import ArdenneError
@@ -21,8 +22,28 @@ COMMAND_MODULES = [
 ]
 
 
+# argparse speaks English; our users read French. Usage errors keep exit code 2.
+_USAGE_FR = [
+    (re.compile(r"argument (\S+): invalid choice: '?([^']*)'? \(choose from (.+)\)"),
+     r"option \1 : choix « \2 » invalide (possibles : \3)"),
+    (re.compile(r"the following arguments are required: (.+)"), r"arguments obligatoires manquants : \1"),
+    (re.compile(r"unrecognized arguments: (.+)"), r"arguments non reconnus : \1"),
+    (re.compile(r"argument (\S+): expected one argument"), r"l'option \1 attend une valeur"),
+    (re.compile(r"argument (\S+): invalid (\w+) value: (.+)"), r"option \1 : valeur \3 invalide"),
+    (re.compile(r"argument (\S+): not allowed with argument (\S+)"), r"les options \1 et \2 s'excluent"),
+]
+
+
+class FrenchArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str):
+        for pattern, french in _USAGE_FR:
+            message = pattern.sub(french, message)
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog} : erreur d'utilisation : {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = FrenchArgumentParser(
         prog="python -m ardenne_kpi",
         description="Ardenne KPI : tableau de bord de la mesure de la performance du plan de marketing territorial.",
     )

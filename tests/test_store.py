@@ -92,3 +92,10 @@ def test_write_conflicts_are_retried():
         return "done"
 
     assert db.with_retry(flaky, delay=0.001) == "done" and len(calls) == 3
+
+
+def test_usage_errors_are_french_with_exit_code_2():
+    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "export", "kpis", "--grain", "week", "--out", "x.csv"],
+                          capture_output=True, text=True)
+    assert done.returncode == 2
+    assert "choix « week » invalide" in done.stderr and "Traceback" not in done.stderr
