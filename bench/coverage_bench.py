@@ -18,10 +18,8 @@ Cold = a fresh process opening the database; warm = the same process again. Prin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import harness  # noqa: E402
 from kpis_bench import build as build_million  # noqa: E402
 
 from ardenne_kpi import charts_coverage, coverage, db, demo  # noqa: E402
@@ -98,28 +97,12 @@ TASKS = {"coverage computation": compute_all, "coverage, window + zone": compute
          "naive pandas (counting)": naive}
 
 
-def timed(fn, *args) -> float:
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start
-
-
 def child(path: str, task: str) -> None:
-    start = time.perf_counter()
-    con = db.connect(path, read_only=True)
-    fw = db.stored_framework(con)
-    opened = time.perf_counter() - start
-    print(json.dumps({"open": opened, "run": timed(TASKS[task], con, fw)}))
+    harness.child(path, TASKS[task])
 
 
 def cold(path: Path, task: str, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        res = subprocess.run([sys.executable, __file__, "--child", task, "--db", str(path)],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(res.stdout.strip().splitlines()[-1])
-        out.append(r["open"] + r["run"])
-    return out
+    return harness.cold(__file__, path, task, repeat)
 
 
 def apptest(path: Path, reruns: int) -> tuple[float, list[float], list[float]]:
@@ -128,13 +111,13 @@ def apptest(path: Path, reruns: int) -> tuple[float, list[float], list[float]]:
 
     os.environ["ARDENNE_DB"] = str(path)
     at = AppTest.from_file(str(ROOT / "pages" / "3_Couverture.py"), default_timeout=120)
-    first = timed(at.run)
+    first = harness.timed(at.run)
     assert not at.exception, [e.value for e in at.exception]
-    again = [timed(at.run) for _ in range(reruns)]
+    again = [harness.timed(at.run) for _ in range(reruns)]
     picks = []
     for cell in [("D2", "K02"), ("D1", "K01"), ("D3", "K07")] * max(1, reruns // 3):
         at.selectbox(key="coverage_cell_dimension_key").select(cell)
-        picks.append(timed(at.run))
+        picks.append(harness.timed(at.run))
     assert not at.exception, [e.value for e in at.exception]
     return first, again, picks
 
@@ -146,7 +129,7 @@ def bench(label: str, path: Path, repeat: int) -> dict[str, tuple[float, float]]
     results = {}
     for name, fn in TASKS.items():
         fn(con, fw)  # warm-up
-        warm = statistics.median(timed(fn, con, fw) for _ in range(repeat))
+        warm = statistics.median(harness.timed(fn, con, fw) for _ in range(repeat))
         results[name] = (statistics.median(cold(path, name, max(3, repeat // 2))), warm)
     con.close()
     first, again, picks = apptest(path, repeat)

@@ -15,7 +15,6 @@ Cold = a fresh process opening the database; warm = the same process again. Prin
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
@@ -29,6 +28,8 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import harness  # noqa: E402  (bench/harness.py: this script's folder is on sys.path)
 
 from ardenne_kpi import db, kpis  # noqa: E402
 from ardenne_kpi.commands_kpis import to_csv  # noqa: E402
@@ -114,30 +115,13 @@ def naive(con, fw) -> pd.DataFrame:
     return per_series.groupby(level="target").agg(ind.agg_space)
 
 
-def timed(fn, *args) -> float:
-    start = time.perf_counter()
-    fn(*args)
-    return time.perf_counter() - start
-
-
 def child(path: str, what: str) -> None:
     """Cold measurement: a fresh process opens the database and runs `what` once."""
-    start = time.perf_counter()
-    con = db.connect(path, read_only=True)
-    fw = db.stored_framework(con)
-    opened = time.perf_counter() - start
-    fn = {"page": page_computation, "export": export_computation, "naive": naive}[what]
-    print(json.dumps({"open": opened, "run": timed(fn, con, fw)}))
+    harness.child(path, {"page": page_computation, "export": export_computation, "naive": naive}[what])
 
 
 def cold(path: Path, what: str, repeat: int) -> list[float]:
-    out = []
-    for _ in range(repeat):
-        res = subprocess.run([sys.executable, __file__, "--child", what, "--db", str(path)],
-                             capture_output=True, text=True, check=True)
-        r = json.loads(res.stdout.strip().splitlines()[-1])
-        out.append(r["open"] + r["run"])
-    return out
+    return harness.cold(__file__, path, what, repeat)
 
 
 def apptest(path: Path, reruns: int) -> tuple[float, list[float]]:
@@ -145,9 +129,9 @@ def apptest(path: Path, reruns: int) -> tuple[float, list[float]]:
 
     os.environ["ARDENNE_DB"] = str(path)
     at = AppTest.from_file(str(ROOT / "pages" / "2_Tendances.py"), default_timeout=120)
-    first = timed(at.run)
+    first = harness.timed(at.run)
     assert not at.exception, [e.value for e in at.exception]
-    return first, [timed(at.run) for _ in range(reruns)]
+    return first, [harness.timed(at.run) for _ in range(reruns)]
 
 
 def main() -> None:
@@ -175,7 +159,7 @@ def main() -> None:
     for name, fn in (("page computation", page_computation), ("export kpis", export_computation),
                      ("naive pandas (1 indicator)", naive)):
         fn(con, fw)  # warm-up
-        warm = [timed(fn, con, fw) for _ in range(r)]
+        warm = [harness.timed(fn, con, fw) for _ in range(r)]
         rows.append((name, med(cold(path, {"page computation": "page", "export kpis": "export"}.get(name, "naive"),
                                          max(3, r // 2))), med(warm)))
     con.close()
