@@ -12,8 +12,6 @@ from ardenne_kpi import db, kpis, reporting
 from ardenne_kpi.format import fmt_percent
 from ardenne_kpi.framework import Framework
 
-STATUS_ORDER = ["on_track", "at_risk", "off_track", "no_data"]
-
 
 @dataclass(frozen=True)
 class Tile:
@@ -46,7 +44,7 @@ def overview(con: duckdb.DuckDBPyConnection, fw: Framework) -> Overview:
     tiles = [
         Tile(kpis.STATUS_LABELS[s], f"{int(counts.get(s, 0))} / {n_ind}",
              f"Indicateurs dont le statut est « {kpis.STATUS_LABELS[s]} ».")
-        for s in STATUS_ORDER
+        for s in kpis.STATUS_LABELS
     ] + [
         Tile(f"Rapports {window.code} reçus", fmt_percent(received / expected if expected else None),
              f"{received} rapports reçus sur {expected} attendus pour {window.label_fr}, dont {late} en retard "
@@ -57,27 +55,36 @@ def overview(con: duckdb.DuckDBPyConnection, fw: Framework) -> Overview:
         Tile("Cellules servies", f"{len(cells)} / {fw.cell_count}",
              f"Cellules dimension × clé servies par au moins un indicateur ({fmt_percent(len(cells) / fw.cell_count)})."),
     ]
+    n_values = db.table_counts(con)["report_values"]
+    data_label = f"{last_period_end:%d/%m/%Y}" if last_period_end else "aucune donnée"
+    return Overview(tiles=tiles, by_dimension=dimension_counts(fw, status),
+                    by_dimension_table=dimension_table(fw, status), n_values=n_values,
+                    last_upload=last_upload, data_label=data_label)
+
+
+def _dimension_status(fw: Framework, status: pd.DataFrame, dimension: str) -> pd.Series:
+    codes = [i.code for i in fw.indicators if dimension in i.dimensions]
+    return status[status["indicator"].isin(codes)]["status"].value_counts()
+
+
+def dimension_counts(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
+    """Indicators of each dimension by status, long (dimension, label, status, status_label, count): the chart."""
+    rows = [(dim.code, dim.label, s, label, int(_dimension_status(fw, status, dim.code).get(s, 0)))
+            for dim in fw.dimensions for s, label in kpis.STATUS_LABELS.items()]
+    return pd.DataFrame(rows, columns=["dimension", "label", "status", "status_label", "count"])
+
+
+def dimension_table(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
+    """One row per dimension, French headers: indicators, how many in each status, keys served.
+    The home page and the committee pack show this same table."""
     rows = []
     for dim in fw.dimensions:
-        codes = [i.code for i in fw.indicators if dim.code in i.dimensions]
-        dim_status = status[status["indicator"].isin(codes)]["status"].value_counts()
-        for s in STATUS_ORDER:
-            rows.append((dim.code, dim.label, s, kpis.STATUS_LABELS[s], int(dim_status.get(s, 0))))
-    long = pd.DataFrame(rows, columns=["dimension", "label", "status", "status_label", "count"])
-    table = pd.DataFrame([
-        {
+        counts = _dimension_status(fw, status, dim.code)
+        rows.append({
             "Dimension": dim.label,
             "Indicateurs": sum(1 for i in fw.indicators if dim.code in i.dimensions),
-            **{kpis.STATUS_LABELS[s]: int(long[(long.dimension == dim.code) & (long.status == s)]["count"].sum())
-               for s in STATUS_ORDER},
-            "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in cells)} / {len(fw.keys)}",
-        }
-        for dim in fw.dimensions
-    ])
-    n_values = db.table_counts(con)["report_values"]
-    data_label = window.label_fr if last_period_end else "aucune donnée"
-    if last_period_end:
-        data_label = f"{last_period_end:%d/%m/%Y}"
-    return Overview(tiles=tiles, by_dimension=long, by_dimension_table=table, n_values=n_values,
-                    last_upload=last_upload, data_label=data_label)
+            **{label: int(counts.get(s, 0)) for s, label in kpis.STATUS_LABELS.items()},
+            "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in fw.served_cells)} / {len(fw.keys)}",
+        })
+    return pd.DataFrame(rows)
 

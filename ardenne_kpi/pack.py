@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, kpis, reporting, snapshots
+from ardenne_kpi import coverage, db, home, kpis, reporting, snapshots
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period
@@ -57,23 +57,13 @@ class PackData:
         return int(self.uploads["n_current"].sum()) if not self.uploads.empty else 0
 
 
-def _status(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFrame:
-    status = kpis.indicator_status(con, fw) if db.has_values(con) else pd.DataFrame()
-    if status.empty:
-        status = pd.DataFrame({"indicator": [i.code for i in fw.indicators],
-                               "label": [i.label for i in fw.indicators], "unit": [i.unit for i in fw.indicators],
-                               "latest_period": None, "latest_value": float("nan"), "target": float("nan"),
-                               "target_period": None, "progress": float("nan"), "status": "no_data", "n_values": 0})
-    return status
-
-
 def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None = None,
             as_of: dt.date | None = None) -> PackData:
     """Gather the pack's figures. `since` names the snapshot to compare the current data with
     (the latest snapshot by default; no comparison when there is none)."""
     data_end, last_upload = reporting.latest_data(con)
     period = reporting.last_closed_semester(fw, data_end)
-    status = _status(con, fw)
+    status = kpis.indicator_status(con, fw)  # all 'no_data' on an empty base
     cells = coverage.matrix(fw, "dimension_key", status).cells
     items = reporting.report_items(con, fw, None, as_of)
     period_items = items[(items["period_end"] >= period.start) & (items["period_end"] <= period.end)]
@@ -82,7 +72,7 @@ def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None 
     comparison = None
     if old is not None:
         new = snapshots.State("les données actuelles", None, snapshots.sql.current_values(con),
-                              status[snapshots.STATUS_COLUMNS] if "latest_value" in status else status,
+                              status[snapshots.STATUS_COLUMNS],
                               cells[["row", "col", "state"]].rename(columns={"row": "row_code", "col": "col_code"}))
         comparison = snapshots.compare(con, fw, old, new)
     return PackData(
@@ -107,8 +97,7 @@ def tiles(d: PackData) -> list[tuple[str, str, str]]:
     received = int(d.period_summary["received"].sum())
     late = int(d.period_summary["late"].sum())
     served = int((d.cells["state"] != "not_served").sum())
-    out = [(kpis.STATUS_LABELS[s], f"{int(counts.get(s, 0))} / {n}", "indicateurs") for s in
-           ("on_track", "at_risk", "off_track", "no_data")]
+    out = [(label, f"{int(counts.get(s, 0))} / {n}", "indicateurs") for s, label in kpis.STATUS_LABELS.items()]
     out += [
         (f"Rapports {d.period.code} reçus", fmt_percent(received / expected if expected else None),
          f"{received} sur {expected} attendus, dont {late} en retard"),
@@ -122,17 +111,8 @@ def tiles(d: PackData) -> list[tuple[str, str, str]]:
 
 
 def dimension_table(d: PackData) -> pd.DataFrame:
-    """Per dimension: number of indicators in each status, and keys served."""
-    rows = []
-    for dim in d.fw.dimensions:
-        codes = {i.code for i in d.fw.indicators if dim.code in i.dimensions}
-        counts = d.status[d.status["indicator"].isin(codes)]["status"].value_counts()
-        served = int(((d.cells["row"] == dim.code) & (d.cells["state"] != "not_served")).sum())
-        rows.append({"Dimension": dim.label, "Indicateurs": len(codes),
-                     **{kpis.STATUS_LABELS[s]: int(counts.get(s, 0)) for s in ("on_track", "at_risk", "off_track",
-                                                                               "no_data")},
-                     "Clés servies": f"{served} / {len(d.fw.keys)}"})
-    return pd.DataFrame(rows)
+    """Per dimension: number of indicators in each status, and keys served (as on the home page)."""
+    return home.dimension_table(d.fw, d.status)
 
 
 def _value(v: float, unit: str) -> str:
