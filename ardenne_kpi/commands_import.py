@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from ardenne_kpi import db
+from ardenne_kpi.commands import existing_database
 from ardenne_kpi.errors import ArdenneError
 
 
@@ -55,15 +56,6 @@ def add_export_values(export_subparsers: argparse._SubParsersAction) -> None:
 
 def _db_option(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", metavar="PATH", help="base DuckDB (défaut : $ARDENNE_DB ou data/ardenne.duckdb)")
-
-
-def _connect(args: argparse.Namespace):
-    """An existing database only: `uploads` or `rollback` on a mistyped path must not create one."""
-    path = db.db_path(args.db)
-    if not path.exists():
-        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
-                           title="Base introuvable")
-    return db.connect(path)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -106,11 +98,8 @@ def _print_result(result) -> None:
 def cmd_uploads(args: argparse.Namespace) -> int:
     from ardenne_kpi.reports import importer
 
-    con = _connect(args)
-    try:
+    with existing_database(args.db, read_only=False) as (con, _fw):
         df = importer.list_uploads(con)
-    finally:
-        con.close()
     if args.json:
         for record in df.to_dict(orient="records"):
             print(json.dumps({k: _jsonable(v) for k, v in record.items()}, ensure_ascii=False))
@@ -144,8 +133,7 @@ def _jsonable(value):
 def cmd_rollback(args: argparse.Namespace) -> int:
     from ardenne_kpi.reports import importer
 
-    con = _connect(args)
-    try:
+    with existing_database(args.db, read_only=False) as (con, _fw):
         if args.dry_run:
             plan = importer.rollback_preview(con, args.upload_id)
             restored = int(plan["restored_value"].notna().sum())
@@ -153,8 +141,6 @@ def cmd_rollback(args: argparse.Namespace) -> int:
                   f"{len(plan) - restored} retirée(s) (simulation, rien n'a été modifié).")
             return 0
         summary = importer.rollback(con, args.upload_id, user=args.user)
-    finally:
-        con.close()
     print(f"Import n° {summary['upload_id']} ({summary['file_name']}) annulé : {summary['restored']} valeur(s) "
           f"rétablie(s) depuis les imports précédents, {summary['withdrawn']} retirée(s).")
     return 0
@@ -163,11 +149,8 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_export_values(args: argparse.Namespace) -> int:
     from ardenne_kpi.db import imports
 
-    con = _connect(args)
-    try:
+    with existing_database(args.db, read_only=False) as (con, _fw):
         df = imports.export_values(con)
-    finally:
-        con.close()
     for column in ("period_start", "period_end"):
         df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
     if args.out == "-":
