@@ -20,11 +20,9 @@ import pandas as pd
 
 from ardenne_kpi import brand, db
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.periods import Period, parse_period, period_containing, periods_between
+from ardenne_kpi.periods import Period, period_containing, periods_between
 
 SEED = 20161001
-FIRST_QUARTER = "2016-Q4"
-LAST_QUARTER = "2022-Q1"
 
 # Gaps the demo shows on purpose (finding them is what the dashboard is for).
 NEVER_REPORTED = "BRD08"          # an indicator no partner ever reported
@@ -74,7 +72,7 @@ def _cells(fw: Framework, ind: Indicator) -> list[_Cell]:
         else:
             cells.extend((op_code, z) for z in op.zones)
     cells = list(dict.fromkeys(cells))
-    if ind.code in TOURISM_FLOWS | {"ATT04"} and all(z in ZONE_SHARES for _, z in cells):
+    if ind.code in TOURISM_FLOWS and all(z in ZONE_SHARES for _, z in cells):
         weights = [ZONE_SHARES[z] for _, z in cells]
     else:
         weights = [1.0] * len(cells)
@@ -230,7 +228,3 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
     db.write_demo(con, uploads, values)
     brand.create_demo_scores(con, fw)  # the brand-platform sheets that came with some reports
     return len(values)
-
-
-def period_of(fw: Framework, code: str) -> Period:
-    return parse_period(code, fw.calendar)

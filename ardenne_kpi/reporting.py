@@ -17,7 +17,6 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.format import fmt_date
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, period_containing, periods_between
 
@@ -326,12 +325,6 @@ def warning_messages(frame: pd.DataFrame) -> pd.DataFrame:
 
 def deadline_text(fw: Framework) -> str:
     return f"{fw.reporting_deadline_days} jours après la fin de la période"
-
-
-def describe_item(row: pd.Series) -> str:
-    """One expected report in a French sentence (for notes and tooltips)."""
-    when = f"reçu le {fmt_date(pd.Timestamp(row['uploaded_at']).date())}" if row["received"] else "non reçu"
-    return f"{row['indicator']} · {row['period']} : {when}, échéance {fmt_date(row['deadline'])}"
 
 
 def matrix_style(text: pd.DataFrame, state: pd.DataFrame):

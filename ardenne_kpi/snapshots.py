@@ -182,10 +182,6 @@ def latest(con: duckdb.DuckDBPyConnection) -> State | None:
     return None if snaps.empty else load(con, int(snaps.iloc[-1]["id"]))
 
 
-def delete(con: duckdb.DuckDBPyConnection, ref: str | int) -> None:
-    sql.delete_snapshot(con, int(find(con, ref)["id"]))
-
-
 # ------------------------------------------------------------------ comparing
 
 

@@ -186,10 +186,6 @@ def ensure_framework(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = D
     return fw
 
 
-def has_values(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.cursor().execute("SELECT EXISTS (SELECT 1 FROM report_values)").fetchone()[0]
-
-
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return get_meta(con, "demo") == "true"
 

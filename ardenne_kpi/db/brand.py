@@ -57,10 +57,6 @@ def current_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """)
 
 
-def has_scores(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.cursor().execute("SELECT EXISTS (SELECT 1 FROM brand_scores WHERE is_current)").fetchone()[0]
-
-
 def upload_named(con: duckdb.DuckDBPyConnection, file_name: str) -> int | None:
     """The live upload with this file name (the demo attaches its scores to its reports)."""
     row = con.cursor().execute(

@@ -121,10 +121,3 @@ def snapshot_status(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.Data
 def snapshot_cells(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.DataFrame:
     return query_df(con, "SELECT row_code, col_code, state FROM snapshot_cells WHERE snapshot_id = ?",
                     [snapshot_id])
-
-
-def delete_snapshot(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> None:
-    with transaction(con) as cur:
-        for table in ("snapshot_values", "snapshot_status", "snapshot_cells"):  # our constants
-            cur.execute(f"DELETE FROM {table} WHERE snapshot_id = ?", [snapshot_id])
-        cur.execute("DELETE FROM snapshots WHERE id = ?", [snapshot_id])
