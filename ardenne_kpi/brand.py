@@ -328,6 +328,26 @@ def grid(df: pd.DataFrame, fw: Framework, period: str) -> pd.DataFrame:
     return table.reindex(index=ops, columns=elements)
 
 
+@dataclass(frozen=True)
+class PeriodSummary:
+    """The scores of one period and their headline figures."""
+
+    scores: pd.DataFrame               # the period's rows of `scores()`
+    n_operators: int                   # operators who scored
+    mean: float | None                 # mean score, None when nobody scored
+    weakest: tuple[str, float] | None  # (element, mean score) of the lowest-scored element
+
+
+def period_summary(df: pd.DataFrame, period: str) -> PeriodSummary:
+    """Headline figures of one period's scores (for the Marque page)."""
+    part = df[df["period"] == period]
+    if part.empty:
+        return PeriodSummary(part, 0, None, None)
+    by_element = part.groupby("element")["score"].mean().sort_values()
+    return PeriodSummary(part, int(part["operator"].nunique()), float(part["score"].mean()),
+                         (str(by_element.index[0]), float(by_element.iloc[0])))
+
+
 def evolution(df: pd.DataFrame, fw: Framework, operator: str | None = None) -> pd.DataFrame:
     """Mean score per period and element (one operator, or the mean over operators): long frame
     period, period_start, element, element_label, score, n_operators."""

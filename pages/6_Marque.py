@@ -33,13 +33,17 @@ c1, c2 = st.columns([1, 1])
 period = c1.selectbox("Période", list(labels), index=len(labels) - 1, format_func=labels.get)
 view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True)
 
-in_period = scores[scores["period"] == period]
+summary = brand.period_summary(scores, period)
+in_period = summary.scores
 m1, m2, m3 = st.columns(3)
-m1.metric("Opérateurs ayant noté", in_period["operator"].nunique(), help=f"sur {len(fw.operators)} opérateurs")
-m2.metric("Note moyenne", ui.fmt_number(in_period["score"].mean(), 1) if not in_period.empty else "–")
-weakest = in_period.groupby("element")["score"].mean().sort_values()
-m3.metric("Élément le plus faible", f"{weakest.index[0]} ({ui.fmt_number(weakest.iloc[0], 1)})"
-          if not weakest.empty else "–", help=fw.label("brand_elements", weakest.index[0]) if not weakest.empty else None)
+m1.metric("Opérateurs ayant noté", summary.n_operators, help=f"sur {len(fw.operators)} opérateurs")
+m2.metric("Note moyenne", ui.fmt_number(summary.mean, 1))
+if summary.weakest:
+    element, score = summary.weakest
+    m3.metric("Élément le plus faible", f"{element} ({ui.fmt_number(score, 1)})",
+              help=fw.label("brand_elements", element))
+else:
+    m3.metric("Élément le plus faible", "–")
 
 if view == "Radar":
     ops = [o.code for o in fw.operators if o.code in set(in_period["operator"])]

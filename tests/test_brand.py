@@ -159,3 +159,16 @@ def test_demo_scores_attach_to_demo_reports_and_feed_the_charts(tmp_path, fw):
     assert len(brand.radar_figure(scores, fw, "S09", ["ADT08", "ACW"]).data) == 2
     ev = brand.evolution(scores, fw)
     assert len(brand.evolution_figure(ev, fw).data) == 7
+
+
+def test_period_summary_names_the_weakest_element():
+    import pandas as pd
+
+    from ardenne_kpi import brand
+
+    df = pd.DataFrame({"period": ["S05"] * 4 + ["S06"], "operator": ["A", "A", "B", "B", "A"],
+                       "element": ["E1", "E7", "E1", "E7", "E1"], "score": [4, 2, 5, 3, 1]})
+    summary = brand.period_summary(df, "S05")
+    assert (summary.n_operators, summary.mean, summary.weakest) == (2, 3.5, ("E7", 2.5))
+    empty = brand.period_summary(df, "S09")
+    assert (empty.n_operators, empty.mean, empty.weakest) == (0, None, None) and empty.scores.empty
