@@ -18,6 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ardenne_kpi import db
+from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.db import brand as sql
 from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework
@@ -376,7 +377,8 @@ def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[s
         fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=theta + theta[:1], name=fw.label("operators", op),
                                       mode="lines+markers", connectgaps=False))
     fig.update_layout(polar={"radialaxis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5]}},
-                      font={"size": 16}, legend={"orientation": "h", "y": -0.15}, margin={"t": 30, "b": 30},
+                      font={"size": 16, "family": FONT_FAMILY}, separators=SEPARATORS,
+                      legend={"orientation": "h", "y": -0.15}, margin={"t": 30, "b": 30},
                       height=560)
     return fig
 
@@ -390,7 +392,8 @@ def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
         y=[fw.label("operators", c) for c in g.index], zmin=1, zmax=5, colorscale="RdYlBu", text=text,
         texttemplate="%{text}", textfont={"size": 18}, hoverongaps=False,
         colorbar={"title": "Note", "tickvals": [1, 2, 3, 4, 5]}))
-    fig.update_layout(font={"size": 15}, height=max(320, 60 * len(g) + 140), margin={"t": 30},
+    fig.update_layout(font={"size": 15, "family": FONT_FAMILY}, separators=SEPARATORS,
+                      height=max(320, 60 * len(g) + 140), margin={"t": 30},
                       yaxis={"autorange": "reversed"})
     return fig
 
@@ -405,7 +408,8 @@ def evolution_figure(ev: pd.DataFrame, fw: Framework) -> go.Figure:
         fig.add_trace(go.Scatter(x=part["period"], y=part["score"], name=f"{e.code} {_short(e.label)}",
                                  mode="lines+markers"))
     fig.update_layout(yaxis={"range": [0.8, 5.2], "tickvals": [1, 2, 3, 4, 5], "title": "Note moyenne"},
-                      xaxis={"title": "Période", "type": "category"}, font={"size": 15}, height=460,
+                      xaxis={"title": "Période", "type": "category"}, font={"size": 15, "family": FONT_FAMILY},
+                      separators=SEPARATORS, height=460,
                       legend={"orientation": "h", "y": -0.25}, margin={"t": 30})
     return fig
 

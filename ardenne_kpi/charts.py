@@ -11,12 +11,15 @@ import plotly.graph_objects as go
 
 from ardenne_kpi import kpis
 
-FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=16)
+# The house style every figure shares (charts_kpis, charts_coverage, brand).
+FONT_FAMILY = "Source Sans Pro, Arial, sans-serif"
+SEPARATORS = ", "  # Plotly's numbers in French: decimal comma, space between thousands
+FONT = dict(family=FONT_FAMILY, size=16)
 
 
 def base_layout(fig: go.Figure, *, height: int = 360) -> go.Figure:
     fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=30, b=10, autoexpand=True),
-                      separators=", ", plot_bgcolor="white", legend_title_text="")
+                      separators=SEPARATORS, plot_bgcolor="white", legend_title_text="")
     return fig
 
 

@@ -12,12 +12,13 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
+from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
 from ardenne_kpi.format import fmt_percent
 from ardenne_kpi.kpis import STATUS_LABELS, STATUS_SYMBOLS
 
 HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"
-FONT = "Source Sans Pro, Arial, sans-serif"
+FONT = FONT_FAMILY
 
 
 def _wrap(label: str, width: int) -> str:
@@ -122,7 +123,7 @@ def coverage_heatmap(matrix: Matrix, measure: str = "n_indicators", *, height: i
         legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top",
                 "font": {"size": 16}, "itemclick": False, "itemdoubleclick": False, "title": None},
         hovermode="closest", hoverdistance=-1, clickmode="event+select",
-        font={"family": FONT, "size": 15, "color": "#1A1A1A"},
+        font={"family": FONT, "size": 15, "color": "#1A1A1A"}, separators=SEPARATORS,
         height=height or top + row_height * n_rows + 90,
         margin={"l": 10, "r": 10, "t": top, "b": 90},
         # Labels stay level when they fit, and turn when a narrow screen makes them overlap.

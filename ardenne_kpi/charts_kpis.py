@@ -14,9 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ardenne_kpi import kpis
+from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.framework import Indicator
 
-FONT = dict(family="Source Sans Pro, Arial, sans-serif", size=17)
+FONT = dict(family=FONT_FAMILY, size=17)
 VALUE_COLOR = "#0072B2"      # Okabe–Ito blue: the observed values
 TARGET_COLOR = "#CC79A7"     # reddish purple: targets
 PACE_COLOR = "#555555"       # the expected pace
@@ -25,7 +26,7 @@ SERIES_COLORS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00
 
 
 def _layout(fig: go.Figure, *, height: int) -> go.Figure:
-    fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=50, b=10), separators=", ",
+    fig.update_layout(font=FONT, height=height, margin=dict(l=10, r=10, t=50, b=10), separators=SEPARATORS,
                       plot_bgcolor="white", legend=dict(orientation="h", y=-0.18, title_text=""),
                       hoverlabel=dict(font_size=16))
     fig.update_xaxes(showgrid=False, linecolor="#999999")
@@ -147,7 +148,7 @@ def small_multiples(status: pd.DataFrame, series: dict[str, pd.DataFrame], *, co
         if bool(trend["comparable"].iloc[0]) and pd.notna(r.target):
             shapes.append(dict(type="line", xref=f"x{axis} domain", yref=f"y{axis}", x0=0, x1=1, y0=r.target,
                                y1=r.target, line=dict(color=TARGET_COLOR, width=1.5, dash="dash")))
-    layout.update(font=FONT, height=height, margin=dict(l=10, r=10, t=10, b=10), separators=", ",
+    layout.update(font=FONT, height=height, margin=dict(l=10, r=10, t=10, b=10), separators=SEPARATORS,
                   plot_bgcolor="white", shapes=shapes, annotations=notes, showlegend=False)
     return go.Figure(data=traces, layout=layout)
 

@@ -172,3 +172,13 @@ def test_period_summary_names_the_weakest_element():
     assert (summary.n_operators, summary.mean, summary.weakest) == (2, 3.5, ("E7", 2.5))
     empty = brand.period_summary(df, "S09")
     assert (empty.n_operators, empty.mean, empty.weakest) == (0, None, None) and empty.scores.empty
+
+
+def test_brand_figures_write_numbers_in_french(fw):
+    import pandas as pd
+
+    from ardenne_kpi import brand
+
+    ev = pd.DataFrame({"period": ["S05"], "period_start": [None], "element": ["E1"], "element_label": ["x"],
+                       "score": [3.5], "n_operators": [2]})
+    assert brand.evolution_figure(ev, fw).layout.separators == ", "
