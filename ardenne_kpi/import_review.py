@@ -7,12 +7,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
-from pathlib import Path
 
-import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import history
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.model import ERROR, Issue
@@ -180,15 +177,3 @@ def rollback_sentence(upload: pd.Series, plan: pd.DataFrame) -> str:
     return (f"Annuler l'import n° {upload['id']} ({upload['file_name']}) : {len(plan)} valeur(s) cesseront de compter. "
             f"{restored} retrouveront la valeur d'un import précédent, {withdrawn} n'auront plus de valeur. "
             "Le fichier et son historique restent conservés ; l'annulation elle-même est enregistrée.")
-
-
-def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
-    """(file name, bytes) of the original file of an upload, or None when it was not kept."""
-    found = history.upload_file(con, int(upload_id))
-    if not found or not found[1]:
-        return None
-    path = Path(found[1])
-    try:
-        return found[0], path.read_bytes()
-    except OSError:
-        return None

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Callable, Iterable, Sequence
-from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -576,29 +575,6 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     flt = _filter(fw, [indicator_code], operators, zones, audiences)
     out = sql.contained_values(con, flt, period.start, period.end)
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
-
-
-def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
-    """(file name, bytes) of the original uploaded file, or None when it was not kept or is gone.
-
-    A relative stored path is read from beside the database file (data/uploads/...).
-    """
-    found = sql.upload_file(con, upload_id)
-    if not found or not found[1]:
-        return None
-    name, stored = found
-    path = Path(stored)
-    candidates = [path]
-    if not path.is_absolute():
-        from ardenne_kpi import db  # the uploads folder convention lives there
-
-        database = sql.database_file(con)
-        if database:
-            candidates += [Path(database).resolve().parent / path, db.uploads_dir(database) / path]
-    for candidate in candidates:
-        if candidate.is_file():
-            return name, candidate.read_bytes()
-    return None
 
 
 # ------------------------------------------------------------------ tables for people

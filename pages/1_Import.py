@@ -162,7 +162,7 @@ with tab_history:
         upload = uploads.loc[choice]
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
-        original = import_review.original_file(con, upload_id)
+        original = importer.original_file(con, upload_id)
         if original:
             col_file.download_button("Télécharger le fichier d'origine", original[1], file_name=original[0],
                                      icon=":material/download:", key=f"original_{upload_id}")

@@ -4,6 +4,7 @@ import streamlit as st
 
 from ardenne_kpi import charts_kpis, kpis, ui
 from ardenne_kpi.format import csv_excel_fr
+from ardenne_kpi.reports import importer
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
@@ -113,7 +114,7 @@ else:
             if kept.empty:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
             for upload in kept.head(6).itertuples(index=False):
-                original = kpis.original_file(con, upload.upload_id)
+                original = importer.original_file(con, upload.upload_id)
                 if original:
                     st.download_button(f"Fichier d'origine : {original[0]}", original[1], file_name=original[0],
                                        key=f"orig_{upload.upload_id}", icon=":material/description:")

@@ -16,6 +16,7 @@ from ardenne_kpi.__main__ import main
 from ardenne_kpi.format import csv_excel_fr
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.periods import period_from_code
+from ardenne_kpi.reports import importer
 
 FRAMEWORK = """
 version: test
@@ -291,7 +292,7 @@ def test_lineage_lists_the_stored_values_behind_a_figure(con, fw):
     assert list(behind.columns) == kpis.LINEAGE_COLUMNS
     assert behind["value"].sum() == 10 and set(behind["period"]) == {"2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4"}
     assert set(behind["file_name"]) == {"rapport_OPA.xlsx"} and behind["cell"].str.startswith("H").all()
-    assert kpis.original_file(con, int(behind["upload_id"].iloc[0])) is None  # no kept file
+    assert importer.original_file(con, int(behind["upload_id"].iloc[0])) is None  # no kept file
 
 
 def test_french_excel_csv_uses_semicolons_decimal_commas_and_a_bom(con, fw):

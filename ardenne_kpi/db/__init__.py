@@ -186,6 +186,19 @@ def ensure_framework(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = D
     return fw
 
 
+def database_file(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The file behind the connection, or None for an in-memory database."""
+    row = con.cursor().execute(
+        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    return row[0] if row and row[0] else None
+
+
+def upload_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, str | None] | None:
+    """(file name, stored path) of one upload, or None when there is no such upload."""
+    row = con.cursor().execute("SELECT file_name, stored_path FROM uploads WHERE id = ?", [int(upload_id)]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return get_meta(con, "demo") == "true"
 

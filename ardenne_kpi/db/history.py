@@ -30,9 +30,3 @@ def reported_cells(con: duckdb.DuckDBPyConnection, operator: str) -> pd.DataFram
         WHERE is_current AND operator = ?
         ORDER BY indicator, zone, audience
     """, [operator]).df()
-
-
-def upload_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, str | None] | None:
-    """(file name, stored path) of one upload, or None when there is no such upload."""
-    row = con.cursor().execute("SELECT file_name, stored_path FROM uploads WHERE id = ?", [upload_id]).fetchone()
-    return (row[0], row[1]) if row else None

@@ -20,13 +20,6 @@ _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
 _JOIN = " AND ".join(f"r.{c} = i.{c}" for c in _IDENTITY)
 
 
-def database_file(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The file behind the connection, or None for an in-memory database."""
-    row = con.cursor().execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return row[0] if row and row[0] else None
-
-
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
     """The first upload of this exact file whose values still count, or None."""
     row = con.cursor().execute(

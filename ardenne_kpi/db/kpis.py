@@ -144,19 +144,6 @@ def contained_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, start: dt
     return con.cursor().execute(sql, flt.params() | {"p_lo": start, "p_hi": end}).df()
 
 
-def upload_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, str | None] | None:
-    """(file_name, stored_path) of an upload, or None when it does not exist."""
-    row = con.cursor().execute("SELECT file_name, stored_path FROM uploads WHERE id = ?", [int(upload_id)]).fetchone()
-    return (row[0], row[1]) if row else None
-
-
 def naive_read(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every current value (for the benchmark's naive pandas baseline only)."""
     return con.cursor().execute(f"SELECT * FROM ({_FILTERED})", ValueFilter().params()).df()
-
-
-def database_file(con: duckdb.DuckDBPyConnection) -> str | None:
-    """The file of the connection's database (None in memory), to find kept uploads beside it."""
-    row = con.cursor().execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
-    return row[0] if row and row[0] else None

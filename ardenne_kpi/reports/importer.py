@@ -342,7 +342,7 @@ def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> 
 def _keep_original(con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str,
                    db_path: str | os.PathLike | None) -> str | None:
     """Store the original bytes under uploads/ beside the database, by hash (idempotent)."""
-    database = db_path or sql.database_file(con)
+    database = db_path or db.database_file(con)
     if not database or str(database) == ":memory:":
         return None
     folder = db.uploads_dir(database)
@@ -356,6 +356,27 @@ def _keep_original(con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: 
             out.write(data)
         os.replace(tmp, target)
     return str(target)
+
+
+def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
+    """(file name, bytes) of an upload's original file, or None when it was not kept (demo
+    data) or is gone. Files are kept by `_keep_original`; a relative stored path is read
+    from beside the database file."""
+    found = db.upload_file(con, upload_id)
+    if not found or not found[1]:
+        return None
+    name, stored = found
+    path = Path(stored)
+    candidates = [path]
+    database = db.database_file(con)
+    if not path.is_absolute() and database:
+        candidates += [Path(database).resolve().parent / path, db.uploads_dir(database) / path]
+    for candidate in candidates:
+        try:
+            return name, candidate.read_bytes()
+        except OSError:
+            continue
+    return None
 
 
 # ------------------------------------------------------------------------------- history
