@@ -81,7 +81,7 @@ def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None 
         period_summary=reporting.summarise(period_items, fw), programme_summary=reporting.summarise(items, fw),
         matrix=reporting.matrix(items, fw), late=reporting.late_reports(items, fw),
         never=reporting.never_reported(con, fw, as_of), warnings=reporting.warning_messages(uploads),
-        uploads=uploads[(uploads["n_current"] > 0) & uploads["status"].isin(["imported", "demo"])],
+        uploads=uploads[(uploads["n_current"] > 0) & uploads["status"].isin(db.LIVE_STATUSES)],
         comparison=comparison,
     )
 

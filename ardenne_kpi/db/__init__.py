@@ -30,6 +30,10 @@ DEFAULT_DB_PATH = DATA_DIR / "ardenne.duckdb"
 
 T = TypeVar("T")
 
+# Upload statuses whose values count; a rolled-back upload counts for nothing.
+LIVE_STATUSES = ("imported", "demo")
+LIVE_SQL = "(" + ", ".join(f"'{status}'" for status in LIVE_STATUSES) + ")"  # for `status IN {LIVE_SQL}`
+
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
     """The database path: `--db` first, then `ARDENNE_DB`, then data/ardenne.duckdb."""

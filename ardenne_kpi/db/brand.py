@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import query_df
+from ardenne_kpi.db import LIVE_SQL, query_df
 
 
 def write_scores(cur: duckdb.DuckDBPyConnection, scores: pd.DataFrame, upload_id: int) -> int:
@@ -34,13 +34,13 @@ def write_scores(cur: duckdb.DuckDBPyConnection, scores: pd.DataFrame, upload_id
 def rollback_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
     """Withdraw the scores of an upload and restore, for each, the latest earlier score of a
     live upload. Run inside the rollback's transaction, before or after the upload's status changes."""
-    cur.execute("""
+    cur.execute(f"""
         WITH mine AS (SELECT operator, period, element FROM brand_scores WHERE upload_id = $id AND is_current),
         restored AS (
             SELECT b.rowid AS rid FROM brand_scores b
             JOIN mine m USING (operator, period, element)
             JOIN uploads u ON u.id = b.upload_id
-            WHERE b.upload_id <> $id AND u.status IN ('imported', 'demo')
+            WHERE b.upload_id <> $id AND u.status IN {LIVE_SQL}
             QUALIFY row_number() OVER (PARTITION BY b.operator, b.period, b.element ORDER BY b.upload_id DESC) = 1)
         UPDATE brand_scores SET is_current = TRUE WHERE rowid IN (SELECT rid FROM restored)""", {"id": upload_id})
     cur.execute("UPDATE brand_scores SET is_current = FALSE WHERE upload_id = ?", [upload_id])
@@ -60,5 +60,5 @@ def current_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 def upload_named(con: duckdb.DuckDBPyConnection, file_name: str) -> int | None:
     """The live upload with this file name (the demo attaches its scores to its reports)."""
     row = con.cursor().execute(
-        "SELECT max(id) FROM uploads WHERE file_name = ? AND status IN ('imported', 'demo')", [file_name]).fetchone()
+        f"SELECT max(id) FROM uploads WHERE file_name = ? AND status IN {LIVE_SQL}", [file_name]).fetchone()
     return row[0] if row else None

@@ -15,7 +15,8 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-LIVE = ("imported", "demo")  # statuses whose values count
+from ardenne_kpi.db import LIVE_SQL
+
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
 _JOIN = " AND ".join(f"r.{c} = i.{c}" for c in _IDENTITY)
 
@@ -24,7 +25,7 @@ def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None
     """The first upload of this exact file whose values still count, or None."""
     row = con.cursor().execute(
         "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
-        "WHERE sha256 = ? AND status IN ('imported', 'demo') ORDER BY id LIMIT 1", [sha256]).fetchone()
+        f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id LIMIT 1", [sha256]).fetchone()
     if row is None:
         return None
     return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
@@ -168,7 +169,7 @@ def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFram
                                       ORDER BY r.id DESC) AS rank
             FROM report_values r JOIN uploads u ON u.id = r.upload_id
             JOIN mine i ON {_JOIN}
-            WHERE u.status IN ('imported', 'demo') AND r.upload_id <> $id)
+            WHERE u.status IN {LIVE_SQL} AND r.upload_id <> $id)
         SELECT i.indicator, i.operator, i.zone, i.audience, i.period, i.id AS current_id,
                i.value AS current_value, c.id AS restored_id, c.value AS restored_value,
                c.upload_id AS restored_upload

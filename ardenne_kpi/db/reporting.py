@@ -7,10 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import query_df
-
-# Upload statuses whose values count (a rolled-back upload counts for nothing).
-LIVE_UPLOADS = "('imported', 'demo')"
+from ardenne_kpi.db import LIVE_SQL, query_df
 
 
 def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -26,7 +23,7 @@ def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd
                count(*) FILTER (WHERE v.is_current) AS n_values,
                arg_min(u.id, u.uploaded_at) AS first_upload_id
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
-        WHERE u.status IN {LIVE_UPLOADS}
+        WHERE u.status IN {LIVE_SQL}
           AND v.period_end BETWEEN ? AND ?
         GROUP BY v.operator, v.indicator, v.period
         HAVING bool_or(v.is_current)
@@ -38,7 +35,7 @@ def latest_data(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.date
     row = con.cursor().execute(f"""
         SELECT max(v.period_end), max(u.uploaded_at)
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
-        WHERE v.is_current AND u.status IN {LIVE_UPLOADS}
+        WHERE v.is_current AND u.status IN {LIVE_SQL}
     """).fetchone()
     return row[0], row[1]
 
@@ -56,6 +53,6 @@ def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> p
         FROM uploads u
         LEFT JOIN report_values v ON v.upload_id = u.id AND v.is_current
         GROUP BY ALL
-        HAVING NOT ? OR (count(v.id) > 0 AND u.status IN {LIVE_UPLOADS})
+        HAVING NOT ? OR (count(v.id) > 0 AND u.status IN {LIVE_SQL})
         ORDER BY u.uploaded_at, u.id
     """, [only_counting])

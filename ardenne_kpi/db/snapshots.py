@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import query_df, transaction
+from ardenne_kpi.db import LIVE_SQL, query_df, transaction
 
 _VALUE_COLUMNS = """v.id AS value_id, v.indicator, v.operator, v.zone, v.audience, v.period, v.grain,
                     v.period_start, v.period_end, v.value, v.comment, v.upload_id, v.sheet, v.cell"""
@@ -23,7 +23,7 @@ def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.Data
         SELECT {_VALUE_COLUMNS}
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE u.uploaded_at <= $moment
-          AND (u.status IN ('imported', 'demo') OR u.rolled_back_at > $moment)
+          AND (u.status IN {LIVE_SQL} OR u.rolled_back_at > $moment)
         QUALIFY row_number() OVER (PARTITION BY v.indicator, v.operator, v.zone, v.audience, v.period
                                    ORDER BY u.uploaded_at DESC, v.id DESC) = 1
     """, {"moment": moment})
