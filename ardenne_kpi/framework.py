@@ -335,6 +335,11 @@ class _Builder:
             out.append(v)
         return tuple(out)
 
+    def _required_ref(self, section: str, item: dict, path: tuple, name: str, what: str) -> str:
+        """A mandatory single reference (a key's theme): missing or unknown is a problem."""
+        value = self._field(item, path, name)
+        return self._refs(section, value, path + (name,), what)[0] if value is not None else ""
+
     def _entries(self, section: str, cls=Entry, required: bool = True, **extra) -> tuple:
         out = []
         for i, item, code in self._codes(section, self._section(section, required), section):
@@ -389,8 +394,7 @@ class _Builder:
 
         dimensions = self._entries("dimensions")
         themes = self._entries("themes")
-        keys = self._entries("keys", Key, theme=lambda it, path: self._refs("themes", it.get("theme"), path + ("theme",), "thème")[0]
-                             if it.get("theme") else (p.add(path, "champ obligatoire « theme » manquant.") or ""))
+        keys = self._entries("keys", Key, theme=lambda it, path: self._required_ref("themes", it, path, "theme", "thème"))
         brand_elements = self._entries("brand_elements", required=False)
         audiences = self._entries("audiences", Audience, parent=lambda it, path: it.get("parent"))
         zones = self._entries("zones", Zone, parent=lambda it, path: it.get("parent"),
