@@ -11,7 +11,7 @@ import pandas as pd
 from ardenne_kpi import kpis
 from ardenne_kpi.commands import existing_database
 
-GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "year")
+GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "programme-year", "year")
 
 
 def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
@@ -20,7 +20,7 @@ def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
         description="Une ligne par indicateur et par période, agrégée sur tous les opérateurs, zones et publics "
                     "selon la règle de l'indicateur. CSV : virgule, UTF-8, point décimal, dates ISO, true/false.")
     parser.add_argument("--grain", required=True, choices=GRAIN_CHOICES,
-                        help="trimestre, semestre civil, semestre du programme ou année")
+                        help="trimestre, semestre civil, semestre du programme, année du programme (oct.–sept.) ou année civile")
     parser.add_argument("--out", required=True, metavar="FICHIER.csv", help="fichier CSV à écrire")
     parser.add_argument("--db", metavar="PATH", help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
     parser.set_defaults(handler=run_export_kpis)

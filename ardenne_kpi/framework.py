@@ -8,7 +8,7 @@ so a coordinator editing the file by hand knows exactly what to fix.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,12 @@ from ardenne_kpi.periods import Calendar, Period, grain_of_frequency, parse_peri
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "framework.yaml"
 
 AGGREGATIONS = ("sum", "last", "mean")
+# What a value measures: an operator's own output (outputs of several operators and zones
+# add up) or a measurement of a territory (a zone's figure already holds its sub-zones').
+MEASURES = ("output", "territory")
+MEASURE_LABELS = {"output": "production des opérateurs (s'additionne entre opérateurs et zones)",
+                  "territory": "mesure d'un territoire (une zone contient déjà ses sous-zones)"}
+COMPONENT_AGGREGATIONS = ("sum", "last")
 DIRECTIONS = ("up", "down")
 FREQUENCIES = ("M", "Q", "S", "Y", "B")
 FREQUENCY_LABELS = {"M": "mensuelle", "Q": "trimestrielle", "S": "semestrielle (programme)",
@@ -112,6 +118,24 @@ class Indicator(Entry):
     work_module: str | None
     activities: tuple[str, ...]
     operators: tuple[str, ...]
+    measure: str = "output"
+    # A ratio (rate, average, cost per contact, share) is declared with its components:
+    # numerator and denominator are aggregated (components_agg over time, sum across
+    # series), then divided and multiplied by ratio_scale (100 for a percentage).
+    numerator: str = ""
+    denominator: str = ""
+    ratio_scale: float = 1.0
+    components_agg: str = "sum"
+
+    @property
+    def is_ratio(self) -> bool:
+        """True when the indicator is computed from a numerator and a denominator."""
+        return bool(self.numerator and self.denominator)
+
+    @property
+    def is_territory(self) -> bool:
+        """True when values measure a territory (nested zones overlap, never added)."""
+        return self.measure == "territory"
 
     @property
     def is_percent(self) -> bool:
@@ -473,6 +497,27 @@ class _Builder:
             return None
         return Target(value=value, period=period, kind=str(raw.get("kind") or kind), source=str(raw.get("source") or ""))
 
+    def _measure_and_ratio(self, ind: Indicator, item: dict, path: tuple) -> Indicator:
+        """The indicator with what it measures and, for a ratio, its components (checked)."""
+        measure = str(item.get("measure") or "output")
+        if measure not in MEASURES:
+            self.problems.add(path + ("measure",), f"valeur « {measure} » invalide ({' | '.join(MEASURES)}).")
+            measure = "output"
+        numerator, denominator = (str(item.get(k) or "").strip() for k in ("numerator", "denominator"))
+        if bool(numerator) != bool(denominator):
+            self.problems.add(path, "un ratio déclare son numérateur ET son dénominateur (numerator, denominator).")
+            numerator = denominator = ""
+        scale = self._number(item.get("ratio_scale", 1), path + ("ratio_scale",)) if numerator else 1.0
+        components = str(item.get("components_agg") or "sum")
+        if components not in COMPONENT_AGGREGATIONS:
+            self.problems.add(path + ("components_agg",),
+                              f"valeur « {components} » invalide ({' | '.join(COMPONENT_AGGREGATIONS)}).")
+            components = "sum"
+        if numerator and ind.agg_time != "mean":
+            self.problems.add(path + ("agg_time",), "un ratio se lit comme une moyenne : agg_time doit valoir mean.")
+        return replace(ind, measure=measure, numerator=numerator, denominator=denominator,
+                       ratio_scale=float(scale or 1.0), components_agg=components)
+
     def _indicators(self, calendar: Calendar) -> tuple[Indicator, ...]:
         out = []
         for i, item, code in self._codes("indicators", self._section("indicators"), "indicators"):
@@ -515,5 +560,5 @@ class _Builder:
             )
             if not dims:
                 self.problems.add(path + ("dimensions",), "au moins une dimension est nécessaire.")
-            out.append(ind)
+            out.append(self._measure_and_ratio(ind, item, path))
         return tuple(out)

@@ -40,7 +40,9 @@ INDICATOR_COLUMNS = [
     ("agrégation zones", "agg_space"), ("type", "type"), ("par zone", "by_zone"), ("référence", "baseline"),
     ("cibles", "targets"), ("dimensions", "dimensions"), ("clés", "keys"), ("objectifs", "objectives"),
     ("publics", "audiences"), ("projet", "project"), ("module de travail", "work_module"),
-    ("activités", "activities"), ("opérateurs", "operators"),
+    ("activités", "activities"), ("opérateurs", "operators"), ("mesure", "measure"),
+    ("numérateur", "numerator"), ("dénominateur", "denominator"), ("échelle du ratio", "ratio_scale"),
+    ("agrégation des composantes", "components_agg"),
 ]
 PROJECT_COLUMNS = [("projet", "project"), ("type", "kind"), ("chef de file", "lead"), ("partenaires", "partners"),
                    ("début", "start"), ("fin", "end"), ("libellé projet", "project_label"),
@@ -87,6 +89,8 @@ def _indicator_row(ind: Indicator) -> list[Any]:
         "baseline": _dated(ind.baseline),
         "targets": "; ".join(_dated(t) for t in ind.targets),
         "by_zone": "oui" if ind.by_zone else "non",
+        "ratio_scale": ind.ratio_scale if ind.is_ratio else None,
+        "components_agg": ind.components_agg if ind.is_ratio else None,
     }
     return [values.get(f, getattr(ind, f)) for _, f in INDICATOR_COLUMNS]
 

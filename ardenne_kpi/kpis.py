@@ -19,6 +19,7 @@ The arithmetic, decided once here:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Callable, Iterable, Sequence
 
@@ -39,18 +40,25 @@ STATUS_SYMBOLS = {"on_track": "●", "at_risk": "▲", "off_track": "■", "no_d
 STATUS_ORDER = ("off_track", "at_risk", "on_track", "no_data")
 
 GRAIN_LABELS = {"quarter": "Trimestre", "semester": "Semestre civil",
-                "programme-semester": "Semestre du programme (Interreg)", "year": "Année"}
+                "programme-semester": "Semestre du programme (Interreg)", "year": "Année civile",
+                "programme-year": "Année du programme (oct.–sept.)"}
 BY_LABELS = {"zone": "Zone", "operator": "Opérateur", "audience": "Public"}
 # How coarse a grain is; programme and calendar semesters are equally coarse but do not nest.
-_GRAIN_RANK = {"month": 0, "quarter": 1, "semester": 2, "programme-semester": 2, "year": 3, "range": 4}
+_GRAIN_RANK = {"month": 0, "quarter": 1, "semester": 2, "programme-semester": 2, "year": 3, "programme-year": 3,
+               "range": 4}
+# The grain of the other calendar with the same length: programme semesters never make a
+# calendar year, so an indicator reported by programme semester is shown by programme year.
+_TWIN_GRAIN = {"semester": "programme-semester", "programme-semester": "semester", "year": "programme-year",
+               "programme-year": "year"}
 
 STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
                   "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
                   "complete", "pace", "note"]
 AGGREGATE_COLUMNS = ["period", "period_start", "period_end", "value", "complete", "cumulative", "note",
                      "label", "n_values"]
-LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "upload_id", "file_name", "uploaded_by",
-                   "uploaded_at", "sheet", "cell", "stored_path"]
+LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "numerator", "denominator", "upload_id",
+                   "file_name", "uploaded_by", "uploaded_at", "sheet", "cell", "stored_path", "comment", "counted",
+                   "reason"]
 
 
 class KpiError(ArdenneError):
@@ -78,9 +86,21 @@ def _filter(fw: Framework, codes: Sequence[str] | None, operators=None, zones=No
 def display_grain(ind: Indicator, grain: str) -> str:
     """The grain to show `ind` at: the chosen one, or the indicator's own when it is coarser.
 
-    A yearly survey has nothing to show per quarter; its years are shown instead.
+    A yearly survey has nothing to show per quarter; its years are shown instead. A grain
+    the indicator's own does not tile (programme semesters in a calendar year) gives way to
+    its twin of the other calendar (the programme year).
     """
-    return ind.grain if _GRAIN_RANK.get(ind.grain, 0) > _GRAIN_RANK.get(grain, 0) else grain
+    if _GRAIN_RANK.get(ind.grain, 0) > _GRAIN_RANK.get(grain, 0):
+        return ind.grain
+    if grain in _TWIN_GRAIN and not _tiles(ind.grain, grain):
+        return _TWIN_GRAIN[grain]
+    return grain
+
+
+def _tiles(fine: str, coarse: str) -> bool:
+    """False when periods of grain `fine` cannot build periods of grain `coarse` (the two calendars)."""
+    programme, calendar = {"programme-semester", "programme-year"}, {"semester", "year"}
+    return not ((fine in programme and coarse in calendar) or (fine in calendar and coarse in programme))
 
 
 def evaluation_grain(ind: Indicator) -> str:
@@ -135,80 +155,180 @@ def _join_codes(codes: Iterable[str]) -> str:
     return ", ".join(dict.fromkeys(codes))
 
 
-def _note(value: float, missing: list[str], longer: list[str], straddles: list[str]) -> str:
+# Grains a stored period can be tiled into, finest first.
+_TILING_GRAINS = ("month", "quarter", "semester", "programme-semester", "programme-year", "year")
+
+
+@functools.lru_cache(maxsize=65536)
+def _n_sub(period: Period, grain: str, calendar) -> int | None:
+    """How many periods of `grain` tile `period` exactly, or None when they do not.
+
+    A programme year always holds two programme semesters, even when the second lies
+    beyond the calendar (then it is never complete). Values are never split: a grain that
+    does not tile the period (programme semesters in a calendar year) places nothing there.
+    """
+    if period.grain == grain:
+        return 1
+    if period.grain == "programme-year" and grain == "programme-semester":
+        return 2
+    if grain == "range":
+        return None
+    try:
+        return len(subperiods(period, grain, calendar))
+    except PeriodError:
+        return None
+
+
+def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
+    """One row per indicator: the rules the SQL rollup applies."""
+    rows = []
+    for code in codes:
+        ind = fw.indicator(code)
+        rows.append((code, ind.agg_time, ind.agg_space, ind.is_territory, ind.is_ratio,
+                     float(ind.ratio_scale), ind.components_agg, list(ind.operators), ind.frequency == "B"))
+    return pd.DataFrame(rows, columns=["indicator", "agg_time", "agg_space", "territory", "ratio", "scale",
+                                       "components_agg", "responsible", "sparse"])
+
+
+def _covers(fw: Framework, section: str) -> pd.DataFrame:
+    """(code_in, code_out) for every code of a parent-linked section and each code containing it, itself included."""
+    pairs = [(e.code, e.code) for e in getattr(fw, section)]
+    pairs += [(e.code, up) for e in getattr(fw, section) for up in fw.ancestors(section, e.code)]
+    return pd.DataFrame(pairs, columns=["code_in", "code_out"])
+
+
+def rule_text(ind: Indicator) -> str:
+    """In French, how a figure of `ind` is built: over time, across series, and what it measures."""
+    over_time = {"sum": "somme des périodes", "last": "dernière valeur de la période",
+                 "mean": "moyenne des périodes"}[ind.agg_time]
+    if ind.is_ratio:
+        scale = f" × {ind.ratio_scale:g}" if ind.ratio_scale != 1 else ""
+        parts = [f"ratio des agrégats : Σ {ind.numerator} / Σ {ind.denominator}{scale}"
+                 + (" (dernières valeurs)" if ind.components_agg == "last" else "")]
+    elif ind.agg_time == "mean" or ind.agg_space == "mean":
+        parts = [over_time, "moyenne non pondérée des séries (aucune composante déclarée)"]
+    else:
+        across = {"sum": "somme des séries", "last": "dernière valeur des séries",
+                  "mean": "moyenne des séries"}[ind.agg_space]
+        parts = [over_time, across]
+    parts.append("mesure d'un territoire : une zone contient ses sous-zones, jamais additionnées"
+                 if ind.is_territory else "production des opérateurs : s'additionne entre opérateurs et zones")
+    return " ; ".join(parts).capitalize() + "."
+
+
+def _named(names, count: int) -> str:
+    names = list(names) if names is not None else []
+    more = count - len(names)
+    return ", ".join(names) + (f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def _missing_text(item: dict, row: dict, calendar) -> str:
+    """« ADT08 (FR-08) n'a pas rapporté S11 » or « … n'a pas rapporté T4 2019 » for one series due."""
+    if not item.get("grain"):
+        return f"{item['who']} n'a pas rapporté {row['label']}"
+    period = period_from_code(row["period"], calendar)
+    got = set(item.get("got") or [])
+    try:
+        absent = [p.label_fr for p in subperiods(period, item["grain"], calendar) if p.code not in got]
+    except PeriodError:
+        absent = []
+    if not absent:
+        return f"{item['who']} n'a pas rapporté la fin de {row['label']}"
+    return f"{item['who']} n'a pas rapporté {', '.join(absent)}"
+
+
+def _note(row: dict, placed: dict, grain_of: dict[str, str], calendar) -> str:
+    """The French note of one figure: what is missing, what was not counted, and why."""
     parts = []
-    if pd.isna(value):
-        parts.append("Aucune valeur déclarée pour cette période (non déclaré ≠ zéro).")
-    elif missing:
-        parts.append(f"Valeur partielle : {'; '.join(missing)}.")
-    if straddles:
-        many = len(set(straddles)) > 1
-        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(straddles)} "
+    value = row.get("value")
+    if value is None or pd.isna(value):
+        parts.append("Aucune valeur calculable pour cette période (non déclaré ≠ zéro).")
+    n_missing = int(row.get("n_missing") or 0)
+    if n_missing:
+        missing = [_missing_text(item, row, calendar) for item in
+                   list(row.get("missing") if row.get("missing") is not None else [])]
+        more = n_missing - len(missing)
+        text = "; ".join(missing) + (f" ; et {more} autre(s) série(s) attendue(s)" if more > 0 else "")
+        parts.append(f"Valeur partielle, sans progression ni statut : {text}.")
+    if int(row.get("n_overlap") or 0):
+        parts.append(f"{_named(row['overlap'], int(row['n_overlap']))} : période et sous-périodes déclarées "
+                     "toutes deux, seule la déclaration couvrant le plus de jours compte (jamais les deux).")
+    if int(row.get("n_nested") or 0):
+        parts.append(f"Mesure d'un territoire : {_named(row['nested'], int(row['n_nested']))} "
+                     "déjà compris dans la zone plus large déclarée, non additionné.")
+    if int(row.get("n_bare") or 0) and not row.get("weighted"):
+        parts.append(f"Moyenne non pondérée : {int(row['n_bare'])} valeur(s) sans numérateur ni dénominateur.")
+    untiled = placed.get("untiled", [])
+    if untiled:
+        grains = {grain_of.get(c, "") for c in untiled}
+        if placed["grain"] == "year" and grains == {"programme-semester"}:
+            parts.append("Année civile non calculable : rapporté par semestre du programme "
+                         "(voir l'année du programme).")
+        else:
+            parts.append(f"Non compté : {_join_codes(untiled)} ne découpe pas exactement la période "
+                         "(jamais réparti au prorata).")
+    if placed.get("straddles"):
+        many = len(set(placed["straddles"])) > 1
+        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(placed['straddles'])} "
                      f"{'chevauchent' if many else 'chevauche'} la limite de la période (jamais réparti au prorata).")
-    if longer:
-        many = len(set(longer)) > 1
-        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(longer)} "
+    if placed.get("longer"):
+        many = len(set(placed["longer"])) > 1
+        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(placed['longer'])} "
                      f"{'couvrent' if many else 'couvre'} une période plus longue (jamais réparti).")
     return " ".join(parts)
 
 
-def _whole_value(rule: tuple[str, str], counted: list[dict], n_expected: int) -> float | None:
-    """The value of a complete period from per-stored-period sums, or None when series must be reduced one by one.
+def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> tuple[list, list, dict]:
+    """Decide, on the small table of stored periods, where each one counts.
 
-    Complete means every series reported every sub-period once, so the per-series rules
-    reduce exactly to these sums (the mean of equal-sized means is the overall mean...).
+    Returns placement rows (indicator, period, p_code, p_end, n_sub), the target periods
+    of each (indicator, group) with the grains that tile them, and per (indicator, group,
+    target period) what the note must say about values that could not count.
     """
-    total = sum(r["s"] for r in counted)
-    k = len(counted)
-    last = counted[-1]
-    return {("sum", "sum"): total, ("sum", "mean"): total / n_expected, ("mean", "mean"): total / (n_expected * k),
-            ("mean", "sum"): total / k, ("last", "sum"): last["s"], ("last", "mean"): last["s"] / last["n"]}.get(rule)
-
-
-def _place(fw: Framework, period: Period, stored: list[dict], n_expected: int) -> dict:
-    """Which stored periods count in `period`, whether it is complete, and what the note says."""
-    contained = [r for r in stored if period.start <= r["period_start"] and r["period_end"] <= period.end]
-    longer, straddles = [], []
-    for r in stored:
-        if r["period_start"] <= period.end and period.start <= r["period_end"] and r not in contained:
-            covers = r["period_start"] <= period.start and r["period_end"] >= period.end
-            (longer if covers else straddles).append(r["period"])
-    counted, missing, complete = [], [], False
-    if contained:
-        # Several grains inside one period (quarters and the year): the one covering most wins, never both.
-        by_grain: dict[str, list[dict]] = {}
-        for r in contained:
-            by_grain.setdefault(r["grain"], []).append(r)
-        counted = max(by_grain.values(), key=lambda rs: (sum(((x["period_end"] - x["period_start"]).days + 1) * x["n"]
-                                                              for x in rs), -len(rs)))
-        counted.sort(key=lambda r: r["period_start"])
-        grain = counted[0]["grain"]
-        try:
-            expected = subperiods(period, grain, fw.calendar) if grain in _GRAIN_RANK and grain != "range" else None
-        except PeriodError:
-            expected = None
-        if expected is None:
-            missing = ["des jours de la période ne sont couverts par aucune valeur"]
-        else:
-            found = {r["period"]: r["n"] for r in counted}
-            for sub in expected:
-                n = found.get(sub.code, 0)
-                if n < n_expected:
-                    missing.append(f"{sub.label_fr} déclaré par {n} série(s) sur {n_expected}" if n
-                                   else f"{sub.label_fr} non déclaré")
-        complete = not missing
-    return {"counted": counted, "missing": missing, "complete": complete, "longer": longer, "straddles": straddles}
+    lo = min(stored["period_start"].min(), fw.calendar.start)
+    hi = max(stored["period_end"].max(), fw.calendar.end)
+    calendars = {g: periods_between(g, lo, hi, fw.calendar) for g in set(grains.values())}
+    placement: dict[tuple[str, str], tuple] = {}
+    targets, notes = [], {}
+    groups: dict[tuple, list[dict]] = {}
+    for record in stored.to_dict("records"):
+        groups.setdefault((record["indicator"], record["grp"]), []).append(record)
+    for (code, grp), records in groups.items():
+        first = min(r["period_start"] for r in records)
+        last = max(r["period_end"] for r in records)
+        for period in calendars[grains[code]]:
+            if period.end < first or period.start > last:
+                continue
+            tiling = [g for g in _TILING_GRAINS if _n_sub(period, g, fw.calendar)]
+            targets.append((code, grp, period.code, period.start, period.end, period.label_fr, tiling))
+            placed = {"grain": period.grain, "untiled": [], "straddles": [], "longer": []}
+            for r in records:
+                if r["period_end"] < period.start or r["period_start"] > period.end:
+                    continue
+                if period.start <= r["period_start"] and r["period_end"] <= period.end:
+                    n_sub = _n_sub(period, r["grain"], fw.calendar)
+                    if n_sub is None:
+                        placed["untiled"].append(r["period"])
+                    else:
+                        placement[(code, r["period"])] = (code, r["period"], period.code, period.end, n_sub)
+                elif r["period_start"] <= period.start and r["period_end"] >= period.end:
+                    placed["longer"].append(r["period"])
+                else:
+                    placed["straddles"].append(r["period"])
+            notes[(code, grp, period.code)] = placed
+    return list(placement.values()), targets, notes
 
 
 def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter,
                     by: str | None = None) -> pd.DataFrame:
     """Aggregated rows for several indicators, each at its own grain.
 
-    One GROUP BY per stored period in SQL, then the placement into periods on that small
-    table; the per-series reduction runs in SQL only for incomplete periods (or a rule
-    that needs it), on their values alone.
+    Each series (operator × zone × audience) is rolled up on its own to the period, from
+    the stored periods the period wholly contains, by the time rule; then the series are
+    combined by the space rule (nested territories once, ratios from their components).
+    A period is complete when every series due there covers it whole.
     """
-    empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS])
+    empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained"])
     if by not in sql.BY_COLUMNS:
         raise KpiError(f"Ventilation « {by} » inconnue : zone, operator ou audience.")
     if not grains:
@@ -219,48 +339,30 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
         return empty
     stored = stored.assign(period_start=pd.to_datetime(stored["period_start"]).dt.date,
                            period_end=pd.to_datetime(stored["period_end"]).dt.date)
-    lo = min(stored["period_start"].min(), fw.calendar.start)
-    hi = max(stored["period_end"].max(), fw.calendar.end)
-    calendars = {g: periods_between(g, lo, hi, fw.calendar) for g in set(grains.values())}
-    rows, placement = [], []
-    # Plain records grouped by hand: pandas groupby costs too much per group with thousands of groups.
-    groups: dict[tuple, list[dict]] = {}
-    for record in stored.to_dict("records"):
-        groups.setdefault((record["indicator"], record["grp"]), []).append(record)
-    for (code, grp), records in groups.items():
-        ind = fw.indicator(code)
-        n_expected = int(records[0]["n_expected"])
-        first = min(r["period_start"] for r in records)
-        last = max(r["period_end"] for r in records)
-        for period in calendars[grains[code]]:
-            if period.end < first or period.start > last:
-                continue
-            placed = _place(fw, period, records, n_expected)
-            counted = placed["counted"]
-            value = None
-            if counted and placed["complete"]:
-                value = _whole_value((ind.agg_time, ind.agg_space), counted, n_expected)
-            if counted and value is None:
-                placement.extend((code, grp, r["period"], period.code) for r in counted)
-            rows.append({"indicator": code, "grp": grp, "period": period.code, "period_start": period.start,
-                         "period_end": period.end, "value": float("nan") if value is None else float(value),
-                         "complete": placed["complete"], "n_values": sum(r["n"] for r in counted),
-                         "label": period.label_fr, "_placed": placed})
-    out = pd.DataFrame(rows)
-    if placement:
-        frame = pd.DataFrame(placement, columns=["indicator", "grp", "period", "p_code"])
-        rules = pd.DataFrame([(c, fw.indicator(c).agg_time, fw.indicator(c).agg_space) for c in frame["indicator"].unique()],
-                             columns=["indicator", "agg_time", "agg_space"])
-        res = sql.series_aggregates(con, rules, frame, flt, by)
-        found = dict(zip(zip(res["indicator"], res["grp"], res["period"], strict=False), res["value"], strict=False))
-        fill = pd.Series([found.get(k, float("nan")) for k in zip(out["indicator"], out["grp"], out["period"], strict=False)],
-                         index=out.index)
-        out["value"] = out["value"].where(out["value"].notna(), fill)
-    out["note"] = [_note(v, p["missing"], p["longer"], p["straddles"]) for v, p in zip(out["value"], out["_placed"], strict=False)]
-    out["complete"] = out["complete"] & out["value"].notna()
-    out = out.drop(columns="_placed").sort_values(["indicator", "grp", "period_start"], ignore_index=True)
+    placement, targets, notes = _placement(fw, grains, stored)
+    grain_of = dict(zip(stored["period"], stored["grain"], strict=False))
+    periods = pd.DataFrame(targets, columns=["indicator", "grp", "p_code", "p_start", "p_end", "label", "tiling"])
+    figures = sql.series_rollup(
+        con, flt, by, _rules(fw, grains),
+        pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub"]),
+        periods[["indicator", "grp", "p_code", "p_end", "tiling"]], _covers(fw, "zones"), _covers(fw, "audiences"))
+    found = {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
+    rows = []
+    for code, grp, p_code, p_start, p_end, label, _ in targets:
+        fig = found.get((code, grp, p_code), {})
+        value = fig.get("value")
+        value = float("nan") if value is None or pd.isna(value) else float(value)
+        row = {"indicator": code, "grp": grp, "period": p_code, "period_start": p_start, "period_end": p_end,
+               "value": value, "label": label, "n_values": int(fig.get("n_values") or 0)}
+        note_row = dict(fig, value=value, label=label, period=p_code)
+        row["complete"] = not math.isnan(value) and not int(fig.get("n_missing") or 0)
+        row["note"] = _note(note_row, notes[(code, grp, p_code)], grain_of, fw.calendar)
+        # A period without value is worth a row when something was due there or could not be built.
+        row["explained"] = bool(int(fig.get("n_missing") or 0) or notes[(code, grp, p_code)]["untiled"])
+        rows.append(row)
+    out = pd.DataFrame(rows).sort_values(["indicator", "grp", "period_start"], ignore_index=True)
     out["cumulative"] = _cumulative(fw, out)
-    return out[["indicator", "grp", *AGGREGATE_COLUMNS]]
+    return out[["indicator", "grp", *AGGREGATE_COLUMNS, "explained"]]
 
 
 def _cumulative(fw: Framework, out: pd.DataFrame) -> pd.Series:
@@ -407,9 +509,10 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
                      window: tuple[dt.date, dt.date] | None = None, codes: Sequence[str] | None = None) -> pd.DataFrame:
     """One row per framework indicator (or per code in `codes`): where it is, against what, and its status.
 
-    The latest value is the latest complete period at the evaluation grain (the latest
-    partial one when none is complete, with complete = False); it is compared with the
-    expected value at that period's end and with the next target due.
+    The latest value is the latest complete period at the evaluation grain; it is compared
+    with the expected value at that period's end and with the next target due. With no
+    complete period, the latest partial value is shown (complete = False) without progress
+    or status: a partial figure is never judged.
     """
     codes = [i.code for i in fw.indicators] if codes is None else list(codes)
     grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
@@ -434,14 +537,17 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
         if pick is not None:
             day = pick["period_end"]
             target = next_target(ind, day)
-            share = pace(ind, pick["value"], day)
             inf = infos[code]
             row.update(latest_period=pick["period"], latest_value=float(pick["value"]), target=target.value,
                        target_period=target.period.code, expected=expected_value(ind, day),
-                       progress=progress(ind, pick["value"], target), pace=share, complete=bool(pick["complete"]),
-                       status=status_of(fw, share), n_values=int(inf["n_values"]), operators=inf["operators"] or "",
-                       last_upload_id=int(inf["last_upload_id"]),
-                       note=("" if pick["complete"] else "Dernière valeur partielle. ") + pick["note"])
+                       complete=bool(pick["complete"]), n_values=int(inf["n_values"]),
+                       operators=inf["operators"] or "", last_upload_id=int(inf["last_upload_id"]),
+                       note=pick["note"])
+            if pick["complete"]:
+                share = pace(ind, pick["value"], day)
+                row.update(progress=progress(ind, pick["value"], target), pace=share, status=status_of(fw, share))
+            else:
+                row.update(note="Aucune période complète : dernière valeur partielle, sans statut. " + pick["note"])
         rows.append(row)
     return pd.DataFrame(rows, columns=STATUS_COLUMNS)
 
@@ -502,8 +608,9 @@ def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.D
 def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.DataFrame:
     """Per period: the expected value at its end, the target due and the status of that period.
 
-    Status only where the comparison is like with like: a complete value, and for flows
-    and rates a period of the target's grain (a quarter is not judged against a year).
+    Progress and status only where the comparison is like with like: a complete value (a
+    partial one would "fall" for want of a report), and for flows and rates a period of
+    the target's grain (a quarter is not judged against a year).
     """
     ind = _indicator(fw, indicator_code)
     out = agg.copy()
@@ -513,7 +620,8 @@ def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.Dat
     out["target"] = [t.value for t in targets]
     out["target_period"] = [t.period.code for t in targets]
     like = not out.empty and comparable(ind, period_from_code(out["period"].iloc[0], fw.calendar).grain)
-    out["progress"] = [progress(ind, v, t) if like else float("nan") for v, t in zip(out["value"], targets, strict=False)]
+    out["progress"] = [progress(ind, v, t) if like and c else float("nan")
+                       for v, t, c in zip(out["value"], targets, out["complete"], strict=False)]
     shares = [pace(ind, v, d) if like and c else float("nan")
               for v, d, c in zip(out["value"], out["period_end"], out["complete"], strict=False)]
     out["status"] = [status_of(fw, s) if like and c else "" for s, c in zip(shares, out["complete"], strict=False)]
@@ -536,44 +644,65 @@ def interreg_table(fw: Framework, indicator_code: str, view: pd.DataFrame,
     return table.rename(columns=names)
 
 
-def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str) -> pd.DataFrame:
-    """One row per indicator × period with a value, at `grain`, over every operator, zone and audience.
+EXPORT_COLUMNS = ["indicator", "period", "period_start", "period_end", "value", "complete", "cumulative", "baseline",
+                  "target", "progress", "status", "rule", "note"]
 
-    Columns: indicator, period, period_start, period_end, value, complete, cumulative,
-    baseline, target, progress, status (status empty when not comparable or incomplete).
+
+def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str) -> pd.DataFrame:
+    """One row per indicator × period at `grain` with a value, or without one when a report
+    was due there or the value cannot be built at this grain; over every operator, zone and audience.
+
+    Columns: indicator, period, period_start, period_end, value (empty when none can be
+    built), complete, cumulative, baseline, target, progress, status (empty when not
+    comparable or incomplete), rule (how the figure is built), note (in French, what is
+    missing or why no value can be built).
     """
     if grain not in GRAIN_LABELS:
         raise KpiError(f"Granularité « {grain} » inconnue : {', '.join(GRAIN_LABELS)}.")
     codes = [i.code for i in fw.indicators]
     agg = _aggregate_many(con, fw, {c: grain for c in codes}, _filter(fw, codes))
-    cols = ["indicator", "period", "period_start", "period_end", "value", "complete", "cumulative", "baseline",
-            "target", "progress", "status"]
-    frames = [trend_frame(fw, code, part) for code, part in agg[agg["value"].notna()].groupby("indicator", sort=False)]
+    agg = agg[agg["value"].notna() | agg["explained"].astype(bool)]
+    frames = [trend_frame(fw, code, part).assign(rule=rule_text(fw.indicator(code)))
+              for code, part in agg.groupby("indicator", sort=False)]
     if not frames:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=EXPORT_COLUMNS)
     order = {c: i for i, c in enumerate(codes)}
     out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["indicator", "period_start"], key=lambda s: s.map(order) if s.name == "indicator" else s)
-    return out[cols].reset_index(drop=True)
+    return out[EXPORT_COLUMNS].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ lineage
 
+LINEAGE_REASONS = {"": "compté",
+                   "grain": "non compté : la même série a déclaré la période et ses sous-périodes, l'autre "
+                            "déclaration compte",
+                   "nested": "non compté : territoire déjà compris dans {outer}",
+                   "duplicate": "non compté : même territoire mesuré dans un autre rapport, plus récent"}
+
 
 def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
             operators=None, zones=None, audiences=None) -> pd.DataFrame:
-    """The stored values behind one aggregated figure: those wholly inside the period.
+    """The stored values behind one aggregated figure (those wholly inside the period, by
+    the figure's own rules), each saying whether it counts and why not.
 
-    Columns: operator, zone, audience, period, value, upload_id, file_name, uploaded_by,
-    uploaded_at, sheet, cell, stored_path (None when the original file was not kept).
+    Columns: operator, zone, audience, period, value, numerator, denominator, upload_id,
+    file_name, uploaded_by, uploaded_at, sheet, cell, stored_path (None when the original
+    file was not kept), comment, counted, reason (French).
     """
-    _indicator(fw, indicator_code)
+    ind = _indicator(fw, indicator_code)
     try:
         period = period_from_code(period_code, fw.calendar)
     except PeriodError as exc:
         raise KpiError(exc.message) from exc
-    flt = _filter(fw, [indicator_code], operators, zones, audiences)
-    out = sql.contained_values(con, flt, period.start, period.end)
+    flt = _filter(fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end))
+    stored = sql.stored_periods(con, flt)
+    placement = [(indicator_code, r["period"], period.code, period.end, _n_sub(period, r["grain"], fw.calendar))
+                 for r in stored.to_dict("records")]
+    placement = pd.DataFrame([p for p in placement if p[-1]], columns=["indicator", "period", "p_code", "p_end", "n_sub"])
+    out = sql.counted_values(con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"),
+                             _covers(fw, "audiences"))
+    out["reason"] = [LINEAGE_REASONS[r].format(outer=o) for r, o in zip(out["reason"], out["outer_zone"], strict=False)]
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
 
 

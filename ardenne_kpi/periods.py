@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 
 from ardenne_kpi.errors import PeriodError
 
-GRAINS = ("month", "quarter", "semester", "programme-semester", "year", "range")
+GRAINS = ("month", "quarter", "semester", "programme-semester", "programme-year", "year", "range")
 _CALENDAR_GRAINS = ("month", "quarter", "semester", "year")
 
 _MONTHS_FR = (
@@ -86,6 +86,8 @@ class Period:
             return f"{_MONTHS_FR[self.start.month - 1]} {self.start.year}"
         if self.grain == "programme-semester":
             return f"{self.code} ({_month_short(self.start)} – {_month_short(self.end)})"
+        if self.grain == "programme-year":
+            return f"Année du programme {self.start.year}-{self.end.year}"
         return f"{_dmy(self.start)} – {_dmy(self.end)}"
 
     def contains(self, other: Period) -> bool:
@@ -164,6 +166,26 @@ class Calendar:
     def end(self) -> date:
         """Last day of the programme (end of the last semester)."""
         return self.semesters[-1].end
+
+    @functools.cached_property
+    def programme_years(self) -> tuple[Period, ...]:
+        """The programme's years: two consecutive semesters (S01 + S02, S03 + S04...), October to
+        September in the Interreg calendar; a last lone semester opens a year of twelve months,
+        whose second half lies outside the calendar (never complete)."""
+        years = []
+        for first in self.semesters[::2]:
+            index = self.semesters.index(first)
+            end = (self.semesters[index + 1].end if index + 1 < len(self.semesters)
+                   else _month_end(*_add_months(first.start.year, first.start.month, 11)))
+            years.append(Period(f"{first.start.year}/{end.year}", "programme-year", first.start, end))
+        return tuple(years)
+
+    def programme_year(self, code: str) -> Period:
+        """The programme year with this code ("2016/2017")."""
+        for year in self.programme_years:
+            if year.code == code:
+                return year
+        raise PeriodError(f"L'année du programme « {code} » n'existe pas dans le calendrier du programme.")
 
     def semester(self, code: str) -> Period:
         """The programme semester with this code ("S05", "S5" or "s05")."""
@@ -294,7 +316,7 @@ def period_from_code(code: str, calendar: Calendar) -> Period:
     match = _CANONICAL.fullmatch(code) if isinstance(code, str) else None
     if match is None:
         raise PeriodError(
-            f"« {code} » n'est pas un code de période canonique (2019, 2019-S1, 2019-Q3, 2019-07, S05)."
+            f"« {code} » n'est pas un code de période canonique (2019, 2019-S1, 2019-Q3, 2019-07, S05, 2018/2019)."
         )
     try:
         if match["year"]:
@@ -307,6 +329,8 @@ def period_from_code(code: str, calendar: Calendar) -> Period:
             return _month(int(match["m_year"]), int(match["m"]))
         if match["programme"]:
             return calendar.semester(match["programme"])
+        if match["py_start"]:
+            return calendar.programme_year(code)
         return _range(date.fromisoformat(match["start"]), date.fromisoformat(match["end"]), calendar)
     except ValueError as error:
         raise PeriodError(f"« {code} » n'est pas un code de période valide.") from error
@@ -318,6 +342,7 @@ _CANONICAL = re.compile(
     r"|(?P<q_year>\d{4})-Q(?P<q>[1-4])"
     r"|(?P<m_year>\d{4})-(?P<m>0[1-9]|1[0-2])"
     r"|(?P<programme>S\d{2,3})"
+    r"|(?P<py_start>\d{4})/(?P<py_end>\d{4})"
     r"|(?P<start>\d{4}-\d{2}-\d{2})\.\.(?P<end>\d{4}-\d{2}-\d{2})"
 )
 
@@ -360,6 +385,16 @@ def _build_ambiguous(match: re.Match[str], calendar: Calendar) -> Period:
     )
 
 
+def _build_programme_year(match: re.Match[str], calendar: Calendar) -> Period:
+    first, last = (int(g) for g in match.groups() if g)
+    if last != first + 1:
+        raise _Invalid("une année du programme va d'octobre à septembre de l'année suivante (2018/2019)")
+    try:
+        return calendar.programme_year(f"{first}/{last}")
+    except PeriodError as error:
+        raise _Invalid(error.message) from None
+
+
 def _build_programme(match: re.Match[str], calendar: Calendar) -> Period:
     return calendar.semester(f"S{int(match[1]):02d}")
 
@@ -381,6 +416,7 @@ _PATTERNS: tuple[tuple[re.Pattern[str], _Builder], ...] = (
     (re.compile(rf"(?:du|de)?\s*({_DAY})\s*(?:-|au|a|\.\.|to)\s*({_DAY})"), _build_range),
     (re.compile(rf"({_DAY})(?:[ t]\d{{1,2}}:\d{{2}}(?::\d{{2}})?)?"), _build_day),
     (re.compile(rf"(?:annee\s+)?{_YEAR}(?:\.0+)?"), lambda m, c: _year(int(m[1]))),
+    (re.compile(rf"(?:(?:annee\s+du\s+programme\s+){_YEAR}\s*[-/]\s*|{_YEAR}/){_YEAR}"), _build_programme_year),
     (re.compile(rf"{_YEAR}{_SEP}[sh]([12])"), _year_first(_semester)),
     (re.compile(rf"[sh]([12]){_SEP}{_YEAR}"), _year_last(_semester)),
     (re.compile(rf"{_ORDINAL}\s*{_SEMESTRE}{_OF}{_YEAR}"), _year_last(_semester)),
@@ -410,6 +446,8 @@ def periods_between(grain: str, start: date, end: date, calendar: Calendar) -> l
         raise PeriodError("Une plage de dates libre n'a pas de découpage régulier.")
     if grain == "programme-semester":
         return [s for s in calendar.semesters if s.start <= end and start <= s.end]
+    if grain == "programme-year":
+        return [y for y in calendar.programme_years if y.start <= end and start <= y.end]
     periods = [_containing_calendar(start, grain)]
     while periods[-1].end < end:
         periods.append(_containing_calendar(periods[-1].end + timedelta(days=1), grain))
@@ -424,6 +462,8 @@ def period_containing(day: date, grain: str, calendar: Calendar) -> Period | Non
         raise PeriodError("Une plage de dates libre ne se déduit pas d'un jour : choisissez une granularité.")
     if grain == "programme-semester":
         return next((s for s in calendar.semesters if s.start <= day <= s.end), None)
+    if grain == "programme-year":
+        return next((y for y in calendar.programme_years if y.start <= day <= y.end), None)
     return _containing_calendar(day, grain)
 
 
@@ -471,6 +511,7 @@ _GRAIN_PLURAL_FR = {
     "quarter": "trimestres",
     "semester": "semestres civils",
     "programme-semester": "semestres du programme",
+    "programme-year": "années du programme",
     "year": "années",
 }
 

@@ -160,8 +160,9 @@ def test_four_quarters_make_a_year_and_a_partial_year_is_flagged(con, fw):
 def test_a_programme_semester_is_never_part_of_a_calendar_year(con, fw):
     put(con, fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10), ("SEM", "OPA", "ARD", "S07", 1000)])
     y2019 = row(kpis.aggregate(con, fw, "SEM", "year"), "2019")
-    assert y2019["value"] == 10  # S06 (April–September) fits; S05 and S07 straddle the year's edges
-    assert not y2019["complete"]
+    # S06 (April–September) lies inside 2019 but half a year is not a year: never built.
+    assert math.isnan(y2019["value"]) and not y2019["complete"]
+    assert "Année civile non calculable" in y2019["note"]
     assert "S05" in y2019["note"] and "S07" in y2019["note"] and "chevauchent" in y2019["note"]
 
 
@@ -317,13 +318,18 @@ def test_export_kpis_writes_one_row_per_indicator_and_period(tmp_path, fw):
     assert main(["export", "kpis", "--grain", "year", "--out", str(out), "--db", str(path)]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert list(rows[0]) == ["indicator", "period", "period_start", "period_end", "value", "complete", "cumulative",
-                             "baseline", "target", "progress", "status"]
+                             "baseline", "target", "progress", "status", "rule", "note"]
     by_period = {r["period"]: r for r in rows if r["indicator"] == "FLOW"}
+    rule = "Somme des périodes ; somme des séries ; production des opérateurs : s'additionne entre opérateurs et zones."
     assert by_period["2018"] == {"indicator": "FLOW", "period": "2018", "period_start": "2018-01-01",
                                  "period_end": "2018-12-31", "value": "100", "complete": "true", "cumulative": "100",
-                                 "baseline": "100", "target": "200", "progress": "0", "status": "off_track"}
+                                 "baseline": "100", "target": "200", "progress": "0", "status": "off_track",
+                                 "rule": rule, "note": ""}
     assert by_period["2019"]["complete"] == "false" and by_period["2019"]["value"] == "7"
-    assert by_period["2019"]["status"] == ""  # a partial year is not judged
+    # A partial year is neither judged nor given a progress, and says what is missing.
+    assert by_period["2019"]["status"] == "" and by_period["2019"]["progress"] == ""
+    assert by_period["2019"]["note"].startswith("Valeur partielle, sans progression ni statut : OPA (FR-08) n'a pas "
+                                                "rapporté T3 2019")
 
 
 def test_export_kpis_refuses_a_missing_database(tmp_path, capsys):
@@ -335,7 +341,7 @@ def test_an_incomplete_stock_takes_each_series_last_value(con, fw):
     # Zone B has not reported Q4: its latest value (Q3) counts, and the year says it is partial.
     put(con, fw, quarters("STOCK", "OPA", "FR-08", 2019, [10, 12, 15, 20]) + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, None]))
     y = row(kpis.aggregate(con, fw, "STOCK", "year"), "2019")
-    assert y["value"] == 27 and not y["complete"] and "T4 2019 déclaré par 1 série(s) sur 2" in y["note"]
+    assert y["value"] == 27 and not y["complete"] and "OPB (BE-LUX) n'a pas rapporté T4 2019" in y["note"]
 
 
 def test_an_incomplete_rate_averages_each_series_then_the_series(con, fw):

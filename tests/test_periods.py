@@ -321,7 +321,7 @@ def test_impossible_number_says_why(text, reason):
 
 # ---------------------------------------------------------------- canonical codes
 
-ONE_OF_EACH_GRAIN = ["2019-07", "2019-Q3", "2019-S2", "S05", "2019", "2019-01-15..2019-02-14"]
+ONE_OF_EACH_GRAIN = ["2019-07", "2019-Q3", "2019-S2", "S05", "2018/2019", "2019", "2019-01-15..2019-02-14"]
 
 
 def test_examples_cover_every_grain():
@@ -550,3 +550,16 @@ def test_grain_of_frequency(freq, grain):
 def test_unknown_frequency_raises():
     with pytest.raises(PeriodError, match="Fréquence « W » inconnue"):
         grain_of_frequency("W")
+
+
+def test_a_programme_year_is_two_programme_semesters_october_to_september():
+    year = p("2018/2019")
+    assert (year.grain, year.start, year.end) == ("programme-year", date(2018, 10, 1), date(2019, 9, 30))
+    assert [s.code for s in subperiods(year, "programme-semester", CAL)] == ["S05", "S06"]
+    assert p("Année du programme 2018-2019") == year
+    assert year.label_fr == "Année du programme 2018-2019"
+
+
+def test_a_programme_year_must_span_two_consecutive_years():
+    with pytest.raises(PeriodError, match="octobre à septembre"):
+        p("2018/2020")

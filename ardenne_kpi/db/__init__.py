@@ -147,9 +147,10 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
         "work_modules": ("(?, ?, ?, ?)", [(w.code, w.project, w.label, i) for i, w in enumerate(fw.work_modules)]),
         "activities": ("(?, ?, ?, ?, ?)",
                        [(a.code, a.work_module, a.project, a.label, i) for i, a in enumerate(fw.activities)]),
-        "indicators": ("(" + ", ".join("?" * 14) + ")", [
+        "indicators": ("(" + ", ".join("?" * 19) + ")", [
             (i.code, i.label, i.unit, i.direction, i.frequency, i.agg_time, i.agg_space, i.type, i.by_zone,
-             i.project, i.work_module, i.baseline.value, i.baseline.period.code, n)
+             i.project, i.work_module, i.baseline.value, i.baseline.period.code, n, i.measure,
+             i.numerator or None, i.denominator or None, i.ratio_scale, i.components_agg)
             for n, i in enumerate(fw.indicators)]),
     }
     links = [(i.code, kind, code) for i in fw.indicators

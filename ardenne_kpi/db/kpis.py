@@ -1,9 +1,12 @@
-"""SQL behind the KPI trends, shaped so that a million stored values come back as a few
-hundred rows: one GROUP BY per stored period (`stored_periods`), decided on in Python,
-and a per-series pass (`series_aggregates`) only where a period is incomplete.
+"""SQL behind the KPI trends: a million stored values come back as one row per figure.
 
-Small DataFrames are registered on the query's own cursor (`kpi_rules`,
-`kpi_placement`): registrations are local to a cursor, so concurrent Streamlit sessions
+kpis.py decides on a small table (`stored_periods`) which period of the chosen grain each
+stored period falls in; `series_rollup` then rolls each series up on its own and
+combines the series, in one statement; `counted_values` shows the lineage of one figure
+through the same chain (`_rollup_ctes`).
+
+Small DataFrames are registered on the query's own cursor (`kpi_rules`, `kpi_placement`,
+`kpi_periods`...): registrations are local to a cursor, so concurrent Streamlit sessions
 never see each other's.
 """
 
@@ -43,7 +46,7 @@ class ValueFilter:
 # Every query starts from this: current values that pass the filter. A NULL list means "all".
 _FILTERED = """
     SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.grain,
-           r.period_start, r.period_end, r.value, r.upload_id, r.sheet, r.cell
+           r.period_start, r.period_end, r.value, r.numerator, r.denominator, r.upload_id, r.sheet, r.cell
     FROM report_values r
     WHERE r.is_current
       AND ($f_ind::VARCHAR[] IS NULL OR list_contains($f_ind::VARCHAR[], r.indicator))
@@ -57,64 +60,218 @@ _FILTERED = """
 
 
 def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
-    """Per (indicator, group, stored period): its dates, how many series reported it, their sum.
+    """Per (indicator, group, stored period): its grain, dates and how many series reported it.
 
-    A few hundred rows however many values: the identity of a value is (indicator,
-    operator, zone, audience, period) and only one is current, so `n` is the number of
-    series that reported the period. `n_expected` is the number of series that ever
-    reported the indicator (within the filter and group). Everything else is decided on
-    this small table (kpis.py); only incomplete periods need `series_aggregates`.
+    A few hundred rows however many values: which periods of the chosen grain each stored
+    period falls in is decided on this small table (kpis.py), then `series_rollup` does the
+    arithmetic in one pass.
     """
     group = BY_COLUMNS[by].replace("v.", "")
     sql = f"""
-    WITH v AS ({_FILTERED}),
-    stored AS (
-        SELECT indicator, {group} AS grp, period, any_value(grain) AS grain,
-               min(period_start) AS period_start, max(period_end) AS period_end,
-               count(*)::BIGINT AS n, sum(value) AS s
-        FROM v GROUP BY ALL
-    ),
-    series AS (
-        SELECT indicator, {group} AS grp, count(DISTINCT hash(operator, zone, audience))::BIGINT AS n_expected
-        FROM v GROUP BY ALL
-    )
-    SELECT s.*, e.n_expected FROM stored s JOIN series e USING (indicator, grp)
+    WITH v AS ({_FILTERED})
+    SELECT indicator, {group} AS grp, period, any_value(grain) AS grain,
+           min(period_start) AS period_start, max(period_end) AS period_end, count(*)::BIGINT AS n
+    FROM v GROUP BY ALL
     ORDER BY indicator, grp, period_start
     """
     return con.cursor().execute(sql, flt.params()).df()
 
 
-def series_aggregates(con: duckdb.DuckDBPyConnection, rules: pd.DataFrame, placement: pd.DataFrame,
-                      flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
-    """Per (indicator, group, period of the grain): the value reduced per series, then across series.
+def _rollup_ctes(group: str) -> str:
+    """The chain every figure goes through, as CTEs over the filtered values `v`.
 
-    `placement` (indicator, grp, period, p_code) says which stored periods count in which
-    period of the grain; `rules` (indicator, agg_time, agg_space). Used where the
-    shortcut from whole periods does not apply (a series missing a sub-period).
+    Registered on the cursor: kpi_placement (indicator, period → p_code, p_end, n_sub: how
+    many periods of the stored grain tile p_code), kpi_rules (one row per indicator),
+    kpi_zone_cover / kpi_aud_cover (code_in, code_out: every code and the codes containing it).
+
+    - placed:   each stored value in the period of the grain that wholly contains it;
+    - chosen:   per series (operator × zone × audience) and period, one grain only: the one
+                covering most days (a semester and its quarters never count twice);
+    - series:   the series' value by the time rule, whether it covers the whole period;
+    - nested:   for a territory measurement, the series whose zone and audience lie inside
+                another reported series' (already counted in the wider one);
+    - kept:     the series that count: not nested, and one per territory measured.
+    """
+    return f"""
+    placed AS (
+        SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, v.period, v.grain,
+               v.period_end, v.value, v.numerator, v.denominator, v.upload_id,
+               m.p_code, m.p_end, m.n_sub, datediff('day', v.period_start, v.period_end) + 1 AS days
+        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period
+    ),
+    by_grain AS (
+        SELECT indicator, grp, operator, zone, audience, p_code, p_end, grain, any_value(n_sub) AS n_sub,
+               count(*)::BIGINT AS n, sum(days) AS covered, sum(value) AS s, avg(value) AS m,
+               arg_max(value, period_end) AS l, max(period_end) AS last_end, max(upload_id) AS last_upload,
+               sum(numerator) AS num_s, sum(denominator) AS den_s,
+               arg_max(numerator, period_end) AS num_l, arg_max(denominator, period_end) AS den_l,
+               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare
+        FROM placed GROUP BY ALL
+    ),
+    chosen AS (
+        SELECT *, count(*) OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code) AS n_grains
+        FROM by_grain
+        QUALIFY row_number() OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code
+                                   ORDER BY covered DESC, n ASC, grain) = 1
+    ),
+    series AS (
+        SELECT c.*, k.agg_space, k.territory, k.ratio, k.scale,
+               CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m ELSE c.l END AS tv,
+               CASE k.components_agg WHEN 'last' THEN c.num_l ELSE c.num_s END AS tnum,
+               CASE k.components_agg WHEN 'last' THEN c.den_l ELSE c.den_s END AS tden,
+               CASE WHEN k.agg_time = 'last' THEN c.last_end = c.p_end ELSE c.n >= c.n_sub END AS whole
+        FROM chosen c JOIN kpi_rules k USING (indicator)
+    ),
+    measured AS (
+        SELECT DISTINCT indicator, grp, p_code, zone, audience FROM series WHERE territory
+    ),
+    nested AS (
+        SELECT i.indicator, i.grp, i.p_code, i.zone, i.audience, min(o.zone) AS outer_zone
+        FROM measured i
+        JOIN kpi_zone_cover zc ON zc.code_in = i.zone
+        JOIN (SELECT code_in, code_out FROM kpi_aud_cover
+              UNION SELECT DISTINCT audience, audience FROM measured
+              UNION SELECT DISTINCT audience, '' FROM measured) ac ON ac.code_in = i.audience
+        JOIN measured o ON o.indicator = i.indicator AND o.grp = i.grp AND o.p_code = i.p_code
+                       AND o.zone = zc.code_out AND o.audience = ac.code_out
+        WHERE NOT (o.zone = i.zone AND o.audience = i.audience)
+        GROUP BY ALL
+    ),
+    kept AS (
+        SELECT s.* FROM series s ANTI JOIN nested n USING (indicator, grp, p_code, zone, audience)
+        QUALIFY NOT s.territory OR row_number() OVER (PARTITION BY s.indicator, s.grp, s.p_code, s.zone, s.audience
+                                                      ORDER BY s.last_upload DESC, s.operator) = 1
+    )"""
+
+
+def _describe(alias: str) -> str:
+    """SQL text naming a series for a note: « ADT08 (FR-08) » or « ADT08 (FR-08, NL) »."""
+    return (f"{alias}.operator || ' (' || {alias}.zone || "
+            f"CASE WHEN {alias}.audience = '' THEN '' ELSE ', ' || {alias}.audience END || ')'")
+
+
+# How many series a note names before "et N autres".
+NOTE_NAMES = 4
+
+
+def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None, rules: pd.DataFrame,
+                  placement: pd.DataFrame, periods: pd.DataFrame, zone_cover: pd.DataFrame,
+                  aud_cover: pd.DataFrame) -> pd.DataFrame:
+    """Per (indicator, group, period of the grain): the figure and what the note must say.
+
+    `periods` (indicator, grp, p_code, p_end, tiling: grains that tile the period) says
+    which series were due there: a responsible operator's series that reported more than
+    once (a one-off adds where it lies and is due nowhere else), from its first report on,
+    when the grain it reports at (its latest) tiles the period. A biennial indicator
+    (`sparse`) is due only where its series reported: a year without survey is not missing.
+    Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted,
+    n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported}), n_overlap, overlap, n_nested, nested.
     """
     group = BY_COLUMNS[by]
     sql = f"""
     WITH v AS ({_FILTERED}),
-    per_series AS (
-        SELECT v.indicator, m.grp, m.p_code, hash(v.operator, v.zone, v.audience) AS sid,
-               sum(v.value) AS s, avg(v.value) AS m, arg_max(v.value, v.period_end) AS l,
-               max(v.period_end) AS last_end
-        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period AND m.grp = {group}
+    {_rollup_ctes(group)},
+    combined AS (
+        SELECT indicator, grp, p_code, any_value(agg_space) AS agg_space, bool_or(ratio) AS ratio,
+               any_value(scale) AS scale, sum(tv) AS sv, avg(tv) AS mv, arg_max(tv, last_end) AS lv,
+               sum(tnum) AS snum, sum(tden) AS sden, sum(n_bare)::BIGINT AS n_bare,
+               count(*)::BIGINT AS n_series, sum(n)::BIGINT AS n_values
+        FROM kept GROUP BY indicator, grp, p_code
+    ),
+    ever AS (
+        SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, min(v.period_start) AS first_start,
+               arg_max(v.grain, v.period_end) AS series_grain, count(DISTINCT v.period) AS n_periods
+        FROM v GROUP BY ALL
+    ),
+    due AS (
+        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code
+        FROM ever e JOIN kpi_rules k USING (indicator)
+        JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
+        WHERE (len(k.responsible) = 0 OR list_contains(k.responsible, e.operator))
+          AND e.n_periods > 1 AND e.first_start <= p.p_end AND list_contains(p.tiling, e.series_grain)
+    ),
+    missing AS (
+        SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
+               list({{'who': {_describe('d')}, 'grain': s.grain,
+                     'got': (SELECT list(pl.period ORDER BY pl.period_end) FROM placed pl
+                             WHERE pl.indicator = d.indicator AND pl.grp = d.grp AND pl.p_code = d.p_code
+                               AND pl.operator = d.operator AND pl.zone = d.zone AND pl.audience = d.audience
+                               AND pl.grain = s.grain)}}
+                    ORDER BY d.operator, d.zone, d.audience)[1:{NOTE_NAMES}] AS missing
+        FROM due d JOIN kpi_rules k USING (indicator)
+        LEFT JOIN series s USING (indicator, grp, p_code, operator, zone, audience)
+        WHERE (s.whole IS NULL AND NOT k.sparse) OR NOT s.whole
         GROUP BY ALL
     ),
-    reduced AS (
-        SELECT p.indicator, p.grp, p.p_code, p.last_end, k.agg_space,
-               CASE k.agg_time WHEN 'sum' THEN s WHEN 'mean' THEN m ELSE l END AS tv
-        FROM per_series p JOIN kpi_rules k USING (indicator)
+    overlap AS (
+        SELECT indicator, grp, p_code, count(*)::BIGINT AS n_overlap,
+               list({_describe('s')} ORDER BY operator, zone, audience)[1:{NOTE_NAMES}] AS overlap
+        FROM series s WHERE n_grains > 1 GROUP BY ALL
+    ),
+    inside AS (
+        SELECT indicator, grp, p_code, count(*)::BIGINT AS n_nested,
+               list(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone
+                    ORDER BY zone, audience)[1:{NOTE_NAMES}] AS nested
+        FROM nested GROUP BY ALL
     )
-    SELECT indicator, grp, p_code AS period,
-           CASE agg_space WHEN 'sum' THEN sum(tv) WHEN 'mean' THEN avg(tv) ELSE arg_max(tv, last_end) END AS value,
-           count(*)::BIGINT AS n_series
-    FROM reduced GROUP BY indicator, grp, p_code, agg_space
+    SELECT c.indicator, c.grp, c.p_code AS period,
+           CASE WHEN c.ratio AND c.n_bare = 0 THEN CASE WHEN c.sden <> 0 THEN c.snum / c.sden * c.scale END
+                WHEN c.ratio THEN c.mv
+                WHEN c.agg_space = 'sum' THEN c.sv WHEN c.agg_space = 'mean' THEN c.mv ELSE c.lv END AS value,
+           c.n_values, c.n_series, CASE WHEN c.ratio THEN c.n_bare ELSE 0 END AS n_bare, c.ratio AND c.n_bare = 0 AS weighted,
+           coalesce(m.n_missing, 0) AS n_missing, m.missing, coalesce(o.n_overlap, 0) AS n_overlap, o.overlap,
+           coalesce(i.n_nested, 0) AS n_nested, i.nested
+    FROM combined c
+    LEFT JOIN missing m USING (indicator, grp, p_code)
+    LEFT JOIN overlap o USING (indicator, grp, p_code)
+    LEFT JOIN inside i USING (indicator, grp, p_code)
+    UNION ALL BY NAME
+    SELECT m.indicator, m.grp, m.p_code AS period, m.n_missing, m.missing
+    FROM missing m ANTI JOIN combined c USING (indicator, grp, p_code)
     """
     cur = con.cursor()
-    cur.register("kpi_rules", rules)
-    cur.register("kpi_placement", placement)
+    for name, frame in (("kpi_rules", rules), ("kpi_placement", placement), ("kpi_periods", periods),
+                        ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
+        cur.register(name, frame)
+    return cur.execute(sql, flt.params()).df()
+
+
+def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.DataFrame, placement: pd.DataFrame,
+                   zone_cover: pd.DataFrame, aud_cover: pd.DataFrame) -> pd.DataFrame:
+    """Every stored value placed in the period(s) of `placement`, with its upload and whether it counts.
+
+    `counted` is false with a `reason` code when the value lies in the period but another
+    grain of its series was chosen ('grain'), its territory lies inside a wider one
+    reported ('nested', with outer_zone), or the same territory counts from another
+    operator's report ('duplicate'). The lineage of one figure, by the very rules of the figure.
+    """
+    sql = f"""
+    WITH v AS ({_FILTERED}),
+    {_rollup_ctes("''")}
+    SELECT p.operator, p.zone, p.audience, p.period, p.value, p.numerator, p.denominator, p.upload_id,
+           u.file_name, u.uploaded_by, u.uploaded_at, r.sheet, r.cell, u.stored_path, r.comment,
+           k.operator IS NOT NULL AS counted,
+           CASE WHEN k.operator IS NOT NULL THEN ''
+                WHEN c.grain IS DISTINCT FROM p.grain THEN 'grain'
+                WHEN n.zone IS NOT NULL THEN 'nested'
+                ELSE 'duplicate' END AS reason,
+           n.outer_zone, p.period_end
+    FROM placed p
+    JOIN report_values r ON r.is_current AND r.indicator = p.indicator AND r.operator = p.operator
+         AND r.zone = p.zone AND r.audience = p.audience AND r.period = p.period
+    LEFT JOIN uploads u ON u.id = p.upload_id
+    LEFT JOIN chosen c ON c.indicator = p.indicator AND c.operator = p.operator AND c.zone = p.zone
+         AND c.audience = p.audience AND c.p_code = p.p_code
+    LEFT JOIN kept k ON k.indicator = p.indicator AND k.operator = p.operator AND k.zone = p.zone
+         AND k.audience = p.audience AND k.p_code = p.p_code AND k.grain = p.grain
+    LEFT JOIN nested n ON n.indicator = p.indicator AND n.p_code = p.p_code AND n.zone = p.zone
+         AND n.audience = p.audience
+    ORDER BY p.operator, p.zone, p.audience, p.period_end
+    """
+    cur = con.cursor()
+    for name, frame in (("kpi_rules", rules), ("kpi_placement", placement),
+                        ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
+        cur.register(name, frame)
     return cur.execute(sql, flt.params()).df()
 
 
@@ -129,19 +286,6 @@ def value_groups(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | Non
     FROM v GROUP BY ALL
     """
     return con.cursor().execute(sql, flt.params()).df()
-
-
-def contained_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """The stored values wholly inside [start, end] with their upload: the lineage of one figure."""
-    sql = f"""
-    WITH v AS ({_FILTERED})
-    SELECT v.operator, v.zone, v.audience, v.period, v.period_start, v.period_end, v.value,
-           v.upload_id, u.file_name, u.uploaded_by, u.uploaded_at, v.sheet, v.cell, u.stored_path
-    FROM v LEFT JOIN uploads u ON u.id = v.upload_id
-    WHERE v.period_start >= $p_lo AND v.period_end <= $p_hi
-    ORDER BY v.operator, v.zone, v.audience, v.period_start
-    """
-    return con.cursor().execute(sql, flt.params() | {"p_lo": start, "p_hi": end}).df()
 
 
 def naive_read(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

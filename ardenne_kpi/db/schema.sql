@@ -145,3 +145,16 @@ CREATE TABLE IF NOT EXISTS snapshot_cells (
     col_code    VARCHAR NOT NULL,
     state       VARCHAR NOT NULL
 );
+
+-- ------------------------------------------------------------------ measures and ratios
+-- What an indicator measures (output | territory) and, for a ratio, its components: the
+-- ratio is computed from the aggregated numerator and denominator (kpis.py).
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS measure VARCHAR;
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS numerator VARCHAR;
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS denominator VARCHAR;
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS ratio_scale DOUBLE;
+ALTER TABLE indicators ADD COLUMN IF NOT EXISTS components_agg VARCHAR;
+-- A ratio's components as the partner reported them (NULL when only the ratio was given:
+-- such a value cannot be weighted).
+ALTER TABLE report_values ADD COLUMN IF NOT EXISTS numerator DOUBLE;
+ALTER TABLE report_values ADD COLUMN IF NOT EXISTS denominator DOUBLE;
