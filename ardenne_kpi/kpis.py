@@ -213,7 +213,8 @@ def rule_text(ind: Indicator) -> str:
         parts = [over_time, across]
     parts.append("mesure d'un territoire : une zone contient ses sous-zones, jamais additionnées"
                  if ind.is_territory else "production des opérateurs : s'additionne entre opérateurs et zones")
-    return " ; ".join(parts).capitalize() + "."
+    text = " ; ".join(parts)
+    return text[0].upper() + text[1:] + "."
 
 
 def _named(names, count: int) -> str:

@@ -27,7 +27,7 @@ import duckdb
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils import get_column_letter
+from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from ardenne_kpi.db import history
@@ -54,6 +54,10 @@ COLUMNS = [
     ("Public", 10, "input"),
     ("Valeur", 14, "input"),
     ("Commentaire", 42, "input"),
+    # A ratio's components: the dashboard divides their totals, so zones and periods weigh
+    # by their size. Asked (yellow) only on the lines of ratio indicators.
+    ("Numérateur", 14, "component"),
+    ("Dénominateur", 14, "component"),
 ]
 REFERENCE_COLUMNS = [
     ("Dernière valeur déclarée", 15),
@@ -61,10 +65,12 @@ REFERENCE_COLUMNS = [
     ("Objectif final", 13),
     ("Échéance de l'objectif", 22),
 ]
-INPUT_FIELDS = ("period", "zone", "audience", "value", "comment")
+INPUT_FIELDS = ("period", "zone", "audience", "value", "comment", "numerator", "denominator")
 COLUMN_OF = {name: get_column_letter(i + 1) for i, name in enumerate(
-    ["indicator", "label", "unit", "period", "zone", "audience", "value", "comment",
+    ["indicator", "label", "unit", "period", "zone", "audience", "value", "comment", "numerator", "denominator",
      "last_value", "last_period", "target", "target_period"])}
+_NUMBER_COLUMNS = {column_index_from_string(COLUMN_OF[n]) for n in ("value", "numerator", "denominator",
+                                                                    "last_value", "target")}
 
 _GREEN = "1F5C3F"
 _FILL_HEADER = PatternFill("solid", fgColor=_GREEN)
@@ -244,18 +250,20 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
         ind = row.indicator
         target = ind.final_target
         values = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, None, None,
-                  row.last_value, row.last_period.label_fr if row.last_period else None,
+                  None, None, row.last_value, row.last_period.label_fr if row.last_period else None,
                   target.value, target.period.label_fr]
         for col, value in enumerate(values, start=1):
             cell = ws.cell(r, col, value)
             cell.border = _BORDER
-            if col <= len(COLUMNS) and COLUMNS[col - 1][2] == "input":
-                cell.fill = _FILL_INPUT
+            kind = COLUMNS[col - 1][2] if col <= len(COLUMNS) else "ref"
+            if kind == "input" or kind == "component":
                 cell.protection = _UNLOCKED
+                if kind == "input" or ind.is_ratio:
+                    cell.fill = _FILL_INPUT
             elif col > len(COLUMNS):
                 cell.fill = _FILL_REF
                 cell.font = Font(color="404040")
-            if col in (7, 9, 11):
+            if col in _NUMBER_COLUMNS:
                 cell.number_format = "#,##0.##" if ind.unit.strip() != "%" else "0.0"
         r += 1
     last_filled = r - 1
@@ -327,12 +335,15 @@ def _instructions(period: Period, rows: list[TemplateRow]) -> list[str]:
         "de l'indicateur.",
         "6. Une valeur plus de trois fois plus grande ou plus petite que la précédente est signalée : "
         "expliquez-la dans la colonne Commentaire.",
-        "7. Les colonnes grises (dernière valeur déclarée, objectif) sont là pour information : elles ne sont "
+        "7. Pour un taux, une moyenne ou un coût par contact, remplissez aussi Numérateur et Dénominateur "
+        "(par exemple chambres louées et chambres disponibles) : le tableau de bord calcule le taux de "
+        "l'ensemble à partir de leurs totaux. Sans eux, la valeur compte mais ne peut pas être pondérée.",
+        "8. Les colonnes grises (dernière valeur déclarée, objectif) sont là pour information : elles ne sont "
         "pas importées.",
-        "8. Ne modifiez ni les codes, ni les libellés, ni la ligne Opérateur en haut de la feuille.",
-        "9. Enregistrez en .xlsx et déposez le fichier sur la page Importer un rapport : un aperçu montre ce "
+        "9. Ne modifiez ni les codes, ni les libellés, ni la ligne Opérateur en haut de la feuille.",
+        "10. Enregistrez en .xlsx et déposez le fichier sur la page Importer un rapport : un aperçu montre ce "
         "qui sera enregistré avant toute écriture, et chaque erreur est indiquée avec sa cellule.",
-        "10. La feuille est protégée sans mot de passe pour éviter d'effacer un code par erreur "
+        "11. La feuille est protégée sans mot de passe pour éviter d'effacer un code par erreur "
         "(Révision > Ôter la protection si nécessaire).",
     ]
 

@@ -43,7 +43,9 @@ def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: floa
             "SELECT i.row_no, i.indicator, i.operator, i.zone, i.audience, i.period, r.value AS old_value, "
             "i.value AS new_value, "
             "CASE WHEN r.id IS NULL THEN $new "
-            "     WHEN abs(r.value - i.value) <= $eps * greatest(abs(i.value), 1) THEN $same "
+            "     WHEN abs(r.value - i.value) <= $eps * greatest(abs(i.value), 1) "
+            "          AND r.numerator IS NOT DISTINCT FROM i.numerator "
+            "          AND r.denominator IS NOT DISTINCT FROM i.denominator THEN $same "
             "     ELSE $changed END AS change, "
             "i.sheet, i.cell, r.id AS old_id "
             f"FROM incoming_values i LEFT JOIN report_values r ON r.is_current AND {_JOIN} "
@@ -128,9 +130,10 @@ def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, changed: pa.Tab
                     "WHERE id IN (SELECT old_id FROM changed_values WHERE old_id IS NOT NULL)")
         cur.execute(
             "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
-            "period_end, value, comment, upload_id, sheet, cell, is_current) "
+            "period_end, value, numerator, denominator, comment, upload_id, sheet, cell, is_current) "
             "SELECT indicator, operator, zone, audience, period, grain, CAST(period_start AS DATE), "
-            "CAST(period_end AS DATE), value, comment, ?, sheet, cell, true FROM changed_values", [upload_id])
+            "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true "
+            "FROM changed_values", [upload_id])
     finally:
         cur.unregister("changed_values")
 

@@ -47,6 +47,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "operator": ("operateur", "operateurs", "partenaire", "partenaires", "operator", "partner", "structure",
                  "organisme", "beneficiaire"),
     "unit": ("unite", "unites", "unit", "units"),
+    # A ratio's components (rate = numerator / denominator): the dashboard weights with them.
+    "numerator": ("numerateur", "numerator"),
+    "denominator": ("denominateur", "denominator"),
 }
 KEY_FIELDS = ("indicator", "label", "period", "zone", "audience", "operator")
 META_FIELDS = ("operator", "period", "zone", "audience")

@@ -16,6 +16,9 @@ WARNING = "warning"
 
 # The columns of a parsed report, in order; `cell` is the cell of the value itself.
 COLUMNS = ("indicator", "operator", "zone", "audience", "period", "value", "comment", "sheet", "cell")
+# A ratio's components, when the partner gave them (None otherwise); kept beside COLUMNS
+# because only a table with numerator and denominator columns fills them.
+COMPONENTS = ("numerator", "denominator")
 
 # A file with thousands of bad cells gets this many messages of each kind, then a summary.
 MAX_ISSUES = 300
@@ -110,6 +113,11 @@ class ParsedReport:
     def __len__(self) -> int:
         return len(self.columns["value"])
 
+    def components(self) -> tuple[list, list]:
+        """(numerators, denominators), one per value, None where the partner gave none."""
+        n = len(self)
+        return tuple((self.columns.get(name, []) + [None] * n)[:n] for name in COMPONENTS)
+
     @property
     def ok(self) -> bool:
         return not self.errors
@@ -120,6 +128,8 @@ class ParsedReport:
 
         df = pd.DataFrame(self.columns, columns=list(COLUMNS))
         df["value"] = df["value"].astype("float64")
+        for name, values in zip(COMPONENTS, self.components(), strict=True):
+            df[name] = pd.Series(values, dtype="float64")
         grains = {c: p.grain for c, p in self.periods.items()}
         starts = {c: p.start for c, p in self.periods.items()}
         ends = {c: p.end for c, p in self.periods.items()}
@@ -143,6 +153,7 @@ class ParsedReport:
             "period": periods.cast(pa.string()),
             "value": pa.array(cols["value"], pa.float64()),
             **{name: pa.array(cols[name], pa.string()) for name in ("comment", "sheet", "cell")},
+            **{name: pa.array(values, pa.float64()) for name, values in zip(COMPONENTS, self.components(), strict=True)},
             "grain": pa.array([p.grain for p in known], pa.string()).take(indices),
             "period_start": pa.array([p.start for p in known], pa.date32()).take(indices),
             "period_end": pa.array([p.end for p in known], pa.date32()).take(indices),

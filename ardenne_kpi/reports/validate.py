@@ -25,7 +25,7 @@ from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, parse_period
 from ardenne_kpi.reports.locate import LONG, Table, cell_ref, column_letter
 from ardenne_kpi.reports.model import IssueList, ParsedReport, where
-from ardenne_kpi.reports.values import EMPTY, INVALID, MISSING, fr, is_blank, normalise, read_number, text_of
+from ardenne_kpi.reports.values import EMPTY, INVALID, MISSING, NUMBER, fr, is_blank, normalise, read_number, text_of
 from ardenne_kpi.reports.workbook import Sheet
 
 ALL_ZONES = "ARD"
@@ -228,8 +228,48 @@ class TableReader:
         else:
             value_cols = list(table.period_columns.items())
         self._value_cols = value_cols
+        start = len(self.ctx.report)
         self._fast_read(rows, value_cols)
+        if table.layout == LONG and cols.get("numerator") is not None and cols.get("denominator") is not None:
+            self._components(rows, start)
         return self.count
+
+    def _components(self, rows: list[list], start: int) -> None:
+        """A ratio's numerator and denominator, read from the row of each value of this table.
+
+        Only for indicators declared as ratios; a component missing or unreadable leaves the
+        value unweighted (said once), and a ratio that disagrees with its components by more
+        than 1 % is flagged, since the dashboard computes the ratio from them.
+        """
+        out = self.ctx.report.columns
+        size = len(out["value"])
+        for name in ("numerator", "denominator"):
+            out.setdefault(name, [])
+            out[name].extend([None] * (size - len(out[name])))
+        cn, cd = self.cols["numerator"], self.cols["denominator"]
+        for k in range(start, size):
+            ind = self.ctx.framework.by_code["indicators"].get(out["indicator"][k])
+            if ind is None or not ind.is_ratio:
+                continue
+            r = int("".join(ch for ch in out["cell"][k] if ch.isdigit())) - 1
+            row = rows[r]
+            found = []
+            for c in (cn, cd):
+                raw = row[c] if c < len(row) else ""
+                reading = read_number(raw)
+                found.append(reading.value if reading.kind == NUMBER else None)
+            num, den = found
+            if num is None or den is None or den == 0:
+                if any(not is_blank(row[c] if c < len(row) else "") for c in (cn, cd)):
+                    self.warning(cell_ref(r, cd), f"{ind.code} : numérateur ou dénominateur illisible ou nul : "
+                                                  "la valeur est gardée mais ne peut pas être pondérée.")
+                continue
+            ratio = num / den * ind.ratio_scale
+            if abs(ratio - out["value"][k]) > 0.01 * max(abs(ratio), 1e-9):
+                self.warning(cell_ref(r, cn), f"{ind.code} : la valeur {fr(out['value'][k])} ne correspond pas à "
+                                              f"{fr(num)} / {fr(den)} = {fr(ratio)}. Le tableau de bord calcule le "
+                                              "ratio à partir des composantes : vérifiez-les.")
+            out["numerator"][k], out["denominator"][k] = num, den
 
     def _fast_read(self, rows: list[list], value_cols: list[tuple[int, Period | None]]) -> None:
         """Every data row, in order. The key columns are resolved column by column, once per

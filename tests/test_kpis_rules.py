@@ -1,0 +1,258 @@
+"""The rules behind a figure when partners report their own way, pinned on tiny hand-made
+data: mixed grains across series, a series giving a semester and its quarters, nested
+territories, ratios from their components, partial periods, programme years, and the
+lineage that shows which stored value counted."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from ardenne_kpi import db, kpis
+from ardenne_kpi.__main__ import main
+from ardenne_kpi.framework import parse_framework
+from ardenne_kpi.periods import period_from_code
+
+FRAMEWORK = """
+version: rules
+calendar:
+  semesters:
+    - {code: S01, start: 2016-10-01, end: 2017-03-31}
+    - {code: S02, start: 2017-04-01, end: 2017-09-30}
+    - {code: S03, start: 2017-10-01, end: 2018-03-31}
+    - {code: S04, start: 2018-04-01, end: 2018-09-30}
+    - {code: S05, start: 2018-10-01, end: 2019-03-31}
+    - {code: S06, start: 2019-04-01, end: 2019-09-30}
+    - {code: S07, start: 2019-10-01, end: 2020-03-31}
+status_thresholds: {on_track: 0.95, at_risk: 0.75}
+dimensions: [{code: D1, label: Branding}]
+themes: [{code: T1, label: Offre}]
+keys: [{code: K01, label: Organisation, theme: T1}]
+objectives: [{code: O01, label: Notoriété}]
+audiences:
+  - {code: VIS, label: Visiteurs}
+  - {code: NL, label: Néerlandais, parent: VIS}
+zones:
+  - {code: ARD, label: Ardenne}
+  - {code: FR-08, label: Ardennes, parent: ARD}
+  - {code: BE-LUX, label: Luxembourg, parent: ARD}
+operators:
+  - {code: GEO, label: Observatoire, zones: [ARD]}
+  - {code: OPA, label: Opérateur A, zones: [FR-08]}
+  - {code: OPB, label: Opérateur B, zones: [BE-LUX]}
+projects:
+  - {code: PIL, label: Pilote, kind: pilote, lead: OPA, start: 2016-10-01, end: 2020-03-31}
+indicators:
+  - {code: FLOW, label: Sessions, unit: nb, direction: up, frequency: Q, agg_time: sum, agg_space: sum,
+     baseline: {value: 0, period: '2016'}, targets: [{value: 400, period: S07}],
+     dimensions: [D1], keys: [K01], project: PIL, operators: [OPA, OPB]}
+  - {code: STAYS, label: Nuitées, unit: nb, direction: up, frequency: Q, agg_time: sum, agg_space: sum,
+     measure: territory, baseline: {value: 0, period: '2016'}, targets: [{value: 4000, period: '2020'}],
+     dimensions: [D1], keys: [K01], project: PIL, operators: [GEO, OPB]}
+  - {code: OCC, label: Occupation, unit: '%', direction: up, frequency: Q, agg_time: mean, agg_space: mean,
+     measure: territory, numerator: Chambres louées, denominator: Chambres disponibles, ratio_scale: 100,
+     baseline: {value: 10, period: '2016'}, targets: [{value: 50, period: '2020'}],
+     dimensions: [D1], keys: [K01], project: PIL, operators: [OPA, OPB]}
+  - {code: STOCK, label: Adhérents, unit: nb, direction: up, frequency: S, agg_time: last, agg_space: sum,
+     baseline: {value: 0, period: S01}, targets: [{value: 200, period: S07}],
+     dimensions: [D1], keys: [K01], project: PIL, operators: [OPA, OPB]}
+  - {code: SEM, label: Nouveaux adhérents, unit: nb, direction: up, frequency: S, agg_time: sum, agg_space: sum,
+     baseline: {value: 10, period: S01}, targets: [{value: 30, period: S07}],
+     dimensions: [D1], keys: [K01], project: PIL, operators: [OPA]}
+"""
+
+
+@pytest.fixture
+def fw():
+    return parse_framework(FRAMEWORK)
+
+
+@pytest.fixture
+def con(tmp_path, fw):
+    connection = db.connect(tmp_path / "rules.duckdb")
+    db.sync_framework(connection, fw)
+    yield connection
+    connection.close()
+
+
+def put(con, fw, rows: list[tuple]) -> None:
+    """(indicator, operator, zone, period, value[, numerator, denominator]); one upload per row's operator."""
+    ops = sorted({r[1] for r in rows})
+    cur = con.cursor()
+    for n, op in enumerate(ops, start=1):
+        cur.execute("INSERT INTO uploads (id, file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, "
+                    "status) VALUES (?, ?, ?, 0, ?, 'test', ?, 'imported')",
+                    [n, f"rapport_{op}.xlsx", f"h{op}", op, dt.datetime(2020, 5, n)])
+    for k, (indicator, operator, zone, code, value, *parts) in enumerate(rows):
+        p = period_from_code(code, fw.calendar)
+        num, den = parts if parts else (None, None)
+        cur.execute("INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
+                    "period_end, value, numerator, denominator, upload_id, sheet, cell) "
+                    "VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, 'Indicateurs', ?)",
+                    [indicator, operator, zone, p.code, p.grain, p.start, p.end, float(value), num, den,
+                     ops.index(operator) + 1, f"G{k + 6}"])
+
+
+def row(frame: pd.DataFrame, period: str) -> pd.Series:
+    return frame.set_index("period").loc[period]
+
+
+# ------------------------------------------------------------------ grains
+
+
+def test_series_at_different_grains_each_roll_up_then_add(con, fw):
+    # OPB reports quarters, OPA the whole programme semester: S05 holds all three.
+    put(con, fw, [("FLOW", "OPB", "BE-LUX", "2018-Q4", 127000), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 131000),
+                  ("FLOW", "OPA", "FR-08", "S05", 1000)])
+    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    assert s05["value"] == 259000 and s05["complete"]
+
+
+def test_a_one_off_series_makes_no_other_period_incomplete(con, fw):
+    put(con, fw, [("FLOW", "OPB", "BE-LUX", f"2018-Q{q}", 10) for q in (1, 2, 3, 4)]
+        + [("FLOW", "OPA", "FR-08", "2018-Q4", 5)])
+    quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
+    assert quarters["complete"].all()
+    assert row(quarters, "2018-Q4")["value"] == 15 and row(quarters, "2018-Q1")["value"] == 10
+
+
+def test_a_semester_reporter_does_not_make_quarters_incomplete(con, fw):
+    put(con, fw, [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")]
+        + [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)])
+    quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
+    assert quarters["complete"].all() and (quarters["value"] == 10).all()
+    semesters = kpis.aggregate(con, fw, "FLOW", "programme-semester")
+    assert list(semesters["value"]) == [120, 120] and semesters["complete"].all()
+
+
+def test_a_series_giving_a_semester_and_its_quarters_counts_once(con, fw):
+    put(con, fw, [("FLOW", "OPA", "FR-08", "S05", 10), ("FLOW", "OPA", "FR-08", "2018-Q4", 4),
+                  ("FLOW", "OPA", "FR-08", "2019-Q1", 5)])
+    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    assert s05["value"] == 10  # never 19, never 10 + 9
+    assert "OPA (FR-08)" in s05["note"] and "jamais les deux" in s05["note"]
+    behind = kpis.lineage(con, fw, "FLOW", "S05")
+    assert sorted(zip(behind["period"], behind["counted"], strict=True)) == [
+        ("2018-Q4", False), ("2019-Q1", False), ("S05", True)]
+
+
+def test_a_missing_quarter_names_the_series_and_the_quarter(con, fw):
+    put(con, fw, [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")]
+        + [("FLOW", "OPA", "FR-08", "2018-Q3", 7), ("FLOW", "OPA", "FR-08", "2018-Q4", 7)])
+    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    assert s05["value"] == 27 and not s05["complete"]
+    assert "OPA (FR-08) n'a pas rapporté T1 2019" in s05["note"]
+
+
+# ------------------------------------------------------------------ territories
+
+
+def test_a_territory_measurement_never_adds_a_zone_to_the_zone_containing_it(con, fw):
+    put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
+    q1 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
+    assert q1["value"] == 1000
+    assert "BE-LUX ⊂ ARD" in q1["note"]
+    behind = kpis.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
+    assert bool(behind.loc["ARD", "counted"]) and not bool(behind.loc["BE-LUX", "counted"])
+    assert "ARD" in behind.loc["BE-LUX", "reason"]
+
+
+def test_disjoint_zones_of_a_territory_add_up(con, fw):
+    put(con, fw, [("STAYS", "GEO", "FR-08", "2019-Q1", 700), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
+    assert row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")["value"] == 1000
+
+
+def test_operators_outputs_add_up_whatever_their_zones(con, fw):
+    put(con, fw, [("FLOW", "OPA", "ARD", "2019-Q1", 1000), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 300)])
+    assert row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["value"] == 1300
+
+
+def test_a_breakdown_by_zone_keeps_each_zone_of_a_territory(con, fw):
+    put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
+    by_zone = kpis.aggregate(con, fw, "STAYS", "quarter", by="zone").set_index("zone")
+    assert by_zone.loc["ARD", "value"] == 1000 and by_zone.loc["BE-LUX", "value"] == 300
+
+
+# ------------------------------------------------------------------ ratios
+
+
+def test_a_ratio_is_computed_from_its_aggregated_components(con, fw):
+    # A small zone at 50 % and a large one at 10 %: the whole is 150 / 1 100, not (50 + 10) / 2.
+    put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10, 100, 1000)])
+    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    assert q1["value"] == pytest.approx(150 / 1100 * 100)
+    year = row(kpis.aggregate(con, fw, "OCC", "year"), "2019")  # over time too: components add
+    assert year["value"] == pytest.approx(150 / 1100 * 100)
+
+
+def test_a_ratio_without_components_falls_back_to_the_unweighted_mean_and_says_so(con, fw):
+    put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
+    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    assert q1["value"] == pytest.approx(30)
+    assert "Moyenne non pondérée : 1 valeur(s)" in q1["note"]
+
+
+def test_the_rule_of_each_figure_is_written_out(fw):
+    assert "Σ Chambres louées / Σ Chambres disponibles × 100" in kpis.rule_text(fw.indicator("OCC"))
+    assert "mesure d'un territoire" in kpis.rule_text(fw.indicator("STAYS"))
+    assert "production des opérateurs" in kpis.rule_text(fw.indicator("FLOW"))
+
+
+# ------------------------------------------------------------------ partial periods and status
+
+
+def test_a_partial_period_carries_no_progress_and_no_status(con, fw):
+    # OPB misses S06: the stock "falls" from 140 to 100, which must not be judged.
+    put(con, fw, [("STOCK", "OPA", "FR-08", "S04", 50), ("STOCK", "OPB", "BE-LUX", "S04", 30),
+                  ("STOCK", "OPA", "FR-08", "S05", 60), ("STOCK", "OPB", "BE-LUX", "S05", 40),
+                  ("STOCK", "OPA", "FR-08", "S06", 100)])
+    trend = kpis.trends(con, fw, ["STOCK"], "programme-semester")["STOCK"].set_index("period")
+    assert trend.loc["S05", "complete"] and not math.isnan(trend.loc["S05", "progress"])
+    assert not trend.loc["S06", "complete"] and math.isnan(trend.loc["S06", "progress"])
+    assert trend.loc["S06", "status"] == ""
+    status = kpis.indicator_status(con, fw).set_index("indicator").loc["STOCK"]
+    assert status["latest_period"] == "S05" and status["latest_value"] == 100 and status["status"] != "no_data"
+
+
+def test_without_any_complete_period_the_status_is_no_data(con, fw):
+    # One quarter of each programme semester: no semester is whole, none is judged.
+    put(con, fw, [("FLOW", "OPA", "FR-08", "2018-Q4", 5), ("FLOW", "OPA", "FR-08", "2019-Q2", 5)])
+    status = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
+    assert status["status"] == "no_data" and math.isnan(status["progress"]) and not status["complete"]
+    assert status["latest_value"] == 5 and "sans statut" in status["note"]
+
+
+# ------------------------------------------------------------------ calendars
+
+
+def test_a_calendar_year_is_never_built_from_programme_semesters_but_a_programme_year_is(con, fw):
+    put(con, fw, [("SEM", "OPA", "ARD", code, v) for code, v in (("S05", 100), ("S06", 10), ("S07", 1))])
+    y2019 = row(kpis.aggregate(con, fw, "SEM", "year"), "2019")
+    assert math.isnan(y2019["value"]) and "Année civile non calculable" in y2019["note"]
+    programme_year = row(kpis.aggregate(con, fw, "SEM", "programme-year"), "2018/2019")
+    assert programme_year["value"] == 110 and programme_year["complete"]
+    assert programme_year["label"] == "Année du programme 2018-2019"
+
+
+def test_the_page_shows_a_programme_semester_indicator_by_programme_year(fw):
+    assert kpis.display_grain(fw.indicator("SEM"), "year") == "programme-year"
+    assert kpis.display_grain(fw.indicator("FLOW"), "year") == "year"
+    assert kpis.display_grain(fw.indicator("FLOW"), "programme-year") == "programme-year"
+
+
+def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, fw, capsys):
+    path = tmp_path / "k.duckdb"
+    con = db.connect(path)
+    db.sync_framework(con, fw)
+    put(con, fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10)])
+    con.close()
+    out = tmp_path / "k.csv"
+    assert main(["export", "kpis", "--grain", "year", "--out", str(out), "--db", str(path)]) == 0
+    frame = pd.read_csv(out, keep_default_na=False)
+    assert (frame["value"] == "").all()
+    assert frame["note"].str.contains("Année civile non calculable").any()
+    assert main(["export", "kpis", "--grain", "programme-year", "--out", str(out), "--db", str(path)]) == 0
+    assert pd.read_csv(out)["value"].tolist() == [110]
