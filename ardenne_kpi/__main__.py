@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ardenne_kpi.commands_users",
     "ardenne_kpi.commands_import",
     "ardenne_kpi.commands_pack",
+    "ardenne_kpi.commands_kpis",
 ]
 
 

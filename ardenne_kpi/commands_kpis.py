@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import math
 from pathlib import Path
 
@@ -10,6 +11,10 @@ import pandas as pd
 
 from ardenne_kpi import kpis
 from ardenne_kpi.commands import existing_database
+from ardenne_kpi.errors import PeriodError
+from ardenne_kpi.format import fmt_number
+from ardenne_kpi.kpis import KpiError
+from ardenne_kpi.periods import parse_period
 
 GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "programme-year", "year")
 
@@ -24,6 +29,52 @@ def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, metavar="FICHIER.csv", help="fichier CSV à écrire")
     parser.add_argument("--db", metavar="PATH", help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
     parser.set_defaults(handler=run_export_kpis)
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    parser = sub.add_parser(
+        "lineage", help="les valeurs enregistrées derrière un chiffre (fichier, feuille, cellule) et ses règles",
+        description="Montre un chiffre d'un indicateur pour une période, comme la page Tendances : sa valeur, la "
+                    "règle qui l'a construit, sa remarque, et chaque valeur enregistrée derrière lui (opérateur, "
+                    "zone, public, période, valeur, import, fichier, feuille, cellule, date et auteur de l'import), "
+                    "comptée ou non et pourquoi.")
+    parser.add_argument("indicator", metavar="INDICATEUR", help="code de l'indicateur, par exemple CLI08")
+    parser.add_argument("period", metavar="PÉRIODE", help="période : 2019-Q1, T1 2019, S05, 2019, 2018/2019…")
+    parser.add_argument("--grain", choices=GRAIN_CHOICES, help="granularité attendue de la période (contrôle)")
+    parser.add_argument("--json", action="store_true", help="sortie JSON (pour un script)")
+    parser.add_argument("--db", metavar="PATH", help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
+    parser.set_defaults(handler=run_lineage)
+
+
+def run_lineage(args: argparse.Namespace) -> int:
+    with existing_database(args.db) as (con, fw):
+        try:
+            period = parse_period(args.period, fw.calendar)
+        except PeriodError as exc:
+            raise KpiError(exc.message) from exc
+        if args.grain and period.grain != args.grain:
+            raise KpiError(f"La période « {args.period} » est de granularité {period.grain}, pas {args.grain}.")
+        figure = kpis.explain(con, fw, args.indicator.strip().upper(), period.code)
+    rows = figure.pop("lineage")
+    if args.json:
+        records = json.loads(rows.to_json(orient="records", date_format="iso", force_ascii=False))
+        value = None if math.isnan(figure["value"]) else figure["value"]
+        print(json.dumps(figure | {"value": value, "rows": records}, ensure_ascii=False, indent=2))
+        return 0
+    ind = fw.indicator(figure["indicator"])
+    decimals = kpis.decimals_of(ind)
+    shown = "—" if math.isnan(figure["value"]) else fmt_number(figure["value"], decimals)
+    print(f"{figure['indicator']} · {figure['label']} · {figure['period_label']} : {shown} {figure['unit']} "
+          f"({'complète' if figure['complete'] else 'incomplète'})")
+    print(f"Règle : {figure['rule']}")
+    if figure["note"]:
+        print(f"Remarque : {figure['note']}")
+    if rows.empty:
+        print("Aucune valeur enregistrée dans cette période.")
+        return 0
+    table = kpis.lineage_table(fw, rows, fmt=fmt_number, decimals=decimals)
+    print(table.to_string(index=False))
+    return 0
 
 
 def run_export_kpis(args: argparse.Namespace) -> int:

@@ -707,6 +707,31 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
 
 
+def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
+            operators=None, zones=None, audiences=None) -> dict:
+    """One figure with everything behind it: its value, whether it is complete, the rule and
+    the note that built it, and its lineage (what the page and `lineage` command show).
+
+    Returns {indicator, label, unit, period, period_label, grain, value, complete, rule,
+    note, lineage (DataFrame, see `lineage`)}.
+    """
+    ind = _indicator(fw, indicator_code)
+    try:
+        period = period_from_code(period_code, fw.calendar)
+    except PeriodError as exc:
+        raise KpiError(exc.message) from exc
+    figure = {"value": float("nan"), "complete": False, "note": "Aucune valeur déclarée pour cette période."}
+    if period.grain in GRAIN_LABELS or period.grain == "month":
+        agg = aggregate(con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences)
+        match = agg[agg["period"] == period.code]
+        if not match.empty:
+            figure = match.iloc[0].to_dict()
+    return {"indicator": ind.code, "label": ind.label, "unit": ind.unit, "period": period.code,
+            "period_label": period.label_fr, "grain": period.grain, "value": float(figure["value"]),
+            "complete": bool(figure["complete"]), "rule": rule_text(ind), "note": figure["note"],
+            "lineage": lineage(con, fw, ind.code, period.code, operators=operators, zones=zones, audiences=audiences)}
+
+
 # ------------------------------------------------------------------ tables for people
 
 
@@ -747,9 +772,10 @@ def group_label(fw: Framework, by: str, code: str) -> str:
 
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.
-LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "file_name": "Fichier", "sheet": "Feuille",
-                  "cell": "Cellule", "upload_id": "Import n°", "operator": "Opérateur", "zone": "Zone",
-                  "audience": "Public", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
+LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "reason": "Compté ?", "file_name": "Fichier",
+                  "sheet": "Feuille", "cell": "Cellule", "upload_id": "Import n°", "operator": "Opérateur",
+                  "zone": "Zone", "audience": "Public", "numerator": "Numérateur", "denominator": "Dénominateur",
+                  "comment": "Commentaire du partenaire", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
 
 
 def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
@@ -761,6 +787,9 @@ def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float,
     table["audience"] = [group_label(fw, "audience", c) for c in table["audience"]]
     if fmt:
         table["value"] = [fmt(v, decimals) for v in table["value"]]
+        for column in ("numerator", "denominator"):
+            table[column] = [fmt(v, 0) if pd.notna(v) else "" for v in table[column]]
+    table["comment"] = table["comment"].fillna("")
     table["uploaded_at"] = [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if pd.notna(t) else "" for t in table["uploaded_at"]]
     return table.rename(columns=LINEAGE_LABELS)
 

@@ -256,3 +256,69 @@ def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, fw, capsys)
     assert frame["note"].str.contains("Année civile non calculable").any()
     assert main(["export", "kpis", "--grain", "programme-year", "--out", str(out), "--db", str(path)]) == 0
     assert pd.read_csv(out)["value"].tolist() == [110]
+
+
+# ------------------------------------------------------------------ through the import engine
+
+
+def workbook(rows: list[list], header=("Indicateur", "Période", "Zone", "Valeur", "Numérateur", "Dénominateur")) -> bytes:
+    import io
+
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Indicateurs"
+    ws.append(list(header))
+    for r in rows:
+        ws.append(r)
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_path):
+    from ardenne_kpi.reports import importer
+
+    a = importer.import_file(con, workbook([["OCC", "T1 2019", "FR-08", "50", "50", "100"]]), "a.xlsx",
+                             operator="OPA", framework=fw, db_path=tmp_path / "rules.duckdb")
+    b = importer.import_file(con, workbook([["OCC", "T1 2019", "BE-LUX", "10", "100", "1 000"]]), "b.xlsx",
+                             operator="OPB", framework=fw, db_path=tmp_path / "rules.duckdb")
+    assert a.ok and b.ok, (a.errors, b.errors)
+    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    assert q1["value"] == pytest.approx(150 / 1100 * 100)
+    behind = kpis.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")
+    assert behind.loc["BE-LUX", "denominator"] == 1000 and behind.loc["BE-LUX", "cell"] == "D2"
+
+
+def test_a_ratio_that_disagrees_with_its_components_is_flagged(con, fw, tmp_path):
+    from ardenne_kpi.reports import importer
+
+    result = importer.import_file(con, workbook([["OCC", "T1 2019", "FR-08", "40", "50", "100"]]), "a.xlsx",
+                                  operator="OPA", framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=True)
+    assert any("ne correspond pas à 50 / 100 = 50" in w.message for w in result.warnings)
+
+
+def test_an_import_giving_a_semester_whose_quarters_disagree_is_warned(con, fw, tmp_path):
+    from ardenne_kpi.reports import importer
+
+    header = ("Indicateur", "Période", "Zone", "Valeur")
+    first = importer.import_file(con, workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]],
+                                               header), "q.xlsx", operator="OPA", framework=fw,
+                                 db_path=tmp_path / "rules.duckdb")
+    assert first.ok
+    second = importer.import_file(con, workbook([["FLOW", "S05", "FR-08", 12]], header), "s.xlsx", operator="OPA",
+                                  framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=True)
+    messages = [w.message for w in second.warnings]
+    assert any("S05 vaut 12 (ce fichier)" in m and "totalisent 9" in m and f"l'import n° {first.upload_id}" in m
+               for m in messages), messages
+    same = importer.import_file(con, workbook([["FLOW", "S05", "FR-08", 9]], header), "s9.xlsx", operator="OPA",
+                                framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=True)
+    assert not any("totalisent" in w.message for w in same.warnings)
+
+
+def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
+    # OPA's upload (id 1) holds the latest quarter; OPB's (id 2, a higher id) an older one.
+    put(con, fw, [("FLOW", "OPA", "FR-08", "2019-Q2", 5), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 5)])
+    status = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
+    assert status["last_upload_id"] == 1

@@ -91,6 +91,49 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
         cur.unregister("incoming_values")
 
 
+def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame, limit: int = 20
+                   ) -> pd.DataFrame:
+    """Where the file and the stored values give one series both a period and periods inside it
+    (a semester and its quarters) with different totals: the aggregation counts one of them
+    only, and the partner should know which two figures disagree.
+
+    One row per coarse value: indicator, operator, zone, audience, coarse period, its value
+    and upload (NULL = this file), the fine periods' total, how many, and their uploads.
+    """
+    cur.register("incoming_values", incoming)
+    try:
+        return cur.execute("""
+            WITH v AS (
+                SELECT indicator, operator, zone, audience, period, period_start, period_end, value,
+                       NULL::INTEGER AS upload_id FROM incoming_values
+                UNION ALL
+                SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.period_start, r.period_end,
+                       r.value, r.upload_id
+                FROM report_values r
+                WHERE r.is_current AND (r.indicator, r.operator) IN (SELECT indicator, operator FROM incoming_values)
+                  AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE i.indicator = r.indicator
+                                  AND i.operator = r.operator AND i.zone = r.zone AND i.audience = r.audience
+                                  AND i.period = r.period)
+            ),
+            pairs AS (
+                SELECT c.indicator, c.operator, c.zone, c.audience, c.period, c.value, c.upload_id,
+                       sum(f.value) AS fine_total, count(*) AS n_fine,
+                       string_agg(DISTINCT coalesce(f.upload_id::VARCHAR, 'ce fichier'), ', ') AS fine_uploads,
+                       bool_or(c.upload_id IS NULL OR f.upload_id IS NULL) AS touches_file
+                FROM v c JOIN v f ON f.indicator = c.indicator AND f.operator = c.operator AND f.zone = c.zone
+                     AND f.audience = c.audience AND f.period <> c.period
+                     AND f.period_start >= c.period_start AND f.period_end <= c.period_end
+                GROUP BY ALL
+            )
+            SELECT p.* FROM pairs p JOIN indicators k ON k.code = p.indicator
+            WHERE p.touches_file AND k.agg_time = 'sum' AND abs(p.value - p.fine_total) > 1e-9 * greatest(abs(p.value), 1)
+            ORDER BY p.indicator, p.period
+            LIMIT ?
+        """, [limit]).df()
+    finally:
+        cur.unregister("incoming_values")
+
+
 def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame) -> pd.DataFrame:
     """Values that count now for the file's operators and periods but are not in the file:
     they are kept, and the importer lists them as a warning."""

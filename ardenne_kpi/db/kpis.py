@@ -276,14 +276,17 @@ def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.D
 
 
 def value_groups(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
-    """Per indicator (and group): first start, last end, number of values, operators, last upload."""
-    group = BY_COLUMNS[by].replace("v.", "")
+    """Per indicator (and group): first start, last end, number of values, operators, and the
+    upload to cite as the source of its latest values."""
+    group = BY_COLUMNS[by]
     sql = f"""
     WITH v AS ({_FILTERED})
-    SELECT indicator, {group} AS grp, min(period_start) AS first_start, max(period_end) AS last_end,
-           count(*)::BIGINT AS n_values, string_agg(DISTINCT operator, ', ' ORDER BY operator) AS operators,
-           max(upload_id) AS last_upload_id
-    FROM v GROUP BY ALL
+    SELECT v.indicator, {group} AS grp, min(v.period_start) AS first_start, max(v.period_end) AS last_end,
+           count(*)::BIGINT AS n_values, string_agg(DISTINCT v.operator, ', ' ORDER BY v.operator) AS operators,
+           -- the source of the latest values: among the uploads holding the latest period's
+           -- values, the latest by date (ids are not dates: a re-import can come later)
+           arg_max(v.upload_id, {{'end': v.period_end, 'at': u.uploaded_at, 'id': v.upload_id}}) AS last_upload_id
+    FROM v LEFT JOIN uploads u ON u.id = v.upload_id GROUP BY ALL
     """
     return con.cursor().execute(sql, flt.params()).df()
 

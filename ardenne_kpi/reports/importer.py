@@ -272,7 +272,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         """Fill the result's changes, counts and history warnings; returns the diff."""
         diff = sql.compare(cur, incoming, epsilon=EPSILON, labels=(NEW, CHANGED, SAME))
         result.changes_table, result._changes = diff, None
-        result.warnings = parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
+        result.warnings = (parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
+                           + _overlap_warnings(cur, incoming))
         tally = pc.value_counts(diff["change"])
         counts = dict(zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True))
         result.inserted, result.updated, result.unchanged = (int(counts.get(k, 0)) for k in (NEW, CHANGED, SAME))
@@ -324,6 +325,24 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
                                           f"vaut {how} de la période précédente ({r.prev_period} : "
                                           f"{fr(r.prev_value)}). Vérifiez la valeur et expliquez l'écart dans la "
                                           "colonne Commentaire.", WARNING))
+    return out
+
+
+def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
+    """A series given both a period and its sub-periods with different totals: say which two
+    figures disagree and where they come from (only one of them will count)."""
+    def source(upload) -> str:
+        return "ce fichier" if upload is None or pd.isna(upload) else f"l'import n° {int(upload)}"
+
+    out = []
+    for r in sql.grain_overlaps(cur, incoming).itertuples():
+        fine = r.fine_uploads.split(", ")
+        fine_from = ", ".join("ce fichier" if f == "ce fichier" else f"l'import n° {f}" for f in fine)
+        who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
+        out.append(Issue("", "", f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
+                                 f"{r.n_fine} sous-période(s) totalisent {fr(r.fine_total)} ({fine_from}). Un seul "
+                                 "des deux compte dans les agrégats (la déclaration couvrant le plus de jours) : "
+                                 "corrigez celle qui est fausse.", WARNING))
     return out
 
 
