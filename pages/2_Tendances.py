@@ -77,6 +77,7 @@ m4.metric("Attendu à cette date", ui.fmt_number(row["expected"], decimals))
 m5.metric("Progression vers la cible", ui.fmt_percent(row["progress"]))
 if row["note"]:
     st.caption(row["note"])
+st.caption(f"Règle de calcul : {kpis.rule_text(ind)}")
 if shown_grain != grain:
     st.caption(f"Cet indicateur est déclaré par {kpis.GRAIN_LABELS[shown_grain].lower()} : il est montré à ce rythme.")
 
@@ -107,6 +108,9 @@ else:
                           format_func=dict(zip(reported["period"], reported["label"], strict=False)).get)
     if period:
         with ui.user_errors():
+            note = reported.set_index("period").loc[period, "note"]
+            if note:
+                st.caption(note)
             behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones)
             st.dataframe(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals), hide_index=True,
                          width="stretch")
