@@ -704,6 +704,9 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     out = sql.counted_values(con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"),
                              _covers(fw, "audiences"))
     out["reason"] = [LINEAGE_REASONS[r].format(outer=o) for r, o in zip(out["reason"], out["outer_zone"], strict=False)]
+    if ind.is_ratio:  # a ratio given without its components counts, but cannot be weighted
+        bare = out["numerator"].isna() | out["denominator"].isna()
+        out.loc[bare, "reason"] = out.loc[bare, "reason"] + " (sans numérateur ni dénominateur : non pondérable)"
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
 
 

@@ -322,3 +322,34 @@ def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
     put(con, fw, [("FLOW", "OPA", "FR-08", "2019-Q2", 5), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 5)])
     status = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
     assert status["last_upload_id"] == 1
+
+
+def test_lineage_command_lists_the_rows_and_rules_behind_a_figure(tmp_path, fw, capsys):
+    path = tmp_path / "l.duckdb"
+    con = db.connect(path)
+    db.sync_framework(con, fw)
+    put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
+    con.close()
+    assert main(["lineage", "STAYS", "T1 2019", "--db", str(path)]) == 0
+    text = capsys.readouterr().out
+    assert "STAYS · Nuitées · T1 2019 : 1\u00a0000 nb (complète)" in text and "mesure d'un territoire" in text
+    assert "rapport_GEO.xlsx" in text and "non compté : territoire déjà compris dans ARD" in text
+    assert main(["lineage", "STAYS", "2019-Q1", "--grain", "quarter", "--json", "--db", str(path)]) == 0
+    import json
+
+    figure = json.loads(capsys.readouterr().out)
+    assert figure["value"] == 1000 and figure["complete"] is True
+    assert {(r["zone"], r["counted"], r["cell"]) for r in figure["rows"]} == {("ARD", True, "G6"), ("BE-LUX", False, "G7")}
+
+
+def test_lineage_command_refuses_a_grain_that_does_not_match(tmp_path, fw, capsys):
+    path = tmp_path / "l.duckdb"
+    db.sync_framework(db.connect(path), fw)
+    assert main(["lineage", "STAYS", "S05", "--grain", "quarter", "--db", str(path)]) == 1
+    assert "granularité" in capsys.readouterr().err
+
+
+def test_a_ratio_value_without_components_is_marked_not_weightable_in_its_lineage(con, fw):
+    put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
+    reasons = kpis.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")["reason"]
+    assert reasons["FR-08"] == "compté" and "non pondérable" in reasons["BE-LUX"]
