@@ -282,9 +282,10 @@ def _note(row: dict, placed: dict, grain_of: dict[str, str], calendar) -> str:
 def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> tuple[list, list, dict]:
     """Decide, on the small table of stored periods, where each one counts.
 
-    Returns placement rows (indicator, period, p_code, p_end, n_sub), the target periods
+    Returns placement rows (indicator, period, p_code, p_end, n_sub, mixed), the target periods
     of each (indicator, group) with the grains that tile them, and per (indicator, group,
-    target period) what the note must say about values that could not count.
+    target period) the stored periods placed there and what the note must say about values
+    that could not count.
     """
     lo = min(stored["period_start"].min(), fw.calendar.start)
     hi = max(stored["period_end"].max(), fw.calendar.end)
@@ -292,8 +293,10 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
     placement: dict[tuple[str, str], tuple] = {}
     targets, notes = [], {}
     groups: dict[tuple, list[dict]] = {}
+    grain_of: dict[tuple[str, str], str] = {}
     for record in stored.to_dict("records"):
         groups.setdefault((record["indicator"], record["grp"]), []).append(record)
+        grain_of[(record["indicator"], record["period"])] = record["grain"]
     for (code, grp), records in groups.items():
         first = min(r["period_start"] for r in records)
         last = max(r["period_end"] for r in records)
@@ -302,7 +305,7 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
                 continue
             tiling = [g for g in _TILING_GRAINS if _n_sub(period, g, fw.calendar)]
             targets.append((code, grp, period.code, period.start, period.end, period.label_fr, tiling))
-            placed = {"grain": period.grain, "untiled": [], "straddles": [], "longer": []}
+            placed = {"grain": period.grain, "untiled": [], "straddles": [], "longer": [], "records": []}
             for r in records:
                 if r["period_end"] < period.start or r["period_start"] > period.end:
                     continue
@@ -312,12 +315,50 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
                         placed["untiled"].append(r["period"])
                     else:
                         placement[(code, r["period"])] = (code, r["period"], period.code, period.end, n_sub)
+                        placed["records"].append(r | {"n_sub": n_sub})
                 elif r["period_start"] <= period.start and r["period_end"] >= period.end:
                     placed["longer"].append(r["period"])
                 else:
                     placed["straddles"].append(r["period"])
             notes[(code, grp, period.code)] = placed
-    return list(placement.values()), targets, notes
+    grains_in: dict[tuple[str, str], set[str]] = {}
+    for code, period, p_code, _, _ in placement.values():
+        grains_in.setdefault((code, p_code), set()).add(grain_of[(code, period)])
+    rows = [(*p, len(grains_in[(p[0], p[2])]) > 1) for p in placement.values()]
+    return rows, targets, notes
+
+
+def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> dict | None:
+    """The figure of a period from the sums of its stored periods alone, or None when the
+    period needs the per-series pass.
+
+    Alone is enough when one grain was stored, no territory can nest, and every series that
+    ever reported the indicator gave every sub-period (the last one, for a stock): then each
+    series is whole and the per-series rules reduce to these sums (the mean of equal-sized
+    means is the overall mean), and no series due there can be missing.
+    """
+    if not records or ind.is_territory or ind.agg_space == "last" or len({r["grain"] for r in records}) > 1:
+        return None
+    series, n_sub = int(records[0]["n_ever"]), int(records[0]["n_sub"])
+    last = [r for r in records if r["period_end"] == period_end]
+    if ind.agg_time == "last":
+        if not last or int(last[0]["n"]) != series:
+            return None
+    elif len(records) != n_sub or any(int(r["n"]) != series for r in records):
+        return None
+    total = sum(r["s"] for r in records)
+    bare = sum(int(r["n_bare"]) for r in records)
+    if ind.is_ratio and not bare:
+        part = last if ind.components_agg == "last" else records
+        den = sum(r["s_den"] for r in part)
+        value = sum(r["s_num"] for r in part) / den * ind.ratio_scale if den else float("nan")
+    elif ind.is_ratio:
+        value = total / (series * n_sub)
+    else:
+        base = {"sum": total, "mean": total / n_sub, "last": last[0]["s"] if last else float("nan")}[ind.agg_time]
+        value = base if ind.agg_space == "sum" else base / series
+    return {"value": value, "n_values": sum(int(r["n"]) for r in records), "n_series": series,
+            "n_bare": bare if ind.is_ratio else 0, "weighted": ind.is_ratio and not bare}
 
 
 def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter,
@@ -342,12 +383,22 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
                            period_end=pd.to_datetime(stored["period_end"]).dt.date)
     placement, targets, notes = _placement(fw, grains, stored)
     grain_of = dict(zip(stored["period"], stored["grain"], strict=False))
-    periods = pd.DataFrame(targets, columns=["indicator", "grp", "p_code", "p_start", "p_end", "label", "tiling"])
-    figures = sql.series_rollup(
-        con, flt, by, _rules(fw, grains),
-        pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub"]),
-        periods[["indicator", "grp", "p_code", "p_end", "tiling"]], _covers(fw, "zones"), _covers(fw, "audiences"))
-    found = {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
+    found: dict[tuple, dict] = {}
+    slow = []
+    for code, grp, p_code, _, p_end, _, _ in targets:
+        whole = _whole_figure(fw.indicator(code), p_end, notes[(code, grp, p_code)]["records"])
+        if whole is None:
+            slow.append((code, grp, p_code))
+        else:
+            found[(code, grp, p_code)] = whole
+    if slow:
+        periods = pd.DataFrame(targets, columns=["indicator", "grp", "p_code", "p_start", "p_end", "label", "tiling"])
+        figures = sql.series_rollup(
+            con, flt, by, _rules(fw, grains),
+            pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
+            periods[["indicator", "grp", "p_code", "p_end", "tiling"]],
+            pd.DataFrame(slow, columns=["indicator", "grp", "p_code"]), _covers(fw, "zones"), _covers(fw, "audiences"))
+        found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
         fig = found.get((code, grp, p_code), {})
@@ -700,7 +751,11 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     stored = sql.stored_periods(con, flt)
     placement = [(indicator_code, r["period"], period.code, period.end, _n_sub(period, r["grain"], fw.calendar))
                  for r in stored.to_dict("records")]
-    placement = pd.DataFrame([p for p in placement if p[-1]], columns=["indicator", "period", "p_code", "p_end", "n_sub"])
+    placement = [p for p in placement if p[-1]]
+    mixed = len({g for r in stored.to_dict("records") for g in [r["grain"]]
+                 if _n_sub(period, r["grain"], fw.calendar)}) > 1
+    placement = pd.DataFrame([(*p, mixed) for p in placement],
+                             columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"])
     out = sql.counted_values(con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"),
                              _covers(fw, "audiences"))
     out["reason"] = [LINEAGE_REASONS[r].format(outer=o) for r, o in zip(out["reason"], out["outer_zone"], strict=False)]

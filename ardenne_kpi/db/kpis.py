@@ -60,61 +60,108 @@ _FILTERED = """
 
 
 def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
-    """Per (indicator, group, stored period): its grain, dates and how many series reported it.
+    """Per (indicator, group, stored period): its grain and dates, how many series reported
+    it (`n`), their sums (value, numerator, denominator, values without components), and
+    `n_ever`, how many series ever reported the indicator (within the filter and group).
 
-    A few hundred rows however many values: which periods of the chosen grain each stored
-    period falls in is decided on this small table (kpis.py), then `series_rollup` does the
-    arithmetic in one pass.
+    A few hundred rows however many values. Where every series that ever reported gave every
+    sub-period of a period (n = n_ever throughout), its figure comes from these sums alone
+    (kpis.py); `series_rollup` does the per-series work for the other periods only.
     """
     group = BY_COLUMNS[by].replace("v.", "")
     sql = f"""
-    WITH v AS ({_FILTERED})
-    SELECT indicator, {group} AS grp, period, any_value(grain) AS grain,
-           min(period_start) AS period_start, max(period_end) AS period_end, count(*)::BIGINT AS n
-    FROM v GROUP BY ALL
+    WITH v AS ({_FILTERED}),
+    stored AS (
+        SELECT indicator, {group} AS grp, period, any_value(grain) AS grain,
+               min(period_start) AS period_start, max(period_end) AS period_end, count(*)::BIGINT AS n,
+               sum(value) AS s, sum(numerator) AS s_num, sum(denominator) AS s_den,
+               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare
+        FROM v GROUP BY ALL
+    ),
+    series AS (
+        SELECT indicator, {group} AS grp, count(DISTINCT hash(operator, zone, audience))::BIGINT AS n_ever
+        FROM v GROUP BY ALL
+    )
+    SELECT s.*, e.n_ever FROM stored s JOIN series e USING (indicator, grp)
     ORDER BY indicator, grp, period_start
     """
     return con.cursor().execute(sql, flt.params()).df()
 
 
-def _rollup_ctes(group: str) -> str:
-    """The chain every figure goes through, as CTEs over the filtered values `v`.
-
-    Registered on the cursor: kpi_placement (indicator, period → p_code, p_end, n_sub: how
-    many periods of the stored grain tile p_code), kpi_rules (one row per indicator),
-    kpi_zone_cover / kpi_aud_cover (code_in, code_out: every code and the codes containing it).
-
-    - placed:   each stored value in the period of the grain that wholly contains it;
-    - chosen:   per series (operator × zone × audience) and period, one grain only: the one
-                covering most days (a semester and its quarters never count twice);
-    - series:   the series' value by the time rule, whether it covers the whole period;
-    - nested:   for a territory measurement, the series whose zone and audience lie inside
-                another reported series' (already counted in the wider one);
-    - kept:     the series that count: not nested, and one per territory measured.
-    """
+def _placed_cte(group: str, only_slow: bool = False) -> str:
+    """`placed`: each filtered value in the period of the grain that wholly contains it
+    (kpi_placement); with `only_slow`, in the periods listed in kpi_slow alone."""
+    slow = (f"JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code"
+            if only_slow else "")
     return f"""
-    placed AS (
+    placed AS MATERIALIZED (
         SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, v.period, v.grain,
                v.period_end, v.value, v.numerator, v.denominator, v.upload_id,
-               m.p_code, m.p_end, m.n_sub, datediff('day', v.period_start, v.period_end) + 1 AS days
-        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period
+               m.p_code, m.p_end, m.n_sub, m.mixed, datediff('day', v.period_start, v.period_end) + 1 AS days
+        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period {slow}
+    )"""
+
+
+def _rollup_ctes(source: str = "placed") -> str:
+    """The per-series chain, as CTEs over `source` (placed values: `placed` or a part of it).
+
+    Registered on the cursor: kpi_placement (indicator, period → p_code, p_end, n_sub: how
+    many periods of the stored grain tile p_code, mixed: several grains stored in p_code),
+    kpi_rules (one row per indicator), kpi_zone_cover / kpi_aud_cover (code_in, code_out:
+    every code and the codes containing it).
+
+    - nested:   for a territory measurement, the zones and audiences lying inside another one
+                reported for the period (already counted in the wider one): set aside first;
+    - by_grain: per series (operator × zone × audience), period and stored grain, the sums;
+    - chosen:   per series and period, one grain only: the one covering most days (a
+                semester and its quarters never count twice);
+    - series:   the series' value by the time rule, whether it covers the whole period;
+    - kept:     the series that count: one per territory measured.
+    """
+    return f"""
+    measured AS (
+        SELECT DISTINCT p.indicator, p.grp, p.p_code, p.zone, p.audience
+        FROM {source} p JOIN kpi_rules k USING (indicator) WHERE k.territory
     ),
-    by_grain AS (
+    aud_cover AS (
+        SELECT code_in, code_out FROM kpi_aud_cover
+        UNION SELECT DISTINCT audience, audience FROM measured
+        UNION SELECT DISTINCT audience, '' FROM measured
+    ),
+    nested AS (
+        SELECT i.indicator, i.grp, i.p_code, i.zone, i.audience, min(o.zone) AS outer_zone
+        FROM measured i
+        JOIN kpi_zone_cover zc ON zc.code_in = i.zone
+        JOIN aud_cover ac ON ac.code_in = i.audience
+        JOIN measured o ON o.indicator = i.indicator AND o.grp = i.grp AND o.p_code = i.p_code
+                       AND o.zone = zc.code_out AND o.audience = ac.code_out
+        WHERE NOT (o.zone = i.zone AND o.audience = i.audience)
+        GROUP BY ALL
+    ),
+    unnested AS (
+        SELECT p.* FROM {source} p ANTI JOIN nested n USING (indicator, grp, p_code, zone, audience)
+    ),
+    by_grain AS MATERIALIZED (
         SELECT indicator, grp, operator, zone, audience, p_code, p_end, grain, any_value(n_sub) AS n_sub,
-               count(*)::BIGINT AS n, sum(days) AS covered, sum(value) AS s, avg(value) AS m,
-               arg_max(value, period_end) AS l, max(period_end) AS last_end, max(upload_id) AS last_upload,
-               sum(numerator) AS num_s, sum(denominator) AS den_s,
+               any_value(mixed) AS mixed, count(*)::BIGINT AS n, sum(days) AS covered, sum(value) AS s,
+               avg(value) AS m, arg_max(value, period_end) AS l, max(period_end) AS last_end,
+               max(upload_id) AS last_upload, sum(numerator) AS num_s, sum(denominator) AS den_s,
                arg_max(numerator, period_end) AS num_l, arg_max(denominator, period_end) AS den_l,
                count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare
-        FROM placed GROUP BY ALL
+        FROM unnested GROUP BY ALL
     ),
     chosen AS (
-        SELECT *, count(*) OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code) AS n_grains
-        FROM by_grain
-        QUALIFY row_number() OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code
-                                   ORDER BY covered DESC, n ASC, grain) = 1
+        -- Only periods where several grains were stored (`mixed`, decided on the small table)
+        -- need the choice: the window runs on those rows alone.
+        SELECT *, 1::BIGINT AS n_grains FROM by_grain WHERE NOT mixed
+        UNION ALL BY NAME
+        SELECT * FROM (
+            SELECT *, count(*) OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code) AS n_grains
+            FROM by_grain WHERE mixed
+            QUALIFY row_number() OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code
+                                       ORDER BY covered DESC, n ASC, grain) = 1)
     ),
-    series AS (
+    series AS MATERIALIZED (
         SELECT c.*, k.agg_space, k.territory, k.ratio, k.scale,
                CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m ELSE c.l END AS tv,
                CASE k.components_agg WHEN 'last' THEN c.num_l ELSE c.num_s END AS tnum,
@@ -122,25 +169,13 @@ def _rollup_ctes(group: str) -> str:
                CASE WHEN k.agg_time = 'last' THEN c.last_end = c.p_end ELSE c.n >= c.n_sub END AS whole
         FROM chosen c JOIN kpi_rules k USING (indicator)
     ),
-    measured AS (
-        SELECT DISTINCT indicator, grp, p_code, zone, audience FROM series WHERE territory
-    ),
-    nested AS (
-        SELECT i.indicator, i.grp, i.p_code, i.zone, i.audience, min(o.zone) AS outer_zone
-        FROM measured i
-        JOIN kpi_zone_cover zc ON zc.code_in = i.zone
-        JOIN (SELECT code_in, code_out FROM kpi_aud_cover
-              UNION SELECT DISTINCT audience, audience FROM measured
-              UNION SELECT DISTINCT audience, '' FROM measured) ac ON ac.code_in = i.audience
-        JOIN measured o ON o.indicator = i.indicator AND o.grp = i.grp AND o.p_code = i.p_code
-                       AND o.zone = zc.code_out AND o.audience = ac.code_out
-        WHERE NOT (o.zone = i.zone AND o.audience = i.audience)
-        GROUP BY ALL
-    ),
     kept AS (
-        SELECT s.* FROM series s ANTI JOIN nested n USING (indicator, grp, p_code, zone, audience)
-        QUALIFY NOT s.territory OR row_number() OVER (PARTITION BY s.indicator, s.grp, s.p_code, s.zone, s.audience
-                                                      ORDER BY s.last_upload DESC, s.operator) = 1
+        SELECT * FROM series WHERE NOT territory
+        UNION ALL BY NAME
+        SELECT * FROM (
+            SELECT * FROM series WHERE territory
+            QUALIFY row_number() OVER (PARTITION BY indicator, grp, p_code, zone, audience
+                                       ORDER BY last_upload DESC, operator) = 1)
     )"""
 
 
@@ -155,9 +190,10 @@ NOTE_NAMES = 4
 
 
 def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None, rules: pd.DataFrame,
-                  placement: pd.DataFrame, periods: pd.DataFrame, zone_cover: pd.DataFrame,
+                  placement: pd.DataFrame, periods: pd.DataFrame, slow: pd.DataFrame, zone_cover: pd.DataFrame,
                   aud_cover: pd.DataFrame) -> pd.DataFrame:
-    """Per (indicator, group, period of the grain): the figure and what the note must say.
+    """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
+    series by series, and what the note must say.
 
     `periods` (indicator, grp, p_code, p_end, tiling: grains that tile the period) says
     which series were due there: a responsible operator's series that reported more than
@@ -170,7 +206,8 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     group = BY_COLUMNS[by]
     sql = f"""
     WITH v AS ({_FILTERED}),
-    {_rollup_ctes(group)},
+    {_placed_cte(group, only_slow=True)},
+    {_rollup_ctes()},
     combined AS (
         SELECT indicator, grp, p_code, any_value(agg_space) AS agg_space, bool_or(ratio) AS ratio,
                any_value(scale) AS scale, sum(tv) AS sv, avg(tv) AS mv, arg_max(tv, last_end) AS lv,
@@ -178,30 +215,64 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
                count(*)::BIGINT AS n_series, sum(n)::BIGINT AS n_values
         FROM kept GROUP BY indicator, grp, p_code
     ),
+    figures AS (
+        SELECT indicator, grp, p_code,
+               CASE WHEN ratio AND n_bare = 0 THEN CASE WHEN sden <> 0 THEN snum / sden * scale END
+                    WHEN ratio THEN mv
+                    WHEN agg_space = 'sum' THEN sv WHEN agg_space = 'mean' THEN mv ELSE lv END AS value,
+               n_values, n_series, CASE WHEN ratio THEN n_bare ELSE 0 END AS n_bare, ratio AND n_bare = 0 AS weighted
+        FROM combined
+    ),
     ever AS (
+        -- the series of responsible operators only: nobody else is ever due
         SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, min(v.period_start) AS first_start,
                arg_max(v.grain, v.period_end) AS series_grain, count(DISTINCT v.period) AS n_periods
-        FROM v GROUP BY ALL
+        FROM v JOIN kpi_rules k USING (indicator)
+        SEMI JOIN (SELECT DISTINCT indicator, grp FROM kpi_slow) w ON w.indicator = v.indicator AND w.grp = {group}
+        WHERE len(k.responsible) = 0 OR list_contains(k.responsible, v.operator)
+        GROUP BY ALL
     ),
     due AS (
-        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code
-        FROM ever e JOIN kpi_rules k USING (indicator)
-        JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
-        WHERE (len(k.responsible) = 0 OR list_contains(k.responsible, e.operator))
-          AND e.n_periods > 1 AND e.first_start <= p.p_end AND list_contains(p.tiling, e.series_grain)
+        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code, k.sparse
+        FROM ever e JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
+        JOIN kpi_slow w ON w.indicator = p.indicator AND w.grp = p.grp AND w.p_code = p.p_code
+        JOIN kpi_rules k ON k.indicator = e.indicator
+        WHERE e.n_periods > 1 AND e.first_start <= p.p_end AND list_contains(p.tiling, e.series_grain)
+    ),
+    absent AS (
+        SELECT d.* FROM due d ANTI JOIN placed p USING (indicator, grp, p_code, operator, zone, audience)
+        WHERE NOT d.sparse
+    ),
+    covered AS (  -- a territory due there but measured already, as itself or inside a wider one
+        SELECT DISTINCT d.indicator, d.grp, d.p_code, d.zone, d.audience
+        FROM absent d JOIN kpi_zone_cover zc ON zc.code_in = d.zone
+        JOIN (SELECT code_in, code_out FROM aud_cover UNION SELECT DISTINCT audience, audience FROM absent
+              UNION SELECT DISTINCT audience, '' FROM absent) ac ON ac.code_in = d.audience
+        JOIN measured o ON o.indicator = d.indicator AND o.grp = d.grp AND o.p_code = d.p_code
+                       AND o.zone = zc.code_out AND o.audience = ac.code_out
+    ),
+    partial AS (  -- due series present but not whole
+        SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, s.grain
+        FROM due d JOIN series s USING (indicator, grp, p_code, operator, zone, audience)
+        WHERE NOT s.whole
+    ),
+    got AS (
+        SELECT indicator, grp, p_code, operator, zone, audience, list(period ORDER BY period_end) AS got
+        FROM placed SEMI JOIN partial USING (indicator, grp, p_code, operator, zone, audience, grain)
+        GROUP BY ALL
+    ),
+    lacking AS (
+        SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, NULL::VARCHAR AS grain,
+               NULL::VARCHAR[] AS got
+        FROM absent d ANTI JOIN covered c USING (indicator, grp, p_code, zone, audience)
+        UNION ALL
+        SELECT p.*, g.got FROM partial p LEFT JOIN got g USING (indicator, grp, p_code, operator, zone, audience)
     ),
     missing AS (
         SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
-               list({{'who': {_describe('d')}, 'grain': s.grain,
-                     'got': (SELECT list(pl.period ORDER BY pl.period_end) FROM placed pl
-                             WHERE pl.indicator = d.indicator AND pl.grp = d.grp AND pl.p_code = d.p_code
-                               AND pl.operator = d.operator AND pl.zone = d.zone AND pl.audience = d.audience
-                               AND pl.grain = s.grain)}}
+               list({{'who': {_describe('d')}, 'grain': d.grain, 'got': d.got}}
                     ORDER BY d.operator, d.zone, d.audience)[1:{NOTE_NAMES}] AS missing
-        FROM due d JOIN kpi_rules k USING (indicator)
-        LEFT JOIN series s USING (indicator, grp, p_code, operator, zone, audience)
-        WHERE (s.whole IS NULL AND NOT k.sparse) OR NOT s.whole
-        GROUP BY ALL
+        FROM lacking d GROUP BY ALL
     ),
     overlap AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_overlap,
@@ -214,24 +285,20 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
                     ORDER BY zone, audience)[1:{NOTE_NAMES}] AS nested
         FROM nested GROUP BY ALL
     )
-    SELECT c.indicator, c.grp, c.p_code AS period,
-           CASE WHEN c.ratio AND c.n_bare = 0 THEN CASE WHEN c.sden <> 0 THEN c.snum / c.sden * c.scale END
-                WHEN c.ratio THEN c.mv
-                WHEN c.agg_space = 'sum' THEN c.sv WHEN c.agg_space = 'mean' THEN c.mv ELSE c.lv END AS value,
-           c.n_values, c.n_series, CASE WHEN c.ratio THEN c.n_bare ELSE 0 END AS n_bare, c.ratio AND c.n_bare = 0 AS weighted,
+    SELECT f.indicator, f.grp, f.p_code AS period, f.value, f.n_values, f.n_series, f.n_bare, f.weighted,
            coalesce(m.n_missing, 0) AS n_missing, m.missing, coalesce(o.n_overlap, 0) AS n_overlap, o.overlap,
            coalesce(i.n_nested, 0) AS n_nested, i.nested
-    FROM combined c
+    FROM figures f
     LEFT JOIN missing m USING (indicator, grp, p_code)
     LEFT JOIN overlap o USING (indicator, grp, p_code)
     LEFT JOIN inside i USING (indicator, grp, p_code)
     UNION ALL BY NAME
     SELECT m.indicator, m.grp, m.p_code AS period, m.n_missing, m.missing
-    FROM missing m ANTI JOIN combined c USING (indicator, grp, p_code)
+    FROM missing m ANTI JOIN figures f USING (indicator, grp, p_code)
     """
     cur = con.cursor()
     for name, frame in (("kpi_rules", rules), ("kpi_placement", placement), ("kpi_periods", periods),
-                        ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
+                        ("kpi_slow", slow), ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
         cur.register(name, frame)
     return cur.execute(sql, flt.params()).df()
 
@@ -247,13 +314,14 @@ def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.D
     """
     sql = f"""
     WITH v AS ({_FILTERED}),
-    {_rollup_ctes("''")}
+    {_placed_cte("''")},
+    {_rollup_ctes()}
     SELECT p.operator, p.zone, p.audience, p.period, p.value, p.numerator, p.denominator, p.upload_id,
            u.file_name, u.uploaded_by, u.uploaded_at, r.sheet, r.cell, u.stored_path, r.comment,
            k.operator IS NOT NULL AS counted,
            CASE WHEN k.operator IS NOT NULL THEN ''
-                WHEN c.grain IS DISTINCT FROM p.grain THEN 'grain'
                 WHEN n.zone IS NOT NULL THEN 'nested'
+                WHEN c.grain IS DISTINCT FROM p.grain THEN 'grain'
                 ELSE 'duplicate' END AS reason,
            n.outer_zone, p.period_end
     FROM placed p
