@@ -64,9 +64,10 @@ def test_import_stores_values_with_lineage_and_keeps_the_original(store, fw):
     upload = importer.list_uploads(con).iloc[0]
     assert upload["file_name"] == "r.xlsx" and upload["uploaded_by"] == "marie" and upload["operator"] == "FTPN"
     assert upload["inserted"] == 2 and len(upload["sha256"]) == 64
-    assert Path(upload["stored_path"]).read_bytes()[:2] == b"PK"
-    assert Path(upload["stored_path"]).parent == db.uploads_dir(path)
-    assert importer.original_file(con, result.upload_id) == ("r.xlsx", Path(upload["stored_path"]).read_bytes())
+    kept = path.parent / upload["stored_path"]
+    assert kept.read_bytes()[:2] == b"PK"
+    assert kept.parent == db.uploads_dir(path)
+    assert importer.original_file(con, result.upload_id) == ("r.xlsx", kept.read_bytes())
 
 
 def test_same_file_twice_changes_nothing_and_says_so(store, fw):

@@ -23,7 +23,7 @@ from ardenne_kpi.errors import DatabaseBusyError
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 DEFAULT_DB_PATH = DATA_DIR / "ardenne.duckdb"
@@ -68,7 +68,8 @@ def connect(path: str | os.PathLike, *, read_only: bool = False) -> duckdb.DuckD
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table idempotently and record the schema version."""
+    """Create every table idempotently, bring an older database up to SCHEMA_VERSION (see
+    `migrate`) and record the version."""
     cur = con.cursor()
     cur.execute(SCHEMA_PATH.read_text(encoding="utf-8"))
     row = cur.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
@@ -76,6 +77,54 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     elif int(row[0]) > SCHEMA_VERSION:
         raise RuntimeError(f"Base créée par une version plus récente (schéma {row[0]} > {SCHEMA_VERSION}).")
+    elif int(row[0]) < SCHEMA_VERSION:
+        migrate(con, int(row[0]))
+
+
+def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Bring a database of schema `version` up to SCHEMA_VERSION, in one transaction.
+
+    2: `is_current` follows one rule (the latest live upload of each identity, by upload
+    order; uploads made before this version kept only the values they changed), and
+    original files are named relative to the database's folder, so the folder can move.
+    """
+    from ardenne_kpi.db import imports
+
+    with transaction(con) as cur:
+        if version < 2:
+            imports.refresh_current(cur)
+            database = database_file(con)
+            if database:
+                rows = cur.execute("SELECT id, stored_path FROM uploads WHERE stored_path IS NOT NULL").fetchall()
+                for upload_id, stored in rows:
+                    relative = relative_upload_path(stored, database)
+                    if relative != stored:
+                        cur.execute("UPDATE uploads SET stored_path = ? WHERE id = ?", [relative, upload_id])
+        set_meta(cur, "schema_version", str(SCHEMA_VERSION))
+
+
+def relative_upload_path(stored: str, database: str | os.PathLike) -> str:
+    """An original file's stored path relative to the database's folder (`uploads/<hash>.xlsx`).
+    An absolute path is kept when the file can be found neither there nor in uploads/; one
+    readable outside uploads/ is copied in first."""
+    path = Path(stored)
+    if not path.is_absolute():
+        return stored
+    base = Path(database).resolve().parent
+    folder = uploads_dir(database)
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        pass
+    target = folder / path.name
+    if not target.exists():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return stored  # unreadable and not in uploads/: leave it as it was
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return target.relative_to(base).as_posix()
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:
