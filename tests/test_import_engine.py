@@ -268,3 +268,46 @@ def test_export_values_csv(store, fw, tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "indicator,operator,zone,audience,period,period_start,period_end,value,upload_id,sheet,cell"
     assert lines[1] == "BRD01,FTPN,BE-NAM,,S05,2018-10-01,2019-03-31,600.5,1,Rapport,D4"
+
+
+def test_a_full_disk_while_keeping_the_original_leaves_nothing_and_says_so(store, fw, monkeypatch):
+    import errno
+    import os
+
+    con, path = store
+
+    class FullDisk(io.FileIO):
+        """Writes a few bytes, then the disk is full."""
+
+        def write(self, data):
+            super().write(bytes(data[:10]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    keep = importer._keep_original
+
+    def keep_on_a_full_disk(*args, **kwargs):
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fdopen", lambda fd, mode: FullDisk(fd, "wb"))
+            return keep(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_keep_original", keep_on_a_full_disk)
+    with pytest.raises(importer.StorageError, match="disque est plein") as caught:
+        run(con, report(("BRD01", "S05", 600)), fw, db_path=path)
+    assert "Rien n'a été enregistré" in caught.value.message
+    assert list(db.uploads_dir(path).iterdir()) == []  # no .upload-* left behind
+    assert db.table_counts(con)["uploads"] == 0
+
+
+def test_moving_the_data_folder_keeps_the_original_files(tmp_path, fw):
+    first = tmp_path / "before" / "base.duckdb"
+    first.parent.mkdir()
+    con = db.connect(first)
+    db.sync_framework(con, fw)
+    result = run(con, report(("BRD01", "S05", 600)), fw, db_path=first)
+    con.close()
+    moved = tmp_path / "after"
+    (tmp_path / "before").rename(moved)
+    con = db.connect(moved / "base.duckdb")
+    name, data = importer.original_file(con, result.upload_id)
+    assert name == "r.xlsx" and data[:2] == b"PK"
+    con.close()
