@@ -20,6 +20,7 @@ from pathlib import Path
 from ardenne_kpi import db
 from ardenne_kpi.commands import existing_database
 from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import csv_script
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -153,11 +154,13 @@ def cmd_export_values(args: argparse.Namespace) -> int:
         df = imports.export_values(con)
     for column in ("period_start", "period_end"):
         df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
+    data = csv_script(df)  # the sheet name is the partner's text: never a formula
     if args.out == "-":
-        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
         try:
-            df.to_csv(args.out, index=False, encoding="utf-8", lineterminator="\n")
+            Path(args.out).write_bytes(data)
         except OSError as exc:
             raise ArdenneError(f"Impossible d'écrire « {args.out} » ({exc.strerror or exc}). Vérifiez le dossier.",
                                title="Export impossible") from exc
