@@ -73,10 +73,19 @@ def safe_text(value: object) -> object:
     would read it as a formula. Other values unchanged."""
     if not isinstance(value, str):
         return value
-    value = clean_text(value)
-    if value.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    # a lone CR is a line break to Excel but not to a CSV writer ending lines with LF: the
+    # rest of the field would start a row of its own, unquoted
+    value = clean_text(value).replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if formula_like(value) else value
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take `text` for a formula: it starts (maybe after blanks)
+    with = + - @, or with a tab or CR; a plain signed number ("-5") is not."""
+    if text.startswith(("\t", "\r")):
+        return True
+    stripped = text.lstrip(" \t\r\n")
+    return stripped.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(stripped.rstrip())
 
 
 def cell_text(value: str) -> str:
@@ -104,7 +113,7 @@ def put_cell(ws: Any, row: int, col: int, value: Any, **style: Any) -> Any:
         text = cell_text(value)
         cell.value = text
         cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-        if text.startswith(FORMULA_STARTS):
+        if formula_like(text):
             cell.quotePrefix = True
     else:
         cell.value = value

@@ -212,9 +212,9 @@ def coverage_png(d: PackData) -> bytes:
     ax.set_xlim(0, len(fw.keys))
     ax.set_ylim(len(fw.dimensions), 0)
     ax.set_xticks([j + 0.5 for j in range(len(fw.keys))],
-                  ["\n".join(textwrap.wrap(k.label, 13, break_long_words=False)) for k in fw.keys], fontsize=9)
+                  ["\n".join(textwrap.wrap(pdf_text(k.label, 60), 13, break_long_words=False)) for k in fw.keys], fontsize=9)
     ax.set_yticks([i + 0.5 for i in range(len(fw.dimensions))],
-                  ["\n".join(textwrap.wrap(dm.label, 18, break_long_words=False)) for dm in fw.dimensions], fontsize=10)
+                  ["\n".join(textwrap.wrap(pdf_text(dm.label, 80), 18, break_long_words=False)) for dm in fw.dimensions], fontsize=10)
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
     for side in ax.spines.values():
@@ -247,7 +247,7 @@ def followup_png(d: PackData) -> bytes:
     ax.set_xlim(0, len(text.columns))
     ax.set_ylim(len(text), 0)
     ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9)
-    ax.set_yticks([i + 0.5 for i in range(len(text))], [textwrap.shorten(o, 42, placeholder="…") for o in text.index],
+    ax.set_yticks([i + 0.5 for i in range(len(text))], [textwrap.shorten(pdf_text(o, 200), 42, placeholder="…") for o in text.index],
                   fontsize=8.5)
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
