@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.errors import DatabaseBusyError
+from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedError
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
 
@@ -61,10 +61,55 @@ def connect(path: str | os.PathLike, *, read_only: bool = False) -> duckdb.DuckD
                 f"La base {path} est ouverte par une autre application (probablement le tableau de bord). "
                 "Arrêtez-la ou utilisez l'import de la page « Import », puis réessayez."
             ) from exc
-        raise
+        raise database_error(exc, path) from exc
+    except duckdb.Error as exc:
+        raise database_error(exc, path) from exc
     if not read_only:
-        apply_schema(con)
+        try:
+            apply_schema(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise database_error(exc, path) from exc
     return con
+
+
+# What DuckDB says about a file it cannot read: damaged, truncated, or not a database at all.
+_DAMAGE_SIGNS = ("corrupt", "checksum", "not a valid duckdb", "could not read", "serializ", "internal error",
+                 "invalid block", "failed to load", "unexpected end", "version number", "database file")
+
+
+def database_error(exc: BaseException, path: str | os.PathLike | None) -> ArdenneError:
+    """The French sentence for a DuckDB failure: a damaged file says to restore the last
+    backup; anything else names the failure and what to do."""
+    where = f"La base {path}" if path else "La base de données"
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, duckdb.IOException) and "lock" in first.lower():
+        return DatabaseBusyError(f"{where} est ouverte par une autre application (probablement le tableau de bord). "
+                                 "Arrêtez-la, puis réessayez.")
+    if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) or any(
+            sign in first.lower() for sign in _DAMAGE_SIGNS):
+        target = f" --db {path}" if path else ""
+        return DatabaseDamagedError(
+            f"{where} est illisible : le fichier est endommagé ou tronqué ({first}). Restaurez la dernière "
+            f"sauvegarde : python -m ardenne_kpi restore FICHIER.zip{target} (les sauvegardes se font avec "
+            "python -m ardenne_kpi backup). Sans sauvegarde, recréez une base vide avec python -m ardenne_kpi "
+            "init --empty --force, puis réimportez les fichiers d'origine gardés dans le dossier uploads/.")
+    return ArdenneError(f"{where} a refusé l'opération ({first}). Réessayez ; si l'erreur revient, faites une "
+                        "sauvegarde (python -m ardenne_kpi backup) et transmettez ce message à l'administrateur.",
+                        title="Erreur de la base de données")
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write everything in the write-ahead log into the database file (before copying it)."""
+    con.cursor().execute("CHECKPOINT")
+
+
+def check_readable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Read every table of the store once (a damaged block fails here); the row counts."""
+    cur = con.cursor()
+    tables = [r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1").fetchall()]
+    return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}  # names from the catalog
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
