@@ -5,6 +5,7 @@ sequences of imports, re-imports and rollbacks against a plain Python model."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import random
 import time
@@ -13,6 +14,7 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import brand, db, import_review
+from ardenne_kpi.db import snapshots as snapshot_sql
 from ardenne_kpi.reports import guard, importer
 
 OPERATOR = "FTPN"
@@ -248,6 +250,10 @@ def test_any_sequence_of_imports_reimports_and_rollbacks_leaves_the_latest_live_
                 sent.append(index)
             assert current(con) == model.state("values"), (sequence, step)
             assert current_scores(con) == model.state("scores"), (sequence, step)
+        # a committee snapshot taken now freezes the same values
+        frozen = snapshot_sql.values_as_of(con, dt.datetime.now() + dt.timedelta(days=1))
+        keys = zip(frozen["indicator"], frozen["period"], strict=True)
+        assert dict(zip(keys, frozen["value"], strict=True)) == model.state("values"), sequence
     elapsed = time.perf_counter() - started
     print(f"{SEQUENCES} sequences, {operations} operations in {elapsed:.1f} s")
     assert operations >= SEQUENCES * 2
