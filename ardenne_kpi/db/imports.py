@@ -3,10 +3,10 @@
 A value's identity is (indicator, operator, zone, audience, period). Every value an upload
 reported is stored with it, even one it reported unchanged, so that upload keeps it when an
 earlier one is rolled back. `is_current` marks the one row per identity that counts now: the
-row of the latest live upload (by upload id) that reported that identity. Functions taking `cur` run inside the caller's
-transaction (see `ardenne_kpi.db.transaction`); the others open a fresh cursor.
-Incoming values are registered as an Arrow table and compared, checked and inserted
-with set statements: executemany is a thousand times slower.
+row of the latest live upload (by upload id) that reported that identity. Functions taking
+`cur` run inside the caller's transaction (see `ardenne_kpi.db.transaction`); the others
+open a fresh cursor. Incoming values are registered as an Arrow table and compared, checked
+and inserted with set statements: executemany is a thousand times slower.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ _JOIN = _on("r", "i")
 
 
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
-    """The first upload of this exact file whose values still count, or None."""
+    """The latest upload of this exact file that is not rolled back, or None."""
     row = con.cursor().execute(
         "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
-        f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id LIMIT 1", [sha256]).fetchone()
+        f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id DESC LIMIT 1", [sha256]).fetchone()
     if row is None:
         return None
     return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}

@@ -17,8 +17,9 @@ identity (indicator, operator, zone, audience, period) and keeps the superseded 
 every value a file reports is stored with its upload, unchanged ones too, so rolling back
 any upload, in any order, leaves the values of the latest live upload of each identity.
 The same bytes twice change nothing, unless a later upload has since replaced some of the
-first one's values: sending the file again makes them count again (« rétabli »). Two imports at the same time both land (write
-conflicts are retried). The file is parsed in a child process (see `guard`).
+first one's values: sending the file again makes them count again (« rétabli »). Two
+imports at the same time both land (write conflicts are retried). The file is parsed in a
+child process (see `guard`).
 """
 
 from __future__ import annotations
