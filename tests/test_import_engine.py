@@ -311,3 +311,35 @@ def test_moving_the_data_folder_keeps_the_original_files(tmp_path, fw):
     name, data = importer.original_file(con, result.upload_id)
     assert name == "r.xlsx" and data[:2] == b"PK"
     con.close()
+
+
+def test_a_full_disk_while_writing_the_database_is_one_french_sentence(store, fw, monkeypatch):
+    import duckdb
+
+    con, path = store
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "test.duckdb.wal": No space left on device')
+
+    monkeypatch.setattr(importer.sql, "write_values", full)
+    with pytest.raises(importer.ArdenneError, match="disque est plein"):
+        run(con, report(("BRD01", "S05", 600)), fw, db_path=path)
+    assert db.table_counts(con)["uploads"] == 0
+
+
+def test_an_old_absolute_path_still_finds_the_original_after_the_folder_moved(tmp_path, fw):
+    first = tmp_path / "before" / "base.duckdb"
+    first.parent.mkdir()
+    con = db.connect(first)
+    db.sync_framework(con, fw)
+    result = run(con, report(("BRD01", "S05", 600)), fw, db_path=first)
+    kept = first.parent / importer.list_uploads(con)["stored_path"].iloc[0]
+    cur = con.cursor()  # as schema 1 stored it: an absolute path
+    cur.execute("UPDATE uploads SET stored_path = ?", [str(kept.resolve())])
+    db.set_meta(cur, "schema_version", "1")
+    con.close()
+    (tmp_path / "before").rename(tmp_path / "after")
+    con = db.connect(tmp_path / "after" / "base.duckdb")  # migrates
+    assert importer.list_uploads(con)["stored_path"].iloc[0] == f"uploads/{kept.name}"
+    assert importer.original_file(con, result.upload_id)[1][:2] == b"PK"
+    con.close()

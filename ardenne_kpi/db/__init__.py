@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedError
+from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedError, StorageError
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
 
@@ -86,6 +86,9 @@ def database_error(exc: BaseException, path: str | os.PathLike | None) -> Ardenn
     if isinstance(exc, duckdb.IOException) and "lock" in first.lower():
         return DatabaseBusyError(f"{where} est ouverte par une autre application (probablement le tableau de bord). "
                                  "Arrêtez-la, puis réessayez.")
+    if "no space left" in first.lower() or "disk quota" in first.lower():
+        return StorageError(f"{where} n'a pas pu être écrite : le disque est plein. L'opération a été annulée, rien "
+                            "n'a été enregistré à moitié. Libérez de la place sur ce disque, puis recommencez.")
     if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) or any(
             sign in first.lower() for sign in _DAMAGE_SIGNS):
         target = f" --db {path}" if path else ""

@@ -313,7 +313,10 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
                               unchanged=result.unchanged, warnings=len(result.warnings), messages=messages)
             return upload_id
 
-    result.upload_id = db.with_retry(write)
+    try:
+        result.upload_id = db.with_retry(write)
+    except duckdb.Error as exc:  # a full disk, a damaged file: the transaction is rolled back, say so
+        raise db.database_error(exc, db_path) from exc
     if result.upload_id is None:
         return _unchanged_duplicate(result, duplicate)
     result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
@@ -474,7 +477,10 @@ def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = 
             brand.rollback_upload(tx, upload_id)  # its brand-platform scores too
             return plan
 
-    plan = db.with_retry(work)
+    try:
+        plan = db.with_retry(work)
+    except duckdb.Error as exc:  # rolled back whole: say what happened, not a traceback
+        raise db.database_error(exc, None) from exc
     restored = int(plan["restored_id"].notna().sum())
     return {"upload_id": upload_id, "file_name": upload["file_name"], "restored": restored,
             "withdrawn": len(plan) - restored}
