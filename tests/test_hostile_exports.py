@@ -12,6 +12,7 @@ import re
 import zipfile
 
 import openpyxl
+import pandas as pd
 import pytest
 import yaml
 
@@ -196,3 +197,6 @@ def test_one_writer_defuses_every_hostile_string():
     assert back["A1"].value == HOSTILE["hyperlink"] and back["A1"].quotePrefix
     assert back["A9"].value.replace("\r", "\n") == "\t\n\nfin"  # C0 controls gone but tab and line breaks
     assert format.safe_text("-12.5") == "-12.5" and format.safe_text("=1") == "'=1"
+    frame = pd.DataFrame({"Texte": list(HOSTILE.values()), "Valeur": range(len(HOSTILE))})
+    assert_no_formula_in_csv(format.csv_excel_fr(frame), "csv for Excel (Tendances)", delimiter=";")
+    assert_no_formula_in_csv(format.csv_script(frame), "csv for scripts")
