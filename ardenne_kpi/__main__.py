@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import re
 import sys
 
@@ -20,6 +21,7 @@ COMMAND_MODULES = [
     "ardenne_kpi.commands_import",
     "ardenne_kpi.commands_pack",
     "ardenne_kpi.commands_kpis",
+    "ardenne_kpi.commands_backup",
 ]
 
 
@@ -61,6 +63,19 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.handler(args) or 0)
     except ArdenneError as exc:
         print(f"{exc.title} : {exc.message}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # `… | head`: the reader has all it wanted
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - replaces stdout until exit
+        return 0
+    except Exception as exc:
+        duckdb = sys.modules.get("duckdb")
+        if duckdb is None or not isinstance(exc, duckdb.Error):
+            raise
+        # a damaged database file can fail at any read, long after it opened: a sentence, not a traceback
+        from ardenne_kpi import db
+
+        error = db.database_error(exc, db.db_path(getattr(args, "db", None)))
+        print(f"{error.title} : {error.message}", file=sys.stderr)
         return 1
 
 

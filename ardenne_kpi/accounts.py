@@ -98,8 +98,12 @@ def add_user(name: str, role: str, password: str, operators: list[str] | tuple[s
     users[name] = {"role": role, "operators": list(operators), "password_hash": _hasher.hash(password)}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
-    tmp.write_text(yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True), encoding="utf-8")
-    os.chmod(tmp, 0o600)
+    tmp.unlink(missing_ok=True)
+    # private from its first byte: created 0600, never readable by others even for an instant
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
+    os.chmod(tmp, 0o600)  # whatever the umask
     tmp.replace(path)
     return User(name=name, role=role, operators=operators)
 

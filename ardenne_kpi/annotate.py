@@ -23,6 +23,7 @@ from openpyxl.styles import Border, PatternFill, Side
 from openpyxl.utils.cell import coordinate_from_string
 
 from ardenne_kpi.errors import ReportError
+from ardenne_kpi.format import comment_text, put_cell, sheet_title
 from ardenne_kpi.reports import guard
 from ardenne_kpi.reports.model import ERROR, Issue
 
@@ -88,9 +89,7 @@ def _rebuild(data: bytes, kind: str) -> Workbook:
             for c, value in enumerate(row, start=1):
                 if value is None or value == "":
                     continue
-                ws.cell(r, c).value = value
-                if isinstance(value, str) and value.startswith("="):
-                    ws.cell(r, c).data_type = "s"  # partner text never becomes a live formula
+                put_cell(ws, r, c, value)  # partner text never becomes a live formula
                 if (r - 1, c - 1) in sheet.percent_cells:
                     ws.cell(r, c).number_format = "0.0%"
         if not sheet.visible:
@@ -101,8 +100,7 @@ def _rebuild(data: bytes, kind: str) -> Workbook:
 
 
 def _safe_title(name: str) -> str:
-    cleaned = re.sub(r"[\[\]\*\?/\\:]", "_", name)[:31]
-    return cleaned or "Feuille"
+    return sheet_title(name)
 
 
 def mark(wb: Workbook, issues: list[Issue]) -> int:
@@ -130,7 +128,7 @@ def mark(wb: Workbook, issues: list[Issue]) -> int:
         if target.comment is not None and target.comment.author != AUTHOR:
             text = f"{text}\n\n(commentaire d'origine) {target.comment.text}"
         lines = sum(1 + len(part) // 48 for part in text.split("\n"))
-        target.comment = Comment(text, AUTHOR, width=360, height=min(600, 24 + 16 * lines))
+        target.comment = Comment(comment_text(text), AUTHOR, width=360, height=min(600, 24 + 16 * min(lines, 40)))
         if errors and active is None:
             active = ws
     if active is not None:

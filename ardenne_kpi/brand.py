@@ -279,6 +279,11 @@ def store(con: duckdb.DuckDBPyConnection, sheet: BrandSheet, upload_id: int,
         return sql.write_scores(tx, sheet.scores, upload_id)
 
 
+def changed_scores(cur: duckdb.DuckDBPyConnection, sheets: list[BrandSheet]) -> int:
+    """How many scores of these sheets differ from those that count now (re-sent files)."""
+    return sum(sql.changed_scores(cur, sheet.scores) for sheet in sheets)
+
+
 def rollback_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
     """For the engine's roll-back: withdraw an upload's scores and restore the previous ones."""
     sql.rollback_upload(cur, upload_id)

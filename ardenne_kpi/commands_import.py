@@ -17,9 +17,12 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from ardenne_kpi import db
 from ardenne_kpi.commands import existing_database
 from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import csv_script
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -110,9 +113,21 @@ def cmd_uploads(args: argparse.Namespace) -> int:
     for r in df.itertuples():
         when = r.uploaded_at.strftime("%d/%m/%Y %H:%M")
         status = {"imported": "importé", "rolled_back": "annulé", "demo": "démo"}.get(r.status, r.status)
-        print(f"n° {r.id:>4}  {when}  {status:<8} {r.operator or '-':<8} {r.uploaded_by or '-':<12} "
-              f"+{r.inserted} ~{r.updated} ={r.unchanged} ⚠{r.warnings}  {r.file_name}")
+        print(f"n° {r.id:>4}  {when}  {status:<8} {_shown(r.operator):<8} {_shown(r.uploaded_by):<12} "
+              f"+{_count(r.inserted)} ~{_count(r.updated)} ={_count(r.unchanged)} ⚠{_count(r.warnings)}  "
+              f"{_shown(r.file_name)}")
     return 0
+
+
+def _shown(value) -> str:
+    """A text column as printed: a dash when missing (pandas gives NaN, which prints « nan »)."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA or str(value) == "":
+        return "—"
+    return str(value)
+
+
+def _count(value) -> int:
+    return 0 if value is None or value != value else int(value)
 
 
 def _jsonable(value):
@@ -153,11 +168,13 @@ def cmd_export_values(args: argparse.Namespace) -> int:
         df = imports.export_values(con)
     for column in ("period_start", "period_end"):
         df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
+    data = csv_script(df)  # the sheet name is the partner's text: never a formula
     if args.out == "-":
-        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     else:
         try:
-            df.to_csv(args.out, index=False, encoding="utf-8", lineterminator="\n")
+            Path(args.out).write_bytes(data)
         except OSError as exc:
             raise ArdenneError(f"Impossible d'écrire « {args.out} » ({exc.strerror or exc}). Vérifiez le dossier.",
                                title="Export impossible") from exc

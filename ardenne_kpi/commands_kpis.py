@@ -12,7 +12,7 @@ import pandas as pd
 from ardenne_kpi import kpis
 from ardenne_kpi.commands import existing_database
 from ardenne_kpi.errors import PeriodError
-from ardenne_kpi.format import fmt_number
+from ardenne_kpi.format import csv_script, fmt_number
 from ardenne_kpi.kpis import KpiError
 from ardenne_kpi.periods import parse_period
 
@@ -104,4 +104,4 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     for column in ("period_start", "period_end"):
         out[column] = [pd.Timestamp(d).date().isoformat() for d in out[column]]
     out["complete"] = ["true" if c else "false" for c in out["complete"]]
-    return out.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_script(out)  # labels are text from the framework: never a formula

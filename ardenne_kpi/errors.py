@@ -47,3 +47,15 @@ class DatabaseBusyError(ArdenneError):
     """The database file is held by another process (usually the running dashboard)."""
 
     title = "Base de données occupée"
+
+
+class StorageError(ArdenneError):
+    """A file the application keeps (an upload's original, a backup) could not be written."""
+
+    title = "Écriture impossible"
+
+
+class DatabaseDamagedError(ArdenneError):
+    """The database file cannot be read: damaged, truncated, or not a DuckDB file."""
+
+    title = "Base de données illisible"

@@ -28,7 +28,7 @@ from ardenne_kpi.coverage import (
     Matrix,
     detail_table,
 )
-from ardenne_kpi.format import FORMULA_STARTS, csv_excel_fr, csv_script
+from ardenne_kpi.format import csv_excel_fr, csv_script, put_cell
 
 README_SHEET = "Lisez-moi"
 DETAIL_SHEET = "Détail"
@@ -56,21 +56,8 @@ _INKS = {state: Font(bold=True, color=_argb(GAP_INK[state])) for state in GAP_ST
 
 
 def _put(ws: Worksheet, row: int, col: int, value: Any, **style: Any):
-    """Write a value; text is always a string cell, never a formula."""
-    if isinstance(value, float) and pd.isna(value):
-        value = None
-    elif isinstance(value, pd.Timestamp):
-        value = value.to_pydatetime()
-    elif hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
-        value = value.item()
-    cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str):
-        cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
-        if value.startswith(FORMULA_STARTS):
-            cell.quotePrefix = True  # and Excel keeps it text when the cell is edited
-    for name, v in style.items():
-        setattr(cell, name, v)
-    return cell
+    """Write a value through the project's one cell writer (text is text, never a formula)."""
+    return put_cell(ws, row, col, value, **style)
 
 
 def _matrix_sheet(wb: Workbook, m: Matrix) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
+from typing import Any
 
 import pandas as pd
 
@@ -39,15 +41,118 @@ def fmt_date(value: dt.date | None) -> str:
         return "–"
 
 
+# ------------------------------------------------------------------ text in exports
+# Every text the project writes into a workbook, a CSV or a PDF comes through here: partner
+# text (file, sheet and user names, comments, labels) must never run as a formula, never
+# break a file format with a control character, and never overflow a cell or a page.
+
 # Text a spreadsheet would run as a formula: partner text must never become one in an export.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# What XML 1.0 (so .xlsx) cannot hold, and what no reader should see: C0 controls but tab,
+# line feed and carriage return; DEL; and the UTF-16 surrogates a broken decoder leaves.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
+# OOXML writes a control character as _x001B_: a literal one must be escaped, or Excel and
+# calamine read the character back.
+_OOXML_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+# A signed number written as text ("-5", "+1,5e3"): a spreadsheet reads a number, never a formula.
+_NUMBER = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+MAX_CELL_CHARS = 32_767  # Excel's limit for one cell
+
+
+def clean_text(text: str, limit: int | None = None) -> str:
+    """`text` without control characters (tab and line breaks kept), cut to `limit`
+    characters with an ellipsis."""
+    text = _CONTROL.sub("", text)
+    if limit is not None and len(text) > limit:
+        text = text[: max(limit - 1, 0)] + "…"
+    return text
 
 
 def safe_text(value: object) -> object:
-    """Partner text with a leading apostrophe when a spreadsheet would read it as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    """Text for a CSV cell: no control characters, and a leading apostrophe when a spreadsheet
+    would read it as a formula. Other values unchanged."""
+    if not isinstance(value, str):
+        return value
+    # a lone CR is a line break to Excel but not to a CSV writer ending lines with LF: the
+    # rest of the field would start a row of its own, unquoted
+    value = clean_text(value).replace("\r\n", "\n").replace("\r", "\n")
+    return "'" + value if formula_like(value) else value
+
+
+def formula_like(text: str) -> bool:
+    """Whether a spreadsheet could take `text` for a formula: it starts (maybe after blanks)
+    with = + - @, or with a tab or CR; a plain signed number ("-5") is not."""
+    if text.startswith(("\t", "\r")):
+        return True
+    stripped = text.lstrip(" \t\r\n")
+    return stripped.startswith(FORMULA_STARTS) and not _NUMBER.fullmatch(stripped.rstrip())
+
+
+def cell_text(value: str) -> str:
+    """Text for an .xlsx cell: no control characters, OOXML escapes kept literal, within
+    Excel's 32 767 characters."""
+    text = _OOXML_ESCAPE.sub(r"_x005F_\1", clean_text(value))
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS - 1] + "…"
+
+
+def put_cell(ws: Any, row: int, col: int, value: Any, **style: Any) -> Any:
+    """Write one value into an openpyxl sheet, the one way every workbook of the project does:
+    text is always a string cell (never a formula, `quotePrefix` so Excel keeps it text when
+    edited), cleaned by `cell_text`; NaN is empty; pandas and numpy scalars become Python
+    ones. `style`: cell attributes (font, fill, number_format...). Returns the cell."""
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
+        value = None
+    elif isinstance(value, pd.Timestamp):
+        value = value.to_pydatetime()
+    elif hasattr(value, "item") and not isinstance(value, str):  # numpy scalar
+        value = value.item()
+    elif isinstance(value, (list, tuple, set, dict)):
+        value = str(value)
+    cell = ws.cell(row=row, column=col)
+    if isinstance(value, str):
+        text = cell_text(value)
+        cell.value = text
+        cell.data_type = "s"  # openpyxl would otherwise store "=..." as a formula
+        if formula_like(text):
+            cell.quotePrefix = True
+    else:
+        cell.value = value
+    for name, v in style.items():
+        setattr(cell, name, v)
+    return cell
+
+
+def put_row(ws: Any, values: Any, **style: Any) -> list:
+    """`put_cell` for a whole row appended below the last one (the safe `ws.append`)."""
+    row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
+    return [put_cell(ws, row, col, value, **style) for col, value in enumerate(values, start=1)]
+
+
+def frame_to_sheet(ws: Any, frame: pd.DataFrame, **header_style: Any) -> None:
+    """A DataFrame into a sheet: headers in row 1 (with `header_style`), then every row."""
+    for col, name in enumerate(frame.columns, start=1):
+        put_cell(ws, 1, col, str(name), **header_style)
+    for r, values in enumerate(frame.astype(object).to_numpy().tolist(), start=2):
+        for col, value in enumerate(values, start=1):
+            put_cell(ws, r, col, value)
+
+
+def sheet_title(name: str) -> str:
+    """A valid worksheet title from any text: no []:*?/\\ nor control characters, 31 at most."""
+    title = re.sub(r"[\[\]:*?/\\]", "_", clean_text(name)).strip("'").strip() or "Feuille"
+    return title[:31]
+
+
+def comment_text(text: str, limit: int = 2_000) -> str:
+    """Text for a cell comment: cleaned, and short enough for a comment box."""
+    return _OOXML_ESCAPE.sub(r"_x005F_\1", clean_text(text, limit))
+
+
+def pdf_text(value: object, limit: int = 2_000) -> str:
+    """Text for the PDF: control characters removed and cut to `limit` characters (a table
+    row must fit on a page; fpdf2 breaks a word longer than a line by itself)."""
+    text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+    return clean_text(text, limit)
 
 
 def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:
@@ -64,5 +169,5 @@ def csv_excel_fr(table: pd.DataFrame) -> bytes:
 
 
 def csv_script(table: pd.DataFrame) -> bytes:
-    """CSV for scripts: comma, UTF-8, dot decimals, ISO dates; formula-safe."""
-    return _safe_frame(table).to_csv(index=False, date_format="%Y-%m-%d").encode("utf-8")
+    """CSV for scripts: comma, UTF-8, dot decimals, ISO dates, `\\n` line ends; formula-safe."""
+    return _safe_frame(table).to_csv(index=False, date_format="%Y-%m-%d", lineterminator="\n").encode("utf-8")

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from ardenne_kpi.errors import FrameworkError
+from ardenne_kpi.format import put_row
 from ardenne_kpi.framework import Framework, Indicator
 
 HEADER_FILL = PatternFill("solid", fgColor="1F5C3F")
@@ -60,14 +61,9 @@ def _cell_text(value: Any) -> Any:
 
 def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]]) -> None:
     ws = wb.create_sheet(title)
-    ws.append(headers)
-    for cell in ws[1]:
-        cell.fill, cell.font = HEADER_FILL, HEADER_FONT
+    put_row(ws, headers, fill=HEADER_FILL, font=HEADER_FONT)
     for row in rows:
-        ws.append([_cell_text(v) for v in row])
-        for cell in ws[ws.max_row]:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"
+        put_row(ws, [_cell_text(v) for v in row])
     ws.freeze_panes = "B2"
     for i, header in enumerate(headers, start=1):
         width = max([len(str(header))] + [len(str(r[i - 1] or "")) for r in rows[:200]])
@@ -114,7 +110,7 @@ def to_workbook(fw: Framework) -> bytes:
         ["Seuil « en bonne voie »", fw.on_track],
         ["Seuil « à surveiller »", fw.at_risk],
     ):
-        readme.append(line)
+        put_row(readme, line)
     readme.column_dimensions["A"].width = 32
     readme.column_dimensions["B"].width = 120
     for title, (section, columns) in SIMPLE_SHEETS.items():

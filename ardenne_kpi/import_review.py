@@ -14,7 +14,8 @@ from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.model import ERROR, Issue
 
-CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé"}
+CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé",
+                 "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)"}
 STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
                  "unchanged": "inchangé", "refused": "refusé"}
 
@@ -65,10 +66,16 @@ def verdict(result) -> Verdict:
               f"{fmt_number(result.unchanged)} inchangée(s)")
     if result.scores:
         counts += f", {fmt_number(result.scores)} note(s) de plateforme de marque"
-    if result.duplicate_of:
+    if result.duplicate_of and result.inserted + result.updated + result.scores == 0:
         return Verdict("info", f"{name} : {duplicate_sentence(result.duplicate_of)}",
                        "Ce fichier identique a déjà été importé : l'enregistrer de nouveau ne changerait rien.",
                        False)
+    if result.duplicate_of:
+        replaced = fmt_number(result.updated + result.inserted)
+        return Verdict("warning", f"{name} : {duplicate_sentence(result.duplicate_of)}",
+                       f"Depuis, des imports plus récents ont remplacé {replaced} de ses valeurs ({counts}). "
+                       "L'enregistrer de nouveau les rétablit (lignes « rétabli » de l'aperçu) : vérifiez l'aperçu, "
+                       "puis confirmez avec le bouton Enregistrer.", True)
     if result.inserted + result.updated + result.scores == 0:
         return Verdict("info", f"{name} : accepté, rien à changer",
                        f"Toutes les valeurs sont déjà enregistrées ({counts}).", False)
@@ -104,11 +111,11 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """The preview: one row per value, « modifié » first, with old → new in French format."""
     if changes is None or changes.empty:
         return pd.DataFrame(columns=PREVIEW_COLUMNS)
-    order = {"modifié": 0, "nouveau": 1, "inchangé": 2}
+    order = {"modifié": 0, "rétabli": 0, "nouveau": 1, "inchangé": 2}
     df = changes.copy()
     df["_o"] = df["change"].map(order)
     df = df.sort_values(["_o", "indicator", "period", "zone"], kind="stable")
-    detail = [f"{_num(o)} → {_num(n)}" if c == "modifié" else (_num(n) if c == "nouveau" else "=")
+    detail = [f"{_num(o)} → {_num(n)}" if c in ("modifié", "rétabli") else (_num(n) if c == "nouveau" else "=")
               for o, n, c in zip(df["old_value"], df["new_value"], df["change"], strict=True)]
     return pd.DataFrame({
         "Changement": df["change"].map(CHANGE_LABELS).to_numpy(),

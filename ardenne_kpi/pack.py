@@ -19,7 +19,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import coverage, db, home, kpis, reporting, snapshots
-from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, frame_to_sheet, pdf_text
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period
 
@@ -212,9 +212,9 @@ def coverage_png(d: PackData) -> bytes:
     ax.set_xlim(0, len(fw.keys))
     ax.set_ylim(len(fw.dimensions), 0)
     ax.set_xticks([j + 0.5 for j in range(len(fw.keys))],
-                  ["\n".join(textwrap.wrap(k.label, 13, break_long_words=False)) for k in fw.keys], fontsize=9)
+                  ["\n".join(textwrap.wrap(pdf_text(k.label, 60), 13, break_long_words=False)) for k in fw.keys], fontsize=9)
     ax.set_yticks([i + 0.5 for i in range(len(fw.dimensions))],
-                  ["\n".join(textwrap.wrap(dm.label, 18, break_long_words=False)) for dm in fw.dimensions], fontsize=10)
+                  ["\n".join(textwrap.wrap(pdf_text(dm.label, 80), 18, break_long_words=False)) for dm in fw.dimensions], fontsize=10)
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
     for side in ax.spines.values():
@@ -247,7 +247,7 @@ def followup_png(d: PackData) -> bytes:
     ax.set_xlim(0, len(text.columns))
     ax.set_ylim(len(text), 0)
     ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9)
-    ax.set_yticks([i + 0.5 for i in range(len(text))], [textwrap.shorten(o, 42, placeholder="…") for o in text.index],
+    ax.set_yticks([i + 0.5 for i in range(len(text))], [textwrap.shorten(pdf_text(o, 200), 42, placeholder="…") for o in text.index],
                   fontsize=8.5)
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
@@ -292,6 +292,14 @@ def pdf_bytes(d: PackData) -> bytes:
     header_text = f"{TITLE} · {fw.portfolio.get('code', '')} · données au {fmt_date(d.data_end)}"
 
     class Pack(FPDF):
+        # Every text goes through pdf_text: partner text may hold control characters or
+        # thousands of characters without a space.
+        def cell(self, w=None, h=None, text="", *args, **kwargs):
+            return super().cell(w, h, pdf_text(text), *args, **kwargs)
+
+        def multi_cell(self, w, h=None, text="", *args, **kwargs):
+            return super().multi_cell(w, h, pdf_text(text), *args, **kwargs)
+
         def header(self) -> None:
             if self.page_no() == 1:
                 return
@@ -341,6 +349,7 @@ def pdf_bytes(d: PackData) -> bytes:
         h = size * 0.5
 
         def fit(text: str, width: float) -> str:
+            text = pdf_text(text, int(width))  # no cell shows more than a character per millimetre
             if pdf.get_string_width(text) <= width - 1.6:
                 return text
             while text and pdf.get_string_width(text + "…") > width - 1.6:
@@ -386,8 +395,8 @@ def pdf_bytes(d: PackData) -> bytes:
                 for k, value in enumerate(row):
                     fill = fills[n] if fills is not None and k == len(row) - 1 else None
                     style = FontFace(fill_color=fill) if fill else None
-                    r.cell("" if value is None or (isinstance(value, float) and value != value) else str(value),
-                           style=style)
+                    # cut so that the row fits on a page, however long the partner's text
+                    r.cell(pdf_text(value, max(40, int(widths[k] * 8))), style=style)
         if limit is not None and len(frame) > limit:
             para(f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
         pdf.ln(2)
@@ -569,6 +578,8 @@ def pdf_bytes(d: PackData) -> bytes:
 
 def xlsx_bytes(d: PackData) -> bytes:
     """The pack's tables as an .xlsx (one sheet per table, French headers)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
     readme = pd.DataFrame({"Élément": ["Document", "Période suivie", "Données au", "Dernier rapport reçu",
@@ -604,15 +615,17 @@ def xlsx_bytes(d: PackData) -> bytes:
         sheets["Nouveaux rapports"] = snapshots.uploads_table(d.comparison, d.fw)
         sheets["Changements valeurs"] = snapshots.values_table(d.comparison, d.fw)
     sheets["Sources"] = reporting.uploads_table(d.uploads, d.fw)
+    wb = Workbook()
+    wb.remove(wb.active)
+    for name, frame in sheets.items():
+        ws = wb.create_sheet(name)
+        frame_to_sheet(ws, frame, font=Font(bold=True))  # uploader and file names are text, never formulas
+        ws.freeze_panes = "A2"
+        for i, column in enumerate(frame.columns, start=1):
+            longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
+            ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 70)
     buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as writer:
-        for name, frame in sheets.items():
-            frame.to_excel(writer, sheet_name=name, index=False)
-            ws = writer.sheets[name]
-            ws.freeze_panes = "A2"
-            for i, column in enumerate(frame.columns, start=1):
-                longest = max([len(str(column))] + [len(str(v)) for v in frame[column].head(200)])
-                ws.column_dimensions[get_column_letter(i)].width = min(max(10, longest + 2), 70)
+    wb.save(buf)
     return buf.getvalue()
 
 

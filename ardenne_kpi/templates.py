@@ -32,7 +32,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ardenne_kpi.db import history
 from ardenne_kpi.errors import ArdenneError, PeriodError
-from ardenne_kpi.format import fmt_date, fmt_number
+from ardenne_kpi.format import fmt_date, fmt_number, put_cell
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, parse_period, period_from_code, periods_between
 
@@ -215,11 +215,11 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
     last_col = get_column_letter(ncols)
     # Title block. Only A2 is a metadata line ("Opérateur : CODE"); nothing else above the
     # header has a colon or begins with a column name, so the reader takes nothing else from it.
-    ws["A1"] = f"Rapport d'activité de {op_label}"
+    put_cell(ws, 1, 1, f"Rapport d'activité de {op_label}")
     ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
-    ws["A2"] = f"Opérateur : {operator}"
+    put_cell(ws, 2, 1, f"Opérateur : {operator}")
     ws["A2"].font = Font(bold=True)
-    ws["A3"] = (f"Rapport pour {period.label_fr} · modèle généré le {fmt_date(today)} · "
+    put_cell(ws, 3, 1, f"Rapport pour {period.label_fr} · modèle généré le {fmt_date(today)} · "
                 "remplissez les cellules jaunes puis déposez ce fichier sur la page Importer un rapport")
     ws["A3"].font = Font(italic=True, color="595959")
     # Reference titles: in the row above the header, merged down over it.
@@ -227,14 +227,14 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
     ws.cell(REF_TITLE_ROW - 1, first_ref, "Pour information (non importé)").font = Font(italic=True, color="595959")
     for offset, (title, _width) in enumerate(REFERENCE_COLUMNS):
         col = first_ref + offset
-        cell = ws.cell(REF_TITLE_ROW, col, title)
+        cell = put_cell(ws, REF_TITLE_ROW, col, title)
         ws.merge_cells(start_row=REF_TITLE_ROW, start_column=col, end_row=HEADER_ROW, end_column=col)
         cell.font = Font(bold=True, color="404040")
         cell.fill = _FILL_REF
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         cell.border = _BORDER
     for col, (title, width, _kind) in enumerate(COLUMNS, start=1):
-        cell = ws.cell(HEADER_ROW, col, title)
+        cell = put_cell(ws, HEADER_ROW, col, title)
         cell.font = Font(bold=True, color="FFFFFF")
         cell.fill = _FILL_HEADER
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -253,7 +253,7 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
                   None, None, row.last_value, row.last_period.label_fr if row.last_period else None,
                   target.value, target.period.label_fr]
         for col, value in enumerate(values, start=1):
-            cell = ws.cell(r, col, value)
+            cell = put_cell(ws, r, col, value)
             cell.border = _BORDER
             kind = COLUMNS[col - 1][2] if col <= len(COLUMNS) else "ref"
             if kind == "input" or kind == "component":
@@ -365,22 +365,22 @@ def _write_guide(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> 
     ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
     r = 3
     for line in _instructions(period, rows):
-        ws.cell(r, 1, line).alignment = Alignment(wrap_text=False)
+        put_cell(ws, r, 1, line).alignment = Alignment(wrap_text=False)
         r += 1
     r += 1
-    ws.cell(r, 1, "Codes à utiliser").font = Font(bold=True, size=13, color=_GREEN)
+    put_cell(ws, r, 1, "Codes à utiliser").font = Font(bold=True, size=13, color=_GREEN)
     r += 1
     sheet_ref = "'" + GUIDE_SHEET.replace("'", "''") + "'"
     ranges = {}
     for field, (title, entries) in _code_lists(fw, rows).items():
-        head = ws.cell(r, 1, title)
+        head = put_cell(ws, r, 1, title)
         head.font = Font(bold=True, color="FFFFFF")
         head.fill = _FILL_HEADER
         ws.cell(r, 2).fill = _FILL_HEADER
         first = r + 1
         for offset, (code, label) in enumerate(entries, start=1):
-            ws.cell(r + offset, 1, code).font = Font(bold=True)
-            ws.cell(r + offset, 2, label)
+            put_cell(ws, r + offset, 1, code).font = Font(bold=True)
+            put_cell(ws, r + offset, 2, label)
         ranges[field] = f"{sheet_ref}!$A${first}:$A${first + len(entries) - 1}"
         r = first + len(entries) + 1
     ws.protection.sheet = True

@@ -64,9 +64,10 @@ def test_import_stores_values_with_lineage_and_keeps_the_original(store, fw):
     upload = importer.list_uploads(con).iloc[0]
     assert upload["file_name"] == "r.xlsx" and upload["uploaded_by"] == "marie" and upload["operator"] == "FTPN"
     assert upload["inserted"] == 2 and len(upload["sha256"]) == 64
-    assert Path(upload["stored_path"]).read_bytes()[:2] == b"PK"
-    assert Path(upload["stored_path"]).parent == db.uploads_dir(path)
-    assert importer.original_file(con, result.upload_id) == ("r.xlsx", Path(upload["stored_path"]).read_bytes())
+    kept = path.parent / upload["stored_path"]
+    assert kept.read_bytes()[:2] == b"PK"
+    assert kept.parent == db.uploads_dir(path)
+    assert importer.original_file(con, result.upload_id) == ("r.xlsx", kept.read_bytes())
 
 
 def test_same_file_twice_changes_nothing_and_says_so(store, fw):
@@ -267,3 +268,78 @@ def test_export_values_csv(store, fw, tmp_path):
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "indicator,operator,zone,audience,period,period_start,period_end,value,upload_id,sheet,cell"
     assert lines[1] == "BRD01,FTPN,BE-NAM,,S05,2018-10-01,2019-03-31,600.5,1,Rapport,D4"
+
+
+def test_a_full_disk_while_keeping_the_original_leaves_nothing_and_says_so(store, fw, monkeypatch):
+    import errno
+    import os
+
+    con, path = store
+
+    class FullDisk(io.FileIO):
+        """Writes a few bytes, then the disk is full."""
+
+        def write(self, data):
+            super().write(bytes(data[:10]))
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    keep = importer._keep_original
+
+    def keep_on_a_full_disk(*args, **kwargs):
+        with monkeypatch.context() as patch:
+            patch.setattr(os, "fdopen", lambda fd, mode: FullDisk(fd, "wb"))
+            return keep(*args, **kwargs)
+
+    monkeypatch.setattr(importer, "_keep_original", keep_on_a_full_disk)
+    with pytest.raises(importer.StorageError, match="disque est plein") as caught:
+        run(con, report(("BRD01", "S05", 600)), fw, db_path=path)
+    assert "Rien n'a été enregistré" in caught.value.message
+    assert list(db.uploads_dir(path).iterdir()) == []  # no .upload-* left behind
+    assert db.table_counts(con)["uploads"] == 0
+
+
+def test_moving_the_data_folder_keeps_the_original_files(tmp_path, fw):
+    first = tmp_path / "before" / "base.duckdb"
+    first.parent.mkdir()
+    con = db.connect(first)
+    db.sync_framework(con, fw)
+    result = run(con, report(("BRD01", "S05", 600)), fw, db_path=first)
+    con.close()
+    moved = tmp_path / "after"
+    (tmp_path / "before").rename(moved)
+    con = db.connect(moved / "base.duckdb")
+    name, data = importer.original_file(con, result.upload_id)
+    assert name == "r.xlsx" and data[:2] == b"PK"
+    con.close()
+
+
+def test_a_full_disk_while_writing_the_database_is_one_french_sentence(store, fw, monkeypatch):
+    import duckdb
+
+    con, path = store
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "test.duckdb.wal": No space left on device')
+
+    monkeypatch.setattr(importer.sql, "write_values", full)
+    with pytest.raises(importer.ArdenneError, match="disque est plein"):
+        run(con, report(("BRD01", "S05", 600)), fw, db_path=path)
+    assert db.table_counts(con)["uploads"] == 0
+
+
+def test_an_old_absolute_path_still_finds_the_original_after_the_folder_moved(tmp_path, fw):
+    first = tmp_path / "before" / "base.duckdb"
+    first.parent.mkdir()
+    con = db.connect(first)
+    db.sync_framework(con, fw)
+    result = run(con, report(("BRD01", "S05", 600)), fw, db_path=first)
+    kept = first.parent / importer.list_uploads(con)["stored_path"].iloc[0]
+    cur = con.cursor()  # as schema 1 stored it: an absolute path
+    cur.execute("UPDATE uploads SET stored_path = ?", [str(kept.resolve())])
+    db.set_meta(cur, "schema_version", "1")
+    con.close()
+    (tmp_path / "before").rename(tmp_path / "after")
+    con = db.connect(tmp_path / "after" / "base.duckdb")  # migrates
+    assert importer.list_uploads(con)["stored_path"].iloc[0] == f"uploads/{kept.name}"
+    assert importer.original_file(con, result.upload_id)[1][:2] == b"PK"
+    con.close()

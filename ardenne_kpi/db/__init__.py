@@ -19,11 +19,11 @@ from typing import Any, TypeVar
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.errors import DatabaseBusyError
+from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedError, StorageError
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 DEFAULT_DB_PATH = DATA_DIR / "ardenne.duckdb"
@@ -61,14 +61,63 @@ def connect(path: str | os.PathLike, *, read_only: bool = False) -> duckdb.DuckD
                 f"La base {path} est ouverte par une autre application (probablement le tableau de bord). "
                 "Arrêtez-la ou utilisez l'import de la page « Import », puis réessayez."
             ) from exc
-        raise
+        raise database_error(exc, path) from exc
+    except duckdb.Error as exc:
+        raise database_error(exc, path) from exc
     if not read_only:
-        apply_schema(con)
+        try:
+            apply_schema(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise database_error(exc, path) from exc
     return con
 
 
+# What DuckDB says about a file it cannot read: damaged, truncated, or not a database at all.
+_DAMAGE_SIGNS = ("corrupt", "checksum", "not a valid duckdb", "could not read", "serializ", "internal error",
+                 "invalid block", "failed to load", "unexpected end", "version number", "database file")
+
+
+def database_error(exc: BaseException, path: str | os.PathLike | None) -> ArdenneError:
+    """The French sentence for a DuckDB failure: a damaged file says to restore the last
+    backup; anything else names the failure and what to do."""
+    where = f"La base {path}" if path else "La base de données"
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, duckdb.IOException) and "lock" in first.lower():
+        return DatabaseBusyError(f"{where} est ouverte par une autre application (probablement le tableau de bord). "
+                                 "Arrêtez-la, puis réessayez.")
+    if "no space left" in first.lower() or "disk quota" in first.lower():
+        return StorageError(f"{where} n'a pas pu être écrite : le disque est plein. L'opération a été annulée, rien "
+                            "n'a été enregistré à moitié. Libérez de la place sur ce disque, puis recommencez.")
+    if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) or any(
+            sign in first.lower() for sign in _DAMAGE_SIGNS):
+        target = f" --db {path}" if path else ""
+        return DatabaseDamagedError(
+            f"{where} est illisible : le fichier est endommagé ou tronqué ({first}). Restaurez la dernière "
+            f"sauvegarde : python -m ardenne_kpi restore FICHIER.zip{target} (les sauvegardes se font avec "
+            "python -m ardenne_kpi backup). Sans sauvegarde, recréez une base vide avec python -m ardenne_kpi "
+            "init --empty --force, puis réimportez les fichiers d'origine gardés dans le dossier uploads/.")
+    return ArdenneError(f"{where} a refusé l'opération ({first}). Réessayez ; si l'erreur revient, faites une "
+                        "sauvegarde (python -m ardenne_kpi backup) et transmettez ce message à l'administrateur.",
+                        title="Erreur de la base de données")
+
+
+def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
+    """Write everything in the write-ahead log into the database file (before copying it)."""
+    con.cursor().execute("CHECKPOINT")
+
+
+def check_readable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Read every table of the store once (a damaged block fails here); the row counts."""
+    cur = con.cursor()
+    tables = [r[0] for r in cur.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1").fetchall()]
+    return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}  # names from the catalog
+
+
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create every table idempotently and record the schema version."""
+    """Create every table idempotently, bring an older database up to SCHEMA_VERSION (see
+    `migrate`) and record the version."""
     cur = con.cursor()
     cur.execute(SCHEMA_PATH.read_text(encoding="utf-8"))
     row = cur.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()
@@ -76,6 +125,54 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
         cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     elif int(row[0]) > SCHEMA_VERSION:
         raise RuntimeError(f"Base créée par une version plus récente (schéma {row[0]} > {SCHEMA_VERSION}).")
+    elif int(row[0]) < SCHEMA_VERSION:
+        migrate(con, int(row[0]))
+
+
+def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
+    """Bring a database of schema `version` up to SCHEMA_VERSION, in one transaction.
+
+    2: `is_current` follows one rule (the latest live upload of each identity, by upload
+    order; uploads made before this version kept only the values they changed), and
+    original files are named relative to the database's folder, so the folder can move.
+    """
+    from ardenne_kpi.db import imports
+
+    with transaction(con) as cur:
+        if version < 2:
+            imports.refresh_current(cur)
+            database = database_file(con)
+            if database:
+                rows = cur.execute("SELECT id, stored_path FROM uploads WHERE stored_path IS NOT NULL").fetchall()
+                for upload_id, stored in rows:
+                    relative = relative_upload_path(stored, database)
+                    if relative != stored:
+                        cur.execute("UPDATE uploads SET stored_path = ? WHERE id = ?", [relative, upload_id])
+        set_meta(cur, "schema_version", str(SCHEMA_VERSION))
+
+
+def relative_upload_path(stored: str, database: str | os.PathLike) -> str:
+    """An original file's stored path relative to the database's folder (`uploads/<hash>.xlsx`).
+    An absolute path is kept when the file can be found neither there nor in uploads/; one
+    readable outside uploads/ is copied in first."""
+    path = Path(stored)
+    if not path.is_absolute():
+        return stored
+    base = Path(database).resolve().parent
+    folder = uploads_dir(database)
+    try:
+        return path.resolve().relative_to(base).as_posix()
+    except ValueError:
+        pass
+    target = folder / path.name
+    if not target.exists():
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return stored  # unreadable and not in uploads/: leave it as it was
+        folder.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    return target.relative_to(base).as_posix()
 
 
 def schema_version(con: duckdb.DuckDBPyConnection) -> int:

@@ -31,6 +31,22 @@ def write_scores(cur: duckdb.DuckDBPyConnection, scores: pd.DataFrame, upload_id
     return len(scores)
 
 
+def changed_scores(cur: duckdb.DuckDBPyConnection, scores: pd.DataFrame) -> int:
+    """How many of these scores differ from the one that counts now for their (operator,
+    period, element), or have none: what storing them would change."""
+    if scores.empty:
+        return 0
+    cur.register("brand_incoming", scores)
+    try:
+        return int(cur.execute("""
+            SELECT count(*) FROM brand_incoming i
+            LEFT JOIN brand_scores b ON b.is_current AND b.operator = i.operator AND b.period = i.period
+                                    AND b.element = i.element
+            WHERE b.score IS DISTINCT FROM CAST(i.score AS INTEGER)""").fetchall()[0][0])
+    finally:
+        cur.unregister("brand_incoming")
+
+
 def rollback_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
     """Withdraw the scores of an upload and restore, for each, the latest earlier score of a
     live upload. Run inside the rollback's transaction, before or after the upload's status changes."""

@@ -1,10 +1,12 @@
 """Every SQL statement of the report import: uploads, values, supersession, rollback, export.
 
-A value's identity is (indicator, operator, zone, audience, period); `is_current` marks the
-one row per identity that counts now. Functions taking `cur` run inside the caller's
-transaction (see `ardenne_kpi.db.transaction`); the others open a fresh cursor.
-Incoming values are registered as an Arrow table and compared, checked and inserted
-with set statements: executemany is a thousand times slower.
+A value's identity is (indicator, operator, zone, audience, period). Every value an upload
+reported is stored with it, even one it reported unchanged, so that upload keeps it when an
+earlier one is rolled back. `is_current` marks the one row per identity that counts now: the
+row of the latest live upload (by upload id) that reported that identity. Functions taking
+`cur` run inside the caller's transaction (see `ardenne_kpi.db.transaction`); the others
+open a fresh cursor. Incoming values are registered as an Arrow table and compared, checked
+and inserted with set statements: executemany is a thousand times slower.
 """
 
 from __future__ import annotations
@@ -18,25 +20,35 @@ import pyarrow as pa
 from ardenne_kpi.db import LIVE_SQL
 
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
-_JOIN = " AND ".join(f"r.{c} = i.{c}" for c in _IDENTITY)
+
+
+def _on(left: str, right: str) -> str:
+    """`left.indicator = right.indicator AND …` over a value's identity."""
+    return " AND ".join(f"{left}.{c} = {right}.{c}" for c in _IDENTITY)
+
+
+_JOIN = _on("r", "i")
 
 
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
-    """The first upload of this exact file whose values still count, or None."""
+    """The latest upload of this exact file that is not rolled back, or None."""
     row = con.cursor().execute(
         "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
-        f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id LIMIT 1", [sha256]).fetchone()
+        f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id DESC LIMIT 1", [sha256]).fetchone()
     if row is None:
         return None
     return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
 
 
-def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: float, labels: tuple[str, str, str]
-            ) -> pa.Table:
+def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: float, labels: tuple[str, ...],
+            earlier: int | None = None) -> pa.Table:
     """The supersession diff in one statement: for each incoming row, in `row_no` order, its
     identity, the value that counts now (old_id, old_value, NULL when none), the new value,
-    and `change` (labels: new, changed, same; same within `epsilon`, relative above 1)."""
-    new, changed, same = labels
+    and `change` (labels: new, changed, same[, restored]; same within `epsilon`, relative above 1).
+    `restored` marks a changed value that upload `earlier` (the same file, imported before)
+    had already brought: sending the file again makes it count again."""
+    new, changed, same, *rest = labels
+    restored = rest[0] if rest else changed
     cur.register("incoming_values", incoming)
     try:
         return cur.sql(
@@ -46,13 +58,32 @@ def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: floa
             "     WHEN abs(r.value - i.value) <= $eps * greatest(abs(i.value), 1) "
             "          AND r.numerator IS NOT DISTINCT FROM i.numerator "
             "          AND r.denominator IS NOT DISTINCT FROM i.denominator THEN $same "
+            "     WHEN e.id IS NOT NULL AND abs(e.value - i.value) <= $eps * greatest(abs(i.value), 1) "
+            "          AND e.numerator IS NOT DISTINCT FROM i.numerator "
+            "          AND e.denominator IS NOT DISTINCT FROM i.denominator THEN $restored "
             "     ELSE $changed END AS change, "
             "i.sheet, i.cell, r.id AS old_id "
             f"FROM incoming_values i LEFT JOIN report_values r ON r.is_current AND {_JOIN} "
+            f"LEFT JOIN report_values e ON e.upload_id = $earlier AND {_on('e', 'i')} "
             "ORDER BY i.row_no",
-            params={"new": new, "changed": changed, "same": same, "eps": epsilon}).to_arrow_table()
+            params={"new": new, "changed": changed, "same": same, "restored": restored, "eps": epsilon,
+                    "earlier": earlier}).to_arrow_table()
     finally:
         cur.unregister("incoming_values")
+
+
+def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
+    """Whether every value and brand-platform score the upload reported counts now: sending
+    its file again would then change nothing. False for an upload made before every reported
+    value was stored (its row count falls short of its counts): only re-reading tells."""
+    row = con.cursor().execute("""
+        SELECT (SELECT count(*) FROM report_values WHERE upload_id = $id)
+                   = (SELECT coalesce(inserted, 0) + coalesce(updated, 0) + coalesce(unchanged, 0)
+                      FROM uploads WHERE id = $id)
+               AND NOT EXISTS (SELECT 1 FROM report_values WHERE upload_id = $id AND NOT is_current)
+               AND NOT EXISTS (SELECT 1 FROM brand_scores WHERE upload_id = $id AND NOT is_current)
+    """, {"id": int(upload_id)}).fetchone()
+    return bool(row[0])
 
 
 def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float, limit: int) -> pd.DataFrame:
@@ -162,23 +193,25 @@ def insert_upload(cur: duckdb.DuckDBPyConnection, *, file_name: str, sha256: str
          stored_path]).fetchone()[0]
 
 
-def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, changed: pa.Table | pd.DataFrame) -> None:
-    """Supersede the current rows of the changed identities (`old_id`) and insert the new
-    ones, current. `changed`: the incoming columns plus old_id."""
-    if len(changed) == 0:
+def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Table | pd.DataFrame) -> None:
+    """Store every value of the upload, current (the new upload is the latest), and
+    supersede the rows that counted for the same identities (`old_id`). `values`: the
+    incoming columns plus old_id; unchanged values included, so that they stay this
+    upload's when an earlier upload is rolled back."""
+    if len(values) == 0:
         return
-    cur.register("changed_values", changed)
+    cur.register("upload_values", values)
     try:
         cur.execute("UPDATE report_values SET is_current = false "
-                    "WHERE id IN (SELECT old_id FROM changed_values WHERE old_id IS NOT NULL)")
+                    "WHERE id IN (SELECT old_id FROM upload_values WHERE old_id IS NOT NULL)")
         cur.execute(
             "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
             "period_end, value, numerator, denominator, comment, upload_id, sheet, cell, is_current) "
             "SELECT indicator, operator, zone, audience, period, grain, CAST(period_start AS DATE), "
             "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true "
-            "FROM changed_values", [upload_id])
+            "FROM upload_values ORDER BY row_no", [upload_id])
     finally:
-        cur.unregister("changed_values")
+        cur.unregister("upload_values")
 
 
 def finish_upload(cur: duckdb.DuckDBPyConnection, upload_id: int, *, inserted: int, updated: int, unchanged: int,
@@ -204,7 +237,7 @@ def list_uploads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
     """Each value of the upload that counts now, and the one that will count instead (the
-    latest of a still-live upload), or none (withdrawn)."""
+    value of the latest other live upload that reported it, by upload order), or none (withdrawn)."""
     return cur.execute(f"""
         WITH mine AS (
             SELECT id, indicator, operator, zone, audience, period, value
@@ -212,7 +245,7 @@ def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFram
         candidates AS (
             SELECT r.id, r.indicator, r.operator, r.zone, r.audience, r.period, r.value, r.upload_id,
                    row_number() OVER (PARTITION BY r.indicator, r.operator, r.zone, r.audience, r.period
-                                      ORDER BY r.id DESC) AS rank
+                                      ORDER BY r.upload_id DESC, r.id DESC) AS rank
             FROM report_values r JOIN uploads u ON u.id = r.upload_id
             JOIN mine i ON {_JOIN}
             WHERE u.status IN {LIVE_SQL} AND r.upload_id <> $id)
@@ -237,6 +270,26 @@ def apply_rollback(cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.Data
             cur.execute("UPDATE report_values SET is_current = true WHERE id IN (SELECT restored_id FROM restored_values)")
         finally:
             cur.unregister("restored_values")
+
+
+def refresh_current(cur: duckdb.DuckDBPyConnection) -> None:
+    """Mark current, for every identity, the row of the latest live upload that reported it
+    (and no other): the rule every import and rollback keeps, applied whole (migrations)."""
+    cur.execute(f"""
+        UPDATE report_values SET is_current = coalesce(report_values.id = w.winner, false)
+        FROM (SELECT r.indicator, r.operator, r.zone, r.audience, r.period,
+                     max_by(r.id, CASE WHEN u.status IN {LIVE_SQL} THEN [r.upload_id, r.id] END) AS winner
+              FROM report_values r LEFT JOIN uploads u ON u.id = r.upload_id
+              GROUP BY ALL) w
+        WHERE {_on('report_values', 'w')}""")
+    cur.execute(f"""
+        UPDATE brand_scores SET is_current = coalesce(brand_scores.rowid = w.winner, false)
+        FROM (SELECT b.operator, b.period, b.element,
+                     max_by(b.rowid, CASE WHEN u.status IN {LIVE_SQL} THEN [b.upload_id, b.rowid] END) AS winner
+              FROM brand_scores b LEFT JOIN uploads u ON u.id = b.upload_id
+              GROUP BY ALL) w
+        WHERE brand_scores.operator = w.operator AND brand_scores.period = w.period
+          AND brand_scores.element = w.element""")
 
 
 def export_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -15,7 +15,8 @@ _VALUE_COLUMNS = """v.id AS value_id, v.indicator, v.operator, v.zone, v.audienc
 
 def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.DataFrame:
     """The values that counted at `moment`: for each identity (indicator, operator, zone,
-    audience, period), the latest value of an upload made by then and not rolled back by then.
+    audience, period), the value of the latest upload (by upload order, as for the current
+    values) made by then and not rolled back by then.
 
     With `moment` now, these are exactly the current values.
     """
@@ -25,7 +26,7 @@ def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.Data
         WHERE u.uploaded_at <= $moment
           AND (u.status IN {LIVE_SQL} OR u.rolled_back_at > $moment)
         QUALIFY row_number() OVER (PARTITION BY v.indicator, v.operator, v.zone, v.audience, v.period
-                                   ORDER BY u.uploaded_at DESC, v.id DESC) = 1
+                                   ORDER BY u.id DESC, v.id DESC) = 1
     """, {"moment": moment})
 
 

@@ -14,12 +14,17 @@
 One file is one transaction: all of its values land or none do, with the scores of its
 brand-platform sheet (`ardenne_kpi.brand`) when it has one. A re-upload supersedes per
 identity (indicator, operator, zone, audience, period) and keeps the superseded values;
-the same bytes twice change nothing. Two imports at the same time both land (write
-conflicts are retried). The file is parsed in a child process (see `guard`).
+every value a file reports is stored with its upload, unchanged ones too, so rolling back
+any upload, in any order, leaves the values of the latest live upload of each identity.
+The same bytes twice change nothing, unless a later upload has since replaced some of the
+first one's values: sending the file again makes them count again (« rétabli »). Two
+imports at the same time both land (write conflicts are retried). The file is parsed in a
+child process (see `guard`).
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -36,13 +41,13 @@ import pyarrow.compute as pc
 
 from ardenne_kpi import db
 from ardenne_kpi.db import imports as sql
-from ardenne_kpi.errors import ArdenneError, ReportError
+from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, reader
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
 
-NEW, CHANGED, SAME = "nouveau", "modifié", "inchangé"
+NEW, CHANGED, SAME, RESTORED = "nouveau", "modifié", "inchangé", "rétabli"
 CHANGE_COLUMNS = ["indicator", "operator", "zone", "audience", "period", "old_value", "new_value", "change",
                   "sheet", "cell"]
 OUTLIER_RATIO = 3.0
@@ -57,8 +62,9 @@ class ImportResult:
     status: str
     upload_id: int | None = None
     inserted: int = 0
-    updated: int = 0
+    updated: int = 0  # changed values, restored ones included
     unchanged: int = 0
+    restored: int = 0  # values an earlier import of the same file brought, counting again
     scores: int = 0  # brand-platform scores written (or that would be, in a dry run)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
@@ -95,6 +101,7 @@ class ImportResult:
             dup = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.duplicate_of.items()}
         return {"file": self.file, "status": self.status, "upload_id": self.upload_id, "operator": self.operator,
                 "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
+                "restored": self.restored,
                 "brand_scores": self.scores,
                 "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
                 "duplicate_of": dup}
@@ -110,6 +117,8 @@ class ImportResult:
             return (f"{self.file} : fichier identique à l'import n° {d['upload_id']} du {when}{who} ; "
                     "rien n'a changé.")
         counts = f"{self.inserted} nouvelle(s), {self.updated} modifiée(s), {self.unchanged} inchangée(s)"
+        if self.restored:
+            counts += f", dont {self.restored} rétablie(s) (valeurs d'un import précédent de ce fichier)"
         if self.scores:
             counts += f", {self.scores} note(s) de plateforme de marque"
         if self.status == "dry-run":
@@ -250,10 +259,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
     sha = hashlib.sha256(data).hexdigest()
     fw = framework or db.ensure_framework(con)
     duplicate = sql.find_live_upload(con, sha)
-    if duplicate and not dry_run:
-        result.status, result.duplicate_of = "unchanged", duplicate
-        result.upload_id = duplicate["upload_id"]
-        return result
+    if duplicate and not dry_run and sql.fully_current(con, duplicate["upload_id"]):
+        return _unchanged_duplicate(result, duplicate)
     try:
         report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
                              stats=result.parse_stats)
@@ -270,39 +277,69 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
 
     def compare(cur: duckdb.DuckDBPyConnection) -> pa.Table:
         """Fill the result's changes, counts and history warnings; returns the diff."""
-        diff = sql.compare(cur, incoming, epsilon=EPSILON, labels=(NEW, CHANGED, SAME))
+        diff = sql.compare(cur, incoming, epsilon=EPSILON, labels=(NEW, CHANGED, SAME, RESTORED),
+                           earlier=duplicate["upload_id"] if duplicate else None)
         result.changes_table, result._changes = diff, None
         result.warnings = (parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
                            + _overlap_warnings(cur, incoming))
         tally = pc.value_counts(diff["change"])
         counts = dict(zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True))
-        result.inserted, result.updated, result.unchanged = (int(counts.get(k, 0)) for k in (NEW, CHANGED, SAME))
+        result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
+        result.updated = int(counts.get(CHANGED, 0)) + result.restored
         return diff
 
     if dry_run:
-        compare(con.cursor())
+        cur = con.cursor()
+        compare(cur)
         result.scores = sum(len(sheet.scores) for sheet in report.brand)
+        if duplicate and _nothing_to_change(cur, result, report):
+            result.scores = 0  # the same file, and all it brought counts already
         result.status = "dry-run"
         return result
     stored = _keep_original(con, data, sha, name, db_path)
 
-    def write() -> tuple[int, int, int, int]:
+    def write() -> int | None:
         # everything compared inside the transaction: another import may land meanwhile
         with db.transaction(con) as tx:
+            diff = compare(tx)
+            if duplicate and _nothing_to_change(tx, result, report):
+                return None  # the same file, and all it brought counts already
             upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
                                           operator=report.operator, user=user, stored_path=stored)
-            diff = compare(tx)
-            mask = pc.not_equal(diff["change"], SAME)
-            changed = incoming.filter(mask).append_column("old_id", diff["old_id"].filter(mask))
-            sql.write_values(tx, upload_id, changed)
+            # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
+            sql.write_values(tx, upload_id, incoming.append_column("old_id", diff["old_id"]))
             result.scores = _store_brand(con, tx, report, upload_id)
             messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
             sql.finish_upload(tx, upload_id, inserted=result.inserted, updated=result.updated,
                               unchanged=result.unchanged, warnings=len(result.warnings), messages=messages)
-            return upload_id, result.inserted, result.updated, result.unchanged
+            return upload_id
 
-    result.upload_id, result.inserted, result.updated, result.unchanged = db.with_retry(write)
+    try:
+        result.upload_id = db.with_retry(write)
+    except duckdb.Error as exc:  # a full disk, a damaged file: the transaction is rolled back, say so
+        raise db.database_error(exc, db_path) from exc
+    if result.upload_id is None:
+        return _unchanged_duplicate(result, duplicate)
     result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
+    return result
+
+
+def _nothing_to_change(cur: duckdb.DuckDBPyConnection, result: ImportResult, report: ParsedReport) -> bool:
+    """Whether every value (compared already into `result`) and every brand-platform score of
+    the report is the one that counts now."""
+    if result.inserted or result.updated:
+        return False
+    if not report.brand:
+        return True
+    from ardenne_kpi import brand
+
+    return brand.changed_scores(cur, report.brand) == 0
+
+
+def _unchanged_duplicate(result: ImportResult, duplicate: dict) -> ImportResult:
+    """The same file as a live upload whose values all count already: nothing is written."""
+    result.status, result.duplicate_of, result.upload_id = "unchanged", duplicate, duplicate["upload_id"]
+    result.inserted = result.updated = result.restored = result.scores = 0
     return result
 
 
@@ -360,7 +397,9 @@ def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> 
 
 def _keep_original(con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str,
                    db_path: str | os.PathLike | None) -> str | None:
-    """Store the original bytes under uploads/ beside the database, by hash (idempotent)."""
+    """Store the original bytes under uploads/ beside the database, by hash (idempotent), and
+    return their path relative to the database's folder (`uploads/<hash>.xlsx`), so the data
+    folder can move. A full disk leaves no partial file and raises StorageError (French)."""
     database = db_path or db.database_file(con)
     if not database or str(database) == ":memory:":
         return None
@@ -369,27 +408,53 @@ def _keep_original(con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: 
     suffix = suffix if suffix in (".xlsx", ".xlsm", ".xls", ".ods") else ""
     target = folder / f"{sha}{suffix}"
     if not target.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.replace(tmp, target)
-    return str(target)
+        tmp = None
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except OSError as exc:
+            if tmp is not None:
+                Path(tmp).unlink(missing_ok=True)
+            raise StorageError(_storage_message(exc, folder)) from exc
+    return target.relative_to(Path(database).resolve().parent).as_posix()
+
+
+def _storage_message(exc: OSError, folder: Path) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        why = "le disque est plein"
+        what = "Libérez de la place sur ce disque (ou déplacez le dossier des données), puis importez de nouveau"
+    elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        why = "l'écriture y est interdite"
+        what = "Donnez le droit d'écrire dans ce dossier au compte qui lance l'application, puis importez de nouveau"
+    else:
+        why = exc.strerror or str(exc)
+        what = "Vérifiez ce dossier et le disque, puis importez de nouveau"
+    return (f"Le fichier d'origine n'a pas pu être conservé dans {folder} : {why}. Rien n'a été enregistré. "
+            f"{what}.")
 
 
 def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
     """(file name, bytes) of an upload's original file, or None when it was not kept (demo
     data) or is gone. Files are kept by `_keep_original`; a relative stored path is read
-    from beside the database file."""
+    from the database's folder; an old absolute one, when that file is gone, from uploads/
+    beside the database (the data folder moved)."""
     found = db.upload_file(con, upload_id)
     if not found or not found[1]:
         return None
     name, stored = found
     path = Path(stored)
-    candidates = [path]
     database = db.database_file(con)
-    if not path.is_absolute() and database:
-        candidates += [Path(database).resolve().parent / path, db.uploads_dir(database) / path]
+    if not database:
+        candidates = [path] if path.is_absolute() else []
+    elif path.is_absolute():
+        candidates = [path, db.uploads_dir(database) / path.name]
+    else:
+        candidates = [Path(database).resolve().parent / path, db.uploads_dir(database) / path]
     for candidate in candidates:
         try:
             return name, candidate.read_bytes()
@@ -431,7 +496,10 @@ def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = 
             brand.rollback_upload(tx, upload_id)  # its brand-platform scores too
             return plan
 
-    plan = db.with_retry(work)
+    try:
+        plan = db.with_retry(work)
+    except duckdb.Error as exc:  # rolled back whole: say what happened, not a traceback
+        raise db.database_error(exc, None) from exc
     restored = int(plan["restored_id"].notna().sum())
     return {"upload_id": upload_id, "file_name": upload["file_name"], "restored": restored,
             "withdrawn": len(plan) - restored}
