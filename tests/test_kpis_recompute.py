@@ -143,7 +143,7 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def demo(demo_db_path):
-    con = db.connect(demo_db_path, read_only=True)
+    con = db.connect(demo_db_path)  # same configuration as the other modules' connections
     fw = db.stored_framework(con)
     values = con.execute("SELECT * FROM report_values WHERE is_current").df()
     for column in ("period_start", "period_end"):
