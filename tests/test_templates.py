@@ -6,6 +6,7 @@ import io
 
 import openpyxl
 import pytest
+from openpyxl.utils import column_index_from_string
 
 from ardenne_kpi import db, templates
 from ardenne_kpi.__main__ import main
@@ -21,7 +22,7 @@ def _sheet(data: bytes):
 def _rows(ws) -> list[tuple]:
     out, r = [], templates.FIRST_ROW
     while ws.cell(r, 1).value:
-        out.append(tuple(ws.cell(r, c).value for c in range(1, 13)))
+        out.append(tuple(ws.cell(r, c).value for c in range(1, len(templates.COLUMN_OF) + 1)))
         r += 1
     return out
 
@@ -39,7 +40,7 @@ def test_filled_template_imports_with_zero_warnings_on_the_demo_for_every_operat
     try:
         for op in fw.operators:
             ws_rows = _rows(_sheet(templates.build_template(con, fw, op.code, "S07")))
-            last = {n: (row[8], row[2]) for n, row in enumerate(ws_rows, start=templates.FIRST_ROW)}
+            last = {n: (row[LAST], row[2]) for n, row in enumerate(ws_rows, start=templates.FIRST_ROW)}
 
             def value(r, _code, last=last):  # 10 % above the last value keeps clear of the outlier check
                 previous, unit = last[r]
@@ -52,6 +53,10 @@ def test_filled_template_imports_with_zero_warnings_on_the_demo_for_every_operat
             assert (op.code, result.errors, result.warnings) == (op.code, [], [])
     finally:
         con.close()
+
+
+# Index of the « Dernière valeur déclarée » column in a row of the data sheet.
+LAST = column_index_from_string(templates.COLUMN_OF["last_value"]) - 1
 
 
 def _copy(database, tmp_path):
@@ -72,8 +77,8 @@ def test_template_lists_the_operators_indicators_with_last_value_and_target(demo
         fw, i, templates.resolve_period(fw, "S05"))}
     brd01 = next(r for r in rows if r[0] == "BRD01")
     assert brd01[1] == fw.indicator("BRD01").label and brd01[3] == "S05"
-    assert brd01[8] is not None and brd01[9] == "S04 (avr. 2018 – sept. 2018)"  # last value, its period
-    assert brd01[10] == 800 and brd01[11].startswith("S11")  # final target
+    assert brd01[LAST] is not None and brd01[LAST + 1] == "S04 (avr. 2018 – sept. 2018)"  # last value, its period
+    assert brd01[LAST + 2] == 800 and brd01[LAST + 3].startswith("S11")  # final target
 
 
 def test_quarterly_indicator_has_one_row_per_quarter_of_a_programme_semester(con, fw):
@@ -92,7 +97,10 @@ def test_template_has_dropdowns_protection_and_frozen_header(con, fw):
         assert validated[col].type == "list"
     first = templates.FIRST_ROW
     assert ws[f"G{first}"].protection.locked is False and ws[f"D{first}"].protection.locked is False
-    assert ws[f"A{first}"].protection.locked is True and ws[f"I{first}"].protection.locked is True
+    last_value = templates.COLUMN_OF["last_value"]
+    assert ws[f"A{first}"].protection.locked is True and ws[f"{last_value}{first}"].protection.locked is True
+    # A ratio's components are asked beside the value, unlocked.
+    assert ws.cell(templates.HEADER_ROW, 9).value == "Numérateur" and ws[f"I{first}"].protection.locked is False
     assert ws.column_dimensions["B"].width > 40
     assert ws["A2"].value == "Opérateur : FTLB"
     assert ws.cell(templates.HEADER_ROW, 1).value == "Code indicateur"
