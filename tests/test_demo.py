@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import openpyxl
 import pandas as pd
 import pytest
 
-from ardenne_kpi import db, demo, reporting
+from ardenne_kpi import db, demo, kpis, reporting, templates
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +94,59 @@ def test_demo_database_is_marked(demo_db_path):
         assert con.execute("SELECT value FROM meta WHERE name = 'demo'").fetchone()[0] == "true"
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ lineage: the real path
+
+
+def _number(cell) -> float:
+    """What a partner's cell says, read without the engine: an Excel number (a percentage
+    cell times 100) or French text such as « 1 234 » or « 45,3 % »."""
+    raw = cell.value
+    if isinstance(raw, str):
+        return float(raw.replace("\u202f", "").replace(" ", "").replace("%", "").replace(",", "."))
+    return raw * 100 if "%" in cell.number_format else raw
+
+
+def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, fw):
+    pairs = demo_con.execute("SELECT DISTINCT indicator, period FROM report_values WHERE is_current").fetchall()
+    lineage = pd.concat([kpis.lineage(demo_con, fw, i, p).assign(indicator=i) for i, p in pairs])
+    lineage = lineage.drop_duplicates(["indicator", "operator", "zone", "audience", "period"])
+    assert len(lineage) == demo_con.execute("SELECT count(*) FROM report_values WHERE is_current").fetchone()[0]
+    books: dict[str, openpyxl.Workbook] = {}
+    for row in lineage.itertuples(index=False):
+        assert row.stored_path and row.file_name.startswith(f"rapport_{row.operator}_")
+        if row.stored_path not in books:
+            books[row.stored_path] = openpyxl.load_workbook(row.stored_path)
+        cell = books[row.stored_path][row.sheet][row.cell]
+        assert _number(cell) == pytest.approx(row.value), (row.file_name, row.sheet, row.cell)
+    assert len(books) == demo_con.execute("SELECT count(*) FROM uploads").fetchone()[0]
+
+
+def test_brand_scores_come_from_a_sheet_of_the_imported_reports(demo_con):
+    rows = demo_con.execute("""
+        SELECT b.score, b.sheet, b.cell, u.stored_path FROM brand_scores b JOIN uploads u ON u.id = b.upload_id
+        WHERE b.is_current""").fetchall()
+    assert len(rows) > 300
+    books = {path: openpyxl.load_workbook(path, read_only=True) for path in {r[3] for r in rows}}
+    assert all(books[path][sheet][cell].value == score for score, sheet, cell, path in rows)
+
+
+def test_reports_come_in_the_template_and_in_partner_layouts(demo_con):
+    sheets = dict(demo_con.execute("""
+        SELECT u.operator, list(DISTINCT v.sheet ORDER BY v.sheet) FROM uploads u
+        JOIN report_values v ON v.upload_id = u.id GROUP BY u.operator""").fetchall())
+    assert sheets.pop("PNVH") == ["Données"] and sheets.pop("FTPN") == ["Données"]
+    assert sheets.pop("ADT08") == ["Tableau de bord"]
+    assert set(map(tuple, sheets.values())) == {(templates.DATA_SHEET,)}
+
+
+def test_demo_uploads_are_dated_as_partners_sent_them(demo_con):
+    delays = demo_con.execute("""
+        SELECT u.operator, min(date_diff('day', q.quarter_end, CAST(u.uploaded_at AS DATE))),
+               max(date_diff('day', q.quarter_end, CAST(u.uploaded_at AS DATE)))
+        FROM uploads u JOIN (SELECT upload_id, max(period_end) AS quarter_end FROM report_values GROUP BY upload_id) q
+          ON q.upload_id = u.id
+        GROUP BY u.operator""").fetchall()
+    for operator, shortest, longest in delays:
+        assert 12 <= shortest and longest <= (110 if operator == demo.LATE_OPERATOR else 40), operator

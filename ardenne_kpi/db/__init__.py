@@ -207,6 +207,11 @@ def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return get_meta(con, "demo") == "true"
 
 
+def mark_demo(con: duckdb.DuckDBPyConnection) -> None:
+    """Mark the base as a demo: every page then says its figures are not real."""
+    set_meta(con.cursor(), "demo", "true")
+
+
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     cur = con.cursor()
     return {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # our constants

@@ -20,6 +20,7 @@ conflicts are retried). The file is parsed in a child process (see `guard`).
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -234,8 +235,12 @@ def _file_message(message: str) -> str:
 
 def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | bytes, file_name: str | None = None, *,
                 operator: str | None = None, user: str | None = None, dry_run: bool = False,
-                db_path: str | os.PathLike | None = None, framework: Framework | None = None) -> ImportResult:
+                db_path: str | os.PathLike | None = None, framework: Framework | None = None,
+                uploaded_at: dt.datetime | None = None, isolated: bool = True) -> ImportResult:
     """Import one report in one transaction (or only simulate it with `dry_run`).
+
+    `uploaded_at` dates the upload (now by default) and `isolated=False` parses in this
+    process, without the guard child: both only for files the program wrote itself (the demo).
 
     Never raises for a bad file: a refused file comes back with status 'refused', its
     errors, and nothing written. DatabaseBusyError and unexpected database failures do raise.
@@ -256,7 +261,7 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         return result
     try:
         report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
-                             stats=result.parse_stats)
+                             isolated=isolated, stats=result.parse_stats)
     except ReportError as exc:
         result.errors = [Issue("", "", _file_message(exc.message))]
         return result
@@ -289,7 +294,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         # everything compared inside the transaction: another import may land meanwhile
         with db.transaction(con) as tx:
             upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
-                                          operator=report.operator, user=user, stored_path=stored)
+                                          operator=report.operator, user=user, stored_path=stored,
+                                          uploaded_at=uploaded_at)
             diff = compare(tx)
             mask = pc.not_equal(diff["change"], SAME)
             changed = incoming.filter(mask).append_column("old_id", diff["old_id"].filter(mask))
