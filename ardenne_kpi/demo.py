@@ -4,7 +4,11 @@ Built from the framework and the ranges of shared/domain/NOTES.md: quarters 2016
 2022-Q1 (and the programme semesters and years the frequencies call for), seasonality,
 Covid, the sourced anchor values, and the gaps a real portfolio has (an operator reporting
 late, an indicator never reported, a partner missing its last report, dimension × key cells
-no indicator serves). Same seed, same database.
+no indicator serves). Same seed, same values.
+
+The demo arrives the way real data does: each operator's report of each quarter is
+written as a workbook (`demo_reports`) and imported through the engine, its file kept
+beside the database, so every figure's source opens on the cell that holds it.
 """
 
 from __future__ import annotations
