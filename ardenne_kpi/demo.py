@@ -249,7 +249,7 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
     # The next workbooks are written in a second thread while one is imported (DuckDB lets
     # go of the GIL while it works): a third off the demo's creation time on two cores.
     written = 0
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with db.single_threaded(con), ThreadPoolExecutor(max_workers=1) as pool:
         futures = [pool.submit(write, u) for u in order]
         try:
             for u, future in zip(order, futures, strict=True):
