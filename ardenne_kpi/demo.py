@@ -246,8 +246,8 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
         return demo_reports.write_report(reader, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name),
                                          written=u.uploaded_at.date())
 
-    # The next workbooks are written in a second thread while one is imported (DuckDB lets
-    # go of the GIL while it works): a third off the demo's creation time on two cores.
+    # The next workbooks are written in a second thread while one is imported: DuckDB lets
+    # go of the GIL while it works, so writing and importing share the two cores.
     written = 0
     with db.single_threaded(con), ThreadPoolExecutor(max_workers=1) as pool:
         futures = [pool.submit(write, u) for u in order]

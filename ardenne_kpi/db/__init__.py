@@ -232,7 +232,9 @@ def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
 
 
 def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd.DataFrame) -> None:
-    """Write the demo uploads and values in one transaction and mark the base as a demo."""
+    """Write synthetic uploads and values straight into the tables, in one transaction, and
+    mark the base as a demo: a million values in a second for the benchmarks and tests. The
+    demo itself goes through the import engine (`demo.create_demo`); these values have no file."""
     with transaction(con) as cur:
         cur.register("demo_uploads", uploads)
         cur.register("demo_values", values)
