@@ -9,8 +9,8 @@ Each run builds a fresh database file, `--repeat` times (3 by default; medians p
 - old in-memory path (baseline): the same values written straight into the tables with
   `db.write_demo` and invented lineage, as the demo was made before issue 11.
 
-Wall-clock seconds and this process's CPU seconds (the second thread's included): on a
-shared machine the CPU figure moves less with other people's load.
+Wall-clock seconds and this process's CPU seconds: on a shared machine the CPU figure
+moves less with other people's load.
 
     python bench/demo_bench.py [--repeat 3]
 """
