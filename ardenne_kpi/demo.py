@@ -4,13 +4,16 @@ Built from the framework and the ranges of shared/domain/NOTES.md: quarters 2016
 2022-Q1 (and the programme semesters and years the frequencies call for), seasonality,
 Covid, the sourced anchor values, and the gaps a real portfolio has (an operator reporting
 late, an indicator never reported, a partner missing its last report, dimension × key cells
-no indicator serves). Same seed, same database.
+no indicator serves). Same seed, same values.
+
+The demo arrives the way real data does: each operator's report of each quarter is
+written as a workbook (`demo_reports`) and imported through the engine, its file kept
+beside the database, so every figure's source opens on the cell that holds it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import random
 from bisect import bisect_left
 from dataclasses import dataclass
@@ -18,9 +21,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import brand, db
+from ardenne_kpi import brand, db, demo_reports
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, period_containing, periods_between
+from ardenne_kpi.reports import importer
 
 SEED = 20161001
 
@@ -29,6 +33,7 @@ NEVER_REPORTED = "BRD08"          # an indicator no partner ever reported
 LATE_OPERATOR = "RND"             # reports 60 to 110 days after the period's end
 MISSING_LAST_REPORT = "ACW"       # has sent nothing for S11 (Oct. 2021 – March 2022)
 MISSING_PERIOD = "S11"
+USER = "démonstration"     # who the demo's uploads are recorded as made by
 
 # Seasonal share of a year's tourism flows by quarter (NOTES.md).
 SEASON = {1: 0.18, 2: 0.24, 3: 0.37, 4: 0.21}
@@ -151,7 +156,10 @@ def _round(ind: Indicator, value: float) -> float:
 
 
 def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The demo uploads and values as DataFrames, deterministically (fixed seed)."""
+    """The demo's reports and their values, deterministically (fixed seed): one row per report
+    (id, file_name, operator, period: its quarter, uploaded_by, uploaded_at) and one per value
+    (indicator, operator, zone, audience, period, grain, period_start, period_end, value,
+    comment, upload_id: the report that carries it)."""
     rng = random.Random(SEED)
     rows = []
     for ind in fw.indicators:
@@ -187,27 +195,17 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
             by_upload[key] = upload_id
             late = operator == LATE_OPERATOR and quarter.start.year >= 2018
             delay = rng.randint(60, 110) if late else rng.randint(12, 40)
-            name = f"rapport_{operator}_{quarter.code}.xlsx"
             uploads.append({
-                "id": upload_id, "file_name": name,
-                "sha256": hashlib.sha256(f"demo:{name}".encode()).hexdigest(),
-                "size_bytes": 0, "operator": operator, "uploaded_by": "démonstration",
+                "id": upload_id, "file_name": f"rapport_{operator}_{quarter.code}.xlsx", "operator": operator,
+                "period": quarter.code, "uploaded_by": USER,
                 "uploaded_at": dt.datetime.combine(quarter.end + dt.timedelta(days=delay), dt.time(10, 0)),
-                "status": "demo",
             })
-        upload_id = by_upload[key]
         values.append({
             "indicator": indicator, "operator": operator, "zone": zone, "audience": audience,
             "period": period.code, "grain": period.grain, "period_start": period.start, "period_end": period.end,
-            "value": value, "comment": None, "upload_id": upload_id, "sheet": "Indicateurs",
+            "value": value, "comment": None, "upload_id": by_upload[key],
         })
-    values_df = pd.DataFrame(values)
-    # Lineage: the row of each value in its (virtual) report, header on row 5.
-    values_df["cell"] = "H" + (values_df.groupby("upload_id").cumcount() + 6).astype(str)
-    uploads_df = pd.DataFrame(uploads)
-    counts = values_df.groupby("upload_id").size()
-    uploads_df["inserted"] = uploads_df["id"].map(counts).fillna(0).astype(int)
-    return uploads_df, values_df
+    return pd.DataFrame(uploads), pd.DataFrame(values)
 
 
 def _make_monotonic(rows: list, indicator: str) -> None:
@@ -222,9 +220,26 @@ def _make_monotonic(rows: list, indicator: str) -> None:
 
 
 def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
-    """Fill an empty database with the demo data; returns the number of values written."""
+    """Fill an empty database with the demo data; returns the number of values written.
+
+    Each report is written as a workbook (`demo_reports.write_report`) and imported through
+    the engine, dated as the partner sent it: its file is kept beside the database, and the
+    lineage of every figure names a cell of it that holds the value."""
     uploads, values = build_values(fw)
     db.sync_framework(con, fw)
-    db.write_demo(con, uploads, values)
-    brand.create_demo_scores(con, fw)  # the brand-platform sheets that came with some reports
-    return len(values)
+    scores = dict(iter(brand.demo_scores(fw).groupby("file_name", sort=False)))
+    by_upload = dict(iter(values.groupby("upload_id", sort=False)))
+    written = 0
+    # In the order partners sent them: a template shows the operator's last values, so its
+    # previous report must be in first. DuckDB on one thread: 177 runs of tiny statements.
+    with db.single_threaded(con):
+        for u in uploads.sort_values(["uploaded_at", "id"]).itertuples(index=False):
+            data = demo_reports.write_report(con, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name),
+                                             written=u.uploaded_at.date())
+            result = importer.import_file(con, data, u.file_name, operator=u.operator, user=USER, framework=fw,
+                                          uploaded_at=u.uploaded_at, isolated=False)
+            if result.status != "imported":
+                raise RuntimeError(f"demo report {u.file_name} not imported: {result.errors[:3]}")
+            written += result.inserted
+    db.mark_demo(con)
+    return written

@@ -21,12 +21,15 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Mapping
+from copy import copy
 from dataclasses import dataclass
 
 import duckdb
 from openpyxl import Workbook
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -188,6 +191,17 @@ def file_name(operator: str, period: Period) -> str:
 def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
                    *, today: dt.date | None = None) -> bytes:
     """The template workbook of `operator` for `period`, as .xlsx bytes."""
+    return workbook_bytes(template_workbook(con, fw, operator, period, today=today))
+
+
+def template_workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
+                      *, today: dt.date | None = None, values: Mapping[tuple[str, str, str, str], float] | None = None
+                      ) -> Workbook:
+    """The template of `operator` for `period` as an openpyxl workbook. With `values`
+    ((indicator, period code, zone, audience) -> value, or (value, numerator, denominator)
+    for a ratio) its value cells come filled, as a
+    partner would send it back (the demo's reports); a value without a line of its own
+    goes into the blank lines below the table, as the instructions tell partners to do."""
     operator = resolve_operator(fw, operator)
     period = resolve_period(fw, period)
     rows = template_rows(con, fw, operator, period)
@@ -196,20 +210,26 @@ def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
     guide.title = GUIDE_SHEET
     data = wb.create_sheet(DATA_SHEET)
     _write_data_sheet(data, _write_guide(guide, fw, period, rows), fw, operator, period, rows,
-                      today or dt.date.today())
+                      today or dt.date.today(), values or {})
     wb.active = 1  # the partner lands on the table to fill
     props = wb.properties
     props.title = f"Rapport {operator} {period.code}"
     props.subject = "Ardenne Attractivity : rapport d'activité"
     props.creator = "Ardenne KPI"
     props.keywords = f"ardenne-kpi-template v{TEMPLATE_VERSION} {operator} {period.code}"
+    return wb
+
+
+def workbook_bytes(wb: Workbook) -> bytes:
+    """An openpyxl workbook as .xlsx bytes."""
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
 def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, period: Period,
-                      rows: list[TemplateRow], today: dt.date) -> None:
+                      rows: list[TemplateRow], today: dt.date, values: Mapping[tuple[str, str, str, str], float]
+                      ) -> None:
     op_label = fw.label("operators", operator)
     ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
     last_col = get_column_letter(ncols)
@@ -245,15 +265,30 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
     ws.row_dimensions[REF_TITLE_ROW].height = 30
     ws.row_dimensions[HEADER_ROW].height = 30
 
-    r = FIRST_ROW
-    for row in rows:
-        ind = row.indicator
-        target = ind.final_target
-        values = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, None, None,
-                  None, None, row.last_value, row.last_period.label_fr if row.last_period else None,
-                  target.value, target.period.label_fr]
-        for col, value in enumerate(values, start=1):
-            cell = put_cell(ws, r, col, value)
+    # Styling a cell costs openpyxl a hash of every style object; the cells of a column
+    # share their style, so each one is built once and copied (the same file, faster).
+    styles: dict[tuple, StyleArray] = {}
+
+    def put(r: int, col: int, value, key: tuple, style) -> None:
+        cell = put_cell(ws, r, col, value)
+        shared = styles.get(key)
+        if shared is None:
+            style(cell)
+            styles[key] = copy(cell._style)
+        else:
+            cell._style = copy(shared)
+
+    def line_style(col: int, number_format: str, ratio: bool):
+        def style(cell) -> None:
+            cell.border = _BORDER
+            kind = COLUMNS[col - 1][2] if col <= len(COLUMNS) else "ref"
+            if kind == "input" or kind == "component":
+                cell.protection = _UNLOCKED
+                if kind == "input" or ratio:
+                    cell.fill = _FILL_INPUT
+            elif col > len(COLUMNS):
+                cell.fill = _FILL_REF
+                cell.font = Font(color="404040")
             cell.border = _BORDER
             kind = COLUMNS[col - 1][2] if col <= len(COLUMNS) else "ref"
             if kind == "input" or kind == "component":
@@ -264,13 +299,39 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
                 cell.fill = _FILL_REF
                 cell.font = Font(color="404040")
             if col in _NUMBER_COLUMNS:
-                cell.number_format = "#,##0.##" if ind.unit.strip() != "%" else "0.0"
+                cell.number_format = number_format
+        return style
+
+    def unlocked(cell) -> None:
+        cell.protection = _UNLOCKED
+
+    unplaced = dict(values)
+    r = FIRST_ROW
+    for row in rows:
+        ind = row.indicator
+        target = ind.final_target
+        number_format = "#,##0.##" if ind.unit.strip() != "%" else "0.0"
+        given = unplaced.pop((ind.code, row.period.code, row.zone, row.audience or ""), None)
+        value, numerator, denominator = given if isinstance(given, tuple) else (given, None, None)
+        line = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, value, None,
+                numerator, denominator, row.last_value, row.last_period.label_fr if row.last_period else None,
+                target.value, target.period.label_fr]
+        for col, cell_value in enumerate(line, start=1):
+            put(r, col, cell_value, (col, number_format, ind.is_ratio), line_style(col, number_format, ind.is_ratio))
         r += 1
     last_filled = r - 1
     # Blank unlocked lines for what the template did not foresee (another zone or audience).
     for extra in range(r, r + EXTRA_ROWS):
         for col in range(1, len(COLUMNS) + 1):
-            ws.cell(extra, col).protection = _UNLOCKED
+            put(extra, col, None, ("extra",), unlocked)
+    for extra, ((code, period_code, zone, audience), given) in enumerate(unplaced.items(), start=r):
+        if extra >= r + EXTRA_ROWS:
+            raise ValueError(f"more than {EXTRA_ROWS} values without a line of the template")
+        value, numerator, denominator = given if isinstance(given, tuple) else (given, None, None)
+        for col, cell_value in zip((1, 4, 5, 6, 7, 9, 10),
+                                   (code, period_code, zone, audience or None, value, numerator, denominator),
+                                   strict=True):
+            put_cell(ws, extra, col, cell_value)
     last_row = r + EXTRA_ROWS - 1
 
     _validations(ws, lists, last_row)
@@ -364,14 +425,20 @@ def _write_guide(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> 
     ws["A1"] = "Mode d'emploi du rapport"
     ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
     r = 3
+    plain = None
     for line in _instructions(period, rows):
-        put_cell(ws, r, 1, line).alignment = Alignment(wrap_text=False)
+        cell = put_cell(ws, r, 1, line)
+        if plain is None:
+            cell.alignment = Alignment(wrap_text=False)
+            plain = cell._style
+        cell._style = copy(plain)  # one style built, then shared (see _write_data_sheet)
         r += 1
     r += 1
     put_cell(ws, r, 1, "Codes à utiliser").font = Font(bold=True, size=13, color=_GREEN)
     r += 1
     sheet_ref = "'" + GUIDE_SHEET.replace("'", "''") + "'"
     ranges = {}
+    bold = None
     for field, (title, entries) in _code_lists(fw, rows).items():
         head = put_cell(ws, r, 1, title)
         head.font = Font(bold=True, color="FFFFFF")
@@ -379,7 +446,11 @@ def _write_guide(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> 
         ws.cell(r, 2).fill = _FILL_HEADER
         first = r + 1
         for offset, (code, label) in enumerate(entries, start=1):
-            put_cell(ws, r + offset, 1, code).font = Font(bold=True)
+            cell = put_cell(ws, r + offset, 1, code)
+            if bold is None:
+                cell.font = Font(bold=True)
+                bold = cell._style
+            cell._style = copy(bold)
             put_cell(ws, r + offset, 2, label)
         ranges[field] = f"{sheet_ref}!$A${first}:$A${first + len(entries) - 1}"
         r = first + len(entries) + 1

@@ -70,7 +70,12 @@ def _open(path: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
 
 def connection() -> tuple[duckdb.DuckDBPyConnection, Path, bool]:
     path = db.db_path(os.environ.get("ARDENNE_DB"))
-    con, created = _open(str(path.resolve()))
+    if path.exists():
+        con, created = _open(str(path.resolve()))
+    else:  # the demo's reports are written and imported one by one: say why the first page waits
+        with st.spinner("Première ouverture : création de la base de démonstration, rapport par rapport "
+                        "(une vingtaine de secondes)…"):
+            con, created = _open(str(path.resolve()))
     return con, path, created
 
 

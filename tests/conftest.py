@@ -38,6 +38,14 @@ def demo_db_path(tmp_path_factory, fw) -> Path:
     return path
 
 
+def private_copy(database: Path, folder: Path) -> Path:
+    """A copy of a session database that a test may change. Building a demo imports 177
+    reports; a copy takes milliseconds, and its lineage still opens the original files."""
+    path = folder / database.name
+    path.write_bytes(database.read_bytes())
+    return path
+
+
 @pytest.fixture(scope="session")
 def empty_db_path(tmp_path_factory, fw) -> Path:
     path = tmp_path_factory.mktemp("empty") / "empty.duckdb"

@@ -145,11 +145,11 @@ def test_brand_sheet_names_are_recognised():
     assert not brand.is_brand_sheet("Indicateurs")
 
 
-def test_demo_scores_attach_to_demo_reports_and_feed_the_charts(tmp_path, fw):
-    from ardenne_kpi import db, demo
+def test_demo_scores_attach_to_demo_reports_and_feed_the_charts(tmp_path, demo_db_path, fw):
+    from ardenne_kpi import db
+    from tests.conftest import private_copy
 
-    con = db.connect(tmp_path / "d.duckdb")
-    demo.create_demo(con, fw)
+    con = db.connect(private_copy(demo_db_path, tmp_path))
     assert brand.create_demo_scores(con, fw) > 300
     scores = brand.scores(con, fw)
     assert set(scores["score"]) <= {1, 2, 3, 4, 5}

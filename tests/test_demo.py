@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import openpyxl
 import pandas as pd
 import pytest
+from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+from python_calamine import CalamineWorkbook
 
-from ardenne_kpi import db, demo, reporting
+from ardenne_kpi import db, demo, kpis, reporting, templates
+from ardenne_kpi.periods import parse_period
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +97,73 @@ def test_demo_database_is_marked(demo_db_path):
         assert con.execute("SELECT value FROM meta WHERE name = 'demo'").fetchone()[0] == "true"
     finally:
         con.close()
+
+
+# ------------------------------------------------------------------ lineage: the real path
+
+
+def _number(raw: object) -> float:
+    """What a partner's cell says, read without the engine: a number, or French text such
+    as « 1 234 » or « 45,3 % »."""
+    if isinstance(raw, str):
+        return float(raw.replace("\u202f", "").replace(" ", "").replace("%", "").replace(",", "."))
+    return raw
+
+
+def _cell(rows: list[list], ref: str) -> object:
+    column, row = coordinate_from_string(ref)
+    return rows[row - 1][column_index_from_string(column) - 1]
+
+
+def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, fw):
+    cal = fw.calendar
+    programme = parse_period(f"{cal.start:%d/%m/%Y} - {cal.end:%d/%m/%Y}", cal).code
+    lineage = pd.concat([kpis.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code)
+                         for i in fw.indicators])
+    assert len(lineage) == demo_con.execute("SELECT count(*) FROM report_values WHERE is_current").fetchone()[0]
+    sheets: dict[tuple[str, str], list[list]] = {}
+    percent_cells = []
+    for row in lineage.itertuples(index=False):
+        assert row.stored_path and row.file_name.startswith(f"rapport_{row.operator}_")
+        key = (row.stored_path, row.sheet)
+        if key not in sheets:
+            book = CalamineWorkbook.from_path(row.stored_path)
+            sheets[key] = book.get_sheet_by_name(row.sheet).to_python(skip_empty_area=False)
+        raw = _number(_cell(sheets[key], row.cell))
+        if raw != pytest.approx(row.value):  # only an Excel percentage: 0.453 shown as 45.3 %
+            assert fw.indicator(row.indicator).is_percent and raw * 100 == pytest.approx(row.value), row
+            percent_cells.append(row)
+    assert len({path for path, _sheet in sheets}) == demo_con.execute("SELECT count(*) FROM uploads").fetchone()[0]
+    assert percent_cells  # FTPN's layout has some: their cells are formatted as percentages
+    for row in percent_cells[:5]:
+        assert openpyxl.load_workbook(row.stored_path)[row.sheet][row.cell].number_format.endswith("%")
+
+
+def test_brand_scores_come_from_a_sheet_of_the_imported_reports(demo_con):
+    rows = demo_con.execute("""
+        SELECT b.score, b.sheet, b.cell, u.stored_path FROM brand_scores b JOIN uploads u ON u.id = b.upload_id
+        WHERE b.is_current""").fetchall()
+    assert len(rows) > 300
+    sheets = {(path, sheet): CalamineWorkbook.from_path(path).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+              for _score, sheet, _cell, path in rows}
+    assert all(_cell(sheets[path, sheet], cell) == score for score, sheet, cell, path in rows)
+
+
+def test_reports_come_in_the_template_and_in_partner_layouts(demo_con):
+    sheets = dict(demo_con.execute("""
+        SELECT u.operator, list(DISTINCT v.sheet ORDER BY v.sheet) FROM uploads u
+        JOIN report_values v ON v.upload_id = u.id GROUP BY u.operator""").fetchall())
+    assert sheets.pop("PNVH") == ["Données"] and sheets.pop("FTPN") == ["Données"]
+    assert sheets.pop("ADT08") == ["Tableau de bord"]
+    assert set(map(tuple, sheets.values())) == {(templates.DATA_SHEET,)}
+
+
+def test_demo_uploads_are_dated_as_partners_sent_them(demo_con):
+    delays = demo_con.execute("""
+        SELECT u.operator, min(date_diff('day', q.quarter_end, CAST(u.uploaded_at AS DATE))),
+               max(date_diff('day', q.quarter_end, CAST(u.uploaded_at AS DATE)))
+        FROM uploads u JOIN (SELECT upload_id, max(period_end) AS quarter_end FROM report_values GROUP BY upload_id) q
+          ON q.upload_id = u.id
+        GROUP BY u.operator""").fetchall()
+    for operator, shortest, longest in delays:
+        assert 12 <= shortest and longest <= (110 if operator == demo.LATE_OPERATOR else 40), operator

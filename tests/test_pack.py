@@ -10,7 +10,7 @@ import pytest
 
 from ardenne_kpi import brand, db, demo, pack, snapshots
 from ardenne_kpi.__main__ import main
-from tests.conftest import run_page
+from tests.conftest import private_copy, run_page
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -27,11 +27,10 @@ def demo_pack(demo_db_path, fw):
 
 
 @pytest.fixture(scope="module")
-def demo_with_snapshot(tmp_path_factory, fw):
+def demo_with_snapshot(tmp_path_factory, demo_db_path, fw):
     """A private demo base with a committee snapshot taken before the last semester's reports."""
-    path = tmp_path_factory.mktemp("pack") / "demo.duckdb"
+    path = private_copy(demo_db_path, tmp_path_factory.mktemp("pack"))
     con = db.connect(path)
-    demo.create_demo(con, fw)
     snapshots.create(con, fw, "Comité S10", dt.date(2021, 11, 20))
     con.close()
     return path
@@ -161,10 +160,8 @@ def test_suivi_prepares_the_pack_for_download(demo_with_snapshot):
     assert labels == ["Télécharger le dossier (.pdf)", "Télécharger les tableaux (.xlsx)"]
 
 
-def test_marque_page_offers_demo_scores_then_shows_them(tmp_path, fw):
-    path = tmp_path / "m.duckdb"
-    con = db.connect(path)
-    demo.create_demo(con, fw)
+def test_marque_page_offers_demo_scores_then_shows_them(tmp_path, demo_db_path, fw):
+    con = db.connect(path := private_copy(demo_db_path, tmp_path))
     brand.create_demo_scores(con, fw)
     con.close()
     at = run_page("pages/6_Marque.py", path)

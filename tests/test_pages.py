@@ -24,7 +24,7 @@ def test_page_runs_on_empty_database(page, empty_db_path):
 
 def test_first_start_creates_the_demo_and_says_so(tmp_path):
     database = tmp_path / "first.duckdb"
-    at = run_page("app.py", database)
+    at = run_page("app.py", database, timeout=180)  # the demo's 177 reports are imported on this run
     assert database.exists()
     assert any("Données de démonstration" in i.value for i in at.info)
     assert any("init --empty" in i.value for i in at.info)

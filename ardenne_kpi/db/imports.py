@@ -185,11 +185,11 @@ def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFr
 
 def insert_upload(cur: duckdb.DuckDBPyConnection, *, file_name: str, sha256: str, size_bytes: int,
                   operator: str | None, user: str | None, stored_path: str | None,
-                  status: str = "imported") -> int:
+                  status: str = "imported", uploaded_at: dt.datetime | None = None) -> int:
     return cur.execute(
         "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [file_name, sha256, size_bytes, operator, user, dt.datetime.now().replace(microsecond=0), status,
+        [file_name, sha256, size_bytes, operator, user, uploaded_at or dt.datetime.now().replace(microsecond=0), status,
          stored_path]).fetchone()[0]
 
 

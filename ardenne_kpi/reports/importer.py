@@ -24,6 +24,7 @@ child process (see `guard`).
 
 from __future__ import annotations
 
+import datetime as dt
 import errno
 import hashlib
 import json
@@ -243,8 +244,12 @@ def _file_message(message: str) -> str:
 
 def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | bytes, file_name: str | None = None, *,
                 operator: str | None = None, user: str | None = None, dry_run: bool = False,
-                db_path: str | os.PathLike | None = None, framework: Framework | None = None) -> ImportResult:
+                db_path: str | os.PathLike | None = None, framework: Framework | None = None,
+                uploaded_at: dt.datetime | None = None, isolated: bool = True) -> ImportResult:
     """Import one report in one transaction (or only simulate it with `dry_run`).
+
+    `uploaded_at` dates the upload (now by default) and `isolated=False` parses in this
+    process, without the guard child: both only for files the program wrote itself (the demo).
 
     Never raises for a bad file: a refused file comes back with status 'refused', its
     errors, and nothing written. DatabaseBusyError and unexpected database failures do raise.
@@ -263,7 +268,7 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         return _unchanged_duplicate(result, duplicate)
     try:
         report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
-                             stats=result.parse_stats)
+                             isolated=isolated, stats=result.parse_stats)
     except ReportError as exc:
         result.errors = [Issue("", "", _file_message(exc.message))]
         return result
@@ -305,7 +310,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
             if duplicate and _nothing_to_change(tx, result, report):
                 return None  # the same file, and all it brought counts already
             upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
-                                          operator=report.operator, user=user, stored_path=stored)
+                                          operator=report.operator, user=user, stored_path=stored,
+                                          uploaded_at=uploaded_at)
             # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
             sql.write_values(tx, upload_id, incoming.append_column("old_id", diff["old_id"]))
             result.scores = _store_brand(con, tx, report, upload_id)
