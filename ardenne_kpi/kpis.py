@@ -749,17 +749,23 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
         raise KpiError(exc.message) from exc
     flt = _filter(fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end))
     stored = sql.stored_periods(con, flt)
-    placement = [(indicator_code, r["period"], period.code, period.end, _n_sub(period, r["grain"], fw.calendar))
-                 for r in stored.to_dict("records")]
-    placement = [p for p in placement if p[-1]]
-    mixed = len({g for r in stored.to_dict("records") for g in [r["grain"]]
-                 if _n_sub(period, r["grain"], fw.calendar)}) > 1
-    placement = pd.DataFrame([(*p, mixed) for p in placement],
-                             columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"])
+    records = stored.to_dict("records")
+    tiling = {r["period"]: _n_sub(period, r["grain"], fw.calendar) for r in records}
+    mixed = len({r["grain"] for r in records if tiling[r["period"]]}) > 1
+    # A value whose grain does not tile the period (a programme semester in a calendar year)
+    # is listed, apart (its own placeholder period), and never counted.
+    apart = period.code + "#"
+    placement = pd.DataFrame(
+        [(indicator_code, r["period"], period.code if tiling[r["period"]] else apart, period.end,
+          tiling[r["period"]] or 1, mixed if tiling[r["period"]] else False) for r in records],
+        columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"])
     out = sql.counted_values(con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"),
                              _covers(fw, "audiences"))
     out["reason"] = [LINEAGE_REASONS[r].format(outer=o) for r, o in zip(out["reason"], out["outer_zone"], strict=False)]
-    if ind.is_ratio:  # a ratio given without its components counts, but cannot be weighted
+    untiled = out["p_code"] == apart
+    out.loc[untiled, "counted"] = False
+    out.loc[untiled, "reason"] = "non compté : sa période ne découpe pas exactement celle-ci (jamais réparti)"
+    if ind.is_ratio and not out.empty:  # a ratio given without its components counts, but cannot be weighted
         bare = out["numerator"].isna() | out["denominator"].isna()
         out.loc[bare, "reason"] = out.loc[bare, "reason"] + " (sans numérateur ni dénominateur : non pondérable)"
     return out[LINEAGE_COLUMNS].reset_index(drop=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import openpyxl
 import pandas as pd
 import pytest
@@ -115,7 +117,12 @@ def _cell(rows: list[list], ref: str) -> object:
     return rows[row - 1][column_index_from_string(column) - 1]
 
 
-def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, fw):
+def _kept(path: str, database) -> str:
+    """A stored original file's path: relative to the database's folder (it moves with it)."""
+    return path if os.path.isabs(path) else str(database.parent / path)
+
+
+def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, demo_db_path, fw):
     cal = fw.calendar
     programme = parse_period(f"{cal.start:%d/%m/%Y} - {cal.end:%d/%m/%Y}", cal).code
     lineage = pd.concat([kpis.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code)
@@ -127,7 +134,7 @@ def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, fw):
         assert row.stored_path and row.file_name.startswith(f"rapport_{row.operator}_")
         key = (row.stored_path, row.sheet)
         if key not in sheets:
-            book = CalamineWorkbook.from_path(row.stored_path)
+            book = CalamineWorkbook.from_path(_kept(row.stored_path, demo_db_path))
             sheets[key] = book.get_sheet_by_name(row.sheet).to_python(skip_empty_area=False)
         raw = _number(_cell(sheets[key], row.cell))
         if raw != pytest.approx(row.value):  # only an Excel percentage: 0.453 shown as 45.3 %
@@ -136,16 +143,16 @@ def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, fw):
     assert len({path for path, _sheet in sheets}) == demo_con.execute("SELECT count(*) FROM uploads").fetchone()[0]
     assert percent_cells  # FTPN's layout has some: their cells are formatted as percentages
     for row in percent_cells[:5]:
-        assert openpyxl.load_workbook(row.stored_path)[row.sheet][row.cell].number_format.endswith("%")
+        assert openpyxl.load_workbook(_kept(row.stored_path, demo_db_path))[row.sheet][row.cell].number_format.endswith("%")
 
 
-def test_brand_scores_come_from_a_sheet_of_the_imported_reports(demo_con):
+def test_brand_scores_come_from_a_sheet_of_the_imported_reports(demo_con, demo_db_path):
     rows = demo_con.execute("""
         SELECT b.score, b.sheet, b.cell, u.stored_path FROM brand_scores b JOIN uploads u ON u.id = b.upload_id
         WHERE b.is_current""").fetchall()
     assert len(rows) > 300
-    sheets = {(path, sheet): CalamineWorkbook.from_path(path).get_sheet_by_name(sheet).to_python(skip_empty_area=False)
-              for _score, sheet, _cell, path in rows}
+    sheets = {(path, sheet): CalamineWorkbook.from_path(_kept(path, demo_db_path)).get_sheet_by_name(sheet)
+              .to_python(skip_empty_area=False) for _score, sheet, _cell, path in rows}
     assert all(_cell(sheets[path, sheet], cell) == score for score, sheet, cell, path in rows)
 
 

@@ -323,7 +323,7 @@ def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.D
                 WHEN n.zone IS NOT NULL THEN 'nested'
                 WHEN c.grain IS DISTINCT FROM p.grain THEN 'grain'
                 ELSE 'duplicate' END AS reason,
-           n.outer_zone, p.period_end
+           n.outer_zone, p.period_end, p.p_code
     FROM placed p
     JOIN report_values r ON r.is_current AND r.indicator = p.indicator AND r.operator = p.operator
          AND r.zone = p.zone AND r.audience = p.audience AND r.period = p.period
