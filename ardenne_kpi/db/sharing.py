@@ -212,7 +212,9 @@ class Database:
 
     def _arm(self, delay: float) -> None:
         self._timer = threading.Timer(delay, self._expire)
-        self._timer.daemon = True
+        # Not a daemon: at exit the interpreter waits for it (a quarter of a second) instead of
+        # killing it inside DuckDB's C++ code, which aborts the process.
+        self._timer.daemon = False
         self._timer.start()
 
     def _expire(self) -> None:
