@@ -51,6 +51,27 @@ def test_the_app_handle_lets_go_of_the_file_once_idle(base):
     assert database.opens == 2
 
 
+def test_the_app_lets_a_waiting_command_through_at_once_and_waits_for_it(base):
+    database = sharing.Database(base, idle=3600)  # idle release out of the picture
+    before = db.data_revision(database)
+    assert database.is_open
+    probe = ("import sys, time; from ardenne_kpi.db import sharing\n"
+             "t = time.monotonic()\n"
+             "with sharing.command_connection(sys.argv[1]) as con:\n"
+             "    print(time.monotonic() - t, flush=True)\n"
+             "    con.cursor().execute(\"INSERT INTO meta VALUES ('probe', 'x')\")\n"
+             "    time.sleep(1.0)\n")
+    cmd = subprocess.Popen([sys.executable, "-c", probe, str(base)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    waited = float(cmd.stdout.readline())
+    assert waited < 1.0, "the app let go of the file as soon as the command asked"
+    started = time.monotonic()
+    assert db.get_meta(database, "probe") == "x", "the app waited for the command, then saw its write"
+    assert time.monotonic() - started > 0.5
+    assert cmd.wait(30) == 0
+    assert db.data_revision(database) == before
+
+
 def test_a_cursor_in_use_keeps_the_file_past_the_idle_release(base):
     database = sharing.Database(base, idle=0.05)
     cur = database.cursor()

@@ -3,13 +3,16 @@
 DuckDB lets one process at a time hold a database file: while one holds it, any other is
 refused at once, read-only readers included. So nobody keeps it open for long:
 
-- the app opens it when a page needs it and lets go of it once idle (`Database`: about a
-  quarter of a second after its last query), so a command waits at most for one page run;
 - a command takes its turn through a lock file beside the database (`flock`: shared for
-  readers, exclusive for writers, so commands queue behind each other instead of
-  polling), then opens the database, retrying while the app holds it; it says so after a
-  second and gives up with a French sentence after `wait_limit()` seconds;
-- the app, in turn, waits while a command holds the file (page_setup shows a spinner).
+  readers, exclusive for writers, so commands queue behind each other), then opens the
+  database, retrying while the app holds it; it says so after a second and gives up with
+  a French sentence after `wait_limit()` seconds;
+- the app (`Database`) opens the file when a page needs it and keeps it while pages use
+  it, but checks the lock file every 50 ms: when a command holds its turn, the app lets
+  go of the file (queries in progress finish first) and lets the command through before
+  reopening it; it also lets go after two idle seconds. So a command waits for the page
+  runs in progress, not for the app to stop, and pages rarely pay for reopening the file;
+- while a command holds the file, a page waits for it (page_setup shows a spinner).
 
 Every process reopening the file sees what the others committed, so the app's cached
 reads, keyed by `db.data_revision`, pick up a command's import on the next rerun.
@@ -35,7 +38,8 @@ from ardenne_kpi.errors import DatabaseBusyError
 
 NOTICE_AFTER = 1.0  # seconds of waiting before a command says it waits
 DEFAULT_WAIT_LIMIT = 60.0  # seconds before giving up; ARDENNE_DB_WAIT overrides it
-IDLE_RELEASE = 0.25  # seconds without a query before the app lets go of the file
+IDLE_RELEASE = 2.0  # seconds without a query before the app lets go of the file anyway
+WATCH_EVERY = 0.05  # how often the app checks, while it holds the file, whether a command waits
 
 Notify = Callable[[str], None]
 
@@ -152,8 +156,10 @@ def _take_turn(path: Path, *, exclusive: bool, wait: _Wait):
 
 class Database:
     """The database file as the app uses it: behaves like a connection for `.cursor()`,
-    opens the file on the first query (waiting while a command holds it) and lets go of
-    it IDLE_RELEASE seconds after the last one, so commands can take their turn.
+    opens the file on the first query and keeps it while pages use it, but lets go of it
+    as soon as a command asks for its turn (checked every WATCH_EVERY seconds on the lock
+    file beside the database), and after IDLE_RELEASE seconds without a query anyway. When
+    it must reopen the file, it lets a command that holds or waits for its turn go first.
 
     Cursors handed out keep the file open while they are in use (a long export or a
     transaction outlives the release); DuckDB closes the file when the last one is gone.
@@ -170,6 +176,7 @@ class Database:
         self._last_use = 0.0
         self._timer: threading.Timer | None = None
         self._schema_applied = False
+        self._turns = None  # the lock file, opened on first use
 
     def __repr__(self) -> str:  # stable: cache keys and messages never depend on the state
         return f"Database({str(self.path)!r})"
@@ -183,8 +190,8 @@ class Database:
             return cur
 
     def hold(self, notify: Notify | None = None) -> float:
-        """Open the file now if it is not (waiting while a command holds it); returns the
-        seconds waited. The page setup calls it under a spinner."""
+        """Open the file now if it is not (a command holding or waiting for it goes first);
+        returns the seconds waited. The page setup calls it under a spinner."""
         started = time.monotonic()
         with self._lock:
             self._hold(notify)
@@ -196,36 +203,58 @@ class Database:
         return self._root is not None or len(self._cursors) > 0
 
     def release(self) -> None:
-        """Let go of the file now (the idle timer does it otherwise)."""
+        """Let go of the file now (the watcher does it otherwise)."""
         with self._lock:
             self._drop()
 
+    def command_waiting(self) -> bool:
+        """True while a command holds its turn on the lock file or waits for the database
+        (it holds its turn while it waits): tried without blocking, and let go at once."""
+        if self._turns is None:
+            try:
+                self._turns = open(lock_path(self.path), "a+b")  # noqa: SIM115 - kept for the process
+            except OSError:
+                return False
+        try:
+            fcntl.flock(self._turns.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(self._turns.fileno(), fcntl.LOCK_UN)
+        return False
+
     def _hold(self, notify: Notify | None = None) -> duckdb.DuckDBPyConnection:
         if self._root is None:
-            self._root = open_when_free(self.path, schema=not self._schema_applied, limit=self.limit, notify=notify)
+            wait = _Wait(self.path, self.limit, notify)
+            # A command asked first: let it through, unless a cursor of ours still holds the
+            # file (a transaction in progress), which the command waits for anyway.
+            while not len(self._cursors) and self.command_waiting():
+                wait.pause("(par une commande en cours)")
+            self._root = open_when_free(self.path, schema=not self._schema_applied, wait=wait)
             self._schema_applied = True
             self.opens += 1
         self._last_use = time.monotonic()
         if self._timer is None:
-            self._arm(self.idle)
+            self._arm(WATCH_EVERY)
         return self._root
 
     def _arm(self, delay: float) -> None:
-        self._timer = threading.Timer(delay, self._expire)
-        # Not a daemon: at exit the interpreter waits for it (a quarter of a second) instead of
+        self._timer = threading.Timer(delay, self._watch)
+        # Not a daemon: at exit the interpreter waits for it (a few milliseconds) instead of
         # killing it inside DuckDB's C++ code, which aborts the process.
         self._timer.daemon = False
         self._timer.start()
 
-    def _expire(self) -> None:
+    def _watch(self) -> None:
         with self._lock:
             self._timer = None
-            left = self._last_use + self.idle - time.monotonic()
-            if self._root is not None and left > 0:
-                self._arm(left)
+            if self._root is None:
+                return
+            exiting = not threading.main_thread().is_alive()  # the interpreter waits for us: let go now
+            if not exiting and time.monotonic() - self._last_use < self.idle and not self.command_waiting():
+                self._arm(WATCH_EVERY)
                 return
             self._drop()
-        if len(self._cursors):
+        if len(self._cursors) and not exiting:
             # A cursor still referenced by nothing but a reference cycle (a kept traceback)
             # would hold the file until the next garbage collection: collect once, now.
             time.sleep(0.5)
