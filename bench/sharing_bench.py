@@ -82,11 +82,13 @@ def rerun_cost(database: Path, runs: int = 10) -> None:
         start = time.perf_counter()
         at.run()
         released.append(time.perf_counter() - start)
+    handle.release()
+    time.sleep(0.5)
     print(f"Accueil rerun (AppTest): file held {median_ms(held)}, file reopened {median_ms(released)} "
           f"(+{(statistics.median(released) - statistics.median(held)) * 1000:.1f} ms per page run)")
 
 
-def beside_the_app(database: Path, commands: int) -> None:
+def beside_the_app(database: Path, report: Path, commands: int) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
@@ -97,7 +99,6 @@ def beside_the_app(database: Path, commands: int) -> None:
                                "--server.port", str(port), "--server.headless", "true"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     waits, imports, done = [], [], threading.Event()
-    report = _report(database)
 
     def run_commands():
         for n in range(commands):
@@ -170,9 +171,10 @@ def main() -> None:
         database = Path(folder) / "demo.duckdb"
         subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True,
                        capture_output=True)
+        report = _report(database)
         reopen_cost(database)
         rerun_cost(database)
-        beside_the_app(database, args.commands)
+        beside_the_app(database, report, args.commands)
 
 
 if __name__ == "__main__":
