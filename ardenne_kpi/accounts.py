@@ -6,8 +6,15 @@ more operators (templates and uploads for those operators only; reads every dash
 
 Accounts live in a YAML file OUTSIDE the repository: `ARDENNE_ACCOUNTS`, else
 `~/.config/ardenne-kpi/accounts.yaml`. Passwords are stored as argon2id hashes, never in
-plain text. With no accounts file the app runs in local mode: one person on their own
-machine, acting as administrator, with a banner saying there is no authentication.
+plain text.
+
+Sign-in fails closed (`auth_mode`): the app runs in local mode (one person on their own
+machine, acting as administrator, with a banner saying so) only when no account was ever
+set up for its database, or when asked for with ARDENNE_AUTH=local. Once accounts were set
+up (the database remembers it, `db.mark_accounts`), a missing, empty, unreadable or
+malformed accounts file stops the app with a sentence saying what to fix; an unknown role
+is refused when the file is read. The file is re-read whenever it changes, so a removed or
+demoted account loses its rights at its next action.
 """
 
 from __future__ import annotations
@@ -15,8 +22,10 @@ from __future__ import annotations
 import os
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 from argon2 import PasswordHasher
@@ -28,10 +37,19 @@ ROLES = ("admin", "partner", "viewer")
 ROLE_LABELS = {"admin": "coordination (administrateur)", "partner": "partenaire", "viewer": "lecture seule"}
 DEFAULT_ACCOUNTS_PATH = Path.home() / ".config" / "ardenne-kpi" / "accounts.yaml"
 
-# Sign-in rate limit: after MAX_FAILURES failures in WINDOW seconds, wait LOCKOUT seconds.
+# Sign-in rate limit: after MAX_FAILURES attempts on one name (MAX_CLIENT_ATTEMPTS from one
+# client) in WINDOW seconds, wait LOCKOUT seconds. An attempt counts before its password is
+# checked, and stops counting only once it succeeded.
 MAX_FAILURES = 5
+MAX_CLIENT_ATTEMPTS = 20
 WINDOW = 300.0
 LOCKOUT = 60.0
+
+# How the app decides who may do what (auth_mode).
+ACCOUNTS = "accounts"
+OIDC = "oidc"
+LOCAL_REQUESTED = "local-requested"  # ARDENNE_AUTH=local
+LOCAL_NO_ACCOUNTS = "local"  # no account was ever set up for this database
 
 _hasher = PasswordHasher()
 
@@ -42,12 +60,18 @@ class AccessError(ArdenneError):
     title = "Action non autorisée"
 
 
+class AccountsError(ArdenneError):
+    """The accounts file cannot be trusted as it is: the app stays closed rather than open to all."""
+
+    title = "Comptes inutilisables"
+
+
 @dataclass(frozen=True)
 class User:
     name: str
     role: str
     operators: tuple[str, ...] = ()
-    local: bool = False  # local mode: no accounts configured
+    local: bool = False  # local mode: no accounts (see auth_mode)
 
     @property
     def label(self) -> str:
@@ -63,16 +87,144 @@ def accounts_path() -> Path:
     return Path(os.environ.get("ARDENNE_ACCOUNTS") or DEFAULT_ACCOUNTS_PATH)
 
 
-def _read(path: Path) -> dict:
-    if not path.exists():
+_cache: dict[Path, tuple[tuple, dict[str, dict] | None]] = {}
+_cache_lock = threading.Lock()
+
+
+def load(path: Path | None = None) -> dict[str, dict] | None:
+    """The accounts of the file, by name (role, operators, password_hash), checked; None when
+    the file does not exist. AccountsError (French) for an unreadable or malformed file, an
+    unknown role, an account without password or a partner without operator.
+
+    Cheap to call on every rerun: the parsed file is kept until its modification time, size
+    or inode change."""
+    path = Path(path or accounts_path())
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    stamp = (st.st_mtime_ns, st.st_size, st.st_ino)
+    with _cache_lock:
+        hit = _cache.get(path)
+    if hit is not None and hit[0] == stamp:
+        return hit[1]
+    users = _parse(path)
+    with _cache_lock:
+        _cache[path] = (stamp, users)
+    return users
+
+
+def _unreadable(path: Path, exc: OSError) -> AccountsError:
+    return AccountsError(f"Le fichier des comptes {path} est illisible ({exc.strerror or exc}) : donnez à "
+                         "l'utilisateur qui lance l'application le droit de le lire (il en est normalement le "
+                         "propriétaire, mode 600), puis rechargez la page.")
+
+
+def _parse(path: Path) -> dict[str, dict] | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except UnicodeDecodeError:
+        raise AccountsError(f"Le fichier des comptes {path} n'est pas un texte UTF-8 : recréez-le avec "
+                            "`python -m ardenne_kpi users add`.") from None
+    except OSError as exc:
+        raise _unreadable(path, exc) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (ligne {mark.line + 1})" if mark is not None else ""
+        raise AccountsError(f"Le fichier des comptes {path} n'est pas un YAML valide{where} : corrigez-le, ou "
+                            "remettez la dernière version sauvegardée, ou recréez les comptes avec "
+                            "`python -m ardenne_kpi users add`.") from None
+    if data is None:
         return {}
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return data.get("users") or {}
+    users = data.get("users") if isinstance(data, dict) else None
+    if not isinstance(data, dict) or not isinstance(users, dict | None):
+        raise AccountsError(f"Le fichier des comptes {path} doit commencer par « users: » suivi d'un compte par "
+                            "nom : recréez-le avec `python -m ardenne_kpi users add`.")
+    checked = {}
+    for name, record in (users or {}).items():
+        checked[str(name)] = _check_record(path, str(name), record)
+    return checked
+
+
+def _check_record(path: Path, name: str, record: Any) -> dict:
+    redo = f"recréez-le avec `python -m ardenne_kpi users add {name} --role …`"
+    if not isinstance(record, dict):
+        raise AccountsError(f"Le compte « {name} » du fichier {path} est mal écrit : {redo}.")
+    role = record.get("role")
+    if role not in ROLES:
+        raise AccountsError(f"Le compte « {name} » du fichier {path} a le rôle « {role} », inconnu : les rôles "
+                            f"sont admin, partner et viewer. Corrigez-le, ou {redo}.")
+    operators = record.get("operators") or []
+    if not isinstance(operators, list) or not all(isinstance(o, str) for o in operators):
+        raise AccountsError(f"Les opérateurs du compte « {name} » ({path}) doivent être une liste de codes : {redo}.")
+    if role == "partner" and not operators:
+        raise AccountsError(f"Le compte partenaire « {name} » ({path}) n'est rattaché à aucun opérateur : "
+                            f"recréez-le avec `python -m ardenne_kpi users add {name} --role partner --operator CODE`.")
+    if not isinstance(record.get("password_hash"), str) or not record["password_hash"]:
+        raise AccountsError(f"Le compte « {name} » du fichier {path} n'a pas de mot de passe (password_hash) : {redo}.")
+    return {"role": role, "operators": list(operators), "password_hash": record["password_hash"]}
+
+
+def _read(path: Path) -> dict:
+    return dict(load(path) or {})
 
 
 def auth_enabled(path: Path | None = None) -> bool:
-    """True when at least one account is configured (otherwise: local mode)."""
-    return bool(_read(path or accounts_path()))
+    """True when at least one account is configured in the file."""
+    return bool(load(path or accounts_path()))
+
+
+def auth_mode(accounts_were_set_up: bool, path: Path | None = None) -> str:
+    """How the app signs people in: ACCOUNTS, OIDC, LOCAL_REQUESTED (ARDENNE_AUTH=local) or
+    LOCAL_NO_ACCOUNTS (no file, or an empty one, and no account ever set up for this database).
+
+    Fails closed: AccountsError, with what to fix, for an accounts file that is missing or
+    empty once accounts were set up (or ARDENNE_AUTH=accounts asks for them), unreadable or
+    malformed, and for an unknown ARDENNE_AUTH."""
+    path = Path(path or accounts_path())
+    asked = os.environ.get("ARDENNE_AUTH", "").strip().lower()
+    if asked == "local":
+        return LOCAL_REQUESTED
+    if asked not in ("", ACCOUNTS, OIDC):
+        raise AccountsError(f"ARDENNE_AUTH={asked} n'est pas reconnu : laissez-le vide (comptes du fichier), "
+                            "ou mettez « local » (usage sur votre seul poste, sans connexion) ou « oidc ».")
+    users = load(path)
+    if users:
+        return OIDC if asked == OIDC else ACCOUNTS
+    if accounts_were_set_up or asked:
+        state = "est introuvable" if users is None else "ne contient aucun compte"
+        why = ("des comptes ont déjà été créés pour cette base" if accounts_were_set_up
+               else f"ARDENNE_AUTH={asked} demande des comptes")
+        raise AccountsError(
+            f"Le fichier des comptes {path} {state}, alors que {why} : le tableau de bord reste fermé plutôt que "
+            "de s'ouvrir à tous. Remettez ce fichier en place (ou faites pointer ARDENNE_ACCOUNTS vers lui), ou "
+            "créez un compte administrateur avec `python -m ardenne_kpi users add NOM --role admin`. Pour un "
+            "usage sur votre seul poste, sans connexion, lancez l'application avec ARDENNE_AUTH=local.")
+    return LOCAL_NO_ACCOUNTS
+
+
+def current_user(user: User, path: Path | None = None) -> User | None:
+    """The account of `user` as the file says now (role and operators re-read), or None when
+    it was removed: a removed or demoted account loses its rights at its next action."""
+    record = (load(path or accounts_path()) or {}).get(user.name)
+    if record is None:
+        return None
+    return User(name=user.name, role=record["role"], operators=tuple(record["operators"]))
+
+
+def password_stamp(name: str, path: Path | None = None) -> str | None:
+    """A short fingerprint of the account's password hash: a changed password ends the
+    sessions signed in with the old one."""
+    import hashlib
+
+    record = (load(path or accounts_path()) or {}).get(name)
+    return hashlib.sha256(record["password_hash"].encode()).hexdigest()[:16] if record else None
 
 
 def add_user(name: str, role: str, password: str, operators: list[str] | tuple[str, ...] = (),
@@ -119,44 +271,67 @@ def remove_user(name: str, path: Path | None = None) -> bool:
 
 
 def list_users(path: Path | None = None) -> list[User]:
-    return [User(name=n, role=u.get("role", "viewer"), operators=tuple(u.get("operators") or ()))
+    """Every account, by name; AccountsError (French) when the file is malformed."""
+    return [User(name=n, role=u["role"], operators=tuple(u["operators"]))
             for n, u in sorted(_read(path or accounts_path()).items())]
 
 
 @dataclass
 class RateLimiter:
-    """Failed sign-ins per user name, kept in the server process (shared by all sessions)."""
+    """Sign-in attempts per user name and per client, kept in the server process (shared by
+    all sessions). An attempt counts before its password is checked, so parallel attempts
+    cannot all be checked; it stops counting once it succeeded."""
 
-    failures: dict[str, list[float]] = field(default_factory=dict)
+    failures: dict[Hashable, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _wait(self, key: Hashable, limit: int, now: float) -> float:
+        recent = [t for t in self.failures.get(key, []) if now - t < WINDOW]
+        self.failures[key] = recent
+        return max(0.0, recent[-1] + LOCKOUT - now) if len(recent) >= limit else 0.0
 
     def wait_time(self, name: str, now: float | None = None) -> float:
         now = time.monotonic() if now is None else now
         with self.lock:
-            recent = [t for t in self.failures.get(name, []) if now - t < WINDOW]
-            self.failures[name] = recent
-            if len(recent) >= MAX_FAILURES:
-                return max(0.0, recent[-1] + LOCKOUT - now)
-            return 0.0
+            return self._wait(name, MAX_FAILURES, now)
+
+    def begin(self, name: str, client: str | None = None, now: float | None = None) -> float:
+        """Count one attempt for `name` (and `client`) and return its token, or raise
+        AccessError when either is locked out; checked and counted under one lock."""
+        now = time.monotonic() if now is None else now
+        with self.lock:
+            wait = self._wait(name, MAX_FAILURES, now)
+            if client:
+                wait = max(wait, self._wait(("client", client), MAX_CLIENT_ATTEMPTS, now))
+            if wait > 0:
+                raise AccessError(f"Trop d'essais infructueux : réessayez dans {int(wait) + 1} secondes.")
+            self.failures.setdefault(name, []).append(now)
+            if client:
+                self.failures.setdefault(("client", client), []).append(now)
+            return now
 
     def failed(self, name: str, now: float | None = None) -> None:
         with self.lock:
             self.failures.setdefault(name, []).append(time.monotonic() if now is None else now)
 
-    def succeeded(self, name: str) -> None:
+    def succeeded(self, name: str, client: str | None = None, token: float | None = None) -> None:
+        """A right password: the name's failures are forgotten, the client's attempt uncounted."""
         with self.lock:
             self.failures.pop(name, None)
+            attempts = self.failures.get(("client", client), [])
+            if client and token in attempts:
+                attempts.remove(token)
 
 
 LIMITER = RateLimiter()
 
 
-def authenticate(name: str, password: str, *, path: Path | None = None, limiter: RateLimiter = LIMITER) -> User:
-    """The user when name and password match; AccessError otherwise (rate-limited)."""
+def authenticate(name: str, password: str, *, client: str | None = None, path: Path | None = None,
+                 limiter: RateLimiter = LIMITER) -> User:
+    """The user when name and password match; AccessError otherwise. Rate-limited per name
+    and per client (its address), the attempt counted before the password is checked."""
     name = name.strip()
-    wait = limiter.wait_time(name)
-    if wait > 0:
-        raise AccessError(f"Trop d'essais infructueux : réessayez dans {int(wait) + 1} secondes.")
+    token = limiter.begin(name, client)
     record = _read(path or accounts_path()).get(name)
     try:
         if record is None:
@@ -164,10 +339,9 @@ def authenticate(name: str, password: str, *, path: Path | None = None, limiter:
             raise VerifyMismatchError
         _hasher.verify(record["password_hash"], password)
     except (VerificationError, InvalidHashError, KeyError):
-        limiter.failed(name)
         raise AccessError("Nom d'utilisateur ou mot de passe incorrect.") from None
-    limiter.succeeded(name)
-    return User(name=name, role=record.get("role", "viewer"), operators=tuple(record.get("operators") or ()))
+    limiter.succeeded(name, client, token)
+    return User(name=name, role=record["role"], operators=tuple(record["operators"]))
 
 
 # ---------------------------------------------------------------- permissions
@@ -194,6 +368,18 @@ def upload_operators(user: User, all_operators: list[str]) -> list[str]:
     if user.role == "partner":
         return [o for o in all_operators if o in user.operators]
     return []
+
+
+def can_download_original(user: User, operator: str | None) -> bool:
+    """Original files of uploads: the coordination reads all; a partner those of its own
+    operators only; a viewer none (their values stay visible on every page)."""
+    return user.role == "admin" or (user.role == "partner" and operator is not None and operator in user.operators)
+
+
+def check_download_original(user: User, operator: str | None) -> None:
+    if not can_download_original(user, operator):
+        raise AccessError("Fichier d'origine réservé à la coordination et à l'opérateur qui l'a envoyé : "
+                          "ses valeurs restent visibles ici ; demandez le fichier à la coordination si besoin.")
 
 
 def is_admin(user: User) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import duckdb
 
 from ardenne_kpi import db, demo
+from ardenne_kpi.db import sharing
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import DEFAULT_PATH, Framework, load_framework
 
@@ -23,24 +25,33 @@ EXPORT_TARGETS: list[tuple[str, str]] = [
 ]
 
 
+def say_waiting(message: str) -> None:
+    """How a command tells that it waits for the database (stderr: stdout stays for data)."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def command_connection(path, *, read_only: bool = False):
+    """The database for one command, waiting its turn beside the app and other commands
+    (`db.sharing`), closed afterwards."""
+    return sharing.command_connection(path, read_only=read_only, notify=say_waiting)
+
+
 @contextmanager
 def existing_database(db_arg: str | None, *, read_only: bool = True) -> Iterator[tuple[duckdb.DuckDBPyConnection,
                                                                                         Framework]]:
     """The connection and stored framework of an existing database, closed afterwards; a missing
-    file or a base without framework is one French sentence (never a new empty file)."""
+    file or a base without framework is one French sentence (never a new empty file). Waits
+    its turn while the app or another command holds the file."""
     path = db.db_path(db_arg)
     if not path.exists():
         raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
                            title="Base introuvable")
-    con = db.connect(path, read_only=read_only)
-    try:
+    with command_connection(path, read_only=read_only) as con:
         fw = db.stored_framework(con)
         if fw is None:
             raise ArdenneError(f"La base {path} n'a pas de référentiel. Recréez-la avec "
                                "`python -m ardenne_kpi init`.", title="Référentiel absent")
         yield con, fw
-    finally:
-        con.close()
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
@@ -74,14 +85,11 @@ def run_init(args: argparse.Namespace) -> int:
         path.unlink()
         Path(str(path) + ".wal").unlink(missing_ok=True)
     fw = load_framework(args.framework)
-    con = db.connect(path)
-    try:
+    with command_connection(path) as con:
         if args.empty:
             db.sync_framework(con, fw)
             print(f"Base vide créée : {path} (référentiel {fw.version}, {len(fw.indicators)} indicateurs).")
         else:
             n = demo.create_demo(con, fw)
             print(f"Base de démonstration créée : {path} ({n} valeurs, référentiel {fw.version}).")
-    finally:
-        con.close()
     return 0

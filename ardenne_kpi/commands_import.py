@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from ardenne_kpi import db
-from ardenne_kpi.commands import existing_database
+from ardenne_kpi.commands import command_connection, existing_database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import csv_script
 
@@ -65,20 +65,22 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ardenne_kpi.reports import importer
 
     path = db.db_path(args.db)
-    con = db.connect(path)
     refused = False
-    try:
-        fw = db.ensure_framework(con)  # parsed once for all the files, not once per file
-        for file in args.files:
+    fw, fw_text = None, None
+    for file in args.files:
+        # One turn on the database per file: the app and other commands get theirs between files.
+        with command_connection(path) as con:
+            text = db.get_meta(con, "framework_yaml")
+            if fw is None or text != fw_text:  # parsed once for all the files, unless replaced meanwhile
+                fw = db.stored_framework(con) if text else db.ensure_framework(con)
+                fw_text = text
             result = importer.import_file(con, file, Path(file).name, operator=args.operator, user=args.user,
                                           dry_run=args.dry_run, db_path=path, framework=fw)
-            refused |= result.status == "refused"
-            if args.json:
-                print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)
-            else:
-                _print_result(result)
-    finally:
-        con.close()
+        refused |= result.status == "refused"
+        if args.json:
+            print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)
+        else:
+            _print_result(result)
     return 1 if refused else 0
 
 

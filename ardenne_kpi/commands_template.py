@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ardenne_kpi import db, templates
-from ardenne_kpi.commands import add_db_argument
+from ardenne_kpi.commands import add_db_argument, command_connection
 from ardenne_kpi.framework import load_framework
 
 
@@ -26,15 +26,12 @@ def run_template(args: argparse.Namespace) -> int:
         print("Le modèle est un classeur .xlsx : donnez un nom de fichier se terminant par .xlsx.")
         return 2
     path = db.db_path(args.db)
-    con = db.connect(path, read_only=path.exists())  # a template only reads
-    try:
+    with command_connection(path, read_only=path.exists()) as con:  # a template only reads
         fw = db.stored_framework(con) or load_framework()
         operator = templates.resolve_operator(fw, args.operator)
         period = templates.resolve_period(fw, args.period)
         rows = templates.template_rows(con, fw, operator, period)
         data = templates.build_template(con, fw, operator, period)
-    finally:
-        con.close()
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_bytes(data)
     print(f"Modèle écrit : {out} ({templates.describe(rows)}).")

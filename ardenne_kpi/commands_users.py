@@ -7,7 +7,8 @@ import getpass
 import os
 import sys
 
-from ardenne_kpi import accounts
+from ardenne_kpi import accounts, db
+from ardenne_kpi.commands import add_db_argument, command_connection
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import load_framework
 
@@ -20,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add.add_argument("--role", choices=accounts.ROLES, required=True)
     add.add_argument("--operator", action="append", default=[], metavar="CODE",
                      help="opérateur du partenaire (répétable)")
+    add_db_argument(add)
     add.set_defaults(handler=run_add)
     listing = actions.add_parser("list", help="lister les comptes")
     listing.set_defaults(handler=run_list)
@@ -42,13 +44,20 @@ def run_add(args: argparse.Namespace) -> int:
     known = {o.code for o in load_framework().operators}
     user = accounts.add_user(args.name, args.role, _password(), args.operator, known_operators=known)
     print(f"Compte enregistré : {user.label} dans {accounts.accounts_path()}")
+    path = db.db_path(args.db)
+    if path.exists():
+        # The database remembers that accounts exist: losing the file now closes the app
+        # instead of opening it to everyone (the app also marks its base at its next run).
+        with command_connection(path) as con:
+            db.mark_accounts(con)
     return 0
 
 
 def run_list(args: argparse.Namespace) -> int:
-    users = accounts.list_users()
+    users = accounts.list_users()  # a malformed file: AccountsError, one French sentence
     if not users:
-        print(f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans authentification.")
+        print(f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans "
+              "authentification, tant qu'aucun compte n'a été créé pour sa base ; ensuite elle reste fermée.")
     for u in users:
         print(u.label)
     return 0

@@ -1,5 +1,5 @@
-"""The only package module that imports streamlit: page setup, the cached connection and
-framework, French number formatting, navigation and error display shared by every page."""
+"""The only package module that imports streamlit: page setup, the shared database handle and
+cached framework, French number formatting, navigation and error display shared by every page."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
 from ardenne_kpi import accounts, db, demo
 from ardenne_kpi.accounts import AccessError, User
+from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, load_framework
@@ -45,9 +45,9 @@ html, body, [class*="css"] { font-size: 18px; }
 
 @dataclass(frozen=True)
 class PageContext:
-    """What every page needs: the connection (use `.cursor()` per query) and the framework."""
+    """What every page needs: the database (use `.cursor()` per query) and the framework."""
 
-    con: duckdb.DuckDBPyConnection
+    con: Database
     fw: Framework
     db_path: Path
     created_demo: bool
@@ -55,37 +55,39 @@ class PageContext:
 
 
 @st.cache_resource(show_spinner=False)
-def _open(path: str) -> tuple[duckdb.DuckDBPyConnection, bool]:
-    """One connection per process and database file; builds the demo base on first start."""
+def _open(path: str) -> tuple[Database, bool]:
+    """One handle per process and database file (it opens the file only while pages use it,
+    so the command line can work beside the app); builds the demo base on first start."""
     created = not Path(path).exists()
-    con = db.connect(path)
-    if created or db.stored_framework(con) is None:
+    database = Database(path)
+    if created or db.stored_framework(database) is None:
         fw = load_framework()
         if created:
-            demo.create_demo(con, fw)
+            demo.create_demo(database, fw)
         else:
-            db.sync_framework(con, fw)
-    return con, created
+            db.sync_framework(database, fw)
+    return database, created
 
 
-def connection() -> tuple[duckdb.DuckDBPyConnection, Path, bool]:
+def connection() -> tuple[Database, Path, bool]:
     path = db.db_path(os.environ.get("ARDENNE_DB"))
     if path.exists():
-        con, created = _open(str(path.resolve()))
+        database, created = _open(str(path.resolve()))
     else:  # the demo's reports are written and imported one by one: say why the first page waits
         with st.spinner("Première ouverture : création de la base de démonstration, rapport par rapport "
                         "(une vingtaine de secondes)…"):
-            con, created = _open(str(path.resolve()))
-    return con, path, created
+            database, created = _open(str(path.resolve()))
+    return database, path, created
 
 
-def data_revision(con: duckdb.DuckDBPyConnection) -> str:
-    """A token that changes whenever uploads, rollbacks or the framework change: cache key for reads."""
+def data_revision(con: Database) -> str:
+    """A token that changes whenever uploads, rollbacks or the framework change, whichever
+    process made them (it is read from the database): cache key for reads."""
     return db.data_revision(con)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _framework(_con: duckdb.DuckDBPyConnection, revision: str) -> Framework:
+def _framework(_con: Database, revision: str) -> Framework:
     return db.ensure_framework(_con)
 
 
@@ -94,7 +96,7 @@ def _cached_call(name: str, revision: str, key: str, _func, _con, _fw, _args, _k
     return _func(_con, _fw, *_args, **_kwargs)
 
 
-def cached(func, con: duckdb.DuckDBPyConnection, fw: Framework, *args, **kwargs):
+def cached(func, con: Database, fw: Framework, *args, **kwargs):
     """`func(con, fw, *args, **kwargs)`, cached until the data or the framework change.
 
     Arguments must have a stable repr (codes, dates, tuples); results must be picklable."""
@@ -111,11 +113,14 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
     st.markdown(_CSS, unsafe_allow_html=True)
     try:
         con, path, created = connection()
+        with st.spinner("La base est occupée par une commande (un import en ligne de commande ?) : "
+                        "la page s'affichera dès qu'elle aura fini."):
+            con.hold()
     except ArdenneError as exc:
         st.error(exc.message)
         st.stop()
     fw = _framework(con, data_revision(con))
-    user = _signed_in_user(fw)
+    user, mode = _signed_in_user(con, fw)
     with st.sidebar:
         st.markdown(f"### {APP_NAME}")
         st.caption(fw.portfolio.get("label", ""))
@@ -130,15 +135,22 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
-    _banners(con, user, full=home)
+    _banners(con, mode, full=home)
     return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
 
 
-def _banners(con: duckdb.DuckDBPyConnection, user: User, *, full: bool) -> None:
-    if user.local:
+def _banners(con: Database, mode: str, *, full: bool) -> None:
+    if mode == accounts.LOCAL_REQUESTED:
         st.warning(
-            "**Mode local, sans authentification** : toute personne qui ouvre cette adresse peut importer, "
-            "annuler un import ou remplacer le référentiel."
+            "**Mode local demandé (ARDENNE_AUTH=local), sans authentification** : les comptes sont ignorés et "
+            "toute personne qui ouvre cette adresse peut importer, annuler un import ou remplacer le référentiel."
+            + (" Pour revenir aux comptes, relancez l'application sans ARDENNE_AUTH=local." if full else ""),
+            icon=":material/lock_open:",
+        )
+    elif mode == accounts.LOCAL_NO_ACCOUNTS:
+        st.warning(
+            "**Mode local, sans authentification** (aucun compte n'a encore été créé pour cette base) : toute "
+            "personne qui ouvre cette adresse peut importer, annuler un import ou remplacer le référentiel."
             + (" Pour activer les comptes : `python -m ardenne_kpi users add NOM --role admin` (voir le README)."
                if full else " Comptes : voir l'accueil."),
             icon=":material/lock_open:",
@@ -155,34 +167,73 @@ def _banners(con: duckdb.DuckDBPyConnection, user: User, *, full: bool) -> None:
 # ---------------------------------------------------------------- sign-in
 
 
-def _sign_out() -> None:
-    st.session_state.pop("user", None)
+def _sign_out(reason: str | None = None) -> None:
+    for key in ("user", "user_stamp"):
+        st.session_state.pop(key, None)
+    if reason:
+        st.session_state["signed_out_reason"] = reason
     if os.environ.get("ARDENNE_AUTH") == "oidc":
         st.logout()
     st.rerun()
 
 
-def _signed_in_user(fw: Framework) -> User:
-    """The user of this session; draws the sign-in form and stops the page when there is none."""
-    if os.environ.get("ARDENNE_AUTH") == "oidc":
-        return _oidc_user()
-    if not accounts.auth_enabled():
-        return accounts.LOCAL_USER
+def _client() -> str | None:
+    """The visitor's address, for the per-client sign-in limit. Behind a reverse proxy, every
+    visitor comes from the proxy: ARDENNE_CLIENT_HEADER names the header the proxy sets
+    (X-Real-IP, or X-Forwarded-For, whose last entry is the address the proxy saw)."""
+    header = os.environ.get("ARDENNE_CLIENT_HEADER")
+    if header:
+        value = st.context.headers.get(header)
+        if value:
+            return value.split(",")[-1].strip()
+    return st.context.ip_address
+
+
+def _signed_in_user(con: Database, fw: Framework) -> tuple[User, str]:
+    """The user of this session and the sign-in mode (accounts.auth_mode); draws the sign-in
+    form and stops the page when there is none, and stops it with what to fix when the
+    accounts cannot be trusted. The account is re-read at every run: a removed or demoted
+    account loses its rights at its next action."""
+    marked = db.accounts_marked(con)
+    try:
+        mode = accounts.auth_mode(marked)
+    except accounts.AccountsError as exc:
+        st.error(f"**{exc.title}** : {exc.message}", icon=":material/lock:")
+        st.stop()
+    if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
+        return accounts.LOCAL_USER, mode
+    if not marked:
+        db.mark_accounts(con)  # from now on, losing the accounts file closes the app
+    if mode == accounts.OIDC:
+        return _oidc_user(), mode
     user = st.session_state.get("user")
     if user is not None:
-        return user
+        current = accounts.current_user(user)
+        stamp = st.session_state.get("user_stamp")
+        if current is None:
+            _sign_out("Votre compte n'existe plus : demandez à la coordination de le recréer.")
+        elif stamp is not None and stamp != accounts.password_stamp(user.name):
+            _sign_out("Le mot de passe de votre compte a changé : reconnectez-vous avec le nouveau.")
+        elif current != user:
+            st.session_state["user"] = current  # demoted (or promoted): the new rights apply now
+            st.toast(f"Vos droits ont changé : {current.label}.", icon=":material/info:")
+        return current, mode
     st.title("Connexion")
     st.caption(f"{APP_NAME} · {fw.portfolio.get('label', '')}")
+    if "signed_out_reason" in st.session_state:
+        st.warning(st.session_state.pop("signed_out_reason"), icon=":material/logout:")
     with st.form("sign_in"):
         name = st.text_input("Nom d'utilisateur")
         password = st.text_input("Mot de passe", type="password")
         submitted = st.form_submit_button("Se connecter", type="primary")
     if submitted:
         try:
-            st.session_state["user"] = accounts.authenticate(name, password)
+            user = accounts.authenticate(name, password, client=_client())
         except AccessError as exc:
             st.error(exc.message)
         else:
+            st.session_state["user"] = user
+            st.session_state["user_stamp"] = accounts.password_stamp(user.name)
             st.rerun()
     st.stop()
 

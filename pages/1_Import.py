@@ -162,12 +162,16 @@ with tab_history:
         upload = uploads.loc[choice]
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
-        original = importer.original_file(con, upload_id)
-        if original:
-            col_file.download_button("Télécharger le fichier d'origine", original[1], file_name=original[0],
-                                     icon=":material/download:", key=f"original_{upload_id}")
+        try:
+            original = importer.original_file_for(con, upload_id, ctx.user)  # own operators' files only
+        except accounts.AccessError as exc:
+            col_file.caption(exc.message)
         else:
-            col_file.caption("Fichier d'origine non conservé (données de démonstration ou fichier déplacé).")
+            if original:
+                col_file.download_button("Télécharger le fichier d'origine", original[1], file_name=original[0],
+                                         icon=":material/download:", key=f"original_{upload_id}")
+            else:
+                col_file.caption("Fichier d'origine non conservé (données de démonstration ou fichier déplacé).")
         if upload["status"] in ("imported", "demo") and not accounts.is_admin(ctx.user):
             col_undo.caption("Seule la coordination (administrateur) peut annuler un import.")
         elif upload["status"] in ("imported", "demo"):

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts_kpis, kpis, ui
+from ardenne_kpi import accounts, charts_kpis, kpis, ui
 from ardenne_kpi.format import csv_excel_fr
 from ardenne_kpi.reports import importer
 
@@ -118,7 +118,11 @@ else:
             if kept.empty:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
             for upload in kept.head(6).itertuples(index=False):
-                original = importer.original_file(con, upload.upload_id)
+                try:
+                    original = importer.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
+                except accounts.AccessError as exc:
+                    st.caption(f"{upload.file_name} : {exc.message}")
+                    continue
                 if original:
                     st.download_button(f"Fichier d'origine : {original[0]}", original[1], file_name=original[0],
                                        key=f"orig_{upload.upload_id}", icon=":material/description:")

@@ -241,7 +241,8 @@ def test_command_line_import_uploads_rollback_and_exit_codes(tmp_path):
     assert cli("rollback", "99", "--db", database).returncode == 1
 
 
-def test_command_line_says_in_french_when_the_database_is_busy(tmp_path):
+def test_command_line_says_in_french_when_the_database_is_busy(tmp_path, monkeypatch):
+    monkeypatch.setenv("ARDENNE_DB_WAIT", "1")  # waits its turn for 1 s (60 by default), then refuses
     path = tmp_path / "busy.duckdb"
     holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
                                "print('ok', flush=True); time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
@@ -250,7 +251,7 @@ def test_command_line_says_in_french_when_the_database_is_busy(tmp_path):
         good = tmp_path / "r.xlsx"
         good.write_bytes(report(("BRD01", "S05", 1)))
         busy = cli("import", str(good), "--db", str(path))
-        assert busy.returncode == 1 and "Traceback" not in busy.stderr and "ouverte par une autre" in busy.stderr
+        assert busy.returncode == 1 and "Traceback" not in busy.stderr and "est restée occupée" in busy.stderr
     finally:
         holder.kill()
         holder.wait()

@@ -24,9 +24,20 @@ def accounts_file(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def roles_db(tmp_path_factory, demo_db_path):
+    """A copy of the demo base: running it with accounts marks it as a base with accounts
+    (local mode is then refused), which the shared demo base must not become."""
+    import shutil
+
+    path = tmp_path_factory.mktemp("roles-db") / "demo.duckdb"
+    shutil.copy(demo_db_path, path)
+    return path
+
+
 @pytest.mark.parametrize("page", PAGES)
-def test_signed_out_visitor_sees_only_the_sign_in_form(page, demo_db_path, accounts_file):
-    at = run_page(page, demo_db_path, accounts_file=accounts_file)
+def test_signed_out_visitor_sees_only_the_sign_in_form(page, roles_db, accounts_file):
+    at = run_page(page, roles_db, accounts_file=accounts_file)
     assert not at.exception
     assert at.title[0].value == "Connexion"
     assert len(at.text_input) == 2 and not at.dataframe and not at.metric
@@ -34,35 +45,35 @@ def test_signed_out_visitor_sees_only_the_sign_in_form(page, demo_db_path, accou
 
 @pytest.mark.parametrize("user", [ADMIN, PARTNER, VIEWER], ids=lambda u: u.role)
 @pytest.mark.parametrize("page", PAGES)
-def test_every_role_reads_every_page(page, user, demo_db_path, accounts_file):
-    at = run_page(page, demo_db_path, user=user, accounts_file=accounts_file)
+def test_every_role_reads_every_page(page, user, roles_db, accounts_file):
+    at = run_page(page, roles_db, user=user, accounts_file=accounts_file)
     assert not at.exception, [e.value for e in at.exception]
     assert at.title[0].value != "Connexion"
     assert not any("Mode local" in w.value for w in at.warning)
 
 
-def test_sign_in_through_the_form(demo_db_path, accounts_file):
-    at = run_page("app.py", demo_db_path, accounts_file=accounts_file)
+def test_sign_in_through_the_form(roles_db, accounts_file):
+    at = run_page("app.py", roles_db, accounts_file=accounts_file)
     at.text_input[0].input("elu")
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
     assert at.session_state["user"] == VIEWER
 
 
-def test_wrong_password_is_one_sentence(demo_db_path, accounts_file):
-    at = run_page("app.py", demo_db_path, accounts_file=accounts_file)
+def test_wrong_password_is_one_sentence(roles_db, accounts_file):
+    at = run_page("app.py", roles_db, accounts_file=accounts_file)
     at.text_input[0].input("elu")
     at.text_input[1].input("not the password")
     at.button[0].click().run()
     assert [e.value for e in at.error] == ["Nom d'utilisateur ou mot de passe incorrect."]
 
 
-def test_only_the_coordination_may_replace_the_framework(demo_db_path, accounts_file):
+def test_only_the_coordination_may_replace_the_framework(roles_db, accounts_file):
     for user in (PARTNER, VIEWER):
-        at = run_page("pages/4_Referentiel.py", demo_db_path, user=user, accounts_file=accounts_file)
+        at = run_page("pages/4_Referentiel.py", roles_db, user=user, accounts_file=accounts_file)
         assert not any(e.label.startswith("Remplacer") for e in at.expander)
         assert any("Seule la coordination" in c.value for c in at.caption)
-    at = run_page("pages/4_Referentiel.py", demo_db_path, user=ADMIN, accounts_file=accounts_file)
+    at = run_page("pages/4_Referentiel.py", roles_db, user=ADMIN, accounts_file=accounts_file)
     assert any(e.label.startswith("Remplacer") for e in at.expander)
 
 

@@ -3,8 +3,10 @@
 Every SQL statement of the project lives in this package (`schema.sql`, this module and
 its siblings, one per concern), so "where is the SQL?" has a one-word answer.
 
-Threads: one connection per process; every function here takes that connection and runs
-its statements on a fresh `.cursor()`, which DuckDB makes safe across Streamlit's threads.
+Threads and processes: every function here takes a connection (or the app's
+`sharing.Database`, which opens the file only while in use) and runs its statements on a
+fresh `.cursor()`, which DuckDB makes safe across Streamlit's threads. How the app and the
+command line share the file: `db.sharing`.
 """
 
 from __future__ import annotations
@@ -45,10 +47,12 @@ def uploads_dir(database: str | os.PathLike) -> Path:
     return Path(database).resolve().parent / "uploads"
 
 
-def connect(path: str | os.PathLike, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (creating if needed) the database and apply the schema.
+def connect(path: str | os.PathLike, *, read_only: bool = False, schema: bool = True) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the database and apply the schema (unless `schema` is False:
+    the app applies it once per process, not at every reopening).
 
-    Raises DatabaseBusyError with a French sentence when another process holds the file.
+    Raises DatabaseBusyError with a French sentence when another process holds the file;
+    `db.sharing` waits for it instead (commands and the app go through it).
     """
     path = Path(path)
     if not read_only:
@@ -58,13 +62,13 @@ def connect(path: str | os.PathLike, *, read_only: bool = False) -> duckdb.DuckD
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise DatabaseBusyError(
-                f"La base {path} est ouverte par une autre application (probablement le tableau de bord). "
-                "Arrêtez-la ou utilisez l'import de la page « Import », puis réessayez."
+                f"La base {path} est ouverte par une autre application (le tableau de bord ou une commande) "
+                "et ne s'est pas libérée. Réessayez dans un moment."
             ) from exc
         raise database_error(exc, path) from exc
     except duckdb.Error as exc:
         raise database_error(exc, path) from exc
-    if not read_only:
+    if schema and not read_only:
         try:
             apply_schema(con)
         except duckdb.Error as exc:
@@ -301,6 +305,12 @@ def upload_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, st
     return (row[0], row[1]) if row else None
 
 
+def upload_operator(con: duckdb.DuckDBPyConnection, upload_id: int) -> str | None:
+    """The operator an upload reported for (None: unknown upload or none recorded)."""
+    row = con.cursor().execute("SELECT operator FROM uploads WHERE id = ?", [int(upload_id)]).fetchone()
+    return row[0] if row else None
+
+
 def is_demo(con: duckdb.DuckDBPyConnection) -> bool:
     return get_meta(con, "demo") == "true"
 
@@ -321,6 +331,19 @@ def single_threaded(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
 def mark_demo(con: duckdb.DuckDBPyConnection) -> None:
     """Mark the base as a demo: every page then says its figures are not real."""
     set_meta(con.cursor(), "demo", "true")
+
+
+def accounts_marked(con: duckdb.DuckDBPyConnection) -> bool:
+    """True once accounts were set up for this database: from then on, no accounts file
+    means a closed app, never local mode (accounts.auth_mode)."""
+    return get_meta(con, "accounts_since") is not None
+
+
+def mark_accounts(con: duckdb.DuckDBPyConnection) -> None:
+    """Remember, durably, that accounts were set up for this database (idempotent)."""
+    if not accounts_marked(con):
+        with_retry(lambda: con.cursor().execute(
+            "INSERT OR IGNORE INTO meta VALUES ('accounts_since', CAST(current_timestamp AS VARCHAR))"))
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -40,7 +40,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ardenne_kpi import db
+from ardenne_kpi import accounts, db
+from ardenne_kpi.accounts import User
 from ardenne_kpi.db import imports as sql
 from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
@@ -467,6 +468,13 @@ def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, 
         except OSError:
             continue
     return None
+
+
+def original_file_for(con: duckdb.DuckDBPyConnection, upload_id: int, user: User) -> tuple[str, bytes] | None:
+    """`original_file` for a signed-in `user`: AccessError unless the account may read it
+    (the coordination every file, a partner its own operators' files, a viewer none)."""
+    accounts.check_download_original(user, db.upload_operator(con, upload_id))
+    return original_file(con, upload_id)
 
 
 # ------------------------------------------------------------------------------- history
