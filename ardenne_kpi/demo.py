@@ -53,6 +53,17 @@ ANCHORS = {
     ("CLI14", "S06"): 23000,                                                             # Routard guides
     ("ATT05", "S11"): 280, ("ATT07", "S11"): 4, ("ATT01", "S09"): 135,
 }
+# The cases a real portfolio shows and the figures must handle (issue 11):
+SEMESTER_REPORTER = ("ATT06", "PNVH")   # counts eco-counter passages by programme semester, not quarter
+NESTED_AUDIENCE = ("CLI08", "FTLB", "BE-LUX", "NL", 0.3)  # Dutch visitors' stays, already in BE-LUX's total
+NESTED_ZONE = ("CLI13", "FTLB", "BE-LUX", 400)  # its own survey of BE-LUX, inside GEIE's Ardenne-wide one
+# Ratios reported with their components: rooms-nights available per quarter by zone (CLI12),
+# visitors surveyed a year (CLI13).
+ROOM_NIGHTS = 460_000
+RESPONDENTS = 1_200
+# Brand members leave too: new members = growth of the members + those who left (4 % a semester).
+CHURN = 0.04
+
 # How far each indicator is along its planned path (1 = on plan); a few are behind.
 BEHIND = {"CLI01": 0.55, "PRI02": 0.7, "CLI03": 0.8, "CLI16": 0.5, "PRI03": 0.6, "GOV05": 0.85, "BRD07": 0.75}
 
@@ -180,12 +191,13 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
             rows.extend((ind.code, c.operator, c.zone, "", period, v) for c, v in zip(cells, values, strict=True))
         if ind.agg_time == "last":
             _make_monotonic(rows, ind.code)
+    rows = _portfolio_cases(fw, rows)
     # Each operator sends one report per quarter, holding the values whose period ends in
     # it; the upload date gives timeliness.
     missing = fw.calendar.semester(MISSING_PERIOD)
     uploads, values = [], []
     by_upload: dict[tuple[str, str], int] = {}
-    for indicator, operator, zone, audience, period, value in rows:
+    for indicator, operator, zone, audience, period, value, *components in rows:
         if operator == MISSING_LAST_REPORT and missing.contains(period):
             continue
         quarter = period_containing(period.end, "quarter", fw.calendar)
@@ -204,8 +216,52 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
             "indicator": indicator, "operator": operator, "zone": zone, "audience": audience,
             "period": period.code, "grain": period.grain, "period_start": period.start, "period_end": period.end,
             "value": value, "comment": None, "upload_id": by_upload[key],
+            "numerator": components[0] if components else None,
+            "denominator": components[1] if components else None,
         })
     return pd.DataFrame(uploads), pd.DataFrame(values)
+
+
+def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:
+    """The demo's values reshaped to show what partners really do: a semester reporter among
+    quarter reporters, a territory measured inside a wider one (by zone and by audience),
+    ratios given with their numerator and denominator, and new brand members consistent with
+    the members' count. Deterministic: derived from the values already drawn."""
+    out: list[tuple] = []
+    semesters: dict[tuple, list] = {}
+    members = {r[4].code: r[5] for r in rows if r[0] == "BRD01"}
+    codes = [s.code for s in fw.calendar.semesters]
+    for row in rows:
+        code, op, zone, aud, period, value = row
+        if (code, op) == SEMESTER_REPORTER:
+            semester = period_containing(period.end, "programme-semester", fw.calendar)
+            semesters.setdefault((code, op, zone, aud, semester), []).append(value)
+            continue
+        if code == "CLI12":  # occupancy from rooms-nights sold and available
+            available = round(ROOM_NIGHTS * ZONE_SHARES.get(zone, 0.2))
+            sold = round(available * value / 100)
+            out.append((code, op, zone, aud, period, round(100 * sold / available, 1), sold, available))
+            continue
+        if code == "CLI13":  # satisfaction from visitors surveyed
+            satisfied = round(RESPONDENTS * value / 100)
+            out.append((code, op, zone, aud, period, round(100 * satisfied / RESPONDENTS, 1), satisfied, RESPONDENTS))
+            n = NESTED_ZONE[3]
+            own = round(n * min(value + 2.5, 100) / 100)
+            out.append((code, NESTED_ZONE[1], NESTED_ZONE[2], "", period, round(100 * own / n, 1), own, n))
+            continue
+        if code == "BRD02" and period.code in codes:
+            i = codes.index(period.code)
+            before = members.get(codes[i - 1]) if i else None
+            now = members.get(period.code)
+            if before is not None and now is not None:
+                value = float(max(now - before, 0) + round(before * CHURN))
+        out.append((code, op, zone, aud, period, value))
+        if code == NESTED_AUDIENCE[0] and zone == NESTED_AUDIENCE[2]:
+            out.append((code, NESTED_AUDIENCE[1], zone, NESTED_AUDIENCE[3], period,
+                        float(round(value * NESTED_AUDIENCE[4]))))
+    for (code, op, zone, aud, semester), parts in semesters.items():
+        out.append((code, op, zone, aud, semester, float(sum(parts))))
+    return out
 
 
 def _make_monotonic(rows: list, indicator: str) -> None:

@@ -39,7 +39,9 @@ def write_report(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, q
     when given. `written`: the day the partner filled it in."""
     layout = LAYOUTS.get(operator)
     if layout is None:
-        keyed = {(r.indicator, r.period, r.zone, r.audience): r.value for r in values.itertuples(index=False)}
+        keyed = {(r.indicator, r.period, r.zone, r.audience):
+                 (r.value, r.numerator, r.denominator) if pd.notna(getattr(r, "denominator", None)) else r.value
+                 for r in values.itertuples(index=False)}
         wb = templates.template_workbook(con, fw, operator, quarter, today=written, values=keyed)
         if scores is not None:
             _brand_sheet(wb.create_sheet(brand.SHEET_NAME), fw, operator, scores)

@@ -62,12 +62,34 @@ def test_eco_management_coaching_in_the_sourced_range(demo_con):
     assert 120 <= total(demo_con, "ATT01", "S10") <= 150
 
 
-def test_overnight_stays_volume_seasonality_and_covid(demo_con):
-    y2019 = demo_con.execute("SELECT sum(value) FROM report_values WHERE indicator = 'CLI08' "
-                             "AND period LIKE '2019-Q%'").fetchone()[0]
+def test_overnight_stays_volume_seasonality_and_covid(demo_con, fw):
+    # The figures, not raw sums: FTLB's Dutch visitors' stays lie inside BE-LUX's total.
+    quarters = kpis.aggregate(demo_con, fw, "CLI08", "quarter").set_index("period")["value"]
+    y2019 = kpis.aggregate(demo_con, fw, "CLI08", "year").set_index("period").loc["2019", "value"]
     assert 7_000_000 < y2019 < 8_500_000
-    assert total(demo_con, "CLI08", "2019-Q3") > total(demo_con, "CLI08", "2019-Q1")  # summer peak
-    assert total(demo_con, "CLI08", "2020-Q2") < 0.35 * total(demo_con, "CLI08", "2019-Q2")  # lockdown
+    assert quarters["2019-Q3"] > quarters["2019-Q1"]  # summer peak
+    assert quarters["2020-Q2"] < 0.35 * quarters["2019-Q2"]  # lockdown
+
+
+def test_the_demo_shows_how_partners_really_report(demo_con, fw):
+    # A semester reporter among quarter reporters: PNVH gives eco-counter passages by semester.
+    s05 = kpis.lineage(demo_con, fw, "ATT06", "S05")
+    assert set(s05["period"]) == {"2018-Q4", "2019-Q1", "S05"} and s05["counted"].all()
+    # Nested territories: FTLB's own survey of BE-LUX lies inside GEIE's Ardenne-wide one.
+    cli13 = kpis.lineage(demo_con, fw, "CLI13", "2019").set_index("zone")
+    assert bool(cli13.loc["ARD", "counted"]) and not bool(cli13.loc["BE-LUX", "counted"])
+    # A ratio with its components: occupancy weighted by the rooms-nights available.
+    q3 = kpis.lineage(demo_con, fw, "CLI12", "2019-Q3")
+    weighted = q3["numerator"].sum() / q3["denominator"].sum() * 100
+    figure = kpis.aggregate(demo_con, fw, "CLI12", "quarter").set_index("period").loc["2019-Q3", "value"]
+    assert figure == pytest.approx(weighted) and figure != pytest.approx(q3["value"].mean(), abs=1e-3)
+    # A missing report: ACW has sent nothing for S11.
+    s11 = kpis.aggregate(demo_con, fw, "ATT01", "programme-semester").set_index("period").loc["S11"]
+    assert not s11["complete"] and "ACW (BE-LUX) n'a pas rapporté S11" in s11["note"]
+    # New brand members agree with the members' count (growth plus the 4 % who left).
+    members = kpis.aggregate(demo_con, fw, "BRD01", "programme-semester").set_index("period")["value"]
+    new = kpis.aggregate(demo_con, fw, "BRD02", "programme-semester").set_index("period")["value"]
+    assert new["S08"] == members["S08"] - members["S07"] + round(members["S07"] * demo.CHURN)
 
 
 def test_gaps_an_indicator_never_reported(demo_con):
