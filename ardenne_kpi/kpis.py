@@ -1,14 +1,18 @@
-"""KPI trends against targets: aggregation that follows each indicator's rule, targets and
+"""KPI trends against targets: aggregation that follows each indicator's rules, targets and
 progress, the status shared by every page, and the lineage of any figure.
 
-The arithmetic, decided once here:
-- over time a series (operator × zone × audience) is reduced by the indicator's agg_time
-  (sum for flows, last for stocks, mean for rates), then series are combined by agg_space;
-- a stored value counts in a period only if it lies wholly inside it; a value straddling
-  the edge (a programme semester in a calendar year) or covering a longer period counts
-  nowhere, and the period's note says so: nothing is ever split pro rata;
-- a period where some series does not cover every day keeps its partial value with
-  complete = False: "not reported" is not zero, and a partial sum is never shown as whole;
+The arithmetic, decided once here (README « How a figure is built »):
+- each series (operator × zone × audience) is rolled up on its own to the period, from the
+  stored periods the period wholly contains and whose grain tiles it, by the indicator's
+  time rule (sum for flows, last for stocks, mean for rates); a series giving a period and
+  its sub-periods counts once; then the series are combined by the space rule;
+- a territory measurement (measure: territory) never adds a zone or audience to a wider one
+  reported: the widest counts; operators' outputs add up whatever their zones;
+- a ratio declaring numerator and denominator is Σ numerator / Σ denominator × scale; a value
+  given without them makes the figure an unweighted mean, and the note says so;
+- a period is complete when every series due there (a responsible operator's, from its first
+  report, at its own grain) covers it whole; a partial period keeps its partial value, and
+  carries no progress and no status: "not reported" is not zero, and nothing is split pro rata;
 - progress = (value − baseline) / (target − baseline), read in the indicator's direction;
   the expected value at a date follows a linear pace from the baseline through each dated
   target; status compares progress with the expected progress (framework thresholds);
