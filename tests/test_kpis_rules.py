@@ -243,12 +243,18 @@ def test_the_page_shows_a_programme_semester_indicator_by_programme_year(fw):
     assert kpis.display_grain(fw.indicator("FLOW"), "programme-year") == "programme-year"
 
 
-def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, fw, capsys):
-    path = tmp_path / "k.duckdb"
+def database_file(tmp_path, fw, rows: list[tuple]):
+    """A closed database file holding `rows` (see put), for the command line."""
+    path = tmp_path / "cli.duckdb"
     con = db.connect(path)
     db.sync_framework(con, fw)
-    put(con, fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10)])
+    put(con, fw, rows)
     con.close()
+    return path
+
+
+def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, fw, capsys):
+    path = database_file(tmp_path, fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10)])
     out = tmp_path / "k.csv"
     assert main(["export", "kpis", "--grain", "year", "--out", str(out), "--db", str(path)]) == 0
     frame = pd.read_csv(out, keep_default_na=False)
@@ -325,11 +331,8 @@ def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
 
 
 def test_lineage_command_lists_the_rows_and_rules_behind_a_figure(tmp_path, fw, capsys):
-    path = tmp_path / "l.duckdb"
-    con = db.connect(path)
-    db.sync_framework(con, fw)
-    put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
-    con.close()
+    path = database_file(tmp_path, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000),
+                                        ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
     assert main(["lineage", "STAYS", "T1 2019", "--db", str(path)]) == 0
     text = capsys.readouterr().out
     assert "STAYS · Nuitées · T1 2019 : 1\u00a0000 nb (complète)" in text and "mesure d'un territoire" in text
@@ -343,8 +346,7 @@ def test_lineage_command_lists_the_rows_and_rules_behind_a_figure(tmp_path, fw, 
 
 
 def test_lineage_command_refuses_a_grain_that_does_not_match(tmp_path, fw, capsys):
-    path = tmp_path / "l.duckdb"
-    db.sync_framework(db.connect(path), fw)
+    path = database_file(tmp_path, fw, [])
     assert main(["lineage", "STAYS", "S05", "--grain", "quarter", "--db", str(path)]) == 1
     assert "granularité" in capsys.readouterr().err
 

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
-from ardenne_kpi import db, templates
+from ardenne_kpi import db, demo, templates
 from ardenne_kpi.__main__ import main
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.reports import importer
@@ -50,7 +50,13 @@ def test_filled_template_imports_with_zero_warnings_on_the_demo_for_every_operat
 
             result = importer.import_file(con, filled_template(con, fw, op.code, "S07", value), "t.xlsx",
                                           operator=op.code, dry_run=True, framework=fw)
-            assert (op.code, result.errors, result.warnings) == (op.code, [], [])
+            # The demo's semester reporter gave ATT06 by semester: quarters now are rightly flagged;
+            # FTLB measured inside wider territories, beyond its template: those values are not in it.
+            odd = {demo.SEMESTER_REPORTER[1]: (demo.SEMESTER_REPORTER[0],),
+                   demo.NESTED_ZONE[1]: (demo.NESTED_ZONE[0], demo.NESTED_AUDIENCE[0])}
+            warnings = [w for w in result.warnings
+                        if not any(code in w.message for code in odd.get(op.code, ()))]
+            assert (op.code, result.errors, warnings) == (op.code, [], [])
     finally:
         con.close()
 
