@@ -11,7 +11,7 @@ from ardenne_kpi import db, demo
 from ardenne_kpi.framework import load_framework
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT.parent / "shared" / "corpus" / "calamine"
+CORPUS = ROOT / "tests" / "data" / "corpus" / "calamine"  # copied from shared/corpus (MIT, see its licence)
 
 
 @pytest.fixture(autouse=True)

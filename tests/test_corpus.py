@@ -10,7 +10,7 @@ import pytest
 from ardenne_kpi import db
 from ardenne_kpi.reports import importer
 
-CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"  # shared/corpus, copied: the suite stands alone
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() != ".md")
 FRENCH = ("fichier", "feuille", "classeur", "refusé", "format", "protégé", "tableau")
 
