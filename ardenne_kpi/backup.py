@@ -21,6 +21,7 @@ from pathlib import Path, PurePosixPath
 import duckdb
 
 from ardenne_kpi import db
+from ardenne_kpi.db import sharing
 from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, StorageError
 
 FORMAT = "ardenne-kpi-backup"
@@ -44,8 +45,9 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
         raise ArdenneError(f"La base {database} n'existe pas : rien à sauvegarder. Vérifiez --db ou ARDENNE_DB.",
                            title="Base introuvable")
     archive = Path(out) if out else default_archive(database)
-    con = db.connect(database)
-    try:
+    # Its turn beside the app and other commands (db.sharing), held alone while the archive is
+    # written: no other process can change the database meanwhile.
+    with sharing.command_connection(database) as con:
         try:
             counts = db.check_readable(con)  # a damaged block fails here, not in the archive
             db.checkpoint(con)
@@ -56,10 +58,7 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
         manifest = {"format": FORMAT, "version": 1, "created_at": dt.datetime.now().isoformat(timespec="seconds"),
                     "database": database.name, "schema_version": version, "tables": counts,
                     "uploads": len(originals)}
-        # written while this connection holds the database: no other process can change it meanwhile
         _write_archive(archive, database, originals, manifest)
-    finally:
-        con.close()
     return {"archive": archive, "tables": counts, "uploads": len(originals), "bytes": archive.stat().st_size}
 
 
