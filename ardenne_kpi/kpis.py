@@ -145,6 +145,14 @@ def select_indicators(fw: Framework, *, dimension: str | None = None, key: str |
     return out
 
 
+def _period(fw: Framework, code: str) -> Period:
+    """The period of a canonical code, or a KpiError saying how to write one."""
+    try:
+        return period_from_code(code, fw.calendar)
+    except PeriodError as exc:
+        raise KpiError(exc.message) from exc
+
+
 def _indicator(fw: Framework, code: str) -> Indicator:
     try:
         return fw.indicator(code)
@@ -242,7 +250,7 @@ def _missing_text(item: dict, row: dict, calendar) -> str:
     return f"{item['who']} n'a pas rapporté {', '.join(absent)}"
 
 
-def _note(row: dict, placed: dict, grain_of: dict[str, str], calendar) -> str:
+def _note(row: dict, placed: dict, calendar) -> str:
     """The French note of one figure: what is missing, what was not counted, and why."""
     parts = []
     value = row.get("value")
@@ -265,12 +273,11 @@ def _note(row: dict, placed: dict, grain_of: dict[str, str], calendar) -> str:
         parts.append(f"Moyenne non pondérée : {int(row['n_bare'])} valeur(s) sans numérateur ni dénominateur.")
     untiled = placed.get("untiled", [])
     if untiled:
-        grains = {grain_of.get(c, "") for c in untiled}
-        if placed["grain"] == "year" and grains == {"programme-semester"}:
+        if placed["grain"] == "year" and {grain for _, grain in untiled} == {"programme-semester"}:
             parts.append("Année civile non calculable : rapporté par semestre du programme "
                          "(voir l'année du programme).")
         else:
-            parts.append(f"Non compté : {_join_codes(untiled)} ne découpe pas exactement la période "
+            parts.append(f"Non compté : {_join_codes(code for code, _ in untiled)} ne découpe pas exactement la période "
                          "(jamais réparti au prorata).")
     if placed.get("straddles"):
         many = len(set(placed["straddles"])) > 1
@@ -295,12 +302,11 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
     hi = max(stored["period_end"].max(), fw.calendar.end)
     calendars = {g: periods_between(g, lo, hi, fw.calendar) for g in set(grains.values())}
     placement: dict[tuple[str, str], tuple] = {}
+    grains_in: dict[tuple[str, str], set[str]] = {}  # the stored grains placed in each target period
     targets, notes = [], {}
     groups: dict[tuple, list[dict]] = {}
-    grain_of: dict[tuple[str, str], str] = {}
     for record in stored.to_dict("records"):
         groups.setdefault((record["indicator"], record["grp"]), []).append(record)
-        grain_of[(record["indicator"], record["period"])] = record["grain"]
     for (code, grp), records in groups.items():
         first = min(r["period_start"] for r in records)
         last = max(r["period_end"] for r in records)
@@ -316,18 +322,16 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
                 if period.start <= r["period_start"] and r["period_end"] <= period.end:
                     n_sub = _n_sub(period, r["grain"], fw.calendar)
                     if n_sub is None:
-                        placed["untiled"].append(r["period"])
+                        placed["untiled"].append((r["period"], r["grain"]))
                     else:
                         placement[(code, r["period"])] = (code, r["period"], period.code, period.end, n_sub)
+                        grains_in.setdefault((code, period.code), set()).add(r["grain"])
                         placed["records"].append(r | {"n_sub": n_sub})
                 elif r["period_start"] <= period.start and r["period_end"] >= period.end:
                     placed["longer"].append(r["period"])
                 else:
                     placed["straddles"].append(r["period"])
             notes[(code, grp, period.code)] = placed
-    grains_in: dict[tuple[str, str], set[str]] = {}
-    for code, period, p_code, _, _ in placement.values():
-        grains_in.setdefault((code, p_code), set()).add(grain_of[(code, period)])
     rows = [(*p, len(grains_in[(p[0], p[2])]) > 1) for p in placement.values()]
     return rows, targets, notes
 
@@ -386,7 +390,6 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
     stored = stored.assign(period_start=pd.to_datetime(stored["period_start"]).dt.date,
                            period_end=pd.to_datetime(stored["period_end"]).dt.date)
     placement, targets, notes = _placement(fw, grains, stored)
-    grain_of = dict(zip(stored["period"], stored["grain"], strict=False))
     found: dict[tuple, dict] = {}
     slow = []
     for code, grp, p_code, _, p_end, _, _ in targets:
@@ -412,7 +415,7 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
                "value": value, "label": label, "n_values": int(fig.get("n_values") or 0)}
         note_row = dict(fig, value=value, label=label, period=p_code)
         row["complete"] = not math.isnan(value) and not int(fig.get("n_missing") or 0)
-        row["note"] = _note(note_row, notes[(code, grp, p_code)], grain_of, fw.calendar)
+        row["note"] = _note(note_row, notes[(code, grp, p_code)], fw.calendar)
         # A period without value is worth a row when something was due there or could not be built.
         row["explained"] = bool(int(fig.get("n_missing") or 0) or notes[(code, grp, p_code)]["untiled"])
         rows.append(row)
@@ -747,10 +750,7 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     file was not kept), comment, counted, reason (French).
     """
     ind = _indicator(fw, indicator_code)
-    try:
-        period = period_from_code(period_code, fw.calendar)
-    except PeriodError as exc:
-        raise KpiError(exc.message) from exc
+    period = _period(fw, period_code)
     flt = _filter(fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end))
     stored = sql.stored_periods(con, flt)
     records = stored.to_dict("records")
@@ -784,10 +784,7 @@ def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     note, lineage (DataFrame, see `lineage`)}.
     """
     ind = _indicator(fw, indicator_code)
-    try:
-        period = period_from_code(period_code, fw.calendar)
-    except PeriodError as exc:
-        raise KpiError(exc.message) from exc
+    period = _period(fw, period_code)
     figure = {"value": float("nan"), "complete": False, "note": "Aucune valeur déclarée pour cette période."}
     if period.grain in GRAIN_LABELS or period.grain == "month":
         agg = aggregate(con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences)

@@ -160,6 +160,14 @@ def test_a_territory_measurement_never_adds_a_zone_to_the_zone_containing_it(con
     assert "ARD" in behind.loc["BE-LUX", "reason"]
 
 
+def test_a_territory_due_but_measured_inside_a_wider_one_is_not_missing(con, fw):
+    # OPB stops reporting BE-LUX in Q3, but GEO's Ardenne-wide figure already holds it.
+    put(con, fw, [("STAYS", "GEO", "ARD", q, 1000) for q in ("2019-Q1", "2019-Q2", "2019-Q3")]
+        + [("STAYS", "OPB", "BE-LUX", q, 300) for q in ("2019-Q1", "2019-Q2")])
+    q3 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q3")
+    assert q3["value"] == 1000 and q3["complete"]
+
+
 def test_disjoint_zones_of_a_territory_add_up(con, fw):
     put(con, fw, [("STAYS", "GEO", "FR-08", "2019-Q1", 700), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
     assert row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")["value"] == 1000

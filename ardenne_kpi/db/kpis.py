@@ -130,11 +130,7 @@ def _rollup_ctes(source: str = "placed") -> str:
     ),
     nested AS (
         SELECT i.indicator, i.grp, i.p_code, i.zone, i.audience, min(o.zone) AS outer_zone
-        FROM measured i
-        JOIN kpi_zone_cover zc ON zc.code_in = i.zone
-        JOIN aud_cover ac ON ac.code_in = i.audience
-        JOIN measured o ON o.indicator = i.indicator AND o.grp = i.grp AND o.p_code = i.p_code
-                       AND o.zone = zc.code_out AND o.audience = ac.code_out
+        FROM measured i {_measured_around("i", "aud_cover")}
         WHERE NOT (o.zone = i.zone AND o.audience = i.audience)
         GROUP BY ALL
     ),
@@ -177,6 +173,22 @@ def _rollup_ctes(source: str = "placed") -> str:
             QUALIFY row_number() OVER (PARTITION BY indicator, grp, p_code, zone, audience
                                        ORDER BY last_upload DESC, operator) = 1)
     )"""
+
+
+# aud_cover, plus every audience of the absent series (codes the framework may not know) in itself and in ''.
+_ABSENT_AUD_COVER = """(SELECT code_in, code_out FROM aud_cover
+              UNION SELECT DISTINCT audience, audience FROM absent UNION SELECT DISTINCT audience, '' FROM absent)"""
+
+
+def _measured_around(alias: str, aud_cover: str) -> str:
+    """JOINs from the keys of `alias` (indicator, grp, p_code, zone, audience) to every measured
+    territory `o` of the same period that is or contains them: its zone through kpi_zone_cover,
+    its audience through `aud_cover` (code_in, code_out), as `zc`, `ac` and `o`."""
+    return f"""
+        JOIN kpi_zone_cover zc ON zc.code_in = {alias}.zone
+        JOIN {aud_cover} ac ON ac.code_in = {alias}.audience
+        JOIN measured o ON o.indicator = {alias}.indicator AND o.grp = {alias}.grp AND o.p_code = {alias}.p_code
+                       AND o.zone = zc.code_out AND o.audience = ac.code_out"""
 
 
 def _describe(alias: str) -> str:
@@ -245,11 +257,7 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     ),
     covered AS (  -- a territory due there but measured already, as itself or inside a wider one
         SELECT DISTINCT d.indicator, d.grp, d.p_code, d.zone, d.audience
-        FROM absent d JOIN kpi_zone_cover zc ON zc.code_in = d.zone
-        JOIN (SELECT code_in, code_out FROM aud_cover UNION SELECT DISTINCT audience, audience FROM absent
-              UNION SELECT DISTINCT audience, '' FROM absent) ac ON ac.code_in = d.audience
-        JOIN measured o ON o.indicator = d.indicator AND o.grp = d.grp AND o.p_code = d.p_code
-                       AND o.zone = zc.code_out AND o.audience = ac.code_out
+        FROM absent d {_measured_around("d", _ABSENT_AUD_COVER)}
     ),
     partial AS (  -- due series present but not whole
         SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, s.grain
