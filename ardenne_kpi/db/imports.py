@@ -129,7 +129,8 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
     only, and the partner should know which two figures disagree.
 
     One row per coarse value: indicator, operator, zone, audience, coarse period, its value
-    and upload (NULL = this file), the fine periods' total, how many, and their uploads.
+    and upload (NULL = this file), the fine periods' total, how many, and their uploads (a list,
+    NULL = this file).
     """
     cur.register("incoming_values", incoming)
     try:
@@ -149,7 +150,7 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
             pairs AS (
                 SELECT c.indicator, c.operator, c.zone, c.audience, c.period, c.value, c.upload_id,
                        sum(f.value) AS fine_total, count(*) AS n_fine,
-                       string_agg(DISTINCT coalesce(f.upload_id::VARCHAR, 'ce fichier'), ', ') AS fine_uploads,
+                       list(DISTINCT f.upload_id ORDER BY f.upload_id NULLS FIRST) AS fine_uploads,
                        bool_or(c.upload_id IS NULL OR f.upload_id IS NULL) AS touches_file
                 FROM v c JOIN v f ON f.indicator = c.indicator AND f.operator = c.operator AND f.zone = c.zone
                      AND f.audience = c.audience AND f.period <> c.period

@@ -380,8 +380,7 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
 
     out = []
     for r in sql.grain_overlaps(cur, incoming).itertuples():
-        fine = r.fine_uploads.split(", ")
-        fine_from = ", ".join("ce fichier" if f == "ce fichier" else f"l'import n° {f}" for f in fine)
+        fine_from = ", ".join(source(u) for u in r.fine_uploads)
         who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
         out.append(Issue("", "", f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
                                  f"{r.n_fine} sous-période(s) totalisent {fr(r.fine_total)} ({fine_from}). Un seul "
