@@ -101,6 +101,18 @@ def display_grain(ind: Indicator, grain: str) -> str:
     return grain
 
 
+def display_grain_reason(ind: Indicator, grain: str) -> str:
+    """In French, why `ind` is shown at another grain than the chosen one ('' when it is not)."""
+    shown = display_grain(ind, grain)
+    if shown == grain:
+        return ""
+    if shown == ind.grain:
+        return f"Cet indicateur est déclaré par {GRAIN_LABELS[shown].lower()} : il est montré à ce rythme."
+    own = GRAIN_LABELS.get(ind.grain, ind.grain).lower()
+    return (f"Cet indicateur est déclaré par {own}, qui ne forme pas une {GRAIN_LABELS[grain].lower()} "
+            f"(jamais réparti au prorata) : il est montré par {GRAIN_LABELS[shown].lower()}.")
+
+
 def _tiles(fine: str, coarse: str) -> bool:
     """False when periods of grain `fine` cannot build periods of grain `coarse` (the two calendars)."""
     programme, calendar = {"programme-semester", "programme-year"}, {"semester", "year"}

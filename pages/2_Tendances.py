@@ -79,7 +79,7 @@ if row["note"]:
     st.caption(row["note"])
 st.caption(f"Règle de calcul : {kpis.rule_text(ind)}")
 if shown_grain != grain:
-    st.caption(f"Cet indicateur est déclaré par {kpis.GRAIN_LABELS[shown_grain].lower()} : il est montré à ce rythme.")
+    st.caption(kpis.display_grain_reason(ind, grain))
 
 if trend is None:
     st.info("Aucune valeur déclarée pour cet indicateur avec ces filtres (non déclaré n'est pas zéro).")

@@ -249,6 +249,12 @@ def test_the_page_shows_a_programme_semester_indicator_by_programme_year(fw):
     assert kpis.display_grain(fw.indicator("SEM"), "year") == "programme-year"
     assert kpis.display_grain(fw.indicator("FLOW"), "year") == "year"
     assert kpis.display_grain(fw.indicator("FLOW"), "programme-year") == "programme-year"
+    assert kpis.display_grain_reason(fw.indicator("SEM"), "year") == (
+        "Cet indicateur est déclaré par semestre du programme (interreg), qui ne forme pas une année civile "
+        "(jamais réparti au prorata) : il est montré par année du programme (oct.–sept.).")
+    assert kpis.display_grain_reason(fw.indicator("SEM"), "quarter").startswith(
+        "Cet indicateur est déclaré par semestre du programme (interreg) : il est montré à ce rythme.")
+    assert kpis.display_grain_reason(fw.indicator("FLOW"), "year") == ""
 
 
 def database_file(tmp_path, fw, rows: list[tuple]):
