@@ -337,6 +337,19 @@ def test_an_import_giving_a_semester_whose_quarters_disagree_is_warned(con, fw, 
     assert not any("totalisent" in w.message for w in same.warnings)
 
 
+def test_an_import_giving_quarters_of_a_stored_semester_is_warned_with_both_sources(con, fw, tmp_path):
+    from ardenne_kpi.reports import importer
+
+    header = ("Indicateur", "Période", "Zone", "Valeur")
+    first = importer.import_file(con, workbook([["FLOW", "S05", "FR-08", 12]], header), "s.xlsx", operator="OPA",
+                                 framework=fw, db_path=tmp_path / "rules.duckdb")
+    quarters = importer.import_file(con, workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]],
+                                                  header), "q.xlsx", operator="OPA", framework=fw,
+                                    db_path=tmp_path / "rules.duckdb", dry_run=True)
+    assert any(f"S05 vaut 12 (l'import n° {first.upload_id}) mais ses 2 sous-période(s) totalisent 9 (ce fichier)"
+               in w.message for w in quarters.warnings), [w.message for w in quarters.warnings]
+
+
 def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
     # OPA's upload (id 1) holds the latest quarter; OPB's (id 2, a higher id) an older one.
     put(con, fw, [("FLOW", "OPA", "FR-08", "2019-Q2", 5), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 5)])

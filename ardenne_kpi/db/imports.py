@@ -129,8 +129,8 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
     only, and the partner should know which two figures disagree.
 
     One row per coarse value: indicator, operator, zone, audience, coarse period, its value
-    and upload (NULL = this file), the fine periods' total, how many, and their uploads (a list,
-    NULL = this file).
+    and upload (NULL = this file), the fine periods' total, how many, whether some of them are
+    in this file (fine_in_file), and the stored uploads holding the others (fine_uploads).
     """
     cur.register("incoming_values", incoming)
     try:
@@ -150,7 +150,9 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
             pairs AS (
                 SELECT c.indicator, c.operator, c.zone, c.audience, c.period, c.value, c.upload_id,
                        sum(f.value) AS fine_total, count(*) AS n_fine,
-                       list(DISTINCT f.upload_id ORDER BY f.upload_id NULLS FIRST) AS fine_uploads,
+                       bool_or(f.upload_id IS NULL) AS fine_in_file,
+                       coalesce(list(DISTINCT f.upload_id ORDER BY f.upload_id)
+                                FILTER (WHERE f.upload_id IS NOT NULL), []) AS fine_uploads,
                        bool_or(c.upload_id IS NULL OR f.upload_id IS NULL) AS touches_file
                 FROM v c JOIN v f ON f.indicator = c.indicator AND f.operator = c.operator AND f.zone = c.zone
                      AND f.audience = c.audience AND f.period <> c.period

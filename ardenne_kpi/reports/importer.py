@@ -380,7 +380,7 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
 
     out = []
     for r in sql.grain_overlaps(cur, incoming).itertuples():
-        fine_from = ", ".join(source(u) for u in r.fine_uploads)
+        fine_from = ", ".join([source(None)] * bool(r.fine_in_file) + [source(u) for u in r.fine_uploads])
         who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
         out.append(Issue("", "", f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
                                  f"{r.n_fine} sous-période(s) totalisent {fr(r.fine_total)} ({fine_from}). Un seul "
