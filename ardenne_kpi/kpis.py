@@ -22,6 +22,7 @@ The arithmetic, decided once here (README « How a figure is built »):
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -215,10 +216,20 @@ def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
 
 
 def _covers(fw: Framework, section: str) -> pd.DataFrame:
-    """(code_in, code_out) for every code of a parent-linked section and each code containing it, itself included."""
-    pairs = [(e.code, e.code) for e in getattr(fw, section)]
-    pairs += [(e.code, up) for e in getattr(fw, section) for up in fw.ancestors(section, e.code)]
-    return pd.DataFrame(pairs, columns=["code_in", "code_out"])
+    """(code_in, code_out, depth_out) for every code of a parent-linked section and each code
+    containing it, itself included; depth_out counts code_out's ancestors (0 = a root)."""
+    codes = [e.code for e in getattr(fw, section)]
+    depth = {c: len(fw.ancestors(section, c)) for c in codes}
+    pairs = [(c, up, depth.get(up, 0)) for c in codes for up in (c, *sorted(fw.ancestors(section, c)))]
+    return pd.DataFrame(pairs, columns=["code_in", "code_out", "depth_out"])
+
+
+def _root_zone(fw: Framework) -> str | None:
+    """The zone containing every other one (the whole Ardenne), or None when there is none."""
+    for z in fw.zones:
+        if all(z.code == o.code or z.code in fw.ancestors("zones", o.code) for o in fw.zones):
+            return z.code
+    return None
 
 
 def rule_text(ind: Indicator) -> str:
@@ -395,7 +406,8 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
         raise KpiError(f"Ventilation « {by} » inconnue : zone, operator ou audience.")
     if not grains:
         return empty
-    stored = sql.stored_periods(con, flt, by)
+    root = _root_zone(fw)
+    stored = sql.stored_periods(con, flt, by, root)
     stored = stored[stored["indicator"].isin(list(grains))]
     if stored.empty:
         return empty
@@ -405,18 +417,24 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
     found: dict[tuple, dict] = {}
     slow = []
     for code, grp, p_code, _, p_end, _, _ in targets:
-        whole = _whole_figure(fw.indicator(code), p_end, notes[(code, grp, p_code)]["records"])
+        ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
+        whole = _whole_figure(ind, p_end, records)
         if whole is None:
-            slow.append((code, grp, p_code))
+            # A territory whose widest key (the whole Ardenne, or the group itself) was measured
+            # there: every other key of a known zone lies inside it, so only that key's series
+            # (and those of zones the framework does not know) go through the per-series pass.
+            slow.append((code, grp, p_code, ind.is_territory and any(r["has_top"] for r in records)))
         else:
             found[(code, grp, p_code)] = whole
     if slow:
         periods = pd.DataFrame(targets, columns=["indicator", "grp", "p_code", "p_start", "p_end", "label", "tiling"])
+        # The per-series pass reads the values of these indicators alone.
         figures = sql.series_rollup(
-            con, flt, by, _rules(fw, grains),
+            con, dataclasses.replace(flt, indicators=sorted({s[0] for s in slow})), by, _rules(fw, grains),
             pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
             periods[["indicator", "grp", "p_code", "p_end", "tiling"]],
-            pd.DataFrame(slow, columns=["indicator", "grp", "p_code"]), _covers(fw, "zones"), _covers(fw, "audiences"))
+            pd.DataFrame(slow, columns=["indicator", "grp", "p_code", "top_only"]), _covers(fw, "zones"),
+            _covers(fw, "audiences"), root)
         found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
@@ -478,8 +496,8 @@ def trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], 
     """
     grains = {c: display_grain(_indicator(fw, c), grain) for c in codes}
     flt = _filter(fw, list(codes), operators, zones, audiences, as_of, window)
-    agg = _aggregate_many(con, fw, grains, flt)
-    return {code: trend_frame(fw, code, part.drop(columns=["indicator", "grp"]).reset_index(drop=True))
+    agg = _with_trend(fw, _aggregate_many(con, fw, grains, flt)).drop(columns="grp")
+    return {code: part.drop(columns="indicator").reset_index(drop=True)
             for code, part in agg.groupby("indicator", sort=False)}
 
 
@@ -683,21 +701,33 @@ def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.Dat
     partial one would "fall" for want of a report), and for flows and rates a period of
     the target's grain (a quarter is not judged against a year).
     """
-    ind = _indicator(fw, indicator_code)
-    out = agg.copy()
-    out["expected"] = [expected_value(ind, d) for d in out["period_end"]]
-    out["baseline"] = ind.baseline.value
-    targets = [next_target(ind, d) for d in out["period_end"]]
-    out["target"] = [t.value for t in targets]
-    out["target_period"] = [t.period.code for t in targets]
-    like = not out.empty and comparable(ind, period_from_code(out["period"].iloc[0], fw.calendar).grain)
-    out["progress"] = [progress(ind, v, t) if like and c else float("nan")
-                       for v, t, c in zip(out["value"], targets, out["complete"], strict=False)]
-    shares = [pace(ind, v, d) if like and c else float("nan")
-              for v, d, c in zip(out["value"], out["period_end"], out["complete"], strict=False)]
-    out["status"] = [status_of(fw, s) if like and c else "" for s, c in zip(shares, out["complete"], strict=False)]
-    out["comparable"] = like
-    return out
+    _indicator(fw, indicator_code)
+    return _with_trend(fw, agg.assign(indicator=indicator_code)).drop(columns="indicator")
+
+
+def _with_trend(fw: Framework, agg: pd.DataFrame) -> pd.DataFrame:
+    """trend_frame's columns for a frame of several indicators (column `indicator`), built in
+    one pass over its rows and added at once: the grid and the export hold ~50 indicators."""
+    columns: dict[str, list] = {c: [] for c in ("expected", "baseline", "target", "target_period", "progress",
+                                                "status", "comparable")}
+    like_of: dict[str, bool] = {}
+    for code, value, day, complete, period in zip(agg["indicator"], agg["value"], agg["period_end"], agg["complete"],
+                                                  agg["period"], strict=True):
+        ind = fw.indicator(code)
+        if code not in like_of:  # the grain of the indicator's rows: one per frame
+            like_of[code] = comparable(ind, period_from_code(period, fw.calendar).grain)
+        like = like_of[code] and bool(complete)
+        target = next_target(ind, day)
+        columns["expected"].append(expected_value(ind, day))
+        columns["baseline"].append(ind.baseline.value)
+        columns["target"].append(target.value)
+        columns["target_period"].append(target.period.code)
+        columns["progress"].append(progress(ind, value, target) if like else float("nan"))
+        columns["status"].append(status_of(fw, pace(ind, value, day)) if like else "")
+        columns["comparable"].append(like_of[code])
+    added = pd.DataFrame(columns, index=agg.index).astype({"expected": float, "baseline": float, "target": float,
+                                                           "progress": float, "comparable": bool})
+    return pd.concat([agg, added], axis=1)
 
 
 def interreg_table(fw: Framework, indicator_code: str, view: pd.DataFrame,
@@ -733,12 +763,11 @@ def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str) -> p
     codes = [i.code for i in fw.indicators]
     agg = _aggregate_many(con, fw, {c: grain for c in codes}, _filter(fw, codes))
     agg = agg[agg["value"].notna() | agg["explained"].astype(bool)]
-    frames = [trend_frame(fw, code, part).assign(rule=rule_text(fw.indicator(code)))
-              for code, part in agg.groupby("indicator", sort=False)]
-    if not frames:
+    if agg.empty:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
+    out = _with_trend(fw, agg)
+    out["rule"] = out["indicator"].map({c: rule_text(fw.indicator(c)) for c in out["indicator"].unique()})
     order = {c: i for i, c in enumerate(codes)}
-    out = pd.concat(frames, ignore_index=True)
     out = out.sort_values(["indicator", "period_start"], key=lambda s: s.map(order) if s.name == "indicator" else s)
     return out[EXPORT_COLUMNS].reset_index(drop=True)
 

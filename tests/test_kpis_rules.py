@@ -382,3 +382,53 @@ def test_a_ratio_value_without_components_is_marked_not_weightable_in_its_lineag
     put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
     reasons = kpis.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")["reason"]
     assert reasons["FR-08"] == "compté" and "non pondérable" in reasons["BE-LUX"]
+
+
+# ------------------------------------------------------------------ the widest territory's shortcut
+
+
+def put_keys(con, fw, rows: list[tuple]) -> None:
+    """(indicator, operator, zone, audience, period, value): like `put`, with an audience."""
+    put(con, fw, [(i, o, z, p, v) for i, o, z, _, p, v in rows])
+    for k, (indicator, operator, zone, audience, code, _) in enumerate(rows):
+        con.execute("UPDATE report_values SET audience = ? WHERE cell = ?", [audience, f"G{k + 6}"])
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_a_territory_whose_widest_key_was_measured_gives_the_figures_of_the_full_pass(con, fw, monkeypatch, seed):
+    # Where the whole Ardenne (or, broken down, the group's own widest key) was measured, only
+    # that key's series go through the per-series pass; told no key was, every key does.
+    rng = __import__("random").Random(seed)
+    quarters = ["2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2020-Q1"]
+    rows = []
+    for op in ("GEO", "OPA", "OPB"):
+        for zone in ("ARD", "FR-08", "BE-LUX"):
+            for audience in ("", "VIS", "NL"):
+                if rng.random() < 0.45:
+                    continue
+                periods = [q for q in quarters if rng.random() < 0.8]
+                if rng.random() < 0.3:
+                    periods = [p for p in periods if p not in ("2018-Q4", "2019-Q1")] + ["S05"]
+                rows += [("STAYS", op, zone, audience, p, rng.randint(1, 900)) for p in periods]
+    if not rows:
+        return
+    put_keys(con, fw, rows)
+
+    def figures():
+        out = [kpis.export_frame(con, fw, g) for g in ("quarter", "programme-semester", "year")]
+        out += [kpis.aggregate(con, fw, "STAYS", "quarter", by=by) for by in ("zone", "audience", "operator")]
+        return out + [kpis.lineage(con, fw, "STAYS", "2019-Q1").drop(columns="uploaded_at")]
+
+    shortcut = figures()
+    stored_periods = kpis.sql.stored_periods
+    monkeypatch.setattr(kpis.sql, "stored_periods", lambda *a, **k: stored_periods(*a, **k).assign(has_top=False))
+    for fast, full in zip(shortcut, figures(), strict=True):
+        pd.testing.assert_frame_equal(fast, full)
+
+
+def test_a_key_nested_in_several_measured_ones_is_said_inside_the_widest(con, fw):
+    put_keys(con, fw, [("STAYS", "GEO", "ARD", "", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "", "2019-Q1", 300),
+                       ("STAYS", "OPB", "BE-LUX", "NL", "2019-Q1", 40)])
+    q1 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
+    assert q1["value"] == 1000
+    assert "BE-LUX · NL ⊂ ARD" in q1["note"] and "BE-LUX ⊂ ARD" in q1["note"]

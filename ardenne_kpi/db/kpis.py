@@ -59,10 +59,13 @@ _FILTERED = """
 """
 
 
-def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None) -> pd.DataFrame:
+def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None,
+                   root: str | None = None) -> pd.DataFrame:
     """Per (indicator, group, stored period): its grain and dates, how many series reported
-    it (`n`), their sums (value, numerator, denominator, values without components), and
-    `n_ever`, how many series ever reported the indicator (within the filter and group).
+    it (`n`), their sums (value, numerator, denominator, values without components),
+    `n_ever`, how many series ever reported the indicator (within the filter and group), and
+    `has_top`: whether the group's widest key was reported (_top_key: zone `root`, or the
+    group's own zone, for all audiences, or the group's own audience).
 
     A few hundred rows however many values. Where every series that ever reported gave every
     sub-period of a period (n = n_ever throughout), its figure comes from these sums alone
@@ -75,7 +78,8 @@ def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | N
         SELECT indicator, {group} AS grp, period, any_value(grain) AS grain,
                min(period_start) AS period_start, max(period_end) AS period_end, count(*)::BIGINT AS n,
                sum(value) AS s, sum(numerator) AS s_num, sum(denominator) AS s_den,
-               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare
+               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare,
+               coalesce(bool_or({_top_key("v", by)}), false) AS has_top
         FROM v GROUP BY ALL
     ),
     series AS (
@@ -85,14 +89,35 @@ def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | N
     SELECT s.*, e.n_ever FROM stored s JOIN series e USING (indicator, grp)
     ORDER BY indicator, grp, period_start
     """
-    return con.cursor().execute(sql, flt.params()).df()
+    return con.cursor().execute(sql, _params(sql, flt, root)).df()
 
 
-def _placed_cte(group: str, only_slow: bool = False) -> str:
+def _params(sql: str, flt: ValueFilter, root: str | None) -> dict:
+    """The filter's parameters, and $root where the statement names it (DuckDB refuses extras)."""
+    return flt.params() | ({"root": root} if "$root" in sql else {})
+
+
+def _top_key(alias: str, by: str | None) -> str:
+    """SQL: the key of `alias` (zone, audience) is its group's widest: the zone $root (or the
+    group's own zone) for all audiences (or the group's own audience)."""
+    zone = f"{alias}.zone" if by == "zone" else "$root"
+    audience = f"{alias}.audience" if by == "audience" else "''"
+    return f"({alias}.zone = {zone} AND {alias}.audience = {audience})"
+
+
+def _in_top_pass(alias: str, by: str | None) -> str:
+    """SQL: the row of `alias` goes through the per-series pass of a period whose widest key
+    was measured (`top_only`): that key itself, or a zone the framework does not know (which
+    nests in nothing)."""
+    return f"({_top_key(alias, by)} OR {alias}.zone NOT IN (SELECT code_in FROM kpi_zone_cover))"
+
+
+def _placed_cte(group: str, only_slow: bool = False, by: str | None = None) -> str:
     """`placed`: each filtered value in the period of the grain that wholly contains it
-    (kpi_placement); with `only_slow`, in the periods listed in kpi_slow alone."""
-    slow = (f"JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code"
-            if only_slow else "")
+    (kpi_placement); with `only_slow`, in the periods listed in kpi_slow alone, and of those
+    whose widest key was measured (top_only), the rows of that key alone (_in_top_pass)."""
+    slow = (f"JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code "
+            f"AND (NOT w.top_only OR {_in_top_pass('v', by)})" if only_slow else "")
     return f"""
     placed AS MATERIALIZED (
         SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, v.period, v.grain,
@@ -128,10 +153,11 @@ def _rollup_ctes(source: str = "placed") -> str:
         UNION SELECT DISTINCT audience, audience FROM measured
         UNION SELECT DISTINCT audience, '' FROM measured
     ),
+    {_keys_up("measured_up", "measured", "aud_cover")},
     nested AS (
-        SELECT i.indicator, i.grp, i.p_code, i.zone, i.audience, min(o.zone) AS outer_zone
-        FROM measured i {_measured_around("i", "aud_cover")}
-        WHERE NOT (o.zone = i.zone AND o.audience = i.audience)
+        SELECT r.indicator, r.grp, r.p_code, r.zone, r.audience, arg_min(o.zone, (r.depth_up, o.zone)) AS outer_zone
+        FROM measured_up r {_IN_MEASURED}
+        WHERE NOT (r.zone_up = r.zone AND r.audience_up = r.audience)
         GROUP BY ALL
     ),
     unnested AS (
@@ -180,15 +206,25 @@ _ABSENT_AUD_COVER = """(SELECT code_in, code_out FROM aud_cover
               UNION SELECT DISTINCT audience, audience FROM absent UNION SELECT DISTINCT audience, '' FROM absent)"""
 
 
-def _measured_around(alias: str, aud_cover: str) -> str:
-    """JOINs from the keys of `alias` (indicator, grp, p_code, zone, audience) to every measured
-    territory `o` of the same period that is or contains them: its zone through kpi_zone_cover,
-    its audience through `aud_cover` (code_in, code_out), as `zc`, `ac` and `o`."""
-    return f"""
-        JOIN kpi_zone_cover zc ON zc.code_in = {alias}.zone
-        JOIN {aud_cover} ac ON ac.code_in = {alias}.audience
-        JOIN measured o ON o.indicator = {alias}.indicator AND o.grp = {alias}.grp AND o.p_code = {alias}.p_code
-                       AND o.zone = zc.code_out AND o.audience = ac.code_out"""
+def _keys_up(name: str, keys: str, aud_cover: str) -> str:
+    """CTE `name`: each key of `keys` (indicator, grp, p_code, zone, audience) with every
+    (zone_up, audience_up) that is or contains it: its zone through kpi_zone_cover, its
+    audience through `aud_cover` (code_in, code_out).
+
+    Materialized on purpose: it fences the joins, so the keys are widened first and only then
+    looked up among the measured territories (_IN_MEASURED); left to itself, the optimizer
+    joined the measured keys to the covers first, hundreds of thousands of rows for a few thousand keys.
+    """
+    return f"""{name} AS MATERIALIZED (
+        SELECT k.indicator, k.grp, k.p_code, k.zone, k.audience, zc.code_out AS zone_up, zc.depth_out AS depth_up,
+               ac.code_out AS audience_up
+        FROM {keys} k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN {aud_cover} ac ON ac.code_in = k.audience
+    )"""
+
+
+# From widened keys `r` (_keys_up) to the measured territory `o` of the same period that is or contains them.
+_IN_MEASURED = """JOIN measured o ON o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code
+                       AND o.zone = r.zone_up AND o.audience = r.audience_up"""
 
 
 def _describe(alias: str) -> str:
@@ -203,7 +239,7 @@ NOTE_NAMES = 4
 
 def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None, rules: pd.DataFrame,
                   placement: pd.DataFrame, periods: pd.DataFrame, slow: pd.DataFrame, zone_cover: pd.DataFrame,
-                  aud_cover: pd.DataFrame) -> pd.DataFrame:
+                  aud_cover: pd.DataFrame, root: str | None = None) -> pd.DataFrame:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
     series by series, and what the note must say.
 
@@ -218,7 +254,7 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     group = BY_COLUMNS[by]
     sql = f"""
     WITH v AS ({_FILTERED}),
-    {_placed_cte(group, only_slow=True)},
+    {_placed_cte(group, only_slow=True, by=by)},
     {_rollup_ctes()},
     combined AS (
         SELECT indicator, grp, p_code, any_value(agg_space) AS agg_space, bool_or(ratio) AS ratio,
@@ -240,8 +276,10 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
         SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, min(v.period_start) AS first_start,
                arg_max(v.grain, v.period_end) AS series_grain, count(DISTINCT v.period) AS n_periods
         FROM v JOIN kpi_rules k USING (indicator)
-        SEMI JOIN (SELECT DISTINCT indicator, grp FROM kpi_slow) w ON w.indicator = v.indicator AND w.grp = {group}
-        WHERE len(k.responsible) = 0 OR list_contains(k.responsible, v.operator)
+        JOIN (SELECT indicator, grp, bool_and(top_only) AS all_top FROM kpi_slow GROUP BY ALL) w
+             ON w.indicator = v.indicator AND w.grp = {group}
+        WHERE (len(k.responsible) = 0 OR list_contains(k.responsible, v.operator))
+          AND (NOT w.all_top OR {_in_top_pass("v", by)})
         GROUP BY ALL
     ),
     due AS (
@@ -250,14 +288,17 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
         JOIN kpi_slow w ON w.indicator = p.indicator AND w.grp = p.grp AND w.p_code = p.p_code
         JOIN kpi_rules k ON k.indicator = e.indicator
         WHERE e.n_periods > 1 AND e.first_start <= p.p_end AND list_contains(p.tiling, e.series_grain)
+          -- where the widest key was measured, any other known territory due there is covered by it
+          AND (NOT w.top_only OR {_in_top_pass("e", by)})
     ),
     absent AS (
         SELECT d.* FROM due d ANTI JOIN placed p USING (indicator, grp, p_code, operator, zone, audience)
         WHERE NOT d.sparse
     ),
+    {_keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, zone, audience FROM absent)",
+              _ABSENT_AUD_COVER)},
     covered AS (  -- a territory due there but measured already, as itself or inside a wider one
-        SELECT DISTINCT d.indicator, d.grp, d.p_code, d.zone, d.audience
-        FROM absent d {_measured_around("d", _ABSENT_AUD_COVER)}
+        SELECT DISTINCT r.indicator, r.grp, r.p_code, r.zone, r.audience FROM absent_up r {_IN_MEASURED}
     ),
     partial AS (  -- due series present but not whole
         SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, s.grain
@@ -287,11 +328,21 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
                list({_describe('s')} ORDER BY operator, zone, audience)[1:{NOTE_NAMES}] AS overlap
         FROM series s WHERE n_grains > 1 GROUP BY ALL
     ),
+    top_nested AS (  -- where the widest key was measured: every other key of a known zone, inside it
+        SELECT DISTINCT k.indicator, k.grp, m.p_code, k.zone, k.audience, k.outer_zone
+        FROM (SELECT DISTINCT v.indicator, {group} AS grp, v.period, v.zone, v.audience,
+                     {"v.zone" if by == "zone" else "$root"} AS outer_zone
+              FROM v WHERE NOT {_in_top_pass("v", by)}) k
+        JOIN kpi_placement m ON m.indicator = k.indicator AND m.period = k.period
+        JOIN kpi_slow w ON w.indicator = k.indicator AND w.grp = k.grp AND w.p_code = m.p_code AND w.top_only
+    ),
     inside AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_nested,
                list(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone
                     ORDER BY zone, audience)[1:{NOTE_NAMES}] AS nested
-        FROM nested GROUP BY ALL
+        FROM (SELECT indicator, grp, p_code, zone, audience, outer_zone FROM nested
+              UNION ALL SELECT indicator, grp, p_code, zone, audience, outer_zone FROM top_nested)
+        GROUP BY ALL
     )
     SELECT f.indicator, f.grp, f.p_code AS period, f.value, f.n_values, f.n_series, f.n_bare, f.weighted,
            coalesce(m.n_missing, 0) AS n_missing, m.missing, coalesce(o.n_overlap, 0) AS n_overlap, o.overlap,
@@ -308,7 +359,7 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     for name, frame in (("kpi_rules", rules), ("kpi_placement", placement), ("kpi_periods", periods),
                         ("kpi_slow", slow), ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
         cur.register(name, frame)
-    return cur.execute(sql, flt.params()).df()
+    return cur.execute(sql, _params(sql, flt, root)).df()
 
 
 def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.DataFrame, placement: pd.DataFrame,
