@@ -327,6 +327,13 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
     placement: dict[tuple[str, str], tuple] = {}
     grains_in: dict[tuple[str, str], set[str]] = {}  # the stored grains placed in each target period
     targets, notes = [], {}
+    n_sub_of: dict[tuple[str, str], int | None] = {}  # (period code, grain): _n_sub, asked per group
+
+    def n_sub(period: Period, grain: str) -> int | None:
+        if (period.code, grain) not in n_sub_of:
+            n_sub_of[(period.code, grain)] = _n_sub(period, grain, fw.calendar)
+        return n_sub_of[(period.code, grain)]
+
     groups: dict[tuple, list[dict]] = {}
     for record in stored.to_dict("records"):
         groups.setdefault((record["indicator"], record["grp"]), []).append(record)
@@ -336,20 +343,20 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
         for period in calendars[grains[code]]:
             if period.end < first or period.start > last:
                 continue
-            tiling = [g for g in _TILING_GRAINS if _n_sub(period, g, fw.calendar)]
+            tiling = [g for g in _TILING_GRAINS if n_sub(period, g)]
             targets.append((code, grp, period.code, period.start, period.end, period.label_fr, tiling))
             placed = {"grain": period.grain, "untiled": [], "straddles": [], "longer": [], "records": []}
             for r in records:
                 if r["period_end"] < period.start or r["period_start"] > period.end:
                     continue
                 if period.start <= r["period_start"] and r["period_end"] <= period.end:
-                    n_sub = _n_sub(period, r["grain"], fw.calendar)
-                    if n_sub is None:
+                    n_sub_r = n_sub(period, r["grain"])
+                    if n_sub_r is None:
                         placed["untiled"].append((r["period"], r["grain"]))
                     else:
-                        placement[(code, r["period"])] = (code, r["period"], period.code, period.end, n_sub)
+                        placement[(code, r["period"])] = (code, r["period"], period.code, period.end, n_sub_r)
                         grains_in.setdefault((code, period.code), set()).add(r["grain"])
-                        placed["records"].append(r | {"n_sub": n_sub})
+                        placed["records"].append(r | {"n_sub": n_sub_r})
                 elif r["period_start"] <= period.start and r["period_end"] >= period.end:
                     placed["longer"].append(r["period"])
                 else:
@@ -416,9 +423,12 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
     placement, targets, notes = _placement(fw, grains, stored)
     found: dict[tuple, dict] = {}
     slow = []
-    for code, grp, p_code, _, p_end, _, _ in targets:
+    grains_stored = stored.groupby(["indicator", "grp"])["grain"].agg(set).to_dict()
+    for code, grp, p_code, _, p_end, _, tiling in targets:
         ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
         whole = _whole_figure(ind, p_end, records)
+        if whole is None and not records and grains_stored[(code, grp)].isdisjoint(tiling):
+            continue  # nothing lies there and no series reports at a grain that tiles it: nothing is due
         if whole is None:
             # A territory whose widest key (the whole Ardenne, or the group itself) was measured
             # there: every other key of a known zone lies inside it, so only that key's series

@@ -8,17 +8,24 @@ audience series at its own frequency; DataFrame → INSERT SELECT), then times i
 - the Tendances page's computation: indicator_status for all indicators, the trends of
   all of them (small multiples), one indicator broken down by zone and one lineage;
 - the Tendances page itself through AppTest (first run, then reruns: Streamlit's cache);
-- the same aggregation done naively in pandas after reading the whole table.
+- the same aggregation done naively in pandas after reading the whole table;
+- the reference: the same page and export computations by an earlier commit of this
+  repository (`--reference`, default the aggregation before the series-by-series rules:
+  one figure per stored period, no territories, no due series), on a database its own
+  bench builds with the same shape, in the same run.
 Cold = a fresh process opening the database; warm = the same process again. Prints medians.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
 import os
 import statistics
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -37,6 +44,7 @@ from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 from ardenne_kpi.periods import periods_between  # noqa: E402
 
+REFERENCE = "f248ff2"  # the last commit before figures were rolled up series by series (issue 11)
 DETAIL = "CLI08"      # the indicator shown in detail: quarterly flow with a yearly target
 GRAIN = "programme-semester"
 
@@ -134,11 +142,59 @@ def apptest(path: Path, reruns: int) -> tuple[float, list[float]]:
     return first, [harness.timed(at.run) for _ in range(reruns)]
 
 
+# Run with the reference's checkout first on sys.path: builds its database, or times its
+# page and export computations warm (medians), printing JSON.
+_REFERENCE_DRIVER = """
+import json, statistics, sys
+from pathlib import Path
+ref, what, path, repeat = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+sys.path[:0] = [ref + "/bench", ref]
+import harness, kpis_bench as b
+from ardenne_kpi import db
+if what == "build":
+    print(json.dumps({"values": b.build(path, repeat)}))
+else:
+    con = db.connect(path, read_only=True)
+    fw = db.stored_framework(con)
+    out = {}
+    for name, fn in (("page", b.page_computation), ("export", b.export_computation)):
+        fn(con, fw)
+        out[name] = statistics.median(harness.timed(fn, con, fw) for _ in range(repeat))
+    print(json.dumps(out))
+"""
+
+
+def reference(rev: str, n_values: int, repeat: int, workdir: Path) -> dict[str, tuple[float, float]] | None:
+    """(cold, warm) medians of the page and export computations at commit `rev`, or None
+    when this clone does not hold it (a shallow clone)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True)
+    if archive.returncode:
+        print(f"reference {rev} unavailable here ({archive.stderr.decode().strip()}): no comparison")
+        return None
+    ref = workdir / f"reference-{rev}"
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(ref, filter="data")
+    path = ref / "bench.duckdb"
+
+    def driver(what: str, arg: int) -> dict:
+        res = subprocess.run([sys.executable, "-c", _REFERENCE_DRIVER, str(ref), what, str(path), str(arg)],
+                             capture_output=True, text=True, check=True, cwd=ref)
+        return json.loads(res.stdout.strip().splitlines()[-1])
+
+    driver("build", n_values)
+    warm = driver("warm", repeat)
+    script = str(ref / "bench" / "kpis_bench.py")
+    return {name: (statistics.median(harness.cold(script, path, name, max(3, repeat // 2))), warm[name])
+            for name in ("page", "export")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--values", type=int, default=1_000_000)
     parser.add_argument("--db", help="database to use (built when absent)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--reference", default=REFERENCE,
+                        help=f"commit to compare with in the same run (default {REFERENCE}; 'none' to skip)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -170,6 +226,7 @@ def main() -> None:
                     "--db", str(path)], check=True, cwd=ROOT, capture_output=True)
     cli = time.perf_counter() - t
     first, reruns = apptest(path, r)
+    ref = None if args.reference == "none" else reference(args.reference, args.values, r, path.parent)
 
     print(f"\n{'':32}{'cold (s)':>10}{'warm (s)':>10}")
     for name, c, w in rows:
@@ -177,6 +234,11 @@ def main() -> None:
     print(f"{'export kpis CLI (wall, 1 run)':32}{cli:10.3f}")
     print(f"{'Tendances AppTest first run':32}{first:10.3f}")
     print(f"{'Tendances AppTest rerun':32}{'':10}{med(reruns):10.3f}")
+    if ref:
+        print(f"\nreference {args.reference} (same shape, its own database, same run):")
+        for (name, c, w), key in zip(rows, ("page", "export"), strict=False):
+            rc, rw = ref[key]
+            print(f"{name:32}{rc:10.3f}{rw:10.3f}   now / reference: cold {c / rc:.2f}×, warm {w / rw:.2f}×")
     page, naive_row = rows[0], rows[2]
     print(f"\nratios: naive pandas for ONE indicator / page computation for ALL: "
           f"cold {naive_row[1] / page[1]:.1f}×, warm {naive_row[2] / page[2]:.1f}×")

@@ -194,10 +194,9 @@ def _rollup_ctes(source: str = "placed") -> str:
     kept AS (
         SELECT * FROM series WHERE NOT territory
         UNION ALL BY NAME
-        SELECT * FROM (
-            SELECT * FROM series WHERE territory
-            QUALIFY row_number() OVER (PARTITION BY indicator, grp, p_code, zone, audience
-                                       ORDER BY last_upload DESC, operator) = 1)
+        SELECT s.* FROM series s SEMI JOIN (  -- the latest upload's series, then the first operator
+            SELECT indicator, grp, p_code, zone, audience, arg_min(operator, (-last_upload, operator)) AS operator
+            FROM series WHERE territory GROUP BY ALL) t USING (indicator, grp, p_code, zone, audience, operator)
     )"""
 
 
@@ -319,27 +318,27 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     ),
     missing AS (
         SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
-               list({{'who': {_describe('d')}, 'grain': d.grain, 'got': d.got}}
-                    ORDER BY d.operator, d.zone, d.audience)[1:{NOTE_NAMES}] AS missing
+               arg_min({{'who': {_describe('d')}, 'grain': d.grain, 'got': d.got}},
+                       (d.operator, d.zone, d.audience), {NOTE_NAMES}) AS missing
         FROM lacking d GROUP BY ALL
     ),
     overlap AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_overlap,
-               list({_describe('s')} ORDER BY operator, zone, audience)[1:{NOTE_NAMES}] AS overlap
+               arg_min({_describe('s')}, (operator, zone, audience), {NOTE_NAMES}) AS overlap
         FROM series s WHERE n_grains > 1 GROUP BY ALL
     ),
     top_nested AS (  -- where the widest key was measured: every other key of a known zone, inside it
-        SELECT DISTINCT k.indicator, k.grp, m.p_code, k.zone, k.audience, k.outer_zone
-        FROM (SELECT DISTINCT v.indicator, {group} AS grp, v.period, v.zone, v.audience,
-                     {"v.zone" if by == "zone" else "$root"} AS outer_zone
-              FROM v WHERE NOT {_in_top_pass("v", by)}) k
-        JOIN kpi_placement m ON m.indicator = k.indicator AND m.period = k.period
-        JOIN kpi_slow w ON w.indicator = k.indicator AND w.grp = k.grp AND w.p_code = m.p_code AND w.top_only
+        SELECT v.indicator, {group} AS grp, m.p_code, v.zone, v.audience,
+               any_value({"v.zone" if by == "zone" else "$root"}) AS outer_zone
+        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period
+        JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code AND w.top_only
+        WHERE NOT {_in_top_pass("v", by)}
+        GROUP BY v.indicator, {group}, m.p_code, v.zone, v.audience
     ),
     inside AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_nested,
-               list(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone
-                    ORDER BY zone, audience)[1:{NOTE_NAMES}] AS nested
+               arg_min(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone,
+                       (zone, audience), {NOTE_NAMES}) AS nested
         FROM (SELECT indicator, grp, p_code, zone, audience, outer_zone FROM nested
               UNION ALL SELECT indicator, grp, p_code, zone, audience, outer_zone FROM top_nested)
         GROUP BY ALL
