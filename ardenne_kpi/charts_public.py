@@ -50,10 +50,10 @@ def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> g
                         mode="markers", name="Cible", marker=dict(symbol="star", size=16, color=TARGET_COLOR),
                         customdata=[period_label(t.period) for t in targets],
                         hovertemplate="Cible %{customdata} : %{y:" + fmt + "}<extra></extra>")
-    step = max(1, math.ceil(len(series) / 5))
+    step = max(1, math.ceil(len(series) / 4))
     ticks = series.iloc[::-1].iloc[::step].iloc[::-1]
     fig.update_xaxes(tickvals=[pd.Timestamp(d).strftime("%Y-%m-%d") for d in ticks["period_end"]],
-                     ticktext=[_short(label) for label in ticks["period_label"]])
+                     ticktext=[_short(label) for label in ticks["period_label"]], tickangle=0)
     fig.update_yaxes(tickformat=",.0f" if fmt == ",.0f" else ",.1f", title_text=ind.unit if ind.is_percent else "")
     return _layout(fig, height)
 

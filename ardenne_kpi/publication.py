@@ -31,7 +31,7 @@ AUDIENCES = ("HAB", "ENT", "VIS")
 AUDIENCE_TITLES = {"HAB": "Pour les habitants", "ENT": "Pour les entreprises", "VIS": "Pour les visiteurs"}
 
 CARD_COLUMNS = ["indicator", "label", "sentence", "unit", "decimals", "direction", "grain", "period", "period_label",
-                "period_end", "value", "value_text", "previous_label", "change", "change_text", "target",
+                "period_end", "value", "value_text", "previous_label", "change", "change_text", "delta", "target",
                 "target_period", "target_label", "target_text", "target_share", "target_share_text", "baseline",
                 "baseline_label", "rule", "by_zone", "audiences"]
 SERIES_COLUMNS = ["indicator", "period", "grain", "period_start", "period_end", "period_label", "value", "target",
@@ -230,7 +230,8 @@ def _card(fw: Framework, ind: Indicator, rows: pd.DataFrame) -> dict:
         "period": last["period"], "period_label": last["period_label"], "period_end": last["period_end"],
         "value": value, "value_text": value_text(ind, value),
         "previous_label": "" if before is None else before["period_label"], "change": change,
-        "change_text": change_text, "target": target, "target_period": target_period.code,
+        "change_text": change_text, "delta": change_text.replace("−", "-", 1) or None,  # st.metric reads "-"
+        "target": target, "target_period": target_period.code,
         "target_label": period_label(target_period),
         "target_text": f"{value_text(ind, target)} en {period_label(target_period)}",
         "target_share": share,
@@ -260,6 +261,13 @@ def _zones(con: duckdb.DuckDBPyConnection, fw: Framework, inds: list[Indicator])
                          _i=frame["indicator"].map(ind_order), _z=frame["grp"].map(zone_order).fillna(len(zone_order)))
     frame = frame.sort_values(["_i", "_z", "zone", "period_start"], kind="stable")
     return frame[ZONE_COLUMNS].reset_index(drop=True)
+
+
+def intro_text(fw: Framework) -> str:
+    """The portal's first sentence, for the site and the page alike."""
+    plan = str(fw.portfolio.get("label", "")).split(" – ")[0] or "le plan de marketing territorial"
+    return (f"Les chiffres clés de l'attractivité de l'Ardenne transfrontalière (France, Belgique, Luxembourg), par "
+            f"public concerné et par zone, suivis par le plan de marketing territorial {plan}.")
 
 
 def updated_text(figures: PublicFigures) -> str:

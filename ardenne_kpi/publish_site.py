@@ -27,7 +27,14 @@ import pandas as pd
 from ardenne_kpi import charts_public
 from ardenne_kpi.format import csv_script, fmt_date
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.publication import PublicationError, PublicFigures, public_figures, public_indicators, updated_text
+from ardenne_kpi.publication import (
+    PublicationError,
+    PublicFigures,
+    intro_text,
+    public_figures,
+    public_indicators,
+    updated_text,
+)
 
 PLOTLY_JS = "plotly.min.js"
 MARKER = "datapackage.json"  # a folder holding it is an earlier publication: it may be rewritten
@@ -173,7 +180,8 @@ table { border-collapse: collapse; width: 100%; background: white; font-size: .9
 th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: right; }
 th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
 thead th { background: #eef3ef; }
-.zones { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1rem; margin-top: 1rem; }
+.zones { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1rem; margin-top: 1rem;
+         align-items: start; }
 footer { margin-top: 2.5rem; padding-bottom: 2rem; color: var(--soft); font-size: .95rem; }
 code { background: #eef0f2; padding: 0 .25rem; border-radius: .2rem; }
 body.embed { background: white; }
@@ -228,6 +236,7 @@ def _licence_html(figures: PublicFigures) -> str:
 
 
 def index_html(fw: Framework, figures: PublicFigures) -> str:
+    """The portal's home: key figures by audience, then by zone, then the open data."""
     sections = []
     nav = [f'<a href="#{_e(code)}">{_e(title)}</a>' for code, title, _ in figures.audiences]
     for code, title, members in figures.audiences:
@@ -257,8 +266,7 @@ def index_html(fw: Framework, figures: PublicFigures) -> str:
         waiting = f"<p>Sans période complète pour l'instant, donc pas encore publiés : {_e(names)}.</p>"
     body = "\n".join([
         "<header>", f"<h1>{_e(figures.title)}</h1>",
-        f"<p>Les chiffres de l'attractivité de l'Ardenne transfrontalière, par public et par zone : "
-        f"{_e(fw.portfolio.get('label', ''))}.</p>",
+        f"<p>{_e(intro_text(fw))}</p>",
         f'<p class="dated">{_e(updated_text(figures))}.</p>', "<nav>" + "".join(nav) + "</nav>", "</header>",
         "<main>", *sections, waiting, "</main>",
         "<footer>",
