@@ -40,6 +40,9 @@ ZONE_COLUMNS = ["indicator", "zone", "zone_label", "period", "grain", "period_st
                 "value"]
 
 
+DIGITS = 6  # decimals kept in the published values
+
+
 class PublicationError(ArdenneError):
     """Public figures that cannot be published as asked."""
 
@@ -167,7 +170,10 @@ def _publishable(frame: pd.DataFrame) -> pd.DataFrame:
     here (keep the figures whose period the coordination validated), and both the site and
     the page follow, since both are built by `public_figures`.
     """
-    return frame[frame["complete"].astype(bool) & frame["value"].notna()]
+    frame = frame[frame["complete"].astype(bool) & frame["value"].notna()]
+    # Sums in the database may run in any order: 2.82 can come back as 2.8200000000000003.
+    # Rounded far below any unit shown, the same data always give the same bytes.
+    return frame.assign(value=frame["value"].astype(float).round(DIGITS))
 
 
 def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigures:
