@@ -109,12 +109,13 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
 
 
 def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False,
-               public: bool = False) -> PageContext:
+               public: bool = False, menu: bool = True) -> PageContext:
     """Configure the page, open the database, draw the menu and the banners; call first on every page.
 
     The home page explains the banners in full; other pages keep them to one line. A
     `public` page opens without signing in (its user is then accounts.ANONYMOUS, with no
-    right at all): it must show only what the portal publishes."""
+    right at all): it must show only what the portal publishes. Without `menu` the page has
+    no sidebar (one figure embedded in a partner's site)."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     st.markdown(_CSS, unsafe_allow_html=True)
     try:
@@ -127,6 +128,13 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
         st.stop()
     fw = _framework(con, data_revision(con))
     user, mode = _signed_in_user(con, fw, public=public)
+    if menu:
+        _menu(fw, path, user)
+    _banners(con, mode, full=home)
+    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
+
+
+def _menu(fw: Framework, path: Path, user: User) -> None:
     with st.sidebar:
         st.markdown(f"### {APP_NAME}")
         st.caption(fw.portfolio.get("label", ""))
@@ -144,8 +152,6 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
-    _banners(con, mode, full=home)
-    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
 
 
 def _banners(con: Database, mode: str, *, full: bool) -> None:

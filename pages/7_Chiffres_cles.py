@@ -7,7 +7,8 @@ import streamlit as st
 
 from ardenne_kpi import charts_public, publication, ui
 
-ctx = ui.page_setup("Chiffres clés", icon=":material/public:", public=True)
+one = st.query_params.get("indicateur")  # one figure alone, for an <iframe>: no menu
+ctx = ui.page_setup("Chiffres clés", icon=":material/public:", public=True, menu=not one)
 fw = ctx.fw
 figures = ui.cached(publication.public_figures, ctx.con, fw)
 
@@ -30,8 +31,7 @@ if figures.empty:
             "(page Référentiel, colonne « public ») et qu'il a au moins une période complète.")
     st.stop()
 
-one = st.query_params.get("indicateur")
-if one in set(figures.cards["indicator"]):  # one figure alone, for an <iframe>
+if one in set(figures.cards["indicator"]):
     card(one, f"one-{one}")
     st.caption(f"{publication.updated_text(figures)}.")
     st.stop()
