@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.charts_kpis import TARGET_COLOR, VALUE_COLOR
@@ -24,38 +23,41 @@ def _hover(ind: Indicator) -> str:
     return ",.1f" if ind.is_percent or ind.agg_time == "mean" else ",.0f"
 
 
-def _layout(fig: go.Figure, height: int) -> go.Figure:
-    fig.update_layout(template="none", font=dict(family=FONT_FAMILY, size=14), height=height,
-                      margin=dict(l=60, r=20, t=20, b=40), separators=SEPARATORS, plot_bgcolor="white",
-                      paper_bgcolor="white", showlegend=False, hoverlabel=dict(font_size=14))
-    fig.update_yaxes(gridcolor="#E5E5E5", zeroline=False, rangemode="tozero")
-    fig.update_xaxes(showgrid=False, linecolor="#999999")
-    return fig
+def _layout(height: int, **extra) -> dict:
+    """The shared layout, as a plain dict: Plotly's object validation costs a tenth of a second
+    per figure, and the site draws dozens of them."""
+    layout = dict(template={}, font=dict(family=FONT_FAMILY, size=14), height=height,
+                  margin=dict(l=60, r=20, t=20, b=40), separators=SEPARATORS, plot_bgcolor="white",
+                  paper_bgcolor="white", showlegend=False, hoverlabel=dict(font=dict(size=14)))
+    layout["yaxis"] = dict(gridcolor="#E5E5E5", zeroline=False, rangemode="tozero", **extra.pop("yaxis", {}))
+    layout["xaxis"] = dict(showgrid=False, linecolor="#999999", **extra.pop("xaxis", {}))
+    return layout | extra
 
 
-def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> go.Figure:
-    """The indicator's complete periods (line and dots) and its dated targets (stars).
+def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> dict:
+    """The indicator's complete periods (line and dots) and its dated targets (stars), as a
+    Plotly figure dict (`st.plotly_chart` and `plotly.io.to_html` take it as it is).
 
     `series` holds period_end, period_label and value (publication.PublicFigures.series_of)."""
     fmt = _hover(ind)
     dates = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in series["period_end"]]
-    fig = go.Figure()
-    fig.add_scatter(x=dates, y=[float(v) for v in series["value"]], mode="lines+markers", name="Valeur",
-                    line=dict(color=VALUE_COLOR, width=3), marker=dict(size=8, color=VALUE_COLOR),
-                    customdata=list(series["period_label"]), hovertemplate="%{customdata} : %{y:" + fmt + "}<extra></extra>")
+    data = [dict(type="scatter", x=dates, y=[float(v) for v in series["value"]], mode="lines+markers",
+                 name="Valeur", line=dict(color=VALUE_COLOR, width=3), marker=dict(size=8, color=VALUE_COLOR),
+                 customdata=list(series["period_label"]),
+                 hovertemplate="%{customdata} : %{y:" + fmt + "}<extra></extra>")]
     first = min(series["period_end"]) if len(series) else None
     targets = [t for t in ind.targets if first is None or t.period.end >= first]
     if targets:
-        fig.add_scatter(x=[t.period.end.isoformat() for t in targets], y=[t.value for t in targets],
-                        mode="markers", name="Cible", marker=dict(symbol="star", size=16, color=TARGET_COLOR),
-                        customdata=[period_label(t.period) for t in targets],
-                        hovertemplate="Cible %{customdata} : %{y:" + fmt + "}<extra></extra>")
+        data.append(dict(type="scatter", x=[t.period.end.isoformat() for t in targets], y=[t.value for t in targets],
+                         mode="markers", name="Cible", marker=dict(symbol="star", size=16, color=TARGET_COLOR),
+                         customdata=[period_label(t.period) for t in targets],
+                         hovertemplate="Cible %{customdata} : %{y:" + fmt + "}<extra></extra>"))
     step = max(1, math.ceil(len(series) / 4))
     ticks = series.iloc[::-1].iloc[::step].iloc[::-1]
-    fig.update_xaxes(tickvals=[pd.Timestamp(d).strftime("%Y-%m-%d") for d in ticks["period_end"]],
-                     ticktext=[_short(label) for label in ticks["period_label"]], tickangle=0)
-    fig.update_yaxes(tickformat=",.0f" if fmt == ",.0f" else ",.1f", title_text=ind.unit if ind.is_percent else "")
-    return _layout(fig, height)
+    xaxis = dict(tickvals=[pd.Timestamp(d).strftime("%Y-%m-%d") for d in ticks["period_end"]],
+                 ticktext=[_short(label) for label in ticks["period_label"]], tickangle=0)
+    yaxis = dict(tickformat=fmt, title=dict(text=ind.unit if ind.is_percent else ""))
+    return dict(data=data, layout=_layout(height, xaxis=xaxis, yaxis=yaxis))
 
 
 def _short(label: str) -> str:
@@ -63,17 +65,16 @@ def _short(label: str) -> str:
     return label.split(" – ")[-1] if " – " in label else label
 
 
-def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None) -> go.Figure:
-    """The indicator's value in each zone for one period: horizontal bars, zones in framework order.
+def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None) -> dict:
+    """The indicator's value in each zone for one period: horizontal bars, zones in framework
+    order, as a Plotly figure dict.
 
     `zones` holds zone_label and value (publication.PublicFigures.zones_at_card_period)."""
     fmt = _hover(ind)
     labels = list(zones["zone_label"])[::-1]
     values = [float(v) for v in zones["value"]][::-1]
-    fig = go.Figure()
-    fig.add_bar(y=labels, x=values, orientation="h", marker_color=VALUE_COLOR,
-                texttemplate="%{x:" + fmt + "}", textposition="auto",
-                hovertemplate="%{y} : %{x:" + fmt + "}<extra></extra>")
-    fig.update_yaxes(automargin=True, ticksuffix="  ")
-    fig.update_xaxes(tickformat=",.0f" if fmt == ",.0f" else ",.1f")
-    return _layout(fig, height or 90 + 42 * len(labels))
+    data = [dict(type="bar", y=labels, x=values, orientation="h", marker=dict(color=VALUE_COLOR),
+                 texttemplate="%{x:" + fmt + "}", textposition="auto",
+                 hovertemplate="%{y} : %{x:" + fmt + "}<extra></extra>")]
+    return dict(data=data, layout=_layout(height or 90 + 42 * len(labels), yaxis=dict(automargin=True, ticksuffix="  "),
+                                          xaxis=dict(tickformat=fmt)))

@@ -145,8 +145,11 @@ def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.Data
         "keywords": ["Ardenne", "attractivité", "tourisme", "Interreg"],
         "resources": resources,
     }
+    # Dates of the data, never of the clock (custom properties: the spec's `created` would be the clock's).
+    if figures.data_until:
+        package["data_until"] = figures.data_until.isoformat()
     if figures.updated:
-        package["version"] = figures.updated.isoformat()  # the data's date, never the clock's
+        package["updated"] = figures.updated.isoformat()
     if figures.publisher:
         package["publisher"] = figures.publisher  # an organisation from the framework, never a person
     if licence is not None:
@@ -193,8 +196,11 @@ def _e(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
-def _chart(fig, div_id: str) -> str:
-    return fig.to_html(full_html=False, include_plotlyjs=False, div_id=div_id, config=charts_public.CONFIG)
+def _chart(fig: dict, div_id: str) -> str:
+    import plotly.io
+
+    return plotly.io.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=charts_public.CONFIG,
+                             validate=False)
 
 
 def _card_html(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> str:
