@@ -29,7 +29,8 @@ def _layout(height: int, **extra) -> dict:
     layout = dict(template={}, font=dict(family=FONT_FAMILY, size=14), height=height,
                   margin=dict(l=60, r=20, t=20, b=40), separators=SEPARATORS, plot_bgcolor="white",
                   paper_bgcolor="white", showlegend=False, hoverlabel=dict(font=dict(size=14)))
-    layout["yaxis"] = dict(gridcolor="#E5E5E5", zeroline=False, rangemode="tozero", **extra.pop("yaxis", {}))
+    layout["yaxis"] = dict(gridcolor="#E5E5E5", zeroline=False, rangemode="tozero", automargin=True,
+                           **extra.pop("yaxis", {}))
     layout["xaxis"] = dict(showgrid=False, linecolor="#999999", **extra.pop("xaxis", {}))
     return layout | extra
 
@@ -52,12 +53,20 @@ def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> d
                          mode="markers", name="Cible", marker=dict(symbol="star", size=16, color=TARGET_COLOR),
                          customdata=[period_label(t.period) for t in targets],
                          hovertemplate="Cible %{customdata} : %{y:" + fmt + "}<extra></extra>"))
-    step = max(1, math.ceil(len(series) / 4))
+    # Three ticks at most, a card is narrow; a whole number of years apart when the periods
+    # are shorter (the same quarter or semester each time).
+    per_year = {"quarter": 4, "semester": 2, "programme-semester": 2, "month": 12}.get(_grain(series), 1)
+    step = max(1, math.ceil(len(series) / 3))
+    step = math.ceil(step / per_year) * per_year if len(series) > per_year else step
     ticks = series.iloc[::-1].iloc[::step].iloc[::-1]
     xaxis = dict(tickvals=[pd.Timestamp(d).strftime("%Y-%m-%d") for d in ticks["period_end"]],
                  ticktext=[_short(label) for label in ticks["period_label"]], tickangle=0)
     yaxis = dict(tickformat=fmt, title=dict(text=ind.unit if ind.is_percent else ""))
     return dict(data=data, layout=_layout(height, xaxis=xaxis, yaxis=yaxis))
+
+
+def _grain(series: pd.DataFrame) -> str:
+    return str(series["grain"].iloc[0]) if "grain" in series and len(series) else ""
 
 
 def _short(label: str) -> str:
@@ -76,5 +85,5 @@ def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None
     data = [dict(type="bar", y=labels, x=values, orientation="h", marker=dict(color=VALUE_COLOR),
                  texttemplate="%{x:" + fmt + "}", textposition="auto",
                  hovertemplate="%{y} : %{x:" + fmt + "}<extra></extra>")]
-    return dict(data=data, layout=_layout(height or 90 + 42 * len(labels), yaxis=dict(automargin=True, ticksuffix="  "),
+    return dict(data=data, layout=_layout(height or 90 + 42 * len(labels), yaxis=dict(ticksuffix="  "),
                                           xaxis=dict(tickformat=fmt)))
