@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_publish(args: argparse.Namespace) -> int:
     with existing_database(args.db) as (con, fw):
-        published = publish_site.publish(con, fw, args.out)
+        figures = publish_site.figures_to_publish(con, fw)
+    published = publish_site.write(fw, figures, args.out)  # the database is free again: the app and imports go on
     print(publish_site.summary(published))
     return 0

@@ -358,20 +358,30 @@ def write_site(folder: Path, files: dict[str, bytes]) -> None:
         raise _unwritable(folder, exc) from exc
 
 
-def publish(con: duckdb.DuckDBPyConnection, fw: Framework, folder: str | os.PathLike) -> Published:
-    """Build the public figures and write the site into `folder`; PublicationError, in French,
-    when nothing can be published or the folder cannot be written."""
+def figures_to_publish(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigures:
+    """The public figures to publish; PublicationError, in French, when there is nothing to publish."""
     if not public_indicators(fw):
         raise PublicationError(f"Aucun indicateur n'est public dans le référentiel {fw.version} : marquez ceux à "
                                "publier (public: true, avec public_label et public_sentence) dans data/framework.yaml "
                                "ou dans la colonne « public » du classeur de la page Référentiel.")
-    figures = public_figures(con, fw)
-    if figures.empty:
-        raise PublicationError(f"Aucun des {len(figures.waiting)} indicateurs publics n'a encore de période complète "
+    built = public_figures(con, fw)
+    if built.empty:
+        raise PublicationError(f"Aucun des {len(built.waiting)} indicateurs publics n'a encore de période complète "
                                "(tous les rapports attendus reçus) : rien à publier pour l'instant.")
-    files = site_files(fw, figures)
+    return built
+
+
+def write(fw: Framework, built: PublicFigures, folder: str | os.PathLike) -> Published:
+    """Write the site of `built` into `folder` (no database needed: the command lets go of it first)."""
+    files = site_files(fw, built)
     write_site(Path(folder), files)
-    return Published(folder=Path(folder), files=list(files), figures=figures)
+    return Published(folder=Path(folder), files=list(files), figures=built)
+
+
+def publish(con: duckdb.DuckDBPyConnection, fw: Framework, folder: str | os.PathLike) -> Published:
+    """Build the public figures and write the site into `folder`; PublicationError, in French,
+    when nothing can be published or the folder cannot be written."""
+    return write(fw, figures_to_publish(con, fw), folder)
 
 
 def summary(published: Published) -> str:
