@@ -283,3 +283,20 @@ def test_public_page_opens_without_signing_in_when_accounts_are_on(tmp_path, dem
     assert at.metric, "the key figures are shown to a visitor who did not sign in"
     gated = run_page("pages/1_Import.py", database, accounts_file=accounts_file)
     assert [t.value for t in gated.title] == ["Connexion"], "the other pages still ask to sign in"
+
+
+def test_public_chart_draws_complete_values_and_dated_targets(fw):
+    import datetime as dt
+
+    import pandas as pd
+
+    from ardenne_kpi import charts_public
+
+    ind = fw.indicator("CLI08")
+    series = pd.DataFrame({"period_end": [dt.date(2020, 12, 31), dt.date(2021, 12, 31)], "period_label": ["2020", "2021"],
+                           "value": [4_690_000.0, 6_393_820.0], "grain": ["year", "year"]})
+    fig = charts_public.trend_chart(ind, series)
+    values, targets = fig["data"]
+    assert values["y"] == [4_690_000.0, 6_393_820.0] and values["x"] == ["2020-12-31", "2021-12-31"]
+    assert targets["marker"]["symbol"] == "star" and targets["y"] == [t.value for t in ind.targets]
+    assert fig["layout"]["separators"] == ", " and fig["layout"]["xaxis"]["ticktext"] == ["2020", "2021"]
