@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "ardenne_kpi.commands_pack",
     "ardenne_kpi.commands_kpis",
     "ardenne_kpi.commands_backup",
+    "ardenne_kpi.commands_publish",
 ]
 
 

@@ -72,6 +72,7 @@ class User:
     role: str
     operators: tuple[str, ...] = ()
     local: bool = False  # local mode: no accounts (see auth_mode)
+    anonymous: bool = False  # a visitor of a public page who did not sign in: no rights at all
 
     @property
     def label(self) -> str:
@@ -80,6 +81,8 @@ class User:
 
 
 LOCAL_USER = User(name="utilisateur local", role="admin", local=True)
+# Who reads a public page (Chiffres clés) without signing in: what the portal publishes, nothing else.
+ANONYMOUS = User(name="visiteur", role="viewer", anonymous=True)
 
 
 def accounts_path() -> Path:

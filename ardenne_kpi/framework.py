@@ -33,6 +33,14 @@ FREQUENCY_LABELS = {"M": "mensuelle", "Q": "trimestrielle", "S": "semestrielle (
                     "Y": "annuelle", "B": "bisannuelle"}
 AGGREGATION_LABELS = {"sum": "somme", "last": "dernière valeur", "mean": "moyenne"}
 DIRECTION_LABELS = {"up": "plus = mieux", "down": "moins = mieux"}
+# Open-data licences a framework may name by their identifier alone (Frictionless `licenses`).
+KNOWN_LICENCES = {
+    "etalab-2.0": ("Licence Ouverte / Open Licence version 2.0",
+                   "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"),
+    "CC-BY-4.0": ("Creative Commons Attribution 4.0", "https://creativecommons.org/licenses/by/4.0/"),
+    "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
+    "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
+}
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,18 @@ class Target:
 
 
 @dataclass(frozen=True)
+class OpenData:
+    """What the public figures are published under: the portal's title, who publishes them
+    (an organisation, never a person) and the licence of the open data."""
+
+    title: str
+    publisher: str
+    licence_name: str
+    licence_title: str
+    licence_path: str
+
+
+@dataclass(frozen=True)
 class Indicator(Entry):
     label_en: str
     unit: str
@@ -126,6 +146,11 @@ class Indicator(Entry):
     denominator: str = ""
     ratio_scale: float = 1.0
     components_agg: str = "sum"
+    # Published on the attractiveness portal (`publish`, page Chiffres clés): its public
+    # label and one sentence for the general reader are then required.
+    public: bool = False
+    public_label: str = ""
+    public_sentence: str = ""
 
     @property
     def is_ratio(self) -> bool:
@@ -175,6 +200,7 @@ class Framework:
     projects: tuple[Project, ...]
     objectives: tuple[Entry, ...]
     indicators: tuple[Indicator, ...]
+    open_data: OpenData | None = None
     source_text: str = field(default="", repr=False, compare=False)
 
     @cached_property
@@ -441,8 +467,57 @@ class _Builder:
             on_track=on_track, at_risk=at_risk,
             dimensions=dimensions, themes=themes, keys=keys, brand_elements=brand_elements,
             audiences=audiences, zones=zones, operators=operators, projects=projects,
-            objectives=objectives, indicators=indicators, source_text=text,
+            objectives=objectives, indicators=indicators, open_data=self._open_data(indicators),
+            source_text=text,
         )
+
+    def _open_data(self, indicators: tuple[Indicator, ...]) -> OpenData | None:
+        """The `open_data` section (title, publisher, licence), required once an indicator is public."""
+        raw = self.data.get("open_data")
+        public = [i.code for i in indicators if i.public]
+        if raw is None:
+            if public:
+                self.problems.add((), f"section « open_data » manquante alors que {len(public)} indicateur(s) sont "
+                                      f"publics ({', '.join(public[:5])}{'…' if len(public) > 5 else ''}) : "
+                                      "indiquez au moins la licence des données ouvertes (licence: etalab-2.0).")
+            return None
+        path = ("open_data",)
+        if not isinstance(raw, dict):
+            self.problems.add(path, "doit être un dictionnaire (title, publisher, licence).")
+            return None
+        licence = raw.get("licence")
+        if isinstance(licence, str):
+            licence = {"name": licence}
+        if not isinstance(licence, dict) or not str(licence.get("name") or "").strip():
+            self.problems.add(path + ("licence",), "licence des données ouvertes manquante : un identifiant "
+                              f"({', '.join(KNOWN_LICENCES)}) ou {{name, title, path}}.")
+            return None
+        name = str(licence["name"]).strip()
+        title, address = KNOWN_LICENCES.get(name, ("", ""))
+        title = str(licence.get("title") or title).strip()
+        address = str(licence.get("path") or address).strip()
+        if not title or not address:
+            self.problems.add(path + ("licence",), f"licence « {name} » inconnue : donnez aussi son titre (title) et "
+                              f"l'adresse de son texte (path), ou choisissez {', '.join(KNOWN_LICENCES)}.")
+        return OpenData(title=str(raw.get("title") or "L'Ardenne en chiffres").strip(),
+                        publisher=str(raw.get("publisher") or "").strip(), licence_name=name,
+                        licence_title=title, licence_path=address)
+
+    def _public(self, ind: Indicator, item: dict, path: tuple) -> Indicator:
+        """The indicator with its publication fields; a public one needs its label and sentence."""
+        public = item.get("public", False)
+        if not isinstance(public, bool):
+            self.problems.add(path + ("public",), f"« {public} » : public vaut true ou false.")
+            public = False
+        label, sentence = (" ".join(str(item.get(k) or "").split()) for k in ("public_label", "public_sentence"))
+        if public:
+            for name, value, what in (("public_label", label, "son libellé public (public_label)"),
+                                      ("public_sentence", sentence,
+                                       "sa phrase pour le grand public (public_sentence)")):
+                if not value:
+                    self.problems.add(path + (name,), f"l'indicateur {ind.code} est public mais il lui manque "
+                                                      f"{what} : complétez-le, ou retirez public: true.")
+        return replace(ind, public=public, public_label=label, public_sentence=sentence)
 
     def _projects(self) -> tuple[Project, ...]:
         projects = []
@@ -560,5 +635,5 @@ class _Builder:
             )
             if not dims:
                 self.problems.add(path + ("dimensions",), "au moins une dimension est nécessaire.")
-            out.append(self._measure_and_ratio(ind, item, path))
+            out.append(self._public(self._measure_and_ratio(ind, item, path), item, path))
         return tuple(out)

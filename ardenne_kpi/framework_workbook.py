@@ -43,8 +43,14 @@ INDICATOR_COLUMNS = [
     ("publics", "audiences"), ("projet", "project"), ("module de travail", "work_module"),
     ("activités", "activities"), ("opérateurs", "operators"), ("mesure", "measure"),
     ("numérateur", "numerator"), ("dénominateur", "denominator"), ("échelle du ratio", "ratio_scale"),
-    ("agrégation des composantes", "components_agg"),
+    ("agrégation des composantes", "components_agg"), ("public", "public"), ("libellé public", "public_label"),
+    ("phrase publique", "public_sentence"),
 ]
+BOOLEAN_FIELDS = {"by_zone", "public"}
+# The portal's settings (framework `open_data`) on the "Lisez-moi" sheet: label -> field.
+OPEN_DATA_ROWS = [("Portail : titre", "title"), ("Portail : éditeur", "publisher"),
+                  ("Licence des données ouvertes", "licence_name"), ("Titre de la licence", "licence_title"),
+                  ("Adresse de la licence", "licence_path")]
 PROJECT_COLUMNS = [("projet", "project"), ("type", "kind"), ("chef de file", "lead"), ("partenaires", "partners"),
                    ("début", "start"), ("fin", "end"), ("libellé projet", "project_label"),
                    ("module", "work_module"), ("libellé module", "work_module_label"),
@@ -85,6 +91,7 @@ def _indicator_row(ind: Indicator) -> list[Any]:
         "baseline": _dated(ind.baseline),
         "targets": "; ".join(_dated(t) for t in ind.targets),
         "by_zone": "oui" if ind.by_zone else "non",
+        "public": "oui" if ind.public else "non",
         "ratio_scale": ind.ratio_scale if ind.is_ratio else None,
         "components_agg": ind.components_agg if ind.is_ratio else None,
     }
@@ -109,6 +116,9 @@ def to_workbook(fw: Framework) -> bytes:
         ["Délai de remise (jours)", fw.reporting_deadline_days],
         ["Seuil « en bonne voie »", fw.on_track],
         ["Seuil « à surveiller »", fw.at_risk],
+        ["Publics", "Colonne « public » de la feuille Indicateurs : oui = publié sur le portail d'attractivité "
+                    "(libellé public et phrase publique obligatoires), périodes complètes seulement."],
+        *([label, getattr(fw.open_data, f)] for label, f in OPEN_DATA_ROWS if fw.open_data is not None),
     ):
         put_row(readme, line)
     readme.column_dimensions["A"].width = 32
@@ -232,7 +242,7 @@ def from_workbook(data: bytes, current: Framework) -> str:
                     continue
                 if f in LIST_FIELDS:
                     value = _split(value)
-                elif f == "by_zone":
+                elif f in BOOLEAN_FIELDS:
                     value = str(value).strip().lower() in ("oui", "true", "vrai", "1", "x")
                 elif f == "baseline":
                     value = _parse_dated(str(value), where, problems)
@@ -242,9 +252,29 @@ def from_workbook(data: bytes, current: Framework) -> str:
                 item[f] = value
             indicators.append(item)
         out["indicators"] = indicators
+    open_data = _open_data(wb)
+    if open_data is not None:
+        out["open_data"] = open_data
+    elif "open_data" in base:
+        out["open_data"] = base["open_data"]
     if problems:
         raise FrameworkError(problems)
     return yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=200)
+
+
+def _open_data(wb) -> dict | None:
+    """The `open_data` section from the "Lisez-moi" rows, or None when the sheet has none
+    (an older workbook: the current settings are kept)."""
+    if "Lisez-moi" not in wb.sheetnames:
+        return None
+    rows = {str(r[0]).strip(): r[1] for r in wb["Lisez-moi"].iter_rows(values_only=True) if r and r[0]}
+    values = {f: str(rows[label]).strip() for label, f in OPEN_DATA_ROWS if rows.get(label) not in (None, "")}
+    if not values:
+        return None
+    licence = {k: values[f] for k, f in (("name", "licence_name"), ("title", "licence_title"),
+                                         ("path", "licence_path")) if f in values}
+    return {k: v for k, v in (("title", values.get("title")), ("publisher", values.get("publisher")),
+                              ("licence", licence or None)) if v}
 
 
 def _iso(value: Any) -> Any:

@@ -511,6 +511,19 @@ def trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], 
             for code, part in agg.groupby("indicator", sort=False)}
 
 
+def evaluation_trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], *,
+                      by: str | None = None) -> pd.DataFrame:
+    """Trend frames (kpis.trend_frame) of several indicators stacked, each at its evaluation
+    grain (where it is judged against its targets), in one SQL pass; with `by`, one series
+    per zone, operator or audience in column `grp`. Columns: indicator, grp, then trend_frame's."""
+    grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
+    agg = _aggregate_many(con, fw, grains, _filter(fw, list(codes)), by)
+    frames = [trend_frame(fw, code, part.reset_index(drop=True)) for code, part in agg.groupby("indicator", sort=False)]
+    if not frames:
+        return pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained", *TREND_COLUMNS])
+    return pd.concat(frames, ignore_index=True)
+
+
 def comparable(ind: Indicator, grain: str) -> bool:
     """True when values at `grain` can be judged against the targets (like with like)."""
     return ind.agg_time == "last" or grain == evaluation_grain(ind)
@@ -702,6 +715,9 @@ def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.D
     out["previously_reported"] = previous
     out["total"] = total
     return out[cols].reset_index(drop=True)
+
+
+TREND_COLUMNS = ["expected", "baseline", "target", "target_period", "progress", "status", "comparable"]
 
 
 def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.DataFrame:

@@ -80,6 +80,7 @@ def indicators_table(fw: Framework, *, dimensions=(), keys=(), projects=(), oper
             "Objectifs": ", ".join(i.objectives), "Publics": labels("audiences", i.audiences),
             "Projet": i.project, "Activités": ", ".join(i.activities),
             "Opérateurs": ", ".join(i.operators), "Par zone": "oui" if i.by_zone else "non",
+            "Public (portail)": i.public_label if i.public else "non",
         })
     return pd.DataFrame(rows)
 

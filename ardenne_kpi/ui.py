@@ -23,6 +23,8 @@ APP_NAME = "Ardenne KPI"
 
 # (file, label, icon): the sidebar menu in French. Streamlit's own page list is hidden
 # (client.showSidebarNavigation = false) because it would name the home page "app".
+# PUBLIC_PAGES open without signing in, even when accounts are on (page_setup(public=True)).
+PUBLIC_PAGES = [("pages/7_Chiffres_cles.py", "Chiffres clés", ":material/public:")]
 PAGES = [
     ("app.py", "Accueil", ":material/home:"),
     ("pages/1_Import.py", "Importer un rapport", ":material/upload_file:"),
@@ -31,6 +33,7 @@ PAGES = [
     ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
     ("pages/5_Suivi.py", "Suivi des rapports", ":material/fact_check:"),
     ("pages/6_Marque.py", "Plateforme de marque", ":material/verified:"),
+    *PUBLIC_PAGES,
 ]
 
 _CSS = """
@@ -105,10 +108,14 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
     return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
 
 
-def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False) -> PageContext:
+def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False,
+               public: bool = False, menu: bool = True) -> PageContext:
     """Configure the page, open the database, draw the menu and the banners; call first on every page.
 
-    The home page explains the banners in full; other pages keep them to one line."""
+    The home page explains the banners in full; other pages keep them to one line. A
+    `public` page opens without signing in (its user is then accounts.ANONYMOUS, with no
+    right at all): it must show only what the portal publishes. Without `menu` the page has
+    no sidebar (one figure embedded in a partner's site)."""
     st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
     st.markdown(_CSS, unsafe_allow_html=True)
     try:
@@ -120,23 +127,31 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
         st.error(exc.message)
         st.stop()
     fw = _framework(con, data_revision(con))
-    user, mode = _signed_in_user(con, fw)
+    user, mode = _signed_in_user(con, fw, public=public)
+    if menu:
+        _menu(fw, path, user)
+    _banners(con, mode, full=home)
+    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
+
+
+def _menu(fw: Framework, path: Path, user: User) -> None:
     with st.sidebar:
         st.markdown(f"### {APP_NAME}")
         st.caption(fw.portfolio.get("label", ""))
-        for file, label, page_icon in PAGES:
+        # A visitor who did not sign in sees the public pages, and where to sign in.
+        menu = [*PUBLIC_PAGES, ("app.py", "Se connecter", ":material/login:")] if user.anonymous else PAGES
+        for file, label, page_icon in menu:
             try:
                 st.page_link(file, label=label, icon=page_icon)
             except StreamlitPageNotFoundError:
                 break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
         st.divider()
-        st.caption(f"Base : `{path.name}` · référentiel {fw.version}")
-        if not user.local:
+        if not user.anonymous:
+            st.caption(f"Base : `{path.name}` · référentiel {fw.version}")
+        if not user.local and not user.anonymous:
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
-    _banners(con, mode, full=home)
-    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
 
 
 def _banners(con: Database, mode: str, *, full: bool) -> None:
@@ -189,15 +204,21 @@ def _client() -> str | None:
     return st.context.ip_address
 
 
-def _signed_in_user(con: Database, fw: Framework) -> tuple[User, str]:
+def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tuple[User, str]:
     """The user of this session and the sign-in mode (accounts.auth_mode); draws the sign-in
     form and stops the page when there is none, and stops it with what to fix when the
     accounts cannot be trusted. The account is re-read at every run: a removed or demoted
-    account loses its rights at its next action."""
+    account loses its rights at its next action.
+
+    On a `public` page nobody has to sign in: a visitor without a session is
+    accounts.ANONYMOUS, even when the accounts file cannot be trusted (the page shows only
+    what the portal publishes, which needs no account)."""
     marked = db.accounts_marked(con)
     try:
         mode = accounts.auth_mode(marked)
     except accounts.AccountsError as exc:
+        if public:
+            return accounts.ANONYMOUS, accounts.ACCOUNTS
         st.error(f"**{exc.title}** : {exc.message}", icon=":material/lock:")
         st.stop()
     if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
@@ -205,6 +226,8 @@ def _signed_in_user(con: Database, fw: Framework) -> tuple[User, str]:
     if not marked:
         db.mark_accounts(con)  # from now on, losing the accounts file closes the app
     if mode == accounts.OIDC:
+        if public and not st.user.is_logged_in:
+            return accounts.ANONYMOUS, mode
         return _oidc_user(), mode
     user = st.session_state.get("user")
     if user is not None:
@@ -218,6 +241,8 @@ def _signed_in_user(con: Database, fw: Framework) -> tuple[User, str]:
             st.session_state["user"] = current  # demoted (or promoted): the new rights apply now
             st.toast(f"Vos droits ont changé : {current.label}.", icon=":material/info:")
         return current, mode
+    if public:
+        return accounts.ANONYMOUS, mode
     st.title("Connexion")
     st.caption(f"{APP_NAME} · {fw.portfolio.get('label', '')}")
     if "signed_out_reason" in st.session_state:

@@ -307,31 +307,96 @@ def test_tendances_opens_the_lineage_of_a_value(page, server):
     assert {"2018-Q4", "2019-Q1"} <= set(cells)
 
 
-def test_partner_signs_in_and_uploads_for_its_operator(browser, tmp_path_factory):
-    """With accounts configured, a partner signs in; the history records the account, not a typed name."""
-    _require_browser()
+@pytest.fixture(scope="module")
+def accounts_server(browser, tmp_path_factory):
+    """The app with accounts on (a partner of FTLB), on a fresh demo database."""
     folder = tmp_path_factory.mktemp("browser-accounts")
     accounts_file = folder / "accounts.yaml"
     accounts.add_user("marc.ftlb", "partner", "mot de passe du test", ["FTLB"], path=accounts_file)
     with _streamlit(folder, accounts_file) as running:
-        context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
-        context.set_default_timeout(60_000)
-        page = context.new_page()
-        try:
-            page.goto(f"{running['url']}/Import")
-            page.get_by_text("Connexion").first.wait_for()
-            page.get_by_label("Nom d'utilisateur").fill("marc.ftlb")
-            page.get_by_label("Mot de passe").fill("mot de passe du test")
-            page.get_by_role("button", name="Se connecter").click()
-            page.get_by_text("Importer un rapport d'activité").first.wait_for()
-            page.get_by_text("marc.ftlb · partenaire (FTLB)").first.wait_for()
-            page.locator('input[type="file"]').set_input_files([
-                {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(running["db"])}])
-            page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
-            page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
-            page.get_by_text("importé (import n°").first.wait_for()
-            page.get_by_role("tab", name="Historique et annulation").click()
-            _wait_cell(page, "marc.ftlb")
-            page.screenshot(path=str(folder / "partner_upload.png"))
-        finally:
-            context.close()
+        yield running | {"folder": folder}
+
+
+def test_partner_signs_in_and_uploads_for_its_operator(browser, accounts_server):
+    """With accounts configured, a partner signs in; the history records the account, not a typed name."""
+    running, folder = accounts_server, accounts_server["folder"]
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{running['url']}/Import")
+        page.get_by_text("Connexion").first.wait_for()
+        page.get_by_label("Nom d'utilisateur").fill("marc.ftlb")
+        page.get_by_label("Mot de passe").fill("mot de passe du test")
+        page.get_by_role("button", name="Se connecter").click()
+        page.get_by_text("Importer un rapport d'activité").first.wait_for()
+        page.get_by_text("marc.ftlb · partenaire (FTLB)").first.wait_for()
+        page.locator('input[type="file"]').set_input_files([
+            {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(running["db"])}])
+        page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
+        page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
+        page.get_by_text("importé (import n°").first.wait_for()
+        page.get_by_role("tab", name="Historique et annulation").click()
+        _wait_cell(page, "marc.ftlb")
+        page.screenshot(path=str(folder / "partner_upload.png"))
+    finally:
+        context.close()
+
+
+def test_chiffres_cles_opens_without_signing_in_and_embeds(browser, accounts_server):
+    """Accounts are on: « Chiffres clés » shows its charts to a visitor who did not sign in, alone
+    with ?embed=true&indicateur=CODE; the other pages still ask to sign in."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{accounts_server['url']}/Chiffres_cles")
+        page.get_by_role("heading", name="L'Ardenne en chiffres").wait_for()
+        page.locator(".js-plotly-plot .main-svg").first.wait_for()
+        assert page.get_by_label("Mot de passe").count() == 0
+        assert page.get_by_text("Nuitées dans les hébergements").count() >= 1  # the visitors' tab is a tab away
+        page.screenshot(path=str(accounts_server["folder"] / "chiffres_cles.png"))
+
+        page.goto(f"{accounts_server['url']}/Chiffres_cles?embed=true&indicateur=CLI08")
+        page.get_by_text("Nuitées dans les hébergements").first.wait_for()
+        page.locator(".js-plotly-plot .main-svg").first.wait_for()
+        assert page.locator('[data-testid="stSidebar"]').count() == 0, "embedded: no menu"
+        assert page.get_by_text("Visites du portail visitardenne.com").count() == 0, "one figure alone"
+
+        page.goto(f"{accounts_server['url']}/Tendances")
+        page.get_by_label("Mot de passe").wait_for()
+    finally:
+        context.close()
+
+
+def test_published_site_draws_its_charts_offline(browser, server, tmp_path):
+    """`publish` (beside the running app) writes a folder whose index.html, opened from disk with
+    the network cut, draws every chart with the Plotly written beside it."""
+    out = tmp_path / "portail"
+    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "publish", "--out", str(out), "--db", str(server["db"])],
+                          cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
+    context.set_default_timeout(60_000)
+    asked: list[str] = []
+
+    def refuse(route):
+        asked.append(route.request.url)
+        route.abort()
+
+    context.route(re.compile(r"^https?://"), refuse)
+    context.set_offline(True)
+    page = context.new_page()
+    try:
+        page.goto((out / "index.html").as_uri())
+        plots = page.locator(".js-plotly-plot")
+        plots.first.locator(".main-svg").first.wait_for()
+        expected = (out / "index.html").read_text(encoding="utf-8").count('class="plotly-graph-div"')
+        page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot .main-svg').length >= {expected}")
+        assert plots.count() == expected > 10
+        page.screenshot(path=str(tmp_path / "portail.png"))
+        page.goto((out / "embed" / "CLI08.html").as_uri())
+        page.locator("#chart-CLI08 .main-svg").first.wait_for()
+        assert asked == [], "the site asks nothing from the network"
+    finally:
+        context.close()

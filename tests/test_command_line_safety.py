@@ -66,7 +66,7 @@ COMMANDS = [
     ["export", "coverage", "--out", "{out}/c.xlsx"], ["export", "pack", "--out", "{out}/p.pdf"],
     ["snapshot", "list"], ["snapshot", "create", "Comité", "--date", "2022-01-10"],
     ["template", "--operator", "FTPN", "--period", "S11", "--out", "{out}/t.xlsx"],
-    ["import", "{out}/r.xlsx"], ["backup", "--out", "{out}/b.zip"],
+    ["import", "{out}/r.xlsx"], ["backup", "--out", "{out}/b.zip"], ["publish", "--out", "{out}/portail"],
 ]
 
 

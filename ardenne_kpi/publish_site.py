@@ -1,0 +1,392 @@
+"""The static site of the attractiveness portal, written by `python -m ardenne_kpi publish`.
+
+A plain folder that works offline, opened from disk or served as it is:
+- `index.html`, « L'Ardenne en chiffres »: the key figures by audience and by zone, each
+  with its trend and its target, charts drawn by `plotly.min.js` (Plotly's bundled
+  JavaScript, written once beside it and referenced relatively: no network, no CDN);
+- `embed/CODE.html`: one figure per page, for an `<iframe>` on a partner's site;
+- `datapackage.json` and `data/*.csv`: the same figures as open data (Frictionless Data
+  Package), under the framework's licence; codes in the CSVs, labels in the schema.
+
+Re-running on unchanged data writes byte-identical files: every date comes from the data,
+ordering is stable, and chart ids are derived from the indicator codes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi import charts_public
+from ardenne_kpi.format import csv_script, fmt_date
+from ardenne_kpi.framework import Framework
+from ardenne_kpi.publication import (
+    PublicationError,
+    PublicFigures,
+    intro_text,
+    public_figures,
+    public_indicators,
+    updated_text,
+)
+
+PLOTLY_JS = "plotly.min.js"
+MARKER = "datapackage.json"  # a folder holding it is an earlier publication: it may be rewritten
+DATA_DIR = "data"
+EMBED_DIR = "embed"
+
+
+@dataclass(frozen=True)
+class Published:
+    """What `publish` wrote: the folder, its files (relative paths, sorted) and the figures."""
+
+    folder: Path
+    files: list[str]
+    figures: PublicFigures
+
+
+# ------------------------------------------------------------------ open data
+
+
+def _plain(value: object) -> str:
+    """A number for a CSV read by scripts: dot decimal, no exponent, integers without ".0"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    number = round(float(value), 6)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    return format(number, ".6f").rstrip("0").rstrip(".")
+
+
+def _iso(value: object) -> str:
+    return pd.Timestamp(value).date().isoformat()
+
+
+FIELDS = {  # resource -> [(column, type, French title)]
+    "indicateurs": [
+        ("indicator", "string", "Code de l'indicateur"), ("label", "string", "Libellé"),
+        ("sentence", "string", "Ce que mesure l'indicateur"), ("unit", "string", "Unité"),
+        ("audiences", "string", "Publics concernés (HAB habitants, ENT entreprises, VIS visiteurs)"),
+        ("by_zone", "boolean", "Ventilé par zone"), ("grain", "string", "Granularité des périodes publiées"),
+        ("agg_time", "string", "Agrégation dans le temps (sum, last, mean)"),
+        ("agg_space", "string", "Agrégation entre séries (sum, last, mean)"),
+        ("measure", "string", "Nature (output : production des opérateurs ; territory : mesure d'un territoire)"),
+        ("direction", "string", "Sens (up : plus = mieux ; down : moins = mieux)"),
+        ("rule", "string", "Règle de calcul"), ("baseline", "number", "Valeur de référence"),
+        ("baseline_period", "string", "Période de la référence"), ("final_target", "number", "Cible finale"),
+        ("final_target_period", "string", "Période de la cible finale"),
+    ],
+    "valeurs": [
+        ("indicator", "string", "Code de l'indicateur"), ("period", "string", "Code de la période"),
+        ("grain", "string", "Granularité"), ("period_start", "date", "Début de la période"),
+        ("period_end", "date", "Fin de la période"), ("value", "number", "Valeur (période complète)"),
+        ("target", "number", "Cible due à cette date"), ("target_period", "string", "Période de cette cible"),
+    ],
+    "zones": [
+        ("indicator", "string", "Code de l'indicateur"), ("zone", "string", "Code de la zone"),
+        ("zone_label", "string", "Zone"), ("period", "string", "Code de la période"),
+        ("grain", "string", "Granularité"), ("period_start", "date", "Début de la période"),
+        ("period_end", "date", "Fin de la période"), ("value", "number", "Valeur de la zone (période complète)"),
+    ],
+}
+KEYS = {"indicateurs": ["indicator"], "valeurs": ["indicator", "period"], "zones": ["indicator", "zone", "period"]}
+TITLES = {"indicateurs": "Indicateurs publiés", "valeurs": "Valeurs par période complète",
+          "zones": "Valeurs par zone et par période complète"}
+
+
+def _tables(fw: Framework, figures: PublicFigures) -> dict[str, pd.DataFrame]:
+    rows = []
+    for code in figures.cards["indicator"]:
+        ind, card = fw.indicator(code), figures.card(code)
+        final = ind.final_target
+        rows.append({"indicator": code, "label": card["label"], "sentence": card["sentence"], "unit": ind.unit,
+                     "audiences": card["audiences"], "by_zone": "true" if ind.by_zone else "false",
+                     "grain": card["grain"], "agg_time": ind.agg_time, "agg_space": ind.agg_space,
+                     "measure": ind.measure, "direction": ind.direction, "rule": card["rule"],
+                     "baseline": _plain(ind.baseline.value), "baseline_period": ind.baseline.period.code,
+                     "final_target": _plain(final.value), "final_target_period": final.period.code})
+    values = figures.series.assign(period_start=figures.series["period_start"].map(_iso),
+                                   period_end=figures.series["period_end"].map(_iso),
+                                   value=figures.series["value"].map(_plain),
+                                   target=figures.series["target"].map(_plain))
+    zones = figures.zones.assign(period_start=figures.zones["period_start"].map(_iso),
+                                 period_end=figures.zones["period_end"].map(_iso),
+                                 value=figures.zones["value"].map(_plain))
+    frames = {"indicateurs": pd.DataFrame(rows), "valeurs": values, "zones": zones}
+    return {name: frame.reindex(columns=[c for c, _, _ in FIELDS[name]]).astype(str) for name, frame in frames.items()}
+
+
+def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.DataFrame]) -> dict:
+    """The Frictionless Data Package describing the CSV resources, under the framework's licence."""
+    licence = figures.licence
+    resources = []
+    for name, columns in FIELDS.items():
+        schema: dict = {"fields": [{"name": c, "type": t, "title": title} for c, t, title in columns],
+                        "primaryKey": KEYS[name], "missingValues": [""]}
+        if name != "indicateurs":
+            schema["foreignKeys"] = [{"fields": "indicator",
+                                      "reference": {"resource": "indicateurs", "fields": "indicator"}}]
+        resources.append({"name": name, "path": f"{DATA_DIR}/{name}.csv", "title": TITLES[name],
+                          "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
+                          "encoding": "utf-8", "schema": schema})
+    package = {
+        "profile": "tabular-data-package",
+        "name": "ardenne-en-chiffres",
+        "title": figures.title,
+        "description": (f"Chiffres clés publics du plan de marketing territorial {fw.portfolio.get('label', '')}, "
+                        f"par public (habitants, entreprises, visiteurs) et par zone. Périodes complètes "
+                        f"seulement. {updated_text(figures)}."),
+        "keywords": ["Ardenne", "attractivité", "tourisme", "Interreg"],
+        "resources": resources,
+    }
+    # Dates of the data, never of the clock (custom properties: the spec's `created` would be the clock's).
+    if figures.data_until:
+        package["data_until"] = figures.data_until.isoformat()
+    if figures.updated:
+        package["updated"] = figures.updated.isoformat()
+    if figures.publisher:
+        package["publisher"] = figures.publisher  # an organisation from the framework, never a person
+    if licence is not None:
+        package["licenses"] = [{"name": licence.licence_name, "path": licence.licence_path,
+                                "title": licence.licence_title}]
+    return package
+
+
+# ------------------------------------------------------------------ HTML
+
+_CSS = """
+:root { --blue: #0072B2; --pink: #CC79A7; --ink: #1b1b1b; --soft: #5a5a5a; --line: #dddddd; }
+* { box-sizing: border-box; }
+body { margin: 0; font-family: "Source Sans Pro", Arial, sans-serif; color: var(--ink); background: #fafaf7;
+       font-size: 17px; line-height: 1.45; }
+header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 1.2rem; }
+header { padding-top: 1.5rem; }
+h1 { font-size: 2.2rem; margin: 0 0 .3rem; color: #1f5c3f; }
+h2 { font-size: 1.6rem; margin: 2.2rem 0 .8rem; border-bottom: 3px solid #1f5c3f; padding-bottom: .2rem; }
+nav a { margin-right: 1rem; color: #1f5c3f; font-weight: 600; }
+.dated { color: var(--soft); }
+.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1rem; }
+.card { background: white; border: 1px solid var(--line); border-radius: .6rem; padding: 1rem 1.1rem; }
+.card h3 { font-size: 1.15rem; margin: 0 0 .4rem; }
+.value { font-size: 2.3rem; font-weight: 700; color: var(--blue); margin: 0; }
+.period, .sentence, .embed { color: var(--soft); margin: .1rem 0; }
+.change { font-weight: 600; margin: .3rem 0; }
+.target { margin: .2rem 0; color: var(--ink); }
+.target::before { content: "★ "; color: var(--pink); }
+table { border-collapse: collapse; width: 100%; background: white; font-size: .95rem; }
+th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: right; }
+th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
+thead th { background: #eef3ef; }
+.zones { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1rem; margin-top: 1rem;
+         align-items: start; }
+footer { margin-top: 2.5rem; padding-bottom: 2rem; color: var(--soft); font-size: .95rem; }
+code { background: #eef0f2; padding: 0 .25rem; border-radius: .2rem; }
+body.embed { background: white; }
+body.embed .card { border: none; }
+"""
+
+
+def _e(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _chart(fig: dict, div_id: str) -> str:
+    import plotly.io
+
+    return plotly.io.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=charts_public.CONFIG,
+                             validate=False)
+
+
+def _card_html(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> str:
+    card = figures.card(code)
+    ind = fw.indicator(code)
+    parts = [f'<article class="card" id="{_e(div_id)}-card" data-indicator="{_e(code)}">',
+             f"<h3>{_e(card['label'])}</h3>",
+             f'<p class="value">{_e(card["value_text"])}</p>',
+             f'<p class="period">{_e(card["period_label"])}</p>']
+    if card["change_text"]:
+        better = (card["change"] > 0) != ind.lower_is_better if card["change"] else None
+        arrow = "▲" if card["change"] > 0 else "▼" if card["change"] < 0 else "▶"
+        color = "#009E73" if better else "#D55E00" if better is False else "#5a5a5a"
+        parts.append(f'<p class="change" style="color:{color}">{arrow} {_e(card["change_text"])}</p>')
+    share = f" · {card['target_share_text']}" if card["target_share_text"] else ""
+    parts.append(f'<p class="target">Cible : {_e(card["target_text"])}{_e(share)}</p>')
+    parts.append(_chart(charts_public.trend_chart(ind, figures.series_of(code)), div_id))
+    parts.append(f'<p class="sentence">{_e(card["sentence"])}</p>')
+    if embed_href:
+        parts.append(f'<p class="embed"><a href="{_e(embed_href)}">Intégrer ce chiffre</a> '
+                     f"(code <code>{_e(code)}</code>)</p>")
+    parts.append("</article>")
+    return "\n".join(parts)
+
+
+def _page(title: str, body: str, *, script: str, body_class: str = "") -> str:
+    return "\n".join([
+        "<!DOCTYPE html>", '<html lang="fr">', "<head>", '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>", f'<script src="{_e(script)}"></script>', "</head>",
+        f'<body class="{body_class}">' if body_class else "<body>", body, "</body>", "</html>", ""])
+
+
+def _licence_html(figures: PublicFigures) -> str:
+    lic = figures.licence
+    if lic is None:
+        return ""
+    return f'Licence : <a href="{_e(lic.licence_path)}">{_e(lic.licence_title)}</a> ({_e(lic.licence_name)}).'
+
+
+def index_html(fw: Framework, figures: PublicFigures) -> str:
+    """The portal's home: key figures by audience, then by zone, then the open data."""
+    sections = []
+    nav = [f'<a href="#{_e(code)}">{_e(title)}</a>' for code, title, _ in figures.audiences]
+    for code, title, members in figures.audiences:
+        cards = [_card_html(fw, figures, m, f"chart-{code}-{m}", f"{EMBED_DIR}/{m}.html") for m in members]
+        sections.append(f'<section id="{_e(code)}"><h2>{_e(title)}</h2>\n<div class="cards">\n'
+                        + "\n".join(cards) + "\n</div></section>")
+    if figures.by_zone:
+        nav.append('<a href="#zones">Par zone</a>')
+        table = figures.zone_table(fw)
+        head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
+        body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
+                       for row in table.itertuples(index=False))
+        charts = []
+        for m in figures.by_zone:
+            card = figures.card(m)
+            charts.append(f'<div class="card"><h3>{_e(card["label"])} · {_e(card["period_label"])}</h3>\n'
+                          + _chart(charts_public.zone_chart(fw.indicator(m), figures.zones_at_card_period(m)),
+                                   f"zones-{m}") + "</div>")
+        sections.append('<section id="zones"><h2>Par zone</h2>\n<p>Chaque chiffre de zone porte sur la même '
+                        "période que le chiffre clé de l'indicateur ; « – » : pas de chiffre complet pour cette "
+                        f"zone.</p>\n<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
+                        '<div class="zones">\n' + "\n".join(charts) + "\n</div></section>")
+    files = " · ".join(f'<a href="{DATA_DIR}/{n}.csv">{n}.csv</a>' for n in FIELDS)
+    waiting = ""
+    if figures.waiting:
+        names = ", ".join(fw.indicator(c).public_label for c in figures.waiting)
+        waiting = f"<p>Sans période complète pour l'instant, donc pas encore publiés : {_e(names)}.</p>"
+    body = "\n".join([
+        "<header>", f"<h1>{_e(figures.title)}</h1>",
+        f"<p>{_e(intro_text(fw))}</p>",
+        f'<p class="dated">{_e(updated_text(figures))}.</p>', "<nav>" + "".join(nav) + "</nav>", "</header>",
+        "<main>", *sections, waiting, "</main>",
+        "<footer>",
+        "<p>Seules les périodes complètes sont publiées (tous les rapports attendus reçus). Chaque chiffre "
+        "additionne ou moyenne les rapports des partenaires selon la règle de l'indicateur, décrite dans "
+        "<code>indicateurs.csv</code>. La cible (★) est celle du plan pour la date indiquée.</p>",
+        f'<p>Données ouvertes : <a href="{MARKER}">{MARKER}</a> (Frictionless Data Package) · {files}. '
+        f"{_licence_html(figures)}"
+        + (f" Éditeur : {_e(figures.publisher)}." if figures.publisher else "") + "</p>",
+        "</footer>"])
+    return _page(figures.title, body, script=PLOTLY_JS)
+
+
+def embed_html(fw: Framework, figures: PublicFigures, code: str) -> str:
+    """One figure alone, for an <iframe>: its card, its chart and where it comes from."""
+    card = _card_html(fw, figures, code, f"chart-{code}", None)
+    source = (f'<p class="embed">{_e(figures.title)} · {_e(updated_text(figures))}. '
+              f"{_licence_html(figures)}</p>")
+    return _page(f"{figures.card(code)['label']} · {figures.title}", f"<main>{card}\n{source}</main>",
+                 script=f"../{PLOTLY_JS}", body_class="embed")
+
+
+# ------------------------------------------------------------------ writing
+
+
+def site_files(fw: Framework, figures: PublicFigures) -> dict[str, bytes]:
+    """Every file of the site, by relative path, as bytes."""
+    import plotly.offline
+
+    tables = _tables(fw, figures)
+    files = {PLOTLY_JS: plotly.offline.get_plotlyjs().encode("utf-8"),
+             "index.html": index_html(fw, figures).encode("utf-8")}
+    for code in figures.cards["indicator"]:
+        files[f"{EMBED_DIR}/{code}.html"] = embed_html(fw, figures, code).encode("utf-8")
+    for name, frame in tables.items():
+        files[f"{DATA_DIR}/{name}.csv"] = csv_script(frame)
+    files[MARKER] = (json.dumps(datapackage(fw, figures, tables), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    return dict(sorted(files.items()))
+
+
+def _unwritable(folder: Path, exc: OSError) -> PublicationError:
+    reason = exc.strerror or exc.__class__.__name__
+    return PublicationError(f"Le dossier {folder} n'est pas accessible en écriture ({reason}) : choisissez un "
+                            "autre dossier avec --out, ou donnez-vous le droit d'y écrire.")
+
+
+def _prepare(folder: Path) -> set[Path]:
+    """Create the folder, or accept an empty one or an earlier publication; returns the
+    site files already there (to remove those no longer published)."""
+    if folder.exists() and not folder.is_dir():
+        raise PublicationError(f"{folder} est un fichier, pas un dossier : donnez à --out un dossier (il sera créé).")
+    if folder.is_dir():
+        try:
+            entries = list(folder.iterdir())
+        except OSError as exc:
+            raise _unwritable(folder, exc) from exc
+        if entries and not (folder / MARKER).exists():
+            raise PublicationError(f"Le dossier {folder} contient déjà d'autres fichiers : choisissez un dossier vide "
+                                   "ou celui d'une publication précédente (il contient datapackage.json).")
+        return {p for sub in (EMBED_DIR, DATA_DIR) for p in (folder / sub).glob("*") if p.is_file()}
+    try:
+        folder.mkdir(parents=True)
+    except OSError as exc:
+        raise _unwritable(folder, exc) from exc
+    return set()
+
+
+def write_site(folder: Path, files: dict[str, bytes]) -> None:
+    """Write the files (each replaced whole, never half-written) and remove the embeds and
+    CSVs of an earlier publication that are no longer published."""
+    folder = Path(folder)
+    earlier = _prepare(folder)
+    try:
+        for relative, data in files.items():
+            path = folder / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            temporary = path.with_name(f".{path.name}.tmp")
+            temporary.write_bytes(data)
+            os.replace(temporary, path)
+        for stale in sorted(earlier - {folder / r for r in files}):
+            stale.unlink()
+    except OSError as exc:
+        raise _unwritable(folder, exc) from exc
+
+
+def figures_to_publish(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigures:
+    """The public figures to publish; PublicationError, in French, when there is nothing to publish."""
+    if not public_indicators(fw):
+        raise PublicationError(f"Aucun indicateur n'est public dans le référentiel {fw.version} : marquez ceux à "
+                               "publier (public: true, avec public_label et public_sentence) dans data/framework.yaml "
+                               "ou dans la colonne « public » du classeur de la page Référentiel.")
+    built = public_figures(con, fw)
+    if built.empty:
+        raise PublicationError(f"Aucun des {len(built.waiting)} indicateurs publics n'a encore de période complète "
+                               "(tous les rapports attendus reçus) : rien à publier pour l'instant.")
+    return built
+
+
+def write(fw: Framework, built: PublicFigures, folder: str | os.PathLike) -> Published:
+    """Write the site of `built` into `folder` (no database needed: the command lets go of it first)."""
+    files = site_files(fw, built)
+    write_site(Path(folder), files)
+    return Published(folder=Path(folder), files=list(files), figures=built)
+
+
+def publish(con: duckdb.DuckDBPyConnection, fw: Framework, folder: str | os.PathLike) -> Published:
+    """Build the public figures and write the site into `folder`; PublicationError, in French,
+    when nothing can be published or the folder cannot be written."""
+    return write(fw, figures_to_publish(con, fw), folder)
+
+
+def summary(published: Published) -> str:
+    """The command's French report: what was written, and from which data."""
+    f = published.figures
+    return (f"{len(f.cards)} indicateurs publics publiés dans {published.folder} ({len(published.files)} fichiers : "
+            f"index.html, {len(f.cards)} extraits à intégrer, datapackage.json) · données jusqu'au "
+            f"{fmt_date(f.data_until)}.")
