@@ -142,50 +142,56 @@ def apptest(path: Path, reruns: int) -> tuple[float, list[float]]:
     return first, [harness.timed(at.run) for _ in range(reruns)]
 
 
-# Run with the reference's checkout first on sys.path: builds its database, or times its
-# page and export computations warm (medians), printing JSON.
-_REFERENCE_DRIVER = """
-import json, statistics, sys
+# Run with a checkout first on sys.path (this one or the reference's): builds its database,
+# or times its page and export computations, warm (median of `repeat`) after a cold first run
+# (the process opens the database and computes once), printing JSON.
+_DRIVER = """
+import json, statistics, sys, time
 from pathlib import Path
-ref, what, path, repeat = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
-sys.path[:0] = [ref + "/bench", ref]
+tree, what, path, repeat = sys.argv[1], sys.argv[2], Path(sys.argv[3]), int(sys.argv[4])
+sys.path[:0] = [tree + "/bench", tree]
 import harness, kpis_bench as b
 from ardenne_kpi import db
 if what == "build":
     print(json.dumps({"values": b.build(path, repeat)}))
 else:
+    fn = {"page": b.page_computation, "export": b.export_computation}[what]
+    start = time.perf_counter()
     con = db.connect(path, read_only=True)
+    fn(con, db.stored_framework(con))
+    cold = time.perf_counter() - start
     fw = db.stored_framework(con)
-    out = {}
-    for name, fn in (("page", b.page_computation), ("export", b.export_computation)):
-        fn(con, fw)
-        out[name] = statistics.median(harness.timed(fn, con, fw) for _ in range(repeat))
-    print(json.dumps(out))
+    print(json.dumps({"cold": cold, "warm": statistics.median(harness.timed(fn, con, fw) for _ in range(repeat))}))
 """
 
 
-def reference(rev: str, n_values: int, repeat: int, workdir: Path) -> dict[str, tuple[float, float]] | None:
-    """(cold, warm) medians of the page and export computations at commit `rev`, or None
-    when this clone does not hold it (a shallow clone)."""
+def _driver(tree: Path, what: str, path: Path, arg: int) -> dict:
+    res = subprocess.run([sys.executable, "-c", _DRIVER, str(tree), what, str(path), str(arg)],
+                         capture_output=True, text=True, check=True, cwd=tree)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def against_reference(rev: str, path: Path, n_values: int, rounds: int, repeat: int) -> dict | None:
+    """{task: {"now"|"reference": (cold, warm) medians}} for the page and export computations,
+    this checkout and commit `rev` (on a database its own bench builds) measured in turn,
+    round after round, so both meet the same load; None when this clone lacks `rev`."""
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev], capture_output=True)
     if archive.returncode:
         print(f"reference {rev} unavailable here ({archive.stderr.decode().strip()}): no comparison")
         return None
-    ref = workdir / f"reference-{rev}"
+    ref = Path(tempfile.mkdtemp(prefix=f"reference-{rev}-", dir=path.parent))
     with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
         tar.extractall(ref, filter="data")
-    path = ref / "bench.duckdb"
-
-    def driver(what: str, arg: int) -> dict:
-        res = subprocess.run([sys.executable, "-c", _REFERENCE_DRIVER, str(ref), what, str(path), str(arg)],
-                             capture_output=True, text=True, check=True, cwd=ref)
-        return json.loads(res.stdout.strip().splitlines()[-1])
-
-    driver("build", n_values)
-    warm = driver("warm", repeat)
-    script = str(ref / "bench" / "kpis_bench.py")
-    return {name: (statistics.median(harness.cold(script, path, name, max(3, repeat // 2))), warm[name])
-            for name in ("page", "export")}
+    ref_path = ref / "bench.duckdb"
+    _driver(ref, "build", ref_path, n_values)
+    runs: dict[tuple[str, str], list[dict]] = {}
+    for _ in range(rounds):
+        for task in ("page", "export"):
+            for side, tree, db_path in (("now", ROOT, path), ("reference", ref, ref_path)):
+                runs.setdefault((task, side), []).append(_driver(tree, task, db_path, repeat))
+    med = statistics.median
+    return {task: {side: (med(r["cold"] for r in runs[(task, side)]), med(r["warm"] for r in runs[(task, side)]))
+                   for side in ("now", "reference")} for task in ("page", "export")}
 
 
 def main() -> None:
@@ -226,7 +232,7 @@ def main() -> None:
                     "--db", str(path)], check=True, cwd=ROOT, capture_output=True)
     cli = time.perf_counter() - t
     first, reruns = apptest(path, r)
-    ref = None if args.reference == "none" else reference(args.reference, args.values, r, path.parent)
+    ref = None if args.reference == "none" else against_reference(args.reference, path, args.values, r, 3)
 
     print(f"\n{'':32}{'cold (s)':>10}{'warm (s)':>10}")
     for name, c, w in rows:
@@ -235,10 +241,14 @@ def main() -> None:
     print(f"{'Tendances AppTest first run':32}{first:10.3f}")
     print(f"{'Tendances AppTest rerun':32}{'':10}{med(reruns):10.3f}")
     if ref:
-        print(f"\nreference {args.reference} (same shape, its own database, same run):")
-        for (name, c, w), key in zip(rows, ("page", "export"), strict=False):
-            rc, rw = ref[key]
-            print(f"{name:32}{rc:10.3f}{rw:10.3f}   now / reference: cold {c / rc:.2f}×, warm {w / rw:.2f}×")
+        print(f"\nagainst the reference {args.reference} (its own database of the same shape), measured in turn "
+              f"in {r} rounds, medians:")
+        print(f"{'':32}{'cold (s)':>10}{'warm (s)':>10}")
+        for task, label in (("page", "page computation"), ("export", "export kpis")):
+            (nc, nw), (rc, rw) = ref[task]["now"], ref[task]["reference"]
+            print(f"{label + ' now':32}{nc:10.3f}{nw:10.3f}")
+            print(f"{label + ' reference':32}{rc:10.3f}{rw:10.3f}   now / reference: cold {nc / rc:.2f}×, "
+                  f"warm {nw / rw:.2f}×")
     page, naive_row = rows[0], rows[2]
     print(f"\nratios: naive pandas for ONE indicator / page computation for ALL: "
           f"cold {naive_row[1] / page[1]:.1f}×, warm {naive_row[2] / page[2]:.1f}×")
