@@ -518,10 +518,9 @@ def evaluation_trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequ
     per zone, operator or audience in column `grp`. Columns: indicator, grp, then trend_frame's."""
     grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
     agg = _aggregate_many(con, fw, grains, _filter(fw, list(codes)), by)
-    frames = [trend_frame(fw, code, part.reset_index(drop=True)) for code, part in agg.groupby("indicator", sort=False)]
-    if not frames:
+    if agg.empty:
         return pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained", *TREND_COLUMNS])
-    return pd.concat(frames, ignore_index=True)
+    return _with_trend(fw, agg.reset_index(drop=True))
 
 
 def comparable(ind: Indicator, grain: str) -> bool:
@@ -734,8 +733,7 @@ def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.Dat
 def _with_trend(fw: Framework, agg: pd.DataFrame) -> pd.DataFrame:
     """trend_frame's columns for a frame of several indicators (column `indicator`), built in
     one pass over its rows and added at once: the grid and the export hold ~50 indicators."""
-    columns: dict[str, list] = {c: [] for c in ("expected", "baseline", "target", "target_period", "progress",
-                                                "status", "comparable")}
+    columns: dict[str, list] = {c: [] for c in TREND_COLUMNS}
     like_of: dict[str, bool] = {}
     for code, value, day, complete, period in zip(agg["indicator"], agg["value"], agg["period_end"], agg["complete"],
                                                   agg["period"], strict=True):

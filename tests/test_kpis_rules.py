@@ -390,7 +390,7 @@ def test_a_ratio_value_without_components_is_marked_not_weightable_in_its_lineag
 def put_keys(con, fw, rows: list[tuple]) -> None:
     """(indicator, operator, zone, audience, period, value): like `put`, with an audience."""
     put(con, fw, [(i, o, z, p, v) for i, o, z, _, p, v in rows])
-    for k, (indicator, operator, zone, audience, code, _) in enumerate(rows):
+    for k, audience in enumerate(r[3] for r in rows):
         con.execute("UPDATE report_values SET audience = ? WHERE cell = ?", [audience, f"G{k + 6}"])
 
 
