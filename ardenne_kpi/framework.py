@@ -180,6 +180,29 @@ class Indicator(Entry):
         return self.direction == "down"
 
 
+# Grains an obligation may set (the grains partners report at).
+OBLIGATION_GRAINS = ("month", "quarter", "semester", "programme-semester", "year", "programme-year")
+
+
+@dataclass(frozen=True)
+class Obligation:
+    """What one operator must report for one indicator: at which grain, from which period,
+    within how many days after each period's end.
+
+    Declared in the framework's `obligations` section, or by default (`declared` False): every
+    operator of an indicator reports it at the indicator's grain (every second year for a
+    biennial one), from the start of its project, within the framework's deadline.
+    """
+
+    operator: str
+    indicator: str
+    grain: str
+    start: dt.date | None  # the first period due starts on or after this day (None: the programme's start)
+    first_period: str  # the code written in the framework ('' by default)
+    deadline_days: int
+    declared: bool = False
+
+
 @dataclass(frozen=True)
 class Framework:
     """The whole framework, with lookups by code."""
@@ -201,7 +224,27 @@ class Framework:
     objectives: tuple[Entry, ...]
     indicators: tuple[Indicator, ...]
     open_data: OpenData | None = None
+    declared_obligations: tuple[Obligation, ...] = ()
     source_text: str = field(default="", repr=False, compare=False)
+
+    @cached_property
+    def obligations(self) -> tuple[Obligation, ...]:
+        """Every operator's obligation for every indicator it is responsible for, declared or
+        by default (see Obligation), in indicator then operator order."""
+        declared = {(o.operator, o.indicator): o for o in self.declared_obligations}
+        out = []
+        for ind in self.indicators:
+            project = self.by_code["projects"].get(ind.project)
+            for op in ind.operators:
+                out.append(declared.get((op, ind.code)) or Obligation(
+                    operator=op, indicator=ind.code, grain=ind.grain,
+                    start=project.start if project is not None else None, first_period="",
+                    deadline_days=self.reporting_deadline_days))
+        return tuple(out)
+
+    def obligation(self, operator: str, indicator: str) -> Obligation | None:
+        """The obligation of `operator` for `indicator`, or None: it owes nothing for it."""
+        return next((o for o in self.obligations if o.operator == operator and o.indicator == indicator), None)
 
     @cached_property
     def by_code(self) -> dict[str, dict[str, Any]]:
@@ -468,8 +511,54 @@ class _Builder:
             dimensions=dimensions, themes=themes, keys=keys, brand_elements=brand_elements,
             audiences=audiences, zones=zones, operators=operators, projects=projects,
             objectives=objectives, indicators=indicators, open_data=self._open_data(indicators),
+            declared_obligations=self._obligations(indicators, projects, calendar,
+                                                   int(cal_data.get("reporting_deadline_days", 45))),
             source_text=text,
         )
+
+    def _obligations(self, indicators: tuple[Indicator, ...], projects: tuple[Project, ...], calendar: Calendar,
+                     deadline_days: int) -> tuple[Obligation, ...]:
+        """The `obligations` section: for an operator, the indicators it reports otherwise than
+        by default: {operator, indicators: [...], grain, from: a period, deadline_days}."""
+        by_code = {i.code: i for i in indicators}
+        starts = {p.code: p.start for p in projects}
+        out: dict[tuple[str, str], Obligation] = {}
+        for i, item in enumerate(self._section("obligations", required=False)):
+            path = ("obligations", i)
+            if not isinstance(item, dict):
+                self.problems.add(path, "doit être un dictionnaire (operator, indicators, grain, from, deadline_days).")
+                continue
+            operator = self._required_ref("operators", item, path, "operator", "opérateur")
+            codes = self._refs("indicators", self._field(item, path, "indicators"), path + ("indicators",),
+                               "indicateur")
+            grain = item.get("grain")
+            if grain is not None and grain not in OBLIGATION_GRAINS:
+                self.problems.add(path + ("grain",), f"granularité « {grain} » inconnue : {', '.join(OBLIGATION_GRAINS)}.")
+                continue
+            first = self._period(item["from"], path + ("from",), calendar) if item.get("from") else None
+            days = item.get("deadline_days", deadline_days)
+            if isinstance(days, float) and days.is_integer():  # 60.0 from a spreadsheet cell
+                days = int(days)
+            if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+                self.problems.add(path + ("deadline_days",), f"délai « {days} » : un nombre de jours entier, positif.")
+                continue
+            for code in codes:
+                ind = by_code.get(code)
+                if ind is None:
+                    continue
+                if operator not in ind.operators:
+                    self.problems.add(path + ("indicators",), f"{operator} n'est pas un opérateur de {code} : "
+                                      f"ajoutez-le aux opérateurs de l'indicateur, ou retirez cette obligation.")
+                    continue
+                if (operator, code) in out:
+                    self.problems.add(path, f"obligation de {operator} pour {code} déclarée deux fois.")
+                    continue
+                project = starts.get(ind.project)
+                out[(operator, code)] = Obligation(
+                    operator=operator, indicator=code, grain=str(grain or ind.grain),
+                    start=first.start if first else project, first_period=first.code if first else "",
+                    deadline_days=days, declared=True)
+        return tuple(out.values())
 
     def _open_data(self, indicators: tuple[Indicator, ...]) -> OpenData | None:
         """The `open_data` section (title, publisher, licence), required once an indicator is public."""

@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.format import put_row
-from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.framework import OBLIGATION_GRAINS, Framework, Indicator
 
 HEADER_FILL = PatternFill("solid", fgColor="1F5C3F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -51,6 +51,9 @@ BOOLEAN_FIELDS = {"by_zone", "public"}
 OPEN_DATA_ROWS = [("Portail : titre", "title"), ("Portail : éditeur", "publisher"),
                   ("Licence des données ouvertes", "licence_name"), ("Titre de la licence", "licence_title"),
                   ("Adresse de la licence", "licence_path")]
+# The declared obligations (framework `obligations`), one row per operator × indicator.
+OBLIGATION_COLUMNS = [("opérateur", "operator"), ("indicateurs", "indicators"), ("granularité", "grain"),
+                      ("à partir de", "from"), ("délai (jours)", "deadline_days")]
 PROJECT_COLUMNS = [("projet", "project"), ("type", "kind"), ("chef de file", "lead"), ("partenaires", "partners"),
                    ("début", "start"), ("fin", "end"), ("libellé projet", "project_label"),
                    ("module", "work_module"), ("libellé module", "work_module_label"),
@@ -116,6 +119,9 @@ def to_workbook(fw: Framework) -> bytes:
         ["Délai de remise (jours)", fw.reporting_deadline_days],
         ["Seuil « en bonne voie »", fw.on_track],
         ["Seuil « à surveiller »", fw.at_risk],
+        ["Obligations", "Feuille Obligations : seulement les exceptions. Par défaut, chaque opérateur d'un "
+                        "indicateur le rapporte à sa fréquence, dès le début du projet, dans le délai ci-dessus. "
+                        "Granularités : " + ", ".join(OBLIGATION_GRAINS) + "."],
         ["Publics", "Colonne « public » de la feuille Indicateurs : oui = publié sur le portail d'attractivité "
                     "(libellé public et phrase publique obligatoires), périodes complètes seulement."],
         *([label, getattr(fw.open_data, f)] for label, f in OPEN_DATA_ROWS if fw.open_data is not None),
@@ -138,6 +144,8 @@ def to_workbook(fw: Framework) -> bytes:
                 project_rows.append(head + [w.code, w.label, a.code, a.label])
     _sheet(wb, "Projets", [h for h, _ in PROJECT_COLUMNS], project_rows)
     _sheet(wb, "Indicateurs", [h for h, _ in INDICATOR_COLUMNS], [_indicator_row(i) for i in fw.indicators])
+    _sheet(wb, "Obligations", [h for h, _ in OBLIGATION_COLUMNS],
+           [[o.operator, o.indicator, o.grain, o.first_period or None, o.deadline_days] for o in fw.declared_obligations])
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -252,6 +260,20 @@ def from_workbook(data: bytes, current: Framework) -> str:
                 item[f] = value
             indicators.append(item)
         out["indicators"] = indicators
+    if "Obligations" in wb.sheetnames:
+        obligations = []
+        for _, row in _rows(wb["Obligations"]):
+            item = {f: row.get(h) for h, f in OBLIGATION_COLUMNS if row.get(h) not in (None, "")}
+            if "indicators" in item:
+                item["indicators"] = _split(item["indicators"])
+            if "from" in item:
+                item["from"] = str(item["from"])
+            if item:
+                obligations.append(item)
+        if obligations:
+            out["obligations"] = obligations
+    elif "obligations" in base:  # a workbook downloaded before obligations existed keeps the current ones
+        out["obligations"] = base["obligations"]
     open_data = _open_data(wb)
     if open_data is not None:
         out["open_data"] = open_data

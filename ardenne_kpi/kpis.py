@@ -224,6 +224,18 @@ def _covers(fw: Framework, section: str) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["code_in", "code_out", "depth_out"])
 
 
+def _declared_obligations(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
+    """The obligations the framework declares for these indicators (indicator, operator,
+    grain, start): a series of such an operator is due at that grain, from that day."""
+    wanted = set(codes)
+    rows = [(o.indicator, o.operator, o.grain, pd.Timestamp(o.start) if o.start else pd.NaT)
+            for o in fw.declared_obligations if o.indicator in wanted]
+    return pd.DataFrame({"indicator": pd.Series([r[0] for r in rows], dtype=object),
+                         "operator": pd.Series([r[1] for r in rows], dtype=object),
+                         "grain": pd.Series([r[2] for r in rows], dtype=object),
+                         "start": pd.Series([r[3] for r in rows], dtype="datetime64[ns]")})
+
+
 def _root_zone(fw: Framework) -> str | None:
     """The zone containing every other one (the whole Ardenne), or None when there is none."""
     for z in fw.zones:
@@ -424,6 +436,9 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
     found: dict[tuple, dict] = {}
     slow = []
     grains_stored = stored.groupby(["indicator", "grp"])["grain"].agg(set).to_dict()
+    declared = _declared_obligations(fw, grains)
+    for ob in declared.itertuples():
+        grains_stored = {k: v | {ob.grain} if k[0] == ob.indicator else v for k, v in grains_stored.items()}
     for code, grp, p_code, _, p_end, _, tiling in targets:
         ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
         whole = _whole_figure(ind, p_end, records)
@@ -444,7 +459,7 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
             pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
             periods[["indicator", "grp", "p_code", "p_end", "tiling"]],
             pd.DataFrame(slow, columns=["indicator", "grp", "p_code", "top_only"]), _covers(fw, "zones"),
-            _covers(fw, "audiences"), root)
+            _covers(fw, "audiences"), declared, root)
         found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:

@@ -95,7 +95,23 @@ def actors_tables(fw: Framework) -> dict[str, pd.DataFrame]:
                                  for a in fw.audiences]),
         "Plateforme de marque": pd.DataFrame([{"Code": e.code, "Élément de cohérence": e.label}
                                               for e in fw.brand_elements]),
+        "Obligations de rapportage": obligations_table(fw),
     }
+
+
+def obligations_table(fw: Framework) -> pd.DataFrame:
+    """Every operator's reporting obligations, declared or by default: what Suivi, the
+    completeness of the figures and the reminders expect."""
+    from ardenne_kpi.kpis import GRAIN_LABELS  # noqa: PLC0415 - the French names of grains live with the figures
+
+    return pd.DataFrame([{
+        "Opérateur": fw.label("operators", o.operator), "Indicateur": f"{o.indicator} {fw.label('indicators', o.indicator)}",
+        "Granularité": GRAIN_LABELS.get(o.grain, "Mois" if o.grain == "month" else o.grain),
+        "À partir de": o.first_period or (f"{o.start:%d/%m/%Y}" if o.start else "début du programme"),
+        "Délai (jours)": o.deadline_days,
+        "Source": "déclarée dans le référentiel" if o.declared else "par défaut (fréquence de l'indicateur)",
+    } for o in fw.obligations], columns=["Opérateur", "Indicateur", "Granularité", "À partir de", "Délai (jours)",
+                                         "Source"])
 
 
 def read_candidate(data: bytes, file_name: str, current: Framework) -> Framework:

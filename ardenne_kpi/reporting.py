@@ -1,8 +1,13 @@
 """Reporting follow-up: which reports the framework expects, which arrived, and when.
 
+What is expected comes from the operators' obligations (framework.Obligation: which
+indicators, at which grain, from which period, within how many days; by default the
+indicator's grain from its project's start within `reporting_deadline_days`). An operator
+with no obligation for an indicator is never missing for it.
+
 Completeness counts uploads, not promises: an (operator, indicator, period) is received when
 a value that counts now was uploaded for it. Timeliness compares the first upload that
-brought it with the deadline: the period's end plus `reporting_deadline_days`.
+brought it with the deadline: the period's end plus the obligation's days.
 
 A report belongs to the window its period ENDS in (as in the coverage view), so a yearly
 value is never counted in two semesters.
@@ -17,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.framework import Framework, Indicator, Obligation
 from ardenne_kpi.periods import Period, period_containing, periods_between
 
 # State of one operator × period cell of the follow-up matrix.
@@ -55,20 +60,26 @@ ITEM_COLUMNS = ["operator", "indicator", "period", "period_end", "deadline", "co
 # ------------------------------------------------------------------ what is expected
 
 
-def reporting_periods(fw: Framework, ind: Indicator) -> list[Period]:
-    """The periods the indicator is due for over the whole programme: its grain, inside the
-    programme, every second year for a biennial one, and not before its project started.
+def reporting_periods(fw: Framework, ind: Indicator, obligation: Obligation | None = None) -> list[Period]:
+    """The periods an obligation (by default, the indicator's) is due for over the whole
+    programme: its grain, inside the programme, every second year for a biennial indicator
+    reported yearly, and from its start (the project's start by default).
 
     A project's end does not stop the expectation: partners keep reporting the portfolio's
     indicators until the programme closes (as the demo and the real reports do)."""
     cal = fw.calendar
-    periods = [p for p in periods_between(ind.grain, cal.start, cal.end, cal)
+    grain = obligation.grain if obligation else ind.grain
+    periods = [p for p in periods_between(grain, cal.start, cal.end, cal)
                if cal.start <= p.start and p.end <= cal.end]
-    if ind.frequency == "B":
+    if ind.frequency == "B" and grain == "year":
         periods = periods[::2]
-    project = fw.by_code["projects"].get(ind.project)
-    if project is not None and project.start:
-        periods = [p for p in periods if p.end >= project.start]
+    if obligation is not None:
+        start = obligation.start
+    else:
+        project = fw.by_code["projects"].get(ind.project)
+        start = project.start if project is not None else None
+    if start:
+        periods = [p for p in periods if (p.start >= start if obligation and obligation.first_period else p.end >= start)]
     return periods
 
 
@@ -86,8 +97,8 @@ def _today() -> dt.date:
 
 def expected_reports(fw: Framework, window: Period | tuple[dt.date, dt.date] | None = None,
                      as_of: dt.date | None = None) -> pd.DataFrame:
-    """(operator, indicator, period) the framework expects: each indicator's responsible
-    operators × its periods ending inside `window` and by `as_of` (today by default).
+    """(operator, indicator, period) the framework expects: each operator's obligations ×
+    their periods ending inside `window` and by `as_of` (today by default).
 
     Columns: operator, indicator, period, period_end, deadline, column (the programme
     semester the period ends in: the column of the follow-up matrix).
@@ -96,13 +107,13 @@ def expected_reports(fw: Framework, window: Period | tuple[dt.date, dt.date] | N
     as_of = as_of or _today()
     cal = fw.calendar
     rows = []
-    for ind in fw.indicators:
-        for p in reporting_periods(fw, ind):
+    for ob in fw.obligations:
+        for p in reporting_periods(fw, fw.indicator(ob.indicator), ob):
             if start <= p.end <= end and p.end <= as_of:
                 semester = period_containing(p.end, "programme-semester", cal)
-                deadline = p.end + dt.timedelta(days=fw.reporting_deadline_days)
-                rows.extend((op, ind.code, p.code, p.end, deadline, semester.code if semester else p.code)
-                            for op in ind.operators)
+                deadline = p.end + dt.timedelta(days=ob.deadline_days)
+                rows.append((ob.operator, ob.indicator, p.code, p.end, deadline,
+                             semester.code if semester else p.code))
     return pd.DataFrame(rows, columns=["operator", "indicator", "period", "period_end", "deadline", "column"]
                         ).drop_duplicates(["operator", "indicator", "period"], ignore_index=True)
 
@@ -324,7 +335,11 @@ def warning_messages(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def deadline_text(fw: Framework) -> str:
-    return f"{fw.reporting_deadline_days} jours après la fin de la période"
+    special = sorted({o.deadline_days for o in fw.declared_obligations} - {fw.reporting_deadline_days})
+    if not special:
+        return f"{fw.reporting_deadline_days} jours après la fin de la période"
+    return (f"{fw.reporting_deadline_days} jours après la fin de la période "
+            f"(obligations particulières : {', '.join(map(str, special))} jours, voir le référentiel)")
 
 
 def matrix_style(text: pd.DataFrame, state: pd.DataFrame):

@@ -238,14 +238,16 @@ NOTE_NAMES = 4
 
 def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None, rules: pd.DataFrame,
                   placement: pd.DataFrame, periods: pd.DataFrame, slow: pd.DataFrame, zone_cover: pd.DataFrame,
-                  aud_cover: pd.DataFrame, root: str | None = None) -> pd.DataFrame:
+                  aud_cover: pd.DataFrame, obligations: pd.DataFrame, root: str | None = None) -> pd.DataFrame:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
     series by series, and what the note must say.
 
     `periods` (indicator, grp, p_code, p_end, tiling: grains that tile the period) says
     which series were due there: a responsible operator's series that reported more than
     once (a one-off adds where it lies and is due nowhere else), from its first report on,
-    when the grain it reports at (its latest) tiles the period. A biennial indicator
+    when the grain it must report at tiles the period: the grain of its operator's declared
+    obligation (`obligations`: indicator, operator, grain, start, which also says from when),
+    else the grain it reports at (its latest). A biennial indicator
     (`sparse`) is due only where its series reported: a year without survey is not missing.
     Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted,
     n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported}), n_overlap, overlap, n_nested, nested.
@@ -286,7 +288,10 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
         FROM ever e JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
         JOIN kpi_slow w ON w.indicator = p.indicator AND w.grp = p.grp AND w.p_code = p.p_code
         JOIN kpi_rules k ON k.indicator = e.indicator
-        WHERE e.n_periods > 1 AND e.first_start <= p.p_end AND list_contains(p.tiling, e.series_grain)
+        LEFT JOIN kpi_obligations ob ON ob.indicator = e.indicator AND ob.operator = e.operator
+        -- at the grain the operator must report at (declared), else the one its series reports at
+        WHERE e.n_periods > 1 AND e.first_start <= p.p_end AND coalesce(ob.start, e.first_start) <= p.p_end
+          AND list_contains(p.tiling, coalesce(ob.grain, e.series_grain))
           -- where the widest key was measured, any other known territory due there is covered by it
           AND (NOT w.top_only OR {_in_top_pass("e", by)})
     ),
@@ -356,7 +361,8 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     """
     cur = con.cursor()
     for name, frame in (("kpi_rules", rules), ("kpi_placement", placement), ("kpi_periods", periods),
-                        ("kpi_slow", slow), ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
+                        ("kpi_slow", slow), ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover),
+                        ("kpi_obligations", obligations)):
         cur.register(name, frame)
     return cur.execute(sql, _params(sql, flt, root)).df()
 

@@ -1,0 +1,112 @@
+"""Reporting obligations (issue 14, item 1): which indicators each operator reports, at which
+grain, from which period, within how many days. Suivi's completeness and timeliness and the
+figures' "due series" all read them; the Référentiel workbook round-trips them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ardenne_kpi import db, framework_workbook, kpis, referential, reporting
+from ardenne_kpi.errors import FrameworkError
+from ardenne_kpi.framework import parse_framework
+from tests.test_kpis_rules import FRAMEWORK, put, row
+
+OBLIGED = FRAMEWORK.replace("indicators:\n", """obligations:
+  - {operator: OPA, indicators: [FLOW], grain: programme-semester, deadline_days: 90}
+  - {operator: OPB, indicators: [SEM], from: S06}
+indicators:
+""", 1).replace("operators: [OPA]}", "operators: [OPA, OPB]}")
+AFTER_ALL = dt.date(2021, 1, 1)
+
+
+@pytest.fixture
+def fw():
+    return parse_framework(FRAMEWORK)
+
+
+@pytest.fixture
+def obliged():
+    return parse_framework(OBLIGED)
+
+
+@pytest.fixture
+def con(tmp_path, fw):
+    connection = db.connect(tmp_path / "obligations.duckdb")
+    db.sync_framework(connection, fw)
+    yield connection
+    connection.close()
+
+
+def expected(fw, operator, indicator):
+    items = reporting.expected_reports(fw, as_of=AFTER_ALL)
+    return items[(items["operator"] == operator) & (items["indicator"] == indicator)]
+
+
+def test_a_declared_grain_replaces_the_indicator_frequency_in_what_is_expected(obliged):
+    opa = expected(obliged, "OPA", "FLOW")
+    assert set(opa["period"]) == {"S01", "S02", "S03", "S04", "S05", "S06", "S07"}  # not quarters
+    assert (opa["deadline"] == opa["period_end"] + dt.timedelta(days=90)).all()
+    opb = expected(obliged, "OPB", "FLOW")  # no declaration: the indicator's quarters, the 45-day rule
+    assert "2019-Q1" in set(opb["period"]) and (opb["deadline"] == opb["period_end"] + dt.timedelta(days=45)).all()
+
+
+def test_a_declared_first_period_leaves_earlier_periods_not_due(obliged):
+    assert set(expected(obliged, "OPB", "SEM")["period"]) == {"S06", "S07"}
+    assert set(expected(obliged, "OPA", "SEM")["period"]) == {"S01", "S02", "S03", "S04", "S05", "S06", "S07"}
+
+
+def test_an_operator_without_obligation_is_never_missing(con, fw):
+    # GEO reports FLOW, for which it has no obligation: never expected, never due in the figures.
+    put(con, fw, [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2")]
+        + [("FLOW", "GEO", "ARD", q, 5) for q in ("2018-Q4", "2019-Q1")])
+    items = reporting.report_items(con, fw, as_of=AFTER_ALL)
+    assert items[(items["operator"] == "GEO") & (items["indicator"] == "FLOW")].empty
+    q2 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q2")
+    assert q2["value"] == 10 and q2["complete"]
+
+
+def test_a_semester_obligation_is_received_whole_and_never_missing_its_quarters(con, obliged):
+    put(con, obliged, [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)]
+        + [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")])
+    items = reporting.report_items(con, obliged, (dt.date(2018, 10, 1), dt.date(2019, 9, 30)), as_of=AFTER_ALL)
+    opa = items[(items["operator"] == "OPA") & (items["indicator"] == "FLOW")]
+    assert list(opa["period"]) == ["S05", "S06"] and opa["received"].all()
+
+
+def test_the_figures_read_the_declared_grain_of_a_series(con, fw, obliged):
+    # OPA reports FLOW by quarter but misses T1 2019. By default its series is due every quarter;
+    # declared by programme semester, it owes no quarter, only S05 (which it did not give whole).
+    rows = [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")] + [
+        ("FLOW", "OPA", "FR-08", q, 7) for q in ("2018-Q3", "2018-Q4")]
+    put(con, fw, rows)
+    assert not row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["complete"]
+    q1 = row(kpis.aggregate(con, obliged, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 10 and q1["complete"]
+    s05 = row(kpis.aggregate(con, obliged, "FLOW", "programme-semester"), "S05")
+    assert not s05["complete"] and "OPA (FR-08)" in s05["note"]
+
+
+@pytest.mark.parametrize(("line", "says"), [
+    ("{operator: GEO, indicators: [FLOW]}", "GEO n'est pas un opérateur de FLOW"),
+    ("{operator: OPA, indicators: [FLOW], grain: fortnight}", "granularité « fortnight » inconnue"),
+    ("{operator: OPA, indicators: [NOPE]}", "indicateur inconnu(e) « NOPE »"),
+    ("{operator: OPA, indicators: [FLOW], deadline_days: -3}", "un nombre de jours entier, positif"),
+    ("{operator: OPA, indicators: [FLOW, FLOW]}", "déclarée deux fois"),
+])
+def test_a_wrong_obligation_is_refused_with_its_line(line, says):
+    text = FRAMEWORK.replace("indicators:\n", f"obligations:\n  - {line}\nindicators:\n", 1)
+    with pytest.raises(FrameworkError) as caught:
+        parse_framework(text)
+    assert any(says in p and "ligne" in p for p in caught.value.problems), caught.value.problems
+
+
+def test_the_workbook_round_trips_the_obligations_and_the_page_lists_them_all(obliged):
+    again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(obliged), obliged))
+    assert again.declared_obligations == obliged.declared_obligations
+    table = referential.obligations_table(obliged)
+    assert len(table) == len(obliged.obligations) == sum(len(i.operators) for i in obliged.indicators)
+    opa = table[table["Indicateur"].str.startswith("FLOW") & (table["Opérateur"] == "Opérateur A")].iloc[0]
+    assert opa["Granularité"] == "Semestre du programme (Interreg)" and opa["Délai (jours)"] == 90
+    assert opa["Source"].startswith("déclarée")
