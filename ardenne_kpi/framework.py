@@ -8,6 +8,7 @@ so a coordinator editing the file by hand knows exactly what to fix.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -72,6 +73,7 @@ class Operator(Entry):
     country: str = ""
     role: str = ""
     zones: tuple[str, ...] = ()
+    email: str = ""  # where Suivi's reminders go (empty: the coordinator writes the address)
 
 
 @dataclass(frozen=True)
@@ -368,6 +370,9 @@ def parse_framework(text: str) -> Framework:
     return framework
 
 
+_EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
+
+
 class _Builder:
     def __init__(self, data: dict, problems: _Problems) -> None:
         self.data = data
@@ -456,6 +461,14 @@ class _Builder:
             self.problems.add(path, exc.message)
             return None
 
+    def _email(self, value: Any, path: tuple) -> str:
+        """A contact address (one), or '' when none is given."""
+        text = str(value or "").strip()
+        if text and not _EMAIL.fullmatch(text):
+            self.problems.add(path, f"adresse « {text} » illisible : une seule adresse, comme suivi@exemple.be.")
+            return ""
+        return text
+
     def _number(self, value: Any, path: tuple) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problems.add(path, f"« {value} » n'est pas un nombre.")
@@ -498,7 +511,8 @@ class _Builder:
                     self._refs(section, e.parent, (section, i, "parent"), "parent")
         operators = self._entries("operators", Operator, country=lambda it, path: str(it.get("country") or ""),
                                   role=lambda it, path: str(it.get("role") or ""),
-                                  zones=lambda it, path: self._refs("zones", it.get("zones"), path + ("zones",), "zone"))
+                                  zones=lambda it, path: self._refs("zones", it.get("zones"), path + ("zones",), "zone"),
+                                  email=lambda it, path: self._email(it.get("email"), path + ("email",)))
         objectives = self._entries("objectives")
         projects = self._projects()
         indicators = self._indicators(calendar)

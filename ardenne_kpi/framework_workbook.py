@@ -32,7 +32,7 @@ SIMPLE_SHEETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "Publics": ("audiences", [("code", "code"), ("libellé", "label"), ("parent", "parent")]),
     "Zones": ("zones", [("code", "code"), ("libellé", "label"), ("parent", "parent"), ("pays", "country")]),
     "Opérateurs": ("operators", [("code", "code"), ("libellé", "label"), ("pays", "country"), ("rôle", "role"),
-                                 ("zones", "zones")]),
+                                 ("zones", "zones"), ("courriel", "email")]),
 }
 LIST_FIELDS = {"zones", "dimensions", "keys", "objectives", "audiences", "activities", "operators", "partners"}
 INDICATOR_COLUMNS = [

@@ -4,14 +4,15 @@ import datetime as dt
 
 import streamlit as st
 
-from ardenne_kpi import accounts, pack, reporting, snapshots, ui
+from ardenne_kpi import accounts, pack, reminders, reporting, snapshots, ui
 
 ctx = ui.page_setup("Suivi des rapports", icon=":material/fact_check:")
 fw = ctx.fw
 today = dt.date.today()
 
 st.title("Suivi des rapports")
-st.caption(f"Rapports attendus : indicateurs dont chaque opérateur est responsable × leurs périodes échues. "
+st.caption(f"Rapports attendus : les obligations de chaque opérateur (indicateurs, granularité, à partir de quelle "
+           f"période ; voir le référentiel) × leurs périodes échues. "
            f"Reçu : une valeur retenue a été déposée. Délai de remise : {reporting.deadline_text(fw)}.")
 
 items = ui.cached(reporting.report_items, ctx.con, fw, None, today)
@@ -41,6 +42,41 @@ with tab_matrix:
                        "« Importer un rapport ».")
         st.subheader("Complétude par opérateur")
         st.dataframe(reporting.completeness_table(summary), hide_index=True, width="stretch")
+
+        st.subheader("Relances")
+        if not accounts.is_admin(ctx.user):
+            st.caption("La coordination (administrateur) prépare et envoie les relances.")
+        else:
+            st.caption(f"Une relance par opérateur dont des valeurs de {choice.label_fr} manquent après le délai : "
+                       "ce qui est attendu, depuis quand, le lien vers l'application et son modèle pré-rempli en "
+                       "pièce jointe.")
+            if st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
+                with st.spinner("Préparation des relances et de leurs modèles…"), ui.user_errors():
+                    st.session_state["reminders"] = (choice.code, reminders.build(ctx.con, fw, items, choice))
+            prepared = st.session_state.get("reminders", (None, []))
+            if prepared[0] == choice.code:
+                if not prepared[1]:
+                    st.success(f"Aucune valeur de {choice.label_fr} ne manque après son délai : pas de relance.")
+                else:
+                    st.dataframe(reminders.summary_table(prepared[1], fw), hide_index=True, width="stretch")
+                    st.download_button(f"Télécharger les {len(prepared[1])} relances (.eml, à ouvrir dans la "
+                                       "messagerie)", reminders.zip_bytes(prepared[1]),
+                                       file_name=f"relances_{choice.code}.zip", mime="application/zip",
+                                       icon=":material/download:")
+                    with ui.user_errors():
+                        settings = reminders.SmtpSettings.from_env()
+                        if settings is None:
+                            st.caption("Pour les envoyer depuis cette page, configurez le serveur de courrier "
+                                       "(ARDENNE_SMTP_HOST…, voir le README).")
+                        elif st.button(f"Envoyer les relances par {settings.host}", type="primary",
+                                       icon=":material/send:"):
+                            outcomes = reminders.send(ctx.con, prepared[1], settings, ctx.user.name)
+                            st.dataframe({"Opérateur": [fw.label("operators", o) for o, _ in outcomes],
+                                          "Résultat": [r for _, r in outcomes]}, hide_index=True, width="stretch")
+            sent = reminders.history_table(ctx.con, fw)
+            if not sent.empty:
+                with st.expander(f"Relances envoyées ({len(sent)})"):
+                    st.dataframe(sent, hide_index=True, width="stretch")
 
         st.subheader("Opérateurs × semestres")
         st.caption("✔ reçu · ◐ partiel · ✘ manquant (délai dépassé) · … attendu, délai en cours ; "

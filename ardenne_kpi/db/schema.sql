@@ -158,3 +158,19 @@ ALTER TABLE indicators ADD COLUMN IF NOT EXISTS components_agg VARCHAR;
 -- such a value cannot be weighted).
 ALTER TABLE report_values ADD COLUMN IF NOT EXISTS numerator DOUBLE;
 ALTER TABLE report_values ADD COLUMN IF NOT EXISTS denominator DOUBLE;
+
+-- ------------------------------------------------------------------ reminders
+-- Every reminder sent from Suivi by e-mail (reminders.py): to whom, for what, by whom, and
+-- whether the mail server took it.
+CREATE SEQUENCE IF NOT EXISTS reminders_sent_id START 1;
+CREATE TABLE IF NOT EXISTS reminders_sent (
+    id          INTEGER PRIMARY KEY DEFAULT nextval('reminders_sent_id'),
+    operator    VARCHAR NOT NULL,
+    recipient   VARCHAR NOT NULL,
+    period      VARCHAR NOT NULL,
+    subject     VARCHAR NOT NULL,
+    n_missing   INTEGER NOT NULL,
+    sent_at     TIMESTAMP NOT NULL,
+    sent_by     VARCHAR,
+    outcome     VARCHAR NOT NULL  -- 'envoyé' or the mail server's refusal, in French
+);
