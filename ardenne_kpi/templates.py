@@ -120,13 +120,18 @@ def resolve_period(fw: Framework, period: str | Period) -> Period:
     return found
 
 
-def due_periods(fw: Framework, indicator: Indicator, period: Period) -> list[Period]:
-    """The periods of the indicator's grain that end within `period` and lie in the programme:
-    a quarterly indicator has two rows in a programme semester, an annual one appears in the
-    report of the semester in which its year ends."""
+def due_periods(fw: Framework, indicator: Indicator, period: Period, operator: str | None = None) -> list[Period]:
+    """The periods of the indicator's grain (the operator's obligation's, when declared) that
+    end within `period` and lie in the programme: a quarterly indicator has two rows in a
+    programme semester, an annual one appears in the report of the semester in which its
+    year ends, a declared first period is respected."""
     cal = fw.calendar
-    return [p for p in periods_between(indicator.grain, period.start, period.end, cal)
-            if period.start <= p.end <= period.end and cal.start <= p.start and p.end <= cal.end]
+    obligation = fw.obligation(operator, indicator.code) if operator else None
+    grain = obligation.grain if obligation else indicator.grain
+    first = obligation.start if obligation is not None and obligation.first_period else None
+    return [p for p in periods_between(grain, period.start, period.end, cal)
+            if period.start <= p.end <= period.end and cal.start <= p.start and p.end <= cal.end
+            and (first is None or p.start >= first)]
 
 
 def _default_cells(fw: Framework, indicator: Indicator, operator: str) -> list[tuple[str, str]]:
@@ -164,9 +169,9 @@ def template_rows(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
     for ind in indicators:
         cells = list(dict.fromkeys(_default_cells(fw, ind, operator) + reported.get(ind.code, [])))
         cells.sort(key=lambda c: (zone_order.get(c[0], 99), c[1]))
-        for p in due_periods(fw, ind, period):
+        for p in due_periods(fw, ind, period, operator):
             for zone, audience in cells:
-                found = last.get((ind.code, zone, audience, ind.grain))
+                found = last.get((ind.code, zone, audience, p.grain))
                 last_period = _period_or_none(fw, found[1]) if found else None
                 rows.append(TemplateRow(ind, p, zone, audience, found[0] if found else None, last_period))
     if not rows:
