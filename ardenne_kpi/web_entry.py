@@ -1,0 +1,121 @@
+"""Entry on a web form ("Saisir en ligne"): an operator's due lines for a period in a grid,
+turned into the operator's own template filled in, so the entry goes through the very
+validation, preview and commit of a file, and is kept as an upload whose original file
+can be opened (« saisie_en_ligne_… .xlsx », its author and date in the upload history).
+
+A refused entry names the grid's line and column of each problem, as a file's names its cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+
+import duckdb
+import pandas as pd
+
+from ardenne_kpi import templates
+from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import fmt_number
+from ardenne_kpi.framework import Framework
+from ardenne_kpi.periods import Period
+
+# The columns a person fills in, and the template column each one goes to.
+INPUTS = {"Valeur": "value", "Numérateur": "numerator", "Dénominateur": "denominator", "Commentaire": "comment"}
+REFERENCE = ["Indicateur", "Unité", "Période", "Zone", "Public", "Dernière valeur", "Objectif final"]
+COLUMNS = [*REFERENCE, *INPUTS]
+_CELL = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def grid(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period) -> pd.DataFrame:
+    """The lines `operator` reports for `period` (the template's, in its order), pre-filled for
+    information with the last value and the final target; the input columns are empty text."""
+    rows = templates.template_rows(con, fw, operator, period)
+    return pd.DataFrame({
+        "Indicateur": [f"{r.indicator.code} · {r.indicator.label}" for r in rows],
+        "Unité": [r.indicator.unit for r in rows],
+        "Période": [r.period.label_fr for r in rows],
+        "Zone": [fw.label("zones", r.zone) for r in rows],
+        "Public": [fw.label("audiences", r.audience) if r.audience else "Tous publics" for r in rows],
+        "Dernière valeur": [_fr(r.last_value) + (f" ({r.last_period.label_fr})" if r.last_period else "")
+                            if r.last_value is not None else "" for r in rows],
+        "Objectif final": [f"{_fr(r.indicator.final_target.value)} ({r.indicator.final_target.period.label_fr})"
+                           for r in rows],
+        **{column: [""] * len(rows) for column in INPUTS},
+    }, columns=COLUMNS)
+
+
+def _fr(value: float) -> str:
+    value = float(value)
+    decimals = next((d for d in (0, 1) if abs(round(value, d) - value) < 1e-9), 2)
+    return fmt_number(value, decimals)
+
+
+def file_name(operator: str, period: Period, moment: dt.datetime) -> str:
+    return f"saisie_en_ligne_{operator}_{period.code}_{moment:%Y%m%d_%H%M%S}.xlsx"
+
+
+def workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
+             entered: pd.DataFrame, *, user: str, moment: dt.datetime | None = None) -> tuple[str, bytes]:
+    """The operator's template for `period` with the grid's inputs written in (as typed: the
+    import reads French numbers), as (file name, .xlsx bytes). Raises ArdenneError when
+    nothing was entered or the grid does not match the template's lines."""
+    moment = moment or dt.datetime.now().replace(microsecond=0)
+    period = templates.resolve_period(fw, period)
+    rows = templates.template_rows(con, fw, operator, period)
+    if len(entered) != len(rows):
+        raise ArdenneError("La grille ne correspond plus aux lignes à déclarer (le référentiel a changé) : "
+                           "rechargez la page et saisissez à nouveau.", title="Saisie à reprendre")
+    wb = templates.template_workbook(con, fw, operator, period, today=moment.date())
+    ws = wb[templates.DATA_SHEET]
+    filled = 0
+    for i, record in enumerate(entered[list(INPUTS)].to_dict("records")):
+        for column, field in INPUTS.items():
+            text = "" if record[column] is None or pd.isna(record[column]) else str(record[column]).strip()
+            if text:
+                ws[f"{templates.COLUMN_OF[field]}{templates.FIRST_ROW + i}"] = text
+                filled += field == "value"
+    if not filled:
+        raise ArdenneError("Aucune valeur saisie : remplissez la colonne « Valeur » des lignes à déclarer.",
+                           title="Rien à enregistrer")
+    wb.properties.description = f"Saisi en ligne par {user or 'un utilisateur'} le {moment:%d/%m/%Y à %H:%M}"
+    out = io.BytesIO()
+    wb.save(out)
+    return file_name(operator, period, moment), out.getvalue()
+
+
+def is_web_entry(name: str | None) -> bool:
+    """True for an upload made on the web form (its file name says so)."""
+    return bool(name) and str(name).startswith("saisie_en_ligne_")
+
+
+def grid_place(sheet: str, cell: str) -> str:
+    """Where a problem of the generated workbook lies in the grid: « ligne 3, colonne Valeur »
+    (the cell itself when it is not in the grid)."""
+    match = _CELL.match(cell or "")
+    if sheet != templates.DATA_SHEET or not match:
+        return cell or "–"
+    column, row = match.group(1), int(match.group(2))
+    names = {templates.COLUMN_OF[field]: name for name, field in INPUTS.items()}
+    names |= {templates.COLUMN_OF[f]: n for f, n in (("indicator", "Indicateur"), ("period", "Période"),
+                                                     ("zone", "Zone"), ("audience", "Public"))}
+    line = row - templates.FIRST_ROW + 1
+    if line < 1:
+        return cell
+    return f"ligne {line}, colonne {names.get(column, column)}"
+
+
+def issues_table(issues: list) -> pd.DataFrame:
+    """A web entry's errors and warnings: Ligne de la grille, Gravité, Message (the message's
+    own cell reference is the generated workbook's, the place is the grid's)."""
+    from ardenne_kpi.reports.model import ERROR  # noqa: PLC0415 - only this table needs the severity code
+
+    return pd.DataFrame([{"Dans la grille": grid_place(i.sheet, i.cell),
+                          "Gravité": "Erreur" if i.severity == ERROR else "Avertissement",
+                          "Message": _PLACE.sub("", i.message)} for i in issues],
+                        columns=["Dans la grille", "Gravité", "Message"])
+
+
+# « Feuille « Rapport », cellule G7 : » opens a file's messages; the grid's place replaces it.
+_PLACE = re.compile(r"^Feuille « [^»]+ », cellule [A-Z]+\d+ : ")
