@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, annotate, import_review, templates, ui
+from ardenne_kpi import accounts, annotate, import_review, templates, ui, web_entry
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard, importer
 
@@ -39,8 +39,8 @@ operator = operator_col.selectbox(
     disabled=not allowed,
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
          "si le fichier en nomme un autre, il est refusé.")
-tab_import, tab_template, tab_history = st.tabs(
-    ["Déposer des rapports", "Modèle de rapport à remplir", "Historique et annulation"])
+tab_import, tab_entry, tab_template, tab_history = st.tabs(
+    ["Déposer des rapports", "Saisir en ligne", "Modèle de rapport à remplir", "Historique et annulation"])
 
 with tab_import:
     if not allowed:
@@ -130,6 +130,55 @@ with tab_import:
                     state.import_round += 1
                     state.import_previews = {}
                     st.rerun()
+
+with tab_entry:
+    if not allowed:
+        st.info("Votre compte est en lecture seule : il ne peut rien saisir.", icon=":material/block:")
+    elif operator is None:
+        st.info("Choisissez en haut de la page l'opérateur dont vous saisissez les valeurs.", icon=":material/badge:")
+    else:
+        st.markdown("Quelques valeurs à déclarer ? Saisissez-les ici plutôt que dans le classeur : elles sont "
+                    "vérifiées comme un fichier, vous voyez ce qu'elles changent, et rien n'est enregistré avant "
+                    "votre confirmation. La dernière valeur et l'objectif sont donnés pour information.")
+        entry_choices = templates.period_choices(fw)
+        e_period = st.selectbox("Période du rapport", entry_choices, index=len(fw.calendar.semesters) - 1,
+                                format_func=lambda p: p.label_fr, key="entry_period")
+        with ui.user_errors():
+            base = ui.cached(web_entry.grid, con, fw, operator, e_period)
+            entered = st.data_editor(
+                base, disabled=web_entry.REFERENCE, hide_index=True, width="stretch",
+                key=f"entry_{operator}_{e_period.code}_{state.import_round}",
+                column_config={c: st.column_config.TextColumn(c, help="Nombre au format français : 1 234,5")
+                               for c in ("Valeur", "Numérateur", "Dénominateur")})
+            if st.button("Vérifier la saisie", icon=":material/fact_check:", key="entry_check"):
+                name, data = web_entry.workbook(con, fw, operator, e_period, entered, user=user)
+                state.entry_preview = (name, data, importer.import_file(con, data, name, operator=operator,
+                                                                        dry_run=True, framework=fw))
+        if "entry_preview" in state:
+            name, data, result = state.entry_preview
+            verdict = import_review.verdict(result)
+            getattr(st, verdict.kind)(f"**{verdict.title.replace(name, 'Votre saisie')}** — "
+                                      f"{verdict.text.replace(name, 'votre saisie')}")
+            issues = result.errors + result.warnings
+            if issues:
+                st.table(web_entry.issues_table(issues).set_index("Dans la grille"))
+            if result.status != "refused" and not result.changes.empty:
+                st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch")
+            if verdict.can_commit:
+                if not user:
+                    st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.",
+                               icon=":material/badge:")
+                if st.button("Enregistrer la saisie", type="primary", disabled=not user, icon=":material/save:",
+                             key="entry_commit"):
+                    with ui.user_errors():
+                        accounts.check_upload(ctx.user, operator)
+                        done = importer.import_file(con, data, name, operator=operator, user=user,
+                                                    db_path=ctx.db_path, framework=fw)
+                        state.import_done = [done.summary_fr().replace(name, "Saisie en ligne"),
+                                             "Les autres pages affichent déjà ces valeurs."]
+                        state.import_round += 1
+                        del state.entry_preview
+                        st.rerun()
 
 with tab_template:
     st.markdown(
