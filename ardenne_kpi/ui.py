@@ -4,10 +4,11 @@ cached framework, French number formatting, navigation and error display shared 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -39,8 +40,37 @@ _CSS = """
 html, body, [class*="css"] { font-size: 18px; }
 [data-testid="stMetricValue"] { font-size: 2.4rem; font-weight: 700; }
 [data-testid="stMetricLabel"] p { font-size: 1.05rem; }
+/* Long chart and tile labels wrap instead of being cut. */
+[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div { white-space: normal; overflow: visible; }
+/* Streamlit's own English, where it offers no option: the file drop zone says it in French... */
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::before {
+  content: "Glissez-déposez les fichiers ici"; display: block; font-weight: 600; }
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] { font-size: 0; }
+[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {
+  content: "Parcourir"; font-size: 1rem; }
+/* ...and the table toolbar (English tooltips) is hidden: each page offers its own downloads. */
+[data-testid="stElementToolbar"] { display: none; }
 </style>
 """
+
+# A table shows every row on a projector (no scrolling inside it) up to this many rows.
+TABLE_ROWS = 60
+ROW_PX = 35
+
+
+def table_height(n_rows: int) -> int:
+    """Pixels for a table showing `n_rows` rows whole, header included (Streamlit's rows are 35 px)."""
+    return ROW_PX * (min(max(n_rows, 1), TABLE_ROWS) + 1) + 3
+
+
+def table(frame, *, wide: str | None = None, container=None, **kwargs) -> None:
+    """A French table, every row visible (height from the row count), no index; `wide`
+    names a long text column given more room (a comment, a message)."""
+    config = {wide: st.column_config.TextColumn(width="large")} if wide else None
+    (container or st).dataframe(frame, hide_index=True, width="stretch", height=table_height(len(frame)),
+                                column_config=config, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -257,6 +287,50 @@ def _oidc_user() -> User:
 def refuse(exc: AccessError) -> None:
     """Show why an action is refused, in one sentence."""
     st.error(exc.message, icon=":material/block:")
+
+
+# ---------------------------------------------------------------- links that reopen a view
+
+
+def from_url(param: str, key: str, options: Sequence | None = None, *, default: Any = None,
+             parse: Callable[[str], Any] = str) -> None:
+    """Give the widget `key` its value before it is drawn: from `?param=` the first time the
+    page runs in this session (a pasted link reopens the same view), else `default` when the
+    widget has no value yet. A value the link cannot mean (unknown code) is ignored.
+
+    The widget itself must then be drawn without `index=`/`value=`/`default=`: its session
+    state carries the value (Streamlit warns when both are given)."""
+    loaded = st.session_state.setdefault("_url_loaded", set())
+    if key not in loaded:
+        loaded.add(key)
+        raw = st.query_params.get(param)
+        if raw is not None:
+            try:
+                value = parse(raw)
+            except (ValueError, TypeError, ArdenneError):
+                value = None
+            if value is not None and (options is None or value in options):
+                st.session_state[key] = value
+                return
+    if key not in st.session_state and default is not None:
+        st.session_state[key] = default
+
+
+def to_url(params: dict[str, Any]) -> None:
+    """Write the view into the address bar (`?param=value`; None removes it), so the link
+    can be pasted to reopen this view."""
+    for param, value in params.items():
+        text = None if value is None or value == "" else str(value)
+        if text is None:
+            if param in st.query_params:
+                del st.query_params[param]
+        elif st.query_params.get(param) != text:
+            st.query_params[param] = text
+
+
+def copy_link_caption() -> None:
+    st.caption("Le lien de cette page (barre d'adresse) rouvre cette vue : filtres et choix compris.",
+               help="Copiez l'adresse pour la coller dans un courriel ou dans le dossier du comité.")
 
 
 # French formats (ardenne_kpi.format), re-exported so pages need one import.
