@@ -76,7 +76,9 @@ def trend_figure(ind: Indicator, trend: pd.DataFrame, path: pd.DataFrame, *, com
         targets = path[path["kind"] != "référence"]
         fig.add_scatter(x=pd.to_datetime(targets["date"]), y=targets["value"], mode="markers+text", name="Cible",
                         marker=dict(color=TARGET_COLOR, size=18, symbol="star"),
-                        text=[f"cible {p}" for p in targets["period"]], textposition="top center",
+                        text=[f"cible {p}" for p in targets["period"]],
+                        # alternate above and below: close targets' labels do not overlap
+                        textposition=["top center" if i % 2 == 0 else "bottom center" for i in range(len(targets))],
                         textfont=dict(size=14, color=TARGET_COLOR),
                         hovertemplate="Cible %{text} : %{y:" + fmt + "}" + unit + "<extra></extra>")
         fig.add_hline(y=ind.final_target.value, line=dict(color=TARGET_COLOR, width=2, dash="dash"))
@@ -115,8 +117,13 @@ def small_multiples(status: pd.DataFrame, series: dict[str, pd.DataFrame], *, co
     """
     n = max(len(status), 1)
     rows = math.ceil(n / columns)
+    # Whole titles, wrapped: room for the longest one (code line + label lines of 15 px each).
+    wrapped = {r.indicator: textwrap.wrap(r.label, 34, break_long_words=False) for r in status.itertuples(index=False)}
+    lines = max((len(w) for w in wrapped.values()), default=2)
+    title_px = 28 + 19 * lines
+    row_height = max(row_height, title_px + 130)
     height = rows * row_height + 20
-    cell_h, title_h, gap = 1 / rows, 62 / height, 14 / height
+    cell_h, title_h, gap = 1 / rows, title_px / height, 14 / height
     traces, shapes, notes, layout = [], [], [], {}
     for i, r in enumerate(status.itertuples(index=False)):
         row, col = divmod(i, columns)
@@ -126,9 +133,9 @@ def small_multiples(status: pd.DataFrame, series: dict[str, pd.DataFrame], *, co
         layout[f"xaxis{axis}"] = dict(domain=[x0, x1], anchor=f"y{axis}", showticklabels=False, showgrid=False,
                                       linecolor="#BBBBBB")
         layout[f"yaxis{axis}"] = dict(domain=[max(top - cell_h + gap, 0), top - title_h], anchor=f"x{axis}",
-                                      gridcolor="#EEEEEE", tickfont=dict(size=12), nticks=4, separatethousands=True)
+                                      gridcolor="#EEEEEE", tickfont=dict(size=12), nticks=4, tickformat=",~f")
         color = kpis.STATUS_COLORS[r.status]
-        label = "<br>".join(textwrap.wrap(r.label, 36)[:2])
+        label = "<br>".join(wrapped[r.indicator])
         notes.append(dict(text=f"<b>{r.indicator}</b> <span style='color:{color}'>{kpis.STATUS_SYMBOLS[r.status]} "
                                f"{kpis.STATUS_LABELS[r.status]}</span><br>{label}",
                           x=(x0 + x1) / 2, y=top, xref="paper", yref="paper", xanchor="center", yanchor="top",
@@ -176,4 +183,5 @@ def breakdown_figure(ind: Indicator, trend: pd.DataFrame, by: str, labels: dict[
     fig.update_layout(barmode="stack", yaxis_title=ind.unit,
                       title=dict(text=f"Ventilation par {kpis.BY_LABELS[by].lower()}", font=dict(size=20)))
     fig.update_xaxes(categoryorder="array", categoryarray=order)
+    fig.update_yaxes(tickformat=",~f")  # « 4 000 », never « 4k »
     return _layout(fig, height=height)

@@ -276,12 +276,12 @@ def followup_png(d: PackData) -> bytes:
     for i, op in enumerate(text.index):
         for j, col in enumerate(text.columns):
             s = state.loc[op, col]
-            if s == "received" and "retard" in text.loc[op, col]:
+            if s == "received" and text.loc[op, col].endswith("R"):
                 s = "late"
             ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=LATE_COLOR if s == "late" else reporting.CELL_COLORS[s],
                                        edgecolor="white",
                                        linewidth=1.5))
-            label = text.loc[op, col].replace(" en retard", "R").replace(" · ", "\n")
+            label = text.loc[op, col].replace(" · ", "\n")
             ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=7.5,
                     color="white" if s in ("received", "missing", "late") else "black")
     ax.set_xlim(0, len(text.columns))

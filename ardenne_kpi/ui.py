@@ -293,10 +293,11 @@ def refuse(exc: AccessError) -> None:
 
 
 def from_url(param: str, key: str, options: Sequence | None = None, *, default: Any = None,
-             parse: Callable[[str], Any] = str) -> None:
+             parse: Callable[[str], Any] = str, many: bool = False) -> None:
     """Give the widget `key` its value before it is drawn: from `?param=` the first time the
     page runs in this session (a pasted link reopens the same view), else `default` when the
-    widget has no value yet. A value the link cannot mean (unknown code) is ignored.
+    widget has no value yet. A value the link cannot mean (unknown code) is ignored. `many`:
+    a multiselect, its values comma-separated in the link.
 
     The widget itself must then be drawn without `index=`/`value=`/`default=`: its session
     state carries the value (Streamlit warns when both are given)."""
@@ -304,6 +305,9 @@ def from_url(param: str, key: str, options: Sequence | None = None, *, default: 
     if key not in loaded:
         loaded.add(key)
         raw = st.query_params.get(param)
+        if raw is not None and many:
+            st.session_state[key] = [v for v in raw.split(",") if options is None or v in options]
+            return
         if raw is not None:
             try:
                 value = parse(raw)
@@ -320,6 +324,8 @@ def to_url(params: dict[str, Any]) -> None:
     """Write the view into the address bar (`?param=value`; None removes it), so the link
     can be pasted to reopen this view."""
     for param, value in params.items():
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
         text = None if value is None or value == "" else str(value)
         if text is None:
             if param in st.query_params:
