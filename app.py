@@ -33,7 +33,7 @@ if accounts.is_admin(ctx.user) and overview.n_values:
             st.caption("Écrivez l'analyse sur la page Tendances (bloc « Analyse du coordinateur ») : le mode réunion "
                        "et le dossier du comité la reprennent.")
             for code, label, status, period in todo.itertuples(index=False):
-                st.page_link("pages/2_Tendances.py", query_params={"indicateur": code},
+                ui.page_link("pages/2_Tendances.py", query_params={"indicateur": code},
                              label=f"{kpis.STATUS_SYMBOLS[status]} {code} · {label} ({label_of(period, ctx.fw.calendar)})")
 
 st.subheader("Par dimension")

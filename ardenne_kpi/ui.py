@@ -32,6 +32,7 @@ PAGES = [
     ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
     ("pages/5_Suivi.py", "Suivi des rapports", ":material/fact_check:"),
     ("pages/6_Marque.py", "Plateforme de marque", ":material/verified:"),
+    ("pages/7_Reunion.py", "Mode réunion", ":material/co_present:"),
 ]
 
 _CSS = """
@@ -55,22 +56,36 @@ html, body, [class*="css"] { font-size: 18px; }
 </style>
 """
 
+# The meeting mode: no sidebar (nor its toggle), no Streamlit header, larger type.
+_MEETING_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"] { display: none; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
+html, body, [class*="css"] { font-size: 22px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
+[data-testid="stMetricValue"] { font-size: 3.2rem; }
+[data-testid="stMetricLabel"] p { font-size: 1.3rem; }
+h1 { font-size: 2.6rem !important; }
+</style>
+"""
+
 # A table shows every row on a projector (no scrolling inside it) up to this many rows.
 TABLE_ROWS = 60
 ROW_PX = 35
 
 
-def table_height(n_rows: int) -> int:
+def table_height(n_rows: int, row_px: int = ROW_PX) -> int:
     """Pixels for a table showing `n_rows` rows whole, header included (Streamlit's rows are 35 px)."""
-    return ROW_PX * (min(max(n_rows, 1), TABLE_ROWS) + 1) + 3
+    return row_px * (min(max(n_rows, 1), TABLE_ROWS) + 1) + 3
 
 
-def table(frame, *, wide: str | None = None, container=None, **kwargs) -> None:
+def table(frame, *, wide: str | None = None, container=None, row_height: int = ROW_PX, **kwargs) -> None:
     """A French table, every row visible (height from the row count), no index; `wide`
     names a long text column given more room (a comment, a message)."""
     config = {wide: st.column_config.TextColumn(width="large")} if wide else None
-    (container or st).dataframe(frame, hide_index=True, width="stretch", height=table_height(len(frame)),
-                                column_config=config, **kwargs)
+    (container or st).dataframe(frame, hide_index=True, width="stretch", row_height=row_height,
+                                height=table_height(len(frame), row_height), column_config=config, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -135,12 +150,15 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
     return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
 
 
-def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False) -> PageContext:
+def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False,
+               meeting: bool = False) -> PageContext:
     """Configure the page, open the database, draw the menu and the banners; call first on every page.
 
-    The home page explains the banners in full; other pages keep them to one line."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
-    st.markdown(_CSS, unsafe_allow_html=True)
+    The home page explains the banners in full; other pages keep them to one line. `meeting`:
+    the meeting mode, without sidebar, in large type, its banners in one line at most."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if meeting else "auto")
+    st.markdown(_CSS + (_MEETING_CSS if meeting else ""), unsafe_allow_html=True)
     try:
         con, path, created = connection()
         with st.spinner("La base est occupée par une commande (un import en ligne de commande ?) : "
@@ -165,8 +183,22 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
-    _banners(con, mode, full=home)
+    if meeting:
+        _meeting_banner(con, mode)
+    else:
+        _banners(con, mode, full=home)
     return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
+
+
+def _meeting_banner(con: Database, mode: str) -> None:
+    """At most one line above the slides: what the committee must know about these figures."""
+    parts = []
+    if db.is_demo(con):
+        parts.append("Données de démonstration, non réelles")
+    if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
+        parts.append("mode local, sans authentification")
+    if parts:
+        st.caption(" · ".join(parts), help="Voir la page d'accueil.")
 
 
 def _banners(con: Database, mode: str, *, full: bool) -> None:
@@ -332,6 +364,15 @@ def to_url(params: dict[str, Any]) -> None:
                 del st.query_params[param]
         elif st.query_params.get(param) != text:
             st.query_params[param] = text
+
+
+def page_link(file: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:
+    """A link to another page of the app (with the view `query_params` describe); nothing when
+    the page runs as its own entry point (AppTest on one page), which has no other pages."""
+    try:
+        st.page_link(file, label=label, icon=icon, query_params=query_params)
+    except StreamlitPageNotFoundError:
+        st.caption(label)
 
 
 def copy_link_caption() -> None:
