@@ -39,11 +39,7 @@ if accounts.is_admin(ctx.user) and overview.n_values:
 st.subheader("Par dimension")
 st.plotly_chart(charts.dimension_status_bars(overview.by_dimension), width="stretch", theme=None,
                 config={"displayModeBar": False})
-st.dataframe(
-    overview.by_dimension_table,
-    hide_index=True,
-    width="stretch",
-)
+ui.table(overview.by_dimension_table)
 st.caption(
     "Statut d'un indicateur : sa dernière valeur comparée à la progression attendue à cette date "
     f"(rythme linéaire entre la référence et la cible). En bonne voie à partir de "

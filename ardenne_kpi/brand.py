@@ -367,13 +367,15 @@ def evolution(df: pd.DataFrame, fw: Framework, operator: str | None = None) -> p
     return out.sort_values(["period_start", "element"], ignore_index=True)
 
 
-def _short(label: str, width: int = 22) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
-
-
 def _wrapped(code: str, label: str, width: int = 18) -> str:
     """An element's whole name on several lines (a cut name reads « Missions de la … » on a projector)."""
     return "<br>".join(textwrap.wrap(f"{code} {label}", width, break_long_words=False))
+
+
+def elements_legend(fw: Framework) -> str:
+    """« E1 Missions de la politique de marque · E2 … »: the elements' whole names, which the
+    heatmap's columns (codes only) cannot hold on a projector."""
+    return " · ".join(f"**{e.code}** {e.label}" for e in fw.brand_elements)
 
 
 def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[str]) -> go.Figure:
@@ -399,7 +401,7 @@ def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
     g = grid(df, fw, period)
     text = [["" if pd.isna(v) else str(int(v)) for v in row] for row in g.to_numpy()]
     fig = go.Figure(go.Heatmap(
-        z=g.to_numpy(dtype=float), x=[_wrapped(e.code, e.label) for e in fw.brand_elements],
+        z=g.to_numpy(dtype=float), x=[e.code for e in fw.brand_elements],
         y=[fw.label("operators", c) for c in g.index], zmin=1, zmax=5, colorscale="RdYlBu", text=text,
         texttemplate="%{text}", textfont={"size": 18}, hoverongaps=False,
         colorbar={"title": "Note", "tickvals": [1, 2, 3, 4, 5]}))
@@ -416,13 +418,14 @@ def evolution_figure(ev: pd.DataFrame, fw: Framework) -> go.Figure:
         part = ev[ev["element"] == e.code]
         if part.empty:
             continue
-        fig.add_trace(go.Scatter(x=[label_of(p, fw.calendar) for p in part["period"]], y=part["score"],
-                                 name=f"{e.code} {_short(e.label, 30)}",
+        # « S05 » names a programme semester whole and short; other periods by their French label
+        fig.add_trace(go.Scatter(x=[p if p.startswith("S") else label_of(p, fw.calendar) for p in part["period"]],
+                                 y=part["score"], name=f"{e.code} {e.label}",
                                  mode="lines+markers"))
     fig.update_layout(yaxis={"range": [0.8, 5.2], "tickvals": [1, 2, 3, 4, 5], "title": "Note moyenne"},
-                      xaxis={"title": "Période", "type": "category"}, font={"size": 15, "family": FONT_FAMILY},
-                      separators=SEPARATORS, height=460,
-                      legend={"orientation": "h", "y": -0.25}, margin={"t": 30})
+                      xaxis={"type": "category"}, font={"size": 15, "family": FONT_FAMILY},
+                      separators=SEPARATORS, height=520,
+                      legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, margin={"t": 30})
     return fig
 
 

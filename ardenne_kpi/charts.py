@@ -37,5 +37,6 @@ def dimension_status_bars(long: pd.DataFrame) -> go.Figure:
                       legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal"))
     fig.update_yaxes(tickfont=dict(size=17), automargin=True, ticksuffix="  ")
     base_layout(fig, height=380)
-    fig.update_layout(margin=dict(t=60))
+    fig.update_layout(margin=dict(t=60, b=60))
+    fig.update_xaxes(title_standoff=12)
     return fig

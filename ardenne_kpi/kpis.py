@@ -519,9 +519,10 @@ def expected_value(ind: Indicator, day: dt.date) -> float:
 
 
 def expected_path(ind: Indicator) -> pd.DataFrame:
-    """The planned path as points to draw: date, value, kind ('référence', 'intermediaire', 'finale'), period."""
-    return pd.DataFrame([(d, v, t.kind, t.period.code) for d, v, t in _points(ind)],
-                        columns=["date", "value", "kind", "period"])
+    """The planned path as points to draw: date, value, kind ('référence', 'intermediaire', 'finale'),
+    period (code) and label (French)."""
+    return pd.DataFrame([(d, v, t.kind, t.period.code, t.period.label_fr) for d, v, t in _points(ind)],
+                        columns=["date", "value", "kind", "period", "label"])
 
 
 def _ratio(ind: Indicator, value: float, reference: float) -> float:

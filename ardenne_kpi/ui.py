@@ -48,9 +48,8 @@ html, body, [class*="css"] { font-size: 18px; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none; }
 [data-testid="stFileUploaderDropzoneInstructions"] > div::before {
   content: "Glissez-déposez les fichiers ici"; display: block; font-weight: 600; }
-[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"] { font-size: 0; }
-[data-testid="stFileUploaderDropzone"] button[data-testid="stBaseButton-secondary"]::after {
-  content: "Parcourir"; font-size: 1rem; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after { content: "Parcourir"; }
 /* ...and the table toolbar (English tooltips) is hidden: each page offers its own downloads. */
 [data-testid="stElementToolbar"] { display: none; }
 </style>
@@ -64,9 +63,9 @@ _MEETING_CSS = """
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
 html, body, [class*="css"] { font-size: 22px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
-[data-testid="stMetricValue"] { font-size: 3.2rem; }
-[data-testid="stMetricLabel"] p { font-size: 1.3rem; }
-h1 { font-size: 2.6rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.8rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.25rem; }
+h1 { font-size: 2.3rem !important; padding-top: 0.4rem !important; }
 </style>
 """
 

@@ -56,7 +56,7 @@ with tab_matrix:
         text, state = reporting.matrix_grid(reporting.matrix(items, fw), fw)
         # Every operator and whole cells on a projector: the height from the rows, wide columns.
         st.dataframe(reporting.matrix_style(text, state), width="stretch", height=ui.table_height(len(text)),
-                     column_config={c: st.column_config.TextColumn(width=110) for c in text.columns})
+                     row_height=ui.ROW_PX, column_config={c: st.column_config.TextColumn(width=92) for c in text.columns})
 
         st.subheader("Indicateurs jamais déclarés")
         never = ui.cached(reporting.never_reported, ctx.con, fw, today)

@@ -57,6 +57,7 @@ if view == "Radar":
     st.plotly_chart(brand.radar_figure(scores, fw, period, chosen), width="stretch")
 else:
     st.plotly_chart(brand.heatmap_figure(scores, fw, period), width="stretch")
+    st.caption(brand.elements_legend(fw))
 
 st.subheader("Évolution")
 ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
@@ -71,4 +72,4 @@ with st.expander(f"Notes et commentaires · {labels[period]}"):
                  .rename(columns={"operator_label": "Opérateur", "element": "Code", "element_label": "Élément",
                                   "score": "Note", "comment": "Commentaire", "file_name": "Fichier",
                                   "cell": "Cellule"}), hide_index=True, width="stretch",
-                 height=ui.table_height(len(in_period)))
+                 height=ui.table_height(len(in_period)), row_height=ui.ROW_PX)

@@ -1,5 +1,5 @@
 """Mode réunion: the committee walks through the agenda, one slide at a time, from the keyboard
-(→ / ← or Début), on the same figures as the committee pack."""
+(→ / ← or D for the start), on the same figures as the committee pack."""
 
 import streamlit as st
 
@@ -25,11 +25,11 @@ n = st.session_state["meeting_slide"]
 ui.to_url({"diapo": n})
 slide = slides[n - 1]
 
-back, where, restart, forward = st.columns([2, 6, 2, 2], vertical_alignment="center")
+back, where, restart, forward = st.columns([3, 4, 3, 3], vertical_alignment="center")
 back.button("Précédent", icon=":material/arrow_back:", shortcut="Left", on_click=go, args=(-1,),
             disabled=n == 1, key="meeting_back", width="stretch")
 where.markdown(f"**{meeting.progress_line(slides, n)}**")
-restart.button("Début", icon=":material/first_page:", shortcut="Home", on_click=go, args=(None,),
+restart.button("Début", icon=":material/first_page:", shortcut="D", on_click=go, args=(None,),
                disabled=n == 1, key="meeting_start", width="stretch")
 forward.button("Suivant", icon=":material/arrow_forward:", shortcut="Right", on_click=go, args=(1,),
                disabled=n == len(slides), key="meeting_next", type="primary", width="stretch")
@@ -40,8 +40,7 @@ if slide.kind == "tiles":
     tiles = meeting.tiles(data)
     for row in (tiles[:4], tiles[4:]):
         for column, (label, value, help_text) in zip(st.columns(4), row, strict=False):
-            column.metric(label, value, border=True)
-            column.caption(help_text)
+            column.metric(label, value, help=help_text, border=True)
 
 elif slide.kind == "dimension":
     st.plotly_chart(charts_coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)), width="stretch",
@@ -85,4 +84,4 @@ else:
                 "onglet « Dossier du comité ».")
     ui.page_link("app.py", "Quitter le mode réunion", icon=":material/logout:")
 
-st.caption("Clavier : → suivant · ← précédent · Début (touche Origine) · le lien de la page rouvre cette diapositive.")
+st.caption("Clavier : → suivant · ← précédent · D début · le lien de la page rouvre cette diapositive.")
