@@ -50,10 +50,12 @@ def tiles(d: pack.PackData) -> list[tuple[str, str, str]]:
 
 
 def dimension_indicators(d: pack.PackData, dimension: str) -> pd.DataFrame:
-    """The indicators of a dimension, behind target first (the pack's table, reordered)."""
+    """The indicators of a dimension, behind target first (the pack's table, reordered, without
+    the period columns: on a projector the indicator's name must stay whole)."""
     table = pack.indicators_table(d, dimension)
     order = table["_status"].map(ORDER)
-    return table.assign(_o=order).sort_values(["_o", "Code"], kind="stable").drop(columns=["_o", "_status"])
+    return (table.assign(_o=order).sort_values(["_o", "Code"], kind="stable")
+            .drop(columns=["_o", "_status", "Dernière période", "Échéance"]).reset_index(drop=True))
 
 
 def dimension_cells(d: pack.PackData, dimension: str) -> pd.DataFrame:
@@ -73,8 +75,7 @@ def indicator_facts(d: pack.PackData, code: str) -> dict:
 
 
 def progress_line(slides: list[Slide], n: int) -> str:
-    """« 3 / 27 · Branding du territoire »: where the meeting is (n counted from 1)."""
-    slide = slides[n - 1]
-    where = f" · {slide.title}" if slide.kind != "dimension" else ""
+    """« 3 / 27 · Branding du territoire »: where the meeting is (n counted from 1) and in
+    which dimension (the slide's own title is the page's heading)."""
     section = next((s.title for s in reversed(slides[:n]) if s.kind == "dimension"), "")
-    return f"{n} / {len(slides)}" + (f" · {section}" if section else "") + (where if slide.kind == "indicator" else "")
+    return f"{n} / {len(slides)}" + (f" · {section}" if section else "")

@@ -63,7 +63,7 @@ _MEETING_CSS = """
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
 html, body, [class*="css"] { font-size: 22px; }
 [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.8rem !important; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
 [data-testid="stMetricLabel"] p { font-size: 1.25rem; }
 h1 { font-size: 2.3rem !important; padding-top: 0.4rem !important; }
 </style>

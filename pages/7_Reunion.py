@@ -25,14 +25,14 @@ n = st.session_state["meeting_slide"]
 ui.to_url({"diapo": n})
 slide = slides[n - 1]
 
-back, where, restart, forward = st.columns([3, 4, 3, 3], vertical_alignment="center")
+back, forward, restart, where = st.columns([3, 3, 2.2, 4.5], vertical_alignment="center")
 back.button("Précédent", icon=":material/arrow_back:", shortcut="Left", on_click=go, args=(-1,),
             disabled=n == 1, key="meeting_back", width="stretch")
-where.markdown(f"**{meeting.progress_line(slides, n)}**")
-restart.button("Début", icon=":material/first_page:", shortcut="D", on_click=go, args=(None,),
-               disabled=n == 1, key="meeting_start", width="stretch")
 forward.button("Suivant", icon=":material/arrow_forward:", shortcut="Right", on_click=go, args=(1,),
                disabled=n == len(slides), key="meeting_next", type="primary", width="stretch")
+restart.button("Début", shortcut="D", on_click=go, args=(None,), disabled=n == 1, key="meeting_start",
+               width="stretch")
+where.markdown(f"**{meeting.progress_line(slides, n)}**")
 
 st.title(slide.title)
 
@@ -56,28 +56,28 @@ elif slide.kind == "indicator":
                 f"font-size:1.5rem;font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
                 f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ind.code} · {ind.unit}",
                 unsafe_allow_html=True)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Dernière valeur", facts["latest"])
+    m1.caption(facts["latest_period"])
+    m2.metric("Cible", facts["target"])
+    m2.caption(facts["target_period"])
+    m3.metric("Progression", facts["progress"])
+    m3.caption("vers la cible")
     left, right = st.columns([3, 2])
     with left:
-        grain = kpis.evaluation_grain(ind)
-        trend = ui.cached(kpis.trends, con, fw, (ind.code,), grain).get(ind.code)
+        trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind)).get(ind.code)
         if trend is not None:
-            st.plotly_chart(charts_kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"],
-                                                     height=480), width="stretch", config={"displayModeBar": False})
-    with right:
-        m1, m2, m3 = st.columns(3)
-        m1.metric("Dernière valeur", facts["latest"])
-        m1.caption(facts["latest_period"])
-        m2.metric("Cible", facts["target"])
-        m2.caption(facts["target_period"])
-        m3.metric("Progression", facts["progress"])
-        with st.container(border=True):
-            st.markdown("**Analyse du coordinateur**")
-            if facts["analysis"]:
-                st.markdown(facts["analysis"]["body"])
-                st.caption(analyses.signature(facts["analysis"], fw))
-            else:
-                st.markdown("_Pas encore d'analyse du coordinateur._")
-        st.caption(f"Détail et sources : {facts['link']}")
+            figure = charts_kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"], height=380)
+            figure.update_layout(title_text="", margin_t=20)  # the slide's heading names it
+            st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    with right, st.container(border=True):
+        st.markdown("**Analyse du coordinateur**")
+        if facts["analysis"]:
+            st.markdown(facts["analysis"]["body"])
+            st.caption(analyses.signature(facts["analysis"], fw))
+        else:
+            st.markdown("_Pas encore d'analyse du coordinateur._")
+    st.caption(f"Détail et sources : {facts['link']}")
 
 else:
     st.markdown("Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
