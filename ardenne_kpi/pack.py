@@ -551,6 +551,7 @@ def pdf_bytes(d: PackData) -> bytes:
     pdf.image(io.BytesIO(coverage_png(d)), x=12, w=273)
     counts = d.cells["state"].value_counts()
     para(" · ".join(f"{coverage.GAP_LABELS[s]} : {int(counts.get(s, 0))}" for s in coverage.GAP_STATES), 10, "B")
+    para(f"Dans l'application : {links.page_url('Couverture', matrice='dimension_key')}", 8.5, "I")
 
     # -- 4. indicators by dimension
     pdf.add_page()
@@ -564,7 +565,7 @@ def pdf_bytes(d: PackData) -> bytes:
         fills = [_light(kpis.STATUS_COLORS[s], 0.7) for s in frame["_status"]]
         table(frame.drop(columns=["_status"]), widths=widths, size=8, fills=fills, limit=None, wrap=True)
         analysed(behind_target(d, dim.code))
-    para(f"Chaque tableau ci-dessus se rouvre dans l'application : {links.page_url('Tendances')}", 8.5, "I")
+        para(f"Dans l'application : {links.page_url('Tendances', dimension=dim.code)}", 8.5, "I")
 
     # -- 5. changes since the last snapshot
     pdf.add_page()
@@ -607,6 +608,7 @@ def pdf_bytes(d: PackData) -> bytes:
     para(f"Rapports attendus = indicateurs dont l'opérateur est responsable × leurs périodes échues ; reçus = une "
          f"valeur retenue a été déposée. En retard : déposé plus de {reporting.deadline_text(fw)}.", 10)
     h2(f"Période suivie : {d.period.label_fr}")
+    para(f"Dans l'application : {links.page_url('Suivi', onglet='Rapports reçus', semestre=d.period.code)}", 8.5, "I")
     table(reporting.completeness_table(d.period_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
     h2("Depuis le début du programme")
     table(reporting.completeness_table(d.programme_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
@@ -662,11 +664,13 @@ def xlsx_bytes(d: PackData) -> bytes:
     from openpyxl.utils import get_column_letter
 
     readme = pd.DataFrame({"Élément": ["Document", "Période suivie", "Données au", "Dernier rapport reçu",
-                                        "Référentiel", "Comparaison", "Généré le", "Démonstration"],
+                                        "Référentiel", "Comparaison", "Généré le", "Démonstration", "Application",
+                                        "Mode réunion"],
                            "Valeur": [f"{TITLE} – {d.fw.portfolio.get('label', '')}", d.period.label_fr,
                                       fmt_date(d.data_end), fmt_date(d.last_upload), d.fw.version,
                                       d.comparison.old.label if d.comparison else "aucun instantané",
-                                      f"{d.generated_at:%d/%m/%Y %H:%M}", "oui" if d.is_demo else "non"]})
+                                      f"{d.generated_at:%d/%m/%Y %H:%M}", "oui" if d.is_demo else "non",
+                                      links.page_url("Accueil"), links.page_url("Réunion")]})
     text, _ = reporting.matrix_grid(d.matrix, d.fw)
     sheets: dict[str, pd.DataFrame] = {
         "Lisez-moi": readme,

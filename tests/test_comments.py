@@ -109,3 +109,16 @@ def test_an_analysis_is_refused_to_viewers_and_partners(tmp_path, demo_db_path, 
     assert not at.exception
     assert not at.text_area and "Enregistrer l'analyse" not in [b.label for b in at.button]
     assert not any("sans analyse du coordinateur" in e.label for e in at.expander)
+
+
+def test_the_pack_cites_links_that_reopen_its_pages(demo_db_path, fw, monkeypatch):
+    monkeypatch.setenv("ARDENNE_BASE_URL", "https://kpi.example.org/")
+    con = db.connect(demo_db_path)
+    data = pack.collect(con, fw)
+    con.close()
+    pypdf = pytest.importorskip("pypdf")
+    text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pack.pdf_bytes(data))).pages)
+    flat = "".join(text.split())
+    code = pack.behind_target(data)[0][0]
+    assert f"https://kpi.example.org/Tendances?indicateur={code}" in flat
+    assert "https://kpi.example.org/Couverture?matrice=dimension_key" in flat
