@@ -162,7 +162,7 @@ def upload_choice(row: pd.Series) -> str:
     return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
 
 
-def rollback_table(plan: pd.DataFrame) -> pd.DataFrame:
+def rollback_table(plan: pd.DataFrame, fw: Framework | None = None) -> pd.DataFrame:
     """What undoing an upload changes, value by value, in French."""
     cols = ["Indicateur", "Opérateur", "Zone", "Public", "Période", "Valeur actuelle", "Après annulation"]
     if plan is None or plan.empty:
@@ -172,7 +172,8 @@ def rollback_table(plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Indicateur": plan["indicator"].to_numpy(), "Opérateur": plan["operator"].to_numpy(),
         "Zone": plan["zone"].to_numpy(), "Public": [a or "tous" for a in plan["audience"]],
-        "Période": plan["period"].to_numpy(), "Valeur actuelle": [_num(v) for v in plan["current_value"]],
+        "Période": [label_of(p, fw.calendar) for p in plan["period"]] if fw else plan["period"].to_numpy(),
+        "Valeur actuelle": [_num(v) for v in plan["current_value"]],
         "Après annulation": after,
     }, columns=cols)
 

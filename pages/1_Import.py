@@ -182,7 +182,7 @@ with tab_history:
                 with ui.user_errors():
                     plan = importer.rollback_preview(con, upload_id)
                     st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
-                    ui.table(import_review.rollback_table(plan))
+                    ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
                         accounts.check_admin(ctx.user, "annuler un import")

@@ -95,7 +95,7 @@ with ui.user_errors():
             st.info("Aucun indicateur ne sert cette case : c'est un manque du plan. Rattachez-y un indicateur "
                     "dans le référentiel (page « Référentiel »).")
         else:
-            ui.table(coverage.cell_table(matrix, row, col, fmt=ui.fmt_number))
+            ui.table(coverage.cell_table(matrix, row, col, fmt=ui.fmt_number, calendar=fw.calendar))
 
     period_name = f"{start}-{end}" if start != end else start
     d1, d2 = st.columns(2)
