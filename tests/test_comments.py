@@ -122,3 +122,19 @@ def test_the_pack_cites_links_that_reopen_its_pages(demo_db_path, fw, monkeypatc
     code = pack.behind_target(data)[0][0]
     assert f"https://kpi.example.org/Tendances?indicateur={code}" in flat
     assert "https://kpi.example.org/Couverture?matrice=dimension_key" in flat
+
+
+def test_a_schema_2_database_gains_the_analyses_table(tmp_path, fw):
+    path = tmp_path / "old.duckdb"
+    con = db.connect(path)
+    db.sync_framework(con, fw)
+    cur = con.cursor()
+    cur.execute("DROP TABLE analyses")
+    cur.execute("DROP SEQUENCE analysis_ids")
+    db.set_meta(cur, "schema_version", "2")
+    con.close()
+    con = db.connect(path)  # migrates
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 3
+    analyses.write(con, fw, accounts.LOCAL_USER, fw.indicators[0].code, "2019-Q1", "Après migration")
+    assert analyses.current(con)["body"].tolist() == ["Après migration"]
+    con.close()
