@@ -865,10 +865,9 @@ def group_label(fw: Framework, by: str, code: str) -> str:
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.
 LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "comment": "Commentaire du partenaire", "reason": "Compté ?",
-                  "file_name": "Fichier",
-                  "sheet": "Feuille", "cell": "Cellule", "upload_id": "Import n°", "operator": "Opérateur",
-                  "zone": "Zone", "audience": "Public", "numerator": "Numérateur", "denominator": "Dénominateur",
-                  "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
+                  "file_name": "Fichier", "upload_id": "Import n°", "sheet": "Feuille", "cell": "Cellule",
+                  "operator": "Opérateur", "zone": "Zone", "audience": "Public", "numerator": "Numérateur",
+                  "denominator": "Dénominateur", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
 
 
 def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,

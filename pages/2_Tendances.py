@@ -170,8 +170,7 @@ else:
             if note:
                 st.caption(note)
             behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones)
-            ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals),
-                     wide="Commentaire du partenaire")
+            ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
             kept = behind[behind["stored_path"].notna()].drop_duplicates("upload_id")
             if kept.empty:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
