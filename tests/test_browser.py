@@ -314,6 +314,9 @@ def test_tendances_opens_the_lineage_of_a_value(page, server):
     _choose(page, "Indicateur", "CLI01")
     page.get_by_text("D'où vient ce chiffre ?").wait_for()
     _choose(page, "Valeur", "S05")
+    # the lineage table (the partners' comments table above also names operators)
+    page.locator('[data-testid="stDataFrame"] [role="columnheader"]', has_text="Import n°").first.wait_for(
+        state="attached")
     _wait_cell(page, re.compile("Fédération Touristique du Luxembourg"))
     headers = page.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
     page.screenshot(path=str(server["shots"] / "tendances_lineage.png"))
