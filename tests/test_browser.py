@@ -46,9 +46,11 @@ SIZES = [(1280, 720), (1920, 1080)]
 ENGLISH = ["Upload", "Browse files", "Drag and drop", "per file", "Limit", "Choose an option", "Choose options",
            "Download", "Search", "Fullscreen", "Show/hide", "No results", "No options", "Running", "Deploy",
            "Clear all", "Home", "Press Enter", "Made with Streamlit", "Select all"]
-# Streamlit marks its app with the state of the script run: wait for it instead of sleeping.
+# Streamlit marks its app with the state of the script run, and draws a skeleton where an element
+# is still loading: wait for both instead of sleeping.
 IDLE = ("() => { const app = document.querySelector('.stApp');"
-        " return app && app.getAttribute('data-test-script-state') === 'notRunning'; }")
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]'); }")
 
 
 def _unavailable() -> str | None:
