@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts, home, ui
+from ardenne_kpi import accounts, analyses, charts, home, kpis, ui
+from ardenne_kpi.periods import label_of
 
 ctx = ui.page_setup("Accueil", icon=":material/home:", home=True)
 overview = ui.cached(home.overview, ctx.con, ctx.fw)
@@ -24,14 +25,21 @@ for row in (overview.tiles[:4], overview.tiles[4:]):
     for column, tile in zip(st.columns(4), row, strict=False):
         column.metric(tile.label, tile.value, help=tile.help, border=True)
 
+if accounts.is_admin(ctx.user) and overview.n_values:
+    todo = analyses.missing(ui.cached(kpis.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
+    if not todo.empty:
+        with st.expander(f"Avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller sans analyse du "
+                         "coordinateur", icon=":material/edit_note:"):
+            st.caption("Écrivez l'analyse sur la page Tendances (bloc « Analyse du coordinateur ») : le mode réunion "
+                       "et le dossier du comité la reprennent.")
+            for code, label, status, period in todo.itertuples(index=False):
+                ui.page_link("pages/2_Tendances.py", query_params={"indicateur": code},
+                             label=f"{kpis.STATUS_SYMBOLS[status]} {code} · {label} ({label_of(period, ctx.fw.calendar)})")
+
 st.subheader("Par dimension")
 st.plotly_chart(charts.dimension_status_bars(overview.by_dimension), width="stretch", theme=None,
                 config={"displayModeBar": False})
-st.dataframe(
-    overview.by_dimension_table,
-    hide_index=True,
-    width="stretch",
-)
+ui.table(overview.by_dimension_table)
 st.caption(
     "Statut d'un indicateur : sa dernière valeur comparée à la progression attendue à cette date "
     f"(rythme linéaire entre la référence et la cible). En bonne voie à partir de "

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import random
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 import duckdb
@@ -22,7 +23,7 @@ from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.db import brand as sql
 from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period, parse_period, period_containing
+from ardenne_kpi.periods import Period, label_of, parse_period, period_containing
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, where
 from ardenne_kpi.reports.values import is_blank, normalise, text_of
 
@@ -366,14 +367,21 @@ def evolution(df: pd.DataFrame, fw: Framework, operator: str | None = None) -> p
     return out.sort_values(["period_start", "element"], ignore_index=True)
 
 
-def _short(label: str, width: int = 22) -> str:
-    return label if len(label) <= width else label[: width - 1] + "…"
+def _wrapped(code: str, label: str, width: int = 18) -> str:
+    """An element's whole name on several lines (a cut name reads « Missions de la … » on a projector)."""
+    return "<br>".join(textwrap.wrap(f"{code} {label}", width, break_long_words=False))
+
+
+def elements_legend(fw: Framework) -> str:
+    """« E1 Missions de la politique de marque · E2 … »: the elements' whole names, which the
+    heatmap's columns (codes only) cannot hold on a projector."""
+    return " · ".join(f"**{e.code}** {e.label}" for e in fw.brand_elements)
 
 
 def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[str]) -> go.Figure:
     """One closed line per operator over the 7 elements, 1 to 5, for one period."""
     g = grid(df, fw, period)
-    theta = [f"{e.code} {_short(e.label)}" for e in fw.brand_elements]
+    theta = [_wrapped(e.code, e.label, 24) for e in fw.brand_elements]
     fig = go.Figure()
     for op in operators:
         if op not in g.index:
@@ -393,13 +401,13 @@ def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
     g = grid(df, fw, period)
     text = [["" if pd.isna(v) else str(int(v)) for v in row] for row in g.to_numpy()]
     fig = go.Figure(go.Heatmap(
-        z=g.to_numpy(dtype=float), x=[f"{e.code} {_short(e.label, 16)}" for e in fw.brand_elements],
+        z=g.to_numpy(dtype=float), x=[e.code for e in fw.brand_elements],
         y=[fw.label("operators", c) for c in g.index], zmin=1, zmax=5, colorscale="RdYlBu", text=text,
         texttemplate="%{text}", textfont={"size": 18}, hoverongaps=False,
         colorbar={"title": "Note", "tickvals": [1, 2, 3, 4, 5]}))
     fig.update_layout(font={"size": 15, "family": FONT_FAMILY}, separators=SEPARATORS,
-                      height=max(320, 60 * len(g) + 140), margin={"t": 30},
-                      yaxis={"autorange": "reversed"})
+                      height=max(360, 60 * len(g) + 190), margin={"t": 30},
+                      yaxis={"autorange": "reversed"}, xaxis={"tickangle": 0})
     return fig
 
 
@@ -410,12 +418,14 @@ def evolution_figure(ev: pd.DataFrame, fw: Framework) -> go.Figure:
         part = ev[ev["element"] == e.code]
         if part.empty:
             continue
-        fig.add_trace(go.Scatter(x=part["period"], y=part["score"], name=f"{e.code} {_short(e.label)}",
+        # « S05 » names a programme semester whole and short; other periods by their French label
+        fig.add_trace(go.Scatter(x=[p if p.startswith("S") else label_of(p, fw.calendar) for p in part["period"]],
+                                 y=part["score"], name=f"{e.code} {e.label}",
                                  mode="lines+markers"))
     fig.update_layout(yaxis={"range": [0.8, 5.2], "tickvals": [1, 2, 3, 4, 5], "title": "Note moyenne"},
-                      xaxis={"title": "Période", "type": "category"}, font={"size": 15, "family": FONT_FAMILY},
-                      separators=SEPARATORS, height=460,
-                      legend={"orientation": "h", "y": -0.25}, margin={"t": 30})
+                      xaxis={"type": "category"}, font={"size": 15, "family": FONT_FAMILY},
+                      separators=SEPARATORS, height=520,
+                      legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, margin={"t": 30})
     return fig
 
 

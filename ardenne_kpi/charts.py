@@ -32,7 +32,11 @@ def dimension_status_bars(long: pd.DataFrame) -> go.Figure:
         fig.add_bar(y=dims, x=part["count"], name=label, orientation="h",
                     marker_color=kpis.STATUS_COLORS[status], text=part["count"], textposition="inside",
                     hovertemplate="%{y}<br>" + label + " : %{x} indicateur(s)<extra></extra>")
-    fig.update_layout(barmode="stack", xaxis_title="Indicateurs",
-                      legend=dict(orientation="h", y=-0.25, traceorder="normal"))
+    # The legend above the bars: below, it covered the axis title.
+    fig.update_layout(barmode="stack", xaxis_title="Indicateurs", xaxis_tickformat=",~f",
+                      legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal"))
     fig.update_yaxes(tickfont=dict(size=17), automargin=True, ticksuffix="  ")
-    return base_layout(fig, height=340)
+    base_layout(fig, height=380)
+    fig.update_layout(margin=dict(t=60, b=60))
+    fig.update_xaxes(title_standoff=12)
+    return fig

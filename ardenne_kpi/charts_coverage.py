@@ -151,3 +151,28 @@ def selected_cell(matrix: Matrix, points: list[dict]) -> tuple[str, str] | None:
                 if _col_label(c) == x and _row_label(r) == y:
                     return r.code, c.code
     return None
+
+
+def dimension_row(cells: pd.DataFrame, *, height: int = 230) -> go.Figure:
+    """One dimension's row of the dimension × key heatmap, large (the meeting mode): the state
+    as colour, the number of indicators and the state's mark in each key's cell."""
+    x = [_wrap(label, 12) for label in cells["col_label"]]
+    n = len(GAP_STATES)
+    colorscale = []
+    for i, state in enumerate(GAP_STATES):
+        colorscale += [[i / n, GAP_COLORS[state]], [(i + 1) / n, GAP_COLORS[state]]]
+    fig = go.Figure(go.Heatmap(
+        z=[[GAP_STATES.index(s) for s in cells["state"]]], x=x, y=[""], zmin=-0.5, zmax=n - 0.5,
+        colorscale=colorscale, showscale=False, xgap=4, hoverinfo="skip",
+        text=[[cell_text(v, "n_indicators", s) for v, s in zip(cells["n_indicators"], cells["state"], strict=True)]],
+        texttemplate="%{text}", textfont={"size": 24, "family": FONT}))
+    for state in GAP_STATES:
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip",
+                                 name=f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(),
+                                 marker={"symbol": "square", "size": 20, "color": GAP_COLORS[state]}))
+    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, separators=SEPARATORS,
+                      font={"family": FONT, "size": 15}, plot_bgcolor="#FFFFFF",
+                      xaxis={"side": "top", "tickfont": {"size": 14}, "fixedrange": True, "automargin": True},
+                      yaxis={"fixedrange": True, "showticklabels": False},
+                      legend={"orientation": "h", "x": 0, "y": -0.05, "yanchor": "top", "font": {"size": 16}})
+    return fig

@@ -74,12 +74,15 @@ def trend_figure(ind: Indicator, trend: pd.DataFrame, path: pd.DataFrame, *, com
                         line=dict(color=PACE_COLOR, width=2, dash="dash"),
                         hovertemplate="Attendu au %{x|%d/%m/%Y} : %{y:" + fmt + "}" + unit + "<extra></extra>")
         targets = path[path["kind"] != "référence"]
-        fig.add_scatter(x=pd.to_datetime(targets["date"]), y=targets["value"], mode="markers+text", name="Cible",
+        # Stars without text (close targets' labels overlapped): the period is in the hover,
+        # and the final target is named once, on its line.
+        fig.add_scatter(x=pd.to_datetime(targets["date"]), y=targets["value"], mode="markers", name="Cible",
                         marker=dict(color=TARGET_COLOR, size=18, symbol="star"),
-                        text=[f"cible {p}" for p in targets["period"]], textposition="top center",
-                        textfont=dict(size=14, color=TARGET_COLOR),
-                        hovertemplate="Cible %{text} : %{y:" + fmt + "}" + unit + "<extra></extra>")
-        fig.add_hline(y=ind.final_target.value, line=dict(color=TARGET_COLOR, width=2, dash="dash"))
+                        customdata=targets[["label"]].to_numpy(),
+                        hovertemplate="Cible %{customdata[0]} : %{y:" + fmt + "}" + unit + "<extra></extra>")
+        fig.add_hline(y=ind.final_target.value, line=dict(color=TARGET_COLOR, width=2, dash="dash"),
+                      annotation_text=f"Cible finale ({ind.final_target.period.label_fr})",
+                      annotation_position="top left", annotation_font=dict(size=15, color=TARGET_COLOR))
     else:
         fig.add_annotation(text=reason or "Cible non comparable à ces valeurs",
                            xref="paper", yref="paper", x=0, y=1.08, showarrow=False, xanchor="left",
@@ -104,7 +107,7 @@ def _short(code: str, label: str) -> str:
     return code if code.startswith("S") else label
 
 
-def small_multiples(status: pd.DataFrame, series: dict[str, pd.DataFrame], *, columns: int = 4,
+def small_multiples(status: pd.DataFrame, series: dict[str, pd.DataFrame], *, columns: int = 3,
                     row_height: int = 210) -> go.Figure:
     """A grid of small line charts, one per indicator of `status`, each coloured by its status.
 
@@ -115,23 +118,30 @@ def small_multiples(status: pd.DataFrame, series: dict[str, pd.DataFrame], *, co
     """
     n = max(len(status), 1)
     rows = math.ceil(n / columns)
+    # Whole titles, wrapped: room for the longest one (code line + label lines of 15 px each).
+    # Three columns: at 1280 px each title gets ~260 px, 30 characters a line at this size.
+    wrapped = {r.indicator: textwrap.wrap(r.label, 30, break_long_words=False) for r in status.itertuples(index=False)}
+    lines = max((len(w) for w in wrapped.values()), default=2)
+    title_px = 28 + 19 * lines
+    row_height = max(row_height, title_px + 130)
     height = rows * row_height + 20
-    cell_h, title_h, gap = 1 / rows, 62 / height, 14 / height
+    cell_h, title_h, gap = 1 / rows, title_px / height, 14 / height
     traces, shapes, notes, layout = [], [], [], {}
     for i, r in enumerate(status.itertuples(index=False)):
         row, col = divmod(i, columns)
         axis = "" if i == 0 else str(i + 1)
         top = 1 - row * cell_h
-        x0, x1 = col / columns + 0.012, (col + 1) / columns - 0.012
+        # room on the left of each plot for its tick labels (« 400 000 »), which are drawn outside it
+        x0, x1 = col / columns + 0.07, (col + 1) / columns - 0.015
         layout[f"xaxis{axis}"] = dict(domain=[x0, x1], anchor=f"y{axis}", showticklabels=False, showgrid=False,
                                       linecolor="#BBBBBB")
         layout[f"yaxis{axis}"] = dict(domain=[max(top - cell_h + gap, 0), top - title_h], anchor=f"x{axis}",
-                                      gridcolor="#EEEEEE", tickfont=dict(size=12), nticks=4, separatethousands=True)
+                                      gridcolor="#EEEEEE", tickfont=dict(size=12), nticks=4, tickformat=",~f")
         color = kpis.STATUS_COLORS[r.status]
-        label = "<br>".join(textwrap.wrap(r.label, 36)[:2])
+        label = "<br>".join(wrapped[r.indicator])
         notes.append(dict(text=f"<b>{r.indicator}</b> <span style='color:{color}'>{kpis.STATUS_SYMBOLS[r.status]} "
                                f"{kpis.STATUS_LABELS[r.status]}</span><br>{label}",
-                          x=(x0 + x1) / 2, y=top, xref="paper", yref="paper", xanchor="center", yanchor="top",
+                          x=(col + 0.5) / columns, y=top, xref="paper", yref="paper", xanchor="center", yanchor="top",
                           showarrow=False, font=dict(size=14), align="center"))
         trend = series.get(r.indicator)
         if trend is None or trend.empty:
@@ -176,4 +186,5 @@ def breakdown_figure(ind: Indicator, trend: pd.DataFrame, by: str, labels: dict[
     fig.update_layout(barmode="stack", yaxis_title=ind.unit,
                       title=dict(text=f"Ventilation par {kpis.BY_LABELS[by].lower()}", font=dict(size=20)))
     fig.update_xaxes(categoryorder="array", categoryarray=order)
+    fig.update_yaxes(tickformat=",~f")  # « 4 000 », never « 4k »
     return _layout(fig, height=height)

@@ -8,7 +8,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from ardenne_kpi import pack, snapshots
+from ardenne_kpi import analyses, pack, snapshots
 from ardenne_kpi.commands import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date
@@ -44,8 +44,9 @@ def run_export_pack(args: argparse.Namespace) -> int:
         xlsx.write_bytes(pack.xlsx_bytes(data))
         written.append(str(xlsx))
     since = f", comparé à {data.comparison.old.label}" if data.comparison else ""
-    print(f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.code}, données au "
+    print(f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.label_fr}, données au "
           f"{fmt_date(data.data_end)}{since}, en {time.perf_counter() - started:.1f} s.")
+    print(analyses.missing_line(data.fw, analyses.missing(data.status, data.analyses)))
     return 0
 
 

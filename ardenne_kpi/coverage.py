@@ -30,7 +30,7 @@ from ardenne_kpi import kpis
 from ardenne_kpi.db import coverage as store
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Entry, Framework, Indicator
-from ardenne_kpi.periods import parse_period
+from ardenne_kpi.periods import label_of, parse_period
 
 GAP_STATES = ("not_served", "not_reported", "behind", "on_track")
 GAP_LABELS = {
@@ -414,10 +414,16 @@ def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def cell_table(matrix: Matrix, row: str, col: str,
-               fmt: Callable[[float, int], str] | None = None) -> pd.DataFrame:
+               fmt: Callable[[float, int], str] | None = None, calendar=None) -> pd.DataFrame:
     """The indicators of one cell, one row each, with French headers: what a click shows.
-    With `fmt` (e.g. ui.fmt_number) the numbers come back as French text."""
+    With `fmt` (e.g. ui.fmt_number) the numbers come back as French text; with `calendar` the
+    periods as French labels (« T3 2019 »)."""
     detail = matrix.cell_detail(row, col)
+    if calendar is not None:
+        detail = detail.copy()
+        for name in ("latest_period", "target_period"):
+            if name in detail:
+                detail[name] = [label_of(c, calendar) for c in detail[name]]
     if fmt is not None:
         detail = detail.copy()
         for name in ("latest_value", "target"):

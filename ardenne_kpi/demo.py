@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from bisect import bisect_left
 from dataclasses import dataclass
 
@@ -215,11 +216,27 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
         values.append({
             "indicator": indicator, "operator": operator, "zone": zone, "audience": audience,
             "period": period.code, "grain": period.grain, "period_start": period.start, "period_end": period.end,
-            "value": value, "comment": None, "upload_id": by_upload[key],
+            "value": value, "comment": _comment(indicator, operator, period.code), "upload_id": by_upload[key],
             "numerator": components[0] if components else None,
             "denominator": components[1] if components else None,
         })
     return pd.DataFrame(uploads), pd.DataFrame(values)
+
+
+# What partners write beside a value, for the demo (chosen by a hash: the random draws stay the same).
+DEMO_COMMENTS = (
+    "Fermeture temporaire d'un site pour travaux : fréquentation en baisse sur la période.",
+    "Chiffre provisoire : le comptage de décembre sera consolidé au prochain rapport.",
+    "Hausse liée à la campagne transfrontalière du printemps.",
+    "Météo défavorable pendant les vacances scolaires.",
+    "Nouvelle méthode de comptage depuis ce trimestre (source : office de tourisme).",
+)
+
+
+def _comment(indicator: str, operator: str, period: str) -> str | None:
+    """A partner's comment on about one value in twelve of the demo, deterministically."""
+    key = zlib.crc32(f"{indicator}|{operator}|{period}".encode())
+    return DEMO_COMMENTS[key // 12 % len(DEMO_COMMENTS)] if key % 12 == 0 else None
 
 
 def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:

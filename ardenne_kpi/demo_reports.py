@@ -40,7 +40,8 @@ def write_report(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, q
     layout = LAYOUTS.get(operator)
     if layout is None:
         keyed = {(r.indicator, r.period, r.zone, r.audience):
-                 (r.value, r.numerator, r.denominator) if pd.notna(getattr(r, "denominator", None)) else r.value
+                 (r.value, _or_none(getattr(r, "numerator", None)), _or_none(getattr(r, "denominator", None)),
+                  _or_none(getattr(r, "comment", None)))
                  for r in values.itertuples(index=False)}
         wb = templates.template_workbook(con, fw, operator, quarter, today=written, values=keyed)
         if scores is not None:
@@ -58,6 +59,10 @@ def write_report(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, q
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def _or_none(value):
+    return None if value is None or (isinstance(value, float) and value != value) else value
 
 
 def _spelled(fw: Framework, code: str) -> str:
@@ -87,13 +92,14 @@ def _long(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFram
         ind = fw.indicator(r.indicator)
         if layout == TEXT_NUMBERS:
             ws.append([r.indicator, ind.label, _spelled(fw, r.period), fw.label("zones", r.zone),
-                       _french(ind, r.value), None, "Comptages du parc"])
+                       _french(ind, r.value), _or_none(getattr(r, "comment", None)), "Comptages du parc"])
             continue
         value = r.value
         if ind.is_percent:  # an Excel percentage: 45.3 % is stored as 0.453
             value = WriteOnlyCell(ws, round(r.value / 100, 6))
             value.number_format = "0.0%"
-        ws.append([r.indicator, ind.label, r.period, r.zone, r.audience or None, value, None])
+        ws.append([r.indicator, ind.label, r.period, r.zone, r.audience or None, value,
+                   _or_none(getattr(r, "comment", None))])
 
 
 def _wide(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFrame) -> None:

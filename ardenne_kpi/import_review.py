@@ -12,6 +12,7 @@ import pandas as pd
 
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.periods import label_of
 from ardenne_kpi.reports.model import ERROR, Issue
 
 CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé",
@@ -103,8 +104,9 @@ def _num(value: float) -> str:
     return fmt_number(value, 3)
 
 
-PREVIEW_COLUMNS = ["Changement", "Indicateur", "Période", "Zone", "Public", "Ancien → nouveau", "Cellule", "Feuille",
-                   "Opérateur", "Libellé", "Ancienne valeur", "Nouvelle valeur"]
+# Each fact once: « Ancien → nouveau » says both values (a new value has no old one to show).
+PREVIEW_COLUMNS = ["Changement", "Indicateur", "Libellé", "Période", "Zone", "Public", "Ancien → nouveau", "Cellule",
+                   "Feuille", "Opérateur"]
 
 
 def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
@@ -120,7 +122,7 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     return pd.DataFrame({
         "Changement": df["change"].map(CHANGE_LABELS).to_numpy(),
         "Indicateur": df["indicator"].to_numpy(),
-        "Période": df["period"].to_numpy(),
+        "Période": [label_of(p, fw.calendar) for p in df["period"]],
         "Zone": df["zone"].to_numpy(),
         "Public": [a or "tous" for a in df["audience"]],
         "Ancien → nouveau": detail,
@@ -128,8 +130,6 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
         "Feuille": df["sheet"].to_numpy(),
         "Opérateur": df["operator"].to_numpy(),
         "Libellé": [fw.label("indicators", c) for c in df["indicator"]],
-        "Ancienne valeur": df["old_value"].to_numpy(),
-        "Nouvelle valeur": df["new_value"].to_numpy(),
     }, columns=PREVIEW_COLUMNS)
 
 
@@ -162,7 +162,7 @@ def upload_choice(row: pd.Series) -> str:
     return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
 
 
-def rollback_table(plan: pd.DataFrame) -> pd.DataFrame:
+def rollback_table(plan: pd.DataFrame, fw: Framework | None = None) -> pd.DataFrame:
     """What undoing an upload changes, value by value, in French."""
     cols = ["Indicateur", "Opérateur", "Zone", "Public", "Période", "Valeur actuelle", "Après annulation"]
     if plan is None or plan.empty:
@@ -172,7 +172,8 @@ def rollback_table(plan: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({
         "Indicateur": plan["indicator"].to_numpy(), "Opérateur": plan["operator"].to_numpy(),
         "Zone": plan["zone"].to_numpy(), "Public": [a or "tous" for a in plan["audience"]],
-        "Période": plan["period"].to_numpy(), "Valeur actuelle": [_num(v) for v in plan["current_value"]],
+        "Période": [label_of(p, fw.calendar) for p in plan["period"]] if fw else plan["period"].to_numpy(),
+        "Valeur actuelle": [_num(v) for v in plan["current_value"]],
         "Après annulation": after,
     }, columns=cols)
 

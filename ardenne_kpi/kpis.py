@@ -34,7 +34,7 @@ import pandas as pd
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.errors import ArdenneError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
-from ardenne_kpi.periods import Period, period_from_code, periods_between, subperiods
+from ardenne_kpi.periods import Period, label_of, period_from_code, periods_between, subperiods
 
 STATUS_LABELS = {"on_track": "En bonne voie", "at_risk": "À surveiller", "off_track": "En retard",
                  "no_data": "Sans données"}
@@ -574,9 +574,10 @@ def expected_value(ind: Indicator, day: dt.date) -> float:
 
 
 def expected_path(ind: Indicator) -> pd.DataFrame:
-    """The planned path as points to draw: date, value, kind ('référence', 'intermediaire', 'finale'), period."""
-    return pd.DataFrame([(d, v, t.kind, t.period.code) for d, v, t in _points(ind)],
-                        columns=["date", "value", "kind", "period"])
+    """The planned path as points to draw: date, value, kind ('référence', 'intermediaire', 'finale'),
+    period (code) and label (French)."""
+    return pd.DataFrame([(d, v, t.kind, t.period.code, t.period.label_fr) for d, v, t in _points(ind)],
+                        columns=["date", "value", "kind", "period", "label"])
 
 
 def _ratio(ind: Indicator, value: float, reference: float) -> float:
@@ -882,27 +883,41 @@ def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
 
 def values_table(fw: Framework, indicator_code: str, trend: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
                  by: str | None = None) -> pd.DataFrame:
-    """The values of one indicator as a French table (formatted with `fmt` when given, e.g. ui.fmt_number)."""
+    """The values of one indicator as a French table (formatted with `fmt` when given, e.g. ui.fmt_number).
+
+    Without `fmt` (the CSV download) numbers are rounded to the indicator's decimals and the
+    progress is a percentage (« Progression (%) »), never a raw float or a fraction. A running
+    total (« Cumul ») only for flows: a rate or a stock does not add up."""
     ind = _indicator(fw, indicator_code)
     decimals = decimals_of(ind)
     table = pd.DataFrame({"Période": trend["label"]})
     if by:
         table.insert(0, BY_LABELS[by], [fw.label(_section(by), c) or "Tous publics (non ventilé)" for c in trend[by]])
-    numeric = {"Valeur": trend["value"], "Cumul": trend["cumulative"]}
+    numeric = {"Valeur": trend["value"]}
+    if adds_up(ind):
+        numeric["Cumul"] = trend["cumulative"]
     like = bool(trend["comparable"].iloc[0]) if "comparable" in trend and len(trend) else True
     for column in ("expected", "target") if like else ():  # no target beside values it cannot be compared with
         if column in trend:
             numeric[{"expected": "Attendu (rythme linéaire)", "target": "Cible"}[column]] = trend[column]
     for name, series in numeric.items():
-        table[name] = [fmt(v, decimals) if fmt and pd.notna(v) else (v if not fmt else "") for v in series]
+        table[name] = [fmt(v, decimals) if fmt and pd.notna(v) else
+                       ("" if fmt else (round(float(v), decimals) if pd.notna(v) else None)) for v in series]
     if "progress" in trend:
-        table["Progression"] = [fmt(100 * v, 0) + " %" if fmt and pd.notna(v) else (v if not fmt else "")
-                                for v in trend["progress"]]
+        if fmt:
+            table["Progression"] = [fmt(100 * v, 0) + " %" if pd.notna(v) else "" for v in trend["progress"]]
+        else:
+            table["Progression (%)"] = [round(100 * float(v), 1) if pd.notna(v) else None for v in trend["progress"]]
     if "status" in trend:
         table["Statut"] = [STATUS_LABELS.get(s, "") for s in trend["status"]]
     table["Complète"] = ["oui" if c else "non" for c in trend["complete"]]
     table["Remarque"] = trend["note"].to_numpy()
     return table.reset_index(drop=True)
+
+
+def adds_up(ind: Indicator) -> bool:
+    """Whether a running total means something: flows summed over time, not rates, ratios or stocks."""
+    return ind.agg_time == "sum" and not ind.is_percent and not ind.is_ratio
 
 
 def _section(by: str) -> str:
@@ -917,10 +932,10 @@ def group_label(fw: Framework, by: str, code: str) -> str:
 
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.
-LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "reason": "Compté ?", "file_name": "Fichier",
-                  "sheet": "Feuille", "cell": "Cellule", "upload_id": "Import n°", "operator": "Opérateur",
-                  "zone": "Zone", "audience": "Public", "numerator": "Numérateur", "denominator": "Dénominateur",
-                  "comment": "Commentaire du partenaire", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
+LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "comment": "Commentaire du partenaire", "reason": "Compté ?",
+                  "file_name": "Fichier", "upload_id": "Import n°", "sheet": "Feuille", "cell": "Cellule",
+                  "operator": "Opérateur", "zone": "Zone", "audience": "Public", "numerator": "Numérateur",
+                  "denominator": "Dénominateur", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
 
 
 def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
@@ -935,6 +950,7 @@ def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float,
         for column in ("numerator", "denominator"):
             table[column] = [fmt(v, 0) if pd.notna(v) else "" for v in table[column]]
     table["comment"] = table["comment"].fillna("")
+    table["period"] = [label_of(c, fw.calendar) for c in table["period"]]
     table["uploaded_at"] = [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if pd.notna(t) else "" for t in table["uploaded_at"]]
     return table.rename(columns=LINEAGE_LABELS)
 

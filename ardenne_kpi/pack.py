@@ -18,10 +18,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, home, kpis, reporting, snapshots
+from ardenne_kpi import analyses, coverage, db, home, kpis, links, reporting, snapshots
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, frame_to_sheet, pdf_text
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period
+from ardenne_kpi.periods import Period, label_of
 
 TITLE = "Comité de pilotage"
 # Rows of a long table printed in the PDF before "… et N autres (voir le classeur .xlsx)".
@@ -51,6 +51,7 @@ class PackData:
     warnings: pd.DataFrame
     uploads: pd.DataFrame
     comparison: snapshots.Comparison | None
+    analyses: pd.DataFrame           # the coordinator's analyses that count (analyses.current)
 
     @property
     def n_values(self) -> int:
@@ -80,9 +81,11 @@ def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None 
         last_upload=last_upload, is_demo=db.is_demo(con), status=status, cells=cells, items=items,
         period_summary=reporting.summarise(period_items, fw), programme_summary=reporting.summarise(items, fw),
         matrix=reporting.matrix(items, fw), late=reporting.late_reports(items, fw),
-        never=reporting.never_reported(con, fw, as_of), warnings=reporting.warning_messages(uploads),
+        never=reporting.never_reported(con, fw, as_of),
+        # an undone import's warnings no longer concern any figure
+        warnings=reporting.warning_messages(uploads[uploads["status"].isin(db.LIVE_STATUSES)]),
         uploads=uploads[(uploads["n_current"] > 0) & uploads["status"].isin(db.LIVE_STATUSES)],
-        comparison=comparison,
+        comparison=comparison, analyses=analyses.current(con),
     )
 
 
@@ -133,15 +136,52 @@ def indicators_table(d: PackData, dimension: str | None = None) -> pd.DataFrame:
         status = r["status"] if r is not None else "no_data"
         rows.append({
             "Code": code, "Indicateur": ind.label,
-            "Dernière période": (r["latest_period"] if r is not None and isinstance(r["latest_period"], str) else "–"),
+            "Dernière période": label_of(r["latest_period"] if r is not None else None, d.fw.calendar),
             "Dernière valeur": _value(r["latest_value"] if r is not None else None, ind.unit),
             "Cible": _value(r["target"] if r is not None else None, ind.unit) if r is not None else "–",
-            "Échéance": r["target_period"] if r is not None and isinstance(r["target_period"], str) else "–",
+            "Échéance": label_of(r["target_period"] if r is not None else None, d.fw.calendar),
             "Progression": fmt_percent(r["progress"] if r is not None else None),
             "Statut": f"{kpis.STATUS_SYMBOLS[status]} {kpis.STATUS_LABELS[status]}",
             "_status": status,
         })
     return pd.DataFrame(rows)
+
+
+def analysis_of(d: PackData, code: str) -> dict | None:
+    """The coordinator's analysis of an indicator for its assessed period, else its latest."""
+    row = d.status[d.status["indicator"] == code]
+    period = row["latest_period"].iloc[0] if not row.empty else None
+    return (analyses.find(d.analyses, code, period if isinstance(period, str) else None)
+            or analyses.latest_for(d.analyses, code))
+
+
+def behind_target(d: PackData, dimension: str | None = None) -> list[tuple[str, str, dict | None]]:
+    """(code, status, analysis) of the indicators (of one dimension) off track, then at risk:
+    each one the committee discusses, with what the coordinator wrote about it."""
+    codes = {i.code for i in d.fw.indicators if dimension is None or dimension in i.dimensions}
+    out = []
+    for s in ("off_track", "at_risk"):
+        for code in d.status[(d.status["status"] == s) & d.status["indicator"].isin(codes)]["indicator"]:
+            out.append((code, s, analysis_of(d, code)))
+    return out
+
+
+def analyses_table(d: PackData) -> pd.DataFrame:
+    """Every indicator behind target with its analysis (or the lack of one): the workbook sheet."""
+    rows = [{"Code": code, "Indicateur": d.fw.indicator(code).label,
+             "Statut": f"{kpis.STATUS_SYMBOLS[s]} {kpis.STATUS_LABELS[s]}",
+             "Analyse du coordinateur": a["body"] if a else "Pas encore d'analyse",
+             "Écrite par": analyses.signature(a, d.fw) if a else ""}
+            for code, s, a in behind_target(d)]
+    return pd.DataFrame(rows, columns=["Code", "Indicateur", "Statut", "Analyse du coordinateur", "Écrite par"])
+
+
+def new_analyses(d: PackData) -> pd.DataFrame:
+    """Analyses written since the compared snapshot's date (all of them without a snapshot)."""
+    frame = d.analyses
+    if d.comparison is not None and d.comparison.old.taken_on is not None and not frame.empty:
+        frame = frame[pd.to_datetime(frame["written_at"]).dt.date > d.comparison.old.taken_on]
+    return frame
 
 
 def quality_notes(d: PackData) -> list[str]:
@@ -236,12 +276,12 @@ def followup_png(d: PackData) -> bytes:
     for i, op in enumerate(text.index):
         for j, col in enumerate(text.columns):
             s = state.loc[op, col]
-            if s == "received" and "retard" in text.loc[op, col]:
+            if s == "received" and text.loc[op, col].endswith("R"):
                 s = "late"
             ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=LATE_COLOR if s == "late" else reporting.CELL_COLORS[s],
                                        edgecolor="white",
                                        linewidth=1.5))
-            label = text.loc[op, col].replace(" en retard", "R").replace(" · ", "\n")
+            label = text.loc[op, col].replace(" · ", "\n")
             ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=7.5,
                     color="white" if s in ("received", "missing", "late") else "black")
     ax.set_xlim(0, len(text.columns))
@@ -401,6 +441,27 @@ def pdf_bytes(d: PackData) -> bytes:
             para(f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
         pdf.ln(2)
 
+    def analysed(rows: list[tuple[str, str, dict | None]]) -> None:
+        """Each indicator behind target, with the coordinator's analysis and the link that reopens it."""
+        for code, s, a in rows:
+            if pdf.get_y() > 175:
+                pdf.add_page()
+            pdf.set_font("DejaVu", "B", 9.5)
+            pdf.set_text_color(*_hex(kpis.STATUS_COLORS[s]))
+            pdf.multi_cell(0, 5, f"{kpis.STATUS_SYMBOLS[s]} {code} · {fw.indicator(code).label} : "
+                                 f"{kpis.STATUS_LABELS[s].lower()}", new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
+            pdf.set_font("DejaVu", "", 9)
+            text = (f"Analyse du coordinateur ({analyses.signature(a, fw)}) : {a['body']}" if a else
+                    "Analyse du coordinateur : pas encore écrite.")
+            pdf.multi_cell(0, 4.6, text, new_x="LMARGIN", new_y="NEXT")
+            pdf.set_font("DejaVu", "", 7.5)
+            pdf.set_text_color(90, 90, 90)
+            pdf.multi_cell(0, 4, links.page_url("Tendances", indicateur=code), new_x="LMARGIN", new_y="NEXT")
+            pdf.set_text_color(0, 0, 0)
+            pdf.ln(1)
+        pdf.ln(2)
+
     # -- 1. cover
     pdf.add_page()
     pdf.set_fill_color(0, 72, 120)
@@ -490,6 +551,7 @@ def pdf_bytes(d: PackData) -> bytes:
     pdf.image(io.BytesIO(coverage_png(d)), x=12, w=273)
     counts = d.cells["state"].value_counts()
     para(" · ".join(f"{coverage.GAP_LABELS[s]} : {int(counts.get(s, 0))}" for s in coverage.GAP_STATES), 10, "B")
+    para(f"Dans l'application : {links.page_url('Couverture', matrice='dimension_key')}", 8.5, "I")
 
     # -- 4. indicators by dimension
     pdf.add_page()
@@ -502,6 +564,8 @@ def pdf_bytes(d: PackData) -> bytes:
         h2(f"{dim.label} ({len(frame)} indicateurs)")
         fills = [_light(kpis.STATUS_COLORS[s], 0.7) for s in frame["_status"]]
         table(frame.drop(columns=["_status"]), widths=widths, size=8, fills=fills, limit=None, wrap=True)
+        analysed(behind_target(d, dim.code))
+        para(f"Dans l'application : {links.page_url('Tendances', dimension=dim.code)}", 8.5, "I")
 
     # -- 5. changes since the last snapshot
     pdf.add_page()
@@ -521,6 +585,22 @@ def pdf_bytes(d: PackData) -> bytes:
         table(snapshots.uploads_table(cmp, fw), widths=(15, 90, 118, 50), limit=25)
         h2(f"Valeurs nouvelles, corrigées ou retirées ({len(cmp.values)})")
         table(snapshots.values_table(cmp, fw), widths=(18, 95, 22, 20, 22, 30, 30, 36), limit=MAX_ROWS)
+        changed = [(c, s, analysis_of(d, c)) for c, s in zip(cmp.statuses["indicator"], cmp.statuses["new_status"],
+                                                              strict=True) if s in ("off_track", "at_risk")]
+        if changed:
+            h2(f"Analyses du coordinateur pour les indicateurs passés en retard ou à surveiller ({len(changed)})")
+            analysed(changed)
+    written = new_analyses(d)
+    h2(f"Analyses du coordinateur écrites depuis le dernier comité ({len(written)})")
+    if written.empty:
+        para("Aucune analyse écrite depuis.", 9, "I")
+    for a in written.to_dict("records"):
+        pdf.set_font("DejaVu", "B", 9.5)
+        pdf.multi_cell(0, 5, f"{a['indicator']} · {fw.indicator(a['indicator']).label} ({analyses.signature(a, fw)})",
+                       new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(0, 4.6, a["body"], new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
 
     # -- 6. completeness
     pdf.add_page()
@@ -528,6 +608,7 @@ def pdf_bytes(d: PackData) -> bytes:
     para(f"Rapports attendus = indicateurs dont l'opérateur est responsable × leurs périodes échues ; reçus = une "
          f"valeur retenue a été déposée. En retard : déposé plus de {reporting.deadline_text(fw)}.", 10)
     h2(f"Période suivie : {d.period.label_fr}")
+    para(f"Dans l'application : {links.page_url('Suivi', onglet='Rapports reçus', semestre=d.period.code)}", 8.5, "I")
     table(reporting.completeness_table(d.period_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
     h2("Depuis le début du programme")
     table(reporting.completeness_table(d.programme_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
@@ -583,17 +664,20 @@ def xlsx_bytes(d: PackData) -> bytes:
     from openpyxl.utils import get_column_letter
 
     readme = pd.DataFrame({"Élément": ["Document", "Période suivie", "Données au", "Dernier rapport reçu",
-                                        "Référentiel", "Comparaison", "Généré le", "Démonstration"],
+                                        "Référentiel", "Comparaison", "Généré le", "Démonstration", "Application",
+                                        "Mode réunion"],
                            "Valeur": [f"{TITLE} – {d.fw.portfolio.get('label', '')}", d.period.label_fr,
                                       fmt_date(d.data_end), fmt_date(d.last_upload), d.fw.version,
                                       d.comparison.old.label if d.comparison else "aucun instantané",
-                                      f"{d.generated_at:%d/%m/%Y %H:%M}", "oui" if d.is_demo else "non"]})
+                                      f"{d.generated_at:%d/%m/%Y %H:%M}", "oui" if d.is_demo else "non",
+                                      links.page_url("Accueil"), links.page_url("Réunion")]})
     text, _ = reporting.matrix_grid(d.matrix, d.fw)
     sheets: dict[str, pd.DataFrame] = {
         "Lisez-moi": readme,
         "Chiffres clés": pd.DataFrame(tiles(d), columns=["Indicateur clé", "Valeur", "Précision"]),
         "Par dimension": dimension_table(d),
         "Indicateurs": indicators_table(d).drop(columns=["_status"]),
+        "Analyses": analyses_table(d),
         "Couverture": d.cells[["row_label", "col_label", "n_indicators", "n_with_data", "n_behind",
                                "state_label"]].rename(columns={
                                    "row_label": "Dimension", "col_label": "Clé", "n_indicators": "Indicateurs",

@@ -307,6 +307,17 @@ def parse_period(value: object, calendar: Calendar) -> Period:
     raise _unreadable(value)
 
 
+def label_of(code: object, calendar: Calendar) -> str:
+    """The French label of a stored period code (« 2019-Q3 » → « T3 2019 »), for people;
+    the code itself when it cannot be read, « – » when there is none. Codes stay in CSVs."""
+    if not isinstance(code, str) or not code:
+        return "–"
+    try:
+        return period_from_code(code, calendar).label_fr
+    except (PeriodError, ValueError):
+        return code
+
+
 def period_from_code(code: str, calendar: Calendar) -> Period:
     """The period for a canonical code as stored in the database ("2019-Q3", "S05", ...).
 

@@ -23,14 +23,13 @@ from email.utils import formatdate, make_msgid
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import templates
+from ardenne_kpi import links, templates
 from ardenne_kpi.db import reminders as sql
 from ardenne_kpi.errors import ArdenneError, PeriodError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period, period_from_code
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEFAULT_APP_URL = "http://localhost:8501"
 DEFAULT_SENDER = "coordination@ardenne-kpi.invalid"
 
 
@@ -96,7 +95,7 @@ def build(con: duckdb.DuckDBPyConnection, fw: Framework, items: pd.DataFrame, wi
     """One reminder per operator with reports of `window` missing past their deadline, in
     framework order. `items` come from reporting.report_items."""
     today = today or dt.date.today()
-    app_url = (app_url or os.environ.get("ARDENNE_APP_URL", "") or DEFAULT_APP_URL).rstrip("/")
+    app_url = app_url.rstrip("/") + "/Import" if app_url else links.page_url("Importer")
     missing = missing_reports(items, window)
     out = []
     for op in fw.operators:

@@ -220,7 +220,8 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(text grid, state grid): operators as rows (framework order), periods as columns.
 
-    The text reads without colour: "✔ 12/12", "◐ 5/12 · 2 en retard", "✘ 0/8".
+    The text reads without colour: "✔ 12/12", "◐ 5/12 · 2R" (2 received late), "✘ 0/8": short,
+    so that a cell stays whole on a projector.
     """
     if cells.empty:
         return pd.DataFrame(), pd.DataFrame()
@@ -230,7 +231,7 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
     text = pd.DataFrame("", index=ops, columns=columns)
     state = pd.DataFrame("none", index=ops, columns=columns)
     for row in cells.itertuples(index=False):
-        note = f" · {row.late} en retard" if row.late else ""
+        note = f" · {row.late}R" if row.late else ""
         text.loc[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
         state.loc[row.operator, row.column] = row.state
     if labels:

@@ -20,6 +20,7 @@ from ardenne_kpi.db import snapshots as sql
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.periods import label_of
 
 IDENTITY = ["indicator", "operator", "zone", "audience", "period"]
 CHANGE_LABELS = {"new": "Nouvelle valeur", "changed": "Valeur corrigée", "withdrawn": "Valeur retirée"}
@@ -239,7 +240,7 @@ def values_table(cmp: Comparison, fw: Framework) -> pd.DataFrame:
         "Libellé": v["indicator"].map(lambda c: fw.label("indicators", c)),
         "Opérateur": v["operator"],
         "Zone": v["zone"],
-        "Période": v["period"],
+        "Période": v["period"].map(lambda c: label_of(c, fw.calendar)),
         "Avant": v["old_value"].map(lambda x: fmt_number(x, 1 if x == x and x % 1 else 0)),
         "Après": v["new_value"].map(lambda x: fmt_number(x, 1 if x == x and x % 1 else 0)),
         "Changement": v["change"].map(CHANGE_LABELS),

@@ -199,6 +199,14 @@ def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
     return workbook_bytes(template_workbook(con, fw, operator, period, today=today))
 
 
+def _given(given) -> tuple:
+    """(value, numerator, denominator, comment) from a value given to fill a template: a number,
+    (value, numerator, denominator) or (value, numerator, denominator, comment)."""
+    if not isinstance(given, tuple):
+        return given, None, None, None
+    return (*given, None)[:4] if len(given) == 3 else tuple(given[:4])
+
+
 def template_workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
                       *, today: dt.date | None = None, values: Mapping[tuple[str, str, str, str], float] | None = None
                       ) -> Workbook:
@@ -317,8 +325,8 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
         target = ind.final_target
         number_format = "#,##0.##" if ind.unit.strip() != "%" else "0.0"
         given = unplaced.pop((ind.code, row.period.code, row.zone, row.audience or ""), None)
-        value, numerator, denominator = given if isinstance(given, tuple) else (given, None, None)
-        line = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, value, None,
+        value, numerator, denominator, comment = _given(given)
+        line = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, value, comment,
                 numerator, denominator, row.last_value, row.last_period.label_fr if row.last_period else None,
                 target.value, target.period.label_fr]
         for col, cell_value in enumerate(line, start=1):
@@ -332,9 +340,9 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
     for extra, ((code, period_code, zone, audience), given) in enumerate(unplaced.items(), start=r):
         if extra >= r + EXTRA_ROWS:
             raise ValueError(f"more than {EXTRA_ROWS} values without a line of the template")
-        value, numerator, denominator = given if isinstance(given, tuple) else (given, None, None)
-        for col, cell_value in zip((1, 4, 5, 6, 7, 9, 10),
-                                   (code, period_code, zone, audience or None, value, numerator, denominator),
+        value, numerator, denominator, comment = _given(given)
+        for col, cell_value in zip((1, 4, 5, 6, 7, 8, 9, 10),
+                                   (code, period_code, zone, audience or None, value, comment, numerator, denominator),
                                    strict=True):
             put_cell(ws, extra, col, cell_value)
     last_row = r + EXTRA_ROWS - 1

@@ -4,10 +4,11 @@ cached framework, French number formatting, navigation and error display shared 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -33,6 +34,7 @@ PAGES = [
     ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
     ("pages/5_Suivi.py", "Suivi des rapports", ":material/fact_check:"),
     ("pages/6_Marque.py", "Plateforme de marque", ":material/verified:"),
+    ("pages/7_Reunion.py", "Mode réunion", ":material/co_present:"),
     *PUBLIC_PAGES,
 ]
 
@@ -42,8 +44,50 @@ _CSS = """
 html, body, [class*="css"] { font-size: 18px; }
 [data-testid="stMetricValue"] { font-size: 2.4rem; font-weight: 700; }
 [data-testid="stMetricLabel"] p { font-size: 1.05rem; }
+/* Long chart and tile labels wrap instead of being cut. */
+[data-testid="stMetricLabel"] p, [data-testid="stMetricLabel"] div { white-space: normal; overflow: visible; }
+/* Streamlit's own English, where it offers no option: the file drop zone says it in French... */
+[data-testid="stFileUploaderDropzoneInstructions"] > div > span,
+[data-testid="stFileUploaderDropzoneInstructions"] > div > small { display: none; }
+[data-testid="stFileUploaderDropzoneInstructions"] > div::before {
+  content: "Glissez-déposez les fichiers ici"; display: block; font-weight: 600; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"] p { display: none; }
+[data-testid="stFileUploaderDropzone"] button [data-testid="stMarkdownContainer"]::after { content: "Parcourir"; }
+/* ...and the table toolbar (English tooltips) is hidden: each page offers its own downloads. */
+[data-testid="stElementToolbar"] { display: none; }
 </style>
 """
+
+# The meeting mode: no sidebar (nor its toggle), no Streamlit header, larger type.
+_MEETING_CSS = """
+<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stHeader"], [data-testid="stToolbar"] { display: none; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
+html, body, [class*="css"] { font-size: 22px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
+[data-testid="stMetricLabel"] p { font-size: 1.25rem; }
+h1 { font-size: 2.3rem !important; padding-top: 0.4rem !important; }
+</style>
+"""
+
+# A table shows every row on a projector (no scrolling inside it) up to this many rows.
+TABLE_ROWS = 60
+ROW_PX = 35
+
+
+def table_height(n_rows: int, row_px: int = ROW_PX) -> int:
+    """Pixels for a table showing `n_rows` rows whole, header included (Streamlit's rows are 35 px)."""
+    return row_px * (min(max(n_rows, 1), TABLE_ROWS) + 1) + 3
+
+
+def table(frame, *, wide: str | None = None, container=None, row_height: int = ROW_PX, **kwargs) -> None:
+    """A French table, every row visible (height from the row count), no index; `wide`
+    names a long text column given more room (a comment, a message)."""
+    config = {wide: st.column_config.TextColumn(width="large")} if wide else None
+    (container or st).dataframe(frame, hide_index=True, width="stretch", row_height=row_height,
+                                height=table_height(len(frame), row_height), column_config=config, **kwargs)
 
 
 @dataclass(frozen=True)
@@ -109,15 +153,17 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
 
 
 def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False,
-               public: bool = False, menu: bool = True) -> PageContext:
+               public: bool = False, menu: bool = True, meeting: bool = False) -> PageContext:
     """Configure the page, open the database, draw the menu and the banners; call first on every page.
 
     The home page explains the banners in full; other pages keep them to one line. A
     `public` page opens without signing in (its user is then accounts.ANONYMOUS, with no
     right at all): it must show only what the portal publishes. Without `menu` the page has
-    no sidebar (one figure embedded in a partner's site)."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide")
-    st.markdown(_CSS, unsafe_allow_html=True)
+    no sidebar (one figure embedded in a partner's site). `meeting`: the meeting mode,
+    without sidebar, in large type, its banners in one line at most."""
+    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
+                       initial_sidebar_state="collapsed" if meeting else "auto")
+    st.markdown(_CSS + (_MEETING_CSS if meeting else ""), unsafe_allow_html=True)
     try:
         con, path, created = connection()
         with st.spinner("La base est occupée par une commande (un import en ligne de commande ?) : "
@@ -130,7 +176,10 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
     user, mode = _signed_in_user(con, fw, public=public)
     if menu:
         _menu(fw, path, user)
-    _banners(con, mode, full=home)
+    if meeting:
+        _meeting_banner(con, mode)
+    else:
+        _banners(con, mode, full=home)
     return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
 
 
@@ -152,6 +201,17 @@ def _menu(fw: Framework, path: Path, user: User) -> None:
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
+
+
+def _meeting_banner(con: Database, mode: str) -> None:
+    """At most one line above the slides: what the committee must know about these figures."""
+    parts = []
+    if db.is_demo(con):
+        parts.append("Données de démonstration, non réelles")
+    if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
+        parts.append("mode local, sans authentification")
+    if parts:
+        st.caption(" · ".join(parts), help="Voir la page d'accueil.")
 
 
 def _banners(con: Database, mode: str, *, full: bool) -> None:
@@ -282,6 +342,65 @@ def _oidc_user() -> User:
 def refuse(exc: AccessError) -> None:
     """Show why an action is refused, in one sentence."""
     st.error(exc.message, icon=":material/block:")
+
+
+# ---------------------------------------------------------------- links that reopen a view
+
+
+def from_url(param: str, key: str, options: Sequence | None = None, *, default: Any = None,
+             parse: Callable[[str], Any] = str, many: bool = False) -> None:
+    """Give the widget `key` its value before it is drawn: from `?param=` the first time the
+    page runs in this session (a pasted link reopens the same view), else `default` when the
+    widget has no value yet. A value the link cannot mean (unknown code) is ignored. `many`:
+    a multiselect, its values comma-separated in the link.
+
+    The widget itself must then be drawn without `index=`/`value=`/`default=`: its session
+    state carries the value (Streamlit warns when both are given)."""
+    loaded = st.session_state.setdefault("_url_loaded", set())
+    if key not in loaded:
+        loaded.add(key)
+        raw = st.query_params.get(param)
+        if raw is not None and many:
+            st.session_state[key] = [v for v in raw.split(",") if options is None or v in options]
+            return
+        if raw is not None:
+            try:
+                value = parse(raw)
+            except (ValueError, TypeError, ArdenneError):
+                value = None
+            if value is not None and (options is None or value in options):
+                st.session_state[key] = value
+                return
+    if key not in st.session_state and default is not None:
+        st.session_state[key] = default
+
+
+def to_url(params: dict[str, Any]) -> None:
+    """Write the view into the address bar (`?param=value`; None removes it), so the link
+    can be pasted to reopen this view."""
+    for param, value in params.items():
+        if isinstance(value, (list, tuple)):
+            value = ",".join(str(v) for v in value)
+        text = None if value is None or value == "" else str(value)
+        if text is None:
+            if param in st.query_params:
+                del st.query_params[param]
+        elif st.query_params.get(param) != text:
+            st.query_params[param] = text
+
+
+def page_link(file: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:
+    """A link to another page of the app (with the view `query_params` describe); nothing when
+    the page runs as its own entry point (AppTest on one page), which has no other pages."""
+    try:
+        st.page_link(file, label=label, icon=icon, query_params=query_params)
+    except StreamlitPageNotFoundError:
+        st.caption(label)
+
+
+def copy_link_caption() -> None:
+    st.caption("Le lien de cette page (barre d'adresse) rouvre cette vue : filtres et choix compris.",
+               help="Copiez l'adresse pour la coller dans un courriel ou dans le dossier du comité.")
 
 
 # French formats (ardenne_kpi.format), re-exported so pages need one import.

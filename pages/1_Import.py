@@ -32,15 +32,19 @@ if ctx.user.local:
 else:
     user = ctx.user.name  # the signed-in account is the uploader
     name_col.text_input("Import enregistré au nom de", value=user, disabled=True)
+ui.from_url("operateur", "import_operator", allowed, default=allowed[0] if ctx.user.role == "partner" and allowed else None)
 operator = operator_col.selectbox(
-    "Opérateur", allowed, index=0 if ctx.user.role == "partner" else None, key="import_operator",
+    "Opérateur", allowed, index=None, key="import_operator",
     format_func=lambda c: f"{c} · {fw.label('operators', c)}",
     placeholder="Lu dans le fichier (ligne « Opérateur : … »)",
     disabled=not allowed,
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
          "si le fichier en nomme un autre, il est refusé.")
-tab_import, tab_entry, tab_template, tab_history = st.tabs(
-    ["Déposer des rapports", "Saisir en ligne", "Modèle de rapport à remplir", "Historique et annulation"])
+ui.to_url({"operateur": operator})
+TABS = ["Déposer des rapports", "Saisir en ligne", "Modèle de rapport à remplir", "Historique et annulation"]
+ui.from_url("onglet", "import_tab", TABS)
+tab_import, tab_entry, tab_template, tab_history = st.tabs(TABS, key="import_tab", on_change="rerun")
+ui.to_url({"onglet": st.session_state.get("import_tab")})
 
 with tab_import:
     if not allowed:
@@ -100,10 +104,7 @@ with tab_import:
                                        ".xlsx (les valeurs seules, sans la mise en forme d'origine).")
                 if result.status != "refused" and not result.changes.empty:
                     st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
-                    st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch",
-                                 column_config={
-                                     "Ancienne valeur": st.column_config.NumberColumn(format="localized"),
-                                     "Nouvelle valeur": st.column_config.NumberColumn(format="localized")})
+                    ui.table(import_review.changes_table(result.changes, fw), wide="Libellé")
                 if verdict.can_commit and not accounts.can_upload(ctx.user, result.operator):
                     try:
                         accounts.check_upload(ctx.user, result.operator)
@@ -205,7 +206,7 @@ with tab_history:
     if uploads.empty:
         st.info("Aucun import pour l'instant.")
     else:
-        st.dataframe(import_review.history_table(uploads), hide_index=True, width="stretch", height=300)
+        ui.table(import_review.history_table(uploads))
         choice = st.selectbox("Import", uploads.index, key="history_choice",
                               format_func=lambda i: import_review.upload_choice(uploads.loc[i]))
         upload = uploads.loc[choice]
@@ -230,11 +231,11 @@ with tab_history:
                 with ui.user_errors():
                     plan = importer.rollback_preview(con, upload_id)
                     st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
-                    st.dataframe(import_review.rollback_table(plan), hide_index=True, width="stretch")
+                    ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
                         accounts.check_admin(ctx.user, "annuler un import")
-                        outcome = importer.rollback(con, upload_id, user=user or None)
+                        outcome = importer.rollback(con, upload_id, user=user or ctx.user.name)
                         state.pop("rollback_ask", None)
                         state.rollback_done = (
                             f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "

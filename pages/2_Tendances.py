@@ -1,37 +1,43 @@
-"""Tendances: where each indicator stands, whether it is on track for its target, and where its numbers come from."""
+"""Tendances: where each indicator stands, whether it is on track for its target, what the partners and the
+coordinator say about it, and where its numbers come from."""
 
 import streamlit as st
 
-from ardenne_kpi import accounts, charts_kpis, kpis, ui
+from ardenne_kpi import accounts, analyses, charts_kpis, kpis, ui
 from ardenne_kpi.format import csv_excel_fr
+from ardenne_kpi.periods import label_of
 from ardenne_kpi.reports import importer
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
-def choice(container, label, section, key):
+# (URL parameter, label, framework section, widget key): the filters, all kept in the link.
+FILTERS = [("dimension", "Dimension", "dimensions", "t_dim"), ("cle", "Clé du mix", "keys", "t_key"),
+           ("objectif", "Objectif", "objectives", "t_obj"), ("projet", "Projet", "projects", "t_proj"),
+           ("operateur", "Opérateur", "operators", "t_op"), ("public", "Public", "audiences", "t_aud"),
+           ("zone", "Zone", "zones", "t_zone")]
+
+
+def choice(label, section, key, param):
     codes = [e.code for e in getattr(fw, section)]
-    return container.selectbox(label, [None, *codes], key=key, placeholder="Tous",
-                               format_func=lambda c: "Tous / toutes" if c is None else f"{c} · {fw.label(section, c)}")
+    ui.from_url(param, key, codes)
+    return st.selectbox(label, [None, *codes], key=key,
+                        format_func=lambda c: "Tous / toutes" if c is None else f"{c} · {fw.label(section, c)}")
 
 
 st.title("Tendances des indicateurs")
 
 with st.sidebar:
     st.subheader("Filtres")
-    dimension = choice(st, "Dimension", "dimensions", "t_dim")
-    key = choice(st, "Clé du mix", "keys", "t_key")
-    objective = choice(st, "Objectif", "objectives", "t_obj")
-    project = choice(st, "Projet", "projects", "t_proj")
-    operator = choice(st, "Opérateur", "operators", "t_op")
-    audience = choice(st, "Public", "audiences", "t_aud")
-    zone = choice(st, "Zone", "zones", "t_zone")
-    grain = st.radio("Granularité", list(kpis.GRAIN_LABELS), index=2, key="t_grain",
-                     format_func=kpis.GRAIN_LABELS.get)
+    picked = {param: choice(label, section, key, param) for param, label, section, key in FILTERS}
+    ui.from_url("grain", "t_grain", list(kpis.GRAIN_LABELS), default="programme-semester")
+    grain = st.radio("Granularité", list(kpis.GRAIN_LABELS), key="t_grain", format_func=kpis.GRAIN_LABELS.get)
+ui.to_url({**picked, "grain": grain})
 
-codes = tuple(kpis.select_indicators(fw, dimension=dimension, key=key, objective=objective, project=project,
-                                     operator=operator, audience=audience))
-operators = [operator] if operator else None
-zones = [zone] if zone else None
+codes = tuple(kpis.select_indicators(fw, dimension=picked["dimension"], key=picked["cle"],
+                                     objective=picked["objectif"], project=picked["projet"],
+                                     operator=picked["operateur"], audience=picked["public"]))
+operators = [picked["operateur"]] if picked["operateur"] else None
+zones = [picked["zone"]] if picked["zone"] else None
 scoped = bool(operators or zones)
 
 if not codes:
@@ -43,6 +49,17 @@ if status["n_values"].sum() == 0:
     st.info("Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
             "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import.")
     st.stop()
+
+written = analyses.current(con)
+is_admin = accounts.is_admin(ctx.user)
+if is_admin:
+    todo = analyses.missing(status, written)
+    if not todo.empty:
+        with st.expander(f"À préparer avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller "
+                         "sans analyse du coordinateur", icon=":material/edit_note:"):
+            st.markdown("\n".join(
+                f"- {kpis.STATUS_SYMBOLS[s]} **{c}** · {label} ({label_of(p, fw.calendar)})"
+                for c, label, s, p in todo.itertuples(index=False)))
 
 counts = kpis.status_counts(status)
 for column, (s, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
@@ -56,7 +73,9 @@ series = ui.cached(kpis.trends, con, fw, codes, grain, operators=operators, zone
 
 # ------------------------------------------------------------------ one indicator in detail
 st.header("Un indicateur en détail")
+ui.from_url("indicateur", "t_indicator", list(codes))
 code = st.selectbox("Indicateur", codes, key="t_indicator", format_func=lambda c: f"{c} · {fw.indicator(c).label}")
+ui.to_url({"indicateur": code})
 ind = fw.indicator(code)
 row = status.set_index("indicator").loc[code]
 shown_grain = kpis.display_grain(ind, grain)
@@ -69,17 +88,48 @@ st.markdown(
     f"font-weight:700'>{kpis.STATUS_SYMBOLS[row['status']]} {kpis.STATUS_LABELS[row['status']]}</span>"
     f"&nbsp; {ind.unit} · {kpis.GRAIN_LABELS.get(shown_grain, shown_grain)}",
     unsafe_allow_html=True)
-m1, m2, m3, m4, m5 = st.columns(5)
-m1.metric(f"Dernière valeur ({row['latest_period'] or '–'})", ui.fmt_number(row["latest_value"], decimals))
-m2.metric(f"Référence ({ind.baseline.period.code})", ui.fmt_number(ind.baseline.value, decimals))
-m3.metric(f"Cible ({row['target_period']})", ui.fmt_number(row["target"], decimals))
-m4.metric("Attendu à cette date", ui.fmt_number(row["expected"], decimals))
-m5.metric("Progression vers la cible", ui.fmt_percent(row["progress"]))
+# Short labels, the period on its own line: whole at 1280 px on a projector.
+tiles = [("Dernière valeur", ui.fmt_number(row["latest_value"], decimals), label_of(row["latest_period"], fw.calendar)),
+         ("Référence", ui.fmt_number(ind.baseline.value, decimals), ind.baseline.period.label_fr),
+         ("Cible", ui.fmt_number(row["target"], decimals), label_of(row["target_period"], fw.calendar)),
+         ("Attendu ce jour", ui.fmt_number(row["expected"], decimals), "rythme linéaire"),
+         ("Progression", ui.fmt_percent(row["progress"]), "vers la cible")]
+for column, (label, value, when) in zip(st.columns(5), tiles, strict=True):
+    column.metric(label, value)
+    column.caption(when)
 if row["note"]:
     st.caption(row["note"])
 st.caption(f"Règle de calcul : {kpis.rule_text(ind)}")
 if shown_grain != grain:
     st.caption(kpis.display_grain_reason(ind, grain))
+
+# ------------------------------------------------------------------ the coordinator's analysis
+assessed = row["latest_period"] if isinstance(row["latest_period"], str) else None
+analysis = analyses.find(written, code, assessed) or analyses.latest_for(written, code)
+with st.container(border=True):
+    st.markdown("**Analyse du coordinateur**")
+    if analysis:
+        st.markdown(analysis["body"])
+        st.caption(analyses.signature(analysis, fw))
+    else:
+        st.caption("Pas encore d'analyse du coordinateur pour cet indicateur.")
+    if is_admin:
+        periods = list(dict.fromkeys([p for p in [assessed] if p] + (
+            list(trend[trend["n_values"] > 0]["period"])[::-1] if trend is not None else [])))
+        if periods:
+            with st.expander("Écrire ou corriger l'analyse", icon=":material/edit:"):
+                about = st.selectbox("Période analysée", periods, key=f"analysis_period_{code}",
+                                     format_func=lambda p: label_of(p, fw.calendar))
+                before = analyses.find(written, code, about)
+                body = st.text_area("Analyse (lue en comité)", value=before["body"] if before else "",
+                                    key=f"analysis_body_{code}_{about}", max_chars=analyses.MAX_CHARS, height=140,
+                                    placeholder="Ce qui explique l'écart à la cible, ce qui est prévu…")
+                if st.button("Enregistrer l'analyse", type="primary", icon=":material/save:",
+                             key=f"analysis_save_{code}"):
+                    with ui.user_errors():
+                        analyses.write(con, fw, ctx.user, code, about, body)
+                        st.toast("Analyse enregistrée.", icon=":material/check_circle:")
+                        st.rerun()
 
 if trend is None:
     st.info("Aucune valeur déclarée pour cet indicateur avec ces filtres (non déclaré n'est pas zéro).")
@@ -92,28 +142,35 @@ else:
                                              status=row["status"], reason=reason),
                     width="stretch", config={"displayModeBar": False})
     with st.expander("Vue Interreg : déjà déclaré + cette période = total, face à la cible"):
-        st.dataframe(kpis.interreg_table(fw, code, kpis.interreg_view(fw, code, trend), fmt=ui.fmt_number),
-                     hide_index=True, width="stretch")
+        ui.table(kpis.interreg_table(fw, code, kpis.interreg_view(fw, code, trend), fmt=ui.fmt_number))
 
-    # ------------------------------------------------------------------ table, download, lineage
+    # ------------------------------------------------------------------ table, comments, download, lineage
     st.subheader("Valeurs")
-    st.dataframe(kpis.values_table(fw, code, trend, fmt=ui.fmt_number), hide_index=True, width="stretch")
+    ui.table(kpis.values_table(fw, code, trend, fmt=ui.fmt_number))
     st.download_button("Télécharger les valeurs (.csv pour Excel)", csv_excel_fr(kpis.values_table(fw, code, trend)),
                        file_name=f"{code}_{shown_grain}.csv", mime="text/csv", icon=":material/download:")
 
+    st.subheader("Commentaires des partenaires")
+    comments = analyses.partner_comments(con, fw, code, operators=operators, zones=zones)
+    if comments.empty:
+        st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
+    else:
+        ui.table(analyses.comments_table(fw, comments, decimals, ind.unit), wide="Commentaire du partenaire")
+
     st.subheader("D'où vient ce chiffre ?")
     reported = trend[trend["n_values"] > 0]
+    ui.from_url("periode", "t_lineage", list(reported["period"]))
     period = st.selectbox("Valeur", reported["period"], key="t_lineage", index=None,
                           placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
                           format_func=dict(zip(reported["period"], reported["label"], strict=False)).get)
+    ui.to_url({"periode": period})
     if period:
         with ui.user_errors():
             note = reported.set_index("period").loc[period, "note"]
             if note:
                 st.caption(note)
             behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones)
-            st.dataframe(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals), hide_index=True,
-                         width="stretch")
+            ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
             kept = behind[behind["stored_path"].notna()].drop_duplicates("upload_id")
             if kept.empty:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
@@ -131,7 +188,9 @@ else:
 
     # ------------------------------------------------------------------ breakdown
     st.subheader("Ventilation")
+    ui.from_url("par", "t_by", list(kpis.BY_LABELS), default=next(iter(kpis.BY_LABELS)))
     by = st.radio("Par", list(kpis.BY_LABELS), horizontal=True, key="t_by", format_func=kpis.BY_LABELS.get)
+    ui.to_url({"par": by})
     parts = ui.cached(kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones)
     labels = {c: kpis.group_label(fw, by, c) for c in parts[by].unique()}
     st.plotly_chart(charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch",
@@ -140,3 +199,4 @@ else:
 # ------------------------------------------------------------------ all filtered indicators
 st.header(f"Vue d'ensemble : {len(codes)} indicateur(s)")
 st.plotly_chart(charts_kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
+ui.copy_link_caption()

@@ -13,10 +13,23 @@ st.markdown("Chaque case croise deux axes du plan. **La couleur dit l'état** de
             "compte. Cliquez une case pour voir ses indicateurs.")
 
 semesters = [s.code for s in fw.calendar.semesters]
+
+
+def pair(text: str) -> tuple[str, str]:
+    first, second = text.split("~")
+    return first, second
+
+
 with st.container(border=True):
+    ui.from_url("periode", "coverage_window", parse=pair, default=(semesters[0], semesters[-1]))
+    if not set(st.session_state["coverage_window"]) <= set(semesters):
+        st.session_state["coverage_window"] = (semesters[0], semesters[-1])
     start, end = st.select_slider(
-        "Période (semestres du programme)", options=semesters, value=(semesters[0], semesters[-1]),
+        "Période (semestres du programme)", options=semesters,
         format_func=lambda code: fw.calendar.semester(code).label_fr, key="coverage_window")
+    for param, key, section in (("projet", "project", "projects"), ("operateur", "operator", "operators"),
+                                ("public", "audience", "audiences"), ("zone", "zone", "zones")):
+        ui.from_url(param, f"coverage_{key}", [e.code for e in getattr(fw, section)])
     f1, f2, f3, f4 = st.columns(4)
     project = f1.selectbox("Projet", [p.code for p in fw.projects], index=None, placeholder="Tous", key="coverage_project",
                            format_func=lambda c: fw.label("projects", c))
@@ -29,10 +42,14 @@ with st.container(border=True):
     zone = f4.selectbox("Zone", [z.code for z in fw.zones], index=None, placeholder="Toutes", key="coverage_zone",
                         format_func=lambda c: fw.label("zones", c))
 
-kind = st.segmented_control("Matrice", list(coverage.SPECS), default="dimension_key", key="coverage_kind",
+ui.from_url("matrice", "coverage_kind", list(coverage.SPECS), default="dimension_key")
+kind = st.segmented_control("Matrice", list(coverage.SPECS), key="coverage_kind",
                             format_func=lambda k: coverage.SPECS[k].title) or "dimension_key"
-measure = st.segmented_control("Chaque case compte", list(coverage.MEASURES), default="n_indicators",
+ui.from_url("mesure", "coverage_measure", list(coverage.MEASURES), default="n_indicators")
+measure = st.segmented_control("Chaque case compte", list(coverage.MEASURES),
                                key="coverage_measure", format_func=coverage.MEASURES.get) or "n_indicators"
+ui.to_url({"periode": f"{start}~{end}", "projet": project, "operateur": operator, "public": audience, "zone": zone,
+           "matrice": kind, "mesure": measure})
 
 with ui.user_errors():
     filters = coverage.Filters(window=coverage.window_of(fw, start, end), project=project, operator=operator,
@@ -62,8 +79,10 @@ with ui.user_errors():
     if clicked and clicked in choices and clicked != st.session_state.get(f"{picked_key}_click"):
         st.session_state[f"{picked_key}_click"] = clicked
         st.session_state[picked_key] = clicked
+    ui.from_url("case", picked_key, list(choices), parse=pair)
     cell = st.selectbox("Case affichée", list(choices), index=None, key=picked_key, format_func=choices.get,
                         placeholder="Cliquez une case de la carte, ou choisissez-la ici")
+    ui.to_url({"case": "~".join(cell) if cell else None})
 
     if cell is not None:
         row, col = cell
@@ -76,7 +95,7 @@ with ui.user_errors():
             st.info("Aucun indicateur ne sert cette case : c'est un manque du plan. Rattachez-y un indicateur "
                     "dans le référentiel (page « Référentiel »).")
         else:
-            st.dataframe(coverage.cell_table(matrix, row, col, fmt=ui.fmt_number), hide_index=True, width="stretch")
+            ui.table(coverage.cell_table(matrix, row, col, fmt=ui.fmt_number, calendar=fw.calendar))
 
     period_name = f"{start}-{end}" if start != end else start
     d1, d2 = st.columns(2)

@@ -27,34 +27,40 @@ tab_ind, tab_dims, tab_obj, tab_proj, tab_actors = st.tabs(
 
 with tab_ind:
     c1, c2, c3, c4 = st.columns(4)
-    dims = c1.multiselect("Dimension", [d.code for d in fw.dimensions], format_func=lambda c: fw.label("dimensions", c))
-    keys = c2.multiselect("Clé", [k.code for k in fw.keys], format_func=lambda c: fw.label("keys", c))
-    projects = c3.multiselect("Projet", [p.code for p in fw.projects], format_func=lambda c: fw.label("projects", c))
-    operators = c4.multiselect("Opérateur", [o.code for o in fw.operators],
-                               format_func=lambda c: fw.label("operators", c))
-    search = st.text_input("Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01")
+    picked = {}
+    for column, (param, label, section) in zip((c1, c2, c3, c4), (
+            ("dimension", "Dimension", "dimensions"), ("cle", "Clé", "keys"), ("projet", "Projet", "projects"),
+            ("operateur", "Opérateur", "operators")), strict=True):
+        codes = [e.code for e in getattr(fw, section)]
+        ui.from_url(param, f"ref_{param}", codes, many=True)
+        picked[param] = column.multiselect(label, codes, key=f"ref_{param}", placeholder="Tous",
+                                           format_func=lambda c, section=section: fw.label(section, c))
+    dims, keys, projects, operators = picked.values()
+    ui.from_url("recherche", "ref_search")
+    search = st.text_input("Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01", key="ref_search")
+    ui.to_url({**picked, "recherche": search})
     table = referential.indicators_table(fw, dimensions=dims, keys=keys, projects=projects, operators=operators,
                                          search=search)
     st.caption(f"{len(table)} indicateur(s)")
-    st.dataframe(table, hide_index=True, width="stretch", height=520)
+    ui.table(table, wide="Libellé" if "Libellé" in table.columns else None)
 
 with tab_dims:
-    st.dataframe(referential.dimensions_table(fw), hide_index=True, width="stretch")
+    ui.table(referential.dimensions_table(fw))
     st.subheader("Clés et thèmes")
     st.caption("Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
                "référentiel (colonne « thème » de la feuille « Clés »).")
-    st.dataframe(referential.keys_table(fw), hide_index=True, width="stretch")
+    ui.table(referential.keys_table(fw))
 
 with tab_obj:
-    st.dataframe(referential.objectives_table(fw), hide_index=True, width="stretch")
+    ui.table(referential.objectives_table(fw))
 
 with tab_proj:
-    st.dataframe(referential.projects_table(fw), hide_index=True, width="stretch", height=520)
+    ui.table(referential.projects_table(fw))
 
 with tab_actors:
     for title, frame in referential.actors_tables(fw).items():
         st.subheader(title)
-        st.dataframe(frame, hide_index=True, width="stretch")
+        ui.table(frame)
 
 st.divider()
 if not accounts.is_admin(ctx.user):

@@ -20,14 +20,22 @@ data_end, _ = reporting.latest_data(ctx.con)
 semesters = reporting.semester_choices(fw, today)
 current = reporting.last_closed_semester(fw, data_end)
 
-tab_matrix, tab_snapshots, tab_pack = st.tabs(["Rapports reçus", "Instantanés de comité", "Dossier du comité"])
+TABS = ["Rapports reçus", "Instantanés de comité", "Dossier du comité"]
+ui.from_url("onglet", "suivi_tab", TABS)
+tab_matrix, tab_snapshots, tab_pack = st.tabs(TABS, key="suivi_tab", on_change="rerun")
+ui.to_url({"onglet": st.session_state.get("suivi_tab")})
 
 with tab_matrix:
     if items.empty:
         st.info("Le référentiel n'attend encore aucun rapport (aucune période échue).")
     else:
-        choice = st.selectbox("Semestre du programme", semesters, index=semesters.index(current)
-                              if current in semesters else len(semesters) - 1, format_func=lambda p: p.label_fr)
+        codes = [p.code for p in semesters]
+        ui.from_url("semestre", "suivi_semester", codes,
+                    default=current.code if current.code in codes else codes[-1])
+        code = st.selectbox("Semestre du programme", codes, key="suivi_semester",
+                            format_func=lambda c: semesters[codes.index(c)].label_fr)
+        ui.to_url({"semestre": code})
+        choice = semesters[codes.index(code)]
         in_period = items[(items["period_end"] >= choice.start) & (items["period_end"] <= choice.end)]
         summary = reporting.summarise(in_period, fw)
         expected, received = int(summary["expected"].sum()), int(summary["received"].sum())
@@ -41,7 +49,7 @@ with tab_matrix:
             st.warning("Aucun rapport reçu pour ce semestre. Importez les rapports des partenaires depuis la page "
                        "« Importer un rapport ».")
         st.subheader("Complétude par opérateur")
-        st.dataframe(reporting.completeness_table(summary), hide_index=True, width="stretch")
+        ui.table(reporting.completeness_table(summary))
 
         st.subheader("Relances")
         if not accounts.is_admin(ctx.user):
@@ -80,9 +88,11 @@ with tab_matrix:
 
         st.subheader("Opérateurs × semestres")
         st.caption("✔ reçu · ◐ partiel · ✘ manquant (délai dépassé) · … attendu, délai en cours ; "
-                   "« n en retard » : rapports reçus après le délai.")
+                   "« nR » : n rapports reçus après le délai.")
         text, state = reporting.matrix_grid(reporting.matrix(items, fw), fw)
-        st.dataframe(reporting.matrix_style(text, state), width="stretch", height=45 + 35 * len(text))
+        # Every operator and whole cells on a projector: the height from the rows, wide columns.
+        st.dataframe(reporting.matrix_style(text, state), width="stretch", height=ui.table_height(len(text)),
+                     row_height=ui.ROW_PX, column_config={c: st.column_config.TextColumn(width=92) for c in text.columns})
 
         st.subheader("Indicateurs jamais déclarés")
         never = ui.cached(reporting.never_reported, ctx.con, fw, today)
@@ -101,7 +111,7 @@ with tab_snapshots:
     if listing.empty:
         st.info("Aucun instantané pour l'instant. Créez-en un à chaque comité.")
     else:
-        st.dataframe(snapshots.snapshots_table(listing), hide_index=True, width="stretch")
+        ui.table(snapshots.snapshots_table(listing))
 
     if accounts.is_admin(ctx.user):
         with st.form("snapshot_create", clear_on_submit=True):
@@ -119,8 +129,11 @@ with tab_snapshots:
     live = "Données actuelles"
     options = [live, *listing["name"].tolist()]
     k1, k2 = st.columns(2)
-    before = k1.selectbox("Avant", options, index=len(options) - 1 if len(options) > 1 else 0)
-    after = k2.selectbox("Après", options, index=0)
+    ui.from_url("avant", "suivi_before", options, default=options[-1])
+    before = k1.selectbox("Avant", options, key="suivi_before")
+    ui.from_url("apres", "suivi_after", options, default=options[0])
+    after = k2.selectbox("Après", options, key="suivi_after")
+    ui.to_url({"avant": before, "apres": after})
     if before == after:
         st.info("Choisissez deux états différents.")
     else:
@@ -134,10 +147,10 @@ with tab_snapshots:
             t1, t2, t3, t4 = st.tabs([f"Statuts ({s['statuses']})", f"Couverture ({s['cells']})",
                                       f"Nouveaux rapports ({s['uploads']})",
                                       f"Valeurs ({s['new'] + s['changed'] + s['withdrawn']})"])
-            t1.dataframe(snapshots.statuses_table(cmp), hide_index=True, width="stretch")
-            t2.dataframe(snapshots.cells_table(cmp), hide_index=True, width="stretch")
-            t3.dataframe(snapshots.uploads_table(cmp, fw), hide_index=True, width="stretch")
-            t4.dataframe(snapshots.values_table(cmp, fw), hide_index=True, width="stretch")
+            ui.table(snapshots.statuses_table(cmp), container=t1)
+            ui.table(snapshots.cells_table(cmp), container=t2)
+            ui.table(snapshots.uploads_table(cmp, fw), container=t3)
+            ui.table(snapshots.values_table(cmp, fw), container=t4)
 
 with tab_pack:
     st.markdown("Le **dossier du comité** se lit sans l'application : couverture, chiffres clés, carte de la "

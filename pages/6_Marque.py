@@ -30,8 +30,11 @@ if scores.empty:
 periods = scores.drop_duplicates("period").sort_values("period_start")
 labels = dict(zip(periods["period"], periods["period_label"], strict=True))
 c1, c2 = st.columns([1, 1])
-period = c1.selectbox("Période", list(labels), index=len(labels) - 1, format_func=labels.get)
-view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True)
+ui.from_url("periode", "brand_period", list(labels), default=list(labels)[-1])
+period = c1.selectbox("Période", list(labels), key="brand_period", format_func=labels.get)
+ui.from_url("vue", "brand_view", ["Carte de chaleur", "Radar"], default="Carte de chaleur")
+view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True, key="brand_view")
+ui.to_url({"periode": period, "vue": view})
 
 summary = brand.period_summary(scores, period)
 in_period = summary.scores
@@ -47,19 +50,26 @@ else:
 
 if view == "Radar":
     ops = [o.code for o in fw.operators if o.code in set(in_period["operator"])]
-    chosen = st.multiselect("Opérateurs", ops, default=ops[:4], format_func=lambda c: fw.label("operators", c))
+    ui.from_url("operateurs", "brand_ops", ops, default=ops[:4], many=True)
+    chosen = st.multiselect("Opérateurs", ops, key="brand_ops", placeholder="Choisissez des opérateurs",
+                            format_func=lambda c: fw.label("operators", c))
+    ui.to_url({"operateurs": chosen})
     st.plotly_chart(brand.radar_figure(scores, fw, period, chosen), width="stretch")
 else:
     st.plotly_chart(brand.heatmap_figure(scores, fw, period), width="stretch")
+    st.caption(brand.elements_legend(fw))
 
 st.subheader("Évolution")
 ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
-who = st.selectbox("Opérateur", [None, *ops], format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None
-                   else fw.label("operators", c))
+ui.from_url("operateur", "brand_who", ops)
+who = st.selectbox("Opérateur", [None, *ops], key="brand_who",
+                   format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c))
+ui.to_url({"operateur": who})
 st.plotly_chart(brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
 
 with st.expander(f"Notes et commentaires · {labels[period]}"):
     st.dataframe(in_period[["operator_label", "element", "element_label", "score", "comment", "file_name", "cell"]]
                  .rename(columns={"operator_label": "Opérateur", "element": "Code", "element_label": "Élément",
                                   "score": "Note", "comment": "Commentaire", "file_name": "Fichier",
-                                  "cell": "Cellule"}), hide_index=True, width="stretch")
+                                  "cell": "Cellule"}), hide_index=True, width="stretch",
+                 height=ui.table_height(len(in_period)), row_height=ui.ROW_PX)

@@ -37,6 +37,20 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 REFUSED_SCREENSHOT = Path("/tmp/import_refused.png")
 GOOD_FILE = "rapport_navigateur.xlsx"
 MARKER = 97  # CLI07 (FTLB only, one zone) for S05: the demo says 2; the browser must then show 97
+SCREENS = Path("/tmp/ardenne_screens")  # every page at projector sizes, kept for a person to look at
+PAGE_PATHS = {"accueil": "", "import": "Import", "tendances": "Tendances", "couverture": "Couverture",
+              "referentiel": "Referentiel", "suivi": "Suivi", "marque": "Marque", "reunion": "Reunion"}
+SIZES = [(1280, 720), (1920, 1080)]
+# English that Streamlit writes by itself (drop zone, select boxes, table toolbar, status) and
+# that must never reach a French-speaking committee.
+ENGLISH = ["Upload", "Browse files", "Drag and drop", "per file", "Limit", "Choose an option", "Choose options",
+           "Download", "Search", "Fullscreen", "Show/hide", "No results", "No options", "Running", "Deploy",
+           "Clear all", "Home", "Press Enter", "Made with Streamlit", "Select all"]
+# Streamlit marks its app with the state of the script run, and draws a skeleton where an element
+# is still loading: wait for both instead of sleeping.
+IDLE = ("() => { const app = document.querySelector('.stApp');"
+        " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stSkeleton\"]'); }")
 
 
 def _unavailable() -> str | None:
@@ -138,6 +152,10 @@ def page(browser):
 def _open(page, server, path: str, ready: str) -> None:
     page.goto(f"{server['url']}/{path}")
     page.get_by_text(ready).first.wait_for()
+
+
+def _idle(page) -> None:
+    page.wait_for_function(IDLE)
 
 
 def _grid_texts(page) -> list[str]:
@@ -298,13 +316,16 @@ def test_tendances_opens_the_lineage_of_a_value(page, server):
     _choose(page, "Indicateur", "CLI01")
     page.get_by_text("D'où vient ce chiffre ?").wait_for()
     _choose(page, "Valeur", "S05")
+    # the lineage table (the partners' comments table above also names operators)
+    page.locator('[data-testid="stDataFrame"] [role="columnheader"]', has_text="Import n°").first.wait_for(
+        state="attached")
     _wait_cell(page, re.compile("Fédération Touristique du Luxembourg"))
     headers = page.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
     page.screenshot(path=str(server["shots"] / "tendances_lineage.png"))
     cells = _grid_texts(page)
     # S05 (Oct. 2018 – Mar. 2019) of a quarterly indicator: the two quarters behind it, with their import.
     assert "Import n°" in headers
-    assert {"2018-Q4", "2019-Q1"} <= set(cells)
+    assert {"T4 2018", "T1 2019"} <= set(cells)  # French period labels, codes stay in CSVs
 
 
 @pytest.fixture(scope="module")
@@ -400,3 +421,69 @@ def test_published_site_draws_its_charts_offline(browser, server, tmp_path):
         assert asked == [], "the site asks nothing from the network"
     finally:
         context.close()
+
+
+def test_every_page_is_french_and_whole_at_projector_sizes(browser, server):
+    """Each page at 1280×720 and 1920×1080: no English word Streamlit would write, no axis tick
+    with an SI suffix (« 300k »); a screenshot of each for a person to look at."""
+    SCREENS.mkdir(exist_ok=True)
+    for width, height in SIZES:
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        context.set_default_timeout(60_000)
+        page = context.new_page()
+        try:
+            for name, path in PAGE_PATHS.items():
+                page.goto(f"{server['url']}/{path}")
+                page.locator("h1").first.wait_for()
+                _idle(page)
+                if name in ("accueil", "tendances", "couverture", "marque"):
+                    page.locator(".js-plotly-plot .ytick").first.wait_for(state="attached")
+                page.screenshot(path=str(SCREENS / f"{name}_{width}.png"))
+                text = page.inner_text("body")
+                english = [w for w in ENGLISH if re.search(rf"\b{re.escape(w)}\b", text)]
+                assert not english, f"{name} ({width} px) : {english}"
+                ticks = page.locator(".xtick text, .ytick text").all_text_contents()
+                assert not [t for t in ticks if re.fullmatch(r"[\d  ,.]+[kMG]", t)], f"{name} : {ticks}"
+        finally:
+            context.close()
+
+
+def test_meeting_mode_walks_the_agenda_with_the_keyboard(page, server):
+    _open(page, server, "Reunion", "Chiffres clés")
+    _idle(page)
+    total = int(re.search(r"1 / (\d+)", page.inner_text("body"))[1])
+    assert total > 5
+    page.locator("h1").first.click()  # the keyboard goes to the page, not to a field
+    for n in range(2, total + 1):
+        page.keyboard.press("ArrowRight")
+        page.get_by_text(re.compile(rf"^{n} / {total}")).first.wait_for()
+        _idle(page)
+        if n == 3:
+            page.screenshot(path=str(server["shots"] / "reunion_indicateur.png"))
+    page.get_by_role("heading", name="Fin de l'ordre du jour").wait_for()
+    assert f"diapo={total}" in page.url
+    page.keyboard.press("ArrowLeft")
+    page.get_by_text(re.compile(rf"^{total - 1} / {total}")).first.wait_for()
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+
+
+def test_a_tendances_view_reopens_from_its_link(browser, page, server):
+    _open(page, server, "Tendances", "Un indicateur en détail")
+    _choose(page, "Indicateur", "CLI01")
+    page.get_by_text("Année civile").click()
+    page.wait_for_url(re.compile(r"grain=year"))
+    assert "indicateur=CLI01" in page.url
+    link = page.url
+    other = browser.new_context(viewport={"width": 1280, "height": 720}, locale="fr-FR")
+    other.set_default_timeout(60_000)
+    try:
+        again = other.new_page()
+        again.goto(link)
+        again.get_by_text("Un indicateur en détail").first.wait_for()
+        _idle(again)
+        label = load_framework().indicator("CLI01").label
+        again.locator(".js-plotly-plot .gtitle").filter(has_text=label).first.wait_for(state="attached")
+        assert again.get_by_role("radio", name="Année civile").is_checked()
+        assert "indicateur=CLI01" in again.url and "grain=year" in again.url  # not rewritten to the defaults
+    finally:
+        other.close()

@@ -25,7 +25,7 @@ def test_tendances_on_the_demo_shows_status_counts_detail_and_lineage(demo_db_pa
     at.selectbox(key="t_lineage").set_value("S05").run()
     assert not at.exception
     lineage = at.dataframe[-1].value
-    assert set(lineage["Période"]) == {"2018-Q4", "2019-Q1"} and "Fichier" in lineage.columns
+    assert set(lineage["Période"]) == {"T4 2018", "T1 2019"} and "Fichier" in lineage.columns
 
 
 def test_tendances_filters_down_to_nothing_without_error(demo_db_path):

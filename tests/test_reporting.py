@@ -110,7 +110,7 @@ def test_matrix_grid_reads_without_colour(con, fw):
     upload(con, 2, dt.date(2019, 6, 30), [("ATT01", "S05", 3)])
     items = reporting.report_items(con, fw, S05, as_of=AFTER_ALL)
     text, state = reporting.matrix_grid(reporting.matrix(items, fw), fw, labels=False)
-    assert text.loc[OPERATOR, "S05"] == "✔ 3/3 · 1 en retard"
+    assert text.loc[OPERATOR, "S05"] == "✔ 3/3 · 1R"
     assert state.loc[OPERATOR, "S05"] == "received"
 
 

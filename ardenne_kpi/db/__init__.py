@@ -25,7 +25,7 @@ from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedE
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 DEFAULT_DB_PATH = DATA_DIR / "ardenne.duckdb"
@@ -139,6 +139,7 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
     2: `is_current` follows one rule (the latest live upload of each identity, by upload
     order; uploads made before this version kept only the values they changed), and
     original files are named relative to the database's folder, so the folder can move.
+    3: the coordinator's analyses (`analyses`), created empty by schema.sql: nothing to move.
     """
     from ardenne_kpi.db import imports
 
@@ -378,12 +379,13 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 
 
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
-    """Changes whenever an upload lands or is rolled back, or the framework changes; names
-    the database file too, so caches never mix two databases."""
+    """Changes whenever an upload lands or is rolled back, the framework changes or an analysis
+    is written; names the database file too, so caches never mix two databases."""
     row = con.cursor().execute("""
         SELECT coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '')
                || '-' || (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
                || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
+               || '-' || (SELECT count(*) FROM analyses)
     """).fetchone()
     return row[0]
 

@@ -159,6 +159,19 @@ ALTER TABLE indicators ADD COLUMN IF NOT EXISTS components_agg VARCHAR;
 ALTER TABLE report_values ADD COLUMN IF NOT EXISTS numerator DOUBLE;
 ALTER TABLE report_values ADD COLUMN IF NOT EXISTS denominator DOUBLE;
 
+-- ------------------------------------------------------------------ coordinator's analyses (schema 3)
+-- The coordinator's reading of one indicator for one period, for the committee. Every text
+-- written is kept; the latest one for an (indicator, period) is the one shown.
+CREATE SEQUENCE IF NOT EXISTS analysis_ids START 1;
+CREATE TABLE IF NOT EXISTS analyses (
+    id         INTEGER PRIMARY KEY DEFAULT nextval('analysis_ids'),
+    indicator  VARCHAR NOT NULL,
+    period     VARCHAR NOT NULL,
+    body       VARCHAR NOT NULL,
+    written_by VARCHAR,
+    written_at TIMESTAMP NOT NULL
+);
+
 -- ------------------------------------------------------------------ reminders
 -- Every reminder sent from Suivi by e-mail (reminders.py): to whom, for what, by whom, and
 -- whether the mail server took it.

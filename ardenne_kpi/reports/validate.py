@@ -647,7 +647,7 @@ class TableReader:
             ctx.once.add(("no-operator",))
             ok = False
             self.issues.error(self.name, "", f"{where(self.name)} : opérateur inconnu. Choisissez l'opérateur "
-                                             "(option --operator ou liste de la page Import), ou écrivez "
+                                             "du rapport au moment de l'importer, ou écrivez "
                                              "« Opérateur : CODE » au-dessus du tableau.")
         elif operator is None:
             ok = False

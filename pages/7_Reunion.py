@@ -1,0 +1,87 @@
+"""Mode réunion: the committee walks through the agenda, one slide at a time, from the keyboard
+(→ / ← or D for the start), on the same figures as the committee pack."""
+
+import streamlit as st
+
+from ardenne_kpi import analyses, charts_coverage, charts_kpis, kpis, meeting, ui
+
+ctx = ui.page_setup("Mode réunion", icon=":material/co_present:", meeting=True)
+fw, con = ctx.fw, ctx.con
+
+data = ui.cached(meeting.collect, con, fw)  # the pack's figures, cached until the data change
+slides = meeting.agenda(data)
+numbers = list(range(1, len(slides) + 1))
+ui.from_url("diapo", "meeting_slide", numbers, parse=int, default=1)
+if st.session_state["meeting_slide"] not in numbers:
+    st.session_state["meeting_slide"] = 1
+
+
+def go(step: int | None) -> None:
+    now = st.session_state["meeting_slide"]
+    st.session_state["meeting_slide"] = 1 if step is None else min(max(now + step, 1), len(slides))
+
+
+n = st.session_state["meeting_slide"]
+ui.to_url({"diapo": n})
+slide = slides[n - 1]
+
+back, forward, restart, where = st.columns([3, 3, 2.2, 4.5], vertical_alignment="center")
+back.button("Précédent", icon=":material/arrow_back:", shortcut="Left", on_click=go, args=(-1,),
+            disabled=n == 1, key="meeting_back", width="stretch")
+forward.button("Suivant", icon=":material/arrow_forward:", shortcut="Right", on_click=go, args=(1,),
+               disabled=n == len(slides), key="meeting_next", type="primary", width="stretch")
+restart.button("Début", shortcut="D", on_click=go, args=(None,), disabled=n == 1, key="meeting_start",
+               width="stretch")
+where.markdown(f"**{meeting.progress_line(slides, n)}**")
+
+st.title(slide.title)
+
+if slide.kind == "tiles":
+    tiles = meeting.tiles(data)
+    for row in (tiles[:4], tiles[4:]):
+        for column, (label, value, help_text) in zip(st.columns(4), row, strict=False):
+            column.metric(label, value, help=help_text, border=True)
+
+elif slide.kind == "dimension":
+    st.plotly_chart(charts_coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)), width="stretch",
+                    config={"displayModeBar": False, "staticPlot": True})
+    table = meeting.dimension_indicators(data, slide.dimension)
+    ui.table(table, wide="Indicateur", row_height=40)
+
+elif slide.kind == "indicator":
+    ind = fw.indicator(slide.indicator)
+    facts = meeting.indicator_facts(data, slide.indicator)
+    color = kpis.STATUS_COLORS[facts["status"]]
+    st.markdown(f"<span style='background:{color};color:white;padding:0.2em 0.7em;border-radius:0.4em;"
+                f"font-size:1.5rem;font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
+                f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ind.code} · {ind.unit}",
+                unsafe_allow_html=True)
+    m1, m2, m3 = st.columns(3)
+    m1.metric("Dernière valeur", facts["latest"])
+    m1.caption(facts["latest_period"])
+    m2.metric("Cible", facts["target"])
+    m2.caption(facts["target_period"])
+    m3.metric("Progression", facts["progress"])
+    m3.caption("vers la cible")
+    left, right = st.columns([3, 2])
+    with left:
+        trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind)).get(ind.code)
+        if trend is not None:
+            figure = charts_kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"], height=380)
+            figure.update_layout(title_text="", margin_t=20)  # the slide's heading names it
+            st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
+    with right, st.container(border=True):
+        st.markdown("**Analyse du coordinateur**")
+        if facts["analysis"]:
+            st.markdown(facts["analysis"]["body"])
+            st.caption(analyses.signature(facts["analysis"], fw))
+        else:
+            st.markdown("_Pas encore d'analyse du coordinateur._")
+    st.caption(f"Détail et sources : {facts['link']}")
+
+else:
+    st.markdown("Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
+                "onglet « Dossier du comité ».")
+    ui.page_link("app.py", "Quitter le mode réunion", icon=":material/logout:")
+
+st.caption("Clavier : → suivant · ← précédent · D début · le lien de la page rouvre cette diapositive.")
