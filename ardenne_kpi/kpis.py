@@ -938,6 +938,11 @@ LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "comment": "Commentai
                   "denominator": "Dénominateur", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
 
 
+# File names of uploads made on the web form (web_entry.file_name), and the template's first line.
+WEB_ENTRY_PREFIX = "saisie_en_ligne_"
+TEMPLATE_FIRST_ROW = 7
+
+
 def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
                   decimals: int = 0) -> pd.DataFrame:
     """The lineage as a French table: names instead of codes, numbers formatted with `fmt`."""
@@ -952,6 +957,13 @@ def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float,
     table["comment"] = table["comment"].fillna("")
     table["period"] = [label_of(c, fw.calendar) for c in table["period"]]
     table["uploaded_at"] = [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if pd.notna(t) else "" for t in table["uploaded_at"]]
+    # A value entered on the web form: its "file" is the form, its row the grid's line.
+    online = table["file_name"].astype(str).str.startswith(WEB_ENTRY_PREFIX)
+    table.loc[online, "file_name"] = [f"saisi en ligne par {by or 'un utilisateur'} le {at[:10]}"
+                                      for by, at in zip(table.loc[online, "uploaded_by"],
+                                                        table.loc[online, "uploaded_at"], strict=True)]
+    table.loc[online, "cell"] = [f"ligne {int(c[1:]) - TEMPLATE_FIRST_ROW + 1} de la grille" if str(c)[1:].isdigit()
+                                 else c for c in table.loc[online, "cell"]]
     return table.rename(columns=LINEAGE_LABELS)
 
 

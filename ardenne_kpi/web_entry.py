@@ -19,6 +19,7 @@ from ardenne_kpi import templates
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.periods import Period
 
 # The columns a person fills in, and the template column each one goes to.
@@ -53,7 +54,7 @@ def _fr(value: float) -> str:
 
 
 def file_name(operator: str, period: Period, moment: dt.datetime) -> str:
-    return f"saisie_en_ligne_{operator}_{period.code}_{moment:%Y%m%d_%H%M%S}.xlsx"
+    return f"{WEB_ENTRY_PREFIX}{operator}_{period.code}_{moment:%Y%m%d_%H%M%S}.xlsx"
 
 
 def workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
@@ -87,7 +88,7 @@ def workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, perio
 
 def is_web_entry(name: str | None) -> bool:
     """True for an upload made on the web form (its file name says so)."""
-    return bool(name) and str(name).startswith("saisie_en_ligne_")
+    return bool(name) and str(name).startswith(WEB_ENTRY_PREFIX)
 
 
 def grid_place(sheet: str, cell: str) -> str:

@@ -113,3 +113,16 @@ def test_template_tab_offers_the_download(database):
     at = _page()
     at.selectbox(key="template_operator").select("FTLB").run()
     assert any("indicateur(s)" in c.value and "ligne(s) à remplir" in c.value for c in at.caption)
+
+
+def test_entry_tab_shows_the_operator_grid_and_asks_for_values_before_checking(database):
+    at = _page()
+    assert any("Choisissez en haut de la page" in i.value for i in at.info)
+    at.selectbox(key="import_operator").select("FTLB").run()
+    at.selectbox(key="entry_period").select_index(4).run()  # S05: FTLB's template has lines there
+    assert not at.exception, [e.value for e in at.exception]
+    grids = [d.value for d in at.dataframe if "Dernière valeur" in d.value.columns]
+    assert grids and len(grids[0]) > 5 and (grids[0]["Valeur"] == "").all(), "the entry grid, empty, is drawn"
+    at.button(key="entry_check").click().run()
+    assert any("colonne « Valeur »" in e.value for e in at.error), _texts(at.error)
+    assert _uploads(database[0]) == 0

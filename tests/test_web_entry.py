@@ -7,7 +7,7 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, kpis, web_entry
+from ardenne_kpi import db, kpis, templates, web_entry
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.reports import importer
 from tests.conftest import private_copy
@@ -50,6 +50,10 @@ def test_an_entry_commits_like_a_file_and_its_lineage_says_it_was_entered_online
     assert list(mine["value"]) == [1234.5] and list(mine["uploaded_by"]) == ["Marie Dupont"]
     assert list(mine["comment"]) == ["dont 12 articles néerlandophones"]
     assert list(mine["sheet"]) == ["Rapport"] and list(mine["cell"]) == [f"G{7 + line}"]
+    shown = kpis.lineage_table(fw, mine)
+    assert templates.FIRST_ROW == kpis.TEMPLATE_FIRST_ROW
+    assert shown["Fichier"].iloc[0].startswith("saisi en ligne par Marie Dupont le ")
+    assert list(shown["Cellule"]) == [f"ligne {line + 1} de la grille"]
 
 
 def test_a_bad_entry_is_refused_line_by_line_and_nothing_is_written(demo, fw):
