@@ -31,7 +31,7 @@ import json
 import os
 import tempfile
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +56,22 @@ OUTLIER_RATIO = 3.0
 EPSILON = 1e-9
 
 
+@dataclass(frozen=True)
+class _Checked:
+    """What a dry run read from a file, kept for the import that follows it (the page's
+    « Enregistrer »): the same bytes, operator and framework are not parsed again."""
+
+    sha: str
+    operator: str | None  # as asked, before resolution
+    framework: Framework
+    report: ParsedReport  # without its value columns: `incoming` holds them
+    incoming: pa.Table
+
+    def fits(self, sha: str, operator: str | None, framework: Framework) -> bool:
+        return (self.sha == sha and self.operator == operator
+                and (self.framework is framework or self.framework.source_text == framework.source_text != ""))
+
+
 @dataclass
 class ImportResult:
     """The outcome of one file. `status`: imported | unchanged | dry-run | refused."""
@@ -75,6 +91,7 @@ class ImportResult:
     operator: str | None = None
     parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
     _changes: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _checked: _Checked | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -246,8 +263,13 @@ def _file_message(message: str) -> str:
 def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | bytes, file_name: str | None = None, *,
                 operator: str | None = None, user: str | None = None, dry_run: bool = False,
                 db_path: str | os.PathLike | None = None, framework: Framework | None = None,
-                uploaded_at: dt.datetime | None = None, isolated: bool = True) -> ImportResult:
+                uploaded_at: dt.datetime | None = None, isolated: bool = True,
+                checked: ImportResult | None = None) -> ImportResult:
     """Import one report in one transaction (or only simulate it with `dry_run`).
+
+    `checked`, the dry run of the same bytes (same operator, same framework), spares the
+    parse: its values are compared and written as that dry run read them; the comparison
+    with the database is made again, inside the transaction.
 
     `uploaded_at` dates the upload (now by default) and `isolated=False` parses in this
     process, without the guard child: both only for files the program wrote itself (the demo).
@@ -267,17 +289,25 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
     duplicate = sql.find_live_upload(con, sha)
     if duplicate and not dry_run and sql.fully_current(con, duplicate["upload_id"]):
         return _unchanged_duplicate(result, duplicate)
-    try:
-        report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
-                             isolated=isolated, stats=result.parse_stats)
-    except ReportError as exc:
-        result.errors = [Issue("", "", _file_message(exc.message))]
-        return result
+    earlier = checked._checked if checked is not None else None
+    if earlier is not None and earlier.fits(sha, operator, fw):
+        report, incoming = earlier.report, earlier.incoming
+    else:
+        try:
+            report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
+                                 isolated=isolated, stats=result.parse_stats)
+        except ReportError as exc:
+            result.errors = [Issue("", "", _file_message(exc.message))]
+            return result
+        incoming = None
     result.operator = report.operator
     result.errors, result.warnings = list(report.errors), list(report.warnings)
     if report.errors:
         return result
-    incoming = report.arrow()
+    if incoming is None:
+        incoming = report.arrow()
+    if dry_run:  # kept for the import that may follow; the values once, in `incoming`
+        result._checked = _Checked(sha, operator, fw, replace(report, columns={}, periods={}), incoming)
     result.duplicate_of = duplicate
     parse_warnings = list(result.warnings)
 
