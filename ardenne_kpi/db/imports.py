@@ -12,12 +12,15 @@ and inserted with set statements: executemany is a thousand times slower.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 
 from ardenne_kpi.db import LIVE_SQL
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
 

@@ -27,16 +27,18 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import importlib
 import json
 import os
+import sys
 import tempfile
+import threading
 import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -48,6 +50,9 @@ from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, reader
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 NEW, CHANGED, SAME, RESTORED = "nouveau", "modifié", "inchangé", "rétabli"
 CHANGE_COLUMNS = ["indicator", "operator", "zone", "audience", "period", "old_value", "new_value", "change",
@@ -103,6 +108,8 @@ class ImportResult:
         and new value, sheet and cell. Built from `changes_table` on first use: an import that
         nobody previews does not pay for a 100 000-row DataFrame."""
         if self._changes is None:
+            import pandas as pd
+
             if self.changes_table is None:
                 self._changes = pd.DataFrame(columns=CHANGE_COLUMNS)
             else:
@@ -180,8 +187,17 @@ def parse_bytes(data: bytes, file_name: str, framework: Framework, operator: str
     `stats` receives the child's peak memory and time (see `guard.run_isolated`)."""
     kind = guard.precheck(data, file_name)
     args = (data, kind, file_name, framework, operator, operator_source)
+    if isolated:
+        _load_pandas_meanwhile()
     report = guard.run_isolated(reader.parse, *args, stats=stats) if isolated else reader.parse(*args)
     return conclude(report, framework)
+
+
+def _load_pandas_meanwhile() -> None:
+    """Import pandas in a thread while the child parses: the comparison needs it next, and a
+    fresh command process (`import FILE`) would otherwise load it only after the parse."""
+    if "pandas" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("pandas",), name="load-pandas", daemon=True).start()
 
 
 NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, la ligne "
@@ -405,6 +421,8 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
 def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
     """A series given both a period and its sub-periods with different totals: say which two
     figures disagree and where they come from (only one of them will count)."""
+    import pandas as pd
+
     def source(upload) -> str:
         return "ce fichier" if upload is None or pd.isna(upload) else f"l'import n° {int(upload)}"
 
