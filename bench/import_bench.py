@@ -6,7 +6,8 @@ asked (100 000 rows by default). For each size, `--repeat` rounds (5 by default,
 printed), each round in fresh processes and interleaved so that a noisy minute hurts every
 side alike:
 
-- the whole `python -m ardenne_kpi import FILE --db NEW.duckdb` process, wall time and peak
+- the whole `python -m ardenne_kpi import FILE --db NEW.duckdb` process, wall time, CPU time
+  (user + system of the process tree: what a loaded machine changes least) and peak
   memory (the largest `ru_maxrss` of its process tree, through `RUSAGE_CHILDREN` of a
   wrapper process that runs only that command);
 - the same command from a reference checkout (`--ref DIR`, e.g. the main branch) when given;
@@ -87,17 +88,18 @@ def run_command(argv: list[str], cwd: str) -> dict:
     started = time.perf_counter()
     subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL)
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return {"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "peak_mb": usage.ru_maxrss / 1024}
 
 
 def run_read(path: str) -> dict:
     """python-calamine alone: every sheet's cells, as the engine asks for them."""
     import python_calamine as pc
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     book = pc.CalamineWorkbook.from_path(path)
     cells = sum(len(book.get_sheet_by_name(name).to_python(skip_empty_area=False)) for name in book.sheet_names)
-    return {"seconds": time.perf_counter() - started, "rows": cells}
+    return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "rows": cells}
 
 
 def _fresh(mode: str, *args: str) -> dict:
@@ -159,22 +161,24 @@ def main() -> None:
             generate(path, size)
         rounds = []
         for _ in range(args.repeat):
-            r = {"read": _fresh("read", str(path))["seconds"]}
+            read = _fresh("read", str(path))
+            r = {"read": read["seconds"], "read_cpu": read["cpu"]}
             imp = _import(ROOT, path, folder)
-            r.update(import_s=imp["seconds"], peak=imp["peak_mb"], ratio=imp["seconds"] / r["read"])
+            r.update(import_s=imp["seconds"], cpu=imp["cpu"], peak=imp["peak_mb"], ratio=imp["seconds"] / r["read"])
             if args.ref:
                 ref = _import(args.ref, path, folder)
-                r.update(ref_s=ref["seconds"], ref_peak=ref["peak_mb"], ref_ratio=ref["seconds"] / r["read"],
-                         speedup=ref["seconds"] / imp["seconds"])
+                r.update(ref_s=ref["seconds"], ref_cpu=ref["cpu"], ref_peak=ref["peak_mb"],
+                         ref_ratio=ref["seconds"] / r["read"], speedup=ref["seconds"] / imp["seconds"])
             rounds.append(r)
             if args.verbose:
                 print("   " + "  ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)
         m = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
         print(f"{size:>7} rows | import {m['import_s']:.2f} s = {size / m['import_s']:,.0f} rows/s | "
-              f"calamine read {m['read']:.2f} s | import/read {m['ratio']:.2f}× | peak {m['peak']:.0f} MB")
+              f"calamine read {m['read']:.2f} s | import/read {m['ratio']:.2f}× | peak {m['peak']:.0f} MB | "
+              f"CPU {m['cpu']:.2f} s (read {m['read_cpu']:.2f} s)")
         if args.ref:
             print(f"{'':>7} ref  | import {m['ref_s']:.2f} s = {size / m['ref_s']:,.0f} rows/s | "
-                  f"import/read {m['ref_ratio']:.2f}× | peak {m['ref_peak']:.0f} MB | "
+                  f"import/read {m['ref_ratio']:.2f}× | peak {m['ref_peak']:.0f} MB | CPU {m['ref_cpu']:.2f} s | "
                   f"this checkout {m['speedup']:.2f}× faster", flush=True)
     for size in args.preview_sizes:
         path = folder / f"partner_{size}.xlsx"

@@ -117,3 +117,23 @@ def test_the_import_command_imports_no_chart_pdf_or_ui_library():
             "'openpyxl', 'kaleido'}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(tmp_path):
+    data = report(("BRD02", "S05", 25))
+    (tmp_path / "r.xlsx").write_bytes(data)
+    code = ("import sys, runpy\n"
+            "from ardenne_kpi.reports import importer\n"
+            "real = importer._load_libraries_meanwhile\n"
+            "seen = []\n"
+            "def spy():\n"
+            "    seen.append(sorted({'pandas', 'pyarrow'} & set(sys.modules)))\n"
+            "    real()\n"
+            "importer._load_libraries_meanwhile = spy\n"
+            f"sys.argv = ['ardenne_kpi', 'import', {str(tmp_path / 'r.xlsx')!r}, '--db', "
+            f"{str(tmp_path / 'x.duckdb')!r}]\n"
+            "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+            "print(seen)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "importé" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[[]]"

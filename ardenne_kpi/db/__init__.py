@@ -277,24 +277,15 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
     with_retry(write)
 
 
-def _insert_rows(cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple]) -> None:
-    """`rows` into `table` in one statement, through an Arrow table (`executemany` runs one
-    statement per row: a third of a second for a framework); row by row only when a column
-    mixes types Arrow cannot hold together."""
-    if not rows:
-        return
-    import pyarrow as pa
-
-    try:
-        data = pa.table({f"c{n}": pa.array(list(column)) for n, column in enumerate(zip(*rows, strict=True))})
-    except (pa.ArrowInvalid, pa.ArrowTypeError, ValueError):
-        cur.executemany(f"INSERT INTO {table} VALUES {placeholders}", rows)
-        return
-    cur.register("framework_rows", data)
-    try:
-        cur.execute(f"INSERT INTO {table} SELECT * FROM framework_rows")
-    finally:
-        cur.unregister("framework_rows")
+def _insert_rows(cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple],
+                 chunk: int = 500) -> None:
+    """`rows` into `table`, a few hundred rows per statement (`executemany` runs one statement
+    per row: a third of a second for a framework). Plain parameters, no Arrow table: pyarrow
+    would load pandas, which an import wants to load only while its file is parsed."""
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        cur.execute(f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(part)),
+                    [value for row in part for value in row])
 
 
 def stored_framework(con: duckdb.DuckDBPyConnection) -> Framework | None:

@@ -15,12 +15,12 @@ import datetime as dt
 from typing import TYPE_CHECKING
 
 import duckdb
-import pyarrow as pa
 
 from ardenne_kpi.db import LIVE_SQL
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
 

@@ -39,8 +39,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import User
@@ -53,6 +51,7 @@ from ardenne_kpi.reports.values import fr
 
 if TYPE_CHECKING:
     import pandas as pd
+    import pyarrow as pa
 
 NEW, CHANGED, SAME, RESTORED = "nouveau", "modifié", "inchangé", "rétabli"
 CHANGE_COLUMNS = ["indicator", "operator", "zone", "audience", "period", "old_value", "new_value", "change",
@@ -188,16 +187,22 @@ def parse_bytes(data: bytes, file_name: str, framework: Framework, operator: str
     kind = guard.precheck(data, file_name)
     args = (data, kind, file_name, framework, operator, operator_source)
     if isolated:
-        _load_pandas_meanwhile()
+        _load_libraries_meanwhile()
     report = guard.run_isolated(reader.parse, *args, stats=stats) if isolated else reader.parse(*args)
     return conclude(report, framework)
 
 
-def _load_pandas_meanwhile() -> None:
-    """Import pandas in a thread while the child parses: the comparison needs it next, and a
-    fresh command process (`import FILE`) would otherwise load it only after the parse."""
-    if "pandas" not in sys.modules:
-        threading.Thread(target=importlib.import_module, args=("pandas",), name="load-pandas", daemon=True).start()
+def _load_libraries_meanwhile() -> None:
+    """Import pandas and pyarrow in a thread while the child parses: the comparison needs them
+    next, and a fresh command process (`import FILE`) would otherwise load them (half a second
+    or more) only after the parse."""
+    if "pandas" not in sys.modules or "pyarrow.compute" not in sys.modules:
+        threading.Thread(target=_import_libraries, name="load-libraries", daemon=True).start()
+
+
+def _import_libraries() -> None:
+    for name in ("pyarrow", "pyarrow.compute", "pandas"):
+        importlib.import_module(name)
 
 
 NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, la ligne "
@@ -334,6 +339,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         result.changes_table, result._changes = diff, None
         result.warnings = (parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
                            + _overlap_warnings(cur, incoming))
+        import pyarrow.compute as pc
+
         tally = pc.value_counts(diff["change"])
         counts = dict(zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True))
         result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
