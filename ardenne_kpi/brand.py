@@ -22,6 +22,7 @@ from ardenne_kpi.db import brand as sql
 from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period, parse_period, period_containing
+from ardenne_kpi.reports.locate import is_brand_sheet as is_brand_sheet  # its home: no pandas to load for it
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, where
 from ardenne_kpi.reports.values import is_blank, normalise, text_of
 
@@ -69,13 +70,6 @@ class BrandSheet:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def is_brand_sheet(sheet: str) -> bool:
-    """True for a sheet the engine should hand to `read_sheet` ("Plateforme de marque", "Marque"...)."""
-    name = normalise(sheet)
-    return name in {"plateforme de marque", "marque", "plateforme marque", "brand platform", "coherence marque",
-                    "coherence de la marque"}
 
 
 def read_sheet(rows: list[list], sheet: str, fw: Framework, *, operator: str | None = None,

@@ -46,6 +46,7 @@ from ardenne_kpi.db import imports as sql
 from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, reader
+from ardenne_kpi.reports.locate import is_brand_sheet
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
 
@@ -201,7 +202,7 @@ def _load_libraries_meanwhile() -> None:
 
 
 def _import_libraries() -> None:
-    for name in ("pyarrow", "pyarrow.compute", "pandas"):
+    for name in ("pyarrow", "pyarrow.compute"):
         importlib.import_module(name)
 
 
@@ -227,10 +228,8 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     errors, warnings = [], []
     unlocated, report.unlocated = report.unlocated, {}
     if unlocated or report.tables:
-        from ardenne_kpi import brand  # plotly and pandas: only for files that need it
-
         for table in report.tables:
-            if brand.is_brand_sheet(table.sheet):
+            if is_brand_sheet(table.sheet):
                 errors.append(Issue(table.sheet, "", f"{where(table.sheet)} : son nom est celui d'une feuille de "
                                     "plateforme de marque, mais elle contient un tableau d'indicateurs. Renommez-la, "
                                     "ou reprenez la feuille « Plateforme de marque » du modèle (colonnes Élément, "
@@ -238,7 +237,7 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
         for name, rows in unlocated.items():
             if is_guide_sheet(name):
                 continue  # the template's instructions: nothing to import, nothing to warn about
-            if not brand.is_brand_sheet(name):
+            if not is_brand_sheet(name):
                 if report.tables:
                     warnings.append(Issue(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.",
                                           WARNING))
@@ -246,6 +245,8 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
                 errors.append(Issue(name, "", f"{where(name)} : trop de lignes pour une feuille de plateforme de "
                                     "marque (une ligne par élément E1 à E7). Supprimez les lignes inutiles."))
             else:
+                from ardenne_kpi import brand  # pandas: only for files that have such a sheet
+
                 sheet = brand.read_sheet(rows, name, framework, operator=report.operator)
                 report.brand.append(sheet)
                 errors += sheet.errors
@@ -415,7 +416,7 @@ def _store_brand(con: duckdb.DuckDBPyConnection, tx: duckdb.DuckDBPyConnection, 
 
 def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
     out = []
-    for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100).itertuples():
+    for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100):
         ratio = r.value / r.prev_value
         how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"
         out.append(Issue(r.sheet, r.cell, f"{where(r.sheet, r.cell)} : {fr(r.value)} pour {r.indicator} ({r.period}) "
@@ -428,13 +429,11 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
 def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
     """A series given both a period and its sub-periods with different totals: say which two
     figures disagree and where they come from (only one of them will count)."""
-    import pandas as pd
-
     def source(upload) -> str:
-        return "ce fichier" if upload is None or pd.isna(upload) else f"l'import n° {int(upload)}"
+        return "ce fichier" if upload is None else f"l'import n° {int(upload)}"
 
     out = []
-    for r in sql.grain_overlaps(cur, incoming).itertuples():
+    for r in sql.grain_overlaps(cur, incoming):
         fine_from = ", ".join([source(None)] * bool(r.fine_in_file) + [source(u) for u in r.fine_uploads])
         who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
         out.append(Issue("", "", f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
@@ -446,10 +445,10 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
 
 def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> list[Issue]:
     absent = sql.absent_values(cur, incoming)
-    if absent.empty:
+    if not absent:
         return []
     shown = ", ".join(f"{r.indicator} {r.period}" + (f" {r.zone}" if r.zone != "ARD" else "")
-                      + (f" {r.audience}" if r.audience else "") for r in absent.head(5).itertuples())
+                      + (f" {r.audience}" if r.audience else "") for r in absent[:5])
     more = f" et {len(absent) - 5} autre(s)" if len(absent) > 5 else ""
     return [Issue("", "", f"Fichier : {len(absent)} valeur(s) déjà enregistrée(s) pour ces périodes ne figurent pas "
                           f"dans ce fichier ({shown}{more}). Elles sont conservées ; pour en retirer, annulez "
