@@ -202,7 +202,7 @@ def _load_libraries_meanwhile() -> None:
 
 
 def _import_libraries() -> None:
-    for name in ("pyarrow", "pyarrow.compute"):
+    for name in ("pyarrow", "pyarrow.compute", "pandas"):  # pyarrow's `pa.array` loads pandas to test its input
         importlib.import_module(name)
 
 
