@@ -137,3 +137,51 @@ def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(t
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert "importé" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[[]]"
+
+
+def test_framework_rows_inserted_by_batches_equal_row_by_row_inserts(tmp_path):
+    import datetime as dt
+
+    con = db.connect(tmp_path / "rows.duckdb")
+    cur = con.cursor()
+    cur.execute("CREATE TABLE a (code VARCHAR, n INTEGER, x DOUBLE, d DATE, flag BOOLEAN, note VARCHAR)")
+    cur.execute("CREATE TABLE b (code VARCHAR, n INTEGER, x DOUBLE, d DATE, flag BOOLEAN, note VARCHAR)")
+    rows = [(f"C{i}", i, i / 3 if i % 2 else i, dt.date(2020, 1, 1) + dt.timedelta(days=i), i % 3 == 0,
+             None if i % 5 else "l'été « 5 »") for i in range(1234)]
+    db._insert_rows(cur, "a", "(?, ?, ?, ?, ?, ?)", rows)
+    cur.executemany("INSERT INTO b VALUES (?, ?, ?, ?, ?, ?)", rows)
+    assert cur.execute("SELECT * FROM a ORDER BY n").fetchall() == cur.execute("SELECT * FROM b ORDER BY n").fetchall()
+    db._insert_rows(cur, "a", "(?, ?, ?, ?, ?, ?)", [])
+    assert cur.execute("SELECT count(*) FROM a").fetchone() == (1234,)
+    con.close()
+
+
+def test_the_import_command_alone_still_speaks_french_on_a_usage_error_and_help_lists_every_command():
+    out = subprocess.run([sys.executable, "-m", "ardenne_kpi", "import"], capture_output=True, text=True, cwd=ROOT)
+    assert out.returncode == 2 and "arguments obligatoires manquants" in out.stderr
+    out = subprocess.run([sys.executable, "-m", "ardenne_kpi", "--help"], capture_output=True, text=True, cwd=ROOT,
+                         check=True)
+    for command in ("import", "uploads", "rollback", "template", "export", "publish"):
+        assert command in out.stdout
+
+
+CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
+SAMPLE = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() != ".md")[::8]
+
+
+@pytest.mark.skipif(not SAMPLE, reason="corpus absent")
+@pytest.mark.parametrize("path", SAMPLE, ids=[p.name for p in SAMPLE])
+def test_corpus_file_committed_after_its_dry_run_lands_as_a_plain_import(fw, tmp_path, path):
+    plain_con, con = db.connect(tmp_path / "plain.duckdb"), db.connect(tmp_path / "checked.duckdb")
+    for c in (plain_con, con):
+        db.sync_framework(c, fw)
+    plain = importer.import_file(plain_con, path, path.name, operator="FTLB", framework=fw)
+    checked = importer.import_file(con, path, path.name, operator="FTLB", framework=fw, dry_run=True)
+    result = importer.import_file(con, path, path.name, operator="FTLB", framework=fw, checked=checked)
+    assert (result.status, result.inserted, result.updated, result.unchanged) == (
+        plain.status, plain.inserted, plain.updated, plain.unchanged)
+    assert [i.message for i in result.errors + result.warnings] == [i.message for i in plain.errors + plain.warnings]
+    query = "SELECT indicator, operator, zone, audience, period, value, comment, sheet, cell FROM report_values ORDER BY ALL"
+    assert con.cursor().execute(query).fetchall() == plain_con.cursor().execute(query).fetchall()
+    plain_con.close()
+    con.close()
