@@ -14,9 +14,10 @@ side alike:
 - python-calamine alone reading every sheet of the same file (`to_python`), in a fresh
   process: the floor any import is compared to.
 
-Then, in this process, the preview the Import page computes after a drop (the dry run of
+Then the preview the Import page computes after a drop (the dry run of
 `importer.import_file`, then the verdict, the issues table and the changes table of
-`import_review`), for a 50-row and a 10 000-row report.
+`import_review`), for a 50-row and a 10 000-row report, in a fresh process per checkout: its
+first preview (which pays the imports) and the median of the next `--repeat` (a warm server).
 
     python bench/import_bench.py [--sizes 100000] [--repeat 5] [--ref /work/main] [--keep DIR]
 
@@ -40,7 +41,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+# the checkout whose package this process measures (a reference one for `--ref` runs)
+sys.path.insert(0, os.environ.get("ARDENNE_BENCH_CHECKOUT") or str(ROOT))
 
 ZONES, AUDIENCES, INDICATORS = 6, 4, 48
 
@@ -102,9 +104,10 @@ def run_read(path: str) -> dict:
     return {"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu, "rows": cells}
 
 
-def _fresh(mode: str, *args: str) -> dict:
+def _fresh(mode: str, *args: str, checkout: Path = ROOT) -> dict:
+    env = dict(os.environ, ARDENNE_BENCH_CHECKOUT=str(checkout))
     out = subprocess.run([sys.executable, __file__, "--one", mode, *args], capture_output=True, text=True,
-                         check=True, cwd=ROOT)
+                         check=True, cwd=checkout, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -138,7 +141,7 @@ def preview(path: Path) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[100_000])
     parser.add_argument("--preview-sizes", type=int, nargs="*", default=[50, 10_000])
     parser.add_argument("--repeat", type=int, default=5, help="rounds per size; medians are printed (default 5)")
     parser.add_argument("--ref", type=Path, help="a reference checkout (e.g. /work/main) whose import runs beside")
@@ -148,7 +151,11 @@ def main() -> None:
     args = parser.parse_args()
     if args.one:
         mode, *rest = args.one
-        out = run_read(rest[0]) if mode == "read" else run_command(json.loads(rest[1]), rest[0])
+        if mode == "preview":
+            times = [preview(Path(rest[0])) for _ in range(int(rest[1]) + 1)]
+            out = {"cold": times[0], "warm": statistics.median(times[1:])}
+        else:
+            out = run_read(rest[0]) if mode == "read" else run_command(json.loads(rest[1]), rest[0])
         print(json.dumps(out))
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ardenne-bench-"))
@@ -184,9 +191,14 @@ def main() -> None:
         path = folder / f"partner_{size}.xlsx"
         if not path.exists():
             generate(path, size)
-        preview(path)  # the page's process is warm: its first preview paid the imports
-        times = [preview(path) for _ in range(args.repeat)]
-        print(f"preview {size:>6} rows: {statistics.median(times):.2f} s after the drop (median)", flush=True)
+        # in a fresh process: the first preview pays the imports (a page's first file), the next
+        # ones are what a warm server pays
+        ours = _fresh("preview", str(path), str(args.repeat))
+        line = f"preview {size:>6} rows: {ours['warm']:.2f} s after the drop (first in a process {ours['cold']:.2f} s)"
+        if args.ref:
+            ref = _fresh("preview", str(path), str(args.repeat), checkout=args.ref)
+            line += f" | ref {ref['warm']:.2f} s (first {ref['cold']:.2f} s)"
+        print(line, flush=True)
     print(f"\nfiles: {folder}")
 
 
