@@ -46,19 +46,27 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog} : erreur d'utilisation : {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Commands whose module alone registers them: `import FILE` need not load every other
+# command's libraries (pandas among them) before the file's parse starts (issue 16).
+OWN_MODULE = {"import": "ardenne_kpi.commands_import", "uploads": "ardenne_kpi.commands_import",
+              "rollback": "ardenne_kpi.commands_import"}
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every command, or only the module of `command` when OWN_MODULE names it."""
     parser = FrenchArgumentParser(
         prog="python -m ardenne_kpi",
         description="Ardenne KPI : tableau de bord de la mesure de la performance du plan de marketing territorial.",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMANDE", required=True)
-    for name in COMMAND_MODULES:
+    for name in [OWN_MODULE[command]] if command in OWN_MODULE else COMMAND_MODULES:
         importlib.import_module(name).register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    words = sys.argv[1:] if argv is None else argv
+    parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)
     try:
         return int(args.handler(args) or 0)

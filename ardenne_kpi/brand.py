@@ -13,19 +13,22 @@ import random
 import re
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
-import plotly.graph_objects as go
 
 from ardenne_kpi import db
-from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.db import brand as sql
 from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period, label_of, parse_period, period_containing
+from ardenne_kpi.reports.locate import is_brand_sheet as is_brand_sheet  # its home: no pandas to load for it
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, where
 from ardenne_kpi.reports.values import is_blank, normalise, text_of
+
+if TYPE_CHECKING:  # plotly only for the figures: an import reads brand sheets without it
+    import plotly.graph_objects as go
 
 SHEET_NAME = "Plateforme de marque"
 SCORE_MIN, SCORE_MAX = 1, 5
@@ -68,13 +71,6 @@ class BrandSheet:
     @property
     def ok(self) -> bool:
         return not self.errors
-
-
-def is_brand_sheet(sheet: str) -> bool:
-    """True for a sheet the engine should hand to `read_sheet` ("Plateforme de marque", "Marque"...)."""
-    name = normalise(sheet)
-    return name in {"plateforme de marque", "marque", "plateforme marque", "brand platform", "coherence marque",
-                    "coherence de la marque"}
 
 
 def read_sheet(rows: list[list], sheet: str, fw: Framework, *, operator: str | None = None,
@@ -380,6 +376,10 @@ def elements_legend(fw: Framework) -> str:
 
 def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[str]) -> go.Figure:
     """One closed line per operator over the 7 elements, 1 to 5, for one period."""
+    import plotly.graph_objects as go
+
+    from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
+
     g = grid(df, fw, period)
     theta = [_wrapped(e.code, e.label, 24) for e in fw.brand_elements]
     fig = go.Figure()
@@ -398,6 +398,10 @@ def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[s
 
 def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
     """Operators × elements, coloured 1 (red) to 5 (blue), the score written in each cell."""
+    import plotly.graph_objects as go
+
+    from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
+
     g = grid(df, fw, period)
     text = [["" if pd.isna(v) else str(int(v)) for v in row] for row in g.to_numpy()]
     fig = go.Figure(go.Heatmap(
@@ -413,6 +417,10 @@ def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
 
 def evolution_figure(ev: pd.DataFrame, fw: Framework) -> go.Figure:
     """Mean score of each element over the periods, one line per element."""
+    import plotly.graph_objects as go
+
+    from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
+
     fig = go.Figure()
     for e in fw.brand_elements:
         part = ev[ev["element"] == e.code]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import duckdb
 
-from ardenne_kpi import db, demo
+from ardenne_kpi import db
 from ardenne_kpi.db import sharing
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import DEFAULT_PATH, Framework, load_framework
@@ -90,6 +90,8 @@ def run_init(args: argparse.Namespace) -> int:
             db.sync_framework(con, fw)
             print(f"Base vide créée : {path} (référentiel {fw.version}, {len(fw.indicators)} indicateurs).")
         else:
+            from ardenne_kpi import demo  # openpyxl, plotly: only for this command
+
             n = demo.create_demo(con, fw)
             print(f"Base de démonstration créée : {path} ({n} valeurs, référentiel {fw.version}).")
     return 0

@@ -8,7 +8,6 @@ from pathlib import Path
 from ardenne_kpi import coverage
 from ardenne_kpi.commands import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv
 
 
 def add_export_coverage(export_subparsers: argparse._SubParsersAction) -> None:
@@ -32,6 +31,8 @@ def run_export_coverage(args: argparse.Namespace) -> int:
                            title="Format de sortie inconnu")
     with existing_database(args.db) as (con, fw):
         cov = coverage.compute(con, fw, coverage.Filters(window=coverage.window_of(fw, args.start, args.end)))
+    from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv  # openpyxl: only here
+
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
     out.write_bytes(data)
     main = cov["dimension_key"].state_counts()

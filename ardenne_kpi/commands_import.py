@@ -17,12 +17,9 @@ import json
 import sys
 from pathlib import Path
 
-import pandas as pd
-
 from ardenne_kpi import db
 from ardenne_kpi.commands import command_connection, existing_database
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import csv_script
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -123,6 +120,8 @@ def cmd_uploads(args: argparse.Namespace) -> int:
 
 def _shown(value) -> str:
     """A text column as printed: a dash when missing (pandas gives NaN, which prints « nan »)."""
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA or str(value) == "":
         return "—"
     return str(value)
@@ -170,6 +169,8 @@ def cmd_export_values(args: argparse.Namespace) -> int:
         df = imports.export_values(con)
     for column in ("period_start", "period_end"):
         df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
+    from ardenne_kpi.format import csv_script  # pandas: only for this command
+
     data = csv_script(df)  # the sheet name is the partner's text: never a formula
     if args.out == "-":
         sys.stdout.buffer.write(data)

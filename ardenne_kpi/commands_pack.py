@@ -8,7 +8,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from ardenne_kpi import analyses, pack, snapshots
+from ardenne_kpi import analyses, snapshots
 from ardenne_kpi.commands import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date
@@ -29,6 +29,8 @@ def add_export_pack(export_subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export_pack(args: argparse.Namespace) -> int:
+    from ardenne_kpi import pack  # the PDF and workbook libraries: only for this command
+
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
         raise ArdenneError(f"« {out.name} » : le dossier du comité s'écrit en .pdf (le classeur .xlsx est écrit "

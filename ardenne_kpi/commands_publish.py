@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ardenne_kpi import publish_site
 from ardenne_kpi.commands import add_db_argument, existing_database
 
 
@@ -23,6 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
+    from ardenne_kpi import publish_site  # plotly, the public charts: only for this command
+
     with existing_database(args.db) as (con, fw):
         figures = publish_site.figures_to_publish(con, fw)
     published = publish_site.write(fw, figures, args.out)  # the database is free again: the app and imports go on

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ardenne_kpi import db, templates
+from ardenne_kpi import db
 from ardenne_kpi.commands import add_db_argument, command_connection
 from ardenne_kpi.framework import load_framework
 
@@ -21,6 +21,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_template(args: argparse.Namespace) -> int:
+    from ardenne_kpi import templates  # openpyxl: only for this command
+
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
         print("Le modèle est un classeur .xlsx : donnez un nom de fichier se terminant par .xlsx.")

@@ -352,11 +352,29 @@ def load_framework(path: str | Path = DEFAULT_PATH) -> Framework:
     return parse_framework(text)
 
 
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _parse_yaml(text: str, loader: type = _FAST_LOADER) -> tuple:
+    """(node tree, data) of YAML text in one parse: libyaml's parser when installed (ten times
+    the pure-Python one), the values built from the very nodes whose lines the problems cite.
+    A syntax error is parsed again by the pure-Python loader, whose wording the messages use."""
+    parser = loader(text)
+    try:
+        node = parser.get_single_node()
+        return node, (parser.construct_document(node) if node is not None else None)
+    except yaml.YAMLError:
+        if loader is yaml.SafeLoader:
+            raise
+        return _parse_yaml(text, yaml.SafeLoader)
+    finally:
+        parser.dispose()
+
+
 def parse_framework(text: str) -> Framework:
     """Parse and check framework YAML text; raises FrameworkError listing every problem."""
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _parse_yaml(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else "fichier"

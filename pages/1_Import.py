@@ -123,7 +123,7 @@ with tab_import:
                     for f, data, checked in ready:
                         accounts.check_upload(ctx.user, checked.operator)
                         result = importer.import_file(con, data, f.name, operator=operator, user=user,
-                                                      db_path=ctx.db_path, framework=fw)
+                                                      db_path=ctx.db_path, framework=fw, checked=checked)
                         done.append(result.summary_fr())
                     done.append("Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet "
                                 "d'annuler un import.")

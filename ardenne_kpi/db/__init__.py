@@ -16,14 +16,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
-import pandas as pd
 
 from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedError, StorageError
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
+
+if TYPE_CHECKING:  # DuckDB builds the DataFrames: an import reads its file before pandas loads
+    import pandas as pd
 
 SCHEMA_VERSION = 3
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
@@ -262,20 +264,29 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
     targets = [(i.code, t.period.code, t.period.start, t.period.end, t.value, t.kind, t.source)
                for i in fw.indicators for t in i.targets]
 
+    tables["indicator_links"] = ("(?, ?, ?)", links)
+    tables["targets"] = ("(?, ?, ?, ?, ?, ?, ?)", targets)
+
     def write() -> None:
         with transaction(con) as cur:
             for table, (placeholders, data) in tables.items():
                 cur.execute(f"DELETE FROM {table}")  # table names are our constants, never input
-                if data:
-                    cur.executemany(f"INSERT INTO {table} VALUES {placeholders}", data)
-            cur.execute("DELETE FROM indicator_links")
-            cur.executemany("INSERT INTO indicator_links VALUES (?, ?, ?)", links)
-            cur.execute("DELETE FROM targets")
-            cur.executemany("INSERT INTO targets VALUES (?, ?, ?, ?, ?, ?, ?)", targets)
+                _insert_rows(cur, table, placeholders, data)
             set_meta(cur, "framework_yaml", fw.source_text)
             set_meta(cur, "framework_version", fw.version)
 
     with_retry(write)
+
+
+def _insert_rows(cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple],
+                 chunk: int = 500) -> None:
+    """`rows` into `table`, a few hundred rows per statement (`executemany` runs one statement
+    per row: a third of a second for a framework). Plain parameters, no Arrow table: pyarrow
+    would load pandas, which an import wants to load only while its file is parsed."""
+    for start in range(0, len(rows), chunk):
+        part = rows[start:start + chunk]
+        cur.execute(f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(part)),
+                    [value for row in part for value in row])
 
 
 def stored_framework(con: duckdb.DuckDBPyConnection) -> Framework | None:

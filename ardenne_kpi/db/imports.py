@@ -11,13 +11,17 @@ and inserted with set statements: executemany is a thousand times slower.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
 
 from ardenne_kpi.db import LIVE_SQL
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
 
@@ -28,6 +32,14 @@ def _on(left: str, right: str) -> str:
 
 
 _JOIN = _on("r", "i")
+
+
+def _rows(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> list[tuple]:
+    """A query's rows as named tuples: the importer's warnings need a few rows, not pandas
+    (which an import command would otherwise load for them)."""
+    names = result.columns if isinstance(result, duckdb.DuckDBPyRelation) else [d[0] for d in result.description]
+    row = collections.namedtuple("Row", names, rename=True)
+    return [row(*values) for values in result.fetchall()]
 
 
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
@@ -86,14 +98,14 @@ def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
     return bool(row[0])
 
 
-def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float, limit: int) -> pd.DataFrame:
+def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float, limit: int) -> list[tuple]:
     """The first `limit` incoming rows (by `row_no`) without a comment whose value is more than
     `ratio` times, or less than 1/`ratio` of, the same key's value at the previous period of
-    the same grain (from the file itself or the database): row_no, indicator, period, value,
-    sheet, cell, prev_value, prev_period."""
+    the same grain (from the file itself or the database), as named tuples: row_no, indicator,
+    period, value, sheet, cell, prev_value, prev_period."""
     cur.register("incoming_values", incoming)
     try:
-        return cur.sql(f"""
+        return _rows(cur.sql(f"""
             WITH keys AS (SELECT DISTINCT indicator, operator, zone, audience, grain FROM incoming_values),
             stored AS (
                 SELECT r.indicator, r.operator, r.zone, r.audience, r.grain, r.period,
@@ -117,24 +129,24 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
               AND coalesce(trim(i.comment), '') = ''
             ORDER BY o.row_no
             LIMIT $limit
-        """, params={"ratio": ratio, "limit": limit}).df()
+        """, params={"ratio": ratio, "limit": limit}))
     finally:
         cur.unregister("incoming_values")
 
 
 def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame, limit: int = 20
-                   ) -> pd.DataFrame:
+                   ) -> list[tuple]:
     """Where the file and the stored values give one series both a period and periods inside it
     (a semester and its quarters) with different totals: the aggregation counts one of them
     only, and the partner should know which two figures disagree.
 
-    One row per coarse value: indicator, operator, zone, audience, coarse period, its value
+    One named tuple per coarse value: indicator, operator, zone, audience, coarse period, its value
     and upload (NULL = this file), the fine periods' total, how many, whether some of them are
     in this file (fine_in_file), and the stored uploads holding the others (fine_uploads).
     """
     cur.register("incoming_values", incoming)
     try:
-        return cur.execute("""
+        return _rows(cur.execute("""
             WITH v AS (
                 SELECT indicator, operator, zone, audience, period, period_start, period_end, value,
                        NULL::INTEGER AS upload_id FROM incoming_values
@@ -163,17 +175,18 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
             WHERE p.touches_file AND k.agg_time = 'sum' AND abs(p.value - p.fine_total) > 1e-9 * greatest(abs(p.value), 1)
             ORDER BY p.indicator, p.period
             LIMIT ?
-        """, [limit]).df()
+        """, [limit]))
     finally:
         cur.unregister("incoming_values")
 
 
-def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame) -> pd.DataFrame:
-    """Values that count now for the file's operators and periods but are not in the file:
-    they are kept, and the importer lists them as a warning."""
+def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame) -> list[tuple]:
+    """Values that count now for the file's operators and periods but are not in the file
+    (named tuples: indicator, operator, zone, audience, period, value, upload_id): they are
+    kept, and the importer lists them as a warning."""
     cur.register("incoming_values", incoming)
     try:
-        return cur.execute(f"""
+        return _rows(cur.execute(f"""
             SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.value, r.upload_id
             FROM report_values r
             WHERE r.is_current
@@ -181,7 +194,7 @@ def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFr
               AND r.period IN (SELECT DISTINCT period FROM incoming_values)
               AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE {_JOIN})
             ORDER BY r.indicator, r.period, r.zone, r.audience
-        """).df()
+        """))
     finally:
         cur.unregister("incoming_values")
 

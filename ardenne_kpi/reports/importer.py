@@ -27,18 +27,18 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import hashlib
+import importlib
 import json
 import os
+import sys
 import tempfile
+import threading
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
-import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import User
@@ -46,14 +46,35 @@ from ardenne_kpi.db import imports as sql
 from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, reader
+from ardenne_kpi.reports.locate import is_brand_sheet
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
 
 NEW, CHANGED, SAME, RESTORED = "nouveau", "modifié", "inchangé", "rétabli"
 CHANGE_COLUMNS = ["indicator", "operator", "zone", "audience", "period", "old_value", "new_value", "change",
                   "sheet", "cell"]
 OUTLIER_RATIO = 3.0
 EPSILON = 1e-9
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """What a dry run read from a file, kept for the import that follows it (the page's
+    « Enregistrer »): the same bytes, operator and framework are not parsed again."""
+
+    sha: str
+    operator: str | None  # as asked, before resolution
+    framework: Framework
+    report: ParsedReport  # without its value columns: `incoming` holds them
+    incoming: pa.Table
+
+    def fits(self, sha: str, operator: str | None, framework: Framework) -> bool:
+        return (self.sha == sha and self.operator == operator
+                and (self.framework is framework or self.framework.source_text == framework.source_text != ""))
 
 
 @dataclass
@@ -75,6 +96,7 @@ class ImportResult:
     operator: str | None = None
     parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
     _changes: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
+    _checked: _Checked | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -86,6 +108,8 @@ class ImportResult:
         and new value, sheet and cell. Built from `changes_table` on first use: an import that
         nobody previews does not pay for a 100 000-row DataFrame."""
         if self._changes is None:
+            import pandas as pd
+
             if self.changes_table is None:
                 self._changes = pd.DataFrame(columns=CHANGE_COLUMNS)
             else:
@@ -163,8 +187,23 @@ def parse_bytes(data: bytes, file_name: str, framework: Framework, operator: str
     `stats` receives the child's peak memory and time (see `guard.run_isolated`)."""
     kind = guard.precheck(data, file_name)
     args = (data, kind, file_name, framework, operator, operator_source)
+    if isolated:
+        _load_libraries_meanwhile()
     report = guard.run_isolated(reader.parse, *args, stats=stats) if isolated else reader.parse(*args)
     return conclude(report, framework)
+
+
+def _load_libraries_meanwhile() -> None:
+    """Import pandas and pyarrow in a thread while the child parses: the comparison needs them
+    next, and a fresh command process (`import FILE`) would otherwise load them (half a second
+    or more) only after the parse."""
+    if "pandas" not in sys.modules or "pyarrow.compute" not in sys.modules:
+        threading.Thread(target=_import_libraries, name="load-libraries", daemon=True).start()
+
+
+def _import_libraries() -> None:
+    for name in ("pyarrow", "pyarrow.compute", "pandas"):  # pyarrow's `pa.array` loads pandas to test its input
+        importlib.import_module(name)
 
 
 NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, la ligne "
@@ -189,10 +228,8 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     errors, warnings = [], []
     unlocated, report.unlocated = report.unlocated, {}
     if unlocated or report.tables:
-        from ardenne_kpi import brand  # plotly and pandas: only for files that need it
-
         for table in report.tables:
-            if brand.is_brand_sheet(table.sheet):
+            if is_brand_sheet(table.sheet):
                 errors.append(Issue(table.sheet, "", f"{where(table.sheet)} : son nom est celui d'une feuille de "
                                     "plateforme de marque, mais elle contient un tableau d'indicateurs. Renommez-la, "
                                     "ou reprenez la feuille « Plateforme de marque » du modèle (colonnes Élément, "
@@ -200,7 +237,7 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
         for name, rows in unlocated.items():
             if is_guide_sheet(name):
                 continue  # the template's instructions: nothing to import, nothing to warn about
-            if not brand.is_brand_sheet(name):
+            if not is_brand_sheet(name):
                 if report.tables:
                     warnings.append(Issue(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.",
                                           WARNING))
@@ -208,6 +245,8 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
                 errors.append(Issue(name, "", f"{where(name)} : trop de lignes pour une feuille de plateforme de "
                                     "marque (une ligne par élément E1 à E7). Supprimez les lignes inutiles."))
             else:
+                from ardenne_kpi import brand  # pandas: only for files that have such a sheet
+
                 sheet = brand.read_sheet(rows, name, framework, operator=report.operator)
                 report.brand.append(sheet)
                 errors += sheet.errors
@@ -246,8 +285,13 @@ def _file_message(message: str) -> str:
 def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | bytes, file_name: str | None = None, *,
                 operator: str | None = None, user: str | None = None, dry_run: bool = False,
                 db_path: str | os.PathLike | None = None, framework: Framework | None = None,
-                uploaded_at: dt.datetime | None = None, isolated: bool = True) -> ImportResult:
+                uploaded_at: dt.datetime | None = None, isolated: bool = True,
+                checked: ImportResult | None = None) -> ImportResult:
     """Import one report in one transaction (or only simulate it with `dry_run`).
+
+    `checked`, the dry run of the same bytes (same operator, same framework), spares the
+    parse: its values are compared and written as that dry run read them; the comparison
+    with the database is made again, inside the transaction.
 
     `uploaded_at` dates the upload (now by default) and `isolated=False` parses in this
     process, without the guard child: both only for files the program wrote itself (the demo).
@@ -267,17 +311,25 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
     duplicate = sql.find_live_upload(con, sha)
     if duplicate and not dry_run and sql.fully_current(con, duplicate["upload_id"]):
         return _unchanged_duplicate(result, duplicate)
-    try:
-        report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
-                             isolated=isolated, stats=result.parse_stats)
-    except ReportError as exc:
-        result.errors = [Issue("", "", _file_message(exc.message))]
-        return result
+    earlier = checked._checked if checked is not None else None
+    if earlier is not None and earlier.fits(sha, operator, fw):
+        report, incoming = earlier.report, earlier.incoming
+    else:
+        try:
+            report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
+                                 isolated=isolated, stats=result.parse_stats)
+        except ReportError as exc:
+            result.errors = [Issue("", "", _file_message(exc.message))]
+            return result
+        incoming = None
     result.operator = report.operator
     result.errors, result.warnings = list(report.errors), list(report.warnings)
     if report.errors:
         return result
-    incoming = report.arrow()
+    if incoming is None:
+        incoming = report.arrow()
+    if dry_run:  # kept for the import that may follow; the values once, in `incoming`
+        result._checked = _Checked(sha, operator, fw, replace(report, columns={}, periods={}), incoming)
     result.duplicate_of = duplicate
     parse_warnings = list(result.warnings)
 
@@ -288,6 +340,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         result.changes_table, result._changes = diff, None
         result.warnings = (parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
                            + _overlap_warnings(cur, incoming))
+        import pyarrow.compute as pc
+
         tally = pc.value_counts(diff["change"])
         counts = dict(zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True))
         result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
@@ -362,7 +416,7 @@ def _store_brand(con: duckdb.DuckDBPyConnection, tx: duckdb.DuckDBPyConnection, 
 
 def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
     out = []
-    for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100).itertuples():
+    for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100):
         ratio = r.value / r.prev_value
         how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"
         out.append(Issue(r.sheet, r.cell, f"{where(r.sheet, r.cell)} : {fr(r.value)} pour {r.indicator} ({r.period}) "
@@ -376,10 +430,10 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
     """A series given both a period and its sub-periods with different totals: say which two
     figures disagree and where they come from (only one of them will count)."""
     def source(upload) -> str:
-        return "ce fichier" if upload is None or pd.isna(upload) else f"l'import n° {int(upload)}"
+        return "ce fichier" if upload is None else f"l'import n° {int(upload)}"
 
     out = []
-    for r in sql.grain_overlaps(cur, incoming).itertuples():
+    for r in sql.grain_overlaps(cur, incoming):
         fine_from = ", ".join([source(None)] * bool(r.fine_in_file) + [source(u) for u in r.fine_uploads])
         who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
         out.append(Issue("", "", f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
@@ -391,10 +445,10 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
 
 def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> list[Issue]:
     absent = sql.absent_values(cur, incoming)
-    if absent.empty:
+    if not absent:
         return []
     shown = ", ".join(f"{r.indicator} {r.period}" + (f" {r.zone}" if r.zone != "ARD" else "")
-                      + (f" {r.audience}" if r.audience else "") for r in absent.head(5).itertuples())
+                      + (f" {r.audience}" if r.audience else "") for r in absent[:5])
     more = f" et {len(absent) - 5} autre(s)" if len(absent) > 5 else ""
     return [Issue("", "", f"Fichier : {len(absent)} valeur(s) déjà enregistrée(s) pour ces périodes ne figurent pas "
                           f"dans ce fichier ({shown}{more}). Elles sont conservées ; pour en retirer, annulez "

@@ -215,3 +215,13 @@ def _metadata(rows: list[list], header_row: int, columns: dict[str, int], calend
 def _meta_field(label: str) -> str | None:
     name = header_field(label)
     return name if name in META_FIELDS else None
+
+
+BRAND_SHEETS = {"plateforme de marque", "marque", "plateforme marque", "brand platform", "coherence marque",
+                "coherence de la marque"}
+
+
+def is_brand_sheet(sheet: str) -> bool:
+    """True for a sheet the engine should hand to `brand.read_sheet` ("Plateforme de marque",
+    "Marque"...). Here rather than in `brand`, which loads pandas: most files have none."""
+    return normalise(sheet) in BRAND_SHEETS
