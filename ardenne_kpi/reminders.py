@@ -25,9 +25,9 @@ import pandas as pd
 
 from ardenne_kpi import links, templates
 from ardenne_kpi.db import reminders as sql
-from ardenne_kpi.errors import ArdenneError, PeriodError
+from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period, period_from_code
+from ardenne_kpi.periods import Period, label_of
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_SENDER = "coordination@ardenne-kpi.invalid"
@@ -106,7 +106,7 @@ def build(con: duckdb.DuckDBPyConnection, fw: Framework, items: pd.DataFrame, wi
             "indicator": mine["indicator"].to_numpy(),
             "label": [fw.label("indicators", c) for c in mine["indicator"]],
             "period": mine["period"].to_numpy(),
-            "period_label": [_period_label(fw, c) for c in mine["period"]],
+            "period_label": [label_of(c, fw.calendar) for c in mine["period"]],
             "deadline": mine["deadline"].to_numpy(),
         }).sort_values(["deadline", "indicator"], ignore_index=True)
         template = templates.build_template(con, fw, op.code, window, today=today)
@@ -114,13 +114,6 @@ def build(con: duckdb.DuckDBPyConnection, fw: Framework, items: pd.DataFrame, wi
                            (templates.file_name(op.code, window), template))
         out.append(Reminder(operator=op.code, recipient=op.email, period=window, missing=rows, message=message))
     return out
-
-
-def _period_label(fw: Framework, code: str) -> str:
-    try:
-        return period_from_code(code, fw.calendar).label_fr
-    except PeriodError:
-        return code
 
 
 def _message(fw: Framework, operator: str, recipient: str, window: Period, rows: pd.DataFrame, app_url: str,

@@ -4,36 +4,18 @@ the import command starts without the libraries of the charts and the exports.""
 
 from __future__ import annotations
 
-import io
 import subprocess
 import sys
 from pathlib import Path
 
-import openpyxl
 import pytest
 import yaml
 
 from ardenne_kpi import db, framework
 from ardenne_kpi.reports import importer
+from tests.test_import_engine import report  # the same long-layout report
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def xlsx(rows):
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Rapport"
-    for row in rows:
-        ws.append(list(row))
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
-
-
-def report(*values, operator="FTPN"):
-    rows = [[f"Opérateur : {operator}"], [], ["Code", "Période", "Zone", "Valeur", "Commentaire"]]
-    rows += [[v[0], v[1], v[3] if len(v) > 3 else None, v[2], None] for v in values]
-    return xlsx(rows)
 
 
 @pytest.fixture
