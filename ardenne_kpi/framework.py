@@ -244,9 +244,13 @@ class Framework:
                     deadline_days=self.reporting_deadline_days))
         return tuple(out)
 
+    @cached_property
+    def _obligation_of(self) -> dict[tuple[str, str], Obligation]:
+        return {(o.operator, o.indicator): o for o in self.obligations}
+
     def obligation(self, operator: str, indicator: str) -> Obligation | None:
         """The obligation of `operator` for `indicator`, or None: it owes nothing for it."""
-        return next((o for o in self.obligations if o.operator == operator and o.indicator == indicator), None)
+        return self._obligation_of.get((operator, indicator))
 
     @cached_property
     def by_code(self) -> dict[str, dict[str, Any]]:

@@ -437,12 +437,12 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
     slow = []
     grains_stored = stored.groupby(["indicator", "grp"])["grain"].agg(set).to_dict()
     declared = _declared_obligations(fw, grains)
-    for ob in declared.itertuples():
-        grains_stored = {k: v | {ob.grain} if k[0] == ob.indicator else v for k, v in grains_stored.items()}
+    grains_owed = declared.groupby("indicator")["grain"].agg(set).to_dict()  # due at these grains too
     for code, grp, p_code, _, p_end, _, tiling in targets:
         ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
         whole = _whole_figure(ind, p_end, records)
-        if whole is None and not records and grains_stored[(code, grp)].isdisjoint(tiling):
+        owed = grains_stored[(code, grp)] | grains_owed.get(code, set())
+        if whole is None and not records and owed.isdisjoint(tiling):
             continue  # nothing lies there and no series reports at a grain that tiles it: nothing is due
         if whole is None:
             # A territory whose widest key (the whole Ardenne, or the group itself) was measured

@@ -22,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.framework import Framework, Indicator, Obligation
+from ardenne_kpi.framework import Framework, Obligation
 from ardenne_kpi.periods import Period, period_containing, periods_between
 
 # State of one operator × period cell of the follow-up matrix.
@@ -60,26 +60,21 @@ ITEM_COLUMNS = ["operator", "indicator", "period", "period_end", "deadline", "co
 # ------------------------------------------------------------------ what is expected
 
 
-def reporting_periods(fw: Framework, ind: Indicator, obligation: Obligation | None = None) -> list[Period]:
-    """The periods an obligation (by default, the indicator's) is due for over the whole
-    programme: its grain, inside the programme, every second year for a biennial indicator
-    reported yearly, and from its start (the project's start by default).
+def reporting_periods(fw: Framework, obligation: Obligation) -> list[Period]:
+    """The periods an obligation is due for over the whole programme: its grain, inside the
+    programme, every second year for a biennial indicator reported yearly, and from its start
+    (a declared first period, else no period ending before the project started).
 
     A project's end does not stop the expectation: partners keep reporting the portfolio's
     indicators until the programme closes (as the demo and the real reports do)."""
     cal = fw.calendar
-    grain = obligation.grain if obligation else ind.grain
-    periods = [p for p in periods_between(grain, cal.start, cal.end, cal)
+    periods = [p for p in periods_between(obligation.grain, cal.start, cal.end, cal)
                if cal.start <= p.start and p.end <= cal.end]
-    if ind.frequency == "B" and grain == "year":
+    if fw.indicator(obligation.indicator).frequency == "B" and obligation.grain == "year":
         periods = periods[::2]
-    if obligation is not None:
-        start = obligation.start
-    else:
-        project = fw.by_code["projects"].get(ind.project)
-        start = project.start if project is not None else None
+    start = obligation.start
     if start:
-        periods = [p for p in periods if (p.start >= start if obligation and obligation.first_period else p.end >= start)]
+        periods = [p for p in periods if (p.start if obligation.first_period else p.end) >= start]
     return periods
 
 
@@ -108,7 +103,7 @@ def expected_reports(fw: Framework, window: Period | tuple[dt.date, dt.date] | N
     cal = fw.calendar
     rows = []
     for ob in fw.obligations:
-        for p in reporting_periods(fw, fw.indicator(ob.indicator), ob):
+        for p in reporting_periods(fw, ob):
             if start <= p.end <= end and p.end <= as_of:
                 semester = period_containing(p.end, "programme-semester", cal)
                 deadline = p.end + dt.timedelta(days=ob.deadline_days)
