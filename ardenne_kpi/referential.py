@@ -12,6 +12,7 @@ from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import AGGREGATION_LABELS, DIRECTION_LABELS, FREQUENCY_LABELS, Framework, parse_framework
 from ardenne_kpi.framework_workbook import from_workbook
+from ardenne_kpi.kpis import GRAIN_LABELS
 
 SECTION_OF_KIND = {"indicator": "indicators", "operator": "operators", "zone": "zones", "audience": "audiences"}
 KIND_LABELS = {"indicator": "indicateur", "operator": "opérateur", "zone": "zone", "audience": "public"}
@@ -102,8 +103,6 @@ def actors_tables(fw: Framework) -> dict[str, pd.DataFrame]:
 def obligations_table(fw: Framework) -> pd.DataFrame:
     """Every operator's reporting obligations, declared or by default: what Suivi, the
     completeness of the figures and the reminders expect."""
-    from ardenne_kpi.kpis import GRAIN_LABELS  # noqa: PLC0415 - the French names of grains live with the figures
-
     return pd.DataFrame([{
         "Opérateur": fw.label("operators", o.operator), "Indicateur": f"{o.indicator} {fw.label('indicators', o.indicator)}",
         "Granularité": GRAIN_LABELS.get(o.grain, "Mois" if o.grain == "month" else o.grain),

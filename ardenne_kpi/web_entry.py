@@ -21,6 +21,7 @@ from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.periods import Period
+from ardenne_kpi.reports.model import ERROR
 
 # The columns a person fills in, and the template column each one goes to.
 INPUTS = {"Valeur": "value", "Numérateur": "numerator", "Dénominateur": "denominator", "Commentaire": "comment"}
@@ -110,8 +111,6 @@ def grid_place(sheet: str, cell: str) -> str:
 def issues_table(issues: list) -> pd.DataFrame:
     """A web entry's errors and warnings: Ligne de la grille, Gravité, Message (the message's
     own cell reference is the generated workbook's, the place is the grid's)."""
-    from ardenne_kpi.reports.model import ERROR  # noqa: PLC0415 - only this table needs the severity code
-
     return pd.DataFrame([{"Dans la grille": grid_place(i.sheet, i.cell),
                           "Gravité": "Erreur" if i.severity == ERROR else "Avertissement",
                           "Message": _PLACE.sub("", i.message)} for i in issues],
