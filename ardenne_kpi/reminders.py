@@ -29,6 +29,8 @@ from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period, label_of
 
+# A reminder without an address: short, so the table's other columns stay on a projector's screen.
+MISSING_ADDRESS = "à compléter"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 DEFAULT_SENDER = "coordination@ardenne-kpi.invalid"
 
@@ -173,8 +175,7 @@ def summary_table(reminders: list[Reminder], fw: Framework) -> pd.DataFrame:
     """The reminders as a French table: operator, recipient, how many values, since when."""
     return pd.DataFrame({
         "Opérateur": [fw.label("operators", r.operator) for r in reminders],
-        "Destinataire": [r.recipient or "adresse à compléter (référentiel, feuille Opérateurs, colonne courriel)"
-                         for r in reminders],
+        "Destinataire": [r.recipient or MISSING_ADDRESS for r in reminders],
         "Valeurs attendues": [len(r.missing) for r in reminders],
         "Attendu depuis le": [_day(min(r.missing["deadline"])) for r in reminders],
     })

@@ -26,7 +26,10 @@ from ardenne_kpi.reports.model import ERROR
 # The columns a person fills in, and the template column each one goes to.
 INPUTS = {"Valeur": "value", "Numérateur": "numerator", "Dénominateur": "denominator", "Commentaire": "comment"}
 REFERENCE = ["Indicateur", "Unité", "Période", "Zone", "Public", "Dernière valeur", "Objectif final"]
-COLUMNS = [*REFERENCE, *INPUTS]
+# What a line is, then what to type, then what helps to type it: at 1280 px the « Valeur »
+# column is on the first screen, not past the reference columns.
+COLUMNS = ["Indicateur", "Période", "Zone", "Public", "Valeur", "Unité", "Dernière valeur", "Objectif final",
+           "Numérateur", "Dénominateur", "Commentaire"]
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 
 

@@ -67,6 +67,10 @@ with tab_matrix:
                     st.success(f"Aucune valeur de {choice.label_fr} ne manque après son délai : pas de relance.")
                 else:
                     st.dataframe(reminders.summary_table(prepared[1], fw), hide_index=True, width="stretch")
+                    if not all(r.recipient for r in prepared[1]):
+                        st.caption(f"« {reminders.MISSING_ADDRESS} » : l'opérateur n'a pas d'adresse dans le "
+                                   "référentiel (feuille Opérateurs, colonne « courriel ») ; écrivez-la dans votre "
+                                   "messagerie, ou ajoutez-la au référentiel.")
                     st.download_button(f"Télécharger les {len(prepared[1])} relances (.eml, à ouvrir dans la "
                                        "messagerie)", reminders.zip_bytes(prepared[1]),
                                        file_name=f"relances_{choice.code}.zip", mime="application/zip",
