@@ -149,8 +149,9 @@ with tab_entry:
             entered = st.data_editor(
                 base, disabled=web_entry.REFERENCE, hide_index=True, width="stretch",
                 key=f"entry_{operator}_{e_period.code}_{state.import_round}",
-                column_config={c: st.column_config.TextColumn(c, help="Nombre au format français : 1 234,5")
-                               for c in ("Valeur", "Numérateur", "Dénominateur")})
+                column_config={"Indicateur": st.column_config.TextColumn("Indicateur", width="medium")}
+                | {c: st.column_config.TextColumn(c, help="Nombre au format français : 1 234,5")
+                   for c in ("Valeur", "Numérateur", "Dénominateur")})
             if st.button("Vérifier la saisie", icon=":material/fact_check:", key="entry_check"):
                 name, data = web_entry.workbook(con, fw, operator, e_period, entered, user=user)
                 state.entry_preview = (name, data, importer.import_file(con, data, name, operator=operator,
