@@ -201,10 +201,13 @@ def _good_file(database: Path) -> bytes:
 
 
 def _tendances_cli07(page, server) -> list[str]:
-    _open(page, server, "Tendances", "Un indicateur en détail")
-    _choose(page, "Indicateur", "CLI07")
-    page.get_by_text("Campagnes de promotion transfrontalières menées").first.wait_for()
+    """CLI07's trend table. The indicator comes in the address: choosing it in the box left a window where
+    the box already named CLI07 while the grid still showed the first indicator's S05 (568, not 2 or 97)."""
+    _open(page, server, "Tendances?indicateur=CLI07", "Un indicateur en détail")
+    _idle(page)
+    assert "indicateur=CLI07" in page.url
     _wait_cell(page, re.compile(r"^S05 \(oct"))
+    _idle(page)
     return _grid_texts(page)
 
 
