@@ -74,6 +74,7 @@ class Filters:
     operator: str | None = None
     audience: str | None = None
     zone: str | None = None
+    submitted: bool = False  # count what partners submitted and the coordinator has not validated yet
 
 
 @dataclass(frozen=True)
@@ -349,13 +350,15 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Fil
     codes = [i.code for i in selected_indicators(fw, filters)]
     status = kpis.indicator_status(
         con, fw, operators=[filters.operator] if filters.operator else None,
-        zones=scope["zones"], audiences=scope["audiences"], as_of=window[1], codes=codes)
+        zones=scope["zones"], audiences=scope["audiences"], as_of=window[1], codes=codes,
+        submitted=filters.submitted)
     reported = store.reported_in_window(con, start=window[0], end=window[1], indicators=codes,
-                                        operator=filters.operator, **scope)
+                                        operator=filters.operator, submitted=filters.submitted, **scope)
     status = status.drop(columns=[c for c in ("n_in_window", "comment") if c in status]).merge(
         reported[["indicator", "n_in_window", "comment"]], on="indicator", how="left")
     status["n_in_window"] = status["n_in_window"].fillna(0).astype(int)
-    by_operator = store.reported_by_operator(con, start=window[0], end=window[1], indicators=codes, **scope)
+    by_operator = store.reported_by_operator(con, start=window[0], end=window[1], indicators=codes,
+                                             submitted=filters.submitted, **scope)
     per_indicator = {code: dict(zip(part["operator"], part["n_in_window"], strict=True))
                      for code, part in by_operator.groupby("indicator")}
     status["n_by_operator"] = [per_indicator.get(code, {}) for code in status["indicator"]]

@@ -81,11 +81,14 @@ def _descendants(fw: Framework, section: str, codes: Iterable[str] | None) -> li
 
 
 def _filter(fw: Framework, codes: Sequence[str] | None, operators=None, zones=None, audiences=None,
-            as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None) -> sql.ValueFilter:
+            as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None,
+            submitted: bool = False) -> sql.ValueFilter:
+    """Which values count. Validated ones only unless `submitted`: then what partners
+    submitted and the coordinator has not reviewed yet counts too (the pages' toggle)."""
     return sql.ValueFilter(indicators=None if codes is None else list(codes),
                            operators=None if operators is None else list(operators),
                            zones=_descendants(fw, "zones", zones), audiences=_descendants(fw, "audiences", audiences),
-                           as_of=as_of, window=window)
+                           as_of=as_of, window=window, submitted=submitted)
 
 
 def display_grain(ind: Indicator, grain: str) -> str:
@@ -492,7 +495,8 @@ def _cumulative(fw: Framework, out: pd.DataFrame) -> pd.Series:
 
 def aggregate(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, grain: str, *,
               operators=None, zones=None, audiences=None, by: str | None = None,
-              as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None) -> pd.DataFrame:
+              as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None,
+              submitted: bool = False) -> pd.DataFrame:
     """The indicator per period of `grain`, following its rule over time and across zones.
 
     Columns: period, period_start, period_end, value, complete, cumulative, note, label
@@ -502,7 +506,7 @@ def aggregate(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str
     _indicator(fw, indicator_code)
     if grain not in GRAIN_LABELS and grain != "month":
         raise KpiError(f"Granularité « {grain} » inconnue : {', '.join(GRAIN_LABELS)}.")
-    flt = _filter(fw, [indicator_code], operators, zones, audiences, as_of, window)
+    flt = _filter(fw, [indicator_code], operators, zones, audiences, as_of, window, submitted)
     out = _aggregate_many(con, fw, {indicator_code: grain}, flt, by)
     columns = AGGREGATE_COLUMNS + ([by] if by else [])
     if by:
@@ -513,26 +517,26 @@ def aggregate(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str
 
 def trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], grain: str, *,
            operators=None, zones=None, audiences=None, as_of: dt.date | None = None,
-           window: tuple[dt.date, dt.date] | None = None) -> dict[str, pd.DataFrame]:
+           window: tuple[dt.date, dt.date] | None = None, submitted: bool = False) -> dict[str, pd.DataFrame]:
     """Trend frames (kpis.trend_frame) of several indicators at once, each at its display grain.
 
     One SQL pass for all of them: this is what the small-multiples grid needs. Indicators
     without any value are absent from the result.
     """
     grains = {c: display_grain(_indicator(fw, c), grain) for c in codes}
-    flt = _filter(fw, list(codes), operators, zones, audiences, as_of, window)
+    flt = _filter(fw, list(codes), operators, zones, audiences, as_of, window, submitted)
     agg = _with_trend(fw, _aggregate_many(con, fw, grains, flt)).drop(columns="grp")
     return {code: part.drop(columns="indicator").reset_index(drop=True)
             for code, part in agg.groupby("indicator", sort=False)}
 
 
 def evaluation_trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], *,
-                      by: str | None = None) -> pd.DataFrame:
+                      by: str | None = None, submitted: bool = False) -> pd.DataFrame:
     """Trend frames (kpis.trend_frame) of several indicators stacked, each at its evaluation
     grain (where it is judged against its targets), in one SQL pass; with `by`, one series
     per zone, operator or audience in column `grp`. Columns: indicator, grp, then trend_frame's."""
     grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
-    agg = _aggregate_many(con, fw, grains, _filter(fw, list(codes)), by)
+    agg = _aggregate_many(con, fw, grains, _filter(fw, list(codes), submitted=submitted), by)
     if agg.empty:
         return pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained", *TREND_COLUMNS])
     return _with_trend(fw, agg.reset_index(drop=True))
@@ -633,7 +637,8 @@ def status_of(fw: Framework, share: float) -> str:
 
 def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt.date | None = None,
                      operators=None, zones=None, audiences=None,
-                     window: tuple[dt.date, dt.date] | None = None, codes: Sequence[str] | None = None) -> pd.DataFrame:
+                     window: tuple[dt.date, dt.date] | None = None, codes: Sequence[str] | None = None,
+                     submitted: bool = False) -> pd.DataFrame:
     """One row per framework indicator (or per code in `codes`): where it is, against what, and its status.
 
     The latest value is the latest complete period at the evaluation grain; it is compared
@@ -643,7 +648,7 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
     """
     codes = [i.code for i in fw.indicators] if codes is None else list(codes)
     grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
-    flt = _filter(fw, codes, operators, zones, audiences, as_of, window)
+    flt = _filter(fw, codes, operators, zones, audiences, as_of, window, submitted)
     agg = _aggregate_many(con, fw, grains, flt)
     info = sql.value_groups(con, flt).set_index("indicator")
     # The latest complete period of each indicator, else its latest partial one.
@@ -789,7 +794,7 @@ EXPORT_COLUMNS = ["indicator", "period", "period_start", "period_end", "value", 
                   "target", "progress", "status", "rule", "note"]
 
 
-def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str) -> pd.DataFrame:
+def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str, *, submitted: bool = False) -> pd.DataFrame:
     """One row per indicator × period at `grain` with a value, or without one when a report
     was due there or the value cannot be built at this grain; over every operator, zone and audience.
 
@@ -801,7 +806,7 @@ def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str) -> p
     if grain not in GRAIN_LABELS:
         raise KpiError(f"Granularité « {grain} » inconnue : {', '.join(GRAIN_LABELS)}.")
     codes = [i.code for i in fw.indicators]
-    agg = _aggregate_many(con, fw, {c: grain for c in codes}, _filter(fw, codes))
+    agg = _aggregate_many(con, fw, {c: grain for c in codes}, _filter(fw, codes, submitted=submitted))
     agg = agg[agg["value"].notna() | agg["explained"].astype(bool)]
     if agg.empty:
         return pd.DataFrame(columns=EXPORT_COLUMNS)
@@ -822,7 +827,7 @@ LINEAGE_REASONS = {"": "compté",
 
 
 def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
-            operators=None, zones=None, audiences=None) -> pd.DataFrame:
+            operators=None, zones=None, audiences=None, submitted: bool = False) -> pd.DataFrame:
     """The stored values behind one aggregated figure (those wholly inside the period, by
     the figure's own rules), each saying whether it counts and why not.
 
@@ -832,7 +837,8 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     """
     ind = _indicator(fw, indicator_code)
     period = _period(fw, period_code)
-    flt = _filter(fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end))
+    flt = _filter(fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end),
+                  submitted=submitted)
     stored = sql.stored_periods(con, flt)
     records = stored.to_dict("records")
     tiling = {r["period"]: _n_sub(period, r["grain"], fw.calendar) for r in records}
@@ -857,7 +863,7 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
 
 
 def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
-            operators=None, zones=None, audiences=None) -> dict:
+            operators=None, zones=None, audiences=None, submitted: bool = False) -> dict:
     """One figure with everything behind it: its value, whether it is complete, the rule and
     the note that built it, and its lineage (what the page and `lineage` command show).
 
@@ -868,14 +874,16 @@ def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     period = _period(fw, period_code)
     figure = {"value": float("nan"), "complete": False, "note": "Aucune valeur déclarée pour cette période."}
     if period.grain in GRAIN_LABELS or period.grain == "month":
-        agg = aggregate(con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences)
+        agg = aggregate(con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences,
+                        submitted=submitted)
         match = agg[agg["period"] == period.code]
         if not match.empty:
             figure = match.iloc[0].to_dict()
     return {"indicator": ind.code, "label": ind.label, "unit": ind.unit, "period": period.code,
             "period_label": period.label_fr, "grain": period.grain, "value": float(figure["value"]),
             "complete": bool(figure["complete"]), "rule": rule_text(ind), "note": figure["note"],
-            "lineage": lineage(con, fw, ind.code, period.code, operators=operators, zones=zones, audiences=audiences)}
+            "lineage": lineage(con, fw, ind.code, period.code, operators=operators, zones=zones, audiences=audiences,
+                               submitted=submitted)}
 
 
 # ------------------------------------------------------------------ tables for people

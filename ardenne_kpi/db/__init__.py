@@ -27,7 +27,7 @@ from ardenne_kpi.framework import Framework, load_framework, parse_framework
 if TYPE_CHECKING:  # DuckDB builds the DataFrames: an import reads its file before pandas loads
     import pandas as pd
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
 DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
 DEFAULT_DB_PATH = DATA_DIR / "ardenne.duckdb"
@@ -37,6 +37,10 @@ T = TypeVar("T")
 # Upload statuses whose values count; a rolled-back upload counts for nothing.
 LIVE_STATUSES = ("imported", "demo")
 LIVE_SQL = "(" + ", ".join(f"'{status}'" for status in LIVE_STATUSES) + ")"  # for `status IN {LIVE_SQL}`
+
+# The coordinator's review of an upload (uploads.review): a partner's upload is submitted
+# until an admin validates it or sends it back; the validated figures count validated ones only.
+VALIDATED, SUBMITTED, RETURNED = "validated", "submitted", "returned"
 
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
@@ -142,6 +146,8 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
     order; uploads made before this version kept only the values they changed), and
     original files are named relative to the database's folder, so the folder can move.
     3: the coordinator's analyses (`analyses`), created empty by schema.sql: nothing to move.
+    4: validation and period locks: every earlier upload is validated (schema.sql's default),
+    so the validated figures are the current ones.
     """
     from ardenne_kpi.db import imports
 
@@ -155,6 +161,8 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
                     relative = relative_upload_path(stored, database)
                     if relative != stored:
                         cur.execute("UPDATE uploads SET stored_path = ? WHERE id = ?", [relative, upload_id])
+        if version < 4:
+            cur.execute("UPDATE report_values SET is_validated = is_current")
         set_meta(cur, "schema_version", str(SCHEMA_VERSION))
 
 
@@ -377,9 +385,9 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
             FROM demo_uploads""")
         cur.execute("""
             INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, period_end,
-                                       value, comment, upload_id, sheet, cell, is_current)
+                                       value, comment, upload_id, sheet, cell, is_current, is_validated)
             SELECT indicator, operator, zone, audience, period, grain, period_start, period_end,
-                   value, comment, upload_id, sheet, cell, TRUE
+                   value, comment, upload_id, sheet, cell, TRUE, TRUE
             FROM demo_values""")
         # Later uploads must not collide with the demo's ids.
         top = cur.execute("SELECT coalesce(max(id), 0) FROM uploads").fetchone()[0]
@@ -390,13 +398,15 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 
 
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
-    """Changes whenever an upload lands or is rolled back, the framework changes or an analysis
-    is written; names the database file too, so caches never mix two databases."""
+    """Changes whenever an upload lands, is rolled back, validated or sent back, a period is
+    locked or unlocked, the framework changes or an analysis is written; names the database file too, so caches never mix two databases."""
     row = con.cursor().execute("""
         SELECT coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '')
                || '-' || (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
                || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
                || '-' || (SELECT count(*) FROM analyses)
+               || '-' || (SELECT count(reviewed_at) FROM uploads)
+               || '-' || (SELECT count(*) || '-' || count(unlocked_at) FROM period_locks)
     """).fetchone()
     return row[0]
 

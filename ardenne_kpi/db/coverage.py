@@ -22,6 +22,7 @@ def reported_in_window(
     operator: str | None = None,
     zones: Sequence[str] | None = None,
     audiences: Sequence[str] | None = None,
+    submitted: bool = False,
 ) -> pd.DataFrame:
     """One row per indicator with values that count now and whose period ends in [start, end].
 
@@ -37,7 +38,7 @@ def reported_in_window(
                max(period_end)                   AS last_period_end,
                arg_max(comment, period_end) FILTER (WHERE coalesce(comment, '') <> '') AS comment
         FROM report_values
-        WHERE is_current
+        WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END
           AND period_end BETWEEN $start AND $end
           AND ($indicators IS NULL OR list_contains($indicators, indicator))
           AND ($operator IS NULL OR operator = $operator)
@@ -47,7 +48,7 @@ def reported_in_window(
         ORDER BY indicator
         """,
         {
-            "start": start, "end": end,
+            "start": start, "end": end, "submitted": bool(submitted),
             "indicators": list(indicators) if indicators is not None else None,
             "operator": operator,
             "zones": list(zones) if zones is not None else None,
@@ -64,13 +65,14 @@ def reported_by_operator(
     indicators: Sequence[str] | None = None,
     zones: Sequence[str] | None = None,
     audiences: Sequence[str] | None = None,
+    submitted: bool = False,
 ) -> pd.DataFrame:
     """indicator, operator, n_in_window: who reported what in the window (same rule as above)."""
     return con.cursor().execute(
         """
         SELECT indicator, operator, count(*) AS n_in_window
         FROM report_values
-        WHERE is_current
+        WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END
           AND period_end BETWEEN $start AND $end
           AND ($indicators IS NULL OR list_contains($indicators, indicator))
           AND ($zones IS NULL OR list_contains($zones, zone))
@@ -79,7 +81,7 @@ def reported_by_operator(
         ORDER BY indicator, operator
         """,
         {
-            "start": start, "end": end,
+            "start": start, "end": end, "submitted": bool(submitted),
             "indicators": list(indicators) if indicators is not None else None,
             "zones": list(zones) if zones is not None else None,
             "audiences": list(audiences) if audiences is not None else None,
@@ -111,5 +113,5 @@ def current_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every value that counts now (the benchmark's naive baseline reads this whole table)."""
     return con.cursor().execute(
         "SELECT indicator, operator, zone, audience, period_end, value, comment, upload_id "
-        "FROM report_values WHERE is_current"
+        "FROM report_values WHERE is_validated"
     ).df()

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import duckdb
 
-from ardenne_kpi.db import LIVE_SQL
+from ardenne_kpi.db import LIVE_SQL, VALIDATED
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -201,17 +201,22 @@ def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFr
 
 def insert_upload(cur: duckdb.DuckDBPyConnection, *, file_name: str, sha256: str, size_bytes: int,
                   operator: str | None, user: str | None, stored_path: str | None,
-                  status: str = "imported", uploaded_at: dt.datetime | None = None) -> int:
+                  status: str = "imported", uploaded_at: dt.datetime | None = None,
+                  review: str = VALIDATED, lock_reason: str | None = None) -> int:
+    """A new upload; a validated one (an admin's) is reviewed by its author as it lands."""
+    at = uploaded_at or dt.datetime.now().replace(microsecond=0)
+    validated = review == VALIDATED
     return cur.execute(
-        "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [file_name, sha256, size_bytes, operator, user, uploaded_at or dt.datetime.now().replace(microsecond=0), status,
-         stored_path]).fetchone()[0]
+        "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path, "
+        "review, reviewed_by, reviewed_at, lock_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        [file_name, sha256, size_bytes, operator, user, at, status, stored_path, review,
+         user if validated else None, at if validated else None, lock_reason]).fetchone()[0]
 
 
 def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Table | pd.DataFrame) -> None:
-    """Store every value of the upload, current (the new upload is the latest), and
-    supersede the rows that counted for the same identities (`old_id`). `values`: the
+    """Store every value of the upload, current (the new upload is the latest) and not yet
+    validated (`refresh_validated` then, for a validated upload), and supersede the rows that
+    counted for the same identities (`old_id`). `values`: the
     incoming columns plus old_id; unchanged values included, so that they stay this
     upload's when an earlier upload is rolled back."""
     if len(values) == 0:
@@ -222,9 +227,9 @@ def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Tabl
                     "WHERE id IN (SELECT old_id FROM upload_values WHERE old_id IS NOT NULL)")
         cur.execute(
             "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
-            "period_end, value, numerator, denominator, comment, upload_id, sheet, cell, is_current) "
+            "period_end, value, numerator, denominator, comment, upload_id, sheet, cell, is_current, is_validated) "
             "SELECT indicator, operator, zone, audience, period, grain, CAST(period_start AS DATE), "
-            "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true "
+            "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true, false "
             "FROM upload_values ORDER BY row_no", [upload_id])
     finally:
         cur.unregister("upload_values")
@@ -275,9 +280,12 @@ def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFram
     """, {"id": upload_id}).df()
 
 
-def apply_rollback(cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.DataFrame, user: str | None) -> None:
-    cur.execute("UPDATE uploads SET status = 'rolled_back', rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
-                [dt.datetime.now().replace(microsecond=0), user, upload_id])
+def apply_rollback(cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.DataFrame, user: str | None,
+                   status: str = "rolled_back") -> None:
+    """The upload stops counting (`status`: rolled_back, or returned when the coordinator sends
+    it back) and `plan`'s restored values count again, validated ones included."""
+    cur.execute("UPDATE uploads SET status = ?, rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
+                [status, dt.datetime.now().replace(microsecond=0), user, upload_id])
     cur.execute("UPDATE report_values SET is_current = false WHERE upload_id = ? AND is_current", [upload_id])
     restored = plan.loc[plan["restored_id"].notna(), ["restored_id"]].astype("int64")
     if not restored.empty:
@@ -286,6 +294,25 @@ def apply_rollback(cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.Data
             cur.execute("UPDATE report_values SET is_current = true WHERE id IN (SELECT restored_id FROM restored_values)")
         finally:
             cur.unregister("restored_values")
+    refresh_validated(cur, upload_id)
+
+
+def refresh_validated(cur: duckdb.DuckDBPyConnection, upload_id: int | None = None) -> None:
+    """Mark validated, for every identity `upload_id` reported (every identity when None), the
+    row of the latest live validated upload that reported it, and no other: after a validated
+    import, a validation, a rollback."""
+    ids = ", ".join(_IDENTITY)
+    mine = ", ".join(f"r.{c}" for c in _IDENTITY)
+    scope = "" if upload_id is None else f"WHERE ({mine}) IN (SELECT {ids} FROM report_values WHERE upload_id = $id)"
+    cur.execute(f"""
+        UPDATE report_values SET is_validated = coalesce(report_values.id = w.winner, false)
+        FROM (SELECT r.indicator, r.operator, r.zone, r.audience, r.period,
+                     max_by(r.id, CASE WHEN u.status IN {LIVE_SQL} AND u.review = '{VALIDATED}'
+                                       THEN [r.upload_id, r.id] END) AS winner
+              FROM report_values r LEFT JOIN uploads u ON u.id = r.upload_id
+              {scope}
+              GROUP BY ALL) w
+        WHERE {_on('report_values', 'w')}""", {} if upload_id is None else {"id": int(upload_id)})
 
 
 def refresh_current(cur: duckdb.DuckDBPyConnection) -> None:
@@ -306,11 +333,12 @@ def refresh_current(cur: duckdb.DuckDBPyConnection) -> None:
               GROUP BY ALL) w
         WHERE brand_scores.operator = w.operator AND brand_scores.period = w.period
           AND brand_scores.element = w.element""")
+    refresh_validated(cur)
 
 
 def export_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The values that count now, one row each, with their lineage."""
+    """The validated values that count now, one row each, with their lineage."""
     return con.cursor().execute(
         "SELECT indicator, operator, zone, audience, period, period_start, period_end, value, upload_id, sheet, cell "
-        "FROM report_values WHERE is_current "
+        "FROM report_values WHERE is_validated "
         "ORDER BY indicator, operator, zone, audience, period_start, period_end, period").df()

@@ -25,7 +25,8 @@ BY_COLUMNS = {None: "''", "operator": "v.operator", "zone": "v.zone", "audience"
 
 @dataclass(frozen=True)
 class ValueFilter:
-    """Which stored values count: current ones, optionally narrowed (None = no narrowing)."""
+    """Which stored values count: validated ones (with `submitted`, the current ones: what
+    partners submitted too), optionally narrowed (None = no narrowing)."""
 
     indicators: Sequence[str] | None = None
     operators: Sequence[str] | None = None
@@ -33,6 +34,7 @@ class ValueFilter:
     audiences: Sequence[str] | None = None
     as_of: dt.date | None = None
     window: tuple[dt.date, dt.date] | None = None
+    submitted: bool = False
 
     def params(self) -> dict:
         def as_list(x):
@@ -40,15 +42,21 @@ class ValueFilter:
 
         lo, hi = self.window if self.window else (None, None)
         return {"f_ind": as_list(self.indicators), "f_op": as_list(self.operators), "f_zone": as_list(self.zones),
-                "f_aud": as_list(self.audiences), "f_asof": self.as_of, "f_lo": lo, "f_hi": hi}
+                "f_aud": as_list(self.audiences), "f_asof": self.as_of, "f_lo": lo, "f_hi": hi,
+                "f_sub": bool(self.submitted)}
 
 
-# Every query starts from this: current values that pass the filter. A NULL list means "all".
-_FILTERED = """
+# The row of an identity that counts: the latest validated one, or the latest one whatever
+# its review when the reader includes submitted figures.
+_COUNTS = "(CASE WHEN $f_sub::BOOLEAN THEN r.is_current ELSE r.is_validated END)"
+
+
+# Every query starts from this: the values that count and pass the filter. A NULL list means "all".
+_FILTERED = f"""
     SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.grain,
            r.period_start, r.period_end, r.value, r.numerator, r.denominator, r.upload_id, r.sheet, r.cell
     FROM report_values r
-    WHERE r.is_current
+    WHERE {_COUNTS}
       AND ($f_ind::VARCHAR[] IS NULL OR list_contains($f_ind::VARCHAR[], r.indicator))
       AND ($f_op::VARCHAR[] IS NULL OR list_contains($f_op::VARCHAR[], r.operator))
       AND ($f_zone::VARCHAR[] IS NULL OR list_contains($f_zone::VARCHAR[], r.zone))
@@ -389,7 +397,7 @@ def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.D
                 ELSE 'duplicate' END AS reason,
            n.outer_zone, p.period_end, p.p_code
     FROM placed p
-    JOIN report_values r ON r.is_current AND r.indicator = p.indicator AND r.operator = p.operator
+    JOIN report_values r ON {_COUNTS} AND r.indicator = p.indicator AND r.operator = p.operator
          AND r.zone = p.zone AND r.audience = p.audience AND r.period = p.period
     LEFT JOIN uploads u ON u.id = p.upload_id
     LEFT JOIN chosen c ON c.indicator = p.indicator AND c.operator = p.operator AND c.zone = p.zone

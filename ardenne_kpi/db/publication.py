@@ -17,6 +17,6 @@ def data_date(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> tuple[dt
     row = con.cursor().execute(f"""
         SELECT max(u.uploaded_at), max(v.period_end)
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
-        WHERE v.is_current AND u.status IN {LIVE_SQL} AND v.indicator IN (SELECT unnest(?::VARCHAR[]))
+        WHERE v.is_validated AND u.status IN {LIVE_SQL} AND v.indicator IN (SELECT unnest(?::VARCHAR[]))
     """, [list(indicators)]).fetchone()
     return row[0], row[1]

@@ -187,3 +187,31 @@ CREATE TABLE IF NOT EXISTS reminders_sent (
     sent_by     VARCHAR,
     outcome     VARCHAR NOT NULL  -- 'envoyé' or the mail server's refusal, in French
 );
+
+-- ------------------------------------------------------------------ validation and period locks (schema 4)
+-- A partner's upload is 'submitted' (soumis) until an admin validates it ('validated') or
+-- sends it back ('returned', status 'returned': its values stop counting, the partner reads
+-- `review_message` on the Import page). An admin's own import is validated as it lands.
+-- `is_validated` marks, per value identity, the row of the latest live validated upload: the
+-- one the validated figures count (`is_current` counts submitted uploads too).
+ALTER TABLE uploads ADD COLUMN IF NOT EXISTS review VARCHAR DEFAULT 'validated';
+ALTER TABLE uploads ADD COLUMN IF NOT EXISTS reviewed_by VARCHAR;
+ALTER TABLE uploads ADD COLUMN IF NOT EXISTS reviewed_at TIMESTAMP;
+ALTER TABLE uploads ADD COLUMN IF NOT EXISTS review_message VARCHAR;
+ALTER TABLE uploads ADD COLUMN IF NOT EXISTS lock_reason VARCHAR;  -- an admin's import into a locked period
+-- TRUE by default: rows written outside the import engine (the demo, an evaluation base) are
+-- validated current ones; the import engine writes FALSE, then `imports.refresh_validated`.
+ALTER TABLE report_values ADD COLUMN IF NOT EXISTS is_validated BOOLEAN DEFAULT TRUE;
+-- A locked period (a programme semester): a partner's values that would change it are
+-- refused; an admin's need a reason. Unlocking keeps the row (when, by whom).
+CREATE SEQUENCE IF NOT EXISTS period_lock_ids START 1;
+CREATE TABLE IF NOT EXISTS period_locks (
+    id           INTEGER PRIMARY KEY DEFAULT nextval('period_lock_ids'),
+    period       VARCHAR NOT NULL,
+    period_start DATE NOT NULL,
+    period_end   DATE NOT NULL,
+    locked_at    TIMESTAMP NOT NULL,
+    locked_by    VARCHAR,
+    unlocked_at  TIMESTAMP,
+    unlocked_by  VARCHAR
+);

@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import LIVE_SQL, query_df, transaction
+from ardenne_kpi.db import LIVE_SQL, VALIDATED, query_df, transaction
 
 _VALUE_COLUMNS = """v.id AS value_id, v.indicator, v.operator, v.zone, v.audience, v.period, v.grain,
                     v.period_start, v.period_end, v.value, v.comment, v.upload_id, v.sheet, v.cell"""
@@ -16,15 +16,16 @@ _VALUE_COLUMNS = """v.id AS value_id, v.indicator, v.operator, v.zone, v.audienc
 def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.DataFrame:
     """The values that counted at `moment`: for each identity (indicator, operator, zone,
     audience, period), the value of the latest upload (by upload order, as for the current
-    values) made by then and not rolled back by then.
+    values) made and validated by then and not rolled back or sent back by then.
 
-    With `moment` now, these are exactly the current values.
+    With `moment` now, these are exactly the validated current values.
     """
     return query_df(con, f"""
         SELECT {_VALUE_COLUMNS}
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE u.uploaded_at <= $moment
           AND (u.status IN {LIVE_SQL} OR u.rolled_back_at > $moment)
+          AND u.review = '{VALIDATED}' AND coalesce(u.reviewed_at, u.uploaded_at) <= $moment
         QUALIFY row_number() OVER (PARTITION BY v.indicator, v.operator, v.zone, v.audience, v.period
                                    ORDER BY u.id DESC, v.id DESC) = 1
     """, {"moment": moment})
@@ -32,7 +33,7 @@ def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.Data
 
 def current_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The values that count now, with their ids (the live state a snapshot is compared with)."""
-    return query_df(con, f"SELECT {_VALUE_COLUMNS} FROM report_values v WHERE v.is_current")
+    return query_df(con, f"SELECT {_VALUE_COLUMNS} FROM report_values v WHERE v.is_validated")
 
 
 def uploads_by_ids(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:

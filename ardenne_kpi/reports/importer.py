@@ -42,10 +42,11 @@ import duckdb
 
 from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import User
+from ardenne_kpi.db import VALIDATED
 from ardenne_kpi.db import imports as sql
 from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports import guard, reader
+from ardenne_kpi.reports import guard, locks, reader
 from ardenne_kpi.reports.locate import is_brand_sheet
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
@@ -286,8 +287,14 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
                 operator: str | None = None, user: str | None = None, dry_run: bool = False,
                 db_path: str | os.PathLike | None = None, framework: Framework | None = None,
                 uploaded_at: dt.datetime | None = None, isolated: bool = True,
-                checked: ImportResult | None = None) -> ImportResult:
+                checked: ImportResult | None = None, review: str = VALIDATED,
+                lock_reason: str | None = None) -> ImportResult:
     """Import one report in one transaction (or only simulate it with `dry_run`).
+
+    `review`: how the upload lands, validated (an admin's, the command line's, the demo's)
+    or submitted (a partner's: it counts in the validated figures once an admin validates
+    it, see `ardenne_kpi.review`). New or changed values in a locked period refuse the file,
+    unless a validated import gives its `lock_reason` (recorded with the upload).
 
     `checked`, the dry run of the same bytes (same operator, same framework), spares the
     parse: its values are compared and written as that dry run read them; the comparison
@@ -332,12 +339,17 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         result._checked = _Checked(sha, operator, fw, replace(report, columns={}, periods={}), incoming)
     result.duplicate_of = duplicate
     parse_warnings = list(result.warnings)
+    reason = (lock_reason or "").strip() or None
+    forced: dict[str, str | None] = {"reason": None}  # an admin's reason for changing a locked period
 
     def compare(cur: duckdb.DuckDBPyConnection) -> pa.Table:
-        """Fill the result's changes, counts and history warnings; returns the diff."""
+        """Fill the result's changes, counts, history warnings and locked-period errors; returns the diff."""
         diff = sql.compare(cur, incoming, epsilon=EPSILON, labels=(NEW, CHANGED, SAME, RESTORED),
                            earlier=duplicate["upload_id"] if duplicate else None)
         result.changes_table, result._changes = diff, None
+        touched = locks.lock_issues(fw, locks.active_locks(cur), incoming, diff["change"], SAME, review=review)
+        forced["reason"] = reason if touched and review == VALIDATED and reason else None
+        result.errors = [] if forced["reason"] else touched
         result.warnings = (parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
                            + _overlap_warnings(cur, incoming))
         import pyarrow.compute as pc
@@ -351,6 +363,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
     if dry_run:
         cur = con.cursor()
         compare(cur)
+        if result.errors:
+            return result
         result.scores = sum(len(sheet.scores) for sheet in report.brand)
         if duplicate and _nothing_to_change(cur, result, report):
             result.scores = 0  # the same file, and all it brought counts already
@@ -362,13 +376,17 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         # everything compared inside the transaction: another import may land meanwhile
         with db.transaction(con) as tx:
             diff = compare(tx)
+            if result.errors:  # a locked period: nothing written
+                return None
             if duplicate and _nothing_to_change(tx, result, report):
                 return None  # the same file, and all it brought counts already
             upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
                                           operator=report.operator, user=user, stored_path=stored,
-                                          uploaded_at=uploaded_at)
+                                          uploaded_at=uploaded_at, review=review, lock_reason=forced["reason"])
             # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
             sql.write_values(tx, upload_id, incoming.append_column("old_id", diff["old_id"]))
+            if review == VALIDATED:
+                sql.refresh_validated(tx, upload_id)
             result.scores = _store_brand(con, tx, report, upload_id)
             messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
             sql.finish_upload(tx, upload_id, inserted=result.inserted, updated=result.updated,
@@ -379,6 +397,8 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         result.upload_id = db.with_retry(write)
     except duckdb.Error as exc:  # a full disk, a damaged file: the transaction is rolled back, say so
         raise db.database_error(exc, db_path) from exc
+    if result.errors:
+        return result
     if result.upload_id is None:
         return _unchanged_duplicate(result, duplicate)
     result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"

@@ -1,0 +1,82 @@
+"""SQL of the coordinator's review: submitted uploads, their validation or return, period locks.
+
+Functions taking `cur` run inside the caller's transaction (`ardenne_kpi.db.transaction`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ardenne_kpi.db import LIVE_SQL, RETURNED, SUBMITTED, VALIDATED, imports, query_df
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now().replace(microsecond=0)
+
+
+def uploads_in_review(con: duckdb.DuckDBPyConnection, operators: list[str] | None = None) -> pd.DataFrame:
+    """Live uploads waiting for the coordinator, and uploads sent back, newest first (of
+    `operators` only when given): id, file_name, operator, uploaded_by, uploaded_at, review,
+    reviewed_by, reviewed_at, review_message, n_values."""
+    return query_df(con, f"""
+        SELECT u.id, u.file_name, u.operator, u.uploaded_by, u.uploaded_at, u.review, u.reviewed_by,
+               u.reviewed_at, u.review_message,
+               (SELECT count(*) FROM report_values v WHERE v.upload_id = u.id) AS n_values
+        FROM uploads u
+        WHERE ((u.review = '{SUBMITTED}' AND u.status IN {LIVE_SQL}) OR u.review = '{RETURNED}')
+          AND ($ops::VARCHAR[] IS NULL OR list_contains($ops::VARCHAR[], u.operator))
+        ORDER BY u.id DESC
+    """, {"ops": operators})
+
+
+def count_submitted(con: duckdb.DuckDBPyConnection) -> int:
+    return con.cursor().execute(
+        f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL}").fetchone()[0]
+
+
+def mark_validated(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | None) -> None:
+    cur.execute("UPDATE uploads SET review = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?",
+                [VALIDATED, user, _now(), upload_id])
+    imports.refresh_validated(cur, upload_id)
+
+
+def mark_returned(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | None, message: str) -> pd.DataFrame:
+    """The upload stops counting (as a rollback would) and carries the coordinator's message."""
+    plan = imports.rollback_plan(cur, upload_id)
+    imports.apply_rollback(cur, upload_id, plan, user, status=RETURNED)
+    cur.execute("UPDATE uploads SET review = ?, reviewed_by = ?, reviewed_at = ?, review_message = ? WHERE id = ?",
+                [RETURNED, user, _now(), message, upload_id])
+    return plan
+
+
+# ------------------------------------------------------------------ period locks
+
+
+def active_locks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+    """(period, period_start, period_end, locked_at, locked_by) of every locked period, by start."""
+    return con.cursor().execute(
+        "SELECT period, period_start, period_end, locked_at, locked_by FROM period_locks "
+        "WHERE unlocked_at IS NULL ORDER BY period_start").fetchall()
+
+
+def lock_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return query_df(con, "SELECT period, period_start, period_end, locked_at, locked_by, unlocked_at, unlocked_by "
+                         "FROM period_locks ORDER BY locked_at DESC, id DESC")
+
+
+def insert_lock(cur: duckdb.DuckDBPyConnection, period: str, start: dt.date, end: dt.date, user: str | None) -> None:
+    cur.execute("INSERT INTO period_locks (period, period_start, period_end, locked_at, locked_by) "
+                "VALUES (?, ?, ?, ?, ?)", [period, start, end, _now(), user])
+
+
+def end_lock(cur: duckdb.DuckDBPyConnection, period: str, user: str | None) -> int:
+    """Unlock `period`; how many locks ended (0 when it was not locked)."""
+    ended = cur.execute("UPDATE period_locks SET unlocked_at = ?, unlocked_by = ? "
+                        "WHERE period = ? AND unlocked_at IS NULL RETURNING id", [_now(), user, period]).fetchall()
+    return len(ended)

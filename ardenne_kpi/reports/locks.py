@@ -1,0 +1,83 @@
+"""Locked periods, as the importer meets them: which new or changed values of a file fall in
+a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ardenne_kpi.db import VALIDATED
+from ardenne_kpi.db import review as sql
+from ardenne_kpi.format import fmt_date
+from ardenne_kpi.framework import Framework
+from ardenne_kpi.reports.model import Issue
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+
+@dataclass(frozen=True)
+class Lock:
+    period: str
+    start: dt.date
+    end: dt.date
+    locked_at: dt.datetime
+    locked_by: str | None
+
+    def label(self, fw: Framework) -> str:
+        """« S05 (oct. 2018 – mars 2019) »."""
+        semester = next((s for s in fw.calendar.semesters if s.code == self.period), None)
+        return semester.label_fr if semester else f"{self.period} ({fmt_date(self.start)} – {fmt_date(self.end)})"
+
+    def since(self) -> str:
+        who = f" par {self.locked_by}" if self.locked_by else ""
+        return f"verrouillée le {self.locked_at:%d/%m/%Y}{who}"
+
+
+def active_locks(con: duckdb.DuckDBPyConnection) -> list[Lock]:
+    """The periods locked now, by start."""
+    return [Lock(*row) for row in sql.active_locks(con)]
+
+
+def lock_issues(fw: Framework, active: list[Lock], incoming: pa.Table, changes: pa.ChunkedArray | pa.Array,
+                unchanged: str, *, review: str) -> list[Issue]:
+    """One error per locked period that the file's new or changed values would alter, at the
+    first such cell; an admin's (`review` validated) says how to force it with a reason.
+    `changes`: each incoming row's change code, in `incoming`'s order; `unchanged`: the code of
+    a value equal to the one that counts (such values pass: a partner may resend a whole year)."""
+    if not active or len(incoming) == 0:
+        return []
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    moving = pc.not_equal(changes, pa.scalar(unchanged))
+    out = []
+    for lk in active:
+        inside = pc.and_(pc.less_equal(incoming["period_start"], pa.scalar(lk.end, pa.date32())),
+                         pc.greater_equal(incoming["period_end"], pa.scalar(lk.start, pa.date32())))
+        hit = pc.and_(inside, moving)
+        n = pc.sum(hit).as_py() or 0
+        if not n:
+            continue
+        first = pc.index(hit, True).as_py()
+        sheet, cell = incoming["sheet"][first].as_py() or "", incoming["cell"][first].as_py() or ""
+        what = (f"{n} valeur(s) nouvelle(s) ou modifiée(s) de ce fichier (la première : feuille « {sheet} », "
+                f"cellule {cell}) portent sur {lk.label(fw)}, période {lk.since()}")
+        if review == VALIDATED:
+            message = (f"{what}. Pour les enregistrer quand même, indiquez le motif de cette modification (champ "
+                       "« Motif » de la page d'import, ou --motif en ligne de commande) : il restera dans "
+                       "l'historique.")
+        else:
+            ask = f" ({lk.locked_by})" if lk.locked_by else ""
+            message = (f"{what} : ses chiffres sont arrêtés pour le comité. Retirez ces valeurs du fichier, ou "
+                       f"demandez à la coordination{ask} de rouvrir la période.")
+        out.append(Issue(sheet, cell, message))
+    return out
+
+
+def locks_text(fw: Framework, active: list[Lock]) -> str:
+    """« S05 (oct. 2018 – mars 2019) verrouillée le 12/11/2026 par Marie » for each lock, or ''."""
+    return " ; ".join(f"{lk.label(fw)} {lk.since()}" for lk in active)
