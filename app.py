@@ -6,7 +6,7 @@ from ardenne_kpi import accounts, analyses, charts, home, kpis, ui
 from ardenne_kpi.periods import label_of
 
 ctx = ui.page_setup("Accueil", icon=":material/home:", home=True)
-overview = ui.cached(home.overview, ctx.con, ctx.fw)
+overview = ui.cached(home.overview, ctx.con, ctx.fw, submitted=ctx.submitted)
 
 st.title("Ardenne Attractivity : mesure de la performance")
 st.markdown(

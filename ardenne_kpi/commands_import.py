@@ -30,6 +30,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--operator", metavar="CODE", help="opérateur qui rend compte (code ou nom du référentiel)")
     p.add_argument("--user", metavar="NOM", help="qui importe (enregistré dans l'historique)")
     p.add_argument("--dry-run", action="store_true", help="simuler : montrer ce qui changerait, sans rien écrire")
+    p.add_argument("--motif", metavar="TEXTE",
+                   help="pourquoi modifier une période verrouillée (gardé dans l'historique) ; la ligne de commande "
+                        "importe au nom de la coordination : ses imports sont validés")
     p.add_argument("--json", action="store_true", help="un objet JSON par fichier, une ligne chacun")
     p.set_defaults(handler=cmd_import)
 
@@ -72,7 +75,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 fw = db.stored_framework(con) if text else db.ensure_framework(con)
                 fw_text = text
             result = importer.import_file(con, file, Path(file).name, operator=args.operator, user=args.user,
-                                          dry_run=args.dry_run, db_path=path, framework=fw)
+                                          dry_run=args.dry_run, db_path=path, framework=fw, lock_reason=args.motif)
         refused |= result.status == "refused"
         if args.json:
             print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)

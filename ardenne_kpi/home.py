@@ -30,9 +30,10 @@ class Overview:
     data_label: str
 
 
-def overview(con: duckdb.DuckDBPyConnection, fw: Framework) -> Overview:
-    """Everything the home page shows, computed once per data revision."""
-    status = kpis.indicator_status(con, fw)
+def overview(con: duckdb.DuckDBPyConnection, fw: Framework, *, submitted: bool = False) -> Overview:
+    """Everything the home page shows, computed once per data revision (validated figures,
+    and submitted ones too with `submitted`)."""
+    status = kpis.indicator_status(con, fw, submitted=submitted)
     counts = status["status"].value_counts()
     last_period_end, last_upload = reporting.latest_data(con)
     window = reporting.last_closed_semester(fw, last_period_end)

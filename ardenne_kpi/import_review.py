@@ -18,7 +18,8 @@ from ardenne_kpi.reports.model import ERROR, Issue
 CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé",
                  "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)"}
 STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
-                 "unchanged": "inchangé", "refused": "refusé"}
+                 "unchanged": "inchangé", "refused": "refusé", "returned": "renvoyé au partenaire"}
+REVIEW_LABELS = {"validated": "validé", "submitted": "soumis, à valider", "returned": "renvoyé"}
 
 
 def sha256(data: bytes) -> str:
@@ -134,9 +135,9 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
 
 
 def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
-    """The upload history: N°, Fichier, Opérateur, Importé par, Le, Statut and the counts."""
-    cols = ["N°", "Fichier", "Opérateur", "Importé par", "Le", "Statut", "Nouvelles", "Modifiées", "Inchangées",
-            "Avertissements", "Annulé le", "Annulé par"]
+    """The upload history: N°, Fichier, Opérateur, Importé par, Le, Statut, Validation and the counts."""
+    cols = ["N°", "Fichier", "Opérateur", "Importé par", "Le", "Statut", "Validation", "Nouvelles", "Modifiées",
+            "Inchangées", "Avertissements", "Annulé le", "Annulé par", "Motif (période verrouillée)"]
     if uploads is None or uploads.empty:
         return pd.DataFrame(columns=cols)
     return pd.DataFrame({
@@ -146,12 +147,47 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
         "Importé par": uploads["uploaded_by"].fillna("").to_numpy(),
         "Le": [when_fr(v) for v in uploads["uploaded_at"]],
         "Statut": [STATUS_LABELS.get(s, s) for s in uploads["status"]],
+        "Validation": [review_text(r) for r in uploads.to_dict("records")],
         "Nouvelles": uploads["inserted"].fillna(0).astype(int).to_numpy(),
         "Modifiées": uploads["updated"].fillna(0).astype(int).to_numpy(),
         "Inchangées": uploads["unchanged"].fillna(0).astype(int).to_numpy(),
         "Avertissements": uploads["warnings"].fillna(0).astype(int).to_numpy(),
         "Annulé le": [when_fr(v) if v is not None and not pd.isna(v) else "" for v in uploads["rolled_back_at"]],
         "Annulé par": uploads["rolled_back_by"].fillna("").to_numpy(),
+        "Motif (période verrouillée)": _texts(uploads, "lock_reason"),
+    }, columns=cols)
+
+
+def _texts(frame: pd.DataFrame, column: str) -> list[str]:
+    return [str(v) if v is not None and not pd.isna(v) else "" for v in frame[column]] if column in frame else \
+        [""] * len(frame)
+
+
+def review_text(row: dict) -> str:
+    """« validé par Claire le 02/05/2026 à 10:30 », « soumis, à valider », « renvoyé par … »."""
+    review = row.get("review") or "validated"
+    label = REVIEW_LABELS.get(review, review)
+    by = row.get("reviewed_by")
+    at = row.get("reviewed_at")
+    if review == "submitted" or at is None or pd.isna(at):
+        return label
+    return f"{label} par {by} le {when_fr(at)}" if by else f"{label} le {when_fr(at)}"
+
+
+def review_table(waiting: pd.DataFrame) -> pd.DataFrame:
+    """Uploads waiting for validation or sent back (review.in_review), in French."""
+    cols = ["N°", "Fichier", "Opérateur", "Importé par", "Le", "Valeurs", "Validation", "Message de la coordination"]
+    if waiting is None or waiting.empty:
+        return pd.DataFrame(columns=cols)
+    return pd.DataFrame({
+        "N°": waiting["id"].to_numpy(),
+        "Fichier": waiting["file_name"].to_numpy(),
+        "Opérateur": waiting["operator"].fillna("").to_numpy(),
+        "Importé par": waiting["uploaded_by"].fillna("").to_numpy(),
+        "Le": [when_fr(v) for v in waiting["uploaded_at"]],
+        "Valeurs": [fmt_number(int(n)) for n in waiting["n_values"]],
+        "Validation": [review_text(r) for r in waiting.to_dict("records")],
+        "Message de la coordination": _texts(waiting, "review_message"),
     }, columns=cols)
 
 
@@ -160,6 +196,13 @@ def upload_choice(row: pd.Series) -> str:
     status = STATUS_LABELS.get(row["status"], row["status"])
     who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
     return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
+
+
+def pending_choice(row: dict) -> str:
+    """One line per upload waiting for validation, for a select box."""
+    who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
+    return (f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · "
+            f"{when_fr(row['uploaded_at'])}{who} · {fmt_number(int(row['n_values']))} valeur(s)")
 
 
 def rollback_table(plan: pd.DataFrame, fw: Framework | None = None) -> pd.DataFrame:
@@ -185,3 +228,39 @@ def rollback_sentence(upload: pd.Series, plan: pd.DataFrame) -> str:
     return (f"Annuler l'import n° {upload['id']} ({upload['file_name']}) : {len(plan)} valeur(s) cesseront de compter. "
             f"{restored} retrouveront la valeur d'un import précédent, {withdrawn} n'auront plus de valeur. "
             "Le fichier et son historique restent conservés ; l'annulation elle-même est enregistrée.")
+
+
+def validation_table(diff: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """What validating an upload changes, value by value (review.what_validation_changes)."""
+    cols = ["Indicateur", "Libellé", "Zone", "Public", "Période", "Validé aujourd'hui", "Soumis", "Changement",
+            "Cellule", "Commentaire"]
+    if diff is None or diff.empty:
+        return pd.DataFrame(columns=cols)
+
+    def change(old, new) -> str:
+        if old is None or pd.isna(old):
+            return "nouveau"
+        return "inchangé" if abs(old - new) <= 1e-9 * max(abs(new), 1) else "modifié"
+
+    return pd.DataFrame({
+        "Indicateur": diff["indicator"].to_numpy(),
+        "Libellé": [fw.label("indicators", c) for c in diff["indicator"]],
+        "Zone": diff["zone"].to_numpy(),
+        "Public": diff["audience"].replace("", "tous").to_numpy(),
+        "Période": [label_of(p, fw.calendar) for p in diff["period"]],
+        "Validé aujourd'hui": ["–" if pd.isna(v) else fmt_number(v) for v in diff["validated"]],
+        "Soumis": [fmt_number(v) for v in diff["submitted"]],
+        "Changement": [change(o, n) for o, n in zip(diff["validated"], diff["submitted"], strict=True)],
+        "Cellule": [f"{s} {c}".strip() for s, c in zip(diff["sheet"].fillna(""), diff["cell"].fillna(""), strict=True)],
+        "Commentaire": diff["comment"].fillna("").to_numpy(),
+    }, columns=cols).sort_values("Changement", key=lambda s: s.map({"modifié": 0, "nouveau": 1, "inchangé": 2}),
+                                 kind="stable", ignore_index=True)
+
+
+def landed_sentence(review: str) -> str:
+    """What the page says after a commit: where the new values show."""
+    if review == "submitted":
+        return ("Import soumis à la coordination : il comptera dans les chiffres validés (tableaux de bord, dossier du "
+                "comité) dès qu'elle l'aura validé. Les tableaux de bord le montrent déjà avec « Inclure les chiffres "
+                "soumis ».")
+    return "Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet d'annuler un import."

@@ -18,7 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import analyses, coverage, db, home, kpis, links, reporting, snapshots
+from ardenne_kpi import analyses, coverage, db, home, kpis, links, reporting, review, snapshots
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, frame_to_sheet, pdf_text
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period, label_of
@@ -52,6 +52,8 @@ class PackData:
     uploads: pd.DataFrame
     comparison: snapshots.Comparison | None
     analyses: pd.DataFrame           # the coordinator's analyses that count (analyses.current)
+    validation_note: str = ""        # the figures are validated ones; how many submitted uploads wait
+    locks_note: str = ""             # the locked periods, with their lock dates
 
     @property
     def n_values(self) -> int:
@@ -86,7 +88,17 @@ def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None 
         warnings=reporting.warning_messages(uploads[uploads["status"].isin(db.LIVE_STATUSES)]),
         uploads=uploads[(uploads["n_current"] > 0) & uploads["status"].isin(db.LIVE_STATUSES)],
         comparison=comparison, analyses=analyses.current(con),
+        validation_note=validation_note(review.submitted_count(con)),
+        locks_note=review.locks_text(fw, review.locks(con)),
     )
+
+
+def validation_note(waiting: int) -> str:
+    """The pack's, and the meeting's, sentence on which figures count."""
+    note = f"{review.VALIDATED_ONLY} uniquement"
+    if waiting:
+        note += f" ; {waiting} import(s) soumis par les partenaires, pas encore validés, n'y sont pas comptés"
+    return note + "."
 
 
 # ------------------------------------------------------------------ tables shared by the PDF and the workbook
@@ -483,6 +495,8 @@ def pdf_bytes(d: PackData) -> bytes:
         f"Données au {fmt_date(d.data_end)} (fin de la dernière période déclarée)",
         f"Dernier rapport reçu le {fmt_date(d.last_upload)}" if d.last_upload else "Aucun rapport reçu",
         f"Référentiel {fw.version} · délai de remise : {reporting.deadline_text(fw)}",
+        d.validation_note,
+        *([f"Périodes verrouillées : {d.locks_note}"] if d.locks_note else []),
         f"Comparaison avec l'instantané {d.comparison.old.label}" if d.comparison else
         "Aucun instantané de comité enregistré : pas de comparaison",
         f"Programme {fw.portfolio.get('programme', '')}".strip(),
@@ -664,10 +678,11 @@ def xlsx_bytes(d: PackData) -> bytes:
     from openpyxl.utils import get_column_letter
 
     readme = pd.DataFrame({"Élément": ["Document", "Période suivie", "Données au", "Dernier rapport reçu",
-                                        "Référentiel", "Comparaison", "Généré le", "Démonstration", "Application",
-                                        "Mode réunion"],
+                                        "Référentiel", "Chiffres", "Périodes verrouillées", "Comparaison",
+                                        "Généré le", "Démonstration", "Application", "Mode réunion"],
                            "Valeur": [f"{TITLE} – {d.fw.portfolio.get('label', '')}", d.period.label_fr,
                                       fmt_date(d.data_end), fmt_date(d.last_upload), d.fw.version,
+                                      d.validation_note, d.locks_note or "aucune",
                                       d.comparison.old.label if d.comparison else "aucun instantané",
                                       f"{d.generated_at:%d/%m/%Y %H:%M}", "oui" if d.is_demo else "non",
                                       links.page_url("Accueil"), links.page_url("Réunion")]})

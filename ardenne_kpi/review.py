@@ -60,6 +60,11 @@ def in_review(con: duckdb.DuckDBPyConnection, user: User | None = None) -> pd.Da
     return sql.uploads_in_review(con, operators)
 
 
+def what_validation_changes(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """The upload's values beside the validated ones they would replace (see import_review.validation_table)."""
+    return sql.upload_against_validated(con, upload_id)
+
+
 def _check_submitted(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
     upload = imports_sql.get_upload(con, int(upload_id))
     if upload is None:
@@ -164,5 +169,5 @@ def lock_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 __all__ = ["REVIEW_LABELS", "VALIDATED_ONLY", "Lock", "ReviewError", "in_review", "lock", "lock_history",
-           "lock_of", "locks", "locks_text", "review_for", "send_back", "submitted_count", "unlock",
+           "lock_of", "locks", "locks_text", "review_for", "send_back", "submitted_count", "unlock", "what_validation_changes",
            "validate"]

@@ -13,7 +13,7 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import accounts, db, demo
+from ardenne_kpi import accounts, db, demo, review
 from ardenne_kpi.accounts import AccessError, User
 from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.errors import ArdenneError
@@ -99,6 +99,7 @@ class PageContext:
     db_path: Path
     created_demo: bool
     user: User
+    submitted: bool = False  # the reader asked to count uploads not validated yet (sidebar toggle)
 
 
 @st.cache_resource(show_spinner=False)
@@ -176,11 +177,44 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
     user, mode = _signed_in_user(con, fw, public=public)
     if menu:
         _menu(fw, path, user)
+    submitted = _submitted_toggle(con) if menu and not (meeting or public or user.anonymous) else False
     if meeting:
         _meeting_banner(con, mode)
     else:
         _banners(con, mode, full=home)
-    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user)
+    return PageContext(con=con, fw=fw, db_path=path, created_demo=created, user=user, submitted=submitted)
+
+
+SUBMITTED_PREF = "include_submitted"  # kept outside the widget's key: widget state does not survive a page switch
+
+
+def _submitted_toggle(con: Database) -> bool:
+    """The sidebar's « Inclure les chiffres soumis » switch, shown only while some uploads wait
+    for validation; the choice follows the reader from page to page."""
+    waiting = cached_count(con)
+    if not waiting:
+        return False
+
+    def keep() -> None:
+        st.session_state[SUBMITTED_PREF] = st.session_state["submitted_toggle"]
+
+    with st.sidebar:
+        on = st.toggle(f"Inclure les chiffres soumis ({waiting} import(s) à valider)",
+                       value=st.session_state.get(SUBMITTED_PREF, False), key="submitted_toggle", on_change=keep,
+                       help="Par défaut, les tableaux de bord ne comptent que les chiffres validés par la "
+                            "coordination. Activez pour voir aussi ceux que les partenaires ont soumis.")
+    if on:
+        st.caption("Les chiffres affichés comptent des imports **soumis, non encore validés**.")
+    return bool(on)
+
+
+def cached_count(con: Database) -> int:
+    return _submitted_count(con, data_revision(con))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _submitted_count(_con: Database, revision: str) -> int:
+    return review.submitted_count(_con)
 
 
 def _menu(fw: Framework, path: Path, user: User) -> None:
@@ -208,10 +242,11 @@ def _meeting_banner(con: Database, mode: str) -> None:
     parts = []
     if db.is_demo(con):
         parts.append("Données de démonstration, non réelles")
+    parts.append(review.VALIDATED_ONLY.lower() if parts else review.VALIDATED_ONLY)
     if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
         parts.append("mode local, sans authentification")
-    if parts:
-        st.caption(" · ".join(parts), help="Voir la page d'accueil.")
+    st.caption(" · ".join(parts), help="Voir la page d'accueil. Les imports soumis par les partenaires et pas "
+                                       "encore validés ne sont pas comptés.")
 
 
 def _banners(con: Database, mode: str, *, full: bool) -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, annotate, import_review, templates, ui, web_entry
+from ardenne_kpi import accounts, annotate, import_review, review, templates, ui, web_entry
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard, importer
 
@@ -14,6 +14,7 @@ state.setdefault("import_previews", {})
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 operator_codes = [o.code for o in fw.operators]
 allowed = accounts.upload_operators(ctx.user, operator_codes)  # whom this account may upload for
+lands_as = review.review_for(ctx.user)  # a partner's import is submitted, an admin's validated
 
 st.title("Importer un rapport d'activité")
 st.markdown(
@@ -24,6 +25,23 @@ for message in state.pop("import_done", []):
     st.success(message, icon=":material/check_circle:")
 if "rollback_done" in state:
     st.success(state.pop("rollback_done"), icon=":material/undo:")
+if not accounts.is_admin(ctx.user) and allowed:
+    for _, back in review.in_review(con, ctx.user).query("review == 'returned'").head(3).iterrows():
+        st.warning(f"**La coordination vous a renvoyé l'import n° {back['id']} ({back['file_name']})** : "
+                   f"{back['review_message']} Corrigez-le, puis déposez-le de nouveau.", icon=":material/reply:")
+
+locks = review.locks(con)
+reason = None
+if locks:
+    locked = review.locks_text(fw, locks)
+    if accounts.is_admin(ctx.user):
+        reason = st.text_input(
+            "Motif (seulement pour modifier une période verrouillée)", key="import_lock_reason",
+            help=f"Périodes verrouillées : {locked}. Les valeurs nouvelles ou modifiées d'une période verrouillée "
+                 "ne sont enregistrées qu'avec un motif, gardé dans l'historique.").strip() or None
+    else:
+        st.caption(f"Périodes verrouillées (chiffres arrêtés pour le comité) : {locked}. Une valeur qui les "
+                   "modifierait est refusée : demandez à la coordination de rouvrir la période.")
 
 name_col, operator_col = st.columns(2)
 if ctx.user.local:
@@ -41,9 +59,10 @@ operator = operator_col.selectbox(
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
          "si le fichier en nomme un autre, il est refusé.")
 ui.to_url({"operateur": operator})
-TABS = ["Déposer des rapports", "Saisir en ligne", "Modèle de rapport à remplir", "Historique et annulation"]
+TABS = ["Déposer des rapports", "Saisir en ligne", "Modèle de rapport à remplir", "Historique et annulation",
+        "Validation"]
 ui.from_url("onglet", "import_tab", TABS)
-tab_import, tab_entry, tab_template, tab_history = st.tabs(TABS, key="import_tab", on_change="rerun")
+tab_import, tab_entry, tab_template, tab_history, tab_review = st.tabs(TABS, key="import_tab", on_change="rerun")
 ui.to_url({"onglet": st.session_state.get("import_tab")})
 
 with tab_import:
@@ -60,7 +79,7 @@ with tab_import:
         revision = ui.data_revision(con)
         previews = state.import_previews
         keyed = [(f, f.getvalue()) for f in files or []]
-        keys = [(import_review.sha256(data), f.name, operator, revision) for f, data in keyed]
+        keys = [(import_review.sha256(data), f.name, operator, revision, lands_as, reason) for f, data in keyed]
         todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
         if todo:
             bar = st.progress(0.0, text="Lecture des fichiers…")
@@ -68,7 +87,7 @@ with tab_import:
                 bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
                 with ui.user_errors():
                     previews[key] = importer.import_file(con, data, f.name, operator=operator, dry_run=True,
-                                                         framework=fw)
+                                                         framework=fw, review=lands_as, lock_reason=reason)
             bar.empty()
 
         ready = []
@@ -123,10 +142,10 @@ with tab_import:
                     for f, data, checked in ready:
                         accounts.check_upload(ctx.user, checked.operator)
                         result = importer.import_file(con, data, f.name, operator=operator, user=user,
-                                                      db_path=ctx.db_path, framework=fw, checked=checked)
+                                                      db_path=ctx.db_path, framework=fw, checked=checked,
+                                                      review=lands_as, lock_reason=reason)
                         done.append(result.summary_fr())
-                    done.append("Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet "
-                                "d'annuler un import.")
+                    done.append(import_review.landed_sentence(lands_as))
                     state.import_done = done
                     state.import_round += 1
                     state.import_previews = {}
@@ -155,7 +174,8 @@ with tab_entry:
             if st.button("Vérifier la saisie", icon=":material/fact_check:", key="entry_check"):
                 name, data = web_entry.workbook(con, fw, operator, e_period, entered, user=user)
                 state.entry_preview = (name, data, importer.import_file(con, data, name, operator=operator,
-                                                                        dry_run=True, framework=fw))
+                                                                        dry_run=True, framework=fw, review=lands_as,
+                                                                        lock_reason=reason))
         if "entry_preview" in state:
             name, data, result = state.entry_preview
             verdict = import_review.verdict(result)
@@ -175,9 +195,10 @@ with tab_entry:
                     with ui.user_errors():
                         accounts.check_upload(ctx.user, operator)
                         done = importer.import_file(con, data, name, operator=operator, user=user,
-                                                    db_path=ctx.db_path, framework=fw)
+                                                    db_path=ctx.db_path, framework=fw, review=lands_as,
+                                                    lock_reason=reason)
                         state.import_done = [done.summary_fr().replace(name, "Saisie en ligne"),
-                                             "Les autres pages affichent déjà ces valeurs."]
+                                             import_review.landed_sentence(lands_as)]
                         state.import_round += 1
                         del state.entry_preview
                         st.rerun()
@@ -247,5 +268,39 @@ with tab_history:
                         state.pop("rollback_ask", None)
                         st.rerun()
         else:
-            col_undo.caption(f"Import annulé le {import_review.when_fr(upload['rolled_back_at'])}"
+            col_undo.caption(f"Import {import_review.STATUS_LABELS.get(upload['status'], 'annulé')} le "
+                             f"{import_review.when_fr(upload['rolled_back_at'])}"
                              + (f" par {upload['rolled_back_by']}." if upload["rolled_back_by"] else "."))
+
+with tab_review:
+    waiting = review.in_review(con, ctx.user)
+    pending = waiting[waiting["review"] == "submitted"]
+    st.markdown("Les imports des partenaires sont **soumis** : ils ne comptent dans les chiffres validés (tableaux de "
+                "bord par défaut, dossier du comité, mode réunion, chiffres publics) qu'une fois validés par la "
+                "coordination. Un import renvoyé cesse de compter ; le partenaire lit le message ici.")
+    if waiting.empty:
+        st.success("Aucun import n'attend de validation.", icon=":material/task_alt:")
+    else:
+        ui.table(import_review.review_table(waiting))
+    if accounts.is_admin(ctx.user) and not pending.empty:
+        rows = {int(r["id"]): r for r in pending.to_dict("records")}
+        pick = st.selectbox("Import à examiner", list(rows), key="review_choice",
+                            format_func=lambda i: import_review.pending_choice(rows[i]))
+        with ui.user_errors():
+            st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")
+            ui.table(import_review.validation_table(review.what_validation_changes(con, pick), fw), wide="Libellé")
+            ok_col, back_col = st.columns(2)
+            if ok_col.button(f"Valider l'import n° {pick}", type="primary", icon=":material/verified:",
+                             key="review_validate"):
+                done = review.validate(con, pick, ctx.user)
+                state.import_done = [f"Import n° {pick} ({done['file_name']}) validé : ses valeurs comptent dans les "
+                                     "chiffres validés."]
+                st.rerun()
+            message = back_col.text_area("Message au partenaire (ce qu'il doit corriger)", key="review_message")
+            if back_col.button(f"Renvoyer l'import n° {pick}", icon=":material/reply:", key="review_send_back"):
+                done = review.send_back(con, pick, ctx.user, message)
+                state.import_done = [f"Import n° {pick} ({done['file_name']}) renvoyé au partenaire : ses valeurs "
+                                     "ne comptent plus ; il lira votre message sur cette page."]
+                st.rerun()
+    elif not pending.empty:
+        st.caption("La coordination (administrateur) valide ou renvoie les imports soumis.")

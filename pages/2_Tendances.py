@@ -44,7 +44,7 @@ if not codes:
     st.info("Aucun indicateur ne correspond à ces filtres. Élargissez la dimension, la clé, l'objectif ou le projet.")
     st.stop()
 
-status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes))  # cached until the data change
+status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes), submitted=ctx.submitted)  # cached until the data change
 if status["n_values"].sum() == 0:
     st.info("Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
             "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import.")
@@ -69,7 +69,7 @@ st.caption(
     f"référence vers chaque cible datée). En bonne voie dès {ui.fmt_percent(fw.on_track)} de la progression "
     f"attendue, à surveiller dès {ui.fmt_percent(fw.at_risk)}. Statuts et cibles portent sur tout le portefeuille."
 )
-series = ui.cached(kpis.trends, con, fw, codes, grain, operators=operators, zones=zones)
+series = ui.cached(kpis.trends, con, fw, codes, grain, operators=operators, zones=zones, submitted=ctx.submitted)
 
 # ------------------------------------------------------------------ one indicator in detail
 st.header("Un indicateur en détail")
@@ -169,7 +169,7 @@ else:
             note = reported.set_index("period").loc[period, "note"]
             if note:
                 st.caption(note)
-            behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones)
+            behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
             ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
             kept = behind[behind["stored_path"].notna()].drop_duplicates("upload_id")
             if kept.empty:
@@ -191,7 +191,8 @@ else:
     ui.from_url("par", "t_by", list(kpis.BY_LABELS), default=next(iter(kpis.BY_LABELS)))
     by = st.radio("Par", list(kpis.BY_LABELS), horizontal=True, key="t_by", format_func=kpis.BY_LABELS.get)
     ui.to_url({"par": by})
-    parts = ui.cached(kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones)
+    parts = ui.cached(kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones,
+                      submitted=ctx.submitted)
     labels = {c: kpis.group_label(fw, by, c) for c in parts[by].unique()}
     st.plotly_chart(charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch",
                     config={"displayModeBar": False})

@@ -53,7 +53,7 @@ ui.to_url({"periode": f"{start}~{end}", "projet": project, "operateur": operator
 
 with ui.user_errors():
     filters = coverage.Filters(window=coverage.window_of(fw, start, end), project=project, operator=operator,
-                               audience=audience, zone=zone)
+                               audience=audience, zone=zone, submitted=ctx.submitted)
     cov = ui.cached(coverage.compute, ctx.con, fw, filters)
     matrix = cov[kind]
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import streamlit as st
 
-from ardenne_kpi import accounts, pack, reminders, reporting, snapshots, ui
+from ardenne_kpi import accounts, pack, reminders, reporting, review, snapshots, ui
 
 ctx = ui.page_setup("Suivi des rapports", icon=":material/fact_check:")
 fw = ctx.fw
@@ -36,6 +36,23 @@ with tab_matrix:
                             format_func=lambda c: semesters[codes.index(c)].label_fr)
         ui.to_url({"semestre": code})
         choice = semesters[codes.index(code)]
+        locked = review.lock_of(ctx.con, choice.code)
+        lock_col, lock_button = st.columns([3, 1])
+        if locked:
+            lock_col.info(f"**{choice.label_fr} est verrouillé** ({locked.since()}) : les chiffres de ce semestre "
+                          "sont arrêtés ; un partenaire ne peut plus les modifier.", icon=":material/lock:")
+        if accounts.is_admin(ctx.user):
+            with ui.user_errors():
+                if locked and lock_button.button("Déverrouiller", icon=":material/lock_open:", key="suivi_unlock"):
+                    review.unlock(ctx.con, choice.code, ctx.user)
+                    st.rerun()
+                if not locked and lock_button.button(f"Verrouiller {choice.code}", icon=":material/lock:",
+                                                     key="suivi_lock",
+                                                     help="Arrête les chiffres du semestre pour le comité : les "
+                                                          "fichiers des partenaires qui les modifieraient sont "
+                                                          "refusés ; un import de la coordination demande un motif."):
+                    review.lock(ctx.con, fw, choice.code, ctx.user)
+                    st.rerun()
         in_period = items[(items["period_end"] >= choice.start) & (items["period_end"] <= choice.end)]
         summary = reporting.summarise(in_period, fw)
         expected, received = int(summary["expected"].sum()), int(summary["received"].sum())

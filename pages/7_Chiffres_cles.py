@@ -37,7 +37,8 @@ if one in set(figures.cards["indicator"]):
     st.stop()
 
 st.markdown(publication.intro_text(fw))
-st.caption(f"{publication.updated_text(figures)}. Seules les périodes complètes sont publiées.")
+st.caption(f"{publication.updated_text(figures)}. Seules les périodes complètes sont publiées, avec les chiffres "
+           "validés par la coordination.")
 
 audiences = figures.audiences
 tabs = st.tabs([title for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []))

@@ -134,7 +134,7 @@ def test_a_schema_2_database_gains_the_analyses_table(tmp_path, fw):
     db.set_meta(cur, "schema_version", "2")
     con.close()
     con = db.connect(path)  # migrates
-    assert db.schema_version(con) == db.SCHEMA_VERSION == 3
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 4
     analyses.write(con, fw, accounts.LOCAL_USER, fw.indicators[0].code, "2019-Q1", "Après migration")
     assert analyses.current(con)["body"].tolist() == ["Après migration"]
     con.close()

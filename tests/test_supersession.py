@@ -152,7 +152,8 @@ def test_migration_makes_old_databases_follow_the_rule_and_stores_paths_relative
     db.set_meta(cur, "schema_version", "1")
     con.close()
     con = db.connect(path)
-    assert db.schema_version(con) == db.SCHEMA_VERSION == 3
+    assert db.schema_version(con) == db.SCHEMA_VERSION == 4
+    assert con.cursor().execute("SELECT value FROM report_values WHERE is_validated").fetchall() == [(2,)]
     assert con.cursor().execute("SELECT value FROM report_values WHERE is_current").fetchall() == [(2,)]
     assert db.upload_file(con, 1) == ("a.xlsx", "uploads/abc.xlsx")
     con.close()

@@ -253,7 +253,8 @@ def list_uploads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The upload history, newest first."""
     return con.cursor().execute(
         "SELECT id, file_name, operator, uploaded_by, uploaded_at, status, inserted, updated, unchanged, warnings, "
-        "size_bytes, sha256, stored_path, rolled_back_at, rolled_back_by FROM uploads ORDER BY id DESC").df()
+        "size_bytes, sha256, stored_path, rolled_back_at, rolled_back_by, review, reviewed_by, reviewed_at, "
+        "review_message, lock_reason FROM uploads ORDER BY id DESC").df()
 
 
 def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:

@@ -35,6 +35,21 @@ def uploads_in_review(con: duckdb.DuckDBPyConnection, operators: list[str] | Non
     """, {"ops": operators})
 
 
+def upload_against_validated(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
+    """Each value of the upload beside the validated value of the same identity (NULL when
+    none): what validating it changes. indicator, operator, zone, audience, period, validated,
+    submitted, comment, sheet, cell."""
+    return query_df(con, """
+        SELECT s.indicator, s.operator, s.zone, s.audience, s.period, v.value AS validated, s.value AS submitted,
+               s.comment, s.sheet, s.cell
+        FROM report_values s
+        LEFT JOIN report_values v ON v.is_validated AND v.indicator = s.indicator AND v.operator = s.operator
+             AND v.zone = s.zone AND v.audience = s.audience AND v.period = s.period
+        WHERE s.upload_id = $id
+        ORDER BY s.id
+    """, {"id": int(upload_id)})
+
+
 def count_submitted(con: duckdb.DuckDBPyConnection) -> int:
     return con.cursor().execute(
         f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL}").fetchone()[0]

@@ -10,8 +10,10 @@ The modules, in the order a file goes through them:
               layout, and the metadata of the title block above it;
 - `values`    numbers written the French or the English way;
 - `validate`  every cell checked against the framework, all problems at once;
+- `locks`     which new or changed values of a file fall in a period the coordinator locked;
 - `importer`  the public API: dry run, import in one transaction, supersession,
               rollback, upload history.
 
-Only `importer` touches the database (through `ardenne_kpi.db.imports`).
+Only `importer` and `locks` touch the database (through `ardenne_kpi.db.imports` and
+`ardenne_kpi.db.review`).
 """
