@@ -337,6 +337,7 @@ def accounts_server(browser, tmp_path_factory):
     folder = tmp_path_factory.mktemp("browser-accounts")
     accounts_file = folder / "accounts.yaml"
     accounts.add_user("marc.ftlb", "partner", "mot de passe du test", ["FTLB"], path=accounts_file)
+    accounts.add_user("claire.coord", "admin", "mot de passe de la coordination", [], path=accounts_file)
     with _streamlit(folder, accounts_file) as running:
         yield running | {"folder": folder}
 
@@ -494,3 +495,94 @@ def test_a_tendances_view_reopens_from_its_link(browser, page, server):
         assert "indicateur=CLI01" in again.url and "grain=year" in again.url  # not rewritten to the defaults
     finally:
         other.close()
+
+
+def _signed_in(browser, server, name: str, password: str, path: str, ready: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    _sign_in(page, server, name, password, path, ready)
+    return context, page
+
+
+def _sign_in(page, server, name: str, password: str, path: str, ready: str) -> None:
+    """Open `path` and sign in (a page load is a new Streamlit session: it asks again)."""
+    page.goto(f"{server['url']}/{path}")
+    page.get_by_label("Nom d'utilisateur").fill(name)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_text(ready).first.wait_for()
+    _idle(page)
+
+
+ADMIN_SIGN_IN = ("claire.coord", "mot de passe de la coordination")
+ENTRY_VALUES = ["50", "50", "123", *["50"] * 17]  # FTLB's 20 lines for S11; BRD09 (S11) is the third
+
+
+def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_them(browser, accounts_server):
+    """Issue 14: a partner types values in the web form; they land « soumis » and the validated
+    figures ignore them until the coordination validates; then Tendances shows them."""
+    running = accounts_server
+    tendances = "Tendances?indicateur=BRD09&operateur=FTLB"
+    context, page = _signed_in(browser, running, "marc.ftlb", "mot de passe du test",
+                               "Import?onglet=Saisir+en+ligne", "Importer un rapport d'activité")
+    try:
+        started = time.perf_counter()
+        page.get_by_text("Quelques valeurs à déclarer").wait_for()
+        grid = page.locator('[data-testid="stDataFrame"]').filter(has_text="BRD09").first
+        grid.locator('[role="gridcell"]', has_text=re.compile("^BRD04")).first.wait_for(state="attached")
+        box = grid.bounding_box()
+        assert box is not None
+        _idle(page)
+        page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, « Indicateur »
+        for key in ["ArrowRight"] * 4:  # « Valeur »
+            page.keyboard.press(key)
+        editor = page.locator("textarea.gdg-input")  # the grid's cell editor
+        for value in ENTRY_VALUES:
+            page.keyboard.press("Enter")  # opens the selected cell's editor
+            editor.wait_for()
+            editor.fill(value)
+            page.keyboard.press("Enter")  # commits the cell, goes down one line
+            editor.wait_for(state="hidden")
+            _idle(page)  # each edit reruns the page: the next keys wait for it
+        page.get_by_role("button", name="Vérifier la saisie").click()
+        verdict = page.locator('[data-testid="stAlert"]', has_text=re.compile(r"Votre saisie : (accepté|refusé)")).first
+        verdict.wait_for()
+        page.screenshot(path=str(running["folder"] / "web_entry_checked.png"), full_page=True)
+        assert "accepté" in verdict.inner_text(), verdict.inner_text()
+        assert "0 nouvelle(s) valeur(s), 20 modifiée(s)" in verdict.inner_text(), "every line was entered"
+        _idle(page)
+        page.screenshot(path=str(running["folder"] / "web_entry_checked.png"))
+        page.get_by_role("button", name="Enregistrer la saisie").click()
+        page.get_by_text("Import soumis à la coordination").first.wait_for()
+        elapsed = time.perf_counter() - started
+        (running["folder"] / "web_entry_20_values.txt").write_text(f"{elapsed:.2f}\n")
+        print(f"\nsaisie en ligne de {len(ENTRY_VALUES)} valeurs, de l'onglet ouvert à l'import soumis : "
+              f"{elapsed:.1f} s", file=sys.stderr)
+    finally:
+        context.close()
+
+    context, page = _signed_in(browser, running, *ADMIN_SIGN_IN, tendances, "Un indicateur en détail")
+    try:
+        _wait_cell(page, re.compile(r"^S11 \(oct"))
+        _idle(page)
+        assert _s11_value(_grid_texts(page)) != "123", "a submitted value is not a validated figure"
+        page.get_by_text(re.compile(r"Inclure les chiffres soumis \(\d+ import")).first.wait_for()
+
+        _sign_in(page, running, *ADMIN_SIGN_IN, "Import?onglet=Validation", "Ce que la validation change")
+        _wait_cell(page, re.compile("^BRD09"))  # what validating changes: BRD09 among the lines
+        page.get_by_role("button", name=re.compile(r"^Valider l'import n° \d+")).click()
+        page.get_by_text(re.compile(r"Import n° \d+ \(.*\) validé")).first.wait_for()
+
+        _sign_in(page, running, *ADMIN_SIGN_IN, tendances, "Un indicateur en détail")
+        _wait_cell(page, re.compile(r"^S11 \(oct"))
+        _idle(page)
+        assert _s11_value(_grid_texts(page)) == "123", "validated, the value shows on Tendances"
+        page.screenshot(path=str(running["folder"] / "validated_on_tendances.png"))
+    finally:
+        context.close()
+
+
+def _s11_value(cells: list[str]) -> str:
+    at = next(i for i, text in enumerate(cells) if text.startswith("S11 (oct"))
+    return cells[at + 1]

@@ -1,5 +1,6 @@
 """Locked periods, as the importer meets them: which new or changed values of a file fall in
-a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them)."""
+a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them). Neither
+pandas nor pyarrow at import time: the import command starts its parse before they load."""
 
 from __future__ import annotations
 
@@ -11,7 +12,6 @@ import duckdb
 
 from ardenne_kpi.db import VALIDATED
 from ardenne_kpi.db import review as sql
-from ardenne_kpi.format import fmt_date
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.model import Issue
 
@@ -30,7 +30,7 @@ class Lock:
     def label(self, fw: Framework) -> str:
         """« S05 (oct. 2018 – mars 2019) »."""
         semester = next((s for s in fw.calendar.semesters if s.code == self.period), None)
-        return semester.label_fr if semester else f"{self.period} ({fmt_date(self.start)} – {fmt_date(self.end)})"
+        return semester.label_fr if semester else f"{self.period} ({self.start:%d/%m/%Y} – {self.end:%d/%m/%Y})"
 
     def since(self) -> str:
         who = f" par {self.locked_by}" if self.locked_by else ""
