@@ -46,6 +46,14 @@ def private_copy(database: Path, folder: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def demo_copy(tmp_path, demo_db_path):
+    """An open connection to a private copy of the demo database, closed after the test."""
+    con = db.connect(private_copy(demo_db_path, tmp_path))
+    yield con
+    con.close()
+
+
 @pytest.fixture(scope="session")
 def empty_db_path(tmp_path_factory, fw) -> Path:
     path = tmp_path_factory.mktemp("empty") / "empty.duckdb"

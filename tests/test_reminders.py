@@ -15,7 +15,7 @@ from email.parser import BytesParser
 import pytest
 from openpyxl import load_workbook
 
-from ardenne_kpi import db, reminders, reporting
+from ardenne_kpi import reminders, reporting
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import parse_framework
 from tests.conftest import private_copy, run_page
@@ -24,10 +24,8 @@ AS_OF = dt.date(2022, 12, 1)
 
 
 @pytest.fixture
-def demo(tmp_path, demo_db_path):
-    con = db.connect(private_copy(demo_db_path, tmp_path))
-    yield con
-    con.close()
+def demo(demo_copy):
+    return demo_copy
 
 
 def s11(fw):

@@ -21,10 +21,8 @@ MOMENT = dt.datetime(2022, 5, 2, 10, 30)
 
 
 @pytest.fixture
-def demo(tmp_path, demo_db_path):
-    con = db.connect(private_copy(demo_db_path, tmp_path))
-    yield con
-    con.close()
+def demo(demo_copy):
+    return demo_copy
 
 
 def _entry(con, fw, values: dict[str, str], period: str = "S11", operator: str = "FTLB") -> tuple[str, bytes]:

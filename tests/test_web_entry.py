@@ -7,19 +7,16 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, kpis, templates, web_entry
+from ardenne_kpi import kpis, templates, web_entry
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.reports import importer
-from tests.conftest import private_copy
 
 MOMENT = dt.datetime(2022, 5, 2, 10, 30)
 
 
 @pytest.fixture
-def demo(tmp_path, demo_db_path):
-    con = db.connect(private_copy(demo_db_path, tmp_path))
-    yield con
-    con.close()
+def demo(demo_copy):
+    return demo_copy
 
 
 def current_count(con) -> int:
