@@ -111,7 +111,7 @@ def comments_table(fw: Framework, comments: pd.DataFrame, decimals: int = 0, uni
 
 
 def partner_comments(con: duckdb.DuckDBPyConnection, fw: Framework, indicator: str, *,
-                     operators=None, zones=None) -> pd.DataFrame:
-    """The values that count now for `indicator` and carry a partner's comment."""
+                     operators=None, zones=None, submitted: bool = False) -> pd.DataFrame:
+    """The values that count now for `indicator` (validated, or submitted too) and carry a partner's comment."""
     return sql.partner_comments(con, indicator, list(operators) if operators else None,
-                                list(zones) if zones else None)
+                                list(zones) if zones else None, submitted)

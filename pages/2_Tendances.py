@@ -151,7 +151,8 @@ else:
                        file_name=f"{code}_{shown_grain}.csv", mime="text/csv", icon=":material/download:")
 
     st.subheader("Commentaires des partenaires")
-    comments = analyses.partner_comments(con, fw, code, operators=operators, zones=zones)
+    comments = analyses.partner_comments(con, fw, code, operators=operators, zones=zones,
+                                           submitted=ctx.submitted)
     if comments.empty:
         st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
     else:

@@ -145,3 +145,50 @@ def test_admin_rolls_back(import_db, accounts_file):
     at.button(key="rollback_confirm").click().run()
     assert not at.exception
     assert any("annulé" in s.value for s in at.success)
+
+
+def _review_table(at):
+    return next(d.value for d in at.dataframe if "Message de la coordination" in d.value.columns)
+
+
+def test_a_partner_upload_waits_for_the_coordination_which_sends_it_back_then_validates(import_db, accounts_file):
+    """Issue 14: the partner's file lands « soumis »; the admin's Validation tab shows what it
+    changes and sends it back with a message the partner reads; the next one is validated."""
+    path, reports = import_db
+    at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
+    at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    assert not at.exception
+    assert any("Import soumis à la coordination" in s.value for s in at.success)
+    assert list(_review_table(at)["Validation"]) == ["soumis, à valider"]
+    assert not [b for b in at.button if b.key == "review_validate"], "a partner cannot validate"
+
+    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
+    assert any(t.label.startswith("Inclure les chiffres soumis (1 import") for t in at.toggle)
+    changes = next(d.value for d in at.dataframe if "Soumis" in d.value.columns)
+    assert len(changes) > 5 and set(changes["Changement"]) == {"nouveau"}
+    at.text_area(key="review_message").input("Les visites de mars sont en double : corrigez la ligne 12.")
+    at.button(key="review_send_back").click().run()
+    assert not at.exception
+    assert any("renvoyé au partenaire" in s.value for s in at.success)
+
+    at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
+    assert any("en double : corrigez la ligne 12" in w.value for w in at.warning), "the partner reads why"
+    at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
+    at.button(key="import_commit").click().run()
+    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
+    at.button(key="review_validate").click().run()
+    assert not at.exception
+    assert any("validé : ses valeurs comptent" in s.value for s in at.success)
+    assert not any(t.label.startswith("Inclure les chiffres soumis") for t in at.toggle), "nothing waits any more"
+
+
+def test_the_coordination_locks_a_semester_on_suivi_and_a_partner_cannot(roles_db, accounts_file):
+    at = run_page("pages/5_Suivi.py", roles_db, user=PARTNER, accounts_file=accounts_file)
+    assert not [b for b in at.button if b.key == "suivi_lock"]
+    at = run_page("pages/5_Suivi.py", roles_db, user=ADMIN, accounts_file=accounts_file)
+    at.button(key="suivi_lock").click().run()
+    assert not at.exception
+    assert any("est verrouillé" in i.value and "par coord" in i.value for i in at.info)
+    at.button(key="suivi_unlock").click().run()
+    assert not any("est verrouillé" in i.value for i in at.info)

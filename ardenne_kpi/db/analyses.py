@@ -28,14 +28,15 @@ def latest_analyses(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 
 def partner_comments(con: duckdb.DuckDBPyConnection, indicator: str, operators: list[str] | None = None,
-                     zones: list[str] | None = None) -> pd.DataFrame:
-    """The values that count now for `indicator` and carry their partner's comment.
+                     zones: list[str] | None = None, submitted: bool = False) -> pd.DataFrame:
+    """The values that count now for `indicator` (validated ones; with `submitted`, submitted
+    ones too) and carry their partner's comment.
     Columns: operator, zone, audience, period, grain, period_start, period_end, value, comment, upload_id."""
     return con.cursor().execute("""
         SELECT operator, zone, audience, period, grain, period_start, period_end, value, comment, upload_id
         FROM report_values
-        WHERE is_current AND indicator = $indicator AND coalesce(trim(comment), '') <> ''
+        WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END AND indicator = $indicator AND coalesce(trim(comment), '') <> ''
           AND ($operators::VARCHAR[] IS NULL OR list_contains($operators::VARCHAR[], operator))
           AND ($zones::VARCHAR[] IS NULL OR list_contains($zones::VARCHAR[], zone))
         ORDER BY period_end, period_start, operator, zone, audience
-    """, {"indicator": indicator, "operators": operators, "zones": zones}).df()
+    """, {"indicator": indicator, "operators": operators, "zones": zones, "submitted": bool(submitted)}).df()
