@@ -202,3 +202,23 @@ def test_a_version_3_database_keeps_its_figures(tmp_path, demo_db_path, fw):
     assert current == validated
     assert kpis.export_frame(con, fw, "programme-semester").equals(expected)
     con.close()
+
+
+def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
+    import io
+
+    from openpyxl import load_workbook
+
+    from ardenne_kpi import pack
+
+    name, data = _entry(demo, fw, {"BRD09": "4321"})
+    importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)
+    review.lock(demo, fw, "S10", ADMIN)
+    d = pack.collect(demo, fw)
+    assert d.validation_note.startswith("Chiffres validés par la coordination uniquement")
+    assert "1 import(s) soumis" in d.validation_note
+    assert d.locks_note.startswith("S10 (") and f"verrouillée le {dt.date.today():%d/%m/%Y} par {ADMIN.name}" in d.locks_note
+    sheet = load_workbook(io.BytesIO(pack.xlsx_bytes(d)))["Lisez-moi"]
+    readme = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
+    assert readme["Chiffres"] == d.validation_note and readme["Périodes verrouillées"] == d.locks_note
+    assert 4321 not in set(d.status["latest_value"].dropna())
