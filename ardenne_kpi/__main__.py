@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "ardenne_kpi.commands_kpis",
     "ardenne_kpi.commands_backup",
     "ardenne_kpi.commands_publish",
+    "ardenne_kpi.commands_review",
 ]
 
 

@@ -222,3 +222,38 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
     readme = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert readme["Chiffres"] == d.validation_note and readme["Périodes verrouillées"] == d.locks_note
     assert 4321 not in set(d.status["latest_value"].dropna())
+
+
+def test_the_command_line_lists_validates_sends_back_and_locks(tmp_path, demo_db_path, fw, capsys):
+    from ardenne_kpi.__main__ import main
+
+    path = private_copy(demo_db_path, tmp_path)
+    con = db.connect(path)
+    ids = []
+    for hour, value in ((0, "11"), (1, "12")):
+        grid = web_entry.grid(con, fw, "FTLB", "S11")
+        line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
+        grid.loc[line, "Valeur"] = value
+        name, data = web_entry.workbook(con, fw, "FTLB", "S11", grid, user=PARTNER.name,
+                                        moment=MOMENT + dt.timedelta(hours=hour))
+        ids.append(importer.import_file(con, data, name, operator="FTLB", user=PARTNER.name, framework=fw,
+                                        review=SUBMITTED).upload_id)
+    con.close()
+    db_arg = ["--db", str(path)]
+    assert main(["review", *db_arg]) == 0
+    listed = capsys.readouterr().out
+    assert f"n° {ids[0]} " in listed and f"n° {ids[1]} " in listed and "soumis" in listed
+    assert main(["review", "validate", str(ids[1]), *db_arg, "--user", "anne"]) == 0
+    assert main(["review", "send-back", str(ids[0]), "--message", "doublon", *db_arg]) == 0
+    assert main(["review", "validate", str(ids[0]), *db_arg]) == 1  # sent back: one French sentence
+    assert "déjà renvoyé" in capsys.readouterr().err
+    assert main(["lock", "S11", *db_arg, "--user", "anne"]) == 0
+    assert "verrouillée le" in capsys.readouterr().out
+    assert main(["lock", "S99", *db_arg]) == 1
+    assert main(["review", *db_arg]) == 0
+    out = capsys.readouterr().out
+    assert "renvoyé : doublon" in out and "Périodes verrouillées : S11" in out
+    con = db.connect(path)
+    assert _s11(con, fw, "BRD09") == 12
+    con.close()
+    assert main(["unlock", "S11", *db_arg]) == 0

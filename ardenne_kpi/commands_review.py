@@ -1,0 +1,97 @@
+"""Commands of the coordinator's review: submitted uploads, their validation, period locks.
+
+    python -m ardenne_kpi review                      # what waits for validation, what was sent back
+    python -m ardenne_kpi review validate 12 --user anne
+    python -m ardenne_kpi review send-back 12 --message "…" --user anne
+    python -m ardenne_kpi lock S05 --user anne         # python -m ardenne_kpi unlock S05
+
+The command line acts for the coordination (whoever can run it can open the database).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from ardenne_kpi import review
+from ardenne_kpi.accounts import User
+from ardenne_kpi.commands import existing_database
+from ardenne_kpi.format import fmt_number
+
+CLI_USER = "ligne de commande"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("review", help="imports soumis par les partenaires : les lister, valider, renvoyer")
+    p.set_defaults(handler=cmd_list)
+    _common(p)
+    actions = p.add_subparsers(dest="action", metavar="ACTION")
+    v = actions.add_parser("validate", help="valider un import soumis : ses valeurs comptent dans les chiffres validés")
+    v.add_argument("upload_id", type=int, metavar="UPLOAD_ID")
+    _common(v)
+    v.set_defaults(handler=cmd_validate)
+    b = actions.add_parser("send-back", help="renvoyer un import soumis au partenaire, avec un message")
+    b.add_argument("upload_id", type=int, metavar="UPLOAD_ID")
+    b.add_argument("--message", required=True, metavar="TEXTE", help="ce que le partenaire doit corriger")
+    _common(b)
+    b.set_defaults(handler=cmd_send_back)
+    for name, handler, text in (("lock", cmd_lock, "verrouiller un semestre du programme (chiffres arrêtés)"),
+                                ("unlock", cmd_unlock, "déverrouiller un semestre")):
+        p = subparsers.add_parser(name, help=text)
+        p.add_argument("period", metavar="SEMESTRE", help="code du semestre (S05)")
+        _common(p)
+        p.set_defaults(handler=handler)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", metavar="PATH", help="base DuckDB (défaut : $ARDENNE_DB ou data/ardenne.duckdb)")
+    p.add_argument("--user", metavar="NOM", help="qui agit (enregistré)")
+
+
+def _user(args: argparse.Namespace) -> User:
+    return User(args.user or CLI_USER, "admin")
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    with existing_database(args.db) as (con, fw):
+        waiting = review.in_review(con)
+        active = review.locks(con)
+    if waiting.empty:
+        print("Aucun import n'attend de validation.")
+    for row in waiting.itertuples(index=False):
+        state = review.REVIEW_LABELS.get(row.review, row.review)
+        message = f" : {row.review_message}" if row.review_message else ""
+        print(f"n° {row.id} · {row.file_name} · {row.operator or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
+              f"{row.uploaded_by or '–'} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}")
+    if active:
+        print(f"Périodes verrouillées : {review.locks_text(fw, active)}.")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    with existing_database(args.db, read_only=False) as (con, _fw):
+        upload = review.validate(con, args.upload_id, _user(args))
+    print(f"Import n° {args.upload_id} ({upload['file_name']}) validé : ses valeurs comptent dans les chiffres validés.")
+    return 0
+
+
+def cmd_send_back(args: argparse.Namespace) -> int:
+    with existing_database(args.db, read_only=False) as (con, _fw):
+        upload = review.send_back(con, args.upload_id, _user(args), args.message)
+    print(f"Import n° {args.upload_id} ({upload['file_name']}) renvoyé : ses valeurs ne comptent plus ; "
+          "le partenaire lira le message sur la page d'import.")
+    return 0
+
+
+def cmd_lock(args: argparse.Namespace) -> int:
+    with existing_database(args.db, read_only=False) as (con, fw):
+        locked = review.lock(con, fw, args.period, _user(args))
+        print(f"{locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
+              "partenaires ; un import de la coordination demande --motif.")
+    return 0
+
+
+def cmd_unlock(args: argparse.Namespace) -> int:
+    with existing_database(args.db, read_only=False) as (con, _fw):
+        review.unlock(con, args.period, _user(args))
+    print(f"{args.period} déverrouillé.")
+    return 0
