@@ -25,6 +25,12 @@ for row in (overview.tiles[:4], overview.tiles[4:]):
     for column, tile in zip(st.columns(4), row, strict=False):
         column.metric(tile.label, tile.value, help=tile.help, border=True)
 
+waiting = ui.cached_count(ctx.con)
+if accounts.is_admin(ctx.user) and waiting:
+    ui.page_link("pages/1_Import.py", query_params={"onglet": "Validation"}, icon=":material/verified:",
+                 label=f"{waiting} import(s) des partenaires attendent votre validation : ils ne comptent pas encore "
+                       "dans les chiffres validés")
+
 if accounts.is_admin(ctx.user) and overview.n_values:
     todo = analyses.missing(ui.cached(kpis.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
     if not todo.empty:
