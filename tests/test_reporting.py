@@ -25,7 +25,8 @@ def upload(con, upload_id: int, day: dt.date, values: list[tuple[str, str, float
     for indicator, period, value in values:
         start, end = {"S05": S05, "S06": S06}[period]
         if supersede:
-            cur.execute("UPDATE report_values SET is_current = FALSE WHERE indicator = ? AND operator = ? AND period = ?",
+            cur.execute("UPDATE report_values SET is_current = FALSE, is_validated = FALSE "
+                        "WHERE indicator = ? AND operator = ? AND period = ?",
                         [indicator, OPERATOR, period])
         cur.execute("""INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start,
                        period_end, value, upload_id, sheet, cell, is_current)
