@@ -89,6 +89,11 @@ def missing(status: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataFrame:
     return rows[["indicator", "label", "status", "latest_period"]].reset_index(drop=True)
 
 
+def missing_items(status: pd.DataFrame, analyses: pd.DataFrame) -> list[tuple]:
+    """`missing` as a list of (indicator, label, status, latest_period) rows, for a page to list."""
+    return list(missing(status, analyses).itertuples(index=False))
+
+
 def missing_line(fw: Framework, todo: pd.DataFrame) -> str:
     """One sentence for the coordinator (home page, command line)."""
     off = todo[todo["status"] == "off_track"]

@@ -94,6 +94,11 @@ def issues_table(issues: list[Issue]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Cellule", "Feuille", "Gravité", "Message"])
 
 
+def issues_by_cell(table: pd.DataFrame) -> pd.DataFrame:
+    """`issues_table` with the cell as row header (a short list shown whole, sentences wrapped)."""
+    return table.set_index("Cellule")
+
+
 def _num(value: float) -> str:
     if value is None or pd.isna(value):
         return ""
@@ -153,6 +158,11 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
         "Annulé le": [when_fr(v) if v is not None and not pd.isna(v) else "" for v in uploads["rolled_back_at"]],
         "Annulé par": uploads["rolled_back_by"].fillna("").to_numpy(),
     }, columns=cols)
+
+
+def upload_at(uploads: pd.DataFrame, index: object) -> pd.Series:
+    """The row of `list_uploads` at `index` (the history's select box offers its indexes)."""
+    return uploads.loc[index]
 
 
 def upload_choice(row: pd.Series) -> str:

@@ -685,6 +685,32 @@ def status_counts(status: pd.DataFrame) -> dict[str, int]:
     return {s: int(counts.get(s, 0)) for s in STATUS_ORDER}
 
 
+def has_values(status: pd.DataFrame) -> bool:
+    """Whether any indicator of `indicator_status` has a stored value."""
+    return bool(status["n_values"].sum() != 0)
+
+
+def status_row(status: pd.DataFrame, indicator_code: str) -> pd.Series:
+    """One indicator's row of `indicator_status`."""
+    return status.set_index("indicator").loc[indicator_code]
+
+
+def reported(trend: pd.DataFrame) -> pd.DataFrame:
+    """The periods of a trend (`trends`) that hold values, in its order."""
+    return trend[trend["n_values"] > 0]
+
+
+def period_note(trend: pd.DataFrame, period_code: str) -> str:
+    """What a trend says of one of its periods (what is missing, what was set aside)."""
+    return trend.set_index("period").loc[period_code, "note"]
+
+
+def lineage_uploads(lineage_df: pd.DataFrame) -> list:
+    """The uploads behind a lineage (`lineage`) whose original file was kept, once each, in its order:
+    rows with upload_id and file_name among their fields."""
+    return list(lineage_df[lineage_df["stored_path"].notna()].drop_duplicates("upload_id").itertuples(index=False))
+
+
 # ------------------------------------------------------------------ views for reports
 
 
@@ -929,6 +955,11 @@ def group_label(fw: Framework, by: str, code: str) -> str:
     if by == "audience" and not code:
         return "Tous publics (non ventilé)"
     return fw.label(_section(by), code)
+
+
+def group_labels(fw: Framework, by: str, parts: pd.DataFrame) -> dict[str, str]:
+    """French names of the groups of a breakdown (`aggregate(…, by=by)`)."""
+    return {c: group_label(fw, by, c) for c in parts[by].unique()}
 
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.

@@ -143,6 +143,11 @@ def all_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return sql.list_snapshots(con)
 
 
+def snapshot_names(listing: pd.DataFrame) -> list[str]:
+    """The names of `all_snapshots`' rows, in its order (the pages' choices)."""
+    return listing["name"].tolist()
+
+
 def snapshots_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The snapshot list with French headers."""
     return pd.DataFrame({

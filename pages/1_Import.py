@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, annotate, import_review, templates, ui, web_entry
+from ardenne_kpi import accounts, annotate, import_review, templates, ui, uploads, web_entry
 from ardenne_kpi.errors import ReportError
-from ardenne_kpi.reports import guard, importer
 
 ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
 fw, con = ctx.fw, ctx.con
@@ -50,7 +49,7 @@ with tab_import:
     if not allowed:
         st.info("Votre compte est en lecture seule : il ne peut pas importer de rapport.", icon=":material/block:")
     else:
-        limit_mb = guard.max_upload_bytes() // 2**20
+        limit_mb = uploads.max_upload_bytes() // 2**20
         files = st.file_uploader(
             "Rapports à importer", accept_multiple_files=True, key=f"import_files_{state.import_round}",
             help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.")
@@ -67,7 +66,7 @@ with tab_import:
             for n, (f, data, key) in enumerate(todo):
                 bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
                 with ui.user_errors():
-                    previews[key] = importer.import_file(con, data, f.name, operator=operator, dry_run=True,
+                    previews[key] = uploads.import_file(con, data, f.name, operator=operator, dry_run=True,
                                                          framework=fw)
             bar.empty()
 
@@ -83,7 +82,7 @@ with tab_import:
                 if issues:
                     table = import_review.issues_table(issues)
                     if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
-                        st.table(table.set_index("Cellule"))
+                        st.table(import_review.issues_by_cell(table))
                     else:
                         st.dataframe(table, hide_index=True, width="stretch",
                                      column_config={"Message": st.column_config.TextColumn(width="large")})
@@ -122,7 +121,7 @@ with tab_import:
                 with ui.user_errors():
                     for f, data, checked in ready:
                         accounts.check_upload(ctx.user, checked.operator)
-                        result = importer.import_file(con, data, f.name, operator=operator, user=user,
+                        result = uploads.import_file(con, data, f.name, operator=operator, user=user,
                                                       db_path=ctx.db_path, framework=fw, checked=checked)
                         done.append(result.summary_fr())
                     done.append("Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet "
@@ -154,7 +153,7 @@ with tab_entry:
                    for c in ("Valeur", "Numérateur", "Dénominateur")})
             if st.button("Vérifier la saisie", icon=":material/fact_check:", key="entry_check"):
                 name, data = web_entry.workbook(con, fw, operator, e_period, entered, user=user)
-                state.entry_preview = (name, data, importer.import_file(con, data, name, operator=operator,
+                state.entry_preview = (name, data, uploads.import_file(con, data, name, operator=operator,
                                                                         dry_run=True, framework=fw))
         if "entry_preview" in state:
             name, data, result = state.entry_preview
@@ -163,7 +162,7 @@ with tab_entry:
                                       f"{verdict.text.replace(name, 'votre saisie')}")
             issues = result.errors + result.warnings
             if issues:
-                st.table(web_entry.issues_table(issues).set_index("Dans la grille"))
+                st.table(web_entry.issues_by_place(issues))
             if result.status != "refused" and not result.changes.empty:
                 st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch")
             if verdict.can_commit:
@@ -174,7 +173,7 @@ with tab_entry:
                              key="entry_commit"):
                     with ui.user_errors():
                         accounts.check_upload(ctx.user, operator)
-                        done = importer.import_file(con, data, name, operator=operator, user=user,
+                        done = uploads.import_file(con, data, name, operator=operator, user=user,
                                                     db_path=ctx.db_path, framework=fw)
                         state.import_done = [done.summary_fr().replace(name, "Saisie en ligne"),
                                              "Les autres pages affichent déjà ces valeurs."]
@@ -203,18 +202,18 @@ with tab_template:
                            icon=":material/download:", key="template_download")
 
 with tab_history:
-    uploads = importer.list_uploads(con)
-    if uploads.empty:
+    history = uploads.list_uploads(con)
+    if history.empty:
         st.info("Aucun import pour l'instant.")
     else:
-        ui.table(import_review.history_table(uploads))
-        choice = st.selectbox("Import", uploads.index, key="history_choice",
-                              format_func=lambda i: import_review.upload_choice(uploads.loc[i]))
-        upload = uploads.loc[choice]
+        ui.table(import_review.history_table(history))
+        choice = st.selectbox("Import", history.index, key="history_choice",
+                              format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)))
+        upload = import_review.upload_at(history, choice)
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
         try:
-            original = importer.original_file_for(con, upload_id, ctx.user)  # own operators' files only
+            original = uploads.original_file_for(con, upload_id, ctx.user)  # own operators' files only
         except accounts.AccessError as exc:
             col_file.caption(exc.message)
         else:
@@ -230,13 +229,13 @@ with tab_history:
                 state.rollback_ask = upload_id
             if state.get("rollback_ask") == upload_id:
                 with ui.user_errors():
-                    plan = importer.rollback_preview(con, upload_id)
+                    plan = uploads.rollback_preview(con, upload_id)
                     st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
                     ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
                         accounts.check_admin(ctx.user, "annuler un import")
-                        outcome = importer.rollback(con, upload_id, user=user or ctx.user.name)
+                        outcome = uploads.rollback(con, upload_id, user=user or ctx.user.name)
                         state.pop("rollback_ask", None)
                         state.rollback_done = (
                             f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "
