@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.db import kpis as sql
-from ardenne_kpi.errors import ArdenneError, PeriodError
+from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
 from ardenne_kpi.periods import Period, label_of, period_from_code, periods_between, subperiods
 
@@ -64,12 +64,6 @@ AGGREGATE_COLUMNS = ["period", "period_start", "period_end", "value", "complete"
 LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "numerator", "denominator", "upload_id",
                    "file_name", "uploaded_by", "uploaded_at", "sheet", "cell", "stored_path", "comment", "counted",
                    "reason"]
-
-
-class KpiError(ArdenneError):
-    """A KPI request that cannot be answered as asked (unknown indicator, unusable period)."""
-
-    title = "Indicateur"
 
 
 # ------------------------------------------------------------------ filters and grains

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ardenne_kpi import coverage, db, kpis
 from ardenne_kpi.db import snapshots as sql
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.errors import SnapshotError
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of
@@ -25,12 +25,6 @@ from ardenne_kpi.periods import label_of
 IDENTITY = ["indicator", "operator", "zone", "audience", "period"]
 CHANGE_LABELS = {"new": "Nouvelle valeur", "changed": "Valeur corrigée", "withdrawn": "Valeur retirée"}
 STATUS_COLUMNS = ["indicator", "status", "progress", "latest_period", "latest_value"]
-
-
-class SnapshotError(ArdenneError):
-    """A snapshot that cannot be created or found as asked."""
-
-    title = "Instantané impossible"
 
 
 @dataclass(frozen=True)

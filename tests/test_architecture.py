@@ -169,6 +169,18 @@ def test_sql_lives_in_the_db_package(path):
     assert not SQL.search(path.read_text(encoding="utf-8")), "SQL belongs in ardenne_kpi/db/"
 
 
+@pytest.mark.parametrize("path", [p for p in MODULES if p.name != "errors.py"], ids=lambda p: str(p.relative_to(ROOT)))
+def test_error_classes_live_in_errors_py_and_no_bare_error_is_raised(path):
+    """Every error a user can meet is an ArdenneError of errors.py, with a French sentence."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    classes = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and not n.name.startswith("_")
+               and any(isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception")) for b in n.bases)]
+    assert not classes, "define error classes in ardenne_kpi/errors.py"
+    bare = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Raise) and isinstance(n.exc, ast.Call)
+            and isinstance(n.exc.func, ast.Name) and n.exc.func.id in {"RuntimeError", "Exception"}]
+    assert not bare, f"raise an ArdenneError (errors.py) with a French sentence, lines {bare}"
+
+
 def test_the_checks_catch_what_they_are_for(tmp_path):
     """The page checks see a pandas call, a mask and an indexer; the layer check sees an upward import."""
     page = tmp_path / "page.py"
