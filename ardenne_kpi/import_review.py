@@ -17,8 +17,9 @@ from ardenne_kpi.reports.model import ERROR, Issue
 
 CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé",
                  "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)"}
-STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
-                 "unchanged": "inchangé", "refused": "refusé"}
+# An upload's status (not an indicator's, `kpis.STATUS_LABELS`, nor a report's timeliness, `reporting`).
+UPLOAD_STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
+                        "unchanged": "inchangé", "refused": "refusé"}
 
 
 def sha256(data: bytes) -> str:
@@ -150,7 +151,7 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
         "Opérateur": uploads["operator"].fillna("").to_numpy(),
         "Importé par": uploads["uploaded_by"].fillna("").to_numpy(),
         "Le": [when_fr(v) for v in uploads["uploaded_at"]],
-        "Statut": [STATUS_LABELS.get(s, s) for s in uploads["status"]],
+        "Statut": [UPLOAD_STATUS_LABELS.get(s, s) for s in uploads["status"]],
         "Nouvelles": uploads["inserted"].fillna(0).astype(int).to_numpy(),
         "Modifiées": uploads["updated"].fillna(0).astype(int).to_numpy(),
         "Inchangées": uploads["unchanged"].fillna(0).astype(int).to_numpy(),
@@ -167,7 +168,7 @@ def upload_at(uploads: pd.DataFrame, index: object) -> pd.Series:
 
 def upload_choice(row: pd.Series) -> str:
     """One line per upload for a select box."""
-    status = STATUS_LABELS.get(row["status"], row["status"])
+    status = UPLOAD_STATUS_LABELS.get(row["status"], row["status"])
     who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
     return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
 

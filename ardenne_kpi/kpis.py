@@ -56,9 +56,9 @@ _GRAIN_RANK = {"month": 0, "quarter": 1, "semester": 2, "programme-semester": 2,
 _TWIN_GRAIN = {"semester": "programme-semester", "programme-semester": "semester", "year": "programme-year",
                "programme-year": "year"}
 
-STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
-                  "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
-                  "complete", "pace", "note"]
+INDICATOR_STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
+                           "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
+                           "complete", "pace", "note"]
 AGGREGATE_COLUMNS = ["period", "period_start", "period_end", "value", "complete", "cumulative", "note",
                      "label", "n_values"]
 LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "numerator", "denominator", "upload_id",
@@ -670,7 +670,7 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
             else:
                 row.update(note="Aucune période complète : dernière valeur partielle, sans statut. " + pick["note"])
         rows.append(row)
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    return pd.DataFrame(rows, columns=INDICATOR_STATUS_COLUMNS)
 
 
 def status_counts(status: pd.DataFrame) -> dict[str, int]:

@@ -24,7 +24,8 @@ from ardenne_kpi.periods import label_of
 
 IDENTITY = ["indicator", "operator", "zone", "audience", "period"]
 CHANGE_LABELS = {"new": "Nouvelle valeur", "changed": "Valeur corrigée", "withdrawn": "Valeur retirée"}
-STATUS_COLUMNS = ["indicator", "status", "progress", "latest_period", "latest_value"]
+# What a snapshot keeps of each indicator's status (`kpis.indicator_status` has more columns).
+KEPT_STATUS_COLUMNS = ["indicator", "status", "progress", "latest_period", "latest_value"]
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, fw: Framework, values: pd.DataFrame
         status = kpis.indicator_status(mem, fw, as_of=as_of)
     finally:
         mem.close()
-    return status[STATUS_COLUMNS].copy(), _cells(fw, status)
+    return status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status)
 
 
 def _moment(day: dt.date) -> dt.datetime:
@@ -100,7 +101,7 @@ def state_at(con: duckdb.DuckDBPyConnection, fw: Framework, day: dt.date) -> Sta
 def live_state(con: duckdb.DuckDBPyConnection, fw: Framework) -> State:
     """The data as it counts now."""
     status = kpis.indicator_status(con, fw)
-    return State("Données actuelles", None, sql.current_values(con), status[STATUS_COLUMNS].copy(),
+    return State("Données actuelles", None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(),
                  _cells(fw, status))
 
 
