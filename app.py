@@ -32,13 +32,13 @@ if accounts.is_admin(ctx.user) and waiting:
                        "dans les chiffres validés")
 
 if accounts.is_admin(ctx.user) and overview.n_values:
-    todo = analyses.missing(ui.cached(kpis.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
-    if not todo.empty:
+    todo = analyses.missing_items(ui.cached(kpis.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
+    if todo:
         with st.expander(f"Avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller sans analyse du "
                          "coordinateur", icon=":material/edit_note:"):
             st.caption("Écrivez l'analyse sur la page Tendances (bloc « Analyse du coordinateur ») : le mode réunion "
                        "et le dossier du comité la reprennent.")
-            for code, label, status, period in todo.itertuples(index=False):
+            for code, label, status, period in todo:
                 ui.page_link("pages/2_Tendances.py", query_params={"indicateur": code},
                              label=f"{kpis.STATUS_SYMBOLS[status]} {code} · {label} ({label_of(period, ctx.fw.calendar)})")
 

@@ -31,7 +31,7 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.errors import AccessError, AccountsError, ArdenneError
 
 ROLES = ("admin", "partner", "viewer")
 ROLE_LABELS = {"admin": "coordination (administrateur)", "partner": "partenaire", "viewer": "lecture seule"}
@@ -52,18 +52,6 @@ LOCAL_REQUESTED = "local-requested"  # ARDENNE_AUTH=local
 LOCAL_NO_ACCOUNTS = "local"  # no account was ever set up for this database
 
 _hasher = PasswordHasher()
-
-
-class AccessError(ArdenneError):
-    """An action the signed-in user may not do; the message says why in one sentence."""
-
-    title = "Action non autorisée"
-
-
-class AccountsError(ArdenneError):
-    """The accounts file cannot be trusted as it is: the app stays closed rather than open to all."""
-
-    title = "Comptes inutilisables"
 
 
 @dataclass(frozen=True)

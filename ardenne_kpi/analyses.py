@@ -12,19 +12,13 @@ import pandas as pd
 from ardenne_kpi import accounts
 from ardenne_kpi.accounts import User
 from ardenne_kpi.db import analyses as sql
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.errors import AnalysisError
 from ardenne_kpi.format import clean_text, fmt_number
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of, period_from_code
 
 MAX_CHARS = 2_000  # an analysis is read aloud in a meeting: a paragraph, not a report
 ANALYSIS_COLUMNS = ["indicator", "period", "body", "written_by", "written_at"]
-
-
-class AnalysisError(ArdenneError):
-    """An analysis that cannot be saved as it is."""
-
-    title = "Analyse non enregistrée"
 
 
 def write(con: duckdb.DuckDBPyConnection, fw: Framework, user: User, indicator: str, period: str, body: str,
@@ -87,6 +81,11 @@ def missing(status: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataFrame:
     order = {"off_track": 0, "at_risk": 1}
     rows = rows.assign(_o=rows["status"].map(order)).sort_values(["_o", "indicator"], kind="stable")
     return rows[["indicator", "label", "status", "latest_period"]].reset_index(drop=True)
+
+
+def missing_items(status: pd.DataFrame, analyses: pd.DataFrame) -> list[tuple]:
+    """`missing` as a list of (indicator, label, status, latest_period) rows, for a page to list."""
+    return list(missing(status, analyses).itertuples(index=False))
 
 
 def missing_line(fw: Framework, todo: pd.DataFrame) -> str:

@@ -27,7 +27,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import kpis
-from ardenne_kpi.db import coverage as store
+from ardenne_kpi.db import coverage as sql
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Entry, Framework, Indicator
 from ardenne_kpi.periods import label_of, parse_period
@@ -117,7 +117,7 @@ SPECS: dict[str, MatrixSpec] = {spec.kind: spec for spec in (
 )}
 
 # Columns a status frame must have; the others (label, latest_value...) only feed the detail.
-STATUS_COLUMNS = ("indicator", "status", "progress")
+REQUIRED_STATUS_COLUMNS = ("indicator", "status", "progress")
 DETAIL_COLUMNS = ("indicator", "label", "unit", "latest_period", "latest_value", "target", "target_period",
                   "progress", "status", "n_in_window", "n_by_operator", "operators", "last_upload_id", "source",
                   "comment")
@@ -324,7 +324,7 @@ def _state(n_indicators: int, n_with_data: int, n_behind: int) -> str:
 
 
 def _facts(status: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in STATUS_COLUMNS if c not in status.columns]
+    missing = [c for c in REQUIRED_STATUS_COLUMNS if c not in status.columns]
     if missing:
         raise ValueError(f"status frame lacks columns {missing}")
     facts = status.copy()
@@ -352,12 +352,12 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Fil
         con, fw, operators=[filters.operator] if filters.operator else None,
         zones=scope["zones"], audiences=scope["audiences"], as_of=window[1], codes=codes,
         submitted=filters.submitted)
-    reported = store.reported_in_window(con, start=window[0], end=window[1], indicators=codes,
+    reported = sql.reported_in_window(con, start=window[0], end=window[1], indicators=codes,
                                         operator=filters.operator, submitted=filters.submitted, **scope)
     status = status.drop(columns=[c for c in ("n_in_window", "comment") if c in status]).merge(
         reported[["indicator", "n_in_window", "comment"]], on="indicator", how="left")
     status["n_in_window"] = status["n_in_window"].fillna(0).astype(int)
-    by_operator = store.reported_by_operator(con, start=window[0], end=window[1], indicators=codes,
+    by_operator = sql.reported_by_operator(con, start=window[0], end=window[1], indicators=codes,
                                              submitted=filters.submitted, **scope)
     per_indicator = {code: dict(zip(part["operator"], part["n_in_window"], strict=True))
                      for code, part in by_operator.groupby("indicator")}
@@ -369,7 +369,7 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Fil
 def _sources(con: duckdb.DuckDBPyConnection, status: pd.DataFrame) -> list[str]:
     """ "operators · file (date)" for each indicator, from its last upload."""
     ids = status["last_upload_id"].dropna().astype(int).unique().tolist() if "last_upload_id" in status else []
-    uploads = store.uploads_by_id(con, ids).set_index("upload_id") if ids else pd.DataFrame()
+    uploads = sql.uploads_by_id(con, ids).set_index("upload_id") if ids else pd.DataFrame()
     out = []
     for _, row in status.iterrows():
         ops = row.get("operators")
@@ -392,7 +392,7 @@ def compute(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters = Fi
     return Coverage(
         matrices={k: matrix(fw, k, status, filters) for k in kinds},
         filters=filters, window=window, framework_version=fw.version,
-        last_update=store.last_data_update(con),
+        last_update=sql.last_data_update(con),
         filter_labels=describe(fw, filters, window),
     )
 

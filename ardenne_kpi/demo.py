@@ -23,6 +23,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import brand, db, demo_reports
+from ardenne_kpi.errors import DemoError
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, period_containing, periods_between
 from ardenne_kpi.reports import importer
@@ -312,7 +313,9 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
             result = importer.import_file(con, data, u.file_name, operator=u.operator, user=USER, framework=fw,
                                           uploaded_at=u.uploaded_at, isolated=False)
             if result.status != "imported":
-                raise RuntimeError(f"demo report {u.file_name} not imported: {result.errors[:3]}")
+                raise DemoError(f"Le rapport de démonstration {u.file_name} n'a pas pu être importé "
+                                f"({'; '.join(i.message for i in result.errors[:3])}). Partez d'une base vide : "
+                                "`python -m ardenne_kpi init --empty --force`.")
             written += result.inserted
     db.mark_demo(con)
     return written

@@ -59,3 +59,57 @@ class DatabaseDamagedError(ArdenneError):
     """The database file cannot be read: damaged, truncated, or not a DuckDB file."""
 
     title = "Base de données illisible"
+
+
+class DatabaseVersionError(ArdenneError):
+    """The database file was written by a newer version of the application."""
+
+    title = "Base trop récente"
+
+
+class DemoError(ArdenneError):
+    """The demonstration database could not be built."""
+
+    title = "Démonstration impossible"
+
+
+class AccessError(ArdenneError):
+    """An action the signed-in user may not do; the message says why in one sentence."""
+
+    title = "Action non autorisée"
+
+
+class AccountsError(ArdenneError):
+    """The accounts file cannot be trusted as it is: the app stays closed rather than open to all."""
+
+    title = "Comptes inutilisables"
+
+
+class KpiError(ArdenneError):
+    """A KPI request that cannot be answered as asked (unknown indicator, unusable period)."""
+
+    title = "Indicateur"
+
+
+class AnalysisError(ArdenneError):
+    """An analysis that cannot be saved as it is."""
+
+    title = "Analyse non enregistrée"
+
+
+class PublicationError(ArdenneError):
+    """Public figures that cannot be published as asked."""
+
+    title = "Publication impossible"
+
+
+class SnapshotError(ArdenneError):
+    """A snapshot that cannot be created or found as asked."""
+
+    title = "Instantané impossible"
+
+
+class ReviewError(ArdenneError):
+    """A validation, a return or a lock that cannot be done (already reviewed, not a semester…)."""
+
+    title = "Validation impossible"

@@ -5,9 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas is loaded where a frame is written: reading a report formats numbers without it
+    import pandas as pd
 
 NBSP = "\u00a0"
 
@@ -21,6 +22,13 @@ def fmt_number(value: float | int | None, decimals: int = 0) -> str:
     if _missing(value):
         return "–"
     text = f"{value:,.{decimals}f}"
+    return text.replace(",", NBSP).replace(".", ",")
+
+
+def fmt_number_exact(value: float) -> str:
+    """A number with the decimals it has (6 at most), French: 1 234,5 (what a message quotes
+    of a partner's cell)."""
+    text = f"{value:,.6f}".rstrip("0").rstrip(".")
     return text.replace(",", NBSP).replace(".", ",")
 
 
@@ -100,6 +108,8 @@ def put_cell(ws: Any, row: int, col: int, value: Any, **style: Any) -> Any:
     text is always a string cell (never a formula, `quotePrefix` so Excel keeps it text when
     edited), cleaned by `cell_text`; NaN is empty; pandas and numpy scalars become Python
     ones. `style`: cell attributes (font, fill, number_format...). Returns the cell."""
+    import pandas as pd
+
     if value is None or (isinstance(value, float) and math.isnan(value)) or value is pd.NaT:
         value = None
     elif isinstance(value, pd.Timestamp):
@@ -156,6 +166,8 @@ def pdf_text(value: object, limit: int = 2_000) -> str:
 
 
 def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
     table = table.copy()
     for name in table.columns:  # every column: pandas 3 keeps text in "str" columns, not "object"
         if not pd.api.types.is_numeric_dtype(table[name]):

@@ -17,8 +17,10 @@ from ardenne_kpi.reports.model import ERROR, Issue
 
 CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé",
                  "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)"}
-STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
-                 "unchanged": "inchangé", "refused": "refusé", "returned": "renvoyé au partenaire"}
+# An upload's status (not an indicator's, `kpis.STATUS_LABELS`, nor a report's timeliness, `reporting`),
+# and the coordinator's review of it (`review`).
+UPLOAD_STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
+                        "unchanged": "inchangé", "refused": "refusé", "returned": "renvoyé au partenaire"}
 REVIEW_LABELS = {"validated": "validé", "submitted": "soumis, à valider", "returned": "renvoyé"}
 
 
@@ -95,6 +97,11 @@ def issues_table(issues: list[Issue]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Cellule", "Feuille", "Gravité", "Message"])
 
 
+def issues_by_cell(table: pd.DataFrame) -> pd.DataFrame:
+    """`issues_table` with the cell as row header (a short list shown whole, sentences wrapped)."""
+    return table.set_index("Cellule")
+
+
 def _num(value: float) -> str:
     if value is None or pd.isna(value):
         return ""
@@ -146,7 +153,7 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
         "Opérateur": uploads["operator"].fillna("").to_numpy(),
         "Importé par": uploads["uploaded_by"].fillna("").to_numpy(),
         "Le": [when_fr(v) for v in uploads["uploaded_at"]],
-        "Statut": [STATUS_LABELS.get(s, s) for s in uploads["status"]],
+        "Statut": [UPLOAD_STATUS_LABELS.get(s, s) for s in uploads["status"]],
         "Validation": [review_text(r) for r in uploads.to_dict("records")],
         "Nouvelles": uploads["inserted"].fillna(0).astype(int).to_numpy(),
         "Modifiées": uploads["updated"].fillna(0).astype(int).to_numpy(),
@@ -191,9 +198,14 @@ def review_table(waiting: pd.DataFrame) -> pd.DataFrame:
     }, columns=cols)
 
 
+def upload_at(uploads: pd.DataFrame, index: object) -> pd.Series:
+    """The row of `list_uploads` at `index` (the history's select box offers its indexes)."""
+    return uploads.loc[index]
+
+
 def upload_choice(row: pd.Series) -> str:
     """One line per upload for a select box."""
-    status = STATUS_LABELS.get(row["status"], row["status"])
+    status = UPLOAD_STATUS_LABELS.get(row["status"], row["status"])
     who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
     return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
 
@@ -228,6 +240,23 @@ def rollback_sentence(upload: pd.Series, plan: pd.DataFrame) -> str:
     return (f"Annuler l'import n° {upload['id']} ({upload['file_name']}) : {len(plan)} valeur(s) cesseront de compter. "
             f"{restored} retrouveront la valeur d'un import précédent, {withdrawn} n'auront plus de valeur. "
             "Le fichier et son historique restent conservés ; l'annulation elle-même est enregistrée.")
+
+
+@dataclass(frozen=True)
+class ReviewView:
+    """What the Validation tab shows of `review.in_review`: the French table, the uploads
+    waiting (by id, for the select box) and those sent back (their messages, newest first)."""
+
+    table: pd.DataFrame
+    pending: dict[int, dict]
+    returned: list[dict]
+
+
+def review_view(waiting: pd.DataFrame) -> ReviewView:
+    records = waiting.to_dict("records")
+    return ReviewView(table=review_table(waiting),
+                      pending={int(r["id"]): r for r in records if r["review"] == "submitted"},
+                      returned=[r for r in records if r["review"] == "returned"])
 
 
 def validation_table(diff: pd.DataFrame, fw: Framework) -> pd.DataFrame:

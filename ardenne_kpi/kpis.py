@@ -32,7 +32,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.db import kpis as sql
-from ardenne_kpi.errors import ArdenneError, PeriodError
+from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
 from ardenne_kpi.periods import Period, label_of, period_from_code, periods_between, subperiods
 
@@ -56,20 +56,14 @@ _GRAIN_RANK = {"month": 0, "quarter": 1, "semester": 2, "programme-semester": 2,
 _TWIN_GRAIN = {"semester": "programme-semester", "programme-semester": "semester", "year": "programme-year",
                "programme-year": "year"}
 
-STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
-                  "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
-                  "complete", "pace", "note"]
+INDICATOR_STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
+                           "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
+                           "complete", "pace", "note"]
 AGGREGATE_COLUMNS = ["period", "period_start", "period_end", "value", "complete", "cumulative", "note",
                      "label", "n_values"]
 LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "numerator", "denominator", "upload_id",
                    "file_name", "uploaded_by", "uploaded_at", "sheet", "cell", "stored_path", "comment", "counted",
                    "reason"]
-
-
-class KpiError(ArdenneError):
-    """A KPI request that cannot be answered as asked (unknown indicator, unusable period)."""
-
-    title = "Indicateur"
 
 
 # ------------------------------------------------------------------ filters and grains
@@ -681,13 +675,39 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
             else:
                 row.update(note="Aucune période complète : dernière valeur partielle, sans statut. " + pick["note"])
         rows.append(row)
-    return pd.DataFrame(rows, columns=STATUS_COLUMNS)
+    return pd.DataFrame(rows, columns=INDICATOR_STATUS_COLUMNS)
 
 
 def status_counts(status: pd.DataFrame) -> dict[str, int]:
     """How many indicators in each status, in display order (for tiles and captions)."""
     counts = status["status"].value_counts() if not status.empty else pd.Series(dtype=int)
     return {s: int(counts.get(s, 0)) for s in STATUS_ORDER}
+
+
+def has_values(status: pd.DataFrame) -> bool:
+    """Whether any indicator of `indicator_status` has a stored value."""
+    return bool(status["n_values"].sum() != 0)
+
+
+def status_row(status: pd.DataFrame, indicator_code: str) -> pd.Series:
+    """One indicator's row of `indicator_status`."""
+    return status.set_index("indicator").loc[indicator_code]
+
+
+def reported(trend: pd.DataFrame) -> pd.DataFrame:
+    """The periods of a trend (`trends`) that hold values, in its order."""
+    return trend[trend["n_values"] > 0]
+
+
+def period_note(trend: pd.DataFrame, period_code: str) -> str:
+    """What a trend says of one of its periods (what is missing, what was set aside)."""
+    return trend.set_index("period").loc[period_code, "note"]
+
+
+def lineage_uploads(lineage_df: pd.DataFrame) -> list:
+    """The uploads behind a lineage (`lineage`) whose original file was kept, once each, in its order:
+    rows with upload_id and file_name among their fields."""
+    return list(lineage_df[lineage_df["stored_path"].notna()].drop_duplicates("upload_id").itertuples(index=False))
 
 
 # ------------------------------------------------------------------ views for reports
@@ -937,6 +957,11 @@ def group_label(fw: Framework, by: str, code: str) -> str:
     if by == "audience" and not code:
         return "Tous publics (non ventilé)"
     return fw.label(_section(by), code)
+
+
+def group_labels(fw: Framework, by: str, parts: pd.DataFrame) -> dict[str, str]:
+    """French names of the groups of a breakdown (`aggregate(…, by=by)`)."""
+    return {c: group_label(fw, by, c) for c in parts[by].unique()}
 
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.

@@ -75,7 +75,7 @@ def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None 
     comparison = None
     if old is not None:
         new = snapshots.State("les données actuelles", None, snapshots.sql.current_values(con),
-                              status[snapshots.STATUS_COLUMNS],
+                              status[snapshots.KEPT_STATUS_COLUMNS],
                               cells[["row", "col", "state"]].rename(columns={"row": "row_code", "col": "col_code"}))
         comparison = snapshots.compare(con, fw, old, new)
     return PackData(

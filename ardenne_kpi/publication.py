@@ -21,7 +21,6 @@ import pandas as pd
 
 from ardenne_kpi import kpis
 from ardenne_kpi.db import publication as sql
-from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, Indicator, OpenData
 from ardenne_kpi.periods import Period, period_from_code
@@ -41,12 +40,6 @@ ZONE_COLUMNS = ["indicator", "zone", "zone_label", "period", "grain", "period_st
 
 
 DIGITS = 6  # decimals kept in the published values
-
-
-class PublicationError(ArdenneError):
-    """Public figures that cannot be published as asked."""
-
-    title = "Publication impossible"
 
 
 @dataclass(frozen=True)

@@ -25,10 +25,10 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import charts_public
+from ardenne_kpi.errors import PublicationError
 from ardenne_kpi.format import csv_script, fmt_date
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.publication import (
-    PublicationError,
     PublicFigures,
     intro_text,
     public_figures,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
@@ -168,6 +169,27 @@ def summarise(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
                 "on_time_share"]]
 
 
+def items_within(items: pd.DataFrame, period) -> pd.DataFrame:
+    """The report items (`report_items`) whose period ends within `period` (a semester chosen on a page)."""
+    return items[(items["period_end"] >= period.start) & (items["period_end"] <= period.end)]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A summary's counts over every operator (`summarise`): the page's headline tiles."""
+
+    expected: int
+    received: int
+    late: int
+    overdue: int
+    pending: int
+
+
+def totals(summary: pd.DataFrame) -> Totals:
+    """The counts of `summarise`, added up over the operators."""
+    return Totals(*(int(summary[name].sum()) for name in ("expected", "received", "late", "overdue", "pending")))
+
+
 def completeness_table(summary: pd.DataFrame) -> pd.DataFrame:
     """`completeness` with French headers and formatted shares, for pages, the pack and exports."""
     from ardenne_kpi.format import fmt_percent
@@ -234,6 +256,15 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
         text.index = [names[c] for c in ops]
         state.index = text.index
     return text, state
+
+
+def never_reported_by_operator(never: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
+    """`never_reported` per operator, in its order: (operator label, French table of its indicators)."""
+    return [(part["operator_label"].iloc[0],
+             part[["indicator", "indicator_label", "frequency", "n_due"]].rename(columns={
+                 "indicator": "Code", "indicator_label": "Indicateur", "frequency": "Fréquence",
+                 "n_due": "Périodes échues"}))
+            for _operator, part in never.groupby("operator", sort=False)]
 
 
 def never_reported(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date | None = None) -> pd.DataFrame:

@@ -28,7 +28,7 @@ from ardenne_kpi.accounts import User, check_admin, is_admin
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as imports_sql
 from ardenne_kpi.db import review as sql
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.errors import ReviewError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.locks import Lock, active_locks, locks_text
 
@@ -37,10 +37,6 @@ if TYPE_CHECKING:
 
 REVIEW_LABELS = {VALIDATED: "validé", SUBMITTED: "soumis", RETURNED: "renvoyé"}
 VALIDATED_ONLY = "Chiffres validés par la coordination"  # what the pack, the meeting and the portal say
-
-
-class ReviewError(ArdenneError):
-    title = "Validation impossible"
 
 
 def review_for(user: User) -> str:

@@ -17,20 +17,15 @@ import pandas as pd
 
 from ardenne_kpi import coverage, db, kpis
 from ardenne_kpi.db import snapshots as sql
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.errors import SnapshotError
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of
 
 IDENTITY = ["indicator", "operator", "zone", "audience", "period"]
 CHANGE_LABELS = {"new": "Nouvelle valeur", "changed": "Valeur corrigée", "withdrawn": "Valeur retirée"}
-STATUS_COLUMNS = ["indicator", "status", "progress", "latest_period", "latest_value"]
-
-
-class SnapshotError(ArdenneError):
-    """A snapshot that cannot be created or found as asked."""
-
-    title = "Instantané impossible"
+# What a snapshot keeps of each indicator's status (`kpis.indicator_status` has more columns).
+KEPT_STATUS_COLUMNS = ["indicator", "status", "progress", "latest_period", "latest_value"]
 
 
 @dataclass(frozen=True)
@@ -89,7 +84,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, fw: Framework, values: pd.DataFrame
         status = kpis.indicator_status(mem, fw, as_of=as_of)
     finally:
         mem.close()
-    return status[STATUS_COLUMNS].copy(), _cells(fw, status)
+    return status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status)
 
 
 def _moment(day: dt.date) -> dt.datetime:
@@ -106,7 +101,7 @@ def state_at(con: duckdb.DuckDBPyConnection, fw: Framework, day: dt.date) -> Sta
 def live_state(con: duckdb.DuckDBPyConnection, fw: Framework) -> State:
     """The data as it counts now."""
     status = kpis.indicator_status(con, fw)
-    return State("Données actuelles", None, sql.current_values(con), status[STATUS_COLUMNS].copy(),
+    return State("Données actuelles", None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(),
                  _cells(fw, status))
 
 
@@ -141,6 +136,11 @@ def create(con: duckdb.DuckDBPyConnection, fw: Framework, name: str, taken_on: d
 def all_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every snapshot (id, name, taken_on, created_at, created_by, framework_version, n_values)."""
     return sql.list_snapshots(con)
+
+
+def snapshot_names(listing: pd.DataFrame) -> list[str]:
+    """The names of `all_snapshots`' rows, in its order (the pages' choices)."""
+    return listing["name"].tolist()
 
 
 def snapshots_table(frame: pd.DataFrame) -> pd.DataFrame:

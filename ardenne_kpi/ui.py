@@ -128,6 +128,11 @@ def connection() -> tuple[Database, Path, bool]:
     return database, path, created
 
 
+def is_demo(con: Database) -> bool:
+    """Whether the database is the demonstration one (a page may offer demo-only actions)."""
+    return db.is_demo(con)
+
+
 def data_revision(con: Database) -> str:
     """A token that changes whenever uploads, rollbacks or the framework change, whichever
     process made them (it is read from the database): cache key for reads."""

@@ -120,5 +120,10 @@ def issues_table(issues: list) -> pd.DataFrame:
                         columns=["Dans la grille", "Gravité", "Message"])
 
 
+def issues_by_place(issues: list) -> pd.DataFrame:
+    """`issues_table` with the grid's place as row header (shown whole, sentences wrapped)."""
+    return issues_table(issues).set_index("Dans la grille")
+
+
 # « Feuille « Rapport », cellule G7 : » opens a file's messages; the grid's place replaces it.
 _PLACE = re.compile(r"^Feuille « [^»]+ », cellule [A-Z]+\d+ : ")

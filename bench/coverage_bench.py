@@ -35,7 +35,7 @@ import harness  # noqa: E402
 from kpis_bench import build as build_million  # noqa: E402
 
 from ardenne_kpi import charts_coverage, coverage, db, demo  # noqa: E402
-from ardenne_kpi.db import coverage as store  # noqa: E402
+from ardenne_kpi.db import coverage as sql  # noqa: E402
 from ardenne_kpi.exports_coverage import coverage_workbook  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
@@ -57,7 +57,7 @@ def compute_filtered(con, fw):
 def counting(con, fw):
     """The part a naive approach would redo: window counts, then the five matrices."""
     window = (fw.calendar.start, fw.calendar.end)
-    counts = store.reported_in_window(con, start=window[0], end=window[1])
+    counts = sql.reported_in_window(con, start=window[0], end=window[1])
     status = pd.DataFrame({"indicator": [i.code for i in fw.indicators], "status": "on_track", "progress": 1.0})
     status = status.merge(counts[["indicator", "n_in_window"]], on="indicator", how="left")
     return {k: coverage.matrix(fw, k, status) for k in coverage.SPECS}
@@ -78,7 +78,7 @@ def workbook(con, fw):
 
 def naive(con, fw):
     """Read every current value into pandas, then one mask per cell to count reported indicators."""
-    values = store.current_values(con)
+    values = sql.current_values(con)
     start, end = pd.Timestamp(fw.calendar.start), pd.Timestamp(fw.calendar.end)
     ends = pd.to_datetime(values["period_end"])
     out = {}

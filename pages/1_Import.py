@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, annotate, import_review, review, templates, ui, web_entry
+from ardenne_kpi import accounts, annotate, import_review, review, templates, ui, uploads, web_entry
 from ardenne_kpi.errors import ReportError
-from ardenne_kpi.reports import guard, importer
 
 ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
 fw, con = ctx.fw, ctx.con
@@ -25,8 +24,9 @@ for message in state.pop("import_done", []):
     st.success(message, icon=":material/check_circle:")
 if "rollback_done" in state:
     st.success(state.pop("rollback_done"), icon=":material/undo:")
+in_review = import_review.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
 if not accounts.is_admin(ctx.user) and allowed:
-    for _, back in review.in_review(con, ctx.user).query("review == 'returned'").head(3).iterrows():
+    for back in in_review.returned[:3]:
         st.warning(f"**La coordination vous a renvoyé l'import n° {back['id']} ({back['file_name']})** : "
                    f"{back['review_message']} Corrigez-le, puis déposez-le de nouveau.", icon=":material/reply:")
 
@@ -69,7 +69,7 @@ with tab_import:
     if not allowed:
         st.info("Votre compte est en lecture seule : il ne peut pas importer de rapport.", icon=":material/block:")
     else:
-        limit_mb = guard.max_upload_bytes() // 2**20
+        limit_mb = uploads.max_upload_bytes() // 2**20
         files = st.file_uploader(
             "Rapports à importer", accept_multiple_files=True, key=f"import_files_{state.import_round}",
             help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.")
@@ -86,7 +86,7 @@ with tab_import:
             for n, (f, data, key) in enumerate(todo):
                 bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
                 with ui.user_errors():
-                    previews[key] = importer.import_file(con, data, f.name, operator=operator, dry_run=True,
+                    previews[key] = uploads.import_file(con, data, f.name, operator=operator, dry_run=True,
                                                          framework=fw, review=lands_as, lock_reason=reason)
             bar.empty()
 
@@ -102,7 +102,7 @@ with tab_import:
                 if issues:
                     table = import_review.issues_table(issues)
                     if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
-                        st.table(table.set_index("Cellule"))
+                        st.table(import_review.issues_by_cell(table))
                     else:
                         st.dataframe(table, hide_index=True, width="stretch",
                                      column_config={"Message": st.column_config.TextColumn(width="large")})
@@ -141,7 +141,7 @@ with tab_import:
                 with ui.user_errors():
                     for f, data, checked in ready:
                         accounts.check_upload(ctx.user, checked.operator)
-                        result = importer.import_file(con, data, f.name, operator=operator, user=user,
+                        result = uploads.import_file(con, data, f.name, operator=operator, user=user,
                                                       db_path=ctx.db_path, framework=fw, checked=checked,
                                                       review=lands_as, lock_reason=reason)
                         done.append(result.summary_fr())
@@ -173,7 +173,7 @@ with tab_entry:
                    for c in ("Valeur", "Numérateur", "Dénominateur")})
             if st.button("Vérifier la saisie", icon=":material/fact_check:", key="entry_check"):
                 name, data = web_entry.workbook(con, fw, operator, e_period, entered, user=user)
-                state.entry_preview = (name, data, importer.import_file(con, data, name, operator=operator,
+                state.entry_preview = (name, data, uploads.import_file(con, data, name, operator=operator,
                                                                         dry_run=True, framework=fw, review=lands_as,
                                                                         lock_reason=reason))
         if "entry_preview" in state:
@@ -183,7 +183,7 @@ with tab_entry:
                                       f"{verdict.text.replace(name, 'votre saisie')}")
             issues = result.errors + result.warnings
             if issues:
-                st.table(web_entry.issues_table(issues).set_index("Dans la grille"))
+                st.table(web_entry.issues_by_place(issues))
             if result.status != "refused" and not result.changes.empty:
                 st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch")
             if verdict.can_commit:
@@ -194,7 +194,7 @@ with tab_entry:
                              key="entry_commit"):
                     with ui.user_errors():
                         accounts.check_upload(ctx.user, operator)
-                        done = importer.import_file(con, data, name, operator=operator, user=user,
+                        done = uploads.import_file(con, data, name, operator=operator, user=user,
                                                     db_path=ctx.db_path, framework=fw, review=lands_as,
                                                     lock_reason=reason)
                         state.import_done = [done.summary_fr().replace(name, "Saisie en ligne"),
@@ -224,18 +224,18 @@ with tab_template:
                            icon=":material/download:", key="template_download")
 
 with tab_history:
-    uploads = importer.list_uploads(con)
-    if uploads.empty:
+    history = uploads.list_uploads(con)
+    if history.empty:
         st.info("Aucun import pour l'instant.")
     else:
-        ui.table(import_review.history_table(uploads))
-        choice = st.selectbox("Import", uploads.index, key="history_choice",
-                              format_func=lambda i: import_review.upload_choice(uploads.loc[i]))
-        upload = uploads.loc[choice]
+        ui.table(import_review.history_table(history))
+        choice = st.selectbox("Import", history.index, key="history_choice",
+                              format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)))
+        upload = import_review.upload_at(history, choice)
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
         try:
-            original = importer.original_file_for(con, upload_id, ctx.user)  # own operators' files only
+            original = uploads.original_file_for(con, upload_id, ctx.user)  # own operators' files only
         except accounts.AccessError as exc:
             col_file.caption(exc.message)
         else:
@@ -251,13 +251,13 @@ with tab_history:
                 state.rollback_ask = upload_id
             if state.get("rollback_ask") == upload_id:
                 with ui.user_errors():
-                    plan = importer.rollback_preview(con, upload_id)
+                    plan = uploads.rollback_preview(con, upload_id)
                     st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
                     ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
                         accounts.check_admin(ctx.user, "annuler un import")
-                        outcome = importer.rollback(con, upload_id, user=user or ctx.user.name)
+                        outcome = uploads.rollback(con, upload_id, user=user or ctx.user.name)
                         state.pop("rollback_ask", None)
                         state.rollback_done = (
                             f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "
@@ -268,24 +268,22 @@ with tab_history:
                         state.pop("rollback_ask", None)
                         st.rerun()
         else:
-            col_undo.caption(f"Import {import_review.STATUS_LABELS.get(upload['status'], 'annulé')} le "
+            col_undo.caption(f"Import {import_review.UPLOAD_STATUS_LABELS.get(upload['status'], 'annulé')} le "
                              f"{import_review.when_fr(upload['rolled_back_at'])}"
                              + (f" par {upload['rolled_back_by']}." if upload["rolled_back_by"] else "."))
 
 with tab_review:
-    waiting = review.in_review(con, ctx.user)
-    pending = waiting[waiting["review"] == "submitted"]
+    pending = in_review.pending
     st.markdown("Les imports des partenaires sont **soumis** : ils ne comptent dans les chiffres validés (tableaux de "
                 "bord par défaut, dossier du comité, mode réunion, chiffres publics) qu'une fois validés par la "
                 "coordination. Un import renvoyé cesse de compter ; le partenaire lit le message ici.")
-    if waiting.empty:
+    if not (pending or in_review.returned):
         st.success("Aucun import n'attend de validation.", icon=":material/task_alt:")
     else:
-        ui.table(import_review.review_table(waiting))
-    if accounts.is_admin(ctx.user) and not pending.empty:
-        rows = {int(r["id"]): r for r in pending.to_dict("records")}
-        pick = st.selectbox("Import à examiner", list(rows), key="review_choice",
-                            format_func=lambda i: import_review.pending_choice(rows[i]))
+        ui.table(in_review.table)
+    if accounts.is_admin(ctx.user) and pending:
+        pick = st.selectbox("Import à examiner", list(pending), key="review_choice",
+                            format_func=lambda i: import_review.pending_choice(pending[i]))
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")
             ui.table(import_review.validation_table(review.what_validation_changes(con, pick), fw), wide="Libellé")
@@ -302,5 +300,5 @@ with tab_review:
                 state.import_done = [f"Import n° {pick} ({done['file_name']}) renvoyé au partenaire : ses valeurs "
                                      "ne comptent plus ; il lira votre message sur cette page."]
                 st.rerun()
-    elif not pending.empty:
+    elif pending:
         st.caption("La coordination (administrateur) valide ou renvoie les imports soumis.")

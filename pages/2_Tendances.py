@@ -3,10 +3,9 @@ coordinator say about it, and where its numbers come from."""
 
 import streamlit as st
 
-from ardenne_kpi import accounts, analyses, charts_kpis, kpis, ui
+from ardenne_kpi import accounts, analyses, charts_kpis, kpis, ui, uploads
 from ardenne_kpi.format import csv_excel_fr
 from ardenne_kpi.periods import label_of
-from ardenne_kpi.reports import importer
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
@@ -44,8 +43,8 @@ if not codes:
     st.info("Aucun indicateur ne correspond à ces filtres. Élargissez la dimension, la clé, l'objectif ou le projet.")
     st.stop()
 
-status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes), submitted=ctx.submitted)  # cached until the data change
-if status["n_values"].sum() == 0:
+status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes), submitted=ctx.submitted)  # until the data change
+if not kpis.has_values(status):
     st.info("Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
             "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import.")
     st.stop()
@@ -53,13 +52,13 @@ if status["n_values"].sum() == 0:
 written = analyses.current(con)
 is_admin = accounts.is_admin(ctx.user)
 if is_admin:
-    todo = analyses.missing(status, written)
-    if not todo.empty:
+    todo = analyses.missing_items(status, written)
+    if todo:
         with st.expander(f"À préparer avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller "
                          "sans analyse du coordinateur", icon=":material/edit_note:"):
             st.markdown("\n".join(
                 f"- {kpis.STATUS_SYMBOLS[s]} **{c}** · {label} ({label_of(p, fw.calendar)})"
-                for c, label, s, p in todo.itertuples(index=False)))
+                for c, label, s, p in todo))
 
 counts = kpis.status_counts(status)
 for column, (s, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
@@ -77,7 +76,7 @@ ui.from_url("indicateur", "t_indicator", list(codes))
 code = st.selectbox("Indicateur", codes, key="t_indicator", format_func=lambda c: f"{c} · {fw.indicator(c).label}")
 ui.to_url({"indicateur": code})
 ind = fw.indicator(code)
-row = status.set_index("indicator").loc[code]
+row = kpis.status_row(status, code)
 shown_grain = kpis.display_grain(ind, grain)
 trend = series.get(code)
 decimals = kpis.decimals_of(ind)
@@ -115,7 +114,7 @@ with st.container(border=True):
         st.caption("Pas encore d'analyse du coordinateur pour cet indicateur.")
     if is_admin:
         periods = list(dict.fromkeys([p for p in [assessed] if p] + (
-            list(trend[trend["n_values"] > 0]["period"])[::-1] if trend is not None else [])))
+            list(kpis.reported(trend)["period"])[::-1] if trend is not None else [])))
         if periods:
             with st.expander("Écrire ou corriger l'analyse", icon=":material/edit:"):
                 about = st.selectbox("Période analysée", periods, key=f"analysis_period_{code}",
@@ -159,7 +158,7 @@ else:
         ui.table(analyses.comments_table(fw, comments, decimals, ind.unit), wide="Commentaire du partenaire")
 
     st.subheader("D'où vient ce chiffre ?")
-    reported = trend[trend["n_values"] > 0]
+    reported = kpis.reported(trend)
     ui.from_url("periode", "t_lineage", list(reported["period"]))
     period = st.selectbox("Valeur", reported["period"], key="t_lineage", index=None,
                           placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
@@ -167,17 +166,17 @@ else:
     ui.to_url({"periode": period})
     if period:
         with ui.user_errors():
-            note = reported.set_index("period").loc[period, "note"]
+            note = kpis.period_note(reported, period)
             if note:
                 st.caption(note)
             behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
             ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
-            kept = behind[behind["stored_path"].notna()].drop_duplicates("upload_id")
-            if kept.empty:
+            kept = kpis.lineage_uploads(behind)
+            if not kept:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
-            for upload in kept.head(6).itertuples(index=False):
+            for upload in kept[:6]:
                 try:
-                    original = importer.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
+                    original = uploads.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
                 except accounts.AccessError as exc:
                     st.caption(f"{upload.file_name} : {exc.message}")
                     continue
@@ -194,7 +193,7 @@ else:
     ui.to_url({"par": by})
     parts = ui.cached(kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones,
                       submitted=ctx.submitted)
-    labels = {c: kpis.group_label(fw, by, c) for c in parts[by].unique()}
+    labels = kpis.group_labels(fw, by, parts)
     st.plotly_chart(charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch",
                     config={"displayModeBar": False})
 

@@ -53,15 +53,15 @@ with tab_matrix:
                                                           "refusés ; un import de la coordination demande un motif."):
                     review.lock(ctx.con, fw, choice.code, ctx.user)
                     st.rerun()
-        in_period = items[(items["period_end"] >= choice.start) & (items["period_end"] <= choice.end)]
-        summary = reporting.summarise(in_period, fw)
-        expected, received = int(summary["expected"].sum()), int(summary["received"].sum())
+        summary = reporting.summarise(reporting.items_within(items, choice), fw)
+        total = reporting.totals(summary)
+        expected, received = total.expected, total.received
         c1, c2, c3, c4 = st.columns(4)
         c1.metric("Rapports reçus", ui.fmt_percent(received / expected if expected else None),
                   help=f"{received} reçus sur {expected} attendus pour {choice.label_fr}.")
-        c2.metric("Reçus en retard", int(summary["late"].sum()))
-        c3.metric("Manquants, délai dépassé", int(summary["overdue"].sum()))
-        c4.metric("En attente (délai en cours)", int(summary["pending"].sum()))
+        c2.metric("Reçus en retard", total.late)
+        c3.metric("Manquants, délai dépassé", total.overdue)
+        c4.metric("En attente (délai en cours)", total.pending)
         if received == 0:
             st.warning("Aucun rapport reçu pour ce semestre. Importez les rapports des partenaires depuis la page "
                        "« Importer un rapport ».")
@@ -119,11 +119,9 @@ with tab_matrix:
         never = ui.cached(reporting.never_reported, ctx.con, fw, today)
         if never.empty:
             st.success("Chaque opérateur a déclaré au moins une fois chacun de ses indicateurs.")
-        for _operator, part in never.groupby("operator", sort=False):
-            with st.expander(f"{part['operator_label'].iloc[0]} : {len(part)} indicateur(s) jamais déclaré(s)"):
-                st.dataframe(part[["indicator", "indicator_label", "frequency", "n_due"]].rename(columns={
-                    "indicator": "Code", "indicator_label": "Indicateur", "frequency": "Fréquence",
-                    "n_due": "Périodes échues"}), hide_index=True, width="stretch")
+        for operator_label, table in reporting.never_reported_by_operator(never):
+            with st.expander(f"{operator_label} : {len(table)} indicateur(s) jamais déclaré(s)"):
+                st.dataframe(table, hide_index=True, width="stretch")
 
 with tab_snapshots:
     st.markdown("Un **instantané** fige les données telles qu'elles étaient à la date d'un comité (valeurs, statuts "
@@ -148,7 +146,7 @@ with tab_snapshots:
 
     st.subheader("Comparer deux états")
     live = "Données actuelles"
-    options = [live, *listing["name"].tolist()]
+    options = [live, *snapshots.snapshot_names(listing)]
     k1, k2 = st.columns(2)
     ui.from_url("avant", "suivi_before", options, default=options[-1])
     before = k1.selectbox("Avant", options, key="suivi_before")
@@ -178,7 +176,7 @@ with tab_pack:
                 "couverture, statut des indicateurs par dimension, changements depuis le dernier instantané, "
                 "complétude par opérateur, qualité des données et, en annexe, les rapports à l'origine des chiffres. "
                 "Le classeur .xlsx reprend les mêmes tableaux.")
-    names = listing["name"].tolist()
+    names = snapshots.snapshot_names(listing)
     since = st.selectbox("Comparer avec l'instantané", names[::-1] or ["(aucun instantané)"], disabled=not names)
     if st.button("Préparer le dossier du comité", type="primary", icon=":material/picture_as_pdf:"):
         with st.spinner("Mise en page du dossier…"), ui.user_errors():

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, brand, db, ui
+from ardenne_kpi import accounts, brand, charts_brand, ui
 
 ctx = ui.page_setup("Plateforme de marque", icon=":material/verified:")
 fw = ctx.fw
@@ -16,7 +16,7 @@ scores = brand.scores(ctx.con, fw)
 if scores.empty:
     st.info("Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "
             "rapport (le modèle de rapport la propose) et l'importent depuis la page « Importer un rapport ».")
-    if db.is_demo(ctx.con) and accounts.is_admin(ctx.user):
+    if ui.is_demo(ctx.con) and accounts.is_admin(ctx.user):
         if st.button("Ajouter des notes de démonstration", icon=":material/science:"):
             with ui.user_errors():
                 written = brand.create_demo_scores(ctx.con, fw)
@@ -27,8 +27,7 @@ if scores.empty:
                      hide_index=True, width="stretch")
     st.stop()
 
-periods = scores.drop_duplicates("period").sort_values("period_start")
-labels = dict(zip(periods["period"], periods["period_label"], strict=True))
+labels = brand.period_labels(scores)
 c1, c2 = st.columns([1, 1])
 ui.from_url("periode", "brand_period", list(labels), default=list(labels)[-1])
 period = c1.selectbox("Période", list(labels), key="brand_period", format_func=labels.get)
@@ -54,10 +53,10 @@ if view == "Radar":
     chosen = st.multiselect("Opérateurs", ops, key="brand_ops", placeholder="Choisissez des opérateurs",
                             format_func=lambda c: fw.label("operators", c))
     ui.to_url({"operateurs": chosen})
-    st.plotly_chart(brand.radar_figure(scores, fw, period, chosen), width="stretch")
+    st.plotly_chart(charts_brand.radar_figure(scores, fw, period, chosen), width="stretch")
 else:
-    st.plotly_chart(brand.heatmap_figure(scores, fw, period), width="stretch")
-    st.caption(brand.elements_legend(fw))
+    st.plotly_chart(charts_brand.heatmap_figure(scores, fw, period), width="stretch")
+    st.caption(charts_brand.elements_legend(fw))
 
 st.subheader("Évolution")
 ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
@@ -65,11 +64,8 @@ ui.from_url("operateur", "brand_who", ops)
 who = st.selectbox("Opérateur", [None, *ops], key="brand_who",
                    format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c))
 ui.to_url({"operateur": who})
-st.plotly_chart(brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
+st.plotly_chart(charts_brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
 
 with st.expander(f"Notes et commentaires · {labels[period]}"):
-    st.dataframe(in_period[["operator_label", "element", "element_label", "score", "comment", "file_name", "cell"]]
-                 .rename(columns={"operator_label": "Opérateur", "element": "Code", "element_label": "Élément",
-                                  "score": "Note", "comment": "Commentaire", "file_name": "Fichier",
-                                  "cell": "Cellule"}), hide_index=True, width="stretch",
+    st.dataframe(brand.scores_table(in_period), hide_index=True, width="stretch",
                  height=ui.table_height(len(in_period)), row_height=ui.ROW_PX)

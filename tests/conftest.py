@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import fcntl
+import hashlib
 import os
+import shutil
+import sys
+import tempfile
+import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from ardenne_kpi import db, demo
@@ -29,13 +37,49 @@ def fw():
     return load_framework()
 
 
+def demo_cache_key() -> str:
+    """What the demo database is built from: the package's code and SQL, the shipped framework,
+    Python and DuckDB, and the day (a new day builds anew)."""
+    digest = hashlib.sha256(f"{sys.version}|{duckdb.__version__}|{dt.date.today()}".encode())
+    files = [p for p in (ROOT / "ardenne_kpi").rglob("*") if p.suffix in {".py", ".sql"}] + [ROOT / "data" / "framework.yaml"]
+    for path in sorted(files):
+        digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:20]
+
+
+def copy_cached_demo(fw, destination: Path) -> Path:
+    """Copy into `destination` the demo database (demo.duckdb and its uploads/) built for the
+    code as it is, building it first when no earlier run did; returns the database's path.
+
+    Builds are kept between runs (ARDENNE_TEST_CACHE, else the system's temporary folder):
+    one imports 177 reports, half a minute. Runs at once (two checkouts, xdist workers) take
+    turns on a lock, so one builds and the others copy; builds unused for two days go."""
+    root = Path(os.environ.get("ARDENNE_TEST_CACHE") or Path(tempfile.gettempdir()) / "ardenne-kpi-test-demo")
+    root.mkdir(parents=True, exist_ok=True)
+    key = demo_cache_key()
+    folder = root / key
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for old in root.iterdir():
+            if old.is_dir() and (old.name.endswith(".building") or old.stat().st_mtime < time.time() - 2 * 86400):
+                shutil.rmtree(old, ignore_errors=True)
+        if not (folder / "demo.duckdb").exists():
+            building = root / f"{key}.building"
+            building.mkdir()
+            con = db.connect(building / "demo.duckdb")
+            demo.create_demo(con, fw)
+            con.close()
+            building.rename(folder)
+        os.utime(folder)
+        shutil.copytree(folder, destination, dirs_exist_ok=True)
+    return destination / "demo.duckdb"
+
+
 @pytest.fixture(scope="session")
 def demo_db_path(tmp_path_factory, fw) -> Path:
-    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
-    con = db.connect(path)
-    demo.create_demo(con, fw)
-    con.close()
-    return path
+    """The demo database (and its uploads/) of this session: a copy of the cached build, so a
+    test that writes to it cannot reach another run."""
+    return copy_cached_demo(fw, tmp_path_factory.mktemp("demo"))
 
 
 def private_copy(database: Path, folder: Path) -> Path:
@@ -64,10 +108,12 @@ def empty_db_path(tmp_path_factory, fw) -> Path:
 
 
 @pytest.fixture
-def con(tmp_path, fw):
-    """A fresh database holding the shipped framework and no values."""
-    connection = db.connect(tmp_path / "t.duckdb")
-    db.sync_framework(connection, fw)
+def con(tmp_path, empty_db_path):
+    """A fresh database holding the shipped framework and no values (a copy of the session's
+    empty base: the same file a new base with the framework would be, without rebuilding it)."""
+    path = tmp_path / "t.duckdb"
+    shutil.copy(empty_db_path, path)
+    connection = db.connect(path)
     yield connection
     connection.close()
 

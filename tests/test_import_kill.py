@@ -10,6 +10,8 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from ardenne_kpi import db
 from tests.browser_helpers import large_report
 from tests.conftest import ROOT
@@ -30,6 +32,7 @@ def consistent(path) -> tuple[int, int]:
         con.close()
 
 
+@pytest.mark.slow  # imports killed at random moments, then one run to the end: ten seconds of processes
 def test_kill_during_imports_never_leaves_half_an_upload(tmp_path, fw):
     database = tmp_path / "killed.duckdb"
     con = db.connect(database)

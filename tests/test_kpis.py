@@ -256,7 +256,7 @@ def test_a_target_below_the_baseline_is_a_floor_to_keep(con, fw):
 
 def test_no_values_means_no_data_not_off_track(con, fw):
     st = kpis.indicator_status(con, fw)
-    assert set(st["status"]) == {"no_data"} and list(st.columns[:14]) == kpis.STATUS_COLUMNS[:14]
+    assert set(st["status"]) == {"no_data"} and list(st.columns[:14]) == kpis.INDICATOR_STATUS_COLUMNS[:14]
     assert set(kpis.STATUS_LABELS) == set(kpis.STATUS_COLORS)
 
 

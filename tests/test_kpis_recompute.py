@@ -152,7 +152,8 @@ def demo(demo_db_path):
     con.close()
 
 
-@pytest.mark.parametrize("grain", GRAINS)
+@pytest.mark.parametrize("grain", [g if g == "programme-semester" else pytest.param(g, marks=pytest.mark.slow)
+                                   for g in GRAINS])
 def test_export_kpis_agrees_with_an_independent_recomputation(demo, grain):
     con, fw, values = demo
     exported = kpis.export_frame(con, fw, grain)

@@ -22,6 +22,7 @@ def test_page_runs_on_empty_database(page, empty_db_path):
     assert not at.exception, [e.value for e in at.exception]
 
 
+@pytest.mark.slow  # the app imports the demo's 177 reports itself: half a minute
 def test_first_start_creates_the_demo_and_says_so(tmp_path):
     database = tmp_path / "first.duckdb"
     at = run_page("app.py", database, timeout=180)  # the demo's 177 reports are imported on this run

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ardenne_kpi import db
-from ardenne_kpi.errors import DatabaseBusyError
+from ardenne_kpi.errors import DatabaseBusyError, DatabaseVersionError
 
 
 def test_schema_is_idempotent_and_versioned(tmp_path):
@@ -99,3 +99,13 @@ def test_usage_errors_are_french_with_exit_code_2():
                           capture_output=True, text=True)
     assert done.returncode == 2
     assert "choix « week » invalide" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_database_from_a_newer_version_is_refused_with_a_sentence(tmp_path):
+    path = tmp_path / "newer.duckdb"
+    con = db.connect(path)
+    con.execute("UPDATE meta SET value = ? WHERE name = 'schema_version'", [str(db.SCHEMA_VERSION + 1)])
+    con.close()
+    with pytest.raises(DatabaseVersionError, match="version plus récente.*Mettez l'application à jour"):
+        db.connect(path)
+    db.connect(path, read_only=True).close()  # the file was let go

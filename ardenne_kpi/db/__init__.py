@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, DatabaseDamagedError, StorageError
+from ardenne_kpi.errors import (
+    ArdenneError,
+    DatabaseBusyError,
+    DatabaseDamagedError,
+    DatabaseVersionError,
+    StorageError,
+)
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Framework, load_framework, parse_framework
 
@@ -80,6 +86,9 @@ def connect(path: str | os.PathLike, *, read_only: bool = False, schema: bool = 
         except duckdb.Error as exc:
             con.close()
             raise database_error(exc, path) from exc
+        except ArdenneError:
+            con.close()
+            raise
     return con
 
 
@@ -134,7 +143,9 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     if row is None:
         cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     elif int(row[0]) > SCHEMA_VERSION:
-        raise RuntimeError(f"Base créée par une version plus récente (schéma {row[0]} > {SCHEMA_VERSION}).")
+        raise DatabaseVersionError(f"Cette base a été créée par une version plus récente d'Ardenne KPI (schéma "
+                                   f"{row[0]}, cette version lit le schéma {SCHEMA_VERSION}). Mettez l'application "
+                                   "à jour, ou ouvrez une autre base (ARDENNE_DB, --db).")
     elif int(row[0]) < SCHEMA_VERSION:
         migrate(con, int(row[0]))
 

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ardenne_kpi.errors import ArdenneError, ReportError
+from ardenne_kpi.format import NBSP
 
 DEFAULT_MAX_UPLOAD_MB = 20
 DEFAULT_MEMORY_MB = 2048
@@ -176,7 +177,7 @@ def _check_dimension(head: bytes, part: str) -> None:
     if max(r1, r2) > EXCEL_MAX_ROWS or max(c1, c2) > EXCEL_MAX_COLS or rows * cols > MAX_DECLARED_CELLS:
         raise ReportError(
             f"Le fichier est refusé par sécurité : une feuille déclare une plage de {rows:,} lignes × {cols:,} "
-            "colonnes".replace(",", "\u202f")
+            "colonnes".replace(",", NBSP)
             + ", bien au-delà d'un rapport. Supprimez les lignes et colonnes vides en fin de feuille "
             "(sélection, clic droit, Supprimer), enregistrez, puis importez de nouveau.")
 

@@ -12,7 +12,7 @@
     importer.list_uploads(con)                           # the history
 
 One file is one transaction: all of its values land or none do, with the scores of its
-brand-platform sheet (`ardenne_kpi.brand`) when it has one. A re-upload supersedes per
+brand-platform sheet (`reports.brand_sheet`) when it has one. A re-upload supersedes per
 identity (indicator, operator, zone, audience, period) and keeps the superseded values;
 every value a file reports is stored with its upload, unchanged ones too, so rolling back
 any upload, in any order, leaves the values of the latest live upload of each identity.
@@ -224,7 +224,7 @@ def is_guide_sheet(name: str) -> bool:
 
 def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     """The parent's part of reading a report: the sheets without an indicator table that the
-    child sent back are read as brand-platform sheets (`ardenne_kpi.brand`, whose errors
+    child sent back are read as brand-platform sheets (`reports.brand_sheet`, whose errors
     refuse the file like any other) or ignored with a warning."""
     errors, warnings = [], []
     unlocated, report.unlocated = report.unlocated, {}
@@ -246,9 +246,9 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
                 errors.append(Issue(name, "", f"{where(name)} : trop de lignes pour une feuille de plateforme de "
                                     "marque (une ligne par élément E1 à E7). Supprimez les lignes inutiles."))
             else:
-                from ardenne_kpi import brand  # pandas: only for files that have such a sheet
+                from ardenne_kpi.reports import brand_sheet  # pandas: only for files that have such a sheet
 
-                sheet = brand.read_sheet(rows, name, framework, operator=report.operator)
+                sheet = brand_sheet.read_sheet(rows, name, framework, operator=report.operator)
                 report.brand.append(sheet)
                 errors += sheet.errors
                 warnings += sheet.warnings
@@ -412,9 +412,9 @@ def _nothing_to_change(cur: duckdb.DuckDBPyConnection, result: ImportResult, rep
         return False
     if not report.brand:
         return True
-    from ardenne_kpi import brand
+    from ardenne_kpi.reports import brand_sheet
 
-    return brand.changed_scores(cur, report.brand) == 0
+    return brand_sheet.changed_scores(cur, report.brand) == 0
 
 
 def _unchanged_duplicate(result: ImportResult, duplicate: dict) -> ImportResult:
@@ -429,9 +429,9 @@ def _store_brand(con: duckdb.DuckDBPyConnection, tx: duckdb.DuckDBPyConnection, 
     """The brand-platform scores of the report, in the import's transaction; how many."""
     if not report.brand:
         return 0
-    from ardenne_kpi import brand
+    from ardenne_kpi.reports import brand_sheet
 
-    return sum(brand.store(con, sheet, upload_id, cur=tx) for sheet in report.brand)
+    return sum(brand_sheet.store(con, sheet, upload_id, cur=tx) for sheet in report.brand)
 
 
 def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
@@ -574,13 +574,13 @@ def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = 
     for an unknown or already rolled-back upload."""
     upload = _check_rollback(con, upload_id)
 
-    from ardenne_kpi import brand
+    from ardenne_kpi.reports import brand_sheet
 
     def work() -> pd.DataFrame:
         with db.transaction(con) as tx:
             plan = sql.rollback_plan(tx, upload_id)
             sql.apply_rollback(tx, upload_id, plan, user)
-            brand.rollback_upload(tx, upload_id)  # its brand-platform scores too
+            brand_sheet.rollback_upload(tx, upload_id)  # its brand-platform scores too
             return plan
 
     try:

@@ -222,6 +222,6 @@ BRAND_SHEETS = {"plateforme de marque", "marque", "plateforme marque", "brand pl
 
 
 def is_brand_sheet(sheet: str) -> bool:
-    """True for a sheet the engine should hand to `brand.read_sheet` ("Plateforme de marque",
-    "Marque"...). Here rather than in `brand`, which loads pandas: most files have none."""
+    """True for a sheet the engine should hand to `brand_sheet.read_sheet` ("Plateforme de marque",
+    "Marque"...). Here rather than in `brand_sheet`, which loads pandas: most files have none."""
     return normalise(sheet) in BRAND_SHEETS

@@ -94,7 +94,7 @@ class ParsedReport:
 
     `columns` holds one list per name of COLUMNS (one entry per value, with its sheet and
     cell); `periods` maps each period code to its Period; `brand` the brand-platform sheets
-    (`ardenne_kpi.brand.BrandSheet`). `errors` non-empty means the file must be refused as
+    (`ardenne_kpi.reports.brand_sheet.BrandSheet`). `errors` non-empty means the file must be refused as
     a whole.
     """
 
@@ -108,7 +108,7 @@ class ParsedReport:
     warnings: list[Issue] = field(default_factory=list)
     # sheets without an indicator table, name -> cells (None: too long to be sent back)
     unlocated: dict[str, list[list] | None] = field(default_factory=dict)
-    brand: list[Any] = field(default_factory=list)  # brand.BrandSheet, read by the parent
+    brand: list[Any] = field(default_factory=list)  # brand_sheet.BrandSheet, read by the parent
 
     def __len__(self) -> int:
         return len(self.columns["value"])

@@ -12,6 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from ardenne_kpi.format import fmt_number_exact
+
 NUMBER = "number"
 EMPTY = "empty"  # not reported: skipped, never zero
 MISSING = "missing"  # n.d., NA, -, /: not available, skipped with a warning
@@ -47,10 +49,7 @@ class Reading:
 _EMPTY = Reading(EMPTY)
 
 
-def fr(number: float) -> str:
-    """A number as a French reader writes it: 1 234,5."""
-    text = f"{number:,.6f}".rstrip("0").rstrip(".")
-    return text.replace(",", "\u202f").replace(".", ",")
+fr = fmt_number_exact  # a number as a French reader writes it, 1 234,5: the project's one formatter
 
 
 def read_number(raw: object, *, percent_indicator: bool = False, percent_format: bool = False,
