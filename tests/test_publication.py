@@ -50,7 +50,7 @@ def test_only_public_indicators_and_complete_periods_are_published(site, demo_db
     values = _rows(site / "data" / "valeurs.csv")
     assert {r["indicator"] for r in values} == public
     assert {p.stem for p in (site / "embed").glob("*.html")} == public
-    con = db.connect(demo_db_path, read_only=True)
+    con = db.connect(demo_db_path)  # same configuration as the pages run in this process
     try:
         every = kpis.evaluation_trends(con, fw, sorted(public))
         zones = kpis.evaluation_trends(con, fw, sorted(public), by="zone")
