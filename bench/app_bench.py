@@ -1,6 +1,6 @@
 """Where people wait in the app, in Chromium, each figure beside Streamlit's own floor in the same run.
 
-    python bench/app_bench.py [--runs 5] [--million] [--ref REV] [--pages Accueil Tendances ...]
+    python bench/app_bench.py [--runs 5] [--million] [--ref REV] [--pages Accueil ...] [--demo PATH]
 
 Starts the real app (`streamlit run app.py` on a demo database made by `python -m ardenne_kpi
 init`, and with `--million` on a database of one million values built as bench/kpis_bench.py
@@ -294,8 +294,8 @@ def extract(rev: str, folder: Path) -> Path:
 
 
 def copy_database(database: Path, folder: Path) -> Path:
-    """A private copy of the database and its original files, for the reference app."""
-    shutil.copytree(database.parent, folder, ignore=shutil.ignore_patterns("*.log", "*.pdf", "*.xlsx", "*.wal"))
+    """A private copy of the database folder (the file and its original uploads), without the bench's outputs."""
+    shutil.copytree(database.parent, folder, ignore=shutil.ignore_patterns("*.log", "dossier.*"))
     return folder / database.name
 
 
@@ -306,6 +306,7 @@ def main() -> None:
     parser.add_argument("--ref", metavar="REV", help="an earlier commit driven in the same rounds (before/after)")
     parser.add_argument("--pages", nargs="*", help="sidebar labels to measure (default: every page)")
     parser.add_argument("--starts", type=int, default=3, help="first starts timed (each builds the demo)")
+    parser.add_argument("--demo", type=Path, help="a demo database made by `init` to copy instead of building one")
     parser.add_argument("--skip", nargs="*", default=[], choices=["pages", "pack", "start"])
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -315,12 +316,15 @@ def main() -> None:
     floor_tree = floor_app(tmp / "floor")
     ref_tree = extract(args.ref, tmp) if args.ref else None
     databases = {}
-    demo = tmp / "demo" / "demo.duckdb"
-    demo.parent.mkdir()
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True,
-                   capture_output=True)
-    print(f"demo database built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    if args.demo:  # a copy: the bench's servers and commands must not change the one given
+        demo = copy_database(args.demo, tmp / "demo")
+    else:
+        demo = tmp / "demo" / "demo.duckdb"
+        demo.parent.mkdir()
+        t = time.perf_counter()
+        subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True,
+                       capture_output=True)
+        print(f"demo database built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     databases["demo database"] = demo
     if args.million:
         import kpis_bench  # noqa: PLC0415  (bench/kpis_bench.py: this script's folder is on sys.path)
