@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import duckdb
 import pandas as pd
@@ -61,8 +62,13 @@ class PublicFigures:
     def empty(self) -> bool:
         return self.cards.empty
 
+    @cached_property
+    def _cards_by_code(self) -> dict[str, dict]:
+        # Indexed once: a page asks for each card two or three times (its tab, the zone table, the zone chart).
+        return {code: row | {"indicator": code} for code, row in self.cards.set_index("indicator").to_dict("index").items()}
+
     def card(self, code: str) -> dict:
-        return self.cards.set_index("indicator").loc[code].to_dict() | {"indicator": code}
+        return dict(self._cards_by_code[code])
 
     def series_of(self, code: str) -> pd.DataFrame:
         return self.series[self.series["indicator"] == code].reset_index(drop=True)

@@ -369,6 +369,13 @@ def deadline_text(fw: Framework) -> str:
             f"(obligations particulières : {', '.join(map(str, special))} jours, voir le référentiel)")
 
 
+def follow_up_grid(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date | None = None,
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The Suivi page's operator × semester grid, (text, state) as matrix_grid gives them, from
+    the expected reports as of `as_of`: one call, so that a page caches it by data revision."""
+    return matrix_grid(matrix(report_items(con, fw, None, as_of), fw), fw)
+
+
 def matrix_style(text: pd.DataFrame, state: pd.DataFrame):
     """The follow-up grid as a pandas Styler: each cell coloured by its state (the text keeps
     the ✔ ◐ ✘ marks, so the colour is never the only signal)."""

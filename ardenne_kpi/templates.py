@@ -478,6 +478,12 @@ def describe(rows: list[TemplateRow]) -> str:
             f"période(s) {', '.join(p.label_fr for p in periods)}")
 
 
+def description(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period) -> str:
+    """`describe` of the template of `operator` for `period`, in one call a page can cache by data
+    revision (its lines take a second to gather on a million values)."""
+    return describe(template_rows(con, fw, operator, period))
+
+
 def period_choices(fw: Framework) -> list[Period]:
     """The periods a template can be asked for: programme semesters, then years and quarters."""
     cal = fw.calendar

@@ -216,8 +216,7 @@ with tab_template:
     t_period = col_period.selectbox("Période du rapport", choices, index=len(fw.calendar.semesters) - 1,
                                     format_func=lambda p: p.label_fr, key="template_period")
     with ui.user_errors():
-        rows = templates.template_rows(con, fw, t_operator, t_period)
-        st.caption(templates.describe(rows))
+        st.caption(ui.cached(templates.description, con, fw, t_operator, t_period))  # cached until the data change
         st.download_button("Télécharger le modèle (.xlsx)",
                            lambda: templates.build_template(con, fw, t_operator, t_period),
                            file_name=templates.file_name(t_operator, t_period), mime=XLSX_MIME,

@@ -199,5 +199,10 @@ else:
 
 # ------------------------------------------------------------------ all filtered indicators
 st.header(f"Vue d'ensemble : {len(codes)} indicateur(s)")
-st.plotly_chart(charts_kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
+# About fifty small charts take seconds to draw: only when asked for (kept in the link, « ?ensemble=true »).
+overview = st.expander("Afficher les courbes de tous les indicateurs filtrés", icon=":material/grid_view:",
+                       key="ensemble", bind="query-params")
+if overview.open:
+    with overview:
+        st.plotly_chart(charts_kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
 ui.copy_link_caption()

@@ -16,7 +16,8 @@ st.markdown(
 )
 
 download, yaml_download = st.columns(2)
-download.download_button("Télécharger le référentiel (.xlsx)", framework_workbook.to_workbook(fw),
+# The workbook takes about a second to write: built when asked for, not at every rerun.
+download.download_button("Télécharger le référentiel (.xlsx)", lambda: framework_workbook.to_workbook(fw),
                          file_name=f"referentiel_{fw.version}.xlsx", icon=":material/download:",
                          mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 yaml_download.download_button("Télécharger le fichier source (.yaml)", referential.to_yaml(fw),

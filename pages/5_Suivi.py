@@ -110,7 +110,7 @@ with tab_matrix:
         st.subheader("Opérateurs × semestres")
         st.caption("✔ reçu · ◐ partiel · ✘ manquant (délai dépassé) · … attendu, délai en cours ; "
                    "« nR » : n rapports reçus après le délai.")
-        text, state = reporting.matrix_grid(reporting.matrix(items, fw), fw)
+        text, state = ui.cached(reporting.follow_up_grid, ctx.con, fw, today)  # cached until the data change
         # Every operator and whole cells on a projector: the height from the rows, wide columns.
         st.dataframe(reporting.matrix_style(text, state), width="stretch", height=ui.table_height(len(text)),
                      row_height=ui.ROW_PX, column_config={c: st.column_config.TextColumn(width=92) for c in text.columns})

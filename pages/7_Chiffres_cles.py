@@ -41,15 +41,19 @@ st.caption(f"{publication.updated_text(figures)}. Seules les périodes complète
            "validés par la coordination.")
 
 audiences = figures.audiences
-tabs = st.tabs([title for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []))
+# Only the open tab is built and drawn (a dozen charts each): the tab is kept in the link (« ?onglet=… »).
+tabs = st.tabs([title for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []), key="onglet",
+               bind="query-params")
 for tab, (audience, _, members) in zip(tabs, audiences, strict=False):
+    if not tab.open:
+        continue
     with tab:
         for row in [members[i:i + 3] for i in range(0, len(members), 3)]:
             for column, code in zip(st.columns(3), row, strict=False):
                 with column:
                     card(code, f"{audience}-{code}")
 
-if figures.by_zone:
+if figures.by_zone and tabs[-1].open:
     with tabs[-1]:
         st.caption("Chaque chiffre de zone porte sur la même période que le chiffre clé de l'indicateur ; « – » : "
                    "pas de chiffre complet pour cette zone.")

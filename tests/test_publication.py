@@ -263,11 +263,16 @@ def test_public_page_shows_the_published_figures(demo_db_path, fw, tmp_path):
         figures = publication.public_figures(con, fw)
     finally:
         con.close()
-    shown = {m.label: m.value for m in at.metric}
+    labels = [t.label for t in at.tabs]
+    assert labels == ["Pour les habitants", "Pour les entreprises", "Pour les visiteurs", "Par zone"]
+    shown = {}
+    for label in labels:  # only the open tab is drawn; the link opens each one
+        at.query_params["onglet"] = label
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        shown |= {m.label: m.value for m in at.metric}
     expected = dict(zip(figures.cards["label"], figures.cards["value_text"], strict=True))
     assert shown == expected
-    assert [t.label for t in at.tabs] == ["Pour les habitants", "Pour les entreprises", "Pour les visiteurs",
-                                         "Par zone"]
 
 
 def test_public_page_opens_without_signing_in_when_accounts_are_on(tmp_path, demo_db_path):
