@@ -167,6 +167,7 @@ with tab_entry:
             base = ui.cached(web_entry.grid, con, fw, operator, e_period)
             entered = st.data_editor(
                 base, disabled=web_entry.REFERENCE, hide_index=True, width="stretch",
+                height=ui.table_height(len(base)), row_height=ui.ROW_PX,  # every due line in view (60 at most)
                 key=f"entry_{operator}_{e_period.code}_{state.import_round}",
                 column_config={"Indicateur": st.column_config.TextColumn("Indicateur", width="medium")}
                 | {c: st.column_config.TextColumn(c, help="Nombre au format français : 1 234,5")

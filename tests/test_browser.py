@@ -536,20 +536,15 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         box = grid.bounding_box()
         assert box is not None
         _idle(page)
-        page.mouse.click(box["x"] + 40, box["y"] + 35 + 17)  # first line, « Indicateur »
-        for key in ["ArrowRight"] * 4:  # « Valeur »
-            page.keyboard.press(key)
         editor = page.locator("textarea.gdg-input")  # the grid's cell editor
-        for value in ENTRY_VALUES:
-            page.keyboard.press("Enter")  # opens the selected cell's editor
-            editor.wait_for()
+        for line, value in enumerate(ENTRY_VALUES):  # the grid shows every line: no scrolling
+            _open_value_cell(page, box, line, editor, running["folder"])
             editor.fill(value)
-            page.keyboard.press("Enter")  # commits the cell, goes down one line
+            page.keyboard.press("Enter")  # commits the cell
             editor.wait_for(state="hidden")
-            _idle(page)  # each edit reruns the page: the next keys wait for it
-        page.get_by_role("button", name="Vérifier la saisie").click()
+            _idle(page)  # each edit reruns the page: the next clicks wait for it
         verdict = page.locator('[data-testid="stAlert"]', has_text=re.compile(r"Votre saisie : (accepté|refusé)")).first
-        verdict.wait_for()
+        _click_until(page, page.get_by_role("button", name="Vérifier la saisie"), verdict, running["folder"])
         page.screenshot(path=str(running["folder"] / "web_entry_checked.png"), full_page=True)
         assert "accepté" in verdict.inner_text(), verdict.inner_text()
         assert "0 nouvelle(s) valeur(s), 20 modifiée(s)" in verdict.inner_text(), "every line was entered"
@@ -583,6 +578,45 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         page.screenshot(path=str(running["folder"] / "validated_on_tendances.png"))
     finally:
         context.close()
+
+
+def _click_until(page, button, shown, folder: Path, attempts: int = 3) -> None:
+    """Click `button` until `shown` appears. On a loaded machine a click can land while the
+    page's last rerun is still redrawing the button, and is lost; the actions clicked here
+    (checking an entry) can be repeated."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(attempts):
+        _idle(page)
+        button.click()
+        try:
+            shown.wait_for(timeout=30_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    page.screenshot(path=str(folder / "click_lost.png"), full_page=True)
+    raise AssertionError(f"nothing came of {attempts} clicks")
+
+
+def _open_value_cell(page, box: dict, line: int, editor, folder: Path) -> None:
+    """Select « Valeur » on `line` of the entry grid (rows of 35 px under a 35 px header) and open
+    its editor. A click that lands while the grid is being redrawn (a loaded machine) selects
+    nothing: try again, at most three times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for _attempt in range(3):
+        page.mouse.click(box["x"] + 40, box["y"] + 35 * (line + 1) + 17)  # the line's « Indicateur »
+        for key in ["ArrowRight"] * 4:  # « Valeur »
+            page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        try:
+            editor.wait_for(timeout=15_000)
+            return
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
+            _idle(page)
+    page.screenshot(path=str(folder / "web_entry_no_editor.png"), full_page=True)
+    raise AssertionError("the grid's cell editor never opened")
 
 
 def _s11_value(cells: list[str]) -> str:
