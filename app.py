@@ -27,24 +27,36 @@ for row in (overview.tiles[:4], overview.tiles[4:]):
 
 waiting = ui.cached_count(ctx.con)
 if accounts.is_admin(ctx.user) and waiting:
-    ui.page_link("pages/1_Import.py", query_params={"onglet": "Validation"}, icon=":material/verified:",
-                 label=f"{waiting} import(s) des partenaires attendent votre validation : ils ne comptent pas encore "
-                       "dans les chiffres validés")
+    ui.page_link(
+        "pages/1_Import.py",
+        query_params={"onglet": "Validation"},
+        icon=":material/verified:",
+        label=f"{waiting} import(s) des partenaires attendent votre validation : ils ne comptent pas encore "
+        "dans les chiffres validés",
+    )
 
 if accounts.is_admin(ctx.user) and overview.n_values:
     todo = analyses.missing_items(ui.cached(kpis.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
     if todo:
-        with st.expander(f"Avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller sans analyse du "
-                         "coordinateur", icon=":material/edit_note:"):
-            st.caption("Écrivez l'analyse sur la page Tendances (bloc « Analyse du coordinateur ») : le mode réunion "
-                       "et le dossier du comité la reprennent.")
+        with st.expander(
+            f"Avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller sans analyse du coordinateur",
+            icon=":material/edit_note:",
+        ):
+            st.caption(
+                "Écrivez l'analyse sur la page Tendances (bloc « Analyse du coordinateur ») : le mode réunion "
+                "et le dossier du comité la reprennent."
+            )
             for code, label, status, period in todo:
-                ui.page_link("pages/2_Tendances.py", query_params={"indicateur": code},
-                             label=f"{kpis.STATUS_SYMBOLS[status]} {code} · {label} ({label_of(period, ctx.fw.calendar)})")
+                ui.page_link(
+                    "pages/2_Tendances.py",
+                    query_params={"indicateur": code},
+                    label=f"{kpis.STATUS_SYMBOLS[status]} {code} · {label} ({label_of(period, ctx.fw.calendar)})",
+                )
 
 st.subheader("Par dimension")
-st.plotly_chart(charts.dimension_status_bars(overview.by_dimension), width="stretch", theme=None,
-                config={"displayModeBar": False})
+st.plotly_chart(
+    charts.dimension_status_bars(overview.by_dimension), width="stretch", theme=None, config={"displayModeBar": False}
+)
 ui.table(overview.by_dimension_table)
 st.caption(
     "Statut d'un indicateur : sa dernière valeur comparée à la progression attendue à cette date "

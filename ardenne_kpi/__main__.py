@@ -29,8 +29,10 @@ COMMAND_MODULES = [
 
 # argparse speaks English; our users read French. Usage errors keep exit code 2.
 _USAGE_FR = [
-    (re.compile(r"argument (\S+): invalid choice: '?([^']*)'? \(choose from (.+)\)"),
-     r"option \1 : choix « \2 » invalide (possibles : \3)"),
+    (
+        re.compile(r"argument (\S+): invalid choice: '?([^']*)'? \(choose from (.+)\)"),
+        r"option \1 : choix « \2 » invalide (possibles : \3)",
+    ),
     (re.compile(r"the following arguments are required: (.+)"), r"arguments obligatoires manquants : \1"),
     (re.compile(r"unrecognized arguments: (.+)"), r"arguments non reconnus : \1"),
     (re.compile(r"argument (\S+): expected one argument"), r"l'option \1 attend une valeur"),
@@ -49,8 +51,11 @@ class FrenchArgumentParser(argparse.ArgumentParser):
 
 # Commands whose module alone registers them: `import FILE` need not load every other
 # command's libraries (pandas among them) before the file's parse starts (issue 16).
-OWN_MODULE = {"import": "ardenne_kpi.commands_import", "uploads": "ardenne_kpi.commands_import",
-              "rollback": "ardenne_kpi.commands_import"}
+OWN_MODULE = {
+    "import": "ardenne_kpi.commands_import",
+    "uploads": "ardenne_kpi.commands_import",
+    "rollback": "ardenne_kpi.commands_import",
+}
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:

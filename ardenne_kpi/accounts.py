@@ -108,9 +108,11 @@ def load(path: Path | None = None) -> dict[str, dict] | None:
 
 
 def _unreadable(path: Path, exc: OSError) -> AccountsError:
-    return AccountsError(f"Le fichier des comptes {path} est illisible ({exc.strerror or exc}) : donnez à "
-                         "l'utilisateur qui lance l'application le droit de le lire (il en est normalement le "
-                         "propriétaire, mode 600), puis rechargez la page.")
+    return AccountsError(
+        f"Le fichier des comptes {path} est illisible ({exc.strerror or exc}) : donnez à "
+        "l'utilisateur qui lance l'application le droit de le lire (il en est normalement le "
+        "propriétaire, mode 600), puis rechargez la page."
+    )
 
 
 def _parse(path: Path) -> dict[str, dict] | None:
@@ -119,8 +121,10 @@ def _parse(path: Path) -> dict[str, dict] | None:
     except FileNotFoundError:
         return None
     except UnicodeDecodeError:
-        raise AccountsError(f"Le fichier des comptes {path} n'est pas un texte UTF-8 : recréez-le avec "
-                            "`python -m ardenne_kpi users add`.") from None
+        raise AccountsError(
+            f"Le fichier des comptes {path} n'est pas un texte UTF-8 : recréez-le avec "
+            "`python -m ardenne_kpi users add`."
+        ) from None
     except OSError as exc:
         raise _unreadable(path, exc) from None
     try:
@@ -128,15 +132,19 @@ def _parse(path: Path) -> dict[str, dict] | None:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (ligne {mark.line + 1})" if mark is not None else ""
-        raise AccountsError(f"Le fichier des comptes {path} n'est pas un YAML valide{where} : corrigez-le, ou "
-                            "remettez la dernière version sauvegardée, ou recréez les comptes avec "
-                            "`python -m ardenne_kpi users add`.") from None
+        raise AccountsError(
+            f"Le fichier des comptes {path} n'est pas un YAML valide{where} : corrigez-le, ou "
+            "remettez la dernière version sauvegardée, ou recréez les comptes avec "
+            "`python -m ardenne_kpi users add`."
+        ) from None
     if data is None:
         return {}
     users = data.get("users") if isinstance(data, dict) else None
     if not isinstance(data, dict) or not isinstance(users, dict | None):
-        raise AccountsError(f"Le fichier des comptes {path} doit commencer par « users: » suivi d'un compte par "
-                            "nom : recréez-le avec `python -m ardenne_kpi users add`.")
+        raise AccountsError(
+            f"Le fichier des comptes {path} doit commencer par « users: » suivi d'un compte par "
+            "nom : recréez-le avec `python -m ardenne_kpi users add`."
+        )
     checked = {}
     for name, record in (users or {}).items():
         checked[str(name)] = _check_record(path, str(name), record)
@@ -149,14 +157,18 @@ def _check_record(path: Path, name: str, record: Any) -> dict:
         raise AccountsError(f"Le compte « {name} » du fichier {path} est mal écrit : {redo}.")
     role = record.get("role")
     if role not in ROLES:
-        raise AccountsError(f"Le compte « {name} » du fichier {path} a le rôle « {role} », inconnu : les rôles "
-                            f"sont admin, partner et viewer. Corrigez-le, ou {redo}.")
+        raise AccountsError(
+            f"Le compte « {name} » du fichier {path} a le rôle « {role} », inconnu : les rôles "
+            f"sont admin, partner et viewer. Corrigez-le, ou {redo}."
+        )
     operators = record.get("operators") or []
     if not isinstance(operators, list) or not all(isinstance(o, str) for o in operators):
         raise AccountsError(f"Les opérateurs du compte « {name} » ({path}) doivent être une liste de codes : {redo}.")
     if role == "partner" and not operators:
-        raise AccountsError(f"Le compte partenaire « {name} » ({path}) n'est rattaché à aucun opérateur : "
-                            f"recréez-le avec `python -m ardenne_kpi users add {name} --role partner --operator CODE`.")
+        raise AccountsError(
+            f"Le compte partenaire « {name} » ({path}) n'est rattaché à aucun opérateur : "
+            f"recréez-le avec `python -m ardenne_kpi users add {name} --role partner --operator CODE`."
+        )
     if not isinstance(record.get("password_hash"), str) or not record["password_hash"]:
         raise AccountsError(f"Le compte « {name} » du fichier {path} n'a pas de mot de passe (password_hash) : {redo}.")
     return {"role": role, "operators": list(operators), "password_hash": record["password_hash"]}
@@ -183,20 +195,26 @@ def auth_mode(accounts_were_set_up: bool, path: Path | None = None) -> str:
     if asked == "local":
         return LOCAL_REQUESTED
     if asked not in ("", ACCOUNTS, OIDC):
-        raise AccountsError(f"ARDENNE_AUTH={asked} n'est pas reconnu : laissez-le vide (comptes du fichier), "
-                            "ou mettez « local » (usage sur votre seul poste, sans connexion) ou « oidc ».")
+        raise AccountsError(
+            f"ARDENNE_AUTH={asked} n'est pas reconnu : laissez-le vide (comptes du fichier), "
+            "ou mettez « local » (usage sur votre seul poste, sans connexion) ou « oidc »."
+        )
     users = load(path)
     if users:
         return OIDC if asked == OIDC else ACCOUNTS
     if accounts_were_set_up or asked:
         state = "est introuvable" if users is None else "ne contient aucun compte"
-        why = ("des comptes ont déjà été créés pour cette base" if accounts_were_set_up
-               else f"ARDENNE_AUTH={asked} demande des comptes")
+        why = (
+            "des comptes ont déjà été créés pour cette base"
+            if accounts_were_set_up
+            else f"ARDENNE_AUTH={asked} demande des comptes"
+        )
         raise AccountsError(
             f"Le fichier des comptes {path} {state}, alors que {why} : le tableau de bord reste fermé plutôt que "
             "de s'ouvrir à tous. Remettez ce fichier en place (ou faites pointer ARDENNE_ACCOUNTS vers lui), ou "
             "créez un compte administrateur avec `python -m ardenne_kpi users add NOM --role admin`. Pour un "
-            "usage sur votre seul poste, sans connexion, lancez l'application avec ARDENNE_AUTH=local.")
+            "usage sur votre seul poste, sans connexion, lancez l'application avec ARDENNE_AUTH=local."
+        )
     return LOCAL_NO_ACCOUNTS
 
 
@@ -218,8 +236,15 @@ def password_stamp(name: str, path: Path | None = None) -> str | None:
     return hashlib.sha256(record["password_hash"].encode()).hexdigest()[:16] if record else None
 
 
-def add_user(name: str, role: str, password: str, operators: list[str] | tuple[str, ...] = (),
-             *, known_operators: set[str] | None = None, path: Path | None = None) -> User:
+def add_user(
+    name: str,
+    role: str,
+    password: str,
+    operators: list[str] | tuple[str, ...] = (),
+    *,
+    known_operators: set[str] | None = None,
+    path: Path | None = None,
+) -> User:
     """Create or replace an account; the password is stored as an argon2id hash."""
     path = path or accounts_path()
     name = name.strip()
@@ -263,8 +288,10 @@ def remove_user(name: str, path: Path | None = None) -> bool:
 
 def list_users(path: Path | None = None) -> list[User]:
     """Every account, by name; AccountsError (French) when the file is malformed."""
-    return [User(name=n, role=u["role"], operators=tuple(u["operators"]))
-            for n, u in sorted(_read(path or accounts_path()).items())]
+    return [
+        User(name=n, role=u["role"], operators=tuple(u["operators"]))
+        for n, u in sorted(_read(path or accounts_path()).items())
+    ]
 
 
 @dataclass
@@ -317,8 +344,9 @@ class RateLimiter:
 LIMITER = RateLimiter()
 
 
-def authenticate(name: str, password: str, *, client: str | None = None, path: Path | None = None,
-                 limiter: RateLimiter = LIMITER) -> User:
+def authenticate(
+    name: str, password: str, *, client: str | None = None, path: Path | None = None, limiter: RateLimiter = LIMITER
+) -> User:
     """The user when name and password match; AccessError otherwise. Rate-limited per name
     and per client (its address), the attempt counted before the password is checked."""
     name = name.strip()
@@ -348,8 +376,10 @@ def check_upload(user: User, operator: str | None) -> None:
     if not can_upload(user, operator):
         if user.role == "viewer":
             raise AccessError("Votre compte est en lecture seule : il ne peut pas importer de rapport.")
-        raise AccessError(f"Votre compte importe pour {', '.join(user.operators) or 'aucun opérateur'} "
-                          f"seulement, pas pour « {operator} ».")
+        raise AccessError(
+            f"Votre compte importe pour {', '.join(user.operators) or 'aucun opérateur'} "
+            f"seulement, pas pour « {operator} »."
+        )
 
 
 def upload_operators(user: User, all_operators: list[str]) -> list[str]:
@@ -369,8 +399,10 @@ def can_download_original(user: User, operator: str | None) -> bool:
 
 def check_download_original(user: User, operator: str | None) -> None:
     if not can_download_original(user, operator):
-        raise AccessError("Fichier d'origine réservé à la coordination et à l'opérateur qui l'a envoyé : "
-                          "ses valeurs restent visibles ici ; demandez le fichier à la coordination si besoin.")
+        raise AccessError(
+            "Fichier d'origine réservé à la coordination et à l'opérateur qui l'a envoyé : "
+            "ses valeurs restent visibles ici ; demandez le fichier à la coordination si besoin."
+        )
 
 
 def is_admin(user: User) -> bool:

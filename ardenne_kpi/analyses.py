@@ -21,8 +21,16 @@ MAX_CHARS = 2_000  # an analysis is read aloud in a meeting: a paragraph, not a 
 ANALYSIS_COLUMNS = ["indicator", "period", "body", "written_by", "written_at"]
 
 
-def write(con: duckdb.DuckDBPyConnection, fw: Framework, user: User, indicator: str, period: str, body: str,
-          *, now: dt.datetime | None = None) -> None:
+def write(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    user: User,
+    indicator: str,
+    period: str,
+    body: str,
+    *,
+    now: dt.datetime | None = None,
+) -> None:
     """Save the coordinator's analysis of `indicator` for `period`. Only the coordination
     (admin) may: anyone else gets an AccessError, and nothing is written."""
     accounts.check_admin(user, "écrire l'analyse du coordinateur")
@@ -33,10 +41,17 @@ def write(con: duckdb.DuckDBPyConnection, fw: Framework, user: User, indicator: 
     if not text:
         raise AnalysisError("L'analyse est vide : écrivez quelques phrases pour le comité.")
     if len(text) > MAX_CHARS:
-        raise AnalysisError(f"L'analyse dépasse {fmt_number(MAX_CHARS)} caractères : raccourcissez-la, "
-                            "elle sera lue en réunion.")
-    sql.insert_analysis(con, indicator=indicator, period=period, body=text, written_by=user.name,
-                        written_at=(now or dt.datetime.now()).replace(microsecond=0))
+        raise AnalysisError(
+            f"L'analyse dépasse {fmt_number(MAX_CHARS)} caractères : raccourcissez-la, elle sera lue en réunion."
+        )
+    sql.insert_analysis(
+        con,
+        indicator=indicator,
+        period=period,
+        body=text,
+        written_by=user.name,
+        written_at=(now or dt.datetime.now()).replace(microsecond=0),
+    )
 
 
 def current(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -93,24 +108,36 @@ def missing_line(fw: Framework, todo: pd.DataFrame) -> str:
     off = todo[todo["status"] == "off_track"]
     if off.empty:
         return "Chaque indicateur en retard a son analyse du coordinateur."
-    names = ", ".join(f"{c} ({period_label(fw, p)})" for c, p in zip(off["indicator"], off["latest_period"], strict=True))
+    names = ", ".join(
+        f"{c} ({period_label(fw, p)})" for c, p in zip(off["indicator"], off["latest_period"], strict=True)
+    )
     return f"{len(off)} indicateur(s) en retard sans analyse du coordinateur : {names}."
 
 
 def comments_table(fw: Framework, comments: pd.DataFrame, decimals: int = 0, unit: str = "") -> pd.DataFrame:
     """Partners' comments beside the value they explain, in French (period label, names)."""
     suffix = " %" if unit.strip() == "%" else ""
-    return pd.DataFrame({
-        "Période": [period_label(fw, p) for p in comments["period"]],
-        "Opérateur": [fw.label("operators", o) for o in comments["operator"]],
-        "Zone": [fw.label("zones", z) for z in comments["zone"]],
-        "Valeur": [fmt_number(v, decimals) + suffix for v in comments["value"]],
-        "Commentaire du partenaire": comments["comment"].astype(str).tolist(),
-    })
+    return pd.DataFrame(
+        {
+            "Période": [period_label(fw, p) for p in comments["period"]],
+            "Opérateur": [fw.label("operators", o) for o in comments["operator"]],
+            "Zone": [fw.label("zones", z) for z in comments["zone"]],
+            "Valeur": [fmt_number(v, decimals) + suffix for v in comments["value"]],
+            "Commentaire du partenaire": comments["comment"].astype(str).tolist(),
+        }
+    )
 
 
-def partner_comments(con: duckdb.DuckDBPyConnection, fw: Framework, indicator: str, *,
-                     operators=None, zones=None, submitted: bool = False) -> pd.DataFrame:
+def partner_comments(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    indicator: str,
+    *,
+    operators=None,
+    zones=None,
+    submitted: bool = False,
+) -> pd.DataFrame:
     """The values that count now for `indicator` (validated, or submitted too) and carry a partner's comment."""
-    return sql.partner_comments(con, indicator, list(operators) if operators else None,
-                                list(zones) if zones else None, submitted)
+    return sql.partner_comments(
+        con, indicator, list(operators) if operators else None, list(zones) if zones else None, submitted
+    )

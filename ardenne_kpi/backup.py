@@ -42,8 +42,10 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
     damaged database, a full disk (nothing is left behind)."""
     database = Path(database)
     if not database.exists():
-        raise ArdenneError(f"La base {database} n'existe pas : rien à sauvegarder. Vérifiez --db ou ARDENNE_DB.",
-                           title="Base introuvable")
+        raise ArdenneError(
+            f"La base {database} n'existe pas : rien à sauvegarder. Vérifiez --db ou ARDENNE_DB.",
+            title="Base introuvable",
+        )
     archive = Path(out) if out else default_archive(database)
     # Its turn beside the app and other commands (db.sharing), held alone while the archive is
     # written: no other process can change the database meanwhile.
@@ -55,9 +57,15 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
             raise db.database_error(exc, database) from exc
         version = db.schema_version(con)
         originals = sorted(p for p in db.uploads_dir(database).glob("*") if p.is_file() and not p.name.startswith("."))
-        manifest = {"format": FORMAT, "version": 1, "created_at": dt.datetime.now().isoformat(timespec="seconds"),
-                    "database": database.name, "schema_version": version, "tables": counts,
-                    "uploads": len(originals)}
+        manifest = {
+            "format": FORMAT,
+            "version": 1,
+            "created_at": dt.datetime.now().isoformat(timespec="seconds"),
+            "database": database.name,
+            "schema_version": version,
+            "tables": counts,
+            "uploads": len(originals),
+        }
         _write_archive(archive, database, originals, manifest)
     return {"archive": archive, "tables": counts, "uploads": len(originals), "bytes": archive.stat().st_size}
 
@@ -81,8 +89,10 @@ def _write_archive(archive: Path, database: Path, originals: list[Path], manifes
 
 def _disk_message(exc: OSError, target: Path, what: str) -> str:
     why = "le disque est plein" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-    return (f"{what} n'a pas pu être écrite dans {target.parent} : {why}. Rien n'a été laissé à moitié écrit. "
-            "Libérez de la place ou choisissez un autre dossier (--out), puis recommencez.")
+    return (
+        f"{what} n'a pas pu être écrite dans {target.parent} : {why}. Rien n'a été laissé à moitié écrit. "
+        "Libérez de la place ou choisissez un autre dossier (--out), puis recommencez."
+    )
 
 
 def read_manifest(archive: str | os.PathLike) -> dict:
@@ -95,15 +105,21 @@ def read_manifest(archive: str | os.PathLike) -> dict:
                 raise zipfile.BadZipFile("entries missing")
             manifest = json.loads(zf.read(MANIFEST_ENTRY))
     except FileNotFoundError as exc:
-        raise ArdenneError(f"Le fichier « {archive} » n'existe pas. Vérifiez le chemin de la sauvegarde.",
-                           title="Sauvegarde introuvable") from exc
+        raise ArdenneError(
+            f"Le fichier « {archive} » n'existe pas. Vérifiez le chemin de la sauvegarde.",
+            title="Sauvegarde introuvable",
+        ) from exc
     except (zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError, OSError, KeyError) as exc:
-        raise ArdenneError(f"« {archive} » n'est pas une sauvegarde d'Ardenne KPI lisible (archive .zip faite par "
-                           "python -m ardenne_kpi backup). Choisissez une autre sauvegarde.",
-                           title="Sauvegarde illisible") from exc
+        raise ArdenneError(
+            f"« {archive} » n'est pas une sauvegarde d'Ardenne KPI lisible (archive .zip faite par "
+            "python -m ardenne_kpi backup). Choisissez une autre sauvegarde.",
+            title="Sauvegarde illisible",
+        ) from exc
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise ArdenneError(f"« {archive} » n'est pas une sauvegarde d'Ardenne KPI. Choisissez une autre sauvegarde.",
-                           title="Sauvegarde illisible")
+        raise ArdenneError(
+            f"« {archive} » n'est pas une sauvegarde d'Ardenne KPI. Choisissez une autre sauvegarde.",
+            title="Sauvegarde illisible",
+        )
     return manifest
 
 
@@ -125,8 +141,10 @@ def restore(archive: str | os.PathLike, database: str | os.PathLike, *, now: dt.
         except OSError as exc:
             raise StorageError(_disk_message(exc, database, "La base restaurée")) from exc
         except zipfile.BadZipFile as exc:
-            raise ArdenneError(f"« {archive} » est endommagée : sa base ne peut pas être extraite. Choisissez une "
-                               "autre sauvegarde.", title="Sauvegarde illisible") from exc
+            raise ArdenneError(
+                f"« {archive} » est endommagée : sa base ne peut pas être extraite. Choisissez une autre sauvegarde.",
+                title="Sauvegarde illisible",
+            ) from exc
         counts = _check_restored(tmp, archive)
         kept = None
         if database.exists():
@@ -139,8 +157,13 @@ def restore(archive: str | os.PathLike, database: str | os.PathLike, *, now: dt.
     finally:
         tmp.unlink(missing_ok=True)
     added = _restore_uploads(archive, database)
-    return {"database": database, "kept": kept, "tables": counts, "uploads": added,
-            "created_at": manifest.get("created_at")}
+    return {
+        "database": database,
+        "kept": kept,
+        "tables": counts,
+        "uploads": added,
+        "created_at": manifest.get("created_at"),
+    }
 
 
 def _refuse_if_in_use(database: Path) -> None:
@@ -150,8 +173,10 @@ def _refuse_if_in_use(database: Path) -> None:
         duckdb.connect(str(database)).close()
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise DatabaseBusyError(f"La base {database} est ouverte par une autre application (probablement le "
-                                    "tableau de bord). Arrêtez-la, puis relancez la restauration.") from exc
+            raise DatabaseBusyError(
+                f"La base {database} est ouverte par une autre application (probablement le "
+                "tableau de bord). Arrêtez-la, puis relancez la restauration."
+            ) from exc
     except duckdb.Error:
         pass  # a damaged base: exactly what a restore replaces
 
@@ -165,12 +190,17 @@ def _check_restored(path: Path, archive: Path) -> dict[str, int]:
         finally:
             con.close()
     except duckdb.Error as exc:
-        raise ArdenneError(f"La base contenue dans « {archive} » est illisible ({str(exc).splitlines()[0][:200]}). "
-                           "Rien n'a été remplacé. Choisissez une autre sauvegarde.",
-                           title="Sauvegarde illisible") from exc
+        raise ArdenneError(
+            f"La base contenue dans « {archive} » est illisible ({str(exc).splitlines()[0][:200]}). "
+            "Rien n'a été remplacé. Choisissez une autre sauvegarde.",
+            title="Sauvegarde illisible",
+        ) from exc
     if version > db.SCHEMA_VERSION:
-        raise ArdenneError(f"« {archive} » vient d'une version plus récente d'Ardenne KPI (schéma {version}). "
-                           "Mettez l'application à jour, puis restaurez.", title="Sauvegarde trop récente")
+        raise ArdenneError(
+            f"« {archive} » vient d'une version plus récente d'Ardenne KPI (schéma {version}). "
+            "Mettez l'application à jour, puis restaurez.",
+            title="Sauvegarde trop récente",
+        )
     return counts
 
 

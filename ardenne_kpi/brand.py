@@ -49,8 +49,16 @@ def period_labels(df: pd.DataFrame) -> dict[str, str]:
 def scores_table(df: pd.DataFrame) -> pd.DataFrame:
     """Scores with their comments and sources, French headers."""
     return df[["operator_label", "element", "element_label", "score", "comment", "file_name", "cell"]].rename(
-        columns={"operator_label": "Opérateur", "element": "Code", "element_label": "Élément", "score": "Note",
-                 "comment": "Commentaire", "file_name": "Fichier", "cell": "Cellule"})
+        columns={
+            "operator_label": "Opérateur",
+            "element": "Code",
+            "element_label": "Élément",
+            "score": "Note",
+            "comment": "Commentaire",
+            "file_name": "Fichier",
+            "cell": "Cellule",
+        }
+    )
 
 
 def _period_label(fw: Framework, code: str) -> str:
@@ -73,9 +81,9 @@ def grid(df: pd.DataFrame, fw: Framework, period: str) -> pd.DataFrame:
 class PeriodSummary:
     """The scores of one period and their headline figures."""
 
-    scores: pd.DataFrame               # the period's rows of `scores()`
-    n_operators: int                   # operators who scored
-    mean: float | None                 # mean score, None when nobody scored
+    scores: pd.DataFrame  # the period's rows of `scores()`
+    n_operators: int  # operators who scored
+    mean: float | None  # mean score, None when nobody scored
     weakest: tuple[str, float] | None  # (element, mean score) of the lowest-scored element
 
 
@@ -85,8 +93,12 @@ def period_summary(df: pd.DataFrame, period: str) -> PeriodSummary:
     if part.empty:
         return PeriodSummary(part, 0, None, None)
     by_element = part.groupby("element")["score"].mean().sort_values()
-    return PeriodSummary(part, int(part["operator"].nunique()), float(part["score"].mean()),
-                         (str(by_element.index[0]), float(by_element.iloc[0])))
+    return PeriodSummary(
+        part,
+        int(part["operator"].nunique()),
+        float(part["score"].mean()),
+        (str(by_element.index[0]), float(by_element.iloc[0])),
+    )
 
 
 def evolution(df: pd.DataFrame, fw: Framework, operator: str | None = None) -> pd.DataFrame:
@@ -96,7 +108,8 @@ def evolution(df: pd.DataFrame, fw: Framework, operator: str | None = None) -> p
     if part.empty:
         return pd.DataFrame(columns=["period", "period_start", "element", "element_label", "score", "n_operators"])
     out = part.groupby(["period", "period_start", "element"], as_index=False).agg(
-        score=("score", "mean"), n_operators=("operator", "nunique"))
+        score=("score", "mean"), n_operators=("operator", "nunique")
+    )
     out["element_label"] = out["element"].map(lambda c: fw.label("brand_elements", c))
     return out.sort_values(["period_start", "element"], ignore_index=True)
 
@@ -118,8 +131,20 @@ def demo_scores(fw: Framework) -> pd.DataFrame:
                 level = base + 0.35 * k + (0.6 if j in (0, 2) else 0) - (0.9 if j == 6 else 0)
                 score = max(1, min(5, round(level + rng.uniform(-0.6, 0.6))))
                 comment = "Charte graphique pas encore déclinée" if (j == 5 and score <= 2) else None
-                rows.append((op.code, sem.code, sem.start, sem.end, e.code, score, comment, SHEET_NAME,
-                             f"C{6 + j}", f"rapport_{op.code}_{quarter.code}.xlsx"))
+                rows.append(
+                    (
+                        op.code,
+                        sem.code,
+                        sem.start,
+                        sem.end,
+                        e.code,
+                        score,
+                        comment,
+                        SHEET_NAME,
+                        f"C{6 + j}",
+                        f"rapport_{op.code}_{quarter.code}.xlsx",
+                    )
+                )
     return pd.DataFrame(rows, columns=SCORE_COLUMNS + ["file_name"])
 
 

@@ -34,12 +34,23 @@ def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[s
         if op not in g.index:
             continue
         r = [None if pd.isna(v) else float(v) for v in g.loc[op]]
-        fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=theta + theta[:1], name=fw.label("operators", op),
-                                      mode="lines+markers", connectgaps=False))
-    fig.update_layout(polar={"radialaxis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5]}},
-                      font={"size": 16, "family": FONT_FAMILY}, separators=SEPARATORS,
-                      legend={"orientation": "h", "y": -0.15}, margin={"t": 30, "b": 30},
-                      height=560)
+        fig.add_trace(
+            go.Scatterpolar(
+                r=r + r[:1],
+                theta=theta + theta[:1],
+                name=fw.label("operators", op),
+                mode="lines+markers",
+                connectgaps=False,
+            )
+        )
+    fig.update_layout(
+        polar={"radialaxis": {"range": [0, 5], "tickvals": [1, 2, 3, 4, 5]}},
+        font={"size": 16, "family": FONT_FAMILY},
+        separators=SEPARATORS,
+        legend={"orientation": "h", "y": -0.15},
+        margin={"t": 30, "b": 30},
+        height=560,
+    )
     return fig
 
 
@@ -47,14 +58,29 @@ def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
     """Operators × elements, coloured 1 (red) to 5 (blue), the score written in each cell."""
     g = grid(df, fw, period)
     text = [["" if pd.isna(v) else str(int(v)) for v in row] for row in g.to_numpy()]
-    fig = go.Figure(go.Heatmap(
-        z=g.to_numpy(dtype=float), x=[e.code for e in fw.brand_elements],
-        y=[fw.label("operators", c) for c in g.index], zmin=1, zmax=5, colorscale="RdYlBu", text=text,
-        texttemplate="%{text}", textfont={"size": 18}, hoverongaps=False,
-        colorbar={"title": "Note", "tickvals": [1, 2, 3, 4, 5]}))
-    fig.update_layout(font={"size": 15, "family": FONT_FAMILY}, separators=SEPARATORS,
-                      height=max(360, 60 * len(g) + 190), margin={"t": 30},
-                      yaxis={"autorange": "reversed"}, xaxis={"tickangle": 0})
+    fig = go.Figure(
+        go.Heatmap(
+            z=g.to_numpy(dtype=float),
+            x=[e.code for e in fw.brand_elements],
+            y=[fw.label("operators", c) for c in g.index],
+            zmin=1,
+            zmax=5,
+            colorscale="RdYlBu",
+            text=text,
+            texttemplate="%{text}",
+            textfont={"size": 18},
+            hoverongaps=False,
+            colorbar={"title": "Note", "tickvals": [1, 2, 3, 4, 5]},
+        )
+    )
+    fig.update_layout(
+        font={"size": 15, "family": FONT_FAMILY},
+        separators=SEPARATORS,
+        height=max(360, 60 * len(g) + 190),
+        margin={"t": 30},
+        yaxis={"autorange": "reversed"},
+        xaxis={"tickangle": 0},
+    )
     return fig
 
 
@@ -66,11 +92,21 @@ def evolution_figure(ev: pd.DataFrame, fw: Framework) -> go.Figure:
         if part.empty:
             continue
         # « S05 » names a programme semester whole and short; other periods by their French label
-        fig.add_trace(go.Scatter(x=[p if p.startswith("S") else label_of(p, fw.calendar) for p in part["period"]],
-                                 y=part["score"], name=f"{e.code} {e.label}",
-                                 mode="lines+markers"))
-    fig.update_layout(yaxis={"range": [0.8, 5.2], "tickvals": [1, 2, 3, 4, 5], "title": "Note moyenne"},
-                      xaxis={"type": "category"}, font={"size": 15, "family": FONT_FAMILY},
-                      separators=SEPARATORS, height=520,
-                      legend={"orientation": "h", "y": -0.12, "yanchor": "top"}, margin={"t": 30})
+        fig.add_trace(
+            go.Scatter(
+                x=[p if p.startswith("S") else label_of(p, fw.calendar) for p in part["period"]],
+                y=part["score"],
+                name=f"{e.code} {e.label}",
+                mode="lines+markers",
+            )
+        )
+    fig.update_layout(
+        yaxis={"range": [0.8, 5.2], "tickvals": [1, 2, 3, 4, 5], "title": "Note moyenne"},
+        xaxis={"type": "category"},
+        font={"size": 15, "family": FONT_FAMILY},
+        separators=SEPARATORS,
+        height=520,
+        legend={"orientation": "h", "y": -0.12, "yanchor": "top"},
+        margin={"t": 30},
+    )
     return fig

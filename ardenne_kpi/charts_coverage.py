@@ -50,11 +50,11 @@ def _indicator_lines(matrix: Matrix) -> dict[tuple[str, str], list[str]]:
     """Per cell, one hover line per indicator: status symbol, code, label, status."""
     lines: dict[tuple[str, str], list[str]] = {}
     d = matrix.detail
-    for row, col, code, label, status in zip(d["row"], d["col"], d["indicator"], d["label"], d["status"],
-                                             strict=True):
+    for row, col, code, label, status in zip(d["row"], d["col"], d["indicator"], d["label"], d["status"], strict=True):
         status = status if status in STATUS_LABELS else "no_data"
         lines.setdefault((row, col), []).append(
-            f"{STATUS_SYMBOLS[status]} {code} – {_short(label)} ({STATUS_LABELS[status].lower()})")
+            f"{STATUS_SYMBOLS[status]} {code} – {_short(label)} ({STATUS_LABELS[status].lower()})"
+        )
     return lines
 
 
@@ -67,8 +67,10 @@ def _hover(cell: pd.Series, lines: list[str]) -> str:
     if len(lines) > HOVER_LIMIT:
         shown.append(f"… et {len(lines) - HOVER_LIMIT} autres")
     progress = fmt_percent(cell["mean_progress"]) if pd.notna(cell["mean_progress"]) else "–"
-    counts = (f"{cell['n_indicators']} indicateur(s), {cell['n_with_data']} renseigné(s), "
-              f"{cell['n_activities']} activité(s), progression moyenne {progress}")
+    counts = (
+        f"{cell['n_indicators']} indicateur(s), {cell['n_with_data']} renseigné(s), "
+        f"{cell['n_activities']} activité(s), progression moyenne {progress}"
+    )
     return "<br>".join([f"<b>{GAP_LABELS[cell['state']]}</b>", counts, *shown])
 
 
@@ -94,42 +96,79 @@ def coverage_heatmap(matrix: Matrix, measure: str = "n_indicators", *, height: i
     colorscale = []
     for i, state in enumerate(GAP_STATES):
         colorscale += [[i / n, GAP_COLORS[state]], [(i + 1) / n, GAP_COLORS[state]]]
-    fig = go.Figure(go.Heatmap(
-        z=states, x=x, y=y, zmin=-0.5, zmax=n - 0.5, colorscale=colorscale,
-        text=[text[i * n_cols:(i + 1) * n_cols] for i in range(n_rows)],
-        texttemplate="%{text}", textfont={"size": 18 if n_cols <= 8 else 16, "family": FONT},
-        hoverinfo="skip", xgap=3, ygap=3,
-        showscale=False,
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=states,
+            x=x,
+            y=y,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorscale=colorscale,
+            text=[text[i * n_cols : (i + 1) * n_cols] for i in range(n_rows)],
+            texttemplate="%{text}",
+            textfont={"size": 18 if n_cols <= 8 else 16, "family": FONT},
+            hoverinfo="skip",
+            xgap=3,
+            ygap=3,
+            showscale=False,
+        )
+    )
     # Streamlit 1.67 reports a click on a heatmap as an empty selection; an invisible marker
     # at each cell's centre carries the click (and the hover) instead. With hoverdistance -1
     # the nearest centre wins, which on a regular grid is the cell under the pointer.
-    fig.add_trace(go.Scatter(
-        x=[x[j] for i in range(n_rows) for j in range(n_cols)],
-        y=[y[i] for i in range(n_rows) for j in range(n_cols)],
-        mode="markers", marker={"symbol": "square", "size": 30, "color": "rgba(0,0,0,0)"},
-        customdata=[[r.code, c.code, hover[i * n_cols + j]] for i, r in enumerate(matrix.rows)
-                    for j, c in enumerate(matrix.cols)],
-        hovertemplate="<b>%{y}<br>× %{x}</b><br>%{customdata[2]}<extra></extra>",
-        showlegend=False, name="cases",
-    ))
+    fig.add_trace(
+        go.Scatter(
+            x=[x[j] for i in range(n_rows) for j in range(n_cols)],
+            y=[y[i] for i in range(n_rows) for j in range(n_cols)],
+            mode="markers",
+            marker={"symbol": "square", "size": 30, "color": "rgba(0,0,0,0)"},
+            customdata=[
+                [r.code, c.code, hover[i * n_cols + j]]
+                for i, r in enumerate(matrix.rows)
+                for j, c in enumerate(matrix.cols)
+            ],
+            hovertemplate="<b>%{y}<br>× %{x}</b><br>%{customdata[2]}<extra></extra>",
+            showlegend=False,
+            name="cases",
+        )
+    )
     # The legend: one entry per state, under the grid, wrapping on narrow screens.
     for state in GAP_STATES:
-        fig.add_trace(go.Scatter(
-            x=[None], y=[None], mode="markers", name=f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(),
-            marker={"symbol": "square", "size": 20, "color": GAP_COLORS[state], "line": {"width": 0}},
-            hoverinfo="skip", showlegend=True))
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(),
+                marker={"symbol": "square", "size": 20, "color": GAP_COLORS[state], "line": {"width": 0}},
+                hoverinfo="skip",
+                showlegend=True,
+            )
+        )
     fig.update_layout(
-        legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.02, "yanchor": "top",
-                "font": {"size": 16}, "itemclick": False, "itemdoubleclick": False, "title": None},
-        hovermode="closest", hoverdistance=-1, clickmode="event+select",
-        font={"family": FONT, "size": 15, "color": "#1A1A1A"}, separators=SEPARATORS,
+        legend={
+            "orientation": "h",
+            "x": 0,
+            "xanchor": "left",
+            "y": -0.02,
+            "yanchor": "top",
+            "font": {"size": 16},
+            "itemclick": False,
+            "itemdoubleclick": False,
+            "title": None,
+        },
+        hovermode="closest",
+        hoverdistance=-1,
+        clickmode="event+select",
+        font={"family": FONT, "size": 15, "color": "#1A1A1A"},
+        separators=SEPARATORS,
         height=height or top + row_height * n_rows + 90,
         margin={"l": 10, "r": 10, "t": top, "b": 90},
         # Labels stay level when they fit, and turn when a narrow screen makes them overlap.
         xaxis={"side": "top", "tickfont": {"size": 13}, "title": None, "fixedrange": True, "automargin": True},
         yaxis={"autorange": "reversed", "tickfont": {"size": 15}, "title": None, "fixedrange": True},
-        plot_bgcolor="#FFFFFF", paper_bgcolor="#FFFFFF",
+        plot_bgcolor="#FFFFFF",
+        paper_bgcolor="#FFFFFF",
         hoverlabel={"font": {"size": 15}, "align": "left"},
     )
     return fig
@@ -161,18 +200,43 @@ def dimension_row(cells: pd.DataFrame, *, height: int = 230) -> go.Figure:
     colorscale = []
     for i, state in enumerate(GAP_STATES):
         colorscale += [[i / n, GAP_COLORS[state]], [(i + 1) / n, GAP_COLORS[state]]]
-    fig = go.Figure(go.Heatmap(
-        z=[[GAP_STATES.index(s) for s in cells["state"]]], x=x, y=[""], zmin=-0.5, zmax=n - 0.5,
-        colorscale=colorscale, showscale=False, xgap=4, hoverinfo="skip",
-        text=[[cell_text(v, "n_indicators", s) for v, s in zip(cells["n_indicators"], cells["state"], strict=True)]],
-        texttemplate="%{text}", textfont={"size": 24, "family": FONT}))
+    fig = go.Figure(
+        go.Heatmap(
+            z=[[GAP_STATES.index(s) for s in cells["state"]]],
+            x=x,
+            y=[""],
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorscale=colorscale,
+            showscale=False,
+            xgap=4,
+            hoverinfo="skip",
+            text=[
+                [cell_text(v, "n_indicators", s) for v, s in zip(cells["n_indicators"], cells["state"], strict=True)]
+            ],
+            texttemplate="%{text}",
+            textfont={"size": 24, "family": FONT},
+        )
+    )
     for state in GAP_STATES:
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", hoverinfo="skip",
-                                 name=f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(),
-                                 marker={"symbol": "square", "size": 20, "color": GAP_COLORS[state]}))
-    fig.update_layout(height=height, margin={"l": 10, "r": 10, "t": 10, "b": 10}, separators=SEPARATORS,
-                      font={"family": FONT, "size": 15}, plot_bgcolor="#FFFFFF",
-                      xaxis={"side": "top", "tickfont": {"size": 14}, "fixedrange": True, "automargin": True},
-                      yaxis={"fixedrange": True, "showticklabels": False},
-                      legend={"orientation": "h", "x": 0, "y": -0.05, "yanchor": "top", "font": {"size": 16}})
+        fig.add_trace(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                hoverinfo="skip",
+                name=f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(),
+                marker={"symbol": "square", "size": 20, "color": GAP_COLORS[state]},
+            )
+        )
+    fig.update_layout(
+        height=height,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        separators=SEPARATORS,
+        font={"family": FONT, "size": 15},
+        plot_bgcolor="#FFFFFF",
+        xaxis={"side": "top", "tickfont": {"size": 14}, "fixedrange": True, "automargin": True},
+        yaxis={"fixedrange": True, "showticklabels": False},
+        legend={"orientation": "h", "x": 0, "y": -0.05, "yanchor": "top", "font": {"size": 16}},
+    )
     return fig

@@ -26,11 +26,20 @@ def _hover(ind: Indicator) -> str:
 def _layout(height: int, **extra) -> dict:
     """The shared layout, as a plain dict: Plotly's object validation costs a tenth of a second
     per figure, and the site draws dozens of them."""
-    layout = dict(template={}, font=dict(family=FONT_FAMILY, size=14), height=height,
-                  margin=dict(l=60, r=20, t=20, b=40), separators=SEPARATORS, plot_bgcolor="white",
-                  paper_bgcolor="white", showlegend=False, hoverlabel=dict(font=dict(size=14)))
-    layout["yaxis"] = dict(gridcolor="#E5E5E5", zeroline=False, rangemode="tozero", automargin=True,
-                           **extra.pop("yaxis", {}))
+    layout = dict(
+        template={},
+        font=dict(family=FONT_FAMILY, size=14),
+        height=height,
+        margin=dict(l=60, r=20, t=20, b=40),
+        separators=SEPARATORS,
+        plot_bgcolor="white",
+        paper_bgcolor="white",
+        showlegend=False,
+        hoverlabel=dict(font=dict(size=14)),
+    )
+    layout["yaxis"] = dict(
+        gridcolor="#E5E5E5", zeroline=False, rangemode="tozero", automargin=True, **extra.pop("yaxis", {})
+    )
     layout["xaxis"] = dict(showgrid=False, linecolor="#999999", **extra.pop("xaxis", {}))
     return layout | extra
 
@@ -42,25 +51,45 @@ def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> d
     `series` holds period_end, period_label and value (publication.PublicFigures.series_of)."""
     fmt = _hover(ind)
     dates = [pd.Timestamp(d).strftime("%Y-%m-%d") for d in series["period_end"]]
-    data = [dict(type="scatter", x=dates, y=[float(v) for v in series["value"]], mode="lines+markers",
-                 name="Valeur", line=dict(color=VALUE_COLOR, width=3), marker=dict(size=8, color=VALUE_COLOR),
-                 customdata=list(series["period_label"]),
-                 hovertemplate="%{customdata} : %{y:" + fmt + "}<extra></extra>")]
+    data = [
+        dict(
+            type="scatter",
+            x=dates,
+            y=[float(v) for v in series["value"]],
+            mode="lines+markers",
+            name="Valeur",
+            line=dict(color=VALUE_COLOR, width=3),
+            marker=dict(size=8, color=VALUE_COLOR),
+            customdata=list(series["period_label"]),
+            hovertemplate="%{customdata} : %{y:" + fmt + "}<extra></extra>",
+        )
+    ]
     first = min(series["period_end"]) if len(series) else None
     targets = [t for t in ind.targets if first is None or t.period.end >= first]
     if targets:
-        data.append(dict(type="scatter", x=[t.period.end.isoformat() for t in targets], y=[t.value for t in targets],
-                         mode="markers", name="Cible", marker=dict(symbol="star", size=16, color=TARGET_COLOR),
-                         customdata=[period_label(t.period) for t in targets],
-                         hovertemplate="Cible %{customdata} : %{y:" + fmt + "}<extra></extra>"))
+        data.append(
+            dict(
+                type="scatter",
+                x=[t.period.end.isoformat() for t in targets],
+                y=[t.value for t in targets],
+                mode="markers",
+                name="Cible",
+                marker=dict(symbol="star", size=16, color=TARGET_COLOR),
+                customdata=[period_label(t.period) for t in targets],
+                hovertemplate="Cible %{customdata} : %{y:" + fmt + "}<extra></extra>",
+            )
+        )
     # Three ticks at most, a card is narrow; a whole number of years apart when the periods
     # are shorter (the same quarter or semester each time).
     per_year = {"quarter": 4, "semester": 2, "programme-semester": 2, "month": 12}.get(_grain(series), 1)
     step = max(1, math.ceil(len(series) / 3))
     step = math.ceil(step / per_year) * per_year if len(series) > per_year else step
     ticks = series.iloc[::-1].iloc[::step].iloc[::-1]
-    xaxis = dict(tickvals=[pd.Timestamp(d).strftime("%Y-%m-%d") for d in ticks["period_end"]],
-                 ticktext=[_short(label) for label in ticks["period_label"]], tickangle=0)
+    xaxis = dict(
+        tickvals=[pd.Timestamp(d).strftime("%Y-%m-%d") for d in ticks["period_end"]],
+        ticktext=[_short(label) for label in ticks["period_label"]],
+        tickangle=0,
+    )
     yaxis = dict(tickformat=fmt, title=dict(text=ind.unit if ind.is_percent else ""))
     return dict(data=data, layout=_layout(height, xaxis=xaxis, yaxis=yaxis))
 
@@ -82,8 +111,19 @@ def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None
     fmt = _hover(ind)
     labels = list(zones["zone_label"])[::-1]
     values = [float(v) for v in zones["value"]][::-1]
-    data = [dict(type="bar", y=labels, x=values, orientation="h", marker=dict(color=VALUE_COLOR),
-                 texttemplate="%{x:" + fmt + "}", textposition="auto",
-                 hovertemplate="%{y} : %{x:" + fmt + "}<extra></extra>")]
-    return dict(data=data, layout=_layout(height or 90 + 42 * len(labels), yaxis=dict(ticksuffix="  "),
-                                          xaxis=dict(tickformat=fmt)))
+    data = [
+        dict(
+            type="bar",
+            y=labels,
+            x=values,
+            orientation="h",
+            marker=dict(color=VALUE_COLOR),
+            texttemplate="%{x:" + fmt + "}",
+            textposition="auto",
+            hovertemplate="%{y} : %{x:" + fmt + "}<extra></extra>",
+        )
+    ]
+    return dict(
+        data=data,
+        layout=_layout(height or 90 + 42 * len(labels), yaxis=dict(ticksuffix="  "), xaxis=dict(tickformat=fmt)),
+    )

@@ -37,26 +37,29 @@ def command_connection(path, *, read_only: bool = False):
 
 
 @contextmanager
-def existing_database(db_arg: str | None, *, read_only: bool = True) -> Iterator[tuple[duckdb.DuckDBPyConnection,
-                                                                                        Framework]]:
+def existing_database(
+    db_arg: str | None, *, read_only: bool = True
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Framework]]:
     """The connection and stored framework of an existing database, closed afterwards; a missing
     file or a base without framework is one French sentence (never a new empty file). Waits
     its turn while the app or another command holds the file."""
     path = db.db_path(db_arg)
     if not path.exists():
-        raise ArdenneError(f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.",
-                           title="Base introuvable")
+        raise ArdenneError(
+            f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.", title="Base introuvable"
+        )
     with command_connection(path, read_only=read_only) as con:
         fw = db.stored_framework(con)
         if fw is None:
-            raise ArdenneError(f"La base {path} n'a pas de référentiel. Recréez-la avec "
-                               "`python -m ardenne_kpi init`.", title="Référentiel absent")
+            raise ArdenneError(
+                f"La base {path} n'a pas de référentiel. Recréez-la avec `python -m ardenne_kpi init`.",
+                title="Référentiel absent",
+            )
         yield con, fw
 
 
 def add_db_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH",
-                        help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
+    parser.add_argument("--db", metavar="PATH", help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -65,8 +68,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     kind = init.add_mutually_exclusive_group()
     kind.add_argument("--demo", action="store_true", help="remplir la base avec les données de démonstration (défaut)")
     kind.add_argument("--empty", action="store_true", help="créer une base vide (référentiel seul)")
-    init.add_argument("--framework", metavar="FICHIER.yaml", default=str(DEFAULT_PATH),
-                      help="référentiel à charger (défaut : data/framework.yaml)")
+    init.add_argument(
+        "--framework",
+        metavar="FICHIER.yaml",
+        default=str(DEFAULT_PATH),
+        help="référentiel à charger (défaut : data/framework.yaml)",
+    )
     init.add_argument("--force", action="store_true", help="remplacer une base existante")
     init.set_defaults(handler=run_init)
 
@@ -80,8 +87,9 @@ def run_init(args: argparse.Namespace) -> int:
     path = db.db_path(args.db)
     if path.exists():
         if not args.force:
-            raise ArdenneError(f"La base {path} existe déjà. Ajoutez --force pour la remplacer.",
-                               title="Base existante")
+            raise ArdenneError(
+                f"La base {path} existe déjà. Ajoutez --force pour la remplacer.", title="Base existante"
+            )
         path.unlink()
         Path(str(path) + ".wal").unlink(missing_ok=True)
     fw = load_framework(args.framework)

@@ -12,14 +12,19 @@ from ardenne_kpi.errors import ArdenneError
 
 def add_export_coverage(export_subparsers: argparse._SubParsersAction) -> None:
     parser = export_subparsers.add_parser(
-        "coverage", help="matrices de couverture (.xlsx) ou leur détail (.csv)",
-        description="Écrit le classeur des matrices de couverture (.xlsx) ou le détail cellule × indicateur (.csv).")
+        "coverage",
+        help="matrices de couverture (.xlsx) ou leur détail (.csv)",
+        description="Écrit le classeur des matrices de couverture (.xlsx) ou le détail cellule × indicateur (.csv).",
+    )
     parser.add_argument("--out", required=True, metavar="FICHIER.xlsx|FICHIER.csv", help="fichier à écrire")
     add_db_argument(parser)
-    parser.add_argument("--from", dest="start", metavar="PÉRIODE",
-                        help="début de la fenêtre (S05, 2019, T3 2019...) ; défaut : début du programme")
-    parser.add_argument("--to", dest="end", metavar="PÉRIODE",
-                        help="fin de la fenêtre ; défaut : fin du programme")
+    parser.add_argument(
+        "--from",
+        dest="start",
+        metavar="PÉRIODE",
+        help="début de la fenêtre (S05, 2019, T3 2019...) ; défaut : début du programme",
+    )
+    parser.add_argument("--to", dest="end", metavar="PÉRIODE", help="fin de la fenêtre ; défaut : fin du programme")
     parser.set_defaults(handler=run_export_coverage)
 
 
@@ -27,8 +32,10 @@ def run_export_coverage(args: argparse.Namespace) -> int:
     out = Path(args.out)
     suffix = out.suffix.lower()
     if suffix not in (".xlsx", ".csv"):
-        raise ArdenneError(f"« {out.name} » : l'export de couverture s'écrit en .xlsx (classeur) ou .csv (détail).",
-                           title="Format de sortie inconnu")
+        raise ArdenneError(
+            f"« {out.name} » : l'export de couverture s'écrit en .xlsx (classeur) ou .csv (détail).",
+            title="Format de sortie inconnu",
+        )
     with existing_database(args.db) as (con, fw):
         cov = coverage.compute(con, fw, coverage.Filters(window=coverage.window_of(fw, args.start, args.end)))
     from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv  # openpyxl: only here
@@ -36,7 +43,9 @@ def run_export_coverage(args: argparse.Namespace) -> int:
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
     out.write_bytes(data)
     main = cov["dimension_key"].state_counts()
-    print(f"{out} écrit : {len(cov.matrices)} matrices ; dimensions × clés : {main['not_served']} cellule(s) "
-          f"non servie(s), {main['not_reported']} non renseignée(s), {main['behind']} en retard, "
-          f"{main['on_track']} dans la trajectoire.")
+    print(
+        f"{out} écrit : {len(cov.matrices)} matrices ; dimensions × clés : {main['not_served']} cellule(s) "
+        f"non servie(s), {main['not_reported']} non renseignée(s), {main['behind']} en retard, "
+        f"{main['on_track']} dans la trajectoire."
+    )
     return 0

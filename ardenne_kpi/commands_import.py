@@ -23,16 +23,22 @@ from ardenne_kpi.errors import ArdenneError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    p = subparsers.add_parser("import", help="importer des rapports de partenaires (.xlsx, .xlsm, .xls, .ods)",
-                              description="Importe des rapports : chaque fichier est importé entièrement ou refusé.")
+    p = subparsers.add_parser(
+        "import",
+        help="importer des rapports de partenaires (.xlsx, .xlsm, .xls, .ods)",
+        description="Importe des rapports : chaque fichier est importé entièrement ou refusé.",
+    )
     p.add_argument("files", nargs="+", metavar="FICHIER", help="rapport(s) à importer")
     _db_option(p)
     p.add_argument("--operator", metavar="CODE", help="opérateur qui rend compte (code ou nom du référentiel)")
     p.add_argument("--user", metavar="NOM", help="qui importe (enregistré dans l'historique)")
     p.add_argument("--dry-run", action="store_true", help="simuler : montrer ce qui changerait, sans rien écrire")
-    p.add_argument("--motif", metavar="TEXTE",
-                   help="pourquoi modifier une période verrouillée (gardé dans l'historique) ; la ligne de commande "
-                        "importe au nom de la coordination : ses imports sont validés")
+    p.add_argument(
+        "--motif",
+        metavar="TEXTE",
+        help="pourquoi modifier une période verrouillée (gardé dans l'historique) ; la ligne de commande "
+        "importe au nom de la coordination : ses imports sont validés",
+    )
     p.add_argument("--json", action="store_true", help="un objet JSON par fichier, une ligne chacun")
     p.set_defaults(handler=cmd_import)
 
@@ -74,8 +80,17 @@ def cmd_import(args: argparse.Namespace) -> int:
             if fw is None or text != fw_text:  # parsed once for all the files, unless replaced meanwhile
                 fw = db.stored_framework(con) if text else db.ensure_framework(con)
                 fw_text = text
-            result = importer.import_file(con, file, Path(file).name, operator=args.operator, user=args.user,
-                                          dry_run=args.dry_run, db_path=path, framework=fw, lock_reason=args.motif)
+            result = importer.import_file(
+                con,
+                file,
+                Path(file).name,
+                operator=args.operator,
+                user=args.user,
+                dry_run=args.dry_run,
+                db_path=path,
+                framework=fw,
+                lock_reason=args.motif,
+            )
         refused |= result.status == "refused"
         if args.json:
             print(json.dumps(result.to_dict(), ensure_ascii=False, default=str), flush=True)
@@ -94,8 +109,10 @@ def _print_result(result) -> None:
         changed = result.changes[result.changes["change"] != "inchangé"]
         for row in changed.head(50).itertuples():
             old = "" if row.old_value != row.old_value else f"{row.old_value:g} → "
-            print(f"  {row.change} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
-                  f"{row.period} : {old}{row.new_value:g} ({row.sheet}!{row.cell})")
+            print(
+                f"  {row.change} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
+                f"{row.period} : {old}{row.new_value:g} ({row.sheet}!{row.cell})"
+            )
         if len(changed) > 50:
             print(f"  … et {len(changed) - 50} autre(s) changement(s)")
 
@@ -115,9 +132,11 @@ def cmd_uploads(args: argparse.Namespace) -> int:
     for r in df.itertuples():
         when = r.uploaded_at.strftime("%d/%m/%Y %H:%M")
         status = {"imported": "importé", "rolled_back": "annulé", "demo": "démo"}.get(r.status, r.status)
-        print(f"n° {r.id:>4}  {when}  {status:<8} {_shown(r.operator):<8} {_shown(r.uploaded_by):<12} "
-              f"+{_count(r.inserted)} ~{_count(r.updated)} ={_count(r.unchanged)} ⚠{_count(r.warnings)}  "
-              f"{_shown(r.file_name)}")
+        print(
+            f"n° {r.id:>4}  {when}  {status:<8} {_shown(r.operator):<8} {_shown(r.uploaded_by):<12} "
+            f"+{_count(r.inserted)} ~{_count(r.updated)} ={_count(r.unchanged)} ⚠{_count(r.warnings)}  "
+            f"{_shown(r.file_name)}"
+        )
     return 0
 
 
@@ -156,12 +175,16 @@ def cmd_rollback(args: argparse.Namespace) -> int:
         if args.dry_run:
             plan = importer.rollback_preview(con, args.upload_id)
             restored = int(plan["restored_value"].notna().sum())
-            print(f"Annuler l'import n° {args.upload_id} : {restored} valeur(s) rétablie(s), "
-                  f"{len(plan) - restored} retirée(s) (simulation, rien n'a été modifié).")
+            print(
+                f"Annuler l'import n° {args.upload_id} : {restored} valeur(s) rétablie(s), "
+                f"{len(plan) - restored} retirée(s) (simulation, rien n'a été modifié)."
+            )
             return 0
         summary = importer.rollback(con, args.upload_id, user=args.user)
-    print(f"Import n° {summary['upload_id']} ({summary['file_name']}) annulé : {summary['restored']} valeur(s) "
-          f"rétablie(s) depuis les imports précédents, {summary['withdrawn']} retirée(s).")
+    print(
+        f"Import n° {summary['upload_id']} ({summary['file_name']}) annulé : {summary['restored']} valeur(s) "
+        f"rétablie(s) depuis les imports précédents, {summary['withdrawn']} retirée(s)."
+    )
     return 0
 
 
@@ -182,7 +205,9 @@ def cmd_export_values(args: argparse.Namespace) -> int:
         try:
             Path(args.out).write_bytes(data)
         except OSError as exc:
-            raise ArdenneError(f"Impossible d'écrire « {args.out} » ({exc.strerror or exc}). Vérifiez le dossier.",
-                               title="Export impossible") from exc
+            raise ArdenneError(
+                f"Impossible d'écrire « {args.out} » ({exc.strerror or exc}). Vérifiez le dossier.",
+                title="Export impossible",
+            ) from exc
         print(f"{len(df)} valeur(s) exportée(s) dans {args.out}.", file=sys.stderr)
     return 0

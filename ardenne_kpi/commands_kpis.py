@@ -21,11 +21,17 @@ GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "programme-year", 
 
 def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
     parser = export_subparsers.add_parser(
-        "kpis", help="indicateurs par période (valeur, cumul, cible, progression, statut) en CSV",
+        "kpis",
+        help="indicateurs par période (valeur, cumul, cible, progression, statut) en CSV",
         description="Une ligne par indicateur et par période, agrégée sur tous les opérateurs, zones et publics "
-                    "selon la règle de l'indicateur. CSV : virgule, UTF-8, point décimal, dates ISO, true/false.")
-    parser.add_argument("--grain", required=True, choices=GRAIN_CHOICES,
-                        help="trimestre, semestre civil, semestre du programme, année du programme (oct.–sept.) ou année civile")
+        "selon la règle de l'indicateur. CSV : virgule, UTF-8, point décimal, dates ISO, true/false.",
+    )
+    parser.add_argument(
+        "--grain",
+        required=True,
+        choices=GRAIN_CHOICES,
+        help="trimestre, semestre civil, semestre du programme, année du programme (oct.–sept.) ou année civile",
+    )
     parser.add_argument("--out", required=True, metavar="FICHIER.csv", help="fichier CSV à écrire")
     parser.add_argument("--db", metavar="PATH", help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
     parser.set_defaults(handler=run_export_kpis)
@@ -33,11 +39,13 @@ def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "lineage", help="les valeurs enregistrées derrière un chiffre (fichier, feuille, cellule) et ses règles",
+        "lineage",
+        help="les valeurs enregistrées derrière un chiffre (fichier, feuille, cellule) et ses règles",
         description="Montre un chiffre d'un indicateur pour une période, comme la page Tendances : sa valeur, la "
-                    "règle qui l'a construit, sa remarque, et chaque valeur enregistrée derrière lui (opérateur, "
-                    "zone, public, période, valeur, import, fichier, feuille, cellule, date et auteur de l'import), "
-                    "comptée ou non et pourquoi.")
+        "règle qui l'a construit, sa remarque, et chaque valeur enregistrée derrière lui (opérateur, "
+        "zone, public, période, valeur, import, fichier, feuille, cellule, date et auteur de l'import), "
+        "comptée ou non et pourquoi.",
+    )
     parser.add_argument("indicator", metavar="INDICATEUR", help="code de l'indicateur, par exemple CLI08")
     parser.add_argument("period", metavar="PÉRIODE", help="période : 2019-Q1, T1 2019, S05, 2019, 2018/2019…")
     parser.add_argument("--grain", choices=GRAIN_CHOICES, help="granularité attendue de la période (contrôle)")
@@ -64,8 +72,10 @@ def run_lineage(args: argparse.Namespace) -> int:
     ind = fw.indicator(figure["indicator"])
     decimals = kpis.decimals_of(ind)
     shown = "—" if math.isnan(figure["value"]) else fmt_number(figure["value"], decimals)
-    print(f"{figure['indicator']} · {figure['label']} · {figure['period_label']} : {shown} {figure['unit']} "
-          f"({'complète' if figure['complete'] else 'incomplète'})")
+    print(
+        f"{figure['indicator']} · {figure['label']} · {figure['period_label']} : {shown} {figure['unit']} "
+        f"({'complète' if figure['complete'] else 'incomplète'})"
+    )
     print(f"Règle : {figure['rule']}")
     if figure["note"]:
         print(f"Remarque : {figure['note']}")

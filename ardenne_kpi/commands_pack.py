@@ -18,11 +18,16 @@ from ardenne_kpi.format import fmt_date
 
 def add_export_pack(export_subparsers: argparse._SubParsersAction) -> None:
     parser = export_subparsers.add_parser(
-        "pack", help="dossier du comité de pilotage (.pdf, et le classeur .xlsx des mêmes tableaux)",
-        description="Écrit le dossier du comité en PDF, et à côté le classeur .xlsx de ses tableaux.")
+        "pack",
+        help="dossier du comité de pilotage (.pdf, et le classeur .xlsx des mêmes tableaux)",
+        description="Écrit le dossier du comité en PDF, et à côté le classeur .xlsx de ses tableaux.",
+    )
     parser.add_argument("--out", required=True, metavar="FICHIER.pdf", help="fichier PDF à écrire")
-    parser.add_argument("--since", metavar="INSTANTANÉ",
-                        help="instantané de comité à comparer (nom ou numéro) ; défaut : le plus récent")
+    parser.add_argument(
+        "--since",
+        metavar="INSTANTANÉ",
+        help="instantané de comité à comparer (nom ou numéro) ; défaut : le plus récent",
+    )
     parser.add_argument("--no-xlsx", action="store_true", help="ne pas écrire le classeur .xlsx")
     add_db_argument(parser)
     parser.set_defaults(handler=run_export_pack)
@@ -33,8 +38,11 @@ def run_export_pack(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
-        raise ArdenneError(f"« {out.name} » : le dossier du comité s'écrit en .pdf (le classeur .xlsx est écrit "
-                           "à côté, sous le même nom).", title="Format de sortie inconnu")
+        raise ArdenneError(
+            f"« {out.name} » : le dossier du comité s'écrit en .pdf (le classeur .xlsx est écrit "
+            "à côté, sous le même nom).",
+            title="Format de sortie inconnu",
+        )
     started = time.perf_counter()
     with existing_database(args.db, read_only=False) as (con, fw):  # read-write: brings the schema up to date
         data = pack.collect(con, fw, since=args.since)
@@ -46,8 +54,10 @@ def run_export_pack(args: argparse.Namespace) -> int:
         xlsx.write_bytes(pack.xlsx_bytes(data))
         written.append(str(xlsx))
     since = f", comparé à {data.comparison.old.label}" if data.comparison else ""
-    print(f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.label_fr}, données au "
-          f"{fmt_date(data.data_end)}{since}, en {time.perf_counter() - started:.1f} s.")
+    print(
+        f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.label_fr}, données au "
+        f"{fmt_date(data.data_end)}{since}, en {time.perf_counter() - started:.1f} s."
+    )
     print(analyses.missing_line(data.fw, analyses.missing(data.status, data.analyses)))
     return 0
 
@@ -73,12 +83,15 @@ def run_snapshot_create(args: argparse.Namespace) -> int:
     try:
         day = dt.date.fromisoformat(args.date)
     except ValueError as exc:
-        raise ArdenneError(f"Date « {args.date} » illisible : écrivez-la AAAA-MM-JJ, par exemple 2022-05-12.",
-                           title="Date illisible") from exc
+        raise ArdenneError(
+            f"Date « {args.date} » illisible : écrivez-la AAAA-MM-JJ, par exemple 2022-05-12.", title="Date illisible"
+        ) from exc
     with existing_database(args.db, read_only=False) as (con, fw):
         snapshot_id = snapshots.create(con, fw, args.name, day, args.user)
         row = snapshots.find(con, snapshot_id)
-    print(f"Instantané n° {snapshot_id} « {row['name']} » créé au {fmt_date(day)} : {int(row['n_values'])} valeurs figées.")
+    print(
+        f"Instantané n° {snapshot_id} « {row['name']} » créé au {fmt_date(day)} : {int(row['n_values'])} valeurs figées."
+    )
     return 0
 
 

@@ -9,14 +9,20 @@ from ardenne_kpi.commands import add_db_argument, existing_database
 
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser(
-        "publish", help="publier les chiffres clés publics (site statique, extraits à intégrer, données ouvertes)",
+        "publish",
+        help="publier les chiffres clés publics (site statique, extraits à intégrer, données ouvertes)",
         description="Écrit dans DOSSIER « L'Ardenne en chiffres » : index.html (chiffres clés par public et par zone, "
-                    "avec tendance et cible), embed/CODE.html (un chiffre par page, pour une <iframe>), "
-                    "datapackage.json et data/*.csv (données ouvertes, licence du référentiel), et plotly.min.js. "
-                    "Le dossier fonctionne hors ligne. Seuls les indicateurs publics du référentiel et les périodes "
-                    "complètes sont publiés ; les mêmes données donnent les mêmes fichiers, octet pour octet.")
-    parser.add_argument("--out", required=True, metavar="DOSSIER",
-                        help="dossier à écrire (créé s'il n'existe pas ; vide, ou une publication précédente)")
+        "avec tendance et cible), embed/CODE.html (un chiffre par page, pour une <iframe>), "
+        "datapackage.json et data/*.csv (données ouvertes, licence du référentiel), et plotly.min.js. "
+        "Le dossier fonctionne hors ligne. Seuls les indicateurs publics du référentiel et les périodes "
+        "complètes sont publiés ; les mêmes données donnent les mêmes fichiers, octet pour octet.",
+    )
+    parser.add_argument(
+        "--out",
+        required=True,
+        metavar="DOSSIER",
+        help="dossier à écrire (créé s'il n'existe pas ; vide, ou une publication précédente)",
+    )
     add_db_argument(parser)
     parser.set_defaults(handler=run_publish)
 

@@ -34,8 +34,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     b.add_argument("--message", required=True, metavar="TEXTE", help="ce que le partenaire doit corriger")
     _common(b)
     b.set_defaults(handler=cmd_send_back)
-    for name, handler, text in (("lock", cmd_lock, "verrouiller un semestre du programme (chiffres arrêtés)"),
-                                ("unlock", cmd_unlock, "déverrouiller un semestre")):
+    for name, handler, text in (
+        ("lock", cmd_lock, "verrouiller un semestre du programme (chiffres arrêtés)"),
+        ("unlock", cmd_unlock, "déverrouiller un semestre"),
+    ):
         p = subparsers.add_parser(name, help=text)
         p.add_argument("period", metavar="SEMESTRE", help="code du semestre (S05)")
         _common(p)
@@ -60,8 +62,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     for row in waiting.itertuples(index=False):
         state = review.REVIEW_LABELS.get(row.review, row.review)
         message = f" : {row.review_message}" if row.review_message else ""
-        print(f"n° {row.id} · {row.file_name} · {row.operator or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
-              f"{row.uploaded_by or '–'} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}")
+        print(
+            f"n° {row.id} · {row.file_name} · {row.operator or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
+            f"{row.uploaded_by or '–'} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}"
+        )
     if active:
         print(f"Périodes verrouillées : {review.locks_text(fw, active)}.")
     return 0
@@ -70,23 +74,29 @@ def cmd_list(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.validate(con, args.upload_id, _user(args))
-    print(f"Import n° {args.upload_id} ({upload['file_name']}) validé : ses valeurs comptent dans les chiffres validés.")
+    print(
+        f"Import n° {args.upload_id} ({upload['file_name']}) validé : ses valeurs comptent dans les chiffres validés."
+    )
     return 0
 
 
 def cmd_send_back(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.send_back(con, args.upload_id, _user(args), args.message)
-    print(f"Import n° {args.upload_id} ({upload['file_name']}) renvoyé : ses valeurs ne comptent plus ; "
-          "le partenaire lira le message sur la page d'import.")
+    print(
+        f"Import n° {args.upload_id} ({upload['file_name']}) renvoyé : ses valeurs ne comptent plus ; "
+        "le partenaire lira le message sur la page d'import."
+    )
     return 0
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, fw):
         locked = review.lock(con, fw, args.period, _user(args))
-        print(f"{locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
-              "partenaires ; un import de la coordination demande --motif.")
+        print(
+            f"{locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
+            "partenaires ; un import de la coordination demande --motif."
+        )
     return 0
 
 

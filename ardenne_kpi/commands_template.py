@@ -13,8 +13,9 @@ from ardenne_kpi.framework import load_framework
 def register(sub: argparse._SubParsersAction) -> None:
     parser = sub.add_parser("template", help="générer le modèle de rapport (.xlsx) d'un opérateur pour une période")
     parser.add_argument("--operator", required=True, metavar="CODE", help="code de l'opérateur (ex. FTLB)")
-    parser.add_argument("--period", required=True, metavar="PÉRIODE",
-                        help="période du rapport (ex. S05, 2019-Q3, T3 2019, 2019)")
+    parser.add_argument(
+        "--period", required=True, metavar="PÉRIODE", help="période du rapport (ex. S05, 2019-Q3, T3 2019, 2019)"
+    )
     parser.add_argument("--out", required=True, metavar="FICHIER.xlsx", help="fichier à écrire")
     add_db_argument(parser)
     parser.set_defaults(handler=run_template)

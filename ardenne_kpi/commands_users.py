@@ -19,8 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     add = actions.add_parser("add", help="ajouter ou remplacer un compte (le mot de passe est demandé)")
     add.add_argument("name", metavar="NOM")
     add.add_argument("--role", choices=accounts.ROLES, required=True)
-    add.add_argument("--operator", action="append", default=[], metavar="CODE",
-                     help="opérateur du partenaire (répétable)")
+    add.add_argument(
+        "--operator", action="append", default=[], metavar="CODE", help="opérateur du partenaire (répétable)"
+    )
     add_db_argument(add)
     add.set_defaults(handler=run_add)
     listing = actions.add_parser("list", help="lister les comptes")
@@ -56,8 +57,10 @@ def run_add(args: argparse.Namespace) -> int:
 def run_list(args: argparse.Namespace) -> int:
     users = accounts.list_users()  # a malformed file: AccountsError, one French sentence
     if not users:
-        print(f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans "
-              "authentification, tant qu'aucun compte n'a été créé pour sa base ; ensuite elle reste fermée.")
+        print(
+            f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans "
+            "authentification, tant qu'aucun compte n'a été créé pour sa base ; ensuite elle reste fermée."
+        )
     for u in users:
         print(u.label)
     return 0

@@ -39,8 +39,12 @@ GAP_LABELS = {
     "behind": "En retard sur la cible",
     "on_track": "En bonne voie",
 }
-GAP_SHORT = {"not_served": "Non servies", "not_reported": "Non renseignées", "behind": "En retard",
-             "on_track": "En bonne voie"}
+GAP_SHORT = {
+    "not_served": "Non servies",
+    "not_reported": "Non renseignées",
+    "behind": "En retard",
+    "on_track": "En bonne voie",
+}
 # Okabe–Ito colours; behind and on track are the KPI pages' "en retard" and "en bonne voie".
 # Checked with simulated protanopia, deuteranopia and tritanopia: every pair stays at least
 # 25 ΔE apart (a mid grey instead of the dark one falls to 10 beside the green for deuteranopes).
@@ -108,19 +112,38 @@ def _mapped(fw: Framework, ind: Indicator, section: str) -> Iterable[str]:
     return getattr(ind, section)
 
 
-SPECS: dict[str, MatrixSpec] = {spec.kind: spec for spec in (
-    MatrixSpec("dimension_key", "Dimensions × clés", "Dimension", "Clé", "dimensions", "keys"),
-    MatrixSpec("dimension_theme", "Dimensions × thèmes", "Dimension", "Thème", "dimensions", "themes"),
-    MatrixSpec("objective_key", "Objectifs × clés", "Objectif", "Clé", "objectives", "keys"),
-    MatrixSpec("project_dimension", "Projets × dimensions", "Projet", "Dimension", "projects", "dimensions"),
-    MatrixSpec("operator_dimension", "Opérateurs × dimensions", "Opérateur", "Dimension", "operators", "dimensions"),
-)}
+SPECS: dict[str, MatrixSpec] = {
+    spec.kind: spec
+    for spec in (
+        MatrixSpec("dimension_key", "Dimensions × clés", "Dimension", "Clé", "dimensions", "keys"),
+        MatrixSpec("dimension_theme", "Dimensions × thèmes", "Dimension", "Thème", "dimensions", "themes"),
+        MatrixSpec("objective_key", "Objectifs × clés", "Objectif", "Clé", "objectives", "keys"),
+        MatrixSpec("project_dimension", "Projets × dimensions", "Projet", "Dimension", "projects", "dimensions"),
+        MatrixSpec(
+            "operator_dimension", "Opérateurs × dimensions", "Opérateur", "Dimension", "operators", "dimensions"
+        ),
+    )
+}
 
 # Columns a status frame must have; the others (label, latest_value...) only feed the detail.
 REQUIRED_STATUS_COLUMNS = ("indicator", "status", "progress")
-DETAIL_COLUMNS = ("indicator", "label", "unit", "latest_period", "latest_value", "target", "target_period",
-                  "progress", "status", "n_in_window", "n_by_operator", "operators", "last_upload_id", "source",
-                  "comment")
+DETAIL_COLUMNS = (
+    "indicator",
+    "label",
+    "unit",
+    "latest_period",
+    "latest_value",
+    "target",
+    "target_period",
+    "progress",
+    "status",
+    "n_in_window",
+    "n_by_operator",
+    "operators",
+    "last_upload_id",
+    "source",
+    "comment",
+)
 
 
 @dataclass(frozen=True)
@@ -145,7 +168,8 @@ class Matrix:
     def grid(self, measure: str = "n_indicators") -> pd.DataFrame:
         """The measure as a rows × columns table of codes (framework order), for charts and exports."""
         return self.cells.pivot(index="row", columns="col", values=measure).loc[
-            [r.code for r in self.rows], [c.code for c in self.cols]]
+            [r.code for r in self.rows], [c.code for c in self.cols]
+        ]
 
     def cell(self, row: str, col: str) -> pd.Series:
         hit = self.cells[(self.cells["row"] == row) & (self.cells["col"] == col)]
@@ -161,9 +185,12 @@ class Matrix:
     def cell_choices(self) -> dict[tuple[str, str], str]:
         """Every cell as (row, col) → "row × col — state", in framework order (the keyboard picker)."""
         c = self.cells
-        return {(r, k): f"{rl} × {kl} — {GAP_LABELS[s].lower()} ({n} indicateur(s))"
-                for r, k, rl, kl, s, n in zip(c["row"], c["col"], c["row_label"], c["col_label"], c["state"],
-                                              c["n_indicators"], strict=True)}
+        return {
+            (r, k): f"{rl} × {kl} — {GAP_LABELS[s].lower()} ({n} indicateur(s))"
+            for r, k, rl, kl, s, n in zip(
+                c["row"], c["col"], c["row_label"], c["col_label"], c["state"], c["n_indicators"], strict=True
+            )
+        }
 
     def state_counts(self) -> dict[str, int]:
         counts = self.cells["state"].value_counts()
@@ -211,8 +238,7 @@ def selected_indicators(fw: Framework, filters: Filters) -> list[Indicator]:
     if filters.zone:
         down, up = _family(fw, "zones", filters.zone)
         ops = fw.by_code["operators"]
-        out = [i for i in out
-               if any(set(getattr(ops.get(o), "zones", ())) & (down | up) for o in i.operators)]
+        out = [i for i in out if any(set(getattr(ops.get(o), "zones", ())) & (down | up) for o in i.operators)]
     return out
 
 
@@ -235,12 +261,15 @@ def window_of(fw: Framework, start: str | None = None, end: str | None = None) -
     if first > last:
         raise ArdenneError(
             f"La période de début ({start}) commence après la fin de la période de fin ({end}). "
-            "Inversez-les ou choisissez une autre fenêtre.", title="Fenêtre de périodes invalide")
+            "Inversez-les ou choisissez une autre fenêtre.",
+            title="Fenêtre de périodes invalide",
+        )
     return first, last
 
 
 def describe(fw: Framework, filters: Filters, window: tuple[dt.date, dt.date]) -> tuple[tuple[str, str], ...]:
     """The filters as (French name, French value) pairs, for captions and the Lisez-moi sheet."""
+
     def fmt(d: dt.date) -> str:
         return d.strftime("%d/%m/%Y")
 
@@ -292,19 +321,35 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
             progress = [p for _, f in members if (p := f.get("progress")) is not None and not math.isnan(p)]
             n_behind = sum(f.get("status") in BEHIND_STATUSES for f in reported)
             state = _state(len(members), len(reported), n_behind)
-            cell_rows.append({
-                "row": r.code, "row_label": r.label, "col": c.code, "col_label": c.label,
-                "n_indicators": len(members), "n_with_data": len(reported), "n_behind": n_behind,
-                "n_activities": len({a for ind, _ in members for a in ind.activities}),
-                "mean_progress": sum(progress) / len(progress) if progress else math.nan,
-                "indicators": tuple(ind.code for ind, _ in members),
-                "state": state, "state_label": GAP_LABELS[state],
-            })
+            cell_rows.append(
+                {
+                    "row": r.code,
+                    "row_label": r.label,
+                    "col": c.code,
+                    "col_label": c.label,
+                    "n_indicators": len(members),
+                    "n_with_data": len(reported),
+                    "n_behind": n_behind,
+                    "n_activities": len({a for ind, _ in members for a in ind.activities}),
+                    "mean_progress": sum(progress) / len(progress) if progress else math.nan,
+                    "indicators": tuple(ind.code for ind, _ in members),
+                    "state": state,
+                    "state_label": GAP_LABELS[state],
+                }
+            )
             for ind, fact in members:
-                detail_rows.append({"row": r.code, "row_label": r.label, "col": c.code, "col_label": c.label,
-                                    "indicator": ind.code, "label": fact.get("label") or ind.label,
-                                    **{name: fact.get(name) for name in fact_columns},
-                                    "n_in_window": _count(fact.get("n_in_window"))})
+                detail_rows.append(
+                    {
+                        "row": r.code,
+                        "row_label": r.label,
+                        "col": c.code,
+                        "col_label": c.label,
+                        "indicator": ind.code,
+                        "label": fact.get("label") or ind.label,
+                        **{name: fact.get(name) for name in fact_columns},
+                        "n_in_window": _count(fact.get("n_in_window")),
+                    }
+                )
     detail_columns = ["row", "row_label", "col", "col_label", "indicator", "label", *fact_columns]
     if "n_in_window" not in detail_columns:
         detail_columns.append("n_in_window")
@@ -338,8 +383,9 @@ def _facts(status: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ from the database
 
 
-def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters,
-                     window: tuple[dt.date, dt.date]) -> pd.DataFrame:
+def indicator_status(
+    con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters, window: tuple[dt.date, dt.date]
+) -> pd.DataFrame:
     """The per-indicator status frame from `kpis` (so every page agrees), with the window
     counts, latest comment and source of each indicator added.
 
@@ -349,18 +395,35 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Fil
     scope = value_scope(fw, filters)
     codes = [i.code for i in selected_indicators(fw, filters)]
     status = kpis.indicator_status(
-        con, fw, operators=[filters.operator] if filters.operator else None,
-        zones=scope["zones"], audiences=scope["audiences"], as_of=window[1], codes=codes,
-        submitted=filters.submitted)
-    reported = sql.reported_in_window(con, start=window[0], end=window[1], indicators=codes,
-                                        operator=filters.operator, submitted=filters.submitted, **scope)
+        con,
+        fw,
+        operators=[filters.operator] if filters.operator else None,
+        zones=scope["zones"],
+        audiences=scope["audiences"],
+        as_of=window[1],
+        codes=codes,
+        submitted=filters.submitted,
+    )
+    reported = sql.reported_in_window(
+        con,
+        start=window[0],
+        end=window[1],
+        indicators=codes,
+        operator=filters.operator,
+        submitted=filters.submitted,
+        **scope,
+    )
     status = status.drop(columns=[c for c in ("n_in_window", "comment") if c in status]).merge(
-        reported[["indicator", "n_in_window", "comment"]], on="indicator", how="left")
+        reported[["indicator", "n_in_window", "comment"]], on="indicator", how="left"
+    )
     status["n_in_window"] = status["n_in_window"].fillna(0).astype(int)
-    by_operator = sql.reported_by_operator(con, start=window[0], end=window[1], indicators=codes,
-                                             submitted=filters.submitted, **scope)
-    per_indicator = {code: dict(zip(part["operator"], part["n_in_window"], strict=True))
-                     for code, part in by_operator.groupby("indicator")}
+    by_operator = sql.reported_by_operator(
+        con, start=window[0], end=window[1], indicators=codes, submitted=filters.submitted, **scope
+    )
+    per_indicator = {
+        code: dict(zip(part["operator"], part["n_in_window"], strict=True))
+        for code, part in by_operator.groupby("indicator")
+    }
     status["n_by_operator"] = [per_indicator.get(code, {}) for code in status["indicator"]]
     status["source"] = _sources(con, status)
     return status
@@ -383,15 +446,18 @@ def _sources(con: duckdb.DuckDBPyConnection, status: pd.DataFrame) -> list[str]:
     return out
 
 
-def compute(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters = Filters(),
-            kinds: Iterable[str] = tuple(SPECS)) -> Coverage:
+def compute(
+    con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters = Filters(), kinds: Iterable[str] = tuple(SPECS)
+) -> Coverage:
     """Every matrix (or those of `kinds`) for the filters; the window defaults to the programme."""
     window = filters.window or (fw.calendar.start, fw.calendar.end)
     filters = replace(filters, window=window)
     status = indicator_status(con, fw, filters, window)
     return Coverage(
         matrices={k: matrix(fw, k, status, filters) for k in kinds},
-        filters=filters, window=window, framework_version=fw.version,
+        filters=filters,
+        window=window,
+        framework_version=fw.version,
         last_update=sql.last_data_update(con),
         filter_labels=describe(fw, filters, window),
     )
@@ -400,24 +466,35 @@ def compute(con: duckdb.DuckDBPyConnection, fw: Framework, filters: Filters = Fi
 # ------------------------------------------------------------------ tables for people
 
 TABLE_COLUMNS = {
-    "indicator": "Indicateur", "label": "Libellé", "unit": "Unité", "latest_period": "Dernière période",
-    "latest_value": "Dernière valeur", "target": "Cible", "target_period": "Échéance de la cible",
-    "progress": "Progression", "status_label": "Statut", "n_in_window": "Valeurs sur la période",
-    "source": "Source (opérateurs · dernier envoi)", "comment": "Commentaire",
+    "indicator": "Indicateur",
+    "label": "Libellé",
+    "unit": "Unité",
+    "latest_period": "Dernière période",
+    "latest_value": "Dernière valeur",
+    "target": "Cible",
+    "target_period": "Échéance de la cible",
+    "progress": "Progression",
+    "status_label": "Statut",
+    "n_in_window": "Valeurs sur la période",
+    "source": "Source (opérateurs · dernier envoi)",
+    "comment": "Commentaire",
 }
 
 
 def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     out = detail.copy()
-    out["status_label"] = out["status"].map(kpis.STATUS_LABELS).fillna(kpis.STATUS_LABELS["no_data"]) if "status" in out else ""
+    out["status_label"] = (
+        out["status"].map(kpis.STATUS_LABELS).fillna(kpis.STATUS_LABELS["no_data"]) if "status" in out else ""
+    )
     for name in columns:
         if name not in out:
             out[name] = None
     return out[list(columns)].rename(columns=columns)
 
 
-def cell_table(matrix: Matrix, row: str, col: str,
-               fmt: Callable[[float, int], str] | None = None, calendar=None) -> pd.DataFrame:
+def cell_table(
+    matrix: Matrix, row: str, col: str, fmt: Callable[[float, int], str] | None = None, calendar=None
+) -> pd.DataFrame:
     """The indicators of one cell, one row each, with French headers: what a click shows.
     With `fmt` (e.g. ui.fmt_number) the numbers come back as French text; with `calendar` the
     periods as French labels (« T3 2019 »)."""
@@ -431,8 +508,7 @@ def cell_table(matrix: Matrix, row: str, col: str,
         detail = detail.copy()
         for name in ("latest_value", "target"):
             if name in detail:
-                detail[name] = [fmt(v, 0 if float(v).is_integer() else 1) if pd.notna(v) else "–"
-                                for v in detail[name]]
+                detail[name] = [fmt(v, 0 if float(v).is_integer() else 1) if pd.notna(v) else "–" for v in detail[name]]
         if "progress" in detail:
             detail["progress"] = [f"{fmt(100 * v, 0)}\u00a0%" if pd.notna(v) else "–" for v in detail["progress"]]
     return _table(detail, TABLE_COLUMNS)
@@ -445,7 +521,13 @@ def detail_table(cov: Coverage) -> pd.DataFrame:
         d = m.detail.merge(m.cells[["row", "col", "state_label"]], on=["row", "col"], how="left")
         d.insert(0, "matrix", m.title)
         frames.append(d)
-    columns = {"matrix": "Matrice", "row": "Ligne (code)", "row_label": "Ligne", "col": "Colonne (code)",
-               "col_label": "Colonne", "state_label": "État de la cellule"} | TABLE_COLUMNS
+    columns = {
+        "matrix": "Matrice",
+        "row": "Ligne (code)",
+        "row_label": "Ligne",
+        "col": "Colonne (code)",
+        "col_label": "Colonne",
+        "state_label": "État de la cellule",
+    } | TABLE_COLUMNS
     detail = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
     return _table(detail, columns)

@@ -31,32 +31,50 @@ from ardenne_kpi.reports import importer
 SEED = 20161001
 
 # Gaps the demo shows on purpose (finding them is what the dashboard is for).
-NEVER_REPORTED = "BRD08"          # an indicator no partner ever reported
-LATE_OPERATOR = "RND"             # reports 60 to 110 days after the period's end
-MISSING_LAST_REPORT = "ACW"       # has sent nothing for S11 (Oct. 2021 – March 2022)
+NEVER_REPORTED = "BRD08"  # an indicator no partner ever reported
+LATE_OPERATOR = "RND"  # reports 60 to 110 days after the period's end
+MISSING_LAST_REPORT = "ACW"  # has sent nothing for S11 (Oct. 2021 – March 2022)
 MISSING_PERIOD = "S11"
-USER = "démonstration"     # who the demo's uploads are recorded as made by
+USER = "démonstration"  # who the demo's uploads are recorded as made by
 
 # Seasonal share of a year's tourism flows by quarter (NOTES.md).
 SEASON = {1: 0.18, 2: 0.24, 3: 0.37, 4: 0.21}
 # Overnight stays and visits by zone (NOTES.md).
 ZONE_SHARES = {"BE-LUX": 0.38, "BE-LIE": 0.26, "BE-NAM": 0.18, "FR-08": 0.11, "LU-EIS": 0.07}
 # Tourism flows relative to normal, by quarter (Covid: 2020-Q2 a quarter of 2019, Q4 2020/Q1 2021 ~40 %).
-COVID = {"2020-Q1": 0.85, "2020-Q2": 0.25, "2020-Q3": 0.75, "2020-Q4": 0.4, "2021-Q1": 0.4,
-         "2021-Q2": 0.65, "2021-Q3": 0.95, "2021-Q4": 1.0, "2022-Q1": 1.03}
+COVID = {
+    "2020-Q1": 0.85,
+    "2020-Q2": 0.25,
+    "2020-Q3": 0.75,
+    "2020-Q4": 0.4,
+    "2021-Q1": 0.4,
+    "2021-Q2": 0.65,
+    "2021-Q3": 0.95,
+    "2021-Q4": 1.0,
+    "2022-Q1": 1.03,
+}
 TOURISM_FLOWS = {"CLI08", "ATT04", "ATT06", "ATT09", "PRG01"}
-FAIRS = {"CLI05"}             # fairs cancelled 2020-Q2 .. 2021-Q3
+FAIRS = {"CLI05"}  # fairs cancelled 2020-Q2 .. 2021-Q3
 SEASONAL = {"CLI08", "ATT04", "ATT06", "CLI01", "PRI08"}
 # Sourced points, reproduced exactly: (indicator, period) -> total over operators and zones.
 ANCHORS = {
-    ("GOV01", "S01"): 4, ("GOV01", "S02"): 3, ("GOV01", "S03"): 4, ("GOV01", "S04"): 3,  # 14 committees
-    ("GOV02", "S01"): 1, ("GOV02", "S02"): 0, ("GOV02", "S03"): 1, ("GOV02", "S04"): 1,  # 3 elected committees
-    ("BRD01", "S06"): 600, ("BRD01", "S08"): 700,                                        # members May 2019, June 2020
-    ("CLI14", "S06"): 23000,                                                             # Routard guides
-    ("ATT05", "S11"): 280, ("ATT07", "S11"): 4, ("ATT01", "S09"): 135,
+    ("GOV01", "S01"): 4,
+    ("GOV01", "S02"): 3,
+    ("GOV01", "S03"): 4,
+    ("GOV01", "S04"): 3,  # 14 committees
+    ("GOV02", "S01"): 1,
+    ("GOV02", "S02"): 0,
+    ("GOV02", "S03"): 1,
+    ("GOV02", "S04"): 1,  # 3 elected committees
+    ("BRD01", "S06"): 600,
+    ("BRD01", "S08"): 700,  # members May 2019, June 2020
+    ("CLI14", "S06"): 23000,  # Routard guides
+    ("ATT05", "S11"): 280,
+    ("ATT07", "S11"): 4,
+    ("ATT01", "S09"): 135,
 }
 # The cases a real portfolio shows and the figures must handle (issue 11):
-SEMESTER_REPORTER = ("ATT06", "PNVH")   # counts eco-counter passages by programme semester, not quarter
+SEMESTER_REPORTER = ("ATT06", "PNVH")  # counts eco-counter passages by programme semester, not quarter
 NESTED_AUDIENCE = ("CLI08", "FTLB", "BE-LUX", "NL", 0.3)  # Dutch visitors' stays, already in BE-LUX's total
 NESTED_ZONE = ("CLI13", "FTLB", "BE-LUX", 400)  # its own survey of BE-LUX, inside GEIE's Ardenne-wide one
 # Ratios reported with their components: rooms-nights available per quarter by zone (CLI12),
@@ -209,18 +227,33 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
             by_upload[key] = upload_id
             late = operator == LATE_OPERATOR and quarter.start.year >= 2018
             delay = rng.randint(60, 110) if late else rng.randint(12, 40)
-            uploads.append({
-                "id": upload_id, "file_name": f"rapport_{operator}_{quarter.code}.xlsx", "operator": operator,
-                "period": quarter.code, "uploaded_by": USER,
-                "uploaded_at": dt.datetime.combine(quarter.end + dt.timedelta(days=delay), dt.time(10, 0)),
-            })
-        values.append({
-            "indicator": indicator, "operator": operator, "zone": zone, "audience": audience,
-            "period": period.code, "grain": period.grain, "period_start": period.start, "period_end": period.end,
-            "value": value, "comment": _comment(indicator, operator, period.code), "upload_id": by_upload[key],
-            "numerator": components[0] if components else None,
-            "denominator": components[1] if components else None,
-        })
+            uploads.append(
+                {
+                    "id": upload_id,
+                    "file_name": f"rapport_{operator}_{quarter.code}.xlsx",
+                    "operator": operator,
+                    "period": quarter.code,
+                    "uploaded_by": USER,
+                    "uploaded_at": dt.datetime.combine(quarter.end + dt.timedelta(days=delay), dt.time(10, 0)),
+                }
+            )
+        values.append(
+            {
+                "indicator": indicator,
+                "operator": operator,
+                "zone": zone,
+                "audience": audience,
+                "period": period.code,
+                "grain": period.grain,
+                "period_start": period.start,
+                "period_end": period.end,
+                "value": value,
+                "comment": _comment(indicator, operator, period.code),
+                "upload_id": by_upload[key],
+                "numerator": components[0] if components else None,
+                "denominator": components[1] if components else None,
+            }
+        )
     return pd.DataFrame(uploads), pd.DataFrame(values)
 
 
@@ -275,8 +308,9 @@ def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:
                 value = float(max(now - before, 0) + round(before * CHURN))
         out.append((code, op, zone, aud, period, value))
         if code == NESTED_AUDIENCE[0] and zone == NESTED_AUDIENCE[2]:
-            out.append((code, NESTED_AUDIENCE[1], zone, NESTED_AUDIENCE[3], period,
-                        float(round(value * NESTED_AUDIENCE[4]))))
+            out.append(
+                (code, NESTED_AUDIENCE[1], zone, NESTED_AUDIENCE[3], period, float(round(value * NESTED_AUDIENCE[4])))
+            )
     for (code, op, zone, aud, semester), parts in semesters.items():
         out.append((code, op, zone, aud, semester, float(sum(parts))))
     return out
@@ -308,14 +342,25 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
     # previous report must be in first. DuckDB on one thread: 177 runs of tiny statements.
     with db.single_threaded(con):
         for u in uploads.sort_values(["uploaded_at", "id"]).itertuples(index=False):
-            data = demo_reports.write_report(con, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name),
-                                             written=u.uploaded_at.date())
-            result = importer.import_file(con, data, u.file_name, operator=u.operator, user=USER, framework=fw,
-                                          uploaded_at=u.uploaded_at, isolated=False)
+            data = demo_reports.write_report(
+                con, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name), written=u.uploaded_at.date()
+            )
+            result = importer.import_file(
+                con,
+                data,
+                u.file_name,
+                operator=u.operator,
+                user=USER,
+                framework=fw,
+                uploaded_at=u.uploaded_at,
+                isolated=False,
+            )
             if result.status != "imported":
-                raise DemoError(f"Le rapport de démonstration {u.file_name} n'a pas pu être importé "
-                                f"({'; '.join(i.message for i in result.errors[:3])}). Partez d'une base vide : "
-                                "`python -m ardenne_kpi init --empty --force`.")
+                raise DemoError(
+                    f"Le rapport de démonstration {u.file_name} n'a pas pu être importé "
+                    f"({'; '.join(i.message for i in result.errors[:3])}). Partez d'une base vide : "
+                    "`python -m ardenne_kpi init --empty --force`."
+                )
             written += result.inserted
     db.mark_demo(con)
     return written

@@ -32,17 +32,30 @@ TEXT_NUMBERS, WIDE, PERCENT_CELLS = "text-numbers", "wide", "percent-cells"
 LAYOUTS = {"PNVH": TEXT_NUMBERS, "ADT08": WIDE, "FTPN": PERCENT_CELLS}
 
 
-def write_report(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, quarter: str, values: pd.DataFrame,
-                 scores: pd.DataFrame | None = None, *, written: dt.date | None = None) -> bytes:
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    operator: str,
+    quarter: str,
+    values: pd.DataFrame,
+    scores: pd.DataFrame | None = None,
+    *,
+    written: dt.date | None = None,
+) -> bytes:
     """The .xlsx an operator sends for a quarter: `values` (indicator, zone, audience, period,
     value) in the operator's layout, and its brand-platform `scores` (brand.demo_scores rows)
     when given. `written`: the day the partner filled it in."""
     layout = LAYOUTS.get(operator)
     if layout is None:
-        keyed = {(r.indicator, r.period, r.zone, r.audience):
-                 (r.value, _or_none(getattr(r, "numerator", None)), _or_none(getattr(r, "denominator", None)),
-                  _or_none(getattr(r, "comment", None)))
-                 for r in values.itertuples(index=False)}
+        keyed = {
+            (r.indicator, r.period, r.zone, r.audience): (
+                r.value,
+                _or_none(getattr(r, "numerator", None)),
+                _or_none(getattr(r, "denominator", None)),
+                _or_none(getattr(r, "comment", None)),
+            )
+            for r in values.itertuples(index=False)
+        }
         wb = templates.template_workbook(con, fw, operator, quarter, today=written, values=keyed)
         if scores is not None:
             _brand_sheet(wb.create_sheet(brand.SHEET_NAME), fw, operator, scores)
@@ -91,15 +104,25 @@ def _long(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFram
     for r in values.itertuples(index=False):
         ind = fw.indicator(r.indicator)
         if layout == TEXT_NUMBERS:
-            ws.append([r.indicator, ind.label, _spelled(fw, r.period), fw.label("zones", r.zone),
-                       _french(ind, r.value), _or_none(getattr(r, "comment", None)), "Comptages du parc"])
+            ws.append(
+                [
+                    r.indicator,
+                    ind.label,
+                    _spelled(fw, r.period),
+                    fw.label("zones", r.zone),
+                    _french(ind, r.value),
+                    _or_none(getattr(r, "comment", None)),
+                    "Comptages du parc",
+                ]
+            )
             continue
         value = r.value
         if ind.is_percent:  # an Excel percentage: 45.3 % is stored as 0.453
             value = WriteOnlyCell(ws, round(r.value / 100, 6))
             value.number_format = "0.0%"
-        ws.append([r.indicator, ind.label, r.period, r.zone, r.audience or None, value,
-                   _or_none(getattr(r, "comment", None))])
+        ws.append(
+            [r.indicator, ind.label, r.period, r.zone, r.audience or None, value, _or_none(getattr(r, "comment", None))]
+        )
 
 
 def _wide(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFrame) -> None:

@@ -32,9 +32,7 @@ class FrameworkError(ArdenneError):
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
-        super().__init__(
-            f"Le référentiel contient {len(self.problems)} problème(s) :\n- " + "\n- ".join(self.problems)
-        )
+        super().__init__(f"Le référentiel contient {len(self.problems)} problème(s) :\n- " + "\n- ".join(self.problems))
 
 
 class ReportError(ArdenneError):

@@ -80,9 +80,16 @@ def _matrix_sheet(wb: Workbook, m: Matrix) -> None:
             for j, c in enumerate(m.cols, start=2):
                 state = states.loc[r.code, c.code]
                 value = grid.loc[r.code, c.code]
-                cell = _put(ws, row, j, None if pd.isna(value) else (float(value) if measure == "mean_progress"
-                                                                       else int(value)),
-                            fill=_FILLS[state], font=_INKS[state], alignment=_CENTER, border=_GRID_BORDER)
+                cell = _put(
+                    ws,
+                    row,
+                    j,
+                    None if pd.isna(value) else (float(value) if measure == "mean_progress" else int(value)),
+                    fill=_FILLS[state],
+                    font=_INKS[state],
+                    alignment=_CENTER,
+                    border=_GRID_BORDER,
+                )
                 if measure == "mean_progress":
                     cell.number_format = "0 %"
         row += 2
@@ -135,12 +142,19 @@ def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
     r += 1
     _put(ws, r, 1, "États des cellules", font=_BOLD)
     for state, meaning in (
-        ("not_served", "aucun indicateur du référentiel n'est rattaché à la fois à la ligne et à la colonne : "
-                       "un manque du plan"),
-        ("not_reported", "des indicateurs sont rattachés mais aucun n'a de valeur dans la période : "
-                         "un manque de rapportage"),
-        ("behind", "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible) "
-                   "à la fin de la période, comme sur la page Tendances"),
+        (
+            "not_served",
+            "aucun indicateur du référentiel n'est rattaché à la fois à la ligne et à la colonne : un manque du plan",
+        ),
+        (
+            "not_reported",
+            "des indicateurs sont rattachés mais aucun n'a de valeur dans la période : un manque de rapportage",
+        ),
+        (
+            "behind",
+            "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible) "
+            "à la fin de la période, comme sur la page Tendances",
+        ),
         ("on_track", "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
     ):
         r += 1

@@ -25,19 +25,28 @@ AGGREGATIONS = ("sum", "last", "mean")
 # What a value measures: an operator's own output (outputs of several operators and zones
 # add up) or a measurement of a territory (a zone's figure already holds its sub-zones').
 MEASURES = ("output", "territory")
-MEASURE_LABELS = {"output": "production des opérateurs (s'additionne entre opérateurs et zones)",
-                  "territory": "mesure d'un territoire (une zone contient déjà ses sous-zones)"}
+MEASURE_LABELS = {
+    "output": "production des opérateurs (s'additionne entre opérateurs et zones)",
+    "territory": "mesure d'un territoire (une zone contient déjà ses sous-zones)",
+}
 COMPONENT_AGGREGATIONS = ("sum", "last")
 DIRECTIONS = ("up", "down")
 FREQUENCIES = ("M", "Q", "S", "Y", "B")
-FREQUENCY_LABELS = {"M": "mensuelle", "Q": "trimestrielle", "S": "semestrielle (programme)",
-                    "Y": "annuelle", "B": "bisannuelle"}
+FREQUENCY_LABELS = {
+    "M": "mensuelle",
+    "Q": "trimestrielle",
+    "S": "semestrielle (programme)",
+    "Y": "annuelle",
+    "B": "bisannuelle",
+}
 AGGREGATION_LABELS = {"sum": "somme", "last": "dernière valeur", "mean": "moyenne"}
 DIRECTION_LABELS = {"up": "plus = mieux", "down": "moins = mieux"}
 # Open-data licences a framework may name by their identifier alone (Frictionless `licenses`).
 KNOWN_LICENCES = {
-    "etalab-2.0": ("Licence Ouverte / Open Licence version 2.0",
-                   "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"),
+    "etalab-2.0": (
+        "Licence Ouverte / Open Licence version 2.0",
+        "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    ),
     "CC-BY-4.0": ("Creative Commons Attribution 4.0", "https://creativecommons.org/licenses/by/4.0/"),
     "CC0-1.0": ("Creative Commons Zero v1.0 Universal", "https://creativecommons.org/publicdomain/zero/1.0/"),
     "ODbL-1.0": ("Open Data Commons Open Database License 1.0", "https://opendatacommons.org/licenses/odbl/1-0/"),
@@ -238,10 +247,17 @@ class Framework:
         for ind in self.indicators:
             project = self.by_code["projects"].get(ind.project)
             for op in ind.operators:
-                out.append(declared.get((op, ind.code)) or Obligation(
-                    operator=op, indicator=ind.code, grain=ind.grain,
-                    start=project.start if project is not None else None, first_period="",
-                    deadline_days=self.reporting_deadline_days))
+                out.append(
+                    declared.get((op, ind.code))
+                    or Obligation(
+                        operator=op,
+                        indicator=ind.code,
+                        grain=ind.grain,
+                        start=project.start if project is not None else None,
+                        first_period="",
+                        deadline_days=self.reporting_deadline_days,
+                    )
+                )
         return tuple(out)
 
     @cached_property
@@ -257,10 +273,19 @@ class Framework:
         """Every section as a code → entry mapping, e.g. `fw.by_code["zones"]["FR-08"]`."""
         return {
             name: {e.code: e for e in getattr(self, name)}
-            for name in ("dimensions", "themes", "keys", "brand_elements", "audiences", "zones",
-                         "operators", "projects", "objectives", "indicators")
-        } | {"work_modules": {w.code: w for w in self.work_modules},
-             "activities": {a.code: a for a in self.activities}}
+            for name in (
+                "dimensions",
+                "themes",
+                "keys",
+                "brand_elements",
+                "audiences",
+                "zones",
+                "operators",
+                "projects",
+                "objectives",
+                "indicators",
+            )
+        } | {"work_modules": {w.code: w for w in self.work_modules}, "activities": {a.code: a for a in self.activities}}
 
     @property
     def work_modules(self) -> tuple[WorkModule, ...]:
@@ -384,7 +409,9 @@ def parse_framework(text: str) -> Framework:
         where = f"ligne {mark.line + 1}, colonne {mark.column + 1}" if mark else "fichier"
         raise FrameworkError([f"{where} : syntaxe YAML invalide ({getattr(exc, 'problem', exc)})."]) from exc
     if not isinstance(data, dict) or node is None:
-        raise FrameworkError(["fichier : le référentiel doit être un dictionnaire YAML (sections dimensions, keys, indicators...)."])
+        raise FrameworkError(
+            ["fichier : le référentiel doit être un dictionnaire YAML (sections dimensions, keys, indicators...)."]
+        )
     builder = _Builder(data, _Problems(_line_map(node)))
     framework = builder.build(text)
     if builder.problems.items:
@@ -433,8 +460,9 @@ class _Builder:
                 continue
             code = str(code).strip()
             if code in seen:
-                self.problems.add((path_prefix, i, "code"),
-                                  f"code « {code} » en double (déjà défini en {path_prefix}[{seen[code]}]).")
+                self.problems.add(
+                    (path_prefix, i, "code"), f"code « {code} » en double (déjà défini en {path_prefix}[{seen[code]}])."
+                )
                 continue
             seen[code] = i
             out.append((i, item, code))
@@ -502,7 +530,10 @@ class _Builder:
         cal = self.data.get("calendar") or {}
         sems = cal.get("semesters") if isinstance(cal, dict) else None
         if not sems:
-            self.problems.add(("calendar",), "section « calendar.semesters » manquante : les semestres du programme sont obligatoires.")
+            self.problems.add(
+                ("calendar",),
+                "section « calendar.semesters » manquante : les semestres du programme sont obligatoires.",
+            )
             return Calendar.default()
         try:
             return Calendar.from_framework(sems)
@@ -522,19 +553,26 @@ class _Builder:
 
         dimensions = self._entries("dimensions")
         themes = self._entries("themes")
-        keys = self._entries("keys", Key, theme=lambda it, path: self._required_ref("themes", it, path, "theme", "thème"))
+        keys = self._entries(
+            "keys", Key, theme=lambda it, path: self._required_ref("themes", it, path, "theme", "thème")
+        )
         brand_elements = self._entries("brand_elements", required=False)
         audiences = self._entries("audiences", Audience, parent=lambda it, path: it.get("parent"))
-        zones = self._entries("zones", Zone, parent=lambda it, path: it.get("parent"),
-                              country=lambda it, path: it.get("country"))
+        zones = self._entries(
+            "zones", Zone, parent=lambda it, path: it.get("parent"), country=lambda it, path: it.get("country")
+        )
         for section, items in (("audiences", audiences), ("zones", zones)):
             for i, e in enumerate(items):
                 if e.parent is not None:
                     self._refs(section, e.parent, (section, i, "parent"), "parent")
-        operators = self._entries("operators", Operator, country=lambda it, path: str(it.get("country") or ""),
-                                  role=lambda it, path: str(it.get("role") or ""),
-                                  zones=lambda it, path: self._refs("zones", it.get("zones"), path + ("zones",), "zone"),
-                                  email=lambda it, path: self._email(it.get("email"), path + ("email",)))
+        operators = self._entries(
+            "operators",
+            Operator,
+            country=lambda it, path: str(it.get("country") or ""),
+            role=lambda it, path: str(it.get("role") or ""),
+            zones=lambda it, path: self._refs("zones", it.get("zones"), path + ("zones",), "zone"),
+            email=lambda it, path: self._email(it.get("email"), path + ("email",)),
+        )
         objectives = self._entries("objectives")
         projects = self._projects()
         indicators = self._indicators(calendar)
@@ -543,17 +581,28 @@ class _Builder:
             portfolio=dict(self.data.get("portfolio") or {}),
             calendar=calendar,
             reporting_deadline_days=int(cal_data.get("reporting_deadline_days", 45)),
-            on_track=on_track, at_risk=at_risk,
-            dimensions=dimensions, themes=themes, keys=keys, brand_elements=brand_elements,
-            audiences=audiences, zones=zones, operators=operators, projects=projects,
-            objectives=objectives, indicators=indicators, open_data=self._open_data(indicators),
-            declared_obligations=self._obligations(indicators, projects, calendar,
-                                                   int(cal_data.get("reporting_deadline_days", 45))),
+            on_track=on_track,
+            at_risk=at_risk,
+            dimensions=dimensions,
+            themes=themes,
+            keys=keys,
+            brand_elements=brand_elements,
+            audiences=audiences,
+            zones=zones,
+            operators=operators,
+            projects=projects,
+            objectives=objectives,
+            indicators=indicators,
+            open_data=self._open_data(indicators),
+            declared_obligations=self._obligations(
+                indicators, projects, calendar, int(cal_data.get("reporting_deadline_days", 45))
+            ),
             source_text=text,
         )
 
-    def _obligations(self, indicators: tuple[Indicator, ...], projects: tuple[Project, ...], calendar: Calendar,
-                     deadline_days: int) -> tuple[Obligation, ...]:
+    def _obligations(
+        self, indicators: tuple[Indicator, ...], projects: tuple[Project, ...], calendar: Calendar, deadline_days: int
+    ) -> tuple[Obligation, ...]:
         """The `obligations` section: for an operator, the indicators it reports otherwise than
         by default: {operator, indicators: [...], grain, from: a period, deadline_days}."""
         by_code = {i.code: i for i in indicators}
@@ -565,11 +614,14 @@ class _Builder:
                 self.problems.add(path, "doit être un dictionnaire (operator, indicators, grain, from, deadline_days).")
                 continue
             operator = self._required_ref("operators", item, path, "operator", "opérateur")
-            codes = self._refs("indicators", self._field(item, path, "indicators"), path + ("indicators",),
-                               "indicateur")
+            codes = self._refs(
+                "indicators", self._field(item, path, "indicators"), path + ("indicators",), "indicateur"
+            )
             grain = item.get("grain")
             if grain is not None and grain not in OBLIGATION_GRAINS:
-                self.problems.add(path + ("grain",), f"granularité « {grain} » inconnue : {', '.join(OBLIGATION_GRAINS)}.")
+                self.problems.add(
+                    path + ("grain",), f"granularité « {grain} » inconnue : {', '.join(OBLIGATION_GRAINS)}."
+                )
                 continue
             first = self._period(item["from"], path + ("from",), calendar) if item.get("from") else None
             days = item.get("deadline_days", deadline_days)
@@ -583,17 +635,25 @@ class _Builder:
                 if ind is None:
                     continue
                 if operator not in ind.operators:
-                    self.problems.add(path + ("indicators",), f"{operator} n'est pas un opérateur de {code} : "
-                                      f"ajoutez-le aux opérateurs de l'indicateur, ou retirez cette obligation.")
+                    self.problems.add(
+                        path + ("indicators",),
+                        f"{operator} n'est pas un opérateur de {code} : "
+                        f"ajoutez-le aux opérateurs de l'indicateur, ou retirez cette obligation.",
+                    )
                     continue
                 if (operator, code) in out:
                     self.problems.add(path, f"obligation de {operator} pour {code} déclarée deux fois.")
                     continue
                 project = starts.get(ind.project)
                 out[(operator, code)] = Obligation(
-                    operator=operator, indicator=code, grain=str(grain or ind.grain),
-                    start=first.start if first else project, first_period=first.code if first else "",
-                    deadline_days=days, declared=True)
+                    operator=operator,
+                    indicator=code,
+                    grain=str(grain or ind.grain),
+                    start=first.start if first else project,
+                    first_period=first.code if first else "",
+                    deadline_days=days,
+                    declared=True,
+                )
         return tuple(out.values())
 
     def _open_data(self, indicators: tuple[Indicator, ...]) -> OpenData | None:
@@ -602,9 +662,12 @@ class _Builder:
         public = [i.code for i in indicators if i.public]
         if raw is None:
             if public:
-                self.problems.add((), f"section « open_data » manquante alors que {len(public)} indicateur(s) sont "
-                                      f"publics ({', '.join(public[:5])}{'…' if len(public) > 5 else ''}) : "
-                                      "indiquez au moins la licence des données ouvertes (licence: etalab-2.0).")
+                self.problems.add(
+                    (),
+                    f"section « open_data » manquante alors que {len(public)} indicateur(s) sont "
+                    f"publics ({', '.join(public[:5])}{'…' if len(public) > 5 else ''}) : "
+                    "indiquez au moins la licence des données ouvertes (licence: etalab-2.0).",
+                )
             return None
         path = ("open_data",)
         if not isinstance(raw, dict):
@@ -614,19 +677,29 @@ class _Builder:
         if isinstance(licence, str):
             licence = {"name": licence}
         if not isinstance(licence, dict) or not str(licence.get("name") or "").strip():
-            self.problems.add(path + ("licence",), "licence des données ouvertes manquante : un identifiant "
-                              f"({', '.join(KNOWN_LICENCES)}) ou {{name, title, path}}.")
+            self.problems.add(
+                path + ("licence",),
+                "licence des données ouvertes manquante : un identifiant "
+                f"({', '.join(KNOWN_LICENCES)}) ou {{name, title, path}}.",
+            )
             return None
         name = str(licence["name"]).strip()
         title, address = KNOWN_LICENCES.get(name, ("", ""))
         title = str(licence.get("title") or title).strip()
         address = str(licence.get("path") or address).strip()
         if not title or not address:
-            self.problems.add(path + ("licence",), f"licence « {name} » inconnue : donnez aussi son titre (title) et "
-                              f"l'adresse de son texte (path), ou choisissez {', '.join(KNOWN_LICENCES)}.")
-        return OpenData(title=str(raw.get("title") or "L'Ardenne en chiffres").strip(),
-                        publisher=str(raw.get("publisher") or "").strip(), licence_name=name,
-                        licence_title=title, licence_path=address)
+            self.problems.add(
+                path + ("licence",),
+                f"licence « {name} » inconnue : donnez aussi son titre (title) et "
+                f"l'adresse de son texte (path), ou choisissez {', '.join(KNOWN_LICENCES)}.",
+            )
+        return OpenData(
+            title=str(raw.get("title") or "L'Ardenne en chiffres").strip(),
+            publisher=str(raw.get("publisher") or "").strip(),
+            licence_name=name,
+            licence_title=title,
+            licence_path=address,
+        )
 
     def _public(self, ind: Indicator, item: dict, path: tuple) -> Indicator:
         """The indicator with its publication fields; a public one needs its label and sentence."""
@@ -636,12 +709,16 @@ class _Builder:
             public = False
         label, sentence = (" ".join(str(item.get(k) or "").split()) for k in ("public_label", "public_sentence"))
         if public:
-            for name, value, what in (("public_label", label, "son libellé public (public_label)"),
-                                      ("public_sentence", sentence,
-                                       "sa phrase pour le grand public (public_sentence)")):
+            for name, value, what in (
+                ("public_label", label, "son libellé public (public_label)"),
+                ("public_sentence", sentence, "sa phrase pour le grand public (public_sentence)"),
+            ):
                 if not value:
-                    self.problems.add(path + (name,), f"l'indicateur {ind.code} est public mais il lui manque "
-                                                      f"{what} : complétez-le, ou retirez public: true.")
+                    self.problems.add(
+                        path + (name,),
+                        f"l'indicateur {ind.code} est public mais il lui manque "
+                        f"{what} : complétez-le, ou retirez public: true.",
+                    )
         return replace(ind, public=public, public_label=label, public_sentence=sentence)
 
     def _projects(self) -> tuple[Project, ...]:
@@ -665,19 +742,36 @@ class _Builder:
                     if acode in act_codes:
                         self.problems.add(apath + ("code",), f"code d'activité « {acode} » en double.")
                     act_codes.add(acode)
-                    acts.append(Activity(code=acode, label=str(self._field(act, apath, "label", default=acode)),
-                                         work_module=wcode, project=code))
-                modules.append(WorkModule(code=wcode, label=str(self._field(wm, wpath, "label", default=wcode)),
-                                          project=code, activities=tuple(acts)))
-            projects.append(Project(
-                code=code, label=str(self._field(item, path, "label", default=code)),
-                kind=str(item.get("kind") or "constitutif"),
-                lead=self._refs("operators", item.get("lead"), path + ("lead",), "opérateur")[0] if item.get("lead") else "",
-                partners=self._refs("operators", item.get("partners"), path + ("partners",), "opérateur"),
-                start=self._date(item.get("start"), path + ("start",)),
-                end=self._date(item.get("end"), path + ("end",)),
-                work_modules=tuple(modules),
-            ))
+                    acts.append(
+                        Activity(
+                            code=acode,
+                            label=str(self._field(act, apath, "label", default=acode)),
+                            work_module=wcode,
+                            project=code,
+                        )
+                    )
+                modules.append(
+                    WorkModule(
+                        code=wcode,
+                        label=str(self._field(wm, wpath, "label", default=wcode)),
+                        project=code,
+                        activities=tuple(acts),
+                    )
+                )
+            projects.append(
+                Project(
+                    code=code,
+                    label=str(self._field(item, path, "label", default=code)),
+                    kind=str(item.get("kind") or "constitutif"),
+                    lead=self._refs("operators", item.get("lead"), path + ("lead",), "opérateur")[0]
+                    if item.get("lead")
+                    else "",
+                    partners=self._refs("operators", item.get("partners"), path + ("partners",), "opérateur"),
+                    start=self._date(item.get("start"), path + ("start",)),
+                    end=self._date(item.get("end"), path + ("end",)),
+                    work_modules=tuple(modules),
+                )
+            )
         self.codes["work_modules"] = wm_codes
         self.codes["activities"] = act_codes
         return tuple(projects)
@@ -695,7 +789,9 @@ class _Builder:
         period = self._period(raw["period"], path + ("period",), calendar)
         if value is None or period is None:
             return None
-        return Target(value=value, period=period, kind=str(raw.get("kind") or kind), source=str(raw.get("source") or ""))
+        return Target(
+            value=value, period=period, kind=str(raw.get("kind") or kind), source=str(raw.get("source") or "")
+        )
 
     def _measure_and_ratio(self, ind: Indicator, item: dict, path: tuple) -> Indicator:
         """The indicator with what it measures and, for a ratio, its components (checked)."""
@@ -710,27 +806,43 @@ class _Builder:
         scale = self._number(item.get("ratio_scale", 1), path + ("ratio_scale",)) if numerator else 1.0
         components = str(item.get("components_agg") or "sum")
         if components not in COMPONENT_AGGREGATIONS:
-            self.problems.add(path + ("components_agg",),
-                              f"valeur « {components} » invalide ({' | '.join(COMPONENT_AGGREGATIONS)}).")
+            self.problems.add(
+                path + ("components_agg",), f"valeur « {components} » invalide ({' | '.join(COMPONENT_AGGREGATIONS)})."
+            )
             components = "sum"
         if numerator and ind.agg_time != "mean":
             self.problems.add(path + ("agg_time",), "un ratio se lit comme une moyenne : agg_time doit valoir mean.")
-        return replace(ind, measure=measure, numerator=numerator, denominator=denominator,
-                       ratio_scale=float(scale or 1.0), components_agg=components)
+        return replace(
+            ind,
+            measure=measure,
+            numerator=numerator,
+            denominator=denominator,
+            ratio_scale=float(scale or 1.0),
+            components_agg=components,
+        )
 
     def _indicators(self, calendar: Calendar) -> tuple[Indicator, ...]:
         out = []
         for i, item, code in self._codes("indicators", self._section("indicators"), "indicators"):
             path = ("indicators", i)
+
             def f(name, required=True, default=None, item=item, path=path):
                 return self._field(item, path, name, required, default)
-            for name, allowed in (("direction", DIRECTIONS), ("frequency", FREQUENCIES),
-                                  ("agg_time", AGGREGATIONS), ("agg_space", AGGREGATIONS)):
+
+            for name, allowed in (
+                ("direction", DIRECTIONS),
+                ("frequency", FREQUENCIES),
+                ("agg_time", AGGREGATIONS),
+                ("agg_space", AGGREGATIONS),
+            ):
                 value = f(name)
                 if value is not None and value not in allowed:
                     self.problems.add(path + (name,), f"valeur « {value} » invalide ({' | '.join(allowed)}).")
-            baseline = self._target(item.get("baseline"), path + ("baseline",), calendar, "référence") \
-                if item.get("baseline") is not None else self.problems.add(path, "champ obligatoire « baseline » manquant.")
+            baseline = (
+                self._target(item.get("baseline"), path + ("baseline",), calendar, "référence")
+                if item.get("baseline") is not None
+                else self.problems.add(path, "champ obligatoire « baseline » manquant.")
+            )
             raw_targets = item.get("targets")
             if not raw_targets or not isinstance(raw_targets, list):
                 self.problems.add(path, "champ obligatoire « targets » manquant (au moins une cible datée).")
@@ -745,16 +857,26 @@ class _Builder:
             if wm is not None:
                 self._refs("work_modules", wm, path + ("work_module",), "module de travail")
             ind = Indicator(
-                code=code, label=str(f("label", default=code)), label_en=str(item.get("label_en") or ""),
-                unit=str(f("unit", default="")), direction=str(f("direction", default="up")),
-                frequency=str(f("frequency", default="S")), agg_time=str(f("agg_time", default="sum")),
-                agg_space=str(f("agg_space", default="sum")), type=str(item.get("type") or ""),
+                code=code,
+                label=str(f("label", default=code)),
+                label_en=str(item.get("label_en") or ""),
+                unit=str(f("unit", default="")),
+                direction=str(f("direction", default="up")),
+                frequency=str(f("frequency", default="S")),
+                agg_time=str(f("agg_time", default="sum")),
+                agg_space=str(f("agg_space", default="sum")),
+                type=str(item.get("type") or ""),
                 by_zone=bool(item.get("by_zone", False)),
-                baseline=baseline, targets=tuple(t for t in targets if t is not None),
-                dimensions=dims, keys=keys,
-                objectives=self._refs("objectives", f("objectives", required=False), path + ("objectives",), "objectif"),
+                baseline=baseline,
+                targets=tuple(t for t in targets if t is not None),
+                dimensions=dims,
+                keys=keys,
+                objectives=self._refs(
+                    "objectives", f("objectives", required=False), path + ("objectives",), "objectif"
+                ),
                 audiences=self._refs("audiences", f("audiences", required=False), path + ("audiences",), "public"),
-                project=str(project or ""), work_module=str(wm) if wm else None,
+                project=str(project or ""),
+                work_module=str(wm) if wm else None,
                 activities=self._refs("activities", item.get("activities"), path + ("activities",), "activité"),
                 operators=self._refs("operators", f("operators"), path + ("operators",), "opérateur"),
             )

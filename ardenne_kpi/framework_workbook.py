@@ -31,33 +31,79 @@ SIMPLE_SHEETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "Objectifs": ("objectives", [("code", "code"), ("libellé", "label")]),
     "Publics": ("audiences", [("code", "code"), ("libellé", "label"), ("parent", "parent")]),
     "Zones": ("zones", [("code", "code"), ("libellé", "label"), ("parent", "parent"), ("pays", "country")]),
-    "Opérateurs": ("operators", [("code", "code"), ("libellé", "label"), ("pays", "country"), ("rôle", "role"),
-                                 ("zones", "zones"), ("courriel", "email")]),
+    "Opérateurs": (
+        "operators",
+        [
+            ("code", "code"),
+            ("libellé", "label"),
+            ("pays", "country"),
+            ("rôle", "role"),
+            ("zones", "zones"),
+            ("courriel", "email"),
+        ],
+    ),
 }
 LIST_FIELDS = {"zones", "dimensions", "keys", "objectives", "audiences", "activities", "operators", "partners"}
 INDICATOR_COLUMNS = [
-    ("code", "code"), ("libellé", "label"), ("libellé anglais", "label_en"), ("unité", "unit"),
-    ("sens", "direction"), ("fréquence", "frequency"), ("agrégation temps", "agg_time"),
-    ("agrégation zones", "agg_space"), ("type", "type"), ("par zone", "by_zone"), ("référence", "baseline"),
-    ("cibles", "targets"), ("dimensions", "dimensions"), ("clés", "keys"), ("objectifs", "objectives"),
-    ("publics", "audiences"), ("projet", "project"), ("module de travail", "work_module"),
-    ("activités", "activities"), ("opérateurs", "operators"), ("mesure", "measure"),
-    ("numérateur", "numerator"), ("dénominateur", "denominator"), ("échelle du ratio", "ratio_scale"),
-    ("agrégation des composantes", "components_agg"), ("public", "public"), ("libellé public", "public_label"),
+    ("code", "code"),
+    ("libellé", "label"),
+    ("libellé anglais", "label_en"),
+    ("unité", "unit"),
+    ("sens", "direction"),
+    ("fréquence", "frequency"),
+    ("agrégation temps", "agg_time"),
+    ("agrégation zones", "agg_space"),
+    ("type", "type"),
+    ("par zone", "by_zone"),
+    ("référence", "baseline"),
+    ("cibles", "targets"),
+    ("dimensions", "dimensions"),
+    ("clés", "keys"),
+    ("objectifs", "objectives"),
+    ("publics", "audiences"),
+    ("projet", "project"),
+    ("module de travail", "work_module"),
+    ("activités", "activities"),
+    ("opérateurs", "operators"),
+    ("mesure", "measure"),
+    ("numérateur", "numerator"),
+    ("dénominateur", "denominator"),
+    ("échelle du ratio", "ratio_scale"),
+    ("agrégation des composantes", "components_agg"),
+    ("public", "public"),
+    ("libellé public", "public_label"),
     ("phrase publique", "public_sentence"),
 ]
 BOOLEAN_FIELDS = {"by_zone", "public"}
 # The portal's settings (framework `open_data`) on the "Lisez-moi" sheet: label -> field.
-OPEN_DATA_ROWS = [("Portail : titre", "title"), ("Portail : éditeur", "publisher"),
-                  ("Licence des données ouvertes", "licence_name"), ("Titre de la licence", "licence_title"),
-                  ("Adresse de la licence", "licence_path")]
+OPEN_DATA_ROWS = [
+    ("Portail : titre", "title"),
+    ("Portail : éditeur", "publisher"),
+    ("Licence des données ouvertes", "licence_name"),
+    ("Titre de la licence", "licence_title"),
+    ("Adresse de la licence", "licence_path"),
+]
 # The declared obligations (framework `obligations`), one row per operator × indicator.
-OBLIGATION_COLUMNS = [("opérateur", "operator"), ("indicateurs", "indicators"), ("granularité", "grain"),
-                      ("à partir de", "from"), ("délai (jours)", "deadline_days")]
-PROJECT_COLUMNS = [("projet", "project"), ("type", "kind"), ("chef de file", "lead"), ("partenaires", "partners"),
-                   ("début", "start"), ("fin", "end"), ("libellé projet", "project_label"),
-                   ("module", "work_module"), ("libellé module", "work_module_label"),
-                   ("activité", "activity"), ("libellé activité", "activity_label")]
+OBLIGATION_COLUMNS = [
+    ("opérateur", "operator"),
+    ("indicateurs", "indicators"),
+    ("granularité", "grain"),
+    ("à partir de", "from"),
+    ("délai (jours)", "deadline_days"),
+]
+PROJECT_COLUMNS = [
+    ("projet", "project"),
+    ("type", "kind"),
+    ("chef de file", "lead"),
+    ("partenaires", "partners"),
+    ("début", "start"),
+    ("fin", "end"),
+    ("libellé projet", "project_label"),
+    ("module", "work_module"),
+    ("libellé module", "work_module_label"),
+    ("activité", "activity"),
+    ("libellé activité", "activity_label"),
+]
 
 
 def _cell_text(value: Any) -> Any:
@@ -109,29 +155,47 @@ def to_workbook(fw: Framework) -> bytes:
     for line in (
         ["Référentiel du plan de marketing territorial", fw.portfolio.get("label", "")],
         ["Version", fw.version],
-        ["Les codes sont un contrat", "Les partenaires saisissent ces codes : corrigez les libellés, ajoutez des "
-                                      "codes, ne renommez jamais un code existant."],
+        [
+            "Les codes sont un contrat",
+            "Les partenaires saisissent ces codes : corrigez les libellés, ajoutez des "
+            "codes, ne renommez jamais un code existant.",
+        ],
         ["Listes", "Plusieurs codes séparés par des virgules : K03, K11"],
-        ["Valeurs datées", "valeur @ période (nature, src source), plusieurs cibles séparées par « ; » : "
-                           "600 @ 2019-05 (intermediaire, src S); 800 @ S11 (src A)"],
-        ["Semestres du programme", ", ".join(f"{s.code} = {s.start:%d/%m/%Y}–{s.end:%d/%m/%Y}"
-                                             for s in fw.calendar.semesters)],
+        [
+            "Valeurs datées",
+            "valeur @ période (nature, src source), plusieurs cibles séparées par « ; » : "
+            "600 @ 2019-05 (intermediaire, src S); 800 @ S11 (src A)",
+        ],
+        [
+            "Semestres du programme",
+            ", ".join(f"{s.code} = {s.start:%d/%m/%Y}–{s.end:%d/%m/%Y}" for s in fw.calendar.semesters),
+        ],
         ["Délai de remise (jours)", fw.reporting_deadline_days],
         ["Seuil « en bonne voie »", fw.on_track],
         ["Seuil « à surveiller »", fw.at_risk],
-        ["Obligations", "Feuille Obligations : seulement les exceptions. Par défaut, chaque opérateur d'un "
-                        "indicateur le rapporte à sa fréquence, dès le début du projet, dans le délai ci-dessus. "
-                        "Granularités : " + ", ".join(OBLIGATION_GRAINS) + "."],
-        ["Publics", "Colonne « public » de la feuille Indicateurs : oui = publié sur le portail d'attractivité "
-                    "(libellé public et phrase publique obligatoires), périodes complètes seulement."],
+        [
+            "Obligations",
+            "Feuille Obligations : seulement les exceptions. Par défaut, chaque opérateur d'un "
+            "indicateur le rapporte à sa fréquence, dès le début du projet, dans le délai ci-dessus. "
+            "Granularités : " + ", ".join(OBLIGATION_GRAINS) + ".",
+        ],
+        [
+            "Publics",
+            "Colonne « public » de la feuille Indicateurs : oui = publié sur le portail d'attractivité "
+            "(libellé public et phrase publique obligatoires), périodes complètes seulement.",
+        ],
         *([label, getattr(fw.open_data, f)] for label, f in OPEN_DATA_ROWS if fw.open_data is not None),
     ):
         put_row(readme, line)
     readme.column_dimensions["A"].width = 32
     readme.column_dimensions["B"].width = 120
     for title, (section, columns) in SIMPLE_SHEETS.items():
-        _sheet(wb, title, [h for h, _ in columns],
-               [[getattr(e, f, None) for _, f in columns] for e in getattr(fw, section)])
+        _sheet(
+            wb,
+            title,
+            [h for h, _ in columns],
+            [[getattr(e, f, None) for _, f in columns] for e in getattr(fw, section)],
+        )
     project_rows = []
     for p in fw.projects:
         head = [p.code, p.kind, p.lead, list(p.partners), p.start, p.end, p.label]
@@ -144,8 +208,12 @@ def to_workbook(fw: Framework) -> bytes:
                 project_rows.append(head + [w.code, w.label, a.code, a.label])
     _sheet(wb, "Projets", [h for h, _ in PROJECT_COLUMNS], project_rows)
     _sheet(wb, "Indicateurs", [h for h, _ in INDICATOR_COLUMNS], [_indicator_row(i) for i in fw.indicators])
-    _sheet(wb, "Obligations", [h for h, _ in OBLIGATION_COLUMNS],
-           [[o.operator, o.indicator, o.grain, o.first_period or None, o.deadline_days] for o in fw.declared_obligations])
+    _sheet(
+        wb,
+        "Obligations",
+        [h for h, _ in OBLIGATION_COLUMNS],
+        [[o.operator, o.indicator, o.grain, o.first_period or None, o.deadline_days] for o in fw.declared_obligations],
+    )
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
@@ -200,8 +268,12 @@ def from_workbook(data: bytes, current: Framework) -> str:
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable upload is one French sentence
-        raise FrameworkError([f"classeur illisible ({exc.__class__.__name__}) : envoyez le fichier .xlsx "
-                              "téléchargé depuis cette page, corrigé."]) from exc
+        raise FrameworkError(
+            [
+                f"classeur illisible ({exc.__class__.__name__}) : envoyez le fichier .xlsx "
+                "téléchargé depuis cette page, corrigé."
+            ]
+        ) from exc
     problems: list[str] = []
     base = yaml.safe_load(current.source_text) or {}
     out: dict[str, Any] = {k: base[k] for k in ("version", "portfolio", "calendar", "status_thresholds") if k in base}
@@ -224,10 +296,19 @@ def from_workbook(data: bytes, current: Framework) -> str:
             code = str(row.get("projet") or "").strip()
             if not code:
                 continue
-            p = projects.setdefault(code, {
-                "code": code, "label": row.get("libellé projet"), "kind": row.get("type"), "lead": row.get("chef de file"),
-                "partners": _split(row.get("partenaires")), "start": _iso(row.get("début")), "end": _iso(row.get("fin")),
-                "work_modules": []})
+            p = projects.setdefault(
+                code,
+                {
+                    "code": code,
+                    "label": row.get("libellé projet"),
+                    "kind": row.get("type"),
+                    "lead": row.get("chef de file"),
+                    "partners": _split(row.get("partenaires")),
+                    "start": _iso(row.get("début")),
+                    "end": _iso(row.get("fin")),
+                    "work_modules": [],
+                },
+            )
             wm_code = row.get("module")
             if wm_code:
                 wms = {w["code"]: w for w in p["work_modules"]}
@@ -255,8 +336,11 @@ def from_workbook(data: bytes, current: Framework) -> str:
                 elif f == "baseline":
                     value = _parse_dated(str(value), where, problems)
                 elif f == "targets":
-                    value = [t for t in (_parse_dated(p.strip(), where, problems)
-                                         for p in str(value).split(";") if p.strip()) if t]
+                    value = [
+                        t
+                        for t in (_parse_dated(p.strip(), where, problems) for p in str(value).split(";") if p.strip())
+                        if t
+                    ]
                 item[f] = value
             indicators.append(item)
         out["indicators"] = indicators
@@ -293,10 +377,20 @@ def _open_data(wb) -> dict | None:
     values = {f: str(rows[label]).strip() for label, f in OPEN_DATA_ROWS if rows.get(label) not in (None, "")}
     if not values:
         return None
-    licence = {k: values[f] for k, f in (("name", "licence_name"), ("title", "licence_title"),
-                                         ("path", "licence_path")) if f in values}
-    return {k: v for k, v in (("title", values.get("title")), ("publisher", values.get("publisher")),
-                              ("licence", licence or None)) if v}
+    licence = {
+        k: values[f]
+        for k, f in (("name", "licence_name"), ("title", "licence_title"), ("path", "licence_path"))
+        if f in values
+    }
+    return {
+        k: v
+        for k, v in (
+            ("title", values.get("title")),
+            ("publisher", values.get("publisher")),
+            ("licence", licence or None),
+        )
+        if v
+    }
 
 
 def _iso(value: Any) -> Any:

@@ -23,7 +23,7 @@ class Tile:
 @dataclass(frozen=True)
 class Overview:
     tiles: list[Tile]
-    by_dimension: pd.DataFrame        # dimension, label, status, count (long, for the chart)
+    by_dimension: pd.DataFrame  # dimension, label, status, count (long, for the chart)
     by_dimension_table: pd.DataFrame  # one row per dimension, French headers
     n_values: int
     last_upload: dt.datetime | None
@@ -43,24 +43,41 @@ def overview(con: duckdb.DuckDBPyConnection, fw: Framework, *, submitted: bool =
     cells = fw.served_cells
     n_ind = len(fw.indicators)
     tiles = [
-        Tile(kpis.STATUS_LABELS[s], f"{int(counts.get(s, 0))} / {n_ind}",
-             f"Indicateurs dont le statut est « {kpis.STATUS_LABELS[s]} ».")
+        Tile(
+            kpis.STATUS_LABELS[s],
+            f"{int(counts.get(s, 0))} / {n_ind}",
+            f"Indicateurs dont le statut est « {kpis.STATUS_LABELS[s]} ».",
+        )
         for s in kpis.STATUS_LABELS
     ] + [
-        Tile(f"Rapports {window.code} reçus", fmt_percent(received / expected if expected else None),
-             f"{received} rapports reçus sur {expected} attendus pour {window.label_fr}, dont {late} en retard "
-             f"(délai : {fw.reporting_deadline_days} jours après la fin de la période)."),
-        Tile(f"Rapports {window.code} en retard", str(late),
-             f"Rapports de {window.label_fr} arrivés plus de {fw.reporting_deadline_days} jours après la fin "
-             "de leur période."),
-        Tile("Cellules servies", f"{len(cells)} / {fw.cell_count}",
-             f"Cellules dimension × clé servies par au moins un indicateur ({fmt_percent(len(cells) / fw.cell_count)})."),
+        Tile(
+            f"Rapports {window.code} reçus",
+            fmt_percent(received / expected if expected else None),
+            f"{received} rapports reçus sur {expected} attendus pour {window.label_fr}, dont {late} en retard "
+            f"(délai : {fw.reporting_deadline_days} jours après la fin de la période).",
+        ),
+        Tile(
+            f"Rapports {window.code} en retard",
+            str(late),
+            f"Rapports de {window.label_fr} arrivés plus de {fw.reporting_deadline_days} jours après la fin "
+            "de leur période.",
+        ),
+        Tile(
+            "Cellules servies",
+            f"{len(cells)} / {fw.cell_count}",
+            f"Cellules dimension × clé servies par au moins un indicateur ({fmt_percent(len(cells) / fw.cell_count)}).",
+        ),
     ]
     n_values = db.table_counts(con)["report_values"]
     data_label = f"{last_period_end:%d/%m/%Y}" if last_period_end else "aucune donnée"
-    return Overview(tiles=tiles, by_dimension=dimension_counts(fw, status),
-                    by_dimension_table=dimension_table(fw, status), n_values=n_values,
-                    last_upload=last_upload, data_label=data_label)
+    return Overview(
+        tiles=tiles,
+        by_dimension=dimension_counts(fw, status),
+        by_dimension_table=dimension_table(fw, status),
+        n_values=n_values,
+        last_upload=last_upload,
+        data_label=data_label,
+    )
 
 
 def _dimension_status(fw: Framework, status: pd.DataFrame, dimension: str) -> pd.Series:
@@ -70,8 +87,11 @@ def _dimension_status(fw: Framework, status: pd.DataFrame, dimension: str) -> pd
 
 def dimension_counts(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
     """Indicators of each dimension by status, long (dimension, label, status, status_label, count): the chart."""
-    rows = [(dim.code, dim.label, s, label, int(_dimension_status(fw, status, dim.code).get(s, 0)))
-            for dim in fw.dimensions for s, label in kpis.STATUS_LABELS.items()]
+    rows = [
+        (dim.code, dim.label, s, label, int(_dimension_status(fw, status, dim.code).get(s, 0)))
+        for dim in fw.dimensions
+        for s, label in kpis.STATUS_LABELS.items()
+    ]
     return pd.DataFrame(rows, columns=["dimension", "label", "status", "status_label", "count"])
 
 
@@ -81,11 +101,12 @@ def dimension_table(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for dim in fw.dimensions:
         counts = _dimension_status(fw, status, dim.code)
-        rows.append({
-            "Dimension": dim.label,
-            "Indicateurs": sum(1 for i in fw.indicators if dim.code in i.dimensions),
-            **{label: int(counts.get(s, 0)) for s, label in kpis.STATUS_LABELS.items()},
-            "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in fw.served_cells)} / {len(fw.keys)}",
-        })
+        rows.append(
+            {
+                "Dimension": dim.label,
+                "Indicateurs": sum(1 for i in fw.indicators if dim.code in i.dimensions),
+                **{label: int(counts.get(s, 0)) for s, label in kpis.STATUS_LABELS.items()},
+                "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in fw.served_cells)} / {len(fw.keys)}",
+            }
+        )
     return pd.DataFrame(rows)
-

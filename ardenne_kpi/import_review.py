@@ -15,12 +15,22 @@ from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of
 from ardenne_kpi.reports.model import ERROR, Issue
 
-CHANGE_LABELS = {"nouveau": "nouveau", "modifié": "modifié", "inchangé": "inchangé",
-                 "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)"}
+CHANGE_LABELS = {
+    "nouveau": "nouveau",
+    "modifié": "modifié",
+    "inchangé": "inchangé",
+    "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)",
+}
 # An upload's status (not an indicator's, `kpis.STATUS_LABELS`, nor a report's timeliness, `reporting`),
 # and the coordinator's review of it (`review`).
-UPLOAD_STATUS_LABELS = {"imported": "importé", "rolled_back": "annulé", "demo": "démonstration",
-                        "unchanged": "inchangé", "refused": "refusé", "returned": "renvoyé au partenaire"}
+UPLOAD_STATUS_LABELS = {
+    "imported": "importé",
+    "rolled_back": "annulé",
+    "demo": "démonstration",
+    "unchanged": "inchangé",
+    "refused": "refusé",
+    "returned": "renvoyé au partenaire",
+}
 REVIEW_LABELS = {"validated": "validé", "submitted": "soumis, à valider", "returned": "renvoyé"}
 
 
@@ -54,8 +64,7 @@ def duplicate_sentence(duplicate: dict) -> str:
     """« déjà importé le 26/11/2026 à 10:32 par Marie Dupont (import n° 12) »."""
     who = f" par {duplicate['uploaded_by']}" if duplicate.get("uploaded_by") else ""
     name = f" sous le nom « {duplicate['file_name']} »" if duplicate.get("file_name") else ""
-    return (f"déjà importé le {when_fr(duplicate.get('uploaded_at'))}{who}{name} "
-            f"(import n° {duplicate['upload_id']})")
+    return f"déjà importé le {when_fr(duplicate.get('uploaded_at'))}{who}{name} (import n° {duplicate['upload_id']})"
 
 
 def verdict(result) -> Verdict:
@@ -63,37 +72,62 @@ def verdict(result) -> Verdict:
     name = result.file
     if result.status == "refused":
         n = len(result.errors)
-        return Verdict("error", f"{name} : refusé",
-                       f"{n} erreur(s) à corriger. Rien ne sera enregistré pour ce fichier : corrigez les cellules "
-                       "indiquées (ou téléchargez le fichier annoté), puis déposez-le de nouveau.", False)
-    counts = (f"{fmt_number(result.inserted)} nouvelle(s) valeur(s), {fmt_number(result.updated)} modifiée(s), "
-              f"{fmt_number(result.unchanged)} inchangée(s)")
+        return Verdict(
+            "error",
+            f"{name} : refusé",
+            f"{n} erreur(s) à corriger. Rien ne sera enregistré pour ce fichier : corrigez les cellules "
+            "indiquées (ou téléchargez le fichier annoté), puis déposez-le de nouveau.",
+            False,
+        )
+    counts = (
+        f"{fmt_number(result.inserted)} nouvelle(s) valeur(s), {fmt_number(result.updated)} modifiée(s), "
+        f"{fmt_number(result.unchanged)} inchangée(s)"
+    )
     if result.scores:
         counts += f", {fmt_number(result.scores)} note(s) de plateforme de marque"
     if result.duplicate_of and result.inserted + result.updated + result.scores == 0:
-        return Verdict("info", f"{name} : {duplicate_sentence(result.duplicate_of)}",
-                       "Ce fichier identique a déjà été importé : l'enregistrer de nouveau ne changerait rien.",
-                       False)
+        return Verdict(
+            "info",
+            f"{name} : {duplicate_sentence(result.duplicate_of)}",
+            "Ce fichier identique a déjà été importé : l'enregistrer de nouveau ne changerait rien.",
+            False,
+        )
     if result.duplicate_of:
         replaced = fmt_number(result.updated + result.inserted)
-        return Verdict("warning", f"{name} : {duplicate_sentence(result.duplicate_of)}",
-                       f"Depuis, des imports plus récents ont remplacé {replaced} de ses valeurs ({counts}). "
-                       "L'enregistrer de nouveau les rétablit (lignes « rétabli » de l'aperçu) : vérifiez l'aperçu, "
-                       "puis confirmez avec le bouton Enregistrer.", True)
+        return Verdict(
+            "warning",
+            f"{name} : {duplicate_sentence(result.duplicate_of)}",
+            f"Depuis, des imports plus récents ont remplacé {replaced} de ses valeurs ({counts}). "
+            "L'enregistrer de nouveau les rétablit (lignes « rétabli » de l'aperçu) : vérifiez l'aperçu, "
+            "puis confirmez avec le bouton Enregistrer.",
+            True,
+        )
     if result.inserted + result.updated + result.scores == 0:
-        return Verdict("info", f"{name} : accepté, rien à changer",
-                       f"Toutes les valeurs sont déjà enregistrées ({counts}).", False)
+        return Verdict(
+            "info", f"{name} : accepté, rien à changer", f"Toutes les valeurs sont déjà enregistrées ({counts}).", False
+        )
     warned = f" · {len(result.warnings)} avertissement(s) à lire" if result.warnings else ""
     operator = f" · opérateur {result.operator}" if result.operator else ""
-    return Verdict("warning" if result.warnings else "success", f"{name} : accepté",
-                   f"{counts}{operator}{warned}. Rien n'est encore enregistré : vérifiez l'aperçu, puis "
-                   "confirmez avec le bouton Enregistrer.", True)
+    return Verdict(
+        "warning" if result.warnings else "success",
+        f"{name} : accepté",
+        f"{counts}{operator}{warned}. Rien n'est encore enregistré : vérifiez l'aperçu, puis "
+        "confirmez avec le bouton Enregistrer.",
+        True,
+    )
 
 
 def issues_table(issues: list[Issue]) -> pd.DataFrame:
     """Errors then warnings: Cellule, Feuille, Gravité, Message."""
-    rows = [{"Cellule": i.cell or "–", "Feuille": i.sheet or "–",
-             "Gravité": "Erreur" if i.severity == ERROR else "Avertissement", "Message": i.message} for i in issues]
+    rows = [
+        {
+            "Cellule": i.cell or "–",
+            "Feuille": i.sheet or "–",
+            "Gravité": "Erreur" if i.severity == ERROR else "Avertissement",
+            "Message": i.message,
+        }
+        for i in issues
+    ]
     return pd.DataFrame(rows, columns=["Cellule", "Feuille", "Gravité", "Message"])
 
 
@@ -113,8 +147,18 @@ def _num(value: float) -> str:
 
 
 # Each fact once: « Ancien → nouveau » says both values (a new value has no old one to show).
-PREVIEW_COLUMNS = ["Changement", "Indicateur", "Libellé", "Période", "Zone", "Public", "Ancien → nouveau", "Cellule",
-                   "Feuille", "Opérateur"]
+PREVIEW_COLUMNS = [
+    "Changement",
+    "Indicateur",
+    "Libellé",
+    "Période",
+    "Zone",
+    "Public",
+    "Ancien → nouveau",
+    "Cellule",
+    "Feuille",
+    "Opérateur",
+]
 
 
 def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
@@ -125,49 +169,74 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     df = changes.copy()
     df["_o"] = df["change"].map(order)
     df = df.sort_values(["_o", "indicator", "period", "zone"], kind="stable")
-    detail = [f"{_num(o)} → {_num(n)}" if c in ("modifié", "rétabli") else (_num(n) if c == "nouveau" else "=")
-              for o, n, c in zip(df["old_value"], df["new_value"], df["change"], strict=True)]
-    return pd.DataFrame({
-        "Changement": df["change"].map(CHANGE_LABELS).to_numpy(),
-        "Indicateur": df["indicator"].to_numpy(),
-        "Période": [label_of(p, fw.calendar) for p in df["period"]],
-        "Zone": df["zone"].to_numpy(),
-        "Public": [a or "tous" for a in df["audience"]],
-        "Ancien → nouveau": detail,
-        "Cellule": df["cell"].to_numpy(),
-        "Feuille": df["sheet"].to_numpy(),
-        "Opérateur": df["operator"].to_numpy(),
-        "Libellé": [fw.label("indicators", c) for c in df["indicator"]],
-    }, columns=PREVIEW_COLUMNS)
+    detail = [
+        f"{_num(o)} → {_num(n)}" if c in ("modifié", "rétabli") else (_num(n) if c == "nouveau" else "=")
+        for o, n, c in zip(df["old_value"], df["new_value"], df["change"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "Changement": df["change"].map(CHANGE_LABELS).to_numpy(),
+            "Indicateur": df["indicator"].to_numpy(),
+            "Période": [label_of(p, fw.calendar) for p in df["period"]],
+            "Zone": df["zone"].to_numpy(),
+            "Public": [a or "tous" for a in df["audience"]],
+            "Ancien → nouveau": detail,
+            "Cellule": df["cell"].to_numpy(),
+            "Feuille": df["sheet"].to_numpy(),
+            "Opérateur": df["operator"].to_numpy(),
+            "Libellé": [fw.label("indicators", c) for c in df["indicator"]],
+        },
+        columns=PREVIEW_COLUMNS,
+    )
 
 
 def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
     """The upload history: N°, Fichier, Opérateur, Importé par, Le, Statut, Validation and the counts."""
-    cols = ["N°", "Fichier", "Opérateur", "Importé par", "Le", "Statut", "Validation", "Nouvelles", "Modifiées",
-            "Inchangées", "Avertissements", "Annulé le", "Annulé par", "Motif (période verrouillée)"]
+    cols = [
+        "N°",
+        "Fichier",
+        "Opérateur",
+        "Importé par",
+        "Le",
+        "Statut",
+        "Validation",
+        "Nouvelles",
+        "Modifiées",
+        "Inchangées",
+        "Avertissements",
+        "Annulé le",
+        "Annulé par",
+        "Motif (période verrouillée)",
+    ]
     if uploads is None or uploads.empty:
         return pd.DataFrame(columns=cols)
-    return pd.DataFrame({
-        "N°": uploads["id"].to_numpy(),
-        "Fichier": uploads["file_name"].to_numpy(),
-        "Opérateur": uploads["operator"].fillna("").to_numpy(),
-        "Importé par": uploads["uploaded_by"].fillna("").to_numpy(),
-        "Le": [when_fr(v) for v in uploads["uploaded_at"]],
-        "Statut": [UPLOAD_STATUS_LABELS.get(s, s) for s in uploads["status"]],
-        "Validation": [review_text(r) for r in uploads.to_dict("records")],
-        "Nouvelles": uploads["inserted"].fillna(0).astype(int).to_numpy(),
-        "Modifiées": uploads["updated"].fillna(0).astype(int).to_numpy(),
-        "Inchangées": uploads["unchanged"].fillna(0).astype(int).to_numpy(),
-        "Avertissements": uploads["warnings"].fillna(0).astype(int).to_numpy(),
-        "Annulé le": [when_fr(v) if v is not None and not pd.isna(v) else "" for v in uploads["rolled_back_at"]],
-        "Annulé par": uploads["rolled_back_by"].fillna("").to_numpy(),
-        "Motif (période verrouillée)": _texts(uploads, "lock_reason"),
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            "N°": uploads["id"].to_numpy(),
+            "Fichier": uploads["file_name"].to_numpy(),
+            "Opérateur": uploads["operator"].fillna("").to_numpy(),
+            "Importé par": uploads["uploaded_by"].fillna("").to_numpy(),
+            "Le": [when_fr(v) for v in uploads["uploaded_at"]],
+            "Statut": [UPLOAD_STATUS_LABELS.get(s, s) for s in uploads["status"]],
+            "Validation": [review_text(r) for r in uploads.to_dict("records")],
+            "Nouvelles": uploads["inserted"].fillna(0).astype(int).to_numpy(),
+            "Modifiées": uploads["updated"].fillna(0).astype(int).to_numpy(),
+            "Inchangées": uploads["unchanged"].fillna(0).astype(int).to_numpy(),
+            "Avertissements": uploads["warnings"].fillna(0).astype(int).to_numpy(),
+            "Annulé le": [when_fr(v) if v is not None and not pd.isna(v) else "" for v in uploads["rolled_back_at"]],
+            "Annulé par": uploads["rolled_back_by"].fillna("").to_numpy(),
+            "Motif (période verrouillée)": _texts(uploads, "lock_reason"),
+        },
+        columns=cols,
+    )
 
 
 def _texts(frame: pd.DataFrame, column: str) -> list[str]:
-    return [str(v) if v is not None and not pd.isna(v) else "" for v in frame[column]] if column in frame else \
-        [""] * len(frame)
+    return (
+        [str(v) if v is not None and not pd.isna(v) else "" for v in frame[column]]
+        if column in frame
+        else [""] * len(frame)
+    )
 
 
 def review_text(row: dict) -> str:
@@ -186,16 +255,19 @@ def review_table(waiting: pd.DataFrame) -> pd.DataFrame:
     cols = ["N°", "Fichier", "Opérateur", "Importé par", "Le", "Valeurs", "Validation", "Message de la coordination"]
     if waiting is None or waiting.empty:
         return pd.DataFrame(columns=cols)
-    return pd.DataFrame({
-        "N°": waiting["id"].to_numpy(),
-        "Fichier": waiting["file_name"].to_numpy(),
-        "Opérateur": waiting["operator"].fillna("").to_numpy(),
-        "Importé par": waiting["uploaded_by"].fillna("").to_numpy(),
-        "Le": [when_fr(v) for v in waiting["uploaded_at"]],
-        "Valeurs": [fmt_number(int(n)) for n in waiting["n_values"]],
-        "Validation": [review_text(r) for r in waiting.to_dict("records")],
-        "Message de la coordination": _texts(waiting, "review_message"),
-    }, columns=cols)
+    return pd.DataFrame(
+        {
+            "N°": waiting["id"].to_numpy(),
+            "Fichier": waiting["file_name"].to_numpy(),
+            "Opérateur": waiting["operator"].fillna("").to_numpy(),
+            "Importé par": waiting["uploaded_by"].fillna("").to_numpy(),
+            "Le": [when_fr(v) for v in waiting["uploaded_at"]],
+            "Valeurs": [fmt_number(int(n)) for n in waiting["n_values"]],
+            "Validation": [review_text(r) for r in waiting.to_dict("records")],
+            "Message de la coordination": _texts(waiting, "review_message"),
+        },
+        columns=cols,
+    )
 
 
 def upload_at(uploads: pd.DataFrame, index: object) -> pd.Series:
@@ -213,8 +285,10 @@ def upload_choice(row: pd.Series) -> str:
 def pending_choice(row: dict) -> str:
     """One line per upload waiting for validation, for a select box."""
     who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
-    return (f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · "
-            f"{when_fr(row['uploaded_at'])}{who} · {fmt_number(int(row['n_values']))} valeur(s)")
+    return (
+        f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · "
+        f"{when_fr(row['uploaded_at'])}{who} · {fmt_number(int(row['n_values']))} valeur(s)"
+    )
 
 
 def rollback_table(plan: pd.DataFrame, fw: Framework | None = None) -> pd.DataFrame:
@@ -222,24 +296,33 @@ def rollback_table(plan: pd.DataFrame, fw: Framework | None = None) -> pd.DataFr
     cols = ["Indicateur", "Opérateur", "Zone", "Public", "Période", "Valeur actuelle", "Après annulation"]
     if plan is None or plan.empty:
         return pd.DataFrame(columns=cols)
-    after = [f"{_num(v)} (import n° {int(u)})" if not pd.isna(v) else "retirée (plus de valeur)"
-             for v, u in zip(plan["restored_value"], plan["restored_upload"], strict=True)]
-    return pd.DataFrame({
-        "Indicateur": plan["indicator"].to_numpy(), "Opérateur": plan["operator"].to_numpy(),
-        "Zone": plan["zone"].to_numpy(), "Public": [a or "tous" for a in plan["audience"]],
-        "Période": [label_of(p, fw.calendar) for p in plan["period"]] if fw else plan["period"].to_numpy(),
-        "Valeur actuelle": [_num(v) for v in plan["current_value"]],
-        "Après annulation": after,
-    }, columns=cols)
+    after = [
+        f"{_num(v)} (import n° {int(u)})" if not pd.isna(v) else "retirée (plus de valeur)"
+        for v, u in zip(plan["restored_value"], plan["restored_upload"], strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "Indicateur": plan["indicator"].to_numpy(),
+            "Opérateur": plan["operator"].to_numpy(),
+            "Zone": plan["zone"].to_numpy(),
+            "Public": [a or "tous" for a in plan["audience"]],
+            "Période": [label_of(p, fw.calendar) for p in plan["period"]] if fw else plan["period"].to_numpy(),
+            "Valeur actuelle": [_num(v) for v in plan["current_value"]],
+            "Après annulation": after,
+        },
+        columns=cols,
+    )
 
 
 def rollback_sentence(upload: pd.Series, plan: pd.DataFrame) -> str:
     """« Annuler l'import n° 12 (rapport.xlsx) : 20 valeur(s) cesseront de compter, dont 3 … »."""
     restored = int(plan["restored_value"].notna().sum()) if not plan.empty else 0
     withdrawn = len(plan) - restored
-    return (f"Annuler l'import n° {upload['id']} ({upload['file_name']}) : {len(plan)} valeur(s) cesseront de compter. "
-            f"{restored} retrouveront la valeur d'un import précédent, {withdrawn} n'auront plus de valeur. "
-            "Le fichier et son historique restent conservés ; l'annulation elle-même est enregistrée.")
+    return (
+        f"Annuler l'import n° {upload['id']} ({upload['file_name']}) : {len(plan)} valeur(s) cesseront de compter. "
+        f"{restored} retrouveront la valeur d'un import précédent, {withdrawn} n'auront plus de valeur. "
+        "Le fichier et son historique restent conservés ; l'annulation elle-même est enregistrée."
+    )
 
 
 @dataclass(frozen=True)
@@ -254,15 +337,27 @@ class ReviewView:
 
 def review_view(waiting: pd.DataFrame) -> ReviewView:
     records = waiting.to_dict("records")
-    return ReviewView(table=review_table(waiting),
-                      pending={int(r["id"]): r for r in records if r["review"] == "submitted"},
-                      returned=[r for r in records if r["review"] == "returned"])
+    return ReviewView(
+        table=review_table(waiting),
+        pending={int(r["id"]): r for r in records if r["review"] == "submitted"},
+        returned=[r for r in records if r["review"] == "returned"],
+    )
 
 
 def validation_table(diff: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """What validating an upload changes, value by value (review.what_validation_changes)."""
-    cols = ["Indicateur", "Libellé", "Zone", "Public", "Période", "Validé aujourd'hui", "Soumis", "Changement",
-            "Cellule", "Commentaire"]
+    cols = [
+        "Indicateur",
+        "Libellé",
+        "Zone",
+        "Public",
+        "Période",
+        "Validé aujourd'hui",
+        "Soumis",
+        "Changement",
+        "Cellule",
+        "Commentaire",
+    ]
     if diff is None or diff.empty:
         return pd.DataFrame(columns=cols)
 
@@ -271,25 +366,33 @@ def validation_table(diff: pd.DataFrame, fw: Framework) -> pd.DataFrame:
             return "nouveau"
         return "inchangé" if abs(old - new) <= 1e-9 * max(abs(new), 1) else "modifié"
 
-    return pd.DataFrame({
-        "Indicateur": diff["indicator"].to_numpy(),
-        "Libellé": [fw.label("indicators", c) for c in diff["indicator"]],
-        "Zone": diff["zone"].to_numpy(),
-        "Public": diff["audience"].replace("", "tous").to_numpy(),
-        "Période": [label_of(p, fw.calendar) for p in diff["period"]],
-        "Validé aujourd'hui": ["–" if pd.isna(v) else fmt_number(v) for v in diff["validated"]],
-        "Soumis": [fmt_number(v) for v in diff["submitted"]],
-        "Changement": [change(o, n) for o, n in zip(diff["validated"], diff["submitted"], strict=True)],
-        "Cellule": [f"{s} {c}".strip() for s, c in zip(diff["sheet"].fillna(""), diff["cell"].fillna(""), strict=True)],
-        "Commentaire": diff["comment"].fillna("").to_numpy(),
-    }, columns=cols).sort_values("Changement", key=lambda s: s.map({"modifié": 0, "nouveau": 1, "inchangé": 2}),
-                                 kind="stable", ignore_index=True)
+    return pd.DataFrame(
+        {
+            "Indicateur": diff["indicator"].to_numpy(),
+            "Libellé": [fw.label("indicators", c) for c in diff["indicator"]],
+            "Zone": diff["zone"].to_numpy(),
+            "Public": diff["audience"].replace("", "tous").to_numpy(),
+            "Période": [label_of(p, fw.calendar) for p in diff["period"]],
+            "Validé aujourd'hui": ["–" if pd.isna(v) else fmt_number(v) for v in diff["validated"]],
+            "Soumis": [fmt_number(v) for v in diff["submitted"]],
+            "Changement": [change(o, n) for o, n in zip(diff["validated"], diff["submitted"], strict=True)],
+            "Cellule": [
+                f"{s} {c}".strip() for s, c in zip(diff["sheet"].fillna(""), diff["cell"].fillna(""), strict=True)
+            ],
+            "Commentaire": diff["comment"].fillna("").to_numpy(),
+        },
+        columns=cols,
+    ).sort_values(
+        "Changement", key=lambda s: s.map({"modifié": 0, "nouveau": 1, "inchangé": 2}), kind="stable", ignore_index=True
+    )
 
 
 def landed_sentence(review: str) -> str:
     """What the page says after a commit: where the new values show."""
     if review == "submitted":
-        return ("Import soumis à la coordination : il comptera dans les chiffres validés (tableaux de bord, dossier du "
-                "comité) dès qu'elle l'aura validé. Les tableaux de bord le montrent déjà avec « Inclure les chiffres "
-                "soumis ».")
+        return (
+            "Import soumis à la coordination : il comptera dans les chiffres validés (tableaux de bord, dossier du "
+            "comité) dès qu'elle l'aura validé. Les tableaux de bord le montrent déjà avec « Inclure les chiffres "
+            "soumis »."
+        )
     return "Les autres pages affichent déjà ces valeurs. L'historique ci-dessous permet d'annuler un import."

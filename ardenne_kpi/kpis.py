@@ -36,34 +36,94 @@ from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
 from ardenne_kpi.periods import Period, label_of, period_from_code, periods_between, subperiods
 
-STATUS_LABELS = {"on_track": "En bonne voie", "at_risk": "À surveiller", "off_track": "En retard",
-                 "no_data": "Sans données"}
+STATUS_LABELS = {
+    "on_track": "En bonne voie",
+    "at_risk": "À surveiller",
+    "off_track": "En retard",
+    "no_data": "Sans données",
+}
 # Okabe–Ito palette: distinguishable with every common colour-vision deficiency; the page
 # always prints the label beside the colour too.
 STATUS_COLORS = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55E00", "no_data": "#8C8C8C"}
 STATUS_SYMBOLS = {"on_track": "●", "at_risk": "▲", "off_track": "■", "no_data": "○"}
 STATUS_ORDER = ("off_track", "at_risk", "on_track", "no_data")
 
-GRAIN_LABELS = {"quarter": "Trimestre", "semester": "Semestre civil",
-                "programme-semester": "Semestre du programme (Interreg)", "year": "Année civile",
-                "programme-year": "Année du programme (oct.–sept.)"}
+GRAIN_LABELS = {
+    "quarter": "Trimestre",
+    "semester": "Semestre civil",
+    "programme-semester": "Semestre du programme (Interreg)",
+    "year": "Année civile",
+    "programme-year": "Année du programme (oct.–sept.)",
+}
 BY_LABELS = {"zone": "Zone", "operator": "Opérateur", "audience": "Public"}
 # How coarse a grain is; programme and calendar semesters are equally coarse but do not nest.
-_GRAIN_RANK = {"month": 0, "quarter": 1, "semester": 2, "programme-semester": 2, "year": 3, "programme-year": 3,
-               "range": 4}
+_GRAIN_RANK = {
+    "month": 0,
+    "quarter": 1,
+    "semester": 2,
+    "programme-semester": 2,
+    "year": 3,
+    "programme-year": 3,
+    "range": 4,
+}
 # The grain of the other calendar with the same length: programme semesters never make a
 # calendar year, so an indicator reported by programme semester is shown by programme year.
-_TWIN_GRAIN = {"semester": "programme-semester", "programme-semester": "semester", "year": "programme-year",
-               "programme-year": "year"}
+_TWIN_GRAIN = {
+    "semester": "programme-semester",
+    "programme-semester": "semester",
+    "year": "programme-year",
+    "programme-year": "year",
+}
 
-INDICATOR_STATUS_COLUMNS = ["indicator", "label", "unit", "latest_period", "latest_value", "baseline", "target",
-                           "target_period", "expected", "progress", "status", "n_values", "operators", "last_upload_id",
-                           "complete", "pace", "note"]
-AGGREGATE_COLUMNS = ["period", "period_start", "period_end", "value", "complete", "cumulative", "note",
-                     "label", "n_values"]
-LINEAGE_COLUMNS = ["operator", "zone", "audience", "period", "value", "numerator", "denominator", "upload_id",
-                   "file_name", "uploaded_by", "uploaded_at", "sheet", "cell", "stored_path", "comment", "counted",
-                   "reason"]
+INDICATOR_STATUS_COLUMNS = [
+    "indicator",
+    "label",
+    "unit",
+    "latest_period",
+    "latest_value",
+    "baseline",
+    "target",
+    "target_period",
+    "expected",
+    "progress",
+    "status",
+    "n_values",
+    "operators",
+    "last_upload_id",
+    "complete",
+    "pace",
+    "note",
+]
+AGGREGATE_COLUMNS = [
+    "period",
+    "period_start",
+    "period_end",
+    "value",
+    "complete",
+    "cumulative",
+    "note",
+    "label",
+    "n_values",
+]
+LINEAGE_COLUMNS = [
+    "operator",
+    "zone",
+    "audience",
+    "period",
+    "value",
+    "numerator",
+    "denominator",
+    "upload_id",
+    "file_name",
+    "uploaded_by",
+    "uploaded_at",
+    "sheet",
+    "cell",
+    "stored_path",
+    "comment",
+    "counted",
+    "reason",
+]
 
 
 # ------------------------------------------------------------------ filters and grains
@@ -74,15 +134,27 @@ def _descendants(fw: Framework, section: str, codes: Iterable[str] | None) -> li
     return None if codes is None else sorted(fw.descendants(section, codes))
 
 
-def _filter(fw: Framework, codes: Sequence[str] | None, operators=None, zones=None, audiences=None,
-            as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None,
-            submitted: bool = False) -> sql.ValueFilter:
+def _filter(
+    fw: Framework,
+    codes: Sequence[str] | None,
+    operators=None,
+    zones=None,
+    audiences=None,
+    as_of: dt.date | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
+    submitted: bool = False,
+) -> sql.ValueFilter:
     """Which values count. Validated ones only unless `submitted`: then what partners
     submitted and the coordinator has not reviewed yet counts too (the pages' toggle)."""
-    return sql.ValueFilter(indicators=None if codes is None else list(codes),
-                           operators=None if operators is None else list(operators),
-                           zones=_descendants(fw, "zones", zones), audiences=_descendants(fw, "audiences", audiences),
-                           as_of=as_of, window=window, submitted=submitted)
+    return sql.ValueFilter(
+        indicators=None if codes is None else list(codes),
+        operators=None if operators is None else list(operators),
+        zones=_descendants(fw, "zones", zones),
+        audiences=_descendants(fw, "audiences", audiences),
+        as_of=as_of,
+        window=window,
+        submitted=submitted,
+    )
 
 
 def display_grain(ind: Indicator, grain: str) -> str:
@@ -107,8 +179,10 @@ def display_grain_reason(ind: Indicator, grain: str) -> str:
     if shown == ind.grain:
         return f"Cet indicateur est déclaré par {GRAIN_LABELS[shown].lower()} : il est montré à ce rythme."
     own = GRAIN_LABELS.get(ind.grain, ind.grain).lower()
-    return (f"Cet indicateur est déclaré par {own}, qui ne forme pas une {GRAIN_LABELS[grain].lower()} "
-            f"(jamais réparti au prorata) : il est montré par {GRAIN_LABELS[shown].lower()}.")
+    return (
+        f"Cet indicateur est déclaré par {own}, qui ne forme pas une {GRAIN_LABELS[grain].lower()} "
+        f"(jamais réparti au prorata) : il est montré par {GRAIN_LABELS[shown].lower()}."
+    )
 
 
 def _tiles(fine: str, coarse: str) -> bool:
@@ -129,9 +203,16 @@ def evaluation_grain(ind: Indicator) -> str:
     return grain if grain in GRAIN_LABELS else ind.grain
 
 
-def select_indicators(fw: Framework, *, dimension: str | None = None, key: str | None = None,
-                      objective: str | None = None, project: str | None = None, operator: str | None = None,
-                      audience: str | None = None) -> list[str]:
+def select_indicators(
+    fw: Framework,
+    *,
+    dimension: str | None = None,
+    key: str | None = None,
+    objective: str | None = None,
+    project: str | None = None,
+    operator: str | None = None,
+    audience: str | None = None,
+) -> list[str]:
     """Codes of the indicators mapped (in the framework) to every given code, in framework order.
 
     An audience includes its sub-audiences (VIS covers NL, FR...).
@@ -206,10 +287,33 @@ def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
     rows = []
     for code in codes:
         ind = fw.indicator(code)
-        rows.append((code, ind.agg_time, ind.agg_space, ind.is_territory, ind.is_ratio,
-                     float(ind.ratio_scale), ind.components_agg, list(ind.operators), ind.frequency == "B"))
-    return pd.DataFrame(rows, columns=["indicator", "agg_time", "agg_space", "territory", "ratio", "scale",
-                                       "components_agg", "responsible", "sparse"])
+        rows.append(
+            (
+                code,
+                ind.agg_time,
+                ind.agg_space,
+                ind.is_territory,
+                ind.is_ratio,
+                float(ind.ratio_scale),
+                ind.components_agg,
+                list(ind.operators),
+                ind.frequency == "B",
+            )
+        )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "indicator",
+            "agg_time",
+            "agg_space",
+            "territory",
+            "ratio",
+            "scale",
+            "components_agg",
+            "responsible",
+            "sparse",
+        ],
+    )
 
 
 def _covers(fw: Framework, section: str) -> pd.DataFrame:
@@ -225,12 +329,19 @@ def _declared_obligations(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
     """The obligations the framework declares for these indicators (indicator, operator,
     grain, start): a series of such an operator is due at that grain, from that day."""
     wanted = set(codes)
-    rows = [(o.indicator, o.operator, o.grain, pd.Timestamp(o.start) if o.start else pd.NaT)
-            for o in fw.declared_obligations if o.indicator in wanted]
-    return pd.DataFrame({"indicator": pd.Series([r[0] for r in rows], dtype=object),
-                         "operator": pd.Series([r[1] for r in rows], dtype=object),
-                         "grain": pd.Series([r[2] for r in rows], dtype=object),
-                         "start": pd.Series([r[3] for r in rows], dtype="datetime64[ns]")})
+    rows = [
+        (o.indicator, o.operator, o.grain, pd.Timestamp(o.start) if o.start else pd.NaT)
+        for o in fw.declared_obligations
+        if o.indicator in wanted
+    ]
+    return pd.DataFrame(
+        {
+            "indicator": pd.Series([r[0] for r in rows], dtype=object),
+            "operator": pd.Series([r[1] for r in rows], dtype=object),
+            "grain": pd.Series([r[2] for r in rows], dtype=object),
+            "start": pd.Series([r[3] for r in rows], dtype="datetime64[ns]"),
+        }
+    )
 
 
 def _root_zone(fw: Framework) -> str | None:
@@ -243,20 +354,27 @@ def _root_zone(fw: Framework) -> str | None:
 
 def rule_text(ind: Indicator) -> str:
     """In French, how a figure of `ind` is built: over time, across series, and what it measures."""
-    over_time = {"sum": "somme des périodes", "last": "dernière valeur de la période",
-                 "mean": "moyenne des périodes"}[ind.agg_time]
+    over_time = {"sum": "somme des périodes", "last": "dernière valeur de la période", "mean": "moyenne des périodes"}[
+        ind.agg_time
+    ]
     if ind.is_ratio:
         scale = f" × {ind.ratio_scale:g}" if ind.ratio_scale != 1 else ""
-        parts = [f"ratio des agrégats : Σ {ind.numerator} / Σ {ind.denominator}{scale}"
-                 + (" (dernières valeurs)" if ind.components_agg == "last" else "")]
+        parts = [
+            f"ratio des agrégats : Σ {ind.numerator} / Σ {ind.denominator}{scale}"
+            + (" (dernières valeurs)" if ind.components_agg == "last" else "")
+        ]
     elif ind.agg_time == "mean" or ind.agg_space == "mean":
         parts = [over_time, "moyenne non pondérée des séries (aucune composante déclarée)"]
     else:
-        across = {"sum": "somme des séries", "last": "dernière valeur des séries",
-                  "mean": "moyenne des séries"}[ind.agg_space]
+        across = {"sum": "somme des séries", "last": "dernière valeur des séries", "mean": "moyenne des séries"}[
+            ind.agg_space
+        ]
         parts = [over_time, across]
-    parts.append("mesure d'un territoire : une zone contient ses sous-zones, jamais additionnées"
-                 if ind.is_territory else "production des opérateurs : s'additionne entre opérateurs et zones")
+    parts.append(
+        "mesure d'un territoire : une zone contient ses sous-zones, jamais additionnées"
+        if ind.is_territory
+        else "production des opérateurs : s'additionne entre opérateurs et zones"
+    )
     text = " ; ".join(parts)
     return text[0].upper() + text[1:] + "."
 
@@ -290,35 +408,48 @@ def _note(row: dict, placed: dict, calendar) -> str:
         parts.append("Aucune valeur calculable pour cette période (non déclaré ≠ zéro).")
     n_missing = int(row.get("n_missing") or 0)
     if n_missing:
-        missing = [_missing_text(item, row, calendar) for item in
-                   list(row.get("missing") if row.get("missing") is not None else [])]
+        missing = [
+            _missing_text(item, row, calendar)
+            for item in list(row.get("missing") if row.get("missing") is not None else [])
+        ]
         more = n_missing - len(missing)
         text = "; ".join(missing) + (f" ; et {more} autre(s) série(s) attendue(s)" if more > 0 else "")
         parts.append(f"Valeur partielle, sans progression ni statut : {text}.")
     if int(row.get("n_overlap") or 0):
-        parts.append(f"{_named(row['overlap'], int(row['n_overlap']))} : période et sous-périodes déclarées "
-                     "toutes deux, seule la déclaration couvrant le plus de jours compte (jamais les deux).")
+        parts.append(
+            f"{_named(row['overlap'], int(row['n_overlap']))} : période et sous-périodes déclarées "
+            "toutes deux, seule la déclaration couvrant le plus de jours compte (jamais les deux)."
+        )
     if int(row.get("n_nested") or 0):
-        parts.append(f"Mesure d'un territoire : {_named(row['nested'], int(row['n_nested']))} "
-                     "déjà compris dans la zone plus large déclarée, non additionné.")
+        parts.append(
+            f"Mesure d'un territoire : {_named(row['nested'], int(row['n_nested']))} "
+            "déjà compris dans la zone plus large déclarée, non additionné."
+        )
     if int(row.get("n_bare") or 0) and not row.get("weighted"):
         parts.append(f"Moyenne non pondérée : {int(row['n_bare'])} valeur(s) sans numérateur ni dénominateur.")
     untiled = placed.get("untiled", [])
     if untiled:
         if placed["grain"] == "year" and {grain for _, grain in untiled} == {"programme-semester"}:
-            parts.append("Année civile non calculable : rapporté par semestre du programme "
-                         "(voir l'année du programme).")
+            parts.append(
+                "Année civile non calculable : rapporté par semestre du programme (voir l'année du programme)."
+            )
         else:
-            parts.append(f"Non compté : {_join_codes(code for code, _ in untiled)} ne découpe pas exactement la période "
-                         "(jamais réparti au prorata).")
+            parts.append(
+                f"Non compté : {_join_codes(code for code, _ in untiled)} ne découpe pas exactement la période "
+                "(jamais réparti au prorata)."
+            )
     if placed.get("straddles"):
         many = len(set(placed["straddles"])) > 1
-        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(placed['straddles'])} "
-                     f"{'chevauchent' if many else 'chevauche'} la limite de la période (jamais réparti au prorata).")
+        parts.append(
+            f"Non compté{'s' if many else ''} : {_join_codes(placed['straddles'])} "
+            f"{'chevauchent' if many else 'chevauche'} la limite de la période (jamais réparti au prorata)."
+        )
     if placed.get("longer"):
         many = len(set(placed["longer"])) > 1
-        parts.append(f"Non compté{'s' if many else ''} : {_join_codes(placed['longer'])} "
-                     f"{'couvrent' if many else 'couvre'} une période plus longue (jamais réparti).")
+        parts.append(
+            f"Non compté{'s' if many else ''} : {_join_codes(placed['longer'])} "
+            f"{'couvrent' if many else 'couvre'} une période plus longue (jamais réparti)."
+        )
     return " ".join(parts)
 
 
@@ -404,12 +535,18 @@ def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> d
     else:
         base = {"sum": total, "mean": total / n_sub, "last": last[0]["s"] if last else float("nan")}[ind.agg_time]
         value = base if ind.agg_space == "sum" else base / series
-    return {"value": value, "n_values": sum(int(r["n"]) for r in records), "n_series": series,
-            "n_bare": bare if ind.is_ratio else 0, "weighted": ind.is_ratio and not bare}
+    return {
+        "value": value,
+        "n_values": sum(int(r["n"]) for r in records),
+        "n_series": series,
+        "n_bare": bare if ind.is_ratio else 0,
+        "weighted": ind.is_ratio and not bare,
+    }
 
 
-def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter,
-                    by: str | None = None) -> pd.DataFrame:
+def _aggregate_many(
+    con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter, by: str | None = None
+) -> pd.DataFrame:
     """Aggregated rows for several indicators, each at its own grain.
 
     Each series (operator × zone × audience) is rolled up on its own to the period, from
@@ -427,8 +564,10 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
     stored = stored[stored["indicator"].isin(list(grains))]
     if stored.empty:
         return empty
-    stored = stored.assign(period_start=pd.to_datetime(stored["period_start"]).dt.date,
-                           period_end=pd.to_datetime(stored["period_end"]).dt.date)
+    stored = stored.assign(
+        period_start=pd.to_datetime(stored["period_start"]).dt.date,
+        period_end=pd.to_datetime(stored["period_end"]).dt.date,
+    )
     placement, targets, notes = _placement(fw, grains, stored)
     found: dict[tuple, dict] = {}
     slow = []
@@ -452,19 +591,34 @@ def _aggregate_many(con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[
         periods = pd.DataFrame(targets, columns=["indicator", "grp", "p_code", "p_start", "p_end", "label", "tiling"])
         # The per-series pass reads the values of these indicators alone.
         figures = sql.series_rollup(
-            con, dataclasses.replace(flt, indicators=sorted({s[0] for s in slow})), by, _rules(fw, grains),
+            con,
+            dataclasses.replace(flt, indicators=sorted({s[0] for s in slow})),
+            by,
+            _rules(fw, grains),
             pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
             periods[["indicator", "grp", "p_code", "p_end", "tiling"]],
-            pd.DataFrame(slow, columns=["indicator", "grp", "p_code", "top_only"]), _covers(fw, "zones"),
-            _covers(fw, "audiences"), declared, root)
+            pd.DataFrame(slow, columns=["indicator", "grp", "p_code", "top_only"]),
+            _covers(fw, "zones"),
+            _covers(fw, "audiences"),
+            declared,
+            root,
+        )
         found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
         fig = found.get((code, grp, p_code), {})
         value = fig.get("value")
         value = float("nan") if value is None or pd.isna(value) else float(value)
-        row = {"indicator": code, "grp": grp, "period": p_code, "period_start": p_start, "period_end": p_end,
-               "value": value, "label": label, "n_values": int(fig.get("n_values") or 0)}
+        row = {
+            "indicator": code,
+            "grp": grp,
+            "period": p_code,
+            "period_start": p_start,
+            "period_end": p_end,
+            "value": value,
+            "label": label,
+            "n_values": int(fig.get("n_values") or 0),
+        }
         note_row = dict(fig, value=value, label=label, period=p_code)
         row["complete"] = not math.isnan(value) and not int(fig.get("n_missing") or 0)
         row["note"] = _note(note_row, notes[(code, grp, p_code)], fw.calendar)
@@ -487,10 +641,20 @@ def _cumulative(fw: Framework, out: pd.DataFrame) -> pd.Series:
     return result.where(values.notna() | (rule == "mean"), float("nan"))
 
 
-def aggregate(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, grain: str, *,
-              operators=None, zones=None, audiences=None, by: str | None = None,
-              as_of: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None,
-              submitted: bool = False) -> pd.DataFrame:
+def aggregate(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    indicator_code: str,
+    grain: str,
+    *,
+    operators=None,
+    zones=None,
+    audiences=None,
+    by: str | None = None,
+    as_of: dt.date | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
+    submitted: bool = False,
+) -> pd.DataFrame:
     """The indicator per period of `grain`, following its rule over time and across zones.
 
     Columns: period, period_start, period_end, value, complete, cumulative, note, label
@@ -509,9 +673,19 @@ def aggregate(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str
     return out[columns].reset_index(drop=True)
 
 
-def trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], grain: str, *,
-           operators=None, zones=None, audiences=None, as_of: dt.date | None = None,
-           window: tuple[dt.date, dt.date] | None = None, submitted: bool = False) -> dict[str, pd.DataFrame]:
+def trends(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    codes: Sequence[str],
+    grain: str,
+    *,
+    operators=None,
+    zones=None,
+    audiences=None,
+    as_of: dt.date | None = None,
+    window: tuple[dt.date, dt.date] | None = None,
+    submitted: bool = False,
+) -> dict[str, pd.DataFrame]:
     """Trend frames (kpis.trend_frame) of several indicators at once, each at its display grain.
 
     One SQL pass for all of them: this is what the small-multiples grid needs. Indicators
@@ -520,12 +694,20 @@ def trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], 
     grains = {c: display_grain(_indicator(fw, c), grain) for c in codes}
     flt = _filter(fw, list(codes), operators, zones, audiences, as_of, window, submitted)
     agg = _with_trend(fw, _aggregate_many(con, fw, grains, flt)).drop(columns="grp")
-    return {code: part.drop(columns="indicator").reset_index(drop=True)
-            for code, part in agg.groupby("indicator", sort=False)}
+    return {
+        code: part.drop(columns="indicator").reset_index(drop=True)
+        for code, part in agg.groupby("indicator", sort=False)
+    }
 
 
-def evaluation_trends(con: duckdb.DuckDBPyConnection, fw: Framework, codes: Sequence[str], *,
-                      by: str | None = None, submitted: bool = False) -> pd.DataFrame:
+def evaluation_trends(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    codes: Sequence[str],
+    *,
+    by: str | None = None,
+    submitted: bool = False,
+) -> pd.DataFrame:
     """Trend frames (kpis.trend_frame) of several indicators stacked, each at its evaluation
     grain (where it is judged against its targets), in one SQL pass; with `by`, one series
     per zone, operator or audience in column `grp`. Columns: indicator, grp, then trend_frame's."""
@@ -574,8 +756,10 @@ def expected_value(ind: Indicator, day: dt.date) -> float:
 def expected_path(ind: Indicator) -> pd.DataFrame:
     """The planned path as points to draw: date, value, kind ('référence', 'intermediaire', 'finale'),
     period (code) and label (French)."""
-    return pd.DataFrame([(d, v, t.kind, t.period.code, t.period.label_fr) for d, v, t in _points(ind)],
-                        columns=["date", "value", "kind", "period", "label"])
+    return pd.DataFrame(
+        [(d, v, t.kind, t.period.code, t.period.label_fr) for d, v, t in _points(ind)],
+        columns=["date", "value", "kind", "period", "label"],
+    )
 
 
 def _ratio(ind: Indicator, value: float, reference: float) -> float:
@@ -629,10 +813,18 @@ def status_of(fw: Framework, share: float) -> str:
     return "off_track"
 
 
-def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt.date | None = None,
-                     operators=None, zones=None, audiences=None,
-                     window: tuple[dt.date, dt.date] | None = None, codes: Sequence[str] | None = None,
-                     submitted: bool = False) -> pd.DataFrame:
+def indicator_status(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    *,
+    as_of: dt.date | None = None,
+    operators=None,
+    zones=None,
+    audiences=None,
+    window: tuple[dt.date, dt.date] | None = None,
+    codes: Sequence[str] | None = None,
+    submitted: bool = False,
+) -> pd.DataFrame:
     """One row per framework indicator (or per code in `codes`): where it is, against what, and its status.
 
     The latest value is the latest complete period at the evaluation grain; it is compared
@@ -654,21 +846,42 @@ def indicator_status(con: duckdb.DuckDBPyConnection, fw: Framework, *, as_of: dt
     rows = []
     for code in codes:
         ind = fw.indicator(code)
-        row = dict(indicator=code, label=ind.label, unit=ind.unit, latest_period=None, latest_value=float("nan"),
-                   baseline=ind.baseline.value, target=ind.final_target.value,
-                   target_period=ind.final_target.period.code, expected=float("nan"), progress=float("nan"),
-                   status="no_data", n_values=0, operators="", last_upload_id=None, complete=False,
-                   pace=float("nan"), note="Aucune valeur déclarée.")
+        row = dict(
+            indicator=code,
+            label=ind.label,
+            unit=ind.unit,
+            latest_period=None,
+            latest_value=float("nan"),
+            baseline=ind.baseline.value,
+            target=ind.final_target.value,
+            target_period=ind.final_target.period.code,
+            expected=float("nan"),
+            progress=float("nan"),
+            status="no_data",
+            n_values=0,
+            operators="",
+            last_upload_id=None,
+            complete=False,
+            pace=float("nan"),
+            note="Aucune valeur déclarée.",
+        )
         pick = picks.get(code)
         if pick is not None:
             day = pick["period_end"]
             target = next_target(ind, day)
             inf = infos[code]
-            row.update(latest_period=pick["period"], latest_value=float(pick["value"]), target=target.value,
-                       target_period=target.period.code, expected=expected_value(ind, day),
-                       complete=bool(pick["complete"]), n_values=int(inf["n_values"]),
-                       operators=inf["operators"] or "", last_upload_id=int(inf["last_upload_id"]),
-                       note=pick["note"])
+            row.update(
+                latest_period=pick["period"],
+                latest_value=float(pick["value"]),
+                target=target.value,
+                target_period=target.period.code,
+                expected=expected_value(ind, day),
+                complete=bool(pick["complete"]),
+                n_values=int(inf["n_values"]),
+                operators=inf["operators"] or "",
+                last_upload_id=int(inf["last_upload_id"]),
+                note=pick["note"],
+            )
             if pick["complete"]:
                 share = pace(ind, pick["value"], day)
                 row.update(progress=progress(ind, pick["value"], target), pace=share, status=status_of(fw, share))
@@ -733,8 +946,9 @@ def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.D
         grain = period_from_code(out["period"].iloc[0], fw.calendar).grain
         if grain == evaluation_grain(ind):
             first, last = out["period_start"].iloc[0], ind.final_target.period.end
-            planned = sum(expected_value(ind, p.end) for p in periods_between(grain, first, last, fw.calendar)
-                          if p.end <= last)
+            planned = sum(
+                expected_value(ind, p.end) for p in periods_between(grain, first, last, fw.calendar) if p.end <= last
+            )
         else:
             planned = float("nan")  # a yearly target is not summed from quarters' expectations
         out["target"] = planned
@@ -745,13 +959,17 @@ def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.D
         previous = total.shift(1)
         out["this_period"] = total - previous.fillna(ind.baseline.value)
         out["target"] = [next_target(ind, d).value for d in out["period_end"]]
-        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(total, out["period_end"], strict=False)]
+        out["progress"] = [
+            progress(ind, v, next_target(ind, d)) for v, d in zip(total, out["period_end"], strict=False)
+        ]
     else:
         total = values
         previous = pd.Series(float("nan"), index=out.index)
         out["this_period"] = values
         out["target"] = [next_target(ind, d).value for d in out["period_end"]]
-        out["progress"] = [progress(ind, v, next_target(ind, d)) for v, d in zip(values, out["period_end"], strict=False)]
+        out["progress"] = [
+            progress(ind, v, next_target(ind, d)) for v, d in zip(values, out["period_end"], strict=False)
+        ]
     out["previously_reported"] = previous
     out["total"] = total
     return out[cols].reset_index(drop=True)
@@ -776,8 +994,9 @@ def _with_trend(fw: Framework, agg: pd.DataFrame) -> pd.DataFrame:
     one pass over its rows and added at once: the grid and the export hold ~50 indicators."""
     columns: dict[str, list] = {c: [] for c in TREND_COLUMNS}
     like_of: dict[str, bool] = {}
-    for code, value, day, complete, period in zip(agg["indicator"], agg["value"], agg["period_end"], agg["complete"],
-                                                  agg["period"], strict=True):
+    for code, value, day, complete, period in zip(
+        agg["indicator"], agg["value"], agg["period_end"], agg["complete"], agg["period"], strict=True
+    ):
         ind = fw.indicator(code)
         if code not in like_of:  # the grain of the indicator's rows: one per frame
             like_of[code] = comparable(ind, period_from_code(period, fw.calendar).grain)
@@ -790,17 +1009,25 @@ def _with_trend(fw: Framework, agg: pd.DataFrame) -> pd.DataFrame:
         columns["progress"].append(progress(ind, value, target) if like else float("nan"))
         columns["status"].append(status_of(fw, pace(ind, value, day)) if like else "")
         columns["comparable"].append(like_of[code])
-    added = pd.DataFrame(columns, index=agg.index).astype({"expected": float, "baseline": float, "target": float,
-                                                           "progress": float, "comparable": bool})
+    added = pd.DataFrame(columns, index=agg.index).astype(
+        {"expected": float, "baseline": float, "target": float, "progress": float, "comparable": bool}
+    )
     return pd.concat([agg, added], axis=1)
 
 
-def interreg_table(fw: Framework, indicator_code: str, view: pd.DataFrame,
-                   fmt: Callable[[float, int], str] | None = None) -> pd.DataFrame:
+def interreg_table(
+    fw: Framework, indicator_code: str, view: pd.DataFrame, fmt: Callable[[float, int], str] | None = None
+) -> pd.DataFrame:
     """The Interreg view as a French table (numbers formatted with `fmt` when given)."""
     decimals = decimals_of(_indicator(fw, indicator_code))
-    names = {"label": "Période", "previously_reported": "Déjà déclaré", "this_period": "Cette période",
-             "total": "Total", "target": "Cible", "progress": "Progression"}
+    names = {
+        "label": "Période",
+        "previously_reported": "Déjà déclaré",
+        "this_period": "Cette période",
+        "total": "Total",
+        "target": "Cible",
+        "progress": "Progression",
+    }
     table = view[list(names)].copy()
     if fmt:
         for column in ("previously_reported", "this_period", "total", "target"):
@@ -810,8 +1037,21 @@ def interreg_table(fw: Framework, indicator_code: str, view: pd.DataFrame,
     return table.rename(columns=names)
 
 
-EXPORT_COLUMNS = ["indicator", "period", "period_start", "period_end", "value", "complete", "cumulative", "baseline",
-                  "target", "progress", "status", "rule", "note"]
+EXPORT_COLUMNS = [
+    "indicator",
+    "period",
+    "period_start",
+    "period_end",
+    "value",
+    "complete",
+    "cumulative",
+    "baseline",
+    "target",
+    "progress",
+    "status",
+    "rule",
+    "note",
+]
 
 
 def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str, *, submitted: bool = False) -> pd.DataFrame:
@@ -839,15 +1079,25 @@ def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str, *, s
 
 # ------------------------------------------------------------------ lineage
 
-LINEAGE_REASONS = {"": "compté",
-                   "grain": "non compté : la même série a déclaré la période et ses sous-périodes, l'autre "
-                            "déclaration compte",
-                   "nested": "non compté : territoire déjà compris dans {outer}",
-                   "duplicate": "non compté : même territoire mesuré dans un autre rapport, plus récent"}
+LINEAGE_REASONS = {
+    "": "compté",
+    "grain": "non compté : la même série a déclaré la période et ses sous-périodes, l'autre déclaration compte",
+    "nested": "non compté : territoire déjà compris dans {outer}",
+    "duplicate": "non compté : même territoire mesuré dans un autre rapport, plus récent",
+}
 
 
-def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
-            operators=None, zones=None, audiences=None, submitted: bool = False) -> pd.DataFrame:
+def lineage(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    indicator_code: str,
+    period_code: str,
+    *,
+    operators=None,
+    zones=None,
+    audiences=None,
+    submitted: bool = False,
+) -> pd.DataFrame:
     """The stored values behind one aggregated figure (those wholly inside the period, by
     the figure's own rules), each saying whether it counts and why not.
 
@@ -857,8 +1107,9 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     """
     ind = _indicator(fw, indicator_code)
     period = _period(fw, period_code)
-    flt = _filter(fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end),
-                  submitted=submitted)
+    flt = _filter(
+        fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end), submitted=submitted
+    )
     stored = sql.stored_periods(con, flt)
     records = stored.to_dict("records")
     tiling = {r["period"]: _n_sub(period, r["grain"], fw.calendar) for r in records}
@@ -867,11 +1118,22 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     # is listed, apart (its own placeholder period), and never counted.
     apart = period.code + "#"
     placement = pd.DataFrame(
-        [(indicator_code, r["period"], period.code if tiling[r["period"]] else apart, period.end,
-          tiling[r["period"]] or 1, mixed if tiling[r["period"]] else False) for r in records],
-        columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"])
-    out = sql.counted_values(con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"),
-                             _covers(fw, "audiences"))
+        [
+            (
+                indicator_code,
+                r["period"],
+                period.code if tiling[r["period"]] else apart,
+                period.end,
+                tiling[r["period"]] or 1,
+                mixed if tiling[r["period"]] else False,
+            )
+            for r in records
+        ],
+        columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"],
+    )
+    out = sql.counted_values(
+        con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"), _covers(fw, "audiences")
+    )
     out["reason"] = [LINEAGE_REASONS[r].format(outer=o) for r, o in zip(out["reason"], out["outer_zone"], strict=False)]
     untiled = out["p_code"] == apart
     out.loc[untiled, "counted"] = False
@@ -882,8 +1144,17 @@ def lineage(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
 
 
-def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, period_code: str, *,
-            operators=None, zones=None, audiences=None, submitted: bool = False) -> dict:
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    indicator_code: str,
+    period_code: str,
+    *,
+    operators=None,
+    zones=None,
+    audiences=None,
+    submitted: bool = False,
+) -> dict:
     """One figure with everything behind it: its value, whether it is complete, the rule and
     the note that built it, and its lineage (what the page and `lineage` command show).
 
@@ -894,23 +1165,39 @@ def explain(con: duckdb.DuckDBPyConnection, fw: Framework, indicator_code: str, 
     period = _period(fw, period_code)
     figure = {"value": float("nan"), "complete": False, "note": "Aucune valeur déclarée pour cette période."}
     if period.grain in GRAIN_LABELS or period.grain == "month":
-        agg = aggregate(con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences,
-                        submitted=submitted)
+        agg = aggregate(
+            con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences, submitted=submitted
+        )
         match = agg[agg["period"] == period.code]
         if not match.empty:
             figure = match.iloc[0].to_dict()
-    return {"indicator": ind.code, "label": ind.label, "unit": ind.unit, "period": period.code,
-            "period_label": period.label_fr, "grain": period.grain, "value": float(figure["value"]),
-            "complete": bool(figure["complete"]), "rule": rule_text(ind), "note": figure["note"],
-            "lineage": lineage(con, fw, ind.code, period.code, operators=operators, zones=zones, audiences=audiences,
-                               submitted=submitted)}
+    return {
+        "indicator": ind.code,
+        "label": ind.label,
+        "unit": ind.unit,
+        "period": period.code,
+        "period_label": period.label_fr,
+        "grain": period.grain,
+        "value": float(figure["value"]),
+        "complete": bool(figure["complete"]),
+        "rule": rule_text(ind),
+        "note": figure["note"],
+        "lineage": lineage(
+            con, fw, ind.code, period.code, operators=operators, zones=zones, audiences=audiences, submitted=submitted
+        ),
+    }
 
 
 # ------------------------------------------------------------------ tables for people
 
 
-def values_table(fw: Framework, indicator_code: str, trend: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
-                 by: str | None = None) -> pd.DataFrame:
+def values_table(
+    fw: Framework,
+    indicator_code: str,
+    trend: pd.DataFrame,
+    fmt: Callable[[float, int], str] | None = None,
+    by: str | None = None,
+) -> pd.DataFrame:
     """The values of one indicator as a French table (formatted with `fmt` when given, e.g. ui.fmt_number).
 
     Without `fmt` (the CSV download) numbers are rounded to the indicator's decimals and the
@@ -929,8 +1216,12 @@ def values_table(fw: Framework, indicator_code: str, trend: pd.DataFrame, fmt: C
         if column in trend:
             numeric[{"expected": "Attendu (rythme linéaire)", "target": "Cible"}[column]] = trend[column]
     for name, series in numeric.items():
-        table[name] = [fmt(v, decimals) if fmt and pd.notna(v) else
-                       ("" if fmt else (round(float(v), decimals) if pd.notna(v) else None)) for v in series]
+        table[name] = [
+            fmt(v, decimals)
+            if fmt and pd.notna(v)
+            else ("" if fmt else (round(float(v), decimals) if pd.notna(v) else None))
+            for v in series
+        ]
     if "progress" in trend:
         if fmt:
             table["Progression"] = [fmt(100 * v, 0) + " %" if pd.notna(v) else "" for v in trend["progress"]]
@@ -965,10 +1256,23 @@ def group_labels(fw: Framework, by: str, parts: pd.DataFrame) -> dict[str, str]:
 
 
 # "Where does it come from" first: on a projector the right-hand columns are the first to scroll away.
-LINEAGE_LABELS = {"period": "Période", "value": "Valeur", "comment": "Commentaire du partenaire", "reason": "Compté ?",
-                  "file_name": "Fichier", "upload_id": "Import n°", "sheet": "Feuille", "cell": "Cellule",
-                  "operator": "Opérateur", "zone": "Zone", "audience": "Public", "numerator": "Numérateur",
-                  "denominator": "Dénominateur", "uploaded_by": "Importé par", "uploaded_at": "Importé le"}
+LINEAGE_LABELS = {
+    "period": "Période",
+    "value": "Valeur",
+    "comment": "Commentaire du partenaire",
+    "reason": "Compté ?",
+    "file_name": "Fichier",
+    "upload_id": "Import n°",
+    "sheet": "Feuille",
+    "cell": "Cellule",
+    "operator": "Opérateur",
+    "zone": "Zone",
+    "audience": "Public",
+    "numerator": "Numérateur",
+    "denominator": "Dénominateur",
+    "uploaded_by": "Importé par",
+    "uploaded_at": "Importé le",
+}
 
 
 # File names of uploads made on the web form (web_entry.file_name), and the template's first line.
@@ -976,8 +1280,9 @@ WEB_ENTRY_PREFIX = "saisie_en_ligne_"
 TEMPLATE_FIRST_ROW = 7
 
 
-def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None,
-                  decimals: int = 0) -> pd.DataFrame:
+def lineage_table(
+    fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float, int], str] | None = None, decimals: int = 0
+) -> pd.DataFrame:
     """The lineage as a French table: names instead of codes, numbers formatted with `fmt`."""
     table = lineage_df[list(LINEAGE_LABELS)].copy()
     table["operator"] = [fw.label("operators", c) for c in table["operator"]]
@@ -989,14 +1294,19 @@ def lineage_table(fw: Framework, lineage_df: pd.DataFrame, fmt: Callable[[float,
             table[column] = [fmt(v, 0) if pd.notna(v) else "" for v in table[column]]
     table["comment"] = table["comment"].fillna("")
     table["period"] = [label_of(c, fw.calendar) for c in table["period"]]
-    table["uploaded_at"] = [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if pd.notna(t) else "" for t in table["uploaded_at"]]
+    table["uploaded_at"] = [
+        pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") if pd.notna(t) else "" for t in table["uploaded_at"]
+    ]
     # A value entered on the web form: its "file" is the form, its row the grid's line.
     online = table["file_name"].astype(str).str.startswith(WEB_ENTRY_PREFIX)
-    table.loc[online, "file_name"] = [f"saisi en ligne par {by or 'un utilisateur'} le {at[:10]}"
-                                      for by, at in zip(table.loc[online, "uploaded_by"],
-                                                        table.loc[online, "uploaded_at"], strict=True)]
-    table.loc[online, "cell"] = [f"ligne {int(c[1:]) - TEMPLATE_FIRST_ROW + 1} de la grille" if str(c)[1:].isdigit()
-                                 else c for c in table.loc[online, "cell"]]
+    table.loc[online, "file_name"] = [
+        f"saisi en ligne par {by or 'un utilisateur'} le {at[:10]}"
+        for by, at in zip(table.loc[online, "uploaded_by"], table.loc[online, "uploaded_at"], strict=True)
+    ]
+    table.loc[online, "cell"] = [
+        f"ligne {int(c[1:]) - TEMPLATE_FIRST_ROW + 1} de la grille" if str(c)[1:].isdigit() else c
+        for c in table.loc[online, "cell"]
+    ]
     return table.rename(columns=LINEAGE_LABELS)
 
 

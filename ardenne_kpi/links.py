@@ -14,8 +14,16 @@ from urllib.parse import urlencode
 BASE_ENV = "ARDENNE_BASE_URL"
 DEFAULT_BASE = "http://localhost:8501"
 # Page → its path under the base address (Streamlit names a page after its file, without the number).
-PAGE_PATHS = {"Accueil": "", "Importer": "Import", "Tendances": "Tendances", "Couverture": "Couverture",
-              "Référentiel": "Referentiel", "Suivi": "Suivi", "Marque": "Marque", "Réunion": "Reunion"}
+PAGE_PATHS = {
+    "Accueil": "",
+    "Importer": "Import",
+    "Tendances": "Tendances",
+    "Couverture": "Couverture",
+    "Référentiel": "Referentiel",
+    "Suivi": "Suivi",
+    "Marque": "Marque",
+    "Réunion": "Reunion",
+}
 
 
 def base_url() -> str:

@@ -18,7 +18,7 @@ ORDER = {s: n for n, s in enumerate(kpis.STATUS_ORDER)}  # off track, at risk, o
 
 @dataclass(frozen=True)
 class Slide:
-    kind: str                     # tiles | dimension | indicator | end
+    kind: str  # tiles | dimension | indicator | end
     title: str
     dimension: str | None = None  # its dimension (dimension and indicator slides)
     indicator: str | None = None
@@ -54,8 +54,12 @@ def dimension_indicators(d: pack.PackData, dimension: str) -> pd.DataFrame:
     the period columns: on a projector the indicator's name must stay whole)."""
     table = pack.indicators_table(d, dimension)
     order = table["_status"].map(ORDER)
-    return (table.assign(_o=order).sort_values(["_o", "Code"], kind="stable")
-            .drop(columns=["_o", "_status", "Dernière période", "Échéance"]).reset_index(drop=True))
+    return (
+        table.assign(_o=order)
+        .sort_values(["_o", "Code"], kind="stable")
+        .drop(columns=["_o", "_status", "Dernière période", "Échéance"])
+        .reset_index(drop=True)
+    )
 
 
 def dimension_cells(d: pack.PackData, dimension: str) -> pd.DataFrame:
@@ -68,10 +72,17 @@ def indicator_facts(d: pack.PackData, code: str) -> dict:
     row = d.status.set_index("indicator").loc[code]
     ind = d.fw.indicator(code)
     table = pack.indicators_table(d).set_index("Code").loc[code]
-    return {"status": row["status"], "unit": ind.unit, "latest": table["Dernière valeur"],
-            "latest_period": table["Dernière période"], "target": table["Cible"], "target_period": table["Échéance"],
-            "progress": table["Progression"], "analysis": pack.analysis_of(d, code),
-            "link": links.page_url("Tendances", indicateur=code)}
+    return {
+        "status": row["status"],
+        "unit": ind.unit,
+        "latest": table["Dernière valeur"],
+        "latest_period": table["Dernière période"],
+        "target": table["Cible"],
+        "target_period": table["Échéance"],
+        "progress": table["Progression"],
+        "analysis": pack.analysis_of(d, code),
+        "link": links.page_url("Tendances", indicateur=code),
+    }
 
 
 def progress_line(slides: list[Slide], n: int) -> str:

@@ -42,26 +42,27 @@ class PackData:
     is_demo: bool
     status: pd.DataFrame
     cells: pd.DataFrame
-    items: pd.DataFrame              # every expected report over the programme (reporting.report_items)
-    period_summary: pd.DataFrame     # completeness by operator for `period`
+    items: pd.DataFrame  # every expected report over the programme (reporting.report_items)
+    period_summary: pd.DataFrame  # completeness by operator for `period`
     programme_summary: pd.DataFrame  # completeness by operator since the start
-    matrix: pd.DataFrame             # operator × semester cells (reporting.matrix)
+    matrix: pd.DataFrame  # operator × semester cells (reporting.matrix)
     late: pd.DataFrame
     never: pd.DataFrame
     warnings: pd.DataFrame
     uploads: pd.DataFrame
     comparison: snapshots.Comparison | None
-    analyses: pd.DataFrame           # the coordinator's analyses that count (analyses.current)
-    validation_note: str = ""        # the figures are validated ones; how many submitted uploads wait
-    locks_note: str = ""             # the locked periods, with their lock dates
+    analyses: pd.DataFrame  # the coordinator's analyses that count (analyses.current)
+    validation_note: str = ""  # the figures are validated ones; how many submitted uploads wait
+    locks_note: str = ""  # the locked periods, with their lock dates
 
     @property
     def n_values(self) -> int:
         return int(self.uploads["n_current"].sum()) if not self.uploads.empty else 0
 
 
-def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None = None,
-            as_of: dt.date | None = None) -> PackData:
+def collect(
+    con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None = None, as_of: dt.date | None = None
+) -> PackData:
     """Gather the pack's figures. `since` names the snapshot to compare the current data with
     (the latest snapshot by default; no comparison when there is none)."""
     data_end, last_upload = reporting.latest_data(con)
@@ -74,20 +75,34 @@ def collect(con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None 
     old = snapshots.load(con, since) if since else snapshots.latest(con)
     comparison = None
     if old is not None:
-        new = snapshots.State("les données actuelles", None, snapshots.sql.current_values(con),
-                              status[snapshots.KEPT_STATUS_COLUMNS],
-                              cells[["row", "col", "state"]].rename(columns={"row": "row_code", "col": "col_code"}))
+        new = snapshots.State(
+            "les données actuelles",
+            None,
+            snapshots.sql.current_values(con),
+            status[snapshots.KEPT_STATUS_COLUMNS],
+            cells[["row", "col", "state"]].rename(columns={"row": "row_code", "col": "col_code"}),
+        )
         comparison = snapshots.compare(con, fw, old, new)
     return PackData(
-        fw=fw, generated_at=dt.datetime.now().replace(microsecond=0), period=period, data_end=data_end,
-        last_upload=last_upload, is_demo=db.is_demo(con), status=status, cells=cells, items=items,
-        period_summary=reporting.summarise(period_items, fw), programme_summary=reporting.summarise(items, fw),
-        matrix=reporting.matrix(items, fw), late=reporting.late_reports(items, fw),
+        fw=fw,
+        generated_at=dt.datetime.now().replace(microsecond=0),
+        period=period,
+        data_end=data_end,
+        last_upload=last_upload,
+        is_demo=db.is_demo(con),
+        status=status,
+        cells=cells,
+        items=items,
+        period_summary=reporting.summarise(period_items, fw),
+        programme_summary=reporting.summarise(items, fw),
+        matrix=reporting.matrix(items, fw),
+        late=reporting.late_reports(items, fw),
         never=reporting.never_reported(con, fw, as_of),
         # an undone import's warnings no longer concern any figure
         warnings=reporting.warning_messages(uploads[uploads["status"].isin(db.LIVE_STATUSES)]),
         uploads=uploads[(uploads["n_current"] > 0) & uploads["status"].isin(db.LIVE_STATUSES)],
-        comparison=comparison, analyses=analyses.current(con),
+        comparison=comparison,
+        analyses=analyses.current(con),
         validation_note=validation_note(review.submitted_count(con)),
         locks_note=review.locks_text(fw, review.locks(con)),
     )
@@ -114,13 +129,19 @@ def tiles(d: PackData) -> list[tuple[str, str, str]]:
     served = int((d.cells["state"] != "not_served").sum())
     out = [(label, f"{int(counts.get(s, 0))} / {n}", "indicateurs") for s, label in kpis.STATUS_LABELS.items()]
     out += [
-        (f"Rapports {d.period.code} reçus", fmt_percent(received / expected if expected else None),
-         f"{received} sur {expected} attendus, dont {late} en retard"),
+        (
+            f"Rapports {d.period.code} reçus",
+            fmt_percent(received / expected if expected else None),
+            f"{received} sur {expected} attendus, dont {late} en retard",
+        ),
         ("Cellules servies", f"{served} / {len(d.cells)}", "dimension × clé, par au moins un indicateur"),
         ("Valeurs retenues", fmt_number(d.n_values), f"issues de {len(d.uploads)} rapports"),
-        ("Retards (programme)", fmt_number(int((d.items["status"] == "late").sum())),
-         f"rapports reçus après {d.fw.reporting_deadline_days} jours ; "
-         f"{int((d.items['status'] == 'overdue').sum())} manquants"),
+        (
+            "Retards (programme)",
+            fmt_number(int((d.items["status"] == "late").sum())),
+            f"rapports reçus après {d.fw.reporting_deadline_days} jours ; "
+            f"{int((d.items['status'] == 'overdue').sum())} manquants",
+        ),
     ]
     return out
 
@@ -146,16 +167,19 @@ def indicators_table(d: PackData, dimension: str | None = None) -> pd.DataFrame:
         ind = d.fw.indicator(code)
         r = st.loc[code] if code in st.index else None
         status = r["status"] if r is not None else "no_data"
-        rows.append({
-            "Code": code, "Indicateur": ind.label,
-            "Dernière période": label_of(r["latest_period"] if r is not None else None, d.fw.calendar),
-            "Dernière valeur": _value(r["latest_value"] if r is not None else None, ind.unit),
-            "Cible": _value(r["target"] if r is not None else None, ind.unit) if r is not None else "–",
-            "Échéance": label_of(r["target_period"] if r is not None else None, d.fw.calendar),
-            "Progression": fmt_percent(r["progress"] if r is not None else None),
-            "Statut": f"{kpis.STATUS_SYMBOLS[status]} {kpis.STATUS_LABELS[status]}",
-            "_status": status,
-        })
+        rows.append(
+            {
+                "Code": code,
+                "Indicateur": ind.label,
+                "Dernière période": label_of(r["latest_period"] if r is not None else None, d.fw.calendar),
+                "Dernière valeur": _value(r["latest_value"] if r is not None else None, ind.unit),
+                "Cible": _value(r["target"] if r is not None else None, ind.unit) if r is not None else "–",
+                "Échéance": label_of(r["target_period"] if r is not None else None, d.fw.calendar),
+                "Progression": fmt_percent(r["progress"] if r is not None else None),
+                "Statut": f"{kpis.STATUS_SYMBOLS[status]} {kpis.STATUS_LABELS[status]}",
+                "_status": status,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -163,8 +187,9 @@ def analysis_of(d: PackData, code: str) -> dict | None:
     """The coordinator's analysis of an indicator for its assessed period, else its latest."""
     row = d.status[d.status["indicator"] == code]
     period = row["latest_period"].iloc[0] if not row.empty else None
-    return (analyses.find(d.analyses, code, period if isinstance(period, str) else None)
-            or analyses.latest_for(d.analyses, code))
+    return analyses.find(d.analyses, code, period if isinstance(period, str) else None) or analyses.latest_for(
+        d.analyses, code
+    )
 
 
 def behind_target(d: PackData, dimension: str | None = None) -> list[tuple[str, str, dict | None]]:
@@ -180,11 +205,16 @@ def behind_target(d: PackData, dimension: str | None = None) -> list[tuple[str, 
 
 def analyses_table(d: PackData) -> pd.DataFrame:
     """Every indicator behind target with its analysis (or the lack of one): the workbook sheet."""
-    rows = [{"Code": code, "Indicateur": d.fw.indicator(code).label,
-             "Statut": f"{kpis.STATUS_SYMBOLS[s]} {kpis.STATUS_LABELS[s]}",
-             "Analyse du coordinateur": a["body"] if a else "Pas encore d'analyse",
-             "Écrite par": analyses.signature(a, d.fw) if a else ""}
-            for code, s, a in behind_target(d)]
+    rows = [
+        {
+            "Code": code,
+            "Indicateur": d.fw.indicator(code).label,
+            "Statut": f"{kpis.STATUS_SYMBOLS[s]} {kpis.STATUS_LABELS[s]}",
+            "Analyse du coordinateur": a["body"] if a else "Pas encore d'analyse",
+            "Écrite par": analyses.signature(a, d.fw) if a else "",
+        }
+        for code, s, a in behind_target(d)
+    ]
     return pd.DataFrame(rows, columns=["Code", "Indicateur", "Statut", "Analyse du coordinateur", "Écrite par"])
 
 
@@ -204,30 +234,40 @@ def quality_notes(d: PackData) -> list[str]:
     if not late.empty:
         by_op = late.groupby("operator").size().sort_values(ascending=False)
         worst = ", ".join(f"{d.fw.label('operators', o)} ({n})" for o, n in by_op.head(3).items())
-        notes.append(f"{len(late)} rapport(s) attendu(s) reçu(s) après le délai de {d.fw.reporting_deadline_days} "
-                     f"jours ; surtout : {worst}.")
+        notes.append(
+            f"{len(late)} rapport(s) attendu(s) reçu(s) après le délai de {d.fw.reporting_deadline_days} "
+            f"jours ; surtout : {worst}."
+        )
     never = set(zip(d.never["operator"], d.never["indicator"], strict=True))
     overdue = overdue[[(o, i) not in never for o, i in zip(overdue["operator"], overdue["indicator"], strict=True)]]
     if not overdue.empty:
         for (op, col), part in overdue.groupby(["operator", "column"]):
-            notes.append(f"{d.fw.label('operators', op)} n'a rien transmis pour {len(part)} indicateur(s) attendu(s) "
-                         f"en {col} (échéance dépassée le {fmt_date(part['deadline'].max())}).")
+            notes.append(
+                f"{d.fw.label('operators', op)} n'a rien transmis pour {len(part)} indicateur(s) attendu(s) "
+                f"en {col} (échéance dépassée le {fmt_date(part['deadline'].max())})."
+            )
     for op, part in d.never.groupby("operator", sort=False):
         codes = ", ".join(part["indicator"])
         notes.append(f"{d.fw.label('operators', op)} n'a jamais déclaré : {codes}.")
     no_data = d.status[d.status["status"] == "no_data"]["indicator"].tolist()
     if no_data:
-        notes.append(f"{len(no_data)} indicateur(s) sans aucune valeur : {', '.join(no_data)}. Leur statut est "
-                     "« Sans données » : non déclaré n'est pas zéro.")
+        notes.append(
+            f"{len(no_data)} indicateur(s) sans aucune valeur : {', '.join(no_data)}. Leur statut est "
+            "« Sans données » : non déclaré n'est pas zéro."
+        )
     if "note" in d.status:
         partial = d.status[d.status["note"].fillna("").str.contains("partielle")]["indicator"].tolist()
         if partial:
             notes.append(f"Dernière valeur partielle (période incomplète) pour : {', '.join(partial)}.")
     if not d.warnings.empty:
-        notes.append(f"{len(d.warnings)} avertissement(s) donné(s) à l'import de {d.warnings['upload_id'].nunique()} "
-                     "rapport(s) : détail ci-dessous.")
+        notes.append(
+            f"{len(d.warnings)} avertissement(s) donné(s) à l'import de {d.warnings['upload_id'].nunique()} "
+            "rapport(s) : détail ci-dessous."
+        )
     if d.is_demo:
-        notes.insert(0, "Base de démonstration : les chiffres sont générés pour montrer l'outil, ils ne sont pas réels.")
+        notes.insert(
+            0, "Base de démonstration : les chiffres sont générés pour montrer l'outil, ils ne sont pas réels."
+        )
     return notes or ["Aucun problème de qualité relevé."]
 
 
@@ -259,20 +299,36 @@ def coverage_png(d: PackData) -> bytes:
             ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=color, edgecolor="white", linewidth=2))
             dark = sum(to_rgb(color)) / 3 < 0.5 or cell["state"] in ("behind", "on_track")
             text = f"{int(cell['n_indicators'])} {coverage.GAP_MARKS[cell['state']]}".strip()
-            ax.text(j + 0.5, i + 0.5, text, ha="center", va="center", fontsize=14, fontweight="bold",
-                    color="white" if dark else "black")
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=14,
+                fontweight="bold",
+                color="white" if dark else "black",
+            )
     ax.set_xlim(0, len(fw.keys))
     ax.set_ylim(len(fw.dimensions), 0)
-    ax.set_xticks([j + 0.5 for j in range(len(fw.keys))],
-                  ["\n".join(textwrap.wrap(pdf_text(k.label, 60), 13, break_long_words=False)) for k in fw.keys], fontsize=9)
-    ax.set_yticks([i + 0.5 for i in range(len(fw.dimensions))],
-                  ["\n".join(textwrap.wrap(pdf_text(dm.label, 80), 18, break_long_words=False)) for dm in fw.dimensions], fontsize=10)
+    ax.set_xticks(
+        [j + 0.5 for j in range(len(fw.keys))],
+        ["\n".join(textwrap.wrap(pdf_text(k.label, 60), 13, break_long_words=False)) for k in fw.keys],
+        fontsize=9,
+    )
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(fw.dimensions))],
+        ["\n".join(textwrap.wrap(pdf_text(dm.label, 80), 18, break_long_words=False)) for dm in fw.dimensions],
+        fontsize=10,
+    )
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
     for side in ax.spines.values():
         side.set_visible(False)
-    handles = [Patch(facecolor=coverage.GAP_COLORS[s], label=f"{coverage.GAP_MARKS[s]} {coverage.GAP_LABELS[s]}".strip())
-               for s in coverage.GAP_STATES]
+    handles = [
+        Patch(facecolor=coverage.GAP_COLORS[s], label=f"{coverage.GAP_MARKS[s]} {coverage.GAP_LABELS[s]}".strip())
+        for s in coverage.GAP_STATES
+    ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.03), ncol=4, frameon=False, fontsize=10)
     fig.tight_layout()
     return _png(fig, plt)
@@ -290,17 +346,34 @@ def followup_png(d: PackData) -> bytes:
             s = state.loc[op, col]
             if s == "received" and text.loc[op, col].endswith("R"):
                 s = "late"
-            ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=LATE_COLOR if s == "late" else reporting.CELL_COLORS[s],
-                                       edgecolor="white",
-                                       linewidth=1.5))
+            ax.add_patch(
+                plt.Rectangle(
+                    (j, i),
+                    1,
+                    1,
+                    facecolor=LATE_COLOR if s == "late" else reporting.CELL_COLORS[s],
+                    edgecolor="white",
+                    linewidth=1.5,
+                )
+            )
             label = text.loc[op, col].replace(" · ", "\n")
-            ax.text(j + 0.5, i + 0.5, label, ha="center", va="center", fontsize=7.5,
-                    color="white" if s in ("received", "missing", "late") else "black")
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                label,
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="white" if s in ("received", "missing", "late") else "black",
+            )
     ax.set_xlim(0, len(text.columns))
     ax.set_ylim(len(text), 0)
     ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9)
-    ax.set_yticks([i + 0.5 for i in range(len(text))], [textwrap.shorten(pdf_text(o, 200), 42, placeholder="…") for o in text.index],
-                  fontsize=8.5)
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(text))],
+        [textwrap.shorten(pdf_text(o, 200), 42, placeholder="…") for o in text.index],
+        fontsize=8.5,
+    )
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
     for side in ax.spines.values():
@@ -327,7 +400,7 @@ def _font_dir() -> Path:
 
 def _hex(color: str) -> tuple[int, int, int]:
     color = color.lstrip("#")
-    return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
+    return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
 
 
 def _light(color: str, amount: float = 0.75) -> tuple[int, int, int]:
@@ -365,8 +438,7 @@ def pdf_bytes(d: PackData) -> bytes:
             self.set_y(-12)
             self.set_font("DejaVu", "", 8)
             self.set_text_color(110, 110, 110)
-            self.cell(0, 5, f"Généré le {d.generated_at:%d/%m/%Y à %H:%M} · page {self.page_no()} / {{nb}}",
-                      align="R")
+            self.cell(0, 5, f"Généré le {d.generated_at:%d/%m/%Y à %H:%M} · page {self.page_no()} / {{nb}}", align="R")
             self.set_text_color(0, 0, 0)
 
     pdf = Pack(orientation="L", unit="mm", format="A4")
@@ -426,8 +498,15 @@ def pdf_bytes(d: PackData) -> bytes:
             pdf.ln(h)
         pdf.ln(2)
 
-    def table(frame: pd.DataFrame, widths: tuple, size: float = 8.5, fills: list | None = None,
-              limit: int | None = MAX_ROWS, note: str = "", wrap: bool = False) -> None:
+    def table(
+        frame: pd.DataFrame,
+        widths: tuple,
+        size: float = 8.5,
+        fills: list | None = None,
+        limit: int | None = MAX_ROWS,
+        note: str = "",
+        wrap: bool = False,
+    ) -> None:
         """A table; `wrap` lets long texts run on several lines (slower: fpdf2's table layout)."""
         if frame.empty:
             para("Aucune ligne.", 9, "I")
@@ -439,8 +518,9 @@ def pdf_bytes(d: PackData) -> bytes:
                 para(f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
             return
         pdf.set_font("DejaVu", "", size)
-        with pdf.table(col_widths=widths, line_height=size * 0.55, headings_style=heading, padding=0.8,
-                       text_align="LEFT") as t:
+        with pdf.table(
+            col_widths=widths, line_height=size * 0.55, headings_style=heading, padding=0.8, text_align="LEFT"
+        ) as t:
             t.row([str(c) for c in shown.columns])
             for n, row in enumerate(shown.itertuples(index=False)):
                 r = t.row()
@@ -460,12 +540,20 @@ def pdf_bytes(d: PackData) -> bytes:
                 pdf.add_page()
             pdf.set_font("DejaVu", "B", 9.5)
             pdf.set_text_color(*_hex(kpis.STATUS_COLORS[s]))
-            pdf.multi_cell(0, 5, f"{kpis.STATUS_SYMBOLS[s]} {code} · {fw.indicator(code).label} : "
-                                 f"{kpis.STATUS_LABELS[s].lower()}", new_x="LMARGIN", new_y="NEXT")
+            pdf.multi_cell(
+                0,
+                5,
+                f"{kpis.STATUS_SYMBOLS[s]} {code} · {fw.indicator(code).label} : {kpis.STATUS_LABELS[s].lower()}",
+                new_x="LMARGIN",
+                new_y="NEXT",
+            )
             pdf.set_text_color(0, 0, 0)
             pdf.set_font("DejaVu", "", 9)
-            text = (f"Analyse du coordinateur ({analyses.signature(a, fw)}) : {a['body']}" if a else
-                    "Analyse du coordinateur : pas encore écrite.")
+            text = (
+                f"Analyse du coordinateur ({analyses.signature(a, fw)}) : {a['body']}"
+                if a
+                else "Analyse du coordinateur : pas encore écrite."
+            )
             pdf.multi_cell(0, 4.6, text, new_x="LMARGIN", new_y="NEXT")
             pdf.set_font("DejaVu", "", 7.5)
             pdf.set_text_color(90, 90, 90)
@@ -497,8 +585,9 @@ def pdf_bytes(d: PackData) -> bytes:
         f"Référentiel {fw.version} · délai de remise : {reporting.deadline_text(fw)}",
         d.validation_note,
         *([f"Périodes verrouillées : {d.locks_note}"] if d.locks_note else []),
-        f"Comparaison avec l'instantané {d.comparison.old.label}" if d.comparison else
-        "Aucun instantané de comité enregistré : pas de comparaison",
+        f"Comparaison avec l'instantané {d.comparison.old.label}"
+        if d.comparison
+        else "Aucun instantané de comité enregistré : pas de comparaison",
         f"Programme {fw.portfolio.get('programme', '')}".strip(),
         f"Document généré le {d.generated_at:%d/%m/%Y à %H:%M} par Ardenne KPI",
     ]
@@ -510,17 +599,30 @@ def pdf_bytes(d: PackData) -> bytes:
         pdf.set_x(15)
         pdf.set_text_color(213, 94, 0)
         pdf.set_font("DejaVu", "B", 12)
-        pdf.multi_cell(260, 7, "Données de démonstration : ces chiffres sont générés pour montrer l'outil, "
-                               "ils ne sont pas réels.", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            260,
+            7,
+            "Données de démonstration : ces chiffres sont générés pour montrer l'outil, ils ne sont pas réels.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_text_color(0, 0, 0)
     pdf.set_xy(15, max(pdf.get_y() + 6, 150))
     pdf.set_font("DejaVu", "B", 11)
     pdf.cell(0, 7, "Sommaire", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
-    for n, part in enumerate(["Chiffres clés", "Couverture du plan (dimensions × clés)",
-                              "Statut des indicateurs par dimension", "Ce qui a changé depuis le dernier comité",
-                              "Complétude des rapports par opérateur", "Qualité des données",
-                              "Annexe : rapports à l'origine des chiffres"], start=1):
+    for n, part in enumerate(
+        [
+            "Chiffres clés",
+            "Couverture du plan (dimensions × clés)",
+            "Statut des indicateurs par dimension",
+            "Ce qui a changé depuis le dernier comité",
+            "Complétude des rapports par opérateur",
+            "Qualité des données",
+            "Annexe : rapports à l'origine des chiffres",
+        ],
+        start=1,
+    ):
         pdf.set_x(15)
         pdf.cell(0, 5, f"{n}. {part}", new_x="LMARGIN", new_y="NEXT")
 
@@ -552,16 +654,22 @@ def pdf_bytes(d: PackData) -> bytes:
     h2("Statut des indicateurs par dimension")
     dims = dimension_table(d)
     table(dims, widths=(75, 25, 32, 32, 32, 32, 30), size=9)
-    para("Statut : part de la progression attendue à la date (rythme linéaire entre la référence et la cible) "
-         f"atteinte par la dernière valeur ; « {kpis.STATUS_LABELS['on_track']} » à partir de "
-         f"{fmt_percent(fw.on_track)}, « {kpis.STATUS_LABELS['at_risk']} » à partir de {fmt_percent(fw.at_risk)}.",
-         8.5, "I")
+    para(
+        "Statut : part de la progression attendue à la date (rythme linéaire entre la référence et la cible) "
+        f"atteinte par la dernière valeur ; « {kpis.STATUS_LABELS['on_track']} » à partir de "
+        f"{fmt_percent(fw.on_track)}, « {kpis.STATUS_LABELS['at_risk']} » à partir de {fmt_percent(fw.at_risk)}.",
+        8.5,
+        "I",
+    )
 
     # -- 3. coverage heatmap
     pdf.add_page()
     h1("2. Couverture du plan : dimensions × clés du mix marketing territorial")
-    para("Chaque case compte les indicateurs qui servent la dimension et la clé ; sa couleur dit si la case est "
-         "servie, renseignée et dans la trajectoire. La forme (∅ ? ▼) double la couleur.", 10)
+    para(
+        "Chaque case compte les indicateurs qui servent la dimension et la clé ; sa couleur dit si la case est "
+        "servie, renseignée et dans la trajectoire. La forme (∅ ? ▼) double la couleur.",
+        10,
+    )
     pdf.image(io.BytesIO(coverage_png(d)), x=12, w=273)
     counts = d.cells["state"].value_counts()
     para(" · ".join(f"{coverage.GAP_LABELS[s]} : {int(counts.get(s, 0))}" for s in coverage.GAP_STATES), 10, "B")
@@ -586,9 +694,12 @@ def pdf_bytes(d: PackData) -> bytes:
     h1("4. Ce qui a changé depuis le dernier comité")
     cmp = d.comparison
     if cmp is None:
-        para("Aucun instantané de comité n'est enregistré. Créez-en un à chaque comité (page « Suivi des "
-             "rapports » ou `python -m ardenne_kpi snapshot create NOM --date AAAA-MM-JJ`) : le prochain dossier "
-             "montrera ce qui a changé depuis.", 11)
+        para(
+            "Aucun instantané de comité n'est enregistré. Créez-en un à chaque comité (page « Suivi des "
+            "rapports » ou `python -m ardenne_kpi snapshot create NOM --date AAAA-MM-JJ`) : le prochain dossier "
+            "montrera ce qui a changé depuis.",
+            11,
+        )
     else:
         para(snapshots.summary_text(cmp), 11, "B")
         h2(f"Statuts d'indicateurs qui ont changé ({len(cmp.statuses)})")
@@ -599,8 +710,11 @@ def pdf_bytes(d: PackData) -> bytes:
         table(snapshots.uploads_table(cmp, fw), widths=(15, 90, 118, 50), limit=25)
         h2(f"Valeurs nouvelles, corrigées ou retirées ({len(cmp.values)})")
         table(snapshots.values_table(cmp, fw), widths=(18, 95, 22, 20, 22, 30, 30, 36), limit=MAX_ROWS)
-        changed = [(c, s, analysis_of(d, c)) for c, s in zip(cmp.statuses["indicator"], cmp.statuses["new_status"],
-                                                              strict=True) if s in ("off_track", "at_risk")]
+        changed = [
+            (c, s, analysis_of(d, c))
+            for c, s in zip(cmp.statuses["indicator"], cmp.statuses["new_status"], strict=True)
+            if s in ("off_track", "at_risk")
+        ]
         if changed:
             h2(f"Analyses du coordinateur pour les indicateurs passés en retard ou à surveiller ({len(changed)})")
             analysed(changed)
@@ -610,8 +724,13 @@ def pdf_bytes(d: PackData) -> bytes:
         para("Aucune analyse écrite depuis.", 9, "I")
     for a in written.to_dict("records"):
         pdf.set_font("DejaVu", "B", 9.5)
-        pdf.multi_cell(0, 5, f"{a['indicator']} · {fw.indicator(a['indicator']).label} ({analyses.signature(a, fw)})",
-                       new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0,
+            5,
+            f"{a['indicator']} · {fw.indicator(a['indicator']).label} ({analyses.signature(a, fw)})",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
         pdf.set_font("DejaVu", "", 9)
         pdf.multi_cell(0, 4.6, a["body"], new_x="LMARGIN", new_y="NEXT")
         pdf.ln(1)
@@ -619,8 +738,11 @@ def pdf_bytes(d: PackData) -> bytes:
     # -- 6. completeness
     pdf.add_page()
     h1("5. Complétude des rapports par opérateur")
-    para(f"Rapports attendus = indicateurs dont l'opérateur est responsable × leurs périodes échues ; reçus = une "
-         f"valeur retenue a été déposée. En retard : déposé plus de {reporting.deadline_text(fw)}.", 10)
+    para(
+        f"Rapports attendus = indicateurs dont l'opérateur est responsable × leurs périodes échues ; reçus = une "
+        f"valeur retenue a été déposée. En retard : déposé plus de {reporting.deadline_text(fw)}.",
+        10,
+    )
     h2(f"Période suivie : {d.period.label_fr}")
     para(f"Dans l'application : {links.page_url('Suivi', onglet='Rapports reçus', semestre=d.period.code)}", 8.5, "I")
     table(reporting.completeness_table(d.period_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
@@ -630,8 +752,11 @@ def pdf_bytes(d: PackData) -> bytes:
     if picture:
         pdf.add_page()
         h2("Rapports par opérateur et par semestre du programme")
-        para("✔ reçu · ◐ partiel · ✘ manquant · … délai en cours ; « nR » : n rapports reçus en retard. "
-             "Couleurs : bleu reçu dans le délai, violet reçu en retard, orange partiel, rouge manquant.", 9)
+        para(
+            "✔ reçu · ◐ partiel · ✘ manquant · … délai en cours ; « nR » : n rapports reçus en retard. "
+            "Couleurs : bleu reçu dans le délai, violet reçu en retard, orange partiel, rouge manquant.",
+            9,
+        )
         pdf.image(io.BytesIO(picture), x=12, w=273)
 
     # -- 7. data quality
@@ -643,27 +768,52 @@ def pdf_bytes(d: PackData) -> bytes:
     pdf.ln(2)
     if not d.late.empty:
         h2("Rapports en retard ou manquants, par opérateur et semestre")
-        late = pd.DataFrame({
-            "Opérateur": d.late["label"], "Semestre": d.late["column"],
-            "Situation": d.late["status"].map(reporting.ITEM_LABELS), "Rapports": d.late["n"],
-            "Retard max. (jours)": d.late["max_delay_days"].map(lambda v: "–" if v != v else fmt_number(v)),
-        })
+        late = pd.DataFrame(
+            {
+                "Opérateur": d.late["label"],
+                "Semestre": d.late["column"],
+                "Situation": d.late["status"].map(reporting.ITEM_LABELS),
+                "Rapports": d.late["n"],
+                "Retard max. (jours)": d.late["max_delay_days"].map(lambda v: "–" if v != v else fmt_number(v)),
+            }
+        )
         table(late, widths=(110, 25, 60, 30, 48))
     if not d.never.empty:
         h2("Indicateurs jamais déclarés par leur opérateur")
-        table(pd.DataFrame({"Opérateur": d.never["operator_label"], "Code": d.never["indicator"],
-                            "Indicateur": d.never["indicator_label"], "Périodes échues": d.never["n_due"]}),
-              widths=(80, 20, 140, 33))
+        table(
+            pd.DataFrame(
+                {
+                    "Opérateur": d.never["operator_label"],
+                    "Code": d.never["indicator"],
+                    "Indicateur": d.never["indicator_label"],
+                    "Périodes échues": d.never["n_due"],
+                }
+            ),
+            widths=(80, 20, 140, 33),
+        )
     if not d.warnings.empty:
         h2("Avertissements donnés à l'import")
-        table(pd.DataFrame({"N°": d.warnings["upload_id"], "Fichier": d.warnings["file_name"],
-                            "Avertissement": d.warnings["message"]}), widths=(14, 70, 189), size=7.5, wrap=True)
+        table(
+            pd.DataFrame(
+                {
+                    "N°": d.warnings["upload_id"],
+                    "Fichier": d.warnings["file_name"],
+                    "Avertissement": d.warnings["message"],
+                }
+            ),
+            widths=(14, 70, 189),
+            size=7.5,
+            wrap=True,
+        )
 
     # -- 8. annex: sources
     pdf.add_page()
     h1("Annexe : rapports à l'origine des chiffres")
-    para(f"{len(d.uploads)} rapport(s) dont au moins une valeur compte aujourd'hui, dans l'ordre de dépôt. "
-         "Chaque chiffre du tableau de bord remonte à son fichier, sa feuille et sa cellule.", 10)
+    para(
+        f"{len(d.uploads)} rapport(s) dont au moins une valeur compte aujourd'hui, dans l'ordre de dépôt. "
+        "Chaque chiffre du tableau de bord remonte à son fichier, sa feuille et sa cellule.",
+        10,
+    )
     plain(reporting.uploads_table(d.uploads, fw), widths=(12, 66, 76, 21, 23, 22, 28, 25))
     return bytes(pdf.output())
 
@@ -677,15 +827,38 @@ def xlsx_bytes(d: PackData) -> bytes:
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    readme = pd.DataFrame({"Élément": ["Document", "Période suivie", "Données au", "Dernier rapport reçu",
-                                        "Référentiel", "Chiffres", "Périodes verrouillées", "Comparaison",
-                                        "Généré le", "Démonstration", "Application", "Mode réunion"],
-                           "Valeur": [f"{TITLE} – {d.fw.portfolio.get('label', '')}", d.period.label_fr,
-                                      fmt_date(d.data_end), fmt_date(d.last_upload), d.fw.version,
-                                      d.validation_note, d.locks_note or "aucune",
-                                      d.comparison.old.label if d.comparison else "aucun instantané",
-                                      f"{d.generated_at:%d/%m/%Y %H:%M}", "oui" if d.is_demo else "non",
-                                      links.page_url("Accueil"), links.page_url("Réunion")]})
+    readme = pd.DataFrame(
+        {
+            "Élément": [
+                "Document",
+                "Période suivie",
+                "Données au",
+                "Dernier rapport reçu",
+                "Référentiel",
+                "Chiffres",
+                "Périodes verrouillées",
+                "Comparaison",
+                "Généré le",
+                "Démonstration",
+                "Application",
+                "Mode réunion",
+            ],
+            "Valeur": [
+                f"{TITLE} – {d.fw.portfolio.get('label', '')}",
+                d.period.label_fr,
+                fmt_date(d.data_end),
+                fmt_date(d.last_upload),
+                d.fw.version,
+                d.validation_note,
+                d.locks_note or "aucune",
+                d.comparison.old.label if d.comparison else "aucun instantané",
+                f"{d.generated_at:%d/%m/%Y %H:%M}",
+                "oui" if d.is_demo else "non",
+                links.page_url("Accueil"),
+                links.page_url("Réunion"),
+            ],
+        }
+    )
     text, _ = reporting.matrix_grid(d.matrix, d.fw)
     sheets: dict[str, pd.DataFrame] = {
         "Lisez-moi": readme,
@@ -693,20 +866,33 @@ def xlsx_bytes(d: PackData) -> bytes:
         "Par dimension": dimension_table(d),
         "Indicateurs": indicators_table(d).drop(columns=["_status"]),
         "Analyses": analyses_table(d),
-        "Couverture": d.cells[["row_label", "col_label", "n_indicators", "n_with_data", "n_behind",
-                               "state_label"]].rename(columns={
-                                   "row_label": "Dimension", "col_label": "Clé", "n_indicators": "Indicateurs",
-                                   "n_with_data": "Renseignés", "n_behind": "En retard sur la cible",
-                                   "state_label": "État"}),
+        "Couverture": d.cells[
+            ["row_label", "col_label", "n_indicators", "n_with_data", "n_behind", "state_label"]
+        ].rename(
+            columns={
+                "row_label": "Dimension",
+                "col_label": "Clé",
+                "n_indicators": "Indicateurs",
+                "n_with_data": "Renseignés",
+                "n_behind": "En retard sur la cible",
+                "state_label": "État",
+            }
+        ),
         "Complétude période": reporting.completeness_table(d.period_summary),
         "Complétude programme": reporting.completeness_table(d.programme_summary),
         "Suivi par semestre": text.reset_index(names="Opérateur") if not text.empty else pd.DataFrame(),
         "Qualité": pd.DataFrame({"Note": quality_notes(d)}),
-        "Jamais déclarés": d.never.rename(columns={"operator_label": "Opérateur", "indicator": "Code",
-                                                   "indicator_label": "Indicateur", "n_due": "Périodes échues"})
-        [["Opérateur", "Code", "Indicateur", "Périodes échues"]],
-        "Avertissements": d.warnings.rename(columns={"upload_id": "N°", "file_name": "Fichier",
-                                                     "message": "Avertissement"}),
+        "Jamais déclarés": d.never.rename(
+            columns={
+                "operator_label": "Opérateur",
+                "indicator": "Code",
+                "indicator_label": "Indicateur",
+                "n_due": "Périodes échues",
+            }
+        )[["Opérateur", "Code", "Indicateur", "Périodes échues"]],
+        "Avertissements": d.warnings.rename(
+            columns={"upload_id": "N°", "file_name": "Fichier", "message": "Avertissement"}
+        ),
     }
     if d.comparison is not None:
         sheets["Changements statuts"] = snapshots.statuses_table(d.comparison)

@@ -138,8 +138,7 @@ class Calendar:
             code = _programme_code(str(row["code"]))
             if code is None:
                 raise PeriodError(
-                    f"Calendrier, semestre n° {position} : le code « {row['code']} » "
-                    "doit s'écrire S01, S02..."
+                    f"Calendrier, semestre n° {position} : le code « {row['code']} » doit s'écrire S01, S02..."
                 )
             start = _framework_day(row["start"], code, "début")
             end = _framework_day(row["end"], code, "fin")
@@ -175,8 +174,11 @@ class Calendar:
         years = []
         for first in self.semesters[::2]:
             index = self.semesters.index(first)
-            end = (self.semesters[index + 1].end if index + 1 < len(self.semesters)
-                   else _month_end(*_add_months(first.start.year, first.start.month, 11)))
+            end = (
+                self.semesters[index + 1].end
+                if index + 1 < len(self.semesters)
+                else _month_end(*_add_months(first.start.year, first.start.month, 11))
+            )
             years.append(Period(f"{first.start.year}/{end.year}", "programme-year", first.start, end))
         return tuple(years)
 
@@ -391,8 +393,7 @@ def _build_day(match: re.Match[str], calendar: Calendar) -> Period:
 
 def _build_ambiguous(match: re.Match[str], calendar: Calendar) -> Period:
     raise _Invalid(
-        "ambigu. Écrivez 2019-S1 ou 2019-S2 pour un semestre civil, "
-        "ou S05 seul pour un semestre du programme"
+        "ambigu. Écrivez 2019-S1 ou 2019-S2 pour un semestre civil, ou S05 seul pour un semestre du programme"
     )
 
 
@@ -583,8 +584,7 @@ def _framework_day(value: object, code: str, which: str) -> date:
         return date.fromisoformat(str(value).strip())
     except ValueError as error:
         raise PeriodError(
-            f"Calendrier, semestre {code} : date de {which} « {value} » illisible "
-            "(format attendu AAAA-MM-JJ)."
+            f"Calendrier, semestre {code} : date de {which} « {value} » illisible (format attendu AAAA-MM-JJ)."
         ) from error
 
 

@@ -30,14 +30,57 @@ from ardenne_kpi.periods import Period, period_from_code
 AUDIENCES = ("HAB", "ENT", "VIS")
 AUDIENCE_TITLES = {"HAB": "Pour les habitants", "ENT": "Pour les entreprises", "VIS": "Pour les visiteurs"}
 
-CARD_COLUMNS = ["indicator", "label", "sentence", "unit", "decimals", "direction", "grain", "period", "period_label",
-                "period_end", "value", "value_text", "previous_label", "change", "change_text", "delta", "target",
-                "target_period", "target_label", "target_text", "target_share", "target_share_text", "baseline",
-                "baseline_label", "rule", "by_zone", "audiences"]
-SERIES_COLUMNS = ["indicator", "period", "grain", "period_start", "period_end", "period_label", "value", "target",
-                  "target_period"]
-ZONE_COLUMNS = ["indicator", "zone", "zone_label", "period", "grain", "period_start", "period_end", "period_label",
-                "value"]
+CARD_COLUMNS = [
+    "indicator",
+    "label",
+    "sentence",
+    "unit",
+    "decimals",
+    "direction",
+    "grain",
+    "period",
+    "period_label",
+    "period_end",
+    "value",
+    "value_text",
+    "previous_label",
+    "change",
+    "change_text",
+    "delta",
+    "target",
+    "target_period",
+    "target_label",
+    "target_text",
+    "target_share",
+    "target_share_text",
+    "baseline",
+    "baseline_label",
+    "rule",
+    "by_zone",
+    "audiences",
+]
+SERIES_COLUMNS = [
+    "indicator",
+    "period",
+    "grain",
+    "period_start",
+    "period_end",
+    "period_label",
+    "value",
+    "target",
+    "target_period",
+]
+ZONE_COLUMNS = [
+    "indicator",
+    "zone",
+    "zone_label",
+    "period",
+    "grain",
+    "period_start",
+    "period_end",
+    "period_label",
+    "value",
+]
 
 
 DIGITS = 6  # decimals kept in the published values
@@ -50,11 +93,11 @@ class PublicFigures:
     title: str
     publisher: str
     licence: OpenData | None
-    cards: pd.DataFrame                # one row per public indicator with a complete period (CARD_COLUMNS)
-    series: pd.DataFrame               # every complete period of each (SERIES_COLUMNS)
-    zones: pd.DataFrame                # every complete period of each zone, for indicators by zone (ZONE_COLUMNS)
+    cards: pd.DataFrame  # one row per public indicator with a complete period (CARD_COLUMNS)
+    series: pd.DataFrame  # every complete period of each (SERIES_COLUMNS)
+    zones: pd.DataFrame  # every complete period of each zone, for indicators by zone (ZONE_COLUMNS)
     audiences: list[tuple[str, str, list[str]]] = field(default_factory=list)  # (code, title, indicators)
-    updated: dt.date | None = None     # day of the latest report behind the figures (never the clock)
+    updated: dt.date | None = None  # day of the latest report behind the figures (never the clock)
     data_until: dt.date | None = None  # end of the latest period published
     waiting: list[str] = field(default_factory=list)  # public indicators without any complete period yet
 
@@ -65,7 +108,9 @@ class PublicFigures:
     @cached_property
     def _cards_by_code(self) -> dict[str, dict]:
         # Indexed once: a page asks for each card two or three times (its tab, the zone table, the zone chart).
-        return {code: row | {"indicator": code} for code, row in self.cards.set_index("indicator").to_dict("index").items()}
+        return {
+            code: row | {"indicator": code} for code, row in self.cards.set_index("indicator").to_dict("index").items()
+        }
 
     def card(self, code: str) -> dict:
         return dict(self._cards_by_code[code])
@@ -181,10 +226,15 @@ def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigur
     inds = public_indicators(fw)
     codes = [i.code for i in inds]
     od = fw.open_data
-    empty = PublicFigures(title=od.title if od else "L'Ardenne en chiffres", publisher=od.publisher if od else "",
-                          licence=od, cards=pd.DataFrame(columns=CARD_COLUMNS),
-                          series=pd.DataFrame(columns=SERIES_COLUMNS), zones=pd.DataFrame(columns=ZONE_COLUMNS),
-                          waiting=codes)
+    empty = PublicFigures(
+        title=od.title if od else "L'Ardenne en chiffres",
+        publisher=od.publisher if od else "",
+        licence=od,
+        cards=pd.DataFrame(columns=CARD_COLUMNS),
+        series=pd.DataFrame(columns=SERIES_COLUMNS),
+        zones=pd.DataFrame(columns=ZONE_COLUMNS),
+        waiting=codes,
+    )
     if not codes:
         return empty
     trends = _publishable(kpis.evaluation_trends(con, fw, codes))
@@ -213,36 +263,59 @@ def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigur
         if members:
             audiences.append((code, AUDIENCE_TITLES.get(code, fw.label("audiences", code)), members))
     return PublicFigures(
-        title=empty.title, publisher=empty.publisher, licence=od, cards=cards_frame, series=series, zones=zones,
-        audiences=audiences, updated=updated.date() if updated is not None else None,
-        data_until=max(series["period_end"]), waiting=[c for c in codes if c not in published])
+        title=empty.title,
+        publisher=empty.publisher,
+        licence=od,
+        cards=cards_frame,
+        series=series,
+        zones=zones,
+        audiences=audiences,
+        updated=updated.date() if updated is not None else None,
+        data_until=max(series["period_end"]),
+        waiting=[c for c in codes if c not in published],
+    )
 
 
 def _card(fw: Framework, ind: Indicator, rows: pd.DataFrame) -> dict:
     last = rows.iloc[-1]
     value = float(last["value"])
     before = _previous(ind, rows)
-    change, change_text = (float("nan"), "") if before is None else \
-        _change(ind, value, float(before["value"]), before["period_label"])
+    change, change_text = (
+        (float("nan"), "") if before is None else _change(ind, value, float(before["value"]), before["period_label"])
+    )
     target_period = period_from_code(str(last["target_period"]), fw.calendar)
     target = float(last["target"])
     # The share of the target reached, as the general reader reads it (the dashboard's
     # progress from the baseline goes negative below the baseline, which says little here).
     share = (value / target if not ind.lower_is_better else target / value) if target and value else float("nan")
     return {
-        "indicator": ind.code, "label": ind.public_label, "sentence": ind.public_sentence, "unit": public_unit(ind),
-        "decimals": kpis.decimals_of(ind), "direction": ind.direction, "grain": last["grain"],
-        "period": last["period"], "period_label": last["period_label"], "period_end": last["period_end"],
-        "value": value, "value_text": value_text(ind, value),
-        "previous_label": "" if before is None else before["period_label"], "change": change,
-        "change_text": change_text, "delta": change_text.replace("−", "-", 1) or None,  # st.metric reads "-"
-        "target": target, "target_period": target_period.code,
+        "indicator": ind.code,
+        "label": ind.public_label,
+        "sentence": ind.public_sentence,
+        "unit": public_unit(ind),
+        "decimals": kpis.decimals_of(ind),
+        "direction": ind.direction,
+        "grain": last["grain"],
+        "period": last["period"],
+        "period_label": last["period_label"],
+        "period_end": last["period_end"],
+        "value": value,
+        "value_text": value_text(ind, value),
+        "previous_label": "" if before is None else before["period_label"],
+        "change": change,
+        "change_text": change_text,
+        "delta": change_text.replace("−", "-", 1) or None,  # st.metric reads "-"
+        "target": target,
+        "target_period": target_period.code,
         "target_label": period_label(target_period),
         "target_text": f"{value_text(ind, target)} en {period_label(target_period)}",
         "target_share": share,
         "target_share_text": "" if math.isnan(share) else f"{fmt_percent(share)} de la cible",
-        "baseline": ind.baseline.value, "baseline_label": period_label(ind.baseline.period),
-        "rule": kpis.rule_text(ind), "by_zone": ind.by_zone, "audiences": " ".join(_top_audiences(fw, ind)),
+        "baseline": ind.baseline.value,
+        "baseline_label": period_label(ind.baseline.period),
+        "rule": kpis.rule_text(ind),
+        "by_zone": ind.by_zone,
+        "audiences": " ".join(_top_audiences(fw, ind)),
     }
 
 
@@ -260,10 +333,14 @@ def _zones(con: duckdb.DuckDBPyConnection, fw: Framework, inds: list[Indicator])
     periods = {p: period_from_code(p, fw.calendar) for p in frame["period"].unique()}
     zone_order = {z.code: n for n, z in enumerate(fw.zones)}
     ind_order = {i.code: n for n, i in enumerate(inds)}
-    frame = frame.assign(zone=frame["grp"], zone_label=[fw.label("zones", z) for z in frame["grp"]],
-                         grain=[periods[p].grain for p in frame["period"]],
-                         period_label=[period_label(periods[p]) for p in frame["period"]],
-                         _i=frame["indicator"].map(ind_order), _z=frame["grp"].map(zone_order).fillna(len(zone_order)))
+    frame = frame.assign(
+        zone=frame["grp"],
+        zone_label=[fw.label("zones", z) for z in frame["grp"]],
+        grain=[periods[p].grain for p in frame["period"]],
+        period_label=[period_label(periods[p]) for p in frame["period"]],
+        _i=frame["indicator"].map(ind_order),
+        _z=frame["grp"].map(zone_order).fillna(len(zone_order)),
+    )
     frame = frame.sort_values(["_i", "_z", "zone", "period_start"], kind="stable")
     return frame[ZONE_COLUMNS].reset_index(drop=True)
 
@@ -271,8 +348,10 @@ def _zones(con: duckdb.DuckDBPyConnection, fw: Framework, inds: list[Indicator])
 def intro_text(fw: Framework) -> str:
     """The portal's first sentence, for the site and the page alike."""
     plan = str(fw.portfolio.get("label", "")).split(" – ")[0] or "le plan de marketing territorial"
-    return (f"Les chiffres clés de l'attractivité de l'Ardenne transfrontalière (France, Belgique, Luxembourg), par "
-            f"public concerné et par zone, suivis par le plan de marketing territorial {plan}.")
+    return (
+        f"Les chiffres clés de l'attractivité de l'Ardenne transfrontalière (France, Belgique, Luxembourg), par "
+        f"public concerné et par zone, suivis par le plan de marketing territorial {plan}."
+    )
 
 
 def updated_text(figures: PublicFigures) -> str:

@@ -70,34 +70,50 @@ def _iso(value: object) -> str:
 
 FIELDS = {  # resource -> [(column, type, French title)]
     "indicateurs": [
-        ("indicator", "string", "Code de l'indicateur"), ("label", "string", "Libellé"),
-        ("sentence", "string", "Ce que mesure l'indicateur"), ("unit", "string", "Unité"),
+        ("indicator", "string", "Code de l'indicateur"),
+        ("label", "string", "Libellé"),
+        ("sentence", "string", "Ce que mesure l'indicateur"),
+        ("unit", "string", "Unité"),
         ("audiences", "string", "Publics concernés (HAB habitants, ENT entreprises, VIS visiteurs)"),
-        ("by_zone", "boolean", "Ventilé par zone"), ("grain", "string", "Granularité des périodes publiées"),
+        ("by_zone", "boolean", "Ventilé par zone"),
+        ("grain", "string", "Granularité des périodes publiées"),
         ("agg_time", "string", "Agrégation dans le temps (sum, last, mean)"),
         ("agg_space", "string", "Agrégation entre séries (sum, last, mean)"),
         ("measure", "string", "Nature (output : production des opérateurs ; territory : mesure d'un territoire)"),
         ("direction", "string", "Sens (up : plus = mieux ; down : moins = mieux)"),
-        ("rule", "string", "Règle de calcul"), ("baseline", "number", "Valeur de référence"),
-        ("baseline_period", "string", "Période de la référence"), ("final_target", "number", "Cible finale"),
+        ("rule", "string", "Règle de calcul"),
+        ("baseline", "number", "Valeur de référence"),
+        ("baseline_period", "string", "Période de la référence"),
+        ("final_target", "number", "Cible finale"),
         ("final_target_period", "string", "Période de la cible finale"),
     ],
     "valeurs": [
-        ("indicator", "string", "Code de l'indicateur"), ("period", "string", "Code de la période"),
-        ("grain", "string", "Granularité"), ("period_start", "date", "Début de la période"),
-        ("period_end", "date", "Fin de la période"), ("value", "number", "Valeur (période complète)"),
-        ("target", "number", "Cible due à cette date"), ("target_period", "string", "Période de cette cible"),
+        ("indicator", "string", "Code de l'indicateur"),
+        ("period", "string", "Code de la période"),
+        ("grain", "string", "Granularité"),
+        ("period_start", "date", "Début de la période"),
+        ("period_end", "date", "Fin de la période"),
+        ("value", "number", "Valeur (période complète)"),
+        ("target", "number", "Cible due à cette date"),
+        ("target_period", "string", "Période de cette cible"),
     ],
     "zones": [
-        ("indicator", "string", "Code de l'indicateur"), ("zone", "string", "Code de la zone"),
-        ("zone_label", "string", "Zone"), ("period", "string", "Code de la période"),
-        ("grain", "string", "Granularité"), ("period_start", "date", "Début de la période"),
-        ("period_end", "date", "Fin de la période"), ("value", "number", "Valeur de la zone (période complète)"),
+        ("indicator", "string", "Code de l'indicateur"),
+        ("zone", "string", "Code de la zone"),
+        ("zone_label", "string", "Zone"),
+        ("period", "string", "Code de la période"),
+        ("grain", "string", "Granularité"),
+        ("period_start", "date", "Début de la période"),
+        ("period_end", "date", "Fin de la période"),
+        ("value", "number", "Valeur de la zone (période complète)"),
     ],
 }
 KEYS = {"indicateurs": ["indicator"], "valeurs": ["indicator", "period"], "zones": ["indicator", "zone", "period"]}
-TITLES = {"indicateurs": "Indicateurs publiés", "valeurs": "Valeurs par période complète",
-          "zones": "Valeurs par zone et par période complète"}
+TITLES = {
+    "indicateurs": "Indicateurs publiés",
+    "valeurs": "Valeurs par période complète",
+    "zones": "Valeurs par zone et par période complète",
+}
 
 
 def _tables(fw: Framework, figures: PublicFigures) -> dict[str, pd.DataFrame]:
@@ -105,19 +121,37 @@ def _tables(fw: Framework, figures: PublicFigures) -> dict[str, pd.DataFrame]:
     for code in figures.cards["indicator"]:
         ind, card = fw.indicator(code), figures.card(code)
         final = ind.final_target
-        rows.append({"indicator": code, "label": card["label"], "sentence": card["sentence"], "unit": ind.unit,
-                     "audiences": card["audiences"], "by_zone": "true" if ind.by_zone else "false",
-                     "grain": card["grain"], "agg_time": ind.agg_time, "agg_space": ind.agg_space,
-                     "measure": ind.measure, "direction": ind.direction, "rule": card["rule"],
-                     "baseline": _plain(ind.baseline.value), "baseline_period": ind.baseline.period.code,
-                     "final_target": _plain(final.value), "final_target_period": final.period.code})
-    values = figures.series.assign(period_start=figures.series["period_start"].map(_iso),
-                                   period_end=figures.series["period_end"].map(_iso),
-                                   value=figures.series["value"].map(_plain),
-                                   target=figures.series["target"].map(_plain))
-    zones = figures.zones.assign(period_start=figures.zones["period_start"].map(_iso),
-                                 period_end=figures.zones["period_end"].map(_iso),
-                                 value=figures.zones["value"].map(_plain))
+        rows.append(
+            {
+                "indicator": code,
+                "label": card["label"],
+                "sentence": card["sentence"],
+                "unit": ind.unit,
+                "audiences": card["audiences"],
+                "by_zone": "true" if ind.by_zone else "false",
+                "grain": card["grain"],
+                "agg_time": ind.agg_time,
+                "agg_space": ind.agg_space,
+                "measure": ind.measure,
+                "direction": ind.direction,
+                "rule": card["rule"],
+                "baseline": _plain(ind.baseline.value),
+                "baseline_period": ind.baseline.period.code,
+                "final_target": _plain(final.value),
+                "final_target_period": final.period.code,
+            }
+        )
+    values = figures.series.assign(
+        period_start=figures.series["period_start"].map(_iso),
+        period_end=figures.series["period_end"].map(_iso),
+        value=figures.series["value"].map(_plain),
+        target=figures.series["target"].map(_plain),
+    )
+    zones = figures.zones.assign(
+        period_start=figures.zones["period_start"].map(_iso),
+        period_end=figures.zones["period_end"].map(_iso),
+        value=figures.zones["value"].map(_plain),
+    )
     frames = {"indicateurs": pd.DataFrame(rows), "valeurs": values, "zones": zones}
     return {name: frame.reindex(columns=[c for c, _, _ in FIELDS[name]]).astype(str) for name, frame in frames.items()}
 
@@ -127,21 +161,36 @@ def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.Data
     licence = figures.licence
     resources = []
     for name, columns in FIELDS.items():
-        schema: dict = {"fields": [{"name": c, "type": t, "title": title} for c, t, title in columns],
-                        "primaryKey": KEYS[name], "missingValues": [""]}
+        schema: dict = {
+            "fields": [{"name": c, "type": t, "title": title} for c, t, title in columns],
+            "primaryKey": KEYS[name],
+            "missingValues": [""],
+        }
         if name != "indicateurs":
-            schema["foreignKeys"] = [{"fields": "indicator",
-                                      "reference": {"resource": "indicateurs", "fields": "indicator"}}]
-        resources.append({"name": name, "path": f"{DATA_DIR}/{name}.csv", "title": TITLES[name],
-                          "profile": "tabular-data-resource", "format": "csv", "mediatype": "text/csv",
-                          "encoding": "utf-8", "schema": schema})
+            schema["foreignKeys"] = [
+                {"fields": "indicator", "reference": {"resource": "indicateurs", "fields": "indicator"}}
+            ]
+        resources.append(
+            {
+                "name": name,
+                "path": f"{DATA_DIR}/{name}.csv",
+                "title": TITLES[name],
+                "profile": "tabular-data-resource",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                "schema": schema,
+            }
+        )
     package = {
         "profile": "tabular-data-package",
         "name": "ardenne-en-chiffres",
         "title": figures.title,
-        "description": (f"Chiffres clés publics du plan de marketing territorial {fw.portfolio.get('label', '')}, "
-                        f"par public (habitants, entreprises, visiteurs) et par zone. Périodes complètes "
-                        f"seulement. {updated_text(figures)}."),
+        "description": (
+            f"Chiffres clés publics du plan de marketing territorial {fw.portfolio.get('label', '')}, "
+            f"par public (habitants, entreprises, visiteurs) et par zone. Périodes complètes "
+            f"seulement. {updated_text(figures)}."
+        ),
         "keywords": ["Ardenne", "attractivité", "tourisme", "Interreg"],
         "resources": resources,
     }
@@ -153,8 +202,9 @@ def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.Data
     if figures.publisher:
         package["publisher"] = figures.publisher  # an organisation from the framework, never a person
     if licence is not None:
-        package["licenses"] = [{"name": licence.licence_name, "path": licence.licence_path,
-                                "title": licence.licence_title}]
+        package["licenses"] = [
+            {"name": licence.licence_name, "path": licence.licence_path, "title": licence.licence_title}
+        ]
     return package
 
 
@@ -199,17 +249,20 @@ def _e(text: object) -> str:
 def _chart(fig: dict, div_id: str) -> str:
     import plotly.io
 
-    return plotly.io.to_html(fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=charts_public.CONFIG,
-                             validate=False)
+    return plotly.io.to_html(
+        fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=charts_public.CONFIG, validate=False
+    )
 
 
 def _card_html(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> str:
     card = figures.card(code)
     ind = fw.indicator(code)
-    parts = [f'<article class="card" id="{_e(div_id)}-card" data-indicator="{_e(code)}">',
-             f"<h3>{_e(card['label'])}</h3>",
-             f'<p class="value">{_e(card["value_text"])}</p>',
-             f'<p class="period">{_e(card["period_label"])}</p>']
+    parts = [
+        f'<article class="card" id="{_e(div_id)}-card" data-indicator="{_e(code)}">',
+        f"<h3>{_e(card['label'])}</h3>",
+        f'<p class="value">{_e(card["value_text"])}</p>',
+        f'<p class="period">{_e(card["period_label"])}</p>',
+    ]
     if card["change_text"]:
         better = (card["change"] > 0) != ind.lower_is_better if card["change"] else None
         arrow = "▲" if card["change"] > 0 else "▼" if card["change"] < 0 else "▶"
@@ -220,18 +273,32 @@ def _card_html(fw: Framework, figures: PublicFigures, code: str, div_id: str, em
     parts.append(_chart(charts_public.trend_chart(ind, figures.series_of(code)), div_id))
     parts.append(f'<p class="sentence">{_e(card["sentence"])}</p>')
     if embed_href:
-        parts.append(f'<p class="embed"><a href="{_e(embed_href)}">Intégrer ce chiffre</a> '
-                     f"(code <code>{_e(code)}</code>)</p>")
+        parts.append(
+            f'<p class="embed"><a href="{_e(embed_href)}">Intégrer ce chiffre</a> (code <code>{_e(code)}</code>)</p>'
+        )
     parts.append("</article>")
     return "\n".join(parts)
 
 
 def _page(title: str, body: str, *, script: str, body_class: str = "") -> str:
-    return "\n".join([
-        "<!DOCTYPE html>", '<html lang="fr">', "<head>", '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">', f"<title>{_e(title)}</title>",
-        f"<style>{_CSS}</style>", f'<script src="{_e(script)}"></script>', "</head>",
-        f'<body class="{body_class}">' if body_class else "<body>", body, "</body>", "</html>", ""])
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="fr">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(title)}</title>",
+            f"<style>{_CSS}</style>",
+            f'<script src="{_e(script)}"></script>',
+            "</head>",
+            f'<body class="{body_class}">' if body_class else "<body>",
+            body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
 
 
 def _licence_html(figures: PublicFigures) -> str:
@@ -247,52 +314,73 @@ def index_html(fw: Framework, figures: PublicFigures) -> str:
     nav = [f'<a href="#{_e(code)}">{_e(title)}</a>' for code, title, _ in figures.audiences]
     for code, title, members in figures.audiences:
         cards = [_card_html(fw, figures, m, f"chart-{code}-{m}", f"{EMBED_DIR}/{m}.html") for m in members]
-        sections.append(f'<section id="{_e(code)}"><h2>{_e(title)}</h2>\n<div class="cards">\n'
-                        + "\n".join(cards) + "\n</div></section>")
+        sections.append(
+            f'<section id="{_e(code)}"><h2>{_e(title)}</h2>\n<div class="cards">\n'
+            + "\n".join(cards)
+            + "\n</div></section>"
+        )
     if figures.by_zone:
         nav.append('<a href="#zones">Par zone</a>')
         table = figures.zone_table(fw)
         head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
-        body = "".join("<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>"
-                       for row in table.itertuples(index=False))
+        body = "".join(
+            "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)
+        )
         charts = []
         for m in figures.by_zone:
             card = figures.card(m)
-            charts.append(f'<div class="card"><h3>{_e(card["label"])} · {_e(card["period_label"])}</h3>\n'
-                          + _chart(charts_public.zone_chart(fw.indicator(m), figures.zones_at_card_period(m)),
-                                   f"zones-{m}") + "</div>")
-        sections.append('<section id="zones"><h2>Par zone</h2>\n<p>Chaque chiffre de zone porte sur la même '
-                        "période que le chiffre clé de l'indicateur ; « – » : pas de chiffre complet pour cette "
-                        f"zone.</p>\n<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
-                        '<div class="zones">\n' + "\n".join(charts) + "\n</div></section>")
+            charts.append(
+                f'<div class="card"><h3>{_e(card["label"])} · {_e(card["period_label"])}</h3>\n'
+                + _chart(charts_public.zone_chart(fw.indicator(m), figures.zones_at_card_period(m)), f"zones-{m}")
+                + "</div>"
+            )
+        sections.append(
+            '<section id="zones"><h2>Par zone</h2>\n<p>Chaque chiffre de zone porte sur la même '
+            "période que le chiffre clé de l'indicateur ; « – » : pas de chiffre complet pour cette "
+            f"zone.</p>\n<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
+            '<div class="zones">\n' + "\n".join(charts) + "\n</div></section>"
+        )
     files = " · ".join(f'<a href="{DATA_DIR}/{n}.csv">{n}.csv</a>' for n in FIELDS)
     waiting = ""
     if figures.waiting:
         names = ", ".join(fw.indicator(c).public_label for c in figures.waiting)
         waiting = f"<p>Sans période complète pour l'instant, donc pas encore publiés : {_e(names)}.</p>"
-    body = "\n".join([
-        "<header>", f"<h1>{_e(figures.title)}</h1>",
-        f"<p>{_e(intro_text(fw))}</p>",
-        f'<p class="dated">{_e(updated_text(figures))}.</p>', "<nav>" + "".join(nav) + "</nav>", "</header>",
-        "<main>", *sections, waiting, "</main>",
-        "<footer>",
-        "<p>Seules les périodes complètes sont publiées (tous les rapports attendus reçus). Chaque chiffre "
-        "additionne ou moyenne les rapports des partenaires selon la règle de l'indicateur, décrite dans "
-        "<code>indicateurs.csv</code>. La cible (★) est celle du plan pour la date indiquée.</p>",
-        f'<p>Données ouvertes : <a href="{MARKER}">{MARKER}</a> (Frictionless Data Package) · {files}. '
-        f"{_licence_html(figures)}"
-        + (f" Éditeur : {_e(figures.publisher)}." if figures.publisher else "") + "</p>",
-        "</footer>"])
+    body = "\n".join(
+        [
+            "<header>",
+            f"<h1>{_e(figures.title)}</h1>",
+            f"<p>{_e(intro_text(fw))}</p>",
+            f'<p class="dated">{_e(updated_text(figures))}.</p>',
+            "<nav>" + "".join(nav) + "</nav>",
+            "</header>",
+            "<main>",
+            *sections,
+            waiting,
+            "</main>",
+            "<footer>",
+            "<p>Seules les périodes complètes sont publiées (tous les rapports attendus reçus). Chaque chiffre "
+            "additionne ou moyenne les rapports des partenaires selon la règle de l'indicateur, décrite dans "
+            "<code>indicateurs.csv</code>. La cible (★) est celle du plan pour la date indiquée.</p>",
+            f'<p>Données ouvertes : <a href="{MARKER}">{MARKER}</a> (Frictionless Data Package) · {files}. '
+            f"{_licence_html(figures)}"
+            + (f" Éditeur : {_e(figures.publisher)}." if figures.publisher else "")
+            + "</p>",
+            "</footer>",
+        ]
+    )
     return _page(figures.title, body, script=PLOTLY_JS)
 
 
 def embed_html(fw: Framework, figures: PublicFigures, code: str) -> str:
     """One figure alone, for an <iframe>: its card, its chart and where it comes from."""
     card = _card_html(fw, figures, code, f"chart-{code}", None)
-    source = (f'<p class="embed">{_e(figures.title)} · {_e(updated_text(figures))}. '
-              f"{_licence_html(figures)}</p>")
-    return _page(f"{figures.card(code)['label']} · {figures.title}", f"<main>{card}\n{source}</main>",
-                 script=f"../{PLOTLY_JS}", body_class="embed")
+    source = f'<p class="embed">{_e(figures.title)} · {_e(updated_text(figures))}. {_licence_html(figures)}</p>'
+    return _page(
+        f"{figures.card(code)['label']} · {figures.title}",
+        f"<main>{card}\n{source}</main>",
+        script=f"../{PLOTLY_JS}",
+        body_class="embed",
+    )
 
 
 # ------------------------------------------------------------------ writing
@@ -303,8 +391,10 @@ def site_files(fw: Framework, figures: PublicFigures) -> dict[str, bytes]:
     import plotly.offline
 
     tables = _tables(fw, figures)
-    files = {PLOTLY_JS: plotly.offline.get_plotlyjs().encode("utf-8"),
-             "index.html": index_html(fw, figures).encode("utf-8")}
+    files = {
+        PLOTLY_JS: plotly.offline.get_plotlyjs().encode("utf-8"),
+        "index.html": index_html(fw, figures).encode("utf-8"),
+    }
     for code in figures.cards["indicator"]:
         files[f"{EMBED_DIR}/{code}.html"] = embed_html(fw, figures, code).encode("utf-8")
     for name, frame in tables.items():
@@ -315,8 +405,10 @@ def site_files(fw: Framework, figures: PublicFigures) -> dict[str, bytes]:
 
 def _unwritable(folder: Path, exc: OSError) -> PublicationError:
     reason = exc.strerror or exc.__class__.__name__
-    return PublicationError(f"Le dossier {folder} n'est pas accessible en écriture ({reason}) : choisissez un "
-                            "autre dossier avec --out, ou donnez-vous le droit d'y écrire.")
+    return PublicationError(
+        f"Le dossier {folder} n'est pas accessible en écriture ({reason}) : choisissez un "
+        "autre dossier avec --out, ou donnez-vous le droit d'y écrire."
+    )
 
 
 def _prepare(folder: Path) -> set[Path]:
@@ -330,8 +422,10 @@ def _prepare(folder: Path) -> set[Path]:
         except OSError as exc:
             raise _unwritable(folder, exc) from exc
         if entries and not (folder / MARKER).exists():
-            raise PublicationError(f"Le dossier {folder} contient déjà d'autres fichiers : choisissez un dossier vide "
-                                   "ou celui d'une publication précédente (il contient datapackage.json).")
+            raise PublicationError(
+                f"Le dossier {folder} contient déjà d'autres fichiers : choisissez un dossier vide "
+                "ou celui d'une publication précédente (il contient datapackage.json)."
+            )
         return {p for sub in (EMBED_DIR, DATA_DIR) for p in (folder / sub).glob("*") if p.is_file()}
     try:
         folder.mkdir(parents=True)
@@ -361,13 +455,17 @@ def write_site(folder: Path, files: dict[str, bytes]) -> None:
 def figures_to_publish(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigures:
     """The public figures to publish; PublicationError, in French, when there is nothing to publish."""
     if not public_indicators(fw):
-        raise PublicationError(f"Aucun indicateur n'est public dans le référentiel {fw.version} : marquez ceux à "
-                               "publier (public: true, avec public_label et public_sentence) dans data/framework.yaml "
-                               "ou dans la colonne « public » du classeur de la page Référentiel.")
+        raise PublicationError(
+            f"Aucun indicateur n'est public dans le référentiel {fw.version} : marquez ceux à "
+            "publier (public: true, avec public_label et public_sentence) dans data/framework.yaml "
+            "ou dans la colonne « public » du classeur de la page Référentiel."
+        )
     built = public_figures(con, fw)
     if built.empty:
-        raise PublicationError(f"Aucun des {len(built.waiting)} indicateurs publics n'a encore de période complète "
-                               "(tous les rapports attendus reçus) : rien à publier pour l'instant.")
+        raise PublicationError(
+            f"Aucun des {len(built.waiting)} indicateurs publics n'a encore de période complète "
+            "(tous les rapports attendus reçus) : rien à publier pour l'instant."
+        )
     return built
 
 
@@ -387,6 +485,8 @@ def publish(con: duckdb.DuckDBPyConnection, fw: Framework, folder: str | os.Path
 def summary(published: Published) -> str:
     """The command's French report: what was written, and from which data."""
     f = published.figures
-    return (f"{len(f.cards)} indicateurs publics publiés dans {published.folder} ({len(published.files)} fichiers : "
-            f"index.html, {len(f.cards)} extraits à intégrer, datapackage.json) · données jusqu'au "
-            f"{fmt_date(f.data_until)}.")
+    return (
+        f"{len(f.cards)} indicateurs publics publiés dans {published.folder} ({len(published.files)} fichiers : "
+        f"index.html, {len(f.cards)} extraits à intégrer, datapackage.json) · données jusqu'au "
+        f"{fmt_date(f.data_until)}."
+    )

@@ -19,20 +19,43 @@ KIND_LABELS = {"indicator": "indicateur", "operator": "opérateur", "zone": "zon
 
 
 def keys_table(fw: Framework) -> pd.DataFrame:
-    return pd.DataFrame([{"Code": k.code, "Clé": k.label, "Thème": fw.label("themes", k.theme),
-                          "Indicateurs": sum(1 for i in fw.indicators if k.code in i.keys)} for k in fw.keys])
+    return pd.DataFrame(
+        [
+            {
+                "Code": k.code,
+                "Clé": k.label,
+                "Thème": fw.label("themes", k.theme),
+                "Indicateurs": sum(1 for i in fw.indicators if k.code in i.keys),
+            }
+            for k in fw.keys
+        ]
+    )
 
 
 def dimensions_table(fw: Framework) -> pd.DataFrame:
-    return pd.DataFrame([{"Code": d.code, "Dimension": d.label,
-                          "Indicateurs": sum(1 for i in fw.indicators if d.code in i.dimensions)}
-                         for d in fw.dimensions])
+    return pd.DataFrame(
+        [
+            {
+                "Code": d.code,
+                "Dimension": d.label,
+                "Indicateurs": sum(1 for i in fw.indicators if d.code in i.dimensions),
+            }
+            for d in fw.dimensions
+        ]
+    )
 
 
 def objectives_table(fw: Framework) -> pd.DataFrame:
-    return pd.DataFrame([{"Code": o.code, "Objectif": o.label,
-                          "Indicateurs": ", ".join(i.code for i in fw.indicators if o.code in i.objectives)}
-                         for o in fw.objectives])
+    return pd.DataFrame(
+        [
+            {
+                "Code": o.code,
+                "Objectif": o.label,
+                "Indicateurs": ", ".join(i.code for i in fw.indicators if o.code in i.objectives),
+            }
+            for o in fw.objectives
+        ]
+    )
 
 
 def projects_table(fw: Framework) -> pd.DataFrame:
@@ -40,18 +63,28 @@ def projects_table(fw: Framework) -> pd.DataFrame:
     for p in fw.projects:
         for w in p.work_modules or ():
             for a in w.activities or (None,):
-                rows.append({"Projet": f"{p.code} – {p.label}", "Nature": p.kind,
-                             "Chef de file": fw.label("operators", p.lead),
-                             "Module de travail": f"{w.code} – {w.label}",
-                             "Activité": f"{a.code} – {a.label}" if a else "",
-                             "Indicateurs": ", ".join(i.code for i in fw.indicators
-                                                      if (a and a.code in i.activities) or
-                                                      (not a and i.work_module == w.code))})
+                rows.append(
+                    {
+                        "Projet": f"{p.code} – {p.label}",
+                        "Nature": p.kind,
+                        "Chef de file": fw.label("operators", p.lead),
+                        "Module de travail": f"{w.code} – {w.label}",
+                        "Activité": f"{a.code} – {a.label}" if a else "",
+                        "Indicateurs": ", ".join(
+                            i.code
+                            for i in fw.indicators
+                            if (a and a.code in i.activities) or (not a and i.work_module == w.code)
+                        ),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
-def indicators_table(fw: Framework, *, dimensions=(), keys=(), projects=(), operators=(), search: str = "") -> pd.DataFrame:
+def indicators_table(
+    fw: Framework, *, dimensions=(), keys=(), projects=(), operators=(), search: str = ""
+) -> pd.DataFrame:
     """Indicators with every mapping spelled out in French, filtered (empty filter = all)."""
+
     def labels(section, codes):
         return ", ".join(fw.label(section, c) for c in codes)
 
@@ -69,33 +102,50 @@ def indicators_table(fw: Framework, *, dimensions=(), keys=(), projects=(), oper
         if needle and needle not in f"{i.code} {i.label}".lower():
             continue
         final = i.final_target
-        rows.append({
-            "Code": i.code, "Indicateur": i.label, "Unité": i.unit, "Sens": DIRECTION_LABELS[i.direction],
-            "Fréquence": FREQUENCY_LABELS.get(i.frequency, i.frequency),
-            "Agrégation (temps / zones)": f"{AGGREGATION_LABELS[i.agg_time]} / {AGGREGATION_LABELS[i.agg_space]}",
-            "Référence": f"{fmt_number(i.baseline.value, 2 if i.baseline.value % 1 else 0)} ({i.baseline.period.label_fr})",
-            "Cible finale": f"{fmt_number(final.value, 2 if final.value % 1 else 0)} ({final.period.label_fr})",
-            "Cibles intermédiaires": "; ".join(f"{fmt_number(t.value)} ({t.period.label_fr})"
-                                               for t in i.targets if t is not final),
-            "Dimensions": labels("dimensions", i.dimensions), "Clés": labels("keys", i.keys),
-            "Objectifs": ", ".join(i.objectives), "Publics": labels("audiences", i.audiences),
-            "Projet": i.project, "Activités": ", ".join(i.activities),
-            "Opérateurs": ", ".join(i.operators), "Par zone": "oui" if i.by_zone else "non",
-            "Public (portail)": i.public_label if i.public else "non",
-        })
+        rows.append(
+            {
+                "Code": i.code,
+                "Indicateur": i.label,
+                "Unité": i.unit,
+                "Sens": DIRECTION_LABELS[i.direction],
+                "Fréquence": FREQUENCY_LABELS.get(i.frequency, i.frequency),
+                "Agrégation (temps / zones)": f"{AGGREGATION_LABELS[i.agg_time]} / {AGGREGATION_LABELS[i.agg_space]}",
+                "Référence": f"{fmt_number(i.baseline.value, 2 if i.baseline.value % 1 else 0)} ({i.baseline.period.label_fr})",
+                "Cible finale": f"{fmt_number(final.value, 2 if final.value % 1 else 0)} ({final.period.label_fr})",
+                "Cibles intermédiaires": "; ".join(
+                    f"{fmt_number(t.value)} ({t.period.label_fr})" for t in i.targets if t is not final
+                ),
+                "Dimensions": labels("dimensions", i.dimensions),
+                "Clés": labels("keys", i.keys),
+                "Objectifs": ", ".join(i.objectives),
+                "Publics": labels("audiences", i.audiences),
+                "Projet": i.project,
+                "Activités": ", ".join(i.activities),
+                "Opérateurs": ", ".join(i.operators),
+                "Par zone": "oui" if i.by_zone else "non",
+                "Public (portail)": i.public_label if i.public else "non",
+            }
+        )
     return pd.DataFrame(rows)
 
 
 def actors_tables(fw: Framework) -> dict[str, pd.DataFrame]:
     return {
-        "Opérateurs": pd.DataFrame([{"Code": o.code, "Opérateur": o.label, "Pays": o.country, "Rôle": o.role,
-                                     "Zones": ", ".join(o.zones)} for o in fw.operators]),
-        "Zones": pd.DataFrame([{"Code": z.code, "Zone": z.label, "Dans": fw.label("zones", z.parent)}
-                               for z in fw.zones]),
-        "Publics": pd.DataFrame([{"Code": a.code, "Public": a.label, "Dans": fw.label("audiences", a.parent)}
-                                 for a in fw.audiences]),
-        "Plateforme de marque": pd.DataFrame([{"Code": e.code, "Élément de cohérence": e.label}
-                                              for e in fw.brand_elements]),
+        "Opérateurs": pd.DataFrame(
+            [
+                {"Code": o.code, "Opérateur": o.label, "Pays": o.country, "Rôle": o.role, "Zones": ", ".join(o.zones)}
+                for o in fw.operators
+            ]
+        ),
+        "Zones": pd.DataFrame(
+            [{"Code": z.code, "Zone": z.label, "Dans": fw.label("zones", z.parent)} for z in fw.zones]
+        ),
+        "Publics": pd.DataFrame(
+            [{"Code": a.code, "Public": a.label, "Dans": fw.label("audiences", a.parent)} for a in fw.audiences]
+        ),
+        "Plateforme de marque": pd.DataFrame(
+            [{"Code": e.code, "Élément de cohérence": e.label} for e in fw.brand_elements]
+        ),
         "Obligations de rapportage": obligations_table(fw),
     }
 
@@ -103,14 +153,20 @@ def actors_tables(fw: Framework) -> dict[str, pd.DataFrame]:
 def obligations_table(fw: Framework) -> pd.DataFrame:
     """Every operator's reporting obligations, declared or by default: what Suivi, the
     completeness of the figures and the reminders expect."""
-    return pd.DataFrame([{
-        "Opérateur": fw.label("operators", o.operator), "Indicateur": f"{o.indicator} {fw.label('indicators', o.indicator)}",
-        "Granularité": GRAIN_LABELS.get(o.grain, "Mois" if o.grain == "month" else o.grain),
-        "À partir de": o.first_period or (f"{o.start:%d/%m/%Y}" if o.start else "début du programme"),
-        "Délai (jours)": o.deadline_days,
-        "Source": "déclarée dans le référentiel" if o.declared else "par défaut (fréquence de l'indicateur)",
-    } for o in fw.obligations], columns=["Opérateur", "Indicateur", "Granularité", "À partir de", "Délai (jours)",
-                                         "Source"])
+    return pd.DataFrame(
+        [
+            {
+                "Opérateur": fw.label("operators", o.operator),
+                "Indicateur": f"{o.indicator} {fw.label('indicators', o.indicator)}",
+                "Granularité": GRAIN_LABELS.get(o.grain, "Mois" if o.grain == "month" else o.grain),
+                "À partir de": o.first_period or (f"{o.start:%d/%m/%Y}" if o.start else "début du programme"),
+                "Délai (jours)": o.deadline_days,
+                "Source": "déclarée dans le référentiel" if o.declared else "par défaut (fréquence de l'indicateur)",
+            }
+            for o in fw.obligations
+        ],
+        columns=["Opérateur", "Indicateur", "Granularité", "À partir de", "Délai (jours)", "Source"],
+    )
 
 
 def read_candidate(data: bytes, file_name: str, current: Framework) -> Framework:
@@ -136,8 +192,10 @@ def check_replacement(con: duckdb.DuckDBPyConnection, new: Framework) -> None:
         if kind == "audience":
             known.add("")
         for code in sorted(codes - known):
-            problems.append(f"{KIND_LABELS[kind]} « {code} » absent du nouveau référentiel alors que des valeurs "
-                            "enregistrées l'utilisent : les codes ne se renomment pas, remettez-le.")
+            problems.append(
+                f"{KIND_LABELS[kind]} « {code} » absent du nouveau référentiel alors que des valeurs "
+                "enregistrées l'utilisent : les codes ne se renomment pas, remettez-le."
+            )
     if problems:
         raise FrameworkError(problems)
 
@@ -145,12 +203,26 @@ def check_replacement(con: duckdb.DuckDBPyConnection, new: Framework) -> None:
 def changes(old: Framework, new: Framework) -> pd.DataFrame:
     """What replacing `old` by `new` changes, section by section."""
     rows = []
-    for section in ("dimensions", "keys", "themes", "objectives", "audiences", "zones", "operators", "projects",
-                    "indicators"):
+    for section in (
+        "dimensions",
+        "keys",
+        "themes",
+        "objectives",
+        "audiences",
+        "zones",
+        "operators",
+        "projects",
+        "indicators",
+    ):
         a, b = old.by_code[section], new.by_code[section]
-        rows.append({"Section": section, "Ajoutés": ", ".join(sorted(b.keys() - a.keys())),
-                     "Retirés": ", ".join(sorted(a.keys() - b.keys())),
-                     "Modifiés": ", ".join(sorted(c for c in a.keys() & b.keys() if a[c] != b[c]))})
+        rows.append(
+            {
+                "Section": section,
+                "Ajoutés": ", ".join(sorted(b.keys() - a.keys())),
+                "Retirés": ", ".join(sorted(a.keys() - b.keys())),
+                "Modifiés": ", ".join(sorted(c for c in a.keys() & b.keys() if a[c] != b[c])),
+            }
+        )
     return pd.DataFrame(rows)
 
 

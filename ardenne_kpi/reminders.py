@@ -57,15 +57,24 @@ class SmtpSettings:
             return None
         security = env.get("ARDENNE_SMTP_SECURITY", "starttls").strip().lower()
         if security not in ("starttls", "ssl", "none"):
-            raise ArdenneError(f"ARDENNE_SMTP_SECURITY vaut « {security} » : écrivez starttls, ssl ou none.",
-                               title="Serveur de courrier mal configuré")
+            raise ArdenneError(
+                f"ARDENNE_SMTP_SECURITY vaut « {security} » : écrivez starttls, ssl ou none.",
+                title="Serveur de courrier mal configuré",
+            )
         port = env.get("ARDENNE_SMTP_PORT", "465" if security == "ssl" else "587").strip()
         if not port.isdigit():
-            raise ArdenneError(f"ARDENNE_SMTP_PORT vaut « {port} » : écrivez un numéro de port (587, 465, 25).",
-                               title="Serveur de courrier mal configuré")
-        return cls(host=host, port=int(port), security=security, user=env.get("ARDENNE_SMTP_USER", ""),
-                   password=env.get("ARDENNE_SMTP_PASSWORD", ""),
-                   sender=env.get("ARDENNE_SMTP_FROM", "").strip() or DEFAULT_SENDER)
+            raise ArdenneError(
+                f"ARDENNE_SMTP_PORT vaut « {port} » : écrivez un numéro de port (587, 465, 25).",
+                title="Serveur de courrier mal configuré",
+            )
+        return cls(
+            host=host,
+            port=int(port),
+            security=security,
+            user=env.get("ARDENNE_SMTP_USER", ""),
+            password=env.get("ARDENNE_SMTP_PASSWORD", ""),
+            sender=env.get("ARDENNE_SMTP_FROM", "").strip() or DEFAULT_SENDER,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,8 +101,16 @@ def missing_reports(items: pd.DataFrame, window: Period) -> pd.DataFrame:
     return inside[inside["status"] == "overdue"].reset_index(drop=True)
 
 
-def build(con: duckdb.DuckDBPyConnection, fw: Framework, items: pd.DataFrame, window: Period, *,
-          app_url: str | None = None, sender: str | None = None, today: dt.date | None = None) -> list[Reminder]:
+def build(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    items: pd.DataFrame,
+    window: Period,
+    *,
+    app_url: str | None = None,
+    sender: str | None = None,
+    today: dt.date | None = None,
+) -> list[Reminder]:
     """One reminder per operator with reports of `window` missing past their deadline, in
     framework order. `items` come from reporting.report_items."""
     today = today or dt.date.today()
@@ -104,45 +121,69 @@ def build(con: duckdb.DuckDBPyConnection, fw: Framework, items: pd.DataFrame, wi
         mine = missing[missing["operator"] == op.code]
         if mine.empty:
             continue
-        rows = pd.DataFrame({
-            "indicator": mine["indicator"].to_numpy(),
-            "label": [fw.label("indicators", c) for c in mine["indicator"]],
-            "period": mine["period"].to_numpy(),
-            "period_label": [label_of(c, fw.calendar) for c in mine["period"]],
-            "deadline": mine["deadline"].to_numpy(),
-        }).sort_values(["deadline", "indicator"], ignore_index=True)
+        rows = pd.DataFrame(
+            {
+                "indicator": mine["indicator"].to_numpy(),
+                "label": [fw.label("indicators", c) for c in mine["indicator"]],
+                "period": mine["period"].to_numpy(),
+                "period_label": [label_of(c, fw.calendar) for c in mine["period"]],
+                "deadline": mine["deadline"].to_numpy(),
+            }
+        ).sort_values(["deadline", "indicator"], ignore_index=True)
         template = templates.build_template(con, fw, op.code, window, today=today)
-        message = _message(fw, op.code, op.email, window, rows, app_url, sender or DEFAULT_SENDER, today,
-                           (templates.file_name(op.code, window), template))
+        message = _message(
+            fw,
+            op.code,
+            op.email,
+            window,
+            rows,
+            app_url,
+            sender or DEFAULT_SENDER,
+            today,
+            (templates.file_name(op.code, window), template),
+        )
         out.append(Reminder(operator=op.code, recipient=op.email, period=window, missing=rows, message=message))
     return out
 
 
-def _message(fw: Framework, operator: str, recipient: str, window: Period, rows: pd.DataFrame, app_url: str,
-             sender: str, today: dt.date, attachment: tuple[str, bytes]) -> EmailMessage:
+def _message(
+    fw: Framework,
+    operator: str,
+    recipient: str,
+    window: Period,
+    rows: pd.DataFrame,
+    app_url: str,
+    sender: str,
+    today: dt.date,
+    attachment: tuple[str, bytes],
+) -> EmailMessage:
     name = fw.label("operators", operator)
     oldest = min(rows["deadline"])
-    lines = [f"- {r.indicator} {r.label} : {r.period_label} (attendu depuis le {_day(r.deadline)})"
-             for r in rows.itertuples()]
-    body = "\n".join([
-        "Bonjour,",
-        "",
-        f"Pour le suivi du plan de marketing territorial {fw.portfolio.get('label', 'Ardenne Attractivity')}, "
-        f"nous n'avons pas encore reçu de {name} les valeurs suivantes de {window.label_fr} "
-        f"({len(rows)} au total, la plus ancienne attendue depuis le {_day(oldest)}) :",
-        "",
-        *lines,
-        "",
-        f"Le modèle de rapport de {name} pour {window.label_fr} est joint, pré-rempli avec vos indicateurs, "
-        "zones et périodes : complétez les cellules jaunes, puis déposez-le sur la page « Importer un rapport » "
-        f"de l'application : {app_url}",
-        "",
-        "Si une valeur n'est pas disponible, dites-le-nous en réponse à ce message : la période restera "
-        "marquée incomplète plutôt que fausse.",
-        "",
-        "Merci d'avance,",
-        "La coordination du plan",
-    ])
+    lines = [
+        f"- {r.indicator} {r.label} : {r.period_label} (attendu depuis le {_day(r.deadline)})"
+        for r in rows.itertuples()
+    ]
+    body = "\n".join(
+        [
+            "Bonjour,",
+            "",
+            f"Pour le suivi du plan de marketing territorial {fw.portfolio.get('label', 'Ardenne Attractivity')}, "
+            f"nous n'avons pas encore reçu de {name} les valeurs suivantes de {window.label_fr} "
+            f"({len(rows)} au total, la plus ancienne attendue depuis le {_day(oldest)}) :",
+            "",
+            *lines,
+            "",
+            f"Le modèle de rapport de {name} pour {window.label_fr} est joint, pré-rempli avec vos indicateurs, "
+            "zones et périodes : complétez les cellules jaunes, puis déposez-le sur la page « Importer un rapport » "
+            f"de l'application : {app_url}",
+            "",
+            "Si une valeur n'est pas disponible, dites-le-nous en réponse à ce message : la période restera "
+            "marquée incomplète plutôt que fausse.",
+            "",
+            "Merci d'avance,",
+            "La coordination du plan",
+        ]
+    )
     msg = EmailMessage()
     msg["Subject"] = f"Relance : rapport de {name} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
     msg["From"] = sender
@@ -173,16 +214,19 @@ def zip_bytes(reminders: list[Reminder]) -> bytes:
 
 def summary_table(reminders: list[Reminder], fw: Framework) -> pd.DataFrame:
     """The reminders as a French table: operator, recipient, how many values, since when."""
-    return pd.DataFrame({
-        "Opérateur": [fw.label("operators", r.operator) for r in reminders],
-        "Destinataire": [r.recipient or MISSING_ADDRESS for r in reminders],
-        "Valeurs attendues": [len(r.missing) for r in reminders],
-        "Attendu depuis le": [_day(min(r.missing["deadline"])) for r in reminders],
-    })
+    return pd.DataFrame(
+        {
+            "Opérateur": [fw.label("operators", r.operator) for r in reminders],
+            "Destinataire": [r.recipient or MISSING_ADDRESS for r in reminders],
+            "Valeurs attendues": [len(r.missing) for r in reminders],
+            "Attendu depuis le": [_day(min(r.missing["deadline"])) for r in reminders],
+        }
+    )
 
 
-def send(con: duckdb.DuckDBPyConnection, reminders: list[Reminder], settings: SmtpSettings,
-         user: str | None) -> list[tuple[str, str]]:
+def send(
+    con: duckdb.DuckDBPyConnection, reminders: list[Reminder], settings: SmtpSettings, user: str | None
+) -> list[tuple[str, str]]:
     """Send the reminders that have a recipient through the configured server; record each
     sending with its outcome. Returns (operator, outcome in French) for every reminder."""
     outcomes: list[tuple[str, str]] = []
@@ -201,12 +245,16 @@ def send(con: duckdb.DuckDBPyConnection, reminders: list[Reminder], settings: Sm
                     except smtplib.SMTPException as exc:
                         outcome = f"refusé par le serveur : {_reason(exc)}"
                     outcomes.append((r.operator, outcome))
-                    records.append((r.operator, r.recipient, r.period.code, r.message["Subject"], len(r.missing),
-                                    user, outcome))
+                    records.append(
+                        (r.operator, r.recipient, r.period.code, r.message["Subject"], len(r.missing), user, outcome)
+                    )
         except (OSError, smtplib.SMTPException) as exc:
-            raise ArdenneError(f"Le serveur de courrier {settings.host}:{settings.port} ne répond pas ou refuse la "
-                               f"connexion ({_reason(exc)}). Vérifiez ARDENNE_SMTP_* ou téléchargez les relances "
-                               "pour les envoyer depuis votre messagerie.", title="Relances non envoyées") from exc
+            raise ArdenneError(
+                f"Le serveur de courrier {settings.host}:{settings.port} ne répond pas ou refuse la "
+                f"connexion ({_reason(exc)}). Vérifiez ARDENNE_SMTP_* ou téléchargez les relances "
+                "pour les envoyer depuis votre messagerie.",
+                title="Relances non envoyées",
+            ) from exc
         finally:
             if records:
                 sql.record(con, records, dt.datetime.now().replace(microsecond=0))
@@ -219,8 +267,9 @@ def _reason(exc: BaseException) -> str:
 
 def _connect(settings: SmtpSettings) -> smtplib.SMTP:
     if settings.security == "ssl":
-        server: smtplib.SMTP = smtplib.SMTP_SSL(settings.host, settings.port, timeout=20,
-                                                context=ssl.create_default_context())
+        server: smtplib.SMTP = smtplib.SMTP_SSL(
+            settings.host, settings.port, timeout=20, context=ssl.create_default_context()
+        )
     else:
         server = smtplib.SMTP(settings.host, settings.port, timeout=20)
         if settings.security == "starttls":
@@ -233,12 +282,14 @@ def _connect(settings: SmtpSettings) -> smtplib.SMTP:
 def history_table(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFrame:
     """Every reminder sent, newest first, in French."""
     h = sql.history(con)
-    return pd.DataFrame({
-        "Envoyé le": [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") for t in h["sent_at"]],
-        "Opérateur": [fw.label("operators", c) for c in h["operator"]],
-        "Destinataire": h["recipient"].to_numpy(),
-        "Période": h["period"].to_numpy(),
-        "Valeurs attendues": h["n_missing"].to_numpy(),
-        "Par": h["sent_by"].fillna("").to_numpy(),
-        "Résultat": h["outcome"].to_numpy(),
-    })
+    return pd.DataFrame(
+        {
+            "Envoyé le": [pd.Timestamp(t).strftime("%d/%m/%Y %H:%M") for t in h["sent_at"]],
+            "Opérateur": [fw.label("operators", c) for c in h["operator"]],
+            "Destinataire": h["recipient"].to_numpy(),
+            "Période": h["period"].to_numpy(),
+            "Valeurs attendues": h["n_missing"].to_numpy(),
+            "Par": h["sent_by"].fillna("").to_numpy(),
+            "Résultat": h["outcome"].to_numpy(),
+        }
+    )

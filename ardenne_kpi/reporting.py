@@ -54,8 +54,19 @@ ITEM_LABELS = {
     "pending": "Attendu, délai en cours",
 }
 
-ITEM_COLUMNS = ["operator", "indicator", "period", "period_end", "deadline", "column", "received",
-                "uploaded_at", "first_upload_id", "late", "status"]
+ITEM_COLUMNS = [
+    "operator",
+    "indicator",
+    "period",
+    "period_end",
+    "deadline",
+    "column",
+    "received",
+    "uploaded_at",
+    "first_upload_id",
+    "late",
+    "status",
+]
 
 
 # ------------------------------------------------------------------ what is expected
@@ -69,8 +80,11 @@ def reporting_periods(fw: Framework, obligation: Obligation) -> list[Period]:
     A project's end does not stop the expectation: partners keep reporting the portfolio's
     indicators until the programme closes (as the demo and the real reports do)."""
     cal = fw.calendar
-    periods = [p for p in periods_between(obligation.grain, cal.start, cal.end, cal)
-               if cal.start <= p.start and p.end <= cal.end]
+    periods = [
+        p
+        for p in periods_between(obligation.grain, cal.start, cal.end, cal)
+        if cal.start <= p.start and p.end <= cal.end
+    ]
     if fw.indicator(obligation.indicator).frequency == "B" and obligation.grain == "year":
         periods = periods[::2]
     start = obligation.start
@@ -91,8 +105,9 @@ def _today() -> dt.date:
     return dt.date.today()
 
 
-def expected_reports(fw: Framework, window: Period | tuple[dt.date, dt.date] | None = None,
-                     as_of: dt.date | None = None) -> pd.DataFrame:
+def expected_reports(
+    fw: Framework, window: Period | tuple[dt.date, dt.date] | None = None, as_of: dt.date | None = None
+) -> pd.DataFrame:
     """(operator, indicator, period) the framework expects: each operator's obligations ×
     their periods ending inside `window` and by `as_of` (today by default).
 
@@ -108,23 +123,29 @@ def expected_reports(fw: Framework, window: Period | tuple[dt.date, dt.date] | N
             if start <= p.end <= end and p.end <= as_of:
                 semester = period_containing(p.end, "programme-semester", cal)
                 deadline = p.end + dt.timedelta(days=ob.deadline_days)
-                rows.append((ob.operator, ob.indicator, p.code, p.end, deadline,
-                             semester.code if semester else p.code))
-    return pd.DataFrame(rows, columns=["operator", "indicator", "period", "period_end", "deadline", "column"]
-                        ).drop_duplicates(["operator", "indicator", "period"], ignore_index=True)
+                rows.append((ob.operator, ob.indicator, p.code, p.end, deadline, semester.code if semester else p.code))
+    return pd.DataFrame(
+        rows, columns=["operator", "indicator", "period", "period_end", "deadline", "column"]
+    ).drop_duplicates(["operator", "indicator", "period"], ignore_index=True)
 
 
-def report_items(con: duckdb.DuckDBPyConnection, fw: Framework,
-                 window: Period | tuple[dt.date, dt.date] | None = None,
-                 as_of: dt.date | None = None) -> pd.DataFrame:
+def report_items(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    window: Period | tuple[dt.date, dt.date] | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
     """One row per expected report with what arrived: `received`, `uploaded_at` (first
     arrival), `late` and `status` (on_time, late, overdue, pending — see ITEM_LABELS)."""
     as_of = as_of or _today()
     expected = expected_reports(fw, window, as_of)
     start, end = _window(fw, window)
     got = sql.received(con, start, end)
-    items = expected.merge(got[["operator", "indicator", "period", "uploaded_at", "first_upload_id"]],
-                           on=["operator", "indicator", "period"], how="left")
+    items = expected.merge(
+        got[["operator", "indicator", "period", "uploaded_at", "first_upload_id"]],
+        on=["operator", "indicator", "period"],
+        how="left",
+    )
     items["received"] = items["uploaded_at"].notna()
     arrived = pd.to_datetime(items["uploaded_at"]).dt.normalize()
     deadline = pd.to_datetime(items["deadline"])
@@ -140,9 +161,12 @@ def report_items(con: duckdb.DuckDBPyConnection, fw: Framework,
 # ------------------------------------------------------------------ summaries
 
 
-def completeness(con: duckdb.DuckDBPyConnection, fw: Framework,
-                 window: Period | tuple[dt.date, dt.date] | None = None,
-                 as_of: dt.date | None = None) -> pd.DataFrame:
+def completeness(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    window: Period | tuple[dt.date, dt.date] | None = None,
+    as_of: dt.date | None = None,
+) -> pd.DataFrame:
     """Per operator: expected and received reports for the window, their share, how many
     arrived late and how many are missing past the deadline.
 
@@ -158,15 +182,18 @@ def summarise(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     out = pd.DataFrame({"operator": ops})
     grouped = items.groupby("operator")
     out["expected"] = out["operator"].map(grouped.size()).fillna(0).astype(int)
-    for name, mask in (("received", items["received"]), ("late", items["late"]),
-                       ("overdue", items["status"] == "overdue"), ("pending", items["status"] == "pending")):
+    for name, mask in (
+        ("received", items["received"]),
+        ("late", items["late"]),
+        ("overdue", items["status"] == "overdue"),
+        ("pending", items["status"] == "pending"),
+    ):
         out[name] = out["operator"].map(mask.groupby(items["operator"]).sum()).fillna(0).astype(int)
     due = out["expected"] - out["pending"]
     out["share"] = (out["received"] / out["expected"]).where(out["expected"] > 0)
     out["on_time_share"] = ((out["received"] - out["late"]) / due).where(due > 0)
     out["label"] = out["operator"].map(lambda c: fw.label("operators", c))
-    return out[["operator", "label", "expected", "received", "late", "overdue", "pending", "share",
-                "on_time_share"]]
+    return out[["operator", "label", "expected", "received", "late", "overdue", "pending", "share", "on_time_share"]]
 
 
 def items_within(items: pd.DataFrame, period) -> pd.DataFrame:
@@ -194,15 +221,17 @@ def completeness_table(summary: pd.DataFrame) -> pd.DataFrame:
     """`completeness` with French headers and formatted shares, for pages, the pack and exports."""
     from ardenne_kpi.format import fmt_percent
 
-    return pd.DataFrame({
-        "Opérateur": summary["label"],
-        "Attendus": summary["expected"],
-        "Reçus": summary["received"],
-        "Complétude": summary["share"].map(fmt_percent),
-        "En retard": summary["late"],
-        "Manquants (délai dépassé)": summary["overdue"],
-        "Ponctualité": summary["on_time_share"].map(fmt_percent),
-    })
+    return pd.DataFrame(
+        {
+            "Opérateur": summary["label"],
+            "Attendus": summary["expected"],
+            "Reçus": summary["received"],
+            "Complétude": summary["share"].map(fmt_percent),
+            "En retard": summary["late"],
+            "Manquants (délai dépassé)": summary["overdue"],
+            "Ponctualité": summary["on_time_share"].map(fmt_percent),
+        }
+    )
 
 
 def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
@@ -210,16 +239,19 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     expected, received, late, overdue, pending counts, `state` (CELL_STATES) and `timeliness`
     ("late" when any report of the cell arrived late, "on_time", or "")."""
     if items.empty:
-        return pd.DataFrame(columns=["operator", "column", "expected", "received", "late", "overdue", "pending",
-                                     "state", "timeliness"])
+        return pd.DataFrame(
+            columns=["operator", "column", "expected", "received", "late", "overdue", "pending", "state", "timeliness"]
+        )
     g = items.groupby(["operator", "column"])
-    cells = pd.DataFrame({
-        "expected": g.size(),
-        "received": g["received"].sum(),
-        "late": g["late"].sum(),
-        "overdue": g["status"].agg(lambda s: int((s == "overdue").sum())),
-        "pending": g["status"].agg(lambda s: int((s == "pending").sum())),
-    }).reset_index()
+    cells = pd.DataFrame(
+        {
+            "expected": g.size(),
+            "received": g["received"].sum(),
+            "late": g["late"].sum(),
+            "overdue": g["status"].agg(lambda s: int((s == "overdue").sum())),
+            "pending": g["status"].agg(lambda s: int((s == "pending").sum())),
+        }
+    ).reset_index()
 
     def state(row: pd.Series) -> str:
         if row["received"] == row["expected"]:
@@ -229,8 +261,10 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
         return "missing" if row["overdue"] > 0 else "pending"
 
     cells["state"] = cells.apply(state, axis=1)
-    cells["timeliness"] = [("late" if late else "on_time") if received else ""
-                           for late, received in zip(cells["late"], cells["received"], strict=True)]
+    cells["timeliness"] = [
+        ("late" if late else "on_time") if received else ""
+        for late, received in zip(cells["late"], cells["received"], strict=True)
+    ]
     return cells
 
 
@@ -260,11 +294,20 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
 
 def never_reported_by_operator(never: pd.DataFrame) -> list[tuple[str, pd.DataFrame]]:
     """`never_reported` per operator, in its order: (operator label, French table of its indicators)."""
-    return [(part["operator_label"].iloc[0],
-             part[["indicator", "indicator_label", "frequency", "n_due"]].rename(columns={
-                 "indicator": "Code", "indicator_label": "Indicateur", "frequency": "Fréquence",
-                 "n_due": "Périodes échues"}))
-            for _operator, part in never.groupby("operator", sort=False)]
+    return [
+        (
+            part["operator_label"].iloc[0],
+            part[["indicator", "indicator_label", "frequency", "n_due"]].rename(
+                columns={
+                    "indicator": "Code",
+                    "indicator_label": "Indicateur",
+                    "frequency": "Fréquence",
+                    "n_due": "Périodes échues",
+                }
+            ),
+        )
+        for _operator, part in never.groupby("operator", sort=False)
+    ]
 
 
 def never_reported(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date | None = None) -> pd.DataFrame:
@@ -278,8 +321,9 @@ def never_reported(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date
     never = g[g["n_received"] == 0].reset_index()
     op_order = {o.code: i for i, o in enumerate(fw.operators)}
     ind_order = {i.code: n for n, i in enumerate(fw.indicators)}
-    never = never.sort_values(["operator", "indicator"], key=lambda s: s.map(op_order if s.name == "operator"
-                                                                              else ind_order)).reset_index(drop=True)
+    never = never.sort_values(
+        ["operator", "indicator"], key=lambda s: s.map(op_order if s.name == "operator" else ind_order)
+    ).reset_index(drop=True)
     never["operator_label"] = never["operator"].map(lambda c: fw.label("operators", c))
     never["indicator_label"] = never["indicator"].map(lambda c: fw.label("indicators", c))
     never["frequency"] = never["indicator"].map(lambda c: fw.indicator(c).frequency)
@@ -295,7 +339,8 @@ def late_reports(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     arrived = pd.to_datetime(bad["uploaded_at"]).dt.normalize()
     bad["delay"] = (arrived - pd.to_datetime(bad["deadline"])).dt.days
     out = bad.groupby(["operator", "column", "status"], as_index=False).agg(
-        n=("indicator", "size"), max_delay_days=("delay", "max"))
+        n=("indicator", "size"), max_delay_days=("delay", "max")
+    )
     out["label"] = out["operator"].map(lambda c: fw.label("operators", c))
     return out[["operator", "label", "column", "status", "n", "max_delay_days"]]
 
@@ -328,16 +373,18 @@ def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> p
 def uploads_table(frame: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """The uploads with French headers, for the annex and the pages."""
     status = {"imported": "importé", "demo": "démonstration", "rolled_back": "annulé"}
-    return pd.DataFrame({
-        "N°": frame["upload_id"].astype(int),
-        "Fichier": frame["file_name"],
-        "Opérateur": frame["operator"].map(lambda c: fw.label("operators", c) if isinstance(c, str) else ""),
-        "Déposé le": pd.to_datetime(frame["uploaded_at"]).dt.strftime("%d/%m/%Y"),
-        "Par": frame["uploaded_by"].fillna(""),
-        "État": frame["status"].map(lambda s: status.get(s, s)),
-        "Valeurs retenues": frame["n_current"].astype(int),
-        "Avertissements": frame["warnings"].fillna(0).astype(int),
-    })
+    return pd.DataFrame(
+        {
+            "N°": frame["upload_id"].astype(int),
+            "Fichier": frame["file_name"],
+            "Opérateur": frame["operator"].map(lambda c: fw.label("operators", c) if isinstance(c, str) else ""),
+            "Déposé le": pd.to_datetime(frame["uploaded_at"]).dt.strftime("%d/%m/%Y"),
+            "Par": frame["uploaded_by"].fillna(""),
+            "État": frame["status"].map(lambda s: status.get(s, s)),
+            "Valeurs retenues": frame["n_current"].astype(int),
+            "Avertissements": frame["warnings"].fillna(0).astype(int),
+        }
+    )
 
 
 def warning_messages(frame: pd.DataFrame) -> pd.DataFrame:
@@ -365,12 +412,17 @@ def deadline_text(fw: Framework) -> str:
     special = sorted({o.deadline_days for o in fw.declared_obligations} - {fw.reporting_deadline_days})
     if not special:
         return f"{fw.reporting_deadline_days} jours après la fin de la période"
-    return (f"{fw.reporting_deadline_days} jours après la fin de la période "
-            f"(obligations particulières : {', '.join(map(str, special))} jours, voir le référentiel)")
+    return (
+        f"{fw.reporting_deadline_days} jours après la fin de la période "
+        f"(obligations particulières : {', '.join(map(str, special))} jours, voir le référentiel)"
+    )
 
 
-def follow_up_grid(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date | None = None,
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def follow_up_grid(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    as_of: dt.date | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The Suivi page's operator × semester grid, (text, state) as matrix_grid gives them, from
     the expected reports as of `as_of`: one call, so that a page caches it by data revision."""
     return matrix_grid(matrix(report_items(con, fw, None, as_of), fw), fw)
@@ -382,8 +434,9 @@ def matrix_style(text: pd.DataFrame, state: pd.DataFrame):
     ink = {"received": "white", "missing": "white"}
 
     def colours(_: pd.DataFrame) -> pd.DataFrame:
-        return state.apply(lambda col: col.map(
-            lambda s: f"background-color: {CELL_COLORS[s]}; color: {ink.get(s, 'black')}"))
+        return state.apply(
+            lambda col: col.map(lambda s: f"background-color: {CELL_COLORS[s]}; color: {ink.get(s, 'black')}")
+        )
 
     return text.style.apply(colours, axis=None)
 

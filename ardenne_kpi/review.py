@@ -67,8 +67,10 @@ def _check_submitted(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
         raise ReviewError(f"L'import n° {upload_id} n'existe pas : rechargez la page.")
     if upload["status"] not in db.LIVE_STATUSES or upload["review"] != SUBMITTED:
         state = {VALIDATED: "déjà validé", RETURNED: "déjà renvoyé"}.get(upload["review"], "annulé")
-        raise ReviewError(f"L'import n° {upload_id} ({upload['file_name']}) est {state} : "
-                          "il n'attend plus de validation. Rechargez la page.")
+        raise ReviewError(
+            f"L'import n° {upload_id} ({upload['file_name']}) est {state} : "
+            "il n'attend plus de validation. Rechargez la page."
+        )
     return upload
 
 
@@ -92,8 +94,10 @@ def send_back(con: duckdb.DuckDBPyConnection, upload_id: int, user: User, messag
     check_admin(user, "renvoyer un import")
     message = (message or "").strip()
     if not message:
-        raise ReviewError("Écrivez au partenaire ce qu'il doit corriger avant de renvoyer son import : "
-                          "il lira ce message sur la page « Importer un rapport ».")
+        raise ReviewError(
+            "Écrivez au partenaire ce qu'il doit corriger avant de renvoyer son import : "
+            "il lira ce message sur la page « Importer un rapport »."
+        )
     upload = _check_submitted(con, upload_id)
 
     def work() -> None:
@@ -131,8 +135,10 @@ def lock(con: duckdb.DuckDBPyConnection, fw: Framework, period: str, user: User)
     check_admin(user, "verrouiller une période")
     semesters = {s.code: s for s in fw.calendar.semesters}
     if period not in semesters:
-        raise ReviewError(f"« {period} » n'est pas un semestre du programme "
-                          f"({', '.join(semesters)}) : seuls les semestres se verrouillent.")
+        raise ReviewError(
+            f"« {period} » n'est pas un semestre du programme "
+            f"({', '.join(semesters)}) : seuls les semestres se verrouillent."
+        )
     if lock_of(con, period) is not None:
         raise ReviewError(f"{semesters[period].label_fr} est déjà verrouillé.")
     chosen = semesters[period]
@@ -164,6 +170,21 @@ def lock_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return sql.lock_history(con)
 
 
-__all__ = ["REVIEW_LABELS", "VALIDATED_ONLY", "Lock", "ReviewError", "in_review", "lock", "lock_history",
-           "lock_of", "locks", "locks_text", "review_for", "send_back", "submitted_count", "unlock", "what_validation_changes",
-           "validate"]
+__all__ = [
+    "REVIEW_LABELS",
+    "VALIDATED_ONLY",
+    "Lock",
+    "ReviewError",
+    "in_review",
+    "lock",
+    "lock_history",
+    "lock_of",
+    "locks",
+    "locks_text",
+    "review_for",
+    "send_back",
+    "submitted_count",
+    "unlock",
+    "what_validation_changes",
+    "validate",
+]

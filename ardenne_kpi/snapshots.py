@@ -46,17 +46,22 @@ class Comparison:
 
     old: State
     new: State
-    values: pd.DataFrame     # identity, old_value, new_value, change
-    statuses: pd.DataFrame   # indicator, label, old_status, new_status, old_progress, new_progress
-    uploads: pd.DataFrame    # the reports behind values of `new` that `old` did not have
-    cells: pd.DataFrame      # row_code, col_code, row_label, col_label, old_state, new_state
+    values: pd.DataFrame  # identity, old_value, new_value, change
+    statuses: pd.DataFrame  # indicator, label, old_status, new_status, old_progress, new_progress
+    uploads: pd.DataFrame  # the reports behind values of `new` that `old` did not have
+    cells: pd.DataFrame  # row_code, col_code, row_label, col_label, old_state, new_state
 
     @property
     def summary(self) -> dict[str, int]:
         counts = self.values["change"].value_counts()
-        return {"new": int(counts.get("new", 0)), "changed": int(counts.get("changed", 0)),
-                "withdrawn": int(counts.get("withdrawn", 0)), "statuses": len(self.statuses),
-                "uploads": len(self.uploads), "cells": len(self.cells)}
+        return {
+            "new": int(counts.get("new", 0)),
+            "changed": int(counts.get("changed", 0)),
+            "withdrawn": int(counts.get("withdrawn", 0)),
+            "statuses": len(self.statuses),
+            "uploads": len(self.uploads),
+            "cells": len(self.cells),
+        }
 
     @property
     def empty(self) -> bool:
@@ -71,8 +76,9 @@ def _cells(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
     return m.cells[["row", "col", "state"]].rename(columns={"row": "row_code", "col": "col_code"})
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, fw: Framework, values: pd.DataFrame,
-             as_of: dt.date | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+def evaluate(
+    con: duckdb.DuckDBPyConnection, fw: Framework, values: pd.DataFrame, as_of: dt.date | None
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(status, cells) computed from `values` alone, as `kpis` and `coverage` would on a base
     holding only them: they are loaded into an in-memory copy of the schema."""
     mem = duckdb.connect()
@@ -101,15 +107,23 @@ def state_at(con: duckdb.DuckDBPyConnection, fw: Framework, day: dt.date) -> Sta
 def live_state(con: duckdb.DuckDBPyConnection, fw: Framework) -> State:
     """The data as it counts now."""
     status = kpis.indicator_status(con, fw)
-    return State("Données actuelles", None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(),
-                 _cells(fw, status))
+    return State(
+        "Données actuelles", None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status)
+    )
 
 
 # ------------------------------------------------------------------ stored snapshots
 
 
-def create(con: duckdb.DuckDBPyConnection, fw: Framework, name: str, taken_on: dt.date,
-           user: str | None = None, *, today: dt.date | None = None) -> int:
+def create(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    name: str,
+    taken_on: dt.date,
+    user: str | None = None,
+    *,
+    today: dt.date | None = None,
+) -> int:
     """Freeze the data at the committee date `taken_on` under `name`; returns the snapshot id.
 
     Refuses an empty or already used name and a date in the future (the data of a future
@@ -122,15 +136,26 @@ def create(con: duckdb.DuckDBPyConnection, fw: Framework, name: str, taken_on: d
         taken_on = taken_on.date()
     today = today or dt.date.today()
     if taken_on > today:
-        raise SnapshotError(f"La date du comité ({fmt_date(taken_on)}) est dans le futur : on ne fige que des "
-                            f"données connues. Choisissez une date jusqu'au {fmt_date(today)}.")
+        raise SnapshotError(
+            f"La date du comité ({fmt_date(taken_on)}) est dans le futur : on ne fige que des "
+            f"données connues. Choisissez une date jusqu'au {fmt_date(today)}."
+        )
     if sql.name_exists(con, name):
-        raise SnapshotError(f"Un instantané s'appelle déjà « {name} ». Choisissez un autre nom "
-                            "(ajoutez la date du comité, par exemple).")
+        raise SnapshotError(
+            f"Un instantané s'appelle déjà « {name} ». Choisissez un autre nom "
+            "(ajoutez la date du comité, par exemple)."
+        )
     state = state_at(con, fw, taken_on)
-    return sql.insert_snapshot(con, name=name, taken_on=taken_on, user=user, framework_version=fw.version,
-                               value_ids=[int(i) for i in state.values["value_id"]],
-                               status=state.status, cells=state.cells)
+    return sql.insert_snapshot(
+        con,
+        name=name,
+        taken_on=taken_on,
+        user=user,
+        framework_version=fw.version,
+        value_ids=[int(i) for i in state.values["value_id"]],
+        status=state.status,
+        cells=state.cells,
+    )
 
 
 def all_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -145,14 +170,16 @@ def snapshot_names(listing: pd.DataFrame) -> list[str]:
 
 def snapshots_table(frame: pd.DataFrame) -> pd.DataFrame:
     """The snapshot list with French headers."""
-    return pd.DataFrame({
-        "Nom": frame["name"],
-        "Date du comité": frame["taken_on"].map(lambda d: fmt_date(pd.Timestamp(d).date())),
-        "Valeurs figées": frame["n_values"].astype(int),
-        "Créé le": pd.to_datetime(frame["created_at"]).dt.strftime("%d/%m/%Y %H:%M"),
-        "Par": frame["created_by"].fillna(""),
-        "Référentiel": frame["framework_version"].fillna(""),
-    })
+    return pd.DataFrame(
+        {
+            "Nom": frame["name"],
+            "Date du comité": frame["taken_on"].map(lambda d: fmt_date(pd.Timestamp(d).date())),
+            "Valeurs figées": frame["n_values"].astype(int),
+            "Créé le": pd.to_datetime(frame["created_at"]).dt.strftime("%d/%m/%Y %H:%M"),
+            "Par": frame["created_by"].fillna(""),
+            "Référentiel": frame["framework_version"].fillna(""),
+        }
+    )
 
 
 def find(con: duckdb.DuckDBPyConnection, ref: str | int) -> pd.Series:
@@ -173,8 +200,14 @@ def load(con: duckdb.DuckDBPyConnection, ref: str | int) -> State:
     snap = find(con, ref)
     sid = int(snap["id"])
     day = pd.Timestamp(snap["taken_on"]).date()
-    return State(f"« {snap['name']} » ({fmt_date(day)})", day, sql.snapshot_values(con, sid),
-                 sql.snapshot_status(con, sid), sql.snapshot_cells(con, sid), sid)
+    return State(
+        f"« {snap['name']} » ({fmt_date(day)})",
+        day,
+        sql.snapshot_values(con, sid),
+        sql.snapshot_status(con, sid),
+        sql.snapshot_cells(con, sid),
+        sid,
+    )
 
 
 def latest(con: duckdb.DuckDBPyConnection) -> State | None:
@@ -190,39 +223,60 @@ def compare(con: duckdb.DuckDBPyConnection, fw: Framework, old: State, new: Stat
     """Values that appeared, changed or were withdrawn; statuses and coverage cells whose
     state changed; and the reports (uploads) new values come from."""
     cols = IDENTITY + ["value", "upload_id"]
-    both = old.values[cols].merge(new.values[cols], on=IDENTITY, how="outer", suffixes=("_old", "_new"),
-                                  indicator=True)
+    both = old.values[cols].merge(new.values[cols], on=IDENTITY, how="outer", suffixes=("_old", "_new"), indicator=True)
     both["change"] = both["_merge"].astype(str).map({"left_only": "withdrawn", "right_only": "new", "both": "same"})
     both.loc[(both["change"] == "same") & (both["value_old"] != both["value_new"]), "change"] = "changed"
     values = both[both["change"] != "same"].rename(columns={"value_old": "old_value", "value_new": "new_value"})
     order = {i.code: n for n, i in enumerate(fw.indicators)}
-    values = values.sort_values(["indicator", "period", "operator", "zone"],
-                                key=lambda s: s.map(order) if s.name == "indicator" else s)
-    values = values[IDENTITY + ["old_value", "new_value", "change", "upload_id_new"]].rename(
-        columns={"upload_id_new": "upload_id"}).reset_index(drop=True)
+    values = values.sort_values(
+        ["indicator", "period", "operator", "zone"], key=lambda s: s.map(order) if s.name == "indicator" else s
+    )
+    values = (
+        values[IDENTITY + ["old_value", "new_value", "change", "upload_id_new"]]
+        .rename(columns={"upload_id_new": "upload_id"})
+        .reset_index(drop=True)
+    )
 
     st = old.status.merge(new.status, on="indicator", how="outer", suffixes=("_old", "_new"))
     st["status_old"] = st["status_old"].fillna("no_data")
     st["status_new"] = st["status_new"].fillna("no_data")
     st = st[st["status_old"] != st["status_new"]]
-    statuses = pd.DataFrame({
-        "indicator": st["indicator"], "label": st["indicator"].map(lambda c: fw.label("indicators", c)),
-        "old_status": st["status_old"], "new_status": st["status_new"],
-        "old_progress": st["progress_old"], "new_progress": st["progress_new"],
-    }).sort_values("indicator", key=lambda s: s.map(order)).reset_index(drop=True)
+    statuses = (
+        pd.DataFrame(
+            {
+                "indicator": st["indicator"],
+                "label": st["indicator"].map(lambda c: fw.label("indicators", c)),
+                "old_status": st["status_old"],
+                "new_status": st["status_new"],
+                "old_progress": st["progress_old"],
+                "new_progress": st["progress_new"],
+            }
+        )
+        .sort_values("indicator", key=lambda s: s.map(order))
+        .reset_index(drop=True)
+    )
 
-    new_ids = sorted(set(new.values["upload_id"].dropna().astype(int)) - set(old.values["upload_id"].dropna().astype(int)))
-    uploads = sql.uploads_by_ids(con, new_ids)[["id", "file_name", "operator", "uploaded_at"]] if new_ids else \
-        pd.DataFrame(columns=["id", "file_name", "operator", "uploaded_at"])
+    new_ids = sorted(
+        set(new.values["upload_id"].dropna().astype(int)) - set(old.values["upload_id"].dropna().astype(int))
+    )
+    uploads = (
+        sql.uploads_by_ids(con, new_ids)[["id", "file_name", "operator", "uploaded_at"]]
+        if new_ids
+        else pd.DataFrame(columns=["id", "file_name", "operator", "uploaded_at"])
+    )
 
     c = old.cells.merge(new.cells, on=["row_code", "col_code"], how="outer", suffixes=("_old", "_new"))
     c = c[c["state_old"] != c["state_new"]]
-    cells = pd.DataFrame({
-        "row_code": c["row_code"], "col_code": c["col_code"],
-        "row_label": c["row_code"].map(lambda x: fw.label("dimensions", x)),
-        "col_label": c["col_code"].map(lambda x: fw.label("keys", x)),
-        "old_state": c["state_old"], "new_state": c["state_new"],
-    }).reset_index(drop=True)
+    cells = pd.DataFrame(
+        {
+            "row_code": c["row_code"],
+            "col_code": c["col_code"],
+            "row_label": c["row_code"].map(lambda x: fw.label("dimensions", x)),
+            "col_label": c["col_code"].map(lambda x: fw.label("keys", x)),
+            "old_state": c["state_old"],
+            "new_state": c["state_new"],
+        }
+    ).reset_index(drop=True)
     return Comparison(old, new, values, statuses, uploads.reset_index(drop=True), cells)
 
 
@@ -235,43 +289,56 @@ def _status_label(code: object) -> str:
 
 def values_table(cmp: Comparison, fw: Framework) -> pd.DataFrame:
     v = cmp.values
-    return pd.DataFrame({
-        "Indicateur": v["indicator"],
-        "Libellé": v["indicator"].map(lambda c: fw.label("indicators", c)),
-        "Opérateur": v["operator"],
-        "Zone": v["zone"],
-        "Période": v["period"].map(lambda c: label_of(c, fw.calendar)),
-        "Avant": v["old_value"].map(lambda x: fmt_number(x, 1 if x == x and x % 1 else 0)),
-        "Après": v["new_value"].map(lambda x: fmt_number(x, 1 if x == x and x % 1 else 0)),
-        "Changement": v["change"].map(CHANGE_LABELS),
-    })
+    return pd.DataFrame(
+        {
+            "Indicateur": v["indicator"],
+            "Libellé": v["indicator"].map(lambda c: fw.label("indicators", c)),
+            "Opérateur": v["operator"],
+            "Zone": v["zone"],
+            "Période": v["period"].map(lambda c: label_of(c, fw.calendar)),
+            "Avant": v["old_value"].map(lambda x: fmt_number(x, 1 if x == x and x % 1 else 0)),
+            "Après": v["new_value"].map(lambda x: fmt_number(x, 1 if x == x and x % 1 else 0)),
+            "Changement": v["change"].map(CHANGE_LABELS),
+        }
+    )
 
 
 def statuses_table(cmp: Comparison) -> pd.DataFrame:
     s = cmp.statuses
-    return pd.DataFrame({
-        "Indicateur": s["indicator"], "Libellé": s["label"],
-        "Statut avant": s["old_status"].map(_status_label), "Statut après": s["new_status"].map(_status_label),
-        "Progression avant": s["old_progress"].map(fmt_percent),
-        "Progression après": s["new_progress"].map(fmt_percent),
-    })
+    return pd.DataFrame(
+        {
+            "Indicateur": s["indicator"],
+            "Libellé": s["label"],
+            "Statut avant": s["old_status"].map(_status_label),
+            "Statut après": s["new_status"].map(_status_label),
+            "Progression avant": s["old_progress"].map(fmt_percent),
+            "Progression après": s["new_progress"].map(fmt_percent),
+        }
+    )
 
 
 def uploads_table(cmp: Comparison, fw: Framework) -> pd.DataFrame:
     u = cmp.uploads
-    return pd.DataFrame({
-        "N°": u["id"].astype(int), "Fichier": u["file_name"],
-        "Opérateur": u["operator"].map(lambda c: fw.label("operators", c) if isinstance(c, str) else ""),
-        "Déposé le": pd.to_datetime(u["uploaded_at"]).dt.strftime("%d/%m/%Y"),
-    })
+    return pd.DataFrame(
+        {
+            "N°": u["id"].astype(int),
+            "Fichier": u["file_name"],
+            "Opérateur": u["operator"].map(lambda c: fw.label("operators", c) if isinstance(c, str) else ""),
+            "Déposé le": pd.to_datetime(u["uploaded_at"]).dt.strftime("%d/%m/%Y"),
+        }
+    )
 
 
 def cells_table(cmp: Comparison) -> pd.DataFrame:
     c = cmp.cells
-    return pd.DataFrame({
-        "Dimension": c["row_label"], "Clé": c["col_label"],
-        "État avant": c["old_state"].map(coverage.GAP_LABELS), "État après": c["new_state"].map(coverage.GAP_LABELS),
-    })
+    return pd.DataFrame(
+        {
+            "Dimension": c["row_label"],
+            "Clé": c["col_label"],
+            "État avant": c["old_state"].map(coverage.GAP_LABELS),
+            "État après": c["new_state"].map(coverage.GAP_LABELS),
+        }
+    )
 
 
 def summary_text(cmp: Comparison) -> str:
@@ -279,6 +346,8 @@ def summary_text(cmp: Comparison) -> str:
     s = cmp.summary
     if cmp.empty:
         return f"Rien n'a changé entre {cmp.old.label} et {cmp.new.label}."
-    return (f"De {cmp.old.label} à {cmp.new.label} : {s['uploads']} nouveau(x) rapport(s), {s['new']} nouvelle(s) "
-            f"valeur(s), {s['changed']} corrigée(s), {s['withdrawn']} retirée(s) ; {s['statuses']} statut(s) "
-            f"d'indicateur et {s['cells']} cellule(s) de couverture ont changé.")
+    return (
+        f"De {cmp.old.label} à {cmp.new.label} : {s['uploads']} nouveau(x) rapport(s), {s['new']} nouvelle(s) "
+        f"valeur(s), {s['changed']} corrigée(s), {s['withdrawn']} retirée(s) ; {s['statuses']} statut(s) "
+        f"d'indicateur et {s['cells']} cellule(s) de couverture ont changé."
+    )

@@ -69,11 +69,30 @@ REFERENCE_COLUMNS = [
     ("Échéance de l'objectif", 22),
 ]
 INPUT_FIELDS = ("period", "zone", "audience", "value", "comment", "numerator", "denominator")
-COLUMN_OF = {name: get_column_letter(i + 1) for i, name in enumerate(
-    ["indicator", "label", "unit", "period", "zone", "audience", "value", "comment", "numerator", "denominator",
-     "last_value", "last_period", "target", "target_period"])}
-_NUMBER_COLUMNS = {column_index_from_string(COLUMN_OF[n]) for n in ("value", "numerator", "denominator",
-                                                                    "last_value", "target")}
+COLUMN_OF = {
+    name: get_column_letter(i + 1)
+    for i, name in enumerate(
+        [
+            "indicator",
+            "label",
+            "unit",
+            "period",
+            "zone",
+            "audience",
+            "value",
+            "comment",
+            "numerator",
+            "denominator",
+            "last_value",
+            "last_period",
+            "target",
+            "target_period",
+        ]
+    )
+}
+_NUMBER_COLUMNS = {
+    column_index_from_string(COLUMN_OF[n]) for n in ("value", "numerator", "denominator", "last_value", "target")
+}
 
 _GREEN = "1F5C3F"
 _FILL_HEADER = PatternFill("solid", fgColor=_GREEN)
@@ -116,7 +135,8 @@ def resolve_period(fw: Framework, period: str | Period) -> Period:
     if found.end < cal.start or found.start > cal.end:
         raise ArdenneError(
             f"La période {found.label_fr} est hors du programme ({fmt_date(cal.start)} – {fmt_date(cal.end)}).",
-            title="Période hors programme")
+            title="Période hors programme",
+        )
     return found
 
 
@@ -129,9 +149,14 @@ def due_periods(fw: Framework, indicator: Indicator, period: Period, operator: s
     obligation = fw.obligation(operator, indicator.code) if operator else None
     grain = obligation.grain if obligation else indicator.grain
     first = obligation.start if obligation is not None and obligation.first_period else None
-    return [p for p in periods_between(grain, period.start, period.end, cal)
-            if period.start <= p.end <= period.end and cal.start <= p.start and p.end <= cal.end
-            and (first is None or p.start >= first)]
+    return [
+        p
+        for p in periods_between(grain, period.start, period.end, cal)
+        if period.start <= p.end <= period.end
+        and cal.start <= p.start
+        and p.end <= cal.end
+        and (first is None or p.start >= first)
+    ]
 
 
 def _default_cells(fw: Framework, indicator: Indicator, operator: str) -> list[tuple[str, str]]:
@@ -146,8 +171,9 @@ def _default_cells(fw: Framework, indicator: Indicator, operator: str) -> list[t
     return [(z, "") for z in zones or ["ARD"]]
 
 
-def template_rows(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
-                  period: str | Period) -> list[TemplateRow]:
+def template_rows(
+    con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period
+) -> list[TemplateRow]:
     """The lines of the template of `operator` for `period`: every indicator it is responsible
     for, every period of the indicator's grain due then, every zone it reports (the usual ones
     plus any it reported before), with the last value reported before the period."""
@@ -155,8 +181,11 @@ def template_rows(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
     period = resolve_period(fw, period)
     indicators = [i for i in fw.indicators if operator in i.operators]
     if not indicators:
-        raise ArdenneError(f"L'opérateur {operator} n'est responsable d'aucun indicateur dans le référentiel : "
-                           "il n'a pas de rapport à remplir.", title="Aucun indicateur")
+        raise ArdenneError(
+            f"L'opérateur {operator} n'est responsable d'aucun indicateur dans le référentiel : "
+            "il n'a pas de rapport à remplir.",
+            title="Aucun indicateur",
+        )
     reported: dict[str, list[tuple[str, str]]] = {}
     for row in history.reported_cells(con, operator).itertuples(index=False):
         reported.setdefault(row.indicator, []).append((row.zone, row.audience or ""))
@@ -175,9 +204,12 @@ def template_rows(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str,
                 last_period = _period_or_none(fw, found[1]) if found else None
                 rows.append(TemplateRow(ind, p, zone, audience, found[0] if found else None, last_period))
     if not rows:
-        raise ArdenneError(f"Aucun indicateur de {operator} n'est à déclarer pour {period.label_fr} "
-                           "(les indicateurs annuels se déclarent avec la période où l'année se termine). "
-                           "Choisissez une autre période.", title="Rien à déclarer")
+        raise ArdenneError(
+            f"Aucun indicateur de {operator} n'est à déclarer pour {period.label_fr} "
+            "(les indicateurs annuels se déclarent avec la période où l'année se termine). "
+            "Choisissez une autre période.",
+            title="Rien à déclarer",
+        )
     return rows
 
 
@@ -193,8 +225,9 @@ def file_name(operator: str, period: Period) -> str:
     return f"rapport_{operator}_{period.code.replace('..', '_')}.xlsx"
 
 
-def build_template(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
-                   *, today: dt.date | None = None) -> bytes:
+def build_template(
+    con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period, *, today: dt.date | None = None
+) -> bytes:
     """The template workbook of `operator` for `period`, as .xlsx bytes."""
     return workbook_bytes(template_workbook(con, fw, operator, period, today=today))
 
@@ -207,9 +240,15 @@ def _given(given) -> tuple:
     return (*given, None)[:4] if len(given) == 3 else tuple(given[:4])
 
 
-def template_workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
-                      *, today: dt.date | None = None, values: Mapping[tuple[str, str, str, str], float] | None = None
-                      ) -> Workbook:
+def template_workbook(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    operator: str,
+    period: str | Period,
+    *,
+    today: dt.date | None = None,
+    values: Mapping[tuple[str, str, str, str], float] | None = None,
+) -> Workbook:
     """The template of `operator` for `period` as an openpyxl workbook. With `values`
     ((indicator, period code, zone, audience) -> value, or (value, numerator, denominator)
     for a ratio) its value cells come filled, as a
@@ -222,8 +261,9 @@ def template_workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: s
     guide = wb.active
     guide.title = GUIDE_SHEET
     data = wb.create_sheet(DATA_SHEET)
-    _write_data_sheet(data, _write_guide(guide, fw, period, rows), fw, operator, period, rows,
-                      today or dt.date.today(), values or {})
+    _write_data_sheet(
+        data, _write_guide(guide, fw, period, rows), fw, operator, period, rows, today or dt.date.today(), values or {}
+    )
     wb.active = 1  # the partner lands on the table to fill
     props = wb.properties
     props.title = f"Rapport {operator} {period.code}"
@@ -240,9 +280,16 @@ def workbook_bytes(wb: Workbook) -> bytes:
     return out.getvalue()
 
 
-def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, period: Period,
-                      rows: list[TemplateRow], today: dt.date, values: Mapping[tuple[str, str, str, str], float]
-                      ) -> None:
+def _write_data_sheet(
+    ws,
+    lists: dict[str, str],
+    fw: Framework,
+    operator: str,
+    period: Period,
+    rows: list[TemplateRow],
+    today: dt.date,
+    values: Mapping[tuple[str, str, str, str], float],
+) -> None:
     op_label = fw.label("operators", operator)
     ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
     last_col = get_column_letter(ncols)
@@ -252,8 +299,13 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
     ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
     put_cell(ws, 2, 1, f"Opérateur : {operator}")
     ws["A2"].font = Font(bold=True)
-    put_cell(ws, 3, 1, f"Rapport pour {period.label_fr} · modèle généré le {fmt_date(today)} · "
-                "remplissez les cellules jaunes puis déposez ce fichier sur la page Importer un rapport")
+    put_cell(
+        ws,
+        3,
+        1,
+        f"Rapport pour {period.label_fr} · modèle généré le {fmt_date(today)} · "
+        "remplissez les cellules jaunes puis déposez ce fichier sur la page Importer un rapport",
+    )
     ws["A3"].font = Font(italic=True, color="595959")
     # Reference titles: in the row above the header, merged down over it.
     first_ref = len(COLUMNS) + 1
@@ -313,6 +365,7 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
                 cell.font = Font(color="404040")
             if col in _NUMBER_COLUMNS:
                 cell.number_format = number_format
+
         return style
 
     def unlocked(cell) -> None:
@@ -326,9 +379,22 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
         number_format = "#,##0.##" if ind.unit.strip() != "%" else "0.0"
         given = unplaced.pop((ind.code, row.period.code, row.zone, row.audience or ""), None)
         value, numerator, denominator, comment = _given(given)
-        line = [ind.code, ind.label, ind.unit, row.period.code, row.zone, row.audience or None, value, comment,
-                numerator, denominator, row.last_value, row.last_period.label_fr if row.last_period else None,
-                target.value, target.period.label_fr]
+        line = [
+            ind.code,
+            ind.label,
+            ind.unit,
+            row.period.code,
+            row.zone,
+            row.audience or None,
+            value,
+            comment,
+            numerator,
+            denominator,
+            row.last_value,
+            row.last_period.label_fr if row.last_period else None,
+            target.value,
+            target.period.label_fr,
+        ]
         for col, cell_value in enumerate(line, start=1):
             put(r, col, cell_value, (col, number_format, ind.is_ratio), line_style(col, number_format, ind.is_ratio))
         r += 1
@@ -341,9 +407,11 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
         if extra >= r + EXTRA_ROWS:
             raise ValueError(f"more than {EXTRA_ROWS} values without a line of the template")
         value, numerator, denominator, comment = _given(given)
-        for col, cell_value in zip((1, 4, 5, 6, 7, 8, 9, 10),
-                                   (code, period_code, zone, audience or None, value, comment, numerator, denominator),
-                                   strict=True):
+        for col, cell_value in zip(
+            (1, 4, 5, 6, 7, 8, 9, 10),
+            (code, period_code, zone, audience or None, value, comment, numerator, denominator),
+            strict=True,
+        ):
             put_cell(ws, extra, col, cell_value)
     last_row = r + EXTRA_ROWS - 1
 
@@ -363,7 +431,11 @@ def _write_data_sheet(ws, lists: dict[str, str], fw: Framework, operator: str, p
     ws.cell(HEADER_ROW, 7).comment = Comment(
         "Saisissez le nombre seul (1234,5), sans unité : l'unité est donnée par la colonne Unité. "
         "Pour un pourcentage, 12,5 ou 12,5 %. Laissez vide ce que vous ne connaissez pas "
-        "(vide = non déclaré, ce n'est pas zéro).", "Ardenne KPI", width=320, height=120)
+        "(vide = non déclaré, ce n'est pas zéro).",
+        "Ardenne KPI",
+        width=320,
+        height=120,
+    )
 
 
 def _validations(ws, lists: dict[str, str], last_row: int) -> None:
@@ -375,15 +447,31 @@ def _validations(ws, lists: dict[str, str], last_row: int) -> None:
         "zone": ("E", "Zone", "Choisissez le code de la zone (ARD = toute l'Ardenne)."),
         "audience": ("F", "Public", "Laissez vide pour tous publics, ou choisissez le code d'un public."),
     }.items():
-        dv = DataValidation(type="list", formula1=lists[field], allow_blank=True, showDropDown=False,
-                            showErrorMessage=True, errorStyle="warning", promptTitle=title, prompt=prompt,
-                            errorTitle=title, error="Valeur absente de la liste : voyez les codes dans la feuille « Mode d'emploi ».")
+        dv = DataValidation(
+            type="list",
+            formula1=lists[field],
+            allow_blank=True,
+            showDropDown=False,
+            showErrorMessage=True,
+            errorStyle="warning",
+            promptTitle=title,
+            prompt=prompt,
+            errorTitle=title,
+            error="Valeur absente de la liste : voyez les codes dans la feuille « Mode d'emploi ».",
+        )
         dv.showInputMessage = True
         dv.add(f"{col}{span.replace(':', ':' + col)}")
         ws.add_data_validation(dv)
-    dv = DataValidation(type="decimal", operator="greaterThanOrEqual", formula1="0", allow_blank=True,
-                        showErrorMessage=True, errorStyle="warning", errorTitle="Valeur",
-                        error="Saisissez un nombre positif, sans unité (ex. 1234,5).")
+    dv = DataValidation(
+        type="decimal",
+        operator="greaterThanOrEqual",
+        formula1="0",
+        allow_blank=True,
+        showErrorMessage=True,
+        errorStyle="warning",
+        errorTitle="Valeur",
+        error="Saisissez un nombre positif, sans unité (ex. 1234,5).",
+    )
     dv.add(f"G{span.replace(':', ':G')}")
     ws.add_data_validation(dv)
 
@@ -470,12 +558,15 @@ def _write_guide(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> 
     ws.protection.sheet = True
     return ranges
 
+
 def describe(rows: list[TemplateRow]) -> str:
     """One French line for the page: what the template holds."""
     n_ind = len({r.indicator.code for r in rows})
     periods = sorted({r.period for r in rows})
-    return (f"{n_ind} indicateur(s), {fmt_number(len(rows))} ligne(s) à remplir, "
-            f"période(s) {', '.join(p.label_fr for p in periods)}")
+    return (
+        f"{n_ind} indicateur(s), {fmt_number(len(rows))} ligne(s) à remplir, "
+        f"période(s) {', '.join(p.label_fr for p in periods)}"
+    )
 
 
 def description(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period) -> str:
@@ -487,6 +578,10 @@ def description(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, pe
 def period_choices(fw: Framework) -> list[Period]:
     """The periods a template can be asked for: programme semesters, then years and quarters."""
     cal = fw.calendar
-    inside = [p for grain in ("year", "quarter")
-              for p in periods_between(grain, cal.start, cal.end, cal) if cal.start <= p.start and p.end <= cal.end]
+    inside = [
+        p
+        for grain in ("year", "quarter")
+        for p in periods_between(grain, cal.start, cal.end, cal)
+        if cal.start <= p.start and p.end <= cal.end
+    ]
     return list(cal.semesters) + inside

@@ -86,8 +86,15 @@ def table(frame, *, wide: str | None = None, container=None, row_height: int = R
     """A French table, every row visible (height from the row count), no index; `wide`
     names a long text column given more room (a comment, a message)."""
     config = {wide: st.column_config.TextColumn(width="large")} if wide else None
-    (container or st).dataframe(frame, hide_index=True, width="stretch", row_height=row_height,
-                                height=table_height(len(frame), row_height), column_config=config, **kwargs)
+    (container or st).dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        row_height=row_height,
+        height=table_height(len(frame), row_height),
+        column_config=config,
+        **kwargs,
+    )
 
 
 @dataclass(frozen=True)
@@ -122,8 +129,10 @@ def connection() -> tuple[Database, Path, bool]:
     if path.exists():
         database, created = _open(str(path.resolve()))
     else:  # the demo's reports are written and imported one by one: say why the first page waits
-        with st.spinner("Première ouverture : création de la base de démonstration, rapport par rapport "
-                        "(une vingtaine de secondes)…"):
+        with st.spinner(
+            "Première ouverture : création de la base de démonstration, rapport par rapport "
+            "(une vingtaine de secondes)…"
+        ):
             database, created = _open(str(path.resolve()))
     return database, path, created
 
@@ -158,8 +167,15 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
     return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
 
 
-def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = False,
-               public: bool = False, menu: bool = True, meeting: bool = False) -> PageContext:
+def page_setup(
+    title: str,
+    *,
+    icon: str = ":material/analytics:",
+    home: bool = False,
+    public: bool = False,
+    menu: bool = True,
+    meeting: bool = False,
+) -> PageContext:
     """Configure the page, open the database, draw the menu and the banners; call first on every page.
 
     The home page explains the banners in full; other pages keep them to one line. A
@@ -167,13 +183,19 @@ def page_setup(title: str, *, icon: str = ":material/analytics:", home: bool = F
     right at all): it must show only what the portal publishes. Without `menu` the page has
     no sidebar (one figure embedded in a partner's site). `meeting`: the meeting mode,
     without sidebar, in large type, its banners in one line at most."""
-    st.set_page_config(page_title=f"{title} · {APP_NAME}", page_icon=icon, layout="wide",
-                       initial_sidebar_state="collapsed" if meeting else "auto")
+    st.set_page_config(
+        page_title=f"{title} · {APP_NAME}",
+        page_icon=icon,
+        layout="wide",
+        initial_sidebar_state="collapsed" if meeting else "auto",
+    )
     st.markdown(_CSS + (_MEETING_CSS if meeting else ""), unsafe_allow_html=True)
     try:
         con, path, created = connection()
-        with st.spinner("La base est occupée par une commande (un import en ligne de commande ?) : "
-                        "la page s'affichera dès qu'elle aura fini."):
+        with st.spinner(
+            "La base est occupée par une commande (un import en ligne de commande ?) : "
+            "la page s'affichera dès qu'elle aura fini."
+        ):
             con.hold()
     except ArdenneError as exc:
         st.error(exc.message)
@@ -204,10 +226,14 @@ def _submitted_toggle(con: Database) -> bool:
         st.session_state[SUBMITTED_PREF] = st.session_state["submitted_toggle"]
 
     with st.sidebar:
-        on = st.toggle(f"Inclure les chiffres soumis ({waiting} import(s) à valider)",
-                       value=st.session_state.get(SUBMITTED_PREF, False), key="submitted_toggle", on_change=keep,
-                       help="Par défaut, les tableaux de bord ne comptent que les chiffres validés par la "
-                            "coordination. Activez pour voir aussi ceux que les partenaires ont soumis.")
+        on = st.toggle(
+            f"Inclure les chiffres soumis ({waiting} import(s) à valider)",
+            value=st.session_state.get(SUBMITTED_PREF, False),
+            key="submitted_toggle",
+            on_change=keep,
+            help="Par défaut, les tableaux de bord ne comptent que les chiffres validés par la "
+            "coordination. Activez pour voir aussi ceux que les partenaires ont soumis.",
+        )
     if on:
         st.caption("Les chiffres affichés comptent des imports **soumis, non encore validés**.")
     return bool(on)
@@ -250,8 +276,11 @@ def _meeting_banner(con: Database, mode: str) -> None:
     parts.append(review.VALIDATED_ONLY.lower() if parts else review.VALIDATED_ONLY)
     if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
         parts.append("mode local, sans authentification")
-    st.caption(" · ".join(parts), help="Voir la page d'accueil. Les imports soumis par les partenaires et pas "
-                                       "encore validés ne sont pas comptés.")
+    st.caption(
+        " · ".join(parts),
+        help="Voir la page d'accueil. Les imports soumis par les partenaires et pas "
+        "encore validés ne sont pas comptés.",
+    )
 
 
 def _banners(con: Database, mode: str, *, full: bool) -> None:
@@ -266,15 +295,22 @@ def _banners(con: Database, mode: str, *, full: bool) -> None:
         st.warning(
             "**Mode local, sans authentification** (aucun compte n'a encore été créé pour cette base) : toute "
             "personne qui ouvre cette adresse peut importer, annuler un import ou remplacer le référentiel."
-            + (" Pour activer les comptes : `python -m ardenne_kpi users add NOM --role admin` (voir le README)."
-               if full else " Comptes : voir l'accueil."),
+            + (
+                " Pour activer les comptes : `python -m ardenne_kpi users add NOM --role admin` (voir le README)."
+                if full
+                else " Comptes : voir l'accueil."
+            ),
             icon=":material/lock_open:",
         )
     if db.is_demo(con):
         st.info(
             "**Données de démonstration** : ces chiffres sont générés pour montrer l'outil, ils ne sont pas réels."
-            + (" Pour partir d'une base vide : `python -m ardenne_kpi init --empty --force`, puis importez les "
-               "rapports des partenaires depuis la page « Importer un rapport »." if full else ""),
+            + (
+                " Pour partir d'une base vide : `python -m ardenne_kpi init --empty --force`, puis importez les "
+                "rapports des partenaires depuis la page « Importer un rapport »."
+                if full
+                else ""
+            ),
             icon=":material/science:",
         )
 
@@ -387,8 +423,15 @@ def refuse(exc: AccessError) -> None:
 # ---------------------------------------------------------------- links that reopen a view
 
 
-def from_url(param: str, key: str, options: Sequence | None = None, *, default: Any = None,
-             parse: Callable[[str], Any] = str, many: bool = False) -> None:
+def from_url(
+    param: str,
+    key: str,
+    options: Sequence | None = None,
+    *,
+    default: Any = None,
+    parse: Callable[[str], Any] = str,
+    many: bool = False,
+) -> None:
     """Give the widget `key` its value before it is drawn: from `?param=` the first time the
     page runs in this session (a pasted link reopens the same view), else `default` when the
     widget has no value yet. A value the link cannot mean (unknown code) is ignored. `many`:
@@ -439,13 +482,24 @@ def page_link(file: str, label: str, *, icon: str | None = None, query_params: d
 
 
 def copy_link_caption() -> None:
-    st.caption("Le lien de cette page (barre d'adresse) rouvre cette vue : filtres et choix compris.",
-               help="Copiez l'adresse pour la coller dans un courriel ou dans le dossier du comité.")
+    st.caption(
+        "Le lien de cette page (barre d'adresse) rouvre cette vue : filtres et choix compris.",
+        help="Copiez l'adresse pour la coller dans un courriel ou dans le dossier du comité.",
+    )
 
 
 # French formats (ardenne_kpi.format), re-exported so pages need one import.
-__all__ = ["PageContext", "connection", "data_revision", "fmt_date", "fmt_number", "fmt_percent",
-           "page_setup", "user_errors", "cached"]
+__all__ = [
+    "PageContext",
+    "connection",
+    "data_revision",
+    "fmt_date",
+    "fmt_number",
+    "fmt_percent",
+    "page_setup",
+    "user_errors",
+    "cached",
+]
 
 
 @contextmanager

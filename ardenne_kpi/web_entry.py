@@ -28,8 +28,19 @@ INPUTS = {"Valeur": "value", "Numérateur": "numerator", "Dénominateur": "denom
 REFERENCE = ["Indicateur", "Unité", "Période", "Zone", "Public", "Dernière valeur", "Objectif final"]
 # What a line is, then what to type, then what helps to type it: at 1280 px the « Valeur »
 # column is on the first screen, not past the reference columns.
-COLUMNS = ["Indicateur", "Période", "Zone", "Public", "Valeur", "Unité", "Dernière valeur", "Objectif final",
-           "Numérateur", "Dénominateur", "Commentaire"]
+COLUMNS = [
+    "Indicateur",
+    "Période",
+    "Zone",
+    "Public",
+    "Valeur",
+    "Unité",
+    "Dernière valeur",
+    "Objectif final",
+    "Numérateur",
+    "Dénominateur",
+    "Commentaire",
+]
 _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 
 
@@ -37,18 +48,26 @@ def grid(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: s
     """The lines `operator` reports for `period` (the template's, in its order), pre-filled for
     information with the last value and the final target; the input columns are empty text."""
     rows = templates.template_rows(con, fw, operator, period)
-    return pd.DataFrame({
-        "Indicateur": [f"{r.indicator.code} · {r.indicator.label}" for r in rows],
-        "Unité": [r.indicator.unit for r in rows],
-        "Période": [r.period.label_fr for r in rows],
-        "Zone": [fw.label("zones", r.zone) for r in rows],
-        "Public": [fw.label("audiences", r.audience) if r.audience else "Tous publics" for r in rows],
-        "Dernière valeur": [_fr(r.last_value) + (f" ({r.last_period.label_fr})" if r.last_period else "")
-                            if r.last_value is not None else "" for r in rows],
-        "Objectif final": [f"{_fr(r.indicator.final_target.value)} ({r.indicator.final_target.period.label_fr})"
-                           for r in rows],
-        **{column: [""] * len(rows) for column in INPUTS},
-    }, columns=COLUMNS)
+    return pd.DataFrame(
+        {
+            "Indicateur": [f"{r.indicator.code} · {r.indicator.label}" for r in rows],
+            "Unité": [r.indicator.unit for r in rows],
+            "Période": [r.period.label_fr for r in rows],
+            "Zone": [fw.label("zones", r.zone) for r in rows],
+            "Public": [fw.label("audiences", r.audience) if r.audience else "Tous publics" for r in rows],
+            "Dernière valeur": [
+                _fr(r.last_value) + (f" ({r.last_period.label_fr})" if r.last_period else "")
+                if r.last_value is not None
+                else ""
+                for r in rows
+            ],
+            "Objectif final": [
+                f"{_fr(r.indicator.final_target.value)} ({r.indicator.final_target.period.label_fr})" for r in rows
+            ],
+            **{column: [""] * len(rows) for column in INPUTS},
+        },
+        columns=COLUMNS,
+    )
 
 
 def _fr(value: float) -> str:
@@ -61,8 +80,16 @@ def file_name(operator: str, period: Period, moment: dt.datetime) -> str:
     return f"{WEB_ENTRY_PREFIX}{operator}_{period.code}_{moment:%Y%m%d_%H%M%S}.xlsx"
 
 
-def workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period,
-             entered: pd.DataFrame, *, user: str, moment: dt.datetime | None = None) -> tuple[str, bytes]:
+def workbook(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    operator: str,
+    period: str | Period,
+    entered: pd.DataFrame,
+    *,
+    user: str,
+    moment: dt.datetime | None = None,
+) -> tuple[str, bytes]:
     """The operator's template for `period` with the grid's inputs written in (as typed: the
     import reads French numbers), as (file name, .xlsx bytes). Raises ArdenneError when
     nothing was entered or the grid does not match the template's lines."""
@@ -70,8 +97,11 @@ def workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, perio
     period = templates.resolve_period(fw, period)
     rows = templates.template_rows(con, fw, operator, period)
     if len(entered) != len(rows):
-        raise ArdenneError("La grille ne correspond plus aux lignes à déclarer (le référentiel a changé) : "
-                           "rechargez la page et saisissez à nouveau.", title="Saisie à reprendre")
+        raise ArdenneError(
+            "La grille ne correspond plus aux lignes à déclarer (le référentiel a changé) : "
+            "rechargez la page et saisissez à nouveau.",
+            title="Saisie à reprendre",
+        )
     wb = templates.template_workbook(con, fw, operator, period, today=moment.date())
     ws = wb[templates.DATA_SHEET]
     filled = 0
@@ -82,8 +112,9 @@ def workbook(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, perio
                 ws[f"{templates.COLUMN_OF[field]}{templates.FIRST_ROW + i}"] = text
                 filled += field == "value"
     if not filled:
-        raise ArdenneError("Aucune valeur saisie : remplissez la colonne « Valeur » des lignes à déclarer.",
-                           title="Rien à enregistrer")
+        raise ArdenneError(
+            "Aucune valeur saisie : remplissez la colonne « Valeur » des lignes à déclarer.", title="Rien à enregistrer"
+        )
     wb.properties.description = f"Saisi en ligne par {user or 'un utilisateur'} le {moment:%d/%m/%Y à %H:%M}"
     out = io.BytesIO()
     wb.save(out)
@@ -103,8 +134,10 @@ def grid_place(sheet: str, cell: str) -> str:
         return cell or "–"
     column, row = match.group(1), int(match.group(2))
     names = {templates.COLUMN_OF[field]: name for name, field in INPUTS.items()}
-    names |= {templates.COLUMN_OF[f]: n for f, n in (("indicator", "Indicateur"), ("period", "Période"),
-                                                     ("zone", "Zone"), ("audience", "Public"))}
+    names |= {
+        templates.COLUMN_OF[f]: n
+        for f, n in (("indicator", "Indicateur"), ("period", "Période"), ("zone", "Zone"), ("audience", "Public"))
+    }
     line = row - templates.FIRST_ROW + 1
     if line < 1:
         return cell
@@ -114,10 +147,17 @@ def grid_place(sheet: str, cell: str) -> str:
 def issues_table(issues: list) -> pd.DataFrame:
     """A web entry's errors and warnings: Ligne de la grille, Gravité, Message (the message's
     own cell reference is the generated workbook's, the place is the grid's)."""
-    return pd.DataFrame([{"Dans la grille": grid_place(i.sheet, i.cell),
-                          "Gravité": "Erreur" if i.severity == ERROR else "Avertissement",
-                          "Message": _PLACE.sub("", i.message)} for i in issues],
-                        columns=["Dans la grille", "Gravité", "Message"])
+    return pd.DataFrame(
+        [
+            {
+                "Dans la grille": grid_place(i.sheet, i.cell),
+                "Gravité": "Erreur" if i.severity == ERROR else "Avertissement",
+                "Message": _PLACE.sub("", i.message),
+            }
+            for i in issues
+        ],
+        columns=["Dans la grille", "Gravité", "Message"],
+    )
 
 
 def issues_by_place(issues: list) -> pd.DataFrame:

@@ -45,8 +45,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 CHROMIUM = os.environ.get("ARDENNE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 VIEWPORT = {"width": 1400, "height": 900}
 TIMEOUT_MS = 180_000
 START_TIMEOUT_MS = 900_000
@@ -81,7 +87,7 @@ DRAWN = """([selector, pattern]) => {
 }"""
 
 # The floor: one `st.metric` per page, the same sidebar links, the app's Streamlit configuration.
-FLOOR_MODULE = '''
+FLOOR_MODULE = """
 import streamlit as st
 
 PAGES = {pages!r}
@@ -92,13 +98,17 @@ def page(title: str) -> None:
         for file, label in PAGES:
             st.page_link(file, label=label)
     st.metric(title, 1)
-'''
+"""
 
 
 def floor_app(folder: Path) -> Path:
     """Write the floor app into `folder`: app.py and pages/ named as the real ones."""
-    files = [("app.py", HOME[0])] + [(f"pages/{f.name}", label) for f in sorted((ROOT / "pages").glob("*.py"))
-                                     for label, address, _ in PAGES if f.stem.split("_", 1)[1] == address]
+    files = [("app.py", HOME[0])] + [
+        (f"pages/{f.name}", label)
+        for f in sorted((ROOT / "pages").glob("*.py"))
+        for label, address, _ in PAGES
+        if f.stem.split("_", 1)[1] == address
+    ]
     (folder / "pages").mkdir(parents=True)
     (folder / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
@@ -145,10 +155,27 @@ def streamlit(tree: Path, database: Path | None, log: Path):
     if database is not None:
         env["ARDENNE_DB"] = str(database)
     with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-                                 "--server.port", str(port), "--server.headless", "true",
-                                 "--browser.gatherUsageStats", "false"], cwd=tree, env=env, stdout=out,
-                                stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=tree,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         try:
             yield f"http://127.0.0.1:{port}", proc
         finally:
@@ -236,8 +263,10 @@ def report(title: str, targets: list[Target], pages: list) -> None:
     med = statistics.median
     app, floor, ref = targets[0], targets[-1], (targets[1] if len(targets) == 3 else None)
     print(f"\n## {title}")
-    print("page switch in an open session (click → drawn), seconds: first round (cold server), then the median of "
-          "the rounds after it; visit = a new visitor's first page (new context → drawn), median")
+    print(
+        "page switch in an open session (click → drawn), seconds: first round (cold server), then the median of "
+        "the rounds after it; visit = a new visitor's first page (new context → drawn), median"
+    )
     head = f"{'page':28}{'switch 1st':>11}{'switch':>8}{'floor':>7}{'ratio':>7}{'≤1.5×':>6}"
     head += f"{'visit':>8}{'floor':>7}{'ratio':>7}{'≤1.3×':>6}"
     if ref:
@@ -247,8 +276,10 @@ def report(title: str, targets: list[Target], pages: list) -> None:
         s, fs = app.switches[label], floor.switches[label]
         sw, fsw = med(s[1:]), med(fs[1:])
         v, fv = med(app.visits[label]), med(floor.visits[label])
-        line = (f"{label:28}{s[0]:11.2f}{sw:8.2f}{fsw:7.2f}{sw / fsw:7.2f}{'oui' if sw / fsw <= 1.5 else 'non':>6}"
-                f"{v:8.2f}{fv:7.2f}{v / fv:7.2f}{'oui' if v / fv <= 1.3 else 'non':>6}")
+        line = (
+            f"{label:28}{s[0]:11.2f}{sw:8.2f}{fsw:7.2f}{sw / fsw:7.2f}{'oui' if sw / fsw <= 1.5 else 'non':>6}"
+            f"{v:8.2f}{fv:7.2f}{v / fv:7.2f}{'oui' if v / fv <= 1.3 else 'non':>6}"
+        )
         if ref:
             rs, rv = med(ref.switches[label][1:]), med(ref.visits[label])
             line += f"  | {rs:10.2f}{rs / fsw:7.2f}{rv:10.2f}{rv / fv:7.2f}"
@@ -265,8 +296,22 @@ def pack_times(database: Path, folder: Path, runs: int) -> tuple[list[float], li
     """`export pack` (the whole command), and the interpreter with pandas and DuckDB imported, in turn."""
     packs, floor = [], []
     for _ in range(runs):
-        packs.append(timed_command([sys.executable, "-m", "ardenne_kpi", "export", "pack", "--out",
-                                    str(folder / "dossier.pdf"), "--db", str(database)], ROOT))
+        packs.append(
+            timed_command(
+                [
+                    sys.executable,
+                    "-m",
+                    "ardenne_kpi",
+                    "export",
+                    "pack",
+                    "--out",
+                    str(folder / "dossier.pdf"),
+                    "--db",
+                    str(database),
+                ],
+                ROOT,
+            )
+        )
         floor.append(timed_command([sys.executable, "-c", "import pandas, duckdb"], ROOT))
     return packs, floor
 
@@ -284,8 +329,9 @@ def first_start(browser, tree: Path, folder: Path, floor: bool) -> float:
             wait_health(url, proc)
             page.goto(url)
             try:  # the demo is built while the page waits: minutes on a loaded machine
-                page.wait_for_function(DRAWN, arg=list(floor_ready(HOME[0]) if floor else app_ready(HOME[2])),
-                                       timeout=START_TIMEOUT_MS)
+                page.wait_for_function(
+                    DRAWN, arg=list(floor_ready(HOME[0]) if floor else app_ready(HOME[2])), timeout=START_TIMEOUT_MS
+                )
             except PlaywrightTimeout:
                 print(f"first start: no page drawn within {START_TIMEOUT_MS // 1000} s ({folder})", file=sys.stderr)
                 return float("nan")
@@ -331,8 +377,9 @@ def main() -> None:
         demo = tmp / "demo" / "demo.duckdb"
         demo.parent.mkdir()
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True, capture_output=True
+        )
         print(f"demo database built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
     databases["demo database"] = demo
     if args.million:
@@ -351,11 +398,17 @@ def main() -> None:
             if "pages" not in args.skip:
                 for title, database in databases.items():
                     with ExitStack() as stack:
-                        running = [("app", *stack.enter_context(streamlit(ROOT, database, database.parent / "app.log")))]
+                        running = [
+                            ("app", *stack.enter_context(streamlit(ROOT, database, database.parent / "app.log")))
+                        ]
                         if ref_tree:
                             ref_db = copy_database(database, tmp / f"ref-{database.parent.name}")
-                            running.append(("reference", *stack.enter_context(
-                                streamlit(ref_tree, ref_db, ref_db.parent / "app.log"))))
+                            running.append(
+                                (
+                                    "reference",
+                                    *stack.enter_context(streamlit(ref_tree, ref_db, ref_db.parent / "app.log")),
+                                )
+                            )
                         running.append(("floor", *stack.enter_context(streamlit(floor_tree, None, tmp / "floor.log"))))
                         for _, url, proc in running:
                             wait_health(url, proc)
@@ -369,8 +422,10 @@ def main() -> None:
                     packs, floor = pack_times(database, database.parent, args.runs)
                     goal = 5 if database == demo else 15
                     m, f = statistics.median(packs), statistics.median(floor)
-                    print(f"{title:20} {m:6.2f} s (goal ≤ {goal} s; runs {', '.join(f'{s:.1f}' for s in packs)})  · "
-                          f"python -c 'import pandas, duckdb' {f:.2f} s")
+                    print(
+                        f"{title:20} {m:6.2f} s (goal ≤ {goal} s; runs {', '.join(f'{s:.1f}' for s in packs)})  · "
+                        f"python -c 'import pandas, duckdb' {f:.2f} s"
+                    )
             if "start" not in args.skip:
                 starts, floors, refs = [], [], []
                 for n in range(args.starts):
@@ -379,11 +434,15 @@ def main() -> None:
                         refs.append(first_start(browser, ref_tree, tmp / f"start-ref-{n}", floor=False))
                     floors.append(first_start(browser, floor_tree, tmp / f"start-floor-{n}", floor=True))
                 med = statistics.median
-                print(f"\n## first start (streamlit run on a folder without database → home page drawn, the demo "
-                      f"built by the app), median of {args.starts}")
-                print(f"app {med(starts):.1f} s (runs {', '.join(f'{s:.1f}' for s in starts)}; goal ≤ 10 s)  · floor "
-                      f"app {med(floors):.1f} s  · ratio {med(starts) / med(floors):.1f}×"
-                      + (f"  · reference {med(refs):.1f} s" if refs else ""))
+                print(
+                    f"\n## first start (streamlit run on a folder without database → home page drawn, the demo "
+                    f"built by the app), median of {args.starts}"
+                )
+                print(
+                    f"app {med(starts):.1f} s (runs {', '.join(f'{s:.1f}' for s in starts)}; goal ≤ 10 s)  · floor "
+                    f"app {med(floors):.1f} s  · ratio {med(starts) / med(floors):.1f}×"
+                    + (f"  · reference {med(refs):.1f} s" if refs else "")
+                )
             browser.close()
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

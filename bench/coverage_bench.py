@@ -85,16 +85,22 @@ def naive(con, fw):
     for kind, spec in coverage.SPECS.items():
         for r in spec.rows(fw):
             for c in spec.cols(fw):
-                codes = [i.code for i in fw.indicators
-                         if r.code in spec.links(fw, i)[0] and c.code in spec.links(fw, i)[1]]
+                codes = [
+                    i.code for i in fw.indicators if r.code in spec.links(fw, i)[0] and c.code in spec.links(fw, i)[1]
+                ]
                 mask = values["indicator"].isin(codes) & (ends >= start) & (ends <= end)
                 out[(kind, r.code, c.code)] = (len(codes), values.loc[mask, "indicator"].nunique())
     return out
 
 
-TASKS = {"coverage computation": compute_all, "coverage, window + zone": compute_filtered,
-         "counting part only": counting, "page computation": page, "workbook (.xlsx)": workbook,
-         "naive pandas (counting)": naive}
+TASKS = {
+    "coverage computation": compute_all,
+    "coverage, window + zone": compute_filtered,
+    "counting part only": counting,
+    "page computation": page,
+    "workbook (.xlsx)": workbook,
+    "naive pandas (counting)": naive,
+}
 
 
 def child(path: str, task: str) -> None:
@@ -144,8 +150,10 @@ def bench(label: str, path: Path, repeat: int) -> dict[str, tuple[float, float]]
     nc, nw = results["naive pandas (counting)"]
     cc, cw = results["counting part only"]
     ac, aw = results["coverage computation"]
-    print(f"ratios naive / counting part: cold {nc / cc:.1f}×, warm {nw / cw:.1f}× ; "
-          f"naive / whole coverage (with kpis statuses): cold {nc / ac:.1f}×, warm {nw / aw:.1f}×")
+    print(
+        f"ratios naive / counting part: cold {nc / cc:.1f}×, warm {nw / cw:.1f}× ; "
+        f"naive / whole coverage (with kpis statuses): cold {nc / ac:.1f}×, warm {nw / aw:.1f}×"
+    )
     return results
 
 

@@ -41,10 +41,13 @@ def real_path(folder: Path, fw) -> None:
 def old_path(folder: Path, fw) -> None:
     """The pre-issue-11 demo: values and uploads written straight into the tables."""
     uploads, values = demo.build_values(fw)
-    uploads = uploads.assign(sha256=[f"demo:{n}" for n in uploads["file_name"]], size_bytes=0, status="demo",
-                             inserted=uploads["id"].map(values.groupby("upload_id").size()))
-    values = values.assign(sheet="Indicateurs",
-                           cell="H" + (values.groupby("upload_id").cumcount() + 6).astype(str))
+    uploads = uploads.assign(
+        sha256=[f"demo:{n}" for n in uploads["file_name"]],
+        size_bytes=0,
+        status="demo",
+        inserted=uploads["id"].map(values.groupby("upload_id").size()),
+    )
+    values = values.assign(sheet="Indicateurs", cell="H" + (values.groupby("upload_id").cumcount() + 6).astype(str))
     con = db.connect(folder / "old.duckdb")
     db.sync_framework(con, fw)
     db.write_demo(con, uploads, values)
@@ -58,8 +61,9 @@ def writing_only(database: Path, fw) -> None:
     by_upload = dict(iter(values.groupby("upload_id", sort=False)))
     con = db.connect(database, read_only=True)
     for u in uploads.itertuples(index=False):
-        demo_reports.write_report(con, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name),
-                                  written=u.uploaded_at.date())
+        demo_reports.write_report(
+            con, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name), written=u.uploaded_at.date()
+        )
     con.close()
 
 
@@ -74,8 +78,11 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     fw = load_framework()
-    runs: dict[str, list[tuple[float, float]]] = {"real path (create_demo)": [], "writing the workbooks alone": [],
-                                                  "old in-memory path (baseline)": []}
+    runs: dict[str, list[tuple[float, float]]] = {
+        "real path (create_demo)": [],
+        "writing the workbooks alone": [],
+        "old in-memory path (baseline)": [],
+    }
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -87,8 +94,11 @@ def main() -> None:
     for name, timings in runs.items():
         wall = statistics.median(t[0] for t in timings)
         cpu = statistics.median(t[1] for t in timings)
-        print(f"{name:32} median {wall:6.2f} s wall, {cpu:6.2f} s CPU  (runs: "
-              + ", ".join(f"{t[0]:.2f}" for t in timings) + ")")
+        print(
+            f"{name:32} median {wall:6.2f} s wall, {cpu:6.2f} s CPU  (runs: "
+            + ", ".join(f"{t[0]:.2f}" for t in timings)
+            + ")"
+        )
 
 
 if __name__ == "__main__":

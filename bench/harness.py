@@ -33,8 +33,9 @@ def cold(script: str, path: Path, task: str, repeat: int) -> list[float]:
     """Seconds (open + run) of `task`, each time in a fresh `script --child task --db path` process."""
     out = []
     for _ in range(repeat):
-        res = subprocess.run([sys.executable, script, "--child", task, "--db", str(path)],
-                             capture_output=True, text=True, check=True)
+        res = subprocess.run(
+            [sys.executable, script, "--child", task, "--db", str(path)], capture_output=True, text=True, check=True
+        )
         r = json.loads(res.stdout.strip().splitlines()[-1])
         out.append(r["open"] + r["run"])
     return out

@@ -76,13 +76,23 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
                     if n == rows:
                         break
                     value = round(rng.uniform(0, 100), 1) if indicator.is_percent else rng.randint(0, 5000)
-                    ws.append([indicator.code, indicator.label, period, zone, audience, value,
-                               "ok" if rng.random() < 0.05 else None])
+                    ws.append(
+                        [
+                            indicator.code,
+                            indicator.label,
+                            period,
+                            zone,
+                            audience,
+                            value,
+                            "ok" if rng.random() < 0.05 else None,
+                        ]
+                    )
                     n += 1
     wb.save(path)
 
 
 # ------------------------------------------------------------------ run in fresh processes
+
 
 def run_command(argv: list[str], cwd: str) -> dict:
     """In a wrapper process: run one command, report its wall time and its tree's peak RSS."""
@@ -106,8 +116,14 @@ def run_read(path: str) -> dict:
 
 def _fresh(mode: str, *args: str, checkout: Path = ROOT) -> dict:
     env = dict(os.environ, ARDENNE_BENCH_CHECKOUT=str(checkout))
-    out = subprocess.run([sys.executable, __file__, "--one", mode, *args], capture_output=True, text=True,
-                         check=True, cwd=checkout, env=env)
+    out = subprocess.run(
+        [sys.executable, __file__, "--one", mode, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=checkout,
+        env=env,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -118,6 +134,7 @@ def _import(checkout: Path, path: Path, folder: Path) -> dict:
 
 
 # ------------------------------------------------------------------ the preview, in process
+
 
 def preview(path: Path) -> float:
     """Seconds from the dropped bytes to what the Import page shows (dry run, verdict, tables)."""
@@ -160,8 +177,10 @@ def main() -> None:
         return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="ardenne-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    print(f"medians of {args.repeat} rounds; partner-like long report "
-          f"({INDICATORS} indicators × months and quarters × {ZONES} zones × {AUDIENCES} audiences)")
+    print(
+        f"medians of {args.repeat} rounds; partner-like long report "
+        f"({INDICATORS} indicators × months and quarters × {ZONES} zones × {AUDIENCES} audiences)"
+    )
     for size in args.sizes:
         path = folder / f"partner_{size}.xlsx"
         if not path.exists():
@@ -174,19 +193,29 @@ def main() -> None:
             r.update(import_s=imp["seconds"], cpu=imp["cpu"], peak=imp["peak_mb"], ratio=imp["seconds"] / r["read"])
             if args.ref:
                 ref = _import(args.ref, path, folder)
-                r.update(ref_s=ref["seconds"], ref_cpu=ref["cpu"], ref_peak=ref["peak_mb"],
-                         ref_ratio=ref["seconds"] / r["read"], speedup=ref["seconds"] / imp["seconds"])
+                r.update(
+                    ref_s=ref["seconds"],
+                    ref_cpu=ref["cpu"],
+                    ref_peak=ref["peak_mb"],
+                    ref_ratio=ref["seconds"] / r["read"],
+                    speedup=ref["seconds"] / imp["seconds"],
+                )
             rounds.append(r)
             if args.verbose:
                 print("   " + "  ".join(f"{k}={v:.2f}" for k, v in r.items()), flush=True)
         m = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
-        print(f"{size:>7} rows | import {m['import_s']:.2f} s = {size / m['import_s']:,.0f} rows/s | "
-              f"calamine read {m['read']:.2f} s | import/read {m['ratio']:.2f}× | peak {m['peak']:.0f} MB | "
-              f"CPU {m['cpu']:.2f} s (read {m['read_cpu']:.2f} s)")
+        print(
+            f"{size:>7} rows | import {m['import_s']:.2f} s = {size / m['import_s']:,.0f} rows/s | "
+            f"calamine read {m['read']:.2f} s | import/read {m['ratio']:.2f}× | peak {m['peak']:.0f} MB | "
+            f"CPU {m['cpu']:.2f} s (read {m['read_cpu']:.2f} s)"
+        )
         if args.ref:
-            print(f"{'':>7} ref  | import {m['ref_s']:.2f} s = {size / m['ref_s']:,.0f} rows/s | "
-                  f"import/read {m['ref_ratio']:.2f}× | peak {m['ref_peak']:.0f} MB | CPU {m['ref_cpu']:.2f} s | "
-                  f"this checkout {m['speedup']:.2f}× faster", flush=True)
+            print(
+                f"{'':>7} ref  | import {m['ref_s']:.2f} s = {size / m['ref_s']:,.0f} rows/s | "
+                f"import/read {m['ref_ratio']:.2f}× | peak {m['ref_peak']:.0f} MB | CPU {m['ref_cpu']:.2f} s | "
+                f"this checkout {m['speedup']:.2f}× faster",
+                flush=True,
+            )
     for size in args.preview_sizes:
         path = folder / f"partner_{size}.xlsx"
         if not path.exists():

@@ -45,7 +45,7 @@ from ardenne_kpi.framework import load_framework  # noqa: E402
 from ardenne_kpi.periods import periods_between  # noqa: E402
 
 REFERENCE = "f248ff2"  # the last commit before figures were rolled up series by series (issue 11)
-DETAIL = "CLI08"      # the indicator shown in detail: quarterly flow with a yearly target
+DETAIL = "CLI08"  # the indicator shown in detail: quarterly flow with a yearly target
 GRAIN = "programme-semester"
 
 
@@ -55,7 +55,9 @@ def build(path: Path, n_values: int) -> int:
     cal = fw.calendar
     periods = {}
     for ind in fw.indicators:
-        ps = [p for p in periods_between(ind.grain, cal.start, cal.end, cal) if cal.start <= p.start and p.end <= cal.end]
+        ps = [
+            p for p in periods_between(ind.grain, cal.start, cal.end, cal) if cal.start <= p.start and p.end <= cal.end
+        ]
         periods[ind.code] = ps
     per_series = sum(len(p) for p in periods.values())
     n_series = -(-n_values // per_series)
@@ -69,22 +71,39 @@ def build(path: Path, n_values: int) -> int:
     rng = np.random.default_rng(7)
     frames = []
     for code, ps in periods.items():
-        p = pd.DataFrame({"period": [x.code for x in ps], "grain": [x.grain for x in ps],
-                          "period_start": [x.start for x in ps], "period_end": [x.end for x in ps]})
+        p = pd.DataFrame(
+            {
+                "period": [x.code for x in ps],
+                "grain": [x.grain for x in ps],
+                "period_start": [x.start for x in ps],
+                "period_end": [x.end for x in ps],
+            }
+        )
         f = series.merge(p, how="cross")
         f.insert(0, "indicator", code)
         frames.append(f)
     values = pd.concat(frames, ignore_index=True).iloc[:n_values]
     values["value"] = rng.uniform(0, 1000, len(values)).round(1)
     values["comment"] = None
-    values["upload_id"] = (values["operator"].map({o: i for i, o in enumerate(ops)}) * 100
-                           + values["period_end"].map(lambda d: d.year)) % 100000 + 1
+    values["upload_id"] = (
+        values["operator"].map({o: i for i, o in enumerate(ops)}) * 100 + values["period_end"].map(lambda d: d.year)
+    ) % 100000 + 1
     values["sheet"] = "Indicateurs"
     values["cell"] = "H" + (values.groupby("upload_id").cumcount() + 6).astype(str)
     ids = sorted(values["upload_id"].unique())
-    uploads = pd.DataFrame({"id": ids, "file_name": [f"rapport_{i}.xlsx" for i in ids], "sha256": [str(i) for i in ids],
-                            "size_bytes": 0, "operator": "bench", "uploaded_by": "bench",
-                            "uploaded_at": pd.Timestamp("2022-05-01 10:00"), "status": "demo", "inserted": 0})
+    uploads = pd.DataFrame(
+        {
+            "id": ids,
+            "file_name": [f"rapport_{i}.xlsx" for i in ids],
+            "sha256": [str(i) for i in ids],
+            "size_bytes": 0,
+            "operator": "bench",
+            "uploaded_by": "bench",
+            "uploaded_at": pd.Timestamp("2022-05-01 10:00"),
+            "status": "demo",
+            "inserted": 0,
+        }
+    )
     con = db.connect(path)
     db.sync_framework(con, fw)
     db.write_demo(con, uploads, values)
@@ -166,8 +185,13 @@ else:
 
 
 def _driver(tree: Path, what: str, path: Path, arg: int) -> dict:
-    res = subprocess.run([sys.executable, "-c", _DRIVER, str(tree), what, str(path), str(arg)],
-                         capture_output=True, text=True, check=True, cwd=tree)
+    res = subprocess.run(
+        [sys.executable, "-c", _DRIVER, str(tree), what, str(path), str(arg)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tree,
+    )
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
@@ -190,8 +214,13 @@ def against_reference(rev: str, path: Path, n_values: int, rounds: int, repeat: 
             for side, tree, db_path in (("now", ROOT, path), ("reference", ref, ref_path)):
                 runs.setdefault((task, side), []).append(_driver(tree, task, db_path, repeat))
     med = statistics.median
-    return {task: {side: (med(r["cold"] for r in runs[(task, side)]), med(r["warm"] for r in runs[(task, side)]))
-                   for side in ("now", "reference")} for task in ("page", "export")}
+    return {
+        task: {
+            side: (med(r["cold"] for r in runs[(task, side)]), med(r["warm"] for r in runs[(task, side)]))
+            for side in ("now", "reference")
+        }
+        for task in ("page", "export")
+    }
 
 
 def main() -> None:
@@ -199,8 +228,11 @@ def main() -> None:
     parser.add_argument("--values", type=int, default=1_000_000)
     parser.add_argument("--db", help="database to use (built when absent)")
     parser.add_argument("--repeat", type=int, default=5)
-    parser.add_argument("--reference", default=REFERENCE,
-                        help=f"commit to compare with in the same run (default {REFERENCE}; 'none' to skip)")
+    parser.add_argument(
+        "--reference",
+        default=REFERENCE,
+        help=f"commit to compare with in the same run (default {REFERENCE}; 'none' to skip)",
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -218,18 +250,32 @@ def main() -> None:
 
     con = db.connect(path, read_only=True)
     fw = db.stored_framework(con)
-    for name, fn in (("page computation", page_computation), ("export kpis", export_computation),
-                     ("naive pandas (1 indicator)", naive)):
+    for name, fn in (
+        ("page computation", page_computation),
+        ("export kpis", export_computation),
+        ("naive pandas (1 indicator)", naive),
+    ):
         fn(con, fw)  # warm-up
         warm = [harness.timed(fn, con, fw) for _ in range(r)]
-        rows.append((name, med(cold(path, {"page computation": "page", "export kpis": "export"}.get(name, "naive"),
-                                         max(3, r // 2))), med(warm)))
+        rows.append(
+            (
+                name,
+                med(
+                    cold(path, {"page computation": "page", "export kpis": "export"}.get(name, "naive"), max(3, r // 2))
+                ),
+                med(warm),
+            )
+        )
     con.close()
 
     t = time.perf_counter()
     out = path.with_suffix(".csv")
-    subprocess.run([sys.executable, "-m", "ardenne_kpi", "export", "kpis", "--grain", GRAIN, "--out", str(out),
-                    "--db", str(path)], check=True, cwd=ROOT, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "export", "kpis", "--grain", GRAIN, "--out", str(out), "--db", str(path)],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+    )
     cli = time.perf_counter() - t
     first, reruns = apptest(path, r)
     ref = None if args.reference == "none" else against_reference(args.reference, path, args.values, r, 3)
@@ -241,17 +287,23 @@ def main() -> None:
     print(f"{'Tendances AppTest first run':32}{first:10.3f}")
     print(f"{'Tendances AppTest rerun':32}{'':10}{med(reruns):10.3f}")
     if ref:
-        print(f"\nagainst the reference {args.reference} (its own database of the same shape), measured in turn "
-              f"in {r} rounds, medians:")
+        print(
+            f"\nagainst the reference {args.reference} (its own database of the same shape), measured in turn "
+            f"in {r} rounds, medians:"
+        )
         print(f"{'':32}{'cold (s)':>10}{'warm (s)':>10}")
         for task, label in (("page", "page computation"), ("export", "export kpis")):
             (nc, nw), (rc, rw) = ref[task]["now"], ref[task]["reference"]
             print(f"{label + ' now':32}{nc:10.3f}{nw:10.3f}")
-            print(f"{label + ' reference':32}{rc:10.3f}{rw:10.3f}   now / reference: cold {nc / rc:.2f}×, "
-                  f"warm {nw / rw:.2f}×")
+            print(
+                f"{label + ' reference':32}{rc:10.3f}{rw:10.3f}   now / reference: cold {nc / rc:.2f}×, "
+                f"warm {nw / rw:.2f}×"
+            )
     page, naive_row = rows[0], rows[2]
-    print(f"\nratios: naive pandas for ONE indicator / page computation for ALL: "
-          f"cold {naive_row[1] / page[1]:.1f}×, warm {naive_row[2] / page[2]:.1f}×")
+    print(
+        f"\nratios: naive pandas for ONE indicator / page computation for ALL: "
+        f"cold {naive_row[1] / page[1]:.1f}×, warm {naive_row[2] / page[2]:.1f}×"
+    )
 
 
 if __name__ == "__main__":

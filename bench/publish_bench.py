@@ -74,8 +74,21 @@ def command(path: Path, repeat: int) -> list[float]:
     for _ in range(repeat):
         with tempfile.TemporaryDirectory(prefix="publish-bench-") as folder:
             started = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "ardenne_kpi", "publish", "--out", str(Path(folder) / "portail"),
-                            "--db", str(path)], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "ardenne_kpi",
+                    "publish",
+                    "--out",
+                    str(Path(folder) / "portail"),
+                    "--db",
+                    str(path),
+                ],
+                cwd=ROOT,
+                check=True,
+                capture_output=True,
+            )
             out.append(time.perf_counter() - started)
     return out
 
@@ -85,13 +98,22 @@ def measure(path: Path, repeat: int) -> list[tuple[str, float, float]]:
     con = db.connect(path, read_only=True)
     fw = db.stored_framework(con)
     try:
-        for name, fn in (("public figures", figures), ("site in memory", site), ("publish (folder written)", write),
-                         ("naive pandas (full read)", naive)):
+        for name, fn in (
+            ("public figures", figures),
+            ("site in memory", site),
+            ("publish (folder written)", write),
+            ("naive pandas (full read)", naive),
+        ):
             fn(con, fw)  # warm-up
             warm = [harness.timed(fn, con, fw) for _ in range(repeat)]
             task = {"public figures": "figures", "site in memory": "site", "publish (folder written)": "write"}
-            rows.append((name, statistics.median(harness.cold(__file__, path, task.get(name, "naive"),
-                                                              max(3, repeat // 2))), statistics.median(warm)))
+            rows.append(
+                (
+                    name,
+                    statistics.median(harness.cold(__file__, path, task.get(name, "naive"), max(3, repeat // 2))),
+                    statistics.median(warm),
+                )
+            )
     finally:
         con.close()
     rows.append(("python -m ardenne_kpi publish", statistics.median(command(path, max(3, repeat // 2))), float("nan")))

@@ -84,32 +84,65 @@ def rerun_cost(database: Path, runs: int = 10) -> None:
         released.append(time.perf_counter() - start)
     handle.release()
     time.sleep(0.5)
-    print(f"Accueil rerun (AppTest): file held {median_ms(held)}, file reopened {median_ms(released)} "
-          f"(+{(statistics.median(released) - statistics.median(held)) * 1000:.1f} ms per page run)")
+    print(
+        f"Accueil rerun (AppTest): file held {median_ms(held)}, file reopened {median_ms(released)} "
+        f"(+{(statistics.median(released) - statistics.median(held)) * 1000:.1f} ms per page run)"
+    )
 
 
 def beside_the_app(database: Path, report: Path, commands: int) -> None:
     from playwright.sync_api import sync_playwright
 
     port = free_port()
-    env = {**os.environ, "ARDENNE_DB": str(database), "ARDENNE_ACCOUNTS": str(database.with_name("none.yaml")),
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "ARDENNE_DB": str(database),
+        "ARDENNE_ACCOUNTS": str(database.with_name("none.yaml")),
+        "PYTHONPATH": str(ROOT),
+    }
     env.pop("ARDENNE_AUTH", None)
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-                               "--server.port", str(port), "--server.headless", "true"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     waits, imports, done = [], [], threading.Event()
 
     def run_commands():
         for n in range(commands):
             if n % 3 == 2:
                 start = time.monotonic()
-                subprocess.run([sys.executable, "-m", "ardenne_kpi", "import", str(report), "--db", str(database)],
-                               cwd=ROOT, env=env, check=True, capture_output=True)
+                subprocess.run(
+                    [sys.executable, "-m", "ardenne_kpi", "import", str(report), "--db", str(database)],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                )
                 imports.append(time.monotonic() - start)
             else:
-                probe = subprocess.run([sys.executable, "-c", WAIT_PROBE, str(database)], cwd=ROOT, env=env,
-                                       check=True, capture_output=True, text=True)
+                probe = subprocess.run(
+                    [sys.executable, "-c", WAIT_PROBE, str(database)],
+                    cwd=ROOT,
+                    env=env,
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
                 waits.append(float(probe.stdout.strip()))
         done.set()
 
@@ -125,8 +158,11 @@ def beside_the_app(database: Path, report: Path, commands: int) -> None:
             worker = threading.Thread(target=run_commands)
             worker.start()
             while not done.is_set():  # pages keep being served while the commands run
-                for path, ready in (("", "Par dimension"), ("Couverture", "Couverture"),
-                                    ("Suivi", "Suivi des rapports")):
+                for path, ready in (
+                    ("", "Par dimension"),
+                    ("Couverture", "Couverture"),
+                    ("Suivi", "Suivi des rapports"),
+                ):
                     page.goto(f"http://127.0.0.1:{port}/{path}")
                     page.get_by_text(ready).first.wait_for()
                     pages += 1
@@ -135,9 +171,11 @@ def beside_the_app(database: Path, report: Path, commands: int) -> None:
     finally:
         server.terminate()
         server.wait(10)
-    print(f"beside the app ({pages} pages served meanwhile): wait for the database, {len(waits)} commands: "
-          f"median {median_ms(waits)}, longest {max(waits) * 1000:.0f} ms; "
-          f"`import` wall time, {len(imports)} runs: {', '.join(f'{t:.1f} s' for t in imports)}")
+    print(
+        f"beside the app ({pages} pages served meanwhile): wait for the database, {len(waits)} commands: "
+        f"median {median_ms(waits)}, longest {max(waits) * 1000:.0f} ms; "
+        f"`import` wall time, {len(imports)} runs: {', '.join(f'{t:.1f} s' for t in imports)}"
+    )
 
 
 def _report(database: Path) -> Path:
@@ -169,8 +207,12 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         database = Path(folder) / "demo.duckdb"
-        subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         report = _report(database)
         reopen_cost(database)
         rerun_cost(database)

@@ -27,40 +27,62 @@ if "rollback_done" in state:
 in_review = import_review.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
 if not accounts.is_admin(ctx.user) and allowed:
     for back in in_review.returned[:3]:
-        st.warning(f"**La coordination vous a renvoyé l'import n° {back['id']} ({back['file_name']})** : "
-                   f"{back['review_message']} Corrigez-le, puis déposez-le de nouveau.", icon=":material/reply:")
+        st.warning(
+            f"**La coordination vous a renvoyé l'import n° {back['id']} ({back['file_name']})** : "
+            f"{back['review_message']} Corrigez-le, puis déposez-le de nouveau.",
+            icon=":material/reply:",
+        )
 
 locks = review.locks(con)
 reason = None
 if locks:
     locked = review.locks_text(fw, locks)
     if accounts.is_admin(ctx.user):
-        reason = st.text_input(
-            "Motif (seulement pour modifier une période verrouillée)", key="import_lock_reason",
-            help=f"Périodes verrouillées : {locked}. Les valeurs nouvelles ou modifiées d'une période verrouillée "
-                 "ne sont enregistrées qu'avec un motif, gardé dans l'historique.").strip() or None
+        reason = (
+            st.text_input(
+                "Motif (seulement pour modifier une période verrouillée)",
+                key="import_lock_reason",
+                help=f"Périodes verrouillées : {locked}. Les valeurs nouvelles ou modifiées d'une période verrouillée "
+                "ne sont enregistrées qu'avec un motif, gardé dans l'historique.",
+            ).strip()
+            or None
+        )
     else:
-        st.caption(f"Périodes verrouillées (chiffres arrêtés pour le comité) : {locked}. Une valeur qui les "
-                   "modifierait est refusée : demandez à la coordination de rouvrir la période.")
+        st.caption(
+            f"Périodes verrouillées (chiffres arrêtés pour le comité) : {locked}. Une valeur qui les "
+            "modifierait est refusée : demandez à la coordination de rouvrir la période."
+        )
 
 name_col, operator_col = st.columns(2)
 if ctx.user.local:
-    user = name_col.text_input("Votre nom (enregistré comme auteur de l'import)", key="import_user",
-                               placeholder="ex. Marie Dupont").strip()
+    user = name_col.text_input(
+        "Votre nom (enregistré comme auteur de l'import)", key="import_user", placeholder="ex. Marie Dupont"
+    ).strip()
 else:
     user = ctx.user.name  # the signed-in account is the uploader
     name_col.text_input("Import enregistré au nom de", value=user, disabled=True)
-ui.from_url("operateur", "import_operator", allowed, default=allowed[0] if ctx.user.role == "partner" and allowed else None)
+ui.from_url(
+    "operateur", "import_operator", allowed, default=allowed[0] if ctx.user.role == "partner" and allowed else None
+)
 operator = operator_col.selectbox(
-    "Opérateur", allowed, index=None, key="import_operator",
+    "Opérateur",
+    allowed,
+    index=None,
+    key="import_operator",
     format_func=lambda c: f"{c} · {fw.label('operators', c)}",
     placeholder="Lu dans le fichier (ligne « Opérateur : … »)",
     disabled=not allowed,
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
-         "si le fichier en nomme un autre, il est refusé.")
+    "si le fichier en nomme un autre, il est refusé.",
+)
 ui.to_url({"operateur": operator})
-TABS = ["Déposer des rapports", "Saisir en ligne", "Modèle de rapport à remplir", "Historique et annulation",
-        "Validation"]
+TABS = [
+    "Déposer des rapports",
+    "Saisir en ligne",
+    "Modèle de rapport à remplir",
+    "Historique et annulation",
+    "Validation",
+]
 ui.from_url("onglet", "import_tab", TABS)
 tab_import, tab_entry, tab_template, tab_history, tab_review = st.tabs(TABS, key="import_tab", on_change="rerun")
 ui.to_url({"onglet": st.session_state.get("import_tab")})
@@ -71,10 +93,15 @@ with tab_import:
     else:
         limit_mb = uploads.max_upload_bytes() // 2**20
         files = st.file_uploader(
-            "Rapports à importer", accept_multiple_files=True, key=f"import_files_{state.import_round}",
-            help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.")
-        st.caption(f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
-                   "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe.")
+            "Rapports à importer",
+            accept_multiple_files=True,
+            key=f"import_files_{state.import_round}",
+            help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.",
+        )
+        st.caption(
+            f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
+            "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe."
+        )
 
         revision = ui.data_revision(con)
         previews = state.import_previews
@@ -86,8 +113,16 @@ with tab_import:
             for n, (f, data, key) in enumerate(todo):
                 bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
                 with ui.user_errors():
-                    previews[key] = uploads.import_file(con, data, f.name, operator=operator, dry_run=True,
-                                                         framework=fw, review=lands_as, lock_reason=reason)
+                    previews[key] = uploads.import_file(
+                        con,
+                        data,
+                        f.name,
+                        operator=operator,
+                        dry_run=True,
+                        framework=fw,
+                        review=lands_as,
+                        lock_reason=reason,
+                    )
             bar.empty()
 
         ready = []
@@ -104,23 +139,35 @@ with tab_import:
                     if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
                         st.table(import_review.issues_by_cell(table))
                     else:
-                        st.dataframe(table, hide_index=True, width="stretch",
-                                     column_config={"Message": st.column_config.TextColumn(width="large")})
+                        st.dataframe(
+                            table,
+                            hide_index=True,
+                            width="stretch",
+                            column_config={"Message": st.column_config.TextColumn(width="large")},
+                        )
                     try:
                         marked = state.setdefault("import_annotated", {}).get(key[0])
                         if marked is None:
                             marked = annotate.annotate(data, f.name, issues)
                             state.import_annotated[key[0]] = marked
                     except ReportError:
-                        st.caption("Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger.")
+                        st.caption(
+                            "Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger."
+                        )
                     else:
                         st.download_button(
-                            "Télécharger le fichier annoté (cellules en cause surlignées et commentées)", marked.data,
-                            file_name=marked.file_name, mime=XLSX_MIME, icon=":material/rate_review:",
-                            key=f"annotated_{key[0]}")
+                            "Télécharger le fichier annoté (cellules en cause surlignées et commentées)",
+                            marked.data,
+                            file_name=marked.file_name,
+                            mime=XLSX_MIME,
+                            icon=":material/rate_review:",
+                            key=f"annotated_{key[0]}",
+                        )
                         if marked.converted:
-                            st.caption("Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
-                                       ".xlsx (les valeurs seules, sans la mise en forme d'origine).")
+                            st.caption(
+                                "Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
+                                ".xlsx (les valeurs seules, sans la mise en forme d'origine)."
+                            )
                 if result.status != "refused" and not result.changes.empty:
                     st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
                     ui.table(import_review.changes_table(result.changes, fw), wide="Libellé")
@@ -135,15 +182,29 @@ with tab_import:
         if ready:
             if not user:
                 st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:")
-            if st.button(f"Enregistrer {len(ready)} fichier(s) accepté(s)", type="primary", disabled=not user,
-                         icon=":material/save:", key="import_commit"):
+            if st.button(
+                f"Enregistrer {len(ready)} fichier(s) accepté(s)",
+                type="primary",
+                disabled=not user,
+                icon=":material/save:",
+                key="import_commit",
+            ):
                 done = []
                 with ui.user_errors():
                     for f, data, checked in ready:
                         accounts.check_upload(ctx.user, checked.operator)
-                        result = uploads.import_file(con, data, f.name, operator=operator, user=user,
-                                                      db_path=ctx.db_path, framework=fw, checked=checked,
-                                                      review=lands_as, lock_reason=reason)
+                        result = uploads.import_file(
+                            con,
+                            data,
+                            f.name,
+                            operator=operator,
+                            user=user,
+                            db_path=ctx.db_path,
+                            framework=fw,
+                            checked=checked,
+                            review=lands_as,
+                            lock_reason=reason,
+                        )
                         done.append(result.summary_fr())
                     done.append(import_review.landed_sentence(lands_as))
                     state.import_done = done
@@ -157,31 +218,57 @@ with tab_entry:
     elif operator is None:
         st.info("Choisissez en haut de la page l'opérateur dont vous saisissez les valeurs.", icon=":material/badge:")
     else:
-        st.markdown("Quelques valeurs à déclarer ? Saisissez-les ici plutôt que dans le classeur : elles sont "
-                    "vérifiées comme un fichier, vous voyez ce qu'elles changent, et rien n'est enregistré avant "
-                    "votre confirmation. La dernière valeur et l'objectif sont donnés pour information.")
+        st.markdown(
+            "Quelques valeurs à déclarer ? Saisissez-les ici plutôt que dans le classeur : elles sont "
+            "vérifiées comme un fichier, vous voyez ce qu'elles changent, et rien n'est enregistré avant "
+            "votre confirmation. La dernière valeur et l'objectif sont donnés pour information."
+        )
         entry_choices = templates.period_choices(fw)
-        e_period = st.selectbox("Période du rapport", entry_choices, index=len(fw.calendar.semesters) - 1,
-                                format_func=lambda p: p.label_fr, key="entry_period")
+        e_period = st.selectbox(
+            "Période du rapport",
+            entry_choices,
+            index=len(fw.calendar.semesters) - 1,
+            format_func=lambda p: p.label_fr,
+            key="entry_period",
+        )
         with ui.user_errors():
             base = ui.cached(web_entry.grid, con, fw, operator, e_period)
             entered = st.data_editor(
-                base, disabled=web_entry.REFERENCE, hide_index=True, width="stretch",
-                height=ui.table_height(len(base)), row_height=ui.ROW_PX,  # every due line in view (60 at most)
+                base,
+                disabled=web_entry.REFERENCE,
+                hide_index=True,
+                width="stretch",
+                height=ui.table_height(len(base)),
+                row_height=ui.ROW_PX,  # every due line in view (60 at most)
                 key=f"entry_{operator}_{e_period.code}_{state.import_round}",
                 column_config={"Indicateur": st.column_config.TextColumn("Indicateur", width="medium")}
-                | {c: st.column_config.TextColumn(c, help="Nombre au format français : 1 234,5")
-                   for c in ("Valeur", "Numérateur", "Dénominateur")})
+                | {
+                    c: st.column_config.TextColumn(c, help="Nombre au format français : 1 234,5")
+                    for c in ("Valeur", "Numérateur", "Dénominateur")
+                },
+            )
             if st.button("Vérifier la saisie", icon=":material/fact_check:", key="entry_check"):
                 name, data = web_entry.workbook(con, fw, operator, e_period, entered, user=user)
-                state.entry_preview = (name, data, uploads.import_file(con, data, name, operator=operator,
-                                                                        dry_run=True, framework=fw, review=lands_as,
-                                                                        lock_reason=reason))
+                state.entry_preview = (
+                    name,
+                    data,
+                    uploads.import_file(
+                        con,
+                        data,
+                        name,
+                        operator=operator,
+                        dry_run=True,
+                        framework=fw,
+                        review=lands_as,
+                        lock_reason=reason,
+                    ),
+                )
         if "entry_preview" in state:
             name, data, result = state.entry_preview
             verdict = import_review.verdict(result)
-            getattr(st, verdict.kind)(f"**{verdict.title.replace(name, 'Votre saisie')}** — "
-                                      f"{verdict.text.replace(name, 'votre saisie')}")
+            getattr(st, verdict.kind)(
+                f"**{verdict.title.replace(name, 'Votre saisie')}** — {verdict.text.replace(name, 'votre saisie')}"
+            )
             issues = result.errors + result.warnings
             if issues:
                 st.table(web_entry.issues_by_place(issues))
@@ -189,17 +276,33 @@ with tab_entry:
                 st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch")
             if verdict.can_commit:
                 if not user:
-                    st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.",
-                               icon=":material/badge:")
-                if st.button("Enregistrer la saisie", type="primary", disabled=not user, icon=":material/save:",
-                             key="entry_commit"):
+                    st.warning(
+                        "Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:"
+                    )
+                if st.button(
+                    "Enregistrer la saisie",
+                    type="primary",
+                    disabled=not user,
+                    icon=":material/save:",
+                    key="entry_commit",
+                ):
                     with ui.user_errors():
                         accounts.check_upload(ctx.user, operator)
-                        done = uploads.import_file(con, data, name, operator=operator, user=user,
-                                                    db_path=ctx.db_path, framework=fw, review=lands_as,
-                                                    lock_reason=reason)
-                        state.import_done = [done.summary_fr().replace(name, "Saisie en ligne"),
-                                             import_review.landed_sentence(lands_as)]
+                        done = uploads.import_file(
+                            con,
+                            data,
+                            name,
+                            operator=operator,
+                            user=user,
+                            db_path=ctx.db_path,
+                            framework=fw,
+                            review=lands_as,
+                            lock_reason=reason,
+                        )
+                        state.import_done = [
+                            done.summary_fr().replace(name, "Saisie en ligne"),
+                            import_review.landed_sentence(lands_as),
+                        ]
                         state.import_round += 1
                         del state.entry_preview
                         st.rerun()
@@ -208,20 +311,34 @@ with tab_template:
     st.markdown(
         "Le modèle est pré-rempli avec les indicateurs de l'opérateur pour la période, la dernière valeur "
         "déclarée et l'objectif à titre d'information ; les cellules jaunes sont à remplir. Rempli, il "
-        "s'importe tel quel ici.")
+        "s'importe tel quel ici."
+    )
     choices = templates.period_choices(fw)
     col_op, col_period = st.columns(2)
-    t_operator = col_op.selectbox("Opérateur du modèle", allowed or operator_codes,
-                                  index=(allowed or operator_codes).index(operator) if operator else 0,
-                                  format_func=lambda c: f"{c} · {fw.label('operators', c)}", key="template_operator")
-    t_period = col_period.selectbox("Période du rapport", choices, index=len(fw.calendar.semesters) - 1,
-                                    format_func=lambda p: p.label_fr, key="template_period")
+    t_operator = col_op.selectbox(
+        "Opérateur du modèle",
+        allowed or operator_codes,
+        index=(allowed or operator_codes).index(operator) if operator else 0,
+        format_func=lambda c: f"{c} · {fw.label('operators', c)}",
+        key="template_operator",
+    )
+    t_period = col_period.selectbox(
+        "Période du rapport",
+        choices,
+        index=len(fw.calendar.semesters) - 1,
+        format_func=lambda p: p.label_fr,
+        key="template_period",
+    )
     with ui.user_errors():
         st.caption(ui.cached(templates.description, con, fw, t_operator, t_period))  # cached until the data change
-        st.download_button("Télécharger le modèle (.xlsx)",
-                           lambda: templates.build_template(con, fw, t_operator, t_period),
-                           file_name=templates.file_name(t_operator, t_period), mime=XLSX_MIME,
-                           icon=":material/download:", key="template_download")
+        st.download_button(
+            "Télécharger le modèle (.xlsx)",
+            lambda: templates.build_template(con, fw, t_operator, t_period),
+            file_name=templates.file_name(t_operator, t_period),
+            mime=XLSX_MIME,
+            icon=":material/download:",
+            key="template_download",
+        )
 
 with tab_history:
     history = uploads.list_uploads(con)
@@ -229,8 +346,12 @@ with tab_history:
         st.info("Aucun import pour l'instant.")
     else:
         ui.table(import_review.history_table(history))
-        choice = st.selectbox("Import", history.index, key="history_choice",
-                              format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)))
+        choice = st.selectbox(
+            "Import",
+            history.index,
+            key="history_choice",
+            format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)),
+        )
         upload = import_review.upload_at(history, choice)
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
@@ -240,8 +361,13 @@ with tab_history:
             col_file.caption(exc.message)
         else:
             if original:
-                col_file.download_button("Télécharger le fichier d'origine", original[1], file_name=original[0],
-                                         icon=":material/download:", key=f"original_{upload_id}")
+                col_file.download_button(
+                    "Télécharger le fichier d'origine",
+                    original[1],
+                    file_name=original[0],
+                    icon=":material/download:",
+                    key=f"original_{upload_id}",
+                )
             else:
                 col_file.caption("Fichier d'origine non conservé (données de démonstration ou fichier déplacé).")
         if upload["status"] in ("imported", "demo") and not accounts.is_admin(ctx.user):
@@ -262,43 +388,56 @@ with tab_history:
                         state.rollback_done = (
                             f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "
                             f"valeur(s) rétablie(s), {outcome['withdrawn']} retirée(s). Les autres pages en "
-                            "tiennent déjà compte.")
+                            "tiennent déjà compte."
+                        )
                         st.rerun()
                     if no.button("Ne rien changer", key="rollback_cancel"):
                         state.pop("rollback_ask", None)
                         st.rerun()
         else:
-            col_undo.caption(f"Import {import_review.UPLOAD_STATUS_LABELS.get(upload['status'], 'annulé')} le "
-                             f"{import_review.when_fr(upload['rolled_back_at'])}"
-                             + (f" par {upload['rolled_back_by']}." if upload["rolled_back_by"] else "."))
+            col_undo.caption(
+                f"Import {import_review.UPLOAD_STATUS_LABELS.get(upload['status'], 'annulé')} le "
+                f"{import_review.when_fr(upload['rolled_back_at'])}"
+                + (f" par {upload['rolled_back_by']}." if upload["rolled_back_by"] else ".")
+            )
 
 with tab_review:
     pending = in_review.pending
-    st.markdown("Les imports des partenaires sont **soumis** : ils ne comptent dans les chiffres validés (tableaux de "
-                "bord par défaut, dossier du comité, mode réunion, chiffres publics) qu'une fois validés par la "
-                "coordination. Un import renvoyé cesse de compter ; le partenaire lit le message ici.")
+    st.markdown(
+        "Les imports des partenaires sont **soumis** : ils ne comptent dans les chiffres validés (tableaux de "
+        "bord par défaut, dossier du comité, mode réunion, chiffres publics) qu'une fois validés par la "
+        "coordination. Un import renvoyé cesse de compter ; le partenaire lit le message ici."
+    )
     if not (pending or in_review.returned):
         st.success("Aucun import n'attend de validation.", icon=":material/task_alt:")
     else:
         ui.table(in_review.table)
     if accounts.is_admin(ctx.user) and pending:
-        pick = st.selectbox("Import à examiner", list(pending), key="review_choice",
-                            format_func=lambda i: import_review.pending_choice(pending[i]))
+        pick = st.selectbox(
+            "Import à examiner",
+            list(pending),
+            key="review_choice",
+            format_func=lambda i: import_review.pending_choice(pending[i]),
+        )
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")
             ui.table(import_review.validation_table(review.what_validation_changes(con, pick), fw), wide="Libellé")
             ok_col, back_col = st.columns(2)
-            if ok_col.button(f"Valider l'import n° {pick}", type="primary", icon=":material/verified:",
-                             key="review_validate"):
+            if ok_col.button(
+                f"Valider l'import n° {pick}", type="primary", icon=":material/verified:", key="review_validate"
+            ):
                 done = review.validate(con, pick, ctx.user)
-                state.import_done = [f"Import n° {pick} ({done['file_name']}) validé : ses valeurs comptent dans les "
-                                     "chiffres validés."]
+                state.import_done = [
+                    f"Import n° {pick} ({done['file_name']}) validé : ses valeurs comptent dans les chiffres validés."
+                ]
                 st.rerun()
             message = back_col.text_area("Message au partenaire (ce qu'il doit corriger)", key="review_message")
             if back_col.button(f"Renvoyer l'import n° {pick}", icon=":material/reply:", key="review_send_back"):
                 done = review.send_back(con, pick, ctx.user, message)
-                state.import_done = [f"Import n° {pick} ({done['file_name']}) renvoyé au partenaire : ses valeurs "
-                                     "ne comptent plus ; il lira votre message sur cette page."]
+                state.import_done = [
+                    f"Import n° {pick} ({done['file_name']}) renvoyé au partenaire : ses valeurs "
+                    "ne comptent plus ; il lira votre message sur cette page."
+                ]
                 st.rerun()
     elif pending:
         st.caption("La coordination (administrateur) valide ou renvoie les imports soumis.")

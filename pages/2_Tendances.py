@@ -10,17 +10,26 @@ from ardenne_kpi.periods import label_of
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
 # (URL parameter, label, framework section, widget key): the filters, all kept in the link.
-FILTERS = [("dimension", "Dimension", "dimensions", "t_dim"), ("cle", "Clé du mix", "keys", "t_key"),
-           ("objectif", "Objectif", "objectives", "t_obj"), ("projet", "Projet", "projects", "t_proj"),
-           ("operateur", "Opérateur", "operators", "t_op"), ("public", "Public", "audiences", "t_aud"),
-           ("zone", "Zone", "zones", "t_zone")]
+FILTERS = [
+    ("dimension", "Dimension", "dimensions", "t_dim"),
+    ("cle", "Clé du mix", "keys", "t_key"),
+    ("objectif", "Objectif", "objectives", "t_obj"),
+    ("projet", "Projet", "projects", "t_proj"),
+    ("operateur", "Opérateur", "operators", "t_op"),
+    ("public", "Public", "audiences", "t_aud"),
+    ("zone", "Zone", "zones", "t_zone"),
+]
 
 
 def choice(label, section, key, param):
     codes = [e.code for e in getattr(fw, section)]
     ui.from_url(param, key, codes)
-    return st.selectbox(label, [None, *codes], key=key,
-                        format_func=lambda c: "Tous / toutes" if c is None else f"{c} · {fw.label(section, c)}")
+    return st.selectbox(
+        label,
+        [None, *codes],
+        key=key,
+        format_func=lambda c: "Tous / toutes" if c is None else f"{c} · {fw.label(section, c)}",
+    )
 
 
 st.title("Tendances des indicateurs")
@@ -32,9 +41,17 @@ with st.sidebar:
     grain = st.radio("Granularité", list(kpis.GRAIN_LABELS), key="t_grain", format_func=kpis.GRAIN_LABELS.get)
 ui.to_url({**picked, "grain": grain})
 
-codes = tuple(kpis.select_indicators(fw, dimension=picked["dimension"], key=picked["cle"],
-                                     objective=picked["objectif"], project=picked["projet"],
-                                     operator=picked["operateur"], audience=picked["public"]))
+codes = tuple(
+    kpis.select_indicators(
+        fw,
+        dimension=picked["dimension"],
+        key=picked["cle"],
+        objective=picked["objectif"],
+        project=picked["projet"],
+        operator=picked["operateur"],
+        audience=picked["public"],
+    )
+)
 operators = [picked["operateur"]] if picked["operateur"] else None
 zones = [picked["zone"]] if picked["zone"] else None
 scoped = bool(operators or zones)
@@ -45,8 +62,10 @@ if not codes:
 
 status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes), submitted=ctx.submitted)  # until the data change
 if not kpis.has_values(status):
-    st.info("Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
-            "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import.")
+    st.info(
+        "Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
+        "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import."
+    )
     st.stop()
 
 written = analyses.current(con)
@@ -54,11 +73,17 @@ is_admin = accounts.is_admin(ctx.user)
 if is_admin:
     todo = analyses.missing_items(status, written)
     if todo:
-        with st.expander(f"À préparer avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller "
-                         "sans analyse du coordinateur", icon=":material/edit_note:"):
-            st.markdown("\n".join(
-                f"- {kpis.STATUS_SYMBOLS[s]} **{c}** · {label} ({label_of(p, fw.calendar)})"
-                for c, label, s, p in todo))
+        with st.expander(
+            f"À préparer avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller "
+            "sans analyse du coordinateur",
+            icon=":material/edit_note:",
+        ):
+            st.markdown(
+                "\n".join(
+                    f"- {kpis.STATUS_SYMBOLS[s]} **{c}** · {label} ({label_of(p, fw.calendar)})"
+                    for c, label, s, p in todo
+                )
+            )
 
 counts = kpis.status_counts(status)
 for column, (s, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
@@ -86,13 +111,16 @@ st.markdown(
     f"<span style='background:{color};color:white;padding:0.3em 0.8em;border-radius:0.4em;font-size:1.3rem;"
     f"font-weight:700'>{kpis.STATUS_SYMBOLS[row['status']]} {kpis.STATUS_LABELS[row['status']]}</span>"
     f"&nbsp; {ind.unit} · {kpis.GRAIN_LABELS.get(shown_grain, shown_grain)}",
-    unsafe_allow_html=True)
+    unsafe_allow_html=True,
+)
 # Short labels, the period on its own line: whole at 1280 px on a projector.
-tiles = [("Dernière valeur", ui.fmt_number(row["latest_value"], decimals), label_of(row["latest_period"], fw.calendar)),
-         ("Référence", ui.fmt_number(ind.baseline.value, decimals), ind.baseline.period.label_fr),
-         ("Cible", ui.fmt_number(row["target"], decimals), label_of(row["target_period"], fw.calendar)),
-         ("Attendu ce jour", ui.fmt_number(row["expected"], decimals), "rythme linéaire"),
-         ("Progression", ui.fmt_percent(row["progress"]), "vers la cible")]
+tiles = [
+    ("Dernière valeur", ui.fmt_number(row["latest_value"], decimals), label_of(row["latest_period"], fw.calendar)),
+    ("Référence", ui.fmt_number(ind.baseline.value, decimals), ind.baseline.period.label_fr),
+    ("Cible", ui.fmt_number(row["target"], decimals), label_of(row["target_period"], fw.calendar)),
+    ("Attendu ce jour", ui.fmt_number(row["expected"], decimals), "rythme linéaire"),
+    ("Progression", ui.fmt_percent(row["progress"]), "vers la cible"),
+]
 for column, (label, value, when) in zip(st.columns(5), tiles, strict=True):
     column.metric(label, value)
     column.caption(when)
@@ -113,18 +141,31 @@ with st.container(border=True):
     else:
         st.caption("Pas encore d'analyse du coordinateur pour cet indicateur.")
     if is_admin:
-        periods = list(dict.fromkeys([p for p in [assessed] if p] + (
-            list(kpis.reported(trend)["period"])[::-1] if trend is not None else [])))
+        periods = list(
+            dict.fromkeys(
+                [p for p in [assessed] if p] + (list(kpis.reported(trend)["period"])[::-1] if trend is not None else [])
+            )
+        )
         if periods:
             with st.expander("Écrire ou corriger l'analyse", icon=":material/edit:"):
-                about = st.selectbox("Période analysée", periods, key=f"analysis_period_{code}",
-                                     format_func=lambda p: label_of(p, fw.calendar))
+                about = st.selectbox(
+                    "Période analysée",
+                    periods,
+                    key=f"analysis_period_{code}",
+                    format_func=lambda p: label_of(p, fw.calendar),
+                )
                 before = analyses.find(written, code, about)
-                body = st.text_area("Analyse (lue en comité)", value=before["body"] if before else "",
-                                    key=f"analysis_body_{code}_{about}", max_chars=analyses.MAX_CHARS, height=140,
-                                    placeholder="Ce qui explique l'écart à la cible, ce qui est prévu…")
-                if st.button("Enregistrer l'analyse", type="primary", icon=":material/save:",
-                             key=f"analysis_save_{code}"):
+                body = st.text_area(
+                    "Analyse (lue en comité)",
+                    value=before["body"] if before else "",
+                    key=f"analysis_body_{code}_{about}",
+                    max_chars=analyses.MAX_CHARS,
+                    height=140,
+                    placeholder="Ce qui explique l'écart à la cible, ce qui est prévu…",
+                )
+                if st.button(
+                    "Enregistrer l'analyse", type="primary", icon=":material/save:", key=f"analysis_save_{code}"
+                ):
                     with ui.user_errors():
                         analyses.write(con, fw, ctx.user, code, about, body)
                         st.toast("Analyse enregistrée.", icon=":material/check_circle:")
@@ -134,24 +175,35 @@ if trend is None:
     st.info("Aucune valeur déclarée pour cet indicateur avec ces filtres (non déclaré n'est pas zéro).")
 else:
     like = kpis.comparable(ind, shown_grain) and not (scoped and ind.agg_space == "sum")
-    reason = ("La cible porte sur tout le portefeuille : elle n'est pas comparée à une partie (zone, opérateur)."
-              if scoped else f"La cible est fixée par {kpis.GRAIN_LABELS[kpis.evaluation_grain(ind)].lower()} : "
-              "choisissez cette granularité pour la comparer.")
-    st.plotly_chart(charts_kpis.trend_figure(ind, trend, kpis.expected_path(ind), comparable=like,
-                                             status=row["status"], reason=reason),
-                    width="stretch", config={"displayModeBar": False})
+    reason = (
+        "La cible porte sur tout le portefeuille : elle n'est pas comparée à une partie (zone, opérateur)."
+        if scoped
+        else f"La cible est fixée par {kpis.GRAIN_LABELS[kpis.evaluation_grain(ind)].lower()} : "
+        "choisissez cette granularité pour la comparer."
+    )
+    st.plotly_chart(
+        charts_kpis.trend_figure(
+            ind, trend, kpis.expected_path(ind), comparable=like, status=row["status"], reason=reason
+        ),
+        width="stretch",
+        config={"displayModeBar": False},
+    )
     with st.expander("Vue Interreg : déjà déclaré + cette période = total, face à la cible"):
         ui.table(kpis.interreg_table(fw, code, kpis.interreg_view(fw, code, trend), fmt=ui.fmt_number))
 
     # ------------------------------------------------------------------ table, comments, download, lineage
     st.subheader("Valeurs")
     ui.table(kpis.values_table(fw, code, trend, fmt=ui.fmt_number))
-    st.download_button("Télécharger les valeurs (.csv pour Excel)", csv_excel_fr(kpis.values_table(fw, code, trend)),
-                       file_name=f"{code}_{shown_grain}.csv", mime="text/csv", icon=":material/download:")
+    st.download_button(
+        "Télécharger les valeurs (.csv pour Excel)",
+        csv_excel_fr(kpis.values_table(fw, code, trend)),
+        file_name=f"{code}_{shown_grain}.csv",
+        mime="text/csv",
+        icon=":material/download:",
+    )
 
     st.subheader("Commentaires des partenaires")
-    comments = analyses.partner_comments(con, fw, code, operators=operators, zones=zones,
-                                           submitted=ctx.submitted)
+    comments = analyses.partner_comments(con, fw, code, operators=operators, zones=zones, submitted=ctx.submitted)
     if comments.empty:
         st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
     else:
@@ -160,9 +212,14 @@ else:
     st.subheader("D'où vient ce chiffre ?")
     reported = kpis.reported(trend)
     ui.from_url("periode", "t_lineage", list(reported["period"]))
-    period = st.selectbox("Valeur", reported["period"], key="t_lineage", index=None,
-                          placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
-                          format_func=dict(zip(reported["period"], reported["label"], strict=False)).get)
+    period = st.selectbox(
+        "Valeur",
+        reported["period"],
+        key="t_lineage",
+        index=None,
+        placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
+        format_func=dict(zip(reported["period"], reported["label"], strict=False)).get,
+    )
     ui.to_url({"periode": period})
     if period:
         with ui.user_errors():
@@ -181,8 +238,13 @@ else:
                     st.caption(f"{upload.file_name} : {exc.message}")
                     continue
                 if original:
-                    st.download_button(f"Fichier d'origine : {original[0]}", original[1], file_name=original[0],
-                                       key=f"orig_{upload.upload_id}", icon=":material/description:")
+                    st.download_button(
+                        f"Fichier d'origine : {original[0]}",
+                        original[1],
+                        file_name=original[0],
+                        key=f"orig_{upload.upload_id}",
+                        icon=":material/description:",
+                    )
                 else:
                     st.caption(f"{upload.file_name} : fichier d'origine introuvable sur le serveur.")
 
@@ -191,17 +253,23 @@ else:
     ui.from_url("par", "t_by", list(kpis.BY_LABELS), default=next(iter(kpis.BY_LABELS)))
     by = st.radio("Par", list(kpis.BY_LABELS), horizontal=True, key="t_by", format_func=kpis.BY_LABELS.get)
     ui.to_url({"par": by})
-    parts = ui.cached(kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones,
-                      submitted=ctx.submitted)
+    parts = ui.cached(
+        kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones, submitted=ctx.submitted
+    )
     labels = kpis.group_labels(fw, by, parts)
-    st.plotly_chart(charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch",
-                    config={"displayModeBar": False})
+    st.plotly_chart(
+        charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch", config={"displayModeBar": False}
+    )
 
 # ------------------------------------------------------------------ all filtered indicators
 st.header(f"Vue d'ensemble : {len(codes)} indicateur(s)")
 # About fifty small charts take seconds to draw: only when asked for (kept in the link, « ?ensemble=true »).
-overview = st.expander("Afficher les courbes de tous les indicateurs filtrés", icon=":material/grid_view:",
-                       key="ensemble", bind="query-params")
+overview = st.expander(
+    "Afficher les courbes de tous les indicateurs filtrés",
+    icon=":material/grid_view:",
+    key="ensemble",
+    bind="query-params",
+)
 if overview.open:
     with overview:
         st.plotly_chart(charts_kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})

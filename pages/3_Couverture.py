@@ -9,8 +9,10 @@ fw = ctx.fw
 
 
 st.title("Couverture du plan")
-st.markdown("Chaque case croise deux axes du plan. **La couleur dit l'état** de la case, **le nombre** ce qu'elle "
-            "compte. Cliquez une case pour voir ses indicateurs.")
+st.markdown(
+    "Chaque case croise deux axes du plan. **La couleur dit l'état** de la case, **le nombre** ce qu'elle "
+    "compte. Cliquez une case pour voir ses indicateurs."
+)
 
 semesters = [s.code for s in fw.calendar.semesters]
 
@@ -25,52 +27,115 @@ with st.container(border=True):
     if not set(st.session_state["coverage_window"]) <= set(semesters):
         st.session_state["coverage_window"] = (semesters[0], semesters[-1])
     start, end = st.select_slider(
-        "Période (semestres du programme)", options=semesters,
-        format_func=lambda code: fw.calendar.semester(code).label_fr, key="coverage_window")
-    for param, key, section in (("projet", "project", "projects"), ("operateur", "operator", "operators"),
-                                ("public", "audience", "audiences"), ("zone", "zone", "zones")):
+        "Période (semestres du programme)",
+        options=semesters,
+        format_func=lambda code: fw.calendar.semester(code).label_fr,
+        key="coverage_window",
+    )
+    for param, key, section in (
+        ("projet", "project", "projects"),
+        ("operateur", "operator", "operators"),
+        ("public", "audience", "audiences"),
+        ("zone", "zone", "zones"),
+    ):
         ui.from_url(param, f"coverage_{key}", [e.code for e in getattr(fw, section)])
     f1, f2, f3, f4 = st.columns(4)
-    project = f1.selectbox("Projet", [p.code for p in fw.projects], index=None, placeholder="Tous", key="coverage_project",
-                           format_func=lambda c: fw.label("projects", c))
-    operator = f2.selectbox("Opérateur", [o.code for o in fw.operators], index=None, placeholder="Tous",
-                            key="coverage_operator",
-                            format_func=lambda c: fw.label("operators", c))
-    audience = f3.selectbox("Public", [a.code for a in fw.audiences], index=None, placeholder="Tous",
-                            key="coverage_audience",
-                            format_func=lambda c: fw.label("audiences", c))
-    zone = f4.selectbox("Zone", [z.code for z in fw.zones], index=None, placeholder="Toutes", key="coverage_zone",
-                        format_func=lambda c: fw.label("zones", c))
+    project = f1.selectbox(
+        "Projet",
+        [p.code for p in fw.projects],
+        index=None,
+        placeholder="Tous",
+        key="coverage_project",
+        format_func=lambda c: fw.label("projects", c),
+    )
+    operator = f2.selectbox(
+        "Opérateur",
+        [o.code for o in fw.operators],
+        index=None,
+        placeholder="Tous",
+        key="coverage_operator",
+        format_func=lambda c: fw.label("operators", c),
+    )
+    audience = f3.selectbox(
+        "Public",
+        [a.code for a in fw.audiences],
+        index=None,
+        placeholder="Tous",
+        key="coverage_audience",
+        format_func=lambda c: fw.label("audiences", c),
+    )
+    zone = f4.selectbox(
+        "Zone",
+        [z.code for z in fw.zones],
+        index=None,
+        placeholder="Toutes",
+        key="coverage_zone",
+        format_func=lambda c: fw.label("zones", c),
+    )
 
 ui.from_url("matrice", "coverage_kind", list(coverage.SPECS), default="dimension_key")
-kind = st.segmented_control("Matrice", list(coverage.SPECS), key="coverage_kind",
-                            format_func=lambda k: coverage.SPECS[k].title) or "dimension_key"
+kind = (
+    st.segmented_control(
+        "Matrice", list(coverage.SPECS), key="coverage_kind", format_func=lambda k: coverage.SPECS[k].title
+    )
+    or "dimension_key"
+)
 ui.from_url("mesure", "coverage_measure", list(coverage.MEASURES), default="n_indicators")
-measure = st.segmented_control("Chaque case compte", list(coverage.MEASURES),
-                               key="coverage_measure", format_func=coverage.MEASURES.get) or "n_indicators"
-ui.to_url({"periode": f"{start}~{end}", "projet": project, "operateur": operator, "public": audience, "zone": zone,
-           "matrice": kind, "mesure": measure})
+measure = (
+    st.segmented_control(
+        "Chaque case compte", list(coverage.MEASURES), key="coverage_measure", format_func=coverage.MEASURES.get
+    )
+    or "n_indicators"
+)
+ui.to_url(
+    {
+        "periode": f"{start}~{end}",
+        "projet": project,
+        "operateur": operator,
+        "public": audience,
+        "zone": zone,
+        "matrice": kind,
+        "mesure": measure,
+    }
+)
 
 with ui.user_errors():
-    filters = coverage.Filters(window=coverage.window_of(fw, start, end), project=project, operator=operator,
-                               audience=audience, zone=zone, submitted=ctx.submitted)
+    filters = coverage.Filters(
+        window=coverage.window_of(fw, start, end),
+        project=project,
+        operator=operator,
+        audience=audience,
+        zone=zone,
+        submitted=ctx.submitted,
+    )
     cov = ui.cached(coverage.compute, ctx.con, fw, filters)
     matrix = cov[kind]
 
     if cov.last_update is None:
-        st.warning("Aucun rapport n'a encore été importé : les cases servies apparaissent « non renseignées ». "
-                   "Importez les rapports des partenaires depuis la page « Importer un rapport ».")
+        st.warning(
+            "Aucun rapport n'a encore été importé : les cases servies apparaissent « non renseignées ». "
+            "Importez les rapports des partenaires depuis la page « Importer un rapport »."
+        )
 
     counts = matrix.state_counts()
     for column, state in zip(st.columns(len(counts)), counts, strict=True):
-        column.metric(f"{coverage.GAP_MARKS[state]} {coverage.GAP_SHORT[state]}".strip(),
-                      f"{counts[state]} / {len(matrix.cells)}", help=coverage.GAP_LABELS[state])
+        column.metric(
+            f"{coverage.GAP_MARKS[state]} {coverage.GAP_SHORT[state]}".strip(),
+            f"{counts[state]} / {len(matrix.cells)}",
+            help=coverage.GAP_LABELS[state],
+        )
 
     st.subheader(f"{matrix.title} : {coverage.MEASURES[measure].lower()} par case")
-    event = st.plotly_chart(charts_coverage.coverage_heatmap(matrix, measure), key=f"coverage_heatmap_{kind}",
-                            on_select="rerun", selection_mode="points", config={"displayModeBar": False})
-    st.caption(" · ".join(f"{name} : {value}" for name, value in cov.filter_labels)
-               + f" · référentiel {cov.framework_version}")
+    event = st.plotly_chart(
+        charts_coverage.coverage_heatmap(matrix, measure),
+        key=f"coverage_heatmap_{kind}",
+        on_select="rerun",
+        selection_mode="points",
+        config={"displayModeBar": False},
+    )
+    st.caption(
+        " · ".join(f"{name} : {value}" for name, value in cov.filter_labels) + f" · référentiel {cov.framework_version}"
+    )
 
     # A click selects the cell; the list below does the same from the keyboard.
     choices = matrix.cell_choices()
@@ -80,28 +145,46 @@ with ui.user_errors():
         st.session_state[f"{picked_key}_click"] = clicked
         st.session_state[picked_key] = clicked
     ui.from_url("case", picked_key, list(choices), parse=pair)
-    cell = st.selectbox("Case affichée", list(choices), index=None, key=picked_key, format_func=choices.get,
-                        placeholder="Cliquez une case de la carte, ou choisissez-la ici")
+    cell = st.selectbox(
+        "Case affichée",
+        list(choices),
+        index=None,
+        key=picked_key,
+        format_func=choices.get,
+        placeholder="Cliquez une case de la carte, ou choisissez-la ici",
+    )
     ui.to_url({"case": "~".join(cell) if cell else None})
 
     if cell is not None:
         row, col = cell
         info = matrix.cell(row, col)
         st.subheader(f"{info['row_label']} × {info['col_label']}")
-        st.markdown(f"**{coverage.GAP_LABELS[info['state']]}** · {info['n_indicators']} indicateur(s), "
-                    f"{info['n_with_data']} renseigné(s) sur la période, {info['n_activities']} activité(s), "
-                    f"progression moyenne {ui.fmt_percent(info['mean_progress'])}")
+        st.markdown(
+            f"**{coverage.GAP_LABELS[info['state']]}** · {info['n_indicators']} indicateur(s), "
+            f"{info['n_with_data']} renseigné(s) sur la période, {info['n_activities']} activité(s), "
+            f"progression moyenne {ui.fmt_percent(info['mean_progress'])}"
+        )
         if info["n_indicators"] == 0:
-            st.info("Aucun indicateur ne sert cette case : c'est un manque du plan. Rattachez-y un indicateur "
-                    "dans le référentiel (page « Référentiel »).")
+            st.info(
+                "Aucun indicateur ne sert cette case : c'est un manque du plan. Rattachez-y un indicateur "
+                "dans le référentiel (page « Référentiel »)."
+            )
         else:
             ui.table(coverage.cell_table(matrix, row, col, fmt=ui.fmt_number, calendar=fw.calendar))
 
     period_name = f"{start}-{end}" if start != end else start
     d1, d2 = st.columns(2)
-    d1.download_button("Télécharger les matrices (.xlsx)", lambda: exports_coverage.coverage_workbook(cov),
-                       file_name=f"couverture_{period_name}.xlsx", icon=":material/download:",
-                       mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    d2.download_button("Télécharger le détail (.csv)", lambda: exports_coverage.detail_csv(cov, french=True),
-                       file_name=f"couverture_detail_{period_name}.csv", mime="text/csv",
-                       icon=":material/table:")
+    d1.download_button(
+        "Télécharger les matrices (.xlsx)",
+        lambda: exports_coverage.coverage_workbook(cov),
+        file_name=f"couverture_{period_name}.xlsx",
+        icon=":material/download:",
+        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    d2.download_button(
+        "Télécharger le détail (.csv)",
+        lambda: exports_coverage.detail_csv(cov, french=True),
+        file_name=f"couverture_detail_{period_name}.csv",
+        mime="text/csv",
+        icon=":material/table:",
+    )

@@ -17,39 +17,64 @@ st.markdown(
 
 download, yaml_download = st.columns(2)
 # The workbook takes about a second to write: built when asked for, not at every rerun.
-download.download_button("Télécharger le référentiel (.xlsx)", lambda: framework_workbook.to_workbook(fw),
-                         file_name=f"referentiel_{fw.version}.xlsx", icon=":material/download:",
-                         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-yaml_download.download_button("Télécharger le fichier source (.yaml)", referential.to_yaml(fw),
-                              file_name=f"referentiel_{fw.version}.yaml", mime="text/yaml", icon=":material/code:")
+download.download_button(
+    "Télécharger le référentiel (.xlsx)",
+    lambda: framework_workbook.to_workbook(fw),
+    file_name=f"referentiel_{fw.version}.xlsx",
+    icon=":material/download:",
+    mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+)
+yaml_download.download_button(
+    "Télécharger le fichier source (.yaml)",
+    referential.to_yaml(fw),
+    file_name=f"referentiel_{fw.version}.yaml",
+    mime="text/yaml",
+    icon=":material/code:",
+)
 
 tab_ind, tab_dims, tab_obj, tab_proj, tab_actors = st.tabs(
-    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"])
+    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"]
+)
 
 with tab_ind:
     c1, c2, c3, c4 = st.columns(4)
     picked = {}
-    for column, (param, label, section) in zip((c1, c2, c3, c4), (
-            ("dimension", "Dimension", "dimensions"), ("cle", "Clé", "keys"), ("projet", "Projet", "projects"),
-            ("operateur", "Opérateur", "operators")), strict=True):
+    for column, (param, label, section) in zip(
+        (c1, c2, c3, c4),
+        (
+            ("dimension", "Dimension", "dimensions"),
+            ("cle", "Clé", "keys"),
+            ("projet", "Projet", "projects"),
+            ("operateur", "Opérateur", "operators"),
+        ),
+        strict=True,
+    ):
         codes = [e.code for e in getattr(fw, section)]
         ui.from_url(param, f"ref_{param}", codes, many=True)
-        picked[param] = column.multiselect(label, codes, key=f"ref_{param}", placeholder="Tous",
-                                           format_func=lambda c, section=section: fw.label(section, c))
+        picked[param] = column.multiselect(
+            label,
+            codes,
+            key=f"ref_{param}",
+            placeholder="Tous",
+            format_func=lambda c, section=section: fw.label(section, c),
+        )
     dims, keys, projects, operators = picked.values()
     ui.from_url("recherche", "ref_search")
     search = st.text_input("Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01", key="ref_search")
     ui.to_url({**picked, "recherche": search})
-    table = referential.indicators_table(fw, dimensions=dims, keys=keys, projects=projects, operators=operators,
-                                         search=search)
+    table = referential.indicators_table(
+        fw, dimensions=dims, keys=keys, projects=projects, operators=operators, search=search
+    )
     st.caption(f"{len(table)} indicateur(s)")
     ui.table(table, wide="Libellé" if "Libellé" in table.columns else None)
 
 with tab_dims:
     ui.table(referential.dimensions_table(fw))
     st.subheader("Clés et thèmes")
-    st.caption("Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
-               "référentiel (colonne « thème » de la feuille « Clés »).")
+    st.caption(
+        "Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
+        "référentiel (colonne « thème » de la feuille « Clés »)."
+    )
     ui.table(referential.keys_table(fw))
 
 with tab_obj:

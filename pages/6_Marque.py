@@ -8,14 +8,18 @@ ctx = ui.page_setup("Plateforme de marque", icon=":material/verified:")
 fw = ctx.fw
 
 st.title("Cohérence avec la plateforme de marque")
-st.caption("Chaque partenaire note, dans la feuille « Plateforme de marque » de son rapport, la cohérence de ses "
-           "actions avec les 7 éléments de la plateforme de marque Ardenne, de 1 (incohérent) à 5 (exemplaire). "
-           "Un élément non noté n'est pas un zéro : il est simplement absent.")
+st.caption(
+    "Chaque partenaire note, dans la feuille « Plateforme de marque » de son rapport, la cohérence de ses "
+    "actions avec les 7 éléments de la plateforme de marque Ardenne, de 1 (incohérent) à 5 (exemplaire). "
+    "Un élément non noté n'est pas un zéro : il est simplement absent."
+)
 
 scores = brand.scores(ctx.con, fw)
 if scores.empty:
-    st.info("Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "
-            "rapport (le modèle de rapport la propose) et l'importent depuis la page « Importer un rapport ».")
+    st.info(
+        "Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "
+        "rapport (le modèle de rapport la propose) et l'importent depuis la page « Importer un rapport »."
+    )
     if ui.is_demo(ctx.con) and accounts.is_admin(ctx.user):
         if st.button("Ajouter des notes de démonstration", icon=":material/science:"):
             with ui.user_errors():
@@ -23,8 +27,11 @@ if scores.empty:
                 st.success(f"{written} notes de démonstration ajoutées.")
                 st.rerun()
     with st.expander("Les 7 éléments de la plateforme de marque"):
-        st.dataframe({"Code": [e.code for e in fw.brand_elements], "Élément": [e.label for e in fw.brand_elements]},
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            {"Code": [e.code for e in fw.brand_elements], "Élément": [e.label for e in fw.brand_elements]},
+            hide_index=True,
+            width="stretch",
+        )
     st.stop()
 
 labels = brand.period_labels(scores)
@@ -42,16 +49,22 @@ m1.metric("Opérateurs ayant noté", summary.n_operators, help=f"sur {len(fw.ope
 m2.metric("Note moyenne", ui.fmt_number(summary.mean, 1))
 if summary.weakest:
     element, score = summary.weakest
-    m3.metric("Élément le plus faible", f"{element} ({ui.fmt_number(score, 1)})",
-              help=fw.label("brand_elements", element))
+    m3.metric(
+        "Élément le plus faible", f"{element} ({ui.fmt_number(score, 1)})", help=fw.label("brand_elements", element)
+    )
 else:
     m3.metric("Élément le plus faible", "–")
 
 if view == "Radar":
     ops = [o.code for o in fw.operators if o.code in set(in_period["operator"])]
     ui.from_url("operateurs", "brand_ops", ops, default=ops[:4], many=True)
-    chosen = st.multiselect("Opérateurs", ops, key="brand_ops", placeholder="Choisissez des opérateurs",
-                            format_func=lambda c: fw.label("operators", c))
+    chosen = st.multiselect(
+        "Opérateurs",
+        ops,
+        key="brand_ops",
+        placeholder="Choisissez des opérateurs",
+        format_func=lambda c: fw.label("operators", c),
+    )
     ui.to_url({"operateurs": chosen})
     st.plotly_chart(charts_brand.radar_figure(scores, fw, period, chosen), width="stretch")
 else:
@@ -61,11 +74,20 @@ else:
 st.subheader("Évolution")
 ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
 ui.from_url("operateur", "brand_who", ops)
-who = st.selectbox("Opérateur", [None, *ops], key="brand_who",
-                   format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c))
+who = st.selectbox(
+    "Opérateur",
+    [None, *ops],
+    key="brand_who",
+    format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c),
+)
 ui.to_url({"operateur": who})
 st.plotly_chart(charts_brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
 
 with st.expander(f"Notes et commentaires · {labels[period]}"):
-    st.dataframe(brand.scores_table(in_period), hide_index=True, width="stretch",
-                 height=ui.table_height(len(in_period)), row_height=ui.ROW_PX)
+    st.dataframe(
+        brand.scores_table(in_period),
+        hide_index=True,
+        width="stretch",
+        height=ui.table_height(len(in_period)),
+        row_height=ui.ROW_PX,
+    )

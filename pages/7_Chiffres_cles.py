@@ -16,19 +16,33 @@ figures = ui.cached(publication.public_figures, ctx.con, fw)
 def card(code: str, key: str) -> None:
     shown = figures.card(code)
     with st.container(border=True):
-        st.metric(shown["label"], shown["value_text"], delta=shown["delta"], help=shown["sentence"],
-                  delta_color="inverse" if shown["direction"] == "down" else "normal")
-        st.caption(f"{shown['period_label']} · Cible : {shown['target_text']}"
-                   + (f" · {shown['target_share_text']}" if shown["target_share_text"] else ""))
-        st.plotly_chart(charts_public.trend_chart(fw.indicator(code), figures.series_of(code)), key=key,
-                        config=charts_public.CONFIG, theme=None, width="stretch")
+        st.metric(
+            shown["label"],
+            shown["value_text"],
+            delta=shown["delta"],
+            help=shown["sentence"],
+            delta_color="inverse" if shown["direction"] == "down" else "normal",
+        )
+        st.caption(
+            f"{shown['period_label']} · Cible : {shown['target_text']}"
+            + (f" · {shown['target_share_text']}" if shown["target_share_text"] else "")
+        )
+        st.plotly_chart(
+            charts_public.trend_chart(fw.indicator(code), figures.series_of(code)),
+            key=key,
+            config=charts_public.CONFIG,
+            theme=None,
+            width="stretch",
+        )
         st.caption(shown["sentence"])
 
 
 st.title(figures.title)
 if figures.empty:
-    st.info("Aucun chiffre public pour l'instant : un indicateur est publié quand le référentiel le marque public "
-            "(page Référentiel, colonne « public ») et qu'il a au moins une période complète.")
+    st.info(
+        "Aucun chiffre public pour l'instant : un indicateur est publié quand le référentiel le marque public "
+        "(page Référentiel, colonne « public ») et qu'il a au moins une période complète."
+    )
     st.stop()
 
 if one in set(figures.cards["indicator"]):
@@ -37,34 +51,47 @@ if one in set(figures.cards["indicator"]):
     st.stop()
 
 st.markdown(publication.intro_text(fw))
-st.caption(f"{publication.updated_text(figures)}. Seules les périodes complètes sont publiées, avec les chiffres "
-           "validés par la coordination.")
+st.caption(
+    f"{publication.updated_text(figures)}. Seules les périodes complètes sont publiées, avec les chiffres "
+    "validés par la coordination."
+)
 
 audiences = figures.audiences
 # Only the open tab is built and drawn (a dozen charts each): the tab is kept in the link (« ?onglet=… »).
-tabs = st.tabs([title for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []), key="onglet",
-               bind="query-params")
+tabs = st.tabs(
+    [title for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []), key="onglet", bind="query-params"
+)
 for tab, (audience, _, members) in zip(tabs, audiences, strict=False):
     if not tab.open:
         continue
     with tab:
-        for row in [members[i:i + 3] for i in range(0, len(members), 3)]:
+        for row in [members[i : i + 3] for i in range(0, len(members), 3)]:
             for column, code in zip(st.columns(3), row, strict=False):
                 with column:
                     card(code, f"{audience}-{code}")
 
 if figures.by_zone and tabs[-1].open:
     with tabs[-1]:
-        st.caption("Chaque chiffre de zone porte sur la même période que le chiffre clé de l'indicateur ; « – » : "
-                   "pas de chiffre complet pour cette zone.")
+        st.caption(
+            "Chaque chiffre de zone porte sur la même période que le chiffre clé de l'indicateur ; « – » : "
+            "pas de chiffre complet pour cette zone."
+        )
         st.dataframe(figures.zone_table(fw), hide_index=True, width="stretch")
-        for row in [figures.by_zone[i:i + 2] for i in range(0, len(figures.by_zone), 2)]:
+        for row in [figures.by_zone[i : i + 2] for i in range(0, len(figures.by_zone), 2)]:
             for column, code in zip(st.columns(2), row, strict=False):
                 shown = figures.card(code)
                 column.markdown(f"**{shown['label']}** · {shown['period_label']}")
-                column.plotly_chart(charts_public.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
-                                    key=f"zones-{code}", config=charts_public.CONFIG, theme=None, width="stretch")
+                column.plotly_chart(
+                    charts_public.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
+                    key=f"zones-{code}",
+                    config=charts_public.CONFIG,
+                    theme=None,
+                    width="stretch",
+                )
 
 if figures.waiting:
-    st.caption("Sans période complète pour l'instant, donc pas encore publiés : "
-               + ", ".join(fw.indicator(c).public_label for c in figures.waiting) + ".")
+    st.caption(
+        "Sans période complète pour l'instant, donc pas encore publiés : "
+        + ", ".join(fw.indicator(c).public_label for c in figures.waiting)
+        + "."
+    )

@@ -26,12 +26,28 @@ ui.to_url({"diapo": n})
 slide = slides[n - 1]
 
 back, forward, restart, where = st.columns([3, 3, 2.2, 4.5], vertical_alignment="center")
-back.button("Précédent", icon=":material/arrow_back:", shortcut="Left", on_click=go, args=(-1,),
-            disabled=n == 1, key="meeting_back", width="stretch")
-forward.button("Suivant", icon=":material/arrow_forward:", shortcut="Right", on_click=go, args=(1,),
-               disabled=n == len(slides), key="meeting_next", type="primary", width="stretch")
-restart.button("Début", shortcut="D", on_click=go, args=(None,), disabled=n == 1, key="meeting_start",
-               width="stretch")
+back.button(
+    "Précédent",
+    icon=":material/arrow_back:",
+    shortcut="Left",
+    on_click=go,
+    args=(-1,),
+    disabled=n == 1,
+    key="meeting_back",
+    width="stretch",
+)
+forward.button(
+    "Suivant",
+    icon=":material/arrow_forward:",
+    shortcut="Right",
+    on_click=go,
+    args=(1,),
+    disabled=n == len(slides),
+    key="meeting_next",
+    type="primary",
+    width="stretch",
+)
+restart.button("Début", shortcut="D", on_click=go, args=(None,), disabled=n == 1, key="meeting_start", width="stretch")
 where.markdown(f"**{meeting.progress_line(slides, n)}**")
 
 st.title(slide.title)
@@ -43,8 +59,11 @@ if slide.kind == "tiles":
             column.metric(label, value, help=help_text, border=True)
 
 elif slide.kind == "dimension":
-    st.plotly_chart(charts_coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)), width="stretch",
-                    config={"displayModeBar": False, "staticPlot": True})
+    st.plotly_chart(
+        charts_coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)),
+        width="stretch",
+        config={"displayModeBar": False, "staticPlot": True},
+    )
     table = meeting.dimension_indicators(data, slide.dimension)
     ui.table(table, wide="Indicateur", row_height=40)
 
@@ -52,10 +71,12 @@ elif slide.kind == "indicator":
     ind = fw.indicator(slide.indicator)
     facts = meeting.indicator_facts(data, slide.indicator)
     color = kpis.STATUS_COLORS[facts["status"]]
-    st.markdown(f"<span style='background:{color};color:white;padding:0.2em 0.7em;border-radius:0.4em;"
-                f"font-size:1.5rem;font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
-                f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ind.code} · {ind.unit}",
-                unsafe_allow_html=True)
+    st.markdown(
+        f"<span style='background:{color};color:white;padding:0.2em 0.7em;border-radius:0.4em;"
+        f"font-size:1.5rem;font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
+        f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ind.code} · {ind.unit}",
+        unsafe_allow_html=True,
+    )
     m1, m2, m3 = st.columns(3)
     m1.metric("Dernière valeur", facts["latest"])
     m1.caption(facts["latest_period"])
@@ -80,8 +101,10 @@ elif slide.kind == "indicator":
     st.caption(f"Détail et sources : {facts['link']}")
 
 else:
-    st.markdown("Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
-                "onglet « Dossier du comité ».")
+    st.markdown(
+        "Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
+        "onglet « Dossier du comité »."
+    )
     ui.page_link("app.py", "Quitter le mode réunion", icon=":material/logout:")
 
 st.caption("Clavier : → suivant · ← précédent · D début · le lien de la page rouvre cette diapositive.")

@@ -41,7 +41,9 @@ def demo_cache_key() -> str:
     """What the demo database is built from: the package's code and SQL, the shipped framework,
     Python and DuckDB, and the day (a new day builds anew)."""
     digest = hashlib.sha256(f"{sys.version}|{duckdb.__version__}|{dt.date.today()}".encode())
-    files = [p for p in (ROOT / "ardenne_kpi").rglob("*") if p.suffix in {".py", ".sql"}] + [ROOT / "data" / "framework.yaml"]
+    files = [p for p in (ROOT / "ardenne_kpi").rglob("*") if p.suffix in {".py", ".sql"}] + [
+        ROOT / "data" / "framework.yaml"
+    ]
     for path in sorted(files):
         digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()[:20]

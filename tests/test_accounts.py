@@ -93,10 +93,20 @@ def test_local_mode_without_accounts(tmp_path):
 def test_users_add_command_prompts_and_hashes(tmp_path):
     path = tmp_path / "acc.yaml"
     env = {**os.environ, "ARDENNE_ACCOUNTS": str(path), "ARDENNE_PASSWORD_STDIN": "1"}
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "users", "add", "anne", "--role", "partner",
-                           "--operator", "FTLB"], input=PASSWORD + "\n", env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "users", "add", "anne", "--role", "partner", "--operator", "FTLB"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     assert accounts.authenticate("anne", PASSWORD, path=path, limiter=RateLimiter()).operators == ("FTLB",)
-    bad = subprocess.run([sys.executable, "-m", "ardenne_kpi", "users", "add", "bob", "--role", "partner",
-                          "--operator", "NOPE"], input=PASSWORD + "\n", env=env, capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "users", "add", "bob", "--role", "partner", "--operator", "NOPE"],
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 1 and "NOPE" in bad.stderr and "Traceback" not in bad.stderr

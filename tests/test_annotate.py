@@ -14,8 +14,13 @@ from tests.browser_helpers import bad_report
 
 def _comments(data: bytes) -> dict[tuple[str, str], str]:
     wb = openpyxl.load_workbook(io.BytesIO(data))
-    return {(ws.title, c.coordinate): c.comment.text for ws in wb.worksheets for row in ws.iter_rows()
-            for c in row if c.comment is not None}
+    return {
+        (ws.title, c.coordinate): c.comment.text
+        for ws in wb.worksheets
+        for row in ws.iter_rows()
+        for c in row
+        if c.comment is not None
+    }
 
 
 def test_refused_report_comes_back_with_comments_on_the_faulty_cells(con, fw):
@@ -40,8 +45,10 @@ def test_warnings_are_orange_and_file_problems_go_on_a1(fw):
     wb.active["B3"] = 5
     buf = io.BytesIO()
     wb.save(buf)
-    issues = [Issue("Feuil1", "B3", "Feuille « Feuil1 », cellule B3 : valeur élevée.", WARNING),
-              Issue("", "", "Fichier : aucun tableau reconnu.", ERROR)]
+    issues = [
+        Issue("Feuil1", "B3", "Feuille « Feuil1 », cellule B3 : valeur élevée.", WARNING),
+        Issue("", "", "Fichier : aucun tableau reconnu.", ERROR),
+    ]
     marked = annotate.annotate(buf.getvalue(), "r.xlsx", issues)
     ws = openpyxl.load_workbook(io.BytesIO(marked.data))["Feuil1"]
     assert ws["B3"].fill.fgColor.rgb.endswith("FFE699")

@@ -12,8 +12,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "ardenne_kpi"
 PAGES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
-SQL = re.compile(r"\b(SELECT\s+.+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b",
-                 re.IGNORECASE | re.DOTALL)
+SQL = re.compile(
+    r"\b(SELECT\s+.+\s+FROM|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+TABLE)\b", re.IGNORECASE | re.DOTALL
+)
 
 # The package's layers, lowest first. A module may import its own layer and the layers below,
 # never one above. A unit is a top-level module or a subpackage (`db`, `reports`) taken whole.
@@ -21,25 +22,109 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"errors", "format", "periods", "links", "accounts"}),
     ("framework", {"framework", "framework_workbook"}),
     ("storage and reading", {"db", "reports", "annotate"}),
-    ("domain", {"kpis", "coverage", "reporting", "snapshots", "brand", "analyses", "referential", "templates",
-                "backup", "review"}),
-    ("views and outputs", {"charts", "charts_brand", "charts_coverage", "charts_kpis", "charts_public",
-                           "exports_coverage", "pack", "home", "meeting", "publication", "publish_site",
-                           "import_review", "uploads", "web_entry", "reminders", "demo", "demo_reports"}),
-    ("entry points", {"__main__", "ui", "commands", "commands_backup", "commands_coverage", "commands_import",
-                      "commands_kpis", "commands_pack", "commands_publish", "commands_template", "commands_users",
-                      "commands_review"}),
+    (
+        "domain",
+        {
+            "kpis",
+            "coverage",
+            "reporting",
+            "snapshots",
+            "brand",
+            "analyses",
+            "referential",
+            "templates",
+            "backup",
+            "review",
+        },
+    ),
+    (
+        "views and outputs",
+        {
+            "charts",
+            "charts_brand",
+            "charts_coverage",
+            "charts_kpis",
+            "charts_public",
+            "exports_coverage",
+            "pack",
+            "home",
+            "meeting",
+            "publication",
+            "publish_site",
+            "import_review",
+            "uploads",
+            "web_entry",
+            "reminders",
+            "demo",
+            "demo_reports",
+        },
+    ),
+    (
+        "entry points",
+        {
+            "__main__",
+            "ui",
+            "commands",
+            "commands_backup",
+            "commands_coverage",
+            "commands_import",
+            "commands_kpis",
+            "commands_pack",
+            "commands_publish",
+            "commands_template",
+            "commands_users",
+            "commands_review",
+        },
+    ),
 ]
 LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
 
 # What pages may not import: the database, the import engine, and table libraries.
 PAGE_FORBIDDEN_IMPORTS = {"duckdb", "sqlite3", "pandas", "numpy", "ardenne_kpi.db", "ardenne_kpi.reports"}
 # DataFrame work a page must leave to ardenne_kpi (called as methods of a frame or series).
-PANDAS_METHODS = {"groupby", "merge", "pivot", "pivot_table", "melt", "drop_duplicates", "sort_values",
-                  "set_index", "reset_index", "rename", "itertuples", "iterrows", "unique", "nunique", "sum",
-                  "mean", "head", "tail", "tolist", "notna", "isna", "notnull", "isnull", "value_counts", "agg",
-                  "apply", "query", "assign", "fillna", "dropna", "to_numpy", "astype", "duplicated", "isin",
-                  "idxmax", "idxmin", "cumsum", "drop", "explode", "stack", "unstack"}
+PANDAS_METHODS = {
+    "groupby",
+    "merge",
+    "pivot",
+    "pivot_table",
+    "melt",
+    "drop_duplicates",
+    "sort_values",
+    "set_index",
+    "reset_index",
+    "rename",
+    "itertuples",
+    "iterrows",
+    "unique",
+    "nunique",
+    "sum",
+    "mean",
+    "head",
+    "tail",
+    "tolist",
+    "notna",
+    "isna",
+    "notnull",
+    "isnull",
+    "value_counts",
+    "agg",
+    "apply",
+    "query",
+    "assign",
+    "fillna",
+    "dropna",
+    "to_numpy",
+    "astype",
+    "duplicated",
+    "isin",
+    "idxmax",
+    "idxmin",
+    "cumsum",
+    "drop",
+    "explode",
+    "stack",
+    "unstack",
+}
 PANDAS_INDEXERS = {"loc", "iloc", "at", "iat"}
 
 
@@ -74,7 +159,8 @@ def imported_units(path: Path) -> set[str]:
         if parts[0] == "ardenne_kpi" and len(parts) > 1:
             units.add(parts[1])
     return {u for u in units if u in LAYER_OF or (PACKAGE / f"{u}.py").exists() or (PACKAGE / u).is_dir()} - {
-        unit_of(path)}
+        unit_of(path)
+    }
 
 
 MODULES = sorted(PACKAGE.rglob("*.py"))
@@ -97,8 +183,11 @@ def test_pages_hold_no_sql_and_no_database_access(path):
 
 @pytest.mark.parametrize("path", PAGES, ids=lambda p: p.name)
 def test_pages_import_neither_the_database_nor_the_import_engine_nor_pandas(path):
-    found = {name for name in imported_names(path)
-             if any(name == f or name.startswith(f + ".") for f in PAGE_FORBIDDEN_IMPORTS)}
+    found = {
+        name
+        for name in imported_names(path)
+        if any(name == f or name.startswith(f + ".") for f in PAGE_FORBIDDEN_IMPORTS)
+    }
     assert not found, "a page goes through ardenne_kpi's modules (ui, kpis, import_review, uploads…)"
     assert not re.search(r"\bpd\.", path.read_text(encoding="utf-8")), "pandas work belongs in ardenne_kpi/"
 
@@ -106,18 +195,28 @@ def test_pages_import_neither_the_database_nor_the_import_engine_nor_pandas(path
 def pandas_work(path: Path) -> list[str]:
     """Lines of a page that work on a DataFrame: its methods, indexers, masks and column lists."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    modules = {a.asname or a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import | ast.ImportFrom)
-               for a in node.names}
+    modules = {
+        a.asname or a.name.split(".")[0]
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import | ast.ImportFrom)
+        for a in node.names
+    }
     found = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in PANDAS_METHODS
-                and not (isinstance(node.func.value, ast.Name) and node.func.value.id in modules)):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in PANDAS_METHODS
+            and not (isinstance(node.func.value, ast.Name) and node.func.value.id in modules)
+        ):
             found.append(f"line {node.lineno}: .{node.func.attr}(…)")
         elif isinstance(node, ast.Attribute) and node.attr in PANDAS_INDEXERS:
             found.append(f"line {node.lineno}: .{node.attr}[…]")
         elif isinstance(node, ast.Subscript) and (
-                isinstance(node.slice, ast.Compare | ast.List)
-                or isinstance(node.slice, ast.BinOp) and isinstance(node.slice.op, ast.BitAnd | ast.BitOr)):
+            isinstance(node.slice, ast.Compare | ast.List)
+            or isinstance(node.slice, ast.BinOp)
+            and isinstance(node.slice.op, ast.BitAnd | ast.BitOr)
+        ):
             found.append(f"line {node.lineno}: a mask or a column list")
     return sorted(found, key=lambda f: int(f.split(":")[0].split()[1]))
 
@@ -151,7 +250,7 @@ def test_no_import_cycle_between_units():
 
     def visit(unit, trail):
         if unit in trail:
-            cycles.append(trail[trail.index(unit):] + [unit])
+            cycles.append(trail[trail.index(unit) :] + [unit])
             return
         if unit in done:
             return
@@ -164,8 +263,11 @@ def test_no_import_cycle_between_units():
     assert not cycles, " ; ".join(" → ".join(c) for c in cycles)
 
 
-@pytest.mark.parametrize("path", sorted(p for p in PACKAGE.rglob("*.py") if "db" not in p.parts[-2:-1]),
-                         ids=lambda p: str(p.relative_to(ROOT)))
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in PACKAGE.rglob("*.py") if "db" not in p.parts[-2:-1]),
+    ids=lambda p: str(p.relative_to(ROOT)),
+)
 def test_sql_lives_in_the_db_package(path):
     assert not SQL.search(path.read_text(encoding="utf-8")), "SQL belongs in ardenne_kpi/db/"
 
@@ -174,18 +276,32 @@ def test_sql_lives_in_the_db_package(path):
 def test_error_classes_live_in_errors_py_and_no_bare_error_is_raised(path):
     """Every error a user can meet is an ArdenneError of errors.py, with a French sentence."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    classes = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef) and not n.name.startswith("_")
-               and any(isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception")) for b in n.bases)]
+    classes = [
+        n.name
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ClassDef)
+        and not n.name.startswith("_")
+        and any(isinstance(b, ast.Name) and b.id.endswith(("Error", "Exception")) for b in n.bases)
+    ]
     assert not classes, "define error classes in ardenne_kpi/errors.py"
-    bare = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Raise) and isinstance(n.exc, ast.Call)
-            and isinstance(n.exc.func, ast.Name) and n.exc.func.id in {"RuntimeError", "Exception"}]
+    bare = [
+        n.lineno
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Raise)
+        and isinstance(n.exc, ast.Call)
+        and isinstance(n.exc.func, ast.Name)
+        and n.exc.func.id in {"RuntimeError", "Exception"}
+    ]
     assert not bare, f"raise an ArdenneError (errors.py) with a French sentence, lines {bare}"
 
 
 def test_the_checks_catch_what_they_are_for(tmp_path):
     """The page checks see a pandas call, a mask and an indexer; the layer check sees an upward import."""
     page = tmp_path / "page.py"
-    page.write_text("from ardenne_kpi import ui\nx = frame[frame['a'] > 1]\ny = frame.loc[0]\n"
-                    "z = frame.groupby('a')\nw = ui.head()\n", encoding="utf-8")
+    page.write_text(
+        "from ardenne_kpi import ui\nx = frame[frame['a'] > 1]\ny = frame.loc[0]\n"
+        "z = frame.groupby('a')\nw = ui.head()\n",
+        encoding="utf-8",
+    )
     assert [f.split(":")[0] for f in pandas_work(page)] == ["line 2", "line 3", "line 4"]
     assert LAYER_OF["kpis"] < LAYER_OF["charts"] and LAYER_OF["reports"] < LAYER_OF["brand"]

@@ -41,13 +41,16 @@ def test_scores_written_as_text_or_decimals_are_read(fw):
     assert sheet.scores["score"].tolist() == [4, 3, 5, 2, 4, 3, 1]
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    (3.5, "cellule C6 : la note de E1 vaut 3,5 : notez par un nombre entier de 1 à 5"),
-    (0, "cellule C6 : la note de E1 vaut 0 : elle doit être comprise entre 1 et 5"),
-    (6, "cellule C6 : la note de E1 vaut 6"),
-    ("bon", "cellule C6 : « bon » n'est pas une note"),
-    (True, "cellule C6 : la note de E1 doit être un nombre entier"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (3.5, "cellule C6 : la note de E1 vaut 3,5 : notez par un nombre entier de 1 à 5"),
+        (0, "cellule C6 : la note de E1 vaut 0 : elle doit être comprise entre 1 et 5"),
+        (6, "cellule C6 : la note de E1 vaut 6"),
+        ("bon", "cellule C6 : « bon » n'est pas une note"),
+        (True, "cellule C6 : la note de E1 doit être un nombre entier"),
+    ],
+)
 def test_bad_scores_are_refused_with_sheet_and_cell(fw, raw, expected):
     sheet = brand.read_sheet(filled(fw, scores=(raw, 3, 5, 2, 4, 3, 1)), SHEET, fw)
     errors, _ = messages(sheet)
@@ -60,8 +63,13 @@ def test_a_blank_score_is_skipped_with_a_warning_never_zero(fw):
     sheet = brand.read_sheet(filled(fw, scores=(4, None, 5, 2, 4, 3, 1)), SHEET, fw)
     _, warnings = messages(sheet)
     assert sheet.ok and "E2" not in set(sheet.scores["element"])
-    assert warnings == [("C7", f"Feuille « {SHEET} », cellule C7 : l'élément E2 n'est pas noté : il est ignoré "
-                               "(non noté n'est pas zéro). Saisissez une note de 1 à 5 pour qu'il compte.")]
+    assert warnings == [
+        (
+            "C7",
+            f"Feuille « {SHEET} », cellule C7 : l'élément E2 n'est pas noté : il est ignoré "
+            "(non noté n'est pas zéro). Saisissez une note de 1 à 5 pour qu'il compte.",
+        )
+    ]
 
 
 def test_unknown_and_duplicate_elements_are_refused(fw):
@@ -166,8 +174,14 @@ def test_period_summary_names_the_weakest_element():
 
     from ardenne_kpi import brand
 
-    df = pd.DataFrame({"period": ["S05"] * 4 + ["S06"], "operator": ["A", "A", "B", "B", "A"],
-                       "element": ["E1", "E7", "E1", "E7", "E1"], "score": [4, 2, 5, 3, 1]})
+    df = pd.DataFrame(
+        {
+            "period": ["S05"] * 4 + ["S06"],
+            "operator": ["A", "A", "B", "B", "A"],
+            "element": ["E1", "E7", "E1", "E7", "E1"],
+            "score": [4, 2, 5, 3, 1],
+        }
+    )
     summary = brand.period_summary(df, "S05")
     assert (summary.n_operators, summary.mean, summary.weakest) == (2, 3.5, ("E7", 2.5))
     empty = brand.period_summary(df, "S09")
@@ -179,6 +193,14 @@ def test_brand_figures_write_numbers_in_french(fw):
 
     from ardenne_kpi import charts_brand
 
-    ev = pd.DataFrame({"period": ["S05"], "period_start": [None], "element": ["E1"], "element_label": ["x"],
-                       "score": [3.5], "n_operators": [2]})
+    ev = pd.DataFrame(
+        {
+            "period": ["S05"],
+            "period_start": [None],
+            "element": ["E1"],
+            "element_label": ["x"],
+            "score": [3.5],
+            "n_operators": [2],
+        }
+    )
     assert charts_brand.evolution_figure(ev, fw).layout.separators == ", "

@@ -32,25 +32,60 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.browser
 
 CHROMIUM = os.environ.get("ARDENNE_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
 REFUSED_SCREENSHOT = Path("/tmp/import_refused.png")
 GOOD_FILE = "rapport_navigateur.xlsx"
 MARKER = 97  # CLI07 (FTLB only, one zone) for S05: the demo says 2; the browser must then show 97
 SCREENS = Path("/tmp/ardenne_screens")  # every page at projector sizes, kept for a person to look at
-PAGE_PATHS = {"accueil": "", "import": "Import", "tendances": "Tendances", "couverture": "Couverture",
-              "referentiel": "Referentiel", "suivi": "Suivi", "marque": "Marque", "reunion": "Reunion"}
+PAGE_PATHS = {
+    "accueil": "",
+    "import": "Import",
+    "tendances": "Tendances",
+    "couverture": "Couverture",
+    "referentiel": "Referentiel",
+    "suivi": "Suivi",
+    "marque": "Marque",
+    "reunion": "Reunion",
+}
 SIZES = [(1280, 720), (1920, 1080)]
 # English that Streamlit writes by itself (drop zone, select boxes, table toolbar, status) and
 # that must never reach a French-speaking committee.
-ENGLISH = ["Upload", "Browse files", "Drag and drop", "per file", "Limit", "Choose an option", "Choose options",
-           "Download", "Search", "Fullscreen", "Show/hide", "No results", "No options", "Running", "Deploy",
-           "Clear all", "Home", "Press Enter", "Made with Streamlit", "Select all"]
+ENGLISH = [
+    "Upload",
+    "Browse files",
+    "Drag and drop",
+    "per file",
+    "Limit",
+    "Choose an option",
+    "Choose options",
+    "Download",
+    "Search",
+    "Fullscreen",
+    "Show/hide",
+    "No results",
+    "No options",
+    "Running",
+    "Deploy",
+    "Clear all",
+    "Home",
+    "Press Enter",
+    "Made with Streamlit",
+    "Select all",
+]
 # Streamlit marks its app with the state of the script run, and draws a skeleton where an element
 # is still loading: wait for both instead of sleeping.
-IDLE = ("() => { const app = document.querySelector('.stApp');"
-        " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
-        " && !document.querySelector('[data-testid=\"stSkeleton\"]'); }")
+IDLE = (
+    "() => { const app = document.querySelector('.stApp');"
+    " return app && app.getAttribute('data-test-script-state') === 'notRunning'"
+    " && !document.querySelector('[data-testid=\"stSkeleton\"]'); }"
+)
 
 
 def _unavailable() -> str | None:
@@ -84,16 +119,34 @@ def _streamlit(folder: Path, accounts: Path):
     """`streamlit run app.py` on a fresh demo database, with `accounts` as the accounts file;
     stopped by its PID afterwards."""
     database = folder / "demo.duckdb"
-    subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True,
-                   capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True, capture_output=True
+    )
     port = _free_port()
     log = (folder / "streamlit.log").open("wb")
     env = {**os.environ, "ARDENNE_DB": str(database), "ARDENNE_ACCOUNTS": str(accounts), "PYTHONPATH": str(ROOT)}
     env.pop("ARDENNE_AUTH", None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.address", "127.0.0.1",
-         "--server.port", str(port), "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.address",
+            "127.0.0.1",
+            "--server.port",
+            str(port),
+            "--server.headless",
+            "true",
+            "--browser.gatherUsageStats",
+            "false",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -222,15 +275,19 @@ def test_import_preview_commit_new_value_elsewhere_and_rollback(page, server):
     name.fill("Test Navigateur")
     name.press("Enter")
     page.get_by_text("Test Navigateur").count()  # the rerun carrying the name
-    page.locator('input[type="file"]').set_input_files([
-        {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])},
-        {"name": "mauvais.xlsx", "mimeType": "application/octet-stream", "buffer": bad_report()},
-    ])
+    page.locator('input[type="file"]').set_input_files(
+        [
+            {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])},
+            {"name": "mauvais.xlsx", "mimeType": "application/octet-stream", "buffer": bad_report()},
+        ]
+    )
     page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
     refused = page.get_by_text("mauvais.xlsx : refusé")
     refused.wait_for()
     # the refused file's table (the accepted one may have warnings of its own)
-    issues = page.locator('[data-testid="stTable"]').filter(has_text="Gravité").filter(has_text="n'est pas un nombre").first
+    issues = (
+        page.locator('[data-testid="stTable"]').filter(has_text="Gravité").filter(has_text="n'est pas un nombre").first
+    )
     issues.wait_for()
     listed = [t.strip() for t in issues.locator("th, td").all_inner_texts()]
     assert {"D5", "A6", "B7"} <= set(listed), "the three faulty cells are listed"
@@ -254,8 +311,9 @@ def test_import_preview_commit_new_value_elsewhere_and_rollback(page, server):
     _open(page, server, "Import", "Importer un rapport d'activité")
     page.get_by_label("Votre nom (enregistré comme auteur de l'import)").fill("Test Navigateur")
     page.get_by_label("Votre nom (enregistré comme auteur de l'import)").press("Enter")
-    page.locator('input[type="file"]').set_input_files([
-        {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])}])
+    page.locator('input[type="file"]').set_input_files(
+        [{"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(server["db"])}]
+    )
     page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
     page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
     done = page.get_by_text(re.compile(rf"{GOOD_FILE} : importé \(import n° \d+\)"))
@@ -284,7 +342,8 @@ def test_drop_to_preview_time_for_10000_rows(page, server):
     _open(page, server, "Import", "Importer un rapport d'activité")
     started = time.perf_counter()
     page.locator('input[type="file"]').set_input_files(
-        [{"name": "gros_rapport.xlsx", "mimeType": "application/octet-stream", "buffer": data}])
+        [{"name": "gros_rapport.xlsx", "mimeType": "application/octet-stream", "buffer": data}]
+    )
     page.get_by_text("gros_rapport.xlsx : accepté").wait_for()
     _wait_cell(page, "nouveau")
     elapsed = time.perf_counter() - started
@@ -322,7 +381,8 @@ def test_tendances_opens_the_lineage_of_a_value(page, server):
     _choose(page, "Valeur", "S05")
     # the lineage table (the partners' comments table above also names operators)
     page.locator('[data-testid="stDataFrame"] [role="columnheader"]', has_text="Import n°").first.wait_for(
-        state="attached")
+        state="attached"
+    )
     _wait_cell(page, re.compile("Fédération Touristique du Luxembourg"))
     headers = page.locator('[data-testid="stDataFrame"] [role="columnheader"]').all_inner_texts()
     page.screenshot(path=str(server["shots"] / "tendances_lineage.png"))
@@ -357,8 +417,9 @@ def test_partner_signs_in_and_uploads_for_its_operator(browser, accounts_server)
         page.get_by_role("button", name="Se connecter").click()
         page.get_by_text("Importer un rapport d'activité").first.wait_for()
         page.get_by_text("marc.ftlb · partenaire (FTLB)").first.wait_for()
-        page.locator('input[type="file"]').set_input_files([
-            {"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(running["db"])}])
+        page.locator('input[type="file"]').set_input_files(
+            [{"name": GOOD_FILE, "mimeType": "application/octet-stream", "buffer": _good_file(running["db"])}]
+        )
         page.get_by_text(f"{GOOD_FILE} : accepté").wait_for()
         page.get_by_role("button", name="Enregistrer 1 fichier(s) accepté(s)").click()
         page.get_by_text("importé (import n°").first.wait_for()
@@ -401,8 +462,12 @@ def test_published_site_draws_its_charts_offline(browser, server, tmp_path):
     """`publish` (beside the running app) writes a folder whose index.html, opened from disk with
     the network cut, draws every chart with the Plotly written beside it."""
     out = tmp_path / "portail"
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "publish", "--out", str(out), "--db", str(server["db"])],
-                          cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "publish", "--out", str(out), "--db", str(server["db"])],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
     context.set_default_timeout(60_000)
@@ -527,8 +592,14 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
     figures ignore them until the coordination validates; then Tendances shows them."""
     running = accounts_server
     tendances = "Tendances?indicateur=BRD09&operateur=FTLB"
-    context, page = _signed_in(browser, running, "marc.ftlb", "mot de passe du test",
-                               "Import?onglet=Saisir+en+ligne", "Importer un rapport d'activité")
+    context, page = _signed_in(
+        browser,
+        running,
+        "marc.ftlb",
+        "mot de passe du test",
+        "Import?onglet=Saisir+en+ligne",
+        "Importer un rapport d'activité",
+    )
     try:
         started = time.perf_counter()
         page.get_by_text("Quelques valeurs à déclarer").wait_for()
@@ -555,8 +626,10 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         page.get_by_text("Import soumis à la coordination").first.wait_for()
         elapsed = time.perf_counter() - started
         (running["folder"] / "web_entry_20_values.txt").write_text(f"{elapsed:.2f}\n")
-        print(f"\nsaisie en ligne de {len(ENTRY_VALUES)} valeurs, de l'onglet ouvert à l'import soumis : "
-              f"{elapsed:.1f} s", file=sys.stderr)
+        print(
+            f"\nsaisie en ligne de {len(ENTRY_VALUES)} valeurs, de l'onglet ouvert à l'import soumis : {elapsed:.1f} s",
+            file=sys.stderr,
+        )
     finally:
         context.close()
 

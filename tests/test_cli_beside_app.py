@@ -42,9 +42,23 @@ def test_command_line_import_while_the_server_serves_pages(tmp_path_factory):
             report = folder / "rapport_ligne_de_commande.xlsx"
             report.write_bytes(_good_file(running["db"]))
             started = time.monotonic()
-            cmd = subprocess.Popen([sys.executable, "-m", "ardenne_kpi", "import", str(report), "--db",
-                                    str(running["db"]), "--user", "script de nuit"],
-                                   cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            cmd = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "ardenne_kpi",
+                    "import",
+                    str(report),
+                    "--db",
+                    str(running["db"]),
+                    "--user",
+                    "script de nuit",
+                ],
+                cwd=ROOT,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
             renders = 0
             while cmd.poll() is None:  # pages keep being served (and open the file) while the command runs
                 _open(page, running, "", "Par dimension")
@@ -54,15 +68,18 @@ def test_command_line_import_while_the_server_serves_pages(tmp_path_factory):
             assert cmd.returncode == 0, err
             assert re.search(r"importé \(import n° \d+\)", out) and "Traceback" not in err
             waited = re.search(r"Base obtenue après ([\d,]+) s", err)
-            print(f"\nimport en ligne de commande à côté de l'application : {took:.1f} s, {renders} page(s) servies "
-                  f"pendant ce temps, attente de la base : {waited[1] + ' s' if waited else 'moins de 1 s'}",
-                  file=sys.stderr)
+            print(
+                f"\nimport en ligne de commande à côté de l'application : {took:.1f} s, {renders} page(s) servies "
+                f"pendant ce temps, attente de la base : {waited[1] + ' s' if waited else 'moins de 1 s'}",
+                file=sys.stderr,
+            )
 
             assert _s05_value(_tendances_cli07(page, running)) == str(MARKER), "the next render shows the import"
             _open(page, running, "Import", "Importer un rapport d'activité")
             page.get_by_role("tab", name="Historique et annulation").click()
-            page.locator('[data-testid="stDataFrame"] [role="gridcell"]',
-                         has_text=re.compile("^script de nuit$")).first.wait_for(state="attached")
+            page.locator(
+                '[data-testid="stDataFrame"] [role="gridcell"]', has_text=re.compile("^script de nuit$")
+            ).first.wait_for(state="attached")
         finally:
             context.close()
             browser.close()

@@ -61,12 +61,19 @@ def damage(path: Path, how: str) -> None:
 
 
 COMMANDS = [
-    ["uploads"], ["uploads", "--json"], ["rollback", "1"], ["export", "values", "--out", "{out}/v.csv"],
+    ["uploads"],
+    ["uploads", "--json"],
+    ["rollback", "1"],
+    ["export", "values", "--out", "{out}/v.csv"],
     ["export", "kpis", "--grain", "semester", "--out", "{out}/k.csv"],
-    ["export", "coverage", "--out", "{out}/c.xlsx"], ["export", "pack", "--out", "{out}/p.pdf"],
-    ["snapshot", "list"], ["snapshot", "create", "Comité", "--date", "2022-01-10"],
+    ["export", "coverage", "--out", "{out}/c.xlsx"],
+    ["export", "pack", "--out", "{out}/p.pdf"],
+    ["snapshot", "list"],
+    ["snapshot", "create", "Comité", "--date", "2022-01-10"],
     ["template", "--operator", "FTPN", "--period", "S11", "--out", "{out}/t.xlsx"],
-    ["import", "{out}/r.xlsx"], ["backup", "--out", "{out}/b.zip"], ["publish", "--out", "{out}/portail"],
+    ["import", "{out}/r.xlsx"],
+    ["backup", "--out", "{out}/b.zip"],
+    ["publish", "--out", "{out}/portail"],
 ]
 
 
@@ -85,8 +92,13 @@ def test_every_command_on_a_damaged_database_says_to_restore_the_last_backup(bas
 
 def test_a_damaged_database_gives_one_french_sentence_in_a_real_process(base):
     damage(base, "garbage")
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(base)], cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(base)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 1
     assert "Traceback" not in done.stderr and "Restaurez la dernière sauvegarde" in done.stderr
 

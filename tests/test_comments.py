@@ -24,8 +24,12 @@ def report(operator: str, indicator: str, period: str, value: float, comment: st
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Rapport"
-    for row in ([f"Opérateur : {operator}"], [], ["Code", "Période", "Zone", "Valeur", "Commentaire"],
-                [indicator, period, None, value, comment]):
+    for row in (
+        [f"Opérateur : {operator}"],
+        [],
+        ["Code", "Période", "Zone", "Valeur", "Commentaire"],
+        [indicator, period, None, value, comment],
+    ):
         ws.append(row)
     out = io.BytesIO()
     wb.save(out)

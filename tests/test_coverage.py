@@ -76,28 +76,34 @@ def small():
 @pytest.fixture
 def status():
     """The kpis contract, hand-built: I1 at risk, I2 off track, I3 and I4 without values."""
-    return pd.DataFrame({
-        "indicator": ["I1", "I2", "I3", "I4"],
-        "label": ["Un", "Deux", "Trois", "Quatre"],
-        "status": ["at_risk", "off_track", "no_data", "no_data"],
-        "progress": [0.8, 0.3, float("nan"), float("nan")],
-        "n_in_window": [3, 2, 0, 0],
-    })
+    return pd.DataFrame(
+        {
+            "indicator": ["I1", "I2", "I3", "I4"],
+            "label": ["Un", "Deux", "Trois", "Quatre"],
+            "status": ["at_risk", "off_track", "no_data", "no_data"],
+            "progress": [0.8, 0.3, float("nan"), float("nan")],
+            "n_in_window": [3, 2, 0, 0],
+        }
+    )
 
 
 def cells(m: coverage.Matrix) -> dict[tuple[str, str], tuple]:
-    return {(r, c): (n, d, a, s) for r, c, n, d, a, s in
-            m.cells[["row", "col", "n_indicators", "n_with_data", "n_activities", "state"]].itertuples(index=False)}
+    return {
+        (r, c): (n, d, a, s)
+        for r, c, n, d, a, s in m.cells[
+            ["row", "col", "n_indicators", "n_with_data", "n_activities", "state"]
+        ].itertuples(index=False)
+    }
 
 
 def test_dimension_key_counts_and_states(small, status):
     m = coverage.matrix(small, "dimension_key", status)
     assert cells(m) == {
-        ("D1", "K1"): (1, 1, 1, "on_track"),      # I1 is only "à surveiller": not behind
-        ("D1", "K2"): (2, 2, 2, "behind"),        # I2 off track
+        ("D1", "K1"): (1, 1, 1, "on_track"),  # I1 is only "à surveiller": not behind
+        ("D1", "K2"): (2, 2, 2, "behind"),  # I2 off track
         ("D1", "K3"): (0, 0, 0, "not_served"),
         ("D2", "K1"): (0, 0, 0, "not_served"),
-        ("D2", "K2"): (2, 1, 2, "behind"),        # I2 reported and off track, I3 not reported
+        ("D2", "K2"): (2, 1, 2, "behind"),  # I2 reported and off track, I3 not reported
         ("D2", "K3"): (1, 0, 0, "not_reported"),  # I4 mapped, never reported
     }
     assert m.cell("D1", "K2")["mean_progress"] == pytest.approx(0.55)
@@ -109,7 +115,7 @@ def test_dimension_key_counts_and_states(small, status):
 def test_dimension_theme_counts_an_indicator_once_per_theme(small, status):
     m = coverage.matrix(small, "dimension_theme", status)
     assert cells(m) == {
-        ("D1", "T1"): (2, 2, 2, "behind"),        # I1 serves K1 and K2, both in T1: counted once
+        ("D1", "T1"): (2, 2, 2, "behind"),  # I1 serves K1 and K2, both in T1: counted once
         ("D1", "T2"): (0, 0, 0, "not_served"),
         ("D2", "T1"): (2, 1, 2, "behind"),
         ("D2", "T2"): (1, 0, 0, "not_reported"),
@@ -150,8 +156,7 @@ def test_operator_dimension(small, status):
 
 def test_operator_rows_count_only_what_that_operator_reported(small, status):
     # I3 is OP1's; its values in the window came from OP2 only: OP1's own report is missing.
-    frame = status.assign(n_in_window=[3, 2, 4, 0],
-                          n_by_operator=[{"OP1": 3}, {"OP2": 2}, {"OP2": 4}, {}])
+    frame = status.assign(n_in_window=[3, 2, 4, 0], n_by_operator=[{"OP1": 3}, {"OP2": 2}, {"OP2": 4}, {}])
     m = coverage.matrix(small, "operator_dimension", frame)
     assert cells(m)[("OP1", "D2")] == (1, 0, 0, "not_reported")
     assert cells(m)[("OP1", "D1")] == (1, 1, 1, "on_track")
@@ -181,16 +186,19 @@ def test_status_frame_without_required_columns_is_refused(small):
         coverage.matrix(small, "dimension_key", pd.DataFrame({"indicator": ["I1"]}))
 
 
-@pytest.mark.parametrize(("filters", "expected"), [
-    (Filters(project="P2"), {"I3", "I4"}),
-    (Filters(operator="OP2"), {"I2", "I4"}),
-    (Filters(audience="NL"), {"I1", "I3"}),     # I1 targets all visitors, NL among them
-    (Filters(audience="VIS"), {"I1", "I3"}),    # I3 targets a part of the visitors
-    (Filters(audience="HAB"), {"I2", "I4"}),
-    (Filters(zone="BE-LUX"), {"I2", "I4"}),     # OP2 works in BE-LUX
-    (Filters(zone="ARD"), {"I1", "I2", "I3", "I4"}),
-    (Filters(project="P1", zone="FR-08"), {"I1"}),
-])
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (Filters(project="P2"), {"I3", "I4"}),
+        (Filters(operator="OP2"), {"I2", "I4"}),
+        (Filters(audience="NL"), {"I1", "I3"}),  # I1 targets all visitors, NL among them
+        (Filters(audience="VIS"), {"I1", "I3"}),  # I3 targets a part of the visitors
+        (Filters(audience="HAB"), {"I2", "I4"}),
+        (Filters(zone="BE-LUX"), {"I2", "I4"}),  # OP2 works in BE-LUX
+        (Filters(zone="ARD"), {"I1", "I2", "I3", "I4"}),
+        (Filters(project="P1", zone="FR-08"), {"I1"}),
+    ],
+)
 def test_filters_select_indicators(small, filters, expected):
     assert {i.code for i in coverage.selected_indicators(small, filters)} == expected
 
@@ -227,14 +235,42 @@ def test_cell_table_has_french_headers_and_statuses(small, status):
 
 def _store(con, fw, rows):
     """Store values (indicator, operator, zone, audience, period code, period_end, value, comment)."""
-    uploads = pd.DataFrame([{"id": 1, "file_name": "rapport.xlsx", "sha256": "x", "size_bytes": 0, "operator": "OP1",
-                             "uploaded_by": "test", "uploaded_at": dt.datetime(2018, 11, 2, 9, 0), "status": "demo",
-                             "inserted": len(rows)}])
+    uploads = pd.DataFrame(
+        [
+            {
+                "id": 1,
+                "file_name": "rapport.xlsx",
+                "sha256": "x",
+                "size_bytes": 0,
+                "operator": "OP1",
+                "uploaded_by": "test",
+                "uploaded_at": dt.datetime(2018, 11, 2, 9, 0),
+                "status": "demo",
+                "inserted": len(rows),
+            }
+        ]
+    )
     periods = {p: parse_period(p, fw.calendar) for *_, p, _, _ in rows}
-    values = pd.DataFrame([{
-        "indicator": i, "operator": o, "zone": z, "audience": a, "period": p, "grain": periods[p].grain,
-        "period_start": periods[p].start, "period_end": periods[p].end, "value": v,
-        "comment": c, "upload_id": 1, "sheet": "Indicateurs", "cell": "H6"} for i, o, z, a, p, v, c in rows])
+    values = pd.DataFrame(
+        [
+            {
+                "indicator": i,
+                "operator": o,
+                "zone": z,
+                "audience": a,
+                "period": p,
+                "grain": periods[p].grain,
+                "period_start": periods[p].start,
+                "period_end": periods[p].end,
+                "value": v,
+                "comment": c,
+                "upload_id": 1,
+                "sheet": "Indicateurs",
+                "cell": "H6",
+            }
+            for i, o, z, a, p, v, c in rows
+        ]
+    )
     db.sync_framework(con, fw)
     db.write_demo(con, uploads, values)
 
@@ -242,12 +278,16 @@ def _store(con, fw, rows):
 @pytest.fixture
 def small_db(tmp_path, small):
     con = db.connect(tmp_path / "cov.duckdb")
-    _store(con, small, [
-        ("I1", "OP1", "FR-08", "", "S01", 2.0, None),
-        ("I1", "OP1", "FR-08", "", "S03", 4.0, "=1+1"),
-        ("I2", "OP2", "BE-LUX", "HAB", "S02", 3.0, None),
-        ("I2", "OP2", "ARD", "", "S04", 9.0, None),
-    ])
+    _store(
+        con,
+        small,
+        [
+            ("I1", "OP1", "FR-08", "", "S01", 2.0, None),
+            ("I1", "OP1", "FR-08", "", "S03", 4.0, "=1+1"),
+            ("I2", "OP2", "BE-LUX", "HAB", "S02", 3.0, None),
+            ("I2", "OP2", "ARD", "", "S04", 9.0, None),
+        ],
+    )
     yield con
     con.close()
 
@@ -272,7 +312,7 @@ def test_compute_window_without_values_leaves_cells_not_reported(small_db, small
 def test_compute_zone_filter_drops_whole_ardenne_values(small_db, small):
     cov = coverage.compute(small_db, small, Filters(zone="BE-LUX"))
     detail = cov["dimension_key"].cell_detail("D2", "K2").set_index("indicator")
-    assert detail.loc["I2", "n_in_window"] == 1   # the ARD value is not a BE-LUX value
+    assert detail.loc["I2", "n_in_window"] == 1  # the ARD value is not a BE-LUX value
 
 
 def test_a_yearly_value_ending_in_the_window_is_reported_and_judged(tmp_path):
@@ -281,13 +321,13 @@ def test_a_yearly_value_ending_in_the_window_is_reported_and_judged(tmp_path):
     small = parse_framework(FRAMEWORK.replace(i4.format("S", "sum"), i4.format("Y", "last")))
     con = db.connect(tmp_path / "year.duckdb")
     try:
-        _store(con, small, [("I4", "OP2", "BE-LUX", "", "2017", 1.0, None)])   # ends 31/12/2017, inside S03
+        _store(con, small, [("I4", "OP2", "BE-LUX", "", "2017", 1.0, None)])  # ends 31/12/2017, inside S03
         cov = coverage.compute(con, small, Filters(window=coverage.window_of(small, "S03", "S03")))
     finally:
         con.close()
     detail = cov["dimension_key"].cell_detail("D2", "K3").set_index("indicator")
     assert detail.loc["I4", "n_in_window"] == 1
-    assert detail.loc["I4", "status"] == "off_track"   # 1 of 10 expected by then: judged, not "sans données"
+    assert detail.loc["I4", "status"] == "off_track"  # 1 of 10 expected by then: judged, not "sans données"
     assert cov["dimension_key"].cell("D2", "K3")["state"] == "behind"
 
 
@@ -329,12 +369,15 @@ def test_heatmap_writes_counts_and_colours_states(small, status):
     m = coverage.matrix(small, "dimension_key", status)
     fig = charts_coverage.coverage_heatmap(m, "n_indicators")
     trace = fig.data[0]
-    assert [list(r) for r in trace.z] == [[3, 2, 0], [0, 2, 1]]   # on_track, behind, not_served / ...
+    assert [list(r) for r in trace.z] == [[3, 2, 0], [0, 2, 1]]  # on_track, behind, not_served / ...
     assert [list(r) for r in trace.text] == [["1", "2 ▼", "∅"], ["∅", "2 ▼", "1 ?"]]
     assert [t.name for t in fig.data[2:]] == [
-        "∅ Non servie (aucun indicateur)", "? Non renseignée sur la période", "▼ En retard sur la cible",
-        "En bonne voie"]
-    cells_trace = fig.data[1]   # the invisible markers that carry clicks and hovers
+        "∅ Non servie (aucun indicateur)",
+        "? Non renseignée sur la période",
+        "▼ En retard sur la cible",
+        "En bonne voie",
+    ]
+    cells_trace = fig.data[1]  # the invisible markers that carry clicks and hovers
     assert list(cells_trace.customdata[1][0:2]) == ["D1", "K2"]
     assert "I2 – Deux (en retard)" in cells_trace.customdata[1][2]
     assert (cells_trace.x[1], cells_trace.y[1]) == (trace.x[1], trace.y[0])

@@ -18,8 +18,15 @@ from ardenne_kpi.exports_coverage import DETAIL_SHEET, README_SHEET, coverage_wo
 from ardenne_kpi.framework import parse_framework
 from tests.test_coverage import FRAMEWORK, _store
 
-SHEETS = [README_SHEET, "Dimensions × clés", "Dimensions × thèmes", "Objectifs × clés", "Projets × dimensions",
-          "Opérateurs × dimensions", DETAIL_SHEET]
+SHEETS = [
+    README_SHEET,
+    "Dimensions × clés",
+    "Dimensions × thèmes",
+    "Objectifs × clés",
+    "Projets × dimensions",
+    "Opérateurs × dimensions",
+    DETAIL_SHEET,
+]
 
 
 @pytest.fixture
@@ -49,8 +56,11 @@ def partner_coverage(tmp_path):
     """A base where a partner typed a formula-looking comment and a label starts with '-'."""
     small = parse_framework(FRAMEWORK.replace("label: Un,", "label: '-Un',"))
     con = db.connect(tmp_path / "p.duckdb")
-    _store(con, small, [("I1", "OP1", "FR-08", "", "S03", 4.0, "=1+1"),
-                        ("I2", "OP2", "BE-LUX", "", "S03", 1.0, "@SUM(A1)")])
+    _store(
+        con,
+        small,
+        [("I1", "OP1", "FR-08", "", "S03", 4.0, "=1+1"), ("I2", "OP2", "BE-LUX", "", "S03", 1.0, "@SUM(A1)")],
+    )
     try:
         yield coverage.compute(con, small)
     finally:
@@ -69,8 +79,9 @@ def test_workbook_main_matrix_counts_equal_the_page_matrix(demo_book, demo_cover
     ws = demo_book["Dimensions × clés"]
     page = demo_coverage["dimension_key"].grid("n_indicators")
     assert ws.cell(4, 1).value == "Indicateurs"
-    assert [ws.cell(5, 2 + j).value for j in range(12)] == [f"{k.code} {k.label}" for k in
-                                                            demo_coverage["dimension_key"].cols]
+    assert [ws.cell(5, 2 + j).value for j in range(12)] == [
+        f"{k.code} {k.label}" for k in demo_coverage["dimension_key"].cols
+    ]
     assert _grid(ws, 6, 4, 12) == page.to_numpy().tolist()
     assert sum(v == 0 for row in _grid(ws, 6, 4, 12) for v in row) == 5
 
@@ -83,7 +94,10 @@ def test_workbook_cells_carry_the_state_colours(demo_book, demo_coverage):
             rgb = ws.cell(6 + i, 2 + j).fill.fgColor.rgb
             assert rgb == "FF" + GAP_COLORS[states[i][j]].lstrip("#").upper()
     assert {ws.cell(6 + i, 2 + j).fill.fgColor.rgb for i in range(4) for j in range(12)} >= {
-        "FF4D4D4D", "FFD55E00", "FF009E73"}
+        "FF4D4D4D",
+        "FFD55E00",
+        "FF009E73",
+    }
 
 
 def test_workbook_readme_gives_filters_window_version_and_update(demo_book, demo_coverage):
@@ -98,8 +112,15 @@ def test_workbook_readme_gives_filters_window_version_and_update(demo_book, demo
 def test_workbook_detail_has_one_row_per_cell_and_indicator(demo_book, demo_coverage):
     ws = demo_book[DETAIL_SHEET]
     headers = [c.value for c in ws[1]]
-    assert headers[:7] == ["Matrice", "Ligne (code)", "Ligne", "Colonne (code)", "Colonne", "État de la cellule",
-                           "Indicateur"]
+    assert headers[:7] == [
+        "Matrice",
+        "Ligne (code)",
+        "Ligne",
+        "Colonne (code)",
+        "Colonne",
+        "État de la cellule",
+        "Indicateur",
+    ]
     expected = sum(len(m.detail) for m in demo_coverage.matrices.values())
     assert ws.max_row - 1 == expected
 
@@ -144,11 +165,14 @@ def test_export_coverage_command_writes_workbook_and_csv(demo_copy, tmp_path, ca
     assert header.startswith("Matrice,Ligne (code),Ligne,Colonne (code),Colonne,État de la cellule,Indicateur")
 
 
-@pytest.mark.parametrize(("args", "message"), [
-    (["--out", "x.pdf"], "Format de sortie inconnu"),
-    (["--out", "x.xlsx", "--from", "S11", "--to", "S02"], "Fenêtre de périodes invalide"),
-    (["--out", "x.xlsx", "--from", "S99"], "n'existe pas"),
-])
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--out", "x.pdf"], "Format de sortie inconnu"),
+        (["--out", "x.xlsx", "--from", "S11", "--to", "S02"], "Fenêtre de périodes invalide"),
+        (["--out", "x.xlsx", "--from", "S99"], "n'existe pas"),
+    ],
+)
 def test_export_coverage_command_refuses_with_a_french_message(demo_copy, tmp_path, capsys, args, message):
     args = [a if not a.startswith("x.") else str(tmp_path / a) for a in args]
     assert main(["export", "coverage", *args, "--db", str(demo_copy)]) == 1
@@ -163,8 +187,9 @@ def test_export_coverage_command_on_missing_database(tmp_path, capsys):
 def test_filters_appear_in_the_readme(demo_db_path, fw):
     con = db.connect(demo_db_path)  # same configuration as the pages run in this process
     try:
-        cov = coverage.compute(con, fw, Filters(operator="FTPN", zone="BE-NAM", window=(dt.date(2019, 4, 1),
-                                                                                         dt.date(2019, 9, 30))))
+        cov = coverage.compute(
+            con, fw, Filters(operator="FTPN", zone="BE-NAM", window=(dt.date(2019, 4, 1), dt.date(2019, 9, 30)))
+        )
     finally:
         con.close()
     ws = load_workbook(io.BytesIO(coverage_workbook(cov)))[README_SHEET]

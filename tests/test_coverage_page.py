@@ -15,15 +15,18 @@ PAGE = str(ROOT / "pages" / "3_Couverture.py")
 @pytest.fixture
 def page(request):
     """An AppTest of the page on the database named by the test's parameter fixture."""
+
     def run(database):
         old = os.environ.get("ARDENNE_DB")
         os.environ["ARDENNE_DB"] = str(database)
-        request.addfinalizer(lambda: os.environ.pop("ARDENNE_DB", None) if old is None
-                             else os.environ.__setitem__("ARDENNE_DB", old))
+        request.addfinalizer(
+            lambda: os.environ.pop("ARDENNE_DB", None) if old is None else os.environ.__setitem__("ARDENNE_DB", old)
+        )
         at = AppTest.from_file(PAGE, default_timeout=30)
         at.run()
         assert not at.exception, [e.value for e in at.exception]
         return at
+
     return run
 
 
@@ -47,7 +50,8 @@ def test_picking_a_cell_shows_its_indicator_table(page, demo_db_path):
     table = at.dataframe[0].value
     assert list(table.columns[:3]) == ["Indicateur", "Libellé", "Unité"]
     assert {"Dernière valeur", "Cible", "Progression", "Statut", "Source (opérateurs · dernier envoi)"} <= set(
-        table.columns)
+        table.columns
+    )
     assert len(table) >= 1 and table["Source (opérateurs · dernier envoi)"].str.contains(r"\.xlsx").all()
 
 

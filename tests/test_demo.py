@@ -22,8 +22,9 @@ def demo_con(demo_db_path):
 
 
 def total(con, indicator, period):
-    return con.execute("SELECT sum(value) FROM report_values WHERE indicator = ? AND period = ?",
-                       [indicator, period]).fetchone()[0]
+    return con.execute(
+        "SELECT sum(value) FROM report_values WHERE indicator = ? AND period = ?", [indicator, period]
+    ).fetchone()[0]
 
 
 def test_demo_is_deterministic(fw):
@@ -33,8 +34,12 @@ def test_demo_is_deterministic(fw):
 
 
 def test_demo_spans_the_programme_quarters(demo_con):
-    quarters = [r[0] for r in demo_con.execute(
-        "SELECT DISTINCT period FROM report_values WHERE grain = 'quarter' ORDER BY period_start").fetchall()]
+    quarters = [
+        r[0]
+        for r in demo_con.execute(
+            "SELECT DISTINCT period FROM report_values WHERE grain = 'quarter' ORDER BY period_start"
+        ).fetchall()
+    ]
     assert quarters[0] == "2016-Q4" and quarters[-1] == "2022-Q1" and len(quarters) == 22
 
 
@@ -43,18 +48,24 @@ def test_every_operator_reports(demo_con, fw):
     assert ops == {o.code for o in fw.operators}
 
 
-@pytest.mark.parametrize(("indicator", "period", "expected"), [
-    ("BRD01", "S06", 600), ("BRD01", "S08", 700),          # brand members May 2019, June 2020
-    ("ATT05", "S11", 280), ("ATT07", "S11", 4),            # km of cycle routes, bivouac areas
-    ("CLI14", "S06", 23000),                               # Routard guides
-])
+@pytest.mark.parametrize(
+    ("indicator", "period", "expected"),
+    [
+        ("BRD01", "S06", 600),
+        ("BRD01", "S08", 700),  # brand members May 2019, June 2020
+        ("ATT05", "S11", 280),
+        ("ATT07", "S11", 4),  # km of cycle routes, bivouac areas
+        ("CLI14", "S06", 23000),  # Routard guides
+    ],
+)
 def test_sourced_anchors(demo_con, indicator, period, expected):
     assert total(demo_con, indicator, period) == expected
 
 
 def test_fourteen_committees_over_the_first_four_semesters(demo_con):
-    n = demo_con.execute("SELECT sum(value) FROM report_values WHERE indicator = 'GOV01' "
-                         "AND period IN ('S01', 'S02', 'S03', 'S04')").fetchone()[0]
+    n = demo_con.execute(
+        "SELECT sum(value) FROM report_values WHERE indicator = 'GOV01' AND period IN ('S01', 'S02', 'S03', 'S04')"
+    ).fetchone()[0]
     assert n == 14
 
 
@@ -147,8 +158,7 @@ def _kept(path: str, database) -> str:
 def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, demo_db_path, fw):
     cal = fw.calendar
     programme = parse_period(f"{cal.start:%d/%m/%Y} - {cal.end:%d/%m/%Y}", cal).code
-    lineage = pd.concat([kpis.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code)
-                         for i in fw.indicators])
+    lineage = pd.concat([kpis.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code) for i in fw.indicators])
     assert len(lineage) == demo_con.execute("SELECT count(*) FROM report_values WHERE is_current").fetchone()[0]
     sheets: dict[tuple[str, str], list[list]] = {}
     percent_cells = []
@@ -165,7 +175,9 @@ def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, demo_db_pat
     assert len({path for path, _sheet in sheets}) == demo_con.execute("SELECT count(*) FROM uploads").fetchone()[0]
     assert percent_cells  # FTPN's layout has some: their cells are formatted as percentages
     for row in percent_cells[:5]:
-        assert openpyxl.load_workbook(_kept(row.stored_path, demo_db_path))[row.sheet][row.cell].number_format.endswith("%")
+        assert openpyxl.load_workbook(_kept(row.stored_path, demo_db_path))[row.sheet][row.cell].number_format.endswith(
+            "%"
+        )
 
 
 def test_brand_scores_come_from_a_sheet_of_the_imported_reports(demo_con, demo_db_path):
@@ -173,15 +185,21 @@ def test_brand_scores_come_from_a_sheet_of_the_imported_reports(demo_con, demo_d
         SELECT b.score, b.sheet, b.cell, u.stored_path FROM brand_scores b JOIN uploads u ON u.id = b.upload_id
         WHERE b.is_current""").fetchall()
     assert len(rows) > 300
-    sheets = {(path, sheet): CalamineWorkbook.from_path(_kept(path, demo_db_path)).get_sheet_by_name(sheet)
-              .to_python(skip_empty_area=False) for _score, sheet, _cell, path in rows}
+    sheets = {
+        (path, sheet): CalamineWorkbook.from_path(_kept(path, demo_db_path))
+        .get_sheet_by_name(sheet)
+        .to_python(skip_empty_area=False)
+        for _score, sheet, _cell, path in rows
+    }
     assert all(_cell(sheets[path, sheet], cell) == score for score, sheet, cell, path in rows)
 
 
 def test_reports_come_in_the_template_and_in_partner_layouts(demo_con):
-    sheets = dict(demo_con.execute("""
+    sheets = dict(
+        demo_con.execute("""
         SELECT u.operator, list(DISTINCT v.sheet ORDER BY v.sheet) FROM uploads u
-        JOIN report_values v ON v.upload_id = u.id GROUP BY u.operator""").fetchall())
+        JOIN report_values v ON v.upload_id = u.id GROUP BY u.operator""").fetchall()
+    )
     assert sheets.pop("PNVH") == ["Données"] and sheets.pop("FTPN") == ["Données"]
     assert sheets.pop("ADT08") == ["Tableau de bord"]
     assert set(map(tuple, sheets.values())) == {(templates.DATA_SHEET,)}

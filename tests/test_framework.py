@@ -26,10 +26,10 @@ def test_shipped_framework_has_the_plan_shape(fw):
 def test_every_indicator_says_how_it_aggregates(fw):
     for ind in fw.indicators:
         assert ind.agg_time in ("sum", "last", "mean") and ind.agg_space in ("sum", "last", "mean"), ind.code
-    assert fw.indicator("CLI08").agg_time == "sum"      # overnight stays: a flow
-    assert fw.indicator("BRD01").agg_time == "last"     # cumulative members: a stock
-    assert fw.indicator("ATT05").agg_time == "last"     # km built
-    assert fw.indicator("CLI12").agg_time == "mean"     # occupancy rate
+    assert fw.indicator("CLI08").agg_time == "sum"  # overnight stays: a flow
+    assert fw.indicator("BRD01").agg_time == "last"  # cumulative members: a stock
+    assert fw.indicator("ATT05").agg_time == "last"  # km built
+    assert fw.indicator("CLI12").agg_time == "mean"  # occupancy rate
 
 
 def test_codes_of_the_proposal_are_kept(fw):
@@ -67,6 +67,7 @@ def test_unknown_reference_is_named_with_its_place():
 def test_duplicate_code_is_named():
     def dup(d):
         d["zones"].append({"code": "FR-08", "label": "Doublon"})
+
     problems = _problems(_broken(dup))
     assert any("FR-08" in p and "double" in p for p in problems)
 
@@ -86,6 +87,7 @@ def test_every_problem_is_reported_at_once():
         d["indicators"][0]["dimensions"] = ["D9"]
         d["indicators"][1]["agg_space"] = "median"
         d["keys"][0]["theme"] = "T9"
+
     assert len(_problems(_broken(many))) == 3
 
 

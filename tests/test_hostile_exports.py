@@ -160,14 +160,18 @@ def test_export_values_and_kpis_write_sheet_names_and_labels_as_text(hostile_db,
     assert_no_formula_in_csv(values.read_bytes(), "export values")
     assert "'=SUM(1,2)" in values.read_text(encoding="utf-8")  # the sheet name, defused
     assert_no_formula_in_csv(kpis.read_bytes(), "export kpis")
-    assert len(kpis.read_text(encoding="utf-8").splitlines()) > 2  # codes and numbers only, but written by the same writer
+    assert (
+        len(kpis.read_text(encoding="utf-8").splitlines()) > 2
+    )  # codes and numbers only, but written by the same writer
 
 
 def test_annotated_copies_hold_hostile_comments_as_text(hostile_db):
     _, _, files = hostile_db
     for name, (data, sheet) in files.items():
-        issues = [Issue(sheet, "C4", f"Feuille « {sheet} », cellule C4 : {HOSTILE[name]}"),
-                  Issue("", "", HOSTILE[name], WARNING)]
+        issues = [
+            Issue(sheet, "C4", f"Feuille « {sheet} », cellule C4 : {HOSTILE[name]}"),
+            Issue("", "", HOSTILE[name], WARNING),
+        ]
         marked = annotate.annotate(data, HOSTILE[name] + ".xlsx", issues)
         assert_no_formula_in_xlsx(marked.data, f"annotated {name}")
         wb = openpyxl.load_workbook(io.BytesIO(marked.data))

@@ -18,8 +18,13 @@ def workbook(fw, scores=(4, 3, 5, 2, 4, 3, 1), operator="FTPN", value=600, brand
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Rapport"
-    for row in ([f"Opérateur : {operator}"], [], ["Code", "Période", "Zone", "Valeur"],
-                ["BRD01", "S05", "BE-NAM", value], ["BRD02", "S05", "BE-NAM", 25]):
+    for row in (
+        [f"Opérateur : {operator}"],
+        [],
+        ["Code", "Période", "Zone", "Valeur"],
+        ["BRD01", "S05", "BE-NAM", value],
+        ["BRD02", "S05", "BE-NAM", 25],
+    ):
         ws.append(row)
     sheet = wb.create_sheet(BRAND)
     rows = brand.template_rows(fw, brand_operator or operator, "S05")
@@ -43,15 +48,21 @@ def store(tmp_path, fw):
 
 
 def scores(con):
-    return con.cursor().execute(
-        "SELECT element, score, upload_id, sheet, cell, comment FROM brand_scores WHERE is_current ORDER BY element"
-    ).fetchall()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT element, score, upload_id, sheet, cell, comment FROM brand_scores WHERE is_current ORDER BY element"
+        )
+        .fetchall()
+    )
 
 
 def counts(con):
     cur = con.cursor()
-    return cur.execute("SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM report_values), "
-                       "(SELECT count(*) FROM brand_scores)").fetchone()
+    return cur.execute(
+        "SELECT (SELECT count(*) FROM uploads), (SELECT count(*) FROM report_values), "
+        "(SELECT count(*) FROM brand_scores)"
+    ).fetchone()
 
 
 def test_indicator_sheet_and_brand_sheet_import_together(store, fw):
@@ -59,8 +70,9 @@ def test_indicator_sheet_and_brand_sheet_import_together(store, fw):
     assert result.status == "imported", result.errors
     assert result.inserted == 2 and result.scores == 7
     stored = scores(store)
-    assert [(e, s) for e, s, *_ in stored] == [(f"E{n}", s) for n, s in zip(range(1, 8), (4, 3, 5, 2, 4, 3, 1),
-                                                                             strict=True)]
+    assert [(e, s) for e, s, *_ in stored] == [
+        (f"E{n}", s) for n, s in zip(range(1, 8), (4, 3, 5, 2, 4, 3, 1), strict=True)
+    ]
     assert {u for _, _, u, *_ in stored} == {result.upload_id}
     assert stored[0][3:] == (BRAND, "C6", "Charte reprise sur tous les supports")
     assert not [w for w in result.warnings if w.sheet == BRAND]  # read, not "ignored"
@@ -90,8 +102,7 @@ def test_dry_run_reads_the_brand_sheet_and_writes_nothing(store, fw):
 
 def test_rollback_removes_the_scores_and_restores_the_previous_ones(store, fw):
     first = importer.import_file(store, workbook(fw), "r1.xlsx", framework=fw)
-    second = importer.import_file(store, workbook(fw, scores=(5, 5, 5, 5, 5, 5, 5), value=650), "r2.xlsx",
-                                  framework=fw)
+    second = importer.import_file(store, workbook(fw, scores=(5, 5, 5, 5, 5, 5, 5), value=650), "r2.xlsx", framework=fw)
     assert {s for _, s, *_ in scores(store)} == {5}
     importer.rollback(store, second.upload_id)
     assert [(e, s, u) for e, s, u, *_ in scores(store)][:2] == [("E1", 4, first.upload_id), ("E2", 3, first.upload_id)]

@@ -47,8 +47,12 @@ def store(tmp_path, fw):
 
 
 def current(con):
-    return {(r[0], r[1], r[2], r[3], r[4]): r[5] for r in con.cursor().execute(
-        "SELECT indicator, operator, zone, audience, period, value FROM report_values WHERE is_current").fetchall()}
+    return {
+        (r[0], r[1], r[2], r[3], r[4]): r[5]
+        for r in con.cursor()
+        .execute("SELECT indicator, operator, zone, audience, period, value FROM report_values WHERE is_current")
+        .fetchall()
+    }
 
 
 def run(con, data, fw, name="r.xlsx", **kw):
@@ -59,7 +63,11 @@ def test_import_stores_values_with_lineage_and_keeps_the_original(store, fw):
     con, path = store
     result = run(con, report(("BRD01", "S05", 600, "BE-NAM"), ("BRD02", "S05", 25)), fw, user="marie", db_path=path)
     assert result.status == "imported" and result.inserted == 2, result.errors
-    row = con.cursor().execute("SELECT upload_id, sheet, cell, value FROM report_values WHERE indicator = 'BRD01'").fetchone()
+    row = (
+        con.cursor()
+        .execute("SELECT upload_id, sheet, cell, value FROM report_values WHERE indicator = 'BRD01'")
+        .fetchone()
+    )
     assert row == (result.upload_id, "Rapport", "D4", 600)
     upload = importer.list_uploads(con).iloc[0]
     assert upload["file_name"] == "r.xlsx" and upload["uploaded_by"] == "marie" and upload["operator"] == "FTPN"
@@ -87,7 +95,10 @@ def test_reupload_supersedes_per_identity_and_keeps_history_and_absent_values(st
     dry = run(con, report(("BRD01", "S05", 610), ("BRD02", "S05", 25), ("BRD06", "S05", 3)), fw, dry_run=True)
     assert dry.status == "dry-run"
     assert dict(zip(dry.changes["indicator"], dry.changes["change"], strict=True)) == {
-        "BRD01": "modifié", "BRD02": "inchangé", "BRD06": "nouveau"}
+        "BRD01": "modifié",
+        "BRD02": "inchangé",
+        "BRD06": "nouveau",
+    }
     assert dry.changes.loc[dry.changes["indicator"] == "BRD01", "old_value"].item() == 600
     assert len(importer.list_uploads(con)) == 1  # a dry run writes nothing
     second = run(con, report(("BRD01", "S05", 610), ("BRD02", "S05", 25), ("BRD06", "S05", 3)), fw)
@@ -95,7 +106,11 @@ def test_reupload_supersedes_per_identity_and_keeps_history_and_absent_values(st
     now = current(con)
     assert now[("BRD01", "FTPN", "ARD", "", "S05")] == 610
     assert now[("BRD02", "FTPN", "ARD", "", "S06")] == 30  # absent from the new file: kept
-    history = con.cursor().execute("SELECT value, is_current FROM report_values WHERE indicator = 'BRD01' ORDER BY id").fetchall()
+    history = (
+        con.cursor()
+        .execute("SELECT value, is_current FROM report_values WHERE indicator = 'BRD01' ORDER BY id")
+        .fetchall()
+    )
     assert history == [(600, False), (610, True)]
 
 
@@ -111,7 +126,10 @@ def test_rollback_restores_superseded_values_and_withdraws_new_ones(store, fw):
     first = run(con, report(("BRD01", "S05", 600)), fw)
     second = run(con, report(("BRD01", "S05", 610), ("BRD02", "S05", 5)), fw)
     preview = importer.rollback_preview(con, second.upload_id)
-    assert set(zip(preview["indicator"], preview["restored_value"].fillna(-1), strict=True)) == {("BRD01", 600), ("BRD02", -1)}
+    assert set(zip(preview["indicator"], preview["restored_value"].fillna(-1), strict=True)) == {
+        ("BRD01", 600),
+        ("BRD02", -1),
+    }
     summary = importer.rollback(con, second.upload_id, user="chef")
     assert (summary["restored"], summary["withdrawn"]) == (1, 1)
     assert current(con) == {("BRD01", "FTPN", "ARD", "", "S05"): 600}
@@ -147,6 +165,7 @@ def test_failure_during_the_write_rolls_everything_back(store, fw, monkeypatch):
 
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
+
     monkeypatch.setattr(imports, "finish_upload", explode)
     with pytest.raises(RuntimeError):
         run(con, report(("BRD01", "S05", 600)), fw)
@@ -171,6 +190,7 @@ def test_two_concurrent_imports_both_land(store, fw):
     def work(i):
         barrier.wait()
         results[i] = run(con, files[i], fw, name=f"f{i}.xlsx")
+
     threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
     for t in threads:
         t.start()
@@ -180,8 +200,14 @@ def test_two_concurrent_imports_both_land(store, fw):
     live = importer.list_uploads(con)
     assert (live["status"] == "imported").sum() == 3
     # exactly one current row per identity, whichever import landed last
-    dup = con.cursor().execute("SELECT count(*) FROM (SELECT indicator, period FROM report_values WHERE is_current "
-                               "GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+    dup = (
+        con.cursor()
+        .execute(
+            "SELECT count(*) FROM (SELECT indicator, period FROM report_values WHERE is_current "
+            "GROUP BY ALL HAVING count(*) > 1)"
+        )
+        .fetchone()[0]
+    )
     assert dup == 0
     assert con.cursor().execute("SELECT count(*) FROM report_values WHERE is_current").fetchone()[0] == 4
 
@@ -208,13 +234,29 @@ def cli(*args):
 
 def test_command_line_runs_as_a_module(tmp_path):
     database = tmp_path / "m.duckdb"
-    missing = subprocess.run([sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(database)],
-                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    missing = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(database)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert missing.returncode == 1 and "n'existe pas" in missing.stderr and not database.exists()
-    subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--empty", "--db", str(database)],
-                   capture_output=True, text=True, cwd=ROOT, timeout=120, check=True)
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(database)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "init", "--empty", "--db", str(database)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "uploads", "--db", str(database)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert done.returncode == 0 and "Aucun import" in done.stdout
 
 
@@ -244,8 +286,16 @@ def test_command_line_import_uploads_rollback_and_exit_codes(tmp_path):
 def test_command_line_says_in_french_when_the_database_is_busy(tmp_path, monkeypatch):
     monkeypatch.setenv("ARDENNE_DB_WAIT", "1")  # waits its turn for 1 s (60 by default), then refuses
     path = tmp_path / "busy.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('ok', flush=True); time.sleep(60)", str(path)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         good = tmp_path / "r.xlsx"
@@ -265,6 +315,7 @@ def test_export_values_csv(store, fw, tmp_path):
     con.close()
     out = tmp_path / "values.csv"
     import argparse
+
     assert cmd_export_values(argparse.Namespace(db=str(path), out=str(out))) == 0
     lines = out.read_text(encoding="utf-8").splitlines()
     assert lines[0] == "indicator,operator,zone,audience,period,period_start,period_end,value,upload_id,sheet,cell"

@@ -61,7 +61,9 @@ def test_dropping_files_shows_verdicts_errors_and_preview_and_writes_nothing(dat
     errors = _issues(at)
     assert {"D5", "A6", "B7"} <= set(errors["Cellule"])
     preview = next(d.value for d in at.dataframe if "Changement" in d.value.columns)
-    assert set(preview["Changement"]) == {"nouveau"} and len(preview) == 20  # FTLB has 20 lines in S05 (GOV03 is the pilot's)
+    assert (
+        set(preview["Changement"]) == {"nouveau"} and len(preview) == 20
+    )  # FTLB has 20 lines in S05 (GOV03 is the pilot's)
     commit = at.button(key="import_commit")
     assert commit.disabled  # no name typed yet
     assert any("Indiquez votre nom" in w.value for w in at.warning)

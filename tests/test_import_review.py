@@ -8,8 +8,18 @@ from ardenne_kpi import import_review
 
 
 def dry_run(**counts):
-    base = dict(file="r.xlsx", status="dry-run", errors=[], warnings=[], inserted=0, updated=0, unchanged=0,
-                scores=0, duplicate_of=None, operator="FTLB")
+    base = dict(
+        file="r.xlsx",
+        status="dry-run",
+        errors=[],
+        warnings=[],
+        inserted=0,
+        updated=0,
+        unchanged=0,
+        scores=0,
+        duplicate_of=None,
+        operator="FTLB",
+    )
     return SimpleNamespace(**{**base, **counts})
 
 

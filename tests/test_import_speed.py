@@ -28,8 +28,14 @@ def store(tmp_path, fw):
 
 
 def stored(con):
-    return con.cursor().execute("SELECT indicator, operator, zone, audience, period, value, sheet, cell, upload_id "
-                                "FROM report_values ORDER BY ALL").fetchall()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT indicator, operator, zone, audience, period, value, sheet, cell, upload_id "
+            "FROM report_values ORDER BY ALL"
+        )
+        .fetchall()
+    )
 
 
 def test_commit_after_a_dry_run_does_not_parse_again_and_stores_the_same(store, fw, tmp_path, monkeypatch):
@@ -59,8 +65,7 @@ def test_a_dry_run_of_other_bytes_or_another_operator_is_not_taken(store, fw, mo
     result = importer.import_file(con, report(("BRD02", "S05", 30)), "r.xlsx", framework=fw, checked=checked)
     assert calls == [1] and result.inserted == 1
     assert con.cursor().execute("SELECT value FROM report_values").fetchall() == [(30.0,)]
-    importer.import_file(con, report(("BRD02", "S05", 25)), "r.xlsx", framework=fw, operator="FTPN",
-                         checked=checked)
+    importer.import_file(con, report(("BRD02", "S05", 25)), "r.xlsx", framework=fw, operator="FTPN", checked=checked)
     assert calls == [1, 1]
 
 
@@ -68,8 +73,7 @@ def test_a_refused_dry_run_keeps_nothing_to_reuse(store, fw):
     con, _path = store
     checked = importer.import_file(con, report(("BRD02", "S05", "beaucoup")), "r.xlsx", framework=fw, dry_run=True)
     assert checked.status == "refused"
-    result = importer.import_file(con, report(("BRD02", "S05", "beaucoup")), "r.xlsx", framework=fw,
-                                  checked=checked)
+    result = importer.import_file(con, report(("BRD02", "S05", "beaucoup")), "r.xlsx", framework=fw, checked=checked)
     assert result.status == "refused" and result.errors[0].message == checked.errors[0].message
 
 
@@ -93,10 +97,12 @@ def test_a_yaml_syntax_error_is_worded_as_before():
 
 
 def test_the_import_command_imports_no_chart_pdf_or_ui_library():
-    code = ("import sys, runpy; sys.argv = ['ardenne_kpi', 'import', '--help']\n"
-            "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'plotly', 'matplotlib', 'fpdf', 'streamlit', "
-            "'openpyxl', 'kaleido'}))")
+    code = (
+        "import sys, runpy; sys.argv = ['ardenne_kpi', 'import', '--help']\n"
+        "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'plotly', 'matplotlib', 'fpdf', 'streamlit', "
+        "'openpyxl', 'kaleido'}))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
@@ -104,18 +110,20 @@ def test_the_import_command_imports_no_chart_pdf_or_ui_library():
 def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(tmp_path):
     data = report(("BRD02", "S05", 25))
     (tmp_path / "r.xlsx").write_bytes(data)
-    code = ("import sys, runpy\n"
-            "from ardenne_kpi.reports import importer\n"
-            "real = importer._load_libraries_meanwhile\n"
-            "seen = []\n"
-            "def spy():\n"
-            "    seen.append(sorted({'pandas', 'pyarrow'} & set(sys.modules)))\n"
-            "    real()\n"
-            "importer._load_libraries_meanwhile = spy\n"
-            f"sys.argv = ['ardenne_kpi', 'import', {str(tmp_path / 'r.xlsx')!r}, '--db', "
-            f"{str(tmp_path / 'x.duckdb')!r}]\n"
-            "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
-            "print(seen)")
+    code = (
+        "import sys, runpy\n"
+        "from ardenne_kpi.reports import importer\n"
+        "real = importer._load_libraries_meanwhile\n"
+        "seen = []\n"
+        "def spy():\n"
+        "    seen.append(sorted({'pandas', 'pyarrow'} & set(sys.modules)))\n"
+        "    real()\n"
+        "importer._load_libraries_meanwhile = spy\n"
+        f"sys.argv = ['ardenne_kpi', 'import', {str(tmp_path / 'r.xlsx')!r}, '--db', "
+        f"{str(tmp_path / 'x.duckdb')!r}]\n"
+        "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(seen)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert "importé" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[[]]"
@@ -128,8 +136,17 @@ def test_framework_rows_inserted_by_batches_equal_row_by_row_inserts(tmp_path):
     cur = con.cursor()
     cur.execute("CREATE TABLE a (code VARCHAR, n INTEGER, x DOUBLE, d DATE, flag BOOLEAN, note VARCHAR)")
     cur.execute("CREATE TABLE b (code VARCHAR, n INTEGER, x DOUBLE, d DATE, flag BOOLEAN, note VARCHAR)")
-    rows = [(f"C{i}", i, i / 3 if i % 2 else i, dt.date(2020, 1, 1) + dt.timedelta(days=i), i % 3 == 0,
-             None if i % 5 else "l'été « 5 »") for i in range(1234)]
+    rows = [
+        (
+            f"C{i}",
+            i,
+            i / 3 if i % 2 else i,
+            dt.date(2020, 1, 1) + dt.timedelta(days=i),
+            i % 3 == 0,
+            None if i % 5 else "l'été « 5 »",
+        )
+        for i in range(1234)
+    ]
     db._insert_rows(cur, "a", "(?, ?, ?, ?, ?, ?)", rows)
     cur.executemany("INSERT INTO b VALUES (?, ?, ?, ?, ?, ?)", rows)
     assert cur.execute("SELECT * FROM a ORDER BY n").fetchall() == cur.execute("SELECT * FROM b ORDER BY n").fetchall()
@@ -141,8 +158,9 @@ def test_framework_rows_inserted_by_batches_equal_row_by_row_inserts(tmp_path):
 def test_the_import_command_alone_still_speaks_french_on_a_usage_error_and_help_lists_every_command():
     out = subprocess.run([sys.executable, "-m", "ardenne_kpi", "import"], capture_output=True, text=True, cwd=ROOT)
     assert out.returncode == 2 and "arguments obligatoires manquants" in out.stderr
-    out = subprocess.run([sys.executable, "-m", "ardenne_kpi", "--help"], capture_output=True, text=True, cwd=ROOT,
-                         check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "--help"], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     for command in ("import", "uploads", "rollback", "template", "export", "publish"):
         assert command in out.stdout
 
@@ -161,7 +179,11 @@ def test_corpus_file_committed_after_its_dry_run_lands_as_a_plain_import(fw, tmp
     checked = importer.import_file(con, path, path.name, operator="FTLB", framework=fw, dry_run=True)
     result = importer.import_file(con, path, path.name, operator="FTLB", framework=fw, checked=checked)
     assert (result.status, result.inserted, result.updated, result.unchanged) == (
-        plain.status, plain.inserted, plain.updated, plain.unchanged)
+        plain.status,
+        plain.inserted,
+        plain.updated,
+        plain.unchanged,
+    )
     assert [i.message for i in result.errors + result.warnings] == [i.message for i in plain.errors + plain.warnings]
     query = "SELECT indicator, operator, zone, audience, period, value, comment, sheet, cell FROM report_values ORDER BY ALL"
     assert con.cursor().execute(query).fetchall() == plain_con.cursor().execute(query).fetchall()

@@ -87,17 +87,39 @@ def con(tmp_path, fw):
 def put(con, fw, rows: list[tuple]) -> None:
     """Store values: (indicator, operator, zone, period, value[, audience]); one upload per operator."""
     ops = sorted({r[1] for r in rows})
-    uploads = pd.DataFrame({
-        "id": range(1, len(ops) + 1), "file_name": [f"rapport_{o}.xlsx" for o in ops],
-        "sha256": [f"h{o}" for o in ops], "size_bytes": 0, "operator": ops, "uploaded_by": "test",
-        "uploaded_at": dt.datetime(2020, 5, 1, 10), "status": "imported", "inserted": 0})
+    uploads = pd.DataFrame(
+        {
+            "id": range(1, len(ops) + 1),
+            "file_name": [f"rapport_{o}.xlsx" for o in ops],
+            "sha256": [f"h{o}" for o in ops],
+            "size_bytes": 0,
+            "operator": ops,
+            "uploaded_by": "test",
+            "uploaded_at": dt.datetime(2020, 5, 1, 10),
+            "status": "imported",
+            "inserted": 0,
+        }
+    )
     values = []
     for n, (indicator, operator, zone, code, value, *audience) in enumerate(rows):
         p = period_from_code(code, fw.calendar)
-        values.append({"indicator": indicator, "operator": operator, "zone": zone,
-                       "audience": audience[0] if audience else "", "period": p.code, "grain": p.grain,
-                       "period_start": p.start, "period_end": p.end, "value": float(value), "comment": None,
-                       "upload_id": ops.index(operator) + 1, "sheet": "Indicateurs", "cell": f"H{n + 6}"})
+        values.append(
+            {
+                "indicator": indicator,
+                "operator": operator,
+                "zone": zone,
+                "audience": audience[0] if audience else "",
+                "period": p.code,
+                "grain": p.grain,
+                "period_start": p.start,
+                "period_end": p.end,
+                "value": float(value),
+                "comment": None,
+                "upload_id": ops.index(operator) + 1,
+                "sheet": "Indicateurs",
+                "cell": f"H{n + 6}",
+            }
+        )
     db.write_demo(con, uploads, pd.DataFrame(values))
 
 
@@ -113,29 +135,53 @@ def row(frame: pd.DataFrame, period: str) -> pd.Series:
 
 
 def test_flows_add_up_over_time_and_zones(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4]) + quarters("FLOW", "OPB", "BE-LUX", 2019, [10, 20, 30, 40]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4])
+        + quarters("FLOW", "OPB", "BE-LUX", 2019, [10, 20, 30, 40]),
+    )
     year = row(kpis.aggregate(con, fw, "FLOW", "year"), "2019")
     assert year["value"] == 110 and year["complete"]
 
 
 def test_stocks_take_the_last_value_then_add_across_zones(con, fw):
-    put(con, fw, quarters("STOCK", "OPA", "FR-08", 2019, [10, 12, 15, 20]) + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, 8]))
+    put(
+        con,
+        fw,
+        quarters("STOCK", "OPA", "FR-08", 2019, [10, 12, 15, 20])
+        + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, 8]),
+    )
     assert row(kpis.aggregate(con, fw, "STOCK", "year"), "2019")["value"] == 28
 
 
 def test_rates_average_over_time_and_zones(con, fw):
-    put(con, fw, quarters("RATE", "OPA", "FR-08", 2019, [10, 20, 30, 40]) + quarters("RATE", "OPB", "BE-LUX", 2019, [50] * 4))
+    put(
+        con,
+        fw,
+        quarters("RATE", "OPA", "FR-08", 2019, [10, 20, 30, 40]) + quarters("RATE", "OPB", "BE-LUX", 2019, [50] * 4),
+    )
     assert row(kpis.aggregate(con, fw, "RATE", "year"), "2019")["value"] == pytest.approx(37.5)
 
 
 def test_breakdown_by_zone_keeps_each_zone_apart(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4]) + quarters("FLOW", "OPB", "BE-LUX", 2019, [10, 20, 30, 40]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4])
+        + quarters("FLOW", "OPB", "BE-LUX", 2019, [10, 20, 30, 40]),
+    )
     parts = kpis.aggregate(con, fw, "FLOW", "year", by="zone").set_index("zone")["value"]
     assert parts.to_dict() == {"BE-LUX": 100, "FR-08": 10}
 
 
 def test_zone_filter_includes_the_zones_under_it(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4]) + quarters("FLOW", "OPB", "BE-LUX", 2019, [10, 20, 30, 40]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4])
+        + quarters("FLOW", "OPB", "BE-LUX", 2019, [10, 20, 30, 40]),
+    )
     assert row(kpis.aggregate(con, fw, "FLOW", "year", zones=["FR-08"]), "2019")["value"] == 10
     assert row(kpis.aggregate(con, fw, "FLOW", "year", zones=["ARD"]), "2019")["value"] == 110
 
@@ -151,14 +197,23 @@ def test_q4_and_next_q1_make_a_programme_semester(con, fw):
 
 
 def test_four_quarters_make_a_year_and_a_partial_year_is_flagged(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2018, [None, None, None, 7]) + quarters("FLOW", "OPA", "FR-08", 2019, [1, 1, 1, 1]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2018, [None, None, None, 7])
+        + quarters("FLOW", "OPA", "FR-08", 2019, [1, 1, 1, 1]),
+    )
     years = kpis.aggregate(con, fw, "FLOW", "year")
     assert row(years, "2019")["value"] == 4 and row(years, "2019")["complete"]
     assert row(years, "2018")["value"] == 7 and not row(years, "2018")["complete"]
 
 
 def test_a_programme_semester_is_never_part_of_a_calendar_year(con, fw):
-    put(con, fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10), ("SEM", "OPA", "ARD", "S07", 1000)])
+    put(
+        con,
+        fw,
+        [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10), ("SEM", "OPA", "ARD", "S07", 1000)],
+    )
     y2019 = row(kpis.aggregate(con, fw, "SEM", "year"), "2019")
     # S06 (April–September) lies inside 2019 but half a year is not a year: never built.
     assert math.isnan(y2019["value"]) and not y2019["complete"]
@@ -181,7 +236,11 @@ def test_a_missing_quarter_keeps_the_partial_sum_flagged_incomplete(con, fw):
 
 
 def test_a_zone_missing_its_quarter_makes_the_period_incomplete(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2019, [1, 1, 1, 1]) + quarters("FLOW", "OPB", "BE-LUX", 2019, [1, 1, 1, None]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2019, [1, 1, 1, 1]) + quarters("FLOW", "OPB", "BE-LUX", 2019, [1, 1, 1, None]),
+    )
     y = row(kpis.aggregate(con, fw, "FLOW", "year"), "2019")
     assert y["value"] == 7 and not y["complete"]
 
@@ -199,7 +258,11 @@ def test_a_yearly_value_is_not_split_into_quarters(con, fw):
 
 
 def test_cumulative_adds_flows_and_keeps_stocks(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4]) + quarters("STOCK", "OPA", "FR-08", 2019, [5, 6, 7, 8]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, 3, 4]) + quarters("STOCK", "OPA", "FR-08", 2019, [5, 6, 7, 8]),
+    )
     assert kpis.aggregate(con, fw, "FLOW", "quarter")["cumulative"].tolist() == [1, 3, 6, 10]
     assert kpis.aggregate(con, fw, "STOCK", "quarter")["cumulative"].tolist() == [5, 6, 7, 8]
 
@@ -243,7 +306,12 @@ def test_status_of_a_lower_is_better_indicator(con, fw, value, status):
 
 
 def test_a_yearly_flow_target_is_judged_on_a_whole_year_not_a_quarter(con, fw):
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2018, [40, 40, 40, 30]) + quarters("FLOW", "OPA", "FR-08", 2019, [45, None, None, None]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2018, [40, 40, 40, 30])
+        + quarters("FLOW", "OPA", "FR-08", 2019, [45, None, None, None]),
+    )
     st = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
     assert st["latest_period"] == "2018" and st["latest_value"] == 150 and st["complete"]
 
@@ -276,7 +344,9 @@ def test_interreg_view_previously_reported_plus_this_period_is_the_total(con, fw
     assert view["this_period"].tolist() == [10, 20, 30]
     assert view["total"].tolist() == [10, 30, 60]
     # Target: the planned total, the expected value of every semester from S05 to the final target (S07).
-    planned = sum(kpis.expected_value(fw.indicator("SEM"), period_from_code(c, fw.calendar).end) for c in ("S05", "S06", "S07"))
+    planned = sum(
+        kpis.expected_value(fw.indicator("SEM"), period_from_code(c, fw.calendar).end) for c in ("S05", "S06", "S07")
+    )
     assert view["target"].iloc[-1] == pytest.approx(planned)
     assert view["progress"].iloc[-1] == pytest.approx(60 / planned)
 
@@ -312,40 +382,82 @@ def test_export_kpis_writes_one_row_per_indicator_and_period(tmp_path, fw):
     path = tmp_path / "k.duckdb"
     con = db.connect(path)
     db.sync_framework(con, fw)
-    put(con, fw, quarters("FLOW", "OPA", "FR-08", 2018, [25, 25, 25, 25]) + quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, None, 4]))
+    put(
+        con,
+        fw,
+        quarters("FLOW", "OPA", "FR-08", 2018, [25, 25, 25, 25])
+        + quarters("FLOW", "OPA", "FR-08", 2019, [1, 2, None, 4]),
+    )
     con.close()
     out = tmp_path / "kpis.csv"
     assert main(["export", "kpis", "--grain", "year", "--out", str(out), "--db", str(path)]) == 0
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert list(rows[0]) == ["indicator", "period", "period_start", "period_end", "value", "complete", "cumulative",
-                             "baseline", "target", "progress", "status", "rule", "note"]
+    assert list(rows[0]) == [
+        "indicator",
+        "period",
+        "period_start",
+        "period_end",
+        "value",
+        "complete",
+        "cumulative",
+        "baseline",
+        "target",
+        "progress",
+        "status",
+        "rule",
+        "note",
+    ]
     by_period = {r["period"]: r for r in rows if r["indicator"] == "FLOW"}
     rule = "Somme des périodes ; somme des séries ; production des opérateurs : s'additionne entre opérateurs et zones."
-    assert by_period["2018"] == {"indicator": "FLOW", "period": "2018", "period_start": "2018-01-01",
-                                 "period_end": "2018-12-31", "value": "100", "complete": "true", "cumulative": "100",
-                                 "baseline": "100", "target": "200", "progress": "0", "status": "off_track",
-                                 "rule": rule, "note": ""}
+    assert by_period["2018"] == {
+        "indicator": "FLOW",
+        "period": "2018",
+        "period_start": "2018-01-01",
+        "period_end": "2018-12-31",
+        "value": "100",
+        "complete": "true",
+        "cumulative": "100",
+        "baseline": "100",
+        "target": "200",
+        "progress": "0",
+        "status": "off_track",
+        "rule": rule,
+        "note": "",
+    }
     assert by_period["2019"]["complete"] == "false" and by_period["2019"]["value"] == "7"
     # A partial year is neither judged nor given a progress, and says what is missing.
     assert by_period["2019"]["status"] == "" and by_period["2019"]["progress"] == ""
-    assert by_period["2019"]["note"].startswith("Valeur partielle, sans progression ni statut : OPA (FR-08) n'a pas "
-                                                "rapporté T3 2019")
+    assert by_period["2019"]["note"].startswith(
+        "Valeur partielle, sans progression ni statut : OPA (FR-08) n'a pas rapporté T3 2019"
+    )
 
 
 def test_export_kpis_refuses_a_missing_database(tmp_path, capsys):
-    code = main(["export", "kpis", "--grain", "year", "--out", str(tmp_path / "x.csv"), "--db", str(tmp_path / "no.duckdb")])
+    code = main(
+        ["export", "kpis", "--grain", "year", "--out", str(tmp_path / "x.csv"), "--db", str(tmp_path / "no.duckdb")]
+    )
     assert code == 1 and "n'existe pas" in capsys.readouterr().err
 
 
 def test_an_incomplete_stock_takes_each_series_last_value(con, fw):
     # Zone B has not reported Q4: its latest value (Q3) counts, and the year says it is partial.
-    put(con, fw, quarters("STOCK", "OPA", "FR-08", 2019, [10, 12, 15, 20]) + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, None]))
+    put(
+        con,
+        fw,
+        quarters("STOCK", "OPA", "FR-08", 2019, [10, 12, 15, 20])
+        + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, None]),
+    )
     y = row(kpis.aggregate(con, fw, "STOCK", "year"), "2019")
     assert y["value"] == 27 and not y["complete"] and "OPB (BE-LUX) n'a pas rapporté T4 2019" in y["note"]
 
 
 def test_an_incomplete_rate_averages_each_series_then_the_series(con, fw):
-    put(con, fw, quarters("RATE", "OPA", "FR-08", 2019, [10, 20, 30, 40]) + quarters("RATE", "OPB", "BE-LUX", 2019, [50, 50, None, None]))
+    put(
+        con,
+        fw,
+        quarters("RATE", "OPA", "FR-08", 2019, [10, 20, 30, 40])
+        + quarters("RATE", "OPB", "BE-LUX", 2019, [50, 50, None, None]),
+    )
     y = row(kpis.aggregate(con, fw, "RATE", "year"), "2019")
     assert y["value"] == pytest.approx(37.5) and not y["complete"]
 

@@ -68,7 +68,9 @@ def test_small_multiples_colour_each_indicator_by_its_status(demo_db_path):
     con.close()
     fig = charts_kpis.small_multiples(status, series)
     colours = [t.line.color for t in fig.data]
-    expected = [kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"], strict=False) if c in series]
+    expected = [
+        kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"], strict=False) if c in series
+    ]
     assert colours == expected
     assert any("Sans données" in a.text for a in fig.layout.annotations)  # BRD08 is never reported
 
@@ -77,6 +79,8 @@ def test_breakdown_stacks_parts_that_add_up(demo_db_path):
     con, fw = _demo(demo_db_path)
     parts = kpis.aggregate(con, fw, "CLI08", "year", by="zone")
     con.close()
-    fig = charts_kpis.breakdown_figure(fw.indicator("CLI08"), parts, "zone", {z: fw.label("zones", z) for z in parts["zone"]})
+    fig = charts_kpis.breakdown_figure(
+        fw.indicator("CLI08"), parts, "zone", {z: fw.label("zones", z) for z in parts["zone"]}
+    )
     assert fig.layout.barmode == "stack" and len(fig.data) == parts["zone"].nunique() == 5
     assert isinstance(parts, pd.DataFrame)

@@ -21,7 +21,7 @@ CALENDAR_GRAINS = {"month": 1, "quarter": 3, "semester": 6, "year": 12}
 
 
 def _month_end(year: int, month: int) -> dt.date:
-    return (dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1))
+    return dt.date(year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
 
 
 def target_periods(grain: str, fw, lo: dt.date, hi: dt.date) -> list[tuple[str, dt.date, dt.date]]:
@@ -87,25 +87,46 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
             for key, s in inside.groupby(["operator", "zone", "audience"]):
                 options = []
                 for g, part in s.groupby("grain"):
-                    days = ((pd.to_datetime(part["period_end"]) - pd.to_datetime(part["period_start"])).dt.days + 1).sum()
+                    days = (
+                        (pd.to_datetime(part["period_end"]) - pd.to_datetime(part["period_start"])).dt.days + 1
+                    ).sum()
                     options.append((-days, len(part), g, part))
                 _, _, g, part = min(options, key=lambda o: o[:3])
                 part = part.sort_values("period_end")
-                tv = {"sum": part["value"].sum(), "mean": part["value"].mean(), "last": part["value"].iloc[-1]}[ind.agg_time]
-                comp = {"sum": (part["numerator"].sum(), part["denominator"].sum()),
-                        "last": (part["numerator"].iloc[-1], part["denominator"].iloc[-1])}[ind.components_agg]
-                whole = (part["period_end"].iloc[-1] == p_end) if ind.agg_time == "last" \
+                tv = {"sum": part["value"].sum(), "mean": part["value"].mean(), "last": part["value"].iloc[-1]}[
+                    ind.agg_time
+                ]
+                comp = {
+                    "sum": (part["numerator"].sum(), part["denominator"].sum()),
+                    "last": (part["numerator"].iloc[-1], part["denominator"].iloc[-1]),
+                }[ind.components_agg]
+                whole = (
+                    (part["period_end"].iloc[-1] == p_end)
+                    if ind.agg_time == "last"
                     else len(part) >= int(part["n_sub"].iloc[0])
+                )
                 bare = int((part["numerator"].isna() | part["denominator"].isna()).sum())
-                series.append({"key": key, "tv": tv, "num": comp[0], "den": comp[1], "whole": whole, "bare": bare,
-                               "last_end": part["period_end"].iloc[-1], "upload": part["upload_id"].max()})
+                series.append(
+                    {
+                        "key": key,
+                        "tv": tv,
+                        "num": comp[0],
+                        "den": comp[1],
+                        "whole": whole,
+                        "bare": bare,
+                        "last_end": part["period_end"].iloc[-1],
+                        "upload": part["upload_id"].max(),
+                    }
+                )
             present = {x["key"] for x in series}
             kept = series
             if ind.is_territory:
+
                 def inside_other(k, present=present):
                     _, zone, aud = k
                     zones, auds = {zone} | ancestors(fw, "zones", zone), {aud, ""} | ancestors(fw, "audiences", aud)
                     return any(o[1] in zones and o[2] in auds and (o[1], o[2]) != (zone, aud) for o in present)
+
                 kept = [x for x in series if not inside_other(x["key"])]
                 best: dict = {}
                 for x in kept:  # one per territory: the latest upload, then the first operator
@@ -128,16 +149,26 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
             by_key = {x["key"]: x for x in series}
             missing = 0
             for key, (first, series_grain, n_periods) in series_info.items():
-                due = (not ind.operators or key[0] in ind.operators) and n_periods > 1 and first <= p_end \
+                due = (
+                    (not ind.operators or key[0] in ind.operators)
+                    and n_periods > 1
+                    and first <= p_end
                     and n_sub(series_grain, grain, p_start, p_end) is not None
+                )
                 if not due:
                     continue
                 got = by_key.get(key)
                 if (got is None and ind.frequency != "B") or (got is not None and not got["whole"]):
                     missing += 1
             if not math.isnan(value) or missing or untiled:
-                rows.append({"indicator": code, "period": p_code, "value": value,
-                             "complete": not math.isnan(value) and not missing})
+                rows.append(
+                    {
+                        "indicator": code,
+                        "period": p_code,
+                        "value": value,
+                        "complete": not math.isnan(value) and not missing,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -152,18 +183,19 @@ def demo(demo_db_path):
     con.close()
 
 
-@pytest.mark.parametrize("grain", [g if g == "programme-semester" else pytest.param(g, marks=pytest.mark.slow)
-                                   for g in GRAINS])
+@pytest.mark.parametrize(
+    "grain", [g if g == "programme-semester" else pytest.param(g, marks=pytest.mark.slow) for g in GRAINS]
+)
 def test_export_kpis_agrees_with_an_independent_recomputation(demo, grain):
     con, fw, values = demo
     exported = kpis.export_frame(con, fw, grain)
     expected = recompute(values, fw, grain)
     assert len(exported) == len(expected) > 0
-    merged = exported.merge(expected, on=["indicator", "period"], how="outer", suffixes=("", "_pandas"),
-                            indicator=True)
+    merged = exported.merge(expected, on=["indicator", "period"], how="outer", suffixes=("", "_pandas"), indicator=True)
     assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"][["indicator", "period"]]
     same_value = (merged["value"].isna() & merged["value_pandas"].isna()) | (
-        (merged["value"] - merged["value_pandas"]).abs() <= 1e-9 * merged["value_pandas"].abs().clip(lower=1))
+        (merged["value"] - merged["value_pandas"]).abs() <= 1e-9 * merged["value_pandas"].abs().clip(lower=1)
+    )
     assert same_value.all(), merged[~same_value][["indicator", "period", "value", "value_pandas"]]
     assert (merged["complete"].astype(bool) == merged["complete_pandas"].astype(bool)).all()
     # A partial figure is never judged.

@@ -83,17 +83,33 @@ def put(con, fw, rows: list[tuple]) -> None:
     ops = sorted({r[1] for r in rows})
     cur = con.cursor()
     for n, op in enumerate(ops, start=1):
-        cur.execute("INSERT INTO uploads (id, file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, "
-                    "status) VALUES (?, ?, ?, 0, ?, 'test', ?, 'imported')",
-                    [n, f"rapport_{op}.xlsx", f"h{op}", op, dt.datetime(2020, 5, n)])
+        cur.execute(
+            "INSERT INTO uploads (id, file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, "
+            "status) VALUES (?, ?, ?, 0, ?, 'test', ?, 'imported')",
+            [n, f"rapport_{op}.xlsx", f"h{op}", op, dt.datetime(2020, 5, n)],
+        )
     for k, (indicator, operator, zone, code, value, *parts) in enumerate(rows):
         p = period_from_code(code, fw.calendar)
         num, den = parts if parts else (None, None)
-        cur.execute("INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
-                    "period_end, value, numerator, denominator, upload_id, sheet, cell) "
-                    "VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, 'Indicateurs', ?)",
-                    [indicator, operator, zone, p.code, p.grain, p.start, p.end, float(value), num, den,
-                     ops.index(operator) + 1, f"G{k + 6}"])
+        cur.execute(
+            "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
+            "period_end, value, numerator, denominator, upload_id, sheet, cell) "
+            "VALUES (?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?, ?, 'Indicateurs', ?)",
+            [
+                indicator,
+                operator,
+                zone,
+                p.code,
+                p.grain,
+                p.start,
+                p.end,
+                float(value),
+                num,
+                den,
+                ops.index(operator) + 1,
+                f"G{k + 6}",
+            ],
+        )
 
 
 def row(frame: pd.DataFrame, period: str) -> pd.Series:
@@ -105,23 +121,37 @@ def row(frame: pd.DataFrame, period: str) -> pd.Series:
 
 def test_series_at_different_grains_each_roll_up_then_add(con, fw):
     # OPB reports quarters, OPA the whole programme semester: S05 holds all three.
-    put(con, fw, [("FLOW", "OPB", "BE-LUX", "2018-Q4", 127000), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 131000),
-                  ("FLOW", "OPA", "FR-08", "S05", 1000)])
+    put(
+        con,
+        fw,
+        [
+            ("FLOW", "OPB", "BE-LUX", "2018-Q4", 127000),
+            ("FLOW", "OPB", "BE-LUX", "2019-Q1", 131000),
+            ("FLOW", "OPA", "FR-08", "S05", 1000),
+        ],
+    )
     s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
     assert s05["value"] == 259000 and s05["complete"]
 
 
 def test_a_one_off_series_makes_no_other_period_incomplete(con, fw):
-    put(con, fw, [("FLOW", "OPB", "BE-LUX", f"2018-Q{q}", 10) for q in (1, 2, 3, 4)]
-        + [("FLOW", "OPA", "FR-08", "2018-Q4", 5)])
+    put(
+        con,
+        fw,
+        [("FLOW", "OPB", "BE-LUX", f"2018-Q{q}", 10) for q in (1, 2, 3, 4)] + [("FLOW", "OPA", "FR-08", "2018-Q4", 5)],
+    )
     quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
     assert quarters["complete"].all()
     assert row(quarters, "2018-Q4")["value"] == 15 and row(quarters, "2018-Q1")["value"] == 10
 
 
 def test_a_semester_reporter_does_not_make_quarters_incomplete(con, fw):
-    put(con, fw, [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")]
-        + [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)])
+    put(
+        con,
+        fw,
+        [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")]
+        + [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)],
+    )
     quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
     assert quarters["complete"].all() and (quarters["value"] == 10).all()
     semesters = kpis.aggregate(con, fw, "FLOW", "programme-semester")
@@ -129,19 +159,33 @@ def test_a_semester_reporter_does_not_make_quarters_incomplete(con, fw):
 
 
 def test_a_series_giving_a_semester_and_its_quarters_counts_once(con, fw):
-    put(con, fw, [("FLOW", "OPA", "FR-08", "S05", 10), ("FLOW", "OPA", "FR-08", "2018-Q4", 4),
-                  ("FLOW", "OPA", "FR-08", "2019-Q1", 5)])
+    put(
+        con,
+        fw,
+        [
+            ("FLOW", "OPA", "FR-08", "S05", 10),
+            ("FLOW", "OPA", "FR-08", "2018-Q4", 4),
+            ("FLOW", "OPA", "FR-08", "2019-Q1", 5),
+        ],
+    )
     s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
     assert s05["value"] == 10  # never 19, never 10 + 9
     assert "OPA (FR-08)" in s05["note"] and "jamais les deux" in s05["note"]
     behind = kpis.lineage(con, fw, "FLOW", "S05")
     assert sorted(zip(behind["period"], behind["counted"], strict=True)) == [
-        ("2018-Q4", False), ("2019-Q1", False), ("S05", True)]
+        ("2018-Q4", False),
+        ("2019-Q1", False),
+        ("S05", True),
+    ]
 
 
 def test_a_missing_quarter_names_the_series_and_the_quarter(con, fw):
-    put(con, fw, [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")]
-        + [("FLOW", "OPA", "FR-08", "2018-Q3", 7), ("FLOW", "OPA", "FR-08", "2018-Q4", 7)])
+    put(
+        con,
+        fw,
+        [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")]
+        + [("FLOW", "OPA", "FR-08", "2018-Q3", 7), ("FLOW", "OPA", "FR-08", "2018-Q4", 7)],
+    )
     s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
     assert s05["value"] == 27 and not s05["complete"]
     assert "OPA (FR-08) n'a pas rapporté T1 2019" in s05["note"]
@@ -162,8 +206,12 @@ def test_a_territory_measurement_never_adds_a_zone_to_the_zone_containing_it(con
 
 def test_a_territory_due_but_measured_inside_a_wider_one_is_not_missing(con, fw):
     # OPB stops reporting BE-LUX in Q3, but GEO's Ardenne-wide figure already holds it.
-    put(con, fw, [("STAYS", "GEO", "ARD", q, 1000) for q in ("2019-Q1", "2019-Q2", "2019-Q3")]
-        + [("STAYS", "OPB", "BE-LUX", q, 300) for q in ("2019-Q1", "2019-Q2")])
+    put(
+        con,
+        fw,
+        [("STAYS", "GEO", "ARD", q, 1000) for q in ("2019-Q1", "2019-Q2", "2019-Q3")]
+        + [("STAYS", "OPB", "BE-LUX", q, 300) for q in ("2019-Q1", "2019-Q2")],
+    )
     q3 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q3")
     assert q3["value"] == 1000 and q3["complete"]
 
@@ -214,9 +262,17 @@ def test_the_rule_of_each_figure_is_written_out(fw):
 
 def test_a_partial_period_carries_no_progress_and_no_status(con, fw):
     # OPB misses S06: the stock "falls" from 140 to 100, which must not be judged.
-    put(con, fw, [("STOCK", "OPA", "FR-08", "S04", 50), ("STOCK", "OPB", "BE-LUX", "S04", 30),
-                  ("STOCK", "OPA", "FR-08", "S05", 60), ("STOCK", "OPB", "BE-LUX", "S05", 40),
-                  ("STOCK", "OPA", "FR-08", "S06", 100)])
+    put(
+        con,
+        fw,
+        [
+            ("STOCK", "OPA", "FR-08", "S04", 50),
+            ("STOCK", "OPB", "BE-LUX", "S04", 30),
+            ("STOCK", "OPA", "FR-08", "S05", 60),
+            ("STOCK", "OPB", "BE-LUX", "S05", 40),
+            ("STOCK", "OPA", "FR-08", "S06", 100),
+        ],
+    )
     trend = kpis.trends(con, fw, ["STOCK"], "programme-semester")["STOCK"].set_index("period")
     assert trend.loc["S05", "complete"] and not math.isnan(trend.loc["S05", "progress"])
     assert not trend.loc["S06", "complete"] and math.isnan(trend.loc["S06", "progress"])
@@ -251,9 +307,11 @@ def test_the_page_shows_a_programme_semester_indicator_by_programme_year(fw):
     assert kpis.display_grain(fw.indicator("FLOW"), "programme-year") == "programme-year"
     assert kpis.display_grain_reason(fw.indicator("SEM"), "year") == (
         "Cet indicateur est déclaré par semestre du programme (interreg), qui ne forme pas une année civile "
-        "(jamais réparti au prorata) : il est montré par année du programme (oct.–sept.).")
+        "(jamais réparti au prorata) : il est montré par année du programme (oct.–sept.)."
+    )
     assert kpis.display_grain_reason(fw.indicator("SEM"), "quarter").startswith(
-        "Cet indicateur est déclaré par semestre du programme (interreg) : il est montré à ce rythme.")
+        "Cet indicateur est déclaré par semestre du programme (interreg) : il est montré à ce rythme."
+    )
     assert kpis.display_grain_reason(fw.indicator("FLOW"), "year") == ""
 
 
@@ -281,7 +339,9 @@ def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, fw, capsys)
 # ------------------------------------------------------------------ through the import engine
 
 
-def workbook(rows: list[list], header=("Indicateur", "Période", "Zone", "Valeur", "Numérateur", "Dénominateur")) -> bytes:
+def workbook(
+    rows: list[list], header=("Indicateur", "Période", "Zone", "Valeur", "Numérateur", "Dénominateur")
+) -> bytes:
     import io
 
     from openpyxl import Workbook
@@ -300,10 +360,22 @@ def workbook(rows: list[list], header=("Indicateur", "Période", "Zone", "Valeur
 def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_path):
     from ardenne_kpi.reports import importer
 
-    a = importer.import_file(con, workbook([["OCC", "T1 2019", "FR-08", "50", "50", "100"]]), "a.xlsx",
-                             operator="OPA", framework=fw, db_path=tmp_path / "rules.duckdb")
-    b = importer.import_file(con, workbook([["OCC", "T1 2019", "BE-LUX", "10", "100", "1 000"]]), "b.xlsx",
-                             operator="OPB", framework=fw, db_path=tmp_path / "rules.duckdb")
+    a = importer.import_file(
+        con,
+        workbook([["OCC", "T1 2019", "FR-08", "50", "50", "100"]]),
+        "a.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+    )
+    b = importer.import_file(
+        con,
+        workbook([["OCC", "T1 2019", "BE-LUX", "10", "100", "1 000"]]),
+        "b.xlsx",
+        operator="OPB",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+    )
     assert a.ok and b.ok, (a.errors, b.errors)
     q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(150 / 1100 * 100)
@@ -314,8 +386,15 @@ def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_
 def test_a_ratio_that_disagrees_with_its_components_is_flagged(con, fw, tmp_path):
     from ardenne_kpi.reports import importer
 
-    result = importer.import_file(con, workbook([["OCC", "T1 2019", "FR-08", "40", "50", "100"]]), "a.xlsx",
-                                  operator="OPA", framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=True)
+    result = importer.import_file(
+        con,
+        workbook([["OCC", "T1 2019", "FR-08", "40", "50", "100"]]),
+        "a.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+        dry_run=True,
+    )
     assert any("ne correspond pas à 50 / 100 = 50" in w.message for w in result.warnings)
 
 
@@ -323,17 +402,38 @@ def test_an_import_giving_a_semester_whose_quarters_disagree_is_warned(con, fw, 
     from ardenne_kpi.reports import importer
 
     header = ("Indicateur", "Période", "Zone", "Valeur")
-    first = importer.import_file(con, workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]],
-                                               header), "q.xlsx", operator="OPA", framework=fw,
-                                 db_path=tmp_path / "rules.duckdb")
+    first = importer.import_file(
+        con,
+        workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]], header),
+        "q.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+    )
     assert first.ok
-    second = importer.import_file(con, workbook([["FLOW", "S05", "FR-08", 12]], header), "s.xlsx", operator="OPA",
-                                  framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=True)
+    second = importer.import_file(
+        con,
+        workbook([["FLOW", "S05", "FR-08", 12]], header),
+        "s.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+        dry_run=True,
+    )
     messages = [w.message for w in second.warnings]
-    assert any("S05 vaut 12 (ce fichier)" in m and "totalisent 9" in m and f"l'import n° {first.upload_id}" in m
-               for m in messages), messages
-    same = importer.import_file(con, workbook([["FLOW", "S05", "FR-08", 9]], header), "s9.xlsx", operator="OPA",
-                                framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=True)
+    assert any(
+        "S05 vaut 12 (ce fichier)" in m and "totalisent 9" in m and f"l'import n° {first.upload_id}" in m
+        for m in messages
+    ), messages
+    same = importer.import_file(
+        con,
+        workbook([["FLOW", "S05", "FR-08", 9]], header),
+        "s9.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+        dry_run=True,
+    )
     assert not any("totalisent" in w.message for w in same.warnings)
 
 
@@ -341,13 +441,27 @@ def test_an_import_giving_quarters_of_a_stored_semester_is_warned_with_both_sour
     from ardenne_kpi.reports import importer
 
     header = ("Indicateur", "Période", "Zone", "Valeur")
-    first = importer.import_file(con, workbook([["FLOW", "S05", "FR-08", 12]], header), "s.xlsx", operator="OPA",
-                                 framework=fw, db_path=tmp_path / "rules.duckdb")
-    quarters = importer.import_file(con, workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]],
-                                                  header), "q.xlsx", operator="OPA", framework=fw,
-                                    db_path=tmp_path / "rules.duckdb", dry_run=True)
-    assert any(f"S05 vaut 12 (l'import n° {first.upload_id}) mais ses 2 sous-période(s) totalisent 9 (ce fichier)"
-               in w.message for w in quarters.warnings), [w.message for w in quarters.warnings]
+    first = importer.import_file(
+        con,
+        workbook([["FLOW", "S05", "FR-08", 12]], header),
+        "s.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+    )
+    quarters = importer.import_file(
+        con,
+        workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]], header),
+        "q.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+        dry_run=True,
+    )
+    assert any(
+        f"S05 vaut 12 (l'import n° {first.upload_id}) mais ses 2 sous-période(s) totalisent 9 (ce fichier)" in w.message
+        for w in quarters.warnings
+    ), [w.message for w in quarters.warnings]
 
 
 def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
@@ -358,8 +472,9 @@ def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
 
 
 def test_lineage_command_lists_the_rows_and_rules_behind_a_figure(tmp_path, fw, capsys):
-    path = database_file(tmp_path, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000),
-                                        ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
+    path = database_file(
+        tmp_path, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)]
+    )
     assert main(["lineage", "STAYS", "T1 2019", "--db", str(path)]) == 0
     text = capsys.readouterr().out
     assert "STAYS · Nuitées · T1 2019 : 1\u00a0000 nb (complète)" in text and "mesure d'un territoire" in text
@@ -369,7 +484,10 @@ def test_lineage_command_lists_the_rows_and_rules_behind_a_figure(tmp_path, fw, 
 
     figure = json.loads(capsys.readouterr().out)
     assert figure["value"] == 1000 and figure["complete"] is True
-    assert {(r["zone"], r["counted"], r["cell"]) for r in figure["rows"]} == {("ARD", True, "G6"), ("BE-LUX", False, "G7")}
+    assert {(r["zone"], r["counted"], r["cell"]) for r in figure["rows"]} == {
+        ("ARD", True, "G6"),
+        ("BE-LUX", False, "G7"),
+    }
 
 
 def test_lineage_command_refuses_a_grain_that_does_not_match(tmp_path, fw, capsys):
@@ -427,8 +545,15 @@ def test_a_territory_whose_widest_key_was_measured_gives_the_figures_of_the_full
 
 
 def test_a_key_nested_in_several_measured_ones_is_said_inside_the_widest(con, fw):
-    put_keys(con, fw, [("STAYS", "GEO", "ARD", "", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "", "2019-Q1", 300),
-                       ("STAYS", "OPB", "BE-LUX", "NL", "2019-Q1", 40)])
+    put_keys(
+        con,
+        fw,
+        [
+            ("STAYS", "GEO", "ARD", "", "2019-Q1", 1000),
+            ("STAYS", "OPB", "BE-LUX", "", "2019-Q1", 300),
+            ("STAYS", "OPB", "BE-LUX", "NL", "2019-Q1", 40),
+        ],
+    )
     q1 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
     assert q1["value"] == 1000
     assert "BE-LUX · NL ⊂ ARD" in q1["note"] and "BE-LUX ⊂ ARD" in q1["note"]

@@ -13,11 +13,15 @@ from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.framework import parse_framework
 from tests.test_kpis_rules import FRAMEWORK, put, row
 
-OBLIGED = FRAMEWORK.replace("indicators:\n", """obligations:
+OBLIGED = FRAMEWORK.replace(
+    "indicators:\n",
+    """obligations:
   - {operator: OPA, indicators: [FLOW], grain: programme-semester, deadline_days: 90}
   - {operator: OPB, indicators: [SEM], from: S06}
 indicators:
-""", 1).replace("operators: [OPA]}", "operators: [OPA, OPB]}")
+""",
+    1,
+).replace("operators: [OPA]}", "operators: [OPA, OPB]}")
 AFTER_ALL = dt.date(2021, 1, 1)
 
 
@@ -59,8 +63,12 @@ def test_a_declared_first_period_leaves_earlier_periods_not_due(obliged):
 
 def test_an_operator_without_obligation_is_never_missing(con, fw):
     # GEO reports FLOW, for which it has no obligation: never expected, never due in the figures.
-    put(con, fw, [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2")]
-        + [("FLOW", "GEO", "ARD", q, 5) for q in ("2018-Q4", "2019-Q1")])
+    put(
+        con,
+        fw,
+        [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2")]
+        + [("FLOW", "GEO", "ARD", q, 5) for q in ("2018-Q4", "2019-Q1")],
+    )
     items = reporting.report_items(con, fw, as_of=AFTER_ALL)
     assert items[(items["operator"] == "GEO") & (items["indicator"] == "FLOW")].empty
     q2 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q2")
@@ -68,8 +76,12 @@ def test_an_operator_without_obligation_is_never_missing(con, fw):
 
 
 def test_a_semester_obligation_is_received_whole_and_never_missing_its_quarters(con, obliged):
-    put(con, obliged, [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)]
-        + [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")])
+    put(
+        con,
+        obliged,
+        [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)]
+        + [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")],
+    )
     items = reporting.report_items(con, obliged, (dt.date(2018, 10, 1), dt.date(2019, 9, 30)), as_of=AFTER_ALL)
     opa = items[(items["operator"] == "OPA") & (items["indicator"] == "FLOW")]
     assert list(opa["period"]) == ["S05", "S06"] and opa["received"].all()
@@ -79,7 +91,8 @@ def test_the_figures_read_the_declared_grain_of_a_series(con, fw, obliged):
     # OPA reports FLOW by quarter but misses T1 2019. By default its series is due every quarter;
     # declared by programme semester, it owes no quarter, only S05 (which it did not give whole).
     rows = [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")] + [
-        ("FLOW", "OPA", "FR-08", q, 7) for q in ("2018-Q3", "2018-Q4")]
+        ("FLOW", "OPA", "FR-08", q, 7) for q in ("2018-Q3", "2018-Q4")
+    ]
     put(con, fw, rows)
     assert not row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["complete"]
     q1 = row(kpis.aggregate(con, obliged, "FLOW", "quarter"), "2019-Q1")
@@ -88,13 +101,16 @@ def test_the_figures_read_the_declared_grain_of_a_series(con, fw, obliged):
     assert not s05["complete"] and "OPA (FR-08)" in s05["note"]
 
 
-@pytest.mark.parametrize(("line", "says"), [
-    ("{operator: GEO, indicators: [FLOW]}", "GEO n'est pas un opérateur de FLOW"),
-    ("{operator: OPA, indicators: [FLOW], grain: fortnight}", "granularité « fortnight » inconnue"),
-    ("{operator: OPA, indicators: [NOPE]}", "indicateur inconnu(e) « NOPE »"),
-    ("{operator: OPA, indicators: [FLOW], deadline_days: -3}", "un nombre de jours entier, positif"),
-    ("{operator: OPA, indicators: [FLOW, FLOW]}", "déclarée deux fois"),
-])
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("{operator: GEO, indicators: [FLOW]}", "GEO n'est pas un opérateur de FLOW"),
+        ("{operator: OPA, indicators: [FLOW], grain: fortnight}", "granularité « fortnight » inconnue"),
+        ("{operator: OPA, indicators: [NOPE]}", "indicateur inconnu(e) « NOPE »"),
+        ("{operator: OPA, indicators: [FLOW], deadline_days: -3}", "un nombre de jours entier, positif"),
+        ("{operator: OPA, indicators: [FLOW, FLOW]}", "déclarée deux fois"),
+    ],
+)
 def test_a_wrong_obligation_is_refused_with_its_line(line, says):
     text = FRAMEWORK.replace("indicators:\n", f"obligations:\n  - {line}\nindicators:\n", 1)
     with pytest.raises(FrameworkError) as caught:

@@ -45,9 +45,15 @@ def test_pack_pages_follow_the_plan(demo_pack):
     assert "Données au 31/03/2022" in pages[0]
     assert "Données de démonstration" in pages[0]
     text = "\n".join(pages)
-    order = ["1. Chiffres clés", "2. Couverture du plan", "3. Statut des indicateurs par dimension",
-             "4. Ce qui a changé depuis le dernier comité", "5. Complétude des rapports par opérateur",
-             "6. Qualité des données", "Annexe : rapports à l'origine des chiffres"]
+    order = [
+        "1. Chiffres clés",
+        "2. Couverture du plan",
+        "3. Statut des indicateurs par dimension",
+        "4. Ce qui a changé depuis le dernier comité",
+        "5. Complétude des rapports par opérateur",
+        "6. Qualité des données",
+        "Annexe : rapports à l'origine des chiffres",
+    ]
     positions = [text.rindex(title) for title in order]
     assert positions == sorted(positions)
     assert all(f"page {n} / {len(pages)}" in p for n, p in enumerate(pages, start=1))
@@ -75,8 +81,16 @@ def test_pack_names_the_demo_gaps(demo_pack, fw):
 def test_pack_workbook_holds_the_same_tables(demo_pack):
     data, _, xlsx = demo_pack
     wb = openpyxl.load_workbook(io.BytesIO(xlsx), read_only=True)
-    for name in ("Lisez-moi", "Chiffres clés", "Indicateurs", "Couverture", "Complétude période",
-                 "Suivi par semestre", "Qualité", "Sources"):
+    for name in (
+        "Lisez-moi",
+        "Chiffres clés",
+        "Indicateurs",
+        "Couverture",
+        "Complétude période",
+        "Suivi par semestre",
+        "Qualité",
+        "Sources",
+    ):
         assert name in wb.sheetnames
     assert wb["Indicateurs"].max_row == 51
     assert wb["Sources"].max_row == len(data.uploads) + 1

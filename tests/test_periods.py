@@ -513,9 +513,7 @@ def test_subperiods_at_same_grain_is_itself():
     assert subperiods(p("S05"), "programme-semester", CAL) == [p("S05")]
 
 
-@pytest.mark.parametrize(
-    "code, grain", [("2019", "programme-semester"), ("S05", "semester"), ("2019-07", "year")]
-)
+@pytest.mark.parametrize("code, grain", [("2019", "programme-semester"), ("S05", "semester"), ("2019-07", "year")])
 def test_subperiods_refuse_to_split(code, grain):
     with pytest.raises(PeriodError, match="ne se découpe pas"):
         subperiods(period_from_code(code, CAL), grain, CAL)

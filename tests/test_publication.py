@@ -28,8 +28,12 @@ SECRET_ACCOUNT = "anne.testeuse"
 
 
 def _publish(database: Path, out: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ardenne_kpi", "publish", "--out", str(out), "--db", str(database)],
-                          cwd=ROOT, capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "publish", "--out", str(out), "--db", str(database)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -85,11 +89,13 @@ def test_no_private_field_leaks(tmp_path, demo_db_path, fw):
         r += 1
     data = io.BytesIO()
     wb.save(data)
-    result = importer.import_file(con, data.getvalue(), SECRET_FILE, user=SECRET_ACCOUNT, db_path=database,
-                                  framework=fw)
+    result = importer.import_file(
+        con, data.getvalue(), SECRET_FILE, user=SECRET_ACCOUNT, db_path=database, framework=fw
+    )
     assert result.status == "imported", result
-    stored = con.execute("SELECT count(*) FROM report_values WHERE comment = ? AND is_current AND indicator = 'CLI01'",
-                         [SECRET_COMMENT]).fetchone()[0]
+    stored = con.execute(
+        "SELECT count(*) FROM report_values WHERE comment = ? AND is_current AND indicator = 'CLI01'", [SECRET_COMMENT]
+    ).fetchone()[0]
     assert stored, "the secret comment is stored on a public indicator's value"
     file_names = [r[0] for r in con.execute("SELECT DISTINCT file_name FROM uploads").fetchall()]
     authors = {r[0] for r in con.execute("SELECT DISTINCT uploaded_by FROM uploads").fetchall() if r[0]}
@@ -98,8 +104,16 @@ def test_no_private_field_leaks(tmp_path, demo_db_path, fw):
     done = _publish(database, out)
     assert done.returncode == 0, done.stderr
 
-    secrets = [SECRET_COMMENT, "Jacqueline", SECRET_ACCOUNT, *file_names, *authors, *(u.name for u in
-               accounts.list_users(accounts_file)), f"import n° {result.upload_id}", str(database.name)]
+    secrets = [
+        SECRET_COMMENT,
+        "Jacqueline",
+        SECRET_ACCOUNT,
+        *file_names,
+        *authors,
+        *(u.name for u in accounts.list_users(accounts_file)),
+        f"import n° {result.upload_id}",
+        str(database.name),
+    ]
     # No operator is named, but the publisher the framework declares (an organisation).
     operators = [o.label for o in fw.operators if o.label != fw.open_data.publisher]
     files = sorted(p for p in out.rglob("*") if p.is_file())
@@ -223,6 +237,7 @@ def _framework_with(mutate) -> str:
 def test_a_public_indicator_without_its_sentence_is_named():
     def drop(d):
         d["indicators"][0].pop("public_sentence")
+
     with pytest.raises(FrameworkError) as info:
         parse_framework(_framework_with(drop))
     assert len(info.value.problems) == 1
@@ -237,8 +252,7 @@ def test_public_indicators_need_a_licence():
     with pytest.raises(FrameworkError) as info:
         parse_framework(_framework_with(lambda d: d["open_data"].update(licence="maison-1.0")))
     assert "maison-1.0" in info.value.problems[0] and "title" in info.value.problems[0]
-    custom = parse_framework(_framework_with(lambda d: d["open_data"].update(
-        licence={"name": "CC-BY-4.0"})))
+    custom = parse_framework(_framework_with(lambda d: d["open_data"].update(licence={"name": "CC-BY-4.0"})))
     assert custom.open_data.licence_path.startswith("https://creativecommons.org/")
 
 
@@ -298,8 +312,14 @@ def test_public_chart_draws_complete_values_and_dated_targets(fw):
     from ardenne_kpi import charts_public
 
     ind = fw.indicator("CLI08")
-    series = pd.DataFrame({"period_end": [dt.date(2020, 12, 31), dt.date(2021, 12, 31)], "period_label": ["2020", "2021"],
-                           "value": [4_690_000.0, 6_393_820.0], "grain": ["year", "year"]})
+    series = pd.DataFrame(
+        {
+            "period_end": [dt.date(2020, 12, 31), dt.date(2021, 12, 31)],
+            "period_label": ["2020", "2021"],
+            "value": [4_690_000.0, 6_393_820.0],
+            "grain": ["year", "year"],
+        }
+    )
     fig = charts_public.trend_chart(ind, series)
     values, targets = fig["data"]
     assert values["y"] == [4_690_000.0, 6_393_820.0] and values["x"] == ["2020-12-31", "2021-12-31"]

@@ -114,18 +114,23 @@ def smtp_server():
 
 def test_reminders_reach_the_mail_server_and_each_sending_is_recorded(demo, fw, smtp_server):
     fw, built = prepared(demo, fw, {"ACW": "suivi@acw.example.org"})
-    settings = reminders.SmtpSettings.from_env({"ARDENNE_SMTP_HOST": "127.0.0.1",
-                                                "ARDENNE_SMTP_PORT": str(smtp_server.server_address[1]),
-                                                "ARDENNE_SMTP_SECURITY": "none",
-                                                "ARDENNE_SMTP_FROM": "coordination@geie.example.org"})
+    settings = reminders.SmtpSettings.from_env(
+        {
+            "ARDENNE_SMTP_HOST": "127.0.0.1",
+            "ARDENNE_SMTP_PORT": str(smtp_server.server_address[1]),
+            "ARDENNE_SMTP_SECURITY": "none",
+            "ARDENNE_SMTP_FROM": "coordination@geie.example.org",
+        }
+    )
     outcomes = dict(reminders.send(demo, built, settings, "coordinatrice"))
     assert outcomes["ACW"] == "envoyé"
     assert all(o.startswith("non envoyé : aucune adresse") for op, o in outcomes.items() if op != "ACW")
-    (sender, recipients, data), = smtp_server.received
+    ((sender, recipients, data),) = smtp_server.received
     assert recipients == ["suivi@acw.example.org"] and "coordination@geie.example.org" in sender
     message = BytesParser(policy=policy.default).parsebytes(data)
     assert message["X-Unsent"] is None and [a.get_filename() for a in message.iter_attachments()] == [
-        "rapport_ACW_S11.xlsx"]
+        "rapport_ACW_S11.xlsx"
+    ]
     history = reminders.history_table(demo, fw)
     assert list(history["Destinataire"]) == ["suivi@acw.example.org"]
     assert list(history["Résultat"]) == ["envoyé"] and list(history["Par"]) == ["coordinatrice"]
@@ -135,17 +140,21 @@ def test_an_unreachable_server_is_one_french_sentence_and_nothing_is_recorded(de
     fw, built = prepared(demo, fw, {"ACW": "suivi@acw.example.org"})
     with socketserver.TCPServer(("127.0.0.1", 0), socketserver.BaseRequestHandler) as closed:
         port = closed.server_address[1]
-    settings = reminders.SmtpSettings.from_env({"ARDENNE_SMTP_HOST": "127.0.0.1", "ARDENNE_SMTP_PORT": str(port),
-                                                "ARDENNE_SMTP_SECURITY": "none"})
+    settings = reminders.SmtpSettings.from_env(
+        {"ARDENNE_SMTP_HOST": "127.0.0.1", "ARDENNE_SMTP_PORT": str(port), "ARDENNE_SMTP_SECURITY": "none"}
+    )
     with pytest.raises(ArdenneError, match="ne répond pas ou refuse la connexion"):
         reminders.send(demo, built, settings, "coordinatrice")
     assert reminders.history_table(demo, fw).empty
 
 
-@pytest.mark.parametrize(("env", "says"), [
-    ({"ARDENNE_SMTP_HOST": "smtp.example.org", "ARDENNE_SMTP_SECURITY": "tls1"}, "starttls, ssl ou none"),
-    ({"ARDENNE_SMTP_HOST": "smtp.example.org", "ARDENNE_SMTP_PORT": "vingt-cinq"}, "numéro de port"),
-])
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"ARDENNE_SMTP_HOST": "smtp.example.org", "ARDENNE_SMTP_SECURITY": "tls1"}, "starttls, ssl ou none"),
+        ({"ARDENNE_SMTP_HOST": "smtp.example.org", "ARDENNE_SMTP_PORT": "vingt-cinq"}, "numéro de port"),
+    ],
+)
 def test_a_misconfigured_server_says_which_setting(env, says):
     with pytest.raises(ArdenneError, match=says):
         reminders.SmtpSettings.from_env(env)

@@ -14,24 +14,43 @@ S06 = (dt.date(2019, 4, 1), dt.date(2019, 9, 30))
 AFTER_ALL = dt.date(2020, 1, 1)
 
 
-def upload(con, upload_id: int, day: dt.date, values: list[tuple[str, str, float]], *, status: str = "imported",
-           supersede: bool = False) -> None:
+def upload(
+    con,
+    upload_id: int,
+    day: dt.date,
+    values: list[tuple[str, str, float]],
+    *,
+    status: str = "imported",
+    supersede: bool = False,
+) -> None:
     """One upload by ACW on `day` holding (indicator, period, value) rows; `supersede` marks the
     earlier values of the same identities as no longer current, as the import engine does."""
     cur = con.cursor()
-    cur.execute("INSERT INTO uploads (id, file_name, sha256, operator, uploaded_at, status) VALUES (?, ?, ?, ?, ?, ?)",
-                [upload_id, f"rapport_{upload_id}.xlsx", f"sha{upload_id}", OPERATOR,
-                 dt.datetime.combine(day, dt.time(9)), status])
+    cur.execute(
+        "INSERT INTO uploads (id, file_name, sha256, operator, uploaded_at, status) VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            upload_id,
+            f"rapport_{upload_id}.xlsx",
+            f"sha{upload_id}",
+            OPERATOR,
+            dt.datetime.combine(day, dt.time(9)),
+            status,
+        ],
+    )
     for indicator, period, value in values:
         start, end = {"S05": S05, "S06": S06}[period]
         if supersede:
-            cur.execute("UPDATE report_values SET is_current = FALSE, is_validated = FALSE "
-                        "WHERE indicator = ? AND operator = ? AND period = ?",
-                        [indicator, OPERATOR, period])
-        cur.execute("""INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start,
+            cur.execute(
+                "UPDATE report_values SET is_current = FALSE, is_validated = FALSE "
+                "WHERE indicator = ? AND operator = ? AND period = ?",
+                [indicator, OPERATOR, period],
+            )
+        cur.execute(
+            """INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start,
                        period_end, value, upload_id, sheet, cell, is_current)
                        VALUES (?, ?, 'BE-LUX', '', ?, 'programme-semester', ?, ?, ?, ?, 'Indicateurs', 'F6', TRUE)""",
-                    [indicator, OPERATOR, period, start, end, value, upload_id])
+            [indicator, OPERATOR, period, start, end, value, upload_id],
+        )
 
 
 def acw(items):

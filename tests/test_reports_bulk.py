@@ -26,9 +26,20 @@ def messy_rows(fw, seed, n=400, wide=False):
     zones = ["", "BE-NAM", "FR-08", "Namur?", "ARD"]
     audiences = ["", "HAB", "VIS", "XYZ"]
     periods = ["S1 2019", "2019-S2", "T3 2019", "S05", "2035", "n'importe", "", "juillet 2019"]
-    raw_values = [lambda: rng.randint(0, 500), lambda: round(rng.uniform(0, 1), 3), lambda: -rng.randint(1, 9),
-                  lambda: rng.randint(101, 300), lambda: "1 234,5", lambda: "1,234", lambda: "n.d.", lambda: "",
-                  lambda: "12 km", lambda: 55.5, lambda: "12,5 %", lambda: True]
+    raw_values = [
+        lambda: rng.randint(0, 500),
+        lambda: round(rng.uniform(0, 1), 3),
+        lambda: -rng.randint(1, 9),
+        lambda: rng.randint(101, 300),
+        lambda: "1 234,5",
+        lambda: "1,234",
+        lambda: "n.d.",
+        lambda: "",
+        lambda: "12 km",
+        lambda: 55.5,
+        lambda: "12,5 %",
+        lambda: True,
+    ]
     out = []
     for _ in range(n):
         ind = rng.choice(indicators)
@@ -37,11 +48,21 @@ def messy_rows(fw, seed, n=400, wide=False):
         weights = [30, 3, 2, 2, 2, 2, 2, 3, 1, 5, 1, 1]
         make = rng.choices(raw_values, weights)[0]
         if wide:
-            out.append([code, label, rng.choice(zones), rng.choice(audiences), make(), make(),
-                        rng.choice(["", "vu", "  "])])
+            out.append(
+                [code, label, rng.choice(zones), rng.choice(audiences), make(), make(), rng.choice(["", "vu", "  "])]
+            )
         else:
-            out.append([code, label, rng.choices(periods, [20, 10, 10, 10, 1, 1, 2, 5])[0], rng.choice(zones),
-                        rng.choice(audiences), make(), rng.choice(["", "", "", "vu", "  "])])
+            out.append(
+                [
+                    code,
+                    label,
+                    rng.choices(periods, [20, 10, 10, 10, 1, 1, 2, 5])[0],
+                    rng.choice(zones),
+                    rng.choice(audiences),
+                    make(),
+                    rng.choice(["", "", "", "vu", "  "]),
+                ]
+            )
     for k in range(0, n, 37):  # the same key again, with the same or another value
         out.append(list(out[k]))
         if k % 2:
@@ -99,8 +120,12 @@ def test_wide_table_reads_the_same_both_ways(fw, monkeypatch, seed):
 
 
 def test_clean_table_from_a_foreign_operator_reads_the_same_both_ways(fw, monkeypatch):
-    rows = [[i.code, i.label, p, z, "", 1 + n % 90, ""] for n, (i, p, z) in enumerate(
-        (i, p, z) for i in fw.indicators[:30] for p in ("S1 2019", "S2 2019") for z in ("BE-NAM", "FR-08"))]
+    rows = [
+        [i.code, i.label, p, z, "", 1 + n % 90, ""]
+        for n, (i, p, z) in enumerate(
+            (i, p, z) for i in fw.indicators[:30] for p in ("S1 2019", "S2 2019") for z in ("BE-NAM", "FR-08")
+        )
+    ]
     fast, full = both_ways(workbook(rows, operator="GEIE-DA"), fw, monkeypatch, operator="GEIE-DA")
     assert full.ok and len(full) == 120 and full.warnings  # "not among GEIE-DA's indicators", once each
     same(fast, full)
@@ -110,8 +135,12 @@ def test_clean_rows_skip_the_cell_by_cell_path(fw, monkeypatch):
     calls = []
     original = TableReader._row
     monkeypatch.setattr(TableReader, "_row", lambda self, r, row: calls.append(r) or original(self, r, row))
-    rows = [[i.code, i.label, p, "BE-NAM", "", 1 + n % 90, ""] for n, (i, p) in enumerate(
-        (i, p) for i in fw.indicators if "FTPN" in i.operators for p in ("S1 2019", "S2 2019", "T3 2019"))]
+    rows = [
+        [i.code, i.label, p, "BE-NAM", "", 1 + n % 90, ""]
+        for n, (i, p) in enumerate(
+            (i, p) for i in fw.indicators if "FTPN" in i.operators for p in ("S1 2019", "S2 2019", "T3 2019")
+        )
+    ]
     report = importer.parse_bytes(workbook(rows), "r.xlsx", fw, "FTPN", isolated=False)
     assert report.ok and len(report) == len(rows)
     assert calls == [7]  # only F8, the percentage-formatted cell, needs a closer look

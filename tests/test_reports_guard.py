@@ -12,21 +12,29 @@ import pytest
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard, importer
 
-CONTENT_TYPES = (b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
-                 b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-                 b'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
-                 b'"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
-                 b'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
-                 b'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
-RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
-        b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-        b'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>')
-WORKBOOK = (b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
-            b'2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-            b'<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>')
-BOOK_RELS = (b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
-             b'2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
-             b'2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>')
+CONTENT_TYPES = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+    b'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    b'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName='
+    b'"/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.'
+    b'main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.'
+    b'openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>'
+)
+RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/'
+    b'relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    b'relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+WORKBOOK = (
+    b'<?xml version="1.0" encoding="UTF-8"?><workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/'
+    b'2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
+    b'<sheet name="S" sheetId="1" r:id="rId1"/></sheets></workbook>'
+)
+BOOK_RELS = (
+    b'<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/'
+    b'2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/'
+    b'2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>'
+)
 
 
 def crafted_xlsx(sheet_xml: bytes, *, compress=zipfile.ZIP_DEFLATED) -> bytes:
@@ -41,8 +49,10 @@ def crafted_xlsx(sheet_xml: bytes, *, compress=zipfile.ZIP_DEFLATED) -> bytes:
 
 
 def sheet(body: bytes, dimension: bytes = b"") -> bytes:
-    return (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
-            b'spreadsheetml/2006/main">' + dimension + b"<sheetData>" + body + b"</sheetData></worksheet>")
+    return (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main">' + dimension + b"<sheetData>" + body + b"</sheetData></worksheet>"
+    )
 
 
 FAR_CELL = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row>'
@@ -86,10 +96,16 @@ def test_size_limit_is_configurable(monkeypatch):
         guard.precheck(b"PK\x03\x04" + b"\0" * 5000)
 
 
-@pytest.mark.parametrize(("data", "words"), [
-    (b"", "vide"), (b"a;b;c\n1;2;3\n", "CSV"), (b"<html><table></table></html>", "page web"),
-    (b"%PDF-1.4", "PDF"), (b"PK\x03\x04garbage", "endommagé"),
-])
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "vide"),
+        (b"a;b;c\n1;2;3\n", "CSV"),
+        (b"<html><table></table></html>", "page web"),
+        (b"%PDF-1.4", "PDF"),
+        (b"PK\x03\x04garbage", "endommagé"),
+    ],
+)
 def test_signature_checks(data, words):
     with pytest.raises(ReportError, match=words):
         guard.precheck(data, "r.xls")

@@ -36,8 +36,12 @@ def parse(data, fw, operator="FTPN", name="rapport.xlsx"):
 
 def values(report):
     cols = report.columns
-    return {(i, z, a, p): v for i, z, a, p, v in zip(cols["indicator"], cols["zone"], cols["audience"],
-                                                      cols["period"], cols["value"], strict=True)}
+    return {
+        (i, z, a, p): v
+        for i, z, a, p, v in zip(
+            cols["indicator"], cols["zone"], cols["audience"], cols["period"], cols["value"], strict=True
+        )
+    }
 
 
 def cells(report, severity="errors"):
@@ -47,9 +51,17 @@ def cells(report, severity="errors"):
 def test_title_block_merged_title_and_operator_line(fw):
     def setup(ws):
         ws.merge_cells("A1:D1")
-    data = xlsx([["Rapport semestriel Ardenne Ambassadors"], ["Opérateur : FTPN"], [],
-                 ["Code indicateur", "Période", "Zone", "Valeur réalisée"],
-                 ["BRD01", "S1 2019", "BE-NAM", 600]], setup=setup)
+
+    data = xlsx(
+        [
+            ["Rapport semestriel Ardenne Ambassadors"],
+            ["Opérateur : FTPN"],
+            [],
+            ["Code indicateur", "Période", "Zone", "Valeur réalisée"],
+            ["BRD01", "S1 2019", "BE-NAM", 600],
+        ],
+        setup=setup,
+    )
     report = parse(data, fw, operator=None)
     assert report.ok, report.errors
     assert values(report) == {("BRD01", "BE-NAM", "", "2019-S1"): 600}
@@ -59,8 +71,9 @@ def test_title_block_merged_title_and_operator_line(fw):
 
 
 def test_period_and_zone_from_the_title_block_apply_to_every_row(fw):
-    data = xlsx([["Période", "S05"], ["Zone :", "Province de Namur"], [],
-                 ["Indicateur", "Valeur"], ["BRD01", 10], ["BRD02", 3]])
+    data = xlsx(
+        [["Période", "S05"], ["Zone :", "Province de Namur"], [], ["Indicateur", "Valeur"], ["BRD01", 10], ["BRD02", 3]]
+    )
     report = parse(data, fw)
     assert report.ok, report.errors
     assert values(report) == {("BRD01", "BE-NAM", "", "S05"): 10, ("BRD02", "BE-NAM", "", "S05"): 3}
@@ -70,6 +83,7 @@ def test_header_merged_over_two_rows(fw):
     def setup(ws):
         ws.merge_cells("A1:A2")
         ws.merge_cells("B1:C1")
+
     data = xlsx([["Indicateur", "Réalisé", None], [None, "S1 2019", "S2 2019"], ["BRD01", 600, 650]], setup=setup)
     report = parse(data, fw)
     assert report.ok, report.errors
@@ -78,9 +92,21 @@ def test_header_merged_over_two_rows(fw):
 
 
 def test_wide_layout_with_every_period_header_spelling(fw):
-    headers = ["S1 2019", "2019-S2", "T3 2020", "2020-Q4", "2019", "juillet 2019", "2019-07", "S05",
-               "Semestre 6", "1er semestre 2020", "3e trimestre 2019", "01/10/2018 - 31/03/2019",
-               "du 01/04/2019 au 30/09/2019"]
+    headers = [
+        "S1 2019",
+        "2019-S2",
+        "T3 2020",
+        "2020-Q4",
+        "2019",
+        "juillet 2019",
+        "2019-07",
+        "S05",
+        "Semestre 6",
+        "1er semestre 2020",
+        "3e trimestre 2019",
+        "01/10/2018 - 31/03/2019",
+        "du 01/04/2019 au 30/09/2019",
+    ]
     data = xlsx([["Code", *headers], ["BRD02", *range(1, len(headers) + 1)]])
     report = parse(data, fw)
     got = dict(zip(report.columns["cell"], report.columns["period"], strict=True))
@@ -102,55 +128,77 @@ def test_period_cells_as_excel_dates_are_months(fw):
 def test_decimal_commas_percentages_blank_nd_and_total_rows(fw):
     def setup(ws):
         ws["C4"].number_format = "0.0%"
-    data = xlsx([["Code", "Période", "Valeur", "Commentaire"],
-                 ["BRD01", "S05", "1 234", None],
-                 ["BRD03", "2018", "12,5 %", None],
-                 ["BRD03", "2019", 0.125, None],
-                 ["BRD08", "2019", "", None],
-                 ["BRD02", "S05", "n.d.", None],
-                 ["Total", None, 9999, None],
-                 [None, None, None, None],
-                 ["BRD02", "S06", "2,5", "ok"]], setup=setup)
+
+    data = xlsx(
+        [
+            ["Code", "Période", "Valeur", "Commentaire"],
+            ["BRD01", "S05", "1 234", None],
+            ["BRD03", "2018", "12,5 %", None],
+            ["BRD03", "2019", 0.125, None],
+            ["BRD08", "2019", "", None],
+            ["BRD02", "S05", "n.d.", None],
+            ["Total", None, 9999, None],
+            [None, None, None, None],
+            ["BRD02", "S06", "2,5", "ok"],
+        ],
+        setup=setup,
+    )
     report = parse(data, fw)
     assert report.ok, report.errors
-    assert values(report) == {("BRD01", "ARD", "", "S05"): 1234, ("BRD03", "ARD", "", "2018"): 12.5,
-                              ("BRD03", "ARD", "", "2019"): 12.5, ("BRD02", "ARD", "", "S06"): 2.5}
+    assert values(report) == {
+        ("BRD01", "ARD", "", "S05"): 1234,
+        ("BRD03", "ARD", "", "2018"): 12.5,
+        ("BRD03", "ARD", "", "2019"): 12.5,
+        ("BRD02", "ARD", "", "S06"): 2.5,
+    }
     assert cells(report, "warnings") >= {("Rapport", "C6"), ("Rapport", "A7")}
     assert report.columns["comment"][-1] == "ok"
 
 
 def test_indicator_by_french_label_and_audience_by_label(fw):
-    data = xlsx([["Indicateur", "Public", "Période", "Valeur"],
-                 ["adhérents à la MARQUE ardenne (cumul)", "Entreprises", "S05", 610],
-                 ["BRD01", "tous publics", "S05", 620]])
+    data = xlsx(
+        [
+            ["Indicateur", "Public", "Période", "Valeur"],
+            ["adhérents à la MARQUE ardenne (cumul)", "Entreprises", "S05", 610],
+            ["BRD01", "tous publics", "S05", 620],
+        ]
+    )
     report = parse(data, fw)
     assert report.ok, report.errors
     assert values(report) == {("BRD01", "ARD", "ENT", "S05"): 610, ("BRD01", "ARD", "", "S05"): 620}
 
 
 def test_every_error_named_with_its_cell_all_at_once(fw):
-    data = xlsx([["Code", "Période", "Zone", "Public", "Valeur"],
-                 ["XXX99", "S05", None, None, 1],          # unknown indicator A2
-                 ["BRD01", "S99", None, None, 1],          # programme semester that does not exist B3
-                 ["BRD01", "2012", None, None, 1],         # outside the programme B4
-                 ["BRD01", "S05", "Mars", None, 1],        # unknown zone C5
-                 ["BRD01", "S05", None, "Martiens", 1],    # unknown audience D6
-                 ["BRD01", "S06", None, None, "12 km"],    # not a number E7
-                 ["BRD02", "S06", None, None, -4],         # negative count E8
-                 ["BRD03", "2019", None, None, 140],       # percentage above 100 E9
-                 ["BRD02", "S07", None, None, 5],
-                 ["BRD02", "S07", None, None, 6],          # same key, other value E11
-                 ["BRD02", "n'importe quand", None, None, 6]])  # unreadable period B12
+    data = xlsx(
+        [
+            ["Code", "Période", "Zone", "Public", "Valeur"],
+            ["XXX99", "S05", None, None, 1],  # unknown indicator A2
+            ["BRD01", "S99", None, None, 1],  # programme semester that does not exist B3
+            ["BRD01", "2012", None, None, 1],  # outside the programme B4
+            ["BRD01", "S05", "Mars", None, 1],  # unknown zone C5
+            ["BRD01", "S05", None, "Martiens", 1],  # unknown audience D6
+            ["BRD01", "S06", None, None, "12 km"],  # not a number E7
+            ["BRD02", "S06", None, None, -4],  # negative count E8
+            ["BRD03", "2019", None, None, 140],  # percentage above 100 E9
+            ["BRD02", "S07", None, None, 5],
+            ["BRD02", "S07", None, None, 6],  # same key, other value E11
+            ["BRD02", "n'importe quand", None, None, 6],
+        ]
+    )  # unreadable period B12
     report = parse(data, fw)
     assert cells(report) == {("Rapport", c) for c in ("A2", "B3", "B4", "C5", "D6", "E7", "E8", "E9", "E11", "B12")}
     assert all(i.message.startswith("Feuille « Rapport », cellule ") for i in report.errors)
 
 
 def test_warnings_label_mismatch_ignored_columns_hidden_sheet_and_responsibility(fw):
-    data = xlsx([["Code", "Libellé", "Période", "Valeur", "Cible 2022"],
-                 ["BRD01", "Nuitées marchandes", "S05", 600, 800],
-                 ["CLI08", "Nuitées marchandes – Ardenne transfrontalière", "2019-Q1", 1000, None]],
-                extra_sheets=[("Brouillon", "hidden", [["x"]]), ("Notice", "visible", [["Lisez-moi"]])])
+    data = xlsx(
+        [
+            ["Code", "Libellé", "Période", "Valeur", "Cible 2022"],
+            ["BRD01", "Nuitées marchandes", "S05", 600, 800],
+            ["CLI08", "Nuitées marchandes – Ardenne transfrontalière", "2019-Q1", 1000, None],
+        ],
+        extra_sheets=[("Brouillon", "hidden", [["x"]]), ("Notice", "visible", [["Lisez-moi"]])],
+    )
     report = parse(data, fw, operator="FTPN")
     assert report.ok, report.errors
     messages = " ".join(i.message for i in report.warnings)
@@ -186,6 +234,7 @@ def test_uncached_formula_is_an_error_naming_its_cell(fw):
 def test_cached_formula_result_is_used_never_evaluated(fw, tmp_path):
     # openpyxl cannot write cached results: patch one into the XML by hand
     import zipfile
+
     data = xlsx([["Code", "Période", "Valeur"], ["BRD01", "S05", "=1+1"]])
     src = zipfile.ZipFile(io.BytesIO(data))
     out = io.BytesIO()
@@ -193,7 +242,9 @@ def test_cached_formula_result_is_used_never_evaluated(fw, tmp_path):
         for info in src.infolist():
             body = src.read(info)
             if info.filename == "xl/worksheets/sheet1.xml":
-                body = body.replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>7</v>").replace(b"<f>1+1</f><v />", b"<f>1+1</f><v>7</v>")
+                body = body.replace(b"<f>1+1</f><v></v>", b"<f>1+1</f><v>7</v>").replace(
+                    b"<f>1+1</f><v />", b"<f>1+1</f><v>7</v>"
+                )
             dst.writestr(info, body)
     report = parse(out.getvalue(), fw)
     assert report.ok, report.errors
@@ -202,6 +253,7 @@ def test_cached_formula_result_is_used_never_evaluated(fw, tmp_path):
 
 def test_xls_written_by_xlwt_with_percent_format(fw):
     import xlwt
+
     book = xlwt.Workbook()
     sheet = book.add_sheet("Données")
     for c, h in enumerate(["Code", "Période", "Valeur"]):
@@ -225,6 +277,7 @@ def test_ods_written_by_odfpy_with_percentage_cell(fw):
 
     doc = OpenDocumentSpreadsheet()
     table = Table(name="Rapport")
+
     def row(*cells):
         tr = TableRow()
         for cell in cells:
@@ -239,6 +292,7 @@ def test_ods_written_by_odfpy_with_percentage_cell(fw):
                 tc.addElement(P(text=cell))
             tr.addElement(tc)
         table.addElement(tr)
+
     row("Code", "Période", "Valeur")
     row("BRD03", "2019", (0.3,))
     row("BRD01", "T1 2019", 610)

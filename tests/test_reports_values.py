@@ -7,11 +7,25 @@ import pytest
 from ardenne_kpi.reports.values import EMPTY, INVALID, MISSING, NUMBER, read_number
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("1 234,5", 1234.5), ("1\u00a0234,5", 1234.5), ("1\u202f234,5", 1234.5), ("1.234,5", 1234.5),
-    ("1,234.5", 1234.5), ("1.234.567", 1234567), ("1,234,567", 1234567), ("42", 42), (" 42 ", 42),
-    ("12,5", 12.5), ("-3,5", -3.5), ("\u22123,5", -3.5), ("0,05", 0.05), ("1 234", 1234),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1 234,5", 1234.5),
+        ("1\u00a0234,5", 1234.5),
+        ("1\u202f234,5", 1234.5),
+        ("1.234,5", 1234.5),
+        ("1,234.5", 1234.5),
+        ("1.234.567", 1234567),
+        ("1,234,567", 1234567),
+        ("42", 42),
+        (" 42 ", 42),
+        ("12,5", 12.5),
+        ("-3,5", -3.5),
+        ("\u22123,5", -3.5),
+        ("0,05", 0.05),
+        ("1 234", 1234),
+    ],
+)
 def test_french_and_english_number_texts(text, expected):
     reading = read_number(text)
     assert reading.kind == NUMBER and reading.value == pytest.approx(expected) and not reading.note

@@ -42,15 +42,17 @@ def _s11(con, fw, code: str, *, submitted: bool = False, operator: str = "FTLB")
 
 
 def _counts(con) -> tuple[int, int]:
-    return con.execute("SELECT count(*) FILTER (WHERE is_current), count(*) FILTER (WHERE is_validated) "
-                       "FROM report_values").fetchone()
+    return con.execute(
+        "SELECT count(*) FILTER (WHERE is_current), count(*) FILTER (WHERE is_validated) FROM report_values"
+    ).fetchone()
 
 
 def test_a_submitted_value_is_absent_from_validated_figures_until_validated(demo, fw):
     before = _s11(demo, fw, "BRD09")
     name, data = _entry(demo, fw, {"BRD09": "4321"})
-    done = importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw,
-                                review=review.review_for(PARTNER))
+    done = importer.import_file(
+        demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=review.review_for(PARTNER)
+    )
     assert done.status == "imported"
     upload = done.upload_id
     assert db.imports.get_upload(demo, upload)["review"] == SUBMITTED
@@ -76,15 +78,17 @@ def test_a_submitted_value_is_absent_from_validated_figures_until_validated(demo
 
 def test_a_submission_over_a_validated_value_keeps_the_validated_one_counting(demo, fw):
     first_name, first = _entry(demo, fw, {"BRD09": "100"})
-    one = importer.import_file(demo, first, first_name, operator="FTLB", user=ADMIN.name, framework=fw,
-                               review=review.review_for(ADMIN))
+    one = importer.import_file(
+        demo, first, first_name, operator="FTLB", user=ADMIN.name, framework=fw, review=review.review_for(ADMIN)
+    )
     assert db.imports.get_upload(demo, one.upload_id)["review"] == VALIDATED  # an admin's lands validated
     assert _s11(demo, fw, "BRD09") == 100
     grid = web_entry.grid(demo, fw, "FTLB", "S11")
     line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
     grid.loc[line, "Valeur"] = "250"
-    name, data = web_entry.workbook(demo, fw, "FTLB", "S11", grid, user=PARTNER.name,
-                                    moment=MOMENT + dt.timedelta(hours=1))
+    name, data = web_entry.workbook(
+        demo, fw, "FTLB", "S11", grid, user=PARTNER.name, moment=MOMENT + dt.timedelta(hours=1)
+    )
     two = importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)
     assert _s11(demo, fw, "BRD09") == 100 and _s11(demo, fw, "BRD09", submitted=True) == 250
     # sent back: it stops counting anywhere, the partner reads why
@@ -111,8 +115,9 @@ def test_rolling_back_a_validated_upload_under_a_submitted_one_restores_the_olde
     grid = web_entry.grid(demo, fw, "FTLB", "S11")
     line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
     grid.loc[line, "Valeur"] = "250"
-    b_name, b = web_entry.workbook(demo, fw, "FTLB", "S11", grid, user=PARTNER.name,
-                                   moment=MOMENT + dt.timedelta(hours=1))
+    b_name, b = web_entry.workbook(
+        demo, fw, "FTLB", "S11", grid, user=PARTNER.name, moment=MOMENT + dt.timedelta(hours=1)
+    )
     importer.import_file(demo, b, b_name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)
     importer.rollback(demo, one.upload_id, user=ADMIN.name)
     assert _s11(demo, fw, "BRD09") == demo_value, "the demo's validated value counts again"
@@ -130,8 +135,9 @@ def test_a_partner_file_for_a_locked_period_is_refused_and_nothing_is_written(de
     uploads = len(importer.list_uploads(demo))
     name, data = _entry(demo, fw, {"BRD09": "4321"})
     for dry_run in (True, False):
-        refused = importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw,
-                                       review=SUBMITTED, dry_run=dry_run)
+        refused = importer.import_file(
+            demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED, dry_run=dry_run
+        )
         assert refused.status == "refused"
         (issue,) = refused.errors
         assert issue.sheet == "Rapport" and issue.cell.startswith("G")
@@ -141,8 +147,15 @@ def test_a_partner_file_for_a_locked_period_is_refused_and_nothing_is_written(de
     # an admin needs a reason, which stays in the history
     admin_try = importer.import_file(demo, data, name, operator="FTLB", user=ADMIN.name, framework=fw)
     assert admin_try.status == "refused" and "motif" in admin_try.errors[0].message
-    forced = importer.import_file(demo, data, name, operator="FTLB", user=ADMIN.name, framework=fw,
-                                  lock_reason="correction demandée par le comité du 12/05")
+    forced = importer.import_file(
+        demo,
+        data,
+        name,
+        operator="FTLB",
+        user=ADMIN.name,
+        framework=fw,
+        lock_reason="correction demandée par le comité du 12/05",
+    )
     assert forced.status == "imported"
     assert db.imports.get_upload(demo, forced.upload_id)["lock_reason"] == "correction demandée par le comité du 12/05"
     assert _s11(demo, fw, "BRD09") == 4321
@@ -152,10 +165,15 @@ def test_a_partner_file_for_a_locked_period_is_refused_and_nothing_is_written(de
     grid = web_entry.grid(demo, fw, "FTLB", "S11")
     line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
     grid.loc[line, "Valeur"] = "4400"
-    name, data = web_entry.workbook(demo, fw, "FTLB", "S11", grid, user=PARTNER.name,
-                                    moment=MOMENT + dt.timedelta(hours=2))
-    assert importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw,
-                                review=SUBMITTED).status == "imported"
+    name, data = web_entry.workbook(
+        demo, fw, "FTLB", "S11", grid, user=PARTNER.name, moment=MOMENT + dt.timedelta(hours=2)
+    )
+    assert (
+        importer.import_file(
+            demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED
+        ).status
+        == "imported"
+    )
 
 
 def test_unchanged_values_of_a_locked_period_pass(demo, fw):
@@ -166,10 +184,12 @@ def test_unchanged_values_of_a_locked_period_pass(demo, fw):
     grid = web_entry.grid(demo, fw, "FTLB", "S11")
     line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
     grid.loc[line, "Valeur"] = "4321"
-    again_name, again = web_entry.workbook(demo, fw, "FTLB", "S11", grid, user=PARTNER.name,
-                                           moment=MOMENT + dt.timedelta(hours=3))
-    result = importer.import_file(demo, again, again_name, operator="FTLB", user=PARTNER.name, framework=fw,
-                                  review=SUBMITTED, dry_run=True)
+    again_name, again = web_entry.workbook(
+        demo, fw, "FTLB", "S11", grid, user=PARTNER.name, moment=MOMENT + dt.timedelta(hours=3)
+    )
+    result = importer.import_file(
+        demo, again, again_name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED, dry_run=True
+    )
     assert result.status == "dry-run" and not result.errors
 
 
@@ -179,8 +199,9 @@ def test_the_portal_publishes_validated_values_only(demo, fw):
     operator = ind.operators[0]
     period = before.series[before.series["indicator"] == ind.code]["period"].iloc[-1]
     name, data = _entry(demo, fw, {ind.code: "987654"}, operator=operator, period="S11")
-    result = importer.import_file(demo, data, name, operator=operator, user=PARTNER.name, framework=fw,
-                                  review=SUBMITTED)
+    result = importer.import_file(
+        demo, data, name, operator=operator, user=PARTNER.name, framework=fw, review=SUBMITTED
+    )
     assert result.status == "imported", result.errors
     after = publication.public_figures(demo, fw)
     assert after.cards.equals(before.cards) and after.series.equals(before.series), period
@@ -217,7 +238,10 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
     d = pack.collect(demo, fw)
     assert d.validation_note.startswith("Chiffres validés par la coordination uniquement")
     assert "1 import(s) soumis" in d.validation_note
-    assert d.locks_note.startswith("S10 (") and f"verrouillée le {dt.date.today():%d/%m/%Y} par {ADMIN.name}" in d.locks_note
+    assert (
+        d.locks_note.startswith("S10 (")
+        and f"verrouillée le {dt.date.today():%d/%m/%Y} par {ADMIN.name}" in d.locks_note
+    )
     sheet = load_workbook(io.BytesIO(pack.xlsx_bytes(d)))["Lisez-moi"]
     readme = {row[0]: row[1] for row in sheet.iter_rows(min_row=2, values_only=True)}
     assert readme["Chiffres"] == d.validation_note and readme["Périodes verrouillées"] == d.locks_note
@@ -234,10 +258,14 @@ def test_the_command_line_lists_validates_sends_back_and_locks(tmp_path, demo_db
         grid = web_entry.grid(con, fw, "FTLB", "S11")
         line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
         grid.loc[line, "Valeur"] = value
-        name, data = web_entry.workbook(con, fw, "FTLB", "S11", grid, user=PARTNER.name,
-                                        moment=MOMENT + dt.timedelta(hours=hour))
-        ids.append(importer.import_file(con, data, name, operator="FTLB", user=PARTNER.name, framework=fw,
-                                        review=SUBMITTED).upload_id)
+        name, data = web_entry.workbook(
+            con, fw, "FTLB", "S11", grid, user=PARTNER.name, moment=MOMENT + dt.timedelta(hours=hour)
+        )
+        ids.append(
+            importer.import_file(
+                con, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED
+            ).upload_id
+        )
     con.close()
     db_arg = ["--db", str(path)]
     assert main(["review", *db_arg]) == 0

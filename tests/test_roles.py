@@ -108,7 +108,9 @@ def _history(at):
 def test_partner_uploads_for_its_operator_as_the_signed_in_user(import_db, accounts_file):
     path, reports = import_db
     at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
-    assert at.selectbox(key="import_operator").options == ["FTLB · Fédération Touristique du Luxembourg belge (FTLB/ATLB)"]
+    assert at.selectbox(key="import_operator").options == [
+        "FTLB · Fédération Touristique du Luxembourg belge (FTLB/ATLB)"
+    ]
     at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
     at.button(key="import_commit").click().run()
     assert not at.exception

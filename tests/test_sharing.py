@@ -21,13 +21,21 @@ def command(*args, wait: float | None = None) -> subprocess.Popen:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     if wait is not None:
         env["ARDENNE_DB_WAIT"] = str(wait)
-    return subprocess.Popen([sys.executable, "-m", "ardenne_kpi", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "ardenne_kpi", *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def other_process_can_open(path: Path) -> bool:
-    probe = subprocess.run([sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()", str(path)],
-                           capture_output=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", "import duckdb, sys; duckdb.connect(sys.argv[1]).close()", str(path)],
+        capture_output=True,
+    )
     return probe.returncode == 0
 
 
@@ -55,14 +63,21 @@ def test_the_app_lets_a_waiting_command_through_at_once_and_waits_for_it(base):
     database = sharing.Database(base, idle=3600)  # idle release out of the picture
     before = db.data_revision(database)
     assert database.is_open
-    probe = ("import sys, time; from ardenne_kpi.db import sharing\n"
-             "t = time.monotonic()\n"
-             "with sharing.command_connection(sys.argv[1]) as con:\n"
-             "    print(time.monotonic() - t, flush=True)\n"
-             "    con.cursor().execute(\"INSERT INTO meta VALUES ('probe', 'x')\")\n"
-             "    time.sleep(1.0)\n")
-    cmd = subprocess.Popen([sys.executable, "-c", probe, str(base)], cwd=ROOT, stdout=subprocess.PIPE, text=True,
-                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    probe = (
+        "import sys, time; from ardenne_kpi.db import sharing\n"
+        "t = time.monotonic()\n"
+        "with sharing.command_connection(sys.argv[1]) as con:\n"
+        "    print(time.monotonic() - t, flush=True)\n"
+        "    con.cursor().execute(\"INSERT INTO meta VALUES ('probe', 'x')\")\n"
+        "    time.sleep(1.0)\n"
+    )
+    cmd = subprocess.Popen(
+        [sys.executable, "-c", probe, str(base)],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     waited = float(cmd.stdout.readline())
     assert waited < 1.0, "the app let go of the file as soon as the command asked"
     started = time.monotonic()
@@ -101,8 +116,16 @@ def test_a_command_waits_while_the_app_holds_the_file_then_works(base, tmp_path)
 
 
 def test_a_command_gives_up_with_a_french_sentence_after_the_bound(base, tmp_path):
-    holder = subprocess.Popen([sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); "
-                               "print('ok', flush=True); time.sleep(60)", str(base)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(60)",
+            str(base),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         good = tmp_path / "r.xlsx"

@@ -87,8 +87,10 @@ def test_attempts_are_limited_per_client_across_names(accounts_file):
             accounts.authenticate(f"nom{n}", "nope", client="203.0.113.9", path=accounts_file, limiter=limiter)
     with pytest.raises(AccessError, match="Trop d'essais"):
         accounts.authenticate("coord", PASSWORD, client="203.0.113.9", path=accounts_file, limiter=limiter)
-    assert accounts.authenticate("coord", PASSWORD, client="198.51.100.4", path=accounts_file,
-                                 limiter=limiter).role == "admin"
+    assert (
+        accounts.authenticate("coord", PASSWORD, client="198.51.100.4", path=accounts_file, limiter=limiter).role
+        == "admin"
+    )
 
 
 def test_a_successful_sign_in_does_not_count_against_its_client(accounts_file):
@@ -126,14 +128,18 @@ def test_local_mode_asked_for_explicitly(tmp_path, monkeypatch):
         accounts.auth_mode(False, tmp_path / "none.yaml")
 
 
-@pytest.mark.parametrize(("content", "expected"), [
-    ("users: [\n", "n'est pas un YAML valide (ligne 2)"),
-    ("- anne\n- bob\n", "doit commencer par « users: »"),
-    ("users:\n  bob:\n    role: superuser\n    password_hash: x\n", "rôle « superuser », inconnu"),
-    ("users:\n  bob:\n    role: admin\n", "n'a pas de mot de passe"),
-    ("users:\n  bob:\n    role: partner\n    password_hash: x\n", "n'est rattaché à aucun opérateur"),
-    ("users:\n  bob: admin\n", "est mal écrit"),
-], ids=["yaml", "list", "unknown-role", "no-hash", "partner-alone", "not-a-mapping"])
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("users: [\n", "n'est pas un YAML valide (ligne 2)"),
+        ("- anne\n- bob\n", "doit commencer par « users: »"),
+        ("users:\n  bob:\n    role: superuser\n    password_hash: x\n", "rôle « superuser », inconnu"),
+        ("users:\n  bob:\n    role: admin\n", "n'a pas de mot de passe"),
+        ("users:\n  bob:\n    role: partner\n    password_hash: x\n", "n'est rattaché à aucun opérateur"),
+        ("users:\n  bob: admin\n", "est mal écrit"),
+    ],
+    ids=["yaml", "list", "unknown-role", "no-hash", "partner-alone", "not-a-mapping"],
+)
 def test_a_malformed_accounts_file_is_refused_at_load_even_before_setup(tmp_path, content, expected):
     path = tmp_path / "accounts.yaml"
     path.write_text(content)
@@ -159,8 +165,13 @@ def test_an_unreadable_accounts_file_says_what_to_fix(tmp_path):
 def test_users_list_on_a_malformed_file_is_a_french_sentence(tmp_path):
     path = tmp_path / "accounts.yaml"
     path.write_text("users:\n  bob:\n    role: superuser\n    password_hash: x\n")
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "users", "list"], cwd=ROOT,
-                          env={**os.environ, "ARDENNE_ACCOUNTS": str(path)}, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "users", "list"],
+        cwd=ROOT,
+        env={**os.environ, "ARDENNE_ACCOUNTS": str(path)},
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert done.stderr.startswith("Comptes inutilisables : Le compte « bob »") and "superuser" in done.stderr
 
@@ -169,8 +180,14 @@ def test_users_add_marks_the_database(tmp_path, demo_db_path):
     base = tmp_path / "base.duckdb"
     shutil.copy(demo_db_path, base)
     env = {**os.environ, "ARDENNE_ACCOUNTS": str(tmp_path / "a.yaml"), "ARDENNE_PASSWORD_STDIN": "1"}
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "users", "add", "anne", "--role", "admin", "--db",
-                           str(base)], cwd=ROOT, input=PASSWORD + "\n", env=env, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "users", "add", "anne", "--role", "admin", "--db", str(base)],
+        cwd=ROOT,
+        input=PASSWORD + "\n",
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0, done.stderr
     con = db.connect(base, read_only=True)
     try:

@@ -30,7 +30,9 @@ def test_reported_values_keep_their_origin(tmp_path):
 
 def test_framework_is_synced_to_reference_tables(con, fw):
     assert con.execute("SELECT count(*) FROM indicators").fetchone()[0] == len(fw.indicators)
-    links = con.execute("SELECT code FROM indicator_links WHERE indicator = 'CLI08' AND kind = 'key' ORDER BY 1").fetchall()
+    links = con.execute(
+        "SELECT code FROM indicator_links WHERE indicator = 'CLI08' AND kind = 'key' ORDER BY 1"
+    ).fetchall()
     assert [r[0] for r in links] == sorted(fw.indicator("CLI08").keys)
     assert db.stored_framework(con) == fw
 
@@ -70,8 +72,15 @@ def test_a_cursor_per_thread_is_safe(con):
 
 def test_database_held_by_another_process_gives_a_french_sentence(tmp_path):
     path = tmp_path / "held.duckdb"
-    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
-                               "print('ok', flush=True); time.sleep(30)"], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(path)!r}); print('ok', flush=True); time.sleep(30)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(DatabaseBusyError) as info:
@@ -95,8 +104,11 @@ def test_write_conflicts_are_retried():
 
 
 def test_usage_errors_are_french_with_exit_code_2():
-    done = subprocess.run([sys.executable, "-m", "ardenne_kpi", "export", "kpis", "--grain", "week", "--out", "x.csv"],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "export", "kpis", "--grain", "week", "--out", "x.csv"],
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 2
     assert "choix « week » invalide" in done.stderr and "Traceback" not in done.stderr
 

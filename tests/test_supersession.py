@@ -34,8 +34,13 @@ def workbook(values: dict[tuple[str, str], float], scores: dict[str, int] | None
         ws.append([indicator, period, value])
     if scores is not None:
         sheet = wb.create_sheet(BRAND)
-        rows = [["Cohérence avec la plateforme de marque Ardenne"], ["Opérateur :", OPERATOR], ["Période :", "S05"],
-                [], ["Élément", "Libellé", "Note", "Commentaire"]]
+        rows = [
+            ["Cohérence avec la plateforme de marque Ardenne"],
+            ["Opérateur :", OPERATOR],
+            ["Période :", "S05"],
+            [],
+            ["Élément", "Libellé", "Note", "Commentaire"],
+        ]
         rows += [[element, None, score, None] for element, score in scores.items()]
         for row in rows:
             sheet.append(row)
@@ -59,8 +64,11 @@ def in_process(monkeypatch):
 
 
 def current(con) -> dict:
-    rows = con.cursor().execute(
-        "SELECT indicator, period, value FROM report_values WHERE is_current ORDER BY indicator, period").fetchall()
+    rows = (
+        con.cursor()
+        .execute("SELECT indicator, period, value FROM report_values WHERE is_current ORDER BY indicator, period")
+        .fetchall()
+    )
     state = {(i, p): v for i, p, v in rows}
     assert len(state) == len(rows), "two current rows for one identity"
     return state
@@ -102,7 +110,9 @@ def test_resending_an_earlier_file_makes_its_values_current_again_and_the_previe
     dry = importer.import_file(con, first, "a.xlsx", framework=fw, dry_run=True)
     assert dry.duplicate_of["upload_id"] == a.upload_id
     assert dict(zip(dry.changes["indicator"], dry.changes["change"], strict=True)) == {
-        "BRD01": "inchangé", "BRD02": "rétabli"}
+        "BRD01": "inchangé",
+        "BRD02": "rétabli",
+    }
     verdict = import_review.verdict(dry)
     assert verdict.can_commit and "rétablit" in verdict.text
     table = import_review.changes_table(dry.changes, fw)
@@ -141,9 +151,11 @@ def test_migration_makes_old_databases_follow_the_rule_and_stores_paths_relative
     kept.parent.mkdir()
     kept.write_bytes(b"PK old")
     cur = con.cursor()
-    cur.execute("INSERT INTO uploads (id, file_name, sha256, uploaded_at, status, stored_path) VALUES "
-                "(1, 'a.xlsx', 'abc', now(), 'imported', ?), (2, 'b.xlsx', 'def', now(), 'imported', NULL)",
-                [str(kept)])
+    cur.execute(
+        "INSERT INTO uploads (id, file_name, sha256, uploaded_at, status, stored_path) VALUES "
+        "(1, 'a.xlsx', 'abc', now(), 'imported', ?), (2, 'b.xlsx', 'def', now(), 'imported', NULL)",
+        [str(kept)],
+    )
     # version 1 left two rows current for one identity in some histories (demo data)
     cur.execute("""INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start,
                    period_end, value, upload_id, is_current) VALUES
@@ -199,8 +211,11 @@ class Model:
     def send(self, index: int, values: dict, scores: dict) -> tuple[bool, tuple[int, int, int]]:
         """(a new upload is made, (inserted, updated, unchanged))."""
         now, now_scores = self.state("values"), self.state("scores")
-        counts = (sum(k not in now for k in values), sum(k in now and now[k] != v for k, v in values.items()),
-                  sum(now.get(k) == v for k, v in values.items()))
+        counts = (
+            sum(k not in now for k in values),
+            sum(k in now and now[k] != v for k, v in values.items()),
+            sum(now.get(k) == v for k, v in values.items()),
+        )
         duplicate = any(u["live"] and u["file"] == index for u in self.uploads)
         same = counts[0] == counts[1] == 0 and all(now_scores.get(e) == s for e, s in scores.items())
         if duplicate and same:
@@ -213,15 +228,19 @@ class Model:
 
 
 @pytest.mark.parametrize("sequences", [QUICK_SEQUENCES, pytest.param(SEQUENCES, marks=pytest.mark.slow)])
-def test_any_sequence_of_imports_reimports_and_rollbacks_leaves_the_latest_live_values(con, fw, in_process,
-                                                                                       monkeypatch, sequences):
+def test_any_sequence_of_imports_reimports_and_rollbacks_leaves_the_latest_live_values(
+    con, fw, in_process, monkeypatch, sequences
+):
     # the warnings read the history but never write: left out, the 2 000 operations run twice as fast
     monkeypatch.setattr(importer, "_history_warnings", lambda cur, incoming: [])
     monkeypatch.setattr(importer, "_absent_warnings", lambda cur, incoming: [])
     parsed = {}
     parse = importer.parse_bytes
-    monkeypatch.setattr(importer, "parse_bytes", lambda data, *args, **kw: parsed.get(data) or parsed.setdefault(
-        data, parse(data, *args, **kw)))
+    monkeypatch.setattr(
+        importer,
+        "parse_bytes",
+        lambda data, *args, **kw: parsed.get(data) or parsed.setdefault(data, parse(data, *args, **kw)),
+    )
     rng = random.Random(SEED)
     files = random_files(rng, 24)
     started = time.perf_counter()
@@ -267,6 +286,9 @@ def test_workbook_helper_reads_back_as_written(fw):
     report = importer.parse_bytes(workbook({("BRD02", "S06"): 3}, {"E2": 1}), "x.xlsx", fw, isolated=False)
     assert report.ok, report.errors
     assert (report.columns["indicator"], report.columns["period"], report.columns["value"]) == (
-        ["BRD02"], ["S06"], [3.0])
+        ["BRD02"],
+        ["S06"],
+        [3.0],
+    )
     assert [tuple(r) for r in report.brand[0].scores[["element", "score"]].itertuples(index=False)] == [("E2", 1)]
     assert brand.is_brand_sheet(BRAND)

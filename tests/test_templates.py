@@ -48,14 +48,21 @@ def test_filled_template_imports_with_zero_warnings_on_the_demo_for_every_operat
                     return 10
                 return min(round(previous * 1.1, 1), 100) if unit == "%" else round(previous * 1.1, 1)
 
-            result = importer.import_file(con, filled_template(con, fw, op.code, "S07", value), "t.xlsx",
-                                          operator=op.code, dry_run=True, framework=fw)
+            result = importer.import_file(
+                con,
+                filled_template(con, fw, op.code, "S07", value),
+                "t.xlsx",
+                operator=op.code,
+                dry_run=True,
+                framework=fw,
+            )
             # The demo's semester reporter gave ATT06 by semester: quarters now are rightly flagged;
             # FTLB measured inside wider territories, beyond its template: those values are not in it.
-            odd = {demo.SEMESTER_REPORTER[1]: (demo.SEMESTER_REPORTER[0],),
-                   demo.NESTED_ZONE[1]: (demo.NESTED_ZONE[0], demo.NESTED_AUDIENCE[0])}
-            warnings = [w for w in result.warnings
-                        if not any(code in w.message for code in odd.get(op.code, ()))]
+            odd = {
+                demo.SEMESTER_REPORTER[1]: (demo.SEMESTER_REPORTER[0],),
+                demo.NESTED_ZONE[1]: (demo.NESTED_ZONE[0], demo.NESTED_AUDIENCE[0]),
+            }
+            warnings = [w for w in result.warnings if not any(code in w.message for code in odd.get(op.code, ()))]
             assert (op.code, result.errors, warnings) == (op.code, [], [])
     finally:
         con.close()
@@ -79,8 +86,11 @@ def test_template_lists_the_operators_indicators_with_last_value_and_target(demo
     finally:
         con.close()
     codes = {r[0] for r in rows}
-    assert codes == {i.code for i in fw.indicators if "FTPN" in i.operators and templates.due_periods(
-        fw, i, templates.resolve_period(fw, "S05"))}
+    assert codes == {
+        i.code
+        for i in fw.indicators
+        if "FTPN" in i.operators and templates.due_periods(fw, i, templates.resolve_period(fw, "S05"))
+    }
     brd01 = next(r for r in rows if r[0] == "BRD01")
     assert brd01[1] == fw.indicator("BRD01").label and brd01[3] == "S05"
     assert brd01[LAST] is not None and brd01[LAST + 1] == "S04 (avr. 2018 – sept. 2018)"  # last value, its period
@@ -121,8 +131,19 @@ def test_unknown_operator_and_period_outside_the_programme_are_french_errors(con
 
 def test_template_command_writes_the_workbook(empty_db_path, tmp_path, capsys):
     out = tmp_path / "modele.xlsx"
-    code = main(["template", "--operator", "FTLB", "--period", "S05", "--out", str(out),
-                 "--db", str(_copy(empty_db_path, tmp_path))])
+    code = main(
+        [
+            "template",
+            "--operator",
+            "FTLB",
+            "--period",
+            "S05",
+            "--out",
+            str(out),
+            "--db",
+            str(_copy(empty_db_path, tmp_path)),
+        ]
+    )
     assert code == 0 and out.exists()
     assert "Modèle écrit" in capsys.readouterr().out
     assert _sheet(out.read_bytes())["A2"].value == "Opérateur : FTLB"

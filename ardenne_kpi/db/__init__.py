@@ -93,8 +93,19 @@ def connect(path: str | os.PathLike, *, read_only: bool = False, schema: bool = 
 
 
 # What DuckDB says about a file it cannot read: damaged, truncated, or not a database at all.
-_DAMAGE_SIGNS = ("corrupt", "checksum", "not a valid duckdb", "could not read", "serializ", "internal error",
-                 "invalid block", "failed to load", "unexpected end", "version number", "database file")
+_DAMAGE_SIGNS = (
+    "corrupt",
+    "checksum",
+    "not a valid duckdb",
+    "could not read",
+    "serializ",
+    "internal error",
+    "invalid block",
+    "failed to load",
+    "unexpected end",
+    "version number",
+    "database file",
+)
 
 
 def database_error(exc: BaseException, path: str | os.PathLike | None) -> ArdenneError:
@@ -103,22 +114,30 @@ def database_error(exc: BaseException, path: str | os.PathLike | None) -> Ardenn
     where = f"La base {path}" if path else "La base de données"
     first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, duckdb.IOException) and "lock" in first.lower():
-        return DatabaseBusyError(f"{where} est ouverte par une autre application (probablement le tableau de bord). "
-                                 "Arrêtez-la, puis réessayez.")
+        return DatabaseBusyError(
+            f"{where} est ouverte par une autre application (probablement le tableau de bord). "
+            "Arrêtez-la, puis réessayez."
+        )
     if "no space left" in first.lower() or "disk quota" in first.lower():
-        return StorageError(f"{where} n'a pas pu être écrite : le disque est plein. L'opération a été annulée, rien "
-                            "n'a été enregistré à moitié. Libérez de la place sur ce disque, puis recommencez.")
+        return StorageError(
+            f"{where} n'a pas pu être écrite : le disque est plein. L'opération a été annulée, rien "
+            "n'a été enregistré à moitié. Libérez de la place sur ce disque, puis recommencez."
+        )
     if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) or any(
-            sign in first.lower() for sign in _DAMAGE_SIGNS):
+        sign in first.lower() for sign in _DAMAGE_SIGNS
+    ):
         target = f" --db {path}" if path else ""
         return DatabaseDamagedError(
             f"{where} est illisible : le fichier est endommagé ou tronqué ({first}). Restaurez la dernière "
             f"sauvegarde : python -m ardenne_kpi restore FICHIER.zip{target} (les sauvegardes se font avec "
             "python -m ardenne_kpi backup). Sans sauvegarde, recréez une base vide avec python -m ardenne_kpi "
-            "init --empty --force, puis réimportez les fichiers d'origine gardés dans le dossier uploads/.")
-    return ArdenneError(f"{where} a refusé l'opération ({first}). Réessayez ; si l'erreur revient, faites une "
-                        "sauvegarde (python -m ardenne_kpi backup) et transmettez ce message à l'administrateur.",
-                        title="Erreur de la base de données")
+            "init --empty --force, puis réimportez les fichiers d'origine gardés dans le dossier uploads/."
+        )
+    return ArdenneError(
+        f"{where} a refusé l'opération ({first}). Réessayez ; si l'erreur revient, faites une "
+        "sauvegarde (python -m ardenne_kpi backup) et transmettez ce message à l'administrateur.",
+        title="Erreur de la base de données",
+    )
 
 
 def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
@@ -129,8 +148,12 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
 def check_readable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Read every table of the store once (a damaged block fails here); the row counts."""
     cur = con.cursor()
-    tables = [r[0] for r in cur.execute(
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1").fetchall()]
+    tables = [
+        r[0]
+        for r in cur.execute(
+            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
+        ).fetchall()
+    ]
     return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}  # names from the catalog
 
 
@@ -143,9 +166,11 @@ def apply_schema(con: duckdb.DuckDBPyConnection) -> None:
     if row is None:
         cur.execute("INSERT INTO meta VALUES ('schema_version', ?)", [str(SCHEMA_VERSION)])
     elif int(row[0]) > SCHEMA_VERSION:
-        raise DatabaseVersionError(f"Cette base a été créée par une version plus récente d'Ardenne KPI (schéma "
-                                   f"{row[0]}, cette version lit le schéma {SCHEMA_VERSION}). Mettez l'application "
-                                   "à jour, ou ouvrez une autre base (ARDENNE_DB, --db).")
+        raise DatabaseVersionError(
+            f"Cette base a été créée par une version plus récente d'Ardenne KPI (schéma "
+            f"{row[0]}, cette version lit le schéma {SCHEMA_VERSION}). Mettez l'application "
+            "à jour, ou ouvrez une autre base (ARDENNE_DB, --db)."
+        )
     elif int(row[0]) < SCHEMA_VERSION:
         migrate(con, int(row[0]))
 
@@ -268,20 +293,56 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
         "operators": ("(?, ?, ?, ?, ?)", rows(fw.operators, "country", "role")),
         "projects": ("(?, ?, ?, ?, ?)", rows(fw.projects, "kind", "lead")),
         "work_modules": ("(?, ?, ?, ?)", [(w.code, w.project, w.label, i) for i, w in enumerate(fw.work_modules)]),
-        "activities": ("(?, ?, ?, ?, ?)",
-                       [(a.code, a.work_module, a.project, a.label, i) for i, a in enumerate(fw.activities)]),
-        "indicators": ("(" + ", ".join("?" * 19) + ")", [
-            (i.code, i.label, i.unit, i.direction, i.frequency, i.agg_time, i.agg_space, i.type, i.by_zone,
-             i.project, i.work_module, i.baseline.value, i.baseline.period.code, n, i.measure,
-             i.numerator or None, i.denominator or None, i.ratio_scale, i.components_agg)
-            for n, i in enumerate(fw.indicators)]),
+        "activities": (
+            "(?, ?, ?, ?, ?)",
+            [(a.code, a.work_module, a.project, a.label, i) for i, a in enumerate(fw.activities)],
+        ),
+        "indicators": (
+            "(" + ", ".join("?" * 19) + ")",
+            [
+                (
+                    i.code,
+                    i.label,
+                    i.unit,
+                    i.direction,
+                    i.frequency,
+                    i.agg_time,
+                    i.agg_space,
+                    i.type,
+                    i.by_zone,
+                    i.project,
+                    i.work_module,
+                    i.baseline.value,
+                    i.baseline.period.code,
+                    n,
+                    i.measure,
+                    i.numerator or None,
+                    i.denominator or None,
+                    i.ratio_scale,
+                    i.components_agg,
+                )
+                for n, i in enumerate(fw.indicators)
+            ],
+        ),
     }
-    links = [(i.code, kind, code) for i in fw.indicators
-             for kind, codes in (("dimension", i.dimensions), ("key", i.keys), ("objective", i.objectives),
-                                 ("audience", i.audiences), ("operator", i.operators), ("activity", i.activities))
-             for code in dict.fromkeys(codes)]
-    targets = [(i.code, t.period.code, t.period.start, t.period.end, t.value, t.kind, t.source)
-               for i in fw.indicators for t in i.targets]
+    links = [
+        (i.code, kind, code)
+        for i in fw.indicators
+        for kind, codes in (
+            ("dimension", i.dimensions),
+            ("key", i.keys),
+            ("objective", i.objectives),
+            ("audience", i.audiences),
+            ("operator", i.operators),
+            ("activity", i.activities),
+        )
+        for code in dict.fromkeys(codes)
+    ]
+    targets = [
+        (i.code, t.period.code, t.period.start, t.period.end, t.value, t.kind, t.source)
+        for i in fw.indicators
+        for t in i.targets
+    ]
 
     tables["indicator_links"] = ("(?, ?, ?)", links)
     tables["targets"] = ("(?, ?, ?, ?, ?, ?, ?)", targets)
@@ -297,15 +358,18 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
     with_retry(write)
 
 
-def _insert_rows(cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple],
-                 chunk: int = 500) -> None:
+def _insert_rows(
+    cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple], chunk: int = 500
+) -> None:
     """`rows` into `table`, a few hundred rows per statement (`executemany` runs one statement
     per row: a third of a second for a framework). Plain parameters, no Arrow table: pyarrow
     would load pandas, which an import wants to load only while its file is parsed."""
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        cur.execute(f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(part)),
-                    [value for row in part for value in row])
+        part = rows[start : start + chunk]
+        cur.execute(
+            f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(part)),
+            [value for row in part for value in row],
+        )
 
 
 def stored_framework(con: duckdb.DuckDBPyConnection) -> Framework | None:
@@ -325,8 +389,9 @@ def ensure_framework(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = D
 
 def database_file(con: duckdb.DuckDBPyConnection) -> str | None:
     """The file behind the connection, or None for an in-memory database."""
-    row = con.cursor().execute(
-        "SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    row = (
+        con.cursor().execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()").fetchone()
+    )
     return row[0] if row and row[0] else None
 
 
@@ -373,14 +438,19 @@ def accounts_marked(con: duckdb.DuckDBPyConnection) -> bool:
 def mark_accounts(con: duckdb.DuckDBPyConnection) -> None:
     """Remember, durably, that accounts were set up for this database (idempotent)."""
     if not accounts_marked(con):
-        with_retry(lambda: con.cursor().execute(
-            "INSERT OR IGNORE INTO meta VALUES ('accounts_since', CAST(current_timestamp AS VARCHAR))"))
+        with_retry(
+            lambda: con.cursor().execute(
+                "INSERT OR IGNORE INTO meta VALUES ('accounts_since', CAST(current_timestamp AS VARCHAR))"
+            )
+        )
 
 
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     cur = con.cursor()
-    return {t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # our constants
-            for t in ("indicators", "uploads", "report_values")}
+    return {
+        t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # our constants
+        for t in ("indicators", "uploads", "report_values")
+    }
 
 
 def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd.DataFrame) -> None:
@@ -411,14 +481,18 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an upload lands, is rolled back, validated or sent back, a period is
     locked or unlocked, the framework changes or an analysis is written; names the database file too, so caches never mix two databases."""
-    row = con.cursor().execute("""
+    row = (
+        con.cursor()
+        .execute("""
         SELECT coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '')
                || '-' || (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
                || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
                || '-' || (SELECT count(*) FROM analyses)
                || '-' || (SELECT count(reviewed_at) FROM uploads)
                || '-' || (SELECT count(*) || '-' || count(unlocked_at) FROM period_locks)
-    """).fetchone()
+    """)
+        .fetchone()
+    )
     return row[0]
 
 

@@ -30,8 +30,10 @@ def reported_in_window(
     latest non-empty partner comment in the window). A value belongs to the window its
     period ends in, so a value is never counted in two adjacent windows.
     """
-    return con.cursor().execute(
-        """
+    return (
+        con.cursor()
+        .execute(
+            """
         SELECT indicator,
                count(*)                          AS n_in_window,
                count(DISTINCT operator)          AS n_operators,
@@ -47,14 +49,18 @@ def reported_in_window(
         GROUP BY indicator
         ORDER BY indicator
         """,
-        {
-            "start": start, "end": end, "submitted": bool(submitted),
-            "indicators": list(indicators) if indicators is not None else None,
-            "operator": operator,
-            "zones": list(zones) if zones is not None else None,
-            "audiences": list(audiences) if audiences is not None else None,
-        },
-    ).df()
+            {
+                "start": start,
+                "end": end,
+                "submitted": bool(submitted),
+                "indicators": list(indicators) if indicators is not None else None,
+                "operator": operator,
+                "zones": list(zones) if zones is not None else None,
+                "audiences": list(audiences) if audiences is not None else None,
+            },
+        )
+        .df()
+    )
 
 
 def reported_by_operator(
@@ -68,8 +74,10 @@ def reported_by_operator(
     submitted: bool = False,
 ) -> pd.DataFrame:
     """indicator, operator, n_in_window: who reported what in the window (same rule as above)."""
-    return con.cursor().execute(
-        """
+    return (
+        con.cursor()
+        .execute(
+            """
         SELECT indicator, operator, count(*) AS n_in_window
         FROM report_values
         WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END
@@ -80,38 +88,48 @@ def reported_by_operator(
         GROUP BY indicator, operator
         ORDER BY indicator, operator
         """,
-        {
-            "start": start, "end": end, "submitted": bool(submitted),
-            "indicators": list(indicators) if indicators is not None else None,
-            "zones": list(zones) if zones is not None else None,
-            "audiences": list(audiences) if audiences is not None else None,
-        },
-    ).df()
+            {
+                "start": start,
+                "end": end,
+                "submitted": bool(submitted),
+                "indicators": list(indicators) if indicators is not None else None,
+                "zones": list(zones) if zones is not None else None,
+                "audiences": list(audiences) if audiences is not None else None,
+            },
+        )
+        .df()
+    )
 
 
 def uploads_by_id(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> pd.DataFrame:
     """File name, operator and date of the given uploads (the "source" of a latest value)."""
-    return con.cursor().execute(
-        """
+    return (
+        con.cursor()
+        .execute(
+            """
         SELECT id AS upload_id, file_name, operator, uploaded_at
         FROM uploads
         WHERE list_contains($ids, id)
         ORDER BY id
         """,
-        {"ids": [int(i) for i in ids]},
-    ).df()
+            {"ids": [int(i) for i in ids]},
+        )
+        .df()
+    )
 
 
 def last_data_update(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
     """When the stored values last changed: the latest import or roll-back, None if never."""
-    return con.cursor().execute(
-        "SELECT greatest(max(uploaded_at), max(rolled_back_at)) FROM uploads"
-    ).fetchone()[0]
+    return con.cursor().execute("SELECT greatest(max(uploaded_at), max(rolled_back_at)) FROM uploads").fetchone()[0]
 
 
 def current_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every value that counts now (the benchmark's naive baseline reads this whole table)."""
-    return con.cursor().execute(
-        "SELECT indicator, operator, zone, audience, period_end, value, comment, upload_id "
-        "FROM report_values WHERE is_validated"
-    ).df()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT indicator, operator, zone, audience, period_end, value, comment, upload_id "
+            "FROM report_values WHERE is_validated"
+        )
+        .df()
+    )

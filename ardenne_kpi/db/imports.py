@@ -44,16 +44,28 @@ def _rows(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> list[t
 
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
     """The latest upload of this exact file that is not rolled back, or None."""
-    row = con.cursor().execute(
-        "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
-        f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id DESC LIMIT 1", [sha256]).fetchone()
+    row = (
+        con.cursor()
+        .execute(
+            "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
+            f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id DESC LIMIT 1",
+            [sha256],
+        )
+        .fetchone()
+    )
     if row is None:
         return None
     return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
 
 
-def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: float, labels: tuple[str, ...],
-            earlier: int | None = None) -> pa.Table:
+def compare(
+    cur: duckdb.DuckDBPyConnection,
+    incoming: pa.Table,
+    *,
+    epsilon: float,
+    labels: tuple[str, ...],
+    earlier: int | None = None,
+) -> pa.Table:
     """The supersession diff in one statement: for each incoming row, in `row_no` order, its
     identity, the value that counts now (old_id, old_value, NULL when none), the new value,
     and `change` (labels: new, changed, same[, restored]; same within `epsilon`, relative above 1).
@@ -78,8 +90,15 @@ def compare(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, epsilon: floa
             f"FROM incoming_values i LEFT JOIN report_values r ON r.is_current AND {_JOIN} "
             f"LEFT JOIN report_values e ON e.upload_id = $earlier AND {_on('e', 'i')} "
             "ORDER BY i.row_no",
-            params={"new": new, "changed": changed, "same": same, "restored": restored, "eps": epsilon,
-                    "earlier": earlier}).to_arrow_table()
+            params={
+                "new": new,
+                "changed": changed,
+                "same": same,
+                "restored": restored,
+                "eps": epsilon,
+                "earlier": earlier,
+            },
+        ).to_arrow_table()
     finally:
         cur.unregister("incoming_values")
 
@@ -88,13 +107,20 @@ def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
     """Whether every value and brand-platform score the upload reported counts now: sending
     its file again would then change nothing. False for an upload made before every reported
     value was stored (its row count falls short of its counts): only re-reading tells."""
-    row = con.cursor().execute("""
+    row = (
+        con.cursor()
+        .execute(
+            """
         SELECT (SELECT count(*) FROM report_values WHERE upload_id = $id)
                    = (SELECT coalesce(inserted, 0) + coalesce(updated, 0) + coalesce(unchanged, 0)
                       FROM uploads WHERE id = $id)
                AND NOT EXISTS (SELECT 1 FROM report_values WHERE upload_id = $id AND NOT is_current)
                AND NOT EXISTS (SELECT 1 FROM brand_scores WHERE upload_id = $id AND NOT is_current)
-    """, {"id": int(upload_id)}).fetchone()
+    """,
+            {"id": int(upload_id)},
+        )
+        .fetchone()
+    )
     return bool(row[0])
 
 
@@ -105,7 +131,9 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
     period, value, sheet, cell, prev_value, prev_period."""
     cur.register("incoming_values", incoming)
     try:
-        return _rows(cur.sql(f"""
+        return _rows(
+            cur.sql(
+                f"""
             WITH keys AS (SELECT DISTINCT indicator, operator, zone, audience, grain FROM incoming_values),
             stored AS (
                 SELECT r.indicator, r.operator, r.zone, r.audience, r.grain, r.period,
@@ -129,13 +157,15 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
               AND coalesce(trim(i.comment), '') = ''
             ORDER BY o.row_no
             LIMIT $limit
-        """, params={"ratio": ratio, "limit": limit}))
+        """,
+                params={"ratio": ratio, "limit": limit},
+            )
+        )
     finally:
         cur.unregister("incoming_values")
 
 
-def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame, limit: int = 20
-                   ) -> list[tuple]:
+def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame, limit: int = 20) -> list[tuple]:
     """Where the file and the stored values give one series both a period and periods inside it
     (a semester and its quarters) with different totals: the aggregation counts one of them
     only, and the partner should know which two figures disagree.
@@ -146,7 +176,9 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
     """
     cur.register("incoming_values", incoming)
     try:
-        return _rows(cur.execute("""
+        return _rows(
+            cur.execute(
+                """
             WITH v AS (
                 SELECT indicator, operator, zone, audience, period, period_start, period_end, value,
                        NULL::INTEGER AS upload_id FROM incoming_values
@@ -175,7 +207,10 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
             WHERE p.touches_file AND k.agg_time = 'sum' AND abs(p.value - p.fine_total) > 1e-9 * greatest(abs(p.value), 1)
             ORDER BY p.indicator, p.period
             LIMIT ?
-        """, [limit]))
+        """,
+                [limit],
+            )
+        )
     finally:
         cur.unregister("incoming_values")
 
@@ -186,7 +221,8 @@ def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFr
     kept, and the importer lists them as a warning."""
     cur.register("incoming_values", incoming)
     try:
-        return _rows(cur.execute(f"""
+        return _rows(
+            cur.execute(f"""
             SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.value, r.upload_id
             FROM report_values r
             WHERE r.is_current
@@ -194,23 +230,47 @@ def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFr
               AND r.period IN (SELECT DISTINCT period FROM incoming_values)
               AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE {_JOIN})
             ORDER BY r.indicator, r.period, r.zone, r.audience
-        """))
+        """)
+        )
     finally:
         cur.unregister("incoming_values")
 
 
-def insert_upload(cur: duckdb.DuckDBPyConnection, *, file_name: str, sha256: str, size_bytes: int,
-                  operator: str | None, user: str | None, stored_path: str | None,
-                  status: str = "imported", uploaded_at: dt.datetime | None = None,
-                  review: str = VALIDATED, lock_reason: str | None = None) -> int:
+def insert_upload(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    file_name: str,
+    sha256: str,
+    size_bytes: int,
+    operator: str | None,
+    user: str | None,
+    stored_path: str | None,
+    status: str = "imported",
+    uploaded_at: dt.datetime | None = None,
+    review: str = VALIDATED,
+    lock_reason: str | None = None,
+) -> int:
     """A new upload; a validated one (an admin's) is reviewed by its author as it lands."""
     at = uploaded_at or dt.datetime.now().replace(microsecond=0)
     validated = review == VALIDATED
     return cur.execute(
         "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path, "
         "review, reviewed_by, reviewed_at, lock_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [file_name, sha256, size_bytes, operator, user, at, status, stored_path, review,
-         user if validated else None, at if validated else None, lock_reason]).fetchone()[0]
+        [
+            file_name,
+            sha256,
+            size_bytes,
+            operator,
+            user,
+            at,
+            status,
+            stored_path,
+            review,
+            user if validated else None,
+            at if validated else None,
+            lock_reason,
+        ],
+    ).fetchone()[0]
 
 
 def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Table | pd.DataFrame) -> None:
@@ -223,22 +283,36 @@ def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Tabl
         return
     cur.register("upload_values", values)
     try:
-        cur.execute("UPDATE report_values SET is_current = false "
-                    "WHERE id IN (SELECT old_id FROM upload_values WHERE old_id IS NOT NULL)")
+        cur.execute(
+            "UPDATE report_values SET is_current = false "
+            "WHERE id IN (SELECT old_id FROM upload_values WHERE old_id IS NOT NULL)"
+        )
         cur.execute(
             "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
             "period_end, value, numerator, denominator, comment, upload_id, sheet, cell, is_current, is_validated) "
             "SELECT indicator, operator, zone, audience, period, grain, CAST(period_start AS DATE), "
             "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true, false "
-            "FROM upload_values ORDER BY row_no", [upload_id])
+            "FROM upload_values ORDER BY row_no",
+            [upload_id],
+        )
     finally:
         cur.unregister("upload_values")
 
 
-def finish_upload(cur: duckdb.DuckDBPyConnection, upload_id: int, *, inserted: int, updated: int, unchanged: int,
-                  warnings: int, messages: str) -> None:
-    cur.execute("UPDATE uploads SET inserted = ?, updated = ?, unchanged = ?, warnings = ?, messages = ? WHERE id = ?",
-                [inserted, updated, unchanged, warnings, messages, upload_id])
+def finish_upload(
+    cur: duckdb.DuckDBPyConnection,
+    upload_id: int,
+    *,
+    inserted: int,
+    updated: int,
+    unchanged: int,
+    warnings: int,
+    messages: str,
+) -> None:
+    cur.execute(
+        "UPDATE uploads SET inserted = ?, updated = ?, unchanged = ?, warnings = ?, messages = ? WHERE id = ?",
+        [inserted, updated, unchanged, warnings, messages, upload_id],
+    )
 
 
 def get_upload(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict | None:
@@ -251,16 +325,22 @@ def get_upload(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict | None:
 
 def list_uploads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The upload history, newest first."""
-    return con.cursor().execute(
-        "SELECT id, file_name, operator, uploaded_by, uploaded_at, status, inserted, updated, unchanged, warnings, "
-        "size_bytes, sha256, stored_path, rolled_back_at, rolled_back_by, review, reviewed_by, reviewed_at, "
-        "review_message, lock_reason FROM uploads ORDER BY id DESC").df()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT id, file_name, operator, uploaded_by, uploaded_at, status, inserted, updated, unchanged, warnings, "
+            "size_bytes, sha256, stored_path, rolled_back_at, rolled_back_by, review, reviewed_by, reviewed_at, "
+            "review_message, lock_reason FROM uploads ORDER BY id DESC"
+        )
+        .df()
+    )
 
 
 def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
     """Each value of the upload that counts now, and the one that will count instead (the
     value of the latest other live upload that reported it, by upload order), or none (withdrawn)."""
-    return cur.execute(f"""
+    return cur.execute(
+        f"""
         WITH mine AS (
             SELECT id, indicator, operator, zone, audience, period, value
             FROM report_values WHERE upload_id = $id AND is_current),
@@ -278,21 +358,28 @@ def rollback_plan(cur: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFram
           ON c.rank = 1 AND c.indicator = i.indicator AND c.operator = i.operator AND c.zone = i.zone
          AND c.audience = i.audience AND c.period = i.period
         ORDER BY i.indicator, i.period, i.zone, i.audience
-    """, {"id": upload_id}).df()
+    """,
+        {"id": upload_id},
+    ).df()
 
 
-def apply_rollback(cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.DataFrame, user: str | None,
-                   status: str = "rolled_back") -> None:
+def apply_rollback(
+    cur: duckdb.DuckDBPyConnection, upload_id: int, plan: pd.DataFrame, user: str | None, status: str = "rolled_back"
+) -> None:
     """The upload stops counting (`status`: rolled_back, or returned when the coordinator sends
     it back) and `plan`'s restored values count again, validated ones included."""
-    cur.execute("UPDATE uploads SET status = ?, rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
-                [status, dt.datetime.now().replace(microsecond=0), user, upload_id])
+    cur.execute(
+        "UPDATE uploads SET status = ?, rolled_back_at = ?, rolled_back_by = ? WHERE id = ?",
+        [status, dt.datetime.now().replace(microsecond=0), user, upload_id],
+    )
     cur.execute("UPDATE report_values SET is_current = false WHERE upload_id = ? AND is_current", [upload_id])
     restored = plan.loc[plan["restored_id"].notna(), ["restored_id"]].astype("int64")
     if not restored.empty:
         cur.register("restored_values", restored)
         try:
-            cur.execute("UPDATE report_values SET is_current = true WHERE id IN (SELECT restored_id FROM restored_values)")
+            cur.execute(
+                "UPDATE report_values SET is_current = true WHERE id IN (SELECT restored_id FROM restored_values)"
+            )
         finally:
             cur.unregister("restored_values")
     refresh_validated(cur, upload_id)
@@ -305,7 +392,8 @@ def refresh_validated(cur: duckdb.DuckDBPyConnection, upload_id: int | None = No
     ids = ", ".join(_IDENTITY)
     mine = ", ".join(f"r.{c}" for c in _IDENTITY)
     scope = "" if upload_id is None else f"WHERE ({mine}) IN (SELECT {ids} FROM report_values WHERE upload_id = $id)"
-    cur.execute(f"""
+    cur.execute(
+        f"""
         UPDATE report_values SET is_validated = coalesce(report_values.id = w.winner, false)
         FROM (SELECT r.indicator, r.operator, r.zone, r.audience, r.period,
                      max_by(r.id, CASE WHEN u.status IN {LIVE_SQL} AND u.review = '{VALIDATED}'
@@ -313,7 +401,9 @@ def refresh_validated(cur: duckdb.DuckDBPyConnection, upload_id: int | None = No
               FROM report_values r LEFT JOIN uploads u ON u.id = r.upload_id
               {scope}
               GROUP BY ALL) w
-        WHERE {_on('report_values', 'w')}""", {} if upload_id is None else {"id": int(upload_id)})
+        WHERE {_on("report_values", "w")}""",
+        {} if upload_id is None else {"id": int(upload_id)},
+    )
 
 
 def refresh_current(cur: duckdb.DuckDBPyConnection) -> None:
@@ -325,7 +415,7 @@ def refresh_current(cur: duckdb.DuckDBPyConnection) -> None:
                      max_by(r.id, CASE WHEN u.status IN {LIVE_SQL} THEN [r.upload_id, r.id] END) AS winner
               FROM report_values r LEFT JOIN uploads u ON u.id = r.upload_id
               GROUP BY ALL) w
-        WHERE {_on('report_values', 'w')}""")
+        WHERE {_on("report_values", "w")}""")
     cur.execute(f"""
         UPDATE brand_scores SET is_current = coalesce(brand_scores.rowid = w.winner, false)
         FROM (SELECT b.operator, b.period, b.element,
@@ -339,7 +429,12 @@ def refresh_current(cur: duckdb.DuckDBPyConnection) -> None:
 
 def export_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """The validated values that count now, one row each, with their lineage."""
-    return con.cursor().execute(
-        "SELECT indicator, operator, zone, audience, period, period_start, period_end, value, upload_id, sheet, cell "
-        "FROM report_values WHERE is_validated "
-        "ORDER BY indicator, operator, zone, audience, period_start, period_end, period").df()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT indicator, operator, zone, audience, period, period_start, period_end, value, upload_id, sheet, cell "
+            "FROM report_values WHERE is_validated "
+            "ORDER BY indicator, operator, zone, audience, period_start, period_end, period"
+        )
+        .df()
+    )

@@ -41,9 +41,16 @@ class ValueFilter:
             return None if x is None else [str(c) for c in x]
 
         lo, hi = self.window if self.window else (None, None)
-        return {"f_ind": as_list(self.indicators), "f_op": as_list(self.operators), "f_zone": as_list(self.zones),
-                "f_aud": as_list(self.audiences), "f_asof": self.as_of, "f_lo": lo, "f_hi": hi,
-                "f_sub": bool(self.submitted)}
+        return {
+            "f_ind": as_list(self.indicators),
+            "f_op": as_list(self.operators),
+            "f_zone": as_list(self.zones),
+            "f_aud": as_list(self.audiences),
+            "f_asof": self.as_of,
+            "f_lo": lo,
+            "f_hi": hi,
+            "f_sub": bool(self.submitted),
+        }
 
 
 # The row of an identity that counts: the latest validated one, or the latest one whatever
@@ -67,8 +74,9 @@ _FILTERED = f"""
 """
 
 
-def stored_periods(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None,
-                   root: str | None = None) -> pd.DataFrame:
+def stored_periods(
+    con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None, root: str | None = None
+) -> pd.DataFrame:
     """Per (indicator, group, stored period): its grain and dates, how many series reported
     it (`n`), their sums (value, numerator, denominator, values without components),
     `n_ever`, how many series ever reported the indicator (within the filter and group), and
@@ -124,8 +132,12 @@ def _placed_cte(group: str, only_slow: bool = False, by: str | None = None) -> s
     """`placed`: each filtered value in the period of the grain that wholly contains it
     (kpi_placement); with `only_slow`, in the periods listed in kpi_slow alone, and of those
     whose widest key was measured (top_only), the rows of that key alone (_in_top_pass)."""
-    slow = (f"JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code "
-            f"AND (NOT w.top_only OR {_in_top_pass('v', by)})" if only_slow else "")
+    slow = (
+        f"JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code "
+        f"AND (NOT w.top_only OR {_in_top_pass('v', by)})"
+        if only_slow
+        else ""
+    )
     return f"""
     placed AS MATERIALIZED (
         SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, v.period, v.grain,
@@ -236,17 +248,29 @@ _IN_MEASURED = """JOIN measured o ON o.indicator = r.indicator AND o.grp = r.grp
 
 def _describe(alias: str) -> str:
     """SQL text naming a series for a note: « ADT08 (FR-08) » or « ADT08 (FR-08, NL) »."""
-    return (f"{alias}.operator || ' (' || {alias}.zone || "
-            f"CASE WHEN {alias}.audience = '' THEN '' ELSE ', ' || {alias}.audience END || ')'")
+    return (
+        f"{alias}.operator || ' (' || {alias}.zone || "
+        f"CASE WHEN {alias}.audience = '' THEN '' ELSE ', ' || {alias}.audience END || ')'"
+    )
 
 
 # How many series a note names before "et N autres".
 NOTE_NAMES = 4
 
 
-def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None, rules: pd.DataFrame,
-                  placement: pd.DataFrame, periods: pd.DataFrame, slow: pd.DataFrame, zone_cover: pd.DataFrame,
-                  aud_cover: pd.DataFrame, obligations: pd.DataFrame, root: str | None = None) -> pd.DataFrame:
+def series_rollup(
+    con: duckdb.DuckDBPyConnection,
+    flt: ValueFilter,
+    by: str | None,
+    rules: pd.DataFrame,
+    placement: pd.DataFrame,
+    periods: pd.DataFrame,
+    slow: pd.DataFrame,
+    zone_cover: pd.DataFrame,
+    aud_cover: pd.DataFrame,
+    obligations: pd.DataFrame,
+    root: str | None = None,
+) -> pd.DataFrame:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
     series by series, and what the note must say.
 
@@ -307,8 +331,7 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
         SELECT d.* FROM due d ANTI JOIN placed p USING (indicator, grp, p_code, operator, zone, audience)
         WHERE NOT d.sparse
     ),
-    {_keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, zone, audience FROM absent)",
-              _ABSENT_AUD_COVER)},
+    {_keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, zone, audience FROM absent)", _ABSENT_AUD_COVER)},
     covered AS (  -- a territory due there but measured already, as itself or inside a wider one
         SELECT DISTINCT r.indicator, r.grp, r.p_code, r.zone, r.audience FROM absent_up r {_IN_MEASURED}
     ),
@@ -331,13 +354,13 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     ),
     missing AS (
         SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
-               arg_min({{'who': {_describe('d')}, 'grain': d.grain, 'got': d.got}},
+               arg_min({{'who': {_describe("d")}, 'grain': d.grain, 'got': d.got}},
                        (d.operator, d.zone, d.audience), {NOTE_NAMES}) AS missing
         FROM lacking d GROUP BY ALL
     ),
     overlap AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_overlap,
-               arg_min({_describe('s')}, (operator, zone, audience), {NOTE_NAMES}) AS overlap
+               arg_min({_describe("s")}, (operator, zone, audience), {NOTE_NAMES}) AS overlap
         FROM series s WHERE n_grains > 1 GROUP BY ALL
     ),
     top_nested AS (  -- where the widest key was measured: every other key of a known zone, inside it
@@ -368,15 +391,27 @@ def series_rollup(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | No
     FROM missing m ANTI JOIN figures f USING (indicator, grp, p_code)
     """
     cur = con.cursor()
-    for name, frame in (("kpi_rules", rules), ("kpi_placement", placement), ("kpi_periods", periods),
-                        ("kpi_slow", slow), ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover),
-                        ("kpi_obligations", obligations)):
+    for name, frame in (
+        ("kpi_rules", rules),
+        ("kpi_placement", placement),
+        ("kpi_periods", periods),
+        ("kpi_slow", slow),
+        ("kpi_zone_cover", zone_cover),
+        ("kpi_aud_cover", aud_cover),
+        ("kpi_obligations", obligations),
+    ):
         cur.register(name, frame)
     return cur.execute(sql, _params(sql, flt, root)).df()
 
 
-def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.DataFrame, placement: pd.DataFrame,
-                   zone_cover: pd.DataFrame, aud_cover: pd.DataFrame) -> pd.DataFrame:
+def counted_values(
+    con: duckdb.DuckDBPyConnection,
+    flt: ValueFilter,
+    rules: pd.DataFrame,
+    placement: pd.DataFrame,
+    zone_cover: pd.DataFrame,
+    aud_cover: pd.DataFrame,
+) -> pd.DataFrame:
     """Every stored value placed in the period(s) of `placement`, with its upload and whether it counts.
 
     `counted` is false with a `reason` code when the value lies in the period but another
@@ -409,8 +444,12 @@ def counted_values(con: duckdb.DuckDBPyConnection, flt: ValueFilter, rules: pd.D
     ORDER BY p.operator, p.zone, p.audience, p.period_end
     """
     cur = con.cursor()
-    for name, frame in (("kpi_rules", rules), ("kpi_placement", placement),
-                        ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
+    for name, frame in (
+        ("kpi_rules", rules),
+        ("kpi_placement", placement),
+        ("kpi_zone_cover", zone_cover),
+        ("kpi_aud_cover", aud_cover),
+    ):
         cur.register(name, frame)
     return cur.execute(sql, flt.params()).df()
 

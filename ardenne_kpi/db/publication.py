@@ -14,9 +14,16 @@ def data_date(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> tuple[dt
     that count now: the publication's date comes from the data, never from the clock."""
     if not indicators:
         return None, None
-    row = con.cursor().execute(f"""
+    row = (
+        con.cursor()
+        .execute(
+            f"""
         SELECT max(u.uploaded_at), max(v.period_end)
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE v.is_validated AND u.status IN {LIVE_SQL} AND v.indicator IN (SELECT unnest(?::VARCHAR[]))
-    """, [list(indicators)]).fetchone()
+    """,
+            [list(indicators)],
+        )
+        .fetchone()
+    )
     return row[0], row[1]

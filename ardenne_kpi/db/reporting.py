@@ -17,7 +17,9 @@ def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd
     Timeliness is judged on that first arrival: a late correction does not make an on-time
     report late, and a re-upload does not make a late one on time.
     """
-    return query_df(con, f"""
+    return query_df(
+        con,
+        f"""
         SELECT v.operator, v.indicator, v.period, max(v.period_end) AS period_end,
                min(u.uploaded_at) AS uploaded_at,
                count(*) FILTER (WHERE v.is_current) AS n_values,
@@ -27,16 +29,22 @@ def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd
           AND v.period_end BETWEEN ? AND ?
         GROUP BY v.operator, v.indicator, v.period
         HAVING bool_or(v.is_current)
-    """, [start, end])
+    """,
+        [start, end],
+    )
 
 
 def latest_data(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.datetime | None]:
     """(end of the latest reported period, time of the latest upload) among values that count."""
-    row = con.cursor().execute(f"""
+    row = (
+        con.cursor()
+        .execute(f"""
         SELECT max(v.period_end), max(u.uploaded_at)
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE v.is_current AND u.status IN {LIVE_SQL}
-    """).fetchone()
+    """)
+        .fetchone()
+    )
     return row[0], row[1]
 
 
@@ -45,7 +53,9 @@ def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> p
 
     With `only_counting`, only the uploads at least one current value comes from.
     """
-    return query_df(con, f"""
+    return query_df(
+        con,
+        f"""
         SELECT u.id AS upload_id, u.file_name, u.operator, u.uploaded_by, u.uploaded_at, u.status,
                u.inserted, u.updated, u.warnings, u.messages, u.rolled_back_at,
                count(v.id) AS n_current,
@@ -55,4 +65,6 @@ def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> p
         GROUP BY ALL
         HAVING NOT ? OR (count(v.id) > 0 AND u.status IN {LIVE_SQL})
         ORDER BY u.uploaded_at, u.id
-    """, [only_counting])
+    """,
+        [only_counting],
+    )

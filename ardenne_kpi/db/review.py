@@ -24,7 +24,9 @@ def uploads_in_review(con: duckdb.DuckDBPyConnection, operators: list[str] | Non
     """Live uploads waiting for the coordinator, and uploads sent back, newest first (of
     `operators` only when given): id, file_name, operator, uploaded_by, uploaded_at, review,
     reviewed_by, reviewed_at, review_message, n_values."""
-    return query_df(con, f"""
+    return query_df(
+        con,
+        f"""
         SELECT u.id, u.file_name, u.operator, u.uploaded_by, u.uploaded_at, u.review, u.reviewed_by,
                u.reviewed_at, u.review_message,
                (SELECT count(*) FROM report_values v WHERE v.upload_id = u.id) AS n_values
@@ -32,14 +34,18 @@ def uploads_in_review(con: duckdb.DuckDBPyConnection, operators: list[str] | Non
         WHERE ((u.review = '{SUBMITTED}' AND u.status IN {LIVE_SQL}) OR u.review = '{RETURNED}')
           AND ($ops::VARCHAR[] IS NULL OR list_contains($ops::VARCHAR[], u.operator))
         ORDER BY u.id DESC
-    """, {"ops": operators})
+    """,
+        {"ops": operators},
+    )
 
 
 def upload_against_validated(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
     """Each value of the upload beside the validated value of the same identity (NULL when
     none): what validating it changes. indicator, operator, zone, audience, period, validated,
     submitted, comment, sheet, cell."""
-    return query_df(con, """
+    return query_df(
+        con,
+        """
         SELECT s.indicator, s.operator, s.zone, s.audience, s.period, v.value AS validated, s.value AS submitted,
                s.comment, s.sheet, s.cell
         FROM report_values s
@@ -47,17 +53,24 @@ def upload_against_validated(con: duckdb.DuckDBPyConnection, upload_id: int) -> 
              AND v.zone = s.zone AND v.audience = s.audience AND v.period = s.period
         WHERE s.upload_id = $id
         ORDER BY s.id
-    """, {"id": int(upload_id)})
+    """,
+        {"id": int(upload_id)},
+    )
 
 
 def count_submitted(con: duckdb.DuckDBPyConnection) -> int:
-    return con.cursor().execute(
-        f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL}").fetchone()[0]
+    return (
+        con.cursor()
+        .execute(f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL}")
+        .fetchone()[0]
+    )
 
 
 def mark_validated(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | None) -> None:
-    cur.execute("UPDATE uploads SET review = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?",
-                [VALIDATED, user, _now(), upload_id])
+    cur.execute(
+        "UPDATE uploads SET review = ?, reviewed_by = ?, reviewed_at = ? WHERE id = ?",
+        [VALIDATED, user, _now(), upload_id],
+    )
     imports.refresh_validated(cur, upload_id)
 
 
@@ -65,8 +78,10 @@ def mark_returned(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | No
     """The upload stops counting (as a rollback would) and carries the coordinator's message."""
     plan = imports.rollback_plan(cur, upload_id)
     imports.apply_rollback(cur, upload_id, plan, user, status=RETURNED)
-    cur.execute("UPDATE uploads SET review = ?, reviewed_by = ?, reviewed_at = ?, review_message = ? WHERE id = ?",
-                [RETURNED, user, _now(), message, upload_id])
+    cur.execute(
+        "UPDATE uploads SET review = ?, reviewed_by = ?, reviewed_at = ?, review_message = ? WHERE id = ?",
+        [RETURNED, user, _now(), message, upload_id],
+    )
     return plan
 
 
@@ -75,23 +90,36 @@ def mark_returned(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | No
 
 def active_locks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     """(period, period_start, period_end, locked_at, locked_by) of every locked period, by start."""
-    return con.cursor().execute(
-        "SELECT period, period_start, period_end, locked_at, locked_by FROM period_locks "
-        "WHERE unlocked_at IS NULL ORDER BY period_start").fetchall()
+    return (
+        con.cursor()
+        .execute(
+            "SELECT period, period_start, period_end, locked_at, locked_by FROM period_locks "
+            "WHERE unlocked_at IS NULL ORDER BY period_start"
+        )
+        .fetchall()
+    )
 
 
 def lock_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    return query_df(con, "SELECT period, period_start, period_end, locked_at, locked_by, unlocked_at, unlocked_by "
-                         "FROM period_locks ORDER BY locked_at DESC, id DESC")
+    return query_df(
+        con,
+        "SELECT period, period_start, period_end, locked_at, locked_by, unlocked_at, unlocked_by "
+        "FROM period_locks ORDER BY locked_at DESC, id DESC",
+    )
 
 
 def insert_lock(cur: duckdb.DuckDBPyConnection, period: str, start: dt.date, end: dt.date, user: str | None) -> None:
-    cur.execute("INSERT INTO period_locks (period, period_start, period_end, locked_at, locked_by) "
-                "VALUES (?, ?, ?, ?, ?)", [period, start, end, _now(), user])
+    cur.execute(
+        "INSERT INTO period_locks (period, period_start, period_end, locked_at, locked_by) VALUES (?, ?, ?, ?, ?)",
+        [period, start, end, _now(), user],
+    )
 
 
 def end_lock(cur: duckdb.DuckDBPyConnection, period: str, user: str | None) -> int:
     """Unlock `period`; how many locks ended (0 when it was not locked)."""
-    ended = cur.execute("UPDATE period_locks SET unlocked_at = ?, unlocked_by = ? "
-                        "WHERE period = ? AND unlocked_at IS NULL RETURNING id", [_now(), user, period]).fetchall()
+    ended = cur.execute(
+        "UPDATE period_locks SET unlocked_at = ?, unlocked_by = ? "
+        "WHERE period = ? AND unlocked_at IS NULL RETURNING id",
+        [_now(), user, period],
+    ).fetchall()
     return len(ended)

@@ -78,11 +78,13 @@ class _Wait:
             raise DatabaseBusyError(
                 f"La base {self.path} est restée occupée {_seconds(self.limit)} {holder} : rien n'a été fait. "
                 "Réessayez quand l'import en cours sera fini, ou attendez plus longtemps avec "
-                "ARDENNE_DB_WAIT=secondes.")
+                "ARDENNE_DB_WAIT=secondes."
+            )
         if not self.told and waited >= NOTICE_AFTER and self.notify is not None:
             self.told = True
-            self.notify(f"La base {self.path.name} est occupée {holder} : attente de son tour "
-                        f"({_seconds(self.limit)} au plus)…")
+            self.notify(
+                f"La base {self.path.name} est occupée {holder} : attente de son tour ({_seconds(self.limit)} au plus)…"
+            )
         time.sleep(min(self.delay, max(0.0, self.limit - waited)))
         self.delay = min(self.delay * 1.6, 0.2)
 
@@ -93,13 +95,22 @@ def _seconds(value: float) -> str:
 
 def _holder(exc: DatabaseBusyError) -> str:
     pid = re.search(r"PID (\d+)", str(exc.__cause__ or ""))
-    return f"(par le processus {pid[1]} : tableau de bord ou autre commande)" if pid else \
-        "(par le tableau de bord ou une autre commande)"
+    return (
+        f"(par le processus {pid[1]} : tableau de bord ou autre commande)"
+        if pid
+        else "(par le tableau de bord ou une autre commande)"
+    )
 
 
-def open_when_free(path: str | os.PathLike, *, read_only: bool = False, schema: bool = True,
-                   limit: float | None = None, notify: Notify | None = None,
-                   wait: _Wait | None = None) -> duckdb.DuckDBPyConnection:
+def open_when_free(
+    path: str | os.PathLike,
+    *,
+    read_only: bool = False,
+    schema: bool = True,
+    limit: float | None = None,
+    notify: Notify | None = None,
+    wait: _Wait | None = None,
+) -> duckdb.DuckDBPyConnection:
     """`db.connect`, retried with a growing pause while another process holds the file;
     DatabaseBusyError (French) after `limit` seconds (default `wait_limit()`)."""
     path = Path(path)
@@ -112,8 +123,9 @@ def open_when_free(path: str | os.PathLike, *, read_only: bool = False, schema: 
 
 
 @contextmanager
-def command_connection(path: str | os.PathLike, *, read_only: bool = False,
-                       notify: Notify | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+def command_connection(
+    path: str | os.PathLike, *, read_only: bool = False, notify: Notify | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A command's connection, closed afterwards: its turn on the lock file beside the
     database (readers share it, a writer has it alone), then the file itself, waiting
     while the app or another command holds it (see the module's docstring)."""

@@ -20,7 +20,9 @@ def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.Data
 
     With `moment` now, these are exactly the validated current values.
     """
-    return query_df(con, f"""
+    return query_df(
+        con,
+        f"""
         SELECT {_VALUE_COLUMNS}
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE u.uploaded_at <= $moment
@@ -28,7 +30,9 @@ def values_as_of(con: duckdb.DuckDBPyConnection, moment: dt.datetime) -> pd.Data
           AND u.review = '{VALIDATED}' AND coalesce(u.reviewed_at, u.uploaded_at) <= $moment
         QUALIFY row_number() OVER (PARTITION BY v.indicator, v.operator, v.zone, v.audience, v.period
                                    ORDER BY u.id DESC, v.id DESC) = 1
-    """, {"moment": moment})
+    """,
+        {"moment": moment},
+    )
 
 
 def current_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -38,11 +42,15 @@ def current_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def uploads_by_ids(con: duckdb.DuckDBPyConnection, ids: list[int]) -> pd.DataFrame:
     """The upload rows behind a set of values (copied into the evaluation base)."""
-    return query_df(con, """
+    return query_df(
+        con,
+        """
         SELECT id, file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, inserted,
                updated, unchanged, warnings, stored_path, messages
         FROM uploads WHERE list_contains($ids, id) ORDER BY id
-    """, {"ids": [int(i) for i in ids]})
+    """,
+        {"ids": [int(i) for i in ids]},
+    )
 
 
 def load_state(mem: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd.DataFrame) -> None:
@@ -68,26 +76,40 @@ def load_state(mem: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 
 
 def name_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.cursor().execute("SELECT EXISTS (SELECT 1 FROM snapshots WHERE lower(name) = lower(?))",
-                                [name]).fetchone()[0]
+    return (
+        con.cursor()
+        .execute("SELECT EXISTS (SELECT 1 FROM snapshots WHERE lower(name) = lower(?))", [name])
+        .fetchone()[0]
+    )
 
 
-def insert_snapshot(con: duckdb.DuckDBPyConnection, *, name: str, taken_on: dt.date, user: str | None,
-                    framework_version: str, value_ids: list[int], status: pd.DataFrame,
-                    cells: pd.DataFrame) -> int:
+def insert_snapshot(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    name: str,
+    taken_on: dt.date,
+    user: str | None,
+    framework_version: str,
+    value_ids: list[int],
+    status: pd.DataFrame,
+    cells: pd.DataFrame,
+) -> int:
     """Write a snapshot with its value ids, statuses and coverage cells in one transaction."""
     with transaction(con) as cur:
         snapshot_id = cur.execute(
             "INSERT INTO snapshots (name, taken_on, created_at, created_by, framework_version) "
             "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [name, taken_on, dt.datetime.now().replace(microsecond=0), user, framework_version]).fetchone()[0]
+            [name, taken_on, dt.datetime.now().replace(microsecond=0), user, framework_version],
+        ).fetchone()[0]
         cur.register("snap_ids", pd.DataFrame({"value_id": pd.Series(value_ids, dtype="int64")}))
         cur.execute("INSERT INTO snapshot_values SELECT ?, value_id FROM snap_ids", [snapshot_id])
         cur.unregister("snap_ids")
         cur.register("snap_status", status)
-        cur.execute("""INSERT INTO snapshot_status
+        cur.execute(
+            """INSERT INTO snapshot_status
                        SELECT ?, indicator, status, progress, latest_period, latest_value FROM snap_status""",
-                    [snapshot_id])
+            [snapshot_id],
+        )
         cur.unregister("snap_status")
         cur.register("snap_cells", cells)
         cur.execute("INSERT INTO snapshot_cells SELECT ?, row_code, col_code, state FROM snap_cells", [snapshot_id])
@@ -97,29 +119,39 @@ def insert_snapshot(con: duckdb.DuckDBPyConnection, *, name: str, taken_on: dt.d
 
 def list_snapshots(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every snapshot, oldest committee date first, with its number of values."""
-    return query_df(con, """
+    return query_df(
+        con,
+        """
         SELECT s.id, s.name, s.taken_on, s.created_at, s.created_by, s.framework_version,
                (SELECT count(*) FROM snapshot_values sv WHERE sv.snapshot_id = s.id) AS n_values
         FROM snapshots s
         ORDER BY s.taken_on, s.id
-    """)
+    """,
+    )
 
 
 def snapshot_values(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.DataFrame:
-    return query_df(con, f"""
+    return query_df(
+        con,
+        f"""
         SELECT {_VALUE_COLUMNS}
         FROM snapshot_values sv JOIN report_values v ON v.id = sv.value_id
         WHERE sv.snapshot_id = ?
-    """, [snapshot_id])
+    """,
+        [snapshot_id],
+    )
 
 
 def snapshot_status(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.DataFrame:
-    return query_df(con, """
+    return query_df(
+        con,
+        """
         SELECT indicator, status, progress, latest_period, latest_value
         FROM snapshot_status WHERE snapshot_id = ?
-    """, [snapshot_id])
+    """,
+        [snapshot_id],
+    )
 
 
 def snapshot_cells(con: duckdb.DuckDBPyConnection, snapshot_id: int) -> pd.DataFrame:
-    return query_df(con, "SELECT row_code, col_code, state FROM snapshot_cells WHERE snapshot_id = ?",
-                    [snapshot_id])
+    return query_df(con, "SELECT row_code, col_code, state FROM snapshot_cells WHERE snapshot_id = ?", [snapshot_id])

@@ -29,8 +29,15 @@ SCORE_MIN, SCORE_MAX = 1, 5
 SCORE_LABELS = {1: "1 – Incohérent", 2: "2 – Faible", 3: "3 – Moyen", 4: "4 – Bon", 5: "5 – Exemplaire"}
 
 # Header synonyms, compared after `normalise` (accents, case and punctuation dropped).
-_ELEMENT_HEADERS = {"element", "elements", "code", "code element", "element de la plateforme",
-                    "element de la plateforme de marque", "element plateforme"}
+_ELEMENT_HEADERS = {
+    "element",
+    "elements",
+    "code",
+    "code element",
+    "element de la plateforme",
+    "element de la plateforme de marque",
+    "element plateforme",
+}
 _SCORE_HEADERS = {"note", "score", "note 1 5", "note 1 a 5", "note sur 5", "cotation", "evaluation"}
 _COMMENT_HEADERS = {"commentaire", "commentaires", "comment", "remarque", "remarques", "observations"}
 _OPERATOR_LABELS = {"operateur", "partenaire", "organisation", "code operateur"}
@@ -67,8 +74,16 @@ class BrandSheet:
         return not self.errors
 
 
-def read_sheet(rows: list[list], sheet: str, fw: Framework, *, operator: str | None = None,
-               period: Period | str | None = None, first_row: int = 1, first_col: int = 1) -> BrandSheet:
+def read_sheet(
+    rows: list[list],
+    sheet: str,
+    fw: Framework,
+    *,
+    operator: str | None = None,
+    period: Period | str | None = None,
+    first_row: int = 1,
+    first_col: int = 1,
+) -> BrandSheet:
     """Read the scores of a brand-platform sheet from its cell values.
 
     `rows[0][0]` is the cell at (`first_row`, `first_col`) (1-based, as Excel numbers
@@ -88,8 +103,13 @@ def read_sheet(rows: list[list], sheet: str, fw: Framework, *, operator: str | N
 
     header = _find_header(rows)
     if header is None:
-        problem(ERROR, None, None, "en-tête introuvable. La feuille doit avoir une ligne d'en-tête avec les "
-                "colonnes « Élément », « Note » et « Commentaire » (téléchargez le modèle de rapport).")
+        problem(
+            ERROR,
+            None,
+            None,
+            "en-tête introuvable. La feuille doit avoir une ligne d'en-tête avec les "
+            "colonnes « Élément », « Note » et « Commentaire » (téléchargez le modèle de rapport).",
+        )
         return out
     h_row, col_element, col_score, col_comment = header
 
@@ -110,23 +130,42 @@ def read_sheet(rows: list[list], sheet: str, fw: Framework, *, operator: str | N
         if is_blank(raw_element) and is_blank(raw_score) and is_blank(raw_comment):
             continue
         if is_blank(raw_element):
-            problem(ERROR, r, col_element, "l'élément de la plateforme de marque manque sur cette ligne. "
-                    f"Saisissez son code ({', '.join(codes)}).")
+            problem(
+                ERROR,
+                r,
+                col_element,
+                "l'élément de la plateforme de marque manque sur cette ligne. "
+                f"Saisissez son code ({', '.join(codes)}).",
+            )
             continue
         code = _element_code(text_of(raw_element), codes, by_label)
         if code is None:
-            problem(ERROR, r, col_element, f"« {text_of(raw_element)} » n'est pas un élément de la plateforme de "
-                    f"marque. Utilisez un des codes {', '.join(codes)} ({codes[next(iter(codes))].label}…).")
+            problem(
+                ERROR,
+                r,
+                col_element,
+                f"« {text_of(raw_element)} » n'est pas un élément de la plateforme de "
+                f"marque. Utilisez un des codes {', '.join(codes)} ({codes[next(iter(codes))].label}…).",
+            )
             continue
         if code in seen:
-            problem(ERROR, r, col_element, f"l'élément {code} est déjà noté en {seen[code]}. Gardez une seule "
-                    "ligne par élément.")
+            problem(
+                ERROR,
+                r,
+                col_element,
+                f"l'élément {code} est déjà noté en {seen[code]}. Gardez une seule ligne par élément.",
+            )
             continue
         seen[code] = ref(r, col_element)
         score = _score(raw_score)
         if score is None:
-            problem(WARNING, r, col_score, f"l'élément {code} n'est pas noté : il est ignoré (non noté n'est pas "
-                    "zéro). Saisissez une note de 1 à 5 pour qu'il compte.")
+            problem(
+                WARNING,
+                r,
+                col_score,
+                f"l'élément {code} n'est pas noté : il est ignoré (non noté n'est pas "
+                "zéro). Saisissez une note de 1 à 5 pour qu'il compte.",
+            )
             continue
         if isinstance(score, str):
             problem(ERROR, r, col_score, score.format(code=code))
@@ -135,14 +174,22 @@ def read_sheet(rows: list[list], sheet: str, fw: Framework, *, operator: str | N
         records.append((code, score, comment, ref(r, col_score)))
     missing = [c for c in codes if c not in seen]
     if missing and not out.errors:
-        problem(WARNING, None, None, f"élément(s) absent(s) de la feuille : {', '.join(missing)}. Ils ne sont pas "
-                "notés pour cette période.")
+        problem(
+            WARNING,
+            None,
+            None,
+            f"élément(s) absent(s) de la feuille : {', '.join(missing)}. Ils ne sont pas notés pour cette période.",
+        )
     if out.errors or out.operator is None or out.period is None:
         return out
     p = out.period
     out.scores = pd.DataFrame(
-        [(out.operator, p.code, p.start, p.end, code, score, comment, sheet, cell)
-         for code, score, comment, cell in records], columns=SCORE_COLUMNS)
+        [
+            (out.operator, p.code, p.start, p.end, code, score, comment, sheet, cell)
+            for code, score, comment, cell in records
+        ],
+        columns=SCORE_COLUMNS,
+    )
     return out
 
 
@@ -181,22 +228,39 @@ def _operator(fw: Framework, given: str | None, block: dict, problem) -> str | N
     code = None
     if in_sheet:
         text, r, c = in_sheet
-        code = next((o.code for o in fw.operators if text.upper() == o.code.upper() or
-                     normalise(text) == normalise(o.label)), None)
+        code = next(
+            (o.code for o in fw.operators if text.upper() == o.code.upper() or normalise(text) == normalise(o.label)),
+            None,
+        )
         if code is None:
-            problem(ERROR, r, c, f"opérateur « {text} » inconnu. Saisissez son code (par exemple "
-                    f"{', '.join(list(ops)[:3])}) tel que dans le référentiel.")
+            problem(
+                ERROR,
+                r,
+                c,
+                f"opérateur « {text} » inconnu. Saisissez son code (par exemple "
+                f"{', '.join(list(ops)[:3])}) tel que dans le référentiel.",
+            )
             return None
         if given and code != given:
-            problem(ERROR, r, c, f"la feuille est au nom de {code}, le rapport de {given}. Corrigez l'opérateur "
-                    "de la feuille ou déposez le rapport au bon nom.")
+            problem(
+                ERROR,
+                r,
+                c,
+                f"la feuille est au nom de {code}, le rapport de {given}. Corrigez l'opérateur "
+                "de la feuille ou déposez le rapport au bon nom.",
+            )
             return None
     if given and given not in ops:
         problem(ERROR, None, None, f"opérateur « {given} » inconnu du référentiel.")
         return None
     if not (given or code):
-        problem(ERROR, None, None, "l'opérateur n'est pas indiqué. Ajoutez au-dessus de l'en-tête une ligne "
-                "« Opérateur : » suivie de votre code.")
+        problem(
+            ERROR,
+            None,
+            None,
+            "l'opérateur n'est pas indiqué. Ajoutez au-dessus de l'en-tête une ligne "
+            "« Opérateur : » suivie de votre code.",
+        )
     return given or code
 
 
@@ -212,13 +276,23 @@ def _period(fw: Framework, given: Period | str | None, block: dict, problem) -> 
             problem(ERROR, r, c, exc.message)
             return None
         if given and period != given:
-            problem(ERROR, r, c, f"la feuille porte sur {period.label_fr}, le rapport sur {given.label_fr}. "
-                    "Mettez la même période partout.")
+            problem(
+                ERROR,
+                r,
+                c,
+                f"la feuille porte sur {period.label_fr}, le rapport sur {given.label_fr}. "
+                "Mettez la même période partout.",
+            )
             return None
         return period
     if given is None:
-        problem(ERROR, None, None, "la période n'est pas indiquée. Ajoutez au-dessus de l'en-tête une ligne "
-                "« Période : » suivie de la période (par exemple S05 ou 2019).")
+        problem(
+            ERROR,
+            None,
+            None,
+            "la période n'est pas indiquée. Ajoutez au-dessus de l'en-tête une ligne "
+            "« Période : » suivie de la période (par exemple S05 ou 2019).",
+        )
     return given
 
 
@@ -242,7 +316,9 @@ def _score(raw: object) -> int | str | None:
     else:
         match = _SCORE_TEXT.match(text_of(raw))
         if not match:
-            return f"« {text_of(raw)} » n'est pas une note. Saisissez la note de {{code}} par un nombre entier de 1 à 5."
+            return (
+                f"« {text_of(raw)} » n'est pas une note. Saisissez la note de {{code}} par un nombre entier de 1 à 5."
+            )
         shown = match.group(1)
         value = float(shown.replace(",", "."))
     if not value.is_integer():
@@ -255,8 +331,9 @@ def _score(raw: object) -> int | str | None:
 # ------------------------------------------------------------------ storing
 
 
-def store(con: duckdb.DuckDBPyConnection, sheet: BrandSheet, upload_id: int,
-          cur: duckdb.DuckDBPyConnection | None = None) -> int:
+def store(
+    con: duckdb.DuckDBPyConnection, sheet: BrandSheet, upload_id: int, cur: duckdb.DuckDBPyConnection | None = None
+) -> int:
     """Write a checked sheet's scores (superseding the same operator, period and element).
 
     Pass the import's transaction cursor as `cur` so the scores land with the values, or
@@ -289,8 +366,12 @@ def template_rows(fw: Framework, operator: str = "", period: str = "") -> list[l
         ["Cohérence avec la plateforme de marque Ardenne", None, None, None],
         ["Opérateur :", operator, None, None],
         ["Période :", period, None, None],
-        ["Notez chaque élément de 1 (incohérent) à 5 (exemplaire). Laissez vide ce que vous n'évaluez pas.",
-         None, None, None],
+        [
+            "Notez chaque élément de 1 (incohérent) à 5 (exemplaire). Laissez vide ce que vous n'évaluez pas.",
+            None,
+            None,
+            None,
+        ],
         ["Élément", "Libellé", "Note", "Commentaire"],
     ]
     rows += [[e.code, e.label, None, None] for e in fw.brand_elements]

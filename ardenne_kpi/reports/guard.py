@@ -71,25 +71,33 @@ def precheck(data: bytes, file_name: str = "") -> str:
     if not data:
         raise ReportError("Le fichier est vide (0 octet). Vérifiez que vous avez choisi le bon fichier.")
     if len(data) > limit:
-        raise ReportError(f"Le fichier pèse {_mb(len(data))}, au-delà de la limite de {_mb(limit)}. "
-                          "Supprimez les feuilles, images et mises en forme inutiles, ou découpez le rapport.")
+        raise ReportError(
+            f"Le fichier pèse {_mb(len(data))}, au-delà de la limite de {_mb(limit)}. "
+            "Supprimez les feuilles, images et mises en forme inutiles, ou découpez le rapport."
+        )
     if data.startswith(ZIP):
         try:
             return _check_zip(data)
         except ReportError:
             raise
         except Exception as exc:  # any zip oddity is a damaged file, never a traceback
-            raise ReportError("Le fichier est endommagé (archive illisible). Ouvrez-le dans Excel ou LibreOffice, "
-                              "enregistrez-le de nouveau en .xlsx, puis importez cette copie.") from exc
+            raise ReportError(
+                "Le fichier est endommagé (archive illisible). Ouvrez-le dans Excel ou LibreOffice, "
+                "enregistrez-le de nouveau en .xlsx, puis importez cette copie."
+            ) from exc
     if data.startswith(OLE2):
         if "EncryptedPackage".encode("utf-16-le") in data:
-            raise ReportError("Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
-                              "Enregistrez-en une copie sans mot de passe, puis importez cette copie.")
+            raise ReportError(
+                "Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
+                "Enregistrez-en une copie sans mot de passe, puis importez cette copie."
+            )
         return "xls"
     head = data[:512].lstrip().lower()
     if head.startswith((b"<html", b"<!doctype html", b"<table")) or b"<html" in head:
-        hint = ("Ce fichier est une page web enregistrée avec l'extension .xls : ouvrez-le dans Excel "
-                "et enregistrez-le en .xlsx.")
+        hint = (
+            "Ce fichier est une page web enregistrée avec l'extension .xls : ouvrez-le dans Excel "
+            "et enregistrez-le en .xlsx."
+        )
     elif head.startswith(b"<?xml"):
         hint = "Ce fichier est un classeur XML 2003 : ouvrez-le dans Excel et enregistrez-le en .xlsx."
     elif data[:4] == b"%PDF":
@@ -99,7 +107,9 @@ def precheck(data: bytes, file_name: str = "") -> str:
     raise ReportError(f"« {file_name or 'Le fichier'} » n'est pas un classeur Excel ou LibreOffice. {hint} {ACCEPTED}")
 
 
-_DIMENSION = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="\$?([A-Z]{1,4})\$?(\d{1,8})(?::\$?([A-Z]{1,4})\$?(\d{1,8}))?"')
+_DIMENSION = re.compile(
+    rb'<(?:[A-Za-z_][\w.-]*:)?dimension\s+ref="\$?([A-Z]{1,4})\$?(\d{1,8})(?::\$?([A-Z]{1,4})\$?(\d{1,8}))?"'
+)
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.I)
 
 
@@ -108,11 +118,15 @@ def _check_zip(data: bytes) -> str:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
-        raise ReportError("Le fichier est endommagé (archive illisible). Ouvrez-le dans Excel ou "
-                          "LibreOffice, enregistrez-le de nouveau en .xlsx, puis importez cette copie.") from exc
+        raise ReportError(
+            "Le fichier est endommagé (archive illisible). Ouvrez-le dans Excel ou "
+            "LibreOffice, enregistrez-le de nouveau en .xlsx, puis importez cette copie."
+        ) from exc
     if len(infos) > MAX_ZIP_ENTRIES:
-        raise ReportError(f"Le fichier contient {len(infos)} éléments internes : ce n'est pas un rapport "
-                          "ordinaire et il est refusé par sécurité.")
+        raise ReportError(
+            f"Le fichier contient {len(infos)} éléments internes : ce n'est pas un rapport "
+            "ordinaire et il est refusé par sécurité."
+        )
     names = {i.filename.replace("\\", "/").lower() for i in infos}
     total = 0
     for info in infos:
@@ -122,26 +136,40 @@ def _check_zip(data: bytes) -> str:
             raise ReportError(
                 f"Le fichier est refusé par sécurité : une de ses parties ({info.filename}) se décompresse "
                 f"{int(ratio)} fois (jusqu'à {_mb(info.file_size)}), ce qu'aucun rapport ordinaire ne fait. "
-                "Enregistrez une copie du classeur sans les feuilles inutiles et importez-la.")
+                "Enregistrez une copie du classeur sans les feuilles inutiles et importez-la."
+            )
         if info.flag_bits & 0x1:
-            raise ReportError("Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
-                              "Enregistrez-en une copie sans mot de passe, puis importez cette copie.")
+            raise ReportError(
+                "Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
+                "Enregistrez-en une copie sans mot de passe, puis importez cette copie."
+            )
     if total > MAX_UNCOMPRESSED:
-        raise ReportError(f"Le fichier est refusé par sécurité : son contenu décompressé atteindrait "
-                          f"{_mb(total)}. Découpez le rapport ou supprimez les feuilles inutiles.")
+        raise ReportError(
+            f"Le fichier est refusé par sécurité : son contenu décompressé atteindrait "
+            f"{_mb(total)}. Découpez le rapport ou supprimez les feuilles inutiles."
+        )
     if "xl/workbook.bin" in names or any(n.endswith("/workbook.bin") for n in names):
-        raise ReportError("Les classeurs binaires .xlsb ne sont pas acceptés. Ouvrez le fichier dans Excel et "
-                          f"enregistrez-le en .xlsx (Classeur Excel), puis importez ce nouveau fichier. {ACCEPTED}")
+        raise ReportError(
+            "Les classeurs binaires .xlsb ne sont pas acceptés. Ouvrez le fichier dans Excel et "
+            f"enregistrez-le en .xlsx (Classeur Excel), puis importez ce nouveau fichier. {ACCEPTED}"
+        )
     if "xl/workbook.xml" in names or any(n == "workbook.xml" or n.endswith("/workbook.xml") for n in names):
         kind = "xlsx"
     elif "content.xml" in names and "mimetype" in names:
-        if "meta-inf/manifest.xml" in names and b"encryption-data" in zf.read("META-INF/manifest.xml")[:HEAD_BYTES * 4]:
-            raise ReportError("Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
-                              "Enregistrez-en une copie sans mot de passe, puis importez cette copie.")
+        if (
+            "meta-inf/manifest.xml" in names
+            and b"encryption-data" in zf.read("META-INF/manifest.xml")[: HEAD_BYTES * 4]
+        ):
+            raise ReportError(
+                "Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
+                "Enregistrez-en une copie sans mot de passe, puis importez cette copie."
+            )
         mime = zf.read("mimetype")[:100].strip()
         if mime != b"application/vnd.oasis.opendocument.spreadsheet":
-            raise ReportError("Ce fichier OpenDocument n'est pas un classeur (c'est peut-être un texte ou "
-                              f"une présentation). {ACCEPTED}")
+            raise ReportError(
+                "Ce fichier OpenDocument n'est pas un classeur (c'est peut-être un texte ou "
+                f"une présentation). {ACCEPTED}"
+            )
         kind = "ods"
     elif "word/document.xml" in names:
         raise ReportError(f"Ce fichier est un document Word, pas un classeur. {ACCEPTED}")
@@ -154,12 +182,16 @@ def _check_zip(data: bytes) -> str:
             with zf.open(info) as part:
                 head = part.read(HEAD_BYTES)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
-            raise ReportError(f"Le fichier est endommagé (partie {info.filename} illisible). Ouvrez-le dans "
-                              "Excel ou LibreOffice et enregistrez-le de nouveau en .xlsx.") from exc
+            raise ReportError(
+                f"Le fichier est endommagé (partie {info.filename} illisible). Ouvrez-le dans "
+                "Excel ou LibreOffice et enregistrez-le de nouveau en .xlsx."
+            ) from exc
         if _DTD.search(head):
-            raise ReportError("Le fichier est refusé par sécurité : il contient des déclarations XML (DTD ou "
-                              "entités) qu'aucun tableur ne produit. Ouvrez-le dans Excel ou LibreOffice et "
-                              "enregistrez-le de nouveau.")
+            raise ReportError(
+                "Le fichier est refusé par sécurité : il contient des déclarations XML (DTD ou "
+                "entités) qu'aucun tableur ne produit. Ouvrez-le dans Excel ou LibreOffice et "
+                "enregistrez-le de nouveau."
+            )
         if kind == "xlsx" and "worksheets/" in info.filename.replace("\\", "/"):
             _check_dimension(head, info.filename)
     return kind
@@ -179,7 +211,8 @@ def _check_dimension(head: bytes, part: str) -> None:
             f"Le fichier est refusé par sécurité : une feuille déclare une plage de {rows:,} lignes × {cols:,} "
             "colonnes".replace(",", NBSP)
             + ", bien au-delà d'un rapport. Supprimez les lignes et colonnes vides en fin de feuille "
-            "(sélection, clic droit, Supprimer), enregistrez, puis importez de nouveau.")
+            "(sélection, clic droit, Supprimer), enregistrez, puis importez de nouveau."
+        )
 
 
 # --------------------------------------------------------------------- the child process
@@ -243,23 +276,32 @@ def _peak_memory() -> int | None:
     return None
 
 
-_TOO_BIG = ("Le fichier est refusé : sa lecture demande plus de mémoire que permis (le classeur déclare "
-            "probablement des millions de cellules vides ou se décompresse à l'excès). Supprimez les lignes "
-            "et colonnes vides en fin de feuille, enregistrez en .xlsx, puis importez de nouveau.")
-_CRASHED = ("Le fichier est refusé : sa lecture a échoué brutalement (classeur endommagé, ou qui déclare des "
-            "plages de cellules démesurées). Ouvrez-le dans Excel ou LibreOffice, supprimez les lignes et "
-            "colonnes vides en fin de feuille, enregistrez-le en .xlsx, puis importez ce nouveau fichier.")
-_TIMEOUT = ("Le fichier est refusé : sa lecture a duré plus de {seconds:g} secondes, bien plus que pour un "
-            "rapport ordinaire. Supprimez les feuilles et plages inutiles, puis importez de nouveau.")
-_BROKEN = ("Le fichier n'a pas pu être lu ({detail}) : il est sans doute endommagé ou produit par un logiciel "
-           "inhabituel. Ouvrez-le dans Excel ou LibreOffice, enregistrez-le en .xlsx, puis importez ce nouveau "
-           "fichier.")
+_TOO_BIG = (
+    "Le fichier est refusé : sa lecture demande plus de mémoire que permis (le classeur déclare "
+    "probablement des millions de cellules vides ou se décompresse à l'excès). Supprimez les lignes "
+    "et colonnes vides en fin de feuille, enregistrez en .xlsx, puis importez de nouveau."
+)
+_CRASHED = (
+    "Le fichier est refusé : sa lecture a échoué brutalement (classeur endommagé, ou qui déclare des "
+    "plages de cellules démesurées). Ouvrez-le dans Excel ou LibreOffice, supprimez les lignes et "
+    "colonnes vides en fin de feuille, enregistrez-le en .xlsx, puis importez ce nouveau fichier."
+)
+_TIMEOUT = (
+    "Le fichier est refusé : sa lecture a duré plus de {seconds:g} secondes, bien plus que pour un "
+    "rapport ordinaire. Supprimez les feuilles et plages inutiles, puis importez de nouveau."
+)
+_BROKEN = (
+    "Le fichier n'a pas pu être lu ({detail}) : il est sans doute endommagé ou produit par un logiciel "
+    "inhabituel. Ouvrez-le dans Excel ou LibreOffice, enregistrez-le en .xlsx, puis importez ce nouveau "
+    "fichier."
+)
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
 
 
-def run_isolated(target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None,
-                 stats: dict | None = None) -> Any:
+def run_isolated(
+    target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None, stats: dict | None = None
+) -> Any:
     """`target(*args)` in a child process with an address-space and a time limit.
 
     Returns what it returns (it must pickle); raises ReportError (French) when the child
@@ -274,8 +316,14 @@ def run_isolated(target: Callable, *args: Any, memory_mb: int | None = None, tim
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
     env.setdefault("RUST_BACKTRACE", "0")
-    process = subprocess.Popen([sys.executable, "-m", "ardenne_kpi.reports.guard"], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, close_fds=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ardenne_kpi.reports.guard"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        close_fds=True,
+    )
     try:
         out, _err = process.communicate(payload, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -56,8 +56,18 @@ if TYPE_CHECKING:
     import pyarrow as pa
 
 NEW, CHANGED, SAME, RESTORED = "nouveau", "modifié", "inchangé", "rétabli"
-CHANGE_COLUMNS = ["indicator", "operator", "zone", "audience", "period", "old_value", "new_value", "change",
-                  "sheet", "cell"]
+CHANGE_COLUMNS = [
+    "indicator",
+    "operator",
+    "zone",
+    "audience",
+    "period",
+    "old_value",
+    "new_value",
+    "change",
+    "sheet",
+    "cell",
+]
 OUTLIER_RATIO = 3.0
 EPSILON = 1e-9
 
@@ -74,8 +84,11 @@ class _Checked:
     incoming: pa.Table
 
     def fits(self, sha: str, operator: str | None, framework: Framework) -> bool:
-        return (self.sha == sha and self.operator == operator
-                and (self.framework is framework or self.framework.source_text == framework.source_text != ""))
+        return (
+            self.sha == sha
+            and self.operator == operator
+            and (self.framework is framework or self.framework.source_text == framework.source_text != "")
+        )
 
 
 @dataclass
@@ -126,12 +139,20 @@ class ImportResult:
         dup = None
         if self.duplicate_of:
             dup = {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in self.duplicate_of.items()}
-        return {"file": self.file, "status": self.status, "upload_id": self.upload_id, "operator": self.operator,
-                "inserted": self.inserted, "updated": self.updated, "unchanged": self.unchanged,
-                "restored": self.restored,
-                "brand_scores": self.scores,
-                "errors": [i.to_dict() for i in self.errors], "warnings": [i.to_dict() for i in self.warnings],
-                "duplicate_of": dup}
+        return {
+            "file": self.file,
+            "status": self.status,
+            "upload_id": self.upload_id,
+            "operator": self.operator,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "restored": self.restored,
+            "brand_scores": self.scores,
+            "errors": [i.to_dict() for i in self.errors],
+            "warnings": [i.to_dict() for i in self.warnings],
+            "duplicate_of": dup,
+        }
 
     def summary_fr(self) -> str:
         """One French line for the command line and the page."""
@@ -139,10 +160,13 @@ class ImportResult:
             return f"{self.file} : refusé ({len(self.errors)} erreur(s)), rien n'a été enregistré."
         if self.duplicate_of and self.status == "unchanged":
             d = self.duplicate_of
-            when = d["uploaded_at"].strftime("%d/%m/%Y %H:%M") if hasattr(d["uploaded_at"], "strftime") else d["uploaded_at"]
+            when = (
+                d["uploaded_at"].strftime("%d/%m/%Y %H:%M")
+                if hasattr(d["uploaded_at"], "strftime")
+                else d["uploaded_at"]
+            )
             who = f" par {d['uploaded_by']}" if d.get("uploaded_by") else ""
-            return (f"{self.file} : fichier identique à l'import n° {d['upload_id']} du {when}{who} ; "
-                    "rien n'a changé.")
+            return f"{self.file} : fichier identique à l'import n° {d['upload_id']} du {when}{who} ; rien n'a changé."
         counts = f"{self.inserted} nouvelle(s), {self.updated} modifiée(s), {self.unchanged} inchangée(s)"
         if self.restored:
             counts += f", dont {self.restored} rétablie(s) (valeurs d'un import précédent de ce fichier)"
@@ -167,9 +191,11 @@ def _load(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[byt
     try:
         size = path.stat().st_size
         if size > limit:  # refuse before reading a huge file into memory
-            raise ReportError(f"Le fichier pèse {size / 2**20:.1f} Mo, au-delà de la limite de "
-                              f"{limit / 2**20:.0f} Mo. Supprimez les feuilles, images et mises en forme "
-                              "inutiles, ou découpez le rapport.".replace(".", ",", 1))
+            raise ReportError(
+                f"Le fichier pèse {size / 2**20:.1f} Mo, au-delà de la limite de "
+                f"{limit / 2**20:.0f} Mo. Supprimez les feuilles, images et mises en forme "
+                "inutiles, ou découpez le rapport.".replace(".", ",", 1)
+            )
         return path.read_bytes(), name
     except IsADirectoryError as exc:
         raise ReportError(f"« {name} » est un dossier, pas un fichier.") from exc
@@ -181,9 +207,16 @@ def _load(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[byt
         raise ReportError(f"Le fichier « {path} » ne peut pas être lu ({exc.strerror or exc}).") from exc
 
 
-def parse_bytes(data: bytes, file_name: str, framework: Framework, operator: str | None = None, *,
-                operator_source: str = "opérateur choisi", isolated: bool = True,
-                stats: dict | None = None) -> ParsedReport:
+def parse_bytes(
+    data: bytes,
+    file_name: str,
+    framework: Framework,
+    operator: str | None = None,
+    *,
+    operator_source: str = "opérateur choisi",
+    isolated: bool = True,
+    stats: dict | None = None,
+) -> ParsedReport:
     """Pre-check, then parse in the guarded child process. Raises ReportError (French).
     `stats` receives the child's peak memory and time (see `guard.run_isolated`)."""
     kind = guard.precheck(data, file_name)
@@ -207,9 +240,11 @@ def _import_libraries() -> None:
         importlib.import_module(name)
 
 
-NO_TABLE = ("Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, la ligne "
-            "d'en-tête doit avoir une colonne Indicateur (code ou libellé) et soit une colonne Valeur (avec "
-            "Période), soit une colonne par période (S1 2019, T3 2020...).")
+NO_TABLE = (
+    "Fichier : aucun tableau reconnu. Dans les 30 premières lignes d'une feuille visible, la ligne "
+    "d'en-tête doit avoir une colonne Indicateur (code ou libellé) et soit une colonne Valeur (avec "
+    "Période), soit une colonne par période (S1 2019, T3 2020...)."
+)
 
 
 # Only our template's own guide: any other sheet without a table still earns its warning.
@@ -231,20 +266,33 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     if unlocated or report.tables:
         for table in report.tables:
             if is_brand_sheet(table.sheet):
-                errors.append(Issue(table.sheet, "", f"{where(table.sheet)} : son nom est celui d'une feuille de "
-                                    "plateforme de marque, mais elle contient un tableau d'indicateurs. Renommez-la, "
-                                    "ou reprenez la feuille « Plateforme de marque » du modèle (colonnes Élément, "
-                                    "Note, Commentaire)."))
+                errors.append(
+                    Issue(
+                        table.sheet,
+                        "",
+                        f"{where(table.sheet)} : son nom est celui d'une feuille de "
+                        "plateforme de marque, mais elle contient un tableau d'indicateurs. Renommez-la, "
+                        "ou reprenez la feuille « Plateforme de marque » du modèle (colonnes Élément, "
+                        "Note, Commentaire).",
+                    )
+                )
         for name, rows in unlocated.items():
             if is_guide_sheet(name):
                 continue  # the template's instructions: nothing to import, nothing to warn about
             if not is_brand_sheet(name):
                 if report.tables:
-                    warnings.append(Issue(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.",
-                                          WARNING))
+                    warnings.append(
+                        Issue(name, "", f"{where(name)} : ignorée, aucun tableau d'indicateurs reconnu.", WARNING)
+                    )
             elif rows is None:
-                errors.append(Issue(name, "", f"{where(name)} : trop de lignes pour une feuille de plateforme de "
-                                    "marque (une ligne par élément E1 à E7). Supprimez les lignes inutiles."))
+                errors.append(
+                    Issue(
+                        name,
+                        "",
+                        f"{where(name)} : trop de lignes pour une feuille de plateforme de "
+                        "marque (une ligne par élément E1 à E7). Supprimez les lignes inutiles.",
+                    )
+                )
             else:
                 from ardenne_kpi.reports import brand_sheet  # pandas: only for files that have such a sheet
 
@@ -261,8 +309,13 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     return report
 
 
-def read_report(source: str | os.PathLike | bytes, framework: Framework, operator: str | None = None, *,
-                file_name: str | None = None) -> ParsedReport:
+def read_report(
+    source: str | os.PathLike | bytes,
+    framework: Framework,
+    operator: str | None = None,
+    *,
+    file_name: str | None = None,
+) -> ParsedReport:
     """Parse and check a report without touching the database (page preview, annotated
     workbook): values with their sheet and cell, errors and warnings. A file that cannot be
     read at all comes back with one error and no values, never an exception."""
@@ -283,12 +336,22 @@ def _file_message(message: str) -> str:
 # ------------------------------------------------------------------------------- importing
 
 
-def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | bytes, file_name: str | None = None, *,
-                operator: str | None = None, user: str | None = None, dry_run: bool = False,
-                db_path: str | os.PathLike | None = None, framework: Framework | None = None,
-                uploaded_at: dt.datetime | None = None, isolated: bool = True,
-                checked: ImportResult | None = None, review: str = VALIDATED,
-                lock_reason: str | None = None) -> ImportResult:
+def import_file(
+    con: duckdb.DuckDBPyConnection,
+    source: str | os.PathLike | bytes,
+    file_name: str | None = None,
+    *,
+    operator: str | None = None,
+    user: str | None = None,
+    dry_run: bool = False,
+    db_path: str | os.PathLike | None = None,
+    framework: Framework | None = None,
+    uploaded_at: dt.datetime | None = None,
+    isolated: bool = True,
+    checked: ImportResult | None = None,
+    review: str = VALIDATED,
+    lock_reason: str | None = None,
+) -> ImportResult:
     """Import one report in one transaction (or only simulate it with `dry_run`).
 
     `review`: how the upload lands, validated (an admin's, the command line's, the demo's)
@@ -323,8 +386,15 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
         report, incoming = earlier.report, earlier.incoming
     else:
         try:
-            report = parse_bytes(data, name, fw, operator, operator_source="opérateur choisi à l'import",
-                                 isolated=isolated, stats=result.parse_stats)
+            report = parse_bytes(
+                data,
+                name,
+                fw,
+                operator,
+                operator_source="opérateur choisi à l'import",
+                isolated=isolated,
+                stats=result.parse_stats,
+            )
         except ReportError as exc:
             result.errors = [Issue("", "", _file_message(exc.message))]
             return result
@@ -344,14 +414,23 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
 
     def compare(cur: duckdb.DuckDBPyConnection) -> pa.Table:
         """Fill the result's changes, counts, history warnings and locked-period errors; returns the diff."""
-        diff = sql.compare(cur, incoming, epsilon=EPSILON, labels=(NEW, CHANGED, SAME, RESTORED),
-                           earlier=duplicate["upload_id"] if duplicate else None)
+        diff = sql.compare(
+            cur,
+            incoming,
+            epsilon=EPSILON,
+            labels=(NEW, CHANGED, SAME, RESTORED),
+            earlier=duplicate["upload_id"] if duplicate else None,
+        )
         result.changes_table, result._changes = diff, None
         touched = locks.lock_issues(fw, locks.active_locks(cur), incoming, diff["change"], SAME, review=review)
         forced["reason"] = reason if touched and review == VALIDATED and reason else None
         result.errors = [] if forced["reason"] else touched
-        result.warnings = (parse_warnings + _history_warnings(cur, incoming) + _absent_warnings(cur, incoming)
-                           + _overlap_warnings(cur, incoming))
+        result.warnings = (
+            parse_warnings
+            + _history_warnings(cur, incoming)
+            + _absent_warnings(cur, incoming)
+            + _overlap_warnings(cur, incoming)
+        )
         import pyarrow.compute as pc
 
         tally = pc.value_counts(diff["change"])
@@ -380,17 +459,33 @@ def import_file(con: duckdb.DuckDBPyConnection, source: str | os.PathLike | byte
                 return None
             if duplicate and _nothing_to_change(tx, result, report):
                 return None  # the same file, and all it brought counts already
-            upload_id = sql.insert_upload(tx, file_name=name, sha256=sha, size_bytes=len(data),
-                                          operator=report.operator, user=user, stored_path=stored,
-                                          uploaded_at=uploaded_at, review=review, lock_reason=forced["reason"])
+            upload_id = sql.insert_upload(
+                tx,
+                file_name=name,
+                sha256=sha,
+                size_bytes=len(data),
+                operator=report.operator,
+                user=user,
+                stored_path=stored,
+                uploaded_at=uploaded_at,
+                review=review,
+                lock_reason=forced["reason"],
+            )
             # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
             sql.write_values(tx, upload_id, incoming.append_column("old_id", diff["old_id"]))
             if review == VALIDATED:
                 sql.refresh_validated(tx, upload_id)
             result.scores = _store_brand(con, tx, report, upload_id)
             messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
-            sql.finish_upload(tx, upload_id, inserted=result.inserted, updated=result.updated,
-                              unchanged=result.unchanged, warnings=len(result.warnings), messages=messages)
+            sql.finish_upload(
+                tx,
+                upload_id,
+                inserted=result.inserted,
+                updated=result.updated,
+                unchanged=result.unchanged,
+                warnings=len(result.warnings),
+                messages=messages,
+            )
             return upload_id
 
     try:
@@ -424,8 +519,9 @@ def _unchanged_duplicate(result: ImportResult, duplicate: dict) -> ImportResult:
     return result
 
 
-def _store_brand(con: duckdb.DuckDBPyConnection, tx: duckdb.DuckDBPyConnection, report: ParsedReport,
-                 upload_id: int) -> int:
+def _store_brand(
+    con: duckdb.DuckDBPyConnection, tx: duckdb.DuckDBPyConnection, report: ParsedReport, upload_id: int
+) -> int:
     """The brand-platform scores of the report, in the import's transaction; how many."""
     if not report.brand:
         return 0
@@ -439,16 +535,24 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
     for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100):
         ratio = r.value / r.prev_value
         how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"
-        out.append(Issue(r.sheet, r.cell, f"{where(r.sheet, r.cell)} : {fr(r.value)} pour {r.indicator} ({r.period}) "
-                                          f"vaut {how} de la période précédente ({r.prev_period} : "
-                                          f"{fr(r.prev_value)}). Vérifiez la valeur et expliquez l'écart dans la "
-                                          "colonne Commentaire.", WARNING))
+        out.append(
+            Issue(
+                r.sheet,
+                r.cell,
+                f"{where(r.sheet, r.cell)} : {fr(r.value)} pour {r.indicator} ({r.period}) "
+                f"vaut {how} de la période précédente ({r.prev_period} : "
+                f"{fr(r.prev_value)}). Vérifiez la valeur et expliquez l'écart dans la "
+                "colonne Commentaire.",
+                WARNING,
+            )
+        )
     return out
 
 
 def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
     """A series given both a period and its sub-periods with different totals: say which two
     figures disagree and where they come from (only one of them will count)."""
+
     def source(upload) -> str:
         return "ce fichier" if upload is None else f"l'import n° {int(upload)}"
 
@@ -456,10 +560,17 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
     for r in sql.grain_overlaps(cur, incoming):
         fine_from = ", ".join([source(None)] * bool(r.fine_in_file) + [source(u) for u in r.fine_uploads])
         who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
-        out.append(Issue("", "", f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
-                                 f"{r.n_fine} sous-période(s) totalisent {fr(r.fine_total)} ({fine_from}). Un seul "
-                                 "des deux compte dans les agrégats (la déclaration couvrant le plus de jours) : "
-                                 "corrigez celle qui est fausse.", WARNING))
+        out.append(
+            Issue(
+                "",
+                "",
+                f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
+                f"{r.n_fine} sous-période(s) totalisent {fr(r.fine_total)} ({fine_from}). Un seul "
+                "des deux compte dans les agrégats (la déclaration couvrant le plus de jours) : "
+                "corrigez celle qui est fausse.",
+                WARNING,
+            )
+        )
     return out
 
 
@@ -467,16 +578,28 @@ def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> 
     absent = sql.absent_values(cur, incoming)
     if not absent:
         return []
-    shown = ", ".join(f"{r.indicator} {r.period}" + (f" {r.zone}" if r.zone != "ARD" else "")
-                      + (f" {r.audience}" if r.audience else "") for r in absent[:5])
+    shown = ", ".join(
+        f"{r.indicator} {r.period}"
+        + (f" {r.zone}" if r.zone != "ARD" else "")
+        + (f" {r.audience}" if r.audience else "")
+        for r in absent[:5]
+    )
     more = f" et {len(absent) - 5} autre(s)" if len(absent) > 5 else ""
-    return [Issue("", "", f"Fichier : {len(absent)} valeur(s) déjà enregistrée(s) pour ces périodes ne figurent pas "
-                          f"dans ce fichier ({shown}{more}). Elles sont conservées ; pour en retirer, annulez "
-                          "l'import qui les a apportées.", WARNING)]
+    return [
+        Issue(
+            "",
+            "",
+            f"Fichier : {len(absent)} valeur(s) déjà enregistrée(s) pour ces périodes ne figurent pas "
+            f"dans ce fichier ({shown}{more}). Elles sont conservées ; pour en retirer, annulez "
+            "l'import qui les a apportées.",
+            WARNING,
+        )
+    ]
 
 
-def _keep_original(con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str,
-                   db_path: str | os.PathLike | None) -> str | None:
+def _keep_original(
+    con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str, db_path: str | os.PathLike | None
+) -> str | None:
     """Store the original bytes under uploads/ beside the database, by hash (idempotent), and
     return their path relative to the database's folder (`uploads/<hash>.xlsx`), so the data
     folder can move. A full disk leaves no partial file and raises StorageError (French)."""
@@ -514,8 +637,7 @@ def _storage_message(exc: OSError, folder: Path) -> str:
     else:
         why = exc.strerror or str(exc)
         what = "Vérifiez ce dossier et le disque, puis importez de nouveau"
-    return (f"Le fichier d'origine n'a pas pu être conservé dans {folder} : {why}. Rien n'a été enregistré. "
-            f"{what}.")
+    return f"Le fichier d'origine n'a pas pu être conservé dans {folder} : {why}. Rien n'a été enregistré. {what}."
 
 
 def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, bytes] | None:
@@ -588,21 +710,38 @@ def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = 
     except duckdb.Error as exc:  # rolled back whole: say what happened, not a traceback
         raise db.database_error(exc, None) from exc
     restored = int(plan["restored_id"].notna().sum())
-    return {"upload_id": upload_id, "file_name": upload["file_name"], "restored": restored,
-            "withdrawn": len(plan) - restored}
+    return {
+        "upload_id": upload_id,
+        "file_name": upload["file_name"],
+        "restored": restored,
+        "withdrawn": len(plan) - restored,
+    }
 
 
 def _check_rollback(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
     upload = sql.get_upload(con, int(upload_id))
     if upload is None:
-        raise ArdenneError(f"L'import n° {upload_id} n'existe pas. La liste des imports : "
-                           "python -m ardenne_kpi uploads.", title="Import introuvable")
+        raise ArdenneError(
+            f"L'import n° {upload_id} n'existe pas. La liste des imports : python -m ardenne_kpi uploads.",
+            title="Import introuvable",
+        )
     if upload["status"] == "rolled_back":
         when = upload["rolled_back_at"].strftime("%d/%m/%Y %H:%M") if upload["rolled_back_at"] else "?"
-        raise ArdenneError(f"L'import n° {upload_id} ({upload['file_name']}) a déjà été annulé le {when}.",
-                           title="Déjà annulé")
+        raise ArdenneError(
+            f"L'import n° {upload_id} ({upload['file_name']}) a déjà été annulé le {when}.", title="Déjà annulé"
+        )
     return upload
 
 
-__all__ = ["ImportResult", "Issue", "ParsedReport", "import_file", "list_uploads", "read_report", "rollback",
-           "rollback_preview", "ERROR", "WARNING"]
+__all__ = [
+    "ImportResult",
+    "Issue",
+    "ParsedReport",
+    "import_file",
+    "list_uploads",
+    "read_report",
+    "rollback",
+    "rollback_preview",
+    "ERROR",
+    "WARNING",
+]

@@ -42,8 +42,15 @@ def active_locks(con: duckdb.DuckDBPyConnection) -> list[Lock]:
     return [Lock(*row) for row in sql.active_locks(con)]
 
 
-def lock_issues(fw: Framework, active: list[Lock], incoming: pa.Table, changes: pa.ChunkedArray | pa.Array,
-                unchanged: str, *, review: str) -> list[Issue]:
+def lock_issues(
+    fw: Framework,
+    active: list[Lock],
+    incoming: pa.Table,
+    changes: pa.ChunkedArray | pa.Array,
+    unchanged: str,
+    *,
+    review: str,
+) -> list[Issue]:
     """One error per locked period that the file's new or changed values would alter, at the
     first such cell; an admin's (`review` validated) says how to force it with a reason.
     `changes`: each incoming row's change code, in `incoming`'s order; `unchanged`: the code of
@@ -56,24 +63,32 @@ def lock_issues(fw: Framework, active: list[Lock], incoming: pa.Table, changes: 
     moving = pc.not_equal(changes, pa.scalar(unchanged))
     out = []
     for lk in active:
-        inside = pc.and_(pc.less_equal(incoming["period_start"], pa.scalar(lk.end, pa.date32())),
-                         pc.greater_equal(incoming["period_end"], pa.scalar(lk.start, pa.date32())))
+        inside = pc.and_(
+            pc.less_equal(incoming["period_start"], pa.scalar(lk.end, pa.date32())),
+            pc.greater_equal(incoming["period_end"], pa.scalar(lk.start, pa.date32())),
+        )
         hit = pc.and_(inside, moving)
         n = pc.sum(hit).as_py() or 0
         if not n:
             continue
         first = pc.index(hit, True).as_py()
         sheet, cell = incoming["sheet"][first].as_py() or "", incoming["cell"][first].as_py() or ""
-        what = (f"{n} valeur(s) nouvelle(s) ou modifiée(s) de ce fichier (la première : feuille « {sheet} », "
-                f"cellule {cell}) portent sur {lk.label(fw)}, période {lk.since()}")
+        what = (
+            f"{n} valeur(s) nouvelle(s) ou modifiée(s) de ce fichier (la première : feuille « {sheet} », "
+            f"cellule {cell}) portent sur {lk.label(fw)}, période {lk.since()}"
+        )
         if review == VALIDATED:
-            message = (f"{what}. Pour les enregistrer quand même, indiquez le motif de cette modification (champ "
-                       "« Motif » de la page d'import, ou --motif en ligne de commande) : il restera dans "
-                       "l'historique.")
+            message = (
+                f"{what}. Pour les enregistrer quand même, indiquez le motif de cette modification (champ "
+                "« Motif » de la page d'import, ou --motif en ligne de commande) : il restera dans "
+                "l'historique."
+            )
         else:
             ask = f" ({lk.locked_by})" if lk.locked_by else ""
-            message = (f"{what} : ses chiffres sont arrêtés pour le comité. Retirez ces valeurs du fichier, ou "
-                       f"demandez à la coordination{ask} de rouvrir la période.")
+            message = (
+                f"{what} : ses chiffres sont arrêtés pour le comité. Retirez ces valeurs du fichier, ou "
+                f"demandez à la coordination{ask} de rouvrir la période."
+            )
         out.append(Issue(sheet, cell, message))
     return out
 

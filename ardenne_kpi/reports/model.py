@@ -72,8 +72,15 @@ class IssueList:
         """Append the "… and N more" summaries of capped messages."""
         for severity, target, noun in ((ERROR, self.errors, "erreur(s)"), (WARNING, self.warnings, "avertissement(s)")):
             if self.dropped[severity]:
-                target.append(Issue("", "", f"… et {self.dropped[severity]} autre(s) {noun} du même genre, "
-                                            "non détaillé(e)s : corrigez d'abord celles ci-dessus.", severity))
+                target.append(
+                    Issue(
+                        "",
+                        "",
+                        f"… et {self.dropped[severity]} autre(s) {noun} du même genre, "
+                        "non détaillé(e)s : corrigez d'abord celles ci-dessus.",
+                        severity,
+                    )
+                )
                 self.dropped[severity] = 0
 
 
@@ -147,14 +154,19 @@ class ParsedReport:
         periods = pa.array(cols["period"], pa.string()).dictionary_encode()
         known = [self.periods[code] for code in periods.dictionary.to_pylist()]
         indices = periods.indices
-        return pa.table({
-            "row_no": pa.array(range(len(self)), pa.int64()),
-            **{name: pa.array(cols[name], pa.string()) for name in ("indicator", "operator", "zone", "audience")},
-            "period": periods.cast(pa.string()),
-            "value": pa.array(cols["value"], pa.float64()),
-            **{name: pa.array(cols[name], pa.string()) for name in ("comment", "sheet", "cell")},
-            **{name: pa.array(values, pa.float64()) for name, values in zip(COMPONENTS, self.components(), strict=True)},
-            "grain": pa.array([p.grain for p in known], pa.string()).take(indices),
-            "period_start": pa.array([p.start for p in known], pa.date32()).take(indices),
-            "period_end": pa.array([p.end for p in known], pa.date32()).take(indices),
-        })
+        return pa.table(
+            {
+                "row_no": pa.array(range(len(self)), pa.int64()),
+                **{name: pa.array(cols[name], pa.string()) for name in ("indicator", "operator", "zone", "audience")},
+                "period": periods.cast(pa.string()),
+                "value": pa.array(cols["value"], pa.float64()),
+                **{name: pa.array(cols[name], pa.string()) for name in ("comment", "sheet", "cell")},
+                **{
+                    name: pa.array(values, pa.float64())
+                    for name, values in zip(COMPONENTS, self.components(), strict=True)
+                },
+                "grain": pa.array([p.grain for p in known], pa.string()).take(indices),
+                "period_start": pa.array([p.start for p in known], pa.date32()).take(indices),
+                "period_end": pa.array([p.end for p in known], pa.date32()).take(indices),
+            }
+        )

@@ -18,8 +18,14 @@ from ardenne_kpi.reports.workbook import read_workbook
 MAX_UNLOCATED_ROWS = 2000
 
 
-def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator: str | None = None,
-          operator_source: str = "option --operator") -> ParsedReport:
+def parse(
+    data: bytes,
+    kind: str,
+    file_name: str,
+    framework: Framework,
+    operator: str | None = None,
+    operator_source: str = "option --operator",
+) -> ParsedReport:
     """Read and check a workbook's bytes. Never raises for problems in the cells: they are
     in the report's errors and warnings. Raises ReportError for an unreadable file.
 
@@ -33,8 +39,12 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
     if operator:
         code = resolver.find("operators", operator)
         if code is None:
-            issues.error("", "", f"Opérateur « {operator} » inconnu ({operator_source}). Choisissez un opérateur "
-                                 f"du référentiel, par exemple {resolver.examples('operators')}.")
+            issues.error(
+                "",
+                "",
+                f"Opérateur « {operator} » inconnu ({operator_source}). Choisissez un opérateur "
+                f"du référentiel, par exemple {resolver.examples('operators')}.",
+            )
         ctx.operator = code
     report.operator = ctx.operator
     book = read_workbook(data, kind)
@@ -43,9 +53,13 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
         has_content = any(not is_blank(v) for row in sheet.rows for v in row)
         if not sheet.visible:
             if has_content:
-                issues.warning(sheet.name, "", f"{where(sheet.name)} : feuille masquée, ignorée. Si elle "
-                                               "contient des valeurs à importer, affichez-la (clic droit sur "
-                                               "les onglets, Afficher) et importez de nouveau.")
+                issues.warning(
+                    sheet.name,
+                    "",
+                    f"{where(sheet.name)} : feuille masquée, ignorée. Si elle "
+                    "contient des valeurs à importer, affichez-la (clic droit sur "
+                    "les onglets, Afficher) et importez de nouveau.",
+                )
             continue
         if not has_content:
             continue
@@ -58,19 +72,27 @@ def parse(data: bytes, kind: str, file_name: str, framework: Framework, operator
         found_table = True
         reader = TableReader(sheet, table, ctx)
         count = reader.read()
-        report.tables.append(TableInfo(sheet.name, table.header_row + 1, table.layout,
-                                       {f: column_letter(c) for f, c in table.columns.items()}, count))
+        report.tables.append(
+            TableInfo(
+                sheet.name,
+                table.header_row + 1,
+                table.layout,
+                {f: column_letter(c) for f, c in table.columns.items()},
+                count,
+            )
+        )
         if "operator" in reader.defaults and report.operator is None:
             report.operator = reader.defaults["operator"]
     if found_table and len(report) == 0 and not issues.errors:
-        issues.error("", "", "Fichier : le rapport ne contient aucune valeur. Remplissez la colonne Valeur "
-                             "(ou les colonnes de périodes) puis importez de nouveau.")
+        issues.error(
+            "",
+            "",
+            "Fichier : le rapport ne contient aucune valeur. Remplissez la colonne Valeur "
+            "(ou les colonnes de périodes) puis importez de nouveau.",
+        )
     operators = set(report.columns["operator"])
     if len(operators) == 1:
         report.operator = next(iter(operators))
     issues.close()
     report.errors, report.warnings = issues.errors, issues.warnings
     return report
-
-
-

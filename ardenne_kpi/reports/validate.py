@@ -31,10 +31,18 @@ from ardenne_kpi.reports.workbook import Sheet
 ALL_ZONES = "ARD"
 ALL_AUDIENCES = ""
 
-_ZONE_ALIASES = ("ardenne", "toute l ardenne", "toutes zones", "toutes les zones", "toutes", "ensemble", "total",
-                 "all")
-_AUDIENCE_ALIASES = ("tous", "tous publics", "tous les publics", "tout public", "ensemble", "total", "all",
-                     "toutes cibles", "toutes")
+_ZONE_ALIASES = ("ardenne", "toute l ardenne", "toutes zones", "toutes les zones", "toutes", "ensemble", "total", "all")
+_AUDIENCE_ALIASES = (
+    "tous",
+    "tous publics",
+    "tous les publics",
+    "tout public",
+    "ensemble",
+    "total",
+    "all",
+    "toutes cibles",
+    "toutes",
+)
 _COUNT_UNITS = ("nb", "nombre", "nuit", "visit", "km", "contact", "session", "article", "participant", "personne")
 _TOTAL_WORDS = ("total", "sous total", "totaux", "grand total", "somme", "sum")
 _SLOW = object()  # a cell whose row needs the full, cell-by-cell path
@@ -127,9 +135,11 @@ class TableReader:
         self.defaults = self._defaults()
         self.count = 0
         self.cp = self.cols.get("period")
-        self.code_columns = (("zone", self.cols.get("zone"), ALL_ZONES),
-                             ("audience", self.cols.get("audience"), ALL_AUDIENCES),
-                             ("operator", self.cols.get("operator"), None))
+        self.code_columns = (
+            ("zone", self.cols.get("zone"), ALL_ZONES),
+            ("audience", self.cols.get("audience"), ALL_AUDIENCES),
+            ("operator", self.cols.get("operator"), None),
+        )
         self._indicators: dict[tuple, tuple] = {}
         self._codes: dict[str, dict] = {"zone": {}, "audience": {}, "operator": {}}
 
@@ -167,12 +177,18 @@ class TableReader:
             except PeriodError as exc:
                 found = (None, f"{exc.message}")
             except (ValueError, TypeError, OverflowError):
-                found = (None, f"« {text_of(raw)} » n'est pas une période reconnue. Écrivez par exemple "
-                               "2019-S1, T3 2019, S05, juillet 2019 ou 01/10/2018 - 31/03/2019.")
+                found = (
+                    None,
+                    f"« {text_of(raw)} » n'est pas une période reconnue. Écrivez par exemple "
+                    "2019-S1, T3 2019, S05, juillet 2019 ou 01/10/2018 - 31/03/2019.",
+                )
             else:
                 if period.end < calendar.start or period.start > calendar.end:
-                    found = (None, f"la période {period.label_fr} est en dehors du programme "
-                                   f"({calendar.start:%d/%m/%Y} – {calendar.end:%d/%m/%Y}). Vérifiez l'année.")
+                    found = (
+                        None,
+                        f"la période {period.label_fr} est en dehors du programme "
+                        f"({calendar.start:%d/%m/%Y} – {calendar.end:%d/%m/%Y}). Vérifiez l'année.",
+                    )
                 else:
                     found = (period, "")
             cache[key] = found
@@ -186,12 +202,18 @@ class TableReader:
             raw, cell = meta["operator"]
             code = ctx.resolver.find("operators", raw)
             if code is None:
-                self.error(cell, f"opérateur « {text_of(raw)} » inconnu. Indiquez le code ou le nom exact d'un "
-                                 f"opérateur du référentiel, par exemple {ctx.resolver.examples('operators')}.")
+                self.error(
+                    cell,
+                    f"opérateur « {text_of(raw)} » inconnu. Indiquez le code ou le nom exact d'un "
+                    f"opérateur du référentiel, par exemple {ctx.resolver.examples('operators')}.",
+                )
             elif ctx.operator and code != ctx.operator:
-                self.error(cell, f"l'opérateur du rapport ({code}) n'est pas celui choisi pour l'import "
-                                 f"({ctx.operator}, {ctx.operator_source}). Corrigez le rapport ou choisissez "
-                                 "le bon opérateur.")
+                self.error(
+                    cell,
+                    f"l'opérateur du rapport ({code}) n'est pas celui choisi pour l'import "
+                    f"({ctx.operator}, {ctx.operator_source}). Corrigez le rapport ou choisissez "
+                    "le bon opérateur.",
+                )
             else:
                 out["operator"] = code
         if "period" in meta:
@@ -204,8 +226,11 @@ class TableReader:
                 raw, cell = meta[name]
                 code = ctx.resolver.find(section, raw)
                 if code is None:
-                    self.error(cell, f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé "
-                                     f"du référentiel, par exemple {ctx.resolver.examples(section)}.")
+                    self.error(
+                        cell,
+                        f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé "
+                        f"du référentiel, par exemple {ctx.resolver.examples(section)}.",
+                    )
                 else:
                     out[name] = code
         if "operator" not in out and ctx.operator:
@@ -219,9 +244,11 @@ class TableReader:
         if table.ignored_columns:
             listed = ", ".join(f"« {text} » ({column_letter(c)})" for c, text in table.ignored_columns[:8])
             more = "…" if len(table.ignored_columns) > 8 else ""
-            self.warning(cell_ref(table.header_row, table.ignored_columns[0][0]),
-                         f"colonne(s) ignorée(s) : {listed}{more}. Seules les colonnes reconnues sont importées "
-                         "(indicateur, période, zone, public, valeur, commentaire).")
+            self.warning(
+                cell_ref(table.header_row, table.ignored_columns[0][0]),
+                f"colonne(s) ignorée(s) : {listed}{more}. Seules les colonnes reconnues sont importées "
+                "(indicateur, période, zone, public, valeur, commentaire).",
+            )
         cols = self.cols
         if table.layout == LONG:
             value_cols = [(cols["value"], None)]
@@ -261,14 +288,20 @@ class TableReader:
             num, den = found
             if num is None or den is None or den == 0:
                 if any(not is_blank(row[c] if c < len(row) else "") for c in (cn, cd)):
-                    self.warning(cell_ref(r, cd), f"{ind.code} : numérateur ou dénominateur illisible ou nul : "
-                                                  "la valeur est gardée mais ne peut pas être pondérée.")
+                    self.warning(
+                        cell_ref(r, cd),
+                        f"{ind.code} : numérateur ou dénominateur illisible ou nul : "
+                        "la valeur est gardée mais ne peut pas être pondérée.",
+                    )
                 continue
             ratio = num / den * ind.ratio_scale
             if abs(ratio - out["value"][k]) > 0.01 * max(abs(ratio), 1e-9):
-                self.warning(cell_ref(r, cn), f"{ind.code} : la valeur {fr(out['value'][k])} ne correspond pas à "
-                                              f"{fr(num)} / {fr(den)} = {fr(ratio)}. Le tableau de bord calcule le "
-                                              "ratio à partir des composantes : vérifiez-les.")
+                self.warning(
+                    cell_ref(r, cn),
+                    f"{ind.code} : la valeur {fr(out['value'][k])} ne correspond pas à "
+                    f"{fr(num)} / {fr(den)} = {fr(ratio)}. Le tableau de bord calcule le "
+                    "ratio à partir des composantes : vérifiez-les.",
+                )
             out["numerator"][k], out["denominator"][k] = num, den
 
     def _fast_read(self, rows: list[list], value_cols: list[tuple[int, Period | None]]) -> None:
@@ -335,8 +368,16 @@ class TableReader:
         percent_rows: dict[int, set[int]] = {}
         for r, c in self.sheet.percent_cells:
             percent_rows.setdefault(c, set()).add(r)
-        specs = [(columns[c], c, p, self.letters.get(c) or self.letters.setdefault(c, column_letter(c)),
-                  percent_rows.get(c, ())) for c, p in value_cols]
+        specs = [
+            (
+                columns[c],
+                c,
+                p,
+                self.letters.get(c) or self.letters.setdefault(c, column_letter(c)),
+                percent_rows.get(c, ()),
+            )
+            for c, p in value_cols
+        ]
         long = self.table.layout == LONG
         if long:
             known = [p for p in (defaults.get("period"), *period_memo.values()) if p is not None]
@@ -346,20 +387,32 @@ class TableReader:
         ctx, name = self.ctx, self.name
         seen, once, periods = ctx.seen, ctx.once, ctx.report.periods
         out = ctx.report.columns
-        o_ind, o_op, o_zone, o_aud, o_per = (out["indicator"], out["operator"], out["zone"], out["audience"],
-                                             out["period"])
+        o_ind, o_op, o_zone, o_aud, o_per = (
+            out["indicator"],
+            out["operator"],
+            out["zone"],
+            out["audience"],
+            out["period"],
+        )
         o_val, o_com, o_sheet, o_cell = out["value"], out["comment"], out["sheet"], out["cell"]
         uncached = self.sheet.uncached_formulas
         inf = float("inf")
         rows_in = zip(itertools.count(first), indicators, periods_res, *codes, comments)
         for r, ind, row_period, zone, audience, oper, raw_comment in rows_in:
-            if ind is None or zone is _SLOW or audience is _SLOW or oper is _SLOW or oper is None or (
-                    long and row_period is None):
+            if (
+                ind is None
+                or zone is _SLOW
+                or audience is _SLOW
+                or oper is _SLOW
+                or oper is None
+                or (long and row_period is None)
+            ):
                 self._row(r, rows[r])
                 continue
             code, kind, operators, label_once = ind
             if (label_once is not None and label_once not in once) or (
-                    oper not in operators and ("resp", code, oper) not in once):
+                oper not in operators and ("resp", code, oper) not in once
+            ):
                 self._row(r, rows[r])
                 continue
             picked = []
@@ -372,8 +425,9 @@ class TableReader:
                     picked = None
                     break
                 v = float(raw)
-                if r in percent or not (-inf < v < inf if kind == 0 else 0 <= v < inf if kind == 1
-                                        else v == 0 or 1 <= v <= 100):
+                if r in percent or not (
+                    -inf < v < inf if kind == 0 else 0 <= v < inf if kind == 1 else v == 0 or 1 <= v <= 100
+                ):
                     picked = None
                     break
                 if period is None:
@@ -402,8 +456,19 @@ class TableReader:
                     periods[identity[4]] = period
             self.count += len(picked)
 
-    def _bulk_long(self, rows: list[list], first: int, spec: tuple, indicators: list, periods_col: list,
-                   zones: list, audiences: list, operators: list, comments, periods_used: list) -> None:
+    def _bulk_long(
+        self,
+        rows: list[list],
+        first: int,
+        spec: tuple,
+        indicators: list,
+        periods_col: list,
+        zones: list,
+        audiences: list,
+        operators: list,
+        comments,
+        periods_used: list,
+    ) -> None:
         """A long table (one value column): which rows need no message is decided column-wise,
         then runs of such rows are appended with `extend`, and the others go, in row order
         between the runs, through `_row`, which writes their messages."""
@@ -413,13 +478,22 @@ class TableReader:
         inf = float("inf")
         # 0: full path; 1: appended in bulk; 2: as 1, once its once-per-file warnings are given
         state = [
-            0 if (ind is None or per is None or z is _SLOW or a is _SLOW or o is _SLOW or o is None
-                  or (type(v) is not float and type(v) is not int)
-                  or not (-inf < v < inf if ind[1] == 0 else 0 <= v < inf if ind[1] == 1
-                          else v == 0 or 1 <= v <= 100))
-            else 1 if ind[3] is None and o in ind[2] else 2
-            for ind, per, z, a, o, v in zip(indicators, periods_col, zones, audiences, operators, values,
-                                            strict=True)]
+            0
+            if (
+                ind is None
+                or per is None
+                or z is _SLOW
+                or a is _SLOW
+                or o is _SLOW
+                or o is None
+                or (type(v) is not float and type(v) is not int)
+                or not (-inf < v < inf if ind[1] == 0 else 0 <= v < inf if ind[1] == 1 else v == 0 or 1 <= v <= 100)
+            )
+            else 1
+            if ind[3] is None and o in ind[2]
+            else 2
+            for ind, per, z, a, o, v in zip(indicators, periods_col, zones, audiences, operators, values, strict=True)
+        ]
         for r in percent:
             if 0 <= r - first < len(state):
                 state[r - first] = 0
@@ -432,9 +506,10 @@ class TableReader:
             state = [1 if s == 2 else s for s in state]
             for i in firsts.values():
                 state[i] = 0
-        keys = [(ind[0], o, z, a, per.code) if s else None
-                for s, ind, per, z, a, o in zip(state, indicators, periods_col, zones, audiences, operators,
-                                                strict=True)]
+        keys = [
+            (ind[0], o, z, a, per.code) if s else None
+            for s, ind, per, z, a, o in zip(state, indicators, periods_col, zones, audiences, operators, strict=True)
+        ]
         candidates = [k for k in keys if k is not None]
         clash = set(seen.keys() & set(candidates)) if seen else set()
         if len(set(candidates)) < len(candidates):
@@ -535,14 +610,18 @@ class TableReader:
         label_raw = row[cl] if cl is not None and cl < n else ""
         name_text = text_of(ind_raw) or text_of(label_raw)
         if not name_text:
-            self.warning(self.ref(r, ci if ci is not None else cl),
-                         f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
-                         "Indiquez le code de l'indicateur ou supprimez la ligne.")
+            self.warning(
+                self.ref(r, ci if ci is not None else cl),
+                f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
+                "Indiquez le code de l'indicateur ou supprimez la ligne.",
+            )
             return
         if normalise(name_text).startswith(_TOTAL_WORDS):
-            self.warning(self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
-                         f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
-                         "sont calculés par le tableau de bord.")
+            self.warning(
+                self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
+                f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
+                "sont calculés par le tableau de bord.",
+            )
             return
         comment = text_of(row[cc]) if cc is not None and cc < n else ""
         for c, period, raw in values:
@@ -558,21 +637,37 @@ class TableReader:
         if text_of(ind_raw):
             code = ctx.resolver.find("indicators", ind_raw)
             if code is None:
-                found = (None, "error", "indicator",
-                         f"indicateur « {text_of(ind_raw)} » inconnu. Utilisez le code d'un indicateur du "
-                         f"référentiel (par exemple {ctx.resolver.examples('indicators', 2)}) ou son libellé exact.")
+                found = (
+                    None,
+                    "error",
+                    "indicator",
+                    f"indicateur « {text_of(ind_raw)} » inconnu. Utilisez le code d'un indicateur du "
+                    f"référentiel (par exemple {ctx.resolver.examples('indicators', 2)}) ou son libellé exact.",
+                )
             elif text_of(label_raw) and ctx.resolver.find("indicators", label_raw) != code:
                 expected = ctx.framework.indicator(code).label
-                found = (code, "warning", "label",
-                         f"le libellé « {text_of(label_raw)} » ne correspond pas au code {code} (« {expected} »). "
-                         "Le code fait foi ; vérifiez que c'est le bon indicateur.")
+                found = (
+                    code,
+                    "warning",
+                    "label",
+                    f"le libellé « {text_of(label_raw)} » ne correspond pas au code {code} (« {expected} »). "
+                    "Le code fait foi ; vérifiez que c'est le bon indicateur.",
+                )
             else:
                 found = (code, "", "", "")
         else:
             code = ctx.resolver.find("indicators", label_raw)
-            found = (code, "", "", "") if code else (
-                None, "error", "label", f"indicateur « {text_of(label_raw)} » inconnu. Utilisez le libellé exact "
-                                        "du référentiel ou ajoutez une colonne Code avec le code de l'indicateur.")
+            found = (
+                (code, "", "", "")
+                if code
+                else (
+                    None,
+                    "error",
+                    "label",
+                    f"indicateur « {text_of(label_raw)} » inconnu. Utilisez le libellé exact "
+                    "du référentiel ou ajoutez une colonne Code avec le code de l'indicateur.",
+                )
+            )
         self._indicators[key] = found
         return found
 
@@ -581,30 +676,52 @@ class TableReader:
         memo = self._codes[name]
         found = memo.get(raw)
         if found is None:
-            section, label = {"zone": ("zones", "zone"), "audience": ("audiences", "public"),
-                              "operator": ("operators", "opérateur")}[name]
+            section, label = {
+                "zone": ("zones", "zone"),
+                "audience": ("audiences", "public"),
+                "operator": ("operators", "opérateur"),
+            }[name]
             code = self.ctx.resolver.find(section, raw)
             if code is None:
-                found = (None, f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé du "
-                               f"référentiel, par exemple {self.ctx.resolver.examples(section)}.")
+                found = (
+                    None,
+                    f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé du "
+                    f"référentiel, par exemple {self.ctx.resolver.examples(section)}.",
+                )
             elif name == "operator" and self.defaults.get("operator") and code != self.defaults["operator"]:
-                found = (None, f"l'opérateur {code} n'est pas celui du rapport ({self.defaults['operator']}). Un "
-                               "fichier ne contient les valeurs que d'un opérateur à la fois quand l'opérateur est "
-                               "choisi.")
+                found = (
+                    None,
+                    f"l'opérateur {code} n'est pas celui du rapport ({self.defaults['operator']}). Un "
+                    "fichier ne contient les valeurs que d'un opérateur à la fois quand l'opérateur est "
+                    "choisi.",
+                )
             else:
                 found = (code, "")
             memo[raw] = found
         return found
 
-    def _value(self, r: int, c: int, row: list, n: int, ind_raw: object, label_raw: object,
-               period: Period | None, raw: object, comment: str) -> None:
+    def _value(
+        self,
+        r: int,
+        c: int,
+        row: list,
+        n: int,
+        ind_raw: object,
+        label_raw: object,
+        period: Period | None,
+        raw: object,
+        comment: str,
+    ) -> None:
         ctx, cols, defaults = self.ctx, self.cols, self.defaults
         cell = self.ref(r, c)
         if raw == "" or is_blank(raw):
             if (r, c) in self.sheet.uncached_formulas:
-                self.error(cell, "la formule n'a pas de résultat enregistré (le fichier n'a pas été recalculé). "
-                                 "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le, puis importez de nouveau, "
-                                 "ou saisissez la valeur.")
+                self.error(
+                    cell,
+                    "la formule n'a pas de résultat enregistré (le fichier n'a pas été recalculé). "
+                    "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le, puis importez de nouveau, "
+                    "ou saisissez la valeur.",
+                )
             return
         ok = True
         indicator_code, severity, column, message = self._indicator(ind_raw, label_raw)
@@ -627,9 +744,11 @@ class TableReader:
                 period = defaults["period"]
             else:
                 ok = False
-                self.error(self.ref(r, cp) if cp is not None else cell,
-                           "période manquante. Remplissez la colonne Période (par exemple 2019-S1, T3 2019, S05) "
-                           "ou indiquez « Période : … » en tête de feuille.")
+                self.error(
+                    self.ref(r, cp) if cp is not None else cell,
+                    "période manquante. Remplissez la colonne Période (par exemple 2019-S1, T3 2019, S05) "
+                    "ou indiquez « Période : … » en tête de feuille.",
+                )
         # zone, audience, operator
         found = {}
         for name, col, default in self.code_columns:
@@ -646,16 +765,23 @@ class TableReader:
         if operator is None and ok and ("no-operator",) not in ctx.once:
             ctx.once.add(("no-operator",))
             ok = False
-            self.issues.error(self.name, "", f"{where(self.name)} : opérateur inconnu. Choisissez l'opérateur "
-                                             "du rapport au moment de l'importer, ou écrivez "
-                                             "« Opérateur : CODE » au-dessus du tableau.")
+            self.issues.error(
+                self.name,
+                "",
+                f"{where(self.name)} : opérateur inconnu. Choisissez l'opérateur "
+                "du rapport au moment de l'importer, ou écrivez "
+                "« Opérateur : CODE » au-dessus du tableau.",
+            )
         elif operator is None:
             ok = False
         # value
         indicator = ctx.framework.indicator(indicator_code) if indicator_code else None
-        reading = read_number(raw, percent_indicator=bool(indicator and indicator.is_percent),
-                              percent_format=(r, c) in self.sheet.percent_cells,
-                              count=bool(indicator and is_count(indicator)))
+        reading = read_number(
+            raw,
+            percent_indicator=bool(indicator and indicator.is_percent),
+            percent_format=(r, c) in self.sheet.percent_cells,
+            count=bool(indicator and is_count(indicator)),
+        )
         if reading.kind == INVALID:
             self.error(cell, reading.note)
             return
@@ -670,30 +796,45 @@ class TableReader:
         if indicator is not None:
             if indicator.is_percent and not 0 <= value <= 100:
                 ok = False
-                self.error(cell, f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
-                                 "pourcentage entre 0 et 100 (12,5 ou 12,5 %).")
+                self.error(
+                    cell,
+                    f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
+                    "pourcentage entre 0 et 100 (12,5 ou 12,5 %).",
+                )
             elif value < 0 and is_count(indicator):
                 ok = False
-                self.error(cell, f"{fr(value)} : un nombre négatif n'a pas de sens pour {indicator.code} "
-                                 f"({indicator.label}). Saisissez un nombre positif ou nul.")
+                self.error(
+                    cell,
+                    f"{fr(value)} : un nombre négatif n'a pas de sens pour {indicator.code} "
+                    f"({indicator.label}). Saisissez un nombre positif ou nul.",
+                )
         if not ok or indicator is None or period is None:
             return
         if operator not in indicator.operators and ("resp", indicator.code, operator) not in ctx.once:
             ctx.once.add(("resp", indicator.code, operator))
-            self.warning(cell, f"{indicator.code} ne fait pas partie des indicateurs dont {operator} est "
-                               f"responsable ({', '.join(indicator.operators) or 'aucun opérateur'}) : valeur "
-                               "importée, vérifiez qu'il s'agit du bon indicateur ou du bon opérateur.")
+            self.warning(
+                cell,
+                f"{indicator.code} ne fait pas partie des indicateurs dont {operator} est "
+                f"responsable ({', '.join(indicator.operators) or 'aucun opérateur'}) : valeur "
+                "importée, vérifiez qu'il s'agit du bon indicateur ou du bon opérateur.",
+            )
         key = (indicator.code, operator, found["zone"], found["audience"], period.code)
         previous = ctx.seen.get(key)
         if previous is not None:
             if previous[0] != value:
-                self.error(cell, f"{indicator.code}, {period.label_fr}, zone {found['zone']}"
-                                 f"{', public ' + found['audience'] if found['audience'] else ''} figure deux fois "
-                                 f"avec des valeurs différentes ({fr(previous[0])} en {previous[1]} "
-                                 f"« {previous[2]} », {fr(value)} ici). Gardez une seule ligne.")
+                self.error(
+                    cell,
+                    f"{indicator.code}, {period.label_fr}, zone {found['zone']}"
+                    f"{', public ' + found['audience'] if found['audience'] else ''} figure deux fois "
+                    f"avec des valeurs différentes ({fr(previous[0])} en {previous[1]} "
+                    f"« {previous[2]} », {fr(value)} ici). Gardez une seule ligne.",
+                )
             else:
-                self.warning(cell, f"même valeur que la cellule {previous[1]} de la feuille « {previous[2]} » "
-                                   "pour la même clé : doublon ignoré.")
+                self.warning(
+                    cell,
+                    f"même valeur que la cellule {previous[1]} de la feuille « {previous[2]} » "
+                    "pour la même clé : doublon ignoré.",
+                )
             return
         ctx.seen[key] = (value, cell, self.name)
         cols_out = ctx.report.columns
@@ -708,5 +849,3 @@ class TableReader:
         cols_out["cell"].append(cell)
         ctx.report.periods.setdefault(period.code, period)
         self.count += 1
-
-

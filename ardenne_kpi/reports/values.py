@@ -52,8 +52,9 @@ _EMPTY = Reading(EMPTY)
 fr = fmt_number_exact  # a number as a French reader writes it, 1 234,5: the project's one formatter
 
 
-def read_number(raw: object, *, percent_indicator: bool = False, percent_format: bool = False,
-                count: bool = False) -> Reading:
+def read_number(
+    raw: object, *, percent_indicator: bool = False, percent_format: bool = False, count: bool = False
+) -> Reading:
     """Read one cell as a number.
 
     - `percent_indicator`: the indicator's unit is %, so 12.5 means 12.5 % and a cell
@@ -70,8 +71,11 @@ def read_number(raw: object, *, percent_indicator: bool = False, percent_format:
     if kind is bool:
         return Reading(INVALID, note=f"« {'VRAI' if raw else 'FAUX'} » n'est pas un nombre. Saisissez un nombre.")
     if isinstance(raw, (dt.date, dt.time, dt.timedelta)):
-        return Reading(INVALID, note=f"la cellule contient une date ou une durée ({raw}), pas un nombre. "
-                                     "Saisissez le nombre et mettez la cellule au format Nombre.")
+        return Reading(
+            INVALID,
+            note=f"la cellule contient une date ou une durée ({raw}), pas un nombre. "
+            "Saisissez le nombre et mettez la cellule au format Nombre.",
+        )
     if isinstance(raw, (int, float)):  # numpy and other number types
         return _from_number(float(raw), percent_indicator, percent_format)
     return _from_text(str(raw), percent_indicator, count)
@@ -83,12 +87,20 @@ def _from_number(value: float, percent_indicator: bool, percent_format: bool) ->
     if percent_format:
         if percent_indicator:
             return Reading(NUMBER, round(value * 100, 10))
-        return Reading(NUMBER, value, f"la cellule est au format pourcentage ({fr(value * 100)} %) mais "
-                                      f"l'indicateur n'est pas en % : lu comme {fr(value)}. "
-                                      "Mettez la cellule au format Nombre si ce n'est pas ce que vous vouliez.")
+        return Reading(
+            NUMBER,
+            value,
+            f"la cellule est au format pourcentage ({fr(value * 100)} %) mais "
+            f"l'indicateur n'est pas en % : lu comme {fr(value)}. "
+            "Mettez la cellule au format Nombre si ce n'est pas ce que vous vouliez.",
+        )
     if percent_indicator and 0 < abs(value) < 1:
-        return Reading(NUMBER, value, f"lu comme {fr(value)} %. Si vous vouliez {fr(value * 100)} %, "
-                                      f"saisissez {fr(value * 100)} ou mettez la cellule au format Pourcentage.")
+        return Reading(
+            NUMBER,
+            value,
+            f"lu comme {fr(value)} %. Si vous vouliez {fr(value * 100)} %, "
+            f"saisissez {fr(value * 100)} ou mettez la cellule au format Pourcentage.",
+        )
     return Reading(NUMBER, value)
 
 
@@ -99,8 +111,9 @@ def _from_text(raw: str, percent_indicator: bool, count: bool) -> Reading:
     if text.replace(" ", "").replace(".", "").lower() in NOT_AVAILABLE or text.lower() in NOT_AVAILABLE:
         return Reading(MISSING, note=f"« {raw.strip()} » : valeur non disponible, ignorée.")
     if _EXCEL_ERROR.fullmatch(text):
-        return Reading(INVALID, note=f"la formule renvoie l'erreur {text.upper()}. Corrigez la formule "
-                                     "ou saisissez la valeur.")
+        return Reading(
+            INVALID, note=f"la formule renvoie l'erreur {text.upper()}. Corrigez la formule ou saisissez la valeur."
+        )
     body = text
     percent = body.endswith("%")
     if percent:
@@ -111,13 +124,19 @@ def _from_text(raw: str, percent_indicator: bool, count: bool) -> Reading:
         body = body[1:].lstrip()
     value, note = _parse_body(body, count and not percent)
     if value is None:
-        hint = ("Saisissez le nombre seul ; l'unité est déjà définie par l'indicateur."
-                if re.search(r"[^\W\d_]", body) else "Saisissez un nombre, par exemple 1234,5.")
+        hint = (
+            "Saisissez le nombre seul ; l'unité est déjà définie par l'indicateur."
+            if re.search(r"[^\W\d_]", body)
+            else "Saisissez un nombre, par exemple 1234,5."
+        )
         return Reading(INVALID, note=f"« {raw.strip()} » n'est pas un nombre. {hint}")
     value *= sign
     if percent and not percent_indicator:
-        return Reading(INVALID, note=f"« {raw.strip()} » est un pourcentage, mais l'indicateur n'est pas en %. "
-                                     "Saisissez la valeur dans l'unité de l'indicateur, sans « % ».")
+        return Reading(
+            INVALID,
+            note=f"« {raw.strip()} » est un pourcentage, mais l'indicateur n'est pas en %. "
+            "Saisissez la valeur dans l'unité de l'indicateur, sans « % ».",
+        )
     if note:
         note = f"« {raw.strip()} » est ambigu : {note}"
     return Reading(NUMBER, value, note)
@@ -137,12 +156,16 @@ def _parse_body(body: str, count: bool) -> tuple[float | None, str]:
         if len(fraction) == 3 and 1 <= len(whole) <= 3 and whole != "0":
             if count:
                 value = float(whole + fraction)
-                return value, (f"lu comme {fr(value)} (« {mark} » séparateur de milliers, l'indicateur "
-                               f"compte des unités). Si vous vouliez {whole},{fraction}, écrivez-le ainsi "
-                               "dans une cellule au format Nombre.")
+                return value, (
+                    f"lu comme {fr(value)} (« {mark} » séparateur de milliers, l'indicateur "
+                    f"compte des unités). Si vous vouliez {whole},{fraction}, écrivez-le ainsi "
+                    "dans une cellule au format Nombre."
+                )
             value = float(f"{whole}.{fraction}")
-            return value, (f"lu comme {fr(value)} (« {mark} » marque décimale). Si vous vouliez "
-                           f"{whole}{fraction}, écrivez {whole}{fraction} sans séparateur.")
+            return value, (
+                f"lu comme {fr(value)} (« {mark} » marque décimale). Si vous vouliez "
+                f"{whole}{fraction}, écrivez {whole}{fraction} sans séparateur."
+            )
         return float(f"{whole or '0'}.{fraction}"), ""
     if _FRENCH.fullmatch(body):
         return float(body.replace(".", "").replace(",", ".")), ""

@@ -74,8 +74,17 @@ def read_workbook(data: bytes, kind: str) -> Workbook:
             sheet.rows = book.get_sheet_by_name(sheet.name).to_python(skip_empty_area=False)
     except pc.PasswordError as exc:
         raise ReportError(_PROTECTED) from exc
-    except (pc.CalamineError, pc.XmlError, pc.ZipError, ValueError, TypeError, KeyError, IndexError,
-            UnicodeDecodeError, OverflowError) as exc:
+    except (
+        pc.CalamineError,
+        pc.XmlError,
+        pc.ZipError,
+        ValueError,
+        TypeError,
+        KeyError,
+        IndexError,
+        UnicodeDecodeError,
+        OverflowError,
+    ) as exc:
         if "password" in str(exc).lower() or "encrypt" in str(exc).lower():
             raise ReportError(_PROTECTED) from exc
         raise ReportError(
@@ -89,8 +98,10 @@ def read_workbook(data: bytes, kind: str) -> Workbook:
     return Workbook(kind, sheets)
 
 
-_PROTECTED = ("Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
-              "Enregistrez-en une copie sans mot de passe, puis importez cette copie.")
+_PROTECTED = (
+    "Le classeur est protégé par un mot de passe : il ne peut pas être lu. "
+    "Enregistrez-en une copie sans mot de passe, puis importez cette copie."
+)
 
 
 def _short(exc: BaseException) -> str:
@@ -136,8 +147,11 @@ def _xlsx_formats(data: bytes, sheets: dict[str, Sheet]) -> None:
     percent_styles: set[int] = set()
     if "xl/styles.xml" in names:
         styles = _xml(zf, "xl/styles.xml")
-        custom = {int(f.get("numFmtId")): f.get("formatCode") or ""
-                  for f in styles.iter() if f.tag.endswith("}numFmt") and f.get("numFmtId", "").isdigit()}
+        custom = {
+            int(f.get("numFmtId")): f.get("formatCode") or ""
+            for f in styles.iter()
+            if f.tag.endswith("}numFmt") and f.get("numFmtId", "").isdigit()
+        }
         for xfs in styles.iter():
             if xfs.tag.endswith("}cellXfs"):
                 for i, xf in enumerate(x for x in xfs if x.tag.endswith("}xf")):
@@ -190,8 +204,9 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
             rid = next((v for k, v in s.attrib.items() if k.endswith("}id")), None)
             target = rels.get(rid, "")
             if target:
-                out[s.get("name")] = target.lstrip("/") if target.startswith("/") else posixpath.normpath(
-                    posixpath.join("xl", target))
+                out[s.get("name")] = (
+                    target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
+                )
     return out
 
 
