@@ -93,13 +93,17 @@ def run_init(args: argparse.Namespace) -> int:
         path.unlink()
         Path(str(path) + ".wal").unlink(missing_ok=True)
     fw = load_framework(args.framework)
+    if not args.empty:
+        from ardenne_kpi import demo  # openpyxl, plotly: only for this command
+
+        if demo.install_demo(path, fw):  # the shipped demo, when it was built from this framework
+            print(f"Base de démonstration créée : {path} (référentiel {fw.version}).")
+            return 0
     with command_connection(path) as con:
         if args.empty:
             db.sync_framework(con, fw)
             print(f"Base vide créée : {path} (référentiel {fw.version}, {len(fw.indicators)} indicateurs).")
         else:
-            from ardenne_kpi import demo  # openpyxl, plotly: only for this command
-
             n = demo.create_demo(con, fw)
             print(f"Base de démonstration créée : {path} ({n} valeurs, référentiel {fw.version}).")
     return 0

@@ -9,15 +9,30 @@ no indicator serves). Same seed, same values.
 The demo arrives the way real data does: each operator's report of each quarter is
 written as a workbook (`demo_reports`) and imported through the engine, its file kept
 beside the database, so every figure's source opens on the cell that holds it.
+
+That build takes a quarter of a minute, so the demo it makes is shipped too
+(data/demo.tar.xz: the database and its report files, half a megabyte): a first start
+unpacks it in a fraction of a second (`install_demo`). tests/test_demo.py checks that the
+shipped demo is the very one the engine builds from the code as it is; after a change
+that alters the demo, write it again with `python -m ardenne_kpi.demo`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
+import json
+import os
 import random
+import shutil
+import sys
+import tarfile
+import tempfile
 import zlib
 from bisect import bisect_left
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -364,3 +379,79 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
             written += result.inserted
     db.mark_demo(con)
     return written
+
+
+# ------------------------------------------------------------------ the shipped demo
+
+ARCHIVE = db.DATA_DIR / "demo.tar.xz"
+_MANIFEST = "demo.json"  # what the shipped demo was built from (_made_from)
+_DATABASE = "demo.duckdb"
+
+
+def _made_from(fw: Framework) -> dict:
+    """What a shipped demo must have been built from to serve: this schema and this framework
+    (a deployment that edits data/framework.yaml gets a demo built from its own)."""
+    return {
+        "schema_version": db.SCHEMA_VERSION,
+        "framework_sha256": hashlib.sha256(fw.source_text.encode()).hexdigest(),
+    }
+
+
+def install_demo(path: Path, fw: Framework, archive: Path | None = None) -> bool:
+    """Unpack the shipped demo as the new database `path`, its report files into the
+    uploads/ folder beside it; False, with nothing written, when `path` exists or no shipped
+    demo serves (none, another framework or schema, a file DuckDB cannot open): then build
+    it, `create_demo`. The database file appears last, whole (a rename)."""
+    path, archive = Path(path), archive or ARCHIVE
+    if path.exists() or not archive.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
+    try:
+        with tarfile.open(archive) as tar:
+            if json.load(tar.extractfile(_MANIFEST)) != _made_from(fw):
+                return False
+            tar.extractall(staging, filter="data")
+        duckdb.connect(str(staging / _DATABASE), read_only=True).close()  # this DuckDB reads it
+        files = db.uploads_dir(path)
+        files.mkdir(parents=True, exist_ok=True)
+        for kept in (staging / "uploads").iterdir():
+            if not (files / kept.name).exists():  # named by their hash: the same file is there already
+                os.replace(kept, files / kept.name)
+        os.replace(staging / _DATABASE, path)
+        return True
+    except (OSError, KeyError, ValueError, tarfile.TarError, duckdb.Error):
+        return False
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def write_archive(fw: Framework, archive: Path | None = None) -> int:
+    """Build the demo through the engine (create_demo) and write it as the shipped archive,
+    reproducibly (sorted members, no dates or owners); returns the number of values."""
+    archive = archive or ARCHIVE
+    with tempfile.TemporaryDirectory() as folder:
+        database = Path(folder) / _DATABASE
+        con = db.connect(database)
+        n = create_demo(con, fw)
+        con.execute("CHECKPOINT")
+        con.close()
+        members = [(_DATABASE, database)] + [
+            (f"uploads/{f.name}", f) for f in sorted(db.uploads_dir(database).iterdir())
+        ]
+        manifest = json.dumps(_made_from(fw), indent=1).encode()
+        tmp = archive.with_suffix(".tmp")
+        with tarfile.open(tmp, "w:xz", preset=9) as tar:
+            for name, data in [(_MANIFEST, manifest)] + [(n_, f.read_bytes()) for n_, f in members]:
+                info = tarfile.TarInfo(name)
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+        os.replace(tmp, archive)
+    return n
+
+
+if __name__ == "__main__":  # python -m ardenne_kpi.demo: write data/demo.tar.xz again
+    from ardenne_kpi.framework import load_framework
+
+    count = write_archive(load_framework())
+    print(f"{ARCHIVE} : {count} valeurs, {ARCHIVE.stat().st_size // 1024} Ko.", file=sys.stdout)

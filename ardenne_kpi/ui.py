@@ -114,13 +114,13 @@ def _open(path: str) -> tuple[Database, bool]:
     """One handle per process and database file (it opens the file only while pages use it,
     so the command line can work beside the app); builds the demo base on first start."""
     created = not Path(path).exists()
+    fw = load_framework() if created else None
+    installed = created and demo.install_demo(Path(path), fw)  # the shipped demo, unpacked
     database = Database(path)
-    if created or db.stored_framework(database) is None:
-        fw = load_framework()
-        if created:
-            demo.create_demo(database, fw)
-        else:
-            db.sync_framework(database, fw)
+    if created and not installed:  # none serves this framework: build it, report by report
+        demo.create_demo(database, fw)
+    elif not created and db.stored_framework(database) is None:
+        db.sync_framework(database, load_framework())
     return database, created
 
 
@@ -128,11 +128,8 @@ def connection() -> tuple[Database, Path, bool]:
     path = db.db_path(os.environ.get("ARDENNE_DB"))
     if path.exists():
         database, created = _open(str(path.resolve()))
-    else:  # the demo's reports are written and imported one by one: say why the first page waits
-        with st.spinner(
-            "Première ouverture : création de la base de démonstration, rapport par rapport "
-            "(une vingtaine de secondes)…"
-        ):
+    else:  # the shipped demo unpacks in a moment; built report by report, it takes longer
+        with st.spinner("Première ouverture : préparation de la base de démonstration…"):
             database, created = _open(str(path.resolve()))
     return database, path, created
 

@@ -79,9 +79,18 @@ def copy_cached_demo(fw, destination: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_db_path(tmp_path_factory, fw) -> Path:
-    """The demo database (and its uploads/) of this session: a copy of the cached build, so a
-    test that writes to it cannot reach another run."""
-    return copy_cached_demo(fw, tmp_path_factory.mktemp("demo"))
+    """The demo database (and its uploads/) of this session, as the app's first start makes
+    it: the shipped demo unpacked (data/demo.tar.xz), else a copy of the cached build; either
+    way a copy of its own, so a test that writes to it cannot reach another run.
+    `test_the_shipped_demo_is_the_demo_the_engine_builds` holds the two to be the same."""
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    return path if demo.install_demo(path, fw) else copy_cached_demo(fw, path.parent)
+
+
+@pytest.fixture(scope="session")
+def built_demo_path(tmp_path_factory, fw) -> Path:
+    """The demo as the engine builds it from the code as it is (create_demo, cached per code version)."""
+    return copy_cached_demo(fw, tmp_path_factory.mktemp("built-demo"))
 
 
 def private_copy(database: Path, folder: Path) -> Path:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import openpyxl
@@ -156,6 +157,10 @@ def _kept(path: str, database) -> str:
 
 
 def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, demo_db_path, fw):
+    _assert_lineage_cells_hold_the_values(demo_con, demo_db_path, fw)
+
+
+def _assert_lineage_cells_hold_the_values(demo_con, demo_db_path, fw):
     cal = fw.calendar
     programme = parse_period(f"{cal.start:%d/%m/%Y} - {cal.end:%d/%m/%Y}", cal).code
     lineage = pd.concat([kpis.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code) for i in fw.indicators])
@@ -214,3 +219,50 @@ def test_demo_uploads_are_dated_as_partners_sent_them(demo_con):
         GROUP BY u.operator""").fetchall()
     for operator, shortest, longest in delays:
         assert 12 <= shortest and longest <= (110 if operator == demo.LATE_OPERATOR else 40), operator
+
+
+# ------------------------------------------------------------------ the shipped demo
+
+# Columns that name a report file by its bytes: the workbooks carry the moment they were
+# written (openpyxl's document properties), so two builds differ there and nowhere else.
+_FILE_BYTES = {"sha256", "size_bytes", "stored_path"}
+
+
+def _tables(con) -> dict[str, pd.DataFrame]:
+    out = {}
+    for (table,) in con.execute("SELECT table_name FROM information_schema.tables ORDER BY 1").fetchall():
+        frame = con.table(table).df()
+        frame = frame.drop(columns=[c for c in frame.columns if c in _FILE_BYTES])
+        out[table] = frame.sort_values(list(frame.columns), ignore_index=True)
+    return out
+
+
+@pytest.mark.slow  # builds the demo through the engine: half a minute, once per code version
+def test_the_shipped_demo_is_the_demo_the_engine_builds(built_demo_path, fw, tmp_path):
+    """data/demo.tar.xz, which a first start unpacks, against the demo built now through the
+    engine (conftest: create_demo with the code as it is): every table, row and column
+    alike, but for the files' hashes and sizes. When this fails after a change that alters
+    the demo, write the archive again: `python -m ardenne_kpi.demo`."""
+    path = tmp_path / "shipped.duckdb"
+    assert demo.install_demo(path, fw), "no shipped demo for this framework and schema: python -m ardenne_kpi.demo"
+    shipped, engine = db.connect(path), db.connect(built_demo_path)
+    try:
+        built, unpacked = _tables(engine), _tables(shipped)
+        assert sorted(unpacked) == sorted(built)
+        for table, frame in built.items():
+            pd.testing.assert_frame_equal(unpacked[table], frame, obj=f"table {table}")
+        _assert_lineage_cells_hold_the_values(shipped, path, fw)  # its own files, unpacked beside it
+    finally:
+        shipped.close()
+        engine.close()
+
+
+def test_the_shipped_demo_serves_only_its_own_framework_and_a_new_base(fw, tmp_path):
+    other = dataclasses.replace(fw, source_text=fw.source_text + "\n# changé\n")
+    assert not demo.install_demo(tmp_path / "a.duckdb", other)
+    assert not (tmp_path / "a.duckdb").exists() and not (tmp_path / "uploads").exists()
+    existing = tmp_path / "b.duckdb"
+    existing.write_bytes(b"")
+    assert not demo.install_demo(existing, fw) and existing.read_bytes() == b""
+    assert not demo.install_demo(tmp_path / "c.duckdb", fw, archive=tmp_path / "none.tar.xz")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["b.duckdb"]  # no staging folder left behind

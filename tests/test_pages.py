@@ -22,8 +22,20 @@ def test_page_runs_on_empty_database(page, empty_db_path):
     assert not at.exception, [e.value for e in at.exception]
 
 
+def test_first_start_unpacks_the_shipped_demo_and_says_so(tmp_path):
+    database = tmp_path / "first.duckdb"
+    at = run_page("app.py", database)
+    assert database.exists() and any((tmp_path / "uploads").iterdir())
+    assert any("Données de démonstration" in i.value for i in at.info)
+    assert any("init --empty" in i.value for i in at.info)
+    assert any(m.label == "Cellules servies" for m in at.metric)
+
+
 @pytest.mark.slow  # the app imports the demo's 177 reports itself: half a minute
-def test_first_start_creates_the_demo_and_says_so(tmp_path):
+def test_first_start_without_a_shipped_demo_builds_it_and_says_so(tmp_path, monkeypatch):
+    from ardenne_kpi import demo
+
+    monkeypatch.setattr(demo, "ARCHIVE", tmp_path / "none.tar.xz")  # e.g. a framework of its own
     database = tmp_path / "first.duckdb"
     at = run_page("app.py", database, timeout=180)  # the demo's 177 reports are imported on this run
     assert database.exists()
