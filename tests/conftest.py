@@ -32,6 +32,19 @@ def isolated_environment(monkeypatch, tmp_path_factory):
     monkeypatch.delenv("ARDENNE_AUTH", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(monkeypatch):
+    """Argon2 at the cost of a deployment (64 MiB, 3 passes) takes a quarter of a second per
+    password; tests hash and check hundreds. The same algorithm at its lowest cost checks the
+    same rules (a hash carries its own parameters: the app verifies it the same way). Commands
+    run as child processes keep the real cost."""
+    from argon2 import PasswordHasher
+
+    from ardenne_kpi import accounts
+
+    monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+
 @pytest.fixture(scope="session")
 def fw():
     return load_framework()

@@ -176,7 +176,7 @@ def test_migration_makes_old_databases_follow_the_rule_and_stores_paths_relative
 KEYS = [("BRD01", "S05"), ("BRD02", "S05"), ("BRD01", "S06")]
 ELEMENTS = ["E1", "E2"]
 SEQUENCES = 500
-QUICK_SEQUENCES = 60  # the fast loop's share of them (the same first 60)
+QUICK_SEQUENCES = 30  # the fast loop's share of them (the same first 30)
 SEED = 17
 
 

@@ -372,9 +372,10 @@ def series_rollup(
         GROUP BY v.indicator, {group}, m.p_code, v.zone, v.audience
     ),
     inside AS (
+        -- the names written for the few a note shows only, not for every nested key
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_nested,
-               arg_min(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone,
-                       (zone, audience), {NOTE_NAMES}) AS nested
+               list_transform(arg_min({{'z': zone, 'a': audience, 'o': outer_zone}}, (zone, audience), {NOTE_NAMES}),
+                              lambda x: x.z || CASE WHEN x.a = '' THEN '' ELSE ' · ' || x.a END || ' ⊂ ' || x.o) AS nested
         FROM (SELECT indicator, grp, p_code, zone, audience, outer_zone FROM nested
               UNION ALL SELECT indicator, grp, p_code, zone, audience, outer_zone FROM top_nested)
         GROUP BY ALL
@@ -458,14 +459,21 @@ def value_groups(con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | Non
     """Per indicator (and group): first start, last end, number of values, operators, and the
     upload to cite as the source of its latest values."""
     group = BY_COLUMNS[by]
+    # First per upload (a few hundred rows however many values), then per indicator: the
+    # upload holding the latest period's values has that period as its own latest.
     sql = f"""
-    WITH v AS ({_FILTERED})
-    SELECT v.indicator, {group} AS grp, min(v.period_start) AS first_start, max(v.period_end) AS last_end,
-           count(*)::BIGINT AS n_values, string_agg(DISTINCT v.operator, ', ' ORDER BY v.operator) AS operators,
+    WITH v AS ({_FILTERED}),
+    per_upload AS (
+        SELECT v.indicator, {group} AS grp, v.operator, v.upload_id, min(v.period_start) AS first_start,
+               max(v.period_end) AS last_end, count(*)::BIGINT AS n
+        FROM v GROUP BY ALL
+    )
+    SELECT p.indicator, p.grp, min(p.first_start) AS first_start, max(p.last_end) AS last_end,
+           sum(p.n)::BIGINT AS n_values, string_agg(DISTINCT p.operator, ', ' ORDER BY p.operator) AS operators,
            -- the source of the latest values: among the uploads holding the latest period's
            -- values, the latest by date (ids are not dates: a re-import can come later)
-           arg_max(v.upload_id, {{'end': v.period_end, 'at': u.uploaded_at, 'id': v.upload_id}}) AS last_upload_id
-    FROM v LEFT JOIN uploads u ON u.id = v.upload_id GROUP BY ALL
+           arg_max(p.upload_id, {{'end': p.last_end, 'at': u.uploaded_at, 'id': p.upload_id}}) AS last_upload_id
+    FROM per_upload p LEFT JOIN uploads u ON u.id = p.upload_id GROUP BY ALL
     """
     return con.cursor().execute(sql, flt.params()).df()
 
