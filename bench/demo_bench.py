@@ -3,8 +3,10 @@ test fixtures), through the real path, beside the old in-memory path.
 
 Each run builds a fresh database file, `--repeat` times (3 by default; medians printed):
 
+- the shipped demo: `demo.install_demo`, data/demo.tar.xz (made by the real path below)
+  unpacked as a new database and its files: what a first start does;
 - real path: `demo.create_demo`: every report written as a workbook, imported through the
-  engine, its file kept under uploads/;
+  engine, its file kept under uploads/ (a first start when no shipped demo serves);
 - the writing alone: the same workbooks written (against the finished demo), not imported;
 - old in-memory path (baseline): the same values written straight into the tables with
   `db.write_demo` and invented lineage, as the demo was made before issue 11.
@@ -30,6 +32,11 @@ sys.path.insert(0, str(ROOT))
 
 from ardenne_kpi import brand, db, demo, demo_reports  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
+
+
+def shipped(folder: Path, fw) -> None:
+    if not demo.install_demo(folder / "shipped" / "demo.duckdb", fw):  # its own uploads/
+        raise SystemExit("no shipped demo serves this framework and schema: python -m ardenne_kpi.demo")
 
 
 def real_path(folder: Path, fw) -> None:
@@ -79,6 +86,7 @@ def main() -> None:
     args = parser.parse_args()
     fw = load_framework()
     runs: dict[str, list[tuple[float, float]]] = {
+        "shipped demo (install_demo)": [],
         "real path (create_demo)": [],
         "writing the workbooks alone": [],
         "old in-memory path (baseline)": [],
@@ -86,6 +94,7 @@ def main() -> None:
     for _ in range(args.repeat):
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
+            runs["shipped demo (install_demo)"].append(measure(shipped, folder, fw))
             runs["real path (create_demo)"].append(measure(real_path, folder, fw))
             runs["writing the workbooks alone"].append(measure(writing_only, folder / "demo.duckdb", fw))
             runs["old in-memory path (baseline)"].append(measure(old_path, folder, fw))
