@@ -372,10 +372,9 @@ def series_rollup(
         GROUP BY v.indicator, {group}, m.p_code, v.zone, v.audience
     ),
     inside AS (
-        -- the names written for the few a note shows only, not for every nested key
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_nested,
-               list_transform(arg_min({{'z': zone, 'a': audience, 'o': outer_zone}}, (zone, audience), {NOTE_NAMES}),
-                              lambda x: x.z || CASE WHEN x.a = '' THEN '' ELSE ' · ' || x.a END || ' ⊂ ' || x.o) AS nested
+               arg_min(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone,
+                       (zone, audience), {NOTE_NAMES}) AS nested
         FROM (SELECT indicator, grp, p_code, zone, audience, outer_zone FROM nested
               UNION ALL SELECT indicator, grp, p_code, zone, audience, outer_zone FROM top_nested)
         GROUP BY ALL
