@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterable, Sequence
 import duckdb
 import pandas as pd
 
+from ardenne_kpi.db import SUBMITTED
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
@@ -1079,6 +1080,8 @@ def export_frame(con: duckdb.DuckDBPyConnection, fw: Framework, grain: str, *, s
 
 # ------------------------------------------------------------------ lineage
 
+PENDING_NOTE = " — soumis, pas encore validé par la coordination"
+
 LINEAGE_REASONS = {
     "": "compté",
     "grain": "non compté : la même série a déclaré la période et ses sous-périodes, l'autre déclaration compte",
@@ -1141,6 +1144,9 @@ def lineage(
     if ind.is_ratio and not out.empty:  # a ratio given without its components counts, but cannot be weighted
         bare = out["numerator"].isna() | out["denominator"].isna()
         out.loc[bare, "reason"] = out.loc[bare, "reason"] + " (sans numérateur ni dénominateur : non pondérable)"
+    # Listed only when the reader includes submitted figures: say which are not validated yet.
+    pending = out["review"] == SUBMITTED
+    out.loc[pending, "reason"] = out.loc[pending, "reason"] + PENDING_NOTE
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
 
 

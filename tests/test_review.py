@@ -62,6 +62,11 @@ def test_a_submitted_value_is_absent_from_validated_figures_until_validated(demo
     status = kpis.indicator_status(demo, fw, codes=["BRD09"]).set_index("indicator")
     assert status.loc["BRD09", "latest_value"] != 4321
     assert "Paul" not in " ".join(kpis.lineage(demo, fw, "BRD09", "S11")["uploaded_by"].fillna(""))
+    # with the toggle, the lineage lists the submitted value and says it waits for validation
+    shown = kpis.lineage(demo, fw, "BRD09", "S11", submitted=True)
+    pending = shown[shown["reason"].str.endswith(kpis.PENDING_NOTE)]
+    assert list(pending["value"]) == [4321] and list(pending["uploaded_by"]) == [PARTNER.name]
+    assert not kpis.lineage(demo, fw, "BRD09", "S11")["reason"].str.contains("soumis").any()
     # the pack's base (snapshots) and the portal read validated values only
     assert 4321 not in set(snapshots.sql.current_values(demo)["value"])
     waiting = review.in_review(demo, PARTNER)

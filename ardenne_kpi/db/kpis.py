@@ -424,7 +424,7 @@ def counted_values(
     {_placed_cte("''")},
     {_rollup_ctes()}
     SELECT p.operator, p.zone, p.audience, p.period, p.value, p.numerator, p.denominator, p.upload_id,
-           u.file_name, u.uploaded_by, u.uploaded_at, r.sheet, r.cell, u.stored_path, r.comment,
+           u.file_name, u.uploaded_by, u.uploaded_at, r.sheet, r.cell, u.stored_path, r.comment, u.review,
            k.operator IS NOT NULL AS counted,
            CASE WHEN k.operator IS NOT NULL THEN ''
                 WHEN n.zone IS NOT NULL THEN 'nested'
