@@ -31,9 +31,10 @@ from ardenne_kpi.reports.brand_sheet import (  # noqa: F401 - the sheet's readin
 # ------------------------------------------------------------------ reading for the page
 
 
-def scores(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFrame:
-    """The scores that count now, with French labels for operators, elements and periods."""
-    df = sql.current_scores(con)
+def scores(con: duckdb.DuckDBPyConnection, fw: Framework, *, submitted: bool = False) -> pd.DataFrame:
+    """The scores that count now (validated ones; with `submitted`, those partners submitted
+    too), with French labels for operators, elements and periods."""
+    df = sql.current_scores(con, submitted=submitted)
     df["operator_label"] = df["operator"].map(lambda c: fw.label("operators", c))
     df["element_label"] = df["element"].map(lambda c: fw.label("brand_elements", c))
     df["period_label"] = df["period"].map(lambda c: _period_label(fw, c))

@@ -14,7 +14,7 @@ st.caption(
     "Un élément non noté n'est pas un zéro : il est simplement absent."
 )
 
-scores = brand.scores(ctx.con, fw)
+scores = brand.scores(ctx.con, fw, submitted=ctx.submitted)
 if scores.empty:
     st.info(
         "Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "

@@ -124,3 +124,32 @@ def test_a_workbook_without_indicator_table_but_with_a_brand_sheet_imports_the_s
     result = importer.import_file(store, out.getvalue(), "marque.xlsx", framework=fw)
     assert result.status == "imported" and result.scores == 7 and result.inserted == 0, result.errors
     assert result.operator == "ACW"
+
+
+def test_a_partners_submitted_scores_count_once_the_coordination_validates_them(store, fw):
+    from ardenne_kpi import review
+    from ardenne_kpi.accounts import User
+
+    admin, partner = User("Coord", "admin"), User("Nadia", "partner", ("FTPN",))
+
+    def shown(**kw):
+        return [(e, s) for e, s in brand.scores(store, fw, **kw)[["element", "score"]].itertuples(index=False)]
+
+    first = importer.import_file(store, workbook(fw), "a.xlsx", operator="FTPN", user=admin.name, framework=fw)
+    assert first.status == "imported"
+    validated = shown()
+    assert validated[:2] == [("E1", 4), ("E2", 3)]
+    second = importer.import_file(
+        store,
+        workbook(fw, scores=(1, 1, 1, 1, 1, 1, 1), value=601),
+        "b.xlsx",
+        operator="FTPN",
+        user=partner.name,
+        framework=fw,
+        review=review.review_for(partner),
+    )
+    assert second.status == "imported"
+    assert shown() == validated, "a submitted sheet does not replace validated scores"
+    assert shown(submitted=True) == [(f"E{n}", 1) for n in range(1, 8)]
+    review.validate(store, second.upload_id, admin)
+    assert shown() == [(f"E{n}", 1) for n in range(1, 8)]
