@@ -1146,7 +1146,8 @@ def lineage(
         out.loc[bare, "reason"] = out.loc[bare, "reason"] + " (sans numérateur ni dénominateur : non pondérable)"
     # Listed only when the reader includes submitted figures: say which are not validated yet.
     pending = out["review"] == SUBMITTED
-    out.loc[pending, "reason"] = out.loc[pending, "reason"] + PENDING_NOTE
+    if pending.any():
+        out.loc[pending, "reason"] = out.loc[pending, "reason"] + PENDING_NOTE
     return out[LINEAGE_COLUMNS].reset_index(drop=True)
 
 
