@@ -59,23 +59,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "demo_reports",
         },
     ),
-    (
-        "entry points",
-        {
-            "__main__",
-            "ui",
-            "commands",
-            "commands_backup",
-            "commands_coverage",
-            "commands_import",
-            "commands_kpis",
-            "commands_pack",
-            "commands_publish",
-            "commands_template",
-            "commands_users",
-            "commands_review",
-        },
-    ),
+    ("entry points", {"__main__", "ui", "cli"}),
 ]
 LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
 

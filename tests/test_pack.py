@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import brand, db, demo, pack, snapshots
-from ardenne_kpi.__main__ import main
+from ardenne_kpi.cli import main
 from tests.conftest import private_copy, run_page
 
 pypdf = pytest.importorskip("pypdf")

@@ -249,7 +249,7 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
 
 
 def test_the_command_line_lists_validates_sends_back_and_locks(tmp_path, demo_db_path, fw, capsys):
-    from ardenne_kpi.__main__ import main
+    from ardenne_kpi.cli import main
 
     path = private_copy(demo_db_path, tmp_path)
     con = db.connect(path)

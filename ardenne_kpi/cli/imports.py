@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ardenne_kpi import db
-from ardenne_kpi.commands import command_connection, existing_database
+from ardenne_kpi.cli.database import command_connection, existing_database
 from ardenne_kpi.errors import ArdenneError
 
 
