@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts_coverage, coverage, exports_coverage, ui
+from ardenne_kpi import charts, coverage, exports_coverage, ui
 
 ctx = ui.page_setup("Couverture", icon=":material/grid_on:")
 fw = ctx.fw
@@ -127,7 +127,7 @@ with ui.user_errors():
 
     st.subheader(f"{matrix.title} : {coverage.MEASURES[measure].lower()} par case")
     event = st.plotly_chart(
-        charts_coverage.coverage_heatmap(matrix, measure),
+        charts.coverage.coverage_heatmap(matrix, measure),
         key=f"coverage_heatmap_{kind}",
         on_select="rerun",
         selection_mode="points",
@@ -140,7 +140,7 @@ with ui.user_errors():
     # A click selects the cell; the list below does the same from the keyboard.
     choices = matrix.cell_choices()
     picked_key = f"coverage_cell_{kind}"
-    clicked = charts_coverage.selected_cell(matrix, event.selection.points if event else [])
+    clicked = charts.coverage.selected_cell(matrix, event.selection.points if event else [])
     if clicked and clicked in choices and clicked != st.session_state.get(f"{picked_key}_click"):
         st.session_state[f"{picked_key}_click"] = clicked
         st.session_state[picked_key] = clicked

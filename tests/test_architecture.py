@@ -19,7 +19,7 @@ SQL = re.compile(
 # The package's layers, lowest first. A module may import its own layer and the layers below,
 # never one above. A unit is a top-level module or a subpackage (`db`, `reports`) taken whole.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"errors", "format", "periods", "links", "accounts"}),
+    ("foundation", {"errors", "format", "periods", "links", "accounts", "indicator_status"}),
     ("framework", {"framework", "framework_workbook"}),
     ("storage and reading", {"db", "reports", "annotate"}),
     (
@@ -41,10 +41,6 @@ LAYERS: list[tuple[str, set[str]]] = [
         "views and outputs",
         {
             "charts",
-            "charts_brand",
-            "charts_coverage",
-            "charts_kpis",
-            "charts_public",
             "exports_coverage",
             "pack",
             "home",
