@@ -36,7 +36,7 @@ from kpis_bench import build as build_million  # noqa: E402
 
 from ardenne_kpi import charts, coverage, db, demo  # noqa: E402
 from ardenne_kpi.db import coverage as sql  # noqa: E402
-from ardenne_kpi.exports_coverage import coverage_workbook  # noqa: E402
+from ardenne_kpi.exports.coverage import coverage_workbook  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
 FILTERED = dict(start="S08", end="S11", zone="BE-LUX")

@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts, coverage, exports_coverage, ui
+from ardenne_kpi import charts, coverage, ui
+from ardenne_kpi.exports import coverage as coverage_exports
 
 ctx = ui.page_setup("Couverture", icon=":material/grid_on:")
 fw = ctx.fw
@@ -176,14 +177,14 @@ with ui.user_errors():
     d1, d2 = st.columns(2)
     d1.download_button(
         "Télécharger les matrices (.xlsx)",
-        lambda: exports_coverage.coverage_workbook(cov),
+        lambda: coverage_exports.coverage_workbook(cov),
         file_name=f"couverture_{period_name}.xlsx",
         icon=":material/download:",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     d2.download_button(
         "Télécharger le détail (.csv)",
-        lambda: exports_coverage.detail_csv(cov, french=True),
+        lambda: coverage_exports.detail_csv(cov, french=True),
         file_name=f"couverture_detail_{period_name}.csv",
         mime="text/csv",
         icon=":material/table:",

@@ -41,8 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "views and outputs",
         {
             "charts",
-            "exports_coverage",
-            "pack",
+            "exports",
             "home",
             "meeting",
             "publication",

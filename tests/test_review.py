@@ -230,7 +230,7 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
 
     from openpyxl import load_workbook
 
-    from ardenne_kpi import pack
+    from ardenne_kpi.exports import pack
 
     name, data = _entry(demo, fw, {"BRD09": "4321"})
     importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)

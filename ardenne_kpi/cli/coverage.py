@@ -39,7 +39,7 @@ def run_export_coverage(args: argparse.Namespace) -> int:
 
     with existing_database(args.db) as (con, fw):
         cov = coverage.compute(con, fw, coverage.Filters(window=coverage.window_of(fw, args.start, args.end)))
-    from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv  # openpyxl: only here
+    from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv  # openpyxl: only here
 
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
     out.write_bytes(data)
