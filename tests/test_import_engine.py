@@ -95,9 +95,9 @@ def test_reupload_supersedes_per_identity_and_keeps_history_and_absent_values(st
     dry = run(con, report(("BRD01", "S05", 610), ("BRD02", "S05", 25), ("BRD06", "S05", 3)), fw, dry_run=True)
     assert dry.status == "dry-run"
     assert dict(zip(dry.changes["indicator"], dry.changes["change"], strict=True)) == {
-        "BRD01": "modifié",
-        "BRD02": "inchangé",
-        "BRD06": "nouveau",
+        "BRD01": "changed",
+        "BRD02": "unchanged",
+        "BRD06": "new",
     }
     assert dry.changes.loc[dry.changes["indicator"] == "BRD01", "old_value"].item() == 600
     assert len(importer.list_uploads(con)) == 1  # a dry run writes nothing
