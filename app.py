@@ -55,7 +55,10 @@ if accounts.is_admin(ctx.user) and overview.n_values:
 
 st.subheader("Par dimension")
 st.plotly_chart(
-    charts.dimension_status_bars(overview.by_dimension), width="stretch", theme=None, config={"displayModeBar": False}
+    charts.kpis.dimension_status_bars(overview.by_dimension),
+    width="stretch",
+    theme=None,
+    config={"displayModeBar": False},
 )
 ui.table(overview.by_dimension_table)
 st.caption(

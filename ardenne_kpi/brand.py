@@ -1,7 +1,7 @@
 """Brand-platform coherence: the scores partners gave the 7 elements of the Ardenne brand
 platform (E1..E7, 1 to 5), as the Marque page reads them (per operator and period, evolution),
 and the demo's scores. Reading a report's sheet is `reports.brand_sheet`; the figures are
-`charts_brand`.
+`charts.brand`.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import db, kpis, reporting
+from ardenne_kpi import coverage, db, kpis, reporting
 from ardenne_kpi.format import fmt_percent
 from ardenne_kpi.framework import Framework
 
@@ -72,41 +72,9 @@ def overview(con: duckdb.DuckDBPyConnection, fw: Framework, *, submitted: bool =
     data_label = f"{last_period_end:%d/%m/%Y}" if last_period_end else "aucune donnée"
     return Overview(
         tiles=tiles,
-        by_dimension=dimension_counts(fw, status),
-        by_dimension_table=dimension_table(fw, status),
+        by_dimension=coverage.dimension_counts(fw, status),
+        by_dimension_table=coverage.dimension_table(fw, status),
         n_values=n_values,
         last_upload=last_upload,
         data_label=data_label,
     )
-
-
-def _dimension_status(fw: Framework, status: pd.DataFrame, dimension: str) -> pd.Series:
-    codes = [i.code for i in fw.indicators if dimension in i.dimensions]
-    return status[status["indicator"].isin(codes)]["status"].value_counts()
-
-
-def dimension_counts(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
-    """Indicators of each dimension by status, long (dimension, label, status, status_label, count): the chart."""
-    rows = [
-        (dim.code, dim.label, s, label, int(_dimension_status(fw, status, dim.code).get(s, 0)))
-        for dim in fw.dimensions
-        for s, label in kpis.STATUS_LABELS.items()
-    ]
-    return pd.DataFrame(rows, columns=["dimension", "label", "status", "status_label", "count"])
-
-
-def dimension_table(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
-    """One row per dimension, French headers: indicators, how many in each status, keys served.
-    The home page and the committee pack show this same table."""
-    rows = []
-    for dim in fw.dimensions:
-        counts = _dimension_status(fw, status, dim.code)
-        rows.append(
-            {
-                "Dimension": dim.label,
-                "Indicateurs": sum(1 for i in fw.indicators if dim.code in i.dimensions),
-                **{label: int(counts.get(s, 0)) for s, label in kpis.STATUS_LABELS.items()},
-                "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in fw.served_cells)} / {len(fw.keys)}",
-            }
-        )
-    return pd.DataFrame(rows)

@@ -10,17 +10,18 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of
+from ardenne_kpi.reports.importer import CHANGED, NEW, RESTORED, SAME
 from ardenne_kpi.reports.model import ERROR, Issue
+from ardenne_kpi.review import REVIEW_LABELS
 
-CHANGE_LABELS = {
-    "nouveau": "nouveau",
-    "modifié": "modifié",
-    "inchangé": "inchangé",
-    "rétabli": "rétabli (valeur de ce fichier, remplacée depuis)",
-}
+# A value's change on import (`reports.importer` codes), as a user reads it: one word on the
+# command line, a longer one for « rétabli » in the page's preview.
+CHANGE_WORDS = {NEW: "nouveau", CHANGED: "modifié", SAME: "inchangé", RESTORED: "rétabli"}
+CHANGE_LABELS = CHANGE_WORDS | {RESTORED: "rétabli (valeur de ce fichier, remplacée depuis)"}
 # An upload's status (not an indicator's, `kpis.STATUS_LABELS`, nor a report's timeliness, `reporting`),
 # and the coordinator's review of it (`review`).
 UPLOAD_STATUS_LABELS = {
@@ -31,7 +32,6 @@ UPLOAD_STATUS_LABELS = {
     "refused": "refusé",
     "returned": "renvoyé au partenaire",
 }
-REVIEW_LABELS = {"validated": "validé", "submitted": "soumis, à valider", "returned": "renvoyé"}
 
 
 def sha256(data: bytes) -> str:
@@ -165,12 +165,12 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """The preview: one row per value, « modifié » first, with old → new in French format."""
     if changes is None or changes.empty:
         return pd.DataFrame(columns=PREVIEW_COLUMNS)
-    order = {"modifié": 0, "rétabli": 0, "nouveau": 1, "inchangé": 2}
+    order = {CHANGED: 0, RESTORED: 0, NEW: 1, SAME: 2}
     df = changes.copy()
     df["_o"] = df["change"].map(order)
     df = df.sort_values(["_o", "indicator", "period", "zone"], kind="stable")
     detail = [
-        f"{_num(o)} → {_num(n)}" if c in ("modifié", "rétabli") else (_num(n) if c == "nouveau" else "=")
+        f"{_num(o)} → {_num(n)}" if c in (CHANGED, RESTORED) else (_num(n) if c == NEW else "=")
         for o, n, c in zip(df["old_value"], df["new_value"], df["change"], strict=True)
     ]
     return pd.DataFrame(
@@ -241,11 +241,11 @@ def _texts(frame: pd.DataFrame, column: str) -> list[str]:
 
 def review_text(row: dict) -> str:
     """« validé par Claire le 02/05/2026 à 10:30 », « soumis, à valider », « renvoyé par … »."""
-    review = row.get("review") or "validated"
-    label = REVIEW_LABELS.get(review, review)
+    review = row.get("review") or VALIDATED
+    label = REVIEW_LABELS.get(review, review) + (", à valider" if review == SUBMITTED else "")
     by = row.get("reviewed_by")
     at = row.get("reviewed_at")
-    if review == "submitted" or at is None or pd.isna(at):
+    if review == SUBMITTED or at is None or pd.isna(at):
         return label
     return f"{label} par {by} le {when_fr(at)}" if by else f"{label} le {when_fr(at)}"
 

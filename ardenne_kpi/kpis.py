@@ -35,19 +35,8 @@ from ardenne_kpi.db import SUBMITTED
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
+from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_ORDER, STATUS_SYMBOLS  # noqa: F401 - kpis.STATUS_*
 from ardenne_kpi.periods import Period, label_of, period_from_code, periods_between, subperiods
-
-STATUS_LABELS = {
-    "on_track": "En bonne voie",
-    "at_risk": "À surveiller",
-    "off_track": "En retard",
-    "no_data": "Sans données",
-}
-# Okabe–Ito palette: distinguishable with every common colour-vision deficiency; the page
-# always prints the label beside the colour too.
-STATUS_COLORS = {"on_track": "#009E73", "at_risk": "#E69F00", "off_track": "#D55E00", "no_data": "#8C8C8C"}
-STATUS_SYMBOLS = {"on_track": "●", "at_risk": "▲", "off_track": "■", "no_data": "○"}
-STATUS_ORDER = ("off_track", "at_risk", "on_track", "no_data")
 
 GRAIN_LABELS = {
     "quarter": "Trimestre",

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import kpis, links, pack
+from ardenne_kpi import kpis, links
+from ardenne_kpi.exports import pack
 from ardenne_kpi.framework import Framework
 
 ORDER = {s: n for n, s in enumerate(kpis.STATUS_ORDER)}  # off track, at risk, on track, no data

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import charts_public
+from ardenne_kpi.charts import public as public_charts
 from ardenne_kpi.errors import PublicationError
 from ardenne_kpi.format import csv_script, fmt_date
 from ardenne_kpi.framework import Framework
@@ -250,7 +250,7 @@ def _chart(fig: dict, div_id: str) -> str:
     import plotly.io
 
     return plotly.io.to_html(
-        fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=charts_public.CONFIG, validate=False
+        fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=public_charts.CONFIG, validate=False
     )
 
 
@@ -270,7 +270,7 @@ def _card_html(fw: Framework, figures: PublicFigures, code: str, div_id: str, em
         parts.append(f'<p class="change" style="color:{color}">{arrow} {_e(card["change_text"])}</p>')
     share = f" · {card['target_share_text']}" if card["target_share_text"] else ""
     parts.append(f'<p class="target">Cible : {_e(card["target_text"])}{_e(share)}</p>')
-    parts.append(_chart(charts_public.trend_chart(ind, figures.series_of(code)), div_id))
+    parts.append(_chart(public_charts.trend_chart(ind, figures.series_of(code)), div_id))
     parts.append(f'<p class="sentence">{_e(card["sentence"])}</p>')
     if embed_href:
         parts.append(
@@ -331,7 +331,7 @@ def index_html(fw: Framework, figures: PublicFigures) -> str:
             card = figures.card(m)
             charts.append(
                 f'<div class="card"><h3>{_e(card["label"])} · {_e(card["period_label"])}</h3>\n'
-                + _chart(charts_public.zone_chart(fw.indicator(m), figures.zones_at_card_period(m)), f"zones-{m}")
+                + _chart(public_charts.zone_chart(fw.indicator(m), figures.zones_at_card_period(m)), f"zones-{m}")
                 + "</div>"
             )
         sections.append(

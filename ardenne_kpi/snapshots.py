@@ -104,12 +104,17 @@ def state_at(con: duckdb.DuckDBPyConnection, fw: Framework, day: dt.date) -> Sta
     return State(f"Données au {fmt_date(day)}", day, values, status, cells)
 
 
-def live_state(con: duckdb.DuckDBPyConnection, fw: Framework) -> State:
-    """The data as it counts now."""
-    status = kpis.indicator_status(con, fw)
-    return State(
-        "Données actuelles", None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status)
-    )
+def live_state(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    *,
+    status: pd.DataFrame | None = None,
+    label: str = "Données actuelles",
+) -> State:
+    """The data as it counts now; `status` when the caller has it already (kpis.indicator_status)."""
+    if status is None:
+        status = kpis.indicator_status(con, fw)
+    return State(label, None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status))
 
 
 # ------------------------------------------------------------------ stored snapshots

@@ -34,9 +34,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402
 from kpis_bench import build as build_million  # noqa: E402
 
-from ardenne_kpi import charts_coverage, coverage, db, demo  # noqa: E402
+from ardenne_kpi import charts, coverage, db, demo  # noqa: E402
 from ardenne_kpi.db import coverage as sql  # noqa: E402
-from ardenne_kpi.exports_coverage import coverage_workbook  # noqa: E402
+from ardenne_kpi.exports.coverage import coverage_workbook  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
 FILTERED = dict(start="S08", end="S11", zone="BE-LUX")
@@ -67,7 +67,7 @@ def page(con, fw):
     """One uncached rerun of the page: coverage, the main heatmap, one cell's table."""
     cov = coverage.compute(con, fw)
     m = cov["dimension_key"]
-    charts_coverage.coverage_heatmap(m, "n_indicators").to_dict()
+    charts.coverage.coverage_heatmap(m, "n_indicators").to_dict()
     coverage.cell_table(m, "D2", "K02")
     return cov
 

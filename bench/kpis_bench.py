@@ -39,7 +39,7 @@ sys.path.insert(0, str(ROOT))
 import harness  # noqa: E402  (bench/harness.py: this script's folder is on sys.path)
 
 from ardenne_kpi import db, kpis  # noqa: E402
-from ardenne_kpi.commands_kpis import to_csv  # noqa: E402
+from ardenne_kpi.cli.kpis import to_csv  # noqa: E402
 from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 from ardenne_kpi.periods import periods_between  # noqa: E402

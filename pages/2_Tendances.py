@@ -3,7 +3,7 @@ coordinator say about it, and where its numbers come from."""
 
 import streamlit as st
 
-from ardenne_kpi import accounts, analyses, charts_kpis, kpis, ui, uploads
+from ardenne_kpi import accounts, analyses, charts, kpis, ui, uploads
 from ardenne_kpi.format import csv_excel_fr
 from ardenne_kpi.periods import label_of
 
@@ -182,7 +182,7 @@ else:
         "choisissez cette granularité pour la comparer."
     )
     st.plotly_chart(
-        charts_kpis.trend_figure(
+        charts.kpis.trend_figure(
             ind, trend, kpis.expected_path(ind), comparable=like, status=row["status"], reason=reason
         ),
         width="stretch",
@@ -258,7 +258,7 @@ else:
     )
     labels = kpis.group_labels(fw, by, parts)
     st.plotly_chart(
-        charts_kpis.breakdown_figure(ind, parts, by, labels), width="stretch", config={"displayModeBar": False}
+        charts.kpis.breakdown_figure(ind, parts, by, labels), width="stretch", config={"displayModeBar": False}
     )
 
 # ------------------------------------------------------------------ all filtered indicators
@@ -272,5 +272,5 @@ overview = st.expander(
 )
 if overview.open:
     with overview:
-        st.plotly_chart(charts_kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(charts.kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
 ui.copy_link_caption()

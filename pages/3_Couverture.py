@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts_coverage, coverage, exports_coverage, ui
+from ardenne_kpi import charts, coverage, ui
+from ardenne_kpi.exports import coverage as coverage_exports
 
 ctx = ui.page_setup("Couverture", icon=":material/grid_on:")
 fw = ctx.fw
@@ -127,7 +128,7 @@ with ui.user_errors():
 
     st.subheader(f"{matrix.title} : {coverage.MEASURES[measure].lower()} par case")
     event = st.plotly_chart(
-        charts_coverage.coverage_heatmap(matrix, measure),
+        charts.coverage.coverage_heatmap(matrix, measure),
         key=f"coverage_heatmap_{kind}",
         on_select="rerun",
         selection_mode="points",
@@ -140,7 +141,7 @@ with ui.user_errors():
     # A click selects the cell; the list below does the same from the keyboard.
     choices = matrix.cell_choices()
     picked_key = f"coverage_cell_{kind}"
-    clicked = charts_coverage.selected_cell(matrix, event.selection.points if event else [])
+    clicked = charts.coverage.selected_cell(matrix, event.selection.points if event else [])
     if clicked and clicked in choices and clicked != st.session_state.get(f"{picked_key}_click"):
         st.session_state[f"{picked_key}_click"] = clicked
         st.session_state[picked_key] = clicked
@@ -176,14 +177,14 @@ with ui.user_errors():
     d1, d2 = st.columns(2)
     d1.download_button(
         "Télécharger les matrices (.xlsx)",
-        lambda: exports_coverage.coverage_workbook(cov),
+        lambda: coverage_exports.coverage_workbook(cov),
         file_name=f"couverture_{period_name}.xlsx",
         icon=":material/download:",
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     d2.download_button(
         "Télécharger le détail (.csv)",
-        lambda: exports_coverage.detail_csv(cov, french=True),
+        lambda: coverage_exports.detail_csv(cov, french=True),
         file_name=f"couverture_detail_{period_name}.csv",
         mime="text/csv",
         icon=":material/table:",

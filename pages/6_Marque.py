@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, brand, charts_brand, ui
+from ardenne_kpi import accounts, brand, charts, ui
 
 ctx = ui.page_setup("Plateforme de marque", icon=":material/verified:")
 fw = ctx.fw
@@ -66,10 +66,10 @@ if view == "Radar":
         format_func=lambda c: fw.label("operators", c),
     )
     ui.to_url({"operateurs": chosen})
-    st.plotly_chart(charts_brand.radar_figure(scores, fw, period, chosen), width="stretch")
+    st.plotly_chart(charts.brand.radar_figure(scores, fw, period, chosen), width="stretch")
 else:
-    st.plotly_chart(charts_brand.heatmap_figure(scores, fw, period), width="stretch")
-    st.caption(charts_brand.elements_legend(fw))
+    st.plotly_chart(charts.brand.heatmap_figure(scores, fw, period), width="stretch")
+    st.caption(charts.brand.elements_legend(fw))
 
 st.subheader("Évolution")
 ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
@@ -81,7 +81,7 @@ who = st.selectbox(
     format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c),
 )
 ui.to_url({"operateur": who})
-st.plotly_chart(charts_brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
+st.plotly_chart(charts.brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
 
 with st.expander(f"Notes et commentaires · {labels[period]}"):
     st.dataframe(

@@ -5,7 +5,7 @@ Open without signing in, even when accounts are on; embeddable (`?embed=true`, a
 
 import streamlit as st
 
-from ardenne_kpi import charts_public, publication, ui
+from ardenne_kpi import charts, publication, ui
 
 one = st.query_params.get("indicateur")  # one figure alone, for an <iframe>: no menu
 ctx = ui.page_setup("Chiffres clés", icon=":material/public:", public=True, menu=not one)
@@ -28,9 +28,9 @@ def card(code: str, key: str) -> None:
             + (f" · {shown['target_share_text']}" if shown["target_share_text"] else "")
         )
         st.plotly_chart(
-            charts_public.trend_chart(fw.indicator(code), figures.series_of(code)),
+            charts.public.trend_chart(fw.indicator(code), figures.series_of(code)),
             key=key,
-            config=charts_public.CONFIG,
+            config=charts.public.CONFIG,
             theme=None,
             width="stretch",
         )
@@ -82,9 +82,9 @@ if figures.by_zone and tabs[-1].open:
                 shown = figures.card(code)
                 column.markdown(f"**{shown['label']}** · {shown['period_label']}")
                 column.plotly_chart(
-                    charts_public.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
+                    charts.public.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
                     key=f"zones-{code}",
-                    config=charts_public.CONFIG,
+                    config=charts.public.CONFIG,
                     theme=None,
                     width="stretch",
                 )

@@ -3,7 +3,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import analyses, charts_coverage, charts_kpis, kpis, meeting, ui
+from ardenne_kpi import analyses, charts, kpis, meeting, ui
 
 ctx = ui.page_setup("Mode réunion", icon=":material/co_present:", meeting=True)
 fw, con = ctx.fw, ctx.con
@@ -60,7 +60,7 @@ if slide.kind == "tiles":
 
 elif slide.kind == "dimension":
     st.plotly_chart(
-        charts_coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)),
+        charts.coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)),
         width="stretch",
         config={"displayModeBar": False, "staticPlot": True},
     )
@@ -88,7 +88,7 @@ elif slide.kind == "indicator":
     with left:
         trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind)).get(ind.code)
         if trend is not None:
-            figure = charts_kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"], height=380)
+            figure = charts.kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"], height=380)
             figure.update_layout(title_text="", margin_t=20)  # the slide's heading names it
             st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
     with right, st.container(border=True):

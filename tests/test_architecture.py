@@ -19,7 +19,7 @@ SQL = re.compile(
 # The package's layers, lowest first. A module may import its own layer and the layers below,
 # never one above. A unit is a top-level module or a subpackage (`db`, `reports`) taken whole.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"errors", "format", "periods", "links", "accounts"}),
+    ("foundation", {"errors", "format", "periods", "links", "accounts", "indicator_status"}),
     ("framework", {"framework", "framework_workbook"}),
     ("storage and reading", {"db", "reports", "annotate"}),
     (
@@ -41,12 +41,7 @@ LAYERS: list[tuple[str, set[str]]] = [
         "views and outputs",
         {
             "charts",
-            "charts_brand",
-            "charts_coverage",
-            "charts_kpis",
-            "charts_public",
-            "exports_coverage",
-            "pack",
+            "exports",
             "home",
             "meeting",
             "publication",
@@ -59,23 +54,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "demo_reports",
         },
     ),
-    (
-        "entry points",
-        {
-            "__main__",
-            "ui",
-            "commands",
-            "commands_backup",
-            "commands_coverage",
-            "commands_import",
-            "commands_kpis",
-            "commands_pack",
-            "commands_publish",
-            "commands_template",
-            "commands_users",
-            "commands_review",
-        },
-    ),
+    ("entry points", {"__main__", "ui", "cli"}),
 ]
 LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
 

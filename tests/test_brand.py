@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import brand, charts_brand
+from ardenne_kpi import brand, charts
 from ardenne_kpi.db import brand as sql
 from tests.test_reporting import upload
 
@@ -163,10 +163,10 @@ def test_demo_scores_attach_to_demo_reports_and_feed_the_charts(tmp_path, demo_d
     assert set(scores["score"]) <= {1, 2, 3, 4, 5}
     g = brand.grid(scores, fw, "S09")
     assert list(g.columns) == [e.code for e in fw.brand_elements]
-    assert len(charts_brand.heatmap_figure(scores, fw, "S09").data) == 1
-    assert len(charts_brand.radar_figure(scores, fw, "S09", ["ADT08", "ACW"]).data) == 2
+    assert len(charts.brand.heatmap_figure(scores, fw, "S09").data) == 1
+    assert len(charts.brand.radar_figure(scores, fw, "S09", ["ADT08", "ACW"]).data) == 2
     ev = brand.evolution(scores, fw)
-    assert len(charts_brand.evolution_figure(ev, fw).data) == 7
+    assert len(charts.brand.evolution_figure(ev, fw).data) == 7
 
 
 def test_period_summary_names_the_weakest_element():
@@ -191,7 +191,7 @@ def test_period_summary_names_the_weakest_element():
 def test_brand_figures_write_numbers_in_french(fw):
     import pandas as pd
 
-    from ardenne_kpi import charts_brand
+    from ardenne_kpi import charts
 
     ev = pd.DataFrame(
         {
@@ -203,4 +203,4 @@ def test_brand_figures_write_numbers_in_french(fw):
             "n_operators": [2],
         }
     )
-    assert charts_brand.evolution_figure(ev, fw).layout.separators == ", "
+    assert charts.brand.evolution_figure(ev, fw).layout.separators == ", "

@@ -19,7 +19,7 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import accounts, backup, db
-from ardenne_kpi.__main__ import main
+from ardenne_kpi.cli import main
 from ardenne_kpi.reports import importer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import math
 import pandas as pd
 import pytest
 
-from ardenne_kpi import charts_coverage, coverage, db, demo
+from ardenne_kpi import charts, coverage, db, demo
 from ardenne_kpi.coverage import Filters
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.periods import parse_period
@@ -367,7 +367,7 @@ def test_demo_partner_missing_its_last_report_shows_in_its_own_row(demo_db_path,
 
 def test_heatmap_writes_counts_and_colours_states(small, status):
     m = coverage.matrix(small, "dimension_key", status)
-    fig = charts_coverage.coverage_heatmap(m, "n_indicators")
+    fig = charts.coverage.coverage_heatmap(m, "n_indicators")
     trace = fig.data[0]
     assert [list(r) for r in trace.z] == [[3, 2, 0], [0, 2, 1]]  # on_track, behind, not_served / ...
     assert [list(r) for r in trace.text] == [["1", "2 ▼", "∅"], ["∅", "2 ▼", "1 ?"]]
@@ -387,12 +387,12 @@ def test_heatmap_writes_counts_and_colours_states(small, status):
 
 def test_heatmap_progress_measure_in_french_percent(small, status):
     m = coverage.matrix(small, "dimension_key", status)
-    trace = charts_coverage.coverage_heatmap(m, "mean_progress").data[0]
+    trace = charts.coverage.coverage_heatmap(m, "mean_progress").data[0]
     assert trace.text[0][1] == "55\u00a0% ▼" and trace.text[0][2] == "∅"
 
 
 def test_selected_cell_from_click_points(small, status):
     m = coverage.matrix(small, "dimension_key", status)
-    assert charts_coverage.selected_cell(m, [{"customdata": ["D2", "K3", "…"]}]) == ("D2", "K3")
-    assert charts_coverage.selected_cell(m, [{"point_index": 3, "curve_number": 1}]) == ("D2", "K1")
-    assert charts_coverage.selected_cell(m, []) is None
+    assert charts.coverage.selected_cell(m, [{"customdata": ["D2", "K3", "…"]}]) == ("D2", "K3")
+    assert charts.coverage.selected_cell(m, [{"point_index": 3, "curve_number": 1}]) == ("D2", "K1")
+    assert charts.coverage.selected_cell(m, []) is None

@@ -16,9 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ardenne_kpi import annotate, coverage, db, format, framework_workbook, pack, snapshots, templates
-from ardenne_kpi.__main__ import main
-from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv
+from ardenne_kpi import annotate, coverage, db, format, framework_workbook, snapshots, templates
+from ardenne_kpi.cli import main
+from ardenne_kpi.exports import pack
+from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.reports import importer
 from ardenne_kpi.reports.model import WARNING, Issue

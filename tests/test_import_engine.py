@@ -95,9 +95,9 @@ def test_reupload_supersedes_per_identity_and_keeps_history_and_absent_values(st
     dry = run(con, report(("BRD01", "S05", 610), ("BRD02", "S05", 25), ("BRD06", "S05", 3)), fw, dry_run=True)
     assert dry.status == "dry-run"
     assert dict(zip(dry.changes["indicator"], dry.changes["change"], strict=True)) == {
-        "BRD01": "modifié",
-        "BRD02": "inchangé",
-        "BRD06": "nouveau",
+        "BRD01": "changed",
+        "BRD02": "unchanged",
+        "BRD06": "new",
     }
     assert dry.changes.loc[dry.changes["indicator"] == "BRD01", "old_value"].item() == 600
     assert len(importer.list_uploads(con)) == 1  # a dry run writes nothing
@@ -221,7 +221,7 @@ def cli(*args):
     """The command line in-process (a subprocess per call costs a second of imports)."""
     import contextlib
 
-    from ardenne_kpi.__main__ import main
+    from ardenne_kpi.cli import main
 
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
@@ -310,7 +310,7 @@ def test_command_line_says_in_french_when_the_database_is_busy(tmp_path, monkeyp
 def test_export_values_csv(store, fw, tmp_path):
     con, path = store
     run(con, report(("BRD01", "S05", 600.5, "BE-NAM")), fw)
-    from ardenne_kpi.commands_import import cmd_export_values
+    from ardenne_kpi.cli.imports import cmd_export_values
 
     con.close()
     out = tmp_path / "values.csv"

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from ardenne_kpi import db, kpis
-from ardenne_kpi.__main__ import main
+from ardenne_kpi.cli import main
 from ardenne_kpi.format import csv_excel_fr
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.periods import period_from_code

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ardenne_kpi import charts_kpis, db, kpis
+from ardenne_kpi import charts, db, kpis
 from tests.conftest import run_page
 
 PAGE = "pages/2_Tendances.py"
@@ -53,9 +53,9 @@ def test_trend_figure_draws_target_and_pace_only_when_comparable(demo_db_path):
     year = kpis.trends(con, fw, ["CLI08"], "year")["CLI08"]
     quarter = kpis.trends(con, fw, ["CLI08"], "quarter")["CLI08"]
     con.close()
-    names = {t.name for t in charts_kpis.trend_figure(ind, year, kpis.expected_path(ind)).data}
+    names = {t.name for t in charts.kpis.trend_figure(ind, year, kpis.expected_path(ind)).data}
     assert {"Cible", "Rythme attendu", "Valeur partielle (incomplète)"} <= names
-    fig = charts_kpis.trend_figure(ind, quarter, kpis.expected_path(ind), comparable=False, reason="pas comparable")
+    fig = charts.kpis.trend_figure(ind, quarter, kpis.expected_path(ind), comparable=False, reason="pas comparable")
     assert "Cible" not in {t.name for t in fig.data}
     assert fig.layout.separators == ", "
 
@@ -66,7 +66,7 @@ def test_small_multiples_colour_each_indicator_by_its_status(demo_db_path):
     status = kpis.indicator_status(con, fw, codes=codes)
     series = kpis.trends(con, fw, codes, "programme-semester")
     con.close()
-    fig = charts_kpis.small_multiples(status, series)
+    fig = charts.kpis.small_multiples(status, series)
     colours = [t.line.color for t in fig.data]
     expected = [
         kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"], strict=False) if c in series
@@ -79,7 +79,7 @@ def test_breakdown_stacks_parts_that_add_up(demo_db_path):
     con, fw = _demo(demo_db_path)
     parts = kpis.aggregate(con, fw, "CLI08", "year", by="zone")
     con.close()
-    fig = charts_kpis.breakdown_figure(
+    fig = charts.kpis.breakdown_figure(
         fw.indicator("CLI08"), parts, "zone", {z: fw.label("zones", z) for z in parts["zone"]}
     )
     assert fig.layout.barmode == "stack" and len(fig.data) == parts["zone"].nunique() == 5

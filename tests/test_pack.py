@@ -8,8 +8,9 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi import brand, db, demo, pack, snapshots
-from ardenne_kpi.__main__ import main
+from ardenne_kpi import brand, db, demo, snapshots
+from ardenne_kpi.cli import main
+from ardenne_kpi.exports import pack
 from tests.conftest import private_copy, run_page
 
 pypdf = pytest.importorskip("pypdf")

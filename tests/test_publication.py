@@ -309,7 +309,7 @@ def test_public_chart_draws_complete_values_and_dated_targets(fw):
 
     import pandas as pd
 
-    from ardenne_kpi import charts_public
+    from ardenne_kpi import charts
 
     ind = fw.indicator("CLI08")
     series = pd.DataFrame(
@@ -320,7 +320,7 @@ def test_public_chart_draws_complete_values_and_dated_targets(fw):
             "grain": ["year", "year"],
         }
     )
-    fig = charts_public.trend_chart(ind, series)
+    fig = charts.public.trend_chart(ind, series)
     values, targets = fig["data"]
     assert values["y"] == [4_690_000.0, 6_393_820.0] and values["x"] == ["2020-12-31", "2021-12-31"]
     assert targets["marker"]["symbol"] == "star" and targets["y"] == [t.value for t in ind.targets]

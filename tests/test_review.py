@@ -235,7 +235,7 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
 
     from openpyxl import load_workbook
 
-    from ardenne_kpi import pack
+    from ardenne_kpi.exports import pack
 
     name, data = _entry(demo, fw, {"BRD09": "4321"})
     importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)
@@ -254,7 +254,7 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
 
 
 def test_the_command_line_lists_validates_sends_back_and_locks(tmp_path, demo_db_path, fw, capsys):
-    from ardenne_kpi.__main__ import main
+    from ardenne_kpi.cli import main
 
     path = private_copy(demo_db_path, tmp_path)
     con = db.connect(path)

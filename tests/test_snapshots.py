@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from ardenne_kpi import snapshots
-from ardenne_kpi.__main__ import main
+from ardenne_kpi.cli import main
 from tests.test_reporting import upload
 
 APRIL, JUNE = dt.date(2019, 4, 20), dt.date(2019, 6, 30)

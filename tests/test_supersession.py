@@ -110,8 +110,8 @@ def test_resending_an_earlier_file_makes_its_values_current_again_and_the_previe
     dry = importer.import_file(con, first, "a.xlsx", framework=fw, dry_run=True)
     assert dry.duplicate_of["upload_id"] == a.upload_id
     assert dict(zip(dry.changes["indicator"], dry.changes["change"], strict=True)) == {
-        "BRD01": "inchangé",
-        "BRD02": "rétabli",
+        "BRD01": "unchanged",
+        "BRD02": "restored",
     }
     verdict = import_review.verdict(dry)
     assert verdict.can_commit and "rétablit" in verdict.text

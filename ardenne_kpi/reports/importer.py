@@ -55,7 +55,7 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
-NEW, CHANGED, SAME, RESTORED = "nouveau", "modifié", "inchangé", "rétabli"
+NEW, CHANGED, SAME, RESTORED = "new", "changed", "unchanged", "restored"
 CHANGE_COLUMNS = [
     "indicator",
     "operator",

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ardenne_kpi import db
-from ardenne_kpi.commands import add_db_argument, command_connection
+from ardenne_kpi.cli.database import add_db_argument, command_connection
 from ardenne_kpi.framework import load_framework
 
 

@@ -6,8 +6,8 @@
     python -m ardenne_kpi export values --out FILE.csv [--db PATH]
 
 Exit codes: 0 every file imported (or had nothing to change), 1 a file was refused or the
-database is busy, 2 usage error. The `export` parser belongs to the lead's `commands.py`,
-which calls `add_export_values(export_subparsers)`.
+database is busy, 2 usage error. `export values` is one of the parser's EXPORT_TARGETS
+(`cli/__init__.py`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 from ardenne_kpi import db
-from ardenne_kpi.commands import command_connection, existing_database
+from ardenne_kpi.cli.database import command_connection, existing_database
 from ardenne_kpi.errors import ArdenneError
 
 
@@ -100,17 +100,20 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _print_result(result) -> None:
+    from ardenne_kpi.import_review import CHANGE_WORDS
+    from ardenne_kpi.reports.importer import SAME
+
     print(result.summary_fr())
     for issue in result.errors:
         print(f"  ERREUR : {issue.message}")
     for issue in result.warnings:
         print(f"  attention : {issue.message}")
     if result.status == "dry-run" and len(result.changes):
-        changed = result.changes[result.changes["change"] != "inchangé"]
+        changed = result.changes[result.changes["change"] != SAME]
         for row in changed.head(50).itertuples():
             old = "" if row.old_value != row.old_value else f"{row.old_value:g} → "
             print(
-                f"  {row.change} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
+                f"  {CHANGE_WORDS[row.change]} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
                 f"{row.period} : {old}{row.new_value:g} ({row.sheet}!{row.cell})"
             )
         if len(changed) > 50:

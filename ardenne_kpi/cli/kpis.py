@@ -6,15 +6,15 @@ import argparse
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
-from ardenne_kpi import kpis
-from ardenne_kpi.commands import existing_database
-from ardenne_kpi.errors import PeriodError
-from ardenne_kpi.format import csv_script, fmt_number
-from ardenne_kpi.kpis import KpiError
+from ardenne_kpi.cli.database import existing_database
+from ardenne_kpi.errors import KpiError, PeriodError
+from ardenne_kpi.format import fmt_number
 from ardenne_kpi.periods import parse_period
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "programme-year", "year")
 
@@ -55,6 +55,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_lineage(args: argparse.Namespace) -> int:
+    from ardenne_kpi import kpis  # pandas: only for these commands
+
     with existing_database(args.db) as (con, fw):
         try:
             period = parse_period(args.period, fw.calendar)
@@ -88,6 +90,8 @@ def run_lineage(args: argparse.Namespace) -> int:
 
 
 def run_export_kpis(args: argparse.Namespace) -> int:
+    from ardenne_kpi import kpis
+
     with existing_database(args.db) as (con, fw):
         frame = kpis.export_frame(con, fw, args.grain)
     out = Path(args.out)
@@ -97,6 +101,8 @@ def run_export_kpis(args: argparse.Namespace) -> int:
 
 
 def _number(x: object) -> str:
+    import pandas as pd
+
     if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
         return ""
     x = float(x)
@@ -108,6 +114,10 @@ def _number(x: object) -> str:
 
 def to_csv(frame: pd.DataFrame) -> bytes:
     """Comma-separated UTF-8, dot decimal, ISO dates, true/false, empty for no value."""
+    import pandas as pd
+
+    from ardenne_kpi.format import csv_script
+
     out = frame.copy()
     for column in ("value", "cumulative", "baseline", "target", "progress"):
         out[column] = [_number(v) for v in out[column]]

@@ -1,7 +1,7 @@
 """Plotly figures of the KPI trends, as pure functions of the DataFrames of ardenne_kpi.kpis.
 
 Projector rules: large fonts, French labels and number format (separators ", "), the
-status colours of kpis.STATUS_COLORS with the status written beside them, partial values
+status colours of STATUS_COLORS with the status written beside them, partial values
 drawn hollow so they are never read as whole.
 """
 
@@ -14,8 +14,9 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ardenne_kpi import kpis
-from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
+from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS, base_layout
 from ardenne_kpi.framework import Indicator
+from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
 
 FONT = dict(family=FONT_FAMILY, size=17)
 VALUE_COLOR = "#0072B2"  # Okabe–Ito blue: the observed values
@@ -152,8 +153,7 @@ def trend_figure(
     title = ind.label
     if status:
         title += (
-            f"  <span style='color:{kpis.STATUS_COLORS[status]}'>{kpis.STATUS_SYMBOLS[status]} "
-            f"{kpis.STATUS_LABELS[status]}</span>"
+            f"  <span style='color:{STATUS_COLORS[status]}'>{STATUS_SYMBOLS[status]} {STATUS_LABELS[status]}</span>"
         )
     fig.update_layout(title=dict(text=title, font=dict(size=20)), yaxis_title=ind.unit, hovermode="closest")
     if not trend.empty:
@@ -211,12 +211,12 @@ def small_multiples(
             nticks=4,
             tickformat=",~f",
         )
-        color = kpis.STATUS_COLORS[r.status]
+        color = STATUS_COLORS[r.status]
         label = "<br>".join(wrapped[r.indicator])
         notes.append(
             dict(
-                text=f"<b>{r.indicator}</b> <span style='color:{color}'>{kpis.STATUS_SYMBOLS[r.status]} "
-                f"{kpis.STATUS_LABELS[r.status]}</span><br>{label}",
+                text=f"<b>{r.indicator}</b> <span style='color:{color}'>{STATUS_SYMBOLS[r.status]} "
+                f"{STATUS_LABELS[r.status]}</span><br>{label}",
                 x=(col + 0.5) / columns,
                 y=top,
                 xref="paper",
@@ -321,3 +321,33 @@ def breakdown_figure(
     fig.update_xaxes(categoryorder="array", categoryarray=order)
     fig.update_yaxes(tickformat=",~f")  # « 4 000 », never « 4k »
     return _layout(fig, height=height)
+
+
+def dimension_status_bars(long: pd.DataFrame) -> go.Figure:
+    """Horizontal stacked bars: indicators of each dimension by status."""
+    fig = go.Figure()
+    dims = list(dict.fromkeys(long["label"]))[::-1]
+    for status, label in STATUS_LABELS.items():
+        part = long[long["status"] == status].set_index("label").reindex(dims)
+        fig.add_bar(
+            y=dims,
+            x=part["count"],
+            name=label,
+            orientation="h",
+            marker_color=STATUS_COLORS[status],
+            text=part["count"],
+            textposition="inside",
+            hovertemplate="%{y}<br>" + label + " : %{x} indicateur(s)<extra></extra>",
+        )
+    # The legend above the bars: below, it covered the axis title.
+    fig.update_layout(
+        barmode="stack",
+        xaxis_title="Indicateurs",
+        xaxis_tickformat=",~f",
+        legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom", traceorder="normal"),
+    )
+    fig.update_yaxes(tickfont=dict(size=17), automargin=True, ticksuffix="  ")
+    base_layout(fig, height=380)
+    fig.update_layout(margin=dict(t=60, b=60))
+    fig.update_xaxes(title_standoff=12)
+    return fig

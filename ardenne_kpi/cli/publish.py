@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ardenne_kpi.commands import add_db_argument, existing_database
+from ardenne_kpi.cli.database import add_db_argument, existing_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -1,9 +1,9 @@
-"""Foundation subcommands: `init`, plus the shared `export` parser that other concerns extend."""
+"""The database a command works on: `init` creates one; every other command opens an existing one
+through `existing_database` or `command_connection`, waiting its turn beside the app."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,14 +15,6 @@ from ardenne_kpi import db
 from ardenne_kpi.db import sharing
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import DEFAULT_PATH, Framework, load_framework
-
-# Modules adding `export` targets through `add_export_<target>(export_subparsers)` functions.
-EXPORT_TARGETS: list[tuple[str, str]] = [
-    ("ardenne_kpi.commands_import", "add_export_values"),
-    ("ardenne_kpi.commands_coverage", "add_export_coverage"),
-    ("ardenne_kpi.commands_kpis", "add_export_kpis"),
-    ("ardenne_kpi.commands_pack", "add_export_pack"),
-]
 
 
 def say_waiting(message: str) -> None:
@@ -76,11 +68,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     init.add_argument("--force", action="store_true", help="remplacer une base existante")
     init.set_defaults(handler=run_init)
-
-    export = sub.add_parser("export", help="exporter des données (values, coverage, kpis, pack)")
-    targets = export.add_subparsers(dest="target", metavar="CIBLE", required=True)
-    for module, function in EXPORT_TARGETS:
-        getattr(importlib.import_module(module), function)(targets)
 
 
 def run_init(args: argparse.Namespace) -> int:

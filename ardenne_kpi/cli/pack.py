@@ -8,8 +8,7 @@ import datetime as dt
 import time
 from pathlib import Path
 
-from ardenne_kpi import analyses, snapshots
-from ardenne_kpi.commands import add_db_argument, existing_database
+from ardenne_kpi.cli.database import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_date
 
@@ -34,7 +33,8 @@ def add_export_pack(export_subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export_pack(args: argparse.Namespace) -> int:
-    from ardenne_kpi import pack  # the PDF and workbook libraries: only for this command
+    from ardenne_kpi import analyses
+    from ardenne_kpi.exports import pack  # the PDF and workbook libraries: only for this command
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":
@@ -80,6 +80,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_snapshot_create(args: argparse.Namespace) -> int:
+    from ardenne_kpi import snapshots  # pandas: only for these commands
+
     try:
         day = dt.date.fromisoformat(args.date)
     except ValueError as exc:
@@ -96,6 +98,8 @@ def run_snapshot_create(args: argparse.Namespace) -> int:
 
 
 def run_snapshot_list(args: argparse.Namespace) -> int:
+    from ardenne_kpi import snapshots
+
     with existing_database(args.db) as (con, _fw):
         table = snapshots.all_snapshots(con)
     if table.empty:

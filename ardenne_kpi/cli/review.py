@@ -14,7 +14,7 @@ import argparse
 
 from ardenne_kpi import review
 from ardenne_kpi.accounts import User
-from ardenne_kpi.commands import existing_database
+from ardenne_kpi.cli.database import existing_database
 from ardenne_kpi.format import fmt_number
 
 CLI_USER = "ligne de commande"

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ardenne_kpi.brand import grid
-from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
+from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of
 

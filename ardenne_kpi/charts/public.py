@@ -11,8 +11,8 @@ import math
 
 import pandas as pd
 
-from ardenne_kpi.charts import FONT_FAMILY, SEPARATORS
-from ardenne_kpi.charts_kpis import TARGET_COLOR, VALUE_COLOR
+from ardenne_kpi.charts.kpis import TARGET_COLOR, VALUE_COLOR
+from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.framework import Indicator
 from ardenne_kpi.publication import period_label
 

@@ -8,7 +8,7 @@ import os
 import sys
 
 from ardenne_kpi import accounts, db
-from ardenne_kpi.commands import add_db_argument, command_connection
+from ardenne_kpi.cli.database import add_db_argument, command_connection
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import load_framework
 

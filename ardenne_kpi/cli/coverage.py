@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ardenne_kpi import coverage
-from ardenne_kpi.commands import add_db_argument, existing_database
+from ardenne_kpi.cli.database import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 
 
@@ -36,9 +35,11 @@ def run_export_coverage(args: argparse.Namespace) -> int:
             f"« {out.name} » : l'export de couverture s'écrit en .xlsx (classeur) ou .csv (détail).",
             title="Format de sortie inconnu",
         )
+    from ardenne_kpi import coverage  # pandas: only for this command
+
     with existing_database(args.db) as (con, fw):
         cov = coverage.compute(con, fw, coverage.Filters(window=coverage.window_of(fw, args.start, args.end)))
-    from ardenne_kpi.exports_coverage import coverage_workbook, detail_csv  # openpyxl: only here
+    from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv  # openpyxl: only here
 
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
     out.write_bytes(data)

@@ -1,0 +1,646 @@
+"""The committee pack as a PDF in French that reads without the app: a cover, then one
+function per section, in the order of SECTIONS. Everything works offline: fpdf2 writes the
+PDF, matplotlib draws the pictures, and the font is the DejaVu Sans that matplotlib ships
+(accents, «», ✔ and the status symbols included).
+"""
+
+from __future__ import annotations
+
+import io
+import textwrap
+from pathlib import Path
+
+import pandas as pd
+
+from ardenne_kpi import analyses, coverage, links, reporting, snapshots
+from ardenne_kpi.exports.pack.data import (
+    TITLE,
+    PackData,
+    analysis_of,
+    behind_target,
+    dimension_table,
+    indicators_table,
+    new_analyses,
+    quality_notes,
+    tiles,
+)
+from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, pdf_text
+from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
+
+# Rows of a long table printed in the PDF before "… et N autres (voir le classeur .xlsx)".
+MAX_ROWS = 40
+# Received, but after the deadline (Okabe–Ito reddish purple): the follow-up picture.
+LATE_COLOR = "#CC79A7"
+
+
+# ------------------------------------------------------------------ pictures (matplotlib, offline)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def coverage_png(d: PackData) -> bytes:
+    """The dimension × key coverage heatmap: state colours, number of indicators and a glyph per cell."""
+    plt = _pyplot()
+    from matplotlib.colors import to_rgb
+    from matplotlib.patches import Patch
+
+    fw = d.fw
+    grid = d.cells.set_index(["row", "col"])
+    fig, ax = plt.subplots(figsize=(13, 4.6), dpi=150)
+    for i, dim in enumerate(fw.dimensions):
+        for j, key in enumerate(fw.keys):
+            cell = grid.loc[(dim.code, key.code)]
+            color = coverage.GAP_COLORS[cell["state"]]
+            ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=color, edgecolor="white", linewidth=2))
+            dark = sum(to_rgb(color)) / 3 < 0.5 or cell["state"] in ("behind", "on_track")
+            text = f"{int(cell['n_indicators'])} {coverage.GAP_MARKS[cell['state']]}".strip()
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                text,
+                ha="center",
+                va="center",
+                fontsize=14,
+                fontweight="bold",
+                color="white" if dark else "black",
+            )
+    ax.set_xlim(0, len(fw.keys))
+    ax.set_ylim(len(fw.dimensions), 0)
+    ax.set_xticks(
+        [j + 0.5 for j in range(len(fw.keys))],
+        ["\n".join(textwrap.wrap(pdf_text(k.label, 60), 13, break_long_words=False)) for k in fw.keys],
+        fontsize=9,
+    )
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(fw.dimensions))],
+        ["\n".join(textwrap.wrap(pdf_text(dm.label, 80), 18, break_long_words=False)) for dm in fw.dimensions],
+        fontsize=10,
+    )
+    ax.tick_params(length=0)
+    ax.xaxis.tick_top()
+    for side in ax.spines.values():
+        side.set_visible(False)
+    handles = [
+        Patch(facecolor=coverage.GAP_COLORS[s], label=f"{coverage.GAP_MARKS[s]} {coverage.GAP_LABELS[s]}".strip())
+        for s in coverage.GAP_STATES
+    ]
+    ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.03), ncol=4, frameon=False, fontsize=10)
+    fig.tight_layout()
+    return _png(fig, plt)
+
+
+def followup_png(d: PackData) -> bytes:
+    """The operator × semester follow-up matrix: received / partial / missing, late counts."""
+    plt = _pyplot()
+    text, state = reporting.matrix_grid(d.matrix, d.fw, labels=True)
+    if text.empty:
+        return b""
+    fig, ax = plt.subplots(figsize=(13, 0.42 * len(text) + 1.4), dpi=150)
+    for i, op in enumerate(text.index):
+        for j, col in enumerate(text.columns):
+            s = state.loc[op, col]
+            if s == "received" and text.loc[op, col].endswith("R"):
+                s = "late"
+            ax.add_patch(
+                plt.Rectangle(
+                    (j, i),
+                    1,
+                    1,
+                    facecolor=LATE_COLOR if s == "late" else reporting.CELL_COLORS[s],
+                    edgecolor="white",
+                    linewidth=1.5,
+                )
+            )
+            label = text.loc[op, col].replace(" · ", "\n")
+            ax.text(
+                j + 0.5,
+                i + 0.5,
+                label,
+                ha="center",
+                va="center",
+                fontsize=7.5,
+                color="white" if s in ("received", "missing", "late") else "black",
+            )
+    ax.set_xlim(0, len(text.columns))
+    ax.set_ylim(len(text), 0)
+    ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9)
+    ax.set_yticks(
+        [i + 0.5 for i in range(len(text))],
+        [textwrap.shorten(pdf_text(o, 200), 42, placeholder="…") for o in text.index],
+        fontsize=8.5,
+    )
+    ax.tick_params(length=0)
+    ax.xaxis.tick_top()
+    for side in ax.spines.values():
+        side.set_visible(False)
+    fig.tight_layout()
+    return _png(fig, plt)
+
+
+def _png(fig, plt) -> bytes:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _font_dir() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def _hex(color: str) -> tuple[int, int, int]:
+    color = color.lstrip("#")
+    return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
+
+
+def _light(color: str, amount: float = 0.75) -> tuple[int, int, int]:
+    return tuple(int(c + (255 - c) * amount) for c in _hex(color))
+
+
+# ------------------------------------------------------------------ the document and its building blocks
+
+
+def _document(d: PackData):
+    """An empty A4 landscape document: the pack's fonts, margins, running header and footer."""
+    from fpdf import FPDF
+
+    fw = d.fw
+    header_text = f"{TITLE} · {fw.portfolio.get('code', '')} · données au {fmt_date(d.data_end)}"
+
+    class Pack(FPDF):
+        # Every text goes through pdf_text: partner text may hold control characters or
+        # thousands of characters without a space.
+        def cell(self, w=None, h=None, text="", *args, **kwargs):
+            return super().cell(w, h, pdf_text(text), *args, **kwargs)
+
+        def multi_cell(self, w, h=None, text="", *args, **kwargs):
+            return super().multi_cell(w, h, pdf_text(text), *args, **kwargs)
+
+        def header(self) -> None:
+            if self.page_no() == 1:
+                return
+            self.set_font("DejaVu", "", 8)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 5, header_text, align="L")
+            self.ln(8)
+            self.set_text_color(0, 0, 0)
+
+        def footer(self) -> None:
+            self.set_y(-12)
+            self.set_font("DejaVu", "", 8)
+            self.set_text_color(110, 110, 110)
+            self.cell(0, 5, f"Généré le {d.generated_at:%d/%m/%Y à %H:%M} · page {self.page_no()} / {{nb}}", align="R")
+            self.set_text_color(0, 0, 0)
+
+    pdf = Pack(orientation="L", unit="mm", format="A4")
+    pdf.set_title(f"{TITLE} – {fw.portfolio.get('label', 'Ardenne Attractivity')}")
+    pdf.set_author("Ardenne KPI")
+    pdf.set_creator("Ardenne KPI")
+    pdf.set_lang("fr")
+    fonts = _font_dir()
+    pdf.add_font("DejaVu", "", str(fonts / "DejaVuSans.ttf"))
+    pdf.add_font("DejaVu", "B", str(fonts / "DejaVuSans-Bold.ttf"))
+    pdf.add_font("DejaVu", "I", str(fonts / "DejaVuSans-Oblique.ttf"))
+    pdf.set_auto_page_break(True, margin=15)
+    pdf.set_margins(12, 12, 12)
+    return pdf
+
+
+def _h1(pdf, text: str) -> None:
+    pdf.set_font("DejaVu", "B", 18)
+    pdf.cell(0, 10, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+
+
+def _h2(pdf, text: str) -> None:
+    pdf.set_font("DejaVu", "B", 13)
+    pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
+
+
+def _para(pdf, text: str, size: float = 10, style: str = "") -> None:
+    pdf.set_font("DejaVu", style, size)
+    pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(1.5)
+
+
+def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
+    """A one-line-per-row table drawn cell by cell: ten times faster than `_table` for long lists."""
+    h = size * 0.5
+
+    def fit(text: str, width: float) -> str:
+        text = pdf_text(text, int(width))  # no cell shows more than a character per millimetre
+        if pdf.get_string_width(text) <= width - 1.6:
+            return text
+        while text and pdf.get_string_width(text + "…") > width - 1.6:
+            text = text[:-1]
+        return text + "…"
+
+    def head() -> None:
+        pdf.set_font("DejaVu", "B", size)
+        pdf.set_fill_color(225, 232, 240)
+        for column, width in zip(frame.columns, widths, strict=True):
+            pdf.cell(width, h, fit(str(column), width), border=1, fill=True)
+        pdf.ln(h)
+        pdf.set_font("DejaVu", "", size)
+
+    head()
+    for row in frame.itertuples(index=False):
+        if pdf.get_y() + h > pdf.page_break_trigger:
+            pdf.add_page()
+            head()
+        for value, width in zip(row, widths, strict=True):
+            pdf.cell(width, h, fit("" if value is None else str(value), width), border=1)
+        pdf.ln(h)
+    pdf.ln(2)
+
+
+def _table(
+    pdf,
+    frame: pd.DataFrame,
+    widths: tuple,
+    size: float = 8.5,
+    fills: list | None = None,
+    limit: int | None = MAX_ROWS,
+    note: str = "",
+    wrap: bool = False,
+) -> None:
+    """A table; `wrap` lets long texts run on several lines (slower: fpdf2's table layout)."""
+    from fpdf.fonts import FontFace
+
+    if frame.empty:
+        _para(pdf, "Aucune ligne.", 9, "I")
+        return
+    shown = frame if limit is None else frame.head(limit)
+    if not wrap:
+        _plain(pdf, shown, widths, size)
+        if limit is not None and len(frame) > limit:
+            _para(pdf, f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
+        return
+    pdf.set_font("DejaVu", "", size)
+    heading = FontFace(emphasis="BOLD", fill_color=(225, 232, 240))
+    with pdf.table(
+        col_widths=widths, line_height=size * 0.55, headings_style=heading, padding=0.8, text_align="LEFT"
+    ) as t:
+        t.row([str(c) for c in shown.columns])
+        for n, row in enumerate(shown.itertuples(index=False)):
+            r = t.row()
+            for k, value in enumerate(row):
+                fill = fills[n] if fills is not None and k == len(row) - 1 else None
+                style = FontFace(fill_color=fill) if fill else None
+                # cut so that the row fits on a page, however long the partner's text
+                r.cell(pdf_text(value, max(40, int(widths[k] * 8))), style=style)
+    if limit is not None and len(frame) > limit:
+        _para(pdf, f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
+    pdf.ln(2)
+
+
+def _analysed(pdf, fw, rows: list[tuple[str, str, dict | None]]) -> None:
+    """Each indicator behind target, with the coordinator's analysis and the link that reopens it."""
+    for code, s, a in rows:
+        if pdf.get_y() > 175:
+            pdf.add_page()
+        pdf.set_font("DejaVu", "B", 9.5)
+        pdf.set_text_color(*_hex(STATUS_COLORS[s]))
+        pdf.multi_cell(
+            0,
+            5,
+            f"{STATUS_SYMBOLS[s]} {code} · {fw.indicator(code).label} : {STATUS_LABELS[s].lower()}",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_text_color(0, 0, 0)
+        pdf.set_font("DejaVu", "", 9)
+        text = (
+            f"Analyse du coordinateur ({analyses.signature(a, fw)}) : {a['body']}"
+            if a
+            else "Analyse du coordinateur : pas encore écrite."
+        )
+        pdf.multi_cell(0, 4.6, text, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("DejaVu", "", 7.5)
+        pdf.set_text_color(90, 90, 90)
+        pdf.multi_cell(0, 4, links.page_url("Tendances", indicateur=code), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_text_color(0, 0, 0)
+        pdf.ln(1)
+    pdf.ln(2)
+
+
+# ------------------------------------------------------------------ the sections, in order
+
+
+def _cover_section(pdf, d: PackData) -> None:
+    """The cover: period, data date, validation, locks, comparison, and the table of contents."""
+    fw = d.fw
+    portfolio = fw.portfolio.get("label", "Ardenne Attractivity")
+    pdf.add_page()
+    pdf.set_fill_color(0, 72, 120)
+    pdf.rect(0, 0, 297, 70, style="F")
+    pdf.set_text_color(255, 255, 255)
+    pdf.set_xy(15, 18)
+    pdf.set_font("DejaVu", "B", 30)
+    pdf.cell(0, 14, TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(15)
+    pdf.set_font("DejaVu", "", 13)
+    pdf.multi_cell(260, 7, portfolio, new_x="LMARGIN", new_y="NEXT")
+    pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(15, 78)
+    pdf.set_font("DejaVu", "B", 16)
+    pdf.cell(0, 10, f"Période suivie : {d.period.label_fr}", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(15)
+    pdf.set_font("DejaVu", "", 12)
+    lines = [
+        f"Données au {fmt_date(d.data_end)} (fin de la dernière période déclarée)",
+        f"Dernier rapport reçu le {fmt_date(d.last_upload)}" if d.last_upload else "Aucun rapport reçu",
+        f"Référentiel {fw.version} · délai de remise : {reporting.deadline_text(fw)}",
+        d.validation_note,
+        *([f"Périodes verrouillées : {d.locks_note}"] if d.locks_note else []),
+        f"Comparaison avec l'instantané {d.comparison.old.label}"
+        if d.comparison
+        else "Aucun instantané de comité enregistré : pas de comparaison",
+        f"Programme {fw.portfolio.get('programme', '')}".strip(),
+        f"Document généré le {d.generated_at:%d/%m/%Y à %H:%M} par Ardenne KPI",
+    ]
+    for line in lines:
+        pdf.set_x(15)
+        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    if d.is_demo:
+        pdf.ln(4)
+        pdf.set_x(15)
+        pdf.set_text_color(213, 94, 0)
+        pdf.set_font("DejaVu", "B", 12)
+        pdf.multi_cell(
+            260,
+            7,
+            "Données de démonstration : ces chiffres sont générés pour montrer l'outil, ils ne sont pas réels.",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_text_color(0, 0, 0)
+    pdf.set_xy(15, max(pdf.get_y() + 6, 150))
+    pdf.set_font("DejaVu", "B", 11)
+    pdf.cell(0, 7, "Sommaire", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("DejaVu", "", 10)
+    for n, part in enumerate(
+        [
+            "Chiffres clés",
+            "Couverture du plan (dimensions × clés)",
+            "Statut des indicateurs par dimension",
+            "Ce qui a changé depuis le dernier comité",
+            "Complétude des rapports par opérateur",
+            "Qualité des données",
+            "Annexe : rapports à l'origine des chiffres",
+        ],
+        start=1,
+    ):
+        pdf.set_x(15)
+        pdf.cell(0, 5, f"{n}. {part}", new_x="LMARGIN", new_y="NEXT")
+
+
+def _headline_section(pdf, d: PackData) -> None:
+    """1. Key figures: the headline tiles and the status of indicators by dimension."""
+    fw = d.fw
+    pdf.add_page()
+    _h1(pdf, "1. Chiffres clés")
+    tile_colors = [STATUS_COLORS[s] for s in ("on_track", "at_risk", "off_track", "no_data")] + ["#0072B2"] * 4
+    w, h, gap = 64.5, 34, 4
+    top = pdf.get_y()
+    for n, ((label, value, help_text), color) in enumerate(zip(tiles(d), tile_colors, strict=True)):
+        x = 12 + (n % 4) * (w + gap)
+        y = top + (n // 4) * (h + gap)
+        pdf.set_fill_color(*_light(color, 0.82))
+        pdf.set_draw_color(*_hex(color))
+        pdf.set_line_width(0.8)
+        pdf.rect(x, y, w, h, style="DF")
+        pdf.set_xy(x + 3, y + 2.5)
+        pdf.set_font("DejaVu", "", 10)
+        pdf.cell(w - 6, 6, label)
+        pdf.set_xy(x + 3, y + 9)
+        pdf.set_font("DejaVu", "B", 22)
+        pdf.cell(w - 6, 12, value)
+        pdf.set_xy(x + 3, y + 22)
+        pdf.set_font("DejaVu", "", 7.5)
+        pdf.multi_cell(w - 6, 3.6, help_text, align="L")
+    pdf.set_line_width(0.2)
+    pdf.set_draw_color(0, 0, 0)
+    pdf.set_y(top + 2 * (h + gap) + 2)
+    _h2(pdf, "Statut des indicateurs par dimension")
+    dims = dimension_table(d)
+    _table(pdf, dims, widths=(75, 25, 32, 32, 32, 32, 30), size=9)
+    _para(
+        pdf,
+        "Statut : part de la progression attendue à la date (rythme linéaire entre la référence et la cible) "
+        f"atteinte par la dernière valeur ; « {STATUS_LABELS['on_track']} » à partir de "
+        f"{fmt_percent(fw.on_track)}, « {STATUS_LABELS['at_risk']} » à partir de {fmt_percent(fw.at_risk)}.",
+        8.5,
+        "I",
+    )
+
+
+def _coverage_section(pdf, d: PackData) -> None:
+    """2. The plan's coverage: the dimension × key heatmap and its state counts."""
+    pdf.add_page()
+    _h1(pdf, "2. Couverture du plan : dimensions × clés du mix marketing territorial")
+    _para(
+        pdf,
+        "Chaque case compte les indicateurs qui servent la dimension et la clé ; sa couleur dit si la case est "
+        "servie, renseignée et dans la trajectoire. La forme (∅ ? ▼) double la couleur.",
+        10,
+    )
+    pdf.image(io.BytesIO(coverage_png(d)), x=12, w=273)
+    counts = d.cells["state"].value_counts()
+    _para(pdf, " · ".join(f"{coverage.GAP_LABELS[s]} : {int(counts.get(s, 0))}" for s in coverage.GAP_STATES), 10, "B")
+    _para(pdf, f"Dans l'application : {links.page_url('Couverture', matrice='dimension_key')}", 8.5, "I")
+
+
+def _indicators_section(pdf, d: PackData) -> None:
+    """3. The indicators of each dimension, with the analyses of those behind target."""
+    fw = d.fw
+    pdf.add_page()
+    _h1(pdf, "3. Statut des indicateurs par dimension")
+    widths = (14, 100, 22, 26, 26, 18, 22, 40)
+    for dim in fw.dimensions:
+        frame = indicators_table(d, dim.code)
+        if pdf.get_y() > 160:
+            pdf.add_page()
+        _h2(pdf, f"{dim.label} ({len(frame)} indicateurs)")
+        fills = [_light(STATUS_COLORS[s], 0.7) for s in frame["_status"]]
+        _table(pdf, frame.drop(columns=["_status"]), widths=widths, size=8, fills=fills, limit=None, wrap=True)
+        _analysed(pdf, fw, behind_target(d, dim.code))
+        _para(pdf, f"Dans l'application : {links.page_url('Tendances', dimension=dim.code)}", 8.5, "I")
+
+
+def _changes_section(pdf, d: PackData) -> None:
+    """4. What changed since the compared snapshot, and the analyses written since."""
+    fw = d.fw
+    pdf.add_page()
+    _h1(pdf, "4. Ce qui a changé depuis le dernier comité")
+    cmp = d.comparison
+    if cmp is None:
+        _para(
+            pdf,
+            "Aucun instantané de comité n'est enregistré. Créez-en un à chaque comité (page « Suivi des "
+            "rapports » ou `python -m ardenne_kpi snapshot create NOM --date AAAA-MM-JJ`) : le prochain dossier "
+            "montrera ce qui a changé depuis.",
+            11,
+        )
+    else:
+        _para(pdf, snapshots.summary_text(cmp), 11, "B")
+        _h2(pdf, f"Statuts d'indicateurs qui ont changé ({len(cmp.statuses)})")
+        _table(pdf, snapshots.statuses_table(cmp), widths=(18, 120, 34, 34, 33, 34))
+        _h2(pdf, f"Cellules de couverture qui ont changé d'état ({len(cmp.cells)})")
+        _table(pdf, snapshots.cells_table(cmp), widths=(70, 60, 71, 72))
+        _h2(pdf, f"Nouveaux rapports ({len(cmp.uploads)})")
+        _table(pdf, snapshots.uploads_table(cmp, fw), widths=(15, 90, 118, 50), limit=25)
+        _h2(pdf, f"Valeurs nouvelles, corrigées ou retirées ({len(cmp.values)})")
+        _table(pdf, snapshots.values_table(cmp, fw), widths=(18, 95, 22, 20, 22, 30, 30, 36), limit=MAX_ROWS)
+        changed = [
+            (c, s, analysis_of(d, c))
+            for c, s in zip(cmp.statuses["indicator"], cmp.statuses["new_status"], strict=True)
+            if s in ("off_track", "at_risk")
+        ]
+        if changed:
+            _h2(pdf, f"Analyses du coordinateur pour les indicateurs passés en retard ou à surveiller ({len(changed)})")
+            _analysed(pdf, fw, changed)
+    written = new_analyses(d)
+    _h2(pdf, f"Analyses du coordinateur écrites depuis le dernier comité ({len(written)})")
+    if written.empty:
+        _para(pdf, "Aucune analyse écrite depuis.", 9, "I")
+    for a in written.to_dict("records"):
+        pdf.set_font("DejaVu", "B", 9.5)
+        pdf.multi_cell(
+            0,
+            5,
+            f"{a['indicator']} · {fw.indicator(a['indicator']).label} ({analyses.signature(a, fw)})",
+            new_x="LMARGIN",
+            new_y="NEXT",
+        )
+        pdf.set_font("DejaVu", "", 9)
+        pdf.multi_cell(0, 4.6, a["body"], new_x="LMARGIN", new_y="NEXT")
+        pdf.ln(1)
+
+
+def _completeness_section(pdf, d: PackData) -> None:
+    """5. Reports received by operator: for the period, since the start, by semester."""
+    fw = d.fw
+    pdf.add_page()
+    _h1(pdf, "5. Complétude des rapports par opérateur")
+    _para(
+        pdf,
+        f"Rapports attendus = indicateurs dont l'opérateur est responsable × leurs périodes échues ; reçus = une "
+        f"valeur retenue a été déposée. En retard : déposé plus de {reporting.deadline_text(fw)}.",
+        10,
+    )
+    _h2(pdf, f"Période suivie : {d.period.label_fr}")
+    _para(
+        pdf,
+        f"Dans l'application : {links.page_url('Suivi', onglet='Rapports reçus', semestre=d.period.code)}",
+        8.5,
+        "I",
+    )
+    _table(pdf, reporting.completeness_table(d.period_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
+    _h2(pdf, "Depuis le début du programme")
+    _table(pdf, reporting.completeness_table(d.programme_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
+    picture = followup_png(d)
+    if picture:
+        pdf.add_page()
+        _h2(pdf, "Rapports par opérateur et par semestre du programme")
+        _para(
+            pdf,
+            "✔ reçu · ◐ partiel · ✘ manquant · … délai en cours ; « nR » : n rapports reçus en retard. "
+            "Couleurs : bleu reçu dans le délai, violet reçu en retard, orange partiel, rouge manquant.",
+            9,
+        )
+        pdf.image(io.BytesIO(picture), x=12, w=273)
+
+
+def _quality_section(pdf, d: PackData) -> None:
+    """6. Data quality: the notes, late or missing reports, never declared, import warnings."""
+    pdf.add_page()
+    _h1(pdf, "6. Qualité des données")
+    for note in quality_notes(d):
+        pdf.set_font("DejaVu", "", 10)
+        pdf.multi_cell(0, 5.5, f"• {note}", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    if not d.late.empty:
+        _h2(pdf, "Rapports en retard ou manquants, par opérateur et semestre")
+        late = pd.DataFrame(
+            {
+                "Opérateur": d.late["label"],
+                "Semestre": d.late["column"],
+                "Situation": d.late["status"].map(reporting.ITEM_LABELS),
+                "Rapports": d.late["n"],
+                "Retard max. (jours)": d.late["max_delay_days"].map(lambda v: "–" if v != v else fmt_number(v)),
+            }
+        )
+        _table(pdf, late, widths=(110, 25, 60, 30, 48))
+    if not d.never.empty:
+        _h2(pdf, "Indicateurs jamais déclarés par leur opérateur")
+        _table(
+            pdf,
+            pd.DataFrame(
+                {
+                    "Opérateur": d.never["operator_label"],
+                    "Code": d.never["indicator"],
+                    "Indicateur": d.never["indicator_label"],
+                    "Périodes échues": d.never["n_due"],
+                }
+            ),
+            widths=(80, 20, 140, 33),
+        )
+    if not d.warnings.empty:
+        _h2(pdf, "Avertissements donnés à l'import")
+        _table(
+            pdf,
+            pd.DataFrame(
+                {
+                    "N°": d.warnings["upload_id"],
+                    "Fichier": d.warnings["file_name"],
+                    "Avertissement": d.warnings["message"],
+                }
+            ),
+            widths=(14, 70, 189),
+            size=7.5,
+            wrap=True,
+        )
+
+
+def _sources_section(pdf, d: PackData) -> None:
+    """Annex: the reports behind the figures, in upload order."""
+    fw = d.fw
+    pdf.add_page()
+    _h1(pdf, "Annexe : rapports à l'origine des chiffres")
+    _para(
+        pdf,
+        f"{len(d.uploads)} rapport(s) dont au moins une valeur compte aujourd'hui, dans l'ordre de dépôt. "
+        "Chaque chiffre du tableau de bord remonte à son fichier, sa feuille et sa cellule.",
+        10,
+    )
+    _plain(pdf, reporting.uploads_table(d.uploads, fw), widths=(12, 66, 76, 21, 23, 22, 28, 25))
+
+
+SECTIONS = [
+    _cover_section,
+    _headline_section,
+    _coverage_section,
+    _indicators_section,
+    _changes_section,
+    _completeness_section,
+    _quality_section,
+    _sources_section,
+]
+
+
+def pdf_bytes(d: PackData) -> bytes:
+    """The pack as PDF bytes (A4 landscape): the cover, then each section of SECTIONS."""
+    pdf = _document(d)
+    for section in SECTIONS:
+        section(pdf, d)
+    return bytes(pdf.output())
