@@ -92,7 +92,8 @@ def missing(status: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataFrame:
     status, latest_period."""
     behind = status[status["status"].isin(["off_track", "at_risk"])]
     have = set() if analyses.empty else set(zip(analyses["indicator"], analyses["period"], strict=True))
-    rows = behind[[(c, p) not in have for c, p in zip(behind["indicator"], behind["latest_period"], strict=True)]]
+    unwritten = [(c, p) not in have for c, p in zip(behind["indicator"], behind["latest_period"], strict=True)]
+    rows = behind[pd.Series(unwritten, index=behind.index, dtype=bool)]  # a bare empty list would pick columns
     order = {"off_track": 0, "at_risk": 1}
     rows = rows.assign(_o=rows["status"].map(order)).sort_values(["_o", "indicator"], kind="stable")
     return rows[["indicator", "label", "status", "latest_period"]].reset_index(drop=True)

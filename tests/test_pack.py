@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import shutil
+import subprocess
+import sys
 
 import openpyxl
 import pytest
 
-from ardenne_kpi import brand, db, demo, snapshots
+from ardenne_kpi import analyses, brand, db, demo, snapshots
 from ardenne_kpi.cli import main
 from ardenne_kpi.exports import pack
-from tests.conftest import private_copy, run_page
+from tests.conftest import ROOT, private_copy, run_page
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -121,6 +124,22 @@ def test_pack_renders_on_an_empty_database(empty_db_path, fw):
     pages = pdf_pages(pack.pdf_bytes(data))
     assert "Aucun rapport reçu" in pages[0]
     assert any("Non renseignée sur la période" in p for p in pages)
+    assert analyses.missing(data.status, data.analyses).empty  # nothing is behind: no analysis is owed
+
+
+def test_export_pack_command_on_an_empty_database_writes_both_files(empty_db_path, tmp_path):
+    database = tmp_path / "empty.duckdb"
+    shutil.copy(empty_db_path, database)
+    out = tmp_path / "dossier.pdf"
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "export", "pack", "--out", str(out), "--db", str(database)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert out.stat().st_size > 0 and out.with_suffix(".xlsx").stat().st_size > 0
 
 
 # ------------------------------------------------------------------ pages
