@@ -678,7 +678,7 @@ def _click_until(page, button, shown, folder: Path, attempts: int = 3) -> None:
 def _open_value_cell(page, box: dict, line: int, editor, folder: Path) -> None:
     """Select « Valeur » on `line` of the entry grid (rows of 35 px under a 35 px header) and open
     its editor. A click that lands while the grid is being redrawn (a loaded machine) selects
-    nothing: try again, at most three times."""
+    nothing, or another cell, whose editor opens read-only: try again, at most three times."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _attempt in range(3):
@@ -688,10 +688,12 @@ def _open_value_cell(page, box: dict, line: int, editor, folder: Path) -> None:
         page.keyboard.press("Enter")
         try:
             editor.wait_for(timeout=15_000)
-            return
+            if editor.is_enabled():
+                return
         except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-            _idle(page)
+            pass
+        page.keyboard.press("Escape")
+        _idle(page)
     page.screenshot(path=str(folder / "web_entry_no_editor.png"), full_page=True)
     raise AssertionError("the grid's cell editor never opened")
 
