@@ -8,24 +8,43 @@ same key twice with different values, formulas without a cached result) and the 
 that let it through (ambiguous numbers, n.d. values, total rows, label not matching its
 code, indicator outside the operator's responsibilities).
 
+One rule set for both layouts (long: a value column; wide: a column per period) and for
+both ways through a table: a value cell is read by `check_value` under its indicator's
+rule (`IndicatorCell.rule`), whether the bulk path decides column by column that a row
+earns no message or the cell-by-cell path words the messages of the rows that do; and a
+value is stored in one place, `TableReader._keep`.
+
 Checks that need the database (a value far from the previous period's) are in
 `history_issues`, run by the importer.
 """
 
 from __future__ import annotations
 
+import bisect
 import collections
 import functools
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, parse_period
 from ardenne_kpi.reports.locate import LONG, Table, cell_ref, column_letter
 from ardenne_kpi.reports.model import IssueList, ParsedReport, where
-from ardenne_kpi.reports.values import EMPTY, INVALID, MISSING, NUMBER, fr, is_blank, normalise, read_number, text_of
+from ardenne_kpi.reports.values import (
+    EMPTY,
+    INVALID,
+    MISSING,
+    NUMBER,
+    Reading,
+    fr,
+    is_blank,
+    normalise,
+    read_number,
+    text_of,
+)
 from ardenne_kpi.reports.workbook import Sheet
 
 ALL_ZONES = "ARD"
@@ -45,7 +64,12 @@ _AUDIENCE_ALIASES = (
 )
 _COUNT_UNITS = ("nb", "nombre", "nuit", "visit", "km", "contact", "session", "article", "participant", "personne")
 _TOTAL_WORDS = ("total", "sous total", "totaux", "grand total", "somme", "sum")
-_SLOW = object()  # a cell whose row needs the full, cell-by-cell path
+_IDENTITY = ("indicator", "operator", "zone", "audience", "period")
+
+# A value cell's outcome on the bulk path, besides the number it holds, and a row's state.
+_BLANK = object()  # nothing reported in the cell
+_FULL = object()  # a cell (or a key cell) that earns a message: its row takes the cell-by-cell path
+_SKIP, _BULK, _ONCE = object(), object(), object()
 
 
 def _key(text: str) -> str:
@@ -54,6 +78,99 @@ def _key(text: str) -> str:
 
 def _compact(text: str) -> str:
     return normalise(text).replace(" ", "")
+
+
+# ------------------------------------------------------------------ the value rules
+#
+# One rule set for every reading path: `check_value` reads a value cell under its
+# indicator's rule. The bulk path (`TableReader._fast_read`) applies it once per distinct
+# (rule, cell) of a column and keeps the numbers it passes without a word; the
+# cell-by-cell path (`TableReader._value`) applies it to each cell that earns a message
+# and words the message.
+
+ANY, COUNT, PERCENT = 0, 1, 2  # what an indicator's values may be: any finite number, a count, a percentage
+
+
+class IndicatorCell(NamedTuple):
+    """An indicator cell (code and label columns) resolved without error: what the values of
+    its row are read against."""
+
+    code: str
+    rule: int  # ANY, COUNT or PERCENT (`value_rule`)
+    operators: frozenset[str]  # the operators responsible for it
+    label_warning: tuple | None  # the once-per-file key of its label-mismatch warning; None: the label matches
+
+
+def value_rule(indicator: Indicator | None) -> int:
+    """PERCENT for a % indicator, COUNT for counts of things, ANY otherwise (and when unknown)."""
+    if indicator is None:
+        return ANY
+    return PERCENT if indicator.is_percent else COUNT if is_count(indicator) else ANY
+
+
+def check_value(rule: int, raw: object, percent_format: bool = False) -> tuple[Reading, str]:
+    """A value cell read under its indicator's `rule`: the reading (a NUMBER, with the warning
+    on how it was read if any; EMPTY; MISSING; INVALID) and the rule a NUMBER breaks: ""
+    (none), "percent" (outside 0–100) or "negative" (a count below zero)."""
+    reading = read_number(raw, percent_indicator=rule == PERCENT, percent_format=percent_format, count=rule == COUNT)
+    if reading.kind != NUMBER:
+        return reading, ""
+    if rule == PERCENT and not 0 <= reading.value <= 100:
+        return reading, "percent"
+    if rule == COUNT and reading.value < 0:
+        return reading, "negative"
+    return reading, ""
+
+
+def _quiet_value(rule: int, raw: object) -> float | object:
+    """The number a cell (not percentage-formatted) holds when `check_value` passes it without
+    a word; _BLANK for an empty cell; _FULL when it earns a message."""
+    if is_blank(raw):
+        return _BLANK
+    reading, broken = check_value(rule, raw)
+    if reading.kind == NUMBER and not reading.note and not broken:
+        return reading.value
+    return _FULL
+
+
+class _Outcomes(dict):
+    """`_quiet_value` under one rule, memoised by cell: a look-up per cell, a call per distinct cell."""
+
+    def __init__(self, rule: int) -> None:
+        super().__init__()
+        self.rule = rule
+
+    def __missing__(self, raw: object) -> float | object:
+        found = self[raw] = _quiet_value(self.rule, raw)
+        return found
+
+
+class _Bulk(NamedTuple):
+    """The cells a table keeps in bulk, in row order then column order, with their keys, and
+    what `run` needs to hand a slice of them to `_keep`."""
+
+    at_row: list[int]  # each cell's data row (0: the first data row)
+    at_col: list[int]  # each cell's value column (its index in the table's value columns)
+    keys: list[tuple]
+    first: int  # the sheet row of the first data row
+    outcomes: list[list]  # per value column, each row's outcome (the number, for bulk cells)
+    letters: list[str]  # per value column
+    comments: list[str | None] | None  # per row
+    periods: dict[str, Period]
+
+    def run(self, start: int, end: int) -> tuple:
+        """`_keep`'s arguments for the bulk cells start..end-1."""
+        rows, cols = self.at_row[start:end], self.at_col[start:end]
+        first, outcomes, letters, comments = self.first, self.outcomes, self.letters, self.comments
+        if len(outcomes) == 1:
+            found, letter = outcomes[0], letters[0]
+            values = [found[i] for i in rows]
+            cells = [f"{letter}{first + i + 1}" for i in rows]
+        else:
+            values = [outcomes[j][i] for i, j in zip(rows, cols, strict=True)]
+            cells = [f"{letters[j]}{first + i + 1}" for i, j in zip(rows, cols, strict=True)]
+        notes = [None] * len(rows) if comments is None else [comments[i] for i in rows]
+        return self.keys[start:end], values, cells, notes, self.periods
 
 
 def is_count(indicator: Indicator) -> bool:
@@ -305,14 +422,17 @@ class TableReader:
             out["numerator"][k], out["denominator"][k] = num, den
 
     def _fast_read(self, rows: list[list], value_cols: list[tuple[int, Period | None]]) -> None:
-        """Every data row, in order. The key columns are resolved column by column, once per
-        distinct cell (a few hundred for 100 000 rows); a row whose cells all resolve without
-        a message (numbers, known codes, a new key) is then appended with a few look-ups, and
-        any other row goes through `_row`, the cell-by-cell path that writes the messages."""
+        """Every data row, in order, read column by column: the key cells resolved once per
+        distinct cell (a few hundred for 100 000 rows), the value cells checked by
+        `check_value` once per distinct (rule, cell). The values of rows that earn no message
+        are kept in bulk; any other row goes, in row order between those runs, through
+        `_row`, the cell-by-cell path that writes the messages. Both layouts alike: a long
+        table has one value column, a wide one a column per period."""
         first = self.table.first_data_row
         data = rows[first:]
         if not data:
             return
+        n = len(data)
         cols = self.cols
         cc = cols.get("comment")
         used = [c for c in (*cols.values(), *(c for c, _ in value_cols)) if c is not None]
@@ -321,268 +441,187 @@ class TableReader:
         if len(lengths) > 1 or min(lengths) < width:  # calamine's rows are even; any other reader's may not be
             width = max(width, *lengths)
             data = [row if len(row) == width else [*row, *[""] * (width - len(row))] for row in data]
-        used = sorted(set(used))
         # one list per column used (a comprehension per column: four times faster than zip(*data))
-        columns = {c: [row[c] for row in data] for c in used}
+        columns = {c: [row[c] for row in data] for c in sorted(set(used))}
         defaults = self.defaults
 
-        def column(name: str) -> list | None:
+        def column(name: str) -> list:
             c = cols.get(name)
-            return None if c is None else columns[c]
+            return [""] * n if c is None else columns[c]
 
-        blank = ("", None)  # what is_blank accepts without a look at the text
+        # -- the key cells of each row: the indicator, the period (long layout), zone, audience, operator
         ind_col, label_col = column("indicator"), column("label")
-        pairs = list(zip(ind_col or ("",) * len(data), label_col or ("",) * len(data), strict=True))
-        memo: dict = {pair: self._resolve_indicator(*pair) for pair in set(pairs)}
-        indicators = list(map(memo.__getitem__, pairs))
-        if self.table.layout == LONG:
-            period_col = column("period")
-            period_memo: dict = {}
-            if period_col is None:
-                periods_res = itertools.repeat(defaults.get("period"), len(data))
-            else:
-                for raw in set(period_col):
-                    if raw in blank or is_blank(raw):
-                        period_memo[raw] = defaults.get("period")
-                    else:
-                        period, problem = self._period_lookup(raw)
-                        period_memo[raw] = None if problem else period
-                periods_res = map(period_memo.__getitem__, period_col)
+        memo: dict = {pair: self._resolve_indicator(*pair) for pair in set(zip(ind_col, label_col, strict=True))}
+        indicators: list[IndicatorCell | None] = [memo[pair] for pair in zip(ind_col, label_col, strict=True)]
+        long = self.table.layout == LONG
+        periods: dict[str, Period] = {p.code: p for _, p in value_cols if p is not None}
+        if long:
+            memo = {}
+            for raw in set(column("period")):
+                period, problem = (defaults.get("period"), "") if is_blank(raw) else self._period_lookup(raw)
+                memo[raw] = None if problem else period
+                if period is not None and not problem:
+                    periods[period.code] = period
+            row_periods = list(map(memo.__getitem__, column("period")))
         else:
-            periods_res = itertools.repeat(None, len(data))
+            row_periods = [None] * n  # each value column has its period
         codes = []
         for name, _col, default in self.code_columns:
-            col = column(name)
-            if col is None:
-                codes.append(itertools.repeat(defaults.get(name, default), len(data)))
-                continue
             memo = {}
-            for raw in set(col):
-                if raw in blank or is_blank(raw):
+            for raw in set(column(name)):
+                if is_blank(raw):
                     memo[raw] = defaults.get(name, default)
                 else:
                     code, problem = self._code(name, raw)
-                    memo[raw] = _SLOW if problem else code
-            codes.append(map(memo.__getitem__, col))
-        comments = columns[cc] if cc is not None else ("",) * len(data)
-        percent_rows: dict[int, set[int]] = {}
-        for r, c in self.sheet.percent_cells:
-            percent_rows.setdefault(c, set()).add(r)
-        specs = [
-            (
-                columns[c],
-                c,
-                p,
-                self.letters.get(c) or self.letters.setdefault(c, column_letter(c)),
-                percent_rows.get(c, ()),
-            )
-            for c, p in value_cols
-        ]
-        long = self.table.layout == LONG
-        if long:
-            known = [p for p in (defaults.get("period"), *period_memo.values()) if p is not None]
-            self._bulk_long(rows, first, specs[0], indicators, list(periods_res), *map(list, codes), comments, known)
-            return
+                    memo[raw] = _FULL if problem else code
+            codes.append(list(map(memo.__getitem__, column(name))))
+        zones, audiences, operators = codes
+        comments = [None if c == "" else (text_of(c) or None) for c in column("comment")] if cc is not None else None
 
-        ctx, name = self.ctx, self.name
-        seen, once, periods = ctx.seen, ctx.once, ctx.report.periods
-        out = ctx.report.columns
-        o_ind, o_op, o_zone, o_aud, o_per = (
-            out["indicator"],
-            out["operator"],
-            out["zone"],
-            out["audience"],
-            out["period"],
-        )
-        o_val, o_com, o_sheet, o_cell = out["value"], out["comment"], out["sheet"], out["cell"]
-        uncached = self.sheet.uncached_formulas
-        inf = float("inf")
-        rows_in = zip(itertools.count(first), indicators, periods_res, *codes, comments)
-        for r, ind, row_period, zone, audience, oper, raw_comment in rows_in:
-            if (
-                ind is None
-                or zone is _SLOW
-                or audience is _SLOW
-                or oper is _SLOW
-                or oper is None
-                or (long and row_period is None)
-            ):
-                self._row(r, rows[r])
-                continue
-            code, kind, operators, label_once = ind
-            if (label_once is not None and label_once not in once) or (
-                oper not in operators and ("resp", code, oper) not in once
-            ):
-                self._row(r, rows[r])
-                continue
-            picked = []
-            for values, c, period, letters, percent in specs:
-                raw = values[r - first]
-                t = type(raw)
-                if t is not float and t is not int:
-                    if raw == "" and t is str and (r, c) not in uncached:
-                        continue  # not reported (a wide table's empty period)
-                    picked = None
-                    break
-                v = float(raw)
-                if r in percent or not (
-                    -inf < v < inf if kind == 0 else 0 <= v < inf if kind == 1 else v == 0 or 1 <= v <= 100
-                ):
-                    picked = None
-                    break
-                if period is None:
-                    period = row_period
-                identity = (code, oper, zone, audience, period.code)
-                if identity in seen or (picked and any(identity == p[0] for p in picked)):
-                    picked = None
-                    break
-                picked.append((identity, v, f"{letters}{r + 1}", period))
-            if not picked:  # a cell that needs a message, or nothing to read: the full path
-                self._row(r, rows[r])
-                continue
-            comment = (text_of(raw_comment) or None) if raw_comment != "" else None
-            for identity, v, cell, period in picked:
-                seen[identity] = (v, cell, name)
-                o_ind.append(code)
-                o_op.append(oper)
-                o_zone.append(zone)
-                o_aud.append(audience)
-                o_per.append(identity[4])
-                o_val.append(v)
-                o_com.append(comment)
-                o_sheet.append(name)
-                o_cell.append(cell)
-                if identity[4] not in periods:
-                    periods[identity[4]] = period
-            self.count += len(picked)
+        # -- the value cells: each column's outcomes, by the one rule set
+        rules = [ANY if ind is None else ind.rule for ind in indicators]
+        closer = {
+            (r - first, c) for r, c in (*self.sheet.percent_cells, *self.sheet.uncached_formulas) if r >= first
+        }  # a percentage format changes the reading; a formula without result has its own message
+        outcomes = []
+        for c, _period in value_cols:
+            found = self._outcomes(rules, columns[c])
+            for i, c2 in closer:
+                if c2 == c and i < n:
+                    found[i] = _FULL
+            outcomes.append(found)
 
-    def _bulk_long(
-        self,
-        rows: list[list],
-        first: int,
-        spec: tuple,
-        indicators: list,
-        periods_col: list,
-        zones: list,
-        audiences: list,
-        operators: list,
-        comments,
-        periods_used: list,
-    ) -> None:
-        """A long table (one value column): which rows need no message is decided column-wise,
-        then runs of such rows are appended with `extend`, and the others go, in row order
-        between the runs, through `_row`, which writes their messages."""
-        values, _c, _p, letters, percent = spec
-        ctx, name = self.ctx, self.name
-        seen = ctx.seen
-        inf = float("inf")
-        # 0: full path; 1: appended in bulk; 2: as 1, once its once-per-file warnings are given
+        # -- each row's state: skipped (nothing reported), full path, bulk, or bulk once the
+        # first row of its kind has given the once-per-file warnings (label, responsibility)
+        reported = [x is not _BLANK for x in outcomes[0]]
+        quiet = [x is not _FULL for x in outcomes[0]]
+        for found in outcomes[1:]:
+            reported = [r or x is not _BLANK for r, x in zip(reported, found, strict=True)]
+            quiet = [q and x is not _FULL for q, x in zip(quiet, found, strict=True)]
         state = [
-            0
-            if (
-                ind is None
-                or per is None
-                or z is _SLOW
-                or a is _SLOW
-                or o is _SLOW
-                or o is None
-                or (type(v) is not float and type(v) is not int)
-                or not (-inf < v < inf if ind[1] == 0 else 0 <= v < inf if ind[1] == 1 else v == 0 or 1 <= v <= 100)
+            _SKIP
+            if not rep
+            else _FULL
+            if (not ok or ind is None or (long and per is None) or z is _FULL or a is _FULL or o is _FULL or o is None)
+            else _BULK
+            if ind.label_warning is None and o in ind.operators
+            else _ONCE
+            for rep, ok, ind, per, z, a, o in zip(
+                reported, quiet, indicators, row_periods, zones, audiences, operators, strict=True
             )
-            else 1
-            if ind[3] is None and o in ind[2]
-            else 2
-            for ind, per, z, a, o, v in zip(indicators, periods_col, zones, audiences, operators, values, strict=True)
         ]
-        for r in percent:
-            if 0 <= r - first < len(state):
-                state[r - first] = 0
-        pending = [i for i, s in enumerate(state) if s == 2]
+        pending = [i for i, s in enumerate(state) if s is _ONCE]
         if pending:
             # The first row of each (indicator, label, operator) takes the full path, which gives
             # its once-per-file warnings; the rows after it have nothing left to say.
-            groups = [(indicators[i][0], indicators[i][3], operators[i]) for i in pending]
+            groups = [(indicators[i].code, indicators[i].label_warning, operators[i]) for i in pending]
             firsts = dict(zip(reversed(groups), reversed(pending), strict=True))  # the earliest wins
-            state = [1 if s == 2 else s for s in state]
+            for i in pending:
+                state[i] = _BULK
             for i in firsts.values():
-                state[i] = 0
-        keys = [
-            (ind[0], o, z, a, per.code) if s else None
-            for s, ind, per, z, a, o in zip(state, indicators, periods_col, zones, audiences, operators, strict=True)
-        ]
-        candidates = [k for k in keys if k is not None]
-        clash = set(seen.keys() & set(candidates)) if seen else set()
-        if len(set(candidates)) < len(candidates):
-            clash |= {k for k, count in collections.Counter(candidates).items() if count > 1}
+                state[i] = _FULL
+
+        # -- the bulk cells, in row order then column order, and their keys
+        m = len(value_cols)
+        bulk_rows = [i for i, s in enumerate(state) if s is _BULK]
+        if m == 1:
+            at_row = [i for i in bulk_rows if outcomes[0][i] is not _BLANK]
+            at_col = [0] * len(at_row)
+        else:
+            flat = sorted(i * m + j for j, found in enumerate(outcomes) for i in bulk_rows if found[i] is not _BLANK)
+            at_row, at_col = [f // m for f in flat], [f % m for f in flat]
+        codes = [None if ind is None else ind.code for ind in indicators]
+        if long:
+            keys = [(codes[i], operators[i], zones[i], audiences[i], row_periods[i].code) for i in at_row]
+        else:
+            column_periods = [p.code for _, p in value_cols]
+            keys = [
+                (codes[i], operators[i], zones[i], audiences[i], column_periods[j])
+                for i, j in zip(at_row, at_col, strict=True)
+            ]
+        seen, distinct = self.ctx.seen, set(keys)
+        clash = set(seen.keys() & distinct) if seen else set()
+        if len(distinct) < len(keys):
+            clash |= {k for k, count in collections.Counter(keys).items() if count > 1}
         if clash:  # the same key twice, or already read: the full path says which cells
-            for i, k in enumerate(keys):
-                if k is not None and k in clash:
-                    state[i], keys[i] = 0, None
-        out = ctx.report.columns
-        columns = [out[c] for c in ("indicator", "operator", "zone", "audience", "period")]
-        o_val, o_com, o_sheet, o_cell = out["value"], out["comment"], out["sheet"], out["cell"]
-        appended_before = len(o_val)
-        by_full_path: set = set()  # identities appended outside the bulk runs
+            for i, k in zip(at_row, keys, strict=True):
+                if k in clash:
+                    state[i] = _FULL
+            kept = [k for k, i in enumerate(at_row) if state[i] is _BULK]
+            at_row, at_col, keys = [at_row[k] for k in kept], [at_col[k] for k in kept], [keys[k] for k in kept]
 
-        def append(a: int, b: int) -> None:
-            """Rows a..b-1 (indexes into the data rows), all in state 1."""
-            run = keys[a:b]
-            if by_full_path and not by_full_path.isdisjoint(run):
-                for i in range(a, b):  # rare: a key an earlier full-path row already took
-                    if keys[i] in seen:
-                        self._full(first + i, rows, by_full_path)
-                    else:
-                        _one(i)
-                return
-            for column, part in zip(columns, zip(*run, strict=True), strict=True):
-                column.extend(part)
-            nums = [float(v) for v in values[a:b]]
-            cells = [f"{letters}{r}" for r in range(first + a + 1, first + b + 1)]
-            o_val.extend(nums)
-            o_com.extend([None if c == "" else (text_of(c) or None) for c in comments[a:b]])
-            o_sheet.extend([name] * (b - a))
-            o_cell.extend(cells)
-            seen.update(zip(run, zip(nums, cells, [name] * len(nums), strict=True), strict=True))
-            self.count += b - a
-
-        def _one(i: int) -> None:
-            key = keys[i]
-            v, cell, raw_comment = float(values[i]), f"{letters}{first + i + 1}", comments[i]
-            seen[key] = (v, cell, name)
-            for column, part in zip(columns, key, strict=True):
-                column.append(part)
-            o_val.append(v)
-            o_com.append(None if raw_comment == "" else (text_of(raw_comment) or None))
-            o_sheet.append(name)
-            o_cell.append(cell)
-            self.count += 1
-
+        # -- bulk runs and full-path rows, in row order
+        letters = [self.letters.get(c) or self.letters.setdefault(c, column_letter(c)) for c, _ in value_cols]
+        bulk = _Bulk(at_row, at_col, keys, first, outcomes, letters, comments, periods)
+        taken: set = set()  # bulk keys the full path kept first (a bulk run must not take them again)
         start = 0
-        for i in [i for i, s in enumerate(state) if s != 1]:
-            if start < i:
-                append(start, i)
-            start = i + 1
-            self._full(first + i, rows, by_full_path)
-        if start < len(state):
-            append(start, len(state))
-        known = {p.code: p for p in {id(p): p for p in periods_used}.values()}
-        periods = ctx.report.periods
-        for code in set(out["period"][appended_before:]):
-            if code not in periods and code in known:
-                periods[code] = known[code]
+        for i in [i for i, s in enumerate(state) if s is _FULL] + [n]:
+            end = bisect.bisect_left(at_row, i, start)
+            if start < end:
+                if taken and not taken.isdisjoint(keys[start:end]):
+                    self._careful_run(bulk, start, end, rows)
+                else:
+                    self._keep(*bulk.run(start, end))
+            if i < n:
+                taken |= self._full(first + i, rows) & distinct
+            start = end
 
-    def _full(self, r: int, rows: list[list], appended: set) -> None:
-        """`_row`, noting the identities it appended (bulk runs must not take them again)."""
+    def _careful_run(self, bulk: _Bulk, start: int, end: int, rows: list[list]) -> None:
+        """A bulk run holding a key that the full path already took (rare): each row whose keys
+        are all new is kept as it is, any other goes through the full path."""
+        for i, group in itertools.groupby(range(start, end), key=bulk.at_row.__getitem__):
+            ks = list(group)
+            if any(bulk.keys[k] in self.ctx.seen for k in ks):
+                self._full(bulk.first + i, rows)
+            else:
+                self._keep(*bulk.run(ks[0], ks[-1] + 1))
+
+    def _outcomes(self, rules: list[int], values: list) -> list:
+        """Each value cell's outcome under its row's rule: the number to keep, _BLANK (nothing
+        reported) or _FULL (a message is due). Decided once per distinct cell and rule."""
+        if bool in set(map(type, values)):  # True == 1 as a key: each cell on its own
+            return [_quiet_value(rule, raw) for rule, raw in zip(rules, values, strict=True)]
+        memos = [_Outcomes(rule) for rule in (ANY, COUNT, PERCENT)]
+        try:
+            return [memos[rule][raw] for rule, raw in zip(rules, values, strict=True)]
+        except TypeError:  # an unhashable cell (no reader gives one)
+            return [_quiet_value(rule, raw) for rule, raw in zip(rules, values, strict=True)]
+
+    def _keep(
+        self,
+        keys: list[tuple],
+        values: list[float],
+        cells: list[str],
+        comments: list[str | None],
+        periods: dict[str, Period],
+    ) -> None:
+        """Append values to the report, with their identity (`keys`), cells and comments: the one
+        place a value is stored, for bulk runs and single cells alike. `periods` holds (at least)
+        the periods of the keys."""
+        out = self.ctx.report.columns
+        parts = list(zip(*keys, strict=True))
+        for name, part in zip(_IDENTITY, parts, strict=True):
+            out[name].extend(part)
+        out["value"].extend(values)
+        out["comment"].extend(comments)
+        out["sheet"].extend(itertools.repeat(self.name, len(values)))
+        out["cell"].extend(cells)
+        self.ctx.seen.update(zip(keys, zip(values, cells, itertools.repeat(self.name), strict=False), strict=True))
+        known = self.ctx.report.periods
+        for code in set(parts[4]) - known.keys():
+            known[code] = periods[code]
+        self.count += len(values)
+
+    def _full(self, r: int, rows: list[list]) -> set[tuple]:
+        """`_row`; returns the identities it kept."""
         out = self.ctx.report.columns
         before = len(out["value"])
         self._row(r, rows[r])
-        for i in range(before, len(out["value"])):
-            appended.add(tuple(out[c][i] for c in ("indicator", "operator", "zone", "audience", "period")))
+        return set(zip(*(out[c][before:] for c in _IDENTITY), strict=True))
 
-    def _resolve_indicator(self, ind_raw: object, label_raw: object) -> tuple | None:
-        """(code, value kind 0 any / 1 count / 2 %, the indicator's operators, the label
-        warning that must already have been given or None) for an indicator cell pair that
-        raises no error, or None when its rows need the full path."""
+    def _resolve_indicator(self, ind_raw: object, label_raw: object) -> IndicatorCell | None:
+        """What an indicator cell pair that raises no error reads its values against, or None
+        when its rows need the full path (unknown indicator, no indicator, a total row)."""
         if type(ind_raw) is bool or type(label_raw) is bool:
             return None  # True == 1 in dictionary keys: leave such cells to the full path
         name_text = text_of(ind_raw) or text_of(label_raw)
@@ -592,9 +631,8 @@ class TableReader:
         if code is None or severity == "error":
             return None
         indicator = self.ctx.framework.indicator(code)
-        kind = 2 if indicator.is_percent else 1 if is_count(indicator) else 0
-        label_once = ("label", code, label_raw) if severity == "warning" else None
-        return code, kind, frozenset(indicator.operators), label_once
+        label_warning = ("label", code, label_raw) if severity == "warning" else None
+        return IndicatorCell(code, value_rule(indicator), frozenset(indicator.operators), label_warning)
 
     def _row(self, r: int, row: list) -> None:
         """One data row, cell by cell, with every message it deserves."""
@@ -776,12 +814,7 @@ class TableReader:
             ok = False
         # value
         indicator = ctx.framework.indicator(indicator_code) if indicator_code else None
-        reading = read_number(
-            raw,
-            percent_indicator=bool(indicator and indicator.is_percent),
-            percent_format=(r, c) in self.sheet.percent_cells,
-            count=bool(indicator and is_count(indicator)),
-        )
+        reading, broken = check_value(value_rule(indicator), raw, (r, c) in self.sheet.percent_cells)
         if reading.kind == INVALID:
             self.error(cell, reading.note)
             return
@@ -793,21 +826,20 @@ class TableReader:
         value = reading.value
         if reading.note:
             self.warning(cell, reading.note)
-        if indicator is not None:
-            if indicator.is_percent and not 0 <= value <= 100:
-                ok = False
-                self.error(
-                    cell,
-                    f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
-                    "pourcentage entre 0 et 100 (12,5 ou 12,5 %).",
-                )
-            elif value < 0 and is_count(indicator):
-                ok = False
-                self.error(
-                    cell,
-                    f"{fr(value)} : un nombre négatif n'a pas de sens pour {indicator.code} "
-                    f"({indicator.label}). Saisissez un nombre positif ou nul.",
-                )
+        if broken == "percent":
+            ok = False
+            self.error(
+                cell,
+                f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
+                "pourcentage entre 0 et 100 (12,5 ou 12,5 %).",
+            )
+        elif broken == "negative":
+            ok = False
+            self.error(
+                cell,
+                f"{fr(value)} : un nombre négatif n'a pas de sens pour {indicator.code} "
+                f"({indicator.label}). Saisissez un nombre positif ou nul.",
+            )
         if not ok or indicator is None or period is None:
             return
         if operator not in indicator.operators and ("resp", indicator.code, operator) not in ctx.once:
@@ -836,16 +868,4 @@ class TableReader:
                     "pour la même clé : doublon ignoré.",
                 )
             return
-        ctx.seen[key] = (value, cell, self.name)
-        cols_out = ctx.report.columns
-        cols_out["indicator"].append(indicator.code)
-        cols_out["operator"].append(operator)
-        cols_out["zone"].append(found["zone"])
-        cols_out["audience"].append(found["audience"])
-        cols_out["period"].append(period.code)
-        cols_out["value"].append(value)
-        cols_out["comment"].append(comment or None)
-        cols_out["sheet"].append(self.name)
-        cols_out["cell"].append(cell)
-        ctx.report.periods.setdefault(period.code, period)
-        self.count += 1
+        self._keep([key], [value], [cell], [comment or None], {period.code: period})
