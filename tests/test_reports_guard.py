@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import io
+import json
 import os
+import subprocess
+import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard, importer
+from tests.test_import_engine import report
 
 CONTENT_TYPES = (
     b'<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
@@ -138,3 +143,62 @@ def test_child_timeout_is_a_refusal():
 def test_child_memory_limit_is_a_refusal():
     with pytest.raises(ReportError, match="mémoire"):
         guard.run_isolated(_allocate, memory_mb=512)
+
+
+def _join(first, rest):
+    second, third = rest()
+    return f"{first}{second}{third}"
+
+
+def test_a_call_started_early_gets_its_other_arguments_later():
+    call = guard.start_isolated(_join, "a")
+    time.sleep(0.2)  # the caller's own work meanwhile (the import command opens its database)
+    assert call.result("b", "c") == "abc"
+
+
+def test_a_call_started_early_is_timed_from_the_moment_it_is_asked_for():
+    call = guard.start_isolated(_join, "a", timeout=1)
+    time.sleep(1.5)  # waiting for the caller does not count against the child
+    assert call.result("b", "c") == "abc"
+
+
+def test_a_call_started_early_still_refuses_a_crash():
+    call = guard.start_isolated(_abort_later)
+    with pytest.raises(ReportError, match="échoué brutalement"):
+        call.result()
+
+
+def _abort_later(rest):
+    os.abort()
+
+
+def test_a_cancelled_call_leaves_no_child():
+    call = guard.start_isolated(_join, "a")
+    call.cancel()
+    assert call.process.poll() is not None
+
+
+def test_the_import_command_refuses_every_file_as_the_engine_does(tmp_path):
+    """The command starts each parse before its database is open: a missing, two hostile and
+    a good file (twice) are answered as `import_file` answers them."""
+    declared = tmp_path / "declared.xlsx"
+    declared.write_bytes(crafted_xlsx(sheet(FAR_CELL, b'<dimension ref="A1:XFD1048576"/>')))
+    far = tmp_path / "far.xlsx"
+    far.write_bytes(crafted_xlsx(sheet(FAR_CELL)))
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(report(("BRD01", "S05", 600)))
+    files = [str(tmp_path / "absent.xlsx"), str(declared), str(far), str(good), str(good)]
+    done = subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "import", *files, "--db", str(tmp_path / "x.duckdb"), "--json"],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    absent, declared, far, imported, again = (json.loads(line) for line in done.stdout.splitlines())
+    assert absent["status"] == "refused" and "n'existe pas" in absent["errors"][0]["message"]
+    assert declared["status"] == "refused" and "refusé par sécurité" in declared["errors"][0]["message"]
+    assert far["status"] == "refused" and "échoué brutalement" in far["errors"][0]["message"]
+    assert imported["status"] == "imported" and imported["inserted"] == 1
+    assert again["status"] == "unchanged" and again["duplicate_of"]["upload_id"] == 1

@@ -74,6 +74,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     refused = False
     fw, fw_text = None, None
     for file in args.files:
+        started = importer.start_reading(file)  # the workbook is read while the database opens
         # One turn on the database per file: the app and other commands get theirs between files.
         with command_connection(path) as con:
             text = db.get_meta(con, "framework_yaml")
@@ -82,7 +83,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                 fw_text = text
             result = importer.import_file(
                 con,
-                file,
+                started,
                 Path(file).name,
                 operator=args.operator,
                 user=args.user,

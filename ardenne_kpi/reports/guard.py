@@ -27,7 +27,9 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
+import weakref
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -237,12 +239,14 @@ def _child_main() -> None:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # stray prints must not corrupt the pickled answer
     try:
-        module, name, args, memory = pickle.loads(stdin.read())
+        module, name, args, memory, later = pickle.load(stdin)
         _limit_memory(memory)
         # A parse allocates a million cells and makes no reference cycles worth collecting: the
         # cyclic collector would only rescan them (a tenth of the parse). RLIMIT_AS still caps memory.
         gc.disable()
         target = getattr(importlib.import_module(module), name)
+        if later:  # the rest of the arguments comes when the parent has them (`start_isolated`)
+            args = (*args, lambda: pickle.load(stdin))
         outcome = ("ok", target(*args))
     except ArdenneError as exc:
         outcome = ("refused", exc.message)
@@ -309,45 +313,110 @@ def run_isolated(
     `target` must be a module-level function. `stats`, when given, receives the child's
     `peak_rss` (bytes, None if unknown) and `seconds` (wall time, start to answer).
     """
-    started = time.perf_counter()
-    memory = int(memory_mb or float(os.environ.get("ARDENNE_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)) * 2**20
-    timeout = float(timeout or os.environ.get("ARDENNE_PARSE_TIMEOUT") or DEFAULT_TIMEOUT_S)
-    payload = pickle.dumps((target.__module__, target.__qualname__, args, memory), protocol=pickle.HIGHEST_PROTOCOL)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
-    env.setdefault("RUST_BACKTRACE", "0")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ardenne_kpi.reports.guard"],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        close_fds=True,
-    )
-    try:
-        out, _err = process.communicate(payload, timeout=timeout)
-    except subprocess.TimeoutExpired:
+    return Isolated(target, *args, memory_mb=memory_mb, timeout=timeout).result(stats=stats)
+
+
+def start_isolated(
+    target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None
+) -> Isolated:
+    """`target(*args, rest)` started in the guarded child now, its other arguments sent later
+    by `Isolated.result(*more)`: `rest()`, called by the target in the child, waits for them
+    and returns them as a tuple. The import command starts a file's parse this way before its
+    database is open, so that both go on at once."""
+    return Isolated(target, *args, memory_mb=memory_mb, timeout=timeout, later=True)
+
+
+class Isolated:
+    """One call running in the guarded child process (see `run_isolated`)."""
+
+    def __init__(
+        self,
+        target: Callable,
+        *args: Any,
+        memory_mb: int | None = None,
+        timeout: float | None = None,
+        later: bool = False,
+    ) -> None:
+        self.started = time.perf_counter()
+        memory = int(memory_mb or float(os.environ.get("ARDENNE_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)) * 2**20
+        self.timeout = float(timeout or os.environ.get("ARDENNE_PARSE_TIMEOUT") or DEFAULT_TIMEOUT_S)
+        self.later = later
+        payload = pickle.dumps(
+            (target.__module__, target.__qualname__, args, memory, later), protocol=pickle.HIGHEST_PROTOCOL
+        )
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        env.setdefault("RUST_BACKTRACE", "0")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ardenne_kpi.reports.guard"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        # the bytes go in from a thread: a pipe takes 64 KB until the child, still starting,
+        # reads them, and the caller has other work meanwhile
+        self._sent = threading.Thread(target=self._send, args=(payload,), name="guard-send", daemon=True)
+        self._sent.start()
+        weakref.finalize(self, _kill, self.process)
+
+    def _send(self, payload: bytes) -> None:
+        try:
+            self.process.stdin.write(payload)
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the child is gone: `result` says how
+
+    def result(self, *more: Any, stats: dict | None = None) -> Any:
+        """The target's return value, once `more` (the arguments it waits for, when started by
+        `start_isolated`) is sent; raises ReportError as `run_isolated` does. The time limit
+        runs from now for a call that waited for its arguments."""
+        process = self.process
+        self._sent.join()
+        began = time.perf_counter() if self.later else self.started
+        try:
+            if self.later:
+                try:
+                    process.stdin.write(pickle.dumps(more, protocol=pickle.HIGHEST_PROTOCOL))
+                except (BrokenPipeError, OSError):
+                    pass  # the child stopped already (a crash): its exit status says so
+            out, _err = process.communicate(timeout=max(self.timeout - (time.perf_counter() - began), 0.001))
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise ReportError(_TIMEOUT.format(seconds=self.timeout)) from None
+        except BaseException:
+            process.kill()
+            process.communicate()
+            raise
+        code = process.returncode
+        if code != 0 or not out:
+            if code is not None and code < 0 and -code == signal.SIGKILL:
+                raise ReportError(_TOO_BIG)
+            raise ReportError(_CRASHED)
+        try:
+            status, result, peak = pickle.loads(out)
+        except Exception:
+            raise ReportError(_CRASHED) from None
+        if stats is not None:
+            stats.update(peak_rss=peak, seconds=time.perf_counter() - self.started)
+        if status != "ok":
+            raise ReportError(result)
+        return result
+
+    def cancel(self) -> None:
+        """Stop the child (its result is not needed after all)."""
+        _kill(self.process)
+
+
+def _kill(process: subprocess.Popen) -> None:
+    if process.poll() is None:
         process.kill()
-        process.communicate()
-        raise ReportError(_TIMEOUT.format(seconds=timeout)) from None
-    except BaseException:
-        process.kill()
-        process.communicate()
-        raise
-    code = process.returncode
-    if code != 0 or not out:
-        if code is not None and code < 0 and -code == signal.SIGKILL:
-            raise ReportError(_TOO_BIG)
-        raise ReportError(_CRASHED)
     try:
-        status, result, peak = pickle.loads(out)
-    except Exception:
-        raise ReportError(_CRASHED) from None
-    if stats is not None:
-        stats.update(peak_rss=peak, seconds=time.perf_counter() - started)
-    if status != "ok":
-        raise ReportError(result)
-    return result
+        process.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, ValueError, OSError):
+        pass
 
 
 if __name__ == "__main__":

@@ -207,6 +207,37 @@ def _load(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[byt
         raise ReportError(f"Le fichier « {path} » ne peut pas être lu ({exc.strerror or exc}).") from exc
 
 
+@dataclass
+class Started:
+    """A file whose guarded parse began before its database was open (`start_reading`)."""
+
+    name: str
+    data: bytes | None
+    load_error: ReportError | None  # the file could not be read: `import_file` says so
+    child: guard.Isolated | None  # None when the pre-checks refuse the file (the parse says why)
+
+    def cancel(self) -> None:
+        if self.child is not None:
+            self.child.cancel()
+
+
+def start_reading(source: str | os.PathLike, file_name: str | None = None) -> Started:
+    """Read a file and start its guarded parse at once, before the database is open: the
+    import command's first step, so that the workbook is read while the database opens and
+    the framework loads. `import_file(con, started, …)` finishes it: the same checks, in the
+    same order, as for the path itself."""
+    name = file_name or Path(source).name
+    try:
+        data, name = _load(source, name)
+    except ReportError as exc:
+        return Started(name, None, exc, None)
+    try:
+        kind = guard.precheck(data, name)
+    except ReportError:
+        return Started(name, data, None, None)
+    return Started(name, data, None, guard.start_isolated(reader.parse_later, data, kind, name))
+
+
 def parse_bytes(
     data: bytes,
     file_name: str,
@@ -216,9 +247,15 @@ def parse_bytes(
     operator_source: str = "opérateur choisi",
     isolated: bool = True,
     stats: dict | None = None,
+    started: Started | None = None,
 ) -> ParsedReport:
     """Pre-check, then parse in the guarded child process. Raises ReportError (French).
-    `stats` receives the child's peak memory and time (see `guard.run_isolated`)."""
+    `stats` receives the child's peak memory and time (see `guard.run_isolated`); `started`,
+    the same bytes' parse begun by `start_reading`, is finished instead of starting one."""
+    if started is not None and started.child is not None and isolated:
+        _load_libraries_meanwhile()
+        report = started.child.result(framework, operator, operator_source, stats=stats)
+        return conclude(report, framework)
     kind = guard.precheck(data, file_name)
     args = (data, kind, file_name, framework, operator, operator_source)
     if isolated:
@@ -338,7 +375,7 @@ def _file_message(message: str) -> str:
 
 def import_file(
     con: duckdb.DuckDBPyConnection,
-    source: str | os.PathLike | bytes,
+    source: str | os.PathLike | bytes | Started,
     file_name: str | None = None,
     *,
     operator: str | None = None,
@@ -369,10 +406,16 @@ def import_file(
     Never raises for a bad file: a refused file comes back with status 'refused', its
     errors, and nothing written. DatabaseBusyError and unexpected database failures do raise.
     """
-    name = file_name or (Path(source).name if not isinstance(source, (bytes, bytearray, memoryview)) else "rapport")
+    started = source if isinstance(source, Started) else None
+    if started is not None:
+        name = file_name or started.name
+    else:
+        name = file_name or (Path(source).name if not isinstance(source, (bytes, bytearray, memoryview)) else "rapport")
     result = ImportResult(file=name, status="refused")
     try:
-        data, name = _load(source, name)
+        if started is not None and started.load_error is not None:
+            raise started.load_error
+        data, name = (started.data, name) if started is not None else _load(source, name)
     except ReportError as exc:
         result.errors = [Issue("", "", _file_message(exc.message))]
         return result
@@ -380,9 +423,13 @@ def import_file(
     fw = framework or db.ensure_framework(con)
     duplicate = sql.find_live_upload(con, sha)
     if duplicate and not dry_run and sql.fully_current(con, duplicate["upload_id"]):
+        if started is not None:
+            started.cancel()
         return _unchanged_duplicate(result, duplicate)
     earlier = checked._checked if checked is not None else None
     if earlier is not None and earlier.fits(sha, operator, fw):
+        if started is not None:
+            started.cancel()
         report, incoming = earlier.report, earlier.incoming
     else:
         try:
@@ -394,6 +441,7 @@ def import_file(
                 operator_source="opérateur choisi à l'import",
                 isolated=isolated,
                 stats=result.parse_stats,
+                started=started,
             )
         except ReportError as exc:
             result.errors = [Issue("", "", _file_message(exc.message))]

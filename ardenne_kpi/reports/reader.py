@@ -6,12 +6,14 @@ child stays small and starts in milliseconds from the fork server.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.locate import column_letter, locate
 from ardenne_kpi.reports.model import IssueList, ParsedReport, TableInfo, where
 from ardenne_kpi.reports.validate import Context, Resolver, TableReader
 from ardenne_kpi.reports.values import is_blank
-from ardenne_kpi.reports.workbook import read_workbook
+from ardenne_kpi.reports.workbook import Workbook, read_workbook
 
 # A sheet without an indicator table travels back to the parent with its cells when it is
 # no longer than this (a brand-platform sheet has a dozen rows).
@@ -32,6 +34,27 @@ def parse(
     Visible sheets without an indicator table come back in `report.unlocated` (name ->
     cells, None when too long), for the parent to read brand-platform sheets and warn about
     the others (`importer.conclude`)."""
+    return check(read_workbook(data, kind), kind, file_name, framework, operator, operator_source)
+
+
+def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple]) -> ParsedReport:
+    """`parse`, the workbook read before the framework and operator are known: `rest()` waits
+    for (framework, operator, operator_source), which the parent sends once its database is
+    open (`guard.start_isolated`)."""
+    book = read_workbook(data, kind)
+    framework, operator, operator_source = rest()
+    return check(book, kind, file_name, framework, operator, operator_source)
+
+
+def check(
+    book: Workbook,
+    kind: str,
+    file_name: str,
+    framework: Framework,
+    operator: str | None = None,
+    operator_source: str = "option --operator",
+) -> ParsedReport:
+    """The values of a workbook's cells, checked against the framework (see `parse`)."""
     report = ParsedReport(file_name=file_name, kind=kind)
     issues = IssueList()
     resolver = Resolver(framework)
@@ -47,7 +70,6 @@ def parse(
             )
         ctx.operator = code
     report.operator = ctx.operator
-    book = read_workbook(data, kind)
     found_table = False
     for sheet in book.sheets:
         has_content = any(not is_blank(v) for row in sheet.rows for v in row)
