@@ -290,3 +290,18 @@ def test_the_command_line_lists_validates_sends_back_and_locks(tmp_path, demo_db
     assert _s11(con, fw, "BRD09") == 12
     con.close()
     assert main(["unlock", "S11", *db_arg]) == 0
+
+
+def test_a_validated_import_marks_what_a_whole_refresh_marks(demo, fw):
+    """A validated upload's values are flagged validated as they land (not by a pass over the
+    table): the flags are those `refresh_validated` computes from scratch, after a validated
+    import over a submitted one over a validated one."""
+    for value, who, how in (("100", ADMIN, VALIDATED), ("250", PARTNER, SUBMITTED), ("300", ADMIN, VALIDATED)):
+        name, data = _entry(demo, fw, {"BRD09": value})
+        importer.import_file(demo, data, name, operator="FTLB", user=who.name, framework=fw, review=how)
+    flags = "SELECT id, is_validated FROM report_values ORDER BY id"
+    landed = demo.cursor().execute(flags).fetchall()
+    cur = demo.cursor()
+    db.imports.refresh_validated(cur)
+    assert cur.execute(flags).fetchall() == landed
+    assert _s11(demo, fw, "BRD09") == 300

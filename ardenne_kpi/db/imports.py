@@ -137,7 +137,8 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
             WITH keys AS (SELECT DISTINCT indicator, operator, zone, audience, grain FROM incoming_values),
             stored AS (
                 SELECT r.indicator, r.operator, r.zone, r.audience, r.grain, r.period,
-                       CAST(r.period_start AS DATE) AS period_start, r.value, NULL::BIGINT AS row_no
+                       CAST(r.period_start AS DATE) AS period_start, r.value, NULL::BIGINT AS row_no,
+                       NULL AS sheet, NULL AS cell, NULL AS comment
                 FROM report_values r JOIN keys k USING (indicator, operator, zone, audience, grain)
                 WHERE r.is_current
                   AND NOT EXISTS (SELECT 1 FROM incoming_values i WHERE {_JOIN})),
@@ -145,17 +146,18 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
                 SELECT * FROM stored
                 UNION ALL
                 SELECT indicator, operator, zone, audience, grain, period, CAST(period_start AS DATE),
-                       value, row_no FROM incoming_values),
+                       value, row_no, sheet, cell, comment FROM incoming_values),
             ordered AS (
-                SELECT row_no, lag(value) OVER w AS prev_value, lag(period) OVER w AS prev_period
+                SELECT row_no, indicator, period, value, sheet, cell, comment,
+                       lag(value) OVER w AS prev_value, lag(period) OVER w AS prev_period
                 FROM combined
                 WINDOW w AS (PARTITION BY indicator, operator, zone, audience, grain ORDER BY period_start))
-            SELECT o.row_no, i.indicator, i.period, i.value, i.sheet, i.cell, o.prev_value, o.prev_period
-            FROM ordered o JOIN incoming_values i USING (row_no)
-            WHERE o.prev_value > 0
-              AND (i.value > $ratio * o.prev_value OR i.value < o.prev_value / $ratio)
-              AND coalesce(trim(i.comment), '') = ''
-            ORDER BY o.row_no
+            SELECT row_no, indicator, period, value, sheet, cell, prev_value, prev_period
+            FROM ordered
+            WHERE row_no IS NOT NULL AND prev_value > 0
+              AND (value > $ratio * prev_value OR value < prev_value / $ratio)
+              AND coalesce(trim(comment), '') = ''
+            ORDER BY row_no
             LIMIT $limit
         """,
                 params={"ratio": ratio, "limit": limit},
@@ -273,12 +275,17 @@ def insert_upload(
     ).fetchone()[0]
 
 
-def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Table | pd.DataFrame) -> None:
-    """Store every value of the upload, current (the new upload is the latest) and not yet
-    validated (`refresh_validated` then, for a validated upload), and supersede the rows that
-    counted for the same identities (`old_id`). `values`: the
-    incoming columns plus old_id; unchanged values included, so that they stay this
-    upload's when an earlier upload is rolled back."""
+def write_values(
+    cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Table | pd.DataFrame, *, validated: bool = False
+) -> None:
+    """Store every value of the upload, current (the new upload is the latest), and supersede
+    the rows that counted for the same identities (`old_id`). `values`: the incoming columns
+    plus old_id; unchanged values included, so that they stay this upload's when an earlier
+    upload is rolled back.
+
+    A `validated` upload's values are the validated ones of their identities as they land
+    (it is the latest validated upload: what `refresh_validated` would conclude, without
+    its pass over every row of those identities); the others wait for `refresh_validated`."""
     if len(values) == 0:
         return
     cur.register("upload_values", values)
@@ -287,13 +294,18 @@ def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Tabl
             "UPDATE report_values SET is_current = false "
             "WHERE id IN (SELECT old_id FROM upload_values WHERE old_id IS NOT NULL)"
         )
+        if validated:
+            cur.execute(
+                f"UPDATE report_values SET is_validated = false FROM upload_values i "
+                f"WHERE report_values.is_validated AND {_on('report_values', 'i')}"
+            )
         cur.execute(
             "INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start, "
             "period_end, value, numerator, denominator, comment, upload_id, sheet, cell, is_current, is_validated) "
             "SELECT indicator, operator, zone, audience, period, grain, CAST(period_start AS DATE), "
-            "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true, false "
+            "CAST(period_end AS DATE), value, numerator, denominator, comment, ?, sheet, cell, true, ? "
             "FROM upload_values ORDER BY row_no",
-            [upload_id],
+            [upload_id, validated],
         )
     finally:
         cur.unregister("upload_values")

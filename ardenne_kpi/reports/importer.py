@@ -520,9 +520,9 @@ def import_file(
                 lock_reason=forced["reason"],
             )
             # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
-            sql.write_values(tx, upload_id, incoming.append_column("old_id", diff["old_id"]))
-            if review == VALIDATED:
-                sql.refresh_validated(tx, upload_id)
+            sql.write_values(
+                tx, upload_id, incoming.append_column("old_id", diff["old_id"]), validated=review == VALIDATED
+            )
             result.scores = _store_brand(con, tx, report, upload_id)
             messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
             sql.finish_upload(
