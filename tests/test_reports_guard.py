@@ -157,8 +157,8 @@ def test_a_call_started_early_gets_its_other_arguments_later():
 
 
 def test_a_call_started_early_is_timed_from_the_moment_it_is_asked_for():
-    call = guard.start_isolated(_join, "a", timeout=1)
-    time.sleep(1.5)  # waiting for the caller does not count against the child
+    call = guard.start_isolated(_join, "a", timeout=3)
+    time.sleep(3.5)  # waiting for the caller does not count against the child
     assert call.result("b", "c") == "abc"
 
 

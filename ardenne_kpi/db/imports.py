@@ -5,7 +5,7 @@ reported is stored with it, even one it reported unchanged, so that upload keeps
 earlier one is rolled back. `is_current` marks the one row per identity that counts now: the
 row of the latest live upload (by upload id) that reported that identity. Functions taking
 `cur` run inside the caller's transaction (see `ardenne_kpi.db.transaction`); the others
-open a fresh cursor. Incoming values are registered as an Arrow table and compared, checked
+open a fresh cursor. Incoming values are registered as NumPy columns and compared, checked
 and inserted with set statements: executemany is a thousand times slower.
 """
 
@@ -20,8 +20,12 @@ import duckdb
 from ardenne_kpi.db import LIVE_SQL, VALIDATED
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    import numpy as np
     import pandas as pd
-    import pyarrow as pa
+
+    Columns = Mapping[str, np.ndarray]  # a table as NumPy columns, which DuckDB scans (`ParsedReport.incoming`)
 
 _IDENTITY = ("indicator", "operator", "zone", "audience", "period")
 
@@ -60,17 +64,18 @@ def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None
 
 def compare(
     cur: duckdb.DuckDBPyConnection,
-    incoming: pa.Table,
+    incoming: Columns,
     *,
     epsilon: float,
     labels: tuple[str, ...],
     earlier: int | None = None,
-) -> pa.Table:
+) -> dict[str, np.ndarray]:
     """The supersession diff in one statement: for each incoming row, in `row_no` order, its
     identity, the value that counts now (old_id, old_value, NULL when none), the new value,
     and `change` (labels: new, changed, same[, restored]; same within `epsilon`, relative above 1).
     `restored` marks a changed value that upload `earlier` (the same file, imported before)
-    had already brought: sending the file again makes it count again."""
+    had already brought: sending the file again makes it count again. NumPy columns (masked
+    where NULL), as `fetchnumpy` gives them."""
     new, changed, same, *rest = labels
     restored = rest[0] if rest else changed
     cur.register("incoming_values", incoming)
@@ -98,7 +103,7 @@ def compare(
                 "eps": epsilon,
                 "earlier": earlier,
             },
-        ).to_arrow_table()
+        ).fetchnumpy()
     finally:
         cur.unregister("incoming_values")
 
@@ -124,7 +129,7 @@ def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
     return bool(row[0])
 
 
-def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float, limit: int) -> list[tuple]:
+def outliers(cur: duckdb.DuckDBPyConnection, incoming: Columns, *, ratio: float, limit: int) -> list[tuple]:
     """The first `limit` incoming rows (by `row_no`) without a comment whose value is more than
     `ratio` times, or less than 1/`ratio` of, the same key's value at the previous period of
     the same grain (from the file itself or the database), as named tuples: row_no, indicator,
@@ -167,7 +172,7 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: pa.Table, *, ratio: float
         cur.unregister("incoming_values")
 
 
-def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame, limit: int = 20) -> list[tuple]:
+def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: Columns, limit: int = 20) -> list[tuple]:
     """Where the file and the stored values give one series both a period and periods inside it
     (a semester and its quarters) with different totals: the aggregation counts one of them
     only, and the partner should know which two figures disagree.
@@ -207,7 +212,7 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
             )
             SELECT p.* FROM pairs p JOIN indicators k ON k.code = p.indicator
             WHERE p.touches_file AND k.agg_time = 'sum' AND abs(p.value - p.fine_total) > 1e-9 * greatest(abs(p.value), 1)
-            ORDER BY p.indicator, p.period
+            ORDER BY p.indicator, p.period, p.operator, p.zone, p.audience, p.upload_id NULLS FIRST
             LIMIT ?
         """,
                 [limit],
@@ -217,7 +222,7 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataF
         cur.unregister("incoming_values")
 
 
-def absent_values(cur: duckdb.DuckDBPyConnection, incoming: pa.Table | pd.DataFrame) -> list[tuple]:
+def absent_values(cur: duckdb.DuckDBPyConnection, incoming: Columns) -> list[tuple]:
     """Values that count now for the file's operators and periods but are not in the file
     (named tuples: indicator, operator, zone, audience, period, value, upload_id): they are
     kept, and the importer lists them as a warning."""
@@ -275,9 +280,7 @@ def insert_upload(
     ).fetchone()[0]
 
 
-def write_values(
-    cur: duckdb.DuckDBPyConnection, upload_id: int, values: pa.Table | pd.DataFrame, *, validated: bool = False
-) -> None:
+def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: Columns, *, validated: bool = False) -> None:
     """Store every value of the upload, current (the new upload is the latest), and supersede
     the rows that counted for the same identities (`old_id`). `values`: the incoming columns
     plus old_id; unchanged values included, so that they stay this upload's when an earlier
@@ -286,7 +289,7 @@ def write_values(
     A `validated` upload's values are the validated ones of their identities as they land
     (it is the latest validated upload: what `refresh_validated` would conclude, without
     its pass over every row of those identities); the others wait for `refresh_validated`."""
-    if len(values) == 0:
+    if len(values["row_no"]) == 0:
         return
     cur.register("upload_values", values)
     try:

@@ -24,6 +24,7 @@ child process (see `guard`).
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import errno
 import hashlib
@@ -52,8 +53,8 @@ from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
-    import pyarrow as pa
 
 NEW, CHANGED, SAME, RESTORED = "new", "changed", "unchanged", "restored"
 CHANGE_COLUMNS = [
@@ -81,7 +82,7 @@ class _Checked:
     operator: str | None  # as asked, before resolution
     framework: Framework
     report: ParsedReport  # without its value columns: `incoming` holds them
-    incoming: pa.Table
+    incoming: dict[str, np.ndarray]  # `ParsedReport.incoming`
 
     def fits(self, sha: str, operator: str | None, framework: Framework) -> bool:
         return (
@@ -105,7 +106,7 @@ class ImportResult:
     scores: int = 0  # brand-platform scores written (or that would be, in a dry run)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
-    changes_table: pa.Table | None = field(default=None, repr=False)
+    changes_table: dict[str, np.ndarray] | None = field(default=None, repr=False)  # the diff (`sql.compare`)
     duplicate_of: dict | None = None
     operator: str | None = None
     parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
@@ -127,7 +128,9 @@ class ImportResult:
             if self.changes_table is None:
                 self._changes = pd.DataFrame(columns=CHANGE_COLUMNS)
             else:
-                df = self.changes_table.select(CHANGE_COLUMNS).to_pandas()
+                import pyarrow as pa  # the Arrow types give each column its pandas type
+
+                df = pa.table({name: self.changes_table[name] for name in CHANGE_COLUMNS}).to_pandas()
                 for column in ("old_value", "new_value"):
                     df[column] = df[column].astype("float64")
                 df["change"] = df["change"].astype("object")
@@ -265,16 +268,10 @@ def parse_bytes(
 
 
 def _load_libraries_meanwhile() -> None:
-    """Import pandas and pyarrow in a thread while the child parses: the comparison needs them
-    next, and a fresh command process (`import FILE`) would otherwise load them (half a second
-    or more) only after the parse."""
-    if "pandas" not in sys.modules or "pyarrow.compute" not in sys.modules:
-        threading.Thread(target=_import_libraries, name="load-libraries", daemon=True).start()
-
-
-def _import_libraries() -> None:
-    for name in ("pyarrow", "pyarrow.compute", "pandas"):  # pyarrow's `pa.array` loads pandas to test its input
-        importlib.import_module(name)
+    """Import NumPy in a thread while the child parses: the comparison needs it next, and a
+    fresh command process (`import FILE`) would otherwise load it only after the parse."""
+    if "numpy" not in sys.modules:
+        threading.Thread(target=importlib.import_module, args=("numpy",), name="load-numpy", daemon=True).start()
 
 
 NO_TABLE = (
@@ -452,7 +449,7 @@ def import_file(
     if report.errors:
         return result
     if incoming is None:
-        incoming = report.arrow()
+        incoming = report.incoming()
     if dry_run:  # kept for the import that may follow; the values once, in `incoming`
         result._checked = _Checked(sha, operator, fw, replace(report, columns={}, periods={}), incoming)
     result.duplicate_of = duplicate
@@ -460,7 +457,7 @@ def import_file(
     reason = (lock_reason or "").strip() or None
     forced: dict[str, str | None] = {"reason": None}  # an admin's reason for changing a locked period
 
-    def compare(cur: duckdb.DuckDBPyConnection) -> pa.Table:
+    def compare(cur: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
         """Fill the result's changes, counts, history warnings and locked-period errors; returns the diff."""
         diff = sql.compare(
             cur,
@@ -479,10 +476,7 @@ def import_file(
             + _absent_warnings(cur, incoming)
             + _overlap_warnings(cur, incoming)
         )
-        import pyarrow.compute as pc
-
-        tally = pc.value_counts(diff["change"])
-        counts = dict(zip(tally.field("values").to_pylist(), tally.field("counts").to_pylist(), strict=True))
+        counts = collections.Counter(diff["change"].tolist())
         result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
         result.updated = int(counts.get(CHANGED, 0)) + result.restored
         return diff
@@ -520,9 +514,7 @@ def import_file(
                 lock_reason=forced["reason"],
             )
             # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
-            sql.write_values(
-                tx, upload_id, incoming.append_column("old_id", diff["old_id"]), validated=review == VALIDATED
-            )
+            sql.write_values(tx, upload_id, {**incoming, "old_id": diff["old_id"]}, validated=review == VALIDATED)
             result.scores = _store_brand(con, tx, report, upload_id)
             messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
             sql.finish_upload(
@@ -578,7 +570,7 @@ def _store_brand(
     return sum(brand_sheet.store(con, sheet, upload_id, cur=tx) for sheet in report.brand)
 
 
-def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
+def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> list[Issue]:
     out = []
     for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100):
         ratio = r.value / r.prev_value
@@ -597,7 +589,7 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
     return out
 
 
-def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> list[Issue]:
+def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> list[Issue]:
     """A series given both a period and its sub-periods with different totals: say which two
     figures disagree and where they come from (only one of them will count)."""
 
@@ -622,7 +614,7 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: pa.Table) -> lis
     return out
 
 
-def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: pd.DataFrame) -> list[Issue]:
+def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> list[Issue]:
     absent = sql.absent_values(cur, incoming)
     if not absent:
         return []

@@ -1,6 +1,6 @@
 """Locked periods, as the importer meets them: which new or changed values of a file fall in
 a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them). Neither
-pandas nor pyarrow at import time: the import command starts its parse before they load."""
+pandas nor pyarrow: the import command does without them."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.model import Issue
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    import numpy as np
 
 
 @dataclass(frozen=True)
@@ -45,34 +45,32 @@ def active_locks(con: duckdb.DuckDBPyConnection) -> list[Lock]:
 def lock_issues(
     fw: Framework,
     active: list[Lock],
-    incoming: pa.Table,
-    changes: pa.ChunkedArray | pa.Array,
+    incoming: dict[str, np.ndarray],
+    changes: np.ndarray,
     unchanged: str,
     *,
     review: str,
 ) -> list[Issue]:
     """One error per locked period that the file's new or changed values would alter, at the
     first such cell; an admin's (`review` validated) says how to force it with a reason.
-    `changes`: each incoming row's change code, in `incoming`'s order; `unchanged`: the code of
-    a value equal to the one that counts (such values pass: a partner may resend a whole year)."""
-    if not active or len(incoming) == 0:
+    `incoming`: the file's values as NumPy columns (`ParsedReport.incoming`); `changes`: each
+    incoming row's change code, in the same order; `unchanged`: the code of a value equal to
+    the one that counts (such values pass: a partner may resend a whole year)."""
+    if not active or len(incoming["row_no"]) == 0:
         return []
-    import pyarrow as pa
-    import pyarrow.compute as pc
+    import numpy as np
 
-    moving = pc.not_equal(changes, pa.scalar(unchanged))
+    moving = np.asarray(changes, dtype=object) != unchanged
+    starts, ends = incoming["period_start"], incoming["period_end"]
     out = []
     for lk in active:
-        inside = pc.and_(
-            pc.less_equal(incoming["period_start"], pa.scalar(lk.end, pa.date32())),
-            pc.greater_equal(incoming["period_end"], pa.scalar(lk.start, pa.date32())),
-        )
-        hit = pc.and_(inside, moving)
-        n = pc.sum(hit).as_py() or 0
+        inside = (starts <= np.datetime64(lk.end, "s")) & (ends >= np.datetime64(lk.start, "s"))
+        hit = inside & moving
+        n = int(hit.sum())
         if not n:
             continue
-        first = pc.index(hit, True).as_py()
-        sheet, cell = incoming["sheet"][first].as_py() or "", incoming["cell"][first].as_py() or ""
+        first = int(hit.argmax())
+        sheet, cell = incoming["sheet"][first] or "", incoming["cell"][first] or ""
         what = (
             f"{n} valeur(s) nouvelle(s) ou modifiée(s) de ce fichier (la première : feuille « {sheet} », "
             f"cellule {cell}) portent sur {lk.label(fw)}, période {lk.since()}"

@@ -7,9 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 from ardenne_kpi.periods import Period
 
-if TYPE_CHECKING:  # pandas and pyarrow stay out of the parsing child process
+if TYPE_CHECKING:  # pandas and NumPy stay out of the parsing child process
+    import numpy as np
     import pandas as pd
-    import pyarrow as pa
 
 ERROR = "error"
 WARNING = "warning"
@@ -145,28 +145,42 @@ class ParsedReport:
         df["period_end"] = pd.to_datetime(df["period"].map(ends)) if len(df) else pd.Series(dtype="datetime64[s]")
         return df
 
-    def arrow(self) -> pa.Table:
-        """The values as an Arrow table (row_no first, then COLUMNS, grain, period_start,
-        period_end): what the importer registers in DuckDB, built without a DataFrame."""
-        import pyarrow as pa
+    def incoming(self) -> dict[str, np.ndarray]:
+        """The values as NumPy columns that DuckDB scans as a table (row_no first, then COLUMNS,
+        numerator, denominator, grain, period_start, period_end): what the importer compares
+        and writes. Neither pandas nor pyarrow: an import command need not load them (a second
+        of CPU), and DuckDB reads these columns as fast.
 
-        cols = self.columns
-        periods = pa.array(cols["period"], pa.string()).dictionary_encode()
-        known = [self.periods[code] for code in periods.dictionary.to_pylist()]
-        indices = periods.indices
-        return pa.table(
-            {
-                "row_no": pa.array(range(len(self)), pa.int64()),
-                **{name: pa.array(cols[name], pa.string()) for name in ("indicator", "operator", "zone", "audience")},
-                "period": periods.cast(pa.string()),
-                "value": pa.array(cols["value"], pa.float64()),
-                **{name: pa.array(cols[name], pa.string()) for name in ("comment", "sheet", "cell")},
-                **{
-                    name: pa.array(values, pa.float64())
-                    for name, values in zip(COMPONENTS, self.components(), strict=True)
-                },
-                "grain": pa.array([p.grain for p in known], pa.string()).take(indices),
-                "period_start": pa.array([p.start for p in known], pa.date32()).take(indices),
-                "period_end": pa.array([p.end for p in known], pa.date32()).take(indices),
-            }
-        )
+        Texts are object arrays (None for NULL), the components masked floats, the period
+        bounds seconds since the epoch (DuckDB's TIMESTAMP_S; the SQL casts them to DATE)."""
+        import numpy as np
+
+        cols, n = self.columns, len(self)
+        codes = list(dict.fromkeys(cols["period"]))
+        where = {code: k for k, code in enumerate(codes)}
+        index = np.fromiter(map(where.__getitem__, cols["period"]), dtype=np.intp, count=n)
+        known = [self.periods[code] for code in codes]
+
+        def bounds(attribute: str) -> np.ndarray:
+            days = np.array([getattr(p, attribute) for p in known], dtype="datetime64[D]")
+            return days.astype("datetime64[s]")[index] if n else np.array([], dtype="datetime64[s]")
+
+        def text(name: str) -> np.ndarray:
+            out = np.empty(n, dtype=object)
+            out[:] = cols[name]
+            return out
+
+        def component(values: list) -> np.ndarray:
+            missing = [v is None for v in values]
+            return np.ma.masked_array([0.0 if v is None else v for v in values], mask=missing, dtype=np.float64)
+
+        return {
+            "row_no": np.arange(n, dtype=np.int64),
+            **{name: text(name) for name in ("indicator", "operator", "zone", "audience", "period")},
+            "value": np.array(cols["value"], dtype=np.float64),
+            **{name: text(name) for name in ("comment", "sheet", "cell")},
+            **{name: component(values) for name, values in zip(COMPONENTS, self.components(), strict=True)},
+            "grain": np.array([p.grain for p in known], dtype=object)[index] if n else text("period"),
+            "period_start": bounds("start"),
+            "period_end": bounds("end"),
+        }
