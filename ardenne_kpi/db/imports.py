@@ -70,19 +70,18 @@ def compare(
     labels: tuple[str, ...],
     earlier: int | None = None,
 ) -> dict[str, np.ndarray]:
-    """The supersession diff in one statement: for each incoming row, in `row_no` order, its
-    identity, the value that counts now (old_id, old_value, NULL when none), the new value,
-    and `change` (labels: new, changed, same[, restored]; same within `epsilon`, relative above 1).
-    `restored` marks a changed value that upload `earlier` (the same file, imported before)
-    had already brought: sending the file again makes it count again. NumPy columns (masked
-    where NULL), as `fetchnumpy` gives them."""
+    """The supersession diff in one statement: for each incoming row, in `row_no` order, the
+    value that counts now (old_id, old_value, NULL when none) and `change` (labels: new,
+    changed, same[, restored]; same within `epsilon`, relative above 1). `restored` marks a
+    changed value that upload `earlier` (the same file, imported before) had already
+    brought: sending the file again makes it count again. NumPy columns (masked where NULL),
+    as `fetchnumpy` gives them; the incoming columns are not sent back (the caller has them)."""
     new, changed, same, *rest = labels
     restored = rest[0] if rest else changed
     cur.register("incoming_values", incoming)
     try:
         return cur.sql(
-            "SELECT i.row_no, i.indicator, i.operator, i.zone, i.audience, i.period, r.value AS old_value, "
-            "i.value AS new_value, "
+            "SELECT r.value AS old_value, "
             "CASE WHEN r.id IS NULL THEN $new "
             "     WHEN abs(r.value - i.value) <= $eps * greatest(abs(i.value), 1) "
             "          AND r.numerator IS NOT DISTINCT FROM i.numerator "
@@ -91,7 +90,7 @@ def compare(
             "          AND e.numerator IS NOT DISTINCT FROM i.numerator "
             "          AND e.denominator IS NOT DISTINCT FROM i.denominator THEN $restored "
             "     ELSE $changed END AS change, "
-            "i.sheet, i.cell, r.id AS old_id "
+            "r.id AS old_id "
             f"FROM incoming_values i LEFT JOIN report_values r ON r.is_current AND {_JOIN} "
             f"LEFT JOIN report_values e ON e.upload_id = $earlier AND {_on('e', 'i')} "
             "ORDER BY i.row_no",

@@ -106,7 +106,8 @@ class ImportResult:
     scores: int = 0  # brand-platform scores written (or that would be, in a dry run)
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
-    changes_table: dict[str, np.ndarray] | None = field(default=None, repr=False)  # the diff (`sql.compare`)
+    # the file's values and their diff (`ParsedReport.incoming`, `sql.compare`), as NumPy columns
+    changes_table: dict[str, np.ndarray] | None = field(default=None, repr=False)
     duplicate_of: dict | None = None
     operator: str | None = None
     parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
@@ -130,7 +131,8 @@ class ImportResult:
             else:
                 import pyarrow as pa  # the Arrow types give each column its pandas type
 
-                df = pa.table({name: self.changes_table[name] for name in CHANGE_COLUMNS}).to_pandas()
+                columns = {**self.changes_table, "new_value": self.changes_table["value"]}
+                df = pa.table({name: columns[name] for name in CHANGE_COLUMNS}).to_pandas()
                 for column in ("old_value", "new_value"):
                     df[column] = df[column].astype("float64")
                 df["change"] = df["change"].astype("object")
@@ -466,7 +468,7 @@ def import_file(
             labels=(NEW, CHANGED, SAME, RESTORED),
             earlier=duplicate["upload_id"] if duplicate else None,
         )
-        result.changes_table, result._changes = diff, None
+        result.changes_table, result._changes = {**incoming, **diff}, None
         touched = locks.lock_issues(fw, locks.active_locks(cur), incoming, diff["change"], SAME, review=review)
         forced["reason"] = reason if touched and review == VALIDATED and reason else None
         result.errors = [] if forced["reason"] else touched
