@@ -512,7 +512,7 @@ def put_keys(con, fw, rows: list[tuple]) -> None:
         con.execute("UPDATE report_values SET audience = ? WHERE cell = ?", [audience, f"G{k + 6}"])
 
 
-@pytest.mark.parametrize("seed", [*range(3), *(pytest.param(s, marks=pytest.mark.slow) for s in range(3, 12))])
+@pytest.mark.parametrize("seed", [0, *(pytest.param(s, marks=pytest.mark.slow) for s in range(1, 12))])
 def test_a_territory_whose_widest_key_was_measured_gives_the_figures_of_the_full_pass(con, fw, monkeypatch, seed):
     # Where the whole Ardenne (or, broken down, the group's own widest key) was measured, only
     # that key's series go through the per-series pass; told no key was, every key does.

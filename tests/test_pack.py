@@ -127,6 +127,7 @@ def test_pack_renders_on_an_empty_database(empty_db_path, fw):
     assert analyses.missing(data.status, data.analyses).empty  # nothing is behind: no analysis is owed
 
 
+@pytest.mark.slow  # the command end to end; analyses.missing on no status is checked just above
 def test_export_pack_command_on_an_empty_database_writes_both_files(empty_db_path, tmp_path):
     database = tmp_path / "empty.duckdb"
     shutil.copy(empty_db_path, database)
