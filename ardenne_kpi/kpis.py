@@ -683,7 +683,14 @@ def trends(
     """
     grains = {c: display_grain(_indicator(fw, c), grain) for c in codes}
     flt = _filter(fw, list(codes), operators, zones, audiences, as_of, window, submitted)
-    agg = _with_trend(fw, _aggregate_many(con, fw, grains, flt)).drop(columns="grp")
+    return _trend_frames(fw, _aggregate_many(con, fw, grains, flt))
+
+
+def _trend_frames(fw: Framework, agg: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """`trends`' result from _aggregate_many's rows: one trend frame per indicator."""
+    if agg.empty:
+        return {}
+    agg = _with_trend(fw, agg.sort_values(["indicator", "grp", "period_start"], ignore_index=True)).drop(columns="grp")
     return {
         code: part.drop(columns="indicator").reset_index(drop=True)
         for code, part in agg.groupby("indicator", sort=False)
@@ -825,7 +832,40 @@ def indicator_status(
     codes = [i.code for i in fw.indicators] if codes is None else list(codes)
     grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
     flt = _filter(fw, codes, operators, zones, audiences, as_of, window, submitted)
-    agg = _aggregate_many(con, fw, grains, flt)
+    return _status(con, fw, codes, _aggregate_many(con, fw, grains, flt), flt)
+
+
+def status_and_trends(
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    codes: Sequence[str],
+    grain: str,
+    *,
+    operators=None,
+    zones=None,
+    submitted: bool = False,
+) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """What the Tendances page shows: `indicator_status(codes=codes)` (the whole portfolio) and
+    `trends(codes, grain, operators=, zones=)`, computed together. An indicator shown at its
+    evaluation grain, unfiltered, has the very figures its status was judged on: they are
+    rolled up once, and only the other indicators a second time."""
+    codes = list(codes)
+    judged = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
+    flt = _filter(fw, codes, submitted=submitted)
+    agg = _aggregate_many(con, fw, judged, flt)
+    status = _status(con, fw, codes, agg, flt)
+    shown = {c: display_grain(fw.indicator(c), grain) for c in codes}
+    again = {c: g for c, g in shown.items() if operators or zones or g != judged[c]}
+    if again:
+        more = _filter(fw, list(again), operators, zones, submitted=submitted)
+        agg = pd.concat([agg[~agg["indicator"].isin(list(again))], _aggregate_many(con, fw, again, more)])
+    return status, _trend_frames(fw, agg[agg["indicator"].isin(codes)])
+
+
+def _status(
+    con: duckdb.DuckDBPyConnection, fw: Framework, codes: list[str], agg: pd.DataFrame, flt: sql.ValueFilter
+) -> pd.DataFrame:
+    """indicator_status's rows, from the indicators' figures at their evaluation grain (`agg`)."""
     info = sql.value_groups(con, flt).set_index("indicator")
     # The latest complete period of each indicator, else its latest partial one.
     valued = agg[agg["value"].notna()]

@@ -114,8 +114,7 @@ def build(path: Path, n_values: int) -> int:
 def page_computation(con, fw) -> None:
     """What one rerun of the Tendances page computes, without Streamlit's cache."""
     codes = [i.code for i in fw.indicators]
-    kpis.indicator_status(con, fw, codes=codes)
-    kpis.trends(con, fw, codes, GRAIN)
+    kpis.status_and_trends(con, fw, codes, GRAIN)  # the status and the small multiples' trends
     kpis.aggregate(con, fw, DETAIL, GRAIN, by="zone")
     kpis.lineage(con, fw, DETAIL, "S05")
 

@@ -60,7 +60,10 @@ if not codes:
     st.info("Aucun indicateur ne correspond à ces filtres. Élargissez la dimension, la clé, l'objectif ou le projet.")
     st.stop()
 
-status = ui.cached(kpis.indicator_status, con, fw, codes=list(codes), submitted=ctx.submitted)  # until the data change
+# until the data change; the trends of indicators shown as judged reuse the status's figures
+status, series = ui.cached(
+    kpis.status_and_trends, con, fw, list(codes), grain, operators=operators, zones=zones, submitted=ctx.submitted
+)
 if not kpis.has_values(status):
     st.info(
         "Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
@@ -93,7 +96,6 @@ st.caption(
     f"référence vers chaque cible datée). En bonne voie dès {ui.fmt_percent(fw.on_track)} de la progression "
     f"attendue, à surveiller dès {ui.fmt_percent(fw.at_risk)}. Statuts et cibles portent sur tout le portefeuille."
 )
-series = ui.cached(kpis.trends, con, fw, codes, grain, operators=operators, zones=zones, submitted=ctx.submitted)
 
 # ------------------------------------------------------------------ one indicator in detail
 st.header("Un indicateur en détail")
