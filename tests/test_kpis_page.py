@@ -88,18 +88,15 @@ def test_breakdown_stacks_parts_that_add_up(demo_db_path):
 
 
 @pytest.mark.parametrize("grain", list(kpis.GRAIN_LABELS))
-def test_status_and_trends_together_equal_each_computed_alone(demo_db_path, fw, grain):
+def test_status_and_trends_together_equal_each_computed_alone(demo_copy, fw, grain):
     """The Tendances page rolls up once the indicators it shows at their evaluation grain:
     the same status and the same trends as computed apart, filtered or not."""
-    con = db.connect(demo_db_path, read_only=True)
-    try:
-        codes = [i.code for i in fw.indicators]
-        for operators, zones in ((None, None), (["FTLB"], None), (None, ["BE-LUX"])):
-            status, trends = kpis.status_and_trends(con, fw, codes, grain, operators=operators, zones=zones)
-            pd.testing.assert_frame_equal(status, kpis.indicator_status(con, fw, codes=codes))
-            alone = kpis.trends(con, fw, codes, grain, operators=operators, zones=zones)
-            assert list(trends) == list(alone), (grain, operators, zones)
-            for code, frame in alone.items():
-                pd.testing.assert_frame_equal(trends[code], frame, obj=f"{code} {grain} {operators} {zones}")
-    finally:
-        con.close()
+    con = demo_copy
+    codes = [i.code for i in fw.indicators]
+    for operators, zones in ((None, None), (["FTLB"], None), (None, ["BE-LUX"])):
+        status, trends = kpis.status_and_trends(con, fw, codes, grain, operators=operators, zones=zones)
+        pd.testing.assert_frame_equal(status, kpis.indicator_status(con, fw, codes=codes))
+        alone = kpis.trends(con, fw, codes, grain, operators=operators, zones=zones)
+        assert list(trends) == list(alone), (grain, operators, zones)
+        for code, frame in alone.items():
+            pd.testing.assert_frame_equal(trends[code], frame, obj=f"{code} {grain} {operators} {zones}")
