@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.app_bench import CHROMIUM_ARGS, free_port, wait_health  # noqa: E402
+from bench.app_bench import CHROMIUM_ARGS, streamlit, wait_health  # noqa: E402
 
 WAIT_PROBE = """
 import sys, time
@@ -93,33 +93,9 @@ def rerun_cost(database: Path, runs: int = 10) -> None:
 def beside_the_app(database: Path, report: Path, commands: int) -> None:
     from playwright.sync_api import sync_playwright
 
-    port = free_port()
-    env = {
-        **os.environ,
-        "ARDENNE_DB": str(database),
-        "ARDENNE_ACCOUNTS": str(database.with_name("none.yaml")),
-        "PYTHONPATH": str(ROOT),
-    }
+    # the commands' environment; the server gets its own from app_bench.streamlit
+    env = {**os.environ, "ARDENNE_DB": str(database), "ARDENNE_ACCOUNTS": str(database.with_name("none.yaml"))}
     env.pop("ARDENNE_AUTH", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     waits, imports, done = [], [], threading.Event()
 
     def run_commands():
@@ -147,13 +123,13 @@ def beside_the_app(database: Path, report: Path, commands: int) -> None:
         done.set()
 
     pages = 0
-    try:
-        wait_health(port)
+    with streamlit(ROOT, database, database.with_name("streamlit.log")) as (url, server):
+        wait_health(url, server)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
             page = browser.new_page(viewport={"width": 1400, "height": 1800})
             page.set_default_timeout(60_000)
-            page.goto(f"http://127.0.0.1:{port}/")
+            page.goto(f"{url}/")
             page.get_by_text("Par dimension").first.wait_for()
             worker = threading.Thread(target=run_commands)
             worker.start()
@@ -163,14 +139,11 @@ def beside_the_app(database: Path, report: Path, commands: int) -> None:
                     ("Couverture", "Couverture"),
                     ("Suivi", "Suivi des rapports"),
                 ):
-                    page.goto(f"http://127.0.0.1:{port}/{path}")
+                    page.goto(f"{url}/{path}")
                     page.get_by_text(ready).first.wait_for()
                     pages += 1
             worker.join()
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(10)
     print(
         f"beside the app ({pages} pages served meanwhile): wait for the database, {len(waits)} commands: "
         f"median {median_ms(waits)}, longest {max(waits) * 1000:.0f} ms; "
