@@ -33,46 +33,25 @@ with st.container(border=True):
         format_func=lambda code: fw.calendar.semester(code).label_fr,
         key="coverage_window",
     )
-    for param, key, section in (
-        ("projet", "project", "projects"),
-        ("operateur", "operator", "operators"),
-        ("public", "audience", "audiences"),
-        ("zone", "zone", "zones"),
-    ):
-        ui.from_url(param, f"coverage_{key}", [e.code for e in getattr(fw, section)])
-    f1, f2, f3, f4 = st.columns(4)
-    project = f1.selectbox(
-        "Projet",
-        [p.code for p in fw.projects],
-        index=None,
-        placeholder="Tous",
-        key="coverage_project",
-        format_func=lambda c: fw.label("projects", c),
+    # (address parameter, coverage.Filters field, framework section, label, "all" placeholder)
+    choices = (
+        ("projet", "project", "projects", "Projet", "Tous"),
+        ("operateur", "operator", "operators", "Opérateur", "Tous"),
+        ("public", "audience", "audiences", "Public", "Tous"),
+        ("zone", "zone", "zones", "Zone", "Toutes"),
     )
-    operator = f2.selectbox(
-        "Opérateur",
-        [o.code for o in fw.operators],
-        index=None,
-        placeholder="Tous",
-        key="coverage_operator",
-        format_func=lambda c: fw.label("operators", c),
-    )
-    audience = f3.selectbox(
-        "Public",
-        [a.code for a in fw.audiences],
-        index=None,
-        placeholder="Tous",
-        key="coverage_audience",
-        format_func=lambda c: fw.label("audiences", c),
-    )
-    zone = f4.selectbox(
-        "Zone",
-        [z.code for z in fw.zones],
-        index=None,
-        placeholder="Toutes",
-        key="coverage_zone",
-        format_func=lambda c: fw.label("zones", c),
-    )
+    picked = {}
+    for column, (param, key, section, label, everything) in zip(st.columns(4), choices, strict=True):
+        codes = [e.code for e in getattr(fw, section)]
+        ui.from_url(param, f"coverage_{key}", codes)
+        picked[key] = column.selectbox(
+            label,
+            codes,
+            index=None,
+            placeholder=everything,
+            key=f"coverage_{key}",
+            format_func=lambda c, section=section: fw.label(section, c),
+        )
 
 ui.from_url("matrice", "coverage_kind", list(coverage.SPECS), default="dimension_key")
 kind = (
@@ -91,10 +70,7 @@ measure = (
 ui.to_url(
     {
         "periode": f"{start}~{end}",
-        "projet": project,
-        "operateur": operator,
-        "public": audience,
-        "zone": zone,
+        **{param: picked[key] for param, key, *_ in choices},
         "matrice": kind,
         "mesure": measure,
     }
@@ -103,10 +79,7 @@ ui.to_url(
 with ui.user_errors():
     filters = coverage.Filters(
         window=coverage.window_of(fw, start, end),
-        project=project,
-        operator=operator,
-        audience=audience,
-        zone=zone,
+        **picked,
         submitted=ctx.submitted,
     )
     cov = ui.cached(coverage.compute, ctx.con, fw, filters)
