@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ardenne_kpi.db import SUBMITTED
@@ -535,14 +536,21 @@ def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> d
 
 
 def _aggregate_many(
-    con: duckdb.DuckDBPyConnection, fw: Framework, grains: dict[str, str], flt: sql.ValueFilter, by: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    grains: dict[str, str],
+    flt: sql.ValueFilter,
+    by: str | None = None,
+    stored: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Aggregated rows for several indicators, each at its own grain.
 
     Each series (operator × zone × audience) is rolled up on its own to the period, from
     the stored periods the period wholly contains, by the time rule; then the series are
     combined by the space rule (nested territories once, ratios from their components).
-    A period is complete when every series due there covers it whole.
+    A period is complete when every series due there covers it whole. `stored`:
+    sql.stored_periods' rows for this filter and `by` when the caller has them already
+    (they do not depend on the grain).
     """
     empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained"])
     if by not in sql.BY_COLUMNS:
@@ -550,7 +558,8 @@ def _aggregate_many(
     if not grains:
         return empty
     root = _root_zone(fw)
-    stored = sql.stored_periods(con, flt, by, root)
+    if stored is None:
+        stored = sql.stored_periods(con, flt, by, root)
     stored = stored[stored["indicator"].isin(list(grains))]
     if stored.empty:
         return empty
@@ -593,7 +602,7 @@ def _aggregate_many(
             declared,
             root,
         )
-        found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures.to_dict("records")}
+        found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures}
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
         fig = found.get((code, grp, p_code), {})
@@ -690,11 +699,12 @@ def _trend_frames(fw: Framework, agg: pd.DataFrame) -> dict[str, pd.DataFrame]:
     """`trends`' result from _aggregate_many's rows: one trend frame per indicator."""
     if agg.empty:
         return {}
-    agg = _with_trend(fw, agg.sort_values(["indicator", "grp", "period_start"], ignore_index=True)).drop(columns="grp")
-    return {
-        code: part.drop(columns="indicator").reset_index(drop=True)
-        for code, part in agg.groupby("indicator", sort=False)
-    }
+    agg = _with_trend(fw, agg.sort_values(["indicator", "grp", "period_start"], ignore_index=True))
+    codes = agg["indicator"].to_numpy()
+    bounds = np.flatnonzero(codes[1:] != codes[:-1]) + 1  # sorted: each indicator's rows are one slice
+    starts, ends = np.r_[0, bounds], np.r_[bounds, len(codes)]
+    frame = agg.drop(columns=["indicator", "grp"])
+    return {codes[a]: frame.iloc[a:b].reset_index(drop=True) for a, b in zip(starts, ends, strict=True)}
 
 
 def evaluation_trends(
@@ -852,13 +862,18 @@ def status_and_trends(
     codes = list(codes)
     judged = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
     flt = _filter(fw, codes, submitted=submitted)
-    agg = _aggregate_many(con, fw, judged, flt)
+    stored = sql.stored_periods(con, flt, None, _root_zone(fw))
+    agg = _aggregate_many(con, fw, judged, flt, stored=stored)
     status = _status(con, fw, codes, agg, flt)
     shown = {c: display_grain(fw.indicator(c), grain) for c in codes}
     again = {c: g for c, g in shown.items() if operators or zones or g != judged[c]}
     if again:
         more = _filter(fw, list(again), operators, zones, submitted=submitted)
-        agg = pd.concat([agg[~agg["indicator"].isin(list(again))], _aggregate_many(con, fw, again, more)])
+        # Unfiltered, the stored periods are the same whatever the grain: read once.
+        again_stored = None if operators or zones else stored
+        agg = pd.concat(
+            [agg[~agg["indicator"].isin(list(again))], _aggregate_many(con, fw, again, more, stored=again_stored)]
+        )
     return status, _trend_frames(fw, agg[agg["indicator"].isin(codes)])
 
 

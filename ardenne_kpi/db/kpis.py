@@ -270,9 +270,9 @@ def series_rollup(
     aud_cover: pd.DataFrame,
     obligations: pd.DataFrame,
     root: str | None = None,
-) -> pd.DataFrame:
+) -> list[dict]:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
-    series by series, and what the note must say.
+    series by series, and what the note must say (one dict per row: a few hundred at most).
 
     `periods` (indicator, grp, p_code, p_end, tiling: grains that tile the period) says
     which series were due there: a responsible operator's series that reported more than
@@ -401,7 +401,9 @@ def series_rollup(
         ("kpi_obligations", obligations),
     ):
         cur.register(name, frame)
-    return cur.execute(sql, _params(sql, flt, root)).df()
+    result = cur.execute(sql, _params(sql, flt, root))
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
 def counted_values(
