@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pandas is loaded where a frame is written: reading a report formats numbers without it
@@ -171,8 +172,23 @@ def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:
     table = table.copy()
     for name in table.columns:  # every column: pandas 3 keeps text in "str" columns, not "object"
         if not pd.api.types.is_numeric_dtype(table[name]):
-            table[name] = table[name].map(safe_text)
+            table[name] = table[name].map(_cached(safe_text))
     return table
+
+
+def _cached(convert: Callable[[object], object]) -> Callable[[object], object]:
+    """`convert` asked once per distinct text of a column (codes, labels and statuses repeat
+    on every row), other values passed to it as they come."""
+    seen: dict[str, object] = {}
+
+    def once(value: object) -> object:
+        if not isinstance(value, str):
+            return convert(value)
+        if value not in seen:
+            seen[value] = convert(value)
+        return seen[value]
+
+    return once
 
 
 def csv_excel_fr(table: pd.DataFrame) -> bytes:

@@ -98,11 +98,31 @@ def page(title: str) -> None:
         for file, label in PAGES:
             st.page_link(file, label=label)
     st.metric(title, 1)
+{extra}
 """
 
+# Probes (`--probes`): the floor plus ONE building block that every real page needs, to show
+# how far a page can come near the floor at all: a small Plotly chart (12 points, the
+# app's chart configuration), or a small table (st.dataframe, 12 rows × 6 columns).
+PROBES = {
+    "floor + 1 chart": """
+    import plotly.graph_objects as go
 
-def floor_app(folder: Path) -> Path:
-    """Write the floor app into `folder`: app.py and pages/ named as the real ones."""
+    figure = go.Figure(go.Scatter(x=list(range(12)), y=[i * i for i in range(12)], mode="lines+markers"))
+    figure.update_layout(height=320, margin=dict(l=40, r=10, t=30, b=30))
+    st.plotly_chart(figure, config={"displaylogo": False})
+""",
+    "floor + 1 table": """
+    import pandas as pd
+
+    st.dataframe(pd.DataFrame({f"colonne {c}": [r * c for r in range(12)] for c in range(6)}), hide_index=True)
+""",
+}
+
+
+def floor_app(folder: Path, extra: str = "") -> Path:
+    """Write the floor app into `folder`: app.py and pages/ named as the real ones; `extra`,
+    code run after the metric on every page (a probe)."""
     files = [("app.py", HOME[0])] + [
         (f"pages/{f.name}", label)
         for f in sorted((ROOT / "pages").glob("*.py"))
@@ -112,7 +132,7 @@ def floor_app(folder: Path) -> Path:
     (folder / "pages").mkdir(parents=True)
     (folder / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
-    (folder / "floor.py").write_text(FLOOR_MODULE.format(pages=[(f, label) for f, label in files]))
+    (folder / "floor.py").write_text(FLOOR_MODULE.format(pages=[(f, label) for f, label in files], extra=extra))
     for file, label in files:
         (folder / file).write_text(f"import floor\n\nfloor.page({label!r})\n")
     return folder
@@ -261,7 +281,8 @@ def drive(browser, targets: list[Target], pages: list, runs: int) -> None:
 
 def report(title: str, targets: list[Target], pages: list) -> None:
     med = statistics.median
-    app, floor, ref = targets[0], targets[-1], (targets[1] if len(targets) == 3 else None)
+    app, floor = targets[0], targets[-1]
+    ref = next((t for t in targets if t.name == "reference"), None)
     print(f"\n## {title}")
     print(
         "page switch in an open session (click → drawn), seconds: first round (cold server), then the median of "
@@ -284,6 +305,17 @@ def report(title: str, targets: list[Target], pages: list) -> None:
             rs, rv = med(ref.switches[label][1:]), med(ref.visits[label])
             line += f"  | {rs:10.2f}{rs / fsw:7.2f}{rv:10.2f}{rv / fv:7.2f}"
         print(line)
+    probes = [t for t in targets if t.name in PROBES]
+    if probes:
+        print("\nprobes: the floor plus one building block, same rounds (switch and visit, median over every page)")
+        for probe in probes:
+            sw = [med(probe.switches[label][1:]) / med(floor.switches[label][1:]) for label, *_ in pages]
+            vi = [med(probe.visits[label]) / med(floor.visits[label]) for label, *_ in pages]
+            print(
+                f"{probe.name:28} switch {med(med(probe.switches[label][1:]) for label, *_ in pages):.2f} s "
+                f"({med(sw):.2f}× the floor)  · visit {med(med(probe.visits[label]) for label, *_ in pages):.2f} s "
+                f"({med(vi):.2f}× the floor)"
+            )
 
 
 def timed_command(args: list[str], cwd: Path, env: dict | None = None) -> float:
@@ -363,6 +395,9 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="first starts timed (each builds the demo)")
     parser.add_argument("--demo", type=Path, help="a demo database made by `init` to copy instead of building one")
     parser.add_argument("--skip", nargs="*", default=[], choices=["pages", "pack", "start"])
+    parser.add_argument(
+        "--probes", action="store_true", help="also drive the floor plus one chart, and plus one table (PROBES)"
+    )
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -409,10 +444,15 @@ def main() -> None:
                                     *stack.enter_context(streamlit(ref_tree, ref_db, ref_db.parent / "app.log")),
                                 )
                             )
+                        for name in PROBES if args.probes else ():
+                            tree = floor_app(tmp / name.replace(" ", "").replace("+", "-"), PROBES[name])
+                            running.append((name, *stack.enter_context(streamlit(tree, None, tree / "probe.log"))))
                         running.append(("floor", *stack.enter_context(streamlit(floor_tree, None, tmp / "floor.log"))))
                         for _, url, proc in running:
                             wait_health(url, proc)
-                        targets = [Target(name, url, floor=name == "floor") for name, url, _ in running]
+                        targets = [
+                            Target(name, url, floor=name == "floor" or name in PROBES) for name, url, _ in running
+                        ]
                         print(f"driving {', '.join(t.name for t in targets)} on the {title}", file=sys.stderr)
                         drive(browser, targets, pages, args.runs)
                         report(f"{title}{f' (reference: {args.ref})' if ref_tree else ''}", targets, pages)
