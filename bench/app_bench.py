@@ -29,20 +29,20 @@ import argparse
 import io
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from tests.app_server import streamlit, wait_health  # noqa: E402  (shared with the browser tests)
 
 CHROMIUM = os.environ.get("ARDENNE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -144,67 +144,6 @@ def floor_ready(label: str) -> tuple[str, str]:
 
 def app_ready(pattern: str) -> tuple[str, str]:
     return "h1", pattern
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_health(url: str, proc: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"streamlit did not start (exit {proc.poll()})")
-        time.sleep(0.02)
-
-
-@contextmanager
-def streamlit(tree: Path, database: Path | None, log: Path):
-    """`streamlit run app.py` in `tree` on 127.0.0.1; yields (url, process); stopped by its PID."""
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(tree), "ARDENNE_ACCOUNTS": str(log.parent / "no-accounts.yaml")}
-    env.pop("ARDENNE_AUTH", None)
-    if database is not None:
-        env["ARDENNE_DB"] = str(database)
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                "app.py",
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-                "--browser.gatherUsageStats",
-                "false",
-            ],
-            cwd=tree,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            yield f"http://127.0.0.1:{port}", proc
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
 
 
 @dataclass

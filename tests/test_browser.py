@@ -14,11 +14,9 @@ import io
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pytest
 
 from ardenne_kpi import accounts, db, templates
 from ardenne_kpi.framework import load_framework
+from tests import app_server
 from tests.browser_helpers import bad_report, large_report
 from tests.conftest import ROOT
 
@@ -109,12 +108,6 @@ def _require_browser() -> None:
     pytest.skip(reason)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextmanager
 def _streamlit(folder: Path, accounts: Path):
     """`streamlit run app.py` on a fresh demo database, with `accounts` as the accounts file;
@@ -123,53 +116,10 @@ def _streamlit(folder: Path, accounts: Path):
     subprocess.run(
         [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True, capture_output=True
     )
-    port = _free_port()
-    log = (folder / "streamlit.log").open("wb")
-    env = {**os.environ, "ARDENNE_DB": str(database), "ARDENNE_ACCOUNTS": str(accounts), "PYTHONPATH": str(ROOT)}
-    env.pop("ARDENNE_AUTH", None)
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "app.py",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--server.headless",
-            "true",
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit n'a pas démarré : {(folder / 'streamlit.log').read_text()[-2000:]}")
-            time.sleep(0.2)
+    log = folder / "streamlit.log"
+    with app_server.streamlit(ROOT, database, log, accounts) as (url, proc):
+        app_server.wait_health(url, proc, timeout=60, log=log)
         yield {"url": url, "db": database, "shots": folder}
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
-        log.close()
 
 
 @pytest.fixture(scope="module")

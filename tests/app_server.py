@@ -1,0 +1,84 @@
+"""`streamlit run app.py` on 127.0.0.1, the one way the browser tests and the benches start
+the app (or a floor app beside it): a free port, the server's output in a log file, health
+awaited on Streamlit's own endpoint, stopped by its PID."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def streamlit(
+    tree: Path, database: Path | None, log: Path, accounts: Path | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
+    """The app of `tree` on `database` (None: the app's own default), its output in `log`,
+    `accounts` as its accounts file (default: a missing file beside the log, local mode).
+    Yields (url, process) as soon as the process runs: wait_health before driving it."""
+    port = free_port()
+    accounts = accounts if accounts is not None else log.parent / "no-accounts.yaml"
+    env = {**os.environ, "PYTHONPATH": str(tree), "ARDENNE_ACCOUNTS": str(accounts)}
+    env.pop("ARDENNE_AUTH", None)
+    if database is not None:
+        env["ARDENNE_DB"] = str(database)
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                "app.py",
+                "--server.address",
+                "127.0.0.1",
+                "--server.port",
+                str(port),
+                "--server.headless",
+                "true",
+                "--browser.gatherUsageStats",
+                "false",
+            ],
+            cwd=tree,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield f"http://127.0.0.1:{port}", proc
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+
+def wait_health(url: str, proc: subprocess.Popen, timeout: float = 180, log: Path | None = None) -> None:
+    """Until Streamlit answers on /_stcore/health; RuntimeError (with the end of `log`) when
+    the process ends or `timeout` seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+                if answer.status == 200:
+                    return
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            tail = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
+            raise RuntimeError(f"streamlit did not start (exit {proc.poll()}){': ' + tail if tail else ''}")
+        time.sleep(0.02)
