@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import shutil
 
 import pytest
@@ -148,6 +149,35 @@ def test_french_csv_uses_semicolons_decimal_comma_and_bom(partner_coverage):
     assert data.startswith("\ufeff".encode())
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0]["Dernière valeur"] in {"4,0", "1,0"}
+
+
+def test_french_csv_gives_progress_in_percent_without_float_noise(demo_copy):
+    with db.connect(demo_copy, read_only=True) as con:
+        cov = coverage.compute(con, db.stored_framework(con))
+    script = list(csv.DictReader(io.StringIO(detail_csv(cov).decode("utf-8"))))
+    french = list(csv.DictReader(io.StringIO(detail_csv(cov, french=True).decode("utf-8-sig")), delimiter=";"))
+    assert len(script) == len(french) > 50
+    assert "Progression" not in french[0] and "Progression" in script[0]
+    shown = 0
+    for s, f in zip(script, french, strict=True):
+        assert (s["Indicateur"], s["Ligne (code)"], s["Colonne (code)"]) == (
+            f["Indicateur"],
+            f["Ligne (code)"],
+            f["Colonne (code)"],
+        )
+        for raw, name, scale in (
+            (s["Progression"], "Progression (%)", 100),
+            (s["Dernière valeur"], "Dernière valeur", 1),
+            (s["Cible"], "Cible", 1),
+        ):
+            if not raw:
+                assert f[name] == ""
+                continue
+            text = f[name]
+            assert re.fullmatch(r"-?\d+,\d", text), (name, text)  # one decimal, a comma
+            assert float(text.replace(",", ".")) == round(float(raw) * scale, 1)
+            shown += 1
+    assert shown > 100
 
 
 def test_export_coverage_command_writes_workbook_and_csv(demo_copy, tmp_path, capsys):

@@ -188,7 +188,18 @@ def coverage_workbook(cov: Coverage, *, generated: dt.datetime | None = None) ->
 
 
 def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
-    """The detail as CSV bytes. Scripts (default): comma, UTF-8, dot decimals, ISO dates.
-    `french=True`: semicolon, decimal comma and a BOM, as Excel expects in French."""
+    """The detail as CSV bytes. Scripts (default): comma, UTF-8, dot decimals, ISO dates,
+    progress as a fraction. `french=True`: what a reader opens in Excel: semicolon, decimal
+    comma and a BOM, the progress in percent (« Progression (%) »), values and targets rounded
+    to 1 decimal (never 0,7874999999999996)."""
     table = detail_table(cov)
-    return csv_excel_fr(table) if french else csv_script(table)
+    if not french:
+        return csv_script(table)
+    table = table.assign(
+        **{
+            name: [round(float(v), 1) if pd.notna(v) else None for v in table[name]]
+            for name in ("Dernière valeur", "Cible")
+        },
+        Progression=[round(100 * float(v), 1) if pd.notna(v) else None for v in table["Progression"]],
+    ).rename(columns={"Progression": "Progression (%)"})
+    return csv_excel_fr(table)
