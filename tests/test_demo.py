@@ -266,3 +266,14 @@ def test_the_shipped_demo_serves_only_its_own_framework_and_a_new_base(fw, tmp_p
     assert not demo.install_demo(existing, fw) and existing.read_bytes() == b""
     assert not demo.install_demo(tmp_path / "c.duckdb", fw, archive=tmp_path / "none.tar.xz")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["b.duckdb"]  # no staging folder left behind
+
+
+def test_init_says_how_many_values_the_shipped_demo_holds(tmp_path, capsys):
+    from ardenne_kpi.cli import main
+
+    path = tmp_path / "demo.duckdb"
+    assert main(["init", "--db", str(path)]) == 0
+    with db.connect(path, read_only=True) as con:
+        n = con.execute("SELECT count(*) FROM report_values").fetchone()[0]
+    assert n > 1000
+    assert f"Base de démonstration créée : {path} ({n} valeurs, référentiel " in capsys.readouterr().out

@@ -84,7 +84,9 @@ def run_init(args: argparse.Namespace) -> int:
         from ardenne_kpi import demo  # openpyxl, plotly: only for this command
 
         if demo.install_demo(path, fw):  # the shipped demo, when it was built from this framework
-            print(f"Base de démonstration créée : {path} (référentiel {fw.version}).")
+            with db.connect(path, read_only=True) as con:
+                n = db.check_readable(con)["report_values"]  # what create_demo would have written
+            print(f"Base de démonstration créée : {path} ({n} valeurs, référentiel {fw.version}).")
             return 0
     with command_connection(path) as con:
         if args.empty:
