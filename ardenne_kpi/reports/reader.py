@@ -1,7 +1,8 @@
 """A whole report read without the database: workbook -> tables -> checked values.
 
-`parse` is what the guard's child process runs; it never imports pandas or DuckDB, so the
-child stays small and starts in milliseconds from the fork server.
+`parse` is what the guard's child process runs (`check`, through `intake.parse_later`, for
+the import command); it never imports pandas or DuckDB, so the child stays small and starts
+in a tenth of a second.
 """
 
 from __future__ import annotations
