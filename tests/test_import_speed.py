@@ -129,6 +129,51 @@ def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(t
     assert out.stdout.strip().splitlines()[-1] == "[[]]"
 
 
+def test_the_import_command_starts_the_parse_before_loading_duckdb_and_prints_without_pandas(tmp_path):
+    data = report(("BRD02", "S05", 25), ("BRD02", "S06", 90))
+    (tmp_path / "r.xlsx").write_bytes(data)
+    code = (
+        "import sys, runpy\n"
+        "from ardenne_kpi.reports import guard\n"
+        "real = guard.start_isolated\n"
+        "seen = []\n"
+        "def spy(*args, **kwargs):\n"
+        "    seen.append(sorted({'duckdb', 'ardenne_kpi.db', 'ardenne_kpi.framework'} & set(sys.modules)))\n"
+        "    return real(*args, **kwargs)\n"
+        "guard.start_isolated = spy\n"
+        f"sys.argv = ['ardenne_kpi', 'import', {str(tmp_path / 'r.xlsx')!r}, '--db', "
+        f"{str(tmp_path / 'x.duckdb')!r}]\n"
+        "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
+        "print(seen, sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "importé" in out.stdout and "2 nouvelle(s)" in out.stdout
+    assert out.stdout.strip().splitlines()[-1] == "[[]] []"
+
+
+def test_the_command_line_parser_loads_without_duckdb_or_the_framework():
+    code = (
+        "import sys\n"
+        "from ardenne_kpi import cli\n"
+        "cli.build_parser()\n"
+        "print(sorted({'duckdb', 'ardenne_kpi.db', 'ardenne_kpi.framework', 'pandas'} & set(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_a_parse_started_before_the_framework_is_known_reads_as_a_plain_parse(fw):
+    from ardenne_kpi.reports import guard, intake, reader
+
+    data = report(("BRD01", "S05", 600, "BE-NAM"), ("BRD02", "S05", 25), ("BRD02", "S06", "beaucoup"))
+    plain = reader.parse(data, guard.precheck(data, "r.xlsx"), "r.xlsx", fw, None, "opérateur choisi")
+    later = intake.parse_later(data, "xlsx", "r.xlsx", lambda: (fw, None, "opérateur choisi"))
+    assert later.columns == plain.columns and later.columns["value"] == [600.0, 25.0]
+    assert [i.message for i in later.errors] == [i.message for i in plain.errors]
+    assert "beaucoup" in later.errors[0].message
+    assert later.tables == plain.tables and later.operator == plain.operator
+
+
 def test_framework_rows_inserted_by_batches_equal_row_by_row_inserts(tmp_path):
     import datetime as dt
 

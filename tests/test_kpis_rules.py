@@ -464,6 +464,31 @@ def test_an_import_giving_quarters_of_a_stored_semester_is_warned_with_both_sour
     ), [w.message for w in quarters.warnings]
 
 
+def test_a_semester_in_the_file_over_a_stored_quarter_and_one_of_its_own_names_both_sources(con, fw, tmp_path):
+    from ardenne_kpi.reports import importer
+
+    header = ("Indicateur", "Période", "Zone", "Valeur")
+    first = importer.import_file(
+        con,
+        workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T4 2018", "BE-LUX", 3]], header),
+        "q.xlsx",
+        operator="OPA",
+        framework=fw,
+        db_path=tmp_path / "rules.duckdb",
+    )
+    rows = [["FLOW", "S05", "FR-08", 12], ["FLOW", "T1 2019", "FR-08", 5]]
+    rows += [["FLOW", "S05", "BE-LUX", 10], ["FLOW", "T1 2019", "BE-LUX", 7]]  # 3 + 7: they agree
+    semester = importer.import_file(
+        con, workbook(rows, header), "s.xlsx", operator="OPA", framework=fw, db_path=tmp_path / "rules.duckdb"
+    )
+    overlaps = [w.message for w in semester.warnings if "sous-période" in w.message]
+    assert overlaps == [
+        "FLOW · OPA · FR-08 : S05 vaut 12 (ce fichier) mais ses 2 sous-période(s) totalisent 9 (ce fichier, "
+        f"l'import n° {first.upload_id}). Un seul des deux compte dans les agrégats (la déclaration couvrant "
+        "le plus de jours) : corrigez celle qui est fausse."
+    ]
+
+
 def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
     # OPA's upload (id 1) holds the latest quarter; OPB's (id 2, a higher id) an older one.
     put(con, fw, [("FLOW", "OPA", "FR-08", "2019-Q2", 5), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 5)])

@@ -145,6 +145,16 @@ def test_child_memory_limit_is_a_refusal():
         guard.run_isolated(_allocate, memory_mb=512)
 
 
+def _cells(n):
+    return [[f"I{i % 48}", i, i / 7, None] for i in range(n)]
+
+
+def test_a_child_answer_of_many_cells_arrives_whole_though_the_child_skips_its_teardown():
+    stats = {}
+    assert guard.run_isolated(_cells, 200_000, stats=stats) == _cells(200_000)
+    assert stats["peak_rss"] > 0
+
+
 def _join(first, rest):
     second, third = rest()
     return f"{first}{second}{third}"

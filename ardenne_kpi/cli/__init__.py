@@ -3,8 +3,9 @@
 The parser and its registry: each command group (one module of this package) adds its
 subcommands through its `register(subparsers)` function, listed in GROUPS, and the `export`
 targets through the functions of EXPORT_TARGETS; a handler returns the exit code (0 ok,
-1 refused, 2 usage error). A group module loads its command's libraries (pandas, openpyxl,
-plotly...) only when the command runs, so that `import FILE` starts its parse at once.
+1 refused, 2 usage error). A group module loads its command's libraries (DuckDB and the
+database layer, the framework, pandas, openpyxl, plotly...) only when the command runs, so
+that `import FILE` starts its parse at once (a test holds the parser free of them).
 """
 
 from __future__ import annotations

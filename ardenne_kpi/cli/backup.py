@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 
-from ardenne_kpi import backup, db
 from ardenne_kpi.format import fmt_number
 
 
@@ -31,6 +30,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_backup(args: argparse.Namespace) -> int:
+    from ardenne_kpi import backup, db  # DuckDB: only when the command runs (see cli/__init__.py)
+
     done = backup.create(db.db_path(args.db), args.out)
     values = done["tables"].get("report_values", 0)
     print(
@@ -42,6 +43,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
+    from ardenne_kpi import backup, db
+
     done = backup.restore(args.archive, db.db_path(args.db))
     kept = f" L'ancienne base est gardée sous {done['kept']}." if done["kept"] else ""
     print(

@@ -1,5 +1,8 @@
 """The database a command works on: `init` creates one; every other command opens an existing one
-through `existing_database` or `command_connection`, waiting its turn beside the app."""
+through `existing_database` or `command_connection`, waiting its turn beside the app.
+
+DuckDB and the framework load when a command uses them, not when the parser is built: the
+`import` command starts its file's parse first (see cli/__init__.py)."""
 
 from __future__ import annotations
 
@@ -8,13 +11,14 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import duckdb
-
-from ardenne_kpi import db
-from ardenne_kpi.db import sharing
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.framework import DEFAULT_PATH, Framework, load_framework
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from ardenne_kpi.framework import Framework
 
 
 def say_waiting(message: str) -> None:
@@ -25,6 +29,8 @@ def say_waiting(message: str) -> None:
 def command_connection(path, *, read_only: bool = False):
     """The database for one command, waiting its turn beside the app and other commands
     (`db.sharing`), closed afterwards."""
+    from ardenne_kpi.db import sharing
+
     return sharing.command_connection(path, read_only=read_only, notify=say_waiting)
 
 
@@ -35,6 +41,8 @@ def existing_database(
     """The connection and stored framework of an existing database, closed afterwards; a missing
     file or a base without framework is one French sentence (never a new empty file). Waits
     its turn while the app or another command holds the file."""
+    from ardenne_kpi import db
+
     path = db.db_path(db_arg)
     if not path.exists():
         raise ArdenneError(
@@ -63,7 +71,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     init.add_argument(
         "--framework",
         metavar="FICHIER.yaml",
-        default=str(DEFAULT_PATH),
         help="référentiel à charger (défaut : data/framework.yaml)",
     )
     init.add_argument("--force", action="store_true", help="remplacer une base existante")
@@ -71,6 +78,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_init(args: argparse.Namespace) -> int:
+    from ardenne_kpi import db
+    from ardenne_kpi.framework import DEFAULT_PATH, load_framework
+
     path = db.db_path(args.db)
     if path.exists():
         if not args.force:
@@ -79,7 +89,7 @@ def run_init(args: argparse.Namespace) -> int:
             )
         path.unlink()
         Path(str(path) + ".wal").unlink(missing_ok=True)
-    fw = load_framework(args.framework)
+    fw = load_framework(args.framework or DEFAULT_PATH)
     if not args.empty:
         from ardenne_kpi import demo  # openpyxl, plotly: only for this command
 

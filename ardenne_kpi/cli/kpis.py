@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 from ardenne_kpi.cli.database import existing_database
 from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.format import fmt_number
-from ardenne_kpi.periods import parse_period
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -56,6 +55,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_lineage(args: argparse.Namespace) -> int:
     from ardenne_kpi import kpis  # pandas: only for these commands
+    from ardenne_kpi.periods import parse_period
 
     with existing_database(args.db) as (con, fw):
         try:

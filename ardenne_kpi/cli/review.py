@@ -11,11 +11,13 @@ The command line acts for the coordination (whoever can run it can open the data
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from ardenne_kpi import review
-from ardenne_kpi.accounts import User
 from ardenne_kpi.cli.database import existing_database
 from ardenne_kpi.format import fmt_number
+
+if TYPE_CHECKING:
+    from ardenne_kpi.accounts import User
 
 CLI_USER = "ligne de commande"
 
@@ -50,10 +52,14 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _user(args: argparse.Namespace) -> User:
+    from ardenne_kpi.accounts import User
+
     return User(args.user or CLI_USER, "admin")
 
 
 def cmd_list(args: argparse.Namespace) -> int:
+    from ardenne_kpi import review  # DuckDB: only when the command runs (see cli/__init__.py)
+
     with existing_database(args.db) as (con, fw):
         waiting = review.in_review(con)
         active = review.locks(con)
@@ -72,6 +78,8 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    from ardenne_kpi import review
+
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.validate(con, args.upload_id, _user(args))
     print(
@@ -81,6 +89,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_send_back(args: argparse.Namespace) -> int:
+    from ardenne_kpi import review
+
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.send_back(con, args.upload_id, _user(args), args.message)
     print(
@@ -91,6 +101,8 @@ def cmd_send_back(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
+    from ardenne_kpi import review
+
     with existing_database(args.db, read_only=False) as (con, fw):
         locked = review.lock(con, fw, args.period, _user(args))
         print(
@@ -101,6 +113,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
+    from ardenne_kpi import review
+
     with existing_database(args.db, read_only=False) as (con, _fw):
         review.unlock(con, args.period, _user(args))
     print(f"{args.period} déverrouillé.")

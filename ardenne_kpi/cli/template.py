@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ardenne_kpi import db
 from ardenne_kpi.cli.database import add_db_argument, command_connection
-from ardenne_kpi.framework import load_framework
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -22,7 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def run_template(args: argparse.Namespace) -> int:
-    from ardenne_kpi import templates  # openpyxl: only for this command
+    from ardenne_kpi import db, templates  # openpyxl and DuckDB: only for this command
+    from ardenne_kpi.framework import load_framework
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":

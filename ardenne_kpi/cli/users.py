@@ -7,10 +7,9 @@ import getpass
 import os
 import sys
 
-from ardenne_kpi import accounts, db
+from ardenne_kpi import accounts
 from ardenne_kpi.cli.database import add_db_argument, command_connection
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.framework import load_framework
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +41,9 @@ def _password() -> str:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    from ardenne_kpi import db  # DuckDB: only when the command runs (see cli/__init__.py)
+    from ardenne_kpi.framework import load_framework
+
     known = {o.code for o in load_framework().operators}
     user = accounts.add_user(args.name, args.role, _password(), args.operator, known_operators=known)
     print(f"Compte enregistré : {user.label} dans {accounts.accounts_path()}")

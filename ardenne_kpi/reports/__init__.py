@@ -4,6 +4,8 @@ The modules, in the order a file goes through them:
 
 - `guard`     cheap pre-checks on the bytes, then the parse in a child process with
               memory and time limits, so no file can take the dashboard down;
+- `intake`    a file's bytes read and its guarded parse started, before the database
+              layer loads (the import command's first step);
 - `workbook`  the cells of every sheet (python-calamine) plus what calamine cannot say:
               percentage formats and formulas without a cached result;
 - `locate`    the header row, its columns (French/English synonyms), long or wide

@@ -48,6 +48,7 @@ from ardenne_kpi.db import imports as sql
 from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, locks, reader
+from ardenne_kpi.reports.intake import Started, load_file
 from ardenne_kpi.reports.locate import is_brand_sheet
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
 from ardenne_kpi.reports.values import fr
@@ -187,62 +188,6 @@ class ImportResult:
 # ------------------------------------------------------------------------------- reading
 
 
-def _load(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[bytes, str]:
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return bytes(source), file_name or "rapport"
-    path = Path(source)
-    name = file_name or path.name
-    limit = guard.max_upload_bytes()
-    try:
-        size = path.stat().st_size
-        if size > limit:  # refuse before reading a huge file into memory
-            raise ReportError(
-                f"Le fichier pèse {size / 2**20:.1f} Mo, au-delà de la limite de "
-                f"{limit / 2**20:.0f} Mo. Supprimez les feuilles, images et mises en forme "
-                "inutiles, ou découpez le rapport.".replace(".", ",", 1)
-            )
-        return path.read_bytes(), name
-    except IsADirectoryError as exc:
-        raise ReportError(f"« {name} » est un dossier, pas un fichier.") from exc
-    except FileNotFoundError as exc:
-        raise ReportError(f"Le fichier « {path} » n'existe pas. Vérifiez le chemin.") from exc
-    except PermissionError as exc:
-        raise ReportError(f"Le fichier « {path} » ne peut pas être lu (droits insuffisants).") from exc
-    except OSError as exc:
-        raise ReportError(f"Le fichier « {path} » ne peut pas être lu ({exc.strerror or exc}).") from exc
-
-
-@dataclass
-class Started:
-    """A file whose guarded parse began before its database was open (`start_reading`)."""
-
-    name: str
-    data: bytes | None
-    load_error: ReportError | None  # the file could not be read: `import_file` says so
-    child: guard.Isolated | None  # None when the pre-checks refuse the file (the parse says why)
-
-    def cancel(self) -> None:
-        if self.child is not None:
-            self.child.cancel()
-
-
-def start_reading(source: str | os.PathLike, file_name: str | None = None) -> Started:
-    """Read a file and start its guarded parse at once, before the database is open: the
-    import command's first step, so that the workbook is read while the database opens and
-    the framework loads. `import_file(con, started, …)` finishes it: the same checks, in the
-    same order, as for the path itself."""
-    name = file_name or Path(source).name
-    try:
-        data, name = _load(source, name)
-    except ReportError as exc:
-        return Started(name, None, exc, None)
-    try:
-        kind = guard.precheck(data, name)
-    except ReportError:
-        return Started(name, data, None, None)
-    return Started(name, data, None, guard.start_isolated(reader.parse_later, data, kind, name))
-
-
 def parse_bytes(
     data: bytes,
     file_name: str,
@@ -256,7 +201,7 @@ def parse_bytes(
 ) -> ParsedReport:
     """Pre-check, then parse in the guarded child process. Raises ReportError (French).
     `stats` receives the child's peak memory and time (see `guard.run_isolated`); `started`,
-    the same bytes' parse begun by `start_reading`, is finished instead of starting one."""
+    the same bytes' parse begun by `intake.start_reading`, is finished instead of starting one."""
     if started is not None and started.child is not None and isolated:
         _load_libraries_meanwhile()
         report = started.child.result(framework, operator, operator_source, stats=stats)
@@ -356,7 +301,7 @@ def read_report(
     workbook): values with their sheet and cell, errors and warnings. A file that cannot be
     read at all comes back with one error and no values, never an exception."""
     try:
-        data, name = _load(source, file_name)
+        data, name = load_file(source, file_name)
     except ReportError as exc:
         return ParsedReport(file_name=file_name or str(source)[:200], kind="", errors=[Issue("", "", exc.message)])
     try:
@@ -414,7 +359,7 @@ def import_file(
     try:
         if started is not None and started.load_error is not None:
             raise started.load_error
-        data, name = (started.data, name) if started is not None else _load(source, name)
+        data, name = (started.data, name) if started is not None else load_file(source, name)
     except ReportError as exc:
         result.errors = [Issue("", "", _file_message(exc.message))]
         return result

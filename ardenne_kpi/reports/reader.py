@@ -1,12 +1,11 @@
 """A whole report read without the database: workbook -> tables -> checked values.
 
-`parse` is what the guard's child process runs; it never imports pandas or DuckDB, so the
-child stays small and starts in milliseconds from the fork server.
+`parse` is what the guard's child process runs (`check`, through `intake.parse_later`, for
+the import command); it never imports pandas or DuckDB, so the child stays small and starts
+in a tenth of a second.
 """
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.locate import column_letter, locate
@@ -35,15 +34,6 @@ def parse(
     cells, None when too long), for the parent to read brand-platform sheets and warn about
     the others (`importer.conclude`)."""
     return check(read_workbook(data, kind), kind, file_name, framework, operator, operator_source)
-
-
-def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple]) -> ParsedReport:
-    """`parse`, the workbook read before the framework and operator are known: `rest()` waits
-    for (framework, operator, operator_source), which the parent sends once its database is
-    open (`guard.start_isolated`)."""
-    book = read_workbook(data, kind)
-    framework, operator, operator_source = rest()
-    return check(book, kind, file_name, framework, operator, operator_source)
 
 
 def check(
