@@ -279,12 +279,14 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
     order = [s.code for s in fw.calendar.semesters]
     columns = sorted(set(cells["column"]), key=lambda c: (order.index(c) if c in order else len(order), c))
     ops = [o.code for o in fw.operators if o.code in set(cells["operator"])]
-    text = pd.DataFrame("", index=ops, columns=columns)
-    state = pd.DataFrame("none", index=ops, columns=columns)
+    # gathered in dicts, then framed: a .loc assignment per cell cost a third of a millisecond
+    texts, states = {}, {}
     for row in cells.itertuples(index=False):
         note = f" · {row.late}R" if row.late else ""
-        text.loc[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
-        state.loc[row.operator, row.column] = row.state
+        texts[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
+        states[row.operator, row.column] = row.state
+    text = pd.DataFrame([[texts.get((o, c), "") for c in columns] for o in ops], index=ops, columns=columns)
+    state = pd.DataFrame([[states.get((o, c), "none") for c in columns] for o in ops], index=ops, columns=columns)
     if labels:
         names = {c: fw.label("operators", c) for c in ops}
         text.index = [names[c] for c in ops]
