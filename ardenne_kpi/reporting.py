@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ardenne_kpi.db import reporting as sql
@@ -242,25 +243,24 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["operator", "column", "expected", "received", "late", "overdue", "pending", "state", "timeliness"]
         )
+    # counted in whole columns: a Python function per group (or per row) cost a tenth of a second
+    keys = [items["operator"], items["column"]]
     g = items.groupby(["operator", "column"])
     cells = pd.DataFrame(
         {
             "expected": g.size(),
             "received": g["received"].sum(),
             "late": g["late"].sum(),
-            "overdue": g["status"].agg(lambda s: int((s == "overdue").sum())),
-            "pending": g["status"].agg(lambda s: int((s == "pending").sum())),
+            "overdue": (items["status"] == "overdue").groupby(keys).sum().astype("int64"),
+            "pending": (items["status"] == "pending").groupby(keys).sum().astype("int64"),
         }
     ).reset_index()
-
-    def state(row: pd.Series) -> str:
-        if row["received"] == row["expected"]:
-            return "received"
-        if row["received"] > 0:
-            return "partial"
-        return "missing" if row["overdue"] > 0 else "pending"
-
-    cells["state"] = cells.apply(state, axis=1)
+    received, expected = cells["received"].to_numpy(), cells["expected"].to_numpy()
+    cells["state"] = np.select(
+        [received == expected, received > 0, cells["overdue"].to_numpy() > 0],
+        ["received", "partial", "missing"],
+        "pending",
+    ).tolist()
     cells["timeliness"] = [
         ("late" if late else "on_time") if received else ""
         for late, received in zip(cells["late"], cells["received"], strict=True)
