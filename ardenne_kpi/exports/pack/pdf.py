@@ -10,6 +10,7 @@ import itertools
 import re
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -27,6 +28,9 @@ from ardenne_kpi.exports.pack.data import (
 )
 from ardenne_kpi.format import NBSP, fmt_date, fmt_number, fmt_percent, pdf_text
 from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 # Rows of a long table printed in the PDF before "… et N autres (voir le classeur .xlsx)".
 MAX_ROWS = 40
@@ -51,7 +55,7 @@ def _pyplot():
     return plt
 
 
-def coverage_picture(d: PackData):
+def coverage_picture(d: PackData) -> Image:
     """The dimension × key coverage heatmap: state colours, number of indicators and a glyph per cell."""
     plt = _pyplot()
     from matplotlib.colors import to_rgb
@@ -103,7 +107,7 @@ def coverage_picture(d: PackData):
     return _picture(fig, plt)
 
 
-def followup_picture(d: PackData):
+def followup_picture(d: PackData) -> Image | None:
     """The operator × semester follow-up matrix: received / partial / missing, late counts (None
     when no report is expected yet)."""
     plt = _pyplot()
@@ -152,7 +156,7 @@ def followup_picture(d: PackData):
     return _picture(fig, plt)
 
 
-def _picture(fig, plt):
+def _picture(fig, plt) -> Image:
     """The figure's pixels as a PIL image, the very pixels `savefig` would write to a PNG: fpdf2
     takes the image as it is, where a PNG would be compressed here only to be decompressed
     again by fpdf2 (issue 16)."""
