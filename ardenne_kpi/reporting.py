@@ -20,6 +20,7 @@ import json
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from ardenne_kpi.db import reporting as sql
@@ -242,25 +243,24 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
         return pd.DataFrame(
             columns=["operator", "column", "expected", "received", "late", "overdue", "pending", "state", "timeliness"]
         )
+    # counted in whole columns: a Python function per group (or per row) cost a tenth of a second
+    keys = [items["operator"], items["column"]]
     g = items.groupby(["operator", "column"])
     cells = pd.DataFrame(
         {
             "expected": g.size(),
             "received": g["received"].sum(),
             "late": g["late"].sum(),
-            "overdue": g["status"].agg(lambda s: int((s == "overdue").sum())),
-            "pending": g["status"].agg(lambda s: int((s == "pending").sum())),
+            "overdue": (items["status"] == "overdue").groupby(keys).sum().astype("int64"),
+            "pending": (items["status"] == "pending").groupby(keys).sum().astype("int64"),
         }
     ).reset_index()
-
-    def state(row: pd.Series) -> str:
-        if row["received"] == row["expected"]:
-            return "received"
-        if row["received"] > 0:
-            return "partial"
-        return "missing" if row["overdue"] > 0 else "pending"
-
-    cells["state"] = cells.apply(state, axis=1)
+    received, expected = cells["received"].to_numpy(), cells["expected"].to_numpy()
+    cells["state"] = np.select(
+        [received == expected, received > 0, cells["overdue"].to_numpy() > 0],
+        ["received", "partial", "missing"],
+        "pending",
+    ).tolist()
     cells["timeliness"] = [
         ("late" if late else "on_time") if received else ""
         for late, received in zip(cells["late"], cells["received"], strict=True)
@@ -279,12 +279,14 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
     order = [s.code for s in fw.calendar.semesters]
     columns = sorted(set(cells["column"]), key=lambda c: (order.index(c) if c in order else len(order), c))
     ops = [o.code for o in fw.operators if o.code in set(cells["operator"])]
-    text = pd.DataFrame("", index=ops, columns=columns)
-    state = pd.DataFrame("none", index=ops, columns=columns)
+    # gathered in dicts, then framed: a .loc assignment per cell cost a third of a millisecond
+    texts, states = {}, {}
     for row in cells.itertuples(index=False):
         note = f" · {row.late}R" if row.late else ""
-        text.loc[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
-        state.loc[row.operator, row.column] = row.state
+        texts[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
+        states[row.operator, row.column] = row.state
+    text = pd.DataFrame([[texts.get((o, c), "") for c in columns] for o in ops], index=ops, columns=columns)
+    state = pd.DataFrame([[states.get((o, c), "none") for c in columns] for o in ops], index=ops, columns=columns)
     if labels:
         names = {c: fw.label("operators", c) for c in ops}
         text.index = [names[c] for c in ops]

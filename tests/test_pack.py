@@ -9,11 +9,14 @@ import subprocess
 import sys
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from ardenne_kpi import analyses, brand, db, demo, snapshots
 from ardenne_kpi.cli import main
 from ardenne_kpi.exports import pack
+from ardenne_kpi.exports.pack import pdf as pack_pdf
+from ardenne_kpi.format import pdf_text
 from tests.conftest import ROOT, private_copy, run_page
 
 pypdf = pytest.importorskip("pypdf")
@@ -125,6 +128,119 @@ def test_pack_renders_on_an_empty_database(empty_db_path, fw):
     assert "Aucun rapport reçu" in pages[0]
     assert any("Non renseignée sur la période" in p for p in pages)
     assert analyses.missing(data.status, data.analyses).empty  # nothing is behind: no analysis is owed
+
+
+# ------------------------------------------------------------------ the wrapped tables (pdf._wrapped)
+
+LONG = (
+    "Le partenaire a déclaré une valeur pour un trimestre déjà verrouillé ; elle attend la validation du "
+    "coordinateur avant de compter dans les indicateurs du comité de pilotage."
+)
+
+
+def text_runs(data: bytes) -> list[list[tuple[float, float, str]]]:
+    """Each page's texts as drawn: (x, y) in points and the text, in drawing order."""
+    pages = []
+    for page in pypdf.PdfReader(io.BytesIO(data)).pages:
+        runs = []
+
+        def visit(text, cm, tm, font, size, runs=runs):
+            if text.strip():
+                runs.append((round(tm[4], 1), round(tm[5], 1), text))
+
+        page.extract_text(visitor_text=visit)
+        pages.append(runs)
+    return pages
+
+
+def wrapped_pdf(data, frame, widths, size=8, fills=None, *, fpdf2_table=False) -> bytes:
+    """A pack document holding only `frame`, drawn by `_wrapped`, or by fpdf2's `pdf.table()` as
+    the pack drew its wrapped tables before issue 16."""
+    from fpdf.fonts import FontFace
+
+    doc = pack_pdf._document(data)
+    doc.add_page()
+    doc.set_fill_color(*pack_pdf.HEAD_FILL)  # in force when pdf.table() drew the pack's tables
+    if not fpdf2_table:
+        pack_pdf._wrapped(doc, frame, widths, size, fills)
+        return bytes(doc.output())
+    doc.set_font("DejaVu", "", size)
+    heading = FontFace(emphasis="BOLD", fill_color=pack_pdf.HEAD_FILL)
+    with doc.table(
+        col_widths=widths, line_height=size * 0.55, headings_style=heading, padding=0.8, text_align="LEFT"
+    ) as table:
+        table.row([str(c) for c in frame.columns])
+        for n, row in enumerate(frame.itertuples(index=False)):
+            cells = table.row()
+            for k, value in enumerate(row):
+                fill = fills[n] if fills is not None and k == len(row) - 1 else None
+                cells.cell(
+                    pdf_text(value, max(40, int(widths[k] * 8))), style=FontFace(fill_color=fill) if fill else None
+                )
+    return bytes(doc.output())
+
+
+def test_wrapped_table_breaks_a_long_text_into_lines_inside_its_column(demo_pack):
+    data, _, _ = demo_pack
+    frame = pd.DataFrame({"Code": ["ATT04", "CLI01"], "Avertissement": [LONG, "Court."], "Statut": ["● Oui", "■ Non"]})
+    widths = (20, 60, 193)  # millimetres: they fill the page's 273
+    runs = text_runs(wrapped_pdf(data, frame, widths))[0]
+    column = [r for r in runs if abs(r[0] - (12 + 20 + 0.8) / 25.4 * 72) < 1]  # the second column's texts
+    lines = [text.strip() for _, _, text in column]
+    assert lines[0] == "Avertissement" and lines[-1] == "Court."
+    long_lines = lines[1:-1]
+    assert len(long_lines) >= 4 and len({y for _, y, _ in column}) == len(column)  # one line under the other
+    assert " ".join(long_lines).split() == LONG.split()  # every word, in order, none lost
+    doc = pack_pdf._document(data)
+    doc.set_font("DejaVu", "", 8)
+    assert all(doc.get_string_width(line) <= 60 - 1.6 for line in long_lines)
+
+
+def test_wrapped_table_repeats_its_heading_after_a_page_break(demo_pack):
+    data, _, _ = demo_pack
+    frame = pd.DataFrame({"Code": [f"R{n:02}" for n in range(60)], "Avertissement": [LONG] * 60})
+    pages = text_runs(wrapped_pdf(data, frame, (20, 253)))
+    assert len(pages) >= 3
+    for n, runs in enumerate(pages):
+        texts = [text.strip() for _, _, text in runs]
+        if n:  # the running header first
+            assert texts.pop(0).startswith("Comité de pilotage · ")
+        assert texts[:2] == ["Code", "Avertissement"]
+    codes = [text for runs in pages for _, _, text in runs if text.startswith("R") and text[1:].isdigit()]
+    assert codes == list(frame["Code"])  # every row once, in order
+
+
+def test_wrapped_table_draws_what_fpdf2_table_drew(demo_pack):
+    """Same lines at the same places, same page breaks, as fpdf2's table layout, whatever the text."""
+    data, _, _ = demo_pack
+    texts = [
+        LONG,
+        "S11 (oct. 2021 – mars 2022)",
+        "12\u00a0345,6 %",  # a no-break space: multi_cell writes a space
+        "",
+        "première ligne\nseconde ligne",
+        "https://exemple.org/" + "x" * 300,  # no space to break at
+        "trait d'u\u00adnion",
+        "  espaces  en trop  ",
+    ]
+    rows = 45
+    frame = pd.DataFrame(
+        {
+            "Code": [f"C{n}" for n in range(rows)],
+            "Texte long": [texts[n % len(texts)] for n in range(rows)],
+            "Période": [texts[(n + 1) % len(texts)] for n in range(rows)],
+            "Statut": ["▲ À surveiller"] * rows,
+        }
+    )
+    fills = [(255, 230, 200)] * rows
+    widths = (14, 90, 22, 30)
+    ours = wrapped_pdf(data, frame, widths, fills=fills)
+    assert text_runs(ours) == text_runs(wrapped_pdf(data, frame, widths, fills=fills, fpdf2_table=True))
+    assert b"1 0.902 0.7843 rg" in zlib_pages(ours)  # the status colour fills the last column
+
+
+def zlib_pages(data: bytes) -> bytes:
+    return b"".join(page.get_contents().get_data() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
 @pytest.mark.slow  # the command end to end; analyses.missing on no status is checked just above

@@ -6,9 +6,11 @@ PDF, matplotlib draws the pictures, and the font is the DejaVu Sans that matplot
 
 from __future__ import annotations
 
-import io
+import itertools
+import re
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -24,13 +26,21 @@ from ardenne_kpi.exports.pack.data import (
     quality_notes,
     tiles,
 )
-from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, pdf_text
+from ardenne_kpi.format import NBSP, fmt_date, fmt_number, fmt_percent, pdf_text
 from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
 
 # Rows of a long table printed in the PDF before "… et N autres (voir le classeur .xlsx)".
 MAX_ROWS = 40
 # Received, but after the deadline (Okabe–Ito reddish purple): the follow-up picture.
 LATE_COLOR = "#CC79A7"
+# Characters fpdf2's line breaking treats specially (breaks, soft hyphen): a text holding one is
+# always broken into lines by fpdf2 itself.
+SPECIAL = re.compile("[\n\r\t\f\u00ad]")
+# The tables' heading fill; the cells of a wrapped table are filled with it too.
+HEAD_FILL = (225, 232, 240)
 
 
 # ------------------------------------------------------------------ pictures (matplotlib, offline)
@@ -45,7 +55,7 @@ def _pyplot():
     return plt
 
 
-def coverage_png(d: PackData) -> bytes:
+def coverage_picture(d: PackData) -> Image:
     """The dimension × key coverage heatmap: state colours, number of indicators and a glyph per cell."""
     plt = _pyplot()
     from matplotlib.colors import to_rgb
@@ -58,7 +68,8 @@ def coverage_png(d: PackData) -> bytes:
         for j, key in enumerate(fw.keys):
             cell = grid.loc[(dim.code, key.code)]
             color = coverage.GAP_COLORS[cell["state"]]
-            ax.add_patch(plt.Rectangle((j, i), 1, 1, facecolor=color, edgecolor="white", linewidth=2))
+            # add_artist, not add_patch: the limits are set below, the data limits need no update
+            ax.add_artist(plt.Rectangle((j, i), 1, 1, facecolor=color, edgecolor="white", linewidth=2))
             dark = sum(to_rgb(color)) / 3 < 0.5 or cell["state"] in ("behind", "on_track")
             text = f"{int(cell['n_indicators'])} {coverage.GAP_MARKS[cell['state']]}".strip()
             ax.text(
@@ -93,22 +104,23 @@ def coverage_png(d: PackData) -> bytes:
     ]
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.03), ncol=4, frameon=False, fontsize=10)
     fig.tight_layout()
-    return _png(fig, plt)
+    return _picture(fig, plt)
 
 
-def followup_png(d: PackData) -> bytes:
-    """The operator × semester follow-up matrix: received / partial / missing, late counts."""
+def followup_picture(d: PackData) -> Image | None:
+    """The operator × semester follow-up matrix: received / partial / missing, late counts (None
+    when no report is expected yet)."""
     plt = _pyplot()
     text, state = reporting.matrix_grid(d.matrix, d.fw, labels=True)
     if text.empty:
-        return b""
+        return None
     fig, ax = plt.subplots(figsize=(13, 0.42 * len(text) + 1.4), dpi=150)
     for i, op in enumerate(text.index):
         for j, col in enumerate(text.columns):
             s = state.loc[op, col]
             if s == "received" and text.loc[op, col].endswith("R"):
                 s = "late"
-            ax.add_patch(
+            ax.add_artist(  # not add_patch: the limits are set below
                 plt.Rectangle(
                     (j, i),
                     1,
@@ -141,14 +153,19 @@ def followup_png(d: PackData) -> bytes:
     for side in ax.spines.values():
         side.set_visible(False)
     fig.tight_layout()
-    return _png(fig, plt)
+    return _picture(fig, plt)
 
 
-def _png(fig, plt) -> bytes:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
+def _picture(fig, plt) -> Image:
+    """The figure's pixels as a PIL image, the very pixels `savefig` would write to a PNG: fpdf2
+    takes the image as it is, where a PNG would be compressed here only to be decompressed
+    again by fpdf2 (issue 16)."""
+    from PIL import Image
+
+    fig.canvas.draw()
+    image = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).copy()
     plt.close(fig)
-    return buf.getvalue()
+    return image
 
 
 def _font_dir() -> Path:
@@ -232,6 +249,13 @@ def _para(pdf, text: str, size: float = 10, style: str = "") -> None:
     pdf.ln(1.5)
 
 
+def _text_line(pdf, x: float, top: float, height: float, text: str) -> None:
+    """`text` from `x` on a line of `height` from `top`, exactly where `cell()` puts it, at a fifth of
+    its cost: `cell()` lays a one-line text out as if it could wrap (issue 16)."""
+    if text:
+        pdf.text(x, top + 0.5 * height + 0.3 * pdf.font_size, pdf_text(text))
+
+
 def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
     """A one-line-per-row table drawn cell by cell: ten times faster than `_table` for long lists."""
     h = size * 0.5
@@ -244,22 +268,28 @@ def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
             text = text[:-1]
         return text + "…"
 
+    def cells(texts, style: str) -> None:
+        x, top = pdf.l_margin, pdf.get_y()
+        for text, width in zip(texts, widths, strict=True):
+            pdf.rect(x, top, width, h, style=style)
+            _text_line(pdf, x + pdf.c_margin, top, h, fit(text, width))
+            x += width
+        pdf.ln(h)
+
     def head() -> None:
         pdf.set_font("DejaVu", "B", size)
-        pdf.set_fill_color(225, 232, 240)
-        for column, width in zip(frame.columns, widths, strict=True):
-            pdf.cell(width, h, fit(str(column), width), border=1, fill=True)
-        pdf.ln(h)
+        pdf.set_fill_color(*HEAD_FILL)
+        cells([str(column) for column in frame.columns], "DF")
         pdf.set_font("DejaVu", "", size)
 
+    if pdf.will_page_break(h):
+        pdf.add_page()
     head()
     for row in frame.itertuples(index=False):
         if pdf.get_y() + h > pdf.page_break_trigger:
             pdf.add_page()
             head()
-        for value, width in zip(row, widths, strict=True):
-            pdf.cell(width, h, fit("" if value is None else str(value), width), border=1)
-        pdf.ln(h)
+        cells(["" if value is None else str(value) for value in row], "D")
     pdf.ln(2)
 
 
@@ -273,34 +303,80 @@ def _table(
     note: str = "",
     wrap: bool = False,
 ) -> None:
-    """A table; `wrap` lets long texts run on several lines (slower: fpdf2's table layout)."""
-    from fpdf.fonts import FontFace
-
+    """A table; `wrap` lets long texts run on several lines (`_wrapped`), else each text is cut to one line."""
     if frame.empty:
         _para(pdf, "Aucune ligne.", 9, "I")
         return
     shown = frame if limit is None else frame.head(limit)
-    if not wrap:
+    if wrap:
+        _wrapped(pdf, shown, widths, size, fills)
+    else:
         _plain(pdf, shown, widths, size)
-        if limit is not None and len(frame) > limit:
-            _para(pdf, f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
-        return
-    pdf.set_font("DejaVu", "", size)
-    heading = FontFace(emphasis="BOLD", fill_color=(225, 232, 240))
-    with pdf.table(
-        col_widths=widths, line_height=size * 0.55, headings_style=heading, padding=0.8, text_align="LEFT"
-    ) as t:
-        t.row([str(c) for c in shown.columns])
-        for n, row in enumerate(shown.itertuples(index=False)):
-            r = t.row()
-            for k, value in enumerate(row):
-                fill = fills[n] if fills is not None and k == len(row) - 1 else None
-                style = FontFace(fill_color=fill) if fill else None
-                # cut so that the row fits on a page, however long the partner's text
-                r.cell(pdf_text(value, max(40, int(widths[k] * 8))), style=style)
     if limit is not None and len(frame) > limit:
         _para(pdf, f"… et {len(frame) - limit} autre(s) ligne(s) : voir le classeur .xlsx joint{note}.", 8.5, "I")
-    pdf.ln(2)
+    if wrap:
+        pdf.ln(2)
+
+
+def _wrapped(pdf, frame: pd.DataFrame, widths: tuple, size: float, fills: list | None = None) -> None:
+    """A table whose long texts run on several lines inside their column, drawn cell by cell.
+
+    It keeps the look fpdf2's `pdf.table()` gave it (columns scaled to the page width, 0.8 mm
+    padding, texts centred in the row's height, every cell filled, the status colour in the last
+    column, the heading repeated after a page break) at a fraction of its cost: `pdf.table()`
+    broke every text into lines twice, character by character, where here only a text wider
+    than its column goes through fpdf2's line breaking, once, and each distinct text only once.
+    """
+    line = size * 0.55  # the height of one line of text
+    pad = 0.8
+    scale = pdf.epw / sum(widths)
+    columns = [w * scale for w in widths]
+    lefts = list(itertools.accumulate(columns[:-1], initial=pdf.l_margin))
+    broken: dict[tuple[str, float, str], list[str]] = {}
+
+    def lines(text: str, width: float, style: str) -> list[str]:
+        """The lines fpdf2's `multi_cell` breaks `text` into in a cell of `width` (the current font)."""
+        key = (text, width, style)
+        if key not in broken:
+            if not text:
+                broken[key] = []
+            elif not SPECIAL.search(text) and pdf.get_string_width(text) <= width - 2 * pad - 0.01:
+                broken[key] = [text.replace(NBSP, " ")]  # as multi_cell writes it
+            else:  # wider than the column, a line break of its own...: fpdf2 decides where the lines end
+                broken[key] = pdf.multi_cell(width, line, text, padding=pad, dry_run=True, output="LINES")
+        return broken[key]
+
+    def layout(texts: list[str], style: str) -> tuple[list[list[str]], float]:
+        pdf.set_font("DejaVu", style, size)
+        cells = [lines(pdf_text(t), c, style) for t, c in zip(texts, columns, strict=True)]
+        return cells, max((len(c) * line + 2 * pad for c in cells if c), default=line)
+
+    def draw(cells: list[list[str]], height: float, style: str, fill: tuple | None = None) -> None:
+        pdf.set_font("DejaVu", style, size)
+        top = pdf.get_y()
+        for k, (text, left, width) in enumerate(zip(cells, lefts, columns, strict=True)):
+            pdf.set_fill_color(*(fill if fill is not None and k == len(cells) - 1 else HEAD_FILL))
+            pdf.rect(left, top, width, height, style="DF")
+            y = top + (height - len(text) * line - 2 * pad) / 2 + pad
+            for n, part in enumerate(text):
+                _text_line(pdf, left + pad, y + n * line, line, part)
+        pdf.set_fill_color(*HEAD_FILL)
+        pdf.set_xy(pdf.l_margin, top + height)
+
+    heading = layout([str(c) for c in frame.columns], "B")
+    # each text cut so that a row fits on a page, however long the partner's text
+    cut = [max(40, int(w * 8)) for w in widths]
+    rows = [
+        layout([pdf_text(v, n) for v, n in zip(row, cut, strict=True)], "") for row in frame.itertuples(index=False)
+    ]
+    if pdf.will_page_break(heading[1] + rows[0][1]):  # never a heading alone at the foot of a page
+        pdf.add_page(same=True)
+    draw(*heading, "B")
+    for n, (cells, height) in enumerate(rows):
+        if pdf.will_page_break(height):
+            pdf.add_page(same=True)
+            draw(*heading, "B")
+        draw(cells, height, "", fills[n] if fills is not None else None)
 
 
 def _analysed(pdf, fw, rows: list[tuple[str, str, dict | None]]) -> None:
@@ -454,7 +530,7 @@ def _coverage_section(pdf, d: PackData) -> None:
         "servie, renseignée et dans la trajectoire. La forme (∅ ? ▼) double la couleur.",
         10,
     )
-    pdf.image(io.BytesIO(coverage_png(d)), x=12, w=273)
+    pdf.image(coverage_picture(d), x=12, w=273)
     counts = d.cells["state"].value_counts()
     _para(pdf, " · ".join(f"{coverage.GAP_LABELS[s]} : {int(counts.get(s, 0))}" for s in coverage.GAP_STATES), 10, "B")
     _para(pdf, f"Dans l'application : {links.page_url('Couverture', matrice='dimension_key')}", 8.5, "I")
@@ -548,8 +624,8 @@ def _completeness_section(pdf, d: PackData) -> None:
     _table(pdf, reporting.completeness_table(d.period_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
     _h2(pdf, "Depuis le début du programme")
     _table(pdf, reporting.completeness_table(d.programme_summary), widths=(90, 20, 20, 25, 22, 56, 30), limit=None)
-    picture = followup_png(d)
-    if picture:
+    picture = followup_picture(d)
+    if picture is not None:
         pdf.add_page()
         _h2(pdf, "Rapports par opérateur et par semestre du programme")
         _para(
@@ -558,7 +634,7 @@ def _completeness_section(pdf, d: PackData) -> None:
             "Couleurs : bleu reçu dans le délai, violet reçu en retard, orange partiel, rouge manquant.",
             9,
         )
-        pdf.image(io.BytesIO(picture), x=12, w=273)
+        pdf.image(picture, x=12, w=273)
 
 
 def _quality_section(pdf, d: PackData) -> None:
