@@ -343,6 +343,10 @@ def main() -> None:
     pages = [p for p in PAGES if not args.pages or p[0] in args.pages]
     tmp = Path(tempfile.mkdtemp(prefix="app-bench-"))
     floor_tree = floor_app(tmp / "floor")
+    probe_trees = {  # written once, driven on every database
+        name: floor_app(tmp / name.replace(" ", "").replace("+", "-"), code)
+        for name, code in (PROBES.items() if args.probes else ())
+    }
     ref_tree = extract(args.ref, tmp) if args.ref else None
     databases = {}
     if args.demo:  # a copy: the bench's servers and commands must not change the one given
@@ -383,8 +387,7 @@ def main() -> None:
                                     *stack.enter_context(streamlit(ref_tree, ref_db, ref_db.parent / "app.log")),
                                 )
                             )
-                        for name in PROBES if args.probes else ():
-                            tree = floor_app(tmp / name.replace(" ", "").replace("+", "-"), PROBES[name])
+                        for name, tree in probe_trees.items():
                             running.append((name, *stack.enter_context(streamlit(tree, None, tree / "probe.log"))))
                         running.append(("floor", *stack.enter_context(streamlit(floor_tree, None, tmp / "floor.log"))))
                         for _, url, proc in running:
