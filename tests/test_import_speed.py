@@ -96,6 +96,11 @@ def test_a_yaml_syntax_error_is_worded_as_before():
     assert str(pure.value.problem) in str(raised.value)
 
 
+def _fresh_interpreter(code: str) -> subprocess.CompletedProcess:
+    """`code` run by a new Python in the repository: which modules a command loads, and when."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+
+
 def test_the_import_command_imports_no_chart_pdf_or_ui_library():
     code = (
         "import sys, runpy; sys.argv = ['ardenne_kpi', 'import', '--help']\n"
@@ -103,7 +108,7 @@ def test_the_import_command_imports_no_chart_pdf_or_ui_library():
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'plotly', 'matplotlib', 'fpdf', 'streamlit', "
         "'openpyxl', 'kaleido'}))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = _fresh_interpreter(code)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
@@ -124,7 +129,7 @@ def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(t
         "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
         "print(seen)"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = _fresh_interpreter(code)
     assert "importé" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[[]]"
 
@@ -146,7 +151,7 @@ def test_the_import_command_starts_the_parse_before_loading_duckdb_and_prints_wi
         "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"
         "print(seen, sorted({'pandas', 'pyarrow'} & set(sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = _fresh_interpreter(code)
     assert "importé" in out.stdout and "2 nouvelle(s)" in out.stdout
     assert out.stdout.strip().splitlines()[-1] == "[[]] []"
 
@@ -158,7 +163,7 @@ def test_the_command_line_parser_loads_without_duckdb_or_the_framework():
         "cli.build_parser()\n"
         "print(sorted({'duckdb', 'ardenne_kpi.db', 'ardenne_kpi.framework', 'pandas'} & set(sys.modules)))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    out = _fresh_interpreter(code)
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 

@@ -357,25 +357,18 @@ def workbook(
     return out.getvalue()
 
 
-def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_path):
+def _import(con, fw, tmp_path, data: bytes, name: str, operator: str, *, dry_run: bool = False):
+    """One report through the import engine, as the command imports it, into the rules' database."""
     from ardenne_kpi.reports import importer
 
-    a = importer.import_file(
-        con,
-        workbook([["OCC", "T1 2019", "FR-08", "50", "50", "100"]]),
-        "a.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
+    return importer.import_file(
+        con, data, name, operator=operator, framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=dry_run
     )
-    b = importer.import_file(
-        con,
-        workbook([["OCC", "T1 2019", "BE-LUX", "10", "100", "1 000"]]),
-        "b.xlsx",
-        operator="OPB",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
-    )
+
+
+def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_path):
+    a = _import(con, fw, tmp_path, workbook([["OCC", "T1 2019", "FR-08", "50", "50", "100"]]), "a.xlsx", "OPA")
+    b = _import(con, fw, tmp_path, workbook([["OCC", "T1 2019", "BE-LUX", "10", "100", "1 000"]]), "b.xlsx", "OPB")
     assert a.ok and b.ok, (a.errors, b.errors)
     q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(150 / 1100 * 100)
@@ -384,78 +377,43 @@ def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_
 
 
 def test_a_ratio_that_disagrees_with_its_components_is_flagged(con, fw, tmp_path):
-    from ardenne_kpi.reports import importer
-
-    result = importer.import_file(
-        con,
-        workbook([["OCC", "T1 2019", "FR-08", "40", "50", "100"]]),
-        "a.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
-        dry_run=True,
+    result = _import(
+        con, fw, tmp_path, workbook([["OCC", "T1 2019", "FR-08", "40", "50", "100"]]), "a.xlsx", "OPA", dry_run=True
     )
     assert any("ne correspond pas à 50 / 100 = 50" in w.message for w in result.warnings)
 
 
 def test_an_import_giving_a_semester_whose_quarters_disagree_is_warned(con, fw, tmp_path):
-    from ardenne_kpi.reports import importer
-
     header = ("Indicateur", "Période", "Zone", "Valeur")
-    first = importer.import_file(
+    first = _import(
         con,
+        fw,
+        tmp_path,
         workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]], header),
         "q.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
+        "OPA",
     )
     assert first.ok
-    second = importer.import_file(
-        con,
-        workbook([["FLOW", "S05", "FR-08", 12]], header),
-        "s.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
-        dry_run=True,
-    )
+    second = _import(con, fw, tmp_path, workbook([["FLOW", "S05", "FR-08", 12]], header), "s.xlsx", "OPA", dry_run=True)
     messages = [w.message for w in second.warnings]
     assert any(
         "S05 vaut 12 (ce fichier)" in m and "totalisent 9" in m and f"l'import n° {first.upload_id}" in m
         for m in messages
     ), messages
-    same = importer.import_file(
-        con,
-        workbook([["FLOW", "S05", "FR-08", 9]], header),
-        "s9.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
-        dry_run=True,
-    )
+    same = _import(con, fw, tmp_path, workbook([["FLOW", "S05", "FR-08", 9]], header), "s9.xlsx", "OPA", dry_run=True)
     assert not any("totalisent" in w.message for w in same.warnings)
 
 
 def test_an_import_giving_quarters_of_a_stored_semester_is_warned_with_both_sources(con, fw, tmp_path):
-    from ardenne_kpi.reports import importer
-
     header = ("Indicateur", "Période", "Zone", "Valeur")
-    first = importer.import_file(
+    first = _import(con, fw, tmp_path, workbook([["FLOW", "S05", "FR-08", 12]], header), "s.xlsx", "OPA")
+    quarters = _import(
         con,
-        workbook([["FLOW", "S05", "FR-08", 12]], header),
-        "s.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
-    )
-    quarters = importer.import_file(
-        con,
+        fw,
+        tmp_path,
         workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T1 2019", "FR-08", 5]], header),
         "q.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
+        "OPA",
         dry_run=True,
     )
     assert any(
@@ -465,22 +423,18 @@ def test_an_import_giving_quarters_of_a_stored_semester_is_warned_with_both_sour
 
 
 def test_a_semester_in_the_file_over_a_stored_quarter_and_one_of_its_own_names_both_sources(con, fw, tmp_path):
-    from ardenne_kpi.reports import importer
-
     header = ("Indicateur", "Période", "Zone", "Valeur")
-    first = importer.import_file(
+    first = _import(
         con,
+        fw,
+        tmp_path,
         workbook([["FLOW", "T4 2018", "FR-08", 4], ["FLOW", "T4 2018", "BE-LUX", 3]], header),
         "q.xlsx",
-        operator="OPA",
-        framework=fw,
-        db_path=tmp_path / "rules.duckdb",
+        "OPA",
     )
     rows = [["FLOW", "S05", "FR-08", 12], ["FLOW", "T1 2019", "FR-08", 5]]
     rows += [["FLOW", "S05", "BE-LUX", 10], ["FLOW", "T1 2019", "BE-LUX", 7]]  # 3 + 7: they agree
-    semester = importer.import_file(
-        con, workbook(rows, header), "s.xlsx", operator="OPA", framework=fw, db_path=tmp_path / "rules.duckdb"
-    )
+    semester = _import(con, fw, tmp_path, workbook(rows, header), "s.xlsx", "OPA")
     overlaps = [w.message for w in semester.warnings if "sous-période" in w.message]
     assert overlaps == [
         "FLOW · OPA · FR-08 : S05 vaut 12 (ce fichier) mais ses 2 sous-période(s) totalisent 9 (ce fichier, "
