@@ -204,15 +204,33 @@ def _good_file(database: Path) -> bytes:
     return out.getvalue()
 
 
+# The cells of the Tendances « Valeurs » table (headed Période, Valeur) once it lists `prefix`'s
+# period; false until then. Other tables of the page list periods too: the partners' comments
+# (Période, Opérateur...), which may be drawn before it.
+VALUES_GRID = """(prefix) => {
+  for (const grid of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+    const heads = [...grid.querySelectorAll('[role="columnheader"]')].map(e => e.innerText.trim());
+    if (heads[0] !== 'Période' || heads[1] !== 'Valeur') continue;
+    const cells = [...grid.querySelectorAll('[role="gridcell"]')].map(e => e.innerText.trim());
+    if (cells.some(t => t.startsWith(prefix))) return cells;
+  }
+  return false;
+}"""
+
+
+def _values_cells(page, prefix: str) -> list[str]:
+    """The « Valeurs » table's cells, once the script is idle and the table lists `prefix`."""
+    _idle(page)
+    return page.wait_for_function(VALUES_GRID, arg=prefix).json_value()
+
+
 def _tendances_cli07(page, server) -> list[str]:
     """CLI07's trend table. The indicator comes in the address: choosing it in the box left a window where
     the box already named CLI07 while the grid still showed the first indicator's S05 (568, not 2 or 97)."""
     _open(page, server, "Tendances?indicateur=CLI07", "Un indicateur en détail")
     _idle(page)
     assert "indicateur=CLI07" in page.url
-    _wait_cell(page, re.compile(r"^S05 \(oct"))
-    _idle(page)
-    return _grid_texts(page)
+    return _values_cells(page, "S05 (oct")
 
 
 def _s05_value(cells: list[str]) -> str:
@@ -588,9 +606,7 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
 
     context, page = _signed_in(browser, running, *ADMIN_SIGN_IN, tendances, "Un indicateur en détail")
     try:
-        _wait_cell(page, re.compile(r"^S11 \(oct"))
-        _idle(page)
-        assert _s11_value(_grid_texts(page)) != "123", "a submitted value is not a validated figure"
+        assert _s11_value(_values_cells(page, "S11 (oct")) != "123", "a submitted value is not a validated figure"
         page.get_by_text(re.compile(r"Inclure les chiffres soumis \(\d+ import")).first.wait_for()
 
         _sign_in(page, running, *ADMIN_SIGN_IN, "Import?onglet=Validation", "Ce que la validation change")
@@ -599,9 +615,7 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         page.get_by_text(re.compile(r"Import n° \d+ \(.*\) validé")).first.wait_for()
 
         _sign_in(page, running, *ADMIN_SIGN_IN, tendances, "Un indicateur en détail")
-        _wait_cell(page, re.compile(r"^S11 \(oct"))
-        _idle(page)
-        assert _s11_value(_grid_texts(page)) == "123", "validated, the value shows on Tendances"
+        assert _s11_value(_values_cells(page, "S11 (oct")) == "123", "validated, the value shows on Tendances"
         page.screenshot(path=str(running["folder"] / "validated_on_tendances.png"))
     finally:
         context.close()
