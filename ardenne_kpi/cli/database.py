@@ -95,7 +95,7 @@ def run_init(args: argparse.Namespace) -> int:
 
         if demo.install_demo(path, fw):  # the shipped demo, when it was built from this framework
             with db.connect(path, read_only=True) as con:
-                n = db.check_readable(con)["report_values"]  # what create_demo would have written
+                n = db.table_counts(con)["report_values"]  # what create_demo would have written
             print(f"Base de démonstration créée : {path} ({n} valeurs, référentiel {fw.version}).")
             return 0
     with command_connection(path) as con:
