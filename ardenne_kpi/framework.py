@@ -197,12 +197,14 @@ OBLIGATION_GRAINS = ("month", "quarter", "semester", "programme-semester", "year
 
 @dataclass(frozen=True)
 class Obligation:
-    """What one operator must report for one indicator: at which grain, from which period,
-    within how many days after each period's end.
+    """What one operator must report for one indicator: at which grain, from which period to
+    which, for which zones and audiences, within how many days after each period's end.
 
     Declared in the framework's `obligations` section, or by default (`declared` False): every
     operator of an indicator reports it at the indicator's grain (every second year for a
-    biennial one), from the start of its project, within the framework's deadline.
+    biennial one), from the start of its project to its end, within the framework's deadline,
+    for its zones (its first-level zones when the indicator is broken down by zone) and all
+    audiences. `one_off`: a single report, due once (its first period), never missing after.
     """
 
     operator: str
@@ -212,6 +214,11 @@ class Obligation:
     first_period: str  # the code written in the framework ('' by default)
     deadline_days: int
     declared: bool = False
+    end: dt.date | None = None  # the last period due ends on or before this day (None: the programme's end)
+    last_period: str = ""  # the code written in the framework ('' by default)
+    zones: tuple[str, ...] = ()  # the zones owed ('' = by default, see expected.obligation_keys)
+    audiences: tuple[str, ...] = ()  # the audiences owed (() = all audiences together)
+    one_off: bool = False
 
 
 @dataclass(frozen=True)
@@ -256,6 +263,7 @@ class Framework:
                         start=project.start if project is not None else None,
                         first_period="",
                         deadline_days=self.reporting_deadline_days,
+                        end=project.end if project is not None else None,
                     )
                 )
         return tuple(out)
@@ -604,9 +612,11 @@ class _Builder:
         self, indicators: tuple[Indicator, ...], projects: tuple[Project, ...], calendar: Calendar, deadline_days: int
     ) -> tuple[Obligation, ...]:
         """The `obligations` section: for an operator, the indicators it reports otherwise than
-        by default: {operator, indicators: [...], grain, from: a period, deadline_days}."""
+        by default: {operator, indicators: [...], grain, from: a period, to: a period, zones,
+        audiences, one_off, deadline_days}."""
         by_code = {i.code: i for i in indicators}
         starts = {p.code: p.start for p in projects}
+        ends = {p.code: p.end for p in projects}
         out: dict[tuple[str, str], Obligation] = {}
         for i, item in enumerate(self._section("obligations", required=False)):
             path = ("obligations", i)
@@ -624,6 +634,16 @@ class _Builder:
                 )
                 continue
             first = self._period(item["from"], path + ("from",), calendar) if item.get("from") else None
+            last = self._period(item["to"], path + ("to",), calendar) if item.get("to") else None
+            if first is not None and last is not None and last.end < first.start:
+                self.problems.add(path + ("to",), f"« to: {item['to']} » précède « from: {item['from']} ».")
+                continue
+            zones = self._refs("zones", item.get("zones") or [], path + ("zones",), "zone")
+            audiences = self._refs("audiences", item.get("audiences") or [], path + ("audiences",), "public")
+            one_off = item.get("one_off", False)
+            if not isinstance(one_off, bool):
+                self.problems.add(path + ("one_off",), f"« one_off: {one_off} » : true ou false.")
+                continue
             days = item.get("deadline_days", deadline_days)
             if isinstance(days, float) and days.is_integer():  # 60.0 from a spreadsheet cell
                 days = int(days)
@@ -653,6 +673,11 @@ class _Builder:
                     first_period=first.code if first else "",
                     deadline_days=days,
                     declared=True,
+                    end=last.end if last else ends.get(ind.project),
+                    last_period=last.code if last else "",
+                    zones=zones,
+                    audiences=audiences,
+                    one_off=one_off,
                 )
         return tuple(out.values())
 

@@ -32,6 +32,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ardenne_kpi import expected
 from ardenne_kpi.db import SUBMITTED
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.errors import KpiError, PeriodError
@@ -316,25 +317,6 @@ def _covers(fw: Framework, section: str) -> pd.DataFrame:
     return pd.DataFrame(pairs, columns=["code_in", "code_out", "depth_out"])
 
 
-def _declared_obligations(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
-    """The obligations the framework declares for these indicators (indicator, operator,
-    grain, start): a series of such an operator is due at that grain, from that day."""
-    wanted = set(codes)
-    rows = [
-        (o.indicator, o.operator, o.grain, pd.Timestamp(o.start) if o.start else pd.NaT)
-        for o in fw.declared_obligations
-        if o.indicator in wanted
-    ]
-    return pd.DataFrame(
-        {
-            "indicator": pd.Series([r[0] for r in rows], dtype=object),
-            "operator": pd.Series([r[1] for r in rows], dtype=object),
-            "grain": pd.Series([r[2] for r in rows], dtype=object),
-            "start": pd.Series([r[3] for r in rows], dtype="datetime64[ns]"),
-        }
-    )
-
-
 def _root_zone(fw: Framework) -> str | None:
     """The zone containing every other one (the whole Ardenne), or None when there is none."""
     for z in fw.zones:
@@ -378,6 +360,9 @@ def _named(names, count: int) -> str:
 
 def _missing_text(item: dict, row: dict, calendar) -> str:
     """« ADT08 (FR-08) n'a pas rapporté S11 » or « … n'a pas rapporté T4 2019 » for one series due."""
+    if item.get("untiled"):
+        own = GRAIN_LABELS.get(item["grain"], "mois" if item["grain"] == "month" else item["grain"]).lower()
+        return f"{item['who']}, rapporté par {own}, ne découpe pas {row['label']} (jamais réparti au prorata)"
     if not item.get("grain"):
         return f"{item['who']} n'a pas rapporté {row['label']}"
     period = period_from_code(row["period"], calendar)
@@ -417,9 +402,28 @@ def _note(row: dict, placed: dict, calendar) -> str:
             "déjà compris dans la zone plus large déclarée, non additionné."
         )
     if int(row.get("n_bare") or 0) and not row.get("weighted"):
-        parts.append(f"Moyenne non pondérée : {int(row['n_bare'])} valeur(s) sans numérateur ni dénominateur.")
+        parts.append(
+            f"Moyenne non pondérée : aucune des {int(row['n_bare'])} valeur(s) ne donne son numérateur "
+            "et son dénominateur."
+        )
+    elif int(row.get("n_bare") or 0):
+        parts.append(
+            f"Ratio des composantes (Σ numérateur / Σ dénominateur) ; laissé à part, sans numérateur ni "
+            f"dénominateur : {_named(row.get('bare'), int(row.get('n_bare_series') or 0))}."
+        )
+    if int(row.get("n_parts") or 0):
+        parts.append(
+            f"Total et détail d'un même rapport : le total compte, le détail n'est pas additionné "
+            f"({_named(row['parts'], int(row['n_parts']))})."
+        )
+    if int(row.get("n_outside") or 0):
+        parts.append(
+            f"Compté {expected.OUTSIDE} (aucune obligation ne le prévoit ici) : "
+            f"{_named(row['outside'], int(row['n_outside']))}."
+        )
     untiled = placed.get("untiled", [])
-    if untiled:
+    named = any(item.get("untiled") for item in list(row.get("missing") if row.get("missing") is not None else []))
+    if untiled and not named:
         if placed["grain"] == "year" and {grain for _, grain in untiled} == {"programme-semester"}:
             parts.append(
                 "Année civile non calculable : rapporté par semestre du programme (voir l'année du programme)."
@@ -444,16 +448,21 @@ def _note(row: dict, placed: dict, calendar) -> str:
     return " ".join(parts)
 
 
-def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> tuple[list, list, dict]:
+def _placement(
+    fw: Framework, grains: dict[str, str], stored: pd.DataFrame, spans: dict[tuple[str, str], tuple]
+) -> tuple[list, list, dict]:
     """Decide, on the small table of stored periods, where each one counts.
 
     Returns placement rows (indicator, period, p_code, p_end, n_sub, mixed), the target periods
     of each (indicator, group) with the grains that tile them, and per (indicator, group,
     target period) the stored periods placed there and what the note must say about values
-    that could not count.
+    that could not count. The target periods run over the stored values and over `spans`
+    ((indicator, group) → (first day, last day) something is due: expected.py).
     """
-    lo = min(stored["period_start"].min(), fw.calendar.start)
-    hi = max(stored["period_end"].max(), fw.calendar.end)
+    lo = min([fw.calendar.start, *(s[0] for s in spans.values())])
+    hi = max([fw.calendar.end, *(s[1] for s in spans.values())])
+    if not stored.empty:
+        lo, hi = min(stored["period_start"].min(), lo), max(stored["period_end"].max(), hi)
     calendars = {g: periods_between(g, lo, hi, fw.calendar) for g in set(grains.values())}
     placement: dict[tuple[str, str], tuple] = {}
     grains_in: dict[tuple[str, str], set[str]] = {}  # the stored grains placed in each target period
@@ -465,12 +474,14 @@ def _placement(fw: Framework, grains: dict[str, str], stored: pd.DataFrame) -> t
             n_sub_of[(period.code, grain)] = _n_sub(period, grain, fw.calendar)
         return n_sub_of[(period.code, grain)]
 
-    groups: dict[tuple, list[dict]] = {}
+    groups: dict[tuple, list[dict]] = {key: [] for key in spans}
     for record in stored.to_dict("records"):
         groups.setdefault((record["indicator"], record["grp"]), []).append(record)
     for (code, grp), records in groups.items():
-        first = min(r["period_start"] for r in records)
-        last = max(r["period_end"] for r in records)
+        bounds = [(r["period_start"], r["period_end"]) for r in records]
+        if (code, grp) in spans:
+            bounds.append(spans[(code, grp)])
+        first, last = min(b[0] for b in bounds), max(b[1] for b in bounds)
         for period in calendars[grains[code]]:
             if period.end < first or period.start > last:
                 continue
@@ -504,7 +515,8 @@ def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> d
     Alone is enough when one grain was stored, no territory can nest, and every series that
     ever reported the indicator gave every sub-period (the last one, for a stock): then each
     series is whole and the per-series rules reduce to these sums (the mean of equal-sized
-    means is the overall mean), and no series due there can be missing.
+    means is the overall mean). The caller checks that every series due there is one of them
+    (_expected_shape).
     """
     if not records or ind.is_territory or ind.agg_space == "last" or len({r["grain"] for r in records}) > 1:
         return None
@@ -517,6 +529,9 @@ def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> d
         return None
     total = sum(r["s"] for r in records)
     bare = sum(int(r["n_bare"]) for r in records)
+    n_values = sum(int(r["n"]) for r in records)
+    if ind.is_ratio and bare and bare != n_values:
+        return None  # some values carry their components, others not: the per-series pass sets them apart
     if ind.is_ratio and not bare:
         part = last if ind.components_agg == "last" else records
         den = sum(r["s_den"] for r in part)
@@ -528,11 +543,86 @@ def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> d
         value = base if ind.agg_space == "sum" else base / series
     return {
         "value": value,
-        "n_values": sum(int(r["n"]) for r in records),
+        "n_values": n_values,
         "n_series": series,
         "n_bare": bare if ind.is_ratio else 0,
         "weighted": ind.is_ratio and not bare,
     }
+
+
+def _expected(
+    con: duckdb.DuckDBPyConnection, fw: Framework, codes: Iterable[str], flt: sql.ValueFilter, by: str | None
+) -> pd.DataFrame:
+    """expected.expected_series for these indicators, narrowed as the values are (operators,
+    zones, audiences, window, up to `as_of` or today: nothing is due in the future), with the
+    group of each series (`grp`, by `by`)."""
+    out = expected.expected_series(fw, sql.series_spans(con, flt), list(codes))
+    for column, wanted in (("operator", flt.operators), ("zone", flt.zones), ("audience", flt.audiences)):
+        if wanted is not None:
+            out = out[out[column].isin(list(wanted))]
+    horizon = pd.Timestamp(flt.as_of or dt.date.today())
+    lo, hi = (pd.Timestamp(flt.window[0]), pd.Timestamp(flt.window[1])) if flt.window else (None, None)
+    out = out.assign(due_to=out["due_to"].where(out["due_to"] <= horizon, horizon))
+    if lo is not None:
+        out = out.assign(
+            due_from=out["due_from"].where(out["due_from"] >= lo, lo),
+            due_to=out["due_to"].where(out["due_to"] <= hi, hi),
+        )
+    out = out[out["due_from"] <= out["due_to"]]
+    column = {None: None, "operator": "operator", "zone": "zone", "audience": "audience"}[by]
+    return out.assign(grp=out[column] if column else "").reset_index(drop=True)
+
+
+def _expected_shape(fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """Per (indicator, group): how many series are expected, from when all of them and until
+    when, at which grains, and whether one operator gave a total beside its parts: what lets a
+    period's figure come from the stored sums alone (_whole_figure)."""
+    if exp.empty:
+        return {}
+    keys = exp.drop_duplicates(["indicator", "grp", "operator", "zone", "audience"])
+    shape = (
+        exp.groupby(["indicator", "grp"])
+        .agg(due_from=("due_from", "max"), due_to=("due_to", "min"), grains=("grain", lambda g: set(g)))
+        .join(keys.groupby(["indicator", "grp"]).size().rename("n_keys"))
+    )
+    nests = _nesting_groups(fw, keys)
+    out = {}
+    for (code, grp), row in shape.iterrows():
+        out[(code, grp)] = {
+            "n_keys": int(row["n_keys"]),
+            "from": row["due_from"].date(),
+            "to": row["due_to"].date(),
+            "grains": row["grains"],
+            "nests": (code, grp) in nests,
+        }
+    return out
+
+
+def _nesting_groups(fw: Framework, keys: pd.DataFrame) -> set[tuple[str, str]]:
+    """(indicator, group) where one operator's series contains another of its own (a total and
+    its parts): the per-series pass decides which counts."""
+    zones = _covers(fw, "zones")
+    auds = _covers(fw, "audiences")
+    auds = pd.concat(
+        [auds, pd.DataFrame({"code_in": keys["audience"].unique(), "code_out": "", "depth_out": 0})]
+    ).drop_duplicates(["code_in", "code_out"])
+    auds = pd.concat(
+        [
+            auds,
+            pd.DataFrame({"code_in": keys["audience"].unique(), "code_out": keys["audience"].unique(), "depth_out": 0}),
+        ]
+    ).drop_duplicates(["code_in", "code_out"])
+    up = keys.merge(zones, left_on="zone", right_on="code_in").rename(columns={"code_out": "zone_up"})
+    up = up[["indicator", "grp", "operator", "zone", "audience", "zone_up"]].merge(
+        auds[["code_in", "code_out"]], left_on="audience", right_on="code_in"
+    )
+    up = up[(up["zone_up"] != up["zone"]) | (up["code_out"] != up["audience"])]
+    hits = up.merge(
+        keys[["indicator", "grp", "operator", "zone", "audience"]],
+        left_on=["indicator", "grp", "operator", "zone_up", "code_out"],
+        right_on=["indicator", "grp", "operator", "zone", "audience"],
+    )
+    return set(zip(hits["indicator"], hits["grp"], strict=True))
 
 
 def _aggregate_many(
@@ -547,10 +637,10 @@ def _aggregate_many(
 
     Each series (operator × zone × audience) is rolled up on its own to the period, from
     the stored periods the period wholly contains, by the time rule; then the series are
-    combined by the space rule (nested territories once, ratios from their components).
-    A period is complete when every series due there covers it whole. `stored`:
-    sql.stored_periods' rows for this filter and `by` when the caller has them already
-    (they do not depend on the grain).
+    combined by the space rule (nested territories once, an operator's total rather than its
+    parts, ratios from their components). A period is complete when every series expected
+    there (expected.py) covers the part of it it is due. `stored`: sql.stored_periods' rows
+    for this filter and `by` when the caller has them already (they do not depend on the grain).
     """
     empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained"])
     if by not in sql.BY_COLUMNS:
@@ -561,24 +651,33 @@ def _aggregate_many(
     if stored is None:
         stored = sql.stored_periods(con, flt, by, root)
     stored = stored[stored["indicator"].isin(list(grains))]
-    if stored.empty:
+    exp = _expected(con, fw, grains, flt, by)
+    if stored.empty and exp.empty:
         return empty
     stored = stored.assign(
         period_start=pd.to_datetime(stored["period_start"]).dt.date,
         period_end=pd.to_datetime(stored["period_end"]).dt.date,
     )
-    placement, targets, notes = _placement(fw, grains, stored)
+    shape = _expected_shape(fw, exp)
+    spans = {key: (info["span"][0], info["span"][1]) for key, info in _spans(exp).items()}
+    placement, targets, notes = _placement(fw, grains, stored, spans)
     found: dict[tuple, dict] = {}
     slow = []
-    grains_stored = stored.groupby(["indicator", "grp"])["grain"].agg(set).to_dict()
-    declared = _declared_obligations(fw, grains)
-    grains_owed = declared.groupby("indicator")["grain"].agg(set).to_dict()  # due at these grains too
-    for code, grp, p_code, _, p_end, _, tiling in targets:
+    for code, grp, p_code, p_start, p_end, _, tiling in targets:
         ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
         whole = _whole_figure(ind, p_end, records)
-        owed = grains_stored[(code, grp)] | grains_owed.get(code, set())
-        if whole is None and not records and owed.isdisjoint(tiling):
-            continue  # nothing lies there and no series reports at a grain that tiles it: nothing is due
+        form = shape.get((code, grp))
+        if whole is not None and form is not None:
+            alone = (
+                form["n_keys"] == whole["n_series"]
+                and form["from"] <= p_start
+                and form["to"] >= p_end
+                and form["grains"] == {records[0]["grain"]}
+                and not form["nests"]
+            )
+            whole = whole if alone else None
+        if whole is None and not records and (form is None or form["grains"].isdisjoint(tiling)):
+            continue  # nothing lies there, and nothing is due at a grain that can build the period
         if whole is None:
             # A territory whose widest key (the whole Ardenne, or the group itself) was measured
             # there: every other key of a known zone lies inside it, so only that key's series
@@ -595,19 +694,33 @@ def _aggregate_many(
             by,
             _rules(fw, grains),
             pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
-            periods[["indicator", "grp", "p_code", "p_end", "tiling"]],
+            periods[["indicator", "grp", "p_code", "p_start", "p_end", "tiling"]].astype(
+                {"p_start": "datetime64[us]", "p_end": "datetime64[us]"}
+            ),
             pd.DataFrame(slow, columns=["indicator", "grp", "p_code", "top_only"]),
             _covers(fw, "zones"),
             _covers(fw, "audiences"),
-            declared,
+            exp[exp["indicator"].isin({s[0] for s in slow})],
             root,
         )
         found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures}
+    stored_span = {
+        key: (min(r["period_start"] for r in rs), max(r["period_end"] for r in rs))
+        for key, rs in _records_by_group(stored).items()
+    }
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
         fig = found.get((code, grp, p_code), {})
         value = fig.get("value")
         value = float("nan") if value is None or pd.isna(value) else float(value)
+        explained = bool(int(fig.get("n_missing") or 0) or notes[(code, grp, p_code)]["untiled"])
+        inside = (
+            (code, grp) in stored_span
+            and stored_span[(code, grp)][0] <= p_end
+            and p_start <= stored_span[(code, grp)][1]
+        )
+        if math.isnan(value) and not explained and not inside:
+            continue  # outside the values and nothing missing: no row
         row = {
             "indicator": code,
             "grp": grp,
@@ -619,14 +732,43 @@ def _aggregate_many(
             "n_values": int(fig.get("n_values") or 0),
         }
         note_row = dict(fig, value=value, label=label, period=p_code)
-        row["complete"] = not math.isnan(value) and not int(fig.get("n_missing") or 0)
+        beyond = p_start < fw.calendar.start or p_end > fw.calendar.end
+        row["complete"] = not math.isnan(value) and not int(fig.get("n_missing") or 0) and not beyond
         row["note"] = _note(note_row, notes[(code, grp, p_code)], fw.calendar)
+        if beyond and not math.isnan(value):
+            row["note"] = (row["note"] + " " if row["note"] else "") + _beyond_text(fw)
         # A period without value is worth a row when something was due there or could not be built.
-        row["explained"] = bool(int(fig.get("n_missing") or 0) or notes[(code, grp, p_code)]["untiled"])
+        row["explained"] = explained
         rows.append(row)
+    if not rows:
+        return empty
     out = pd.DataFrame(rows).sort_values(["indicator", "grp", "period_start"], ignore_index=True)
     out["cumulative"] = _cumulative(fw, out)
     return out[["indicator", "grp", *AGGREGATE_COLUMNS, "explained"]]
+
+
+def _beyond_text(fw: Framework) -> str:
+    """The note of a period running outside the programme: its value holds the programme's months alone."""
+    cal = fw.calendar
+    return (
+        f"Période débordant du programme ({cal.start:%d/%m/%Y} – {cal.end:%d/%m/%Y}) : valeur des seuls mois "
+        "du programme, sans progression ni statut (rien n'est dû hors du programme)."
+    )
+
+
+def _records_by_group(stored: pd.DataFrame) -> dict[tuple[str, str], list[dict]]:
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in stored[["indicator", "grp", "period_start", "period_end"]].to_dict("records"):
+        groups.setdefault((record["indicator"], record["grp"]), []).append(record)
+    return groups
+
+
+def _spans(exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
+    """Per (indicator, group): the first and last day something is expected."""
+    if exp.empty:
+        return {}
+    span = exp.groupby(["indicator", "grp"]).agg(lo=("due_from", "min"), hi=("due_to", "max"))
+    return {key: {"span": (row["lo"].date(), row["hi"].date())} for key, row in span.iterrows()}
 
 
 def _cumulative(fw: Framework, out: pd.DataFrame) -> pd.Series:
@@ -1130,6 +1272,7 @@ LINEAGE_REASONS = {
     "": "compté",
     "grain": "non compté : la même série a déclaré la période et ses sous-périodes, l'autre déclaration compte",
     "nested": "non compté : territoire déjà compris dans {outer}",
+    "part": "non compté : détail du total {outer} du même rapport, qui compte",
     "duplicate": "non compté : même territoire mesuré dans un autre rapport, plus récent",
 }
 

@@ -108,6 +108,18 @@ def stored_periods(
     return con.cursor().execute(sql, _params(sql, flt, root)).df()
 
 
+def series_spans(con: duckdb.DuckDBPyConnection, flt: ValueFilter) -> pd.DataFrame:
+    """Per series (indicator, operator, zone, audience) that counts: the grain of its latest
+    report, its first start and last end: what expected.py expects of reported data."""
+    sql = f"""
+    WITH v AS ({_FILTERED})
+    SELECT indicator, operator, zone, audience, arg_max(grain, period_end) AS grain,
+           min(period_start) AS first_start, max(period_end) AS last_end
+    FROM v GROUP BY ALL
+    """
+    return con.cursor().execute(sql, flt.params()).df()
+
+
 def _params(sql: str, flt: ValueFilter, root: str | None) -> dict:
     """The filter's parameters, and $root where the statement names it (DuckDB refuses extras)."""
     return flt.params() | ({"root": root} if "$root" in sql else {})
@@ -141,7 +153,7 @@ def _placed_cte(group: str, only_slow: bool = False, by: str | None = None) -> s
     return f"""
     placed AS MATERIALIZED (
         SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, v.period, v.grain,
-               v.period_end, v.value, v.numerator, v.denominator, v.upload_id,
+               v.period_start, v.period_end, v.value, v.numerator, v.denominator, v.upload_id,
                m.p_code, m.p_end, m.n_sub, m.mixed, datediff('day', v.period_start, v.period_end) + 1 AS days
         FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period {slow}
     )"""
@@ -165,8 +177,8 @@ def _rollup_ctes(source: str = "placed") -> str:
     """
     return f"""
     measured AS (
-        SELECT DISTINCT p.indicator, p.grp, p.p_code, p.zone, p.audience
-        FROM {source} p JOIN kpi_rules k USING (indicator) WHERE k.territory
+        SELECT DISTINCT p.indicator, p.grp, p.p_code, p.operator, p.zone, p.audience, k.territory
+        FROM {source} p JOIN kpi_rules k USING (indicator)
     ),
     aud_cover AS (
         SELECT code_in, code_out FROM kpi_aud_cover
@@ -175,21 +187,28 @@ def _rollup_ctes(source: str = "placed") -> str:
     ),
     {_keys_up("measured_up", "measured", "aud_cover")},
     nested AS (
-        SELECT r.indicator, r.grp, r.p_code, r.zone, r.audience, arg_min(o.zone, (r.depth_up, o.zone)) AS outer_zone
+        SELECT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience,
+               arg_min(o.zone || CASE WHEN o.audience IN ('', r.audience) THEN '' ELSE ' · ' || o.audience END,
+                       (r.depth_up, o.zone, o.audience)) AS outer_zone,
+               bool_and(NOT r.territory) AS part
         FROM measured_up r {_IN_MEASURED}
         WHERE NOT (r.zone_up = r.zone AND r.audience_up = r.audience)
         GROUP BY ALL
     ),
     unnested AS (
-        SELECT p.* FROM {source} p ANTI JOIN nested n USING (indicator, grp, p_code, zone, audience)
+        SELECT p.* FROM {source} p ANTI JOIN nested n USING (indicator, grp, p_code, operator, zone, audience)
     ),
     by_grain AS MATERIALIZED (
         SELECT indicator, grp, operator, zone, audience, p_code, p_end, grain, any_value(n_sub) AS n_sub,
                any_value(mixed) AS mixed, count(*)::BIGINT AS n, sum(days) AS covered, sum(value) AS s,
                avg(value) AS m, arg_max(value, period_end) AS l, max(period_end) AS last_end,
-               max(upload_id) AS last_upload, sum(numerator) AS num_s, sum(denominator) AS den_s,
-               arg_max(numerator, period_end) AS num_l, arg_max(denominator, period_end) AS den_l,
-               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare
+               max(upload_id) AS last_upload,
+               sum(numerator) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS num_s,
+               sum(denominator) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS den_s,
+               arg_max(numerator, period_end) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS num_l,
+               arg_max(denominator, period_end) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS den_l,
+               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare,
+               avg(value) FILTER (WHERE numerator IS NULL OR denominator IS NULL) AS m_bare
         FROM unnested GROUP BY ALL
     ),
     chosen AS (
@@ -208,7 +227,7 @@ def _rollup_ctes(source: str = "placed") -> str:
                CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m ELSE c.l END AS tv,
                CASE k.components_agg WHEN 'last' THEN c.num_l ELSE c.num_s END AS tnum,
                CASE k.components_agg WHEN 'last' THEN c.den_l ELSE c.den_s END AS tden,
-               CASE WHEN k.agg_time = 'last' THEN c.last_end = c.p_end ELSE c.n >= c.n_sub END AS whole
+               k.agg_time = 'last' AS stock
         FROM chosen c JOIN kpi_rules k USING (indicator)
     ),
     kept AS (
@@ -235,15 +254,16 @@ def _keys_up(name: str, keys: str, aud_cover: str) -> str:
     joined the measured keys to the covers first, hundreds of thousands of rows for a few thousand keys.
     """
     return f"""{name} AS MATERIALIZED (
-        SELECT k.indicator, k.grp, k.p_code, k.zone, k.audience, zc.code_out AS zone_up, zc.depth_out AS depth_up,
-               ac.code_out AS audience_up
+        SELECT k.*, zc.code_out AS zone_up, zc.depth_out AS depth_up, ac.code_out AS audience_up
         FROM {keys} k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN {aud_cover} ac ON ac.code_in = k.audience
     )"""
 
 
 # From widened keys `r` (_keys_up) to the measured territory `o` of the same period that is or contains them.
+# Outputs nest within one operator's report (its total and its parts); territories whoever measured them.
 _IN_MEASURED = """JOIN measured o ON o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code
-                       AND o.zone = r.zone_up AND o.audience = r.audience_up"""
+                       AND o.zone = r.zone_up AND o.audience = r.audience_up
+                       AND (o.territory OR o.operator = r.operator)"""
 
 
 def _describe(alias: str) -> str:
@@ -268,7 +288,7 @@ def series_rollup(
     slow: pd.DataFrame,
     zone_cover: pd.DataFrame,
     aud_cover: pd.DataFrame,
-    obligations: pd.DataFrame,
+    expected: pd.DataFrame,
     root: str | None = None,
 ) -> list[dict]:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
@@ -293,52 +313,73 @@ def series_rollup(
         SELECT indicator, grp, p_code, any_value(agg_space) AS agg_space, bool_or(ratio) AS ratio,
                any_value(scale) AS scale, sum(tv) AS sv, avg(tv) AS mv, arg_max(tv, last_end) AS lv,
                sum(tnum) AS snum, sum(tden) AS sden, sum(n_bare)::BIGINT AS n_bare,
-               count(*)::BIGINT AS n_series, sum(n)::BIGINT AS n_values
+               count(tden)::BIGINT AS n_comp, count(*)::BIGINT AS n_series, sum(n)::BIGINT AS n_values
         FROM kept GROUP BY indicator, grp, p_code
     ),
     figures AS (
+        -- a ratio is Σ numerator / Σ denominator over the series giving them; a bare ratio is
+        -- set apart (named in the note), the unweighted mean only when no series gives them
         SELECT indicator, grp, p_code,
-               CASE WHEN ratio AND n_bare = 0 THEN CASE WHEN sden <> 0 THEN snum / sden * scale END
+               CASE WHEN ratio AND n_comp > 0 THEN CASE WHEN sden <> 0 THEN snum / sden * scale END
                     WHEN ratio THEN mv
                     WHEN agg_space = 'sum' THEN sv WHEN agg_space = 'mean' THEN mv ELSE lv END AS value,
-               n_values, n_series, CASE WHEN ratio THEN n_bare ELSE 0 END AS n_bare, ratio AND n_bare = 0 AS weighted
+               n_values, n_series, CASE WHEN ratio THEN n_bare ELSE 0 END AS n_bare, ratio AND n_comp > 0 AS weighted
         FROM combined
     ),
-    ever AS (
-        -- the series of responsible operators only: nobody else is ever due
-        SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, min(v.period_start) AS first_start,
-               arg_max(v.grain, v.period_end) AS series_grain, count(DISTINCT v.period) AS n_periods
-        FROM v JOIN kpi_rules k USING (indicator)
-        JOIN (SELECT indicator, grp, bool_and(top_only) AS all_top FROM kpi_slow GROUP BY ALL) w
-             ON w.indicator = v.indicator AND w.grp = {group}
-        WHERE (len(k.responsible) = 0 OR list_contains(k.responsible, v.operator))
-          AND (NOT w.all_top OR {_in_top_pass("v", by)})
-        GROUP BY ALL
+    bare AS (
+        SELECT indicator, grp, p_code, count(*)::BIGINT AS n_bare_series,
+               arg_min({_describe("s")}, (operator, zone, audience), {NOTE_NAMES}) AS bare
+        FROM kept s WHERE ratio AND n_bare > 0 GROUP BY ALL
     ),
-    due AS (
-        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code, k.sparse
-        FROM ever e JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
+    due_rows AS (
+        -- the expected series (expected.py: obligations and reported data) due in each slow
+        -- period, over the part of it they are due
+        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code, k.sparse, k.territory, e.grain,
+               e.obligation, greatest(p.p_start, e.due_from) AS need_from, least(p.p_end, e.due_to) AS need_to,
+               list_contains(p.tiling, e.grain) AS tiles
+        FROM kpi_expected e
+        JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
+             AND e.due_from <= p.p_end AND e.due_to >= p.p_start
         JOIN kpi_slow w ON w.indicator = p.indicator AND w.grp = p.grp AND w.p_code = p.p_code
         JOIN kpi_rules k ON k.indicator = e.indicator
-        LEFT JOIN kpi_obligations ob ON ob.indicator = e.indicator AND ob.operator = e.operator
-        -- at the grain the operator must report at (declared), else the one its series reports at
-        WHERE e.n_periods > 1 AND e.first_start <= p.p_end AND coalesce(ob.start, e.first_start) <= p.p_end
-          AND list_contains(p.tiling, coalesce(ob.grain, e.series_grain))
-          -- where the widest key was measured, any other known territory due there is covered by it
-          AND (NOT w.top_only OR {_in_top_pass("e", by)})
+        -- where the widest key was measured, any other known territory due there is covered by it
+        WHERE NOT w.top_only OR {_in_top_pass("e", by)}
     ),
-    absent AS (
-        SELECT d.* FROM due d ANTI JOIN placed p USING (indicator, grp, p_code, operator, zone, audience)
-        WHERE NOT d.sparse
+    due AS (  -- one row per series and period: its obligation's grain first, over the widest span
+        SELECT indicator, grp, operator, zone, audience, p_code, any_value(sparse) AS sparse,
+               any_value(territory) AS territory, arg_max(grain, obligation) AS grain,
+               bool_or(obligation) AS owed, min(need_from) AS need_from, max(need_to) AS need_to,
+               arg_max(tiles, obligation) AS tiles
+        FROM due_rows GROUP BY ALL
     ),
-    {_keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, zone, audience FROM absent)", _ABSENT_AUD_COVER)},
-    covered AS (  -- a territory due there but measured already, as itself or inside a wider one
-        SELECT DISTINCT r.indicator, r.grp, r.p_code, r.zone, r.audience FROM absent_up r {_IN_MEASURED}
+    waves AS (  -- a survey (biennial indicator) is due only where a wave took place
+        SELECT DISTINCT indicator, grp, p_code FROM placed
     ),
-    partial AS (  -- due series present but not whole
-        SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, s.grain
-        FROM due d JOIN series s USING (indicator, grp, p_code, operator, zone, audience)
-        WHERE NOT s.whole
+    due_now AS (
+        SELECT d.* FROM due d WHERE NOT d.sparse
+        UNION ALL BY NAME
+        SELECT d.* FROM due d SEMI JOIN waves USING (indicator, grp, p_code) WHERE d.sparse
+    ),
+    absent AS (  -- due and not placed there: not given, or given at a grain that cannot build the period
+        SELECT d.* FROM due_now d ANTI JOIN placed p USING (indicator, grp, p_code, operator, zone, audience)
+    ),
+    {_keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, operator, zone, audience, territory FROM absent)", _ABSENT_AUD_COVER)},
+    covered AS (  -- due there but measured already, as itself or inside a wider key
+        SELECT DISTINCT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience FROM absent_up r {_IN_MEASURED}
+    ),
+    got_days AS (  -- the days of the due part each present series covers, at its chosen grain
+        SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, s.grain, s.stock, s.last_end, d.need_to,
+               datediff('day', d.need_from, d.need_to) + 1 AS need_days,
+               sum(greatest(0, datediff('day', greatest(p.period_start, d.need_from),
+                                        least(p.period_end, d.need_to)) + 1)) AS days
+        FROM due_now d JOIN series s USING (indicator, grp, p_code, operator, zone, audience)
+        JOIN placed p ON p.indicator = d.indicator AND p.grp = d.grp AND p.p_code = d.p_code
+             AND p.operator = d.operator AND p.zone = d.zone AND p.audience = d.audience AND p.grain = s.grain
+        GROUP BY ALL
+    ),
+    partial AS (  -- due series present but not covering the part of the period they are due
+        SELECT indicator, grp, p_code, operator, zone, audience, grain
+        FROM got_days WHERE CASE WHEN stock THEN last_end < need_to ELSE days < need_days END
     ),
     got AS (
         SELECT indicator, grp, p_code, operator, zone, audience, list(period ORDER BY period_end) AS got
@@ -346,15 +387,24 @@ def series_rollup(
         GROUP BY ALL
     ),
     lacking AS (
-        SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, NULL::VARCHAR AS grain,
-               NULL::VARCHAR[] AS got
-        FROM absent d ANTI JOIN covered c USING (indicator, grp, p_code, zone, audience)
+        -- not given, or due at a grain that cannot build the period (programme semesters in a
+        -- quarter), and not measured inside a wider key either
+        SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience,
+               CASE WHEN d.tiles THEN NULL ELSE d.grain END AS grain, NULL::VARCHAR[] AS got, NOT d.tiles AS untiled
+        FROM absent d ANTI JOIN covered c USING (indicator, grp, p_code, operator, zone, audience)
         UNION ALL
-        SELECT p.*, g.got FROM partial p LEFT JOIN got g USING (indicator, grp, p_code, operator, zone, audience)
+        SELECT p.*, g.got, false AS untiled
+        FROM partial p LEFT JOIN got g USING (indicator, grp, p_code, operator, zone, audience)
+    ),
+    outside AS (  -- series counted here although no obligation covers them
+        SELECT indicator, grp, p_code, count(*)::BIGINT AS n_outside,
+               arg_min({_describe("d")}, (operator, zone, audience), {NOTE_NAMES}) AS outside
+        FROM due_now d SEMI JOIN kept USING (indicator, grp, p_code, operator, zone, audience)
+        WHERE NOT owed GROUP BY ALL
     ),
     missing AS (
         SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
-               arg_min({{'who': {_describe("d")}, 'grain': d.grain, 'got': d.got}},
+               arg_min({{'who': {_describe("d")}, 'grain': d.grain, 'got': d.got, 'untiled': d.untiled}},
                        (d.operator, d.zone, d.audience), {NOTE_NAMES}) AS missing
         FROM lacking d GROUP BY ALL
     ),
@@ -372,20 +422,27 @@ def series_rollup(
         GROUP BY v.indicator, {group}, m.p_code, v.zone, v.audience
     ),
     inside AS (
-        SELECT indicator, grp, p_code, count(*)::BIGINT AS n_nested,
+        SELECT indicator, grp, p_code, count(*) FILTER (WHERE NOT part)::BIGINT AS n_nested,
                arg_min(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone,
-                       (zone, audience), {NOTE_NAMES}) AS nested
-        FROM (SELECT indicator, grp, p_code, zone, audience, outer_zone FROM nested
-              UNION ALL SELECT indicator, grp, p_code, zone, audience, outer_zone FROM top_nested)
+                       (zone, audience), {NOTE_NAMES}) FILTER (WHERE NOT part) AS nested,
+               count(*) FILTER (WHERE part)::BIGINT AS n_parts,
+               arg_min(operator || ' : ' || zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END
+                       || ' ⊂ ' || outer_zone, (operator, zone, audience), {NOTE_NAMES}) FILTER (WHERE part) AS parts
+        FROM (SELECT DISTINCT indicator, grp, p_code, CASE WHEN part THEN operator ELSE '' END AS operator, zone,
+                     audience, outer_zone, part FROM nested
+              UNION ALL SELECT indicator, grp, p_code, '' AS operator, zone, audience, outer_zone, false FROM top_nested)
         GROUP BY ALL
     )
-    SELECT f.indicator, f.grp, f.p_code AS period, f.value, f.n_values, f.n_series, f.n_bare, f.weighted,
+    SELECT f.indicator, f.grp, f.p_code AS period, f.value, f.n_values, f.n_series, f.n_bare, f.weighted, b.bare, b.n_bare_series,
            coalesce(m.n_missing, 0) AS n_missing, m.missing, coalesce(o.n_overlap, 0) AS n_overlap, o.overlap,
-           coalesce(i.n_nested, 0) AS n_nested, i.nested
+           coalesce(i.n_nested, 0) AS n_nested, i.nested, coalesce(i.n_parts, 0) AS n_parts, i.parts,
+           coalesce(x.n_outside, 0) AS n_outside, x.outside
     FROM figures f
     LEFT JOIN missing m USING (indicator, grp, p_code)
     LEFT JOIN overlap o USING (indicator, grp, p_code)
     LEFT JOIN inside i USING (indicator, grp, p_code)
+    LEFT JOIN bare b USING (indicator, grp, p_code)
+    LEFT JOIN outside x USING (indicator, grp, p_code)
     UNION ALL BY NAME
     SELECT m.indicator, m.grp, m.p_code AS period, m.n_missing, m.missing
     FROM missing m ANTI JOIN figures f USING (indicator, grp, p_code)
@@ -398,7 +455,7 @@ def series_rollup(
         ("kpi_slow", slow),
         ("kpi_zone_cover", zone_cover),
         ("kpi_aud_cover", aud_cover),
-        ("kpi_obligations", obligations),
+        ("kpi_expected", expected),
     ):
         cur.register(name, frame)
     result = cur.execute(sql, _params(sql, flt, root))
@@ -429,6 +486,7 @@ def counted_values(
            u.file_name, u.uploaded_by, u.uploaded_at, r.sheet, r.cell, u.stored_path, r.comment, u.review,
            k.operator IS NOT NULL AS counted,
            CASE WHEN k.operator IS NOT NULL THEN ''
+                WHEN n.zone IS NOT NULL AND n.part THEN 'part'
                 WHEN n.zone IS NOT NULL THEN 'nested'
                 WHEN c.grain IS DISTINCT FROM p.grain THEN 'grain'
                 ELSE 'duplicate' END AS reason,
@@ -441,8 +499,8 @@ def counted_values(
          AND c.audience = p.audience AND c.p_code = p.p_code
     LEFT JOIN kept k ON k.indicator = p.indicator AND k.operator = p.operator AND k.zone = p.zone
          AND k.audience = p.audience AND k.p_code = p.p_code AND k.grain = p.grain
-    LEFT JOIN nested n ON n.indicator = p.indicator AND n.p_code = p.p_code AND n.zone = p.zone
-         AND n.audience = p.audience
+    LEFT JOIN nested n ON n.indicator = p.indicator AND n.p_code = p.p_code AND n.operator = p.operator
+         AND n.zone = p.zone AND n.audience = p.audience
     ORDER BY p.operator, p.zone, p.audience, p.period_end
     """
     cur = con.cursor()
