@@ -23,9 +23,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from ardenne_kpi import expected
 from ardenne_kpi.db import reporting as sql
 from ardenne_kpi.framework import Framework, Obligation
-from ardenne_kpi.periods import Period, period_containing, periods_between
+from ardenne_kpi.periods import Period, period_containing
 
 # State of one operator × period cell of the follow-up matrix.
 CELL_STATES = ("received", "partial", "missing", "pending", "none")
@@ -74,24 +75,10 @@ ITEM_COLUMNS = [
 
 
 def reporting_periods(fw: Framework, obligation: Obligation) -> list[Period]:
-    """The periods an obligation is due for over the whole programme: its grain, inside the
-    programme, every second year for a biennial indicator reported yearly, and from its start
-    (a declared first period, else no period ending before the project started).
-
-    A project's end does not stop the expectation: partners keep reporting the portfolio's
-    indicators until the programme closes (as the demo and the real reports do)."""
-    cal = fw.calendar
-    periods = [
-        p
-        for p in periods_between(obligation.grain, cal.start, cal.end, cal)
-        if cal.start <= p.start and p.end <= cal.end
-    ]
-    if fw.indicator(obligation.indicator).frequency == "B" and obligation.grain == "year":
-        periods = periods[::2]
-    start = obligation.start
-    if start:
-        periods = [p for p in periods if (p.start if obligation.first_period else p.end) >= start]
-    return periods
+    """The periods an obligation is due for: expected.obligation_periods, the one definition
+    the figures' completeness reads too (from its first period to its last, by default its
+    project's dates, inside the programme)."""
+    return expected.obligation_periods(fw, obligation)
 
 
 def _window(fw: Framework, window: Period | tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:

@@ -65,9 +65,19 @@ indicators:
 """
 
 
+# Nobody owes FLOW, OCC, STOCK or SEM here: every series is data, expected between its first and
+# its last report (expected.py), so the tests using it pin the value rules alone.
+OPEN = FRAMEWORK.replace("operators: [OPA, OPB]}", "operators: []}").replace("operators: [OPA]}", "operators: []}")
+
+
 @pytest.fixture
 def fw():
     return parse_framework(FRAMEWORK)
+
+
+@pytest.fixture
+def open_fw():
+    return parse_framework(OPEN)
 
 
 @pytest.fixture
@@ -134,7 +144,8 @@ def test_series_at_different_grains_each_roll_up_then_add(con, fw):
     assert s05["value"] == 259000 and s05["complete"]
 
 
-def test_a_one_off_series_makes_no_other_period_incomplete(con, fw):
+def test_a_one_off_series_makes_no_other_period_incomplete(con, open_fw):
+    fw = open_fw
     put(
         con,
         fw,
@@ -145,7 +156,10 @@ def test_a_one_off_series_makes_no_other_period_incomplete(con, fw):
     assert row(quarters, "2018-Q4")["value"] == 15 and row(quarters, "2018-Q1")["value"] == 10
 
 
-def test_a_semester_reporter_does_not_make_quarters_incomplete(con, fw):
+def test_a_semester_reporter_makes_quarters_partial_and_is_named(con, open_fw):
+    # A series expected by programme semester cannot build a quarter: the quarter shows the
+    # quarterly reporter alone, partial, and says who is missing and why (never "complete").
+    fw = open_fw
     put(
         con,
         fw,
@@ -153,7 +167,8 @@ def test_a_semester_reporter_does_not_make_quarters_incomplete(con, fw):
         + [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)],
     )
     quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
-    assert quarters["complete"].all() and (quarters["value"] == 10).all()
+    assert not quarters["complete"].any() and (quarters["value"] == 10).all()
+    assert quarters["note"].str.contains("OPA (FR-08), rapporté par semestre du programme", regex=False).all()
     semesters = kpis.aggregate(con, fw, "FLOW", "programme-semester")
     assert list(semesters["value"]) == [120, 120] and semesters["complete"].all()
 
@@ -228,7 +243,8 @@ def test_operators_outputs_add_up_whatever_their_zones(con, fw):
 
 def test_a_breakdown_by_zone_keeps_each_zone_of_a_territory(con, fw):
     put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
-    by_zone = kpis.aggregate(con, fw, "STAYS", "quarter", by="zone").set_index("zone")
+    by_zone = kpis.aggregate(con, fw, "STAYS", "quarter", by="zone")
+    by_zone = by_zone[by_zone["period"] == "2019-Q1"].set_index("zone")
     assert by_zone.loc["ARD", "value"] == 1000 and by_zone.loc["BE-LUX", "value"] == 300
 
 
@@ -244,11 +260,20 @@ def test_a_ratio_is_computed_from_its_aggregated_components(con, fw):
     assert year["value"] == pytest.approx(150 / 1100 * 100)
 
 
-def test_a_ratio_without_components_falls_back_to_the_unweighted_mean_and_says_so(con, fw):
+def test_one_bare_ratio_is_set_apart_and_never_changes_the_method(con, fw):
+    # OPB gives its rate without numerator and denominator: the figure stays Σ num / Σ den over
+    # the values that carry them (50 %), not the unweighted mean (30 %), and names OPB apart.
     put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
     q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    assert q1["value"] == pytest.approx(50)
+    assert "laissé à part, sans numérateur ni dénominateur : OPB (BE-LUX)" in q1["note"]
+
+
+def test_a_ratio_without_any_component_falls_back_to_the_unweighted_mean_and_says_so(con, fw):
+    put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
+    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(30)
-    assert "Moyenne non pondérée : 1 valeur(s)" in q1["note"]
+    assert "Moyenne non pondérée : aucune des 2 valeur(s)" in q1["note"]
 
 
 def test_the_rule_of_each_figure_is_written_out(fw):
@@ -325,15 +350,17 @@ def database_file(tmp_path, fw, rows: list[tuple]):
     return path
 
 
-def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, fw, capsys):
-    path = database_file(tmp_path, fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10)])
+def test_export_kpis_says_why_a_calendar_year_has_no_value(tmp_path, open_fw, capsys):
+    path = database_file(tmp_path, open_fw, [("SEM", "OPA", "ARD", "S05", 100), ("SEM", "OPA", "ARD", "S06", 10)])
     out = tmp_path / "k.csv"
     assert main(["export", "kpis", "--grain", "year", "--out", str(out), "--db", str(path)]) == 0
     frame = pd.read_csv(out, keep_default_na=False)
-    assert (frame["value"] == "").all()
-    assert frame["note"].str.contains("Année civile non calculable").any()
+    frame = frame[frame["indicator"] == "SEM"]
+    assert (frame["value"] == "").all() and len(frame) == 2  # 2018 and 2019, partial, named
+    assert frame["note"].str.contains("OPA (ARD), rapporté par semestre du programme", regex=False).all()
     assert main(["export", "kpis", "--grain", "programme-year", "--out", str(out), "--db", str(path)]) == 0
-    assert pd.read_csv(out)["value"].tolist() == [110]
+    frame = pd.read_csv(out)
+    assert frame[frame["indicator"] == "SEM"]["value"].tolist() == [110]
 
 
 # ------------------------------------------------------------------ through the import engine

@@ -61,8 +61,10 @@ def test_a_declared_first_period_leaves_earlier_periods_not_due(obliged):
     assert set(expected(obliged, "OPA", "SEM")["period"]) == {"S01", "S02", "S03", "S04", "S05", "S06", "S07"}
 
 
-def test_an_operator_without_obligation_is_never_missing(con, fw):
-    # GEO reports FLOW, for which it has no obligation: never expected, never due in the figures.
+def test_an_operator_without_obligation_counts_is_named_and_its_stopped_flow_is_not_missing(con, fw):
+    # GEO reports FLOW, for which it has no obligation: Suivi expects nothing of it; the figures
+    # count it, say so (« hors obligation »), and when its flow stops it is not missing. OPA,
+    # which owes FLOW every quarter and never reported, is.
     put(
         con,
         fw,
@@ -71,8 +73,11 @@ def test_an_operator_without_obligation_is_never_missing(con, fw):
     )
     items = reporting.report_items(con, fw, as_of=AFTER_ALL)
     assert items[(items["operator"] == "GEO") & (items["indicator"] == "FLOW")].empty
-    q2 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q2")
-    assert q2["value"] == 10 and q2["complete"]
+    quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
+    q1, q2 = row(quarters, "2019-Q1"), row(quarters, "2019-Q2")
+    assert q1["value"] == 15 and "hors obligation" in q1["note"] and "GEO (ARD)" in q1["note"]
+    assert q2["value"] == 10 and not q2["complete"]
+    assert "OPA (FR-08) n'a pas rapporté" in q2["note"] and "GEO" not in q2["note"]
 
 
 def test_a_semester_obligation_is_received_whole_and_never_missing_its_quarters(con, obliged):
@@ -89,14 +94,16 @@ def test_a_semester_obligation_is_received_whole_and_never_missing_its_quarters(
 
 def test_the_figures_read_the_declared_grain_of_a_series(con, fw, obliged):
     # OPA reports FLOW by quarter but misses T1 2019. By default its series is due every quarter;
-    # declared by programme semester, it owes no quarter, only S05 (which it did not give whole).
+    # declared by programme semester, it owes S05 (which it did not give whole).
     rows = [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")] + [
         ("FLOW", "OPA", "FR-08", q, 7) for q in ("2018-Q3", "2018-Q4")
     ]
     put(con, fw, rows)
     assert not row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["complete"]
+    # declared by programme semester, OPA cannot build a quarter: partial, and said why
     q1 = row(kpis.aggregate(con, obliged, "FLOW", "quarter"), "2019-Q1")
-    assert q1["value"] == 10 and q1["complete"]
+    assert q1["value"] == 10 and not q1["complete"]
+    assert "OPA (FR-08), rapporté par semestre du programme" in q1["note"]
     s05 = row(kpis.aggregate(con, obliged, "FLOW", "programme-semester"), "S05")
     assert not s05["complete"] and "OPA (FR-08)" in s05["note"]
 

@@ -335,7 +335,10 @@ def series_rollup(
         -- the expected series (expected.py: obligations and reported data) due in each slow
         -- period, over the part of it they are due
         SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code, k.sparse, k.territory, e.grain,
-               e.obligation, greatest(p.p_start, e.due_from) AS need_from, least(p.p_end, e.due_to) AS need_to,
+               e.obligation, greatest(p.p_start, e.due_from) AS need_from,
+               -- an obligation ends where it ends; reported data that stops inside a period
+               -- leaves that period partial (the rest of it is not known), not the next ones
+               CASE WHEN e.obligation THEN least(p.p_end, e.due_to) ELSE p.p_end END AS need_to,
                list_contains(p.tiling, e.grain) AS tiles
         FROM kpi_expected e
         JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
