@@ -68,20 +68,105 @@ def ancestors(fw, section: str, code: str) -> set[str]:
     return out
 
 
+def _grain_periods(grain: str, fw) -> list[tuple[str, dt.date, dt.date]]:
+    cal_lo, cal_hi = fw.calendar.start, fw.calendar.end
+    if grain == "month":
+        out = []
+        for year in range(cal_lo.year, cal_hi.year + 1):
+            out += [(f"{year}-{m:02d}", dt.date(year, m, 1), _month_end(year, m)) for m in range(1, 13)]
+        return [p for p in out if p[1] <= cal_hi and p[2] >= cal_lo]
+    return target_periods(grain, fw, cal_lo, cal_hi)
+
+
+def expected_spans(values: pd.DataFrame, fw) -> list[dict]:
+    """What is due, rebuilt from the framework: every obligation's series (its zones, broken
+    into the zones under them for an indicator by zone, and audiences) over its periods inside
+    the programme, and every reported series from its first to its last report (to its
+    project's end for a stock or a survey)."""
+    cal_lo, cal_hi = fw.calendar.start, fw.calendar.end
+    zones = {z.code: z for z in fw.zones}
+    projects = {p.code: p for p in fw.projects}
+    declared = {(o.operator, o.indicator): o for o in fw.declared_obligations}
+    out = []
+    for ind in fw.indicators:
+        project = projects.get(ind.project)
+        for op in ind.operators:
+            ob = declared.get((op, ind.code))
+            grain = ob.grain if ob else ind.grain
+            start = ob.start if ob and ob.start else (project.start if project else None)
+            end = ob.end if ob and ob.end else (project.end if project else None)
+            periods = [p for p in _grain_periods(grain, fw) if cal_lo <= p[1] and p[2] <= cal_hi]
+            if ind.frequency == "B" and grain == "year":
+                periods = periods[::2]
+            if start:
+                periods = [p for p in periods if (p[1] if ob and ob.first_period else p[2]) >= start]
+            if end:
+                periods = [p for p in periods if (p[2] if ob and ob.last_period else p[1]) <= end]
+            if ob and ob.one_off:
+                periods = periods[:1]
+            if not periods:
+                continue
+            own = (ob.zones if ob and ob.zones else None) or next(o.zones for o in fw.operators if o.code == op)
+            keys_z = []
+            for z in own:
+                children = [c for c in zones if zones[c].parent == z] if ind.by_zone else []
+                keys_z += children or [z]
+            for z in dict.fromkeys(keys_z):
+                for a in ob.audiences if ob and ob.audiences else ("",):
+                    out.append(
+                        dict(
+                            indicator=ind.code,
+                            key=(op, z, a),
+                            grain=grain,
+                            lo=max(periods[0][1], cal_lo),
+                            hi=min(periods[-1][2], cal_hi),
+                            owed=True,
+                        )
+                    )
+    for (code, op, z, a), s in values.groupby(["indicator", "operator", "zone", "audience"]):
+        ind = fw.indicator(code)
+        latest = s.sort_values("period_end").iloc[-1]
+        hi = s["period_end"].max()
+        if ind.agg_time == "last" or ind.frequency == "B":
+            project = projects.get(ind.project)
+            end = min(project.end if project and project.end else cal_hi, cal_hi)
+            ends = [p[2] for p in _grain_periods(latest["grain"], fw) if p[2] <= end]
+            hi = max(hi, max(ends, default=end))
+        out.append(
+            dict(indicator=code, key=(op, z, a), grain=latest["grain"], lo=s["period_start"].min(), hi=hi, owed=False)
+        )
+    return out
+
+
+def contains(fw, outer: tuple, inner: tuple) -> bool:
+    """(zone, audience) `outer` is or contains `inner`."""
+    zone, aud = inner
+    return outer[0] in {zone} | ancestors(fw, "zones", zone) and outer[1] in {aud, ""} | ancestors(fw, "audiences", aud)
+
+
 def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
     """One row per indicator × period with a value or with something due or unbuildable."""
     rows = []
-    for code, vals in values.groupby("indicator", sort=False):
-        ind = fw.indicator(code)
-        lo, hi = vals["period_start"].min(), vals["period_end"].max()
-        series_info = {}
-        for key, s in vals.groupby(["operator", "zone", "audience"]):
-            latest = s.sort_values("period_end").iloc[-1]
-            series_info[key] = (s["period_start"].min(), latest["grain"], s["period"].nunique())
+    spans = expected_spans(values, fw)
+    cal_lo, cal_hi = fw.calendar.start, fw.calendar.end
+    for ind in fw.indicators:
+        code = ind.code
+        vals = values[values["indicator"] == code]
+        due_all = [d for d in spans if d["indicator"] == code]
+        if vals.empty and not due_all:
+            continue
+        bounds = [(d["lo"], d["hi"]) for d in due_all]
+        if not vals.empty:
+            bounds.append((vals["period_start"].min(), vals["period_end"].max()))
+        lo, hi = min(b[0] for b in bounds), max(b[1] for b in bounds)
+        v_lo, v_hi = (vals["period_start"].min(), vals["period_end"].max()) if not vals.empty else (None, None)
         for p_code, p_start, p_end in target_periods(grain, fw, lo, hi):
             inside = vals[(vals["period_start"] >= p_start) & (vals["period_end"] <= p_end)]
             tiles = inside["grain"].map(lambda g, s=p_start, e=p_end: n_sub(g, grain, s, e))
             untiled = bool(tiles.isna().any())
+            due_here = [d for d in due_all if d["lo"] <= p_end and d["hi"] >= p_start]
+            if inside.empty and not any(n_sub(d["grain"], grain, p_start, p_end) for d in due_here):
+                continue
             inside = inside.assign(n_sub=tiles)[tiles.notna()]
             series = []
             for key, s in inside.groupby(["operator", "zone", "audience"]):
@@ -96,38 +181,34 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                 tv = {"sum": part["value"].sum(), "mean": part["value"].mean(), "last": part["value"].iloc[-1]}[
                     ind.agg_time
                 ]
-                comp = {
-                    "sum": (part["numerator"].sum(), part["denominator"].sum()),
-                    "last": (part["numerator"].iloc[-1], part["denominator"].iloc[-1]),
-                }[ind.components_agg]
-                whole = (
-                    (part["period_end"].iloc[-1] == p_end)
-                    if ind.agg_time == "last"
-                    else len(part) >= int(part["n_sub"].iloc[0])
-                )
-                bare = int((part["numerator"].isna() | part["denominator"].isna()).sum())
+                comps = part[part["numerator"].notna() & part["denominator"].notna()]
+                comp = (math.nan, math.nan)
+                if not comps.empty:
+                    comp = {
+                        "sum": (comps["numerator"].sum(), comps["denominator"].sum()),
+                        "last": (comps["numerator"].iloc[-1], comps["denominator"].iloc[-1]),
+                    }[ind.components_agg]
                 series.append(
                     {
                         "key": key,
                         "tv": tv,
                         "num": comp[0],
                         "den": comp[1],
-                        "whole": whole,
-                        "bare": bare,
+                        "part": part,
                         "last_end": part["period_end"].iloc[-1],
                         "upload": part["upload_id"].max(),
                     }
                 )
             present = {x["key"] for x in series}
-            kept = series
+
+            # a key inside another measured one (of its own operator, for an output)
+            def inside_other(k, present=present, territory=ind.is_territory):
+                return any(
+                    o[1:] != k[1:] and contains(fw, o[1:], k[1:]) and (territory or o[0] == k[0]) for o in present
+                )
+
+            kept = [x for x in series if not inside_other(x["key"])]
             if ind.is_territory:
-
-                def inside_other(k, present=present):
-                    _, zone, aud = k
-                    zones, auds = {zone} | ancestors(fw, "zones", zone), {aud, ""} | ancestors(fw, "audiences", aud)
-                    return any(o[1] in zones and o[2] in auds and (o[1], o[2]) != (zone, aud) for o in present)
-
-                kept = [x for x in series if not inside_other(x["key"])]
                 best: dict = {}
                 for x in kept:  # one per territory: the latest upload, then the first operator
                     place, other = x["key"][1:], best.get(x["key"][1:])
@@ -137,9 +218,10 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
             value = math.nan
             if kept:
                 tvs = [x["tv"] for x in kept]
-                if ind.is_ratio and sum(x["bare"] for x in kept) == 0:
-                    den = sum(x["den"] for x in kept)
-                    value = sum(x["num"] for x in kept) / den * ind.ratio_scale if den else math.nan
+                weighed = [x for x in kept if not math.isnan(x["den"])]
+                if ind.is_ratio and weighed:
+                    den = sum(x["den"] for x in weighed)
+                    value = sum(x["num"] for x in weighed) / den * ind.ratio_scale if den else math.nan
                 elif ind.is_ratio or ind.agg_space == "mean":
                     value = sum(tvs) / len(tvs)
                 elif ind.agg_space == "sum":
@@ -147,29 +229,57 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                 else:
                     value = max(kept, key=lambda x: x["last_end"])["tv"]
             by_key = {x["key"]: x for x in series}
+            waves = not inside.empty
+            owed_keys: dict = {}
+            for d in due_here:  # one per series: its obligation's grain first, over the widest span
+                prior = owed_keys.get(d["key"])
+                need_from = max(p_start, d["lo"])
+                need_to = min(p_end, d["hi"]) if d["owed"] else p_end
+                if prior is None:
+                    owed_keys[d["key"]] = dict(d, need_from=need_from, need_to=need_to)
+                else:
+                    grain_of = prior["grain"] if prior["owed"] else d["grain"]
+                    owed_keys[d["key"]] = dict(
+                        prior,
+                        grain=grain_of,
+                        owed=prior["owed"] or d["owed"],
+                        need_from=min(prior["need_from"], need_from),
+                        need_to=max(prior["need_to"], need_to),
+                    )
             missing = 0
-            for key, (first, series_grain, n_periods) in series_info.items():
-                due = (
-                    (not ind.operators or key[0] in ind.operators)
-                    and n_periods > 1
-                    and first <= p_end
-                    and n_sub(series_grain, grain, p_start, p_end) is not None
-                )
-                if not due:
+            for key, d in owed_keys.items():
+                if ind.frequency == "B" and not waves:
                     continue
                 got = by_key.get(key)
-                if (got is None and ind.frequency != "B") or (got is not None and not got["whole"]):
+                if got is None:
+                    if not any(contains(fw, o[1:], key[1:]) and (ind.is_territory or o[0] == key[0]) for o in present):
+                        missing += 1
+                    continue
+                part = got["part"]
+                if ind.agg_time == "last":
+                    whole = got["last_end"] >= d["need_to"]
+                else:
+                    days = sum(
+                        max(0, (min(e, d["need_to"]) - max(b, d["need_from"])).days + 1)
+                        for b, e in zip(part["period_start"], part["period_end"], strict=True)
+                    )
+                    whole = days >= (d["need_to"] - d["need_from"]).days + 1
+                if not whole:
                     missing += 1
-            if not math.isnan(value) or missing or untiled:
+            beyond = p_start < cal_lo or p_end > cal_hi
+            inside_values = v_lo is not None and v_lo <= p_end and p_start <= v_hi
+            if not math.isnan(value) or missing or untiled or inside_values:
                 rows.append(
                     {
                         "indicator": code,
                         "period": p_code,
                         "value": value,
-                        "complete": not math.isnan(value) and not missing,
+                        "complete": not math.isnan(value) and not missing and not beyond,
+                        "explained": bool(missing or untiled),
                     }
                 )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    return out[out["value"].notna() | out["explained"]].drop(columns="explained").reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
