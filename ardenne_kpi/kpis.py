@@ -579,11 +579,13 @@ def _expected_shape(fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], d
     period's figure come from the stored sums alone (_whole_figure)."""
     if exp.empty:
         return {}
-    keys = exp.drop_duplicates(["indicator", "grp", "operator", "zone", "audience"])
+    key = ["indicator", "grp", "operator", "zone", "audience"]
+    keys = exp.groupby(key, as_index=False)["obligation"].any()
     shape = (
         exp.groupby(["indicator", "grp"])
         .agg(due_from=("due_from", "max"), due_to=("due_to", "min"), grains=("grain", lambda g: set(g)))
         .join(keys.groupby(["indicator", "grp"]).size().rename("n_keys"))
+        .join((~keys["obligation"]).groupby([keys["indicator"], keys["grp"]]).any().rename("outside"))
     )
     nests = _nesting_groups(fw, keys)
     out = {}
@@ -594,6 +596,7 @@ def _expected_shape(fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], d
             "to": row["due_to"].date(),
             "grains": row["grains"],
             "nests": (code, grp) in nests,
+            "outside": bool(row["outside"]),  # a series no obligation covers: the note names it
         }
     return out
 
@@ -674,6 +677,7 @@ def _aggregate_many(
                 and form["to"] >= p_end
                 and form["grains"] == {records[0]["grain"]}
                 and not form["nests"]
+                and not form["outside"]
             )
             whole = whole if alone else None
         if whole is None and not records and (form is None or form["grains"].isdisjoint(tiling)):

@@ -1,0 +1,163 @@
+"""One model of what is due (issue 23): the figures' completeness, Suivi and the reminders
+read the same expected series (ardenne_kpi/expected.py), pinned on tiny hand-made data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from ardenne_kpi import db, expected, kpis, reporting
+from ardenne_kpi.framework import parse_framework
+from tests.test_kpis_rules import FRAMEWORK, put, row
+
+AFTER_ALL = dt.date(2021, 1, 1)
+
+
+def with_obligations(lines: str) -> str:
+    return FRAMEWORK.replace("indicators:\n", f"obligations:\n{lines}indicators:\n", 1)
+
+
+@pytest.fixture
+def fw():
+    return parse_framework(FRAMEWORK)
+
+
+@pytest.fixture
+def con(tmp_path, fw):
+    connection = db.connect(tmp_path / "expected.duckdb")
+    db.sync_framework(connection, fw)
+    yield connection
+    connection.close()
+
+
+def test_a_quarter_never_sent_makes_the_semester_partial_as_suivi_says_missing(con):
+    # OPA owes FLOW by quarter from T1 2019 and sends T1 only: the figure is partial and names
+    # T2 exactly where Suivi lists T2 as « Manquant, délai dépassé ».
+    fw = parse_framework(
+        with_obligations(
+            "  - {operator: OPA, indicators: [FLOW], from: 2019-Q1}\n  - {operator: OPB, indicators: [FLOW], from: 2019-Q1}\n"
+        )
+    )
+    put(
+        con,
+        fw,
+        [
+            ("FLOW", "OPA", "FR-08", "2019-Q1", 4),
+            ("FLOW", "OPB", "BE-LUX", "2019-Q1", 1),
+            ("FLOW", "OPB", "BE-LUX", "2019-Q2", 1),
+        ],
+    )
+    s1 = row(kpis.aggregate(con, fw, "FLOW", "semester"), "2019-S1")
+    assert s1["value"] == 6 and not s1["complete"]
+    assert "OPA (FR-08) n'a pas rapporté T2 2019" in s1["note"]
+    items = reporting.report_items(con, fw, as_of=AFTER_ALL)
+    t2 = items[(items["operator"] == "OPA") & (items["indicator"] == "FLOW") & (items["period"] == "2019-Q2")]
+    assert t2["status"].tolist() == ["overdue"]
+
+
+def test_a_stock_of_an_operator_without_obligation_does_not_vanish_silently(con, fw):
+    # GEO is not an operator of STOCK: its members count while reported, and when its report is
+    # absent the semester is partial and names it (not 62 000 → 56 000, « complète »).
+    put(
+        con,
+        fw,
+        [
+            ("STOCK", op, z, s, v)
+            for op, z, v in (("OPA", "FR-08", 50000), ("OPB", "BE-LUX", 6000))
+            for s in ("S05", "S06")
+        ]
+        + [("STOCK", "GEO", "ARD", "S05", 6000)],
+    )
+    semesters = kpis.aggregate(con, fw, "STOCK", "programme-semester")
+    assert row(semesters, "S05")["value"] == 62000 and "hors obligation" in row(semesters, "S05")["note"]
+    s06 = row(semesters, "S06")
+    assert s06["value"] == 56000 and not s06["complete"] and "GEO (ARD) n'a pas rapporté" in s06["note"]
+
+
+def test_a_series_owed_from_inside_a_period_covers_only_from_then(con):
+    # OPB owes FLOW from January 2019 only: S05 (Oct 2018 – Mar 2019) is complete with its Q1.
+    fw = parse_framework(
+        with_obligations(
+            "  - {operator: OPA, indicators: [FLOW], from: 2018-Q4}\n  - {operator: OPB, indicators: [FLOW], from: 2019-Q1}\n"
+        )
+    )
+    put(
+        con,
+        fw,
+        [("FLOW", "OPA", "FR-08", q, 10) for q in ("2018-Q4", "2019-Q1")] + [("FLOW", "OPB", "BE-LUX", "2019-Q1", 5)],
+    )
+    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    assert s05["value"] == 25 and s05["complete"], s05["note"]
+
+
+def test_a_declared_last_period_ends_what_is_due(con):
+    fw = parse_framework(
+        with_obligations(
+            "  - {operator: OPA, indicators: [FLOW], from: 2018-Q4, to: 2018-Q4}\n  - {operator: OPB, indicators: [FLOW], from: 2018-Q4}\n"
+        )
+    )
+    put(
+        con,
+        fw,
+        [("FLOW", "OPA", "FR-08", "2018-Q4", 10)] + [("FLOW", "OPB", "BE-LUX", q, 5) for q in ("2018-Q4", "2019-Q1")],
+    )
+    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 5 and q1["complete"]
+    items = reporting.expected_reports(fw, as_of=AFTER_ALL)
+    assert items[(items["operator"] == "OPA") & (items["indicator"] == "FLOW")]["period"].tolist() == ["2018-Q4"]
+
+
+def test_an_operators_total_beside_its_parts_is_the_figure_not_added(con):
+    # OPA's sheet gives its provinces and a « Total » line (the whole Ardenne): 30, never 60.
+    fw = parse_framework(
+        with_obligations(
+            "  - {operator: OPA, indicators: [FLOW], from: 2019-Q1, zones: [ARD]}\n  - {operator: OPB, indicators: [FLOW], from: 2020-Q1}\n"
+        )
+    )
+    put(
+        con,
+        fw,
+        [
+            ("FLOW", "OPA", "ARD", "2019-Q1", 30),
+            ("FLOW", "OPA", "FR-08", "2019-Q1", 10),
+            ("FLOW", "OPA", "BE-LUX", "2019-Q1", 20),
+        ],
+    )
+    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 30 and q1["complete"]
+    assert "le total compte" in q1["note"]
+    lineage = kpis.lineage(con, fw, "FLOW", "2019-Q1")
+    assert lineage.set_index("zone").loc["FR-08", "reason"].startswith("non compté : détail du total ARD")
+
+
+def test_different_operators_outputs_still_add(con, fw):
+    put(con, fw, [("FLOW", "OPA", "ARD", "2019-Q1", 30), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 20)])
+    assert row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["value"] == 50
+
+
+def test_nothing_is_due_before_the_programme_starts(fw):
+    # The programme starts on 1 October 2016: no period before is ever expected.
+    series = expected.obligation_series(fw)
+    assert (series["due_from"] >= "2016-10-01").all() and (series["due_to"] <= "2020-03-31").all()
+    items = reporting.expected_reports(fw, as_of=AFTER_ALL)
+    assert (items["period_end"] >= dt.date(2016, 10, 1)).all()
+
+
+def test_an_obligation_owes_its_operators_first_level_zones_where_the_indicator_is_by_zone():
+    fw = parse_framework(FRAMEWORK.replace("operators: [GEO, OPB]}", "operators: [GEO, OPB], by_zone: true}"))
+    series = expected.obligation_series(fw, ["STAYS"])
+    geo = series[series["operator"] == "GEO"]
+    assert sorted(geo["zone"]) == ["BE-LUX", "FR-08"]  # GEO covers the whole Ardenne: its two provinces
+
+
+def test_declared_zones_audiences_and_a_one_off_shape_what_is_due():
+    fw = parse_framework(
+        with_obligations(
+            "  - {operator: OPA, indicators: [FLOW], zones: [ARD], audiences: [VIS, NL], one_off: true, from: 2019-Q1}\n"
+        )
+    )
+    series = expected.obligation_series(fw, ["FLOW"])
+    opa = series[series["operator"] == "OPA"]
+    assert sorted(zip(opa["zone"], opa["audience"], strict=True)) == [("ARD", "NL"), ("ARD", "VIS")]
+    assert (opa["due_from"] == "2019-01-01").all() and (opa["due_to"] == "2019-03-31").all()
