@@ -49,6 +49,7 @@ MAX_FAILURES = 5  # free failures on one name
 MAX_CLIENT_ATTEMPTS = 20  # free failures from one address
 WINDOW = 3600.0
 UNKNOWN_CLIENT = "(adresse inconnue)"
+_clock = time.time  # wall-clock seconds: `users unlock`, another process, stamps the file with it
 
 
 @dataclass(frozen=True)
@@ -414,7 +415,7 @@ class RateLimiter:
         self, name: str, client: str | None = None, now: float | None = None, since: float | None = None
     ) -> float:
         """Seconds before `name` may be tried again from `client` (0: now)."""
-        now = time.time() if now is None else now
+        now = _clock() if now is None else now
         with self.lock:
             return max(
                 self._wait(key, delay, now, since if key[0] == "name" else None)
@@ -427,7 +428,7 @@ class RateLimiter:
         """Count one attempt for `name` from `client` (None: an unknown address) and return
         its token, or raise AccessError while it must wait; checked and counted under one
         lock. Failures on the name before `since` (its last unlock) no longer count."""
-        now = time.time() if now is None else now
+        now = _clock() if now is None else now
         with self.lock:
             keys = self._keys(name, client)
             wait = max(self._wait(key, delay, now, since if key[0] == "name" else None) for key, delay in keys)
@@ -478,7 +479,7 @@ def unlock_user(name: str, path: Path | None = None, now: float | None = None) -
     users = _read(path)
     if name not in users:
         raise ArdenneError(f"Aucun compte « {name} » dans {path}.")
-    users[name] = {**users[name], "unlocked_at": time.time() if now is None else now}
+    users[name] = {**users[name], "unlocked_at": _clock() if now is None else now}
     _write(path, users)
 
 

@@ -35,6 +35,9 @@ def isolated_environment(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
     monkeypatch.setenv("ARDENNE_DB", str(folder / "default.duckdb"))
     monkeypatch.delenv("ARDENNE_AUTH", raising=False)
+    from ardenne_kpi import accounts
+
+    accounts.LIMITER.failures.clear()  # the app's sign-in counts, kept in the process: none from an earlier test
 
 
 @pytest.fixture(autouse=True)

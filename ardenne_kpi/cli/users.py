@@ -29,7 +29,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove.add_argument("name", metavar="NOM")
     remove.set_defaults(handler=run_remove)
     unlock = actions.add_parser(
-        "unlock", help="lever le délai de connexion d'un compte après des essais infructueux (il se reconnecte aussitôt)"
+        "unlock",
+        help="lever le délai de connexion d'un compte après des essais infructueux (il se reconnecte aussitôt)",
     )
     unlock.add_argument("name", metavar="NOM")
     unlock.set_defaults(handler=run_unlock)
