@@ -23,9 +23,10 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit(
-    tree: Path, database: Path | None, log: Path, accounts: Path | None = None
+    tree: Path, database: Path | None, log: Path, accounts: Path | None = None, script: str = "app.py"
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app of `tree` on `database` (None: the app's own default), its output in `log`,
+    started from `script` (serve.py: as deployed, Streamlit's own metrics closed),
     `accounts` as its accounts file (default: none, local mode: the default file's folder is
     an empty one beside the log; a set ARDENNE_ACCOUNTS would require accounts). Yields (url,
     process) as soon as the process runs: wait_health before driving it."""
@@ -46,7 +47,7 @@ def streamlit(
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,
                 "--server.address",
                 "127.0.0.1",
                 "--server.port",

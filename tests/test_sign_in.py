@@ -535,3 +535,32 @@ def test_the_coordinator_lifts_the_delay_from_the_command_line(marked_db, accoun
     assert "Délai de connexion levé pour « coord »" in done.stdout
     assert _try(coordinator, "coord", PASSWORD) is None
     assert coordinator.session_state["user"].name == "coord"
+
+
+# ---------------------------------------------------------------- Streamlit's own endpoints (issue 24, finding 11)
+
+
+def test_streamlit_metrics_are_not_served_to_visitors_who_did_not_sign_in(tmp_path, accounts_file):
+    """The app as the README starts it (`streamlit run serve.py`), on a real server."""
+    import urllib.error
+    import urllib.request
+
+    from tests import app_server
+
+    base = tmp_path / "base.duckdb"
+    assert _cli("init", "--empty", "--db", str(base)).returncode == 0
+    log = tmp_path / "streamlit.log"
+    with app_server.streamlit(ROOT, base, log, accounts_file, script="serve.py") as (url, proc):
+        app_server.wait_health(url, proc, timeout=120, log=log)
+
+        def get(path):
+            try:
+                with urllib.request.urlopen(f"{url}{path}", timeout=10) as answer:
+                    return answer.status, answer.read()
+            except urllib.error.HTTPError as refused:
+                return refused.code, refused.read()
+
+        assert get("/")[0] == 200, "the app itself is served"
+        for path in ("/_stcore/metrics", "/_stcore/metrics/", "/_stcore/metrics?families=session_events"):
+            status, body = get(path)
+            assert status == 404 and b"session" not in body and b"cache" not in body, (path, status, body[:200])
