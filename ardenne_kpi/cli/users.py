@@ -67,7 +67,8 @@ def run_list(args: argparse.Namespace) -> int:
     if not users:
         print(
             f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans "
-            "authentification, tant qu'aucun compte n'a été créé pour sa base ; ensuite elle reste fermée."
+            "authentification, tant qu'aucun compte n'a été créé et qu'ARDENNE_ACCOUNTS n'est pas défini ; "
+            "ensuite elle reste fermée."
         )
     for u in users:
         print(u.label)
