@@ -14,8 +14,8 @@ are meant, or when asked for with ARDENNE_AUTH=local. Accounts are meant when
 ARDENNE_ACCOUNTS names the file, when `users add` left its marker beside the file
 (`required_marker`), or when the database remembers them (`db.mark_accounts`): then a
 missing, empty, unreadable or malformed accounts file stops the app with a sentence saying
-what to fix; an unknown role is refused when the file is read. The file is re-read whenever it changes, so a removed or
-demoted account loses its rights at its next action.
+what to fix; an unknown role is refused when the file is read. The file is re-read whenever
+it changes, so a removed or demoted account loses its rights at its next action.
 """
 
 from __future__ import annotations

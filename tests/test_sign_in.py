@@ -523,7 +523,7 @@ def test_a_persistent_attacker_elsewhere_delays_the_coordinator_thirty_seconds_a
     assert _try(coordinator, "coord", PASSWORD) is None
 
 
-def test_the_coordinator_lifts_the_delay_from_the_command_line(marked_db, accounts_file):
+def test_the_coordinator_lifts_the_delay_from_the_command_line(marked_db, accounts_file, connection):
     """On the real clock: `users unlock`, another process, stamps the accounts file with it."""
     attacker = run_page("app.py", marked_db, accounts_file=accounts_file)  # on the same machine: the same count
     for n in range(accounts.MAX_FAILURES + 2):
