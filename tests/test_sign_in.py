@@ -564,3 +564,10 @@ def test_streamlit_metrics_are_not_served_to_visitors_who_did_not_sign_in(tmp_pa
         for path in ("/_stcore/metrics", "/_stcore/metrics/", "/_stcore/metrics?families=session_events"):
             status, body = get(path)
             assert status == 404 and b"session" not in body and b"cache" not in body, (path, status, body[:200])
+
+
+def test_the_metrics_stay_closed_under_a_base_url_path():
+    from ardenne_kpi import server
+
+    assert server.is_closed("/_stcore/metrics") and server.is_closed("/ardenne/_stcore/metrics/")
+    assert not server.is_closed("/_stcore/health") and not server.is_closed("/Tendances")
