@@ -5,16 +5,17 @@ more operators (templates and uploads for those operators only; reads every dash
 `viewer` (read-only dashboards and downloads).
 
 Accounts live in a YAML file OUTSIDE the repository: `ARDENNE_ACCOUNTS`, else
-`~/.config/ardenne-kpi/accounts.yaml`. Passwords are stored as argon2id hashes, never in
-plain text.
+`~/.config/ardenne-kpi/accounts.yaml` ($XDG_CONFIG_HOME if set). Passwords are stored as
+argon2id hashes, never in plain text.
 
 Sign-in fails closed (`auth_mode`): the app runs in local mode (one person on their own
-machine, acting as administrator, with a banner saying so) only when no account was ever
-set up for its database, or when asked for with ARDENNE_AUTH=local. Once accounts were set
-up (the database remembers it, `db.mark_accounts`), a missing, empty, unreadable or
-malformed accounts file stops the app with a sentence saying what to fix; an unknown role
-is refused when the file is read. The file is re-read whenever it changes, so a removed or
-demoted account loses its rights at its next action.
+machine, acting as administrator, with a banner saying so) only when nothing says accounts
+are meant, or when asked for with ARDENNE_AUTH=local. Accounts are meant when
+ARDENNE_ACCOUNTS names the file, when `users add` left its marker beside the file
+(`required_marker`), or when the database remembers them (`db.mark_accounts`): then a
+missing, empty, unreadable or malformed accounts file stops the app with a sentence saying
+what to fix; an unknown role is refused when the file is read. The file is re-read whenever
+it changes, so a removed or demoted account loses its rights at its next action.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,15 +36,40 @@ from ardenne_kpi.errors import AccessError, AccountsError, ArdenneError
 
 ROLES = ("admin", "partner", "viewer")
 ROLE_LABELS = {"admin": "coordination (administrateur)", "partner": "partenaire", "viewer": "lecture seule"}
-DEFAULT_ACCOUNTS_PATH = Path.home() / ".config" / "ardenne-kpi" / "accounts.yaml"
 
-# Sign-in rate limit: after MAX_FAILURES attempts on one name (MAX_CLIENT_ATTEMPTS from one
-# client) in WINDOW seconds, wait LOCKOUT seconds. An attempt counts before its password is
-# checked, and stops counting only once it succeeded.
-MAX_FAILURES = 5
-MAX_CLIENT_ATTEMPTS = 20
-WINDOW = 300.0
-LOCKOUT = 60.0
+# Sign-in attempts (RateLimiter): nothing locks for good. Past a few free failures, each
+# further attempt waits, the delay doubling with every recent failure up to a ceiling, in
+# three counts: one name from one address (the attacker's own: up to a quarter of an hour),
+# one name from every address (the real user, elsewhere, waits 30 s at most), one address
+# whatever the name. A visitor whose address is unknown counts in one shared address
+# (UNKNOWN_CLIENT), so the limits hold on localhost too. An attempt counts before its
+# password is checked and stops counting once it succeeded; `users unlock NAME` forgets a
+# name's failures. Failures older than WINDOW seconds are forgotten.
+MAX_FAILURES = 5  # free failures on one name
+MAX_CLIENT_ATTEMPTS = 20  # free failures from one address
+WINDOW = 3600.0
+UNKNOWN_CLIENT = "(adresse inconnue)"
+_clock = time.time  # wall-clock seconds: `users unlock`, another process, stamps the file with it
+
+
+@dataclass(frozen=True)
+class Delay:
+    """How long an attempt waits after `failures` recent ones: none for the first `free`,
+    then `first` seconds, doubling, never more than `ceiling`."""
+
+    free: int
+    first: float
+    ceiling: float
+
+    def after(self, failures: int) -> float:
+        if failures < self.free:
+            return 0.0
+        return min(self.first * 2 ** min(failures - self.free, 30), self.ceiling)
+
+
+NAME_FROM_CLIENT = Delay(MAX_FAILURES, 2.0, 900.0)
+NAME_ANYWHERE = Delay(MAX_FAILURES, 2.0, 30.0)
+CLIENT_ANY_NAME = Delay(MAX_CLIENT_ATTEMPTS, 2.0, 300.0)
 
 # How the app decides who may do what (auth_mode).
 ACCOUNTS = "accounts"
@@ -74,8 +100,33 @@ ANONYMOUS = User(name="visiteur", role="viewer", anonymous=True)
 
 
 def accounts_path() -> Path:
-    """Where the accounts file is: ARDENNE_ACCOUNTS, else ~/.config/ardenne-kpi/accounts.yaml."""
-    return Path(os.environ.get("ARDENNE_ACCOUNTS") or DEFAULT_ACCOUNTS_PATH)
+    """Where the accounts file is: ARDENNE_ACCOUNTS, else ardenne-kpi/accounts.yaml in the
+    user's configuration folder ($XDG_CONFIG_HOME, by default ~/.config)."""
+    configured = os.environ.get("ARDENNE_ACCOUNTS")
+    if configured:
+        return Path(configured)
+    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "ardenne-kpi" / "accounts.yaml"
+
+
+def required_marker(path: Path | None = None) -> Path:
+    """The file, beside the accounts file, that says accounts were set up here: `users add`
+    writes it and nothing removes it, so losing the accounts file (or restoring, or
+    recreating, the base) closes the app instead of opening it in local mode."""
+    path = Path(path or accounts_path())
+    return path.with_name(path.name + ".required")
+
+
+def remember_required(path: Path | None = None) -> None:
+    """Write the required marker beside the accounts file (idempotent)."""
+    marker = required_marker(path)
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(
+            "Des comptes ont été créés pour ce tableau de bord : sans le fichier des comptes à "
+            "côté de ce fichier, l'application reste fermée au lieu de s'ouvrir à tous (mode "
+            "local). Supprimez ce fichier seulement pour revenir à dessein au mode local.\n",
+            encoding="utf-8",
+        )
 
 
 _cache: dict[Path, tuple[tuple, dict[str, dict] | None]] = {}
@@ -171,7 +222,16 @@ def _check_record(path: Path, name: str, record: Any) -> dict:
         )
     if not isinstance(record.get("password_hash"), str) or not record["password_hash"]:
         raise AccountsError(f"Le compte « {name} » du fichier {path} n'a pas de mot de passe (password_hash) : {redo}.")
-    return {"role": role, "operators": list(operators), "password_hash": record["password_hash"]}
+    checked = {"role": role, "operators": list(operators), "password_hash": record["password_hash"]}
+    unlocked = record.get("unlocked_at")
+    if unlocked is not None:
+        if not isinstance(unlocked, int | float) or isinstance(unlocked, bool):
+            raise AccountsError(
+                f"Le compte « {name} » du fichier {path} a un « unlocked_at » qui n'est pas un nombre : "
+                f"supprimez cette ligne, ou lancez `python -m ardenne_kpi users unlock {name}`."
+            )
+        checked["unlocked_at"] = float(unlocked)
+    return checked
 
 
 def _read(path: Path) -> dict:
@@ -185,11 +245,15 @@ def auth_enabled(path: Path | None = None) -> bool:
 
 def auth_mode(accounts_were_set_up: bool, path: Path | None = None) -> str:
     """How the app signs people in: ACCOUNTS, OIDC, LOCAL_REQUESTED (ARDENNE_AUTH=local) or
-    LOCAL_NO_ACCOUNTS (no file, or an empty one, and no account ever set up for this database).
+    LOCAL_NO_ACCOUNTS (no file, or an empty one, and no sign that accounts are meant).
 
     Fails closed: AccountsError, with what to fix, for an accounts file that is missing or
-    empty once accounts were set up (or ARDENNE_AUTH=accounts asks for them), unreadable or
-    malformed, and for an unknown ARDENNE_AUTH."""
+    empty when accounts are required: ARDENNE_ACCOUNTS names it (the deployment says where
+    its accounts are), its required marker lies beside it (`users add` leaves it), the base
+    remembers accounts (`accounts_were_set_up`) or ARDENNE_AUTH asks for them. Also for an
+    unreadable or malformed file and an unknown ARDENNE_AUTH. The marker and the variable
+    live outside the base: `restore` and `init --force` do not reach them."""
+    configured = bool(os.environ.get("ARDENNE_ACCOUNTS")) and path is None
     path = Path(path or accounts_path())
     asked = os.environ.get("ARDENNE_AUTH", "").strip().lower()
     if asked == "local":
@@ -202,18 +266,28 @@ def auth_mode(accounts_were_set_up: bool, path: Path | None = None) -> str:
     users = load(path)
     if users:
         return OIDC if asked == OIDC else ACCOUNTS
-    if accounts_were_set_up or asked:
+    marker = required_marker(path)
+    if configured or marker.exists() or accounts_were_set_up or asked:
         state = "est introuvable" if users is None else "ne contient aucun compte"
-        why = (
-            "des comptes ont déjà été créés pour cette base"
-            if accounts_were_set_up
-            else f"ARDENNE_AUTH={asked} demande des comptes"
-        )
+        if configured:
+            why = "la variable ARDENNE_ACCOUNTS le désigne"
+            fix = (
+                "Vérifiez le chemin donné par ARDENNE_ACCOUNTS (une faute de frappe ?) ou remettez ce fichier en place"
+            )
+        else:
+            why = (
+                "des comptes ont déjà été créés pour cette base"
+                if accounts_were_set_up
+                else f"des comptes ont déjà été créés ici ({marker.name} est à côté)"
+                if marker.exists()
+                else f"ARDENNE_AUTH={asked} demande des comptes"
+            )
+            fix = "Remettez ce fichier en place (ou faites pointer ARDENNE_ACCOUNTS vers lui)"
         raise AccountsError(
             f"Le fichier des comptes {path} {state}, alors que {why} : le tableau de bord reste fermé plutôt que "
-            "de s'ouvrir à tous. Remettez ce fichier en place (ou faites pointer ARDENNE_ACCOUNTS vers lui), ou "
-            "créez un compte administrateur avec `python -m ardenne_kpi users add NOM --role admin`. Pour un "
-            "usage sur votre seul poste, sans connexion, lancez l'application avec ARDENNE_AUTH=local."
+            f"de s'ouvrir à tous. {fix}, ou créez un compte administrateur avec "
+            "`python -m ardenne_kpi users add NOM --role admin`. Pour un usage sur votre seul poste, sans "
+            "connexion, lancez l'application avec ARDENNE_AUTH=local."
         )
     return LOCAL_NO_ACCOUNTS
 
@@ -264,15 +338,8 @@ def add_user(
         raise ArdenneError("Le mot de passe doit compter au moins 10 caractères.")
     users = _read(path)
     users[name] = {"role": role, "operators": list(operators), "password_hash": _hasher.hash(password)}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    # private from its first byte: created 0600, never readable by others even for an instant
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
-    os.chmod(tmp, 0o600)  # whatever the umask
-    tmp.replace(path)
+    _write(path, users)
+    remember_required(path)
     return User(name=name, role=role, operators=operators)
 
 
@@ -282,8 +349,21 @@ def remove_user(name: str, path: Path | None = None) -> bool:
     if name not in users:
         return False
     del users[name]
-    path.write_text(yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True), encoding="utf-8")
+    _write(path, users)
     return True
+
+
+def _write(path: Path, users: dict[str, dict]) -> None:
+    """Replace the accounts file whole (written aside, renamed), private from its first byte:
+    created 0600, never readable by others even for an instant."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
+    os.chmod(tmp, 0o600)  # whatever the umask
+    tmp.replace(path)
 
 
 def list_users(path: Path | None = None) -> list[User]:
@@ -294,50 +374,78 @@ def list_users(path: Path | None = None) -> list[User]:
     ]
 
 
+def _wait_message(wait: float) -> str:
+    seconds = int(wait) + 1
+    when = f"{seconds} secondes" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
+    return (
+        f"Trop d'essais infructueux : réessayez dans {when}. Si le délai revient alors que vous "
+        "tapez le bon mot de passe, la coordination peut le lever (`python -m ardenne_kpi users unlock NOM`)."
+    )
+
+
 @dataclass
 class RateLimiter:
-    """Sign-in attempts per user name and per client, kept in the server process (shared by
-    all sessions). An attempt counts before its password is checked, so parallel attempts
+    """Sign-in attempts kept in the server process (shared by all its sessions), per name,
+    per name and client, per client: each count makes later attempts wait (see Delay), none
+    locks for good. An attempt counts before its password is checked, so parallel attempts
     cannot all be checked; it stops counting once it succeeded."""
 
     failures: dict[Hashable, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _wait(self, key: Hashable, limit: int, now: float) -> float:
-        recent = [t for t in self.failures.get(key, []) if now - t < WINDOW]
-        self.failures[key] = recent
-        return max(0.0, recent[-1] + LOCKOUT - now) if len(recent) >= limit else 0.0
+    def _wait(self, key: Hashable, delay: Delay, now: float, since: float | None = None) -> float:
+        oldest = max(now - WINDOW, since or 0.0)
+        recent = [t for t in self.failures.get(key, []) if t >= oldest]
+        if recent:
+            self.failures[key] = recent
+        else:
+            self.failures.pop(key, None)
+        return max(0.0, recent[-1] + delay.after(len(recent)) - now) if recent else 0.0
 
-    def wait_time(self, name: str, now: float | None = None) -> float:
-        now = time.monotonic() if now is None else now
-        with self.lock:
-            return self._wait(name, MAX_FAILURES, now)
+    @staticmethod
+    def _keys(name: str, client: str | None) -> list[tuple[Hashable, Delay]]:
+        client = client or UNKNOWN_CLIENT
+        return [
+            (("name", name), NAME_ANYWHERE),
+            (("name", name, "client", client), NAME_FROM_CLIENT),
+            (("client", client), CLIENT_ANY_NAME),
+        ]
 
-    def begin(self, name: str, client: str | None = None, now: float | None = None) -> float:
-        """Count one attempt for `name` (and `client`) and return its token, or raise
-        AccessError when either is locked out; checked and counted under one lock."""
-        now = time.monotonic() if now is None else now
+    def wait_time(
+        self, name: str, client: str | None = None, now: float | None = None, since: float | None = None
+    ) -> float:
+        """Seconds before `name` may be tried again from `client` (0: now)."""
+        now = _clock() if now is None else now
         with self.lock:
-            wait = self._wait(name, MAX_FAILURES, now)
-            if client:
-                wait = max(wait, self._wait(("client", client), MAX_CLIENT_ATTEMPTS, now))
+            return max(
+                self._wait(key, delay, now, since if key[0] == "name" else None)
+                for key, delay in self._keys(name, client)
+            )
+
+    def begin(
+        self, name: str, client: str | None = None, now: float | None = None, since: float | None = None
+    ) -> float:
+        """Count one attempt for `name` from `client` (None: an unknown address) and return
+        its token, or raise AccessError while it must wait; checked and counted under one
+        lock. Failures on the name before `since` (its last unlock) no longer count."""
+        now = _clock() if now is None else now
+        with self.lock:
+            keys = self._keys(name, client)
+            wait = max(self._wait(key, delay, now, since if key[0] == "name" else None) for key, delay in keys)
             if wait > 0:
-                raise AccessError(f"Trop d'essais infructueux : réessayez dans {int(wait) + 1} secondes.")
-            self.failures.setdefault(name, []).append(now)
-            if client:
-                self.failures.setdefault(("client", client), []).append(now)
+                raise AccessError(_wait_message(wait))  # a refused attempt is not counted: it was not tried
+            for key, _ in keys:
+                self.failures.setdefault(key, []).append(now)
             return now
-
-    def failed(self, name: str, now: float | None = None) -> None:
-        with self.lock:
-            self.failures.setdefault(name, []).append(time.monotonic() if now is None else now)
 
     def succeeded(self, name: str, client: str | None = None, token: float | None = None) -> None:
         """A right password: the name's failures are forgotten, the client's attempt uncounted."""
+        client = client or UNKNOWN_CLIENT
         with self.lock:
-            self.failures.pop(name, None)
+            self.failures.pop(("name", name), None)
+            self.failures.pop(("name", name, "client", client), None)
             attempts = self.failures.get(("client", client), [])
-            if client and token in attempts:
+            if token in attempts:
                 attempts.remove(token)
 
 
@@ -348,10 +456,11 @@ def authenticate(
     name: str, password: str, *, client: str | None = None, path: Path | None = None, limiter: RateLimiter = LIMITER
 ) -> User:
     """The user when name and password match; AccessError otherwise. Rate-limited per name
-    and per client (its address), the attempt counted before the password is checked."""
+    and per client (its address; None: unknown, all such visitors counted together), the
+    attempt counted before the password is checked."""
     name = name.strip()
-    token = limiter.begin(name, client)
     record = _read(path or accounts_path()).get(name)
+    token = limiter.begin(name, client, since=record.get("unlocked_at") if record else None)
     try:
         if record is None:
             _hasher.hash(password)  # same cost whether or not the name exists
@@ -361,6 +470,35 @@ def authenticate(
         raise AccessError("Nom d'utilisateur ou mot de passe incorrect.") from None
     limiter.succeeded(name, client, token)
     return User(name=name, role=record["role"], operators=tuple(record["operators"]))
+
+
+def unlock_user(name: str, path: Path | None = None, now: float | None = None) -> None:
+    """Forget the failed sign-ins on `name` (from every address): the running app reads the
+    stamp from the accounts file at the next attempt. ArdenneError for an unknown name."""
+    path = path or accounts_path()
+    users = _read(path)
+    if name not in users:
+        raise ArdenneError(f"Aucun compte « {name} » dans {path}.")
+    users[name] = {**users[name], "unlocked_at": _clock() if now is None else now}
+    _write(path, users)
+
+
+def client_address(peer: str | None, headers: Mapping[str, str]) -> str | None:
+    """The visitor's address for the sign-in limits: the connection's own (`peer`, None when
+    Streamlit hides a local one), unless that connection comes from the reverse proxy named
+    by ARDENNE_TRUSTED_PROXY: then the address the proxy reports in ARDENNE_CLIENT_HEADER
+    (X-Forwarded-For by default, of which the last entry, the one the proxy saw). A header
+    from anyone else is ignored: it could say anything. None: unknown."""
+    trusted = {p.strip() for p in os.environ.get("ARDENNE_TRUSTED_PROXY", "").split(",") if p.strip()}
+    direct = {peer} if peer else _LOOPBACK  # Streamlit answers None for 127.0.0.1 and ::1
+    if trusted & direct:
+        value = headers.get(os.environ.get("ARDENNE_CLIENT_HEADER") or "X-Forwarded-For")
+        if value and value.split(",")[-1].strip():
+            return value.split(",")[-1].strip()
+    return peer
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 
 
 # ---------------------------------------------------------------- permissions

@@ -326,15 +326,10 @@ def _sign_out(reason: str | None = None) -> None:
 
 
 def _client() -> str | None:
-    """The visitor's address, for the per-client sign-in limit. Behind a reverse proxy, every
-    visitor comes from the proxy: ARDENNE_CLIENT_HEADER names the header the proxy sets
-    (X-Real-IP, or X-Forwarded-For, whose last entry is the address the proxy saw)."""
-    header = os.environ.get("ARDENNE_CLIENT_HEADER")
-    if header:
-        value = st.context.headers.get(header)
-        if value:
-            return value.split(",")[-1].strip()
-    return st.context.ip_address
+    """The visitor's address, for the sign-in limits (accounts.client_address): the
+    connection's own, or the one a trusted reverse proxy (ARDENNE_TRUSTED_PROXY) reports;
+    None when unknown (Streamlit hides local addresses): such visitors share one count."""
+    return accounts.client_address(st.context.ip_address, st.context.headers)
 
 
 def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tuple[User, str]:
@@ -358,6 +353,10 @@ def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tu
         return accounts.LOCAL_USER, mode
     if not marked:
         db.mark_accounts(con)  # from now on, losing the accounts file closes the app
+        try:
+            accounts.remember_required()  # ...and so does losing the base's memory (restore, init --force)
+        except OSError:
+            pass  # a read-only configuration folder: the base's mark and ARDENNE_ACCOUNTS still hold
     if mode == accounts.OIDC:
         if public and not st.user.is_logged_in:
             return accounts.ANONYMOUS, mode

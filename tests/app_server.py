@@ -23,15 +23,21 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit(
-    tree: Path, database: Path | None, log: Path, accounts: Path | None = None
+    tree: Path, database: Path | None, log: Path, accounts: Path | None = None, script: str = "app.py"
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app of `tree` on `database` (None: the app's own default), its output in `log`,
-    `accounts` as its accounts file (default: a missing file beside the log, local mode).
-    Yields (url, process) as soon as the process runs: wait_health before driving it."""
+    started from `script` (serve.py: as deployed, Streamlit's own metrics closed),
+    `accounts` as its accounts file (default: none, local mode: the default file's folder is
+    an empty one beside the log; a set ARDENNE_ACCOUNTS would require accounts). Yields (url,
+    process) as soon as the process runs: wait_health before driving it."""
     port = free_port()
-    accounts = accounts if accounts is not None else log.parent / "no-accounts.yaml"
-    env = {**os.environ, "PYTHONPATH": str(tree), "ARDENNE_ACCOUNTS": str(accounts)}
-    env.pop("ARDENNE_AUTH", None)
+    env = {**os.environ, "PYTHONPATH": str(tree), "XDG_CONFIG_HOME": str(log.parent / "no-accounts-config")}
+    if accounts is not None:
+        env["ARDENNE_ACCOUNTS"] = str(accounts)
+    else:
+        env.pop("ARDENNE_ACCOUNTS", None)
+    for name in ("ARDENNE_AUTH", "ARDENNE_TRUSTED_PROXY", "ARDENNE_CLIENT_HEADER"):
+        env.pop(name, None)
     if database is not None:
         env["ARDENNE_DB"] = str(database)
     with log.open("wb") as out:
@@ -41,7 +47,7 @@ def streamlit(
                 "-m",
                 "streamlit",
                 "run",
-                "app.py",
+                script,
                 "--server.address",
                 "127.0.0.1",
                 "--server.port",

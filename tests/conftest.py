@@ -24,12 +24,20 @@ CORPUS = ROOT / "tests" / "data" / "corpus" / "calamine"  # copied from shared/c
 
 @pytest.fixture(autouse=True)
 def isolated_environment(monkeypatch, tmp_path_factory):
-    """Every test starts in local mode (no accounts: never the developer's real file) and with
-    ARDENNE_DB pointing into a temporary folder, so no test ever writes data/ardenne.duckdb."""
+    """Every test starts in local mode (no accounts: never the developer's real file, the
+    default one sits in an empty configuration folder; a set ARDENNE_ACCOUNTS would require
+    accounts) and with ARDENNE_DB pointing into a temporary folder, so no test ever writes
+    data/ardenne.duckdb."""
     folder = tmp_path_factory.mktemp("env")
-    monkeypatch.setenv("ARDENNE_ACCOUNTS", str(folder / "accounts.yaml"))
+    monkeypatch.delenv("ARDENNE_ACCOUNTS", raising=False)
+    monkeypatch.delenv("ARDENNE_TRUSTED_PROXY", raising=False)
+    monkeypatch.delenv("ARDENNE_CLIENT_HEADER", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
     monkeypatch.setenv("ARDENNE_DB", str(folder / "default.duckdb"))
     monkeypatch.delenv("ARDENNE_AUTH", raising=False)
+    from ardenne_kpi import accounts
+
+    accounts.LIMITER.failures.clear()  # the app's sign-in counts, kept in the process: none from an earlier test
 
 
 @pytest.fixture(autouse=True)

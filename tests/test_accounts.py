@@ -54,12 +54,20 @@ def test_failed_sign_ins_are_rate_limited(accounts_file):
     assert "Trop d'essais" in info.value.message
 
 
-def test_rate_limit_expires():
+def test_the_delay_doubles_with_failures_up_to_a_ceiling_then_expires():
     limiter = RateLimiter()
-    for i in range(accounts.MAX_FAILURES):
-        limiter.failed("x", now=100.0 + i)
-    assert limiter.wait_time("x", now=105.0) > 0
-    assert limiter.wait_time("x", now=105.0 + accounts.LOCKOUT) == 0
+    now = 1000.0
+    waits = []
+    for _ in range(12):
+        wait = limiter.wait_time("x", "203.0.113.9", now=now)
+        waits.append(wait)
+        now += wait
+        limiter.begin("x", "203.0.113.9", now=now)  # a wrong password each time
+    assert waits[: accounts.MAX_FAILURES] == [0.0] * accounts.MAX_FAILURES
+    assert waits[accounts.MAX_FAILURES :] == [2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0]
+    assert limiter.wait_time("x", "203.0.113.9", now=now + 10) > 0
+    assert limiter.wait_time("x", "203.0.113.9", now=now + accounts.NAME_FROM_CLIENT.ceiling) == 0
+    assert limiter.wait_time("x", "198.51.100.4", now=now) <= accounts.NAME_ANYWHERE.ceiling
 
 
 def test_partner_uploads_for_its_operators_only():

@@ -54,7 +54,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "demo_reports",
         },
     ),
-    ("entry points", {"__main__", "ui", "cli"}),
+    ("entry points", {"__main__", "ui", "cli", "server"}),
 ]
 LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
 

@@ -109,8 +109,8 @@ def _require_browser() -> None:
 
 
 @contextmanager
-def _streamlit(folder: Path, accounts: Path):
-    """`streamlit run app.py` on a fresh demo database, with `accounts` as the accounts file;
+def _streamlit(folder: Path, accounts: Path | None):
+    """`streamlit run app.py` on a fresh demo database, with `accounts` as the accounts file (None: local mode);
     stopped by its PID afterwards."""
     database = folder / "demo.duckdb"
     subprocess.run(
@@ -127,7 +127,7 @@ def server(tmp_path_factory):
     """The app in local mode (no accounts file), on a fresh demo database."""
     _require_browser()
     folder = tmp_path_factory.mktemp("browser")
-    with _streamlit(folder, folder / "no-accounts.yaml") as running:
+    with _streamlit(folder, None) as running:
         yield running
 
 

@@ -32,7 +32,7 @@ def test_command_line_import_while_the_server_serves_pages(tmp_path_factory):
     from playwright.sync_api import sync_playwright
 
     folder = tmp_path_factory.mktemp("cli-beside-app")
-    with _streamlit(folder, folder / "no-accounts.yaml") as running, sync_playwright() as p:
+    with _streamlit(folder, None) as running, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context(viewport={"width": 1400, "height": 1800}, locale="fr-FR")
         context.set_default_timeout(60_000)

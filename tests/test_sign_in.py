@@ -328,3 +328,246 @@ def test_import_page_offers_a_partner_no_other_operators_file(two_uploads, accou
         offered.append(("Télécharger le fichier d'origine" in labels, refused))
     assert not at.exception
     assert sorted(offered) == [(False, True), (True, False)], "its own file only; the other one says why"
+
+
+# ---------------------------------------------------------------- accounts stay required (issue 24, finding 8)
+
+
+def _cli(*args, env=None, stdin=None):
+    return subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", *args],
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        input=stdin,
+        capture_output=True,
+        text=True,
+    )
+
+
+def _assert_closed(at, *expected):
+    assert not at.exception
+    assert not at.text_input and not at.metric and not at.dataframe, "no sign-in form, no data"
+    message = at.error[0].value
+    assert "reste fermé" in message and all(e in message for e in expected), message
+
+
+@pytest.fixture
+def base_with_accounts(tmp_path):
+    """A new empty base (command line) on which `users add` set up the coordinator's account."""
+    base = tmp_path / "data" / "base.duckdb"
+    base.parent.mkdir()
+    done = _cli("init", "--empty", "--db", str(base))
+    assert done.returncode == 0, done.stderr
+    accounts_file = tmp_path / "conf" / "accounts.yaml"
+    return base, accounts_file
+
+
+def _add_coordinator(base, accounts_file):
+    env = {"ARDENNE_ACCOUNTS": str(accounts_file), "ARDENNE_PASSWORD_STDIN": "1"}
+    done = _cli("users", "add", "coord", "--role", "admin", "--db", str(base), env=env, stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+
+
+def test_after_restoring_a_backup_from_before_accounts_a_mistyped_accounts_path_keeps_the_app_closed(
+    tmp_path, base_with_accounts
+):
+    base, accounts_file = base_with_accounts
+    archive = tmp_path / "before-accounts.zip"
+    assert _cli("backup", "--db", str(base), "--out", str(archive)).returncode == 0
+    _add_coordinator(base, accounts_file)
+    done = _cli("restore", str(archive), "--db", str(base))
+    assert done.returncode == 0, done.stderr
+    mistyped = accounts_file.with_name("acounts.yaml")
+    at = run_page("app.py", base, accounts_file=mistyped)
+    _assert_closed(at, str(mistyped), "ARDENNE_ACCOUNTS")
+
+
+def test_after_init_force_a_mistyped_accounts_path_keeps_the_app_closed(base_with_accounts):
+    base, accounts_file = base_with_accounts
+    _add_coordinator(base, accounts_file)
+    done = _cli("init", "--empty", "--force", "--db", str(base))
+    assert done.returncode == 0, done.stderr
+    at = run_page("pages/1_Import.py", base, accounts_file=accounts_file.with_name("accounts.yml"))
+    _assert_closed(at, "ARDENNE_ACCOUNTS")
+
+
+def test_after_init_force_a_lost_default_accounts_file_keeps_the_app_closed(tmp_path, base_with_accounts, monkeypatch):
+    """No ARDENNE_ACCOUNTS: the file in the configuration folder, its marker beside it."""
+    base, _ = base_with_accounts
+    home = tmp_path / "home"  # never the real ~/.config, whatever the code reads
+    env = {"HOME": str(home), "ARDENNE_PASSWORD_STDIN": "1"}
+    done = _cli("users", "add", "coord", "--role", "admin", "--db", str(base), env=env, stdin=PASSWORD + "\n")
+    assert done.returncode == 0, done.stderr
+    assert _cli("init", "--empty", "--force", "--db", str(base), env=env).returncode == 0
+    default = accounts.accounts_path()
+    assert default.exists() and accounts.required_marker(default).exists()
+    default.unlink()  # moved away, deleted by mistake...
+    at = run_page("app.py", base)
+    _assert_closed(at, str(default), "accounts.yaml.required")
+
+
+def test_local_mode_still_opens_where_no_account_was_ever_meant(tmp_path):
+    done = _cli("init", "--empty", "--db", str(tmp_path / "base.duckdb"))
+    assert done.returncode == 0, done.stderr
+    at = run_page("app.py", tmp_path / "base.duckdb")
+    assert not at.exception and at.title[0].value != "Connexion"
+    assert any("Mode local, sans authentification" in w.value for w in at.warning)
+
+
+# ---------------------------------------------------------------- guessing passwords (issue 24, finding 9)
+
+
+class _Connection:
+    """What Streamlit knows of a visitor's connection: its address (st.context.ip_address
+    then says None for a local one) and the headers of its first request."""
+
+    def __init__(self) -> None:
+        self.remote_ip = "127.0.0.1"
+        self.headers: list[tuple[str, str]] = []
+        self.cookies: dict[str, str] = {}
+
+
+@pytest.fixture
+def connection(monkeypatch):
+    """The connection the next page run sees (AppTest has none of its own)."""
+    import streamlit.runtime.context as context
+
+    current = _Connection()
+    monkeypatch.setattr(context, "_get_client_context", lambda: current)
+    return current
+
+
+def _try(at, name, password):
+    at.text_input[0].input(name)
+    at.text_input[1].input(password)
+    at.button[0].click().run()
+    assert not at.exception
+    return at.error[0].value if at.error else None
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """The sign-in limits' clock, still until a test moves it (`clock[0] += seconds`)."""
+    now = [1_000_000.0]
+    monkeypatch.setattr(accounts, "_clock", lambda: now[0], raising=False)
+    return now
+
+
+def test_guesses_from_localhost_are_limited_although_streamlit_gives_no_address(
+    marked_db, accounts_file, connection, clock
+):
+    sessions = [run_page("app.py", marked_db, accounts_file=accounts_file) for _ in range(4)]
+    answers = [_try(sessions[n % 4], f"nom{n}", "devine") for n in range(accounts.MAX_CLIENT_ATTEMPTS + 8)]
+    assert all("incorrect" in a for a in answers[: accounts.MAX_CLIENT_ATTEMPTS])
+    assert all("Trop d'essais" in a for a in answers[accounts.MAX_CLIENT_ATTEMPTS :])
+
+
+def test_a_forged_forwarded_address_does_not_escape_the_limit(marked_db, accounts_file, connection, clock, monkeypatch):
+    """The port reached directly, ARDENNE_CLIENT_HEADER set (as behind a proxy) but the visitor
+    is not the trusted proxy: its X-Forwarded-For could say anything."""
+    monkeypatch.setenv("ARDENNE_CLIENT_HEADER", "X-Forwarded-For")
+    monkeypatch.setenv("ARDENNE_TRUSTED_PROXY", "192.0.2.1")
+    connection.remote_ip = "203.0.113.7"
+    at = run_page("app.py", marked_db, accounts_file=accounts_file)
+    answers = []
+    for n in range(accounts.MAX_CLIENT_ATTEMPTS + 3):
+        connection.headers = [("X-Forwarded-For", f"198.51.100.{n}")]
+        answers.append(_try(at, f"nom{n}", "devine"))
+    assert all("Trop d'essais" in a for a in answers[accounts.MAX_CLIENT_ATTEMPTS :])
+
+
+def test_the_trusted_proxy_s_forwarded_address_tells_its_visitors_apart(
+    marked_db, accounts_file, connection, monkeypatch
+):
+    monkeypatch.setenv("ARDENNE_TRUSTED_PROXY", "127.0.0.1")  # nginx on the same machine: Streamlit says None
+    at = run_page("app.py", marked_db, accounts_file=accounts_file)
+    connection.headers = [("X-Forwarded-For", "203.0.113.7")]
+    for n in range(accounts.MAX_CLIENT_ATTEMPTS):
+        assert "incorrect" in _try(at, f"nom{n}", "devine")
+    assert "Trop d'essais" in _try(at, "coord", PASSWORD)
+    connection.headers = [("X-Forwarded-For", "203.0.113.7, 198.51.100.4")]  # the proxy appends what it saw
+    assert _try(at, "coord", PASSWORD) is None and at.session_state["user"].name == "coord"
+
+
+def test_five_wrong_guesses_on_the_coordinator_s_name_do_not_lock_the_coordinator_out(
+    marked_db, accounts_file, connection, clock
+):
+    connection.remote_ip = "203.0.113.66"
+    attacker = run_page("app.py", marked_db, accounts_file=accounts_file)
+    for n in range(accounts.MAX_FAILURES):
+        assert "incorrect" in _try(attacker, "coord", f"devine {n}")
+    connection.remote_ip = "198.51.100.10"
+    clock[0] += 30
+    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file)
+    assert _try(coordinator, "coord", PASSWORD) is None
+    assert coordinator.session_state["user"].name == "coord"
+
+
+def test_a_persistent_attacker_elsewhere_delays_the_coordinator_thirty_seconds_at_most(
+    marked_db, accounts_file, connection, clock
+):
+    connection.remote_ip = "203.0.113.66"
+    attacker = run_page("app.py", marked_db, accounts_file=accounts_file)
+    waits = []
+    for n in range(15):  # as fast as the delays let it, for about an hour
+        waits.append(accounts.LIMITER.wait_time("coord", "203.0.113.66"))
+        clock[0] += waits[-1]
+        assert "incorrect" in _try(attacker, "coord", f"devine {n}")
+    assert sum(waits) > 1800 and max(waits) == accounts.NAME_FROM_CLIENT.ceiling
+    connection.remote_ip = "198.51.100.10"
+    clock[0] += 1
+    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file)
+    refused = _try(coordinator, "coord", PASSWORD)
+    assert "Trop d'essais" in refused and "30 secondes" in refused
+    clock[0] += accounts.NAME_ANYWHERE.ceiling
+    assert _try(coordinator, "coord", PASSWORD) is None
+
+
+def test_the_coordinator_lifts_the_delay_from_the_command_line(marked_db, accounts_file, connection):
+    """On the real clock: `users unlock`, another process, stamps the accounts file with it."""
+    attacker = run_page("app.py", marked_db, accounts_file=accounts_file)  # on the same machine: the same count
+    for n in range(accounts.MAX_FAILURES + 2):
+        _try(attacker, "coord", f"devine {n}")
+    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file)
+    assert "users unlock" in _try(coordinator, "coord", PASSWORD)
+    done = _cli("users", "unlock", "coord", env={"ARDENNE_ACCOUNTS": str(accounts_file)})
+    assert done.returncode == 0, done.stderr
+    assert "Délai de connexion levé pour « coord »" in done.stdout
+    assert _try(coordinator, "coord", PASSWORD) is None
+    assert coordinator.session_state["user"].name == "coord"
+
+
+# ---------------------------------------------------------------- Streamlit's own endpoints (issue 24, finding 11)
+
+
+def test_streamlit_metrics_are_not_served_to_visitors_who_did_not_sign_in(tmp_path, accounts_file):
+    """The app as the README starts it (`streamlit run serve.py`), on a real server."""
+    import urllib.error
+    import urllib.request
+
+    from tests import app_server
+
+    base = tmp_path / "base.duckdb"
+    assert _cli("init", "--empty", "--db", str(base)).returncode == 0
+    log = tmp_path / "streamlit.log"
+    with app_server.streamlit(ROOT, base, log, accounts_file, script="serve.py") as (url, proc):
+        app_server.wait_health(url, proc, timeout=120, log=log)
+
+        def get(path):
+            try:
+                with urllib.request.urlopen(f"{url}{path}", timeout=10) as answer:
+                    return answer.status, answer.read()
+            except urllib.error.HTTPError as refused:
+                return refused.code, refused.read()
+
+        assert get("/")[0] == 200, "the app itself is served"
+        for path in ("/_stcore/metrics", "/_stcore/metrics/", "/_stcore/metrics?families=session_events"):
+            status, body = get(path)
+            assert status == 404 and b"session" not in body and b"cache" not in body, (path, status, body[:200])
+
+
+def test_the_metrics_stay_closed_under_a_base_url_path():
+    from ardenne_kpi import server
+
+    assert server.is_closed("/_stcore/metrics") and server.is_closed("/ardenne/_stcore/metrics/")
+    assert not server.is_closed("/_stcore/health") and not server.is_closed("/Tendances")

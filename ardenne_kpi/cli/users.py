@@ -1,4 +1,4 @@
-"""`python -m ardenne_kpi users add|list|remove`: the accounts file (outside the repository)."""
+"""`python -m ardenne_kpi users add|list|remove|unlock`: the accounts file (outside the repository)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     remove = actions.add_parser("remove", help="supprimer un compte")
     remove.add_argument("name", metavar="NOM")
     remove.set_defaults(handler=run_remove)
+    unlock = actions.add_parser(
+        "unlock",
+        help="lever le délai de connexion d'un compte après des essais infructueux (il se reconnecte aussitôt)",
+    )
+    unlock.add_argument("name", metavar="NOM")
+    unlock.set_defaults(handler=run_unlock)
 
 
 def _password() -> str:
@@ -61,7 +67,8 @@ def run_list(args: argparse.Namespace) -> int:
     if not users:
         print(
             f"Aucun compte ({accounts.accounts_path()}) : l'application tourne en mode local, sans "
-            "authentification, tant qu'aucun compte n'a été créé pour sa base ; ensuite elle reste fermée."
+            "authentification, tant qu'aucun compte n'a été créé et qu'ARDENNE_ACCOUNTS n'est pas défini ; "
+            "ensuite elle reste fermée."
         )
     for u in users:
         print(u.label)
@@ -72,4 +79,13 @@ def run_remove(args: argparse.Namespace) -> int:
     if not accounts.remove_user(args.name):
         raise ArdenneError(f"Aucun compte « {args.name} ».")
     print(f"Compte supprimé : {args.name}")
+    return 0
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    accounts.unlock_user(args.name)
+    print(
+        f"Délai de connexion levé pour « {args.name} » : les essais infructueux sur ce nom sont oubliés, "
+        "l'application en tient compte dès la prochaine tentative (sans redémarrage)."
+    )
     return 0

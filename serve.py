@@ -1,0 +1,13 @@
+"""How the app is served: `streamlit run serve.py` (same options as `streamlit run app.py`).
+
+It serves app.py and its pages exactly, behind `ardenne_kpi.server.ClosedEndpoints`, so that
+Streamlit's `/_stcore/metrics` is not served to visitors who did not sign in (Streamlit has
+no option to turn it off). `streamlit run app.py` still works on your own machine.
+"""
+
+import streamlit as st
+from starlette.middleware import Middleware
+
+from ardenne_kpi.server import ClosedEndpoints
+
+app = st.App("app.py", middleware=[Middleware(ClosedEndpoints)])
