@@ -107,6 +107,24 @@ def compare(
         cur.unregister("incoming_values")
 
 
+def differs_from_validated(cur: duckdb.DuckDBPyConnection, incoming: Columns, *, epsilon: float) -> np.ndarray:
+    """For each incoming row, in `row_no` order, whether it differs (beyond `epsilon`, as in
+    `compare`) from the validated value of its identity, or has none: what a validated import
+    would change in the validated figures, even where it equals a submitted current value."""
+    cur.register("incoming_values", incoming)
+    try:
+        return cur.sql(
+            "SELECT NOT coalesce(abs(v.value - i.value) <= $eps * greatest(abs(i.value), 1) "
+            "          AND v.numerator IS NOT DISTINCT FROM i.numerator "
+            "          AND v.denominator IS NOT DISTINCT FROM i.denominator, false) AS differs "
+            f"FROM incoming_values i LEFT JOIN report_values v ON v.is_validated AND {_on('v', 'i')} "
+            "ORDER BY i.row_no",
+            params={"eps": epsilon},
+        ).fetchnumpy()["differs"]
+    finally:
+        cur.unregister("incoming_values")
+
+
 def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
     """Whether every value and brand-platform score the upload reported counts now: sending
     its file again would then change nothing. False for an upload made before every reported

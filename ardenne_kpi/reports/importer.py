@@ -414,7 +414,14 @@ def import_file(
             earlier=duplicate["upload_id"] if duplicate else None,
         )
         result.changes_table, result._changes = {**incoming, **diff}, None
-        touched = locks.lock_issues(fw, locks.active_locks(cur), incoming, diff["change"], SAME, review=review)
+        active = locks.active_locks(cur)
+        moving = diff["change"]
+        if active and review == VALIDATED:  # equal to a submitted value, yet it moves the validated one
+            import numpy as np
+
+            differs = sql.differs_from_validated(cur, incoming, epsilon=EPSILON)
+            moving = np.where(np.asarray(differs, dtype=bool), CHANGED, np.asarray(moving, dtype=object))
+        touched = locks.lock_issues(fw, active, incoming, moving, SAME, review=review)
         forced["reason"] = reason if touched and review == VALIDATED and reason else None
         result.errors = [] if forced["reason"] else touched
         result.warnings = (
@@ -676,9 +683,12 @@ def rollback_preview(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataF
     return plan.drop(columns=["current_id", "restored_id"])
 
 
-def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = None) -> dict[str, Any]:
+def rollback(
+    con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = None, lock_reason: str | None = None
+) -> dict[str, Any]:
     """Undo an upload: its values (and brand-platform scores) stop counting and the ones it
-    superseded count again.
+    superseded count again. One that would move a locked period's figures needs `lock_reason`,
+    kept in the history (LockedPeriodError without it, nothing changed).
     Returns {'upload_id', 'file_name', 'restored', 'withdrawn'}. Raises ArdenneError (French)
     for an unknown or already rolled-back upload."""
     upload = _check_rollback(con, upload_id)
@@ -687,8 +697,9 @@ def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = 
 
     def work() -> pd.DataFrame:
         with db.transaction(con) as tx:
-            plan = sql.rollback_plan(tx, upload_id)
-            sql.apply_rollback(tx, upload_id, plan, user)
+            with locks.guard(tx, upload_id, upload, action=locks.ROLLED_BACK, lock_reason=lock_reason, user=user):
+                plan = sql.rollback_plan(tx, upload_id)
+                sql.apply_rollback(tx, upload_id, plan, user)
             brand_sheet.rollback_upload(tx, upload_id)  # its brand-platform scores too
             return plan
 
