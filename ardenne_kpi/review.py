@@ -201,6 +201,25 @@ def overrides(con: duckdb.DuckDBPyConnection, period: str | None = None) -> pd.D
 OVERRIDE_WORDS = {"imported": "importé", VALIDATED: "validé", RETURNED: "renvoyé", "rolled_back": "annulé"}
 
 
+def overrides_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The changes to locked periods as the Suivi page lists them: N° import, Fichier, Opérateur,
+    Action, Semestres, Le, Par, Motif."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "N° import": df["upload_id"].astype(int),
+            "Fichier": df["file_name"],
+            "Opérateur": df["operator"].fillna(""),
+            "Action": [OVERRIDE_WORDS.get(a, a) for a in df["action"]],
+            "Semestres": [", ".join(p) for p in df["periods"]],
+            "Le": [f"{t:%d/%m/%Y %H:%M}" for t in df["done_at"]],
+            "Par": df["done_by"].fillna(""),
+            "Motif": df["reason"],
+        }
+    )
+
+
 def overrides_text(df: pd.DataFrame) -> str:
     """« import n° 12 (a.xlsx, FTLB) validé le 03/05/2026 par anne, S10 : motif « … » » for each, or ''."""
     out = []
@@ -226,6 +245,7 @@ __all__ = [
     "lock_of",
     "locks",
     "overrides",
+    "overrides_table",
     "overrides_text",
     "locks_text",
     "review_for",

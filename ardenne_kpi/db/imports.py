@@ -47,11 +47,12 @@ def _rows(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> list[t
 
 
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
-    """The latest upload of this exact file that is not rolled back, or None."""
+    """The latest upload of this exact file that is not rolled back (upload_id, uploaded_at,
+    uploaded_by, file_name, review), or None."""
     row = (
         con.cursor()
         .execute(
-            "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
+            "SELECT id, uploaded_at, uploaded_by, file_name, review FROM uploads "
             f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id DESC LIMIT 1",
             [sha256],
         )
@@ -59,7 +60,7 @@ def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None
     )
     if row is None:
         return None
-    return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
+    return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3], "review": row[4]}
 
 
 def compare(

@@ -2,7 +2,7 @@
 
     from ardenne_kpi.reports import importer
     result = importer.import_file(con, path_or_bytes, file_name, operator="FTLB", user="marie")
-    result.status        # 'imported' | 'unchanged' | 'dry-run' | 'refused'
+    result.status        # 'imported' | 'unchanged' | 'validated' | 'dry-run' | 'refused'
     result.errors        # [Issue(sheet, cell, message, severity)], French, place + fix
     result.changes       # one row per value: nouveau / modifié / inchangé, with sheet and cell
 
@@ -43,9 +43,10 @@ import duckdb
 
 from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import User
-from ardenne_kpi.db import VALIDATED
+from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as sql
-from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
+from ardenne_kpi.db import review as review_sql
+from ardenne_kpi.errors import ArdenneError, LockedPeriodError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, locks, reader
 from ardenne_kpi.reports.intake import Started, load_file
@@ -95,7 +96,9 @@ class _Checked:
 
 @dataclass
 class ImportResult:
-    """The outcome of one file. `status`: imported | unchanged | dry-run | refused."""
+    """The outcome of one file. `status`: imported | unchanged | validated | dry-run | refused
+    (validated: the coordination sent the same bytes as a partner's upload waiting for
+    validation, and that upload is validated: `validates`)."""
 
     file: str
     status: str
@@ -110,6 +113,7 @@ class ImportResult:
     # the file's values and their diff (`ParsedReport.incoming`, `sql.compare`), as NumPy columns
     changes_table: dict[str, np.ndarray] | None = field(default=None, repr=False)
     duplicate_of: dict | None = None
+    validates: int | None = None  # the submitted upload of the same bytes this import validates (or would)
     operator: str | None = None
     parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
     _changes: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
@@ -158,12 +162,25 @@ class ImportResult:
             "errors": [i.to_dict() for i in self.errors],
             "warnings": [i.to_dict() for i in self.warnings],
             "duplicate_of": dup,
+            "validates": self.validates,
         }
 
     def summary_fr(self) -> str:
         """One French line for the command line and the page."""
         if self.status == "refused":
             return f"{self.file} : refusé ({len(self.errors)} erreur(s)), rien n'a été enregistré."
+        if self.validates is not None and self.status in ("validated", "dry-run"):
+            d = self.duplicate_of or {}
+            who = f" soumis par {d['uploaded_by']}" if d.get("uploaded_by") else " soumis"
+            if self.status == "dry-run":
+                return (
+                    f"{self.file} : fichier identique à l'import n° {self.validates}{who}, qui attend la "
+                    "validation : l'enregistrer le valide (simulation, rien n'a été modifié)."
+                )
+            return (
+                f"{self.file} : fichier identique à l'import n° {self.validates}{who} ; cet import est "
+                "validé : ses valeurs comptent maintenant dans les chiffres validés."
+            )
         if self.duplicate_of and self.status == "unchanged":
             d = self.duplicate_of
             when = (
@@ -366,6 +383,15 @@ def import_file(
     sha = hashlib.sha256(data).hexdigest()
     fw = framework or db.ensure_framework(con)
     duplicate = sql.find_live_upload(con, sha)
+    if (
+        duplicate
+        and review == VALIDATED
+        and duplicate["review"] == SUBMITTED
+        and sql.fully_current(con, duplicate["upload_id"])
+    ):  # the coordination sends the very file a partner submitted: it means « valider »
+        if started is not None:
+            started.cancel()
+        return _validate_duplicate(con, result, duplicate, user, lock_reason, dry_run=dry_run, db_path=db_path)
     if duplicate and not dry_run and sql.fully_current(con, duplicate["upload_id"]):
         if started is not None:
             started.cancel()
@@ -491,6 +517,46 @@ def import_file(
     if result.upload_id is None:
         return _unchanged_duplicate(result, duplicate)
     result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
+    return result
+
+
+class _DryRun(Exception):
+    """Raised to roll back a transaction that was only a simulation."""
+
+
+def _validate_duplicate(
+    con: duckdb.DuckDBPyConnection,
+    result: ImportResult,
+    duplicate: dict,
+    user: str | None,
+    lock_reason: str | None,
+    *,
+    dry_run: bool,
+    db_path: str | os.PathLike | None,
+) -> ImportResult:
+    """Validate the partner's upload `duplicate` (the same bytes, waiting for validation, all its
+    values current), guarded by the locks like any validation; a dry run only tries it."""
+    upload_id = int(duplicate["upload_id"])
+
+    def work() -> None:
+        with db.transaction(con) as tx:
+            with locks.guard(tx, upload_id, duplicate, action=VALIDATED, lock_reason=lock_reason, user=user):
+                review_sql.mark_validated(tx, upload_id, user)
+            if dry_run:
+                raise _DryRun
+
+    result.duplicate_of, result.validates = duplicate, upload_id
+    try:
+        db.with_retry(work)
+    except _DryRun:
+        pass
+    except LockedPeriodError as exc:
+        result.errors = [Issue("", "", exc.message)]
+        return result
+    except duckdb.Error as exc:
+        raise db.database_error(exc, db_path) from exc
+    result.status = "dry-run" if dry_run else "validated"
+    result.upload_id = None if dry_run else upload_id
     return result
 
 
