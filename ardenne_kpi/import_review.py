@@ -85,7 +85,7 @@ def verdict(result) -> Verdict:
     )
     if result.scores:
         counts += f", {fmt_number(result.scores)} note(s) de plateforme de marque"
-    if getattr(result, "validates", None) is not None:  # the coordination sends the very file a partner submitted
+    if result.validates is not None:  # the coordination sends the very file a partner submitted
         d = result.duplicate_of or {}
         who = f" par {d['uploaded_by']}" if d.get("uploaded_by") else ""
         return Verdict(

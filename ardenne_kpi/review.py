@@ -48,6 +48,20 @@ def review_for(user: User) -> str:
     return VALIDATED if is_admin(user) else SUBMITTED
 
 
+def submitted_scope(user: User, asked: bool = True) -> bool | tuple[str, ...]:
+    """Whose submitted (not yet validated) figures `user` may count when `asked`: every
+    operator's for the coordination (True), a partner's own operators' (their codes: the others'
+    validated figures count), none for a viewer or a visitor (False). Every reading's
+    `submitted=` takes it (see db.submitted_params)."""
+    if not asked or user.anonymous:
+        return False
+    if is_admin(user):
+        return True
+    if user.role == "partner":
+        return tuple(user.operators) or False
+    return False
+
+
 def submitted_count(con: duckdb.DuckDBPyConnection, operators: list[str] | None = None) -> int:
     """How many live uploads wait for the coordinator's validation (of `operators` only when given)."""
     return sql.count_submitted(con, operators)
@@ -251,6 +265,7 @@ __all__ = [
     "review_for",
     "send_back",
     "submitted_count",
+    "submitted_scope",
     "unlock",
     "what_validation_changes",
     "validate",
