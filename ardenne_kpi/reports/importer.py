@@ -464,11 +464,13 @@ def import_file(
     if dry_run:
         cur = con.cursor()
         compare(cur)
+        unchanged = bool(duplicate) and _nothing_to_change(cur, result, report)
+        if unchanged:
+            result.errors = []  # nothing would be written: no locked figure moves
         if result.errors:
             return result
-        result.scores = sum(len(sheet.scores) for sheet in report.brand)
-        if duplicate and _nothing_to_change(cur, result, report):
-            result.scores = 0  # the same file, and all it brought counts already
+        # none when it is the same file, and all it brought counts already
+        result.scores = 0 if unchanged else sum(len(sheet.scores) for sheet in report.brand)
         result.status = "dry-run"
         return result
     stored = _keep_original(con, data, sha, name, db_path)
@@ -477,10 +479,11 @@ def import_file(
         # everything compared inside the transaction: another import may land meanwhile
         with db.transaction(con) as tx:
             diff = compare(tx)
+            if duplicate and _nothing_to_change(tx, result, report):
+                result.errors = []  # nothing written: no locked figure moves
+                return None  # the same file, and all it brought counts already
             if result.errors:  # a locked period: nothing written
                 return None
-            if duplicate and _nothing_to_change(tx, result, report):
-                return None  # the same file, and all it brought counts already
             upload_id = sql.insert_upload(
                 tx,
                 file_name=name,
