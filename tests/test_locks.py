@@ -7,13 +7,18 @@ random model of imports, validations, send-backs, rollbacks and locks: the lates
 from __future__ import annotations
 
 import datetime as dt
+import io
+import random
+import time
 
+import openpyxl
 import pytest
 
 from ardenne_kpi import db, kpis, review, web_entry
 from ardenne_kpi.accounts import User
-from ardenne_kpi.db import SUBMITTED, VALIDATED
-from ardenne_kpi.reports import importer
+from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
+from ardenne_kpi.errors import LockedPeriodError
+from ardenne_kpi.reports import guard, importer
 from tests.conftest import private_copy, run_page
 
 ADMIN = User("Claire Coordination", "admin")
@@ -196,3 +201,220 @@ def test_suivi_and_the_pack_cite_changes_made_in_a_locked_semester(s10, fw):
     assert not at.exception
     cited = next(t.value for t in at.dataframe if "Motif" in t.value.columns)
     assert list(cited["Motif"]) == [REASON] and list(cited["Action"]) == ["validé"]
+
+
+# ------------------------------------------------------------------------- the property
+
+OPERATOR = "FTPN"
+KEYS = [("BRD01", "S05"), ("BRD02", "S05"), ("BRD01", "S06")]
+SEMESTERS = ("S05", "S06")
+SEQUENCES = 500
+QUICK_SEQUENCES = 36  # the fast loop's share of them (the same first ones)
+SEED = 24
+
+
+def workbook(values: dict[tuple[str, str], int]) -> bytes:
+    """A long-layout report of `values` ((indicator, period) -> value) for FTPN."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Rapport"
+    ws.append([f"Opérateur : {OPERATOR}"])
+    ws.append([None])
+    ws.append(["Code", "Période", "Valeur"])
+    for (indicator, period), value in values.items():
+        ws.append([indicator, period, value])
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+class Model:
+    """The rules in plain Python. Uploads in order; a key's current value is the latest live
+    upload's, its validated value the latest live validated upload's. An action that would
+    move a current or validated value of a locked semester is refused, unless the coordination
+    gives a reason (then it is recorded); a partner's import never can."""
+
+    def __init__(self) -> None:
+        self.uploads: list[dict] = []  # {"file", "values", "live", "review", "id"}
+        self.locked: set[str] = set()
+
+    def figures(self, validated: bool) -> dict:
+        out = {}
+        for u in self.uploads:
+            if u["live"] and (not validated or u["review"] == VALIDATED):
+                out.update(u["values"])
+        return out
+
+    def state(self) -> tuple[dict, dict]:
+        return self.figures(False), self.figures(True)
+
+    def moves_locked(self, before: tuple[dict, dict], after: tuple[dict, dict]) -> bool:
+        return any(
+            b.get(k) != a.get(k)
+            for b, a in zip(before, after, strict=True)
+            for k in b.keys() | a.keys()
+            if k[1] in self.locked
+        )
+
+    def fully_current(self, u: dict) -> bool:
+        latest = {}
+        for other in self.uploads:
+            if other["live"]:
+                latest.update(dict.fromkeys(other["values"], other["id"]))
+        return all(latest.get(k) == u["id"] for k in u["values"])
+
+
+def _db_state(con) -> tuple[dict, dict]:
+    rows = con.cursor().execute(
+        "SELECT indicator, period, value, is_current, is_validated FROM report_values WHERE is_current OR is_validated"
+    )
+    current, validated = {}, {}
+    for indicator, period, value, is_current, is_validated in rows.fetchall():
+        for flag, state in ((is_current, current), (is_validated, validated)):
+            if flag:
+                assert (indicator, period) not in state, "two rows counting for one identity"
+                state[(indicator, period)] = value
+    return current, validated
+
+
+def _n_overrides(con) -> int:
+    return con.cursor().execute("SELECT count(*) FROM lock_overrides").fetchone()[0]
+
+
+@pytest.fixture
+def memory(fw):
+    connection = db.connect(":memory:")
+    db.sync_framework(connection, fw)
+    yield connection
+    connection.close()
+
+
+@pytest.mark.parametrize("sequences", [QUICK_SEQUENCES, pytest.param(SEQUENCES, marks=pytest.mark.slow)])
+def test_any_sequence_keeps_locked_figures_unless_a_reason_is_recorded(memory, fw, monkeypatch, sequences):
+    con = memory
+    monkeypatch.setattr(guard, "run_isolated", lambda fn, *args, stats=None: fn(*args))
+    monkeypatch.setattr(importer, "_history_warnings", lambda cur, incoming: [])
+    monkeypatch.setattr(importer, "_absent_warnings", lambda cur, incoming: [])
+    parsed = {}
+    parse = importer.parse_bytes
+    monkeypatch.setattr(
+        importer,
+        "parse_bytes",
+        lambda data, *args, **kw: parsed.get(data) or parsed.setdefault(data, parse(data, *args, **kw)),
+    )
+    rng = random.Random(SEED)
+    files = []
+    while len(files) < 16:
+        values = {k: rng.randint(1, 3) for k in KEYS if rng.random() < 0.6} or {KEYS[0]: rng.randint(1, 3)}
+        if values not in [v for _, v in files]:
+            files.append((workbook(values), values))
+    started, operations, refused, recorded = time.perf_counter(), 0, 0, 0
+    for sequence in range(sequences):
+        con.cursor().execute(
+            "DELETE FROM report_values; DELETE FROM brand_scores; DELETE FROM uploads; "
+            "DELETE FROM period_locks; DELETE FROM lock_overrides"
+        )
+        model = Model()
+        for _ in range(rng.randint(4, 10)):
+            operations += 1
+            live = [u for u in model.uploads if u["live"]]
+            pending = [u for u in live if u["review"] == SUBMITTED]
+            reason = REASON if rng.random() < 0.5 else None
+            before = model.state()
+            overrides = _n_overrides(con)
+            roll = rng.random()
+            if roll < 0.18:  # lock or unlock a semester
+                semester = rng.choice(SEMESTERS)
+                if semester in model.locked:
+                    review.unlock(con, semester, ADMIN)
+                    model.locked.discard(semester)
+                else:
+                    review.lock(con, fw, semester, ADMIN)
+                    model.locked.add(semester)
+                step, outcome, moved = f"lock/unlock {semester}", "done", False
+            elif pending and roll < 0.3:
+                u = rng.choice(pending)
+                back = rng.random() < 0.3
+                step = f"{'send back' if back else 'validate'} #{u['id']} reason={reason}"
+                u_review = u["review"]
+                u["review"], u["live"] = (RETURNED, False) if back else (VALIDATED, True)
+                moved = model.moves_locked(before, model.state())
+                try:
+                    if back:
+                        review.send_back(con, u["id"], ADMIN, "à corriger", lock_reason=reason)
+                    else:
+                        review.validate(con, u["id"], ADMIN, lock_reason=reason)
+                    outcome = "done"
+                except LockedPeriodError:
+                    u["review"], u["live"] = u_review, True
+                    outcome = "refused"
+                assert outcome == ("refused" if moved and not reason else "done"), step
+            elif live and roll < 0.45:
+                u = rng.choice(live)
+                step = f"rollback #{u['id']} reason={reason}"
+                u["live"] = False
+                moved = model.moves_locked(before, model.state())
+                try:
+                    importer.rollback(con, u["id"], user=ADMIN.name, lock_reason=reason)
+                    outcome = "done"
+                except LockedPeriodError:
+                    u["live"] = True
+                    outcome = "refused"
+                assert outcome == ("refused" if moved and not reason else "done"), step
+            else:  # an import, by the coordination or by the partner
+                index = rng.randrange(len(files))
+                data, values = files[index]
+                admin = rng.random() < 0.5
+                step = f"{'admin' if admin else 'partner'} sends f{index} {values} reason={reason}"
+                result = importer.import_file(
+                    con,
+                    data,
+                    f"f{index}.xlsx",
+                    framework=fw,
+                    user=ADMIN.name if admin else PARTNER.name,
+                    review=VALIDATED if admin else SUBMITTED,
+                    lock_reason=reason,
+                )
+                same = [u for u in live if u["file"] == index]
+                dup = same[-1] if same else None
+                current, validated = before
+                if dup and admin and dup["review"] == SUBMITTED and model.fully_current(dup):
+                    dup["review"] = VALIDATED  # the same bytes as a pending upload: validated
+                    moved = model.moves_locked(before, model.state())
+                    if moved and not reason:
+                        dup["review"] = SUBMITTED
+                    expected = "refused" if moved and not reason else "validated"
+                elif dup and (model.fully_current(dup) or all(current.get(k) == v for k, v in values.items())):
+                    moved, expected = False, "unchanged"
+                else:
+                    moving = {k for k, v in values.items() if current.get(k) != v}
+                    if admin:
+                        moving |= {k for k, v in values.items() if validated.get(k) != v}
+                    moved = any(k[1] in model.locked for k in moving)
+                    if moved and not (admin and reason):
+                        expected = "refused"
+                    else:
+                        expected = "landed"
+                        review_ = VALIDATED if admin else SUBMITTED
+                        model.uploads.append(
+                            {"file": index, "values": values, "live": True, "review": review_, "id": result.upload_id}
+                        )
+                        landed = db.imports.get_upload(con, result.upload_id)
+                        assert landed["lock_reason"] == (reason if moved else None), step
+                got = (
+                    "landed"
+                    if result.status == "imported" or (result.status == "unchanged" and result.duplicate_of is None)
+                    else result.status
+                )
+                assert got == expected, (sequence, step, result.status, [e.message for e in result.errors])
+                outcome = "refused" if expected == "refused" else "done"
+                moved = moved and expected != "landed"  # an import's reason is its upload's, not an override
+            assert _db_state(con) == model.state(), (sequence, step)
+            # every action in a locked semester is refused, or recorded with its reason
+            added = _n_overrides(con) - overrides
+            assert added == (1 if moved and outcome == "done" else 0), (sequence, step, outcome)
+            refused += outcome == "refused"
+            recorded += added
+    elapsed = time.perf_counter() - started
+    print(f"{sequences} sequences, {operations} operations ({refused} refused, {recorded} recorded) in {elapsed:.1f} s")
+    assert refused and recorded
