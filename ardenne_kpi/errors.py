@@ -111,3 +111,9 @@ class ReviewError(ArdenneError):
     """A validation, a return or a lock that cannot be done (already reviewed, not a semester…)."""
 
     title = "Validation impossible"
+
+
+class LockedPeriodError(ReviewError):
+    """A validation, return or rollback that would move a locked period's figures, asked without a reason."""
+
+    title = "Période verrouillée"

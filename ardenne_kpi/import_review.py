@@ -85,6 +85,17 @@ def verdict(result) -> Verdict:
     )
     if result.scores:
         counts += f", {fmt_number(result.scores)} note(s) de plateforme de marque"
+    if result.validates is not None:  # the coordination sends the very file a partner submitted
+        d = result.duplicate_of or {}
+        who = f" par {d['uploaded_by']}" if d.get("uploaded_by") else ""
+        return Verdict(
+            "warning",
+            f"{name} : {duplicate_sentence(d)}",
+            f"Ce fichier identique a été soumis{who} et attend la validation de la coordination. "
+            "L'enregistrer le valide : ses valeurs compteront dans les chiffres validés (vous pouvez "
+            "aussi l'examiner dans l'onglet « Validation »).",
+            True,
+        )
     if result.duplicate_of and result.inserted + result.updated + result.scores == 0:
         return Verdict(
             "info",
@@ -190,8 +201,10 @@ def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     )
 
 
-def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
-    """The upload history: N°, Fichier, Opérateur, Importé par, Le, Statut, Validation and the counts."""
+def history_table(uploads: pd.DataFrame, overrides: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The upload history: N°, Fichier, Opérateur, Importé par, Le, Statut, Validation and the counts;
+    the « Motif » column gives each reason for changing a locked period: its import's, and those
+    of its validation, return or rollback (`overrides`: review.overrides)."""
     cols = [
         "N°",
         "Fichier",
@@ -225,10 +238,28 @@ def history_table(uploads: pd.DataFrame) -> pd.DataFrame:
             "Avertissements": uploads["warnings"].fillna(0).astype(int).to_numpy(),
             "Annulé le": [when_fr(v) if v is not None and not pd.isna(v) else "" for v in uploads["rolled_back_at"]],
             "Annulé par": uploads["rolled_back_by"].fillna("").to_numpy(),
-            "Motif (période verrouillée)": _texts(uploads, "lock_reason"),
+            "Motif (période verrouillée)": _reasons(uploads, overrides),
         },
         columns=cols,
     )
+
+
+LOCK_ACTION_WORDS = {VALIDATED: "validation", "returned": "renvoi", "rolled_back": "annulation"}
+
+
+def _reasons(uploads: pd.DataFrame, overrides: pd.DataFrame | None) -> list[str]:
+    """Each upload's reasons for changing a locked period: the import's, then « validation : … »,
+    « renvoi : … », « annulation : … »."""
+    later: dict[int, list[str]] = {}
+    if overrides is not None and not overrides.empty:
+        for row in overrides[overrides["action"] != "imported"].iloc[::-1].itertuples(index=False):
+            later.setdefault(int(row.upload_id), []).append(
+                f"{LOCK_ACTION_WORDS.get(row.action, row.action)} : {row.reason}"
+            )
+    return [
+        " ; ".join(([own] if own else []) + later.get(int(upload_id), []))
+        for own, upload_id in zip(_texts(uploads, "lock_reason"), uploads["id"], strict=True)
+    ]
 
 
 def _texts(frame: pd.DataFrame, column: str) -> list[str]:

@@ -145,7 +145,8 @@ def _filter(
         audiences=_descendants(fw, "audiences", audiences),
         as_of=as_of,
         window=window,
-        submitted=submitted,
+        submitted=bool(submitted),  # True, or whose (a partner's own operators: db.submitted_params)
+        submitted_operators=None if isinstance(submitted, bool) else list(submitted),
     )
 
 

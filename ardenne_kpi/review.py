@@ -9,11 +9,14 @@ partner reads the message on the Import page. An admin's own import is validated
 An admin can lock a programme semester: a partner's file whose values would change it is
 refused, with a sentence saying whom to ask; an admin's import into it needs a reason,
 recorded in the history. Unchanged values of a locked period pass (a partner may resend a
-whole year).
+whole year). Validating, sending back or rolling back an upload that would move a locked
+period's figures needs a reason too (`lock_reason`), kept in the history (`overrides`) and
+cited by the Suivi page and the committee pack.
 
     review.review_for(user)                       # VALIDATED for an admin, SUBMITTED otherwise
     review.validate(con, upload_id, user)          # the upload's values count in validated figures
     review.send_back(con, upload_id, user, "…")    # it stops counting, the partner reads why
+    review.validate(con, upload_id, user, lock_reason="…")  # … even in a locked period, with a reason
     review.lock(con, fw, "S05", user)              # values changing S05 are refused from now on
 """
 
@@ -30,6 +33,7 @@ from ardenne_kpi.db import imports as imports_sql
 from ardenne_kpi.db import review as sql
 from ardenne_kpi.errors import ReviewError
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.reports import locks as lock_guard
 from ardenne_kpi.reports.locks import Lock, active_locks, locks_text
 
 if TYPE_CHECKING:
@@ -44,9 +48,23 @@ def review_for(user: User) -> str:
     return VALIDATED if is_admin(user) else SUBMITTED
 
 
-def submitted_count(con: duckdb.DuckDBPyConnection) -> int:
-    """How many live uploads wait for the coordinator's validation."""
-    return sql.count_submitted(con)
+def submitted_scope(user: User, asked: bool = True) -> bool | tuple[str, ...]:
+    """Whose submitted (not yet validated) figures `user` may count when `asked`: every
+    operator's for the coordination (True), a partner's own operators' (their codes: the others'
+    validated figures count), none for a viewer or a visitor (False). Every reading's
+    `submitted=` takes it (see db.submitted_params)."""
+    if not asked or user.anonymous:
+        return False
+    if is_admin(user):
+        return True
+    if user.role == "partner":
+        return tuple(user.operators) or False
+    return False
+
+
+def submitted_count(con: duckdb.DuckDBPyConnection, operators: list[str] | None = None) -> int:
+    """How many live uploads wait for the coordinator's validation (of `operators` only when given)."""
+    return sql.count_submitted(con, operators)
 
 
 def in_review(con: duckdb.DuckDBPyConnection, user: User | None = None) -> pd.DataFrame:
@@ -74,23 +92,35 @@ def _check_submitted(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
     return upload
 
 
-def validate(con: duckdb.DuckDBPyConnection, upload_id: int, user: User) -> dict:
+def validate(con: duckdb.DuckDBPyConnection, upload_id: int, user: User, lock_reason: str | None = None) -> dict:
     """The upload's values count in the validated figures from now on (the latest validated
-    upload of each value wins, as for current values)."""
+    upload of each value wins, as for current values). One that would move a locked period's
+    figures needs `lock_reason` (LockedPeriodError without it, nothing changed)."""
     check_admin(user, "valider un import")
     upload = _check_submitted(con, upload_id)
 
     def work() -> None:
         with db.transaction(con) as cur:
-            sql.mark_validated(cur, int(upload_id), user.name)
+            validate_in(cur, int(upload_id), upload, user.name, lock_reason)
 
     _write(work)
     return upload
 
 
-def send_back(con: duckdb.DuckDBPyConnection, upload_id: int, user: User, message: str) -> dict:
+def validate_in(
+    cur: duckdb.DuckDBPyConnection, upload_id: int, upload: dict, user: str | None, lock_reason=None
+) -> None:
+    """Validate inside the caller's transaction, guarded by the locks (the importer's path too)."""
+    with lock_guard.guard(cur, upload_id, upload, action=VALIDATED, lock_reason=lock_reason, user=user):
+        sql.mark_validated(cur, upload_id, user)
+
+
+def send_back(
+    con: duckdb.DuckDBPyConnection, upload_id: int, user: User, message: str, lock_reason: str | None = None
+) -> dict:
     """The upload stops counting anywhere (its values are kept, as after a rollback) and the
-    partner reads `message` on the Import page."""
+    partner reads `message` on the Import page. One that would move a locked period's figures
+    needs `lock_reason`."""
     check_admin(user, "renvoyer un import")
     message = (message or "").strip()
     if not message:
@@ -102,7 +132,10 @@ def send_back(con: duckdb.DuckDBPyConnection, upload_id: int, user: User, messag
 
     def work() -> None:
         with db.transaction(con) as cur:
-            sql.mark_returned(cur, int(upload_id), user.name, message)
+            with lock_guard.guard(
+                cur, int(upload_id), upload, action=RETURNED, lock_reason=lock_reason, user=user.name
+            ):
+                sql.mark_returned(cur, int(upload_id), user.name, message)
             from ardenne_kpi import brand
 
             brand.rollback_upload(cur, int(upload_id))
@@ -170,6 +203,51 @@ def lock_history(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return sql.lock_history(con)
 
 
+def overrides(con: duckdb.DuckDBPyConnection, period: str | None = None) -> pd.DataFrame:
+    """The changes made to locked periods with a reason (imports, validations, returns,
+    rollbacks), newest first; those that changed `period` only when given (see db.review.lock_overrides)."""
+    df = sql.lock_overrides(con)
+    if period is not None:
+        df = df[[period in list(p) for p in df["periods"]]]
+    return df.reset_index(drop=True)
+
+
+OVERRIDE_WORDS = {"imported": "importé", VALIDATED: "validé", RETURNED: "renvoyé", "rolled_back": "annulé"}
+
+
+def overrides_table(df: pd.DataFrame) -> pd.DataFrame:
+    """The changes to locked periods as the Suivi page lists them: N° import, Fichier, Opérateur,
+    Action, Semestres, Le, Par, Motif."""
+    import pandas as pd
+
+    return pd.DataFrame(
+        {
+            "N° import": df["upload_id"].astype(int),
+            "Fichier": df["file_name"],
+            "Opérateur": df["operator"].fillna(""),
+            "Action": [OVERRIDE_WORDS.get(a, a) for a in df["action"]],
+            "Semestres": [", ".join(p) for p in df["periods"]],
+            "Le": [f"{t:%d/%m/%Y %H:%M}" for t in df["done_at"]],
+            "Par": df["done_by"].fillna(""),
+            "Motif": df["reason"],
+        }
+    )
+
+
+def overrides_text(df: pd.DataFrame) -> str:
+    """« import n° 12 (a.xlsx, FTLB) validé le 03/05/2026 par anne, S10 : motif « … » » for each, or ''."""
+    out = []
+    for row in df.itertuples(index=False):
+        who = f" par {row.done_by}" if isinstance(row.done_by, str) and row.done_by else ""
+        operator = f", {row.operator}" if isinstance(row.operator, str) and row.operator else ""
+        periods = ", ".join(row.periods)
+        out.append(
+            f"import n° {row.upload_id} ({row.file_name}{operator}) {OVERRIDE_WORDS.get(row.action, row.action)} "
+            f"le {row.done_at:%d/%m/%Y}{who}" + (f", {periods}" if periods else "") + f" : motif « {row.reason} »"
+        )
+    return " ; ".join(out)
+
+
 __all__ = [
     "REVIEW_LABELS",
     "VALIDATED_ONLY",
@@ -180,10 +258,14 @@ __all__ = [
     "lock_history",
     "lock_of",
     "locks",
+    "overrides",
+    "overrides_table",
+    "overrides_text",
     "locks_text",
     "review_for",
     "send_back",
     "submitted_count",
+    "submitted_scope",
     "unlock",
     "what_validation_changes",
     "validate",

@@ -106,7 +106,8 @@ class PageContext:
     db_path: Path
     created_demo: bool
     user: User
-    submitted: bool = False  # the reader asked to count uploads not validated yet (sidebar toggle)
+    # the reader asked to count uploads not validated yet (sidebar toggle): whose (review.submitted_scope)
+    submitted: bool | tuple[str, ...] = False
 
 
 @st.cache_resource(show_spinner=False)
@@ -201,7 +202,7 @@ def page_setup(
     user, mode = _signed_in_user(con, fw, public=public)
     if menu:
         _menu(fw, path, user)
-    submitted = _submitted_toggle(con) if menu and not (meeting or public or user.anonymous) else False
+    submitted = _submitted_toggle(con, user) if menu and not (meeting or public or user.anonymous) else False
     if meeting:
         _meeting_banner(con, mode)
     else:
@@ -212,10 +213,16 @@ def page_setup(
 SUBMITTED_PREF = "include_submitted"  # kept outside the widget's key: widget state does not survive a page switch
 
 
-def _submitted_toggle(con: Database) -> bool:
-    """The sidebar's « Inclure les chiffres soumis » switch, shown only while some uploads wait
-    for validation; the choice follows the reader from page to page."""
-    waiting = cached_count(con)
+def _submitted_toggle(con: Database, user: User) -> bool | tuple[str, ...]:
+    """The sidebar's « Inclure les chiffres soumis » switch, shown only while some uploads the
+    reader may count wait for validation (every one for the coordination, a partner's own,
+    none for a viewer); the choice follows the reader from page to page. Whose submitted
+    figures count (review.submitted_scope), whatever the session holds."""
+    scope = review.submitted_scope(user)
+    if not scope:
+        return False
+    own = None if scope is True else list(scope)
+    waiting = _submitted_count(con, data_revision(con), tuple(own) if own else None)
     if not waiting:
         return False
 
@@ -224,7 +231,9 @@ def _submitted_toggle(con: Database) -> bool:
 
     with st.sidebar:
         on = st.toggle(
-            f"Inclure les chiffres soumis ({waiting} import(s) à valider)",
+            f"Inclure les chiffres soumis ({waiting} import(s) à valider)"
+            if own is None
+            else f"Inclure vos chiffres soumis ({waiting} import(s) à valider)",
             value=st.session_state.get(SUBMITTED_PREF, False),
             key="submitted_toggle",
             on_change=keep,
@@ -232,8 +241,11 @@ def _submitted_toggle(con: Database) -> bool:
             "coordination. Activez pour voir aussi ceux que les partenaires ont soumis.",
         )
     if on:
-        st.caption("Les chiffres affichés comptent des imports **soumis, non encore validés**.")
-    return bool(on)
+        st.caption(
+            "Les chiffres affichés comptent des imports **soumis, non encore validés**"
+            + (" (les vôtres ; ceux des autres opérateurs : validés seulement)." if own else ".")
+        )
+    return review.submitted_scope(user, bool(on))
 
 
 def cached_count(con: Database) -> int:
@@ -241,8 +253,8 @@ def cached_count(con: Database) -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _submitted_count(_con: Database, revision: str) -> int:
-    return review.submitted_count(_con)
+def _submitted_count(_con: Database, revision: str, operators: tuple[str, ...] | None = None) -> int:
+    return review.submitted_count(_con, list(operators) if operators else None)
 
 
 def _menu(fw: Framework, path: Path, user: User) -> None:

@@ -53,6 +53,20 @@ if locks:
             "modifierait est refusée : demandez à la coordination de rouvrir la période."
         )
 
+
+def lock_reason_field(key: str, action: str) -> str | None:
+    """While periods are locked, the admin's reason for an action that would change their figures."""
+    if not locks:
+        return None
+    text = st.text_input(
+        f"Motif (seulement si {action} modifie une période verrouillée)",
+        key=key,
+        help=f"Périodes verrouillées : {review.locks_text(fw, locks)}. Une action qui modifierait leurs chiffres "
+        "n'est faite qu'avec un motif, gardé dans l'historique et cité par la page Suivi et le dossier du comité.",
+    )
+    return text.strip() or None
+
+
 name_col, operator_col = st.columns(2)
 if ctx.user.local:
     user = name_col.text_input(
@@ -345,7 +359,7 @@ with tab_history:
     if history.empty:
         st.info("Aucun import pour l'instant.")
     else:
-        ui.table(import_review.history_table(history))
+        ui.table(import_review.history_table(history, review.overrides(con)))
         choice = st.selectbox(
             "Import",
             history.index,
@@ -381,9 +395,10 @@ with tab_history:
                     st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
                     ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
+                    undo_reason = lock_reason_field("rollback_lock_reason", "l'annulation")
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
                         accounts.check_admin(ctx.user, "annuler un import")
-                        outcome = uploads.rollback(con, upload_id, user=user or ctx.user.name)
+                        outcome = uploads.rollback(con, upload_id, user=user or ctx.user.name, lock_reason=undo_reason)
                         state.pop("rollback_ask", None)
                         state.rollback_done = (
                             f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "
@@ -422,18 +437,19 @@ with tab_review:
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")
             ui.table(import_review.validation_table(review.what_validation_changes(con, pick), fw), wide="Libellé")
+            review_reason = lock_reason_field("review_lock_reason", "la validation ou le renvoi")
             ok_col, back_col = st.columns(2)
             if ok_col.button(
                 f"Valider l'import n° {pick}", type="primary", icon=":material/verified:", key="review_validate"
             ):
-                done = review.validate(con, pick, ctx.user)
+                done = review.validate(con, pick, ctx.user, lock_reason=review_reason)
                 state.import_done = [
                     f"Import n° {pick} ({done['file_name']}) validé : ses valeurs comptent dans les chiffres validés."
                 ]
                 st.rerun()
             message = back_col.text_area("Message au partenaire (ce qu'il doit corriger)", key="review_message")
             if back_col.button(f"Renvoyer l'import n° {pick}", icon=":material/reply:", key="review_send_back"):
-                done = review.send_back(con, pick, ctx.user, message)
+                done = review.send_back(con, pick, ctx.user, message, lock_reason=review_reason)
                 state.import_done = [
                     f"Import n° {pick} ({done['file_name']}) renvoyé au partenaire : ses valeurs "
                     "ne comptent plus ; il lira votre message sur cette page."

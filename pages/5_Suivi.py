@@ -65,6 +65,10 @@ with tab_matrix:
                 ):
                     review.lock(ctx.con, fw, choice.code, ctx.user)
                     st.rerun()
+        forced = review.overrides(ctx.con, choice.code)
+        if not forced.empty:
+            st.markdown(f"**Chiffres de {choice.code} modifiés après verrouillage**, avec le motif de la coordination")
+            ui.table(review.overrides_table(forced), wide="Motif")
         summary = reporting.summarise(reporting.items_within(items, choice), fw)
         total = reporting.totals(summary)
         expected, received = total.expected, total.received

@@ -18,6 +18,7 @@ def dry_run(**counts):
         unchanged=0,
         scores=0,
         duplicate_of=None,
+        validates=None,
         operator="FTLB",
     )
     return SimpleNamespace(**{**base, **counts})

@@ -2,7 +2,7 @@
 
     python -m ardenne_kpi import FILE... [--db PATH] [--operator CODE] [--user NAME] [--dry-run] [--json]
     python -m ardenne_kpi uploads [--db PATH] [--json]
-    python -m ardenne_kpi rollback UPLOAD_ID [--db PATH] [--user NAME]
+    python -m ardenne_kpi rollback UPLOAD_ID [--db PATH] [--user NAME] [--motif TEXT]
     python -m ardenne_kpi export values --out FILE.csv [--db PATH]
 
 Exit codes: 0 every file imported (or had nothing to change), 1 a file was refused or the
@@ -50,6 +50,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("upload_id", type=int, metavar="UPLOAD_ID", help="numéro de l'import (voir « uploads »)")
     _db_option(p)
     p.add_argument("--user", metavar="NOM", help="qui annule")
+    p.add_argument(
+        "--motif",
+        metavar="TEXTE",
+        help="pourquoi modifier les chiffres d'une période verrouillée (gardé dans l'historique)",
+    )
     p.add_argument("--dry-run", action="store_true", help="montrer ce qui changerait, sans rien écrire")
     p.set_defaults(handler=cmd_rollback)
 
@@ -191,7 +196,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
                 f"{len(plan) - restored} retirée(s) (simulation, rien n'a été modifié)."
             )
             return 0
-        summary = importer.rollback(con, args.upload_id, user=args.user)
+        summary = importer.rollback(con, args.upload_id, user=args.user, lock_reason=args.motif)
     print(
         f"Import n° {summary['upload_id']} ({summary['file_name']}) annulé : {summary['restored']} valeur(s) "
         f"rétablie(s) depuis les imports précédents, {summary['withdrawn']} retirée(s)."

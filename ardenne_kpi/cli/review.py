@@ -1,7 +1,7 @@
 """Commands of the coordinator's review: submitted uploads, their validation, period locks.
 
     python -m ardenne_kpi review                      # what waits for validation, what was sent back
-    python -m ardenne_kpi review validate 12 --user anne
+    python -m ardenne_kpi review validate 12 --user anne [--motif "…"]   # a reason, in a locked period
     python -m ardenne_kpi review send-back 12 --message "…" --user anne
     python -m ardenne_kpi lock S05 --user anne         # python -m ardenne_kpi unlock S05
 
@@ -29,11 +29,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     actions = p.add_subparsers(dest="action", metavar="ACTION")
     v = actions.add_parser("validate", help="valider un import soumis : ses valeurs comptent dans les chiffres validés")
     v.add_argument("upload_id", type=int, metavar="UPLOAD_ID")
+    _motif(v)
     _common(v)
     v.set_defaults(handler=cmd_validate)
     b = actions.add_parser("send-back", help="renvoyer un import soumis au partenaire, avec un message")
     b.add_argument("upload_id", type=int, metavar="UPLOAD_ID")
     b.add_argument("--message", required=True, metavar="TEXTE", help="ce que le partenaire doit corriger")
+    _motif(b)
     _common(b)
     b.set_defaults(handler=cmd_send_back)
     for name, handler, text in (
@@ -44,6 +46,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument("period", metavar="SEMESTRE", help="code du semestre (S05)")
         _common(p)
         p.set_defaults(handler=handler)
+
+
+def _motif(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--motif",
+        metavar="TEXTE",
+        help="pourquoi modifier les chiffres d'une période verrouillée (gardé dans l'historique, cité par "
+        "la page Suivi et le dossier du comité)",
+    )
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -81,7 +92,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from ardenne_kpi import review
 
     with existing_database(args.db, read_only=False) as (con, _fw):
-        upload = review.validate(con, args.upload_id, _user(args))
+        upload = review.validate(con, args.upload_id, _user(args), lock_reason=args.motif)
     print(
         f"Import n° {args.upload_id} ({upload['file_name']}) validé : ses valeurs comptent dans les chiffres validés."
     )
@@ -92,7 +103,7 @@ def cmd_send_back(args: argparse.Namespace) -> int:
     from ardenne_kpi import review
 
     with existing_database(args.db, read_only=False) as (con, _fw):
-        upload = review.send_back(con, args.upload_id, _user(args), args.message)
+        upload = review.send_back(con, args.upload_id, _user(args), args.message, lock_reason=args.motif)
     print(
         f"Import n° {args.upload_id} ({upload['file_name']}) renvoyé : ses valeurs ne comptent plus ; "
         "le partenaire lira le message sur la page d'import."
@@ -107,7 +118,8 @@ def cmd_lock(args: argparse.Namespace) -> int:
         locked = review.lock(con, fw, args.period, _user(args))
         print(
             f"{locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
-            "partenaires ; un import de la coordination demande --motif."
+            "partenaires ; un import, une validation, un renvoi ou une annulation de la coordination qui les "
+            "modifierait demande --motif."
         )
     return 0
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -47,6 +47,18 @@ LIVE_SQL = "(" + ", ".join(f"'{status}'" for status in LIVE_STATUSES) + ")"  # f
 # The coordinator's review of an upload (uploads.review): a partner's upload is submitted
 # until an admin validates it or sends it back; the validated figures count validated ones only.
 VALIDATED, SUBMITTED, RETURNED = "validated", "submitted", "returned"
+# Whose submitted figures a reading counts (`submitted=` of every reading): False none, True every
+# operator's (the coordination), a sequence of operator codes only theirs (a partner's own); the
+# other operators' validated figures count. In SQL: `CASE WHEN $submitted AND ($own IS NULL OR
+# list_contains($own, operator)) THEN is_current ELSE is_validated END`, `submitted_params` giving both.
+
+
+def submitted_params(submitted: bool | Sequence[str]) -> dict:
+    """{"submitted": whether some submitted figures count, "own": whose (None: everyone's)}."""
+    if submitted is True or submitted is False or submitted is None:
+        return {"submitted": bool(submitted), "own": None}
+    own = [str(code) for code in submitted]
+    return {"submitted": bool(own), "own": own}
 
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 import duckdb
 import pandas as pd
+
+from ardenne_kpi.db import submitted_params
 
 
 def insert_analysis(
@@ -38,7 +41,7 @@ def partner_comments(
     indicator: str,
     operators: list[str] | None = None,
     zones: list[str] | None = None,
-    submitted: bool = False,
+    submitted: bool | Sequence[str] = False,
 ) -> pd.DataFrame:
     """The values that count now for `indicator` (validated ones; with `submitted`, submitted
     ones too) and carry their partner's comment.
@@ -49,12 +52,12 @@ def partner_comments(
             """
         SELECT operator, zone, audience, period, grain, period_start, period_end, value, comment, upload_id
         FROM report_values
-        WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END AND indicator = $indicator AND coalesce(trim(comment), '') <> ''
+        WHERE CASE WHEN $submitted AND ($own::VARCHAR[] IS NULL OR list_contains($own::VARCHAR[], operator)) THEN is_current ELSE is_validated END AND indicator = $indicator AND coalesce(trim(comment), '') <> ''
           AND ($operators::VARCHAR[] IS NULL OR list_contains($operators::VARCHAR[], operator))
           AND ($zones::VARCHAR[] IS NULL OR list_contains($zones::VARCHAR[], zone))
         ORDER BY period_end, period_start, operator, zone, audience
     """,
-            {"indicator": indicator, "operators": operators, "zones": zones, "submitted": bool(submitted)},
+            {"indicator": indicator, "operators": operators, "zones": zones, **submitted_params(submitted)},
         )
         .df()
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import LIVE_SQL, VALIDATED, query_df
+from ardenne_kpi.db import LIVE_SQL, VALIDATED, query_df, submitted_params
 
 
 def write_scores(cur: duckdb.DuckDBPyConnection, scores: pd.DataFrame, upload_id: int) -> int:
@@ -70,26 +72,25 @@ def rollback_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
     cur.execute("UPDATE brand_scores SET is_current = FALSE WHERE upload_id = ?", [upload_id])
 
 
-def current_scores(con: duckdb.DuckDBPyConnection, *, submitted: bool = False) -> pd.DataFrame:
+def current_scores(con: duckdb.DuckDBPyConnection, *, submitted: bool | Sequence[str] = False) -> pd.DataFrame:
     """Every score that counts now, with the file it came from: per operator, period and
     element, the latest live validated upload's (is_current's rule among validated uploads);
-    with `submitted`, the latest live upload's, validated or not (is_current)."""
-    counted = (
-        "b.is_current"
-        if submitted
-        else f"""b.rowid IN (
+    with `submitted`, the latest live upload's, validated or not (is_current), for every
+    operator or those `submitted` names (see db.submitted_params)."""
+    validated = f"""b.rowid IN (
             SELECT max_by(s.rowid, [s.upload_id, s.rowid]) FROM brand_scores s JOIN uploads v ON v.id = s.upload_id
             WHERE v.status IN {LIVE_SQL} AND v.review = '{VALIDATED}' GROUP BY s.operator, s.period, s.element)"""
-    )
     return query_df(
         con,
         f"""
         SELECT b.operator, b.period, b.period_start, b.period_end, b.element, b.score, b.comment,
                b.upload_id, u.file_name, b.sheet, b.cell
         FROM brand_scores b LEFT JOIN uploads u ON u.id = b.upload_id
-        WHERE {counted}
+        WHERE CASE WHEN $submitted AND ($own::VARCHAR[] IS NULL OR list_contains($own::VARCHAR[], b.operator))
+                   THEN b.is_current ELSE {validated} END
         ORDER BY b.period_start, b.operator, b.element
     """,
+        submitted_params(submitted),
     )
 
 

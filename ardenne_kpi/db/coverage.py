@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
+from ardenne_kpi.db import submitted_params
+
 
 def reported_in_window(
     con: duckdb.DuckDBPyConnection,
@@ -22,7 +24,7 @@ def reported_in_window(
     operator: str | None = None,
     zones: Sequence[str] | None = None,
     audiences: Sequence[str] | None = None,
-    submitted: bool = False,
+    submitted: bool | Sequence[str] = False,
 ) -> pd.DataFrame:
     """One row per indicator with values that count now and whose period ends in [start, end].
 
@@ -40,7 +42,7 @@ def reported_in_window(
                max(period_end)                   AS last_period_end,
                arg_max(comment, period_end) FILTER (WHERE coalesce(comment, '') <> '') AS comment
         FROM report_values
-        WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END
+        WHERE CASE WHEN $submitted AND ($own::VARCHAR[] IS NULL OR list_contains($own::VARCHAR[], operator)) THEN is_current ELSE is_validated END
           AND period_end BETWEEN $start AND $end
           AND ($indicators IS NULL OR list_contains($indicators, indicator))
           AND ($operator IS NULL OR operator = $operator)
@@ -52,7 +54,7 @@ def reported_in_window(
             {
                 "start": start,
                 "end": end,
-                "submitted": bool(submitted),
+                **submitted_params(submitted),
                 "indicators": list(indicators) if indicators is not None else None,
                 "operator": operator,
                 "zones": list(zones) if zones is not None else None,
@@ -71,7 +73,7 @@ def reported_by_operator(
     indicators: Sequence[str] | None = None,
     zones: Sequence[str] | None = None,
     audiences: Sequence[str] | None = None,
-    submitted: bool = False,
+    submitted: bool | Sequence[str] = False,
 ) -> pd.DataFrame:
     """indicator, operator, n_in_window: who reported what in the window (same rule as above)."""
     return (
@@ -80,7 +82,7 @@ def reported_by_operator(
             """
         SELECT indicator, operator, count(*) AS n_in_window
         FROM report_values
-        WHERE CASE WHEN $submitted THEN is_current ELSE is_validated END
+        WHERE CASE WHEN $submitted AND ($own::VARCHAR[] IS NULL OR list_contains($own::VARCHAR[], operator)) THEN is_current ELSE is_validated END
           AND period_end BETWEEN $start AND $end
           AND ($indicators IS NULL OR list_contains($indicators, indicator))
           AND ($zones IS NULL OR list_contains($zones, zone))
@@ -91,7 +93,7 @@ def reported_by_operator(
             {
                 "start": start,
                 "end": end,
-                "submitted": bool(submitted),
+                **submitted_params(submitted),
                 "indicators": list(indicators) if indicators is not None else None,
                 "zones": list(zones) if zones is not None else None,
                 "audiences": list(audiences) if audiences is not None else None,

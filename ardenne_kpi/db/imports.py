@@ -47,11 +47,12 @@ def _rows(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> list[t
 
 
 def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
-    """The latest upload of this exact file that is not rolled back, or None."""
+    """The latest upload of this exact file that is not rolled back (upload_id, uploaded_at,
+    uploaded_by, file_name, review), or None."""
     row = (
         con.cursor()
         .execute(
-            "SELECT id, uploaded_at, uploaded_by, file_name FROM uploads "
+            "SELECT id, uploaded_at, uploaded_by, file_name, review FROM uploads "
             f"WHERE sha256 = ? AND status IN {LIVE_SQL} ORDER BY id DESC LIMIT 1",
             [sha256],
         )
@@ -59,7 +60,7 @@ def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None
     )
     if row is None:
         return None
-    return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3]}
+    return {"upload_id": row[0], "uploaded_at": row[1], "uploaded_by": row[2], "file_name": row[3], "review": row[4]}
 
 
 def compare(
@@ -103,6 +104,24 @@ def compare(
                 "earlier": earlier,
             },
         ).fetchnumpy()
+    finally:
+        cur.unregister("incoming_values")
+
+
+def differs_from_validated(cur: duckdb.DuckDBPyConnection, incoming: Columns, *, epsilon: float) -> np.ndarray:
+    """For each incoming row, in `row_no` order, whether it differs (beyond `epsilon`, as in
+    `compare`) from the validated value of its identity, or has none: what a validated import
+    would change in the validated figures, even where it equals a submitted current value."""
+    cur.register("incoming_values", incoming)
+    try:
+        return cur.sql(
+            "SELECT NOT coalesce(abs(v.value - i.value) <= $eps * greatest(abs(i.value), 1) "
+            "          AND v.numerator IS NOT DISTINCT FROM i.numerator "
+            "          AND v.denominator IS NOT DISTINCT FROM i.denominator, false) AS differs "
+            f"FROM incoming_values i LEFT JOIN report_values v ON v.is_validated AND {_on('v', 'i')} "
+            "ORDER BY i.row_no",
+            params={"eps": epsilon},
+        ).fetchnumpy()["differs"]
     finally:
         cur.unregister("incoming_values")
 

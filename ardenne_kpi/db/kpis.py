@@ -35,6 +35,7 @@ class ValueFilter:
     as_of: dt.date | None = None
     window: tuple[dt.date, dt.date] | None = None
     submitted: bool = False
+    submitted_operators: Sequence[str] | None = None  # with `submitted`, only these operators' (None: all)
 
     def params(self) -> dict:
         def as_list(x):
@@ -50,12 +51,16 @@ class ValueFilter:
             "f_lo": lo,
             "f_hi": hi,
             "f_sub": bool(self.submitted),
+            "f_subop": as_list(self.submitted_operators),
         }
 
 
 # The row of an identity that counts: the latest validated one, or the latest one whatever
 # its review when the reader includes submitted figures.
-_COUNTS = "(CASE WHEN $f_sub::BOOLEAN THEN r.is_current ELSE r.is_validated END)"
+_COUNTS = (
+    "(CASE WHEN $f_sub::BOOLEAN AND ($f_subop::VARCHAR[] IS NULL OR list_contains($f_subop::VARCHAR[], r.operator)) "
+    "THEN r.is_current ELSE r.is_validated END)"
+)
 
 
 # Every query starts from this: the values that count and pass the filter. A NULL list means "all".

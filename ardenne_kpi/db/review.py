@@ -58,10 +58,15 @@ def upload_against_validated(con: duckdb.DuckDBPyConnection, upload_id: int) -> 
     )
 
 
-def count_submitted(con: duckdb.DuckDBPyConnection) -> int:
+def count_submitted(con: duckdb.DuckDBPyConnection, operators: list[str] | None = None) -> int:
+    """Live uploads waiting for validation (of `operators` only when given)."""
     return (
         con.cursor()
-        .execute(f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL}")
+        .execute(
+            f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL} "
+            "AND ($ops::VARCHAR[] IS NULL OR list_contains($ops::VARCHAR[], operator))",
+            {"ops": operators},
+        )
         .fetchone()[0]
     )
 
@@ -123,3 +128,59 @@ def end_lock(cur: duckdb.DuckDBPyConnection, period: str, user: str | None) -> i
         [_now(), user, period],
     ).fetchall()
     return len(ended)
+
+
+def locked_figures(cur: duckdb.DuckDBPyConnection, upload_id: int) -> set[tuple]:
+    """The figures that count now (current and validated) in a locked period for the value
+    identities `upload_id` reported: what validating, sending back or rolling it back may move.
+    (locked period, indicator, operator, zone, audience, period, 'current' | 'validated',
+    value, numerator, denominator) tuples."""
+    rows = cur.execute(
+        """
+        WITH mine AS (SELECT DISTINCT indicator, operator, zone, audience, period
+                      FROM report_values WHERE upload_id = $id),
+        counted AS (
+            SELECT r.*, k.kind FROM report_values r JOIN mine USING (indicator, operator, zone, audience, period)
+            JOIN (VALUES ('current'), ('validated')) k(kind)
+              ON (k.kind = 'current' AND r.is_current) OR (k.kind = 'validated' AND r.is_validated))
+        SELECT l.period, c.indicator, c.operator, c.zone, c.audience, c.period, c.kind,
+               c.value, c.numerator, c.denominator
+        FROM counted c JOIN period_locks l
+          ON l.unlocked_at IS NULL AND c.period_start <= l.period_end AND c.period_end >= l.period_start
+    """,
+        {"id": int(upload_id)},
+    ).fetchall()
+    return set(rows)
+
+
+def insert_lock_override(
+    cur: duckdb.DuckDBPyConnection, upload_id: int, action: str, periods: list[str], reason: str, user: str | None
+) -> None:
+    cur.execute(
+        "INSERT INTO lock_overrides (upload_id, action, periods, reason, done_by, done_at) VALUES (?, ?, ?, ?, ?, ?)",
+        [upload_id, action, periods, reason, user, _now()],
+    )
+
+
+def lock_overrides(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every change made to a locked period with a reason, newest first: upload_id, file_name,
+    operator, action (imported | validated | returned | rolled_back), periods (the locked
+    semesters it changed), reason, done_by, done_at. An import's periods are the semesters
+    locked when it landed that its values fall in."""
+    return query_df(
+        con,
+        """
+        SELECT o.upload_id, u.file_name, u.operator, o.action, o.periods, o.reason, o.done_by, o.done_at, o.id
+        FROM lock_overrides o JOIN uploads u ON u.id = o.upload_id
+        UNION ALL
+        SELECT u.id, u.file_name, u.operator, 'imported',
+               coalesce((SELECT list(DISTINCT l.period ORDER BY l.period) FROM period_locks l
+                         WHERE l.locked_at <= u.uploaded_at AND (l.unlocked_at IS NULL OR l.unlocked_at > u.uploaded_at)
+                           AND EXISTS (SELECT 1 FROM report_values r WHERE r.upload_id = u.id
+                                       AND r.period_start <= l.period_end AND r.period_end >= l.period_start)),
+                        []),
+               u.lock_reason, u.uploaded_by, u.uploaded_at, 0
+        FROM uploads u WHERE u.lock_reason IS NOT NULL
+        ORDER BY done_at DESC, upload_id DESC, id DESC
+    """,
+    ).drop(columns="id")

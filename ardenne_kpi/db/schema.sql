@@ -215,3 +215,16 @@ CREATE TABLE IF NOT EXISTS period_locks (
     unlocked_at  TIMESTAMP,
     unlocked_by  VARCHAR
 );
+-- What the coordination changed in a locked period with a reason: validating, sending back or
+-- rolling back an upload whose figures there would move (an import's reason stays in
+-- uploads.lock_reason). `periods`: the locked semesters whose figures it changed.
+CREATE SEQUENCE IF NOT EXISTS lock_override_ids START 1;
+CREATE TABLE IF NOT EXISTS lock_overrides (
+    id        INTEGER PRIMARY KEY DEFAULT nextval('lock_override_ids'),
+    upload_id INTEGER NOT NULL,
+    action    VARCHAR NOT NULL,  -- validated | returned | rolled_back
+    periods   VARCHAR[] NOT NULL,
+    reason    VARCHAR NOT NULL,
+    done_by   VARCHAR,
+    done_at   TIMESTAMP NOT NULL
+);

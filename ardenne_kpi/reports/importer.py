@@ -2,7 +2,7 @@
 
     from ardenne_kpi.reports import importer
     result = importer.import_file(con, path_or_bytes, file_name, operator="FTLB", user="marie")
-    result.status        # 'imported' | 'unchanged' | 'dry-run' | 'refused'
+    result.status        # 'imported' | 'unchanged' | 'validated' | 'dry-run' | 'refused'
     result.errors        # [Issue(sheet, cell, message, severity)], French, place + fix
     result.changes       # one row per value: nouveau / modifié / inchangé, with sheet and cell
 
@@ -43,9 +43,10 @@ import duckdb
 
 from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import User
-from ardenne_kpi.db import VALIDATED
+from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as sql
-from ardenne_kpi.errors import ArdenneError, ReportError, StorageError
+from ardenne_kpi.db import review as review_sql
+from ardenne_kpi.errors import ArdenneError, LockedPeriodError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, locks, reader
 from ardenne_kpi.reports.intake import Started, load_file
@@ -95,7 +96,9 @@ class _Checked:
 
 @dataclass
 class ImportResult:
-    """The outcome of one file. `status`: imported | unchanged | dry-run | refused."""
+    """The outcome of one file. `status`: imported | unchanged | validated | dry-run | refused
+    (validated: the coordination sent the same bytes as a partner's upload waiting for
+    validation, and that upload is validated: `validates`)."""
 
     file: str
     status: str
@@ -110,6 +113,7 @@ class ImportResult:
     # the file's values and their diff (`ParsedReport.incoming`, `sql.compare`), as NumPy columns
     changes_table: dict[str, np.ndarray] | None = field(default=None, repr=False)
     duplicate_of: dict | None = None
+    validates: int | None = None  # the submitted upload of the same bytes this import validates (or would)
     operator: str | None = None
     parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
     _changes: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
@@ -158,12 +162,25 @@ class ImportResult:
             "errors": [i.to_dict() for i in self.errors],
             "warnings": [i.to_dict() for i in self.warnings],
             "duplicate_of": dup,
+            "validates": self.validates,
         }
 
     def summary_fr(self) -> str:
         """One French line for the command line and the page."""
         if self.status == "refused":
             return f"{self.file} : refusé ({len(self.errors)} erreur(s)), rien n'a été enregistré."
+        if self.validates is not None and self.status in ("validated", "dry-run"):
+            d = self.duplicate_of or {}
+            who = f" soumis par {d['uploaded_by']}" if d.get("uploaded_by") else " soumis"
+            if self.status == "dry-run":
+                return (
+                    f"{self.file} : fichier identique à l'import n° {self.validates}{who}, qui attend la "
+                    "validation : l'enregistrer le valide (simulation, rien n'a été modifié)."
+                )
+            return (
+                f"{self.file} : fichier identique à l'import n° {self.validates}{who} ; cet import est "
+                "validé : ses valeurs comptent maintenant dans les chiffres validés."
+            )
         if self.duplicate_of and self.status == "unchanged":
             d = self.duplicate_of
             when = (
@@ -366,6 +383,15 @@ def import_file(
     sha = hashlib.sha256(data).hexdigest()
     fw = framework or db.ensure_framework(con)
     duplicate = sql.find_live_upload(con, sha)
+    if (
+        duplicate
+        and review == VALIDATED
+        and duplicate["review"] == SUBMITTED
+        and sql.fully_current(con, duplicate["upload_id"])
+    ):  # the coordination sends the very file a partner submitted: it means « valider »
+        if started is not None:
+            started.cancel()
+        return _validate_duplicate(con, result, duplicate, user, lock_reason, dry_run=dry_run, db_path=db_path)
     if duplicate and not dry_run and sql.fully_current(con, duplicate["upload_id"]):
         if started is not None:
             started.cancel()
@@ -414,7 +440,14 @@ def import_file(
             earlier=duplicate["upload_id"] if duplicate else None,
         )
         result.changes_table, result._changes = {**incoming, **diff}, None
-        touched = locks.lock_issues(fw, locks.active_locks(cur), incoming, diff["change"], SAME, review=review)
+        active = locks.active_locks(cur)
+        moving = diff["change"]
+        if active and review == VALIDATED:  # equal to a submitted value, yet it moves the validated one
+            import numpy as np
+
+            differs = sql.differs_from_validated(cur, incoming, epsilon=EPSILON)
+            moving = np.where(np.asarray(differs, dtype=bool), CHANGED, np.asarray(moving, dtype=object))
+        touched = locks.lock_issues(fw, active, incoming, moving, SAME, review=review)
         forced["reason"] = reason if touched and review == VALIDATED and reason else None
         result.errors = [] if forced["reason"] else touched
         result.warnings = (
@@ -431,11 +464,13 @@ def import_file(
     if dry_run:
         cur = con.cursor()
         compare(cur)
+        unchanged = bool(duplicate) and _nothing_to_change(cur, result, report)
+        if unchanged:
+            result.errors = []  # nothing would be written: no locked figure moves
         if result.errors:
             return result
-        result.scores = sum(len(sheet.scores) for sheet in report.brand)
-        if duplicate and _nothing_to_change(cur, result, report):
-            result.scores = 0  # the same file, and all it brought counts already
+        # none when it is the same file, and all it brought counts already
+        result.scores = 0 if unchanged else sum(len(sheet.scores) for sheet in report.brand)
         result.status = "dry-run"
         return result
     stored = _keep_original(con, data, sha, name, db_path)
@@ -444,10 +479,11 @@ def import_file(
         # everything compared inside the transaction: another import may land meanwhile
         with db.transaction(con) as tx:
             diff = compare(tx)
+            if duplicate and _nothing_to_change(tx, result, report):
+                result.errors = []  # nothing written: no locked figure moves
+                return None  # the same file, and all it brought counts already
             if result.errors:  # a locked period: nothing written
                 return None
-            if duplicate and _nothing_to_change(tx, result, report):
-                return None  # the same file, and all it brought counts already
             upload_id = sql.insert_upload(
                 tx,
                 file_name=name,
@@ -484,6 +520,46 @@ def import_file(
     if result.upload_id is None:
         return _unchanged_duplicate(result, duplicate)
     result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
+    return result
+
+
+class _DryRun(Exception):
+    """Raised to roll back a transaction that was only a simulation."""
+
+
+def _validate_duplicate(
+    con: duckdb.DuckDBPyConnection,
+    result: ImportResult,
+    duplicate: dict,
+    user: str | None,
+    lock_reason: str | None,
+    *,
+    dry_run: bool,
+    db_path: str | os.PathLike | None,
+) -> ImportResult:
+    """Validate the partner's upload `duplicate` (the same bytes, waiting for validation, all its
+    values current), guarded by the locks like any validation; a dry run only tries it."""
+    upload_id = int(duplicate["upload_id"])
+
+    def work() -> None:
+        with db.transaction(con) as tx:
+            with locks.guard(tx, upload_id, duplicate, action=VALIDATED, lock_reason=lock_reason, user=user):
+                review_sql.mark_validated(tx, upload_id, user)
+            if dry_run:
+                raise _DryRun
+
+    result.duplicate_of, result.validates = duplicate, upload_id
+    try:
+        db.with_retry(work)
+    except _DryRun:
+        pass
+    except LockedPeriodError as exc:
+        result.errors = [Issue("", "", exc.message)]
+        return result
+    except duckdb.Error as exc:
+        raise db.database_error(exc, db_path) from exc
+    result.status = "dry-run" if dry_run else "validated"
+    result.upload_id = None if dry_run else upload_id
     return result
 
 
@@ -676,9 +752,12 @@ def rollback_preview(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataF
     return plan.drop(columns=["current_id", "restored_id"])
 
 
-def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = None) -> dict[str, Any]:
+def rollback(
+    con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = None, lock_reason: str | None = None
+) -> dict[str, Any]:
     """Undo an upload: its values (and brand-platform scores) stop counting and the ones it
-    superseded count again.
+    superseded count again. One that would move a locked period's figures needs `lock_reason`,
+    kept in the history (LockedPeriodError without it, nothing changed).
     Returns {'upload_id', 'file_name', 'restored', 'withdrawn'}. Raises ArdenneError (French)
     for an unknown or already rolled-back upload."""
     upload = _check_rollback(con, upload_id)
@@ -687,8 +766,9 @@ def rollback(con: duckdb.DuckDBPyConnection, upload_id: int, user: str | None = 
 
     def work() -> pd.DataFrame:
         with db.transaction(con) as tx:
-            plan = sql.rollback_plan(tx, upload_id)
-            sql.apply_rollback(tx, upload_id, plan, user)
+            with locks.guard(tx, upload_id, upload, action=locks.ROLLED_BACK, lock_reason=lock_reason, user=user):
+                plan = sql.rollback_plan(tx, upload_id)
+                sql.apply_rollback(tx, upload_id, plan, user)
             brand_sheet.rollback_upload(tx, upload_id)  # its brand-platform scores too
             return plan
 

@@ -1,21 +1,27 @@
 """Locked periods, as the importer meets them: which new or changed values of a file fall in
-a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them). Neither
-pandas nor pyarrow: the import command does without them."""
+a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them), and the
+guard of every other action that may move a locked figure (validating, sending back, rolling
+back an upload). Neither pandas nor pyarrow: the import command does without them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import duckdb
 
-from ardenne_kpi.db import VALIDATED
+from ardenne_kpi.db import RETURNED, VALIDATED
 from ardenne_kpi.db import review as sql
+from ardenne_kpi.errors import LockedPeriodError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.model import Issue
+from ardenne_kpi.reports.values import fr
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import numpy as np
 
 
@@ -27,9 +33,9 @@ class Lock:
     locked_at: dt.datetime
     locked_by: str | None
 
-    def label(self, fw: Framework) -> str:
+    def label(self, fw: Framework | None = None) -> str:
         """« S05 (oct. 2018 – mars 2019) »."""
-        semester = next((s for s in fw.calendar.semesters if s.code == self.period), None)
+        semester = next((s for s in fw.calendar.semesters if s.code == self.period), None) if fw else None
         return semester.label_fr if semester else f"{self.period} ({self.start:%d/%m/%Y} – {self.end:%d/%m/%Y})"
 
     def since(self) -> str:
@@ -94,3 +100,67 @@ def lock_issues(
 def locks_text(fw: Framework, active: list[Lock]) -> str:
     """« S05 (oct. 2018 – mars 2019) verrouillée le 12/11/2026 par Marie » for each lock, or ''."""
     return " ; ".join(f"{lk.label(fw)} {lk.since()}" for lk in active)
+
+
+# What an action on an upload is called in the history (lock_overrides.action) and in a sentence.
+ROLLED_BACK = "rolled_back"
+ACTIONS = {VALIDATED: "valider", RETURNED: "renvoyer", ROLLED_BACK: "annuler"}
+
+
+@contextmanager
+def guard(
+    cur: duckdb.DuckDBPyConnection,
+    upload_id: int,
+    upload: dict,
+    *,
+    action: str,
+    lock_reason: str | None,
+    user: str | None,
+) -> Iterator[None]:
+    """Around an action on `upload_id` (`action`: validated, returned or rolled_back) inside the
+    caller's transaction: if it moved a figure (current or validated) of a locked period, keep
+    `lock_reason` in the history, or, without one, raise LockedPeriodError, which rolls the
+    caller's transaction back whole. `upload`: its row (for the sentence)."""
+    active = active_locks(cur)
+    if not active:
+        yield
+        return
+    before = sql.locked_figures(cur, upload_id)
+    yield
+    after = sql.locked_figures(cur, upload_id)
+    if before == after:
+        return
+    old, new = _by_figure(before), _by_figure(after)
+    moved = sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k))
+    reason = (lock_reason or "").strip()
+    if reason:
+        sql.insert_lock_override(cur, upload_id, action, sorted({k[0] for k in moved}), reason, user)
+        return
+    raise LockedPeriodError(_moved_message(upload_id, upload, action, moved, old, new, active))
+
+
+def _by_figure(rows: set[tuple]) -> dict[tuple, tuple]:
+    """(locked period, identity…, kind) -> (value, numerator, denominator)."""
+    return {row[:7]: row[7:] for row in rows}
+
+
+def _moved_message(upload_id, upload, action, moved, old, new, active) -> str:
+    locked = {lk.period: lk for lk in active}
+    periods = sorted({k[0] for k in moved}, key=lambda p: locked[p].start if p in locked else dt.date.min)
+    where = " ; ".join(f"{locked[p].label()} {locked[p].since()}" if p in locked else p for p in periods)
+    first = moved[0]
+    _, indicator, operator, zone, audience, period, kind = first
+
+    def shown(v: tuple | None) -> str:
+        return "aucun" if v is None else fr(v[0])
+
+    figure = " · ".join(x for x in (indicator, operator, zone, audience, period) if x)
+    which = "validé" if kind == "validated" else "affiché avec les chiffres soumis"
+    n = len({k[1:6] for k in moved})
+    return (
+        f"{ACTIONS[action].capitalize()} l'import n° {upload_id} ({upload.get('file_name') or '?'}) modifierait "
+        f"{n} chiffre(s) d'une période verrouillée ({where}) ; le premier : {figure}, chiffre {which} "
+        f"{shown(old.get(first))} → {shown(new.get(first))}. Rien n'a été modifié. Pour le faire quand même, "
+        "indiquez le motif de cette modification (champ « Motif » de la page, ou --motif en ligne de commande) : "
+        "il restera dans l'historique, et la page Suivi et le dossier du comité le citeront."
+    )

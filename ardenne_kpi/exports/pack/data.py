@@ -44,6 +44,7 @@ class PackData:
     analyses: pd.DataFrame  # the coordinator's analyses that count (analyses.current)
     validation_note: str = ""  # the figures are validated ones; how many submitted uploads wait
     locks_note: str = ""  # the locked periods, with their lock dates
+    overrides_note: str = ""  # what the coordination changed in locked periods, with its reasons
 
     @property
     def n_values(self) -> int:
@@ -89,6 +90,7 @@ def collect(
         analyses=analyses.current(con),
         validation_note=validation_note(review.submitted_count(con)),
         locks_note=review.locks_text(fw, review.locks(con)),
+        overrides_note=review.overrides_text(review.overrides(con)),
     )
 
 

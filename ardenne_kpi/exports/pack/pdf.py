@@ -447,6 +447,9 @@ def _cover_section(pdf, d: PackData) -> None:
     for line in lines:
         pdf.set_x(15)
         pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+    if d.overrides_note:  # the reasons may be long: wrapped, after the one-line facts
+        pdf.set_x(15)
+        pdf.multi_cell(260, 6, f"Modifié après verrouillage : {d.overrides_note}.", new_x="LMARGIN", new_y="NEXT")
     if d.is_demo:
         pdf.ln(4)
         pdf.set_x(15)
