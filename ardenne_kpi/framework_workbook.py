@@ -107,10 +107,12 @@ PROJECT_COLUMNS = [
 
 
 def _cell_text(value: Any) -> Any:
+    """A framework value for a cell: lists "K03, K11", nothing for an empty text (an empty
+    cell, as the coordinator left it). `put_cell` keeps every text a text, never a formula."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in "=+-@":
-        return "'" + value  # never a formula: the apostrophe is stripped when read back
+        return ", ".join(str(v) for v in value) or None
+    if value == "":
+        return None
     return value
 
 
