@@ -46,7 +46,7 @@ with tab_matrix:
         lock_col, lock_button = st.columns([3, 1])
         if locked:
             lock_col.info(
-                f"**{choice.label_fr} est verrouillé** ({locked.since()}) : les chiffres de ce semestre "
+                f"**{choice.label_fr} est verrouillé** depuis {locked.when()} : les chiffres de ce semestre "
                 "sont arrêtés ; un partenaire ne peut plus les modifier.",
                 icon=":material/lock:",
             )

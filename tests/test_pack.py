@@ -345,3 +345,24 @@ def test_the_pack_workbook_holds_numbers_as_numbers_and_dates_as_dates(demo_with
     assert isinstance(sources["D2"].value, dt.datetime) and sources["D2"].number_format == "dd/mm/yyyy"
     readme = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(min_row=2, values_only=True)}
     assert readme["Données au"] == dt.datetime(2022, 3, 31)
+
+
+def test_the_pack_pdf_prints_operator_names_whole_and_its_contents_on_one_page(demo_copy, fw):
+    """« Fédération Touristique du Luxembourg belge (FTLB/A… » in the annex; with locks the
+    cover's contents ran onto a page of its own holding its last line."""
+    from ardenne_kpi import review
+    from ardenne_kpi.accounts import User
+
+    admin = User("Claire Coordination", "admin")
+    for semester in fw.calendar.semesters[:8]:
+        review.lock(demo_copy, fw, semester.code, admin)
+    pages = pdf_pages(pack.pdf_bytes(pack.collect(demo_copy, fw)))
+    contents = [n for n, page in enumerate(pages) if "Qualité des données" in page and "Chiffres clés" in page]
+    assert contents and all(
+        part in pages[contents[0]] for part in ("Sommaire", "1. Chiffres clés", "Annexe : rapports à l'origine")
+    )
+    annex = " ".join(" ".join(pages[-6:]).split())
+    assert "…" not in annex.split("Annexe : rapports")[-1]
+    for op in fw.operators:
+        if op.code in set(pack.collect(demo_copy, fw).uploads["operator"]):
+            assert op.label in annex, op.label

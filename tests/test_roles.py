@@ -192,5 +192,8 @@ def test_the_coordination_locks_a_semester_on_suivi_and_a_partner_cannot(roles_d
     at.button(key="suivi_lock").click().run()
     assert not at.exception
     assert any("est verrouillé" in i.value and "par coord" in i.value for i in at.info)
+    # one subject, one agreement: not « S11 … est verrouillé (verrouillée le … »
+    assert any("est verrouillé** depuis le " in i.value for i in at.info)
+    assert not any("verrouillée" in i.value for i in at.info)
     at.button(key="suivi_unlock").click().run()
     assert not any("est verrouillé" in i.value for i in at.info)

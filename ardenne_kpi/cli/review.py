@@ -106,7 +106,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, fw):
         locked = review.lock(con, fw, args.period, _user(args))
         print(
-            f"{locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
+            f"Période {locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
             "partenaires ; un import de la coordination demande --motif."
         )
     return 0
