@@ -40,6 +40,7 @@ SIMPLE_SHEETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("rôle", "role"),
             ("zones", "zones"),
             ("courriel", "email"),
+            ("article", "article"),  # le, la, l', les or empty: « de la Fédération… » in reminders
         ],
     ),
 }

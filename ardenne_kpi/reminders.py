@@ -157,7 +157,7 @@ def _message(
     today: dt.date,
     attachment: tuple[str, bytes],
 ) -> EmailMessage:
-    name = fw.label("operators", operator)
+    of_name = fw.by_code["operators"][operator].of_label  # « de la Fédération… », « d'Accueil… »
     oldest = min(rows["deadline"])
     lines = [
         f"- {r.indicator} {r.label} : {r.period_label} (attendu depuis le {_day(r.deadline)})"
@@ -168,12 +168,12 @@ def _message(
             "Bonjour,",
             "",
             f"Pour le suivi du plan de marketing territorial {fw.portfolio.get('label', 'Ardenne Attractivity')}, "
-            f"nous n'avons pas encore reçu de {name} les valeurs suivantes de {window.label_fr} "
+            f"nous n'avons pas encore reçu {of_name} les valeurs suivantes de {window.label_fr} "
             f"({len(rows)} au total, la plus ancienne attendue depuis le {_day(oldest)}) :",
             "",
             *lines,
             "",
-            f"Le modèle de rapport de {name} pour {window.label_fr} est joint, pré-rempli avec vos indicateurs, "
+            f"Le modèle de rapport {of_name} pour {window.label_fr} est joint, pré-rempli avec vos indicateurs, "
             "zones et périodes : complétez les cellules jaunes, puis déposez-le sur la page « Importer un rapport » "
             f"de l'application : {app_url}",
             "",
@@ -185,7 +185,7 @@ def _message(
         ]
     )
     msg = EmailMessage()
-    msg["Subject"] = f"Relance : rapport de {name} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
+    msg["Subject"] = f"Relance : rapport {of_name} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
     msg["From"] = sender
     if recipient:
         msg["To"] = recipient
