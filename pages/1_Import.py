@@ -27,11 +27,12 @@ if "rollback_done" in state:
 in_review = import_review.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
 if not accounts.is_admin(ctx.user) and allowed:
     for back in in_review.returned[:3]:
-        st.warning(
-            f"**La coordination vous a renvoyé l'import n° {back['id']} ({back['file_name']})** : "
-            f"{back['review_message']} Corrigez-le, puis déposez-le de nouveau.",
-            icon=":material/reply:",
-        )
+        heading, message, fix = import_review.returned_notice(back)
+        with st.container(border=True):
+            st.warning(f"**{heading}**", icon=":material/reply:")
+            st.caption("Message de la coordination :")
+            st.text(message)  # the coordinator's words, as written: never read as Markdown
+            st.caption(fix)
 
 locks = review.locks(con)
 reason = None
@@ -265,10 +266,8 @@ with tab_entry:
                 )
         if "entry_preview" in state:
             name, data, result = state.entry_preview
-            verdict = import_review.verdict(result)
-            getattr(st, verdict.kind)(
-                f"**{verdict.title.replace(name, 'Votre saisie')}** — {verdict.text.replace(name, 'votre saisie')}"
-            )
+            verdict = web_entry.verdict(result)
+            getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
             issues = result.errors + result.warnings
             if issues:
                 st.table(web_entry.issues_by_place(issues))
@@ -300,7 +299,7 @@ with tab_entry:
                             lock_reason=reason,
                         )
                         state.import_done = [
-                            done.summary_fr().replace(name, "Saisie en ligne"),
+                            web_entry.done_sentence(done),
                             import_review.landed_sentence(lands_as),
                         ]
                         state.import_round += 1

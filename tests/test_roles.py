@@ -175,9 +175,13 @@ def test_a_partner_upload_waits_for_the_coordination_which_sends_it_back_then_va
     assert any("renvoyé au partenaire" in s.value for s in at.success)
 
     at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
-    assert any("en double : corrigez la ligne 12" in w.value for w in at.warning), "the partner reads why"
+    notice = next(w.value for w in at.warning if "vous a renvoyé" in w.value)
+    assert "votre rapport « ftlb.xlsx » déposé le " in notice
+    messages = [t.value for t in at.text]
+    assert messages == ["Les visites de mars sont en double : corrigez la ligne 12."], "the partner reads why, apart"
     at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
     at.button(key="import_commit").click().run()
+    assert not any("vous a renvoyé" in w.value for w in at.warning), "answered: the notice goes"
     at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
     at.button(key="review_validate").click().run()
     assert not at.exception
