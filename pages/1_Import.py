@@ -231,6 +231,7 @@ with tab_entry:
             index=len(fw.calendar.semesters) - 1,
             format_func=lambda p: p.label_fr,
             key="entry_period",
+            placeholder="Choisissez une période",
         )
         with ui.user_errors():
             base = ui.cached(web_entry.grid, con, fw, operator, e_period)
@@ -320,6 +321,7 @@ with tab_template:
         index=(allowed or operator_codes).index(operator) if operator else 0,
         format_func=lambda c: f"{c} · {fw.label('operators', c)}",
         key="template_operator",
+        placeholder="Choisissez un opérateur",
     )
     t_period = col_period.selectbox(
         "Période du rapport",
@@ -327,6 +329,7 @@ with tab_template:
         index=len(fw.calendar.semesters) - 1,
         format_func=lambda p: p.label_fr,
         key="template_period",
+        placeholder="Choisissez une période",
     )
     with ui.user_errors():
         st.caption(ui.cached(templates.description, con, fw, t_operator, t_period))  # cached until the data change
@@ -350,6 +353,7 @@ with tab_history:
             history.index,
             key="history_choice",
             format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)),
+            placeholder="Choisissez un import",
         )
         upload = import_review.upload_at(history, choice)
         upload_id = int(upload["id"])
@@ -417,6 +421,7 @@ with tab_review:
             list(pending),
             key="review_choice",
             format_func=lambda i: import_review.pending_choice(pending[i]),
+            placeholder="Choisissez un import",
         )
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")

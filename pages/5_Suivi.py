@@ -39,6 +39,7 @@ with tab_matrix:
             codes,
             key="suivi_semester",
             format_func=lambda c: semesters[codes.index(c)].label_fr,
+            placeholder="Choisissez un semestre",
         )
         ui.to_url({"semestre": code})
         choice = semesters[codes.index(code)]
@@ -191,9 +192,9 @@ with tab_snapshots:
     options = [live, *snapshots.snapshot_names(listing)]
     k1, k2 = st.columns(2)
     ui.from_url("avant", "suivi_before", options, default=options[-1])
-    before = k1.selectbox("Avant", options, key="suivi_before")
+    before = k1.selectbox("Avant", options, key="suivi_before", placeholder="Choisissez un état")
     ui.from_url("apres", "suivi_after", options, default=options[0])
-    after = k2.selectbox("Après", options, key="suivi_after")
+    after = k2.selectbox("Après", options, key="suivi_after", placeholder="Choisissez un état")
     ui.to_url({"avant": before, "apres": after})
     if before == after:
         st.info("Choisissez deux états différents.")
@@ -227,7 +228,12 @@ with tab_pack:
         "Le classeur .xlsx reprend les mêmes tableaux."
     )
     names = snapshots.snapshot_names(listing)
-    since = st.selectbox("Comparer avec l'instantané", names[::-1] or ["(aucun instantané)"], disabled=not names)
+    since = st.selectbox(
+        "Comparer avec l'instantané",
+        names[::-1] or ["(aucun instantané)"],
+        disabled=not names,
+        placeholder="Aucun instantané enregistré",
+    )
     if st.button("Préparer le dossier du comité", type="primary", icon=":material/picture_as_pdf:"):
         with st.spinner("Mise en page du dossier…"), ui.user_errors():
             data = pack.collect(ctx.con, fw, since=since if names else None)
