@@ -95,11 +95,14 @@ with tab_matrix:
                 "ce qui est attendu, depuis quand, le lien vers l'application et son modèle pré-rempli en "
                 "pièce jointe."
             )
-            if st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
+            closed = reminders.locked_sentence(fw, choice, review.locks(ctx.con))
+            if closed:
+                st.info(closed, icon=":material/lock:")
+            elif st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
                 with st.spinner("Préparation des relances et de leurs modèles…"), ui.user_errors():
                     st.session_state["reminders"] = (choice.code, reminders.build(ctx.con, fw, items, choice))
             prepared = st.session_state.get("reminders", (None, []))
-            if prepared[0] == choice.code:
+            if prepared[0] == choice.code and not closed:
                 if not prepared[1]:
                     st.success(f"Aucune valeur de {choice.label_fr} ne manque après son délai : pas de relance.")
                 else:

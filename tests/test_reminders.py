@@ -240,3 +240,33 @@ def test_an_unknown_article_is_refused_with_its_line(fw):
     with pytest.raises(Exception) as info:
         parse_framework(fw.source_text.replace("{code: ACW, ", "{code: ACW, article: une, ", 1))
     assert "article « une » inconnu" in str(info.value)
+
+
+def test_no_reminder_asks_for_a_locked_semester(demo, fw):
+    """Reminders were prepared for a locked semester, and the partner's reply then refused."""
+    from ardenne_kpi import review
+    from ardenne_kpi.accounts import User
+
+    _, before = prepared(demo, fw)
+    assert before, "the demo misses S11 reports past their deadline"
+    review.lock(demo, fw, "S11", User("Claire Coordination", "admin"))
+    _, after = prepared(demo, fw)
+    assert after == []
+    sentence = reminders.locked_sentence(fw, s11(fw), review.locks(demo))
+    assert sentence.startswith("S11 (oct. 2021 – mars 2022) est verrouillé depuis le ")
+    assert "aucune relance n'est préparée" in sentence
+    assert reminders.locked_sentence(fw, fw.calendar.semesters[-2], review.locks(demo)) is None
+
+
+def test_suivi_says_why_no_reminder_is_prepared_for_a_locked_semester(tmp_path, demo_db_path, fw):
+    from ardenne_kpi import db, review
+    from ardenne_kpi.accounts import User
+
+    path = private_copy(demo_db_path, tmp_path)
+    con = db.connect(path)
+    review.lock(con, fw, "S11", User("Claire Coordination", "admin"))
+    con.close()
+    at = run_page("pages/5_Suivi.py", path)
+    assert not at.exception
+    assert not [b for b in at.button if b.label == "Préparer les relances"]
+    assert any("aucune relance n'est préparée" in i.value for i in at.info)
