@@ -6,7 +6,7 @@ import pytest
 
 from ardenne_kpi import accounts
 from ardenne_kpi.accounts import User
-from ardenne_kpi.ui import PUBLIC_PAGES
+from ardenne_kpi.ui import PUBLIC_PAGES, SIGN_IN
 from tests.conftest import ROOT, run_page
 
 PASSWORD = "correct horse battery"
@@ -39,7 +39,8 @@ def roles_db(tmp_path_factory, demo_db_path):
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p not in PUBLIC])
 def test_signed_out_visitor_sees_only_the_sign_in_form(page, roles_db, accounts_file):
-    at = run_page(page, roles_db, accounts_file=accounts_file)
+    # the home page asks to sign in at « /?connexion=1 », the link « Se connecter » leads there
+    at = run_page(page, roles_db, accounts_file=accounts_file, query_params=SIGN_IN if page == "app.py" else None)
     assert not at.exception
     assert at.title[0].value == "Connexion"
     assert len(at.text_input) == 2 and not at.dataframe and not at.metric
@@ -54,8 +55,20 @@ def test_every_role_reads_every_page(page, user, roles_db, accounts_file):
     assert not any("Mode local" in w.value for w in at.warning)
 
 
-def test_sign_in_through_the_form(roles_db, accounts_file):
+def test_an_anonymous_visitor_at_the_address_sees_the_public_figures_and_where_to_sign_in(roles_db, accounts_file):
+    """With accounts on, « / » showed a bare sign-in form and no way to the public figures."""
     at = run_page("app.py", roles_db, accounts_file=accounts_file)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value != "Connexion" and not at.text_input, "no sign-in form first"
+    assert at.metric and any(t.label == "Pour les habitants" for t in at.tabs), "the public key figures"
+    links = [(link.proto.label, link.proto.page) for link in at.get("page_link")]
+    assert any(label.startswith("Se connecter") for label, _ in links), links
+    at = run_page("app.py", roles_db, accounts_file=accounts_file, query_params=SIGN_IN)
+    assert at.title[0].value == "Connexion" and len(at.text_input) == 2
+
+
+def test_sign_in_through_the_form(roles_db, accounts_file):
+    at = run_page("app.py", roles_db, accounts_file=accounts_file, query_params=SIGN_IN)
     at.text_input[0].input("elu")
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
@@ -63,7 +76,7 @@ def test_sign_in_through_the_form(roles_db, accounts_file):
 
 
 def test_wrong_password_is_one_sentence(roles_db, accounts_file):
-    at = run_page("app.py", roles_db, accounts_file=accounts_file)
+    at = run_page("app.py", roles_db, accounts_file=accounts_file, query_params=SIGN_IN)
     at.text_input[0].input("elu")
     at.text_input[1].input("not the password")
     at.button[0].click().run()
