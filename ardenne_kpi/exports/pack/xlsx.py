@@ -206,7 +206,11 @@ def _tiles_frame(d: PackData) -> pd.DataFrame:
     rows = []
     formats = {}
     for i, (label, figure, whole, kind, explanation) in enumerate(tile_figures(d)):
-        rows.append((label, figure, f"sur {whole} {explanation}" if whole is not None else explanation))
+        if whole is not None:  # « sur 50 indicateurs », « sur 48 (dimension × clé, …) »
+            explanation = (
+                f"sur {whole} {explanation}" if explanation == "indicateurs" else f"sur {whole} ({explanation})"
+            )
+        rows.append((label, figure, explanation))
         formats[i, "Valeur"] = SHARE if kind == "share" else INTEGER
     frame = pd.DataFrame(rows, columns=["Indicateur clé", "Valeur", "Précision"])
     frame.attrs["formats"] = formats
