@@ -5,7 +5,9 @@ import streamlit as st
 from ardenne_kpi import accounts, analyses, charts, home, kpis, ui
 from ardenne_kpi.periods import label_of
 
-ctx = ui.page_setup("Accueil", icon=":material/home:", home=True)
+ctx = ui.page_setup("Accueil", icon=":material/home:", home=True, public=ui.welcomes_visitors())
+if ctx.user.anonymous:  # a visitor who has not signed in: the public key figures, and where to sign in
+    st.switch_page("pages/7_Chiffres_cles.py")
 overview = ui.cached(home.overview, ctx.con, ctx.fw, submitted=ctx.submitted)
 
 st.title("Ardenne Attractivity : mesure de la performance")

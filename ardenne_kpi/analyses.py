@@ -105,14 +105,19 @@ def missing_items(status: pd.DataFrame, analyses: pd.DataFrame) -> list[tuple]:
 
 
 def missing_line(fw: Framework, todo: pd.DataFrame) -> str:
-    """One sentence for the coordinator (home page, command line)."""
-    off = todo[todo["status"] == "off_track"]
-    if off.empty:
-        return "Chaque indicateur en retard a son analyse du coordinateur."
-    names = ", ".join(
-        f"{c} ({period_label(fw, p)})" for c, p in zip(off["indicator"], off["latest_period"], strict=True)
-    )
-    return f"{len(off)} indicateur(s) en retard sans analyse du coordinateur : {names}."
+    """One sentence for the coordinator (the command line): the indicators off track, then at
+    risk, without an analysis, as the home page and Tendances list them."""
+    if todo.empty:
+        return "Chaque indicateur en retard ou à surveiller a son analyse du coordinateur."
+    groups = []
+    for status, label in (("off_track", "en retard"), ("at_risk", "à surveiller")):
+        part = todo[todo["status"] == status]
+        if not part.empty:
+            names = ", ".join(
+                f"{c} ({period_label(fw, p)})" for c, p in zip(part["indicator"], part["latest_period"], strict=True)
+            )
+            groups.append(f"{label} : {names}")
+    return f"{len(todo)} indicateur(s) en retard ou à surveiller sans analyse du coordinateur — {' ; '.join(groups)}."
 
 
 def comments_table(fw: Framework, comments: pd.DataFrame, decimals: int = 0, unit: str = "") -> pd.DataFrame:

@@ -48,8 +48,11 @@ def period_labels(df: pd.DataFrame) -> dict[str, str]:
 
 
 def scores_table(df: pd.DataFrame) -> pd.DataFrame:
-    """Scores with their comments and sources, French headers."""
-    return df[["operator_label", "element", "element_label", "score", "comment", "file_name", "cell"]].rename(
+    """Scores with their comments and sources, French headers; no comment is an empty cell
+    (a table draws a missing text « None »)."""
+    table = df[["operator_label", "element", "element_label", "score", "comment", "file_name", "cell"]]
+    table = table.assign(comment=table["comment"].fillna(""), cell=table["cell"].fillna(""))
+    return table.rename(
         columns={
             "operator_label": "Opérateur",
             "element": "Code",

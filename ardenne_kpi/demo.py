@@ -415,9 +415,13 @@ def install_demo(path: Path, fw: Framework, archive: Path | None = None) -> bool
         duckdb.connect(str(staging / _DATABASE), read_only=True).close()  # this DuckDB reads it
         files = db.uploads_dir(path)
         files.mkdir(parents=True, exist_ok=True)
+        # The archive carries no dates (reproducible): dated now, the files are ones a zip (`backup`)
+        # can hold, where 1970 is refused.
         for kept in (staging / "uploads").iterdir():
             if not (files / kept.name).exists():  # named by their hash: the same file is there already
+                os.utime(kept)
                 os.replace(kept, files / kept.name)
+        os.utime(staging / _DATABASE)
         os.replace(staging / _DATABASE, path)
         return True
     except (OSError, KeyError, ValueError, tarfile.TarError, duckdb.Error):

@@ -50,6 +50,52 @@ def fmt_date(value: dt.date | None) -> str:
         return "–"
 
 
+# ------------------------------------------------------------------ names in French sentences
+
+ARTICLES = ("", "le", "la", "l'", "les")
+_VOWELS = "aeiouyàâäéèêëîïôöùûüœæ"
+# Words whose h is mute (« d'Hébergement ») among names a partner may carry; others keep « de ».
+_MUTE_H = (
+    "hab",
+    "héb",
+    "heb",
+    "hér",
+    "her",
+    "hist",
+    "hiv",
+    "hom",
+    "hon",
+    "hôp",
+    "hop",
+    "hor",
+    "hospi",
+    "hôt",
+    "hot",
+    "hum",
+    "hydr",
+    "hyg",
+)
+
+
+def of_name(name: str, article: str = "") -> str:
+    """« de » before a name, as French says it: « de la Fédération… » (article « la »), « du
+    Parc… » (« le »), « des Gîtes… » (« les »), « de l'Agence… » (« l' »); without an
+    article « d'Accueil Champêtre » before a vowel or a mute h, else « de Ressources… »."""
+    article = article.strip().lower().replace("’", "'")
+    if article == "le":
+        return f"du {name}"
+    if article == "les":
+        return f"des {name}"
+    if article == "la":
+        return f"de la {name}"
+    if article == "l'":
+        return f"de l'{name}"
+    first = name.lstrip()[:1].lower()
+    if first and (first in _VOWELS or name.lstrip().lower().startswith(_MUTE_H)):
+        return f"d'{name}"
+    return f"de {name}"
+
+
 # ------------------------------------------------------------------ text in exports
 # Every text the project writes into a workbook, a CSV or a PDF comes through here: partner
 # text (file, sheet and user names, comments, labels) must never run as a formula, never

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from ardenne_kpi.errors import FrameworkError, PeriodError
+from ardenne_kpi.format import ARTICLES, of_name
 from ardenne_kpi.periods import Calendar, Period, grain_of_frequency, parse_period
 
 DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "framework.yaml"
@@ -83,6 +84,14 @@ class Operator(Entry):
     role: str = ""
     zones: tuple[str, ...] = ()
     email: str = ""  # where Suivi's reminders go (empty: the coordinator writes the address)
+    # The definite article French puts before the name (« la » Fédération…, « le » Parc…,
+    # « l' » Agence…), or '' for a name said without one (Accueil Champêtre, IDELUX).
+    article: str = ""
+
+    @property
+    def of_label(self) -> str:
+        """« de la Fédération… », « du Parc… », « d'Accueil Champêtre… »: the name after « de »."""
+        return of_name(self.label, self.article)
 
 
 @dataclass(frozen=True)
@@ -519,6 +528,14 @@ class _Builder:
             self.problems.add(path, exc.message)
             return None
 
+    def _article(self, value: Any, path: tuple) -> str:
+        """An operator's article (le, la, l', les), or '' when its name takes none."""
+        text = str(value or "").strip().lower().replace("’", "'")
+        if text not in ARTICLES:
+            self.problems.add(path, f"article « {value} » inconnu : écrivez le, la, l', les, ou rien.")
+            return ""
+        return text
+
     def _email(self, value: Any, path: tuple) -> str:
         """A contact address (one), or '' when none is given."""
         text = str(value or "").strip()
@@ -580,6 +597,7 @@ class _Builder:
             role=lambda it, path: str(it.get("role") or ""),
             zones=lambda it, path: self._refs("zones", it.get("zones"), path + ("zones",), "zone"),
             email=lambda it, path: self._email(it.get("email"), path + ("email",)),
+            article=lambda it, path: self._article(it.get("article"), path + ("article",)),
         )
         objectives = self._entries("objectives")
         projects = self._projects()

@@ -40,6 +40,7 @@ SIMPLE_SHEETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
             ("rôle", "role"),
             ("zones", "zones"),
             ("courriel", "email"),
+            ("article", "article"),  # le, la, l', les or empty: « de la Fédération… » in reminders
         ],
     ),
 }
@@ -107,10 +108,12 @@ PROJECT_COLUMNS = [
 
 
 def _cell_text(value: Any) -> Any:
+    """A framework value for a cell: lists "K03, K11", nothing for an empty text (an empty
+    cell, as the coordinator left it). `put_cell` keeps every text a text, never a formula."""
     if isinstance(value, (list, tuple)):
-        return ", ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in "=+-@":
-        return "'" + value  # never a formula: the apostrophe is stripped when read back
+        return ", ".join(str(v) for v in value) or None
+    if value == "":
+        return None
     return value
 
 

@@ -13,6 +13,7 @@ import pandas as pd
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.periods import label_of
 from ardenne_kpi.reports.importer import CHANGED, NEW, RESTORED, SAME
 from ardenne_kpi.reports.model import ERROR, Issue
@@ -367,11 +368,34 @@ class ReviewView:
 
 
 def review_view(waiting: pd.DataFrame) -> ReviewView:
+    """`returned`: the uploads sent back that the partner has not answered yet (no upload of the
+    operator since): once it sends again, the notice goes."""
     records = waiting.to_dict("records")
     return ReviewView(
         table=review_table(waiting),
         pending={int(r["id"]): r for r in records if r["review"] == "submitted"},
-        returned=[r for r in records if r["review"] == "returned"],
+        returned=[r for r in records if r["review"] == "returned" and not r.get("resent")],
+    )
+
+
+def returned_notice(upload: dict) -> tuple[str, str, str]:
+    """(heading, the coordinator's message, what to do) of an upload sent back: the page sets
+    the message apart. A web entry is « votre saisie en ligne du … », never its internal name."""
+    when = when_fr(upload.get("uploaded_at"))
+    if str(upload.get("file_name") or "").startswith(WEB_ENTRY_PREFIX):
+        what, fix = (
+            f"votre saisie en ligne du {when}",
+            "Corrigez-la dans l'onglet « Saisir en ligne », puis enregistrez-la",
+        )
+    else:
+        what = f"votre rapport « {upload.get('file_name')} » déposé le {when}"
+        fix = "Corrigez le fichier, puis déposez-le de nouveau"
+    by = f" ({upload['reviewed_by']})" if upload.get("reviewed_by") else ""
+    message = str(upload.get("review_message") or "").strip() or "(sans message)"
+    return (
+        f"La coordination{by} vous a renvoyé {what} (import n° {upload['id']}).",
+        message,
+        f"{fix} : ce message disparaîtra dès votre nouvel envoi.",
     )
 
 

@@ -20,7 +20,7 @@ from functools import cached_property
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import kpis
+from ardenne_kpi import db, kpis
 from ardenne_kpi.db import publication as sql
 from ardenne_kpi.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, Indicator, OpenData
@@ -100,6 +100,7 @@ class PublicFigures:
     updated: dt.date | None = None  # day of the latest report behind the figures (never the clock)
     data_until: dt.date | None = None  # end of the latest period published
     waiting: list[str] = field(default_factory=list)  # public indicators without any complete period yet
+    is_demo: bool = False  # built from the demonstration base: invented figures, and every page says so
 
     @property
     def empty(self) -> bool:
@@ -234,6 +235,7 @@ def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigur
         series=pd.DataFrame(columns=SERIES_COLUMNS),
         zones=pd.DataFrame(columns=ZONE_COLUMNS),
         waiting=codes,
+        is_demo=db.is_demo(con),
     )
     if not codes:
         return empty
@@ -273,6 +275,7 @@ def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigur
         updated=updated.date() if updated is not None else None,
         data_until=max(series["period_end"]),
         waiting=[c for c in codes if c not in published],
+        is_demo=empty.is_demo,
     )
 
 

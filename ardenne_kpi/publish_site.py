@@ -156,6 +156,18 @@ def _tables(fw: Framework, figures: PublicFigures) -> dict[str, pd.DataFrame]:
     return {name: frame.reindex(columns=[c for c, _, _ in FIELDS[name]]).astype(str) for name, frame in frames.items()}
 
 
+# What a site published from the demonstration base says on every page, embed and in its data
+# package: someone finding it online must not take the figures for the Ardenne's.
+DEMO_NOTICE = (
+    "Chiffres de démonstration : ils sont inventés pour montrer l'outil et ne décrivent pas "
+    "l'Ardenne réelle. Ne les citez pas."
+)
+
+
+def _demo_html(figures: PublicFigures) -> str:
+    return f'<p class="demo" role="note"><strong>{_e(DEMO_NOTICE)}</strong></p>' if figures.is_demo else ""
+
+
 def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.DataFrame]) -> dict:
     """The Frictionless Data Package describing the CSV resources, under the framework's licence."""
     licence = figures.licence
@@ -189,9 +201,10 @@ def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.Data
         "description": (
             f"Chiffres clés publics du plan de marketing territorial {fw.portfolio.get('label', '')}, "
             f"par public (habitants, entreprises, visiteurs) et par zone. Périodes complètes "
-            f"seulement. {updated_text(figures)}."
+            f"seulement. {updated_text(figures)}." + (f" {DEMO_NOTICE}" if figures.is_demo else "")
         ),
-        "keywords": ["Ardenne", "attractivité", "tourisme", "Interreg"],
+        "keywords": ["Ardenne", "attractivité", "tourisme", "Interreg"]
+        + (["démonstration"] if figures.is_demo else []),
         "resources": resources,
     }
     # Dates of the data, never of the clock (custom properties: the spec's `created` would be the clock's).
@@ -239,6 +252,7 @@ footer { margin-top: 2.5rem; padding-bottom: 2rem; color: var(--soft); font-size
 code { background: #eef0f2; padding: 0 .25rem; border-radius: .2rem; }
 body.embed { background: white; }
 body.embed .card { border: none; }
+.demo { background: #fff4e5; border-left: 6px solid #D55E00; padding: .6rem .9rem; color: #7a3300; }
 """
 
 
@@ -349,6 +363,7 @@ def index_html(fw: Framework, figures: PublicFigures) -> str:
         [
             "<header>",
             f"<h1>{_e(figures.title)}</h1>",
+            _demo_html(figures),
             f"<p>{_e(intro_text(fw))}</p>",
             f'<p class="dated">{_e(updated_text(figures))}.</p>',
             "<nav>" + "".join(nav) + "</nav>",
@@ -368,7 +383,8 @@ def index_html(fw: Framework, figures: PublicFigures) -> str:
             "</footer>",
         ]
     )
-    return _page(figures.title, body, script=PLOTLY_JS)
+    title = f"{figures.title} (démonstration)" if figures.is_demo else figures.title
+    return _page(title, body, script=PLOTLY_JS)
 
 
 def embed_html(fw: Framework, figures: PublicFigures, code: str) -> str:
@@ -377,7 +393,7 @@ def embed_html(fw: Framework, figures: PublicFigures, code: str) -> str:
     source = f'<p class="embed">{_e(figures.title)} · {_e(updated_text(figures))}. {_licence_html(figures)}</p>'
     return _page(
         f"{figures.card(code)['label']} · {figures.title}",
-        f"<main>{card}\n{source}</main>",
+        f"<main>{_demo_html(figures)}{card}\n{source}</main>",
         script=f"../{PLOTLY_JS}",
         body_class="embed",
     )

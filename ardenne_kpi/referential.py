@@ -11,7 +11,7 @@ from ardenne_kpi import db
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import AGGREGATION_LABELS, DIRECTION_LABELS, FREQUENCY_LABELS, Framework, parse_framework
-from ardenne_kpi.framework_workbook import from_workbook
+from ardenne_kpi.framework_workbook import SIMPLE_SHEETS, from_workbook
 from ardenne_kpi.kpis import GRAIN_LABELS
 
 SECTION_OF_KIND = {"indicator": "indicators", "operator": "operators", "zone": "zones", "audience": "audiences"}
@@ -200,8 +200,15 @@ def check_replacement(con: duckdb.DuckDBPyConnection, new: Framework) -> None:
         raise FrameworkError(problems)
 
 
+# The framework's sections as the coordinator reads them: the workbook's sheet names.
+SECTION_LABELS = {section: title for title, (section, _) in SIMPLE_SHEETS.items()} | {
+    "projects": "Projets",
+    "indicators": "Indicateurs",
+}
+
+
 def changes(old: Framework, new: Framework) -> pd.DataFrame:
-    """What replacing `old` by `new` changes, section by section."""
+    """What replacing `old` by `new` changes, section by section (sections named in French)."""
     rows = []
     for section in (
         "dimensions",
@@ -217,7 +224,7 @@ def changes(old: Framework, new: Framework) -> pd.DataFrame:
         a, b = old.by_code[section], new.by_code[section]
         rows.append(
             {
-                "Section": section,
+                "Section": SECTION_LABELS[section],
                 "Ajoutés": ", ".join(sorted(b.keys() - a.keys())),
                 "Retirés": ", ".join(sorted(a.keys() - b.keys())),
                 "Modifiés": ", ".join(sorted(c for c in a.keys() & b.keys() if a[c] != b[c])),

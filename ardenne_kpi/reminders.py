@@ -23,11 +23,11 @@ from email.utils import formatdate, make_msgid
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import links, templates
+from ardenne_kpi import links, review, templates
 from ardenne_kpi.db import reminders as sql
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period, label_of
+from ardenne_kpi.periods import Period, label_of, period_from_code
 
 # A reminder without an address: short, so the table's other columns stay on a projector's screen.
 MISSING_ADDRESS = "à compléter"
@@ -101,6 +101,30 @@ def missing_reports(items: pd.DataFrame, window: Period) -> pd.DataFrame:
     return inside[inside["status"] == "overdue"].reset_index(drop=True)
 
 
+def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list) -> pd.Series:
+    """Which missing reports fall in a locked period: a partner's reply would be refused, so no
+    reminder asks for them (True for those)."""
+    if missing.empty or not locks:
+        return pd.Series(False, index=missing.index)
+    starts = pd.Series([period_from_code(c, fw.calendar).start for c in missing["period"]], index=missing.index)
+    ends = pd.to_datetime(missing["period_end"]).dt.date
+    hit = pd.Series(False, index=missing.index)
+    for lk in locks:
+        hit |= (starts <= lk.end) & (ends >= lk.start)
+    return hit
+
+
+def locked_sentence(fw: Framework, window: Period, locks: list) -> str | None:
+    """Why no reminder is prepared for a locked semester (None when `window` is not locked)."""
+    lock = next((lk for lk in locks if lk.start <= window.start and lk.end >= window.end), None)
+    if lock is None:
+        return None
+    return (
+        f"{window.label_fr} est verrouillé depuis {lock.when()} : aucune relance n'est préparée, car la réponse "
+        "d'un partenaire serait refusée. Pour relancer, déverrouillez d'abord ce semestre."
+    )
+
+
 def build(
     con: duckdb.DuckDBPyConnection,
     fw: Framework,
@@ -112,10 +136,12 @@ def build(
     today: dt.date | None = None,
 ) -> list[Reminder]:
     """One reminder per operator with reports of `window` missing past their deadline, in
-    framework order. `items` come from reporting.report_items."""
+    framework order; none for a report of a locked period (its reply would be refused).
+    `items` come from reporting.report_items."""
     today = today or dt.date.today()
     app_url = app_url.rstrip("/") + "/Import" if app_url else links.page_url("Importer")
     missing = missing_reports(items, window)
+    missing = missing[~locked_reports(missing, fw, review.locks(con))]
     out = []
     for op in fw.operators:
         mine = missing[missing["operator"] == op.code]
@@ -157,7 +183,7 @@ def _message(
     today: dt.date,
     attachment: tuple[str, bytes],
 ) -> EmailMessage:
-    name = fw.label("operators", operator)
+    of_name = fw.by_code["operators"][operator].of_label  # « de la Fédération… », « d'Accueil… »
     oldest = min(rows["deadline"])
     lines = [
         f"- {r.indicator} {r.label} : {r.period_label} (attendu depuis le {_day(r.deadline)})"
@@ -168,12 +194,12 @@ def _message(
             "Bonjour,",
             "",
             f"Pour le suivi du plan de marketing territorial {fw.portfolio.get('label', 'Ardenne Attractivity')}, "
-            f"nous n'avons pas encore reçu de {name} les valeurs suivantes de {window.label_fr} "
+            f"nous n'avons pas encore reçu {of_name} les valeurs suivantes de {window.label_fr} "
             f"({len(rows)} au total, la plus ancienne attendue depuis le {_day(oldest)}) :",
             "",
             *lines,
             "",
-            f"Le modèle de rapport de {name} pour {window.label_fr} est joint, pré-rempli avec vos indicateurs, "
+            f"Le modèle de rapport {of_name} pour {window.label_fr} est joint, pré-rempli avec vos indicateurs, "
             "zones et périodes : complétez les cellules jaunes, puis déposez-le sur la page « Importer un rapport » "
             f"de l'application : {app_url}",
             "",
@@ -185,7 +211,7 @@ def _message(
         ]
     )
     msg = EmailMessage()
-    msg["Subject"] = f"Relance : rapport de {name} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
+    msg["Subject"] = f"Relance : rapport {of_name} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
     msg["From"] = sender
     if recipient:
         msg["To"] = recipient

@@ -35,7 +35,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from ardenne_kpi.db import history
 from ardenne_kpi.errors import ArdenneError, PeriodError
-from ardenne_kpi.format import fmt_date, fmt_number, put_cell
+from ardenne_kpi.format import fmt_date, fmt_number, of_name, put_cell
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, parse_period, period_from_code, periods_between
 
@@ -290,12 +290,12 @@ def _write_data_sheet(
     today: dt.date,
     values: Mapping[tuple[str, str, str, str], float],
 ) -> None:
-    op_label = fw.label("operators", operator)
+    op = fw.by_code["operators"].get(operator)
     ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
     last_col = get_column_letter(ncols)
     # Title block. Only A2 is a metadata line ("Opérateur : CODE"); nothing else above the
     # header has a colon or begins with a column name, so the reader takes nothing else from it.
-    put_cell(ws, 1, 1, f"Rapport d'activité de {op_label}")
+    put_cell(ws, 1, 1, f"Rapport d'activité {op.of_label if op else of_name(operator)}")
     ws["A1"].font = Font(bold=True, size=14, color=_GREEN)
     put_cell(ws, 2, 1, f"Opérateur : {operator}")
     ws["A2"].font = Font(bold=True)

@@ -265,7 +265,7 @@ def _menu(fw: Framework, path: Path, user: User) -> None:
         menu = [*PUBLIC_PAGES, ("app.py", "Se connecter", ":material/login:")] if user.anonymous else PAGES
         for file, label, page_icon in menu:
             try:
-                st.page_link(file, label=label, icon=page_icon)
+                st.page_link(file, label=label, icon=page_icon, query_params=SIGN_IN if user.anonymous else None)
             except StreamlitPageNotFoundError:
                 break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
         st.divider()
@@ -275,6 +275,25 @@ def _menu(fw: Framework, path: Path, user: User) -> None:
             st.caption(f"Connecté : **{user.label}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
+
+
+# The home page's address that asks to sign in (« /?connexion=1 »): without it, a visitor who
+# has not signed in is welcomed at « / » by the public key figures (see `welcomes_visitors`).
+SIGN_IN = {"connexion": "1"}
+
+
+def welcomes_visitors() -> bool:
+    """Whether the home page shows a visitor who has not signed in the public key figures
+    rather than the sign-in form: not when the visitor asked to sign in (« Se connecter »),
+    nor when a session just ended with a reason to read on the form, nor when the accounts
+    cannot be trusted (the home page then says what to fix)."""
+    if st.query_params.get("connexion") is not None or "signed_out_reason" in st.session_state:
+        return False
+    try:
+        accounts.auth_mode(db.accounts_marked(connection()[0]))
+    except ArdenneError:  # AccountsError included
+        return False
+    return True
 
 
 def _meeting_banner(con: Database, mode: str) -> None:

@@ -15,7 +15,7 @@ import re
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import templates
+from ardenne_kpi import import_review, templates
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import Framework
@@ -150,13 +150,72 @@ def issues_table(issues: list) -> pd.DataFrame:
     return pd.DataFrame(
         [
             {
-                "Dans la grille": grid_place(i.sheet, i.cell),
+                "Dans la grille": grid_place(i.sheet, i.cell) if i.cell else WHOLE_ENTRY,
                 "Gravité": "Erreur" if i.severity == ERROR else "Avertissement",
-                "Message": _PLACE.sub("", i.message),
+                "Message": said_of_entry(_PLACE.sub("", i.message)),
             }
             for i in issues
         ],
         columns=["Dans la grille", "Gravité", "Message"],
+    )
+
+
+WHOLE_ENTRY = "toute la saisie"
+# What the import's messages say of a file, said of what the person did: typed in a grid.
+_FILE_WORDS = [
+    (re.compile(r"^Fichier : "), ""),
+    (re.compile(r"Retirez ces valeurs du fichier"), "Retirez ces valeurs de votre saisie"),
+    (re.compile(r"\b(dans|de|pour) ce fichier\b"), r"\1 votre saisie"),
+    (re.compile(r"\bce fichier\b"), "votre saisie"),
+    (re.compile(r"\bdu fichier\b"), "de votre saisie"),
+    (re.compile(r"\ble fichier\b"), "votre saisie"),
+]
+_SHEET_CELL = re.compile(r"feuille « ([^»]+) », cellule ([A-Z]+\d+)")
+
+
+def said_of_entry(message: str) -> str:
+    """An import message about the generated workbook, said of the web entry: « de votre
+    saisie », a cell named by its line and column of the grid."""
+    message = _SHEET_CELL.sub(lambda m: grid_place(m.group(1), m.group(2)), message)
+    for pattern, words in _FILE_WORDS:
+        message = pattern.sub(words, message)
+    return message[:1].upper() + message[1:]
+
+
+def verdict(result) -> import_review.Verdict:
+    """The verdict of a checked web entry (a dry run of its workbook), in the words of a
+    person who typed in a grid: « votre saisie », its lines and columns, never a file."""
+    base = import_review.verdict(result)
+    if result.status == "refused":
+        return import_review.Verdict(
+            "error",
+            "Votre saisie est refusée",
+            f"{len(result.errors)} erreur(s) à corriger, à la ligne et dans la colonne de la grille indiquées "
+            "ci-dessous. Rien n'est enregistré : corrigez-les, puis cliquez de nouveau sur « Vérifier la saisie ».",
+            False,
+        )
+    if result.duplicate_of:
+        title = "Votre saisie reprend des valeurs déjà enregistrées"
+        text = (
+            "Ces valeurs ont déjà été saisies ou importées : les enregistrer de nouveau ne changerait rien."
+            if not base.can_commit
+            else said_of_entry(base.text).replace("L'enregistrer de nouveau", "L'enregistrer")
+        )
+    elif result.inserted + result.updated + result.scores == 0:
+        title, text = "Votre saisie ne change rien", said_of_entry(base.text)
+    else:
+        title, text = "Votre saisie est acceptée", said_of_entry(base.text)
+    text = text.replace("le bouton Enregistrer", "le bouton « Enregistrer la saisie »")
+    return import_review.Verdict(base.kind, title, text, base.can_commit)
+
+
+def done_sentence(result) -> str:
+    """What the page says once a web entry is recorded."""
+    number = f" (import n° {result.upload_id})" if result.upload_id else ""
+    warned = f", {len(result.warnings)} avertissement(s)" if result.warnings else ""
+    return (
+        f"Votre saisie est enregistrée{number} : {fmt_number(result.inserted)} nouvelle(s) valeur(s), "
+        f"{fmt_number(result.updated)} modifiée(s), {fmt_number(result.unchanged)} inchangée(s){warned}."
     )
 
 

@@ -27,11 +27,12 @@ if "rollback_done" in state:
 in_review = import_review.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
 if not accounts.is_admin(ctx.user) and allowed:
     for back in in_review.returned[:3]:
-        st.warning(
-            f"**La coordination vous a renvoyé l'import n° {back['id']} ({back['file_name']})** : "
-            f"{back['review_message']} Corrigez-le, puis déposez-le de nouveau.",
-            icon=":material/reply:",
-        )
+        heading, message, fix = import_review.returned_notice(back)
+        with st.container(border=True):
+            st.warning(f"**{heading}**", icon=":material/reply:")
+            st.caption("Message de la coordination :")
+            st.text(message)  # the coordinator's words, as written: never read as Markdown
+            st.caption(fix)
 
 locks = review.locks(con)
 reason = None
@@ -244,6 +245,7 @@ with tab_entry:
             index=len(fw.calendar.semesters) - 1,
             format_func=lambda p: p.label_fr,
             key="entry_period",
+            placeholder="Choisissez une période",
         )
         with ui.user_errors():
             base = ui.cached(web_entry.grid, con, fw, operator, e_period)
@@ -279,10 +281,8 @@ with tab_entry:
                 )
         if "entry_preview" in state:
             name, data, result = state.entry_preview
-            verdict = import_review.verdict(result)
-            getattr(st, verdict.kind)(
-                f"**{verdict.title.replace(name, 'Votre saisie')}** — {verdict.text.replace(name, 'votre saisie')}"
-            )
+            verdict = web_entry.verdict(result)
+            getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
             issues = result.errors + result.warnings
             if issues:
                 st.table(web_entry.issues_by_place(issues))
@@ -314,7 +314,7 @@ with tab_entry:
                             lock_reason=reason,
                         )
                         state.import_done = [
-                            done.summary_fr().replace(name, "Saisie en ligne"),
+                            web_entry.done_sentence(done),
                             import_review.landed_sentence(lands_as),
                         ]
                         state.import_round += 1
@@ -335,6 +335,7 @@ with tab_template:
         index=(allowed or operator_codes).index(operator) if operator else 0,
         format_func=lambda c: f"{c} · {fw.label('operators', c)}",
         key="template_operator",
+        placeholder="Choisissez un opérateur",
     )
     t_period = col_period.selectbox(
         "Période du rapport",
@@ -342,6 +343,7 @@ with tab_template:
         index=len(fw.calendar.semesters) - 1,
         format_func=lambda p: p.label_fr,
         key="template_period",
+        placeholder="Choisissez une période",
     )
     with ui.user_errors():
         st.caption(ui.cached(templates.description, con, fw, t_operator, t_period))  # cached until the data change
@@ -365,6 +367,7 @@ with tab_history:
             history.index,
             key="history_choice",
             format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)),
+            placeholder="Choisissez un import",
         )
         upload = import_review.upload_at(history, choice)
         upload_id = int(upload["id"])
@@ -433,6 +436,7 @@ with tab_review:
             list(pending),
             key="review_choice",
             format_func=lambda i: import_review.pending_choice(pending[i]),
+            placeholder="Choisissez un import",
         )
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")

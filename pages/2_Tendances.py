@@ -29,6 +29,7 @@ def choice(label, section, key, param):
         [None, *codes],
         key=key,
         format_func=lambda c: "Tous / toutes" if c is None else f"{c} · {fw.label(section, c)}",
+        placeholder="Tous / toutes",
     )
 
 
@@ -100,7 +101,13 @@ st.caption(
 # ------------------------------------------------------------------ one indicator in detail
 st.header("Un indicateur en détail")
 ui.from_url("indicateur", "t_indicator", list(codes))
-code = st.selectbox("Indicateur", codes, key="t_indicator", format_func=lambda c: f"{c} · {fw.indicator(c).label}")
+code = st.selectbox(
+    "Indicateur",
+    codes,
+    key="t_indicator",
+    format_func=lambda c: f"{c} · {fw.indicator(c).label}",
+    placeholder="Choisissez un indicateur",
+)
 ui.to_url({"indicateur": code})
 ind = fw.indicator(code)
 row = kpis.status_row(status, code)
@@ -155,6 +162,7 @@ with st.container(border=True):
                     periods,
                     key=f"analysis_period_{code}",
                     format_func=lambda p: label_of(p, fw.calendar),
+                    placeholder="Choisissez une période",
                 )
                 before = analyses.find(written, code, about)
                 body = st.text_area(

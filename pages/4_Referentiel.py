@@ -57,6 +57,7 @@ with tab_ind:
             key=f"ref_{param}",
             placeholder="Tous",
             format_func=lambda c, section=section: fw.label(section, c),
+            select_all=False,
         )
     dims, keys, projects, operators = picked.values()
     ui.from_url("recherche", "ref_search")

@@ -39,6 +39,7 @@ with tab_matrix:
             codes,
             key="suivi_semester",
             format_func=lambda c: semesters[codes.index(c)].label_fr,
+            placeholder="Choisissez un semestre",
         )
         ui.to_url({"semestre": code})
         choice = semesters[codes.index(code)]
@@ -46,7 +47,7 @@ with tab_matrix:
         lock_col, lock_button = st.columns([3, 1])
         if locked:
             lock_col.info(
-                f"**{choice.label_fr} est verrouillé** ({locked.since()}) : les chiffres de ce semestre "
+                f"**{choice.label_fr} est verrouillé** depuis {locked.when()} : les chiffres de ce semestre "
                 "sont arrêtés ; un partenaire ne peut plus les modifier.",
                 icon=":material/lock:",
             )
@@ -98,11 +99,14 @@ with tab_matrix:
                 "ce qui est attendu, depuis quand, le lien vers l'application et son modèle pré-rempli en "
                 "pièce jointe."
             )
-            if st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
+            closed = reminders.locked_sentence(fw, choice, review.locks(ctx.con))
+            if closed:
+                st.info(closed, icon=":material/lock:")
+            elif st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
                 with st.spinner("Préparation des relances et de leurs modèles…"), ui.user_errors():
                     st.session_state["reminders"] = (choice.code, reminders.build(ctx.con, fw, items, choice))
             prepared = st.session_state.get("reminders", (None, []))
-            if prepared[0] == choice.code:
+            if prepared[0] == choice.code and not closed:
                 if not prepared[1]:
                     st.success(f"Aucune valeur de {choice.label_fr} ne manque après son délai : pas de relance.")
                 else:
@@ -195,9 +199,9 @@ with tab_snapshots:
     options = [live, *snapshots.snapshot_names(listing)]
     k1, k2 = st.columns(2)
     ui.from_url("avant", "suivi_before", options, default=options[-1])
-    before = k1.selectbox("Avant", options, key="suivi_before")
+    before = k1.selectbox("Avant", options, key="suivi_before", placeholder="Choisissez un état")
     ui.from_url("apres", "suivi_after", options, default=options[0])
-    after = k2.selectbox("Après", options, key="suivi_after")
+    after = k2.selectbox("Après", options, key="suivi_after", placeholder="Choisissez un état")
     ui.to_url({"avant": before, "apres": after})
     if before == after:
         st.info("Choisissez deux états différents.")
@@ -231,7 +235,12 @@ with tab_pack:
         "Le classeur .xlsx reprend les mêmes tableaux."
     )
     names = snapshots.snapshot_names(listing)
-    since = st.selectbox("Comparer avec l'instantané", names[::-1] or ["(aucun instantané)"], disabled=not names)
+    since = st.selectbox(
+        "Comparer avec l'instantané",
+        names[::-1] or ["(aucun instantané)"],
+        disabled=not names,
+        placeholder="Aucun instantané enregistré",
+    )
     if st.button("Préparer le dossier du comité", type="primary", icon=":material/picture_as_pdf:"):
         with st.spinner("Mise en page du dossier…"), ui.user_errors():
             data = pack.collect(ctx.con, fw, since=since if names else None)

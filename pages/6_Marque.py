@@ -37,7 +37,9 @@ if scores.empty:
 labels = brand.period_labels(scores)
 c1, c2 = st.columns([1, 1])
 ui.from_url("periode", "brand_period", list(labels), default=list(labels)[-1])
-period = c1.selectbox("Période", list(labels), key="brand_period", format_func=labels.get)
+period = c1.selectbox(
+    "Période", list(labels), key="brand_period", format_func=labels.get, placeholder="Choisissez une période"
+)
 ui.from_url("vue", "brand_view", ["Carte de chaleur", "Radar"], default="Carte de chaleur")
 view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True, key="brand_view")
 ui.to_url({"periode": period, "vue": view})
@@ -64,6 +66,7 @@ if view == "Radar":
         key="brand_ops",
         placeholder="Choisissez des opérateurs",
         format_func=lambda c: fw.label("operators", c),
+        select_all=False,
     )
     ui.to_url({"operateurs": chosen})
     st.plotly_chart(charts.brand.radar_figure(scores, fw, period, chosen), width="stretch")
@@ -79,6 +82,7 @@ who = st.selectbox(
     [None, *ops],
     key="brand_who",
     format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c),
+    placeholder="Choisissez un opérateur",
 )
 ui.to_url({"operateur": who})
 st.plotly_chart(charts.brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")

@@ -150,12 +150,21 @@ def con(tmp_path, empty_db_path):
     connection.close()
 
 
-def run_page(page: str, database: Path, timeout: float = 60, *, user=None, accounts_file: Path | None = None):
+def run_page(
+    page: str,
+    database: Path,
+    timeout: float = 60,
+    *,
+    user=None,
+    accounts_file: Path | None = None,
+    query_params: dict | None = None,
+):
     """Run one page through AppTest against `database`; returns the finished AppTest.
 
     The environment stays set for the test's later reruns (`at.button[0].click().run()`);
     the autouse fixture restores it after the test. `user` signs a session in, with
-    `accounts_file` holding the configured accounts."""
+    `accounts_file` holding the configured accounts; `query_params`, the page's address's
+    (« ?connexion=1 »)."""
     from streamlit.testing.v1 import AppTest
 
     os.environ["ARDENNE_DB"] = str(database)
@@ -164,5 +173,7 @@ def run_page(page: str, database: Path, timeout: float = 60, *, user=None, accou
     at = AppTest.from_file(str(ROOT / page), default_timeout=timeout)
     if user is not None:
         at.session_state["user"] = user
+    for name, value in (query_params or {}).items():
+        at.query_params[name] = value
     at.run()
     return at

@@ -277,3 +277,20 @@ def test_init_says_how_many_values_the_shipped_demo_holds(tmp_path, capsys):
         n = con.execute("SELECT count(*) FROM report_values").fetchone()[0]
     assert n > 1000
     assert f"Base de démonstration créée : {path} ({n} valeurs, référentiel " in capsys.readouterr().out
+
+
+def test_the_demo_a_first_start_unpacks_can_be_backed_up(tmp_path, fw, capsys):
+    """The archive carries no dates: unpacked, the database was dated 1970 and `backup` stopped
+    on a traceback (« ZIP does not support timestamps before 1980 »)."""
+    import zipfile
+
+    from ardenne_kpi.cli import main
+
+    path = tmp_path / "ardenne.duckdb"
+    if not demo.install_demo(path, fw):
+        pytest.skip("no shipped demo for this framework: python -m ardenne_kpi.demo")
+    assert path.stat().st_mtime > 315_532_800  # 1980-01-01
+    out = tmp_path / "sauvegarde.zip"
+    assert main(["backup", "--db", str(path), "--out", str(out)]) == 0, capsys.readouterr().err
+    with zipfile.ZipFile(out) as zf:
+        assert len(zf.namelist()) > 100  # the database, its 166 original files, the manifest

@@ -18,6 +18,7 @@ from ardenne_kpi.exports import pack
 from ardenne_kpi.exports.pack import pdf as pack_pdf
 from ardenne_kpi.format import pdf_text
 from tests.conftest import ROOT, private_copy, run_page
+from tests.workbook_checks import untyped_cells
 
 pypdf = pytest.importorskip("pypdf")
 
@@ -321,3 +322,47 @@ def test_marque_page_offers_demo_scores_then_shows_them(tmp_path, demo_db_path, 
     assert not at.exception, [e.value for e in at.exception]
     assert {m.label for m in at.metric} >= {"Opérateurs ayant noté", "Note moyenne"}
     assert at.get("plotly_chart")
+
+
+def test_the_pack_workbook_holds_numbers_as_numbers_and_dates_as_dates(demo_with_snapshot, tmp_path):
+    """Excel sorts and sums the pack's figures: « 800 », « 91,4 % », « 25/01/2017 » were text."""
+    out = tmp_path / "dossier.pdf"
+    assert main(["export", "pack", "--out", str(out), "--since", "Comité S10", "--db", str(demo_with_snapshot)]) == 0
+    wb = openpyxl.load_workbook(out.with_suffix(".xlsx"))
+    assert "Changements valeurs" in wb.sheetnames
+    assert untyped_cells(wb) == []
+    ind = {r[0]: r for r in wb["Indicateurs"].iter_rows(min_row=2, values_only=True)}
+    header = [c.value for c in wb["Indicateurs"][1]]
+    brd03 = dict(zip(header, ind["BRD03"], strict=True))
+    assert brd03["Dernière valeur"] == pytest.approx(0.914) and brd03["Cible"] == pytest.approx(0.92)
+    row = next(r for r in wb["Indicateurs"].iter_rows(min_row=2) if r[0].value == "BRD03")
+    assert [row[header.index(h)].number_format for h in ("Dernière valeur", "Cible", "Progression")] == [
+        "0.0%",
+        "0%",
+        "0%",
+    ]
+    sources = wb["Sources"]
+    assert isinstance(sources["D2"].value, dt.datetime) and sources["D2"].number_format == "dd/mm/yyyy"
+    readme = {r[0]: r[1] for r in wb["Lisez-moi"].iter_rows(min_row=2, values_only=True)}
+    assert readme["Données au"] == dt.datetime(2022, 3, 31)
+
+
+def test_the_pack_pdf_prints_operator_names_whole_and_its_contents_on_one_page(demo_copy, fw):
+    """« Fédération Touristique du Luxembourg belge (FTLB/A… » in the annex; with locks the
+    cover's contents ran onto a page of its own holding its last line."""
+    from ardenne_kpi import review
+    from ardenne_kpi.accounts import User
+
+    admin = User("Claire Coordination", "admin")
+    for semester in fw.calendar.semesters[:8]:
+        review.lock(demo_copy, fw, semester.code, admin)
+    pages = pdf_pages(pack.pdf_bytes(pack.collect(demo_copy, fw)))
+    contents = [n for n, page in enumerate(pages) if "Qualité des données" in page and "Chiffres clés" in page]
+    assert contents and all(
+        part in pages[contents[0]] for part in ("Sommaire", "1. Chiffres clés", "Annexe : rapports à l'origine")
+    )
+    annex = " ".join(" ".join(pages[-6:]).split())
+    assert "…" not in annex.split("Annexe : rapports")[-1]
+    for op in fw.operators:
+        if op.code in set(pack.collect(demo_copy, fw).uploads["operator"]):
+            assert op.label in annex, op.label

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -325,3 +326,25 @@ def test_public_chart_draws_complete_values_and_dated_targets(fw):
     assert values["y"] == [4_690_000.0, 6_393_820.0] and values["x"] == ["2020-12-31", "2021-12-31"]
     assert targets["marker"]["symbol"] == "star" and targets["y"] == [t.value for t in ind.targets]
     assert fig["layout"]["separators"] == ", " and fig["layout"]["xaxis"]["ticktext"] == ["2020", "2021"]
+
+
+def test_a_site_published_from_the_demo_says_its_figures_are_invented(site, demo_db_path, tmp_path):
+    """The portal published from the demo carried the publisher and the licence, and not one
+    word saying the figures are invented: every page, embed and the data package now do."""
+    notice = publish_site.DEMO_NOTICE
+    pages = [site / "index.html", *sorted((site / "embed").glob("*.html"))]
+    assert len(pages) > 5
+    unsaid = [p.name for p in pages if notice not in html.unescape(p.read_text(encoding="utf-8"))]
+    assert unsaid == []
+    assert "(démonstration)</title>" in (site / "index.html").read_text(encoding="utf-8")
+    package = (site / "datapackage.json").read_text(encoding="utf-8")
+    assert notice in json.loads(package)["description"]
+    # a real base publishes no such notice
+    path = private_copy(demo_db_path, tmp_path)
+    con = db.connect(path)
+    db.set_meta(con, "demo", "false")
+    con.close()
+    real = tmp_path / "reel"
+    assert _publish(path, real).returncode == 0
+    assert "démonstration" not in (real / "index.html").read_text(encoding="utf-8")
+    assert "démonstration" not in (real / "datapackage.json").read_text(encoding="utf-8")

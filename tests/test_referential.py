@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
+
+import openpyxl
 import pytest
 import yaml
 
 from ardenne_kpi import db, framework_workbook, referential
 from ardenne_kpi.errors import FrameworkError
-from ardenne_kpi.framework import DEFAULT_PATH
+from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
+from tests.workbook_checks import untyped_cells
 
 
 def test_corrected_workbook_replaces_the_framework(con, fw):
@@ -54,4 +58,32 @@ def test_wrong_file_type_is_one_sentence(fw):
 def test_label_changes_are_listed(fw):
     text = DEFAULT_PATH.read_text(encoding="utf-8").replace("Branding du territoire", "Marque territoriale")
     candidate = referential.read_candidate(text.encode(), "f.yaml", fw)
-    assert "D1" in referential.changes(fw, candidate).set_index("Section").loc["dimensions", "Modifiés"]
+    assert "D1" in referential.changes(fw, candidate).set_index("Section").loc["Dimensions", "Modifiés"]
+
+
+def test_the_replacement_preview_names_sections_in_french(fw):
+    candidate = referential.read_candidate(DEFAULT_PATH.read_bytes(), "f.yaml", fw)
+    sections = list(referential.changes(fw, candidate)["Section"])
+    assert sections == [
+        "Dimensions",
+        "Clés",
+        "Thèmes",
+        "Objectifs",
+        "Publics",
+        "Zones",
+        "Opérateurs",
+        "Projets",
+        "Indicateurs",
+    ]
+
+
+def test_the_framework_workbook_leaves_empty_cells_empty(fw):
+    """Every operator without an e-mail address had a lone « ' » in its cell."""
+    wb = openpyxl.load_workbook(io.BytesIO(framework_workbook.to_workbook(fw)))
+    lone = [f"{ws.title}!{c.coordinate}" for ws in wb for row in ws.iter_rows() for c in row if c.value in ("'", "")]
+    assert lone == []
+    emails = [r[5] for r in wb["Opérateurs"].iter_rows(min_row=2, values_only=True)]
+    assert len(emails) == len(fw.operators) and None in emails
+    assert untyped_cells(wb) == []
+    again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(fw), fw))
+    assert [o.email for o in again.operators] == [o.email for o in fw.operators]

@@ -48,7 +48,7 @@ def test_a_reminder_names_what_is_missing_since_when_and_carries_the_template(de
     acw = next(r for r in built if r.operator == "ACW")
     message = BytesParser(policy=policy.default).parsebytes(acw.eml())
     body = message.get_body(("plain",)).get_content()
-    assert message["Subject"].startswith("Relance : rapport de Accueil Champêtre en Wallonie pour S11")
+    assert message["Subject"].startswith("Relance : rapport d'Accueil Champêtre en Wallonie pour S11")
     assert message["X-Unsent"] == "1" and message["To"] is None  # no address in the shipped framework
     for code in acw.missing["indicator"]:
         assert code in body
@@ -176,3 +176,97 @@ def test_suivi_prepares_the_reminders_for_download(tmp_path, demo_db_path):
     assert not at.exception, [e.value for e in at.exception]
     labels = [b.proto.label for b in at.get("download_button")]
     assert any(label.startswith("Télécharger les") and ".eml" in label for label in labels)
+
+
+# How each operator of the shipped framework reads after « de »: its article from the framework
+# (« la » Fédération), else an elision before a vowel (« d'Accueil », « d'IDELUX »).
+OF_OPERATOR = {
+    "GEIE-DA": "du GEIE Destination Ardenne",
+    "ADT08": "de l'Agence de Développement Touristique des Ardennes",
+    "PNRA": "du Parc naturel régional des Ardennes",
+    "PNVH": "du Parc naturel Viroin-Hermeton",
+    "ACW": "d'Accueil Champêtre en Wallonie",
+    "RND": "de Ressources Naturelles Développement asbl",
+    "FTPN": "de la Fédération du Tourisme de la Province de Namur",
+    "FTLB": "de la Fédération Touristique du Luxembourg belge (FTLB/ATLB)",
+    "IDELUX": "d'IDELUX Projets publics",
+    "BEP": "du Bureau Économique de la Province de Namur",
+    "CD08": "du Conseil départemental des Ardennes",
+}
+
+
+def test_every_operator_reads_right_after_de_in_its_reminder_and_template(con, fw):
+    """« rapport de Accueil Champêtre », « reçu de Fédération du Tourisme » were the words."""
+    items = reporting.report_items(con, fw, None, AS_OF)  # an empty base: every report of S11 is missing
+    built = {r.operator: r for r in reminders.build(con, fw, items, s11(fw), today=AS_OF)}
+    assert sorted(built) == sorted(o.code for o in fw.operators) == sorted(OF_OPERATOR)
+    for code, words in OF_OPERATOR.items():
+        message = BytesParser(policy=policy.default).parsebytes(built[code].eml())
+        body = " ".join(message.get_body(("plain",)).get_content().split())
+        assert message["Subject"].startswith(f"Relance : rapport {words} pour S11"), message["Subject"]
+        assert f"nous n'avons pas encore reçu {words} les valeurs" in body
+        assert f"Le modèle de rapport {words} pour S11" in body
+        (attachment,) = list(message.iter_attachments())
+        book = load_workbook(io.BytesIO(attachment.get_content()))
+        title = next(ws["A1"].value for ws in book.worksheets if str(ws["A1"].value).startswith("Rapport"))
+        assert title == f"Rapport d'activité {words}"
+        label = fw.by_code["operators"][code].label
+        for wrong in (f"de {label}", f"d'{label}", f"du {label}", f"de la {label}", f"de l'{label}"):
+            if wrong != words:
+                assert wrong not in body and wrong not in message["Subject"]
+
+
+@pytest.mark.parametrize(
+    "name, article, said",
+    [
+        ("Accueil Champêtre", "", "d'Accueil Champêtre"),
+        ("Éislek Tourisme", "", "d'Éislek Tourisme"),
+        ("Hôtels de l'Ardenne", "", "d'Hôtels de l'Ardenne"),
+        ("Hainaut Développement", "", "de Hainaut Développement"),
+        ("Ressources Naturelles", "", "de Ressources Naturelles"),
+        ("Fédération du Tourisme", "la", "de la Fédération du Tourisme"),
+        ("Parc naturel", "le", "du Parc naturel"),
+        ("Agence", "l’", "de l'Agence"),
+        ("Gîtes de Wallonie", "les", "des Gîtes de Wallonie"),
+    ],
+)
+def test_of_name_says_de_as_french_does(name, article, said):
+    from ardenne_kpi.format import of_name
+
+    assert of_name(name, article) == said
+
+
+def test_an_unknown_article_is_refused_with_its_line(fw):
+    with pytest.raises(Exception) as info:
+        parse_framework(fw.source_text.replace("{code: ACW, ", "{code: ACW, article: une, ", 1))
+    assert "article « une » inconnu" in str(info.value)
+
+
+def test_no_reminder_asks_for_a_locked_semester(demo, fw):
+    """Reminders were prepared for a locked semester, and the partner's reply then refused."""
+    from ardenne_kpi import review
+    from ardenne_kpi.accounts import User
+
+    _, before = prepared(demo, fw)
+    assert before, "the demo misses S11 reports past their deadline"
+    review.lock(demo, fw, "S11", User("Claire Coordination", "admin"))
+    _, after = prepared(demo, fw)
+    assert after == []
+    sentence = reminders.locked_sentence(fw, s11(fw), review.locks(demo))
+    assert sentence.startswith("S11 (oct. 2021 – mars 2022) est verrouillé depuis le ")
+    assert "aucune relance n'est préparée" in sentence
+    assert reminders.locked_sentence(fw, fw.calendar.semesters[-2], review.locks(demo)) is None
+
+
+def test_suivi_says_why_no_reminder_is_prepared_for_a_locked_semester(tmp_path, demo_db_path, fw):
+    from ardenne_kpi import db, review
+    from ardenne_kpi.accounts import User
+
+    path = private_copy(demo_db_path, tmp_path)
+    con = db.connect(path)
+    review.lock(con, fw, "S11", User("Claire Coordination", "admin"))
+    con.close()
+    at = run_page("pages/5_Suivi.py", path)
+    assert not at.exception
+    assert not [b for b in at.button if b.label == "Préparer les relances"]
+    assert any("aucune relance n'est préparée" in i.value for i in at.info)

@@ -276,6 +276,8 @@ def test_the_command_line_lists_validates_sends_back_and_locks(tmp_path, demo_db
     assert main(["review", *db_arg]) == 0
     listed = capsys.readouterr().out
     assert f"n° {ids[0]} " in listed and f"n° {ids[1]} " in listed and "soumis" in listed
+    assert "nan" not in listed.split(), "« soumis : nan »: an upload without a message has none"
+    assert "soumis :" not in listed
     assert main(["review", "validate", str(ids[1]), *db_arg, "--user", "anne"]) == 0
     assert main(["review", "send-back", str(ids[0]), "--message", "doublon", *db_arg]) == 0
     assert main(["review", "validate", str(ids[0]), *db_arg]) == 1  # sent back: one French sentence

@@ -6,7 +6,7 @@ import pytest
 
 from ardenne_kpi import accounts
 from ardenne_kpi.accounts import User
-from ardenne_kpi.ui import PUBLIC_PAGES
+from ardenne_kpi.ui import PUBLIC_PAGES, SIGN_IN
 from tests.conftest import ROOT, run_page
 
 PASSWORD = "correct horse battery"
@@ -39,7 +39,8 @@ def roles_db(tmp_path_factory, demo_db_path):
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p not in PUBLIC])
 def test_signed_out_visitor_sees_only_the_sign_in_form(page, roles_db, accounts_file):
-    at = run_page(page, roles_db, accounts_file=accounts_file)
+    # the home page asks to sign in at « /?connexion=1 », the link « Se connecter » leads there
+    at = run_page(page, roles_db, accounts_file=accounts_file, query_params=SIGN_IN if page == "app.py" else None)
     assert not at.exception
     assert at.title[0].value == "Connexion"
     assert len(at.text_input) == 2 and not at.dataframe and not at.metric
@@ -54,8 +55,20 @@ def test_every_role_reads_every_page(page, user, roles_db, accounts_file):
     assert not any("Mode local" in w.value for w in at.warning)
 
 
-def test_sign_in_through_the_form(roles_db, accounts_file):
+def test_an_anonymous_visitor_at_the_address_sees_the_public_figures_and_where_to_sign_in(roles_db, accounts_file):
+    """With accounts on, « / » showed a bare sign-in form and no way to the public figures."""
     at = run_page("app.py", roles_db, accounts_file=accounts_file)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.title[0].value != "Connexion" and not at.text_input, "no sign-in form first"
+    assert at.metric and any(t.label == "Pour les habitants" for t in at.tabs), "the public key figures"
+    links = [(link.proto.label, link.proto.page) for link in at.get("page_link")]
+    assert any(label.startswith("Se connecter") for label, _ in links), links
+    at = run_page("app.py", roles_db, accounts_file=accounts_file, query_params=SIGN_IN)
+    assert at.title[0].value == "Connexion" and len(at.text_input) == 2
+
+
+def test_sign_in_through_the_form(roles_db, accounts_file):
+    at = run_page("app.py", roles_db, accounts_file=accounts_file, query_params=SIGN_IN)
     at.text_input[0].input("elu")
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()
@@ -63,7 +76,7 @@ def test_sign_in_through_the_form(roles_db, accounts_file):
 
 
 def test_wrong_password_is_one_sentence(roles_db, accounts_file):
-    at = run_page("app.py", roles_db, accounts_file=accounts_file)
+    at = run_page("app.py", roles_db, accounts_file=accounts_file, query_params=SIGN_IN)
     at.text_input[0].input("elu")
     at.text_input[1].input("not the password")
     at.button[0].click().run()
@@ -175,9 +188,13 @@ def test_a_partner_upload_waits_for_the_coordination_which_sends_it_back_then_va
     assert any("renvoyé au partenaire" in s.value for s in at.success)
 
     at = run_page("pages/1_Import.py", path, user=PARTNER, accounts_file=accounts_file)
-    assert any("en double : corrigez la ligne 12" in w.value for w in at.warning), "the partner reads why"
+    notice = next(w.value for w in at.warning if "vous a renvoyé" in w.value)
+    assert "votre rapport « ftlb.xlsx » déposé le " in notice
+    messages = [t.value for t in at.text]
+    assert messages == ["Les visites de mars sont en double : corrigez la ligne 12."], "the partner reads why, apart"
     at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
     at.button(key="import_commit").click().run()
+    assert not any("vous a renvoyé" in w.value for w in at.warning), "answered: the notice goes"
     at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
     at.button(key="review_validate").click().run()
     assert not at.exception
@@ -192,5 +209,8 @@ def test_the_coordination_locks_a_semester_on_suivi_and_a_partner_cannot(roles_d
     at.button(key="suivi_lock").click().run()
     assert not at.exception
     assert any("est verrouillé" in i.value and "par coord" in i.value for i in at.info)
+    # one subject, one agreement: not « S11 … est verrouillé (verrouillée le … »
+    assert any("est verrouillé** depuis le " in i.value for i in at.info)
+    assert not any("verrouillée" in i.value for i in at.info)
     at.button(key="suivi_unlock").click().run()
     assert not any("est verrouillé" in i.value for i in at.info)

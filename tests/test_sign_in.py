@@ -18,6 +18,7 @@ import yaml
 from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import AccessError, AccountsError, RateLimiter, User
 from ardenne_kpi.reports import importer
+from ardenne_kpi.ui import SIGN_IN
 from tests.browser_helpers import filled_template
 from tests.conftest import ROOT, run_page
 
@@ -202,7 +203,7 @@ def test_users_add_marks_the_database(tmp_path, demo_db_path):
 def test_app_with_accounts_marks_its_base_then_stays_closed_without_the_file(tmp_path, demo_db_path, accounts_file):
     base = tmp_path / "base.duckdb"
     shutil.copy(demo_db_path, base)
-    at = run_page("app.py", base, accounts_file=accounts_file)
+    at = run_page("pages/1_Import.py", base, accounts_file=accounts_file)
     assert at.title[0].value == "Connexion"
     accounts_file.unlink()
     at = run_page("app.py", base)
@@ -246,7 +247,7 @@ def _rewrite(path, **changes):
 
 
 def _sign_in(page, base, accounts_file, name):
-    at = run_page(page, base, accounts_file=accounts_file)
+    at = run_page(page, base, accounts_file=accounts_file, query_params=SIGN_IN if page == "app.py" else None)
     at.text_input[0].input(name)
     at.text_input[1].input(PASSWORD)
     at.button[0].click().run()

@@ -7,8 +7,10 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import kpis, templates, web_entry
+from ardenne_kpi import import_review, kpis, review, templates, web_entry
+from ardenne_kpi.accounts import User
 from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.reports import importer
 
 MOMENT = dt.datetime(2022, 5, 2, 10, 30)
@@ -72,3 +74,70 @@ def test_an_empty_grid_says_what_to_fill(demo, fw):
     grid = web_entry.grid(demo, fw, "FTLB", "S11")
     with pytest.raises(ArdenneError, match="colonne « Valeur »"):
         web_entry.workbook(demo, fw, "FTLB", "S11", grid, user="Marie Dupont")
+
+
+# Words of a file that a person who typed in a grid never handled.
+FILE_WORDS = ("fichier", "feuille", "cellule", "classeur", "déposez", "déposé", WEB_ENTRY_PREFIX)
+
+
+def test_every_message_of_the_web_entry_path_speaks_of_the_entry(demo, fw):
+    """Web-entry messages spoke of a file, a sheet cell and « déposez-le » to someone who typed
+    in a grid: each one met on the way (nothing typed, refused, accepted with warnings, a
+    locked period, recorded, sent again, sent back) is listed here and said of « votre saisie »,
+    its problems by line and column."""
+    messages: list[str] = []
+
+    def check(grid, **kw):
+        name, data = web_entry.workbook(demo, fw, "FTLB", "S11", grid, user="Marie Dupont", moment=MOMENT)
+        result = importer.import_file(demo, data, name, operator="FTLB", framework=fw, dry_run=True, **kw)
+        verdict = web_entry.verdict(result)
+        table = web_entry.issues_table(result.errors + result.warnings)
+        messages.extend([verdict.title, verdict.text, *table["Dans la grille"], *table["Message"]])
+        return name, data, result, verdict, table
+
+    grid = web_entry.grid(demo, fw, "FTLB", "S11")
+    with pytest.raises(ArdenneError) as nothing:
+        web_entry.workbook(demo, fw, "FTLB", "S11", grid, user="Marie Dupont")
+    messages.append(nothing.value.message)
+
+    bad = grid.copy()
+    bad.loc[0, "Valeur"], bad.loc[2, "Valeur"], bad.loc[5, ["Valeur", "Numérateur"]] = "beaucoup", "-5", ["50", "3"]
+    *_, verdict, table = check(bad)
+    assert verdict.title == "Votre saisie est refusée" and "« Vérifier la saisie »" in verdict.text
+    assert list(table["Dans la grille"][:2]) == ["ligne 1, colonne Valeur", "ligne 3, colonne Valeur"]
+
+    full = grid.copy()
+    full["Valeur"] = "100"
+    name, data, result, verdict, table = check(full)
+    assert verdict.title == "Votre saisie est acceptée" and "« Enregistrer la saisie »" in verdict.text
+    assert "toute la saisie" in set(table["Dans la grille"])
+    assert any("ne figurent pas dans votre saisie" in m for m in table["Message"])
+    assert any("fois moins que la valeur de la période précédente" in m for m in table["Message"])
+
+    admin = User("Claire Coordination", "admin")
+    review.lock(demo, fw, "S11", admin)
+    *_, verdict, table = check(full, review=review.SUBMITTED)  # a partner's entry into a locked semester
+    assert verdict.title == "Votre saisie est refusée"
+    assert any("de votre saisie (la première : ligne " in m for m in table["Message"])
+    review.unlock(demo, "S11", admin)
+
+    done = importer.import_file(
+        demo, data, name, operator="FTLB", framework=fw, user="Marie Dupont", review=review.SUBMITTED
+    )
+    messages.append(web_entry.done_sentence(done))
+    assert messages[-1].startswith(f"Votre saisie est enregistrée (import n° {done.upload_id}) : ")
+    result = importer.import_file(demo, data, name, operator="FTLB", framework=fw, dry_run=True)
+    verdict = web_entry.verdict(result)
+    messages.extend([verdict.title, verdict.text])
+    assert verdict.title == "Votre saisie reprend des valeurs déjà enregistrées" and not verdict.can_commit
+
+    sent_back = review.send_back(demo, done.upload_id, admin, "Vérifiez la ligne 3.")
+    back = next(r for r in review.in_review(demo).to_dict("records") if r["id"] == done.upload_id)
+    heading, said, fix = import_review.returned_notice(back)
+    messages.extend([heading, fix])
+    assert heading.startswith("La coordination (Claire Coordination) vous a renvoyé votre saisie en ligne du ")
+    assert said == "Vérifiez la ligne 3." and sent_back is not None
+
+    assert len(messages) > 20
+    said_of_a_file = [m for m in messages if any(word in m.lower() for word in FILE_WORDS)]
+    assert said_of_a_file == []

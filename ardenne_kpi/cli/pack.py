@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ardenne_kpi.cli.database import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import fmt_date
+from ardenne_kpi.format import fmt_date, fmt_number
 
 # ------------------------------------------------------------------ export pack
 
@@ -56,7 +56,7 @@ def run_export_pack(args: argparse.Namespace) -> int:
     since = f", comparé à {data.comparison.old.label}" if data.comparison else ""
     print(
         f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.label_fr}, données au "
-        f"{fmt_date(data.data_end)}{since}, en {time.perf_counter() - started:.1f} s."
+        f"{fmt_date(data.data_end)}{since}, en {fmt_number(time.perf_counter() - started, 1)} s."
     )
     print(analyses.missing_line(data.fw, analyses.missing(data.status, data.analyses)))
     return 0

@@ -78,14 +78,19 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("Aucun import n'attend de validation.")
     for row in waiting.itertuples(index=False):
         state = review.REVIEW_LABELS.get(row.review, row.review)
-        message = f" : {row.review_message}" if row.review_message else ""
+        message = f" : {_text(row.review_message)}" if _text(row.review_message) else ""
         print(
-            f"n° {row.id} · {row.file_name} · {row.operator or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
-            f"{row.uploaded_by or '–'} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}"
+            f"n° {row.id} · {row.file_name} · {_text(row.operator) or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
+            f"{_text(row.uploaded_by) or '–'} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}"
         )
     if active:
         print(f"Périodes verrouillées : {review.locks_text(fw, active)}.")
     return 0
+
+
+def _text(value: object) -> str:
+    """A text column's value, '' for a missing one (pandas gives NaN, printed « nan »)."""
+    return value.strip() if isinstance(value, str) else ""
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -117,7 +122,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, fw):
         locked = review.lock(con, fw, args.period, _user(args))
         print(
-            f"{locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
+            f"Période {locked.label(fw)} {locked.since()} : les valeurs qui la modifieraient sont refusées aux "
             "partenaires ; un import, une validation, un renvoi ou une annulation de la coordination qui les "
             "modifierait demande --motif."
         )

@@ -23,13 +23,15 @@ def _now() -> dt.datetime:
 def uploads_in_review(con: duckdb.DuckDBPyConnection, operators: list[str] | None = None) -> pd.DataFrame:
     """Live uploads waiting for the coordinator, and uploads sent back, newest first (of
     `operators` only when given): id, file_name, operator, uploaded_by, uploaded_at, review,
-    reviewed_by, reviewed_at, review_message, n_values."""
+    reviewed_by, reviewed_at, review_message, n_values, and `resent`: the operator has sent
+    another upload since (a sent-back upload has then been answered)."""
     return query_df(
         con,
         f"""
         SELECT u.id, u.file_name, u.operator, u.uploaded_by, u.uploaded_at, u.review, u.reviewed_by,
                u.reviewed_at, u.review_message,
-               (SELECT count(*) FROM report_values v WHERE v.upload_id = u.id) AS n_values
+               (SELECT count(*) FROM report_values v WHERE v.upload_id = u.id) AS n_values,
+               EXISTS (SELECT 1 FROM uploads l WHERE l.operator = u.operator AND l.id > u.id) AS resent
         FROM uploads u
         WHERE ((u.review = '{SUBMITTED}' AND u.status IN {LIVE_SQL}) OR u.review = '{RETURNED}')
           AND ($ops::VARCHAR[] IS NULL OR list_contains($ops::VARCHAR[], u.operator))

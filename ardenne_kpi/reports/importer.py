@@ -597,7 +597,13 @@ def _history_warnings(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.nda
     out = []
     for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100):
         ratio = r.value / r.prev_value
-        how = f"{fr(round(ratio, 1))} fois" if ratio > 1 else f"le {fr(round(1 / ratio, 1))}e" if ratio > 0 else "zéro"
+        how = (
+            f"{fr(round(ratio, 1))} fois la valeur"
+            if ratio > 1
+            else f"{fr(round(1 / ratio, 1))} fois moins que la valeur"
+            if ratio > 0
+            else "zéro, loin de la valeur"
+        )
         out.append(
             Issue(
                 r.sheet,

@@ -39,8 +39,13 @@ class Lock:
         return semester.label_fr if semester else f"{self.period} ({self.start:%d/%m/%Y} – {self.end:%d/%m/%Y})"
 
     def since(self) -> str:
+        """« verrouillée le 12/11/2026 par Marie »: said of a period (feminine)."""
+        return f"verrouillée {self.when()}"
+
+    def when(self) -> str:
+        """« le 12/11/2026 par Marie »: when and by whom, for a sentence that agrees with its own subject."""
         who = f" par {self.locked_by}" if self.locked_by else ""
-        return f"verrouillée le {self.locked_at:%d/%m/%Y}{who}"
+        return f"le {self.locked_at:%d/%m/%Y}{who}"
 
 
 def active_locks(con: duckdb.DuckDBPyConnection) -> list[Lock]:

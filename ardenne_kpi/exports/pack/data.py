@@ -105,30 +105,50 @@ def validation_note(waiting: int) -> str:
 # ------------------------------------------------------------------ tables shared by the PDF and the workbook
 
 
-def tiles(d: PackData) -> list[tuple[str, str, str]]:
-    """(label, value, explanation) of the headline tiles."""
+def tile_figures(d: PackData) -> list[tuple[str, float | int | None, int | None, str, str]]:
+    """(label, figure, out of, kind, explanation) of the headline tiles, as numbers: `kind` is
+    "count" or "share" (a fraction); `out of` the whole a count is part of, or None. The
+    workbook writes these as numbers; `tiles` words them for the PDF and the meeting."""
     counts = d.status["status"].value_counts()
     n = len(d.fw.indicators)
     expected = int(d.period_summary["expected"].sum())
     received = int(d.period_summary["received"].sum())
     late = int(d.period_summary["late"].sum())
     served = int((d.cells["state"] != "not_served").sum())
-    out = [(label, f"{int(counts.get(s, 0))} / {n}", "indicateurs") for s, label in STATUS_LABELS.items()]
+    out = [(label, int(counts.get(s, 0)), n, "count", "indicateurs") for s, label in STATUS_LABELS.items()]
     out += [
         (
             f"Rapports {d.period.code} reçus",
-            fmt_percent(received / expected if expected else None),
+            received / expected if expected else None,
+            None,
+            "share",
             f"{received} sur {expected} attendus, dont {late} en retard",
         ),
-        ("Cellules servies", f"{served} / {len(d.cells)}", "dimension × clé, par au moins un indicateur"),
-        ("Valeurs retenues", fmt_number(d.n_values), f"issues de {len(d.uploads)} rapports"),
+        ("Cellules servies", served, len(d.cells), "count", "dimension × clé, par au moins un indicateur"),
+        ("Valeurs retenues", d.n_values, None, "count", f"issues de {len(d.uploads)} rapports"),
         (
             "Retards (programme)",
-            fmt_number(int((d.items["status"] == "late").sum())),
+            int((d.items["status"] == "late").sum()),
+            None,
+            "count",
             f"rapports reçus après {d.fw.reporting_deadline_days} jours ; "
             f"{int((d.items['status'] == 'overdue').sum())} manquants",
         ),
     ]
+    return out
+
+
+def tiles(d: PackData) -> list[tuple[str, str, str]]:
+    """(label, value, explanation) of the headline tiles, worded: « 31 / 50 », « 91 % »."""
+    out = []
+    for label, figure, whole, kind, explanation in tile_figures(d):
+        if kind == "share":
+            value = fmt_percent(figure)
+        elif whole is not None:
+            value = f"{figure} / {whole}"
+        else:
+            value = fmt_number(figure)
+        out.append((label, value, explanation))
     return out
 
 

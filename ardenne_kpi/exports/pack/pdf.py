@@ -145,7 +145,7 @@ def followup_picture(d: PackData) -> Image | None:
     ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9)
     ax.set_yticks(
         [i + 0.5 for i in range(len(text))],
-        [textwrap.shorten(pdf_text(o, 200), 42, placeholder="…") for o in text.index],
+        [textwrap.fill(pdf_text(o, 120), 40) for o in text.index],  # whole names, on two lines if need be
         fontsize=8.5,
     )
     ax.tick_params(length=0)
@@ -257,39 +257,47 @@ def _text_line(pdf, x: float, top: float, height: float, text: str) -> None:
 
 
 def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
-    """A one-line-per-row table drawn cell by cell: ten times faster than `_table` for long lists."""
+    """A table drawn cell by cell, one line per row as long as its texts fit their columns:
+    ten times faster than `_table` for long lists. A text wider than its column (an operator's
+    long name) runs on as many lines as it needs, whole: a name is never cut."""
     h = size * 0.5
 
-    def fit(text: str, width: float) -> str:
-        text = pdf_text(text, int(width))  # no cell shows more than a character per millimetre
-        if pdf.get_string_width(text) <= width - 1.6:
-            return text
-        while text and pdf.get_string_width(text + "…") > width - 1.6:
-            text = text[:-1]
-        return text + "…"
+    def lines(text: str, width: float) -> list[str]:
+        text = pdf_text(text, int(width) * 3)  # a few lines at most, however long a partner's text
+        if not SPECIAL.search(text) and pdf.get_string_width(text) <= width - 1.6:
+            return [text]
+        return pdf.multi_cell(width, h, text, dry_run=True, output="LINES")
 
-    def cells(texts, style: str) -> None:
+    def layout(texts) -> tuple[list[list[str]], float]:
+        cells = [lines(text, width) for text, width in zip(texts, widths, strict=True)]
+        return cells, h * max(len(c) for c in cells)
+
+    def cells(layout_: tuple[list[list[str]], float], style: str) -> None:
+        parts, height = layout_
         x, top = pdf.l_margin, pdf.get_y()
-        for text, width in zip(texts, widths, strict=True):
-            pdf.rect(x, top, width, h, style=style)
-            _text_line(pdf, x + pdf.c_margin, top, h, fit(text, width))
+        for texts, width in zip(parts, widths, strict=True):
+            pdf.rect(x, top, width, height, style=style)
+            for n, text in enumerate(texts):
+                _text_line(pdf, x + pdf.c_margin, top + n * h, h, text)
             x += width
-        pdf.ln(h)
+        pdf.set_xy(pdf.l_margin, top + height)
 
     def head() -> None:
         pdf.set_font("DejaVu", "B", size)
         pdf.set_fill_color(*HEAD_FILL)
-        cells([str(column) for column in frame.columns], "DF")
+        cells(layout([str(column) for column in frame.columns]), "DF")
         pdf.set_font("DejaVu", "", size)
 
-    if pdf.will_page_break(h):
+    pdf.set_font("DejaVu", "B", size)
+    if pdf.will_page_break(layout([str(column) for column in frame.columns])[1] + h):
         pdf.add_page()
     head()
     for row in frame.itertuples(index=False):
-        if pdf.get_y() + h > pdf.page_break_trigger:
+        laid = layout(["" if value is None else str(value) for value in row])
+        if pdf.get_y() + laid[1] > pdf.page_break_trigger:
             pdf.add_page()
             head()
-        cells(["" if value is None else str(value) for value in row], "D")
+        cells(laid, "D")
     pdf.ln(2)
 
 
@@ -446,7 +454,7 @@ def _cover_section(pdf, d: PackData) -> None:
     ]
     for line in lines:
         pdf.set_x(15)
-        pdf.cell(0, 7, line, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(260, 6.5, line, new_x="LMARGIN", new_y="NEXT")  # a long locks note wraps
     if d.overrides_note:  # the reasons may be long: wrapped, after the one-line facts
         pdf.set_x(15)
         pdf.multi_cell(260, 6, f"Modifié après verrouillage : {d.overrides_note}.", new_x="LMARGIN", new_y="NEXT")
@@ -463,24 +471,38 @@ def _cover_section(pdf, d: PackData) -> None:
             new_y="NEXT",
         )
         pdf.set_text_color(0, 0, 0)
-    pdf.set_xy(15, max(pdf.get_y() + 6, 150))
+    _contents(pdf)
+
+
+CONTENTS = [
+    "Chiffres clés",
+    "Couverture du plan (dimensions × clés)",
+    "Statut des indicateurs par dimension",
+    "Ce qui a changé depuis le dernier comité",
+    "Complétude des rapports par opérateur",
+    "Qualité des données",
+    "Annexe : rapports à l'origine des chiffres",
+]
+
+
+def _contents(pdf) -> None:
+    """The table of contents, in two columns, whole on one page: at the foot of the cover when
+    it fits there, else on a page of its own (never its last line alone on the next page)."""
+    rows = (len(CONTENTS) + 1) // 2
+    height = 7 + rows * 5.5
+    top = max(pdf.get_y() + 6, 150)
+    if top + height > pdf.page_break_trigger:
+        top = pdf.get_y() + 6
+    if top + height > pdf.page_break_trigger:
+        pdf.add_page()
+        top = pdf.get_y()
+    pdf.set_xy(15, top)
     pdf.set_font("DejaVu", "B", 11)
     pdf.cell(0, 7, "Sommaire", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 10)
-    for n, part in enumerate(
-        [
-            "Chiffres clés",
-            "Couverture du plan (dimensions × clés)",
-            "Statut des indicateurs par dimension",
-            "Ce qui a changé depuis le dernier comité",
-            "Complétude des rapports par opérateur",
-            "Qualité des données",
-            "Annexe : rapports à l'origine des chiffres",
-        ],
-        start=1,
-    ):
-        pdf.set_x(15)
-        pdf.cell(0, 5, f"{n}. {part}", new_x="LMARGIN", new_y="NEXT")
+    for n, part in enumerate(CONTENTS):
+        pdf.set_xy(15 + (n // rows) * 135, top + 7 + (n % rows) * 5.5)
+        pdf.cell(130, 5.5, f"{n + 1}. {part}" if n < len(CONTENTS) - 1 else part)
 
 
 def _headline_section(pdf, d: PackData) -> None:
