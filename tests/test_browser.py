@@ -374,6 +374,29 @@ def accounts_server(browser, tmp_path_factory):
         yield running | {"folder": folder}
 
 
+def test_the_apps_address_welcomes_a_visitor_with_the_public_figures(browser, accounts_server):
+    """Accounts on: « / » showed a bare sign-in form; now the public key figures and a link
+    « Se connecter » that leads to the form."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, locale="fr-FR")
+    context.set_default_timeout(60_000)
+    page = context.new_page()
+    try:
+        page.goto(f"{accounts_server['url']}/")
+        page.get_by_role("heading", name="L'Ardenne en chiffres").wait_for()
+        page.locator(".js-plotly-plot .main-svg").first.wait_for()
+        assert page.get_by_label("Mot de passe").count() == 0
+        page.wait_for_function(IDLE)
+        page.screenshot(path=str(accounts_server["folder"] / "welcome.png"))
+        page.get_by_role("link", name=re.compile("^Se connecter")).first.click()
+        page.get_by_label("Mot de passe").wait_for()
+        page.get_by_label("Nom d'utilisateur").fill("claire.coord")
+        page.get_by_label("Mot de passe").fill("mot de passe de la coordination")
+        page.get_by_role("button", name="Se connecter").click()
+        page.get_by_text("Ardenne Attractivity : mesure de la performance").first.wait_for()
+    finally:
+        context.close()
+
+
 def test_partner_signs_in_and_uploads_for_its_operator(browser, accounts_server):
     """With accounts configured, a partner signs in; the history records the account, not a typed name."""
     running, folder = accounts_server, accounts_server["folder"]
@@ -586,10 +609,12 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
             page.keyboard.press("Enter")  # commits the cell
             editor.wait_for(state="hidden")
             _idle(page)  # each edit reruns the page: the next clicks wait for it
-        verdict = page.locator('[data-testid="stAlert"]', has_text=re.compile(r"Votre saisie : (accepté|refusé)")).first
+        verdict = page.locator(
+            '[data-testid="stAlert"]', has_text=re.compile(r"Votre saisie est (acceptée|refusée)")
+        ).first
         _click_until(page, page.get_by_role("button", name="Vérifier la saisie"), verdict, running["folder"])
         page.screenshot(path=str(running["folder"] / "web_entry_checked.png"), full_page=True)
-        assert "accepté" in verdict.inner_text(), verdict.inner_text()
+        assert "acceptée" in verdict.inner_text(), verdict.inner_text()
         assert "0 nouvelle(s) valeur(s), 20 modifiée(s)" in verdict.inner_text(), "every line was entered"
         _idle(page)
         page.screenshot(path=str(running["folder"] / "web_entry_checked.png"))
