@@ -184,16 +184,45 @@ def _tiles(fine: str, coarse: str) -> bool:
     return not ((fine in programme and coarse in calendar) or (fine in calendar and coarse in programme))
 
 
-def evaluation_grain(ind: Indicator) -> str:
+def evaluation_grain(ind: Indicator, fw: Framework | None = None) -> str:
     """The grain at which `ind` is compared with its targets (like with like).
 
     Flows and rates: the final target's grain (a yearly target against a year's total);
-    stocks: the reporting grain (the latest stock, whatever the target's period).
+    stocks: the reporting grain (the latest stock, whatever the target's period). With the
+    framework, the finest such grain at which every series owed for `ind` can build the
+    period (expected.py): a partner owing programme semesters moves a calendar year to the
+    programme year, never to a figure that is always partial.
     """
     if ind.agg_time == "last":
-        return ind.grain
-    grain = ind.final_target.period.grain
-    return grain if grain in GRAIN_LABELS else ind.grain
+        grain = ind.grain
+    else:
+        grain = ind.final_target.period.grain
+        grain = grain if grain in GRAIN_LABELS else ind.grain
+    if fw is None:
+        return grain
+    owed = {o.grain for o in fw.obligations if o.indicator == ind.code} | {ind.grain}
+
+    def built(target: str) -> bool:
+        return all(_GRAIN_RANK.get(g, 0) <= _GRAIN_RANK.get(target, 0) and _tiles(g, target) for g in owed)
+
+    if built(grain):
+        return grain
+    twin = _TWIN_GRAIN.get(grain)
+    if twin and built(twin):
+        return twin
+    coarser = sorted((g for g in owed if built(g)), key=lambda g: _GRAIN_RANK.get(g, 0))
+    return coarser[0] if coarser else grain
+
+
+def evaluation_grain_reason(ind: Indicator, fw: Framework) -> str:
+    """In French, why `ind` is judged at another grain than its target's ('' when it is not)."""
+    own, judged = evaluation_grain(ind), evaluation_grain(ind, fw)
+    if own == judged:
+        return ""
+    return (
+        f"Jugé par {GRAIN_LABELS.get(judged, judged).lower()} et non par {GRAIN_LABELS.get(own, own).lower()} : "
+        "un opérateur rapporte à un rythme qui ne forme pas cette période (jamais réparti au prorata)."
+    )
 
 
 def select_indicators(
@@ -865,16 +894,16 @@ def evaluation_trends(
     """Trend frames (kpis.trend_frame) of several indicators stacked, each at its evaluation
     grain (where it is judged against its targets), in one SQL pass; with `by`, one series
     per zone, operator or audience in column `grp`. Columns: indicator, grp, then trend_frame's."""
-    grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
+    grains = {c: evaluation_grain(_indicator(fw, c), fw) for c in codes}
     agg = _aggregate_many(con, fw, grains, _filter(fw, list(codes), submitted=submitted), by)
     if agg.empty:
         return pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained", *TREND_COLUMNS])
     return _with_trend(fw, agg.reset_index(drop=True))
 
 
-def comparable(ind: Indicator, grain: str) -> bool:
+def comparable(ind: Indicator, grain: str, fw: Framework | None = None) -> bool:
     """True when values at `grain` can be judged against the targets (like with like)."""
-    return ind.agg_time == "last" or grain == evaluation_grain(ind)
+    return ind.agg_time == "last" or grain == evaluation_grain(ind, fw)
 
 
 # ------------------------------------------------------------------ targets and progress
@@ -987,7 +1016,7 @@ def indicator_status(
     or status: a partial figure is never judged.
     """
     codes = [i.code for i in fw.indicators] if codes is None else list(codes)
-    grains = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
+    grains = {c: evaluation_grain(_indicator(fw, c), fw) for c in codes}
     flt = _filter(fw, codes, operators, zones, audiences, as_of, window, submitted)
     return _status(con, fw, codes, _aggregate_many(con, fw, grains, flt), flt)
 
@@ -1007,7 +1036,7 @@ def status_and_trends(
     evaluation grain, unfiltered, has the very figures its status was judged on: they are
     rolled up once, and only the other indicators a second time."""
     codes = list(codes)
-    judged = {c: evaluation_grain(_indicator(fw, c)) for c in codes}
+    judged = {c: evaluation_grain(_indicator(fw, c), fw) for c in codes}
     flt = _filter(fw, codes, submitted=submitted)
     stored = sql.stored_periods(con, flt, None, _root_zone(fw))
     agg = _aggregate_many(con, fw, judged, flt, stored=stored)
@@ -1136,7 +1165,7 @@ def interreg_view(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.D
         total = values.fillna(0).cumsum()
         previous = total - values.fillna(0)
         grain = period_from_code(out["period"].iloc[0], fw.calendar).grain
-        if grain == evaluation_grain(ind):
+        if grain == evaluation_grain(ind, fw):
             first, last = out["period_start"].iloc[0], ind.final_target.period.end
             planned = sum(
                 expected_value(ind, p.end) for p in periods_between(grain, first, last, fw.calendar) if p.end <= last
@@ -1191,7 +1220,7 @@ def _with_trend(fw: Framework, agg: pd.DataFrame) -> pd.DataFrame:
     ):
         ind = fw.indicator(code)
         if code not in like_of:  # the grain of the indicator's rows: one per frame
-            like_of[code] = comparable(ind, period_from_code(period, fw.calendar).grain)
+            like_of[code] = comparable(ind, period_from_code(period, fw.calendar).grain, fw)
         like = like_of[code] and bool(complete)
         target = next_target(ind, day)
         columns["expected"].append(expected_value(ind, day))

@@ -136,6 +136,8 @@ for column, (label, value, when) in zip(st.columns(5), tiles, strict=True):
 if row["note"]:
     st.caption(row["note"])
 st.caption(f"Règle de calcul : {kpis.rule_text(ind)}")
+if judged_at := kpis.evaluation_grain_reason(ind, fw):
+    st.caption(judged_at)
 if shown_grain != grain:
     st.caption(kpis.display_grain_reason(ind, grain))
 
@@ -184,11 +186,11 @@ with st.container(border=True):
 if trend is None:
     st.info("Aucune valeur déclarée pour cet indicateur avec ces filtres (non déclaré n'est pas zéro).")
 else:
-    like = kpis.comparable(ind, shown_grain) and not (scoped and ind.agg_space == "sum")
+    like = kpis.comparable(ind, shown_grain, fw) and not (scoped and ind.agg_space == "sum")
     reason = (
         "La cible porte sur tout le portefeuille : elle n'est pas comparée à une partie (zone, opérateur)."
         if scoped
-        else f"La cible est fixée par {kpis.GRAIN_LABELS[kpis.evaluation_grain(ind)].lower()} : "
+        else f"La cible est fixée par {kpis.GRAIN_LABELS[kpis.evaluation_grain(ind, fw)].lower()} : "
         "choisissez cette granularité pour la comparer."
     )
     st.plotly_chart(

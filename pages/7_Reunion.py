@@ -86,7 +86,7 @@ elif slide.kind == "indicator":
     m3.caption("vers la cible")
     left, right = st.columns([3, 2])
     with left:
-        trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind)).get(ind.code)
+        trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind, fw)).get(ind.code)
         if trend is not None:
             figure = charts.kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"], height=380)
             figure.update_layout(title_text="", margin_t=20)  # the slide's heading names it

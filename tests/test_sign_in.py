@@ -457,7 +457,7 @@ def clock(monkeypatch):
 def test_guesses_from_localhost_are_limited_although_streamlit_gives_no_address(
     marked_db, accounts_file, connection, clock
 ):
-    sessions = [run_page("app.py", marked_db, accounts_file=accounts_file) for _ in range(4)]
+    sessions = [run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN) for _ in range(4)]
     answers = [_try(sessions[n % 4], f"nom{n}", "devine") for n in range(accounts.MAX_CLIENT_ATTEMPTS + 8)]
     assert all("incorrect" in a for a in answers[: accounts.MAX_CLIENT_ATTEMPTS])
     assert all("Trop d'essais" in a for a in answers[accounts.MAX_CLIENT_ATTEMPTS :])
@@ -469,7 +469,7 @@ def test_a_forged_forwarded_address_does_not_escape_the_limit(marked_db, account
     monkeypatch.setenv("ARDENNE_CLIENT_HEADER", "X-Forwarded-For")
     monkeypatch.setenv("ARDENNE_TRUSTED_PROXY", "192.0.2.1")
     connection.remote_ip = "203.0.113.7"
-    at = run_page("app.py", marked_db, accounts_file=accounts_file)
+    at = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     answers = []
     for n in range(accounts.MAX_CLIENT_ATTEMPTS + 3):
         connection.headers = [("X-Forwarded-For", f"198.51.100.{n}")]
@@ -481,7 +481,7 @@ def test_the_trusted_proxy_s_forwarded_address_tells_its_visitors_apart(
     marked_db, accounts_file, connection, monkeypatch
 ):
     monkeypatch.setenv("ARDENNE_TRUSTED_PROXY", "127.0.0.1")  # nginx on the same machine: Streamlit says None
-    at = run_page("app.py", marked_db, accounts_file=accounts_file)
+    at = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     connection.headers = [("X-Forwarded-For", "203.0.113.7")]
     for n in range(accounts.MAX_CLIENT_ATTEMPTS):
         assert "incorrect" in _try(at, f"nom{n}", "devine")
@@ -494,12 +494,12 @@ def test_five_wrong_guesses_on_the_coordinator_s_name_do_not_lock_the_coordinato
     marked_db, accounts_file, connection, clock
 ):
     connection.remote_ip = "203.0.113.66"
-    attacker = run_page("app.py", marked_db, accounts_file=accounts_file)
+    attacker = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     for n in range(accounts.MAX_FAILURES):
         assert "incorrect" in _try(attacker, "coord", f"devine {n}")
     connection.remote_ip = "198.51.100.10"
     clock[0] += 30
-    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file)
+    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     assert _try(coordinator, "coord", PASSWORD) is None
     assert coordinator.session_state["user"].name == "coord"
 
@@ -508,7 +508,7 @@ def test_a_persistent_attacker_elsewhere_delays_the_coordinator_thirty_seconds_a
     marked_db, accounts_file, connection, clock
 ):
     connection.remote_ip = "203.0.113.66"
-    attacker = run_page("app.py", marked_db, accounts_file=accounts_file)
+    attacker = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     waits = []
     for n in range(15):  # as fast as the delays let it, for about an hour
         waits.append(accounts.LIMITER.wait_time("coord", "203.0.113.66"))
@@ -517,7 +517,7 @@ def test_a_persistent_attacker_elsewhere_delays_the_coordinator_thirty_seconds_a
     assert sum(waits) > 1800 and max(waits) == accounts.NAME_FROM_CLIENT.ceiling
     connection.remote_ip = "198.51.100.10"
     clock[0] += 1
-    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file)
+    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     refused = _try(coordinator, "coord", PASSWORD)
     assert "Trop d'essais" in refused and "30 secondes" in refused
     clock[0] += accounts.NAME_ANYWHERE.ceiling
@@ -526,10 +526,12 @@ def test_a_persistent_attacker_elsewhere_delays_the_coordinator_thirty_seconds_a
 
 def test_the_coordinator_lifts_the_delay_from_the_command_line(marked_db, accounts_file, connection):
     """On the real clock: `users unlock`, another process, stamps the accounts file with it."""
-    attacker = run_page("app.py", marked_db, accounts_file=accounts_file)  # on the same machine: the same count
+    attacker = run_page(
+        "app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN
+    )  # on the same machine: the same count
     for n in range(accounts.MAX_FAILURES + 2):
         _try(attacker, "coord", f"devine {n}")
-    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file)
+    coordinator = run_page("app.py", marked_db, accounts_file=accounts_file, query_params=SIGN_IN)
     assert "users unlock" in _try(coordinator, "coord", PASSWORD)
     done = _cli("users", "unlock", "coord", env={"ARDENNE_ACCOUNTS": str(accounts_file)})
     assert done.returncode == 0, done.stderr

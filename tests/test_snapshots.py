@@ -8,6 +8,7 @@ import pytest
 
 from ardenne_kpi import snapshots
 from ardenne_kpi.cli import main
+from ardenne_kpi.framework import parse_framework
 from tests.test_reporting import upload
 
 APRIL, JUNE = dt.date(2019, 4, 20), dt.date(2019, 6, 30)
@@ -47,11 +48,29 @@ def test_comparison_lists_new_and_corrected_values_and_new_reports(con, fw, two_
     assert cmp.summary["new"] == 1 and cmp.summary["changed"] == 1 and cmp.summary["withdrawn"] == 0
 
 
-def test_comparison_shows_statuses_that_changed(con, fw, two_committees):
-    cmp = snapshots.compare(con, fw, snapshots.load(con, "Comité de mai"), snapshots.load(con, "Comité de juillet"))
+def test_comparison_shows_statuses_that_changed(con, fw):
+    # Here ACW alone owes ATT01, for BE-LUX, from S05: its June report makes a whole S05, judged.
+    alone = parse_framework(
+        fw.source_text.replace("operators: [ADT08, PNRA, PNVH, ACW, RND]", "operators: [ACW]").replace(
+            "obligations:\n",
+            "obligations:\n  - {operator: ACW, indicators: [ATT01], from: S05, to: S05, zones: [BE-LUX]}\n",
+            1,
+        )
+    )
+    upload(con, 1, APRIL, [("BRD10", "S05", 10), ("CLI16", "S05", 4)])
+    snapshots.create(con, alone, "Comité de mai", dt.date(2019, 5, 2))
+    upload(con, 2, JUNE, [("ATT01", "S05", 3), ("BRD10", "S05", 12)], supersede=True)
+    snapshots.create(con, alone, "Comité de juillet", dt.date(2019, 7, 3))
+    cmp = snapshots.compare(con, alone, snapshots.load(con, "Comité de mai"), snapshots.load(con, "Comité de juillet"))
     att01 = cmp.statuses.set_index("indicator").loc["ATT01"]
     assert att01["old_status"] == "no_data" and att01["new_status"] != "no_data"
     assert "CLI16" not in set(cmp.statuses["indicator"])
+
+
+def test_a_partial_figure_changes_no_status(con, fw, two_committees):
+    # With the demo's obligations, ACW's ATT01 alone is partial (four other operators owe it): never judged.
+    cmp = snapshots.compare(con, fw, snapshots.load(con, "Comité de mai"), snapshots.load(con, "Comité de juillet"))
+    assert "ATT01" not in set(cmp.statuses["indicator"])
 
 
 def test_comparison_shows_coverage_cells_that_changed_state(con, fw, two_committees):

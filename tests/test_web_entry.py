@@ -126,7 +126,9 @@ def test_every_message_of_the_web_entry_path_speaks_of_the_entry(demo, fw):
     )
     messages.append(web_entry.done_sentence(done))
     assert messages[-1].startswith(f"Votre saisie est enregistrée (import n° {done.upload_id}) : ")
-    result = importer.import_file(demo, data, name, operator="FTLB", framework=fw, dry_run=True)
+    result = importer.import_file(  # the partner sends the same entry again
+        demo, data, name, operator="FTLB", framework=fw, dry_run=True, review=review.SUBMITTED
+    )
     verdict = web_entry.verdict(result)
     messages.extend([verdict.title, verdict.text])
     assert verdict.title == "Votre saisie reprend des valeurs déjà enregistrées" and not verdict.can_commit
