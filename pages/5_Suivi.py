@@ -96,9 +96,15 @@ with tab_matrix:
             )
             if st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
                 with st.spinner("Préparation des relances et de leurs modèles…"), ui.user_errors():
-                    st.session_state["reminders"] = (choice.code, reminders.build(ctx.con, fw, items, choice))
+                    skipped = st.session_state["reminders_skipped"] = []
+                    st.session_state["reminders"] = (
+                        choice.code,
+                        reminders.build(ctx.con, fw, items, choice, skipped=skipped),
+                    )
             prepared = st.session_state.get("reminders", (None, []))
             if prepared[0] == choice.code:
+                for sentence in st.session_state.get("reminders_skipped", []):
+                    st.warning(ui.md(sentence), icon=":material/warning:")
                 if not prepared[1]:
                     st.success(f"Aucune valeur de {choice.label_fr} ne manque après son délai : pas de relance.")
                 else:

@@ -15,7 +15,7 @@ from email.parser import BytesParser
 import pytest
 from openpyxl import load_workbook
 
-from ardenne_kpi import reminders, reporting
+from ardenne_kpi import db, reminders, reporting
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import parse_framework
 from tests.conftest import private_copy, run_page
@@ -176,3 +176,43 @@ def test_suivi_prepares_the_reminders_for_download(tmp_path, demo_db_path):
     assert not at.exception, [e.value for e in at.exception]
     labels = [b.proto.label for b in at.get("download_button")]
     assert any(label.startswith("Télécharger les") and ".eml" in label for label in labels)
+
+
+def test_a_line_break_in_an_operator_name_does_not_stop_the_other_reminders(tmp_path, demo_db_path, fw):
+    """Issue 24, finding 11: a line break in an operator's name (a base whose framework was
+    saved before such names were refused) crashed « Préparer les relances » for everyone."""
+    path = private_copy(demo_db_path, tmp_path)
+    text = fw.source_text.replace('label: "Accueil Champêtre en Wallonie"', 'label: "Accueil Champêtre\\nen Wallonie"')
+    con = db.connect(path)
+    try:
+        db.sync_framework(con, parse_framework(text, stored=True))
+    finally:
+        con.close()
+    at = run_page("pages/5_Suivi.py", path)
+    next(b for b in at.button if b.label == "Préparer les relances").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    prepared = at.session_state["reminders"][1]
+    assert len(prepared) > 1 and any(r.operator == "ACW" for r in prepared)
+    acw = next(r for r in prepared if r.operator == "ACW")
+    assert acw.message["Subject"].startswith("Relance : rapport de Accueil Champêtre en Wallonie pour S11")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any(label.startswith("Télécharger les") and ".eml" in label for label in labels)
+
+
+def test_an_operator_whose_reminder_cannot_be_written_is_named_and_the_others_are_prepared(demo, fw, monkeypatch):
+    real = reminders._message
+
+    def broken_for_acw(fw, operator, *args):
+        if operator == "ACW":
+            raise ValueError("en-tête illisible")
+        return real(fw, operator, *args)
+
+    monkeypatch.setattr(reminders, "_message", broken_for_acw)
+    skipped: list[str] = []
+    items = reporting.report_items(demo, fw, None, AS_OF)
+    built = reminders.build(demo, fw, items, s11(fw), today=AS_OF, skipped=skipped)
+    assert built and "ACW" not in {r.operator for r in built}
+    assert skipped == [
+        "Relance de Accueil Champêtre en Wallonie (ACW) non préparée : en-tête illisible. "
+        "Corrigez cet opérateur dans le référentiel (page « Référentiel »)."
+    ]
