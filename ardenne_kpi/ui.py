@@ -400,7 +400,7 @@ def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tu
         try:
             user = accounts.authenticate(name, password, client=_client())
         except AccessError as exc:
-            st.error(md(exc.message))
+            st.error(exc.message)
         else:
             st.session_state["user"] = user
             st.session_state["user_stamp"] = accounts.password_stamp(user.name)
