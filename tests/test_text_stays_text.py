@@ -17,6 +17,7 @@ import yaml
 
 from ardenne_kpi import db, meeting
 from ardenne_kpi.cli import main
+from ardenne_kpi.format import md, terminal_text
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.reports import importer
 from tests.conftest import ROOT, private_copy, read, rendered
@@ -147,3 +148,29 @@ def test_a_dollar_in_a_framework_label_does_not_stop_the_pack(tmp_path, demo_db_
     out = tmp_path / "dossier.pdf"
     assert main(["export", "pack", "--out", str(out), "--db", str(path)]) == 0, capsys.readouterr().err
     assert out.read_bytes().startswith(b"%PDF")
+
+
+HOSTILE_TEXTS = [
+    "[lien](https://evil.example)",
+    "![image](https://evil.example/p.png)",
+    "<img src=x onerror=alert(1)> &amp; <b>gras</b>",
+    "**gras** _italique_ ~~barré~~ `code` $x^2$ :red[rouge] :material/home:",
+    "# titre",
+    "- liste",
+    "1. liste",
+    "> citation",
+    "| a | b |",
+    "\\[échappé\\]",
+    "l'Ardenne, « guillemets » ?",
+]
+
+
+def test_markdown_escaping_shows_every_hostile_text_as_written():
+    for text in HOSTILE_TEXTS:
+        drawn = rendered(md(text))
+        assert drawn == f"<p>{html.escape(text, quote=False)}</p>\n", (text, drawn)
+
+
+def test_terminal_text_escapes_control_characters_and_keeps_our_line_feeds():
+    assert terminal_text("a\x1b[2J\x9bb\r\nc") == "a\\x1b[2J\\x9bb\\x0d\nc"
+    assert terminal_text("a\nb\u2028", inline=True) == "a\\x0ab\\u2028"
