@@ -52,7 +52,8 @@ if accounts.is_admin(ctx.user) and overview.n_values:
                 ui.page_link(
                     "pages/2_Tendances.py",
                     query_params={"indicateur": code},
-                    label=f"{kpis.STATUS_SYMBOLS[status]} {code} · {label} ({label_of(period, ctx.fw.calendar)})",
+                    label=f"{kpis.STATUS_SYMBOLS[status]} {ui.md(code)} · {ui.md(label)} "
+                    f"({label_of(period, ctx.fw.calendar)})",
                 )
 
 st.subheader("Par dimension")

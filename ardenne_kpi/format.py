@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import math
 import re
 from collections.abc import Callable
@@ -210,6 +211,67 @@ def pdf_text(value: object, limit: int = 2_000) -> str:
     row must fit on a page; fpdf2 breaks a word longer than a line by itself)."""
     text = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
     return clean_text(text, limit)
+
+
+# ------------------------------------------------------------------ text on screen
+# Partner and framework text (file, sheet, operator and user names, comments, labels, units)
+# shown on a page, in a chart or in a terminal stays text: never read as Markdown, HTML, a
+# Plotly template or a terminal control sequence. Pages wrap it in `md`, charts and HTML in
+# `html_text`, and the command line writes everything through `terminal_text`.
+
+# The punctuation Markdown or Streamlit reads (CommonMark lets any of it be backslash-escaped):
+# escaping it undoes links, images, emphasis, HTML and entities, lists and headings, tables,
+# autolinks (« www\.x\.fr »), Streamlit's LaTeX ($), colour directives (:red[…]) and icon
+# shortcodes (:material/…:). Apostrophes, quotes, commas stay as written.
+_MARKDOWN_SPECIAL = re.compile(r"[\\`*_{}\[\]()#+\-.!|<>~$:/&@=^]")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\t\v\f\x85\u2028\u2029]")
+
+
+def _as_text(value: object) -> str:
+    return "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
+
+
+def md(value: object) -> str:
+    """`value` as literal text inside Streamlit Markdown (st.markdown, captions, messages,
+    widget labels, toasts), on one line: Markdown's punctuation escaped, control characters
+    removed, line breaks as spaces."""
+    text = _LINE_BREAK.sub(" ", clean_text(_as_text(value)))
+    return _MARKDOWN_SPECIAL.sub(r"\\\g<0>", text)
+
+
+def md_lines(value: object) -> str:
+    """`md` for a text of several lines (a comment, an analysis): its line breaks kept, each
+    line literal."""
+    lines = clean_text(_as_text(value)).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "  \n".join(md(line.strip(" \t")) for line in lines)
+
+
+def html_text(value: object, *, quote: bool = False) -> str:
+    """`value` as literal text in HTML, or in Plotly titles, labels and hovers (which read a
+    few tags, `<a href>` among them, and `%{…}` in templates): control characters removed,
+    `& < >` and braces as entities, and quotes too with `quote` (inside an attribute)."""
+    text = html.escape(clean_text(_as_text(value)), quote=quote)
+    return text.replace("{", "&#123;").replace("}", "&#125;")
+
+
+# What a terminal must not receive raw: C0 controls (ESC starts colour and cursor sequences,
+# CR rewrites the line), DEL, C1 controls (U+009B is a one-byte CSI), and the line and
+# paragraph separators some terminals break on.
+_TERMINAL_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+_TERMINAL_CONTROL_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _terminal_escape(match: re.Match) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def terminal_text(value: object, *, inline: bool = False) -> str:
+    """`value` as a terminal may print it: control characters written as `\\x1b`, `\\u2028`...;
+    line feeds kept (the command's own lines) unless `inline` (a partner's name or cell
+    inside one line, which must never start a line of its own)."""
+    pattern = _TERMINAL_CONTROL_INLINE if inline else _TERMINAL_CONTROL
+    return pattern.sub(_terminal_escape, _as_text(value))
 
 
 def _safe_frame(table: pd.DataFrame) -> pd.DataFrame:

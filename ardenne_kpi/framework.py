@@ -388,10 +388,31 @@ def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dic
     return out
 
 
+# A framework is a few dozen kilobytes (the shipped one 45 KB); far beyond, a file is refused
+# before it is parsed, as a YAML parse holds the whole document in memory.
+MAX_FRAMEWORK_BYTES = 5 * 2**20
+
+
+def too_large(size: int, name: str = "fichier") -> FrameworkError | None:
+    """The refusal of a framework file of `size` bytes, or None when it is within the limit."""
+    if size <= MAX_FRAMEWORK_BYTES:
+        return None
+    return FrameworkError(
+        [
+            f"{name} : le référentiel pèse {f'{size / 2**20:.1f}'.replace('.', ',')} Mo, au-delà de la limite de "
+            f"{MAX_FRAMEWORK_BYTES // 2**20} Mo. Un référentiel tient en quelques dizaines de Ko : "
+            "vérifiez que c'est bien le bon fichier."
+        ]
+    )
+
+
 def load_framework(path: str | Path = DEFAULT_PATH) -> Framework:
     """Read and check a framework YAML file; raises FrameworkError listing every problem."""
     path = Path(path)
     try:
+        refused = too_large(path.stat().st_size, path.name)
+        if refused:
+            raise refused
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FrameworkError([f"{path.name} : fichier illisible ({exc.__class__.__name__})."]) from exc
@@ -408,6 +429,8 @@ def _parse_yaml(text: str, loader: type = _FAST_LOADER) -> tuple:
     parser = loader(text)
     try:
         node = parser.get_single_node()
+        if node is not None:
+            _refuse_aliases(node)  # before anything walks the tree: aliases multiply it
         return node, (parser.construct_document(node) if node is not None else None)
     except yaml.YAMLError:
         if loader is yaml.SafeLoader:
@@ -417,8 +440,37 @@ def _parse_yaml(text: str, loader: type = _FAST_LOADER) -> tuple:
         parser.dispose()
 
 
-def parse_framework(text: str) -> Framework:
-    """Parse and check framework YAML text; raises FrameworkError listing every problem."""
+def _refuse_aliases(root: yaml.Node) -> None:
+    """FrameworkError when a node is reached twice, that is when the document uses a YAML alias
+    (`*name`): nine nested aliases make a few lines stand for billions of values (« billion
+    laughs »), which the checks and the pages would then walk. Each node is visited once."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            raise FrameworkError(
+                [
+                    f"ligne {node.start_mark.line + 1} : le référentiel réutilise une valeur par un alias YAML "
+                    "(&nom puis *nom), refusé : écrivez chaque valeur en entier."
+                ]
+            )
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack += [key, value]
+        elif isinstance(node, yaml.SequenceNode):
+            stack += node.value
+
+
+def parse_framework(text: str, *, stored: bool = False) -> Framework:
+    """Parse and check framework YAML text; raises FrameworkError listing every problem.
+
+    `stored`: a database's own framework, accepted when it was saved: the rules added since
+    for new frameworks (names on one line) do not lock the pages out of an older base."""
+    refused = too_large(len(text.encode("utf-8", "surrogatepass")))
+    if refused:
+        raise refused
     try:
         node, data = _parse_yaml(text)
     except yaml.YAMLError as exc:
@@ -429,20 +481,24 @@ def parse_framework(text: str) -> Framework:
         raise FrameworkError(
             ["fichier : le référentiel doit être un dictionnaire YAML (sections dimensions, keys, indicators...)."]
         )
-    builder = _Builder(data, _Problems(_line_map(node)))
+    builder = _Builder(data, _Problems(_line_map(node)), one_line=not stored)
     framework = builder.build(text)
     if builder.problems.items:
         raise FrameworkError(builder.problems.items)
     return framework
 
 
+# Names and codes are shown inside a line: a line break in one is refused at load.
+ONE_LINE_FIELDS = frozenset({"code", "label", "label_en", "unit"})
+_LINE_BREAK = re.compile("[\r\n\v\f\x85\u2028\u2029]")
 _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
 class _Builder:
-    def __init__(self, data: dict, problems: _Problems) -> None:
+    def __init__(self, data: dict, problems: _Problems, *, one_line: bool = True) -> None:
         self.data = data
         self.problems = problems
+        self.one_line = one_line
         self.codes: dict[str, set[str]] = {}
 
     # -- small readers that never raise: they record a problem and return a default
@@ -466,6 +522,13 @@ class _Builder:
             if required:
                 self.problems.add(path, f"champ obligatoire « {name} » manquant.")
             return default
+        if self.one_line and name in ONE_LINE_FIELDS and isinstance(value, str) and _LINE_BREAK.search(value.strip()):
+            # a name is printed inside a line (mail subjects, messages, tables, the command line)
+            first = _LINE_BREAK.split(value.strip())[0]
+            self.problems.add(
+                path + (name,),
+                f"« {first}… » : le champ « {name} » contient un saut de ligne. Écrivez-le sur une seule ligne.",
+            )
         return value
 
     def _codes(self, section: str, items: list, path_prefix: str) -> list[tuple[int, dict, str]]:

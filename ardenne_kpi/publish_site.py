@@ -14,7 +14,6 @@ ordering is stable, and chart ids are derived from the indicator codes.
 
 from __future__ import annotations
 
-import html
 import json
 import math
 import os
@@ -26,7 +25,7 @@ import pandas as pd
 
 from ardenne_kpi.charts import public as public_charts
 from ardenne_kpi.errors import PublicationError
-from ardenne_kpi.format import csv_script, fmt_date
+from ardenne_kpi.format import csv_script, fmt_date, html_text
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.publication import (
     PublicFigures,
@@ -257,7 +256,7 @@ body.embed .card { border: none; }
 
 
 def _e(text: object) -> str:
-    return html.escape("" if text is None else str(text), quote=True)
+    return html_text(text, quote=True)
 
 
 def _chart(fig: dict, div_id: str) -> str:

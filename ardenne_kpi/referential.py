@@ -10,7 +10,14 @@ import yaml
 from ardenne_kpi import db
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.format import fmt_number
-from ardenne_kpi.framework import AGGREGATION_LABELS, DIRECTION_LABELS, FREQUENCY_LABELS, Framework, parse_framework
+from ardenne_kpi.framework import (
+    AGGREGATION_LABELS,
+    DIRECTION_LABELS,
+    FREQUENCY_LABELS,
+    Framework,
+    parse_framework,
+    too_large,
+)
 from ardenne_kpi.framework_workbook import SIMPLE_SHEETS, from_workbook
 from ardenne_kpi.kpis import GRAIN_LABELS
 
@@ -171,6 +178,9 @@ def obligations_table(fw: Framework) -> pd.DataFrame:
 
 def read_candidate(data: bytes, file_name: str, current: Framework) -> Framework:
     """A corrected framework from an uploaded .yaml or .xlsx, fully checked; raises FrameworkError."""
+    refused = too_large(len(data), file_name)  # before any parse
+    if refused:
+        raise refused
     name = file_name.lower()
     if name.endswith((".yaml", ".yml")):
         try:

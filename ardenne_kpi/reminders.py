@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import smtplib
 import ssl
 import zipfile
@@ -134,10 +135,12 @@ def build(
     app_url: str | None = None,
     sender: str | None = None,
     today: dt.date | None = None,
+    skipped: list[str] | None = None,
 ) -> list[Reminder]:
     """One reminder per operator with reports of `window` missing past their deadline, in
     framework order; none for a report of a locked period (its reply would be refused).
-    `items` come from reporting.report_items."""
+    `items` come from reporting.report_items. An operator whose reminder cannot be written is
+    left out, with a French sentence added to `skipped`: the others' reminders are still prepared."""
     today = today or dt.date.today()
     app_url = app_url.rstrip("/") + "/Import" if app_url else links.page_url("Importer")
     missing = missing_reports(items, window)
@@ -156,18 +159,27 @@ def build(
                 "deadline": mine["deadline"].to_numpy(),
             }
         ).sort_values(["deadline", "indicator"], ignore_index=True)
-        template = templates.build_template(con, fw, op.code, window, today=today)
-        message = _message(
-            fw,
-            op.code,
-            op.email,
-            window,
-            rows,
-            app_url,
-            sender or DEFAULT_SENDER,
-            today,
-            (templates.file_name(op.code, window), template),
-        )
+        try:
+            template = templates.build_template(con, fw, op.code, window, today=today)
+            message = _message(
+                fw,
+                op.code,
+                op.email,
+                window,
+                rows,
+                app_url,
+                sender or DEFAULT_SENDER,
+                today,
+                (templates.file_name(op.code, window), template),
+            )
+        except (ArdenneError, ValueError, TypeError) as exc:  # one operator's framework entry, not the others'
+            reason = exc.message if isinstance(exc, ArdenneError) else str(exc)
+            if skipped is not None:
+                skipped.append(
+                    f"Relance {_one_line(op.of_label)} ({_one_line(op.code)}) non préparée : "
+                    f"{_one_line(reason)}. Corrigez cet opérateur dans le référentiel (page « Référentiel »)."
+                )
+            continue
         out.append(Reminder(operator=op.code, recipient=op.email, period=window, missing=rows, message=message))
     return out
 
@@ -211,7 +223,10 @@ def _message(
         ]
     )
     msg = EmailMessage()
-    msg["Subject"] = f"Relance : rapport {of_name} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
+    # a header is one line: a line break in a name would end it (the mail library refuses it)
+    msg["Subject"] = (
+        f"Relance : rapport {_one_line(of_name)} pour {window.label_fr} ({len(rows)} valeur(s) attendue(s))"
+    )
     msg["From"] = sender
     if recipient:
         msg["To"] = recipient
@@ -221,8 +236,13 @@ def _message(
     msg.set_content(body)
     file_name, data = attachment
     maintype, subtype = XLSX.split("/")
-    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=file_name)
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=_one_line(file_name))
     return msg
+
+
+def _one_line(text: str) -> str:
+    """`text` with its line breaks and runs of blanks as one space (a mail header, a sentence)."""
+    return re.sub(r"\s+", " ", str(text)).strip()
 
 
 def _day(value) -> str:

@@ -17,7 +17,7 @@ from ardenne_kpi import accounts, db, demo, review
 from ardenne_kpi.accounts import AccessError, User
 from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, html_text, md, md_lines
 from ardenne_kpi.framework import Framework, load_framework
 
 APP_NAME = "Ardenne KPI"
@@ -95,6 +95,18 @@ def table(frame, *, wide: str | None = None, container=None, row_height: int = R
         column_config=config,
         **kwargs,
     )
+
+
+def text_table(frame) -> None:
+    """A short static table (st.table, which wraps long sentences), its cells, headers and row
+    names shown as text: st.table reads Markdown in every cell, and these hold partners' text."""
+
+    def literal(value):
+        return md(value) if isinstance(value, str) else value
+
+    shown = frame.map(literal).rename(columns=literal, index=literal)
+    shown.index.name = literal(frame.index.name)
+    st.table(shown)
 
 
 @dataclass(frozen=True)
@@ -196,7 +208,7 @@ def page_setup(
         ):
             con.hold()
     except ArdenneError as exc:
-        st.error(exc.message)
+        st.error(md(exc.message))
         st.stop()
     fw = _framework(con, data_revision(con))
     user, mode = _signed_in_user(con, fw, public=public)
@@ -260,7 +272,7 @@ def _submitted_count(_con: Database, revision: str, operators: tuple[str, ...] |
 def _menu(fw: Framework, path: Path, user: User) -> None:
     with st.sidebar:
         st.markdown(f"### {APP_NAME}")
-        st.caption(fw.portfolio.get("label", ""))
+        st.caption(md(fw.portfolio.get("label", "")))
         # A visitor who did not sign in sees the public pages, and where to sign in.
         menu = [*PUBLIC_PAGES, ("app.py", "Se connecter", ":material/login:")] if user.anonymous else PAGES
         for file, label, page_icon in menu:
@@ -270,9 +282,9 @@ def _menu(fw: Framework, path: Path, user: User) -> None:
                 break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
         st.divider()
         if not user.anonymous:
-            st.caption(f"Base : `{path.name}` · référentiel {fw.version}")
+            st.caption(f"Base : `{path.name}` · référentiel {md(fw.version)}")
         if not user.local and not user.anonymous:
-            st.caption(f"Connecté : **{user.label}**")
+            st.caption(f"Connecté : **{md(user.label)}**")
             if st.button("Se déconnecter", icon=":material/logout:"):
                 _sign_out()
 
@@ -402,12 +414,12 @@ def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tu
             _sign_out("Le mot de passe de votre compte a changé : reconnectez-vous avec le nouveau.")
         elif current != user:
             st.session_state["user"] = current  # demoted (or promoted): the new rights apply now
-            st.toast(f"Vos droits ont changé : {current.label}.", icon=":material/info:")
+            st.toast(f"Vos droits ont changé : {md(current.label)}.", icon=":material/info:")
         return current, mode
     if public:
         return accounts.ANONYMOUS, mode
     st.title("Connexion")
-    st.caption(f"{APP_NAME} · {fw.portfolio.get('label', '')}")
+    st.caption(f"{APP_NAME} · {md(fw.portfolio.get('label', ''))}")
     if "signed_out_reason" in st.session_state:
         st.warning(st.session_state.pop("signed_out_reason"), icon=":material/logout:")
     with st.form("sign_in"):
@@ -436,7 +448,7 @@ def _oidc_user() -> User:
     email = str(st.user.get("email") or "")
     match = next((u for u in accounts.list_users() if u.name.lower() == email.lower()), None)
     if match is None:
-        st.error(f"Le compte {email} n'a pas d'accès à ce tableau de bord : demandez-le à la coordination.")
+        st.error(f"Le compte {md(email)} n'a pas d'accès à ce tableau de bord : demandez-le à la coordination.")
         st.button("Se déconnecter", on_click=st.logout)
         st.stop()
     return match
@@ -444,7 +456,7 @@ def _oidc_user() -> User:
 
 def refuse(exc: AccessError) -> None:
     """Show why an action is refused, in one sentence."""
-    st.error(exc.message, icon=":material/block:")
+    st.error(md(exc.message), icon=":material/block:")
 
 
 # ---------------------------------------------------------------- links that reopen a view
@@ -523,6 +535,9 @@ __all__ = [
     "fmt_date",
     "fmt_number",
     "fmt_percent",
+    "html_text",
+    "md",
+    "md_lines",
     "page_setup",
     "user_errors",
     "cached",
@@ -535,4 +550,4 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except ArdenneError as exc:
-        st.error(f"**{exc.title}** : {exc.message}")
+        st.error(f"**{md(exc.title)}** : {md(exc.message)}")

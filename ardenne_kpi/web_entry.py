@@ -17,7 +17,7 @@ import pandas as pd
 
 from ardenne_kpi import import_review, templates
 from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import fmt_number
+from ardenne_kpi.format import fmt_number, put_cell
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.periods import Period
@@ -102,6 +102,8 @@ def workbook(
             "rechargez la page et saisissez à nouveau.",
             title="Saisie à reprendre",
         )
+    from openpyxl.utils import column_index_from_string
+
     wb = templates.template_workbook(con, fw, operator, period, today=moment.date())
     ws = wb[templates.DATA_SHEET]
     filled = 0
@@ -109,7 +111,9 @@ def workbook(
         for column, field in INPUTS.items():
             text = "" if record[column] is None or pd.isna(record[column]) else str(record[column]).strip()
             if text:
-                ws[f"{templates.COLUMN_OF[field]}{templates.FIRST_ROW + i}"] = text
+                # as typed, a string cell: « =HYPERLINK(…) » in a comment is text, never a formula
+                col = column_index_from_string(templates.COLUMN_OF[field])
+                put_cell(ws, templates.FIRST_ROW + i, col, text)
                 filled += field == "value"
     if not filled:
         raise ArdenneError(

@@ -21,23 +21,23 @@ st.markdown(
     "**rien n'est enregistré tant que vous n'avez pas confirmé**. Tout import peut être annulé depuis l'historique."
 )
 for message in state.pop("import_done", []):
-    st.success(message, icon=":material/check_circle:")
+    st.success(ui.md(message), icon=":material/check_circle:")
 if "rollback_done" in state:
-    st.success(state.pop("rollback_done"), icon=":material/undo:")
+    st.success(ui.md(state.pop("rollback_done")), icon=":material/undo:")
 in_review = import_review.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
 if not accounts.is_admin(ctx.user) and allowed:
     for back in in_review.returned[:3]:
         heading, message, fix = import_review.returned_notice(back)
         with st.container(border=True):
-            st.warning(f"**{heading}**", icon=":material/reply:")
+            st.warning(f"**{ui.md(heading)}**", icon=":material/reply:")
             st.caption("Message de la coordination :")
             st.text(message)  # the coordinator's words, as written: never read as Markdown
-            st.caption(fix)
+            st.caption(ui.md(fix))
 
 locks = review.locks(con)
 reason = None
 if locks:
-    locked = review.locks_text(fw, locks)
+    locked = ui.md(review.locks_text(fw, locks))
     if accounts.is_admin(ctx.user):
         reason = (
             st.text_input(
@@ -126,7 +126,9 @@ with tab_import:
         if todo:
             bar = st.progress(0.0, text="Lecture des fichiers…")
             for n, (f, data, key) in enumerate(todo):
-                bar.progress(n / len(todo), text=f"Lecture et vérification de « {f.name} » ({n + 1}/{len(todo)})…")
+                bar.progress(
+                    n / len(todo), text=f"Lecture et vérification de « {ui.md(f.name)} » ({n + 1}/{len(todo)})…"
+                )
                 with ui.user_errors():
                     previews[key] = uploads.import_file(
                         con,
@@ -147,12 +149,12 @@ with tab_import:
                 continue
             verdict = import_review.verdict(result)
             with st.container(border=True):
-                getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
+                getattr(st, verdict.kind)(f"**{ui.md(verdict.title)}** — {ui.md(verdict.text)}")
                 issues = result.errors + result.warnings
                 if issues:
                     table = import_review.issues_table(issues)
                     if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
-                        st.table(import_review.issues_by_cell(table))
+                        ui.text_table(import_review.issues_by_cell(table))
                     else:
                         st.dataframe(
                             table,
@@ -282,10 +284,10 @@ with tab_entry:
         if "entry_preview" in state:
             name, data, result = state.entry_preview
             verdict = web_entry.verdict(result)
-            getattr(st, verdict.kind)(f"**{verdict.title}** — {verdict.text}")
+            getattr(st, verdict.kind)(f"**{ui.md(verdict.title)}** — {ui.md(verdict.text)}")
             issues = result.errors + result.warnings
             if issues:
-                st.table(web_entry.issues_by_place(issues))
+                ui.text_table(web_entry.issues_by_place(issues))
             if result.status != "refused" and not result.changes.empty:
                 st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch")
             if verdict.can_commit:
@@ -346,7 +348,9 @@ with tab_template:
         placeholder="Choisissez une période",
     )
     with ui.user_errors():
-        st.caption(ui.cached(templates.description, con, fw, t_operator, t_period))  # cached until the data change
+        st.caption(
+            ui.md(ui.cached(templates.description, con, fw, t_operator, t_period))
+        )  # cached until the data change
         st.download_button(
             "Télécharger le modèle (.xlsx)",
             lambda: templates.build_template(con, fw, t_operator, t_period),
@@ -375,7 +379,7 @@ with tab_history:
         try:
             original = uploads.original_file_for(con, upload_id, ctx.user)  # own operators' files only
         except accounts.AccessError as exc:
-            col_file.caption(exc.message)
+            col_file.caption(ui.md(exc.message))
         else:
             if original:
                 col_file.download_button(
@@ -395,7 +399,7 @@ with tab_history:
             if state.get("rollback_ask") == upload_id:
                 with ui.user_errors():
                     plan = uploads.rollback_preview(con, upload_id)
-                    st.warning(import_review.rollback_sentence(upload, plan), icon=":material/warning:")
+                    st.warning(ui.md(import_review.rollback_sentence(upload, plan)), icon=":material/warning:")
                     ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     undo_reason = lock_reason_field("rollback_lock_reason", "l'annulation")
@@ -416,7 +420,7 @@ with tab_history:
             col_undo.caption(
                 f"Import {import_review.UPLOAD_STATUS_LABELS.get(upload['status'], 'annulé')} le "
                 f"{import_review.when_fr(upload['rolled_back_at'])}"
-                + (f" par {upload['rolled_back_by']}." if upload["rolled_back_by"] else ".")
+                + (f" par {ui.md(upload['rolled_back_by'])}." if upload["rolled_back_by"] else ".")
             )
 
 with tab_review:

@@ -84,7 +84,7 @@ if is_admin:
         ):
             st.markdown(
                 "\n".join(
-                    f"- {kpis.STATUS_SYMBOLS[s]} **{c}** · {label} ({label_of(p, fw.calendar)})"
+                    f"- {kpis.STATUS_SYMBOLS[s]} **{ui.md(c)}** · {ui.md(label)} ({label_of(p, fw.calendar)})"
                     for c, label, s, p in todo
                 )
             )
@@ -119,7 +119,7 @@ color = kpis.STATUS_COLORS[row["status"]]
 st.markdown(
     f"<span style='background:{color};color:white;padding:0.3em 0.8em;border-radius:0.4em;font-size:1.3rem;"
     f"font-weight:700'>{kpis.STATUS_SYMBOLS[row['status']]} {kpis.STATUS_LABELS[row['status']]}</span>"
-    f"&nbsp; {ind.unit} · {kpis.GRAIN_LABELS.get(shown_grain, shown_grain)}",
+    f"&nbsp; {ui.html_text(ind.unit)} · {kpis.GRAIN_LABELS.get(shown_grain, shown_grain)}",
     unsafe_allow_html=True,
 )
 # Short labels, the period on its own line: whole at 1280 px on a projector.
@@ -134,12 +134,12 @@ for column, (label, value, when) in zip(st.columns(5), tiles, strict=True):
     column.metric(label, value)
     column.caption(when)
 if row["note"]:
-    st.caption(row["note"])
-st.caption(f"Règle de calcul : {kpis.rule_text(ind)}")
+    st.caption(ui.md(row["note"]))
+st.caption(f"Règle de calcul : {ui.md(kpis.rule_text(ind))}")
 if judged_at := kpis.evaluation_grain_reason(ind, fw):
     st.caption(judged_at)
 if shown_grain != grain:
-    st.caption(kpis.display_grain_reason(ind, grain))
+    st.caption(ui.md(kpis.display_grain_reason(ind, grain)))
 
 # ------------------------------------------------------------------ the coordinator's analysis
 assessed = row["latest_period"] if isinstance(row["latest_period"], str) else None
@@ -147,8 +147,8 @@ analysis = analyses.find(written, code, assessed) or analyses.latest_for(written
 with st.container(border=True):
     st.markdown("**Analyse du coordinateur**")
     if analysis:
-        st.markdown(analysis["body"])
-        st.caption(analyses.signature(analysis, fw))
+        st.markdown(ui.md_lines(analysis["body"]))
+        st.caption(ui.md(analyses.signature(analysis, fw)))
     else:
         st.caption("Pas encore d'analyse du coordinateur pour cet indicateur.")
     if is_admin:
@@ -237,7 +237,7 @@ else:
         with ui.user_errors():
             note = kpis.period_note(reported, period)
             if note:
-                st.caption(note)
+                st.caption(ui.md(note))
             behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
             ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
             kept = kpis.lineage_uploads(behind)
@@ -247,18 +247,18 @@ else:
                 try:
                     original = uploads.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
                 except accounts.AccessError as exc:
-                    st.caption(f"{upload.file_name} : {exc.message}")
+                    st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
                     continue
                 if original:
                     st.download_button(
-                        f"Fichier d'origine : {original[0]}",
+                        f"Fichier d'origine : {ui.md(original[0])}",
                         original[1],
                         file_name=original[0],
                         key=f"orig_{upload.upload_id}",
                         icon=":material/description:",
                     )
                 else:
-                    st.caption(f"{upload.file_name} : fichier d'origine introuvable sur le serveur.")
+                    st.caption(f"{ui.md(upload.file_name)} : fichier d'origine introuvable sur le serveur.")
 
     # ------------------------------------------------------------------ breakdown
     st.subheader("Ventilation")

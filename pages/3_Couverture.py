@@ -108,7 +108,8 @@ with ui.user_errors():
         config={"displayModeBar": False},
     )
     st.caption(
-        " · ".join(f"{name} : {value}" for name, value in cov.filter_labels) + f" · référentiel {cov.framework_version}"
+        " · ".join(f"{name} : {ui.md(value)}" for name, value in cov.filter_labels)
+        + f" · référentiel {ui.md(cov.framework_version)}"
     )
 
     # A click selects the cell; the list below does the same from the keyboard.
@@ -132,7 +133,7 @@ with ui.user_errors():
     if cell is not None:
         row, col = cell
         info = matrix.cell(row, col)
-        st.subheader(f"{info['row_label']} × {info['col_label']}")
+        st.subheader(f"{ui.md(info['row_label'])} × {ui.md(info['col_label'])}")
         st.markdown(
             f"**{coverage.GAP_LABELS[info['state']]}** · {info['n_indicators']} indicateur(s), "
             f"{info['n_with_data']} renseigné(s) sur la période, {info['n_activities']} activité(s), "

@@ -12,7 +12,7 @@ st.title("Référentiel du plan")
 st.markdown(
     f"**{len(fw.dimensions)} dimensions**, **{len(fw.keys)} clés** du mix marketing territorial regroupées en "
     f"**{len(fw.themes)} thèmes**, **{len(fw.objectives)} objectifs**, **{len(fw.projects)} projets** et "
-    f"**{len(fw.indicators)} indicateurs** · version {fw.version}"
+    f"**{len(fw.indicators)} indicateurs** · version {ui.md(fw.version)}"
 )
 
 download, yaml_download = st.columns(2)
@@ -108,7 +108,7 @@ with st.expander("Remplacer le référentiel (coordination)", icon=":material/ed
             st.error(f"Référentiel refusé : {len(exc.problems)} problème(s) à corriger.")
             st.dataframe({"Problème": exc.problems}, hide_index=True, width="stretch")
         else:
-            st.success(f"Référentiel valide (version {candidate.version}). Voici ce qui changera :")
+            st.success(f"Référentiel valide (version {ui.md(candidate.version)}). Voici ce qui changera :")
             st.dataframe(referential.changes(fw, candidate), hide_index=True, width="stretch")
             if st.button("Enregistrer ce référentiel", type="primary"):
                 with ui.user_errors():

@@ -104,9 +104,15 @@ with tab_matrix:
                 st.info(closed, icon=":material/lock:")
             elif st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
                 with st.spinner("Préparation des relances et de leurs modèles…"), ui.user_errors():
-                    st.session_state["reminders"] = (choice.code, reminders.build(ctx.con, fw, items, choice))
+                    skipped = st.session_state["reminders_skipped"] = []
+                    st.session_state["reminders"] = (
+                        choice.code,
+                        reminders.build(ctx.con, fw, items, choice, skipped=skipped),
+                    )
             prepared = st.session_state.get("reminders", (None, []))
             if prepared[0] == choice.code and not closed:
+                for sentence in st.session_state.get("reminders_skipped", []):
+                    st.warning(ui.md(sentence), icon=":material/warning:")
                 if not prepared[1]:
                     st.success(f"Aucune valeur de {choice.label_fr} ne manque après son délai : pas de relance.")
                 else:
@@ -168,7 +174,7 @@ with tab_matrix:
         if never.empty:
             st.success("Chaque opérateur a déclaré au moins une fois chacun de ses indicateurs.")
         for operator_label, table in reporting.never_reported_by_operator(never):
-            with st.expander(f"{operator_label} : {len(table)} indicateur(s) jamais déclaré(s)"):
+            with st.expander(f"{ui.md(operator_label)} : {len(table)} indicateur(s) jamais déclaré(s)"):
                 st.dataframe(table, hide_index=True, width="stretch")
 
 with tab_snapshots:
@@ -191,7 +197,7 @@ with tab_snapshots:
             if st.form_submit_button("Figer les données à cette date", icon=":material/photo_camera:"):
                 with ui.user_errors():
                     snapshot_id = snapshots.create(ctx.con, fw, name, day, ctx.user.name)
-                    st.success(f"Instantané « {name.strip()} » créé (n° {snapshot_id}).")
+                    st.success(f"Instantané « {ui.md(name.strip())} » créé (n° {snapshot_id}).")
                     st.rerun()
 
     st.subheader("Comparer deux états")
@@ -212,7 +218,7 @@ with tab_snapshots:
 
         with ui.user_errors():
             cmp = snapshots.compare(ctx.con, fw, state(before), state(after))
-            st.markdown(f"**{snapshots.summary_text(cmp)}**")
+            st.markdown(f"**{ui.md(snapshots.summary_text(cmp))}**")
             s = cmp.summary
             t1, t2, t3, t4 = st.tabs(
                 [

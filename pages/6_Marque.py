@@ -52,7 +52,9 @@ m2.metric("Note moyenne", ui.fmt_number(summary.mean, 1))
 if summary.weakest:
     element, score = summary.weakest
     m3.metric(
-        "Élément le plus faible", f"{element} ({ui.fmt_number(score, 1)})", help=fw.label("brand_elements", element)
+        "Élément le plus faible",
+        f"{ui.md(element)} ({ui.fmt_number(score, 1)})",
+        help=ui.md(fw.label("brand_elements", element)),
     )
 else:
     m3.metric("Élément le plus faible", "–")

@@ -15,17 +15,21 @@ figures = ui.cached(publication.public_figures, ctx.con, fw)
 
 def card(code: str, key: str) -> None:
     shown = figures.card(code)
+    delta = shown["delta"]  # st.metric reads a leading "-" as a fall: the sign stays unescaped
+    if delta:
+        sign = "-" if delta.startswith("-") else ""
+        delta = sign + ui.md(delta[len(sign) :])
     with st.container(border=True):
         st.metric(
-            shown["label"],
-            shown["value_text"],
-            delta=shown["delta"],
-            help=shown["sentence"],
+            ui.md(shown["label"]),
+            ui.md(shown["value_text"]),
+            delta=delta,
+            help=ui.md(shown["sentence"]),
             delta_color="inverse" if shown["direction"] == "down" else "normal",
         )
         st.caption(
-            f"{shown['period_label']} · Cible : {shown['target_text']}"
-            + (f" · {shown['target_share_text']}" if shown["target_share_text"] else "")
+            f"{ui.md(shown['period_label'])} · Cible : {ui.md(shown['target_text'])}"
+            + (f" · {ui.md(shown['target_share_text'])}" if shown["target_share_text"] else "")
         )
         st.plotly_chart(
             charts.public.trend_chart(fw.indicator(code), figures.series_of(code)),
@@ -34,10 +38,10 @@ def card(code: str, key: str) -> None:
             theme=None,
             width="stretch",
         )
-        st.caption(shown["sentence"])
+        st.caption(ui.md(shown["sentence"]))
 
 
-st.title(figures.title)
+st.title(ui.md(figures.title))
 if ctx.user.anonymous and not one:  # the app's address welcomes the public here: partners sign in from it
     ui.page_link(
         "app.py", "Se connecter (partenaires et coordination)", icon=":material/login:", query_params=ui.SIGN_IN
@@ -54,7 +58,7 @@ if one in set(figures.cards["indicator"]):
     st.caption(f"{publication.updated_text(figures)}.")
     st.stop()
 
-st.markdown(publication.intro_text(fw))
+st.markdown(ui.md(publication.intro_text(fw)))
 st.caption(
     f"{publication.updated_text(figures)}. Seules les périodes complètes sont publiées, avec les chiffres "
     "validés par la coordination."
@@ -63,7 +67,9 @@ st.caption(
 audiences = figures.audiences
 # Only the open tab is built and drawn (a dozen charts each): the tab is kept in the link (« ?onglet=… »).
 tabs = st.tabs(
-    [title for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []), key="onglet", bind="query-params"
+    [ui.md(title) for _, title, _ in audiences] + (["Par zone"] if figures.by_zone else []),
+    key="onglet",
+    bind="query-params",
 )
 for tab, (audience, _, members) in zip(tabs, audiences, strict=False):
     if not tab.open:
@@ -84,7 +90,7 @@ if figures.by_zone and tabs[-1].open:
         for row in [figures.by_zone[i : i + 2] for i in range(0, len(figures.by_zone), 2)]:
             for column, code in zip(st.columns(2), row, strict=False):
                 shown = figures.card(code)
-                column.markdown(f"**{shown['label']}** · {shown['period_label']}")
+                column.markdown(f"**{ui.md(shown['label'])}** · {ui.md(shown['period_label'])}")
                 column.plotly_chart(
                     charts.public.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
                     key=f"zones-{code}",
@@ -96,6 +102,6 @@ if figures.by_zone and tabs[-1].open:
 if figures.waiting:
     st.caption(
         "Sans période complète pour l'instant, donc pas encore publiés : "
-        + ", ".join(fw.indicator(c).public_label for c in figures.waiting)
+        + ", ".join(ui.md(fw.indicator(c).public_label) for c in figures.waiting)
         + "."
     )

@@ -48,9 +48,9 @@ forward.button(
     width="stretch",
 )
 restart.button("Début", shortcut="D", on_click=go, args=(None,), disabled=n == 1, key="meeting_start", width="stretch")
-where.markdown(f"**{meeting.progress_line(slides, n)}**")
+where.markdown(f"**{ui.md(meeting.progress_line(slides, n))}**")
 
-st.title(slide.title)
+st.title(ui.md(slide.title))
 
 if slide.kind == "tiles":
     tiles = meeting.tiles(data)
@@ -74,13 +74,13 @@ elif slide.kind == "indicator":
     st.markdown(
         f"<span style='background:{color};color:white;padding:0.2em 0.7em;border-radius:0.4em;"
         f"font-size:1.5rem;font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
-        f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ind.code} · {ind.unit}",
+        f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ui.html_text(ind.code)} · {ui.html_text(ind.unit)}",
         unsafe_allow_html=True,
     )
     m1, m2, m3 = st.columns(3)
-    m1.metric("Dernière valeur", facts["latest"])
+    m1.metric("Dernière valeur", ui.md(facts["latest"]))
     m1.caption(facts["latest_period"])
-    m2.metric("Cible", facts["target"])
+    m2.metric("Cible", ui.md(facts["target"]))
     m2.caption(facts["target_period"])
     m3.metric("Progression", facts["progress"])
     m3.caption("vers la cible")
@@ -94,8 +94,8 @@ elif slide.kind == "indicator":
     with right, st.container(border=True):
         st.markdown("**Analyse du coordinateur**")
         if facts["analysis"]:
-            st.markdown(facts["analysis"]["body"])
-            st.caption(analyses.signature(facts["analysis"], fw))
+            st.markdown(ui.md_lines(facts["analysis"]["body"]))
+            st.caption(ui.md(analyses.signature(facts["analysis"], fw)))
         else:
             st.markdown("_Pas encore d'analyse du coordinateur._")
     st.caption(f"Détail et sources : {facts['link']}")

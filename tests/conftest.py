@@ -6,6 +6,7 @@ import datetime as dt
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -148,6 +149,20 @@ def con(tmp_path, empty_db_path):
     connection = db.connect(path)
     yield connection
     connection.close()
+
+
+def read(body: str) -> str:
+    """What a reader sees of a Markdown body (a page's message, caption, label): Markdown's
+    backslash escapes undone, as partners' text is written escaped (format.md)."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", body)
+
+
+def rendered(body: str) -> str:
+    """A Markdown body as HTML (CommonMark, with tables and strikethrough): what a page would
+    draw from it, to check that partners' text drew no link, image nor tag."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(body)
 
 
 def run_page(

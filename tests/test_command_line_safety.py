@@ -171,3 +171,27 @@ def test_the_accounts_file_is_private_from_its_first_byte(tmp_path, monkeypatch)
     finally:
         os.umask(old)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_a_file_name_with_terminal_escapes_is_printed_escaped_on_its_own_line(base, tmp_path):
+    """Issue 24, finding 6: escape sequences in a partner's file name cleared the coordinator's
+    terminal and printed a green « Tout est valide »; a line break in it started a line."""
+    hostile = "r\x1b[2J\x1b[H\x1b[32mTout est valide\x1b[0m\r\nOK\x9b31m.xlsx"
+    (tmp_path / hostile).write_bytes(report(700))
+    outputs = []
+    for command in (["import", str(tmp_path / hostile)], ["uploads"], ["review"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "ardenne_kpi", *command, "--db", str(base)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(done.stdout + done.stderr)
+    imported, listed, _ = outputs
+    for out in outputs:
+        assert not any(c in out for c in "\x1b\r\x9b"), repr(out)
+    assert "r\\x1b[2J\\x1b[H\\x1b[32mTout est valide\\x1b[0m\\x0d\\x0aOK\\x9b31m.xlsx : importé" in imported
+    line = next(line for line in listed.splitlines() if "Tout est valide" in line)
+    assert line.startswith("n° ") and line.endswith("OK\\x9b31m.xlsx")

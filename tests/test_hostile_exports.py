@@ -45,7 +45,8 @@ ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def hostile_framework():
-    """The shipped framework with hostile operator and indicator labels."""
+    """The shipped framework with hostile operator and indicator labels, as a base kept from
+    before names with line breaks were refused at load (`stored`) holds them."""
     data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
     texts = list(HOSTILE.values())
     for n, indicator in enumerate(data["indicators"][: len(texts)]):
@@ -53,7 +54,7 @@ def hostile_framework():
     for operator in data["operators"]:
         if operator["code"] == "FTPN":
             operator["label"] = HOSTILE["sum"] + HOSTILE["controls"]
-    return parse_framework(yaml.safe_dump(data, allow_unicode=True))
+    return parse_framework(yaml.safe_dump(data, allow_unicode=True), stored=True)
 
 
 def report(sheet: str, comment: str, period: str, value: int) -> bytes:

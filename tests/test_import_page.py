@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from ardenne_kpi import db
 from tests.browser_helpers import bad_report, filled_template
-from tests.conftest import ROOT
+from tests.conftest import ROOT, read
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -48,7 +48,7 @@ def _issues(at):
 
 
 def _texts(elements) -> str:
-    return "\n".join(e.value for e in elements)
+    return "\n".join(read(e.value) for e in elements)
 
 
 def test_dropping_files_shows_verdicts_errors_and_preview_and_writes_nothing(database):
@@ -114,7 +114,7 @@ def test_a_file_of_the_wrong_type_gets_one_french_sentence(database):
 def test_template_tab_offers_the_download(database):
     at = _page()
     at.selectbox(key="template_operator").select("FTLB").run()
-    assert any("indicateur(s)" in c.value and "ligne(s) à remplir" in c.value for c in at.caption)
+    assert any("indicateur(s)" in read(c.value) and "ligne(s) à remplir" in read(c.value) for c in at.caption)
 
 
 def test_entry_tab_shows_the_operator_grid_and_asks_for_values_before_checking(database):

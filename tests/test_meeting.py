@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ardenne_kpi import analyses, db, meeting
 from ardenne_kpi.accounts import LOCAL_USER
-from tests.conftest import private_copy, run_page
+from tests.conftest import private_copy, read, run_page
 
 PAGE = "pages/7_Reunion.py"
 
@@ -34,7 +34,7 @@ def test_the_meeting_page_walks_every_slide_and_shows_the_analysis(tmp_path, dem
     while True:
         assert not at.exception, [e.value for e in at.exception]
         titles.append(at.title[0].value)
-        texts += [m.value for m in at.markdown]
+        texts += [read(m.value) for m in at.markdown]
         forward = at.button(key="meeting_next")
         if forward.disabled:
             break

@@ -17,7 +17,7 @@ from ardenne_kpi.cli import main
 from ardenne_kpi.exports import pack
 from ardenne_kpi.exports.pack import pdf as pack_pdf
 from ardenne_kpi.format import pdf_text
-from tests.conftest import ROOT, private_copy, run_page
+from tests.conftest import ROOT, private_copy, read, run_page
 from tests.workbook_checks import untyped_cells
 
 pypdf = pytest.importorskip("pypdf")
@@ -302,7 +302,7 @@ def test_suivi_creates_a_snapshot_and_compares_it(demo_with_snapshot):
     assert not at.exception, [e.value for e in at.exception]
     listing = at.dataframe[next(i for i, d in enumerate(at.dataframe) if "Date du comité" in d.value.columns)].value
     assert "Comité test" in set(listing["Nom"])
-    assert any("Rien n'a changé" in m.value or "nouveau(x) rapport(s)" in m.value for m in at.markdown)
+    assert any("Rien n'a changé" in read(m.value) or "nouveau(x) rapport(s)" in read(m.value) for m in at.markdown)
 
 
 def test_suivi_prepares_the_pack_for_download(demo_with_snapshot):

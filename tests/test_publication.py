@@ -21,7 +21,7 @@ from ardenne_kpi.format import NBSP
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.reports import importer
 from tests.browser_helpers import filled_template
-from tests.conftest import ROOT, private_copy, run_page
+from tests.conftest import ROOT, private_copy, read, run_page
 
 SECRET_COMMENT = "Chiffre provisoire transmis par Mme Jacqueline Confidentielle"
 SECRET_FILE = "rapport-interne-ftlb-ne-pas-diffuser.xlsx"
@@ -286,7 +286,7 @@ def test_public_page_shows_the_published_figures(demo_db_path, fw, tmp_path):
         at.query_params["onglet"] = label
         at.run()
         assert not at.exception, [e.value for e in at.exception]
-        shown |= {m.label: m.value for m in at.metric}
+        shown |= {read(m.label): read(m.value) for m in at.metric}
     expected = dict(zip(figures.cards["label"], figures.cards["value_text"], strict=True))
     assert shown == expected
 

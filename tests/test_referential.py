@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+import time
 
 import openpyxl
 import pytest
@@ -11,6 +13,7 @@ import yaml
 from ardenne_kpi import db, framework_workbook, referential
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
+from tests.conftest import run_page
 from tests.workbook_checks import untyped_cells
 
 
@@ -87,3 +90,59 @@ def test_the_framework_workbook_leaves_empty_cells_empty(fw):
     assert untyped_cells(wb) == []
     again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(fw), fw))
     assert [o.email for o in again.operators] == [o.email for o in fw.operators]
+
+
+def _upload_framework(tmp_path, empty_db_path, name: str, data: bytes):
+    """The Référentiel page (local mode: the coordination) with `data` dropped as a corrected framework."""
+    path = tmp_path / "base.duckdb"
+    shutil.copy(empty_db_path, path)
+    at = run_page("pages/4_Referentiel.py", path)
+    at.file_uploader(key="framework_upload").set_value([(name, data, "application/yaml")]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def _problems(at) -> list[str]:
+    return [p for frame in at.dataframe for p in frame.value.get("Problème", [])]
+
+
+def test_a_framework_with_yaml_aliases_is_refused_before_it_is_walked(tmp_path, empty_db_path, fw):
+    """Issue 24, finding 11: nine nested aliases (« billion laughs ») took 17.8 GB when the
+    Référentiel page loaded them; any alias is now refused, at once."""
+    laughs = 'lol0: &l0 ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n' + "".join(
+        f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]\n" for i in range(1, 10)
+    )
+    started = time.perf_counter()
+    at = _upload_framework(tmp_path, empty_db_path, "referentiel.yaml", (laughs + fw.source_text).encode())
+    assert time.perf_counter() - started < 30
+    assert [e.value for e in at.error] == ["Référentiel refusé : 1 problème(s) à corriger."]
+    assert _problems(at) == [
+        "ligne 1 : le référentiel réutilise une valeur par un alias YAML (&nom puis *nom), refusé : "
+        "écrivez chaque valeur en entier."
+    ]
+
+
+def test_a_mild_alias_is_refused_too(fw):
+    text = fw.source_text.replace("{code: ACW, ", "{code: ACW, tags: &t [a], other: *t, ", 1)
+    with pytest.raises(FrameworkError, match="alias YAML"):
+        parse_framework(text)
+
+
+def test_an_oversized_framework_file_is_refused_before_it_is_parsed(tmp_path, empty_db_path, fw):
+    padding = "# " + "x" * 1000 + "\n"
+    data = (fw.source_text + padding * 6000).encode()
+    at = _upload_framework(tmp_path, empty_db_path, "referentiel.yaml", data)
+    assert _problems(at) == [
+        "referentiel.yaml : le référentiel pèse 5,8 Mo, au-delà de la limite de 5 Mo. Un référentiel tient "
+        "en quelques dizaines de Ko : vérifiez que c'est bien le bon fichier."
+    ]
+
+
+def test_a_name_with_a_line_break_is_refused_naming_its_entry(tmp_path, empty_db_path, fw):
+    text = fw.source_text.replace(
+        'label: "Accueil Champêtre en Wallonie"', 'label: "Accueil Champêtre\\nTout est valide"', 1
+    )
+    at = _upload_framework(tmp_path, empty_db_path, "referentiel.yaml", text.encode())
+    assert not at.success
+    (problem,) = _problems(at)
+    assert "operators[" in problem and "« Accueil Champêtre… »" in problem and "saut de ligne" in problem

@@ -15,7 +15,7 @@ from email.parser import BytesParser
 import pytest
 from openpyxl import load_workbook
 
-from ardenne_kpi import reminders, reporting
+from ardenne_kpi import db, reminders, reporting
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import parse_framework
 from tests.conftest import private_copy, run_page
@@ -270,3 +270,43 @@ def test_suivi_says_why_no_reminder_is_prepared_for_a_locked_semester(tmp_path, 
     assert not at.exception
     assert not [b for b in at.button if b.label == "Préparer les relances"]
     assert any("aucune relance n'est préparée" in i.value for i in at.info)
+
+
+def test_a_line_break_in_an_operator_name_does_not_stop_the_other_reminders(tmp_path, demo_db_path, fw):
+    """Issue 24, finding 11: a line break in an operator's name (a base whose framework was
+    saved before such names were refused) crashed « Préparer les relances » for everyone."""
+    path = private_copy(demo_db_path, tmp_path)
+    text = fw.source_text.replace('label: "Accueil Champêtre en Wallonie"', 'label: "Accueil Champêtre\\nen Wallonie"')
+    con = db.connect(path)
+    try:
+        db.sync_framework(con, parse_framework(text, stored=True))
+    finally:
+        con.close()
+    at = run_page("pages/5_Suivi.py", path)
+    next(b for b in at.button if b.label == "Préparer les relances").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    prepared = at.session_state["reminders"][1]
+    assert len(prepared) > 1 and any(r.operator == "ACW" for r in prepared)
+    acw = next(r for r in prepared if r.operator == "ACW")
+    assert acw.message["Subject"].startswith("Relance : rapport d'Accueil Champêtre en Wallonie pour S11")
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert any(label.startswith("Télécharger les") and ".eml" in label for label in labels)
+
+
+def test_an_operator_whose_reminder_cannot_be_written_is_named_and_the_others_are_prepared(demo, fw, monkeypatch):
+    real = reminders._message
+
+    def broken_for_acw(fw, operator, *args):
+        if operator == "ACW":
+            raise ValueError("en-tête illisible")
+        return real(fw, operator, *args)
+
+    monkeypatch.setattr(reminders, "_message", broken_for_acw)
+    skipped: list[str] = []
+    items = reporting.report_items(demo, fw, None, AS_OF)
+    built = reminders.build(demo, fw, items, s11(fw), today=AS_OF, skipped=skipped)
+    assert built and "ACW" not in {r.operator for r in built}
+    assert skipped == [
+        "Relance d'Accueil Champêtre en Wallonie (ACW) non préparée : en-tête illisible. "
+        "Corrigez cet opérateur dans le référentiel (page « Référentiel »)."
+    ]

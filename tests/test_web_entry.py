@@ -4,14 +4,17 @@ same validation, preview and commit as a file, and is kept as an upload that say
 from __future__ import annotations
 
 import datetime as dt
+import io
 
+import openpyxl
 import pytest
 
-from ardenne_kpi import import_review, kpis, review, templates, web_entry
+from ardenne_kpi import db, import_review, kpis, review, templates, uploads, web_entry
 from ardenne_kpi.accounts import User
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.reports import importer
+from tests.conftest import private_copy
 
 MOMENT = dt.datetime(2022, 5, 2, 10, 30)
 
@@ -143,3 +146,28 @@ def test_every_message_of_the_web_entry_path_speaks_of_the_entry(demo, fw):
     assert len(messages) > 20
     said_of_a_file = [m for m in messages if any(word in m.lower() for word in FILE_WORDS)]
     assert said_of_a_file == []
+
+
+def test_a_comment_that_looks_like_a_formula_is_kept_as_written_as_text(tmp_path, demo_db_path, fw):
+    """Issue 24, finding 5: « =HYPERLINK(…) » typed in the grid's comment was written as a live
+    formula into the kept original (the file the coordination downloads) and stored empty."""
+    path = private_copy(demo_db_path, tmp_path)
+    con = db.connect(path)
+    try:
+        grid = web_entry.grid(con, fw, "FTLB", "S11")
+        line = grid.index[grid["Indicateur"].str.startswith("BRD09")][0]
+        comment = '=HYPERLINK("https://evil.example/login","Reconnectez-vous ici")'
+        grid.loc[line, ["Valeur", "Commentaire"]] = ["12", comment]
+        name, data = web_entry.workbook(con, fw, "FTLB", "S11", grid, user="Marie Dupont", moment=MOMENT)
+        done = uploads.import_file(con, data, name, operator="FTLB", user="Marie Dupont", framework=fw, db_path=path)
+        assert done.status == "imported"
+        behind = kpis.lineage(con, fw, "BRD09", "S11")
+        assert list(behind[behind["file_name"] == name]["comment"]) == [comment]
+        kept_name, kept = importer.original_file(con, done.upload_id)
+    finally:
+        con.close()
+    assert kept_name == name
+    cell = openpyxl.load_workbook(io.BytesIO(kept))[templates.DATA_SHEET][
+        f"{templates.COLUMN_OF['comment']}{templates.FIRST_ROW + line}"
+    ]
+    assert cell.data_type == "s" and cell.value == comment

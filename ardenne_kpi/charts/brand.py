@@ -10,19 +10,20 @@ import plotly.graph_objects as go
 
 from ardenne_kpi.brand import grid
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
+from ardenne_kpi.format import html_text, md
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import label_of
 
 
 def _wrapped(code: str, label: str, width: int = 18) -> str:
     """An element's whole name on several lines (a cut name reads « Missions de la … » on a projector)."""
-    return "<br>".join(textwrap.wrap(f"{code} {label}", width, break_long_words=False))
+    return "<br>".join(html_text(line) for line in textwrap.wrap(f"{code} {label}", width, break_long_words=False))
 
 
 def elements_legend(fw: Framework) -> str:
     """« E1 Missions de la politique de marque · E2 … »: the elements' whole names, which the
     heatmap's columns (codes only) cannot hold on a projector."""
-    return " · ".join(f"**{e.code}** {e.label}" for e in fw.brand_elements)
+    return " · ".join(f"**{md(e.code)}** {md(e.label)}" for e in fw.brand_elements)
 
 
 def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[str]) -> go.Figure:
@@ -38,7 +39,7 @@ def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[s
             go.Scatterpolar(
                 r=r + r[:1],
                 theta=theta + theta[:1],
-                name=fw.label("operators", op),
+                name=html_text(fw.label("operators", op)),
                 mode="lines+markers",
                 connectgaps=False,
             )
@@ -61,8 +62,8 @@ def heatmap_figure(df: pd.DataFrame, fw: Framework, period: str) -> go.Figure:
     fig = go.Figure(
         go.Heatmap(
             z=g.to_numpy(dtype=float),
-            x=[e.code for e in fw.brand_elements],
-            y=[fw.label("operators", c) for c in g.index],
+            x=[html_text(e.code) for e in fw.brand_elements],
+            y=[html_text(fw.label("operators", c)) for c in g.index],
             zmin=1,
             zmax=5,
             colorscale="RdYlBu",
@@ -96,7 +97,7 @@ def evolution_figure(ev: pd.DataFrame, fw: Framework) -> go.Figure:
             go.Scatter(
                 x=[p if p.startswith("S") else label_of(p, fw.calendar) for p in part["period"]],
                 y=part["score"],
-                name=f"{e.code} {e.label}",
+                name=html_text(f"{e.code} {e.label}"),
                 mode="lines+markers",
             )
         )

@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
-from ardenne_kpi.format import fmt_percent
+from ardenne_kpi.format import fmt_percent, html_text
 from ardenne_kpi.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 
 HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"
@@ -22,7 +22,9 @@ FONT = FONT_FAMILY
 
 
 def _wrap(label: str, width: int) -> str:
-    return "<br>".join(textwrap.wrap(label, width, break_long_words=False)) or label
+    """A framework label on lines of `width` characters, each line text (never a Plotly tag)."""
+    lines = textwrap.wrap(label, width, break_long_words=False) or [label]
+    return "<br>".join(html_text(line) for line in lines)
 
 
 def _col_label(entry) -> str:
@@ -53,7 +55,7 @@ def _indicator_lines(matrix: Matrix) -> dict[tuple[str, str], list[str]]:
     for row, col, code, label, status in zip(d["row"], d["col"], d["indicator"], d["label"], d["status"], strict=True):
         status = status if status in STATUS_LABELS else "no_data"
         lines.setdefault((row, col), []).append(
-            f"{STATUS_SYMBOLS[status]} {code} – {_short(label)} ({STATUS_LABELS[status].lower()})"
+            f"{STATUS_SYMBOLS[status]} {html_text(code)} – {html_text(_short(label))} ({STATUS_LABELS[status].lower()})"
         )
     return lines
 

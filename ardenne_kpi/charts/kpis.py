@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 
 from ardenne_kpi import kpis
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS, base_layout
+from ardenne_kpi.format import html_text
 from ardenne_kpi.framework import Indicator
 from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
 
@@ -63,7 +64,7 @@ def trend_figure(
     """
     fig = go.Figure()
     fmt = _hover_format(ind)
-    unit = f" {ind.unit}" if ind.unit else ""
+    unit = f" {html_text(ind.unit)}" if ind.unit else ""  # framework text: never a tag nor a %{…}
     x = pd.to_datetime(trend["period_end"]) if not trend.empty else []
     if not trend.empty:
         # Solid only between whole values; a partial value hangs on a dotted line, never read as a trend.
@@ -150,12 +151,12 @@ def trend_figure(
             xanchor="left",
             font=dict(size=15, color="#555555"),
         )
-    title = ind.label
+    title = html_text(ind.label)
     if status:
         title += (
             f"  <span style='color:{STATUS_COLORS[status]}'>{STATUS_SYMBOLS[status]} {STATUS_LABELS[status]}</span>"
         )
-    fig.update_layout(title=dict(text=title, font=dict(size=20)), yaxis_title=ind.unit, hovermode="closest")
+    fig.update_layout(title=dict(text=title, font=dict(size=20)), yaxis_title=html_text(ind.unit), hovermode="closest")
     if not trend.empty:
         # Each value sits at its period's end (where it is compared with the pace); ticks name the periods.
         step = max(1, math.ceil(len(trend) / 12))
@@ -212,10 +213,10 @@ def small_multiples(
             tickformat=",~f",
         )
         color = STATUS_COLORS[r.status]
-        label = "<br>".join(wrapped[r.indicator])
+        label = "<br>".join(html_text(line) for line in wrapped[r.indicator])
         notes.append(
             dict(
-                text=f"<b>{r.indicator}</b> <span style='color:{color}'>{STATUS_SYMBOLS[r.status]} "
+                text=f"<b>{html_text(r.indicator)}</b> <span style='color:{color}'>{STATUS_SYMBOLS[r.status]} "
                 f"{STATUS_LABELS[r.status]}</span><br>{label}",
                 x=(col + 0.5) / columns,
                 y=top,
@@ -256,7 +257,7 @@ def small_multiples(
                 marker=dict(size=6, color=color),
                 showlegend=False,
                 text=trend["label"].tolist(),
-                hovertemplate=f"{r.indicator} · %{{text}} : %{{y:,.1f}}<extra></extra>",
+                hovertemplate=f"{html_text(r.indicator)} · %{{text}} : %{{y:,.1f}}<extra></extra>",
             )
         )
         # The target only where it compares like with like (not a yearly target over quarters).
@@ -300,7 +301,7 @@ def breakdown_figure(
     order = list(dict.fromkeys(trend.sort_values("period_start")["label"])) if not trend.empty else []
     for i, (code, part) in enumerate(trend.groupby(by, sort=True)):
         color = SERIES_COLORS[i % len(SERIES_COLORS)]
-        name = labels.get(code, code) or "Tous publics (non ventilé)"
+        name = html_text(labels.get(code, code)) or "Tous publics (non ventilé)"
         template = f"{name} · %{{x}} : %{{y:{fmt}}}<extra></extra>"
         if stack:
             fig.add_bar(x=part["label"], y=part["value"], name=name, marker_color=color, hovertemplate=template)
@@ -315,7 +316,7 @@ def breakdown_figure(
             )
     fig.update_layout(
         barmode="stack",
-        yaxis_title=ind.unit,
+        yaxis_title=html_text(ind.unit),
         title=dict(text=f"Ventilation par {kpis.BY_LABELS[by].lower()}", font=dict(size=20)),
     )
     fig.update_xaxes(categoryorder="array", categoryarray=order)
@@ -330,7 +331,7 @@ def dimension_status_bars(long: pd.DataFrame) -> go.Figure:
     for status, label in STATUS_LABELS.items():
         part = long[long["status"] == status].set_index("label").reindex(dims)
         fig.add_bar(
-            y=dims,
+            y=[html_text(d) for d in dims],
             x=part["count"],
             name=label,
             orientation="h",

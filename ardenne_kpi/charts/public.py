@@ -13,6 +13,7 @@ import pandas as pd
 
 from ardenne_kpi.charts.kpis import TARGET_COLOR, VALUE_COLOR
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
+from ardenne_kpi.format import html_text
 from ardenne_kpi.framework import Indicator
 from ardenne_kpi.publication import period_label
 
@@ -90,7 +91,7 @@ def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> d
         ticktext=[_short(label) for label in ticks["period_label"]],
         tickangle=0,
     )
-    yaxis = dict(tickformat=fmt, title=dict(text=ind.unit if ind.is_percent else ""))
+    yaxis = dict(tickformat=fmt, title=dict(text=html_text(ind.unit) if ind.is_percent else ""))
     return dict(data=data, layout=_layout(height, xaxis=xaxis, yaxis=yaxis))
 
 
@@ -109,7 +110,7 @@ def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None
 
     `zones` holds zone_label and value (publication.PublicFigures.zones_at_card_period)."""
     fmt = _hover(ind)
-    labels = list(zones["zone_label"])[::-1]
+    labels = [html_text(label) for label in zones["zone_label"]][::-1]
     values = [float(v) for v in zones["value"]][::-1]
     data = [
         dict(

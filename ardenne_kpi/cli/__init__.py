@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from ardenne_kpi.cli import backup, coverage, database, imports, kpis, pack, publish, review, template, users
 from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import terminal_text
 
 # argparse speaks English; our users read French. Usage errors keep exit code 2.
 _USAGE_FR = [
@@ -95,7 +96,36 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+class _TerminalStream:
+    """A text stream that writes every control character escaped (format.terminal_text): the
+    commands print partners' file names, sheet names and cells, which must never clear the
+    coordinator's terminal, move its cursor or colour a line. Line feeds pass."""
+
+    def __init__(self, stream) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(terminal_text(text))
+        return len(text)
+
+    def __getattr__(self, name: str):  # flush, buffer, fileno, isatty, encoding...
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
+    streams = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = _TerminalStream(sys.stdout), _TerminalStream(sys.stderr)
+    try:
+        return _run(argv)
+    finally:
+        # put back what this call replaced; a broken pipe's devnull stays until exit
+        if isinstance(sys.stdout, _TerminalStream):
+            sys.stdout = streams[0]
+        if isinstance(sys.stderr, _TerminalStream):
+            sys.stderr = streams[1]
+
+
+def _run(argv: list[str] | None) -> int:
     words = sys.argv[1:] if argv is None else argv
     parser = build_parser(words[0] if words else None)
     args = parser.parse_args(argv)

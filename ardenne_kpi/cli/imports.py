@@ -15,10 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 from ardenne_kpi.cli.database import command_connection, existing_database
 from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.format import terminal_text
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -111,11 +113,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def _print_result(result) -> None:
-    print(result.summary_fr())
+    # partners' text (the file's name, its cells in the messages) stays inside its line
+    print(replace(result, file=terminal_text(result.file, inline=True)).summary_fr())
     for issue in result.errors:
-        print(f"  ERREUR : {issue.message}")
+        print(f"  ERREUR : {terminal_text(issue.message, inline=True)}")
     for issue in result.warnings:
-        print(f"  attention : {issue.message}")
+        print(f"  attention : {terminal_text(issue.message, inline=True)}")
     if result.status == "dry-run" and len(result.changes):
         # the page's words for the changes; pandas with them, only for a dry run's list (a
         # third of a second that an import's report does not need)
@@ -127,7 +130,7 @@ def _print_result(result) -> None:
             old = "" if row.old_value != row.old_value else f"{row.old_value:g} → "
             print(
                 f"  {CHANGE_WORDS[row.change]} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
-                f"{row.period} : {old}{row.new_value:g} ({row.sheet}!{row.cell})"
+                f"{row.period} : {old}{row.new_value:g} ({terminal_text(row.sheet, inline=True)}!{row.cell})"
             )
         if len(changed) > 50:
             print(f"  … et {len(changed) - 50} autre(s) changement(s)")
@@ -162,7 +165,7 @@ def _shown(value) -> str:
 
     if value is None or (isinstance(value, float) and value != value) or value is pd.NA or str(value) == "":
         return "—"
-    return str(value)
+    return terminal_text(value, inline=True)  # a partner's name or file name: inside its line
 
 
 def _count(value) -> int:
@@ -198,7 +201,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
             return 0
         summary = importer.rollback(con, args.upload_id, user=args.user, lock_reason=args.motif)
     print(
-        f"Import n° {summary['upload_id']} ({summary['file_name']}) annulé : {summary['restored']} valeur(s) "
+        f"Import n° {summary['upload_id']} ({_shown(summary['file_name'])}) annulé : {summary['restored']} valeur(s) "
         f"rétablie(s) depuis les imports précédents, {summary['withdrawn']} retirée(s)."
     )
     return 0

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from ardenne_kpi.cli.database import existing_database
 from ardenne_kpi.errors import KpiError, PeriodError
-from ardenne_kpi.format import fmt_number
+from ardenne_kpi.format import fmt_number, terminal_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -85,7 +85,8 @@ def run_lineage(args: argparse.Namespace) -> int:
         print("Aucune valeur enregistrée dans cette période.")
         return 0
     table = kpis.lineage_table(fw, rows, fmt=fmt_number, decimals=decimals)
-    print(table.to_string(index=False))
+    # partners' text (file names, comments) inside the table's rows: a line break stays in its cell
+    print(table.map(lambda v: terminal_text(v, inline=True) if isinstance(v, str) else v).to_string(index=False))
     return 0
 
 

@@ -14,7 +14,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ardenne_kpi.cli.database import existing_database
-from ardenne_kpi.format import fmt_number
+from ardenne_kpi.format import fmt_number, terminal_text
 
 if TYPE_CHECKING:
     from ardenne_kpi.accounts import User
@@ -68,6 +68,11 @@ def _user(args: argparse.Namespace) -> User:
     return User(args.user or CLI_USER, "admin")
 
 
+def _inline(text: object) -> str:
+    """A partner's text inside a line: never a line break of its own (cli prints the rest escaped)."""
+    return terminal_text(text, inline=True)
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from ardenne_kpi import review  # DuckDB: only when the command runs (see cli/__init__.py)
 
@@ -78,10 +83,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         print("Aucun import n'attend de validation.")
     for row in waiting.itertuples(index=False):
         state = review.REVIEW_LABELS.get(row.review, row.review)
-        message = f" : {_text(row.review_message)}" if _text(row.review_message) else ""
+        message = f" : {_inline(_text(row.review_message))}" if _text(row.review_message) else ""
         print(
-            f"n° {row.id} · {row.file_name} · {_text(row.operator) or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
-            f"{_text(row.uploaded_by) or '–'} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}"
+            f"n° {row.id} · {_inline(row.file_name)} · {_text(row.operator) or '–'} · {row.uploaded_at:%d/%m/%Y %H:%M} · "
+            f"{_inline(_text(row.uploaded_by) or '–')} · {fmt_number(int(row.n_values))} valeur(s) · {state}{message}"
         )
     if active:
         print(f"Périodes verrouillées : {review.locks_text(fw, active)}.")
@@ -99,7 +104,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.validate(con, args.upload_id, _user(args), lock_reason=args.motif)
     print(
-        f"Import n° {args.upload_id} ({upload['file_name']}) validé : ses valeurs comptent dans les chiffres validés."
+        f"Import n° {args.upload_id} ({_inline(upload['file_name'])}) validé : ses valeurs comptent dans les chiffres validés."
     )
     return 0
 
@@ -110,7 +115,7 @@ def cmd_send_back(args: argparse.Namespace) -> int:
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.send_back(con, args.upload_id, _user(args), args.message, lock_reason=args.motif)
     print(
-        f"Import n° {args.upload_id} ({upload['file_name']}) renvoyé : ses valeurs ne comptent plus ; "
+        f"Import n° {args.upload_id} ({_inline(upload['file_name'])}) renvoyé : ses valeurs ne comptent plus ; "
         "le partenaire lira le message sur la page d'import."
     )
     return 0

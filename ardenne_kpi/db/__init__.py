@@ -387,7 +387,7 @@ def _insert_rows(
 def stored_framework(con: duckdb.DuckDBPyConnection) -> Framework | None:
     """The framework this database was built with, or None for a database without one."""
     text = get_meta(con, "framework_yaml")
-    return parse_framework(text) if text else None
+    return parse_framework(text, stored=True) if text else None
 
 
 def ensure_framework(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = DEFAULT_FRAMEWORK_PATH) -> Framework:

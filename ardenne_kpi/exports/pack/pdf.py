@@ -88,11 +88,13 @@ def coverage_picture(d: PackData) -> Image:
         [j + 0.5 for j in range(len(fw.keys))],
         ["\n".join(textwrap.wrap(pdf_text(k.label, 60), 13, break_long_words=False)) for k in fw.keys],
         fontsize=9,
+        parse_math=False,  # framework text: a « $ » is a dollar, never matplotlib's mathtext
     )
     ax.set_yticks(
         [i + 0.5 for i in range(len(fw.dimensions))],
         ["\n".join(textwrap.wrap(pdf_text(dm.label, 80), 18, break_long_words=False)) for dm in fw.dimensions],
         fontsize=10,
+        parse_math=False,
     )
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
@@ -142,11 +144,12 @@ def followup_picture(d: PackData) -> Image | None:
             )
     ax.set_xlim(0, len(text.columns))
     ax.set_ylim(len(text), 0)
-    ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9)
+    ax.set_xticks([j + 0.5 for j in range(len(text.columns))], list(text.columns), fontsize=9, parse_math=False)
     ax.set_yticks(
         [i + 0.5 for i in range(len(text))],
         [textwrap.fill(pdf_text(o, 120), 40) for o in text.index],  # whole names, on two lines if need be
         fontsize=8.5,
+        parse_math=False,
     )
     ax.tick_params(length=0)
     ax.xaxis.tick_top()
