@@ -20,7 +20,7 @@ import duckdb
 
 from ardenne_kpi import db, storage
 from ardenne_kpi.db import sharing
-from ardenne_kpi.errors import ArdenneError, DatabaseBusyError
+from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, StorageError  # noqa: F401 - callers catch it here
 
 FORMAT = "ardenne-kpi-backup"
 DATABASE_ENTRY = "base.duckdb"

@@ -405,7 +405,13 @@ def site_files(fw: Framework, figures: PublicFigures) -> dict[str, bytes]:
 
 
 def _unwritable(folder: Path, exc: OSError) -> PublicationError:
-    return PublicationError(storage.disk_message(exc, folder / MARKER, "la publication"))
+    if exc.errno in storage.FULL:
+        return PublicationError(storage.disk_message(exc, folder / MARKER, "la publication"))
+    reason = exc.strerror or exc.__class__.__name__
+    return PublicationError(
+        f"Le dossier {folder} n'est pas accessible en écriture ({reason}) : choisissez un "
+        "autre dossier avec --out, ou donnez-vous le droit d'y écrire."
+    )
 
 
 # What a publication holds at the top of its folder: a folder with nothing else is one, even
@@ -490,6 +496,9 @@ def write_site(folder: Path, files: dict[str, bytes]) -> None:
                 made.rmdir()
             except OSError:
                 pass
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and cause.errno not in storage.FULL:
+            raise _unwritable(folder, cause) from exc
         raise PublicationError(exc.message) from exc
     try:
         for stale in sorted(earlier - set(targets.values())):
