@@ -22,6 +22,7 @@ from typing import BinaryIO
 from ardenne_kpi.errors import StorageError
 
 FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+_PROC = Path("/proc/self/fd")
 
 
 def disk_message(exc: OSError, target: str | os.PathLike, what: str = "le fichier") -> str:
@@ -49,6 +50,8 @@ class _Aside:
         self.temporary: Path | None = None  # a named temporary file (fallback) to remove on failure
         folder = target.parent
         try:
+            if not _PROC.is_dir():  # naming the unnamed file goes through /proc
+                raise OSError(errno.EOPNOTSUPP, "no /proc")
             fd = os.open(folder, os.O_TMPFILE | os.O_RDWR, mode)  # unnamed: gone if the process dies
         except (AttributeError, OSError):
             fd, name = tempfile.mkstemp(dir=folder, prefix=f".{target.name}.", suffix=".tmp")
@@ -70,7 +73,11 @@ class _Aside:
                 except FileNotFoundError:
                     pass
                 os.link(f"/proc/self/fd/{self.fd}", name, dst_dir_fd=folder, follow_symlinks=True)
-                os.replace(name, self.target.name, src_dir_fd=folder, dst_dir_fd=folder)
+                try:
+                    os.replace(name, self.target.name, src_dir_fd=folder, dst_dir_fd=folder)
+                except OSError:
+                    os.unlink(name, dir_fd=folder)
+                    raise
             finally:
                 os.close(folder)
         else:
