@@ -364,3 +364,25 @@ def test_a_mistyped_db_is_refused_rather_than_created(tmp_path, capsys, command)
     code, out, err = run(capsys, *[a.replace("{tmp}", str(tmp_path)) for a in command], "--db", typo)
     assert code == 1 and "n'existe pas" in err and "init" in err, (out, err)
     assert not typo.exists() and not (tmp_path / "t.xlsx").exists()
+
+
+def test_without_unnamed_files_a_named_temporary_file_is_used_and_removed(
+    demo_db_path, tmp_path, capsys, monkeypatch, full_disk
+):
+    """Where the system cannot write a file unnamed (no /proc, another OS), a hidden
+    temporary file beside the target: removed on a failure, renamed on success."""
+    from ardenne_kpi import storage
+
+    monkeypatch.setattr(storage, "_PROC", tmp_path / "no-proc")
+    base = demo_base(demo_db_path, tmp_path / "data")
+    out = tmp_path / "exports"
+    out.mkdir()
+    (out / "v.csv").write_bytes(b"export precedent")
+    disk = full_disk(out, 3000)
+    code, _, err = run(capsys, "export", "values", "--out", out / "v.csv", "--db", base)
+    assert code == 1 and "disque est plein" in err, err
+    assert [p.name for p in out.iterdir()] == ["v.csv"] and (out / "v.csv").read_bytes() == b"export precedent"
+    disk.budget = 10**12
+    code, _, err = run(capsys, "export", "values", "--out", out / "v.csv", "--db", base)
+    assert code == 0 and [p.name for p in out.iterdir()] == ["v.csv"], err
+    assert (out / "v.csv").read_bytes().startswith(b"indicator")
