@@ -10,19 +10,17 @@ beside the new one (`….avant-restauration-<date>`), so a restore can be undone
 from __future__ import annotations
 
 import datetime as dt
-import errno
 import json
 import os
 import shutil
-import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
 import duckdb
 
-from ardenne_kpi import db
+from ardenne_kpi import db, storage
 from ardenne_kpi.db import sharing
-from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, StorageError
+from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, StorageError  # noqa: F401 - callers catch it here
 
 FORMAT = "ardenne-kpi-backup"
 DATABASE_ENTRY = "base.duckdb"
@@ -49,10 +47,16 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
     archive = Path(out) if out else default_archive(database)
     # Its turn beside the app and other commands (db.sharing), held alone while the archive is
     # written: no other process can change the database meanwhile.
-    with sharing.command_connection(database) as con:
+    # A read-only base is backed up as it is (read-only: nothing to write back first), unless
+    # its log holds changes that only a write could bring into the file.
+    read_only = not db.writable(database)
+    if read_only and Path(str(database) + ".wal").exists():
+        raise db.read_only_error(database)
+    with sharing.command_connection(database, read_only=read_only) as con:
         try:
-            counts = db.check_readable(con)  # a damaged block fails here, not in the archive
-            db.checkpoint(con)
+            counts = db.check_readable(con)  # every table read whole: a damaged block fails here
+            if not read_only:
+                db.checkpoint(con)
         except duckdb.Error as exc:
             raise db.database_error(exc, database) from exc
         version = db.schema_version(con)
@@ -71,28 +75,20 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
 
 
 def _write_archive(archive: Path, database: Path, originals: list[Path], manifest: dict) -> None:
-    tmp = None
-    try:
-        archive.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=archive.parent, prefix=".backup-", suffix=".zip")
-        with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+    """The archive, written aside and put in place whole (`storage`): a full disk or a kill
+    leaves the earlier archive, never a partial one. Files dated before 1980 (the shipped
+    demo unpacks dated 1970) are stored dated 1980: a zip cannot say earlier."""
+    # Private like the database it copies (0600).
+    with storage.aside(archive, what="la sauvegarde", mode=0o600) as raw:
+        with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, compresslevel=1, strict_timestamps=False) as zf:
             zf.writestr(MANIFEST_ENTRY, json.dumps(manifest, ensure_ascii=False, indent=2))
             zf.write(database, DATABASE_ENTRY)
             for path in originals:
                 zf.write(path, UPLOADS_ENTRY + path.name)
-        os.replace(tmp, archive)
-    except OSError as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        raise StorageError(_disk_message(exc, archive, "La sauvegarde")) from exc
 
 
 def _disk_message(exc: OSError, target: Path, what: str) -> str:
-    why = "le disque est plein" if exc.errno in (errno.ENOSPC, errno.EDQUOT) else (exc.strerror or str(exc))
-    return (
-        f"{what} n'a pas pu être écrite dans {target.parent} : {why}. Rien n'a été laissé à moitié écrit. "
-        "Libérez de la place ou choisissez un autre dossier (--out), puis recommencez."
-    )
+    return storage.disk_message(exc, target, what)
 
 
 def read_manifest(archive: str | os.PathLike) -> dict:
@@ -131,31 +127,25 @@ def restore(archive: str | os.PathLike, database: str | os.PathLike, *, now: dt.
     manifest = read_manifest(archive)
     _refuse_if_in_use(database)
     database.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=database.parent, prefix=".restore-", suffix=".duckdb")
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
+    kept = None
+    # The backup's base is extracted aside (`storage`: unnamed until it is put in place, so a
+    # restore killed mid-way leaves nothing), read whole, and only then replaces the base.
+    with storage.aside(database, what="la base restaurée", mode=0o600) as extracted:
         try:
-            with zipfile.ZipFile(archive) as zf, zf.open(DATABASE_ENTRY) as src, tmp.open("wb") as dst:
-                shutil.copyfileobj(src, dst, 1 << 20)
-        except OSError as exc:
-            raise StorageError(_disk_message(exc, database, "La base restaurée")) from exc
-        except zipfile.BadZipFile as exc:
+            with zipfile.ZipFile(archive) as zf, zf.open(DATABASE_ENTRY) as src:
+                shutil.copyfileobj(src, extracted, 1 << 20)
+            extracted.flush()
+        except (zipfile.BadZipFile, EOFError) as exc:
             raise ArdenneError(
                 f"« {archive} » est endommagée : sa base ne peut pas être extraite. Choisissez une autre sauvegarde.",
                 title="Sauvegarde illisible",
             ) from exc
-        counts = _check_restored(tmp, archive)
-        kept = None
+        counts = _check_restored(storage.path_of(extracted), archive)  # whole, before anything is replaced
         if database.exists():
-            kept = database.with_name(f"{database.name}.avant-restauration-{(now or dt.datetime.now()):%Y%m%d-%H%M%S}")
-            os.replace(database, kept)
+            kept = _keep_aside(database, now or dt.datetime.now())
         wal = Path(str(database) + ".wal")
         if wal.exists():  # the old base's log would be replayed onto the restored one
             os.replace(wal, Path(str(kept) + ".wal") if kept else wal.with_name(wal.name + ".ancien"))
-        os.replace(tmp, database)
-    finally:
-        tmp.unlink(missing_ok=True)
     added = _restore_uploads(archive, database)
     return {
         "database": database,
@@ -164,6 +154,21 @@ def restore(archive: str | os.PathLike, database: str | os.PathLike, *, now: dt.
         "uploads": added,
         "created_at": manifest.get("created_at"),
     }
+
+
+def _keep_aside(database: Path, now: dt.datetime) -> Path:
+    """A second name for the base about to be replaced (`….avant-restauration-<date>`): the
+    new base then takes its place in one step, so the path always holds one base, whole."""
+    kept = database.with_name(f"{database.name}.avant-restauration-{now:%Y%m%d-%H%M%S}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = database.with_name(f"{database.name}.avant-restauration-{now:%Y%m%d-%H%M%S}-{n}")
+    try:
+        os.link(database, kept)
+    except OSError:  # no hard links on this filesystem: a copy
+        shutil.copy2(database, kept)
+    return kept
 
 
 def _refuse_if_in_use(database: Path) -> None:
@@ -181,7 +186,7 @@ def _refuse_if_in_use(database: Path) -> None:
         pass  # a damaged base: exactly what a restore replaces
 
 
-def _check_restored(path: Path, archive: Path) -> dict[str, int]:
+def _check_restored(path: str | os.PathLike, archive: Path) -> dict[str, int]:
     try:
         con = duckdb.connect(str(path), read_only=True)
         try:
@@ -217,11 +222,7 @@ def _restore_uploads(archive: Path, database: Path) -> int:
             if target.exists():
                 continue
             folder.mkdir(parents=True, exist_ok=True)
-            try:
-                with zf.open(name) as src, target.open("wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
-            except OSError as exc:
-                target.unlink(missing_ok=True)
-                raise StorageError(_disk_message(exc, target, "Un fichier d'origine")) from exc
+            with zf.open(name) as src, storage.aside(target, what="un fichier d'origine") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)  # whole or absent: a kill leaves no half file
             added += 1
     return added

@@ -59,6 +59,12 @@ class DatabaseDamagedError(ArdenneError):
     title = "Base de données illisible"
 
 
+class DatabaseReadOnlyError(ArdenneError):
+    """The database file (or its folder) may not be written by this process: read-only, not damaged."""
+
+    title = "Base en lecture seule"
+
+
 class DatabaseVersionError(ArdenneError):
     """The database file was written by a newer version of the application."""
 

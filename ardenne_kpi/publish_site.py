@@ -23,8 +23,9 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from ardenne_kpi import storage
 from ardenne_kpi.charts import public as public_charts
-from ardenne_kpi.errors import PublicationError
+from ardenne_kpi.errors import PublicationError, StorageError
 from ardenne_kpi.format import csv_script, fmt_date, html_text
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.publication import (
@@ -419,6 +420,8 @@ def site_files(fw: Framework, figures: PublicFigures) -> dict[str, bytes]:
 
 
 def _unwritable(folder: Path, exc: OSError) -> PublicationError:
+    if exc.errno in storage.FULL:
+        return PublicationError(storage.disk_message(exc, folder / MARKER, "la publication"))
     reason = exc.strerror or exc.__class__.__name__
     return PublicationError(
         f"Le dossier {folder} n'est pas accessible en écriture ({reason}) : choisissez un "
@@ -426,42 +429,94 @@ def _unwritable(folder: Path, exc: OSError) -> PublicationError:
     )
 
 
-def _prepare(folder: Path) -> set[Path]:
+# What a publication holds at the top of its folder: a folder with nothing else is one, even
+# when a publication was interrupted before its datapackage.json was written.
+_SITE_TOP = {PLOTLY_JS, "index.html", MARKER, EMBED_DIR, DATA_DIR}
+_SITE_SUFFIX = {EMBED_DIR: ".html", DATA_DIR: ".csv"}
+
+
+def _is_site(entries: list[Path]) -> bool:
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue  # a temporary file of an earlier run (written aside), never published
+        if entry.name not in _SITE_TOP:
+            return False
+        if entry.is_dir():
+            if entry.name not in _SITE_SUFFIX:
+                return False
+            if any(not (f.is_file() and f.suffix == _SITE_SUFFIX[entry.name]) for f in entry.iterdir()):
+                return False
+        elif entry.name in _SITE_SUFFIX:
+            return False
+    return True
+
+
+def _prepare(folder: Path) -> tuple[set[Path], list[Path]]:
     """Create the folder, or accept an empty one or an earlier publication; returns the
-    site files already there (to remove those no longer published)."""
+    site files already there (to remove those no longer published) and the folders this run
+    created (removed again if it fails)."""
     if folder.exists() and not folder.is_dir():
         raise PublicationError(f"{folder} est un fichier, pas un dossier : donnez à --out un dossier (il sera créé).")
     if folder.is_dir():
         try:
             entries = list(folder.iterdir())
+            site = _is_site(entries)
         except OSError as exc:
             raise _unwritable(folder, exc) from exc
-        if entries and not (folder / MARKER).exists():
+        if entries and not site:
             raise PublicationError(
                 f"Le dossier {folder} contient déjà d'autres fichiers : choisissez un dossier vide "
                 "ou celui d'une publication précédente (il contient datapackage.json)."
             )
-        return {p for sub in (EMBED_DIR, DATA_DIR) for p in (folder / sub).glob("*") if p.is_file()}
+        earlier = {p for sub in (EMBED_DIR, DATA_DIR) for p in (folder / sub).glob("*") if p.is_file()}
+        for leftover in folder.glob(".*.tmp"):  # written aside by a run killed at the wrong moment
+            leftover.unlink(missing_ok=True)
+        return earlier, [folder / sub for sub in (EMBED_DIR, DATA_DIR) if not (folder / sub).exists()]
+    created = [p for p in (folder, *folder.parents) if not p.exists()]
     try:
         folder.mkdir(parents=True)
     except OSError as exc:
         raise _unwritable(folder, exc) from exc
-    return set()
+    return set(), [*reversed(created), folder / EMBED_DIR, folder / DATA_DIR]
+
+
+def _inside(folder: Path, relative: str) -> Path:
+    """`folder / relative`, refused unless it stays inside `folder` (a crafted indicator code
+    such as « ../../x » names an embed file: it must not write elsewhere)."""
+    path = folder / relative
+    parts = Path(relative).parts
+    if Path(relative).is_absolute() or ".." in parts or any(part.startswith(".") for part in parts):
+        code = relative.removeprefix(f"{EMBED_DIR}/").removesuffix(".html")
+        raise PublicationError(
+            f"Le code d'indicateur ou le fichier « {code} » ne peut pas servir de nom de fichier dans {folder} "
+            "(chemin hors du dossier, ou nom caché) : rien n'a été publié. Corrigez ce code dans le "
+            "référentiel (lettres, chiffres, tirets), puis recommencez."
+        )
+    return path
 
 
 def write_site(folder: Path, files: dict[str, bytes]) -> None:
     """Write the files (each replaced whole, never half-written) and remove the embeds and
-    CSVs of an earlier publication that are no longer published."""
+    CSVs of an earlier publication that are no longer published. Nothing is written outside
+    `folder`; on a failure (a full disk) no earlier file is replaced, and whatever this run
+    created is removed."""
     folder = Path(folder)
-    earlier = _prepare(folder)
+    targets = {relative: _inside(folder, relative) for relative in files}  # before anything is written
+    earlier, created = _prepare(folder)
     try:
-        for relative, data in files.items():
-            path = folder / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            temporary = path.with_name(f".{path.name}.tmp")
-            temporary.write_bytes(data)
-            os.replace(temporary, path)
-        for stale in sorted(earlier - {folder / r for r in files}):
+        storage.write_files({targets[r]: data for r, data in files.items()}, what="la publication")
+    except StorageError as exc:
+        for made in reversed(created):  # only what this run created, and only when empty
+            try:
+                made.rmdir()
+            except OSError:
+                pass
+        cause = exc.__cause__
+        if isinstance(cause, OSError) and cause.errno not in storage.FULL:
+            raise _unwritable(folder, cause) from exc
+        raise PublicationError(exc.message) from exc
+    try:
+        for stale in sorted(earlier - set(targets.values())):
             stale.unlink()
     except OSError as exc:
         raise _unwritable(folder, exc) from exc

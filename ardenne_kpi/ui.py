@@ -177,6 +177,12 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
     return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
 
 
+PUBLIC_UNAVAILABLE = (
+    "Ces chiffres sont momentanément indisponibles. Réessayez un peu plus tard ; si cela dure, "
+    "prévenez la coordination du plan de marketing territorial."
+)
+
+
 def page_setup(
     title: str,
     *,
@@ -208,7 +214,8 @@ def page_setup(
         ):
             con.hold()
     except ArdenneError as exc:
-        st.error(md(exc.message))
+        # A visitor of a public page learns nothing of the server (its paths, its commands).
+        st.error(PUBLIC_UNAVAILABLE if public else md(exc.message))
         st.stop()
     fw = _framework(con, data_revision(con))
     user, mode = _signed_in_user(con, fw, public=public)

@@ -6,7 +6,8 @@ asked (100 000 rows by default). For each size, `--repeat` rounds (5 by default,
 printed), each round in fresh processes and interleaved so that a noisy minute hurts every
 side alike:
 
-- the whole `python -m ardenne_kpi import FILE --db NEW.duckdb` process, wall time, CPU time
+- the whole `python -m ardenne_kpi import FILE --db NEW.duckdb` process (NEW made empty by
+  `init --empty` first), wall time, CPU time
   (user + system of the process tree: what a loaded machine changes least) and peak
   memory (the largest `ru_maxrss` of its process tree, through `RUSAGE_CHILDREN` of a
   wrapper process that runs only that command);
@@ -129,6 +130,13 @@ def _fresh(mode: str, *args: str, checkout: Path = ROOT) -> dict:
 
 def _import(checkout: Path, path: Path, folder: Path) -> dict:
     database = Path(tempfile.mkdtemp(dir=folder)) / "bench.duckdb"
+    # Only `init` creates a base (issue 24): the import lands in a new empty one, made first, unmeasured.
+    subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "init", "--empty", "--db", str(database)],
+        cwd=checkout,
+        check=True,
+        capture_output=True,
+    )
     argv = [sys.executable, "-m", "ardenne_kpi", "import", str(path), "--db", str(database), "--user", "bench"]
     return _fresh("command", str(checkout), json.dumps(argv))
 

@@ -265,6 +265,7 @@ def test_command_line_import_uploads_rollback_and_exit_codes(tmp_path):
     good.write_bytes(report(("BRD01", "S05", 600)))
     bad.write_bytes(report(("XXX", "S05", 600)))
     database = str(tmp_path / "cli.duckdb")
+    assert cli("init", "--empty", "--db", database).returncode == 0  # only init creates a base
     done = cli("import", str(good), "--db", database, "--user", "marie", "--json")
     assert done.returncode == 0, done.stderr
     record = json.loads(done.stdout.splitlines()[0])

@@ -112,7 +112,8 @@ def test_the_import_command_imports_no_chart_pdf_or_ui_library():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
-def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(tmp_path):
+def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(tmp_path, empty_db_path):
+    (tmp_path / "x.duckdb").write_bytes(empty_db_path.read_bytes())  # only init creates a base
     data = report(("BRD02", "S05", 25))
     (tmp_path / "r.xlsx").write_bytes(data)
     code = (
@@ -134,7 +135,8 @@ def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(t
     assert out.stdout.strip().splitlines()[-1] == "[[]]"
 
 
-def test_the_import_command_starts_the_parse_before_loading_duckdb_and_prints_without_pandas(tmp_path):
+def test_the_import_command_starts_the_parse_before_loading_duckdb_and_prints_without_pandas(tmp_path, empty_db_path):
+    (tmp_path / "x.duckdb").write_bytes(empty_db_path.read_bytes())  # only init creates a base
     data = report(("BRD02", "S05", 25), ("BRD02", "S06", 90))
     (tmp_path / "r.xlsx").write_bytes(data)
     code = (

@@ -188,7 +188,7 @@ def test_a_cancelled_call_leaves_no_child():
     assert call.process.poll() is not None
 
 
-def test_the_import_command_refuses_every_file_as_the_engine_does(tmp_path):
+def test_the_import_command_refuses_every_file_as_the_engine_does(tmp_path, empty_db_path):
     """The command starts each parse before its database is open: a missing, two hostile and
     a good file (twice) are answered as `import_file` answers them."""
     declared = tmp_path / "declared.xlsx"
@@ -198,6 +198,7 @@ def test_the_import_command_refuses_every_file_as_the_engine_does(tmp_path):
     good = tmp_path / "good.xlsx"
     good.write_bytes(report(("BRD01", "S05", 600)))
     files = [str(tmp_path / "absent.xlsx"), str(declared), str(far), str(good), str(good)]
+    (tmp_path / "x.duckdb").write_bytes(empty_db_path.read_bytes())  # only init creates a base
     done = subprocess.run(
         [sys.executable, "-m", "ardenne_kpi", "import", *files, "--db", str(tmp_path / "x.duckdb"), "--json"],
         capture_output=True,

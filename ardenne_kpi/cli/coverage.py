@@ -42,7 +42,9 @@ def run_export_coverage(args: argparse.Namespace) -> int:
     from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv  # openpyxl: only here
 
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
-    out.write_bytes(data)
+    from ardenne_kpi import storage
+
+    storage.write_bytes(out, data, what="l'export de couverture")  # whole, or the earlier file kept
     main = cov["dimension_key"].state_counts()
     print(
         f"{out} écrit : {len(cov.matrices)} matrices ; dimensions × clés : {main['not_served']} cellule(s) "

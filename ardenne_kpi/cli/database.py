@@ -26,29 +26,45 @@ def say_waiting(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def command_connection(path, *, read_only: bool = False):
+def command_connection(path, *, read_only: bool = False, check: bool | None = None):
     """The database for one command, waiting its turn beside the app and other commands
-    (`db.sharing`), closed afterwards."""
+    (`db.sharing`), closed afterwards. A command that writes (not `read_only`) first reads
+    every table whole (`check`, by default): a damaged base is refused before any write."""
     from ardenne_kpi.db import sharing
 
-    return sharing.command_connection(path, read_only=read_only, notify=say_waiting)
+    check = not read_only if check is None else check
+    return sharing.command_connection(path, read_only=read_only, notify=say_waiting, check=check)
+
+
+def missing_database(path: Path) -> ArdenneError:
+    """A `--db` that names no base: only `init` creates one (a typo must not make an empty base)."""
+    return ArdenneError(
+        f"La base {path} n'existe pas : rien n'a été fait. Vérifiez --db (ou ARDENNE_DB) ; pour créer une "
+        "base, lancez `python -m ardenne_kpi init`.",
+        title="Base introuvable",
+    )
 
 
 @contextmanager
 def existing_database(
-    db_arg: str | None, *, read_only: bool = True
+    db_arg: str | None, *, read_only: bool | None = True
 ) -> Iterator[tuple[duckdb.DuckDBPyConnection, Framework]]:
     """The connection and stored framework of an existing database, closed afterwards; a missing
     file or a base without framework is one French sentence (never a new empty file). Waits
-    its turn while the app or another command holds the file."""
+    its turn while the app or another command holds the file. `read_only=False`: the command
+    writes (the base is read whole first, and a read-only base is refused as such); None: it
+    only reads, read-write when it can (to bring the schema up to date), else read-only."""
     from ardenne_kpi import db
 
     path = db.db_path(db_arg)
     if not path.exists():
-        raise ArdenneError(
-            f"La base {path} n'existe pas. Créez-la avec `python -m ardenne_kpi init`.", title="Base introuvable"
-        )
-    with command_connection(path, read_only=read_only) as con:
+        raise missing_database(path)
+    if read_only is None:
+        read_only = not db.writable(path)
+        check = False
+    else:
+        check = not read_only
+    with command_connection(path, read_only=read_only, check=check) as con:
         fw = db.stored_framework(con)
         if fw is None:
             raise ArdenneError(

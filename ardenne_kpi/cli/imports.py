@@ -18,8 +18,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from ardenne_kpi.cli.database import command_connection, existing_database
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.cli.database import command_connection, existing_database, missing_database
 from ardenne_kpi.format import terminal_text
 
 
@@ -83,12 +82,16 @@ def cmd_import(args: argparse.Namespace) -> int:
     from ardenne_kpi.reports import importer
 
     path = db.db_path(args.db)
+    if not path.exists():  # a mistyped --db must not become a new empty base: only `init` creates one
+        first.cancel()
+        raise missing_database(path)
     refused = False
     fw, fw_text = None, None
     for k, file in enumerate(args.files):
         started = first if k == 0 else intake.start_reading(file)  # read while the database opens
-        # One turn on the database per file: the app and other commands get theirs between files.
-        with command_connection(path) as con:
+        # One turn on the database per file: the app and other commands get theirs between
+        # files. The base is read whole once, before the first file is written to it.
+        with command_connection(path, check=k == 0) as con:
             text = db.get_meta(con, "framework_yaml")
             if fw is None or text != fw_text:  # parsed once for all the files, unless replaced meanwhile
                 fw = db.stored_framework(con) if text else db.ensure_framework(con)
@@ -139,7 +142,7 @@ def _print_result(result) -> None:
 def cmd_uploads(args: argparse.Namespace) -> int:
     from ardenne_kpi.reports import importer
 
-    with existing_database(args.db, read_only=False) as (con, _fw):
+    with existing_database(args.db, read_only=None) as (con, _fw):
         df = importer.list_uploads(con)
     if args.json:
         for record in df.to_dict(orient="records"):
@@ -210,7 +213,7 @@ def cmd_rollback(args: argparse.Namespace) -> int:
 def cmd_export_values(args: argparse.Namespace) -> int:
     from ardenne_kpi.db import imports
 
-    with existing_database(args.db, read_only=False) as (con, _fw):
+    with existing_database(args.db, read_only=None) as (con, _fw):
         df = imports.export_values(con)
     for column in ("period_start", "period_end"):
         df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
@@ -221,12 +224,8 @@ def cmd_export_values(args: argparse.Namespace) -> int:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        try:
-            Path(args.out).write_bytes(data)
-        except OSError as exc:
-            raise ArdenneError(
-                f"Impossible d'écrire « {args.out} » ({exc.strerror or exc}). Vérifiez le dossier.",
-                title="Export impossible",
-            ) from exc
+        from ardenne_kpi import storage
+
+        storage.write_bytes(args.out, data, what="l'export des valeurs")  # whole, or the earlier file kept
         print(f"{len(df)} valeur(s) exportée(s) dans {args.out}.", file=sys.stderr)
     return 0

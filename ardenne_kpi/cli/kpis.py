@@ -96,7 +96,9 @@ def run_export_kpis(args: argparse.Namespace) -> int:
     with existing_database(args.db) as (con, fw):
         frame = kpis.export_frame(con, fw, args.grain)
     out = Path(args.out)
-    out.write_bytes(to_csv(frame))
+    from ardenne_kpi import storage
+
+    storage.write_bytes(out, to_csv(frame), what="l'export des indicateurs")  # whole, or the earlier file kept
     print(f"{len(frame)} lignes écrites dans {out} (granularité {args.grain}).")
     return 0
 

@@ -44,15 +44,22 @@ def run_export_pack(args: argparse.Namespace) -> int:
             title="Format de sortie inconnu",
         )
     started = time.perf_counter()
-    with existing_database(args.db, read_only=False) as (con, fw):  # read-write: brings the schema up to date
+    with existing_database(args.db, read_only=None) as (
+        con,
+        fw,
+    ):  # read-write when it can: brings the schema up to date
         data = pack.collect(con, fw, since=args.since)
     pdf = pack.pdf_bytes(data)
-    out.write_bytes(pdf)
+    files = {out: pdf}
     written = [f"{out} ({len(pdf) // 1024} Ko)"]
     if not args.no_xlsx:
         xlsx = out.with_suffix(".xlsx")
-        xlsx.write_bytes(pack.xlsx_bytes(data))
+        files[xlsx] = pack.xlsx_bytes(data)
         written.append(str(xlsx))
+    from ardenne_kpi import storage
+
+    # Both whole, put in place together: on a full disk neither earlier file is replaced.
+    storage.write_files(files, what="le dossier du comité")
     since = f", comparé à {data.comparison.old.label}" if data.comparison else ""
     print(
         f"Dossier du comité écrit : {' et '.join(written)} — période {data.period.label_fr}, données au "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ardenne_kpi.cli.database import add_db_argument, command_connection
+from ardenne_kpi.cli.database import add_db_argument, command_connection, missing_database
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -28,13 +28,16 @@ def run_template(args: argparse.Namespace) -> int:
         print("Le modèle est un classeur .xlsx : donnez un nom de fichier se terminant par .xlsx.")
         return 2
     path = db.db_path(args.db)
-    with command_connection(path, read_only=path.exists()) as con:  # a template only reads
+    if not path.exists():  # a mistyped --db must not become a new empty base: only `init` creates one
+        raise missing_database(path)
+    with command_connection(path, read_only=True) as con:  # a template only reads
         fw = db.stored_framework(con) or load_framework()
         operator = templates.resolve_operator(fw, args.operator)
         period = templates.resolve_period(fw, args.period)
         rows = templates.template_rows(con, fw, operator, period)
         data = templates.build_template(con, fw, operator, period)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_bytes(data)
+    from ardenne_kpi import storage
+
+    storage.write_bytes(out, data, what="le modèle")  # whole, or the earlier file kept
     print(f"Modèle écrit : {out} ({templates.describe(rows)}).")
     return 0

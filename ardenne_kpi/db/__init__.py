@@ -24,6 +24,7 @@ from ardenne_kpi.errors import (
     ArdenneError,
     DatabaseBusyError,
     DatabaseDamagedError,
+    DatabaseReadOnlyError,
     DatabaseVersionError,
     StorageError,
 )
@@ -71,9 +72,13 @@ def uploads_dir(database: str | os.PathLike) -> Path:
     return Path(database).resolve().parent / "uploads"
 
 
-def connect(path: str | os.PathLike, *, read_only: bool = False, schema: bool = True) -> duckdb.DuckDBPyConnection:
+def connect(
+    path: str | os.PathLike, *, read_only: bool = False, schema: bool = True, check: bool = False
+) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database and apply the schema (unless `schema` is False:
-    the app applies it once per process, not at every reopening).
+    the app applies it once per process, not at every reopening). With `check`, every table
+    is first read whole (`check_readable`): a damaged base is refused before anything is
+    written to it. A base this process may not write is refused read-write (read_only_error).
 
     Raises DatabaseBusyError with a French sentence when another process holds the file;
     `db.sharing` waits for it instead (commands and the app go through it).
@@ -81,6 +86,8 @@ def connect(path: str | os.PathLike, *, read_only: bool = False, schema: bool = 
     path = Path(path)
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not writable(path):
+            raise read_only_error(path)
     try:
         con = duckdb.connect(str(path), read_only=read_only)
     except duckdb.IOException as exc:
@@ -92,6 +99,12 @@ def connect(path: str | os.PathLike, *, read_only: bool = False, schema: bool = 
         raise database_error(exc, path) from exc
     except duckdb.Error as exc:
         raise database_error(exc, path) from exc
+    if check:  # before the schema is applied: nothing is written to a damaged base
+        try:
+            check_readable(con)
+        except duckdb.Error as exc:
+            con.close()
+            raise database_error(exc, path) from exc
     if schema and not read_only:
         try:
             apply_schema(con)
@@ -120,6 +133,10 @@ _DAMAGE_SIGNS = (
 )
 
 
+# What DuckDB says when it may not write: the file, its folder or the disk is read-only.
+_READ_ONLY_SIGNS = ("permission denied", "read-only file system", "read-only mode", "attached in read-only")
+
+
 def database_error(exc: BaseException, path: str | os.PathLike | None) -> ArdenneError:
     """The French sentence for a DuckDB failure: a damaged file says to restore the last
     backup; anything else names the failure and what to do."""
@@ -135,6 +152,8 @@ def database_error(exc: BaseException, path: str | os.PathLike | None) -> Ardenn
             f"{where} n'a pas pu être écrite : le disque est plein. L'opération a été annulée, rien "
             "n'a été enregistré à moitié. Libérez de la place sur ce disque, puis recommencez."
         )
+    if any(sign in first.lower() for sign in _READ_ONLY_SIGNS):
+        return read_only_error(path)
     if isinstance(exc, (duckdb.IOException, duckdb.InternalException, duckdb.SerializationException)) or any(
         sign in first.lower() for sign in _DAMAGE_SIGNS
     ):
@@ -158,15 +177,43 @@ def checkpoint(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def check_readable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Read every table of the store once (a damaged block fails here); the row counts."""
+    """Read every table of the store whole, every column of every row (a damaged or missing
+    block fails here: DuckDB checks each block it reads against its checksum); the row counts.
+
+    A row count alone reads no data (DuckDB knows it from its metadata): a base cut in half
+    or with flipped bytes passed it. Each column goes through a checksum-style aggregate, so
+    every block is read, with nothing brought back but one row per table."""
     cur = con.cursor()
-    tables = [
-        r[0]
-        for r in cur.execute(
-            "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() ORDER BY 1"
-        ).fetchall()
-    ]
-    return {t: cur.execute(f'SELECT count(*) FROM "{t}"').fetchall()[0][0] for t in tables}  # names from the catalog
+    columns: dict[str, list[str]] = {}
+    for table, column in cur.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = current_database() "
+        "ORDER BY table_name, column_index"
+    ).fetchall():
+        columns.setdefault(table, []).append(column)
+    counts = {}
+    for table, names in columns.items():  # names from the catalog, quoted
+        sums = ", ".join(f'sum(hash("{name.replace(chr(34), chr(34) * 2)}"))' for name in names)
+        quoted = table.replace('"', '""')
+        counts[table] = cur.execute(f'SELECT count(*), {sums} FROM "{quoted}"').fetchone()[0]
+    return counts
+
+
+def writable(path: str | os.PathLike) -> bool:
+    """Whether this process may write the database file and its folder (DuckDB writes its
+    log beside the file): a read-only base is opened read-only, and said to be read-only."""
+    path = Path(path)
+    folder = path.resolve().parent
+    return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+
+
+def read_only_error(path: str | os.PathLike | None) -> DatabaseReadOnlyError:
+    """The French sentence for a write refused because the base is read-only (not damaged)."""
+    where = f"La base {path}" if path else "La base de données"
+    return DatabaseReadOnlyError(
+        f"{where} est en lecture seule (le fichier ou son dossier n'est pas modifiable par ce compte) : "
+        "elle se consulte, mais rien ne peut y être enregistré. Elle n'est pas endommagée : ne la restaurez "
+        "pas. Pour modifier, rendez le fichier et son dossier modifiables (droits d'écriture), puis recommencez."
+    )
 
 
 def apply_schema(con: duckdb.DuckDBPyConnection) -> None:

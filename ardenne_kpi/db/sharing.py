@@ -110,6 +110,7 @@ def open_when_free(
     limit: float | None = None,
     notify: Notify | None = None,
     wait: _Wait | None = None,
+    check: bool = False,
 ) -> duckdb.DuckDBPyConnection:
     """`db.connect`, retried with a growing pause while another process holds the file;
     DatabaseBusyError (French) after `limit` seconds (default `wait_limit()`)."""
@@ -117,23 +118,24 @@ def open_when_free(
     wait = wait or _Wait(path, limit, notify)
     while True:
         try:
-            return db.connect(path, read_only=read_only, schema=schema)
+            return db.connect(path, read_only=read_only, schema=schema, check=check)
         except DatabaseBusyError as exc:
             wait.pause(_holder(exc))
 
 
 @contextmanager
 def command_connection(
-    path: str | os.PathLike, *, read_only: bool = False, notify: Notify | None = None
+    path: str | os.PathLike, *, read_only: bool = False, notify: Notify | None = None, check: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A command's connection, closed afterwards: its turn on the lock file beside the
     database (readers share it, a writer has it alone), then the file itself, waiting
-    while the app or another command holds it (see the module's docstring)."""
+    while the app or another command holds it (see the module's docstring). `check`: every
+    table read whole first (`db.check_readable`), a damaged base refused before any write."""
     path = Path(path)
     wait = _Wait(path, None, notify)
     lock = _take_turn(path, exclusive=not read_only, wait=wait)
     try:
-        con = open_when_free(path, read_only=read_only, wait=wait)
+        con = open_when_free(path, read_only=read_only, wait=wait, check=check)
         try:
             if wait.told and notify is not None:
                 notify(f"Base obtenue après {_seconds(wait.waited)} d'attente.")
@@ -241,7 +243,12 @@ class Database:
             # file (a transaction in progress), which the command waits for anyway.
             while not len(self._cursors) and self.command_waiting():
                 wait.pause("(par une commande en cours)")
-            self._root = open_when_free(self.path, schema=not self._schema_applied, wait=wait)
+            # A base this process may not write (file or folder read-only) is opened read-only:
+            # it can be read, and a write is refused as read-only, not as damaged.
+            read_only = self.path.exists() and not db.writable(self.path)
+            self._root = open_when_free(
+                self.path, read_only=read_only, schema=not (self._schema_applied or read_only), wait=wait
+            )
             self._schema_applied = True
             self.opens += 1
         self._last_use = time.monotonic()
