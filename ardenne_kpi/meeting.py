@@ -168,7 +168,7 @@ def _period_label(ind: Indicator, code: str | None) -> str:
 
 def progress_words(ind: Indicator) -> str:
     """What « Progression » measures, in a line."""
-    return f"du chemin de la référence ({ind.baseline.period.label_fr}) à la cible"
+    return f"du chemin de {ind.baseline.period.label_fr} (référence) à la cible"
 
 
 def sources(d: pack.PackData, slide: Slide) -> str:

@@ -77,7 +77,10 @@ html { font-size: max(14px, min(2.5vh, 1.4vw)); }
 h1 { font-size: 1.9rem !important; padding: 0.1rem 0 0.3rem 0 !important; line-height: 1.2 !important; }
 [data-testid="stTable"] td, [data-testid="stTable"] th {
   font-size: 1rem; white-space: normal; overflow-wrap: anywhere; padding: 0.3rem 0.6rem; }
+[data-testid="stMain"]:focus { outline: none; }  /* a click that gives the keyboard to the slide draws no frame */
 .st-key-meeting_chart { min-height: 12rem; }
+.st-key-meeting_analysis_small [data-testid="stMarkdownContainer"] p { font-size: 0.95rem; }
+.st-key-meeting_analysis_smaller [data-testid="stMarkdownContainer"] p { font-size: 0.75rem; }
 </style>
 """
 
@@ -89,6 +92,12 @@ def meeting_chart_style(*texts_above: tuple[str, int]) -> str:
     markdown element already on the slide (its own element would add a gap)."""
     lines = sum(max(1, -(-len(text) // per_line)) for text, per_line in texts_above)
     return f"<style>div.st-key-meeting_chart {{ flex: 0 0 auto !important; height: calc(100vh - {13.5 + 2.1 * lines:.1f}rem) !important; }}</style>"
+
+
+def meeting_text_size(text: str) -> str:
+    """The type a meeting slide gives a text of this length, so that a long analysis still fits
+    beside its chart: « normal », « small » or « smaller » (see _MEETING_CSS)."""
+    return "normal" if len(text) <= 320 else "small" if len(text) <= 550 else "smaller"
 
 
 # A table shows every row on a projector (no scrolling inside it) up to this many rows.

@@ -107,7 +107,8 @@ elif slide.kind == "indicator":
         m2.caption(facts["target_period"])
         m3.metric("Progression", facts["progress"])
         m3.caption(facts["progress_words"])
-        with st.container(border=True):
+        body = facts["analysis"]["body"] if facts["analysis"] else ""
+        with st.container(border=True, key=f"meeting_analysis_{ui.meeting_text_size(body)}"):  # long: smaller type
             st.markdown("**Analyse du coordinateur**")
             if facts["analysis"]:
                 st.markdown(facts["analysis"]["body"])
