@@ -103,6 +103,7 @@ def meeting_text_size(text: str) -> str:
 # A table shows every row on a projector (no scrolling inside it) up to this many rows.
 TABLE_ROWS = 60
 ROW_PX = 35
+WRAP_ROW_PX = 76  # Streamlit wraps a cell's text in rows taller than 4rem (72 px at the app's 18 px type)
 
 
 def table_height(n_rows: int, row_px: int = ROW_PX) -> int:
