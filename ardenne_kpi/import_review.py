@@ -173,6 +173,22 @@ PREVIEW_COLUMNS = [
 ]
 
 
+# What a reader checks first at 1280–1440 px with the sidebar open: the change and the new
+# value, then where it lands (the pages pass these as the table's column order).
+PREVIEW_ORDER = [
+    "Changement",
+    "Ancien → nouveau",
+    "Indicateur",
+    "Période",
+    "Zone",
+    "Public",
+    "Cellule",
+    "Feuille",
+    "Opérateur",
+    "Libellé",
+]
+
+
 def changes_table(changes: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """The preview: one row per value, « modifié » first, with old → new in French format."""
     if changes is None or changes.empty:
@@ -397,6 +413,21 @@ def returned_notice(upload: dict) -> tuple[str, str, str]:
         message,
         f"{fix} : ce message disparaîtra dès votre nouvel envoi.",
     )
+
+
+# The Validation tab: the change, the values, the partner's cell and comment before the identity columns.
+VALIDATION_ORDER = [
+    "Changement",
+    "Validé aujourd'hui",
+    "Soumis",
+    "Cellule",
+    "Commentaire",
+    "Indicateur",
+    "Période",
+    "Zone",
+    "Public",
+    "Libellé",
+]
 
 
 def validation_table(diff: pd.DataFrame, fw: Framework) -> pd.DataFrame:

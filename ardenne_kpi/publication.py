@@ -149,6 +149,15 @@ class PublicFigures:
 # ------------------------------------------------------------------ words and numbers for the general reader
 
 
+def short_zone_label(zone) -> str:
+    """A zone's name short enough for a table heading: « Ardennes (FR) », « Namur (BE) »,
+    « Éislek (LU) » (its full name stays in the heading's help)."""
+    name = zone.label.split(" (")[0]
+    for prefix in ("Département des ", "Département de ", "Province de ", "Province du "):
+        name = name.removeprefix(prefix)
+    return f"{name} ({zone.country})" if zone.country else name
+
+
 def public_unit(ind: Indicator) -> str:
     """The unit as a reader says it: nothing for a count ("nb", "nb/trimestre"), "%" for a share."""
     unit = ind.unit.strip()

@@ -58,23 +58,52 @@ html, body, [class*="css"] { font-size: 18px; }
 </style>
 """
 
-# The meeting mode: no sidebar (nor its toggle), no Streamlit header, larger type.
+# The meeting mode: no sidebar (nor its toggle), no Streamlit header, large type that scales
+# with the screen (a slide fits 1280×720 as 1920×1080, the same slide larger), tables whose
+# cells wrap, and the indicator's chart as tall as the screen leaves it.
 _MEETING_CSS = """
 <style>
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stHeader"], [data-testid="stToolbar"] { display: none; }
-.block-container, [data-testid="stMainBlockContainer"] { padding-top: 1.2rem; padding-bottom: 1rem; max-width: 100%; }
-html, body, [class*="css"] { font-size: 22px; }
-[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.35rem; }
-[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 2.6rem !important; }
-[data-testid="stMetricLabel"] p { font-size: 1.25rem; }
-h1 { font-size: 2.3rem !important; padding-top: 0.4rem !important; }
+html { font-size: max(14px, min(2.5vh, 1.4vw)); }
+.block-container, [data-testid="stMainBlockContainer"] {
+  padding: 0.6rem 2rem 0.4rem 2rem; max-width: 100%; }
+[data-testid="stMainBlockContainer"] [data-testid="stVerticalBlock"] { gap: 0.6rem; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li { font-size: 1.15rem; }
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { font-size: 0.85rem; }
+[data-testid="stMetricValue"], [data-testid="stMetricValue"] * { font-size: 1.7rem !important; }
+[data-testid="stMetricValue"] div { white-space: normal; overflow: visible; }
+[data-testid="stMetricLabel"] p { font-size: 1rem; }
+h1 { font-size: 1.9rem !important; padding: 0.1rem 0 0.3rem 0 !important; line-height: 1.2 !important; }
+[data-testid="stTable"] td, [data-testid="stTable"] th {
+  font-size: 1rem; white-space: normal; overflow-wrap: anywhere; padding: 0.3rem 0.6rem; }
+[data-testid="stMain"]:focus { outline: none; }  /* a click that gives the keyboard to the slide draws no frame */
+.st-key-meeting_chart { min-height: 12rem; }
+.st-key-meeting_analysis_small [data-testid="stMarkdownContainer"] p { font-size: 0.95rem; }
+.st-key-meeting_analysis_smaller [data-testid="stMarkdownContainer"] p { font-size: 0.75rem; }
 </style>
 """
+
+
+def meeting_chart_style(*texts_above: tuple[str, int]) -> str:
+    """The style that binds the meeting slide's chart (`st.container(key="meeting_chart")`) to
+    what the screen leaves: the viewport's height less the slide's other lines, counted from the
+    texts above it, each (text, characters per line at the meeting's scale). To write in a
+    markdown element already on the slide (its own element would add a gap)."""
+    lines = sum(max(1, -(-len(text) // per_line)) for text, per_line in texts_above)
+    return f"<style>div.st-key-meeting_chart {{ flex: 0 0 auto !important; height: calc(100vh - {13.5 + 2.1 * lines:.1f}rem) !important; }}</style>"
+
+
+def meeting_text_size(text: str) -> str:
+    """The type a meeting slide gives a text of this length, so that a long analysis still fits
+    beside its chart: « normal », « small » or « smaller » (see _MEETING_CSS)."""
+    return "normal" if len(text) <= 320 else "small" if len(text) <= 550 else "smaller"
+
 
 # A table shows every row on a projector (no scrolling inside it) up to this many rows.
 TABLE_ROWS = 60
 ROW_PX = 35
+WRAP_ROW_PX = 76  # Streamlit wraps a cell's text in rows taller than 4rem (72 px at the app's 18 px type)
 
 
 def table_height(n_rows: int, row_px: int = ROW_PX) -> int:
@@ -97,7 +126,7 @@ def table(frame, *, wide: str | None = None, container=None, row_height: int = R
     )
 
 
-def text_table(frame) -> None:
+def text_table(frame, **table_options) -> None:
     """A short static table (st.table, which wraps long sentences), its cells, headers and row
     names shown as text: st.table reads Markdown in every cell, and these hold partners' text."""
 
@@ -106,7 +135,7 @@ def text_table(frame) -> None:
 
     shown = frame.map(literal).rename(columns=literal, index=literal)
     shown.index.name = literal(frame.index.name)
-    st.table(shown)
+    st.table(shown, **table_options)
 
 
 @dataclass(frozen=True)

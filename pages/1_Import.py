@@ -187,7 +187,11 @@ with tab_import:
                             )
                 if result.status != "refused" and not result.changes.empty:
                     st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
-                    ui.table(import_review.changes_table(result.changes, fw), wide="Libellé")
+                    ui.table(
+                        import_review.changes_table(result.changes, fw),
+                        wide="Libellé",
+                        column_order=import_review.PREVIEW_ORDER,
+                    )
                 if verdict.can_commit and not accounts.can_upload(ctx.user, result.operator):
                     try:
                         accounts.check_upload(ctx.user, result.operator)
@@ -256,8 +260,8 @@ with tab_entry:
                 disabled=web_entry.REFERENCE,
                 hide_index=True,
                 width="stretch",
-                height=ui.table_height(len(base)),
-                row_height=ui.ROW_PX,  # every due line in view (60 at most)
+                height=ui.table_height(len(base), ui.WRAP_ROW_PX),
+                row_height=ui.WRAP_ROW_PX,  # every due line in view (60 at most), its indicator's name wrapped
                 key=f"entry_{operator}_{e_period.code}_{state.import_round}",
                 column_config={"Indicateur": st.column_config.TextColumn("Indicateur", width="medium")}
                 | {
@@ -289,7 +293,12 @@ with tab_entry:
             if issues:
                 ui.text_table(web_entry.issues_by_place(issues))
             if result.status != "refused" and not result.changes.empty:
-                st.dataframe(import_review.changes_table(result.changes, fw), hide_index=True, width="stretch")
+                st.dataframe(
+                    import_review.changes_table(result.changes, fw),
+                    hide_index=True,
+                    width="stretch",
+                    column_order=import_review.PREVIEW_ORDER,
+                )
             if verdict.can_commit:
                 if not user:
                     st.warning(
@@ -444,7 +453,11 @@ with tab_review:
         )
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")
-            ui.table(import_review.validation_table(review.what_validation_changes(con, pick), fw), wide="Libellé")
+            ui.table(
+                import_review.validation_table(review.what_validation_changes(con, pick), fw),
+                wide="Libellé",
+                column_order=import_review.VALIDATION_ORDER,
+            )
             review_reason = lock_reason_field("review_lock_reason", "la validation ou le renvoi")
             ok_col, back_col = st.columns(2)
             if ok_col.button(

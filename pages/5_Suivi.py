@@ -167,6 +167,7 @@ with tab_matrix:
             height=ui.table_height(len(text)),
             row_height=ui.ROW_PX,
             column_config={c: st.column_config.TextColumn(width=92) for c in text.columns},
+            column_order=list(reversed(text.columns)),  # the latest semesters first: those the committee meets about
         )
 
         st.subheader("Indicateurs jamais déclarés")

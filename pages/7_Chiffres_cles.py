@@ -86,7 +86,21 @@ if figures.by_zone and tabs[-1].open:
             "Chaque chiffre de zone porte sur la même période que le chiffre clé de l'indicateur ; « – » : "
             "pas de chiffre complet pour cette zone."
         )
-        st.dataframe(figures.zone_table(fw), hide_index=True, width="stretch")
+        # every zone in view at 1440 px beside the menu: short headings, the indicator's name pinned
+        st.dataframe(
+            figures.zone_table(fw),
+            hide_index=True,
+            width="stretch",
+            row_height=ui.WRAP_ROW_PX,  # a long indicator name wraps
+            column_config={
+                "Indicateur": st.column_config.TextColumn(width=200, pinned=True),
+                "Période": st.column_config.TextColumn(width=150),
+            }
+            | {
+                z.label: st.column_config.TextColumn(publication.short_zone_label(z), width=120, help=z.label)
+                for z in fw.zones
+            },
+        )
         for row in [figures.by_zone[i : i + 2] for i in range(0, len(figures.by_zone), 2)]:
             for column, code in zip(st.columns(2), row, strict=False):
                 shown = figures.card(code)

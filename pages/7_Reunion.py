@@ -55,56 +55,74 @@ st.title(ui.md(slide.title))
 if slide.kind == "tiles":
     tiles = meeting.tiles(data)
     for row in (tiles[:4], tiles[4:]):
-        for column, (label, value, help_text) in zip(st.columns(4), row, strict=False):
-            column.metric(label, value, help=help_text, border=True)
+        for column, (label, value, meaning) in zip(st.columns(4), row, strict=False):
+            with column.container(border=True):  # the explanation shows: nobody hovers on a projector
+                st.metric(label, value)
+                st.caption(meaning)
 
 elif slide.kind == "dimension":
     st.plotly_chart(
-        charts.coverage.dimension_row(meeting.dimension_cells(data, slide.dimension)),
+        charts.coverage.dimension_row(meeting.dimension_cells(data, slide.dimension), height=175),
         width="stretch",
         config={"displayModeBar": False, "staticPlot": True},
     )
-    table = meeting.dimension_indicators(data, slide.dimension)
-    ui.table(table, wide="Indicateur", row_height=40)
+    st.caption(
+        "Le chiffre de chaque case : le nombre d'indicateurs qui servent cette clé ; "
+        "▼ : au moins un de ces indicateurs est en retard sur sa cible."
+    )
+
+if slide.kind in ("dimension", meeting.SUITE):
+    ui.text_table(meeting.dimension_part(data, slide), hide_index=True)
 
 elif slide.kind == "indicator":
     ind = fw.indicator(slide.indicator)
     facts = meeting.indicator_facts(data, slide.indicator)
     color = kpis.STATUS_COLORS[facts["status"]]
-    st.markdown(
-        f"<span style='background:{color};color:white;padding:0.2em 0.7em;border-radius:0.4em;"
-        f"font-size:1.5rem;font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
-        f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ui.html_text(ind.code)} · {ui.html_text(ind.unit)}",
-        unsafe_allow_html=True,
-    )
-    m1, m2, m3 = st.columns(3)
-    m1.metric("Dernière valeur", ui.md(facts["latest"]))
-    m1.caption(facts["latest_period"])
-    m2.metric("Cible", ui.md(facts["target"]))
-    m2.caption(facts["target_period"])
-    m3.metric("Progression", facts["progress"])
-    m3.caption("vers la cible")
     left, right = st.columns([3, 2])
     with left:
+        st.markdown(
+            f"<span style='background:{color};color:white;padding:0.1em 0.5em;border-radius:0.4em;"
+            f"font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
+            f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ui.html_text(ind.code)} · "
+            f"{ui.html_text(facts['sentence'])}" + ui.meeting_chart_style((slide.title, 70), (facts["sentence"], 55)),
+            unsafe_allow_html=True,
+        )
         trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind, fw)).get(ind.code)
         if trend is not None:
-            figure = charts.kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"], height=380)
-            figure.update_layout(title_text="", margin_t=20)  # the slide's heading names it
-            st.plotly_chart(figure, width="stretch", config={"displayModeBar": False})
-    with right, st.container(border=True):
-        st.markdown("**Analyse du coordinateur**")
-        if facts["analysis"]:
-            st.markdown(ui.md_lines(facts["analysis"]["body"]))
-            st.caption(ui.md(analyses.signature(facts["analysis"], fw)))
-        else:
-            st.markdown("_Pas encore d'analyse du coordinateur._")
-    st.caption(f"Détail et sources : {facts['link']}")
+            figure = charts.kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"])
+            # the slide's heading names it; the legend above the plot, clear of the period ticks
+            figure.update_layout(
+                title_text="",
+                margin_t=40,
+                height=None,
+                legend={"x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
+            )
+            with st.container(key="meeting_chart"):  # its height follows the screen's (see ui._MEETING_CSS)
+                st.plotly_chart(figure, width="stretch", height="stretch", config={"displayModeBar": False})
+    with right:
+        m1, m2, m3 = st.columns(3)
+        m1.metric("Dernière valeur", ui.md(facts["latest"]))
+        m1.caption(facts["latest_period"])
+        m2.metric("Cible", ui.md(facts["target"]))
+        m2.caption(facts["target_period"])
+        m3.metric("Progression", facts["progress"])
+        m3.caption(facts["progress_words"])
+        body = facts["analysis"]["body"] if facts["analysis"] else ""
+        with st.container(border=True, key=f"meeting_analysis_{ui.meeting_text_size(body)}"):  # long: smaller type
+            st.markdown("**Analyse du coordinateur**")
+            if facts["analysis"]:
+                st.markdown(ui.md_lines(facts["analysis"]["body"]))
+                st.caption(ui.md(analyses.signature(facts["analysis"], fw)))
+            else:
+                st.markdown("_Pas encore d'analyse du coordinateur._")
 
-else:
+elif slide.kind == "end":
     st.markdown(
         "Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
         "onglet « Dossier du comité »."
     )
     ui.page_link("app.py", "Quitter le mode réunion", icon=":material/logout:")
 
-st.caption("Clavier : → suivant · ← précédent · D début · le lien de la page rouvre cette diapositive.")
+st.caption(ui.md(meeting.sources(data, slide)))
+if slide.kind in ("tiles", "end"):  # said once at each end: the buttons show their keys too
+    st.caption("Clavier : → suivant · ← précédent · D début · le lien de la page rouvre cette diapositive.")

@@ -100,3 +100,24 @@ def test_status_and_trends_together_equal_each_computed_alone(demo_copy, fw, gra
         assert list(trends) == list(alone), (grain, operators, zones)
         for code, frame in alone.items():
             pd.testing.assert_frame_equal(trends[code], frame, obj=f"{code} {grain} {operators} {zones}")
+
+
+def test_small_multiples_titles_sit_on_their_own_chart_above_a_time_axis(demo_db_path):
+    con, fw = _demo(demo_db_path)
+    codes = ["CLI08", "BRD01", "CLI01", "BRD03", "ATT04", "CLI10"]  # two rows of three
+    status = kpis.indicator_status(con, fw, codes=codes)
+    series = kpis.trends(con, fw, codes, "programme-semester")
+    con.close()
+    fig = charts.kpis.small_multiples(status, series)
+    height = fig.layout.height
+    titles = [a for a in fig.layout.annotations if a.text.startswith("<b>")]
+    for i, title in enumerate(titles[3:], start=3):  # the second row, under the first
+        own = fig.layout[f"yaxis{i + 1}"].domain
+        above = fig.layout[f"yaxis{i - 2}"].domain
+        lines = title.text.count("<br>") + 1
+        title_top = title.y + (lines * 19 + 8) / height
+        to_own = (title.y - own[1]) * height
+        to_above = (above[0] - title_top) * height
+        assert title.yanchor == "bottom" and 0 <= to_own < to_above, (title.text, to_own, to_above)
+        x = fig.layout[f"xaxis{i + 1}"]
+        assert x.showticklabels is not False and x.tickformat == "%Y"  # a time axis, in years

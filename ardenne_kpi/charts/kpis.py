@@ -191,9 +191,12 @@ def small_multiples(
     wrapped = {r.indicator: textwrap.wrap(r.label, 30, break_long_words=False) for r in status.itertuples(index=False)}
     lines = max((len(w) for w in wrapped.values()), default=2)
     title_px = 28 + 19 * lines
-    row_height = max(row_height, title_px + 130)
+    # Below each plot its time axis (years), then a clear gap: a title sits on its own plot,
+    # farther from the plot above than from its own.
+    axis_px, gap_px = 24, 30
+    row_height = max(row_height, title_px + 130 + axis_px + gap_px)
     height = rows * row_height + 20
-    cell_h, title_h, gap = 1 / rows, title_px / height, 14 / height
+    cell_h, title_h, gap = 1 / rows, title_px / height, (axis_px + gap_px) / height
     traces, shapes, notes, layout = [], [], [], {}
     for i, r in enumerate(status.itertuples(index=False)):
         row, col = divmod(i, columns)
@@ -202,7 +205,14 @@ def small_multiples(
         # room on the left of each plot for its tick labels (« 400 000 »), which are drawn outside it
         x0, x1 = col / columns + 0.07, (col + 1) / columns - 0.015
         layout[f"xaxis{axis}"] = dict(
-            domain=[x0, x1], anchor=f"y{axis}", showticklabels=False, showgrid=False, linecolor="#BBBBBB"
+            domain=[x0, x1],
+            anchor=f"y{axis}",
+            type="date",
+            tickformat="%Y",
+            dtick="M12",  # one tick a year, never a year twice
+            tickfont=dict(size=12, color="#666666"),
+            showgrid=False,
+            linecolor="#BBBBBB",
         )
         layout[f"yaxis{axis}"] = dict(
             domain=[max(top - cell_h + gap, 0), top - title_h],
@@ -219,11 +229,11 @@ def small_multiples(
                 text=f"<b>{html_text(r.indicator)}</b> <span style='color:{color}'>{STATUS_SYMBOLS[r.status]} "
                 f"{STATUS_LABELS[r.status]}</span><br>{label}",
                 x=(col + 0.5) / columns,
-                y=top,
+                y=top - title_h + 4 / height,  # on its own plot, whatever its number of lines
                 xref="paper",
                 yref="paper",
                 xanchor="center",
-                yanchor="top",
+                yanchor="bottom",
                 showarrow=False,
                 font=dict(size=14),
                 align="center",
