@@ -59,7 +59,7 @@ def test_an_indicator_slide_says_its_figures_in_words_and_names_its_sources(tmp_
     assert (
         "La valeur s'éloigne de la cible : 6,4\u00a0M pour une cible de 8\u00a0M (2022), partie de 7,6\u00a0M" in words
     )
-    captions = " ".join(c.value for c in at.caption)
+    captions = " ".join(read(c.value) for c in at.caption)
     assert "du chemin de 2016 (référence) à la cible" in captions
     assert "Sources : FTLB, GEIE-DA · dernier rapport reçu le " in captions
     assert "/Tendances?indicateur=CLI08" in captions
