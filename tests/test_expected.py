@@ -4,6 +4,7 @@ read the same expected series (ardenne_kpi/expected.py), pinned on tiny hand-mad
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import pytest
 
@@ -161,3 +162,55 @@ def test_declared_zones_audiences_and_a_one_off_shape_what_is_due():
     opa = series[series["operator"] == "OPA"]
     assert sorted(zip(opa["zone"], opa["audience"], strict=True)) == [("ARD", "NL"), ("ARD", "VIS")]
     assert (opa["due_from"] == "2019-01-01").all() and (opa["due_to"] == "2019-03-31").all()
+
+
+QUARTERS = [f"{y}-Q{q}" for y in (2016, 2017, 2018, 2019, 2020) for q in (1, 2, 3, 4)][3:-3]  # 2016-Q4 … 2020-Q1
+
+
+@pytest.mark.parametrize("seed", [*range(4), *(pytest.param(s, marks=pytest.mark.slow) for s in range(4, 40))])
+def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp_path, seed):
+    """Random obligations (first and last quarter of each operator) and random reports within
+    them: for every quarter and programme semester, the figure is partial exactly when Suivi
+    lists an expected report of that period as not received, and names the same operators."""
+    import random
+
+    from ardenne_kpi.periods import period_from_code
+
+    rng = random.Random(seed)
+    lines, reports = "", []
+    for op, zone in (("OPA", "FR-08"), ("OPB", "BE-LUX")):
+        first = rng.randrange(len(QUARTERS))
+        last = rng.randrange(first, len(QUARTERS))
+        lines += f"  - {{operator: {op}, indicators: [FLOW], from: {QUARTERS[first]}, to: {QUARTERS[last]}}}\n"
+        reports += [("FLOW", op, zone, q, rng.randint(1, 9)) for q in QUARTERS[first : last + 1] if rng.random() < 0.7]
+    fw = parse_framework(with_obligations(lines))
+    con = db.connect(tmp_path / "random.duckdb")
+    db.sync_framework(con, fw)
+    if reports:
+        put(con, fw, reports)
+    items = reporting.report_items(con, fw, as_of=AFTER_ALL)
+    items = items[items["indicator"] == "FLOW"]
+    for grain in ("quarter", "programme-semester"):
+        figures = kpis.aggregate(con, fw, "FLOW", grain).set_index("period")
+        for code in (
+            {period_from_code(q, fw.calendar).code for q in QUARTERS}
+            if grain == "quarter"
+            else [s.code for s in fw.calendar.semesters]
+        ):
+            period = period_from_code(code, fw.calendar)
+            inside = items[(items["period_end"] >= period.start) & (items["period_end"] <= period.end)]
+            lacking = sorted(set(inside.loc[~inside["received"], "operator"]))
+            if code not in figures.index:
+                assert not lacking and inside.empty, (seed, grain, code, lacking)
+                continue
+            figure = figures.loc[code]
+            assert bool(figure["complete"]) == (not lacking and not math.isnan(figure["value"])), (
+                seed,
+                grain,
+                code,
+                lacking,
+                figure["note"],
+            )
+            named = sorted(op for op in ("OPA", "OPB") if f"{op} (" in figure["note"].split("Valeur partielle")[-1])
+            assert named == lacking, (seed, grain, code, figure["note"])
+    con.close()

@@ -132,9 +132,15 @@ def expected_spans(values: pd.DataFrame, fw) -> list[dict]:
             end = min(project.end if project and project.end else cal_hi, cal_hi)
             ends = [p[2] for p in _grain_periods(latest["grain"], fw) if p[2] <= end]
             hi = max(hi, max(ends, default=end))
-        out.append(
-            dict(indicator=code, key=(op, z, a), grain=latest["grain"], lo=s["period_start"].min(), hi=hi, owed=False)
-        )
+        lo = s["period_start"].min()
+        owed = [d for d in out if d["owed"] and d["indicator"] == code and d["key"] == (op, z, a)]
+        pieces = [(lo, hi)]
+        if owed:  # inside its obligation a series is due as owed; only before or after it is it data
+            ob_lo, ob_hi = min(d["lo"] for d in owed), max(d["hi"] for d in owed)
+            pieces = [(lo, min(hi, ob_lo - dt.timedelta(days=1))), (max(lo, ob_hi + dt.timedelta(days=1)), hi)]
+        for a_lo, a_hi in pieces:
+            if a_lo <= a_hi:
+                out.append(dict(indicator=code, key=(op, z, a), grain=latest["grain"], lo=a_lo, hi=a_hi, owed=False))
     return out
 
 
