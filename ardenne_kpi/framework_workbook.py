@@ -90,6 +90,10 @@ OBLIGATION_COLUMNS = [
     ("indicateurs", "indicators"),
     ("granularité", "grain"),
     ("à partir de", "from"),
+    ("jusqu'à", "to"),
+    ("zones", "zones"),
+    ("publics", "audiences"),
+    ("rapport unique", "one_off"),
     ("délai (jours)", "deadline_days"),
 ]
 PROJECT_COLUMNS = [
@@ -179,7 +183,9 @@ def to_workbook(fw: Framework) -> bytes:
         [
             "Obligations",
             "Feuille Obligations : seulement les exceptions. Par défaut, chaque opérateur d'un "
-            "indicateur le rapporte à sa fréquence, dès le début du projet, dans le délai ci-dessus. "
+            "indicateur le rapporte à sa fréquence, du début à la fin de son projet, pour ses zones, dans le "
+            "délai ci-dessus ; « jusqu'à » termine une obligation, « zones » et « publics » disent les séries "
+            "dues, « rapport unique » (oui) n'attend qu'une période. "
             "Granularités : " + ", ".join(OBLIGATION_GRAINS) + ".",
         ],
         [
@@ -215,7 +221,20 @@ def to_workbook(fw: Framework) -> bytes:
         wb,
         "Obligations",
         [h for h, _ in OBLIGATION_COLUMNS],
-        [[o.operator, o.indicator, o.grain, o.first_period or None, o.deadline_days] for o in fw.declared_obligations],
+        [
+            [
+                o.operator,
+                o.indicator,
+                o.grain,
+                o.first_period or None,
+                o.last_period or None,
+                ", ".join(o.zones) or None,
+                ", ".join(o.audiences) or None,
+                "oui" if o.one_off else None,
+                o.deadline_days,
+            ]
+            for o in fw.declared_obligations
+        ],
     )
     out = io.BytesIO()
     wb.save(out)
@@ -353,8 +372,14 @@ def from_workbook(data: bytes, current: Framework) -> str:
             item = {f: row.get(h) for h, f in OBLIGATION_COLUMNS if row.get(h) not in (None, "")}
             if "indicators" in item:
                 item["indicators"] = _split(item["indicators"])
-            if "from" in item:
-                item["from"] = str(item["from"])
+            for field in ("from", "to"):
+                if field in item:
+                    item[field] = str(item[field])
+            for field in ("zones", "audiences"):
+                if field in item:
+                    item[field] = _split(item[field])
+            if "one_off" in item:
+                item["one_off"] = str(item["one_off"]).strip().lower() in ("oui", "true", "1", "vrai", "x")
             if item:
                 obligations.append(item)
         if obligations:

@@ -7,7 +7,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from ardenne_kpi import db
+from ardenne_kpi import db, expected
 from ardenne_kpi.errors import FrameworkError
 from ardenne_kpi.format import fmt_number
 from ardenne_kpi.framework import (
@@ -167,13 +167,32 @@ def obligations_table(fw: Framework) -> pd.DataFrame:
                 "Indicateur": f"{o.indicator} {fw.label('indicators', o.indicator)}",
                 "Granularité": GRAIN_LABELS.get(o.grain, "Mois" if o.grain == "month" else o.grain),
                 "À partir de": o.first_period or (f"{o.start:%d/%m/%Y}" if o.start else "début du programme"),
+                "Jusqu'à": o.last_period or (f"{o.end:%d/%m/%Y}" if o.end else "fin du programme"),
+                "Séries dues": _series_text(fw, o),
                 "Délai (jours)": o.deadline_days,
                 "Source": "déclarée dans le référentiel" if o.declared else "par défaut (fréquence de l'indicateur)",
             }
             for o in fw.obligations
         ],
-        columns=["Opérateur", "Indicateur", "Granularité", "À partir de", "Délai (jours)", "Source"],
+        columns=[
+            "Opérateur",
+            "Indicateur",
+            "Granularité",
+            "À partir de",
+            "Jusqu'à",
+            "Séries dues",
+            "Délai (jours)",
+            "Source",
+        ],
     )
+
+
+def _series_text(fw: Framework, obligation) -> str:
+    """« FR-08, BE-LUX · tous publics (rapport unique) »: the series an obligation owes (expected.py)."""
+    keys = expected.obligation_keys(fw, obligation)
+    zones = ", ".join(dict.fromkeys(z for z, _ in keys))
+    audiences = ", ".join(dict.fromkeys(a for _, a in keys if a)) or "tous publics"
+    return f"{zones} · {audiences}" + (" (rapport unique)" if obligation.one_off else "")
 
 
 def read_candidate(data: bytes, file_name: str, current: Framework) -> Framework:

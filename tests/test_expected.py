@@ -214,3 +214,18 @@ def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp
             named = sorted(op for op in ("OPA", "OPB") if f"{op} (" in figure["note"].split("Valeur partielle")[-1])
             assert named == lacking, (seed, grain, code, figure["note"])
     con.close()
+
+
+def test_declared_last_period_zones_audiences_and_one_off_survive_the_referentiel_workbook(fw):
+    from ardenne_kpi import framework_workbook, referential
+
+    declared = with_obligations(
+        "  - {operator: OPA, indicators: [FLOW], from: 2018-Q1, to: 2019-Q4, zones: [FR-08], audiences: [NL],"
+        " one_off: true}\n"
+    )
+    mine = parse_framework(declared)
+    again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(mine), mine))
+    assert again.declared_obligations == mine.declared_obligations
+    table = referential.obligations_table(mine).set_index("Opérateur")
+    row_of = table[table["Indicateur"].str.startswith("FLOW")].loc["Opérateur A"]
+    assert (row_of["Jusqu'à"], row_of["Séries dues"]) == ("2019-Q4", "FR-08 · NL (rapport unique)")
