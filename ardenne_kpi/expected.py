@@ -62,13 +62,15 @@ def obligation_span(fw: Framework, obligation: Obligation) -> tuple[dt.date, dt.
 
 
 def default_zones(fw: Framework, operator: str, ind: Indicator) -> tuple[str, ...]:
-    """The zones an operator owes by default: its own, each broken into the zones just under
-    it when the indicator is broken down by zone (GEIE-DA, of the whole Ardenne, owes the
-    five provinces); the whole territory for an operator without zone."""
+    """The zones an operator owes by default, as its report template lists them: its zone (the
+    whole territory when it has several or none), or, for an indicator broken down by zone,
+    each of its zones broken into the zones just under it (GEIE-DA, of the whole Ardenne,
+    owes the five provinces)."""
     op = fw.by_code["operators"].get(operator)
-    zones = tuple(op.zones) if op is not None and op.zones else tuple(z.code for z in fw.zones if not z.parent)[:1]
-    if not ind.by_zone:
-        return zones
+    root = tuple(z.code for z in fw.zones if not z.parent)[:1]
+    zones = tuple(op.zones) if op is not None and op.zones else root
+    if not ind.by_zone:  # one figure for its territory: its zone, or the whole territory for several
+        return zones if len(zones) == 1 else root
     out: list[str] = []
     for z in zones:
         children = [c.code for c in fw.zones if c.parent == z]

@@ -33,6 +33,7 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from ardenne_kpi import expected
 from ardenne_kpi.db import history
 from ardenne_kpi.errors import ArdenneError, PeriodError
 from ardenne_kpi.format import fmt_date, fmt_number, of_name, put_cell
@@ -147,28 +148,22 @@ def due_periods(fw: Framework, indicator: Indicator, period: Period, operator: s
     year ends, a declared first period is respected."""
     cal = fw.calendar
     obligation = fw.obligation(operator, indicator.code) if operator else None
-    grain = obligation.grain if obligation else indicator.grain
-    first = obligation.start if obligation is not None and obligation.first_period else None
+    if obligation is not None:  # what is due: the one definition (expected.py), read by Suivi too
+        return [p for p in expected.obligation_periods(fw, obligation) if period.start <= p.end <= period.end]
     return [
         p
-        for p in periods_between(grain, period.start, period.end, cal)
-        if period.start <= p.end <= period.end
-        and cal.start <= p.start
-        and p.end <= cal.end
-        and (first is None or p.start >= first)
+        for p in periods_between(indicator.grain, period.start, period.end, cal)
+        if period.start <= p.end <= period.end and cal.start <= p.start and p.end <= cal.end
     ]
 
 
 def _default_cells(fw: Framework, indicator: Indicator, operator: str) -> list[tuple[str, str]]:
     """The (zone, audience) lines expected from an operator: one per zone it covers when
     the indicator is reported by zone, else one for its territory."""
-    op = fw.by_code["operators"][operator]
-    level1 = [z.code for z in fw.zones if z.parent == "ARD"]
-    if not indicator.by_zone:
-        zone = op.zones[0] if len(op.zones) == 1 else "ARD"
-        return [(zone, "")]
-    zones = level1 if "ARD" in op.zones else list(op.zones)
-    return [(z, "") for z in zones or ["ARD"]]
+    obligation = fw.obligation(operator, indicator.code)
+    if obligation is not None:
+        return expected.obligation_keys(fw, obligation)
+    return [(z, "") for z in expected.default_zones(fw, operator, indicator)]
 
 
 def template_rows(

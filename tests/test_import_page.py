@@ -62,8 +62,8 @@ def test_dropping_files_shows_verdicts_errors_and_preview_and_writes_nothing(dat
     assert {"D5", "A6", "B7"} <= set(errors["Cellule"])
     preview = next(d.value for d in at.dataframe if "Changement" in d.value.columns)
     assert (
-        set(preview["Changement"]) == {"nouveau"} and len(preview) == 20
-    )  # FTLB has 20 lines in S05 (GOV03 is the pilot's)
+        set(preview["Changement"]) == {"nouveau"} and len(preview) == 18
+    )  # FTLB has 18 lines in S05 (GOV03 is the pilot's; its surveys BRD04-05 are due in 2017 and 2019, not 2018)
     commit = at.button(key="import_commit")
     assert commit.disabled  # no name typed yet
     assert any("Indiquez votre nom" in w.value for w in at.warning)
@@ -79,7 +79,7 @@ def test_commit_records_the_uploader_and_a_duplicate_says_when_and_by_whom(datab
     assert not at.exception
     assert "importé (import n°" in _texts(at.success)
     history = next(d.value for d in at.dataframe if "Importé par" in d.value.columns)
-    assert list(history["Importé par"]) == ["Marie Dupont"] and list(history["Nouvelles"]) == [20]
+    assert list(history["Importé par"]) == ["Marie Dupont"] and list(history["Nouvelles"]) == [18]
     assert not at.file_uploader[0].value  # the drop zone is emptied after the commit
     at.file_uploader[0].set_value([("copie.xlsx", good, XLSX)]).run()
     info = _texts(at.info)
@@ -94,10 +94,10 @@ def test_rollback_asks_for_confirmation_then_undoes_the_upload(database):
     at.button(key="import_commit").click().run()
     at.button(key="rollback_ask_button").click().run()
     sentence = _texts(at.warning)
-    assert "20 valeur(s) cesseront de compter" in sentence and "20 n'auront plus de valeur" in sentence
+    assert "18 valeur(s) cesseront de compter" in sentence and "18 n'auront plus de valeur" in sentence
     at.button(key="rollback_confirm").click().run()
     assert not at.exception
-    assert "annulé : 0 valeur(s) rétablie(s), 20 retirée(s)" in _texts(at.success)
+    assert "annulé : 0 valeur(s) rétablie(s), 18 retirée(s)" in _texts(at.success)
     history = next(d.value for d in at.dataframe if "Importé par" in d.value.columns)
     assert list(history["Statut"]) == ["annulé"]
 

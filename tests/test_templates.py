@@ -89,7 +89,7 @@ def test_template_lists_the_operators_indicators_with_last_value_and_target(demo
     assert codes == {
         i.code
         for i in fw.indicators
-        if "FTPN" in i.operators and templates.due_periods(fw, i, templates.resolve_period(fw, "S05"))
+        if "FTPN" in i.operators and templates.due_periods(fw, i, templates.resolve_period(fw, "S05"), "FTPN")
     }
     brd01 = next(r for r in rows if r[0] == "BRD01")
     assert brd01[1] == fw.indicator("BRD01").label and brd01[3] == "S05"
