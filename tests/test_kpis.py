@@ -451,8 +451,9 @@ def test_export_kpis_refuses_a_missing_database(tmp_path, capsys):
     assert code == 1 and "n'existe pas" in capsys.readouterr().err
 
 
-def test_an_incomplete_stock_takes_each_series_last_value(con, fw):
-    # Zone B has not reported Q4: its latest value (Q3) counts, and the year says it is partial.
+def test_a_stock_is_its_value_at_the_periods_end_one_date_one_value(con, fw):
+    # Zone B has not reported Q4: the stock at 31 December is OPA's alone, partial and saying so,
+    # the same figure and the same note for the quarter and for the year that end that day.
     put(
         con,
         fw,
@@ -460,7 +461,11 @@ def test_an_incomplete_stock_takes_each_series_last_value(con, fw):
         + quarters("STOCK", "OPB", "BE-LUX", 2019, [5, 6, 7, None]),
     )
     y = row(kpis.aggregate(con, fw, "STOCK", "year"), "2019")
-    assert y["value"] == 27 and not y["complete"] and "OPB (BE-LUX) n'a pas rapporté T4 2019" in y["note"]
+    q4 = row(kpis.aggregate(con, fw, "STOCK", "quarter"), "2019-Q4")
+    assert y["value"] == q4["value"] == 20 and not y["complete"] and not q4["complete"]
+    assert (
+        "OPB (BE-LUX) n'a pas rapporté T4 2019" in y["note"] and "OPB (BE-LUX) n'a pas rapporté T4 2019" in q4["note"]
+    )
 
 
 def test_an_incomplete_rate_averages_each_series_then_the_series(con, fw):

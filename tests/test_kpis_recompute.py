@@ -189,6 +189,9 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                 ]
                 comps = part[part["numerator"].notna() & part["denominator"].notna()]
                 comp = (math.nan, math.nan)
+                at_end = part["period_end"].iloc[-1] == p_end
+                if ind.agg_time == "last" and not at_end:  # a stock is its value at the period's end
+                    tv, comps = math.nan, comps.iloc[0:0]
                 if not comps.empty:
                     comp = {
                         "sum": (comps["numerator"].sum(), comps["denominator"].sum()),
@@ -222,9 +225,10 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                         best[place] = x
                 kept = list(best.values())
             value = math.nan
-            if kept:
-                tvs = [x["tv"] for x in kept]
-                weighed = [x for x in kept if not math.isnan(x["den"])]
+            valued = [x for x in kept if not math.isnan(x["tv"])]
+            if valued:
+                tvs = [x["tv"] for x in valued]
+                weighed = [x for x in valued if not math.isnan(x["den"])]
                 if ind.is_ratio and weighed:
                     den = sum(x["den"] for x in weighed)
                     value = sum(x["num"] for x in weighed) / den * ind.ratio_scale if den else math.nan
@@ -233,7 +237,7 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                 elif ind.agg_space == "sum":
                     value = sum(tvs)
                 else:
-                    value = max(kept, key=lambda x: x["last_end"])["tv"]
+                    value = max(valued, key=lambda x: x["last_end"])["tv"]
             by_key = {x["key"]: x for x in series}
             waves = not inside.empty
             owed_keys: dict = {}

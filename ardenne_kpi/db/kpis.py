@@ -229,9 +229,14 @@ def _rollup_ctes(source: str = "placed") -> str:
     ),
     series AS MATERIALIZED (
         SELECT c.*, k.agg_space, k.territory, k.ratio, k.scale,
-               CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m ELSE c.l END AS tv,
-               CASE k.components_agg WHEN 'last' THEN c.num_l ELSE c.num_s END AS tnum,
-               CASE k.components_agg WHEN 'last' THEN c.den_l ELSE c.den_s END AS tden,
+               -- a stock is its value at the period's end: one date, one value (a series silent
+               -- at that date gives none, and is missing where it is due)
+               CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m
+                    ELSE CASE WHEN c.last_end = c.p_end THEN c.l END END AS tv,
+               CASE WHEN k.agg_time = 'last' AND c.last_end < c.p_end THEN NULL
+                    WHEN k.components_agg = 'last' THEN c.num_l ELSE c.num_s END AS tnum,
+               CASE WHEN k.agg_time = 'last' AND c.last_end < c.p_end THEN NULL
+                    WHEN k.components_agg = 'last' THEN c.den_l ELSE c.den_s END AS tden,
                k.agg_time = 'last' AS stock
         FROM chosen c JOIN kpi_rules k USING (indicator)
     ),
