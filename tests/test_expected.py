@@ -229,3 +229,67 @@ def test_declared_last_period_zones_audiences_and_one_off_survive_the_referentie
     table = referential.obligations_table(mine).set_index("Opérateur")
     row_of = table[table["Indicateur"].str.startswith("FLOW")].loc["Opérateur A"]
     assert (row_of["Jusqu'à"], row_of["Séries dues"]) == ("2019-Q4", "FR-08 · NL (rapport unique)")
+
+
+def _engine(con, fw, tmp_path, data: bytes, name: str, operator: str):
+    from ardenne_kpi.reports import importer
+
+    return importer.import_file(con, data, name, operator=operator, framework=fw, db_path=tmp_path / "expected.duckdb")
+
+
+def test_a_partners_sheet_with_a_line_without_zone_beside_its_provinces_counts_the_total_once(con, fw, tmp_path):
+    # A partner's own layout: its provinces, and a line with no zone (read as the whole Ardenne).
+    from tests.test_kpis_rules import workbook
+
+    data = workbook(
+        [["FLOW", "2019-Q1", "FR-08", 10], ["FLOW", "2019-Q1", "BE-LUX", 20], ["FLOW", "2019-Q1", None, 30]]
+    )
+    result = _engine(con, fw, tmp_path, data, "opa.xlsx", "OPA")
+    assert result.status == "imported", result.errors
+    said = [w.message for w in result.warnings if "est le total de" in w.message]
+    assert len(said) == 1 and "ARD = 30 est le total de FR-08, BE-LUX" in said[0] and "Attention" not in said[0]
+    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 30
+
+
+def test_the_import_warns_when_the_parts_exceed_their_total(con, fw, tmp_path):
+    from tests.test_kpis_rules import workbook
+
+    data = workbook(
+        [["FLOW", "2019-Q1", "ARD", 25], ["FLOW", "2019-Q1", "FR-08", 10], ["FLOW", "2019-Q1", "BE-LUX", 20]]
+    )
+    result = _engine(con, fw, tmp_path, data, "opa.xlsx", "OPA")
+    said = [w.message for w in result.warnings if "est le total de" in w.message]
+    assert said and "ses parties totalisent 30, plus que le total (25)" in said[0]
+
+
+def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_once(con, fw, tmp_path):
+    # The project's own template, filled as its instructions allow: « tous publics » and an extra
+    # line for Dutch visitors. 100 000 is the figure, not 120 000.
+    import io
+
+    import openpyxl
+
+    from ardenne_kpi import templates
+
+    wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, fw, "OPA", "2019-Q1")))
+    ws = wb[templates.DATA_SHEET]
+    col = {k: openpyxl.utils.column_index_from_string(v) for k, v in templates.COLUMN_OF.items()}
+    r = templates.FIRST_ROW
+    while ws.cell(r, 1).value and ws.cell(r, 1).value != "FLOW":
+        r += 1
+    assert ws.cell(r, 1).value == "FLOW"
+    ws.cell(r, col["value"]).value = 100000
+    extra = r + 1
+    ws.insert_rows(extra)
+    for key in ("indicator", "period", "zone"):
+        ws.cell(extra, col[key]).value = ws.cell(r, col[key]).value
+    ws.cell(extra, col["audience"]).value = "NL"
+    ws.cell(extra, col["value"]).value = 20000
+    out = io.BytesIO()
+    wb.save(out)
+    result = _engine(con, fw, tmp_path, out.getvalue(), "modele_opa.xlsx", "OPA")
+    assert result.status == "imported", [e.message for e in result.errors]
+    assert any("est le total de" in w.message for w in result.warnings)
+    q1 = kpis.aggregate(con, fw, "FLOW", "quarter").set_index("period").loc["2019-Q1"]
+    assert q1["value"] == 100000 and "le total compte" in q1["note"]

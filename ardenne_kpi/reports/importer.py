@@ -455,6 +455,7 @@ def import_file(
             + _history_warnings(cur, incoming)
             + _absent_warnings(cur, incoming)
             + _overlap_warnings(cur, incoming)
+            + _total_warnings(fw, incoming)
         )
         counts = collections.Counter(diff["change"].tolist())
         result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
@@ -640,6 +641,64 @@ def _overlap_warnings(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.nda
                 WARNING,
             )
         )
+    return out
+
+
+def _total_warnings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """A total beside its parts in one report (a « Total » or whole-territory line beside the
+    provinces, « tous publics » beside a sub-audience): the total is the figure and the parts
+    its breakdown, never added to it (kpis); said once per total, and a warning when the parts
+    add up to more than the whole."""
+    n = len(incoming["indicator"])
+    if not n:
+        return []
+    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
+    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences}
+    groups: dict[tuple, dict[tuple[str, str], tuple[float, str, str]]] = {}
+    for k in range(n):
+        key = (incoming["indicator"][k], incoming["operator"][k], incoming["period"][k])
+        place = (incoming["zone"][k] or "", incoming["audience"][k] or "")
+        groups.setdefault(key, {})[place] = (
+            float(incoming["value"][k]),
+            incoming["sheet"][k] or "",
+            incoming["cell"][k] or "",
+        )
+
+    def inside(inner: tuple[str, str], outer: tuple[str, str]) -> bool:
+        return (
+            inner != outer
+            and outer[0] in zones_up.get(inner[0], {inner[0]})
+            and outer[1] in auds_up.get(inner[1], {inner[1], ""})
+        )
+
+    out: list[Issue] = []
+    for (indicator, _, period), places in groups.items():
+        if len(places) < 2:
+            continue
+        for whole, (total, sheet, cell) in places.items():
+            parts = [p for p in places if inside(p, whole)]
+            if not parts:
+                continue
+            top = [p for p in parts if not any(inside(p, q) for q in parts)]  # the parts just under the total
+            named = " · ".join(whole) if whole[1] else whole[0]
+            shown = ", ".join(" · ".join(p) if p[1] else p[0] for p in top[:5]) + ("…" if len(top) > 5 else "")
+            added = sum(places[p][0] for p in top)
+            more = (
+                f" Attention : ses parties totalisent {fr(added)}, plus que le total ({fr(total)}) : vérifiez-les."
+                if added > total * (1 + 1e-9) + 1e-9
+                else ""
+            )
+            out.append(
+                Issue(
+                    sheet,
+                    cell,
+                    f"{where(sheet, cell)} : {indicator} ({period}) {named} = {fr(total)} est le total de "
+                    f"{shown} : le total compte, ses parties en sont le détail et ne s'y ajoutent pas.{more}",
+                    WARNING,
+                )
+            )
+            if len(out) >= 50:
+                return out
     return out
 
 
