@@ -85,7 +85,7 @@ class Reminder:
     operator: str
     recipient: str  # '' when the framework has no address for the operator
     period: Period
-    missing: pd.DataFrame  # indicator, label, period, period_label, deadline
+    missing: pd.DataFrame  # indicator, label, period, period_label, deadline, places (missing part, or '')
     message: EmailMessage
 
     @property
@@ -157,6 +157,7 @@ def build(
                 "period": mine["period"].to_numpy(),
                 "period_label": [label_of(c, fw.calendar) for c in mine["period"]],
                 "deadline": mine["deadline"].to_numpy(),
+                "places": mine["missing"].to_numpy() if "missing" in mine else "",
             }
         ).sort_values(["deadline", "indicator"], ignore_index=True)
         try:
@@ -198,7 +199,9 @@ def _message(
     of_name = fw.by_code["operators"][operator].of_label  # « de la Fédération… », « d'Accueil… »
     oldest = min(rows["deadline"])
     lines = [
-        f"- {r.indicator} {r.label} : {r.period_label} (attendu depuis le {_day(r.deadline)})"
+        f"- {r.indicator} {r.label} : {r.period_label}"
+        + (f", {_one_line(r.places)} (le reste est reçu)" if r.places else "")
+        + f" (attendu depuis le {_day(r.deadline)})"
         for r in rows.itertuples()
     ]
     body = "\n".join(

@@ -68,6 +68,7 @@ ITEM_COLUMNS = [
     "first_upload_id",
     "late",
     "status",
+    "missing",
 ]
 
 
@@ -130,11 +131,13 @@ def report_items(
     start, end = _window(fw, window)
     got = sql.received(con, start, end)
     items = expected.merge(
-        got[["operator", "indicator", "period", "uploaded_at", "first_upload_id"]],
+        got[["operator", "indicator", "period", "uploaded_at", "first_upload_id", "places"]],
         on=["operator", "indicator", "period"],
         how="left",
     )
-    items["received"] = items["uploaded_at"].notna()
+    items["missing"] = _missing_places(fw, items)
+    # received when every series the obligation owes arrived (a zone, an audience): as the figures say
+    items["received"] = items["uploaded_at"].notna() & (items["missing"] == "")
     arrived = pd.to_datetime(items["uploaded_at"]).dt.normalize()
     deadline = pd.to_datetime(items["deadline"])
     items["late"] = items["received"] & (arrived > deadline)
@@ -144,6 +147,31 @@ def report_items(
     items.loc[items["received"], "status"] = "on_time"
     items.loc[items["late"], "status"] = "late"
     return items[ITEM_COLUMNS]
+
+
+def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
+    """Per report item, the series its obligation owes (expected.obligation_keys) that no
+    current value gives, as itself or inside a wider place of the same report: « BE-NAM »,
+    « FR-08 · NL »; '' when nothing arrived (the whole report is missing) or everything did."""
+    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
+    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences} | {"": {""}}
+    owed_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    out = []
+    for op, code, places in zip(items["operator"], items["indicator"], items["places"], strict=True):
+        if not isinstance(places, list | tuple | np.ndarray) or len(places) == 0:
+            out.append("")
+            continue
+        if (op, code) not in owed_of:
+            ob = fw.obligation(op, code)
+            owed_of[(op, code)] = expected.obligation_keys(fw, ob) if ob is not None else []
+        given = [tuple(str(p).split("|", 1)) for p in places]
+        lacking = [
+            (z, a)
+            for z, a in owed_of[(op, code)]
+            if not any(gz in zones_up.get(z, {z}) and ga in auds_up.get(a, {a, ""}) for gz, ga in given)
+        ]
+        out.append(", ".join(f"{z} · {a}" if a else z for z, a in lacking))
+    return out
 
 
 # ------------------------------------------------------------------ summaries

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
 from ardenne_kpi import brand, charts
 from ardenne_kpi.db import brand as sql
-from tests.test_reporting import upload
+from tests.test_reporting import upload as _upload
+
+upload = functools.partial(_upload, zones=("BE-LUX",))  # one zone: the values are the figures
 
 SHEET = "Plateforme de marque"
 

@@ -178,12 +178,21 @@ def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp
 
     rng = random.Random(seed)
     lines, reports = "", []
-    for op, zone in (("OPA", "FR-08"), ("OPB", "BE-LUX")):
+    # GEO owes two provinces: its report is received only when both are there
+    for op, zones in (("OPA", ["FR-08"]), ("OPB", ["BE-LUX"]), ("GEO", ["FR-08", "BE-LUX"])):
         first = rng.randrange(len(QUARTERS))
         last = rng.randrange(first, len(QUARTERS))
-        lines += f"  - {{operator: {op}, indicators: [FLOW], from: {QUARTERS[first]}, to: {QUARTERS[last]}}}\n"
-        reports += [("FLOW", op, zone, q, rng.randint(1, 9)) for q in QUARTERS[first : last + 1] if rng.random() < 0.7]
-    fw = parse_framework(with_obligations(lines))
+        lines += (
+            f"  - {{operator: {op}, indicators: [FLOW], from: {QUARTERS[first]}, to: {QUARTERS[last]}, "
+            f"zones: [{', '.join(zones)}]}}\n"
+        )
+        reports += [
+            ("FLOW", op, zone, q, rng.randint(1, 9))
+            for q in QUARTERS[first : last + 1]
+            for zone in zones
+            if rng.random() < 0.75
+        ]
+    fw = parse_framework(with_obligations(lines).replace("operators: [OPA, OPB]}", "operators: [OPA, OPB, GEO]}", 1))
     con = db.connect(tmp_path / "random.duckdb")
     db.sync_framework(con, fw)
     if reports:
@@ -211,7 +220,9 @@ def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp
                 lacking,
                 figure["note"],
             )
-            named = sorted(op for op in ("OPA", "OPB") if f"{op} (" in figure["note"].split("Valeur partielle")[-1])
+            named = sorted(
+                op for op in ("GEO", "OPA", "OPB") if f"{op} (" in figure["note"].split("Valeur partielle")[-1]
+            )
             assert named == lacking, (seed, grain, code, figure["note"])
     con.close()
 
@@ -293,3 +304,27 @@ def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_
     assert any("est le total de" in w.message for w in result.warnings)
     q1 = kpis.aggregate(con, fw, "FLOW", "quarter").set_index("period").loc["2019-Q1"]
     assert q1["value"] == 100000 and "le total compte" in q1["note"]
+
+
+SURVEY = FRAMEWORK + (
+    "  - {code: SURV, label: Notoriété, unit: '%', direction: up, frequency: B, agg_time: mean, agg_space: mean,\n"
+    "     measure: territory, baseline: {value: 10, period: '2016'}, targets: [{value: 50, period: '2020'}],\n"
+    "     dimensions: [D1], keys: [K01], project: PIL, operators: []}\n"
+)
+
+
+def test_a_survey_wave_missing_a_zone_surveyed_before_is_partial(con):
+    fw = parse_framework(SURVEY)
+    put(
+        con,
+        fw,
+        [
+            ("SURV", "GEO", "FR-08", "2017", 40),
+            ("SURV", "GEO", "BE-LUX", "2017", 50),
+            ("SURV", "GEO", "FR-08", "2019", 45),
+        ],
+    )
+    years = kpis.aggregate(con, fw, "SURV", "year").set_index("period")
+    assert years.loc["2017", "complete"] and years.loc["2017", "value"] == 45
+    assert not years.loc["2019", "complete"] and "GEO (BE-LUX) n'a pas rapporté 2019" in years.loc["2019", "note"]
+    assert "2018" not in years.index or not years.loc["2018", "note"].count("n'a pas rapporté")  # no wave in 2018

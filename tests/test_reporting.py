@@ -22,9 +22,11 @@ def upload(
     *,
     status: str = "imported",
     supersede: bool = False,
+    zones: tuple[str, ...] = ("BE-LUX", "BE-NAM"),
 ) -> None:
-    """One upload by ACW on `day` holding (indicator, period, value) rows; `supersede` marks the
-    earlier values of the same identities as no longer current, as the import engine does."""
+    """One upload by ACW on `day` holding (indicator, period, value) rows, one per zone of
+    `zones` (ACW owes its two provinces: a report is received when both are there); `supersede`
+    marks the earlier values of the same identities as no longer current, as the engine does."""
     cur = con.cursor()
     cur.execute(
         "INSERT INTO uploads (id, file_name, sha256, operator, uploaded_at, status) VALUES (?, ?, ?, ?, ?, ?)",
@@ -37,19 +39,19 @@ def upload(
             status,
         ],
     )
-    for indicator, period, value in values:
+    for (indicator, period, value), zone in ((v, z) for v in values for z in zones):
         start, end = {"S05": S05, "S06": S06}[period]
         if supersede:
             cur.execute(
                 "UPDATE report_values SET is_current = FALSE, is_validated = FALSE "
-                "WHERE indicator = ? AND operator = ? AND period = ?",
-                [indicator, OPERATOR, period],
+                "WHERE indicator = ? AND operator = ? AND period = ? AND zone = ?",
+                [indicator, OPERATOR, period, zone],
             )
         cur.execute(
             """INSERT INTO report_values (indicator, operator, zone, audience, period, grain, period_start,
                        period_end, value, upload_id, sheet, cell, is_current)
-                       VALUES (?, ?, 'BE-LUX', '', ?, 'programme-semester', ?, ?, ?, ?, 'Indicateurs', 'F6', TRUE)""",
-            [indicator, OPERATOR, period, start, end, value, upload_id],
+                       VALUES (?, ?, ?, '', ?, 'programme-semester', ?, ?, ?, ?, 'Indicateurs', 'F6', TRUE)""",
+            [indicator, OPERATOR, zone, period, start, end, value, upload_id],
         )
 
 
@@ -79,6 +81,20 @@ def test_on_time_partial_upload_leaves_the_cell_partial(con, fw):
     assert mine.loc[("ATT01", "S05"), "status"] == "overdue"
     cell = reporting.matrix(items, fw).set_index("operator").loc[OPERATOR]
     assert (cell["state"], cell["expected"], cell["received"], cell["late"]) == ("partial", 3, 2, 0)
+
+
+def test_a_report_is_received_only_when_every_owed_zone_is_there(con, fw):
+    # ACW owes ATT01 for its two provinces: BE-LUX alone is not the report (the figure says
+    # partial too), and its reminder names what is left to send.
+    from ardenne_kpi import reminders
+
+    upload(con, 1, dt.date(2019, 4, 20), [("ATT01", "S05", 7)], zones=("BE-LUX",))
+    items = reporting.report_items(con, fw, S05, as_of=AFTER_ALL)
+    item = acw(items).loc[("ATT01", "S05")]
+    assert not item["received"] and item["status"] == "overdue" and item["missing"] == "BE-NAM"
+    semester = fw.calendar.semesters[4]
+    (mine,) = [r for r in reminders.build(con, fw, items, semester, today=AFTER_ALL) if r.operator == OPERATOR]
+    assert "S05 (oct. 2018 – mars 2019), BE-NAM (le reste est reçu)" in mine.message.get_body().get_content()
 
 
 def test_late_upload_completes_the_cell_and_counts_as_late(con, fw):

@@ -12,7 +12,8 @@ from ardenne_kpi.db import LIVE_SQL, query_df
 
 def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
     """Distinct (operator, indicator, period) with a value that counts now and a period ending
-    inside [start, end], with the time of the FIRST live upload that brought a value for it.
+    inside [start, end], with the time of the FIRST live upload that brought a value for it and
+    the places (« zone|audience ») its current values give.
 
     Timeliness is judged on that first arrival: a late correction does not make an on-time
     report late, and a re-upload does not make a late one on time.
@@ -23,7 +24,8 @@ def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd
         SELECT v.operator, v.indicator, v.period, max(v.period_end) AS period_end,
                min(u.uploaded_at) AS uploaded_at,
                count(*) FILTER (WHERE v.is_current) AS n_values,
-               arg_min(u.id, u.uploaded_at) AS first_upload_id
+               arg_min(u.id, u.uploaded_at) AS first_upload_id,
+               list(DISTINCT v.zone || '|' || v.audience) FILTER (WHERE v.is_current) AS places
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE u.status IN {LIVE_SQL}
           AND v.period_end BETWEEN ? AND ?
