@@ -595,6 +595,8 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         "Importer un rapport d'activité",
     )
     try:
+        # a tall window: the grid's 20 lines (wrapped names, ui.WRAP_ROW_PX each) all in view, no scrolling
+        page.set_viewport_size({"width": 1440, "height": 2600})
         started = time.perf_counter()
         page.get_by_text("Quelques valeurs à déclarer").wait_for()
         grid = page.locator('[data-testid="stDataFrame"]').filter(has_text="BRD09").first
@@ -665,13 +667,15 @@ def _click_until(page, button, shown, folder: Path, attempts: int = 3) -> None:
 
 
 def _open_value_cell(page, box: dict, line: int, editor, folder: Path) -> None:
-    """Select « Valeur » on `line` of the entry grid (rows of 35 px under a 35 px header) and open
+    """Select « Valeur » on `line` of the entry grid (rows of ui.WRAP_ROW_PX under a 35 px header) and open
     its editor. A click that lands while the grid is being redrawn (a loaded machine) selects
     nothing, or another cell, whose editor opens read-only: try again, at most three times."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     for _attempt in range(3):
-        page.mouse.click(box["x"] + 40, box["y"] + 35 * (line + 1) + 17)  # the line's « Indicateur »
+        from ardenne_kpi.ui import WRAP_ROW_PX  # the entry grid's rows wrap its indicators' names
+
+        page.mouse.click(box["x"] + 40, box["y"] + 35 + WRAP_ROW_PX * line + WRAP_ROW_PX // 2)  # « Indicateur »
         for key in ["ArrowRight"] * 4:  # « Valeur »
             page.keyboard.press(key)
         page.keyboard.press("Enter")

@@ -70,7 +70,7 @@ def meeting_server(tmp_path_factory, fw):
     slides = meeting.agenda(meeting.collect(con, fw))
     con.close()
     log = folder / "streamlit.log"
-    with app_server.streamlit(ROOT, database, log, folder / "no-accounts.yaml") as (url, proc):
+    with app_server.streamlit(ROOT, database, log) as (url, proc):  # local mode
         app_server.wait_health(url, proc, timeout=60, log=log)
         yield url, slides
 
