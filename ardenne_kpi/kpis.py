@@ -7,12 +7,14 @@ The arithmetic, decided once here (README « How a figure is built »):
   time rule (sum for flows, last for stocks, mean for rates); a series giving a period and
   its sub-periods counts once; then the series are combined by the space rule;
 - a territory measurement (measure: territory) never adds a zone or audience to a wider one
-  reported: the widest counts; operators' outputs add up whatever their zones;
-- a ratio declaring numerator and denominator is Σ numerator / Σ denominator × scale; a value
-  given without them makes the figure an unweighted mean, and the note says so;
-- a period is complete when every series due there (a responsible operator's, from its first
-  report, at its own grain) covers it whole; a partial period keeps its partial value, and
-  carries no progress and no status: "not reported" is not zero, and nothing is split pro rata;
+  reported: the widest counts; operators' outputs add up whatever their zones, but within one
+  operator's report a total beside its parts is the figure (the parts are its breakdown);
+- a ratio declaring numerator and denominator is Σ numerator / Σ denominator × scale over the
+  values that give them; the others are named apart; the unweighted mean only when none does;
+- a period is complete when every series expected there (expected.py: obligations, and
+  reported data outside them) covers the part of it it is due; a partial period keeps its
+  partial value, and carries no progress and no status: "not reported" is not zero, and
+  nothing is split pro rata; a stock is its values at the period's end;
 - progress = (value − baseline) / (target − baseline), read in the indicator's direction;
   the expected value at a date follows a linear pace from the baseline through each dated
   target; status compares progress with the expected progress (framework thresholds);
