@@ -528,7 +528,9 @@ def _placement(
                     if n_sub_r is None:
                         placed["untiled"].append((r["period"], r["grain"]))
                     else:
-                        placement[(code, r["period"])] = (code, r["period"], period.code, period.end, n_sub_r)
+                        # a stock is read at the period's end, or at the programme's for a period running past it
+                        at = min(period.end, fw.calendar.end)
+                        placement[(code, r["period"])] = (code, r["period"], period.code, at, n_sub_r)
                         grains_in.setdefault((code, period.code), set()).add(r["grain"])
                         placed["records"].append(r | {"n_sub": n_sub_r})
                 elif r["period_start"] <= period.start and r["period_end"] >= period.end:
@@ -700,7 +702,7 @@ def _aggregate_many(
     slow = []
     for code, grp, p_code, p_start, p_end, _, tiling in targets:
         ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
-        whole = _whole_figure(ind, p_end, records)
+        whole = _whole_figure(ind, min(p_end, fw.calendar.end), records)
         form = shape.get((code, grp))
         if whole is not None and form is not None:
             alone = (

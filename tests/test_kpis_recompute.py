@@ -189,7 +189,7 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                 ]
                 comps = part[part["numerator"].notna() & part["denominator"].notna()]
                 comp = (math.nan, math.nan)
-                at_end = part["period_end"].iloc[-1] == p_end
+                at_end = part["period_end"].iloc[-1] == min(p_end, cal_hi)  # the programme's end at the latest
                 if ind.agg_time == "last" and not at_end:  # a stock is its value at the period's end
                     tv, comps = math.nan, comps.iloc[0:0]
                 if not comps.empty:
