@@ -154,6 +154,7 @@ def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.Dat
     until = pd.to_datetime(
         pd.Series([ends.get((c, g)) for c, g in zip(seen["indicator"], seen["grain"], strict=True)], index=seen.index)
     )
+    reported = last
     last = last.where(until.isna() | (last >= until), until)
     data = pd.DataFrame(
         {
@@ -169,21 +170,22 @@ def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.Dat
     ).astype({"due_from": "datetime64[us]", "due_to": "datetime64[us]"})
     if owed.empty:
         return data
-    return pd.concat([owed, _beyond_obligation(data, owed)], ignore_index=True)
+    return pd.concat([owed, _beyond_obligation(data, owed, reported.to_numpy())], ignore_index=True)
 
 
-def _beyond_obligation(data: pd.DataFrame, owed: pd.DataFrame) -> pd.DataFrame:
+def _beyond_obligation(data: pd.DataFrame, owed: pd.DataFrame, reported) -> pd.DataFrame:
     """The reported series' rows, each cut to the days its obligation (if any) does not cover:
     inside its obligation's span a series is due as the obligation says (it ends where the
-    obligation ends); before or after it, it is data « hors obligation »."""
+    obligation ends: a series the coordination ended is no longer expected); before or after
+    it, where it was reported, it is data « hors obligation ». `reported`: each row's last report."""
     key = ["indicator", "operator", "zone", "audience"]
     span = owed.groupby(key, as_index=False).agg(ob_from=("due_from", "min"), ob_to=("due_to", "max"))
-    both = data.merge(span, on=key, how="left")
+    both = data.assign(reported=pd.to_datetime(pd.Series(reported, index=data.index))).merge(span, on=key, how="left")
     free = both[both["ob_from"].isna()]
     day = pd.Timedelta(days=1)
     before = both[both["ob_from"].notna() & (both["due_from"] < both["ob_from"])]
     before = before.assign(due_to=before[["due_to"]].join((before["ob_from"] - day).rename("cap")).min(axis=1))
-    after = both[both["ob_to"].notna() & (both["due_to"] > both["ob_to"])]
+    after = both[both["ob_to"].notna() & (both["reported"] > both["ob_to"])]
     after = after.assign(due_from=after[["due_from"]].join((after["ob_to"] + day).rename("cap")).max(axis=1))
     out = pd.concat([free, before, after], ignore_index=True)[EXPECTED_COLUMNS]
     return out.astype({"due_from": "datetime64[us]", "due_to": "datetime64[us]"})

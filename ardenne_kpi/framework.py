@@ -228,6 +228,7 @@ class Obligation:
     zones: tuple[str, ...] = ()  # the zones owed ('' = by default, see expected.obligation_keys)
     audiences: tuple[str, ...] = ()  # the audiences owed (() = all audiences together)
     one_off: bool = False
+    adopted: bool = False  # owed by an operator not listed on the indicator: a series the coordination adopted
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ class Framework:
                         end=project.end if project is not None else None,
                     )
                 )
+            out.extend(o for o in self.declared_obligations if o.indicator == ind.code and o.adopted)
         return tuple(out)
 
     @cached_property
@@ -694,7 +696,7 @@ class _Builder:
     ) -> tuple[Obligation, ...]:
         """The `obligations` section: for an operator, the indicators it reports otherwise than
         by default: {operator, indicators: [...], grain, from: a period, to: a period, zones,
-        audiences, one_off, deadline_days}."""
+        audiences, one_off, adopted (an operator not listed on the indicator), deadline_days}."""
         by_code = {i.code: i for i in indicators}
         starts = {p.code: p.start for p in projects}
         ends = {p.code: p.end for p in projects}
@@ -721,9 +723,12 @@ class _Builder:
                 continue
             zones = self._refs("zones", item.get("zones") or [], path + ("zones",), "zone")
             audiences = self._refs("audiences", item.get("audiences") or [], path + ("audiences",), "public")
-            one_off = item.get("one_off", False)
+            one_off, adopted = item.get("one_off", False), item.get("adopted", False)
             if not isinstance(one_off, bool):
                 self.problems.add(path + ("one_off",), f"« one_off: {one_off} » : true ou false.")
+                continue
+            if not isinstance(adopted, bool):
+                self.problems.add(path + ("adopted",), f"« adopted: {adopted} » : true ou false.")
                 continue
             days = item.get("deadline_days", deadline_days)
             if isinstance(days, float) and days.is_integer():  # 60.0 from a spreadsheet cell
@@ -735,11 +740,12 @@ class _Builder:
                 ind = by_code.get(code)
                 if ind is None:
                     continue
-                if operator not in ind.operators:
+                if operator not in ind.operators and not adopted:
                     self.problems.add(
                         path + ("indicators",),
-                        f"{operator} n'est pas un opérateur de {code} : "
-                        f"ajoutez-le aux opérateurs de l'indicateur, ou retirez cette obligation.",
+                        f"{operator} n'est pas un opérateur de {code} : ajoutez-le aux opérateurs de "
+                        "l'indicateur, écrivez « adopted: true » (une série qu'il rapporte sans y être "
+                        "tenu, adoptée par la coordination), ou retirez cette obligation.",
                     )
                     continue
                 if (operator, code) in out:
@@ -759,6 +765,7 @@ class _Builder:
                     zones=zones,
                     audiences=audiences,
                     one_off=one_off,
+                    adopted=adopted and operator not in ind.operators,
                 )
         return tuple(out.values())
 

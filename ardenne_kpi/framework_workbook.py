@@ -94,6 +94,7 @@ OBLIGATION_COLUMNS = [
     ("zones", "zones"),
     ("publics", "audiences"),
     ("rapport unique", "one_off"),
+    ("adoptée", "adopted"),
     ("délai (jours)", "deadline_days"),
 ]
 PROJECT_COLUMNS = [
@@ -231,6 +232,7 @@ def to_workbook(fw: Framework) -> bytes:
                 ", ".join(o.zones) or None,
                 ", ".join(o.audiences) or None,
                 "oui" if o.one_off else None,
+                "oui" if o.adopted else None,
                 o.deadline_days,
             ]
             for o in fw.declared_obligations
@@ -378,8 +380,9 @@ def from_workbook(data: bytes, current: Framework) -> str:
             for field in ("zones", "audiences"):
                 if field in item:
                     item[field] = _split(item[field])
-            if "one_off" in item:
-                item["one_off"] = str(item["one_off"]).strip().lower() in ("oui", "true", "1", "vrai", "x")
+            for field in ("one_off", "adopted"):
+                if field in item:
+                    item[field] = str(item[field]).strip().lower() in ("oui", "true", "1", "vrai", "x")
             if item:
                 obligations.append(item)
         if obligations:

@@ -40,7 +40,7 @@ from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.errors import KpiError, PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Target
 from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_ORDER, STATUS_SYMBOLS  # noqa: F401 - kpis.STATUS_*
-from ardenne_kpi.periods import Period, label_of, period_from_code, periods_between, subperiods
+from ardenne_kpi.periods import Period, label_of, period_containing, period_from_code, periods_between, subperiods
 
 GRAIN_LABELS = {
     "quarter": "Trimestre",
@@ -1545,3 +1545,50 @@ def lineage_table(
 def decimals_of(ind: Indicator) -> int:
     """Decimals to show: one for rates and means, none for counts."""
     return 1 if ind.is_percent or ind.agg_time == "mean" else 0
+
+
+def outside_series(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFrame:
+    """Every series reported outside any obligation (expected.py: data « hors obligation »), with
+    its first and last reported periods: what the coordination may adopt as an obligation, or end.
+
+    Columns: indicator, operator, zone, audience, grain, first_period, last_period.
+    """
+    columns = ["indicator", "operator", "zone", "audience", "grain", "first_period", "last_period"]
+    spans = sql.series_spans(con, sql.ValueFilter())
+    if spans.empty:
+        return pd.DataFrame(columns=columns)
+    exp = expected.expected_series(fw, spans)
+    keys = ["indicator", "operator", "zone", "audience"]
+    outside = exp[~exp["obligation"]][keys].drop_duplicates()
+    out = spans.merge(outside, on=keys)
+    # a breakdown of a series the same operator owes (its NL visitors beside all visitors) needs no obligation
+    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
+    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences} | {"": {""}}
+
+    def part_of_owed(op: str, code: str, zone: str, audience: str) -> bool:
+        ob = fw.obligation(op, code)
+        return ob is not None and any(
+            (z, a) != (zone, audience)
+            and z in zones_up.get(zone, {zone})
+            and a in auds_up.get(audience, {audience, ""})
+            for z, a in expected.obligation_keys(fw, ob)
+        )
+
+    out = out[
+        [
+            not part_of_owed(*k)
+            for k in zip(out["operator"], out["indicator"], out["zone"], out["audience"], strict=True)
+        ]
+    ]
+    if out.empty:
+        return pd.DataFrame(columns=columns)
+
+    def code(day, grain: str) -> str:
+        found = period_containing(pd.Timestamp(day).date(), grain, fw.calendar)
+        return found.code if found is not None else ""
+
+    out["first_period"] = [code(d, g) for d, g in zip(out["first_start"], out["grain"], strict=True)]
+    out["last_period"] = [code(d, g) for d, g in zip(out["last_end"], out["grain"], strict=True)]
+    order = {c.code: n for n, c in enumerate(fw.indicators)}
+    out = out.assign(_o=out["indicator"].map(order)).sort_values(["_o", "operator", "zone", "audience"])
+    return out[columns].reset_index(drop=True)

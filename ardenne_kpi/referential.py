@@ -3,6 +3,8 @@ guard replacing it (a new framework must keep every code partners already report
 
 from __future__ import annotations
 
+import re
+
 import duckdb
 import pandas as pd
 import yaml
@@ -262,11 +264,160 @@ def changes(old: Framework, new: Framework) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def replace(con: duckdb.DuckDBPyConnection, new: Framework) -> None:
-    """Check then store the new framework (reference tables rewritten in one transaction)."""
+def replace(
+    con: duckdb.DuckDBPyConnection,
+    new: Framework,
+    *,
+    changed_by: str | None = None,
+    summary: str = "référentiel remplacé (classeur ou YAML déposé)",
+) -> None:
+    """Check then store the new framework (reference tables rewritten in one transaction),
+    and keep the change in the framework's history."""
     check_replacement(con, new)
     db.sync_framework(con, new)
+    db.record_framework_change(con, new, changed_by, summary)
+
+
+def history_table(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The framework's changes made from the app, in French, newest first."""
+    frame = db.framework_changes(con)
+    return pd.DataFrame(
+        {
+            "Le": [f"{d:%d/%m/%Y %H:%M}" for d in frame["changed_at"]],
+            "Par": frame["changed_by"].fillna("–"),
+            "Changement": frame["summary"],
+            "Version": frame["version"].fillna(""),
+        }
+    )
+
+
+def _insert_obligation(text: str, line: str) -> str:
+    """`text` (a framework's YAML) with `line` (a flow mapping) as a new item of its
+    `obligations` section, written in the section's own indentation; the section is added
+    before `indicators:` when there is none. Comments and everything else stay as written."""
+    lines = text.split("\n")
+    for i, current in enumerate(lines):
+        if re.match(r"^obligations:\s*(\[\s*\])?\s*(#.*)?$", current):
+            lines[i] = "obligations:"
+            j = i + 1
+            while j < len(lines) and (not lines[j].strip() or lines[j].lstrip().startswith("#")):
+                j += 1
+            item = lines[j] if j < len(lines) else ""
+            indent = len(item) - len(item.lstrip()) if item.lstrip().startswith("- ") else 2
+            lines.insert(i + 1, " " * indent + "- " + line)
+            return "\n".join(lines)
+    for i, current in enumerate(lines):
+        if re.match(r"^indicators:\s*(#.*)?$", current):
+            lines[i:i] = ["obligations:", "  - " + line, ""]
+            return "\n".join(lines)
+    return text.rstrip("\n") + "\nobligations:\n  - " + line + "\n"
+
+
+def with_series_obligation(
+    fw: Framework,
+    operator: str,
+    indicator: str,
+    zone: str,
+    audience: str,
+    grain: str,
+    *,
+    first: str,
+    last: str | None = None,
+) -> Framework:
+    """A candidate framework: `fw` owing (operator, indicator) the series (zone, audience) at
+    `grain` from period `first` (and to `last`, when given: the series ended there). A series
+    of an operator not listed on the indicator is « adopted »; one of a listed operator joins
+    the zones it owes by default. Raises FrameworkError, in French, when it cannot be written
+    as one obligation (one already declared for this operator and indicator, another audience
+    than the ones it owes): the coordination then edits the Obligations sheet itself."""
+    ind = fw.indicator(indicator)
+    if any((o.operator, o.indicator) == (operator, indicator) for o in fw.declared_obligations):
+        raise FrameworkError(
+            [
+                f"{operator} a déjà une obligation déclarée pour {indicator} : modifiez-la dans le classeur du "
+                "référentiel (feuille Obligations), puis déposez-le."
+            ]
+        )
+    listed = operator in ind.operators
+    zones, audiences = [zone], [audience] if audience else []
+    if listed:
+        owed = expected.obligation_keys(fw, fw.obligation(operator, indicator))
+        if audience and any(a != audience for _, a in owed):
+            raise FrameworkError(
+                [
+                    f"{operator} doit {indicator} pour tous les publics : une obligation ne peut pas y ajouter le "
+                    f"seul public {audience}. Écrivez-la dans le classeur du référentiel (feuille Obligations)."
+                ]
+            )
+        zones = list(dict.fromkeys([z for z, _ in owed] + [zone]))
+    parts = [f"operator: {operator}", f"indicators: [{indicator}]", f"zones: [{', '.join(zones)}]"]
+    if audiences:
+        parts.append(f"audiences: [{', '.join(audiences)}]")
+    if grain != ind.grain:
+        parts.append(f"grain: {grain}")
+    parts.append(f"from: {first}")
+    if last:
+        parts.append(f"to: {last}")
+    if not listed:
+        parts.append("adopted: true")
+    return parse_framework(_insert_obligation(fw.source_text, "{" + ", ".join(parts) + "}"))
 
 
 def to_yaml(fw: Framework) -> bytes:
     return (fw.source_text or yaml.safe_dump({})).encode("utf-8")
+
+
+def _series_label(series: dict) -> str:
+    place = series["zone"] + (f" · {series['audience']}" if series.get("audience") else "")
+    return f"{series['indicator']} · {series['operator']} ({place})"
+
+
+def outside_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """kpis.outside_series in French: the series reported outside any obligation."""
+    return pd.DataFrame(
+        {
+            "Série": [_series_label(r) for r in frame.to_dict("records")],
+            "Rythme": [GRAIN_LABELS.get(g, "Mois" if g == "month" else g) for g in frame["grain"]],
+            "Premier rapport": frame["first_period"],
+            "Dernier rapport": frame["last_period"],
+        }
+    )
+
+
+def adopt_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None) -> Framework:
+    """Make a series reported outside any obligation an obligation from its first report on
+    (then it is due like any other), as a change of the framework kept in its history."""
+    new = with_series_obligation(
+        fw,
+        series["operator"],
+        series["indicator"],
+        series["zone"],
+        series.get("audience") or "",
+        series["grain"],
+        first=series["first_period"],
+    )
+    replace(con, new, changed_by=changed_by, summary=f"série adoptée comme obligation : {_series_label(series)}")
+    return new
+
+
+def end_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None) -> Framework:
+    """Say that a series reported outside any obligation ended with its last report: owed from
+    its first report to its last, never expected after (a stock no longer awaited), as a change
+    of the framework kept in its history."""
+    new = with_series_obligation(
+        fw,
+        series["operator"],
+        series["indicator"],
+        series["zone"],
+        series.get("audience") or "",
+        series["grain"],
+        first=series["first_period"],
+        last=series["last_period"],
+    )
+    replace(
+        con,
+        new,
+        changed_by=changed_by,
+        summary=f"série arrêtée après {series['last_period']} : {_series_label(series)}",
+    )
+    return new

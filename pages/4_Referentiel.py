@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, framework_workbook, referential, ui
+from ardenne_kpi import accounts, framework_workbook, kpis, referential, ui
 from ardenne_kpi.errors import FrameworkError
 
 ctx = ui.page_setup("Référentiel", icon=":material/account_tree:")
@@ -90,9 +90,42 @@ with tab_actors:
         ui.table(frame)
 
 st.divider()
+st.subheader("Séries rapportées hors obligation")
+outside = ui.cached(kpis.outside_series, ctx.con, fw)
+if outside.empty:
+    st.caption("Chaque série rapportée est prévue par une obligation.")
+else:
+    st.caption(
+        "Rapportées sans qu'aucune obligation ne les prévoie : elles comptent dans les chiffres (la note dit "
+        "« hors obligation ») et sont attendues entre leur premier et leur dernier rapport (jusqu'à la fin de "
+        "leur projet pour un stock ou une enquête). La coordination peut en faire une obligation, ou les arrêter."
+    )
+    ui.text_table(referential.outside_table(outside), hide_index=True)
+    if accounts.is_admin(ctx.user):
+        labels = list(referential.outside_table(outside)["Série"])
+        chosen = st.selectbox("Série", range(len(labels)), format_func=labels.__getitem__, key="outside_series")
+        series = outside.iloc[chosen].to_dict()
+        adopt, end = st.columns(2)
+        action = None
+        if adopt.button("L'adopter comme obligation", icon=":material/playlist_add_check:"):
+            action = referential.adopt_series
+        if end.button(f"L'arrêter après {series['last_period']}", icon=":material/stop_circle:"):
+            action = referential.end_series
+        if action is not None:
+            with ui.user_errors():
+                accounts.check_admin(ctx.user, "modifier le référentiel")
+                action(ctx.con, fw, series, ctx.user.name)
+                st.success("Référentiel modifié : le changement est gardé dans son historique.")
+                st.rerun()
+
+st.divider()
 if not accounts.is_admin(ctx.user):
     st.caption("Seule la coordination (administrateur) peut remplacer le référentiel.")
     st.stop()
+history = referential.history_table(ctx.con)
+if not history.empty:
+    with st.expander(f"Historique des changements du référentiel ({len(history)})", icon=":material/history:"):
+        ui.text_table(history, hide_index=True)
 with st.expander("Remplacer le référentiel (coordination)", icon=":material/edit_document:"):
     st.markdown(
         "Téléchargez le classeur ci-dessus, corrigez-le, puis déposez-le ici (ou un fichier .yaml). Il est "
@@ -113,6 +146,6 @@ with st.expander("Remplacer le référentiel (coordination)", icon=":material/ed
             if st.button("Enregistrer ce référentiel", type="primary"):
                 with ui.user_errors():
                     accounts.check_admin(ctx.user, "remplacer le référentiel")
-                    referential.replace(ctx.con, candidate)
+                    referential.replace(ctx.con, candidate, changed_by=ctx.user.name)
                     st.success("Référentiel enregistré : toutes les pages l'utilisent désormais.")
                     st.rerun()

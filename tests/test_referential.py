@@ -146,3 +146,58 @@ def test_a_name_with_a_line_break_is_refused_naming_its_entry(tmp_path, empty_db
     assert not at.success
     (problem,) = _problems(at)
     assert "operators[" in problem and "« Accueil Champêtre… »" in problem and "saut de ligne" in problem
+
+
+def test_a_series_reported_outside_any_obligation_is_adopted_from_the_page_and_kept_in_history(tmp_path, demo_db_path):
+    """Issue 23: FTLB's Dutch visitors' stays (CLI08), reported although FTLB owes nothing for
+    CLI08, become an obligation from the Référentiel page; the change is in the history."""
+    from ardenne_kpi import kpis
+    from tests.conftest import private_copy
+
+    path = private_copy(demo_db_path, tmp_path)
+    at = run_page("pages/4_Referentiel.py", path)
+    assert not at.exception, [e.value for e in at.exception]
+    labels = at.selectbox(key="outside_series").options
+    pick = next(i for i, label in enumerate(labels) if label.startswith("CLI08 · FTLB"))
+    at.selectbox(key="outside_series").set_value(pick).run()
+    next(b for b in at.button if b.label == "L'adopter comme obligation").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    con = db.connect(path)  # same configuration as the page's connection in this process
+    try:
+        fw = db.stored_framework(con)
+        adopted = fw.obligation("FTLB", "CLI08")
+        assert adopted is not None and adopted.adopted and adopted.audiences == ("NL",)
+        assert "CLI08" not in set(kpis.outside_series(con, fw)["indicator"])
+        history = referential.history_table(con)
+        assert history["Changement"].iloc[0] == "série adoptée comme obligation : CLI08 · FTLB (BE-LUX · NL)"
+    finally:
+        con.close()
+
+
+def test_ending_a_stock_reported_outside_any_obligation_stops_expecting_it(tmp_path):
+    """A stock reported without obligation is expected until its project ends (it does not
+    vanish); ended by the coordination after its last report, it is no longer awaited."""
+    from ardenne_kpi import kpis
+    from tests.test_kpis_rules import FRAMEWORK, put
+
+    fw = parse_framework(FRAMEWORK)
+    con = db.connect(tmp_path / "stock.duckdb")
+    db.sync_framework(con, fw)
+    put(
+        con,
+        fw,
+        [("STOCK", op, z, s, v) for op, z, v in (("OPA", "FR-08", 50), ("OPB", "BE-LUX", 6)) for s in ("S05", "S06")]
+        + [("STOCK", "GEO", "ARD", "S05", 6)],
+    )
+    assert not kpis.aggregate(con, fw, "STOCK", "programme-semester").set_index("period").loc["S06", "complete"]
+    (series,) = kpis.outside_series(con, fw).to_dict("records")
+    new = referential.end_series(con, fw, series, "Claire Coordination")
+    s06 = kpis.aggregate(con, new, "STOCK", "programme-semester").set_index("period").loc["S06"]
+    assert s06["complete"] and s06["value"] == 56
+    assert referential.history_table(con)["Par"].tolist() == ["Claire Coordination"]
+    con.close()
+
+
+def test_a_series_an_operator_already_declares_is_refused_with_what_to_do(fw):
+    with pytest.raises(FrameworkError, match="feuille Obligations"):
+        referential.with_series_obligation(fw, "PNVH", "ATT06", "BE-NAM", "", "programme-semester", first="S01")

@@ -11,6 +11,7 @@ command line share the file: `db.sharing`.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -429,6 +430,27 @@ def _insert_rows(
             f"INSERT INTO {table} VALUES " + ", ".join([placeholders] * len(part)),
             [value for row in part for value in row],
         )
+
+
+def record_framework_change(
+    con: duckdb.DuckDBPyConnection, fw: Framework, changed_by: str | None, summary: str
+) -> None:
+    """Keep one change of the framework in its history (framework_changes)."""
+    con.cursor().execute(
+        "INSERT INTO framework_changes (changed_at, changed_by, summary, version, yaml) VALUES (?, ?, ?, ?, ?)",
+        [dt.datetime.now().replace(microsecond=0), changed_by, summary, fw.version, fw.source_text],
+    )
+
+
+def framework_changes(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """The framework's history of changes made from the app, newest first."""
+    return (
+        con.cursor()
+        .execute(
+            "SELECT id, changed_at, changed_by, summary, version FROM framework_changes ORDER BY changed_at DESC, id DESC"
+        )
+        .df()
+    )
 
 
 def stored_framework(con: duckdb.DuckDBPyConnection) -> Framework | None:

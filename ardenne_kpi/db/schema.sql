@@ -228,3 +228,14 @@ CREATE TABLE IF NOT EXISTS lock_overrides (
     done_by   VARCHAR,
     done_at   TIMESTAMP NOT NULL
 );
+-- Every change of the framework made from the app (a replacement, a series adopted as an
+-- obligation or ended): when, by whom, what, and the framework it gave (its YAML).
+CREATE SEQUENCE IF NOT EXISTS framework_change_ids START 1;
+CREATE TABLE IF NOT EXISTS framework_changes (
+    id         INTEGER PRIMARY KEY DEFAULT nextval('framework_change_ids'),
+    changed_at TIMESTAMP NOT NULL,
+    changed_by VARCHAR,
+    summary    VARCHAR NOT NULL,
+    version    VARCHAR,
+    yaml       VARCHAR NOT NULL
+);
