@@ -320,7 +320,6 @@ def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
                 ind.is_ratio,
                 float(ind.ratio_scale),
                 ind.components_agg,
-                list(ind.operators),
                 ind.frequency == "B",
             )
         )
@@ -334,7 +333,6 @@ def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
             "ratio",
             "scale",
             "components_agg",
-            "responsible",
             "sparse",
         ],
     )

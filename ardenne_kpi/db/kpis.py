@@ -304,15 +304,14 @@ def series_rollup(
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
     series by series, and what the note must say (one dict per row: a few hundred at most).
 
-    `periods` (indicator, grp, p_code, p_end, tiling: grains that tile the period) says
-    which series were due there: a responsible operator's series that reported more than
-    once (a one-off adds where it lies and is due nowhere else), from its first report on,
-    when the grain it must report at tiles the period: the grain of its operator's declared
-    obligation (`obligations`: indicator, operator, grain, start, which also says from when),
-    else the grain it reports at (its latest). A biennial indicator
-    (`sparse`) is due only where its series reported: a year without survey is not missing.
-    Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted,
-    n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported}), n_overlap, overlap, n_nested, nested.
+    `periods` (indicator, grp, p_code, p_start, p_end, tiling: grains that tile the period)
+    and `expected` (expected.py's one table of what is due, with each series' group `grp`)
+    say which series were due there, over which part of the period: an obligation's until it
+    ends, reported data until the period's end; a series due at a grain that cannot build the
+    period is missing there (`untiled`). A survey (`sparse`) is due only where a wave took place.
+    Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted, bare,
+    n_bare_series, n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported,
+    untiled}), n_overlap, overlap, n_nested, nested, n_parts, parts, n_outside, outside.
     """
     group = BY_COLUMNS[by]
     sql = f"""
