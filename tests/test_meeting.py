@@ -66,7 +66,7 @@ def test_an_indicator_slide_says_its_figures_in_words_and_names_its_sources(tmp_
 
 
 def test_a_long_dimension_table_continues_on_suite_slides_each_fitting_the_screen(demo_db_path, fw):
-    con = db.connect(demo_db_path, read_only=True)
+    con = db.connect(demo_db_path)  # same configuration as the other connections of this process
     data = meeting.collect(con, fw)
     con.close()
     slides = meeting.agenda(data)
