@@ -306,8 +306,9 @@ def _n_sub(period: Period, grain: str, calendar) -> int | None:
         return None
 
 
-def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
-    """One row per indicator: the rules the SQL rollup applies."""
+def _rules(fw: Framework, codes: Iterable[str], nesting: set[str] | None = None) -> pd.DataFrame:
+    """One row per indicator: the rules the SQL rollup applies. `nesting`: the indicators where
+    an operator's series may contain another of its own (a total and its parts; all by default)."""
     rows = []
     for code in codes:
         ind = fw.indicator(code)
@@ -321,6 +322,7 @@ def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
                 float(ind.ratio_scale),
                 ind.components_agg,
                 ind.frequency == "B",
+                nesting is None or code in nesting,
             )
         )
     return pd.DataFrame(
@@ -334,6 +336,7 @@ def _rules(fw: Framework, codes: Iterable[str]) -> pd.DataFrame:
             "scale",
             "components_agg",
             "sparse",
+            "nests",
         ],
     )
 
@@ -605,59 +608,26 @@ def _expected(
     return out.assign(grp=out[column] if column else "").reset_index(drop=True)
 
 
-def _expected_shape(fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
+def _expected_shape(con: duckdb.DuckDBPyConnection, fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
     """Per (indicator, group): how many series are expected, from when all of them and until
-    when, at which grains, and whether one operator gave a total beside its parts: what lets a
-    period's figure come from the stored sums alone (_whole_figure)."""
+    when, at which grains, those outside any obligation, and whether one operator gave a total
+    beside its parts: what lets a period's figure come from the stored sums alone (_whole_figure)."""
     if exp.empty:
         return {}
-    key = ["indicator", "grp", "operator", "zone", "audience"]
-    keys = exp.groupby(key, as_index=False)["obligation"].any()
-    shape = (
-        exp.groupby(["indicator", "grp"])
-        .agg(due_from=("due_from", "max"), due_to=("due_to", "min"), grains=("grain", lambda g: set(g)))
-        .join(keys.groupby(["indicator", "grp"]).size().rename("n_keys"))
-        .join((~keys["obligation"]).groupby([keys["indicator"], keys["grp"]]).any().rename("outside"))
-    )
-    nests = _nesting_groups(fw, keys)
-    out = {}
-    for (code, grp), row in shape.iterrows():
-        out[(code, grp)] = {
-            "n_keys": int(row["n_keys"]),
-            "from": row["due_from"].date(),
-            "to": row["due_to"].date(),
-            "grains": row["grains"],
-            "nests": (code, grp) in nests,
-            "outside": bool(row["outside"]),  # a series no obligation covers: the note names it
+    rows = sql.expected_shape(con, exp, _covers(fw, "zones"), _covers(fw, "audiences"))
+    return {
+        (r["indicator"], r["grp"]): {
+            "n_keys": int(r["n_keys"]),
+            "from": r["due_from"],
+            "to": r["due_to"],
+            "grains": set(r["grains"]),
+            "nests": bool(r["nests"]),
+            "mixed": bool(r["mixed"]),  # owed in some periods, data in others: said period by period
+            "n_outside": int(r["n_outside"]),
+            "outside": list(r["outside"] or []),
         }
-    return out
-
-
-def _nesting_groups(fw: Framework, keys: pd.DataFrame) -> set[tuple[str, str]]:
-    """(indicator, group) where one operator's series contains another of its own (a total and
-    its parts): the per-series pass decides which counts."""
-    zones = _covers(fw, "zones")
-    auds = _covers(fw, "audiences")
-    auds = pd.concat(
-        [auds, pd.DataFrame({"code_in": keys["audience"].unique(), "code_out": "", "depth_out": 0})]
-    ).drop_duplicates(["code_in", "code_out"])
-    auds = pd.concat(
-        [
-            auds,
-            pd.DataFrame({"code_in": keys["audience"].unique(), "code_out": keys["audience"].unique(), "depth_out": 0}),
-        ]
-    ).drop_duplicates(["code_in", "code_out"])
-    up = keys.merge(zones, left_on="zone", right_on="code_in").rename(columns={"code_out": "zone_up"})
-    up = up[["indicator", "grp", "operator", "zone", "audience", "zone_up"]].merge(
-        auds[["code_in", "code_out"]], left_on="audience", right_on="code_in"
-    )
-    up = up[(up["zone_up"] != up["zone"]) | (up["code_out"] != up["audience"])]
-    hits = up.merge(
-        keys[["indicator", "grp", "operator", "zone", "audience"]],
-        left_on=["indicator", "grp", "operator", "zone_up", "code_out"],
-        right_on=["indicator", "grp", "operator", "zone", "audience"],
-    )
-    return set(zip(hits["indicator"], hits["grp"], strict=True))
+        for r in rows
+    }
 
 
 def _aggregate_many(
@@ -693,7 +663,7 @@ def _aggregate_many(
         period_start=pd.to_datetime(stored["period_start"]).dt.date,
         period_end=pd.to_datetime(stored["period_end"]).dt.date,
     )
-    shape = _expected_shape(fw, exp)
+    shape = _expected_shape(con, fw, exp)
     spans = {key: (info["span"][0], info["span"][1]) for key, info in _spans(exp).items()}
     placement, targets, notes = _placement(fw, grains, stored, spans)
     found: dict[tuple, dict] = {}
@@ -709,9 +679,10 @@ def _aggregate_many(
                 and form["to"] >= p_end
                 and form["grains"] == {records[0]["grain"]}
                 and not form["nests"]
-                and not form["outside"]
+                and not form["mixed"]
             )
-            whole = whole if alone else None
+            # every series expected there reported: those outside any obligation among them, named
+            whole = dict(whole, n_outside=form["n_outside"], outside=form["outside"]) if alone else None
         if whole is None and not records and (form is None or form["grains"].isdisjoint(tiling)):
             continue  # nothing lies there, and nothing is due at a grain that can build the period
         if whole is None:
@@ -728,7 +699,7 @@ def _aggregate_many(
             con,
             dataclasses.replace(flt, indicators=sorted({s[0] for s in slow})),
             by,
-            _rules(fw, grains),
+            _rules(fw, grains, {code for (code, _), form in shape.items() if form["nests"]}),
             pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
             periods[["indicator", "grp", "p_code", "p_start", "p_end", "tiling"]].astype(
                 {"p_start": "datetime64[us]", "p_end": "datetime64[us]"}

@@ -125,6 +125,57 @@ def series_spans(con: duckdb.DuckDBPyConnection, flt: ValueFilter) -> pd.DataFra
     return con.cursor().execute(sql, flt.params()).df()
 
 
+def expected_shape(
+    con: duckdb.DuckDBPyConnection, expected: pd.DataFrame, zone_cover: pd.DataFrame, aud_cover: pd.DataFrame
+) -> list[dict]:
+    """Per (indicator, grp) of `expected` (expected.py's rows with their group): the latest
+    first day and earliest last day due, the grains, how many series, those no obligation
+    covers (n_outside, up to NOTE_NAMES named), whether a series is owed in some periods and
+    data in others (`mixed`), and whether one operator's series contains another of its own
+    (`nests`: a total beside its parts). What lets a figure come from the stored sums alone."""
+    sql = f"""
+    WITH keys AS (
+        SELECT indicator, grp, operator, zone, audience, bool_or(obligation) AS owed,
+               bool_or(obligation) <> bool_and(obligation) AS mixed
+        FROM kpi_expected GROUP BY ALL
+    ),
+    aud_cover AS (
+        SELECT code_in, code_out FROM kpi_aud_cover
+        UNION SELECT DISTINCT audience, audience FROM keys UNION SELECT DISTINCT audience, '' FROM keys
+    ),
+    up AS (
+        SELECT k.indicator, k.grp, k.operator, zc.code_out AS zone_up, ac.code_out AS audience_up
+        FROM keys k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN aud_cover ac ON ac.code_in = k.audience
+        WHERE NOT (zc.code_out = k.zone AND ac.code_out = k.audience)
+    ),
+    nests AS (
+        SELECT DISTINCT u.indicator, u.grp FROM up u
+        SEMI JOIN keys k ON k.indicator = u.indicator AND k.grp = u.grp AND k.operator = u.operator
+                         AND k.zone = u.zone_up AND k.audience = u.audience_up
+    ),
+    spans AS (
+        SELECT indicator, grp, max(due_from)::DATE AS due_from, min(due_to)::DATE AS due_to,
+               list(DISTINCT grain) AS grains
+        FROM kpi_expected GROUP BY ALL
+    ),
+    counts AS (
+        SELECT indicator, grp, count(*)::BIGINT AS n_keys, count(*) FILTER (WHERE NOT owed)::BIGINT AS n_outside,
+               arg_min({_describe("keys")}, (operator, zone, audience), {NOTE_NAMES}) FILTER (WHERE NOT owed)
+                   AS outside,
+               bool_or(mixed) AS mixed
+        FROM keys GROUP BY ALL
+    )
+    SELECT s.*, c.n_keys, c.n_outside, c.outside, c.mixed, n.indicator IS NOT NULL AS nests
+    FROM spans s JOIN counts c USING (indicator, grp) LEFT JOIN nests n USING (indicator, grp)
+    """
+    cur = con.cursor()
+    for name, frame in (("kpi_expected", expected), ("kpi_zone_cover", zone_cover), ("kpi_aud_cover", aud_cover)):
+        cur.register(name, frame)
+    result = cur.execute(sql)
+    names = [d[0] for d in result.description]
+    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+
+
 def _params(sql: str, flt: ValueFilter, root: str | None) -> dict:
     """The filter's parameters, and $root where the statement names it (DuckDB refuses extras)."""
     return flt.params() | ({"root": root} if "$root" in sql else {})
@@ -181,9 +232,9 @@ def _rollup_ctes(source: str = "placed") -> str:
     - kept:     the series that count: one per territory measured.
     """
     return f"""
-    measured AS (
+    measured AS (  -- territories, and outputs whose operators may give a total beside its parts
         SELECT DISTINCT p.indicator, p.grp, p.p_code, p.operator, p.zone, p.audience, k.territory
-        FROM {source} p JOIN kpi_rules k USING (indicator)
+        FROM {source} p JOIN kpi_rules k USING (indicator) WHERE k.territory OR k.nests
     ),
     aud_cover AS (
         SELECT code_in, code_out FROM kpi_aud_cover
