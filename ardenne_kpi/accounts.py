@@ -356,14 +356,10 @@ def remove_user(name: str, path: Path | None = None) -> bool:
 def _write(path: Path, users: dict[str, dict]) -> None:
     """Replace the accounts file whole (written aside, renamed), private from its first byte:
     created 0600, never readable by others even for an instant."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        out.write(yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True))
-    os.chmod(tmp, 0o600)  # whatever the umask
-    tmp.replace(path)
+    from ardenne_kpi import storage  # whole or absent: unnamed until complete, nothing left on a full disk
+
+    data = yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True).encode("utf-8")
+    storage.write_bytes(path, data, what="le fichier des comptes", mode=0o600)
 
 
 def list_users(path: Path | None = None) -> list[User]:
