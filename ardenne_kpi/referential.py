@@ -387,23 +387,21 @@ def outside_table(frame: pd.DataFrame) -> pd.DataFrame:
 def adopt_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None) -> Framework:
     """Make a series reported outside any obligation an obligation from its first report on
     (then it is due like any other), as a change of the framework kept in its history."""
-    new = with_series_obligation(
-        fw,
-        series["operator"],
-        series["indicator"],
-        series["zone"],
-        series.get("audience") or "",
-        series["grain"],
-        first=series["first_period"],
-    )
-    replace(con, new, changed_by=changed_by, summary=f"série adoptée comme obligation : {_series_label(series)}")
-    return new
+    return _series_change(con, fw, series, changed_by, None, "série adoptée comme obligation")
 
 
 def end_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None) -> Framework:
     """Say that a series reported outside any obligation ended with its last report: owed from
     its first report to its last, never expected after (a stock no longer awaited), as a change
     of the framework kept in its history."""
+    return _series_change(
+        con, fw, series, changed_by, series["last_period"], f"série arrêtée après {series['last_period']}"
+    )
+
+
+def _series_change(
+    con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None, last: str | None, what: str
+) -> Framework:
     new = with_series_obligation(
         fw,
         series["operator"],
@@ -412,12 +410,7 @@ def end_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, chan
         series.get("audience") or "",
         series["grain"],
         first=series["first_period"],
-        last=series["last_period"],
+        last=last,
     )
-    replace(
-        con,
-        new,
-        changed_by=changed_by,
-        summary=f"série arrêtée après {series['last_period']} : {_series_label(series)}",
-    )
+    replace(con, new, changed_by=changed_by, summary=f"{what} : {_series_label(series)}")
     return new
