@@ -103,7 +103,13 @@ else:
     ui.text_table(referential.outside_table(outside), hide_index=True)
     if accounts.is_admin(ctx.user):
         labels = list(referential.outside_table(outside)["Série"])
-        chosen = st.selectbox("Série", range(len(labels)), format_func=labels.__getitem__, key="outside_series")
+        chosen = st.selectbox(
+            "Série",
+            range(len(labels)),
+            format_func=labels.__getitem__,
+            key="outside_series",
+            placeholder="Choisissez une série",
+        )
         series = outside.iloc[chosen].to_dict()
         adopt, end = st.columns(2)
         action = None
