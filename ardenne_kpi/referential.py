@@ -414,3 +414,8 @@ def _series_change(
     )
     replace(con, new, changed_by=changed_by, summary=f"{what} : {_series_label(series)}")
     return new
+
+
+def outside_records(frame: pd.DataFrame) -> list[dict]:
+    """kpis.outside_series as one dict per series, in the order of outside_table's rows."""
+    return frame.to_dict("records")

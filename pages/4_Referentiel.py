@@ -110,7 +110,7 @@ else:
             key="outside_series",
             placeholder="Choisissez une série",
         )
-        series = outside.iloc[chosen].to_dict()
+        series = referential.outside_records(outside)[chosen]
         adopt, end = st.columns(2)
         action = None
         if adopt.button("L'adopter comme obligation", icon=":material/playlist_add_check:"):
