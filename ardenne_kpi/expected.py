@@ -16,9 +16,11 @@ again). A flow that simply stops is not a missing report.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 
+from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework, Indicator, Obligation
 from ardenne_kpi.periods import Period, periods_between
 
@@ -85,6 +87,20 @@ def obligation_keys(fw: Framework, obligation: Obligation) -> list[tuple[str, st
     return [(z, a) for z in zones for a in audiences]
 
 
+def within(fw: Framework) -> Callable[[tuple[str, str], tuple[str, str]], bool]:
+    """`inside(inner, outer)`: the place (zone, audience) `inner` is `outer` or lies inside it
+    (FR-08 in ARD, NL in VIS, any audience in '' = all audiences). A code the framework does
+    not know is inside itself only (and, for an audience, inside all audiences)."""
+    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
+    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences}
+
+    def inside(inner: tuple[str, str], outer: tuple[str, str]) -> bool:
+        zone, audience = inner
+        return outer[0] in zones_up.get(zone, {zone}) and outer[1] in auds_up.get(audience, {audience, ""})
+
+    return inside
+
+
 def _empty() -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -125,7 +141,7 @@ def _project_end(fw: Framework, code: str, grain: str) -> dt.date:
     end = _clip(fw, None, project.end if project is not None else None)[1]
     try:
         ends = [p.end for p in periods_between(grain, fw.calendar.start, end, fw.calendar) if p.end <= end]
-    except Exception:  # a grain no calendar knows (a range): the project's end itself
+    except PeriodError:  # a grain no calendar lists (a free range): the project's end itself
         return end
     return max(ends, default=end)
 

@@ -1531,16 +1531,12 @@ def outside_series(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFram
     outside = exp[~exp["obligation"]][keys].drop_duplicates()
     out = spans.merge(outside, on=keys)
     # a breakdown of a series the same operator owes (its NL visitors beside all visitors) needs no obligation
-    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
-    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences} | {"": {""}}
+    inside = expected.within(fw)
 
     def part_of_owed(op: str, code: str, zone: str, audience: str) -> bool:
         ob = fw.obligation(op, code)
         return ob is not None and any(
-            (z, a) != (zone, audience)
-            and z in zones_up.get(zone, {zone})
-            and a in auds_up.get(audience, {audience, ""})
-            for z, a in expected.obligation_keys(fw, ob)
+            key != (zone, audience) and inside((zone, audience), key) for key in expected.obligation_keys(fw, ob)
         )
 
     out = out[

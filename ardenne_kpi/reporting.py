@@ -25,7 +25,7 @@ import pandas as pd
 
 from ardenne_kpi import expected
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.framework import Framework, Obligation
+from ardenne_kpi.framework import Framework
 from ardenne_kpi.periods import Period, period_containing
 
 # State of one operator × period cell of the follow-up matrix.
@@ -75,13 +75,6 @@ ITEM_COLUMNS = [
 # ------------------------------------------------------------------ what is expected
 
 
-def reporting_periods(fw: Framework, obligation: Obligation) -> list[Period]:
-    """The periods an obligation is due for: expected.obligation_periods, the one definition
-    the figures' completeness reads too (from its first period to its last, by default its
-    project's dates, inside the programme)."""
-    return expected.obligation_periods(fw, obligation)
-
-
 def _window(fw: Framework, window: Period | tuple[dt.date, dt.date] | None) -> tuple[dt.date, dt.date]:
     if window is None:
         return fw.calendar.start, fw.calendar.end
@@ -108,7 +101,7 @@ def expected_reports(
     cal = fw.calendar
     rows = []
     for ob in fw.obligations:
-        for p in reporting_periods(fw, ob):
+        for p in expected.obligation_periods(fw, ob):
             if start <= p.end <= end and p.end <= as_of:
                 semester = period_containing(p.end, "programme-semester", cal)
                 deadline = p.end + dt.timedelta(days=ob.deadline_days)
@@ -153,8 +146,7 @@ def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
     """Per report item, the series its obligation owes (expected.obligation_keys) that no
     current value gives, as itself or inside a wider place of the same report: « BE-NAM »,
     « FR-08 · NL »; '' when nothing arrived (the whole report is missing) or everything did."""
-    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
-    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences} | {"": {""}}
+    inside = expected.within(fw)
     owed_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
     out = []
     for op, code, places in zip(items["operator"], items["indicator"], items["places"], strict=True):
@@ -165,11 +157,7 @@ def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
             ob = fw.obligation(op, code)
             owed_of[(op, code)] = expected.obligation_keys(fw, ob) if ob is not None else []
         given = [tuple(str(p).split("|", 1)) for p in places]
-        lacking = [
-            (z, a)
-            for z, a in owed_of[(op, code)]
-            if not any(gz in zones_up.get(z, {z}) and ga in auds_up.get(a, {a, ""}) for gz, ga in given)
-        ]
+        lacking = [(z, a) for z, a in owed_of[(op, code)] if not any(inside((z, a), place) for place in given)]
         out.append(", ".join(f"{z} · {a}" if a else z for z, a in lacking))
     return out
 

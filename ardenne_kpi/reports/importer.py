@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ardenne_kpi import accounts, db
+from ardenne_kpi import accounts, db, expected
 from ardenne_kpi.accounts import User
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as sql
@@ -652,8 +652,7 @@ def _total_warnings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issu
     n = len(incoming["indicator"])
     if not n:
         return []
-    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
-    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences}
+    within = expected.within(fw)
     groups: dict[tuple, dict[tuple[str, str], tuple[float, str, str]]] = {}
     for k in range(n):
         key = (incoming["indicator"][k], incoming["operator"][k], incoming["period"][k])
@@ -665,11 +664,7 @@ def _total_warnings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issu
         )
 
     def inside(inner: tuple[str, str], outer: tuple[str, str]) -> bool:
-        return (
-            inner != outer
-            and outer[0] in zones_up.get(inner[0], {inner[0]})
-            and outer[1] in auds_up.get(inner[1], {inner[1], ""})
-        )
+        return inner != outer and within(inner, outer)
 
     out: list[Issue] = []
     for (indicator, _, period), places in groups.items():
