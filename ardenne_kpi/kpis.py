@@ -618,8 +618,9 @@ def _expected_shape(con: duckdb.DuckDBPyConnection, fw: Framework, exp: pd.DataF
     return {
         (r["indicator"], r["grp"]): {
             "n_keys": int(r["n_keys"]),
-            "from": r["due_from"],
+            "from": r["due_from"],  # every series due from (its latest start) … to (its earliest end)
             "to": r["due_to"],
+            "span": (r["first_due"], r["last_due"]),  # something is due from … to
             "grains": set(r["grains"]),
             "nests": bool(r["nests"]),
             "mixed": bool(r["mixed"]),  # owed in some periods, data in others: said period by period
@@ -664,7 +665,7 @@ def _aggregate_many(
         period_end=pd.to_datetime(stored["period_end"]).dt.date,
     )
     shape = _expected_shape(con, fw, exp)
-    spans = {key: (info["span"][0], info["span"][1]) for key, info in _spans(exp).items()}
+    spans = {key: form["span"] for key, form in shape.items()}
     placement, targets, notes = _placement(fw, grains, stored, spans)
     found: dict[tuple, dict] = {}
     slow = []
@@ -711,10 +712,8 @@ def _aggregate_many(
             root,
         )
         found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures}
-    stored_span = {
-        key: (min(r["period_start"] for r in rs), max(r["period_end"] for r in rs))
-        for key, rs in _records_by_group(stored).items()
-    }
+    bounds = stored.groupby(["indicator", "grp"]).agg(lo=("period_start", "min"), hi=("period_end", "max"))
+    stored_span = dict(zip(bounds.index, zip(bounds["lo"], bounds["hi"], strict=True), strict=True))
     rows = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
         fig = found.get((code, grp, p_code), {})
@@ -761,21 +760,6 @@ def _beyond_text(fw: Framework) -> str:
         f"Période débordant du programme ({cal.start:%d/%m/%Y} – {cal.end:%d/%m/%Y}) : valeur des seuls mois "
         "du programme, sans progression ni statut (rien n'est dû hors du programme)."
     )
-
-
-def _records_by_group(stored: pd.DataFrame) -> dict[tuple[str, str], list[dict]]:
-    groups: dict[tuple[str, str], list[dict]] = {}
-    for record in stored[["indicator", "grp", "period_start", "period_end"]].to_dict("records"):
-        groups.setdefault((record["indicator"], record["grp"]), []).append(record)
-    return groups
-
-
-def _spans(exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
-    """Per (indicator, group): the first and last day something is expected."""
-    if exp.empty:
-        return {}
-    span = exp.groupby(["indicator", "grp"]).agg(lo=("due_from", "min"), hi=("due_to", "max"))
-    return {key: {"span": (row["lo"].date(), row["hi"].date())} for key, row in span.iterrows()}
 
 
 def _cumulative(fw: Framework, out: pd.DataFrame) -> pd.Series:

@@ -155,7 +155,7 @@ def expected_shape(
     ),
     spans AS (
         SELECT indicator, grp, max(due_from)::DATE AS due_from, min(due_to)::DATE AS due_to,
-               list(DISTINCT grain) AS grains
+               min(due_from)::DATE AS first_due, max(due_to)::DATE AS last_due, list(DISTINCT grain) AS grains
         FROM kpi_expected GROUP BY ALL
     ),
     counts AS (
