@@ -16,7 +16,6 @@ again). A flow that simply stops is not a missing report.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
 import pandas as pd
 
@@ -85,20 +84,6 @@ def obligation_keys(fw: Framework, obligation: Obligation) -> list[tuple[str, st
     zones = obligation.zones or default_zones(fw, obligation.operator, fw.indicator(obligation.indicator))
     audiences = obligation.audiences or ("",)
     return [(z, a) for z in zones for a in audiences]
-
-
-def within(fw: Framework) -> Callable[[tuple[str, str], tuple[str, str]], bool]:
-    """`inside(inner, outer)`: the place (zone, audience) `inner` is `outer` or lies inside it
-    (FR-08 in ARD, NL in VIS, any audience in '' = all audiences). A code the framework does
-    not know is inside itself only (and, for an audience, inside all audiences)."""
-    zones_up = {z.code: {z.code, *fw.ancestors("zones", z.code)} for z in fw.zones}
-    auds_up = {a.code: {a.code, "", *fw.ancestors("audiences", a.code)} for a in fw.audiences}
-
-    def inside(inner: tuple[str, str], outer: tuple[str, str]) -> bool:
-        zone, audience = inner
-        return outer[0] in zones_up.get(zone, {zone}) and outer[1] in auds_up.get(audience, {audience, ""})
-
-    return inside
 
 
 def _empty() -> pd.DataFrame:

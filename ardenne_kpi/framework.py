@@ -280,6 +280,20 @@ class Framework:
         return tuple(out)
 
     @cached_property
+    def _places_up(self) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+        zones = {z.code: {z.code, *self.ancestors("zones", z.code)} for z in self.zones}
+        audiences = {a.code: {a.code, "", *self.ancestors("audiences", a.code)} for a in self.audiences}
+        return zones, audiences
+
+    def within(self, inner: tuple[str, str], outer: tuple[str, str]) -> bool:
+        """The place (zone, audience) `inner` is `outer` or lies inside it (FR-08 in ARD, NL in
+        VIS, any audience in '' = all audiences). A code the framework does not know is inside
+        itself only (and, for an audience, inside all audiences)."""
+        zones, audiences = self._places_up
+        zone, audience = inner
+        return outer[0] in zones.get(zone, {zone}) and outer[1] in audiences.get(audience, {audience, ""})
+
+    @cached_property
     def _obligation_of(self) -> dict[tuple[str, str], Obligation]:
         return {(o.operator, o.indicator): o for o in self.obligations}
 

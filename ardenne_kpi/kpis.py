@@ -1515,7 +1515,7 @@ def outside_series(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFram
     outside = exp[~exp["obligation"]][keys].drop_duplicates()
     out = spans.merge(outside, on=keys)
     # a breakdown of a series the same operator owes (its NL visitors beside all visitors) needs no obligation
-    inside = expected.within(fw)
+    inside = fw.within
 
     def part_of_owed(op: str, code: str, zone: str, audience: str) -> bool:
         ob = fw.obligation(op, code)

@@ -146,7 +146,7 @@ def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
     """Per report item, the series its obligation owes (expected.obligation_keys) that no
     current value gives, as itself or inside a wider place of the same report: « BE-NAM »,
     « FR-08 · NL »; '' when nothing arrived (the whole report is missing) or everything did."""
-    inside = expected.within(fw)
+    inside = fw.within
     owed_of: dict[tuple[str, str], list[tuple[str, str]]] = {}
     out = []
     for op, code, places in zip(items["operator"], items["indicator"], items["places"], strict=True):

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ardenne_kpi import accounts, db, expected
+from ardenne_kpi import accounts, db
 from ardenne_kpi.accounts import User
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as sql
@@ -652,7 +652,7 @@ def _total_warnings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issu
     n = len(incoming["indicator"])
     if not n:
         return []
-    within = expected.within(fw)
+    within = fw.within
     groups: dict[tuple, dict[tuple[str, str], tuple[float, str, str]]] = {}
     for k in range(n):
         key = (incoming["indicator"][k], incoming["operator"][k], incoming["period"][k])
