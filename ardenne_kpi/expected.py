@@ -149,11 +149,17 @@ def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.Dat
         c for c in seen["indicator"].unique() if fw.indicator(c).agg_time == "last" or fw.indicator(c).frequency == "B"
     }  # stocks and surveys do not vanish
     pairs = seen.loc[seen["indicator"].isin(lasting), ["indicator", "grain"]].drop_duplicates()
-    ends = {(c, g): _project_end(fw, c, g) for c, g in zip(pairs["indicator"], pairs["grain"], strict=True)}
+    ends = pairs.assign(
+        until=pd.to_datetime(
+            [_project_end(fw, c, g) for c, g in zip(pairs["indicator"].tolist(), pairs["grain"].tolist(), strict=True)]
+        )
+    )
     first = pd.to_datetime(seen["first_start"])
     last = pd.to_datetime(seen["last_end"])
-    until = pd.to_datetime(
-        pd.Series([ends.get((c, g)) for c, g in zip(seen["indicator"], seen["grain"], strict=True)], index=seen.index)
+    # each series' (indicator, grain) looked up in the few lasting pairs, in one join
+    until = pd.Series(
+        seen[["indicator", "grain"]].merge(ends, on=["indicator", "grain"], how="left")["until"].to_numpy(),
+        index=seen.index,
     )
     reported = last
     last = last.where(until.isna() | (last >= until), until)

@@ -486,7 +486,8 @@ def _placement(
 ) -> tuple[list, list, dict]:
     """Decide, on the small table of stored periods, where each one counts.
 
-    Returns placement rows (indicator, period, p_code, p_end, n_sub, mixed), the target periods
+    Returns placement rows (indicator, period, p_code, p_end, n_sub, p_idx: the target period's
+    rank in its grain's calendar, mixed), the target periods
     of each (indicator, group) with the grains that tile them, and per (indicator, group,
     target period) the stored periods placed there and what the note must say about values
     that could not count. The target periods run over the stored values and over `spans`
@@ -515,7 +516,7 @@ def _placement(
         if (code, grp) in spans:
             bounds.append(spans[(code, grp)])
         first, last = min(b[0] for b in bounds), max(b[1] for b in bounds)
-        for period in calendars[grains[code]]:
+        for idx, period in enumerate(calendars[grains[code]]):
             if period.end < first or period.start > last:
                 continue
             tiling = [g for g in _TILING_GRAINS if n_sub(period, g)]
@@ -531,7 +532,7 @@ def _placement(
                     else:
                         # a stock is read at the period's end, or at the programme's for a period running past it
                         at = min(period.end, fw.calendar.end)
-                        placement[(code, r["period"])] = (code, r["period"], period.code, at, n_sub_r)
+                        placement[(code, r["period"])] = (code, r["period"], period.code, at, n_sub_r, idx)
                         grains_in.setdefault((code, period.code), set()).add(r["grain"])
                         placed["records"].append(r | {"n_sub": n_sub_r})
                 elif r["period_start"] <= period.start and r["period_end"] >= period.end:
@@ -541,6 +542,10 @@ def _placement(
             notes[(code, grp, period.code)] = placed
     rows = [(*p, len(grains_in[(p[0], p[2])]) > 1) for p in placement.values()]
     return rows, targets, notes
+
+
+# How many periods of one indicator the per-series pass can mark in one key's mask (UHUGEINT).
+_TOP_MASK_BITS = 128
 
 
 def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> dict | None:
@@ -608,6 +613,15 @@ def _expected(
     return out.assign(grp=out[column] if column else "").reset_index(drop=True)
 
 
+def _due(
+    con: duckdb.DuckDBPyConnection, fw: Framework, codes: Iterable[str], flt: sql.ValueFilter, by: str | None
+) -> tuple[pd.DataFrame, dict[tuple[str, str], dict]]:
+    """What is due for these indicators (_expected) and its shape per (indicator, group)
+    (_expected_shape): what does not depend on the grain, read once for several grains."""
+    exp = _expected(con, fw, codes, flt, by)
+    return exp, _expected_shape(con, fw, exp)
+
+
 def _expected_shape(con: duckdb.DuckDBPyConnection, fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
     """Per (indicator, group): how many series are expected, from when all of them and until
     when, at which grains, those outside any obligation, and whether one operator gave a total
@@ -638,6 +652,7 @@ def _aggregate_many(
     flt: sql.ValueFilter,
     by: str | None = None,
     stored: pd.DataFrame | None = None,
+    due: tuple[pd.DataFrame, dict] | None = None,
 ) -> pd.DataFrame:
     """Aggregated rows for several indicators, each at its own grain.
 
@@ -646,7 +661,8 @@ def _aggregate_many(
     combined by the space rule (nested territories once, an operator's total rather than its
     parts, ratios from their components). A period is complete when every series expected
     there (expected.py) covers the part of it it is due. `stored`: sql.stored_periods' rows
-    for this filter and `by` when the caller has them already (they do not depend on the grain).
+    for this filter and `by` when the caller has them already (they do not depend on the grain);
+    `due`: likewise, what is due (_due: the expected series and their shape).
     """
     empty = pd.DataFrame(columns=["indicator", "grp", *AGGREGATE_COLUMNS, "explained"])
     if by not in sql.BY_COLUMNS:
@@ -657,18 +673,26 @@ def _aggregate_many(
     if stored is None:
         stored = sql.stored_periods(con, flt, by, root)
     stored = stored[stored["indicator"].isin(list(grains))]
-    exp = _expected(con, fw, grains, flt, by)
+    exp, shape = due if due is not None else _due(con, fw, grains, flt, by)
+    exp = exp[exp["indicator"].isin(list(grains))]
     if stored.empty and exp.empty:
         return empty
     stored = stored.assign(
         period_start=pd.to_datetime(stored["period_start"]).dt.date,
         period_end=pd.to_datetime(stored["period_end"]).dt.date,
     )
-    shape = _expected_shape(con, fw, exp)
+    shape = {key: form for key, form in shape.items() if key[0] in grains}
     spans = {key: form["span"] for key, form in shape.items()}
     placement, targets, notes = _placement(fw, grains, stored, spans)
     found: dict[tuple, dict] = {}
     slow = []
+    # Each target period's rank among its indicator's, from 0: the per-series pass marks the
+    # periods a key was reported in as bits of a 128-bit integer (_TOP_MASK_BITS).
+    rank = {(p[0], p[2]): p[5] for p in placement}
+    first_rank: dict[str, int] = {}
+    for (code, _), r in rank.items():
+        first_rank[code] = min(r, first_rank.get(code, r))
+    placement = [(*p[:5], p[5] - first_rank[p[0]], p[6]) for p in placement]
     for code, grp, p_code, p_start, p_end, _, tiling in targets:
         ind, records = fw.indicator(code), notes[(code, grp, p_code)]["records"]
         whole = _whole_figure(ind, min(p_end, fw.calendar.end), records)
@@ -688,9 +712,20 @@ def _aggregate_many(
             continue  # nothing lies there, and nothing is due at a grain that can build the period
         if whole is None:
             # A territory whose widest key (the whole Ardenne, or the group itself) was measured
-            # there: every other key of a known zone lies inside it, so only that key's series
-            # (and those of zones the framework does not know) go through the per-series pass.
-            slow.append((code, grp, p_code, ind.is_territory and any(r["has_top"] for r in records)))
+            # there, or an output whose every reporting operator gave that key (its total): every
+            # other key of a known zone lies inside it, so only that key's series (and those of
+            # zones the framework does not know) go through the per-series pass.
+            nests = form is not None and form["nests"]
+            top_only = (
+                bool(records)
+                and rank[(code, p_code)] - first_rank[code] < _TOP_MASK_BITS
+                and (
+                    any(r["has_top"] for r in records)
+                    if ind.is_territory
+                    else nests and all(r["tops_all"] for r in records)
+                )
+            )
+            slow.append((code, grp, p_code, top_only))
         else:
             found[(code, grp, p_code)] = whole
     if slow:
@@ -701,7 +736,7 @@ def _aggregate_many(
             dataclasses.replace(flt, indicators=sorted({s[0] for s in slow})),
             by,
             _rules(fw, grains, {code for (code, _), form in shape.items() if form["nests"]}),
-            pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"]),
+            pd.DataFrame(placement, columns=["indicator", "period", "p_code", "p_end", "n_sub", "p_idx", "mixed"]),
             periods[["indicator", "grp", "p_code", "p_start", "p_end", "tiling"]].astype(
                 {"p_start": "datetime64[us]", "p_end": "datetime64[us]"}
             ),
@@ -996,17 +1031,17 @@ def status_and_trends(
     judged = {c: evaluation_grain(_indicator(fw, c), fw) for c in codes}
     flt = _filter(fw, codes, submitted=submitted)
     stored = sql.stored_periods(con, flt, None, _root_zone(fw))
-    agg = _aggregate_many(con, fw, judged, flt, stored=stored)
+    due = _due(con, fw, codes, flt, None)
+    agg = _aggregate_many(con, fw, judged, flt, stored=stored, due=due)
     status = _status(con, fw, codes, agg, flt)
     shown = {c: display_grain(fw.indicator(c), grain) for c in codes}
     again = {c: g for c, g in shown.items() if operators or zones or g != judged[c]}
     if again:
         more = _filter(fw, list(again), operators, zones, submitted=submitted)
-        # Unfiltered, the stored periods are the same whatever the grain: read once.
-        again_stored = None if operators or zones else stored
-        agg = pd.concat(
-            [agg[~agg["indicator"].isin(list(again))], _aggregate_many(con, fw, again, more, stored=again_stored)]
-        )
+        # Unfiltered, the stored periods and what is due are the same whatever the grain: read once.
+        same = not (operators or zones)
+        again_agg = _aggregate_many(con, fw, again, more, stored=stored if same else None, due=due if same else None)
+        agg = pd.concat([agg[~agg["indicator"].isin(list(again))], again_agg])
     return status, _trend_frames(fw, agg[agg["indicator"].isin(codes)])
 
 

@@ -86,7 +86,8 @@ def stored_periods(
     it (`n`), their sums (value, numerator, denominator, values without components),
     `n_ever`, how many series ever reported the indicator (within the filter and group), and
     `has_top`: whether the group's widest key was reported (_top_key: zone `root`, or the
-    group's own zone, for all audiences, or the group's own audience).
+    group's own zone, for all audiences, or the group's own audience), and `tops_all`: whether
+    every operator that reported the period reported that key (each gave its total).
 
     A few hundred rows however many values. Where every series that ever reported gave every
     sub-period of a period (n = n_ever throughout), its figure comes from these sums alone
@@ -100,7 +101,8 @@ def stored_periods(
                min(period_start) AS period_start, max(period_end) AS period_end, count(*)::BIGINT AS n,
                sum(value) AS s, sum(numerator) AS s_num, sum(denominator) AS s_den,
                count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare,
-               coalesce(bool_or({_top_key("v", by)}), false) AS has_top
+               coalesce(bool_or({_top_key("v", by)}), false) AS has_top,
+               count(DISTINCT operator) FILTER (WHERE {_top_key("v", by)}) = count(DISTINCT operator) AS tops_all
         FROM v GROUP BY ALL
     ),
     series AS (
@@ -327,6 +329,16 @@ _IN_MEASURED = """JOIN measured o ON o.indicator = r.indicator AND o.grp = r.grp
                        AND (o.territory OR o.operator = r.operator)"""
 
 
+def _nested_text(outer: str) -> str:
+    """SQL text naming a key (columns part, operator, zone, audience) set aside inside a wider
+    one `outer`, for a note: « BE-NAM · NL ⊂ ARD », and for a part of its operator's own total
+    « FTLB : BE-NAM ⊂ BE-LUX »."""
+    return (
+        "CASE WHEN part THEN operator || ' : ' ELSE '' END || zone || "
+        f"CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || {outer}"
+    )
+
+
 def _describe(alias: str) -> str:
     """SQL text naming a series for a note: « ADT08 (FR-08) » or « ADT08 (FR-08, NL) »."""
     return (
@@ -391,22 +403,43 @@ def series_rollup(
                arg_min({_describe("s")}, (operator, zone, audience), {NOTE_NAMES}) AS bare
         FROM kept s WHERE ratio AND n_bare > 0 GROUP BY ALL
     ),
+    due_keys AS MATERIALIZED (
+        SELECT e.*, {_in_top_pass("e", by)} AS top_pass, k.sparse, k.territory
+        FROM kpi_expected e JOIN kpi_rules k USING (indicator)
+    ),
+    silent AS (
+        -- the operators owing an output in a period whose every reporting operator gave its
+        -- total (top_only) but that reported nothing there themselves: they still owe it all
+        SELECT o.indicator, o.grp, o.operator, w.p_code
+        FROM (SELECT DISTINCT indicator, grp, operator FROM due_keys WHERE NOT territory AND NOT top_pass) o
+        JOIN kpi_slow w ON w.indicator = o.indicator AND w.grp = o.grp AND w.top_only
+        ANTI JOIN (SELECT DISTINCT indicator, grp, p_code, operator FROM placed) x
+             ON x.indicator = o.indicator AND x.grp = o.grp AND x.p_code = w.p_code AND x.operator = o.operator
+    ),
+    due_in AS (
+        -- the slow periods each expected series may be due in: where the widest key was measured
+        -- (top_only), any other known key is covered by it (a territory's whoever measured it,
+        -- an output's by its operator's own total), so only the top keys and the silent
+        -- operators' series are due there
+        SELECT e.*, w.p_code FROM due_keys e
+        JOIN kpi_slow w ON w.indicator = e.indicator AND w.grp = e.grp AND (e.top_pass OR NOT w.top_only)
+        UNION ALL
+        SELECT e.*, s.p_code FROM due_keys e
+        JOIN silent s ON s.indicator = e.indicator AND s.grp = e.grp AND s.operator = e.operator
+        WHERE NOT e.top_pass AND NOT e.territory
+    ),
     due_rows AS (
         -- the expected series (expected.py: obligations and reported data) due in each slow
         -- period, over the part of it they are due
-        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code, k.sparse, k.territory, e.grain,
+        SELECT e.indicator, e.grp, e.operator, e.zone, e.audience, p.p_code, e.sparse, e.territory, e.grain,
                e.obligation, greatest(p.p_start, e.due_from) AS need_from,
                -- an obligation ends where it ends; reported data that stops inside a period
                -- leaves that period partial (the rest of it is not known), not the next ones
                CASE WHEN e.obligation THEN least(p.p_end, e.due_to) ELSE p.p_end END AS need_to,
                list_contains(p.tiling, e.grain) AS tiles
-        FROM kpi_expected e
-        JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp
-             AND e.due_from <= p.p_end AND e.due_to >= p.p_start
-        JOIN kpi_slow w ON w.indicator = p.indicator AND w.grp = p.grp AND w.p_code = p.p_code
-        JOIN kpi_rules k ON k.indicator = e.indicator
-        -- where the widest key was measured, any other known territory due there is covered by it
-        WHERE NOT w.top_only OR {_in_top_pass("e", by)}
+        FROM due_in e
+        JOIN kpi_periods p ON p.indicator = e.indicator AND p.grp = e.grp AND p.p_code = e.p_code
+        WHERE e.due_from <= p.p_end AND e.due_to >= p.p_start
     ),
     due AS (  -- one row per series and period: its obligation's grain first, over the widest span
         SELECT indicator, grp, operator, zone, audience, p_code, any_value(sparse) AS sparse,
@@ -476,25 +509,51 @@ def series_rollup(
                arg_min({_describe("s")}, (operator, zone, audience), {NOTE_NAMES}) AS overlap
         FROM series s WHERE n_grains > 1 GROUP BY ALL
     ),
-    top_nested AS (  -- where the widest key was measured: every other key of a known zone, inside it
-        SELECT v.indicator, {group} AS grp, m.p_code, v.zone, v.audience,
-               any_value({"v.zone" if by == "zone" else "$root"}) AS outer_zone
+    top_keys AS (
+        -- where the widest key was measured: every other key of a known zone lies inside it (a
+        -- territory's, whoever measured it; an output's, a part of its operator's total). One
+        -- row per key, the periods it was reported in as the bits of `mask` (kpi_placement.p_idx):
+        -- a few thousand keys rather than one row per key and period
+        SELECT v.indicator, {group} AS grp, NOT k.territory AS part,
+               CASE WHEN k.territory THEN '' ELSE v.operator END AS operator, v.zone, v.audience,
+               bit_or(1::UHUGEINT << m.p_idx::UHUGEINT) AS mask
         FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period
         JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code AND w.top_only
+        JOIN kpi_rules k ON k.indicator = v.indicator
         WHERE NOT {_in_top_pass("v", by)}
-        GROUP BY v.indicator, {group}, m.p_code, v.zone, v.audience
-    ),
-    inside AS (
-        SELECT indicator, grp, p_code, count(*) FILTER (WHERE NOT part)::BIGINT AS n_nested,
-               arg_min(zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || outer_zone,
-                       (zone, audience), {NOTE_NAMES}) FILTER (WHERE NOT part) AS nested,
-               count(*) FILTER (WHERE part)::BIGINT AS n_parts,
-               arg_min(operator || ' : ' || zone || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END
-                       || ' ⊂ ' || outer_zone, (operator, zone, audience), {NOTE_NAMES}) FILTER (WHERE part) AS parts
-        FROM (SELECT DISTINCT indicator, grp, p_code, CASE WHEN part THEN operator ELSE '' END AS operator, zone,
-                     audience, outer_zone, part FROM nested
-              UNION ALL SELECT indicator, grp, p_code, '' AS operator, zone, audience, outer_zone, false FROM top_nested)
         GROUP BY ALL
+    ),
+    top_masks AS (  -- the keys reported in the same periods, counted, the first ones named
+        SELECT indicator, grp, part, mask, count(*)::BIGINT AS n,
+               arg_min({{'k': (operator, zone, audience), 'd': {_nested_text("grp" if by == "zone" else "$root")}}},
+                       (operator, zone, audience), {NOTE_NAMES}) AS names
+        FROM top_keys GROUP BY ALL
+    ),
+    inside_groups AS (
+        SELECT indicator, grp, p_code, part, count(*)::BIGINT AS n,
+               arg_min({{'k': (operator, zone, audience), 'd': {_nested_text("outer_zone")}}},
+                       (operator, zone, audience), {NOTE_NAMES}) AS names
+        FROM (SELECT DISTINCT indicator, grp, p_code, part, CASE WHEN part THEN operator ELSE '' END AS operator,
+                     zone, audience, outer_zone FROM nested)
+        GROUP BY ALL
+        UNION ALL
+        SELECT t.indicator, t.grp, w.p_code, t.part, sum(t.n)::BIGINT AS n, flatten(list(t.names)) AS names
+        FROM top_masks t
+        JOIN kpi_slow w ON w.indicator = t.indicator AND w.grp = t.grp AND w.top_only
+        JOIN (SELECT DISTINCT indicator, p_code, p_idx FROM kpi_placement) x
+             ON x.indicator = w.indicator AND x.p_code = w.p_code
+        WHERE (t.mask >> x.p_idx::UHUGEINT) & 1::UHUGEINT = 1::UHUGEINT
+        GROUP BY ALL
+    ),
+    inside AS (  -- the keys set aside inside a wider one: territories, and operators' parts of their total
+        SELECT indicator, grp, p_code,
+               sum(n) FILTER (WHERE NOT part)::BIGINT AS n_nested,
+               list_transform(list_sort(flatten(list(names) FILTER (WHERE NOT part)))[1:{NOTE_NAMES}], lambda x: x.d)
+                   AS nested,
+               sum(n) FILTER (WHERE part)::BIGINT AS n_parts,
+               list_transform(list_sort(flatten(list(names) FILTER (WHERE part)))[1:{NOTE_NAMES}], lambda x: x.d)
+                   AS parts
+        FROM inside_groups GROUP BY ALL
     )
     SELECT f.indicator, f.grp, f.p_code AS period, f.value, f.n_values, f.n_series, f.n_bare, f.weighted, b.bare, b.n_bare_series,
            coalesce(m.n_missing, 0) AS n_missing, m.missing, coalesce(o.n_overlap, 0) AS n_overlap, o.overlap,
