@@ -449,6 +449,11 @@ def _note(row: dict, placed: dict, calendar) -> str:
             f"Total et détail d'un même rapport : le total compte, le détail n'est pas additionné "
             f"({_named(row['parts'], int(row['n_parts']))})."
         )
+    if int(row.get("n_crossing") or 0):
+        parts.append(
+            "Valeur partielle : séries qui recoupent une zone plus large déclarée pour un public plus "
+            f"étroit, écartées pour ne rien compter deux fois ({_named(row['crossing'], int(row['n_crossing']))})."
+        )
     if int(row.get("n_outside") or 0):
         parts.append(
             f"Compté {expected.OUTSIDE} (aucune obligation ne le prévoit ici) : "
@@ -774,7 +779,12 @@ def _aggregate_many(
         }
         note_row = dict(fig, value=value, label=label, period=p_code)
         beyond = p_start < fw.calendar.start or p_end > fw.calendar.end
-        row["complete"] = not math.isnan(value) and not int(fig.get("n_missing") or 0) and not beyond
+        row["complete"] = (
+            not math.isnan(value)
+            and not int(fig.get("n_missing") or 0)
+            and not int(fig.get("n_crossing") or 0)
+            and not beyond
+        )
         row["note"] = _note(note_row, notes[(code, grp, p_code)], fw.calendar)
         if beyond and not math.isnan(value):
             row["note"] = (row["note"] + " " if row["note"] else "") + _beyond_text(fw)
@@ -1300,6 +1310,7 @@ LINEAGE_REASONS = {
     "nested": "non compté : territoire déjà compris dans {outer}",
     "part": "non compté : détail du total {outer} du même rapport, qui compte",
     "duplicate": "non compté : même territoire mesuré dans un autre rapport, plus récent",
+    "crossing": "non compté : recoupe {outer}, zone plus large pour un public plus étroit, qui compte",
 }
 
 

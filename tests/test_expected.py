@@ -306,6 +306,55 @@ def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_
     assert q1["value"] == 100000 and "le total compte" in q1["note"]
 
 
+def test_a_partners_crossing_lines_count_the_wider_zone_and_name_the_other(con, fw, tmp_path):
+    # Rule 5 in a partner's own layout (a « Public » column): the whole Ardenne's Dutch visitors
+    # beside the Ardennes' visitors overlap on the Ardennes' Dutch visitors; neither contains the
+    # other. The wider zone counts, the other is named, the figure is partial.
+    from tests.test_kpis_rules import workbook
+
+    data = workbook(
+        [["FLOW", "2019-Q1", "ARD", "NL", 40], ["FLOW", "2019-Q1", "FR-08", "", 100]],
+        header=("Indicateur", "Période", "Zone", "Public", "Valeur"),
+    )
+    result = _engine(con, fw, tmp_path, data, "opa.xlsx", "OPA")
+    assert result.status == "imported", [e.message for e in result.errors]
+    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 40 and not q1["complete"]
+    assert "OPA : FR-08 ✕ ARD · NL" in q1["note"]
+
+
+def test_the_template_with_crossing_lines_counts_the_wider_zone(con, fw, tmp_path):
+    # The same in the project's template: its FLOW line for FR-08 (all audiences), and an added
+    # line for the whole Ardenne's Dutch visitors.
+    import io
+
+    import openpyxl
+
+    from ardenne_kpi import templates
+
+    wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, fw, "OPA", "2019-Q1")))
+    ws = wb[templates.DATA_SHEET]
+    col = {k: openpyxl.utils.column_index_from_string(v) for k, v in templates.COLUMN_OF.items()}
+    r = templates.FIRST_ROW
+    while ws.cell(r, 1).value and ws.cell(r, 1).value != "FLOW":
+        r += 1
+    assert ws.cell(r, col["zone"]).value == "FR-08" and not ws.cell(r, col["audience"]).value
+    ws.cell(r, col["value"]).value = 100
+    extra = r + 1
+    ws.insert_rows(extra)
+    for key in ("indicator", "period"):
+        ws.cell(extra, col[key]).value = ws.cell(r, col[key]).value
+    ws.cell(extra, col["zone"]).value = "ARD"
+    ws.cell(extra, col["audience"]).value = "NL"
+    ws.cell(extra, col["value"]).value = 40
+    out = io.BytesIO()
+    wb.save(out)
+    result = _engine(con, fw, tmp_path, out.getvalue(), "modele_opa.xlsx", "OPA")
+    assert result.status == "imported", [e.message for e in result.errors]
+    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 40 and not q1["complete"] and "FR-08 ✕ ARD · NL" in q1["note"]
+
+
 SURVEY = FRAMEWORK + (
     "  - {code: SURV, label: Notoriété, unit: '%', direction: up, frequency: B, agg_time: mean, agg_space: mean,\n"
     "     measure: territory, baseline: {value: 10, period: '2016'}, targets: [{value: 50, period: '2020'}],\n"

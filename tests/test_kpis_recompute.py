@@ -217,6 +217,19 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                 )
 
             kept = [x for x in series if not inside_other(x["key"])]
+
+            # a key crossing another left: a strictly wider zone for a strictly narrower audience
+            def crosses(k, left=frozenset(x["key"] for x in kept), territory=ind.is_territory):
+                return any(
+                    o[1] in ancestors(fw, "zones", k[1])
+                    and o[2] != k[2]
+                    and (k[2] == "" or k[2] in ancestors(fw, "audiences", o[2]))
+                    and (territory or o[0] == k[0])
+                    for o in left
+                )
+
+            crossed = {x["key"] for x in kept if crosses(x["key"])}
+            kept = [x for x in kept if x["key"] not in crossed]
             if ind.is_territory:
                 best: dict = {}
                 for x in kept:  # one per territory: the latest upload, then the first operator
@@ -284,7 +297,7 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
                         "indicator": code,
                         "period": p_code,
                         "value": value,
-                        "complete": not math.isnan(value) and not missing and not beyond,
+                        "complete": not math.isnan(value) and not missing and not crossed and not beyond,
                         "explained": bool(missing or untiled),
                     }
                 )

@@ -580,3 +580,46 @@ def test_a_key_nested_in_several_measured_ones_is_said_inside_the_widest(con, fw
     q1 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
     assert q1["value"] == 1000
     assert "BE-LUX · NL ⊂ ARD" in q1["note"] and "BE-LUX ⊂ ARD" in q1["note"]
+
+
+def test_a_wider_zone_for_a_narrower_audience_is_not_added_to_the_narrower_zone_for_all(con, fw):
+    # Rule 5: (BE-LUX, all visitors) and (ARD, Dutch visitors) share BE-LUX's Dutch visitors.
+    # Neither contains the other: the wider zone's key counts, the other is set aside and named,
+    # and the figure is partial (BE-LUX's other visitors are not counted anywhere).
+    put_keys(
+        con,
+        fw,
+        [
+            ("STAYS", "GEO", "ARD", "NL", "2019-Q1", 500),
+            ("STAYS", "OPB", "BE-LUX", "", "2019-Q1", 300),
+            ("STAYS", "GEO", "ARD", "NL", "2019-Q2", 450),
+            ("STAYS", "OPB", "BE-LUX", "", "2019-Q2", 280),
+            ("STAYS", "OPB", "FR-08", "", "2019-Q2", 100),  # crosses it too: FR-08's Dutch
+        ],
+    )
+    q1, q2 = (row(kpis.aggregate(con, fw, "STAYS", "quarter"), q) for q in ("2019-Q1", "2019-Q2"))
+    assert q1["value"] == 500 and not q1["complete"]
+    assert "BE-LUX ✕ ARD · NL" in q1["note"] and "Valeur partielle" in q1["note"]
+    assert q2["value"] == 450 and not q2["complete"]
+    assert "BE-LUX ✕ ARD · NL" in q2["note"] and "FR-08 ✕ ARD · NL" in q2["note"]
+    lineage = kpis.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
+    assert not lineage.loc["BE-LUX", "counted"] and "recoupe ARD · NL" in lineage.loc["BE-LUX", "reason"]
+    assert lineage.loc["ARD", "counted"]
+
+
+def test_an_operators_crossing_lines_are_not_added_but_another_operators_are(con, fw):
+    # Within one operator's report an output's crossing lines overlap (the Ardenne's Dutch
+    # visitors and the Ardennes' visitors share the Ardennes' Dutch): the wider zone's counts.
+    # Another operator's lines still add.
+    put_keys(
+        con,
+        fw,
+        [
+            ("FLOW", "OPA", "ARD", "NL", "2019-Q1", 40),
+            ("FLOW", "OPA", "FR-08", "", "2019-Q1", 100),
+            ("FLOW", "OPB", "BE-LUX", "", "2019-Q1", 70),
+        ],
+    )
+    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 110 and not q1["complete"]
+    assert "OPA : FR-08 ✕ ARD · NL" in q1["note"]

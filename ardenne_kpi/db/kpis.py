@@ -133,8 +133,8 @@ def expected_shape(
     """Per (indicator, grp) of `expected` (expected.py's rows with their group): the latest
     first day and earliest last day due, the grains, how many series, those no obligation
     covers (n_outside, up to NOTE_NAMES named), whether a series is owed in some periods and
-    data in others (`mixed`), and whether one operator's series contains another of its own
-    (`nests`: a total beside its parts). What lets a figure come from the stored sums alone."""
+    data in others (`mixed`), and whether one operator's series contains or crosses another of
+    its own (`nests`: a total beside its parts, a wider zone for a narrower audience). What lets a figure come from the stored sums alone."""
     sql = f"""
     WITH keys AS (
         SELECT indicator, grp, operator, zone, audience, bool_or(obligation) AS owed,
@@ -150,10 +150,17 @@ def expected_shape(
         FROM keys k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN aud_cover ac ON ac.code_in = k.audience
         WHERE NOT (zc.code_out = k.zone AND ac.code_out = k.audience)
     ),
-    nests AS (
+    nests AS (  -- one operator's key inside another of its own (a total and its parts) ...
         SELECT DISTINCT u.indicator, u.grp FROM up u
         SEMI JOIN keys k ON k.indicator = u.indicator AND k.grp = u.grp AND k.operator = u.operator
                          AND k.zone = u.zone_up AND k.audience = u.audience_up
+        UNION
+        -- ... or crossing it: a wider zone for a narrower audience (they overlap)
+        SELECT DISTINCT k.indicator, k.grp FROM keys k
+        JOIN kpi_zone_cover zc ON zc.code_in = k.zone AND zc.code_out <> k.zone
+        JOIN keys o ON o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator
+             AND o.zone = zc.code_out AND o.audience <> k.audience
+        JOIN aud_cover ac ON ac.code_in = o.audience AND ac.code_out = k.audience
     ),
     spans AS (
         SELECT indicator, grp, max(due_from)::DATE AS due_from, min(due_to)::DATE AS due_to,
@@ -231,6 +238,9 @@ def _rollup_ctes(source: str = "placed") -> str:
     - chosen:   per series and period, one grain only: the one covering most days (a
                 semester and its quarters never count twice);
     - series:   the series' value by the time rule, whether it covers the whole period;
+    - crossing: the keys overlapping a wider zone's key without lying inside it (a wider zone
+                for a narrower audience: (BE-LUX, all) beside (ARD, NL) share BE-LUX's NL):
+                the wider zone's key counts, these are set aside (the figure is partial);
     - kept:     the series that count: one per territory measured.
     """
     return f"""
@@ -281,7 +291,7 @@ def _rollup_ctes(source: str = "placed") -> str:
                                        ORDER BY covered DESC, n ASC, grain) = 1)
     ),
     series AS MATERIALIZED (
-        SELECT c.*, k.agg_space, k.territory, k.ratio, k.scale,
+        SELECT c.*, k.agg_space, k.territory, k.nests, k.ratio, k.scale,
                -- a stock is its value at the period's end: one date, one value (a series silent
                -- at that date gives none, and is missing where it is due)
                CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m
@@ -293,12 +303,32 @@ def _rollup_ctes(source: str = "placed") -> str:
                k.agg_time = 'last' AS stock
         FROM chosen c JOIN kpi_rules k USING (indicator)
     ),
+    crossing AS (
+        -- a key `r` and a key `o` of a zone strictly wider for an audience strictly narrower
+        -- (within one operator's report for an output, whoever measured it for a territory):
+        -- they overlap without one containing the other, so adding them would count the shared
+        -- part twice. The key of the wider zone counts, `r` is set aside; crossing is transitive
+        -- in a tree, so the keys left never overlap.
+        SELECT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience, r.territory,
+               arg_min(o.zone || CASE WHEN o.audience = '' THEN '' ELSE ' · ' || o.audience END,
+                       (zc.depth_out, o.zone, o.audience)) AS across
+        FROM series r
+        JOIN kpi_zone_cover zc ON zc.code_in = r.zone AND zc.code_out <> r.zone
+        JOIN series o ON o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code AND o.zone = zc.code_out
+             AND o.audience <> r.audience AND (r.territory OR o.operator = r.operator)
+        JOIN aud_cover ac ON ac.code_in = o.audience AND ac.code_out = r.audience
+        WHERE r.territory OR r.nests
+        GROUP BY ALL
+    ),
+    uncrossed AS (
+        SELECT s.* FROM series s ANTI JOIN crossing c USING (indicator, grp, p_code, operator, zone, audience)
+    ),
     kept AS (
-        SELECT * FROM series WHERE NOT territory
+        SELECT * FROM uncrossed WHERE NOT territory
         UNION ALL BY NAME
-        SELECT s.* FROM series s SEMI JOIN (  -- the latest upload's series, then the first operator
+        SELECT s.* FROM uncrossed s SEMI JOIN (  -- the latest upload's series, then the first operator
             SELECT indicator, grp, p_code, zone, audience, arg_min(operator, (-last_upload, operator)) AS operator
-            FROM series WHERE territory GROUP BY ALL) t USING (indicator, grp, p_code, zone, audience, operator)
+            FROM uncrossed WHERE territory GROUP BY ALL) t USING (indicator, grp, p_code, zone, audience, operator)
     )"""
 
 
@@ -374,7 +404,8 @@ def series_rollup(
     period is missing there (`untiled`). A survey (`sparse`) is due only where a wave took place.
     Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted, bare,
     n_bare_series, n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported,
-    untiled}), n_overlap, overlap, n_nested, nested, n_parts, parts, n_outside, outside.
+    untiled}), n_overlap, overlap, n_nested, nested, n_parts, parts, n_outside, outside,
+    n_crossing, crossing.
     """
     group = BY_COLUMNS[by]
     sql = f"""
@@ -545,6 +576,15 @@ def series_rollup(
         WHERE (t.mask >> x.p_idx::UHUGEINT) & 1::UHUGEINT = 1::UHUGEINT
         GROUP BY ALL
     ),
+    crossed AS (  -- keys set aside because they cross a wider zone's key (the figure is partial)
+        SELECT indicator, grp, p_code, count(*)::BIGINT AS n_crossing,
+               arg_min(CASE WHEN territory THEN '' ELSE operator || ' : ' END || zone
+                       || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ✕ ' || across,
+                       (operator, zone, audience), {NOTE_NAMES}) AS crossing
+        FROM (SELECT DISTINCT indicator, grp, p_code, CASE WHEN territory THEN '' ELSE operator END AS operator,
+                     zone, audience, territory, across FROM crossing)
+        GROUP BY ALL
+    ),
     inside AS (  -- the keys set aside inside a wider one: territories, and operators' parts of their total
         SELECT indicator, grp, p_code,
                sum(n) FILTER (WHERE NOT part)::BIGINT AS n_nested,
@@ -558,13 +598,14 @@ def series_rollup(
     SELECT f.indicator, f.grp, f.p_code AS period, f.value, f.n_values, f.n_series, f.n_bare, f.weighted, b.bare, b.n_bare_series,
            coalesce(m.n_missing, 0) AS n_missing, m.missing, coalesce(o.n_overlap, 0) AS n_overlap, o.overlap,
            coalesce(i.n_nested, 0) AS n_nested, i.nested, coalesce(i.n_parts, 0) AS n_parts, i.parts,
-           coalesce(x.n_outside, 0) AS n_outside, x.outside
+           coalesce(x.n_outside, 0) AS n_outside, x.outside, coalesce(c.n_crossing, 0) AS n_crossing, c.crossing
     FROM figures f
     LEFT JOIN missing m USING (indicator, grp, p_code)
     LEFT JOIN overlap o USING (indicator, grp, p_code)
     LEFT JOIN inside i USING (indicator, grp, p_code)
     LEFT JOIN bare b USING (indicator, grp, p_code)
     LEFT JOIN outside x USING (indicator, grp, p_code)
+    LEFT JOIN crossed c USING (indicator, grp, p_code)
     UNION ALL BY NAME
     SELECT m.indicator, m.grp, m.p_code AS period, m.n_missing, m.missing
     FROM missing m ANTI JOIN figures f USING (indicator, grp, p_code)
@@ -597,8 +638,9 @@ def counted_values(
 
     `counted` is false with a `reason` code when the value lies in the period but another
     grain of its series was chosen ('grain'), its territory lies inside a wider one
-    reported ('nested', with outer_zone), or the same territory counts from another
-    operator's report ('duplicate'). The lineage of one figure, by the very rules of the figure.
+    reported ('nested', with outer_zone), it crosses a wider zone's key for a narrower audience
+    ('crossing', that key in outer_zone), or the same territory counts from another operator's
+    report ('duplicate'). The lineage of one figure, by the very rules of the figure.
     """
     sql = f"""
     WITH v AS ({_FILTERED}),
@@ -611,8 +653,9 @@ def counted_values(
                 WHEN n.zone IS NOT NULL AND n.part THEN 'part'
                 WHEN n.zone IS NOT NULL THEN 'nested'
                 WHEN c.grain IS DISTINCT FROM p.grain THEN 'grain'
+                WHEN x.zone IS NOT NULL THEN 'crossing'
                 ELSE 'duplicate' END AS reason,
-           n.outer_zone, p.period_end, p.p_code
+           coalesce(n.outer_zone, x.across) AS outer_zone, p.period_end, p.p_code
     FROM placed p
     JOIN report_values r ON {_COUNTS} AND r.indicator = p.indicator AND r.operator = p.operator
          AND r.zone = p.zone AND r.audience = p.audience AND r.period = p.period
@@ -623,6 +666,8 @@ def counted_values(
          AND k.audience = p.audience AND k.p_code = p.p_code AND k.grain = p.grain
     LEFT JOIN nested n ON n.indicator = p.indicator AND n.p_code = p.p_code AND n.operator = p.operator
          AND n.zone = p.zone AND n.audience = p.audience
+    LEFT JOIN crossing x ON x.indicator = p.indicator AND x.p_code = p.p_code AND x.operator = p.operator
+         AND x.zone = p.zone AND x.audience = p.audience
     ORDER BY p.operator, p.zone, p.audience, p.period_end
     """
     cur = con.cursor()
