@@ -20,7 +20,6 @@ it changes, so a removed or demoted account loses its rights at its next action.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Hashable, Mapping
@@ -32,6 +31,7 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ardenne_kpi import settings
 from ardenne_kpi.errors import AccessError, AccountsError, ArdenneError
 
 ROLES = ("admin", "partner", "viewer")
@@ -102,10 +102,10 @@ ANONYMOUS = User(name="visiteur", role="viewer", anonymous=True)
 def accounts_path() -> Path:
     """Where the accounts file is: ARDENNE_ACCOUNTS, else ardenne-kpi/accounts.yaml in the
     user's configuration folder ($XDG_CONFIG_HOME, by default ~/.config)."""
-    configured = os.environ.get("ARDENNE_ACCOUNTS")
+    configured = settings.get("ARDENNE_ACCOUNTS")
     if configured:
-        return Path(configured)
-    return Path(os.environ.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "ardenne-kpi" / "accounts.yaml"
+        return configured
+    return (settings.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "ardenne-kpi" / "accounts.yaml"
 
 
 def required_marker(path: Path | None = None) -> Path:
@@ -253,9 +253,9 @@ def auth_mode(accounts_were_set_up: bool, path: Path | None = None) -> str:
     remembers accounts (`accounts_were_set_up`) or ARDENNE_AUTH asks for them. Also for an
     unreadable or malformed file and an unknown ARDENNE_AUTH. The marker and the variable
     live outside the base: `restore` and `init --force` do not reach them."""
-    configured = bool(os.environ.get("ARDENNE_ACCOUNTS")) and path is None
+    configured = bool(settings.raw("ARDENNE_ACCOUNTS")) and path is None
     path = Path(path or accounts_path())
-    asked = os.environ.get("ARDENNE_AUTH", "").strip().lower()
+    asked = settings.raw("ARDENNE_AUTH").strip().lower()
     if asked == "local":
         return LOCAL_REQUESTED
     if asked not in ("", ACCOUNTS, OIDC):
@@ -485,10 +485,10 @@ def client_address(peer: str | None, headers: Mapping[str, str]) -> str | None:
     by ARDENNE_TRUSTED_PROXY: then the address the proxy reports in ARDENNE_CLIENT_HEADER
     (X-Forwarded-For by default, of which the last entry, the one the proxy saw). A header
     from anyone else is ignored: it could say anything. None: unknown."""
-    trusted = {p.strip() for p in os.environ.get("ARDENNE_TRUSTED_PROXY", "").split(",") if p.strip()}
+    trusted = set(settings.get("ARDENNE_TRUSTED_PROXY"))
     direct = {peer} if peer else _LOOPBACK  # Streamlit answers None for 127.0.0.1 and ::1
     if trusted & direct:
-        value = headers.get(os.environ.get("ARDENNE_CLIENT_HEADER") or "X-Forwarded-For")
+        value = headers.get(settings.get("ARDENNE_CLIENT_HEADER"))
         if value and value.split(",")[-1].strip():
             return value.split(",")[-1].strip()
     return peer

@@ -37,7 +37,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import brand, db, demo_reports
+from ardenne_kpi import brand, db, demo_reports, settings
 from ardenne_kpi.errors import DemoError
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.periods import Period, period_containing, periods_between
@@ -405,7 +405,7 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
 
 # ------------------------------------------------------------------ the shipped demo
 
-ARCHIVE = db.DATA_DIR / "demo.tar.xz"
+ARCHIVE = settings.SHIPPED_DIR / "demo.tar.xz"
 _MANIFEST = "demo.json"  # what the shipped demo was built from (_made_from)
 _DATABASE = "demo.duckdb"
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import yaml
 
+from ardenne_kpi import settings
 from ardenne_kpi.errors import FrameworkError, PeriodError
 from ardenne_kpi.format import ARTICLES, of_name
 from ardenne_kpi.periods import Calendar, Period, grain_of_frequency, parse_period
 
-DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "framework.yaml"
+DEFAULT_PATH = settings.SHIPPED_DIR / "framework.yaml"
 
 AGGREGATIONS = ("sum", "last", "mean")
 # What a value measures: an operator's own output (outputs of several operators and zones

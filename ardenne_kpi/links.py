@@ -8,11 +8,10 @@ default http://localhost:8501.
 
 from __future__ import annotations
 
-import os
 from urllib.parse import urlencode
 
-BASE_ENV = "ARDENNE_BASE_URL"
-DEFAULT_BASE = "http://localhost:8501"
+from ardenne_kpi import settings
+
 # Page → its path under the base address (Streamlit names a page after its file, without the number).
 PAGE_PATHS = {
     "Accueil": "",
@@ -27,7 +26,7 @@ PAGE_PATHS = {
 
 
 def base_url() -> str:
-    return (os.environ.get(BASE_ENV) or DEFAULT_BASE).rstrip("/")
+    return settings.get("ARDENNE_BASE_URL").rstrip("/")
 
 
 def page_url(page: str, **params: object) -> str:

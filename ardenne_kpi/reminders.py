@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import smtplib
 import ssl
@@ -24,7 +23,7 @@ from email.utils import formatdate, make_msgid
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import links, review, templates
+from ardenne_kpi import links, review, settings, templates
 from ardenne_kpi.db import reminders as sql
 from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Framework
@@ -33,7 +32,7 @@ from ardenne_kpi.periods import Period, label_of, period_from_code
 # A reminder without an address: short, so the table's other columns stay on a projector's screen.
 MISSING_ADDRESS = "à compléter"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEFAULT_SENDER = "coordination@ardenne-kpi.invalid"
+DEFAULT_SENDER = settings.SETTINGS["ARDENNE_SMTP_FROM"].default
 
 
 @dataclass(frozen=True)
@@ -52,7 +51,12 @@ class SmtpSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
         """The settings, or None when no server is configured (reminders are then downloaded)."""
-        env = os.environ if env is None else env
+        if env is None:
+            env = {
+                name: value
+                for name in settings.SETTINGS
+                if name.startswith("ARDENNE_SMTP_") and (value := settings.raw(name))
+            }
         host = env.get("ARDENNE_SMTP_HOST", "").strip()
         if not host:
             return None

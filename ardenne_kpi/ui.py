@@ -3,7 +3,6 @@ cached framework, French number formatting, navigation and error display shared 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,7 +12,7 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import accounts, db, demo, review
+from ardenne_kpi import accounts, db, demo, review, settings
 from ardenne_kpi.accounts import AccessError, User
 from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.errors import ArdenneError
@@ -167,7 +166,7 @@ def _open(path: str) -> tuple[Database, bool]:
 
 
 def connection() -> tuple[Database, Path, bool]:
-    path = db.db_path(os.environ.get("ARDENNE_DB"))
+    path = db.db_path()
     if path.exists():
         database, created = _open(str(path.resolve()))
     else:  # the shipped demo unpacks in a moment; built report by report, it takes longer
@@ -399,7 +398,7 @@ def _sign_out(reason: str | None = None) -> None:
         st.session_state.pop(key, None)
     if reason:
         st.session_state["signed_out_reason"] = reason
-    if os.environ.get("ARDENNE_AUTH") == "oidc":
+    if settings.raw("ARDENNE_AUTH") == "oidc":
         st.logout()
     st.rerun()
 

@@ -19,7 +19,7 @@ SQL = re.compile(
 # The package's layers, lowest first. A module may import its own layer and the layers below,
 # never one above. A unit is a top-level module or a subpackage (`db`, `reports`) taken whole.
 LAYERS: list[tuple[str, set[str]]] = [
-    ("foundation", {"errors", "format", "periods", "links", "accounts", "indicator_status", "storage"}),
+    ("foundation", {"errors", "settings", "format", "periods", "links", "accounts", "indicator_status", "storage"}),
     ("framework", {"framework", "framework_workbook", "expected"}),
     ("storage and reading", {"db", "reports", "annotate"}),
     (

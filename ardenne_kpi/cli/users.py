@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 
-from ardenne_kpi import accounts
+from ardenne_kpi import accounts, settings
 from ardenne_kpi.cli.database import add_db_argument, command_connection
 from ardenne_kpi.errors import ArdenneError
 
@@ -38,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def _password() -> str:
     # Scripts (and our tests) may pipe the password; people type it twice.
-    if not sys.stdin.isatty() or os.environ.get("ARDENNE_PASSWORD_STDIN"):
+    if not sys.stdin.isatty() or settings.get("ARDENNE_PASSWORD_STDIN"):
         return sys.stdin.readline().rstrip("\n")
     first = getpass.getpass("Mot de passe : ")
     if getpass.getpass("Mot de passe (confirmation) : ") != first:

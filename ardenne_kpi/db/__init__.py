@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
+from ardenne_kpi import settings
 from ardenne_kpi.errors import (
     ArdenneError,
     DatabaseBusyError,
@@ -37,8 +38,7 @@ if TYPE_CHECKING:  # DuckDB builds the DataFrames: an import reads its file befo
 
 SCHEMA_VERSION = 4
 SCHEMA_PATH = Path(__file__).with_name("schema.sql")
-DATA_DIR = Path(__file__).resolve().parent.parent.parent / "data"
-DEFAULT_DB_PATH = DATA_DIR / "ardenne.duckdb"
+DEFAULT_DB_PATH = settings.SETTINGS["ARDENNE_DB"].default
 
 T = TypeVar("T")
 
@@ -64,8 +64,8 @@ def submitted_params(submitted: bool | Sequence[str]) -> dict:
 
 
 def db_path(cli_value: str | os.PathLike | None = None) -> Path:
-    """The database path: `--db` first, then `ARDENNE_DB`, then data/ardenne.duckdb."""
-    return Path(cli_value or os.environ.get("ARDENNE_DB") or DEFAULT_DB_PATH)
+    """The database path: `--db` first, then the ARDENNE_DB setting (by default data/ardenne.duckdb)."""
+    return Path(cli_value or settings.get("ARDENNE_DB"))
 
 
 def uploads_dir(database: str | os.PathLike) -> Path:

@@ -33,11 +33,10 @@ from pathlib import Path
 
 import duckdb
 
-from ardenne_kpi import db
+from ardenne_kpi import db, settings
 from ardenne_kpi.errors import DatabaseBusyError
 
 NOTICE_AFTER = 1.0  # seconds of waiting before a command says it waits
-DEFAULT_WAIT_LIMIT = 60.0  # seconds before giving up; ARDENNE_DB_WAIT overrides it
 IDLE_RELEASE = 2.0  # seconds without a query before the app lets go of the file anyway
 WATCH_EVERY = 0.05  # how often the app checks, while it holds the file, whether a command waits
 
@@ -46,10 +45,7 @@ Notify = Callable[[str], None]
 
 def wait_limit() -> float:
     """How long to wait for the database before refusing: ARDENNE_DB_WAIT seconds, else 60."""
-    try:
-        return max(0.0, float(os.environ.get("ARDENNE_DB_WAIT") or DEFAULT_WAIT_LIMIT))
-    except ValueError:
-        return DEFAULT_WAIT_LIMIT
+    return max(0.0, settings.get("ARDENNE_DB_WAIT"))
 
 
 def lock_path(database: str | os.PathLike) -> Path:

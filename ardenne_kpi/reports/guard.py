@@ -32,15 +32,11 @@ import time
 import weakref
 import zipfile
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
+from ardenne_kpi import settings
 from ardenne_kpi.errors import ArdenneError, ReportError
 from ardenne_kpi.format import NBSP
-
-DEFAULT_MAX_UPLOAD_MB = 20
-DEFAULT_MEMORY_MB = 2048
-DEFAULT_TIMEOUT_S = 60.0
 
 # Genuine partner workbooks inflate 7.6–10.4:1; the bomb we know of, 263:1.
 MAX_RATIO = 100
@@ -59,7 +55,7 @@ ACCEPTED = "Formats acceptés : .xlsx, .xlsm, .xls et .ods."
 
 def max_upload_bytes() -> int:
     """The upload size limit in bytes (ARDENNE_MAX_UPLOAD_MB, 20 MB by default)."""
-    return int(float(os.environ.get("ARDENNE_MAX_UPLOAD_MB") or DEFAULT_MAX_UPLOAD_MB) * 2**20)
+    return int(settings.get("ARDENNE_MAX_UPLOAD_MB") * 2**20)
 
 
 def _mb(n: int) -> str:
@@ -300,8 +296,6 @@ _BROKEN = (
     "fichier."
 )
 
-_PACKAGE_ROOT = str(Path(__file__).resolve().parent.parent.parent)
-
 
 def run_isolated(
     target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None, stats: dict | None = None
@@ -338,14 +332,13 @@ class Isolated:
         later: bool = False,
     ) -> None:
         self.started = time.perf_counter()
-        memory = int(memory_mb or float(os.environ.get("ARDENNE_PARSE_MEMORY_MB") or DEFAULT_MEMORY_MB)) * 2**20
-        self.timeout = float(timeout or os.environ.get("ARDENNE_PARSE_TIMEOUT") or DEFAULT_TIMEOUT_S)
+        memory = int(memory_mb or settings.get("ARDENNE_PARSE_MEMORY_MB")) * 2**20
+        self.timeout = float(timeout or settings.get("ARDENNE_PARSE_TIMEOUT"))
         self.later = later
         payload = pickle.dumps(
             (target.__module__, target.__qualname__, args, memory, later), protocol=pickle.HIGHEST_PROTOCOL
         )
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH")) if p)
+        env = settings.environment()
         env.setdefault("RUST_BACKTRACE", "0")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ardenne_kpi.reports.guard"],
