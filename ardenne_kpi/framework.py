@@ -119,12 +119,20 @@ class Project(Entry):
 
 @dataclass(frozen=True)
 class Target:
-    """A dated value: the baseline or a target of an indicator."""
+    """A dated value: the baseline or a target of an indicator. `due`: the day it is judged at
+    when that is not its period's end (a target dated after the programme's end is judged at
+    the programme's end: nothing is measured after it)."""
 
     value: float
     period: Period
     kind: str = "finale"
     source: str = ""
+    due: dt.date | None = None
+
+    @property
+    def judged_at(self) -> dt.date:
+        """The day the planned path reaches this value."""
+        return self.due or self.period.end
 
 
 @dataclass(frozen=True)
@@ -918,7 +926,11 @@ class _Builder:
         if value is None or period is None:
             return None
         return Target(
-            value=value, period=period, kind=str(raw.get("kind") or kind), source=str(raw.get("source") or "")
+            value=value,
+            period=period,
+            kind=str(raw.get("kind") or kind),
+            source=str(raw.get("source") or ""),
+            due=calendar.end if period.end > calendar.end else None,
         )
 
     def _measure_and_ratio(self, ind: Indicator, item: dict, path: tuple) -> Indicator:

@@ -917,14 +917,15 @@ def _gain(ind: Indicator, start: float, end: float) -> float:
 
 
 def _points(ind: Indicator) -> list[tuple[dt.date, float, Target]]:
-    """The planned path: the baseline and every dated target, at their period's end."""
-    return sorted([(t.period.end, t.value, t) for t in (ind.baseline, *ind.targets)], key=lambda p: p[0])
+    """The planned path: the baseline and every dated target, at their period's end (the
+    programme's end for a target dated after it: Target.judged_at)."""
+    return sorted([(t.judged_at, t.value, t) for t in (ind.baseline, *ind.targets)], key=lambda p: p[0])
 
 
 def next_target(ind: Indicator, day: dt.date) -> Target:
     """The first target due on or after `day`, else the final target."""
-    future = [t for t in ind.targets if t.period.end >= day]
-    return min(future, key=lambda t: t.period.end) if future else ind.final_target
+    future = [t for t in ind.targets if t.judged_at >= day]
+    return min(future, key=lambda t: t.judged_at) if future else ind.final_target
 
 
 def expected_value(ind: Indicator, day: dt.date) -> float:

@@ -377,3 +377,22 @@ def test_a_survey_wave_missing_a_zone_surveyed_before_is_partial(con):
     assert years.loc["2017", "complete"] and years.loc["2017", "value"] == 45
     assert not years.loc["2019", "complete"] and "GEO (BE-LUX) n'a pas rapporté 2019" in years.loc["2019", "note"]
     assert "2018" not in years.index or not years.loc["2018", "note"].count("n'a pas rapporté")  # no wave in 2018
+
+
+def test_a_target_dated_after_the_programmes_end_is_judged_at_its_end(fw):
+    # Rule 7: STAYS's target is dated 2020 (to 31/12/2020); the programme ends on 31/03/2020.
+    # Nothing is measured after that: the planned path reaches the target at the programme's end.
+    ind = fw.indicator("STAYS")
+    assert ind.final_target.period.end == dt.date(2020, 12, 31)
+    assert ind.final_target.judged_at == fw.calendar.end == dt.date(2020, 3, 31)
+    assert kpis.expected_value(ind, dt.date(2020, 3, 31)) == 4000
+    path = kpis.expected_path(ind)
+    assert path["date"].iloc[-1] == dt.date(2020, 3, 31) and path["period"].iloc[-1] == "2020"
+    # judged at the programme's end, a year of 2019 is held to more than the pace to December 2020
+    day = dt.date(2019, 12, 31)
+    base, end = dt.date(2016, 12, 31), dt.date(2020, 3, 31)
+    assert kpis.expected_value(ind, day) == pytest.approx(4000 * (day - base).days / (end - base).days)
+    assert kpis.next_target(ind, dt.date(2020, 3, 31)) is ind.final_target
+    # a target inside the programme keeps its own date
+    flow = fw.indicator("FLOW").final_target
+    assert flow.judged_at == flow.period.end == dt.date(2020, 3, 31) and flow.due is None
