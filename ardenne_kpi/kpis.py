@@ -601,7 +601,14 @@ def _expected(
     """expected.expected_series for these indicators, narrowed as the values are (operators,
     zones, audiences, window, up to `as_of` or today: nothing is due in the future), with the
     group of each series (`grp`, by `by`)."""
-    out = expected.expected_series(fw, sql.series_spans(con, flt), list(codes))
+    return _expected_of(fw, codes, flt, by, sql.series_spans(con, flt))
+
+
+def _expected_of(
+    fw: Framework, codes: Iterable[str], flt: sql.ValueFilter, by: str | None, spans: pd.DataFrame
+) -> pd.DataFrame:
+    """_expected from the series' spans (sql.series_spans) already read."""
+    out = expected.expected_series(fw, spans, list(codes))
     for column, wanted in (("operator", flt.operators), ("zone", flt.zones), ("audience", flt.audiences)):
         if wanted is not None:
             out = out[out[column].isin(list(wanted))]
@@ -618,13 +625,27 @@ def _expected(
     return out.assign(grp=out[column] if column else "").reset_index(drop=True)
 
 
+@dataclasses.dataclass(frozen=True)
+class _Due:
+    """What is due (_due): the expected series, their shape and how many series ever reported,
+    per (indicator, group)."""
+
+    expected: pd.DataFrame
+    shape: dict[tuple[str, str], dict]
+    n_ever: dict[tuple[str, str], int]
+
+
 def _due(
     con: duckdb.DuckDBPyConnection, fw: Framework, codes: Iterable[str], flt: sql.ValueFilter, by: str | None
-) -> tuple[pd.DataFrame, dict[tuple[str, str], dict]]:
-    """What is due for these indicators (_expected) and its shape per (indicator, group)
-    (_expected_shape): what does not depend on the grain, read once for several grains."""
-    exp = _expected(con, fw, codes, flt, by)
-    return exp, _expected_shape(con, fw, exp)
+) -> _Due:
+    """What is due for these indicators (_expected), its shape per (indicator, group)
+    (_expected_shape) and how many series ever reported each (indicator, group) (`n_ever`):
+    what does not depend on the grain, read once for several grains."""
+    spans = sql.series_spans(con, flt)
+    exp = _expected_of(fw, codes, flt, by, spans)
+    column = {None: None, "operator": "operator", "zone": "zone", "audience": "audience"}[by]
+    counts = spans.groupby(["indicator", spans[column] if column else pd.Series("", index=spans.index)]).size()
+    return _Due(exp, _expected_shape(con, fw, exp), {key: int(n) for key, n in counts.items()})
 
 
 def _expected_shape(con: duckdb.DuckDBPyConnection, fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
@@ -657,7 +678,7 @@ def _aggregate_many(
     flt: sql.ValueFilter,
     by: str | None = None,
     stored: pd.DataFrame | None = None,
-    due: tuple[pd.DataFrame, dict] | None = None,
+    due: _Due | None = None,
 ) -> pd.DataFrame:
     """Aggregated rows for several indicators, each at its own grain.
 
@@ -678,13 +699,14 @@ def _aggregate_many(
     if stored is None:
         stored = sql.stored_periods(con, flt, by, root)
     stored = stored[stored["indicator"].isin(list(grains))]
-    exp, shape = due if due is not None else _due(con, fw, grains, flt, by)
-    exp = exp[exp["indicator"].isin(list(grains))]
+    due = due if due is not None else _due(con, fw, grains, flt, by)
+    exp, shape = due.expected[due.expected["indicator"].isin(list(grains))], due.shape
     if stored.empty and exp.empty:
         return empty
     stored = stored.assign(
         period_start=pd.to_datetime(stored["period_start"]).dt.date,
         period_end=pd.to_datetime(stored["period_end"]).dt.date,
+        n_ever=[due.n_ever.get(key, 0) for key in zip(stored["indicator"], stored["grp"], strict=True)],
     )
     shape = {key: form for key, form in shape.items() if key[0] in grains}
     spans = {key: form["span"] for key, form in shape.items()}

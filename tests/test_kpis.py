@@ -295,20 +295,22 @@ def test_expected_value_follows_a_linear_pace_through_dated_targets(fw):
     assert kpis.next_target(ind, dt.date(2019, 9, 30)).period.code == "S07"
 
 
-@pytest.mark.parametrize(("value", "status"), [(150, "on_track"), (140, "at_risk"), (120, "off_track")])
+@pytest.mark.parametrize(("value", "status"), [(160, "on_track"), (150, "at_risk"), (130, "off_track")])
 def test_status_of_a_higher_is_better_indicator(con, fw, value, status):
-    # FLOW: 100 in 2016, 200 a year by 2020; expected for 2018 ≈ 150 (two years out of four).
+    # FLOW: 100 in 2016, 200 a year by 2020, a target dated after the programme's end
+    # (31/03/2020) and so judged there: expected for 2018 ≈ 161.6 (730 days out of 1 186).
     put(con, fw, quarters("FLOW", "OPA", "FR-08", 2018, [value / 4] * 4))
     st = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
     assert st["latest_period"] == "2018" and st["latest_value"] == value
-    assert st["expected"] == pytest.approx(150, abs=0.1)
+    assert st["expected"] == pytest.approx(100 + 100 * 730 / 1186, abs=0.01)
     assert st["progress"] == pytest.approx((value - 100) / 100)
     assert st["status"] == status
 
 
-@pytest.mark.parametrize(("value", "status"), [(50, "on_track"), (52, "at_risk"), (58, "off_track")])
+@pytest.mark.parametrize(("value", "status"), [(48, "on_track"), (50, "at_risk"), (55, "off_track")])
 def test_status_of_a_lower_is_better_indicator(con, fw, value, status):
-    # DOWN: 60 in 2016 down to 40 in 2020; expected for 2018 ≈ 50.
+    # DOWN: 60 in 2016 down to 40 in 2020, judged at the programme's end (31/03/2020):
+    # expected for 2018 ≈ 47.7 (730 days out of 1 186).
     put(con, fw, [("DOWN", "OPA", "ARD", "2018", value)])
     st = kpis.indicator_status(con, fw).set_index("indicator").loc["DOWN"]
     assert st["progress"] == pytest.approx((60 - value) / 20)

@@ -66,7 +66,7 @@ _COUNTS = (
 # Every query starts from this: the values that count and pass the filter. A NULL list means "all".
 _FILTERED = f"""
     SELECT r.indicator, r.operator, r.zone, r.audience, r.period, r.grain,
-           r.period_start, r.period_end, r.value, r.numerator, r.denominator, r.upload_id, r.sheet, r.cell
+           r.period_start, r.period_end, r.value, r.numerator, r.denominator, r.upload_id
     FROM report_values r
     WHERE {_COUNTS}
       AND ($f_ind::VARCHAR[] IS NULL OR list_contains($f_ind::VARCHAR[], r.indicator))
@@ -83,15 +83,14 @@ def stored_periods(
     con: duckdb.DuckDBPyConnection, flt: ValueFilter, by: str | None = None, root: str | None = None
 ) -> pd.DataFrame:
     """Per (indicator, group, stored period): its grain and dates, how many series reported
-    it (`n`), their sums (value, numerator, denominator, values without components),
-    `n_ever`, how many series ever reported the indicator (within the filter and group), and
+    it (`n`), their sums (value, numerator, denominator, values without components), and
     `has_top`: whether the group's widest key was reported (_top_key: zone `root`, or the
     group's own zone, for all audiences, or the group's own audience), and `tops_all`: whether
     every operator that reported the period reported that key (each gave its total).
 
     A few hundred rows however many values. Where every series that ever reported gave every
-    sub-period of a period (n = n_ever throughout), its figure comes from these sums alone
-    (kpis.py); `series_rollup` does the per-series work for the other periods only.
+    sub-period of a period (n = how many series_spans lists, throughout), its figure comes from
+    these sums alone (kpis.py); `series_rollup` does the per-series work for the other periods only.
     """
     group = BY_COLUMNS[by].replace("v.", "")
     sql = f"""
@@ -104,13 +103,8 @@ def stored_periods(
                coalesce(bool_or({_top_key("v", by)}), false) AS has_top,
                count(DISTINCT operator) FILTER (WHERE {_top_key("v", by)}) = count(DISTINCT operator) AS tops_all
         FROM v GROUP BY ALL
-    ),
-    series AS (
-        SELECT indicator, {group} AS grp, count(DISTINCT hash(operator, zone, audience))::BIGINT AS n_ever
-        FROM v GROUP BY ALL
     )
-    SELECT s.*, e.n_ever FROM stored s JOIN series e USING (indicator, grp)
-    ORDER BY indicator, grp, period_start
+    SELECT * FROM stored ORDER BY indicator, grp, period_start
     """
     return con.cursor().execute(sql, _params(sql, flt, root)).df()
 
@@ -145,20 +139,31 @@ def expected_shape(
         SELECT code_in, code_out FROM kpi_aud_cover
         UNION SELECT DISTINCT audience, audience FROM keys UNION SELECT DISTINCT audience, '' FROM keys
     ),
+    rooted AS (
+        -- an operator owing a root zone for all audiences beside other keys: they may lie inside
+        -- it (`nests` only lets a figure skip the per-series pass, so saying so is always safe)
+        SELECT DISTINCT indicator, grp FROM keys
+        GROUP BY indicator, grp, operator
+        HAVING count(*) > 1 AND bool_or(audience = '' AND zone IN (
+            SELECT code_in FROM kpi_zone_cover WHERE code_in = code_out AND depth_out = 0))
+    ),
+    open_keys AS (SELECT k.* FROM keys k ANTI JOIN rooted r USING (indicator, grp)),
     up AS (
         SELECT k.indicator, k.grp, k.operator, zc.code_out AS zone_up, ac.code_out AS audience_up
-        FROM keys k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN aud_cover ac ON ac.code_in = k.audience
+        FROM open_keys k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN aud_cover ac ON ac.code_in = k.audience
         WHERE NOT (zc.code_out = k.zone AND ac.code_out = k.audience)
     ),
     nests AS (  -- one operator's key inside another of its own (a total and its parts) ...
+        SELECT * FROM rooted
+        UNION
         SELECT DISTINCT u.indicator, u.grp FROM up u
-        SEMI JOIN keys k ON k.indicator = u.indicator AND k.grp = u.grp AND k.operator = u.operator
-                         AND k.zone = u.zone_up AND k.audience = u.audience_up
+        SEMI JOIN open_keys k ON k.indicator = u.indicator AND k.grp = u.grp AND k.operator = u.operator
+                              AND k.zone = u.zone_up AND k.audience = u.audience_up
         UNION
         -- ... or crossing it: a wider zone for a narrower audience (they overlap)
-        SELECT DISTINCT k.indicator, k.grp FROM keys k
+        SELECT DISTINCT k.indicator, k.grp FROM open_keys k
         JOIN kpi_zone_cover zc ON zc.code_in = k.zone AND zc.code_out <> k.zone
-        JOIN keys o ON o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator
+        JOIN open_keys o ON o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator
              AND o.zone = zc.code_out AND o.audience <> k.audience
         JOIN aud_cover ac ON ac.code_in = o.audience AND ac.code_out = k.audience
     ),
