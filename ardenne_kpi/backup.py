@@ -34,7 +34,7 @@ def default_archive(database: Path, now: dt.datetime | None = None) -> Path:
     return database.resolve().parent / "backups" / f"{database.stem}-{now:%Y%m%d-%H%M%S}.zip"
 
 
-def create(database: str | os.PathLike, out: str | os.PathLike | None = None) -> dict:
+def create(database: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> dict:
     """Write a backup of `database` and its original files; returns what it holds
     ({'archive', 'tables', 'uploads', 'bytes'}). Raises ArdenneError (French): a missing or
     damaged database, a full disk (nothing is left behind)."""
@@ -91,7 +91,7 @@ def _disk_message(exc: OSError, target: Path, what: str) -> str:
     return storage.disk_message(exc, target, what)
 
 
-def read_manifest(archive: str | os.PathLike) -> dict:
+def read_manifest(archive: str | os.PathLike[str]) -> dict:
     """What a backup holds; ArdenneError (French) when the file is not a backup of ours."""
     archive = Path(archive)
     try:
@@ -119,7 +119,9 @@ def read_manifest(archive: str | os.PathLike) -> dict:
     return manifest
 
 
-def restore(archive: str | os.PathLike, database: str | os.PathLike, *, now: dt.datetime | None = None) -> dict:
+def restore(
+    archive: str | os.PathLike[str], database: str | os.PathLike[str], *, now: dt.datetime | None = None
+) -> dict:
     """Replace `database` with the backup's and add its original files to uploads/; returns
     {'database', 'kept' (the replaced file, or None), 'tables', 'uploads'}. Nothing is replaced
     unless the backup's database opens and reads whole."""
@@ -186,7 +188,7 @@ def _refuse_if_in_use(database: Path) -> None:
         pass  # a damaged base: exactly what a restore replaces
 
 
-def _check_restored(path: str | os.PathLike, archive: Path) -> dict[str, int]:
+def _check_restored(path: str | os.PathLike[str], archive: Path) -> dict[str, int]:
     try:
         con = duckdb.connect(str(path), read_only=True)
         try:

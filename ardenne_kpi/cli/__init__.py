@@ -42,10 +42,10 @@ class FrenchArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog} : erreur d'utilisation : {message}\n")
 
 
-Register = Callable[[argparse._SubParsersAction], None]
+Register = Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]
 
 
-def add_export(sub: argparse._SubParsersAction) -> None:
+def add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`export CIBLE`: one subcommand per target of EXPORT_TARGETS."""
     export = sub.add_parser("export", help="exporter des données (values, coverage, kpis, pack)")
     targets = export.add_subparsers(dest="target", metavar="CIBLE", required=True)

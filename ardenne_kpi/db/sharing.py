@@ -52,7 +52,7 @@ def wait_limit() -> float:
         return DEFAULT_WAIT_LIMIT
 
 
-def lock_path(database: str | os.PathLike) -> Path:
+def lock_path(database: str | os.PathLike[str]) -> Path:
     """The lock file commands queue on: `<database>.lock`, beside the database file."""
     return Path(str(database) + ".lock")
 
@@ -103,7 +103,7 @@ def _holder(exc: DatabaseBusyError) -> str:
 
 
 def open_when_free(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     read_only: bool = False,
     schema: bool = True,
@@ -125,7 +125,7 @@ def open_when_free(
 
 @contextmanager
 def command_connection(
-    path: str | os.PathLike, *, read_only: bool = False, notify: Notify | None = None, check: bool = False
+    path: str | os.PathLike[str], *, read_only: bool = False, notify: Notify | None = None, check: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A command's connection, closed afterwards: its turn on the lock file beside the
     database (readers share it, a writer has it alone), then the file itself, waiting
@@ -179,7 +179,7 @@ class Database:
     transaction outlives the release); DuckDB closes the file when the last one is gone.
     Safe across Streamlit's threads: opening and handing out cursors is serialised."""
 
-    def __init__(self, path: str | os.PathLike, *, idle: float = IDLE_RELEASE, limit: float | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, idle: float = IDLE_RELEASE, limit: float | None = None) -> None:
         self.path = Path(path)
         self.idle = idle
         self.limit = limit

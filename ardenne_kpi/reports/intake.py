@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ardenne_kpi.reports.model import ParsedReport
 
 
-def load_file(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[bytes, str]:
+def load_file(source: str | os.PathLike[str] | bytes, file_name: str | None) -> tuple[bytes, str]:
     """(bytes, file name) of an upload or a path; ReportError (French) for a file that is
     missing, unreadable, a folder, or over the upload size limit (refused before it is read)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -65,7 +65,7 @@ class Started:
             self.child.cancel()
 
 
-def start_reading(source: str | os.PathLike, file_name: str | None = None) -> Started:
+def start_reading(source: str | os.PathLike[str], file_name: str | None = None) -> Started:
     """Read a file and start its guarded parse at once, before the database is open, so that
     the workbook is read while the database opens and the framework loads."""
     name = file_name or Path(source).name
