@@ -351,10 +351,10 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
     The YAML text is kept in `meta` so the database always knows which framework it uses.
     """
 
-    def rows(entries: Sequence[Entry], *attrs: str) -> list[tuple[object, ...]]:
+    def rows(entries: Sequence[Entry], *attrs: str) -> Sequence[tuple[object, ...]]:
         return [(e.code, e.label, *(getattr(e, a) for a in attrs), i) for i, e in enumerate(entries)]
 
-    tables: dict[str, tuple[str, list[tuple[object, ...]]]] = {
+    tables: dict[str, tuple[str, Sequence[tuple[object, ...]]]] = {
         "dimensions": ("(?, ?, ?)", rows(fw.dimensions)),
         "themes": ("(?, ?, ?)", rows(fw.themes)),
         "keys": ("(?, ?, ?, ?)", rows(fw.keys, "theme")),
@@ -430,7 +430,7 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
 
 
 def _insert_rows(
-    cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple[object, ...]], chunk: int = 500
+    cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: Sequence[tuple[object, ...]], chunk: int = 500
 ) -> None:
     """`rows` into `table`, a few hundred rows per statement (`executemany` runs one statement
     per row: a third of a second for a framework). Plain parameters, no Arrow table: pyarrow

@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -147,7 +148,7 @@ def command_connection(
             lock.close()  # closing the file releases the flock
 
 
-def _take_turn(path: Path, *, exclusive: bool, wait: _Wait):
+def _take_turn(path: Path, *, exclusive: bool, wait: _Wait) -> BinaryIO | None:
     """The open lock file, locked; None when it cannot be created (a read-only folder:
     DuckDB's own lock still keeps processes apart)."""
     try:
@@ -186,11 +187,11 @@ class Database:
         self.opens = 0  # how many times the file was opened (measured by tests and benchmarks)
         self._lock = threading.Lock()
         self._root: duckdb.DuckDBPyConnection | None = None
-        self._cursors: weakref.WeakSet = weakref.WeakSet()
+        self._cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
         self._last_use = 0.0
         self._timer: threading.Timer | None = None
         self._schema_applied = False
-        self._turns = None  # the lock file, opened on first use
+        self._turns: BinaryIO | None = None  # the lock file, opened on first use
 
     def __repr__(self) -> str:  # stable: cache keys and messages never depend on the state
         return f"Database({str(self.path)!r})"
