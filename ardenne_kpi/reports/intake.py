@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard
@@ -80,7 +80,7 @@ def start_reading(source: str | os.PathLike[str], file_name: str | None = None) 
     return Started(name, data, None, guard.start_isolated(parse_later, data, kind, name))
 
 
-def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple]) -> ParsedReport:
+def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple[Any, ...]]) -> ParsedReport:
     """In the guard's child: `reader.parse`, the workbook read before the framework and the
     operator are known. `rest()` waits for (framework, operator, operator_source), which the
     parent sends once its database is open (`guard.start_isolated`). The checks' modules load
