@@ -5,6 +5,7 @@ written before a committee and shown on Tendances, in the meeting mode and in th
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -59,7 +60,7 @@ def current(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return sql.latest_analyses(con)
 
 
-def find(analyses: pd.DataFrame, indicator: str, period: str | None) -> dict | None:
+def find(analyses: pd.DataFrame, indicator: str, period: str | None) -> dict[str, Any] | None:
     """The analysis of `indicator` for `period` (None when there is none)."""
     if period is None or analyses.empty:
         return None
@@ -67,7 +68,7 @@ def find(analyses: pd.DataFrame, indicator: str, period: str | None) -> dict | N
     return None if match.empty else match.iloc[-1].to_dict()
 
 
-def latest_for(analyses: pd.DataFrame, indicator: str) -> dict | None:
+def latest_for(analyses: pd.DataFrame, indicator: str) -> dict[str, Any] | None:
     """The latest analysis of `indicator`, whatever its period (None when there is none)."""
     if analyses.empty:
         return None
@@ -75,7 +76,7 @@ def latest_for(analyses: pd.DataFrame, indicator: str) -> dict | None:
     return None if match.empty else match.sort_values("written_at").iloc[-1].to_dict()
 
 
-def signature(analysis: dict, fw: Framework) -> str:
+def signature(analysis: dict[str, Any], fw: Framework) -> str:
     """« Anne, le 12/11/2026 · T3 2019 »: who wrote it, when, about which period."""
     when = pd.Timestamp(analysis["written_at"]).strftime("%d/%m/%Y")
     return f"{analysis['written_by'] or 'coordination'}, le {when} · {period_label(fw, analysis['period'])}"
@@ -99,7 +100,7 @@ def missing(status: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataFrame:
     return rows[["indicator", "label", "status", "latest_period"]].reset_index(drop=True)
 
 
-def missing_items(status: pd.DataFrame, analyses: pd.DataFrame) -> list[tuple]:
+def missing_items(status: pd.DataFrame, analyses: pd.DataFrame) -> list[tuple[Any, ...]]:
     """`missing` as a list of (indicator, label, status, latest_period) rows, for a page to list."""
     return list(missing(status, analyses).itertuples(index=False))
 
@@ -139,7 +140,7 @@ def partner_comments(
     fw: Framework,
     indicator: str,
     *,
-    operators=None,
+    operators: list[str] | None = None,
     zones=None,
     submitted: bool = False,
 ) -> pd.DataFrame:

@@ -15,6 +15,7 @@ import os
 import shutil
 import zipfile
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import duckdb
 
@@ -34,7 +35,7 @@ def default_archive(database: Path, now: dt.datetime | None = None) -> Path:
     return database.resolve().parent / "backups" / f"{database.stem}-{now:%Y%m%d-%H%M%S}.zip"
 
 
-def create(database: str | os.PathLike, out: str | os.PathLike | None = None) -> dict:
+def create(database: str | os.PathLike[str], out: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Write a backup of `database` and its original files; returns what it holds
     ({'archive', 'tables', 'uploads', 'bytes'}). Raises ArdenneError (French): a missing or
     damaged database, a full disk (nothing is left behind)."""
@@ -74,7 +75,7 @@ def create(database: str | os.PathLike, out: str | os.PathLike | None = None) ->
     return {"archive": archive, "tables": counts, "uploads": len(originals), "bytes": archive.stat().st_size}
 
 
-def _write_archive(archive: Path, database: Path, originals: list[Path], manifest: dict) -> None:
+def _write_archive(archive: Path, database: Path, originals: list[Path], manifest: dict[str, Any]) -> None:
     """The archive, written aside and put in place whole (`storage`): a full disk or a kill
     leaves the earlier archive, never a partial one. Files dated before 1980 (the shipped
     demo unpacks dated 1970) are stored dated 1980: a zip cannot say earlier."""
@@ -91,7 +92,7 @@ def _disk_message(exc: OSError, target: Path, what: str) -> str:
     return storage.disk_message(exc, target, what)
 
 
-def read_manifest(archive: str | os.PathLike) -> dict:
+def read_manifest(archive: str | os.PathLike[str]) -> dict[str, Any]:
     """What a backup holds; ArdenneError (French) when the file is not a backup of ours."""
     archive = Path(archive)
     try:
@@ -119,7 +120,9 @@ def read_manifest(archive: str | os.PathLike) -> dict:
     return manifest
 
 
-def restore(archive: str | os.PathLike, database: str | os.PathLike, *, now: dt.datetime | None = None) -> dict:
+def restore(
+    archive: str | os.PathLike[str], database: str | os.PathLike[str], *, now: dt.datetime | None = None
+) -> dict[str, Any]:
     """Replace `database` with the backup's and add its original files to uploads/; returns
     {'database', 'kept' (the replaced file, or None), 'tables', 'uploads'}. Nothing is replaced
     unless the backup's database opens and reads whole."""
@@ -186,7 +189,7 @@ def _refuse_if_in_use(database: Path) -> None:
         pass  # a damaged base: exactly what a restore replaces
 
 
-def _check_restored(path: str | os.PathLike, archive: Path) -> dict[str, int]:
+def _check_restored(path: str | os.PathLike[str], archive: Path) -> dict[str, int]:
     try:
         con = duckdb.connect(str(path), read_only=True)
         try:

@@ -36,7 +36,7 @@ def fmt_number_exact(value: float) -> str:
 
 def fmt_percent(share: float | None, decimals: int = 0) -> str:
     """A share (0.42) as a French percentage: 42 %."""
-    if _missing(share):
+    if share is None or _missing(share):
         return "–"
     return f"{fmt_number(share * 100, decimals)}{NBSP}%"
 
@@ -180,7 +180,7 @@ def put_cell(ws: Any, row: int, col: int, value: Any, **style: Any) -> Any:
     return cell
 
 
-def put_row(ws: Any, values: Any, **style: Any) -> list:
+def put_row(ws: Any, values: Any, **style: Any) -> list[Any]:
     """`put_cell` for a whole row appended below the last one (the safe `ws.append`)."""
     row = ws.max_row + 1 if ws.max_row > 1 or ws.cell(1, 1).value is not None else 1
     return [put_cell(ws, row, col, value, **style) for col, value in enumerate(values, start=1)]
@@ -261,7 +261,7 @@ _TERMINAL_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
 _TERMINAL_CONTROL_INLINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
-def _terminal_escape(match: re.Match) -> str:
+def _terminal_escape(match: re.Match[str]) -> str:
     code = ord(match.group())
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
 

@@ -8,6 +8,7 @@ so a coordinator editing the file by hand knows exactly what to fix.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -431,7 +432,7 @@ def too_large(size: int, name: str = "fichier") -> FrameworkError | None:
     )
 
 
-def load_framework(path: str | Path = DEFAULT_PATH) -> Framework:
+def load_framework(path: str | os.PathLike[str] = DEFAULT_PATH) -> Framework:
     """Read and check a framework YAML file; raises FrameworkError listing every problem."""
     path = Path(path)
     try:

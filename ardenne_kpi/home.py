@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, kpis, reporting
+from ardenne_kpi import coverage, db, indicator_status, kpis, reporting
 from ardenne_kpi.format import fmt_percent
 from ardenne_kpi.framework import Framework
 
@@ -44,11 +44,11 @@ def overview(con: duckdb.DuckDBPyConnection, fw: Framework, *, submitted: bool =
     n_ind = len(fw.indicators)
     tiles = [
         Tile(
-            kpis.STATUS_LABELS[s],
+            indicator_status.STATUS_LABELS[s],
             f"{int(counts.get(s, 0))} / {n_ind}",
-            f"Indicateurs dont le statut est « {kpis.STATUS_LABELS[s]} ».",
+            f"Indicateurs dont le statut est « {indicator_status.STATUS_LABELS[s]} ».",
         )
-        for s in kpis.STATUS_LABELS
+        for s in indicator_status.STATUS_LABELS
     ] + [
         Tile(
             f"Rapports {window.code} reçus",

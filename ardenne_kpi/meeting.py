@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import kpis, links
+from ardenne_kpi import indicator_status, links
 from ardenne_kpi.exports import pack
 from ardenne_kpi.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, Indicator
 
-ORDER = {s: n for n, s in enumerate(kpis.STATUS_ORDER)}  # off track, at risk, on track, no data
+ORDER = {s: n for n, s in enumerate(indicator_status.STATUS_ORDER)}  # off track, at risk, on track, no data
 # A dimension's table on a projector: so many rows under its heatmap, so many on each « suite »
 # slide (a 16:9 screen, 1280×720 as 1920×1080: the meeting's type scales with the screen).
 FIRST_ROWS = 5

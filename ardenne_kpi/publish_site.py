@@ -539,14 +539,14 @@ def figures_to_publish(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicF
     return built
 
 
-def write(fw: Framework, built: PublicFigures, folder: str | os.PathLike) -> Published:
+def write(fw: Framework, built: PublicFigures, folder: str | os.PathLike[str]) -> Published:
     """Write the site of `built` into `folder` (no database needed: the command lets go of it first)."""
     files = site_files(fw, built)
     write_site(Path(folder), files)
     return Published(folder=Path(folder), files=list(files), figures=built)
 
 
-def publish(con: duckdb.DuckDBPyConnection, fw: Framework, folder: str | os.PathLike) -> Published:
+def publish(con: duckdb.DuckDBPyConnection, fw: Framework, folder: str | os.PathLike[str]) -> Published:
     """Build the public figures and write the site into `folder`; PublicationError, in French,
     when nothing can be published or the folder cannot be written."""
     return write(fw, figures_to_publish(con, fw), folder)

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -106,7 +107,7 @@ def missing_reports(items: pd.DataFrame, window: Period) -> pd.DataFrame:
     return inside[inside["status"] == "overdue"].reset_index(drop=True)
 
 
-def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list) -> pd.Series:
+def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list[tuple[Any, ...]]) -> pd.Series:
     """Which missing reports fall in a locked period: a partner's reply would be refused, so no
     reminder asks for them (True for those)."""
     if missing.empty or not locks:
@@ -119,7 +120,7 @@ def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list) -> pd.Seri
     return hit
 
 
-def locked_sentence(fw: Framework, window: Period, locks: list) -> str | None:
+def locked_sentence(fw: Framework, window: Period, locks: list[tuple[Any, ...]]) -> str | None:
     """Why no reminder is prepared for a locked semester (None when `window` is not locked)."""
     lock = next((lk for lk in locks if lk.start <= window.start and lk.end >= window.end), None)
     if lock is None:
@@ -252,7 +253,7 @@ def _one_line(text: str) -> str:
     return re.sub(r"\s+", " ", str(text)).strip()
 
 
-def _day(value) -> str:
+def _day(value: dt.date | str) -> str:
     return pd.Timestamp(value).strftime("%d/%m/%Y")
 
 

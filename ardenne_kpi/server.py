@@ -25,7 +25,7 @@ class ClosedEndpoints:
     def __init__(self, app: Any) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope.get("type") == "http" and is_closed(scope.get("path", "")):
             await send(
                 {

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, kpis
+from ardenne_kpi import coverage, db, indicator_status, kpis
 from ardenne_kpi.db import snapshots as sql
 from ardenne_kpi.errors import SnapshotError
 from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
@@ -289,7 +289,7 @@ def compare(con: duckdb.DuckDBPyConnection, fw: Framework, old: State, new: Stat
 
 
 def _status_label(code: object) -> str:
-    return kpis.STATUS_LABELS.get(code, "Pas de données") if isinstance(code, str) else "Pas de données"
+    return indicator_status.STATUS_LABELS.get(code, "Pas de données") if isinstance(code, str) else "Pas de données"
 
 
 def values_table(cmp: Comparison, fw: Framework) -> pd.DataFrame:

@@ -25,7 +25,7 @@ FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
 _PROC = Path("/proc/self/fd")
 
 
-def disk_message(exc: OSError, target: str | os.PathLike, what: str = "le fichier") -> str:
+def disk_message(exc: OSError, target: str | os.PathLike[str], what: str = "le fichier") -> str:
     """The French sentence for a file that could not be written (`what`: « la sauvegarde »,
     « l'export »…): where, why, and what to do."""
     target = Path(target)
@@ -104,7 +104,7 @@ def _umask() -> int:
 
 
 @contextmanager
-def aside(target: str | os.PathLike, *, what: str = "le fichier", mode: int = 0o666) -> Iterator[BinaryIO]:
+def aside(target: str | os.PathLike[str], *, what: str = "le fichier", mode: int = 0o666) -> Iterator[BinaryIO]:
     """A file to write `target`'s new content to (seekable: a zip archive can be built in
     it); put in place when the block ends without error, discarded otherwise. StorageError
     (French) when it cannot be written; the earlier `target` is then untouched."""
@@ -143,7 +143,7 @@ def path_of(file: BinaryIO) -> str:
     return f"/proc/self/fd/{file.fileno()}"
 
 
-def write_bytes(target: str | os.PathLike, data: bytes, *, what: str = "le fichier", mode: int = 0o666) -> None:
+def write_bytes(target: str | os.PathLike[str], data: bytes, *, what: str = "le fichier", mode: int = 0o666) -> None:
     """Write `data` to `target` whole or not at all (see the module's docstring)."""
     write_files({Path(target): data}, what=what, mode=mode)
 

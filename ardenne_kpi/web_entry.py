@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
@@ -21,7 +22,10 @@ from ardenne_kpi.format import fmt_number, put_cell
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.periods import Period
-from ardenne_kpi.reports.model import ERROR
+from ardenne_kpi.reports.model import ERROR, Issue
+
+if TYPE_CHECKING:
+    from ardenne_kpi.reports.importer import ImportResult
 
 # The columns a person fills in, and the template column each one goes to.
 INPUTS = {"Valeur": "value", "Numérateur": "numerator", "Dénominateur": "denominator", "Commentaire": "comment"}
@@ -148,7 +152,7 @@ def grid_place(sheet: str, cell: str) -> str:
     return f"ligne {line}, colonne {names.get(column, column)}"
 
 
-def issues_table(issues: list) -> pd.DataFrame:
+def issues_table(issues: list[Issue]) -> pd.DataFrame:
     """A web entry's errors and warnings: Ligne de la grille, Gravité, Message (the message's
     own cell reference is the generated workbook's, the place is the grid's)."""
     return pd.DataFrame(
@@ -186,7 +190,7 @@ def said_of_entry(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-def verdict(result) -> import_review.Verdict:
+def verdict(result: ImportResult) -> import_review.Verdict:
     """The verdict of a checked web entry (a dry run of its workbook), in the words of a
     person who typed in a grid: « votre saisie », its lines and columns, never a file."""
     base = import_review.verdict(result)
@@ -213,7 +217,7 @@ def verdict(result) -> import_review.Verdict:
     return import_review.Verdict(base.kind, title, text, base.can_commit)
 
 
-def done_sentence(result) -> str:
+def done_sentence(result: ImportResult) -> str:
     """What the page says once a web entry is recorded."""
     number = f" (import n° {result.upload_id})" if result.upload_id else ""
     warned = f", {len(result.warnings)} avertissement(s)" if result.warnings else ""
@@ -223,7 +227,7 @@ def done_sentence(result) -> str:
     )
 
 
-def issues_by_place(issues: list) -> pd.DataFrame:
+def issues_by_place(issues: list[Issue]) -> pd.DataFrame:
     """`issues_table` with the grid's place as row header (shown whole, sentences wrapped)."""
     return issues_table(issues).set_index("Dans la grille")
 

@@ -8,6 +8,7 @@ for readers who cannot tell the colours apart; the hover lists the cell's indica
 from __future__ import annotations
 
 import textwrap
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -15,6 +16,7 @@ import plotly.graph_objects as go
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
 from ardenne_kpi.format import fmt_percent, html_text
+from ardenne_kpi.framework import Entry
 from ardenne_kpi.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 
 HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"
@@ -27,12 +29,12 @@ def _wrap(label: str, width: int) -> str:
     return "<br>".join(html_text(line) for line in lines)
 
 
-def _col_label(entry) -> str:
+def _col_label(entry: Entry) -> str:
     # Narrow columns: twelve keys must fit a 1280-pixel projector with the sidebar open.
     return _wrap(entry.label, 10)
 
 
-def _row_label(entry) -> str:
+def _row_label(entry: Entry) -> str:
     return _wrap(entry.label, 30)
 
 
@@ -176,7 +178,7 @@ def coverage_heatmap(matrix: Matrix, measure: str = "n_indicators", *, height: i
     return fig
 
 
-def selected_cell(matrix: Matrix, points: list[dict]) -> tuple[str, str] | None:
+def selected_cell(matrix: Matrix, points: list[dict[str, Any]]) -> tuple[str, str] | None:
     """The (row, column) codes of a clicked heatmap cell from Streamlit's selection points."""
     for point in points or []:
         data = point.get("customdata")

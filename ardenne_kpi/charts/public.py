@@ -8,6 +8,7 @@ numbers (separators ", "). Deterministic: no random ids, the same data give the 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import pandas as pd
 
@@ -24,7 +25,7 @@ def _hover(ind: Indicator) -> str:
     return ",.1f" if ind.is_percent or ind.agg_time == "mean" else ",.0f"
 
 
-def _layout(height: int, **extra) -> dict:
+def _layout(height: int, **extra: Any) -> dict[str, Any]:
     """The shared layout, as a plain dict: Plotly's object validation costs a tenth of a second
     per figure, and the site draws dozens of them."""
     layout = dict(
@@ -45,7 +46,7 @@ def _layout(height: int, **extra) -> dict:
     return layout | extra
 
 
-def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> dict:
+def trend_chart(ind: Indicator, series: pd.DataFrame, *, height: int = 280) -> dict[str, Any]:
     """The indicator's complete periods (line and dots) and its dated targets (stars), as a
     Plotly figure dict (`st.plotly_chart` and `plotly.io.to_html` take it as it is).
 
@@ -104,7 +105,7 @@ def _short(label: str) -> str:
     return label.split(" – ")[-1] if " – " in label else label
 
 
-def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None) -> dict:
+def zone_chart(ind: Indicator, zones: pd.DataFrame, *, height: int | None = None) -> dict[str, Any]:
     """The indicator's value in each zone for one period: horizontal bars, zones in framework
     order, as a Plotly figure dict.
 

@@ -15,6 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Callable
+from typing import Any, NoReturn, TextIO
 
 from ardenne_kpi.cli import backup, coverage, database, imports, kpis, pack, publish, review, template, users
 from ardenne_kpi.errors import ArdenneError
@@ -35,17 +36,17 @@ _USAGE_FR = [
 
 
 class FrenchArgumentParser(argparse.ArgumentParser):
-    def error(self, message: str):
+    def error(self, message: str) -> NoReturn:
         for pattern, french in _USAGE_FR:
             message = pattern.sub(french, message)
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog} : erreur d'utilisation : {message}\n")
 
 
-Register = Callable[[argparse._SubParsersAction], None]
+Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
 
-def add_export(sub: argparse._SubParsersAction) -> None:
+def add_export(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`export CIBLE`: one subcommand per target of EXPORT_TARGETS."""
     export = sub.add_parser("export", help="exporter des données (values, coverage, kpis, pack)")
     targets = export.add_subparsers(dest="target", metavar="CIBLE", required=True)
@@ -101,14 +102,14 @@ class _TerminalStream:
     commands print partners' file names, sheet names and cells, which must never clear the
     coordinator's terminal, move its cursor or colour a line. Line feeds pass."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream: TextIO) -> None:
         self._stream = stream
 
     def write(self, text: str) -> int:
         self._stream.write(terminal_text(text))
         return len(text)
 
-    def __getattr__(self, name: str):  # flush, buffer, fileno, isatty, encoding...
+    def __getattr__(self, name: str) -> Any:  # flush, buffer, fileno, isatty, encoding...
         return getattr(self._stream, name)
 
 

@@ -7,7 +7,7 @@ import argparse
 from ardenne_kpi.format import fmt_number
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "backup",
         help="sauvegarder la base et les fichiers d'origine (une archive .zip)",

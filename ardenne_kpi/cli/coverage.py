@@ -9,7 +9,7 @@ from ardenne_kpi.cli.database import add_db_argument, existing_database
 from ardenne_kpi.errors import ArdenneError
 
 
-def add_export_coverage(export_subparsers: argparse._SubParsersAction) -> None:
+def add_export_coverage(export_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = export_subparsers.add_parser(
         "coverage",
         help="matrices de couverture (.xlsx) ou leur détail (.csv)",

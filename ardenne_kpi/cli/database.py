@@ -78,7 +78,7 @@ def add_db_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--db", metavar="PATH", help="fichier DuckDB (sinon ARDENNE_DB, sinon data/ardenne.duckdb)")
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     init = sub.add_parser("init", help="créer une base de données (démonstration ou vide)")
     add_db_argument(init)
     kind = init.add_mutually_exclusive_group()

@@ -22,7 +22,7 @@ from ardenne_kpi.cli.database import command_connection, existing_database, miss
 from ardenne_kpi.format import terminal_text
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser(
         "import",
         help="importer des rapports de partenaires (.xlsx, .xlsm, .xls, .ods)",
@@ -60,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(handler=cmd_rollback)
 
 
-def add_export_values(export_subparsers: argparse._SubParsersAction) -> None:
+def add_export_values(export_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`export values`: to be called by whoever owns the `export` command."""
     p = export_subparsers.add_parser("values", help="les valeurs qui comptent maintenant, en CSV (pour scripts)")
     p.add_argument("--out", required=True, metavar="FICHIER.csv", help="fichier CSV à écrire ('-' : sortie standard)")

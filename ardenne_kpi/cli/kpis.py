@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "programme-year", "year")
 
 
-def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
+def add_export_kpis(export_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = export_subparsers.add_parser(
         "kpis",
         help="indicateurs par période (valeur, cumul, cible, progression, statut) en CSV",
@@ -36,7 +36,7 @@ def add_export_kpis(export_subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_export_kpis)
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "lineage",
         help="les valeurs enregistrées derrière un chiffre (fichier, feuille, cellule) et ses règles",

@@ -15,7 +15,7 @@ from ardenne_kpi.format import fmt_date, fmt_number
 # ------------------------------------------------------------------ export pack
 
 
-def add_export_pack(export_subparsers: argparse._SubParsersAction) -> None:
+def add_export_pack(export_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = export_subparsers.add_parser(
         "pack",
         help="dossier du comité de pilotage (.pdf, et le classeur .xlsx des mêmes tableaux)",
@@ -72,7 +72,7 @@ def run_export_pack(args: argparse.Namespace) -> int:
 # ------------------------------------------------------------------ snapshots
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     snap = sub.add_parser("snapshot", help="instantanés de comité : figer les données à une date, les lister")
     actions = snap.add_subparsers(dest="action", metavar="ACTION", required=True)
     create = actions.add_parser("create", help="figer les données à la date d'un comité")

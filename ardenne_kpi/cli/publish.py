@@ -7,7 +7,7 @@ import argparse
 from ardenne_kpi.cli.database import add_db_argument, existing_database
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser(
         "publish",
         help="publier les chiffres clés publics (site statique, extraits à intégrer, données ouvertes)",

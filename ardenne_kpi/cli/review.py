@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 CLI_USER = "ligne de commande"
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = subparsers.add_parser("review", help="imports soumis par les partenaires : les lister, valider, renvoyer")
     p.set_defaults(handler=cmd_list)
     _common(p)

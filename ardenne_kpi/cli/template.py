@@ -8,7 +8,7 @@ from pathlib import Path
 from ardenne_kpi.cli.database import add_db_argument, command_connection, missing_database
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("template", help="générer le modèle de rapport (.xlsx) d'un opérateur pour une période")
     parser.add_argument("--operator", required=True, metavar="CODE", help="code de l'opérateur (ex. FTLB)")
     parser.add_argument(

@@ -11,7 +11,7 @@ from ardenne_kpi.cli.database import add_db_argument, command_connection
 from ardenne_kpi.errors import ArdenneError
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     users = sub.add_parser("users", help="gérer les comptes (fichier hors du dépôt, voir le README)")
     actions = users.add_subparsers(dest="action", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="ajouter ou remplacer un compte (le mot de passe est demandé)")

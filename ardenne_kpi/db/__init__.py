@@ -31,7 +31,7 @@ from ardenne_kpi.errors import (
     StorageError,
 )
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
-from ardenne_kpi.framework import Framework, load_framework, parse_framework
+from ardenne_kpi.framework import Entry, Framework, load_framework, parse_framework
 
 if TYPE_CHECKING:  # DuckDB builds the DataFrames: an import reads its file before pandas loads
     import pandas as pd
@@ -55,7 +55,7 @@ VALIDATED, SUBMITTED, RETURNED = "validated", "submitted", "returned"
 # list_contains($own, operator)) THEN is_current ELSE is_validated END`, `submitted_params` giving both.
 
 
-def submitted_params(submitted: bool | Sequence[str]) -> dict:
+def submitted_params(submitted: bool | Sequence[str]) -> dict[str, bool | list[str] | None]:
     """{"submitted": whether some submitted figures count, "own": whose (None: everyone's)}."""
     if submitted is True or submitted is False or submitted is None:
         return {"submitted": bool(submitted), "own": None}
@@ -63,18 +63,18 @@ def submitted_params(submitted: bool | Sequence[str]) -> dict:
     return {"submitted": bool(own), "own": own}
 
 
-def db_path(cli_value: str | os.PathLike | None = None) -> Path:
+def db_path(cli_value: str | os.PathLike[str] | None = None) -> Path:
     """The database path: `--db` first, then the ARDENNE_DB setting (by default data/ardenne.duckdb)."""
     return Path(cli_value or settings.get("ARDENNE_DB"))
 
 
-def uploads_dir(database: str | os.PathLike) -> Path:
+def uploads_dir(database: str | os.PathLike[str]) -> Path:
     """Where original uploaded files are kept, by hash: `uploads/` beside the database file."""
     return Path(database).resolve().parent / "uploads"
 
 
 def connect(
-    path: str | os.PathLike, *, read_only: bool = False, schema: bool = True, check: bool = False
+    path: str | os.PathLike[str], *, read_only: bool = False, schema: bool = True, check: bool = False
 ) -> duckdb.DuckDBPyConnection:
     """Open (creating if needed) the database and apply the schema (unless `schema` is False:
     the app applies it once per process, not at every reopening). With `check`, every table
@@ -138,7 +138,7 @@ _DAMAGE_SIGNS = (
 _READ_ONLY_SIGNS = ("permission denied", "read-only file system", "read-only mode", "attached in read-only")
 
 
-def database_error(exc: BaseException, path: str | os.PathLike | None) -> ArdenneError:
+def database_error(exc: BaseException, path: str | os.PathLike[str] | None) -> ArdenneError:
     """The French sentence for a DuckDB failure: a damaged file says to restore the last
     backup; anything else names the failure and what to do."""
     where = f"La base {path}" if path else "La base de données"
@@ -195,11 +195,11 @@ def check_readable(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     for table, names in columns.items():  # names from the catalog, quoted
         sums = ", ".join(f'sum(hash("{name.replace(chr(34), chr(34) * 2)}"))' for name in names)
         quoted = table.replace('"', '""')
-        counts[table] = cur.execute(f'SELECT count(*), {sums} FROM "{quoted}"').fetchone()[0]
+        counts[table] = int(one_row(cur.execute(f'SELECT count(*), {sums} FROM "{quoted}"'))[0])
     return counts
 
 
-def writable(path: str | os.PathLike) -> bool:
+def writable(path: str | os.PathLike[str]) -> bool:
     """Whether this process may write the database file and its folder (DuckDB writes its
     log beside the file): a read-only base is opened read-only, and said to be read-only."""
     path = Path(path)
@@ -207,7 +207,7 @@ def writable(path: str | os.PathLike) -> bool:
     return os.access(folder, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
 
 
-def read_only_error(path: str | os.PathLike | None) -> DatabaseReadOnlyError:
+def read_only_error(path: str | os.PathLike[str] | None) -> DatabaseReadOnlyError:
     """The French sentence for a write refused because the base is read-only (not damaged)."""
     where = f"La base {path}" if path else "La base de données"
     return DatabaseReadOnlyError(
@@ -262,7 +262,7 @@ def migrate(con: duckdb.DuckDBPyConnection, version: int) -> None:
         set_meta(cur, "schema_version", str(SCHEMA_VERSION))
 
 
-def relative_upload_path(stored: str, database: str | os.PathLike) -> str:
+def relative_upload_path(stored: str, database: str | os.PathLike[str]) -> str:
     """An original file's stored path relative to the database's folder (`uploads/<hash>.xlsx`).
     An absolute path is kept when the file can be found neither there nor in uploads/; one
     readable outside uploads/ is copied in first."""
@@ -291,7 +291,18 @@ def schema_version(con: duckdb.DuckDBPyConnection) -> int:
     return int(row[0]) if row else 0
 
 
-def query_df(con: duckdb.DuckDBPyConnection, sql: str, params: list | dict | None = None) -> pd.DataFrame:
+def one_row(cur: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
+    """The row of a query that always yields exactly one (an aggregate without GROUP BY,
+    an INSERT ... RETURNING of one row)."""
+    row = cur.fetchone()
+    if row is None:
+        raise LookupError("the query returned no row")
+    return row
+
+
+def query_df(
+    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+) -> pd.DataFrame:
     """Run one parameterised query on a fresh cursor and return a DataFrame."""
     return con.cursor().execute(sql, params or []).df()
 
@@ -340,10 +351,10 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
     The YAML text is kept in `meta` so the database always knows which framework it uses.
     """
 
-    def rows(entries, *attrs):
+    def rows(entries: Sequence[Entry], *attrs: str) -> Sequence[tuple[object, ...]]:
         return [(e.code, e.label, *(getattr(e, a) for a in attrs), i) for i, e in enumerate(entries)]
 
-    tables: dict[str, tuple[str, list[tuple]]] = {
+    tables: dict[str, tuple[str, Sequence[tuple[object, ...]]]] = {
         "dimensions": ("(?, ?, ?)", rows(fw.dimensions)),
         "themes": ("(?, ?, ?)", rows(fw.themes)),
         "keys": ("(?, ?, ?, ?)", rows(fw.keys, "theme")),
@@ -419,7 +430,7 @@ def sync_framework(con: duckdb.DuckDBPyConnection, fw: Framework) -> None:
 
 
 def _insert_rows(
-    cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: list[tuple], chunk: int = 500
+    cur: duckdb.DuckDBPyConnection, table: str, placeholders: str, rows: Sequence[tuple[object, ...]], chunk: int = 500
 ) -> None:
     """`rows` into `table`, a few hundred rows per statement (`executemany` runs one statement
     per row: a third of a second for a framework). Plain parameters, no Arrow table: pyarrow
@@ -459,7 +470,9 @@ def stored_framework(con: duckdb.DuckDBPyConnection) -> Framework | None:
     return parse_framework(text, stored=True) if text else None
 
 
-def ensure_framework(con: duckdb.DuckDBPyConnection, path: str | os.PathLike = DEFAULT_FRAMEWORK_PATH) -> Framework:
+def ensure_framework(
+    con: duckdb.DuckDBPyConnection, path: str | os.PathLike[str] = DEFAULT_FRAMEWORK_PATH
+) -> Framework:
     """The stored framework; on a new database, load the shipped file and store it first."""
     fw = stored_framework(con)
     if fw is None:
@@ -529,7 +542,7 @@ def mark_accounts(con: duckdb.DuckDBPyConnection) -> None:
 def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     cur = con.cursor()
     return {
-        t: cur.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # our constants
+        t: one_row(cur.execute(f"SELECT count(*) FROM {t}"))[0]  # our constants
         for t in ("indicators", "uploads", "report_values")
     }
 
@@ -552,7 +565,7 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
                    value, comment, upload_id, sheet, cell, TRUE, TRUE
             FROM demo_values""")
         # Later uploads must not collide with the demo's ids.
-        top = cur.execute("SELECT coalesce(max(id), 0) FROM uploads").fetchone()[0]
+        top = one_row(cur.execute("SELECT coalesce(max(id), 0) FROM uploads"))[0]
         cur.execute("SELECT max(nextval('upload_ids')) FROM range(?)", [int(top)]).fetchall()
         set_meta(cur, "demo", "true")
         cur.unregister("demo_uploads")
@@ -562,9 +575,8 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an upload lands, is rolled back, validated or sent back, a period is
     locked or unlocked, the framework changes or an analysis is written; names the database file too, so caches never mix two databases."""
-    row = (
-        con.cursor()
-        .execute("""
+    revision: str = one_row(
+        con.cursor().execute("""
         SELECT coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '')
                || '-' || (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
                || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
@@ -572,9 +584,8 @@ def data_revision(con: duckdb.DuckDBPyConnection) -> str:
                || '-' || (SELECT count(reviewed_at) FROM uploads)
                || '-' || (SELECT count(*) || '-' || count(unlocked_at) FROM period_locks)
     """)
-        .fetchone()
-    )
-    return row[0]
+    )[0]
+    return revision
 
 
 def used_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import submitted_params
+from ardenne_kpi.db import one_row, submitted_params
 
 
 def reported_in_window(
@@ -122,7 +122,10 @@ def uploads_by_id(con: duckdb.DuckDBPyConnection, ids: Sequence[int]) -> pd.Data
 
 def last_data_update(con: duckdb.DuckDBPyConnection) -> dt.datetime | None:
     """When the stored values last changed: the latest import or roll-back, None if never."""
-    return con.cursor().execute("SELECT greatest(max(uploaded_at), max(rolled_back_at)) FROM uploads").fetchone()[0]
+    latest: dt.datetime | None = one_row(
+        con.cursor().execute("SELECT greatest(max(uploaded_at), max(rolled_back_at)) FROM uploads")
+    )[0]
+    return latest
 
 
 def current_values(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import collections
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ardenne_kpi.db import LIVE_SQL, VALIDATED
+from ardenne_kpi.db import LIVE_SQL, VALIDATED, one_row
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -38,15 +38,20 @@ def _on(left: str, right: str) -> str:
 _JOIN = _on("r", "i")
 
 
-def _rows(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> list[tuple]:
+def _rows(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> list[Any]:
     """A query's rows as named tuples: the importer's warnings need a few rows, not pandas
-    (which an import command would otherwise load for them)."""
-    names = result.columns if isinstance(result, duckdb.DuckDBPyRelation) else [d[0] for d in result.description]
-    row = collections.namedtuple("Row", names, rename=True)
+    (which an import command would otherwise load for them). Their fields are the query's
+    columns, known only when it runs: to the checker they are Any."""
+    names: list[str] = (
+        result.columns if isinstance(result, duckdb.DuckDBPyRelation) else [d[0] for d in result.description or ()]
+    )
+
+    # mypy types only namedtuples whose fields are written out; these are the query's columns.
+    row = collections.namedtuple("Row", names, rename=True)  # type: ignore[misc]
     return [row(*values) for values in result.fetchall()]
 
 
-def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict | None:
+def find_live_upload(con: duckdb.DuckDBPyConnection, sha256: str) -> dict[str, Any] | None:
     """The latest upload of this exact file that is not rolled back (upload_id, uploaded_at,
     uploaded_by, file_name, review), or None."""
     row = (
@@ -114,7 +119,7 @@ def differs_from_validated(cur: duckdb.DuckDBPyConnection, incoming: Columns, *,
     would change in the validated figures, even where it equals a submitted current value."""
     cur.register("incoming_values", incoming)
     try:
-        return cur.sql(
+        differs: np.ndarray = cur.sql(
             "SELECT NOT coalesce(abs(v.value - i.value) <= $eps * greatest(abs(i.value), 1) "
             "          AND v.numerator IS NOT DISTINCT FROM i.numerator "
             "          AND v.denominator IS NOT DISTINCT FROM i.denominator, false) AS differs "
@@ -122,6 +127,7 @@ def differs_from_validated(cur: duckdb.DuckDBPyConnection, incoming: Columns, *,
             "ORDER BY i.row_no",
             params={"eps": epsilon},
         ).fetchnumpy()["differs"]
+        return differs
     finally:
         cur.unregister("incoming_values")
 
@@ -130,9 +136,8 @@ def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
     """Whether every value and brand-platform score the upload reported counts now: sending
     its file again would then change nothing. False for an upload made before every reported
     value was stored (its row count falls short of its counts): only re-reading tells."""
-    row = (
-        con.cursor()
-        .execute(
+    row = one_row(
+        con.cursor().execute(
             """
         SELECT (SELECT count(*) FROM report_values WHERE upload_id = $id)
                    = (SELECT coalesce(inserted, 0) + coalesce(updated, 0) + coalesce(unchanged, 0)
@@ -142,12 +147,11 @@ def fully_current(con: duckdb.DuckDBPyConnection, upload_id: int) -> bool:
     """,
             {"id": int(upload_id)},
         )
-        .fetchone()
     )
     return bool(row[0])
 
 
-def outliers(cur: duckdb.DuckDBPyConnection, incoming: Columns, *, ratio: float, limit: int) -> list[tuple]:
+def outliers(cur: duckdb.DuckDBPyConnection, incoming: Columns, *, ratio: float, limit: int) -> list[Any]:
     """The first `limit` incoming rows (by `row_no`) without a comment whose value is more than
     `ratio` times, or less than 1/`ratio` of, the same key's value at the previous period of
     the same grain (from the file itself or the database), as named tuples: row_no, indicator,
@@ -190,7 +194,7 @@ def outliers(cur: duckdb.DuckDBPyConnection, incoming: Columns, *, ratio: float,
         cur.unregister("incoming_values")
 
 
-def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: Columns, limit: int = 20) -> list[tuple]:
+def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: Columns, limit: int = 20) -> list[Any]:
     """Where the file and the stored values give one series both a period and periods inside it
     (a semester and its quarters) with different totals: the aggregation counts one of them
     only, and the partner should know which two figures disagree.
@@ -240,7 +244,7 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: Columns, limit: int
         cur.unregister("incoming_values")
 
 
-def absent_values(cur: duckdb.DuckDBPyConnection, incoming: Columns) -> list[tuple]:
+def absent_values(cur: duckdb.DuckDBPyConnection, incoming: Columns) -> list[Any]:
     """Values that count now for the file's operators and periods but are not in the file
     (named tuples: indicator, operator, zone, audience, period, value, upload_id): they are
     kept, and the importer lists them as a warning."""
@@ -278,24 +282,27 @@ def insert_upload(
     """A new upload; a validated one (an admin's) is reviewed by its author as it lands."""
     at = uploaded_at or dt.datetime.now().replace(microsecond=0)
     validated = review == VALIDATED
-    return cur.execute(
-        "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path, "
-        "review, reviewed_by, reviewed_at, lock_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        [
-            file_name,
-            sha256,
-            size_bytes,
-            operator,
-            user,
-            at,
-            status,
-            stored_path,
-            review,
-            user if validated else None,
-            at if validated else None,
-            lock_reason,
-        ],
-    ).fetchone()[0]
+    upload_id: int = one_row(
+        cur.execute(
+            "INSERT INTO uploads (file_name, sha256, size_bytes, operator, uploaded_by, uploaded_at, status, stored_path, "
+            "review, reviewed_by, reviewed_at, lock_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            [
+                file_name,
+                sha256,
+                size_bytes,
+                operator,
+                user,
+                at,
+                status,
+                stored_path,
+                review,
+                user if validated else None,
+                at if validated else None,
+                lock_reason,
+            ],
+        )
+    )[0]
+    return upload_id
 
 
 def write_values(cur: duckdb.DuckDBPyConnection, upload_id: int, values: Columns, *, validated: bool = False) -> None:
@@ -348,7 +355,7 @@ def finish_upload(
     )
 
 
-def get_upload(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict | None:
+def get_upload(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict[str, Any] | None:
     cur = con.cursor()
     row = cur.execute("SELECT * FROM uploads WHERE id = ?", [upload_id]).fetchone()
     if row is None:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import duckdb
 
-from ardenne_kpi.db import LIVE_SQL
+from ardenne_kpi.db import LIVE_SQL, one_row
 
 
 def data_date(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> tuple[dt.datetime | None, dt.date | None]:
@@ -14,9 +14,8 @@ def data_date(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> tuple[dt
     that count now: the publication's date comes from the data, never from the clock."""
     if not indicators:
         return None, None
-    row = (
-        con.cursor()
-        .execute(
+    row = one_row(
+        con.cursor().execute(
             f"""
         SELECT max(u.uploaded_at), max(v.period_end)
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
@@ -24,6 +23,5 @@ def data_date(con: duckdb.DuckDBPyConnection, indicators: list[str]) -> tuple[dt
     """,
             [list(indicators)],
         )
-        .fetchone()
     )
     return row[0], row[1]

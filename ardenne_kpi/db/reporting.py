@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import LIVE_SQL, query_df
+from ardenne_kpi.db import LIVE_SQL, one_row, query_df
 
 
 def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd.DataFrame:
@@ -38,14 +38,12 @@ def received(con: duckdb.DuckDBPyConnection, start: dt.date, end: dt.date) -> pd
 
 def latest_data(con: duckdb.DuckDBPyConnection) -> tuple[dt.date | None, dt.datetime | None]:
     """(end of the latest reported period, time of the latest upload) among values that count."""
-    row = (
-        con.cursor()
-        .execute(f"""
+    row = one_row(
+        con.cursor().execute(f"""
         SELECT max(v.period_end), max(u.uploaded_at)
         FROM report_values v JOIN uploads u ON u.id = v.upload_id
         WHERE v.is_current AND u.status IN {LIVE_SQL}
     """)
-        .fetchone()
     )
     return row[0], row[1]
 

@@ -6,11 +6,11 @@ Functions taking `cur` run inside the caller's transaction (`ardenne_kpi.db.tran
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ardenne_kpi.db import LIVE_SQL, RETURNED, SUBMITTED, VALIDATED, imports, query_df
+from ardenne_kpi.db import LIVE_SQL, RETURNED, SUBMITTED, VALIDATED, imports, one_row, query_df
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -62,15 +62,14 @@ def upload_against_validated(con: duckdb.DuckDBPyConnection, upload_id: int) -> 
 
 def count_submitted(con: duckdb.DuckDBPyConnection, operators: list[str] | None = None) -> int:
     """Live uploads waiting for validation (of `operators` only when given)."""
-    return (
-        con.cursor()
-        .execute(
+    count: int = one_row(
+        con.cursor().execute(
             f"SELECT count(*) FROM uploads WHERE review = '{SUBMITTED}' AND status IN {LIVE_SQL} "
             "AND ($ops::VARCHAR[] IS NULL OR list_contains($ops::VARCHAR[], operator))",
             {"ops": operators},
         )
-        .fetchone()[0]
-    )
+    )[0]
+    return count
 
 
 def mark_validated(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | None) -> None:
@@ -95,7 +94,7 @@ def mark_returned(cur: duckdb.DuckDBPyConnection, upload_id: int, user: str | No
 # ------------------------------------------------------------------ period locks
 
 
-def active_locks(con: duckdb.DuckDBPyConnection) -> list[tuple]:
+def active_locks(con: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     """(period, period_start, period_end, locked_at, locked_by) of every locked period, by start."""
     return (
         con.cursor()
@@ -132,7 +131,7 @@ def end_lock(cur: duckdb.DuckDBPyConnection, period: str, user: str | None) -> i
     return len(ended)
 
 
-def locked_figures(cur: duckdb.DuckDBPyConnection, upload_id: int) -> set[tuple]:
+def locked_figures(cur: duckdb.DuckDBPyConnection, upload_id: int) -> set[tuple[Any, ...]]:
     """The figures that count now (current and validated) in a locked period for the value
     identities `upload_id` reported: what validating, sending back or rolling it back may move.
     (locked period, indicator, operator, zone, audience, period, 'current' | 'validated',

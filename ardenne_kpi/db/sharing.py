@@ -30,6 +30,7 @@ import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import BinaryIO
 
 import duckdb
 
@@ -48,7 +49,7 @@ def wait_limit() -> float:
     return max(0.0, settings.get("ARDENNE_DB_WAIT"))
 
 
-def lock_path(database: str | os.PathLike) -> Path:
+def lock_path(database: str | os.PathLike[str]) -> Path:
     """The lock file commands queue on: `<database>.lock`, beside the database file."""
     return Path(str(database) + ".lock")
 
@@ -99,7 +100,7 @@ def _holder(exc: DatabaseBusyError) -> str:
 
 
 def open_when_free(
-    path: str | os.PathLike,
+    path: str | os.PathLike[str],
     *,
     read_only: bool = False,
     schema: bool = True,
@@ -121,7 +122,7 @@ def open_when_free(
 
 @contextmanager
 def command_connection(
-    path: str | os.PathLike, *, read_only: bool = False, notify: Notify | None = None, check: bool = False
+    path: str | os.PathLike[str], *, read_only: bool = False, notify: Notify | None = None, check: bool = False
 ) -> Iterator[duckdb.DuckDBPyConnection]:
     """A command's connection, closed afterwards: its turn on the lock file beside the
     database (readers share it, a writer has it alone), then the file itself, waiting
@@ -143,7 +144,7 @@ def command_connection(
             lock.close()  # closing the file releases the flock
 
 
-def _take_turn(path: Path, *, exclusive: bool, wait: _Wait):
+def _take_turn(path: Path, *, exclusive: bool, wait: _Wait) -> BinaryIO | None:
     """The open lock file, locked; None when it cannot be created (a read-only folder:
     DuckDB's own lock still keeps processes apart)."""
     try:
@@ -175,18 +176,18 @@ class Database:
     transaction outlives the release); DuckDB closes the file when the last one is gone.
     Safe across Streamlit's threads: opening and handing out cursors is serialised."""
 
-    def __init__(self, path: str | os.PathLike, *, idle: float = IDLE_RELEASE, limit: float | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str], *, idle: float = IDLE_RELEASE, limit: float | None = None) -> None:
         self.path = Path(path)
         self.idle = idle
         self.limit = limit
         self.opens = 0  # how many times the file was opened (measured by tests and benchmarks)
         self._lock = threading.Lock()
         self._root: duckdb.DuckDBPyConnection | None = None
-        self._cursors: weakref.WeakSet = weakref.WeakSet()
+        self._cursors: weakref.WeakSet[duckdb.DuckDBPyConnection] = weakref.WeakSet()
         self._last_use = 0.0
         self._timer: threading.Timer | None = None
         self._schema_applied = False
-        self._turns = None  # the lock file, opened on first use
+        self._turns: BinaryIO | None = None  # the lock file, opened on first use
 
     def __repr__(self) -> str:  # stable: cache keys and messages never depend on the state
         return f"Database({str(self.path)!r})"

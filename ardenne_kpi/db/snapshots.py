@@ -7,7 +7,7 @@ import datetime as dt
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.db import LIVE_SQL, VALIDATED, query_df, transaction
+from ardenne_kpi.db import LIVE_SQL, VALIDATED, one_row, query_df, transaction
 
 _VALUE_COLUMNS = """v.id AS value_id, v.indicator, v.operator, v.zone, v.audience, v.period, v.grain,
                     v.period_start, v.period_end, v.value, v.comment, v.upload_id, v.sheet, v.cell"""
@@ -76,10 +76,8 @@ def load_state(mem: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 
 
 def name_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return (
-        con.cursor()
-        .execute("SELECT EXISTS (SELECT 1 FROM snapshots WHERE lower(name) = lower(?))", [name])
-        .fetchone()[0]
+    return bool(
+        one_row(con.cursor().execute("SELECT EXISTS (SELECT 1 FROM snapshots WHERE lower(name) = lower(?))", [name]))[0]
     )
 
 
@@ -96,11 +94,13 @@ def insert_snapshot(
 ) -> int:
     """Write a snapshot with its value ids, statuses and coverage cells in one transaction."""
     with transaction(con) as cur:
-        snapshot_id = cur.execute(
-            "INSERT INTO snapshots (name, taken_on, created_at, created_by, framework_version) "
-            "VALUES (?, ?, ?, ?, ?) RETURNING id",
-            [name, taken_on, dt.datetime.now().replace(microsecond=0), user, framework_version],
-        ).fetchone()[0]
+        snapshot_id: int = one_row(
+            cur.execute(
+                "INSERT INTO snapshots (name, taken_on, created_at, created_by, framework_version) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING id",
+                [name, taken_on, dt.datetime.now().replace(microsecond=0), user, framework_version],
+            )
+        )[0]
         cur.register("snap_ids", pd.DataFrame({"value_id": pd.Series(value_ids, dtype="int64")}))
         cur.execute("INSERT INTO snapshot_values SELECT ?, value_id FROM snap_ids", [snapshot_id])
         cur.unregister("snap_ids")

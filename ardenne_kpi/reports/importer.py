@@ -308,7 +308,7 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
 
 
 def read_report(
-    source: str | os.PathLike | bytes,
+    source: str | os.PathLike[str] | bytes,
     framework: Framework,
     operator: str | None = None,
     *,
@@ -336,13 +336,13 @@ def _file_message(message: str) -> str:
 
 def import_file(
     con: duckdb.DuckDBPyConnection,
-    source: str | os.PathLike | bytes | Started,
+    source: str | os.PathLike[str] | bytes | Started,
     file_name: str | None = None,
     *,
     operator: str | None = None,
     user: str | None = None,
     dry_run: bool = False,
-    db_path: str | os.PathLike | None = None,
+    db_path: str | os.PathLike[str] | None = None,
     framework: Framework | None = None,
     uploaded_at: dt.datetime | None = None,
     isolated: bool = True,
@@ -536,7 +536,7 @@ def _validate_duplicate(
     lock_reason: str | None,
     *,
     dry_run: bool,
-    db_path: str | os.PathLike | None,
+    db_path: str | os.PathLike[str] | None,
 ) -> ImportResult:
     """Validate the partner's upload `duplicate` (the same bytes, waiting for validation, all its
     values current), guarded by the locks like any validation; a dry run only tries it."""
@@ -721,7 +721,7 @@ def _absent_warnings(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndar
 
 
 def _keep_original(
-    con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str, db_path: str | os.PathLike | None
+    con: duckdb.DuckDBPyConnection, data: bytes, sha: str, name: str, db_path: str | os.PathLike[str] | None
 ) -> str | None:
     """Store the original bytes under uploads/ beside the database, by hash (idempotent), and
     return their path relative to the database's folder (`uploads/<hash>.xlsx`), so the data

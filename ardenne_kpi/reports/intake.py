@@ -15,7 +15,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ardenne_kpi.errors import ReportError
 from ardenne_kpi.reports import guard
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from ardenne_kpi.reports.model import ParsedReport
 
 
-def load_file(source: str | os.PathLike | bytes, file_name: str | None) -> tuple[bytes, str]:
+def load_file(source: str | os.PathLike[str] | bytes, file_name: str | None) -> tuple[bytes, str]:
     """(bytes, file name) of an upload or a path; ReportError (French) for a file that is
     missing, unreadable, a folder, or over the upload size limit (refused before it is read)."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -65,7 +65,7 @@ class Started:
             self.child.cancel()
 
 
-def start_reading(source: str | os.PathLike, file_name: str | None = None) -> Started:
+def start_reading(source: str | os.PathLike[str], file_name: str | None = None) -> Started:
     """Read a file and start its guarded parse at once, before the database is open, so that
     the workbook is read while the database opens and the framework loads."""
     name = file_name or Path(source).name
@@ -80,7 +80,7 @@ def start_reading(source: str | os.PathLike, file_name: str | None = None) -> St
     return Started(name, data, None, guard.start_isolated(parse_later, data, kind, name))
 
 
-def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple]) -> ParsedReport:
+def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple[Any, ...]]) -> ParsedReport:
     """In the guard's child: `reader.parse`, the workbook read before the framework and the
     operator are known. `rest()` waits for (framework, operator, operator_source), which the
     parent sends once its database is open (`guard.start_isolated`). The checks' modules load

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -116,7 +116,7 @@ ACTIONS = {VALIDATED: "valider", RETURNED: "renvoyer", ROLLED_BACK: "annuler"}
 def guard(
     cur: duckdb.DuckDBPyConnection,
     upload_id: int,
-    upload: dict,
+    upload: dict[str, Any],
     *,
     action: str,
     lock_reason: str | None,
@@ -144,7 +144,7 @@ def guard(
     raise LockedPeriodError(_moved_message(upload_id, upload, action, moved, old, new, active))
 
 
-def _by_figure(rows: set[tuple]) -> dict[tuple, tuple]:
+def _by_figure(rows: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, ...]]:
     """(locked period, identity…, kind) -> (value, numerator, denominator)."""
     return {row[:7]: row[7:] for row in rows}
 
@@ -156,7 +156,7 @@ def _moved_message(upload_id, upload, action, moved, old, new, active) -> str:
     first = moved[0]
     _, indicator, operator, zone, audience, period, kind = first
 
-    def shown(v: tuple | None) -> str:
+    def shown(v: tuple[Any, ...] | None) -> str:
         return "aucun" if v is None else fr(v[0])
 
     figure = " · ".join(x for x in (indicator, operator, zone, audience, period) if x)

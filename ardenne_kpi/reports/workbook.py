@@ -21,8 +21,12 @@ import re
 import threading
 import zipfile
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from ardenne_kpi.errors import ReportError
+
+if TYPE_CHECKING:
+    from xml.etree import ElementTree
 
 XLSX, XLS, ODS = "xlsx", "xls", "ods"
 
@@ -33,7 +37,7 @@ class Sheet:
 
     name: str
     visible: bool
-    rows: list[list] = field(default_factory=list)
+    rows: list[list[Any]] = field(default_factory=list)
     percent_cells: set[tuple[int, int]] = field(default_factory=set)
     uncached_formulas: set[tuple[int, int]] = field(default_factory=set)
 
@@ -135,7 +139,7 @@ def _is_percent_format(code: str) -> bool:
     return "%" in _QUOTED.sub("", code)
 
 
-def _xml(zf: zipfile.ZipFile, name: str):
+def _xml(zf: zipfile.ZipFile, name: str) -> ElementTree.Element:
     from defusedxml.ElementTree import fromstring
 
     return fromstring(zf.read(name))
