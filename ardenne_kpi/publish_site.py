@@ -14,6 +14,7 @@ ordering is stable, and chart ids are derived from the indicator codes.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -21,7 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import jinja2
 import pandas as pd
+from markupsafe import Markup
 
 from ardenne_kpi import storage
 from ardenne_kpi.charts import public as public_charts
@@ -164,10 +167,6 @@ DEMO_NOTICE = (
 )
 
 
-def _demo_html(figures: PublicFigures) -> str:
-    return f'<p class="demo" role="note"><strong>{_e(DEMO_NOTICE)}</strong></p>' if figures.is_demo else ""
-
-
 def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.DataFrame]) -> dict:
     """The Frictionless Data Package describing the CSV resources, under the framework's licence."""
     licence = figures.licence
@@ -221,181 +220,121 @@ def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.Data
     return package
 
 
-# ------------------------------------------------------------------ HTML
+# ------------------------------------------------------------------ HTML (site_templates/)
 
-_CSS = """
-:root { --blue: #0072B2; --pink: #CC79A7; --ink: #1b1b1b; --soft: #5a5a5a; --line: #dddddd; }
-* { box-sizing: border-box; }
-body { margin: 0; font-family: "Source Sans Pro", Arial, sans-serif; color: var(--ink); background: #fafaf7;
-       font-size: 17px; line-height: 1.45; }
-header, main, footer { max-width: 1200px; margin: 0 auto; padding: 0 1.2rem; }
-header { padding-top: 1.5rem; }
-h1 { font-size: 2.2rem; margin: 0 0 .3rem; color: #1f5c3f; }
-h2 { font-size: 1.6rem; margin: 2.2rem 0 .8rem; border-bottom: 3px solid #1f5c3f; padding-bottom: .2rem; }
-nav a { margin-right: 1rem; color: #1f5c3f; font-weight: 600; }
-.dated { color: var(--soft); }
-.cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 1rem; }
-.card { background: white; border: 1px solid var(--line); border-radius: .6rem; padding: 1rem 1.1rem; }
-.card h3 { font-size: 1.15rem; margin: 0 0 .4rem; }
-.value { font-size: 2.3rem; font-weight: 700; color: var(--blue); margin: 0; }
-.period, .sentence, .embed { color: var(--soft); margin: .1rem 0; }
-.change { font-weight: 600; margin: .3rem 0; }
-.target { margin: .2rem 0; color: var(--ink); }
-.target::before { content: "★ "; color: var(--pink); }
-table { border-collapse: collapse; width: 100%; background: white; font-size: .95rem; }
-th, td { border: 1px solid var(--line); padding: .35rem .5rem; text-align: right; }
-th:first-child, td:first-child, th:nth-child(2), td:nth-child(2) { text-align: left; }
-thead th { background: #eef3ef; }
-.zones { display: grid; grid-template-columns: repeat(auto-fill, minmax(460px, 1fr)); gap: 1rem; margin-top: 1rem;
-         align-items: start; }
-footer { margin-top: 2.5rem; padding-bottom: 2rem; color: var(--soft); font-size: .95rem; }
-code { background: #eef0f2; padding: 0 .25rem; border-radius: .2rem; }
-body.embed { background: white; }
-body.embed .card { border: none; }
-.demo { background: #fff4e5; border-left: 6px solid #D55E00; padding: .6rem .9rem; color: #7a3300; }
-"""
+TEMPLATES = Path(__file__).with_name("site_templates")  # the pages' Jinja2 templates and style sheet
 
 
-def _e(text: object) -> str:
-    return html_text(text, quote=True)
+def _text(value: object) -> Markup:
+    """Every `{{ … }}` of the templates: literal text (format.html_text, quotes included: the
+    same escape in an attribute and in the text, control characters removed, braces as
+    entities), unless it is already HTML (a chart from Plotly, a macro's output)."""
+    return value if isinstance(value, Markup) else Markup(html_text(value, quote=True))
 
 
-def _chart(fig: dict, div_id: str) -> str:
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        finalize=_text,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+def _render(template: str, **context: object) -> str:
+    return _templates().get_template(template).render(**context)
+
+
+def _chart(fig: dict, div_id: str) -> Markup:
     import plotly.io
 
-    return plotly.io.to_html(
-        fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=public_charts.CONFIG, validate=False
+    return Markup(
+        plotly.io.to_html(
+            fig, full_html=False, include_plotlyjs=False, div_id=div_id, config=public_charts.CONFIG, validate=False
+        )
     )
 
 
-def _card_html(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> str:
+def _card(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> dict:
+    """What the template's card shows of one indicator (site_templates/card.html)."""
     card = figures.card(code)
     ind = fw.indicator(code)
-    parts = [
-        f'<article class="card" id="{_e(div_id)}-card" data-indicator="{_e(code)}">',
-        f"<h3>{_e(card['label'])}</h3>",
-        f'<p class="value">{_e(card["value_text"])}</p>',
-        f'<p class="period">{_e(card["period_label"])}</p>',
-    ]
+    change = None
     if card["change_text"]:
         better = (card["change"] > 0) != ind.lower_is_better if card["change"] else None
-        arrow = "▲" if card["change"] > 0 else "▼" if card["change"] < 0 else "▶"
-        color = "#009E73" if better else "#D55E00" if better is False else "#5a5a5a"
-        parts.append(f'<p class="change" style="color:{color}">{arrow} {_e(card["change_text"])}</p>')
-    share = f" · {card['target_share_text']}" if card["target_share_text"] else ""
-    parts.append(f'<p class="target">Cible : {_e(card["target_text"])}{_e(share)}</p>')
-    parts.append(_chart(public_charts.trend_chart(ind, figures.series_of(code)), div_id))
-    parts.append(f'<p class="sentence">{_e(card["sentence"])}</p>')
-    if embed_href:
-        parts.append(
-            f'<p class="embed"><a href="{_e(embed_href)}">Intégrer ce chiffre</a> (code <code>{_e(code)}</code>)</p>'
+        change = {
+            "arrow": "▲" if card["change"] > 0 else "▼" if card["change"] < 0 else "▶",
+            "color": "#009E73" if better else "#D55E00" if better is False else "#5a5a5a",
+            "text": card["change_text"],
+        }
+    return {
+        "div_id": div_id,
+        "code": code,
+        "label": card["label"],
+        "value_text": card["value_text"],
+        "period_label": card["period_label"],
+        "change": change,
+        "target_text": card["target_text"],
+        "target_share_text": card["target_share_text"],
+        "chart": _chart(public_charts.trend_chart(ind, figures.series_of(code)), div_id),
+        "sentence": card["sentence"],
+        "embed_href": embed_href,
+    }
+
+
+def _zones(fw: Framework, figures: PublicFigures) -> dict | None:
+    """The « Par zone » section: the table of zone figures and one chart per indicator by zone."""
+    if not figures.by_zone:
+        return None
+    table = figures.zone_table(fw)
+    charts = []
+    for code in figures.by_zone:
+        card = figures.card(code)
+        chart = public_charts.zone_chart(fw.indicator(code), figures.zones_at_card_period(code))
+        charts.append(
+            {"label": card["label"], "period_label": card["period_label"], "chart": _chart(chart, f"zones-{code}")}
         )
-    parts.append("</article>")
-    return "\n".join(parts)
-
-
-def _page(title: str, body: str, *, script: str, body_class: str = "") -> str:
-    return "\n".join(
-        [
-            "<!DOCTYPE html>",
-            '<html lang="fr">',
-            "<head>",
-            '<meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            f"<title>{_e(title)}</title>",
-            f"<style>{_CSS}</style>",
-            f'<script src="{_e(script)}"></script>',
-            "</head>",
-            f'<body class="{body_class}">' if body_class else "<body>",
-            body,
-            "</body>",
-            "</html>",
-            "",
-        ]
-    )
-
-
-def _licence_html(figures: PublicFigures) -> str:
-    lic = figures.licence
-    if lic is None:
-        return ""
-    return f'Licence : <a href="{_e(lic.licence_path)}">{_e(lic.licence_title)}</a> ({_e(lic.licence_name)}).'
+    return {"columns": list(table.columns), "rows": list(table.itertuples(index=False)), "charts": charts}
 
 
 def index_html(fw: Framework, figures: PublicFigures) -> str:
     """The portal's home: key figures by audience, then by zone, then the open data."""
-    sections = []
-    nav = [f'<a href="#{_e(code)}">{_e(title)}</a>' for code, title, _ in figures.audiences]
-    for code, title, members in figures.audiences:
-        cards = [_card_html(fw, figures, m, f"chart-{code}-{m}", f"{EMBED_DIR}/{m}.html") for m in members]
-        sections.append(
-            f'<section id="{_e(code)}"><h2>{_e(title)}</h2>\n<div class="cards">\n'
-            + "\n".join(cards)
-            + "\n</div></section>"
-        )
-    if figures.by_zone:
-        nav.append('<a href="#zones">Par zone</a>')
-        table = figures.zone_table(fw)
-        head = "".join(f"<th>{_e(c)}</th>" for c in table.columns)
-        body = "".join(
-            "<tr>" + "".join(f"<td>{_e(v)}</td>" for v in row) + "</tr>" for row in table.itertuples(index=False)
-        )
-        charts = []
-        for m in figures.by_zone:
-            card = figures.card(m)
-            charts.append(
-                f'<div class="card"><h3>{_e(card["label"])} · {_e(card["period_label"])}</h3>\n'
-                + _chart(public_charts.zone_chart(fw.indicator(m), figures.zones_at_card_period(m)), f"zones-{m}")
-                + "</div>"
-            )
-        sections.append(
-            '<section id="zones"><h2>Par zone</h2>\n<p>Chaque chiffre de zone porte sur la même '
-            "période que le chiffre clé de l'indicateur ; « – » : pas de chiffre complet pour cette "
-            f"zone.</p>\n<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
-            '<div class="zones">\n' + "\n".join(charts) + "\n</div></section>"
-        )
-    files = " · ".join(f'<a href="{DATA_DIR}/{n}.csv">{n}.csv</a>' for n in FIELDS)
-    waiting = ""
-    if figures.waiting:
-        names = ", ".join(fw.indicator(c).public_label for c in figures.waiting)
-        waiting = f"<p>Sans période complète pour l'instant, donc pas encore publiés : {_e(names)}.</p>"
-    body = "\n".join(
-        [
-            "<header>",
-            f"<h1>{_e(figures.title)}</h1>",
-            _demo_html(figures),
-            f"<p>{_e(intro_text(fw))}</p>",
-            f'<p class="dated">{_e(updated_text(figures))}.</p>',
-            "<nav>" + "".join(nav) + "</nav>",
-            "</header>",
-            "<main>",
-            *sections,
-            waiting,
-            "</main>",
-            "<footer>",
-            "<p>Seules les périodes complètes sont publiées (tous les rapports attendus reçus). Chaque chiffre "
-            "additionne ou moyenne les rapports des partenaires selon la règle de l'indicateur, décrite dans "
-            "<code>indicateurs.csv</code>. La cible (★) est celle du plan pour la date indiquée.</p>",
-            f'<p>Données ouvertes : <a href="{MARKER}">{MARKER}</a> (Frictionless Data Package) · {files}. '
-            f"{_licence_html(figures)}"
-            + (f" Éditeur : {_e(figures.publisher)}." if figures.publisher else "")
-            + "</p>",
-            "</footer>",
-        ]
+    audiences = [
+        (code, title, [_card(fw, figures, m, f"chart-{code}-{m}", f"{EMBED_DIR}/{m}.html") for m in members])
+        for code, title, members in figures.audiences
+    ]
+    return _render(
+        "index.html",
+        title=f"{figures.title} (démonstration)" if figures.is_demo else figures.title,
+        script=PLOTLY_JS,
+        body_class="",
+        figures=figures,
+        demo=DEMO_NOTICE if figures.is_demo else None,
+        intro=intro_text(fw),
+        updated=updated_text(figures),
+        audiences=audiences,
+        zones=_zones(fw, figures),
+        waiting=", ".join(fw.indicator(c).public_label for c in figures.waiting),
+        marker=MARKER,
+        data_files=[f"{DATA_DIR}/{name}.csv" for name in FIELDS],
     )
-    title = f"{figures.title} (démonstration)" if figures.is_demo else figures.title
-    return _page(title, body, script=PLOTLY_JS)
 
 
 def embed_html(fw: Framework, figures: PublicFigures, code: str) -> str:
     """One figure alone, for an <iframe>: its card, its chart and where it comes from."""
-    card = _card_html(fw, figures, code, f"chart-{code}", None)
-    source = f'<p class="embed">{_e(figures.title)} · {_e(updated_text(figures))}. {_licence_html(figures)}</p>'
-    return _page(
-        f"{figures.card(code)['label']} · {figures.title}",
-        f"<main>{_demo_html(figures)}{card}\n{source}</main>",
+    return _render(
+        "embed.html",
+        title=f"{figures.card(code)['label']} · {figures.title}",
         script=f"../{PLOTLY_JS}",
         body_class="embed",
+        figures=figures,
+        demo=DEMO_NOTICE if figures.is_demo else None,
+        updated=updated_text(figures),
+        c=_card(fw, figures, code, f"chart-{code}", None),
     )
 
 

@@ -1,13 +1,15 @@
 """Reporting follow-up: which reports the framework expects, which arrived, and when.
 
-What is expected comes from the operators' obligations (framework.Obligation: which
-indicators, at which grain, from which period, within how many days; by default the
-indicator's grain from its project's start within `reporting_deadline_days`). An operator
-with no obligation for an indicator is never missing for it.
+What is expected comes from the operators' obligations (framework.Obligation, their periods
+from `expected.obligation_periods`: by default the indicator's grain from its project's start
+to its end, within `reporting_deadline_days`). An operator with no obligation for an
+indicator is never missing for it.
 
 Completeness counts uploads, not promises: an (operator, indicator, period) is received when
-a value that counts now was uploaded for it. Timeliness compares the first upload that
-brought it with the deadline: the period's end plus the obligation's days.
+a value that counts now gives every series its obligation owes (each zone and audience, as
+itself or inside a wider place); otherwise the places still missing are named. Timeliness
+compares the first upload that brought it with the deadline: the period's end plus the
+obligation's days.
 
 A report belongs to the window its period ENDS in (as in the coverage view), so a yearly
 value is never counted in two semesters.
