@@ -163,18 +163,13 @@ def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.Dat
     )
     reported = last
     last = last.where(until.isna() | (last >= until), until)
-    data = pd.DataFrame(
-        {
-            "indicator": seen["indicator"].to_numpy(),
-            "operator": seen["operator"].to_numpy(),
-            "zone": seen["zone"].to_numpy(),
-            "audience": seen["audience"].to_numpy(),
-            "grain": seen["grain"].to_numpy(),
-            "due_from": first.to_numpy(),
-            "due_to": last.to_numpy(),
-            "obligation": False,
-        }
-    ).astype({"due_from": "datetime64[us]", "due_to": "datetime64[us]"})
+    # the columns kept as they are (no round trip through Python objects: strings stay Arrow's)
+    data = (
+        seen[["indicator", "operator", "zone", "audience", "grain"]]
+        .assign(due_from=first, due_to=last, obligation=False)
+        .reset_index(drop=True)
+        .astype({"due_from": "datetime64[us]", "due_to": "datetime64[us]"})
+    )
     if owed.empty:
         return data
     return pd.concat([owed, _beyond_obligation(data, owed, reported.to_numpy())], ignore_index=True)
