@@ -6,14 +6,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import accounts, db, demo, review
+from ardenne_kpi import accounts, db, demo, links, review
 from ardenne_kpi.accounts import AccessError, User
 from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.errors import ArdenneError
@@ -21,22 +21,6 @@ from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, html_text, md,
 from ardenne_kpi.framework import Framework, load_framework
 
 APP_NAME = "Ardenne KPI"
-
-# (file, label, icon): the sidebar menu in French. Streamlit's own page list is hidden
-# (client.showSidebarNavigation = false) because it would name the home page "app".
-# PUBLIC_PAGES open without signing in, even when accounts are on (page_setup(public=True)).
-PUBLIC_PAGES = [("pages/7_Chiffres_cles.py", "Chiffres clés", ":material/public:")]
-PAGES = [
-    ("app.py", "Accueil", ":material/home:"),
-    ("pages/1_Import.py", "Importer un rapport", ":material/upload_file:"),
-    ("pages/2_Tendances.py", "Tendances des indicateurs", ":material/trending_up:"),
-    ("pages/3_Couverture.py", "Couverture du plan", ":material/grid_on:"),
-    ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
-    ("pages/5_Suivi.py", "Suivi des rapports", ":material/fact_check:"),
-    ("pages/6_Marque.py", "Plateforme de marque", ":material/verified:"),
-    ("pages/7_Reunion.py", "Mode réunion", ":material/co_present:"),
-    *PUBLIC_PAGES,
-]
 
 _CSS = """
 <style>
@@ -310,10 +294,15 @@ def _menu(fw: Framework, path: Path, user: User) -> None:
         st.markdown(f"### {APP_NAME}")
         st.caption(md(fw.portfolio.get("label", "")))
         # A visitor who did not sign in sees the public pages, and where to sign in.
-        menu = [*PUBLIC_PAGES, ("app.py", "Se connecter", ":material/login:")] if user.anonymous else PAGES
-        for file, label, page_icon in menu:
+        # The sidebar menu (links.PAGES): Streamlit's own page list is hidden because it would
+        # name the home page "app"; public pages open without signing in (page_setup(public=True)).
+        sign_in = replace(links.page_named("Accueil"), label="Se connecter", icon=":material/login:")
+        menu = [*(p for p in links.PAGES if p.public), sign_in] if user.anonymous else links.PAGES
+        for page in menu:
             try:
-                st.page_link(file, label=label, icon=page_icon, query_params=SIGN_IN if user.anonymous else None)
+                st.page_link(
+                    page.file, label=page.label, icon=page.icon, query_params=SIGN_IN if user.anonymous else None
+                )
             except StreamlitPageNotFoundError:
                 break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
         st.divider()
@@ -547,11 +536,12 @@ def to_url(params: dict[str, Any]) -> None:
             st.query_params[param] = text
 
 
-def page_link(file: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:
-    """A link to another page of the app (with the view `query_params` describe); nothing when
-    the page runs as its own entry point (AppTest on one page), which has no other pages."""
+def page_link(page: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:
+    """A link to the page called `page` (links.PAGES), with the view `query_params` describe;
+    its label alone when the page runs as its own entry point (AppTest on one page), which has
+    no other pages."""
     try:
-        st.page_link(file, label=label, icon=icon, query_params=query_params)
+        st.page_link(links.page_named(page).file, label=label, icon=icon, query_params=query_params)
     except StreamlitPageNotFoundError:
         st.caption(label)
 

@@ -121,7 +121,7 @@ elif slide.kind == "end":
         "Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
         "onglet « Dossier du comité »."
     )
-    ui.page_link("app.py", "Quitter le mode réunion", icon=":material/logout:")
+    ui.page_link("Accueil", "Quitter le mode réunion", icon=":material/logout:")
 
 st.caption(ui.md(meeting.sources(data, slide)))
 if slide.kind in ("tiles", "end"):  # said once at each end: the buttons show their keys too

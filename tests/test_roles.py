@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ardenne_kpi import accounts
+from ardenne_kpi import accounts, links
 from ardenne_kpi.accounts import User
-from ardenne_kpi.ui import PUBLIC_PAGES, SIGN_IN
-from tests.conftest import ROOT, read, run_page
+from ardenne_kpi.ui import SIGN_IN
+from tests.conftest import read, run_page
 
 PASSWORD = "correct horse battery"
-PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
-PUBLIC = {file for file, _, _ in PUBLIC_PAGES}  # open without signing in (tests/test_publication.py)
+PAGES = [page.file for page in links.PAGES]
+PUBLIC = {page.file for page in links.PAGES if page.public}  # open without signing in (tests/test_publication.py)
 ADMIN = User("coord", "admin")
 PARTNER = User("ftlb", "partner", ("FTLB",))
 VIEWER = User("elu", "viewer")
