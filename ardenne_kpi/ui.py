@@ -135,7 +135,12 @@ class PageContext:
     submitted: bool | tuple[str, ...] = False
 
 
-@st.cache_resource(show_spinner=False)
+def _let_go(entry: tuple[Database, bool]) -> None:
+    entry[0].release()  # a cursor still in use keeps the file open until it is done
+
+
+# The app serves one database file; a process that opened several (the tests) keeps the last few.
+@st.cache_resource(show_spinner=False, max_entries=8, on_release=_let_go)
 def _open(path: str) -> tuple[Database, bool]:
     """One handle per process and database file (it opens the file only while pages use it,
     so the command line can work beside the app); builds the demo base on first start."""

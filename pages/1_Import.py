@@ -118,9 +118,12 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
         return
 
     revision = ui.data_revision(con)
-    previews = state.import_previews
     keyed = [(f, f.getvalue()) for f in files or []]
     keys = [(import_review.sha256(data), f.name, operator, revision, lands_as, reason) for f, data in keyed]
+    # Kept for the files in the drop zone only: a removed file, or an older reading, is forgotten.
+    previews = state.import_previews = {k: v for k, v in state.import_previews.items() if k in keys}
+    shas = {key[0] for key in keys}
+    state.import_annotated = {k: v for k, v in state.get("import_annotated", {}).items() if k in shas}
     todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
     if todo:
         bar = st.progress(0.0, text="Lecture des fichiers…")
@@ -160,7 +163,7 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
                         column_config={"Message": st.column_config.TextColumn(width="large")},
                     )
                 try:
-                    marked = state.setdefault("import_annotated", {}).get(key[0])
+                    marked = state.import_annotated.get(key[0])
                     if marked is None:
                         marked = annotate.annotate(data, f.name, issues)
                         state.import_annotated[key[0]] = marked
