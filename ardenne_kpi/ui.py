@@ -492,53 +492,60 @@ def refuse(exc: AccessError) -> None:
 # ---------------------------------------------------------------- links that reopen a view
 
 
-def from_url(
-    param: str,
-    key: str,
+def in_address(
+    widget: Callable[..., Any],
+    label: str,
     options: Sequence | None = None,
     *,
+    key: str,
+    param: str,
     default: Any = None,
     parse: Callable[[str], Any] = str,
     many: bool = False,
-) -> None:
-    """Give the widget `key` its value before it is drawn: from `?param=` the first time the
-    page runs in this session (a pasted link reopens the same view), else `default` when the
-    widget has no value yet. A value the link cannot mean (unknown code) is ignored. `many`:
-    a multiselect, its values comma-separated in the link.
-
-    The widget itself must then be drawn without `index=`/`value=`/`default=`: its session
-    state carries the value (Streamlit warns when both are given)."""
+    text: Callable[[Any], str] = str,
+    **kwargs: Any,
+) -> Any:
+    """Draw `widget` (st.selectbox, a column's multiselect…) keyed `key`, its value kept in the
+    address as `?param=`: a pasted link reopens the same view. For widgets that show a label
+    for a code (« BRD01 · Nuitées » for BRD01): Streamlit's own binding (`bind="query-params"`)
+    would write the label in the address, and the pack, the reminders and the meeting mode cite
+    addresses with codes (`links.page_url`); widgets that show their value as it is bind
+    themselves. The value comes from `?param=` the first time the page runs in this session
+    (`parse` reads it, a value outside `options` is ignored), else from `default` when the widget
+    has none yet; `many`: a multiselect, its values comma-separated; `text` writes the value.
+    The widget must be given no `index=`/`value=`/`default=`: its session state carries it."""
     loaded = st.session_state.setdefault("_url_loaded", set())
     if key not in loaded:
         loaded.add(key)
-        raw = st.query_params.get(param)
-        if raw is not None and many:
-            st.session_state[key] = [v for v in raw.split(",") if options is None or v in options]
-            return
-        if raw is not None:
-            try:
-                value = parse(raw)
-            except (ValueError, TypeError, ArdenneError):
-                value = None
-            if value is not None and (options is None or value in options):
-                st.session_state[key] = value
-                return
+        _from_address(param, key, options, parse=parse, many=many)
     if key not in st.session_state and default is not None:
         st.session_state[key] = default
+    value = widget(label, key=key, **kwargs) if options is None else widget(label, options, key=key, **kwargs)
+    if many:
+        written = ",".join(str(v) for v in value)
+    else:
+        written = None if value is None or value == "" else text(value)
+    if not written:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != written:
+        st.query_params[param] = written
+    return value
 
 
-def to_url(params: dict[str, Any]) -> None:
-    """Write the view into the address bar (`?param=value`; None removes it), so the link
-    can be pasted to reopen this view."""
-    for param, value in params.items():
-        if isinstance(value, (list, tuple)):
-            value = ",".join(str(v) for v in value)
-        text = None if value is None or value == "" else str(value)
-        if text is None:
-            if param in st.query_params:
-                del st.query_params[param]
-        elif st.query_params.get(param) != text:
-            st.query_params[param] = text
+def _from_address(param: str, key: str, options: Sequence | None, *, parse: Callable[[str], Any], many: bool) -> None:
+    raw = st.query_params.get(param)
+    if raw is None:
+        return
+    if many:
+        st.session_state[key] = [v for v in raw.split(",") if options is None or v in options]
+        return
+    try:
+        value = parse(raw)
+    except (ValueError, TypeError, ArdenneError):
+        return
+    if value is not None and (options is None or value in options):
+        st.session_state[key] = value
 
 
 def page_link(page: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:

@@ -77,21 +77,20 @@ if ctx.user.local:
 else:
     user = ctx.user.name  # the signed-in account is the uploader
     name_col.text_input("Import enregistré au nom de", value=user, disabled=True)
-ui.from_url(
-    "operateur", "import_operator", allowed, default=allowed[0] if ctx.user.role == "partner" and allowed else None
-)
-operator = operator_col.selectbox(
+operator = ui.in_address(
+    operator_col.selectbox,
     "Opérateur",
     allowed,
     index=None,
     key="import_operator",
+    param="operateur",
+    default=allowed[0] if ctx.user.role == "partner" and allowed else None,
     format_func=lambda c: f"{c} · {fw.label('operators', c)}",
     placeholder="Lu dans le fichier (ligne « Opérateur : … »)",
     disabled=not allowed,
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
     "si le fichier en nomme un autre, il est refusé.",
 )
-ui.to_url({"operateur": operator})
 
 
 @st.fragment
