@@ -131,3 +131,13 @@ def test_entry_tab_shows_the_operator_grid_and_asks_for_values_before_checking(d
     at.button(key="entry_check").click().run()
     assert any("colonne « Valeur »" in e.value for e in at.error), _texts(at.error)
     assert _uploads(database[0]) == 0
+
+
+def test_only_the_open_tab_does_its_work(database):
+    at = _page()
+    assert not [d for d in at.dataframe if "Importé par" in d.value.columns]
+    assert not [s for s in at.selectbox if s.key == "template_operator"]
+    open_tab(at, "Historique et annulation")
+    assert any("Aucun import pour l'instant" in i.value for i in at.info)
+    assert at.file_uploader, "the drop zone stays drawn: it keeps its files while another tab is open"
+    assert not [s for s in at.selectbox if s.key == "template_operator"]
