@@ -2,12 +2,12 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, analyses, charts, home, kpis, ui
+from ardenne_kpi import accounts, analyses, charts, home, kpis, links, ui
 from ardenne_kpi.periods import label_of
 
 ctx = ui.page_setup("Accueil", icon=":material/home:", home=True, public=ui.welcomes_visitors())
 if ctx.user.anonymous:  # a visitor who has not signed in: the public key figures, and where to sign in
-    st.switch_page("pages/7_Chiffres_cles.py")
+    st.switch_page(links.page_named("Chiffres clés").file)
 overview = ui.cached(home.overview, ctx.con, ctx.fw, submitted=ctx.submitted)
 
 st.title("Ardenne Attractivity : mesure de la performance")
@@ -30,7 +30,7 @@ for row in (overview.tiles[:4], overview.tiles[4:]):
 waiting = ui.cached_count(ctx.con)
 if accounts.is_admin(ctx.user) and waiting:
     ui.page_link(
-        "pages/1_Import.py",
+        "Importer",
         query_params={"onglet": "Validation"},
         icon=":material/verified:",
         label=f"{waiting} import(s) des partenaires attendent votre validation : ils ne comptent pas encore "
@@ -50,7 +50,7 @@ if accounts.is_admin(ctx.user) and overview.n_values:
             )
             for code, label, status, period in todo:
                 ui.page_link(
-                    "pages/2_Tendances.py",
+                    "Tendances",
                     query_params={"indicateur": code},
                     label=f"{kpis.STATUS_SYMBOLS[status]} {ui.md(code)} · {ui.md(label)} "
                     f"({label_of(period, ctx.fw.calendar)})",

@@ -147,7 +147,7 @@ def build(
     `items` come from reporting.report_items. An operator whose reminder cannot be written is
     left out, with a French sentence added to `skipped`: the others' reminders are still prepared."""
     today = today or dt.date.today()
-    app_url = app_url.rstrip("/") + "/Import" if app_url else links.page_url("Importer")
+    app_url = app_url.rstrip("/") + "/" + links.page_named("Importer").path if app_url else links.page_url("Importer")
     missing = missing_reports(items, window)
     missing = missing[~locked_reports(missing, fw, review.locks(con))]
     out = []

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import accounts, db, demo, review, settings
+from ardenne_kpi import accounts, db, demo, links, review, settings
 from ardenne_kpi.accounts import AccessError, User
 from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.errors import ArdenneError
@@ -20,22 +20,6 @@ from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, html_text, md,
 from ardenne_kpi.framework import Framework, load_framework
 
 APP_NAME = "Ardenne KPI"
-
-# (file, label, icon): the sidebar menu in French. Streamlit's own page list is hidden
-# (client.showSidebarNavigation = false) because it would name the home page "app".
-# PUBLIC_PAGES open without signing in, even when accounts are on (page_setup(public=True)).
-PUBLIC_PAGES = [("pages/7_Chiffres_cles.py", "Chiffres clés", ":material/public:")]
-PAGES = [
-    ("app.py", "Accueil", ":material/home:"),
-    ("pages/1_Import.py", "Importer un rapport", ":material/upload_file:"),
-    ("pages/2_Tendances.py", "Tendances des indicateurs", ":material/trending_up:"),
-    ("pages/3_Couverture.py", "Couverture du plan", ":material/grid_on:"),
-    ("pages/4_Referentiel.py", "Référentiel", ":material/account_tree:"),
-    ("pages/5_Suivi.py", "Suivi des rapports", ":material/fact_check:"),
-    ("pages/6_Marque.py", "Plateforme de marque", ":material/verified:"),
-    ("pages/7_Reunion.py", "Mode réunion", ":material/co_present:"),
-    *PUBLIC_PAGES,
-]
 
 _CSS = """
 <style>
@@ -150,7 +134,12 @@ class PageContext:
     submitted: bool | tuple[str, ...] = False
 
 
-@st.cache_resource(show_spinner=False)
+def _let_go(entry: tuple[Database, bool]) -> None:
+    entry[0].release()  # a cursor still in use keeps the file open until it is done
+
+
+# The app serves one database file; a process that opened several (the tests) keeps the last few.
+@st.cache_resource(show_spinner=False, max_entries=8, on_release=_let_go)
 def _open(path: str) -> tuple[Database, bool]:
     """One handle per process and database file (it opens the file only while pages use it,
     so the command line can work beside the app); builds the demo base on first start."""
@@ -309,10 +298,15 @@ def _menu(fw: Framework, path: Path, user: User) -> None:
         st.markdown(f"### {APP_NAME}")
         st.caption(md(fw.portfolio.get("label", "")))
         # A visitor who did not sign in sees the public pages, and where to sign in.
-        menu = [*PUBLIC_PAGES, ("app.py", "Se connecter", ":material/login:")] if user.anonymous else PAGES
-        for file, label, page_icon in menu:
+        # The sidebar menu (links.PAGES): Streamlit's own page list is hidden because it would
+        # name the home page "app"; public pages open without signing in (page_setup(public=True)).
+        sign_in = replace(links.page_named("Accueil"), label="Se connecter", icon=":material/login:")
+        menu = [*(p for p in links.PAGES if p.public), sign_in] if user.anonymous else links.PAGES
+        for page in menu:
             try:
-                st.page_link(file, label=label, icon=page_icon, query_params=SIGN_IN if user.anonymous else None)
+                st.page_link(
+                    page.file, label=page.label, icon=page.icon, query_params=SIGN_IN if user.anonymous else None
+                )
             except StreamlitPageNotFoundError:
                 break  # a page run as its own entry point (AppTest.from_file on a page) has no menu
         st.divider()
@@ -497,60 +491,68 @@ def refuse(exc: AccessError) -> None:
 # ---------------------------------------------------------------- links that reopen a view
 
 
-def from_url(
-    param: str,
-    key: str,
+def in_address(
+    widget: Callable[..., Any],
+    label: str,
     options: Sequence | None = None,
     *,
+    key: str,
+    param: str,
     default: Any = None,
     parse: Callable[[str], Any] = str,
     many: bool = False,
-) -> None:
-    """Give the widget `key` its value before it is drawn: from `?param=` the first time the
-    page runs in this session (a pasted link reopens the same view), else `default` when the
-    widget has no value yet. A value the link cannot mean (unknown code) is ignored. `many`:
-    a multiselect, its values comma-separated in the link.
-
-    The widget itself must then be drawn without `index=`/`value=`/`default=`: its session
-    state carries the value (Streamlit warns when both are given)."""
+    text: Callable[[Any], str] = str,
+    **kwargs: Any,
+) -> Any:
+    """Draw `widget` (st.selectbox, a column's multiselect…) keyed `key`, its value kept in the
+    address as `?param=`: a pasted link reopens the same view. For widgets that show a label
+    for a code (« BRD01 · Nuitées » for BRD01): Streamlit's own binding (`bind="query-params"`)
+    would write the label in the address, and the pack, the reminders and the meeting mode cite
+    addresses with codes (`links.page_url`); widgets that show their value as it is bind
+    themselves. The value comes from `?param=` the first time the page runs in this session
+    (`parse` reads it, a value outside `options` is ignored), else from `default` when the widget
+    has none yet; `many`: a multiselect, its values comma-separated; `text` writes the value.
+    The widget must be given no `index=`/`value=`/`default=`: its session state carries it."""
     loaded = st.session_state.setdefault("_url_loaded", set())
     if key not in loaded:
         loaded.add(key)
-        raw = st.query_params.get(param)
-        if raw is not None and many:
-            st.session_state[key] = [v for v in raw.split(",") if options is None or v in options]
-            return
-        if raw is not None:
-            try:
-                value = parse(raw)
-            except (ValueError, TypeError, ArdenneError):
-                value = None
-            if value is not None and (options is None or value in options):
-                st.session_state[key] = value
-                return
+        _from_address(param, key, options, parse=parse, many=many)
     if key not in st.session_state and default is not None:
         st.session_state[key] = default
+    value = widget(label, key=key, **kwargs) if options is None else widget(label, options, key=key, **kwargs)
+    if many:
+        written = ",".join(str(v) for v in value)
+    else:
+        written = None if value is None or value == "" else text(value)
+    if not written:
+        if param in st.query_params:
+            del st.query_params[param]
+    elif st.query_params.get(param) != written:
+        st.query_params[param] = written
+    return value
 
 
-def to_url(params: dict[str, Any]) -> None:
-    """Write the view into the address bar (`?param=value`; None removes it), so the link
-    can be pasted to reopen this view."""
-    for param, value in params.items():
-        if isinstance(value, (list, tuple)):
-            value = ",".join(str(v) for v in value)
-        text = None if value is None or value == "" else str(value)
-        if text is None:
-            if param in st.query_params:
-                del st.query_params[param]
-        elif st.query_params.get(param) != text:
-            st.query_params[param] = text
-
-
-def page_link(file: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:
-    """A link to another page of the app (with the view `query_params` describe); nothing when
-    the page runs as its own entry point (AppTest on one page), which has no other pages."""
+def _from_address(param: str, key: str, options: Sequence | None, *, parse: Callable[[str], Any], many: bool) -> None:
+    raw = st.query_params.get(param)
+    if raw is None:
+        return
+    if many:
+        st.session_state[key] = [v for v in raw.split(",") if options is None or v in options]
+        return
     try:
-        st.page_link(file, label=label, icon=icon, query_params=query_params)
+        value = parse(raw)
+    except (ValueError, TypeError, ArdenneError):
+        return
+    if value is not None and (options is None or value in options):
+        st.session_state[key] = value
+
+
+def page_link(page: str, label: str, *, icon: str | None = None, query_params: dict | None = None) -> None:
+    """A link to the page called `page` (links.PAGES), with the view `query_params` describe;
+    its label alone when the page runs as its own entry point (AppTest on one page), which has
+    no other pages."""
+    try:
+        st.page_link(links.page_named(page).file, label=label, icon=icon, query_params=query_params)
     except StreamlitPageNotFoundError:
         st.caption(label)
 

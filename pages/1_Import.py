@@ -62,6 +62,7 @@ def lock_reason_field(key: str, action: str) -> str | None:
     text = st.text_input(
         f"Motif (seulement si {action} modifie une période verrouillée)",
         key=key,
+        persist_state="page",
         help=f"Périodes verrouillées : {review.locks_text(fw, locks)}. Une action qui modifierait leurs chiffres "
         "n'est faite qu'avec un motif, gardé dans l'historique et cité par la page Suivi et le dossier du comité.",
     )
@@ -76,164 +77,163 @@ if ctx.user.local:
 else:
     user = ctx.user.name  # the signed-in account is the uploader
     name_col.text_input("Import enregistré au nom de", value=user, disabled=True)
-ui.from_url(
-    "operateur", "import_operator", allowed, default=allowed[0] if ctx.user.role == "partner" and allowed else None
-)
-operator = operator_col.selectbox(
+operator = ui.in_address(
+    operator_col.selectbox,
     "Opérateur",
     allowed,
     index=None,
     key="import_operator",
+    param="operateur",
+    default=allowed[0] if ctx.user.role == "partner" and allowed else None,
     format_func=lambda c: f"{c} · {fw.label('operators', c)}",
     placeholder="Lu dans le fichier (ligne « Opérateur : … »)",
     disabled=not allowed,
     help="Choisissez l'opérateur dont vous importez le rapport. Laissé vide, il est lu dans le fichier ; "
     "si le fichier en nomme un autre, il est refusé.",
 )
-ui.to_url({"operateur": operator})
-TABS = [
-    "Déposer des rapports",
-    "Saisir en ligne",
-    "Modèle de rapport à remplir",
-    "Historique et annulation",
-    "Validation",
-]
-ui.from_url("onglet", "import_tab", TABS)
-tab_import, tab_entry, tab_template, tab_history, tab_review = st.tabs(TABS, key="import_tab", on_change="rerun")
-ui.to_url({"onglet": st.session_state.get("import_tab")})
 
-with tab_import:
+
+@st.fragment
+def drop_reports(operator: str | None, user: str, reason: str | None, shown: bool) -> None:
+    """The drop zone, then each file's verdict, errors and preview, and the button that records the
+    accepted ones. A fragment: dropping or removing a file reruns it alone, not the whole page. The
+    drop zone is drawn even while its tab is hidden (it would forget its files), the previews only
+    while it shows (each file is read and checked once, then kept in the session)."""
     if not allowed:
         st.info("Votre compte est en lecture seule : il ne peut pas importer de rapport.", icon=":material/block:")
-    else:
-        limit_mb = uploads.max_upload_bytes() // 2**20
-        files = st.file_uploader(
-            "Rapports à importer",
-            accept_multiple_files=True,
-            key=f"import_files_{state.import_round}",
-            help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.",
-        )
-        st.caption(
-            f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
-            "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe."
-        )
+        return
+    limit_mb = uploads.max_upload_bytes() // 2**20
+    files = st.file_uploader(
+        "Rapports à importer",
+        accept_multiple_files=True,
+        key=f"import_files_{state.import_round}",
+        help="Un ou plusieurs fichiers .xlsx, .xlsm, .xls ou .ods.",
+    )
+    st.caption(
+        f"Formats acceptés : .xlsx, .xlsm, .xls, .ods · {limit_mb} Mo au plus par fichier · "
+        "un classeur protégé par mot de passe doit d'abord être enregistré sans mot de passe."
+    )
+    if not shown:
+        return
 
-        revision = ui.data_revision(con)
-        previews = state.import_previews
-        keyed = [(f, f.getvalue()) for f in files or []]
-        keys = [(import_review.sha256(data), f.name, operator, revision, lands_as, reason) for f, data in keyed]
-        todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
-        if todo:
-            bar = st.progress(0.0, text="Lecture des fichiers…")
-            for n, (f, data, key) in enumerate(todo):
-                bar.progress(
-                    n / len(todo), text=f"Lecture et vérification de « {ui.md(f.name)} » ({n + 1}/{len(todo)})…"
+    revision = ui.data_revision(con)
+    keyed = [(f, f.getvalue()) for f in files or []]
+    keys = [(import_review.sha256(data), f.name, operator, revision, lands_as, reason) for f, data in keyed]
+    # Kept for the files in the drop zone only: a removed file, or an older reading, is forgotten.
+    previews = state.import_previews = {k: v for k, v in state.import_previews.items() if k in keys}
+    shas = {key[0] for key in keys}
+    state.import_annotated = {k: v for k, v in state.get("import_annotated", {}).items() if k in shas}
+    todo = [(f, data, key) for (f, data), key in zip(keyed, keys, strict=True) if key not in previews]
+    if todo:
+        bar = st.progress(0.0, text="Lecture des fichiers…")
+        for n, (f, data, key) in enumerate(todo):
+            bar.progress(n / len(todo), text=f"Lecture et vérification de « {ui.md(f.name)} » ({n + 1}/{len(todo)})…")
+            with ui.user_errors():
+                previews[key] = uploads.import_file(
+                    con,
+                    data,
+                    f.name,
+                    operator=operator,
+                    dry_run=True,
+                    framework=fw,
+                    review=lands_as,
+                    lock_reason=reason,
                 )
-                with ui.user_errors():
-                    previews[key] = uploads.import_file(
+        bar.empty()
+
+    ready = []
+    for (f, data), key in zip(keyed, keys, strict=True):
+        result = previews.get(key)
+        if result is None:
+            continue
+        verdict = import_review.verdict(result)
+        with st.container(border=True):
+            getattr(st, verdict.kind)(f"**{ui.md(verdict.title)}** — {ui.md(verdict.text)}")
+            issues = result.errors + result.warnings
+            if issues:
+                table = import_review.issues_table(issues)
+                if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
+                    ui.text_table(import_review.issues_by_cell(table))
+                else:
+                    st.dataframe(
+                        table,
+                        hide_index=True,
+                        width="stretch",
+                        column_config={"Message": st.column_config.TextColumn(width="large")},
+                    )
+                try:
+                    marked = state.import_annotated.get(key[0])
+                    if marked is None:
+                        marked = annotate.annotate(data, f.name, issues)
+                        state.import_annotated[key[0]] = marked
+                except ReportError:
+                    st.caption("Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger.")
+                else:
+                    st.download_button(
+                        "Télécharger le fichier annoté (cellules en cause surlignées et commentées)",
+                        marked.data,
+                        file_name=marked.file_name,
+                        mime=XLSX_MIME,
+                        icon=":material/rate_review:",
+                        key=f"annotated_{key[0]}",
+                    )
+                    if marked.converted:
+                        st.caption(
+                            "Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
+                            ".xlsx (les valeurs seules, sans la mise en forme d'origine)."
+                        )
+            if result.status != "refused" and not result.changes.empty:
+                st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
+                ui.table(
+                    import_review.changes_table(result.changes, fw),
+                    wide="Libellé",
+                    column_order=import_review.PREVIEW_ORDER,
+                )
+            if verdict.can_commit and not accounts.can_upload(ctx.user, result.operator):
+                try:
+                    accounts.check_upload(ctx.user, result.operator)
+                except accounts.AccessError as exc:
+                    ui.refuse(exc)  # a partner's file naming another operator
+            elif verdict.can_commit:
+                ready.append((f, data, result))
+
+    if ready:
+        if not user:
+            st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:")
+        if st.button(
+            f"Enregistrer {len(ready)} fichier(s) accepté(s)",
+            type="primary",
+            disabled=not user,
+            icon=":material/save:",
+            key="import_commit",
+        ):
+            done = []
+            with ui.user_errors():
+                for f, data, checked in ready:
+                    accounts.check_upload(ctx.user, checked.operator)
+                    result = uploads.import_file(
                         con,
                         data,
                         f.name,
                         operator=operator,
-                        dry_run=True,
+                        user=user,
+                        db_path=ctx.db_path,
                         framework=fw,
+                        checked=checked,
                         review=lands_as,
                         lock_reason=reason,
                     )
-            bar.empty()
+                    done.append(result.summary_fr())
+                done.append(import_review.landed_sentence(lands_as))
+                state.import_done = done
+                state.import_round += 1
+                state.import_previews = {}
+                st.rerun()
 
-        ready = []
-        for (f, data), key in zip(keyed, keys, strict=True):
-            result = previews.get(key)
-            if result is None:
-                continue
-            verdict = import_review.verdict(result)
-            with st.container(border=True):
-                getattr(st, verdict.kind)(f"**{ui.md(verdict.title)}** — {ui.md(verdict.text)}")
-                issues = result.errors + result.warnings
-                if issues:
-                    table = import_review.issues_table(issues)
-                    if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
-                        ui.text_table(import_review.issues_by_cell(table))
-                    else:
-                        st.dataframe(
-                            table,
-                            hide_index=True,
-                            width="stretch",
-                            column_config={"Message": st.column_config.TextColumn(width="large")},
-                        )
-                    try:
-                        marked = state.setdefault("import_annotated", {}).get(key[0])
-                        if marked is None:
-                            marked = annotate.annotate(data, f.name, issues)
-                            state.import_annotated[key[0]] = marked
-                    except ReportError:
-                        st.caption(
-                            "Le fichier lui-même n'a pas pu être lu : il n'y a pas de copie annotée à télécharger."
-                        )
-                    else:
-                        st.download_button(
-                            "Télécharger le fichier annoté (cellules en cause surlignées et commentées)",
-                            marked.data,
-                            file_name=marked.file_name,
-                            mime=XLSX_MIME,
-                            icon=":material/rate_review:",
-                            key=f"annotated_{key[0]}",
-                        )
-                        if marked.converted:
-                            st.caption(
-                                "Votre fichier n'est pas au format .xlsx : le fichier annoté en est une copie "
-                                ".xlsx (les valeurs seules, sans la mise en forme d'origine)."
-                            )
-                if result.status != "refused" and not result.changes.empty:
-                    st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
-                    ui.table(
-                        import_review.changes_table(result.changes, fw),
-                        wide="Libellé",
-                        column_order=import_review.PREVIEW_ORDER,
-                    )
-                if verdict.can_commit and not accounts.can_upload(ctx.user, result.operator):
-                    try:
-                        accounts.check_upload(ctx.user, result.operator)
-                    except accounts.AccessError as exc:
-                        ui.refuse(exc)  # a partner's file naming another operator
-                elif verdict.can_commit:
-                    ready.append((f, data, result))
 
-        if ready:
-            if not user:
-                st.warning("Indiquez votre nom en haut de la page pour pouvoir enregistrer.", icon=":material/badge:")
-            if st.button(
-                f"Enregistrer {len(ready)} fichier(s) accepté(s)",
-                type="primary",
-                disabled=not user,
-                icon=":material/save:",
-                key="import_commit",
-            ):
-                done = []
-                with ui.user_errors():
-                    for f, data, checked in ready:
-                        accounts.check_upload(ctx.user, checked.operator)
-                        result = uploads.import_file(
-                            con,
-                            data,
-                            f.name,
-                            operator=operator,
-                            user=user,
-                            db_path=ctx.db_path,
-                            framework=fw,
-                            checked=checked,
-                            review=lands_as,
-                            lock_reason=reason,
-                        )
-                        done.append(result.summary_fr())
-                    done.append(import_review.landed_sentence(lands_as))
-                    state.import_done = done
-                    state.import_round += 1
-                    state.import_previews = {}
-                    st.rerun()
-
-with tab_entry:
+def enter_online(operator: str | None, user: str, reason: str | None, shown: bool) -> None:
+    """The online grid of one operator's due values for a period, checked like a file. The grid is
+    drawn even while its tab is hidden (it would forget what was typed), its check only while it shows."""
     if not allowed:
         st.info("Votre compte est en lecture seule : il ne peut rien saisir.", icon=":material/block:")
     elif operator is None:
@@ -285,7 +285,7 @@ with tab_entry:
                         lock_reason=reason,
                     ),
                 )
-        if "entry_preview" in state:
+        if shown and "entry_preview" in state:
             name, data, result = state.entry_preview
             verdict = web_entry.verdict(result)
             getattr(st, verdict.kind)(f"**{ui.md(verdict.title)}** — {ui.md(verdict.text)}")
@@ -332,7 +332,9 @@ with tab_entry:
                         del state.entry_preview
                         st.rerun()
 
-with tab_template:
+
+def report_template(operator: str | None) -> None:
+    """The report template to download, pre-filled for an operator and a period."""
     st.markdown(
         "Le modèle est pré-rempli avec les indicateurs de l'opérateur pour la période, la dernière valeur "
         "déclarée et l'objectif à titre d'information ; les cellules jaunes sont à remplir. Rempli, il "
@@ -346,6 +348,7 @@ with tab_template:
         index=(allowed or operator_codes).index(operator) if operator else 0,
         format_func=lambda c: f"{c} · {fw.label('operators', c)}",
         key="template_operator",
+        persist_state="page",  # kept while another tab is open
         placeholder="Choisissez un opérateur",
     )
     t_period = col_period.selectbox(
@@ -354,6 +357,7 @@ with tab_template:
         index=len(fw.calendar.semesters) - 1,
         format_func=lambda p: p.label_fr,
         key="template_period",
+        persist_state="page",  # kept while another tab is open
         placeholder="Choisissez une période",
     )
     with ui.user_errors():
@@ -369,7 +373,9 @@ with tab_template:
             key="template_download",
         )
 
-with tab_history:
+
+def upload_history(user: str) -> None:
+    """Every upload, its original file, and the undoing of one (the coordination only)."""
     history = uploads.list_uploads(con)
     if history.empty:
         st.info("Aucun import pour l'instant.")
@@ -379,6 +385,7 @@ with tab_history:
             "Import",
             history.index,
             key="history_choice",
+            persist_state="page",  # kept while another tab is open
             format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)),
             placeholder="Choisissez un import",
         )
@@ -432,7 +439,9 @@ with tab_history:
                 + (f" par {ui.md(upload['rolled_back_by'])}." if upload["rolled_back_by"] else ".")
             )
 
-with tab_review:
+
+def validation() -> None:
+    """The partners' submitted uploads; the coordination validates or sends back each one."""
     pending = in_review.pending
     st.markdown(
         "Les imports des partenaires sont **soumis** : ils ne comptent dans les chiffres validés (tableaux de "
@@ -448,6 +457,7 @@ with tab_review:
             "Import à examiner",
             list(pending),
             key="review_choice",
+            persist_state="page",  # kept while another tab is open
             format_func=lambda i: import_review.pending_choice(pending[i]),
             placeholder="Choisissez un import",
         )
@@ -468,7 +478,9 @@ with tab_review:
                     f"Import n° {pick} ({done['file_name']}) validé : ses valeurs comptent dans les chiffres validés."
                 ]
                 st.rerun()
-            message = back_col.text_area("Message au partenaire (ce qu'il doit corriger)", key="review_message")
+            message = back_col.text_area(
+                "Message au partenaire (ce qu'il doit corriger)", key="review_message", persist_state="page"
+            )
             if back_col.button(f"Renvoyer l'import n° {pick}", icon=":material/reply:", key="review_send_back"):
                 done = review.send_back(con, pick, ctx.user, message, lock_reason=review_reason)
                 state.import_done = [
@@ -478,3 +490,27 @@ with tab_review:
                 st.rerun()
     elif pending:
         st.caption("La coordination (administrateur) valide ou renvoie les imports soumis.")
+
+
+TABS = [
+    "Déposer des rapports",
+    "Saisir en ligne",
+    "Modèle de rapport à remplir",
+    "Historique et annulation",
+    "Validation",
+]
+# The tab in the address (« ?onglet=Validation »); only the open one does its work.
+tab_import, tab_entry, tab_template, tab_history, tab_review = st.tabs(TABS, key="onglet", bind="query-params")
+with tab_import:
+    drop_reports(operator, user, reason, bool(tab_import.open))
+with tab_entry:
+    enter_online(operator, user, reason, bool(tab_entry.open))
+if tab_template.open:
+    with tab_template:
+        report_template(operator)
+if tab_history.open:
+    with tab_history:
+        upload_history(user)
+if tab_review.open:
+    with tab_review:
+        validation()

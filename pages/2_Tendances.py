@@ -23,11 +23,12 @@ FILTERS = [
 
 def choice(label, section, key, param):
     codes = [e.code for e in getattr(fw, section)]
-    ui.from_url(param, key, codes)
-    return st.selectbox(
+    return ui.in_address(
+        st.selectbox,
         label,
         [None, *codes],
         key=key,
+        param=param,
         format_func=lambda c: "Tous / toutes" if c is None else f"{c} · {fw.label(section, c)}",
         placeholder="Tous / toutes",
     )
@@ -38,9 +39,15 @@ st.title("Tendances des indicateurs")
 with st.sidebar:
     st.subheader("Filtres")
     picked = {param: choice(label, section, key, param) for param, label, section, key in FILTERS}
-    ui.from_url("grain", "t_grain", list(kpis.GRAIN_LABELS), default="programme-semester")
-    grain = st.radio("Granularité", list(kpis.GRAIN_LABELS), key="t_grain", format_func=kpis.GRAIN_LABELS.get)
-ui.to_url({**picked, "grain": grain})
+    grain = ui.in_address(
+        st.radio,
+        "Granularité",
+        list(kpis.GRAIN_LABELS),
+        key="t_grain",
+        param="grain",
+        default="programme-semester",
+        format_func=kpis.GRAIN_LABELS.get,
+    )
 
 codes = tuple(
     kpis.select_indicators(
@@ -100,15 +107,15 @@ st.caption(
 
 # ------------------------------------------------------------------ one indicator in detail
 st.header("Un indicateur en détail")
-ui.from_url("indicateur", "t_indicator", list(codes))
-code = st.selectbox(
+code = ui.in_address(
+    st.selectbox,
     "Indicateur",
     codes,
     key="t_indicator",
+    param="indicateur",
     format_func=lambda c: f"{c} · {fw.indicator(c).label}",
     placeholder="Choisissez un indicateur",
 )
-ui.to_url({"indicateur": code})
 ind = fw.indicator(code)
 row = kpis.status_row(status, code)
 shown_grain = kpis.display_grain(ind, grain)
@@ -223,16 +230,16 @@ else:
 
     st.subheader("D'où vient ce chiffre ?")
     reported = kpis.reported(trend)
-    ui.from_url("periode", "t_lineage", list(reported["period"]))
-    period = st.selectbox(
+    period = ui.in_address(
+        st.selectbox,
         "Valeur",
-        reported["period"],
+        list(reported["period"]),
         key="t_lineage",
+        param="periode",
         index=None,
         placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
         format_func=dict(zip(reported["period"], reported["label"], strict=False)).get,
     )
-    ui.to_url({"periode": period})
     if period:
         with ui.user_errors():
             note = kpis.period_note(reported, period)
@@ -262,9 +269,16 @@ else:
 
     # ------------------------------------------------------------------ breakdown
     st.subheader("Ventilation")
-    ui.from_url("par", "t_by", list(kpis.BY_LABELS), default=next(iter(kpis.BY_LABELS)))
-    by = st.radio("Par", list(kpis.BY_LABELS), horizontal=True, key="t_by", format_func=kpis.BY_LABELS.get)
-    ui.to_url({"par": by})
+    by = ui.in_address(
+        st.radio,
+        "Par",
+        list(kpis.BY_LABELS),
+        key="t_by",
+        param="par",
+        default=next(iter(kpis.BY_LABELS)),
+        horizontal=True,
+        format_func=kpis.BY_LABELS.get,
+    )
     parts = ui.cached(
         kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones, submitted=ctx.submitted
     )

@@ -24,14 +24,18 @@ def pair(text: str) -> tuple[str, str]:
 
 
 with st.container(border=True):
-    ui.from_url("periode", "coverage_window", parse=pair, default=(semesters[0], semesters[-1]))
-    if not set(st.session_state["coverage_window"]) <= set(semesters):
-        st.session_state["coverage_window"] = (semesters[0], semesters[-1])
-    start, end = st.select_slider(
+    if not set(st.session_state.get("coverage_window", ())) <= set(semesters):
+        del st.session_state["coverage_window"]  # another framework's semesters
+    start, end = ui.in_address(
+        st.select_slider,
         "Période (semestres du programme)",
+        key="coverage_window",
+        param="periode",
+        default=(semesters[0], semesters[-1]),
+        parse=lambda text: pair(text) if set(pair(text)) <= set(semesters) else None,
+        text="~".join,
         options=semesters,
         format_func=lambda code: fw.calendar.semester(code).label_fr,
-        key="coverage_window",
     )
     # (address parameter, coverage.Filters field, framework section, label, "all" placeholder)
     choices = (
@@ -43,37 +47,40 @@ with st.container(border=True):
     picked = {}
     for column, (param, key, section, label, everything) in zip(st.columns(4), choices, strict=True):
         codes = [e.code for e in getattr(fw, section)]
-        ui.from_url(param, f"coverage_{key}", codes)
-        picked[key] = column.selectbox(
+        picked[key] = ui.in_address(
+            column.selectbox,
             label,
             codes,
             index=None,
             placeholder=everything,
             key=f"coverage_{key}",
+            param=param,
             format_func=lambda c, section=section: fw.label(section, c),
         )
 
-ui.from_url("matrice", "coverage_kind", list(coverage.SPECS), default="dimension_key")
 kind = (
-    st.segmented_control(
-        "Matrice", list(coverage.SPECS), key="coverage_kind", format_func=lambda k: coverage.SPECS[k].title
+    ui.in_address(
+        st.segmented_control,
+        "Matrice",
+        list(coverage.SPECS),
+        key="coverage_kind",
+        param="matrice",
+        default="dimension_key",
+        format_func=lambda k: coverage.SPECS[k].title,
     )
     or "dimension_key"
 )
-ui.from_url("mesure", "coverage_measure", list(coverage.MEASURES), default="n_indicators")
 measure = (
-    st.segmented_control(
-        "Chaque case compte", list(coverage.MEASURES), key="coverage_measure", format_func=coverage.MEASURES.get
+    ui.in_address(
+        st.segmented_control,
+        "Chaque case compte",
+        list(coverage.MEASURES),
+        key="coverage_measure",
+        param="mesure",
+        default="n_indicators",
+        format_func=coverage.MEASURES.get,
     )
     or "n_indicators"
-)
-ui.to_url(
-    {
-        "periode": f"{start}~{end}",
-        **{param: picked[key] for param, key, *_ in choices},
-        "matrice": kind,
-        "mesure": measure,
-    }
 )
 
 with ui.user_errors():
@@ -119,16 +126,18 @@ with ui.user_errors():
     if clicked and clicked in choices and clicked != st.session_state.get(f"{picked_key}_click"):
         st.session_state[f"{picked_key}_click"] = clicked
         st.session_state[picked_key] = clicked
-    ui.from_url("case", picked_key, list(choices), parse=pair)
-    cell = st.selectbox(
+    cell = ui.in_address(
+        st.selectbox,
         "Case affichée",
         list(choices),
         index=None,
         key=picked_key,
+        param="case",
+        parse=pair,
+        text="~".join,
         format_func=choices.get,
         placeholder="Cliquez une case de la carte, ou choisissez-la ici",
     )
-    ui.to_url({"case": "~".join(cell) if cell else None})
 
     if cell is not None:
         row, col = cell

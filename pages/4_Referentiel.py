@@ -50,19 +50,21 @@ with tab_ind:
         strict=True,
     ):
         codes = [e.code for e in getattr(fw, section)]
-        ui.from_url(param, f"ref_{param}", codes, many=True)
-        picked[param] = column.multiselect(
+        picked[param] = ui.in_address(
+            column.multiselect,
             label,
             codes,
             key=f"ref_{param}",
+            param=param,
+            many=True,
             placeholder="Tous",
             format_func=lambda c, section=section: fw.label(section, c),
             select_all=False,
         )
     dims, keys, projects, operators = picked.values()
-    ui.from_url("recherche", "ref_search")
-    search = st.text_input("Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01", key="ref_search")
-    ui.to_url({**picked, "recherche": search})
+    search = st.text_input(
+        "Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01", key="recherche", bind="query-params"
+    )
     table = referential.indicators_table(
         fw, dimensions=dims, keys=keys, projects=projects, operators=operators, search=search
     )

@@ -24,24 +24,23 @@ semesters = reporting.semester_choices(fw, today)
 current = reporting.last_closed_semester(fw, data_end)
 
 TABS = ["Rapports reçus", "Instantanés de comité", "Dossier du comité"]
-ui.from_url("onglet", "suivi_tab", TABS)
-tab_matrix, tab_snapshots, tab_pack = st.tabs(TABS, key="suivi_tab", on_change="rerun")
-ui.to_url({"onglet": st.session_state.get("suivi_tab")})
+tab_matrix, tab_snapshots, tab_pack = st.tabs(TABS, key="onglet", bind="query-params")  # « ?onglet=… »
 
 with tab_matrix:
     if items.empty:
         st.info("Le référentiel n'attend encore aucun rapport (aucune période échue).")
     else:
         codes = [p.code for p in semesters]
-        ui.from_url("semestre", "suivi_semester", codes, default=current.code if current.code in codes else codes[-1])
-        code = st.selectbox(
+        code = ui.in_address(
+            st.selectbox,
             "Semestre du programme",
             codes,
             key="suivi_semester",
+            param="semestre",
+            default=current.code if current.code in codes else codes[-1],
             format_func=lambda c: semesters[codes.index(c)].label_fr,
             placeholder="Choisissez un semestre",
         )
-        ui.to_url({"semestre": code})
         choice = semesters[codes.index(code)]
         locked = review.lock_of(ctx.con, choice.code)
         lock_col, lock_button = st.columns([3, 1])
@@ -205,11 +204,11 @@ with tab_snapshots:
     live = "Données actuelles"
     options = [live, *snapshots.snapshot_names(listing)]
     k1, k2 = st.columns(2)
-    ui.from_url("avant", "suivi_before", options, default=options[-1])
-    before = k1.selectbox("Avant", options, key="suivi_before", placeholder="Choisissez un état")
-    ui.from_url("apres", "suivi_after", options, default=options[0])
-    after = k2.selectbox("Après", options, key="suivi_after", placeholder="Choisissez un état")
-    ui.to_url({"avant": before, "apres": after})
+    # The states are named as they show: the address holds the name (« ?avant=Comité de juin »).
+    before = k1.selectbox(
+        "Avant", options, index=len(options) - 1, key="avant", bind="query-params", placeholder="Choisissez un état"
+    )
+    after = k2.selectbox("Après", options, key="apres", bind="query-params", placeholder="Choisissez un état")
     if before == after:
         st.info("Choisissez deux états différents.")
     else:

@@ -36,13 +36,17 @@ if scores.empty:
 
 labels = brand.period_labels(scores)
 c1, c2 = st.columns([1, 1])
-ui.from_url("periode", "brand_period", list(labels), default=list(labels)[-1])
-period = c1.selectbox(
-    "Période", list(labels), key="brand_period", format_func=labels.get, placeholder="Choisissez une période"
+period = ui.in_address(
+    c1.selectbox,
+    "Période",
+    list(labels),
+    key="brand_period",
+    param="periode",
+    default=list(labels)[-1],
+    format_func=labels.get,
+    placeholder="Choisissez une période",
 )
-ui.from_url("vue", "brand_view", ["Carte de chaleur", "Radar"], default="Carte de chaleur")
-view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True, key="brand_view")
-ui.to_url({"periode": period, "vue": view})
+view = c2.radio("Vue", ["Carte de chaleur", "Radar"], horizontal=True, key="vue", bind="query-params")
 
 summary = brand.period_summary(scores, period)
 in_period = summary.scores
@@ -61,16 +65,18 @@ else:
 
 if view == "Radar":
     ops = [o.code for o in fw.operators if o.code in set(in_period["operator"])]
-    ui.from_url("operateurs", "brand_ops", ops, default=ops[:4], many=True)
-    chosen = st.multiselect(
+    chosen = ui.in_address(
+        st.multiselect,
         "Opérateurs",
         ops,
         key="brand_ops",
+        param="operateurs",
+        default=ops[:4],
+        many=True,
         placeholder="Choisissez des opérateurs",
         format_func=lambda c: fw.label("operators", c),
         select_all=False,
     )
-    ui.to_url({"operateurs": chosen})
     st.plotly_chart(charts.brand.radar_figure(scores, fw, period, chosen), width="stretch")
 else:
     st.plotly_chart(charts.brand.heatmap_figure(scores, fw, period), width="stretch")
@@ -78,15 +84,15 @@ else:
 
 st.subheader("Évolution")
 ops = sorted(set(scores["operator"]), key=[o.code for o in fw.operators].index)
-ui.from_url("operateur", "brand_who", ops)
-who = st.selectbox(
+who = ui.in_address(
+    st.selectbox,
     "Opérateur",
     [None, *ops],
     key="brand_who",
+    param="operateur",
     format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c),
     placeholder="Choisissez un opérateur",
 )
-ui.to_url({"operateur": who})
 st.plotly_chart(charts.brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
 
 with st.expander(f"Notes et commentaires · {labels[period]}"):

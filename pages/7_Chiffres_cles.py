@@ -44,7 +44,7 @@ def card(code: str, key: str) -> None:
 st.title(ui.md(figures.title))
 if ctx.user.anonymous and not one:  # the app's address welcomes the public here: partners sign in from it
     ui.page_link(
-        "app.py", "Se connecter (partenaires et coordination)", icon=":material/login:", query_params=ui.SIGN_IN
+        "Accueil", "Se connecter (partenaires et coordination)", icon=":material/login:", query_params=ui.SIGN_IN
     )
 if figures.empty:
     st.info(

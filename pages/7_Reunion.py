@@ -11,7 +11,11 @@ fw, con = ctx.fw, ctx.con
 data = ui.cached(meeting.collect, con, fw)  # the pack's figures, cached until the data change
 slides = meeting.agenda(data)
 numbers = list(range(1, len(slides) + 1))
-ui.from_url("diapo", "meeting_slide", numbers, parse=int, default=1)
+# The slide is kept in the address (« ?diapo=3 »), read on the session's first run. No widget shows
+# it (three buttons move it), so Streamlit's binding, which binds widgets, cannot hold it.
+if "meeting_slide" not in st.session_state:
+    asked = st.query_params.get("diapo", "1")
+    st.session_state["meeting_slide"] = int(asked) if asked.isdigit() else 1
 if st.session_state["meeting_slide"] not in numbers:
     st.session_state["meeting_slide"] = 1
 
@@ -22,7 +26,7 @@ def go(step: int | None) -> None:
 
 
 n = st.session_state["meeting_slide"]
-ui.to_url({"diapo": n})
+st.query_params["diapo"] = str(n)
 slide = slides[n - 1]
 
 back, forward, restart, where = st.columns([3, 3, 2.2, 4.5], vertical_alignment="center")
@@ -121,7 +125,7 @@ elif slide.kind == "end":
         "Merci. Le dossier du comité (PDF et classeur) reprend ces chiffres : page « Suivi des rapports », "
         "onglet « Dossier du comité »."
     )
-    ui.page_link("app.py", "Quitter le mode réunion", icon=":material/logout:")
+    ui.page_link("Accueil", "Quitter le mode réunion", icon=":material/logout:")
 
 st.caption(ui.md(meeting.sources(data, slide)))
 if slide.kind in ("tiles", "end"):  # said once at each end: the buttons show their keys too

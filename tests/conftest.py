@@ -165,6 +165,14 @@ def rendered(body: str) -> str:
     return MarkdownIt("commonmark").enable(["table", "strikethrough"]).render(body)
 
 
+def open_tab(at, label: str, key: str = "onglet"):
+    """Open the tab `label` of a page whose tabs are bound to the address (`?onglet=`): only the
+    open tab does its work. Returns the AppTest, run again."""
+    at.session_state[key] = label
+    at.query_params[key] = label  # AppTest sends its address again at each run
+    return at.run()
+
+
 def run_page(
     page: str,
     database: Path,

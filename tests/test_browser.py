@@ -23,7 +23,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ardenne_kpi import accounts, db, templates
+from ardenne_kpi import accounts, db, links, templates
 from ardenne_kpi.framework import load_framework
 from tests import app_server
 from tests.browser_helpers import bad_report, large_report
@@ -44,16 +44,8 @@ REFUSED_SCREENSHOT = Path("/tmp/import_refused.png")
 GOOD_FILE = "rapport_navigateur.xlsx"
 MARKER = 97  # CLI07 (FTLB only, one zone) for S05: the demo says 2; the browser must then show 97
 SCREENS = Path("/tmp/ardenne_screens")  # every page at projector sizes, kept for a person to look at
-PAGE_PATHS = {
-    "accueil": "",
-    "import": "Import",
-    "tendances": "Tendances",
-    "couverture": "Couverture",
-    "referentiel": "Referentiel",
-    "suivi": "Suivi",
-    "marque": "Marque",
-    "reunion": "Reunion",
-}
+# Every page (links.PAGES), named after its address for the screenshots' files.
+PAGE_PATHS = {(page.path or "accueil").lower(): page.path for page in links.PAGES}
 SIZES = [(1280, 720), (1920, 1080)]
 # English that Streamlit writes by itself (drop zone, select boxes, table toolbar, status) and
 # that must never reach a French-speaking committee.

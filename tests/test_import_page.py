@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from ardenne_kpi import db
 from tests.browser_helpers import bad_report, filled_template
-from tests.conftest import ROOT, read
+from tests.conftest import ROOT, open_tab, read
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -78,9 +78,11 @@ def test_commit_records_the_uploader_and_a_duplicate_says_when_and_by_whom(datab
     at.button(key="import_commit").click().run()
     assert not at.exception
     assert "importé (import n°" in _texts(at.success)
+    open_tab(at, "Historique et annulation")
     history = next(d.value for d in at.dataframe if "Importé par" in d.value.columns)
     assert list(history["Importé par"]) == ["Marie Dupont"] and list(history["Nouvelles"]) == [18]
     assert not at.file_uploader[0].value  # the drop zone is emptied after the commit
+    open_tab(at, "Déposer des rapports")
     at.file_uploader[0].set_value([("copie.xlsx", good, XLSX)]).run()
     info = _texts(at.info)
     assert "copie.xlsx : déjà importé le " in info and "par Marie Dupont" in info
@@ -92,6 +94,7 @@ def test_rollback_asks_for_confirmation_then_undoes_the_upload(database):
     at.text_input(key="import_user").input("Marie")
     at.file_uploader[0].set_value([("rapport.xlsx", good, XLSX)]).run()
     at.button(key="import_commit").click().run()
+    open_tab(at, "Historique et annulation")
     at.button(key="rollback_ask_button").click().run()
     sentence = _texts(at.warning)
     assert "18 valeur(s) cesseront de compter" in sentence and "18 n'auront plus de valeur" in sentence
@@ -112,13 +115,13 @@ def test_a_file_of_the_wrong_type_gets_one_french_sentence(database):
 
 
 def test_template_tab_offers_the_download(database):
-    at = _page()
+    at = open_tab(_page(), "Modèle de rapport à remplir")
     at.selectbox(key="template_operator").select("FTLB").run()
     assert any("indicateur(s)" in read(c.value) and "ligne(s) à remplir" in read(c.value) for c in at.caption)
 
 
 def test_entry_tab_shows_the_operator_grid_and_asks_for_values_before_checking(database):
-    at = _page()
+    at = open_tab(_page(), "Saisir en ligne")
     assert any("Choisissez en haut de la page" in i.value for i in at.info)
     at.selectbox(key="import_operator").select("FTLB").run()
     at.selectbox(key="entry_period").select_index(4).run()  # S05: FTLB's template has lines there
@@ -128,3 +131,13 @@ def test_entry_tab_shows_the_operator_grid_and_asks_for_values_before_checking(d
     at.button(key="entry_check").click().run()
     assert any("colonne « Valeur »" in e.value for e in at.error), _texts(at.error)
     assert _uploads(database[0]) == 0
+
+
+def test_only_the_open_tab_does_its_work(database):
+    at = _page()
+    assert not [d for d in at.dataframe if "Importé par" in d.value.columns]
+    assert not [s for s in at.selectbox if s.key == "template_operator"]
+    open_tab(at, "Historique et annulation")
+    assert any("Aucun import pour l'instant" in i.value for i in at.info)
+    assert at.file_uploader, "the drop zone stays drawn: it keeps its files while another tab is open"
+    assert not [s for s in at.selectbox if s.key == "template_operator"]

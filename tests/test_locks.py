@@ -19,7 +19,7 @@ from ardenne_kpi.accounts import User
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
 from ardenne_kpi.errors import LockedPeriodError
 from ardenne_kpi.reports import guard, importer
-from tests.conftest import private_copy, run_page
+from tests.conftest import open_tab, private_copy, run_page
 
 ADMIN = User("Claire Coordination", "admin")
 PARTNER = User("Paul Partenaire", "partner", ("FTLB",))
@@ -145,7 +145,7 @@ def test_the_import_page_asks_a_reason_to_validate_in_a_locked_semester(s10, fw)
     con = db.connect(path)
     review.lock(con, fw, "S10", ADMIN)
     con.close()
-    at = run_page("pages/1_Import.py", path)  # local mode: the coordination
+    at = run_page("pages/1_Import.py", path, query_params={"onglet": "Validation"})  # local mode: the coordination
     at.selectbox(key="review_choice").set_value(theirs).run()
     at.button(key="review_validate").click().run()
     assert not at.exception
@@ -156,7 +156,11 @@ def test_the_import_page_asks_a_reason_to_validate_in_a_locked_semester(s10, fw)
     assert not at.exception
     assert any("validé" in s.value for s in at.success)
     assert _figure(path, fw) == 120
-    history = next(d.value for d in at.dataframe if "Motif (période verrouillée)" in d.value.columns)
+    history = next(
+        d.value
+        for d in open_tab(at, "Historique et annulation").dataframe
+        if "Motif (période verrouillée)" in d.value.columns
+    )
     assert list(history.loc[history["N°"] == theirs, "Motif (période verrouillée)"]) == [f"validation : {REASON}"]
 
 
@@ -165,7 +169,7 @@ def test_the_import_page_asks_a_reason_to_roll_back_in_a_locked_semester(s10, fw
     con = db.connect(path)
     review.lock(con, fw, "S10", ADMIN)
     con.close()
-    at = run_page("pages/1_Import.py", path)
+    at = run_page("pages/1_Import.py", path, query_params={"onglet": "Historique et annulation"})
     at.button(key="rollback_ask_button").click().run()  # the newest upload: the partner's, submitted
     at.button(key="rollback_confirm").click().run()
     assert any("période verrouillée" in e.value for e in at.error)

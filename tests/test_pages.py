@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
-import pytest
+from pathlib import Path
 
+import pytest
+from streamlit.source_util import page_icon_and_name
+
+from ardenne_kpi import links
 from tests.conftest import ROOT, run_page
 
-PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
+PAGES = [page.file for page in links.PAGES]
+
+
+def test_every_page_file_is_declared_and_every_declared_page_exists():
+    files = {"app.py", *(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))}
+    assert set(PAGES) == files
+    assert len({page.name for page in links.PAGES}) == len(links.PAGES)
+
+
+def test_a_page_address_is_the_one_streamlit_gives_its_file():
+    for page in links.PAGES[1:]:
+        assert page.path == page_icon_and_name(Path(page.file))[1], page.file
+    assert links.page_url("Accueil") == f"{links.base_url()}/"
 
 
 @pytest.mark.parametrize("page", PAGES)

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from ardenne_kpi import accounts
+from ardenne_kpi import accounts, links
 from ardenne_kpi.accounts import User
-from ardenne_kpi.ui import PUBLIC_PAGES, SIGN_IN
-from tests.conftest import ROOT, read, run_page
+from ardenne_kpi.ui import SIGN_IN
+from tests.conftest import open_tab, read, run_page
 
 PASSWORD = "correct horse battery"
-PAGES = ["app.py", *sorted(str(p.relative_to(ROOT)) for p in (ROOT / "pages").glob("*.py"))]
-PUBLIC = {file for file, _, _ in PUBLIC_PAGES}  # open without signing in (tests/test_publication.py)
+PAGES = [page.file for page in links.PAGES]
+PUBLIC = {page.file for page in links.PAGES if page.public}  # open without signing in (tests/test_publication.py)
 ADMIN = User("coord", "admin")
 PARTNER = User("ftlb", "partner", ("FTLB",))
 VIEWER = User("elu", "viewer")
@@ -127,7 +127,7 @@ def test_partner_uploads_for_its_operator_as_the_signed_in_user(import_db, accou
     at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
     at.button(key="import_commit").click().run()
     assert not at.exception
-    assert list(_history(at)["Importé par"]) == ["ftlb"]
+    assert list(_history(open_tab(at, "Historique et annulation"))["Importé par"]) == ["ftlb"]
 
 
 def test_partner_cannot_upload_for_another_operator(import_db, accounts_file):
@@ -147,6 +147,7 @@ def test_viewer_cannot_upload_nor_roll_back(import_db, accounts_file):
     at = run_page("pages/1_Import.py", path, user=VIEWER, accounts_file=accounts_file)
     assert not at.file_uploader
     assert any("lecture seule" in i.value for i in at.info)
+    open_tab(at, "Historique et annulation")
     assert not [b for b in at.button if b.key == "rollback_ask_button"]
     assert any("Seule la coordination" in c.value for c in at.caption)
 
@@ -156,10 +157,13 @@ def test_admin_rolls_back(import_db, accounts_file):
     at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
     at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
     at.button(key="import_commit").click().run()
-    at.button(key="rollback_ask_button").click().run()
+    open_tab(at, "Historique et annulation").button(key="rollback_ask_button").click().run()
     at.button(key="rollback_confirm").click().run()
     assert not at.exception
     assert any("annulé" in read(s.value) for s in at.success)
+
+
+VALIDATION = {"onglet": "Validation"}  # the Import page's address that opens its Validation tab
 
 
 def _review_table(at):
@@ -175,10 +179,10 @@ def test_a_partner_upload_waits_for_the_coordination_which_sends_it_back_then_va
     at.button(key="import_commit").click().run()
     assert not at.exception
     assert any("Import soumis à la coordination" in read(s.value) for s in at.success)
-    assert list(_review_table(at)["Validation"]) == ["soumis, à valider"]
+    assert list(_review_table(open_tab(at, "Validation"))["Validation"]) == ["soumis, à valider"]
     assert not [b for b in at.button if b.key == "review_validate"], "a partner cannot validate"
 
-    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
+    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file, query_params=VALIDATION)
     assert any(t.label.startswith("Inclure les chiffres soumis (1 import") for t in at.toggle)
     changes = next(d.value for d in at.dataframe if "Soumis" in d.value.columns)
     assert len(changes) > 5 and set(changes["Changement"]) == {"nouveau"}
@@ -195,7 +199,7 @@ def test_a_partner_upload_waits_for_the_coordination_which_sends_it_back_then_va
     at.file_uploader[0].set_value([("ftlb.xlsx", reports["FTLB"], XLSX)]).run()
     at.button(key="import_commit").click().run()
     assert not any("vous a renvoyé" in w.value for w in at.warning), "answered: the notice goes"
-    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file)
+    at = run_page("pages/1_Import.py", path, user=ADMIN, accounts_file=accounts_file, query_params=VALIDATION)
     at.button(key="review_validate").click().run()
     assert not at.exception
     assert any("validé : ses valeurs comptent" in read(s.value) for s in at.success)

@@ -130,9 +130,13 @@ def test_every_file_the_package_reads_is_declared_as_package_data():
     tool = _pyproject()["tool"]["setuptools"]
     declared = {(package, pattern) for package, patterns in tool["package-data"].items() for pattern in patterns}
     for path in (ROOT / "ardenne_kpi").rglob("*"):
-        if path.is_file() and path.suffix not in (".py", ".pyc"):
-            package = ".".join(path.parent.relative_to(ROOT).parts)
-            assert any(package == p and path.match(pattern) for p, pattern in declared), path
+        if path.is_file() and path.suffix not in (".py", ".pyc") and "__pycache__" not in path.parts:
+            # a pattern is relative to its package's folder (site_templates/* under ardenne_kpi)
+            assert any(
+                path.is_relative_to(ROOT / p.replace(".", "/"))
+                and path.relative_to(ROOT / p.replace(".", "/")).match(pattern)
+                for p, pattern in declared
+            ), path
     shipped = tool["package-dir"]["ardenne_kpi.data"]
     for name in ("framework.yaml", "demo.tar.xz"):
         assert (ROOT / shipped / name).is_file() and ("ardenne_kpi.data", name) in declared

@@ -319,7 +319,13 @@ def test_partners_download_only_their_own_operators_original_files(two_uploads):
 def test_import_page_offers_a_partner_no_other_operators_file(two_uploads, accounts_file):
     path, ids = two_uploads
     partner = User("ftlb", "partner", ("FTLB",))
-    at = run_page("pages/1_Import.py", path, user=partner, accounts_file=accounts_file)
+    at = run_page(
+        "pages/1_Import.py",
+        path,
+        user=partner,
+        accounts_file=accounts_file,
+        query_params={"onglet": "Historique et annulation"},
+    )
     choice = at.selectbox(key="history_choice")
     offered = []
     for index in range(len(choice.options)):
