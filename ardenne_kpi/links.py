@@ -57,7 +57,7 @@ def page_named(name: str) -> Page:
 
 
 def base_url() -> str:
-    return settings.get("ARDENNE_BASE_URL").rstrip("/")
+    return str(settings.get("ARDENNE_BASE_URL")).rstrip("/")
 
 
 def page_url(page: str, **params: object) -> str:

@@ -17,6 +17,7 @@ import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ardenne_kpi.errors import ArdenneError
 
@@ -124,10 +125,10 @@ SETTINGS = {
 }
 
 
-def secrets() -> dict:
+def secrets() -> dict[str, Any]:
     """The root-level values of Streamlit's secrets files, the later file overriding the
     earlier (empty when there is none). Read with tomllib: this layer never imports streamlit."""
-    found: dict = {}
+    found: dict[str, Any] = {}
     for path in SECRETS_FILES:
         try:
             text = path.read_text(encoding="utf-8")
@@ -153,7 +154,7 @@ def raw(name: str) -> str:
     return os.environ.get(name, "")
 
 
-def get(name: str):
+def get(name: str) -> Any:
     """The value of setting `name`, of its type, or its default when unset. A number that
     cannot be read is a French error naming the setting (ARDENNE_DB_WAIT: its default)."""
     setting = SETTINGS[name]

@@ -46,7 +46,7 @@ Notify = Callable[[str], None]
 
 def wait_limit() -> float:
     """How long to wait for the database before refusing: ARDENNE_DB_WAIT seconds, else 60."""
-    return max(0.0, settings.get("ARDENNE_DB_WAIT"))
+    return max(0.0, float(settings.get("ARDENNE_DB_WAIT")))
 
 
 def lock_path(database: str | os.PathLike[str]) -> Path:
