@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, analyses, charts, home, kpis, links, ui
-from ardenne_kpi.periods import label_of
+from ardenne_kpi import analyses, charts, home, kpis, ui
+from ardenne_kpi.core import accounts, links
+from ardenne_kpi.core.periods import label_of
 
 ctx = ui.page_setup("Accueil", icon=":material/home:", home=True, public=ui.welcomes_visitors())
 if ctx.user.anonymous:  # a visitor who has not signed in: the public key figures, and where to sign in

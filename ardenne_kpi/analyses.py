@@ -10,13 +10,13 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import accounts
-from ardenne_kpi.accounts import User
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.accounts import User
+from ardenne_kpi.core.errors import AnalysisError
+from ardenne_kpi.core.format import clean_text, fmt_number
+from ardenne_kpi.core.periods import label_of, period_from_code
 from ardenne_kpi.db import analyses as sql
-from ardenne_kpi.errors import AnalysisError
-from ardenne_kpi.format import clean_text, fmt_number
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import label_of, period_from_code
 
 MAX_CHARS = 2_000  # an analysis is read aloud in a meeting: a paragraph, not a report
 ANALYSIS_COLUMNS = ["indicator", "period", "body", "written_by", "written_at"]

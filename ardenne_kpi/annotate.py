@@ -22,8 +22,8 @@ from openpyxl.comments import Comment
 from openpyxl.styles import Border, PatternFill, Side
 from openpyxl.utils.cell import coordinate_from_string
 
-from ardenne_kpi.errors import ReportError
-from ardenne_kpi.format import comment_text, put_cell, sheet_title
+from ardenne_kpi.core.errors import ReportError
+from ardenne_kpi.core.format import comment_text, put_cell, sheet_title
 from ardenne_kpi.reports import guard
 from ardenne_kpi.reports.model import ERROR, Issue
 

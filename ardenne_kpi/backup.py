@@ -19,9 +19,10 @@ from typing import Any
 
 import duckdb
 
-from ardenne_kpi import db, storage
+from ardenne_kpi import db
+from ardenne_kpi.core import storage
+from ardenne_kpi.core.errors import ArdenneError, DatabaseBusyError, StorageError  # noqa: F401 - callers catch it here
 from ardenne_kpi.db import sharing
-from ardenne_kpi.errors import ArdenneError, DatabaseBusyError, StorageError  # noqa: F401 - callers catch it here
 
 FORMAT = "ardenne-kpi-backup"
 DATABASE_ENTRY = "base.duckdb"

@@ -13,10 +13,10 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import db
+from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.periods import parse_period, period_containing
 from ardenne_kpi.db import brand as sql
-from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import parse_period, period_containing
 from ardenne_kpi.reports.brand_sheet import (  # noqa: F401 - the sheet's reading, still reachable as brand.*
     SCORE_COLUMNS,
     SHEET_NAME,

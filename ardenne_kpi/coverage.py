@@ -27,10 +27,10 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import kpis
+from ardenne_kpi.core.errors import ArdenneError
+from ardenne_kpi.core.periods import label_of, parse_period
 from ardenne_kpi.db import coverage as sql
-from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.framework import Entry, Framework, Indicator
-from ardenne_kpi.periods import label_of, parse_period
 
 GAP_STATES = ("not_served", "not_reported", "behind", "on_track")
 GAP_LABELS = {

@@ -25,8 +25,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
 from ardenne_kpi import brand, templates
+from ardenne_kpi.core.periods import Period, period_from_code
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.periods import Period, period_from_code
 
 TEXT_NUMBERS, WIDE, PERCENT_CELLS = "text-numbers", "wide", "percent-cells"
 LAYOUTS = {"PNVH": TEXT_NUMBERS, "ADT08": WIDE, "FTPN": PERCENT_CELLS}

@@ -19,9 +19,9 @@ import datetime as dt
 
 import pandas as pd
 
-from ardenne_kpi.errors import PeriodError
+from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.periods import Period, periods_between
 from ardenne_kpi.framework import Framework, Indicator, Obligation
-from ardenne_kpi.periods import Period, periods_between
 
 EXPECTED_COLUMNS = ["indicator", "operator", "zone", "audience", "grain", "due_from", "due_to", "obligation"]
 # What a series reported outside any obligation is called in notes and tables.

@@ -17,10 +17,10 @@ from typing import Any
 
 import yaml
 
-from ardenne_kpi import settings
-from ardenne_kpi.errors import FrameworkError, PeriodError
-from ardenne_kpi.format import ARTICLES, of_name
-from ardenne_kpi.periods import Calendar, Period, grain_of_frequency, parse_period
+from ardenne_kpi.core import settings
+from ardenne_kpi.core.errors import FrameworkError, PeriodError
+from ardenne_kpi.core.format import ARTICLES, of_name
+from ardenne_kpi.core.periods import Calendar, Period, grain_of_frequency, parse_period
 
 DEFAULT_PATH = settings.SHIPPED_DIR / "framework.yaml"
 

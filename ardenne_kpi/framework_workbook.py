@@ -15,8 +15,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from ardenne_kpi.errors import FrameworkError
-from ardenne_kpi.format import put_row
+from ardenne_kpi.core.errors import FrameworkError
+from ardenne_kpi.core.format import put_row
 from ardenne_kpi.framework import OBLIGATION_GRAINS, Framework, Indicator
 
 HEADER_FILL = PatternFill("solid", fgColor="1F5C3F")

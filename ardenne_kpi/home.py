@@ -8,8 +8,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, indicator_status, kpis, reporting
-from ardenne_kpi.format import fmt_percent
+from ardenne_kpi import coverage, db, kpis, reporting
+from ardenne_kpi.core import indicator_status
+from ardenne_kpi.core.format import fmt_percent
 from ardenne_kpi.framework import Framework
 
 

@@ -21,10 +21,10 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import db, kpis
+from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.core.periods import Period, period_from_code
 from ardenne_kpi.db import publication as sql
-from ardenne_kpi.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, Indicator, OpenData
-from ardenne_kpi.periods import Period, period_from_code
 
 # The seed deploys the plan "par public concerné (habitants, entreprises, visiteurs)".
 AUDIENCES = ("HAB", "ENT", "VIS")

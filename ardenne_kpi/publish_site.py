@@ -26,10 +26,10 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from ardenne_kpi import storage
 from ardenne_kpi.charts import public as public_charts
-from ardenne_kpi.errors import PublicationError, StorageError
-from ardenne_kpi.format import csv_script, fmt_date, html_text
+from ardenne_kpi.core import storage
+from ardenne_kpi.core.errors import PublicationError, StorageError
+from ardenne_kpi.core.format import csv_script, fmt_date, html_text
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.publication import (
     PublicFigures,

@@ -10,8 +10,8 @@ import pandas as pd
 import yaml
 
 from ardenne_kpi import db, expected
-from ardenne_kpi.errors import FrameworkError
-from ardenne_kpi.format import fmt_number
+from ardenne_kpi.core.errors import FrameworkError
+from ardenne_kpi.core.format import fmt_number
 from ardenne_kpi.framework import (
     AGGREGATION_LABELS,
     DIRECTION_LABELS,

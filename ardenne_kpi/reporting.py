@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from ardenne_kpi import expected
+from ardenne_kpi.core.periods import Period, period_containing
 from ardenne_kpi.db import reporting as sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period, period_containing
 
 # State of one operator × period cell of the follow-up matrix.
 CELL_STATES = ("received", "partial", "missing", "pending", "none")
@@ -225,7 +225,7 @@ def totals(summary: pd.DataFrame) -> Totals:
 
 def completeness_table(summary: pd.DataFrame) -> pd.DataFrame:
     """`completeness` with French headers and formatted shares, for pages, the pack and exports."""
-    from ardenne_kpi.format import fmt_percent
+    from ardenne_kpi.core.format import fmt_percent
 
     return pd.DataFrame(
         {

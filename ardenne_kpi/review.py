@@ -27,11 +27,11 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ardenne_kpi import db
-from ardenne_kpi.accounts import User, check_admin, is_admin
+from ardenne_kpi.core.accounts import User, check_admin, is_admin
+from ardenne_kpi.core.errors import ReviewError
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as imports_sql
 from ardenne_kpi.db import review as sql
-from ardenne_kpi.errors import ReviewError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import locks as lock_guard
 from ardenne_kpi.reports.locks import Lock, active_locks, locks_text

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, indicator_status, kpis
+from ardenne_kpi import coverage, db, kpis
+from ardenne_kpi.core import indicator_status
+from ardenne_kpi.core.errors import SnapshotError
+from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.db import snapshots as sql
-from ardenne_kpi.errors import SnapshotError
-from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import label_of
 
 IDENTITY = ["indicator", "operator", "zone", "audience", "period"]
 CHANGE_LABELS = {"new": "Nouvelle valeur", "changed": "Valeur corrigée", "withdrawn": "Valeur retirée"}

@@ -12,11 +12,12 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import accounts, db, demo, links, review, settings
-from ardenne_kpi.accounts import AccessError, User
+from ardenne_kpi import db, demo, review
+from ardenne_kpi.core import accounts, links, settings
+from ardenne_kpi.core.accounts import AccessError, User
+from ardenne_kpi.core.errors import ArdenneError
+from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent, html_text, md, md_lines
 from ardenne_kpi.db.sharing import Database
-from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent, html_text, md, md_lines
 from ardenne_kpi.framework import Framework, load_framework
 
 APP_NAME = "Ardenne KPI"
@@ -564,7 +565,7 @@ def copy_link_caption() -> None:
     )
 
 
-# French formats (ardenne_kpi.format), re-exported so pages need one import.
+# French formats (ardenne_kpi.core.format), re-exported so pages need one import.
 __all__ = [
     "PageContext",
     "connection",

@@ -40,9 +40,9 @@ import harness  # noqa: E402  (bench/harness.py: this script's folder is on sys.
 
 from ardenne_kpi import db, kpis  # noqa: E402
 from ardenne_kpi.cli.kpis import to_csv  # noqa: E402
+from ardenne_kpi.core.periods import periods_between  # noqa: E402
 from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
-from ardenne_kpi.periods import periods_between  # noqa: E402
 
 REFERENCE = "f248ff2"  # the last commit before figures were rolled up series by series (issue 11)
 DETAIL = "CLI08"  # the indicator shown in detail: quarterly flow with a yearly target

@@ -32,8 +32,8 @@ import harness  # noqa: E402
 from kpis_bench import build as build_million  # noqa: E402
 
 from ardenne_kpi import db, demo, publication, publish_site  # noqa: E402
+from ardenne_kpi.core.format import csv_script  # noqa: E402
 from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
-from ardenne_kpi.format import csv_script  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
 

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, annotate, import_review, review, templates, ui, uploads, web_entry
-from ardenne_kpi.errors import ReportError
+from ardenne_kpi import annotate, import_review, review, templates, ui, uploads, web_entry
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.errors import ReportError
 
 ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
 fw, con = ctx.fw, ctx.con

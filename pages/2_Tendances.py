@@ -3,9 +3,10 @@ coordinator say about it, and where its numbers come from."""
 
 import streamlit as st
 
-from ardenne_kpi import accounts, analyses, charts, kpis, ui, uploads
-from ardenne_kpi.format import csv_excel_fr
-from ardenne_kpi.periods import label_of
+from ardenne_kpi import analyses, charts, kpis, ui, uploads
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.format import csv_excel_fr
+from ardenne_kpi.core.periods import label_of
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con

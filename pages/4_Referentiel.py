@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, framework_workbook, kpis, referential, ui
-from ardenne_kpi.errors import FrameworkError
+from ardenne_kpi import framework_workbook, kpis, referential, ui
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.errors import FrameworkError
 
 ctx = ui.page_setup("Référentiel", icon=":material/account_tree:")
 fw = ctx.fw

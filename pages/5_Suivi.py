@@ -4,7 +4,8 @@ import datetime as dt
 
 import streamlit as st
 
-from ardenne_kpi import accounts, reminders, reporting, review, snapshots, ui
+from ardenne_kpi import reminders, reporting, review, snapshots, ui
+from ardenne_kpi.core import accounts
 from ardenne_kpi.exports import pack
 
 ctx = ui.page_setup("Suivi des rapports", icon=":material/fact_check:")

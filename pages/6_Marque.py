@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import accounts, brand, charts, ui
+from ardenne_kpi import brand, charts, ui
+from ardenne_kpi.core import accounts
 
 ctx = ui.page_setup("Plateforme de marque", icon=":material/verified:")
 fw = ctx.fw

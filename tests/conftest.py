@@ -36,7 +36,7 @@ def isolated_environment(monkeypatch, tmp_path_factory):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(folder / "config"))
     monkeypatch.setenv("ARDENNE_DB", str(folder / "default.duckdb"))
     monkeypatch.delenv("ARDENNE_AUTH", raising=False)
-    from ardenne_kpi import accounts
+    from ardenne_kpi.core import accounts
 
     accounts.LIMITER.failures.clear()  # the app's sign-in counts, kept in the process: none from an earlier test
 
@@ -49,7 +49,7 @@ def cheap_password_hashing(monkeypatch):
     run as child processes keep the real cost."""
     from argon2 import PasswordHasher
 
-    from ardenne_kpi import accounts
+    from ardenne_kpi.core import accounts
 
     monkeypatch.setattr(accounts, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 

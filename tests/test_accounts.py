@@ -9,8 +9,8 @@ import sys
 import pytest
 import yaml
 
-from ardenne_kpi import accounts
-from ardenne_kpi.accounts import AccessError, RateLimiter, User
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.accounts import AccessError, RateLimiter, User
 
 PASSWORD = "correct horse battery"
 

@@ -23,7 +23,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ardenne_kpi import accounts, db, links, templates
+from ardenne_kpi import db, templates
+from ardenne_kpi.core import accounts, links
 from ardenne_kpi.framework import load_framework
 from tests import app_server
 from tests.browser_helpers import bad_report, large_report

@@ -18,8 +18,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ardenne_kpi import accounts, backup, db
+from ardenne_kpi import backup, db
 from ardenne_kpi.cli import main
+from ardenne_kpi.core import accounts
 from ardenne_kpi.reports import importer
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -10,8 +10,9 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi import accounts, analyses, db, kpis
-from ardenne_kpi.accounts import User
+from ardenne_kpi import analyses, db, kpis
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.accounts import User
 from ardenne_kpi.exports import pack
 from ardenne_kpi.reports import importer
 from tests.conftest import private_copy, run_page

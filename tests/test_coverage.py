@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from ardenne_kpi import charts, coverage, db, demo
+from ardenne_kpi.core.periods import parse_period
 from ardenne_kpi.coverage import Filters
 from ardenne_kpi.framework import parse_framework
-from ardenne_kpi.periods import parse_period
 
 FRAMEWORK = """
 version: cov-test

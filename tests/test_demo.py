@@ -12,7 +12,7 @@ from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from python_calamine import CalamineWorkbook
 
 from ardenne_kpi import db, demo, kpis, reporting, templates
-from ardenne_kpi.periods import parse_period
+from ardenne_kpi.core.periods import parse_period
 
 
 @pytest.fixture(scope="module")

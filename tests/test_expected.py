@@ -174,7 +174,7 @@ def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp
     lists an expected report of that period as not received, and names the same operators."""
     import random
 
-    from ardenne_kpi.periods import period_from_code
+    from ardenne_kpi.core.periods import period_from_code
 
     rng = random.Random(seed)
     lines, reports = "", []

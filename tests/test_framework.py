@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from ardenne_kpi import framework_workbook
-from ardenne_kpi.errors import FrameworkError
+from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import DEFAULT_PATH, load_framework, parse_framework
 
 PROPOSAL = Path(__file__).resolve().parent / "data" / "framework-proposal.yaml"  # shared/domain, copied

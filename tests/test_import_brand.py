@@ -128,7 +128,7 @@ def test_a_workbook_without_indicator_table_but_with_a_brand_sheet_imports_the_s
 
 def test_a_partners_submitted_scores_count_once_the_coordination_validates_them(store, fw):
     from ardenne_kpi import review
-    from ardenne_kpi.accounts import User
+    from ardenne_kpi.core.accounts import User
 
     admin, partner = User("Coord", "admin"), User("Nadia", "partner", ("FTPN",))
 

@@ -13,9 +13,9 @@ import pytest
 
 from ardenne_kpi import db, kpis
 from ardenne_kpi.cli import main
-from ardenne_kpi.format import csv_excel_fr
+from ardenne_kpi.core.format import csv_excel_fr
+from ardenne_kpi.core.periods import period_from_code
 from ardenne_kpi.framework import parse_framework
-from ardenne_kpi.periods import period_from_code
 from ardenne_kpi.reports import importer
 
 FRAMEWORK = """

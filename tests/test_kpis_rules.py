@@ -13,8 +13,8 @@ import pytest
 
 from ardenne_kpi import db, kpis
 from ardenne_kpi.cli import main
+from ardenne_kpi.core.periods import period_from_code
 from ardenne_kpi.framework import parse_framework
-from ardenne_kpi.periods import period_from_code
 
 FRAMEWORK = """
 version: rules

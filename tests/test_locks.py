@@ -15,9 +15,9 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import db, kpis, review, web_entry
-from ardenne_kpi.accounts import User
+from ardenne_kpi.core.accounts import User
+from ardenne_kpi.core.errors import LockedPeriodError
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
-from ardenne_kpi.errors import LockedPeriodError
 from ardenne_kpi.reports import guard, importer
 from tests.conftest import open_tab, private_copy, run_page
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ardenne_kpi import analyses, db, meeting
-from ardenne_kpi.accounts import LOCAL_USER
+from ardenne_kpi.core.accounts import LOCAL_USER
 from tests.conftest import private_copy, read, run_page
 
 PAGE = "pages/7_Reunion.py"

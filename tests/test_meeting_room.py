@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ardenne_kpi import analyses, db, meeting
-from ardenne_kpi.accounts import LOCAL_USER
+from ardenne_kpi.core.accounts import LOCAL_USER
 from tests import app_server
 from tests.conftest import ROOT
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, IDLE, _require_browser

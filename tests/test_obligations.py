@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 
 from ardenne_kpi import db, framework_workbook, kpis, referential, reporting
-from ardenne_kpi.errors import FrameworkError
+from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import parse_framework
 from tests.test_kpis_rules import FRAMEWORK, put, row
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from streamlit.source_util import page_icon_and_name
 
-from ardenne_kpi import links
+from ardenne_kpi.core import links
 from tests.conftest import ROOT, run_page
 
 PAGES = [page.file for page in links.PAGES]

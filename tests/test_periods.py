@@ -2,8 +2,8 @@ from datetime import date, datetime
 
 import pytest
 
-from ardenne_kpi.errors import PeriodError
-from ardenne_kpi.periods import (
+from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.periods import (
     GRAINS,
     Calendar,
     Period,

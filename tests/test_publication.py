@@ -15,9 +15,10 @@ import openpyxl
 import pytest
 import yaml
 
-from ardenne_kpi import accounts, db, demo, kpis, publication, publish_site, templates
-from ardenne_kpi.errors import FrameworkError
-from ardenne_kpi.format import NBSP
+from ardenne_kpi import db, demo, kpis, publication, publish_site, templates
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.errors import FrameworkError
+from ardenne_kpi.core.format import NBSP
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.reports import importer
 from tests.browser_helpers import filled_template

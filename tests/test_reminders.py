@@ -16,7 +16,7 @@ import pytest
 from openpyxl import load_workbook
 
 from ardenne_kpi import db, reminders, reporting
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.framework import parse_framework
 from tests.conftest import private_copy, run_page
 
@@ -231,7 +231,7 @@ def test_every_operator_reads_right_after_de_in_its_reminder_and_template(con, f
     ],
 )
 def test_of_name_says_de_as_french_does(name, article, said):
-    from ardenne_kpi.format import of_name
+    from ardenne_kpi.core.format import of_name
 
     assert of_name(name, article) == said
 
@@ -245,7 +245,7 @@ def test_an_unknown_article_is_refused_with_its_line(fw):
 def test_no_reminder_asks_for_a_locked_semester(demo, fw):
     """Reminders were prepared for a locked semester, and the partner's reply then refused."""
     from ardenne_kpi import review
-    from ardenne_kpi.accounts import User
+    from ardenne_kpi.core.accounts import User
 
     _, before = prepared(demo, fw)
     assert before, "the demo misses S11 reports past their deadline"
@@ -260,7 +260,7 @@ def test_no_reminder_asks_for_a_locked_semester(demo, fw):
 
 def test_suivi_says_why_no_reminder_is_prepared_for_a_locked_semester(tmp_path, demo_db_path, fw):
     from ardenne_kpi import db, review
-    from ardenne_kpi.accounts import User
+    from ardenne_kpi.core.accounts import User
 
     path = private_copy(demo_db_path, tmp_path)
     con = db.connect(path)

@@ -9,9 +9,9 @@ import datetime as dt
 import pytest
 
 from ardenne_kpi import db, kpis, publication, review, snapshots, web_entry
-from ardenne_kpi.accounts import User
+from ardenne_kpi.core.accounts import User
+from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import SUBMITTED, VALIDATED
-from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.reports import importer
 from tests.conftest import private_copy
 

@@ -9,8 +9,9 @@ import re
 
 import pytest
 
-from ardenne_kpi import accounts, db, web_entry
-from ardenne_kpi.accounts import User
+from ardenne_kpi import db, web_entry
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.accounts import User
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.reports import importer
 from ardenne_kpi.ui import SUBMITTED_PREF

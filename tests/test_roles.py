@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ardenne_kpi import accounts, links
-from ardenne_kpi.accounts import User
+from ardenne_kpi.core import accounts, links
+from ardenne_kpi.core.accounts import User
 from ardenne_kpi.ui import SIGN_IN
 from tests.conftest import open_tab, read, run_page
 

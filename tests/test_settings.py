@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from ardenne_kpi import accounts, links, reminders, settings
+from ardenne_kpi import reminders
+from ardenne_kpi.core import accounts, links, settings
+from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import sharing
-from ardenne_kpi.errors import ArdenneError
 from ardenne_kpi.reports import guard
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -20,7 +21,7 @@ SOURCES = [
     p
     for p in [*sorted((ROOT / "ardenne_kpi").rglob("*.py")), ROOT / "app.py", ROOT / "serve.py"]
     + sorted((ROOT / "pages").glob("*.py"))
-    if p != ROOT / "ardenne_kpi" / "settings.py"
+    if p != ROOT / "ardenne_kpi" / "core" / "settings.py"
 ]
 
 

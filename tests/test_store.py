@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 from ardenne_kpi import db
-from ardenne_kpi.errors import DatabaseBusyError, DatabaseVersionError
+from ardenne_kpi.core.errors import DatabaseBusyError, DatabaseVersionError
 
 
 def test_schema_is_idempotent_and_versioned(tmp_path):

@@ -10,7 +10,7 @@ from openpyxl.utils import column_index_from_string
 
 from ardenne_kpi import db, demo, templates
 from ardenne_kpi.cli import main
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.reports import importer
 from tests.browser_helpers import filled_template
 

@@ -17,7 +17,7 @@ import yaml
 
 from ardenne_kpi import db, meeting
 from ardenne_kpi.cli import main
-from ardenne_kpi.format import md, terminal_text
+from ardenne_kpi.core.format import md, terminal_text
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.reports import importer
 from tests.conftest import ROOT, private_copy, read, rendered

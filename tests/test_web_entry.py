@@ -10,8 +10,8 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import db, import_review, kpis, review, templates, uploads, web_entry
-from ardenne_kpi.accounts import User
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core.accounts import User
+from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.reports import importer
 from tests.conftest import private_copy

@@ -374,7 +374,7 @@ def test_without_unnamed_files_a_named_temporary_file_is_used_and_removed(
 ):
     """Where the system cannot write a file unnamed (no /proc, another OS), a hidden
     temporary file beside the target: removed on a failure, renamed on success."""
-    from ardenne_kpi import storage
+    from ardenne_kpi.core import storage
 
     monkeypatch.setattr(storage, "_PROC", tmp_path / "no-proc")
     base = demo_base(demo_db_path, tmp_path / "data")

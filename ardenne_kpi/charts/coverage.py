@@ -14,10 +14,10 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
+from ardenne_kpi.core.format import fmt_percent, html_text
+from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 from ardenne_kpi.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
-from ardenne_kpi.format import fmt_percent, html_text
 from ardenne_kpi.framework import Entry
-from ardenne_kpi.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 
 HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"
 FONT = FONT_FAMILY

@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 
 from ardenne_kpi import kpis
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS, base_layout
-from ardenne_kpi.format import html_text
+from ardenne_kpi.core.format import html_text
+from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
 from ardenne_kpi.framework import Indicator
-from ardenne_kpi.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
 
 FONT = dict(family=FONT_FAMILY, size=17)
 VALUE_COLOR = "#0072B2"  # Okabe–Ito blue: the observed values

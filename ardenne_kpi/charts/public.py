@@ -14,7 +14,7 @@ import pandas as pd
 
 from ardenne_kpi.charts.kpis import TARGET_COLOR, VALUE_COLOR
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
-from ardenne_kpi.format import html_text
+from ardenne_kpi.core.format import html_text
 from ardenne_kpi.framework import Indicator
 from ardenne_kpi.publication import period_label
 

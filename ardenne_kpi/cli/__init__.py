@@ -18,8 +18,8 @@ from collections.abc import Callable
 from typing import Any, NoReturn, TextIO
 
 from ardenne_kpi.cli import backup, coverage, database, imports, kpis, pack, publish, review, template, users
-from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import terminal_text
+from ardenne_kpi.core.errors import ArdenneError
+from ardenne_kpi.core.format import terminal_text
 
 # argparse speaks English; our users read French. Usage errors keep exit code 2.
 _USAGE_FR = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ardenne_kpi.format import fmt_number
+from ardenne_kpi.core.format import fmt_number
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

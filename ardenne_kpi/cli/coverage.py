@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from ardenne_kpi.cli.database import add_db_argument, existing_database
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core.errors import ArdenneError
 
 
 def add_export_coverage(export_subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -42,7 +42,7 @@ def run_export_coverage(args: argparse.Namespace) -> int:
     from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv  # openpyxl: only here
 
     data = coverage_workbook(cov) if suffix == ".xlsx" else detail_csv(cov)
-    from ardenne_kpi import storage
+    from ardenne_kpi.core import storage
 
     storage.write_bytes(out, data, what="l'export de couverture")  # whole, or the earlier file kept
     main = cov["dimension_key"].state_counts()

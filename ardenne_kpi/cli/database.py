@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core.errors import ArdenneError
 
 if TYPE_CHECKING:
     import duckdb

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ardenne_kpi.cli.database import command_connection, existing_database, missing_database
-from ardenne_kpi.format import terminal_text
+from ardenne_kpi.core.format import terminal_text
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -217,14 +217,14 @@ def cmd_export_values(args: argparse.Namespace) -> int:
         df = imports.export_values(con)
     for column in ("period_start", "period_end"):
         df[column] = df[column].map(lambda d: d.isoformat()[:10] if hasattr(d, "isoformat") else d)
-    from ardenne_kpi.format import csv_script  # pandas: only for this command
+    from ardenne_kpi.core.format import csv_script  # pandas: only for this command
 
     data = csv_script(df)  # the sheet name is the partner's text: never a formula
     if args.out == "-":
         sys.stdout.buffer.write(data)
         sys.stdout.flush()
     else:
-        from ardenne_kpi import storage
+        from ardenne_kpi.core import storage
 
         storage.write_bytes(args.out, data, what="l'export des valeurs")  # whole, or the earlier file kept
         print(f"{len(df)} valeur(s) exportée(s) dans {args.out}.", file=sys.stderr)

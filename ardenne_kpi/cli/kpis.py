@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ardenne_kpi.cli.database import existing_database
-from ardenne_kpi.errors import KpiError, PeriodError
-from ardenne_kpi.format import fmt_number, terminal_text
+from ardenne_kpi.core.errors import KpiError, PeriodError
+from ardenne_kpi.core.format import fmt_number, terminal_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_lineage(args: argparse.Namespace) -> int:
     from ardenne_kpi import kpis  # pandas: only for these commands
-    from ardenne_kpi.periods import parse_period
+    from ardenne_kpi.core.periods import parse_period
 
     with existing_database(args.db) as (con, fw):
         try:
@@ -96,7 +96,7 @@ def run_export_kpis(args: argparse.Namespace) -> int:
     with existing_database(args.db) as (con, fw):
         frame = kpis.export_frame(con, fw, args.grain)
     out = Path(args.out)
-    from ardenne_kpi import storage
+    from ardenne_kpi.core import storage
 
     storage.write_bytes(out, to_csv(frame), what="l'export des indicateurs")  # whole, or the earlier file kept
     print(f"{len(frame)} lignes écrites dans {out} (granularité {args.grain}).")
@@ -119,7 +119,7 @@ def to_csv(frame: pd.DataFrame) -> bytes:
     """Comma-separated UTF-8, dot decimal, ISO dates, true/false, empty for no value."""
     import pandas as pd
 
-    from ardenne_kpi.format import csv_script
+    from ardenne_kpi.core.format import csv_script
 
     out = frame.copy()
     for column in ("value", "cumulative", "baseline", "target", "progress"):

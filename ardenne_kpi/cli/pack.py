@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 
 from ardenne_kpi.cli.database import add_db_argument, existing_database
-from ardenne_kpi.errors import ArdenneError
-from ardenne_kpi.format import fmt_date, fmt_number
+from ardenne_kpi.core.errors import ArdenneError
+from ardenne_kpi.core.format import fmt_date, fmt_number
 
 # ------------------------------------------------------------------ export pack
 
@@ -56,7 +56,7 @@ def run_export_pack(args: argparse.Namespace) -> int:
         xlsx = out.with_suffix(".xlsx")
         files[xlsx] = pack.xlsx_bytes(data)
         written.append(str(xlsx))
-    from ardenne_kpi import storage
+    from ardenne_kpi.core import storage
 
     # Both whole, put in place together: on a full disk neither earlier file is replaced.
     storage.write_files(files, what="le dossier du comité")

@@ -14,10 +14,10 @@ import argparse
 from typing import TYPE_CHECKING
 
 from ardenne_kpi.cli.database import existing_database
-from ardenne_kpi.format import fmt_number, terminal_text
+from ardenne_kpi.core.format import fmt_number, terminal_text
 
 if TYPE_CHECKING:
-    from ardenne_kpi.accounts import User
+    from ardenne_kpi.core.accounts import User
 
 CLI_USER = "ligne de commande"
 
@@ -63,7 +63,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _user(args: argparse.Namespace) -> User:
-    from ardenne_kpi.accounts import User
+    from ardenne_kpi.core.accounts import User
 
     return User(args.user or CLI_USER, "admin")
 

@@ -36,7 +36,7 @@ def run_template(args: argparse.Namespace) -> int:
         period = templates.resolve_period(fw, args.period)
         rows = templates.template_rows(con, fw, operator, period)
         data = templates.build_template(con, fw, operator, period)
-    from ardenne_kpi import storage
+    from ardenne_kpi.core import storage
 
     storage.write_bytes(out, data, what="le modèle")  # whole, or the earlier file kept
     print(f"Modèle écrit : {out} ({templates.describe(rows)}).")

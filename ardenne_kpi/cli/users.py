@@ -6,9 +6,9 @@ import argparse
 import getpass
 import sys
 
-from ardenne_kpi import accounts, settings
 from ardenne_kpi.cli.database import add_db_argument, command_connection
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core import accounts, settings
+from ardenne_kpi.core.errors import ArdenneError
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import duckdb
 
-from ardenne_kpi import settings
-from ardenne_kpi.errors import (
+from ardenne_kpi.core import settings
+from ardenne_kpi.core.errors import (
     ArdenneError,
     DatabaseBusyError,
     DatabaseDamagedError,

@@ -34,8 +34,9 @@ from typing import BinaryIO
 
 import duckdb
 
-from ardenne_kpi import db, settings
-from ardenne_kpi.errors import DatabaseBusyError
+from ardenne_kpi import db
+from ardenne_kpi.core import settings
+from ardenne_kpi.core.errors import DatabaseBusyError
 
 NOTICE_AFTER = 1.0  # seconds of waiting before a command says it waits
 IDLE_RELEASE = 2.0  # seconds without a query before the app lets go of the file anyway

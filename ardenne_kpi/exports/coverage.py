@@ -17,6 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from ardenne_kpi.core.format import csv_excel_fr, csv_script, put_cell
 from ardenne_kpi.coverage import (
     GAP_COLORS,
     GAP_INK,
@@ -28,7 +29,6 @@ from ardenne_kpi.coverage import (
     Matrix,
     detail_table,
 )
-from ardenne_kpi.format import csv_excel_fr, csv_script, put_cell
 
 README_SHEET = "Lisez-moi"
 DETAIL_SHEET = "Détail"

@@ -16,10 +16,10 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import db
+from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.periods import Period, parse_period
 from ardenne_kpi.db import brand as sql
-from ardenne_kpi.errors import PeriodError
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.periods import Period, parse_period
 from ardenne_kpi.reports.locate import is_brand_sheet as is_brand_sheet  # its home: no pandas to load for it
 from ardenne_kpi.reports.model import ERROR, WARNING, Issue, where
 from ardenne_kpi.reports.values import is_blank, normalise, text_of

@@ -34,9 +34,9 @@ import zipfile
 from collections.abc import Callable
 from typing import Any
 
-from ardenne_kpi import settings
-from ardenne_kpi.errors import ArdenneError, ReportError
-from ardenne_kpi.format import NBSP
+from ardenne_kpi.core import settings
+from ardenne_kpi.core.errors import ArdenneError, ReportError
+from ardenne_kpi.core.format import NBSP
 
 # Genuine partner workbooks inflate 7.6–10.4:1; the bomb we know of, 263:1.
 MAX_RATIO = 100

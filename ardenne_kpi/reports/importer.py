@@ -41,12 +41,13 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
-from ardenne_kpi import accounts, db
-from ardenne_kpi.accounts import User
+from ardenne_kpi import db
+from ardenne_kpi.core import accounts
+from ardenne_kpi.core.accounts import User
+from ardenne_kpi.core.errors import ArdenneError, LockedPeriodError, ReportError, StorageError
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as sql
 from ardenne_kpi.db import review as review_sql
-from ardenne_kpi.errors import ArdenneError, LockedPeriodError, ReportError, StorageError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports import guard, locks, reader
 from ardenne_kpi.reports.intake import Started, load_file

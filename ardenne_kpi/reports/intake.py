@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ardenne_kpi.errors import ReportError
+from ardenne_kpi.core.errors import ReportError
 from ardenne_kpi.reports import guard
 
 if TYPE_CHECKING:

@@ -14,8 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ardenne_kpi.errors import PeriodError
-from ardenne_kpi.periods import Calendar, Period, parse_period
+from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.periods import Calendar, Period, parse_period
 from ardenne_kpi.reports.values import is_blank, normalise, text_of
 from ardenne_kpi.reports.workbook import Sheet
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 import duckdb
 
+from ardenne_kpi.core.errors import LockedPeriodError
 from ardenne_kpi.db import RETURNED, VALIDATED
 from ardenne_kpi.db import review as sql
-from ardenne_kpi.errors import LockedPeriodError
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.reports.model import Issue
 from ardenne_kpi.reports.values import fr

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ardenne_kpi.periods import Period
+from ardenne_kpi.core.periods import Period
 
 if TYPE_CHECKING:  # pandas and NumPy stay out of the parsing child process
     import numpy as np

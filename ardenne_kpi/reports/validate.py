@@ -28,9 +28,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ardenne_kpi.errors import PeriodError
+from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.periods import Period, parse_period
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.periods import Period, parse_period
 from ardenne_kpi.reports.locate import LONG, Table, cell_ref, column_letter
 from ardenne_kpi.reports.model import IssueList, ParsedReport, where
 from ardenne_kpi.reports.values import (

@@ -12,7 +12,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from ardenne_kpi.format import fmt_number_exact
+from ardenne_kpi.core.format import fmt_number_exact
 
 NUMBER = "number"
 EMPTY = "empty"  # not reported: skipped, never zero

@@ -23,7 +23,7 @@ import zipfile
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ardenne_kpi.errors import ReportError
+from ardenne_kpi.core.errors import ReportError
 
 if TYPE_CHECKING:
     from xml.etree import ElementTree

@@ -12,10 +12,10 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi import analyses, coverage, db, kpis, reporting, review, snapshots
-from ardenne_kpi.format import fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
+from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
+from ardenne_kpi.core.periods import Period, label_of
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
-from ardenne_kpi.periods import Period, label_of
 
 TITLE = "Comité de pilotage"
 

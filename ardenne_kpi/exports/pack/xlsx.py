@@ -12,7 +12,9 @@ import io
 
 import pandas as pd
 
-from ardenne_kpi import links, reporting, snapshots
+from ardenne_kpi import reporting, snapshots
+from ardenne_kpi.core import links
+from ardenne_kpi.core.format import put_cell
 from ardenne_kpi.exports.pack.data import (
     TITLE,
     PackData,
@@ -22,7 +24,6 @@ from ardenne_kpi.exports.pack.data import (
     quality_notes,
     tile_figures,
 )
-from ardenne_kpi.format import put_cell
 
 # Number formats in Excel's own codes (, for thousands, . for decimals): Excel shows them with
 # the reader's separators, « 1 234,5 » in French. A French code (« # ##0,0 ») would be read

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from ardenne_kpi.errors import PeriodError
+from ardenne_kpi.core.errors import PeriodError
 
 GRAINS = ("month", "quarter", "semester", "programme-semester", "programme-year", "year", "range")
 _CALENDAR_GRAINS = ("month", "quarter", "semester", "year")

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-from ardenne_kpi import settings
+from ardenne_kpi.core import settings
 
 
 @dataclass(frozen=True)

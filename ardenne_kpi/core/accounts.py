@@ -31,8 +31,8 @@ import yaml
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ardenne_kpi import settings
-from ardenne_kpi.errors import AccessError, AccountsError, ArdenneError
+from ardenne_kpi.core import settings
+from ardenne_kpi.core.errors import AccessError, AccountsError, ArdenneError
 
 ROLES = ("admin", "partner", "viewer")
 ROLE_LABELS = {"admin": "coordination (administrateur)", "partner": "partenaire", "viewer": "lecture seule"}
@@ -356,7 +356,7 @@ def remove_user(name: str, path: Path | None = None) -> bool:
 def _write(path: Path, users: dict[str, dict]) -> None:
     """Replace the accounts file whole (written aside, renamed), private from its first byte:
     created 0600, never readable by others even for an instant."""
-    from ardenne_kpi import storage  # whole or absent: unnamed until complete, nothing left on a full disk
+    from ardenne_kpi.core import storage  # whole or absent: unnamed until complete, nothing left on a full disk
 
     data = yaml.safe_dump({"users": users}, allow_unicode=True, sort_keys=True).encode("utf-8")
     storage.write_bytes(path, data, what="le fichier des comptes", mode=0o600)

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ardenne_kpi.errors import ArdenneError
+from ardenne_kpi.core.errors import ArdenneError
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parent.parent  # ardenne_kpi/, this module being in core/
 # A clone keeps its data folder beside the package; an installed copy carries its shipped
 # files inside (pyproject.toml maps data/ to ardenne_kpi/data) and keeps its base in the
 # folder it runs from.
