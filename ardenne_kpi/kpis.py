@@ -34,13 +34,12 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ardenne_kpi import expected
 from ardenne_kpi.core.errors import KpiError, PeriodError
 from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_ORDER, STATUS_SYMBOLS  # noqa: F401 - kpis.STATUS_*
 from ardenne_kpi.core.periods import Period, label_of, period_containing, period_from_code, periods_between, subperiods
 from ardenne_kpi.db import SUBMITTED
 from ardenne_kpi.db import kpis as sql
-from ardenne_kpi.framework import Framework, Indicator, Target
+from ardenne_kpi.framework import Framework, Indicator, Target, expected
 
 GRAIN_LABELS = {
     "quarter": "Trimestre",

@@ -9,7 +9,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from ardenne_kpi import db, expected
+from ardenne_kpi import db
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import fmt_number
 from ardenne_kpi.framework import (
@@ -17,10 +17,11 @@ from ardenne_kpi.framework import (
     DIRECTION_LABELS,
     FREQUENCY_LABELS,
     Framework,
+    expected,
     parse_framework,
     too_large,
 )
-from ardenne_kpi.framework_workbook import SIMPLE_SHEETS, from_workbook
+from ardenne_kpi.framework.workbook import SIMPLE_SHEETS, from_workbook
 from ardenne_kpi.kpis import GRAIN_LABELS
 
 SECTION_OF_KIND = {"indicator": "indicators", "operator": "operators", "zone": "zones", "audience": "audiences"}

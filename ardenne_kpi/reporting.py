@@ -25,10 +25,9 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from ardenne_kpi import expected
 from ardenne_kpi.core.periods import Period, period_containing
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.framework import Framework
+from ardenne_kpi.framework import Framework, expected
 
 # State of one operator × period cell of the follow-up matrix.
 CELL_STATES = ("received", "partial", "missing", "pending", "none")

@@ -33,12 +33,11 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from ardenne_kpi import expected
 from ardenne_kpi.core.errors import ArdenneError, PeriodError
 from ardenne_kpi.core.format import fmt_date, fmt_number, of_name, put_cell
 from ardenne_kpi.core.periods import Period, parse_period, period_from_code, periods_between
 from ardenne_kpi.db import history
-from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.framework import Framework, Indicator, expected
 
 TEMPLATE_VERSION = "1"
 DATA_SHEET = "Rapport"

@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ardenne_kpi import framework_workbook, kpis, referential, ui
+from ardenne_kpi import kpis, referential, ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import FrameworkError
+from ardenne_kpi.framework import workbook as framework_workbook
 
 ctx = ui.page_setup("Référentiel", icon=":material/account_tree:")
 fw = ctx.fw

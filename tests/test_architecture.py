@@ -20,7 +20,7 @@ SQL = re.compile(
 # never one above. A unit is a top-level module or a subpackage (`db`, `reports`) taken whole.
 LAYERS: list[tuple[str, set[str]]] = [
     ("foundation", {"core"}),
-    ("framework", {"framework", "framework_workbook", "expected"}),
+    ("framework", {"framework"}),
     ("storage and reading", {"db", "reports", "annotate"}),
     (
         "domain",

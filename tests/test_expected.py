@@ -1,5 +1,5 @@
 """One model of what is due (issue 23): the figures' completeness, Suivi and the reminders
-read the same expected series (ardenne_kpi/expected.py), pinned on tiny hand-made data."""
+read the same expected series (ardenne_kpi/framework/expected.py), pinned on tiny hand-made data."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from ardenne_kpi import db, expected, kpis, reporting
-from ardenne_kpi.framework import parse_framework
+from ardenne_kpi import db, kpis, reporting
+from ardenne_kpi.framework import expected, parse_framework
 from tests.test_kpis_rules import FRAMEWORK, put, row
 
 AFTER_ALL = dt.date(2021, 1, 1)
@@ -228,7 +228,8 @@ def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp
 
 
 def test_declared_last_period_zones_audiences_and_one_off_survive_the_referentiel_workbook(fw):
-    from ardenne_kpi import framework_workbook, referential
+    from ardenne_kpi import referential
+    from ardenne_kpi.framework import workbook as framework_workbook
 
     declared = with_obligations(
         "  - {operator: OPA, indicators: [FLOW], from: 2018-Q1, to: 2019-Q4, zones: [FR-08], audiences: [NL],"

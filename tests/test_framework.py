@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ardenne_kpi import framework_workbook
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import DEFAULT_PATH, load_framework, parse_framework
+from ardenne_kpi.framework import workbook as framework_workbook
 
 PROPOSAL = Path(__file__).resolve().parent / "data" / "framework-proposal.yaml"  # shared/domain, copied
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from ardenne_kpi import db, framework
+from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.reports import importer
 from tests.test_import_engine import report  # the same long-layout report
 
@@ -79,17 +80,17 @@ def test_a_refused_dry_run_keeps_nothing_to_reuse(store, fw):
 
 def test_libyaml_reads_the_framework_as_the_pure_python_parser_does():
     text = framework.DEFAULT_PATH.read_text(encoding="utf-8")
-    node, data = framework._parse_yaml(text, yaml.SafeLoader)
-    fast_node, fast_data = framework._parse_yaml(text)
+    node, data = framework.loading._parse_yaml(text, yaml.SafeLoader)
+    fast_node, fast_data = framework.loading._parse_yaml(text)
     assert fast_data == data
-    assert framework._line_map(fast_node) == framework._line_map(node)
+    assert framework.loading._line_map(fast_node) == framework.loading._line_map(node)
 
 
 def test_a_yaml_syntax_error_is_worded_as_before():
     text = "indicators:\n  - code: A\n   label: [\n"
     with pytest.raises(yaml.YAMLError) as pure:
-        framework._parse_yaml(text, yaml.SafeLoader)
-    with pytest.raises(framework.FrameworkError) as raised:
+        framework.loading._parse_yaml(text, yaml.SafeLoader)
+    with pytest.raises(FrameworkError) as raised:
         framework.parse_framework(text)
     mark = pure.value.problem_mark
     assert f"ligne {mark.line + 1}, colonne {mark.column + 1}" in str(raised.value)

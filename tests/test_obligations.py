@@ -8,9 +8,10 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, framework_workbook, kpis, referential, reporting
+from ardenne_kpi import db, kpis, referential, reporting
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import parse_framework
+from ardenne_kpi.framework import workbook as framework_workbook
 from tests.test_kpis_rules import FRAMEWORK, put, row
 
 OBLIGED = FRAMEWORK.replace(

@@ -260,7 +260,7 @@ def test_public_indicators_need_a_licence():
 
 
 def test_workbook_keeps_public_marks_and_licence(fw):
-    from ardenne_kpi import framework_workbook
+    from ardenne_kpi.framework import workbook as framework_workbook
 
     again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(fw), fw))
     assert [i.code for i in again.indicators if i.public] == [i.code for i in fw.indicators if i.public]

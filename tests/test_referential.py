@@ -10,9 +10,10 @@ import openpyxl
 import pytest
 import yaml
 
-from ardenne_kpi import db, framework_workbook, referential
+from ardenne_kpi import db, referential
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
+from ardenne_kpi.framework import workbook as framework_workbook
 from tests.conftest import run_page
 from tests.workbook_checks import untyped_cells
 
