@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ardenne_kpi import analyses, charts, home, kpis, ui
+from ardenne_kpi import charts, figures, home, ui
 from ardenne_kpi.core import accounts, links
 from ardenne_kpi.core.periods import label_of
+from ardenne_kpi.figures import analyses
 
 ctx = ui.page_setup("Accueil", icon=":material/home:", home=True, public=ui.welcomes_visitors())
 if ctx.user.anonymous:  # a visitor who has not signed in: the public key figures, and where to sign in
@@ -39,7 +40,7 @@ if accounts.is_admin(ctx.user) and waiting:
     )
 
 if accounts.is_admin(ctx.user) and overview.n_values:
-    todo = analyses.missing_items(ui.cached(kpis.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
+    todo = analyses.missing_items(ui.cached(figures.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
     if todo:
         with st.expander(
             f"Avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller sans analyse du coordinateur",
@@ -53,7 +54,7 @@ if accounts.is_admin(ctx.user) and overview.n_values:
                 ui.page_link(
                     "Tendances",
                     query_params={"indicateur": code},
-                    label=f"{kpis.STATUS_SYMBOLS[status]} {ui.md(code)} · {ui.md(label)} "
+                    label=f"{figures.STATUS_SYMBOLS[status]} {ui.md(code)} · {ui.md(label)} "
                     f"({label_of(period, ctx.fw.calendar)})",
                 )
 

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, kpis, reporting
+from ardenne_kpi import db, figures, reporting
 from ardenne_kpi.core import indicator_status
 from ardenne_kpi.core.format import fmt_percent
+from ardenne_kpi.figures import coverage
 from ardenne_kpi.framework import Framework
 
 
@@ -34,7 +35,7 @@ class Overview:
 def overview(con: duckdb.DuckDBPyConnection, fw: Framework, *, submitted: bool = False) -> Overview:
     """Everything the home page shows, computed once per data revision (validated figures,
     and submitted ones too with `submitted`)."""
-    status = kpis.indicator_status(con, fw, submitted=submitted)
+    status = figures.indicator_status(con, fw, submitted=submitted)
     counts = status["status"].value_counts()
     last_period_end, last_upload = reporting.latest_data(con)
     window = reporting.last_closed_semester(fw, last_period_end)

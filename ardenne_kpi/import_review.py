@@ -13,8 +13,8 @@ import pandas as pd
 from ardenne_kpi.core.format import fmt_number
 from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.db import SUBMITTED, VALIDATED
+from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.reports.importer import CHANGED, NEW, RESTORED, SAME
 from ardenne_kpi.reports.model import ERROR, Issue
 from ardenne_kpi.review import REVIEW_LABELS

@@ -20,7 +20,7 @@ from functools import cached_property
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import db, kpis
+from ardenne_kpi import db, figures
 from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.core.periods import Period, period_from_code
 from ardenne_kpi.db import publication as sql
@@ -169,7 +169,7 @@ def public_unit(ind: Indicator) -> str:
 def value_text(ind: Indicator, value: float) -> str:
     """1 234,5 with the unit: "7 812 345", "63,2 %", "2,6 nuits"."""
     unit = public_unit(ind)
-    return fmt_number(value, kpis.decimals_of(ind)) + (f"{NBSP}{unit}" if unit else "")
+    return fmt_number(value, figures.decimals_of(ind)) + (f"{NBSP}{unit}" if unit else "")
 
 
 def period_label(period: Period) -> str:
@@ -248,7 +248,7 @@ def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigur
     )
     if not codes:
         return empty
-    trends = _publishable(kpis.evaluation_trends(con, fw, codes))
+    trends = _publishable(figures.evaluation_trends(con, fw, codes))
     series_rows, cards = [], []
     for ind in inds:
         rows = trends[trends["indicator"] == ind.code].sort_values("period_start").reset_index(drop=True)
@@ -305,7 +305,7 @@ def _card(fw: Framework, ind: Indicator, rows: pd.DataFrame) -> dict:
         "label": ind.public_label,
         "sentence": ind.public_sentence,
         "unit": public_unit(ind),
-        "decimals": kpis.decimals_of(ind),
+        "decimals": figures.decimals_of(ind),
         "direction": ind.direction,
         "grain": last["grain"],
         "period": last["period"],
@@ -325,7 +325,7 @@ def _card(fw: Framework, ind: Indicator, rows: pd.DataFrame) -> dict:
         "target_share_text": "" if math.isnan(share) else f"{fmt_percent(share)} de la cible",
         "baseline": ind.baseline.value,
         "baseline_label": period_label(ind.baseline.period),
-        "rule": kpis.rule_text(ind),
+        "rule": figures.rule_text(ind),
         "by_zone": ind.by_zone,
         "audiences": " ".join(_top_audiences(fw, ind)),
     }
@@ -339,7 +339,7 @@ def _zones(con: duckdb.DuckDBPyConnection, fw: Framework, inds: list[Indicator])
     """Every complete period of every zone for the indicators broken down by zone."""
     if not inds:
         return pd.DataFrame(columns=ZONE_COLUMNS)
-    frame = _publishable(kpis.evaluation_trends(con, fw, [i.code for i in inds], by="zone"))
+    frame = _publishable(figures.evaluation_trends(con, fw, [i.code for i in inds], by="zone"))
     if frame.empty:
         return pd.DataFrame(columns=ZONE_COLUMNS)
     periods = {p: period_from_code(p, fw.calendar) for p in frame["period"].unique()}

@@ -12,6 +12,7 @@ import yaml
 from ardenne_kpi import db
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import fmt_number
+from ardenne_kpi.figures import GRAIN_LABELS
 from ardenne_kpi.framework import (
     AGGREGATION_LABELS,
     DIRECTION_LABELS,
@@ -22,7 +23,6 @@ from ardenne_kpi.framework import (
     too_large,
 )
 from ardenne_kpi.framework.workbook import SIMPLE_SHEETS, from_workbook
-from ardenne_kpi.kpis import GRAIN_LABELS
 
 SECTION_OF_KIND = {"indicator": "indicators", "operator": "operators", "zone": "zones", "audience": "audiences"}
 KIND_LABELS = {"indicator": "indicateur", "operator": "opérateur", "zone": "zone", "audience": "public"}

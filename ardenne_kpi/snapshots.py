@@ -15,17 +15,18 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import coverage, db, kpis
+from ardenne_kpi import db, figures
 from ardenne_kpi.core import indicator_status
 from ardenne_kpi.core.errors import SnapshotError
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.db import snapshots as sql
+from ardenne_kpi.figures import coverage
 from ardenne_kpi.framework import Framework
 
 IDENTITY = ["indicator", "operator", "zone", "audience", "period"]
 CHANGE_LABELS = {"new": "Nouvelle valeur", "changed": "Valeur corrigée", "withdrawn": "Valeur retirée"}
-# What a snapshot keeps of each indicator's status (`kpis.indicator_status` has more columns).
+# What a snapshot keeps of each indicator's status (`figures.indicator_status` has more columns).
 KEPT_STATUS_COLUMNS = ["indicator", "status", "progress", "latest_period", "latest_value"]
 
 
@@ -88,7 +89,7 @@ def evaluate(
         db.sync_framework(mem, fw)
         ids = sorted({int(i) for i in values["upload_id"].dropna()})
         sql.load_state(mem, sql.uploads_by_ids(con, ids), values)
-        status = kpis.indicator_status(mem, fw, as_of=as_of)
+        status = figures.indicator_status(mem, fw, as_of=as_of)
     finally:
         mem.close()
     return status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status)
@@ -112,9 +113,9 @@ def live_state(
     status: pd.DataFrame | None = None,
     label: str = "Données actuelles",
 ) -> State:
-    """The data as it counts now; `status` when the caller has it already (kpis.indicator_status)."""
+    """The data as it counts now; `status` when the caller has it already (figures.indicator_status)."""
     if status is None:
-        status = kpis.indicator_status(con, fw)
+        status = figures.indicator_status(con, fw)
     return State(label, None, sql.current_values(con), status[KEPT_STATUS_COLUMNS].copy(), _cells(fw, status))
 
 

@@ -20,8 +20,8 @@ from ardenne_kpi import import_review, templates
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.format import fmt_number, put_cell
 from ardenne_kpi.core.periods import Period
+from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
 from ardenne_kpi.reports.model import ERROR, Issue
 
 if TYPE_CHECKING:

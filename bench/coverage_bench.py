@@ -34,9 +34,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402
 from kpis_bench import build as build_million  # noqa: E402
 
-from ardenne_kpi import charts, coverage, db, demo  # noqa: E402
+from ardenne_kpi import charts, db, demo  # noqa: E402
 from ardenne_kpi.db import coverage as sql  # noqa: E402
 from ardenne_kpi.exports.coverage import coverage_workbook  # noqa: E402
+from ardenne_kpi.figures import coverage  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
 FILTERED = dict(start="S08", end="S11", zone="BE-LUX")

@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import harness  # noqa: E402  (bench/harness.py: this script's folder is on sys.path)
+from ardenne_kpi.cli.figures import to_csv  # noqa: E402
 
-from ardenne_kpi import db, kpis  # noqa: E402
-from ardenne_kpi.cli.kpis import to_csv  # noqa: E402
+from ardenne_kpi import db, figures  # noqa: E402
 from ardenne_kpi.core.periods import periods_between  # noqa: E402
-from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
+from ardenne_kpi.db import figures as kpis_sql  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
 REFERENCE = "f248ff2"  # the last commit before figures were rolled up series by series (issue 11)
@@ -114,13 +114,13 @@ def build(path: Path, n_values: int) -> int:
 def page_computation(con, fw) -> None:
     """What one rerun of the Tendances page computes, without Streamlit's cache."""
     codes = [i.code for i in fw.indicators]
-    kpis.status_and_trends(con, fw, codes, GRAIN)  # the status and the small multiples' trends
-    kpis.aggregate(con, fw, DETAIL, GRAIN, by="zone")
-    kpis.lineage(con, fw, DETAIL, "S05")
+    figures.status_and_trends(con, fw, codes, GRAIN)  # the status and the small multiples' trends
+    figures.aggregate(con, fw, DETAIL, GRAIN, by="zone")
+    figures.lineage(con, fw, DETAIL, "S05")
 
 
 def export_computation(con, fw) -> bytes:
-    return to_csv(kpis.export_frame(con, fw, GRAIN))
+    return to_csv(figures.export_frame(con, fw, GRAIN))
 
 
 def naive(con, fw) -> pd.DataFrame:

@@ -3,10 +3,11 @@ coordinator say about it, and where its numbers come from."""
 
 import streamlit as st
 
-from ardenne_kpi import analyses, charts, kpis, ui, uploads
+from ardenne_kpi import charts, figures, ui, uploads
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.format import csv_excel_fr
 from ardenne_kpi.core.periods import label_of
+from ardenne_kpi.figures import analyses
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
@@ -43,15 +44,15 @@ with st.sidebar:
     grain = ui.in_address(
         st.radio,
         "Granularité",
-        list(kpis.GRAIN_LABELS),
+        list(figures.GRAIN_LABELS),
         key="t_grain",
         param="grain",
         default="programme-semester",
-        format_func=kpis.GRAIN_LABELS.get,
+        format_func=figures.GRAIN_LABELS.get,
     )
 
 codes = tuple(
-    kpis.select_indicators(
+    figures.select_indicators(
         fw,
         dimension=picked["dimension"],
         key=picked["cle"],
@@ -71,9 +72,9 @@ if not codes:
 
 # until the data change; the trends of indicators shown as judged reuse the status's figures
 status, series = ui.cached(
-    kpis.status_and_trends, con, fw, list(codes), grain, operators=operators, zones=zones, submitted=ctx.submitted
+    figures.status_and_trends, con, fw, list(codes), grain, operators=operators, zones=zones, submitted=ctx.submitted
 )
-if not kpis.has_values(status):
+if not figures.has_values(status):
     st.info(
         "Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
         "depuis la page « Importer un rapport » : les tendances apparaîtront dès le premier import."
@@ -92,14 +93,14 @@ if is_admin:
         ):
             st.markdown(
                 "\n".join(
-                    f"- {kpis.STATUS_SYMBOLS[s]} **{ui.md(c)}** · {ui.md(label)} ({label_of(p, fw.calendar)})"
+                    f"- {figures.STATUS_SYMBOLS[s]} **{ui.md(c)}** · {ui.md(label)} ({label_of(p, fw.calendar)})"
                     for c, label, s, p in todo
                 )
             )
 
-counts = kpis.status_counts(status)
+counts = figures.status_counts(status)
 for column, (s, n) in zip(st.columns(len(counts)), counts.items(), strict=True):
-    column.metric(f"{kpis.STATUS_SYMBOLS[s]} {kpis.STATUS_LABELS[s]}", f"{n} / {len(status)}", border=True)
+    column.metric(f"{figures.STATUS_SYMBOLS[s]} {figures.STATUS_LABELS[s]}", f"{n} / {len(status)}", border=True)
 st.caption(
     "Statut : la dernière valeur complète, comparée à la progression attendue à sa date (rythme linéaire de la "
     f"référence vers chaque cible datée). En bonne voie dès {ui.fmt_percent(fw.on_track)} de la progression "
@@ -118,16 +119,16 @@ code = ui.in_address(
     placeholder="Choisissez un indicateur",
 )
 ind = fw.indicator(code)
-row = kpis.status_row(status, code)
-shown_grain = kpis.display_grain(ind, grain)
+row = figures.status_row(status, code)
+shown_grain = figures.display_grain(ind, grain)
 trend = series.get(code)
-decimals = kpis.decimals_of(ind)
+decimals = figures.decimals_of(ind)
 
-color = kpis.STATUS_COLORS[row["status"]]
+color = figures.STATUS_COLORS[row["status"]]
 st.markdown(
     f"<span style='background:{color};color:white;padding:0.3em 0.8em;border-radius:0.4em;font-size:1.3rem;"
-    f"font-weight:700'>{kpis.STATUS_SYMBOLS[row['status']]} {kpis.STATUS_LABELS[row['status']]}</span>"
-    f"&nbsp; {ui.html_text(ind.unit)} · {kpis.GRAIN_LABELS.get(shown_grain, shown_grain)}",
+    f"font-weight:700'>{figures.STATUS_SYMBOLS[row['status']]} {figures.STATUS_LABELS[row['status']]}</span>"
+    f"&nbsp; {ui.html_text(ind.unit)} · {figures.GRAIN_LABELS.get(shown_grain, shown_grain)}",
     unsafe_allow_html=True,
 )
 # Short labels, the period on its own line: whole at 1280 px on a projector.
@@ -143,11 +144,11 @@ for column, (label, value, when) in zip(st.columns(5), tiles, strict=True):
     column.caption(when)
 if row["note"]:
     st.caption(ui.md(row["note"]))
-st.caption(f"Règle de calcul : {ui.md(kpis.rule_text(ind))}")
-if judged_at := kpis.evaluation_grain_reason(ind, fw):
+st.caption(f"Règle de calcul : {ui.md(figures.rule_text(ind))}")
+if judged_at := figures.evaluation_grain_reason(ind, fw):
     st.caption(judged_at)
 if shown_grain != grain:
-    st.caption(ui.md(kpis.display_grain_reason(ind, grain)))
+    st.caption(ui.md(figures.display_grain_reason(ind, grain)))
 
 # ------------------------------------------------------------------ the coordinator's analysis
 assessed = row["latest_period"] if isinstance(row["latest_period"], str) else None
@@ -162,7 +163,8 @@ with st.container(border=True):
     if is_admin:
         periods = list(
             dict.fromkeys(
-                [p for p in [assessed] if p] + (list(kpis.reported(trend)["period"])[::-1] if trend is not None else [])
+                [p for p in [assessed] if p]
+                + (list(figures.reported(trend)["period"])[::-1] if trend is not None else [])
             )
         )
         if periods:
@@ -194,29 +196,29 @@ with st.container(border=True):
 if trend is None:
     st.info("Aucune valeur déclarée pour cet indicateur avec ces filtres (non déclaré n'est pas zéro).")
 else:
-    like = kpis.comparable(ind, shown_grain, fw) and not (scoped and ind.agg_space == "sum")
+    like = figures.comparable(ind, shown_grain, fw) and not (scoped and ind.agg_space == "sum")
     reason = (
         "La cible porte sur tout le portefeuille : elle n'est pas comparée à une partie (zone, opérateur)."
         if scoped
-        else f"La cible est fixée par {kpis.GRAIN_LABELS[kpis.evaluation_grain(ind, fw)].lower()} : "
+        else f"La cible est fixée par {figures.GRAIN_LABELS[figures.evaluation_grain(ind, fw)].lower()} : "
         "choisissez cette granularité pour la comparer."
     )
     st.plotly_chart(
         charts.kpis.trend_figure(
-            ind, trend, kpis.expected_path(ind), comparable=like, status=row["status"], reason=reason
+            ind, trend, figures.expected_path(ind), comparable=like, status=row["status"], reason=reason
         ),
         width="stretch",
         config={"displayModeBar": False},
     )
     with st.expander("Vue Interreg : déjà déclaré + cette période = total, face à la cible"):
-        ui.table(kpis.interreg_table(fw, code, kpis.interreg_view(fw, code, trend), fmt=ui.fmt_number))
+        ui.table(figures.interreg_table(fw, code, figures.interreg_view(fw, code, trend), fmt=ui.fmt_number))
 
     # ------------------------------------------------------------------ table, comments, download, lineage
     st.subheader("Valeurs")
-    ui.table(kpis.values_table(fw, code, trend, fmt=ui.fmt_number))
+    ui.table(figures.values_table(fw, code, trend, fmt=ui.fmt_number))
     st.download_button(
         "Télécharger les valeurs (.csv pour Excel)",
-        csv_excel_fr(kpis.values_table(fw, code, trend)),
+        csv_excel_fr(figures.values_table(fw, code, trend)),
         file_name=f"{code}_{shown_grain}.csv",
         mime="text/csv",
         icon=":material/download:",
@@ -230,7 +232,7 @@ else:
         ui.table(analyses.comments_table(fw, comments, decimals, ind.unit), wide="Commentaire du partenaire")
 
     st.subheader("D'où vient ce chiffre ?")
-    reported = kpis.reported(trend)
+    reported = figures.reported(trend)
     period = ui.in_address(
         st.selectbox,
         "Valeur",
@@ -243,12 +245,12 @@ else:
     )
     if period:
         with ui.user_errors():
-            note = kpis.period_note(reported, period)
+            note = figures.period_note(reported, period)
             if note:
                 st.caption(ui.md(note))
-            behind = kpis.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
-            ui.table(kpis.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
-            kept = kpis.lineage_uploads(behind)
+            behind = figures.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
+            ui.table(figures.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
+            kept = figures.lineage_uploads(behind)
             if not kept:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
             for upload in kept[:6]:
@@ -273,17 +275,17 @@ else:
     by = ui.in_address(
         st.radio,
         "Par",
-        list(kpis.BY_LABELS),
+        list(figures.BY_LABELS),
         key="t_by",
         param="par",
-        default=next(iter(kpis.BY_LABELS)),
+        default=next(iter(figures.BY_LABELS)),
         horizontal=True,
-        format_func=kpis.BY_LABELS.get,
+        format_func=figures.BY_LABELS.get,
     )
     parts = ui.cached(
-        kpis.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones, submitted=ctx.submitted
+        figures.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones, submitted=ctx.submitted
     )
-    labels = kpis.group_labels(fw, by, parts)
+    labels = figures.group_labels(fw, by, parts)
     st.plotly_chart(
         charts.kpis.breakdown_figure(ind, parts, by, labels), width="stretch", config={"displayModeBar": False}
     )

@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts, coverage, ui
+from ardenne_kpi import charts, ui
 from ardenne_kpi.exports import coverage as coverage_exports
+from ardenne_kpi.figures import coverage
 
 ctx = ui.page_setup("Couverture", icon=":material/grid_on:")
 fw = ctx.fw

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import kpis, referential, ui
+from ardenne_kpi import figures, referential, ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import workbook as framework_workbook
@@ -95,7 +95,7 @@ with tab_actors:
 
 st.divider()
 st.subheader("Séries rapportées hors obligation")
-outside = ui.cached(kpis.outside_series, ctx.con, fw)
+outside = ui.cached(figures.outside_series, ctx.con, fw)
 if outside.empty:
     st.caption("Chaque série rapportée est prévue par une obligation.")
 else:

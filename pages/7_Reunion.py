@@ -3,7 +3,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import analyses, charts, kpis, meeting, ui
+from ardenne_kpi import charts, figures, meeting, ui
+from ardenne_kpi.figures import analyses
 
 ctx = ui.page_setup("Mode réunion", icon=":material/co_present:", meeting=True)
 fw, con = ctx.fw, ctx.con
@@ -81,19 +82,19 @@ if slide.kind in ("dimension", meeting.SUITE):
 elif slide.kind == "indicator":
     ind = fw.indicator(slide.indicator)
     facts = meeting.indicator_facts(data, slide.indicator)
-    color = kpis.STATUS_COLORS[facts["status"]]
+    color = figures.STATUS_COLORS[facts["status"]]
     left, right = st.columns([3, 2])
     with left:
         st.markdown(
             f"<span style='background:{color};color:white;padding:0.1em 0.5em;border-radius:0.4em;"
-            f"font-weight:700'>{kpis.STATUS_SYMBOLS[facts['status']]} "
-            f"{kpis.STATUS_LABELS[facts['status']]}</span>&nbsp; {ui.html_text(ind.code)} · "
+            f"font-weight:700'>{figures.STATUS_SYMBOLS[facts['status']]} "
+            f"{figures.STATUS_LABELS[facts['status']]}</span>&nbsp; {ui.html_text(ind.code)} · "
             f"{ui.html_text(facts['sentence'])}" + ui.meeting_chart_style((slide.title, 70), (facts["sentence"], 55)),
             unsafe_allow_html=True,
         )
-        trend = ui.cached(kpis.trends, con, fw, (ind.code,), kpis.evaluation_grain(ind, fw)).get(ind.code)
+        trend = ui.cached(figures.trends, con, fw, (ind.code,), figures.evaluation_grain(ind, fw)).get(ind.code)
         if trend is not None:
-            figure = charts.kpis.trend_figure(ind, trend, kpis.expected_path(ind), status=facts["status"])
+            figure = charts.kpis.trend_figure(ind, trend, figures.expected_path(ind), status=facts["status"])
             # the slide's heading names it; the legend above the plot, clear of the period ticks
             figure.update_layout(
                 title_text="",

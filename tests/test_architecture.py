@@ -25,12 +25,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     (
         "domain",
         {
-            "kpis",
-            "coverage",
+            "figures",
             "reporting",
             "snapshots",
             "brand",
-            "analyses",
             "referential",
             "templates",
             "backup",
@@ -283,4 +281,4 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         encoding="utf-8",
     )
     assert [f.split(":")[0] for f in pandas_work(page)] == ["line 2", "line 3", "line 4"]
-    assert LAYER_OF["kpis"] < LAYER_OF["charts"] and LAYER_OF["reports"] < LAYER_OF["brand"]
+    assert LAYER_OF["figures"] < LAYER_OF["charts"] and LAYER_OF["reports"] < LAYER_OF["brand"]

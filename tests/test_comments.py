@@ -10,10 +10,11 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi import analyses, db, kpis
+from ardenne_kpi import db, figures
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.exports import pack
+from ardenne_kpi.figures import analyses
 from ardenne_kpi.reports import importer
 from tests.conftest import private_copy, run_page
 
@@ -69,7 +70,7 @@ def test_a_partners_comment_is_imported_and_shown_beside_its_value(tmp_path, fw)
 
 def behind(fw, path):
     con = db.connect(path)
-    status = kpis.indicator_status(con, fw)
+    status = figures.indicator_status(con, fw)
     con.close()
     row = status[status["status"] == "off_track"].iloc[0]
     return row["indicator"], row["latest_period"]

@@ -9,9 +9,10 @@ import math
 import pandas as pd
 import pytest
 
-from ardenne_kpi import charts, coverage, db, demo
+from ardenne_kpi import charts, db, demo
 from ardenne_kpi.core.periods import parse_period
-from ardenne_kpi.coverage import Filters
+from ardenne_kpi.figures import coverage
+from ardenne_kpi.figures.coverage import Filters
 from ardenne_kpi.framework import parse_framework
 
 FRAMEWORK = """

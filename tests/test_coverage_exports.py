@@ -12,10 +12,11 @@ import shutil
 import pytest
 from openpyxl import load_workbook
 
-from ardenne_kpi import coverage, db
+from ardenne_kpi import db
 from ardenne_kpi.cli import main
-from ardenne_kpi.coverage import GAP_COLORS, Filters
 from ardenne_kpi.exports.coverage import DETAIL_SHEET, README_SHEET, coverage_workbook, detail_csv
+from ardenne_kpi.figures import coverage
+from ardenne_kpi.figures.coverage import GAP_COLORS, Filters
 from ardenne_kpi.framework import parse_framework
 from tests.test_coverage import FRAMEWORK, _store
 

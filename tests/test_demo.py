@@ -11,7 +11,7 @@ import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from python_calamine import CalamineWorkbook
 
-from ardenne_kpi import db, demo, kpis, reporting, templates
+from ardenne_kpi import db, demo, figures, reporting, templates
 from ardenne_kpi.core.periods import parse_period
 
 
@@ -76,8 +76,8 @@ def test_eco_management_coaching_in_the_sourced_range(demo_con):
 
 def test_overnight_stays_volume_seasonality_and_covid(demo_con, fw):
     # The figures, not raw sums: FTLB's Dutch visitors' stays lie inside BE-LUX's total.
-    quarters = kpis.aggregate(demo_con, fw, "CLI08", "quarter").set_index("period")["value"]
-    y2019 = kpis.aggregate(demo_con, fw, "CLI08", "year").set_index("period").loc["2019", "value"]
+    quarters = figures.aggregate(demo_con, fw, "CLI08", "quarter").set_index("period")["value"]
+    y2019 = figures.aggregate(demo_con, fw, "CLI08", "year").set_index("period").loc["2019", "value"]
     assert 7_000_000 < y2019 < 8_500_000
     assert quarters["2019-Q3"] > quarters["2019-Q1"]  # summer peak
     assert quarters["2020-Q2"] < 0.35 * quarters["2019-Q2"]  # lockdown
@@ -85,22 +85,22 @@ def test_overnight_stays_volume_seasonality_and_covid(demo_con, fw):
 
 def test_the_demo_shows_how_partners_really_report(demo_con, fw):
     # A semester reporter among quarter reporters: PNVH gives eco-counter passages by semester.
-    s05 = kpis.lineage(demo_con, fw, "ATT06", "S05")
+    s05 = figures.lineage(demo_con, fw, "ATT06", "S05")
     assert set(s05["period"]) == {"2018-Q4", "2019-Q1", "S05"} and s05["counted"].all()
     # Nested territories: FTLB's own survey of BE-LUX lies inside GEIE's Ardenne-wide one.
-    cli13 = kpis.lineage(demo_con, fw, "CLI13", "2019").set_index("zone")
+    cli13 = figures.lineage(demo_con, fw, "CLI13", "2019").set_index("zone")
     assert bool(cli13.loc["ARD", "counted"]) and not bool(cli13.loc["BE-LUX", "counted"])
     # A ratio with its components: occupancy weighted by the rooms-nights available.
-    q3 = kpis.lineage(demo_con, fw, "CLI12", "2019-Q3")
+    q3 = figures.lineage(demo_con, fw, "CLI12", "2019-Q3")
     weighted = q3["numerator"].sum() / q3["denominator"].sum() * 100
-    figure = kpis.aggregate(demo_con, fw, "CLI12", "quarter").set_index("period").loc["2019-Q3", "value"]
+    figure = figures.aggregate(demo_con, fw, "CLI12", "quarter").set_index("period").loc["2019-Q3", "value"]
     assert figure == pytest.approx(weighted) and figure != pytest.approx(q3["value"].mean(), abs=1e-3)
     # A missing report: ACW has sent nothing for S11.
-    s11 = kpis.aggregate(demo_con, fw, "ATT01", "programme-semester").set_index("period").loc["S11"]
+    s11 = figures.aggregate(demo_con, fw, "ATT01", "programme-semester").set_index("period").loc["S11"]
     assert not s11["complete"] and "ACW (BE-LUX) n'a pas rapporté S11" in s11["note"]
     # New brand members agree with the members' count (growth plus the 4 % who left).
-    members = kpis.aggregate(demo_con, fw, "BRD01", "programme-semester").set_index("period")["value"]
-    new = kpis.aggregate(demo_con, fw, "BRD02", "programme-semester").set_index("period")["value"]
+    members = figures.aggregate(demo_con, fw, "BRD01", "programme-semester").set_index("period")["value"]
+    new = figures.aggregate(demo_con, fw, "BRD02", "programme-semester").set_index("period")["value"]
     assert new["S08"] == members["S08"] - members["S07"] + round(members["S07"] * demo.CHURN)
 
 
@@ -163,7 +163,9 @@ def test_every_demo_value_is_in_the_cell_its_lineage_names(demo_con, demo_db_pat
 def _assert_lineage_cells_hold_the_values(demo_con, demo_db_path, fw):
     cal = fw.calendar
     programme = parse_period(f"{cal.start:%d/%m/%Y} - {cal.end:%d/%m/%Y}", cal).code
-    lineage = pd.concat([kpis.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code) for i in fw.indicators])
+    lineage = pd.concat(
+        [figures.lineage(demo_con, fw, i.code, programme).assign(indicator=i.code) for i in fw.indicators]
+    )
     assert len(lineage) == demo_con.execute("SELECT count(*) FROM report_values WHERE is_current").fetchone()[0]
     sheets: dict[tuple[str, str], list[list]] = {}
     percent_cells = []

@@ -6,8 +6,9 @@ from __future__ import annotations
 import ast
 import re
 
-from ardenne_kpi import analyses, db, kpis
+from ardenne_kpi import db, figures
 from ardenne_kpi.cli import main
+from ardenne_kpi.figures import analyses
 from tests.conftest import ROOT, private_copy, run_page
 
 PAGES = [ROOT / "app.py", *sorted((ROOT / "pages").glob("*.py"))]
@@ -45,7 +46,7 @@ def test_export_pack_prints_a_french_duration_and_names_indicators_at_risk_too(t
     home page and Tendances list both)."""
     path = private_copy(demo_db_path, tmp_path)
     con = db.connect(path)
-    todo = analyses.missing(kpis.indicator_status(con, fw), analyses.current(con))
+    todo = analyses.missing(figures.indicator_status(con, fw), analyses.current(con))
     con.close()
     at_risk = list(todo[todo["status"] == "at_risk"]["indicator"])
     off = list(todo[todo["status"] == "off_track"]["indicator"])

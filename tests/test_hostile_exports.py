@@ -16,11 +16,12 @@ import pandas as pd
 import pytest
 import yaml
 
-from ardenne_kpi import annotate, coverage, db, snapshots, templates
+from ardenne_kpi import annotate, db, snapshots, templates
 from ardenne_kpi.cli import main
 from ardenne_kpi.core import format
 from ardenne_kpi.exports import pack
 from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv
+from ardenne_kpi.figures import coverage
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.framework import workbook as framework_workbook
 from ardenne_kpi.reports import importer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from ardenne_kpi import charts, db, kpis
+from ardenne_kpi import charts, db, figures
 from tests.conftest import run_page
 
 PAGE = "pages/2_Tendances.py"
@@ -51,12 +51,12 @@ def _demo(demo_db_path):
 def test_trend_figure_draws_target_and_pace_only_when_comparable(demo_db_path):
     con, fw = _demo(demo_db_path)
     ind = fw.indicator("CLI08")
-    year = kpis.trends(con, fw, ["CLI08"], "year")["CLI08"]
-    quarter = kpis.trends(con, fw, ["CLI08"], "quarter")["CLI08"]
+    year = figures.trends(con, fw, ["CLI08"], "year")["CLI08"]
+    quarter = figures.trends(con, fw, ["CLI08"], "quarter")["CLI08"]
     con.close()
-    names = {t.name for t in charts.kpis.trend_figure(ind, year, kpis.expected_path(ind)).data}
+    names = {t.name for t in charts.kpis.trend_figure(ind, year, figures.expected_path(ind)).data}
     assert {"Cible", "Rythme attendu", "Valeur partielle (incomplète)"} <= names
-    fig = charts.kpis.trend_figure(ind, quarter, kpis.expected_path(ind), comparable=False, reason="pas comparable")
+    fig = charts.kpis.trend_figure(ind, quarter, figures.expected_path(ind), comparable=False, reason="pas comparable")
     assert "Cible" not in {t.name for t in fig.data}
     assert fig.layout.separators == ", "
 
@@ -64,13 +64,13 @@ def test_trend_figure_draws_target_and_pace_only_when_comparable(demo_db_path):
 def test_small_multiples_colour_each_indicator_by_its_status(demo_db_path):
     con, fw = _demo(demo_db_path)
     codes = ["CLI08", "BRD01", "BRD08"]
-    status = kpis.indicator_status(con, fw, codes=codes)
-    series = kpis.trends(con, fw, codes, "programme-semester")
+    status = figures.indicator_status(con, fw, codes=codes)
+    series = figures.trends(con, fw, codes, "programme-semester")
     con.close()
     fig = charts.kpis.small_multiples(status, series)
     colours = [t.line.color for t in fig.data]
     expected = [
-        kpis.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"], strict=False) if c in series
+        figures.STATUS_COLORS[s] for s, c in zip(status["status"], status["indicator"], strict=False) if c in series
     ]
     assert colours == expected
     assert any("Sans données" in a.text for a in fig.layout.annotations)  # BRD08 is never reported
@@ -78,7 +78,7 @@ def test_small_multiples_colour_each_indicator_by_its_status(demo_db_path):
 
 def test_breakdown_stacks_parts_that_add_up(demo_db_path):
     con, fw = _demo(demo_db_path)
-    parts = kpis.aggregate(con, fw, "CLI08", "year", by="zone")
+    parts = figures.aggregate(con, fw, "CLI08", "year", by="zone")
     con.close()
     fig = charts.kpis.breakdown_figure(
         fw.indicator("CLI08"), parts, "zone", {z: fw.label("zones", z) for z in parts["zone"]}
@@ -87,16 +87,16 @@ def test_breakdown_stacks_parts_that_add_up(demo_db_path):
     assert isinstance(parts, pd.DataFrame)
 
 
-@pytest.mark.parametrize("grain", list(kpis.GRAIN_LABELS))
+@pytest.mark.parametrize("grain", list(figures.GRAIN_LABELS))
 def test_status_and_trends_together_equal_each_computed_alone(demo_copy, fw, grain):
     """The Tendances page rolls up once the indicators it shows at their evaluation grain:
     the same status and the same trends as computed apart, filtered or not."""
     con = demo_copy
     codes = [i.code for i in fw.indicators]
     for operators, zones in ((None, None), (["FTLB"], None), (None, ["BE-LUX"])):
-        status, trends = kpis.status_and_trends(con, fw, codes, grain, operators=operators, zones=zones)
-        pd.testing.assert_frame_equal(status, kpis.indicator_status(con, fw, codes=codes))
-        alone = kpis.trends(con, fw, codes, grain, operators=operators, zones=zones)
+        status, trends = figures.status_and_trends(con, fw, codes, grain, operators=operators, zones=zones)
+        pd.testing.assert_frame_equal(status, figures.indicator_status(con, fw, codes=codes))
+        alone = figures.trends(con, fw, codes, grain, operators=operators, zones=zones)
         assert list(trends) == list(alone), (grain, operators, zones)
         for code, frame in alone.items():
             pd.testing.assert_frame_equal(trends[code], frame, obj=f"{code} {grain} {operators} {zones}")
@@ -105,8 +105,8 @@ def test_status_and_trends_together_equal_each_computed_alone(demo_copy, fw, gra
 def test_small_multiples_titles_sit_on_their_own_chart_above_a_time_axis(demo_db_path):
     con, fw = _demo(demo_db_path)
     codes = ["CLI08", "BRD01", "CLI01", "BRD03", "ATT04", "CLI10"]  # two rows of three
-    status = kpis.indicator_status(con, fw, codes=codes)
-    series = kpis.trends(con, fw, codes, "programme-semester")
+    status = figures.indicator_status(con, fw, codes=codes)
+    series = figures.trends(con, fw, codes, "programme-semester")
     con.close()
     fig = charts.kpis.small_multiples(status, series)
     height = fig.layout.height

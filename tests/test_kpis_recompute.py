@@ -14,7 +14,7 @@ import math
 import pandas as pd
 import pytest
 
-from ardenne_kpi import db, kpis
+from ardenne_kpi import db, figures
 
 GRAINS = ["quarter", "semester", "programme-semester", "programme-year", "year"]
 CALENDAR_GRAINS = {"month": 1, "quarter": 3, "semester": 6, "year": 12}
@@ -321,7 +321,7 @@ def demo(demo_db_path):
 )
 def test_export_kpis_agrees_with_an_independent_recomputation(demo, grain):
     con, fw, values = demo
-    exported = kpis.export_frame(con, fw, grain)
+    exported = figures.export_frame(con, fw, grain)
     expected = recompute(values, fw, grain)
     assert len(exported) == len(expected) > 0
     merged = exported.merge(expected, on=["indicator", "period"], how="outer", suffixes=("", "_pandas"), indicator=True)

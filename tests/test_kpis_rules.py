@@ -11,7 +11,7 @@ import math
 import pandas as pd
 import pytest
 
-from ardenne_kpi import db, kpis
+from ardenne_kpi import db, figures
 from ardenne_kpi.cli import main
 from ardenne_kpi.core.periods import period_from_code
 from ardenne_kpi.framework import parse_framework
@@ -140,7 +140,7 @@ def test_series_at_different_grains_each_roll_up_then_add(con, fw):
             ("FLOW", "OPA", "FR-08", "S05", 1000),
         ],
     )
-    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    s05 = row(figures.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
     assert s05["value"] == 259000 and s05["complete"]
 
 
@@ -151,7 +151,7 @@ def test_a_one_off_series_makes_no_other_period_incomplete(con, open_fw):
         fw,
         [("FLOW", "OPB", "BE-LUX", f"2018-Q{q}", 10) for q in (1, 2, 3, 4)] + [("FLOW", "OPA", "FR-08", "2018-Q4", 5)],
     )
-    quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
+    quarters = figures.aggregate(con, fw, "FLOW", "quarter")
     assert quarters["complete"].all()
     assert row(quarters, "2018-Q4")["value"] == 15 and row(quarters, "2018-Q1")["value"] == 10
 
@@ -166,10 +166,10 @@ def test_a_semester_reporter_makes_quarters_partial_and_is_named(con, open_fw):
         [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1", "2019-Q2", "2019-Q3")]
         + [("FLOW", "OPA", "FR-08", "S05", 100), ("FLOW", "OPA", "FR-08", "S06", 100)],
     )
-    quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
+    quarters = figures.aggregate(con, fw, "FLOW", "quarter")
     assert not quarters["complete"].any() and (quarters["value"] == 10).all()
     assert quarters["note"].str.contains("OPA (FR-08), rapporté par semestre du programme", regex=False).all()
-    semesters = kpis.aggregate(con, fw, "FLOW", "programme-semester")
+    semesters = figures.aggregate(con, fw, "FLOW", "programme-semester")
     assert list(semesters["value"]) == [120, 120] and semesters["complete"].all()
 
 
@@ -183,10 +183,10 @@ def test_a_series_giving_a_semester_and_its_quarters_counts_once(con, fw):
             ("FLOW", "OPA", "FR-08", "2019-Q1", 5),
         ],
     )
-    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    s05 = row(figures.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
     assert s05["value"] == 10  # never 19, never 10 + 9
     assert "OPA (FR-08)" in s05["note"] and "jamais les deux" in s05["note"]
-    behind = kpis.lineage(con, fw, "FLOW", "S05")
+    behind = figures.lineage(con, fw, "FLOW", "S05")
     assert sorted(zip(behind["period"], behind["counted"], strict=True)) == [
         ("2018-Q4", False),
         ("2019-Q1", False),
@@ -201,7 +201,7 @@ def test_a_missing_quarter_names_the_series_and_the_quarter(con, fw):
         [("FLOW", "OPB", "BE-LUX", q, 10) for q in ("2018-Q4", "2019-Q1")]
         + [("FLOW", "OPA", "FR-08", "2018-Q3", 7), ("FLOW", "OPA", "FR-08", "2018-Q4", 7)],
     )
-    s05 = row(kpis.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
+    s05 = row(figures.aggregate(con, fw, "FLOW", "programme-semester"), "S05")
     assert s05["value"] == 27 and not s05["complete"]
     assert "OPA (FR-08) n'a pas rapporté T1 2019" in s05["note"]
 
@@ -211,10 +211,10 @@ def test_a_missing_quarter_names_the_series_and_the_quarter(con, fw):
 
 def test_a_territory_measurement_never_adds_a_zone_to_the_zone_containing_it(con, fw):
     put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
-    q1 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
     assert q1["value"] == 1000
     assert "BE-LUX ⊂ ARD" in q1["note"]
-    behind = kpis.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
+    behind = figures.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
     assert bool(behind.loc["ARD", "counted"]) and not bool(behind.loc["BE-LUX", "counted"])
     assert "ARD" in behind.loc["BE-LUX", "reason"]
 
@@ -227,23 +227,23 @@ def test_a_territory_due_but_measured_inside_a_wider_one_is_not_missing(con, fw)
         [("STAYS", "GEO", "ARD", q, 1000) for q in ("2019-Q1", "2019-Q2", "2019-Q3")]
         + [("STAYS", "OPB", "BE-LUX", q, 300) for q in ("2019-Q1", "2019-Q2")],
     )
-    q3 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q3")
+    q3 = row(figures.aggregate(con, fw, "STAYS", "quarter"), "2019-Q3")
     assert q3["value"] == 1000 and q3["complete"]
 
 
 def test_disjoint_zones_of_a_territory_add_up(con, fw):
     put(con, fw, [("STAYS", "GEO", "FR-08", "2019-Q1", 700), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
-    assert row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")["value"] == 1000
+    assert row(figures.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")["value"] == 1000
 
 
 def test_operators_outputs_add_up_whatever_their_zones(con, fw):
     put(con, fw, [("FLOW", "OPA", "ARD", "2019-Q1", 1000), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 300)])
-    assert row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["value"] == 1300
+    assert row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["value"] == 1300
 
 
 def test_a_breakdown_by_zone_keeps_each_zone_of_a_territory(con, fw):
     put(con, fw, [("STAYS", "GEO", "ARD", "2019-Q1", 1000), ("STAYS", "OPB", "BE-LUX", "2019-Q1", 300)])
-    by_zone = kpis.aggregate(con, fw, "STAYS", "quarter", by="zone")
+    by_zone = figures.aggregate(con, fw, "STAYS", "quarter", by="zone")
     by_zone = by_zone[by_zone["period"] == "2019-Q1"].set_index("zone")
     assert by_zone.loc["ARD", "value"] == 1000 and by_zone.loc["BE-LUX", "value"] == 300
 
@@ -254,9 +254,9 @@ def test_a_breakdown_by_zone_keeps_each_zone_of_a_territory(con, fw):
 def test_a_ratio_is_computed_from_its_aggregated_components(con, fw):
     # A small zone at 50 % and a large one at 10 %: the whole is 150 / 1 100, not (50 + 10) / 2.
     put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10, 100, 1000)])
-    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(150 / 1100 * 100)
-    year = row(kpis.aggregate(con, fw, "OCC", "year"), "2019")  # over time too: components add
+    year = row(figures.aggregate(con, fw, "OCC", "year"), "2019")  # over time too: components add
     assert year["value"] == pytest.approx(150 / 1100 * 100)
 
 
@@ -264,22 +264,22 @@ def test_one_bare_ratio_is_set_apart_and_never_changes_the_method(con, fw):
     # OPB gives its rate without numerator and denominator: the figure stays Σ num / Σ den over
     # the values that carry them (50 %), not the unweighted mean (30 %), and names OPB apart.
     put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
-    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(50)
     assert "laissé à part, sans numérateur ni dénominateur : OPB (BE-LUX)" in q1["note"]
 
 
 def test_a_ratio_without_any_component_falls_back_to_the_unweighted_mean_and_says_so(con, fw):
     put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
-    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(30)
     assert "Moyenne non pondérée : aucune des 2 valeur(s)" in q1["note"]
 
 
 def test_the_rule_of_each_figure_is_written_out(fw):
-    assert "Σ Chambres louées / Σ Chambres disponibles × 100" in kpis.rule_text(fw.indicator("OCC"))
-    assert "mesure d'un territoire" in kpis.rule_text(fw.indicator("STAYS"))
-    assert "production des opérateurs" in kpis.rule_text(fw.indicator("FLOW"))
+    assert "Σ Chambres louées / Σ Chambres disponibles × 100" in figures.rule_text(fw.indicator("OCC"))
+    assert "mesure d'un territoire" in figures.rule_text(fw.indicator("STAYS"))
+    assert "production des opérateurs" in figures.rule_text(fw.indicator("FLOW"))
 
 
 # ------------------------------------------------------------------ partial periods and status
@@ -298,18 +298,18 @@ def test_a_partial_period_carries_no_progress_and_no_status(con, fw):
             ("STOCK", "OPA", "FR-08", "S06", 100),
         ],
     )
-    trend = kpis.trends(con, fw, ["STOCK"], "programme-semester")["STOCK"].set_index("period")
+    trend = figures.trends(con, fw, ["STOCK"], "programme-semester")["STOCK"].set_index("period")
     assert trend.loc["S05", "complete"] and not math.isnan(trend.loc["S05", "progress"])
     assert not trend.loc["S06", "complete"] and math.isnan(trend.loc["S06", "progress"])
     assert trend.loc["S06", "status"] == ""
-    status = kpis.indicator_status(con, fw).set_index("indicator").loc["STOCK"]
+    status = figures.indicator_status(con, fw).set_index("indicator").loc["STOCK"]
     assert status["latest_period"] == "S05" and status["latest_value"] == 100 and status["status"] != "no_data"
 
 
 def test_without_any_complete_period_the_status_is_no_data(con, fw):
     # One quarter of each programme semester: no semester is whole, none is judged.
     put(con, fw, [("FLOW", "OPA", "FR-08", "2018-Q4", 5), ("FLOW", "OPA", "FR-08", "2019-Q2", 5)])
-    status = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
+    status = figures.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
     assert status["status"] == "no_data" and math.isnan(status["progress"]) and not status["complete"]
     assert status["latest_value"] == 5 and "sans statut" in status["note"]
 
@@ -319,25 +319,25 @@ def test_without_any_complete_period_the_status_is_no_data(con, fw):
 
 def test_a_calendar_year_is_never_built_from_programme_semesters_but_a_programme_year_is(con, fw):
     put(con, fw, [("SEM", "OPA", "ARD", code, v) for code, v in (("S05", 100), ("S06", 10), ("S07", 1))])
-    y2019 = row(kpis.aggregate(con, fw, "SEM", "year"), "2019")
+    y2019 = row(figures.aggregate(con, fw, "SEM", "year"), "2019")
     assert math.isnan(y2019["value"]) and "Année civile non calculable" in y2019["note"]
-    programme_year = row(kpis.aggregate(con, fw, "SEM", "programme-year"), "2018/2019")
+    programme_year = row(figures.aggregate(con, fw, "SEM", "programme-year"), "2018/2019")
     assert programme_year["value"] == 110 and programme_year["complete"]
     assert programme_year["label"] == "Année du programme 2018-2019"
 
 
 def test_the_page_shows_a_programme_semester_indicator_by_programme_year(fw):
-    assert kpis.display_grain(fw.indicator("SEM"), "year") == "programme-year"
-    assert kpis.display_grain(fw.indicator("FLOW"), "year") == "year"
-    assert kpis.display_grain(fw.indicator("FLOW"), "programme-year") == "programme-year"
-    assert kpis.display_grain_reason(fw.indicator("SEM"), "year") == (
+    assert figures.display_grain(fw.indicator("SEM"), "year") == "programme-year"
+    assert figures.display_grain(fw.indicator("FLOW"), "year") == "year"
+    assert figures.display_grain(fw.indicator("FLOW"), "programme-year") == "programme-year"
+    assert figures.display_grain_reason(fw.indicator("SEM"), "year") == (
         "Cet indicateur est déclaré par semestre du programme (interreg), qui ne forme pas une année civile "
         "(jamais réparti au prorata) : il est montré par année du programme (oct.–sept.)."
     )
-    assert kpis.display_grain_reason(fw.indicator("SEM"), "quarter").startswith(
+    assert figures.display_grain_reason(fw.indicator("SEM"), "quarter").startswith(
         "Cet indicateur est déclaré par semestre du programme (interreg) : il est montré à ce rythme."
     )
-    assert kpis.display_grain_reason(fw.indicator("FLOW"), "year") == ""
+    assert figures.display_grain_reason(fw.indicator("FLOW"), "year") == ""
 
 
 def database_file(tmp_path, fw, rows: list[tuple]):
@@ -397,9 +397,9 @@ def test_a_report_gives_a_ratio_with_its_components_and_they_weigh(con, fw, tmp_
     a = _import(con, fw, tmp_path, workbook([["OCC", "T1 2019", "FR-08", "50", "50", "100"]]), "a.xlsx", "OPA")
     b = _import(con, fw, tmp_path, workbook([["OCC", "T1 2019", "BE-LUX", "10", "100", "1 000"]]), "b.xlsx", "OPB")
     assert a.ok and b.ok, (a.errors, b.errors)
-    q1 = row(kpis.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "OCC", "quarter"), "2019-Q1")
     assert q1["value"] == pytest.approx(150 / 1100 * 100)
-    behind = kpis.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")
+    behind = figures.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")
     assert behind.loc["BE-LUX", "denominator"] == 1000 and behind.loc["BE-LUX", "cell"] == "D2"
 
 
@@ -473,7 +473,7 @@ def test_a_semester_in_the_file_over_a_stored_quarter_and_one_of_its_own_names_b
 def test_the_source_of_the_latest_values_is_the_upload_that_holds_them(con, fw):
     # OPA's upload (id 1) holds the latest quarter; OPB's (id 2, a higher id) an older one.
     put(con, fw, [("FLOW", "OPA", "FR-08", "2019-Q2", 5), ("FLOW", "OPB", "BE-LUX", "2019-Q1", 5)])
-    status = kpis.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
+    status = figures.indicator_status(con, fw).set_index("indicator").loc["FLOW"]
     assert status["last_upload_id"] == 1
 
 
@@ -504,7 +504,7 @@ def test_lineage_command_refuses_a_grain_that_does_not_match(tmp_path, fw, capsy
 
 def test_a_ratio_value_without_components_is_marked_not_weightable_in_its_lineage(con, fw):
     put(con, fw, [("OCC", "OPA", "FR-08", "2019-Q1", 50, 50, 100), ("OCC", "OPB", "BE-LUX", "2019-Q1", 10)])
-    reasons = kpis.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")["reason"]
+    reasons = figures.lineage(con, fw, "OCC", "2019-Q1").set_index("zone")["reason"]
     assert reasons["FR-08"] == "compté" and "non pondérable" in reasons["BE-LUX"]
 
 
@@ -545,25 +545,27 @@ def test_where_the_widest_key_was_measured_the_figures_are_those_of_the_full_pas
         return
     put_keys(con, fw, rows)
 
-    def figures():
-        out = [kpis.export_frame(con, fw, g) for g in ("quarter", "programme-semester", "year")]
-        out += [kpis.aggregate(con, fw, code, "quarter", by=by) for by in ("zone", "audience", "operator")]
-        return out + [kpis.lineage(con, fw, code, "2019-Q1").drop(columns="uploaded_at")]
+    def every_figure():
+        out = [figures.export_frame(con, fw, g) for g in ("quarter", "programme-semester", "year")]
+        out += [figures.aggregate(con, fw, code, "quarter", by=by) for by in ("zone", "audience", "operator")]
+        return out + [figures.lineage(con, fw, code, "2019-Q1").drop(columns="uploaded_at")]
 
-    rollup, tops = kpis.sql.series_rollup, []
+    rollup, tops = figures.rollup.sql.series_rollup, []
 
     def spied(con, flt, by, rules, placement, periods, slow, *rest):
         tops.append(int(slow["top_only"].sum()))
         return rollup(con, flt, by, rules, placement, periods, slow, *rest)
 
-    monkeypatch.setattr(kpis.sql, "series_rollup", spied)
-    shortcut = figures()
+    monkeypatch.setattr(figures.rollup.sql, "series_rollup", spied)
+    shortcut = every_figure()
     assert sum(tops) > 0  # the shortcut was taken somewhere
-    stored_periods = kpis.sql.stored_periods
+    stored_periods = figures.rollup.sql.stored_periods
     monkeypatch.setattr(
-        kpis.sql, "stored_periods", lambda *a, **k: stored_periods(*a, **k).assign(has_top=False, tops_all=False)
+        figures.rollup.sql,
+        "stored_periods",
+        lambda *a, **k: stored_periods(*a, **k).assign(has_top=False, tops_all=False),
     )
-    for fast, full in zip(shortcut, figures(), strict=True):
+    for fast, full in zip(shortcut, every_figure(), strict=True):
         pd.testing.assert_frame_equal(fast, full)
 
 
@@ -577,7 +579,7 @@ def test_a_key_nested_in_several_measured_ones_is_said_inside_the_widest(con, fw
             ("STAYS", "OPB", "BE-LUX", "NL", "2019-Q1", 40),
         ],
     )
-    q1 = row(kpis.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "STAYS", "quarter"), "2019-Q1")
     assert q1["value"] == 1000
     assert "BE-LUX · NL ⊂ ARD" in q1["note"] and "BE-LUX ⊂ ARD" in q1["note"]
 
@@ -597,12 +599,12 @@ def test_a_wider_zone_for_a_narrower_audience_is_not_added_to_the_narrower_zone_
             ("STAYS", "OPB", "FR-08", "", "2019-Q2", 100),  # crosses it too: FR-08's Dutch
         ],
     )
-    q1, q2 = (row(kpis.aggregate(con, fw, "STAYS", "quarter"), q) for q in ("2019-Q1", "2019-Q2"))
+    q1, q2 = (row(figures.aggregate(con, fw, "STAYS", "quarter"), q) for q in ("2019-Q1", "2019-Q2"))
     assert q1["value"] == 500 and not q1["complete"]
     assert "BE-LUX ✕ ARD · NL" in q1["note"] and "Valeur partielle" in q1["note"]
     assert q2["value"] == 450 and not q2["complete"]
     assert "BE-LUX ✕ ARD · NL" in q2["note"] and "FR-08 ✕ ARD · NL" in q2["note"]
-    lineage = kpis.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
+    lineage = figures.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
     assert not lineage.loc["BE-LUX", "counted"] and "recoupe ARD · NL" in lineage.loc["BE-LUX", "reason"]
     assert lineage.loc["ARD", "counted"]
 
@@ -620,6 +622,6 @@ def test_an_operators_crossing_lines_are_not_added_but_another_operators_are(con
             ("FLOW", "OPB", "BE-LUX", "", "2019-Q1", 70),
         ],
     )
-    q1 = row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
     assert q1["value"] == 110 and not q1["complete"]
     assert "OPA : FR-08 ✕ ARD · NL" in q1["note"]

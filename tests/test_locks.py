@@ -14,7 +14,7 @@ import time
 import openpyxl
 import pytest
 
-from ardenne_kpi import db, kpis, review, web_entry
+from ardenne_kpi import db, figures, review, web_entry
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import LockedPeriodError
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
@@ -41,7 +41,7 @@ def _figure(path, fw, *, submitted: bool = False, period: str = "S10") -> float 
     """FTLB's BRD09 figure for `period`, validated (or with the submitted ones)."""
     con = db.connect(path)
     try:
-        trend = kpis.aggregate(con, fw, "BRD09", "programme-semester", submitted=submitted, operators=["FTLB"])
+        trend = figures.aggregate(con, fw, "BRD09", "programme-semester", submitted=submitted, operators=["FTLB"])
     finally:
         con.close()
     row = trend[trend["period"] == period]

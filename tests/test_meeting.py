@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ardenne_kpi import analyses, db, meeting
+from ardenne_kpi import db, meeting
 from ardenne_kpi.core.accounts import LOCAL_USER
+from ardenne_kpi.figures import analyses
 from tests.conftest import private_copy, read, run_page
 
 PAGE = "pages/7_Reunion.py"

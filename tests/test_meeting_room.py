@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from ardenne_kpi import analyses, db, meeting
+from ardenne_kpi import db, meeting
 from ardenne_kpi.core.accounts import LOCAL_USER
+from ardenne_kpi.figures import analyses
 from tests import app_server
 from tests.conftest import ROOT
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, IDLE, _require_browser

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, kpis, referential, reporting
+from ardenne_kpi import db, figures, referential, reporting
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.framework import workbook as framework_workbook
@@ -74,7 +74,7 @@ def test_an_operator_without_obligation_counts_is_named_and_its_stopped_flow_is_
     )
     items = reporting.report_items(con, fw, as_of=AFTER_ALL)
     assert items[(items["operator"] == "GEO") & (items["indicator"] == "FLOW")].empty
-    quarters = kpis.aggregate(con, fw, "FLOW", "quarter")
+    quarters = figures.aggregate(con, fw, "FLOW", "quarter")
     q1, q2 = row(quarters, "2019-Q1"), row(quarters, "2019-Q2")
     assert q1["value"] == 15 and "hors obligation" in q1["note"] and "GEO (ARD)" in q1["note"]
     assert q2["value"] == 10 and not q2["complete"]
@@ -100,12 +100,12 @@ def test_the_figures_read_the_declared_grain_of_a_series(con, fw, obliged):
         ("FLOW", "OPA", "FR-08", q, 7) for q in ("2018-Q3", "2018-Q4")
     ]
     put(con, fw, rows)
-    assert not row(kpis.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["complete"]
+    assert not row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")["complete"]
     # declared by programme semester, OPA cannot build a quarter: partial, and said why
-    q1 = row(kpis.aggregate(con, obliged, "FLOW", "quarter"), "2019-Q1")
+    q1 = row(figures.aggregate(con, obliged, "FLOW", "quarter"), "2019-Q1")
     assert q1["value"] == 10 and not q1["complete"]
     assert "OPA (FR-08), rapporté par semestre du programme" in q1["note"]
-    s05 = row(kpis.aggregate(con, obliged, "FLOW", "programme-semester"), "S05")
+    s05 = row(figures.aggregate(con, obliged, "FLOW", "programme-semester"), "S05")
     assert not s05["complete"] and "OPA (FR-08)" in s05["note"]
 
 

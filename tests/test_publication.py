@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 import yaml
 
-from ardenne_kpi import db, demo, kpis, publication, publish_site, templates
+from ardenne_kpi import db, demo, figures, publication, publish_site, templates
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import NBSP
@@ -58,8 +58,8 @@ def test_only_public_indicators_and_complete_periods_are_published(site, demo_db
     assert {p.stem for p in (site / "embed").glob("*.html")} == public
     con = db.connect(demo_db_path)  # same configuration as the pages run in this process
     try:
-        every = kpis.evaluation_trends(con, fw, sorted(public))
-        zones = kpis.evaluation_trends(con, fw, sorted(public), by="zone")
+        every = figures.evaluation_trends(con, fw, sorted(public))
+        zones = figures.evaluation_trends(con, fw, sorted(public), by="zone")
     finally:
         con.close()
     complete = {(r.indicator, r.period) for r in every.itertuples() if r.complete and r.value == r.value}

@@ -152,7 +152,7 @@ def test_a_name_with_a_line_break_is_refused_naming_its_entry(tmp_path, empty_db
 def test_a_series_reported_outside_any_obligation_is_adopted_from_the_page_and_kept_in_history(tmp_path, demo_db_path):
     """Issue 23: FTLB's Dutch visitors' stays (CLI08), reported although FTLB owes nothing for
     CLI08, become an obligation from the Référentiel page; the change is in the history."""
-    from ardenne_kpi import kpis
+    from ardenne_kpi import figures
     from tests.conftest import private_copy
 
     path = private_copy(demo_db_path, tmp_path)
@@ -168,7 +168,7 @@ def test_a_series_reported_outside_any_obligation_is_adopted_from_the_page_and_k
         fw = db.stored_framework(con)
         adopted = fw.obligation("FTLB", "CLI08")
         assert adopted is not None and adopted.adopted and adopted.audiences == ("NL",)
-        assert "CLI08" not in set(kpis.outside_series(con, fw)["indicator"])
+        assert "CLI08" not in set(figures.outside_series(con, fw)["indicator"])
         history = referential.history_table(con)
         assert history["Changement"].iloc[0] == "série adoptée comme obligation : CLI08 · FTLB (BE-LUX · NL)"
     finally:
@@ -178,7 +178,7 @@ def test_a_series_reported_outside_any_obligation_is_adopted_from_the_page_and_k
 def test_ending_a_stock_reported_outside_any_obligation_stops_expecting_it(tmp_path):
     """A stock reported without obligation is expected until its project ends (it does not
     vanish); ended by the coordination after its last report, it is no longer awaited."""
-    from ardenne_kpi import kpis
+    from ardenne_kpi import figures
     from tests.test_kpis_rules import FRAMEWORK, put
 
     fw = parse_framework(FRAMEWORK)
@@ -190,10 +190,10 @@ def test_ending_a_stock_reported_outside_any_obligation_stops_expecting_it(tmp_p
         [("STOCK", op, z, s, v) for op, z, v in (("OPA", "FR-08", 50), ("OPB", "BE-LUX", 6)) for s in ("S05", "S06")]
         + [("STOCK", "GEO", "ARD", "S05", 6)],
     )
-    assert not kpis.aggregate(con, fw, "STOCK", "programme-semester").set_index("period").loc["S06", "complete"]
-    (series,) = kpis.outside_series(con, fw).to_dict("records")
+    assert not figures.aggregate(con, fw, "STOCK", "programme-semester").set_index("period").loc["S06", "complete"]
+    (series,) = figures.outside_series(con, fw).to_dict("records")
     new = referential.end_series(con, fw, series, "Claire Coordination")
-    s06 = kpis.aggregate(con, new, "STOCK", "programme-semester").set_index("period").loc["S06"]
+    s06 = figures.aggregate(con, new, "STOCK", "programme-semester").set_index("period").loc["S06"]
     assert s06["complete"] and s06["value"] == 56
     assert referential.history_table(con)["Par"].tolist() == ["Claire Coordination"]
     con.close()

@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, kpis, publication, review, snapshots, web_entry
+from ardenne_kpi import db, figures, publication, review, snapshots, web_entry
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import SUBMITTED, VALIDATED
@@ -36,7 +36,7 @@ def _entry(con, fw, values: dict[str, str], period: str = "S11", operator: str =
 
 def _s11(con, fw, code: str, *, submitted: bool = False, operator: str = "FTLB") -> float:
     """The operator's own S11 figure (other operators report the same indicators)."""
-    trend = kpis.aggregate(con, fw, code, "programme-semester", submitted=submitted, operators=[operator])
+    trend = figures.aggregate(con, fw, code, "programme-semester", submitted=submitted, operators=[operator])
     row = trend[trend["period"] == "S11"]
     return float(row["value"].iloc[0]) if len(row) else float("nan")
 
@@ -59,14 +59,14 @@ def test_a_submitted_value_is_absent_from_validated_figures_until_validated(demo
     # the validated figures (every default) do not move; the toggle shows the submitted value
     assert _s11(demo, fw, "BRD09") == before != 4321
     assert _s11(demo, fw, "BRD09", submitted=True) == 4321
-    status = kpis.indicator_status(demo, fw, codes=["BRD09"]).set_index("indicator")
+    status = figures.indicator_status(demo, fw, codes=["BRD09"]).set_index("indicator")
     assert status.loc["BRD09", "latest_value"] != 4321
-    assert "Paul" not in " ".join(kpis.lineage(demo, fw, "BRD09", "S11")["uploaded_by"].fillna(""))
+    assert "Paul" not in " ".join(figures.lineage(demo, fw, "BRD09", "S11")["uploaded_by"].fillna(""))
     # with the toggle, the lineage lists the submitted value and says it waits for validation
-    shown = kpis.lineage(demo, fw, "BRD09", "S11", submitted=True)
-    pending = shown[shown["reason"].str.endswith(kpis.PENDING_NOTE)]
+    shown = figures.lineage(demo, fw, "BRD09", "S11", submitted=True)
+    pending = shown[shown["reason"].str.endswith(figures.PENDING_NOTE)]
     assert list(pending["value"]) == [4321] and list(pending["uploaded_by"]) == [PARTNER.name]
-    assert not kpis.lineage(demo, fw, "BRD09", "S11")["reason"].str.contains("soumis").any()
+    assert not figures.lineage(demo, fw, "BRD09", "S11")["reason"].str.contains("soumis").any()
     # the pack's base (snapshots) and the portal read validated values only
     assert 4321 not in set(snapshots.sql.current_values(demo)["value"])
     waiting = review.in_review(demo, PARTNER)
@@ -217,7 +217,7 @@ def test_a_version_3_database_keeps_its_figures(tmp_path, demo_db_path, fw):
     """Every upload made before validation existed counts as validated: nothing moves."""
     path = private_copy(demo_db_path, tmp_path)
     con = db.connect(path)
-    expected = kpis.export_frame(con, fw, "programme-semester")
+    expected = figures.export_frame(con, fw, "programme-semester")
     cur = con.cursor()
     cur.execute("UPDATE report_values SET is_validated = NULL")
     db.set_meta(cur, "schema_version", "3")
@@ -226,7 +226,7 @@ def test_a_version_3_database_keeps_its_figures(tmp_path, demo_db_path, fw):
     assert db.schema_version(con) == db.SCHEMA_VERSION == 4
     current, validated = _counts(con)
     assert current == validated
-    assert kpis.export_frame(con, fw, "programme-semester").equals(expected)
+    assert figures.export_frame(con, fw, "programme-semester").equals(expected)
     con.close()
 
 

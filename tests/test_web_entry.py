@@ -9,10 +9,10 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi import db, import_review, kpis, review, templates, uploads, web_entry
+from ardenne_kpi import db, figures, import_review, review, templates, uploads, web_entry
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import ArdenneError
-from ardenne_kpi.kpis import WEB_ENTRY_PREFIX
+from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.reports import importer
 from tests.conftest import private_copy
 
@@ -47,13 +47,13 @@ def test_an_entry_commits_like_a_file_and_its_lineage_says_it_was_entered_online
     assert checked.status != "refused" and not checked.errors
     done = importer.import_file(demo, data, name, operator="FTLB", user="Marie Dupont", framework=fw)
     assert done.status == "imported"
-    behind = kpis.lineage(demo, fw, "BRD09", "S11")
+    behind = figures.lineage(demo, fw, "BRD09", "S11")
     mine = behind[behind["file_name"] == name]
     assert list(mine["value"]) == [1234.5] and list(mine["uploaded_by"]) == ["Marie Dupont"]
     assert list(mine["comment"]) == ["dont 12 articles néerlandophones"]
     assert list(mine["sheet"]) == ["Rapport"] and list(mine["cell"]) == [f"G{7 + line}"]
-    shown = kpis.lineage_table(fw, mine)
-    assert templates.FIRST_ROW == kpis.TEMPLATE_FIRST_ROW
+    shown = figures.lineage_table(fw, mine)
+    assert templates.FIRST_ROW == figures.TEMPLATE_FIRST_ROW
     assert shown["Fichier"].iloc[0].startswith("saisi en ligne par Marie Dupont le ")
     assert list(shown["Cellule"]) == [f"ligne {line + 1} de la grille"]
 
@@ -161,7 +161,7 @@ def test_a_comment_that_looks_like_a_formula_is_kept_as_written_as_text(tmp_path
         name, data = web_entry.workbook(con, fw, "FTLB", "S11", grid, user="Marie Dupont", moment=MOMENT)
         done = uploads.import_file(con, data, name, operator="FTLB", user="Marie Dupont", framework=fw, db_path=path)
         assert done.status == "imported"
-        behind = kpis.lineage(con, fw, "BRD09", "S11")
+        behind = figures.lineage(con, fw, "BRD09", "S11")
         assert list(behind[behind["file_name"] == name]["comment"]) == [comment]
         kept_name, kept = importer.original_file(con, done.upload_id)
     finally:

@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.core.format import fmt_percent, html_text
 from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
-from ardenne_kpi.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
+from ardenne_kpi.figures.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
 from ardenne_kpi.framework import Entry
 
 HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"

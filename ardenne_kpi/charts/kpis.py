@@ -1,4 +1,4 @@
-"""Plotly figures of the KPI trends, as pure functions of the DataFrames of ardenne_kpi.kpis.
+"""Plotly figures of the KPI trends, as pure functions of the DataFrames of ardenne_kpi.figures.
 
 Projector rules: large fonts, French labels and number format (separators ", "), the
 status colours of STATUS_COLORS with the status written beside them, partial values
@@ -13,7 +13,7 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from ardenne_kpi import kpis
+from ardenne_kpi import figures
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS, base_layout
 from ardenne_kpi.core.format import html_text
 from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
@@ -58,8 +58,8 @@ def trend_figure(
 ) -> go.Figure:
     """One indicator: its values per period (hollow = partial), baseline, targets and the expected pace.
 
-    `trend` comes from kpis.trend_frame (period_end, label, value, complete...); `path`
-    from kpis.expected_path. With `comparable` False (a quarter against a yearly target, one
+    `trend` comes from figures.trend_frame (period_end, label, value, complete...); `path`
+    from figures.expected_path. With `comparable` False (a quarter against a yearly target, one
     zone against the portfolio's target) the target and pace are left out, `reason` says why.
     """
     fig = go.Figure()
@@ -179,7 +179,7 @@ def small_multiples(
 ) -> go.Figure:
     """A grid of small line charts, one per indicator of `status`, each coloured by its status.
 
-    `series` maps an indicator code to its trend (kpis.trend_frame: period_end, value,
+    `series` maps an indicator code to its trend (figures.trend_frame: period_end, value,
     comparable...). The dashed line is the target, drawn only where it compares like with
     like. The grid is laid out by hand from plain dicts: make_subplots and per-trace
     validation cost most of a second for fifty indicators.
@@ -327,7 +327,7 @@ def breakdown_figure(
     fig.update_layout(
         barmode="stack",
         yaxis_title=html_text(ind.unit),
-        title=dict(text=f"Ventilation par {kpis.BY_LABELS[by].lower()}", font=dict(size=20)),
+        title=dict(text=f"Ventilation par {figures.BY_LABELS[by].lower()}", font=dict(size=20)),
     )
     fig.update_xaxes(categoryorder="array", categoryarray=order)
     fig.update_yaxes(tickformat=",~f")  # « 4 000 », never « 4k »

@@ -35,7 +35,7 @@ def run_export_coverage(args: argparse.Namespace) -> int:
             f"« {out.name} » : l'export de couverture s'écrit en .xlsx (classeur) ou .csv (détail).",
             title="Format de sortie inconnu",
         )
-    from ardenne_kpi import coverage  # pandas: only for this command
+    from ardenne_kpi.figures import coverage  # pandas: only for this command
 
     with existing_database(args.db) as (con, fw):
         cov = coverage.compute(con, fw, coverage.Filters(window=coverage.window_of(fw, args.start, args.end)))

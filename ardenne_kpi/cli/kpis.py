@@ -54,7 +54,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_lineage(args: argparse.Namespace) -> int:
-    from ardenne_kpi import kpis  # pandas: only for these commands
+    from ardenne_kpi import figures  # pandas: only for these commands
     from ardenne_kpi.core.periods import parse_period
 
     with existing_database(args.db) as (con, fw):
@@ -64,7 +64,7 @@ def run_lineage(args: argparse.Namespace) -> int:
             raise KpiError(exc.message) from exc
         if args.grain and period.grain != args.grain:
             raise KpiError(f"La période « {args.period} » est de granularité {period.grain}, pas {args.grain}.")
-        figure = kpis.explain(con, fw, args.indicator.strip().upper(), period.code)
+        figure = figures.explain(con, fw, args.indicator.strip().upper(), period.code)
     rows = figure.pop("lineage")
     if args.json:
         records = json.loads(rows.to_json(orient="records", date_format="iso", force_ascii=False))
@@ -72,7 +72,7 @@ def run_lineage(args: argparse.Namespace) -> int:
         print(json.dumps(figure | {"value": value, "rows": records}, ensure_ascii=False, indent=2))
         return 0
     ind = fw.indicator(figure["indicator"])
-    decimals = kpis.decimals_of(ind)
+    decimals = figures.decimals_of(ind)
     shown = "—" if math.isnan(figure["value"]) else fmt_number(figure["value"], decimals)
     print(
         f"{figure['indicator']} · {figure['label']} · {figure['period_label']} : {shown} {figure['unit']} "
@@ -84,17 +84,17 @@ def run_lineage(args: argparse.Namespace) -> int:
     if rows.empty:
         print("Aucune valeur enregistrée dans cette période.")
         return 0
-    table = kpis.lineage_table(fw, rows, fmt=fmt_number, decimals=decimals)
+    table = figures.lineage_table(fw, rows, fmt=fmt_number, decimals=decimals)
     # partners' text (file names, comments) inside the table's rows: a line break stays in its cell
     print(table.map(lambda v: terminal_text(v, inline=True) if isinstance(v, str) else v).to_string(index=False))
     return 0
 
 
 def run_export_kpis(args: argparse.Namespace) -> int:
-    from ardenne_kpi import kpis
+    from ardenne_kpi import figures
 
     with existing_database(args.db) as (con, fw):
-        frame = kpis.export_frame(con, fw, args.grain)
+        frame = figures.export_frame(con, fw, args.grain)
     out = Path(args.out)
     from ardenne_kpi.core import storage
 

@@ -33,8 +33,8 @@ def add_export_pack(export_subparsers: argparse._SubParsersAction[argparse.Argum
 
 
 def run_export_pack(args: argparse.Namespace) -> int:
-    from ardenne_kpi import analyses
     from ardenne_kpi.exports import pack  # the PDF and workbook libraries: only for this command
+    from ardenne_kpi.figures import analyses
 
     out = Path(args.out)
     if out.suffix.lower() != ".pdf":

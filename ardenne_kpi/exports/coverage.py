@@ -18,7 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from ardenne_kpi.core.format import csv_excel_fr, csv_script, put_cell
-from ardenne_kpi.coverage import (
+from ardenne_kpi.figures.coverage import (
     GAP_COLORS,
     GAP_INK,
     GAP_LABELS,

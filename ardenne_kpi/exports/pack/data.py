@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import analyses, coverage, db, kpis, reporting, review, snapshots
+from ardenne_kpi import db, figures, reporting, review, snapshots
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 from ardenne_kpi.core.periods import Period, label_of
+from ardenne_kpi.figures import analyses, coverage
 from ardenne_kpi.framework import Framework
 
 TITLE = "Comité de pilotage"
@@ -58,7 +59,7 @@ def collect(
     (the latest snapshot by default; no comparison when there is none)."""
     data_end, last_upload = reporting.latest_data(con)
     period = reporting.last_closed_semester(fw, data_end)
-    status = kpis.indicator_status(con, fw)  # all 'no_data' on an empty base
+    status = figures.indicator_status(con, fw)  # all 'no_data' on an empty base
     cells = coverage.matrix(fw, "dimension_key", status).cells
     items = reporting.report_items(con, fw, None, as_of)
     period_items = items[(items["period_end"] >= period.start) & (items["period_end"] <= period.end)]

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field, replace
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import kpis
+from ardenne_kpi import figures
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.periods import label_of, parse_period
 from ardenne_kpi.db import coverage as sql
@@ -289,7 +289,7 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
     """Build one matrix from the framework and a per-indicator status frame.
 
     `status` has one row per indicator with at least `indicator`, `status` and `progress`
-    (the `kpis.indicator_status` contract) and `n_in_window` (values in the window; when
+    (the `figures.indicator_status` contract) and `n_in_window` (values in the window; when
     absent, `n_values` stands for it). Indicators missing from the frame count as unreported.
     In operator rows, an optional `n_by_operator` (operator → values in the window) counts
     only what that operator reported: a partner late with its report shows in its own row.
@@ -394,7 +394,7 @@ def indicator_status(
     reported in it, and judging it "sans données" there would hide a performance gap."""
     scope = value_scope(fw, filters)
     codes = [i.code for i in selected_indicators(fw, filters)]
-    status = kpis.indicator_status(
+    status = figures.indicator_status(
         con,
         fw,
         operators=[filters.operator] if filters.operator else None,
@@ -484,7 +484,7 @@ TABLE_COLUMNS = {
 def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     out = detail.copy()
     out["status_label"] = (
-        out["status"].map(kpis.STATUS_LABELS).fillna(kpis.STATUS_LABELS["no_data"]) if "status" in out else ""
+        out["status"].map(figures.STATUS_LABELS).fillna(figures.STATUS_LABELS["no_data"]) if "status" in out else ""
     )
     for name in columns:
         if name not in out:
@@ -546,7 +546,7 @@ def dimension_counts(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
     rows = [
         (dim.code, dim.label, s, label, int(_dimension_status(fw, status, dim.code).get(s, 0)))
         for dim in fw.dimensions
-        for s, label in kpis.STATUS_LABELS.items()
+        for s, label in figures.STATUS_LABELS.items()
     ]
     return pd.DataFrame(rows, columns=["dimension", "label", "status", "status_label", "count"])
 
@@ -561,7 +561,7 @@ def dimension_table(fw: Framework, status: pd.DataFrame) -> pd.DataFrame:
             {
                 "Dimension": dim.label,
                 "Indicateurs": sum(1 for i in fw.indicators if dim.code in i.dimensions),
-                **{label: int(counts.get(s, 0)) for s, label in kpis.STATUS_LABELS.items()},
+                **{label: int(counts.get(s, 0)) for s, label in figures.STATUS_LABELS.items()},
                 "Clés servies": f"{sum(1 for k in fw.keys if (dim.code, k.code) in fw.served_cells)} / {len(fw.keys)}",
             }
         )
