@@ -37,12 +37,12 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import brand, db, demo_reports
+from ardenne_kpi import db, demo_reports
 from ardenne_kpi.core import settings
 from ardenne_kpi.core.errors import DemoError
 from ardenne_kpi.core.periods import Period, period_containing, periods_between
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import brand, importer
 
 SEED = 20161001
 

@@ -1,6 +1,6 @@
 """The demo's report workbooks, written as partners send them.
 
-Most operators fill the project's own template (`ardenne_kpi.templates`); three keep
+Most operators fill the project's own template (`ardenne_kpi.intake.templates`); three keep
 their own layouts, which the import engine reads as well:
 
 - PNVH: a long table under a title block, French headers (« Réalisé », « Remarques »),
@@ -24,9 +24,9 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
-from ardenne_kpi import brand, templates
 from ardenne_kpi.core.periods import Period, period_from_code
 from ardenne_kpi.framework import Framework, Indicator
+from ardenne_kpi.intake import brand, templates
 
 TEXT_NUMBERS, WIDE, PERCENT_CELLS = "text-numbers", "wide", "percent-cells"
 LAYOUTS = {"PNVH": TEXT_NUMBERS, "ADT08": WIDE, "FTPN": PERCENT_CELLS}

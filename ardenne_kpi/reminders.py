@@ -24,12 +24,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import review, templates
 from ardenne_kpi.core import links, settings
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.periods import Period, label_of, period_from_code
 from ardenne_kpi.db import reminders as sql
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.intake import review, templates
 
 # A reminder without an address: short, so the table's other columns stay on a projector's screen.
 MISSING_ADDRESS = "à compléter"

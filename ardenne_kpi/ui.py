@@ -12,13 +12,14 @@ from typing import Any
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from ardenne_kpi import db, demo, review
+from ardenne_kpi import db, demo
 from ardenne_kpi.core import accounts, links, settings
 from ardenne_kpi.core.accounts import AccessError, User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent, html_text, md, md_lines
 from ardenne_kpi.db.sharing import Database
 from ardenne_kpi.framework import Framework, load_framework
+from ardenne_kpi.intake import review
 
 APP_NAME = "Ardenne KPI"
 

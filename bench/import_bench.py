@@ -146,8 +146,8 @@ def _import(checkout: Path, path: Path, folder: Path) -> dict:
 
 def preview(path: Path) -> float:
     """Seconds from the dropped bytes to what the Import page shows (dry run, verdict, tables)."""
-    from ardenne_kpi import db, import_review
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi import db
+    from ardenne_kpi.intake import import_review, importer
 
     data = path.read_bytes()
     with tempfile.TemporaryDirectory() as tmp:

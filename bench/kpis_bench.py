@@ -37,11 +37,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import harness  # noqa: E402  (bench/harness.py: this script's folder is on sys.path)
-from ardenne_kpi.cli.figures import to_csv  # noqa: E402
 
 from ardenne_kpi import db, figures  # noqa: E402
+from ardenne_kpi.cli.kpis import to_csv  # noqa: E402
 from ardenne_kpi.core.periods import periods_between  # noqa: E402
-from ardenne_kpi.db import figures as kpis_sql  # noqa: E402
+from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 
 REFERENCE = "f248ff2"  # the last commit before figures were rolled up series by series (issue 11)

@@ -157,7 +157,8 @@ def _report(database: Path) -> Path:
 
     import openpyxl
 
-    from ardenne_kpi import db, templates
+    from ardenne_kpi import db
+    from ardenne_kpi.intake import templates
 
     con = db.connect(database, read_only=True)
     try:

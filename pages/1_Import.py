@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from ardenne_kpi import annotate, import_review, review, templates, ui, uploads, web_entry
+from ardenne_kpi import ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import ReportError
+from ardenne_kpi.intake import annotate, guard, import_review, importer, review, templates, web_entry
 
 ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
 fw, con = ctx.fw, ctx.con
@@ -103,7 +104,7 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
     if not allowed:
         st.info("Votre compte est en lecture seule : il ne peut pas importer de rapport.", icon=":material/block:")
         return
-    limit_mb = uploads.max_upload_bytes() // 2**20
+    limit_mb = guard.max_upload_bytes() // 2**20
     files = st.file_uploader(
         "Rapports à importer",
         accept_multiple_files=True,
@@ -130,7 +131,7 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
         for n, (f, data, key) in enumerate(todo):
             bar.progress(n / len(todo), text=f"Lecture et vérification de « {ui.md(f.name)} » ({n + 1}/{len(todo)})…")
             with ui.user_errors():
-                previews[key] = uploads.import_file(
+                previews[key] = importer.import_file(
                     con,
                     data,
                     f.name,
@@ -212,7 +213,7 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
             with ui.user_errors():
                 for f, data, checked in ready:
                     accounts.check_upload(ctx.user, checked.operator)
-                    result = uploads.import_file(
+                    result = importer.import_file(
                         con,
                         data,
                         f.name,
@@ -275,7 +276,7 @@ def enter_online(operator: str | None, user: str, reason: str | None, shown: boo
                 state.entry_preview = (
                     name,
                     data,
-                    uploads.import_file(
+                    importer.import_file(
                         con,
                         data,
                         name,
@@ -314,7 +315,7 @@ def enter_online(operator: str | None, user: str, reason: str | None, shown: boo
                 ):
                     with ui.user_errors():
                         accounts.check_upload(ctx.user, operator)
-                        done = uploads.import_file(
+                        done = importer.import_file(
                             con,
                             data,
                             name,
@@ -377,7 +378,7 @@ def report_template(operator: str | None) -> None:
 
 def upload_history(user: str) -> None:
     """Every upload, its original file, and the undoing of one (the coordination only)."""
-    history = uploads.list_uploads(con)
+    history = importer.list_uploads(con)
     if history.empty:
         st.info("Aucun import pour l'instant.")
     else:
@@ -394,7 +395,7 @@ def upload_history(user: str) -> None:
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
         try:
-            original = uploads.original_file_for(con, upload_id, ctx.user)  # own operators' files only
+            original = importer.original_file_for(con, upload_id, ctx.user)  # own operators' files only
         except accounts.AccessError as exc:
             col_file.caption(ui.md(exc.message))
         else:
@@ -415,14 +416,14 @@ def upload_history(user: str) -> None:
                 state.rollback_ask = upload_id
             if state.get("rollback_ask") == upload_id:
                 with ui.user_errors():
-                    plan = uploads.rollback_preview(con, upload_id)
+                    plan = importer.rollback_preview(con, upload_id)
                     st.warning(ui.md(import_review.rollback_sentence(upload, plan)), icon=":material/warning:")
                     ui.table(import_review.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     undo_reason = lock_reason_field("rollback_lock_reason", "l'annulation")
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
                         accounts.check_admin(ctx.user, "annuler un import")
-                        outcome = uploads.rollback(con, upload_id, user=user or ctx.user.name, lock_reason=undo_reason)
+                        outcome = importer.rollback(con, upload_id, user=user or ctx.user.name, lock_reason=undo_reason)
                         state.pop("rollback_ask", None)
                         state.rollback_done = (
                             f"Import n° {upload_id} ({outcome['file_name']}) annulé : {outcome['restored']} "

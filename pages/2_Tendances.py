@@ -3,11 +3,12 @@ coordinator say about it, and where its numbers come from."""
 
 import streamlit as st
 
-from ardenne_kpi import charts, figures, ui, uploads
+from ardenne_kpi import charts, figures, ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.format import csv_excel_fr
 from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.figures import analyses
+from ardenne_kpi.intake import importer
 
 ctx = ui.page_setup("Tendances", icon=":material/trending_up:")
 fw, con = ctx.fw, ctx.con
@@ -255,7 +256,7 @@ else:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
             for upload in kept[:6]:
                 try:
-                    original = uploads.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
+                    original = importer.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
                 except accounts.AccessError as exc:
                     st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
                     continue

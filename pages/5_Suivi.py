@@ -4,9 +4,10 @@ import datetime as dt
 
 import streamlit as st
 
-from ardenne_kpi import reminders, reporting, review, snapshots, ui
+from ardenne_kpi import reminders, reporting, snapshots, ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.exports import pack
+from ardenne_kpi.intake import review
 
 ctx = ui.page_setup("Suivi des rapports", icon=":material/fact_check:")
 fw = ctx.fw

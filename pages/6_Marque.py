@@ -2,8 +2,9 @@
 
 import streamlit as st
 
-from ardenne_kpi import brand, charts, ui
+from ardenne_kpi import charts, ui
 from ardenne_kpi.core import accounts
+from ardenne_kpi.intake import brand
 
 ctx = ui.page_setup("Plateforme de marque", icon=":material/verified:")
 fw = ctx.fw

@@ -7,7 +7,7 @@ import io
 
 import openpyxl
 
-from ardenne_kpi import templates
+from ardenne_kpi.intake import templates
 
 
 def filled_template(con, fw, operator: str = "FTLB", period: str = "S05", value=None) -> bytes:

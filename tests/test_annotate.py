@@ -6,9 +6,8 @@ import io
 
 import openpyxl
 
-from ardenne_kpi import annotate
-from ardenne_kpi.reports import importer
-from ardenne_kpi.reports.model import ERROR, WARNING, Issue
+from ardenne_kpi.intake import annotate, importer
+from ardenne_kpi.intake.model import ERROR, WARNING, Issue
 from tests.browser_helpers import bad_report
 
 

@@ -7,8 +7,9 @@ import functools
 
 import pytest
 
-from ardenne_kpi import brand, charts
+from ardenne_kpi import charts
 from ardenne_kpi.db import brand as sql
+from ardenne_kpi.intake import brand
 from tests.test_reporting import upload as _upload
 
 upload = functools.partial(_upload, zones=("BE-LUX",))  # one zone: the values are the figures
@@ -175,7 +176,7 @@ def test_demo_scores_attach_to_demo_reports_and_feed_the_charts(tmp_path, demo_d
 def test_period_summary_names_the_weakest_element():
     import pandas as pd
 
-    from ardenne_kpi import brand
+    from ardenne_kpi.intake import brand
 
     df = pd.DataFrame(
         {

@@ -23,9 +23,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ardenne_kpi import db, templates
+from ardenne_kpi import db
 from ardenne_kpi.core import accounts, links
 from ardenne_kpi.framework import load_framework
+from ardenne_kpi.intake import templates
 from tests import app_server
 from tests.browser_helpers import bad_report, large_report
 from tests.conftest import ROOT

@@ -21,7 +21,7 @@ import pytest
 from ardenne_kpi import backup, db
 from ardenne_kpi.cli import main
 from ardenne_kpi.core import accounts
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -15,7 +15,7 @@ from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.exports import pack
 from ardenne_kpi.figures import analyses
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 from tests.conftest import private_copy, run_page
 
 PAGE = "pages/2_Tendances.py"

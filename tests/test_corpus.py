@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ardenne_kpi import db
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"  # shared/corpus, copied: the suite stands alone
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file() and p.suffix.lower() != ".md")

@@ -11,8 +11,9 @@ import pytest
 from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
 from python_calamine import CalamineWorkbook
 
-from ardenne_kpi import db, demo, figures, reporting, templates
+from ardenne_kpi import db, demo, figures, reporting
 from ardenne_kpi.core.periods import parse_period
+from ardenne_kpi.intake import templates
 
 
 @pytest.fixture(scope="module")

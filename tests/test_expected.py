@@ -244,7 +244,7 @@ def test_declared_last_period_zones_audiences_and_one_off_survive_the_referentie
 
 
 def _engine(con, fw, tmp_path, data: bytes, name: str, operator: str):
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi.intake import importer
 
     return importer.import_file(con, data, name, operator=operator, framework=fw, db_path=tmp_path / "expected.duckdb")
 
@@ -282,7 +282,7 @@ def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_
 
     import openpyxl
 
-    from ardenne_kpi import templates
+    from ardenne_kpi.intake import templates
 
     wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, fw, "OPA", "2019-Q1")))
     ws = wb[templates.DATA_SHEET]
@@ -331,7 +331,7 @@ def test_the_template_with_crossing_lines_counts_the_wider_zone(con, fw, tmp_pat
 
     import openpyxl
 
-    from ardenne_kpi import templates
+    from ardenne_kpi.intake import templates
 
     wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, fw, "OPA", "2019-Q1")))
     ws = wb[templates.DATA_SHEET]

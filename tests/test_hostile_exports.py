@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from ardenne_kpi import annotate, db, snapshots, templates
+from ardenne_kpi import db, snapshots
 from ardenne_kpi.cli import main
 from ardenne_kpi.core import format
 from ardenne_kpi.exports import pack
@@ -24,8 +24,8 @@ from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv
 from ardenne_kpi.figures import coverage
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.framework import workbook as framework_workbook
-from ardenne_kpi.reports import importer
-from ardenne_kpi.reports.model import WARNING, Issue
+from ardenne_kpi.intake import annotate, importer, templates
+from ardenne_kpi.intake.model import WARNING, Issue
 
 HOSTILE = {
     "hyperlink": '=HYPERLINK("http://evil.example/","u")',

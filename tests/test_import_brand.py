@@ -8,8 +8,8 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi import brand, db
-from ardenne_kpi.reports import importer
+from ardenne_kpi import db
+from ardenne_kpi.intake import brand, importer
 
 BRAND = "Plateforme de marque"
 
@@ -127,8 +127,8 @@ def test_a_workbook_without_indicator_table_but_with_a_brand_sheet_imports_the_s
 
 
 def test_a_partners_submitted_scores_count_once_the_coordination_validates_them(store, fw):
-    from ardenne_kpi import review
     from ardenne_kpi.core.accounts import User
+    from ardenne_kpi.intake import review
 
     admin, partner = User("Coord", "admin"), User("Nadia", "partner", ("FTPN",))
 

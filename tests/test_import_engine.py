@@ -14,7 +14,7 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import db
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 
 ROOT = Path(__file__).resolve().parent.parent
 

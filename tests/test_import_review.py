@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from types import SimpleNamespace
 
-from ardenne_kpi import import_review
+from ardenne_kpi.intake import import_review
 
 
 def dry_run(**counts):

@@ -13,7 +13,7 @@ import yaml
 
 from ardenne_kpi import db, framework
 from ardenne_kpi.core.errors import FrameworkError
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 from tests.test_import_engine import report  # the same long-layout report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,7 +119,7 @@ def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(t
     (tmp_path / "r.xlsx").write_bytes(data)
     code = (
         "import sys, runpy\n"
-        "from ardenne_kpi.reports import importer\n"
+        "from ardenne_kpi.intake import importer\n"
         "real = importer._load_libraries_meanwhile\n"
         "seen = []\n"
         "def spy():\n"
@@ -142,7 +142,7 @@ def test_the_import_command_starts_the_parse_before_loading_duckdb_and_prints_wi
     (tmp_path / "r.xlsx").write_bytes(data)
     code = (
         "import sys, runpy\n"
-        "from ardenne_kpi.reports import guard\n"
+        "from ardenne_kpi.intake import guard\n"
         "real = guard.start_isolated\n"
         "seen = []\n"
         "def spy(*args, **kwargs):\n"
@@ -171,11 +171,11 @@ def test_the_command_line_parser_loads_without_duckdb_or_the_framework():
 
 
 def test_a_parse_started_before_the_framework_is_known_reads_as_a_plain_parse(fw):
-    from ardenne_kpi.reports import guard, intake, reader
+    from ardenne_kpi.intake import arrival, guard, reader
 
     data = report(("BRD01", "S05", 600, "BE-NAM"), ("BRD02", "S05", 25), ("BRD02", "S06", "beaucoup"))
     plain = reader.parse(data, guard.precheck(data, "r.xlsx"), "r.xlsx", fw, None, "opérateur choisi")
-    later = intake.parse_later(data, "xlsx", "r.xlsx", lambda: (fw, None, "opérateur choisi"))
+    later = arrival.parse_later(data, "xlsx", "r.xlsx", lambda: (fw, None, "opérateur choisi"))
     assert later.columns == plain.columns and later.columns["value"] == [600.0, 25.0]
     assert [i.message for i in later.errors] == [i.message for i in plain.errors]
     assert "beaucoup" in later.errors[0].message

@@ -16,7 +16,7 @@ from ardenne_kpi.cli import main
 from ardenne_kpi.core.format import csv_excel_fr
 from ardenne_kpi.core.periods import period_from_code
 from ardenne_kpi.framework import parse_framework
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 
 FRAMEWORK = """
 version: test

@@ -386,7 +386,7 @@ def workbook(
 
 def _import(con, fw, tmp_path, data: bytes, name: str, operator: str, *, dry_run: bool = False):
     """One report through the import engine, as the command imports it, into the rules' database."""
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi.intake import importer
 
     return importer.import_file(
         con, data, name, operator=operator, framework=fw, db_path=tmp_path / "rules.duckdb", dry_run=dry_run

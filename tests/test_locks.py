@@ -14,11 +14,11 @@ import time
 import openpyxl
 import pytest
 
-from ardenne_kpi import db, figures, review, web_entry
+from ardenne_kpi import db, figures
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import LockedPeriodError
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
-from ardenne_kpi.reports import guard, importer
+from ardenne_kpi.intake import guard, importer, review, web_entry
 from tests.conftest import open_tab, private_copy, run_page
 
 ADMIN = User("Claire Coordination", "admin")

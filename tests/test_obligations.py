@@ -137,7 +137,7 @@ def test_the_workbook_round_trips_the_obligations_and_the_page_lists_them_all(ob
 
 
 def test_the_template_asks_for_the_periods_of_the_operator_obligation(con, obliged):
-    from ardenne_kpi import templates
+    from ardenne_kpi.intake import templates
 
     s05 = templates.resolve_period(obliged, "S05")
     periods = {(r.indicator.code, r.period.code) for r in templates.template_rows(con, obliged, "OPA", s05)}

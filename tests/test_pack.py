@@ -12,12 +12,13 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ardenne_kpi import brand, db, demo, snapshots
+from ardenne_kpi import db, demo, snapshots
 from ardenne_kpi.cli import main
 from ardenne_kpi.core.format import pdf_text
 from ardenne_kpi.exports import pack
 from ardenne_kpi.exports.pack import pdf as pack_pdf
 from ardenne_kpi.figures import analyses
+from ardenne_kpi.intake import brand
 from tests.conftest import ROOT, private_copy, read, run_page
 from tests.workbook_checks import untyped_cells
 
@@ -351,8 +352,8 @@ def test_the_pack_workbook_holds_numbers_as_numbers_and_dates_as_dates(demo_with
 def test_the_pack_pdf_prints_operator_names_whole_and_its_contents_on_one_page(demo_copy, fw):
     """« Fédération Touristique du Luxembourg belge (FTLB/A… » in the annex; with locks the
     cover's contents ran onto a page of its own holding its last line."""
-    from ardenne_kpi import review
     from ardenne_kpi.core.accounts import User
+    from ardenne_kpi.intake import review
 
     admin = User("Claire Coordination", "admin")
     for semester in fw.calendar.semesters[:8]:

@@ -15,12 +15,12 @@ import openpyxl
 import pytest
 import yaml
 
-from ardenne_kpi import db, demo, figures, publication, publish_site, templates
+from ardenne_kpi import db, demo, figures, publication, publish_site
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import NBSP
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer, templates
 from tests.browser_helpers import filled_template
 from tests.conftest import ROOT, private_copy, read, run_page
 

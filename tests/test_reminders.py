@@ -244,8 +244,8 @@ def test_an_unknown_article_is_refused_with_its_line(fw):
 
 def test_no_reminder_asks_for_a_locked_semester(demo, fw):
     """Reminders were prepared for a locked semester, and the partner's reply then refused."""
-    from ardenne_kpi import review
     from ardenne_kpi.core.accounts import User
+    from ardenne_kpi.intake import review
 
     _, before = prepared(demo, fw)
     assert before, "the demo misses S11 reports past their deadline"
@@ -259,8 +259,9 @@ def test_no_reminder_asks_for_a_locked_semester(demo, fw):
 
 
 def test_suivi_says_why_no_reminder_is_prepared_for_a_locked_semester(tmp_path, demo_db_path, fw):
-    from ardenne_kpi import db, review
+    from ardenne_kpi import db
     from ardenne_kpi.core.accounts import User
+    from ardenne_kpi.intake import review
 
     path = private_copy(demo_db_path, tmp_path)
     con = db.connect(path)

@@ -9,8 +9,8 @@ import random
 import openpyxl
 import pytest
 
-from ardenne_kpi.reports import importer
-from ardenne_kpi.reports.validate import TableReader
+from ardenne_kpi.intake import importer
+from ardenne_kpi.intake.validate import TableReader
 
 
 def full_path_only(self, rows, value_cols):

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from ardenne_kpi.core.errors import ReportError
-from ardenne_kpi.reports import guard, importer
+from ardenne_kpi.intake import guard, importer
 from tests.test_import_engine import report
 
 CONTENT_TYPES = (

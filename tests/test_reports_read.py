@@ -9,7 +9,7 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 
 
 def xlsx(rows, *, title="Rapport", setup=None, extra_sheets=()):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from ardenne_kpi.reports.values import EMPTY, INVALID, MISSING, NUMBER, read_number
+from ardenne_kpi.intake.values import EMPTY, INVALID, MISSING, NUMBER, read_number
 
 
 @pytest.mark.parametrize(

@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, figures, publication, review, snapshots, web_entry
+from ardenne_kpi import db, figures, publication, snapshots
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import SUBMITTED, VALIDATED
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer, review, web_entry
 from tests.conftest import private_copy
 
 ADMIN = User("Claire Coordination", "admin")

@@ -9,11 +9,11 @@ import re
 
 import pytest
 
-from ardenne_kpi import db, web_entry
+from ardenne_kpi import db
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.db import SUBMITTED, VALIDATED
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer, web_entry
 from ardenne_kpi.ui import SUBMITTED_PREF
 from tests.conftest import private_copy, run_page
 

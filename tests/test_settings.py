@@ -14,7 +14,7 @@ from ardenne_kpi import reminders
 from ardenne_kpi.core import accounts, links, settings
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import sharing
-from ardenne_kpi.reports import guard
+from ardenne_kpi.intake import guard
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [

@@ -18,7 +18,7 @@ import yaml
 from ardenne_kpi import db
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import AccessError, AccountsError, RateLimiter, User
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 from ardenne_kpi.ui import SIGN_IN
 from tests.browser_helpers import filled_template
 from tests.conftest import ROOT, run_page

@@ -13,9 +13,9 @@ import time
 import openpyxl
 import pytest
 
-from ardenne_kpi import brand, db, import_review
+from ardenne_kpi import db
 from ardenne_kpi.db import snapshots as snapshot_sql
-from ardenne_kpi.reports import guard, importer
+from ardenne_kpi.intake import brand, guard, import_review, importer
 
 OPERATOR = "FTPN"
 BRAND = "Plateforme de marque"

@@ -8,7 +8,8 @@ import os
 
 from streamlit.testing.v1 import AppTest
 
-from ardenne_kpi import import_review, publication
+from ardenne_kpi import publication
+from ardenne_kpi.intake import import_review
 from tests.conftest import ROOT, private_copy, run_page
 from tests.test_import_page import XLSX, database  # noqa: F401 (the Import page's fixture)
 

@@ -8,10 +8,10 @@ import openpyxl
 import pytest
 from openpyxl.utils import column_index_from_string
 
-from ardenne_kpi import db, demo, templates
+from ardenne_kpi import db, demo
 from ardenne_kpi.cli import main
 from ardenne_kpi.core.errors import ArdenneError
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer, templates
 from tests.browser_helpers import filled_template
 
 

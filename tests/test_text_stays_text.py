@@ -19,7 +19,7 @@ from ardenne_kpi import db, meeting
 from ardenne_kpi.cli import main
 from ardenne_kpi.core.format import md, terminal_text
 from ardenne_kpi.framework import parse_framework
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import importer
 from tests.conftest import ROOT, private_copy, read, rendered
 
 HOSTILE_NAME = "[Reconnectez-vous ici](https://evil.example/login) ![x](https://evil.example/p.png) **$x$**.xlsx"

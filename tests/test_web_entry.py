@@ -9,11 +9,11 @@ import io
 import openpyxl
 import pytest
 
-from ardenne_kpi import db, figures, import_review, review, templates, uploads, web_entry
+from ardenne_kpi import db, figures
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
-from ardenne_kpi.reports import importer
+from ardenne_kpi.intake import import_review, importer, review, templates, web_entry
 from tests.conftest import private_copy
 
 MOMENT = dt.datetime(2022, 5, 2, 10, 30)
@@ -159,7 +159,7 @@ def test_a_comment_that_looks_like_a_formula_is_kept_as_written_as_text(tmp_path
         comment = '=HYPERLINK("https://evil.example/login","Reconnectez-vous ici")'
         grid.loc[line, ["Valeur", "Commentaire"]] = ["12", comment]
         name, data = web_entry.workbook(con, fw, "FTLB", "S11", grid, user="Marie Dupont", moment=MOMENT)
-        done = uploads.import_file(con, data, name, operator="FTLB", user="Marie Dupont", framework=fw, db_path=path)
+        done = importer.import_file(con, data, name, operator="FTLB", user="Marie Dupont", framework=fw, db_path=path)
         assert done.status == "imported"
         behind = figures.lineage(con, fw, "BRD09", "S11")
         assert list(behind[behind["file_name"] == name]["comment"]) == [comment]

@@ -8,11 +8,11 @@ import textwrap
 import pandas as pd
 import plotly.graph_objects as go
 
-from ardenne_kpi.brand import grid
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.core.format import html_text, md
 from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.intake.brand import grid
 
 
 def _wrapped(code: str, label: str, width: int = 18) -> str:

@@ -73,13 +73,13 @@ def _db_option(p: argparse.ArgumentParser) -> None:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
-    from ardenne_kpi.reports import intake
+    from ardenne_kpi.intake import arrival
 
     # The first file's parse starts before DuckDB, the database layer and the framework load:
     # the child reads the workbook meanwhile (a quarter of a second sooner than after them).
-    first = intake.start_reading(args.files[0])
+    first = arrival.start_reading(args.files[0])
     from ardenne_kpi import db
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi.intake import importer
 
     path = db.db_path(args.db)
     if not path.exists():  # a mistyped --db must not become a new empty base: only `init` creates one
@@ -88,7 +88,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     refused = False
     fw, fw_text = None, None
     for k, file in enumerate(args.files):
-        started = first if k == 0 else intake.start_reading(file)  # read while the database opens
+        started = first if k == 0 else arrival.start_reading(file)  # read while the database opens
         # One turn on the database per file: the app and other commands get theirs between
         # files. The base is read whole once, before the first file is written to it.
         with command_connection(path, check=k == 0) as con:
@@ -125,8 +125,8 @@ def _print_result(result) -> None:
     if result.status == "dry-run" and len(result.changes):
         # the page's words for the changes; pandas with them, only for a dry run's list (a
         # third of a second that an import's report does not need)
-        from ardenne_kpi.import_review import CHANGE_WORDS
-        from ardenne_kpi.reports.importer import SAME
+        from ardenne_kpi.intake.import_review import CHANGE_WORDS
+        from ardenne_kpi.intake.importer import SAME
 
         changed = result.changes[result.changes["change"] != SAME]
         for row in changed.head(50).itertuples():
@@ -140,7 +140,7 @@ def _print_result(result) -> None:
 
 
 def cmd_uploads(args: argparse.Namespace) -> int:
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi.intake import importer
 
     with existing_database(args.db, read_only=None) as (con, _fw):
         df = importer.list_uploads(con)
@@ -191,7 +191,7 @@ def _jsonable(value):
 
 
 def cmd_rollback(args: argparse.Namespace) -> int:
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi.intake import importer
 
     with existing_database(args.db, read_only=False) as (con, _fw):
         if args.dry_run:

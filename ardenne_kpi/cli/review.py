@@ -74,7 +74,7 @@ def _inline(text: object) -> str:
 
 
 def cmd_list(args: argparse.Namespace) -> int:
-    from ardenne_kpi import review  # DuckDB: only when the command runs (see cli/__init__.py)
+    from ardenne_kpi.intake import review  # DuckDB: only when the command runs (see cli/__init__.py)
 
     with existing_database(args.db) as (con, fw):
         waiting = review.in_review(con)
@@ -99,7 +99,7 @@ def _text(value: object) -> str:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from ardenne_kpi import review
+    from ardenne_kpi.intake import review
 
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.validate(con, args.upload_id, _user(args), lock_reason=args.motif)
@@ -110,7 +110,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 
 def cmd_send_back(args: argparse.Namespace) -> int:
-    from ardenne_kpi import review
+    from ardenne_kpi.intake import review
 
     with existing_database(args.db, read_only=False) as (con, _fw):
         upload = review.send_back(con, args.upload_id, _user(args), args.message, lock_reason=args.motif)
@@ -122,7 +122,7 @@ def cmd_send_back(args: argparse.Namespace) -> int:
 
 
 def cmd_lock(args: argparse.Namespace) -> int:
-    from ardenne_kpi import review
+    from ardenne_kpi.intake import review
 
     with existing_database(args.db, read_only=False) as (con, fw):
         locked = review.lock(con, fw, args.period, _user(args))
@@ -135,7 +135,7 @@ def cmd_lock(args: argparse.Namespace) -> int:
 
 
 def cmd_unlock(args: argparse.Namespace) -> int:
-    from ardenne_kpi import review
+    from ardenne_kpi.intake import review
 
     with existing_database(args.db, read_only=False) as (con, _fw):
         review.unlock(con, args.period, _user(args))

@@ -20,8 +20,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_template(args: argparse.Namespace) -> int:
-    from ardenne_kpi import db, templates  # openpyxl and DuckDB: only for this command
+    from ardenne_kpi import db
     from ardenne_kpi.framework import load_framework
+    from ardenne_kpi.intake import templates  # openpyxl and DuckDB: only for this command
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import db, figures, reporting, review, snapshots
+from ardenne_kpi import db, figures, reporting, snapshots
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 from ardenne_kpi.core.periods import Period, label_of
 from ardenne_kpi.figures import analyses, coverage
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.intake import review
 
 TITLE = "Comité de pilotage"
 

@@ -24,8 +24,8 @@ from openpyxl.utils.cell import coordinate_from_string
 
 from ardenne_kpi.core.errors import ReportError
 from ardenne_kpi.core.format import comment_text, put_cell, sheet_title
-from ardenne_kpi.reports import guard
-from ardenne_kpi.reports.model import ERROR, Issue
+from ardenne_kpi.intake import guard
+from ardenne_kpi.intake.model import ERROR, Issue
 
 ERROR_FILL = PatternFill("solid", fgColor="FFC7CE")
 WARNING_FILL = PatternFill("solid", fgColor="FFE699")
@@ -78,7 +78,7 @@ def annotate_unguarded(data: bytes, kind: str, file_name: str, issues: list[Issu
 
 def _rebuild(data: bytes, kind: str) -> Workbook:
     """A new workbook with the cells of every sheet as read (hidden sheets stay hidden)."""
-    from ardenne_kpi.reports.workbook import read_workbook
+    from ardenne_kpi.intake.workbook import read_workbook
 
     book = read_workbook(data, kind)
     wb = Workbook()

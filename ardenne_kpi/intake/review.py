@@ -33,8 +33,8 @@ from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as imports_sql
 from ardenne_kpi.db import review as sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports import locks as lock_guard
-from ardenne_kpi.reports.locks import Lock, active_locks, locks_text
+from ardenne_kpi.intake import locks as lock_guard
+from ardenne_kpi.intake.locks import Lock, active_locks, locks_text
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,7 +136,7 @@ def send_back(
                 cur, int(upload_id), upload, action=RETURNED, lock_reason=lock_reason, user=user.name
             ):
                 sql.mark_returned(cur, int(upload_id), user.name, message)
-            from ardenne_kpi import brand
+            from ardenne_kpi.intake import brand
 
             brand.rollback_upload(cur, int(upload_id))
 

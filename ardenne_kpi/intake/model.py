@@ -101,7 +101,7 @@ class ParsedReport:
 
     `columns` holds one list per name of COLUMNS (one entry per value, with its sheet and
     cell); `periods` maps each period code to its Period; `brand` the brand-platform sheets
-    (`ardenne_kpi.reports.brand_sheet.BrandSheet`). `errors` non-empty means the file must be refused as
+    (`ardenne_kpi.intake.brand_sheet.BrandSheet`). `errors` non-empty means the file must be refused as
     a whole.
     """
 

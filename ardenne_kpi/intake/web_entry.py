@@ -16,16 +16,16 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import import_review, templates
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.format import fmt_number, put_cell
 from ardenne_kpi.core.periods import Period
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.model import ERROR, Issue
+from ardenne_kpi.intake import import_review, templates
+from ardenne_kpi.intake.model import ERROR, Issue
 
 if TYPE_CHECKING:
-    from ardenne_kpi.reports.importer import ImportResult
+    from ardenne_kpi.intake.importer import ImportResult
 
 # The columns a person fills in, and the template column each one goes to.
 INPUTS = {"Valeur": "value", "Numérateur": "numerator", "Dénominateur": "denominator", "Commentaire": "comment"}

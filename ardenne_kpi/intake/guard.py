@@ -199,7 +199,7 @@ def _check_dimension(head: bytes, part: str) -> None:
     match = _DIMENSION.search(head)
     if not match:
         return
-    from ardenne_kpi.reports.workbook import col_index
+    from ardenne_kpi.intake.workbook import col_index
 
     c1, r1 = col_index(match[1].decode()) + 1, int(match[2])
     c2, r2 = (col_index(match[3].decode()) + 1, int(match[4])) if match[3] else (c1, r1)
@@ -215,7 +215,7 @@ def _check_dimension(head: bytes, part: str) -> None:
 
 # --------------------------------------------------------------------- the child process
 #
-# A fresh interpreter (`python -m ardenne_kpi.reports.guard`) rather than multiprocessing:
+# A fresh interpreter (`python -m ardenne_kpi.intake.guard`) rather than multiprocessing:
 # "fork" is unsafe under Streamlit's threads, and "spawn"/"forkserver" re-import the host's
 # __main__ module in the child, which breaks scripts without a main guard. The arguments
 # and the result travel pickled through stdin/stdout; the child imports neither pandas nor
@@ -341,7 +341,7 @@ class Isolated:
         env = settings.environment()
         env.setdefault("RUST_BACKTRACE", "0")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ardenne_kpi.reports.guard"],
+            [sys.executable, "-m", "ardenne_kpi.intake.guard"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

@@ -1,6 +1,6 @@
 """A whole report read without the database: workbook -> tables -> checked values.
 
-`parse` is what the guard's child process runs (`check`, through `intake.parse_later`, for
+`parse` is what the guard's child process runs (`check`, through `arrival.parse_later`, for
 the import command); it never imports pandas or DuckDB, so the child stays small and starts
 in a tenth of a second.
 """
@@ -8,11 +8,11 @@ in a tenth of a second.
 from __future__ import annotations
 
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.locate import column_letter, locate
-from ardenne_kpi.reports.model import IssueList, ParsedReport, TableInfo, where
-from ardenne_kpi.reports.validate import Context, Resolver, TableReader
-from ardenne_kpi.reports.values import is_blank
-from ardenne_kpi.reports.workbook import Workbook, read_workbook
+from ardenne_kpi.intake.locate import column_letter, locate
+from ardenne_kpi.intake.model import IssueList, ParsedReport, TableInfo, where
+from ardenne_kpi.intake.validate import Context, Resolver, TableReader
+from ardenne_kpi.intake.values import is_blank
+from ardenne_kpi.intake.workbook import Workbook, read_workbook
 
 # A sheet without an indicator table travels back to the parent with its cells when it is
 # no longer than this (a brand-platform sheet has a dozen rows).

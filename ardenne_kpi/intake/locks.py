@@ -1,5 +1,5 @@
 """Locked periods, as the importer meets them: which new or changed values of a file fall in
-a period the coordinator has locked (`ardenne_kpi.review` locks and unlocks them), and the
+a period the coordinator has locked (`ardenne_kpi.intake.review` locks and unlocks them), and the
 guard of every other action that may move a locked figure (validating, sending back, rolling
 back an upload). Neither pandas nor pyarrow: the import command does without them."""
 
@@ -16,8 +16,8 @@ from ardenne_kpi.core.errors import LockedPeriodError
 from ardenne_kpi.db import RETURNED, VALIDATED
 from ardenne_kpi.db import review as sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.model import Issue
-from ardenne_kpi.reports.values import fr
+from ardenne_kpi.intake.model import Issue
+from ardenne_kpi.intake.values import fr
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

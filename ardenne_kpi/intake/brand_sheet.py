@@ -4,7 +4,7 @@ brand platform (E1..E7, 1 to 5, with a comment) on a sheet of their report.
 `read_sheet` takes the cells the import engine already read (a list of rows) and the sheet
 name, and checks them with the engine's strictness: every problem at once, each in French
 with its sheet and cell and what to do. `store` writes a checked sheet; `template_rows` is
-the sheet the report template offers. The scores that count feed `ardenne_kpi.brand`.
+the sheet the report template offers. The scores that count feed `ardenne_kpi.intake.brand`.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import Period, parse_period
 from ardenne_kpi.db import brand as sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.locate import is_brand_sheet as is_brand_sheet  # its home: no pandas to load for it
-from ardenne_kpi.reports.model import ERROR, WARNING, Issue, where
-from ardenne_kpi.reports.values import is_blank, normalise, text_of
+from ardenne_kpi.intake.locate import is_brand_sheet as is_brand_sheet  # its home: no pandas to load for it
+from ardenne_kpi.intake.model import ERROR, WARNING, Issue, where
+from ardenne_kpi.intake.values import is_blank, normalise, text_of
 
 SHEET_NAME = "Plateforme de marque"
 SCORE_MIN, SCORE_MAX = 1, 5

@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ardenne_kpi.core.errors import ReportError
-from ardenne_kpi.reports import guard
+from ardenne_kpi.intake import guard
 
 if TYPE_CHECKING:
-    from ardenne_kpi.reports.model import ParsedReport
+    from ardenne_kpi.intake.model import ParsedReport
 
 
 def load_file(source: str | os.PathLike[str] | bytes, file_name: str | None) -> tuple[bytes, str]:
@@ -87,15 +87,15 @@ def parse_later(data: bytes, kind: str, file_name: str, rest: Callable[[], tuple
     in a thread while python-calamine parses the cells (it releases the GIL)."""
     import importlib
 
-    from ardenne_kpi.reports.workbook import read_workbook
+    from ardenne_kpi.intake.workbook import read_workbook
 
     loading = threading.Thread(
-        target=importlib.import_module, args=("ardenne_kpi.reports.reader",), name="load-checks", daemon=True
+        target=importlib.import_module, args=("ardenne_kpi.intake.reader",), name="load-checks", daemon=True
     )
     loading.start()
     book = read_workbook(data, kind)
     loading.join()
-    from ardenne_kpi.reports import reader
+    from ardenne_kpi.intake import reader
 
     framework, operator, operator_source = rest()
     return reader.check(book, kind, file_name, framework, operator, operator_source)

@@ -6,7 +6,7 @@ the period, the zone and the audience, and, for reference only, the last value r
 and the final target. The French instructions and the meaning of every code sit in a
 first sheet, « Mode d'emploi », which the import engine skips.
 
-The layout is read by `ardenne_kpi.reports` like any partner workbook, so it is built
+The layout is read by `ardenne_kpi.intake` like any partner workbook, so it is built
 to import with no warning:
 
 - the title block says `Opérateur : CODE` (the one metadata line); other text above the

@@ -31,9 +31,9 @@ from typing import NamedTuple
 from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import Period, parse_period
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.reports.locate import LONG, Table, cell_ref, column_letter
-from ardenne_kpi.reports.model import IssueList, ParsedReport, where
-from ardenne_kpi.reports.values import (
+from ardenne_kpi.intake.locate import LONG, Table, cell_ref, column_letter
+from ardenne_kpi.intake.model import IssueList, ParsedReport, where
+from ardenne_kpi.intake.values import (
     EMPTY,
     INVALID,
     MISSING,
@@ -45,7 +45,7 @@ from ardenne_kpi.reports.values import (
     read_number,
     text_of,
 )
-from ardenne_kpi.reports.workbook import Sheet
+from ardenne_kpi.intake.workbook import Sheet
 
 ALL_ZONES = "ARD"
 ALL_AUDIENCES = ""

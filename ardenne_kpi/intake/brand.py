@@ -17,15 +17,9 @@ from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import parse_period, period_containing
 from ardenne_kpi.db import brand as sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.brand_sheet import (  # noqa: F401 - the sheet's reading, still reachable as brand.*
+from ardenne_kpi.intake.brand_sheet import (
     SCORE_COLUMNS,
     SHEET_NAME,
-    changed_scores,
-    is_brand_sheet,
-    read_sheet,
-    rollback_upload,
-    store,
-    template_rows,
 )
 
 # ------------------------------------------------------------------ reading for the page

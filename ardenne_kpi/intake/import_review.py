@@ -15,9 +15,9 @@ from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports.importer import CHANGED, NEW, RESTORED, SAME
-from ardenne_kpi.reports.model import ERROR, Issue
-from ardenne_kpi.review import REVIEW_LABELS
+from ardenne_kpi.intake.importer import CHANGED, NEW, RESTORED, SAME
+from ardenne_kpi.intake.model import ERROR, Issue
+from ardenne_kpi.intake.review import REVIEW_LABELS
 
 # A value's change on import (`reports.importer` codes), as a user reads it: one word on the
 # command line, a longer one for « rétabli » in the page's preview.

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 
 from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import Calendar, Period, parse_period
-from ardenne_kpi.reports.values import is_blank, normalise, text_of
-from ardenne_kpi.reports.workbook import Sheet
+from ardenne_kpi.intake.values import is_blank, normalise, text_of
+from ardenne_kpi.intake.workbook import Sheet
 
 HEADER_SEARCH_ROWS = 30
 

@@ -1,6 +1,6 @@
 """Importing partner reports: the public API used by the Import page, the demo and the CLI.
 
-    from ardenne_kpi.reports import importer
+    from ardenne_kpi.intake import importer
     result = importer.import_file(con, path_or_bytes, file_name, operator="FTLB", user="marie")
     result.status        # 'imported' | 'unchanged' | 'validated' | 'dry-run' | 'refused'
     result.errors        # [Issue(sheet, cell, message, severity)], French, place + fix
@@ -49,11 +49,11 @@ from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as sql
 from ardenne_kpi.db import review as review_sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.reports import guard, locks, reader
-from ardenne_kpi.reports.intake import Started, load_file
-from ardenne_kpi.reports.locate import is_brand_sheet
-from ardenne_kpi.reports.model import ERROR, WARNING, Issue, ParsedReport, where
-from ardenne_kpi.reports.values import fr
+from ardenne_kpi.intake import guard, locks, reader
+from ardenne_kpi.intake.arrival import Started, load_file
+from ardenne_kpi.intake.locate import is_brand_sheet
+from ardenne_kpi.intake.model import ERROR, WARNING, Issue, ParsedReport, where
+from ardenne_kpi.intake.values import fr
 
 if TYPE_CHECKING:
     import numpy as np
@@ -219,7 +219,7 @@ def parse_bytes(
 ) -> ParsedReport:
     """Pre-check, then parse in the guarded child process. Raises ReportError (French).
     `stats` receives the child's peak memory and time (see `guard.run_isolated`); `started`,
-    the same bytes' parse begun by `intake.start_reading`, is finished instead of starting one."""
+    the same bytes' parse begun by `arrival.start_reading`, is finished instead of starting one."""
     if started is not None and started.child is not None and isolated:
         _load_libraries_meanwhile()
         report = started.child.result(framework, operator, operator_source, stats=stats)
@@ -293,7 +293,7 @@ def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
                     )
                 )
             else:
-                from ardenne_kpi.reports import brand_sheet  # pandas: only for files that have such a sheet
+                from ardenne_kpi.intake import brand_sheet  # pandas: only for files that have such a sheet
 
                 sheet = brand_sheet.read_sheet(rows, name, framework, operator=report.operator)
                 report.brand.append(sheet)
@@ -355,7 +355,7 @@ def import_file(
 
     `review`: how the upload lands, validated (an admin's, the command line's, the demo's)
     or submitted (a partner's: it counts in the validated figures once an admin validates
-    it, see `ardenne_kpi.review`). New or changed values in a locked period refuse the file,
+    it, see `ardenne_kpi.intake.review`). New or changed values in a locked period refuse the file,
     unless a validated import gives its `lock_reason` (recorded with the upload).
 
     `checked`, the dry run of the same bytes (same operator, same framework), spares the
@@ -572,7 +572,7 @@ def _nothing_to_change(cur: duckdb.DuckDBPyConnection, result: ImportResult, rep
         return False
     if not report.brand:
         return True
-    from ardenne_kpi.reports import brand_sheet
+    from ardenne_kpi.intake import brand_sheet
 
     return brand_sheet.changed_scores(cur, report.brand) == 0
 
@@ -590,7 +590,7 @@ def _store_brand(
     """The brand-platform scores of the report, in the import's transaction; how many."""
     if not report.brand:
         return 0
-    from ardenne_kpi.reports import brand_sheet
+    from ardenne_kpi.intake import brand_sheet
 
     return sum(brand_sheet.store(con, sheet, upload_id, cur=tx) for sheet in report.brand)
 
@@ -823,7 +823,7 @@ def rollback(
     for an unknown or already rolled-back upload."""
     upload = _check_rollback(con, upload_id)
 
-    from ardenne_kpi.reports import brand_sheet
+    from ardenne_kpi.intake import brand_sheet
 
     def work() -> pd.DataFrame:
         with db.transaction(con) as tx:
