@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts, figures, home, ui
+from ardenne_kpi import charts, figures, ui
+from ardenne_kpi.committee import home
 from ardenne_kpi.core import accounts, links
 from ardenne_kpi.core.periods import label_of
 from ardenne_kpi.figures import analyses

@@ -31,10 +31,11 @@ sys.path.insert(0, str(ROOT / "bench"))
 import harness  # noqa: E402
 from kpis_bench import build as build_million  # noqa: E402
 
-from ardenne_kpi import db, demo, publication, publish_site  # noqa: E402
+from ardenne_kpi import db, demo  # noqa: E402
 from ardenne_kpi.core.format import csv_script  # noqa: E402
 from ardenne_kpi.db import kpis as kpis_sql  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
+from ardenne_kpi.portal import publication, publish_site  # noqa: E402
 
 
 def figures(con, fw):

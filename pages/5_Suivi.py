@@ -4,10 +4,11 @@ import datetime as dt
 
 import streamlit as st
 
-from ardenne_kpi import reminders, reporting, snapshots, ui
+from ardenne_kpi import reporting, ui
+from ardenne_kpi.committee import pack, snapshots
 from ardenne_kpi.core import accounts
-from ardenne_kpi.exports import pack
 from ardenne_kpi.intake import review
+from ardenne_kpi.reporting import reminders
 
 ctx = ui.page_setup("Suivi des rapports", icon=":material/fact_check:")
 fw = ctx.fw

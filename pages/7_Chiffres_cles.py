@@ -5,7 +5,8 @@ Open without signing in, even when accounts are on; embeddable (`?embed=true`, a
 
 import streamlit as st
 
-from ardenne_kpi import charts, publication, ui
+from ardenne_kpi import ui
+from ardenne_kpi.portal import public_charts, publication
 
 one = st.query_params.get("indicateur")  # one figure alone, for an <iframe>: no menu
 ctx = ui.page_setup("Chiffres clés", icon=":material/public:", public=True, menu=not one)
@@ -32,9 +33,9 @@ def card(code: str, key: str) -> None:
             + (f" · {ui.md(shown['target_share_text'])}" if shown["target_share_text"] else "")
         )
         st.plotly_chart(
-            charts.public.trend_chart(fw.indicator(code), figures.series_of(code)),
+            public_charts.trend_chart(fw.indicator(code), figures.series_of(code)),
             key=key,
-            config=charts.public.CONFIG,
+            config=public_charts.CONFIG,
             theme=None,
             width="stretch",
         )
@@ -106,9 +107,9 @@ if figures.by_zone and tabs[-1].open:
                 shown = figures.card(code)
                 column.markdown(f"**{ui.md(shown['label'])}** · {ui.md(shown['period_label'])}")
                 column.plotly_chart(
-                    charts.public.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
+                    public_charts.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
                     key=f"zones-{code}",
-                    config=charts.public.CONFIG,
+                    config=public_charts.CONFIG,
                     theme=None,
                     width="stretch",
                 )

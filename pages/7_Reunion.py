@@ -3,7 +3,8 @@
 
 import streamlit as st
 
-from ardenne_kpi import charts, figures, meeting, ui
+from ardenne_kpi import charts, figures, ui
+from ardenne_kpi.committee import meeting
 from ardenne_kpi.figures import analyses
 
 ctx = ui.page_setup("Mode réunion", icon=":material/co_present:", meeting=True)

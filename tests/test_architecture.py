@@ -24,21 +24,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("storage", {"db"}),
     ("figures", {"figures"}),
     ("intake", {"intake"}),
-    ("domain", {"reporting", "snapshots", "referential", "backup"}),
-    (
-        "views and outputs",
-        {
-            "charts",
-            "exports",
-            "home",
-            "meeting",
-            "publication",
-            "publish_site",
-            "reminders",
-            "demo",
-            "demo_reports",
-        },
-    ),
+    ("follow-up", {"reporting", "referential", "backup"}),
+    ("charts and exports", {"charts", "exports"}),
+    ("committee and portal", {"committee", "portal"}),
+    ("demo", {"demo", "demo_reports"}),
     ("entry points", {"__main__", "ui", "cli", "server"}),
 ]
 LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}
@@ -273,4 +262,4 @@ def test_the_checks_catch_what_they_are_for(tmp_path):
         encoding="utf-8",
     )
     assert [f.split(":")[0] for f in pandas_work(page)] == ["line 2", "line 3", "line 4"]
-    assert LAYER_OF["figures"] < LAYER_OF["charts"] and LAYER_OF["intake"] < LAYER_OF["exports"]
+    assert LAYER_OF["figures"] < LAYER_OF["charts"] and LAYER_OF["intake"] < LAYER_OF["committee"]

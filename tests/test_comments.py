@@ -11,9 +11,9 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import db, figures
+from ardenne_kpi.committee import pack
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
-from ardenne_kpi.exports import pack
 from ardenne_kpi.figures import analyses
 from ardenne_kpi.intake import importer
 from tests.conftest import private_copy, run_page

@@ -16,10 +16,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from ardenne_kpi import db, snapshots
+from ardenne_kpi import db
 from ardenne_kpi.cli import main
+from ardenne_kpi.committee import pack, snapshots
 from ardenne_kpi.core import format
-from ardenne_kpi.exports import pack
 from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv
 from ardenne_kpi.figures import coverage
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework

@@ -187,7 +187,7 @@ def test_suivi_and_the_pack_cite_changes_made_in_a_locked_semester(s10, fw):
 
     from openpyxl import load_workbook
 
-    from ardenne_kpi.exports import pack
+    from ardenne_kpi.committee import pack
 
     path, _, theirs = s10
     con = db.connect(path)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from ardenne_kpi import db, meeting
+from ardenne_kpi import db
+from ardenne_kpi.committee import meeting
 from ardenne_kpi.core.accounts import LOCAL_USER
 from ardenne_kpi.figures import analyses
 from tests.conftest import private_copy, read, run_page

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from ardenne_kpi import db, meeting
+from ardenne_kpi import db
+from ardenne_kpi.committee import meeting
 from ardenne_kpi.core.accounts import LOCAL_USER
 from ardenne_kpi.figures import analyses
 from tests import app_server

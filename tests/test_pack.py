@@ -12,11 +12,11 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from ardenne_kpi import db, demo, snapshots
+from ardenne_kpi import db, demo
 from ardenne_kpi.cli import main
+from ardenne_kpi.committee import pack, snapshots
+from ardenne_kpi.committee.pack import pdf as pack_pdf
 from ardenne_kpi.core.format import pdf_text
-from ardenne_kpi.exports import pack
-from ardenne_kpi.exports.pack import pdf as pack_pdf
 from ardenne_kpi.figures import analyses
 from ardenne_kpi.intake import brand
 from tests.conftest import ROOT, private_copy, read, run_page

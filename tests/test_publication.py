@@ -15,12 +15,13 @@ import openpyxl
 import pytest
 import yaml
 
-from ardenne_kpi import db, demo, figures, publication, publish_site
+from ardenne_kpi import db, demo, figures
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import NBSP
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.intake import importer, templates
+from ardenne_kpi.portal import public_charts, publication, publish_site
 from tests.browser_helpers import filled_template
 from tests.conftest import ROOT, private_copy, read, run_page
 
@@ -312,8 +313,6 @@ def test_public_chart_draws_complete_values_and_dated_targets(fw):
 
     import pandas as pd
 
-    from ardenne_kpi import charts
-
     ind = fw.indicator("CLI08")
     series = pd.DataFrame(
         {
@@ -323,7 +322,7 @@ def test_public_chart_draws_complete_values_and_dated_targets(fw):
             "grain": ["year", "year"],
         }
     )
-    fig = charts.public.trend_chart(ind, series)
+    fig = public_charts.trend_chart(ind, series)
     values, targets = fig["data"]
     assert values["y"] == [4_690_000.0, 6_393_820.0] and values["x"] == ["2020-12-31", "2021-12-31"]
     assert targets["marker"]["symbol"] == "star" and targets["y"] == [t.value for t in ind.targets]

@@ -15,9 +15,10 @@ from email.parser import BytesParser
 import pytest
 from openpyxl import load_workbook
 
-from ardenne_kpi import db, reminders, reporting
+from ardenne_kpi import db, reporting
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.framework import parse_framework
+from ardenne_kpi.reporting import reminders
 from tests.conftest import private_copy, run_page
 
 AS_OF = dt.date(2022, 12, 1)

@@ -86,7 +86,7 @@ def test_on_time_partial_upload_leaves_the_cell_partial(con, fw):
 def test_a_report_is_received_only_when_every_owed_zone_is_there(con, fw):
     # ACW owes ATT01 for its two provinces: BE-LUX alone is not the report (the figure says
     # partial too), and its reminder names what is left to send.
-    from ardenne_kpi import reminders
+    from ardenne_kpi.reporting import reminders
 
     upload(con, 1, dt.date(2019, 4, 20), [("ATT01", "S05", 7)], zones=("BE-LUX",))
     items = reporting.report_items(con, fw, S05, as_of=AFTER_ALL)

@@ -8,11 +8,13 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, figures, publication, snapshots
+from ardenne_kpi import db, figures
+from ardenne_kpi.committee import snapshots
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.intake import importer, review, web_entry
+from ardenne_kpi.portal import publication
 from tests.conftest import private_copy
 
 ADMIN = User("Claire Coordination", "admin")
@@ -235,7 +237,7 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
 
     from openpyxl import load_workbook
 
-    from ardenne_kpi.exports import pack
+    from ardenne_kpi.committee import pack
 
     name, data = _entry(demo, fw, {"BRD09": "4321"})
     importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from ardenne_kpi import reminders
 from ardenne_kpi.core import accounts, links, settings
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.db import sharing
 from ardenne_kpi.intake import guard
+from ardenne_kpi.reporting import reminders
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [

@@ -7,8 +7,8 @@ import functools
 
 import pytest
 
-from ardenne_kpi import snapshots
 from ardenne_kpi.cli import main
+from ardenne_kpi.committee import snapshots
 from ardenne_kpi.framework import parse_framework
 from tests.test_reporting import upload as _upload
 

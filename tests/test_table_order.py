@@ -8,8 +8,8 @@ import os
 
 from streamlit.testing.v1 import AppTest
 
-from ardenne_kpi import publication
 from ardenne_kpi.intake import import_review
+from ardenne_kpi.portal import publication
 from tests.conftest import ROOT, private_copy, run_page
 from tests.test_import_page import XLSX, database  # noqa: F401 (the Import page's fixture)
 

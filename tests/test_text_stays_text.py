@@ -15,8 +15,9 @@ from pathlib import Path
 import openpyxl
 import yaml
 
-from ardenne_kpi import db, meeting
+from ardenne_kpi import db
 from ardenne_kpi.cli import main
+from ardenne_kpi.committee import meeting
 from ardenne_kpi.core.format import md, terminal_text
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.intake import importer

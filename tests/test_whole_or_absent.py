@@ -21,7 +21,7 @@ import pytest
 from ardenne_kpi import db
 from ardenne_kpi.cli import main
 from ardenne_kpi.framework import parse_framework
-from ardenne_kpi.publication import public_indicators
+from ardenne_kpi.portal.publication import public_indicators
 from tests.conftest import private_copy, run_page
 
 

@@ -33,7 +33,7 @@ def add_export_pack(export_subparsers: argparse._SubParsersAction[argparse.Argum
 
 
 def run_export_pack(args: argparse.Namespace) -> int:
-    from ardenne_kpi.exports import pack  # the PDF and workbook libraries: only for this command
+    from ardenne_kpi.committee import pack  # the PDF and workbook libraries: only for this command
     from ardenne_kpi.figures import analyses
 
     out = Path(args.out)
@@ -87,7 +87,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_snapshot_create(args: argparse.Namespace) -> int:
-    from ardenne_kpi import snapshots  # pandas: only for these commands
+    from ardenne_kpi.committee import snapshots  # pandas: only for these commands
 
     try:
         day = dt.date.fromisoformat(args.date)
@@ -105,7 +105,7 @@ def run_snapshot_create(args: argparse.Namespace) -> int:
 
 
 def run_snapshot_list(args: argparse.Namespace) -> int:
-    from ardenne_kpi import snapshots
+    from ardenne_kpi.committee import snapshots
 
     with existing_database(args.db) as (con, _fw):
         table = snapshots.all_snapshots(con)

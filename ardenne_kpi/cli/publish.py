@@ -28,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_publish(args: argparse.Namespace) -> int:
-    from ardenne_kpi import publish_site  # plotly, the public charts: only for this command
+    from ardenne_kpi.portal import publish_site  # plotly, the public charts: only for this command
 
     with existing_database(args.db) as (con, fw):
         figures = publish_site.figures_to_publish(con, fw)

@@ -1,2 +1,3 @@
 """The files the dashboard writes, as bytes in memory: the coverage workbook and detail
-(`coverage`), and the steering-committee pack (`pack`: data, pdf, xlsx)."""
+(`coverage`). A new export lives here, one module per file it writes; the committee pack is
+the committee's (`committee.pack`)."""

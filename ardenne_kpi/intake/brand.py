@@ -1,6 +1,6 @@
 """Brand-platform coherence: the scores partners gave the 7 elements of the Ardenne brand
 platform (E1..E7, 1 to 5), as the Marque page reads them (per operator and period, evolution),
-and the demo's scores. Reading a report's sheet is `reports.brand_sheet`; the figures are
+and the demo's scores. Reading a report's sheet is `intake.brand_sheet`; the figures are
 `charts.brand`.
 """
 
@@ -17,9 +17,15 @@ from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import parse_period, period_containing
 from ardenne_kpi.db import brand as sql
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.intake.brand_sheet import (
+from ardenne_kpi.intake.brand_sheet import (  # noqa: F401 - the sheet's reading, still reachable as brand.*
     SCORE_COLUMNS,
     SHEET_NAME,
+    changed_scores,
+    is_brand_sheet,
+    read_sheet,
+    rollback_upload,
+    store,
+    template_rows,
 )
 
 # ------------------------------------------------------------------ reading for the page

@@ -19,7 +19,7 @@ from ardenne_kpi.intake.importer import CHANGED, NEW, RESTORED, SAME
 from ardenne_kpi.intake.model import ERROR, Issue
 from ardenne_kpi.intake.review import REVIEW_LABELS
 
-# A value's change on import (`reports.importer` codes), as a user reads it: one word on the
+# A value's change on import (`intake.importer` codes), as a user reads it: one word on the
 # command line, a longer one for « rétabli » in the page's preview.
 CHANGE_WORDS = {NEW: "nouveau", CHANGED: "modifié", SAME: "inchangé", RESTORED: "rétabli"}
 CHANGE_LABELS = CHANGE_WORDS | {RESTORED: "rétabli (valeur de ce fichier, remplacée depuis)"}

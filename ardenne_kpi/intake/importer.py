@@ -12,7 +12,7 @@
     importer.list_uploads(con)                           # the history
 
 One file is one transaction: all of its values land or none do, with the scores of its
-brand-platform sheet (`reports.brand_sheet`) when it has one. A re-upload supersedes per
+brand-platform sheet (`intake.brand_sheet`) when it has one. A re-upload supersedes per
 identity (indicator, operator, zone, audience, period) and keeps the superseded values;
 every value a file reports is stored with its upload, unchanged ones too, so rolling back
 any upload, in any order, leaves the values of the latest live upload of each identity.
@@ -258,7 +258,7 @@ def is_guide_sheet(name: str) -> bool:
 
 def conclude(report: ParsedReport, framework: Framework) -> ParsedReport:
     """The parent's part of reading a report: the sheets without an indicator table that the
-    child sent back are read as brand-platform sheets (`reports.brand_sheet`, whose errors
+    child sent back are read as brand-platform sheets (`intake.brand_sheet`, whose errors
     refuse the file like any other) or ignored with a warning."""
     errors, warnings = [], []
     unlocated, report.unlocated = report.unlocated, {}

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import duckdb
 
-from ardenne_kpi.exports.pack.data import (
+from ardenne_kpi.committee.pack.data import (
     PackData,
     analysis_of,
     behind_target,
@@ -17,8 +17,8 @@ from ardenne_kpi.exports.pack.data import (
     tiles,
     validation_note,
 )
-from ardenne_kpi.exports.pack.pdf import pdf_bytes
-from ardenne_kpi.exports.pack.xlsx import xlsx_bytes
+from ardenne_kpi.committee.pack.pdf import pdf_bytes
+from ardenne_kpi.committee.pack.xlsx import xlsx_bytes
 from ardenne_kpi.framework import Framework
 
 __all__ = [

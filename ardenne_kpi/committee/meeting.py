@@ -10,9 +10,9 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from ardenne_kpi.committee import pack
 from ardenne_kpi.core import indicator_status, links
 from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent
-from ardenne_kpi.exports import pack
 from ardenne_kpi.framework import Framework, Indicator
 
 ORDER = {s: n for n, s in enumerate(indicator_status.STATUS_ORDER)}  # off track, at risk, on track, no data

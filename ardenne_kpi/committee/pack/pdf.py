@@ -14,11 +14,9 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from ardenne_kpi import reporting, snapshots
-from ardenne_kpi.core import links
-from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent, pdf_text
-from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
-from ardenne_kpi.exports.pack.data import (
+from ardenne_kpi import reporting
+from ardenne_kpi.committee import snapshots
+from ardenne_kpi.committee.pack.data import (
     TITLE,
     PackData,
     analysis_of,
@@ -29,6 +27,9 @@ from ardenne_kpi.exports.pack.data import (
     quality_notes,
     tiles,
 )
+from ardenne_kpi.core import links
+from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent, pdf_text
+from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
 from ardenne_kpi.figures import analyses, coverage
 
 if TYPE_CHECKING:

@@ -12,10 +12,9 @@ import io
 
 import pandas as pd
 
-from ardenne_kpi import reporting, snapshots
-from ardenne_kpi.core import links
-from ardenne_kpi.core.format import put_cell
-from ardenne_kpi.exports.pack.data import (
+from ardenne_kpi import reporting
+from ardenne_kpi.committee import snapshots
+from ardenne_kpi.committee.pack.data import (
     TITLE,
     PackData,
     analyses_table,
@@ -24,6 +23,8 @@ from ardenne_kpi.exports.pack.data import (
     quality_notes,
     tile_figures,
 )
+from ardenne_kpi.core import links
+from ardenne_kpi.core.format import put_cell
 
 # Number formats in Excel's own codes (, for thousands, . for decimals): Excel shows them with
 # the reader's separators, « 1 234,5 » in French. A French code (« # ##0,0 ») would be read

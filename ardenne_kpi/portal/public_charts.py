@@ -16,7 +16,7 @@ from ardenne_kpi.charts.kpis import TARGET_COLOR, VALUE_COLOR
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.core.format import html_text
 from ardenne_kpi.framework import Indicator
-from ardenne_kpi.publication import period_label
+from ardenne_kpi.portal.publication import period_label
 
 CONFIG = {"displayModeBar": False, "responsive": True, "locale": "fr"}
 

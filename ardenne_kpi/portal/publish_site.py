@@ -26,18 +26,12 @@ import jinja2
 import pandas as pd
 from markupsafe import Markup
 
-from ardenne_kpi.charts import public as public_charts
 from ardenne_kpi.core import storage
 from ardenne_kpi.core.errors import PublicationError, StorageError
 from ardenne_kpi.core.format import csv_script, fmt_date, html_text
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.publication import (
-    PublicFigures,
-    intro_text,
-    public_figures,
-    public_indicators,
-    updated_text,
-)
+from ardenne_kpi.portal import public_charts
+from ardenne_kpi.portal.publication import PublicFigures, intro_text, public_figures, public_indicators, updated_text
 
 PLOTLY_JS = "plotly.min.js"
 MARKER = "datapackage.json"  # a folder holding it is an earlier publication: it may be rewritten

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import db, figures, reporting, snapshots
+from ardenne_kpi import db, figures, reporting
+from ardenne_kpi.committee import snapshots
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
 from ardenne_kpi.core.periods import Period, label_of
