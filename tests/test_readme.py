@@ -35,7 +35,7 @@ def map_paths(readme: str) -> list[str]:
 
 
 def named_sources(readme: str) -> set[str]:
-    """The code paths the text names in backquotes (`ardenne_kpi/db/sharing.py`, `reports/locate.py`):
+    """The code paths the text names in backquotes (`ardenne_kpi/db/sharing.py`, `intake/locate.py`):
     source files and folders, not the files a deployment makes (data/, uploads/, .streamlit/secrets.toml)."""
     tokens = set(re.findall(r"`([^`\s]+)`", readme))
     return {t for t in tokens if re.fullmatch(r"(?!data/)\w[\w/.-]*(\.py|/)", t)} - {"uploads/"}

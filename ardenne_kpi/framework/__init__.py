@@ -1,15 +1,16 @@
 """The reference framework of the plan: its model (`model`: dimensions, keys, objectives,
 audiences, zones, operators, projects, indicators, obligations), its loading from the YAML
-file with every problem named (`loading`), the framework as an Excel workbook both ways
-(`workbook`) and what is due (`expected`: the series every obligation owes).
+file (`loading`) with every field checked and every problem named (`checks`), the framework
+as an Excel workbook both ways (`workbook`) and what is due (`expected`: the series every
+obligation owes).
 
 The model and the loading are the framework's public face, re-exported here: callers write
 `framework.Indicator`, `framework.load_framework(path)`.
 """
 
+from ardenne_kpi.framework.checks import ONE_LINE_FIELDS
 from ardenne_kpi.framework.loading import (
     MAX_FRAMEWORK_BYTES,
-    ONE_LINE_FIELDS,
     load_framework,
     parse_framework,
     too_large,
