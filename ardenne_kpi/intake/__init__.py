@@ -22,8 +22,8 @@ Around it: `review` (the coordinator's review: validated figures, submitted uplo
 locks), `import_review` (the Import page's verdicts and tables), `annotate` (a refused file
 with its faulty cells marked), `templates` (the partner's report template), `web_entry` (the
 web form « Saisir en ligne ») and `brand` (the brand-platform scores as the Marque page reads
-them). Only `importer`, `locks`, `review`, `brand` and `templates` reach the database, through
-`ardenne_kpi.db`.
+them). The engine's steps before `importer` never touch the database; `importer`, `locks`,
+`brand_sheet` and the modules around the engine reach it through `ardenne_kpi.db`.
 
 This face imports nothing: the import command loads `arrival` before DuckDB and pandas.
 """
