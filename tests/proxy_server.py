@@ -27,6 +27,21 @@ def nginx_binary() -> str | None:
     return found
 
 
+def second_address() -> str | None:
+    """Another address of this machine than 127.0.0.1, as a URL's host (`[::1]`, or the
+    machine's own IPv4 address when IPv6 is off): a second visitor, seen by nginx as such.
+    None when there is none."""
+    if ipv6_loopback():
+        return "[::1]"
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.connect(("192.0.2.1", 9))  # no packet is sent: only the route is looked up
+            own = s.getsockname()[0]
+    except OSError:
+        return None
+    return None if own.startswith("127.") else own
+
+
 def ipv6_loopback() -> bool:
     """True when ::1 can be listened on (a second visitor's address in the tests)."""
     try:

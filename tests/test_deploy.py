@@ -1,15 +1,20 @@
 """The deployment folder (deploy/) holds together without a server: the nginx site renders
 and passes `nginx -t`, the systemd units pass `systemd-analyze verify`, the backup script
 keeps the newest N backups and deletes the rest, and the restore drill proves a backup
-restores (and says so when it does not). Going through the real proxy: test_proxy.py."""
+restores (and says so when it does not), and nginx passes on the address it saw, not a
+forged one. Chromium through the real proxy in front of the app: test_proxy.py."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -146,3 +151,41 @@ def test_the_restore_drill_says_when_there_is_no_backup(tmp_path):
         text=True,
     )
     assert done.returncode == 1 and "aucune sauvegarde" in done.stderr
+
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """An upstream that answers the headers it received, as JSON."""
+
+    def do_GET(self) -> None:
+        body = json.dumps({name.lower(): value for name, value in self.headers.items()}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_nginx_replaces_a_forged_forwarded_address_with_the_one_it_saw(tmp_path):
+    """The app believes X-Forwarded-For from nginx alone, and takes its last entry: nginx must
+    pass the address it saw, not what the visitor wrote there."""
+    nginx = proxy_server.nginx_binary()
+    if nginx is None:
+        pytest.skip("nginx n'est pas installé (apt-get install -y nginx)")
+    upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    threading.Thread(target=upstream.serve_forever, daemon=True).start()
+    try:
+        with proxy_server.proxy(nginx, tmp_path, f"127.0.0.1:{upstream.server_address[1]}") as ports:
+            request = urllib.request.Request(
+                f"https://127.0.0.1:{ports['https']}/Tendances", headers={"X-Forwarded-For": "198.51.100.7"}
+            )
+            with urllib.request.urlopen(request, context=proxy_server.insecure_tls(), timeout=30) as answer:
+                seen = json.loads(answer.read())
+    finally:
+        upstream.shutdown()
+        upstream.server_close()
+    assert seen["x-forwarded-for"] == "127.0.0.1"
+    assert seen["x-forwarded-proto"] == "https"
+    assert seen["host"] == f"127.0.0.1:{ports['https']}"

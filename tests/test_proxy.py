@@ -2,7 +2,7 @@
 self-signed certificate, in front of `streamlit run serve.py` in accounts mode, driven by
 Chromium over HTTPS: a page loads and its websocket holds, the static JavaScript arrives
 gzip-compressed, Streamlit's metrics are refused, and the sign-in limit counts each visitor
-by the address nginx saw, whatever X-Forwarded-For the visitor sends.
+by the address nginx saw (that nginx replaces a forged X-Forwarded-For: test_deploy.py).
 
 Locally without nginx, Chromium or Playwright the tests are skipped with the reason printed;
 with CI=true that is a failure, as in test_browser.py (.ci/run installs nginx and Chromium).
@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import urllib.request
+from typing import NoReturn
 
 import pytest
 
@@ -46,7 +47,11 @@ def _require_nginx() -> str:
     nginx = proxy_server.nginx_binary()
     if nginx is not None:
         return nginx
-    reason = "nginx introuvable : apt-get install -y nginx"
+    _skip("nginx introuvable : apt-get install -y nginx")
+
+
+def _skip(reason: str) -> NoReturn:
+    """Skipped with the reason printed; in CI (CI=true) a failure, as in test_browser.py."""
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"test du proxy impossible en CI : {reason}")
     print(f"\ntest du proxy ignoré : {reason}", file=sys.stderr)
@@ -175,29 +180,29 @@ def _send(page) -> str:
 
 
 def test_the_sign_in_limit_counts_each_visitor_by_the_address_nginx_saw(context, proxied, browser):
-    """An attacker on 127.0.0.1 guesses names until it must wait, each guess from a new page
-    that sends another forged X-Forwarded-For (the coordinator's address ::1 first): its
-    failures all count against 127.0.0.1, as nginx saw it. The coordinator, coming from ::1
-    at that very moment, signs in at once. Were the forged header believed, the attacker
-    would never wait (and the coordinator would first); were the proxy's own address taken
-    for everyone, the coordinator would wait too."""
-    if not proxy_server.ipv6_loopback():
-        pytest.skip("pas d'IPv6 sur la boucle locale (::1) : un seul visiteur possible")
+    """An attacker on 127.0.0.1 guesses names until it must wait; the coordinator, coming
+    through the same nginx from another address (::1, or the machine's own) at that very
+    moment, signs in at once. Were the proxy's own address (127.0.0.1 for every visitor)
+    counted instead of the one nginx forwards, the coordinator would wait too. (A forged
+    X-Forwarded-For cannot come from Chromium, which sends no extra header on a websocket:
+    test_deploy.py shows nginx replaces it.)"""
+    elsewhere = proxy_server.second_address()
+    if elsewhere is None:
+        _skip("cette machine n'a pas d'autre adresse que 127.0.0.1 : un seul visiteur possible")
     coordinator = browser.new_context(
         viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True
     )
     coordinator.set_default_timeout(60_000)
     try:
         page = coordinator.new_page()
-        _sign_in_form(page, f"https://[::1]:{proxied['port']}/Tendances", *ADMIN)
+        _sign_in_form(page, f"https://{elsewhere}:{proxied['port']}/Tendances", *ADMIN)
         attacker = context.new_page()
+        _sign_in_form(attacker, f"{proxied['https']}/Tendances", "inconnu", "devine")
         answers = []
         # Past MAX_CLIENT_ATTEMPTS failures each guess waits 2 s, then 4, 8...: the first wait
         # may pass during a slow answer, not three in a row.
         for n in range(accounts.MAX_CLIENT_ATTEMPTS + 3):
-            # A page load is a new websocket, whose headers are the ones the app reads.
-            context.set_extra_http_headers({"X-Forwarded-For": "::1" if n == 0 else f"198.51.100.{n}"})
-            _sign_in_form(attacker, f"{proxied['https']}/Tendances", f"inconnu{n}", "devine")
+            attacker.get_by_label("Nom d'utilisateur").fill(f"inconnu{n}")
             answers.append(_send(attacker))
             if "Trop d'essais" in answers[-1]:
                 break
