@@ -71,12 +71,17 @@ def streamlit(
         try:
             yield f"http://127.0.0.1:{port}", proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a server started by a test: asked to stop, killed after 10 seconds."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def wait_health(url: str, proc: subprocess.Popen, timeout: float = 180, log: Path | None = None) -> None:

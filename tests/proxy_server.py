@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.app_server import free_port
+from tests.app_server import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -152,12 +152,7 @@ def proxy(nginx: str, folder: Path, app: str) -> Iterator[dict]:
             _wait_tls(https_port, proc, folder)
             yield {"https": https_port, "http": http_port, "folder": folder}
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop(proc)
 
 
 def insecure_tls() -> ssl.SSLContext:

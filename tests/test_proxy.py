@@ -23,7 +23,7 @@ import pytest
 from ardenne_kpi import accounts
 from tests import app_server, proxy_server
 from tests.conftest import ROOT
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, IDLE, _require_browser
+from tests.test_browser import IDLE, _require_browser, launched_chromium
 
 pytestmark = pytest.mark.browser
 
@@ -82,20 +82,20 @@ def proxied(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser(proxied):
-    from playwright.sync_api import sync_playwright
+    with launched_chromium() as chromium:
+        yield chromium
 
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+
+def _new_context(browser, timeout: float = 60):
+    """A visitor of its own (cookies, cache) who accepts the test's self-signed certificate."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True)
+    context.set_default_timeout(timeout * 1000)
+    return context
 
 
 @pytest.fixture
 def context(browser):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True)
-    context.set_default_timeout(60_000)
+    context = _new_context(browser)
     try:
         yield context
     finally:
@@ -123,8 +123,7 @@ def _public_page(page, base: str) -> list[dict]:
 def _first_visit_on_a_slow_line(browser, base: str) -> tuple[list[dict], float]:
     """A first visit of Chiffres clés (empty cache) on a 10 Mbit/s line with 20 ms of latency,
     as a partner's office may have: what it downloaded, and the seconds until it was drawn."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True)
-    context.set_default_timeout(120_000)
+    context = _new_context(browser, timeout=120)
     try:
         page = context.new_page()
         line = context.new_cdp_session(page)
@@ -214,10 +213,7 @@ def test_the_sign_in_limit_counts_each_visitor_by_the_address_nginx_saw(context,
     elsewhere = proxy_server.second_address()
     if elsewhere is None:
         _skip("cette machine n'a pas d'autre adresse que 127.0.0.1 : un seul visiteur possible")
-    coordinator = browser.new_context(
-        viewport={"width": 1400, "height": 1000}, locale="fr-FR", ignore_https_errors=True
-    )
-    coordinator.set_default_timeout(60_000)
+    coordinator = _new_context(browser)
     try:
         page = coordinator.new_page()
         _sign_in_form(page, f"https://{elsewhere}:{proxied['port']}/Tendances", *ADMIN)
