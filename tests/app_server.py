@@ -23,7 +23,12 @@ def free_port() -> int:
 
 @contextmanager
 def streamlit(
-    tree: Path, database: Path | None, log: Path, accounts: Path | None = None, script: str = "app.py"
+    tree: Path,
+    database: Path | None,
+    log: Path,
+    accounts: Path | None = None,
+    script: str = "app.py",
+    settings: dict[str, str] | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app of `tree` on `database` (None: the app's own default), its output in `log`,
     started from `script` (serve.py: as deployed, Streamlit's own metrics closed),
@@ -40,6 +45,7 @@ def streamlit(
         env.pop(name, None)
     if database is not None:
         env["ARDENNE_DB"] = str(database)
+    env.update(settings or {})
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [
@@ -65,12 +71,17 @@ def streamlit(
         try:
             yield f"http://127.0.0.1:{port}", proc
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop(proc)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a server started by a test: asked to stop, killed after 10 seconds."""
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def wait_health(url: str, proc: subprocess.Popen, timeout: float = 180, log: Path | None = None) -> None:

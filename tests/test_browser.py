@@ -125,8 +125,9 @@ def server(tmp_path_factory):
         yield running
 
 
-@pytest.fixture(scope="module")
-def browser(server):
+@contextmanager
+def launched_chromium():
+    """Chromium driven by Playwright (CHROMIUM, CHROMIUM_ARGS), closed afterwards."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -135,6 +136,12 @@ def browser(server):
             yield chromium
         finally:
             chromium.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with launched_chromium() as chromium:
+        yield chromium
 
 
 @pytest.fixture
