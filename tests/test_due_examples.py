@@ -153,6 +153,28 @@ def test_a_stock_of_an_operator_without_obligation_that_stops_is_partial_and_nam
     s06 = d.figure("STOCK", "programme-semester", "S06")
     assert s06["value"] == 56000 and not s06["complete"]
     assert "GEO (ARD) n'a pas rapporté" in s06["note"]
+    # nobody owes it, so Suivi has no line for it; the Référentiel lists it for adoption
+    assert suivi(d, "GEO", "STOCK").empty
+    outside = kpis.outside_series(d.con, d.fw)
+    assert outside[["indicator", "operator", "zone", "first_period", "last_period"]].values.tolist() == [
+        ["STOCK", "GEO", "ARD", "S05", "S05"]
+    ]
+
+
+def test_an_adopted_series_is_due_like_any_other_and_suivi_says_it_is_missing(desk):
+    # The coordination adopts GEO's members as an obligation from S05: its S06 is then
+    # « Manquant » in Suivi, and the figure names it as before (no longer « hors obligation »).
+    d = desk(with_obligations("  - {operator: GEO, indicators: [STOCK], adopted: true, from: S05, zones: [ARD]}\n"))
+    for semester in ("S05", "S06"):
+        d.send("OPA", semester, [("STOCK", semester, "FR-08", "", 50000)], header=ENGLISH)
+        d.send("OPB", semester, [("STOCK", semester, "BE-LUX", "", 6000)])
+    d.send("GEO", "S05", [("STOCK", "S05", "ARD", "", 6000)], header=SHORT)
+    s05, s06 = (d.figure("STOCK", "programme-semester", s) for s in ("S05", "S06"))
+    assert s05["value"] == 62000 and s05["complete"] and "hors obligation" not in s05["note"]
+    assert s06["value"] == 56000 and not s06["complete"] and "GEO (ARD) n'a pas rapporté S06" in s06["note"]
+    geo = suivi(d, "GEO", "STOCK")
+    assert bool(geo.loc["S05", "received"]) and geo.loc["S06", "status"] == "overdue"
+    assert kpis.outside_series(d.con, d.fw).empty
 
 
 def test_a_year_built_from_three_quarters_of_a_non_responsible_operator_is_partial(desk):
@@ -178,6 +200,8 @@ def test_a_new_zone_reported_monthly_from_january_leaves_the_semester_complete(d
     s05 = d.figure("FLOW", "programme-semester", "S05")
     assert s05["value"] == 35 and s05["complete"], s05["note"]
     assert "n'a pas rapporté" not in s05["note"] and "hors obligation" in s05["note"]
+    outside = kpis.outside_series(d.con, d.fw).set_index("operator")
+    assert (outside.loc["OPB", "first_period"], outside.loc["OPB", "last_period"]) == ("2019-01", "2019-03")
 
 
 def test_a_declared_obligation_from_january_is_due_from_january(desk):
@@ -188,6 +212,7 @@ def test_a_declared_obligation_from_january_is_due_from_january(desk):
     assert s05["value"] == 35 and s05["complete"], s05["note"]
     opb = suivi(d, "OPB", "FLOW")
     assert opb.index[0] == "2019-01" and opb.loc[["2019-01", "2019-02", "2019-03"], "received"].all()
+    assert kpis.outside_series(d.con, d.fw).empty
 
 
 def test_nothing_is_due_before_the_programme_starts(desk):
@@ -232,9 +257,18 @@ def test_a_programme_semester_reporter_makes_the_quarter_and_the_year_partial_an
 
 def test_the_status_is_judged_at_the_finest_grain_where_every_expected_series_tiles(desk):
     # Like ATT06: one series owed by programme semester, so FLOW is judged by programme semester.
-    d = desk(SEMESTER_AND_QUARTERS)
+    # FLOW's target is dated T1 2020 (a quarter), which OPA's semesters cannot build: FLOW is
+    # judged by programme semester, and the page says so.
+    d = desk(
+        SEMESTER_AND_QUARTERS.replace(
+            "targets: [{value: 400, period: S07}]", "targets: [{value: 400, period: 2020-Q1}]"
+        )
+    )
     _semester_beside_quarters(d)
     assert kpis.evaluation_grain(d.fw.indicator("FLOW"), d.fw) == "programme-semester"
+    assert kpis.evaluation_grain_reason(d.fw.indicator("FLOW"), d.fw).startswith(
+        "Jugé par semestre du programme (interreg) et non par trimestre"
+    )
     status = kpis.indicator_status(d.con, d.fw).set_index("indicator").loc["FLOW"]
     assert status["latest_period"] == "S06" and status["latest_value"] == 120 and status["complete"]
 
@@ -272,6 +306,19 @@ def test_all_audiences_beside_dutch_visitors_is_the_figure_not_added(desk):
     assert any("est le total de" in m for m in d.warnings)
     q1 = d.figure("FLOW", "quarter", "2019-Q1")
     assert q1["value"] == 100000 and "le total compte" in q1["note"]
+    lineage = kpis.lineage(d.con, d.fw, "FLOW", "2019-Q1").set_index("audience")
+    assert lineage.loc["", "reason"] == "compté" and lineage.loc["NL", "reason"].startswith("non compté")
+
+
+def test_a_territorys_total_beside_its_provinces_is_the_figure_not_added(desk):
+    # The same for a territory measurement: GEO's overnight stays for the whole Ardenne beside
+    # its two provinces, 1 000 and never 2 000.
+    d = desk()
+    parts = [("STAYS", "2019-Q1", z, "", v) for z, v in (("FR-08", 600), ("BE-LUX", 400))]
+    d.send("GEO", "2019-Q1", [("STAYS", "2019-Q1", "Toute l'Ardenne", "", 1000), *parts], header=WITH_RATIO)
+    assert any("ARD = 1000 est le total de" in m.replace("\u00a0", "").replace(" 000", "000") for m in d.warnings)
+    q1 = d.figure("STAYS", "quarter", "2019-Q1")
+    assert q1["value"] == 1000 and q1["complete"], q1["note"]
 
 
 def test_the_import_warns_when_the_parts_exceed_their_total(desk):
