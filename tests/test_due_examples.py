@@ -186,18 +186,22 @@ def test_an_adopted_series_is_due_like_any_other_and_suivi_says_it_is_missing(de
 
 def test_a_year_built_from_three_quarters_of_a_non_responsible_operator_is_partial(desk):
     # OPB alone owes STAYS and sends every quarter; OPA, not an operator of STAYS, reports its
-    # overnight stays for T1–T3 2019 and again in T1 2020: its T4 2019 is a gap inside its span,
-    # so 2019 is partial and names OPA alone, never « complète » on three quarters.
+    # overnight stays for T1–T3 2019 and stops. 2019 is partial and names OPA alone, never
+    # « complète » on three of its quarters; the quarters after it stopped are complete (a flow
+    # that stops is not a missing report).
     d = desk(FRAMEWORK.replace("operators: [GEO, OPB]}", "operators: [OPB]}"))
     quarters = ("2019-Q1", "2019-Q2", "2019-Q3", "2019-Q4", "2020-Q1")
     d.send("OPB", "01/01/2019 - 31/03/2020", [("STAYS", q, "BE-LUX", "", 1000) for q in quarters], header=SHORT)
-    for q in ("2019-Q1", "2019-Q2", "2019-Q3", "2020-Q1"):
+    for q in quarters[:3]:
         d.send("OPA", q, [("STAYS", q, "FR-08", "", 100)], header=ENGLISH)
     year = d.figure("STAYS", "year", "2019")
     assert year["value"] == 4300 and not year["complete"]
     assert "OPA (FR-08) n'a pas rapporté T4 2019" in year["note"] and "hors obligation" in year["note"]
     assert "OPB (" not in year["note"].split("Valeur partielle")[-1]
     assert suivi(d, "OPB", "STAYS").loc[list(quarters), "received"].all()
+    for q in quarters[3:]:
+        after = d.figure("STAYS", "quarter", q)
+        assert after["value"] == 1000 and after["complete"], after["note"]
 
 
 # ------------------------------------------------------------------ a figure partial for a report nobody owed
