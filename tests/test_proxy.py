@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import pytest
 
-from ardenne_kpi import accounts
+from ardenne_kpi.core import accounts
 from tests import app_server, proxy_server
 from tests.conftest import ROOT
 from tests.test_browser import IDLE, _require_browser, launched_chromium
