@@ -409,7 +409,7 @@ def series_rollup(
     period is missing there (`untiled`). A survey (`sparse`) is due only where a wave took place.
     Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted, bare,
     n_bare_series, n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported,
-    untiled}), n_overlap, overlap, n_nested, nested, n_parts, parts, n_outside, outside,
+    untiled, stock}), n_overlap, overlap, n_nested, nested, n_parts, parts, n_outside, outside,
     n_crossing, crossing.
     """
     group = BY_COLUMNS[by]
@@ -510,7 +510,7 @@ def series_rollup(
         GROUP BY ALL
     ),
     partial AS (  -- due series present but not covering the part of the period they are due
-        SELECT indicator, grp, p_code, operator, zone, audience, grain
+        SELECT indicator, grp, p_code, operator, zone, audience, grain, stock
         FROM got_days WHERE CASE WHEN stock THEN last_end < need_to ELSE days < need_days END
     ),
     got AS (
@@ -522,9 +522,10 @@ def series_rollup(
         -- not given, or due at a grain that cannot build the period (programme semesters in a
         -- quarter), and not measured inside a wider key either
         SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience,
-               CASE WHEN d.tiles THEN NULL ELSE d.grain END AS grain, NULL::VARCHAR[] AS got, NOT d.tiles AS untiled
+               CASE WHEN d.tiles THEN NULL ELSE d.grain END AS grain, NULL::VARCHAR[] AS got, NOT d.tiles AS untiled,
+               false AS stock
         FROM absent d ANTI JOIN covered c USING (indicator, grp, p_code, operator, zone, audience)
-        UNION ALL
+        UNION ALL BY NAME
         SELECT p.*, g.got, false AS untiled
         FROM partial p LEFT JOIN got g USING (indicator, grp, p_code, operator, zone, audience)
     ),
@@ -536,7 +537,8 @@ def series_rollup(
     ),
     missing AS (
         SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
-               arg_min({{'who': {_describe("d")}, 'grain': d.grain, 'got': d.got, 'untiled': d.untiled}},
+               arg_min({{'who': {_describe("d")}, 'grain': d.grain, 'got': d.got, 'untiled': d.untiled,
+                         'stock': d.stock}},
                        (d.operator, d.zone, d.audience), {NOTE_NAMES}) AS missing
         FROM lacking d GROUP BY ALL
     ),

@@ -148,6 +148,8 @@ def _missing_text(item: dict, row: dict, calendar) -> str:
         absent = [p.label_fr for p in subperiods(period, item["grain"], calendar) if p.code not in got]
     except PeriodError:
         absent = []
+    if item.get("stock"):  # a stock is its value at the period's end: only the end is missing
+        absent = absent[-1:]
     if not absent:
         return f"{item['who']} n'a pas rapporté la fin de {row['label']}"
     return f"{item['who']} n'a pas rapporté {', '.join(absent)}"
