@@ -275,9 +275,9 @@ def test_the_import_warns_when_the_parts_exceed_their_total(con, fw, tmp_path):
     assert said and "ses parties totalisent 30, plus que le total (25)" in said[0]
 
 
-def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_once(con, fw, tmp_path):
-    # The project's own template, filled as its instructions allow: « tous publics » and an extra
-    # line for Dutch visitors. 100 000 is the figure, not 120 000.
+def _template_with_a_line(con, fw, value: float, extra: dict) -> bytes:
+    """OPA's template for 2019-Q1 with its FLOW line filled with `value`, and a line added
+    under it: the FLOW line's own cells, replaced by `extra` (template column → value)."""
     import io
 
     import openpyxl
@@ -290,17 +290,21 @@ def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_
     r = templates.FIRST_ROW
     while ws.cell(r, 1).value and ws.cell(r, 1).value != "FLOW":
         r += 1
-    assert ws.cell(r, 1).value == "FLOW"
-    ws.cell(r, col["value"]).value = 100000
-    extra = r + 1
-    ws.insert_rows(extra)
-    for key in ("indicator", "period", "zone"):
-        ws.cell(extra, col[key]).value = ws.cell(r, col[key]).value
-    ws.cell(extra, col["audience"]).value = "NL"
-    ws.cell(extra, col["value"]).value = 20000
+    assert ws.cell(r, col["zone"]).value == "FR-08" and not ws.cell(r, col["audience"]).value
+    ws.cell(r, col["value"]).value = value
+    ws.insert_rows(r + 1)
+    for key in ("indicator", "period", "zone", "audience", "value"):
+        ws.cell(r + 1, col[key]).value = extra.get(key, ws.cell(r, col[key]).value)
     out = io.BytesIO()
     wb.save(out)
-    result = _engine(con, fw, tmp_path, out.getvalue(), "modele_opa.xlsx", "OPA")
+    return out.getvalue()
+
+
+def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_once(con, fw, tmp_path):
+    # The project's own template, filled as its instructions allow: « tous publics » and an extra
+    # line for Dutch visitors. 100 000 is the figure, not 120 000.
+    data = _template_with_a_line(con, fw, 100000, {"audience": "NL", "value": 20000})
+    result = _engine(con, fw, tmp_path, data, "modele_opa.xlsx", "OPA")
     assert result.status == "imported", [e.message for e in result.errors]
     assert any("est le total de" in w.message for w in result.warnings)
     q1 = figures.aggregate(con, fw, "FLOW", "quarter").set_index("period").loc["2019-Q1"]
@@ -327,30 +331,8 @@ def test_a_partners_crossing_lines_count_the_wider_zone_and_name_the_other(con, 
 def test_the_template_with_crossing_lines_counts_the_wider_zone(con, fw, tmp_path):
     # The same in the project's template: its FLOW line for FR-08 (all audiences), and an added
     # line for the whole Ardenne's Dutch visitors.
-    import io
-
-    import openpyxl
-
-    from ardenne_kpi.intake import templates
-
-    wb = openpyxl.load_workbook(io.BytesIO(templates.build_template(con, fw, "OPA", "2019-Q1")))
-    ws = wb[templates.DATA_SHEET]
-    col = {k: openpyxl.utils.column_index_from_string(v) for k, v in templates.COLUMN_OF.items()}
-    r = templates.FIRST_ROW
-    while ws.cell(r, 1).value and ws.cell(r, 1).value != "FLOW":
-        r += 1
-    assert ws.cell(r, col["zone"]).value == "FR-08" and not ws.cell(r, col["audience"]).value
-    ws.cell(r, col["value"]).value = 100
-    extra = r + 1
-    ws.insert_rows(extra)
-    for key in ("indicator", "period"):
-        ws.cell(extra, col[key]).value = ws.cell(r, col[key]).value
-    ws.cell(extra, col["zone"]).value = "ARD"
-    ws.cell(extra, col["audience"]).value = "NL"
-    ws.cell(extra, col["value"]).value = 40
-    out = io.BytesIO()
-    wb.save(out)
-    result = _engine(con, fw, tmp_path, out.getvalue(), "modele_opa.xlsx", "OPA")
+    data = _template_with_a_line(con, fw, 100, {"zone": "ARD", "audience": "NL", "value": 40})
+    result = _engine(con, fw, tmp_path, data, "modele_opa.xlsx", "OPA")
     assert result.status == "imported", [e.message for e in result.errors]
     q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
     assert q1["value"] == 40 and not q1["complete"] and "FR-08 ✕ ARD · NL" in q1["note"]
