@@ -162,10 +162,7 @@ def expected_shape(
         UNION
         -- ... or crossing it: a wider zone for a narrower audience (they overlap)
         SELECT DISTINCT k.indicator, k.grp FROM open_keys k
-        JOIN kpi_zone_cover zc ON zc.code_in = k.zone AND zc.code_out <> k.zone
-        JOIN open_keys o ON o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator
-             AND o.zone = zc.code_out AND o.audience <> k.audience
-        JOIN aud_cover ac ON ac.code_in = o.audience AND ac.code_out = k.audience
+        {_crossed_by("k", "open_keys", "o", "o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator")}
     ),
     spans AS (
         SELECT indicator, grp, max(due_from)::DATE AS due_from, min(due_to)::DATE AS due_to,
@@ -315,13 +312,17 @@ def _rollup_ctes(source: str = "placed") -> str:
         -- part twice. The key of the wider zone counts, `r` is set aside; crossing is transitive
         -- in a tree, so the keys left never overlap.
         SELECT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience, r.territory,
-               arg_min(o.zone || CASE WHEN o.audience = '' THEN '' ELSE ' · ' || o.audience END,
-                       (zc.depth_out, o.zone, o.audience)) AS across
+               arg_min({_key_text("o.zone", "o.audience")}, (zc.depth_out, o.zone, o.audience)) AS across
         FROM series r
-        JOIN kpi_zone_cover zc ON zc.code_in = r.zone AND zc.code_out <> r.zone
-        JOIN series o ON o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code AND o.zone = zc.code_out
-             AND o.audience <> r.audience AND (r.territory OR o.operator = r.operator)
-        JOIN aud_cover ac ON ac.code_in = o.audience AND ac.code_out = r.audience
+        {
+        _crossed_by(
+            "r",
+            "series",
+            "o",
+            "o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code "
+            "AND (r.territory OR o.operator = r.operator)",
+        )
+    }
         WHERE r.territory OR r.nests
         GROUP BY ALL
     ),
@@ -368,10 +369,22 @@ def _nested_text(outer: str) -> str:
     """SQL text naming a key (columns part, operator, zone, audience) set aside inside a wider
     one `outer`, for a note: « BE-NAM · NL ⊂ ARD », and for a part of its operator's own total
     « FTLB : BE-NAM ⊂ BE-LUX »."""
-    return (
-        "CASE WHEN part THEN operator || ' : ' ELSE '' END || zone || "
-        f"CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ⊂ ' || {outer}"
-    )
+    return f"CASE WHEN part THEN operator || ' : ' ELSE '' END || {_key_text('zone', 'audience')} || ' ⊂ ' || {outer}"
+
+
+def _key_text(zone: str, audience: str) -> str:
+    """SQL text of a key (zone, audience) in a note: « BE-NAM », « BE-NAM · NL »."""
+    return f"{zone} || CASE WHEN {audience} = '' THEN '' ELSE ' · ' || {audience} END"
+
+
+def _crossed_by(r: str, keys: str, o: str, same: str) -> str:
+    """SQL joins from a key `r` to every key `o` of `keys` that crosses it: a zone strictly wider
+    (kpi_zone_cover) for an audience strictly narrower (the statement's own `aud_cover`, every
+    audience in itself and in ''). `same`: what `o` and `r` must share (indicator, group...).
+    One definition for the figure (`crossing`) and for the shape of what is due (`nests`)."""
+    return f"""JOIN kpi_zone_cover zc ON zc.code_in = {r}.zone AND zc.code_out <> {r}.zone
+        JOIN {keys} {o} ON {same} AND {o}.zone = zc.code_out AND {o}.audience <> {r}.audience
+        JOIN aud_cover ac ON ac.code_in = {o}.audience AND ac.code_out = {r}.audience"""
 
 
 def _describe(alias: str) -> str:
@@ -585,9 +598,8 @@ def series_rollup(
     ),
     crossed AS (  -- keys set aside because they cross a wider zone's key (the figure is partial)
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_crossing,
-               arg_min(CASE WHEN territory THEN '' ELSE operator || ' : ' END || zone
-                       || CASE WHEN audience = '' THEN '' ELSE ' · ' || audience END || ' ✕ ' || across,
-                       (operator, zone, audience), {NOTE_NAMES}) AS crossing
+               arg_min(CASE WHEN territory THEN '' ELSE operator || ' : ' END || {_key_text("zone", "audience")}
+                       || ' ✕ ' || across, (operator, zone, audience), {NOTE_NAMES}) AS crossing
         FROM (SELECT DISTINCT indicator, grp, p_code, CASE WHEN territory THEN '' ELSE operator END AS operator,
                      zone, audience, territory, across FROM crossing)
         GROUP BY ALL

@@ -342,18 +342,12 @@ def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> d
 
 
 def _expected(
-    con: duckdb.DuckDBPyConnection, fw: Framework, codes: Iterable[str], flt: sql.ValueFilter, by: str | None
-) -> pd.DataFrame:
-    """expected.expected_series for these indicators, narrowed as the values are (operators,
-    zones, audiences, window, up to `as_of` or today: nothing is due in the future), with the
-    group of each series (`grp`, by `by`)."""
-    return _expected_of(fw, codes, flt, by, sql.series_spans(con, flt))
-
-
-def _expected_of(
     fw: Framework, codes: Iterable[str], flt: sql.ValueFilter, by: str | None, spans: pd.DataFrame
 ) -> pd.DataFrame:
-    """_expected from the series' spans (sql.series_spans) already read."""
+    """expected.expected_series for these indicators, from the series' spans already read
+    (sql.series_spans), narrowed as the values are (operators, zones, audiences, window, up to
+    `as_of` or today: nothing is due in the future), with the group of each series (`grp`, the
+    column `by` names: a break-down checked by the caller)."""
     out = expected.expected_series(fw, spans, list(codes))
     for column, wanted in (("operator", flt.operators), ("zone", flt.zones), ("audience", flt.audiences)):
         if wanted is not None:
@@ -367,8 +361,7 @@ def _expected_of(
             due_to=out["due_to"].where(out["due_to"] <= hi, hi),
         )
     out = out[out["due_from"] <= out["due_to"]]
-    column = {None: None, "operator": "operator", "zone": "zone", "audience": "audience"}[by]
-    return out.assign(grp=out[column] if column else "").reset_index(drop=True)
+    return out.assign(grp=out[by] if by else "").reset_index(drop=True)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -388,9 +381,8 @@ def _due(
     (_expected_shape) and how many series ever reported each (indicator, group) (`n_ever`):
     what does not depend on the grain, read once for several grains."""
     spans = sql.series_spans(con, flt)
-    exp = _expected_of(fw, codes, flt, by, spans)
-    column = {None: None, "operator": "operator", "zone": "zone", "audience": "audience"}[by]
-    counts = spans.groupby(["indicator", spans[column] if column else pd.Series("", index=spans.index)]).size()
+    exp = _expected(fw, codes, flt, by, spans)
+    counts = spans.groupby(["indicator", spans[by] if by else pd.Series("", index=spans.index)]).size()
     return _Due(exp, _expected_shape(con, fw, exp), {key: int(n) for key, n in counts.items()})
 
 
