@@ -369,22 +369,25 @@ def test_a_bare_ratio_is_named_apart_and_never_averaged_in(desk):
 
 
 def test_a_wider_zone_for_a_narrower_audience_is_not_added_to_the_narrower_zone_for_all(desk):
-    # (BE-LUX, all visitors) and (ARD, Dutch visitors) share BE-LUX's Dutch visitors.
+    # (BE-LUX, all visitors) and (ARD, Dutch visitors) share BE-LUX's Dutch visitors. OPB owes
+    # BE-LUX, nobody owes the Ardenne's Dutch visitors: the owed line counts, the other is named.
     d = desk()
     d.send("GEO", "2019-Q1", [("STAYS", "2019-Q1", "ARD", "NL", 500)], header=SHORT)
     d.send("OPB", "2019-Q1", [("STAYS", "2019-Q1", "BE-LUX", "", 300)])
     q1 = d.figure("STAYS", "quarter", "2019-Q1")
-    assert q1["value"] == 500 and not q1["complete"]
-    assert "BE-LUX ✕ ARD · NL" in q1["note"] and "Valeur partielle" in q1["note"]
+    assert q1["value"] == 300 and not q1["complete"]
+    assert "ARD · NL ✕ BE-LUX" in q1["note"] and "Valeur partielle" in q1["note"]
 
 
-def test_an_operators_crossing_lines_count_the_wider_zone_and_name_the_other(desk):
+def test_an_operators_crossing_lines_count_the_owed_one_and_name_the_other(desk):
+    # OPA owes FR-08 (all visitors) and adds a line for the Ardenne's Dutch visitors: its owed
+    # line counts; OPB's line adds.
     d = desk()
     d.send("OPA", "2019-Q1", [("FLOW", "2019-Q1", "ARD", "NL", 40), ("FLOW", "2019-Q1", "FR-08", "", 100)])
     d.send("OPB", "2019-Q1", [("FLOW", "2019-Q1", "BE-LUX", "", 70)], header=ENGLISH)
     q1 = d.figure("FLOW", "quarter", "2019-Q1")
-    assert q1["value"] == 110 and not q1["complete"]
-    assert "OPA : FR-08 ✕ ARD · NL" in q1["note"]
+    assert q1["value"] == 170 and not q1["complete"]
+    assert "OPA : ARD · NL ✕ FR-08" in q1["note"]
 
 
 def test_a_survey_wave_missing_a_zone_surveyed_before_is_partial(desk):

@@ -311,10 +311,11 @@ def test_the_template_with_all_audiences_beside_dutch_visitors_counts_the_total_
     assert q1["value"] == 100000 and "le total compte" in q1["note"]
 
 
-def test_a_partners_crossing_lines_count_the_wider_zone_and_name_the_other(con, fw, tmp_path):
+def test_a_partners_crossing_lines_count_the_owed_one_and_name_the_other(con, fw, tmp_path):
     # Rule 5 in a partner's own layout (a « Public » column): the whole Ardenne's Dutch visitors
     # beside the Ardennes' visitors overlap on the Ardennes' Dutch visitors; neither contains the
-    # other. The wider zone counts, the other is named, the figure is partial.
+    # other. OPA owes the Ardennes (all visitors): that line counts, the other is named, the
+    # figure is partial.
     from tests.test_kpis_rules import workbook
 
     data = workbook(
@@ -324,18 +325,18 @@ def test_a_partners_crossing_lines_count_the_wider_zone_and_name_the_other(con, 
     result = _engine(con, fw, tmp_path, data, "opa.xlsx", "OPA")
     assert result.status == "imported", [e.message for e in result.errors]
     q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
-    assert q1["value"] == 40 and not q1["complete"]
-    assert "OPA : FR-08 ✕ ARD · NL" in q1["note"]
+    assert q1["value"] == 100 and not q1["complete"]
+    assert "OPA : ARD · NL ✕ FR-08" in q1["note"]
 
 
-def test_the_template_with_crossing_lines_counts_the_wider_zone(con, fw, tmp_path):
+def test_the_template_with_crossing_lines_counts_the_owed_line(con, fw, tmp_path):
     # The same in the project's template: its FLOW line for FR-08 (all audiences), and an added
     # line for the whole Ardenne's Dutch visitors.
     data = _template_with_a_line(con, fw, 100, {"zone": "ARD", "audience": "NL", "value": 40})
     result = _engine(con, fw, tmp_path, data, "modele_opa.xlsx", "OPA")
     assert result.status == "imported", [e.message for e in result.errors]
     q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
-    assert q1["value"] == 40 and not q1["complete"] and "FR-08 ✕ ARD · NL" in q1["note"]
+    assert q1["value"] == 100 and not q1["complete"] and "OPA : ARD · NL ✕ FR-08" in q1["note"]
 
 
 SURVEY = FRAMEWORK + (

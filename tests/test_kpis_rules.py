@@ -584,44 +584,78 @@ def test_a_key_nested_in_several_measured_ones_is_said_inside_the_widest(con, fw
     assert "BE-LUX · NL ⊂ ARD" in q1["note"] and "BE-LUX ⊂ ARD" in q1["note"]
 
 
-def test_a_wider_zone_for_a_narrower_audience_is_not_added_to_the_narrower_zone_for_all(con, fw):
-    # Rule 5: (BE-LUX, all visitors) and (ARD, Dutch visitors) share BE-LUX's Dutch visitors.
-    # Neither contains the other: the wider zone's key counts, the other is set aside and named,
-    # and the figure is partial (BE-LUX's other visitors are not counted anywhere).
-    put_keys(
-        con,
-        fw,
-        [
-            ("STAYS", "GEO", "ARD", "NL", "2019-Q1", 500),
-            ("STAYS", "OPB", "BE-LUX", "", "2019-Q1", 300),
-            ("STAYS", "GEO", "ARD", "NL", "2019-Q2", 450),
-            ("STAYS", "OPB", "BE-LUX", "", "2019-Q2", 280),
-            ("STAYS", "OPB", "FR-08", "", "2019-Q2", 100),  # crosses it too: FR-08's Dutch
-        ],
-    )
+CROSSING_STAYS = [
+    ("STAYS", "GEO", "ARD", "NL", "2019-Q1", 500),
+    ("STAYS", "OPB", "BE-LUX", "", "2019-Q1", 300),
+    ("STAYS", "GEO", "ARD", "NL", "2019-Q2", 450),
+    ("STAYS", "OPB", "BE-LUX", "", "2019-Q2", 280),
+    ("STAYS", "OPB", "FR-08", "", "2019-Q2", 100),  # crosses ARD · NL too: FR-08's Dutch
+]
+
+
+def test_an_owed_key_counts_over_a_crossing_key_nobody_owes(con, fw):
+    # Rule 5: (BE-LUX, all visitors) and (ARD, Dutch visitors) share BE-LUX's Dutch visitors;
+    # neither contains the other. BE-LUX is owed (OPB's obligation), nobody owes the Ardenne's
+    # Dutch visitors (GEO owes the Ardenne for all): the owed key counts, the other is set aside
+    # and named, the figure is partial. One odd line never sets aside what partners owe.
+    put_keys(con, fw, CROSSING_STAYS)
     q1, q2 = (row(figures.aggregate(con, fw, "STAYS", "quarter"), q) for q in ("2019-Q1", "2019-Q2"))
+    assert q1["value"] == 300 and not q1["complete"]
+    assert "ARD · NL ✕ BE-LUX" in q1["note"] and "Valeur partielle" in q1["note"]
+    # FR-08 (nobody owes it either) crossed only the line set aside: the widest set that does
+    # not overlap keeps it.
+    assert q2["value"] == 280 + 100 and not q2["complete"]
+    assert "ARD · NL ✕ BE-LUX" in q2["note"] and "FR-08 ✕" not in q2["note"]
+    lineage = figures.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
+    assert not lineage.loc["ARD", "counted"] and "recoupe BE-LUX" in lineage.loc["ARD", "reason"]
+    assert lineage.loc["BE-LUX", "counted"]
+
+
+def test_between_crossing_keys_nobody_owes_the_wider_zone_counts(con):
+    # The same lines where nobody owes anything: the wider zone's key counts, BE-LUX and FR-08
+    # are set aside and named.
+    open_fw = parse_framework(OPEN.replace("operators: [GEO, OPB]}", "operators: []}"))
+    put_keys(con, open_fw, CROSSING_STAYS)
+    q1, q2 = (row(figures.aggregate(con, open_fw, "STAYS", "quarter"), q) for q in ("2019-Q1", "2019-Q2"))
     assert q1["value"] == 500 and not q1["complete"]
     assert "BE-LUX ✕ ARD · NL" in q1["note"] and "Valeur partielle" in q1["note"]
     assert q2["value"] == 450 and not q2["complete"]
     assert "BE-LUX ✕ ARD · NL" in q2["note"] and "FR-08 ✕ ARD · NL" in q2["note"]
-    lineage = figures.lineage(con, fw, "STAYS", "2019-Q1").set_index("zone")
+    lineage = figures.lineage(con, open_fw, "STAYS", "2019-Q1").set_index("zone")
     assert not lineage.loc["BE-LUX", "counted"] and "recoupe ARD · NL" in lineage.loc["BE-LUX", "reason"]
     assert lineage.loc["ARD", "counted"]
 
 
-def test_an_operators_crossing_lines_are_not_added_but_another_operators_are(con, fw):
-    # Within one operator's report an output's crossing lines overlap (the Ardenne's Dutch
-    # visitors and the Ardennes' visitors share the Ardennes' Dutch): the wider zone's counts.
-    # Another operator's lines still add.
-    put_keys(
-        con,
-        fw,
-        [
-            ("FLOW", "OPA", "ARD", "NL", "2019-Q1", 40),
-            ("FLOW", "OPA", "FR-08", "", "2019-Q1", 100),
-            ("FLOW", "OPB", "BE-LUX", "", "2019-Q1", 70),
-        ],
+def test_between_two_owed_crossing_keys_the_wider_zone_counts(con):
+    # GEO owes the Ardenne's Dutch visitors, OPB the Luxembourg province for all: both owed,
+    # the wider zone's key counts.
+    both = parse_framework(
+        FRAMEWORK.replace(
+            "indicators:\n",
+            "obligations:\n  - {operator: GEO, indicators: [STAYS], zones: [ARD], audiences: [NL]}\nindicators:\n",
+            1,
+        )
     )
+    db.sync_framework(con, both)
+    put_keys(con, both, CROSSING_STAYS[:2])
+    q1 = row(figures.aggregate(con, both, "STAYS", "quarter"), "2019-Q1")
+    assert q1["value"] == 500 and not q1["complete"] and "BE-LUX ✕ ARD · NL" in q1["note"]
+
+
+def test_an_operators_crossing_lines_are_not_added_but_another_operators_are(con, fw, open_fw):
+    # Within one operator's report an output's crossing lines overlap (the Ardenne's Dutch
+    # visitors and the Ardennes' visitors share the Ardennes' Dutch): OPA owes FR-08, so it
+    # counts and the Ardenne's Dutch line is set aside. Another operator's lines still add.
+    lines = [
+        ("FLOW", "OPA", "ARD", "NL", "2019-Q1", 40),
+        ("FLOW", "OPA", "FR-08", "", "2019-Q1", 100),
+        ("FLOW", "OPB", "BE-LUX", "", "2019-Q1", 70),
+    ]
+    put_keys(con, fw, lines)
     q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
+    assert q1["value"] == 170 and not q1["complete"]
+    assert "OPA : ARD · NL ✕ FR-08" in q1["note"]
+    # Where nobody owes them, the wider zone's line counts.
+    q1 = row(figures.aggregate(con, open_fw, "FLOW", "quarter"), "2019-Q1")
     assert q1["value"] == 110 and not q1["complete"]
     assert "OPA : FR-08 ✕ ARD · NL" in q1["note"]

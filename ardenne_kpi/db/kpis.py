@@ -232,7 +232,7 @@ def _rollup_ctes(source: str = "placed") -> str:
     Registered on the cursor: kpi_placement (indicator, period → p_code, p_end, n_sub: how
     many periods of the stored grain tile p_code, mixed: several grains stored in p_code),
     kpi_rules (one row per indicator), kpi_zone_cover / kpi_aud_cover (code_in, code_out:
-    every code and the codes containing it).
+    every code and the codes containing it), kpi_expected (what is due, with each series' grp).
 
     - nested:   for a territory measurement, the zones and audiences lying inside another one
                 reported for the period (already counted in the wider one): set aside first;
@@ -240,9 +240,10 @@ def _rollup_ctes(source: str = "placed") -> str:
     - chosen:   per series and period, one grain only: the one covering most days (a
                 semester and its quarters never count twice);
     - series:   the series' value by the time rule, whether it covers the whole period;
-    - crossing: the keys overlapping a wider zone's key without lying inside it (a wider zone
-                for a narrower audience: (BE-LUX, all) beside (ARD, NL) share BE-LUX's NL):
-                the wider zone's key counts, these are set aside (the figure is partial);
+    - crossing: of two keys overlapping without one lying inside the other (a wider zone for
+                a narrower audience: (BE-LUX, all) beside (ARD, NL) share BE-LUX's NL), the
+                one set aside (the figure is partial): the key reported outside any obligation
+                (kpi_expected) beside an owed one, else the narrower zone's;
     - kept:     the series that count: one per territory measured.
     """
     return f"""
@@ -271,7 +272,8 @@ def _rollup_ctes(source: str = "placed") -> str:
     by_grain AS MATERIALIZED (
         SELECT indicator, grp, operator, zone, audience, p_code, p_end, grain, any_value(n_sub) AS n_sub,
                any_value(mixed) AS mixed, count(*)::BIGINT AS n, sum(days) AS covered, sum(value) AS s,
-               avg(value) AS m, arg_max(value, period_end) AS l, max(period_end) AS last_end,
+               avg(value) AS m, arg_max(value, period_end) AS l, min(period_start) AS first_start,
+               max(period_end) AS last_end,
                max(upload_id) AS last_upload,
                sum(numerator) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS num_s,
                sum(denominator) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS den_s,
@@ -305,14 +307,16 @@ def _rollup_ctes(source: str = "placed") -> str:
                k.agg_time = 'last' AS stock
         FROM chosen c JOIN kpi_rules k USING (indicator)
     ),
-    crossing AS (
+    crossing_pairs AS (
         -- a key `r` and a key `o` of a zone strictly wider for an audience strictly narrower
         -- (within one operator's report for an output, whoever measured it for a territory):
         -- they overlap without one containing the other, so adding them would count the shared
-        -- part twice. The key of the wider zone counts, `r` is set aside; crossing is transitive
-        -- in a tree, so the keys left never overlap.
-        SELECT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience, r.territory,
-               arg_min({_key_text("o.zone", "o.audience")}, (zc.depth_out, o.zone, o.audience)) AS across
+        -- part twice. Whether each was owed there (an obligation of kpi_expected over the days
+        -- it reported) decides which one counts.
+        SELECT r.indicator, r.grp, r.p_code, r.territory, zc.depth_out,
+               r.operator AS r_operator, r.zone AS r_zone, r.audience AS r_audience,
+               o.operator AS o_operator, o.zone AS o_zone, o.audience AS o_audience,
+               {_owed("r")} AS r_owed, {_owed("o")} AS o_owed
         FROM series r
         {
         _crossed_by(
@@ -324,7 +328,42 @@ def _rollup_ctes(source: str = "placed") -> str:
         )
     }
         WHERE r.territory OR r.nests
-        GROUP BY ALL
+    ),
+    owed_out AS (  -- of two owed keys crossing, the wider zone's counts (transitive in a tree)
+        SELECT indicator, grp, p_code, r_operator AS operator, r_zone AS zone, r_audience AS audience, territory,
+               {_key_text("o_zone", "o_audience")} AS across, (depth_out, o_zone, o_audience) AS rank
+        FROM crossing_pairs WHERE r_owed AND o_owed
+    ),
+    first_out AS (  -- a key reported outside any obligation crossing an owed key that counts
+        SELECT x.* FROM (
+            SELECT indicator, grp, p_code, r_operator AS operator, r_zone AS zone, r_audience AS audience, territory,
+                   {_key_text("o_zone", "o_audience")} AS across, (depth_out, o_zone, o_audience) AS rank,
+                   o_operator AS w_operator, o_zone AS w_zone, o_audience AS w_audience
+            FROM crossing_pairs WHERE o_owed AND NOT r_owed
+            UNION ALL
+            SELECT indicator, grp, p_code, o_operator, o_zone, o_audience, territory,
+                   {_key_text("r_zone", "r_audience")}, (depth_out, r_zone, r_audience), r_operator, r_zone, r_audience
+            FROM crossing_pairs WHERE r_owed AND NOT o_owed) x
+        ANTI JOIN owed_out w ON {_same_key("w", "x", "w_")}
+    ),
+    second_out AS (  -- then, among the keys outside any obligation still there, the wider zone's counts
+        SELECT indicator, grp, p_code, r_operator AS operator, r_zone AS zone, r_audience AS audience, territory,
+               {_key_text("o_zone", "o_audience")} AS across, (depth_out, o_zone, o_audience) AS rank
+        FROM crossing_pairs c
+        ANTI JOIN first_out f ON {_same_key("f", "c", "r_")}
+        ANTI JOIN first_out g ON {_same_key("g", "c", "o_")}
+        WHERE NOT r_owed AND NOT o_owed
+    ),
+    crossing AS (
+        -- the keys set aside, each with the key it crosses that counts (the first by rank): an
+        -- owed key counts over one reported outside any obligation, else the wider zone's; the
+        -- keys left never overlap
+        SELECT indicator, grp, p_code, operator, zone, audience, any_value(territory) AS territory,
+               arg_min(across, rank) AS across
+        FROM (SELECT * FROM owed_out UNION ALL BY NAME
+              SELECT indicator, grp, p_code, operator, zone, audience, territory, across, rank FROM first_out
+              UNION ALL BY NAME SELECT * FROM second_out)
+        GROUP BY indicator, grp, p_code, operator, zone, audience
     ),
     uncrossed AS (
         SELECT s.* FROM series s ANTI JOIN crossing c USING (indicator, grp, p_code, operator, zone, audience)
@@ -385,6 +424,26 @@ def _crossed_by(r: str, keys: str, o: str, same: str) -> str:
     return f"""JOIN kpi_zone_cover zc ON zc.code_in = {r}.zone AND zc.code_out <> {r}.zone
         JOIN {keys} {o} ON {same} AND {o}.zone = zc.code_out AND {o}.audience <> {r}.audience
         JOIN aud_cover ac ON ac.code_in = {o}.audience AND ac.code_out = {r}.audience"""
+
+
+def _same_key(a: str, b: str, prefix: str) -> str:
+    """SQL join condition: key `a` (indicator, grp, p_code, operator, zone, audience) is the
+    one `b` names with `prefix` (`b.r_zone`...) in the same indicator, group and period."""
+    return (
+        f"{a}.indicator = {b}.indicator AND {a}.grp = {b}.grp AND {a}.p_code = {b}.p_code "
+        f"AND {a}.operator = {b}.{prefix}operator AND {a}.zone = {b}.{prefix}zone AND {a}.audience = {b}.{prefix}audience"
+    )
+
+
+def _owed(alias: str) -> str:
+    """SQL: whether the series `alias` (indicator, grp, operator, zone, audience, territory,
+    first_start, last_end) was owed where it reported: an obligation of kpi_expected over those
+    days, its operator's for an output, anyone's for a territory (whoever measures it)."""
+    return f"""EXISTS (SELECT 1 FROM kpi_expected e
+                WHERE e.obligation AND e.indicator = {alias}.indicator AND e.grp = {alias}.grp
+                  AND (e.operator = {alias}.operator OR {alias}.territory)
+                  AND e.zone = {alias}.zone AND e.audience = {alias}.audience
+                  AND e.due_from <= {alias}.last_end AND e.due_to >= {alias}.first_start)"""
 
 
 def _describe(alias: str) -> str:
@@ -652,6 +711,7 @@ def counted_values(
     placement: pd.DataFrame,
     zone_cover: pd.DataFrame,
     aud_cover: pd.DataFrame,
+    expected: pd.DataFrame,
 ) -> pd.DataFrame:
     """Every stored value placed in the period(s) of `placement`, with its upload and whether it counts.
 
@@ -695,6 +755,7 @@ def counted_values(
         ("kpi_placement", placement),
         ("kpi_zone_cover", zone_cover),
         ("kpi_aud_cover", aud_cover),
+        ("kpi_expected", expected),
     ):
         cur.register(name, frame)
     return cur.execute(sql, flt.params()).df()

@@ -10,7 +10,7 @@ import pandas as pd
 from ardenne_kpi.db import SUBMITTED
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.figures.grains import GRAIN_LABELS, LINEAGE_COLUMNS, _filter, _indicator, _period
-from ardenne_kpi.figures.placement import _covers, _n_sub, _rules, rule_text
+from ardenne_kpi.figures.placement import _covers, _expected, _n_sub, _rules, rule_text
 from ardenne_kpi.figures.rollup import aggregate
 from ardenne_kpi.framework import Framework
 
@@ -24,7 +24,7 @@ LINEAGE_REASONS = {
     "nested": "non compté : territoire déjà compris dans {outer}",
     "part": "non compté : détail du total {outer} du même rapport, qui compte",
     "duplicate": "non compté : même territoire mesuré dans un autre rapport, plus récent",
-    "crossing": "non compté : recoupe {outer}, zone plus large pour un public plus étroit, qui compte",
+    "crossing": "non compté : recoupe {outer}, qui compte (série due, ou zone plus large)",
 }
 
 
@@ -73,7 +73,13 @@ def lineage(
         columns=["indicator", "period", "p_code", "p_end", "n_sub", "mixed"],
     )
     out = sql.counted_values(
-        con, flt, _rules(fw, [ind.code]), placement, _covers(fw, "zones"), _covers(fw, "audiences")
+        con,
+        flt,
+        _rules(fw, [ind.code]),
+        placement,
+        _covers(fw, "zones"),
+        _covers(fw, "audiences"),
+        _expected(fw, [ind.code], flt, None, sql.series_spans(con, flt)),
     )
     out["reason"] = [LINEAGE_REASONS[r].format(outer=o) for r, o in zip(out["reason"], out["outer_zone"], strict=False)]
     untiled = out["p_code"] == apart

@@ -197,8 +197,9 @@ def _note(row: dict, placed: dict, calendar) -> str:
         )
     if int(row.get("n_crossing") or 0):
         parts.append(
-            "Valeur partielle : séries qui recoupent une zone plus large déclarée pour un public plus "
-            f"étroit, écartées pour ne rien compter deux fois ({_named(row['crossing'], int(row['n_crossing']))})."
+            "Valeur partielle : séries qui en recoupent une autre sans y être incluses (zone plus large, "
+            "public plus étroit), écartées pour ne rien compter deux fois ; la série due l'emporte sur "
+            f"une série hors obligation, sinon la zone la plus large ({_named(row['crossing'], int(row['n_crossing']))})."
         )
     if int(row.get("n_outside") or 0):
         parts.append(
