@@ -232,7 +232,7 @@ def recompute(values: pd.DataFrame, fw, grain: str) -> pd.DataFrame:
 
                 return (territory or a[0] == b[0]) and (over(a, b) or over(b, a))
 
-            def owed(x, territory=ind.is_territory):
+            def owed(x, territory=ind.is_territory, due_all=due_all):
                 first = x["part"]["period_start"].min()
                 return any(
                     d["owed"]
