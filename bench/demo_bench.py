@@ -30,7 +30,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ardenne_kpi import db, demo, demo_reports  # noqa: E402
+from ardenne_kpi import db, demo  # noqa: E402
+from ardenne_kpi.demo import reports as demo_reports  # noqa: E402
 from ardenne_kpi.framework import load_framework  # noqa: E402
 from ardenne_kpi.intake import brand  # noqa: E402
 

@@ -5,7 +5,7 @@ import datetime as dt
 import streamlit as st
 
 from ardenne_kpi import reporting, ui
-from ardenne_kpi.committee import pack, snapshots
+from ardenne_kpi.committee import briefing, pack, snapshots
 from ardenne_kpi.core import accounts
 from ardenne_kpi.intake import review
 from ardenne_kpi.reporting import reminders
@@ -252,8 +252,8 @@ with tab_pack:
     )
     if st.button("Préparer le dossier du comité", type="primary", icon=":material/picture_as_pdf:"):
         with st.spinner("Mise en page du dossier…"), ui.user_errors():
-            data = pack.collect(ctx.con, fw, since=since if names else None)
-            st.session_state["pack_files"] = (pack.file_stem(data), pack.pdf_bytes(data), pack.xlsx_bytes(data))
+            data = briefing.collect(ctx.con, fw, since=since if names else None)
+            st.session_state["pack_files"] = (briefing.file_stem(data), pack.pdf_bytes(data), pack.xlsx_bytes(data))
     if "pack_files" in st.session_state:
         stem, pdf, xlsx = st.session_state["pack_files"]
         d1, d2 = st.columns(2)

@@ -24,10 +24,10 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("storage", {"db"}),
     ("figures", {"figures"}),
     ("intake", {"intake"}),
-    ("follow-up", {"reporting", "referential", "backup"}),
+    ("follow-up", {"reporting", "referential"}),
     ("charts and exports", {"charts", "exports"}),
     ("committee and portal", {"committee", "portal"}),
-    ("demo", {"demo", "demo_reports"}),
+    ("demo", {"demo"}),
     ("entry points", {"__main__", "ui", "cli", "server"}),
 ]
 LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in units}

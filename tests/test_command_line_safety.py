@@ -18,9 +18,10 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from ardenne_kpi import backup, db
+from ardenne_kpi import db
 from ardenne_kpi.cli import main
 from ardenne_kpi.core import accounts
+from ardenne_kpi.db import backup
 from ardenne_kpi.intake import importer
 
 ROOT = Path(__file__).resolve().parent.parent

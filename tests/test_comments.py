@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import db, figures
-from ardenne_kpi.committee import pack
+from ardenne_kpi.committee import briefing, pack
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.figures import analyses
@@ -90,7 +90,7 @@ def test_the_coordinator_writes_an_analysis_on_tendances_and_the_pack_shows_it(t
     con = db.connect(path)
     written = analyses.find(analyses.current(con), code, period)
     assert written["written_by"] == accounts.LOCAL_USER.name and written["written_at"].date() == dt.date.today()
-    data = pack.collect(con, fw)
+    data = briefing.collect(con, fw)
     con.close()
     pypdf = pytest.importorskip("pypdf")
     text = " ".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pack.pdf_bytes(data))).pages)
@@ -121,12 +121,12 @@ def test_an_analysis_is_refused_to_viewers_and_partners(tmp_path, demo_db_path, 
 def test_the_pack_cites_links_that_reopen_its_pages(demo_db_path, fw, monkeypatch):
     monkeypatch.setenv("ARDENNE_BASE_URL", "https://kpi.example.org/")
     con = db.connect(demo_db_path)
-    data = pack.collect(con, fw)
+    data = briefing.collect(con, fw)
     con.close()
     pypdf = pytest.importorskip("pypdf")
     text = "".join(p.extract_text() for p in pypdf.PdfReader(io.BytesIO(pack.pdf_bytes(data))).pages)
     flat = "".join(text.split())
-    code = pack.behind_target(data)[0][0]
+    code = briefing.behind_target(data)[0][0]
     assert f"https://kpi.example.org/Tendances?indicateur={code}" in flat
     assert "https://kpi.example.org/Couverture?matrice=dimension_key" in flat
 

@@ -18,7 +18,7 @@ import yaml
 
 from ardenne_kpi import db
 from ardenne_kpi.cli import main
-from ardenne_kpi.committee import pack, snapshots
+from ardenne_kpi.committee import briefing, pack, snapshots
 from ardenne_kpi.core import format
 from ardenne_kpi.exports.coverage import coverage_workbook, detail_csv
 from ardenne_kpi.figures import coverage
@@ -125,7 +125,7 @@ def test_the_committee_pack_keeps_hostile_text_as_text_and_fits_it_on_the_page(h
     path, fw, _ = hostile_db
     con = db.connect(path)
     try:
-        data = pack.collect(con, fw, since=HOSTILE["hyperlink"])
+        data = briefing.collect(con, fw, since=HOSTILE["hyperlink"])
         pdf, xlsx = pack.pdf_bytes(data), pack.xlsx_bytes(data)
     finally:
         con.close()

@@ -187,13 +187,13 @@ def test_suivi_and_the_pack_cite_changes_made_in_a_locked_semester(s10, fw):
 
     from openpyxl import load_workbook
 
-    from ardenne_kpi.committee import pack
+    from ardenne_kpi.committee import briefing, pack
 
     path, _, theirs = s10
     con = db.connect(path)
     review.lock(con, fw, "S10", ADMIN)
     review.validate(con, theirs, ADMIN, lock_reason=REASON)
-    d = pack.collect(con, fw)
+    d = briefing.collect(con, fw)
     con.close()
     assert f"import n° {theirs} (" in d.overrides_note and f"validé le {dt.date.today():%d/%m/%Y}" in d.overrides_note
     assert f"S10 : motif « {REASON} »" in d.overrides_note

@@ -14,7 +14,7 @@ import pytest
 
 from ardenne_kpi import db, demo
 from ardenne_kpi.cli import main
-from ardenne_kpi.committee import pack, snapshots
+from ardenne_kpi.committee import briefing, pack, snapshots
 from ardenne_kpi.committee.pack import pdf as pack_pdf
 from ardenne_kpi.core.format import pdf_text
 from ardenne_kpi.figures import analyses
@@ -32,7 +32,7 @@ def pdf_pages(data: bytes) -> list[str]:
 @pytest.fixture(scope="module")
 def demo_pack(demo_db_path, fw):
     con = db.connect(demo_db_path)
-    data = pack.collect(con, fw)
+    data = briefing.collect(con, fw)
     return data, pack.pdf_bytes(data), pack.xlsx_bytes(data)
 
 
@@ -108,7 +108,7 @@ def test_pack_workbook_holds_the_same_tables(demo_pack):
 
 def test_pack_since_a_snapshot_shows_what_changed(demo_with_snapshot, fw):
     con = db.connect(demo_with_snapshot)
-    data = pack.collect(con, fw, since="Comité S10")
+    data = briefing.collect(con, fw, since="Comité S10")
     con.close()
     assert data.comparison is not None and data.comparison.summary["uploads"] > 0
     text = " ".join(" ".join(pdf_pages(pack.pdf_bytes(data))).split())
@@ -126,7 +126,7 @@ def test_export_pack_command_writes_pdf_and_xlsx(demo_with_snapshot, tmp_path, c
 
 def test_pack_renders_on_an_empty_database(empty_db_path, fw):
     con = db.connect(empty_db_path)
-    data = pack.collect(con, fw)
+    data = briefing.collect(con, fw)
     pages = pdf_pages(pack.pdf_bytes(data))
     assert "Aucun rapport reçu" in pages[0]
     assert any("Non renseignée sur la période" in p for p in pages)
@@ -358,7 +358,7 @@ def test_the_pack_pdf_prints_operator_names_whole_and_its_contents_on_one_page(d
     admin = User("Claire Coordination", "admin")
     for semester in fw.calendar.semesters[:8]:
         review.lock(demo_copy, fw, semester.code, admin)
-    pages = pdf_pages(pack.pdf_bytes(pack.collect(demo_copy, fw)))
+    pages = pdf_pages(pack.pdf_bytes(briefing.collect(demo_copy, fw)))
     contents = [n for n, page in enumerate(pages) if "Qualité des données" in page and "Chiffres clés" in page]
     assert contents and all(
         part in pages[contents[0]] for part in ("Sommaire", "1. Chiffres clés", "Annexe : rapports à l'origine")
@@ -366,5 +366,5 @@ def test_the_pack_pdf_prints_operator_names_whole_and_its_contents_on_one_page(d
     annex = " ".join(" ".join(pages[-6:]).split())
     assert "…" not in annex.split("Annexe : rapports")[-1]
     for op in fw.operators:
-        if op.code in set(pack.collect(demo_copy, fw).uploads["operator"]):
+        if op.code in set(briefing.collect(demo_copy, fw).uploads["operator"]):
             assert op.label in annex, op.label

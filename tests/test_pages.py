@@ -49,9 +49,9 @@ def test_first_start_unpacks_the_shipped_demo_and_says_so(tmp_path):
 
 @pytest.mark.slow  # the app imports the demo's 177 reports itself: half a minute
 def test_first_start_without_a_shipped_demo_builds_it_and_says_so(tmp_path, monkeypatch):
-    from ardenne_kpi import demo
+    from ardenne_kpi.demo import database as demo_database
 
-    monkeypatch.setattr(demo, "ARCHIVE", tmp_path / "none.tar.xz")  # e.g. a framework of its own
+    monkeypatch.setattr(demo_database, "ARCHIVE", tmp_path / "none.tar.xz")  # e.g. a framework of its own
     database = tmp_path / "first.duckdb"
     at = run_page("app.py", database, timeout=180)  # the demo's 177 reports are imported on this run
     assert database.exists()

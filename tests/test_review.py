@@ -237,12 +237,12 @@ def test_the_pack_says_its_figures_are_validated_and_cites_the_locks(demo, fw):
 
     from openpyxl import load_workbook
 
-    from ardenne_kpi.committee import pack
+    from ardenne_kpi.committee import briefing, pack
 
     name, data = _entry(demo, fw, {"BRD09": "4321"})
     importer.import_file(demo, data, name, operator="FTLB", user=PARTNER.name, framework=fw, review=SUBMITTED)
     review.lock(demo, fw, "S10", ADMIN)
-    d = pack.collect(demo, fw)
+    d = briefing.collect(demo, fw)
     assert d.validation_note.startswith("Chiffres validés par la coordination uniquement")
     assert "1 import(s) soumis" in d.validation_note
     assert (

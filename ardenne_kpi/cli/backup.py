@@ -30,7 +30,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def run_backup(args: argparse.Namespace) -> int:
-    from ardenne_kpi import backup, db  # DuckDB: only when the command runs (see cli/__init__.py)
+    from ardenne_kpi import db  # DuckDB: only when the command runs (see cli/__init__.py)
+    from ardenne_kpi.db import backup
 
     done = backup.create(db.db_path(args.db), args.out)
     values = done["tables"].get("report_values", 0)
@@ -43,7 +44,8 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def run_restore(args: argparse.Namespace) -> int:
-    from ardenne_kpi import backup, db
+    from ardenne_kpi import db
+    from ardenne_kpi.db import backup
 
     done = backup.restore(args.archive, db.db_path(args.db))
     kept = f" L'ancienne base est gardée sous {done['kept']}." if done["kept"] else ""

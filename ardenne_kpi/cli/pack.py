@@ -33,7 +33,7 @@ def add_export_pack(export_subparsers: argparse._SubParsersAction[argparse.Argum
 
 
 def run_export_pack(args: argparse.Namespace) -> int:
-    from ardenne_kpi.committee import pack  # the PDF and workbook libraries: only for this command
+    from ardenne_kpi.committee import briefing, pack  # the PDF and workbook libraries: only for this command
     from ardenne_kpi.figures import analyses
 
     out = Path(args.out)
@@ -48,7 +48,7 @@ def run_export_pack(args: argparse.Namespace) -> int:
         con,
         fw,
     ):  # read-write when it can: brings the schema up to date
-        data = pack.collect(con, fw, since=args.since)
+        data = briefing.collect(con, fw, since=args.since)
     pdf = pack.pdf_bytes(data)
     files = {out: pdf}
     written = [f"{out} ({len(pdf) // 1024} Ko)"]

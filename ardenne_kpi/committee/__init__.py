@@ -1,5 +1,5 @@
-"""The steering committee's room: committee snapshots and their comparison (`snapshots`), the
-committee pack (`pack`: its figures collected once in `data`, laid out by `pdf` and `xlsx`),
-the meeting mode's agenda from the pack's figures (`meeting`) and the Accueil page's
+"""The steering committee's room: what the committee reads, gathered once (`briefing`), laid
+out as the committee pack (`pack`: `pdf` and `xlsx`) and as the meeting mode's agenda
+(`meeting`); committee snapshots and their comparison (`snapshots`); the Accueil page's
 overview (`home`).
 """

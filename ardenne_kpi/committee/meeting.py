@@ -1,5 +1,5 @@
 """The meeting mode's agenda: the committee walks through the same figures as the pack
-(`pack.collect`), one slide at a time: the headline tiles, then each dimension (its row of
+(`briefing.collect`), one slide at a time: the headline tiles, then each dimension (its row of
 the coverage heatmap and its indicators, behind target first), each indicator behind target
 shown large with the coordinator's analysis, and a closing slide."""
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.committee import pack
+from ardenne_kpi.committee import briefing
 from ardenne_kpi.core import indicator_status, links
 from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.framework import Framework, Indicator
@@ -32,12 +32,12 @@ class Slide:
     rows: tuple[int, int] | None = None  # the rows of the dimension's table this slide shows
 
 
-def collect(con: duckdb.DuckDBPyConnection, fw: Framework) -> pack.PackData:
+def collect(con: duckdb.DuckDBPyConnection, fw: Framework) -> briefing.Briefing:
     """The pack's figures (one computation for the pack and the meeting)."""
-    return pack.collect(con, fw)
+    return briefing.collect(con, fw)
 
 
-def agenda(d: pack.PackData) -> list[Slide]:
+def agenda(d: briefing.Briefing) -> list[Slide]:
     """The slides in meeting order. An indicator behind target in several dimensions is
     discussed once, under the first of them."""
     slides = [Slide("tiles", f"Chiffres clés · {d.period.label_fr}")]
@@ -48,7 +48,7 @@ def agenda(d: pack.PackData) -> list[Slide]:
         for start in range(FIRST_ROWS, n, MORE_ROWS):
             rows = (start, min(n, start + MORE_ROWS))
             slides.append(Slide(SUITE, f"{dim.label} ({SUITE})", dimension=dim.code, rows=rows))
-        for code, _status, _analysis in pack.behind_target(d, dim.code):
+        for code, _status, _analysis in briefing.behind_target(d, dim.code):
             if code not in seen:
                 seen.add(code)
                 slides.append(Slide("indicator", d.fw.indicator(code).label, dimension=dim.code, indicator=code))
@@ -56,7 +56,7 @@ def agenda(d: pack.PackData) -> list[Slide]:
     return slides
 
 
-def tiles(d: pack.PackData) -> list[tuple[str, str, str]]:
+def tiles(d: briefing.Briefing) -> list[tuple[str, str, str]]:
     """The headline tiles (label, value, explanation), as in the pack; a status tile says what
     the status means (on a projector nobody hovers a tooltip)."""
     on, risk = fmt_percent(d.fw.on_track), fmt_percent(d.fw.at_risk)
@@ -66,13 +66,13 @@ def tiles(d: pack.PackData) -> list[tuple[str, str, str]]:
         "En retard": f"indicateurs à moins de {risk} du rythme prévu",
         "Sans données": "indicateurs sans valeur complète : pas de statut",
     }
-    return [(label, value, meaning.get(label, text)) for label, value, text in pack.tiles(d)]
+    return [(label, value, meaning.get(label, text)) for label, value, text in briefing.tiles(d)]
 
 
-def dimension_indicators(d: pack.PackData, dimension: str) -> pd.DataFrame:
+def dimension_indicators(d: briefing.Briefing, dimension: str) -> pd.DataFrame:
     """The indicators of a dimension, behind target first (the pack's table, reordered, without
     the period columns: on a projector the indicator's name must stay whole)."""
-    table = pack.indicators_table(d, dimension)
+    table = briefing.indicators_table(d, dimension)
     order = table["_status"].map(ORDER)
     return (
         table.assign(_o=order)
@@ -82,22 +82,22 @@ def dimension_indicators(d: pack.PackData, dimension: str) -> pd.DataFrame:
     )
 
 
-def dimension_part(d: pack.PackData, slide: Slide) -> pd.DataFrame:
+def dimension_part(d: briefing.Briefing, slide: Slide) -> pd.DataFrame:
     """The rows of its dimension's table a dimension or « suite » slide shows."""
     start, end = slide.rows or (0, None)
     return dimension_indicators(d, slide.dimension).iloc[start:end].reset_index(drop=True)
 
 
-def dimension_cells(d: pack.PackData, dimension: str) -> pd.DataFrame:
+def dimension_cells(d: briefing.Briefing, dimension: str) -> pd.DataFrame:
     """The dimension's row of the dimension × key coverage heatmap."""
     return d.cells[d.cells["row"] == dimension].reset_index(drop=True)
 
 
-def indicator_facts(d: pack.PackData, code: str) -> dict:
+def indicator_facts(d: briefing.Briefing, code: str) -> dict:
     """What the indicator slide shows: status, latest value, target, progress, analysis, link."""
     row = d.status.set_index("indicator").loc[code]
     ind = d.fw.indicator(code)
-    table = pack.indicators_table(d).set_index("Code").loc[code]
+    table = briefing.indicators_table(d).set_index("Code").loc[code]
     return {
         "status": row["status"],
         "unit": ind.unit,
@@ -106,7 +106,7 @@ def indicator_facts(d: pack.PackData, code: str) -> dict:
         "target": table["Cible"],
         "target_period": table["Échéance"],
         "progress": table["Progression"],
-        "analysis": pack.analysis_of(d, code),
+        "analysis": briefing.analysis_of(d, code),
         "link": links.page_url("Tendances", indicateur=code),
         "sentence": figure_sentence(ind, row),
         "progress_words": progress_words(ind),
@@ -171,7 +171,7 @@ def progress_words(ind: Indicator) -> str:
     return f"du chemin de {ind.baseline.period.label_fr} (référence) à la cible"
 
 
-def sources(d: pack.PackData, slide: Slide) -> str:
+def sources(d: briefing.Briefing, slide: Slide) -> str:
     """The slide's sources in a line: the operators behind its figures, the date of the latest
     report among them, and the address of the page that details them."""
     if slide.kind == "indicator":

@@ -16,9 +16,9 @@ import pandas as pd
 
 from ardenne_kpi import reporting
 from ardenne_kpi.committee import snapshots
-from ardenne_kpi.committee.pack.data import (
+from ardenne_kpi.committee.briefing import (
     TITLE,
-    PackData,
+    Briefing,
     analysis_of,
     behind_target,
     dimension_table,
@@ -58,7 +58,7 @@ def _pyplot():
     return plt
 
 
-def coverage_picture(d: PackData) -> Image:
+def coverage_picture(d: Briefing) -> Image:
     """The dimension × key coverage heatmap: state colours, number of indicators and a glyph per cell."""
     plt = _pyplot()
     from matplotlib.colors import to_rgb
@@ -112,7 +112,7 @@ def coverage_picture(d: PackData) -> Image:
     return _picture(fig, plt)
 
 
-def followup_picture(d: PackData) -> Image | None:
+def followup_picture(d: Briefing) -> Image | None:
     """The operator × semester follow-up matrix: received / partial / missing, late counts (None
     when no report is expected yet)."""
     plt = _pyplot()
@@ -192,7 +192,7 @@ def _light(color: str, amount: float = 0.75) -> tuple[int, int, int]:
 # ------------------------------------------------------------------ the document and its building blocks
 
 
-def _document(d: PackData):
+def _document(d: Briefing):
     """An empty A4 landscape document: the pack's fonts, margins, running header and footer."""
     from fpdf import FPDF
 
@@ -426,7 +426,7 @@ def _analysed(pdf, fw, rows: list[tuple[str, str, dict | None]]) -> None:
 # ------------------------------------------------------------------ the sections, in order
 
 
-def _cover_section(pdf, d: PackData) -> None:
+def _cover_section(pdf, d: Briefing) -> None:
     """The cover: period, data date, validation, locks, comparison, and the table of contents."""
     fw = d.fw
     portfolio = fw.portfolio.get("label", "Ardenne Attractivity")
@@ -511,7 +511,7 @@ def _contents(pdf) -> None:
         pdf.cell(130, 5.5, f"{n + 1}. {part}" if n < len(CONTENTS) - 1 else part)
 
 
-def _headline_section(pdf, d: PackData) -> None:
+def _headline_section(pdf, d: Briefing) -> None:
     """1. Key figures: the headline tiles and the status of indicators by dimension."""
     fw = d.fw
     pdf.add_page()
@@ -551,7 +551,7 @@ def _headline_section(pdf, d: PackData) -> None:
     )
 
 
-def _coverage_section(pdf, d: PackData) -> None:
+def _coverage_section(pdf, d: Briefing) -> None:
     """2. The plan's coverage: the dimension × key heatmap and its state counts."""
     pdf.add_page()
     _h1(pdf, "2. Couverture du plan : dimensions × clés du mix marketing territorial")
@@ -567,7 +567,7 @@ def _coverage_section(pdf, d: PackData) -> None:
     _para(pdf, f"Dans l'application : {links.page_url('Couverture', matrice='dimension_key')}", 8.5, "I")
 
 
-def _indicators_section(pdf, d: PackData) -> None:
+def _indicators_section(pdf, d: Briefing) -> None:
     """3. The indicators of each dimension, with the analyses of those behind target."""
     fw = d.fw
     pdf.add_page()
@@ -584,7 +584,7 @@ def _indicators_section(pdf, d: PackData) -> None:
         _para(pdf, f"Dans l'application : {links.page_url('Tendances', dimension=dim.code)}", 8.5, "I")
 
 
-def _changes_section(pdf, d: PackData) -> None:
+def _changes_section(pdf, d: Briefing) -> None:
     """4. What changed since the compared snapshot, and the analyses written since."""
     fw = d.fw
     pdf.add_page()
@@ -634,7 +634,7 @@ def _changes_section(pdf, d: PackData) -> None:
         pdf.ln(1)
 
 
-def _completeness_section(pdf, d: PackData) -> None:
+def _completeness_section(pdf, d: Briefing) -> None:
     """5. Reports received by operator: for the period, since the start, by semester."""
     fw = d.fw
     pdf.add_page()
@@ -668,7 +668,7 @@ def _completeness_section(pdf, d: PackData) -> None:
         pdf.image(picture, x=12, w=273)
 
 
-def _quality_section(pdf, d: PackData) -> None:
+def _quality_section(pdf, d: Briefing) -> None:
     """6. Data quality: the notes, late or missing reports, never declared, import warnings."""
     pdf.add_page()
     _h1(pdf, "6. Qualité des données")
@@ -719,7 +719,7 @@ def _quality_section(pdf, d: PackData) -> None:
         )
 
 
-def _sources_section(pdf, d: PackData) -> None:
+def _sources_section(pdf, d: Briefing) -> None:
     """Annex: the reports behind the figures, in upload order."""
     fw = d.fw
     pdf.add_page()
@@ -745,7 +745,7 @@ SECTIONS = [
 ]
 
 
-def pdf_bytes(d: PackData) -> bytes:
+def pdf_bytes(d: Briefing) -> bytes:
     """The pack as PDF bytes (A4 landscape): the cover, then each section of SECTIONS."""
     pdf = _document(d)
     for section in SECTIONS:

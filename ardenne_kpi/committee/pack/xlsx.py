@@ -14,9 +14,9 @@ import pandas as pd
 
 from ardenne_kpi import reporting
 from ardenne_kpi.committee import snapshots
-from ardenne_kpi.committee.pack.data import (
+from ardenne_kpi.committee.briefing import (
     TITLE,
-    PackData,
+    Briefing,
     analyses_table,
     dimension_table,
     indicators_table,
@@ -37,7 +37,7 @@ DATE = "dd/mm/yyyy"
 DATE_TIME = "dd/mm/yyyy hh:mm"
 
 
-def xlsx_bytes(d: PackData) -> bytes:
+def xlsx_bytes(d: Briefing) -> bytes:
     """The pack's tables as an .xlsx (one sheet per table, French headers)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -205,7 +205,7 @@ def _number(value: object) -> float | None:
     return None if value is None or value != value else float(value)
 
 
-def _tiles_frame(d: PackData) -> pd.DataFrame:
+def _tiles_frame(d: Briefing) -> pd.DataFrame:
     """The headline figures, each a number (« 31 sur 50 indicateurs »: 31, « sur 50 indicateurs »)."""
     rows = []
     formats = {}
@@ -221,7 +221,7 @@ def _tiles_frame(d: PackData) -> pd.DataFrame:
     return frame
 
 
-def _indicators_frame(d: PackData) -> pd.DataFrame:
+def _indicators_frame(d: Briefing) -> pd.DataFrame:
     """The indicators' table with its latest value, target and progress as numbers: a share
     (« % » indicators and progress) as a fraction with a percent format, a count as a whole
     number, a figure with decimals with one of them (the PDF's rounding)."""

@@ -7,7 +7,7 @@ late, an indicator never reported, a partner missing its last report, dimension 
 no indicator serves). Same seed, same values.
 
 The demo arrives the way real data does: each operator's report of each quarter is
-written as a workbook (`demo_reports`) and imported through the engine, its file kept
+written as a workbook (`demo.reports`) and imported through the engine, its file kept
 beside the database, so every figure's source opens on the cell that holds it.
 
 That build takes a quarter of a minute, so the demo it makes is shipped too
@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import sys
 import tarfile
 import tempfile
 import zlib
@@ -37,10 +36,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from ardenne_kpi import db, demo_reports
+from ardenne_kpi import db
 from ardenne_kpi.core import settings
 from ardenne_kpi.core.errors import DemoError
 from ardenne_kpi.core.periods import Period, period_containing, periods_between
+from ardenne_kpi.demo import reports as demo_reports
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.intake import brand, importer
 
@@ -475,10 +475,3 @@ def write_archive(fw: Framework, archive: Path | None = None) -> int:
                 tar.addfile(info, io.BytesIO(data))
         os.replace(tmp, archive)
     return n
-
-
-if __name__ == "__main__":  # python -m ardenne_kpi.demo: write data/demo.tar.xz again
-    from ardenne_kpi.framework import load_framework
-
-    count = write_archive(load_framework())
-    print(f"{ARCHIVE} : {count} valeurs, {ARCHIVE.stat().st_size // 1024} Ko.", file=sys.stdout)

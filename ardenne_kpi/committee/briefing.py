@@ -1,6 +1,7 @@
-"""The committee pack's figures: `collect` gathers every one of them once (the same `kpis`,
-`coverage`, `reporting` and `snapshots` code as the pages), and the tables that the PDF and
-the workbook both lay out are built here from them.
+"""What the committee reads, whichever way it is shown: `collect` gathers every figure once
+(the same `figures`, `coverage`, `reporting` and `snapshots` code as the pages) into a
+`Briefing`, and the tables, tiles and analyses that the pack (PDF and workbook) and the
+meeting mode both lay out are built here from it.
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ TITLE = "Comité de pilotage"
 
 
 @dataclass(frozen=True)
-class PackData:
-    """Every figure of the pack, computed once."""
+class Briefing:
+    """Every figure the committee reads (the pack, the meeting mode), computed once."""
 
     fw: Framework
     generated_at: dt.datetime
@@ -56,7 +57,7 @@ class PackData:
 
 def collect(
     con: duckdb.DuckDBPyConnection, fw: Framework, *, since: str | None = None, as_of: dt.date | None = None
-) -> PackData:
+) -> Briefing:
     """Gather the pack's figures. `since` names the snapshot to compare the current data with
     (the latest snapshot by default; no comparison when there is none)."""
     data_end, last_upload = reporting.latest_data(con)
@@ -71,7 +72,7 @@ def collect(
     if old is not None:
         new = snapshots.live_state(con, fw, status=status, label="les données actuelles")
         comparison = snapshots.compare(con, fw, old, new)
-    return PackData(
+    return Briefing(
         fw=fw,
         generated_at=dt.datetime.now().replace(microsecond=0),
         period=period,
@@ -108,7 +109,7 @@ def validation_note(waiting: int) -> str:
 # ------------------------------------------------------------------ tables shared by the PDF and the workbook
 
 
-def tile_figures(d: PackData) -> list[tuple[str, float | int | None, int | None, str, str]]:
+def tile_figures(d: Briefing) -> list[tuple[str, float | int | None, int | None, str, str]]:
     """(label, figure, out of, kind, explanation) of the headline tiles, as numbers: `kind` is
     "count" or "share" (a fraction); `out of` the whole a count is part of, or None. The
     workbook writes these as numbers; `tiles` words them for the PDF and the meeting."""
@@ -141,7 +142,7 @@ def tile_figures(d: PackData) -> list[tuple[str, float | int | None, int | None,
     return out
 
 
-def tiles(d: PackData) -> list[tuple[str, str, str]]:
+def tiles(d: Briefing) -> list[tuple[str, str, str]]:
     """(label, value, explanation) of the headline tiles, worded: « 31 / 50 », « 91 % »."""
     out = []
     for label, figure, whole, kind, explanation in tile_figures(d):
@@ -155,7 +156,7 @@ def tiles(d: PackData) -> list[tuple[str, str, str]]:
     return out
 
 
-def dimension_table(d: PackData) -> pd.DataFrame:
+def dimension_table(d: Briefing) -> pd.DataFrame:
     """Per dimension: number of indicators in each status, and keys served (as on the home page)."""
     return coverage.dimension_table(d.fw, d.status)
 
@@ -167,7 +168,7 @@ def _value(v: float, unit: str) -> str:
     return fmt_number(v, decimals) + (" %" if unit.strip() == "%" else "")
 
 
-def indicators_table(d: PackData, dimension: str | None = None) -> pd.DataFrame:
+def indicators_table(d: Briefing, dimension: str | None = None) -> pd.DataFrame:
     """The indicators (of one dimension) with their latest value, target, progress and status."""
     codes = [i.code for i in d.fw.indicators if dimension is None or dimension in i.dimensions]
     st = d.status.set_index("indicator")
@@ -192,7 +193,7 @@ def indicators_table(d: PackData, dimension: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analysis_of(d: PackData, code: str) -> dict | None:
+def analysis_of(d: Briefing, code: str) -> dict | None:
     """The coordinator's analysis of an indicator for its assessed period, else its latest."""
     row = d.status[d.status["indicator"] == code]
     period = row["latest_period"].iloc[0] if not row.empty else None
@@ -201,7 +202,7 @@ def analysis_of(d: PackData, code: str) -> dict | None:
     )
 
 
-def behind_target(d: PackData, dimension: str | None = None) -> list[tuple[str, str, dict | None]]:
+def behind_target(d: Briefing, dimension: str | None = None) -> list[tuple[str, str, dict | None]]:
     """(code, status, analysis) of the indicators (of one dimension) off track, then at risk:
     each one the committee discusses, with what the coordinator wrote about it."""
     codes = {i.code for i in d.fw.indicators if dimension is None or dimension in i.dimensions}
@@ -212,7 +213,7 @@ def behind_target(d: PackData, dimension: str | None = None) -> list[tuple[str, 
     return out
 
 
-def analyses_table(d: PackData) -> pd.DataFrame:
+def analyses_table(d: Briefing) -> pd.DataFrame:
     """Every indicator behind target with its analysis (or the lack of one): the workbook sheet."""
     rows = [
         {
@@ -227,7 +228,7 @@ def analyses_table(d: PackData) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Code", "Indicateur", "Statut", "Analyse du coordinateur", "Écrite par"])
 
 
-def new_analyses(d: PackData) -> pd.DataFrame:
+def new_analyses(d: Briefing) -> pd.DataFrame:
     """Analyses written since the compared snapshot's date (all of them without a snapshot)."""
     frame = d.analyses
     if d.comparison is not None and d.comparison.old.taken_on is not None and not frame.empty:
@@ -235,7 +236,7 @@ def new_analyses(d: PackData) -> pd.DataFrame:
     return frame
 
 
-def quality_notes(d: PackData) -> list[str]:
+def quality_notes(d: Briefing) -> list[str]:
     """Short French sentences for the data-quality page."""
     notes = []
     late = d.items[d.items["status"] == "late"]
@@ -280,7 +281,7 @@ def quality_notes(d: PackData) -> list[str]:
     return notes or ["Aucun problème de qualité relevé."]
 
 
-def file_stem(d: PackData | None = None, day: dt.date | None = None) -> str:
+def file_stem(d: Briefing | None = None, day: dt.date | None = None) -> str:
     """dossier_comite_2026-11-26: the name both files share."""
     day = day or (d.generated_at.date() if d else dt.date.today())
     return f"dossier_comite_{day:%Y-%m-%d}"
