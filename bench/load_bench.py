@@ -80,6 +80,9 @@ class Session:
     url: str
     ws: object = None
     pages: dict[str, tuple[str, str]] = field(default_factory=dict)  # url path → (script hash, page name)
+    # Hashes of the large elements received: sent back with each request, as the browser does,
+    # so the server answers an unchanged chart or table with its hash instead of the whole of it.
+    cached: set[str] = field(default_factory=set)
 
     async def open(self) -> None:
         address = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -101,6 +104,7 @@ class Session:
         msg.rerun_script.context_info.timezone = "Europe/Paris"
         msg.rerun_script.context_info.locale = "fr-FR"
         msg.rerun_script.context_info.url = f"{self.url}/{path or ''}"
+        msg.rerun_script.cached_message_hashes.extend(sorted(self.cached))
         await self.ws.send(msg.SerializeToString())
         answer = Answer(status=-1)
         try:
@@ -118,6 +122,10 @@ class Session:
                     elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                         answer.elements += 1
                         answer.exceptions += fwd.delta.new_element.WhichOneof("type") == "exception"
+                        if fwd.metadata.cacheable:
+                            self.cached.add(fwd.hash)
+                    elif kind == "ref_hash":  # an element the session already has
+                        answer.elements += 1
                     elif kind == "page_not_found":
                         raise Lost(f"page not found: {path!r}")
                     elif kind == "script_finished":
