@@ -1,6 +1,6 @@
 """Ten people at once: N Streamlit sessions driven over Streamlit's own websocket, no browser.
 
-    python bench/load_bench.py [--sessions 10] [--rounds 2] [--think 3] [--million] [--demo PATH]
+    python bench/load_bench.py [--sessions 10] [--rounds 2] [--think 3] [--million [PATH]] [--demo PATH]
                                [--pages Accueil ...] [--ref REV] [--readers]
 
 Each session is what a browser tab is to the server: a websocket on `/_stcore/stream` speaking
@@ -16,8 +16,8 @@ init`, or a copy of `--demo`) and with `--million` on one million values (bench/
 database): Streamlit's floor (one `st.metric` per page, bench/app_bench.py's floor app), the probe
 (the floor plus a title, one 12-point Plotly chart and one 12-row table: the nearest a real page
 can come) and the app; `--ref REV`: the app of an earlier commit too, on its own copy of the
-database (before/after in the same run); `--readers`: the app again as two processes, one of them
-holding the database read-only (ARDENNE_READ_ONLY), the sessions shared between them.
+database (before/after in the same run); `--readers`: the app opening the database read-only,
+as one process, then as two processes on the same file, the sessions shared between them.
 
 Prints, per target and mode: throughput (page runs per second of the phase), median and p95 per
 page, the lost requests (not answered within `--timeout` seconds, a script that did not finish
@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import random
 import shutil
 import statistics
@@ -57,6 +58,7 @@ from tests.app_server import streamlit, wait_health  # noqa: E402
 # The probe: what every real page shows at the least, a title, a small chart and a small table.
 PROBE = "\n    st.title(title)\n" + app_bench.PROBES["floor + 1 chart"] + app_bench.PROBES["floor + 1 table"]
 GOALS = {"demo database": 2.0, "1 million values": 3.0}  # p95 of every page, seconds
+READERS = ("1 read-only process", "2nd read-only process")
 DONE = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
 
 
@@ -272,11 +274,17 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2, help="walks through every page, per session")
     parser.add_argument("--think", type=float, default=3.0, help="mean think time between pages (0: none)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a request counts as lost")
-    parser.add_argument("--million", action="store_true", help="also on a database of one million values")
+    parser.add_argument(
+        "--million",
+        nargs="?",
+        const=True,
+        type=Path,
+        help="also on a database of one million values (built, or a copy of the one given)",
+    )
     parser.add_argument("--demo", type=Path, help="a demo database made by `init` to copy instead of building one")
     parser.add_argument("--pages", nargs="*", help="sidebar labels to drive (default: every page)")
     parser.add_argument("--ref", metavar="REV", help="an earlier commit driven in the same run (before/after)")
-    parser.add_argument("--readers", action="store_true", help="also the app as two processes, one read-only")
+    parser.add_argument("--readers", action="store_true", help="also the app read-only, as one and as two processes")
     parser.add_argument("--only-app", action="store_true", help="skip the floor and the probe")
     args = parser.parse_args()
 
@@ -290,7 +298,9 @@ def main() -> None:
             trees["probe"] = app_bench.floor_app(tmp / "probe", PROBE)
         ref_tree = app_bench.extract(args.ref, tmp) if args.ref else None
         databases = {"demo database": demo_database(args.demo, tmp)}
-        if args.million:
+        if isinstance(args.million, Path):
+            databases["1 million values"] = app_bench.copy_database(args.million, tmp / "million")
+        elif args.million:
             import kpis_bench  # noqa: PLC0415  (heavy: pandas, the database layer)
 
             million = tmp / "million" / "bench.duckdb"
@@ -309,10 +319,12 @@ def main() -> None:
                 if ref_tree:
                     ref_db = app_bench.copy_database(database, tmp / f"ref-{database.parent.name}")
                     running["reference"] = stack.enter_context(streamlit(ref_tree, ref_db, ref_db.parent / "app.log"))
-                if args.readers:
-                    running["app, 2nd process read-only"] = stack.enter_context(
-                        streamlit(ROOT, database, database.parent / "reader.log", settings={"ARDENNE_READ_ONLY": "1"})
-                    )
+                if args.readers:  # their own copy: the app writing beside would lock them out
+                    reader_db = app_bench.copy_database(database, tmp / f"readers-{database.parent.name}")
+                    for name in READERS:
+                        running[name] = stack.enter_context(
+                            streamlit(ROOT, reader_db, tmp / f"{name}.log", settings=read_only(tmp))
+                        )
                 for url, proc in running.values():
                     wait_health(url, proc)
                 for url, _ in running.values():
@@ -320,7 +332,7 @@ def main() -> None:
                 phases = []
                 for mode, think in modes:
                     for name, (url, _) in running.items():
-                        if name == "app, 2nd process read-only":
+                        if name == READERS[1]:  # driven with the first reader, below
                             continue
                         print(f"{title}: {name}, {mode}", file=sys.stderr)
                         phases.append(
@@ -333,10 +345,24 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def read_only(tmp: Path) -> dict[str, str]:
+    """The environment of an app process that opens the database read-only, as one whose
+    account may not write the file would (`db.writable`, which the bench, running as any
+    user, cannot obtain from file modes alone)."""
+    shim = tmp / "read-only"
+    if not shim.exists():
+        shim.mkdir()
+        (shim / "sitecustomize.py").write_text(
+            "from ardenne_kpi import db\n\ndb.writable = lambda path: False  # load_bench: a read-only reader\n"
+        )
+    return {"PYTHONPATH": f"{shim}{os.pathsep}{ROOT}"}
+
+
 def two_processes(running: dict, paths: list[str], mode: str, think: float, args) -> Phase:
-    """The sessions split between the app's process and a second one opening the database read-only."""
-    phase = Phase("app × 2 processes", mode)
-    urls = [running["app"][0], running["app, 2nd process read-only"][0]]
+    """The sessions split between two app processes that both open the database read-only
+    (DuckDB lets several processes read a file at once, but none while one writes it)."""
+    phase = Phase("2 read-only processes", mode)
+    urls = [running[name][0] for name in READERS]
 
     async def both() -> None:
         start = time.perf_counter()
@@ -346,7 +372,7 @@ def two_processes(running: dict, paths: list[str], mode: str, think: float, args
         )
         phase.wall = time.perf_counter() - start
 
-    print(f"app as 2 processes, {mode}", file=sys.stderr)
+    print(f"2 read-only processes, {mode}", file=sys.stderr)
     asyncio.run(both())
     return phase
 
