@@ -35,7 +35,6 @@ import os
 import random
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -297,18 +296,11 @@ def main() -> None:
             trees["floor"] = app_bench.floor_app(tmp / "floor")
             trees["probe"] = app_bench.floor_app(tmp / "probe", PROBE)
         ref_tree = app_bench.extract(args.ref, tmp) if args.ref else None
-        databases = {"demo database": demo_database(args.demo, tmp)}
+        databases = {"demo database": app_bench.demo_database(args.demo, tmp)}
         if isinstance(args.million, Path):
             databases["1 million values"] = app_bench.copy_database(args.million, tmp / "million")
         elif args.million:
-            import kpis_bench  # noqa: PLC0415  (heavy: pandas, the database layer)
-
-            million = tmp / "million" / "bench.duckdb"
-            million.parent.mkdir()
-            t = time.perf_counter()
-            n = kpis_bench.build(million, 1_000_000)
-            print(f"{n:,} values built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-            databases["1 million values"] = million
+            databases["1 million values"] = app_bench.million_database(tmp)
         for title, database in databases.items():
             with ExitStack() as stack:
                 running = {
@@ -375,19 +367,6 @@ def two_processes(running: dict, paths: list[str], mode: str, think: float, args
     print(f"2 read-only processes, {mode}", file=sys.stderr)
     asyncio.run(both())
     return phase
-
-
-def demo_database(given: Path | None, tmp: Path) -> Path:
-    if given:  # a copy: the bench's servers must not change the one given
-        return app_bench.copy_database(given, tmp / "demo")
-    demo = tmp / "demo" / "demo.duckdb"
-    demo.parent.mkdir()
-    t = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True, capture_output=True
-    )
-    print(f"demo database built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    return demo
 
 
 if __name__ == "__main__":
