@@ -11,6 +11,7 @@ from typing import Any
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ardenne_kpi import db, demo
 from ardenne_kpi.core import accounts, links, settings
@@ -173,8 +174,23 @@ def is_demo(con: Database) -> bool:
 
 def data_revision(con: Database) -> str:
     """A token that changes whenever uploads, rollbacks or the framework change, whichever
-    process made them (it is read from the database): cache key for reads."""
-    return db.data_revision(con)
+    process made them (it is read from the database): cache key for reads.
+
+    Read once per script run: a page asks for it at each cached read (a dozen times a run),
+    and ten sessions at once spent a sixth of the server's time on that query
+    (bench/load_bench.py). Every write in a page is followed by `st.rerun()`, a new run
+    that reads it again."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return db.data_revision(con)
+    # ctx.cursors is a new dict at each run (full or fragment); the memo keeps it alive, so
+    # the next run's dict cannot be mistaken for it.
+    memo = getattr(ctx, "_ardenne_revision", None)
+    if memo is not None and memo[0] is ctx.cursors and memo[1] is con:
+        return memo[2]
+    revision = db.data_revision(con)
+    ctx._ardenne_revision = (ctx.cursors, con, revision)
+    return revision
 
 
 @st.cache_data(show_spinner=False, max_entries=8)

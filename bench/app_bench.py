@@ -325,6 +325,33 @@ def copy_database(database: Path, folder: Path) -> Path:
     return folder / database.name
 
 
+def demo_database(given: Path | None, tmp: Path) -> Path:
+    """The demo database in `tmp`: a copy of `given` (the bench's servers and commands must
+    not change the one given), else made by `python -m ardenne_kpi init`."""
+    if given:
+        return copy_database(given, tmp / "demo")
+    demo = tmp / "demo" / "demo.duckdb"
+    demo.parent.mkdir()
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True, capture_output=True
+    )
+    print(f"demo database built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return demo
+
+
+def million_database(tmp: Path) -> Path:
+    """A database of one million values in `tmp`, built as bench/kpis_bench.py builds it."""
+    import kpis_bench  # noqa: PLC0415  (bench/kpis_bench.py: this script's folder is on sys.path)
+
+    million = tmp / "million" / "bench.duckdb"
+    million.parent.mkdir()
+    t = time.perf_counter()
+    n = kpis_bench.build(million, 1_000_000)
+    print(f"{n:,} values built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+    return million
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5, help="rounds after the first (medians of these)")
@@ -348,27 +375,10 @@ def main() -> None:
         for name, code in (PROBES.items() if args.probes else ())
     }
     ref_tree = extract(args.ref, tmp) if args.ref else None
-    databases = {}
-    if args.demo:  # a copy: the bench's servers and commands must not change the one given
-        demo = copy_database(args.demo, tmp / "demo")
-    else:
-        demo = tmp / "demo" / "demo.duckdb"
-        demo.parent.mkdir()
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(demo)], cwd=ROOT, check=True, capture_output=True
-        )
-        print(f"demo database built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-    databases["demo database"] = demo
+    demo = demo_database(args.demo, tmp)
+    databases = {"demo database": demo}
     if args.million:
-        import kpis_bench  # noqa: PLC0415  (bench/kpis_bench.py: this script's folder is on sys.path)
-
-        million = tmp / "million" / "bench.duckdb"
-        million.parent.mkdir()
-        t = time.perf_counter()
-        n = kpis_bench.build(million, 1_000_000)
-        print(f"{n:,} values built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
-        databases["1 million values"] = million
+        databases["1 million values"] = million_database(tmp)
 
     try:
         with sync_playwright() as p:

@@ -211,22 +211,28 @@ else:
         width="stretch",
         config={"displayModeBar": False},
     )
-    with st.expander("Vue Interreg : déjà déclaré + cette période = total, face à la cible"):
-        ui.table(figures.interreg_table(fw, code, figures.interreg_view(fw, code, trend), fmt=ui.fmt_number))
+    interreg = st.expander(
+        "Vue Interreg : déjà déclaré + cette période = total, face à la cible", key="t_interreg", on_change="rerun"
+    )
+    if interreg.open:  # computed only when the reader opens it
+        with interreg:
+            ui.table(figures.interreg_table(fw, code, figures.interreg_view(fw, code, trend), fmt=ui.fmt_number))
 
     # ------------------------------------------------------------------ table, comments, download, lineage
     st.subheader("Valeurs")
     ui.table(figures.values_table(fw, code, trend, fmt=ui.fmt_number))
     st.download_button(
         "Télécharger les valeurs (.csv pour Excel)",
-        csv_excel_fr(figures.values_table(fw, code, trend)),
+        lambda: csv_excel_fr(figures.values_table(fw, code, trend)),  # written when clicked
         file_name=f"{code}_{shown_grain}.csv",
         mime="text/csv",
         icon=":material/download:",
     )
 
     st.subheader("Commentaires des partenaires")
-    comments = analyses.partner_comments(con, fw, code, operators=operators, zones=zones, submitted=ctx.submitted)
+    comments = ui.cached(
+        analyses.partner_comments, con, fw, code, operators=operators, zones=zones, submitted=ctx.submitted
+    )
     if comments.empty:
         st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
     else:
