@@ -491,8 +491,8 @@ def series_rollup(
     {_rollup_ctes()},
     combined AS (
         SELECT indicator, grp, p_code, any_value(agg_space) AS agg_space, bool_or(ratio) AS ratio,
-               any_value(scale) AS scale, sum(tv) AS sv, avg(tv) AS mv, arg_max(tv, last_end) AS lv,
-               sum(tnum) AS snum, sum(tden) AS sden, sum(n_bare)::BIGINT AS n_bare,
+               any_value(scale) AS scale, fsum(tv) AS sv, favg(tv) AS mv, arg_max(tv, last_end) AS lv,
+               fsum(tnum) AS snum, fsum(tden) AS sden, sum(n_bare)::BIGINT AS n_bare,
                count(tden)::BIGINT AS n_comp, count(*)::BIGINT AS n_series, sum(n)::BIGINT AS n_values
         FROM kept GROUP BY indicator, grp, p_code
     ),
