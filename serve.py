@@ -12,4 +12,8 @@ from starlette.middleware import Middleware
 
 from ardenne_kpi.server import ClosedEndpoints, session_routes
 
-app = st.App("app.py", routes=session_routes(), middleware=[Middleware(ClosedEndpoints)])
+app = st.App(
+    "app.py",
+    routes=session_routes(str(st.get_option("server.baseUrlPath") or "")),
+    middleware=[Middleware(ClosedEndpoints)],
+)

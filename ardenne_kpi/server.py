@@ -70,8 +70,10 @@ async def _session(request: Any) -> Any:
     return answer
 
 
-def session_routes() -> list[Any]:
-    """The route that writes and removes the session cookie, for `st.App(routes=...)`."""
+def session_routes(base_path: str = "") -> list[Any]:
+    """The route that writes and removes the session cookie, for `st.App(routes=...)`, under
+    Streamlit's `server.baseUrlPath` (`base_path`), where the page sends its request."""
     from starlette.routing import Route
 
-    return [Route(sessions.ROUTE, _session, methods=["POST", "DELETE"])]
+    prefix = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    return [Route(prefix + sessions.ROUTE, _session, methods=["POST", "DELETE"])]

@@ -10,7 +10,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
@@ -434,10 +433,10 @@ def _write_cookie() -> None:
     if "session_cookie" not in st.session_state:
         return
     token = st.session_state.pop("session_cookie")
-    base = links.visitor_base(st.context.url, {}, None) or ""
+    base = "/" + str(st.get_option("server.baseUrlPath") or "").strip("/")
     request = {"method": "DELETE"} if token is None else {"method": "POST", "body": token}
     request |= {"credentials": "same-origin", "headers": {sessions.GUARD_HEADER: "1", "Content-Type": "text/plain"}}
-    url = json.dumps(urlsplit(base).path.rstrip("/") + sessions.ROUTE)
+    url = json.dumps(base.rstrip("/") + sessions.ROUTE)
     st.html(
         f"<script>fetch({url}, {json.dumps(request)})"
         ".then(r => { document.body.dataset.ardenneSession = String(r.status); })"
@@ -636,6 +635,14 @@ def page_link(page: str, label: str, *, icon: str | None = None, query_params: d
         st.page_link(links.page_named(page).file, label=label, icon=icon, query_params=query_params)
     except StreamlitPageNotFoundError:
         st.caption(label)
+
+
+def local_links_warning() -> None:
+    """Warn the coordinator, above what leaves the app (the pack, the reminders), when its
+    links would lead to localhost (links.leads_nowhere)."""
+    warning = links.local_links_warning()
+    if warning:
+        st.warning(md(warning), icon=":material/link_off:")
 
 
 def copy_link_caption() -> None:

@@ -52,6 +52,7 @@ PAGES = (
     Page("Chiffres clés", "pages/7_Chiffres_cles.py", "Chiffres clés", ":material/public:", public=True),
 )
 _BY_NAME = {page.name: page for page in PAGES}
+_PAGE_PATHS = {page.path for page in PAGES if page.path}
 
 
 def page_named(name: str) -> Page:
@@ -78,14 +79,16 @@ def set_visitor(base: str | None) -> None:
 
 def visitor_base(url: str | None, headers: Mapping[str, str], peer: str | None) -> str | None:
     """The address the visitor reached the app at (scheme, host, base path), None when unknown:
-    the browser's own (`url`, Streamlit's `st.context.url`, the page's path already removed),
+    the browser's own (`url`, Streamlit's `st.context.url`, less the page's path),
     else the request's `Host`, or the `X-Forwarded-Host` / `X-Forwarded-Proto` a reverse proxy
     reports when the connection comes from one ARDENNE_TRUSTED_PROXY names (from anyone else
     such headers could say anything)."""
     if url:
         parts = urlsplit(url)
         if parts.scheme in ("http", "https") and parts.netloc:
-            return f"{parts.scheme}://{parts.netloc}{parts.path}".rstrip("/")
+            folder, _, last = parts.path.rstrip("/").rpartition("/")
+            path = folder if last in _PAGE_PATHS else parts.path  # the page's own path, when Streamlit left it
+            return f"{parts.scheme}://{parts.netloc}{path}".rstrip("/")
     lower = {k.lower(): v for k, v in headers.items()}
     trusted = set(settings.get("ARDENNE_TRUSTED_PROXY")) & ({peer} if peer else _LOOPBACK)
     host = (trusted and lower.get("x-forwarded-host")) or lower.get("host")
