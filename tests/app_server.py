@@ -29,13 +29,15 @@ def streamlit(
     accounts: Path | None = None,
     script: str = "app.py",
     settings: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app of `tree` on `database` (None: the app's own default), its output in `log`,
     started from `script` (serve.py: as deployed, Streamlit's own metrics closed),
     `accounts` as its accounts file (default: none, local mode: the default file's folder is
     an empty one beside the log; a set ARDENNE_ACCOUNTS would require accounts). Yields (url,
-    process) as soon as the process runs: wait_health before driving it."""
-    port = free_port()
+    process) as soon as the process runs: wait_health before driving it. `port`: a port chosen
+    beforehand (free_port), for a configuration that must name the app's address."""
+    port = port or free_port()
     env = {**os.environ, "PYTHONPATH": str(tree), "XDG_CONFIG_HOME": str(log.parent / "no-accounts-config")}
     if accounts is not None:
         env["ARDENNE_ACCOUNTS"] = str(accounts)
