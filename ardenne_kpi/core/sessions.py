@@ -26,7 +26,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from ardenne_kpi.core import accounts, settings, storage
 from ardenne_kpi.core.accounts import User
-from ardenne_kpi.core.errors import ArdenneError
+from ardenne_kpi.core.errors import ArdenneError, SessionKeyError
 
 COOKIE = "ardenne_session"
 # Where the page sends its token for the cookie (server.session_routes): outside Streamlit's
@@ -37,10 +37,6 @@ ROUTE = "/_ardenne/session"
 GUARD_HEADER = "X-Ardenne-Session"
 _SALT = "ardenne-kpi session"
 _clock = time.time
-
-
-class SessionKeyError(ArdenneError):
-    """No key to sign sessions with: sign-in then lasts as long as the tab."""
 
 
 def idle_seconds() -> float:
@@ -81,8 +77,7 @@ def _no_key(path: Path, exc: Exception) -> SessionKeyError:
     return SessionKeyError(
         f"La clé des sessions ne peut être ni lue ni créée dans {path} ({exc}) : la connexion ne "
         "survivra pas à un rechargement de la page. Mettez une longue chaîne aléatoire dans "
-        "ARDENNE_SESSION_KEY, dans le fichier secrets.toml (voir le README).",
-        title="Clé des sessions indisponible",
+        "ARDENNE_SESSION_KEY, dans le fichier secrets.toml (voir le README)."
     )
 
 
