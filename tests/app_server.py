@@ -89,15 +89,23 @@ def stop(proc: subprocess.Popen) -> None:
 def wait_health(url: str, proc: subprocess.Popen, timeout: float = 180, log: Path | None = None) -> None:
     """Until Streamlit answers on /_stcore/health; RuntimeError (with the end of `log`) when
     the process ends or `timeout` seconds pass first."""
+    wait_answer(f"{url}/_stcore/health", proc, timeout, log, what="streamlit")
+
+
+def wait_answer(
+    address: str, proc: subprocess.Popen, timeout: float, log: Path | None = None, what: str = "the server"
+) -> None:
+    """Until `address` answers 200 (a server `proc` started); RuntimeError (with the end of
+    `log`) when the process ends or `timeout` seconds pass first."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            with urllib.request.urlopen(address, timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
-            raise RuntimeError(f"streamlit did not start (exit {proc.poll()}){': ' + tail if tail else ''}")
+            raise RuntimeError(f"{what} did not start (exit {proc.poll()}){': ' + tail if tail else ''}")
         time.sleep(0.02)

@@ -14,9 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 
@@ -52,20 +49,6 @@ def _installed_provider() -> None:
         _unavailable_or_skip(f"`npm ci` dans tests/oidc a échoué : {done.stderr.strip()[-300:]}")
 
 
-def _wait_discovery(issuer: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the OIDC provider did not start: {log.read_text(errors='replace')[-2000:]}")
-        time.sleep(0.05)
-
-
 @pytest.fixture(scope="module")
 def provider_and_app(tmp_path_factory):
     _require_browser()
@@ -90,7 +73,7 @@ def provider_and_app(tmp_path_factory):
             stderr=subprocess.STDOUT,
         )
     try:
-        _wait_discovery(issuer, provider, log)
+        app_server.wait_answer(f"{issuer}/.well-known/openid-configuration", provider, 60, log, "the OIDC provider")
         # The README's configuration: Streamlit's [auth] in secrets.toml (here ~/.streamlit of a
         # home of its own), the role in the accounts file under the e-mail address.
         home = folder / "home"
