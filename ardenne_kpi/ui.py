@@ -538,7 +538,7 @@ def _still_signed_in(user: User) -> User:
     else:
         st.session_state["session_seen"] = time.time()
         signed = st.session_state.get("session_signed")
-        if signed is not None and time.time() - signed > sessions.idle_seconds() / 4:
+        if signed is not None and sessions.renewal_due(signed):
             _open_session(current, sid=st.session_state.get("session_sid"))
     _write_cookie()
     problem = st.session_state.pop("session_problem", None)

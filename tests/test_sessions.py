@@ -12,6 +12,7 @@ import pytest
 from ardenne_kpi import server
 from ardenne_kpi.core import accounts, sessions
 from ardenne_kpi.core.accounts import User
+from tests.conftest import private_copy, run_page
 
 PASSWORD = "correct horse battery"
 
@@ -55,8 +56,8 @@ def test_a_token_expires_after_the_idle_time_and_renewal_is_due_before(accounts_
     token = _token()
     now = sessions._clock()
     signed = sessions.verify(token)
-    assert not signed.due_for_renewal(now)
-    assert signed.due_for_renewal(now + 16 * 60)  # past a quarter of the hour
+    assert not sessions.renewal_due(signed.signed_at, now)
+    assert sessions.renewal_due(signed.signed_at, now + 16 * 60)  # past a quarter of the hour
     # itsdangerous reads the clock through time.time
     monkeypatch.setattr("itsdangerous.timed.time.time", lambda: now + 59 * 60)
     assert sessions.verify(token) is not None
@@ -185,3 +186,32 @@ def test_signing_out_through_the_route_removes_the_cookie_and_ends_the_session(a
 def test_the_route_is_registered_under_streamlits_base_path():
     assert [r.path for r in server.session_routes()] == [sessions.ROUTE]
     assert [r.path for r in server.session_routes("/kpi/")] == ["/kpi" + sessions.ROUTE]
+
+
+# ---------------------------------------------------------------- in the page (AppTest)
+
+
+def _signed_in_page(accounts_file, database):
+    at = run_page("pages/3_Couverture.py", database, accounts_file=accounts_file)
+    at.text_input[0].input("coord")
+    at.text_input[1].input(PASSWORD)
+    at.button[0].click().run()
+    assert at.session_state["user"].name == "coord" and not at.exception
+    return at
+
+
+def test_a_session_signed_out_in_another_tab_ends_at_its_next_action(accounts_file, demo_db_path, tmp_path):
+    at = _signed_in_page(accounts_file, private_copy(demo_db_path, tmp_path))
+    sessions.REVOKED.add(at.session_state["session_sid"])  # « Se déconnecter » in another tab
+    at.run()
+    assert at.title[0].value == "Connexion" and "user" not in at.session_state
+    assert any("déconnecté dans un autre onglet" in w.value for w in at.warning)
+
+
+def test_a_session_left_idle_ends_with_a_sentence(accounts_file, demo_db_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("ARDENNE_SESSION_IDLE_MINUTES", "30")
+    at = _signed_in_page(accounts_file, private_copy(demo_db_path, tmp_path))
+    at.session_state["session_seen"] = sessions._clock() - 31 * 60
+    at.run()
+    assert at.title[0].value == "Connexion"
+    assert any("après 30 minutes sans action" in w.value for w in at.warning)

@@ -100,9 +100,11 @@ class Session:
     sid: str
     signed_at: float
 
-    def due_for_renewal(self, now: float | None = None) -> bool:
-        """True past a quarter of the idle time: the page then renews the cookie."""
-        return (_clock() if now is None else now) - self.signed_at > idle_seconds() / 4
+
+def renewal_due(signed_at: float, now: float | None = None) -> bool:
+    """Whether a token signed at `signed_at` is past a quarter of the idle time: the page then
+    renews the cookie, so that a session in use never expires."""
+    return (_clock() if now is None else now) - signed_at > idle_seconds() / 4
 
 
 def _serializer() -> URLSafeTimedSerializer:
