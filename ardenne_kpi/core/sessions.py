@@ -152,7 +152,7 @@ def verify(token: str | None, path: Path | None = None) -> Session | None:
     if not token:
         return None
     try:
-        payload, signed = _serializer().loads(token, max_age=idle_seconds(), return_timestamp=True)
+        payload, signed = _serializer().loads(token, max_age=int(idle_seconds()), return_timestamp=True)
     except (BadSignature, SignatureExpired, SessionKeyError):  # SignatureExpired is a BadSignature
         return None
     if not isinstance(payload, dict) or payload.get("n") in REVOKED:
