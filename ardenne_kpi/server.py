@@ -1,5 +1,6 @@
 """What the web server answers besides the pages: Streamlit's own endpoints that must not be
-served to visitors who did not sign in.
+served to visitors who did not sign in, and the route that writes the session cookie
+(`session_routes`, see core/sessions.py).
 
 Streamlit serves `/_stcore/metrics` (sessions, caches, memory) to anyone and has no option
 to turn it off; `serve.py` runs the app with `ClosedEndpoints` in front of it, which answers
@@ -9,6 +10,8 @@ to turn it off; `serve.py` runs the app with `ClosedEndpoints` in front of it, w
 from __future__ import annotations
 
 from typing import Any
+
+from ardenne_kpi.core import links, sessions
 
 CLOSED_PATHS = ("/_stcore/metrics",)
 
@@ -37,3 +40,40 @@ class ClosedEndpoints:
             await send({"type": "http.response.body", "body": b"Not Found"})
             return
         await self.app(scope, receive, send)
+
+
+# ---------------------------------------------------------------- the session cookie
+
+
+async def _session(request: Any) -> Any:
+    """POST a token (core/sessions): the cookie that keeps it, once verified; DELETE: the
+    session signed out and its cookie removed. Refused without the guard header, which
+    another site cannot send (see sessions.GUARD_HEADER)."""
+    from starlette.responses import Response
+
+    if request.headers.get(sessions.GUARD_HEADER) != "1":
+        return Response(status_code=403)
+    client = request.client.host if request.client else None
+    base = links.visitor_base(None, request.headers, client)
+    secure = request.url.scheme == "https" or (base or "").startswith("https:")
+    if request.method == "DELETE":
+        sessions.sign_out(request.cookies.get(sessions.COOKIE))
+        answer = Response(status_code=204)
+        answer.headers["set-cookie"] = sessions.cookie_header(None, secure=secure)
+        return answer
+    token = (await request.body()).decode("ascii", "replace").strip()
+    if sessions.verify(token) is None:
+        return Response(status_code=403)
+    answer = Response(status_code=204)
+    answer.headers["set-cookie"] = sessions.cookie_header(token, secure=secure)
+    answer.headers["cache-control"] = "no-store"
+    return answer
+
+
+def session_routes(base_path: str = "") -> list[Any]:
+    """The route that writes and removes the session cookie, for `st.App(routes=...)`, under
+    Streamlit's `server.baseUrlPath` (`base_path`), where the page sends its request."""
+    from starlette.routing import Route
+
+    prefix = "/" + base_path.strip("/") if base_path.strip("/") else ""
+    return [Route(prefix + sessions.ROUTE, _session, methods=["POST", "DELETE"])]

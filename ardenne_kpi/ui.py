@@ -3,6 +3,8 @@ cached framework, French number formatting, navigation and error display shared 
 
 from __future__ import annotations
 
+import json
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -14,7 +16,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ardenne_kpi import db, demo
-from ardenne_kpi.core import accounts, links, settings
+from ardenne_kpi.core import accounts, links, sessions, settings
 from ardenne_kpi.core.accounts import AccessError, User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent, html_text, md, md_lines
@@ -253,6 +255,7 @@ def page_setup(
         st.error(PUBLIC_UNAVAILABLE if public else md(exc.message))
         st.stop()
     fw = _framework(con, data_revision(con))
+    links.set_visitor(links.visitor_base(st.context.url, st.context.headers, st.context.ip_address))
     user, mode = _signed_in_user(con, fw, public=public)
     if menu:
         _menu(fw, path, user)
@@ -405,14 +408,67 @@ def _banners(con: Database, mode: str, *, full: bool) -> None:
 # ---------------------------------------------------------------- sign-in
 
 
+_SESSION_KEYS = ("user", "user_stamp", "session_sid", "session_signed", "session_seen", "session_cookie")
+
+
 def _sign_out(reason: str | None = None) -> None:
-    for key in ("user", "user_stamp"):
+    """End this session: its number revoked (its other tabs end at their next action), its
+    cookie removed by the next run (`_write_cookie`), `reason` shown on the sign-in form."""
+    if "session_sid" in st.session_state:
+        sessions.REVOKED.add(st.session_state["session_sid"])
+    for key in _SESSION_KEYS:
         st.session_state.pop(key, None)
+    st.session_state["session_cookie"] = None  # None: remove the cookie
     if reason:
         st.session_state["signed_out_reason"] = reason
     if settings.raw("ARDENNE_AUTH") == "oidc":
         st.logout()
     st.rerun()
+
+
+def _open_session(user: User, *, sid: str | None = None, signed: float | None = None) -> None:
+    """Keep `user` signed in in this tab, and (a new token, unless `signed` says the browser's
+    cookie holds a fresh one) in the browser's cookie for its reloads and other tabs."""
+    st.session_state["user"] = user
+    st.session_state["user_stamp"] = accounts.password_stamp(user.name)
+    st.session_state["session_seen"] = time.time()
+    st.session_state["session_sid"] = sid = sid or sessions.new_sid()
+    if signed is None:
+        try:
+            st.session_state["session_cookie"] = sessions.issue(user, sid)
+        except ArdenneError as exc:  # no key (SessionKeyError) or the account just went: this tab only
+            st.session_state["session_problem"] = exc.message
+            return
+    st.session_state["session_signed"] = time.time() if signed is None else signed
+
+
+def _write_cookie() -> None:
+    """Send the token waiting in this session to the server, which keeps it in an HttpOnly
+    cookie (server.session_routes; None: removes it). The page's script sees only this one
+    token, once; the body's `data-ardenne-session` attribute then holds the server's answer."""
+    if "session_cookie" not in st.session_state:
+        return
+    token = st.session_state.pop("session_cookie")
+    base = "/" + str(st.get_option("server.baseUrlPath") or "").strip("/")
+    request = {"method": "DELETE"} if token is None else {"method": "POST", "body": token}
+    request |= {"credentials": "same-origin", "headers": {sessions.GUARD_HEADER: "1", "Content-Type": "text/plain"}}
+    url = json.dumps(base.rstrip("/") + sessions.ROUTE)
+    st.html(
+        f"<script>fetch({url}, {json.dumps(request)})"
+        ".then(r => { document.body.dataset.ardenneSession = String(r.status); })"
+        ".catch(() => { document.body.dataset.ardenneSession = 'erreur'; });</script>",
+        unsafe_allow_javascript=True,
+        width=1,
+    )
+
+
+def _session_from_cookie() -> User | None:
+    """The user the browser's session cookie names, when it is valid (core/sessions.verify)."""
+    found = sessions.verify(st.context.cookies.get(sessions.COOKIE))
+    if found is None:
+        return None
+    _open_session(found.user, sid=found.sid, signed=found.signed_at)
+    return found.user
 
 
 def _client() -> str | None:
@@ -451,18 +507,10 @@ def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tu
         if public and not st.user.is_logged_in:
             return accounts.ANONYMOUS, mode
         return _oidc_user(), mode
-    user = st.session_state.get("user")
+    user = st.session_state.get("user") or _session_from_cookie()
     if user is not None:
-        current = accounts.current_user(user)
-        stamp = st.session_state.get("user_stamp")
-        if current is None:
-            _sign_out("Votre compte n'existe plus : demandez à la coordination de le recréer.")
-        elif stamp is not None and stamp != accounts.password_stamp(user.name):
-            _sign_out("Le mot de passe de votre compte a changé : reconnectez-vous avec le nouveau.")
-        elif current != user:
-            st.session_state["user"] = current  # demoted (or promoted): the new rights apply now
-            st.toast(f"Vos droits ont changé : {md(current.label)}.", icon=":material/info:")
-        return current, mode
+        return _still_signed_in(user), mode
+    _write_cookie()  # a signed-out session's cookie removed
     if public:
         return accounts.ANONYMOUS, mode
     st.title("Connexion")
@@ -479,10 +527,40 @@ def _signed_in_user(con: Database, fw: Framework, *, public: bool = False) -> tu
         except AccessError as exc:
             st.error(exc.message)
         else:
-            st.session_state["user"] = user
-            st.session_state["user_stamp"] = accounts.password_stamp(user.name)
+            _open_session(user)
             st.rerun()
     st.stop()
+
+
+def _still_signed_in(user: User) -> User:
+    """`user`'s account as the file says now, this session renewed; signs out (and stops the
+    run) a removed account, a changed password, a session signed out in another tab or left
+    idle longer than ARDENNE_SESSION_IDLE_MINUTES."""
+    current = accounts.current_user(user)
+    stamp = accounts.password_stamp(user.name)
+    seen = st.session_state.get("session_seen", time.time())
+    if current is None:
+        _sign_out("Votre compte n'existe plus : demandez à la coordination de le recréer.")
+    elif st.session_state.get("session_sid") in sessions.REVOKED:
+        _sign_out("Vous vous êtes déconnecté dans un autre onglet.")
+    elif time.time() - seen > sessions.idle_seconds():
+        minutes = fmt_number(sessions.idle_seconds() / 60)
+        _sign_out(f"Votre session a pris fin après {minutes} minutes sans action : reconnectez-vous.")
+    elif st.session_state.get("user_stamp", stamp) != stamp:  # a session a test opened has none
+        _sign_out("Le mot de passe de votre compte a changé : reconnectez-vous avec le nouveau.")
+    elif current != user:  # demoted (or promoted): the new rights apply now, in a renewed token
+        st.toast(f"Vos droits ont changé : {md(current.label)}.", icon=":material/info:")
+        _open_session(current, sid=st.session_state.get("session_sid"))
+    else:
+        st.session_state["session_seen"] = time.time()
+        signed = st.session_state.get("session_signed")
+        if signed is not None and sessions.renewal_due(signed):
+            _open_session(current, sid=st.session_state.get("session_sid"))
+    _write_cookie()
+    problem = st.session_state.pop("session_problem", None)
+    if problem:
+        st.warning(md(problem), icon=":material/key_off:")
+    return current
 
 
 def _oidc_user() -> User:
@@ -573,6 +651,14 @@ def page_link(page: str, label: str, *, icon: str | None = None, query_params: d
         st.page_link(links.page_named(page).file, label=label, icon=icon, query_params=query_params)
     except StreamlitPageNotFoundError:
         st.caption(label)
+
+
+def local_links_warning() -> None:
+    """Warn the coordinator, above what leaves the app (the pack, the reminders), when its
+    links would lead to localhost (links.leads_nowhere)."""
+    warning = links.local_links_warning()
+    if warning:
+        st.warning(md(warning), icon=":material/link_off:")
 
 
 def copy_link_caption() -> None:

@@ -102,6 +102,7 @@ with tab_matrix:
                 "pièce jointe."
             )
             closed = reminders.locked_sentence(fw, choice, review.locks(ctx.con))
+            ui.local_links_warning()
             if closed:
                 st.info(closed, icon=":material/lock:")
             elif st.button("Préparer les relances", icon=":material/forward_to_inbox:"):
@@ -243,6 +244,7 @@ with tab_pack:
         "complétude par opérateur, qualité des données et, en annexe, les rapports à l'origine des chiffres. "
         "Le classeur .xlsx reprend les mêmes tableaux."
     )
+    ui.local_links_warning()
     names = snapshots.snapshot_names(listing)
     since = st.selectbox(
         "Comparer avec l'instantané",

@@ -29,13 +29,15 @@ def streamlit(
     accounts: Path | None = None,
     script: str = "app.py",
     settings: dict[str, str] | None = None,
+    port: int | None = None,
 ) -> Iterator[tuple[str, subprocess.Popen]]:
     """The app of `tree` on `database` (None: the app's own default), its output in `log`,
     started from `script` (serve.py: as deployed, Streamlit's own metrics closed),
     `accounts` as its accounts file (default: none, local mode: the default file's folder is
     an empty one beside the log; a set ARDENNE_ACCOUNTS would require accounts). Yields (url,
-    process) as soon as the process runs: wait_health before driving it."""
-    port = free_port()
+    process) as soon as the process runs: wait_health before driving it. `port`: a port chosen
+    beforehand (free_port), for a configuration that must name the app's address."""
+    port = port or free_port()
     env = {**os.environ, "PYTHONPATH": str(tree), "XDG_CONFIG_HOME": str(log.parent / "no-accounts-config")}
     if accounts is not None:
         env["ARDENNE_ACCOUNTS"] = str(accounts)
@@ -87,15 +89,23 @@ def stop(proc: subprocess.Popen) -> None:
 def wait_health(url: str, proc: subprocess.Popen, timeout: float = 180, log: Path | None = None) -> None:
     """Until Streamlit answers on /_stcore/health; RuntimeError (with the end of `log`) when
     the process ends or `timeout` seconds pass first."""
+    wait_answer(f"{url}/_stcore/health", proc, timeout, log, what="streamlit")
+
+
+def wait_answer(
+    address: str, proc: subprocess.Popen, timeout: float, log: Path | None = None, what: str = "the server"
+) -> None:
+    """Until `address` answers 200 (a server `proc` started); RuntimeError (with the end of
+    `log`) when the process ends or `timeout` seconds pass first."""
     deadline = time.monotonic() + timeout
     while True:
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as answer:
+            with urllib.request.urlopen(address, timeout=2) as answer:
                 if answer.status == 200:
                     return
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             tail = log.read_text(errors="replace")[-2000:] if log is not None and log.exists() else ""
-            raise RuntimeError(f"streamlit did not start (exit {proc.poll()}){': ' + tail if tail else ''}")
+            raise RuntimeError(f"{what} did not start (exit {proc.poll()}){': ' + tail if tail else ''}")
         time.sleep(0.02)

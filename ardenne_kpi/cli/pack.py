@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 import time
 from pathlib import Path
 
 from ardenne_kpi.cli.database import add_db_argument, existing_database
+from ardenne_kpi.core import links
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.core.format import fmt_date, fmt_number
 
@@ -66,6 +68,9 @@ def run_export_pack(args: argparse.Namespace) -> int:
         f"{fmt_date(data.data_end)}{since}, en {fmt_number(time.perf_counter() - started, 1)} s."
     )
     print(analyses.missing_line(data.fw, analyses.missing(data.status, data.analyses)))
+    warning = links.local_links_warning()
+    if warning:
+        print(f"Attention : {warning}", file=sys.stderr)
     return 0
 
 

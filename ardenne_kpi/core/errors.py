@@ -83,6 +83,12 @@ class AccessError(ArdenneError):
     title = "Action non autorisée"
 
 
+class SessionKeyError(ArdenneError):
+    """No key to sign sessions with (core/sessions.py): a sign-in then lasts as long as its tab."""
+
+    title = "Clé des sessions indisponible"
+
+
 class AccountsError(ArdenneError):
     """The accounts file cannot be trusted as it is: the app stays closed rather than open to all."""
 

@@ -3,15 +3,18 @@ links that reopen a view of the app: a page's address with its filters and choic
 parameters (the pages read them on load). The pack cites them, so a reader of the PDF reopens
 the same figure in the app.
 
-The base address comes from `ARDENNE_BASE_URL` (where the committee reaches the app),
-default http://localhost:8501.
+The base address comes from `ARDENNE_BASE_URL` (where the committee reaches the app); unset,
+from the address the visitor used (`set_visitor`, set by the page from Streamlit's request
+context), and on the command line http://localhost:8501, which `leads_nowhere` flags.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from ardenne_kpi.core import settings
 
@@ -49,6 +52,7 @@ PAGES = (
     Page("Chiffres clés", "pages/7_Chiffres_cles.py", "Chiffres clés", ":material/public:", public=True),
 )
 _BY_NAME = {page.name: page for page in PAGES}
+_PAGE_PATHS = {page.path for page in PAGES if page.path}
 
 
 def page_named(name: str) -> Page:
@@ -56,8 +60,68 @@ def page_named(name: str) -> Page:
     return _BY_NAME[name]
 
 
+# The address the visitor of this page run used (`set_visitor`): a context variable, so that
+# each Streamlit session, each in its own thread, sees its own.
+_VISITOR: ContextVar[str | None] = ContextVar("visitor_base", default=None)
+
+
 def base_url() -> str:
-    return str(settings.get("ARDENNE_BASE_URL")).rstrip("/")
+    """The base of every link: ARDENNE_BASE_URL when set, else the address the visitor of this
+    page used, else (the command line) the default, http://localhost:8501."""
+    configured = settings.raw("ARDENNE_BASE_URL")
+    return (configured or _VISITOR.get() or str(settings.get("ARDENNE_BASE_URL"))).rstrip("/")
+
+
+def set_visitor(base: str | None) -> None:
+    """Base this page run's links on `base` (the app sets it for each run of a page)."""
+    _VISITOR.set(base.rstrip("/") if base else None)
+
+
+def visitor_base(url: str | None, headers: Mapping[str, str], peer: str | None) -> str | None:
+    """The address the visitor reached the app at (scheme, host, base path), None when unknown:
+    the browser's own (`url`, Streamlit's `st.context.url`, less the page's path),
+    else the request's `Host`, or the `X-Forwarded-Host` / `X-Forwarded-Proto` a reverse proxy
+    reports when the connection comes from one ARDENNE_TRUSTED_PROXY names (from anyone else
+    such headers could say anything)."""
+    if url:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            folder, _, last = parts.path.rstrip("/").rpartition("/")
+            path = folder if last in _PAGE_PATHS else parts.path  # the page's own path, when Streamlit left it
+            return f"{parts.scheme}://{parts.netloc}{path}".rstrip("/")
+    lower = {k.lower(): v for k, v in headers.items()}
+    trusted = set(settings.get("ARDENNE_TRUSTED_PROXY")) & ({peer} if peer else _LOOPBACK)
+    host = (trusted and lower.get("x-forwarded-host")) or lower.get("host")
+    proto = (trusted and lower.get("x-forwarded-proto")) or "http"
+    host = host.split(",")[-1].strip() if host else ""
+    proto = proto.split(",")[-1].strip().lower()
+    if not host or proto not in ("http", "https") or not re.fullmatch(r"[A-Za-z0-9.\-\[\]:]+", host):
+        return None
+    return f"{proto}://{host}"
+
+
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}  # Streamlit gives no peer address for these
+
+
+def leads_nowhere(url: str | None = None) -> bool:
+    """True when a link on `url` (default: the current base) reaches only the machine that runs
+    the app (localhost, 127.0.0.1, ::1, 0.0.0.0): in a pack, a reminder or the public site,
+    read elsewhere, it leads nowhere."""
+    host = (urlsplit(url or base_url()).hostname or "").lower()
+    return host in ("localhost", "0.0.0.0", "::1") or host.startswith("127.") or host.endswith(".localhost")
+
+
+LOCAL_LINKS_WARNING = (
+    "Les liens de ce document pointent vers {base}, une adresse qui ne mène qu'à la machine qui fait "
+    "tourner l'application : lus ailleurs (dossier du comité, relances, site public), ils ne mènent "
+    "nulle part. Réglez ARDENNE_BASE_URL sur l'adresse où les partenaires joignent l'application "
+    "(par exemple https://kpi.example.org), ou ouvrez l'application par cette adresse."
+)
+
+
+def local_links_warning() -> str | None:
+    """The French sentence that warns the coordinator when links would lead nowhere, else None."""
+    return LOCAL_LINKS_WARNING.format(base=base_url()) if leads_nowhere() else None
 
 
 def page_url(page: str, **params: object) -> str:

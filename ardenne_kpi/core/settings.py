@@ -90,10 +90,24 @@ SETTINGS = {
             "The header in which a trusted proxy reports the visitor's address.",
         ),
         Setting(
+            "ARDENNE_SESSION_KEY",
+            str,
+            "",
+            "The key that signs the session cookie (unset: one generated beside the accounts file).",
+            secret=True,
+        ),
+        Setting(
+            "ARDENNE_SESSION_IDLE_MINUTES",
+            float,
+            480.0,
+            "Minutes without an action after which a signed-in session ends (accounts mode).",
+        ),
+        Setting(
             "ARDENNE_BASE_URL",
             str,
             "http://localhost:8501",
-            "The address others reach the app at, base of the links in the pack and the reminders.",
+            "The address others reach the app at, base of the links in the pack and the reminders "
+            "(unset: the address the visitor used; the command line: the default).",
         ),
         Setting(
             "ARDENNE_PASSWORD_STDIN",
