@@ -4,6 +4,8 @@ guard replacing it (a new framework must keep every code partners already report
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable
+from typing import TypedDict, cast
 
 import duckdb
 import pandas as pd
@@ -18,6 +20,7 @@ from ardenne_kpi.framework import (
     DIRECTION_LABELS,
     FREQUENCY_LABELS,
     Framework,
+    Obligation,
     expected,
     parse_framework,
     too_large,
@@ -91,11 +94,17 @@ def projects_table(fw: Framework) -> pd.DataFrame:
 
 
 def indicators_table(
-    fw: Framework, *, dimensions=(), keys=(), projects=(), operators=(), search: str = ""
+    fw: Framework,
+    *,
+    dimensions: Collection[str] = (),
+    keys: Collection[str] = (),
+    projects: Collection[str] = (),
+    operators: Collection[str] = (),
+    search: str = "",
 ) -> pd.DataFrame:
     """Indicators with every mapping spelled out in French, filtered (empty filter = all)."""
 
-    def labels(section, codes):
+    def labels(section: str, codes: Iterable[str]) -> str:
         return ", ".join(fw.label(section, c) for c in codes)
 
     rows = []
@@ -190,7 +199,7 @@ def obligations_table(fw: Framework) -> pd.DataFrame:
     )
 
 
-def _series_text(fw: Framework, obligation) -> str:
+def _series_text(fw: Framework, obligation: Obligation) -> str:
     """« FR-08, BE-LUX · tous publics (rapport unique) »: the series an obligation owes (expected.py)."""
     keys = expected.obligation_keys(fw, obligation)
     zones = ", ".join(dict.fromkeys(z for z, _ in keys))
@@ -342,7 +351,8 @@ def with_series_obligation(
     listed = operator in ind.operators
     zones, audiences = [zone], [audience] if audience else []
     if listed:
-        owed = expected.obligation_keys(fw, fw.obligation(operator, indicator))
+        # a listed operator owes the indicator: by default at least (Framework.obligations)
+        owed = expected.obligation_keys(fw, cast(Obligation, fw.obligation(operator, indicator)))
         if audience and any(a != audience for _, a in owed):
             raise FrameworkError(
                 [
@@ -368,7 +378,19 @@ def to_yaml(fw: Framework) -> bytes:
     return (fw.source_text or yaml.safe_dump({})).encode("utf-8")
 
 
-def _series_label(series: dict) -> str:
+class OutsideSeries(TypedDict):
+    """A series reported outside any obligation (a row of `figures.outside_series`)."""
+
+    indicator: str
+    operator: str
+    zone: str
+    audience: str  # '' = all audiences
+    grain: str
+    first_period: str
+    last_period: str
+
+
+def _series_label(series: OutsideSeries) -> str:
     place = series["zone"] + (f" · {series['audience']}" if series.get("audience") else "")
     return f"{series['indicator']} · {series['operator']} ({place})"
 
@@ -377,7 +399,7 @@ def outside_table(frame: pd.DataFrame) -> pd.DataFrame:
     """kpis.outside_series in French: the series reported outside any obligation."""
     return pd.DataFrame(
         {
-            "Série": [_series_label(r) for r in frame.to_dict("records")],
+            "Série": [_series_label(r) for r in outside_records(frame)],
             "Rythme": [GRAIN_LABELS.get(g, "Mois" if g == "month" else g) for g in frame["grain"]],
             "Premier rapport": frame["first_period"],
             "Dernier rapport": frame["last_period"],
@@ -385,13 +407,17 @@ def outside_table(frame: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def adopt_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None) -> Framework:
+def adopt_series(
+    con: duckdb.DuckDBPyConnection, fw: Framework, series: OutsideSeries, changed_by: str | None
+) -> Framework:
     """Make a series reported outside any obligation an obligation from its first report on
     (then it is due like any other), as a change of the framework kept in its history."""
     return _series_change(con, fw, series, changed_by, None, "série adoptée comme obligation")
 
 
-def end_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None) -> Framework:
+def end_series(
+    con: duckdb.DuckDBPyConnection, fw: Framework, series: OutsideSeries, changed_by: str | None
+) -> Framework:
     """Say that a series reported outside any obligation ended with its last report: owed from
     its first report to its last, never expected after (a stock no longer awaited), as a change
     of the framework kept in its history."""
@@ -401,7 +427,12 @@ def end_series(con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, chan
 
 
 def _series_change(
-    con: duckdb.DuckDBPyConnection, fw: Framework, series: dict, changed_by: str | None, last: str | None, what: str
+    con: duckdb.DuckDBPyConnection,
+    fw: Framework,
+    series: OutsideSeries,
+    changed_by: str | None,
+    last: str | None,
+    what: str,
 ) -> Framework:
     new = with_series_obligation(
         fw,
@@ -417,6 +448,6 @@ def _series_change(
     return new
 
 
-def outside_records(frame: pd.DataFrame) -> list[dict]:
+def outside_records(frame: pd.DataFrame) -> list[OutsideSeries]:
     """kpis.outside_series as one dict per series, in the order of outside_table's rows."""
-    return frame.to_dict("records")
+    return cast(list[OutsideSeries], frame.to_dict("records"))  # the frame's columns are the record's keys

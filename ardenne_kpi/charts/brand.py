@@ -4,6 +4,7 @@ brand-platform scores (`brand.scores` frames in, Plotly figures out)."""
 from __future__ import annotations
 
 import textwrap
+from typing import cast
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -34,7 +35,8 @@ def radar_figure(df: pd.DataFrame, fw: Framework, period: str, operators: list[s
     for op in operators:
         if op not in g.index:
             continue
-        r = [None if pd.isna(v) else float(v) for v in g.loc[op]]
+        scores = cast("pd.Series[float]", g.loc[op])  # the operator's row: one score (or NaN) per element
+        r = [None if pd.isna(v) else float(v) for v in scores]
         fig.add_trace(
             go.Scatterpolar(
                 r=r + r[:1],

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Iterable
+from typing import Protocol, cast
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -65,7 +67,7 @@ def trend_figure(
     fig = go.Figure()
     fmt = _hover_format(ind)
     unit = f" {html_text(ind.unit)}" if ind.unit else ""  # framework text: never a tag nor a %{…}
-    x = pd.to_datetime(trend["period_end"]) if not trend.empty else []
+    x: pd.Series[pd.Timestamp] | list[pd.Timestamp] = pd.to_datetime(trend["period_end"]) if not trend.empty else []
     if not trend.empty:
         # Solid only between whole values; a partial value hangs on a dotted line, never read as a trend.
         fig.add_scatter(
@@ -174,6 +176,15 @@ def _short(code: str, label: str) -> str:
     return code if code.startswith("S") else label
 
 
+class _StatusRow(Protocol):
+    """A row of the status table `small_multiples` draws, as `itertuples` gives it."""
+
+    indicator: str
+    label: str
+    status: str
+    target: float | None
+
+
 def small_multiples(
     status: pd.DataFrame, series: dict[str, pd.DataFrame], *, columns: int = 3, row_height: int = 210
 ) -> go.Figure:
@@ -188,7 +199,8 @@ def small_multiples(
     rows = math.ceil(n / columns)
     # Whole titles, wrapped: room for the longest one (code line + label lines of 15 px each).
     # Three columns: at 1280 px each title gets ~260 px, 30 characters a line at this size.
-    wrapped = {r.indicator: textwrap.wrap(r.label, 30, break_long_words=False) for r in status.itertuples(index=False)}
+    rows_of_status = cast(Iterable[_StatusRow], status.itertuples(index=False))
+    wrapped = {r.indicator: textwrap.wrap(r.label, 30, break_long_words=False) for r in rows_of_status}
     lines = max((len(w) for w in wrapped.values()), default=2)
     title_px = 28 + 19 * lines
     # Below each plot its time axis (years), then a clear gap: a title sits on its own plot,
@@ -197,8 +209,11 @@ def small_multiples(
     row_height = max(row_height, title_px + 130 + axis_px + gap_px)
     height = rows * row_height + 20
     cell_h, title_h, gap = 1 / rows, title_px / height, (axis_px + gap_px) / height
-    traces, shapes, notes, layout = [], [], [], {}
-    for i, r in enumerate(status.itertuples(index=False)):
+    traces: list[dict[str, object]] = []
+    shapes: list[dict[str, object]] = []
+    notes: list[dict[str, object]] = []
+    layout: dict[str, object] = {}
+    for i, r in enumerate(cast(Iterable[_StatusRow], status.itertuples(index=False))):
         row, col = divmod(i, columns)
         axis = "" if i == 0 else str(i + 1)
         top = 1 - row * cell_h
@@ -311,7 +326,7 @@ def breakdown_figure(
     order = list(dict.fromkeys(trend.sort_values("period_start")["label"])) if not trend.empty else []
     for i, (code, part) in enumerate(trend.groupby(by, sort=True)):
         color = SERIES_COLORS[i % len(SERIES_COLORS)]
-        name = html_text(labels.get(code, code)) or "Tous publics (non ventilé)"
+        name = html_text(labels.get(cast(str, code), cast(str, code))) or "Tous publics (non ventilé)"
         template = f"{name} · %{{x}} : %{{y:{fmt}}}<extra></extra>"
         if stack:
             fig.add_bar(x=part["label"], y=part["value"], name=name, marker_color=color, hovertemplate=template)

@@ -87,7 +87,8 @@ OWN_GROUP: dict[str, Register] = {
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser of every command, or only the group of `command` when OWN_GROUP names it."""
-    parser = FrenchArgumentParser(
+    # typed as its base class: the groups register on plain ArgumentParser subparsers (French ones at run time)
+    parser: argparse.ArgumentParser = FrenchArgumentParser(
         prog="python -m ardenne_kpi",
         description="Ardenne KPI : tableau de bord de la mesure de la performance du plan de marketing territorial.",
     )

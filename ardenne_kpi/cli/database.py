@@ -7,9 +7,10 @@ DuckDB and the framework load when a command uses them, not when the parser is b
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,7 +27,9 @@ def say_waiting(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def command_connection(path, *, read_only: bool = False, check: bool | None = None):
+def command_connection(
+    path: str | os.PathLike[str], *, read_only: bool = False, check: bool | None = None
+) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
     """The database for one command, waiting its turn beside the app and other commands
     (`db.sharing`), closed afterwards. A command that writes (not `read_only`) first reads
     every table whole (`check`, by default): a damaged base is refused before any write."""

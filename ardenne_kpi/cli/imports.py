@@ -13,13 +13,19 @@ database is busy, 2 usage error. `export values` is one of the parser's EXPORT_T
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ardenne_kpi.cli.database import command_connection, existing_database, missing_database
 from ardenne_kpi.core.format import terminal_text
+
+if TYPE_CHECKING:
+    from ardenne_kpi.intake.importer import ImportResult
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -115,7 +121,37 @@ def cmd_import(args: argparse.Namespace) -> int:
     return 1 if refused else 0
 
 
-def _print_result(result) -> None:
+class _ChangeRow(Protocol):
+    """A change a dry run lists (`ImportResult.changes`), as `itertuples` gives it."""
+
+    change: str
+    indicator: str
+    operator: str
+    zone: str
+    audience: str
+    period: str
+    old_value: float  # NaN: a new value
+    new_value: float
+    sheet: str
+    cell: str
+
+
+class _UploadRow(Protocol):
+    """An upload of `importer.list_uploads`, as `itertuples` gives it (NaN where a column is empty)."""
+
+    id: int
+    uploaded_at: dt.datetime
+    status: str
+    operator: str | float
+    uploaded_by: str | float
+    inserted: float
+    updated: float
+    unchanged: float
+    warnings: float
+    file_name: str
+
+
+def _print_result(result: ImportResult) -> None:
     # partners' text (the file's name, its cells in the messages) stays inside its line
     print(replace(result, file=terminal_text(result.file, inline=True)).summary_fr())
     for issue in result.errors:
@@ -129,7 +165,7 @@ def _print_result(result) -> None:
         from ardenne_kpi.intake.importer import SAME
 
         changed = result.changes[result.changes["change"] != SAME]
-        for row in changed.head(50).itertuples():
+        for row in cast(Iterable[_ChangeRow], changed.head(50).itertuples()):
             old = "" if row.old_value != row.old_value else f"{row.old_value:g} → "
             print(
                 f"  {CHANGE_WORDS[row.change]} : {row.indicator} {row.operator} {row.zone} {row.audience or 'tous publics'} "
@@ -151,7 +187,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
     if df.empty:
         print("Aucun import pour l'instant.")
         return 0
-    for r in df.itertuples():
+    for r in cast(Iterable[_UploadRow], df.itertuples()):
         when = r.uploaded_at.strftime("%d/%m/%Y %H:%M")
         status = {"imported": "importé", "rolled_back": "annulé", "demo": "démo"}.get(r.status, r.status)
         print(
@@ -162,7 +198,7 @@ def cmd_uploads(args: argparse.Namespace) -> int:
     return 0
 
 
-def _shown(value) -> str:
+def _shown(value: object) -> str:
     """A text column as printed: a dash when missing (pandas gives NaN, which prints « nan »)."""
     import pandas as pd
 
@@ -171,11 +207,11 @@ def _shown(value) -> str:
     return terminal_text(value, inline=True)  # a partner's name or file name: inside its line
 
 
-def _count(value) -> int:
+def _count(value: float | None) -> int:
     return 0 if value is None or value != value else int(value)
 
 
-def _jsonable(value):
+def _jsonable(value: object) -> object:
     if value is None:
         return None
     if hasattr(value, "isoformat"):

@@ -6,7 +6,7 @@ import argparse
 import json
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, SupportsFloat
 
 from ardenne_kpi.cli.database import existing_database
 from ardenne_kpi.core.errors import KpiError, PeriodError
@@ -14,6 +14,7 @@ from ardenne_kpi.core.format import fmt_number, terminal_text
 
 if TYPE_CHECKING:
     import pandas as pd
+    from pandas.api.typing import NAType
 
 GRAIN_CHOICES = ("quarter", "semester", "programme-semester", "programme-year", "year")
 
@@ -103,16 +104,16 @@ def run_export_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
-def _number(x: object) -> str:
-    import pandas as pd
+def _number(x: SupportsFloat | NAType | None) -> str:
+    from pandas.api.typing import NAType
 
-    if x is None or (isinstance(x, float) and math.isnan(x)) or x is pd.NA:
+    if x is None or (isinstance(x, float) and math.isnan(x)) or isinstance(x, NAType):  # NAType: pd.NA alone
         return ""
-    x = float(x)
-    if x.is_integer() and abs(x) < 1e15:
-        return str(int(x))
-    text = format(x, ".12g")
-    return repr(x) if "e" in text else text
+    number = float(x)
+    if number.is_integer() and abs(number) < 1e15:
+        return str(int(number))
+    text = format(number, ".12g")
+    return repr(number) if "e" in text else text
 
 
 def to_csv(frame: pd.DataFrame) -> bytes:

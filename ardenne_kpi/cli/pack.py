@@ -7,7 +7,9 @@ import argparse
 import datetime as dt
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Protocol, cast
 
 from ardenne_kpi.cli.database import add_db_argument, existing_database
 from ardenne_kpi.core import links
@@ -109,6 +111,15 @@ def run_snapshot_create(args: argparse.Namespace) -> int:
     return 0
 
 
+class _SnapshotRow(Protocol):
+    """A snapshot of `snapshots.all_snapshots`, as `itertuples` gives it."""
+
+    id: int
+    taken_on: dt.date
+    n_values: int
+    name: str
+
+
 def run_snapshot_list(args: argparse.Namespace) -> int:
     from ardenne_kpi.committee import snapshots
 
@@ -117,6 +128,6 @@ def run_snapshot_list(args: argparse.Namespace) -> int:
     if table.empty:
         print("Aucun instantané. Créez-en un : python -m ardenne_kpi snapshot create NOM --date AAAA-MM-JJ")
         return 0
-    for row in table.itertuples(index=False):
+    for row in cast(Iterable[_SnapshotRow], table.itertuples(index=False)):
         print(f"{row.id:>3}  {fmt_date(row.taken_on):<10}  {row.n_values:>6} valeurs  {row.name}")
     return 0

@@ -11,7 +11,9 @@ The command line acts for the coordination (whoever can run it can open the data
 from __future__ import annotations
 
 import argparse
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Protocol, cast
 
 from ardenne_kpi.cli.database import existing_database
 from ardenne_kpi.core.format import fmt_number, terminal_text
@@ -73,6 +75,19 @@ def _inline(text: object) -> str:
     return terminal_text(text, inline=True)
 
 
+class _InReviewRow(Protocol):
+    """An upload waiting for validation or sent back (`review.in_review`), as `itertuples` gives it."""
+
+    id: int
+    file_name: str
+    operator: str | None
+    uploaded_at: dt.datetime
+    uploaded_by: str | None
+    review: str
+    review_message: str | None
+    n_values: int
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from ardenne_kpi.intake import review  # DuckDB: only when the command runs (see cli/__init__.py)
 
@@ -81,7 +96,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         active = review.locks(con)
     if waiting.empty:
         print("Aucun import n'attend de validation.")
-    for row in waiting.itertuples(index=False):
+    for row in cast(Iterable[_InReviewRow], waiting.itertuples(index=False)):
         state = review.REVIEW_LABELS.get(row.review, row.review)
         message = f" : {_inline(_text(row.review_message))}" if _text(row.review_message) else ""
         print(

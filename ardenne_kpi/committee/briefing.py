@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -119,7 +120,9 @@ def tile_figures(d: Briefing) -> list[tuple[str, float | int | None, int | None,
     received = int(d.period_summary["received"].sum())
     late = int(d.period_summary["late"].sum())
     served = int((d.cells["state"] != "not_served").sum())
-    out = [(label, int(counts.get(s, 0)), n, "count", "indicateurs") for s, label in STATUS_LABELS.items()]
+    out: list[tuple[str, float | int | None, int | None, str, str]] = [
+        (label, int(counts.get(s, 0)), n, "count", "indicateurs") for s, label in STATUS_LABELS.items()
+    ]
     out += [
         (
             f"Rapports {d.period.code} reçus",
@@ -161,7 +164,7 @@ def dimension_table(d: Briefing) -> pd.DataFrame:
     return coverage.dimension_table(d.fw, d.status)
 
 
-def _value(v: float, unit: str) -> str:
+def _value(v: float | None, unit: str) -> str:
     if v is None or v != v:
         return "–"
     decimals = 1 if (unit.strip() == "%" or abs(v) < 100) and v % 1 else 0
@@ -175,7 +178,8 @@ def indicators_table(d: Briefing, dimension: str | None = None) -> pd.DataFrame:
     rows = []
     for code in codes:
         ind = d.fw.indicator(code)
-        r = st.loc[code] if code in st.index else None
+        # one row: the status table has one per indicator
+        r = cast("pd.Series[Any]", st.loc[code]) if code in st.index else None
         status = r["status"] if r is not None else "no_data"
         rows.append(
             {
@@ -193,7 +197,7 @@ def indicators_table(d: Briefing, dimension: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def analysis_of(d: Briefing, code: str) -> dict | None:
+def analysis_of(d: Briefing, code: str) -> dict[str, Any] | None:
     """The coordinator's analysis of an indicator for its assessed period, else its latest."""
     row = d.status[d.status["indicator"] == code]
     period = row["latest_period"].iloc[0] if not row.empty else None
@@ -202,7 +206,7 @@ def analysis_of(d: Briefing, code: str) -> dict | None:
     )
 
 
-def behind_target(d: Briefing, dimension: str | None = None) -> list[tuple[str, str, dict | None]]:
+def behind_target(d: Briefing, dimension: str | None = None) -> list[tuple[str, str, dict[str, Any] | None]]:
     """(code, status, analysis) of the indicators (of one dimension) off track, then at risk:
     each one the committee discusses, with what the coordinator wrote about it."""
     codes = {i.code for i in d.fw.indicators if dimension is None or dimension in i.dimensions}
@@ -243,7 +247,7 @@ def quality_notes(d: Briefing) -> list[str]:
     overdue = d.items[d.items["status"] == "overdue"]
     if not late.empty:
         by_op = late.groupby("operator").size().sort_values(ascending=False)
-        worst = ", ".join(f"{d.fw.label('operators', o)} ({n})" for o, n in by_op.head(3).items())
+        worst = ", ".join(f"{d.fw.label('operators', str(o))} ({n})" for o, n in by_op.head(3).items())
         notes.append(
             f"{len(late)} rapport(s) attendu(s) reçu(s) après le délai de {d.fw.reporting_deadline_days} "
             f"jours ; surtout : {worst}."
@@ -253,12 +257,12 @@ def quality_notes(d: Briefing) -> list[str]:
     if not overdue.empty:
         for (op, col), part in overdue.groupby(["operator", "column"]):
             notes.append(
-                f"{d.fw.label('operators', op)} n'a rien transmis pour {len(part)} indicateur(s) attendu(s) "
+                f"{d.fw.label('operators', str(op))} n'a rien transmis pour {len(part)} indicateur(s) attendu(s) "
                 f"en {col} (échéance dépassée le {fmt_date(part['deadline'].max())})."
             )
     for op, part in d.never.groupby("operator", sort=False):
         codes = ", ".join(part["indicator"])
-        notes.append(f"{d.fw.label('operators', op)} n'a jamais déclaré : {codes}.")
+        notes.append(f"{d.fw.label('operators', str(op))} n'a jamais déclaré : {codes}.")
     no_data = d.status[d.status["status"] == "no_data"]["indicator"].tolist()
     if no_data:
         notes.append(

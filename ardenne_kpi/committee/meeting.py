@@ -6,6 +6,7 @@ shown large with the coordinator's analysis, and a closing slide."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -85,7 +86,8 @@ def dimension_indicators(d: briefing.Briefing, dimension: str) -> pd.DataFrame:
 def dimension_part(d: briefing.Briefing, slide: Slide) -> pd.DataFrame:
     """The rows of its dimension's table a dimension or « suite » slide shows."""
     start, end = slide.rows or (0, None)
-    return dimension_indicators(d, slide.dimension).iloc[start:end].reset_index(drop=True)
+    dimension = cast(str, slide.dimension)  # a dimension or « suite » slide names its dimension
+    return dimension_indicators(d, dimension).iloc[start:end].reset_index(drop=True)
 
 
 def dimension_cells(d: briefing.Briefing, dimension: str) -> pd.DataFrame:
@@ -93,9 +95,9 @@ def dimension_cells(d: briefing.Briefing, dimension: str) -> pd.DataFrame:
     return d.cells[d.cells["row"] == dimension].reset_index(drop=True)
 
 
-def indicator_facts(d: briefing.Briefing, code: str) -> dict:
+def indicator_facts(d: briefing.Briefing, code: str) -> dict[str, Any]:
     """What the indicator slide shows: status, latest value, target, progress, analysis, link."""
-    row = d.status.set_index("indicator").loc[code]
+    row = cast("pd.Series[Any]", d.status.set_index("indicator").loc[code])  # one row per indicator
     ind = d.fw.indicator(code)
     table = briefing.indicators_table(d).set_index("Code").loc[code]
     return {

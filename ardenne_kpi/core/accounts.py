@@ -22,10 +22,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import yaml
 from argon2 import PasswordHasher
@@ -64,7 +64,7 @@ class Delay:
     def after(self, failures: int) -> float:
         if failures < self.free:
             return 0.0
-        return min(self.first * 2 ** min(failures - self.free, 30), self.ceiling)
+        return min(self.first * 2.0 ** min(failures - self.free, 30), self.ceiling)
 
 
 NAME_FROM_CLIENT = Delay(MAX_FAILURES, 2.0, 900.0)
@@ -78,6 +78,19 @@ LOCAL_REQUESTED = "local-requested"  # ARDENNE_AUTH=local
 LOCAL_NO_ACCOUNTS = "local"  # no account was ever set up for this database
 
 _hasher = PasswordHasher()
+
+
+class Account(TypedDict):
+    """One account of the file, as `load` checked it."""
+
+    role: str
+    operators: list[str]
+    password_hash: str
+    unlocked_at: NotRequired[float]  # wall-clock seconds of the last `users unlock`
+
+
+# A key of the rate limiter: ("name", name), ("name", name, "client", client) or ("client", client).
+LimitKey = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -102,10 +115,11 @@ ANONYMOUS = User(name="visiteur", role="viewer", anonymous=True)
 def accounts_path() -> Path:
     """Where the accounts file is: ARDENNE_ACCOUNTS, else ardenne-kpi/accounts.yaml in the
     user's configuration folder ($XDG_CONFIG_HOME, by default ~/.config)."""
-    configured = settings.get("ARDENNE_ACCOUNTS")
+    configured: Path | None = settings.get("ARDENNE_ACCOUNTS")
     if configured:
         return configured
-    return (settings.get("XDG_CONFIG_HOME") or Path.home() / ".config") / "ardenne-kpi" / "accounts.yaml"
+    config: Path | None = settings.get("XDG_CONFIG_HOME")
+    return (config or Path.home() / ".config") / "ardenne-kpi" / "accounts.yaml"
 
 
 def required_marker(path: Path | None = None) -> Path:
@@ -129,11 +143,11 @@ def remember_required(path: Path | None = None) -> None:
         )
 
 
-_cache: dict[Path, tuple[tuple, dict[str, dict] | None]] = {}
+_cache: dict[Path, tuple[tuple[int, int, int], dict[str, Account] | None]] = {}
 _cache_lock = threading.Lock()
 
 
-def load(path: Path | None = None) -> dict[str, dict] | None:
+def load(path: Path | None = None) -> dict[str, Account] | None:
     """The accounts of the file, by name (role, operators, password_hash), checked; None when
     the file does not exist. AccountsError (French) for an unreadable or malformed file, an
     unknown role, an account without password or a partner without operator.
@@ -166,7 +180,7 @@ def _unreadable(path: Path, exc: OSError) -> AccountsError:
     )
 
 
-def _parse(path: Path) -> dict[str, dict] | None:
+def _parse(path: Path) -> dict[str, Account] | None:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -202,7 +216,7 @@ def _parse(path: Path) -> dict[str, dict] | None:
     return checked
 
 
-def _check_record(path: Path, name: str, record: Any) -> dict:
+def _check_record(path: Path, name: str, record: Any) -> Account:
     redo = f"recréez-le avec `python -m ardenne_kpi users add {name} --role …`"
     if not isinstance(record, dict):
         raise AccountsError(f"Le compte « {name} » du fichier {path} est mal écrit : {redo}.")
@@ -222,7 +236,7 @@ def _check_record(path: Path, name: str, record: Any) -> dict:
         )
     if not isinstance(record.get("password_hash"), str) or not record["password_hash"]:
         raise AccountsError(f"Le compte « {name} » du fichier {path} n'a pas de mot de passe (password_hash) : {redo}.")
-    checked = {"role": role, "operators": list(operators), "password_hash": record["password_hash"]}
+    checked: Account = {"role": role, "operators": list(operators), "password_hash": record["password_hash"]}
     unlocked = record.get("unlocked_at")
     if unlocked is not None:
         if not isinstance(unlocked, int | float) or isinstance(unlocked, bool):
@@ -234,7 +248,7 @@ def _check_record(path: Path, name: str, record: Any) -> dict:
     return checked
 
 
-def _read(path: Path) -> dict:
+def _read(path: Path) -> dict[str, Account]:
     return dict(load(path) or {})
 
 
@@ -353,7 +367,7 @@ def remove_user(name: str, path: Path | None = None) -> bool:
     return True
 
 
-def _write(path: Path, users: dict[str, dict]) -> None:
+def _write(path: Path, users: dict[str, Account]) -> None:
     """Replace the accounts file whole (written aside, renamed), private from its first byte:
     created 0600, never readable by others even for an instant."""
     from ardenne_kpi.core import storage  # whole or absent: unnamed until complete, nothing left on a full disk
@@ -386,10 +400,10 @@ class RateLimiter:
     locks for good. An attempt counts before its password is checked, so parallel attempts
     cannot all be checked; it stops counting once it succeeded."""
 
-    failures: dict[Hashable, list[float]] = field(default_factory=dict)
+    failures: dict[LimitKey, list[float]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def _wait(self, key: Hashable, delay: Delay, now: float, since: float | None = None) -> float:
+    def _wait(self, key: LimitKey, delay: Delay, now: float, since: float | None = None) -> float:
         oldest = max(now - WINDOW, since or 0.0)
         recent = [t for t in self.failures.get(key, []) if t >= oldest]
         if recent:
@@ -399,7 +413,7 @@ class RateLimiter:
         return max(0.0, recent[-1] + delay.after(len(recent)) - now) if recent else 0.0
 
     @staticmethod
-    def _keys(name: str, client: str | None) -> list[tuple[Hashable, Delay]]:
+    def _keys(name: str, client: str | None) -> list[tuple[LimitKey, Delay]]:
         client = client or UNKNOWN_CLIENT
         return [
             (("name", name), NAME_ANYWHERE),

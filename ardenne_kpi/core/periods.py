@@ -17,7 +17,7 @@ import functools
 import numbers
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -125,7 +125,7 @@ class Calendar:
             previous = semester
 
     @classmethod
-    def from_framework(cls, semesters: list[dict]) -> Calendar:
+    def from_framework(cls, semesters: Sequence[Mapping[str, object]]) -> Calendar:
         """The calendar described by the framework: dicts with code, start and end (date or ISO text)."""
         periods = []
         for position, row in enumerate(semesters, start=1):
@@ -293,8 +293,9 @@ def parse_period(value: object, calendar: Calendar) -> Period:
         raise _unreadable(value)
     # numbers.* rather than int/float so that numpy scalars from pandas cells are accepted.
     if isinstance(value, numbers.Real):
-        if 1000 <= value <= 9999 and value == int(value):
-            return _year(int(value))
+        number = float(value)
+        if 1000 <= number <= 9999 and number == int(number):
+            return _year(int(number))
         raise _unreadable(None if value != value else value)  # NaN is pandas' empty cell
     if not isinstance(value, str):
         raise _unreadable(value)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -301,7 +301,7 @@ def one_row(cur: duckdb.DuckDBPyConnection) -> tuple[Any, ...]:
 
 
 def query_df(
-    con: duckdb.DuckDBPyConnection, sql: str, params: list[object] | dict[str, object] | None = None
+    con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[object] | Mapping[str, object] | None = None
 ) -> pd.DataFrame:
     """Run one parameterised query on a fresh cursor and return a DataFrame."""
     return con.cursor().execute(sql, params or []).df()

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
@@ -55,9 +56,10 @@ _FILLS = {state: fill_for(state) for state in GAP_STATES}
 _INKS = {state: Font(bold=True, color=_argb(GAP_INK[state])) for state in GAP_STATES}
 
 
-def _put(ws: Worksheet, row: int, col: int, value: Any, **style: Any):
+def _put(ws: Worksheet, row: int, col: int, value: Any, **style: Any) -> Cell:
     """Write a value through the project's one cell writer (text is text, never a formula)."""
-    return put_cell(ws, row, col, value, **style)
+    cell: Cell = put_cell(ws, row, col, value, **style)
+    return cell
 
 
 def _matrix_sheet(wb: Workbook, m: Matrix) -> None:
@@ -78,8 +80,9 @@ def _matrix_sheet(wb: Workbook, m: Matrix) -> None:
             row += 1
             _put(ws, row, 1, f"{r.code} {r.label}", font=_BOLD, alignment=_WRAP)
             for j, c in enumerate(m.cols, start=2):
-                state = states.loc[r.code, c.code]
-                value = grid.loc[r.code, c.code]
+                # a state grid holds state names; a measure grid numbers (NaN: none)
+                state = cast(str, states.loc[r.code, c.code])
+                value = cast(float, grid.loc[r.code, c.code])
                 cell = _put(
                     ws,
                     row,
@@ -107,7 +110,7 @@ def _matrix_sheet(wb: Workbook, m: Matrix) -> None:
 
 
 def _table_sheet(wb: Workbook, title: str, table: pd.DataFrame) -> Worksheet:
-    ws = wb.create_sheet(title)
+    ws: Worksheet = wb.create_sheet(title)
     for j, name in enumerate(table.columns, start=1):
         _put(ws, 1, j, name, font=_BOLD)
         ws.column_dimensions[get_column_letter(j)].width = min(48, max(12, len(name) + 2))
@@ -124,7 +127,7 @@ def _table_sheet(wb: Workbook, title: str, table: pd.DataFrame) -> Worksheet:
 
 
 def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
-    ws = wb.active
+    ws = wb.worksheets[0]  # the sheet a new workbook starts with (its active one)
     ws.title = README_SHEET
     _put(ws, 1, 1, "Matrices de couverture du plan de marketing territorial", font=_TITLE)
     last = cov.last_update.strftime("%d/%m/%Y %H:%M") if cov.last_update else "aucune donnée importée"
@@ -195,11 +198,12 @@ def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
     table = detail_table(cov)
     if not french:
         return csv_script(table)
+    # pandas-stubs leave None out of a column given as a list; pandas reads it as a missing value
     table = table.assign(
-        **{
+        **{  # type: ignore[arg-type]
             name: [round(float(v), 1) if pd.notna(v) else None for v in table[name]]
             for name in ("Dernière valeur", "Cible")
         },
-        Progression=[round(100 * float(v), 1) if pd.notna(v) else None for v in table["Progression"]],
+        Progression=[round(100 * float(v), 1) if pd.notna(v) else None for v in table["Progression"]],  # type: ignore[misc]
     ).rename(columns={"Progression": "Progression (%)"})
     return csv_excel_fr(table)

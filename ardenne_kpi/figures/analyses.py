@@ -5,7 +5,8 @@ written before a committee and shown on Tendances, in the meeting mode and in th
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from collections.abc import Collection
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -65,7 +66,7 @@ def find(analyses: pd.DataFrame, indicator: str, period: str | None) -> dict[str
     if period is None or analyses.empty:
         return None
     match = analyses[(analyses["indicator"] == indicator) & (analyses["period"] == period)]
-    return None if match.empty else match.iloc[-1].to_dict()
+    return None if match.empty else _record(match.iloc[-1])
 
 
 def latest_for(analyses: pd.DataFrame, indicator: str) -> dict[str, Any] | None:
@@ -73,7 +74,12 @@ def latest_for(analyses: pd.DataFrame, indicator: str) -> dict[str, Any] | None:
     if analyses.empty:
         return None
     match = analyses[analyses["indicator"] == indicator]
-    return None if match.empty else match.sort_values("written_at").iloc[-1].to_dict()
+    return None if match.empty else _record(match.sort_values("written_at").iloc[-1])
+
+
+def _record(row: pd.Series) -> dict[str, Any]:
+    """An analysis row as a dict, by column name."""
+    return cast(dict[str, Any], row.to_dict())
 
 
 def signature(analysis: dict[str, Any], fw: Framework) -> str:
@@ -141,7 +147,7 @@ def partner_comments(
     indicator: str,
     *,
     operators: list[str] | None = None,
-    zones=None,
+    zones: Collection[str] | None = None,
     submitted: bool = False,
 ) -> pd.DataFrame:
     """The values that count now for `indicator` (validated, or submitted too) and carry a partner's comment."""

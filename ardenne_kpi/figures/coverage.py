@@ -22,13 +22,14 @@ import datetime as dt
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
 
 from ardenne_kpi import figures
 from ardenne_kpi.core.errors import ArdenneError
-from ardenne_kpi.core.periods import label_of, parse_period
+from ardenne_kpi.core.periods import Calendar, label_of, parse_period
 from ardenne_kpi.db import coverage as sql
 from ardenne_kpi.framework import Entry, Framework, Indicator
 
@@ -109,7 +110,8 @@ def _mapped(fw: Framework, ind: Indicator, section: str) -> Iterable[str]:
         return list(dict.fromkeys(keys[k].theme for k in ind.keys if k in keys))
     if section == "projects":
         return (ind.project,)
-    return getattr(ind, section)
+    codes: tuple[str, ...] = getattr(ind, section)  # dimensions, keys, operators...: codes
+    return codes
 
 
 SPECS: dict[str, MatrixSpec] = {
@@ -298,20 +300,24 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
     rows, cols = spec.rows(fw), spec.cols(fw)
     facts = _facts(status)
     fact_columns = [c for c in facts.columns if c not in ("indicator", "label", "n_by_operator")]
-    by_indicator = facts.set_index("indicator").to_dict("index")
+    by_indicator = cast(dict[str, dict[str, Any]], facts.set_index("indicator").to_dict("index"))  # by code, column
     per_operator = spec.row_section == "operators" and "n_by_operator" in facts.columns
     # Plain Python over at most a few hundred (cell, indicator) pairs: pandas merges and
     # groupbys here cost ten times more than the counting itself.
-    linked: dict[tuple[str, str], list[tuple[Indicator, dict]]] = {}
+    linked: dict[tuple[str, str], list[tuple[Indicator, dict[str, Any]]]] = {}
     row_codes, col_codes = {r.code for r in rows}, {c.code for c in cols}
     for ind in selected_indicators(fw, filters):
         r_codes, c_codes = spec.links(fw, ind)
         fact = by_indicator.get(ind.code, {})
-        for r in dict.fromkeys(r_codes):
-            for c in dict.fromkeys(c_codes):
-                if r in row_codes and c in col_codes:
-                    own = {**fact, "n_in_window": (fact.get("n_by_operator") or {}).get(r, 0)} if per_operator else fact
-                    linked.setdefault((r, c), []).append((ind, own))
+        for r_code in dict.fromkeys(r_codes):
+            for c_code in dict.fromkeys(c_codes):
+                if r_code in row_codes and c_code in col_codes:
+                    own = (
+                        {**fact, "n_in_window": (fact.get("n_by_operator") or {}).get(r_code, 0)}
+                        if per_operator
+                        else fact
+                    )
+                    linked.setdefault((r_code, c_code), []).append((ind, own))
 
     cell_rows, detail_rows = [], []
     for r in rows:
@@ -356,7 +362,7 @@ def matrix(fw: Framework, kind: str, status: pd.DataFrame, filters: Filters = Fi
     return Matrix(spec, rows, cols, pd.DataFrame(cell_rows), pd.DataFrame(detail_rows, columns=detail_columns))
 
 
-def _count(value) -> int:
+def _count(value: float | None) -> int:
     return 0 if value is None or value != value else int(value)
 
 
@@ -424,7 +430,8 @@ def indicator_status(
         code: dict(zip(part["operator"], part["n_in_window"], strict=True))
         for code, part in by_operator.groupby("indicator")
     }
-    status["n_by_operator"] = [per_indicator.get(code, {}) for code in status["indicator"]]
+    # pandas-stubs take no list of dicts as a column's values; pandas keeps each dict as an object
+    status["n_by_operator"] = [per_indicator.get(code, {}) for code in status["indicator"]]  # type: ignore[assignment]
     status["source"] = _sources(con, status)
     return status
 
@@ -440,7 +447,7 @@ def _sources(con: duckdb.DuckDBPyConnection, status: pd.DataFrame) -> list[str]:
         upload = row.get("last_upload_id")
         file_text = ""
         if upload is not None and upload == upload and int(upload) in uploads.index:
-            u = uploads.loc[int(upload)]
+            u = cast("pd.Series[Any]", uploads.loc[int(upload)])  # one row per upload
             file_text = f"{u['file_name']} ({pd.Timestamp(u['uploaded_at']).strftime('%d/%m/%Y')})"
         out.append(" · ".join(t for t in (ops_text, file_text) if t))
     return out
@@ -493,7 +500,11 @@ def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
 
 
 def cell_table(
-    matrix: Matrix, row: str, col: str, fmt: Callable[[float, int], str] | None = None, calendar=None
+    matrix: Matrix,
+    row: str,
+    col: str,
+    fmt: Callable[[float, int], str] | None = None,
+    calendar: Calendar | None = None,
 ) -> pd.DataFrame:
     """The indicators of one cell, one row each, with French headers: what a click shows.
     With `fmt` (e.g. ui.fmt_number) the numbers come back as French text; with `calendar` the

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar, cast, overload
 
 from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.format import ARTICLES
@@ -35,15 +36,21 @@ from ardenne_kpi.framework.model import (
     Zone,
 )
 
+# Where a value sits in the YAML document: its keys and list positions, from the top.
+YamlPath = tuple[str | int, ...]
+# A reader of one field of an entry (its YAML dict and path), for `_Builder._entries`.
+_FieldReader = Callable[[dict[str, Any], YamlPath], object]
+_E = TypeVar("_E", bound=Entry)
+
 
 class _Problems:
     """Collects problems with their place in the file (line numbers from the YAML nodes)."""
 
-    def __init__(self, lines: dict[tuple, int]) -> None:
+    def __init__(self, lines: dict[YamlPath, int]) -> None:
         self.lines = lines
         self.items: list[str] = []
 
-    def where(self, path: tuple) -> str:
+    def where(self, path: YamlPath) -> str:
         probe = path
         while probe and probe not in self.lines:
             probe = probe[:-1]
@@ -51,7 +58,7 @@ class _Problems:
         dotted = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
         return f"ligne {line}, {dotted}" if line else dotted
 
-    def add(self, path: tuple, message: str) -> None:
+    def add(self, path: YamlPath, message: str) -> None:
         self.items.append(f"{self.where(path)} : {message}")
 
 
@@ -61,14 +68,14 @@ _EMAIL = re.compile(r"[^@\s,;<>]+@[^@\s,;<>]+\.[^@\s,;<>]+")
 
 
 class _Builder:
-    def __init__(self, data: dict, problems: _Problems, *, one_line: bool = True) -> None:
+    def __init__(self, data: dict[str, Any], problems: _Problems, *, one_line: bool = True) -> None:
         self.data = data
         self.problems = problems
         self.one_line = one_line
         self.codes: dict[str, set[str]] = {}
 
     # -- small readers that never raise: they record a problem and return a default
-    def _section(self, name: str, required: bool = True) -> list[dict]:
+    def _section(self, name: str, required: bool = True) -> list[Any]:
         value = self.data.get(name)
         if value is None:
             if required:
@@ -79,7 +86,7 @@ class _Builder:
             return []
         return value
 
-    def _field(self, item: Any, path: tuple, name: str, required: bool = True, default: Any = None) -> Any:
+    def _field(self, item: Any, path: YamlPath, name: str, required: bool = True, default: Any = None) -> Any:
         if not isinstance(item, dict):
             self.problems.add(path, "doit être un dictionnaire (code, label...).")
             return default
@@ -97,7 +104,7 @@ class _Builder:
             )
         return value
 
-    def _codes(self, section: str, items: list, path_prefix: str) -> list[tuple[int, dict, str]]:
+    def _codes(self, section: str, items: list[Any], path_prefix: str) -> list[tuple[int, dict[str, Any], str]]:
         seen: dict[str, int] = {}
         out = []
         for i, item in enumerate(items):
@@ -115,7 +122,7 @@ class _Builder:
         self.codes.setdefault(section, set()).update(seen)
         return out
 
-    def _refs(self, section: str, values: Any, path: tuple, what: str) -> tuple[str, ...]:
+    def _refs(self, section: str, values: Any, path: YamlPath, what: str) -> tuple[str, ...]:
         if values is None:
             return ()
         if not isinstance(values, list):
@@ -129,19 +136,27 @@ class _Builder:
             out.append(v)
         return tuple(out)
 
-    def _required_ref(self, section: str, item: dict, path: tuple, name: str, what: str) -> str:
+    def _required_ref(self, section: str, item: dict[str, Any], path: YamlPath, name: str, what: str) -> str:
         """A mandatory single reference (a key's theme): missing or unknown is a problem."""
         value = self._field(item, path, name)
         return self._refs(section, value, path + (name,), what)[0] if value is not None else ""
 
-    def _entries(self, section: str, cls=Entry, required: bool = True, **extra) -> tuple:
+    @overload
+    def _entries(self, section: str, *, required: bool = True) -> tuple[Entry, ...]: ...
+
+    @overload
+    def _entries(self, section: str, cls: type[_E], required: bool = True, **extra: _FieldReader) -> tuple[_E, ...]: ...
+
+    def _entries(
+        self, section: str, cls: type[Entry] = Entry, required: bool = True, **extra: _FieldReader
+    ) -> tuple[Entry, ...]:
         out = []
         for i, item, code in self._codes(section, self._section(section, required), section):
             label = self._field(item, (section, i), "label", default=code)
             out.append(cls(code=code, label=str(label), **{k: f(item, (section, i)) for k, f in extra.items()}))
         return tuple(out)
 
-    def _date(self, value: Any, path: tuple) -> dt.date | None:
+    def _date(self, value: Any, path: YamlPath) -> dt.date | None:
         if value is None or isinstance(value, dt.date):
             return value
         try:
@@ -150,14 +165,14 @@ class _Builder:
             self.problems.add(path, f"date « {value} » illisible (format attendu AAAA-MM-JJ).")
             return None
 
-    def _period(self, value: Any, path: tuple, calendar: Calendar) -> Period | None:
+    def _period(self, value: Any, path: YamlPath, calendar: Calendar) -> Period | None:
         try:
             return parse_period(str(value) if not isinstance(value, (dt.date, Period)) else value, calendar)
         except PeriodError as exc:
             self.problems.add(path, exc.message)
             return None
 
-    def _article(self, value: Any, path: tuple) -> str:
+    def _article(self, value: Any, path: YamlPath) -> str:
         """An operator's article (le, la, l', les), or '' when its name takes none."""
         text = str(value or "").strip().lower().replace("’", "'")
         if text not in ARTICLES:
@@ -165,7 +180,7 @@ class _Builder:
             return ""
         return text
 
-    def _email(self, value: Any, path: tuple) -> str:
+    def _email(self, value: Any, path: YamlPath) -> str:
         """A contact address (one), or '' when none is given."""
         text = str(value or "").strip()
         if text and not _EMAIL.fullmatch(text):
@@ -173,7 +188,7 @@ class _Builder:
             return ""
         return text
 
-    def _number(self, value: Any, path: tuple) -> float | None:
+    def _number(self, value: Any, path: YamlPath) -> float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             self.problems.add(path, f"« {value} » n'est pas un nombre.")
             return None
@@ -198,7 +213,8 @@ class _Builder:
     def build(self, text: str) -> Framework:
         p = self.problems
         calendar = self._calendar()
-        cal_data = self.data.get("calendar") if isinstance(self.data.get("calendar"), dict) else {}
+        calendar_data = self.data.get("calendar")
+        cal_data: dict[str, Any] = calendar_data if isinstance(calendar_data, dict) else {}
         thresholds = self.data.get("status_thresholds") or {}
         on_track = float(thresholds.get("on_track", 0.95))
         at_risk = float(thresholds.get("at_risk", 0.75))
@@ -215,7 +231,8 @@ class _Builder:
         zones = self._entries(
             "zones", Zone, parent=lambda it, path: it.get("parent"), country=lambda it, path: it.get("country")
         )
-        for section, items in (("audiences", audiences), ("zones", zones)):
+        parented: tuple[tuple[str, tuple[Audience | Zone, ...]], ...] = (("audiences", audiences), ("zones", zones))
+        for section, items in parented:
             for i, e in enumerate(items):
                 if e.parent is not None:
                     self._refs(section, e.parent, (section, i, "parent"), "parent")
@@ -378,7 +395,7 @@ class _Builder:
             licence_path=address,
         )
 
-    def _public(self, ind: Indicator, item: dict, path: tuple) -> Indicator:
+    def _public(self, ind: Indicator, item: dict[str, Any], path: YamlPath) -> Indicator:
         """The indicator with its publication fields; a public one needs its label and sentence."""
         public = item.get("public", False)
         if not isinstance(public, bool):
@@ -453,7 +470,7 @@ class _Builder:
         self.codes["activities"] = act_codes
         return tuple(projects)
 
-    def _target(self, raw: Any, path: tuple, calendar: Calendar, kind: str) -> Target | None:
+    def _target(self, raw: Any, path: YamlPath, calendar: Calendar, kind: str) -> Target | None:
         if not isinstance(raw, dict):
             self.problems.add(path, "doit être un dictionnaire {value, period}.")
             return None
@@ -474,7 +491,7 @@ class _Builder:
             due=calendar.end if period.end > calendar.end else None,
         )
 
-    def _measure_and_ratio(self, ind: Indicator, item: dict, path: tuple) -> Indicator:
+    def _measure_and_ratio(self, ind: Indicator, item: dict[str, Any], path: YamlPath) -> Indicator:
         """The indicator with what it measures and, for a ratio, its components (checked)."""
         measure = str(item.get("measure") or "output")
         if measure not in MEASURES:
@@ -507,7 +524,13 @@ class _Builder:
         for i, item, code in self._codes("indicators", self._section("indicators"), "indicators"):
             path = ("indicators", i)
 
-            def f(name, required=True, default=None, item=item, path=path):
+            def f(
+                name: str,
+                required: bool = True,
+                default: Any = None,
+                item: dict[str, Any] = item,
+                path: YamlPath = path,
+            ) -> Any:
                 return self._field(item, path, name, required, default)
 
             for name, allowed in (
@@ -519,11 +542,11 @@ class _Builder:
                 value = f(name)
                 if value is not None and value not in allowed:
                     self.problems.add(path + (name,), f"valeur « {value} » invalide ({' | '.join(allowed)}).")
-            baseline = (
-                self._target(item.get("baseline"), path + ("baseline",), calendar, "référence")
-                if item.get("baseline") is not None
-                else self.problems.add(path, "champ obligatoire « baseline » manquant.")
-            )
+            baseline = None
+            if item.get("baseline") is not None:
+                baseline = self._target(item.get("baseline"), path + ("baseline",), calendar, "référence")
+            else:
+                self.problems.add(path, "champ obligatoire « baseline » manquant.")
             raw_targets = item.get("targets")
             if not raw_targets or not isinstance(raw_targets, list):
                 self.problems.add(path, "champ obligatoire « targets » manquant (au moins une cible datée).")
@@ -548,7 +571,8 @@ class _Builder:
                 agg_space=str(f("agg_space", default="sum")),
                 type=str(item.get("type") or ""),
                 by_zone=bool(item.get("by_zone", False)),
-                baseline=baseline,
+                # None only once a problem was recorded: parse_framework then raises, this indicator unseen
+                baseline=cast(Target, baseline),
                 targets=tuple(t for t in targets if t is not None),
                 dimensions=dims,
                 keys=keys,

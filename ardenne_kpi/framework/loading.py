@@ -7,18 +7,19 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from ardenne_kpi.core.errors import FrameworkError
-from ardenne_kpi.framework.checks import _Builder, _Problems
+from ardenne_kpi.framework.checks import YamlPath, _Builder, _Problems
 from ardenne_kpi.framework.model import (
     DEFAULT_PATH,
     Framework,
 )
 
 
-def _line_map(node: yaml.Node, path: tuple = (), out: dict | None = None) -> dict[tuple, int]:
+def _line_map(node: yaml.Node, path: YamlPath = (), out: dict[YamlPath, int] | None = None) -> dict[YamlPath, int]:
     out = {} if out is None else out
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -65,7 +66,7 @@ def load_framework(path: str | os.PathLike[str] = DEFAULT_PATH) -> Framework:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _parse_yaml(text: str, loader: type = _FAST_LOADER) -> tuple:
+def _parse_yaml(text: str, loader: type = _FAST_LOADER) -> tuple[yaml.Node | None, Any]:
     """(node tree, data) of YAML text in one parse: libyaml's parser when installed (ten times
     the pure-Python one), the values built from the very nodes whose lines the problems cite.
     A syntax error is parsed again by the pure-Python loader, whose wording the messages use."""

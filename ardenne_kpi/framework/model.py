@@ -6,6 +6,7 @@ vocabularies (aggregations, measures, frequencies, directions) they draw from.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -331,7 +332,8 @@ class Framework:
         return tuple(a for w in self.work_modules for a in w.activities)
 
     def indicator(self, code: str) -> Indicator:
-        return self.by_code["indicators"][code]
+        found: Indicator = self.by_code["indicators"][code]
+        return found
 
     def label(self, section: str, code: str | None) -> str:
         """The French label of a code, or the code itself when unknown (never fails on display)."""
@@ -340,7 +342,7 @@ class Framework:
         entry = self.by_code[section].get(code)
         return entry.label if entry else code
 
-    def descendants(self, section: str, codes) -> set[str]:
+    def descendants(self, section: str, codes: Iterable[str]) -> set[str]:
         """The codes and everything under them in a parent-linked section (zone ARD covers FR-08...)."""
         chosen = {str(c) for c in codes}
         entries = getattr(self, section)

@@ -14,10 +14,11 @@ import yaml
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import put_row
-from ardenne_kpi.framework import OBLIGATION_GRAINS, Framework, Indicator
+from ardenne_kpi.framework import OBLIGATION_GRAINS, Framework, Indicator, Target
 
 HEADER_FILL = PatternFill("solid", fgColor="1F5C3F")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -136,7 +137,7 @@ def _sheet(wb: Workbook, title: str, headers: list[str], rows: list[list[Any]]) 
             cell.alignment = Alignment(vertical="top", wrap_text=len(str(cell.value or "")) > 60)
 
 
-def _dated(target) -> str:
+def _dated(target: Target) -> str:
     notes = [target.kind] if target.kind not in ("finale", "référence") else []
     notes += [f"src {target.source}"] if target.source else []
     text = f"{target.value:.15g} @ {target.period.code}"
@@ -158,7 +159,7 @@ def _indicator_row(ind: Indicator) -> list[Any]:
 def to_workbook(fw: Framework) -> bytes:
     """The framework as an .xlsx (bytes): one sheet per section, a "Lisez-moi" first."""
     wb = Workbook()
-    readme = wb.active
+    readme = wb.worksheets[0]  # the sheet a new workbook starts with (its active one)
     readme.title = "Lisez-moi"
     for line in (
         ["Référentiel du plan de marketing territorial", fw.portfolio.get("label", "")],
@@ -250,7 +251,7 @@ def _split(value: Any) -> list[str]:
     return [v.strip() for v in str(value or "").replace(";", ",").split(",") if v.strip()]
 
 
-def _parse_dated(text: str, where: str, problems: list[str]) -> dict | None:
+def _parse_dated(text: str, where: str, problems: list[str]) -> dict[str, Any] | None:
     notes: list[str] = []
     if "(" in text and text.endswith(")"):
         text, inside = text[:-1].split("(", 1)
@@ -273,7 +274,7 @@ def _parse_dated(text: str, where: str, problems: list[str]) -> dict | None:
     return out
 
 
-def _rows(ws) -> list[tuple[int, dict[str, Any]]]:
+def _rows(ws: Worksheet) -> list[tuple[int, dict[str, Any]]]:
     rows = list(ws.iter_rows(values_only=True))
     if not rows:
         return []
@@ -315,7 +316,7 @@ def from_workbook(data: bytes, current: Framework) -> str:
     if "Projets" not in wb.sheetnames:
         problems.append("feuille « Projets » manquante.")
     else:
-        projects: dict[str, dict] = {}
+        projects: dict[str, dict[str, Any]] = {}
         for _, row in _rows(wb["Projets"]):
             code = str(row.get("projet") or "").strip()
             if not code:
@@ -347,7 +348,7 @@ def from_workbook(data: bytes, current: Framework) -> str:
     else:
         indicators = []
         for n, row in _rows(wb["Indicateurs"]):
-            item: dict[str, Any] = {}
+            item = {}
             for header, f in INDICATOR_COLUMNS:
                 value = row.get(header)
                 where = f"feuille Indicateurs, ligne {n}, colonne « {header} »"
@@ -399,7 +400,7 @@ def from_workbook(data: bytes, current: Framework) -> str:
     return yaml.safe_dump(out, allow_unicode=True, sort_keys=False, width=200)
 
 
-def _open_data(wb) -> dict | None:
+def _open_data(wb: Workbook) -> dict[str, Any] | None:
     """The `open_data` section from the "Lisez-moi" rows, or None when the sheet has none
     (an older workbook: the current settings are kept)."""
     if "Lisez-moi" not in wb.sheetnames:

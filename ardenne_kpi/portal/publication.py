@@ -16,6 +16,7 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, cast
 
 import duckdb
 import pandas as pd
@@ -24,7 +25,7 @@ from ardenne_kpi import db, figures
 from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent
 from ardenne_kpi.core.periods import Period, period_from_code
 from ardenne_kpi.db import publication as sql
-from ardenne_kpi.framework import Framework, Indicator, OpenData
+from ardenne_kpi.framework import Framework, Indicator, OpenData, Zone
 
 # The seed deploys the plan "par public concerné (habitants, entreprises, visiteurs)".
 AUDIENCES = ("HAB", "ENT", "VIS")
@@ -107,13 +108,15 @@ class PublicFigures:
         return self.cards.empty
 
     @cached_property
-    def _cards_by_code(self) -> dict[str, dict]:
+    def _cards_by_code(self) -> dict[str, dict[str, Any]]:
         # Indexed once: a page asks for each card two or three times (its tab, the zone table, the zone chart).
         return {
-            code: row | {"indicator": code} for code, row in self.cards.set_index("indicator").to_dict("index").items()
+            code: row | {"indicator": code}
+            # indexed by indicator code, with the card's column names: strings both
+            for code, row in cast(dict[str, dict[str, Any]], self.cards.set_index("indicator").to_dict("index")).items()
         }
 
-    def card(self, code: str) -> dict:
+    def card(self, code: str) -> dict[str, Any]:
         return dict(self._cards_by_code[code])
 
     def series_of(self, code: str) -> pd.DataFrame:
@@ -122,7 +125,7 @@ class PublicFigures:
     def zones_at_card_period(self, code: str) -> pd.DataFrame:
         """Each zone's value in the period of the indicator's key figure (zones complete there only)."""
         card = self.card(code)
-        part = self.zones[(self.zones["indicator"] == code) & (self.zones["period"] == card["period"])]
+        part: pd.DataFrame = self.zones[(self.zones["indicator"] == code) & (self.zones["period"] == card["period"])]
         return part.reset_index(drop=True)
 
     @property
@@ -149,7 +152,7 @@ class PublicFigures:
 # ------------------------------------------------------------------ words and numbers for the general reader
 
 
-def short_zone_label(zone) -> str:
+def short_zone_label(zone: Zone) -> str:
     """A zone's name short enough for a table heading: « Ardennes (FR) », « Namur (BE) »,
     « Éislek (LU) » (its full name stays in the heading's help)."""
     name = zone.label.split(" (")[0]
@@ -288,7 +291,7 @@ def public_figures(con: duckdb.DuckDBPyConnection, fw: Framework) -> PublicFigur
     )
 
 
-def _card(fw: Framework, ind: Indicator, rows: pd.DataFrame) -> dict:
+def _card(fw: Framework, ind: Indicator, rows: pd.DataFrame) -> dict[str, Any]:
     last = rows.iloc[-1]
     value = float(last["value"])
     before = _previous(ind, rows)

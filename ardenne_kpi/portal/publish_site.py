@@ -14,12 +14,14 @@ ordering is stable, and chart ids are derived from the indicator codes.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, SupportsFloat
 
 import duckdb
 import jinja2
@@ -51,7 +53,7 @@ class Published:
 # ------------------------------------------------------------------ open data
 
 
-def _plain(value: object) -> str:
+def _plain(value: SupportsFloat | None) -> str:
     """A number for a CSV read by scripts: dot decimal, no exponent, integers without ".0"."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
@@ -61,7 +63,7 @@ def _plain(value: object) -> str:
     return format(number, ".6f").rstrip("0").rstrip(".")
 
 
-def _iso(value: object) -> str:
+def _iso(value: dt.date | str) -> str:
     return pd.Timestamp(value).date().isoformat()
 
 
@@ -161,12 +163,12 @@ DEMO_NOTICE = (
 )
 
 
-def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.DataFrame]) -> dict:
+def datapackage(fw: Framework, figures: PublicFigures, tables: dict[str, pd.DataFrame]) -> dict[str, Any]:
     """The Frictionless Data Package describing the CSV resources, under the framework's licence."""
     licence = figures.licence
     resources = []
     for name, columns in FIELDS.items():
-        schema: dict = {
+        schema: dict[str, Any] = {
             "fields": [{"name": c, "type": t, "title": title} for c, t, title in columns],
             "primaryKey": KEYS[name],
             "missingValues": [""],
@@ -243,7 +245,7 @@ def _render(template: str, **context: object) -> str:
     return _templates().get_template(template).render(**context)
 
 
-def _chart(fig: dict, div_id: str) -> Markup:
+def _chart(fig: dict[str, Any], div_id: str) -> Markup:
     import plotly.io
 
     return Markup(
@@ -253,7 +255,7 @@ def _chart(fig: dict, div_id: str) -> Markup:
     )
 
 
-def _card(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> dict:
+def _card(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_href: str | None) -> dict[str, Any]:
     """What the template's card shows of one indicator (site_templates/card.html)."""
     card = figures.card(code)
     ind = fw.indicator(code)
@@ -280,7 +282,7 @@ def _card(fw: Framework, figures: PublicFigures, code: str, div_id: str, embed_h
     }
 
 
-def _zones(fw: Framework, figures: PublicFigures) -> dict | None:
+def _zones(fw: Framework, figures: PublicFigures) -> dict[str, Any] | None:
     """The « Par zone » section: the table of zone figures and one chart per indicator by zone."""
     if not figures.by_zone:
         return None

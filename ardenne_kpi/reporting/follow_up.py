@@ -19,11 +19,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol, cast
 
 import duckdb
 import numpy as np
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from ardenne_kpi.core.periods import Period, period_containing
 from ardenne_kpi.db import reporting as sql
@@ -157,7 +160,7 @@ def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
         if (op, code) not in owed_of:
             ob = fw.obligation(op, code)
             owed_of[(op, code)] = expected.obligation_keys(fw, ob) if ob is not None else []
-        given = [tuple(str(p).split("|", 1)) for p in places]
+        given = [(zone, audience) for zone, _, audience in (str(p).partition("|") for p in places)]
         lacking = [(z, a) for z, a in owed_of[(op, code)] if not any(inside((z, a), place) for place in given)]
         out.append(", ".join(f"{z} · {a}" if a else z for z, a in lacking))
     return out
@@ -201,9 +204,10 @@ def summarise(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     return out[["operator", "label", "expected", "received", "late", "overdue", "pending", "share", "on_time_share"]]
 
 
-def items_within(items: pd.DataFrame, period) -> pd.DataFrame:
+def items_within(items: pd.DataFrame, period: Period) -> pd.DataFrame:
     """The report items (`report_items`) whose period ends within `period` (a semester chosen on a page)."""
-    return items[(items["period_end"] >= period.start) & (items["period_end"] <= period.end)]
+    within: pd.DataFrame = items[(items["period_end"] >= period.start) & (items["period_end"] <= period.end)]
+    return within
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,25 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     return cells
 
 
+class _CellRow(Protocol):
+    """A row of the follow-up matrix (`matrix`), as `itertuples` gives it."""
+
+    operator: str
+    column: str
+    state: str
+    expected: int
+    received: int
+    late: int
+
+
+class _WarningRow(Protocol):
+    """A row of the uploads frame that `warning_messages` reads."""
+
+    upload_id: int
+    file_name: str
+    messages: str | None
+
+
 def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(text grid, state grid): operators as rows (framework order), periods as columns.
 
@@ -285,7 +308,7 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
     ops = [o.code for o in fw.operators if o.code in set(cells["operator"])]
     # gathered in dicts, then framed: a .loc assignment per cell cost a third of a millisecond
     texts, states = {}, {}
-    for row in cells.itertuples(index=False):
+    for row in cast(Iterable[_CellRow], cells.itertuples(index=False)):
         note = f" · {row.late}R" if row.late else ""
         texts[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
         states[row.operator, row.column] = row.state
@@ -399,7 +422,7 @@ def warning_messages(frame: pd.DataFrame) -> pd.DataFrame:
     `messages` holds a JSON list of strings or of {sheet, cell, message} objects.
     """
     rows = []
-    for row in frame.itertuples(index=False):
+    for row in cast(Iterable[_WarningRow], frame.itertuples(index=False)):
         if not isinstance(row.messages, str) or not row.messages.strip():
             continue
         try:
@@ -434,15 +457,16 @@ def follow_up_grid(
     return matrix_grid(matrix(report_items(con, fw, None, as_of), fw), fw)
 
 
-def matrix_style(text: pd.DataFrame, state: pd.DataFrame):
+def matrix_style(text: pd.DataFrame, state: pd.DataFrame) -> Styler:
     """The follow-up grid as a pandas Styler: each cell coloured by its state (the text keeps
     the ✔ ◐ ✘ marks, so the colour is never the only signal)."""
     ink = {"received": "white", "missing": "white"}
 
     def colours(_: pd.DataFrame) -> pd.DataFrame:
-        return state.apply(
+        styles: pd.DataFrame = state.apply(
             lambda col: col.map(lambda s: f"background-color: {CELL_COLORS[s]}; color: {ink.get(s, 'black')}")
         )
+        return styles
 
     return text.style.apply(colours, axis=None)
 

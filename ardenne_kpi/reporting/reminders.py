@@ -15,11 +15,11 @@ import re
 import smtplib
 import ssl
 import zipfile
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
-from typing import Any
+from typing import Protocol, cast
 
 import duckdb
 import pandas as pd
@@ -30,11 +30,12 @@ from ardenne_kpi.core.periods import Period, label_of, period_from_code
 from ardenne_kpi.db import reminders as sql
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.intake import review, templates
+from ardenne_kpi.intake.locks import Lock
 
 # A reminder without an address: short, so the table's other columns stay on a projector's screen.
 MISSING_ADDRESS = "à compléter"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DEFAULT_SENDER = settings.SETTINGS["ARDENNE_SMTP_FROM"].default
+DEFAULT_SENDER = str(settings.SETTINGS["ARDENNE_SMTP_FROM"].default)
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def missing_reports(items: pd.DataFrame, window: Period) -> pd.DataFrame:
     return inside[inside["status"] == "overdue"].reset_index(drop=True)
 
 
-def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list[tuple[Any, ...]]) -> pd.Series:
+def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list[Lock]) -> pd.Series:
     """Which missing reports fall in a locked period: a partner's reply would be refused, so no
     reminder asks for them (True for those)."""
     if missing.empty or not locks:
@@ -117,11 +118,12 @@ def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list[tuple[Any, 
     ends = pd.to_datetime(missing["period_end"]).dt.date
     hit = pd.Series(False, index=missing.index)
     for lk in locks:
-        hit |= (starts <= lk.end) & (ends >= lk.start)
+        # pandas-stubs compare a Series of dates with Timestamps only; element-wise `<=` on dates is valid
+        hit |= (starts <= lk.end) & (ends >= lk.start)  # type: ignore[operator]
     return hit
 
 
-def locked_sentence(fw: Framework, window: Period, locks: list[tuple[Any, ...]]) -> str | None:
+def locked_sentence(fw: Framework, window: Period, locks: list[Lock]) -> str | None:
     """Why no reminder is prepared for a locked semester (None when `window` is not locked)."""
     lock = next((lk for lk in locks if lk.start <= window.start and lk.end >= window.end), None)
     if lock is None:
@@ -191,6 +193,16 @@ def build(
     return out
 
 
+class _MissingRow(Protocol):
+    """A row of a reminder's missing reports (`Reminder.missing`), as `itertuples` gives it."""
+
+    indicator: str
+    label: str
+    period_label: str
+    deadline: dt.date
+    places: str
+
+
 def _message(
     fw: Framework,
     operator: str,
@@ -208,7 +220,7 @@ def _message(
         f"- {r.indicator} {r.label} : {r.period_label}"
         + (f", {_one_line(r.places)} (le reste est reçu)" if r.places else "")
         + f" (attendu depuis le {_day(r.deadline)})"
-        for r in rows.itertuples()
+        for r in cast(Iterable[_MissingRow], rows.itertuples())
     ]
     body = "\n".join(
         [

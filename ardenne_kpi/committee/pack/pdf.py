@@ -10,7 +10,8 @@ import itertools
 import re
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import pandas as pd
 
@@ -33,7 +34,11 @@ from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STAT
 from ardenne_kpi.figures import analyses, coverage
 
 if TYPE_CHECKING:
+    from fpdf import FPDF
+    from matplotlib.figure import Figure
     from PIL.Image import Image
+
+    from ardenne_kpi.framework import Framework
 
 # Rows of a long table printed in the PDF before "… et N autres (voir le classeur .xlsx)".
 MAX_ROWS = 40
@@ -49,7 +54,7 @@ HEAD_FILL = (225, 232, 240)
 # ------------------------------------------------------------------ pictures (matplotlib, offline)
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -69,7 +74,7 @@ def coverage_picture(d: Briefing) -> Image:
     fig, ax = plt.subplots(figsize=(13, 4.6), dpi=150)
     for i, dim in enumerate(fw.dimensions):
         for j, key in enumerate(fw.keys):
-            cell = grid.loc[(dim.code, key.code)]
+            cell = cast("pd.Series[Any]", grid.loc[(dim.code, key.code)])  # one row per (dimension, key)
             color = coverage.GAP_COLORS[cell["state"]]
             # add_artist, not add_patch: the limits are set below, the data limits need no update
             ax.add_artist(plt.Rectangle((j, i), 1, 1, facecolor=color, edgecolor="white", linewidth=2))
@@ -122,8 +127,8 @@ def followup_picture(d: Briefing) -> Image | None:
     fig, ax = plt.subplots(figsize=(13, 0.42 * len(text) + 1.4), dpi=150)
     for i, op in enumerate(text.index):
         for j, col in enumerate(text.columns):
-            s = state.loc[op, col]
-            if s == "received" and text.loc[op, col].endswith("R"):
+            s = cast(str, state.loc[op, col])  # the grids hold texts: state names, cell texts
+            if s == "received" and cast(str, text.loc[op, col]).endswith("R"):
                 s = "late"
             ax.add_artist(  # not add_patch: the limits are set below
                 plt.Rectangle(
@@ -135,7 +140,7 @@ def followup_picture(d: Briefing) -> Image | None:
                     linewidth=1.5,
                 )
             )
-            label = text.loc[op, col].replace(" · ", "\n")
+            label = cast(str, text.loc[op, col]).replace(" · ", "\n")
             ax.text(
                 j + 0.5,
                 i + 0.5,
@@ -162,14 +167,22 @@ def followup_picture(d: Briefing) -> Image | None:
     return _picture(fig, plt)
 
 
-def _picture(fig, plt) -> Image:
+class _AggCanvas(Protocol):
+    """What `_picture` reads of the Agg backend's canvas (matplotlib leaves it unannotated)."""
+
+    def buffer_rgba(self) -> memoryview: ...
+
+
+def _picture(fig: Figure, plt: ModuleType) -> Image:
     """The figure's pixels as a PIL image, the very pixels `savefig` would write to a PNG: fpdf2
     takes the image as it is, where a PNG would be compressed here only to be decompressed
     again by fpdf2 (issue 16)."""
     from PIL import Image
 
     fig.canvas.draw()
-    image = Image.frombuffer("RGBA", fig.canvas.get_width_height(), fig.canvas.buffer_rgba()).copy()
+    canvas = cast(_AggCanvas, fig.canvas)  # `_pyplot` chose the Agg backend
+    # Pillow annotates frombuffer's data as bytes or an array interface; it reads any buffer, this memoryview too
+    image = Image.frombuffer("RGBA", fig.canvas.get_width_height(), canvas.buffer_rgba()).copy()  # type: ignore[arg-type]
     plt.close(fig)
     return image
 
@@ -182,17 +195,18 @@ def _font_dir() -> Path:
 
 def _hex(color: str) -> tuple[int, int, int]:
     color = color.lstrip("#")
-    return tuple(int(color[i : i + 2], 16) for i in (0, 2, 4))
+    return int(color[0:2], 16), int(color[2:4], 16), int(color[4:6], 16)
 
 
 def _light(color: str, amount: float = 0.75) -> tuple[int, int, int]:
-    return tuple(int(c + (255 - c) * amount) for c in _hex(color))
+    red, green, blue = (int(c + (255 - c) * amount) for c in _hex(color))
+    return red, green, blue
 
 
 # ------------------------------------------------------------------ the document and its building blocks
 
 
-def _document(d: Briefing):
+def _document(d: Briefing) -> FPDF:
     """An empty A4 landscape document: the pack's fonts, margins, running header and footer."""
     from fpdf import FPDF
 
@@ -202,10 +216,14 @@ def _document(d: Briefing):
     class Pack(FPDF):
         # Every text goes through pdf_text: partner text may hold control characters or
         # thousands of characters without a space.
-        def cell(self, w=None, h=None, text="", *args, **kwargs):
+        def cell(
+            self, w: float | None = None, h: float | None = None, text: str = "", *args: Any, **kwargs: Any
+        ) -> bool:
             return super().cell(w, h, pdf_text(text), *args, **kwargs)
 
-        def multi_cell(self, w, h=None, text="", *args, **kwargs):
+        def multi_cell(
+            self, w: float, h: float | None = None, text: str = "", *args: Any, **kwargs: Any
+        ) -> FPDF.MultiCellResult:
             return super().multi_cell(w, h, pdf_text(text), *args, **kwargs)
 
         def header(self) -> None:
@@ -238,31 +256,31 @@ def _document(d: Briefing):
     return pdf
 
 
-def _h1(pdf, text: str) -> None:
+def _h1(pdf: FPDF, text: str) -> None:
     pdf.set_font("DejaVu", "B", 18)
     pdf.cell(0, 10, text, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
 
 
-def _h2(pdf, text: str) -> None:
+def _h2(pdf: FPDF, text: str) -> None:
     pdf.set_font("DejaVu", "B", 13)
     pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
 
 
-def _para(pdf, text: str, size: float = 10, style: str = "") -> None:
+def _para(pdf: FPDF, text: str, size: float = 10, style: str = "") -> None:
     pdf.set_font("DejaVu", style, size)
     pdf.multi_cell(0, size * 0.5, text, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(1.5)
 
 
-def _text_line(pdf, x: float, top: float, height: float, text: str) -> None:
+def _text_line(pdf: FPDF, x: float, top: float, height: float, text: str) -> None:
     """`text` from `x` on a line of `height` from `top`, exactly where `cell()` puts it, at a fifth of
     its cost: `cell()` lays a one-line text out as if it could wrap (issue 16)."""
     if text:
         pdf.text(x, top + 0.5 * height + 0.3 * pdf.font_size, pdf_text(text))
 
 
-def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
+def _plain(pdf: FPDF, frame: pd.DataFrame, widths: tuple[float, ...], size: float = 7.5) -> None:
     """A table drawn cell by cell, one line per row as long as its texts fit their columns:
     ten times faster than `_table` for long lists. A text wider than its column (an operator's
     long name) runs on as many lines as it needs, whole: a name is never cut."""
@@ -272,9 +290,9 @@ def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
         text = pdf_text(text, int(width) * 3)  # a few lines at most, however long a partner's text
         if not SPECIAL.search(text) and pdf.get_string_width(text) <= width - 1.6:
             return [text]
-        return pdf.multi_cell(width, h, text, dry_run=True, output="LINES")
+        return cast(list[str], pdf.multi_cell(width, h, text, dry_run=True, output="LINES"))  # LINES: the lines
 
-    def layout(texts) -> tuple[list[list[str]], float]:
+    def layout(texts: list[str]) -> tuple[list[list[str]], float]:
         cells = [lines(text, width) for text, width in zip(texts, widths, strict=True)]
         return cells, h * max(len(c) for c in cells)
 
@@ -308,11 +326,11 @@ def _plain(pdf, frame: pd.DataFrame, widths: tuple, size: float = 7.5) -> None:
 
 
 def _table(
-    pdf,
+    pdf: FPDF,
     frame: pd.DataFrame,
-    widths: tuple,
+    widths: tuple[float, ...],
     size: float = 8.5,
-    fills: list | None = None,
+    fills: list[tuple[int, int, int]] | None = None,
     limit: int | None = MAX_ROWS,
     note: str = "",
     wrap: bool = False,
@@ -332,7 +350,13 @@ def _table(
         pdf.ln(2)
 
 
-def _wrapped(pdf, frame: pd.DataFrame, widths: tuple, size: float, fills: list | None = None) -> None:
+def _wrapped(
+    pdf: FPDF,
+    frame: pd.DataFrame,
+    widths: tuple[float, ...],
+    size: float,
+    fills: list[tuple[int, int, int]] | None = None,
+) -> None:
     """A table whose long texts run on several lines inside their column, drawn cell by cell.
 
     It keeps the look fpdf2's `pdf.table()` gave it (columns scaled to the page width, 0.8 mm
@@ -357,7 +381,11 @@ def _wrapped(pdf, frame: pd.DataFrame, widths: tuple, size: float, fills: list |
             elif not SPECIAL.search(text) and pdf.get_string_width(text) <= width - 2 * pad - 0.01:
                 broken[key] = [text.replace(NBSP, " ")]  # as multi_cell writes it
             else:  # wider than the column, a line break of its own...: fpdf2 decides where the lines end
-                broken[key] = pdf.multi_cell(width, line, text, padding=pad, dry_run=True, output="LINES")
+                # fpdf2 annotates padding as int but reads any number (util.Padding.new); LINES: the lines
+                broken[key] = cast(
+                    list[str],
+                    pdf.multi_cell(width, line, text, padding=pad, dry_run=True, output="LINES"),  # type: ignore[arg-type]
+                )
         return broken[key]
 
     def layout(texts: list[str], style: str) -> tuple[list[list[str]], float]:
@@ -365,7 +393,7 @@ def _wrapped(pdf, frame: pd.DataFrame, widths: tuple, size: float, fills: list |
         cells = [lines(pdf_text(t), c, style) for t, c in zip(texts, columns, strict=True)]
         return cells, max((len(c) * line + 2 * pad for c in cells if c), default=line)
 
-    def draw(cells: list[list[str]], height: float, style: str, fill: tuple | None = None) -> None:
+    def draw(cells: list[list[str]], height: float, style: str, fill: tuple[int, int, int] | None = None) -> None:
         pdf.set_font("DejaVu", style, size)
         top = pdf.get_y()
         for k, (text, left, width) in enumerate(zip(cells, lefts, columns, strict=True)):
@@ -393,7 +421,7 @@ def _wrapped(pdf, frame: pd.DataFrame, widths: tuple, size: float, fills: list |
         draw(cells, height, "", fills[n] if fills is not None else None)
 
 
-def _analysed(pdf, fw, rows: list[tuple[str, str, dict | None]]) -> None:
+def _analysed(pdf: FPDF, fw: Framework, rows: list[tuple[str, str, dict[str, Any] | None]]) -> None:
     """Each indicator behind target, with the coordinator's analysis and the link that reopens it."""
     for code, s, a in rows:
         if pdf.get_y() > 175:
@@ -426,7 +454,7 @@ def _analysed(pdf, fw, rows: list[tuple[str, str, dict | None]]) -> None:
 # ------------------------------------------------------------------ the sections, in order
 
 
-def _cover_section(pdf, d: Briefing) -> None:
+def _cover_section(pdf: FPDF, d: Briefing) -> None:
     """The cover: period, data date, validation, locks, comparison, and the table of contents."""
     fw = d.fw
     portfolio = fw.portfolio.get("label", "Ardenne Attractivity")
@@ -491,7 +519,7 @@ CONTENTS = [
 ]
 
 
-def _contents(pdf) -> None:
+def _contents(pdf: FPDF) -> None:
     """The table of contents, in two columns, whole on one page: at the foot of the cover when
     it fits there, else on a page of its own (never its last line alone on the next page)."""
     rows = (len(CONTENTS) + 1) // 2
@@ -511,7 +539,7 @@ def _contents(pdf) -> None:
         pdf.cell(130, 5.5, f"{n + 1}. {part}" if n < len(CONTENTS) - 1 else part)
 
 
-def _headline_section(pdf, d: Briefing) -> None:
+def _headline_section(pdf: FPDF, d: Briefing) -> None:
     """1. Key figures: the headline tiles and the status of indicators by dimension."""
     fw = d.fw
     pdf.add_page()
@@ -551,7 +579,7 @@ def _headline_section(pdf, d: Briefing) -> None:
     )
 
 
-def _coverage_section(pdf, d: Briefing) -> None:
+def _coverage_section(pdf: FPDF, d: Briefing) -> None:
     """2. The plan's coverage: the dimension × key heatmap and its state counts."""
     pdf.add_page()
     _h1(pdf, "2. Couverture du plan : dimensions × clés du mix marketing territorial")
@@ -567,7 +595,7 @@ def _coverage_section(pdf, d: Briefing) -> None:
     _para(pdf, f"Dans l'application : {links.page_url('Couverture', matrice='dimension_key')}", 8.5, "I")
 
 
-def _indicators_section(pdf, d: Briefing) -> None:
+def _indicators_section(pdf: FPDF, d: Briefing) -> None:
     """3. The indicators of each dimension, with the analyses of those behind target."""
     fw = d.fw
     pdf.add_page()
@@ -584,7 +612,7 @@ def _indicators_section(pdf, d: Briefing) -> None:
         _para(pdf, f"Dans l'application : {links.page_url('Tendances', dimension=dim.code)}", 8.5, "I")
 
 
-def _changes_section(pdf, d: Briefing) -> None:
+def _changes_section(pdf: FPDF, d: Briefing) -> None:
     """4. What changed since the compared snapshot, and the analyses written since."""
     fw = d.fw
     pdf.add_page()
@@ -620,7 +648,7 @@ def _changes_section(pdf, d: Briefing) -> None:
     _h2(pdf, f"Analyses du coordinateur écrites depuis le dernier comité ({len(written)})")
     if written.empty:
         _para(pdf, "Aucune analyse écrite depuis.", 9, "I")
-    for a in written.to_dict("records"):
+    for a in cast(list[dict[str, Any]], written.to_dict("records")):  # keyed by column names
         pdf.set_font("DejaVu", "B", 9.5)
         pdf.multi_cell(
             0,
@@ -634,7 +662,7 @@ def _changes_section(pdf, d: Briefing) -> None:
         pdf.ln(1)
 
 
-def _completeness_section(pdf, d: Briefing) -> None:
+def _completeness_section(pdf: FPDF, d: Briefing) -> None:
     """5. Reports received by operator: for the period, since the start, by semester."""
     fw = d.fw
     pdf.add_page()
@@ -668,7 +696,7 @@ def _completeness_section(pdf, d: Briefing) -> None:
         pdf.image(picture, x=12, w=273)
 
 
-def _quality_section(pdf, d: Briefing) -> None:
+def _quality_section(pdf: FPDF, d: Briefing) -> None:
     """6. Data quality: the notes, late or missing reports, never declared, import warnings."""
     pdf.add_page()
     _h1(pdf, "6. Qualité des données")
@@ -719,7 +747,7 @@ def _quality_section(pdf, d: Briefing) -> None:
         )
 
 
-def _sources_section(pdf, d: Briefing) -> None:
+def _sources_section(pdf: FPDF, d: Briefing) -> None:
     """Annex: the reports behind the figures, in upload order."""
     fw = d.fw
     pdf.add_page()

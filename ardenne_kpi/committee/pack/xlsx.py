@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any, SupportsFloat, cast
 
 import pandas as pd
 
@@ -25,6 +27,9 @@ from ardenne_kpi.committee.briefing import (
 )
 from ardenne_kpi.core import links
 from ardenne_kpi.core.format import put_cell
+
+if TYPE_CHECKING:
+    from openpyxl.worksheet.worksheet import Worksheet
 
 # Number formats in Excel's own codes (, for thousands, . for decimals): Excel shows them with
 # the reader's separators, « 1 234,5 » in French. A French code (« # ##0,0 ») would be read
@@ -138,7 +143,7 @@ def xlsx_bytes(d: Briefing) -> bytes:
         "N°": "0",  # an upload's number, not a quantity: no thousands separator
     }
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the sheet a new workbook starts with
     for name, frame in sheets.items():
         ws = wb.create_sheet(name)
         _frame_to_sheet(ws, frame, formats, font=Font(bold=True))
@@ -151,7 +156,7 @@ def xlsx_bytes(d: Briefing) -> bytes:
     return buf.getvalue()
 
 
-def _frame_to_sheet(ws, frame: pd.DataFrame, formats: dict[str, str], **header_style) -> None:
+def _frame_to_sheet(ws: Worksheet, frame: pd.DataFrame, formats: dict[str, str], **header_style: Any) -> None:
     """Headers in row 1, then every row: each value through `put_cell` (text never a
     formula), with the number format its column or its type asks for."""
     for col, name in enumerate(frame.columns, start=1):
@@ -188,7 +193,7 @@ def _shown(value: object) -> str:
     return str(value)
 
 
-def _replace(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
+def _replace(frame: pd.DataFrame, columns: Mapping[str, Iterable[Any]]) -> pd.DataFrame:
     """`frame` (a French table worded for the PDF and pages) with `columns` as numbers or dates."""
     frame = frame.copy()
     for name, values in columns.items():
@@ -196,12 +201,12 @@ def _replace(frame: pd.DataFrame, columns: dict[str, object]) -> pd.DataFrame:
     return frame
 
 
-def _dates(values: pd.Series) -> list:
+def _dates(values: pd.Series) -> list[dt.date | None]:
     """Upload times as dates (the day a report was deposited, what the pages show)."""
     return [None if pd.isna(v) else v.date() for v in pd.to_datetime(values)]
 
 
-def _number(value: object) -> float | None:
+def _number(value: SupportsFloat | None) -> float | None:
     return None if value is None or value != value else float(value)
 
 
@@ -227,7 +232,10 @@ def _indicators_frame(d: Briefing) -> pd.DataFrame:
     number, a figure with decimals with one of them (the PDF's rounding)."""
     frame = indicators_table(d).drop(columns=["_status"])
     status = d.status.set_index("indicator")
-    latest, target, progress, units = [], [], [], []
+    latest: list[float | None] = []
+    target: list[float | None] = []
+    progress: list[float | None] = []
+    units: list[str] = []
     formats = {}
     for i, code in enumerate(frame["Code"]):
         ind = d.fw.indicator(code)
@@ -245,7 +253,7 @@ def _indicators_frame(d: Briefing) -> pd.DataFrame:
         progress.append(None if share is None else round(share, 9))
     periods = {name: [None if p == "–" else p for p in frame[name]] for name in ("Dernière période", "Échéance")}
     frame = _replace(frame, {"Dernière valeur": latest, "Cible": target, "Progression": progress, **periods})
-    frame.insert(frame.columns.get_loc("Cible") + 1, "Unité", units)
+    frame.insert(cast(int, frame.columns.get_loc("Cible")) + 1, "Unité", units)  # a unique column: its position
     frame.attrs["formats"] = formats
     return frame
 
