@@ -26,6 +26,7 @@ from ardenne_kpi.figures.coverage import (
     GAP_STATES,
     MEASURES,
     Coverage,
+    Gap,
     Matrix,
     detail_table,
 )
@@ -143,19 +144,19 @@ def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
     _put(ws, r, 1, "États des cellules", font=_BOLD)
     for state, meaning in (
         (
-            "not_served",
+            Gap.NOT_SERVED,
             "aucun indicateur du référentiel n'est rattaché à la fois à la ligne et à la colonne : un manque du plan",
         ),
         (
-            "not_reported",
+            Gap.NOT_REPORTED,
             "des indicateurs sont rattachés mais aucun n'a de valeur dans la période : un manque de rapportage",
         ),
         (
-            "behind",
+            Gap.BEHIND,
             "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible) "
             "à la fin de la période, comme sur la page Tendances",
         ),
-        ("on_track", "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
+        (Gap.ON_TRACK, "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
     ):
         r += 1
         _put(ws, r, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=_FILLS[state], font=_INKS[state])

@@ -14,7 +14,7 @@ import pandas as pd
 from ardenne_kpi import db, figures, reporting
 from ardenne_kpi.committee import snapshots
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
-from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
+from ardenne_kpi.core.indicator_status import BEHIND, STATUS_LABELS, STATUS_SYMBOLS, IndicatorStatus
 from ardenne_kpi.core.periods import Period, label_of
 from ardenne_kpi.figures import analyses, coverage
 from ardenne_kpi.framework import Framework
@@ -117,7 +117,7 @@ def tile_figures(d: PackData) -> list[tuple[str, float | int | None, int | None,
     expected = int(d.period_summary["expected"].sum())
     received = int(d.period_summary["received"].sum())
     late = int(d.period_summary["late"].sum())
-    served = int((d.cells["state"] != "not_served").sum())
+    served = int((d.cells["state"] != coverage.Gap.NOT_SERVED).sum())
     out = [(label, int(counts.get(s, 0)), n, "count", "indicateurs") for s, label in STATUS_LABELS.items()]
     out += [
         (
@@ -175,7 +175,7 @@ def indicators_table(d: PackData, dimension: str | None = None) -> pd.DataFrame:
     for code in codes:
         ind = d.fw.indicator(code)
         r = st.loc[code] if code in st.index else None
-        status = r["status"] if r is not None else "no_data"
+        status = r["status"] if r is not None else IndicatorStatus.NO_DATA
         rows.append(
             {
                 "Code": code,
@@ -206,7 +206,7 @@ def behind_target(d: PackData, dimension: str | None = None) -> list[tuple[str, 
     each one the committee discusses, with what the coordinator wrote about it."""
     codes = {i.code for i in d.fw.indicators if dimension is None or dimension in i.dimensions}
     out = []
-    for s in ("off_track", "at_risk"):
+    for s in BEHIND:
         for code in d.status[(d.status["status"] == s) & d.status["indicator"].isin(codes)]["indicator"]:
             out.append((code, s, analysis_of(d, code)))
     return out
@@ -258,11 +258,11 @@ def quality_notes(d: PackData) -> list[str]:
     for op, part in d.never.groupby("operator", sort=False):
         codes = ", ".join(part["indicator"])
         notes.append(f"{d.fw.label('operators', op)} n'a jamais déclaré : {codes}.")
-    no_data = d.status[d.status["status"] == "no_data"]["indicator"].tolist()
+    no_data = d.status[d.status["status"] == IndicatorStatus.NO_DATA]["indicator"].tolist()
     if no_data:
         notes.append(
             f"{len(no_data)} indicateur(s) sans aucune valeur : {', '.join(no_data)}. Leur statut est "
-            "« Sans données » : non déclaré n'est pas zéro."
+            f"« {IndicatorStatus.NO_DATA.label} » : non déclaré n'est pas zéro."
         )
     if "note" in d.status:
         partial = d.status[d.status["note"].fillna("").str.contains("partielle")]["indicator"].tolist()
