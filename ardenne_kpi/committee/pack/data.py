@@ -131,7 +131,7 @@ def tile_figures(d: PackData) -> list[tuple[str, float | int | None, int | None,
         ("Valeurs retenues", d.n_values, None, "count", f"issues de {len(d.uploads)} rapports"),
         (
             "Retards (programme)",
-            int((d.items["status"] == "late").sum()),
+            int((d.items["status"] == reporting.Timeliness.LATE).sum()),
             None,
             "count",
             f"rapports reçus après {d.fw.reporting_deadline_days} jours ; "
@@ -238,8 +238,8 @@ def new_analyses(d: PackData) -> pd.DataFrame:
 def quality_notes(d: PackData) -> list[str]:
     """Short French sentences for the data-quality page."""
     notes = []
-    late = d.items[d.items["status"] == "late"]
-    overdue = d.items[d.items["status"] == "overdue"]
+    late = d.items[d.items["status"] == reporting.Timeliness.LATE]
+    overdue = d.items[d.items["status"] == reporting.Timeliness.OVERDUE]
     if not late.empty:
         by_op = late.groupby("operator").size().sort_values(ascending=False)
         worst = ", ".join(f"{d.fw.label('operators', o)} ({n})" for o, n in by_op.head(3).items())
