@@ -17,7 +17,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ardenne_kpi.core.format import csv_excel_fr, csv_script, put_cell
+from ardenne_kpi.core.format import csv_excel_fr, csv_script, percent_value, put_cell
 from ardenne_kpi.figures.coverage import (
     GAP_COLORS,
     GAP_INK,
@@ -201,6 +201,6 @@ def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
             name: [round(float(v), 1) if pd.notna(v) else None for v in table[name]]
             for name in ("Dernière valeur", "Cible")
         },
-        Progression=[round(100 * float(v), 1) if pd.notna(v) else None for v in table["Progression"]],
+        Progression=[percent_value(v) for v in table["Progression"]],
     ).rename(columns={"Progression": "Progression (%)"})
     return csv_excel_fr(table)

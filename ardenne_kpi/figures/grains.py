@@ -9,16 +9,20 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from ardenne_kpi.core.errors import KpiError, PeriodError
-from ardenne_kpi.core.periods import Period, period_from_code
+from ardenne_kpi.core.periods import Grain, Period, period_from_code
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.framework import Framework, Indicator
 
+# The grains a figure is rolled up to, in the order the pages offer them.
 GRAIN_LABELS = {
-    "quarter": "Trimestre",
-    "semester": "Semestre civil",
-    "programme-semester": "Semestre du programme (Interreg)",
-    "year": "Année civile",
-    "programme-year": "Année du programme (oct.–sept.)",
+    grain.value: grain.label
+    for grain in (
+        Grain.QUARTER,
+        Grain.CALENDAR_SEMESTER,
+        Grain.PROGRAMME_SEMESTER,
+        Grain.CALENDAR_YEAR,
+        Grain.PROGRAMME_YEAR,
+    )
 }
 BY_LABELS = {"zone": "Zone", "operator": "Opérateur", "audience": "Public"}
 # How coarse a grain is; programme and calendar semesters are equally coarse but do not nest.
@@ -153,7 +157,8 @@ def display_grain_reason(ind: Indicator, grain: str) -> str:
 
 def _tiles(fine: str, coarse: str) -> bool:
     """False when periods of grain `fine` cannot build periods of grain `coarse` (the two calendars)."""
-    programme, calendar = {"programme-semester", "programme-year"}, {"semester", "year"}
+    programme = {Grain.PROGRAMME_SEMESTER, Grain.PROGRAMME_YEAR}
+    calendar = {Grain.CALENDAR_SEMESTER, Grain.CALENDAR_YEAR}
     return not ((fine in programme and coarse in calendar) or (fine in calendar and coarse in programme))
 
 
