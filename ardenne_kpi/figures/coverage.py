@@ -493,7 +493,7 @@ TABLE_COLUMNS = {
 def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     out = detail.copy()
     out["status_label"] = (
-        out["status"].map(figures.STATUS_LABELS).fillna(figures.STATUS_LABELS["no_data"]) if "status" in out else ""
+        out["status"].map(figures.STATUS_LABELS).fillna(IndicatorStatus.NO_DATA.label) if "status" in out else ""
     )
     for name in columns:
         if name not in out:
