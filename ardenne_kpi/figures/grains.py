@@ -136,7 +136,7 @@ def display_grain(ind: Indicator, grain: str) -> str:
     """
     if _GRAIN_RANK.get(ind.grain, 0) > _GRAIN_RANK.get(grain, 0):
         return ind.grain
-    if grain in _TWIN_GRAIN and not _tiles(ind.grain, grain):
+    if grain in _TWIN_GRAIN and not _divides(ind.grain, grain):
         return _TWIN_GRAIN[grain]
     return grain
 
@@ -155,7 +155,7 @@ def display_grain_reason(ind: Indicator, grain: str) -> str:
     )
 
 
-def _tiles(fine: str, coarse: str) -> bool:
+def _divides(fine: str, coarse: str) -> bool:
     """False when periods of grain `fine` cannot build periods of grain `coarse` (the two calendars)."""
     programme = {Grain.PROGRAMME_SEMESTER, Grain.PROGRAMME_YEAR}
     calendar = {Grain.CALENDAR_SEMESTER, Grain.CALENDAR_YEAR}
@@ -181,7 +181,7 @@ def evaluation_grain(ind: Indicator, fw: Framework | None = None) -> str:
     owed = {o.grain for o in fw.obligations if o.indicator == ind.code} | {ind.grain}
 
     def built(target: str) -> bool:
-        return all(_GRAIN_RANK.get(g, 0) <= _GRAIN_RANK.get(target, 0) and _tiles(g, target) for g in owed)
+        return all(_GRAIN_RANK.get(g, 0) <= _GRAIN_RANK.get(target, 0) and _divides(g, target) for g in owed)
 
     if built(grain):
         return grain

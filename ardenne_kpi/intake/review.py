@@ -76,7 +76,7 @@ def in_review(con: duckdb.DuckDBPyConnection, user: User | None = None) -> pd.Da
 
 
 def what_validation_changes(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """The upload's values beside the validated ones they would replace (see import_review.validation_table)."""
+    """The upload's values beside the validated ones they would replace (see import_view.validation_table)."""
     return sql.upload_against_validated(con, upload_id)
 
 
