@@ -34,13 +34,8 @@ class Grain(Term):
     never makes a calendar semester or year. A framework's frequency `S` is a programme semester.
     """
 
+    __extras__ = ("plural",)
     plural: str
-
-    def __new__(cls, code: str, label: str, plural: str) -> Grain:
-        grain = str.__new__(cls, code)
-        grain._value_ = code
-        grain.label, grain.plural = label, plural
-        return grain
 
     # In the order periods of the same dates sort.
     MONTH = "month", "Mois", "mois"
@@ -55,13 +50,8 @@ class Grain(Term):
 class Frequency(Term):
     """How often a framework's indicator is reported (its `frequency` code), and at which grain."""
 
+    __extras__ = ("grain",)
     grain: Grain
-
-    def __new__(cls, code: str, label: str, grain: Grain) -> Frequency:
-        frequency = str.__new__(cls, code)
-        frequency._value_ = code
-        frequency.label, frequency.grain = label, grain
-        return frequency
 
     MONTHLY = "M", "mensuelle", Grain.MONTH
     QUARTERLY = "Q", "trimestrielle", Grain.QUARTER

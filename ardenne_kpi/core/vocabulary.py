@@ -15,22 +15,28 @@ so a frame, a CSV, a JSON file or a SQL parameter holding one holds the code its
 from __future__ import annotations
 
 import enum
-from typing import Self
+from itertools import zip_longest
+from typing import Any, ClassVar, Self
 
 
 class Term(enum.StrEnum):
-    """One code of a vocabulary, with its French `label`, and its `colour` and `mark` where drawn."""
+    """One code of a vocabulary, with its French `label`, and its `colour` and `mark` where drawn.
 
+    A vocabulary whose terms carry other attributes names them, in order, in `__extras__`
+    (`Grain`: its plural); an attribute a term does not give is "".
+    """
+
+    __extras__: ClassVar[tuple[str, ...]] = ("colour", "mark")
     label: str
     colour: str
     mark: str
 
-    def __new__(cls, code: str, label: str, colour: str = "", mark: str = "") -> Self:
+    def __new__(cls, code: str, label: str, *extras: Any) -> Self:
         term = str.__new__(cls, code)
         term._value_ = code
         term.label = label
-        term.colour = colour
-        term.mark = mark
+        for name, value in zip_longest(cls.__extras__, extras, fillvalue=""):
+            setattr(term, name, value)
         return term
 
     @classmethod

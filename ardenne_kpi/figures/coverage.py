@@ -46,14 +46,9 @@ class Gap(Term):
     never relies on colour alone.
     """
 
+    __extras__ = ("short", "colour", "ink", "mark")
     short: str
     ink: str
-
-    def __new__(cls, code: str, label: str, short: str, colour: str, ink: str, mark: str) -> Gap:
-        gap = str.__new__(cls, code)
-        gap._value_ = code
-        gap.label, gap.short, gap.colour, gap.ink, gap.mark = label, short, colour, ink, mark
-        return gap
 
     NOT_SERVED = "not_served", "Non servie (aucun indicateur)", "Non servies", "#4D4D4D", "#FFFFFF", "∅"
     NOT_REPORTED = "not_reported", "Non renseignée sur la période", "Non renseignées", "#F0E442", "#1A1A1A", "?"
