@@ -17,7 +17,7 @@ side alike:
 
 Then the preview the Import page computes after a drop (the dry run of
 `importer.import_file`, then the verdict, the issues table and the changes table of
-`import_review`), for a 50-row and a 10 000-row report, in a fresh process per checkout: its
+`import_view`), for a 50-row and a 10 000-row report, in a fresh process per checkout: its
 first preview (which pays the imports) and the median of the next `--repeat` (a warm server).
 
     python bench/import_bench.py [--sizes 100000] [--repeat 5] [--ref /work/main] [--keep DIR]
@@ -147,7 +147,12 @@ def _import(checkout: Path, path: Path, folder: Path) -> dict:
 def preview(path: Path) -> float:
     """Seconds from the dropped bytes to what the Import page shows (dry run, verdict, tables)."""
     from ardenne_kpi import db
-    from ardenne_kpi.intake import import_review, importer
+    from ardenne_kpi.intake import importer
+
+    try:
+        from ardenne_kpi.intake import import_view
+    except ImportError:  # a checkout from before the module was renamed (was intake/import_review.py)
+        from ardenne_kpi.intake import import_review as import_view
 
     data = path.read_bytes()
     with tempfile.TemporaryDirectory() as tmp:
@@ -155,9 +160,9 @@ def preview(path: Path) -> float:
         fw = db.ensure_framework(con)
         started = time.perf_counter()
         result = importer.import_file(con, data, path.name, dry_run=True, framework=fw)
-        import_review.verdict(result)
-        import_review.issues_table(result.errors + result.warnings)
-        import_review.changes_table(result.changes, fw)
+        import_view.verdict(result)
+        import_view.issues_table(result.errors + result.warnings)
+        import_view.changes_table(result.changes, fw)
         seconds = time.perf_counter() - started
         con.close()
     assert result.status == "dry-run", [e.message for e in result.errors[:3]]

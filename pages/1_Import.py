@@ -5,7 +5,7 @@ import streamlit as st
 from ardenne_kpi import ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import ReportError
-from ardenne_kpi.intake import annotate, guard, import_review, importer, review, templates, web_entry
+from ardenne_kpi.intake import annotate, guard, import_view, importer, review, templates, web_entry
 
 ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
 fw, con = ctx.fw, ctx.con
@@ -26,10 +26,10 @@ for message in state.pop("import_done", []):
     st.success(ui.md(message), icon=":material/check_circle:")
 if "rollback_done" in state:
     st.success(ui.md(state.pop("rollback_done")), icon=":material/undo:")
-in_review = import_review.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
+in_review = import_view.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
 if not accounts.is_admin(ctx.user) and allowed:
     for back in in_review.returned[:3]:
-        heading, message, fix = import_review.returned_notice(back)
+        heading, message, fix = import_view.returned_notice(back)
         with st.container(border=True):
             st.warning(f"**{ui.md(heading)}**", icon=":material/reply:")
             st.caption("Message de la coordination :")
@@ -120,7 +120,7 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
 
     revision = ui.data_revision(con)
     keyed = [(f, f.getvalue()) for f in files or []]
-    keys = [(import_review.sha256(data), f.name, operator, revision, lands_as, reason) for f, data in keyed]
+    keys = [(import_view.sha256(data), f.name, operator, revision, lands_as, reason) for f, data in keyed]
     # Kept for the files in the drop zone only: a removed file, or an older reading, is forgotten.
     previews = state.import_previews = {k: v for k, v in state.import_previews.items() if k in keys}
     shas = {key[0] for key in keys}
@@ -148,14 +148,14 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
         result = previews.get(key)
         if result is None:
             continue
-        verdict = import_review.verdict(result)
+        verdict = import_view.verdict(result)
         with st.container(border=True):
             getattr(st, verdict.kind)(f"**{ui.md(verdict.title)}** — {ui.md(verdict.text)}")
             issues = result.errors + result.warnings
             if issues:
-                table = import_review.issues_table(issues)
+                table = import_view.issues_table(issues)
                 if len(table) <= 20:  # whole sentences, wrapped: partners read them to fix the cells
-                    ui.text_table(import_review.issues_by_cell(table))
+                    ui.text_table(import_view.issues_by_cell(table))
                 else:
                     st.dataframe(
                         table,
@@ -187,9 +187,9 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
             if result.status != "refused" and not result.changes.empty:
                 st.markdown("**Aperçu des changements** (modifiés d'abord ; ancien → nouveau)")
                 ui.table(
-                    import_review.changes_table(result.changes, fw),
+                    import_view.changes_table(result.changes, fw),
                     wide="Libellé",
-                    column_order=import_review.PREVIEW_ORDER,
+                    column_order=import_view.PREVIEW_ORDER,
                 )
             if verdict.can_commit and not accounts.can_upload(ctx.user, result.operator):
                 try:
@@ -226,7 +226,7 @@ def drop_reports(operator: str | None, user: str, reason: str | None, shown: boo
                         lock_reason=reason,
                     )
                     done.append(result.summary_fr())
-                done.append(import_review.landed_sentence(lands_as))
+                done.append(import_view.landed_sentence(lands_as))
                 state.import_done = done
                 state.import_round += 1
                 state.import_previews = {}
@@ -296,10 +296,10 @@ def enter_online(operator: str | None, user: str, reason: str | None, shown: boo
                 ui.text_table(web_entry.issues_by_place(issues))
             if result.status != "refused" and not result.changes.empty:
                 st.dataframe(
-                    import_review.changes_table(result.changes, fw),
+                    import_view.changes_table(result.changes, fw),
                     hide_index=True,
                     width="stretch",
-                    column_order=import_review.PREVIEW_ORDER,
+                    column_order=import_view.PREVIEW_ORDER,
                 )
             if verdict.can_commit:
                 if not user:
@@ -328,7 +328,7 @@ def enter_online(operator: str | None, user: str, reason: str | None, shown: boo
                         )
                         state.import_done = [
                             web_entry.done_sentence(done),
-                            import_review.landed_sentence(lands_as),
+                            import_view.landed_sentence(lands_as),
                         ]
                         state.import_round += 1
                         del state.entry_preview
@@ -382,16 +382,16 @@ def upload_history(user: str) -> None:
     if history.empty:
         st.info("Aucun import pour l'instant.")
     else:
-        ui.table(import_review.history_table(history, review.overrides(con)))
+        ui.table(import_view.history_table(history, review.overrides(con)))
         choice = st.selectbox(
             "Import",
             history.index,
             key="history_choice",
             persist_state="page",  # kept while another tab is open
-            format_func=lambda i: import_review.upload_choice(import_review.upload_at(history, i)),
+            format_func=lambda i: import_view.upload_choice(import_view.upload_at(history, i)),
             placeholder="Choisissez un import",
         )
-        upload = import_review.upload_at(history, choice)
+        upload = import_view.upload_at(history, choice)
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
         try:
@@ -417,8 +417,8 @@ def upload_history(user: str) -> None:
             if state.get("rollback_ask") == upload_id:
                 with ui.user_errors():
                     plan = importer.rollback_preview(con, upload_id)
-                    st.warning(ui.md(import_review.rollback_sentence(upload, plan)), icon=":material/warning:")
-                    ui.table(import_review.rollback_table(plan, fw))
+                    st.warning(ui.md(import_view.rollback_sentence(upload, plan)), icon=":material/warning:")
+                    ui.table(import_view.rollback_table(plan, fw))
                     yes, no = st.columns(2)
                     undo_reason = lock_reason_field("rollback_lock_reason", "l'annulation")
                     if yes.button("Confirmer l'annulation", type="primary", key="rollback_confirm"):
@@ -436,8 +436,8 @@ def upload_history(user: str) -> None:
                         st.rerun()
         else:
             col_undo.caption(
-                f"Import {import_review.UPLOAD_STATUS_LABELS.get(upload['status'], 'annulé')} le "
-                f"{import_review.when_fr(upload['rolled_back_at'])}"
+                f"Import {import_view.UPLOAD_STATUS_LABELS.get(upload['status'], 'annulé')} le "
+                f"{import_view.when_fr(upload['rolled_back_at'])}"
                 + (f" par {ui.md(upload['rolled_back_by'])}." if upload["rolled_back_by"] else ".")
             )
 
@@ -460,15 +460,15 @@ def validation() -> None:
             list(pending),
             key="review_choice",
             persist_state="page",  # kept while another tab is open
-            format_func=lambda i: import_review.pending_choice(pending[i]),
+            format_func=lambda i: import_view.pending_choice(pending[i]),
             placeholder="Choisissez un import",
         )
         with ui.user_errors():
             st.markdown("**Ce que la validation change** (valeur validée aujourd'hui → valeur soumise)")
             ui.table(
-                import_review.validation_table(review.what_validation_changes(con, pick), fw),
+                import_view.validation_table(review.what_validation_changes(con, pick), fw),
                 wide="Libellé",
-                column_order=import_review.VALIDATION_ORDER,
+                column_order=import_view.VALIDATION_ORDER,
             )
             review_reason = lock_reason_field("review_lock_reason", "la validation ou le renvoi")
             ok_col, back_col = st.columns(2)

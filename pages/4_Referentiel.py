@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ardenne_kpi import figures, referential, ui
+from ardenne_kpi import figures, framework_admin, ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import workbook as framework_workbook
@@ -28,7 +28,7 @@ download.download_button(
 )
 yaml_download.download_button(
     "Télécharger le fichier source (.yaml)",
-    referential.to_yaml(fw),
+    framework_admin.to_yaml(fw),
     file_name=f"referentiel_{fw.version}.yaml",
     mime="text/yaml",
     icon=":material/code:",
@@ -67,29 +67,29 @@ with tab_ind:
     search = st.text_input(
         "Rechercher (code ou libellé)", placeholder="ex. nuitées, BRD01", key="recherche", bind="query-params"
     )
-    table = referential.indicators_table(
+    table = framework_admin.indicators_table(
         fw, dimensions=dims, keys=keys, projects=projects, operators=operators, search=search
     )
     st.caption(f"{len(table)} indicateur(s)")
     ui.table(table, wide="Libellé" if "Libellé" in table.columns else None)
 
 with tab_dims:
-    ui.table(referential.dimensions_table(fw))
+    ui.table(framework_admin.dimensions_table(fw))
     st.subheader("Clés et thèmes")
     st.caption(
         "Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
         "référentiel (colonne « thème » de la feuille « Clés »)."
     )
-    ui.table(referential.keys_table(fw))
+    ui.table(framework_admin.keys_table(fw))
 
 with tab_obj:
-    ui.table(referential.objectives_table(fw))
+    ui.table(framework_admin.objectives_table(fw))
 
 with tab_proj:
-    ui.table(referential.projects_table(fw))
+    ui.table(framework_admin.projects_table(fw))
 
 with tab_actors:
-    for title, frame in referential.actors_tables(fw).items():
+    for title, frame in framework_admin.actors_tables(fw).items():
         st.subheader(title)
         ui.table(frame)
 
@@ -104,9 +104,9 @@ else:
         "« hors obligation ») et sont attendues entre leur premier et leur dernier rapport (jusqu'à la fin de "
         "leur projet pour un stock ou une enquête). La coordination peut en faire une obligation, ou les arrêter."
     )
-    ui.text_table(referential.outside_table(outside), hide_index=True)
+    ui.text_table(framework_admin.outside_table(outside), hide_index=True)
     if accounts.is_admin(ctx.user):
-        labels = list(referential.outside_table(outside)["Série"])
+        labels = list(framework_admin.outside_table(outside)["Série"])
         chosen = st.selectbox(
             "Série",
             range(len(labels)),
@@ -114,13 +114,13 @@ else:
             key="outside_series",
             placeholder="Choisissez une série",
         )
-        series = referential.outside_records(outside)[chosen]
+        series = framework_admin.outside_records(outside)[chosen]
         adopt, end = st.columns(2)
         action = None
         if adopt.button("L'adopter comme obligation", icon=":material/playlist_add_check:"):
-            action = referential.adopt_series
+            action = framework_admin.adopt_series
         if end.button(f"L'arrêter après {series['last_period']}", icon=":material/stop_circle:"):
-            action = referential.end_series
+            action = framework_admin.end_series
         if action is not None:
             with ui.user_errors():
                 accounts.check_admin(ctx.user, "modifier le référentiel")
@@ -132,7 +132,7 @@ st.divider()
 if not accounts.is_admin(ctx.user):
     st.caption("Seule la coordination (administrateur) peut remplacer le référentiel.")
     st.stop()
-history = referential.history_table(ctx.con)
+history = framework_admin.history_table(ctx.con)
 if not history.empty:
     with st.expander(f"Historique des changements du référentiel ({len(history)})", icon=":material/history:"):
         ui.text_table(history, hide_index=True)
@@ -145,17 +145,17 @@ with st.expander("Remplacer le référentiel (coordination)", icon=":material/ed
     upload = st.file_uploader("Référentiel corrigé", type=["xlsx", "yaml", "yml"], key="framework_upload")
     if upload is not None:
         try:
-            candidate = referential.read_candidate(upload.getvalue(), upload.name, fw)
-            referential.check_replacement(ctx.con, candidate)
+            candidate = framework_admin.read_candidate(upload.getvalue(), upload.name, fw)
+            framework_admin.check_replacement(ctx.con, candidate)
         except FrameworkError as exc:
             st.error(f"Référentiel refusé : {len(exc.problems)} problème(s) à corriger.")
             st.dataframe({"Problème": exc.problems}, hide_index=True, width="stretch")
         else:
             st.success(f"Référentiel valide (version {ui.md(candidate.version)}). Voici ce qui changera :")
-            st.dataframe(referential.changes(fw, candidate), hide_index=True, width="stretch")
+            st.dataframe(framework_admin.changes(fw, candidate), hide_index=True, width="stretch")
             if st.button("Enregistrer ce référentiel", type="primary"):
                 with ui.user_errors():
                     accounts.check_admin(ctx.user, "remplacer le référentiel")
-                    referential.replace(ctx.con, candidate, changed_by=ctx.user.name)
+                    framework_admin.replace(ctx.con, candidate, changed_by=ctx.user.name)
                     st.success("Référentiel enregistré : toutes les pages l'utilisent désormais.")
                     st.rerun()

@@ -24,7 +24,7 @@ LAYERS: list[tuple[str, set[str]]] = [
     ("storage", {"db"}),
     ("figures", {"figures"}),
     ("intake", {"intake"}),
-    ("follow-up", {"reporting", "referential"}),
+    ("follow-up", {"reporting", "framework_admin"}),
     ("charts and exports", {"charts", "exports"}),
     ("committee and portal", {"committee", "portal"}),
     ("demo", {"demo"}),
@@ -146,7 +146,7 @@ def test_pages_import_neither_the_database_nor_the_import_engine_nor_pandas(path
         for name in imported_names(path)
         if any(name == f or name.startswith(f + ".") for f in PAGE_FORBIDDEN_IMPORTS)
     }
-    assert not found, "a page goes through ardenne_kpi's modules (ui, figures, intake.import_review, intake.importer…)"
+    assert not found, "a page goes through ardenne_kpi's modules (ui, figures, intake.import_view, intake.importer…)"
     assert not re.search(r"\bpd\.", path.read_text(encoding="utf-8")), "pandas work belongs in ardenne_kpi/"
 
 

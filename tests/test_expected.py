@@ -228,7 +228,7 @@ def test_a_figure_is_partial_exactly_where_suivi_lists_a_report_not_received(tmp
 
 
 def test_declared_last_period_zones_audiences_and_one_off_survive_the_referentiel_workbook(fw):
-    from ardenne_kpi import referential
+    from ardenne_kpi import framework_admin
     from ardenne_kpi.framework import workbook as framework_workbook
 
     declared = with_obligations(
@@ -238,7 +238,7 @@ def test_declared_last_period_zones_audiences_and_one_off_survive_the_referentie
     mine = parse_framework(declared)
     again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(mine), mine))
     assert again.declared_obligations == mine.declared_obligations
-    table = referential.obligations_table(mine).set_index("Opérateur")
+    table = framework_admin.obligations_table(mine).set_index("Opérateur")
     row_of = table[table["Indicateur"].str.startswith("FLOW")].loc["Opérateur A"]
     assert (row_of["Jusqu'à"], row_of["Séries dues"]) == ("2019-Q4", "FR-08 · NL (rapport unique)")
 

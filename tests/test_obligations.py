@@ -8,7 +8,7 @@ import datetime as dt
 
 import pytest
 
-from ardenne_kpi import db, figures, referential, reporting
+from ardenne_kpi import db, figures, framework_admin, reporting
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import parse_framework
 from ardenne_kpi.framework import workbook as framework_workbook
@@ -129,7 +129,7 @@ def test_a_wrong_obligation_is_refused_with_its_line(line, says):
 def test_the_workbook_round_trips_the_obligations_and_the_page_lists_them_all(obliged):
     again = parse_framework(framework_workbook.from_workbook(framework_workbook.to_workbook(obliged), obliged))
     assert again.declared_obligations == obliged.declared_obligations
-    table = referential.obligations_table(obliged)
+    table = framework_admin.obligations_table(obliged)
     assert len(table) == len(obliged.obligations) == sum(len(i.operators) for i in obliged.indicators)
     opa = table[table["Indicateur"].str.startswith("FLOW") & (table["Opérateur"] == "Opérateur A")].iloc[0]
     assert opa["Granularité"] == "Semestre du programme (Interreg)" and opa["Délai (jours)"] == 90

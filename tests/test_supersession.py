@@ -15,7 +15,7 @@ import pytest
 
 from ardenne_kpi import db
 from ardenne_kpi.db import snapshots as snapshot_sql
-from ardenne_kpi.intake import brand, guard, import_review, importer
+from ardenne_kpi.intake import brand, guard, import_view, importer
 
 OPERATOR = "FTPN"
 BRAND = "Plateforme de marque"
@@ -113,9 +113,9 @@ def test_resending_an_earlier_file_makes_its_values_current_again_and_the_previe
         "BRD01": "unchanged",
         "BRD02": "restored",
     }
-    verdict = import_review.verdict(dry)
+    verdict = import_view.verdict(dry)
     assert verdict.can_commit and "rétablit" in verdict.text
-    table = import_review.changes_table(dry.changes, fw)
+    table = import_view.changes_table(dry.changes, fw)
     assert table.iloc[0]["Changement"].startswith("rétabli") and table.iloc[0]["Ancien → nouveau"] == "25 → 20"
     again = importer.import_file(con, first, "a.xlsx", framework=fw)
     assert again.status == "imported" and again.upload_id != a.upload_id
@@ -131,7 +131,7 @@ def test_resending_a_file_whose_values_all_count_still_changes_nothing(con, fw, 
     again = importer.import_file(con, first, "a.xlsx", framework=fw)
     assert again.status == "unchanged" and again.duplicate_of["upload_id"] == a.upload_id
     assert "identique" in again.summary_fr()
-    assert not import_review.verdict(importer.import_file(con, first, "a.xlsx", framework=fw, dry_run=True)).can_commit
+    assert not import_view.verdict(importer.import_file(con, first, "a.xlsx", framework=fw, dry_run=True)).can_commit
 
 
 def test_resending_an_earlier_file_restores_its_brand_scores(con, fw, in_process):

@@ -8,7 +8,7 @@ import os
 
 from streamlit.testing.v1 import AppTest
 
-from ardenne_kpi.intake import import_review
+from ardenne_kpi.intake import import_view
 from ardenne_kpi.portal import publication
 from tests.conftest import ROOT, private_copy, run_page
 from tests.test_import_page import XLSX, database  # noqa: F401 (the Import page's fixture)
@@ -30,9 +30,9 @@ def test_the_import_preview_leads_with_the_change_and_the_new_value(database):  
 
 
 def test_the_validation_table_leads_with_the_change_the_cell_and_the_comment():
-    shown = import_review.VALIDATION_ORDER
+    shown = import_view.VALIDATION_ORDER
     assert shown[:5] == ["Changement", "Validé aujourd'hui", "Soumis", "Cellule", "Commentaire"]
-    assert sorted(shown) == sorted(import_review.validation_table(None, None).columns)
+    assert sorted(shown) == sorted(import_view.validation_table(None, None).columns)
 
 
 def test_suivi_shows_the_latest_semesters_first(demo_db_path, tmp_path):

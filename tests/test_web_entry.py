@@ -13,7 +13,7 @@ from ardenne_kpi import db, figures
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import ArdenneError
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
-from ardenne_kpi.intake import import_review, importer, review, templates, web_entry
+from ardenne_kpi.intake import import_view, importer, review, templates, web_entry
 from tests.conftest import private_copy
 
 MOMENT = dt.datetime(2022, 5, 2, 10, 30)
@@ -138,7 +138,7 @@ def test_every_message_of_the_web_entry_path_speaks_of_the_entry(demo, fw):
 
     sent_back = review.send_back(demo, done.upload_id, admin, "Vérifiez la ligne 3.")
     back = next(r for r in review.in_review(demo).to_dict("records") if r["id"] == done.upload_id)
-    heading, said, fix = import_review.returned_notice(back)
+    heading, said, fix = import_view.returned_notice(back)
     messages.extend([heading, fix])
     assert heading.startswith("La coordination (Claire Coordination) vous a renvoyé votre saisie en ligne du ")
     assert said == "Vérifiez la ligne 3." and sent_back is not None

@@ -15,8 +15,8 @@ import plotly.graph_objects as go
 
 from ardenne_kpi.charts.style import FONT_FAMILY, SEPARATORS
 from ardenne_kpi.core.format import fmt_percent, html_text
-from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
-from ardenne_kpi.figures.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Matrix
+from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS, IndicatorStatus
+from ardenne_kpi.figures.coverage import GAP_COLORS, GAP_LABELS, GAP_MARKS, GAP_STATES, MEASURES, Gap, Matrix
 from ardenne_kpi.framework import Entry
 
 HOVER_LIMIT = 15  # indicators listed in a hover before "… et N autres"
@@ -44,7 +44,7 @@ def cell_text(value: float, measure: str, state: str) -> str:
         shown = fmt_percent(value) if pd.notna(value) else "–"
     else:
         shown = str(int(value))
-    if state == "not_served":
+    if state == Gap.NOT_SERVED:
         return GAP_MARKS[state]  # nothing to count: the glyph alone
     mark = GAP_MARKS[state]
     return f"{shown} {mark}" if mark else shown
@@ -55,7 +55,7 @@ def _indicator_lines(matrix: Matrix) -> dict[tuple[str, str], list[str]]:
     lines: dict[tuple[str, str], list[str]] = {}
     d = matrix.detail
     for row, col, code, label, status in zip(d["row"], d["col"], d["indicator"], d["label"], d["status"], strict=True):
-        status = status if status in STATUS_LABELS else "no_data"
+        status = status if status in STATUS_LABELS else IndicatorStatus.NO_DATA
         lines.setdefault((row, col), []).append(
             f"{STATUS_SYMBOLS[status]} {html_text(code)} – {html_text(_short(label))} ({STATUS_LABELS[status].lower()})"
         )

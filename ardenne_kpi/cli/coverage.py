@@ -47,8 +47,8 @@ def run_export_coverage(args: argparse.Namespace) -> int:
     storage.write_bytes(out, data, what="l'export de couverture")  # whole, or the earlier file kept
     main = cov["dimension_key"].state_counts()
     print(
-        f"{out} écrit : {len(cov.matrices)} matrices ; dimensions × clés : {main['not_served']} cellule(s) "
-        f"non servie(s), {main['not_reported']} non renseignée(s), {main['behind']} en retard, "
-        f"{main['on_track']} dans la trajectoire."
+        f"{out} écrit : {len(cov.matrices)} matrices ; dimensions × clés : {main[coverage.Gap.NOT_SERVED]} cellule(s) "
+        f"non servie(s), {main[coverage.Gap.NOT_REPORTED]} non renseignée(s), {main[coverage.Gap.BEHIND]} en retard, "
+        f"{main[coverage.Gap.ON_TRACK]} dans la trajectoire."
     )
     return 0

@@ -161,7 +161,7 @@ def _print_result(result: ImportResult) -> None:
     if result.status == "dry-run" and len(result.changes):
         # the page's words for the changes; pandas with them, only for a dry run's list (a
         # third of a second that an import's report does not need)
-        from ardenne_kpi.intake.import_review import CHANGE_WORDS
+        from ardenne_kpi.intake.import_view import CHANGE_WORDS
         from ardenne_kpi.intake.importer import SAME
 
         changed = result.changes[result.changes["change"] != SAME]

@@ -16,7 +16,7 @@ import pandas as pd
 from ardenne_kpi import db, figures, reporting
 from ardenne_kpi.committee import snapshots
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent
-from ardenne_kpi.core.indicator_status import STATUS_LABELS, STATUS_SYMBOLS
+from ardenne_kpi.core.indicator_status import BEHIND, STATUS_LABELS, STATUS_SYMBOLS, IndicatorStatus
 from ardenne_kpi.core.periods import Period, label_of
 from ardenne_kpi.figures import analyses, coverage
 from ardenne_kpi.framework import Framework
@@ -119,7 +119,7 @@ def tile_figures(d: Briefing) -> list[tuple[str, float | int | None, int | None,
     expected = int(d.period_summary["expected"].sum())
     received = int(d.period_summary["received"].sum())
     late = int(d.period_summary["late"].sum())
-    served = int((d.cells["state"] != "not_served").sum())
+    served = int((d.cells["state"] != coverage.Gap.NOT_SERVED).sum())
     out: list[tuple[str, float | int | None, int | None, str, str]] = [
         (label, int(counts.get(s, 0)), n, "count", "indicateurs") for s, label in STATUS_LABELS.items()
     ]
@@ -135,7 +135,7 @@ def tile_figures(d: Briefing) -> list[tuple[str, float | int | None, int | None,
         ("Valeurs retenues", d.n_values, None, "count", f"issues de {len(d.uploads)} rapports"),
         (
             "Retards (programme)",
-            int((d.items["status"] == "late").sum()),
+            int((d.items["status"] == reporting.Timeliness.LATE).sum()),
             None,
             "count",
             f"rapports reçus après {d.fw.reporting_deadline_days} jours ; "
@@ -180,7 +180,7 @@ def indicators_table(d: Briefing, dimension: str | None = None) -> pd.DataFrame:
         ind = d.fw.indicator(code)
         # one row: the status table has one per indicator
         r = cast("pd.Series[Any]", st.loc[code]) if code in st.index else None
-        status = r["status"] if r is not None else "no_data"
+        status = r["status"] if r is not None else IndicatorStatus.NO_DATA
         rows.append(
             {
                 "Code": code,
@@ -210,10 +210,10 @@ def behind_target(d: Briefing, dimension: str | None = None) -> list[tuple[str, 
     """(code, status, analysis) of the indicators (of one dimension) off track, then at risk:
     each one the committee discusses, with what the coordinator wrote about it."""
     codes = {i.code for i in d.fw.indicators if dimension is None or dimension in i.dimensions}
-    out = []
-    for s in ("off_track", "at_risk"):
+    out: list[tuple[str, str, dict[str, Any] | None]] = []
+    for s in BEHIND:
         for code in d.status[(d.status["status"] == s) & d.status["indicator"].isin(codes)]["indicator"]:
-            out.append((code, s, analysis_of(d, code)))
+            out.append((str(code), s, analysis_of(d, str(code))))
     return out
 
 
@@ -243,8 +243,8 @@ def new_analyses(d: Briefing) -> pd.DataFrame:
 def quality_notes(d: Briefing) -> list[str]:
     """Short French sentences for the data-quality page."""
     notes = []
-    late = d.items[d.items["status"] == "late"]
-    overdue = d.items[d.items["status"] == "overdue"]
+    late = d.items[d.items["status"] == reporting.Timeliness.LATE]
+    overdue = d.items[d.items["status"] == reporting.Timeliness.OVERDUE]
     if not late.empty:
         by_op = late.groupby("operator").size().sort_values(ascending=False)
         worst = ", ".join(f"{d.fw.label('operators', str(o))} ({n})" for o, n in by_op.head(3).items())
@@ -263,11 +263,11 @@ def quality_notes(d: Briefing) -> list[str]:
     for op, part in d.never.groupby("operator", sort=False):
         codes = ", ".join(part["indicator"])
         notes.append(f"{d.fw.label('operators', str(op))} n'a jamais déclaré : {codes}.")
-    no_data = d.status[d.status["status"] == "no_data"]["indicator"].tolist()
+    no_data = d.status[d.status["status"] == IndicatorStatus.NO_DATA]["indicator"].tolist()
     if no_data:
         notes.append(
             f"{len(no_data)} indicateur(s) sans aucune valeur : {', '.join(no_data)}. Leur statut est "
-            "« Sans données » : non déclaré n'est pas zéro."
+            f"« {IndicatorStatus.NO_DATA.label} » : non déclaré n'est pas zéro."
         )
     if "note" in d.status:
         partial = d.status[d.status["note"].fillna("").str.contains("partielle")]["indicator"].tolist()

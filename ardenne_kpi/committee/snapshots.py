@@ -245,8 +245,8 @@ def compare(con: duckdb.DuckDBPyConnection, fw: Framework, old: State, new: Stat
     )
 
     st = old.status.merge(new.status, on="indicator", how="outer", suffixes=("_old", "_new"))
-    st["status_old"] = st["status_old"].fillna("no_data")
-    st["status_new"] = st["status_new"].fillna("no_data")
+    st["status_old"] = st["status_old"].fillna(indicator_status.IndicatorStatus.NO_DATA)
+    st["status_new"] = st["status_new"].fillna(indicator_status.IndicatorStatus.NO_DATA)
     st = st[st["status_old"] != st["status_new"]]
     statuses = (
         pd.DataFrame(

@@ -41,6 +41,23 @@ def fmt_percent(share: float | None, decimals: int = 0) -> str:
     return f"{fmt_number(share * 100, decimals)}{NBSP}%"
 
 
+# A rate (a percentage) is held with one decimal in every table and export: 42,6 %.
+RATE_DECIMALS = 1
+
+
+def percent_value(share: float | None) -> float | None:
+    """A share (0.4256) as the percentage a table or an export holds: 42.6 (RATE_DECIMALS);
+    None for a missing one."""
+    if share is None or _missing(share):
+        return None
+    return round(100 * float(share), RATE_DECIMALS)
+
+
+def rate(part: float, whole: float) -> float:
+    """`part` out of `whole` as a percentage with RATE_DECIMALS: 312 rooms sold of 400, 78.0."""
+    return round(100 * part / whole, RATE_DECIMALS)
+
+
 def fmt_date(value: dt.date | None) -> str:
     """31/03/2022, or a dash when there is no date."""
     if value is None or (hasattr(value, "year") is False) or _missing(value):

@@ -22,9 +22,46 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ardenne_kpi.core.errors import PeriodError
+from ardenne_kpi.core.vocabulary import Term
 
-GRAINS = ("month", "quarter", "semester", "programme-semester", "programme-year", "year", "range")
-_CALENDAR_GRAINS = ("month", "quarter", "semester", "year")
+
+class Grain(Term):
+    """A period's length and calendar; the code is what is stored and put in addresses.
+
+    The calendar grains follow the civil calendar: `semester` is a CALENDAR semester
+    (January–June, July–December). The programme grains follow the Interreg reporting calendar
+    (October–March, April–September, numbered from the programme's start): a programme semester
+    never makes a calendar semester or year. A framework's frequency `S` is a programme semester.
+    """
+
+    __extras__ = ("plural",)
+    plural: str
+
+    # In the order periods of the same dates sort.
+    MONTH = "month", "Mois", "mois"
+    QUARTER = "quarter", "Trimestre", "trimestres"
+    CALENDAR_SEMESTER = "semester", "Semestre civil", "semestres civils"
+    PROGRAMME_SEMESTER = "programme-semester", "Semestre du programme (Interreg)", "semestres du programme"
+    PROGRAMME_YEAR = "programme-year", "Année du programme (oct.–sept.)", "années du programme"
+    CALENDAR_YEAR = "year", "Année civile", "années"
+    RANGE = "range", "Plage de dates", "plages de dates"
+
+
+class Frequency(Term):
+    """How often a framework's indicator is reported (its `frequency` code), and at which grain."""
+
+    __extras__ = ("grain",)
+    grain: Grain
+
+    MONTHLY = "M", "mensuelle", Grain.MONTH
+    QUARTERLY = "Q", "trimestrielle", Grain.QUARTER
+    PROGRAMME_SEMESTERLY = "S", "semestrielle (programme)", Grain.PROGRAMME_SEMESTER
+    YEARLY = "Y", "annuelle", Grain.CALENDAR_YEAR
+    BIENNIAL = "B", "bisannuelle", Grain.CALENDAR_YEAR  # a value every other calendar year
+
+
+GRAINS = Grain.codes()
+_CALENDAR_GRAINS = (Grain.MONTH, Grain.QUARTER, Grain.CALENDAR_SEMESTER, Grain.CALENDAR_YEAR)
 
 _MONTHS_FR = (
     "janvier", "février", "mars", "avril", "mai", "juin",
@@ -36,8 +73,6 @@ _MONTHS_FR_SHORT = (
 )  # fmt: skip
 
 _EXAMPLES_FR = "Écrivez par exemple 2019-S1, T3 2019, S05, juillet 2019 ou 01/10/2018 - 31/03/2019."
-
-_FREQUENCIES = {"M": "month", "Q": "quarter", "S": "programme-semester", "Y": "year", "B": "year"}
 
 
 @functools.total_ordering
@@ -75,18 +110,18 @@ class Period:
     @property
     def label_fr(self) -> str:
         """The French display text: "T3 2019", "1er semestre 2019", "S05 (oct. 2018 – mars 2019)"..."""
-        if self.grain == "year":
+        if self.grain == Grain.CALENDAR_YEAR:
             return str(self.start.year)
-        if self.grain == "semester":
+        if self.grain == Grain.CALENDAR_SEMESTER:
             half = "1er" if self.start.month == 1 else "2e"
             return f"{half} semestre {self.start.year}"
-        if self.grain == "quarter":
+        if self.grain == Grain.QUARTER:
             return f"T{(self.start.month - 1) // 3 + 1} {self.start.year}"
-        if self.grain == "month":
+        if self.grain == Grain.MONTH:
             return f"{_MONTHS_FR[self.start.month - 1]} {self.start.year}"
-        if self.grain == "programme-semester":
+        if self.grain == Grain.PROGRAMME_SEMESTER:
             return f"{self.code} ({_month_short(self.start)} – {_month_short(self.end)})"
-        if self.grain == "programme-year":
+        if self.grain == Grain.PROGRAMME_YEAR:
             return f"Année du programme {self.start.year}-{self.end.year}"
         return f"{_dmy(self.start)} – {_dmy(self.end)}"
 
@@ -112,7 +147,7 @@ class Calendar:
         codes: set[str] = set()
         previous: Period | None = None
         for semester in self.semesters:
-            if semester.grain != "programme-semester":
+            if semester.grain != Grain.PROGRAMME_SEMESTER:
                 raise PeriodError(f"{semester.code} n'est pas un semestre du programme.")
             if semester.code in codes:
                 raise PeriodError(f"Le semestre {semester.code} figure deux fois dans le calendrier.")
@@ -142,7 +177,7 @@ class Calendar:
                 )
             start = _framework_day(row["start"], code, "début")
             end = _framework_day(row["end"], code, "fin")
-            periods.append(Period(code, "programme-semester", start, end))
+            periods.append(Period(code, Grain.PROGRAMME_SEMESTER, start, end))
         return cls(tuple(sorted(periods)))
 
     @classmethod
@@ -153,7 +188,7 @@ class Calendar:
             year, month = _add_months(2016, 10, 6 * (number - 1))
             start = date(year, month, 1)
             end = _month_end(*_add_months(year, month, 5))
-            periods.append(Period(f"S{number:02d}", "programme-semester", start, end))
+            periods.append(Period(f"S{number:02d}", Grain.PROGRAMME_SEMESTER, start, end))
         return cls(tuple(periods))
 
     @property
@@ -179,7 +214,7 @@ class Calendar:
                 if index + 1 < len(self.semesters)
                 else _month_end(*_add_months(first.start.year, first.start.month, 11))
             )
-            years.append(Period(f"{first.start.year}/{end.year}", "programme-year", first.start, end))
+            years.append(Period(f"{first.start.year}/{end.year}", Grain.PROGRAMME_YEAR, first.start, end))
         return tuple(years)
 
     def programme_year(self, code: str) -> Period:
@@ -215,26 +250,28 @@ def _month_end(year: int, month: int) -> date:
 
 
 def _year(year: int) -> Period:
-    return Period(f"{year:04d}", "year", date(year, 1, 1), date(year, 12, 31))
+    return Period(f"{year:04d}", Grain.CALENDAR_YEAR, date(year, 1, 1), date(year, 12, 31))
 
 
 def _semester(year: int, half: int) -> Period:
     if half not in (1, 2):
         raise _Invalid("une année civile n'a que deux semestres (S1 et S2)")
-    return Period(f"{year:04d}-S{half}", "semester", date(year, 6 * half - 5, 1), _month_end(year, 6 * half))
+    return Period(
+        f"{year:04d}-S{half}", Grain.CALENDAR_SEMESTER, date(year, 6 * half - 5, 1), _month_end(year, 6 * half)
+    )
 
 
 def _quarter(year: int, quarter: int) -> Period:
     if not 1 <= quarter <= 4:
         raise _Invalid("une année n'a que quatre trimestres (T1 à T4)")
     start = date(year, 3 * quarter - 2, 1)
-    return Period(f"{year:04d}-Q{quarter}", "quarter", start, _month_end(year, 3 * quarter))
+    return Period(f"{year:04d}-Q{quarter}", Grain.QUARTER, start, _month_end(year, 3 * quarter))
 
 
 def _month(year: int, month: int) -> Period:
     if not 1 <= month <= 12:
         raise _Invalid("les mois vont de 1 à 12")
-    return Period(f"{year:04d}-{month:02d}", "month", date(year, month, 1), _month_end(year, month))
+    return Period(f"{year:04d}-{month:02d}", Grain.MONTH, date(year, month, 1), _month_end(year, month))
 
 
 # ---------------------------------------------------------------------------- parsing
@@ -286,9 +323,9 @@ def parse_period(value: object, calendar: Calendar) -> Period:
     if isinstance(value, Period):
         return value
     if isinstance(value, datetime):
-        return _containing_calendar(value.date(), "month")
+        return _containing_calendar(value.date(), Grain.MONTH)
     if isinstance(value, date):
-        return _containing_calendar(value, "month")
+        return _containing_calendar(value, Grain.MONTH)
     if isinstance(value, bool) or value is None:
         raise _unreadable(value)
     # numbers.* rather than int/float so that numpy scalars from pandas cells are accepted.
@@ -389,7 +426,7 @@ def _build_range(match: re.Match[str], calendar: Calendar) -> Period:
 
 
 def _build_day(match: re.Match[str], calendar: Calendar) -> Period:
-    return _containing_calendar(_parse_day(match[1]), "month")
+    return _containing_calendar(_parse_day(match[1]), Grain.MONTH)
 
 
 def _build_ambiguous(match: re.Match[str], calendar: Calendar) -> Period:
@@ -455,11 +492,11 @@ def periods_between(grain: str, start: date, end: date, calendar: Calendar) -> l
     start, end = _as_date(start), _as_date(end)
     if start > end:
         raise PeriodError(f"Le début ({_dmy(start)}) est après la fin ({_dmy(end)}).")
-    if grain == "range":
+    if grain == Grain.RANGE:
         raise PeriodError("Une plage de dates libre n'a pas de découpage régulier.")
-    if grain == "programme-semester":
+    if grain == Grain.PROGRAMME_SEMESTER:
         return [s for s in calendar.semesters if s.start <= end and start <= s.end]
-    if grain == "programme-year":
+    if grain == Grain.PROGRAMME_YEAR:
         return [y for y in calendar.programme_years if y.start <= end and start <= y.end]
     periods = [_containing_calendar(start, grain)]
     while periods[-1].end < end:
@@ -471,11 +508,11 @@ def period_containing(day: date, grain: str, calendar: Calendar) -> Period | Non
     """The period of `grain` containing `day`; None for a programme semester outside the calendar."""
     _check_grain(grain)
     day = _as_date(day)
-    if grain == "range":
+    if grain == Grain.RANGE:
         raise PeriodError("Une plage de dates libre ne se déduit pas d'un jour : choisissez une granularité.")
-    if grain == "programme-semester":
+    if grain == Grain.PROGRAMME_SEMESTER:
         return next((s for s in calendar.semesters if s.start <= day <= s.end), None)
-    if grain == "programme-year":
+    if grain == Grain.PROGRAMME_YEAR:
         return next((y for y in calendar.programme_years if y.start <= day <= y.end), None)
     return _containing_calendar(day, grain)
 
@@ -510,23 +547,16 @@ def subperiods(period: Period, grain: str, calendar: Calendar) -> list[Period]:
 
 def grain_of_frequency(freq: str) -> str:
     """The grain of a framework reporting frequency: M, Q, S (programme semester), Y, B (biennial = year)."""
-    grain = _FREQUENCIES.get(str(freq).strip().upper())
-    if grain is None:
+    code = str(freq).strip().upper()
+    if code not in Frequency.codes():
         raise PeriodError(
             f"Fréquence « {freq} » inconnue : utilisez M (mensuelle), Q (trimestrielle), "
             "S (semestrielle, semestres du programme), Y (annuelle) ou B (biennale)."
         )
-    return grain
+    return Frequency.of(code).grain
 
 
-_GRAIN_PLURAL_FR = {
-    "month": "mois",
-    "quarter": "trimestres",
-    "semester": "semestres civils",
-    "programme-semester": "semestres du programme",
-    "programme-year": "années du programme",
-    "year": "années",
-}
+_GRAIN_PLURAL_FR = {grain.value: grain.plural for grain in Grain if grain != Grain.RANGE}
 
 
 def _check_grain(grain: str) -> None:
@@ -539,11 +569,11 @@ def _as_date(day: date) -> date:
 
 
 def _containing_calendar(day: date, grain: str) -> Period:
-    if grain == "month":
+    if grain == Grain.MONTH:
         return _month(day.year, day.month)
-    if grain == "quarter":
+    if grain == Grain.QUARTER:
         return _quarter(day.year, (day.month - 1) // 3 + 1)
-    if grain == "semester":
+    if grain == Grain.CALENDAR_SEMESTER:
         return _semester(day.year, (day.month - 1) // 6 + 1)
     return _year(day.year)
 
@@ -559,7 +589,7 @@ def _range(start: date, end: date, calendar: Calendar) -> Period:
         candidate = _containing_calendar(start, grain)
         if candidate.start == start and candidate.end == end:
             return candidate
-    return Period(f"{start.isoformat()}..{end.isoformat()}", "range", start, end)
+    return Period(f"{start.isoformat()}..{end.isoformat()}", Grain.RANGE, start, end)
 
 
 def _parse_day(text: str) -> date:

@@ -30,6 +30,7 @@ from ardenne_kpi.core.errors import (
     DatabaseVersionError,
     StorageError,
 )
+from ardenne_kpi.core.upload_state import ReviewState, UploadStatus
 from ardenne_kpi.framework import DEFAULT_PATH as DEFAULT_FRAMEWORK_PATH
 from ardenne_kpi.framework import Entry, Framework, load_framework, parse_framework
 
@@ -43,12 +44,11 @@ DEFAULT_DB_PATH = settings.SETTINGS["ARDENNE_DB"].default
 T = TypeVar("T")
 
 # Upload statuses whose values count; a rolled-back upload counts for nothing.
-LIVE_STATUSES = ("imported", "demo")
+LIVE_STATUSES = (UploadStatus.IMPORTED, UploadStatus.DEMO)
 LIVE_SQL = "(" + ", ".join(f"'{status}'" for status in LIVE_STATUSES) + ")"  # for `status IN {LIVE_SQL}`
 
-# The coordinator's review of an upload (uploads.review): a partner's upload is submitted
-# until an admin validates it or sends it back; the validated figures count validated ones only.
-VALIDATED, SUBMITTED, RETURNED = "validated", "submitted", "returned"
+# The coordinator's review of an upload (uploads.review, `core.upload_state.ReviewState`).
+VALIDATED, SUBMITTED, RETURNED = ReviewState.VALIDATED, ReviewState.SUBMITTED, ReviewState.RETURNED
 # Whose submitted figures a reading counts (`submitted=` of every reading): False none, True every
 # operator's (the coordination), a sequence of operator codes only theirs (a partner's own); the
 # other operators' validated figures count. In SQL: `CASE WHEN $submitted AND ($own IS NULL OR

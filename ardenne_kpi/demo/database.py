@@ -39,7 +39,8 @@ import pandas as pd
 from ardenne_kpi import db
 from ardenne_kpi.core import settings
 from ardenne_kpi.core.errors import DemoError
-from ardenne_kpi.core.periods import Period, period_containing, periods_between
+from ardenne_kpi.core.format import rate
+from ardenne_kpi.core.periods import Frequency, Period, period_containing, periods_between
 from ardenne_kpi.demo import reports as demo_reports
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.intake import brand, importer
@@ -148,9 +149,9 @@ def _cells(fw: Framework, ind: Indicator) -> list[_Cell]:
 def _reporting_periods(fw: Framework, ind: Indicator) -> list[Period]:
     cal = fw.calendar
     start, end = cal.start, cal.end
-    if ind.frequency in ("Y", "B"):
+    if ind.frequency in (Frequency.YEARLY, Frequency.BIENNIAL):
         years = [p for p in periods_between("year", start, end, cal) if start <= p.start and p.end <= end]
-        return years[::2] if ind.frequency == "B" else years
+        return years[::2] if ind.frequency == Frequency.BIENNIAL else years
     return [p for p in periods_between(ind.grain, start, end, cal) if start <= p.start and p.end <= end]
 
 
@@ -323,9 +324,9 @@ def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:
             available = round(ROOM_NIGHTS * ZONE_SHARES.get(zone, 0.2))
             sold = round(available * value / 100)
             if (code, zone) == BARE_RATIO[:2] and period.start.year >= BARE_RATIO[2]:
-                out.append((code, op, zone, aud, period, round(100 * sold / available, 1)))  # the rate alone
+                out.append((code, op, zone, aud, period, rate(sold, available)))  # the rate alone
                 continue
-            out.append((code, op, zone, aud, period, round(100 * sold / available, 1), sold, available))
+            out.append((code, op, zone, aud, period, rate(sold, available), sold, available))
             continue
         if (code, op) == SURVEY_ZONE_DROPPED[:2] and period.start.year < SURVEY_ZONE_DROPPED[3]:
             out.append((code, op, SURVEY_ZONE_DROPPED[2], aud, period, round(value * SURVEY_ZONE_DROPPED[4], 1)))
@@ -333,10 +334,10 @@ def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:
             out.append((code, op, zone, TOTAL_AND_PART[2], period, float(round(value * TOTAL_AND_PART[3]))))
         if code == "CLI13":  # satisfaction from visitors surveyed
             satisfied = round(RESPONDENTS * value / 100)
-            out.append((code, op, zone, aud, period, round(100 * satisfied / RESPONDENTS, 1), satisfied, RESPONDENTS))
+            out.append((code, op, zone, aud, period, rate(satisfied, RESPONDENTS), satisfied, RESPONDENTS))
             n = NESTED_ZONE[3]
             own = round(n * min(value + 2.5, 100) / 100)
-            out.append((code, NESTED_ZONE[1], NESTED_ZONE[2], "", period, round(100 * own / n, 1), own, n))
+            out.append((code, NESTED_ZONE[1], NESTED_ZONE[2], "", period, rate(own, n), own, n))
             continue
         if code == "BRD02" and period.code in codes:
             i = codes.index(period.code)

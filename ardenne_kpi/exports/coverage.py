@@ -18,7 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from ardenne_kpi.core.format import csv_excel_fr, csv_script, put_cell
+from ardenne_kpi.core.format import csv_excel_fr, csv_script, percent_value, put_cell
 from ardenne_kpi.figures.coverage import (
     GAP_COLORS,
     GAP_INK,
@@ -27,6 +27,7 @@ from ardenne_kpi.figures.coverage import (
     GAP_STATES,
     MEASURES,
     Coverage,
+    Gap,
     Matrix,
     detail_table,
 )
@@ -146,19 +147,19 @@ def _readme(wb: Workbook, cov: Coverage, generated: dt.datetime) -> None:
     _put(ws, r, 1, "États des cellules", font=_BOLD)
     for state, meaning in (
         (
-            "not_served",
+            Gap.NOT_SERVED,
             "aucun indicateur du référentiel n'est rattaché à la fois à la ligne et à la colonne : un manque du plan",
         ),
         (
-            "not_reported",
+            Gap.NOT_REPORTED,
             "des indicateurs sont rattachés mais aucun n'a de valeur dans la période : un manque de rapportage",
         ),
         (
-            "behind",
+            Gap.BEHIND,
             "au moins un indicateur renseigné est « en retard » sur sa trajectoire (référence → cible) "
             "à la fin de la période, comme sur la page Tendances",
         ),
-        ("on_track", "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
+        (Gap.ON_TRACK, "renseignée, et aucun indicateur en retard (certains peuvent être « à surveiller »)"),
     ):
         r += 1
         _put(ws, r, 1, f"{GAP_MARKS[state]} {GAP_LABELS[state]}".strip(), fill=_FILLS[state], font=_INKS[state])
@@ -204,6 +205,6 @@ def detail_csv(cov: Coverage, *, french: bool = False) -> bytes:
             name: [round(float(v), 1) if pd.notna(v) else None for v in table[name]]
             for name in ("Dernière valeur", "Cible")
         },
-        Progression=[round(100 * float(v), 1) if pd.notna(v) else None for v in table["Progression"]],  # type: ignore[misc]
+        Progression=[percent_value(v) for v in table["Progression"]],  # type: ignore[misc]  # same: None in a list
     ).rename(columns={"Progression": "Progression (%)"})
     return csv_excel_fr(table)

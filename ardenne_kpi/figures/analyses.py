@@ -15,6 +15,7 @@ from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import AnalysisError
 from ardenne_kpi.core.format import clean_text, fmt_number
+from ardenne_kpi.core.indicator_status import BEHIND
 from ardenne_kpi.core.periods import label_of, period_from_code
 from ardenne_kpi.db import analyses as sql
 from ardenne_kpi.framework import Framework
@@ -97,11 +98,11 @@ def missing(status: pd.DataFrame, analyses: pd.DataFrame) -> pd.DataFrame:
     """Indicators off track (then at risk) whose latest assessed period has no analysis yet:
     what the coordinator should write before the meeting. Columns: indicator, label,
     status, latest_period."""
-    behind = status[status["status"].isin(["off_track", "at_risk"])]
+    behind = status[status["status"].isin(BEHIND)]
     have = set() if analyses.empty else set(zip(analyses["indicator"], analyses["period"], strict=True))
     unwritten = [(c, p) not in have for c, p in zip(behind["indicator"], behind["latest_period"], strict=True)]
     rows = behind[pd.Series(unwritten, index=behind.index, dtype=bool)]  # a bare empty list would pick columns
-    order = {"off_track": 0, "at_risk": 1}
+    order = {s: n for n, s in enumerate(BEHIND)}
     rows = rows.assign(_o=rows["status"].map(order)).sort_values(["_o", "indicator"], kind="stable")
     return rows[["indicator", "label", "status", "latest_period"]].reset_index(drop=True)
 
@@ -117,7 +118,7 @@ def missing_line(fw: Framework, todo: pd.DataFrame) -> str:
     if todo.empty:
         return "Chaque indicateur en retard ou à surveiller a son analyse du coordinateur."
     groups = []
-    for status, label in (("off_track", "en retard"), ("at_risk", "à surveiller")):
+    for status, label in ((s, s.label.lower()) for s in BEHIND):
         part = todo[todo["status"] == status]
         if not part.empty:
             names = ", ".join(

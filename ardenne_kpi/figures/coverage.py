@@ -29,38 +29,42 @@ import pandas as pd
 
 from ardenne_kpi import figures
 from ardenne_kpi.core.errors import ArdenneError
+from ardenne_kpi.core.indicator_status import IndicatorStatus
 from ardenne_kpi.core.periods import Calendar, label_of, parse_period
+from ardenne_kpi.core.vocabulary import Term
 from ardenne_kpi.db import coverage as sql
 from ardenne_kpi.framework import Entry, Framework, Indicator
 
-GAP_STATES = ("not_served", "not_reported", "behind", "on_track")
-GAP_LABELS = {
-    "not_served": "Non servie (aucun indicateur)",
-    "not_reported": "Non renseignée sur la période",
-    "behind": "En retard sur la cible",
-    "on_track": "En bonne voie",
-}
-GAP_SHORT = {
-    "not_served": "Non servies",
-    "not_reported": "Non renseignées",
-    "behind": "En retard",
-    "on_track": "En bonne voie",
-}
-# Okabe–Ito colours; behind and on track are the KPI pages' "en retard" and "en bonne voie".
-# Checked with simulated protanopia, deuteranopia and tritanopia: every pair stays at least
-# 25 ΔE apart (a mid grey instead of the dark one falls to 10 beside the green for deuteranopes).
-GAP_COLORS = {
-    "not_served": "#4D4D4D",
-    "not_reported": "#F0E442",
-    "behind": "#D55E00",
-    "on_track": "#009E73",
-}
-# Text readable on each colour (contrast ≥ 4.5:1).
-GAP_INK = {"not_served": "#FFFFFF", "not_reported": "#1A1A1A", "behind": "#1A1A1A", "on_track": "#1A1A1A"}
-# A glyph beside the count, so the state never relies on colour alone.
-GAP_MARKS = {"not_served": "∅", "not_reported": "?", "behind": "▼", "on_track": ""}
-# A reported indicator "en retard" (off track) makes its cell behind; "à surveiller" does not.
-BEHIND_STATUSES = frozenset({"off_track"})
+
+class Gap(Term):
+    """A coverage cell's state, with its long `label` (legends, hovers), its `short` one (the
+    page's counters), its `colour`, the `ink` readable on it and its `mark`.
+
+    Okabe–Ito colours; behind and on track are the KPI pages' "en retard" and "en bonne voie".
+    Checked with simulated protanopia, deuteranopia and tritanopia: every pair stays at least
+    25 ΔE apart (a mid grey instead of the dark one falls to 10 beside the green for deuteranopes).
+    The ink has a contrast ≥ 4.5:1 on its colour; the mark, beside the count, means the state
+    never relies on colour alone.
+    """
+
+    __extras__ = ("short", "colour", "ink", "mark")
+    short: str
+    ink: str
+
+    NOT_SERVED = "not_served", "Non servie (aucun indicateur)", "Non servies", "#4D4D4D", "#FFFFFF", "∅"
+    NOT_REPORTED = "not_reported", "Non renseignée sur la période", "Non renseignées", "#F0E442", "#1A1A1A", "?"
+    BEHIND = "behind", "En retard sur la cible", "En retard", "#D55E00", "#1A1A1A", "▼"
+    ON_TRACK = "on_track", "En bonne voie", "En bonne voie", "#009E73", "#1A1A1A", ""
+
+
+GAP_STATES = Gap.codes()
+GAP_LABELS = Gap.labels()
+GAP_SHORT = {gap.value: gap.short for gap in Gap}
+GAP_COLORS = Gap.colours()
+GAP_INK = {gap.value: gap.ink for gap in Gap}
+GAP_MARKS = Gap.marks()
+# An indicator with one of these statuses makes its cell "behind".
+BEHIND_STATUSES = frozenset({IndicatorStatus.OFF_TRACK})
 
 MEASURES = {
     "n_indicators": "Indicateurs",
@@ -366,12 +370,12 @@ def _count(value: float | None) -> int:
     return 0 if value is None or value != value else int(value)
 
 
-def _state(n_indicators: int, n_with_data: int, n_behind: int) -> str:
+def _state(n_indicators: int, n_with_data: int, n_behind: int) -> Gap:
     if n_indicators == 0:
-        return "not_served"
+        return Gap.NOT_SERVED
     if n_with_data == 0:
-        return "not_reported"
-    return "behind" if n_behind else "on_track"
+        return Gap.NOT_REPORTED
+    return Gap.BEHIND if n_behind else Gap.ON_TRACK
 
 
 def _facts(status: pd.DataFrame) -> pd.DataFrame:
@@ -491,7 +495,7 @@ TABLE_COLUMNS = {
 def _table(detail: pd.DataFrame, columns: dict[str, str]) -> pd.DataFrame:
     out = detail.copy()
     out["status_label"] = (
-        out["status"].map(figures.STATUS_LABELS).fillna(figures.STATUS_LABELS["no_data"]) if "status" in out else ""
+        out["status"].map(figures.STATUS_LABELS).fillna(IndicatorStatus.NO_DATA.label) if "status" in out else ""
     )
     for name in columns:
         if name not in out:

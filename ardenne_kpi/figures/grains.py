@@ -9,16 +9,20 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 
 from ardenne_kpi.core.errors import KpiError, PeriodError
-from ardenne_kpi.core.periods import Period, period_from_code
+from ardenne_kpi.core.periods import Grain, Period, period_from_code
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.framework import Framework, Indicator
 
+# The grains a figure is rolled up to, in the order the pages offer them.
 GRAIN_LABELS = {
-    "quarter": "Trimestre",
-    "semester": "Semestre civil",
-    "programme-semester": "Semestre du programme (Interreg)",
-    "year": "Année civile",
-    "programme-year": "Année du programme (oct.–sept.)",
+    grain.value: grain.label
+    for grain in (
+        Grain.QUARTER,
+        Grain.CALENDAR_SEMESTER,
+        Grain.PROGRAMME_SEMESTER,
+        Grain.CALENDAR_YEAR,
+        Grain.PROGRAMME_YEAR,
+    )
 }
 BY_LABELS = {"zone": "Zone", "operator": "Opérateur", "audience": "Public"}
 # How coarse a grain is; programme and calendar semesters are equally coarse but do not nest.
@@ -132,7 +136,7 @@ def display_grain(ind: Indicator, grain: str) -> str:
     """
     if _GRAIN_RANK.get(ind.grain, 0) > _GRAIN_RANK.get(grain, 0):
         return ind.grain
-    if grain in _TWIN_GRAIN and not _tiles(ind.grain, grain):
+    if grain in _TWIN_GRAIN and not _divides(ind.grain, grain):
         return _TWIN_GRAIN[grain]
     return grain
 
@@ -151,9 +155,10 @@ def display_grain_reason(ind: Indicator, grain: str) -> str:
     )
 
 
-def _tiles(fine: str, coarse: str) -> bool:
+def _divides(fine: str, coarse: str) -> bool:
     """False when periods of grain `fine` cannot build periods of grain `coarse` (the two calendars)."""
-    programme, calendar = {"programme-semester", "programme-year"}, {"semester", "year"}
+    programme = {Grain.PROGRAMME_SEMESTER, Grain.PROGRAMME_YEAR}
+    calendar = {Grain.CALENDAR_SEMESTER, Grain.CALENDAR_YEAR}
     return not ((fine in programme and coarse in calendar) or (fine in calendar and coarse in programme))
 
 
@@ -176,7 +181,7 @@ def evaluation_grain(ind: Indicator, fw: Framework | None = None) -> str:
     owed = {o.grain for o in fw.obligations if o.indicator == ind.code} | {ind.grain}
 
     def built(target: str) -> bool:
-        return all(_GRAIN_RANK.get(g, 0) <= _GRAIN_RANK.get(target, 0) and _tiles(g, target) for g in owed)
+        return all(_GRAIN_RANK.get(g, 0) <= _GRAIN_RANK.get(target, 0) and _divides(g, target) for g in owed)
 
     if built(grain):
         return grain

@@ -14,7 +14,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.core.errors import PeriodError
-from ardenne_kpi.core.periods import Period, period_from_code, periods_between, subperiods
+from ardenne_kpi.core.periods import Frequency, Period, period_from_code, periods_between, subperiods
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.figures.grains import GRAIN_LABELS
 from ardenne_kpi.framework import Framework, Indicator, expected
@@ -65,7 +65,7 @@ def _rules(fw: Framework, codes: Iterable[str], nesting: set[str] | None = None)
                 ind.is_ratio,
                 float(ind.ratio_scale),
                 ind.components_agg,
-                ind.frequency == "B",
+                ind.frequency == Frequency.BIENNIAL,
                 nesting is None or code in nesting,
             )
         )

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import duckdb
 import pandas as pd
 
-from ardenne_kpi.core.indicator_status import STATUS_ORDER
+from ardenne_kpi.core.indicator_status import STATUS_ORDER, IndicatorStatus
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.figures.grains import INDICATOR_STATUS_COLUMNS, _filter, _indicator, display_grain, evaluation_grain
 from ardenne_kpi.figures.placement import _due, _root_zone
@@ -101,7 +101,7 @@ def _status(
             target_period=ind.final_target.period.code,
             expected=float("nan"),
             progress=float("nan"),
-            status="no_data",
+            status=IndicatorStatus.NO_DATA,
             n_values=0,
             operators="",
             last_upload_id=None,

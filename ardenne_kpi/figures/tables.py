@@ -10,6 +10,7 @@ import duckdb
 import pandas as pd
 
 from ardenne_kpi.core.errors import KpiError
+from ardenne_kpi.core.format import percent_value
 from ardenne_kpi.core.indicator_status import STATUS_LABELS
 from ardenne_kpi.core.periods import label_of, period_containing, period_from_code, periods_between
 from ardenne_kpi.db import kpis as sql
@@ -171,7 +172,7 @@ def values_table(
         if fmt:
             table["Progression"] = [fmt(100 * v, 0) + " %" if pd.notna(v) else "" for v in trend["progress"]]
         else:
-            table["Progression (%)"] = [round(100 * float(v), 1) if pd.notna(v) else None for v in trend["progress"]]
+            table["Progression (%)"] = [percent_value(v) for v in trend["progress"]]
     if "status" in trend:
         table["Statut"] = [STATUS_LABELS.get(s, "") for s in trend["status"]]
     table["Complète"] = ["oui" if c else "non" for c in trend["complete"]]

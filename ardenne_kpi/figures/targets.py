@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from ardenne_kpi.core.indicator_status import IndicatorStatus
 from ardenne_kpi.core.periods import period_from_code
 from ardenne_kpi.figures.grains import _indicator, comparable
 from ardenne_kpi.framework import Framework, Indicator, Target
@@ -94,15 +95,15 @@ def pace(ind: Indicator, value: float, day: dt.date) -> float:
     return _ratio(ind, value, expected)
 
 
-def status_of(fw: Framework, share: float) -> str:
+def status_of(fw: Framework, share: float) -> IndicatorStatus:
     """on_track / at_risk / off_track from a share of expected progress; no_data for NaN."""
     if share is None or (isinstance(share, float) and math.isnan(share)):
-        return "no_data"
+        return IndicatorStatus.NO_DATA
     if share >= fw.on_track:
-        return "on_track"
+        return IndicatorStatus.ON_TRACK
     if share >= fw.at_risk:
-        return "at_risk"
-    return "off_track"
+        return IndicatorStatus.AT_RISK
+    return IndicatorStatus.OFF_TRACK
 
 
 TREND_COLUMNS = ["expected", "baseline", "target", "target_period", "progress", "status", "comparable"]

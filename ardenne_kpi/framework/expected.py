@@ -20,7 +20,7 @@ import datetime as dt
 import pandas as pd
 
 from ardenne_kpi.core.errors import PeriodError
-from ardenne_kpi.core.periods import Period, periods_between
+from ardenne_kpi.core.periods import Frequency, Period, periods_between
 from ardenne_kpi.framework import Framework, Indicator, Obligation
 
 EXPECTED_COLUMNS = ["indicator", "operator", "zone", "audience", "grain", "due_from", "due_to", "obligation"]
@@ -44,7 +44,7 @@ def obligation_periods(fw: Framework, obligation: Obligation) -> list[Period]:
         for p in periods_between(obligation.grain, cal.start, cal.end, cal)
         if cal.start <= p.start and p.end <= cal.end
     ]
-    if fw.indicator(obligation.indicator).frequency == "B" and obligation.grain == "year":
+    if fw.indicator(obligation.indicator).frequency == Frequency.BIENNIAL and obligation.grain == "year":
         periods = periods[::2]
     if obligation.start:
         periods = [p for p in periods if (p.start if obligation.first_period else p.end) >= obligation.start]
@@ -146,7 +146,9 @@ def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.Dat
     known = {c.code for c in fw.indicators}
     seen = seen[seen["indicator"].isin(known)]
     lasting = {
-        c for c in seen["indicator"].unique() if fw.indicator(c).agg_time == "last" or fw.indicator(c).frequency == "B"
+        c
+        for c in seen["indicator"].unique()
+        if fw.indicator(c).agg_time == "last" or fw.indicator(c).frequency == Frequency.BIENNIAL
     }  # stocks and surveys do not vanish
     pairs = seen.loc[seen["indicator"].isin(lasting), ["indicator", "grain"]].drop_duplicates()
     ends = pairs.assign(

@@ -13,7 +13,7 @@ from typing import Any
 
 from ardenne_kpi.core import settings
 from ardenne_kpi.core.format import of_name
-from ardenne_kpi.core.periods import Calendar, Period, grain_of_frequency
+from ardenne_kpi.core.periods import Calendar, Frequency, Period, grain_of_frequency
 
 DEFAULT_PATH = settings.SHIPPED_DIR / "framework.yaml"
 
@@ -27,14 +27,8 @@ MEASURE_LABELS = {
 }
 COMPONENT_AGGREGATIONS = ("sum", "last")
 DIRECTIONS = ("up", "down")
-FREQUENCIES = ("M", "Q", "S", "Y", "B")
-FREQUENCY_LABELS = {
-    "M": "mensuelle",
-    "Q": "trimestrielle",
-    "S": "semestrielle (programme)",
-    "Y": "annuelle",
-    "B": "bisannuelle",
-}
+FREQUENCIES = Frequency.codes()
+FREQUENCY_LABELS = Frequency.labels()
 AGGREGATION_LABELS = {"sum": "somme", "last": "dernière valeur", "mean": "moyenne"}
 DIRECTION_LABELS = {"up": "plus = mieux", "down": "moins = mieux"}
 # Open-data licences a framework may name by their identifier alone (Frictionless `licenses`).

@@ -19,7 +19,7 @@ The import engine, in the order a file goes through it:
               in one transaction, supersession, rollback, upload history, original files.
 
 Around it: `review` (the coordinator's review: validated figures, submitted uploads, period
-locks), `import_review` (the Import page's verdicts and tables), `annotate` (a refused file
+locks), `import_view` (the Import page's verdicts and tables), `annotate` (a refused file
 with its faulty cells marked), `templates` (the partner's report template), `web_entry` (the
 web form « Saisir en ligne ») and `brand` (the brand-platform scores as the Marque page reads
 them). The engine's steps before `importer` never touch the database; `importer`, `locks`,

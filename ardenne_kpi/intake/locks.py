@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import duckdb
 
 from ardenne_kpi.core.errors import LockedPeriodError
+from ardenne_kpi.core.upload_state import UploadStatus
 from ardenne_kpi.db import RETURNED, VALIDATED
 from ardenne_kpi.db import review as sql
 from ardenne_kpi.framework import Framework
@@ -108,7 +109,7 @@ def locks_text(fw: Framework, active: list[Lock]) -> str:
 
 
 # What an action on an upload is called in the history (lock_overrides.action) and in a sentence.
-ROLLED_BACK = "rolled_back"
+ROLLED_BACK = UploadStatus.ROLLED_BACK
 ACTIONS = {VALIDATED: "valider", RETURNED: "renvoyer", ROLLED_BACK: "annuler"}
 
 

@@ -29,6 +29,7 @@ import duckdb
 from ardenne_kpi import db
 from ardenne_kpi.core.accounts import User, check_admin, is_admin
 from ardenne_kpi.core.errors import ReviewError
+from ardenne_kpi.core.upload_state import ReviewState, UploadStatus
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
 from ardenne_kpi.db import imports as imports_sql
 from ardenne_kpi.db import review as sql
@@ -39,7 +40,7 @@ from ardenne_kpi.intake.locks import Lock, active_locks, locks_text
 if TYPE_CHECKING:
     import pandas as pd
 
-REVIEW_LABELS = {VALIDATED: "validé", SUBMITTED: "soumis", RETURNED: "renvoyé"}
+REVIEW_LABELS = ReviewState.labels()
 VALIDATED_ONLY = "Chiffres validés par la coordination"  # what the pack, the meeting and the portal say
 
 
@@ -75,7 +76,7 @@ def in_review(con: duckdb.DuckDBPyConnection, user: User | None = None) -> pd.Da
 
 
 def what_validation_changes(con: duckdb.DuckDBPyConnection, upload_id: int) -> pd.DataFrame:
-    """The upload's values beside the validated ones they would replace (see import_review.validation_table)."""
+    """The upload's values beside the validated ones they would replace (see import_view.validation_table)."""
     return sql.upload_against_validated(con, upload_id)
 
 
@@ -212,7 +213,12 @@ def overrides(con: duckdb.DuckDBPyConnection, period: str | None = None) -> pd.D
     return df.reset_index(drop=True)
 
 
-OVERRIDE_WORDS = {"imported": "importé", VALIDATED: "validé", RETURNED: "renvoyé", "rolled_back": "annulé"}
+OVERRIDE_WORDS = {
+    UploadStatus.IMPORTED: UploadStatus.IMPORTED.label,
+    VALIDATED: VALIDATED.label,
+    RETURNED: RETURNED.label,
+    UploadStatus.ROLLED_BACK: UploadStatus.ROLLED_BACK.label,
+}
 
 
 def overrides_table(df: pd.DataFrame) -> pd.DataFrame:

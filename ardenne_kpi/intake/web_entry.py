@@ -21,7 +21,7 @@ from ardenne_kpi.core.format import fmt_number, put_cell
 from ardenne_kpi.core.periods import Period
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.intake import import_review, templates
+from ardenne_kpi.intake import import_view, templates
 from ardenne_kpi.intake.model import ERROR, Issue
 
 if TYPE_CHECKING:
@@ -190,12 +190,12 @@ def said_of_entry(message: str) -> str:
     return message[:1].upper() + message[1:]
 
 
-def verdict(result: ImportResult) -> import_review.Verdict:
+def verdict(result: ImportResult) -> import_view.Verdict:
     """The verdict of a checked web entry (a dry run of its workbook), in the words of a
     person who typed in a grid: « votre saisie », its lines and columns, never a file."""
-    base = import_review.verdict(result)
+    base = import_view.verdict(result)
     if result.status == "refused":
-        return import_review.Verdict(
+        return import_view.Verdict(
             "error",
             "Votre saisie est refusée",
             f"{len(result.errors)} erreur(s) à corriger, à la ligne et dans la colonne de la grille indiquées "
@@ -214,7 +214,7 @@ def verdict(result: ImportResult) -> import_review.Verdict:
     else:
         title, text = "Votre saisie est acceptée", said_of_entry(base.text)
     text = text.replace("le bouton Enregistrer", "le bouton « Enregistrer la saisie »")
-    return import_review.Verdict(base.kind, title, text, base.can_commit)
+    return import_view.Verdict(base.kind, title, text, base.can_commit)
 
 
 def done_sentence(result: ImportResult) -> str:

@@ -29,36 +29,38 @@ import pandas as pd
 from pandas.io.formats.style import Styler
 
 from ardenne_kpi.core.periods import Period, period_containing
+from ardenne_kpi.core.upload_state import UploadStatus
+from ardenne_kpi.core.vocabulary import Term
 from ardenne_kpi.db import reporting as sql
 from ardenne_kpi.framework import Framework, expected
 
-# State of one operator × period cell of the follow-up matrix.
-CELL_STATES = ("received", "partial", "missing", "pending", "none")
-CELL_LABELS = {
-    "received": "Reçu",
-    "partial": "Partiel",
-    "missing": "Manquant",
-    "pending": "Attendu (délai en cours)",
-    "none": "Rien d'attendu",
-}
-# Okabe–Ito, as the coverage heatmap: told apart by colour-blind readers and on a projector.
-CELL_COLORS = {
-    "received": "#0072B2",
-    "partial": "#E69F00",
-    "missing": "#D55E00",
-    "pending": "#CCCCCC",
-    "none": "#FFFFFF",
-}
-CELL_MARKS = {"received": "✔", "partial": "◐", "missing": "✘", "pending": "…", "none": ""}
 
-# State of one expected report: its timeliness.
-ITEM_STATES = ("on_time", "late", "overdue", "pending")
-ITEM_LABELS = {
-    "on_time": "Reçu dans le délai",
-    "late": "Reçu en retard",
-    "overdue": "Manquant, délai dépassé",
-    "pending": "Attendu, délai en cours",
-}
+class Delivery(Term):
+    """What an operator delivered for one period: a cell of the follow-up matrix. Okabe–Ito, as
+    the coverage heatmap: told apart by colour-blind readers and on a projector."""
+
+    RECEIVED = "received", "Reçu", "#0072B2", "✔"
+    PARTIAL = "partial", "Partiel", "#E69F00", "◐"
+    MISSING = "missing", "Manquant", "#D55E00", "✘"
+    PENDING = "pending", "Attendu (délai en cours)", "#CCCCCC", "…"
+    NONE = "none", "Rien d'attendu", "#FFFFFF", ""
+
+
+class Timeliness(Term):
+    """When one expected report arrived, against its deadline."""
+
+    ON_TIME = "on_time", "Reçu dans le délai"
+    LATE = "late", "Reçu en retard"
+    OVERDUE = "overdue", "Manquant, délai dépassé"
+    PENDING = "pending", "Attendu, délai en cours"
+
+
+CELL_STATES = Delivery.codes()
+CELL_LABELS = Delivery.labels()
+CELL_COLORS = Delivery.colours()
+CELL_MARKS = Delivery.marks()
+ITEM_STATES = Timeliness.codes()
+ITEM_LABELS = Timeliness.labels()
 
 ITEM_COLUMNS = [
     "operator",
@@ -139,10 +141,10 @@ def report_items(
     deadline = pd.to_datetime(items["deadline"])
     items["late"] = items["received"] & (arrived > deadline)
     overdue = pd.Timestamp(as_of) > deadline
-    items["status"] = "pending"
-    items.loc[~items["received"] & overdue, "status"] = "overdue"
-    items.loc[items["received"], "status"] = "on_time"
-    items.loc[items["late"], "status"] = "late"
+    items["status"] = Timeliness.PENDING.value
+    items.loc[~items["received"] & overdue, "status"] = Timeliness.OVERDUE.value
+    items.loc[items["received"], "status"] = Timeliness.ON_TIME.value
+    items.loc[items["late"], "status"] = Timeliness.LATE.value
     return items[ITEM_COLUMNS]
 
 
@@ -193,8 +195,8 @@ def summarise(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     for name, mask in (
         ("received", items["received"]),
         ("late", items["late"]),
-        ("overdue", items["status"] == "overdue"),
-        ("pending", items["status"] == "pending"),
+        ("overdue", items["status"] == Timeliness.OVERDUE),
+        ("pending", items["status"] == Timeliness.PENDING),
     ):
         out[name] = out["operator"].map(mask.groupby(items["operator"]).sum()).fillna(0).astype(int)
     due = out["expected"] - out["pending"]
@@ -259,18 +261,18 @@ def matrix(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
             "expected": g.size(),
             "received": g["received"].sum(),
             "late": g["late"].sum(),
-            "overdue": (items["status"] == "overdue").groupby(keys).sum().astype("int64"),
-            "pending": (items["status"] == "pending").groupby(keys).sum().astype("int64"),
+            "overdue": (items["status"] == Timeliness.OVERDUE).groupby(keys).sum().astype("int64"),
+            "pending": (items["status"] == Timeliness.PENDING).groupby(keys).sum().astype("int64"),
         }
     ).reset_index()
     received, expected = cells["received"].to_numpy(), cells["expected"].to_numpy()
     cells["state"] = np.select(
         [received == expected, received > 0, cells["overdue"].to_numpy() > 0],
-        ["received", "partial", "missing"],
-        "pending",
+        [Delivery.RECEIVED.value, Delivery.PARTIAL.value, Delivery.MISSING.value],
+        Delivery.PENDING.value,
     ).tolist()
     cells["timeliness"] = [
-        ("late" if late else "on_time") if received else ""
+        (Timeliness.LATE.value if late else Timeliness.ON_TIME.value) if received else ""
         for late, received in zip(cells["late"], cells["received"], strict=True)
     ]
     return cells
@@ -313,7 +315,9 @@ def matrix_grid(cells: pd.DataFrame, fw: Framework, *, labels: bool = True) -> t
         texts[row.operator, row.column] = f"{CELL_MARKS[row.state]} {row.received}/{row.expected}{note}".strip()
         states[row.operator, row.column] = row.state
     text = pd.DataFrame([[texts.get((o, c), "") for c in columns] for o in ops], index=ops, columns=columns)
-    state = pd.DataFrame([[states.get((o, c), "none") for c in columns] for o in ops], index=ops, columns=columns)
+    state = pd.DataFrame(
+        [[states.get((o, c), Delivery.NONE.value) for c in columns] for o in ops], index=ops, columns=columns
+    )
     if labels:
         names = {c: fw.label("operators", c) for c in ops}
         text.index = [names[c] for c in ops]
@@ -345,7 +349,7 @@ def never_reported(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date
     Columns: operator, operator_label, indicator, indicator_label, frequency, n_due.
     """
     items = report_items(con, fw, None, as_of)
-    due = items[items["status"] != "pending"]
+    due = items[items["status"] != Timeliness.PENDING]
     g = due.groupby(["operator", "indicator"]).agg(n_due=("period", "size"), n_received=("received", "sum"))
     never = g[g["n_received"] == 0].reset_index()
     op_order = {o.code: i for i, o in enumerate(fw.operators)}
@@ -362,7 +366,7 @@ def never_reported(con: duckdb.DuckDBPyConnection, fw: Framework, as_of: dt.date
 def late_reports(items: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """Late and overdue reports grouped by operator and period, for the data-quality notes:
     operator, label, column, status, n, max_delay_days (days past the deadline)."""
-    bad = items[items["status"].isin(["late", "overdue"])].copy()
+    bad = items[items["status"].isin([Timeliness.LATE, Timeliness.OVERDUE])].copy()
     if bad.empty:
         return pd.DataFrame(columns=["operator", "label", "column", "status", "n", "max_delay_days"])
     arrived = pd.to_datetime(bad["uploaded_at"]).dt.normalize()
@@ -401,7 +405,7 @@ def uploads(con: duckdb.DuckDBPyConnection, *, only_counting: bool = False) -> p
 
 def uploads_table(frame: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     """The uploads with French headers, for the annex and the pages."""
-    status = {"imported": "importé", "demo": "démonstration", "rolled_back": "annulé"}
+    status = {s: s.label for s in (UploadStatus.IMPORTED, UploadStatus.DEMO, UploadStatus.ROLLED_BACK)}
     return pd.DataFrame(
         {
             "N°": frame["upload_id"].astype(int),
@@ -460,7 +464,7 @@ def follow_up_grid(
 def matrix_style(text: pd.DataFrame, state: pd.DataFrame) -> Styler:
     """The follow-up grid as a pandas Styler: each cell coloured by its state (the text keeps
     the ✔ ◐ ✘ marks, so the colour is never the only signal)."""
-    ink = {"received": "white", "missing": "white"}
+    ink = {Delivery.RECEIVED: "white", Delivery.MISSING: "white"}
 
     def colours(_: pd.DataFrame) -> pd.DataFrame:
         styles: pd.DataFrame = state.apply(

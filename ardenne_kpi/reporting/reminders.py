@@ -31,6 +31,7 @@ from ardenne_kpi.db import reminders as sql
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.intake import review, templates
 from ardenne_kpi.intake.locks import Lock
+from ardenne_kpi.reporting.follow_up import Timeliness
 
 # A reminder without an address: short, so the table's other columns stay on a projector's screen.
 MISSING_ADDRESS = "à compléter"
@@ -106,7 +107,7 @@ class Reminder:
 def missing_reports(items: pd.DataFrame, window: Period) -> pd.DataFrame:
     """Report items (reporting.report_items) of periods ending in `window` still missing past their deadline."""
     inside = items[(items["period_end"] >= window.start) & (items["period_end"] <= window.end)]
-    return inside[inside["status"] == "overdue"].reset_index(drop=True)
+    return inside[inside["status"] == Timeliness.OVERDUE].reset_index(drop=True)
 
 
 def locked_reports(missing: pd.DataFrame, fw: Framework, locks: list[Lock]) -> pd.Series:

@@ -30,7 +30,7 @@ from ardenne_kpi.committee.briefing import (
 )
 from ardenne_kpi.core import links
 from ardenne_kpi.core.format import NBSP, fmt_date, fmt_number, fmt_percent, pdf_text
-from ardenne_kpi.core.indicator_status import STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS
+from ardenne_kpi.core.indicator_status import BEHIND, STATUS_COLORS, STATUS_LABELS, STATUS_SYMBOLS, IndicatorStatus
 from ardenne_kpi.figures import analyses, coverage
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ def coverage_picture(d: Briefing) -> Image:
             color = coverage.GAP_COLORS[cell["state"]]
             # add_artist, not add_patch: the limits are set below, the data limits need no update
             ax.add_artist(plt.Rectangle((j, i), 1, 1, facecolor=color, edgecolor="white", linewidth=2))
-            dark = sum(to_rgb(color)) / 3 < 0.5 or cell["state"] in ("behind", "on_track")
+            dark = sum(to_rgb(color)) / 3 < 0.5 or cell["state"] in (coverage.Gap.BEHIND, coverage.Gap.ON_TRACK)
             text = f"{int(cell['n_indicators'])} {coverage.GAP_MARKS[cell['state']]}".strip()
             ax.text(
                 j + 0.5,
@@ -544,7 +544,7 @@ def _headline_section(pdf: FPDF, d: Briefing) -> None:
     fw = d.fw
     pdf.add_page()
     _h1(pdf, "1. Chiffres clés")
-    tile_colors = [STATUS_COLORS[s] for s in ("on_track", "at_risk", "off_track", "no_data")] + ["#0072B2"] * 4
+    tile_colors = [s.colour for s in IndicatorStatus] + ["#0072B2"] * 4
     w, h, gap = 64.5, 34, 4
     top = pdf.get_y()
     for n, ((label, value, help_text), color) in enumerate(zip(tiles(d), tile_colors, strict=True)):
@@ -572,8 +572,8 @@ def _headline_section(pdf: FPDF, d: Briefing) -> None:
     _para(
         pdf,
         "Statut : part de la progression attendue à la date (rythme linéaire entre la référence et la cible) "
-        f"atteinte par la dernière valeur ; « {STATUS_LABELS['on_track']} » à partir de "
-        f"{fmt_percent(fw.on_track)}, « {STATUS_LABELS['at_risk']} » à partir de {fmt_percent(fw.at_risk)}.",
+        f"atteinte par la dernière valeur ; « {IndicatorStatus.ON_TRACK.label} » à partir de "
+        f"{fmt_percent(fw.on_track)}, « {IndicatorStatus.AT_RISK.label} » à partir de {fmt_percent(fw.at_risk)}.",
         8.5,
         "I",
     )
@@ -639,7 +639,7 @@ def _changes_section(pdf: FPDF, d: Briefing) -> None:
         changed = [
             (c, s, analysis_of(d, c))
             for c, s in zip(cmp.statuses["indicator"], cmp.statuses["new_status"], strict=True)
-            if s in ("off_track", "at_risk")
+            if s in BEHIND
         ]
         if changed:
             _h2(pdf, f"Analyses du coordinateur pour les indicateurs passés en retard ou à surveiller ({len(changed)})")

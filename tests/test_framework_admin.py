@@ -10,7 +10,7 @@ import openpyxl
 import pytest
 import yaml
 
-from ardenne_kpi import db, referential
+from ardenne_kpi import db, framework_admin
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.framework import DEFAULT_PATH, parse_framework
 from ardenne_kpi.framework import workbook as framework_workbook
@@ -27,8 +27,8 @@ def test_corrected_workbook_replaces_the_framework(con, fw):
     wb["Clés"]["C2"] = "T6"  # the coordinator moves K01 Organisation to another theme
     out = io.BytesIO()
     wb.save(out)
-    candidate = referential.read_candidate(out.getvalue(), "ref.xlsx", fw)
-    referential.replace(con, candidate)
+    candidate = framework_admin.read_candidate(out.getvalue(), "ref.xlsx", fw)
+    framework_admin.replace(con, candidate)
     assert db.stored_framework(con).by_code["keys"]["K01"].theme == "T6"
     assert con.execute("SELECT theme FROM keys WHERE code = 'K01'").fetchone()[0] == "T6"
 
@@ -37,9 +37,9 @@ def test_framework_dropping_a_reported_indicator_is_refused(demo_db_path, fw):
     con = db.connect(demo_db_path)
     data = yaml.safe_load(DEFAULT_PATH.read_text(encoding="utf-8"))
     data["indicators"] = [i for i in data["indicators"] if i["code"] != "CLI08"]
-    candidate = referential.read_candidate(yaml.safe_dump(data, allow_unicode=True).encode(), "f.yaml", fw)
+    candidate = framework_admin.read_candidate(yaml.safe_dump(data, allow_unicode=True).encode(), "f.yaml", fw)
     with pytest.raises(FrameworkError) as info:
-        referential.replace(con, candidate)
+        framework_admin.replace(con, candidate)
     assert any("CLI08" in p for p in info.value.problems)
     assert db.stored_framework(con).by_code["indicators"].get("CLI08") is not None  # nothing changed
 
@@ -49,25 +49,25 @@ def test_broken_upload_lists_every_problem(fw):
     data["indicators"][0]["keys"] = ["K99"]
     data["indicators"][2]["direction"] = "sideways"
     with pytest.raises(FrameworkError) as info:
-        referential.read_candidate(yaml.safe_dump(data, allow_unicode=True).encode(), "f.yaml", fw)
+        framework_admin.read_candidate(yaml.safe_dump(data, allow_unicode=True).encode(), "f.yaml", fw)
     assert len(info.value.problems) == 2
 
 
 def test_wrong_file_type_is_one_sentence(fw):
     with pytest.raises(FrameworkError) as info:
-        referential.read_candidate(b"%PDF", "ref.pdf", fw)
+        framework_admin.read_candidate(b"%PDF", "ref.pdf", fw)
     assert ".yaml ou .xlsx" in info.value.problems[0]
 
 
 def test_label_changes_are_listed(fw):
     text = DEFAULT_PATH.read_text(encoding="utf-8").replace("Branding du territoire", "Marque territoriale")
-    candidate = referential.read_candidate(text.encode(), "f.yaml", fw)
-    assert "D1" in referential.changes(fw, candidate).set_index("Section").loc["Dimensions", "Modifiés"]
+    candidate = framework_admin.read_candidate(text.encode(), "f.yaml", fw)
+    assert "D1" in framework_admin.changes(fw, candidate).set_index("Section").loc["Dimensions", "Modifiés"]
 
 
 def test_the_replacement_preview_names_sections_in_french(fw):
-    candidate = referential.read_candidate(DEFAULT_PATH.read_bytes(), "f.yaml", fw)
-    sections = list(referential.changes(fw, candidate)["Section"])
+    candidate = framework_admin.read_candidate(DEFAULT_PATH.read_bytes(), "f.yaml", fw)
+    sections = list(framework_admin.changes(fw, candidate)["Section"])
     assert sections == [
         "Dimensions",
         "Clés",
@@ -169,7 +169,7 @@ def test_a_series_reported_outside_any_obligation_is_adopted_from_the_page_and_k
         adopted = fw.obligation("FTLB", "CLI08")
         assert adopted is not None and adopted.adopted and adopted.audiences == ("NL",)
         assert "CLI08" not in set(figures.outside_series(con, fw)["indicator"])
-        history = referential.history_table(con)
+        history = framework_admin.history_table(con)
         assert history["Changement"].iloc[0] == "série adoptée comme obligation : CLI08 · FTLB (BE-LUX · NL)"
     finally:
         con.close()
@@ -192,13 +192,13 @@ def test_ending_a_stock_reported_outside_any_obligation_stops_expecting_it(tmp_p
     )
     assert not figures.aggregate(con, fw, "STOCK", "programme-semester").set_index("period").loc["S06", "complete"]
     (series,) = figures.outside_series(con, fw).to_dict("records")
-    new = referential.end_series(con, fw, series, "Claire Coordination")
+    new = framework_admin.end_series(con, fw, series, "Claire Coordination")
     s06 = figures.aggregate(con, new, "STOCK", "programme-semester").set_index("period").loc["S06"]
     assert s06["complete"] and s06["value"] == 56
-    assert referential.history_table(con)["Par"].tolist() == ["Claire Coordination"]
+    assert framework_admin.history_table(con)["Par"].tolist() == ["Claire Coordination"]
     con.close()
 
 
 def test_a_series_an_operator_already_declares_is_refused_with_what_to_do(fw):
     with pytest.raises(FrameworkError, match="feuille Obligations"):
-        referential.with_series_obligation(fw, "PNVH", "ATT06", "BE-NAM", "", "programme-semester", first="S01")
+        framework_admin.with_series_obligation(fw, "PNVH", "ATT06", "BE-NAM", "", "programme-semester", first="S01")

@@ -12,6 +12,7 @@ import pandas as pd
 
 from ardenne_kpi.core.format import fmt_number
 from ardenne_kpi.core.periods import label_of
+from ardenne_kpi.core.upload_state import UploadStatus
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
@@ -25,14 +26,7 @@ CHANGE_WORDS = {NEW: "nouveau", CHANGED: "modifié", SAME: "inchangé", RESTORED
 CHANGE_LABELS = CHANGE_WORDS | {RESTORED: "rétabli (valeur de ce fichier, remplacée depuis)"}
 # An upload's status (not an indicator's, `kpis.STATUS_LABELS`, nor a report's timeliness, `reporting`),
 # and the coordinator's review of it (`review`).
-UPLOAD_STATUS_LABELS = {
-    "imported": "importé",
-    "rolled_back": "annulé",
-    "demo": "démonstration",
-    "unchanged": "inchangé",
-    "refused": "refusé",
-    "returned": "renvoyé au partenaire",
-}
+UPLOAD_STATUS_LABELS = UploadStatus.labels()
 
 
 def sha256(data: bytes) -> str:

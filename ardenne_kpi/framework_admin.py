@@ -1,5 +1,7 @@
-"""The Référentiel page's logic: browsable tables of the framework, and the checks that
-guard replacing it (a new framework must keep every code partners already reported with)."""
+"""The framework browsed and replaced (the Référentiel page's logic): browsable tables of the
+framework, and the checks that guard replacing it (a new framework must keep every code partners
+already reported with). It reads and writes the database, so it sits above `framework/` (the
+model, loading and checks of a framework file), on the follow-up layer."""
 
 from __future__ import annotations
 
@@ -14,11 +16,12 @@ import yaml
 from ardenne_kpi import db
 from ardenne_kpi.core.errors import FrameworkError
 from ardenne_kpi.core.format import fmt_number
-from ardenne_kpi.figures import GRAIN_LABELS
+from ardenne_kpi.core.periods import Grain
 from ardenne_kpi.framework import (
     AGGREGATION_LABELS,
     DIRECTION_LABELS,
     FREQUENCY_LABELS,
+    OBLIGATION_GRAINS,
     Framework,
     Obligation,
     expected,
@@ -177,7 +180,7 @@ def obligations_table(fw: Framework) -> pd.DataFrame:
             {
                 "Opérateur": fw.label("operators", o.operator),
                 "Indicateur": f"{o.indicator} {fw.label('indicators', o.indicator)}",
-                "Granularité": GRAIN_LABELS.get(o.grain, "Mois" if o.grain == "month" else o.grain),
+                "Granularité": _grain_label(o.grain),
                 "À partir de": o.first_period or (f"{o.start:%d/%m/%Y}" if o.start else "début du programme"),
                 "Jusqu'à": o.last_period or (f"{o.end:%d/%m/%Y}" if o.end else "fin du programme"),
                 "Séries dues": _series_text(fw, o),
@@ -197,6 +200,11 @@ def obligations_table(fw: Framework) -> pd.DataFrame:
             "Source",
         ],
     )
+
+
+def _grain_label(grain: str) -> str:
+    """An obligation's grain as the page names it (« Semestre civil »), a code it does not know as it is."""
+    return Grain.of(grain).label if grain in OBLIGATION_GRAINS else grain
 
 
 def _series_text(fw: Framework, obligation: Obligation) -> str:
@@ -400,7 +408,7 @@ def outside_table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "Série": [_series_label(r) for r in outside_records(frame)],
-            "Rythme": [GRAIN_LABELS.get(g, "Mois" if g == "month" else g) for g in frame["grain"]],
+            "Rythme": [_grain_label(g) for g in frame["grain"]],
             "Premier rapport": frame["first_period"],
             "Dernier rapport": frame["last_period"],
         }
