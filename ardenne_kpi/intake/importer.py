@@ -159,101 +159,109 @@ def import_file(
         result._checked = Checked(sha, operator, fw, replace(report, columns={}, periods={}), incoming)
     result.duplicate_of = duplicate
     parse_warnings = list(result.warnings)
-    reason = (lock_reason or "").strip() or None
-    forced: dict[str, str | None] = {"reason": None}  # an admin's reason for changing a locked period
+    # The warnings that read the database run meanwhile, in threads on their own cursors (they
+    # read the values that count now, the ones the transaction below compares with), and the
+    # file's totals in this one.
+    underway = import_warnings.Underway(con, incoming)
+    try:
+        totals = import_warnings.totals(fw, incoming)
+        reason = (lock_reason or "").strip() or None
+        forced: dict[str, str | None] = {"reason": None}  # an admin's reason for changing a locked period
 
-    def compare(cur: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
-        """Fill the result's changes, counts, history warnings and locked-period errors; returns the diff."""
-        diff = sql.compare(
-            cur,
-            incoming,
-            epsilon=EPSILON,
-            labels=(NEW, CHANGED, SAME, RESTORED),
-            earlier=duplicate["upload_id"] if duplicate else None,
-        )
-        result.changes_table, result._changes = {**incoming, **diff}, None
-        active = locks.active_locks(cur)
-        moving = diff["change"]
-        if active and review == VALIDATED:  # equal to a submitted value, yet it moves the validated one
-            import numpy as np
+        def compare(cur: duckdb.DuckDBPyConnection) -> dict[str, np.ndarray]:
+            """Fill the result's changes, counts and locked-period errors; returns the diff."""
+            diff = sql.compare(
+                cur,
+                incoming,
+                epsilon=EPSILON,
+                labels=(NEW, CHANGED, SAME, RESTORED),
+                earlier=duplicate["upload_id"] if duplicate else None,
+            )
+            result.changes_table, result._changes = {**incoming, **diff}, None
+            active = locks.active_locks(cur)
+            moving = diff["change"]
+            if active and review == VALIDATED:  # equal to a submitted value, yet it moves the validated one
+                import numpy as np
 
-            differs = sql.differs_from_validated(cur, incoming, epsilon=EPSILON)
-            moving = np.where(np.asarray(differs, dtype=bool), CHANGED, np.asarray(moving, dtype=object))
-        touched = locks.lock_issues(fw, active, incoming, moving, SAME, review=review)
-        forced["reason"] = reason if touched and review == VALIDATED and reason else None
-        result.errors = [] if forced["reason"] else touched
-        result.warnings = (
-            parse_warnings
-            + import_warnings.history(cur, incoming)
-            + import_warnings.absent(cur, incoming)
-            + import_warnings.overlaps(cur, incoming)
-            + import_warnings.totals(fw, incoming)
-        )
-        counts = collections.Counter(diff["change"].tolist())
-        result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
-        result.updated = int(counts.get(CHANGED, 0)) + result.restored
-        return diff
+                differs = sql.differs_from_validated(cur, incoming, epsilon=EPSILON)
+                moving = np.where(np.asarray(differs, dtype=bool), CHANGED, np.asarray(moving, dtype=object))
+            touched = locks.lock_issues(fw, active, incoming, moving, SAME, review=review)
+            forced["reason"] = reason if touched and review == VALIDATED and reason else None
+            result.errors = [] if forced["reason"] else touched
+            counts = collections.Counter(diff["change"].tolist())
+            result.inserted, result.unchanged, result.restored = (int(counts.get(k, 0)) for k in (NEW, SAME, RESTORED))
+            result.updated = int(counts.get(CHANGED, 0)) + result.restored
+            return diff
 
-    if dry_run:
-        cur = con.cursor()
-        compare(cur)
-        unchanged = bool(duplicate) and _nothing_to_change(cur, result, report)
-        if unchanged:
-            result.errors = []  # nothing would be written: no locked figure moves
+        def warn() -> None:
+            """The result's warnings: the file's, then the database's (waited for), then its totals'."""
+            result.warnings = parse_warnings + underway.wait() + totals
+
+        if dry_run:
+            cur = con.cursor()
+            compare(cur)
+            warn()
+            unchanged = bool(duplicate) and _nothing_to_change(cur, result, report)
+            if unchanged:
+                result.errors = []  # nothing would be written: no locked figure moves
+            if result.errors:
+                return result
+            # none when it is the same file, and all it brought counts already
+            result.scores = 0 if unchanged else sum(len(sheet.scores) for sheet in report.brand)
+            result.status = "dry-run"
+            return result
+        stored = originals.keep(con, data, sha, name, db_path)
+
+        def write() -> int | None:
+            # everything compared inside the transaction: another import may land meanwhile
+            with db.transaction(con) as tx:
+                diff = compare(tx)
+                if duplicate and _nothing_to_change(tx, result, report):
+                    result.errors = []  # nothing written: no locked figure moves
+                    return None  # the same file, and all it brought counts already
+                if result.errors:  # a locked period: nothing written
+                    return None
+                upload_id = sql.insert_upload(
+                    tx,
+                    file_name=name,
+                    sha256=sha,
+                    size_bytes=len(data),
+                    operator=report.operator,
+                    user=user,
+                    stored_path=stored,
+                    uploaded_at=uploaded_at,
+                    review=review,
+                    lock_reason=forced["reason"],
+                )
+                # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
+                sql.write_values(tx, upload_id, {**incoming, "old_id": diff["old_id"]}, validated=review == VALIDATED)
+                result.scores = _store_brand(con, tx, report, upload_id)
+                warn()
+                messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
+                sql.finish_upload(
+                    tx,
+                    upload_id,
+                    inserted=result.inserted,
+                    updated=result.updated,
+                    unchanged=result.unchanged,
+                    warnings=len(result.warnings),
+                    messages=messages,
+                )
+                return upload_id
+
+        try:
+            result.upload_id = db.with_retry(write)
+            warn()  # when nothing was written
+        except duckdb.Error as exc:  # a full disk, a damaged file: the transaction is rolled back, say so
+            raise db.database_error(exc, db_path) from exc
         if result.errors:
             return result
-        # none when it is the same file, and all it brought counts already
-        result.scores = 0 if unchanged else sum(len(sheet.scores) for sheet in report.brand)
-        result.status = "dry-run"
+        if result.upload_id is None:
+            return _unchanged_duplicate(result, duplicate)
+        result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
         return result
-    stored = originals.keep(con, data, sha, name, db_path)
-
-    def write() -> int | None:
-        # everything compared inside the transaction: another import may land meanwhile
-        with db.transaction(con) as tx:
-            diff = compare(tx)
-            if duplicate and _nothing_to_change(tx, result, report):
-                result.errors = []  # nothing written: no locked figure moves
-                return None  # the same file, and all it brought counts already
-            if result.errors:  # a locked period: nothing written
-                return None
-            upload_id = sql.insert_upload(
-                tx,
-                file_name=name,
-                sha256=sha,
-                size_bytes=len(data),
-                operator=report.operator,
-                user=user,
-                stored_path=stored,
-                uploaded_at=uploaded_at,
-                review=review,
-                lock_reason=forced["reason"],
-            )
-            # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
-            sql.write_values(tx, upload_id, {**incoming, "old_id": diff["old_id"]}, validated=review == VALIDATED)
-            result.scores = _store_brand(con, tx, report, upload_id)
-            messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
-            sql.finish_upload(
-                tx,
-                upload_id,
-                inserted=result.inserted,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                warnings=len(result.warnings),
-                messages=messages,
-            )
-            return upload_id
-
-    try:
-        result.upload_id = db.with_retry(write)
-    except duckdb.Error as exc:  # a full disk, a damaged file: the transaction is rolled back, say so
-        raise db.database_error(exc, db_path) from exc
-    if result.errors:
-        return result
-    if result.upload_id is None:
-        return _unchanged_duplicate(result, duplicate)
-    result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
-    return result
+    finally:
+        underway.join()
 
 
 class _DryRun(Exception):
