@@ -221,6 +221,7 @@ def import_file(
                     return None  # the same file, and all it brought counts already
                 if result.errors:  # a locked period: nothing written
                     return None
+                warn()  # before the write: the two at once would hold both their memory
                 upload_id = sql.insert_upload(
                     tx,
                     file_name=name,
@@ -236,7 +237,6 @@ def import_file(
                 # every value, unchanged ones too: they are this upload's when an earlier one is rolled back
                 sql.write_values(tx, upload_id, {**incoming, "old_id": diff["old_id"]}, validated=review == VALIDATED)
                 result.scores = _store_brand(con, tx, report, upload_id)
-                warn()
                 messages = json.dumps([w.to_dict() for w in result.warnings], ensure_ascii=False)
                 sql.finish_upload(
                     tx,
