@@ -8,10 +8,11 @@ in a tenth of a second.
 from __future__ import annotations
 
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.intake.cells import Context
 from ardenne_kpi.intake.locate import column_letter, locate
 from ardenne_kpi.intake.model import IssueList, ParsedReport, TableInfo, where
 from ardenne_kpi.intake.resolver import Resolver
-from ardenne_kpi.intake.validate import Context, TableReader
+from ardenne_kpi.intake.validate import TableReader
 from ardenne_kpi.intake.values import is_blank
 from ardenne_kpi.intake.workbook import Workbook, read_workbook
 

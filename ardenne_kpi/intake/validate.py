@@ -28,7 +28,7 @@ import itertools
 from typing import NamedTuple
 
 from ardenne_kpi.core.periods import Period
-from ardenne_kpi.intake.cells import TOTAL_WORDS, CellReader, Context
+from ardenne_kpi.intake.cells import TOTAL_WORDS, CellReader
 from ardenne_kpi.intake.locate import LONG, cell_ref, column_letter
 from ardenne_kpi.intake.value_rules import (
     ANY,
@@ -45,8 +45,6 @@ from ardenne_kpi.intake.values import is_blank, normalise, text_of
 
 # A row's state on the bulk path (besides FULL: it takes the cell-by-cell path).
 _SKIP, _BULK, _ONCE = object(), object(), object()
-
-__all__ = ["Context", "TableReader"]
 
 
 class _Bulk(NamedTuple):
