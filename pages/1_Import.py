@@ -395,7 +395,8 @@ def upload_history(user: str) -> None:
         upload_id = int(upload["id"])
         col_file, col_undo = st.columns(2)
         try:
-            original = importer.original_file_for(con, upload_id, ctx.user)  # own operators' files only
+            accounts.check_download_original(ctx.user, importer.upload_operator(con, upload_id))  # own operators' only
+            original = importer.original_file(con, upload_id)
         except accounts.AccessError as exc:
             col_file.caption(ui.md(exc.message))
         else:

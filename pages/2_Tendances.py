@@ -262,7 +262,8 @@ else:
                 st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
             for upload in kept[:6]:
                 try:
-                    original = importer.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
+                    accounts.check_download_original(ctx.user, importer.upload_operator(con, upload.upload_id))
+                    original = importer.original_file(con, upload.upload_id)  # own operators' only
                 except accounts.AccessError as exc:
                     st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
                     continue

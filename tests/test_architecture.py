@@ -35,7 +35,25 @@ LAYER_OF = {unit: rank for rank, (_, units) in enumerate(LAYERS) for unit in uni
 # What pages may not import: the database, the import engine, and table libraries.
 # The import engine's inner steps: a page goes through its door, `intake.importer` (and reads
 # the size limit from `intake.guard`).
-ENGINE_STEPS = ("arrival", "workbook", "locate", "values", "validate", "locks", "model", "reader", "brand_sheet")
+ENGINE_STEPS = (
+    "arrival",
+    "workbook",
+    "locate",
+    "values",
+    "validate",
+    "value_rules",
+    "resolver",
+    "cells",
+    "locks",
+    "model",
+    "reader",
+    "brand_sheet",
+    "outcome",
+    "report",
+    "import_warnings",
+    "originals",
+    "rollback",
+)
 PAGE_FORBIDDEN_IMPORTS = {"duckdb", "sqlite3", "pandas", "numpy", "ardenne_kpi.db"} | {
     f"ardenne_kpi.intake.{step}" for step in ENGINE_STEPS
 }

@@ -14,7 +14,8 @@ import openpyxl
 import pytest
 
 from ardenne_kpi import db
-from ardenne_kpi.intake import importer
+from ardenne_kpi.core.errors import ArdenneError, StorageError
+from ardenne_kpi.intake import importer, originals
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -336,15 +337,15 @@ def test_a_full_disk_while_keeping_the_original_leaves_nothing_and_says_so(store
             super().write(bytes(data[:10]))
             raise OSError(errno.ENOSPC, "No space left on device")
 
-    keep = importer._keep_original
+    keep = originals.keep
 
     def keep_on_a_full_disk(*args, **kwargs):
         with monkeypatch.context() as patch:
             patch.setattr(os, "fdopen", lambda fd, mode: FullDisk(fd, "wb"))
             return keep(*args, **kwargs)
 
-    monkeypatch.setattr(importer, "_keep_original", keep_on_a_full_disk)
-    with pytest.raises(importer.StorageError, match="disque est plein") as caught:
+    monkeypatch.setattr(originals, "keep", keep_on_a_full_disk)
+    with pytest.raises(StorageError, match="disque est plein") as caught:
         run(con, report(("BRD01", "S05", 600)), fw, db_path=path)
     assert "Rien n'a été enregistré" in caught.value.message
     assert list(db.uploads_dir(path).iterdir()) == []  # no .upload-* left behind
@@ -375,7 +376,7 @@ def test_a_full_disk_while_writing_the_database_is_one_french_sentence(store, fw
         raise duckdb.IOException('IO Error: Could not write file "test.duckdb.wal": No space left on device')
 
     monkeypatch.setattr(importer.sql, "write_values", full)
-    with pytest.raises(importer.ArdenneError, match="disque est plein"):
+    with pytest.raises(ArdenneError, match="disque est plein"):
         run(con, report(("BRD01", "S05", 600)), fw, db_path=path)
     assert db.table_counts(con)["uploads"] == 0
 

@@ -119,13 +119,13 @@ def test_the_import_command_starts_the_parse_before_loading_pandas_and_pyarrow(t
     (tmp_path / "r.xlsx").write_bytes(data)
     code = (
         "import sys, runpy\n"
-        "from ardenne_kpi.intake import importer\n"
-        "real = importer._load_libraries_meanwhile\n"
+        "from ardenne_kpi.intake import report\n"
+        "real = report._load_libraries_meanwhile\n"
         "seen = []\n"
         "def spy():\n"
         "    seen.append(sorted({'pandas', 'pyarrow'} & set(sys.modules)))\n"
         "    real()\n"
-        "importer._load_libraries_meanwhile = spy\n"
+        "report._load_libraries_meanwhile = spy\n"
         f"sys.argv = ['ardenne_kpi', 'import', {str(tmp_path / 'r.xlsx')!r}, '--db', "
         f"{str(tmp_path / 'x.duckdb')!r}]\n"
         "try:\n    runpy.run_module('ardenne_kpi', run_name='__main__')\nexcept SystemExit:\n    pass\n"

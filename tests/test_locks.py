@@ -18,7 +18,7 @@ from ardenne_kpi import db, figures
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import LockedPeriodError
 from ardenne_kpi.db import RETURNED, SUBMITTED, VALIDATED
-from ardenne_kpi.intake import guard, importer, review, web_entry
+from ardenne_kpi.intake import guard, import_warnings, importer, review, web_entry
 from tests.conftest import open_tab, private_copy, run_page
 
 ADMIN = User("Claire Coordination", "admin")
@@ -297,8 +297,8 @@ def memory(fw):
 def test_any_sequence_keeps_locked_figures_unless_a_reason_is_recorded(memory, fw, monkeypatch, sequences):
     con = memory
     monkeypatch.setattr(guard, "run_isolated", lambda fn, *args, stats=None: fn(*args))
-    monkeypatch.setattr(importer, "_history_warnings", lambda cur, incoming: [])
-    monkeypatch.setattr(importer, "_absent_warnings", lambda cur, incoming: [])
+    monkeypatch.setattr(import_warnings, "history", lambda cur, incoming: [])
+    monkeypatch.setattr(import_warnings, "absent", lambda cur, incoming: [])
     parsed = {}
     parse = importer.parse_bytes
     monkeypatch.setattr(

@@ -305,14 +305,20 @@ def test_partners_download_only_their_own_operators_original_files(two_uploads):
     path, ids = two_uploads
     partner, viewer, admin = User("ftlb", "partner", ("FTLB",)), User("elu", "viewer"), User("coord", "admin")
     con = db.connect(path)
+
+    def download(upload_id: int, user: User) -> tuple[str, bytes] | None:
+        """What the pages do: the account checked at the entry point, then the engine reads the file."""
+        accounts.check_download_original(user, importer.upload_operator(con, upload_id))
+        return importer.original_file(con, upload_id)
+
     try:
-        assert importer.original_file_for(con, ids["FTLB"], partner)[0] == "FTLB.xlsx"
+        assert download(ids["FTLB"], partner)[0] == "FTLB.xlsx"
         with pytest.raises(AccessError, match="réservé à la coordination et à l'opérateur"):
-            importer.original_file_for(con, ids["ADT08"], partner)
+            download(ids["ADT08"], partner)
         for upload_id in ids.values():
             with pytest.raises(AccessError):
-                importer.original_file_for(con, upload_id, viewer)
-            assert importer.original_file_for(con, upload_id, admin) is not None
+                download(upload_id, viewer)
+            assert download(upload_id, admin) is not None
     finally:
         con.close()
 

@@ -15,7 +15,7 @@ import pytest
 
 from ardenne_kpi import db
 from ardenne_kpi.db import snapshots as snapshot_sql
-from ardenne_kpi.intake import brand, guard, import_view, importer
+from ardenne_kpi.intake import brand, guard, import_view, import_warnings, importer
 
 OPERATOR = "FTPN"
 BRAND = "Plateforme de marque"
@@ -232,8 +232,8 @@ def test_any_sequence_of_imports_reimports_and_rollbacks_leaves_the_latest_live_
     con, fw, in_process, monkeypatch, sequences
 ):
     # the warnings read the history but never write: left out, the 2 000 operations run twice as fast
-    monkeypatch.setattr(importer, "_history_warnings", lambda cur, incoming: [])
-    monkeypatch.setattr(importer, "_absent_warnings", lambda cur, incoming: [])
+    monkeypatch.setattr(import_warnings, "history", lambda cur, incoming: [])
+    monkeypatch.setattr(import_warnings, "absent", lambda cur, incoming: [])
     parsed = {}
     parse = importer.parse_bytes
     monkeypatch.setattr(

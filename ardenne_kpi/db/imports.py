@@ -220,6 +220,11 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: Columns, limit: int
                                   AND i.operator = r.operator AND i.zone = r.zone AND i.audience = r.audience
                                   AND i.period = r.period)
             ),
+            spans AS (SELECT DISTINCT period, period_start, period_end FROM v),
+            coarse AS (  -- the periods holding another one: a pair starts only from their values
+                SELECT DISTINCT c.period, c.period_start, c.period_end FROM spans c JOIN spans f
+                    ON f.period <> c.period AND f.period_start >= c.period_start AND f.period_end <= c.period_end
+            ),
             pairs AS (
                 SELECT c.indicator, c.operator, c.zone, c.audience, c.period, c.value, c.upload_id,
                        sum(f.value) AS fine_total, count(*) AS n_fine,
@@ -227,7 +232,8 @@ def grain_overlaps(cur: duckdb.DuckDBPyConnection, incoming: Columns, limit: int
                        coalesce(list(DISTINCT f.upload_id ORDER BY f.upload_id)
                                 FILTER (WHERE f.upload_id IS NOT NULL), []) AS fine_uploads,
                        bool_or(c.upload_id IS NULL OR f.upload_id IS NULL) AS touches_file
-                FROM v c JOIN v f ON f.indicator = c.indicator AND f.operator = c.operator AND f.zone = c.zone
+                FROM (SELECT * FROM v SEMI JOIN coarse USING (period, period_start, period_end)) c
+                     JOIN v f ON f.indicator = c.indicator AND f.operator = c.operator AND f.zone = c.zone
                      AND f.audience = c.audience AND f.period <> c.period
                      AND f.period_start >= c.period_start AND f.period_end <= c.period_end
                 GROUP BY ALL

@@ -170,7 +170,9 @@ class ParsedReport:
             out[:] = cols[name]
             return out
 
-        def component(values: list) -> np.ndarray:
+        def component(name: str, values: list) -> np.ndarray:
+            if name not in cols:  # no ratio in the file (the usual case): nothing to look at
+                return np.ma.masked_array(np.zeros(n, dtype=np.float64), mask=np.ones(n, dtype=bool))
             missing = [v is None for v in values]
             return np.ma.masked_array([0.0 if v is None else v for v in values], mask=missing, dtype=np.float64)
 
@@ -179,7 +181,7 @@ class ParsedReport:
             **{name: text(name) for name in ("indicator", "operator", "zone", "audience", "period")},
             "value": np.array(cols["value"], dtype=np.float64),
             **{name: text(name) for name in ("comment", "sheet", "cell")},
-            **{name: component(values) for name, values in zip(COMPONENTS, self.components(), strict=True)},
+            **{name: component(name, values) for name, values in zip(COMPONENTS, self.components(), strict=True)},
             "grain": np.array([p.grain for p in known], dtype=object)[index] if n else text("period"),
             "period_start": bounds("start"),
             "period_end": bounds("end"),

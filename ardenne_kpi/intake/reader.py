@@ -8,9 +8,11 @@ in a tenth of a second.
 from __future__ import annotations
 
 from ardenne_kpi.framework import Framework
+from ardenne_kpi.intake.cells import Context
 from ardenne_kpi.intake.locate import column_letter, locate
 from ardenne_kpi.intake.model import IssueList, ParsedReport, TableInfo, where
-from ardenne_kpi.intake.validate import Context, Resolver, TableReader
+from ardenne_kpi.intake.resolver import Resolver
+from ardenne_kpi.intake.validate import TableReader
 from ardenne_kpi.intake.values import is_blank
 from ardenne_kpi.intake.workbook import Workbook, read_workbook
 
@@ -32,7 +34,7 @@ def parse(
 
     Visible sheets without an indicator table come back in `report.unlocated` (name ->
     cells, None when too long), for the parent to read brand-platform sheets and warn about
-    the others (`importer.conclude`)."""
+    the others (`report.conclude`)."""
     return check(read_workbook(data, kind), kind, file_name, framework, operator, operator_source)
 
 
@@ -78,7 +80,7 @@ def check(
         table = locate(sheet, framework.calendar)
         if table is None:
             # the parent decides what it is: a brand-platform sheet (its raw cells are read
-            # there, see `importer.parse_bytes`) or a sheet to ignore, with a warning
+            # there, see `report.conclude`) or a sheet to ignore, with a warning
             report.unlocated[sheet.name] = sheet.rows if len(sheet.rows) <= MAX_UNLOCATED_ROWS else None
             continue
         found_table = True

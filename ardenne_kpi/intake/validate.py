@@ -14,135 +14,37 @@ rule (`IndicatorCell.rule`), whether the bulk path decides column by column that
 earns no message or the cell-by-cell path words the messages of the rows that do; and a
 value is stored in one place, `TableReader._keep`.
 
-Checks that need the database (a value far from the previous period's) are in
-`history_issues`, run by the importer.
+The rules live in `value_rules`, the framework's codes in `resolver`, the cell-by-cell path
+in `cells` (`CellReader`, which `TableReader` extends with the bulk path). Checks that need
+the database (a value far from the previous period's) are in `import_warnings`, run by the
+importer.
 """
 
 from __future__ import annotations
 
 import bisect
 import collections
-import functools
 import itertools
-from collections.abc import Iterable
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ardenne_kpi.core.errors import PeriodError
-from ardenne_kpi.core.periods import Period, parse_period
-from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.intake.locate import LONG, Table, cell_ref, column_letter
-from ardenne_kpi.intake.model import IssueList, ParsedReport, where
-from ardenne_kpi.intake.values import (
-    EMPTY,
-    INVALID,
-    MISSING,
-    NUMBER,
-    Reading,
-    fr,
-    is_blank,
-    normalise,
-    read_number,
-    text_of,
+from ardenne_kpi.core.periods import Period
+from ardenne_kpi.intake.cells import TOTAL_WORDS, CellReader
+from ardenne_kpi.intake.locate import LONG, cell_ref, column_letter
+from ardenne_kpi.intake.value_rules import (
+    ANY,
+    BLANK,
+    COUNT,
+    FULL,
+    PERCENT,
+    IndicatorCell,
+    Outcomes,
+    quiet_value,
+    value_rule,
 )
-from ardenne_kpi.intake.workbook import Sheet
+from ardenne_kpi.intake.values import is_blank, normalise, text_of
 
-ALL_ZONES = "ARD"
-ALL_AUDIENCES = ""
-
-_ZONE_ALIASES = ("ardenne", "toute l ardenne", "toutes zones", "toutes les zones", "toutes", "ensemble", "total", "all")
-_AUDIENCE_ALIASES = (
-    "tous",
-    "tous publics",
-    "tous les publics",
-    "tout public",
-    "ensemble",
-    "total",
-    "all",
-    "toutes cibles",
-    "toutes",
-)
-_COUNT_UNITS = ("nb", "nombre", "nuit", "visit", "km", "contact", "session", "article", "participant", "personne")
-_TOTAL_WORDS = ("total", "sous total", "totaux", "grand total", "somme", "sum")
-_IDENTITY = ("indicator", "operator", "zone", "audience", "period")
-
-# A value cell's outcome on the bulk path, besides the number it holds, and a row's state.
-_BLANK = object()  # nothing reported in the cell
-_FULL = object()  # a cell (or a key cell) that earns a message: its row takes the cell-by-cell path
+# A row's state on the bulk path (besides FULL: it takes the cell-by-cell path).
 _SKIP, _BULK, _ONCE = object(), object(), object()
-
-
-def _key(text: str) -> str:
-    return normalise(text)
-
-
-def _compact(text: str) -> str:
-    return normalise(text).replace(" ", "")
-
-
-# ------------------------------------------------------------------ the value rules
-#
-# One rule set for every reading path: `check_value` reads a value cell under its
-# indicator's rule. The bulk path (`TableReader._fast_read`) applies it once per distinct
-# (rule, cell) of a column and keeps the numbers it passes without a word; the
-# cell-by-cell path (`TableReader._value`) applies it to each cell that earns a message
-# and words the message.
-
-ANY, COUNT, PERCENT = 0, 1, 2  # what an indicator's values may be: any finite number, a count, a percentage
-
-
-class IndicatorCell(NamedTuple):
-    """An indicator cell (code and label columns) resolved without error: what the values of
-    its row are read against."""
-
-    code: str
-    rule: int  # ANY, COUNT or PERCENT (`value_rule`)
-    operators: frozenset[str]  # the operators responsible for it
-    label_warning: tuple | None  # the once-per-file key of its label-mismatch warning; None: the label matches
-
-
-def value_rule(indicator: Indicator | None) -> int:
-    """PERCENT for a % indicator, COUNT for counts of things, ANY otherwise (and when unknown)."""
-    if indicator is None:
-        return ANY
-    return PERCENT if indicator.is_percent else COUNT if is_count(indicator) else ANY
-
-
-def check_value(rule: int, raw: object, percent_format: bool = False) -> tuple[Reading, str]:
-    """A value cell read under its indicator's `rule`: the reading (a NUMBER, with the warning
-    on how it was read if any; EMPTY; MISSING; INVALID) and the rule a NUMBER breaks: ""
-    (none), "percent" (outside 0–100) or "negative" (a count below zero)."""
-    reading = read_number(raw, percent_indicator=rule == PERCENT, percent_format=percent_format, count=rule == COUNT)
-    if reading.kind != NUMBER:
-        return reading, ""
-    if rule == PERCENT and not 0 <= reading.value <= 100:
-        return reading, "percent"
-    if rule == COUNT and reading.value < 0:
-        return reading, "negative"
-    return reading, ""
-
-
-def _quiet_value(rule: int, raw: object) -> float | object:
-    """The number a cell (not percentage-formatted) holds when `check_value` passes it without
-    a word; _BLANK for an empty cell; _FULL when it earns a message."""
-    if is_blank(raw):
-        return _BLANK
-    reading, broken = check_value(rule, raw)
-    if reading.kind == NUMBER and not reading.note and not broken:
-        return reading.value
-    return _FULL
-
-
-class _Outcomes(dict):
-    """`_quiet_value` under one rule, memoised by cell: a look-up per cell, a call per distinct cell."""
-
-    def __init__(self, rule: int) -> None:
-        super().__init__()
-        self.rule = rule
-
-    def __missing__(self, raw: object) -> float | object:
-        found = self[raw] = _quiet_value(self.rule, raw)
-        return found
 
 
 class _Bulk(NamedTuple):
@@ -173,186 +75,9 @@ class _Bulk(NamedTuple):
         return self.keys[start:end], values, cells, notes, self.periods
 
 
-def is_count(indicator: Indicator) -> bool:
-    """Counts of things (not averages): never negative, and `1,234` there means 1234."""
-    return _is_count(indicator.unit, indicator.agg_time)
-
-
-@functools.lru_cache(maxsize=256)
-def _is_count(unit: str, agg_time: str) -> bool:
-    return unit.strip() != "%" and agg_time != "mean" and normalise(unit).startswith(_COUNT_UNITS)
-
-
-class Resolver:
-    """Codes and labels of the framework, matched case- and accent-insensitively."""
-
-    def __init__(self, framework: Framework) -> None:
-        self.framework = framework
-
-        def table(entries: Iterable, extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
-            out: dict[str, str] = {}
-            for e in entries:
-                out.setdefault(_key(e.label), e.code)
-            for alias, code in extra:
-                out.setdefault(_key(alias), code)
-            for e in entries:  # codes win over labels
-                out[_compact(e.code)] = e.code
-                out[_key(e.code)] = e.code
-            return out
-
-        self.indicators = table(framework.indicators)
-        self.zones = table(framework.zones, ((a, ALL_ZONES) for a in _ZONE_ALIASES))
-        self.audiences = table(framework.audiences, ((a, ALL_AUDIENCES) for a in _AUDIENCE_ALIASES))
-        self.operators = table(framework.operators)
-        self._cache: dict[tuple[str, object], str | None] = {}
-
-    def find(self, section: str, raw: object) -> str | None:
-        """The code for a cell's text in `section` (indicators, zones, audiences, operators), or None."""
-        key = (section, raw)
-        if key in self._cache:
-            return self._cache[key]
-        text = text_of(raw)
-        mapping = getattr(self, section)
-        code = mapping.get(_key(text))
-        if code is None:
-            code = mapping.get(_compact(text))
-        self._cache[key] = code
-        return code
-
-    def examples(self, section: str, n: int = 3) -> str:
-        entries = getattr(self.framework, section)[:n]
-        return ", ".join(f"{e.code} ({e.label})" for e in entries)
-
-
-@dataclass
-class Context:
-    """What every table of one file shares: the framework, the file-level operator, the
-    identities already seen (for duplicates) and the warnings given once per file."""
-
-    framework: Framework
-    resolver: Resolver
-    issues: IssueList
-    report: ParsedReport
-    operator: str | None = None  # from the command line or the page, already resolved
-    operator_source: str = ""
-    seen: dict[tuple, tuple[float, str, str]] = field(default_factory=dict)
-    once: set = field(default_factory=set)
-    period_cache: dict = field(default_factory=dict)
-
-
-class TableReader:
-    """Reads the values of one located table into the report of its context."""
-
-    def __init__(self, sheet: Sheet, table: Table, ctx: Context) -> None:
-        self.sheet, self.table, self.ctx = sheet, table, ctx
-        self.name = sheet.name
-        self.issues = ctx.issues
-        self.cols = table.columns
-        self.letters: dict[int, str] = {}
-        self.defaults = self._defaults()
-        self.count = 0
-        self.cp = self.cols.get("period")
-        self.code_columns = (
-            ("zone", self.cols.get("zone"), ALL_ZONES),
-            ("audience", self.cols.get("audience"), ALL_AUDIENCES),
-            ("operator", self.cols.get("operator"), None),
-        )
-        self._indicators: dict[tuple, tuple] = {}
-        self._codes: dict[str, dict] = {"zone": {}, "audience": {}, "operator": {}}
-
-    # -- helpers
-    def ref(self, r: int, c: int) -> str:
-        letters = self.letters.get(c)
-        if letters is None:
-            letters = self.letters[c] = column_letter(c)
-        return f"{letters}{r + 1}"
-
-    def error(self, cell: str, message: str) -> None:
-        self.issues.error(self.name, cell, f"{where(self.name, cell)} : {message}")
-
-    def warning(self, cell: str, message: str) -> None:
-        self.issues.warning(self.name, cell, f"{where(self.name, cell)} : {message}")
-
-    def period(self, raw: object, cell: str) -> Period | None:
-        period, problem = self._period_lookup(raw)
-        if period is None:
-            self.error(cell, problem)
-        return period
-
-    def _period_lookup(self, raw: object) -> tuple[Period | None, str]:
-        """(period, "") or (None, French problem) for a period cell, memoised per file."""
-        cache = self.ctx.period_cache
-        key = (type(raw), raw)
-        found = cache.get(key)
-        if found is None:
-            calendar = self.ctx.framework.calendar
-            try:
-                value = raw.strip() if isinstance(raw, str) else raw
-                if isinstance(value, float) and value.is_integer():
-                    value = int(value)
-                period = parse_period(value, calendar)
-            except PeriodError as exc:
-                found = (None, f"{exc.message}")
-            except (ValueError, TypeError, OverflowError):
-                found = (
-                    None,
-                    f"« {text_of(raw)} » n'est pas une période reconnue. Écrivez par exemple "
-                    "2019-S1, T3 2019, S05, juillet 2019 ou 01/10/2018 - 31/03/2019.",
-                )
-            else:
-                if period.end < calendar.start or period.start > calendar.end:
-                    found = (
-                        None,
-                        f"la période {period.label_fr} est en dehors du programme "
-                        f"({calendar.start:%d/%m/%Y} – {calendar.end:%d/%m/%Y}). Vérifiez l'année.",
-                    )
-                else:
-                    found = (period, "")
-            cache[key] = found
-        return found
-
-    def _defaults(self) -> dict[str, object]:
-        """File-wide values from the title block, resolved; errors at their cells."""
-        ctx, out = self.ctx, {}
-        meta = self.table.metadata
-        if "operator" in meta:
-            raw, cell = meta["operator"]
-            code = ctx.resolver.find("operators", raw)
-            if code is None:
-                self.error(
-                    cell,
-                    f"opérateur « {text_of(raw)} » inconnu. Indiquez le code ou le nom exact d'un "
-                    f"opérateur du référentiel, par exemple {ctx.resolver.examples('operators')}.",
-                )
-            elif ctx.operator and code != ctx.operator:
-                self.error(
-                    cell,
-                    f"l'opérateur du rapport ({code}) n'est pas celui choisi pour l'import "
-                    f"({ctx.operator}, {ctx.operator_source}). Corrigez le rapport ou choisissez "
-                    "le bon opérateur.",
-                )
-            else:
-                out["operator"] = code
-        if "period" in meta:
-            raw, cell = meta["period"]
-            period = self.period(raw, cell)
-            if period is not None:
-                out["period"] = period
-        for name, section, label in (("zone", "zones", "zone"), ("audience", "audiences", "public")):
-            if name in meta:
-                raw, cell = meta[name]
-                code = ctx.resolver.find(section, raw)
-                if code is None:
-                    self.error(
-                        cell,
-                        f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé "
-                        f"du référentiel, par exemple {ctx.resolver.examples(section)}.",
-                    )
-                else:
-                    out[name] = code
-        if "operator" not in out and ctx.operator:
-            out["operator"] = ctx.operator
-        return out
+class TableReader(CellReader):
+    """Reads the values of one located table into the report of its context: the bulk path,
+    and the cell-by-cell path (`CellReader`) for the rows that earn a message."""
 
     # -- reading
     def read(self) -> int:
@@ -377,49 +102,6 @@ class TableReader:
         if table.layout == LONG and cols.get("numerator") is not None and cols.get("denominator") is not None:
             self._components(rows, start)
         return self.count
-
-    def _components(self, rows: list[list], start: int) -> None:
-        """A ratio's numerator and denominator, read from the row of each value of this table.
-
-        Only for indicators declared as ratios; a component missing or unreadable leaves the
-        value unweighted (said once), and a ratio that disagrees with its components by more
-        than 1 % is flagged, since the dashboard computes the ratio from them.
-        """
-        out = self.ctx.report.columns
-        size = len(out["value"])
-        for name in ("numerator", "denominator"):
-            out.setdefault(name, [])
-            out[name].extend([None] * (size - len(out[name])))
-        cn, cd = self.cols["numerator"], self.cols["denominator"]
-        for k in range(start, size):
-            ind = self.ctx.framework.by_code["indicators"].get(out["indicator"][k])
-            if ind is None or not ind.is_ratio:
-                continue
-            r = int("".join(ch for ch in out["cell"][k] if ch.isdigit())) - 1
-            row = rows[r]
-            found = []
-            for c in (cn, cd):
-                raw = row[c] if c < len(row) else ""
-                reading = read_number(raw)
-                found.append(reading.value if reading.kind == NUMBER else None)
-            num, den = found
-            if num is None or den is None or den == 0:
-                if any(not is_blank(row[c] if c < len(row) else "") for c in (cn, cd)):
-                    self.warning(
-                        cell_ref(r, cd),
-                        f"{ind.code} : numérateur ou dénominateur illisible ou nul : "
-                        "la valeur est gardée mais ne peut pas être pondérée.",
-                    )
-                continue
-            ratio = num / den * ind.ratio_scale
-            if abs(ratio - out["value"][k]) > 0.01 * max(abs(ratio), 1e-9):
-                self.warning(
-                    cell_ref(r, cn),
-                    f"{ind.code} : la valeur {fr(out['value'][k])} ne correspond pas à "
-                    f"{fr(num)} / {fr(den)} = {fr(ratio)}. Le tableau de bord calcule le "
-                    "ratio à partir des composantes : vérifiez-les.",
-                )
-            out["numerator"][k], out["denominator"][k] = num, den
 
     def _fast_read(self, rows: list[list], value_cols: list[tuple[int, Period | None]]) -> None:
         """Every data row, in order, read column by column: the key cells resolved once per
@@ -473,7 +155,7 @@ class TableReader:
                     memo[raw] = defaults.get(name, default)
                 else:
                     code, problem = self._code(name, raw)
-                    memo[raw] = _FULL if problem else code
+                    memo[raw] = FULL if problem else code
             codes.append(list(map(memo.__getitem__, column(name))))
         zones, audiences, operators = codes
         comments = [None if c == "" else (text_of(c) or None) for c in column("comment")] if cc is not None else None
@@ -488,21 +170,21 @@ class TableReader:
             found = self._outcomes(rules, columns[c])
             for i, c2 in closer:
                 if c2 == c and i < n:
-                    found[i] = _FULL
+                    found[i] = FULL
             outcomes.append(found)
 
         # -- each row's state: skipped (nothing reported), full path, bulk, or bulk once the
         # first row of its kind has given the once-per-file warnings (label, responsibility)
-        reported = [x is not _BLANK for x in outcomes[0]]
-        quiet = [x is not _FULL for x in outcomes[0]]
+        reported = [x is not BLANK for x in outcomes[0]]
+        quiet = [x is not FULL for x in outcomes[0]]
         for found in outcomes[1:]:
-            reported = [r or x is not _BLANK for r, x in zip(reported, found, strict=True)]
-            quiet = [q and x is not _FULL for q, x in zip(quiet, found, strict=True)]
+            reported = [r or x is not BLANK for r, x in zip(reported, found, strict=True)]
+            quiet = [q and x is not FULL for q, x in zip(quiet, found, strict=True)]
         state = [
             _SKIP
             if not rep
-            else _FULL
-            if (not ok or ind is None or (long and per is None) or z is _FULL or a is _FULL or o is _FULL or o is None)
+            else FULL
+            if (not ok or ind is None or (long and per is None) or z is FULL or a is FULL or o is FULL or o is None)
             else _BULK
             if ind.label_warning is None and o in ind.operators
             else _ONCE
@@ -519,16 +201,16 @@ class TableReader:
             for i in pending:
                 state[i] = _BULK
             for i in firsts.values():
-                state[i] = _FULL
+                state[i] = FULL
 
         # -- the bulk cells, in row order then column order, and their keys
         m = len(value_cols)
         bulk_rows = [i for i, s in enumerate(state) if s is _BULK]
         if m == 1:
-            at_row = [i for i in bulk_rows if outcomes[0][i] is not _BLANK]
+            at_row = [i for i in bulk_rows if outcomes[0][i] is not BLANK]
             at_col = [0] * len(at_row)
         else:
-            flat = sorted(i * m + j for j, found in enumerate(outcomes) for i in bulk_rows if found[i] is not _BLANK)
+            flat = sorted(i * m + j for j, found in enumerate(outcomes) for i in bulk_rows if found[i] is not BLANK)
             at_row, at_col = [f // m for f in flat], [f % m for f in flat]
         codes = [None if ind is None else ind.code for ind in indicators]
         if long:
@@ -546,7 +228,7 @@ class TableReader:
         if clash:  # the same key twice, or already read: the full path says which cells
             for i, k in zip(at_row, keys, strict=True):
                 if k in clash:
-                    state[i] = _FULL
+                    state[i] = FULL
             kept = [k for k, i in enumerate(at_row) if state[i] is _BULK]
             at_row, at_col, keys = [at_row[k] for k in kept], [at_col[k] for k in kept], [keys[k] for k in kept]
 
@@ -555,7 +237,7 @@ class TableReader:
         bulk = _Bulk(at_row, at_col, keys, first, outcomes, letters, comments, periods)
         taken: set = set()  # bulk keys the full path kept first (a bulk run must not take them again)
         start = 0
-        for i in [i for i, s in enumerate(state) if s is _FULL] + [n]:
+        for i in [i for i, s in enumerate(state) if s is FULL] + [n]:
             end = bisect.bisect_left(at_row, i, start)
             if start < end:
                 if taken and not taken.isdisjoint(keys[start:end]):
@@ -577,47 +259,15 @@ class TableReader:
                 self._keep(*bulk.run(ks[0], ks[-1] + 1))
 
     def _outcomes(self, rules: list[int], values: list) -> list:
-        """Each value cell's outcome under its row's rule: the number to keep, _BLANK (nothing
-        reported) or _FULL (a message is due). Decided once per distinct cell and rule."""
+        """Each value cell's outcome under its row's rule: the number to keep, BLANK (nothing
+        reported) or FULL (a message is due). Decided once per distinct cell and rule."""
         if bool in set(map(type, values)):  # True == 1 as a key: each cell on its own
-            return [_quiet_value(rule, raw) for rule, raw in zip(rules, values, strict=True)]
-        memos = [_Outcomes(rule) for rule in (ANY, COUNT, PERCENT)]
+            return [quiet_value(rule, raw) for rule, raw in zip(rules, values, strict=True)]
+        memos = [Outcomes(rule) for rule in (ANY, COUNT, PERCENT)]
         try:
             return [memos[rule][raw] for rule, raw in zip(rules, values, strict=True)]
         except TypeError:  # an unhashable cell (no reader gives one)
-            return [_quiet_value(rule, raw) for rule, raw in zip(rules, values, strict=True)]
-
-    def _keep(
-        self,
-        keys: list[tuple],
-        values: list[float],
-        cells: list[str],
-        comments: list[str | None],
-        periods: dict[str, Period],
-    ) -> None:
-        """Append values to the report, with their identity (`keys`), cells and comments: the one
-        place a value is stored, for bulk runs and single cells alike. `periods` holds (at least)
-        the periods of the keys."""
-        out = self.ctx.report.columns
-        parts = list(zip(*keys, strict=True))
-        for name, part in zip(_IDENTITY, parts, strict=True):
-            out[name].extend(part)
-        out["value"].extend(values)
-        out["comment"].extend(comments)
-        out["sheet"].extend(itertools.repeat(self.name, len(values)))
-        out["cell"].extend(cells)
-        self.ctx.seen.update(zip(keys, zip(values, cells, itertools.repeat(self.name), strict=False), strict=True))
-        known = self.ctx.report.periods
-        for code in set(parts[4]) - known.keys():
-            known[code] = periods[code]
-        self.count += len(values)
-
-    def _full(self, r: int, rows: list[list]) -> set[tuple]:
-        """`_row`; returns the identities it kept."""
-        out = self.ctx.report.columns
-        before = len(out["value"])
-        self._row(r, rows[r])
-        return set(zip(*(out[c][before:] for c in _IDENTITY), strict=True))
+            return [quiet_value(rule, raw) for rule, raw in zip(rules, values, strict=True)]
 
     def _resolve_indicator(self, ind_raw: object, label_raw: object) -> IndicatorCell | None:
         """What an indicator cell pair that raises no error reads its values against, or None
@@ -625,7 +275,7 @@ class TableReader:
         if type(ind_raw) is bool or type(label_raw) is bool:
             return None  # True == 1 in dictionary keys: leave such cells to the full path
         name_text = text_of(ind_raw) or text_of(label_raw)
-        if not name_text or normalise(name_text).startswith(_TOTAL_WORDS):
+        if not name_text or normalise(name_text).startswith(TOTAL_WORDS):
             return None
         code, severity, _column, _message = self._indicator(ind_raw, label_raw)
         if code is None or severity == "error":
@@ -633,239 +283,3 @@ class TableReader:
         indicator = self.ctx.framework.indicator(code)
         label_warning = ("label", code, label_raw) if severity == "warning" else None
         return IndicatorCell(code, value_rule(indicator), frozenset(indicator.operators), label_warning)
-
-    def _row(self, r: int, row: list) -> None:
-        """One data row, cell by cell, with every message it deserves."""
-        cols = self.cols
-        ci, cl = cols.get("indicator"), cols.get("label")
-        cc = cols.get("comment")
-        uncached = self.sheet.uncached_formulas
-        n = len(row)
-        values = [(c, p, row[c] if c < n else "") for c, p in self._value_cols]
-        if all((v == "" or is_blank(v)) and (r, c) not in uncached for c, _, v in values):
-            return  # nothing reported on this row
-        ind_raw = row[ci] if ci is not None and ci < n else ""
-        label_raw = row[cl] if cl is not None and cl < n else ""
-        name_text = text_of(ind_raw) or text_of(label_raw)
-        if not name_text:
-            self.warning(
-                self.ref(r, ci if ci is not None else cl),
-                f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
-                "Indiquez le code de l'indicateur ou supprimez la ligne.",
-            )
-            return
-        if normalise(name_text).startswith(_TOTAL_WORDS):
-            self.warning(
-                self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
-                f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
-                "sont calculés par le tableau de bord.",
-            )
-            return
-        comment = text_of(row[cc]) if cc is not None and cc < n else ""
-        for c, period, raw in values:
-            self._value(r, c, row, n, ind_raw, label_raw, period, raw, comment)
-
-    def _indicator(self, ind_raw: object, label_raw: object) -> tuple[str | None, str, str, str]:
-        """(code, "error"|"warning"|"", "indicator"|"label" column of the message, message), memoised."""
-        key = (ind_raw, label_raw)
-        found = self._indicators.get(key)
-        if found is not None:
-            return found
-        ctx = self.ctx
-        if text_of(ind_raw):
-            code = ctx.resolver.find("indicators", ind_raw)
-            if code is None:
-                found = (
-                    None,
-                    "error",
-                    "indicator",
-                    f"indicateur « {text_of(ind_raw)} » inconnu. Utilisez le code d'un indicateur du "
-                    f"référentiel (par exemple {ctx.resolver.examples('indicators', 2)}) ou son libellé exact.",
-                )
-            elif text_of(label_raw) and ctx.resolver.find("indicators", label_raw) != code:
-                expected = ctx.framework.indicator(code).label
-                found = (
-                    code,
-                    "warning",
-                    "label",
-                    f"le libellé « {text_of(label_raw)} » ne correspond pas au code {code} (« {expected} »). "
-                    "Le code fait foi ; vérifiez que c'est le bon indicateur.",
-                )
-            else:
-                found = (code, "", "", "")
-        else:
-            code = ctx.resolver.find("indicators", label_raw)
-            found = (
-                (code, "", "", "")
-                if code
-                else (
-                    None,
-                    "error",
-                    "label",
-                    f"indicateur « {text_of(label_raw)} » inconnu. Utilisez le libellé exact "
-                    "du référentiel ou ajoutez une colonne Code avec le code de l'indicateur.",
-                )
-            )
-        self._indicators[key] = found
-        return found
-
-    def _code(self, name: str, raw: object) -> tuple[str | None, str]:
-        """(code, error message) of a zone, audience or operator cell, memoised."""
-        memo = self._codes[name]
-        found = memo.get(raw)
-        if found is None:
-            section, label = {
-                "zone": ("zones", "zone"),
-                "audience": ("audiences", "public"),
-                "operator": ("operators", "opérateur"),
-            }[name]
-            code = self.ctx.resolver.find(section, raw)
-            if code is None:
-                found = (
-                    None,
-                    f"{label} « {text_of(raw)} » inconnu(e). Utilisez un code ou un libellé du "
-                    f"référentiel, par exemple {self.ctx.resolver.examples(section)}.",
-                )
-            elif name == "operator" and self.defaults.get("operator") and code != self.defaults["operator"]:
-                found = (
-                    None,
-                    f"l'opérateur {code} n'est pas celui du rapport ({self.defaults['operator']}). Un "
-                    "fichier ne contient les valeurs que d'un opérateur à la fois quand l'opérateur est "
-                    "choisi.",
-                )
-            else:
-                found = (code, "")
-            memo[raw] = found
-        return found
-
-    def _value(
-        self,
-        r: int,
-        c: int,
-        row: list,
-        n: int,
-        ind_raw: object,
-        label_raw: object,
-        period: Period | None,
-        raw: object,
-        comment: str,
-    ) -> None:
-        ctx, cols, defaults = self.ctx, self.cols, self.defaults
-        cell = self.ref(r, c)
-        if raw == "" or is_blank(raw):
-            if (r, c) in self.sheet.uncached_formulas:
-                self.error(
-                    cell,
-                    "la formule n'a pas de résultat enregistré (le fichier n'a pas été recalculé). "
-                    "Ouvrez-le dans Excel ou LibreOffice, enregistrez-le, puis importez de nouveau, "
-                    "ou saisissez la valeur.",
-                )
-            return
-        ok = True
-        indicator_code, severity, column, message = self._indicator(ind_raw, label_raw)
-        if severity:
-            where_col = cols.get(column)
-            if severity == "error":
-                ok = False
-                self.error(self.ref(r, where_col), message)
-            elif ("label", indicator_code, label_raw) not in ctx.once:
-                ctx.once.add(("label", indicator_code, label_raw))
-                self.warning(self.ref(r, where_col), message)
-        # period
-        if period is None:
-            cp = self.cp
-            praw = row[cp] if cp is not None and cp < n else ""
-            if praw != "" and not is_blank(praw):
-                period = self.period(praw, self.ref(r, cp))
-                ok = ok and period is not None
-            elif "period" in defaults:
-                period = defaults["period"]
-            else:
-                ok = False
-                self.error(
-                    self.ref(r, cp) if cp is not None else cell,
-                    "période manquante. Remplissez la colonne Période (par exemple 2019-S1, T3 2019, S05) "
-                    "ou indiquez « Période : … » en tête de feuille.",
-                )
-        # zone, audience, operator
-        found = {}
-        for name, col, default in self.code_columns:
-            zraw = row[col] if col is not None and col < n else ""
-            if zraw == "" or is_blank(zraw):
-                found[name] = defaults.get(name, default)
-                continue
-            code, problem = self._code(name, zraw)
-            if problem:
-                ok = False
-                self.error(self.ref(r, col), problem)
-            found[name] = code
-        operator = found["operator"]
-        if operator is None and ok and ("no-operator",) not in ctx.once:
-            ctx.once.add(("no-operator",))
-            ok = False
-            self.issues.error(
-                self.name,
-                "",
-                f"{where(self.name)} : opérateur inconnu. Choisissez l'opérateur "
-                "du rapport au moment de l'importer, ou écrivez "
-                "« Opérateur : CODE » au-dessus du tableau.",
-            )
-        elif operator is None:
-            ok = False
-        # value
-        indicator = ctx.framework.indicator(indicator_code) if indicator_code else None
-        reading, broken = check_value(value_rule(indicator), raw, (r, c) in self.sheet.percent_cells)
-        if reading.kind == INVALID:
-            self.error(cell, reading.note)
-            return
-        if reading.kind == MISSING:
-            self.warning(cell, reading.note)
-            return
-        if reading.kind == EMPTY:
-            return
-        value = reading.value
-        if reading.note:
-            self.warning(cell, reading.note)
-        if broken == "percent":
-            ok = False
-            self.error(
-                cell,
-                f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
-                "pourcentage entre 0 et 100 (12,5 ou 12,5 %).",
-            )
-        elif broken == "negative":
-            ok = False
-            self.error(
-                cell,
-                f"{fr(value)} : un nombre négatif n'a pas de sens pour {indicator.code} "
-                f"({indicator.label}). Saisissez un nombre positif ou nul.",
-            )
-        if not ok or indicator is None or period is None:
-            return
-        if operator not in indicator.operators and ("resp", indicator.code, operator) not in ctx.once:
-            ctx.once.add(("resp", indicator.code, operator))
-            self.warning(
-                cell,
-                f"{indicator.code} ne fait pas partie des indicateurs dont {operator} est "
-                f"responsable ({', '.join(indicator.operators) or 'aucun opérateur'}) : valeur "
-                "importée, vérifiez qu'il s'agit du bon indicateur ou du bon opérateur.",
-            )
-        key = (indicator.code, operator, found["zone"], found["audience"], period.code)
-        previous = ctx.seen.get(key)
-        if previous is not None:
-            if previous[0] != value:
-                self.error(
-                    cell,
-                    f"{indicator.code}, {period.label_fr}, zone {found['zone']}"
-                    f"{', public ' + found['audience'] if found['audience'] else ''} figure deux fois "
-                    f"avec des valeurs différentes ({fr(previous[0])} en {previous[1]} "
-                    f"« {previous[2]} », {fr(value)} ici). Gardez une seule ligne.",
-                )
-            else:
-                self.warning(
-                    cell,
-                    f"même valeur que la cellule {previous[1]} de la feuille « {previous[2]} » "
-                    "pour la même clé : doublon ignoré.",
-                )
-            return
-        self._keep([key], [value], [cell], [comment or None], {period.code: period})

@@ -1,0 +1,191 @@
+"""The warnings an import adds once the file's values are known as columns: a value far
+from the previous period's, values that count now but are absent from the file, a period
+and its sub-periods that disagree (these three read the database), and a total beside its
+parts in the file itself. None of them refuses a file.
+
+The importer runs the three that read the database in a thread on its own cursor
+(`Underway`) while it computes the totals, keeps the original file and compares: DuckDB
+releases the GIL, and on the 100 000-row bench report they are the largest part of the
+import's time after the parse. It waits for them before it writes: both at once would hold
+both their memory (25 MB more at the peak on that report).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING
+
+import duckdb
+
+from ardenne_kpi.db import imports as sql
+from ardenne_kpi.framework import Framework
+from ardenne_kpi.intake.model import WARNING, Issue, where
+from ardenne_kpi.intake.values import fr
+
+if TYPE_CHECKING:
+    import numpy as np
+
+OUTLIER_RATIO = 3.0
+
+
+class Underway:
+    """`history`, `absent` and `overlaps` of a file's values, started now, one after the other in
+    a thread on its own cursor of `con`, while the importer goes on. They read the values that
+    count now (committed), which an import's transaction compares with too, and write nothing."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> None:
+        self._jobs = (history, absent, overlaps)
+        self._found: list[Issue] | BaseException = []
+        self._thread = threading.Thread(target=self._run, args=(con, incoming), name="import-warnings", daemon=True)
+        self._thread.start()
+
+    def _run(self, con: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> None:
+        try:
+            cur = con.cursor()
+            try:
+                self._found = [issue for job in self._jobs for issue in job(cur, incoming)]
+            finally:
+                cur.close()
+        except BaseException as exc:  # raised again by `wait`, in the importer's thread
+            self._found = exc
+
+    def join(self) -> None:
+        """Wait for the thread, whatever it found (the importer's way out, even on an error)."""
+        self._thread.join()
+
+    def wait(self) -> list[Issue]:
+        """The warnings, in order (history, absent, overlaps); a query's error raised here."""
+        self.join()
+        if isinstance(self._found, BaseException):
+            raise self._found
+        return self._found
+
+
+def history(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """A value more than OUTLIER_RATIO times, or less than its inverse, the previous period's of
+    the same grain, without a comment explaining it (the first 100)."""
+    out = []
+    for r in sql.outliers(cur, incoming, ratio=OUTLIER_RATIO, limit=100):
+        ratio = r.value / r.prev_value
+        how = (
+            f"{fr(round(ratio, 1))} fois la valeur"
+            if ratio > 1
+            else f"{fr(round(1 / ratio, 1))} fois moins que la valeur"
+            if ratio > 0
+            else "zéro, loin de la valeur"
+        )
+        out.append(
+            Issue(
+                r.sheet,
+                r.cell,
+                f"{where(r.sheet, r.cell)} : {fr(r.value)} pour {r.indicator} ({r.period}) "
+                f"vaut {how} de la période précédente ({r.prev_period} : "
+                f"{fr(r.prev_value)}). Vérifiez la valeur et expliquez l'écart dans la "
+                "colonne Commentaire.",
+                WARNING,
+            )
+        )
+    return out
+
+
+def overlaps(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """A series given both a period and its sub-periods with different totals: say which two
+    figures disagree and where they come from (only one of them will count)."""
+
+    def source(upload) -> str:
+        return "ce fichier" if upload is None else f"l'import n° {int(upload)}"
+
+    out = []
+    for r in sql.grain_overlaps(cur, incoming):
+        fine_from = ", ".join([source(None)] * bool(r.fine_in_file) + [source(u) for u in r.fine_uploads])
+        who = f"{r.indicator} · {r.operator} · {r.zone}" + (f" · {r.audience}" if r.audience else "")
+        out.append(
+            Issue(
+                "",
+                "",
+                f"{who} : {r.period} vaut {fr(r.value)} ({source(r.upload_id)}) mais ses "
+                f"{r.n_fine} sous-période(s) totalisent {fr(r.fine_total)} ({fine_from}). Un seul "
+                "des deux compte dans les agrégats (la déclaration couvrant le plus de jours) : "
+                "corrigez celle qui est fausse.",
+                WARNING,
+            )
+        )
+    return out
+
+
+def totals(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """A total beside its parts in one report (a « Total » or whole-territory line beside the
+    provinces, « tous publics » beside a sub-audience): the total is the figure and the parts
+    its breakdown, never added to it (kpis); said once per total, and a warning when the parts
+    add up to more than the whole."""
+    n = len(incoming["indicator"])
+    if not n:
+        return []
+    within = fw.within
+    groups: dict[tuple, dict[tuple[str, str], tuple[float, str, str]]] = {}
+    for k in range(n):
+        key = (incoming["indicator"][k], incoming["operator"][k], incoming["period"][k])
+        place = (incoming["zone"][k] or "", incoming["audience"][k] or "")
+        groups.setdefault(key, {})[place] = (
+            float(incoming["value"][k]),
+            incoming["sheet"][k] or "",
+            incoming["cell"][k] or "",
+        )
+
+    def inside(inner: tuple[str, str], outer: tuple[str, str]) -> bool:
+        return inner != outer and within(inner, outer)
+
+    out: list[Issue] = []
+    for (indicator, _, period), places in groups.items():
+        if len(places) < 2:
+            continue
+        for whole, (total, sheet, cell) in places.items():
+            parts = [p for p in places if inside(p, whole)]
+            if not parts:
+                continue
+            top = [p for p in parts if not any(inside(p, q) for q in parts)]  # the parts just under the total
+            named = " · ".join(whole) if whole[1] else whole[0]
+            shown = ", ".join(" · ".join(p) if p[1] else p[0] for p in top[:5]) + ("…" if len(top) > 5 else "")
+            added = sum(places[p][0] for p in top)
+            more = (
+                f" Attention : ses parties totalisent {fr(added)}, plus que le total ({fr(total)}) : vérifiez-les."
+                if added > total * (1 + 1e-9) + 1e-9
+                else ""
+            )
+            out.append(
+                Issue(
+                    sheet,
+                    cell,
+                    f"{where(sheet, cell)} : {indicator} ({period}) {named} = {fr(total)} est le total de "
+                    f"{shown} : le total compte, ses parties en sont le détail et ne s'y ajoutent pas.{more}",
+                    WARNING,
+                )
+            )
+            if len(out) >= 50:
+                return out
+    return out
+
+
+def absent(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """One warning listing the values that count now for the file's operators and periods but
+    that the file does not give (they are kept)."""
+    absent = sql.absent_values(cur, incoming)
+    if not absent:
+        return []
+    shown = ", ".join(
+        f"{r.indicator} {r.period}"
+        + (f" {r.zone}" if r.zone != "ARD" else "")
+        + (f" {r.audience}" if r.audience else "")
+        for r in absent[:5]
+    )
+    more = f" et {len(absent) - 5} autre(s)" if len(absent) > 5 else ""
+    return [
+        Issue(
+            "",
+            "",
+            f"Fichier : {len(absent)} valeur(s) déjà enregistrée(s) pour ces périodes ne figurent pas "
+            f"dans ce fichier ({shown}{more}). Elles sont conservées ; pour en retirer, annulez "
+            "l'import qui les a apportées.",
+            WARNING,
+        )
+    ]
