@@ -327,6 +327,10 @@ def test_a_partners_crossing_lines_count_the_owed_one_and_name_the_other(con, fw
     q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
     assert q1["value"] == 100 and not q1["complete"]
     assert "OPA : ARD · NL ✕ FR-08" in q1["note"]
+    # The import said so, on the line set aside.
+    said = [w.message for w in result.warnings if "recoupe" in w.message]
+    assert len(said) == 1 and "ARD · NL recoupe FR-08 (tous publics)" in said[0], said
+    assert "FR-08 (tous publics) compte (prévue par une obligation)" in said[0] and "partiel" in said[0]
 
 
 def test_the_template_with_crossing_lines_counts_the_owed_line(con, fw, tmp_path):
@@ -337,6 +341,7 @@ def test_the_template_with_crossing_lines_counts_the_owed_line(con, fw, tmp_path
     assert result.status == "imported", [e.message for e in result.errors]
     q1 = row(figures.aggregate(con, fw, "FLOW", "quarter"), "2019-Q1")
     assert q1["value"] == 100 and not q1["complete"] and "OPA : ARD · NL ✕ FR-08" in q1["note"]
+    assert any("ARD · NL recoupe FR-08 (tous publics)" in w.message for w in result.warnings)
 
 
 SURVEY = FRAMEWORK + (
@@ -380,3 +385,32 @@ def test_a_target_dated_after_the_programmes_end_is_judged_at_its_end(fw):
     # a target inside the programme keeps its own date
     flow = fw.indicator("FLOW").final_target
     assert flow.judged_at == flow.period.end == dt.date(2020, 3, 31) and flow.due is None
+
+
+def test_the_import_names_the_crossing_lines_set_aside_by_the_figures_rule(fw):
+    # OPB owes BE-LUX, not the Ardenne's Dutch visitors nor FR-08: the import names each line
+    # set aside where it stands, by the figures' own rule.
+    import numpy as np
+
+    from ardenne_kpi.intake import import_warnings
+
+    lines = [("ARD", "NL", "G6"), ("FR-08", "", "G7"), ("BE-LUX", "", "G8")]
+    incoming = {
+        "indicator": np.array(["FLOW"] * 3, dtype=object),
+        "operator": np.array(["OPB"] * 3, dtype=object),
+        "period": np.array(["2019-Q1"] * 3, dtype=object),
+        "zone": np.array([z for z, _, _ in lines], dtype=object),
+        "audience": np.array([a for _, a, _ in lines], dtype=object),
+        "sheet": np.array(["Données"] * 3, dtype=object),
+        "cell": np.array([c for _, _, c in lines], dtype=object),
+    }
+    said = [i.message for i in import_warnings.crossings(fw, incoming)]
+    # BE-LUX, owed, wins against ARD · NL; FR-08 crossed only the line set aside: it stays.
+    assert len(said) == 1, said
+    assert said[0].startswith("Feuille « Données », cellule G6")
+    assert "ARD · NL recoupe BE-LUX (tous publics)" in said[0] and "compte (prévue par une obligation)" in said[0]
+    # Without BE-LUX, the wider zone's line counts and FR-08 is set aside.
+    two = {name: column[:2] for name, column in incoming.items()}
+    said = [i.message for i in import_warnings.crossings(fw, two)]
+    assert len(said) == 1 and "cellule G7" in said[0] and "FR-08 (tous publics) recoupe ARD · NL" in said[0], said
+    assert "ARD · NL compte (zone plus large)" in said[0]

@@ -1,7 +1,8 @@
 """The warnings an import adds once the file's values are known as columns: a value far
 from the previous period's, values that count now but are absent from the file, a period
-and its sub-periods that disagree (these three read the database), and a total beside its
-parts in the file itself. None of them refuses a file.
+and its sub-periods that disagree (these three read the database), and in the file itself a
+total beside its parts and lines that overlap without one holding the other. None of them
+refuses a file.
 
 The importer runs the three that read the database in a thread on its own cursor
 (`Underway`) while it computes the totals, keeps the original file and compares: DuckDB
@@ -18,7 +19,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ardenne_kpi.db import imports as sql
-from ardenne_kpi.framework import Framework
+from ardenne_kpi.framework import Framework, expected
 from ardenne_kpi.intake.model import WARNING, Issue, where
 from ardenne_kpi.intake.values import fr
 
@@ -158,6 +159,75 @@ def totals(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
                     cell,
                     f"{where(sheet, cell)} : {indicator} ({period}) {named} = {fr(total)} est le total de "
                     f"{shown} : le total compte, ses parties en sont le détail et ne s'y ajoutent pas.{more}",
+                    WARNING,
+                )
+            )
+            if len(out) >= 50:
+                return out
+    return out
+
+
+def _owed_places(fw: Framework, indicator: str, operator: str) -> set[tuple[str, str]]:
+    """The (zone, audience) places owed for an indicator: the operator's obligation's for an
+    output, anyone's for a territory (whoever measures it), as the figures read them."""
+    ind = fw.by_code["indicators"].get(indicator)
+    if ind is None:
+        return set()
+    owners = [o for o in fw.obligations if o.indicator == indicator and (ind.is_territory or o.operator == operator)]
+    return {place for o in owners for place in expected.obligation_keys(fw, o)}
+
+
+def crossings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """Lines of one report that overlap without one holding the other (a wider zone for a
+    narrower audience: ARD · NL beside BE-LUX for all visitors share BE-LUX's Dutch visitors):
+    the figures never add them (rule 5 of the README's « How a figure is built »): the line an
+    obligation owes counts over one it does not, else the wider zone's, the other is set aside
+    and the figure is partial. Said once per line set aside, where it stands."""
+    n = len(incoming["indicator"])
+    groups: dict[tuple[str, str, str], dict[tuple[str, str], tuple[str, str]]] = {}
+    for k in range(n):
+        key = (str(incoming["indicator"][k]), str(incoming["operator"][k]), str(incoming["period"][k]))
+        place = (incoming["zone"][k] or "", incoming["audience"][k] or "")
+        groups.setdefault(key, {})[place] = (incoming["sheet"][k] or "", incoming["cell"][k] or "")
+
+    def crosses(wide: tuple[str, str], narrow: tuple[str, str]) -> bool:
+        """`wide`: a zone strictly wider than `narrow`'s for an audience strictly narrower."""
+        return (
+            wide[0] != narrow[0]
+            and fw.within((narrow[0], ""), (wide[0], ""))
+            and wide[1] != narrow[1]
+            and fw.within((wide[0], wide[1]), (wide[0], narrow[1]))
+        )
+
+    def text(place: tuple[str, str]) -> str:
+        return f"{place[0]} · {place[1]}" if place[1] else f"{place[0]} (tous publics)"
+
+    out: list[Issue] = []
+    for (indicator, operator, period), places in groups.items():
+        if len(places) < 2:
+            continue
+        owed = _owed_places(fw, indicator, operator)
+        # as the figures do: owed lines first, then the wider zone; each line kept unless it
+        # crosses one kept already (what is kept never overlaps)
+        kept: list[tuple[str, str]] = []
+        beaten: dict[tuple[str, str], list[tuple[str, str]]] = {}
+        for place in sorted(places, key=lambda p: (p not in owed, len(fw.ancestors("zones", p[0])), p)):
+            against = [k for k in kept if crosses(k, place) or crosses(place, k)]
+            if against:
+                beaten[place] = against
+            else:
+                kept.append(place)
+        for loser, winners in beaten.items():
+            sheet, cell = places[loser]
+            why = "prévue par une obligation" if all(w in owed for w in winners) else "zone plus large"
+            out.append(
+                Issue(
+                    sheet,
+                    cell,
+                    f"{where(sheet, cell)} : {indicator} ({period}) {text(loser)} recoupe "
+                    f"{', '.join(text(w) for w in sorted(winners))} sans que l'une contienne l'autre : "
+                    f"ces lignes ne s'additionnent pas. {text(sorted(winners)[0])} compte ({why}), "
+                    f"{text(loser)} est écartée et le chiffre de la période sera partiel.",
                     WARNING,
                 )
             )
