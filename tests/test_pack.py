@@ -15,7 +15,7 @@ import pytest
 from ardenne_kpi import db, demo
 from ardenne_kpi.cli import main
 from ardenne_kpi.committee import briefing, pack, snapshots
-from ardenne_kpi.committee.pack import pdf as pack_pdf
+from ardenne_kpi.committee.pack import layout as pack_layout
 from ardenne_kpi.core.format import pdf_text
 from ardenne_kpi.figures import analyses
 from ardenne_kpi.intake import brand
@@ -133,7 +133,7 @@ def test_pack_renders_on_an_empty_database(empty_db_path, fw):
     assert analyses.missing(data.status, data.analyses).empty  # nothing is behind: no analysis is owed
 
 
-# ------------------------------------------------------------------ the wrapped tables (pdf._wrapped)
+# ------------------------------------------------------------------ the wrapped tables (pack_layout.wrapped)
 
 LONG = (
     "Le partenaire a déclaré une valeur pour un trimestre déjà verrouillé ; elle attend la validation du "
@@ -161,14 +161,14 @@ def wrapped_pdf(data, frame, widths, size=8, fills=None, *, fpdf2_table=False) -
     the pack drew its wrapped tables before issue 16."""
     from fpdf.fonts import FontFace
 
-    doc = pack_pdf._document(data)
+    doc = pack_layout.document(data)
     doc.add_page()
-    doc.set_fill_color(*pack_pdf.HEAD_FILL)  # in force when pdf.table() drew the pack's tables
+    doc.set_fill_color(*pack_layout.HEAD_FILL)  # in force when pdf.table() drew the pack's tables
     if not fpdf2_table:
-        pack_pdf._wrapped(doc, frame, widths, size, fills)
+        pack_layout.wrapped(doc, frame, widths, size, fills)
         return bytes(doc.output())
     doc.set_font("DejaVu", "", size)
-    heading = FontFace(emphasis="BOLD", fill_color=pack_pdf.HEAD_FILL)
+    heading = FontFace(emphasis="BOLD", fill_color=pack_layout.HEAD_FILL)
     with doc.table(
         col_widths=widths, line_height=size * 0.55, headings_style=heading, padding=0.8, text_align="LEFT"
     ) as table:
@@ -194,7 +194,7 @@ def test_wrapped_table_breaks_a_long_text_into_lines_inside_its_column(demo_pack
     long_lines = lines[1:-1]
     assert len(long_lines) >= 4 and len({y for _, y, _ in column}) == len(column)  # one line under the other
     assert " ".join(long_lines).split() == LONG.split()  # every word, in order, none lost
-    doc = pack_pdf._document(data)
+    doc = pack_layout.document(data)
     doc.set_font("DejaVu", "", 8)
     assert all(doc.get_string_width(line) <= 60 - 1.6 for line in long_lines)
 
