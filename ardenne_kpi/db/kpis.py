@@ -3,7 +3,7 @@
 kpis.py decides on a small table (`stored_periods`) which period of the chosen grain each
 stored period falls in; `series_rollup` then rolls each series up on its own and
 combines the series, in one statement; `counted_values` shows the lineage of one figure
-through the same chain (`_rollup_ctes`).
+through the same chain (`rollup_sql.rollup_ctes`).
 
 Small DataFrames are registered on the query's own cursor (`kpi_rules`, `kpi_placement`,
 `kpi_periods`...): registrations are local to a cursor, so concurrent Streamlit sessions
@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
+
+from ardenne_kpi.db import rollup_sql
 
 # Break-down columns a caller may ask for; identifiers cannot be parameters, so only these.
 BY_COLUMNS = {None: "''", "operator": "v.operator", "zone": "v.zone", "audience": "v.audience"}
@@ -84,7 +86,7 @@ def stored_periods(
 ) -> pd.DataFrame:
     """Per (indicator, group, stored period): its grain and dates, how many series reported
     it (`n`), their sums (value, numerator, denominator, values without components), and
-    `has_top`: whether the group's widest key was reported (_top_key: zone `root`, or the
+    `has_top`: whether the group's widest key was reported (rollup_sql.top_key: zone `root`, or the
     group's own zone, for all audiences, or the group's own audience), and `tops_all`: whether
     every operator that reported the period reported that key (each gave its total).
 
@@ -100,8 +102,8 @@ def stored_periods(
                min(period_start) AS period_start, max(period_end) AS period_end, count(*)::BIGINT AS n,
                sum(value) AS s, sum(numerator) AS s_num, sum(denominator) AS s_den,
                count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare,
-               coalesce(bool_or({_top_key("v", by)}), false) AS has_top,
-               count(DISTINCT operator) FILTER (WHERE {_top_key("v", by)}) = count(DISTINCT operator) AS tops_all
+               coalesce(bool_or({rollup_sql.top_key("v", by)}), false) AS has_top,
+               count(DISTINCT operator) FILTER (WHERE {rollup_sql.top_key("v", by)}) = count(DISTINCT operator) AS tops_all
         FROM v GROUP BY ALL
     )
     SELECT * FROM stored ORDER BY indicator, grp, period_start
@@ -126,7 +128,7 @@ def expected_shape(
 ) -> list[dict]:
     """Per (indicator, grp) of `expected` (expected.py's rows with their group): the latest
     first day and earliest last day due, the grains, how many series, those no obligation
-    covers (n_outside, up to NOTE_NAMES named), whether a series is owed in some periods and
+    covers (n_outside, up to rollup_sql.NOTE_NAMES named), whether a series is owed in some periods and
     data in others (`mixed`), and whether one operator's series contains or crosses another of
     its own (`nests`: a total beside its parts, a wider zone for a narrower audience). What lets a figure come from the stored sums alone."""
     sql = f"""
@@ -162,7 +164,7 @@ def expected_shape(
         UNION
         -- ... or crossing it: a wider zone for a narrower audience (they overlap)
         SELECT DISTINCT k.indicator, k.grp FROM open_keys k
-        {_crossed_by("k", "open_keys", "o", "o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator")}
+        {rollup_sql.crossed_by("k", "open_keys", "o", "o.indicator = k.indicator AND o.grp = k.grp AND o.operator = k.operator")}
     ),
     spans AS (
         SELECT indicator, grp, max(due_from)::DATE AS due_from, min(due_to)::DATE AS due_to,
@@ -171,7 +173,7 @@ def expected_shape(
     ),
     counts AS (
         SELECT indicator, grp, count(*)::BIGINT AS n_keys, count(*) FILTER (WHERE NOT owed)::BIGINT AS n_outside,
-               arg_min({_describe("keys")}, (operator, zone, audience), {NOTE_NAMES}) FILTER (WHERE NOT owed)
+               arg_min({rollup_sql.describe("keys")}, (operator, zone, audience), {rollup_sql.NOTE_NAMES}) FILTER (WHERE NOT owed)
                    AS outside,
                bool_or(mixed) AS mixed
         FROM keys GROUP BY ALL
@@ -190,272 +192,6 @@ def expected_shape(
 def _params(sql: str, flt: ValueFilter, root: str | None) -> dict:
     """The filter's parameters, and $root where the statement names it (DuckDB refuses extras)."""
     return flt.params() | ({"root": root} if "$root" in sql else {})
-
-
-def _top_key(alias: str, by: str | None) -> str:
-    """SQL: the key of `alias` (zone, audience) is its group's widest: the zone $root (or the
-    group's own zone) for all audiences (or the group's own audience)."""
-    zone = f"{alias}.zone" if by == "zone" else "$root"
-    audience = f"{alias}.audience" if by == "audience" else "''"
-    return f"({alias}.zone = {zone} AND {alias}.audience = {audience})"
-
-
-def _in_top_pass(alias: str, by: str | None) -> str:
-    """SQL: the row of `alias` goes through the per-series pass of a period whose widest key
-    was measured (`top_only`): that key itself, or a zone the framework does not know (which
-    nests in nothing)."""
-    return f"({_top_key(alias, by)} OR {alias}.zone NOT IN (SELECT code_in FROM kpi_zone_cover))"
-
-
-def _placed_cte(group: str, only_slow: bool = False, by: str | None = None) -> str:
-    """`placed`: each filtered value in the period of the grain that wholly contains it
-    (kpi_placement); with `only_slow`, in the periods listed in kpi_slow alone, and of those
-    whose widest key was measured (top_only), the rows of that key alone (_in_top_pass)."""
-    slow = (
-        f"JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code "
-        f"AND (NOT w.top_only OR {_in_top_pass('v', by)})"
-        if only_slow
-        else ""
-    )
-    return f"""
-    placed AS MATERIALIZED (
-        SELECT v.indicator, {group} AS grp, v.operator, v.zone, v.audience, v.period, v.grain,
-               v.period_start, v.period_end, v.value, v.numerator, v.denominator, v.upload_id,
-               m.p_code, m.p_end, m.n_sub, m.mixed, datediff('day', v.period_start, v.period_end) + 1 AS days
-        FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period {slow}
-    )"""
-
-
-def _rollup_ctes(source: str = "placed") -> str:
-    """The per-series chain, as CTEs over `source` (placed values: `placed` or a part of it).
-
-    Registered on the cursor: kpi_placement (indicator, period → p_code, p_end, n_sub: how
-    many periods of the stored grain tile p_code, mixed: several grains stored in p_code),
-    kpi_rules (one row per indicator), kpi_zone_cover / kpi_aud_cover (code_in, code_out:
-    every code and the codes containing it), kpi_expected (what is due, with each series' grp).
-
-    - nested:   for a territory measurement, the zones and audiences lying inside another one
-                reported for the period (already counted in the wider one): set aside first;
-    - by_grain: per series (operator × zone × audience), period and stored grain, the sums;
-    - chosen:   per series and period, one grain only: the one covering most days (a
-                semester and its quarters never count twice);
-    - series:   the series' value by the time rule, whether it covers the whole period;
-    - crossing: of two keys overlapping without one lying inside the other (a wider zone for
-                a narrower audience: (BE-LUX, all) beside (ARD, NL) share BE-LUX's NL), the
-                one set aside (the figure is partial): the key reported outside any obligation
-                (kpi_expected) beside an owed one, else the narrower zone's;
-    - kept:     the series that count: one per territory measured.
-    """
-    return f"""
-    measured AS (  -- territories, and outputs whose operators may give a total beside its parts
-        SELECT DISTINCT p.indicator, p.grp, p.p_code, p.operator, p.zone, p.audience, k.territory
-        FROM {source} p JOIN kpi_rules k USING (indicator) WHERE k.territory OR k.nests
-    ),
-    aud_cover AS (
-        SELECT code_in, code_out FROM kpi_aud_cover
-        UNION SELECT DISTINCT audience, audience FROM measured
-        UNION SELECT DISTINCT audience, '' FROM measured
-    ),
-    {_keys_up("measured_up", "measured", "aud_cover")},
-    nested AS (
-        SELECT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience,
-               arg_min(o.zone || CASE WHEN o.audience IN ('', r.audience) THEN '' ELSE ' · ' || o.audience END,
-                       (r.depth_up, o.zone, o.audience)) AS outer_zone,
-               bool_and(NOT r.territory) AS part
-        FROM measured_up r {_IN_MEASURED}
-        WHERE NOT (r.zone_up = r.zone AND r.audience_up = r.audience)
-        GROUP BY ALL
-    ),
-    unnested AS (
-        SELECT p.* FROM {source} p ANTI JOIN nested n USING (indicator, grp, p_code, operator, zone, audience)
-    ),
-    by_grain AS MATERIALIZED (
-        SELECT indicator, grp, operator, zone, audience, p_code, p_end, grain, any_value(n_sub) AS n_sub,
-               any_value(mixed) AS mixed, count(*)::BIGINT AS n, sum(days) AS covered, sum(value) AS s,
-               avg(value) AS m, arg_max(value, period_end) AS l, min(period_start) AS first_start,
-               max(period_end) AS last_end,
-               max(upload_id) AS last_upload,
-               sum(numerator) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS num_s,
-               sum(denominator) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS den_s,
-               arg_max(numerator, period_end) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS num_l,
-               arg_max(denominator, period_end) FILTER (WHERE numerator IS NOT NULL AND denominator IS NOT NULL) AS den_l,
-               count(*) FILTER (WHERE numerator IS NULL OR denominator IS NULL)::BIGINT AS n_bare,
-               avg(value) FILTER (WHERE numerator IS NULL OR denominator IS NULL) AS m_bare
-        FROM unnested GROUP BY ALL
-    ),
-    chosen AS (
-        -- Only periods where several grains were stored (`mixed`, decided on the small table)
-        -- need the choice: the window runs on those rows alone.
-        SELECT *, 1::BIGINT AS n_grains FROM by_grain WHERE NOT mixed
-        UNION ALL BY NAME
-        SELECT * FROM (
-            SELECT *, count(*) OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code) AS n_grains
-            FROM by_grain WHERE mixed
-            QUALIFY row_number() OVER (PARTITION BY indicator, grp, operator, zone, audience, p_code
-                                       ORDER BY covered DESC, n ASC, grain) = 1)
-    ),
-    series AS MATERIALIZED (
-        SELECT c.*, k.agg_space, k.territory, k.nests, k.ratio, k.scale,
-               -- a stock is its value at the period's end: one date, one value (a series silent
-               -- at that date gives none, and is missing where it is due)
-               CASE k.agg_time WHEN 'sum' THEN c.s WHEN 'mean' THEN c.m
-                    ELSE CASE WHEN c.last_end = c.p_end THEN c.l END END AS tv,
-               CASE WHEN k.agg_time = 'last' AND c.last_end < c.p_end THEN NULL
-                    WHEN k.components_agg = 'last' THEN c.num_l ELSE c.num_s END AS tnum,
-               CASE WHEN k.agg_time = 'last' AND c.last_end < c.p_end THEN NULL
-                    WHEN k.components_agg = 'last' THEN c.den_l ELSE c.den_s END AS tden,
-               k.agg_time = 'last' AS stock
-        FROM chosen c JOIN kpi_rules k USING (indicator)
-    ),
-    crossing_pairs AS (
-        -- a key `r` and a key `o` of a zone strictly wider for an audience strictly narrower
-        -- (within one operator's report for an output, whoever measured it for a territory):
-        -- they overlap without one containing the other, so adding them would count the shared
-        -- part twice. Whether each was owed there (an obligation of kpi_expected over the days
-        -- it reported) decides which one counts.
-        SELECT r.indicator, r.grp, r.p_code, r.territory, zc.depth_out,
-               r.operator AS r_operator, r.zone AS r_zone, r.audience AS r_audience,
-               o.operator AS o_operator, o.zone AS o_zone, o.audience AS o_audience,
-               {_owed("r")} AS r_owed, {_owed("o")} AS o_owed
-        FROM series r
-        {
-        _crossed_by(
-            "r",
-            "series",
-            "o",
-            "o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code "
-            "AND (r.territory OR o.operator = r.operator)",
-        )
-    }
-        WHERE r.territory OR r.nests
-    ),
-    owed_out AS (  -- of two owed keys crossing, the wider zone's counts (transitive in a tree)
-        SELECT indicator, grp, p_code, r_operator AS operator, r_zone AS zone, r_audience AS audience, territory,
-               {_key_text("o_zone", "o_audience")} AS across, (depth_out, o_zone, o_audience) AS rank
-        FROM crossing_pairs WHERE r_owed AND o_owed
-    ),
-    first_out AS (  -- a key reported outside any obligation crossing an owed key that counts
-        SELECT x.* FROM (
-            SELECT indicator, grp, p_code, r_operator AS operator, r_zone AS zone, r_audience AS audience, territory,
-                   {_key_text("o_zone", "o_audience")} AS across, (depth_out, o_zone, o_audience) AS rank,
-                   o_operator AS w_operator, o_zone AS w_zone, o_audience AS w_audience
-            FROM crossing_pairs WHERE o_owed AND NOT r_owed
-            UNION ALL
-            SELECT indicator, grp, p_code, o_operator, o_zone, o_audience, territory,
-                   {_key_text("r_zone", "r_audience")}, (depth_out, r_zone, r_audience), r_operator, r_zone, r_audience
-            FROM crossing_pairs WHERE r_owed AND NOT o_owed) x
-        ANTI JOIN owed_out w ON {_same_key("w", "x", "w_")}
-    ),
-    second_out AS (  -- then, among the keys outside any obligation still there, the wider zone's counts
-        SELECT indicator, grp, p_code, r_operator AS operator, r_zone AS zone, r_audience AS audience, territory,
-               {_key_text("o_zone", "o_audience")} AS across, (depth_out, o_zone, o_audience) AS rank
-        FROM crossing_pairs c
-        ANTI JOIN first_out f ON {_same_key("f", "c", "r_")}
-        ANTI JOIN first_out g ON {_same_key("g", "c", "o_")}
-        WHERE NOT r_owed AND NOT o_owed
-    ),
-    crossing AS (
-        -- the keys set aside, each with the key it crosses that counts (the first by rank): an
-        -- owed key counts over one reported outside any obligation, else the wider zone's; the
-        -- keys left never overlap
-        SELECT indicator, grp, p_code, operator, zone, audience, any_value(territory) AS territory,
-               arg_min(across, rank) AS across
-        FROM (SELECT * FROM owed_out UNION ALL BY NAME
-              SELECT indicator, grp, p_code, operator, zone, audience, territory, across, rank FROM first_out
-              UNION ALL BY NAME SELECT * FROM second_out)
-        GROUP BY indicator, grp, p_code, operator, zone, audience
-    ),
-    uncrossed AS (
-        SELECT s.* FROM series s ANTI JOIN crossing c USING (indicator, grp, p_code, operator, zone, audience)
-    ),
-    kept AS (
-        SELECT * FROM uncrossed WHERE NOT territory
-        UNION ALL BY NAME
-        SELECT s.* FROM uncrossed s SEMI JOIN (  -- the latest upload's series, then the first operator
-            SELECT indicator, grp, p_code, zone, audience, arg_min(operator, (-last_upload, operator)) AS operator
-            FROM uncrossed WHERE territory GROUP BY ALL) t USING (indicator, grp, p_code, zone, audience, operator)
-    )"""
-
-
-# aud_cover, plus every audience of the absent series (codes the framework may not know) in itself and in ''.
-_ABSENT_AUD_COVER = """(SELECT code_in, code_out FROM aud_cover
-              UNION SELECT DISTINCT audience, audience FROM absent UNION SELECT DISTINCT audience, '' FROM absent)"""
-
-
-def _keys_up(name: str, keys: str, aud_cover: str) -> str:
-    """CTE `name`: each key of `keys` (indicator, grp, p_code, zone, audience) with every
-    (zone_up, audience_up) that is or contains it: its zone through kpi_zone_cover, its
-    audience through `aud_cover` (code_in, code_out).
-
-    Materialized on purpose: it fences the joins, so the keys are widened first and only then
-    looked up among the measured territories (_IN_MEASURED); left to itself, the optimizer
-    joined the measured keys to the covers first, hundreds of thousands of rows for a few thousand keys.
-    """
-    return f"""{name} AS MATERIALIZED (
-        SELECT k.*, zc.code_out AS zone_up, zc.depth_out AS depth_up, ac.code_out AS audience_up
-        FROM {keys} k JOIN kpi_zone_cover zc ON zc.code_in = k.zone JOIN {aud_cover} ac ON ac.code_in = k.audience
-    )"""
-
-
-# From widened keys `r` (_keys_up) to the measured territory `o` of the same period that is or contains them.
-# Outputs nest within one operator's report (its total and its parts); territories whoever measured them.
-_IN_MEASURED = """JOIN measured o ON o.indicator = r.indicator AND o.grp = r.grp AND o.p_code = r.p_code
-                       AND o.zone = r.zone_up AND o.audience = r.audience_up
-                       AND (o.territory OR o.operator = r.operator)"""
-
-
-def _nested_text(outer: str) -> str:
-    """SQL text naming a key (columns part, operator, zone, audience) set aside inside a wider
-    one `outer`, for a note: « BE-NAM · NL ⊂ ARD », and for a part of its operator's own total
-    « FTLB : BE-NAM ⊂ BE-LUX »."""
-    return f"CASE WHEN part THEN operator || ' : ' ELSE '' END || {_key_text('zone', 'audience')} || ' ⊂ ' || {outer}"
-
-
-def _key_text(zone: str, audience: str) -> str:
-    """SQL text of a key (zone, audience) in a note: « BE-NAM », « BE-NAM · NL »."""
-    return f"{zone} || CASE WHEN {audience} = '' THEN '' ELSE ' · ' || {audience} END"
-
-
-def _crossed_by(r: str, keys: str, o: str, same: str) -> str:
-    """SQL joins from a key `r` to every key `o` of `keys` that crosses it: a zone strictly wider
-    (kpi_zone_cover) for an audience strictly narrower (the statement's own `aud_cover`, every
-    audience in itself and in ''). `same`: what `o` and `r` must share (indicator, group...).
-    One definition for the figure (`crossing`) and for the shape of what is due (`nests`)."""
-    return f"""JOIN kpi_zone_cover zc ON zc.code_in = {r}.zone AND zc.code_out <> {r}.zone
-        JOIN {keys} {o} ON {same} AND {o}.zone = zc.code_out AND {o}.audience <> {r}.audience
-        JOIN aud_cover ac ON ac.code_in = {o}.audience AND ac.code_out = {r}.audience"""
-
-
-def _same_key(a: str, b: str, prefix: str) -> str:
-    """SQL join condition: key `a` (indicator, grp, p_code, operator, zone, audience) is the
-    one `b` names with `prefix` (`b.r_zone`...) in the same indicator, group and period."""
-    return (
-        f"{a}.indicator = {b}.indicator AND {a}.grp = {b}.grp AND {a}.p_code = {b}.p_code "
-        f"AND {a}.operator = {b}.{prefix}operator AND {a}.zone = {b}.{prefix}zone AND {a}.audience = {b}.{prefix}audience"
-    )
-
-
-def _owed(alias: str) -> str:
-    """SQL: whether the series `alias` (indicator, grp, operator, zone, audience, territory,
-    first_start, last_end) was owed where it reported: an obligation of kpi_expected over those
-    days, its operator's for an output, anyone's for a territory (whoever measures it)."""
-    return f"""EXISTS (SELECT 1 FROM kpi_expected e
-                WHERE e.obligation AND e.indicator = {alias}.indicator AND e.grp = {alias}.grp
-                  AND (e.operator = {alias}.operator OR {alias}.territory)
-                  AND e.zone = {alias}.zone AND e.audience = {alias}.audience
-                  AND e.due_from <= {alias}.last_end AND e.due_to >= {alias}.first_start)"""
-
-
-def _describe(alias: str) -> str:
-    """SQL text naming a series for a note: « ADT08 (FR-08) » or « ADT08 (FR-08, NL) »."""
-    return (
-        f"{alias}.operator || ' (' || {alias}.zone || "
-        f"CASE WHEN {alias}.audience = '' THEN '' ELSE ', ' || {alias}.audience END || ')'"
-    )
-
-
-# How many series a note names before "et N autres".
-NOTE_NAMES = 4
 
 
 def series_rollup(
@@ -480,15 +216,15 @@ def series_rollup(
     ends, reported data until the period's end; a series due at a grain that cannot build the
     period is missing there (`untiled`). A survey (`sparse`) is due only where a wave took place.
     Columns: indicator, grp, period, value, n_values, n_series, n_bare, weighted, bare,
-    n_bare_series, n_missing, missing (up to NOTE_NAMES {who, grain, got: periods reported,
+    n_bare_series, n_missing, missing (up to rollup_sql.NOTE_NAMES {who, grain, got: periods reported,
     untiled, stock}), n_overlap, overlap, n_nested, nested, n_parts, parts, n_outside, outside,
     n_crossing, crossing.
     """
     group = BY_COLUMNS[by]
     sql = f"""
     WITH v AS ({_FILTERED}),
-    {_placed_cte(group, only_slow=True, by=by)},
-    {_rollup_ctes()},
+    {rollup_sql.placed_cte(group, only_slow=True, by=by)},
+    {rollup_sql.rollup_ctes()},
     combined AS (
         SELECT indicator, grp, p_code, any_value(agg_space) AS agg_space, bool_or(ratio) AS ratio,
                any_value(scale) AS scale, fsum(tv) AS sv, favg(tv) AS mv, arg_max(tv, last_end) AS lv,
@@ -508,11 +244,11 @@ def series_rollup(
     ),
     bare AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_bare_series,
-               arg_min({_describe("s")}, (operator, zone, audience), {NOTE_NAMES}) AS bare
+               arg_min({rollup_sql.describe("s")}, (operator, zone, audience), {rollup_sql.NOTE_NAMES}) AS bare
         FROM kept s WHERE ratio AND n_bare > 0 GROUP BY ALL
     ),
     due_keys AS MATERIALIZED (
-        SELECT e.*, {_in_top_pass("e", by)} AS top_pass, k.sparse, k.territory
+        SELECT e.*, {rollup_sql.in_top_pass("e", by)} AS top_pass, k.sparse, k.territory
         FROM kpi_expected e JOIN kpi_rules k USING (indicator)
     ),
     silent AS (
@@ -567,9 +303,9 @@ def series_rollup(
     absent AS (  -- due and not placed there: not given, or given at a grain that cannot build the period
         SELECT d.* FROM due_now d ANTI JOIN placed p USING (indicator, grp, p_code, operator, zone, audience)
     ),
-    {_keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, operator, zone, audience, territory FROM absent)", _ABSENT_AUD_COVER)},
+    {rollup_sql.keys_up("absent_up", "(SELECT DISTINCT indicator, grp, p_code, operator, zone, audience, territory FROM absent)", rollup_sql.ABSENT_AUD_COVER)},
     covered AS (  -- due there but measured already, as itself or inside a wider key
-        SELECT DISTINCT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience FROM absent_up r {_IN_MEASURED}
+        SELECT DISTINCT r.indicator, r.grp, r.p_code, r.operator, r.zone, r.audience FROM absent_up r {rollup_sql.IN_MEASURED}
     ),
     got_days AS (  -- the days of the due part each present series covers, at its chosen grain
         SELECT d.indicator, d.grp, d.p_code, d.operator, d.zone, d.audience, s.grain, s.stock, s.last_end, d.need_to,
@@ -603,20 +339,20 @@ def series_rollup(
     ),
     outside AS (  -- series counted here although no obligation covers them
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_outside,
-               arg_min({_describe("d")}, (operator, zone, audience), {NOTE_NAMES}) AS outside
+               arg_min({rollup_sql.describe("d")}, (operator, zone, audience), {rollup_sql.NOTE_NAMES}) AS outside
         FROM due_now d SEMI JOIN kept USING (indicator, grp, p_code, operator, zone, audience)
         WHERE NOT owed GROUP BY ALL
     ),
     missing AS (
         SELECT d.indicator, d.grp, d.p_code, count(*)::BIGINT AS n_missing,
-               arg_min({{'who': {_describe("d")}, 'grain': d.grain, 'got': d.got, 'untiled': d.untiled,
+               arg_min({{'who': {rollup_sql.describe("d")}, 'grain': d.grain, 'got': d.got, 'untiled': d.untiled,
                          'stock': d.stock}},
-                       (d.operator, d.zone, d.audience), {NOTE_NAMES}) AS missing
+                       (d.operator, d.zone, d.audience), {rollup_sql.NOTE_NAMES}) AS missing
         FROM lacking d GROUP BY ALL
     ),
     overlap AS (
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_overlap,
-               arg_min({_describe("s")}, (operator, zone, audience), {NOTE_NAMES}) AS overlap
+               arg_min({rollup_sql.describe("s")}, (operator, zone, audience), {rollup_sql.NOTE_NAMES}) AS overlap
         FROM series s WHERE n_grains > 1 GROUP BY ALL
     ),
     top_keys AS (
@@ -630,19 +366,19 @@ def series_rollup(
         FROM v JOIN kpi_placement m ON m.indicator = v.indicator AND m.period = v.period
         JOIN kpi_slow w ON w.indicator = v.indicator AND w.grp = {group} AND w.p_code = m.p_code AND w.top_only
         JOIN kpi_rules k ON k.indicator = v.indicator
-        WHERE NOT {_in_top_pass("v", by)}
+        WHERE NOT {rollup_sql.in_top_pass("v", by)}
         GROUP BY ALL
     ),
     top_masks AS (  -- the keys reported in the same periods, counted, the first ones named
         SELECT indicator, grp, part, mask, count(*)::BIGINT AS n,
-               arg_min({{'k': (operator, zone, audience), 'd': {_nested_text("grp" if by == "zone" else "$root")}}},
-                       (operator, zone, audience), {NOTE_NAMES}) AS names
+               arg_min({{'k': (operator, zone, audience), 'd': {rollup_sql.nested_text("grp" if by == "zone" else "$root")}}},
+                       (operator, zone, audience), {rollup_sql.NOTE_NAMES}) AS names
         FROM top_keys GROUP BY ALL
     ),
     inside_groups AS (
         SELECT indicator, grp, p_code, part, count(*)::BIGINT AS n,
-               arg_min({{'k': (operator, zone, audience), 'd': {_nested_text("outer_zone")}}},
-                       (operator, zone, audience), {NOTE_NAMES}) AS names
+               arg_min({{'k': (operator, zone, audience), 'd': {rollup_sql.nested_text("outer_zone")}}},
+                       (operator, zone, audience), {rollup_sql.NOTE_NAMES}) AS names
         FROM (SELECT DISTINCT indicator, grp, p_code, part, CASE WHEN part THEN operator ELSE '' END AS operator,
                      zone, audience, outer_zone FROM nested)
         GROUP BY ALL
@@ -657,8 +393,8 @@ def series_rollup(
     ),
     crossed AS (  -- keys set aside because they cross a wider zone's key (the figure is partial)
         SELECT indicator, grp, p_code, count(*)::BIGINT AS n_crossing,
-               arg_min(CASE WHEN territory THEN '' ELSE operator || ' : ' END || {_key_text("zone", "audience")}
-                       || ' ✕ ' || across, (operator, zone, audience), {NOTE_NAMES}) AS crossing
+               arg_min(CASE WHEN territory THEN '' ELSE operator || ' : ' END || {rollup_sql.key_text("zone", "audience")}
+                       || ' ✕ ' || across, (operator, zone, audience), {rollup_sql.NOTE_NAMES}) AS crossing
         FROM (SELECT DISTINCT indicator, grp, p_code, CASE WHEN territory THEN '' ELSE operator END AS operator,
                      zone, audience, territory, across FROM crossing)
         GROUP BY ALL
@@ -666,10 +402,10 @@ def series_rollup(
     inside AS (  -- the keys set aside inside a wider one: territories, and operators' parts of their total
         SELECT indicator, grp, p_code,
                sum(n) FILTER (WHERE NOT part)::BIGINT AS n_nested,
-               list_transform(list_sort(flatten(list(names) FILTER (WHERE NOT part)))[1:{NOTE_NAMES}], lambda x: x.d)
+               list_transform(list_sort(flatten(list(names) FILTER (WHERE NOT part)))[1:{rollup_sql.NOTE_NAMES}], lambda x: x.d)
                    AS nested,
                sum(n) FILTER (WHERE part)::BIGINT AS n_parts,
-               list_transform(list_sort(flatten(list(names) FILTER (WHERE part)))[1:{NOTE_NAMES}], lambda x: x.d)
+               list_transform(list_sort(flatten(list(names) FILTER (WHERE part)))[1:{rollup_sql.NOTE_NAMES}], lambda x: x.d)
                    AS parts
         FROM inside_groups GROUP BY ALL
     )
@@ -723,8 +459,8 @@ def counted_values(
     """
     sql = f"""
     WITH v AS ({_FILTERED}),
-    {_placed_cte("''")},
-    {_rollup_ctes()}
+    {rollup_sql.placed_cte("''")},
+    {rollup_sql.rollup_ctes()}
     SELECT p.operator, p.zone, p.audience, p.period, p.value, p.numerator, p.denominator, p.upload_id,
            u.file_name, u.uploaded_by, u.uploaded_at, r.sheet, r.cell, u.stored_path, r.comment, u.review,
            k.operator IS NOT NULL AS counted,
