@@ -75,6 +75,7 @@ if not codes:
 status, series = ui.cached(
     figures.status_and_trends, con, fw, list(codes), grain, operators=operators, zones=zones, submitted=ctx.submitted
 )
+view = (codes, grain, operators, zones, ctx.submitted)  # what the figures below are drawn from: ui.shared's key
 if not figures.has_values(status):
     st.info(
         "Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
@@ -205,8 +206,12 @@ else:
         "choisissez cette granularité pour la comparer."
     )
     st.plotly_chart(
-        charts.kpis.trend_figure(
-            ind, trend, figures.expected_path(ind), comparable=like, status=row["status"], reason=reason
+        ui.shared(
+            con,
+            ("trend", code, view),
+            lambda: charts.kpis.trend_figure(
+                ind, trend, figures.expected_path(ind), comparable=like, status=row["status"], reason=reason
+            ),
         ),
         width="stretch",
         config={"displayModeBar": False},
@@ -220,7 +225,7 @@ else:
 
     # ------------------------------------------------------------------ table, comments, download, lineage
     st.subheader("Valeurs")
-    ui.table(figures.values_table(fw, code, trend, fmt=ui.fmt_number))
+    ui.table(ui.shared(con, ("values", code, view), lambda: figures.values_table(fw, code, trend, fmt=ui.fmt_number)))
     st.download_button(
         "Télécharger les valeurs (.csv pour Excel)",
         lambda: csv_excel_fr(figures.values_table(fw, code, trend)),  # written when clicked
@@ -236,7 +241,10 @@ else:
     if comments.empty:
         st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
     else:
-        ui.table(analyses.comments_table(fw, comments, decimals, ind.unit), wide="Commentaire du partenaire")
+        ui.table(
+            ui.shared(con, ("comments", code, view), lambda: analyses.comments_table(fw, comments, decimals, ind.unit)),
+            wide="Commentaire du partenaire",
+        )
 
     st.subheader("D'où vient ce chiffre ?")
     reported = figures.reported(trend)
@@ -289,12 +297,25 @@ else:
         horizontal=True,
         format_func=figures.BY_LABELS.get,
     )
-    parts = ui.cached(
-        figures.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones, submitted=ctx.submitted
-    )
-    labels = figures.group_labels(fw, by, parts)
+
+    def breakdown():
+        parts = ui.cached(
+            figures.aggregate,
+            con,
+            fw,
+            code,
+            shown_grain,
+            by=by,
+            operators=operators,
+            zones=zones,
+            submitted=ctx.submitted,
+        )
+        return charts.kpis.breakdown_figure(ind, parts, by, figures.group_labels(fw, by, parts))
+
     st.plotly_chart(
-        charts.kpis.breakdown_figure(ind, parts, by, labels), width="stretch", config={"displayModeBar": False}
+        ui.shared(con, ("breakdown", code, shown_grain, by, view), breakdown),
+        width="stretch",
+        config={"displayModeBar": False},
     )
 
 # ------------------------------------------------------------------ all filtered indicators
@@ -308,5 +329,9 @@ overview = st.expander(
 )
 if overview.open:
     with overview:
-        st.plotly_chart(charts.kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(
+            ui.shared(con, ("overview", view), lambda: charts.kpis.small_multiples(status, series)),
+            width="stretch",
+            config={"displayModeBar": False},
+        )
 ui.copy_link_caption()
