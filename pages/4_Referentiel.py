@@ -34,8 +34,11 @@ yaml_download.download_button(
     icon=":material/code:",
 )
 
+# Only the open tab is built (on_change="rerun": a click on another tab reruns the page).
 tab_ind, tab_dims, tab_obj, tab_proj, tab_actors = st.tabs(
-    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"]
+    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"],
+    key="ref_tab",
+    on_change="rerun",
 )
 
 with tab_ind:
@@ -73,25 +76,27 @@ with tab_ind:
     st.caption(f"{len(table)} indicateur(s)")
     ui.table(table, wide="Libellé" if "Libellé" in table.columns else None)
 
-with tab_dims:
-    ui.table(referential.dimensions_table(fw))
-    st.subheader("Clés et thèmes")
-    st.caption(
-        "Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
-        "référentiel (colonne « thème » de la feuille « Clés »)."
-    )
-    ui.table(referential.keys_table(fw))
+if tab_dims.open:
+    with tab_dims:
+        ui.table(referential.dimensions_table(fw))
+        st.subheader("Clés et thèmes")
+        st.caption(
+            "Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
+            "référentiel (colonne « thème » de la feuille « Clés »)."
+        )
+        ui.table(referential.keys_table(fw))
 
-with tab_obj:
-    ui.table(referential.objectives_table(fw))
+if tab_obj.open:
+    ui.table(referential.objectives_table(fw), container=tab_obj)
 
-with tab_proj:
-    ui.table(referential.projects_table(fw))
+if tab_proj.open:
+    ui.table(referential.projects_table(fw), container=tab_proj)
 
-with tab_actors:
-    for title, frame in referential.actors_tables(fw).items():
-        st.subheader(title)
-        ui.table(frame)
+if tab_actors.open:
+    with tab_actors:
+        for title, frame in referential.actors_tables(fw).items():
+            st.subheader(title)
+            ui.table(frame)
 
 st.divider()
 st.subheader("Séries rapportées hors obligation")
@@ -132,7 +137,8 @@ st.divider()
 if not accounts.is_admin(ctx.user):
     st.caption("Seule la coordination (administrateur) peut remplacer le référentiel.")
     st.stop()
-history = referential.history_table(ctx.con)
+# each change rewrites the framework, so a new data revision: kept until then
+history = ui.shared(ctx.con, ("framework history",), lambda: referential.history_table(ctx.con))
 if not history.empty:
     with st.expander(f"Historique des changements du référentiel ({len(history)})", icon=":material/history:"):
         ui.text_table(history, hide_index=True)
