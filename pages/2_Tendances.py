@@ -246,77 +246,92 @@ else:
             wide="Commentaire du partenaire",
         )
 
-    st.subheader("D'où vient ce chiffre ?")
-    reported = figures.reported(trend)
-    period = ui.in_address(
-        st.selectbox,
-        "Valeur",
-        list(reported["period"]),
-        key="t_lineage",
-        param="periode",
-        index=None,
-        placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
-        format_func=dict(zip(reported["period"], reported["label"], strict=False)).get,
-    )
-    if period:
-        with ui.user_errors():
-            note = figures.period_note(reported, period)
-            if note:
-                st.caption(ui.md(note))
-            behind = figures.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
-            ui.table(figures.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
-            kept = figures.lineage_uploads(behind)
-            if not kept:
-                st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
-            for upload in kept[:6]:
-                try:
-                    original = importer.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
-                except accounts.AccessError as exc:
-                    st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
-                    continue
-                if original:
-                    st.download_button(
-                        f"Fichier d'origine : {ui.md(original[0])}",
-                        original[1],
-                        file_name=original[0],
-                        key=f"orig_{upload.upload_id}",
-                        icon=":material/description:",
+    @st.fragment
+    def lineage_part() -> None:
+        """Where a value comes from: picking a period reruns this part alone (st.fragment)."""
+        st.subheader("D'où vient ce chiffre ?")
+        reported = figures.reported(trend)
+        period = ui.in_address(
+            st.selectbox,
+            "Valeur",
+            list(reported["period"]),
+            key="t_lineage",
+            param="periode",
+            index=None,
+            placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
+            format_func=dict(zip(reported["period"], reported["label"], strict=False)).get,
+        )
+        if period:
+            with ui.user_errors():
+                note = figures.period_note(reported, period)
+                if note:
+                    st.caption(ui.md(note))
+                behind = figures.lineage(
+                    con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted
+                )
+                ui.table(figures.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
+                kept = figures.lineage_uploads(behind)
+                if not kept:
+                    st.caption(
+                        "Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration)."
                     )
-                else:
-                    st.caption(f"{ui.md(upload.file_name)} : fichier d'origine introuvable sur le serveur.")
+                for upload in kept[:6]:
+                    try:
+                        original = importer.original_file_for(con, upload.upload_id, ctx.user)  # own operators' only
+                    except accounts.AccessError as exc:
+                        st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
+                        continue
+                    if original:
+                        st.download_button(
+                            f"Fichier d'origine : {ui.md(original[0])}",
+                            original[1],
+                            file_name=original[0],
+                            key=f"orig_{upload.upload_id}",
+                            icon=":material/description:",
+                        )
+                    else:
+                        st.caption(f"{ui.md(upload.file_name)} : fichier d'origine introuvable sur le serveur.")
+
+    lineage_part()
 
     # ------------------------------------------------------------------ breakdown
-    st.subheader("Ventilation")
-    by = ui.in_address(
-        st.radio,
-        "Par",
-        list(figures.BY_LABELS),
-        key="t_by",
-        param="par",
-        default=next(iter(figures.BY_LABELS)),
-        horizontal=True,
-        format_func=figures.BY_LABELS.get,
-    )
-
-    def breakdown():
-        parts = ui.cached(
-            figures.aggregate,
-            con,
-            fw,
-            code,
-            shown_grain,
-            by=by,
-            operators=operators,
-            zones=zones,
-            submitted=ctx.submitted,
+    @st.fragment
+    def breakdown_part() -> None:
+        """The breakdown: choosing « Par » reruns this part alone (st.fragment)."""
+        st.subheader("Ventilation")
+        by = ui.in_address(
+            st.radio,
+            "Par",
+            list(figures.BY_LABELS),
+            key="t_by",
+            param="par",
+            default=next(iter(figures.BY_LABELS)),
+            horizontal=True,
+            format_func=figures.BY_LABELS.get,
         )
-        return charts.kpis.breakdown_figure(ind, parts, by, figures.group_labels(fw, by, parts))
 
-    st.plotly_chart(
-        ui.shared(con, ("breakdown", code, shown_grain, by, view), breakdown),
-        width="stretch",
-        config={"displayModeBar": False},
-    )
+        def breakdown():
+            parts = ui.cached(
+                figures.aggregate,
+                con,
+                fw,
+                code,
+                shown_grain,
+                by=by,
+                operators=operators,
+                zones=zones,
+                submitted=ctx.submitted,
+            )
+            return charts.kpis.breakdown_figure(ind, parts, by, figures.group_labels(fw, by, parts))
+
+        st.plotly_chart(
+            ui.shared(con, ("breakdown", code, shown_grain, by, view), breakdown),
+            width="stretch",
+            config={"displayModeBar": False},
+        )
+
+    breakdown_part()
+
 
 # ------------------------------------------------------------------ all filtered indicators
 st.header(f"Vue d'ensemble : {len(codes)} indicateur(s)")
