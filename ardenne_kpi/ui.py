@@ -199,7 +199,9 @@ def data_revision(con: Database) -> str:
     return revision
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# Shared, not copied (a frozen dataclass): every page run of every session reads it, and
+# st.cache_data would unpickle it each time.
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _framework(_con: Database, revision: str) -> Framework:
     return db.ensure_framework(_con)
 
@@ -232,6 +234,13 @@ def shared(con: Database, key: tuple, build: Callable[[], Any]) -> Any:
     a stable repr. Not copied: never mutate what it returns (st.plotly_chart and st.dataframe
     do not)."""
     return _shared_build(data_revision(con), repr(key), build)
+
+
+def forget_cached() -> None:
+    """Forget every cached read and shared figure: after a write that the data revision does
+    not see (demonstration brand scores attached to reports already imported)."""
+    _cached_call.clear()
+    _shared_build.clear()
 
 
 PUBLIC_UNAVAILABLE = (

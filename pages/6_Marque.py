@@ -16,7 +16,7 @@ st.caption(
     "Un élément non noté n'est pas un zéro : il est simplement absent."
 )
 
-scores = brand.scores(ctx.con, fw, submitted=ctx.submitted)
+scores = ui.cached(brand.scores, ctx.con, fw, submitted=ctx.submitted)
 if scores.empty:
     st.info(
         "Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "
@@ -26,6 +26,7 @@ if scores.empty:
         if st.button("Ajouter des notes de démonstration", icon=":material/science:"):
             with ui.user_errors():
                 written = brand.create_demo_scores(ctx.con, fw)
+                ui.forget_cached()  # the scores join reports already imported: the data revision stays
                 st.success(f"{written} notes de démonstration ajoutées.")
                 st.rerun()
     with st.expander("Les 7 éléments de la plateforme de marque"):
