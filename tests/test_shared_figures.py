@@ -3,9 +3,10 @@ shared by every session, rebuilt when the data change."""
 
 from __future__ import annotations
 
-from ardenne_kpi import ui
+from ardenne_kpi import db, ui
 from ardenne_kpi.core.accounts import LOCAL_USER
 from ardenne_kpi.figures import analyses
+from tests.conftest import private_copy, run_page
 
 
 def _counting(built: list[str], name: str):
@@ -41,3 +42,16 @@ def test_a_change_of_the_data_rebuilds_the_shared_figure(con, fw):
     after = ui.shared(con, ("shared test", "revision"), _counting(built, "after"))
     assert (before, after) == ({"figure": "before"}, {"figure": "after"})
     assert built == ["before", "after"]
+
+
+def test_the_brand_page_shows_the_demo_scores_it_just_wrote(tmp_path, demo_db_path):
+    # The scores join reports already imported: the data revision does not change, the caches are forgotten.
+    path = private_copy(demo_db_path, tmp_path)
+    con = db.connect(path)
+    con.execute("DELETE FROM brand_scores")  # the demo's reports, without their brand sheets
+    con.close()
+    at = run_page("pages/6_Marque.py", path)
+    assert not at.get("plotly_chart")
+    next(b for b in at.button if b.label == "Ajouter des notes de démonstration").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert len(at.get("plotly_chart")) == 2  # the heatmap and the evolution
