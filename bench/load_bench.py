@@ -55,8 +55,6 @@ import app_bench  # noqa: E402  (bench/app_bench.py: this script's folder is on 
 
 from tests.app_server import streamlit, wait_health  # noqa: E402
 
-# The probe: what every real page shows at the least, a title, a small chart and a small table.
-PROBE = "\n    st.title(title)\n" + app_bench.PROBES["floor + 1 chart"] + app_bench.PROBES["floor + 1 table"]
 GOALS = {"demo database": 2.0, "1 million values": 3.0}  # p95 of every page, seconds
 READERS = ("1 read-only process", "2nd read-only process")
 DONE = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
@@ -317,7 +315,7 @@ def main() -> None:
         trees = {}
         if not args.only_app:
             trees["floor"] = app_bench.floor_app(tmp / "floor")
-            trees["probe"] = app_bench.floor_app(tmp / "probe", PROBE)
+            trees["probe"] = app_bench.floor_app(tmp / "probe", app_bench.PROBE)
         ref_tree = app_bench.extract(args.ref, tmp) if args.ref else None
         databases = {"demo database": app_bench.demo_database(args.demo, tmp)}
         if isinstance(args.million, Path):

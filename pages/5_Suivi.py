@@ -220,7 +220,7 @@ with tab_snapshots:
     after = k2.selectbox("Après", options, key="apres", bind="query-params", placeholder="Choisissez un état")
     if before == after:
         st.info("Choisissez deux états différents.")
-    else:
+    elif tab_snapshots.open:  # compared only while this tab is shown: the live state reads all the data
 
         def state(name: str) -> snapshots.State:
             return snapshots.live_state(ctx.con, fw) if name == live else snapshots.load(ctx.con, name)
