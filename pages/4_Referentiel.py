@@ -100,7 +100,8 @@ if tab_actors.open:
 
 st.divider()
 st.subheader("Séries rapportées hors obligation")
-outside = ui.cached(figures.outside_series, ctx.con, fw)
+# Built once per data revision for every session (on one million values, tens of thousands of series).
+outside = ui.shared(ctx.con, ("outside series",), lambda: figures.outside_series(ctx.con, fw))
 if outside.empty:
     st.caption("Chaque série rapportée est prévue par une obligation.")
 else:
@@ -109,9 +110,13 @@ else:
         "« hors obligation ») et sont attendues entre leur premier et leur dernier rapport (jusqu'à la fin de "
         "leur projet pour un stock ou une enquête). La coordination peut en faire une obligation, ou les arrêter."
     )
-    ui.text_table(referential.outside_table(outside), hide_index=True)
+    shown = ui.shared(ctx.con, ("outside table",), lambda: referential.outside_table(outside))
+    if len(shown) <= ui.TABLE_ROWS:
+        ui.text_table(shown, hide_index=True)
+    else:  # a long list scrolls; st.dataframe shows text as it is (no Markdown to neutralise)
+        ui.table(shown, wide="Série")
     if accounts.is_admin(ctx.user):
-        labels = list(referential.outside_table(outside)["Série"])
+        labels = list(shown["Série"])
         chosen = st.selectbox(
             "Série",
             range(len(labels)),
@@ -119,7 +124,7 @@ else:
             key="outside_series",
             placeholder="Choisissez une série",
         )
-        series = referential.outside_records(outside)[chosen]
+        series = dict(ui.shared(ctx.con, ("outside records",), lambda: referential.outside_records(outside))[chosen])
         adopt, end = st.columns(2)
         action = None
         if adopt.button("L'adopter comme obligation", icon=":material/playlist_add_check:"):
