@@ -61,7 +61,7 @@ if accounts.is_admin(ctx.user) and overview.n_values:
 
 st.subheader("Par dimension")
 st.plotly_chart(
-    charts.kpis.dimension_status_bars(overview.by_dimension),
+    ui.shared(ctx.con, ("home bars", ctx.submitted), lambda: charts.kpis.dimension_status_bars(overview.by_dimension)),
     width="stretch",
     theme=None,
     config={"displayModeBar": False},

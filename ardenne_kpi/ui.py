@@ -170,8 +170,14 @@ def connection() -> tuple[Database, Path, bool]:
 
 
 def is_demo(con: Database) -> bool:
-    """Whether the database is the demonstration one (a page may offer demo-only actions)."""
-    return db.is_demo(con)
+    """Whether the database is the demonstration one (a page may offer demo-only actions);
+    read once per data revision (the banners ask at every run)."""
+    return _is_demo(con, data_revision(con))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_demo(_con: Database, revision: str) -> bool:
+    return db.is_demo(_con)
 
 
 def data_revision(con: Database) -> str:
@@ -195,7 +201,9 @@ def data_revision(con: Database) -> str:
     return revision
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
+# Shared, not copied (a frozen dataclass): every page run of every session reads it, and
+# st.cache_data would unpickle it each time.
+@st.cache_resource(show_spinner=False, max_entries=8)
 def _framework(_con: Database, revision: str) -> Framework:
     return db.ensure_framework(_con)
 
@@ -212,6 +220,29 @@ def cached(func, con: Database, fw: Framework, *args, **kwargs):
     name = f"{func.__module__}.{func.__qualname__}"
     key = repr((args, sorted(kwargs.items())))
     return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
+
+
+# Figures and tables to show, by reference: a few per page and view, the last revisions' kept.
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _shared_build(revision: str, key: str, _build):
+    return _build()
+
+
+def shared(con: Database, key: tuple, build: Callable[[], Any]) -> Any:
+    """`build()` once per data revision and `key`, then the same object for every session and
+    run: a Plotly figure or a French table built from cached results, which ten sessions would
+    otherwise rebuild at each of their runs (bench/load_bench.py). `key` names the thing built
+    and everything `build` reads beside the database (codes, choices, the reader's scope), with
+    a stable repr. Not copied: never mutate what it returns (st.plotly_chart and st.dataframe
+    do not)."""
+    return _shared_build(data_revision(con), repr(key), build)
+
+
+def forget_cached() -> None:
+    """Forget every cached read and shared figure: after a write that the data revision does
+    not see (demonstration brand scores attached to reports already imported)."""
+    _cached_call.clear()
+    _shared_build.clear()
 
 
 PUBLIC_UNAVAILABLE = (
@@ -245,11 +276,14 @@ def page_setup(
     st.markdown(_CSS + (_MEETING_CSS if meeting else ""), unsafe_allow_html=True)
     try:
         con, path, created = connection()
-        with st.spinner(
-            "La base est occupée par une commande (un import en ligne de commande ?) : "
-            "la page s'affichera dès qu'elle aura fini."
-        ):
+        if con.is_open:  # held already: no wait, and no spinner (it starts a thread at each run)
             con.hold()
+        else:
+            with st.spinner(
+                "La base est occupée par une commande (un import en ligne de commande ?) : "
+                "la page s'affichera dès qu'elle aura fini."
+            ):
+                con.hold()
     except ArdenneError as exc:
         # A visitor of a public page learns nothing of the server (its paths, its commands).
         st.error(PUBLIC_UNAVAILABLE if public else md(exc.message))
@@ -361,7 +395,7 @@ def welcomes_visitors() -> bool:
 def _meeting_banner(con: Database, mode: str) -> None:
     """At most one line above the slides: what the committee must know about these figures."""
     parts = []
-    if db.is_demo(con):
+    if is_demo(con):
         parts.append("Données de démonstration, non réelles")
     parts.append(review.VALIDATED_ONLY.lower() if parts else review.VALIDATED_ONLY)
     if mode in (accounts.LOCAL_REQUESTED, accounts.LOCAL_NO_ACCOUNTS):
@@ -392,7 +426,7 @@ def _banners(con: Database, mode: str, *, full: bool) -> None:
             ),
             icon=":material/lock_open:",
         )
-    if db.is_demo(con):
+    if is_demo(con):
         st.info(
             "**Données de démonstration** : ces chiffres sont générés pour montrer l'outil, ils ne sont pas réels."
             + (

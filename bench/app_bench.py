@@ -20,7 +20,9 @@ run` on a folder without database, the demo built by the app, to the home page d
 the floor app's start to its drawn page.
 
 Never a fixed sleep: every wait is on Streamlit's own state in the page. Prints medians and
-ratios app / floor against issue 16's goals (switch ≤ 1.5×, first visit ≤ 1.3× the floor).
+ratios to the probe (the floor plus a title, one 12-point Plotly chart and one 12-row table,
+driven in the same rounds) against issue 28's goals (switch ≤ 1.5×, first visit ≤ 1.3× the probe),
+the floor's own times beside.
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ PROBES = {
     st.dataframe(pd.DataFrame({f"colonne {c}": [r * c for r in range(12)] for c in range(6)}), hide_index=True)
 """,
 }
+# The probe (issue 28): a title, one 12-point Plotly chart and one 12-row table on the floor's
+# page, the nearest a real page can come; the goals are ratios to it (switch ≤ 1.5×, visit ≤ 1.3×).
+PROBE = "\n    st.title(title)\n" + PROBES["floor + 1 chart"] + PROBES["floor + 1 table"]
 
 
 def floor_app(folder: Path, extra: str = "") -> Path:
@@ -221,24 +226,26 @@ def drive(browser, targets: list[Target], pages: list, runs: int) -> None:
 def report(title: str, targets: list[Target], pages: list) -> None:
     med = statistics.median
     app, floor = targets[0], targets[-1]
+    base = next(t for t in targets if t.name == "probe")
     ref = next((t for t in targets if t.name == "reference"), None)
     print(f"\n## {title}")
     print(
         "page switch in an open session (click → drawn), seconds: first round (cold server), then the median of "
-        "the rounds after it; visit = a new visitor's first page (new context → drawn), median"
+        "the rounds after it; visit = a new visitor's first page (new context → drawn), median; ratios to the "
+        "probe (a title, one chart, one table) in the same rounds; the floor (one metric) for reference"
     )
-    head = f"{'page':28}{'switch 1st':>11}{'switch':>8}{'floor':>7}{'ratio':>7}{'≤1.5×':>6}"
-    head += f"{'visit':>8}{'floor':>7}{'ratio':>7}{'≤1.3×':>6}"
+    head = f"{'page':28}{'switch 1st':>11}{'switch':>8}{'probe':>7}{'ratio':>7}{'≤1.5×':>6}{'floor':>7}"
+    head += f"{'visit':>8}{'probe':>7}{'ratio':>7}{'≤1.3×':>6}{'floor':>7}"
     if ref:
         head += f"  | {'ref switch':>10}{'ratio':>7}{'ref visit':>10}{'ratio':>7}"
     print(head)
     for label, *_ in pages:
-        s, fs = app.switches[label], floor.switches[label]
-        sw, fsw = med(s[1:]), med(fs[1:])
-        v, fv = med(app.visits[label]), med(floor.visits[label])
+        s = app.switches[label]
+        sw, fsw, flsw = med(s[1:]), med(base.switches[label][1:]), med(floor.switches[label][1:])
+        v, fv, flv = med(app.visits[label]), med(base.visits[label]), med(floor.visits[label])
         line = (
             f"{label:28}{s[0]:11.2f}{sw:8.2f}{fsw:7.2f}{sw / fsw:7.2f}{'oui' if sw / fsw <= 1.5 else 'non':>6}"
-            f"{v:8.2f}{fv:7.2f}{v / fv:7.2f}{'oui' if v / fv <= 1.3 else 'non':>6}"
+            f"{flsw:7.2f}{v:8.2f}{fv:7.2f}{v / fv:7.2f}{'oui' if v / fv <= 1.3 else 'non':>6}{flv:7.2f}"
         )
         if ref:
             rs, rv = med(ref.switches[label][1:]), med(ref.visits[label])
@@ -370,6 +377,7 @@ def main() -> None:
     pages = [p for p in PAGES if not args.pages or p[0] in args.pages]
     tmp = Path(tempfile.mkdtemp(prefix="app-bench-"))
     floor_tree = floor_app(tmp / "floor")
+    probe_tree = floor_app(tmp / "probe", PROBE)
     probe_trees = {  # written once, driven on every database
         name: floor_app(tmp / name.replace(" ", "").replace("+", "-"), code)
         for name, code in (PROBES.items() if args.probes else ())
@@ -397,13 +405,15 @@ def main() -> None:
                                     *stack.enter_context(streamlit(ref_tree, ref_db, ref_db.parent / "app.log")),
                                 )
                             )
+                        running.append(("probe", *stack.enter_context(streamlit(probe_tree, None, tmp / "probe.log"))))
                         for name, tree in probe_trees.items():
                             running.append((name, *stack.enter_context(streamlit(tree, None, tree / "probe.log"))))
                         running.append(("floor", *stack.enter_context(streamlit(floor_tree, None, tmp / "floor.log"))))
                         for _, url, proc in running:
                             wait_health(url, proc)
                         targets = [
-                            Target(name, url, floor=name == "floor" or name in PROBES) for name, url, _ in running
+                            Target(name, url, floor=name in ("floor", "probe") or name in PROBES)
+                            for name, url, _ in running
                         ]
                         print(f"driving {', '.join(t.name for t in targets)} on the {title}", file=sys.stderr)
                         drive(browser, targets, pages, args.runs)

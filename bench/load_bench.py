@@ -20,7 +20,8 @@ database (before/after in the same run); `--readers`: the app opening the databa
 as one process, then as two processes on the same file, the sessions shared between them.
 
 Prints, per target and mode: throughput (page runs per second of the phase), median and p95 per
-page, the lost requests (not answered within `--timeout` seconds, a script that did not finish
+page, the server's CPU time per page run (user + system, from /proc: what a page costs, which other
+work loading the machine changes far less than it changes the wall-clock figures), the lost requests (not answered within `--timeout` seconds, a script that did not finish
 successfully, a connection closed) and the pages that drew an exception; then the ratios to the
 probe and to the floor, against issue 28's goals (throughput ≥ 0.5 × the probe's, every page's
 p95 ≤ 2 s on the demo and ≤ 3 s on one million values, none lost). Servers on 127.0.0.1, stopped
@@ -54,8 +55,6 @@ import app_bench  # noqa: E402  (bench/app_bench.py: this script's folder is on 
 
 from tests.app_server import streamlit, wait_health  # noqa: E402
 
-# The probe: what every real page shows at the least, a title, a small chart and a small table.
-PROBE = "\n    st.title(title)\n" + app_bench.PROBES["floor + 1 chart"] + app_bench.PROBES["floor + 1 table"]
 GOALS = {"demo database": 2.0, "1 million values": 3.0}  # p95 of every page, seconds
 READERS = ("1 read-only process", "2nd read-only process")
 DONE = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY}
@@ -157,6 +156,7 @@ class Phase:
     lost: list[str] = field(default_factory=list)
     exceptions: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     wall: float = 0.0
+    cpu: float = 0.0  # the server's CPU seconds (user + system) over the phase
 
     @property
     def runs(self) -> int:
@@ -165,6 +165,21 @@ class Phase:
     @property
     def throughput(self) -> float:
         return self.runs / self.wall if self.wall else 0.0
+
+    @property
+    def cpu_per_run(self) -> float:
+        """The server's CPU seconds per page run: what a page costs, whatever else loads the machine."""
+        return self.cpu / self.runs if self.runs else 0.0
+
+
+def cpu_seconds(*pids: int) -> float:
+    """CPU seconds (user + system, every thread) the processes used so far, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of proc(5))
+    return total / tick
 
 
 def p95(values: list[float]) -> float:
@@ -207,9 +222,11 @@ async def drive(url: str, paths: list[str], phase: Phase, sessions: int, rounds:
     phase.wall = time.perf_counter() - start
 
 
-def run_phase(url, paths, target, mode, sessions, rounds, think, timeout) -> Phase:
+def run_phase(url, pid, paths, target, mode, sessions, rounds, think, timeout) -> Phase:
     phase = Phase(target, mode)
+    before = cpu_seconds(pid)
     asyncio.run(drive(url, paths, phase, sessions, rounds, think, timeout))
+    phase.cpu = cpu_seconds(pid) - before
     return phase
 
 
@@ -241,6 +258,7 @@ def report(title: str, phases: list[Phase], paths: list[str]) -> None:
             print(f"{label(path)[:25]:26}" + "".join(f"{c:>22}" for c in cells))
         print(f"{'(median / p95 per page)':26}")
         print(f"{'page runs per second':26}" + "".join(f"{by[n, mode].throughput:>22.2f}" for n in names))
+        print(f"{'server CPU ms per run':26}" + "".join(f"{1000 * by[n, mode].cpu_per_run:>22.0f}" for n in names))
         print(
             f"{'runs answered / lost':26}"
             + "".join(f"{f'{by[n, mode].runs} / {len(by[n, mode].lost)}':>22}" for n in names)
@@ -262,6 +280,9 @@ def report(title: str, phases: list[Phase], paths: list[str]) -> None:
                 line += f" = {phase.throughput / probe.throughput:.2f}× the probe's"
             if floor and floor.throughput:
                 line += f", {phase.throughput / floor.throughput:.2f}× the floor's"
+            line += f"; server CPU {1000 * phase.cpu_per_run:.0f} ms per run"
+            if probe and probe.cpu_per_run:
+                line += f" ({phase.cpu_per_run / probe.cpu_per_run:.1f}× the probe's)"
             line += f"; worst page p95 {worst:.2f} s" + (f" (goal ≤ {goal:.0f} s)" if goal else "")
             line += f"; lost {len(phase.lost)}"
             print(line)
@@ -294,7 +315,7 @@ def main() -> None:
         trees = {}
         if not args.only_app:
             trees["floor"] = app_bench.floor_app(tmp / "floor")
-            trees["probe"] = app_bench.floor_app(tmp / "probe", PROBE)
+            trees["probe"] = app_bench.floor_app(tmp / "probe", app_bench.PROBE)
         ref_tree = app_bench.extract(args.ref, tmp) if args.ref else None
         databases = {"demo database": app_bench.demo_database(args.demo, tmp)}
         if isinstance(args.million, Path):
@@ -323,12 +344,12 @@ def main() -> None:
                     warm(url, paths, args.timeout)
                 phases = []
                 for mode, think in modes:
-                    for name, (url, _) in running.items():
+                    for name, (url, proc) in running.items():
                         if name == READERS[1]:  # driven with the first reader, below
                             continue
                         print(f"{title}: {name}, {mode}", file=sys.stderr)
                         phases.append(
-                            run_phase(url, paths, name, mode, args.sessions, args.rounds, think, args.timeout)
+                            run_phase(url, proc.pid, paths, name, mode, args.sessions, args.rounds, think, args.timeout)
                         )
                     if args.readers:
                         phases.append(two_processes(running, paths, mode, think, args))
@@ -355,6 +376,8 @@ def two_processes(running: dict, paths: list[str], mode: str, think: float, args
     (DuckDB lets several processes read a file at once, but none while one writes it)."""
     phase = Phase("2 read-only processes", mode)
     urls = [running[name][0] for name in READERS]
+    pids = [running[name][1].pid for name in READERS]
+    before = cpu_seconds(*pids)
 
     async def both() -> None:
         start = time.perf_counter()
@@ -366,6 +389,7 @@ def two_processes(running: dict, paths: list[str], mode: str, think: float, args
 
     print(f"2 read-only processes, {mode}", file=sys.stderr)
     asyncio.run(both())
+    phase.cpu = cpu_seconds(*pids) - before
     return phase
 
 

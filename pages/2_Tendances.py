@@ -75,6 +75,7 @@ if not codes:
 status, series = ui.cached(
     figures.status_and_trends, con, fw, list(codes), grain, operators=operators, zones=zones, submitted=ctx.submitted
 )
+view = (codes, grain, operators, zones, ctx.submitted)  # what the figures below are drawn from: ui.shared's key
 if not figures.has_values(status):
     st.info(
         "Aucune valeur n'est encore enregistrée pour ces indicateurs. Importez les rapports des partenaires "
@@ -205,8 +206,12 @@ else:
         "choisissez cette granularité pour la comparer."
     )
     st.plotly_chart(
-        charts.kpis.trend_figure(
-            ind, trend, figures.expected_path(ind), comparable=like, status=row["status"], reason=reason
+        ui.shared(
+            con,
+            ("trend", code, view),
+            lambda: charts.kpis.trend_figure(
+                ind, trend, figures.expected_path(ind), comparable=like, status=row["status"], reason=reason
+            ),
         ),
         width="stretch",
         config={"displayModeBar": False},
@@ -220,7 +225,7 @@ else:
 
     # ------------------------------------------------------------------ table, comments, download, lineage
     st.subheader("Valeurs")
-    ui.table(figures.values_table(fw, code, trend, fmt=ui.fmt_number))
+    ui.table(ui.shared(con, ("values", code, view), lambda: figures.values_table(fw, code, trend, fmt=ui.fmt_number)))
     st.download_button(
         "Télécharger les valeurs (.csv pour Excel)",
         lambda: csv_excel_fr(figures.values_table(fw, code, trend)),  # written when clicked
@@ -236,67 +241,98 @@ else:
     if comments.empty:
         st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
     else:
-        ui.table(analyses.comments_table(fw, comments, decimals, ind.unit), wide="Commentaire du partenaire")
+        ui.table(
+            ui.shared(con, ("comments", code, view), lambda: analyses.comments_table(fw, comments, decimals, ind.unit)),
+            wide="Commentaire du partenaire",
+        )
 
-    st.subheader("D'où vient ce chiffre ?")
-    reported = figures.reported(trend)
-    period = ui.in_address(
-        st.selectbox,
-        "Valeur",
-        list(reported["period"]),
-        key="t_lineage",
-        param="periode",
-        index=None,
-        placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
-        format_func=dict(zip(reported["period"], reported["label"], strict=False)).get,
-    )
-    if period:
-        with ui.user_errors():
-            note = figures.period_note(reported, period)
-            if note:
-                st.caption(ui.md(note))
-            behind = figures.lineage(con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted)
-            ui.table(figures.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
-            kept = figures.lineage_uploads(behind)
-            if not kept:
-                st.caption("Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration).")
-            for upload in kept[:6]:
-                try:
-                    accounts.check_download_original(ctx.user, importer.upload_operator(con, upload.upload_id))
-                    original = importer.original_file(con, upload.upload_id)  # own operators' only
-                except accounts.AccessError as exc:
-                    st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
-                    continue
-                if original:
-                    st.download_button(
-                        f"Fichier d'origine : {ui.md(original[0])}",
-                        original[1],
-                        file_name=original[0],
-                        key=f"orig_{upload.upload_id}",
-                        icon=":material/description:",
+    @st.fragment
+    def lineage_part() -> None:
+        """Where a value comes from: picking a period reruns this part alone (st.fragment)."""
+        st.subheader("D'où vient ce chiffre ?")
+        reported = figures.reported(trend)
+        period = ui.in_address(
+            st.selectbox,
+            "Valeur",
+            list(reported["period"]),
+            key="t_lineage",
+            param="periode",
+            index=None,
+            placeholder="Choisissez une période pour voir les valeurs enregistrées derrière elle",
+            format_func=dict(zip(reported["period"], reported["label"], strict=False)).get,
+        )
+        if period:
+            with ui.user_errors():
+                note = figures.period_note(reported, period)
+                if note:
+                    st.caption(ui.md(note))
+                behind = figures.lineage(
+                    con, fw, code, period, operators=operators, zones=zones, submitted=ctx.submitted
+                )
+                ui.table(figures.lineage_table(fw, behind, fmt=ui.fmt_number, decimals=decimals))
+                kept = figures.lineage_uploads(behind)
+                if not kept:
+                    st.caption(
+                        "Les fichiers d'origine de ces valeurs n'ont pas été conservés (données de démonstration)."
                     )
-                else:
-                    st.caption(f"{ui.md(upload.file_name)} : fichier d'origine introuvable sur le serveur.")
+                for upload in kept[:6]:
+                    try:
+                        accounts.check_download_original(ctx.user, importer.upload_operator(con, upload.upload_id))
+                        original = importer.original_file(con, upload.upload_id)  # own operators' only
+                    except accounts.AccessError as exc:
+                        st.caption(f"{ui.md(upload.file_name)} : {ui.md(exc.message)}")
+                        continue
+                    if original:
+                        st.download_button(
+                            f"Fichier d'origine : {ui.md(original[0])}",
+                            original[1],
+                            file_name=original[0],
+                            key=f"orig_{upload.upload_id}",
+                            icon=":material/description:",
+                        )
+                    else:
+                        st.caption(f"{ui.md(upload.file_name)} : fichier d'origine introuvable sur le serveur.")
+
+    lineage_part()
 
     # ------------------------------------------------------------------ breakdown
-    st.subheader("Ventilation")
-    by = ui.in_address(
-        st.radio,
-        "Par",
-        list(figures.BY_LABELS),
-        key="t_by",
-        param="par",
-        default=next(iter(figures.BY_LABELS)),
-        horizontal=True,
-        format_func=figures.BY_LABELS.get,
-    )
-    parts = ui.cached(
-        figures.aggregate, con, fw, code, shown_grain, by=by, operators=operators, zones=zones, submitted=ctx.submitted
-    )
-    labels = figures.group_labels(fw, by, parts)
-    st.plotly_chart(
-        charts.kpis.breakdown_figure(ind, parts, by, labels), width="stretch", config={"displayModeBar": False}
-    )
+    @st.fragment
+    def breakdown_part() -> None:
+        """The breakdown: choosing « Par » reruns this part alone (st.fragment)."""
+        st.subheader("Ventilation")
+        by = ui.in_address(
+            st.radio,
+            "Par",
+            list(figures.BY_LABELS),
+            key="t_by",
+            param="par",
+            default=next(iter(figures.BY_LABELS)),
+            horizontal=True,
+            format_func=figures.BY_LABELS.get,
+        )
+
+        def breakdown():
+            parts = ui.cached(
+                figures.aggregate,
+                con,
+                fw,
+                code,
+                shown_grain,
+                by=by,
+                operators=operators,
+                zones=zones,
+                submitted=ctx.submitted,
+            )
+            return charts.kpis.breakdown_figure(ind, parts, by, figures.group_labels(fw, by, parts))
+
+        st.plotly_chart(
+            ui.shared(con, ("breakdown", code, shown_grain, by, view), breakdown),
+            width="stretch",
+            config={"displayModeBar": False},
+        )
+
+    breakdown_part()
+
 
 # ------------------------------------------------------------------ all filtered indicators
 st.header(f"Vue d'ensemble : {len(codes)} indicateur(s)")
@@ -309,5 +345,9 @@ overview = st.expander(
 )
 if overview.open:
     with overview:
-        st.plotly_chart(charts.kpis.small_multiples(status, series), width="stretch", config={"displayModeBar": False})
+        st.plotly_chart(
+            ui.shared(con, ("overview", view), lambda: charts.kpis.small_multiples(status, series)),
+            width="stretch",
+            config={"displayModeBar": False},
+        )
 ui.copy_link_caption()

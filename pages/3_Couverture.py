@@ -109,7 +109,11 @@ with ui.user_errors():
 
     st.subheader(f"{matrix.title} : {coverage.MEASURES[measure].lower()} par case")
     event = st.plotly_chart(
-        charts.coverage.coverage_heatmap(matrix, measure),
+        ui.shared(
+            ctx.con,
+            ("coverage heatmap", filters, kind, measure),
+            lambda: charts.coverage.coverage_heatmap(matrix, measure),
+        ),
         key=f"coverage_heatmap_{kind}",
         on_select="rerun",
         selection_mode="points",

@@ -34,8 +34,11 @@ yaml_download.download_button(
     icon=":material/code:",
 )
 
+# Only the open tab is built (on_change="rerun": a click on another tab reruns the page).
 tab_ind, tab_dims, tab_obj, tab_proj, tab_actors = st.tabs(
-    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"]
+    ["Indicateurs", "Dimensions et clés", "Objectifs", "Projets et activités", "Opérateurs, zones, publics"],
+    key="ref_tab",
+    on_change="rerun",
 )
 
 with tab_ind:
@@ -73,29 +76,32 @@ with tab_ind:
     st.caption(f"{len(table)} indicateur(s)")
     ui.table(table, wide="Libellé" if "Libellé" in table.columns else None)
 
-with tab_dims:
-    ui.table(framework_admin.dimensions_table(fw))
-    st.subheader("Clés et thèmes")
-    st.caption(
-        "Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
-        "référentiel (colonne « thème » de la feuille « Clés »)."
-    )
-    ui.table(framework_admin.keys_table(fw))
+if tab_dims.open:
+    with tab_dims:
+        ui.table(framework_admin.dimensions_table(fw))
+        st.subheader("Clés et thèmes")
+        st.caption(
+            "Le rattachement des clés aux thèmes est incertain dans le texte source : il se modifie dans le "
+            "référentiel (colonne « thème » de la feuille « Clés »)."
+        )
+        ui.table(framework_admin.keys_table(fw))
 
-with tab_obj:
-    ui.table(framework_admin.objectives_table(fw))
+if tab_obj.open:
+    ui.table(framework_admin.objectives_table(fw), container=tab_obj)
 
-with tab_proj:
-    ui.table(framework_admin.projects_table(fw))
+if tab_proj.open:
+    ui.table(framework_admin.projects_table(fw), container=tab_proj)
 
-with tab_actors:
-    for title, frame in framework_admin.actors_tables(fw).items():
-        st.subheader(title)
-        ui.table(frame)
+if tab_actors.open:
+    with tab_actors:
+        for title, frame in framework_admin.actors_tables(fw).items():
+            st.subheader(title)
+            ui.table(frame)
 
 st.divider()
 st.subheader("Séries rapportées hors obligation")
-outside = ui.cached(figures.outside_series, ctx.con, fw)
+# Built once per data revision for every session (on one million values, tens of thousands of series).
+outside = ui.shared(ctx.con, ("outside series",), lambda: figures.outside_series(ctx.con, fw))
 if outside.empty:
     st.caption("Chaque série rapportée est prévue par une obligation.")
 else:
@@ -104,9 +110,13 @@ else:
         "« hors obligation ») et sont attendues entre leur premier et leur dernier rapport (jusqu'à la fin de "
         "leur projet pour un stock ou une enquête). La coordination peut en faire une obligation, ou les arrêter."
     )
-    ui.text_table(framework_admin.outside_table(outside), hide_index=True)
+    shown = ui.shared(ctx.con, ("outside table",), lambda: framework_admin.outside_table(outside))
+    if len(shown) <= ui.TABLE_ROWS:
+        ui.text_table(shown, hide_index=True)
+    else:  # a long list scrolls; st.dataframe shows text as it is (no Markdown to neutralise)
+        ui.table(shown, wide="Série")
     if accounts.is_admin(ctx.user):
-        labels = list(framework_admin.outside_table(outside)["Série"])
+        labels = list(shown["Série"])
         chosen = st.selectbox(
             "Série",
             range(len(labels)),
@@ -114,7 +124,7 @@ else:
             key="outside_series",
             placeholder="Choisissez une série",
         )
-        series = framework_admin.outside_records(outside)[chosen]
+        series = dict(ui.shared(ctx.con, ("outside records",), lambda: framework_admin.outside_records(outside))[chosen])
         adopt, end = st.columns(2)
         action = None
         if adopt.button("L'adopter comme obligation", icon=":material/playlist_add_check:"):
@@ -132,7 +142,8 @@ st.divider()
 if not accounts.is_admin(ctx.user):
     st.caption("Seule la coordination (administrateur) peut remplacer le référentiel.")
     st.stop()
-history = framework_admin.history_table(ctx.con)
+# each change rewrites the framework, so a new data revision: kept until then
+history = ui.shared(ctx.con, ("framework history",), lambda: framework_admin.history_table(ctx.con))
 if not history.empty:
     with st.expander(f"Historique des changements du référentiel ({len(history)})", icon=":material/history:"):
         ui.text_table(history, hide_index=True)

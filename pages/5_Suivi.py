@@ -72,7 +72,11 @@ with tab_matrix:
         if not forced.empty:
             st.markdown(f"**Chiffres de {choice.code} modifiés après verrouillage**, avec le motif de la coordination")
             ui.table(review.overrides_table(forced), wide="Motif")
-        summary = reporting.summarise(reporting.items_within(items, choice), fw)
+        summary = ui.shared(
+            ctx.con,
+            ("follow-up summary", choice.code, today),
+            lambda: reporting.summarise(reporting.items_within(items, choice), fw),
+        )
         total = reporting.totals(summary)
         expected, received = total.expected, total.received
         c1, c2, c3, c4 = st.columns(4)
@@ -90,7 +94,9 @@ with tab_matrix:
                 "« Importer un rapport »."
             )
         st.subheader("Complétude par opérateur")
-        ui.table(reporting.completeness_table(summary))
+        ui.table(
+            ui.shared(ctx.con, ("completeness", choice.code, today), lambda: reporting.completeness_table(summary))
+        )
 
         st.subheader("Relances")
         if not accounts.is_admin(ctx.user):
@@ -215,7 +221,7 @@ with tab_snapshots:
     after = k2.selectbox("Après", options, key="apres", bind="query-params", placeholder="Choisissez un état")
     if before == after:
         st.info("Choisissez deux états différents.")
-    else:
+    elif tab_snapshots.open:  # compared only while this tab is shown: the live state reads all the data
 
         def state(name: str) -> snapshots.State:
             return snapshots.live_state(ctx.con, fw) if name == live else snapshots.load(ctx.con, name)

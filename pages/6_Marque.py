@@ -16,7 +16,7 @@ st.caption(
     "Un élément non noté n'est pas un zéro : il est simplement absent."
 )
 
-scores = brand.scores(ctx.con, fw, submitted=ctx.submitted)
+scores = ui.cached(brand.scores, ctx.con, fw, submitted=ctx.submitted)
 if scores.empty:
     st.info(
         "Aucune note reçue pour l'instant. Les partenaires ajoutent la feuille « Plateforme de marque » à leur "
@@ -26,6 +26,7 @@ if scores.empty:
         if st.button("Ajouter des notes de démonstration", icon=":material/science:"):
             with ui.user_errors():
                 written = brand.create_demo_scores(ctx.con, fw)
+                ui.forget_cached()  # the scores join reports already imported: the data revision stays
                 st.success(f"{written} notes de démonstration ajoutées.")
                 st.rerun()
     with st.expander("Les 7 éléments de la plateforme de marque"):
@@ -79,9 +80,21 @@ if view == "Radar":
         format_func=lambda c: fw.label("operators", c),
         select_all=False,
     )
-    st.plotly_chart(charts.brand.radar_figure(scores, fw, period, chosen), width="stretch")
+    st.plotly_chart(
+        ui.shared(
+            ctx.con,
+            ("brand radar", period, tuple(chosen), ctx.submitted),
+            lambda: charts.brand.radar_figure(scores, fw, period, chosen),
+        ),
+        width="stretch",
+    )
 else:
-    st.plotly_chart(charts.brand.heatmap_figure(scores, fw, period), width="stretch")
+    st.plotly_chart(
+        ui.shared(
+            ctx.con, ("brand heatmap", period, ctx.submitted), lambda: charts.brand.heatmap_figure(scores, fw, period)
+        ),
+        width="stretch",
+    )
     st.caption(charts.brand.elements_legend(fw))
 
 st.subheader("Évolution")
@@ -95,10 +108,18 @@ who = ui.in_address(
     format_func=lambda c: "Tous les opérateurs (moyenne)" if c is None else fw.label("operators", c),
     placeholder="Choisissez un opérateur",
 )
-st.plotly_chart(charts.brand.evolution_figure(brand.evolution(scores, fw, who), fw), width="stretch")
+st.plotly_chart(
+    ui.shared(
+        ctx.con,
+        ("brand evolution", who, ctx.submitted),
+        lambda: charts.brand.evolution_figure(brand.evolution(scores, fw, who), fw),
+    ),
+    width="stretch",
+)
 
-with st.expander(f"Notes et commentaires · {labels[period]}"):
-    st.dataframe(
+notes = st.expander(f"Notes et commentaires · {labels[period]}", key="brand_notes", on_change="rerun")
+if notes.open:  # built only when the reader opens it
+    notes.dataframe(
         brand.scores_table(in_period),
         hide_index=True,
         width="stretch",

@@ -33,7 +33,11 @@ def card(code: str, key: str) -> None:
             + (f" · {ui.md(shown['target_share_text'])}" if shown["target_share_text"] else "")
         )
         st.plotly_chart(
-            public_charts.trend_chart(fw.indicator(code), figures.series_of(code)),
+            ui.shared(
+                ctx.con,
+                ("public trend", code),
+                lambda: public_charts.trend_chart(fw.indicator(code), figures.series_of(code)),
+            ),
             key=key,
             config=public_charts.CONFIG,
             theme=None,
@@ -107,7 +111,13 @@ if figures.by_zone and tabs[-1].open:
                 shown = figures.card(code)
                 column.markdown(f"**{ui.md(shown['label'])}** · {ui.md(shown['period_label'])}")
                 column.plotly_chart(
-                    public_charts.zone_chart(fw.indicator(code), figures.zones_at_card_period(code)),
+                    ui.shared(
+                        ctx.con,
+                        ("public zones", code),
+                        lambda code=code: public_charts.zone_chart(
+                            fw.indicator(code), figures.zones_at_card_period(code)
+                        ),
+                    ),
                     key=f"zones-{code}",
                     config=public_charts.CONFIG,
                     theme=None,

@@ -11,7 +11,7 @@ ctx = ui.page_setup("Mode réunion", icon=":material/co_present:", meeting=True)
 fw, con = ctx.fw, ctx.con
 
 data = ui.cached(meeting.collect, con, fw)  # the pack's figures, cached until the data change
-slides = meeting.agenda(data)
+slides = ui.shared(con, ("meeting agenda",), lambda: meeting.agenda(data))  # one list for every session
 numbers = list(range(1, len(slides) + 1))
 # The slide is kept in the address (« ?diapo=3 »), read on the session's first run. No widget shows
 # it (three buttons move it), so Streamlit's binding, which binds widgets, cannot hold it.
@@ -93,16 +93,22 @@ elif slide.kind == "indicator":
             f"{ui.html_text(facts['sentence'])}" + ui.meeting_chart_style((slide.title, 70), (facts["sentence"], 55)),
             unsafe_allow_html=True,
         )
-        trend = ui.cached(figures.trends, con, fw, (ind.code,), figures.evaluation_grain(ind, fw)).get(ind.code)
-        if trend is not None:
+
+        def slide_chart():
+            trend = ui.cached(figures.trends, con, fw, (ind.code,), figures.evaluation_grain(ind, fw)).get(ind.code)
+            if trend is None:
+                return None
             figure = charts.kpis.trend_figure(ind, trend, figures.expected_path(ind), status=facts["status"])
             # the slide's heading names it; the legend above the plot, clear of the period ticks
-            figure.update_layout(
+            return figure.update_layout(
                 title_text="",
                 margin_t=40,
                 height=None,
                 legend={"x": 1, "xanchor": "right", "y": 1, "yanchor": "bottom"},
             )
+
+        figure = ui.shared(con, ("meeting chart", ind.code), slide_chart)
+        if figure is not None:
             with st.container(key="meeting_chart"):  # its height follows the screen's (see ui._MEETING_CSS)
                 st.plotly_chart(figure, width="stretch", height="stretch", config={"displayModeBar": False})
     with right:

@@ -62,6 +62,8 @@ def test_export_pack_prints_a_french_duration_and_names_indicators_at_risk_too(t
 
 def test_the_brand_notes_table_shows_no_none_for_a_missing_comment(demo_db_path):
     at = run_page("pages/6_Marque.py", demo_db_path)
+    at.session_state["brand_notes"] = True  # the notes' expander, opened: drawn only then
+    at.run()
     assert not at.exception
     notes = next(d.value for d in at.dataframe if "Commentaire" in d.value.columns)
     assert not notes["Commentaire"].isna().any() and "" in set(notes["Commentaire"])

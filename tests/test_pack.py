@@ -296,7 +296,7 @@ def rerun(at, database):
 
 
 def test_suivi_creates_a_snapshot_and_compares_it(demo_with_snapshot):
-    at = run_page("pages/5_Suivi.py", demo_with_snapshot)
+    at = run_page("pages/5_Suivi.py", demo_with_snapshot, query_params={"onglet": "Instantanés de comité"})
     next(t for t in at.text_input if t.label == "Nom").input("Comité test")
     next(d for d in at.date_input if d.label == "Date du comité").set_value(dt.date(2022, 6, 1))
     next(b for b in at.button if b.label == "Figer les données à cette date").click()
