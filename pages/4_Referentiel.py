@@ -124,7 +124,9 @@ else:
             key="outside_series",
             placeholder="Choisissez une série",
         )
-        series = dict(ui.shared(ctx.con, ("outside records",), lambda: framework_admin.outside_records(outside))[chosen])
+        series = dict(
+            ui.shared(ctx.con, ("outside records",), lambda: framework_admin.outside_records(outside))[chosen]
+        )
         adopt, end = st.columns(2)
         action = None
         if adopt.button("L'adopter comme obligation", icon=":material/playlist_add_check:"):
