@@ -24,10 +24,10 @@ from ardenne_kpi.framework import (
     OBLIGATION_GRAINS,
     Framework,
     Obligation,
-    expected,
     parse_framework,
     too_large,
 )
+from ardenne_kpi.framework.owed import obligation_keys
 from ardenne_kpi.framework.workbook import SIMPLE_SHEETS, from_workbook
 
 SECTION_OF_KIND = {"indicator": "indicators", "operator": "operators", "zone": "zones", "audience": "audiences"}
@@ -209,7 +209,7 @@ def _grain_label(grain: str) -> str:
 
 def _series_text(fw: Framework, obligation: Obligation) -> str:
     """« FR-08, BE-LUX · tous publics (rapport unique) »: the series an obligation owes (expected.py)."""
-    keys = expected.obligation_keys(fw, obligation)
+    keys = obligation_keys(fw, obligation)
     zones = ", ".join(dict.fromkeys(z for z, _ in keys))
     audiences = ", ".join(dict.fromkeys(a for _, a in keys if a)) or "tous publics"
     return f"{zones} · {audiences}" + (" (rapport unique)" if obligation.one_off else "")
@@ -360,7 +360,7 @@ def with_series_obligation(
     zones, audiences = [zone], [audience] if audience else []
     if listed:
         # a listed operator owes the indicator: by default at least (Framework.obligations)
-        owed = expected.obligation_keys(fw, cast(Obligation, fw.obligation(operator, indicator)))
+        owed = obligation_keys(fw, cast(Obligation, fw.obligation(operator, indicator)))
         if audience and any(a != audience for _, a in owed):
             raise FrameworkError(
                 [

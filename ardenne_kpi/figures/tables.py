@@ -18,7 +18,7 @@ from ardenne_kpi.figures.grains import BY_LABELS, GRAIN_LABELS, _filter, _indica
 from ardenne_kpi.figures.placement import rule_text
 from ardenne_kpi.figures.rollup import _aggregate_many
 from ardenne_kpi.figures.targets import _with_trend, expected_value, next_target, progress
-from ardenne_kpi.framework import Framework, Indicator, expected
+from ardenne_kpi.framework import Framework, Indicator, expected, owed
 
 # ------------------------------------------------------------------ views for reports
 
@@ -281,7 +281,7 @@ def outside_series(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFram
     def part_of_owed(op: str, code: str, zone: str, audience: str) -> bool:
         ob = fw.obligation(op, code)
         return ob is not None and any(
-            key != (zone, audience) and inside((zone, audience), key) for key in expected.obligation_keys(fw, ob)
+            key != (zone, audience) and inside((zone, audience), key) for key in owed.obligation_keys(fw, ob)
         )
 
     out = out[

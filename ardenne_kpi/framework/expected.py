@@ -21,7 +21,8 @@ import pandas as pd
 
 from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import Frequency, Period, periods_between
-from ardenne_kpi.framework import Framework, Indicator, Obligation
+from ardenne_kpi.framework import Framework, Obligation
+from ardenne_kpi.framework.owed import obligation_keys
 
 EXPECTED_COLUMNS = ["indicator", "operator", "zone", "audience", "grain", "due_from", "due_to", "obligation"]
 # What a series reported outside any obligation is called in notes and tables.
@@ -60,30 +61,6 @@ def obligation_span(fw: Framework, obligation: Obligation) -> tuple[dt.date, dt.
     if not periods:
         return None
     return _clip(fw, min(p.start for p in periods), max(p.end for p in periods))
-
-
-def default_zones(fw: Framework, operator: str, ind: Indicator) -> tuple[str, ...]:
-    """The zones an operator owes by default, as its report template lists them: its zone (the
-    whole territory when it has several or none), or, for an indicator broken down by zone,
-    each of its zones broken into the zones just under it (GEIE-DA, of the whole Ardenne,
-    owes the five provinces)."""
-    op = fw.by_code["operators"].get(operator)
-    root = tuple(z.code for z in fw.zones if not z.parent)[:1]
-    zones = tuple(op.zones) if op is not None and op.zones else root
-    if not ind.by_zone:  # one figure for its territory: its zone, or the whole territory for several
-        return zones if len(zones) == 1 else root
-    out: list[str] = []
-    for z in zones:
-        children = [c.code for c in fw.zones if c.parent == z]
-        out.extend(children or [z])
-    return tuple(dict.fromkeys(out))
-
-
-def obligation_keys(fw: Framework, obligation: Obligation) -> list[tuple[str, str]]:
-    """(zone, audience) of every series an obligation owes ('' = all audiences)."""
-    zones = obligation.zones or default_zones(fw, obligation.operator, fw.indicator(obligation.indicator))
-    audiences = obligation.audiences or ("",)
-    return [(z, a) for z in zones for a in audiences]
 
 
 def _empty() -> pd.DataFrame:

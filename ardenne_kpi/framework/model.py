@@ -222,7 +222,7 @@ class Obligation:
     declared: bool = False
     end: dt.date | None = None  # the last period due ends on or before this day (None: the programme's end)
     last_period: str = ""  # the code written in the framework ('' by default)
-    zones: tuple[str, ...] = ()  # the zones owed ('' = by default, see expected.obligation_keys)
+    zones: tuple[str, ...] = ()  # the zones owed ('' = by default, see owed.obligation_keys)
     audiences: tuple[str, ...] = ()  # the audiences owed (() = all audiences together)
     one_off: bool = False
     adopted: bool = False  # owed by an operator not listed on the indicator: a series the coordination adopted

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import duckdb
 
 from ardenne_kpi.db import imports as sql
-from ardenne_kpi.framework import Framework, expected
+from ardenne_kpi.framework import Framework, owed
 from ardenne_kpi.intake.model import WARNING, Issue, where
 from ardenne_kpi.intake.values import fr
 
@@ -174,7 +174,7 @@ def _owed_places(fw: Framework, indicator: str, operator: str) -> set[tuple[str,
     if ind is None:
         return set()
     owners = [o for o in fw.obligations if o.indicator == indicator and (ind.is_territory or o.operator == operator)]
-    return {place for o in owners for place in expected.obligation_keys(fw, o)}
+    return {place for o in owners for place in owed.obligation_keys(fw, o)}
 
 
 def crossings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:

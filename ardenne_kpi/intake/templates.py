@@ -37,7 +37,7 @@ from ardenne_kpi.core.errors import ArdenneError, PeriodError
 from ardenne_kpi.core.format import fmt_date, fmt_number, of_name, put_cell
 from ardenne_kpi.core.periods import Period, parse_period, period_from_code, periods_between
 from ardenne_kpi.db import history
-from ardenne_kpi.framework import Framework, Indicator, expected
+from ardenne_kpi.framework import Framework, Indicator, expected, owed
 
 TEMPLATE_VERSION = "1"
 DATA_SHEET = "Rapport"
@@ -161,8 +161,8 @@ def _default_cells(fw: Framework, indicator: Indicator, operator: str) -> list[t
     the indicator is reported by zone, else one for its territory."""
     obligation = fw.obligation(operator, indicator.code)
     if obligation is not None:
-        return expected.obligation_keys(fw, obligation)
-    return [(z, "") for z in expected.default_zones(fw, operator, indicator)]
+        return owed.obligation_keys(fw, obligation)
+    return [(z, "") for z in owed.default_zones(fw, operator, indicator)]
 
 
 def template_rows(

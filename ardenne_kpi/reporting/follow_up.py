@@ -32,7 +32,7 @@ from ardenne_kpi.core.periods import Period, period_containing
 from ardenne_kpi.core.upload_state import UploadStatus
 from ardenne_kpi.core.vocabulary import Term
 from ardenne_kpi.db import reporting as sql
-from ardenne_kpi.framework import Framework, expected
+from ardenne_kpi.framework import Framework, expected, owed
 
 
 class Delivery(Term):
@@ -149,7 +149,7 @@ def report_items(
 
 
 def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
-    """Per report item, the series its obligation owes (expected.obligation_keys) that no
+    """Per report item, the series its obligation owes (owed.obligation_keys) that no
     current value gives, as itself or inside a wider place of the same report: « BE-NAM »,
     « FR-08 · NL »; '' when nothing arrived (the whole report is missing) or everything did."""
     inside = fw.within
@@ -161,7 +161,7 @@ def _missing_places(fw: Framework, items: pd.DataFrame) -> list[str]:
             continue
         if (op, code) not in owed_of:
             ob = fw.obligation(op, code)
-            owed_of[(op, code)] = expected.obligation_keys(fw, ob) if ob is not None else []
+            owed_of[(op, code)] = owed.obligation_keys(fw, ob) if ob is not None else []
         given = [(zone, audience) for zone, _, audience in (str(p).partition("|") for p in places)]
         lacking = [(z, a) for z, a in owed_of[(op, code)] if not any(inside((z, a), place) for place in given)]
         out.append(", ".join(f"{z} · {a}" if a else z for z, a in lacking))
