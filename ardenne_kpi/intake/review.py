@@ -250,7 +250,7 @@ def overrides_table(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-class _OverrideRow(Protocol):
+class OverrideRow(Protocol):
     """A change to a locked period (`overrides`), as `itertuples` gives it."""
 
     upload_id: int
@@ -266,7 +266,7 @@ class _OverrideRow(Protocol):
 def overrides_text(df: pd.DataFrame) -> str:
     """« import n° 12 (a.xlsx, FTLB) validé le 03/05/2026 par anne, S10 : motif « … » » for each, or ''."""
     out = []
-    for row in cast(Iterable[_OverrideRow], df.itertuples(index=False)):
+    for row in cast(Iterable[OverrideRow], df.itertuples(index=False)):
         who = f" par {row.done_by}" if isinstance(row.done_by, str) and row.done_by else ""
         operator = f", {row.operator}" if isinstance(row.operator, str) and row.operator else ""
         periods = ", ".join(row.periods)
