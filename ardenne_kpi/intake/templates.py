@@ -263,7 +263,7 @@ def template_workbook(
     period: str | Period,
     *,
     today: dt.date | None = None,
-    values: Mapping[tuple[str, str, str, str], float] | None = None,
+    values: Mapping[tuple[str, str, str, str], float | tuple[object, ...]] | None = None,
 ) -> Workbook:
     """The template of `operator` for `period` as an openpyxl workbook. With `values`
     ((indicator, period code, zone, audience) -> value, or (value, numerator, denominator)
@@ -304,7 +304,7 @@ def _write_data_sheet(
     period: Period,
     rows: list[TemplateRow],
     today: dt.date,
-    values: Mapping[tuple[str, str, str, str], float],
+    values: Mapping[tuple[str, str, str, str], float | tuple[object, ...]],
 ) -> None:
     op = fw.by_code["operators"].get(operator)
     ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
