@@ -30,8 +30,10 @@ import tarfile
 import tempfile
 import zlib
 from bisect import bisect_left
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Protocol, cast
 
 import duckdb
 import pandas as pd
@@ -40,7 +42,7 @@ from ardenne_kpi import db
 from ardenne_kpi.core import settings
 from ardenne_kpi.core.errors import DemoError
 from ardenne_kpi.core.format import rate
-from ardenne_kpi.core.periods import Frequency, Period, period_containing, periods_between
+from ardenne_kpi.core.periods import Calendar, Frequency, Period, period_containing, periods_between
 from ardenne_kpi.demo import reports as demo_reports
 from ardenne_kpi.framework import Framework, Indicator
 from ardenne_kpi.intake import brand, importer
@@ -176,7 +178,7 @@ def _interp(xs: list[float], ys: list[float], x: float) -> float:
     return y0 + (y1 - y0) * (x - x0) / (x1 - x0) if x1 > x0 else y1
 
 
-def _total(ind: Indicator, period: Period, rng: random.Random, fw_calendar) -> float:
+def _total(ind: Indicator, period: Period, rng: random.Random, fw_calendar: Calendar) -> float:
     """The portfolio-wide value of the indicator for a period, before the split by cell."""
     anchor = ANCHORS.get((ind.code, period.code))
     if anchor is not None:
@@ -203,7 +205,7 @@ def _total(ind: Indicator, period: Period, rng: random.Random, fw_calendar) -> f
     return max(value, 0.0)
 
 
-def _covid(period: Period, calendar) -> float:
+def _covid(period: Period, calendar: Calendar) -> float:
     if period.grain == "quarter":
         return COVID.get(period.code, 1.0)
     quarters = periods_between("quarter", period.start, period.end, calendar)
@@ -222,7 +224,7 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
     (indicator, operator, zone, audience, period, grain, period_start, period_end, value,
     comment, upload_id: the report that carries it)."""
     rng = random.Random(SEED)
-    rows = []
+    rows: list[tuple[Any, ...]] = []
     for ind in fw.indicators:
         if ind.code == NEVER_REPORTED:
             continue
@@ -233,24 +235,26 @@ def build_values(fw: Framework) -> tuple[pd.DataFrame, pd.DataFrame]:
                 continue  # nothing to report before the project joined the portfolio
             total = _total(ind, period, rng, fw.calendar)
             if ind.agg_space == "mean":
-                values = [_round(ind, total * rng.uniform(0.96, 1.04)) for _ in cells]
+                drawn = [_round(ind, total * rng.uniform(0.96, 1.04)) for _ in cells]
             else:
-                values = [_round(ind, total * cell.weight) for cell in cells]
+                drawn = [_round(ind, total * cell.weight) for cell in cells]
                 # Rounding must not move a sourced total (280 km stays 280 km).
-                values[0] += _round(ind, total) - sum(values)
-            rows.extend((ind.code, c.operator, c.zone, "", period, v) for c, v in zip(cells, values, strict=True))
+                drawn[0] += _round(ind, total) - sum(drawn)
+            rows.extend((ind.code, c.operator, c.zone, "", period, v) for c, v in zip(cells, drawn, strict=True))
         if ind.agg_time == "last":
             _make_monotonic(rows, ind.code)
     rows = _portfolio_cases(fw, rows)
     # Each operator sends one report per quarter, holding the values whose period ends in
     # it; the upload date gives timeliness.
     missing = fw.calendar.semester(MISSING_PERIOD)
-    uploads, values = [], []
+    uploads: list[dict[str, Any]] = []
+    values: list[dict[str, Any]] = []
     by_upload: dict[tuple[str, str], int] = {}
     for indicator, operator, zone, audience, period, value, *components in rows:
         if operator == MISSING_LAST_REPORT and missing.contains(period):
             continue
         quarter = period_containing(period.end, "quarter", fw.calendar)
+        assert quarter is not None  # the calendar's quarters cover its periods
         key = (operator, quarter.code)
         if key not in by_upload:
             upload_id = len(by_upload) + 1
@@ -303,13 +307,13 @@ def _comment(indicator: str, operator: str, period: str) -> str | None:
     return DEMO_COMMENTS[key // 12 % len(DEMO_COMMENTS)] if key % 12 == 0 else None
 
 
-def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:
+def _portfolio_cases(fw: Framework, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
     """The demo's values reshaped to show what partners really do: a semester reporter among
     quarter reporters, a territory measured inside a wider one (by zone and by audience),
     ratios given with their numerator and denominator, and new brand members consistent with
     the members' count. Deterministic: derived from the values already drawn."""
-    out: list[tuple] = []
-    semesters: dict[tuple, list] = {}
+    out: list[tuple[Any, ...]] = []
+    semesters: dict[tuple[Any, ...], list[float]] = {}
     members = {r[4].code: r[5] for r in rows if r[0] == "BRD01"}
     codes = [s.code for s in fw.calendar.semesters]
     for row in rows:
@@ -355,7 +359,7 @@ def _portfolio_cases(fw: Framework, rows: list[tuple]) -> list[tuple]:
     return out
 
 
-def _make_monotonic(rows: list, indicator: str) -> None:
+def _make_monotonic(rows: list[tuple[Any, ...]], indicator: str) -> None:
     """Stocks never fall: keep each (operator, zone) series non-decreasing."""
     last: dict[tuple[str, str], float] = {}
     for i, (code, op, zone, aud, period, value) in enumerate(rows):
@@ -364,6 +368,16 @@ def _make_monotonic(rows: list, indicator: str) -> None:
         value = max(value, last.get((op, zone), value))
         last[(op, zone)] = value
         rows[i] = (code, op, zone, aud, period, value)
+
+
+class _UploadRow(Protocol):
+    """A report of the demo (`build_values`), as `itertuples` gives it."""
+
+    id: int
+    file_name: str
+    operator: str
+    period: str
+    uploaded_at: dt.datetime
 
 
 def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
@@ -380,7 +394,7 @@ def create_demo(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
     # In the order partners sent them: a template shows the operator's last values, so its
     # previous report must be in first. DuckDB on one thread: 177 runs of tiny statements.
     with db.single_threaded(con):
-        for u in uploads.sort_values(["uploaded_at", "id"]).itertuples(index=False):
+        for u in cast(Iterable[_UploadRow], uploads.sort_values(["uploaded_at", "id"]).itertuples(index=False)):
             data = demo_reports.write_report(
                 con, fw, u.operator, u.period, by_upload[u.id], scores.get(u.file_name), written=u.uploaded_at.date()
             )
@@ -412,7 +426,7 @@ _MANIFEST = "demo.json"  # what the shipped demo was built from (_made_from)
 _DATABASE = "demo.duckdb"
 
 
-def _made_from(fw: Framework) -> dict:
+def _made_from(fw: Framework) -> dict[str, object]:
     """What a shipped demo must have been built from to serve: this schema and this framework
     (a deployment that edits data/framework.yaml gets a demo built from its own)."""
     return {
@@ -433,7 +447,8 @@ def install_demo(path: Path, fw: Framework, archive: Path | None = None) -> bool
     staging = Path(tempfile.mkdtemp(prefix=".demo-", dir=path.parent))
     try:
         with tarfile.open(archive) as tar:
-            if json.load(tar.extractfile(_MANIFEST)) != _made_from(fw):
+            manifest = tar.extractfile(_MANIFEST)  # None only for a member that is no regular file
+            if json.load(manifest) != _made_from(fw):  # type: ignore[arg-type]  # ours is a regular file
                 return False
             tar.extractall(staging, filter="data")
         duckdb.connect(str(staging / _DATABASE), read_only=True).close()  # this DuckDB reads it

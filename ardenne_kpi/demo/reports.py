@@ -11,22 +11,27 @@ their own layouts, which the import engine reads as well:
 - FTPN: a long table whose rates are Excel percentages (0,453 shown as 45,3 %).
 
 A report whose quarter ends a brand-platform semester also carries its « Plateforme de
-marque » sheet (`brand.template_rows`, filled).
+marque » sheet (`brand_sheet.template_rows`, filled).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Iterable
+from typing import Protocol, cast
 
 import duckdb
 import pandas as pd
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import Cell
+from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ardenne_kpi.core.periods import Period, period_from_code
 from ardenne_kpi.framework import Framework, Indicator
-from ardenne_kpi.intake import brand, templates
+from ardenne_kpi.intake import brand_sheet, templates
 
 TEXT_NUMBERS, WIDE, PERCENT_CELLS = "text-numbers", "wide", "percent-cells"
 LAYOUTS = {"PNVH": TEXT_NUMBERS, "ADT08": WIDE, "FTPN": PERCENT_CELLS}
@@ -54,11 +59,11 @@ def write_report(
                 _or_none(getattr(r, "denominator", None)),
                 _or_none(getattr(r, "comment", None)),
             )
-            for r in values.itertuples(index=False)
+            for r in cast(Iterable[_ValueRow], values.itertuples(index=False))
         }
         wb = templates.template_workbook(con, fw, operator, quarter, today=written, values=keyed)
         if scores is not None:
-            _brand_sheet(wb.create_sheet(brand.SHEET_NAME), fw, operator, scores)
+            _brand_sheet(wb.create_sheet(brand_sheet.SHEET_NAME), fw, operator, scores)
         return templates.workbook_bytes(wb)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet("Tableau de bord" if layout == WIDE else "Données")
@@ -68,13 +73,33 @@ def write_report(
     else:
         _long(ws, fw, operator, period, values, layout)
     if scores is not None:
-        _brand_sheet(wb.create_sheet(brand.SHEET_NAME), fw, operator, scores)
+        _brand_sheet(wb.create_sheet(brand_sheet.SHEET_NAME), fw, operator, scores)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def _or_none(value):
+class _ValueRow(Protocol):
+    """A value of the demo (`database.build_values`), as `itertuples` gives it (numerator,
+    denominator and comment, when there, read with getattr)."""
+
+    indicator: str
+    operator: str
+    zone: str
+    audience: str
+    period: str
+    value: float
+
+
+class _ScoreRow(Protocol):
+    """A brand-platform score of the demo (`brand.demo_scores`), as `itertuples` gives it."""
+
+    element: str
+    score: float
+    comment: str | None
+
+
+def _or_none(value: object) -> object:
     return None if value is None or (isinstance(value, float) and value != value) else value
 
 
@@ -91,7 +116,9 @@ def _french(ind: Indicator, value: float) -> str:
     return f"{text} %" if ind.is_percent else text
 
 
-def _long(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFrame, layout: str) -> None:
+def _long(
+    ws: WriteOnlyWorksheet, fw: Framework, operator: str, quarter: Period, values: pd.DataFrame, layout: str
+) -> None:
     op = fw.by_code["operators"][operator]
     ws.append([f"{op.label}, rapport d'activité"])
     ws.append([f"Opérateur : {operator}"])
@@ -101,7 +128,7 @@ def _long(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFram
         ws.append(["Code", "Indicateur", "Période", "Zone", "Réalisé", "Remarques", "Source"])
     else:
         ws.append(["Code indicateur", "Libellé", "Période", "Zone", "Public", "Valeur réalisée", "Commentaire"])
-    for r in values.itertuples(index=False):
+    for r in cast(Iterable[_ValueRow], values.itertuples(index=False)):
         ind = fw.indicator(r.indicator)
         if layout == TEXT_NUMBERS:
             ws.append(
@@ -116,7 +143,7 @@ def _long(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFram
                 ]
             )
             continue
-        value = r.value
+        value: float | Cell = r.value
         if ind.is_percent:  # an Excel percentage: 45.3 % is stored as 0.453
             value = WriteOnlyCell(ws, round(r.value / 100, 6))
             value.number_format = "0.0%"
@@ -125,7 +152,7 @@ def _long(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFram
         )
 
 
-def _wide(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFrame) -> None:
+def _wide(ws: WriteOnlyWorksheet, fw: Framework, operator: str, quarter: Period, values: pd.DataFrame) -> None:
     op = fw.by_code["operators"][operator]
     ws.append([op.label])
     ws.append(["Opérateur", operator])
@@ -135,18 +162,18 @@ def _wide(ws, fw: Framework, operator: str, quarter: Period, values: pd.DataFram
     periods = list(dict.fromkeys(ordered["period"]))
     ws.append(["Code", "Indicateur", "Zone", *(_spelled(fw, p) for p in periods)])
     column = {p: n for n, p in enumerate(periods)}
-    lines: dict[tuple[str, str], list] = {}
-    for r in values.itertuples(index=False):
+    lines: dict[tuple[str, str], list[float | None]] = {}
+    for r in cast(Iterable[_ValueRow], values.itertuples(index=False)):
         lines.setdefault((r.indicator, r.zone), [None] * len(periods))[column[r.period]] = r.value
     for (code, zone), cells in lines.items():
         ws.append([code, fw.indicator(code).label, zone, *cells])
 
 
-def _brand_sheet(ws, fw: Framework, operator: str, scores: pd.DataFrame) -> None:
+def _brand_sheet(ws: Worksheet | WriteOnlyWorksheet, fw: Framework, operator: str, scores: pd.DataFrame) -> None:
     """The template's brand-platform sheet with the scores filled in (column C, comments D)."""
-    rows = brand.template_rows(fw, operator, scores["period"].iloc[0])
+    rows = brand_sheet.template_rows(fw, operator, scores["period"].iloc[0])
     first = next(n for n, row in enumerate(rows) if row[0] == fw.brand_elements[0].code)
-    by_element = {r.element: r for r in scores.itertuples(index=False)}
+    by_element = {r.element: r for r in cast(Iterable[_ScoreRow], scores.itertuples(index=False))}
     for row in rows[first:]:
         found = by_element.get(row[0])
         if found is not None:

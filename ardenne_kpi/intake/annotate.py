@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import Cell, MergedCell
 from openpyxl.comments import Comment
 from openpyxl.styles import Border, PatternFill, Side
 from openpyxl.utils.cell import coordinate_from_string
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ardenne_kpi.core.errors import ReportError
 from ardenne_kpi.core.format import comment_text, put_cell, sheet_title
@@ -53,7 +55,8 @@ def annotate(data: bytes, file_name: str, issues: list[Issue]) -> Annotated:
     """The partner's workbook with every issue marked, computed in the guarded child process.
     Raises ReportError (French) when the file cannot be read at all (nothing to annotate)."""
     kind = guard.precheck(data, file_name)
-    return guard.run_isolated(annotate_unguarded, data, kind, file_name, list(issues))
+    annotated: Annotated = guard.run_isolated(annotate_unguarded, data, kind, file_name, list(issues))
+    return annotated
 
 
 def annotate_unguarded(data: bytes, kind: str, file_name: str, issues: list[Issue]) -> Annotated:
@@ -82,7 +85,7 @@ def _rebuild(data: bytes, kind: str) -> Workbook:
 
     book = read_workbook(data, kind)
     wb = Workbook()
-    wb.remove(wb.active)
+    wb.remove(wb.worksheets[0])  # the one sheet a new workbook has
     for sheet in book.sheets:
         ws = wb.create_sheet(_safe_title(sheet.name))
         for r, row in enumerate(sheet.rows, start=1):
@@ -138,13 +141,14 @@ def mark(wb: Workbook, issues: list[Issue]) -> int:
     return len(by_cell)
 
 
-def _anchor(ws, ref: str):
+def _anchor(ws: Worksheet, ref: str) -> Cell | MergedCell:
     """The cell to mark: the top-left cell of a merged range containing `ref`."""
     col, row = coordinate_from_string(ref)
     for merged in ws.merged_cells.ranges:
         if ref in merged:
             return ws.cell(merged.min_row, merged.min_col)
-    return ws[f"{col}{row}"]
+    cell: Cell | MergedCell = ws[f"{col}{row}"]
+    return cell
 
 
 def _comment_line(issue: Issue) -> str:

@@ -131,6 +131,7 @@ def demo_scores(fw: Framework) -> pd.DataFrame:
         base = 2.2 + (n % 4) * 0.35
         for k, sem in enumerate(semesters):
             quarter = period_containing(sem.end, "quarter", fw.calendar)
+            assert quarter is not None  # the calendar's quarters cover its semesters
             for j, e in enumerate(fw.brand_elements):
                 level = base + 0.35 * k + (0.6 if j in (0, 2) else 0) - (0.9 if j == 6 else 0)
                 score = max(1, min(5, round(level + rng.uniform(-0.6, 0.6))))
@@ -158,7 +159,7 @@ def create_demo_scores(con: duckdb.DuckDBPyConnection, fw: Framework) -> int:
     written = 0
     with db.transaction(con) as tx:
         for file_name, part in df.groupby("file_name", sort=False):
-            upload_id = sql.upload_named(con, file_name)
+            upload_id = sql.upload_named(con, str(file_name))
             if upload_id is None:
                 continue  # the operator sent no report that quarter
             written += sql.write_scores(tx, part[SCORE_COLUMNS], int(upload_id))

@@ -10,7 +10,9 @@ the sheet the report template offers. The scores that count feed `ardenne_kpi.in
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -23,6 +25,9 @@ from ardenne_kpi.framework import Framework
 from ardenne_kpi.intake.locate import is_brand_sheet as is_brand_sheet  # its home: no pandas to load for it
 from ardenne_kpi.intake.model import ERROR, WARNING, Issue, where
 from ardenne_kpi.intake.values import is_blank, normalise, text_of
+
+# (severity, row, column, message): a problem at a cell (indexes in the rows read; None: no cell)
+Problem = Callable[[str, int | None, int | None, str], None]
 
 SHEET_NAME = "Plateforme de marque"
 SCORE_MIN, SCORE_MAX = 1, 5
@@ -75,7 +80,7 @@ class BrandSheet:
 
 
 def read_sheet(
-    rows: list[list],
+    rows: list[list[Any]],
     sheet: str,
     fw: Framework,
     *,
@@ -193,7 +198,7 @@ def read_sheet(
     return out
 
 
-def _find_header(rows: list[list]) -> tuple[int, int, int, int | None] | None:
+def _find_header(rows: list[list[Any]]) -> tuple[int, int, int, int | None] | None:
     for r, row in enumerate(rows[:_HEADER_SEARCH_ROWS]):
         names = [normalise(text_of(v)) if not is_blank(v) else "" for v in row]
         element = next((i for i, n in enumerate(names) if n in _ELEMENT_HEADERS), None)
@@ -204,7 +209,7 @@ def _find_header(rows: list[list]) -> tuple[int, int, int, int | None] | None:
     return None
 
 
-def _title_block(rows: list[list]) -> dict[str, tuple[str, int, int]]:
+def _title_block(rows: list[list[Any]]) -> dict[str, tuple[str, int, int]]:
     """Label → (value, row, col) pairs above the header: "Opérateur | ADT08" or "Période : S05"."""
     found: dict[str, tuple[str, int, int]] = {}
     for r, row in enumerate(rows):
@@ -222,7 +227,7 @@ def _title_block(rows: list[list]) -> dict[str, tuple[str, int, int]]:
     return found
 
 
-def _operator(fw: Framework, given: str | None, block: dict, problem) -> str | None:
+def _operator(fw: Framework, given: str | None, block: dict[str, tuple[str, int, int]], problem: Problem) -> str | None:
     ops = fw.by_code["operators"]
     in_sheet = block.get("operator")
     code = None
@@ -264,7 +269,9 @@ def _operator(fw: Framework, given: str | None, block: dict, problem) -> str | N
     return given or code
 
 
-def _period(fw: Framework, given: Period | str | None, block: dict, problem) -> Period | None:
+def _period(
+    fw: Framework, given: Period | str | None, block: dict[str, tuple[str, int, int]], problem: Problem
+) -> Period | None:
     if isinstance(given, str):
         given = parse_period(given, fw.calendar)
     in_sheet = block.get("period")
@@ -296,7 +303,7 @@ def _period(fw: Framework, given: Period | str | None, block: dict, problem) -> 
     return given
 
 
-def _element_code(text: str, codes: dict, by_label: dict) -> str | None:
+def _element_code(text: str, codes: Mapping[str, object], by_label: dict[str, str]) -> str | None:
     match = _CODE.match(text)
     if match:
         code = f"E{match.group(1)}"
@@ -360,9 +367,9 @@ def rollback_upload(cur: duckdb.DuckDBPyConnection, upload_id: int) -> None:
 # ------------------------------------------------------------------ the template
 
 
-def template_rows(fw: Framework, operator: str = "", period: str = "") -> list[list]:
+def template_rows(fw: Framework, operator: str = "", period: str = "") -> list[list[Any]]:
     """The sheet the report template offers: a title block, the header and one row per element."""
-    rows: list[list] = [
+    rows: list[list[Any]] = [
         ["Cohérence avec la plateforme de marque Ardenne", None, None, None],
         ["Opérateur :", operator, None, None],
         ["Période :", period, None, None],

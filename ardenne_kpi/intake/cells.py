@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import Period, parse_period
@@ -35,13 +36,15 @@ class Context:
     report: ParsedReport
     operator: str | None = None  # from the command line or the page, already resolved
     operator_source: str = ""
-    seen: dict[tuple, tuple[float, str, str]] = field(default_factory=dict)
-    once: set = field(default_factory=set)
-    period_cache: dict = field(default_factory=dict)
+    seen: dict[tuple[Any, ...], tuple[float, str, str]] = field(default_factory=dict)
+    once: set[tuple[object, ...]] = field(default_factory=set)
+    period_cache: dict[tuple[type, object], tuple[Period | None, str]] = field(default_factory=dict)
 
 
 class CellReader:
     """Reads the rows of one located table cell by cell into the report of its context."""
+
+    _value_cols: list[tuple[int, Period | None]]  # set by `TableReader.read`
 
     def __init__(self, sheet: Sheet, table: Table, ctx: Context) -> None:
         self.sheet, self.table, self.ctx = sheet, table, ctx
@@ -57,8 +60,8 @@ class CellReader:
             ("audience", self.cols.get("audience"), ALL_AUDIENCES),
             ("operator", self.cols.get("operator"), None),
         )
-        self._indicators: dict[tuple, tuple] = {}
-        self._codes: dict[str, dict] = {"zone": {}, "audience": {}, "operator": {}}
+        self._indicators: dict[tuple[object, object], tuple[str | None, str, str, str]] = {}
+        self._codes: dict[str, dict[object, tuple[str | None, str]]] = {"zone": {}, "audience": {}, "operator": {}}
 
     # -- helpers
     def ref(self, r: int, c: int) -> str:
@@ -113,7 +116,8 @@ class CellReader:
 
     def _defaults(self) -> dict[str, object]:
         """File-wide values from the title block, resolved; errors at their cells."""
-        ctx, out = self.ctx, {}
+        ctx = self.ctx
+        out: dict[str, object] = {}
         meta = self.table.metadata
         if "operator" in meta:
             raw, cell = meta["operator"]
@@ -154,7 +158,7 @@ class CellReader:
             out["operator"] = ctx.operator
         return out
 
-    def _components(self, rows: list[list], start: int) -> None:
+    def _components(self, rows: list[list[Any]], start: int) -> None:
         """A ratio's numerator and denominator, read from the row of each value of this table.
 
         Only for indicators declared as ratios; a component missing or unreadable leaves the
@@ -199,7 +203,7 @@ class CellReader:
 
     def _keep(
         self,
-        keys: list[tuple],
+        keys: list[tuple[Any, ...]],
         values: list[float],
         cells: list[str],
         comments: list[str | None],
@@ -222,14 +226,14 @@ class CellReader:
             known[code] = periods[code]
         self.count += len(values)
 
-    def _full(self, r: int, rows: list[list]) -> set[tuple]:
+    def _full(self, r: int, rows: list[list[Any]]) -> set[tuple[Any, ...]]:
         """`_row`; returns the identities it kept."""
         out = self.ctx.report.columns
         before = len(out["value"])
         self._row(r, rows[r])
         return set(zip(*(out[c][before:] for c in IDENTITY), strict=True))
 
-    def _row(self, r: int, row: list) -> None:
+    def _row(self, r: int, row: list[Any]) -> None:
         """One data row, cell by cell, with every message it deserves."""
         cols = self.cols
         ci, cl = cols.get("indicator"), cols.get("label")
@@ -244,14 +248,16 @@ class CellReader:
         name_text = text_of(ind_raw) or text_of(label_raw)
         if not name_text:
             self.warning(
-                self.ref(r, ci if ci is not None else cl),
+                self.ref(r, ci if ci is not None else cast(int, cl)),  # a table has an indicator or a label column
                 f"ligne {r + 1} ignorée : elle contient une valeur mais aucun indicateur. "
                 "Indiquez le code de l'indicateur ou supprimez la ligne.",
             )
             return
         if normalise(name_text).startswith(TOTAL_WORDS):
             self.warning(
-                self.ref(r, ci if ci is not None and text_of(ind_raw) else cl),
+                self.ref(
+                    r, ci if ci is not None and text_of(ind_raw) else cast(int, cl)
+                ),  # the name came from the label
                 f"ligne {r + 1} ignorée : c'est une ligne de total (« {name_text} »). Les totaux "
                 "sont calculés par le tableau de bord.",
             )
@@ -337,7 +343,7 @@ class CellReader:
         self,
         r: int,
         c: int,
-        row: list,
+        row: list[Any],
         n: int,
         ind_raw: object,
         label_raw: object,
@@ -360,6 +366,7 @@ class CellReader:
         indicator_code, severity, column, message = self._indicator(ind_raw, label_raw)
         if severity:
             where_col = cols.get(column)
+            assert where_col is not None  # the message is about a cell of that column
             if severity == "error":
                 ok = False
                 self.error(self.ref(r, where_col), message)
@@ -370,11 +377,11 @@ class CellReader:
         if period is None:
             cp = self.cp
             praw = row[cp] if cp is not None and cp < n else ""
-            if praw != "" and not is_blank(praw):
+            if cp is not None and praw != "" and not is_blank(praw):
                 period = self.period(praw, self.ref(r, cp))
                 ok = ok and period is not None
             elif "period" in defaults:
-                period = defaults["period"]
+                period = cast(Period, defaults["period"])
             else:
                 ok = False
                 self.error(
@@ -383,10 +390,10 @@ class CellReader:
                     "ou indiquez « Période : … » en tête de feuille.",
                 )
         # zone, audience, operator
-        found = {}
+        found: dict[str, Any] = {}  # zone, audience, operator: a code or None
         for name, col, default in self.code_columns:
             zraw = row[col] if col is not None and col < n else ""
-            if zraw == "" or is_blank(zraw):
+            if col is None or zraw == "" or is_blank(zraw):
                 found[name] = defaults.get(name, default)
                 continue
             code, problem = self._code(name, zraw)
@@ -416,19 +423,19 @@ class CellReader:
         if reading.kind == MISSING:
             self.warning(cell, reading.note)
             return
-        if reading.kind == EMPTY:
-            return
         value = reading.value
+        if reading.kind == EMPTY or value is None:  # a NUMBER always has its value
+            return
         if reading.note:
             self.warning(cell, reading.note)
-        if broken == "percent":
+        if broken == "percent" and indicator is not None:  # only a % or count indicator has a rule to break
             ok = False
             self.error(
                 cell,
                 f"{fr(value)} % est hors de 0–100 pour {indicator.code} (en %). Saisissez un "
                 "pourcentage entre 0 et 100 (12,5 ou 12,5 %).",
             )
-        elif broken == "negative":
+        elif broken == "negative" and indicator is not None:
             ok = False
             self.error(
                 cell,

@@ -298,7 +298,11 @@ _BROKEN = (
 
 
 def run_isolated(
-    target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None, stats: dict | None = None
+    target: Callable[..., Any],
+    *args: Any,
+    memory_mb: int | None = None,
+    timeout: float | None = None,
+    stats: dict[str, float | None] | None = None,
 ) -> Any:
     """`target(*args)` in a child process with an address-space and a time limit.
 
@@ -311,7 +315,7 @@ def run_isolated(
 
 
 def start_isolated(
-    target: Callable, *args: Any, memory_mb: int | None = None, timeout: float | None = None
+    target: Callable[..., Any], *args: Any, memory_mb: int | None = None, timeout: float | None = None
 ) -> Isolated:
     """`target(*args, rest)` started in the guarded child now, its other arguments sent later
     by `Isolated.result(*more)`: `rest()`, called by the target in the child, waits for them
@@ -325,7 +329,7 @@ class Isolated:
 
     def __init__(
         self,
-        target: Callable,
+        target: Callable[..., Any],
         *args: Any,
         memory_mb: int | None = None,
         timeout: float | None = None,
@@ -355,13 +359,15 @@ class Isolated:
         weakref.finalize(self, _kill, self.process)
 
     def _send(self, payload: bytes) -> None:
+        stdin = self.process.stdin
+        assert stdin is not None  # opened with stdin=PIPE
         try:
-            self.process.stdin.write(payload)
-            self.process.stdin.flush()
+            stdin.write(payload)
+            stdin.flush()
         except (BrokenPipeError, OSError, ValueError):
             pass  # the child is gone: `result` says how
 
-    def result(self, *more: Any, stats: dict | None = None) -> Any:
+    def result(self, *more: Any, stats: dict[str, float | None] | None = None) -> Any:
         """The target's return value, once `more` (the arguments it waits for, when started by
         `start_isolated`) is sent; raises ReportError as `run_isolated` does. The time limit
         runs from now for a call that waited for its arguments."""
@@ -370,6 +376,7 @@ class Isolated:
         began = time.perf_counter() if self.later else self.started
         try:
             if self.later:
+                assert process.stdin is not None  # opened with stdin=PIPE
                 try:
                     process.stdin.write(pickle.dumps(more, protocol=pickle.HIGHEST_PROTOCOL))
                 except (BrokenPipeError, OSError):
@@ -403,7 +410,7 @@ class Isolated:
         _kill(self.process)
 
 
-def _kill(process: subprocess.Popen) -> None:
+def _kill(process: subprocess.Popen[bytes]) -> None:
     if process.poll() is None:
         process.kill()
     try:

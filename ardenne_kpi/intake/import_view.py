@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 
@@ -18,7 +20,10 @@ from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.intake.importer import CHANGED, NEW, RESTORED, SAME
 from ardenne_kpi.intake.model import ERROR, Issue
-from ardenne_kpi.intake.review import REVIEW_LABELS
+from ardenne_kpi.intake.review import REVIEW_LABELS, OverrideRow
+
+if TYPE_CHECKING:
+    from ardenne_kpi.intake.outcome import ImportResult
 
 # A value's change on import (`intake.importer` codes), as a user reads it: one word on the
 # command line, a longer one for « rétabli » in the page's preview.
@@ -49,20 +54,20 @@ def when_fr(value: object) -> str:
         try:
             value = dt.datetime.fromisoformat(value)
         except ValueError:
-            return value
-    if value is None or pd.isna(value):
+            return str(value)  # a text that is no date, shown as it is
+    if value is None or pd.isna(value):  # type: ignore[call-overload]  # pandas-stubs: isna takes any scalar
         return "–"
     return f"{value:%d/%m/%Y} à {value:%H:%M}"
 
 
-def duplicate_sentence(duplicate: dict) -> str:
+def duplicate_sentence(duplicate: Mapping[str, Any]) -> str:
     """« déjà importé le 26/11/2026 à 10:32 par Marie Dupont (import n° 12) »."""
     who = f" par {duplicate['uploaded_by']}" if duplicate.get("uploaded_by") else ""
     name = f" sous le nom « {duplicate['file_name']} »" if duplicate.get("file_name") else ""
     return f"déjà importé le {when_fr(duplicate.get('uploaded_at'))}{who}{name} (import n° {duplicate['upload_id']})"
 
 
-def verdict(result) -> Verdict:
+def verdict(result: ImportResult) -> Verdict:
     """The verdict of a dry run (importer.ImportResult with status dry-run or refused)."""
     name = result.file
     if result.status == "refused":
@@ -255,7 +260,7 @@ def history_table(uploads: pd.DataFrame, overrides: pd.DataFrame | None = None) 
     )
 
 
-LOCK_ACTION_WORDS = {VALIDATED: "validation", "returned": "renvoi", "rolled_back": "annulation"}
+LOCK_ACTION_WORDS: dict[str, str] = {VALIDATED: "validation", "returned": "renvoi", "rolled_back": "annulation"}
 
 
 def _reasons(uploads: pd.DataFrame, overrides: pd.DataFrame | None) -> list[str]:
@@ -263,7 +268,8 @@ def _reasons(uploads: pd.DataFrame, overrides: pd.DataFrame | None) -> list[str]
     « renvoi : … », « annulation : … »."""
     later: dict[int, list[str]] = {}
     if overrides is not None and not overrides.empty:
-        for row in overrides[overrides["action"] != "imported"].iloc[::-1].itertuples(index=False):
+        rows = overrides[overrides["action"] != "imported"].iloc[::-1].itertuples(index=False)
+        for row in cast(Iterable[OverrideRow], rows):
             later.setdefault(int(row.upload_id), []).append(
                 f"{LOCK_ACTION_WORDS.get(row.action, row.action)} : {row.reason}"
             )
@@ -281,7 +287,7 @@ def _texts(frame: pd.DataFrame, column: str) -> list[str]:
     )
 
 
-def review_text(row: dict) -> str:
+def review_text(row: Mapping[Any, Any]) -> str:
     """« validé par Claire le 02/05/2026 à 10:30 », « soumis, à valider », « renvoyé par … »."""
     review = row.get("review") or VALIDATED
     label = REVIEW_LABELS.get(review, review) + (", à valider" if review == SUBMITTED else "")
@@ -312,9 +318,10 @@ def review_table(waiting: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def upload_at(uploads: pd.DataFrame, index: object) -> pd.Series:
+def upload_at(uploads: pd.DataFrame, index: int) -> pd.Series:
     """The row of `list_uploads` at `index` (the history's select box offers its indexes)."""
-    return uploads.loc[index]
+    row: pd.Series = uploads.loc[index]  # type: ignore[assignment]  # pandas-stubs: or a frame, for a repeated label
+    return row
 
 
 def upload_choice(row: pd.Series) -> str:
@@ -324,7 +331,7 @@ def upload_choice(row: pd.Series) -> str:
     return f"n° {row['id']} · {row['file_name']} · {row.get('operator') or '–'} · {when_fr(row['uploaded_at'])}{who} · {status}"
 
 
-def pending_choice(row: dict) -> str:
+def pending_choice(row: Mapping[Any, Any]) -> str:
     """One line per upload waiting for validation, for a select box."""
     who = f" par {row['uploaded_by']}" if row.get("uploaded_by") else ""
     return (
@@ -373,8 +380,8 @@ class ReviewView:
     waiting (by id, for the select box) and those sent back (their messages, newest first)."""
 
     table: pd.DataFrame
-    pending: dict[int, dict]
-    returned: list[dict]
+    pending: dict[int, dict[Any, Any]]  # records of `review.in_review`
+    returned: list[dict[Any, Any]]
 
 
 def review_view(waiting: pd.DataFrame) -> ReviewView:
@@ -388,7 +395,7 @@ def review_view(waiting: pd.DataFrame) -> ReviewView:
     )
 
 
-def returned_notice(upload: dict) -> tuple[str, str, str]:
+def returned_notice(upload: Mapping[Any, Any]) -> tuple[str, str, str]:
     """(heading, the coordinator's message, what to do) of an upload sent back: the page sets
     the message apart. A web entry is « votre saisie en ligne du … », never its internal name."""
     when = when_fr(upload.get("uploaded_at"))
@@ -441,7 +448,7 @@ def validation_table(diff: pd.DataFrame, fw: Framework) -> pd.DataFrame:
     if diff is None or diff.empty:
         return pd.DataFrame(columns=cols)
 
-    def change(old, new) -> str:
+    def change(old: float | None, new: float) -> str:
         if old is None or pd.isna(old):
             return "nouveau"
         return "inchangé" if abs(old - new) <= 1e-9 * max(abs(new), 1) else "modifié"

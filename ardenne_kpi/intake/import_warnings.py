@@ -93,7 +93,7 @@ def overlaps(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) ->
     """A series given both a period and its sub-periods with different totals: say which two
     figures disagree and where they come from (only one of them will count)."""
 
-    def source(upload) -> str:
+    def source(upload: int | None) -> str:
         return "ce fichier" if upload is None else f"l'import n° {int(upload)}"
 
     out = []
@@ -123,7 +123,7 @@ def totals(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
     if not n:
         return []
     within = fw.within
-    groups: dict[tuple, dict[tuple[str, str], tuple[float, str, str]]] = {}
+    groups: dict[tuple[str, str, str], dict[tuple[str, str], tuple[float, str, str]]] = {}
     for k in range(n):
         key = (incoming["indicator"][k], incoming["operator"][k], incoming["period"][k])
         place = (incoming["zone"][k] or "", incoming["audience"][k] or "")

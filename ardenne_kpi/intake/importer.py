@@ -38,7 +38,7 @@ import json
 import os
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
@@ -100,15 +100,19 @@ def import_file(
     errors, and nothing written. DatabaseBusyError and unexpected database failures do raise.
     """
     started = source if isinstance(source, Started) else None
-    if started is not None:
-        name = file_name or started.name
+    if isinstance(source, Started):
+        name = file_name or source.name
     else:
         name = file_name or (Path(source).name if not isinstance(source, (bytes, bytearray, memoryview)) else "rapport")
     result = ImportResult(file=name, status="refused")
     try:
         if started is not None and started.load_error is not None:
             raise started.load_error
-        data, name = (started.data, name) if started is not None else load_file(source, name)
+        if isinstance(source, Started):
+            assert source.data is not None  # a Started without a load error holds its bytes
+            data = source.data
+        else:
+            data, name = load_file(source, name)
     except ReportError as exc:
         result.errors = [Issue("", "", exc.message)]
         return result
@@ -257,6 +261,7 @@ def import_file(
         if result.errors:
             return result
         if result.upload_id is None:
+            assert duplicate is not None  # nothing written: `write` found the same file counted already
             return _unchanged_duplicate(result, duplicate)
         result.status = "imported" if result.inserted or result.updated or result.scores else "unchanged"
         return result
@@ -271,7 +276,7 @@ class _DryRun(Exception):
 def _validate_duplicate(
     con: duckdb.DuckDBPyConnection,
     result: ImportResult,
-    duplicate: dict,
+    duplicate: dict[str, Any],
     user: str | None,
     lock_reason: str | None,
     *,
@@ -316,7 +321,7 @@ def _nothing_to_change(cur: duckdb.DuckDBPyConnection, result: ImportResult, rep
     return brand_sheet.changed_scores(cur, report.brand) == 0
 
 
-def _unchanged_duplicate(result: ImportResult, duplicate: dict) -> ImportResult:
+def _unchanged_duplicate(result: ImportResult, duplicate: dict[str, Any]) -> ImportResult:
     """The same file as a live upload whose values all count already: nothing is written."""
     result.status, result.duplicate_of, result.upload_id = "unchanged", duplicate, duplicate["upload_id"]
     result.inserted = result.updated = result.restored = result.scores = 0

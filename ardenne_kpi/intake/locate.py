@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from ardenne_kpi.core.errors import PeriodError
 from ardenne_kpi.core.periods import Calendar, Period, parse_period
@@ -203,7 +204,7 @@ class Table:
     first_data_row: int = 0
 
 
-def _header_period(raw: object, calendar: Calendar, cache: dict) -> Period | None:
+def _header_period(raw: object, calendar: Calendar, cache: dict[tuple[type, object], Period | None]) -> Period | None:
     if is_blank(raw) or isinstance(raw, bool):
         return None
     if isinstance(raw, float) and not raw.is_integer():
@@ -220,8 +221,10 @@ def _header_period(raw: object, calendar: Calendar, cache: dict) -> Period | Non
 def locate(sheet: Sheet, calendar: Calendar) -> Table | None:
     """The table of `sheet`, or None when no row of the first 30 looks like a header."""
     rows = sheet.rows
-    cache: dict = {}
-    best: tuple[int, int, dict, dict, list] | None = None  # (score, row, columns, periods, above)
+    cache: dict[tuple[type, object], Period | None] = {}
+    best: tuple[float, int, dict[str, int], dict[int, Period], list[object]] | None = (
+        None  # (score, row, columns, periods, above)
+    )
     for r in range(min(HEADER_SEARCH_ROWS, len(rows))):
         row = rows[r]
         above = rows[r - 1] if r > 0 else []
@@ -280,7 +283,9 @@ def locate(sheet: Sheet, calendar: Calendar) -> Table | None:
 _META_LINE = re.compile(r"^\s*([^:：]{2,60}?)\s*[:：]\s*(.*?)\s*$", re.S)
 
 
-def _metadata(rows: list[list], header_row: int, columns: dict[str, int], calendar: Calendar) -> dict:
+def _metadata(
+    rows: list[list[Any]], header_row: int, columns: dict[str, int], calendar: Calendar
+) -> dict[str, tuple[object, str]]:
     """`Opérateur : FTLB` in one cell, or `Opérateur` / `Opérateur :` then the value in a
     following cell of the same row, above the header row. The first of each field wins."""
     found: dict[str, tuple[object, str]] = {}

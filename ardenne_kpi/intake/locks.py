@@ -110,7 +110,7 @@ def locks_text(fw: Framework, active: list[Lock]) -> str:
 
 # What an action on an upload is called in the history (lock_overrides.action) and in a sentence.
 ROLLED_BACK = UploadStatus.ROLLED_BACK
-ACTIONS = {VALIDATED: "valider", RETURNED: "renvoyer", ROLLED_BACK: "annuler"}
+ACTIONS: dict[str, str] = {VALIDATED: "valider", RETURNED: "renvoyer", ROLLED_BACK: "annuler"}
 
 
 @contextmanager
@@ -150,7 +150,15 @@ def _by_figure(rows: set[tuple[Any, ...]]) -> dict[tuple[Any, ...], tuple[Any, .
     return {row[:7]: row[7:] for row in rows}
 
 
-def _moved_message(upload_id, upload, action, moved, old, new, active) -> str:
+def _moved_message(
+    upload_id: int,
+    upload: dict[str, Any],
+    action: str,
+    moved: list[tuple[Any, ...]],
+    old: dict[tuple[Any, ...], tuple[Any, ...]],
+    new: dict[tuple[Any, ...], tuple[Any, ...]],
+    active: list[Lock],
+) -> str:
     locked = {lk.period: lk for lk in active}
     periods = sorted({k[0] for k in moved}, key=lambda p: locked[p].start if p in locked else dt.date.min)
     where = " ; ".join(f"{locked[p].label()} {locked[p].since()}" if p in locked else p for p in periods)

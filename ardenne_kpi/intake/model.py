@@ -114,16 +114,17 @@ class ParsedReport:
     errors: list[Issue] = field(default_factory=list)
     warnings: list[Issue] = field(default_factory=list)
     # sheets without an indicator table, name -> cells (None: too long to be sent back)
-    unlocated: dict[str, list[list] | None] = field(default_factory=dict)
+    unlocated: dict[str, list[list[Any]] | None] = field(default_factory=dict)
     brand: list[Any] = field(default_factory=list)  # brand_sheet.BrandSheet, read by the parent
 
     def __len__(self) -> int:
         return len(self.columns["value"])
 
-    def components(self) -> tuple[list, list]:
+    def components(self) -> tuple[list[Any], list[Any]]:
         """(numerators, denominators), one per value, None where the partner gave none."""
         n = len(self)
-        return tuple((self.columns.get(name, []) + [None] * n)[:n] for name in COMPONENTS)
+        numerators, denominators = ((self.columns.get(name, []) + [None] * n)[:n] for name in COMPONENTS)
+        return numerators, denominators
 
     @property
     def ok(self) -> bool:
@@ -170,7 +171,7 @@ class ParsedReport:
             out[:] = cols[name]
             return out
 
-        def component(name: str, values: list) -> np.ndarray:
+        def component(name: str, values: list[Any]) -> np.ndarray:
             if name not in cols:  # no ratio in the file (the usual case): nothing to look at
                 return np.ma.masked_array(np.zeros(n, dtype=np.float64), mask=np.ones(n, dtype=bool))
             missing = [v is None for v in values]

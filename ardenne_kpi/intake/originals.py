@@ -69,7 +69,7 @@ def original_file(con: duckdb.DuckDBPyConnection, upload_id: int) -> tuple[str, 
     found = db.upload_file(con, upload_id)
     if not found or not found[1]:
         return None
-    name, stored = found
+    name, stored = found[0], found[1]
     path = Path(stored)
     database = db.database_file(con)
     if not database:

@@ -69,10 +69,12 @@ class ImportResult:
     warnings: list[Issue] = field(default_factory=list)
     # the file's values and their diff (`ParsedReport.incoming`, `sql.compare`), as NumPy columns
     changes_table: dict[str, np.ndarray] | None = field(default=None, repr=False)
-    duplicate_of: dict | None = None
+    duplicate_of: dict[str, Any] | None = None
     validates: int | None = None  # the submitted upload of the same bytes this import validates (or would)
     operator: str | None = None
-    parse_stats: dict = field(default_factory=dict, repr=False)  # the parse child's peak_rss and seconds
+    parse_stats: dict[str, float | None] = field(
+        default_factory=dict, repr=False
+    )  # the parse child's peak_rss and seconds
     _changes: pd.DataFrame | None = field(default=None, init=False, repr=False, compare=False)
     _checked: Checked | None = field(default=None, init=False, repr=False, compare=False)
 

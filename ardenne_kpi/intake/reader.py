@@ -96,7 +96,7 @@ def check(
             )
         )
         if "operator" in reader.defaults and report.operator is None:
-            report.operator = reader.defaults["operator"]
+            report.operator = str(reader.defaults["operator"])
     if found_table and len(report) == 0 and not issues.errors:
         issues.error(
             "",

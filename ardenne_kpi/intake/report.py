@@ -30,7 +30,7 @@ def parse_bytes(
     *,
     operator_source: str = "opérateur choisi",
     isolated: bool = True,
-    stats: dict | None = None,
+    stats: dict[str, float | None] | None = None,
     started: Started | None = None,
 ) -> ParsedReport:
     """Pre-check, then parse in the guarded child process. Raises ReportError (French).

@@ -5,6 +5,7 @@ space-insensitively, with the words that mean « every zone » and « every audi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from ardenne_kpi.framework import Framework
 from ardenne_kpi.intake.values import normalise, text_of
@@ -40,7 +41,7 @@ class Resolver:
     def __init__(self, framework: Framework) -> None:
         self.framework = framework
 
-        def table(entries: Iterable, extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
+        def table(entries: Iterable[Any], extra: Iterable[tuple[str, str]] = ()) -> dict[str, str]:
             out: dict[str, str] = {}
             for e in entries:
                 out.setdefault(_key(e.label), e.code)
@@ -63,7 +64,7 @@ class Resolver:
         if key in self._cache:
             return self._cache[key]
         text = text_of(raw)
-        mapping = getattr(self, section)
+        mapping: dict[str, str] = getattr(self, section)
         code = mapping.get(_key(text))
         if code is None:
             code = mapping.get(_compact(text))

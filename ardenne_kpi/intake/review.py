@@ -22,7 +22,9 @@ cited by the Suivi page and the committee pack.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 import duckdb
 
@@ -80,7 +82,7 @@ def what_validation_changes(con: duckdb.DuckDBPyConnection, upload_id: int) -> p
     return sql.upload_against_validated(con, upload_id)
 
 
-def _check_submitted(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
+def _check_submitted(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict[str, Any]:
     upload = imports_sql.get_upload(con, int(upload_id))
     if upload is None:
         raise ReviewError(f"L'import n° {upload_id} n'existe pas : rechargez la page.")
@@ -93,7 +95,9 @@ def _check_submitted(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
     return upload
 
 
-def validate(con: duckdb.DuckDBPyConnection, upload_id: int, user: User, lock_reason: str | None = None) -> dict:
+def validate(
+    con: duckdb.DuckDBPyConnection, upload_id: int, user: User, lock_reason: str | None = None
+) -> dict[str, Any]:
     """The upload's values count in the validated figures from now on (the latest validated
     upload of each value wins, as for current values). One that would move a locked period's
     figures needs `lock_reason` (LockedPeriodError without it, nothing changed)."""
@@ -109,7 +113,11 @@ def validate(con: duckdb.DuckDBPyConnection, upload_id: int, user: User, lock_re
 
 
 def validate_in(
-    cur: duckdb.DuckDBPyConnection, upload_id: int, upload: dict, user: str | None, lock_reason=None
+    cur: duckdb.DuckDBPyConnection,
+    upload_id: int,
+    upload: dict[str, Any],
+    user: str | None,
+    lock_reason: str | None = None,
 ) -> None:
     """Validate inside the caller's transaction, guarded by the locks (the importer's path too)."""
     with lock_guard.guard(cur, upload_id, upload, action=VALIDATED, lock_reason=lock_reason, user=user):
@@ -118,7 +126,7 @@ def validate_in(
 
 def send_back(
     con: duckdb.DuckDBPyConnection, upload_id: int, user: User, message: str, lock_reason: str | None = None
-) -> dict:
+) -> dict[str, Any]:
     """The upload stops counting anywhere (its values are kept, as after a rollback) and the
     partner reads `message` on the Import page. One that would move a locked period's figures
     needs `lock_reason`."""
@@ -137,15 +145,15 @@ def send_back(
                 cur, int(upload_id), upload, action=RETURNED, lock_reason=lock_reason, user=user.name
             ):
                 sql.mark_returned(cur, int(upload_id), user.name, message)
-            from ardenne_kpi.intake import brand
+            from ardenne_kpi.intake import brand_sheet
 
-            brand.rollback_upload(cur, int(upload_id))
+            brand_sheet.rollback_upload(cur, int(upload_id))
 
     _write(work)
     return upload
 
 
-def _write(work) -> None:
+def _write(work: Callable[[], None]) -> None:
     try:
         db.with_retry(work)
     except duckdb.Error as exc:  # rolled back whole
@@ -182,7 +190,9 @@ def lock(con: duckdb.DuckDBPyConnection, fw: Framework, period: str, user: User)
             sql.insert_lock(cur, chosen.code, chosen.start, chosen.end, user.name)
 
     _write(work)
-    return lock_of(con, period)
+    locked = lock_of(con, period)
+    assert locked is not None  # inserted just now
+    return locked
 
 
 def unlock(con: duckdb.DuckDBPyConnection, period: str, user: User) -> None:
@@ -213,7 +223,7 @@ def overrides(con: duckdb.DuckDBPyConnection, period: str | None = None) -> pd.D
     return df.reset_index(drop=True)
 
 
-OVERRIDE_WORDS = {
+OVERRIDE_WORDS: dict[str, str] = {
     UploadStatus.IMPORTED: UploadStatus.IMPORTED.label,
     VALIDATED: VALIDATED.label,
     RETURNED: RETURNED.label,
@@ -240,10 +250,23 @@ def overrides_table(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+class OverrideRow(Protocol):
+    """A change to a locked period (`overrides`), as `itertuples` gives it."""
+
+    upload_id: int
+    file_name: str
+    operator: str | None
+    action: str
+    periods: Sequence[str]
+    reason: str
+    done_by: str | None
+    done_at: dt.datetime
+
+
 def overrides_text(df: pd.DataFrame) -> str:
     """« import n° 12 (a.xlsx, FTLB) validé le 03/05/2026 par anne, S10 : motif « … » » for each, or ''."""
     out = []
-    for row in df.itertuples(index=False):
+    for row in cast(Iterable[OverrideRow], df.itertuples(index=False)):
         who = f" par {row.done_by}" if isinstance(row.done_by, str) and row.done_by else ""
         operator = f", {row.operator}" if isinstance(row.operator, str) and row.operator else ""
         periods = ", ".join(row.periods)

@@ -59,7 +59,7 @@ def rollback(
     }
 
 
-def _check_rollback(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict:
+def _check_rollback(con: duckdb.DuckDBPyConnection, upload_id: int) -> dict[str, Any]:
     upload = sql.get_upload(con, int(upload_id))
     if upload is None:
         raise ArdenneError(

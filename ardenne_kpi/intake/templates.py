@@ -21,17 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from copy import copy
 from dataclasses import dataclass
+from typing import Any, Protocol, cast
 
 import duckdb
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.comments import Comment
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import column_index_from_string, get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.worksheet import Worksheet
 
 from ardenne_kpi.core.errors import ArdenneError, PeriodError
 from ardenne_kpi.core.format import fmt_date, fmt_number, of_name, put_cell
@@ -101,6 +104,25 @@ _FILL_REF = PatternFill("solid", fgColor="EDEDED")
 _THIN = Side(style="thin", color="BFBFBF")
 _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _UNLOCKED = Protection(locked=False)
+
+
+class _ReportedCell(Protocol):
+    """A series `operator` has reported (`history.reported_cells`), as `itertuples` gives it."""
+
+    indicator: str
+    zone: str
+    audience: str | None
+
+
+class _LastValue(Protocol):
+    """The last value of a series (`history.last_values`), as `itertuples` gives it."""
+
+    indicator: str
+    zone: str
+    audience: str | None
+    grain: str
+    value: float
+    period: str
 
 
 @dataclass(frozen=True)
@@ -181,11 +203,11 @@ def template_rows(
             title="Aucun indicateur",
         )
     reported: dict[str, list[tuple[str, str]]] = {}
-    for row in history.reported_cells(con, operator).itertuples(index=False):
+    for row in cast(Iterable[_ReportedCell], history.reported_cells(con, operator).itertuples(index=False)):
         reported.setdefault(row.indicator, []).append((row.zone, row.audience or ""))
-    last: dict[tuple, tuple[float, str]] = {
+    last: dict[tuple[str, str, str, str], tuple[float, str]] = {
         (r.indicator, r.zone, r.audience or "", r.grain): (float(r.value), r.period)
-        for r in history.last_values(con, operator, period.start).itertuples(index=False)
+        for r in cast(Iterable[_LastValue], history.last_values(con, operator, period.start).itertuples(index=False))
     }
     zone_order = {z.code: n for n, z in enumerate(fw.zones)}
     rows: list[TemplateRow] = []
@@ -226,7 +248,7 @@ def build_template(
     return workbook_bytes(template_workbook(con, fw, operator, period, today=today))
 
 
-def _given(given) -> tuple:
+def _given(given: object) -> tuple[Any, Any, Any, Any]:
     """(value, numerator, denominator, comment) from a value given to fill a template: a number,
     (value, numerator, denominator) or (value, numerator, denominator, comment)."""
     if not isinstance(given, tuple):
@@ -241,7 +263,7 @@ def template_workbook(
     period: str | Period,
     *,
     today: dt.date | None = None,
-    values: Mapping[tuple[str, str, str, str], float] | None = None,
+    values: Mapping[tuple[str, str, str, str], float | tuple[object, ...]] | None = None,
 ) -> Workbook:
     """The template of `operator` for `period` as an openpyxl workbook. With `values`
     ((indicator, period code, zone, audience) -> value, or (value, numerator, denominator)
@@ -252,7 +274,7 @@ def template_workbook(
     period = resolve_period(fw, period)
     rows = template_rows(con, fw, operator, period)
     wb = Workbook()
-    guide = wb.active
+    guide = wb.worksheets[0]  # the one sheet a new workbook has (its active one)
     guide.title = GUIDE_SHEET
     data = wb.create_sheet(DATA_SHEET)
     _write_data_sheet(
@@ -275,14 +297,14 @@ def workbook_bytes(wb: Workbook) -> bytes:
 
 
 def _write_data_sheet(
-    ws,
+    ws: Worksheet,
     lists: dict[str, str],
     fw: Framework,
     operator: str,
     period: Period,
     rows: list[TemplateRow],
     today: dt.date,
-    values: Mapping[tuple[str, str, str, str], float],
+    values: Mapping[tuple[str, str, str, str], float | tuple[object, ...]],
 ) -> None:
     op = fw.by_code["operators"].get(operator)
     ncols = len(COLUMNS) + len(REFERENCE_COLUMNS)
@@ -326,9 +348,9 @@ def _write_data_sheet(
 
     # Styling a cell costs openpyxl a hash of every style object; the cells of a column
     # share their style, so each one is built once and copied (the same file, faster).
-    styles: dict[tuple, StyleArray] = {}
+    styles: dict[tuple[object, ...], StyleArray] = {}
 
-    def put(r: int, col: int, value, key: tuple, style) -> None:
+    def put(r: int, col: int, value: object, key: tuple[object, ...], style: Callable[[Cell], None]) -> None:
         cell = put_cell(ws, r, col, value)
         shared = styles.get(key)
         if shared is None:
@@ -337,8 +359,8 @@ def _write_data_sheet(
         else:
             cell._style = copy(shared)
 
-    def line_style(col: int, number_format: str, ratio: bool):
-        def style(cell) -> None:
+    def line_style(col: int, number_format: str, ratio: bool) -> Callable[[Cell], None]:
+        def style(cell: Cell) -> None:
             cell.border = _BORDER
             kind = COLUMNS[col - 1][2] if col <= len(COLUMNS) else "ref"
             if kind == "input" or kind == "component":
@@ -362,7 +384,7 @@ def _write_data_sheet(
 
         return style
 
-    def unlocked(cell) -> None:
+    def unlocked(cell: Cell) -> None:
         cell.protection = _UNLOCKED
 
     unplaced = dict(values)
@@ -410,7 +432,7 @@ def _write_data_sheet(
     last_row = r + EXTRA_ROWS - 1
 
     _validations(ws, lists, last_row)
-    ws.freeze_panes = ws.cell(FIRST_ROW, 3)  # header and code/label always visible
+    ws.freeze_panes = ws.cell(FIRST_ROW, 3).coordinate  # header and code/label always visible
     ws.auto_filter.ref = f"A{HEADER_ROW}:{last_col}{last_filled}"
     ws.protection.sheet = True
     ws.protection.autoFilter = False  # False = allowed: partners may filter and sort
@@ -420,7 +442,7 @@ def _write_data_sheet(
     ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
     ws.page_setup.orientation = "landscape"
     ws.page_setup.fitToWidth = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.sheet_properties.pageSetUpPr.fitToPage = True  # type: ignore[union-attr]  # stubs: Optional; openpyxl always makes one
     ws.page_setup.fitToHeight = 0
     ws.cell(HEADER_ROW, 7).comment = Comment(
         "Saisissez le nombre seul (1234,5), sans unité : l'unité est donnée par la colonne Unité. "
@@ -432,7 +454,7 @@ def _write_data_sheet(
     )
 
 
-def _validations(ws, lists: dict[str, str], last_row: int) -> None:
+def _validations(ws: Worksheet, lists: dict[str, str], last_row: int) -> None:
     """Drop-down lists for period, zone and audience, read from the code lists of the panel;
     numbers only in the value column (a warning, so that « n.d. » can still be typed)."""
     span = f"{FIRST_ROW}:{last_row}"
@@ -513,7 +535,7 @@ def _code_lists(fw: Framework, rows: list[TemplateRow]) -> dict[str, tuple[str, 
     }
 
 
-def _write_guide(ws, fw: Framework, period: Period, rows: list[TemplateRow]) -> dict[str, str]:
+def _write_guide(ws: Worksheet, fw: Framework, period: Period, rows: list[TemplateRow]) -> dict[str, str]:
     """Write the instructions and the code lists; returns each list's range for the drop-downs."""
     ws.column_dimensions["A"].width = 16
     ws.column_dimensions["B"].width = 110

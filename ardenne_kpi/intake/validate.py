@@ -25,7 +25,7 @@ from __future__ import annotations
 import bisect
 import collections
 import itertools
-from typing import NamedTuple
+from typing import Any, NamedTuple, cast
 
 from ardenne_kpi.core.periods import Period
 from ardenne_kpi.intake.cells import TOTAL_WORDS, CellReader
@@ -53,14 +53,16 @@ class _Bulk(NamedTuple):
 
     at_row: list[int]  # each cell's data row (0: the first data row)
     at_col: list[int]  # each cell's value column (its index in the table's value columns)
-    keys: list[tuple]
+    keys: list[tuple[Any, ...]]
     first: int  # the sheet row of the first data row
-    outcomes: list[list]  # per value column, each row's outcome (the number, for bulk cells)
+    outcomes: list[list[Any]]  # per value column, each row's outcome (the number, for bulk cells)
     letters: list[str]  # per value column
     comments: list[str | None] | None  # per row
     periods: dict[str, Period]
 
-    def run(self, start: int, end: int) -> tuple:
+    def run(
+        self, start: int, end: int
+    ) -> tuple[list[tuple[Any, ...]], list[Any], list[str], list[str | None], dict[str, Period]]:
         """`_keep`'s arguments for the bulk cells start..end-1."""
         rows, cols = self.at_row[start:end], self.at_col[start:end]
         first, outcomes, letters, comments = self.first, self.outcomes, self.letters, self.comments
@@ -71,7 +73,7 @@ class _Bulk(NamedTuple):
         else:
             values = [outcomes[j][i] for i, j in zip(rows, cols, strict=True)]
             cells = [f"{letters[j]}{first + i + 1}" for i, j in zip(rows, cols, strict=True)]
-        notes = [None] * len(rows) if comments is None else [comments[i] for i in rows]
+        notes: list[str | None] = [None] * len(rows) if comments is None else [comments[i] for i in rows]
         return self.keys[start:end], values, cells, notes, self.periods
 
 
@@ -92,6 +94,7 @@ class TableReader(CellReader):
                 "(indicateur, période, zone, public, valeur, commentaire).",
             )
         cols = self.cols
+        value_cols: list[tuple[int, Period | None]]
         if table.layout == LONG:
             value_cols = [(cols["value"], None)]
         else:
@@ -103,7 +106,7 @@ class TableReader(CellReader):
             self._components(rows, start)
         return self.count
 
-    def _fast_read(self, rows: list[list], value_cols: list[tuple[int, Period | None]]) -> None:
+    def _fast_read(self, rows: list[list[Any]], value_cols: list[tuple[int, Period | None]]) -> None:
         """Every data row, in order, read column by column: the key cells resolved once per
         distinct cell (a few hundred for 100 000 rows), the value cells checked by
         `check_value` once per distinct (rule, cell). The values of rows that earn no message
@@ -127,27 +130,32 @@ class TableReader(CellReader):
         columns = {c: [row[c] for row in data] for c in sorted(set(used))}
         defaults = self.defaults
 
-        def column(name: str) -> list:
+        def column(name: str) -> list[Any]:
             c = cols.get(name)
             return [""] * n if c is None else columns[c]
 
         # -- the key cells of each row: the indicator, the period (long layout), zone, audience, operator
         ind_col, label_col = column("indicator"), column("label")
-        memo: dict = {pair: self._resolve_indicator(*pair) for pair in set(zip(ind_col, label_col, strict=True))}
+        # one memo per key column, name reused: the indicators', then the periods', zones'...
+        memo: dict[Any, Any] = {
+            pair: self._resolve_indicator(*pair) for pair in set(zip(ind_col, label_col, strict=True))
+        }
         indicators: list[IndicatorCell | None] = [memo[pair] for pair in zip(ind_col, label_col, strict=True)]
         long = self.table.layout == LONG
         periods: dict[str, Period] = {p.code: p for _, p in value_cols if p is not None}
         if long:
             memo = {}
             for raw in set(column("period")):
-                period, problem = (defaults.get("period"), "") if is_blank(raw) else self._period_lookup(raw)
+                period, problem = (
+                    (cast("Period | None", defaults.get("period")), "") if is_blank(raw) else self._period_lookup(raw)
+                )
                 memo[raw] = None if problem else period
                 if period is not None and not problem:
                     periods[period.code] = period
             row_periods = list(map(memo.__getitem__, column("period")))
         else:
             row_periods = [None] * n  # each value column has its period
-        codes = []
+        codes: list[Any] = []
         for name, _col, default in self.code_columns:
             memo = {}
             for raw in set(column(name)):
@@ -196,7 +204,9 @@ class TableReader(CellReader):
         if pending:
             # The first row of each (indicator, label, operator) takes the full path, which gives
             # its once-per-file warnings; the rows after it have nothing left to say.
-            groups = [(indicators[i].code, indicators[i].label_warning, operators[i]) for i in pending]
+            groups = [  # a pending row has its indicator (FULL otherwise)
+                (ind.code, ind.label_warning, operators[i]) for i in pending if (ind := indicators[i]) is not None
+            ]
             firsts = dict(zip(reversed(groups), reversed(pending), strict=True))  # the earliest wins
             for i in pending:
                 state[i] = _BULK
@@ -216,7 +226,7 @@ class TableReader(CellReader):
         if long:
             keys = [(codes[i], operators[i], zones[i], audiences[i], row_periods[i].code) for i in at_row]
         else:
-            column_periods = [p.code for _, p in value_cols]
+            column_periods = [p.code for _, p in value_cols if p is not None]  # a wide table's columns have theirs
             keys = [
                 (codes[i], operators[i], zones[i], audiences[i], column_periods[j])
                 for i, j in zip(at_row, at_col, strict=True)
@@ -235,7 +245,7 @@ class TableReader(CellReader):
         # -- bulk runs and full-path rows, in row order
         letters = [self.letters.get(c) or self.letters.setdefault(c, column_letter(c)) for c, _ in value_cols]
         bulk = _Bulk(at_row, at_col, keys, first, outcomes, letters, comments, periods)
-        taken: set = set()  # bulk keys the full path kept first (a bulk run must not take them again)
+        taken: set[tuple[Any, ...]] = set()  # bulk keys the full path kept first (a bulk run must not take them again)
         start = 0
         for i in [i for i, s in enumerate(state) if s is FULL] + [n]:
             end = bisect.bisect_left(at_row, i, start)
@@ -248,7 +258,7 @@ class TableReader(CellReader):
                 taken |= self._full(first + i, rows) & distinct
             start = end
 
-    def _careful_run(self, bulk: _Bulk, start: int, end: int, rows: list[list]) -> None:
+    def _careful_run(self, bulk: _Bulk, start: int, end: int, rows: list[list[Any]]) -> None:
         """A bulk run holding a key that the full path already took (rare): each row whose keys
         are all new is kept as it is, any other goes through the full path."""
         for i, group in itertools.groupby(range(start, end), key=bulk.at_row.__getitem__):
@@ -258,7 +268,7 @@ class TableReader(CellReader):
             else:
                 self._keep(*bulk.run(ks[0], ks[-1] + 1))
 
-    def _outcomes(self, rules: list[int], values: list) -> list:
+    def _outcomes(self, rules: list[int], values: list[Any]) -> list[Any]:
         """Each value cell's outcome under its row's rule: the number to keep, BLANK (nothing
         reported) or FULL (a message is due). Decided once per distinct cell and rule."""
         if bool in set(map(type, values)):  # True == 1 as a key: each cell on its own

@@ -33,7 +33,9 @@ class IndicatorCell(NamedTuple):
     code: str
     rule: int  # ANY, COUNT or PERCENT (`value_rule`)
     operators: frozenset[str]  # the operators responsible for it
-    label_warning: tuple | None  # the once-per-file key of its label-mismatch warning; None: the label matches
+    label_warning: (
+        tuple[str, str, object] | None
+    )  # the once-per-file key of its label-mismatch warning; None: the label matches
 
 
 def value_rule(indicator: Indicator | None) -> int:
@@ -48,11 +50,12 @@ def check_value(rule: int, raw: object, percent_format: bool = False) -> tuple[R
     on how it was read if any; EMPTY; MISSING; INVALID) and the rule a NUMBER breaks: ""
     (none), "percent" (outside 0–100) or "negative" (a count below zero)."""
     reading = read_number(raw, percent_indicator=rule == PERCENT, percent_format=percent_format, count=rule == COUNT)
-    if reading.kind != NUMBER:
+    value = reading.value
+    if reading.kind != NUMBER or value is None:  # a NUMBER always has its value
         return reading, ""
-    if rule == PERCENT and not 0 <= reading.value <= 100:
+    if rule == PERCENT and not 0 <= value <= 100:
         return reading, "percent"
-    if rule == COUNT and reading.value < 0:
+    if rule == COUNT and value < 0:
         return reading, "negative"
     return reading, ""
 
@@ -68,7 +71,7 @@ def quiet_value(rule: int, raw: object) -> float | object:
     return FULL
 
 
-class Outcomes(dict):
+class Outcomes(dict[object, float | object]):
     """`quiet_value` under one rule, memoised by cell: a look-up per cell, a call per distinct cell."""
 
     def __init__(self, rule: int) -> None:

@@ -152,7 +152,7 @@ def _xlsx_formats(data: bytes, sheets: dict[str, Sheet]) -> None:
     if "xl/styles.xml" in names:
         styles = _xml(zf, "xl/styles.xml")
         custom = {
-            int(f.get("numFmtId")): f.get("formatCode") or ""
+            int(f.get("numFmtId", "")): f.get("formatCode") or ""
             for f in styles.iter()
             if f.tag.endswith("}numFmt") and f.get("numFmtId", "").isdigit()
         }
@@ -202,13 +202,13 @@ def _sheet_parts(zf: zipfile.ZipFile, names: set[str]) -> dict[str, str]:
     if book_part not in names or rels_part not in names:
         return {}
     rels = {r.get("Id"): r.get("Target") or "" for r in _xml(zf, rels_part).iter() if r.tag.endswith("}Relationship")}
-    out = {}
+    out: dict[str, str] = {}
     for s in _xml(zf, book_part).iter():
         if s.tag.endswith("}sheet"):
             rid = next((v for k, v in s.attrib.items() if k.endswith("}id")), None)
             target = rels.get(rid, "")
             if target:
-                out[s.get("name")] = (
+                out[s.get("name", "")] = (
                     target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
                 )
     return out
