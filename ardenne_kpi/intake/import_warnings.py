@@ -114,24 +114,30 @@ def overlaps(cur: duckdb.DuckDBPyConnection, incoming: dict[str, np.ndarray]) ->
     return out
 
 
-def totals(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
-    """A total beside its parts in one report (a « Total » or whole-territory line beside the
-    provinces, « tous publics » beside a sub-audience): the total is the figure and the parts
-    its breakdown, never added to it (kpis); said once per total, and a warning when the parts
-    add up to more than the whole."""
-    n = len(incoming["indicator"])
-    if not n:
-        return []
-    within = fw.within
-    groups: dict[tuple[str, str, str], dict[tuple[str, str], tuple[float, str, str]]] = {}
-    for k in range(n):
-        key = (incoming["indicator"][k], incoming["operator"][k], incoming["period"][k])
+Places = dict[tuple[str, str], tuple[float, str, str]]  # (zone, audience) -> (value, sheet, cell)
+
+
+def in_file(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
+    """The warnings the file's own lines give, each report (indicator, operator, period) read
+    once: totals beside their parts (`totals`), then lines that cross (`crossings`)."""
+    groups: dict[tuple[str, str, str], Places] = {}
+    for k in range(len(incoming["indicator"])):
+        key = (str(incoming["indicator"][k]), str(incoming["operator"][k]), str(incoming["period"][k]))
         place = (incoming["zone"][k] or "", incoming["audience"][k] or "")
         groups.setdefault(key, {})[place] = (
             float(incoming["value"][k]),
             incoming["sheet"][k] or "",
             incoming["cell"][k] or "",
         )
+    return totals(fw, groups) + crossings(fw, groups)
+
+
+def totals(fw: Framework, groups: dict[tuple[str, str, str], Places]) -> list[Issue]:
+    """A total beside its parts in one report (a « Total » or whole-territory line beside the
+    provinces, « tous publics » beside a sub-audience): the total is the figure and the parts
+    its breakdown, never added to it (kpis); said once per total, and a warning when the parts
+    add up to more than the whole."""
+    within = fw.within
 
     def inside(inner: tuple[str, str], outer: tuple[str, str]) -> bool:
         return inner != outer and within(inner, outer)
@@ -177,18 +183,12 @@ def _owed_places(fw: Framework, indicator: str, operator: str) -> set[tuple[str,
     return {place for o in owners for place in owed.obligation_keys(fw, o)}
 
 
-def crossings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
+def crossings(fw: Framework, groups: dict[tuple[str, str, str], Places]) -> list[Issue]:
     """Lines of one report that overlap without one holding the other (a wider zone for a
     narrower audience: ARD · NL beside BE-LUX for all visitors share BE-LUX's Dutch visitors):
     the figures never add them (rule 5 of the README's « How a figure is built »): the line an
     obligation owes counts over one it does not, else the wider zone's, the other is set aside
     and the figure is partial. Said once per line set aside, where it stands."""
-    n = len(incoming["indicator"])
-    groups: dict[tuple[str, str, str], dict[tuple[str, str], tuple[str, str]]] = {}
-    for k in range(n):
-        key = (str(incoming["indicator"][k]), str(incoming["operator"][k]), str(incoming["period"][k]))
-        place = (incoming["zone"][k] or "", incoming["audience"][k] or "")
-        groups.setdefault(key, {})[place] = (incoming["sheet"][k] or "", incoming["cell"][k] or "")
 
     def crosses(wide: tuple[str, str], narrow: tuple[str, str]) -> bool:
         """`wide`: a zone strictly wider than `narrow`'s for an audience strictly narrower."""
@@ -202,11 +202,14 @@ def crossings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
     def text(place: tuple[str, str]) -> str:
         return f"{place[0]} · {place[1]}" if place[1] else f"{place[0]} (tous publics)"
 
+    owed_of: dict[tuple[str, str], set[tuple[str, str]]] = {}
     out: list[Issue] = []
     for (indicator, operator, period), places in groups.items():
-        if len(places) < 2:
+        if len(places) < 2 or not any(crosses(a, b) for a in places for b in places):
             continue
-        owed = _owed_places(fw, indicator, operator)
+        owed = owed_of.get((indicator, operator))
+        if owed is None:
+            owed = owed_of[(indicator, operator)] = _owed_places(fw, indicator, operator)
         # as the figures do: owed lines first, then the wider zone; each line kept unless it
         # crosses one kept already (what is kept never overlaps)
         kept: list[tuple[str, str]] = []
@@ -218,7 +221,7 @@ def crossings(fw: Framework, incoming: dict[str, np.ndarray]) -> list[Issue]:
             else:
                 kept.append(place)
         for loser, winners in beaten.items():
-            sheet, cell = places[loser]
+            _, sheet, cell = places[loser]
             why = "prévue par une obligation" if all(w in owed for w in winners) else "zone plus large"
             out.append(
                 Issue(

@@ -168,7 +168,7 @@ def import_file(
     # file's totals in this one.
     underway = import_warnings.Underway(con, incoming)
     try:
-        totals = import_warnings.totals(fw, incoming) + import_warnings.crossings(fw, incoming)
+        totals = import_warnings.in_file(fw, incoming)
         reason = (lock_reason or "").strip() or None
         forced: dict[str, str | None] = {"reason": None}  # an admin's reason for changing a locked period
 
