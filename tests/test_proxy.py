@@ -112,26 +112,26 @@ def _get(url: str, **headers: str):
 
 def _public_page(page, base: str) -> list[dict]:
     """Open Chiffres clés (public, its charts need Streamlit's 4.7 MB Plotly chunk) and wait
-    until it is drawn; returns what it downloaded."""
-    page.goto(f"{base}/Chiffres_cles")
+    until it is drawn, on Streamlit's own state rather than the browser's load event; returns
+    what it downloaded."""
+    page.goto(f"{base}/Chiffres_cles", wait_until="commit")
     page.get_by_role("heading", name="L'Ardenne en chiffres").wait_for()
     page.locator(".js-plotly-plot .main-svg").first.wait_for()
     page.wait_for_function(IDLE)
     return page.evaluate(TRANSFERS)
 
 
-def _first_visit_on_a_slow_line(browser, base: str) -> tuple[list[dict], float]:
-    """A first visit of Chiffres clés (empty cache) on a 10 Mbit/s line with 20 ms of latency,
-    as a partner's office may have: what it downloaded, and the seconds until it was drawn."""
+def first_visit(browser, base: str, line: dict | None = None) -> tuple[list[dict], float]:
+    """A first visit of Chiffres clés (a new visitor: empty cache, no session): what it
+    downloaded and the seconds until it was drawn. `line`: Chromium's network conditions
+    (Network.emulateNetworkConditions), for bench/proxy_bench.py's slow line."""
     context = _new_context(browser, timeout=120)
     try:
         page = context.new_page()
-        line = context.new_cdp_session(page)
-        line.send("Network.enable")
-        line.send(
-            "Network.emulateNetworkConditions",
-            {"offline": False, "latency": 20, "downloadThroughput": 10e6 / 8, "uploadThroughput": 5e6 / 8},
-        )
+        if line is not None:
+            cdp = context.new_cdp_session(page)
+            cdp.send("Network.enable")
+            cdp.send("Network.emulateNetworkConditions", {"offline": False, **line})
         start = time.monotonic()
         transfers = _public_page(page, base)
         return transfers, time.monotonic() - start
@@ -152,22 +152,20 @@ def test_a_page_loads_through_the_proxy_and_its_websocket_holds(context, proxied
     assert len(sockets) == 1 and not sockets[0].is_closed()
 
 
-def test_the_first_visit_through_the_proxy_downloads_less_and_draws_no_slower(browser, proxied):
-    """Chiffres clés on a slow line, through nginx and straight from the app: the Plotly chunk
-    arrives compressed, the visit downloads less than half as much and is drawn no later."""
-    through, seconds_through = _first_visit_on_a_slow_line(browser, proxied["https"])
-    direct, seconds_direct = _first_visit_on_a_slow_line(browser, proxied["app"])
+def test_the_first_visit_through_the_proxy_downloads_less_than_half(browser, proxied):
+    """Chiffres clés for a new visitor, through nginx and straight from the app: the Plotly
+    chunk arrives compressed and the visit downloads less than half as much. (How much sooner
+    it is drawn on a slow line is a timing, measured by bench/proxy_bench.py, not a test.)"""
+    (through, _), (direct, _) = first_visit(browser, proxied["https"]), first_visit(browser, proxied["app"])
     chunk = max((t for t in through if "/static/js/" in t["url"]), key=lambda t: t["body"])
     assert chunk["body"] > 3_000_000, chunk  # Plotly's chunk, as Streamlit serves it
     assert 0 < chunk["wire"] < chunk["body"] / 2, chunk
     wire_through, wire_direct = sum(t["wire"] for t in through), sum(t["wire"] for t in direct)
     print(
-        f"\npremière visite de Chiffres clés à 10 Mbit/s : {wire_through / 1e6:.2f} Mo en {seconds_through:.1f} s par"
-        f" nginx, {wire_direct / 1e6:.2f} Mo en {seconds_direct:.1f} s sans ; morceau Plotly"
-        f" {chunk['wire'] / 1e6:.2f} Mo transférés pour {chunk['body'] / 1e6:.2f} Mo"
+        f"\npremière visite de Chiffres clés : {wire_through / 1e6:.2f} Mo par nginx, {wire_direct / 1e6:.2f} Mo"
+        f" sans ; morceau Plotly {chunk['wire'] / 1e6:.2f} Mo transférés pour {chunk['body'] / 1e6:.2f} Mo"
     )
     assert wire_through < wire_direct / 2
-    assert seconds_through <= seconds_direct
 
 
 def test_the_static_javascript_is_served_gzip_compressed(proxied):
