@@ -456,7 +456,11 @@ def _sign_out(reason: str | None = None) -> None:
     if reason:
         st.session_state["signed_out_reason"] = reason
     if settings.raw("ARDENNE_AUTH") == "oidc":
+        # st.logout sends the browser to /auth/logout (then the provider's end_session_endpoint)
+        # in a message queued for this run: a rerun would start by emptying that queue, and the
+        # browser, never redirected, would keep Streamlit's identity cookie. The run ends here.
         st.logout()
+        st.stop()
     st.rerun()
 
 

@@ -107,12 +107,6 @@ def provider_and_app(tmp_path_factory):
         app_server.stop(provider)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="Sign-out through the provider is unreliable: on an idle machine « Se déconnecter » did not reach "
-    "the provider's confirmation and the next page was still signed in (3 runs of 3 at the end of session 9; it "
-    "passed under load an hour before). Sign-in, role and reload pass; the sign-out is the open defect.",
-)
 def test_sign_in_through_the_provider_role_from_the_accounts_file_reload_then_sign_out(provider_and_app):
     running = provider_and_app
     with launched_chromium() as chromium:
@@ -138,18 +132,18 @@ def test_sign_in_through_the_provider_role_from_the_accounts_file_reload_then_si
             page.get_by_text(f"Connecté : {EMAIL}").first.wait_for()
             page.wait_for_function(IDLE)
             page.get_by_role("button", name="Se déconnecter").click()
-            # st.logout ends the provider's session too when it redirects there: the provider asks
-            # to confirm, then returns. Either way the app must end up signed out.
-            confirm = page.get_by_role("button", name="Yes, sign me out")
-            signed_out = page.get_by_role("button", name="Se connecter avec le compte de l'organisation")
-            confirm.or_(signed_out).first.wait_for()
-            if confirm.count():
-                confirm.click()
+            # st.logout sends the browser to the provider's end_session_endpoint, which asks to
+            # confirm, then returns to the app: the provider's session ends with the app's.
+            page.get_by_role("button", name="Yes, sign me out").click()
             page.wait_for_url(f"{running['url']}/**")
             page.goto(f"{running['url']}/Couverture")
             page.get_by_role("button", name="Se connecter avec le compte de l'organisation").wait_for()
             page.goto(f"{running['url']}/Tendances")
             page.get_by_role("button", name="Se connecter avec le compte de l'organisation").wait_for()
             assert page.get_by_text(f"Connecté : {EMAIL}").count() == 0
+            # The provider's session ended too: signing in again asks for the password.
+            page.get_by_role("button", name="Se connecter avec le compte de l'organisation").click()
+            page.wait_for_url(f"{running['issuer']}/**")
+            page.locator("input[name=login]").wait_for()
         finally:
             context.close()
