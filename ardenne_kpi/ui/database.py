@@ -1,14 +1,22 @@
 """The database as the pages reach it: one handle per process and file (the demo built on
 first start), and what is read from it cached until the data change (`data_revision`):
-reads copied per call (`cached`), figures and tables shared by reference (`shared`)."""
+reads shared and handed out as copies a page may change (`cached`), figures and tables
+shared by reference (`shared`)."""
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import datetime as dt
+import enum
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Concatenate, ParamSpec, TypeVar, cast
 
 import duckdb
+import numpy as np
+import pandas as pd
 import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
@@ -112,7 +120,9 @@ def framework(con: Handle) -> Framework:
     return _framework(con, data_revision(con))
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+# Kept by reference and handed out through _own_copy: st.cache_data would unpickle the result
+# at every read (15 ms of server CPU for Tendances' figures at each run of each session).
+@st.cache_resource(show_spinner=False, max_entries=256)
 def _cached_call(
     name: str,
     revision: str,
@@ -138,7 +148,39 @@ def cached(
     Arguments must have a stable repr (codes, dates, tuples); results must be picklable."""
     name = f"{func.__module__}.{func.__qualname__}"
     key = repr((args, sorted(kwargs.items())))
-    return _cached_call(name, data_revision(con), key, func, con, fw, args, kwargs)
+    return _own_copy(_cached_call(name, data_revision(con), key, func, con, fw, args, kwargs))
+
+
+_IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), dt.date, dt.time, dt.timedelta, Decimal, enum.Enum)
+
+
+def _own_copy(value: T) -> T:
+    """`value` as a page may change it without touching the cached original. Frames and series
+    are copied shallowly: under pandas' copy-on-write (always on since pandas 3) whatever is
+    done to the copy copies the data first, and the copy costs microseconds where unpickling
+    Tendances' figures cost 15 ms (a tuple of 49 frames, 180 kB). Containers and dataclasses
+    are rebuilt around copies of their contents, numpy arrays copied, immutable values kept;
+    anything else is deep-copied."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return cast(T, value.copy(deep=False))
+    if isinstance(value, (_IMMUTABLE, pd.Index, frozenset)):
+        return value
+    if isinstance(value, np.ndarray):
+        return cast(T, value.copy())
+    if type(value) is tuple:
+        return cast(T, tuple(_own_copy(item) for item in value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return cast(T, type(value)(*(_own_copy(item) for item in value)))
+    if type(value) is list:
+        return cast(T, [_own_copy(item) for item in value])
+    if type(value) is dict:
+        return cast(T, {key: _own_copy(item) for key, item in value.items()})
+    if type(value) is set:
+        return cast(T, set(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _own_copy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return cast(T, dataclasses.replace(value, **fields))
+    return copy.deepcopy(value)
 
 
 # Figures and tables to show, by reference: a few per page and view, the last revisions' kept.
