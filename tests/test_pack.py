@@ -308,7 +308,7 @@ def test_suivi_creates_a_snapshot_and_compares_it(demo_with_snapshot):
 
 
 def test_suivi_prepares_the_pack_for_download(demo_with_snapshot):
-    at = run_page("pages/5_Suivi.py", demo_with_snapshot)
+    at = run_page("pages/5_Suivi.py", demo_with_snapshot, query_params={"onglet": "Dossier du comité"})
     next(b for b in at.button if b.label == "Préparer le dossier du comité").click()
     rerun(at, demo_with_snapshot)
     assert not at.exception, [e.value for e in at.exception]
