@@ -1,0 +1,61 @@
+"""ui.cached keeps each result once for every session (st.cache_resource) and hands each read
+a copy of its own (ui.database._own_copy): whatever a page does to what it gets, the next
+read, in this session or another, gets the result as it was computed."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import namedtuple
+
+import numpy as np
+import pandas as pd
+
+from ardenne_kpi.ui.database import _own_copy
+
+
+@dataclasses.dataclass(frozen=True)
+class Briefing:
+    title: str
+    table: pd.DataFrame
+    notes: list[str]
+
+
+def _original() -> tuple[pd.DataFrame, dict[str, pd.DataFrame], Briefing, np.ndarray]:
+    frame = pd.DataFrame({"indicator": ["A", "B"], "value": [1.5, 2.5]})
+    return (
+        frame,
+        {"A": frame.iloc[:1], "B": frame.iloc[1:]},
+        Briefing("Comité", frame, ["une note"]),
+        np.array([1.0, 2.0]),
+    )
+
+
+def test_what_a_page_does_to_its_copy_never_reaches_the_cached_result():
+    cached = _original()
+    frame, series, briefing, array = _own_copy(cached)
+    frame["added"] = 1
+    frame.loc[0, "value"] = -1.0
+    series["A"].loc[0, "value"] = -2.0
+    series.pop("B")
+    briefing.table.loc[1, "indicator"] = "Z"
+    briefing.notes.append("ajoutée par la page")
+    array[0] = 99.0
+
+    fresh = _original()
+    pd.testing.assert_frame_equal(cached[0], fresh[0])
+    assert list(cached[1]) == ["A", "B"]
+    pd.testing.assert_frame_equal(cached[1]["A"], fresh[1]["A"])
+    pd.testing.assert_frame_equal(cached[2].table, fresh[2].table)
+    assert cached[2].notes == ["une note"]
+    assert cached[3].tolist() == [1.0, 2.0]
+
+
+def test_copies_keep_their_kind_and_values():
+    Row = namedtuple("Row", "code label")
+    value = (Row("A", ["x"]), {"k": {1, 2}}, frozenset({3}), "texte", 4, None)
+    copied = _own_copy(value)
+    assert copied == value and type(copied[0]) is Row
+    assert copied[0].label is not value[0].label and copied[1]["k"] is not value[1]["k"]
+    briefing = Briefing("Comité", pd.DataFrame({"a": [1]}), [])
+    again = _own_copy(briefing)
+    assert isinstance(again, Briefing) and again.title == "Comité" and again.table is not briefing.table
