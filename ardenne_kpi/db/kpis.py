@@ -13,8 +13,9 @@ never see each other's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -39,8 +40,8 @@ class ValueFilter:
     submitted: bool = False
     submitted_operators: Sequence[str] | None = None  # with `submitted`, only these operators' (None: all)
 
-    def params(self) -> dict:
-        def as_list(x):
+    def params(self) -> dict[str, object]:
+        def as_list(x: Iterable[object] | None) -> list[str] | None:
             return None if x is None else [str(c) for c in x]
 
         lo, hi = self.window if self.window else (None, None)
@@ -125,7 +126,7 @@ def series_spans(con: duckdb.DuckDBPyConnection, flt: ValueFilter) -> pd.DataFra
 
 def expected_shape(
     con: duckdb.DuckDBPyConnection, expected: pd.DataFrame, zone_cover: pd.DataFrame, aud_cover: pd.DataFrame
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Per (indicator, grp) of `expected` (expected.py's rows with their group): the latest
     first day and earliest last day due, the grains, how many series, those no obligation
     covers (n_outside, up to rollup_sql.NOTE_NAMES named), whether a series is owed in some periods and
@@ -189,7 +190,7 @@ def expected_shape(
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def _params(sql: str, flt: ValueFilter, root: str | None) -> dict:
+def _params(sql: str, flt: ValueFilter, root: str | None) -> dict[str, object]:
     """The filter's parameters, and $root where the statement names it (DuckDB refuses extras)."""
     return flt.params() | ({"root": root} if "$root" in sql else {})
 
@@ -206,7 +207,7 @@ def series_rollup(
     aud_cover: pd.DataFrame,
     expected: pd.DataFrame,
     root: str | None = None,
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
     series by series, and what the note must say (one dict per row: a few hundred at most).
 
