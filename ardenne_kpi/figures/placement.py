@@ -171,7 +171,13 @@ def _named(names: Iterable[str] | None, count: int) -> str:
     return ", ".join(names) + (f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else "")
 
 
-def _missing_text(item: dict[str, Any], row: dict[str, Any], calendar: Calendar) -> str:
+class _NoteRow(sql.FigureRow, total=False):
+    """A figure as its note reads it: with its period's French label."""
+
+    label: str
+
+
+def _missing_text(item: sql.MissingSeries, row: _NoteRow, calendar: Calendar) -> str:
     """« ADT08 (FR-08) n'a pas rapporté S11 » or « … n'a pas rapporté T4 2019 » for one series due."""
     if item.get("untiled"):
         own = GRAIN_LABELS.get(item["grain"], "mois" if item["grain"] == "month" else item["grain"]).lower()
@@ -191,7 +197,7 @@ def _missing_text(item: dict[str, Any], row: dict[str, Any], calendar: Calendar)
     return f"{item['who']} n'a pas rapporté {', '.join(absent)}"
 
 
-def _note(row: dict[str, Any], placed: _Placed, calendar: Calendar) -> str:
+def _note(row: _NoteRow, placed: _Placed, calendar: Calendar) -> str:
     """The French note of one figure: what is missing, what was not counted, and why."""
     parts = []
     value = row.get("value")
@@ -204,41 +210,45 @@ def _note(row: dict[str, Any], placed: _Placed, calendar: Calendar) -> str:
         more = n_missing - len(missing)
         text = "; ".join(missing) + (f" ; et {more} autre(s) série(s) attendue(s)" if more > 0 else "")
         parts.append(f"Valeur partielle, sans progression ni statut : {text}.")
-    if int(row.get("n_overlap") or 0):
+    n_overlap = int(row.get("n_overlap") or 0)
+    if n_overlap:
         parts.append(
-            f"{_named(row['overlap'], int(row['n_overlap']))} : période et sous-périodes déclarées "
+            f"{_named(row['overlap'], n_overlap)} : période et sous-périodes déclarées "
             "toutes deux, seule la déclaration couvrant le plus de jours compte (jamais les deux)."
         )
-    if int(row.get("n_nested") or 0):
+    n_nested = int(row.get("n_nested") or 0)
+    if n_nested:
         parts.append(
-            f"Mesure d'un territoire : {_named(row['nested'], int(row['n_nested']))} "
+            f"Mesure d'un territoire : {_named(row['nested'], n_nested)} "
             "déjà compris dans la zone plus large déclarée, non additionné."
         )
-    if int(row.get("n_bare") or 0) and not row.get("weighted"):
+    n_bare = int(row.get("n_bare") or 0)
+    if n_bare and not row.get("weighted"):
         parts.append(
-            f"Moyenne non pondérée : aucune des {int(row['n_bare'])} valeur(s) ne donne son numérateur "
-            "et son dénominateur."
+            f"Moyenne non pondérée : aucune des {n_bare} valeur(s) ne donne son numérateur et son dénominateur."
         )
-    elif int(row.get("n_bare") or 0):
+    elif n_bare:
         parts.append(
             f"Ratio des composantes (Σ numérateur / Σ dénominateur) ; laissé à part, sans numérateur ni "
             f"dénominateur : {_named(row.get('bare'), int(row.get('n_bare_series') or 0))}."
         )
-    if int(row.get("n_parts") or 0):
+    n_parts = int(row.get("n_parts") or 0)
+    if n_parts:
         parts.append(
             f"Total et détail d'un même rapport : le total compte, le détail n'est pas additionné "
-            f"({_named(row['parts'], int(row['n_parts']))})."
+            f"({_named(row['parts'], n_parts)})."
         )
-    if int(row.get("n_crossing") or 0):
+    n_crossing = int(row.get("n_crossing") or 0)
+    if n_crossing:
         parts.append(
             "Valeur partielle : séries qui en recoupent une autre sans y être incluses (zone plus large, "
             "public plus étroit), écartées pour ne rien compter deux fois ; la série due l'emporte sur "
-            f"une série hors obligation, sinon la zone la plus large ({_named(row['crossing'], int(row['n_crossing']))})."
+            f"une série hors obligation, sinon la zone la plus large ({_named(row['crossing'], n_crossing)})."
         )
-    if int(row.get("n_outside") or 0):
+    n_outside = int(row.get("n_outside") or 0)
+    if n_outside:
         parts.append(
-            f"Compté {expected.OUTSIDE} (aucune obligation ne le prévoit ici) : "
-            f"{_named(row['outside'], int(row['n_outside']))}."
+            f"Compté {expected.OUTSIDE} (aucune obligation ne le prévoit ici) : {_named(row['outside'], n_outside)}."
         )
     untiled = placed.get("untiled", [])
     named = any(item.get("untiled") for item in list(listed if listed is not None else []))
@@ -335,7 +345,7 @@ def _placement(
 _TOP_MASK_BITS = 128
 
 
-def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict[str, Any]]) -> dict[str, Any] | None:
+def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict[str, Any]]) -> sql.FigureRow | None:
     """The figure of a period from the sums of its stored periods alone, or None when the
     period needs the per-series pass.
 

@@ -32,6 +32,7 @@ from ardenne_kpi.figures.placement import (
     _Due,
     _due,
     _note,
+    _NoteRow,
     _placement,
     _root_zone,
     _rules,
@@ -81,7 +82,7 @@ def _aggregate_many(
     shape = {key: form for key, form in shape.items() if key[0] in grains}
     spans = {key: form["span"] for key, form in shape.items()}
     placement, targets, notes = _placement(fw, grains, stored, spans)
-    found: dict[tuple[str, str, str], dict[str, Any]] = {}  # the figures' rows by (indicator, group, period)
+    found: dict[tuple[str, str, str], sql.FigureRow] = {}  # the figures' rows by (indicator, group, period)
     slow: list[tuple[str, str, str, bool]] = []
     # Each target period's rank among its indicator's, from 0: the per-series pass marks the
     # periods a key was reported in as bits of a 128-bit integer (_TOP_MASK_BITS).
@@ -104,7 +105,7 @@ def _aggregate_many(
                 and not form["mixed"]
             )
             # every series expected there reported: those outside any obligation among them, named
-            whole = dict(whole, n_outside=form["n_outside"], outside=form["outside"]) if alone else None
+            whole = whole | {"n_outside": form["n_outside"], "outside": form["outside"]} if alone else None
         if whole is None and not records and (form is None or form["grains"].isdisjoint(tiling)):
             continue  # nothing lies there, and nothing is due at a grain that can build the period
         if whole is None:
@@ -169,7 +170,7 @@ def _aggregate_many(
             "label": label,
             "n_values": int(fig.get("n_values") or 0),
         }
-        note_row = dict(fig, value=value, label=label, period=p_code)
+        note_row: _NoteRow = {**fig, "value": value, "label": label, "period": p_code}
         beyond = p_start < fw.calendar.start or p_end > fw.calendar.end
         row["complete"] = (
             not math.isnan(value)
