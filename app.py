@@ -41,7 +41,11 @@ if accounts.is_admin(ctx.user) and waiting:
     )
 
 if accounts.is_admin(ctx.user) and overview.n_values:
-    todo = analyses.missing_items(ui.cached(figures.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con))
+    todo = ui.shared(  # once per data revision for every session (writing an analysis changes it)
+        ctx.con,
+        ("missing analyses",),
+        lambda: analyses.missing_items(ui.cached(figures.indicator_status, ctx.con, ctx.fw), analyses.current(ctx.con)),
+    )
     if todo:
         with st.expander(
             f"Avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller sans analyse du coordinateur",

@@ -327,8 +327,16 @@ def extract(rev: str, folder: Path) -> Path:
 
 
 def copy_database(database: Path, folder: Path) -> Path:
-    """A private copy of the database folder (the file and its original uploads), without the bench's outputs."""
-    shutil.copytree(database.parent, folder, ignore=shutil.ignore_patterns("*.log", "dossier.*"))
+    """A private copy of the database: the file, its write-ahead log when there is one, and the
+    original uploads (`uploads/` beside it), nothing else of its folder (`--demo /tmp/x.duckdb`
+    once copied the whole of /tmp, the bench's own folder included, until the disk was full)."""
+    folder.mkdir(parents=True)
+    for part in (database, database.with_name(database.name + ".wal")):
+        if part.exists():
+            shutil.copy2(part, folder / part.name)
+    uploads = database.parent / "uploads"
+    if uploads.is_dir():
+        shutil.copytree(uploads, folder / "uploads")
     return folder / database.name
 
 

@@ -83,10 +83,10 @@ if not figures.has_values(status):
     )
     st.stop()
 
-written = analyses.current(con)
+written = ui.shared(con, ("analyses",), lambda: analyses.current(con))  # each analysis written changes the revision
 is_admin = accounts.is_admin(ctx.user)
 if is_admin:
-    todo = analyses.missing_items(status, written)
+    todo = ui.shared(con, ("missing analyses", view), lambda: analyses.missing_items(status, written))
     if todo:
         with st.expander(
             f"À préparer avant le comité : {len(todo)} indicateur(s) en retard ou à surveiller "

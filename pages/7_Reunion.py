@@ -109,7 +109,7 @@ elif slide.kind == "indicator":
 
         figure = ui.shared(con, ("meeting chart", ind.code), slide_chart)
         if figure is not None:
-            with st.container(key="meeting_chart"):  # its height follows the screen's (see ui._MEETING_CSS)
+            with st.container(key="meeting_chart"):  # its height follows the screen's (see ui.styles.MEETING_CSS)
                 st.plotly_chart(figure, width="stretch", height="stretch", config={"displayModeBar": False})
     with right:
         m1, m2, m3 = st.columns(3)

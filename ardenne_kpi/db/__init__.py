@@ -574,18 +574,25 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an upload lands, is rolled back, validated or sent back, a period is
-    locked or unlocked, the framework changes or an analysis is written; names the database file too, so caches never mix two databases."""
-    revision: str = one_row(
-        con.cursor().execute("""
-        SELECT coalesce((SELECT path FROM duckdb_databases() WHERE database_name = current_database()), '')
-               || '-' || (SELECT count(*) || '-' || coalesce(max(id), 0) || '-' || count(rolled_back_at) FROM uploads)
-               || '-' || coalesce((SELECT md5(value) FROM meta WHERE name = 'framework_yaml'), '')
-               || '-' || (SELECT count(*) FROM analyses)
-               || '-' || (SELECT count(reviewed_at) FROM uploads)
-               || '-' || (SELECT count(*) || '-' || count(unlocked_at) FROM period_locks)
+    locked or unlocked, the framework changes or an analysis is written; names the database
+    file too, so caches never mix two databases.
+
+    Every page run of every session reads it: the file's name comes from its own small query
+    and the counts from one row of aggregates side by side. The same values concatenated in
+    one expression, the file's name looked up inside it, took 3 to 4 times as long
+    (bench/README.md, « Ten sessions at once »)."""
+    cur = con.cursor()
+    row = one_row(
+        cur.execute("""
+        SELECT u.n, u.last_id, u.rolled_back, u.reviewed, coalesce(f.digest, ''), a.n, l.n, l.unlocked
+        FROM (SELECT count(*) AS n, coalesce(max(id), 0) AS last_id, count(rolled_back_at) AS rolled_back,
+                     count(reviewed_at) AS reviewed FROM uploads) AS u
+        CROSS JOIN (SELECT count(*) AS n FROM analyses) AS a
+        CROSS JOIN (SELECT count(*) AS n, count(unlocked_at) AS unlocked FROM period_locks) AS l
+        LEFT JOIN (SELECT md5(value) AS digest FROM meta WHERE name = 'framework_yaml') AS f ON true
     """)
-    )[0]
-    return revision
+    )
+    return "-".join(str(part) for part in (database_file(cur) or "", *row))
 
 
 def used_codes(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:

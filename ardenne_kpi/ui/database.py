@@ -1,0 +1,217 @@
+"""The database as the pages reach it: one handle per process and file (the demo built on
+first start), and what is read from it cached until the data change (`data_revision`):
+reads shared and handed out as copies a page may change (`cached`), figures and tables
+shared by reference (`shared`)."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import enum
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar, cast
+
+import duckdb
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from ardenne_kpi import db, demo
+from ardenne_kpi.db.sharing import Database
+from ardenne_kpi.framework import Framework, load_framework
+from ardenne_kpi.intake import review
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# What the reads take: the app's handle, or a plain connection (the tests, the benchmarks).
+Handle = Database | duckdb.DuckDBPyConnection
+
+
+def as_connection(con: Handle) -> duckdb.DuckDBPyConnection:
+    """`con` as the db package types it: its functions call only `.cursor()` on what they are
+    given, and the app's Database offers it (db/sharing.py), opening the file when needed."""
+    return cast(duckdb.DuckDBPyConnection, con)
+
+
+def _let_go(entry: tuple[Database, bool]) -> None:
+    entry[0].release()  # a cursor still in use keeps the file open until it is done
+
+
+# The app serves one database file; a process that opened several (the tests) keeps the last few.
+@st.cache_resource(show_spinner=False, max_entries=8, on_release=_let_go)
+def _open(path: str) -> tuple[Database, bool]:
+    """One handle per process and database file (it opens the file only while pages use it,
+    so the command line can work beside the app); builds the demo base on first start."""
+    created = not Path(path).exists()
+    if created:
+        fw = load_framework()
+        installed = demo.install_demo(Path(path), fw)  # the shipped demo, unpacked
+        database = Database(path)
+        if not installed:  # none serves this framework: build it, report by report
+            demo.create_demo(as_connection(database), fw)
+    else:
+        database = Database(path)
+        if db.stored_framework(as_connection(database)) is None:
+            db.sync_framework(as_connection(database), load_framework())
+    return database, created
+
+
+def connection() -> tuple[Database, Path, bool]:
+    """The app's handle on its database file (ARDENNE_DB), the file's path, and whether this
+    process created it (the demo, on first start)."""
+    path = db.db_path()
+    if path.exists():
+        database, created = _open(str(path.resolve()))
+    else:  # the shipped demo unpacks in a moment; built report by report, it takes longer
+        with st.spinner("Première ouverture : préparation de la base de démonstration…"):
+            database, created = _open(str(path.resolve()))
+    return database, path, created
+
+
+def is_demo(con: Handle) -> bool:
+    """Whether the database is the demonstration one (a page may offer demo-only actions);
+    read once per data revision (the banners ask at every run)."""
+    return _is_demo(con, data_revision(con))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _is_demo(_con: Handle, revision: str) -> bool:
+    return db.is_demo(as_connection(_con))
+
+
+_REVISION_MEMO = "_ardenne_revision"  # (the run's cursors, the handle, the revision) kept on the run's context
+
+
+def data_revision(con: Handle) -> str:
+    """A token that changes whenever uploads, rollbacks or the framework change, whichever
+    process made them (it is read from the database): cache key for reads.
+
+    Read once per script run: a page asks for it at each cached read (a dozen times a run),
+    and ten sessions at once spent a sixth of the server's time on that query
+    (bench/load_bench.py). Every write in a page is followed by `st.rerun()`, a new run
+    that reads it again."""
+    ctx = get_script_run_ctx()
+    if ctx is None:
+        return db.data_revision(as_connection(con))
+    # ctx.cursors is a new dict at each run (full or fragment); the memo keeps it alive, so
+    # the next run's dict cannot be mistaken for it.
+    memo: tuple[object, Handle, str] | None = getattr(ctx, _REVISION_MEMO, None)
+    if memo is not None and memo[0] is ctx.cursors and memo[1] is con:
+        return memo[2]
+    revision = db.data_revision(as_connection(con))
+    setattr(ctx, _REVISION_MEMO, (ctx.cursors, con, revision))  # the run's context declares no field for it
+    return revision
+
+
+# Shared, not copied (a frozen dataclass): every page run of every session reads it, and
+# st.cache_data would unpickle it each time.
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _framework(_con: Handle, revision: str) -> Framework:
+    return db.ensure_framework(as_connection(_con))
+
+
+def framework(con: Handle) -> Framework:
+    """The framework stored in the database, read once per data revision and shared."""
+    return _framework(con, data_revision(con))
+
+
+# Kept by reference and handed out through _own_copy: st.cache_data would unpickle the result
+# at every read (15 ms of server CPU for Tendances' figures at each run of each session).
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _cached_call(
+    name: str,
+    revision: str,
+    key: str,
+    _func: Callable[..., T],
+    _con: Handle,
+    _fw: Framework,
+    _args: tuple[object, ...],
+    _kwargs: dict[str, object],
+) -> T:
+    return _func(_con, _fw, *_args, **_kwargs)
+
+
+def cached(
+    func: Callable[Concatenate[duckdb.DuckDBPyConnection, Framework, P], T],
+    con: Handle,
+    fw: Framework,
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> T:
+    """`func(con, fw, *args, **kwargs)`, cached until the data or the framework change.
+
+    Arguments must have a stable repr (codes, dates, tuples); results must be picklable."""
+    name = f"{func.__module__}.{func.__qualname__}"
+    key = repr((args, sorted(kwargs.items())))
+    return _own_copy(_cached_call(name, data_revision(con), key, func, con, fw, args, kwargs))
+
+
+_IMMUTABLE = (str, bytes, int, float, complex, bool, type(None), dt.date, dt.time, dt.timedelta, Decimal, enum.Enum)
+
+
+def _own_copy(value: T) -> T:
+    """`value` as a page may change it without touching the cached original. Frames and series
+    are copied shallowly: under pandas' copy-on-write (always on since pandas 3) whatever is
+    done to the copy copies the data first, and the copy costs microseconds where unpickling
+    Tendances' figures cost 15 ms (a tuple of 49 frames, 180 kB). Containers and dataclasses
+    are rebuilt around copies of their contents, numpy arrays copied, immutable values kept;
+    anything else is deep-copied."""
+    if isinstance(value, (pd.DataFrame, pd.Series)):
+        return cast(T, value.copy(deep=False))
+    if isinstance(value, (_IMMUTABLE, pd.Index, frozenset)):
+        return value
+    if isinstance(value, np.ndarray):
+        return cast(T, value.copy())
+    if type(value) is tuple:
+        return cast(T, tuple(_own_copy(item) for item in value))
+    if isinstance(value, tuple) and hasattr(value, "_fields"):  # a named tuple
+        return cast(T, type(value)(*(_own_copy(item) for item in value)))
+    if type(value) is list:
+        return cast(T, [_own_copy(item) for item in value])
+    if type(value) is dict:
+        return cast(T, {key: _own_copy(item) for key, item in value.items()})
+    if type(value) is set:
+        return cast(T, set(value))
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {f.name: _own_copy(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return cast(T, dataclasses.replace(value, **fields))
+    return copy.deepcopy(value)
+
+
+# Figures and tables to show, by reference: a few per page and view, the last revisions' kept.
+@st.cache_resource(show_spinner=False, max_entries=512)
+def _shared_build(revision: str, key: str, _build: Callable[[], T]) -> T:
+    return _build()
+
+
+def shared(con: Handle, key: tuple[object, ...], build: Callable[[], T]) -> T:
+    """`build()` once per data revision and `key`, then the same object for every session and
+    run: a Plotly figure or a French table built from cached results, which ten sessions would
+    otherwise rebuild at each of their runs (bench/load_bench.py). `key` names the thing built
+    and everything `build` reads beside the database (codes, choices, the reader's scope), with
+    a stable repr. Not copied: never mutate what it returns (st.plotly_chart and st.dataframe
+    do not)."""
+    return _shared_build(data_revision(con), repr(key), build)
+
+
+def forget_cached() -> None:
+    """Forget every cached read and shared figure: after a write that the data revision does
+    not see (demonstration brand scores attached to reports already imported)."""
+    _cached_call.clear()
+    _shared_build.clear()
+
+
+def cached_count(con: Handle, operators: tuple[str, ...] | None = None) -> int:
+    """How many uploads wait for the coordination's validation (of `operators` only, when
+    given), read once per data revision."""
+    return _submitted_count(con, data_revision(con), operators)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _submitted_count(_con: Handle, revision: str, operators: tuple[str, ...] | None = None) -> int:
+    return review.submitted_count(as_connection(_con), list(operators) if operators else None)
