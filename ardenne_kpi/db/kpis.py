@@ -13,8 +13,9 @@ never see each other's.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict, cast
 
 import duckdb
 import pandas as pd
@@ -39,8 +40,8 @@ class ValueFilter:
     submitted: bool = False
     submitted_operators: Sequence[str] | None = None  # with `submitted`, only these operators' (None: all)
 
-    def params(self) -> dict:
-        def as_list(x):
+    def params(self) -> dict[str, object]:
+        def as_list(x: Iterable[object] | None) -> list[str] | None:
             return None if x is None else [str(c) for c in x]
 
         lo, hi = self.window if self.window else (None, None)
@@ -123,9 +124,26 @@ def series_spans(con: duckdb.DuckDBPyConnection, flt: ValueFilter) -> pd.DataFra
     return con.cursor().execute(sql, flt.params()).df()
 
 
+class ShapeRow(TypedDict):
+    """One row of `expected_shape`: what is due for one (indicator, group)."""
+
+    indicator: str
+    grp: str
+    due_from: dt.date  # every series is due from (the latest first day) ...
+    due_to: dt.date  # ... to (the earliest last day)
+    first_due: dt.date  # something is due from ...
+    last_due: dt.date  # ... to
+    grains: list[str]
+    n_keys: int
+    n_outside: int
+    outside: list[str] | None  # up to rollup_sql.NOTE_NAMES, None when all are owed
+    mixed: bool
+    nests: bool
+
+
 def expected_shape(
     con: duckdb.DuckDBPyConnection, expected: pd.DataFrame, zone_cover: pd.DataFrame, aud_cover: pd.DataFrame
-) -> list[dict]:
+) -> list[ShapeRow]:
     """Per (indicator, grp) of `expected` (expected.py's rows with their group): the latest
     first day and earliest last day due, the grains, how many series, those no obligation
     covers (n_outside, up to rollup_sql.NOTE_NAMES named), whether a series is owed in some periods and
@@ -186,12 +204,51 @@ def expected_shape(
         cur.register(name, frame)
     result = cur.execute(sql)
     names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    return cast(list[ShapeRow], [dict(zip(names, row, strict=True)) for row in result.fetchall()])  # its columns
 
 
-def _params(sql: str, flt: ValueFilter, root: str | None) -> dict:
+def _params(sql: str, flt: ValueFilter, root: str | None) -> dict[str, object]:
     """The filter's parameters, and $root where the statement names it (DuckDB refuses extras)."""
     return flt.params() | ({"root": root} if "$root" in sql else {})
+
+
+class MissingSeries(TypedDict):
+    """A series due in a period and not (wholly) given there, as its figure's note names it."""
+
+    who: str
+    grain: str  # the grain it is due at
+    got: list[str] | None  # the periods it reported there
+    untiled: bool | None  # due at a grain that cannot build the period
+    stock: bool | None
+
+
+class FigureRow(TypedDict, total=False):
+    """One figure of `series_rollup` (a period where something is missing and nothing was
+    computed holds only indicator, grp, period, n_missing and missing); the notes' lists name
+    up to rollup_sql.NOTE_NAMES series."""
+
+    indicator: str
+    grp: str
+    period: str
+    value: float | None
+    n_values: int | None
+    n_series: int | None
+    n_bare: int | None
+    weighted: bool | None
+    bare: list[str] | None
+    n_bare_series: int | None
+    n_missing: int | None
+    missing: list[MissingSeries] | None
+    n_overlap: int | None
+    overlap: list[str] | None
+    n_nested: int | None
+    nested: list[str] | None
+    n_parts: int | None
+    parts: list[str] | None
+    n_outside: int | None
+    outside: list[str] | None
+    n_crossing: int | None
+    crossing: list[str] | None
 
 
 def series_rollup(
@@ -206,7 +263,7 @@ def series_rollup(
     aud_cover: pd.DataFrame,
     expected: pd.DataFrame,
     root: str | None = None,
-) -> list[dict]:
+) -> list[FigureRow]:
     """Per (indicator, group, period of the grain) listed in `slow`: the figure, rolled up
     series by series, and what the note must say (one dict per row: a few hundred at most).
 
@@ -437,7 +494,7 @@ def series_rollup(
         cur.register(name, frame)
     result = cur.execute(sql, _params(sql, flt, root))
     names = [d[0] for d in result.description]
-    return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
+    return cast(list[FigureRow], [dict(zip(names, row, strict=True)) for row in result.fetchall()])  # its columns
 
 
 def counted_values(

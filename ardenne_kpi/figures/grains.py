@@ -106,9 +106,9 @@ def _descendants(fw: Framework, section: str, codes: Iterable[str] | None) -> li
 def _filter(
     fw: Framework,
     codes: Sequence[str] | None,
-    operators=None,
-    zones=None,
-    audiences=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
+    audiences: Iterable[str] | None = None,
     as_of: dt.date | None = None,
     window: tuple[dt.date, dt.date] | None = None,
     submitted: bool = False,

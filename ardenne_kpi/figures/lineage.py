@@ -4,6 +4,9 @@ reason it counts or not, and the same explained in French sentences.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any, cast
+
 import duckdb
 import pandas as pd
 
@@ -34,9 +37,9 @@ def lineage(
     indicator_code: str,
     period_code: str,
     *,
-    operators=None,
-    zones=None,
-    audiences=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
+    audiences: Iterable[str] | None = None,
     submitted: bool = False,
 ) -> pd.DataFrame:
     """The stored values behind one aggregated figure (those wholly inside the period, by
@@ -52,7 +55,7 @@ def lineage(
         fw, [indicator_code], operators, zones, audiences, window=(period.start, period.end), submitted=submitted
     )
     stored = sql.stored_periods(con, flt)
-    records = stored.to_dict("records")
+    records = cast(list[dict[str, Any]], stored.to_dict("records"))  # keyed by column names
     tiling = {r["period"]: _n_sub(period, r["grain"], fw.calendar) for r in records}
     mixed = len({r["grain"] for r in records if tiling[r["period"]]}) > 1
     # A value whose grain does not tile the period (a programme semester in a calendar year)
@@ -101,11 +104,11 @@ def explain(
     indicator_code: str,
     period_code: str,
     *,
-    operators=None,
-    zones=None,
-    audiences=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
+    audiences: Iterable[str] | None = None,
     submitted: bool = False,
-) -> dict:
+) -> dict[str, Any]:
     """One figure with everything behind it: its value, whether it is complete, the rule and
     the note that built it, and its lineage (what the page and `lineage` command show).
 
@@ -114,14 +117,18 @@ def explain(
     """
     ind = _indicator(fw, indicator_code)
     period = _period(fw, period_code)
-    figure = {"value": float("nan"), "complete": False, "note": "Aucune valeur déclarée pour cette période."}
+    figure: dict[str, Any] = {
+        "value": float("nan"),
+        "complete": False,
+        "note": "Aucune valeur déclarée pour cette période.",
+    }
     if period.grain in GRAIN_LABELS or period.grain == "month":
         agg = aggregate(
             con, fw, ind.code, period.grain, operators=operators, zones=zones, audiences=audiences, submitted=submitted
         )
         match = agg[agg["period"] == period.code]
         if not match.empty:
-            figure = match.iloc[0].to_dict()
+            figure = cast(dict[str, Any], match.iloc[0].to_dict())  # keyed by column names
     return {
         "indicator": ind.code,
         "label": ind.label,

@@ -9,17 +9,53 @@ import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Iterable
+from typing import Any, TypedDict, cast
 
 import duckdb
 import pandas as pd
 
 from ardenne_kpi.core.errors import PeriodError
-from ardenne_kpi.core.periods import Frequency, Period, period_from_code, periods_between, subperiods
+from ardenne_kpi.core.periods import Calendar, Frequency, Period, period_from_code, periods_between, subperiods
 from ardenne_kpi.db import kpis as sql
 from ardenne_kpi.figures.grains import GRAIN_LABELS
 from ardenne_kpi.framework import Framework, Indicator, expected
 
 # ------------------------------------------------------------------ aggregation
+
+# A placement row (indicator, stored period, target period, the day a stock is read, n_sub,
+# p_idx: the target's rank in its grain's calendar, mixed: grains stored there > 1).
+_PlacementRow = tuple[str, str, str, dt.date, int, int, bool]
+# A target period of an (indicator, group): code, start, end, French label, the grains tiling it.
+_Target = tuple[str, str, str, dt.date, dt.date, str, list[str]]
+
+
+class _Placed(TypedDict):
+    """The stored periods of one target period (`records`, each with its n_sub) and those that
+    could not count there: untiled (period, grain), straddling its bounds, or longer than it."""
+
+    grain: str
+    untiled: list[tuple[str, str]]
+    straddles: list[str]
+    longer: list[str]
+    records: list[dict[str, Any]]
+
+
+# What is due for one (indicator, group) (_expected_shape): how many series, every one due from
+# … to, something due over `span`, at which grains, nesting, owed and data mixed, outside any obligation.
+_Shape = TypedDict(
+    "_Shape",
+    {
+        "n_keys": int,
+        "from": dt.date,
+        "to": dt.date,
+        "span": tuple[dt.date, dt.date],
+        "grains": set[str],
+        "nests": bool,
+        "mixed": bool,
+        "n_outside": int,
+        "outside": list[str],
+    },
+)
 
 
 def _join_codes(codes: Iterable[str]) -> str:
@@ -31,7 +67,7 @@ _TILING_GRAINS = ("month", "quarter", "semester", "programme-semester", "program
 
 
 @functools.lru_cache(maxsize=65536)
-def _n_sub(period: Period, grain: str, calendar) -> int | None:
+def _n_sub(period: Period, grain: str, calendar: Calendar) -> int | None:
     """How many periods of `grain` tile `period` exactly, or None when they do not.
 
     A programme year always holds two programme semesters, even when the second lies
@@ -129,13 +165,19 @@ def rule_text(ind: Indicator) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _named(names, count: int) -> str:
+def _named(names: Iterable[str] | None, count: int) -> str:
     names = list(names) if names is not None else []
     more = count - len(names)
     return ", ".join(names) + (f" et {more} autre{'s' if more > 1 else ''}" if more > 0 else "")
 
 
-def _missing_text(item: dict, row: dict, calendar) -> str:
+class _NoteRow(sql.FigureRow, total=False):
+    """A figure as its note reads it: with its period's French label."""
+
+    label: str
+
+
+def _missing_text(item: sql.MissingSeries, row: _NoteRow, calendar: Calendar) -> str:
     """« ADT08 (FR-08) n'a pas rapporté S11 » or « … n'a pas rapporté T4 2019 » for one series due."""
     if item.get("untiled"):
         own = GRAIN_LABELS.get(item["grain"], "mois" if item["grain"] == "month" else item["grain"]).lower()
@@ -155,59 +197,61 @@ def _missing_text(item: dict, row: dict, calendar) -> str:
     return f"{item['who']} n'a pas rapporté {', '.join(absent)}"
 
 
-def _note(row: dict, placed: dict, calendar) -> str:
+def _note(row: _NoteRow, placed: _Placed, calendar: Calendar) -> str:
     """The French note of one figure: what is missing, what was not counted, and why."""
     parts = []
     value = row.get("value")
+    listed = row.get("missing")  # the series named as missing (up to rollup_sql.NOTE_NAMES), or None
     if value is None or pd.isna(value):
         parts.append("Aucune valeur calculable pour cette période (non déclaré ≠ zéro).")
     n_missing = int(row.get("n_missing") or 0)
     if n_missing:
-        missing = [
-            _missing_text(item, row, calendar)
-            for item in list(row.get("missing") if row.get("missing") is not None else [])
-        ]
+        missing = [_missing_text(item, row, calendar) for item in list(listed if listed is not None else [])]
         more = n_missing - len(missing)
         text = "; ".join(missing) + (f" ; et {more} autre(s) série(s) attendue(s)" if more > 0 else "")
         parts.append(f"Valeur partielle, sans progression ni statut : {text}.")
-    if int(row.get("n_overlap") or 0):
+    n_overlap = int(row.get("n_overlap") or 0)
+    if n_overlap:
         parts.append(
-            f"{_named(row['overlap'], int(row['n_overlap']))} : période et sous-périodes déclarées "
+            f"{_named(row['overlap'], n_overlap)} : période et sous-périodes déclarées "
             "toutes deux, seule la déclaration couvrant le plus de jours compte (jamais les deux)."
         )
-    if int(row.get("n_nested") or 0):
+    n_nested = int(row.get("n_nested") or 0)
+    if n_nested:
         parts.append(
-            f"Mesure d'un territoire : {_named(row['nested'], int(row['n_nested']))} "
+            f"Mesure d'un territoire : {_named(row['nested'], n_nested)} "
             "déjà compris dans la zone plus large déclarée, non additionné."
         )
-    if int(row.get("n_bare") or 0) and not row.get("weighted"):
+    n_bare = int(row.get("n_bare") or 0)
+    if n_bare and not row.get("weighted"):
         parts.append(
-            f"Moyenne non pondérée : aucune des {int(row['n_bare'])} valeur(s) ne donne son numérateur "
-            "et son dénominateur."
+            f"Moyenne non pondérée : aucune des {n_bare} valeur(s) ne donne son numérateur et son dénominateur."
         )
-    elif int(row.get("n_bare") or 0):
+    elif n_bare:
         parts.append(
             f"Ratio des composantes (Σ numérateur / Σ dénominateur) ; laissé à part, sans numérateur ni "
             f"dénominateur : {_named(row.get('bare'), int(row.get('n_bare_series') or 0))}."
         )
-    if int(row.get("n_parts") or 0):
+    n_parts = int(row.get("n_parts") or 0)
+    if n_parts:
         parts.append(
             f"Total et détail d'un même rapport : le total compte, le détail n'est pas additionné "
-            f"({_named(row['parts'], int(row['n_parts']))})."
+            f"({_named(row['parts'], n_parts)})."
         )
-    if int(row.get("n_crossing") or 0):
+    n_crossing = int(row.get("n_crossing") or 0)
+    if n_crossing:
         parts.append(
             "Valeur partielle : séries qui en recoupent une autre sans y être incluses (zone plus large, "
             "public plus étroit), écartées pour ne rien compter deux fois ; la série due l'emporte sur "
-            f"une série hors obligation, sinon la zone la plus large ({_named(row['crossing'], int(row['n_crossing']))})."
+            f"une série hors obligation, sinon la zone la plus large ({_named(row['crossing'], n_crossing)})."
         )
-    if int(row.get("n_outside") or 0):
+    n_outside = int(row.get("n_outside") or 0)
+    if n_outside:
         parts.append(
-            f"Compté {expected.OUTSIDE} (aucune obligation ne le prévoit ici) : "
-            f"{_named(row['outside'], int(row['n_outside']))}."
+            f"Compté {expected.OUTSIDE} (aucune obligation ne le prévoit ici) : {_named(row['outside'], n_outside)}."
         )
     untiled = placed.get("untiled", [])
-    named = any(item.get("untiled") for item in list(row.get("missing") if row.get("missing") is not None else []))
+    named = any(item.get("untiled") for item in list(listed if listed is not None else []))
     if untiled and not named:
         if placed["grain"] == "year" and {grain for _, grain in untiled} == {"programme-semester"}:
             parts.append(
@@ -234,8 +278,8 @@ def _note(row: dict, placed: dict, calendar) -> str:
 
 
 def _placement(
-    fw: Framework, grains: dict[str, str], stored: pd.DataFrame, spans: dict[tuple[str, str], tuple]
-) -> tuple[list, list, dict]:
+    fw: Framework, grains: dict[str, str], stored: pd.DataFrame, spans: dict[tuple[str, str], tuple[dt.date, dt.date]]
+) -> tuple[list[_PlacementRow], list[_Target], dict[tuple[str, str, str], _Placed]]:
     """Decide, on the small table of stored periods, where each one counts.
 
     Returns placement rows (indicator, period, p_code, p_end, n_sub, p_idx: the target period's
@@ -250,9 +294,10 @@ def _placement(
     if not stored.empty:
         lo, hi = min(stored["period_start"].min(), lo), max(stored["period_end"].max(), hi)
     calendars = {g: periods_between(g, lo, hi, fw.calendar) for g in set(grains.values())}
-    placement: dict[tuple[str, str], tuple] = {}
+    placement: dict[tuple[str, str], tuple[str, str, str, dt.date, int, int]] = {}
     grains_in: dict[tuple[str, str], set[str]] = {}  # the stored grains placed in each target period
-    targets, notes = [], {}
+    targets: list[_Target] = []
+    notes: dict[tuple[str, str, str], _Placed] = {}
     n_sub_of: dict[tuple[str, str], int | None] = {}  # (period code, grain): _n_sub, asked per group
 
     def n_sub(period: Period, grain: str) -> int | None:
@@ -260,8 +305,8 @@ def _placement(
             n_sub_of[(period.code, grain)] = _n_sub(period, grain, fw.calendar)
         return n_sub_of[(period.code, grain)]
 
-    groups: dict[tuple, list[dict]] = {key: [] for key in spans}
-    for record in stored.to_dict("records"):
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {key: [] for key in spans}
+    for record in cast(list[dict[str, Any]], stored.to_dict("records")):  # keyed by column names
         groups.setdefault((record["indicator"], record["grp"]), []).append(record)
     for (code, grp), records in groups.items():
         bounds = [(r["period_start"], r["period_end"]) for r in records]
@@ -273,7 +318,7 @@ def _placement(
                 continue
             tiling = [g for g in _TILING_GRAINS if n_sub(period, g)]
             targets.append((code, grp, period.code, period.start, period.end, period.label_fr, tiling))
-            placed = {"grain": period.grain, "untiled": [], "straddles": [], "longer": [], "records": []}
+            placed: _Placed = {"grain": period.grain, "untiled": [], "straddles": [], "longer": [], "records": []}
             for r in records:
                 if r["period_end"] < period.start or r["period_start"] > period.end:
                     continue
@@ -300,7 +345,7 @@ def _placement(
 _TOP_MASK_BITS = 128
 
 
-def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict]) -> dict | None:
+def _whole_figure(ind: Indicator, period_end: dt.date, records: list[dict[str, Any]]) -> sql.FigureRow | None:
     """The figure of a period from the sums of its stored periods alone, or None when the
     period needs the per-series pass.
 
@@ -371,7 +416,7 @@ class _Due:
     per (indicator, group)."""
 
     expected: pd.DataFrame
-    shape: dict[tuple[str, str], dict]
+    shape: dict[tuple[str, str], _Shape]
     n_ever: dict[tuple[str, str], int]
 
 
@@ -384,10 +429,11 @@ def _due(
     spans = sql.series_spans(con, flt)
     exp = _expected(fw, codes, flt, by, spans)
     counts = spans.groupby(["indicator", spans[by] if by else pd.Series("", index=spans.index)]).size()
-    return _Due(exp, _expected_shape(con, fw, exp), {key: int(n) for key, n in counts.items()})
+    # pandas-stubs type a label as Hashable: a two-level index's labels are (indicator, group) pairs
+    return _Due(exp, _expected_shape(con, fw, exp), {cast(tuple[str, str], key): int(n) for key, n in counts.items()})
 
 
-def _expected_shape(con: duckdb.DuckDBPyConnection, fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], dict]:
+def _expected_shape(con: duckdb.DuckDBPyConnection, fw: Framework, exp: pd.DataFrame) -> dict[tuple[str, str], _Shape]:
     """Per (indicator, group): how many series are expected, from when all of them and until
     when, at which grains, those outside any obligation, and whether one operator gave a total
     beside its parts: what lets a period's figure come from the stored sums alone (_whole_figure)."""

@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -31,6 +32,7 @@ from ardenne_kpi.figures.placement import (
     _Due,
     _due,
     _note,
+    _NoteRow,
     _placement,
     _root_zone,
     _rules,
@@ -80,8 +82,8 @@ def _aggregate_many(
     shape = {key: form for key, form in shape.items() if key[0] in grains}
     spans = {key: form["span"] for key, form in shape.items()}
     placement, targets, notes = _placement(fw, grains, stored, spans)
-    found: dict[tuple, dict] = {}
-    slow = []
+    found: dict[tuple[str, str, str], sql.FigureRow] = {}  # the figures' rows by (indicator, group, period)
+    slow: list[tuple[str, str, str, bool]] = []
     # Each target period's rank among its indicator's, from 0: the per-series pass marks the
     # periods a key was reported in as bits of a 128-bit integer (_TOP_MASK_BITS).
     rank = {(p[0], p[2]): p[5] for p in placement}
@@ -103,7 +105,7 @@ def _aggregate_many(
                 and not form["mixed"]
             )
             # every series expected there reported: those outside any obligation among them, named
-            whole = dict(whole, n_outside=form["n_outside"], outside=form["outside"]) if alone else None
+            whole = whole | {"n_outside": form["n_outside"], "outside": form["outside"]} if alone else None
         if whole is None and not records and (form is None or form["grains"].isdisjoint(tiling)):
             continue  # nothing lies there, and nothing is due at a grain that can build the period
         if whole is None:
@@ -145,7 +147,7 @@ def _aggregate_many(
         found |= {(r["indicator"], r["grp"], r["period"]): r for r in figures}
     bounds = stored.groupby(["indicator", "grp"]).agg(lo=("period_start", "min"), hi=("period_end", "max"))
     stored_span = dict(zip(bounds.index, zip(bounds["lo"], bounds["hi"], strict=True), strict=True))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for code, grp, p_code, p_start, p_end, label, _ in targets:
         fig = found.get((code, grp, p_code), {})
         value = fig.get("value")
@@ -158,7 +160,7 @@ def _aggregate_many(
         )
         if math.isnan(value) and not explained and not inside:
             continue  # outside the values and nothing missing: no row
-        row = {
+        row: dict[str, Any] = {
             "indicator": code,
             "grp": grp,
             "period": p_code,
@@ -168,7 +170,7 @@ def _aggregate_many(
             "label": label,
             "n_values": int(fig.get("n_values") or 0),
         }
-        note_row = dict(fig, value=value, label=label, period=p_code)
+        note_row: _NoteRow = {**fig, "value": value, "label": label, "period": p_code}
         beyond = p_start < fw.calendar.start or p_end > fw.calendar.end
         row["complete"] = (
             not math.isnan(value)
@@ -195,9 +197,9 @@ def aggregate(
     indicator_code: str,
     grain: str,
     *,
-    operators=None,
-    zones=None,
-    audiences=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
+    audiences: Iterable[str] | None = None,
     by: str | None = None,
     as_of: dt.date | None = None,
     window: tuple[dt.date, dt.date] | None = None,
@@ -227,9 +229,9 @@ def trends(
     codes: Sequence[str],
     grain: str,
     *,
-    operators=None,
-    zones=None,
-    audiences=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
+    audiences: Iterable[str] | None = None,
     as_of: dt.date | None = None,
     window: tuple[dt.date, dt.date] | None = None,
     submitted: bool = False,

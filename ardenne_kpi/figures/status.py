@@ -5,7 +5,8 @@ small readers of a trend (reported periods, a period's note, the uploads of a li
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, cast
 
 import duckdb
 import pandas as pd
@@ -24,9 +25,9 @@ def indicator_status(
     fw: Framework,
     *,
     as_of: dt.date | None = None,
-    operators=None,
-    zones=None,
-    audiences=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
+    audiences: Iterable[str] | None = None,
     window: tuple[dt.date, dt.date] | None = None,
     codes: Sequence[str] | None = None,
     submitted: bool = False,
@@ -50,8 +51,8 @@ def status_and_trends(
     codes: Sequence[str],
     grain: str,
     *,
-    operators=None,
-    zones=None,
+    operators: Iterable[str] | None = None,
+    zones: Iterable[str] | None = None,
     submitted: bool = False,
 ) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """What the Tendances page shows: `indicator_status(codes=codes)` (the whole portfolio) and
@@ -84,9 +85,13 @@ def _status(
     # The latest complete period of each indicator, else its latest partial one.
     valued = agg[agg["value"].notna()]
     whole = valued[valued["complete"].astype(bool)]
-    picks = pd.concat([valued.groupby("indicator").tail(1), whole.groupby("indicator").tail(1)])
-    picks = picks.drop_duplicates("indicator", keep="last").set_index("indicator").to_dict("index")
-    infos = info.to_dict("index") if not info.empty else {}
+    latest = pd.concat([valued.groupby("indicator").tail(1), whole.groupby("indicator").tail(1)])
+    # by indicator code, then column name
+    picks = cast(
+        dict[str, dict[str, Any]],
+        latest.drop_duplicates("indicator", keep="last").set_index("indicator").to_dict("index"),
+    )
+    infos = cast(dict[str, dict[str, Any]], info.to_dict("index")) if not info.empty else {}
     rows = []
     for code in codes:
         ind = fw.indicator(code)
@@ -148,7 +153,8 @@ def has_values(status: pd.DataFrame) -> bool:
 
 def status_row(status: pd.DataFrame, indicator_code: str) -> pd.Series:
     """One indicator's row of `indicator_status`."""
-    return status.set_index("indicator").loc[indicator_code]
+    row: pd.Series = status.set_index("indicator").loc[indicator_code]  # type: ignore[assignment]  # pandas-stubs: or a frame, for a repeated label
+    return row
 
 
 def reported(trend: pd.DataFrame) -> pd.DataFrame:
@@ -158,10 +164,19 @@ def reported(trend: pd.DataFrame) -> pd.DataFrame:
 
 def period_note(trend: pd.DataFrame, period_code: str) -> str:
     """What a trend says of one of its periods (what is missing, what was set aside)."""
-    return trend.set_index("period").loc[period_code, "note"]
+    return cast(str, trend.set_index("period").loc[period_code, "note"])  # the note column holds text
 
 
-def lineage_uploads(lineage_df: pd.DataFrame) -> list:
+class UploadRow(Protocol):
+    """A row of a lineage (`lineage`) as `itertuples` gives it: the fields its uploads are read by."""
+
+    upload_id: int
+    file_name: str
+    stored_path: str
+
+
+def lineage_uploads(lineage_df: pd.DataFrame) -> list[UploadRow]:
     """The uploads behind a lineage (`lineage`) whose original file was kept, once each, in its order:
     rows with upload_id and file_name among their fields."""
-    return list(lineage_df[lineage_df["stored_path"].notna()].drop_duplicates("upload_id").itertuples(index=False))
+    kept = lineage_df[lineage_df["stored_path"].notna()].drop_duplicates("upload_id")
+    return list(cast(Iterable[UploadRow], kept.itertuples(index=False)))

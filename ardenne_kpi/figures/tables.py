@@ -4,6 +4,7 @@ values and lineage tables in French, group labels and decimals.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import duckdb
@@ -293,7 +294,7 @@ def outside_series(con: duckdb.DuckDBPyConnection, fw: Framework) -> pd.DataFram
     if out.empty:
         return pd.DataFrame(columns=columns)
 
-    def code(day, grain: str) -> str:
+    def code(day: dt.date, grain: str) -> str:
         found = period_containing(pd.Timestamp(day).date(), grain, fw.calendar)
         return found.code if found is not None else ""
 

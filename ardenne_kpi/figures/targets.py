@@ -123,7 +123,7 @@ def trend_frame(fw: Framework, indicator_code: str, agg: pd.DataFrame) -> pd.Dat
 def _with_trend(fw: Framework, agg: pd.DataFrame) -> pd.DataFrame:
     """trend_frame's columns for a frame of several indicators (column `indicator`), built in
     one pass over its rows and added at once: the grid and the export hold ~50 indicators."""
-    columns: dict[str, list] = {c: [] for c in TREND_COLUMNS}
+    columns: dict[str, list[object]] = {c: [] for c in TREND_COLUMNS}
     like_of: dict[str, bool] = {}
     for code, value, day, complete, period in zip(
         agg["indicator"], agg["value"], agg["period_end"], agg["complete"], agg["period"], strict=True

@@ -16,7 +16,10 @@ again). A flow that simply stops is not a missing report.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ardenne_kpi.core.errors import PeriodError
@@ -78,7 +81,7 @@ def _empty() -> pd.DataFrame:
     )
 
 
-def obligation_series(fw: Framework, codes=None) -> pd.DataFrame:
+def obligation_series(fw: Framework, codes: Collection[str] | None = None) -> pd.DataFrame:
     """The series every obligation owes (EXPECTED_COLUMNS, `obligation` true)."""
     wanted = None if codes is None else set(codes)
     rows = []
@@ -108,7 +111,7 @@ def _project_end(fw: Framework, code: str, grain: str) -> dt.date:
     return max(ends, default=end)
 
 
-def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.DataFrame:
+def expected_series(fw: Framework, observed: pd.DataFrame | None, codes: Collection[str] | None = None) -> pd.DataFrame:
     """The one table of what is due (EXPECTED_COLUMNS): every obligation's series, and every
     series reported (`observed`: indicator, operator, zone, audience, grain, first_start,
     last_end) over the days it is expected as data (`obligation` false): between its first
@@ -154,7 +157,7 @@ def expected_series(fw: Framework, observed: pd.DataFrame, codes=None) -> pd.Dat
     return pd.concat([owed, _beyond_obligation(data, owed, reported.to_numpy())], ignore_index=True)
 
 
-def _beyond_obligation(data: pd.DataFrame, owed: pd.DataFrame, reported) -> pd.DataFrame:
+def _beyond_obligation(data: pd.DataFrame, owed: pd.DataFrame, reported: np.ndarray[Any, Any]) -> pd.DataFrame:
     """The reported series' rows, each cut to the days its obligation (if any) does not cover:
     inside its obligation's span a series is due as the obligation says (it ends where the
     obligation ends: a series the coordination ended is no longer expected); before or after
