@@ -575,12 +575,8 @@ def write_demo(con: duckdb.DuckDBPyConnection, uploads: pd.DataFrame, values: pd
 def data_revision(con: duckdb.DuckDBPyConnection) -> str:
     """Changes whenever an upload lands, is rolled back, validated or sent back, a period is
     locked or unlocked, the framework changes or an analysis is written; names the database
-    file too, so caches never mix two databases.
-
-    Every page run of every session reads it: the file's name comes from its own small query
-    and the counts from one row of aggregates side by side. The same values concatenated in
-    one expression, the file's name looked up inside it, took 3 to 4 times as long
-    (bench/README.md, « Ten sessions at once »)."""
+    file too, so caches never mix two databases. Read at every page run: one row of
+    aggregates (concatenated in one expression with the file's name, 4 times as long)."""
     cur = con.cursor()
     row = one_row(
         cur.execute("""
