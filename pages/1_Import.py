@@ -5,7 +5,7 @@ import streamlit as st
 from ardenne_kpi import ui
 from ardenne_kpi.core import accounts
 from ardenne_kpi.core.errors import ReportError
-from ardenne_kpi.intake import annotate, guard, import_view, importer, review, templates, web_entry
+from ardenne_kpi.intake import annotate, guard, import_view, importer, review, template_lines, templates, web_entry
 
 ctx = ui.page_setup("Importer un rapport", icon=":material/upload_file:")
 fw, con = ctx.fw, ctx.con
@@ -246,7 +246,7 @@ def enter_online(operator: str | None, user: str, reason: str | None, shown: boo
             "vérifiées comme un fichier, vous voyez ce qu'elles changent, et rien n'est enregistré avant "
             "votre confirmation. La dernière valeur et l'objectif sont donnés pour information."
         )
-        entry_choices = templates.period_choices(fw)
+        entry_choices = template_lines.period_choices(fw)
         e_period = st.selectbox(
             "Période du rapport",
             entry_choices,
@@ -342,7 +342,7 @@ def report_template(operator: str | None) -> None:
         "déclarée et l'objectif à titre d'information ; les cellules jaunes sont à remplir. Rempli, il "
         "s'importe tel quel ici."
     )
-    choices = templates.period_choices(fw)
+    choices = template_lines.period_choices(fw)
     col_op, col_period = st.columns(2)
     t_operator = col_op.selectbox(
         "Opérateur du modèle",
@@ -364,7 +364,7 @@ def report_template(operator: str | None) -> None:
     )
     with ui.user_errors():
         st.caption(
-            ui.md(ui.cached(templates.description, con, fw, t_operator, t_period))
+            ui.md(ui.cached(template_lines.description, con, fw, t_operator, t_period))
         )  # cached until the data change
         st.download_button(
             "Télécharger le modèle (.xlsx)",

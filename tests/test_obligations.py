@@ -137,10 +137,10 @@ def test_the_workbook_round_trips_the_obligations_and_the_page_lists_them_all(ob
 
 
 def test_the_template_asks_for_the_periods_of_the_operator_obligation(con, obliged):
-    from ardenne_kpi.intake import templates
+    from ardenne_kpi.intake import template_lines
 
-    s05 = templates.resolve_period(obliged, "S05")
-    periods = {(r.indicator.code, r.period.code) for r in templates.template_rows(con, obliged, "OPA", s05)}
+    s05 = template_lines.resolve_period(obliged, "S05")
+    periods = {(r.indicator.code, r.period.code) for r in template_lines.template_rows(con, obliged, "OPA", s05)}
     assert ("FLOW", "S05") in periods and ("FLOW", "2018-Q4") not in periods  # its declared grain
-    opb = {(r.indicator.code, r.period.code) for r in templates.template_rows(con, obliged, "OPB", s05)}
+    opb = {(r.indicator.code, r.period.code) for r in template_lines.template_rows(con, obliged, "OPB", s05)}
     assert ("FLOW", "2018-Q4") in opb and ("FLOW", "2019-Q1") in opb and not any(c == "SEM" for c, _ in opb)

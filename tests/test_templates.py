@@ -11,7 +11,7 @@ from openpyxl.utils import column_index_from_string
 from ardenne_kpi import db, demo
 from ardenne_kpi.cli import main
 from ardenne_kpi.core.errors import ArdenneError
-from ardenne_kpi.intake import importer, templates
+from ardenne_kpi.intake import importer, template_lines, templates
 from tests.browser_helpers import filled_template
 
 
@@ -32,7 +32,7 @@ def test_filled_template_imports_with_zero_warnings(con, fw):
     result = importer.import_file(con, data, "rapport_FTLB_S05.xlsx", operator="FTLB", user="test", framework=fw)
     assert result.errors == [] and result.warnings == []
     assert result.status == "imported"
-    assert result.inserted == len(templates.template_rows(con, fw, "FTLB", "S05"))
+    assert result.inserted == len(template_lines.template_rows(con, fw, "FTLB", "S05"))
 
 
 def test_filled_template_imports_with_zero_warnings_on_the_demo_for_every_operator(demo_db_path, tmp_path, fw):
@@ -90,7 +90,7 @@ def test_template_lists_the_operators_indicators_with_last_value_and_target(demo
     assert codes == {
         i.code
         for i in fw.indicators
-        if "FTPN" in i.operators and templates.due_periods(fw, i, templates.resolve_period(fw, "S05"), "FTPN")
+        if "FTPN" in i.operators and template_lines.due_periods(fw, i, template_lines.resolve_period(fw, "S05"), "FTPN")
     }
     brd01 = next(r for r in rows if r[0] == "BRD01")
     assert brd01[1] == fw.indicator("BRD01").label and brd01[3] == "S05"
@@ -99,7 +99,7 @@ def test_template_lists_the_operators_indicators_with_last_value_and_target(demo
 
 
 def test_quarterly_indicator_has_one_row_per_quarter_of_a_programme_semester(con, fw):
-    rows = templates.template_rows(con, fw, "FTLB", "S05")
+    rows = template_lines.template_rows(con, fw, "FTLB", "S05")
     quarterly = [r for r in rows if r.indicator.frequency == "Q"]
     assert quarterly and {r.period.code for r in quarterly} == {"2018-Q4", "2019-Q1"}
 

@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_template(args: argparse.Namespace) -> int:
     from ardenne_kpi import db
     from ardenne_kpi.framework import load_framework
-    from ardenne_kpi.intake import templates  # openpyxl and DuckDB: only for this command
+    from ardenne_kpi.intake import template_lines, templates  # openpyxl and DuckDB: only for this command
 
     out = Path(args.out)
     if out.suffix.lower() != ".xlsx":
@@ -33,12 +33,12 @@ def run_template(args: argparse.Namespace) -> int:
         raise missing_database(path)
     with command_connection(path, read_only=True) as con:  # a template only reads
         fw = db.stored_framework(con) or load_framework()
-        operator = templates.resolve_operator(fw, args.operator)
-        period = templates.resolve_period(fw, args.period)
-        rows = templates.template_rows(con, fw, operator, period)
+        operator = template_lines.resolve_operator(fw, args.operator)
+        period = template_lines.resolve_period(fw, args.period)
+        rows = template_lines.template_rows(con, fw, operator, period)
         data = templates.build_template(con, fw, operator, period)
     from ardenne_kpi.core import storage
 
     storage.write_bytes(out, data, what="le modèle")  # whole, or the earlier file kept
-    print(f"Modèle écrit : {out} ({templates.describe(rows)}).")
+    print(f"Modèle écrit : {out} ({template_lines.describe(rows)}).")
     return 0

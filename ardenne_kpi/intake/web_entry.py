@@ -21,7 +21,7 @@ from ardenne_kpi.core.format import fmt_number, put_cell
 from ardenne_kpi.core.periods import Period
 from ardenne_kpi.figures import WEB_ENTRY_PREFIX
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.intake import import_view, templates
+from ardenne_kpi.intake import import_view, template_lines, templates
 from ardenne_kpi.intake.model import ERROR, Issue
 
 if TYPE_CHECKING:
@@ -51,7 +51,7 @@ _CELL = re.compile(r"^([A-Z]+)(\d+)$")
 def grid(con: duckdb.DuckDBPyConnection, fw: Framework, operator: str, period: str | Period) -> pd.DataFrame:
     """The lines `operator` reports for `period` (the template's, in its order), pre-filled for
     information with the last value and the final target; the input columns are empty text."""
-    rows = templates.template_rows(con, fw, operator, period)
+    rows = template_lines.template_rows(con, fw, operator, period)
     return pd.DataFrame(
         {
             "Indicateur": [f"{r.indicator.code} · {r.indicator.label}" for r in rows],
@@ -98,8 +98,8 @@ def workbook(
     import reads French numbers), as (file name, .xlsx bytes). Raises ArdenneError when
     nothing was entered or the grid does not match the template's lines."""
     moment = moment or dt.datetime.now().replace(microsecond=0)
-    period = templates.resolve_period(fw, period)
-    rows = templates.template_rows(con, fw, operator, period)
+    period = template_lines.resolve_period(fw, period)
+    rows = template_lines.template_rows(con, fw, operator, period)
     if len(entered) != len(rows):
         raise ArdenneError(
             "La grille ne correspond plus aux lignes à déclarer (le référentiel a changé) : "
