@@ -20,10 +20,11 @@ from typing import NoReturn
 
 import pytest
 
-from ardenne_kpi.core import accounts
+from ardenne_kpi.core import accounts, links, sessions
 from tests import app_server, proxy_server
 from tests.conftest import ROOT
 from tests.test_browser import IDLE, _require_browser, launched_chromium
+from tests.test_browser_sessions import COOKIE_WRITTEN
 
 pytestmark = pytest.mark.browser
 
@@ -234,3 +235,34 @@ def test_the_sign_in_limit_counts_each_visitor_by_the_address_nginx_saw(context,
         assert page.get_by_text("Trop d'essais").count() == 0
     finally:
         coordinator.close()
+
+
+def test_every_page_through_the_proxy_for_a_signed_in_coordinator(context, proxied):
+    """Every page of the menu (links.PAGES) through nginx over HTTPS, signed in once: the session
+    cookie (HttpOnly, and Secure behind TLS) carries the sign-in from page to page; each page
+    draws its title with no error, over the proxy's own websocket; the JavaScript and styles
+    the first page downloaded arrived compressed."""
+    page = context.new_page()
+    sockets: list[str] = []
+    page.on("websocket", lambda socket: sockets.append(socket.url))
+    static: list = []  # Playwright's responses for /static/ scripts and styles
+    page.on("response", lambda r: static.append(r) if "/static/" in r.url and r.url.endswith((".js", ".css")) else None)
+    _sign_in_form(page, f"{proxied['https']}/Couverture", *ADMIN)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_function(COOKIE_WRITTEN)  # nginx passed the page's request for the cookie to the app
+    page.wait_for_function(IDLE)
+    # gzip_min_length 1024 (deploy/nginx-site.conf.in): only files smaller than that come plain
+    plain = [(r.url, len(r.body())) for r in static if r.headers.get("content-encoding") != "gzip"]
+    assert len(static) > len(plain) and all(size < 1024 for _, size in plain), plain
+    cookie = next(c for c in context.cookies() if c["name"] == sessions.COOKIE)
+    assert cookie["httpOnly"] and cookie["secure"], cookie
+    for entry in links.PAGES:
+        page.goto(f"{proxied['https']}/{entry.path}", wait_until="commit")
+        page.locator("h1").first.wait_for()
+        page.wait_for_function(IDLE)
+        assert page.locator('[data-testid="stException"]').count() == 0, entry.name
+        assert page.get_by_role("button", name="Se connecter").count() == 0, f"{entry.name} : plus connecté"
+        if entry.name != "Réunion":  # the meeting mode has no sidebar
+            page.get_by_text(f"Connecté : {ADMIN[0]}").first.wait_for()
+    assert len(sockets) == len(links.PAGES) + 1, sockets  # the sign-in page's, then one per page
+    assert all(url == f"wss://127.0.0.1:{proxied['port']}/_stcore/stream" for url in sockets), sockets
