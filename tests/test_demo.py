@@ -297,3 +297,46 @@ def test_the_demo_a_first_start_unpacks_can_be_backed_up(tmp_path, fw, capsys):
     assert main(["backup", "--db", str(path), "--out", str(out)]) == 0, capsys.readouterr().err
     with zipfile.ZipFile(out) as zf:
         assert len(zf.namelist()) > 100  # the database, its 166 original files, the manifest
+
+
+def test_the_shipped_demo_unpacks_where_tarfile_has_no_data_filter(fw, tmp_path, monkeypatch):
+    """Debian 12's Python (3.11.2) has no `extractall(filter=...)`: the first start of « Mettre en
+    ligne » stopped on a TypeError there. The demo is unpacked member by member instead."""
+    import tarfile
+
+    def old_extractall(self, path=".", members=None, *, numeric_owner=False):  # 3.11.2's signature
+        raise AssertionError("extractall is not used")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", old_extractall)
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+    assert demo.install_demo(tmp_path / "demo.duckdb", fw)
+    with db.connect(tmp_path / "demo.duckdb", read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM report_values").fetchone()[0] > 1000
+    assert any((tmp_path / "uploads").iterdir())
+
+
+@pytest.mark.parametrize("hostile", ["../outside.txt", "/tmp/absolute.txt", "link"])
+def test_a_demo_archive_with_a_member_outside_its_folder_is_refused_and_nothing_is_written(fw, tmp_path, hostile):
+    import io
+    import json
+    import tarfile
+
+    from ardenne_kpi.demo import database as shipped
+
+    archive = tmp_path / "demo.tar.xz"
+    with tarfile.open(shipped.ARCHIVE) as source, tarfile.open(archive, "w:xz") as tar:
+        manifest = source.extractfile(shipped._MANIFEST).read()
+        info = tarfile.TarInfo(shipped._MANIFEST)
+        info.size = len(manifest)
+        tar.addfile(info, io.BytesIO(manifest))
+        bad = tarfile.TarInfo(hostile)
+        if hostile == "link":
+            bad.type, bad.linkname = tarfile.SYMTYPE, "/etc/passwd"
+            tar.addfile(bad)
+        else:
+            bad.size = 4
+            tar.addfile(bad, io.BytesIO(b"oups"))
+    assert json.loads(manifest)  # the real manifest: only the hostile member can refuse it
+    folder = tmp_path / "base"
+    assert not demo.install_demo(folder / "demo.duckdb", fw, archive=archive)
+    assert not (tmp_path / "outside.txt").exists() and sorted(p.name for p in folder.iterdir()) == []

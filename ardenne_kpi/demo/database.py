@@ -435,6 +435,27 @@ def _made_from(fw: Framework) -> dict[str, object]:
     }
 
 
+def _extract(tar: tarfile.TarFile, folder: Path) -> None:
+    """Every member of the shipped demo into `folder`: regular files and folders only, each named
+    inside it (what Python's `extractall(filter="data")` checks; Debian 12's Python, 3.11.2, has no
+    `filter`: it came with 3.11.4, and a first start there stopped on a TypeError). ValueError
+    for any other member: the demo is then built instead."""
+    root = folder.resolve()
+    for member in tar.getmembers():
+        target = (folder / member.name).resolve()
+        if not target.is_relative_to(root) or target == root or not (member.isfile() or member.isdir()):
+            raise ValueError(f"membre refusé dans l'archive de démonstration : {member.name}")
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = tar.extractfile(member)
+        if source is None:  # pragma: no cover - a regular file always has its data
+            raise ValueError(f"membre illisible dans l'archive de démonstration : {member.name}")
+        with source, open(target, "wb") as out:
+            shutil.copyfileobj(source, out)
+
+
 def install_demo(path: Path, fw: Framework, archive: Path | None = None) -> bool:
     """Unpack the shipped demo as the new database `path`, its report files into the
     uploads/ folder beside it; False, with nothing written, when `path` exists or no shipped
@@ -450,7 +471,7 @@ def install_demo(path: Path, fw: Framework, archive: Path | None = None) -> bool
             manifest = tar.extractfile(_MANIFEST)  # None only for a member that is no regular file
             if json.load(manifest) != _made_from(fw):  # type: ignore[arg-type]  # ours is a regular file
                 return False
-            tar.extractall(staging, filter="data")
+            _extract(tar, staging)
         duckdb.connect(str(staging / _DATABASE), read_only=True).close()  # this DuckDB reads it
         files = db.uploads_dir(path)
         files.mkdir(parents=True, exist_ok=True)
