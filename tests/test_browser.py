@@ -604,11 +604,11 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         page.get_by_text("Quelques valeurs à déclarer").wait_for()
         grid = page.locator('[data-testid="stDataFrame"]').filter(has_text="BRD09").first
         grid.locator('[role="gridcell"]', has_text=re.compile("^BRD04")).first.wait_for(state="attached")
-        box = grid.bounding_box()
-        assert box is not None
         _idle(page)
         editor = page.locator("textarea.gdg-input")  # the grid's cell editor
         for line, value in enumerate(ENTRY_VALUES):  # the grid shows every line: no scrolling
+            box = grid.bounding_box()  # where the grid is now: a redrawn page may have moved it
+            assert box is not None
             _open_value_cell(page, box, line, editor, running["folder"])
             editor.fill(value)
             page.keyboard.press("Enter")  # commits the cell
