@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -24,8 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ardenne_kpi.core import accounts  # noqa: E402
-from tests import app_server, proxy_server  # noqa: E402  (shared with the proxy tests)
+from tests import proxy_server  # noqa: E402  (shared with the proxy tests)
 from tests.test_browser import launched_chromium  # noqa: E402
 from tests.test_proxy import ADMIN, first_visit  # noqa: E402
 
@@ -45,27 +43,18 @@ def main() -> None:
         "uploadThroughput": args.mbits * 1e6 / 16,
     }
     with tempfile.TemporaryDirectory(prefix="proxy-bench-") as tmp:
-        folder = Path(tmp)
-        database = folder / "demo.duckdb"
-        subprocess.run([sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True)
-        accounts_file = folder / "accounts.yaml"
-        accounts.add_user(ADMIN[0], "admin", ADMIN[1], [], path=accounts_file)
-        log = folder / "streamlit.log"
-        trusted = {"ARDENNE_TRUSTED_PROXY": "127.0.0.1"}
-        with app_server.streamlit(ROOT, database, log, accounts_file, script="serve.py", settings=trusted) as (url, p):
-            app_server.wait_health(url, p, timeout=60, log=log)
-            with proxy_server.proxy(nginx, folder, url.removeprefix("http://")) as ports:
-                https = f"https://127.0.0.1:{ports['https']}"
-                with launched_chromium() as browser:
-                    first_visit(browser, url)  # the app's caches warm, as for any visitor after the first
-                    seconds: dict[str, list[float]] = {"nginx": [], "direct": []}
-                    wire: dict[str, list[float]] = {"nginx": [], "direct": []}
-                    for n in range(args.runs):
-                        for name, base in (("nginx", https), ("direct", url)):
-                            transfers, took = first_visit(browser, base, line)
-                            seconds[name].append(took)
-                            wire[name].append(sum(t["wire"] for t in transfers) / 1e6)
-                        print(f"tour {n + 1} : nginx {seconds['nginx'][-1]:.2f} s, sans {seconds['direct'][-1]:.2f} s")
+        with proxy_server.app_behind_nginx(nginx, Path(tmp), ADMIN) as running:
+            url, https = running["app"], running["https"]
+            with launched_chromium() as browser:
+                first_visit(browser, url)  # the app's caches warm, as for any visitor after the first
+                seconds: dict[str, list[float]] = {"nginx": [], "direct": []}
+                wire: dict[str, list[float]] = {"nginx": [], "direct": []}
+                for n in range(args.runs):
+                    for name, base in (("nginx", https), ("direct", url)):
+                        transfers, took = first_visit(browser, base, line)
+                        seconds[name].append(took)
+                        wire[name].append(sum(t["wire"] for t in transfers) / 1e6)
+                    print(f"tour {n + 1} : nginx {seconds['nginx'][-1]:.2f} s, sans {seconds['direct'][-1]:.2f} s")
     median = {name: statistics.median(values) for name, values in seconds.items()}
     megabytes = {name: statistics.median(values) for name, values in wire.items()}
     print(f"\nPremière visite de Chiffres clés, ligne {args.mbits:g} Mbit/s, {args.latency:g} ms, {args.runs} tours")

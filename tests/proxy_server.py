@@ -10,11 +10,14 @@ import shutil
 import socket
 import ssl
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from ardenne_kpi.core import accounts
+from tests import app_server
 from tests.app_server import free_port, stop
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -153,6 +156,26 @@ def proxy(nginx: str, folder: Path, app: str) -> Iterator[dict]:
             yield {"https": https_port, "http": http_port, "folder": folder}
         finally:
             stop(proc)
+
+
+@contextmanager
+def app_behind_nginx(nginx: str, folder: Path, admin: tuple[str, str]) -> Iterator[dict]:
+    """The app as deployed (serve.py, accounts on with one coordinator `admin` = (name,
+    password), 127.0.0.1 its trusted proxy) on a fresh demo database in `folder`, and nginx in
+    front of it: yields {"app": its own address, "https": nginx's, "port": nginx's HTTPS port}.
+    What the proxy tests and bench/proxy_bench.py both start."""
+    database = folder / "demo.duckdb"
+    subprocess.run(
+        [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True, capture_output=True
+    )
+    accounts_file = folder / "accounts.yaml"
+    accounts.add_user(admin[0], "admin", admin[1], [], path=accounts_file)
+    log = folder / "streamlit.log"
+    trusted = {"ARDENNE_TRUSTED_PROXY": "127.0.0.1"}
+    with app_server.streamlit(ROOT, database, log, accounts_file, script="serve.py", settings=trusted) as (url, proc):
+        app_server.wait_health(url, proc, timeout=60, log=log)
+        with proxy(nginx, folder, url.removeprefix("http://")) as ports:
+            yield {"app": url, "https": f"https://127.0.0.1:{ports['https']}", "port": ports["https"]}
 
 
 def insecure_tls() -> ssl.SSLContext:

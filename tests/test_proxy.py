@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import gzip
 import os
-import subprocess
 import sys
 import time
 import urllib.request
@@ -21,8 +20,7 @@ from typing import NoReturn
 import pytest
 
 from ardenne_kpi.core import accounts, links, sessions
-from tests import app_server, proxy_server
-from tests.conftest import ROOT
+from tests import proxy_server
 from tests.test_browser import IDLE, _require_browser, launched_chromium
 from tests.test_browser_sessions import COOKIE_WRITTEN
 
@@ -66,19 +64,8 @@ def proxied(tmp_path_factory):
     and nginx in front of it; yields their addresses."""
     _require_browser()
     nginx = _require_nginx()
-    folder = tmp_path_factory.mktemp("proxy")
-    database = folder / "demo.duckdb"
-    subprocess.run(
-        [sys.executable, "-m", "ardenne_kpi", "init", "--db", str(database)], cwd=ROOT, check=True, capture_output=True
-    )
-    accounts_file = folder / "accounts.yaml"
-    accounts.add_user(ADMIN[0], "admin", ADMIN[1], [], path=accounts_file)
-    log = folder / "streamlit.log"
-    trusted = {"ARDENNE_TRUSTED_PROXY": "127.0.0.1"}
-    with app_server.streamlit(ROOT, database, log, accounts_file, script="serve.py", settings=trusted) as (url, proc):
-        app_server.wait_health(url, proc, timeout=60, log=log)
-        with proxy_server.proxy(nginx, folder, url.removeprefix("http://")) as ports:
-            yield {"app": url, "https": f"https://127.0.0.1:{ports['https']}", "port": ports["https"]}
+    with proxy_server.app_behind_nginx(nginx, tmp_path_factory.mktemp("proxy"), ADMIN) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")
