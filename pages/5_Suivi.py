@@ -21,16 +21,15 @@ st.caption(
     f"Reçu : une valeur retenue a été déposée. Délai de remise : {reporting.deadline_text(fw)}."
 )
 
-items = ui.cached(reporting.report_items, ctx.con, fw, None, today)
-data_end, _ = ui.shared(ctx.con, ("latest data",), lambda: reporting.latest_data(ctx.con))
-semesters = reporting.semester_choices(fw, today)
-current = reporting.last_closed_semester(fw, data_end)
-
 TABS = ["Rapports reçus", "Instantanés de comité", "Dossier du comité"]
 tab_matrix, tab_snapshots, tab_pack = st.tabs(TABS, key="onglet", bind="query-params")  # « ?onglet=… »
 
 with tab_matrix:
     if tab_matrix.open:
+        items = ui.cached(reporting.report_items, ctx.con, fw, None, today)
+        data_end, _ = ui.shared(ctx.con, ("latest data",), lambda: reporting.latest_data(ctx.con))
+        semesters = reporting.semester_choices(fw, today)
+        current = reporting.last_closed_semester(fw, data_end)
         if items.empty:
             st.info("Le référentiel n'attend encore aucun rapport (aucune période échue).")
         else:
