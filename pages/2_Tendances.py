@@ -22,6 +22,8 @@ FILTERS = [
     ("public", "Public", "audiences", "t_aud"),
     ("zone", "Zone", "zones", "t_zone"),
 ]
+# What is shown under an indicator's trend, one tab at a time.
+DETAIL_TABS = ["Valeurs", "Commentaires des partenaires", "D'où vient ce chiffre ?", "Ventilation"]
 
 
 def choice(label, section, key, param):
@@ -223,33 +225,45 @@ else:
         with interreg:
             ui.table(figures.interreg_table(fw, code, figures.interreg_view(fw, code, trend), fmt=ui.fmt_number))
 
-    # ------------------------------------------------------------------ table, comments, download, lineage
-    st.subheader("Valeurs")
-    ui.table(ui.shared(con, ("values", code, view), lambda: figures.values_table(fw, code, trend, fmt=ui.fmt_number)))
-    st.download_button(
-        "Télécharger les valeurs (.csv pour Excel)",
-        lambda: csv_excel_fr(figures.values_table(fw, code, trend)),  # written when clicked
-        file_name=f"{code}_{shown_grain}.csv",
-        mime="text/csv",
-        icon=":material/download:",
+    # ------------------------------------------------------------------ below the trend: one part at a time
+    # Only the open tab is built and drawn (kept in the link, « ?onglet=… »); a link naming a period
+    # (« ?periode=S05 ») opens the lineage.
+    tab_values, tab_comments, tab_lineage, tab_breakdown = st.tabs(
+        DETAIL_TABS, key="onglet", bind="query-params", default=DETAIL_TABS[2 if "periode" in st.query_params else 0]
     )
+    with tab_values:
+        if tab_values.open:
+            ui.table(
+                ui.shared(con, ("values", code, view), lambda: figures.values_table(fw, code, trend, fmt=ui.fmt_number))
+            )
+            st.download_button(
+                "Télécharger les valeurs (.csv pour Excel)",
+                lambda: csv_excel_fr(figures.values_table(fw, code, trend)),  # written when clicked
+                file_name=f"{code}_{shown_grain}.csv",
+                mime="text/csv",
+                icon=":material/download:",
+            )
 
-    st.subheader("Commentaires des partenaires")
-    comments = ui.cached(
-        analyses.partner_comments, con, fw, code, operators=operators, zones=zones, submitted=ctx.submitted
-    )
-    if comments.empty:
-        st.caption("Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle).")
-    else:
-        ui.table(
-            ui.shared(con, ("comments", code, view), lambda: analyses.comments_table(fw, comments, decimals, ind.unit)),
-            wide="Commentaire du partenaire",
-        )
+    with tab_comments:
+        if tab_comments.open:
+            comments = ui.cached(
+                analyses.partner_comments, con, fw, code, operators=operators, zones=zones, submitted=ctx.submitted
+            )
+            if comments.empty:
+                st.caption(
+                    "Aucun partenaire n'a commenté ses valeurs de cet indicateur (colonne « Commentaire » du modèle)."
+                )
+            else:
+                ui.table(
+                    ui.shared(
+                        con, ("comments", code, view), lambda: analyses.comments_table(fw, comments, decimals, ind.unit)
+                    ),
+                    wide="Commentaire du partenaire",
+                )
 
     @st.fragment
     def lineage_part() -> None:
         """Where a value comes from: picking a period reruns this part alone (st.fragment)."""
-        st.subheader("D'où vient ce chiffre ?")
         reported = figures.reported(trend)
         period = ui.in_address(
             st.selectbox,
@@ -293,13 +307,13 @@ else:
                     else:
                         st.caption(f"{ui.md(upload.file_name)} : fichier d'origine introuvable sur le serveur.")
 
-    lineage_part()
+    with tab_lineage:
+        if tab_lineage.open:
+            lineage_part()
 
-    # ------------------------------------------------------------------ breakdown
     @st.fragment
     def breakdown_part() -> None:
         """The breakdown: choosing « Par » reruns this part alone (st.fragment)."""
-        st.subheader("Ventilation")
         by = ui.in_address(
             st.radio,
             "Par",
@@ -331,7 +345,9 @@ else:
             config={"displayModeBar": False},
         )
 
-    breakdown_part()
+    with tab_breakdown:
+        if tab_breakdown.open:
+            breakdown_part()
 
 
 # ------------------------------------------------------------------ all filtered indicators

@@ -349,9 +349,9 @@ def test_coverage_heatmap_cell_click_shows_its_indicators(page, server):
 def test_tendances_opens_the_lineage_of_a_value(page, server):
     _open(page, server, "Tendances", "Un indicateur en détail")
     _choose(page, "Indicateur", "CLI01")
-    page.get_by_text("D'où vient ce chiffre ?").wait_for()
+    page.get_by_role("tab", name="D'où vient ce chiffre ?").click()  # only the open tab is drawn
     _choose(page, "Valeur", "S05")
-    # the lineage table (the partners' comments table above also names operators)
+    # the lineage table
     page.locator('[data-testid="stDataFrame"] [role="columnheader"]', has_text="Import n°").first.wait_for(
         state="attached"
     )
@@ -607,13 +607,7 @@ def test_partner_enters_values_online_an_admin_validates_and_tendances_shows_the
         _idle(page)
         editor = page.locator("textarea.gdg-input")  # the grid's cell editor
         for line, value in enumerate(ENTRY_VALUES):  # the grid shows every line: no scrolling
-            box = grid.bounding_box()  # where the grid is now: a redrawn page may have moved it
-            assert box is not None
-            _open_value_cell(page, box, line, editor, running["folder"])
-            editor.fill(value)
-            page.keyboard.press("Enter")  # commits the cell
-            editor.wait_for(state="hidden")
-            _idle(page)  # each edit reruns the page: the next clicks wait for it
+            _enter_value(page, grid, line, value, editor, running["folder"])
         verdict = page.locator(
             '[data-testid="stAlert"]', has_text=re.compile(r"Votre saisie est (acceptée|refusée)")
         ).first
@@ -667,6 +661,33 @@ def _click_until(page, button, shown, folder: Path, attempts: int = 3) -> None:
             continue
     page.screenshot(path=str(folder / "click_lost.png"), full_page=True)
     raise AssertionError(f"nothing came of {attempts} clicks")
+
+
+def _enter_value(page, grid, line: int, value: str, editor, folder: Path) -> None:
+    """Type `value` in « Valeur » on `line` of the entry grid, and wait until the grid shows it there.
+    An edit typed while a rerun redraws the grid (a loaded machine) can be dropped by the
+    browser: then it is typed again, at most three times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    header = grid.locator('[role="columnheader"]', has_text=re.compile(r"^\s*Valeur\s*$")).first
+    column = int(header.get_attribute("aria-colindex") or 0) - 1  # the grid's cells: glide-cell-<col>-<row>
+    cell = grid.locator(f"#glide-cell-{column}-{line}")
+    shows = re.compile(rf"^\s*{re.escape(value)}(?:[,.]0+)?\s*$")
+    for _attempt in range(3):
+        box = grid.bounding_box()  # where the grid is now: a redrawn page may have moved it
+        assert box is not None
+        _open_value_cell(page, box, line, editor, folder)
+        editor.fill(value)
+        page.keyboard.press("Enter")  # commits the cell
+        editor.wait_for(state="hidden")
+        _idle(page)  # each edit reruns the page: the next clicks wait for it
+        try:
+            cell.filter(has_text=shows).wait_for(state="attached", timeout=10_000)
+            return
+        except PlaywrightTimeout:
+            continue
+    page.screenshot(path=str(folder / "web_entry_lost.png"), full_page=True)
+    raise AssertionError(f"line {line}: the grid never showed {value} ({cell.all_inner_texts()})")
 
 
 def _open_value_cell(page, box: dict, line: int, editor, folder: Path) -> None:

@@ -16,7 +16,7 @@ from ardenne_kpi.core import accounts
 from ardenne_kpi.core.accounts import User
 from ardenne_kpi.figures import analyses
 from ardenne_kpi.intake import importer
-from tests.conftest import private_copy, run_page
+from tests.conftest import open_tab, private_copy, run_page
 
 PAGE = "pages/2_Tendances.py"
 PASSWORD = "correct horse battery"
@@ -58,11 +58,13 @@ def test_a_partners_comment_is_imported_and_shown_beside_its_value(tmp_path, fw)
     at = run_page(PAGE, path)
     at.selectbox(key="t_indicator").set_value(code).run()
     assert not at.exception, [e.value for e in at.exception]
+    open_tab(at, "Commentaires des partenaires")
     shown = [d.value for d in at.dataframe if "Commentaire du partenaire" in d.value.columns]
     assert shown and shown[0]["Commentaire du partenaire"].tolist() == [COMMENT]
     assert shown[0]["Période"].tolist() == ["T1 2019"]  # the French label, not the code
     # and in the lineage of the figure that holds it
     at.radio(key="t_grain").set_value("quarter").run()
+    open_tab(at, "D'où vient ce chiffre ?")
     at.selectbox(key="t_lineage").set_value("2019-Q1").run()
     lineage = at.dataframe[-1].value
     assert lineage["Commentaire du partenaire"].tolist() == [COMMENT]

@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 
 from ardenne_kpi import charts, db, figures
-from tests.conftest import run_page
+from tests.conftest import open_tab, run_page
 
 PAGE = "pages/2_Tendances.py"
 
@@ -23,10 +23,46 @@ def test_tendances_on_the_demo_shows_status_counts_detail_and_lineage(demo_db_pa
     labels = [m.label for m in at.metric]
     assert any("En bonne voie" in label for label in labels) and any("Sans données" in label for label in labels)
     at.selectbox(key="t_indicator").set_value("CLI01").run()
+    open_tab(at, LINEAGE)
     at.selectbox(key="t_lineage").set_value("S05").run()
     assert not at.exception
     lineage = at.dataframe[-1].value
     assert set(lineage["Période"]) == {"T4 2018", "T1 2019"} and "Fichier" in lineage.columns
+
+
+LINEAGE = "D'où vient ce chiffre ?"
+
+
+def _lower_part(at) -> dict:
+    """What the part under the trend drew: the tabs, the open one's content."""
+    return {
+        "tabs": [t.label for t in at.tabs],
+        "charts": len(at.get("plotly_chart")),
+        "tables": [list(d.value.columns) for d in at.dataframe],
+        "lineage": [s.key for s in at.selectbox if s.key == "t_lineage"],
+        "by": [r.key for r in at.radio if r.key == "t_by"],
+    }
+
+
+def test_under_the_trend_only_the_open_tab_is_built_and_a_period_in_the_link_opens_the_lineage(demo_db_path):
+    at = run_page(PAGE, demo_db_path, query_params={"indicateur": "CLI08"})
+    assert not at.exception, [e.value for e in at.exception]
+    shown = _lower_part(at)
+    assert shown["tabs"] == ["Valeurs", "Commentaires des partenaires", LINEAGE, "Ventilation"]
+    # the values: their table only; no lineage picker, no breakdown chart beside the trend
+    assert shown["charts"] == 1 and not shown["lineage"] and not shown["by"]
+    assert [c[:2] for c in shown["tables"]] == [["Période", "Valeur"]]
+    assert at.query_params.get("onglet") in (None, "Valeurs", ["Valeurs"])
+
+    open_tab(at, "Ventilation")
+    shown = _lower_part(at)
+    assert shown["charts"] == 2 and shown["by"] == ["t_by"] and not shown["tables"] and not shown["lineage"]
+
+    opened = run_page(PAGE, demo_db_path, query_params={"indicateur": "CLI01", "periode": "S05"})
+    assert not opened.exception, [e.value for e in opened.exception]
+    assert opened.selectbox(key="t_lineage").value == "S05"
+    assert {"Période", "Fichier"} <= set(opened.dataframe[-1].value.columns)
+    assert not [r for r in opened.radio if r.key == "t_by"]
 
 
 def test_tendances_filters_down_to_nothing_without_error(demo_db_path):

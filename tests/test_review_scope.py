@@ -15,7 +15,7 @@ from ardenne_kpi.core.accounts import User
 from ardenne_kpi.db import SUBMITTED, VALIDATED
 from ardenne_kpi.intake import importer, web_entry
 from ardenne_kpi.ui import SUBMITTED_PREF
-from tests.conftest import private_copy, run_page
+from tests.conftest import open_tab, private_copy, run_page
 
 PASSWORD = "correct horse battery"
 ADMIN = User("coord", "admin")
@@ -109,6 +109,7 @@ def two_submissions(tmp_path, demo_db_path, fw):
 def _lineage_numbers(at) -> set[int]:
     """The numbers in the lineage table of BRD09 in S11 (« D'où vient ce chiffre ? »)."""
     at.selectbox(key="t_indicator").set_value("BRD09").run()
+    open_tab(at, "D'où vient ce chiffre ?")
     at.selectbox(key="t_lineage").set_value("S11").run()
     assert not at.exception, [e.value for e in at.exception]
     table = next(d.value for d in at.dataframe if "Fichier" in d.value.columns)
