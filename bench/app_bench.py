@@ -12,6 +12,9 @@ and Streamlit configuration, started the same way), and drives both in headless 
   visits every page; the first round (cold caches of a server just started) is shown apart,
   the median is over the `--runs` rounds after it;
 - a new visitor's first page: a new browser context (no cache, no session), `goto`, drawn;
+- the replay (bench/replay.py): the app's pages recorded from the running app and sent again by
+  Streamlit as they are, with none of the app's work, driven the same way: the floor of drawing
+  exactly this content, and the app's ratio to it;
 - with `--ref REV`, the app of an earlier commit (extracted with `git archive`, on its own copy
   of the same database) is driven in the same rounds, for a before/after in the same run.
 Then, servers stopped: the committee pack (`export pack`, the whole command) on each database,
@@ -37,6 +40,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,6 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.app_server import streamlit, wait_health  # noqa: E402  (shared with the browser tests)
+
+sys.path.insert(0, str(ROOT / "bench"))
+import replay  # noqa: E402
 
 CHROMIUM = os.environ.get("ARDENNE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -125,9 +132,10 @@ PROBES = {
 PROBE = "\n    st.title(title)\n" + PROBES["floor + 1 chart"] + PROBES["floor + 1 table"]
 
 
-def floor_app(folder: Path, extra: str = "") -> Path:
+def floor_app(folder: Path, extra: str = "", body: Callable[[str, str], str] | None = None) -> Path:
     """Write the floor app into `folder`: app.py and pages/ named as the real ones; `extra`,
-    code run after the metric on every page (a probe)."""
+    code run after the metric on every page (a probe); `body`, each page file's code from its
+    sidebar label and address instead of the floor's (bench/replay.py)."""
     files = [("app.py", HOME[0])] + [
         (f"pages/{f.name}", label)
         for f in sorted((ROOT / "pages").glob("*.py"))
@@ -138,8 +146,10 @@ def floor_app(folder: Path, extra: str = "") -> Path:
     (folder / ".streamlit").mkdir()
     shutil.copy(ROOT / ".streamlit" / "config.toml", folder / ".streamlit" / "config.toml")
     (folder / "floor.py").write_text(FLOOR_MODULE.format(pages=[(f, label) for f, label in files], extra=extra))
+    addresses = {label: address for label, address, _ in PAGES}
     for file, label in files:
-        (folder / file).write_text(f"import floor\n\nfloor.page({label!r})\n")
+        code = body(label, addresses[label]) if body else f"import floor\n\nfloor.page({label!r})\n"
+        (folder / file).write_text(code)
     return folder
 
 
@@ -232,10 +242,14 @@ def report(title: str, targets: list[Target], pages: list) -> None:
     print(
         "page switch in an open session (click → drawn), seconds: first round (cold server), then the median of "
         "the rounds after it; visit = a new visitor's first page (new context → drawn), median; ratios to the "
-        "probe (a title, one chart, one table) in the same rounds; the floor (one metric) for reference"
+        "probe (a title, one chart, one table) in the same rounds; the floor (one metric) for reference; the "
+        "replay (bench/replay.py: the app's own pages sent again, none of its work) and the app's ratio to it"
     )
     head = f"{'page':28}{'switch 1st':>11}{'switch':>8}{'probe':>7}{'ratio':>7}{'≤1.5×':>6}{'floor':>7}"
     head += f"{'visit':>8}{'probe':>7}{'ratio':>7}{'≤1.3×':>6}{'floor':>7}"
+    again = next((t for t in targets if t.name == "replay"), None)
+    if again:
+        head += f"  | {'replay sw':>9}{'app ÷':>7}{'replay vi':>10}{'app ÷':>7}"
     if ref:
         head += f"  | {'ref switch':>10}{'ratio':>7}{'ref visit':>10}{'ratio':>7}"
     print(head)
@@ -247,6 +261,9 @@ def report(title: str, targets: list[Target], pages: list) -> None:
             f"{label:28}{s[0]:11.2f}{sw:8.2f}{fsw:7.2f}{sw / fsw:7.2f}{'oui' if sw / fsw <= 1.5 else 'non':>6}"
             f"{flsw:7.2f}{v:8.2f}{fv:7.2f}{v / fv:7.2f}{'oui' if v / fv <= 1.3 else 'non':>6}{flv:7.2f}"
         )
+        if again:
+            es, ev = med(again.switches[label][1:]), med(again.visits[label])
+            line += f"  | {es:9.2f}{sw / es:7.2f}{ev:10.2f}{v / ev:7.2f}"
         if ref:
             rs, rv = med(ref.switches[label][1:]), med(ref.visits[label])
             line += f"  | {rs:10.2f}{rs / fsw:7.2f}{rv:10.2f}{rv / fv:7.2f}"
@@ -419,6 +436,12 @@ def main() -> None:
                         running.append(("floor", *stack.enter_context(streamlit(floor_tree, None, tmp / "floor.log"))))
                         for _, url, proc in running:
                             wait_health(url, proc)
+                        # the app's pages as they are now, sent again with none of its work (bench/replay.py)
+                        recorded = replay.record(running[0][1], [address for _, address, _ in pages])
+                        tree = replay.replay_app(tmp / f"replay-{database.parent.name}", recorded)
+                        running.append(("replay", *stack.enter_context(streamlit(tree, None, tree / "replay.log"))))
+                        wait_health(*running[-1][1:])
+                        running.append(running.pop(-2))  # the floor stays last
                         targets = [
                             Target(name, url, floor=name in ("floor", "probe") or name in PROBES)
                             for name, url, _ in running

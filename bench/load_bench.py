@@ -15,7 +15,9 @@ Driven in the same run, one after another, on the demo database (made by `python
 init`, or a copy of `--demo`) and with `--million` on one million values (bench/kpis_bench.py's
 database): Streamlit's floor (one `st.metric` per page, bench/app_bench.py's floor app), the probe
 (the floor plus a title, one 12-point Plotly chart and one 12-row table: the nearest a real page
-can come) and the app; `--ref REV`: the app of an earlier commit too, on its own copy of the
+can come), the app and its replay (bench/replay.py: Streamlit sending again the very messages the
+app's pages sent, recorded from the running app, with none of the app's work: the floor of
+serving that content); `--ref REV`: the app of an earlier commit too, on its own copy of the
 database (before/after in the same run); `--readers`: the app opening the database read-only,
 as one process, then as two processes on the same file, the sessions shared between them.
 
@@ -52,6 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import app_bench  # noqa: E402  (bench/app_bench.py: this script's folder is on sys.path)
+import replay  # noqa: E402
 
 from tests.app_server import streamlit, wait_health  # noqa: E402
 
@@ -83,6 +86,9 @@ class Session:
     # Hashes of the large elements received: sent back with each request, as the browser does,
     # so the server answers an unchanged chart or table with its hash instead of the whole of it.
     cached: set[str] = field(default_factory=set)
+    # bench/replay.py's recording: every message that draws (whole: no cached hashes sent), kept raw.
+    keep: bool = False
+    kept: list[bytes] = field(default_factory=list)
 
     async def open(self) -> None:
         address = self.url.replace("http://", "ws://") + "/_stcore/stream"
@@ -113,6 +119,8 @@ class Session:
                     fwd = ForwardMsg()
                     fwd.ParseFromString(data)
                     kind = fwd.WhichOneof("type")
+                    if self.keep and kind in ("delta", "page_config_changed", "logo"):
+                        self.kept.append(data)
                     if kind == "new_session":
                         self._learn(fwd.new_session.app_pages)
                         if path is not None and fwd.new_session.page_script_hash != self.pages[path][0]:
@@ -122,7 +130,7 @@ class Session:
                     elif kind == "delta" and fwd.delta.WhichOneof("type") == "new_element":
                         answer.elements += 1
                         answer.exceptions += fwd.delta.new_element.WhichOneof("type") == "exception"
-                        if fwd.metadata.cacheable:
+                        if fwd.metadata.cacheable and not self.keep:
                             self.cached.add(fwd.hash)
                     elif kind == "ref_hash":  # an element the session already has
                         answer.elements += 1
@@ -268,10 +276,10 @@ def report(title: str, phases: list[Phase], paths: list[str]) -> None:
             drew = {label(p): n for p, n in phase.exceptions.items() if n}
             if phase.lost or drew:
                 print(f"  {name}: lost {phase.lost[:5]}{' …' if len(phase.lost) > 5 else ''}; exceptions drawn {drew}")
-        probe, floor = by.get(("probe", mode)), by.get(("floor", mode))
+        probe, floor, again = by.get(("probe", mode)), by.get(("floor", mode)), by.get(("replay", mode))
         goal = GOALS.get(title)
         for name in names:
-            if name in ("probe", "floor"):
+            if name in ("probe", "floor", "replay"):
                 continue
             phase = by[name, mode]
             worst = max((p95(t) for t in phase.times.values() if t), default=float("nan"))
@@ -280,12 +288,20 @@ def report(title: str, phases: list[Phase], paths: list[str]) -> None:
                 line += f" = {phase.throughput / probe.throughput:.2f}× the probe's"
             if floor and floor.throughput:
                 line += f", {phase.throughput / floor.throughput:.2f}× the floor's"
+            if again and again.throughput:
+                line += f", {phase.throughput / again.throughput:.2f}× the replay's"
             line += f"; server CPU {1000 * phase.cpu_per_run:.0f} ms per run"
             if probe and probe.cpu_per_run:
                 line += f" ({phase.cpu_per_run / probe.cpu_per_run:.1f}× the probe's)"
             line += f"; worst page p95 {worst:.2f} s" + (f" (goal ≤ {goal:.0f} s)" if goal else "")
             line += f"; lost {len(phase.lost)}"
             print(line)
+        if again and probe and probe.throughput:
+            print(
+                f"replay (the app's pages sent again, none of its work): throughput {again.throughput:.2f}/s = "
+                f"{again.throughput / probe.throughput:.2f}× the probe's; server CPU {1000 * again.cpu_per_run:.0f} ms "
+                "per run: no page drawing this content can serve more"
+            )
 
 
 def main() -> None:
@@ -340,6 +356,12 @@ def main() -> None:
                         )
                 for url, proc in running.values():
                     wait_health(url, proc)
+                if not args.only_app:  # the app's pages as they are now, sent again with none of its work
+                    tree = replay.replay_app(
+                        tmp / f"replay-{database.parent.name}", replay.record(running["app"][0], paths)
+                    )
+                    running["replay"] = stack.enter_context(streamlit(tree, None, tree / "replay.log"))
+                    wait_health(*running["replay"])
                 for url, _ in running.values():
                     warm(url, paths, args.timeout)
                 phases = []

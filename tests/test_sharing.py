@@ -189,3 +189,42 @@ def test_commands_queue_on_the_lock_file_beside_the_database(base):
     assert any("attente de son tour" in s for s in said)
     with sharing.command_connection(base, read_only=True) as con:  # the turn is free again
         assert con.cursor().execute("SELECT 1").fetchone() == (1,)
+
+
+def _revision_reads(database) -> tuple[str, int]:
+    """The app's data revision for `database` (ui.database), and how many times that asked the database."""
+    from ardenne_kpi import ui
+
+    asked = []
+
+    def read() -> str:
+        asked.append(1)
+        return db.data_revision(database)
+
+    return ui.database.unless_file_changed(database, "data revision (test)", read), len(asked)
+
+
+def test_the_app_reads_the_revision_again_only_after_a_commit_of_any_process(base, tmp_path):
+    database = sharing.Database(base, idle=0.05)
+    first, asked = _revision_reads(database)
+    assert asked == 1
+    for _ in range(3):  # reads change neither the file nor its log
+        db.table_counts(database)
+        assert _revision_reads(database) == (first, 0)
+    db.set_meta(database.cursor(), "unrelated", "x")  # a commit that changes no figure
+    assert _revision_reads(database) == (first, 1), "asked again, the same revision"
+    time.sleep(0.2)  # the app lets go of the file: closing checkpoints it
+    assert not database.is_open
+    assert _revision_reads(database) == (first, 1)
+    good = tmp_path / "r.xlsx"
+    good.write_bytes(report(("BRD01", "S05", 7)))
+    cmd = command("import", str(good), "--db", str(base))  # another process
+    _, err = cmd.communicate(timeout=120)
+    assert cmd.returncode == 0, err
+    after, asked = _revision_reads(database)
+    assert asked == 1 and after != first
+    with db.transaction(database) as cur:  # this process: the import rolled back
+        cur.execute("UPDATE uploads SET rolled_back_at = now() WHERE id = (SELECT max(id) FROM uploads)")
+    rolled_back, asked = _revision_reads(database)
+    assert asked == 1 and rolled_back not in (first, after)
+    assert _revision_reads(database) == (rolled_back, 0)

@@ -16,7 +16,7 @@ from ardenne_kpi.core.accounts import User
 from ardenne_kpi.core.errors import AccessError, AccountsError, ArdenneError
 from ardenne_kpi.core.format import fmt_number, md
 from ardenne_kpi.framework import Framework
-from ardenne_kpi.ui.database import Handle, as_connection, connection
+from ardenne_kpi.ui.database import Handle, accounts_marked, as_connection, connection
 from ardenne_kpi.ui.styles import APP_NAME
 
 # The home page's address that asks to sign in (« /?connexion=1 »): without it, a visitor who
@@ -32,7 +32,7 @@ def welcomes_visitors() -> bool:
     if st.query_params.get("connexion") is not None or "signed_out_reason" in st.session_state:
         return False
     try:
-        accounts.auth_mode(db.accounts_marked(as_connection(connection()[0])))
+        accounts.auth_mode(accounts_marked(connection()[0]))
     except ArdenneError:  # AccountsError included
         return False
     return True
@@ -121,7 +121,7 @@ def signed_in_user(con: Handle, fw: Framework, *, public: bool = False) -> tuple
     On a `public` page nobody has to sign in: a visitor without a session is
     accounts.ANONYMOUS, even when the accounts file cannot be trusted (the page shows only
     what the portal publishes, which needs no account)."""
-    marked = db.accounts_marked(as_connection(con))
+    marked = accounts_marked(con)
     try:
         mode = accounts.auth_mode(marked)
     except AccountsError as exc:
