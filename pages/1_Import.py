@@ -26,7 +26,13 @@ for message in state.pop("import_done", []):
     st.success(ui.md(message), icon=":material/check_circle:")
 if "rollback_done" in state:
     st.success(ui.md(state.pop("rollback_done")), icon=":material/undo:")
-in_review = import_view.review_view(review.in_review(con, ctx.user))  # a partner's own uploads only
+in_review = import_view.review_view(  # a partner's own uploads only; read again once a commit lands
+    ui.unless_file_changed(
+        con,
+        f"in review {None if accounts.is_admin(ctx.user) else sorted(ctx.user.operators)}",
+        lambda: review.in_review(con, ctx.user),
+    )
+)
 if not accounts.is_admin(ctx.user) and allowed:
     for back in in_review.returned[:3]:
         heading, message, fix = import_view.returned_notice(back)
@@ -36,7 +42,7 @@ if not accounts.is_admin(ctx.user) and allowed:
             st.text(message)  # the coordinator's words, as written: never read as Markdown
             st.caption(ui.md(fix))
 
-locks = review.locks(con)
+locks = ui.unless_file_changed(con, "locks", lambda: review.locks(con))  # read again once a commit lands
 reason = None
 if locks:
     locked = ui.md(review.locks_text(fw, locks))

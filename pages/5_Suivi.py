@@ -113,7 +113,9 @@ with tab_matrix:
                     "ce qui est attendu, depuis quand, le lien vers l'application et son modèle pré-rempli en "
                     "pièce jointe."
                 )
-                closed = reminders.locked_sentence(fw, choice, review.locks(ctx.con))
+                closed = reminders.locked_sentence(
+                    fw, choice, ui.unless_file_changed(ctx.con, "locks", lambda: review.locks(ctx.con))
+                )
                 ui.local_links_warning()
                 if closed:
                     st.info(closed, icon=":material/lock:")
@@ -164,7 +166,9 @@ with tab_matrix:
                                     hide_index=True,
                                     width="stretch",
                                 )
-                sent = reminders.history_table(ctx.con, fw)
+                sent = ui.unless_file_changed(  # read again once a commit lands (a reminder sent)
+                    ctx.con, "reminders sent", lambda: reminders.history_table(ctx.con, fw)
+                )
                 if not sent.empty:
                     with st.expander(f"Relances envoyées ({len(sent)})"):
                         st.dataframe(sent, hide_index=True, width="stretch")

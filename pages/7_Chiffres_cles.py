@@ -11,7 +11,9 @@ from ardenne_kpi.portal import public_charts, publication
 one = st.query_params.get("indicateur")  # one figure alone, for an <iframe>: no menu
 ctx = ui.page_setup("Chiffres clés", icon=":material/public:", public=True, menu=not one)
 fw = ctx.fw
-figures = ui.cached(publication.public_figures, ctx.con, fw)
+# Shared by reference, not copied: the page only reads it (its methods hand out new frames and
+# dicts), and its cards' index, built on first use, then serves every run of every session.
+figures = ui.shared(ctx.con, ("public figures",), lambda: publication.public_figures(ctx.con, fw))
 
 
 def card(code: str, key: str) -> None:

@@ -12,7 +12,16 @@ address, French formats and errors. Pages write `from ardenne_kpi import ui` and
 from ardenne_kpi.core.format import fmt_date, fmt_number, fmt_percent, html_text, md, md_lines
 from ardenne_kpi.ui.address import copy_link_caption, in_address, local_links_warning, page_link
 from ardenne_kpi.ui.alerts import refuse, user_errors
-from ardenne_kpi.ui.database import cached, cached_count, connection, data_revision, forget_cached, is_demo, shared
+from ardenne_kpi.ui.database import (
+    cached,
+    cached_count,
+    connection,
+    data_revision,
+    forget_cached,
+    is_demo,
+    shared,
+    unless_file_changed,
+)
 from ardenne_kpi.ui.page import SUBMITTED_PREF, PageContext, page_setup
 from ardenne_kpi.ui.sign_in import SIGN_IN, welcomes_visitors
 from ardenne_kpi.ui.styles import meeting_chart_style, meeting_text_size
@@ -48,6 +57,7 @@ __all__ = [
     "shared",
     "table",
     "table_height",
+    "unless_file_changed",
     "text_table",
     "user_errors",
     "welcomes_visitors",
