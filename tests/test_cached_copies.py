@@ -5,6 +5,7 @@ read, in this session or another, gets the result as it was computed."""
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import namedtuple
 
 import numpy as np
@@ -59,3 +60,21 @@ def test_copies_keep_their_kind_and_values():
     briefing = Briefing("Comité", pd.DataFrame({"a": [1]}), [])
     again = _own_copy(briefing)
     assert isinstance(again, Briefing) and again.title == "Comité" and again.table is not briefing.table
+
+
+def test_a_shared_figure_draws_as_the_figure_it_was_built_from_and_makes_its_dict_once():
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from ardenne_kpi.ui.database import SharedFigure, _shareable
+
+    built = go.Figure(go.Heatmap(z=[[1, 2], [3, 4]], text=[["a", "b"], ["c", "d"]], texttemplate="%{text}"))
+    built.update_layout(title="Couverture", separators=", ")
+    shared = _shareable(built)
+    assert isinstance(shared, SharedFigure) and shared is not built
+    first = shared.to_dict()
+    assert shared.to_dict() is first, "made once"
+    assert first == built.to_dict()
+    # what st.plotly_chart sends: the same JSON as for the figure it was built from (keys in another order)
+    assert json.loads(pio.to_json(first, validate=False)) == json.loads(pio.to_json(built.to_dict(), validate=False))
+    assert _shareable(shared) is shared and _shareable("a table") == "a table"
