@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 REPLAY_MODULE = '''"""A replay page: sends again the messages the app's page sent (bench/replay.py)."""
@@ -71,7 +72,8 @@ async def _record(url: str, paths: list[str], timeout: float) -> dict[str, list[
 
 def record(url: str, paths: list[str], timeout: float = 120.0) -> dict[str, list[bytes]]:
     """Every drawing message of each page at url `paths` ('' the home page) of the app at `url`."""
-    return asyncio.run(_record(url, paths, timeout))
+    with ThreadPoolExecutor(1) as own_loop:  # its own event loop, beside a caller's (Playwright's)
+        return own_loop.submit(asyncio.run, _record(url, paths, timeout)).result()
 
 
 def replay_app(folder: Path, recorded: dict[str, list[bytes]]) -> Path:

@@ -181,7 +181,7 @@ with tab_matrix:
             text, state = ui.cached(reporting.follow_up_grid, ctx.con, fw, today)  # cached until the data change
             # Every operator and whole cells on a projector: the height from the rows, wide columns.
             st.dataframe(
-                reporting.matrix_style(text, state),
+                ui.shared(ctx.con, ("follow-up grid", today), lambda: reporting.matrix_style(text, state)),
                 width="stretch",
                 height=ui.table_height(len(text)),
                 row_height=ui.ROW_PX,

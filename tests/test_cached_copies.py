@@ -78,3 +78,53 @@ def test_a_shared_figure_draws_as_the_figure_it_was_built_from_and_makes_its_dic
     # what st.plotly_chart sends: the same JSON as for the figure it was built from (keys in another order)
     assert json.loads(pio.to_json(first, validate=False)) == json.loads(pio.to_json(built.to_dict(), validate=False))
     assert _shareable(shared) is shared and _shareable("a table") == "a table"
+
+
+def test_a_dict_of_many_frames_is_copied_frame_by_frame_as_the_page_reads_it():
+    cached = {f"I{n:02d}": pd.DataFrame({"period": ["S01", "S02"], "value": [n, n + 0.5]}) for n in range(12)}
+    before = {code: frame.copy(deep=True) for code, frame in cached.items()}
+    mine = _own_copy(cached)
+    assert list(mine) == list(cached) and len(mine) == 12 and "I03" in mine
+    reads = [
+        mine["I03"],
+        mine.get("I04"),
+        next(iter(mine.values())),
+        dict(mine.items())["I05"],
+        dict(mine)["I06"],
+        {**mine}["I07"],
+        _own_copy(mine)["I08"],
+    ]
+    for frame in reads:
+        frame["value"] = -1.0  # what a page might do to what it reads
+        frame.loc[0, "period"] = "changé"
+    mine["I09"] = pd.DataFrame({"period": ["X"], "value": [0.0]})  # the page's own entry
+    assert mine.get("absent", "rien") == "rien"
+    for code, frame in cached.items():
+        pd.testing.assert_frame_equal(frame, before[code], obj=code)
+    assert _own_copy(cached)["I09"]["period"].tolist() == ["S01", "S02"]
+
+
+def test_a_shared_styler_sends_what_a_fresh_one_sends_and_computes_its_styles_once():
+    from streamlit.elements.lib.pandas_styler_utils import marshall_styler
+    from streamlit.proto.ArrowData_pb2 import ArrowData
+
+    from ardenne_kpi.ui.database import _shareable
+
+    text = pd.DataFrame({"S01": ["✔", "✘"], "S02": ["◐", "…"]}, index=["FTLB", "ADT08"])
+    computed = []
+
+    def colours(frame: pd.DataFrame) -> pd.DataFrame:
+        computed.append(1)
+        return frame.map(lambda v: "background-color: #1a7f37; color: white" if v == "✔" else "")
+
+    def marshalled(styler) -> bytes:
+        proto = ArrowData()
+        marshall_styler(proto, styler, "uuid")
+        return proto.SerializeToString()
+
+    fresh = marshalled(text.style.apply(colours, axis=None).set_uuid("u1"))
+    computed.clear()
+    shared = _shareable(text.style.apply(colours, axis=None).set_uuid("u1"))
+    assert type(shared) is pd.io.formats.style.Styler, "st.dataframe knows a Styler by its type's name"
+    assert [marshalled(shared) for _ in range(3)] == [fresh] * 3
+    assert len(computed) == 1, "the styles computed once for three tables sent"

@@ -9,7 +9,8 @@ import copy
 import dataclasses
 import datetime as dt
 import enum
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
+from pandas.io.formats.style import Styler
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from ardenne_kpi import db, demo
@@ -209,10 +211,37 @@ def _own_copy(value: T) -> T:
     return cast(T, _copied(value))
 
 
+_LAZY_FROM = 8  # a dict of more frames than this is copied frame by frame as the page reads them
+
+
+class _FramesCopiedOnRead(dict[Any, pd.DataFrame]):
+    """A dict of frames as a page gets it from a cached read (Tendances: one trend per indicator,
+    about fifty): each frame is copied when the page reads it, not all of them at each run. A
+    frame put in it replaces the page's entry only; what the page reads is always a copy."""
+
+    def __getitem__(self, key: Any) -> pd.DataFrame:
+        return super().__getitem__(key).copy(deep=False)
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def values(self) -> list[pd.DataFrame]:  # type: ignore[override]
+        return [self[key] for key in self]
+
+    def items(self) -> list[tuple[Any, pd.DataFrame]]:  # type: ignore[override]
+        return [(key, self[key]) for key in self]
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(list(super().keys()))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (dict, (dict(self.items()),))
+
+
 def _copied(value: object) -> object:
     if isinstance(value, (pd.DataFrame, pd.Series)):
         return value.copy(deep=False)
-    if isinstance(value, (_IMMUTABLE, pd.Index, frozenset)):
+    if isinstance(value, (_IMMUTABLE, pd.Index, frozenset, Framework)):  # the framework: shared already (framework())
         return value
     if isinstance(value, np.ndarray):
         return value.copy()
@@ -224,7 +253,11 @@ def _copied(value: object) -> object:
     if isinstance(value, list) and type(value) is list:
         return [_copied(item) for item in value]
     if isinstance(value, dict) and type(value) is dict:
+        if len(value) > _LAZY_FROM and all(isinstance(item, pd.DataFrame) for item in value.values()):
+            return _FramesCopiedOnRead(value)
         return {key: _copied(item) for key, item in value.items()}
+    if isinstance(value, _FramesCopiedOnRead):
+        return _FramesCopiedOnRead(value)
     if isinstance(value, set) and type(value) is set:
         return set(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -247,11 +280,45 @@ class SharedFigure(go.Figure):  # type: ignore[misc]
         return made
 
 
+class _StylesOnce:
+    """What makes a pandas Styler (Suivi's coloured grid) built once and shown by every session
+    compute its styles once: st.dataframe has it compute them (`_compute`, then `_translate`) at
+    each run, 9 % of the server's time under ten sessions (bench/load_bench.py). Here they are
+    computed once, under a lock (the sessions' runs are threads), and the translation kept;
+    st.dataframe only reads it. Set on the styler itself, its type unchanged: st.dataframe
+    recognises a Styler by its type's full name."""
+
+    def __init__(self, styler: Styler) -> None:
+        self.styler = styler
+        self.lock = threading.Lock()
+        self.translations: dict[str, Any] = {}
+        self.compute = styler._compute  # type: ignore[attr-defined]
+        self.translate = styler._translate  # type: ignore[attr-defined]
+
+    def _compute(self) -> Styler:
+        with self.lock:
+            if not self.translations:
+                self.compute()
+        return self.styler
+
+    def _translate(self, *args: Any, **kwargs: Any) -> Any:
+        key = repr((args, sorted(kwargs.items())))
+        with self.lock:
+            if key not in self.translations:
+                self.translations[key] = self.translate(*args, **kwargs)
+            return self.translations[key]
+
+
 def _shareable(value: T) -> T:
     if isinstance(value, go.Figure) and not isinstance(value, SharedFigure):
         figure = SharedFigure(value)  # a copy, made once per revision
         figure.to_dict()
         return cast(T, figure)
+    if isinstance(value, Styler) and not hasattr(value, "_styles_once"):
+        once = _StylesOnce(value)
+        styler: Any = value
+        styler._styles_once = once
+        styler._compute, styler._translate = once._compute, once._translate
     return value
 
 
