@@ -456,6 +456,20 @@ def _series_change(
     return new
 
 
+PICK_AMONG = 200  # outside series offered at once for adoption; beyond, found by words first
+
+
+def series_matching(labels: list[str], words: str, limit: int = PICK_AMONG) -> tuple[list[int], int]:
+    """The positions in `labels` of the series whose label holds every word of `words` (case
+    ignored), the first `limit` of them, and how many there are: on a large base, thousands of
+    series reported outside any obligation are found by a few words, not scrolled."""
+    needles = words.casefold().split()
+    if not needles:
+        return [], 0
+    found = [i for i, label in enumerate(labels) if all(n in label.casefold() for n in needles)]
+    return found[:limit], len(found)
+
+
 def outside_records(frame: pd.DataFrame) -> list[OutsideSeries]:
     """kpis.outside_series as one dict per series, in the order of outside_table's rows."""
     return cast(list[OutsideSeries], frame.to_dict("records"))  # the frame's columns are the record's keys

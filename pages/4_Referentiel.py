@@ -1,5 +1,7 @@
 """Référentiel: browse the plan's framework, download it, replace it with a corrected one."""
 
+from collections.abc import Sequence
+
 import streamlit as st
 
 from ardenne_kpi import figures, framework_admin, ui
@@ -116,14 +118,25 @@ else:
     else:  # a long list scrolls; st.dataframe shows text as it is (no Markdown to neutralise)
         ui.table(shown, wide="Série")
     if accounts.is_admin(ctx.user):
-        labels = list(shown["Série"])
+        labels = ui.shared(ctx.con, ("outside labels",), lambda: list(shown["Série"]))
+        offered: Sequence[int] = range(len(labels))
+        if len(labels) > framework_admin.PICK_AMONG:  # thousands on a large base: found by words, not scrolled
+            words = st.text_input(
+                f"Trouver une série parmi les {ui.fmt_number(len(labels), 0)} (indicateur, opérateur, zone…)",
+                key="outside_search",
+                placeholder="ex. BRD01 FTLB",
+            )
+            offered, found = framework_admin.series_matching(labels, words, framework_admin.PICK_AMONG)
+            if found > len(offered):
+                st.caption(f"{found} séries trouvées : les {len(offered)} premières sont proposées.")
         chosen = st.selectbox(
             "Série",
-            range(len(labels)),
+            offered,
             format_func=labels.__getitem__,
             key="outside_series",
-            placeholder="Choisissez une série",
+            placeholder="Choisissez une série" if offered else "Écrivez d'abord quelques mots pour la trouver",
         )
+    if accounts.is_admin(ctx.user) and chosen is not None:
         series = dict(
             ui.shared(ctx.con, ("outside records",), lambda: framework_admin.outside_records(outside))[chosen]
         )

@@ -202,3 +202,37 @@ def test_ending_a_stock_reported_outside_any_obligation_stops_expecting_it(tmp_p
 def test_a_series_an_operator_already_declares_is_refused_with_what_to_do(fw):
     with pytest.raises(FrameworkError, match="feuille Obligations"):
         framework_admin.with_series_obligation(fw, "PNVH", "ATT06", "BE-NAM", "", "programme-semester", first="S01")
+
+
+def test_series_are_found_by_every_word_given_case_ignored_the_first_ones_offered():
+    labels = ["CLI08 · FTLB (BE-LUX · NL)", "CLI08 · ADT08 (FR-08)", "BRD01 · FTLB (ARD)", "cli08 · ftpn (ARD)"]
+    assert framework_admin.series_matching(labels, "") == ([], 0)
+    assert framework_admin.series_matching(labels, "cli08") == ([0, 1, 3], 3)
+    assert framework_admin.series_matching(labels, "FTLB  cli08") == ([0], 1)
+    assert framework_admin.series_matching(labels, "cli08", limit=2) == ([0, 1], 3)
+
+
+def test_beyond_a_few_hundred_series_the_coordinator_finds_one_by_words_then_adopts_it(
+    tmp_path, demo_db_path, monkeypatch
+):
+    """On a large base (one million values: tens of thousands of series outside any obligation)
+    the page lists them in a table and offers for adoption only those a few words find."""
+    from tests.conftest import private_copy
+
+    monkeypatch.setattr(framework_admin, "PICK_AMONG", 1)  # the demo has a few such series
+    path = private_copy(demo_db_path, tmp_path)
+    at = run_page("pages/4_Referentiel.py", path)
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.selectbox(key="outside_series").options == []
+    assert not [b for b in at.button if b.label == "L'adopter comme obligation"]
+    at.text_input(key="outside_search").input("ftlb CLI08").run()
+    (label,) = at.selectbox(key="outside_series").options
+    assert label.startswith("CLI08 · FTLB")
+    at.selectbox(key="outside_series").select_index(0).run()
+    next(b for b in at.button if b.label == "L'adopter comme obligation").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    con = db.connect(path)
+    try:
+        assert db.stored_framework(con).obligation("FTLB", "CLI08").adopted
+    finally:
+        con.close()
