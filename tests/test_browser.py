@@ -295,6 +295,7 @@ def test_import_preview_commit_new_value_elsewhere_and_rollback(page, server):
 
     cells = _tendances_cli07(page, server)
     assert _s05_value(cells) == str(MARKER), "the new value shows on the Tendances page at once"
+    page.get_by_role("tab", name="D'où vient ce chiffre ?").click()  # only the open tab is drawn
     _choose(page, "Valeur", "S05")
     _wait_cell(page, upload_id)  # lineage: the value behind S05 comes from our upload
     page.screenshot(path=str(server["shots"] / "tendances_after_import.png"))
