@@ -439,9 +439,9 @@ def main() -> None:
                         # the app's pages as they are now, sent again with none of its work (bench/replay.py)
                         recorded = replay.record(running[0][1], [address for _, address, _ in pages])
                         tree = replay.replay_app(tmp / f"replay-{database.parent.name}", recorded)
-                        running.append(("replay", *stack.enter_context(streamlit(tree, None, tree / "replay.log"))))
-                        wait_health(*running[-1][1:])
-                        running.append(running.pop(-2))  # the floor stays last
+                        again = stack.enter_context(streamlit(tree, None, tree / "replay.log"))
+                        wait_health(*again)
+                        running.insert(-1, ("replay", *again))  # the floor stays last (report)
                         targets = [
                             Target(name, url, floor=name in ("floor", "probe") or name in PROBES)
                             for name, url, _ in running

@@ -42,7 +42,7 @@ if not accounts.is_admin(ctx.user) and allowed:
             st.text(message)  # the coordinator's words, as written: never read as Markdown
             st.caption(ui.md(fix))
 
-locks = ui.unless_file_changed(con, "locks", lambda: review.locks(con))  # read again once a commit lands
+locks = ui.locks(con)  # read again once a commit lands
 reason = None
 if locks:
     locked = ui.md(review.locks_text(fw, locks))

@@ -117,6 +117,7 @@ else:
         ui.text_table(shown, hide_index=True)
     else:  # a long list scrolls; st.dataframe shows text as it is (no Markdown to neutralise)
         ui.table(shown, wide="Série")
+    chosen = None  # the series the coordination acts on (only it is offered one)
     if accounts.is_admin(ctx.user):
         labels = ui.shared(ctx.con, ("outside labels",), lambda: list(shown["Série"]))
         offered: Sequence[int] = range(len(labels))
@@ -128,7 +129,7 @@ else:
             )
             offered, found = framework_admin.series_matching(labels, words, framework_admin.PICK_AMONG)
             if found > len(offered):
-                st.caption(f"{found} séries trouvées : les {len(offered)} premières sont proposées.")
+                st.caption(f"{ui.fmt_number(found, 0)} séries trouvées : les {len(offered)} premières sont proposées.")
         chosen = st.selectbox(
             "Série",
             offered,
@@ -136,7 +137,7 @@ else:
             key="outside_series",
             placeholder="Choisissez une série" if offered else "Écrivez d'abord quelques mots pour la trouver",
         )
-    if accounts.is_admin(ctx.user) and chosen is not None:
+    if chosen is not None:
         series = dict(
             ui.shared(ctx.con, ("outside records",), lambda: framework_admin.outside_records(outside))[chosen]
         )

@@ -113,9 +113,7 @@ with tab_matrix:
                     "ce qui est attendu, depuis quand, le lien vers l'application et son modèle pré-rempli en "
                     "pièce jointe."
                 )
-                closed = reminders.locked_sentence(
-                    fw, choice, ui.unless_file_changed(ctx.con, "locks", lambda: review.locks(ctx.con))
-                )
+                closed = reminders.locked_sentence(fw, choice, ui.locks(ctx.con))
                 ui.local_links_warning()
                 if closed:
                     st.info(closed, icon=":material/lock:")

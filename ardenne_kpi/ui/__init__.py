@@ -19,6 +19,7 @@ from ardenne_kpi.ui.database import (
     data_revision,
     forget_cached,
     is_demo,
+    locks,
     shared,
     unless_file_changed,
 )
@@ -46,6 +47,7 @@ __all__ = [
     "html_text",
     "in_address",
     "is_demo",
+    "locks",
     "local_links_warning",
     "md",
     "md_lines",

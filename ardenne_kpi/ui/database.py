@@ -94,10 +94,10 @@ def data_revision(con: Handle) -> str:
     """A token that changes whenever uploads, rollbacks or the framework change, whichever
     process made them (it is read from the database): cache key for reads.
 
-    Read once per script run: a page asks for it at each cached read (a dozen times a run),
-    and ten sessions at once spent a sixth of the server's time on that query
-    (bench/load_bench.py). Every write in a page is followed by `st.rerun()`, a new run
-    that reads it again."""
+    Asked once per script run (a page asks for it at each cached read, a dozen times a run),
+    and queried only when the database file or its log changed (unless_file_changed): ten
+    sessions at once spent a sixth of the server's time on that query (bench/load_bench.py).
+    Every write in a page is followed by `st.rerun()`, a new run that asks again."""
     ctx = get_script_run_ctx()
     if ctx is None:
         return db.data_revision(as_connection(con))
@@ -153,6 +153,12 @@ def unless_file_changed(con: Handle, name: str, read: Callable[[], T]) -> T:
 def accounts_marked(con: Handle) -> bool:
     """db.accounts_marked, asked at every page run, read again only when the files changed."""
     return unless_file_changed(con, "accounts marked", lambda: db.accounts_marked(as_connection(con)))
+
+
+def locks(con: Handle) -> list[review.Lock]:
+    """review.locks (the periods locked now), asked at every run of Import and Suivi, read again
+    only when the files changed."""
+    return unless_file_changed(con, "locks", lambda: review.locks(as_connection(con)))
 
 
 # Shared, not copied (a frozen dataclass): every page run of every session reads it, and
@@ -266,20 +272,6 @@ def _copied(value: object) -> object:
     return copy.deepcopy(value)
 
 
-class SharedFigure(go.Figure):  # type: ignore[misc]
-    """A Plotly figure built once and shown by every session: its dict, which st.plotly_chart
-    asks for at each run (`to_dict`, a deep copy of every trace: 1–9 ms a chart, a tenth of a
-    page run's server time), is made once. Shared figures are never changed after they are
-    built (ui.shared), so the dict stays true; st.plotly_chart only reads it."""
-
-    def to_dict(self) -> dict[str, Any]:
-        made: dict[str, Any] | None = self.__dict__.get("_made_dict")
-        if made is None:
-            made = super().to_dict()
-            self.__dict__["_made_dict"] = made
-        return made
-
-
 class _StylesOnce:
     """What makes a pandas Styler (Suivi's coloured grid) built once and shown by every session
     compute its styles once: st.dataframe has it compute them (`_compute`, then `_translate`) at
@@ -310,10 +302,15 @@ class _StylesOnce:
 
 
 def _shareable(value: T) -> T:
-    if isinstance(value, go.Figure) and not isinstance(value, SharedFigure):
-        figure = SharedFigure(value)  # a copy, made once per revision
-        figure.to_dict()
-        return cast(T, figure)
+    """What ui.shared keeps, made to do once what Streamlit asks of it at each run. A Plotly
+    figure: its dict, which st.plotly_chart asks for at each run (`to_dict`, a deep copy of every
+    trace: 1–9 ms a chart, a tenth of a page run's server time), made now and handed out again
+    (shared figures are never changed after they are built; st.plotly_chart only reads it). A
+    Styler: its styles computed once (_StylesOnce)."""
+    if isinstance(value, go.Figure) and "to_dict" not in vars(value):
+        made = value.to_dict()
+        figure: Any = value
+        figure.to_dict = lambda: made
     if isinstance(value, Styler) and not hasattr(value, "_styles_once"):
         once = _StylesOnce(value)
         styler: Any = value
