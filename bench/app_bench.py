@@ -437,10 +437,8 @@ def main() -> None:
                         for _, url, proc in running:
                             wait_health(url, proc)
                         # the app's pages as they are now, sent again with none of its work (bench/replay.py)
-                        recorded = replay.record(running[0][1], [address for _, address, _ in pages])
-                        tree = replay.replay_app(tmp / f"replay-{database.parent.name}", recorded)
-                        again = stack.enter_context(streamlit(tree, None, tree / "replay.log"))
-                        wait_health(*again)
+                        addresses = [address for _, address, _ in pages]
+                        again = replay.started(stack, running[0][1], addresses, tmp / f"replay-{database.parent.name}")
                         running.insert(-1, ("replay", *again))  # the floor stays last (report)
                         targets = [
                             Target(name, url, floor=name in ("floor", "probe") or name in PROBES)

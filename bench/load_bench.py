@@ -357,11 +357,8 @@ def main() -> None:
                 for url, proc in running.values():
                     wait_health(url, proc)
                 if not args.only_app:  # the app's pages as they are now, sent again with none of its work
-                    tree = replay.replay_app(
-                        tmp / f"replay-{database.parent.name}", replay.record(running["app"][0], paths)
-                    )
-                    running["replay"] = stack.enter_context(streamlit(tree, None, tree / "replay.log"))
-                    wait_health(*running["replay"])
+                    folder = tmp / f"replay-{database.parent.name}"
+                    running["replay"] = replay.started(stack, running["app"][0], paths, folder)
                 for url, _ in running.values():
                     warm(url, paths, args.timeout)
                 phases = []

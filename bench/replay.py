@@ -14,8 +14,8 @@ while showing the same content? The replay answers it:
   are: no database, no pandas, no Plotly figure built, no widget logic. Its page links are
   pointed at its own pages.
 
-Driven beside the app in the same rounds (bench/load_bench.py, bench/app_bench.py with
-`--replay`), its server time is the floor of sending that content, and its time in Chromium
+Driven beside the app in the same rounds (bench/load_bench.py, bench/app_bench.py: `started`),
+its server time is the floor of sending that content, and its time in Chromium
 the floor of drawing it: what is left between the app and its replay is the app's own work.
 """
 
@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import asyncio
 import pickle
+import subprocess
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 REPLAY_MODULE = '''"""A replay page: sends again the messages the app's page sent (bench/replay.py)."""
@@ -39,7 +41,7 @@ RECORDED = pickle.loads((Path(__file__).parent / "recorded.pickle").read_bytes()
 
 def page(address: str) -> None:
     ctx = get_script_run_ctx()
-    own = {{info["url_pathname"].strip("/"): key for key, info in ctx.pages_manager.get_pages().items()}}
+    own = {info["url_pathname"].strip("/"): key for key, info in ctx.pages_manager.get_pages().items()}
     for data in RECORDED[address]:
         msg = ForwardMsg()
         msg.ParseFromString(data)
@@ -47,8 +49,9 @@ def page(address: str) -> None:
         msg.metadata.cacheable = False
         if msg.WhichOneof("type") == "delta" and msg.delta.new_element.WhichOneof("type") == "page_link":
             link = msg.delta.new_element.page_link
-            if not link.external and link.page.strip("/") in own:
-                link.page_script_hash = own[link.page.strip("/")]
+            target = link.page.strip("/")
+            if not link.external and target in own:
+                link.page_script_hash = own[target]
         enqueue_message(msg)
 '''
 
@@ -84,6 +87,17 @@ def replay_app(folder: Path, recorded: dict[str, list[bytes]]) -> Path:
     tree = app_bench.floor_app(
         folder, body=lambda _label, address: f"import replay_page\n\nreplay_page.page({address!r})\n"
     )
-    (tree / "replay_page.py").write_text(REPLAY_MODULE.format())
+    (tree / "replay_page.py").write_text(REPLAY_MODULE)
     (tree / "recorded.pickle").write_bytes(pickle.dumps(recorded))
     return tree
+
+
+def started(stack: ExitStack, app_url: str, paths: list[str], folder: Path) -> tuple[str, subprocess.Popen[bytes]]:
+    """The replay of the app running at `app_url` (its pages at `paths`), written into `folder`
+    and started in `stack` (stopped with it): its (url, process), once it answers."""
+    from tests.app_server import streamlit, wait_health
+
+    tree = replay_app(folder, record(app_url, paths))
+    url, proc = stack.enter_context(streamlit(tree, None, tree / "replay.log"))
+    wait_health(url, proc)
+    return url, proc
